@@ -1,0 +1,5 @@
+"""Allow `python -m synthc`."""
+
+from synthc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""One exception family: every user-facing error says where it happened.
+
+Errors pickle cleanly (they are rebuilt from their constructor arguments), so an error raised in
+a worker process reaches the parent intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a file the user wrote: 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a spec: where, which field, what is wrong."""
+
+    position: Position | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.position}: " if self.position else ""
+        field = f"{self.path}: " if self.path else ""
+        return f"{where}{field}{self.message}"
+
+
+class SynthcError(Exception):
+    """Base of every error synthc reports to a user."""
+
+    exit_code = 1
+
+    def __reduce__(self):  # type: ignore[override]
+        return (self.__class__, self.args)
+
+
+class SpecError(SynthcError):
+    """The spec (or the command line) is wrong; carries every problem found in one run."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(None, "", problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class UsageError(SynthcError):
+    """The command was asked to do something it must refuse (bad directory, bad option)."""
+
+    exit_code = 2
+
+
+class BuildError(SynthcError):
+    """Generating or writing a shard failed."""
+
+    exit_code = 1
+
+
+class OutputError(SynthcError):
+    """An existing dataset on disk is missing, corrupt or does not match its manifest."""
+
+    exit_code = 1

@@ -1,0 +1,63 @@
+"""What a generator is: the contract between the compiler, the shard runner and a generator kind.
+
+A generator kind provides
+
+* a pydantic config model (``Config``), one member of the spec's discriminated ``generator`` union;
+* ``columns(config)``: the schema, a list of :class:`Column` with a description of every field;
+* ``facts(config, seed)``: dataset-level quantities fixed by ``(seed, config)`` that users need to
+  interpret the data (a rotation matrix, cluster centres); JSON-serialisable; recorded in the
+  manifest and recomputable anywhere;
+* ``generate(config, seed, start, stop)``: the samples ``[start, stop)`` as a table
+  (``dict`` of equal-length 1-D NumPy arrays, in schema order).
+
+Sample ``i`` must be a pure function of ``(seed, config, i)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+
+@dataclass(frozen=True)
+class Column:
+    """One field of the output: name, storage dtype (NumPy name) and what it means."""
+
+    name: str
+    dtype: str
+    description: str
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class GeneratorConfig(BaseModel):
+    """Base of every generator's config model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+
+    def semantic_problems(self) -> Iterable[tuple[tuple[str | int, ...], str]]:
+        """Cross-field problems as ``(path relative to the generator, message)`` pairs."""
+        return ()
+
+
+Table = dict[str, np.ndarray]
+
+
+class Generator(Protocol):
+    """A generator kind; see the module docstring."""
+
+    kind: ClassVar[str]
+    Config: ClassVar[type[GeneratorConfig]]
+
+    def columns(self, config: Any) -> list[Column]: ...
+
+    def facts(self, config: Any, seed: int) -> dict[str, Any]: ...
+
+    def generate(self, config: Any, seed: int, start: int, stop: int) -> Table: ...
