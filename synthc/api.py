@@ -1,0 +1,113 @@
+"""The Python API: what the command line calls, and what users script against.
+
+>>> from synthc import api
+>>> result = api.build("specs/swiss_roll.yaml", variables={"samples": 10_000})
+>>> api.verify(result.out)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from synthc import generators
+from synthc.building import BuildResult, Progress
+from synthc.building import build as _build
+from synthc.compiler.compiling import CompiledSpec, compile_spec
+from synthc.compiler.models import Spec
+from synthc.compiler.planning import Plan
+from synthc.compiler.planning import plan as _plan
+from synthc.errors import OutputError
+from synthc.executors.base import Executor
+from synthc.executors.local import LocalExecutor
+from synthc.outputs.manifest import read_manifest
+from synthc.outputs.verify import ShardProblem, verify_dataset
+
+DEFAULT_OUTPUT_ROOT = Path("outputs")
+
+__all__ = [
+    "BuildResult",
+    "Progress",
+    "build",
+    "compile_spec",
+    "default_output",
+    "load_manifest",
+    "plan",
+    "schema",
+    "validate",
+    "verify",
+]
+
+
+def validate(path: Path | str, variables: Mapping[str, Any] | None = None) -> Spec:
+    """Load and validate a spec; SpecError lists every problem with its position."""
+    return compile_spec(path, variables).spec
+
+
+def plan(path: Path | str, variables: Mapping[str, Any] | None = None) -> Plan:
+    """The shard tasks a spec compiles to."""
+    return _plan(compile_spec(path, variables).spec)
+
+
+def default_output(spec: Spec) -> Path:
+    """Where a build lands without ``-o``: ``outputs/<name>`` under the working directory."""
+    return DEFAULT_OUTPUT_ROOT / spec.name
+
+
+def build(
+    path: Path | str,
+    out: Path | str | None = None,
+    *,
+    variables: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the dataset of the spec at ``path`` (incrementally) and return what was done."""
+    compiled: CompiledSpec = compile_spec(path, variables)
+    target = Path(out) if out is not None else default_output(compiled.spec)
+    return _build(
+        compiled,
+        _plan(compiled.spec),
+        target,
+        executor=executor or LocalExecutor(workers),
+        force=force,
+        dry_run=dry_run,
+        progress=progress,
+    )
+
+
+def verify(out: Path | str) -> list[ShardProblem]:
+    """Re-hash and re-count every shard of a built dataset; raise OutputError if any is bad."""
+    checked, problems = verify_dataset(Path(out))
+    if problems:
+        lines = "\n".join(str(p) for p in problems)
+        raise OutputError(f"{out}: {len(problems)} of {checked} shard(s) bad:\n{lines}")
+    return problems
+
+
+def load_manifest(out: Path | str) -> dict[str, Any]:
+    """The manifest of a built dataset."""
+    return read_manifest(Path(out))
+
+
+def schema() -> dict[str, Any]:
+    """JSON Schema of the spec format, every generator kind included (for editor completion)."""
+    base = Spec.model_json_schema()
+    defs = base.setdefault("$defs", {})
+    variants = []
+    for kind in generators.kinds():
+        sub = TypeAdapter(generators.get(kind).Config).json_schema(ref_template="#/$defs/{model}")
+        defs.update(sub.pop("$defs", {}))
+        variants.append(sub)
+    base["properties"]["generator"] = {
+        "description": "The generator; `kind` chooses its fields.",
+        "oneOf": variants,
+    }
+    base["title"] = "synthc spec, format 1"
+    return base

@@ -1,0 +1,291 @@
+"""Incremental, resumable builds: decide what to (re)build, run it, then write the manifest last.
+
+A shard is kept when the build state says it was written from the same task key and its file is
+untouched since (same size and mtime, as make and ninja judge). Shards that left the plan are
+removed, but only if the state says synthc wrote them. An unchanged spec writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from synthc import generators
+from synthc.compiler.compiling import CompiledSpec
+from synthc.compiler.planning import Plan, ShardTask
+from synthc.errors import BuildError, SynthcError
+from synthc.executors.base import Executor, TaskFailed
+from synthc.executors.local import LocalExecutor
+from synthc.outputs.atomic import partial_path, write_if_changed
+from synthc.outputs.card import dataset_card
+from synthc.outputs.manifest import (
+    MANIFEST_FILE,
+    encode_manifest,
+    identity,
+    make_manifest,
+)
+from synthc.outputs.preview import points_preview_png
+from synthc.outputs.state import BuildState, build_lock, check_output_dir
+from synthc.shard import generate_table, run_task, table_columns
+
+SPEC_FILE = "spec.yaml"
+RENDERED_SPEC_FILE = "spec.rendered.yaml"
+PREVIEW_SAMPLES = 4000
+
+
+@dataclass
+class Actions:
+    """What a build will do: shards to build and to keep, owned files to remove."""
+
+    build: list[ShardTask] = field(default_factory=list)
+    keep: dict[str, dict[str, Any]] = field(default_factory=dict)
+    remove: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The outcome of a build."""
+
+    out: Path
+    plan: Plan
+    built: int
+    kept: int
+    removed: int
+    seconds: float
+    up_to_date: bool
+    dry_run: bool = False
+
+
+class Progress:
+    """Callbacks a front end can give a build; the default does nothing."""
+
+    def start(self, shards: int, samples: int) -> None: ...
+
+    def advance(self, record: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def decide(plan: Plan, state: BuildState, out: Path, force: bool) -> Actions:
+    """Which planned shards need building, which are current, which owned shards are stale."""
+    actions = Actions()
+    planned = {task.path for task in plan.tasks}
+    for task in plan.tasks:
+        current = None if force else state.current_shard(out, task.path, task.key)
+        if current is None:
+            actions.build.append(task)
+        else:
+            actions.keep[task.path] = current
+    actions.remove = sorted(path for path in state.shards if path not in planned)
+    return actions
+
+
+def build(
+    compiled: CompiledSpec,
+    plan: Plan,
+    out: Path,
+    *,
+    executor: Executor | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> BuildResult:
+    """Build ``plan`` into ``out``; see the module docstring for what is kept and removed."""
+    started = time.time()
+    check_output_dir(out)
+    executor = executor or LocalExecutor()
+    progress = progress or Progress()
+    if dry_run:
+        state = BuildState.load(out) or BuildState()
+        actions = decide(plan, state, out, force)
+        return BuildResult(
+            out,
+            plan,
+            len(actions.build),
+            len(actions.keep),
+            len(actions.remove),
+            0.0,
+            not actions.build and not actions.remove,
+            dry_run=True,
+        )
+
+    out.mkdir(parents=True, exist_ok=True)
+    with build_lock(out):
+        state = BuildState.load(out) or BuildState()
+        actions = decide(plan, state, out, force)
+        spec_files, spec_bytes = _spec_files(compiled)
+        generator = generators.get(compiled.spec.generator.kind)
+        columns = [
+            c.to_json()
+            for c in table_columns(compiled.spec.generator.kind, compiled.spec.generator)
+        ]
+        facts = generator.facts(compiled.spec.generator, compiled.spec.seed)
+
+        def manifest_for(records: list[dict[str, Any]], build_facts: dict[str, Any]) -> dict:
+            return make_manifest(
+                spec=compiled.spec,
+                spec_files=spec_files,
+                facts=facts,
+                columns=columns,
+                split_ranges=plan.splits,
+                records=records,
+                build=build_facts,
+            )
+
+        if not actions.build and not actions.remove:
+            records = [actions.keep[task.path] for task in plan.tasks]
+            if _manifest_current(out, state, manifest_for(records, {})):
+                return BuildResult(
+                    out, plan, 0, len(actions.keep), 0, time.time() - started, up_to_date=True
+                )
+
+        _discard_partials(out, plan, state)
+        if actions.build or actions.remove:
+            _retract_manifest(out, state)
+        for path in actions.remove:
+            _remove_owned(out, state, path)
+        if actions.remove:
+            log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
+
+        built = _run(executor, actions.build, out, state, progress)
+        records = [built.get(task.path) or actions.keep[task.path] for task in plan.tasks]
+        finished = time.time()
+        build_facts = {
+            "started": _iso(started),
+            "finished": _iso(finished),
+            "seconds": round(finished - started, 3),
+            "executor": executor.name,
+            "workers": executor.workers,
+            "shards_built": len(built),
+            "shards_kept": len(actions.keep),
+            "shards_removed": len(actions.remove),
+        }
+        manifest = manifest_for(records, build_facts)
+        _write_extras(out, state, compiled, plan, manifest, spec_bytes)
+        _write_owned(out, state, MANIFEST_FILE, encode_manifest(manifest))
+        return BuildResult(
+            out,
+            plan,
+            len(built),
+            len(actions.keep),
+            len(actions.remove),
+            finished - started,
+            up_to_date=False,
+        )
+
+
+def _run(
+    executor: Executor, tasks: list[ShardTask], out: Path, state: BuildState, progress: Progress
+) -> dict[str, dict[str, Any]]:
+    built: dict[str, dict[str, Any]] = {}
+    if not tasks:
+        return built
+    progress.start(len(tasks), sum(t.samples for t in tasks))
+    try:
+        for _, record in executor.run(run_task, [t.to_json() for t in tasks], str(out)):
+            state.record_shard(out, record)
+            state.save(out)  # after every shard: a killed build resumes from here
+            built[record["path"]] = record
+            progress.advance(record)
+    except TaskFailed as failure:
+        task = tasks[failure.index]
+        error = failure.error
+        detail = (
+            str(error) if isinstance(error, SynthcError) else f"{type(error).__name__}: {error}"
+        )
+        raise BuildError(
+            f"{task.path}: building samples [{task.start}, {task.stop}) failed: {detail}"
+        ) from error
+    finally:
+        progress.close()
+    return built
+
+
+def _spec_files(compiled: CompiledSpec) -> tuple[dict[str, Any], dict[str, bytes]]:
+    import hashlib
+
+    written = compiled.loaded.rendered.source_text.encode()
+    rendered = compiled.loaded.rendered.text.encode()
+    info = {
+        "source": str(compiled.loaded.rendered.line_map[0][0])
+        if compiled.loaded.rendered.line_map
+        else "",
+        "file": SPEC_FILE,
+        "sha256": hashlib.sha256(written).hexdigest(),
+        "rendered_file": RENDERED_SPEC_FILE,
+        "rendered_sha256": hashlib.sha256(rendered).hexdigest(),
+        "vars": json.loads(json.dumps(compiled.variables, default=str)),
+    }
+    return info, {SPEC_FILE: written, RENDERED_SPEC_FILE: rendered}
+
+
+def _manifest_current(out: Path, state: BuildState, wanted: dict[str, Any]) -> bool:
+    try:
+        existing = json.loads((out / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    if identity(existing) != identity(wanted):
+        return False
+    return all((out / name).is_file() for name in state.files)
+
+
+def _discard_partials(out: Path, plan: Plan, state: BuildState) -> None:
+    """Remove temporaries a killed build left; only those named after synthc's own files."""
+    names = {t.path for t in plan.tasks} | set(state.shards) | set(state.files)
+    for name in names:
+        partial_path(out / name).unlink(missing_ok=True)
+
+
+def _retract_manifest(out: Path, state: BuildState) -> None:
+    # The shards are about to change: a manifest describing the old ones must not survive a
+    # build that fails half-way, and its absence tells make that the dataset is not built.
+    if MANIFEST_FILE in state.files:
+        (out / MANIFEST_FILE).unlink(missing_ok=True)
+        del state.files[MANIFEST_FILE]
+        state.save(out)
+
+
+def _remove_owned(out: Path, state: BuildState, path: str) -> None:
+    target = out / path
+    target.unlink(missing_ok=True)
+    del state.shards[path]
+    state.save(out)
+    parent = target.parent
+    if parent != out and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+
+
+def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:
+    import hashlib
+
+    write_if_changed(out / name, data)
+    state.files[name] = hashlib.sha256(data).hexdigest()
+    state.save(out)
+
+
+def _write_extras(
+    out: Path,
+    state: BuildState,
+    compiled: CompiledSpec,
+    plan: Plan,
+    manifest: dict[str, Any],
+    spec_bytes: dict[str, bytes],
+) -> None:
+    for name, data in spec_bytes.items():
+        _write_owned(out, state, name, data)
+    _write_owned(out, state, "README.md", dataset_card(manifest).encode())
+    first = next((t for t in plan.tasks if t.samples), None)
+    if first is not None:
+        stop = first.start + min(PREVIEW_SAMPLES, plan.splits[first.split][1] - first.start)
+        preview_task = ShardTask(**{**first.to_json(), "stop": stop})
+        _write_owned(out, state, "preview.png", points_preview_png(generate_table(preview_task)))
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")

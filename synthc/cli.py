@@ -1,0 +1,178 @@
+"""Command line: parse arguments, call the API, print, exit (0 ok, 1 failure, 2 spec/usage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from synthc import __version__, api
+from synthc.compiler.templating import parse_var_assignments
+from synthc.errors import Position, SpecError, SynthcError
+from synthc.progress import progress_for
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synthc", description="Compile YAML dataset specs into sharded datasets."
+    )
+    parser.add_argument("--version", action="version", version=f"synthc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_vars(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="set a template variable (value typed as YAML); repeatable",
+        )
+
+    p = sub.add_parser("build", help="build (or incrementally rebuild) a dataset")
+    p.add_argument("spec", type=Path)
+    p.add_argument("-o", "--out", type=Path, help="output directory (default outputs/<name>)")
+    with_vars(p)
+    p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
+    p.add_argument("--force", action="store_true", help="rebuild every shard")
+    p.add_argument("--dry-run", action="store_true", help="say what would be done, write nothing")
+
+    p = sub.add_parser("validate", help="check specs and report every problem")
+    p.add_argument("specs", type=Path, nargs="+")
+    with_vars(p)
+
+    p = sub.add_parser("plan", help="show the shard tasks of a spec")
+    p.add_argument("spec", type=Path)
+    with_vars(p)
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    p = sub.add_parser("verify", help="check a built dataset against its manifest")
+    p.add_argument("out", type=Path)
+
+    sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except SynthcError as error:
+        _report(error)
+        if args.debug:
+            traceback.print_exc()
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(
+            "synthc: interrupted; finished shards are kept, run the build again to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _build(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise SpecError("--workers must be >= 1")
+    result = api.build(
+        args.spec,
+        args.out,
+        variables=parse_var_assignments(args.var),
+        workers=args.workers,
+        force=args.force,
+        dry_run=args.dry_run,
+        progress=progress_for(sys.stderr),
+    )
+    total = result.plan.samples
+    if result.dry_run:
+        print(
+            f"{result.out}: would build {result.built} shard(s), keep {result.kept}, "
+            f"remove {result.removed}" + (" (up to date)" if result.up_to_date else "")
+        )
+    elif result.up_to_date:
+        print(f"{result.out}: up to date ({result.kept} shards, {total} samples)")
+    else:
+        print(
+            f"{result.out}: built {result.built} shard(s), kept {result.kept}, "
+            f"removed {result.removed}; {total} samples in {result.seconds:.1f} s"
+        )
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    variables = parse_var_assignments(args.var)
+    failed = 0
+    for spec in args.specs:
+        try:
+            api.validate(spec, variables)
+            print(f"{spec}: ok")
+        except SpecError as error:
+            _report(error)
+            failed += 1
+    return 2 if failed else 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    plan = api.plan(args.spec, parse_var_assignments(args.var))
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2))
+        return 0
+    print(f"{'split':<10} {'shard':>5} {'samples':>22} {'count':>9}  {'path':<32} key")
+    for t in plan.tasks:
+        print(
+            f"{t.split:<10} {t.shard:>5} {f'[{t.start}, {t.stop})':>22} {t.samples:>9}  "
+            f"{t.path:<32} {t.key[:12]}"
+        )
+    per_split = ", ".join(f"{k} {v[1] - v[0]}" for k, v in plan.splits.items())
+    print(f"{len(plan.tasks)} shard(s), {plan.samples} samples ({per_split})")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    manifest = api.load_manifest(args.out)
+    api.verify(args.out)
+    shards = sum(len(s["shards"]) for s in manifest["splits"].values())
+    print(f"{args.out}: ok ({shards} shards, {manifest['samples']} samples verified)")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(api.schema(), indent=2))
+    return 0
+
+
+_COMMANDS = {
+    "build": _build,
+    "validate": _validate,
+    "plan": _plan,
+    "verify": _verify,
+    "schema": _schema,
+}
+
+
+def _report(error: SynthcError) -> None:
+    if isinstance(error, SpecError):
+        show_source = sys.stderr.isatty()
+        for problem in error.problems:
+            print(f"{problem}", file=sys.stderr)
+            if show_source and problem.position is not None:
+                _print_excerpt(problem.position)
+        count = len(error.problems)
+        if count > 1:
+            print(f"synthc: {count} problems", file=sys.stderr)
+    else:
+        print(f"synthc: error: {error}", file=sys.stderr)
+
+
+def _print_excerpt(position: Position) -> None:
+    try:
+        line = Path(position.file).read_text().splitlines()[position.line - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return
+    print(f"    {line}\n    {' ' * (position.col - 1)}^", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

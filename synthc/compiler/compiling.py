@@ -1,0 +1,31 @@
+"""Spec file to validated Spec: the load and validate phases together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthc.compiler.loading import Loaded, load_spec
+from synthc.compiler.models import Spec
+from synthc.compiler.validation import validate_data
+
+
+@dataclass(frozen=True)
+class CompiledSpec:
+    """A validated spec with the loaded text it came from."""
+
+    spec: Spec
+    loaded: Loaded
+    variables: dict[str, Any]
+
+
+def compile_spec(path: Path | str, variables: Mapping[str, Any] | None = None) -> CompiledSpec:
+    """Render, parse and validate the spec at ``path``; SpecError lists every problem."""
+    variables = dict(variables or {})
+    loaded = load_spec(Path(path), variables, display_path=str(path))
+    spec = validate_data(
+        loaded.data, lambda p, prefer_key: loaded.position_of(p, prefer_key=prefer_key)
+    )
+    return CompiledSpec(spec, loaded, variables)

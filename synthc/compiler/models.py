@@ -1,0 +1,74 @@
+"""The spec's top-level pydantic models (format 1); generator configs live with their kind."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutputConfig(_Strict):
+    """How shards are written."""
+
+    format: Literal["parquet"] = Field(
+        "parquet", description="Shard file format: parquet for tables and point clouds."
+    )
+    shard_size: int = Field(
+        50_000, gt=0, description="Samples per shard; the last shard of a split may be smaller."
+    )
+    compression: Literal["zstd", "lz4", "snappy", "uncompressed"] = Field(
+        "zstd", description="Parquet compression codec."
+    )
+    compression_level: int | None = Field(
+        1, ge=1, le=22, description="zstd level (1 = fastest; ignored by other codecs)."
+    )
+
+
+class Spec(_Strict):
+    """A dataset spec. ``generator`` is checked against its kind's model in a second pass."""
+
+    synthc: Literal[1] = Field(description="Spec format version.")
+    name: str = Field(pattern=NAME_PATTERN, max_length=128, description="Dataset name.")
+    version: str = Field("0.0.0", min_length=1, description="Dataset version, recorded as given.")
+    description: str = Field("", description="What this dataset is, for the dataset card.")
+    seed: int = Field(ge=0, lt=2**63, description="Root seed; every sample derives from it.")
+    samples: int = Field(gt=0, lt=2**53, description="Total samples over all splits.")
+    splits: dict[str, StrictInt | StrictFloat] = Field(
+        default_factory=lambda: {"train": 1.0},
+        description="Split name -> fraction (summing to 1) or integer count (summing to samples). "
+        "Splits take consecutive sample ranges in the order written.",
+    )
+    # A mapping while the top level is validated; the validator then replaces it with the
+    # generator kind's own config model (see compiler/validation.py).
+    generator: Any = Field(description="The generator; `kind` chooses its model.")
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @field_validator("splits")
+    @classmethod
+    def _check_splits(cls, splits: dict[str, int | float]) -> dict[str, int | float]:
+        if not splits:
+            raise ValueError("at least one split is needed")
+        for name, value in splits.items():
+            if not _valid_split_name(name):
+                raise ValueError(f"split name {name!r} must match {NAME_PATTERN}")
+            if isinstance(value, bool) or value < 0 or not math.isfinite(value):
+                raise ValueError(f"split {name!r}: must be a finite number >= 0")
+        kinds = {type(v) for v in splits.values()}
+        if len(kinds) > 1:
+            raise ValueError("give every split as a fraction or every split as a count, not both")
+        if float in kinds and not math.isclose(sum(splits.values()), 1.0, abs_tol=1e-9):
+            raise ValueError(f"split fractions sum to {sum(splits.values()):g}, not 1")
+        return splits
+
+
+def _valid_split_name(name: str) -> bool:
+    import re
+
+    return isinstance(name, str) and re.match(NAME_PATTERN, name) is not None

@@ -1,0 +1,212 @@
+"""Validate parsed spec data into a Spec, reporting every problem at once with its position.
+
+In: plain data from the YAML loader and a function that turns a data path into a position.
+Out: a :class:`Spec` whose ``generator`` is the kind's config model, or a SpecError listing every
+problem as ``FILE:LINE:COL: field.path: message``.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from synthc import generators
+from synthc.compiler.hints import did_you_mean
+from synthc.compiler.models import Spec
+from synthc.errors import Position, Problem, SpecError
+
+Path = tuple[str | int, ...]
+Locate = Callable[[Sequence[str | int], bool], Position | None]
+
+
+def validate_data(data: Any, locate: Locate) -> Spec:
+    """Validate ``data`` as a spec; raise SpecError with every problem found."""
+    problems: list[Problem] = []
+
+    def report(path: Path, message: str, prefer_key: bool = False) -> None:
+        problems.append(Problem(locate(path, prefer_key), format_path(path), message))
+
+    if not isinstance(data, dict):
+        report((), "a spec must be a mapping of fields (synthc, name, seed, samples, ...)")
+        raise SpecError(problems)
+
+    spec: Spec | None = None
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as error:
+        _report_pydantic(error, Spec, data, (), report)
+
+    config = _validate_generator(data.get("generator"), report)
+
+    if spec is not None:
+        _check_split_counts(spec, report)
+    if config is not None:
+        for rel_path, message in config.semantic_problems():
+            report(("generator", *rel_path), message)
+    if problems or spec is None or config is None:
+        raise SpecError(sorted(problems, key=_problem_order))
+    return spec.model_copy(update={"generator": config})
+
+
+def _validate_generator(raw: Any, report: Callable[..., None]) -> Any:
+    if raw is None:
+        return None  # the top-level pass already reported the missing field
+    if not isinstance(raw, dict):
+        report(("generator",), "must be a mapping with a 'kind' field")
+        return None
+    kind = raw.get("kind")
+    known = generators.kinds()
+    if kind is None:
+        report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
+        return None
+    if kind not in known:
+        hint = did_you_mean(kind, known)
+        report(("generator", "kind"), f"unknown generator kind {kind!r}{hint}")
+        return None
+    config_type = generators.get(kind).Config
+    try:
+        return TypeAdapter(config_type).validate_python(raw)
+    except ValidationError as error:
+        _report_pydantic(error, config_type, raw, ("generator",), report)
+        return None
+
+
+def _check_split_counts(spec: Spec, report: Callable[..., None]) -> None:
+    values = list(spec.splits.values())
+    if values and all(isinstance(v, int) for v in values) and sum(values) != spec.samples:
+        report(("splits",), f"split counts sum to {sum(values)}, but samples is {spec.samples}")
+
+
+def _report_pydantic(
+    error: ValidationError, root: Any, data: Any, prefix: Path, report: Callable[..., None]
+) -> None:
+    for item in error.errors(include_url=False):
+        path, leftover = _data_path(data, item["loc"])
+        kind = item["type"]
+        ctx = item.get("ctx") or {}
+        full = prefix + path
+        if kind == "extra_forbidden":
+            allowed = _fields_at(root, data, path[:-1])
+            report(full, f"unknown field '{path[-1]}'{did_you_mean(path[-1], allowed)}", True)
+        elif kind == "missing":
+            report(full, f"missing required field '{leftover[0] if leftover else path[-1]}'")
+        elif kind == "union_tag_invalid":
+            tag_field = str(ctx.get("discriminator", "")).strip("'\"")
+            expected = _quoted(str(ctx.get("expected_tags", "")))
+            tag = ctx.get("tag")
+            hint = did_you_mean(tag, expected)
+            report(
+                (*full, tag_field),
+                f"unknown {tag_field} {tag!r}; expected one of {', '.join(expected)}{hint}",
+            )
+        elif kind == "union_tag_not_found":
+            tag_field = str(ctx.get("discriminator", "")).strip("'\"")
+            report(full, f"missing required field '{tag_field}'")
+        elif kind == "literal_error":
+            expected = _quoted(str(ctx.get("expected", "")))
+            value = _value_at(data, path)
+            report(full, _lower_first(item["msg"]) + did_you_mean(value, expected))
+        else:
+            report(full, _lower_first(item["msg"]))
+
+
+def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
+    """Split a pydantic loc into the part that names real data and the rest.
+
+    pydantic puts union tags and type names (``'swiss_roll'``, ``'int'``) into locs; they are
+    not keys of the user's data, so they are dropped while walking the data.
+    """
+    path: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and part in node.values():
+            continue  # a discriminator's value used as a loc step
+        elif isinstance(node, dict):
+            # A key that is not there (missing) or that pydantic rejects (extra) ends the path.
+            return (*path, part), tuple(loc[i:])
+        else:
+            return tuple(path), tuple(loc[i:])
+    return tuple(path), ()
+
+
+def _value_at(data: Any, path: Path) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _fields_at(root: Any, data: Any, path: Path) -> list[str]:
+    """Field names allowed by the model found at ``path`` below ``root`` (for did-you-mean)."""
+    candidates = _models_of(root)
+    node = data
+    for part in path:
+        node = node[part] if isinstance(node, dict | list) else None
+        chosen = _matching(candidates, node)
+        if isinstance(part, int) or not chosen:
+            return []
+        field = chosen[0].model_fields.get(str(part))
+        if field is None:
+            return []
+        candidates = _models_of(field.annotation)
+    chosen = _matching(candidates, node)
+    return sorted(chosen[0].model_fields) if chosen else []
+
+
+def _models_of(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models_of(typing.get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_of(arg)]
+    return []
+
+
+def _matching(models: list[type[BaseModel]], node: Any) -> list[type[BaseModel]]:
+    """The models whose Literal fields (discriminators) agree with the data."""
+    if len(models) <= 1 or not isinstance(node, dict):
+        return models
+    chosen = []
+    for model in models:
+        ok = True
+        for name, field in model.model_fields.items():
+            if typing.get_origin(field.annotation) is typing.Literal and name in node:
+                ok = ok and node[name] in typing.get_args(field.annotation)
+        if ok:
+            chosen.append(model)
+    return chosen or models
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``('generator', 'centers', 1)`` -> ``'generator.centers[1]'``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _quoted(text: str) -> list[str]:
+    return re.findall(r"'([^']*)'", text)
+
+
+def _lower_first(message: str) -> str:
+    return message[:1].lower() + message[1:] if message else message
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, int]:
+    pos = problem.position
+    return (pos.file, pos.line, pos.col) if pos else ("", 0, 0)

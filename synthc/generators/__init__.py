@@ -1,0 +1,24 @@
+"""Generator kinds, looked up by the spec's ``generator.kind``."""
+
+from __future__ import annotations
+
+import importlib
+
+from synthc.generators.base import Generator
+
+#: kind -> module that exports ``GENERATOR``. Modules are imported on first use so that a
+#: build pays only for the generators its spec names.
+_KINDS: dict[str, str] = {
+    "manifold": "synthc.generators.manifold",
+}
+
+
+def kinds() -> list[str]:
+    """Every generator kind synthc knows, sorted."""
+    return sorted(_KINDS)
+
+
+def get(kind: str) -> Generator:
+    """The generator of ``kind``; raises KeyError for an unknown kind."""
+    module = importlib.import_module(_KINDS[kind])
+    return module.GENERATOR

@@ -1,0 +1,27 @@
+"""ShardRecord: what a finished shard reports, and what the manifest is built from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ShardRecord:
+    """A shard on disk: where, which samples, how big, its sha256 and the task key that made it."""
+
+    path: str
+    split: str
+    shard: int
+    first_sample: int
+    samples: int
+    bytes: int
+    sha256: str
+    task_key: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ShardRecord:
+        return cls(**data)

@@ -1,0 +1,69 @@
+"""Build one shard: generate its samples and write them. The unit of work every executor runs.
+
+In: a task as plain data (``ShardTask.to_json()``) and the output directory. Out: the shard's
+record as plain data. Executors know nothing of generators or writers; this module binds them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from synthc import generators
+from synthc.compiler.planning import ShardTask
+from synthc.generators.base import Column
+from synthc.outputs.parquet import write_parquet_shard
+from synthc.outputs.records import ShardRecord
+
+INDEX_COLUMN = Column(
+    "index", "int64", "Global sample index i: the sample is a pure function of (seed, config, i)."
+)
+
+_config_cache: dict[str, Any] = {}
+
+
+def generate_table(task: ShardTask) -> dict[str, np.ndarray]:
+    """The shard's samples as columns, led by the global sample ``index``."""
+    generator = generators.get(task.kind)
+    config = _config(task, generator)
+    table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
+    table.update(generator.generate(config, task.seed, task.start, task.stop))
+    return table
+
+
+def run_task(task_json: dict[str, Any], out_dir: str) -> dict[str, Any]:
+    """Generate and write the shard of ``task_json`` under ``out_dir``; return its record."""
+    task = ShardTask.from_json(task_json)
+    table = generate_table(task)
+    nbytes, sha256 = write_parquet_shard(table, Path(out_dir) / task.path, task.output)
+    record = ShardRecord(
+        path=task.path,
+        split=task.split,
+        shard=task.shard,
+        first_sample=task.start,
+        samples=task.samples,
+        bytes=nbytes,
+        sha256=sha256,
+        task_key=task.key,
+    )
+    return record.to_json()
+
+
+def table_columns(kind: str, config: Any) -> list[Column]:
+    """The schema of a table shard: ``index``, then the generator's columns."""
+    return [INDEX_COLUMN, *generators.get(kind).columns(config)]
+
+
+def _config(task: ShardTask, generator: Any) -> Any:
+    # A worker builds many shards of one config; validate it once, not per shard.
+    cache_key = json.dumps(task.config, sort_keys=True)
+    cached = _config_cache.get(cache_key)
+    if cached is None:
+        cached = TypeAdapter(generator.Config).validate_python(task.config)
+        _config_cache.clear()
+        _config_cache[cache_key] = cached
+    return cached
