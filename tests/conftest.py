@@ -1,0 +1,77 @@
+"""Shared test helpers: write specs into tmp dirs, run the CLI in-process or as users do."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from synthc.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spec_text(
+    *,
+    name: str = "tiny",
+    samples: int = 1000,
+    shard_size: int = 300,
+    generator: str = "kind: manifold\n  shape: swiss_roll\n  noise: 0.05",
+    splits: str = "{train: 0.8, test: 0.2}",
+    seed: int = 7,
+) -> str:
+    """A small valid spec."""
+    return textwrap.dedent(
+        f"""\
+        synthc: 1
+        name: {name}
+        version: "1.0.0"
+        description: a tiny test dataset
+        seed: {seed}
+        samples: {samples}
+        splits: {splits}
+        generator:
+          {generator}
+        output:
+          format: parquet
+          shard_size: {shard_size}
+        """
+    )
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path):
+    """Write spec text to ``tmp_path/<name>`` and return its path."""
+
+    def write(text: str, name: str = "spec.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run ``synthc ARGS`` in this process; return (exit code, stdout, stderr)."""
+
+    def run(*args: str | Path) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def run_synthc(*args: str | Path, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed ``synthc`` console script as a user would."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    exe = Path(sys.executable).with_name("synthc")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "synthc"]
+    return subprocess.run(
+        [*command, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, **kwargs
+    )

@@ -1,0 +1,198 @@
+"""End to end: build a spec, read it as users do, rebuild it as make would."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from conftest import spec_text
+
+from synthc import api
+from synthc.outputs.state import STATE_DIR
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(root)): p.stat().st_mtime_ns
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def built(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=1000, shard_size=300))
+    out = tmp_path / "out"
+    code, stdout, stderr = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, stderr
+    return spec, out
+
+
+def test_build_writes_shards_manifest_card_and_spec(built):
+    spec, out = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["dataset"] == {
+        "name": "tiny",
+        "version": "1.0.0",
+        "description": "a tiny test dataset",
+    }
+    assert manifest["seed"] == 7 and manifest["samples"] == 1000
+    assert manifest["splits"]["train"]["samples"] == 800
+    assert [s["path"] for s in manifest["splits"]["train"]["shards"]] == [
+        f"train/train-0000{i}.parquet" for i in range(3)
+    ]
+    assert manifest["splits"]["test"]["range"] == [800, 1000]
+    assert {"numpy", "numba", "polars", "python"} <= set(manifest["libraries"])
+    names = [c["name"] for c in manifest["schema"]["columns"]]
+    assert names[:4] == ["index", "x0", "x1", "x2"] and {"clean_x0", "u0", "u1"} <= set(names)
+    assert all(c["description"] for c in manifest["schema"]["columns"])
+    assert (out / "spec.yaml").read_text() == spec.read_text()
+    assert "shape: swiss_roll" in (out / "spec.rendered.yaml").read_text()
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\n") and "train/train-*.parquet" in card
+    assert (out / "preview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_shards_read_with_pyarrow_and_polars(built):
+    _, out = built
+    manifest = api.load_manifest(out)
+    table = pq.read_table(out / "train" / "train-00001.parquet")
+    assert table.num_rows == 300
+    assert table.column("index").to_pylist() == list(range(300, 600))
+    frame = pl.read_parquet(out / "train" / "*.parquet")
+    assert frame.height == 800 and frame["index"].to_list() == list(range(800))
+    assert [c["name"] for c in manifest["schema"]["columns"]] == frame.columns
+    assert frame.schema["x0"] == pl.Float64 and frame.schema["index"] == pl.Int64
+    test = pl.read_parquet(out / "test" / "test-00000.parquet")
+    assert test["index"].min() == 800 and test.height == 200
+    # Observed = clean + noise: the difference is the noise, with the spec's std.
+    noise = (frame["x0"] - frame["clean_x0"]).to_numpy()
+    assert 0.03 < noise.std() < 0.07
+
+
+def test_verify_passes_then_names_a_corrupt_and_a_missing_shard(built, cli):
+    _, out = built
+    code, stdout, _ = cli("verify", out)
+    assert code == 0 and "ok" in stdout
+    shard = out / "train" / "train-00001.parquet"
+    data = bytearray(shard.read_bytes())
+    data[100] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    (out / "test" / "test-00000.parquet").unlink()
+    code, _, stderr = cli("verify", out)
+    assert code == 1
+    assert "train/train-00001.parquet: sha256" in stderr
+    assert "test/test-00000.parquet: missing" in stderr
+
+
+def test_unchanged_rebuild_touches_nothing(built, cli):
+    spec, out = built
+    before = mtimes(out)
+    code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "up to date" in stdout
+    assert mtimes(out) == before
+
+
+def test_changed_spec_rebuilds_only_changed_shards_and_removes_stale(built, cli, write_spec):
+    spec, out = built
+    # Counts instead of fractions with the same boundaries: all keys but the test shard's stay.
+    write_spec(spec_text(samples=1000, shard_size=300, splits="{train: 800, test: 200}"))
+    before = mtimes(out)
+    code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "built 0 shard(s), kept 4" in stdout
+    after = mtimes(out)
+    for i in range(3):
+        name = f"train/train-0000{i}.parquet"
+        assert after[name] == before[name]
+    # Fewer samples: train shrinks to two shards; the third is removed, the test shard rebuilt.
+    write_spec(spec_text(samples=750, shard_size=300, splits="{train: 600, test: 150}"))
+    code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "built 1 shard(s), kept 2, removed 1" in stdout
+    assert not (out / "train" / "train-00002.parquet").exists()
+    assert mtimes(out)["train/train-00000.parquet"] == before["train/train-00000.parquet"]
+    api.verify(out)
+    assert api.load_manifest(out)["samples"] == 750
+
+
+def test_force_rebuilds_every_shard_with_identical_bytes(built, cli):
+    spec, out = built
+    before = {p: (out / p).read_bytes() for p in mtimes(out) if p.endswith(".parquet")}
+    code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1", "--force")
+    assert code == 0 and "built 4 shard(s)" in stdout
+    assert before == {p: (out / p).read_bytes() for p in before}
+
+
+def test_tampered_shard_is_rebuilt(built, cli):
+    spec, out = built
+    shard = out / "train" / "train-00000.parquet"
+    good = shard.read_bytes()
+    shard.write_bytes(b"garbage")
+    code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "built 1 shard(s), kept 3" in stdout
+    assert shard.read_bytes() == good
+
+
+def test_refuses_foreign_directory_and_never_deletes_foreign_files(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=600, shard_size=300))
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    code, _, stderr = cli("build", spec, "-o", foreign)
+    assert code == 2 and "not a synthc output" in stderr
+    assert sorted(os.listdir(foreign)) == ["thesis.tex"]
+
+    out = tmp_path / "out"
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "train" / "train-00009.parquet").write_text("not synthc's")
+    write_spec(spec_text(samples=300, shard_size=300, splits="{train: 1.0}"))
+    code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "removed 2" in stdout
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "train" / "train-00009.parquet").read_text() == "not synthc's"
+    assert not (out / "test").exists()
+
+
+def test_dry_run_writes_nothing(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text())
+    out = tmp_path / "out"
+    code, stdout, _ = cli("build", spec, "-o", out, "--dry-run")
+    assert code == 0 and "would build 4 shard(s)" in stdout
+    assert not out.exists()
+
+
+def test_default_output_is_outputs_slash_name(cli, write_spec, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = write_spec(spec_text(name="named-set", samples=200, shard_size=100))
+    code, stdout, _ = cli("build", spec, "--workers", "1")
+    assert code == 0
+    assert (tmp_path / "outputs" / "named-set" / "manifest.json").is_file()
+    assert (tmp_path / "outputs" / "named-set" / STATE_DIR).is_dir()
+
+
+def test_vars_override_template_defaults(cli, tmp_path):
+    spec = Path(__file__).parents[1] / "specs" / "swiss_roll.yaml"
+    out = tmp_path / "out"
+    code, _, err = cli(
+        "build",
+        spec,
+        "-o",
+        out,
+        "--workers",
+        "1",
+        "--var",
+        "samples=2000",
+        "--var",
+        "shard_size=1000",
+    )
+    assert code == 0, err
+    manifest = api.load_manifest(out)
+    assert manifest["samples"] == 2000
+    assert manifest["spec"]["vars"] == {"samples": 2000, "shard_size": 1000}
+    x = pl.read_parquet(out / "train" / "*.parquet")["x1"].to_numpy()
+    assert np.all((x > -1) & (x < 22))

@@ -1,0 +1,57 @@
+"""The command line as users run it: exit codes, plan, schema, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_synthc, spec_text
+
+
+def test_plan_table_and_json(cli, write_spec):
+    spec = write_spec(spec_text(samples=1000, shard_size=300))
+    code, out, _ = cli("plan", spec)
+    assert code == 0
+    assert "train/train-00002.parquet" in out and "4 shard(s), 1000 samples" in out
+    code, out, _ = cli("plan", spec, "--json")
+    plan = json.loads(out)
+    assert plan["samples"] == 1000 and plan["shards"] == 4
+    task = plan["tasks"][3]
+    assert (task["split"], task["shard"], task["start"], task["stop"]) == ("test", 0, 800, 1000)
+    assert len(task["key"]) == 64 and task["path"] == "test/test-00000.parquet"
+
+
+def test_schema_is_json_schema_covering_generators(cli):
+    code, out, _ = cli("schema")
+    schema = json.loads(out)
+    assert code == 0
+    assert {"synthc", "name", "seed", "samples", "generator", "output"} <= set(schema["properties"])
+    assert schema["additionalProperties"] is False
+    text = json.dumps(schema["properties"]["generator"]) + json.dumps(schema["$defs"])
+    for shape in ("swiss_roll", "s_curve", "sphere", "torus", "helix", "moons", "circles", "blobs"):
+        assert shape in text
+
+
+def test_missing_spec_and_bad_var_are_usage_errors(cli, tmp_path):
+    code, _, err = cli("validate", tmp_path / "nope.yaml")
+    assert code == 2 and "nope.yaml" in err and "Traceback" not in err
+    code, _, err = cli("plan", tmp_path / "nope.yaml", "--var", "novalue")
+    assert code == 2
+
+
+def test_verify_of_a_non_dataset_exits_1(cli, tmp_path):
+    code, _, err = cli("verify", tmp_path)
+    assert code == 1 and "no manifest" in err
+
+
+def test_console_script_builds_and_reports(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=500, shard_size=250))
+    result = run_synthc("build", spec, "-o", tmp_path / "out", "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert "built 3 shard(s)" in result.stdout
+    # Not a terminal: plain progress lines, no carriage-return bar.
+    assert "\r" not in result.stderr
+    again = run_synthc("build", spec, "-o", tmp_path / "out")
+    assert again.returncode == 0 and "up to date" in again.stdout
+    bad = run_synthc("build", spec, "-o", tmp_path / "out", "--var", "x")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

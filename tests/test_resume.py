@@ -1,0 +1,76 @@
+"""A build killed with SIGKILL resumes, keeps its finished shards, and ends byte-identical."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import spec_text
+
+from synthc import api
+
+STATE = Path(".synthc") / "state.json"
+
+
+def finished_shards(out: Path) -> int:
+    try:
+        return len(json.loads((out / STATE).read_text())["shards"])
+    except (OSError, ValueError):
+        return 0
+
+
+def shard_bytes(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet"))}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_build_resumes_to_identical_bytes(write_spec, tmp_path, workers):
+    spec = write_spec(spec_text(samples=3_000_000, shard_size=20_000))
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "synthc",
+            "build",
+            str(spec),
+            "-o",
+            str(out),
+            "--workers",
+            str(workers),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while finished_shards(out) < 5 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = finished_shards(out)
+    assert 5 <= done_before < 150, "the build must be killed part-way"
+    assert not (out / "manifest.json").exists()
+    time.sleep(0.5)  # workers die with their parent (PR_SET_PDEATHSIG); give them a moment
+
+    resumed = api.build(spec, out, workers=workers)
+    assert resumed.kept >= done_before and resumed.built == 150 - resumed.kept
+    assert not list(out.rglob("*.partial"))
+
+    clean = api.build(spec, tmp_path / "clean", workers=1)
+    assert clean.built == 150
+    assert shard_bytes(out) == shard_bytes(tmp_path / "clean")
+    killed_manifest, clean_manifest = api.load_manifest(out), api.load_manifest(clean.out)
+    for key in ("splits", "content_sha256", "generator", "schema"):
+        assert killed_manifest[key] == clean_manifest[key]
+    api.verify(out)
+    if workers == 2 and sys.platform.startswith("linux"):
+        orphans = subprocess.run(
+            ["pgrep", "-f", f"{os.getpid()}.*spawn_main"], capture_output=True, text=True
+        ).stdout
+        assert orphans == ""

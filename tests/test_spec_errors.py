@@ -1,0 +1,73 @@
+"""Bad specs fail at a known line: each file in bad_specs/ states its expected problems."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from synthc import api
+from synthc.errors import SpecError
+
+BAD = Path(__file__).parent / "bad_specs"
+EXPECT = re.compile(r"^# expect: (\d+)(?::(\d+))?: (.*?):\s?(.*)$")
+
+
+def expectations(path: Path) -> list[tuple[int, int | None, str, str]]:
+    found = []
+    for line in path.read_text().splitlines():
+        match = EXPECT.match(line)
+        if match:
+            col = int(match[2]) if match[2] else None
+            found.append((int(match[1]), col, match[3], match[4]))
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(BAD.glob("*.yaml")), ids=lambda p: p.stem)
+def test_bad_spec_fails_at_its_line(path: Path):
+    expected = expectations(path)
+    assert expected, f"{path.name} states no expectation"
+    with pytest.raises(SpecError) as caught:
+        api.validate(path)
+    problems = caught.value.problems
+    for line, col, field, message in expected:
+        matches = [
+            p
+            for p in problems
+            if p.position is not None
+            and p.position.file == str(path)
+            and p.position.line == line
+            and (col is None or p.position.col == col)
+            and p.path == field
+            and message in p.message
+        ]
+        assert matches, f"expected {line}:{col}: {field}: {message!r}; got:\n{caught.value}"
+
+
+def test_every_problem_is_one_compiler_style_line(cli):
+    path = BAD / "out_of_range.yaml"
+    code, out, err = cli("validate", path)
+    assert code == 2
+    lines = [line for line in err.splitlines() if not line.startswith("synthc:")]
+    assert len(lines) == 3
+    for line in lines:
+        assert re.match(rf"^{re.escape(str(path))}:\d+:\d+: [\w.\[\]]+: .+$", line), line
+    assert "Traceback" not in err
+
+
+def test_validate_reports_every_spec_and_exits_2(cli, write_spec):
+    from conftest import spec_text
+
+    good = write_spec(spec_text(), "good.yaml")
+    code, out, err = cli("validate", good, BAD / "unknown_key.yaml", BAD / "unknown_kind.yaml")
+    assert code == 2
+    assert f"{good}: ok" in out
+    assert "unknown_key.yaml:11:3" in err and "unknown_kind.yaml:7:9" in err
+
+
+def test_invalid_spec_writes_nothing(cli, tmp_path):
+    out = tmp_path / "dataset"
+    code, _, err = cli("build", BAD / "unknown_key.yaml", "-o", out)
+    assert code == 2
+    assert not out.exists()
