@@ -1,0 +1,142 @@
+"""Parse rendered spec YAML into plain data, keeping each node's position in a side table.
+
+In: :class:`Rendered` text. Out: :class:`Loaded`, the data (dicts, lists, scalars typed as
+``yaml.safe_load`` types them) and, per data path, where its value and its key start in the file
+the user wrote. Positions are never injected into the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from synthc.compiler.templating import Rendered, render_spec
+from synthc.errors import Position, Problem, SpecError
+
+DataPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Spec data with the position of every value and mapping key."""
+
+    data: Any
+    rendered: Rendered
+    value_positions: Mapping[DataPath, Position]
+    key_positions: Mapping[DataPath, Position]
+
+    def position_of(self, path: Sequence[Any], prefer_key: bool = False) -> Position:
+        """Where ``path`` is (its key if ``prefer_key``), else its nearest known ancestor."""
+        path = tuple(path)
+        if prefer_key and path in self.key_positions:
+            return self.key_positions[path]
+        while path:
+            if path in self.value_positions:
+                return self.value_positions[path]
+            path = path[:-1]
+        return (
+            self.rendered.position(0, 0)
+            if self.data is None
+            else self.value_positions.get((), self.rendered.position(0, 0))
+        )
+
+
+def load_spec(
+    path: Path, variables: Mapping[str, Any] | None = None, display_path: str | None = None
+) -> Loaded:
+    """Render the spec at ``path`` with Jinja2, then parse it as YAML with positions."""
+    return parse_yaml(render_spec(path, variables, display_path))
+
+
+def parse_yaml(rendered: Rendered) -> Loaded:
+    """Parse rendered YAML; SpecError with a position for syntax errors and duplicate keys."""
+    loader = yaml.SafeLoader(rendered.text)
+    builder = _Builder(loader, rendered)
+    try:
+        node = loader.get_single_node()
+        data = builder.build(node, ()) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        position = rendered.position(mark.line, mark.column) if mark else None
+        problem = error.problem or error.context or "invalid YAML"
+        raise SpecError(Problem(position, "", f"YAML syntax error: {problem}")) from None
+    except yaml.YAMLError as error:
+        raise SpecError(Problem(rendered.position(0, 0), "", f"YAML error: {error}")) from None
+    finally:
+        loader.dispose()
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return Loaded(data, rendered, builder.values, builder.keys)
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader, rendered: Rendered) -> None:
+        self.loader = loader
+        self.rendered = rendered
+        self.values: dict[DataPath, Position] = {}
+        self.keys: dict[DataPath, Position] = {}
+        self.problems: list[Problem] = []
+        self.active: set[int] = set()
+
+    def position(self, node: Node) -> Position:
+        return self.rendered.position(node.start_mark.line, node.start_mark.column)
+
+    def build(self, node: Node, path: DataPath) -> Any:
+        self.values.setdefault(path, self.position(node))
+        if id(node) in self.active:
+            self.problems.append(Problem(self.position(node), _dotted(path), "recursive alias"))
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, ScalarNode)
+            return self.loader.construct_object(node, deep=True)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: MappingNode, path: DataPath) -> dict[Any, Any]:
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        self.loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, Node] = {}
+        for key_node, value_node in node.value:
+            key = self.loader.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                self.problems.append(
+                    Problem(
+                        self.position(key_node), _dotted(path), "a mapping key must be a scalar"
+                    )
+                )
+                continue
+            previous = first_seen.get(key)
+            if previous is not None and id(previous) in explicit and id(key_node) in explicit:
+                line = self.position(previous).line
+                self.problems.append(
+                    Problem(
+                        self.position(key_node),
+                        _dotted((*path, key)),
+                        f"duplicate key '{key}' (first at line {line})",
+                    )
+                )
+            first_seen[key] = key_node
+            child = (*path, key)
+            self.keys[child] = self.position(key_node)
+            self.values.pop(child, None)  # a later (explicit) entry wins, as in YAML merges
+            result[key] = self.build(value_node, child)
+        return result
+
+
+def _dotted(path: DataPath) -> str:
+    from synthc.compiler.validation import format_path
+
+    return format_path(path)
