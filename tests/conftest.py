@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -25,21 +24,19 @@ def spec_text(
     seed: int = 7,
 ) -> str:
     """A small valid spec."""
-    return textwrap.dedent(
-        f"""\
-        synthc: 1
-        name: {name}
-        version: "1.0.0"
-        description: a tiny test dataset
-        seed: {seed}
-        samples: {samples}
-        splits: {splits}
-        generator:
-          {generator}
-        output:
-          format: parquet
-          shard_size: {shard_size}
-        """
+    return (
+        "synthc: 1\n"
+        f"name: {name}\n"
+        'version: "1.0.0"\n'
+        "description: a tiny test dataset\n"
+        f"seed: {seed}\n"
+        f"samples: {samples}\n"
+        f"splits: {splits}\n"
+        "generator:\n"
+        f"  {generator}\n"
+        "output:\n"
+        "  format: parquet\n"
+        f"  shard_size: {shard_size}\n"
     )
 
 

@@ -85,8 +85,10 @@ def _check_split_counts(spec: Spec, report: Callable[..., None]) -> None:
 def _report_pydantic(
     error: ValidationError, root: Any, data: Any, prefix: Path, report: Callable[..., None]
 ) -> None:
-    for item in error.errors(include_url=False):
-        path, leftover = _data_path(data, item["loc"])
+    items = [(item, *_data_path(data, item["loc"])) for item in error.errors(include_url=False)]
+    for item, path, leftover in items:
+        if _shadowed(item, path, items):
+            continue
         kind = item["type"]
         ctx = item.get("ctx") or {}
         full = prefix + path
@@ -115,6 +117,13 @@ def _report_pydantic(
             report(full, _lower_first(item["msg"]))
 
 
+def _shadowed(item: Any, path: Path, items: list[tuple[Any, Path, Path]]) -> bool:
+    """A type error on a value that another union branch explains more precisely, deeper in."""
+    if item["type"] in ("missing", "extra_forbidden"):
+        return False
+    return any(len(other) > len(path) and other[: len(path)] == path for _, other, _ in items)
+
+
 def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
     """Split a pydantic loc into the part that names real data and the rest.
 
@@ -131,6 +140,10 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
             node = node[part]
         elif isinstance(node, dict) and part in node.values():
             continue  # a discriminator's value used as a loc step
+        elif isinstance(node, list) and isinstance(part, str):
+            continue  # a union member's name, e.g. 'list[list[float]]'
+        elif isinstance(node, dict) and i + 1 < len(loc) and loc[i + 1] in node:
+            continue  # a union member's name before a real key
         elif isinstance(node, dict):
             # A key that is not there (missing) or that pydantic rejects (extra) ends the path.
             return (*path, part), tuple(loc[i:])

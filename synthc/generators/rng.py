@@ -25,7 +25,6 @@ _W0 = np.uint32(0x9E3779B9)
 _W1 = np.uint32(0xBB67AE85)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
-_TWO_PI = 2.0 * math.pi
 _INV_2_53 = 1.0 / 9007199254740992.0
 
 
@@ -37,9 +36,7 @@ def derive_key(seed: int, stream: str) -> tuple[int, int]:
     """
     if seed < 0:
         raise ValueError("seed must be >= 0")
-    digest = hashlib.blake2b(
-        f"synthc-philox/1:{seed}:{stream}".encode(), digest_size=8
-    ).digest()
+    digest = hashlib.blake2b(f"synthc-philox/1:{seed}:{stream}".encode(), digest_size=8).digest()
     return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:], "little")
 
 
@@ -83,12 +80,22 @@ def uniform2(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kern
 
 @ngjit
 def normal2(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
-    """Two independent standard normal draws (Box-Muller) for one counter value."""
-    u1, u2 = uniform2(index, block, stream, k0, k1)
-    # 1 - u1 lies in (0, 1], so the logarithm is finite.
-    radius = math.sqrt(-2.0 * math.log(1.0 - u1))
-    angle = _TWO_PI * u2
-    return radius * math.cos(angle), radius * math.sin(angle)
+    """Two independent standard normal draws for one (index, block, stream).
+
+    Marsaglia's polar method: no sine or cosine, so about twice as fast as Box-Muller here. A
+    rejected attempt moves to the next counter value by setting bits 8 and up of the stream word
+    (stream ids stay below 256), so every sample's draws remain a pure function of its counter.
+    """
+    attempt = 0
+    while True:
+        a, b = uniform2(index, block, stream + (attempt << 8), k0, k1)
+        v1 = 2.0 * a - 1.0
+        v2 = 2.0 * b - 1.0
+        s = v1 * v1 + v2 * v2
+        if 0.0 < s < 1.0:
+            factor = math.sqrt(-2.0 * math.log(s) / s)
+            return v1 * factor, v2 * factor
+        attempt += 1
 
 
 @ngjit

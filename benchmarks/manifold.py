@@ -1,0 +1,95 @@
+"""synthc vs scikit-learn on a noisy 3-D swiss roll, in one run; prints rows/s, ratios, peak RSS.
+
+    python benchmarks/manifold.py [--samples 10000000] [--workers 2] [--shard-size 250000]
+
+synthc is timed end to end (start-up, generate, encode Parquet, hash, write, manifest) as a
+user runs it: `synthc build` in a fresh process with a warm Numba cache. scikit-learn's
+`make_swiss_roll` is timed in memory, in this process, for the same n. Needs `pip install -e
+'.[bench]'` (scikit-learn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _measure import run_measured  # noqa: E402
+
+SPEC = """\
+synthc: 1
+name: bench-swiss-roll
+seed: 7
+samples: {{{{ var('samples') }}}}
+generator: {{kind: manifold, shape: swiss_roll, noise: 0.05, ambient_dim: 3}}
+output: {{format: parquet, shard_size: {shard_size}}}
+"""
+
+
+def synthc_build(spec: Path, out: Path, samples: int, workers: int) -> tuple[float, int]:
+    shutil.rmtree(out, ignore_errors=True)
+    command = [
+        sys.executable,
+        "-m",
+        "synthc",
+        "build",
+        str(spec),
+        "-o",
+        str(out),
+        "--var",
+        f"samples={samples}",
+        "--workers",
+        str(workers),
+    ]
+    return run_measured(command)
+
+
+def sklearn_swiss_roll(samples: int) -> float:
+    from sklearn.datasets import make_swiss_roll
+
+    start = time.perf_counter()
+    make_swiss_roll(samples, noise=0.05, random_state=0)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=10_000_000)
+    parser.add_argument("--small", type=int, default=1_000_000, help="the RSS comparison size")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--shard-size", type=int, default=250_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        spec = root / "swiss.yaml"
+        spec.write_text(SPEC.format(shard_size=args.shard_size))
+        synthc_build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
+        small_s, small_rss = synthc_build(spec, root / "small", args.small, args.workers)
+        big_s, big_rss = synthc_build(spec, root / "big", args.samples, args.workers)
+        bytes_written = sum(p.stat().st_size for p in (root / "big").rglob("*.parquet"))
+    sk_s = sklearn_swiss_roll(args.samples)
+
+    synthc_rate, sk_rate = args.samples / big_s, args.samples / sk_s
+    print(
+        f"noisy 3-D swiss roll, n = {args.samples:,}, synthc workers = {args.workers}, "
+        f"shard_size = {args.shard_size:,}"
+    )
+    print(f"{'':<44} {'seconds':>9} {'rows/s':>14}")
+    print(f"{'synthc build (end to end, Parquet zstd-1)':<44} {big_s:>9.2f} {synthc_rate:>14,.0f}")
+    print(f"{'sklearn make_swiss_roll (in memory)':<44} {sk_s:>9.2f} {sk_rate:>14,.0f}")
+    print(f"ratio synthc / sklearn rows/s: {synthc_rate / sk_rate:.2f}x (goal >= 1.0)")
+    print(f"written: {bytes_written / 1e6:,.0f} MB of Parquet")
+    print(
+        f"peak RSS (process tree): {args.small:,} samples {small_rss / 2**20:,.0f} MiB; "
+        f"{args.samples:,} samples {big_rss / 2**20:,.0f} MiB; "
+        f"ratio {big_rss / small_rss:.2f} (goal <= 1.2)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Spec models of the manifold generator: one pydantic model per shape, chosen by ``shape``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import ConfigDict, Field
+
+from synthc.generators.base import GeneratorConfig
+
+Path = tuple[str | int, ...]
+
+
+class ManifoldBase(GeneratorConfig):
+    """Fields every shape has: noise and the ambient embedding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    kind: Literal["manifold"] = Field(description="Generator kind.")
+    noise: float = Field(
+        0.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Std of the Gaussian noise added to every observed coordinate.",
+    )
+    ambient_dim: int | None = Field(
+        None,
+        ge=1,
+        le=4096,
+        description="Dimension of the observed points (>= the shape's natural dimension); "
+        "default: the natural dimension. Extra coordinates are zero before rotation and noise.",
+    )
+    rotate: bool = Field(
+        False,
+        description="Rotate the zero-padded points by a seeded random orthogonal matrix "
+        "(recorded in the manifest as generator.facts.rotation).",
+    )
+
+    intrinsic_names: ClassVar[tuple[str, ...]] = ()
+    classes: ClassVar[int] = 0
+
+    @property
+    def natural_dim(self) -> int:
+        return 3
+
+    @property
+    def intrinsic_dim(self) -> int:
+        return len(self.intrinsic_names)
+
+    @property
+    def out_dim(self) -> int:
+        """Dimension of the observed (and clean) points."""
+        return self.ambient_dim or self.natural_dim
+
+    def semantic_problems(self) -> Iterable[tuple[Path, str]]:
+        if self.ambient_dim is not None and self.ambient_dim < self.natural_dim:
+            yield (
+                ("ambient_dim",),
+                f"must be >= {self.natural_dim}, the natural dimension of {self.shape}",
+            )  # type: ignore[attr-defined]
+
+
+class SwissRoll(ManifoldBase):
+    """scikit-learn's make_swiss_roll."""
+
+    shape: Literal["swiss_roll"]
+    hole: bool = Field(False, description="Remove the centre cell of the 3x3 (t, height) grid.")
+    intrinsic_names: ClassVar[tuple[str, ...]] = ("t", "height")
+
+
+class SCurve(ManifoldBase):
+    """scikit-learn's make_s_curve."""
+
+    shape: Literal["s_curve"]
+    intrinsic_names: ClassVar[tuple[str, ...]] = ("t", "height")
+
+
+class Sphere(ManifoldBase):
+    """The unit ``dim``-sphere in R^(dim+1), uniform."""
+
+    shape: Literal["sphere"]
+    dim: int = Field(2, ge=1, le=1024, description="Intrinsic dimension d of the sphere S^d.")
+
+    @property
+    def natural_dim(self) -> int:
+        return self.dim + 1
+
+    @property
+    def intrinsic_dim(self) -> int:
+        return self.dim
+
+
+class Torus(ManifoldBase):
+    """A ring torus in R^3, uniform with respect to surface area."""
+
+    shape: Literal["torus"]
+    R: float = Field(2.0, gt=0, allow_inf_nan=False, description="Major radius.")
+    r: float = Field(1.0, gt=0, allow_inf_nan=False, description="Minor (tube) radius, < R.")
+    intrinsic_names: ClassVar[tuple[str, ...]] = ("theta", "phi")
+
+    def semantic_problems(self) -> Iterable[tuple[Path, str]]:
+        yield from super().semantic_problems()
+        if self.r >= self.R:
+            yield (
+                ("r",),
+                f"the tube radius r ({self.r:g}) must be < the major radius R "
+                f"({self.R:g}) for a ring torus",
+            )
+
+
+class Helix(ManifoldBase):
+    """A circular helix around the z axis."""
+
+    shape: Literal["helix"]
+    turns: float = Field(3.0, gt=0, allow_inf_nan=False, description="Number of turns.")
+    radius: float = Field(1.0, gt=0, allow_inf_nan=False, description="Radius.")
+    pitch: float = Field(1.0, gt=0, allow_inf_nan=False, description="Rise per turn along z.")
+    intrinsic_names: ClassVar[tuple[str, ...]] = ("t",)
+
+
+class Moons(ManifoldBase):
+    """scikit-learn's make_moons: two interleaving half circles."""
+
+    shape: Literal["moons"]
+    intrinsic_names: ClassVar[tuple[str, ...]] = ("t",)
+    classes: ClassVar[int] = 2
+
+    @property
+    def natural_dim(self) -> int:
+        return 2
+
+
+class Circles(ManifoldBase):
+    """scikit-learn's make_circles: a unit circle around a smaller one."""
+
+    shape: Literal["circles"]
+    factor: float = Field(0.8, gt=0, lt=1, description="Radius of the inner circle.")
+    intrinsic_names: ClassVar[tuple[str, ...]] = ("t",)
+    classes: ClassVar[int] = 2
+
+    @property
+    def natural_dim(self) -> int:
+        return 2
+
+
+class Blobs(ManifoldBase):
+    """scikit-learn's make_blobs: isotropic Gaussian clusters."""
+
+    shape: Literal["blobs"]
+    dim: int = Field(2, ge=1, le=4096, description="Number of features.")
+    centers: int | list[list[float]] = Field(
+        3,
+        description="Number of centres (drawn uniformly in center_box from the seed) or the "
+        "centres themselves, each a list of dim numbers.",
+    )
+    cluster_std: float | list[float] = Field(
+        1.0, description="Std of each cluster: one number, or one per centre."
+    )
+    center_box: list[float] = Field(
+        [-10.0, 10.0],
+        min_length=2,
+        max_length=2,
+        description="[low, high] bounds for drawn centres.",
+    )
+
+    @property
+    def natural_dim(self) -> int:
+        return self.dim
+
+    @property
+    def n_centers(self) -> int:
+        return self.centers if isinstance(self.centers, int) else len(self.centers)
+
+    @property
+    def classes(self) -> int:  # type: ignore[override]
+        return self.n_centers
+
+    def semantic_problems(self) -> Iterable[tuple[Path, str]]:
+        yield from super().semantic_problems()
+        if isinstance(self.centers, int) and self.centers < 1:
+            yield (("centers",), "need at least one centre")
+        if isinstance(self.centers, list):
+            if not self.centers:
+                yield (("centers",), "need at least one centre")
+            for i, centre in enumerate(self.centers):
+                if len(centre) != self.dim:
+                    yield (("centers", i), f"has {len(centre)} coordinates, dim is {self.dim}")
+        stds = self.cluster_std if isinstance(self.cluster_std, list) else [self.cluster_std]
+        if isinstance(self.cluster_std, list) and len(stds) != self.n_centers:
+            yield (("cluster_std",), f"has {len(stds)} values for {self.n_centers} centres")
+        for i, std in enumerate(stds):
+            if not std >= 0:
+                yield (
+                    ("cluster_std",) + ((i,) if isinstance(self.cluster_std, list) else ()),
+                    "must be >= 0",
+                )
+        low, high = self.center_box
+        if not low < high:
+            yield (("center_box",), "low must be < high")
+
+
+ManifoldConfig = Annotated[
+    SwissRoll | SCurve | Sphere | Torus | Helix | Moons | Circles | Blobs,
+    Field(discriminator="shape"),
+]
