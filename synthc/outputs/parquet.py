@@ -19,16 +19,16 @@ import polars as pl
 from synthc.outputs.atomic import write_atomic
 
 
-def encode_parquet(table: Mapping[str, np.ndarray], output: Mapping[str, Any]) -> bytes:
-    """Encode ``table`` (equal-length 1-D columns, in order) as Parquet bytes."""
+def encode_parquet(table: Mapping[str, np.ndarray], output: Mapping[str, Any]) -> memoryview:
+    """Encode ``table`` (equal-length 1-D columns, in order) as Parquet bytes (no copy)."""
     frame = pl.DataFrame(dict(table))
-    compression = output.get("compression", "zstd")
+    compression = output.get("compression", "lz4")
     options: dict[str, Any] = {"compression": compression, "statistics": True}
     if compression == "zstd" and output.get("compression_level") is not None:
         options["compression_level"] = output["compression_level"]
     buffer = io.BytesIO()
     frame.write_parquet(buffer, **options)
-    return buffer.getvalue()
+    return buffer.getbuffer()
 
 
 def write_parquet_shard(
@@ -43,3 +43,9 @@ def write_parquet_shard(
 def count_parquet_rows(path: Path) -> int:
     """Rows in a Parquet file, from its footer."""
     return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+
+
+def read_table_head(path: Path, rows: int) -> dict[str, np.ndarray]:
+    """The first ``rows`` rows of a Parquet file as NumPy columns."""
+    frame = pl.read_parquet(path, n_rows=rows)
+    return {name: frame[name].to_numpy() for name in frame.columns}
