@@ -98,6 +98,105 @@ def normal2(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kerne
         attempt += 1
 
 
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Marsaglia & Tsang's 128-layer tables for the normal ziggurat (J. Stat. Softw. 5(8), 2000)."""
+    m1 = 2147483648.0
+    dn = tn = 3.442619855899
+    vn = 9.91256303526217e-3
+    kn = np.zeros(128, dtype=np.int64)
+    wn = np.zeros(128, dtype=np.float64)
+    fn = np.zeros(128, dtype=np.float64)
+    q = vn / math.exp(-0.5 * dn * dn)
+    kn[0] = int((dn / q) * m1)
+    wn[0] = q / m1
+    wn[127] = dn / m1
+    fn[0] = 1.0
+    fn[127] = math.exp(-0.5 * dn * dn)
+    for i in range(126, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
+        kn[i + 1] = int((dn / tn) * m1)
+        tn = dn
+        fn[i] = math.exp(-0.5 * dn * dn)
+        wn[i] = dn / m1
+    return kn, wn, fn
+
+
+_ZIG_K, _ZIG_W, _ZIG_F = _ziggurat_tables()
+_ZIG_R = 3.442619855899
+
+
+@ngjit
+def _ziggurat(word, layer, index, block, stream, k0, k1):  # noqa: ANN001, ANN201
+    """One standard normal from a 32-bit word and a 7-bit layer."""
+    hz = np.int64(np.int32(np.uint32(word)))
+    if abs(hz) < _ZIG_K[layer]:
+        return hz * _ZIG_W[layer]
+    return _ziggurat_slow(hz, layer, index, block, stream, k0, k1)
+
+
+@ngjit
+def _ziggurat_slow(hz, iz, index, block, stream, k0, k1):  # noqa: ANN001, ANN201
+    """The ziggurat's rare paths (about 1.2% of draws). Extra uniforms come from counters whose
+    stream word has bits 8 and up set, so they stay a pure function of the sample."""
+    extra = 1
+    while True:
+        x = hz * _ZIG_W[iz]
+        if iz == 0:  # the base strip's tail: Marsaglia's exact tail method
+            while True:
+                a, b = uniform2(index, block, stream + (extra << 8), k0, k1)
+                extra += 1
+                x = -math.log(1.0 - a) / _ZIG_R
+                y = -math.log(1.0 - b)
+                if y + y >= x * x:
+                    break
+            return _ZIG_R + x if hz > 0 else -_ZIG_R - x
+        a, b = uniform2(index, block, stream + (extra << 8), k0, k1)
+        extra += 1
+        if _ZIG_F[iz] + a * (_ZIG_F[iz - 1] - _ZIG_F[iz]) < math.exp(-0.5 * x * x):
+            return x
+        # Rejected: a fresh word and layer from a fresh counter value.
+        a, b = uniform2(index, block, stream + (extra << 8), k0, k1)
+        extra += 1
+        hz = np.int64(np.int32(np.uint32(np.uint64(b * 4294967296.0))))
+        iz = np.int64(int(a * 128.0) & 127)
+        if abs(hz) < _ZIG_K[iz]:
+            return hz * _ZIG_W[iz]
+
+
+@ngjit
+def normal3(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
+    """Three independent standard normals from one Philox call (ziggurat, 128 layers).
+
+    Three output words give the values and the fourth gives each one's layer, so value bits and
+    layer bits never overlap (the flaw Doornik (2005) found in the original ziggurat).
+    """
+    i = np.uint64(index)
+    x0, x1, x2, x3 = philox4x32(
+        np.uint32(i & _MASK32), np.uint32(i >> _SHIFT32), block, stream, k0, k1
+    )
+    layers = np.uint32(x3)
+    z0 = _ziggurat(x0, np.int64(layers & np.uint32(127)), index, block, stream, k0, k1)
+    z1 = _ziggurat(
+        x1,
+        np.int64((layers >> np.uint32(7)) & np.uint32(127)),
+        index,
+        block,
+        stream + (1 << 20),
+        k0,
+        k1,
+    )
+    z2 = _ziggurat(
+        x2,
+        np.int64((layers >> np.uint32(14)) & np.uint32(127)),
+        index,
+        block,
+        stream + (2 << 20),
+        k0,
+        k1,
+    )
+    return z0, z1, z2
+
+
 @ngjit
 def below(index, block, stream, k0, k1, n):  # noqa: ANN001, ANN201 - Numba kernel
     """A uniform integer in [0, n) (n >= 1), from one counter value."""

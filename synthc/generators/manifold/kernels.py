@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from synthc.generators.jit import ngjit
-from synthc.generators.rng import below, normal2, uniform2
+from synthc.generators.rng import below, normal2, normal3, uniform2
 
 POINTS, NOISE, LABELS = 0, 1, 2
 TORUS_MAX_TRIES = 64
@@ -180,11 +180,13 @@ def embed_and_noise(start, k0, k1, nat, rotation, noise, clean, observed):  # no
             else:
                 clean[d, i] = nat[d, i] if d < m else 0.0
         if noise > 0.0:
-            for d in range(0, dim, 2):
-                z1, z2 = normal2(start + i, d // 2, NOISE, k0, k1)
-                observed[d, i] = clean[d, i] + noise * z1
+            for d in range(0, dim, 3):
+                z0, z1, z2 = normal3(start + i, d // 3, NOISE, k0, k1)
+                observed[d, i] = clean[d, i] + noise * z0
                 if d + 1 < dim:
-                    observed[d + 1, i] = clean[d + 1, i] + noise * z2
+                    observed[d + 1, i] = clean[d + 1, i] + noise * z1
+                if d + 2 < dim:
+                    observed[d + 2, i] = clean[d + 2, i] + noise * z2
         else:
             for d in range(dim):
                 observed[d, i] = clean[d, i]
