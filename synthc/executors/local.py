@@ -16,9 +16,6 @@ from synthc.executors.base import TaskFailed
 
 _PR_SET_PDEATHSIG = 1
 
-#: Modules the worker server imports once, before it forks workers.
-PRELOAD = ["synthc.generators.warmup"]
-
 
 def _worker_init() -> None:
     # A worker must not outlive a killed build: it would keep writing into the output
@@ -29,21 +26,8 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
 
 
-def _context(fn: Callable[..., Any]) -> multiprocessing.context.BaseContext:
-    """A forkserver that has imported ``fn``'s module, so each worker starts in milliseconds.
-
-    Workers fork from a clean server process (never from this one, whose polars and Numba
-    threads may hold locks), and the server stays up for later builds in this process.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([fn.__module__, *PRELOAD])
-    return context
-
-
 class LocalExecutor:
-    """A pool of ``workers`` processes forked from a clean forkserver (or spawned)."""
+    """A pool of ``workers`` spawned processes that die with the build."""
 
     name = "local"
 
@@ -75,7 +59,10 @@ class LocalExecutor:
         threads = max(1, (os.cpu_count() or 1) // workers)
         saved = os.environ.get("POLARS_MAX_THREADS")
         os.environ["POLARS_MAX_THREADS"] = str(threads)  # inherited by the spawned workers
-        pool = ProcessPoolExecutor(workers, mp_context=_context(fn), initializer=_worker_init)
+        # spawn, not fork: polars starts threads at import, and forking a process that has
+        # them can deadlock (a forkserver that preloads polars hangs the same way, tried).
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
         try:
             pending: dict[Future[Any], int] = {}
             queue = iter(enumerate(items))
