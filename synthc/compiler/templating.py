@@ -145,14 +145,18 @@ def render_spec(
 
     env.globals.update(var=var, vars=dict(variables))
     top_real = str(path.resolve())
+    real_to_display[top_real] = display
     try:
         template = env.from_string(mark(source_text, display))
-        template.filename = top_real
-        template.name = path.name
-        real_to_display[top_real] = display
-        marked = _render(template, env, real_to_display, files, loader)
-    except SpecError:
-        raise
+    except TemplateSyntaxError as error:
+        raise SpecError(
+            Problem(
+                Position(display, error.lineno, 1), "", f"template syntax error: {error.message}"
+            )
+        ) from None
+    template.filename = top_real
+    template.name = path.name
+    marked = _render(template, env, real_to_display, files, loader)
     return _unmark(marked, files, source_text, sources)
 
 

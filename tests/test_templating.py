@@ -1,0 +1,150 @@
+"""Templating and YAML loading: values, loops, includes, sandbox, and positions that point home."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthc.compiler.loading import load_spec
+from synthc.compiler.templating import parse_var_assignments, render_spec
+from synthc.errors import SpecError, UsageError
+
+
+def problem(error: pytest.ExceptionInfo[SpecError]):
+    assert len(error.value.problems) == 1
+    return error.value.problems[0]
+
+
+def test_plain_yaml_positions(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("a: 1\nb:\n  c: [x, y]\n  d:\n    - 5\n")
+    loaded = load_spec(spec, display_path="s.yaml")
+    assert loaded.data == {"a": 1, "b": {"c": ["x", "y"], "d": [5]}}
+    assert str(loaded.position_of(("b", "c", 1))) == "s.yaml:3:10"
+    assert str(loaded.position_of(("b", "d", 0))) == "s.yaml:5:7"
+    assert str(loaded.position_of(("b", "c"), prefer_key=True)) == "s.yaml:3:3"
+    assert str(loaded.position_of(("b", "nope", 3))) == "s.yaml:3:3"  # nearest known ancestor
+
+
+def test_vars_defaults_overrides_and_yaml_typing(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "n: {{ var('n', 1000) }}\nf: {{ var('f', 1) }}\nb: {{ var('b', false) }}\n"
+        "xs: {{ var('xs', []) }}\ns: {{ var('s', 'x') }}\nnone: {{ None }}\n"
+    )
+    assert load_spec(spec).data == {"n": 1000, "f": 1, "b": False, "xs": [], "s": "x", "none": None}
+    given = parse_var_assignments(["n=5", "f=0.5", "b=true", "xs=[1, 2]", "s=hello"])
+    assert given == {"n": 5, "f": 0.5, "b": True, "xs": [1, 2], "s": "hello"}
+    assert load_spec(spec, given).data == {**given, "none": None}
+
+
+def test_unset_variable_without_default_points_at_the_call(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("a: 1\nb: {{ var('size') }}\n")
+    with pytest.raises(SpecError) as error:
+        render_spec(spec, display_path="s.yaml")
+    found = problem(error)
+    assert (found.position.file, found.position.line) == ("s.yaml", 2)
+    assert "'size'" in found.message and "--var size=" in found.message
+
+
+def test_loop_lines_map_to_the_loop_body(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("items:\n{% for i in range(4) %}\n  - {{ i * 10 }}\n{% endfor %}\nafter: 1\n")
+    loaded = load_spec(spec, display_path="s.yaml")
+    assert loaded.data == {"items": [0, 10, 20, 30], "after": 1}
+    for i in range(4):
+        assert loaded.position_of(("items", i)).line == 3
+    assert loaded.position_of(("after",)).line == 5
+
+
+def test_include_positions_refer_to_the_included_file(tmp_path):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "part.yaml").write_text("x: 1\ny: {{ var('y', 2) }}\n")
+    spec = tmp_path / "specs" / "main.yaml"
+    spec.write_text("top: 0\n{% include 'part.yaml' %}\nz: 3\n")
+    loaded = load_spec(spec, display_path="specs/main.yaml")
+    assert loaded.data == {"top": 0, "x": 1, "y": 2, "z": 3}
+    assert str(loaded.position_of(("y",))) == "specs/part.yaml:2:4"
+    assert str(loaded.position_of(("z",))) == "specs/main.yaml:3:4"
+    (tmp_path / "specs" / "part.yaml").write_text("x: 1\ny: {{ missing }}\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec, display_path="specs/main.yaml")
+    found = problem(error)
+    assert (found.position.file, found.position.line) == ("specs/part.yaml", 2)
+    assert found.message == "undefined variable 'missing'"
+
+
+@pytest.mark.parametrize("target", ["../outside.yaml", "/etc/hostname"])
+def test_includes_outside_the_spec_directory_are_refused(tmp_path, target):
+    (tmp_path / "outside.yaml").write_text("secret: 1\n")
+    (tmp_path / "specs").mkdir()
+    spec = tmp_path / "specs" / "main.yaml"
+    spec.write_text(f"a: 1\n{{% include '{target}' %}}\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec, display_path="main.yaml")
+    found = problem(error)
+    assert found.position.line == 2 and "outside" in found.message
+
+
+def test_missing_include_is_a_spec_error(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("{% include 'nope.yaml' %}\n")
+    with pytest.raises(SpecError, match="not found"):
+        load_spec(spec)
+
+
+def test_sandbox_blocks_attribute_escapes(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("a: 1\nb: {{ ''.__class__.__mro__[1].__subclasses__() }}\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec)
+    found = problem(error)
+    assert found.position.line == 2 and "sandbox" in found.message
+
+
+def test_template_syntax_and_undefined_errors_have_lines(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("a: 1\nb: 2\n{% for x in %}\n{% endfor %}\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec)
+    found = problem(error)
+    assert found.position.line == 3 and found.message.startswith("template syntax error")
+    spec.write_text("a: 1\nb: {{ nothing }}\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec)
+    assert problem(error).position.line == 2
+    assert problem(error).message == "undefined variable 'nothing'"
+
+
+def test_yaml_errors_duplicates_merges_and_empty_files(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("a: 1\nb: 2\na: 3\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec)
+    found = problem(error)
+    assert found.position.line == 3 and "duplicate key 'a' (first at line 1)" in found.message
+    spec.write_text("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 5\n")
+    assert load_spec(spec).data["use"] == {"x": 1, "y": 5}
+    spec.write_text("a: 1\nb: [1, 2\nc: 3\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec)
+    assert problem(error).message.startswith("YAML syntax error")
+    assert problem(error).position.line in (2, 3)
+    spec.write_text("")
+    assert load_spec(spec).data is None
+
+
+def test_columns_are_clamped_to_the_source_line(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("a: {{ 'x' * 50 }}\n")
+    rendered = render_spec(spec, display_path="s.yaml")
+    assert rendered.position(0, 40).col == len("a: {{ 'x' * 50 }}")
+
+
+def test_var_assignment_errors_and_edge_cases(tmp_path):
+    for bad in ("noequals", "=1", "not a name=1"):
+        with pytest.raises(UsageError):
+            parse_var_assignments([bad])
+    assert parse_var_assignments(["k=a=b", "e="]) == {"k": "a=b", "e": ""}
+    with pytest.raises(UsageError, match="not found"):
+        render_spec(tmp_path / "missing.yaml")
