@@ -7,7 +7,31 @@ because it would make results depend on the compiler's reassociation choices.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import numba
+
+
+def _kernel_cache_dir() -> str:
+    """A Numba cache directory keyed by the source of every kernel module.
+
+    Numba invalidates a cached kernel only when the kernel's own file changes, not when a kernel
+    it calls (say the RNG in another file) does; a stale cache would silently produce other
+    bytes. Keying the directory on all generator sources makes any edit a fresh cache.
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "synthc", "numba"
+    )
+    return os.path.join(base, digest.hexdigest()[:16])
+
+
+numba.config.CACHE_DIR = _kernel_cache_dir()
 
 #: A serial, cached, GIL-free kernel.
 ngjit = numba.njit(cache=True, nogil=True, fastmath=False)
