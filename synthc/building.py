@@ -7,6 +7,7 @@ removed, but only if the state says synthc wrote them. An unchanged spec writes 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -209,8 +210,6 @@ def _run(
 
 
 def _spec_files(compiled: CompiledSpec) -> tuple[dict[str, Any], dict[str, bytes]]:
-    import hashlib
-
     written = compiled.loaded.rendered.source_text.encode()
     rendered = compiled.loaded.rendered.text.encode()
     info = {
@@ -263,8 +262,6 @@ def _remove_owned(out: Path, state: BuildState, path: str) -> None:
 
 
 def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:
-    import hashlib
-
     write_if_changed(out / name, data)
     state.files[name] = hashlib.sha256(data).hexdigest()
     state.save(out)
