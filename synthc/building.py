@@ -155,7 +155,7 @@ def build(
         if actions.remove:
             log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
 
-        built = _run(executor, actions.build, out, state, progress)
+        built = _run(executor, actions.build, out, state, progress, generator.gil_free)
         records = [built.get(task.path) or actions.keep[task.path] for task in plan.tasks]
         finished = time.time()
         build_facts = {
@@ -183,14 +183,20 @@ def build(
 
 
 def _run(
-    executor: Executor, tasks: list[ShardTask], out: Path, state: BuildState, progress: Progress
+    executor: Executor,
+    tasks: list[ShardTask],
+    out: Path,
+    state: BuildState,
+    progress: Progress,
+    gil_free: bool,
 ) -> dict[str, dict[str, Any]]:
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
         return built
     progress.start(len(tasks), sum(t.samples for t in tasks))
     try:
-        for _, record in executor.run(run_task, [t.to_json() for t in tasks], str(out)):
+        items = [t.to_json() for t in tasks]
+        for _, record in executor.run(run_task, items, str(out), gil_free=gil_free):
             state.record_shard(out, record)
             state.save(out)  # after every shard: a killed build resumes from here
             built[record["path"]] = record

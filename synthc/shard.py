@@ -6,6 +6,7 @@ record as plain data. Executors know nothing of generators or writers; this modu
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,6 @@ INDEX_COLUMN = Column(
     "index", "int64", "Global sample index i: the sample is a pure function of (seed, config, i)."
 )
 
-_config_cache: dict[str, Any] = {}
 
 
 def generate_table(task: ShardTask) -> dict[str, np.ndarray]:
@@ -60,10 +60,9 @@ def table_columns(kind: str, config: Any) -> list[Column]:
 
 def _config(task: ShardTask, generator: Any) -> Any:
     # A worker builds many shards of one config; validate it once, not per shard.
-    cache_key = json.dumps(task.config, sort_keys=True)
-    cached = _config_cache.get(cache_key)
-    if cached is None:
-        cached = TypeAdapter(generator.Config).validate_python(task.config)
-        _config_cache.clear()
-        _config_cache[cache_key] = cached
-    return cached
+    return _validated(task.kind, json.dumps(task.config, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=4)
+def _validated(kind: str, config_json: str) -> Any:
+    return TypeAdapter(generators.get(kind).Config).validate_json(config_json)

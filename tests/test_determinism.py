@@ -8,6 +8,7 @@ import polars as pl
 from conftest import spec_text
 
 from synthc import api
+from synthc.executors.local import LocalExecutor
 
 GENERATOR = "kind: manifold\n  shape: moons\n  noise: 0.1\n  ambient_dim: 5\n  rotate: true"
 
@@ -27,6 +28,14 @@ def test_one_and_two_workers_give_identical_bytes(write_spec, tmp_path):
     assert {k: v for k, v in m1.items() if k != "build"} == {
         k: v for k, v in m2.items() if k != "build"
     }
+
+
+def test_thread_and_process_workers_give_identical_bytes(write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=3000, shard_size=500, generator=GENERATOR))
+    for mode in ("threads", "processes"):
+        result = api.build(spec, tmp_path / mode, executor=LocalExecutor(2, mode=mode))
+        assert result.built == len(result.plan.tasks) > 2
+    assert shard_bytes(tmp_path / "threads") == shard_bytes(tmp_path / "processes")
 
 
 def read_all(out: Path) -> pl.DataFrame:

@@ -20,11 +20,13 @@ class Executor(Protocol):
 
     On the first failure it stops scheduling, lets running tasks end, and raises TaskFailed.
     Executors know nothing of what the tasks do: items and results are plain, picklable data.
+    ``gil_free`` says ``fn`` spends its time outside Python's GIL, so threads may run it in
+    parallel; an executor may use that or ignore it.
     """
 
     name: str
     workers: int
 
     def run(
-        self, fn: Callable[..., Any], items: Sequence[Any], *args: Any
+        self, fn: Callable[..., Any], items: Sequence[Any], *args: Any, gil_free: bool = False
     ) -> Iterator[tuple[int, Any]]: ...

@@ -1,4 +1,10 @@
-"""Run tasks on this machine: in-process for one worker, else a pool of spawned processes."""
+"""Run tasks on this machine: inline for one worker, else a pool of threads or processes.
+
+Threads when the task function says it runs outside the GIL (Numba ``nogil`` kernels, polars
+encoding, hashing and file writes all release it): one process, one import, one load of the
+compiled kernels, no pickling of results. Spawned processes otherwise, so Python-bound tasks
+run in parallel too.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,21 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor as PoolExecutor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from typing import Any, Literal
 
 from synthc.executors.base import TaskFailed
 
 _PR_SET_PDEATHSIG = 1
+
+Mode = Literal["auto", "threads", "processes"]
 
 
 def _worker_init() -> None:
@@ -27,20 +42,27 @@ def _worker_init() -> None:
 
 
 class LocalExecutor:
-    """A pool of ``workers`` spawned processes that die with the build."""
+    """``workers`` threads or spawned processes (``mode``, default chosen per task function)."""
 
     name = "local"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, mode: Mode = "auto") -> None:
+        if mode not in ("auto", "threads", "processes"):
+            raise ValueError(f"unknown mode {mode!r}")
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.mode = mode
 
     def run(
-        self, fn: Callable[..., Any], items: Sequence[Any], *args: Any
+        self, fn: Callable[..., Any], items: Sequence[Any], *args: Any, gil_free: bool = False
     ) -> Iterator[tuple[int, Any]]:
         if self.workers == 1 or len(items) <= 1:
             yield from self._run_inline(fn, items, args)
+        elif self.mode == "threads" or (self.mode == "auto" and gil_free):
+            workers = min(self.workers, len(items))
+            with ThreadPoolExecutor(workers, "synthc-worker") as pool:
+                yield from _run_bounded(pool, workers, fn, items, args)
         else:
-            yield from self._run_pool(fn, items, args)
+            yield from self._run_processes(fn, items, args)
 
     def _run_inline(
         self, fn: Callable[..., Any], items: Sequence[Any], args: tuple[Any, ...]
@@ -52,7 +74,7 @@ class LocalExecutor:
                 raise TaskFailed(index, error) from error
             yield index, result
 
-    def _run_pool(
+    def _run_processes(
         self, fn: Callable[..., Any], items: Sequence[Any], args: tuple[Any, ...]
     ) -> Iterator[tuple[int, Any]]:
         workers = min(self.workers, len(items))
@@ -62,31 +84,43 @@ class LocalExecutor:
         # spawn, not fork: polars starts threads at import, and forking a process that has
         # them can deadlock (a forkserver that preloads polars hangs the same way, tried).
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
         try:
-            pending: dict[Future[Any], int] = {}
-            queue = iter(enumerate(items))
-            # Keep at most two tasks per worker queued so a failure stops the build promptly.
-            for index, item in queue:
-                pending[pool.submit(fn, item, *args)] = index
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    error = future.exception()
-                    if error is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise TaskFailed(index, error) from error
-                    yield index, future.result()
-                    next_item = next(queue, None)
-                    if next_item is not None:
-                        pending[pool.submit(fn, next_item[1], *args)] = next_item[0]
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+                yield from _run_bounded(pool, workers, fn, items, args)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
             if saved is None:
                 os.environ.pop("POLARS_MAX_THREADS", None)
             else:
                 os.environ["POLARS_MAX_THREADS"] = saved
+
+
+def _run_bounded(
+    pool: PoolExecutor,
+    workers: int,
+    fn: Callable[..., Any],
+    items: Sequence[Any],
+    args: tuple[Any, ...],
+) -> Iterator[tuple[int, Any]]:
+    """Submit tasks keeping two per worker queued, so a failure stops the build promptly."""
+    limit = 2 * workers
+    pending: dict[Future[Any], int] = {}
+    queue = iter(enumerate(items))
+    try:
+        for index, item in queue:
+            pending[pool.submit(fn, item, *args)] = index
+            if len(pending) >= limit:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=pending.__getitem__):
+                index = pending.pop(future)
+                error = future.exception()
+                if error is not None:
+                    raise TaskFailed(index, error) from error
+                yield index, future.result()
+                following = next(queue, None)
+                if following is not None:
+                    pending[pool.submit(fn, following[1], *args)] = following[0]
+    finally:
+        for future in pending:
+            future.cancel()

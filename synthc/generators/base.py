@@ -8,7 +8,9 @@ A generator kind provides
   interpret the data (a rotation matrix, cluster centres); JSON-serialisable; recorded in the
   manifest and recomputable anywhere;
 * ``generate(config, seed, start, stop)``: the samples ``[start, stop)`` as a table
-  (``dict`` of equal-length 1-D NumPy arrays, in schema order).
+  (``dict`` of equal-length 1-D NumPy arrays, in schema order);
+* ``gil_free``: True when ``generate`` spends its time in code that releases the GIL (Numba
+  ``nogil`` kernels, NumPy), so a local build may run shards in threads of one process.
 
 Sample ``i`` must be a pure function of ``(seed, config, i)``.
 """
@@ -55,6 +57,7 @@ class Generator(Protocol):
 
     kind: ClassVar[str]
     Config: ClassVar[type[GeneratorConfig]]
+    gil_free: ClassVar[bool]
 
     def columns(self, config: Any) -> list[Column]: ...
 

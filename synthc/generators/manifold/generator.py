@@ -70,6 +70,7 @@ class ManifoldGenerator:
     """Points on a manifold, with their noise-free positions and intrinsic coordinates."""
 
     kind: ClassVar[str] = "manifold"
+    gil_free: ClassVar[bool] = True
     Config: ClassVar[Any] = ManifoldConfig
 
     def columns(self, config: ManifoldBase) -> list[Column]:
