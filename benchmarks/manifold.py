@@ -1,17 +1,21 @@
 """synthc vs scikit-learn on a noisy 3-D swiss roll, in one run; prints rows/s, ratios, peak RSS.
 
-    python benchmarks/manifold.py [--samples 10000000] [--workers 2] [--shard-size 250000]
+    python benchmarks/manifold.py [--samples N] [--workers 2] [--shard-size N] [--repeat 3]
 
 synthc is timed end to end (start-up, generate, encode Parquet, hash, write, manifest) as a
 user runs it: `synthc build` in a fresh process with a warm Numba cache. scikit-learn's
-`make_swiss_roll` is timed in memory, in this process, for the same n. Needs `pip install -e
-'.[bench]'` (scikit-learn).
+`make_swiss_roll` is timed in memory, in this process, for the same n. Each is run ``--repeat``
+times and the median is reported (single runs vary by a third on a shared 2-core VM); dirty
+pages of earlier runs are flushed (``os.sync``) before each synthc build so it pays only its own.
+Needs `pip install -e '.[bench]'` (scikit-learn).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +36,7 @@ output: {{format: parquet, shard_size: {shard_size}}}
 
 def synthc_build(spec: Path, out: Path, samples: int, workers: int) -> tuple[float, int]:
     shutil.rmtree(out, ignore_errors=True)
+    os.sync()
     command = [
         sys.executable,
         "-m",
@@ -62,6 +67,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000_000, help="the RSS comparison size")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shard-size", type=int, default=250_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the median counts")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,15 +76,21 @@ def main() -> None:
         spec.write_text(SPEC.format(shard_size=args.shard_size))
         synthc_build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
         small_s, small_rss = synthc_build(spec, root / "small", args.small, args.workers)
-        big_s, big_rss = synthc_build(spec, root / "big", args.samples, args.workers)
+        big_runs = [
+            synthc_build(spec, root / "big", args.samples, args.workers) for _ in range(args.repeat)
+        ]
         bytes_written = sum(p.stat().st_size for p in (root / "big").rglob("*.parquet"))
-    sk_s = sklearn_swiss_roll(args.samples)
+    big_s = statistics.median(seconds for seconds, _ in big_runs)
+    big_rss = max(rss for _, rss in big_runs)
+    sk_runs = [sklearn_swiss_roll(args.samples) for _ in range(args.repeat)]
+    sk_s = statistics.median(sk_runs)
 
     synthc_rate, sk_rate = args.samples / big_s, args.samples / sk_s
     print(
         f"noisy 3-D swiss roll, n = {args.samples:,}, synthc workers = {args.workers}, "
         f"shard_size = {args.shard_size:,}"
     )
+    print(f"median of {args.repeat} runs each")
     print(f"{'':<44} {'seconds':>9} {'rows/s':>14}")
     print(f"{'synthc build (end to end, Parquet lz4)':<44} {big_s:>9.2f} {synthc_rate:>14,.0f}")
     print(f"{'sklearn make_swiss_roll (in memory)':<44} {sk_s:>9.2f} {sk_rate:>14,.0f}")

@@ -25,7 +25,6 @@ INDEX_COLUMN = Column(
 )
 
 
-
 def generate_table(task: ShardTask) -> dict[str, np.ndarray]:
     """The shard's samples as columns, led by the global sample ``index``."""
     generator = generators.get(task.kind)

@@ -17,11 +17,13 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
-    Executor as PoolExecutor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
+)
+from concurrent.futures import (
+    Executor as PoolExecutor,
 )
 from typing import Any, Literal
 
