@@ -119,7 +119,10 @@ def build(
 
     out.mkdir(parents=True, exist_ok=True)
     with build_lock(out):
-        state = BuildState.load(out) or BuildState()
+        state = BuildState.load(out)
+        if state is None:  # mark the directory as ours at once, so a failed build can rerun
+            state = BuildState()
+            state.save(out)
         actions = decide(plan, state, out, force)
         spec_files, spec_bytes = _spec_files(compiled)
         generator = generators.get(compiled.spec.generator.kind)

@@ -10,6 +10,7 @@ from synthc.generators.base import Generator
 #: build pays only for the generators its spec names.
 _KINDS: dict[str, str] = {
     "manifold": "synthc.generators.manifold",
+    "tabular": "synthc.generators.tabular",
 }
 
 

@@ -1,0 +1,365 @@
+"""Spec models of tabular columns: one pydantic model per distribution, chosen by ``dist``.
+
+A column entry with ``expr`` instead of ``dist`` is a derived column. Every model knows its output
+dtype and whether it can take part in a Gaussian copula (it has a quantile function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+Path = tuple[str | int, ...]
+FloatDtype = Literal["float64", "float32"]
+IntDtype = Literal["int64", "int32", "int16", "int8", "float64", "float32"]
+
+
+def _number(default: float | None = None, **kwargs: Any) -> Any:
+    if default is None:
+        return Field(allow_inf_nan=False, **kwargs)
+    return Field(default, allow_inf_nan=False, **kwargs)
+
+
+class ColumnBase(BaseModel):
+    """What every column has; subclasses add their parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    #: "numeric" | "categorical" | "date" | "timestamp": how expressions may use the column.
+    value_kind: ClassVar[str] = "numeric"
+    #: True when the column has a quantile function, so it can join a Gaussian copula.
+    copula_ok: ClassVar[bool] = False
+    #: True when values are integers before any dtype cast.
+    discrete: ClassVar[bool] = False
+
+    def out_dtype(self) -> str:
+        return "float64"
+
+    def expr_kind(self) -> str:
+        """How expressions may use the column: numeric, categorical, date or timestamp."""
+        return self.value_kind
+
+    def depends_on(self) -> list[str]:
+        """Columns whose values this column's values depend on."""
+        return []
+
+    def problems(self) -> Iterable[tuple[Path, str]]:
+        """Cross-field problems, paths relative to the column."""
+        return ()
+
+
+class Clipped(ColumnBase):
+    """A numeric column that may be clipped to ``[low, high]``."""
+
+    clip: list[float] | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="[low, high]: values outside are set to the nearer bound.",
+    )
+
+    def problems(self) -> Iterable[tuple[Path, str]]:
+        if self.clip is not None and not self.clip[0] <= self.clip[1]:
+            yield (("clip",), "low must be <= high")
+
+
+class Continuous(Clipped):
+    dtype: FloatDtype = Field("float64", description="Storage dtype.")
+    copula_ok: ClassVar[bool] = True
+
+    def out_dtype(self) -> str:
+        return self.dtype
+
+
+class Discrete(Clipped):
+    dtype: IntDtype = Field("int64", description="Storage dtype.")
+    copula_ok: ClassVar[bool] = True
+    discrete: ClassVar[bool] = True
+
+    def out_dtype(self) -> str:
+        return self.dtype
+
+
+class Normal(Continuous):
+    """N(mean, std^2)."""
+
+    dist: Literal["normal"]
+    mean: float = _number(0.0, description="Mean.")
+    std: float = _number(1.0, ge=0, description="Standard deviation.")
+
+
+class Uniform(Continuous):
+    """U[low, high)."""
+
+    dist: Literal["uniform"]
+    low: float = _number(0.0, description="Lower bound (inclusive).")
+    high: float = _number(1.0, description="Upper bound (exclusive).")
+
+    def problems(self) -> Iterable[tuple[Path, str]]:
+        yield from super().problems()
+        if not self.low < self.high:
+            yield (("high",), f"must be > low ({self.low:g})")
+
+
+class Lognormal(Continuous):
+    """exp(N(mu, sigma^2))."""
+
+    dist: Literal["lognormal"]
+    mu: float = _number(0.0, description="Mean of the log.")
+    sigma: float = _number(1.0, ge=0, description="Std of the log.")
+
+
+class Exponential(Continuous):
+    """Exponential with the given scale (mean)."""
+
+    dist: Literal["exponential"]
+    scale: float = _number(1.0, gt=0, description="Scale = mean = 1 / rate.")
+
+
+class Gamma(Continuous):
+    """Gamma(shape, scale), mean shape * scale."""
+
+    dist: Literal["gamma"]
+    shape: float = _number(gt=0, description="Shape k.")
+    scale: float = _number(1.0, gt=0, description="Scale theta.")
+    copula_ok: ClassVar[bool] = False
+
+
+class Beta(Continuous):
+    """Beta(a, b) on [0, 1]."""
+
+    dist: Literal["beta"]
+    a: float = _number(gt=0, description="Shape alpha.")
+    b: float = _number(gt=0, description="Shape beta.")
+    copula_ok: ClassVar[bool] = False
+
+
+class Poisson(Discrete):
+    """Poisson(lam)."""
+
+    dist: Literal["poisson"]
+    lam: float = _number(ge=0, le=1e9, description="Mean.")
+
+
+class Binomial(Discrete):
+    """Binomial(n, p)."""
+
+    dist: Literal["binomial"]
+    n: int = Field(ge=0, le=2**31 - 1, description="Trials.")
+    p: float = _number(ge=0, le=1, description="Success probability.")
+
+
+class Bernoulli(Discrete):
+    """1 with probability p, else 0."""
+
+    dist: Literal["bernoulli"]
+    p: float = _number(ge=0, le=1, description="Probability of 1.")
+    dtype: Literal[IntDtype, "bool"] = Field("int64", description="Storage dtype.")
+
+
+class Integer(Discrete):
+    """Uniform integer in [low, high], both inclusive."""
+
+    dist: Literal["integer"]
+    low: int = Field(ge=-(2**62), le=2**62, description="Lowest value (inclusive).")
+    high: int = Field(ge=-(2**62), le=2**62, description="Highest value (inclusive).")
+
+    def problems(self) -> Iterable[tuple[Path, str]]:
+        yield from super().problems()
+        if not self.low <= self.high:
+            yield (("high",), f"must be >= low ({self.low})")
+
+
+class DateColumn(ColumnBase):
+    """A uniform calendar date in [start, end], both inclusive."""
+
+    dist: Literal["date"]
+    start: date = Field(strict=False, description="First date (YYYY-MM-DD).")
+    end: date = Field(strict=False, description="Last date (inclusive).")
+    value_kind: ClassVar[str] = "date"
+    copula_ok: ClassVar[bool] = True
+    discrete: ClassVar[bool] = True
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_only(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            raise ValueError("a date column takes dates (YYYY-MM-DD); use dist: timestamp")
+        return value
+
+    def out_dtype(self) -> str:
+        return "date"
+
+    def problems(self) -> Iterable[tuple[Path, str]]:
+        if not self.start <= self.end:
+            yield (("end",), f"must be on or after start ({self.start})")
+
+
+class TimestampColumn(ColumnBase):
+    """A uniform instant in [start, end), microsecond resolution, no time zone."""
+
+    dist: Literal["timestamp"]
+    start: datetime = Field(strict=False, description="First instant (ISO 8601, or a date).")
+    end: datetime = Field(strict=False, description="End instant (exclusive).")
+    value_kind: ClassVar[str] = "timestamp"
+    copula_ok: ClassVar[bool] = True
+    discrete: ClassVar[bool] = True
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _midnight(cls, value: Any) -> Any:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime(value.year, value.month, value.day)
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _naive(cls, value: datetime) -> datetime:
+        if value.tzinfo is not None:
+            raise ValueError("give a time without a time zone (timestamps are stored naive)")
+        return value
+
+    def out_dtype(self) -> str:
+        return "datetime[us]"
+
+    def problems(self) -> Iterable[tuple[Path, str]]:
+        if not self.start < self.end:
+            yield (("end",), f"must be after start ({self.start.isoformat()})")
+
+
+class Categorical(ColumnBase):
+    """One of ``values`` by ``weights``; with ``given``, by the weights of the parent's value."""
+
+    dist: Literal["categorical"]
+    values: list[str] = Field(min_length=1, description="The categories, in order.")
+    weights: list[float] | dict[str, list[float]] | None = Field(
+        None,
+        description="One weight per value (normalised; default equal), or with `given` a "
+        "mapping from each value of the given column to such a list.",
+    )
+    given: str | None = Field(None, description="A categorical column this one depends on.")
+    value_kind: ClassVar[str] = "categorical"
+
+    def out_dtype(self) -> str:
+        return "enum"
+
+    def depends_on(self) -> list[str]:
+        return [self.given] if self.given else []
+
+    def problems(self) -> Iterable[tuple[Path, str]]:
+        seen: set[str] = set()
+        for i, value in enumerate(self.values):
+            if value in seen:
+                yield (("values", i), f"duplicate value {value!r}")
+            seen.add(value)
+        if self.given is None and isinstance(self.weights, dict):
+            yield (("weights",), "per-value weights need `given`: a list of weights otherwise")
+        if self.given is not None and not isinstance(self.weights, dict):
+            yield (
+                ("weights",),
+                f"with given: {self.given}, weights maps each of its values to a list of weights",
+            )
+        rows = self.weights.items() if isinstance(self.weights, dict) else [(None, self.weights)]
+        for key, row in rows:
+            if row is None:
+                continue
+            at: Path = ("weights",) + ((key,) if key is not None else ())
+            if len(row) != len(self.values):
+                yield (at, f"has {len(row)} weights for {len(self.values)} values")
+            elif any(not (w >= 0 and w < float("inf")) for w in row) or sum(row) <= 0:
+                yield (at, "weights must be finite, >= 0, and not all 0")
+
+
+class Sequence(ColumnBase):
+    """start + step * i for the global sample index i."""
+
+    dist: Literal["sequence"]
+    start: int | float = _number(0, description="Value of sample 0.")
+    step: int | float = _number(1, description="Increment per sample.")
+
+    def out_dtype(self) -> str:
+        return "int64" if isinstance(self.start, int) and isinstance(self.step, int) else "float64"
+
+
+class Constant(ColumnBase):
+    """The same value in every row."""
+
+    dist: Literal["constant"]
+    value: bool | int | float | str = Field(description="The value.")
+
+    def expr_kind(self) -> str:
+        return "categorical" if isinstance(self.value, str) else "numeric"
+
+    def out_dtype(self) -> str:
+        if isinstance(self.value, bool):
+            return "bool"
+        if isinstance(self.value, str):
+            return "enum"
+        return "int64" if isinstance(self.value, int) else "float64"
+
+
+class Derived(Clipped):
+    """A column computed from others by an expression."""
+
+    expr: str = Field(min_length=1, description="Formula over other columns; see the README.")
+    dtype: FloatDtype = Field("float64", description="Storage dtype.")
+
+    def out_dtype(self) -> str:
+        return self.dtype
+
+
+def _column_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "dist" in value:
+            return value["dist"]
+        if "expr" in value:
+            return "expr"
+        return None
+    if isinstance(value, Derived):  # serialising a validated model
+        return "expr"
+    return getattr(value, "dist", None)
+
+
+# The discriminator function is called `dist` so errors read "unknown dist 'x'".
+_column_tag.__name__ = "dist"
+
+DISTRIBUTIONS: dict[str, type[ColumnBase]] = {
+    "normal": Normal,
+    "uniform": Uniform,
+    "lognormal": Lognormal,
+    "exponential": Exponential,
+    "gamma": Gamma,
+    "beta": Beta,
+    "poisson": Poisson,
+    "binomial": Binomial,
+    "bernoulli": Bernoulli,
+    "integer": Integer,
+    "date": DateColumn,
+    "timestamp": TimestampColumn,
+    "categorical": Categorical,
+    "sequence": Sequence,
+    "constant": Constant,
+}
+
+ColumnConfig = Annotated[
+    Annotated[Normal, Tag("normal")]
+    | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Lognormal, Tag("lognormal")]
+    | Annotated[Exponential, Tag("exponential")]
+    | Annotated[Gamma, Tag("gamma")]
+    | Annotated[Beta, Tag("beta")]
+    | Annotated[Poisson, Tag("poisson")]
+    | Annotated[Binomial, Tag("binomial")]
+    | Annotated[Bernoulli, Tag("bernoulli")]
+    | Annotated[Integer, Tag("integer")]
+    | Annotated[DateColumn, Tag("date")]
+    | Annotated[TimestampColumn, Tag("timestamp")]
+    | Annotated[Categorical, Tag("categorical")]
+    | Annotated[Sequence, Tag("sequence")]
+    | Annotated[Constant, Tag("constant")]
+    | Annotated[Derived, Tag("expr")],
+    Discriminator(_column_tag),
+]

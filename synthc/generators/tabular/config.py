@@ -1,0 +1,272 @@
+"""The tabular generator's spec model and its cross-field checks (names, order, copula, label)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthc.compiler.hints import did_you_mean
+from synthc.generators.base import GeneratorConfig
+from synthc.generators.tabular import formula as expr
+from synthc.generators.tabular.columns import ColumnBase, ColumnConfig, Derived
+from synthc.generators.tabular.copula import correlation_matrix, not_positive_definite
+
+Path = tuple[str | int, ...]
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED = {"index", "and", "or", "not"}
+
+
+class Label(BaseModel):
+    """A label computed from the columns by a known formula."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    name: str = Field(description="Column name of the label; `<name>_true` holds the truth.")
+    kind: Literal["logistic", "linear", "threshold"] = Field(
+        description="logistic: 1 with probability sigmoid(formula); linear: formula plus "
+        "Gaussian noise; threshold: 1 where formula > 0."
+    )
+    formula: str = Field(min_length=1, description="Expression over the columns.")
+    noise: float = Field(
+        0.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="linear: Gaussian std; logistic and threshold: probability of flipping.",
+    )
+
+
+class TabularConfig(GeneratorConfig):
+    """Columns drawn from distributions or computed by formulas, an optional copula and label."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    kind: Literal["tabular"] = Field(description="Generator kind.")
+    columns: dict[str, ColumnConfig] = Field(
+        min_length=1, description="Column name -> distribution (`dist`) or formula (`expr`)."
+    )
+    correlation: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Gaussian copula: column -> {other column: correlation} over columns with "
+        "a quantile function.",
+    )
+    label: Label | None = Field(None, description="A label from a known formula.")
+    missing: dict[str, float] = Field(
+        default_factory=dict,
+        description="Column -> rate of values set to null completely at random, after labels.",
+    )
+
+    def semantic_problems(self) -> Iterable[tuple[Path, str]]:
+        yield from self._name_problems()
+        for name, column in self.columns.items():
+            for path, message in column.problems():
+                yield (("columns", name, *path), message)
+        yield from self._reference_problems()
+        yield from self._cycle_problems()
+        yield from self._correlation_problems()
+        yield from self._missing_problems()
+
+    # -- derived facts -------------------------------------------------------------------
+
+    def expr_kinds(self) -> dict[str, str]:
+        return {name: column.expr_kind() for name, column in self.columns.items()}
+
+    def categories(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for name, column in self.columns.items():
+            if column.expr_kind() == "categorical":
+                values = getattr(column, "values", None)
+                result[name] = list(values) if values is not None else [column.value]  # type: ignore[attr-defined]
+        return result
+
+    def dependencies(self, name: str) -> list[str]:
+        column = self.columns[name]
+        if isinstance(column, Derived):
+            try:
+                return [ref.name for ref in expr.names(expr.parse(column.expr))]
+            except expr.FormulaError:
+                return []
+        return column.depends_on()
+
+    def order(self) -> list[str]:
+        """Columns in an order where each comes after what it depends on (declaration order
+        otherwise). Assumes no cycles (checked by ``semantic_problems``)."""
+        done: list[str] = []
+        placed: set[str] = set()
+
+        def visit(name: str, stack: tuple[str, ...]) -> None:
+            if name in placed or name not in self.columns or name in stack:
+                return
+            for dep in self.dependencies(name):
+                visit(dep, (*stack, name))
+            placed.add(name)
+            done.append(name)
+
+        for name in self.columns:
+            visit(name, ())
+        return done
+
+    def copula_columns(self) -> list[str]:
+        involved = set(self.correlation)
+        for row in self.correlation.values():
+            involved.update(row)
+        return [name for name in self.columns if name in involved]
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _name_problems(self) -> Iterable[tuple[Path, str]]:
+        for name in self.columns:
+            if not NAME.match(name) or name in RESERVED:
+                yield (
+                    ("columns", name),
+                    f"column name {name!r} must be an identifier ([A-Za-z_][A-Za-z0-9_]*) "
+                    "and not index, and, or, not",
+                )
+        if self.label is not None:
+            label = self.label.name
+            for taken in (label, f"{label}_true"):
+                if taken in self.columns:
+                    yield (("label", "name"), f"{taken!r} is already a column")
+            if not NAME.match(label) or label in RESERVED:
+                yield (("label", "name"), f"label name {label!r} must be an identifier")
+
+    def _reference_problems(self) -> Iterable[tuple[Path, str]]:
+        kinds, categories = self.expr_kinds(), self.categories()
+        for name, column in self.columns.items():
+            if isinstance(column, Derived):
+                yield from _formula_problems(
+                    ("columns", name, "expr"), column.expr, kinds, categories
+                )
+            given = getattr(column, "given", None)
+            if given is not None:
+                yield from self._given_problems(name, given)
+        if self.label is not None:
+            yield from _formula_problems(
+                ("label", "formula"), self.label.formula, kinds, categories
+            )
+            if self.label.kind != "linear" and self.label.noise > 0.5:
+                yield (("label", "noise"), "a flip rate above 0.5 inverts the label: use <= 0.5")
+
+    def _given_problems(self, name: str, given: str) -> Iterable[tuple[Path, str]]:
+        parent = self.columns.get(given)
+        if parent is None:
+            hint = _hint(given, list(self.columns))
+            yield (("columns", name, "given"), f"unknown column {given!r}{hint}")
+            return
+        values = getattr(parent, "values", None)
+        if values is None:
+            yield (("columns", name, "given"), f"{given!r} is not a categorical column")
+            return
+        weights = getattr(self.columns[name], "weights", None)
+        if isinstance(weights, dict):
+            for key in weights:
+                if key not in values:
+                    yield (
+                        ("columns", name, "weights", key),
+                        f"{key!r} is not a value of {given}{_hint(key, values)}",
+                    )
+            for value in values:
+                if value not in weights:
+                    yield (("columns", name, "weights"), f"no weights for {given} = {value!r}")
+
+    def _cycle_problems(self) -> Iterable[tuple[Path, str]]:
+        reported: set[frozenset[str]] = set()
+        for start in self.columns:
+            cycle = self._cycle_from(start)
+            if cycle and frozenset(cycle) not in reported:
+                reported.add(frozenset(cycle))
+                path = " -> ".join([*cycle, cycle[0]])
+                where = "expr" if isinstance(self.columns[start], Derived) else "given"
+                yield (("columns", start, where), f"dependency cycle: {path}")
+
+    def _cycle_from(self, start: str) -> list[str]:
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        while stack:
+            name, trail = stack.pop()
+            for dep in self.dependencies(name):
+                if dep == start:
+                    return trail
+                if dep in self.columns and dep not in trail:
+                    stack.append((dep, [*trail, dep]))
+        return []
+
+    def _correlation_problems(self) -> Iterable[tuple[Path, str]]:
+        ok = True
+        seen: dict[frozenset[str], float] = {}
+        for a, row in self.correlation.items():
+            for b, r in row.items():
+                for name, at in ((a, ("correlation", a)), (b, ("correlation", a, b))):
+                    column = self.columns.get(name)
+                    if column is None:
+                        ok = False
+                        yield (at, f"unknown column {name!r}{_hint(name, list(self.columns))}")
+                    elif not column.copula_ok:
+                        ok = False
+                        yield (
+                            at,
+                            f"{name} ({_dist(column)}) cannot join the copula: it has no "
+                            "quantile function here; use a distribution that does",
+                        )
+                if a == b:
+                    ok = False
+                    yield (("correlation", a, b), "a column's correlation with itself is 1")
+                    continue
+                if not -1 < r < 1:
+                    ok = False
+                    yield (("correlation", a, b), "must be strictly between -1 and 1")
+                pair = frozenset((a, b))
+                if pair in seen and seen[pair] != r:
+                    ok = False
+                    yield (("correlation", a, b), f"conflicts with {b}: {{{a}: {seen[pair]:g}}}")
+                seen[pair] = r
+        if ok and self.correlation:
+            names = self.copula_columns()
+            bad = not_positive_definite(correlation_matrix(names, self.correlation))
+            if bad is not None:
+                smallest, culprits = bad
+                listed = ", ".join(names[i] for i in culprits)
+                yield (
+                    ("correlation",),
+                    f"the correlation matrix is not positive definite (smallest eigenvalue "
+                    f"{smallest:.3g}): the correlations among {listed} are inconsistent",
+                )
+
+    def _missing_problems(self) -> Iterable[tuple[Path, str]]:
+        label = self.label.name if self.label else None
+        for name, rate in self.missing.items():
+            if name not in self.columns:
+                hint = _hint(name, list(self.columns))
+                message = (
+                    "the label cannot have missing values"
+                    if name in (label, f"{label}_true")
+                    else f"unknown column {name!r}{hint}"
+                )
+                yield (("missing", name), message)
+            if not 0 <= rate < 1:
+                yield (("missing", name), "a missing rate must be in [0, 1)")
+
+
+def _formula_problems(
+    at: Path, text: str, kinds: dict[str, str], categories: dict[str, list[str]]
+) -> Iterable[tuple[Path, str]]:
+    try:
+        node = expr.parse(text)
+    except expr.FormulaError as error:
+        yield (at, _at_offset(text, error))
+        return
+    for error in expr.check(node, kinds, categories):
+        yield (at, _at_offset(text, error))
+
+
+def _at_offset(text: str, error: expr.FormulaError) -> str:
+    return f"{error.message} (at character {error.offset + 1} of {text!r})"
+
+
+def _dist(column: ColumnBase) -> str:
+    return getattr(column, "dist", "expr")
+
+
+def _hint(word: str, choices: list[str]) -> str:
+    return did_you_mean(word, choices)

@@ -1,0 +1,357 @@
+"""Numba kernels of the tabular generator: one sampler per distribution, quantiles for the copula.
+
+Every kernel fills ``out`` for the global rows ``start .. start + n - 1``. A column draws from its
+own Philox key (derived from the seed and the column name), so adding or removing a column never
+changes another one. The counter is ``(row, block, stream)``: stream 0 holds a column's values,
+streams 2 and 3 the two gamma variates of a beta, and ``block`` numbers successive attempts of a
+rejection sampler.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from synthc.generators.jit import ngjit
+from synthc.generators.rng import normal2, normal3, uniform2
+
+VALUES, MISSING, BETA_X, BETA_Y = 0, 1, 2, 3
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this is a backstop
+
+
+# -- continuous ------------------------------------------------------------------------------
+
+
+@ngjit
+def normal(start, k0, k1, mean, std, out):  # noqa: ANN001, ANN201
+    """mean + std * Z."""
+    for i in range(out.shape[0]):
+        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        out[i] = mean + std * z
+
+
+@ngjit
+def uniform(start, k0, k1, low, high, out):  # noqa: ANN001, ANN201
+    """low + (high - low) * U, U in [0, 1)."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        out[i] = low + (high - low) * u
+
+
+@ngjit
+def lognormal(start, k0, k1, mu, sigma, out):  # noqa: ANN001, ANN201
+    """exp(mu + sigma * Z)."""
+    for i in range(out.shape[0]):
+        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        out[i] = math.exp(mu + sigma * z)
+
+
+@ngjit
+def exponential(start, k0, k1, scale, out):  # noqa: ANN001, ANN201
+    """-scale * log(1 - U)."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        out[i] = -scale * math.log1p(-u)
+
+
+@ngjit
+def _gamma1(row, stream, k0, k1, shape):  # noqa: ANN001, ANN201
+    """Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape)."""
+    boost = 1.0
+    a = shape
+    if shape < 1.0:
+        u, _ = uniform2(row, 0, stream + 16, k0, k1)
+        boost = math.pow(u, 1.0 / shape) if u > 0.0 else 0.0
+        a = shape + 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    for attempt in range(_MAX_ATTEMPTS):
+        z, _ = normal2(row, 2 * attempt, stream, k0, k1)
+        v = 1.0 + c * z
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u, _ = uniform2(row, 2 * attempt + 1, stream, k0, k1)
+        if u < 1.0 - 0.0331 * z * z * z * z:
+            return d * v * boost
+        if u > 0.0 and math.log(u) < 0.5 * z * z + d * (1.0 - v + math.log(v)):
+            return d * v * boost
+    return d * boost
+
+
+@ngjit
+def gamma(start, k0, k1, shape, scale, out):  # noqa: ANN001, ANN201
+    """Gamma(shape, scale)."""
+    for i in range(out.shape[0]):
+        out[i] = scale * _gamma1(start + i, VALUES, k0, k1, shape)
+
+
+@ngjit
+def beta(start, k0, k1, a, b, out):  # noqa: ANN001, ANN201
+    """X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)."""
+    for i in range(out.shape[0]):
+        x = _gamma1(start + i, BETA_X, k0, k1, a)
+        y = _gamma1(start + i, BETA_Y, k0, k1, b)
+        s = x + y
+        out[i] = x / s if s > 0.0 else (1.0 if a > b else 0.0)
+
+
+# -- discrete --------------------------------------------------------------------------------
+
+
+@ngjit
+def _poisson_inversion(lam, u):  # noqa: ANN001, ANN201
+    """The smallest k with P(X <= k) > u, for lam <= 700 (exp(-lam) stays normal)."""
+    p = math.exp(-lam)
+    cdf = p
+    k = 0
+    limit = 20.0 + lam + 30.0 * math.sqrt(lam)
+    while u >= cdf and k < limit:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+@ngjit
+def _poisson_ptrs(row, k0, k1, lam):  # noqa: ANN001, ANN201
+    """Hormann's transformed rejection with squeeze (PTRS, 1993), for lam >= 10."""
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    for attempt in range(_MAX_ATTEMPTS):
+        u, v = uniform2(row, attempt, VALUES, k0, k1)
+        u -= 0.5
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43) if us > 0.0 else -1.0
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0.0 or (us < 0.013 and v > us):
+            continue
+        if v > 0.0 and (
+            math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b)
+            <= -lam + k * loglam - math.lgamma(k + 1.0)
+        ):
+            return k
+    return math.floor(lam)
+
+
+@ngjit
+def poisson(start, k0, k1, lam, out):  # noqa: ANN001, ANN201
+    """Poisson(lam): inversion below lam = 10, PTRS above."""
+    for i in range(out.shape[0]):
+        if lam < 10.0:
+            u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+            out[i] = _poisson_inversion(lam, u)
+        else:
+            out[i] = _poisson_ptrs(start + i, k0, k1, lam)
+
+
+@ngjit
+def _binomial_inversion(n, p, u):  # noqa: ANN001, ANN201
+    """The smallest k with P(X <= k) > u, for p <= 0.5 and q**n normal (n * p small)."""
+    q = 1.0 - p
+    pk = math.pow(q, n)
+    cdf = pk
+    k = 0
+    ratio = p / q
+    while u >= cdf and k < n:
+        pk *= (n - k) / (k + 1.0) * ratio
+        k += 1
+        cdf += pk
+    return k
+
+
+@ngjit
+def _binomial_btrs(row, k0, k1, n, p):  # noqa: ANN001, ANN201
+    """Hormann's BTRS (1993) for p <= 0.5 and n * p >= 10."""
+    q = 1.0 - p
+    spq = math.sqrt(n * p * q)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    vr = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spq
+    lpq = math.log(p / q)
+    m = math.floor((n + 1) * p)
+    h = math.lgamma(m + 1.0) + math.lgamma(n - m + 1.0)
+    for attempt in range(_MAX_ATTEMPTS):
+        u, v = uniform2(row, attempt, VALUES, k0, k1)
+        u -= 0.5
+        us = 0.5 - abs(u)
+        if us <= 0.0:
+            continue
+        k = math.floor((2.0 * a / us + b) * u + c)
+        if k < 0.0 or k > n:
+            continue
+        if us >= 0.07 and v <= vr:
+            return k
+        if v <= 0.0:
+            continue
+        v = math.log(v * alpha / (a / (us * us) + b))
+        if v <= h - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0) + (k - m) * lpq:
+            return k
+    return m
+
+
+@ngjit
+def binomial(start, k0, k1, n, p, out):  # noqa: ANN001, ANN201
+    """Binomial(n, p): inversion when n * min(p, 1 - p) < 10, BTRS otherwise."""
+    flip = p > 0.5
+    pp = 1.0 - p if flip else p
+    for i in range(out.shape[0]):
+        if pp == 0.0:
+            k = 0.0
+        elif n * pp < 10.0:
+            u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+            k = float(_binomial_inversion(n, pp, u))
+        else:
+            k = _binomial_btrs(start + i, k0, k1, n, pp)
+        out[i] = n - k if flip else k
+
+
+@ngjit
+def bernoulli(start, k0, k1, p, out):  # noqa: ANN001, ANN201
+    """1 with probability p: U >= 1 - p, so a larger U never gives a smaller value."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        out[i] = 1.0 if u >= 1.0 - p else 0.0
+
+
+@ngjit
+def integers(start, k0, k1, low, span, out):  # noqa: ANN001, ANN201
+    """low + floor(U * span) as int64: uniform on span consecutive integers."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        k = np.int64(u * span)
+        out[i] = low + (k if k < span else span - 1)
+
+
+@ngjit
+def categorical(start, k0, k1, cumulative, parent, out):  # noqa: ANN001, ANN201
+    """Codes by inverse CDF on ``cumulative[row]`` (row = the parent's code, or 0)."""
+    m = cumulative.shape[1]
+    conditional = parent.shape[0] > 0
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        row = parent[i] if conditional else 0
+        target = u * cumulative[row, m - 1]
+        k = 0
+        while k < m - 1 and cumulative[row, k] <= target:
+            k += 1
+        out[i] = k
+
+
+@ngjit
+def missing_mask(start, k0, k1, rate, out):  # noqa: ANN001, ANN201
+    """True where the value is dropped: U < rate, from the column's missing stream."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, MISSING, k0, k1)
+        out[i] = u < rate
+
+
+# -- labels ---------------------------------------------------------------------------------
+
+
+@ngjit
+def logistic_label(start, k0, k1, eta, flip, label, probability):  # noqa: ANN001, ANN201
+    """probability = 1 / (1 + exp(-eta)); label ~ Bernoulli(probability), then flipped with
+    probability ``flip``. A NaN eta gives probability NaN and label 0."""
+    for i in range(eta.shape[0]):
+        e = eta[i]
+        if e >= 0.0:
+            p = 1.0 / (1.0 + math.exp(-e))
+        else:
+            t = math.exp(e)
+            p = t / (1.0 + t)
+        probability[i] = p
+        u, v = uniform2(start + i, 0, VALUES, k0, k1)
+        y = 1 if u < p else 0
+        label[i] = 1 - y if v < flip else y
+
+
+@ngjit
+def threshold_label(start, k0, k1, eta, flip, label):  # noqa: ANN001, ANN201
+    """label = 1 where eta > 0, then flipped with probability ``flip``."""
+    for i in range(eta.shape[0]):
+        y = 1 if eta[i] > 0.0 else 0
+        _, v = uniform2(start + i, 0, VALUES, k0, k1)
+        label[i] = 1 - y if v < flip else y
+
+
+@ngjit
+def linear_label(start, k0, k1, eta, std, out):  # noqa: ANN001, ANN201
+    """out = eta + std * Z."""
+    for i in range(eta.shape[0]):
+        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        out[i] = eta[i] + std * z
+
+
+# -- copula ----------------------------------------------------------------------------------
+
+
+@ngjit
+def correlated_normals(start, k0, k1, lower, out):  # noqa: ANN001, ANN201
+    """out[:, i] = lower @ g with g ~ N(0, I) from the copula's own key."""
+    k = lower.shape[0]
+    g = np.empty(k, dtype=np.float64)
+    for i in range(out.shape[1]):
+        for j in range(0, k, 3):
+            z0, z1, z2 = normal3(start + i, j // 3, VALUES, k0, k1)
+            g[j] = z0
+            if j + 1 < k:
+                g[j + 1] = z1
+            if j + 2 < k:
+                g[j + 2] = z2
+        for r in range(k):
+            s = 0.0
+            for c in range(r + 1):
+                s += lower[r, c] * g[c]
+            out[r, i] = s
+
+
+@ngjit
+def phi_upper(z):  # noqa: ANN001, ANN201
+    """P(Z > z), accurate in both tails."""
+    return 0.5 * math.erfc(z * _SQRT1_2)
+
+
+@ngjit
+def quantile(code, params, z, out):  # noqa: ANN001, ANN201
+    """Marginal quantiles of standard normals ``z``: out = F^-1(Phi(z)) for distribution ``code``.
+
+    Codes: 0 normal(mean, std), 1 uniform(low, high), 2 lognormal(mu, sigma),
+    3 exponential(scale), 4 poisson(lam), 5 binomial(n, p), 6 bernoulli(p),
+    7 uniform integer (low, span), floored.
+    """
+    for i in range(z.shape[0]):
+        x = z[i]
+        if code == 0:
+            out[i] = params[0] + params[1] * x
+        elif code == 2:
+            out[i] = math.exp(params[0] + params[1] * x)
+        elif code == 3:
+            # -log(1 - Phi(x)) from the upper tail directly, so large x keeps its precision.
+            out[i] = -params[0] * math.log(max(phi_upper(x), 5e-324))
+        else:
+            u = 0.5 * math.erfc(-x * _SQRT1_2)  # Phi(x)
+            if code == 1:
+                out[i] = params[0] + (params[1] - params[0]) * u
+            elif code == 4:
+                out[i] = _poisson_inversion(params[0], u)
+            elif code == 5:
+                n, p = params[0], params[1]
+                if p <= 0.5:
+                    out[i] = _binomial_inversion(n, p, u)
+                else:  # X = n - Y, Y ~ Binomial(n, 1 - p): the smallest k with F_X(k) >= u
+                    out[i] = n - _binomial_inversion(n, 1.0 - p, 1.0 - u)
+            elif code == 6:
+                out[i] = 1.0 if u >= 1.0 - params[0] else 0.0
+            else:
+                k = math.floor(u * params[1])
+                out[i] = params[0] + (k if k < params[1] else params[1] - 1.0)
