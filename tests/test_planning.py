@@ -23,7 +23,7 @@ def make_spec(samples: int, shard_size: int, splits: dict, **generator):
         "generator": {"kind": "manifold", "shape": "swiss_roll", **generator},
         "output": {"shard_size": shard_size},
     }
-    return validate_data(data, lambda path, prefer_key: None)
+    return validate_data(data, lambda path, prefer_key, offset: None)
 
 
 fractions = st.lists(st.integers(1, 100), min_size=1, max_size=4).map(

@@ -26,6 +26,7 @@ def compile_spec(path: Path | str, variables: Mapping[str, Any] | None = None) -
     variables = dict(variables or {})
     loaded = load_spec(Path(path), variables, display_path=str(path))
     spec = validate_data(
-        loaded.data, lambda p, prefer_key: loaded.position_of(p, prefer_key=prefer_key)
+        loaded.data,
+        lambda p, prefer_key, offset: loaded.position_of(p, prefer_key=prefer_key, offset=offset),
     )
     return CompiledSpec(spec, loaded, variables)

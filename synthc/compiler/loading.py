@@ -7,6 +7,7 @@ the user wrote. Positions are never injected into the data.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,20 @@ class Loaded:
     rendered: Rendered
     value_positions: Mapping[DataPath, Position]
     key_positions: Mapping[DataPath, Position]
+    #: single-line string scalars: rendered (line, column of the first character of the value)
+    text_starts: Mapping[DataPath, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
-    def position_of(self, path: Sequence[Any], prefer_key: bool = False) -> Position:
-        """Where ``path`` is (its key if ``prefer_key``), else its nearest known ancestor."""
+    def position_of(
+        self, path: Sequence[Any], prefer_key: bool = False, offset: int | None = None
+    ) -> Position:
+        """Where ``path`` is (its key if ``prefer_key``), else its nearest known ancestor.
+
+        With ``offset``, the position of that character inside a one-line string value.
+        """
         path = tuple(path)
+        start = self.text_starts.get(path)
+        if offset is not None and start is not None:
+            return self.rendered.position(start[0], start[1] + offset)
         if prefer_key and path in self.key_positions:
             return self.key_positions[path]
         while path:
@@ -71,7 +82,7 @@ def parse_yaml(rendered: Rendered) -> Loaded:
         loader.dispose()
     if builder.problems:
         raise SpecError(builder.problems)
-    return Loaded(data, rendered, builder.values, builder.keys)
+    return Loaded(data, rendered, builder.values, builder.keys, builder.text_starts)
 
 
 class _Builder:
@@ -80,6 +91,7 @@ class _Builder:
         self.rendered = rendered
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
+        self.text_starts: dict[DataPath, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self.active: set[int] = set()
 
@@ -98,7 +110,16 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             assert isinstance(node, ScalarNode)
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
+            if isinstance(value, str) and node.start_mark.line == node.end_mark.line:
+                # Plain and single-quoted-without-escapes scalars map characters 1:1.
+                quoted = node.style in ("'", '"')
+                if not quoted or (node.style == "'" and "''" not in _source(node)):
+                    column = node.start_mark.column + (1 if quoted else 0)
+                    self.text_starts[path] = (node.start_mark.line, column)
+                elif node.style == '"' and "\\" not in _source(node):
+                    self.text_starts[path] = (node.start_mark.line, node.start_mark.column + 1)
+            return value
         finally:
             self.active.discard(id(node))
 
@@ -134,6 +155,11 @@ class _Builder:
             self.values.pop(child, None)  # a later (explicit) entry wins, as in YAML merges
             result[key] = self.build(value_node, child)
         return result
+
+
+def _source(node: ScalarNode) -> str:
+    buffer = node.start_mark.buffer or ""
+    return buffer[node.start_mark.index : node.end_mark.index]
 
 
 def _dotted(path: DataPath) -> str:

@@ -21,15 +21,17 @@ from synthc.compiler.models import Spec
 from synthc.errors import Position, Problem, SpecError
 
 Path = tuple[str | int, ...]
-Locate = Callable[[Sequence[str | int], bool], Position | None]
+Locate = Callable[[Sequence[str | int], bool, int | None], Position | None]
 
 
 def validate_data(data: Any, locate: Locate) -> Spec:
     """Validate ``data`` as a spec; raise SpecError with every problem found."""
     problems: list[Problem] = []
 
-    def report(path: Path, message: str, prefer_key: bool = False) -> None:
-        problems.append(Problem(locate(path, prefer_key), format_path(path), message))
+    def report(
+        path: Path, message: str, prefer_key: bool = False, offset: int | None = None
+    ) -> None:
+        problems.append(Problem(locate(path, prefer_key, offset), format_path(path), message))
 
     if not isinstance(data, dict):
         report((), "a spec must be a mapping of fields (synthc, name, seed, samples, ...)")
@@ -46,8 +48,12 @@ def validate_data(data: Any, locate: Locate) -> Spec:
     if spec is not None:
         _check_split_counts(spec, report)
     if config is not None:
-        for rel_path, message in config.semantic_problems():
-            report(("generator", *rel_path), message)
+        for rel_path, message, *where in config.semantic_problems():
+            # An optional third item: "key" to point at the key, or a character offset into a
+            # one-line string value (a formula).
+            detail = where[0] if where else None
+            offset = detail if isinstance(detail, int) else None
+            report(("generator", *rel_path), message, detail == "key", offset)
     if problems or spec is None or config is None:
         raise SpecError(sorted(problems, key=_problem_order))
     return spec.model_copy(update={"generator": config})
@@ -98,7 +104,7 @@ def _report_pydantic(
         elif kind == "missing":
             report(full, f"missing required field '{leftover[0] if leftover else path[-1]}'")
         elif kind == "union_tag_invalid":
-            tag_field = str(ctx.get("discriminator", "")).strip("'\"")
+            tag_field = _tag_field(ctx)
             expected = _quoted(str(ctx.get("expected_tags", "")))
             tag = ctx.get("tag")
             hint = did_you_mean(tag, expected)
@@ -107,7 +113,7 @@ def _report_pydantic(
                 f"unknown {tag_field} {tag!r}; expected one of {', '.join(expected)}{hint}",
             )
         elif kind == "union_tag_not_found":
-            tag_field = str(ctx.get("discriminator", "")).strip("'\"")
+            tag_field = _tag_field(ctx)
             report(full, f"missing required field '{tag_field}'")
         elif kind == "literal_error":
             expected = _quoted(str(ctx.get("expected", "")))
@@ -115,6 +121,11 @@ def _report_pydantic(
             report(full, _lower_first(item["msg"]) + did_you_mean(value, expected))
         else:
             report(full, _lower_first(item["msg"]))
+
+
+def _tag_field(ctx: dict[str, Any]) -> str:
+    # A field discriminator arrives quoted ('shape'); a callable one as its name with "()".
+    return str(ctx.get("discriminator", "")).strip("'\"").removesuffix("()")
 
 
 def _shadowed(item: Any, path: Path, items: list[tuple[Any, Path, Path]]) -> bool:

@@ -44,8 +44,10 @@ class GeneratorConfig(BaseModel):
 
     kind: str
 
-    def semantic_problems(self) -> Iterable[tuple[tuple[str | int, ...], str]]:
-        """Cross-field problems as ``(path relative to the generator, message)`` pairs."""
+    def semantic_problems(self) -> Iterable[tuple[Any, ...]]:
+        """Cross-field problems as ``(path relative to the generator, message)`` pairs, with an
+        optional third item: ``"key"`` to point at the key of ``path`` rather than its value, or
+        an ``int`` character offset into a one-line string value (a formula)."""
         return ()
 
 

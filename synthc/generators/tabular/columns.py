@@ -46,6 +46,10 @@ class ColumnBase(BaseModel):
         """Columns whose values this column's values depend on."""
         return []
 
+    def copula_problem(self) -> str | None:
+        """Why this copula-capable column cannot join a copula with these parameters, if so."""
+        return None
+
     def problems(self) -> Iterable[tuple[Path, str]]:
         """Cross-field problems, paths relative to the column."""
         return ()
@@ -143,6 +147,11 @@ class Poisson(Discrete):
     dist: Literal["poisson"]
     lam: float = _number(ge=0, le=1e9, description="Mean.")
 
+    def copula_problem(self) -> str | None:
+        if self.lam > 700:
+            return "a poisson column in the copula needs lam <= 700 (its quantile is inverted)"
+        return None
+
 
 class Binomial(Discrete):
     """Binomial(n, p)."""
@@ -150,6 +159,11 @@ class Binomial(Discrete):
     dist: Literal["binomial"]
     n: int = Field(ge=0, le=2**31 - 1, description="Trials.")
     p: float = _number(ge=0, le=1, description="Success probability.")
+
+    def copula_problem(self) -> str | None:
+        if self.n > 1000:
+            return "a binomial column in the copula needs n <= 1000 (its quantile is inverted)"
+        return None
 
 
 class Bernoulli(Discrete):
@@ -171,6 +185,11 @@ class Integer(Discrete):
         yield from super().problems()
         if not self.low <= self.high:
             yield (("high",), f"must be >= low ({self.low})")
+
+    def copula_problem(self) -> str | None:
+        if self.high - self.low >= 2**53 or max(abs(self.low), abs(self.high)) > 2**53:
+            return "an integer column in the copula needs values within +-2**53"
+        return None
 
 
 class DateColumn(ColumnBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,7 +58,7 @@ class TabularConfig(GeneratorConfig):
         description="Column -> rate of values set to null completely at random, after labels.",
     )
 
-    def semantic_problems(self) -> Iterable[tuple[Path, str]]:
+    def semantic_problems(self) -> Iterable[tuple[Any, ...]]:
         yield from self._name_problems()
         for name, column in self.columns.items():
             for path, message in column.problems():
@@ -116,7 +116,7 @@ class TabularConfig(GeneratorConfig):
 
     # -- checks ----------------------------------------------------------------------------
 
-    def _name_problems(self) -> Iterable[tuple[Path, str]]:
+    def _name_problems(self) -> Iterable[tuple[Any, ...]]:
         for name in self.columns:
             if not NAME.match(name) or name in RESERVED:
                 yield (
@@ -132,7 +132,7 @@ class TabularConfig(GeneratorConfig):
             if not NAME.match(label) or label in RESERVED:
                 yield (("label", "name"), f"label name {label!r} must be an identifier")
 
-    def _reference_problems(self) -> Iterable[tuple[Path, str]]:
+    def _reference_problems(self) -> Iterable[tuple[Any, ...]]:
         kinds, categories = self.expr_kinds(), self.categories()
         for name, column in self.columns.items():
             if isinstance(column, Derived):
@@ -149,7 +149,7 @@ class TabularConfig(GeneratorConfig):
             if self.label.kind != "linear" and self.label.noise > 0.5:
                 yield (("label", "noise"), "a flip rate above 0.5 inverts the label: use <= 0.5")
 
-    def _given_problems(self, name: str, given: str) -> Iterable[tuple[Path, str]]:
+    def _given_problems(self, name: str, given: str) -> Iterable[tuple[Any, ...]]:
         parent = self.columns.get(given)
         if parent is None:
             hint = _hint(given, list(self.columns))
@@ -171,7 +171,7 @@ class TabularConfig(GeneratorConfig):
                 if value not in weights:
                     yield (("columns", name, "weights"), f"no weights for {given} = {value!r}")
 
-    def _cycle_problems(self) -> Iterable[tuple[Path, str]]:
+    def _cycle_problems(self) -> Iterable[tuple[Any, ...]]:
         reported: set[frozenset[str]] = set()
         for start in self.columns:
             cycle = self._cycle_from(start)
@@ -192,23 +192,20 @@ class TabularConfig(GeneratorConfig):
                     stack.append((dep, [*trail, dep]))
         return []
 
-    def _correlation_problems(self) -> Iterable[tuple[Path, str]]:
+    def _correlation_problems(self) -> Iterable[tuple[Any, ...]]:
         ok = True
         seen: dict[frozenset[str], float] = {}
+        checked: set[str] = set()
         for a, row in self.correlation.items():
             for b, r in row.items():
                 for name, at in ((a, ("correlation", a)), (b, ("correlation", a, b))):
-                    column = self.columns.get(name)
-                    if column is None:
+                    if name in checked:
+                        continue
+                    checked.add(name)
+                    problem = self._copula_member_problem(name)
+                    if problem is not None:
                         ok = False
-                        yield (at, f"unknown column {name!r}{_hint(name, list(self.columns))}")
-                    elif not column.copula_ok:
-                        ok = False
-                        yield (
-                            at,
-                            f"{name} ({_dist(column)}) cannot join the copula: it has no "
-                            "quantile function here; use a distribution that does",
-                        )
+                        yield (at, problem, "key")
                 if a == b:
                     ok = False
                     yield (("correlation", a, b), "a column's correlation with itself is 1")
@@ -233,7 +230,19 @@ class TabularConfig(GeneratorConfig):
                     f"{smallest:.3g}): the correlations among {listed} are inconsistent",
                 )
 
-    def _missing_problems(self) -> Iterable[tuple[Path, str]]:
+    def _copula_member_problem(self, name: str) -> str | None:
+        column = self.columns.get(name)
+        if column is None:
+            return f"unknown column {name!r}{_hint(name, list(self.columns))}"
+        if not column.copula_ok:
+            return (
+                f"{name} ({_dist(column)}) cannot join the copula: it has no quantile function "
+                "here; use normal, uniform, lognormal, exponential, poisson, binomial, "
+                "bernoulli, integer, date or timestamp"
+            )
+        return column.copula_problem()
+
+    def _missing_problems(self) -> Iterable[tuple[Any, ...]]:
         label = self.label.name if self.label else None
         for name, rate in self.missing.items():
             if name not in self.columns:
@@ -250,18 +259,14 @@ class TabularConfig(GeneratorConfig):
 
 def _formula_problems(
     at: Path, text: str, kinds: dict[str, str], categories: dict[str, list[str]]
-) -> Iterable[tuple[Path, str]]:
+) -> Iterable[tuple[Any, ...]]:
     try:
         node = expr.parse(text)
     except expr.FormulaError as error:
-        yield (at, _at_offset(text, error))
+        yield (at, error.message, error.offset)
         return
     for error in expr.check(node, kinds, categories):
-        yield (at, _at_offset(text, error))
-
-
-def _at_offset(text: str, error: expr.FormulaError) -> str:
-    return f"{error.message} (at character {error.offset + 1} of {text!r})"
+        yield (at, error.message, error.offset)
 
 
 def _dist(column: ColumnBase) -> str:
