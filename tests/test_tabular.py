@@ -258,3 +258,78 @@ def test_pyarrow_reads_types_and_the_file_order_is_the_schema_order(built):
     assert (
         table.column("region").to_pylist()[:5] == pl.read_parquet(path)["region"].head(5).to_list()
     )
+
+
+LOGISTIC = """\
+synthc: 1
+name: logistic-recovery
+seed: 5
+samples: 1000000
+generator:
+  kind: tabular
+  columns:
+    x1: {dist: normal, mean: 0, std: 1}
+    x2: {dist: uniform, low: -2, high: 2}
+    g: {dist: categorical, values: [a, b, c]}
+  label:
+    name: y
+    kind: logistic
+    formula: "-1 + 0.8 * x1 - 0.5 * x2 + 1.2 * (g == 'a')"
+output: {shard_size: 250000}
+"""
+
+
+def test_logistic_regression_recovers_the_formula_within_5_percent(write_spec, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    result = api.build(write_spec(LOGISTIC), tmp_path / "out", workers=2)
+    frame = pl.read_parquet(result.out / "train" / "*.parquet")
+    features = np.column_stack(
+        [frame["x1"].to_numpy(), frame["x2"].to_numpy(), (frame["g"] == "a").to_numpy()]
+    )
+    model = LogisticRegression(C=np.inf, tol=1e-8, max_iter=1000)
+    model.fit(features, frame["y"].to_numpy())
+    facts = api.load_manifest(result.out)["generator"]["facts"]["label"]
+    truth = facts["coefficients"]
+    expected = [truth["x1"], truth["x2"], truth["g == 'a'"]]
+    np.testing.assert_allclose(model.coef_[0], expected, rtol=0.05)
+    assert model.intercept_[0] == pytest.approx(facts["intercept"], rel=0.05)
+
+
+def test_rows_do_not_depend_on_shard_size_workers_or_other_columns(write_spec, tmp_path):
+    base = SPEC.format(samples=5000)
+    small = write_spec(base.replace("shard_size: 60000", "shard_size: 700"), "small.yaml")
+    one = api.build(write_spec(base, "one.yaml"), tmp_path / "one", workers=1)
+    many = api.build(small, tmp_path / "many", workers=2)
+    a = pl.read_parquet(one.out / "train" / "*.parquet").sort("index")
+    b = pl.read_parquet(many.out / "train" / "*.parquet").sort("index")
+    assert a.equals(b)
+    # Dropping a column that nothing depends on leaves every other column's values alone.
+    fewer = base.replace("    a_beta: {dist: beta, a: 2, b: 5}\n", "")
+    assert fewer != base
+    c = pl.read_parquet(
+        api.build(write_spec(fewer, "fewer.yaml"), tmp_path / "fewer", workers=1).out
+        / "train"
+        / "*.parquet"
+    ).sort("index")
+    assert c.equals(a.drop("a_beta"))
+
+
+def test_template_loops_generate_columns(write_spec, tmp_path):
+    text = """\
+synthc: 1
+name: looped
+seed: 3
+samples: 500
+generator:
+  kind: tabular
+  columns:
+{% for i in range(var('k', 4)) %}
+    f{{ i }}: {dist: normal, mean: {{ i }}, std: 1}
+{% endfor %}
+    total: {expr: "{% for i in range(var('k', 4)) %}{{ '+ ' if i else '' }}f{{ i }} {% endfor %}"}
+"""
+    result = api.build(write_spec(text), tmp_path / "out", variables={"k": 3}, workers=1)
+    frame = pl.read_parquet(result.out / "train" / "*.parquet")
+    assert frame.columns == ["index", "f0", "f1", "f2", "total"]
+    np.testing.assert_allclose(frame["total"], frame["f0"] + frame["f1"] + frame["f2"])
