@@ -33,6 +33,7 @@ from synthc.outputs.manifest import (
 from synthc.outputs.parquet import read_table_head
 from synthc.outputs.preview import points_preview_png
 from synthc.outputs.state import BuildState, build_lock, check_output_dir
+from synthc.outputs.table_preview import table_preview_png
 from synthc.shard import run_task, table_columns
 
 SPEC_FILE = "spec.yaml"
@@ -291,7 +292,8 @@ def _write_extras(
     if first is not None:
         # The first shard holds the first samples: read them back rather than generate again.
         table = read_table_head(out / first.path, PREVIEW_SAMPLES)
-        _write_owned(out, state, "preview.png", points_preview_png(table))
+        draw = points_preview_png if "x0" in table else table_preview_png
+        _write_owned(out, state, "preview.png", draw(table))
 
 
 def _iso(timestamp: float) -> str:

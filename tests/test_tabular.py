@@ -333,3 +333,16 @@ generator:
     frame = pl.read_parquet(result.out / "train" / "*.parquet")
     assert frame.columns == ["index", "f0", "f1", "f2", "total"]
     np.testing.assert_allclose(frame["total"], frame["f0"] + frame["f1"] + frame["f2"])
+
+
+def test_build_writes_a_table_preview(built):
+    from PIL import Image
+
+    out, frame = built
+    with Image.open(out / "preview.png") as image:
+        width, height = image.size
+        pixels = np.asarray(image.convert("RGB"))
+    # one 240 x 150 panel per column (up to 16), four to a row, with bars drawn in blue
+    panels = min(16, len(frame.columns) - 1)
+    assert (width, height) == (4 * 240, -(-panels // 4) * 150)
+    assert ((pixels == [31, 119, 180]).all(axis=2)).mean() > 0.05

@@ -11,7 +11,19 @@ from typing import Any
 
 import yaml
 
-_HF_DTYPES = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32"}
+#: Our column dtypes -> Hugging Face `datasets` Value dtypes (how its Parquet reader sees them).
+_HF_DTYPES = {
+    "float64": "float64",
+    "float32": "float32",
+    "int64": "int64",
+    "int32": "int32",
+    "int16": "int16",
+    "int8": "int8",
+    "bool": "bool",
+    "enum": "string",
+    "date": "date32",
+    "datetime[us]": "timestamp[us]",
+}
 
 
 def dataset_card(manifest: dict[str, Any]) -> str:
