@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from synthc.compiler.hints import did_you_mean
 from synthc.generators.base import GeneratorConfig
-from synthc.generators.tabular import formula as expr
+from synthc.generators.tabular import expr
 from synthc.generators.tabular.columns import ColumnBase, ColumnConfig, Derived
 from synthc.generators.tabular.copula import correlation_matrix, not_positive_definite
 
@@ -86,7 +86,7 @@ class TabularConfig(GeneratorConfig):
         if isinstance(column, Derived):
             try:
                 return [ref.name for ref in expr.names(expr.parse(column.expr))]
-            except expr.FormulaError:
+            except expr.ExprError:
                 return []
         return column.depends_on()
 
@@ -262,7 +262,7 @@ def _formula_problems(
 ) -> Iterable[tuple[Any, ...]]:
     try:
         node = expr.parse(text)
-    except expr.FormulaError as error:
+    except expr.ExprError as error:
         yield (at, error.message, error.offset)
         return
     for error in expr.check(node, kinds, categories):

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from synthc.generators.base import Column, Table
 from synthc.generators.tabular import columns as c
-from synthc.generators.tabular import formula as expr
+from synthc.generators.tabular import expr
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import cholesky, correlation_matrix
 from synthc.generators.tabular.sampling import sample_shard

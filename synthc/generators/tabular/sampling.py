@@ -16,8 +16,7 @@ import polars as pl
 
 from synthc.generators.rng import derive_key
 from synthc.generators.tabular import columns as c
-from synthc.generators.tabular import formula as expr
-from synthc.generators.tabular import kernels
+from synthc.generators.tabular import expr, kernels
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import cholesky, correlation_matrix
 
