@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import mmap
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 #: Suffix of synthc's temporaries; a file ``<planned path>.partial`` is synthc's own.
@@ -24,6 +27,28 @@ def write_atomic(path: Path, data: bytes | memoryview) -> None:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
+
+
+def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]:
+    """Let ``fill`` write the temporary of ``path``; fsync, hash and rename it into place.
+
+    For writers that encode straight to a file (no copy through a Python buffer, and free to
+    release the GIL while they do). Returns the file's ``(bytes, sha256 hex)``, hashed from the
+    page cache before the rename, so what is recorded is what was written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial_path(path)
+    fill(tmp)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+        size = os.fstat(handle.fileno()).st_size
+        digest = hashlib.sha256()
+        if size:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                digest.update(view)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return size, digest.hexdigest()
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

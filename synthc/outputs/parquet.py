@@ -1,14 +1,13 @@
-"""Parquet shard writer: a table of NumPy columns to one reproducible Parquet file.
+"""Parquet shard writer: a table of columns to one reproducible Parquet file.
 
-The file is encoded in memory (a shard is bounded in size), hashed from that buffer, and written
-atomically, so it is read back neither for hashing nor for counting. Bytes depend only on the
-table, the codec settings and the polars version (which the task key records).
+polars encodes straight into the shard's temporary file (writing to a Python buffer would hold
+the GIL and serialise threaded workers); the file is then hashed from the page cache and renamed
+into place. Bytes depend only on the table, the codec settings and the polars version (which the
+task key records).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,28 +15,26 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from synthc.outputs.atomic import write_atomic
+from synthc.outputs.atomic import write_atomic_by
 
 
-def encode_parquet(table: Mapping[str, np.ndarray], output: Mapping[str, Any]) -> memoryview:
-    """Encode ``table`` (equal-length 1-D columns, in order) as Parquet bytes (no copy)."""
-    frame = pl.DataFrame(dict(table))
+def parquet_options(output: Mapping[str, Any]) -> dict[str, Any]:
+    """polars ``write_parquet`` options for the spec's ``output`` settings."""
     compression = output.get("compression", "lz4")
     options: dict[str, Any] = {"compression": compression, "statistics": True}
     if compression == "zstd" and output.get("compression_level") is not None:
         options["compression_level"] = output["compression_level"]
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, **options)
-    return buffer.getbuffer()
+    return options
 
 
 def write_parquet_shard(
-    table: Mapping[str, np.ndarray], path: Path, output: Mapping[str, Any]
+    table: Mapping[str, Any], path: Path, output: Mapping[str, Any]
 ) -> tuple[int, str]:
-    """Write ``table`` to ``path`` atomically; return ``(bytes, sha256)`` of the file."""
-    data = encode_parquet(table, output)
-    write_atomic(path, data)
-    return len(data), hashlib.sha256(data).hexdigest()
+    """Write ``table`` (equal-length 1-D NumPy arrays or polars Series, in order) to ``path``
+    atomically; return ``(bytes, sha256)`` of the file."""
+    frame = pl.DataFrame(dict(table))
+    options = parquet_options(output)
+    return write_atomic_by(path, lambda tmp: frame.write_parquet(tmp, **options))
 
 
 def count_parquet_rows(path: Path) -> int:
