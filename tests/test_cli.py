@@ -29,6 +29,11 @@ def test_schema_is_json_schema_covering_generators(cli):
     text = json.dumps(schema["properties"]["generator"]) + json.dumps(schema["$defs"])
     for shape in ("swiss_roll", "s_curve", "sphere", "torus", "helix", "moons", "circles", "blobs"):
         assert shape in text
+    variants = schema["properties"]["generator"]["oneOf"]
+    tabular = next(v for v in variants if "columns" in json.dumps(v))
+    assert tabular["properties"]["kind"]["const"] == "tabular"
+    for dist in ("normal", "lognormal", "categorical", "timestamp", "sequence"):
+        assert f'"const": "{dist}"' in text
 
 
 def test_missing_spec_and_bad_var_are_usage_errors(cli, tmp_path):
