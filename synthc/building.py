@@ -24,6 +24,7 @@ from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
 from synthc.outputs.atomic import partial_path, write_if_changed
 from synthc.outputs.card import dataset_card
+from synthc.outputs.image_grid import decode_pngs, grid_png
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
     encode_manifest,
@@ -34,10 +35,12 @@ from synthc.outputs.parquet import read_table_head
 from synthc.outputs.preview import points_preview_png
 from synthc.outputs.state import BuildState, build_lock, check_output_dir
 from synthc.outputs.table_preview import table_preview_png
+from synthc.outputs.webdataset import read_tar_members
 from synthc.shard import run_task, table_columns
 
 SPEC_FILE = "spec.yaml"
 RENDERED_SPEC_FILE = "spec.rendered.yaml"
+PREVIEW_IMAGES = 16
 PREVIEW_SAMPLES = 4000
 
 
@@ -288,12 +291,23 @@ def _write_extras(
     for name, data in spec_bytes.items():
         _write_owned(out, state, name, data)
     _write_owned(out, state, "README.md", dataset_card(manifest).encode())
+    generator = generators.get(compiled.spec.generator.kind)
+    extra = getattr(generator, "extra_files", None)
+    if extra is not None:
+        for name, data in extra(compiled.spec.generator, compiled.spec.seed).items():
+            _write_owned(out, state, name, data)
     first = next((t for t in plan.tasks if t.samples), None)
     if first is not None:
         # The first shard holds the first samples: read them back rather than generate again.
-        table = read_table_head(out / first.path, PREVIEW_SAMPLES)
-        draw = points_preview_png if "x0" in table else table_preview_png
-        _write_owned(out, state, "preview.png", draw(table))
+        _write_owned(out, state, "preview.png", _preview(out / first.path))
+
+
+def _preview(shard: Path) -> bytes:
+    if shard.suffix == ".tar":
+        return grid_png(decode_pngs(read_tar_members(shard, PREVIEW_IMAGES, "png")))
+    table = read_table_head(shard, PREVIEW_SAMPLES)
+    draw = points_preview_png if "x0" in table else table_preview_png
+    return draw(table)
 
 
 def _iso(timestamp: float) -> str:

@@ -19,6 +19,7 @@ from synthc.compiler.planning import ShardTask
 from synthc.generators.base import Column
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
+from synthc.outputs.webdataset import write_tar_shard
 
 INDEX_COLUMN = Column(
     "index", "int64", "Global sample index i: the sample is a pure function of (seed, config, i)."
@@ -37,8 +38,13 @@ def generate_table(task: ShardTask) -> dict[str, np.ndarray]:
 def run_task(task_json: dict[str, Any], out_dir: str) -> dict[str, Any]:
     """Generate and write the shard of ``task_json`` under ``out_dir``; return its record."""
     task = ShardTask.from_json(task_json)
-    table = generate_table(task)
-    nbytes, sha256 = write_parquet_shard(table, Path(out_dir) / task.path, task.output)
+    path = Path(out_dir) / task.path
+    if task.output["format"] == "webdataset":
+        generator = generators.get(task.kind)
+        samples = generator.generate(_config(task, generator), task.seed, task.start, task.stop)
+        nbytes, sha256 = write_tar_shard(samples, path)
+    else:
+        nbytes, sha256 = write_parquet_shard(generate_table(task), path, task.output)
     record = ShardRecord(
         path=task.path,
         split=task.split,
@@ -53,8 +59,12 @@ def run_task(task_json: dict[str, Any], out_dir: str) -> dict[str, Any]:
 
 
 def table_columns(kind: str, config: Any) -> list[Column]:
-    """The schema of a table shard: ``index``, then the generator's columns."""
-    return [INDEX_COLUMN, *generators.get(kind).columns(config)]
+    """The schema of a shard: for tables ``index``, then the generator's columns; for files per
+    sample, the generator's files."""
+    generator = generators.get(kind)
+    if generator.formats[0] != "parquet":
+        return generator.columns(config)
+    return [INDEX_COLUMN, *generator.columns(config)]
 
 
 def _config(task: ShardTask, generator: Any) -> Any:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import webdataset as wds
 
 from synthc import api
 
@@ -21,6 +22,11 @@ def test_example_spec_builds_and_verifies(spec, tmp_path):
     result = api.build(spec, tmp_path / "out", variables=small(spec), workers=1)
     api.verify(result.out)
     manifest = api.load_manifest(result.out)
+    if manifest["output"]["format"] == "webdataset":
+        tars = [str(p) for p in sorted(result.out.rglob("*.tar"))]
+        keys = [s["__key__"] for s in wds.WebDataset(tars, shardshuffle=False)]
+        assert sorted(int(k) for k in keys) == list(range(manifest["samples"]))
+        return
     frame = pl.read_parquet(result.out / "*" / "*.parquet")
     assert frame.height == manifest["samples"] == result.plan.samples
     assert sorted(frame["index"].to_list()) == list(range(frame.height))

@@ -9,7 +9,8 @@ from typing import Any
 
 from synthc.compiler.loading import Loaded, load_spec
 from synthc.compiler.models import Spec
-from synthc.compiler.validation import validate_data
+from synthc.compiler.validation import format_path, validate_data
+from synthc.errors import Problem, SpecError
 
 
 @dataclass(frozen=True)
@@ -29,4 +30,19 @@ def compile_spec(path: Path | str, variables: Mapping[str, Any] | None = None) -
         loaded.data,
         lambda p, prefer_key, offset: loaded.position_of(p, prefer_key=prefer_key, offset=offset),
     )
+    spec = _with_files(spec, loaded, Path(path).parent)
     return CompiledSpec(spec, loaded, variables)
+
+
+def _with_files(spec: Spec, loaded: Loaded, base: Path) -> Spec:
+    """Read the files the generator names into its config (errors at the naming field)."""
+    try:
+        config = spec.generator.with_files(base)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        at = ("generator", *getattr(spec.generator, "file_field", ()))
+        raise SpecError(
+            Problem(loaded.position_of(at), format_path(at), f"cannot read: {error}")
+        ) from None
+    if config is spec.generator:
+        return spec
+    return spec.model_copy(update={"generator": config})

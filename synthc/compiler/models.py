@@ -17,8 +17,10 @@ class _Strict(BaseModel):
 class OutputConfig(_Strict):
     """How shards are written."""
 
-    format: Literal["parquet"] = Field(
-        "parquet", description="Shard file format: parquet for tables and point clouds."
+    format: Literal["parquet", "webdataset"] | None = Field(
+        None,
+        description="Shard file format: parquet for tables and point clouds, webdataset (tar) "
+        "for images; default: the generator's own.",
     )
     shard_size: int = Field(
         50_000, gt=0, description="Samples per shard; the last shard of a split may be smaller."

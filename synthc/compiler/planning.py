@@ -18,9 +18,12 @@ from synthc.compiler.models import Spec
 from synthc.compiler.splits import split_ranges
 
 #: Libraries whose versions can change the bytes of a shard.
-BYTE_SHAPING_LIBRARIES = ("numpy", "numba", "polars")
+BYTE_SHAPING_LIBRARIES = ("numpy", "numba", "polars", "pillow")
 
-_EXTENSIONS = {"parquet": "parquet"}
+_EXTENSIONS = {"parquet": "parquet", "webdataset": "tar"}
+#: Libraries whose version can change a shard's bytes, by output format (on top of the
+#: generators' numpy and numba): polars encodes Parquet, Pillow (and its zlib) encodes PNGs.
+_FORMAT_LIBRARIES = {"parquet": ("polars",), "webdataset": ("pillow",)}
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     output = spec.output.model_dump(mode="json")
     shard_size = output.pop("shard_size")  # shapes which tasks exist, not what a range holds
     extension = _EXTENSIONS[spec.output.format]
+    needed = {"numpy", "numba", *_FORMAT_LIBRARIES[spec.output.format]}
+    libraries = {name: v for name, v in libraries.items() if name in needed}
     ranges = split_ranges(spec.splits, spec.samples)
     tasks: list[ShardTask] = []
     for split, (first, last) in ranges.items():

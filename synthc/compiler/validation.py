@@ -47,6 +47,8 @@ def validate_data(data: Any, locate: Locate) -> Spec:
 
     if spec is not None:
         _check_split_counts(spec, report)
+    if spec is not None and config is not None:
+        spec = _check_generator_fit(spec, config, report)
     if config is not None:
         for rel_path, message, *where in config.semantic_problems():
             # An optional third item: "key" to point at the key, or a character offset into a
@@ -80,6 +82,23 @@ def _validate_generator(raw: Any, report: Callable[..., None]) -> Any:
     except ValidationError as error:
         _report_pydantic(error, config_type, raw, ("generator",), report)
         return None
+
+
+def _check_generator_fit(spec: Spec, config: Any, report: Callable[..., None]) -> Spec:
+    """The sample count and output format the generator implies; the format filled in."""
+    expected = config.expected_samples()
+    if expected is not None and expected != spec.samples:
+        report(("samples",), f"must be {expected:,} for this generator (classes x instances)")
+    formats = generators.get(config.kind).formats
+    output = spec.output
+    if output.format is None:
+        output = output.model_copy(update={"format": formats[0]})
+    elif output.format not in formats:
+        report(
+            ("output", "format"),
+            f"the {config.kind} generator writes {' or '.join(formats)}, not {output.format}",
+        )
+    return spec.model_copy(update={"output": output})
 
 
 def _check_split_counts(spec: Spec, report: Callable[..., None]) -> None:

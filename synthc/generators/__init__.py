@@ -9,6 +9,7 @@ from synthc.generators.base import Generator
 #: kind -> module that exports ``GENERATOR``. Modules are imported on first use so that a
 #: build pays only for the generators its spec names.
 _KINDS: dict[str, str] = {
+    "fractal": "synthc.generators.fractal",
     "manifold": "synthc.generators.manifold",
     "tabular": "synthc.generators.tabular",
 }

@@ -9,6 +9,9 @@ A generator kind provides
   manifest and recomputable anywhere;
 * ``generate(config, seed, start, stop)``: the samples ``[start, stop)`` as a table
   (``dict`` of equal-length 1-D NumPy arrays, in schema order);
+* ``formats``: the output formats it writes, the default first: ``("parquet",)`` for tables
+  (``generate`` returns columns), ``("webdataset",)`` for files per sample (``generate`` returns
+  ``[(key, {extension: bytes})]``);
 * ``gil_free``: True when ``generate`` spends its time in code that releases the GIL (Numba
   ``nogil`` kernels, NumPy), so a local build may run shards in threads of one process.
 
@@ -44,6 +47,15 @@ class GeneratorConfig(BaseModel):
 
     kind: str
 
+    def expected_samples(self) -> int | None:
+        """The spec's ``samples`` this config implies, if it implies one."""
+        return None
+
+    def with_files(self, base: Any) -> GeneratorConfig:
+        """This config with the files it names (relative to directory ``base``) read in, so
+        their content is part of the config and of every task key."""
+        return self
+
     def semantic_problems(self) -> Iterable[tuple[Any, ...]]:
         """Cross-field problems as ``(path relative to the generator, message)`` pairs, with an
         optional third item: ``"key"`` to point at the key of ``path`` rather than its value, or
@@ -60,6 +72,7 @@ class Generator(Protocol):
     kind: ClassVar[str]
     Config: ClassVar[type[GeneratorConfig]]
     gil_free: ClassVar[bool]
+    formats: ClassVar[tuple[str, ...]]
 
     def columns(self, config: Any) -> list[Column]: ...
 

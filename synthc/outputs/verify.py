@@ -8,6 +8,7 @@ from pathlib import Path
 
 from synthc.outputs.manifest import iter_shards, read_manifest
 from synthc.outputs.parquet import count_parquet_rows
+from synthc.outputs.webdataset import count_tar_samples
 
 _CHUNK = 1 << 22
 
@@ -55,7 +56,8 @@ def verify_dataset(out: Path) -> tuple[int, list[ShardProblem]]:
             )
             continue
         try:
-            rows = count_parquet_rows(path)
+            count = count_tar_samples if path.suffix == ".tar" else count_parquet_rows
+            rows = count(path)
         except Exception as error:  # noqa: BLE001 - any reader failure means a bad shard
             problems.append(ShardProblem(shard["path"], f"unreadable: {error}"))
             continue

@@ -71,6 +71,7 @@ class ManifoldGenerator:
 
     kind: ClassVar[str] = "manifold"
     gil_free: ClassVar[bool] = True
+    formats: ClassVar[tuple[str, ...]] = ("parquet",)
     Config: ClassVar[Any] = ManifoldConfig
 
     def columns(self, config: ManifoldBase) -> list[Column]:

@@ -62,6 +62,7 @@ class TabularGenerator:
 
     kind: ClassVar[str] = "tabular"
     gil_free: ClassVar[bool] = True
+    formats: ClassVar[tuple[str, ...]] = ("parquet",)
     Config: ClassVar[Any] = TabularConfig
 
     def columns(self, config: TabularConfig) -> list[Column]:

@@ -1,0 +1,183 @@
+"""Spec model of the IFS fractal generator (FractalDB / Anderson & Farrell style)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from os import PathLike
+from pathlib import Path as Path_
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthc.generators.base import GeneratorConfig
+from synthc.generators.fractal.catalog import load_catalog
+
+Path = tuple[str | int, ...]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _range_problems(at: Path, pair: list[float], low: float, high: float) -> Iterable[Any]:
+    if not low <= pair[0] <= pair[1] <= high:
+        yield (at, f"must be [low, high] with {low:g} <= low <= high <= {high:g}")
+
+
+class CatalogSystem(_Part):
+    """One class's system: maps [[a, b, e], [c, d, f]] and their probabilities."""
+
+    maps: list[list[list[float]]] = Field(min_length=1, max_length=64)
+    probabilities: list[float] = Field(min_length=1, max_length=64)
+
+
+class SystemConfig(_Part):
+    """How each class's iterated function system is chosen."""
+
+    maps: list[int] = Field(
+        [2, 4], min_length=2, max_length=2, description="Inclusive range of affine maps per system."
+    )
+    sampler: Literal["sigma_factor", "fractaldb"] = Field(
+        "sigma_factor",
+        description="sigma_factor: contractive maps from singular values with Anderson & "
+        "Farrell's sigma-factor constraint; fractaldb: parameters U(-1, 1), kept when the "
+        "filling rate reaches fill_rate (Kataoka et al.).",
+    )
+    fill_rate: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="fractaldb sampler: minimum filling rate, the fraction of the 64 x 64 cells "
+        "of the attractor's bounding square that 20,000 points occupy (resolution-free).",
+    )
+    catalog: str | None = Field(
+        None,
+        description="Use these systems instead of sampling: a synthc catalog.json, a FractalDB "
+        "CSV (rows a,b,c,d,e,f,p) or .npy (n x 2 x 3) per class, or a directory of them "
+        "(classes in file-name order). Relative to the spec's directory.",
+    )
+
+    systems: list[CatalogSystem] | None = Field(
+        None,
+        description="The systems themselves, one per class (filled from `catalog` when given).",
+    )
+
+    def problems(self) -> Iterable[Any]:
+        yield from _range_problems(("maps",), self.maps, 1, 16)
+
+
+class PngConfig(_Part):
+    level: int = Field(
+        1,
+        ge=0,
+        le=9,
+        description="zlib level. 1 by default: level 6 made binary 256 px images about 8% "
+        "smaller but took about 3x as long to encode (benchmarks/fractal.py).",
+    )
+    binary: Literal["gray", "1bit"] = Field(
+        "gray", description="How black-and-white images are stored: 8-bit grayscale or 1-bit."
+    )
+
+
+class RenderConfig(_Part):
+    size: int = Field(256, ge=8, le=4096, description="Image width and height in pixels.")
+    points: int = Field(100_000, ge=100, le=100_000_000, description="Chaos-game points.")
+    mode: Literal["binary", "density", "patch"] = Field(
+        "binary",
+        description="binary: a hit pixel is white; density: log of the hit count; patch: every "
+        "point stamps the image's random 3 x 3 patch (Anderson & Farrell).",
+    )
+    color: Literal[False, "map", "random"] = Field(
+        False,
+        description="false: grayscale; map: each map draws in its own random colour; random: "
+        "one random colour per fractal.",
+    )
+    background: Literal["black", "uniform", "plasma"] = Field(
+        "black", description="black, a uniform random colour, or plasma (diamond-square) noise."
+    )
+    png: PngConfig = Field(default_factory=PngConfig)
+
+
+class InstanceConfig(_Part):
+    """How the images of one class differ."""
+
+    jitter: list[float] | None = Field(
+        [0.8, 1.1],
+        min_length=2,
+        max_length=2,
+        description="One random map's linear part is scaled by a factor in this range (then "
+        "shrunk if needed to stay contractive); null: no jitter.",
+    )
+    flip: bool = Field(True, description="Mirror half of the images left to right.")
+
+    def problems(self) -> Iterable[Any]:
+        if self.jitter is not None:
+            yield from _range_problems(("jitter",), self.jitter, 0.01, 10)
+
+
+class MultiConfig(_Part):
+    """Several fractals per image, each with its class and box."""
+
+    per_image: list[int] = Field(
+        [1, 5], min_length=2, max_length=2, description="Inclusive range of fractals per image."
+    )
+    scale: list[float] = Field(
+        [0.15, 0.6],
+        min_length=2,
+        max_length=2,
+        description="Side of each fractal's box as a fraction of the image side.",
+    )
+
+    def problems(self) -> Iterable[Any]:
+        yield from _range_problems(("per_image",), self.per_image, 1, 64)
+        yield from _range_problems(("scale",), self.scale, 0.01, 1)
+
+
+class FractalConfig(GeneratorConfig):
+    """Classes of iterated function systems rendered by the chaos game."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    kind: Literal["fractal"] = Field(description="Generator kind.")
+    classes: int = Field(ge=1, le=1_000_000, description="One IFS system per class.")
+    instances: int = Field(
+        ge=1, description="Images per class; samples must be classes x instances."
+    )
+    system: SystemConfig = Field(default_factory=SystemConfig)
+    render: RenderConfig = Field(default_factory=RenderConfig)
+    instance: InstanceConfig = Field(default_factory=InstanceConfig)
+    multi: MultiConfig | None = Field(None, description="Several fractals per image.")
+
+    file_field: ClassVar[tuple[str, ...]] = ("system", "catalog")
+
+    def expected_samples(self) -> int | None:
+        return self.classes * self.instances
+
+    def with_files(self, base: PathLike) -> FractalConfig:
+        """Load ``system.catalog`` (relative to ``base``) into ``system.systems``."""
+        if self.system.catalog is None:
+            return self
+        systems = load_catalog(Path_(base) / self.system.catalog)
+        system = self.system.model_copy(
+            update={"systems": [CatalogSystem.model_validate(s) for s in systems]}
+        )
+        return self.model_copy(update={"system": system})
+
+    def semantic_problems(self) -> Iterable[Any]:
+        systems = self.system.systems
+        if systems is not None:
+            if len(systems) < self.classes:
+                yield (
+                    ("classes",),
+                    f"the catalog has {len(systems)} systems for {self.classes} classes",
+                )
+            for k, entry in enumerate(systems):
+                if len(entry.maps) != len(entry.probabilities):
+                    yield (("system", "systems", k), "needs one probability per map")
+                if any(len(m) != 2 or any(len(r) != 3 for r in m) for m in entry.maps):
+                    yield (("system", "systems", k, "maps"), "each map is [[a, b, e], [c, d, f]]")
+        for part in ("system", "instance", "multi"):
+            model = getattr(self, part)
+            if model is not None:
+                for path, message in model.problems():
+                    yield ((part, *path), message)

@@ -1,0 +1,340 @@
+"""The fractal generator: classes of IFS systems rendered by the chaos game, with exact labels.
+
+Sample ``i`` shows class ``i % classes`` (instance ``i // classes``), so every split holds every
+class. With ``multi``, that class is the image's first and largest fractal; the others are drawn
+at random. Per-image choices (flip, jitter, colours, background, placement) come from Philox key
+``fractal/instance`` at counter ``(i, block)``; the chaos game of the image's ``k``-th fractal
+from key ``fractal/render`` at counter ``64 i + k``.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import io
+import json
+import threading
+from typing import Any, ClassVar
+
+import numpy as np
+from PIL import Image
+
+from synthc.generators.base import Column
+from synthc.generators.fractal import kernels
+from synthc.generators.fractal.config import FractalConfig
+from synthc.generators.fractal.systems import Search, System, class_system, jittered
+from synthc.generators.rng import derive_key
+
+MAX_PER_IMAGE = 64
+CATALOG_FILE = "catalog.json"
+_MODES = {
+    "binary": kernels.MODE_BINARY,
+    "density": kernels.MODE_DENSITY,
+    "patch": kernels.MODE_PATCH,
+}
+_searches: dict[str, Search] = {}
+_lock = threading.Lock()
+
+
+def search_for(config: FractalConfig, seed: int) -> Search:
+    """The per-process cache of class systems for ``(config.system, seed)``."""
+    key = f"{seed}:{config.system.model_dump_json()}"
+    with _lock:
+        if key not in _searches:
+            _searches.clear()
+            _searches[key] = Search()
+        return _searches[key]
+
+
+def base_system(config: FractalConfig, seed: int, k: int) -> System:
+    """Class ``k``'s system: from the catalog if the spec has one, else sampled."""
+    if config.system.systems is not None:
+        return System.from_json(config.system.systems[k].model_dump())
+    return class_system(config.system, seed, k, search_for(config, seed))
+
+
+class _Draw:
+    """One fractal to render into an image."""
+
+    def __init__(self, cls: int, system: System, box: list[int], flip: bool, jitter: Any) -> None:
+        self.cls, self.system, self.box, self.flip, self.jitter = cls, system, box, flip, jitter
+        self.colors: np.ndarray | None = None
+        self.patch = np.ones((3, 3))
+
+
+class FractalGenerator:
+    """Images of IFS fractals with their exact maps as labels."""
+
+    kind: ClassVar[str] = "fractal"
+    gil_free: ClassVar[bool] = True
+    formats: ClassVar[tuple[str, ...]] = ("webdataset",)
+    Config: ClassVar[Any] = FractalConfig
+
+    def columns(self, config: FractalConfig) -> list[Column]:
+        image = "RGB" if config.render.color else "grayscale"
+        if not config.render.color and config.render.png.binary == "1bit":
+            image = "1-bit" if config.render.mode == "binary" else image
+        return [
+            Column("png", "image/png", f"{config.render.size} px {image} PNG"),
+            Column("cls", "int (text)", "class id of the image's (first) fractal"),
+            Column(
+                "json",
+                "json",
+                "class, maps [[a,b,e],[c,d,f]] after jitter, probabilities, view window, flip, "
+                "jitter, colours, background"
+                + (", and a list of fractals with boxes" if config.multi else ""),
+            ),
+        ]
+
+    def expected_samples(self, config: FractalConfig) -> int:
+        return config.classes * config.instances
+
+    def extra_files(self, config: FractalConfig, seed: int) -> dict[str, bytes]:
+        """catalog.json: every class's base system, importable as ``system.catalog``."""
+        systems = [base_system(config, seed, k).to_json() for k in range(config.classes)]
+        catalog = {"format": "synthc-fractal-catalog/1", "classes": systems}
+        return {CATALOG_FILE: json.dumps(catalog, separators=(",", ":")).encode()}
+
+    def facts(self, config: FractalConfig, seed: int) -> dict[str, Any]:
+        for k in range(config.classes):  # the search fills the rejection counts
+            base_system(config, seed, k)
+        search = search_for(config, seed)
+        return {
+            "catalog_file": CATALOG_FILE,
+            "classes": config.classes,
+            "sampler": "catalog" if config.system.systems is not None else config.system.sampler,
+            "rejections": dict(sorted(search.rejections.items())),
+            "class_of_sample": "i % classes",
+            "window": "pixel (px, py) of an S-pixel image covers x in [x0 + px*side/S, "
+            "x0 + (px+1)*side/S), y in [y0 + side - (py+1)*side/S, y0 + side - py*side/S), "
+            "before a flip (px -> S-1-px)",
+        }
+
+    def generate(
+        self, config: FractalConfig, seed: int, start: int, stop: int
+    ) -> list[tuple[str, dict[str, bytes]]]:
+        images, labels = self.render(config, seed, start, stop)
+        out = []
+        for offset, label in enumerate(labels):
+            i = start + offset
+            files = {
+                "png": encode_png(images[offset], config),
+                "json": json.dumps(label, separators=(",", ":")).encode(),
+                "cls": str(label["class"]).encode(),
+            }
+            out.append((f"{i:012d}", files))
+        return out
+
+    def render(
+        self, config: FractalConfig, seed: int, start: int, stop: int
+    ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """Images ``[start, stop)`` as an (n, S, S, C) uint8 array, and their labels."""
+        size = config.render.size
+        channels = 3 if config.render.color else 1
+        n = stop - start
+        images = np.zeros((n, size, size, channels), dtype=np.uint8)
+        k0, k1 = derive_key(seed, "fractal/instance")
+        plans = [self._plan(config, seed, start + j, k0, k1) for j in range(n)]
+        labels = [
+            self._background(config, images[j], start + j, plan, k0, k1)
+            for j, plan in enumerate(plans)
+        ]
+        self._render_draws(config, seed, start, plans, images, labels)
+        return images, labels
+
+    # -- per-image plan -------------------------------------------------------------------------
+
+    def _plan(self, config: FractalConfig, seed: int, i: int, k0: int, k1: int) -> list[_Draw]:
+        u = kernels.uniforms(i, 0, 8, 0, k0, k1)
+        size = config.render.size
+        primary = i % config.classes
+        if config.multi is None:
+            return [self._draw(config, seed, i, 0, primary, [0, 0, size, size])]
+        low, high = config.multi.per_image
+        count = low + min(int(u[0] * (high - low + 1)), high - low)
+        draws = []
+        smin, smax = config.multi.scale
+        v = kernels.uniforms(i, 8, 4 * count, 0, k0, k1)
+        sides = sorted((smin + (smax - smin) * v[4 * j] for j in range(count)), reverse=True)
+        for j in range(count):
+            side = max(4, int(sides[j] * size))
+            x0 = int(v[4 * j + 1] * (size - side + 1))
+            y0 = int(v[4 * j + 2] * (size - side + 1))
+            cls = primary if j == 0 else min(int(v[4 * j + 3] * config.classes), config.classes - 1)
+            draws.append(self._draw(config, seed, i, j, cls, [x0, y0, x0 + side, y0 + side]))
+        return draws
+
+    def _draw(
+        self, config: FractalConfig, seed: int, i: int, j: int, cls: int, box: list[int]
+    ) -> _Draw:
+        k0, k1 = derive_key(seed, "fractal/instance")
+        u = kernels.uniforms(i, 1000 + 100 * j, 16, 0, k0, k1)
+        base = base_system(config, seed, cls)
+        flip = config.instance.flip and u[0] < 0.5
+        jitter = None
+        system = base
+        if config.instance.jitter is not None:
+            m = base.maps.shape[0]
+            which = min(int(u[1] * m), m - 1)
+            low, high = config.instance.jitter
+            factor = low + (high - low) * u[2]
+            system = jittered(base, factor, which)
+            jitter = {"map": which, "factor": factor}
+        draw = _Draw(cls, system, box, flip, jitter)
+        draw.base = base  # type: ignore[attr-defined]
+        m = system.maps.shape[0]
+        if config.render.color == "map":
+            hues = kernels.uniforms(i, 1050 + 100 * j, m, 0, k0, k1)
+            draw.colors = np.array([_hue(h) for h in hues], dtype=np.uint8)
+        elif config.render.color == "random":
+            draw.colors = np.array([_hue(u[3])] * m, dtype=np.uint8)
+        if config.render.mode == "patch":
+            draw.patch = kernels.uniforms(i, 1080 + 100 * j, 9, 0, k0, k1).reshape(3, 3)
+            draw.patch[1, 1] = 1.0
+        return draw
+
+    def _background(
+        self, config: FractalConfig, image: np.ndarray, i: int, draws: list[_Draw], k0: int, k1: int
+    ) -> dict[str, Any]:
+        kind = config.render.background
+        background: dict[str, Any] = {"kind": kind}
+        channels = image.shape[2]
+        u = kernels.uniforms(i, 900, 8, 0, k0, k1)
+        if kind == "uniform":
+            color = [int(255 * u[c]) for c in range(channels)]
+            image[:] = np.array(color, dtype=np.uint8)
+            background["color"] = color
+        elif kind == "plasma":
+            noise = np.empty((image.shape[0], image.shape[1]))
+            roughness = 0.4 + 0.4 * u[0]
+            kernels.plasma(image.shape[0], roughness, i, k0, k1, noise)  # stream BACKGROUND
+            low = np.array([int(160 * u[1 + c]) for c in range(channels)], dtype=np.float64)
+            high = np.array([int(160 * u[4 + c]) for c in range(channels)], dtype=np.float64)
+            image[:] = (low + (high - low) * noise[:, :, None]).astype(np.uint8)
+            background.update(
+                roughness=roughness, low=low.astype(int).tolist(), high=high.astype(int).tolist()
+            )
+        first = draws[0]
+        label: dict[str, Any] = {
+            "index": i,
+            "class": first.cls,
+            "size": config.render.size,
+            "mode": config.render.mode,
+            "points": config.render.points,
+            "background": background,
+        }
+        return label
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _render_draws(
+        self,
+        config: FractalConfig,
+        seed: int,
+        start: int,
+        plans: list[list[_Draw]],
+        images: np.ndarray,
+        labels: list[dict[str, Any]],
+    ) -> None:
+        flat = [(j, k, d) for j, plan in enumerate(plans) for k, d in enumerate(plan)]
+        windows = self._kernel(config, seed, start, flat, images, base=False)
+        broken = [f for f, w in zip(flat, windows, strict=True) if w[2] <= 0]
+        if broken:  # a jitter that broke the orbit: render the class's own system instead
+            for _, _, d in broken:
+                d.system, d.jitter = d.base, None  # type: ignore[attr-defined]
+            again = self._kernel(config, seed, start, broken, images, base=True)
+            fixed = {id(f[2]): w for f, w in zip(broken, again, strict=True)}
+            windows = [fixed.get(id(f[2]), w) for f, w in zip(flat, windows, strict=True)]
+        for (j, _, d), w in zip(flat, windows, strict=True):
+            entry = {
+                "class": d.cls,
+                "maps": [[[r[0], r[1], r[4]], [r[2], r[3], r[5]]] for r in d.system.maps.tolist()],
+                "probabilities": d.system.probabilities.tolist(),
+                "window": [float(w[0]), float(w[1]), float(w[2])],
+                "flip": bool(d.flip),
+                "jitter": d.jitter,
+                "colors": d.colors.tolist() if d.colors is not None else None,
+                "box": list(d.box),
+            }
+            if config.render.mode == "patch":
+                entry["patch"] = d.patch.tolist()
+            if config.multi is None:
+                labels[j].update(entry)
+            else:
+                labels[j].setdefault("fractals", []).append(entry)
+
+    def _kernel(
+        self,
+        config: FractalConfig,
+        seed: int,
+        start: int,
+        flat: list[tuple[int, int, _Draw]],
+        images: np.ndarray,
+        base: bool,
+    ) -> np.ndarray:
+        d_count = len(flat)
+        draw_image = np.array([j for j, _, _ in flat], dtype=np.int64)
+        draw_index = np.array([(start + j) * MAX_PER_IMAGE + k for j, k, _ in flat], dtype=np.int64)
+        sizes = [d.system.maps.shape[0] for _, _, d in flat]
+        map_start = np.zeros(d_count + 1, dtype=np.int64)
+        map_start[1:] = np.cumsum(sizes)
+        maps = np.concatenate([d.system.maps for _, _, d in flat]) if flat else np.zeros((0, 6))
+        cum = np.concatenate(
+            [kernels.cumulative_thresholds(d.system.probabilities) for _, _, d in flat]
+        )
+        colors = np.concatenate(
+            [
+                d.colors
+                if d.colors is not None
+                else np.full((len(d.system.maps), 3), 255, np.uint8)
+                for _, _, d in flat
+            ]
+        )
+        boxes = np.array([d.box for _, _, d in flat], dtype=np.int64).reshape(d_count, 4)
+        flips = np.array([d.flip for _, _, d in flat], dtype=np.bool_)
+        patches = np.array([d.patch for _, _, d in flat], dtype=np.float64).reshape(d_count, 3, 3)
+        windows = np.zeros((d_count, 3))
+        k0, k1 = derive_key(seed, "fractal/render")
+        kernels.render(
+            draw_image,
+            draw_index,
+            map_start,
+            np.ascontiguousarray(maps),
+            cum,
+            np.ascontiguousarray(colors),
+            boxes,
+            flips,
+            patches,
+            _MODES[config.render.mode],
+            config.render.points,
+            k0,
+            k1,
+            images,
+            windows,
+        )
+        return windows
+
+
+def _hue(h: float) -> list[int]:
+    r, g, b = colorsys.hsv_to_rgb(h, 1.0, 1.0)
+    return [int(255 * r), int(255 * g), int(255 * b)]
+
+
+def encode_png(image: np.ndarray, config: FractalConfig) -> bytes:
+    """One image as PNG at the spec's zlib level (1-bit for binary images when asked)."""
+    png = config.render.png
+    if image.shape[2] == 1:
+        plain = image[:, :, 0]
+        binary = config.render.mode == "binary" and config.render.background == "black"
+        pil = (
+            Image.fromarray(plain > 127)
+            if binary and png.binary == "1bit"
+            else Image.fromarray(plain, "L")
+        )
+    else:
+        pil = Image.fromarray(image, "RGB")
+    buffer = io.BytesIO()
+    pil.save(buffer, format="PNG", compress_level=png.level)
+    return buffer.getvalue()
+
+
+GENERATOR = FractalGenerator()

@@ -1,0 +1,296 @@
+"""Numba kernels of the fractal generator: the fused chaos-game renderer, the occupancy probe of
+the class search, and plasma backgrounds.
+
+A system is ``m`` rows of ``(a, b, c, d, e, f)``: ``x' = a x + b y + e``, ``y' = c x + d y + f``,
+with cumulative 32-bit thresholds for choosing a map. Every random choice comes from Philox with
+the draw's own counter ``(draw index, block, stream)``; each Philox call yields four map choices.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from synthc.generators.jit import ngjit
+from synthc.generators.rng import philox4x32, uniform2
+
+BURN_IN = 20
+PROBE = 2048
+#: the window keeps the central 99.6% of the probe points on each axis (stray points fall out)
+WINDOW_QUANTILE = 0.002
+WINDOW_MARGIN = 0.04
+CHAOS, PATCH, BACKGROUND = 0, 1, 2
+MODE_BINARY, MODE_DENSITY, MODE_PATCH = 0, 1, 2
+_M32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+
+
+@ngjit
+def _choose(word, cum, start, m):  # noqa: ANN001, ANN201
+    j = 0
+    while j < m - 1 and word >= cum[start + j]:
+        j += 1
+    return start + j
+
+
+@ngjit
+def _step(maps, j, x, y):  # noqa: ANN001, ANN201
+    return (
+        maps[j, 0] * x + maps[j, 1] * y + maps[j, 4],
+        maps[j, 2] * x + maps[j, 3] * y + maps[j, 5],
+    )
+
+
+@ngjit
+def _words(index, block, k0, k1):  # noqa: ANN001, ANN201
+    i = np.uint64(index)
+    return philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), block, CHAOS, k0, k1)
+
+
+@ngjit
+def cumulative_thresholds(probabilities):  # noqa: ANN001, ANN201
+    """Cumulative map probabilities as uint32 thresholds (the last one implicit)."""
+    m = probabilities.shape[0]
+    out = np.empty(m, dtype=np.uint64)
+    total = 0.0
+    for j in range(m):
+        total += probabilities[j]
+        out[j] = np.uint64(min(total, 1.0) * 4294967295.0)
+    return out
+
+
+@ngjit
+def _probe_window(maps, cum, start, m, index, k0, k1, xs, ys):  # noqa: ANN001, ANN201
+    """Burn in, record PROBE points, return (x, y, block, x0, y0, side) or side <= 0 if broken."""
+    x = 0.0
+    y = 0.0
+    block = 0
+    count = 0
+    total = BURN_IN + PROBE
+    while count < total:
+        w = _words(index, block, k0, k1)
+        block += 1
+        for t in range(4):
+            if count >= total:
+                break
+            j = _choose(np.uint64(w[t]), cum, start, m)
+            x, y = _step(maps, j, x, y)
+            if count >= BURN_IN:
+                xs[count - BURN_IN] = x
+                ys[count - BURN_IN] = y
+            count += 1
+    for q in range(PROBE):
+        if not (math.isfinite(xs[q]) and math.isfinite(ys[q])):
+            return x, y, block, 0.0, 0.0, -1.0
+    sx = np.sort(xs)
+    sy = np.sort(ys)
+    lo = int(WINDOW_QUANTILE * PROBE)
+    hi = PROBE - 1 - lo
+    cx = 0.5 * (sx[lo] + sx[hi])
+    cy = 0.5 * (sy[lo] + sy[hi])
+    side = max(sx[hi] - sx[lo], sy[hi] - sy[lo]) * (1.0 + 2.0 * WINDOW_MARGIN)
+    if not side > 1e-12:
+        return x, y, block, 0.0, 0.0, -1.0
+    return x, y, block, cx - 0.5 * side, cy - 0.5 * side, side
+
+
+@ngjit
+def render(  # noqa: ANN201, PLR0913
+    draw_image,  # (D,) int64: which image each draw goes into
+    draw_index,  # (D,) int64: the draw's counter (global sample index * 64 + k)
+    map_start,  # (D + 1,) int64: rows of ``maps`` per draw
+    maps,  # (M, 6) float64
+    cum,  # (M,) uint64 cumulative thresholds
+    map_color,  # (M, 3) uint8: colour of each map's points (RGB images)
+    boxes,  # (D, 4) int64: target box x0, y0, x1, y1 in pixels (x1, y1 exclusive)
+    flips,  # (D,) bool: mirror left-right inside the box
+    patches,  # (D, 3, 3) float64: patch mode stamps
+    mode,
+    points,
+    k0,
+    k1,
+    images,  # (N, H, W, C) uint8, background already drawn
+    windows,  # (D, 3) float64 out: x0, y0, side of the view window; side -1 if degenerate
+):
+    """Render every draw: chaos game and splatting fused, no per-draw coordinate array."""
+    channels = images.shape[3]
+    xs = np.empty(PROBE, dtype=np.float64)
+    ys = np.empty(PROBE, dtype=np.float64)
+    for d in range(draw_image.shape[0]):
+        start = map_start[d]
+        m = map_start[d + 1] - start
+        n = draw_image[d]
+        index = draw_index[d]
+        x, y, block, wx, wy, side = _probe_window(maps, cum, start, m, index, k0, k1, xs, ys)
+        windows[d, 0] = wx
+        windows[d, 1] = wy
+        windows[d, 2] = side
+        if side <= 0.0:
+            continue
+        bx0, by0, bx1, by1 = boxes[d, 0], boxes[d, 1], boxes[d, 2], boxes[d, 3]
+        bw = bx1 - bx0
+        bh = by1 - by0
+        counts = np.zeros((bh, bw), dtype=np.float64) if mode != MODE_BINARY else np.zeros((1, 1))
+        last = np.full((bh, bw), -1, dtype=np.int64) if channels == 3 else np.full((1, 1), -1)
+        hits = np.zeros((bh, bw), dtype=np.bool_)
+        sx = bw / side
+        sy = bh / side
+        done = 0
+        while done < points:
+            w = _words(index, block, k0, k1)
+            block += 1
+            for t in range(4):
+                if done >= points:
+                    break
+                j = _choose(np.uint64(w[t]), cum, start, m)
+                x, y = _step(maps, j, x, y)
+                done += 1
+                px = int(math.floor((x - wx) * sx))
+                py = bh - 1 - int(math.floor((y - wy) * sy))  # image rows grow downwards
+                if flips[d]:
+                    px = bw - 1 - px
+                if mode == MODE_PATCH:
+                    for dy in range(-1, 2):
+                        for dx in range(-1, 2):
+                            qx = px + dx
+                            qy = py + dy
+                            if 0 <= qx < bw and 0 <= qy < bh:
+                                hits[qy, qx] = True
+                                v = patches[d, dy + 1, dx + 1]
+                                if v > counts[qy, qx]:
+                                    counts[qy, qx] = v
+                                if channels == 3:
+                                    last[qy, qx] = j
+                elif 0 <= px < bw and 0 <= py < bh:
+                    hits[py, px] = True
+                    if mode == MODE_DENSITY:
+                        counts[py, px] += 1.0
+                    if channels == 3:
+                        last[py, px] = j
+        top = 1.0
+        if mode == MODE_DENSITY:
+            for r in range(bh):
+                for c in range(bw):
+                    top = max(top, counts[r, c])
+        scale = 1.0 / math.log1p(top)
+        for r in range(bh):
+            for c in range(bw):
+                if not hits[r, c]:
+                    continue
+                if mode == MODE_BINARY:
+                    level = 1.0
+                elif mode == MODE_DENSITY:
+                    level = 0.25 + 0.75 * math.log1p(counts[r, c]) * scale
+                else:
+                    level = counts[r, c]
+                for ch in range(channels):
+                    base = 255.0 if channels == 1 else float(map_color[last[r, c], ch])
+                    images[n, by0 + r, bx0 + c, ch] = np.uint8(min(255.0, level * base + 0.5))
+
+
+@ngjit
+def occupancy(maps, probabilities, index, k0, k1, points, grid):  # noqa: ANN001, ANN201
+    """Fraction of the grid x grid cells of the attractor's bounding square that ``points``
+    chaos-game points occupy; -1 when the orbit leaves the finite numbers or collapses."""
+    m = maps.shape[0]
+    cum = cumulative_thresholds(probabilities)
+    xs = np.empty(PROBE, dtype=np.float64)
+    ys = np.empty(PROBE, dtype=np.float64)
+    x, y, block, wx, wy, side = _probe_window(maps, cum, 0, m, index, k0, k1, xs, ys)
+    if side <= 0.0:
+        return -1.0
+    cells = np.zeros((grid, grid), dtype=np.bool_)
+    done = 0
+    scale = grid / side
+    while done < points:
+        w = _words(index, block, k0, k1)
+        block += 1
+        for t in range(4):
+            j = _choose(np.uint64(w[t]), cum, 0, m)
+            x, y = _step(maps, j, x, y)
+            if not (math.isfinite(x) and math.isfinite(y)):
+                return -1.0
+            px = int(math.floor((x - wx) * scale))
+            py = int(math.floor((y - wy) * scale))
+            if 0 <= px < grid and 0 <= py < grid:
+                cells[py, px] = True
+        done += 4
+    filled = 0
+    for r in range(grid):
+        for c in range(grid):
+            if cells[r, c]:
+                filled += 1
+    return filled / (grid * grid)
+
+
+@ngjit
+def uniforms(index, first_block, count, stream, k0, k1):  # noqa: ANN001, ANN201
+    """``count`` uniforms in [0, 1) for counter (index, first_block + j // 2, stream)."""
+    out = np.empty(count, dtype=np.float64)
+    for j in range(0, count, 2):
+        a, b = uniform2(index, first_block + j // 2, stream, k0, k1)
+        out[j] = a
+        if j + 1 < count:
+            out[j + 1] = b
+    return out
+
+
+@ngjit
+def plasma(size, roughness, index, k0, k1, out):  # noqa: ANN001, ANN201
+    """Diamond-square noise in [0, 1] on a size x size grid (cropped from 2^k + 1)."""
+    n = 1
+    while n + 1 < size:
+        n *= 2
+    n += 1
+    grid = np.zeros((n, n), dtype=np.float64)
+    counter = 0
+    u = uniforms(index, 0, 4, BACKGROUND, k0, k1)
+    grid[0, 0], grid[0, n - 1], grid[n - 1, 0], grid[n - 1, n - 1] = u[0], u[1], u[2], u[3]
+    counter = 2
+    step = n - 1
+    amplitude = 1.0
+    while step > 1:
+        half = step // 2
+        for r in range(half, n, step):
+            for c in range(half, n, step):
+                a, _ = uniform2(index, counter, BACKGROUND, k0, k1)
+                counter += 1
+                mean = 0.25 * (
+                    grid[r - half, c - half]
+                    + grid[r - half, c + half]
+                    + grid[r + half, c - half]
+                    + grid[r + half, c + half]
+                )
+                grid[r, c] = mean + amplitude * (a - 0.5)
+        for r in range(0, n, half):
+            for c in range((r + half) % step, n, step):
+                total = 0.0
+                k = 0
+                if r >= half:
+                    total += grid[r - half, c]
+                    k += 1
+                if r + half < n:
+                    total += grid[r + half, c]
+                    k += 1
+                if c >= half:
+                    total += grid[r, c - half]
+                    k += 1
+                if c + half < n:
+                    total += grid[r, c + half]
+                    k += 1
+                a, _ = uniform2(index, counter, BACKGROUND, k0, k1)
+                counter += 1
+                grid[r, c] = total / k + amplitude * (a - 0.5)
+        amplitude *= roughness
+        step = half
+    lo = grid[0, 0]
+    hi = grid[0, 0]
+    for r in range(size):
+        for c in range(size):
+            lo = min(lo, grid[r, c])
+            hi = max(hi, grid[r, c])
+    span = hi - lo if hi > lo else 1.0
+    for r in range(size):
+        for c in range(size):
+            out[r, c] = (grid[r, c] - lo) / span

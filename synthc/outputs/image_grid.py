@@ -1,0 +1,39 @@
+"""preview.png for image datasets: the first images side by side in a grid."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+from PIL import Image
+
+GAP = 2
+
+
+def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes:
+    """Tile ``images`` (any modes; shown as RGB, each scaled to the first one's size)."""
+    if not images:
+        raise ValueError("no images to preview")
+    columns = columns or math.ceil(math.sqrt(len(images)))
+    rows = math.ceil(len(images) / columns)
+    width, height = images[0].size
+    sheet = Image.new("RGB", (columns * (width + GAP) - GAP, rows * (height + GAP) - GAP), "white")
+    for n, image in enumerate(images):
+        tile = image.convert("RGB")
+        if tile.size != (width, height):
+            tile = tile.resize((width, height))
+        sheet.paste(tile, ((n % columns) * (width + GAP), (n // columns) * (height + GAP)))
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def decode_pngs(blobs: Sequence[bytes]) -> list[Image.Image]:
+    """PNG bytes to loaded Pillow images."""
+    images = []
+    for blob in blobs:
+        with Image.open(io.BytesIO(blob)) as image:
+            image.load()
+            images.append(image.copy())
+    return images

@@ -1,0 +1,245 @@
+"""The fractal generator, checked through its WebDataset shards as users read them."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import webdataset as wds
+from PIL import Image
+
+from synthc import api
+from synthc.errors import SpecError
+from synthc.executors.local import LocalExecutor
+
+SPEC = """\
+synthc: 1
+name: fractal-test
+seed: 11
+samples: {samples}
+splits: {{train: 0.75, val: 0.25}}
+generator:
+  kind: fractal
+  classes: {classes}
+  instances: {instances}
+  system: {system}
+  render: {render}
+  instance: {instance}
+{extra}output: {{shard_size: {shard}}}
+"""
+
+
+def spec_text(
+    classes: int = 6,
+    instances: int = 8,
+    system: str = "{maps: [2, 4], sampler: sigma_factor}",
+    render: str = "{size: 64, points: 40000, mode: binary}",
+    instance: str = "{jitter: [0.8, 1.1], flip: true}",
+    extra: str = "",
+    shard: int = 10,
+) -> str:
+    return SPEC.format(
+        samples=classes * instances,
+        classes=classes,
+        instances=instances,
+        system=system,
+        render=render,
+        instance=instance,
+        extra=extra,
+        shard=shard,
+    )
+
+
+def shards(out: Path) -> list[str]:
+    return [str(p) for p in sorted(out.rglob("*.tar"))]
+
+
+def read_samples(out: Path, image: str = "pill") -> list[dict]:
+    """Every sample, PNGs decoded to PIL images (``pill``: 8-bit gray, ``pil``: RGB)."""
+    dataset = wds.WebDataset(shards(out), shardshuffle=False).decode(image)
+    return list(dataset)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fractal")
+    spec = root / "spec.yaml"
+    spec.write_text(spec_text())
+    return api.build(spec, root / "out", workers=2).out
+
+
+def test_webdataset_reads_every_sample_with_png_json_and_cls(small):
+    manifest = api.load_manifest(small)
+    samples = read_samples(small)
+    assert len(samples) == manifest["samples"] == 48
+    assert [s["__key__"] for s in samples] == [f"{i:012d}" for i in range(48)]
+    for i, sample in enumerate(samples):
+        assert sample["png"].size == (64, 64) and sample["png"].mode == "L"
+        label = sample["json"]
+        assert sample["cls"] == label["class"] == i % 6
+        assert label["index"] == i and len(label["maps"]) == len(label["probabilities"])
+        assert 2 <= len(label["maps"]) <= 4
+        assert abs(sum(label["probabilities"]) - 1) < 1e-9
+    api.verify(small)
+
+
+def test_outputs_are_byte_identical_across_workers_and_executors(small, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text())
+    one = api.build(spec, tmp_path / "one", workers=1).out
+    procs = api.build(spec, tmp_path / "procs", executor=LocalExecutor(2, "processes")).out
+    for other in (one, procs):
+        assert [Path(p).read_bytes() for p in shards(other)] == [
+            Path(p).read_bytes() for p in shards(small)
+        ]
+
+
+def test_images_rerender_from_their_labels_alone(tmp_path):
+    """An independent NumPy chaos game from the JSON label gives the same occupancy. Enough
+    points per pixel (64 px, 300k points) that two independent renders agree to IoU >= 0.9."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(classes=8, instances=2, render="{size: 64, points: 300000}"))
+    out = api.build(spec, tmp_path / "out", workers=2).out
+    rng = np.random.default_rng(0)
+    ious = []
+    for sample in read_samples(out):
+        image = np.asarray(sample["png"]) > 127
+        assert image.any()
+        ious.append(iou(image, rerender(sample["json"], rng)))
+    assert min(ious) >= 0.9, ious
+
+
+def rerender(label: dict, rng: np.random.Generator, chains: int = 2000) -> np.ndarray:
+    """A plain chaos game: ``chains`` independent orbits from the origin, vectorised, 40 burn-in
+    steps each, then ``points`` points splatted through the label's window and flip."""
+    size, points = label["size"], label["points"]
+    maps = np.array(label["maps"])  # (m, 2, 3): [[a, b, e], [c, d, f]]
+    probabilities = np.array(label["probabilities"])
+    x0, y0, side = label["window"]
+    image = np.zeros((size, size), dtype=bool)
+    xy = np.zeros((chains, 2))
+    steps = 40 + -(-points // chains)
+    for step in range(steps):
+        j = rng.choice(len(maps), size=chains, p=probabilities)
+        xy = np.einsum("nij,nj->ni", maps[j, :, :2], xy) + maps[j, :, 2]
+        if step < 40:
+            continue
+        px = np.floor((xy[:, 0] - x0) / side * size).astype(np.int64)
+        py = size - 1 - np.floor((xy[:, 1] - y0) / side * size).astype(np.int64)
+        if label["flip"]:
+            px = size - 1 - px
+        inside = (px >= 0) & (px < size) & (py >= 0) & (py < size)
+        image[py[inside], px[inside]] = True
+    return image
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def test_class_systems_depend_only_on_seed_and_class(small, tmp_path):
+    spec = tmp_path / "more.yaml"
+    spec.write_text(spec_text(classes=9, instances=2))
+    more = api.build(spec, tmp_path / "more", workers=1).out
+    six = json.loads((small / "catalog.json").read_text())["classes"]
+    nine = json.loads((more / "catalog.json").read_text())["classes"]
+    assert len(six) == 6 and len(nine) == 9
+    assert nine[:6] == six
+
+
+def test_the_output_catalog_imports_as_a_catalog_and_reproduces_the_images(small, tmp_path):
+    spec = tmp_path / "again.yaml"
+    (tmp_path / "catalog.json").write_bytes((small / "catalog.json").read_bytes())
+    spec.write_text(spec_text(system="{catalog: catalog.json}"))
+    again = api.build(spec, tmp_path / "again", workers=1).out
+    assert [s["png"].tobytes() for s in read_samples(again)] == [
+        s["png"].tobytes() for s in read_samples(small)
+    ]
+
+
+def test_a_fractaldb_csv_catalog_is_used_exactly(tmp_path):
+    sierpinski = "a,b,c,d,e,f,p\n0.5,0,0,0.5,0,0,1\n0.5,0,0,0.5,0.5,0,1\n0.5,0,0,0.5,0.25,0.5,1\n"
+    (tmp_path / "class0.csv").write_text(sierpinski)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        spec_text(classes=1, instances=4, system="{catalog: class0.csv}", instance="{jitter: null}")
+    )
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    for sample in read_samples(out):
+        label = sample["json"]
+        assert label["maps"] == [
+            [[0.5, 0, 0], [0, 0.5, 0]],
+            [[0.5, 0, 0.5], [0, 0.5, 0]],
+            [[0.5, 0, 0.25], [0, 0.5, 0.5]],
+        ]
+        assert label["probabilities"] == pytest.approx([1 / 3] * 3)
+        # The Sierpinski triangle covers about (3/4)^log2(64) of its bounding square, and some.
+        assert 0.1 < (np.asarray(sample["png"]) > 0).mean() < 0.6
+
+
+def test_fractaldb_sampler_meets_the_fill_rate_and_counts_rejections(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        spec_text(classes=5, instances=2, system="{sampler: fractaldb, fill_rate: 0.2}")
+    )
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    facts = api.load_manifest(out)["generator"]["facts"]
+    assert facts["sampler"] == "fractaldb"
+    assert (
+        facts["rejections"].get("below_fill_rate", 0) + facts["rejections"].get("divergent", 0) > 0
+    )
+
+
+def test_multi_fractal_images_list_every_fractal_with_its_box(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        spec_text(
+            render="{size: 96, points: 20000, color: map, background: plasma}",
+            extra="  multi: {per_image: [2, 4], scale: [0.2, 0.5]}\n",
+        )
+    )
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    for i, sample in enumerate(read_samples(out, "pil")):
+        assert sample["png"].mode == "RGB" and sample["png"].size == (96, 96)
+        fractals = sample["json"]["fractals"]
+        assert 2 <= len(fractals) <= 4
+        assert fractals[0]["class"] == sample["cls"] == i % 6
+        for fractal in fractals:
+            x0, y0, x1, y1 = fractal["box"]
+            assert 0 <= x0 < x1 <= 96 and 0 <= y0 < y1 <= 96
+            assert len(fractal["colors"]) == len(fractal["maps"])
+        assert sample["json"]["background"]["kind"] == "plasma"
+
+
+@pytest.mark.parametrize("mode", ["density", "patch"])
+def test_density_and_patch_modes_render_gray_levels(tmp_path, mode):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(classes=2, instances=2, render=f"{{size: 64, mode: {mode}}}"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    for sample in read_samples(out):
+        levels = np.unique(np.asarray(sample["png"]))
+        assert len(levels) > 3
+
+
+def test_one_bit_pngs(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(classes=2, instances=2, render="{size: 64, png: {binary: 1bit}}"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    for tar in shards(out):
+        for sample in wds.WebDataset(tar, shardshuffle=False):
+            with Image.open(io.BytesIO(sample["png"])) as image:
+                assert image.mode == "1"
+
+
+def test_sample_count_and_format_must_fit_the_generator(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    text = spec_text().replace("samples: 48", "samples: 50")
+    spec.write_text(text.replace("output: {", "output: {format: parquet, "))
+    with pytest.raises(SpecError) as error:
+        api.validate(spec)
+    messages = str(error.value)
+    assert "samples: must be 48" in messages
+    assert "output.format: the fractal generator writes webdataset, not parquet" in messages
