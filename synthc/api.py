@@ -20,11 +20,12 @@ from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.models import Spec
 from synthc.compiler.planning import Plan
 from synthc.compiler.planning import plan as _plan
-from synthc.errors import OutputError
+from synthc.errors import OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.outputs.manifest import read_manifest
 from synthc.outputs.verify import ShardProblem, verify_dataset
+from synthc.previewing import preview_png
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
 
@@ -36,6 +37,7 @@ __all__ = [
     "default_output",
     "load_manifest",
     "plan",
+    "preview",
     "schema",
     "validate",
     "verify",
@@ -50,6 +52,15 @@ def validate(path: Path | str, variables: Mapping[str, Any] | None = None) -> Sp
 def plan(path: Path | str, variables: Mapping[str, Any] | None = None) -> Plan:
     """The shard tasks a spec compiles to."""
     return _plan(compile_spec(path, variables).spec)
+
+
+def preview(
+    path: Path | str, variables: Mapping[str, Any] | None = None, samples: int = 16
+) -> bytes:
+    """PNG bytes previewing a spec's first ``samples`` samples, without building anything."""
+    if samples < 1:
+        raise UsageError("preview needs at least one sample")
+    return preview_png(compile_spec(path, variables), samples)
 
 
 def default_output(spec: Spec) -> Path:

@@ -296,16 +296,21 @@ def _write_extras(
     if extra is not None:
         for name, data in extra(compiled.spec.generator, compiled.spec.seed).items():
             _write_owned(out, state, name, data)
-    first = next((t for t in plan.tasks if t.samples), None)
-    if first is not None:
-        # The first shard holds the first samples: read them back rather than generate again.
-        _write_owned(out, state, "preview.png", _preview(out / first.path))
+    shards = [out / t.path for t in plan.tasks if t.samples]
+    if shards:
+        # The first shards hold the first samples: read them back rather than generate again.
+        _write_owned(out, state, "preview.png", _preview(shards))
 
 
-def _preview(shard: Path) -> bytes:
-    if shard.suffix == ".tar":
-        return grid_png(decode_pngs(read_tar_members(shard, PREVIEW_IMAGES, "png")))
-    table = read_table_head(shard, PREVIEW_SAMPLES)
+def _preview(shards: list[Path]) -> bytes:
+    if shards[0].suffix == ".tar":
+        pngs: list[bytes] = []
+        for shard in shards:
+            pngs += read_tar_members(shard, PREVIEW_IMAGES - len(pngs), "png")
+            if len(pngs) >= PREVIEW_IMAGES:
+                break
+        return grid_png(decode_pngs(pngs))
+    table = read_table_head(shards[0], PREVIEW_SAMPLES)
     draw = points_preview_png if "x0" in table else table_preview_png
     return draw(table)
 

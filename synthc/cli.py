@@ -8,9 +8,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from synthc import __version__, api
+from synthc import __version__, api, generators
 from synthc.compiler.templating import parse_var_assignments
 from synthc.errors import Position, SpecError, SynthcError
+from synthc.outputs.atomic import write_atomic
 from synthc.progress import progress_for
 
 
@@ -50,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check a built dataset against its manifest")
     p.add_argument("out", type=Path)
+
+    p = sub.add_parser("preview", help="draw a spec's first samples without building")
+    p.add_argument("spec", type=Path)
+    with_vars(p)
+    p.add_argument("-n", type=int, default=None, help="samples (default 16 images, 4000 rows)")
+    p.add_argument("-o", "--out", type=Path, default=Path("preview.png"), help="PNG to write")
 
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
     return parser
@@ -138,6 +145,17 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview(args: argparse.Namespace) -> int:
+    variables = parse_var_assignments(args.var)
+    spec = api.validate(args.spec, variables)
+    images = "parquet" not in generators.get(spec.generator.kind).formats
+    samples = args.n if args.n is not None else (16 if images else 4000)
+    data = api.preview(args.spec, variables, samples)
+    write_atomic(args.out, data)
+    print(f"{args.out}: preview of {min(samples, spec.samples)} sample(s)")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(api.schema(), indent=2))
     return 0
@@ -149,6 +167,7 @@ _COMMANDS = {
     "plan": _plan,
     "verify": _verify,
     "schema": _schema,
+    "preview": _preview,
 }
 
 

@@ -243,3 +243,15 @@ def test_sample_count_and_format_must_fit_the_generator(tmp_path):
     messages = str(error.value)
     assert "samples: must be 48" in messages
     assert "output.format: the fractal generator writes webdataset, not parquet" in messages
+
+
+def test_preview_draws_the_first_images_without_building(cli, tmp_path, small):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text())
+    code, out, _ = cli("preview", spec, "-n", "16", "-o", tmp_path / "p.png")
+    assert code == 0 and "16 sample" in out
+    assert not (tmp_path / "outputs").exists()
+    # the build's own preview.png shows the same first 16 images
+    assert (tmp_path / "p.png").read_bytes() == (small / "preview.png").read_bytes()
+    with Image.open(tmp_path / "p.png") as image:
+        assert image.size == (4 * 64 + 3 * 2, 4 * 64 + 3 * 2)
