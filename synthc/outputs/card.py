@@ -26,12 +26,39 @@ _HF_DTYPES = {
 }
 
 
+def _files(splits: dict[str, Any], ext: str) -> str:
+    return ", ".join(f'"{s}": "{s}/{s}-*.{ext}"' for s, v in splits.items() if v["shards"])
+
+
+def _load_parquet(splits: dict[str, Any]) -> list[str]:
+    return [
+        "import polars as pl",
+        'train = pl.read_parquet("train/train-*.parquet")',
+        "",
+        "from datasets import load_dataset",
+        f'ds = load_dataset("parquet", data_files={{{_files(splits, "parquet")}}})',
+    ]
+
+
+def _load_tar(splits: dict[str, Any]) -> list[str]:
+    split, info = next((s, v) for s, v in splits.items() if v["shards"])
+    last = len(info["shards"]) - 1
+    return [
+        "import webdataset as wds",
+        f'urls = "{split}/{split}-{{00000..{last:05d}}}.tar"',
+        'train = wds.WebDataset(urls).decode("pil").to_tuple("png", "cls", "json")',
+        "",
+        "from datasets import load_dataset",
+        f'ds = load_dataset("webdataset", data_files={{{_files(splits, "tar")}}})',
+    ]
+
+
 def dataset_card(manifest: dict[str, Any]) -> str:
     """The dataset card for ``manifest`` as Markdown text."""
     name = manifest["dataset"]["name"]
     splits = manifest["splits"]
     columns = manifest["schema"]["columns"]
-    ext = manifest["schema"]["format"]
+    ext = {"parquet": "parquet", "webdataset": "tar"}[manifest["schema"]["format"]]
     front = {
         "pretty_name": name,
         "tags": ["synthetic", "synthc", manifest["generator"]["kind"]],
@@ -46,10 +73,16 @@ def dataset_card(manifest: dict[str, Any]) -> str:
             }
         ],
         "dataset_info": {
-            "features": [
-                {"name": c["name"], "dtype": _HF_DTYPES.get(c["dtype"], c["dtype"])}
-                for c in columns
-            ],
+            **(
+                {}
+                if ext == "tar"
+                else {
+                    "features": [
+                        {"name": c["name"], "dtype": _HF_DTYPES.get(c["dtype"], c["dtype"])}
+                        for c in columns
+                    ]
+                }
+            ),
             "splits": [
                 {"name": s, "num_bytes": v["bytes"], "num_examples": v["samples"]}
                 for s, v in splits.items()
@@ -78,22 +111,16 @@ def dataset_card(manifest: dict[str, Any]) -> str:
             for s, v in splits.items()
         ],
         "",
-        "## Columns",
+        "## Files per sample" if ext == "tar" else "## Columns",
         "",
-        "| column | dtype | meaning |",
+        "| name | type | meaning |",
         "|---|---|---|",
         *[f"| `{c['name']}` | {c['dtype']} | {c['description']} |" for c in columns],
         "",
         "## Load",
         "",
         "```python",
-        "import polars as pl",
-        f'train = pl.read_parquet("train/train-*.{ext}")',
-        "",
-        "from datasets import load_dataset",
-        'ds = load_dataset("parquet", data_files={'
-        + ", ".join(f'"{s}": "{s}/{s}-*.{ext}"' for s, v in splits.items() if v["shards"])
-        + "})",
+        *(_load_tar(splits) if ext == "tar" else _load_parquet(splits)),
         "```",
         "",
         "![preview](preview.png)",
