@@ -204,12 +204,10 @@ class FractalGenerator:
             image[:] = np.array(color, dtype=np.uint8)
             background["color"] = color
         elif kind == "plasma":
-            noise = np.empty((image.shape[0], image.shape[1]))
             roughness = 0.4 + 0.4 * u[0]
-            kernels.plasma(image.shape[0], roughness, i, k0, k1, noise)  # stream BACKGROUND
             low = np.array([int(160 * u[1 + c]) for c in range(channels)], dtype=np.float64)
             high = np.array([int(160 * u[4 + c]) for c in range(channels)], dtype=np.float64)
-            image[:] = (low + (high - low) * noise[:, :, None]).astype(np.uint8)
+            kernels.plasma(roughness, low, high, i, k0, k1, image)  # Philox stream BACKGROUND
             background.update(
                 roughness=roughness, low=low.astype(int).tolist(), high=high.astype(int).tolist()
             )
