@@ -13,6 +13,7 @@ import colorsys
 import io
 import json
 import threading
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -52,13 +53,19 @@ def base_system(config: FractalConfig, seed: int, k: int) -> System:
     return class_system(config.system, seed, k, search_for(config, seed))
 
 
+@dataclass
 class _Draw:
-    """One fractal to render into an image."""
+    """One fractal to render into an image: its class's system (``base``) and, after jitter,
+    the one drawn (``system``)."""
 
-    def __init__(self, cls: int, system: System, box: list[int], flip: bool, jitter: Any) -> None:
-        self.cls, self.system, self.box, self.flip, self.jitter = cls, system, box, flip, jitter
-        self.colors: np.ndarray | None = None
-        self.patch = np.ones((3, 3))
+    cls: int
+    base: System
+    system: System
+    box: list[int]
+    flip: bool
+    jitter: dict[str, Any] | None
+    colors: np.ndarray | None = None
+    patch: np.ndarray = field(default_factory=lambda: np.ones((3, 3)))
 
 
 class FractalGenerator:
@@ -179,8 +186,7 @@ class FractalGenerator:
             factor = low + (high - low) * u[2]
             system = jittered(base, factor, which)
             jitter = {"map": which, "factor": factor}
-        draw = _Draw(cls, system, box, flip, jitter)
-        draw.base = base  # type: ignore[attr-defined]
+        draw = _Draw(cls, base, system, box, flip, jitter)
         m = system.maps.shape[0]
         if config.render.color == "map":
             hues = kernels.uniforms(i, 1050 + 100 * j, m, 0, k0, k1)
@@ -238,7 +244,7 @@ class FractalGenerator:
         broken = [f for f, w in zip(flat, windows, strict=True) if w[2] <= 0]
         if broken:  # a jitter that broke the orbit: render the class's own system instead
             for _, _, d in broken:
-                d.system, d.jitter = d.base, None  # type: ignore[attr-defined]
+                d.system, d.jitter = d.base, None
             again = self._kernel(config, seed, start, broken, images, base=True)
             fixed = {id(f[2]): w for f, w in zip(broken, again, strict=True)}
             windows = [fixed.get(id(f[2]), w) for f, w in zip(flat, windows, strict=True)]
