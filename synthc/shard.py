@@ -39,9 +39,11 @@ def run_task(task_json: dict[str, Any], out_dir: str) -> dict[str, Any]:
     """Generate and write the shard of ``task_json`` under ``out_dir``; return its record."""
     task = ShardTask.from_json(task_json)
     path = Path(out_dir) / task.path
+    stats: dict[str, int] = {}
     if task.output["format"] == "webdataset":
         generator = generators.get(task.kind)
         samples = generator.generate(_config(task, generator), task.seed, task.start, task.stop)
+        stats = dict(getattr(samples, "stats", {}))
         nbytes, sha256 = write_tar_shard(samples, path)
     else:
         nbytes, sha256 = write_parquet_shard(generate_table(task), path, task.output)
@@ -54,6 +56,7 @@ def run_task(task_json: dict[str, Any], out_dir: str) -> dict[str, Any]:
         bytes=nbytes,
         sha256=sha256,
         task_key=task.key,
+        stats=stats,
     )
     return record.to_json()
 

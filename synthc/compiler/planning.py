@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from typing import Any
 
-from synthc import FORMAT_VERSION
+from synthc import FORMAT_VERSION, generators
 from synthc.compiler.models import Spec
 from synthc.compiler.splits import split_ranges
 
@@ -72,20 +73,25 @@ class Plan:
         }
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(names: Iterable[str] = BYTE_SHAPING_LIBRARIES) -> dict[str, str]:
     """Installed versions of the libraries that shape shard bytes."""
-    return {name: version(name) for name in BYTE_SHAPING_LIBRARIES}
+    return {name: version(name) for name in sorted(names)}
 
 
 def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     """The shard tasks of ``spec``. Pure: same spec (and library versions), same plan."""
-    libraries = library_versions() if libraries is None else libraries
+    needed = {
+        "numpy",
+        "numba",
+        *_FORMAT_LIBRARIES[spec.output.format],
+        *getattr(generators.get(spec.generator.kind), "libraries", ()),
+    }
+    libraries = library_versions(needed) if libraries is None else libraries
+    libraries = {name: v for name, v in libraries.items() if name in needed}
     config = spec.generator.model_dump(mode="json")
     output = spec.output.model_dump(mode="json")
     shard_size = output.pop("shard_size")  # shapes which tasks exist, not what a range holds
     extension = _EXTENSIONS[spec.output.format]
-    needed = {"numpy", "numba", *_FORMAT_LIBRARIES[spec.output.format]}
-    libraries = {name: v for name, v in libraries.items() if name in needed}
     ranges = split_ranges(spec.splits, spec.samples)
     tasks: list[ShardTask] = []
     for split, (first, last) in ranges.items():

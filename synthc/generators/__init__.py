@@ -11,6 +11,7 @@ from synthc.generators.base import Generator
 _KINDS: dict[str, str] = {
     "fractal": "synthc.generators.fractal",
     "manifold": "synthc.generators.manifold",
+    "ocr_text": "synthc.generators.ocr",
     "tabular": "synthc.generators.tabular",
 }
 

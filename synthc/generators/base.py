@@ -66,6 +66,15 @@ class GeneratorConfig(BaseModel):
 Table = dict[str, np.ndarray]
 
 
+class Samples(list):  # type: ignore[type-arg]
+    """Files per sample, ``[(key, {extension: bytes})]``, with counters (``stats``) that the
+    manifest sums over shards, such as samples re-drawn for a reason."""
+
+    def __init__(self, items: Iterable[Any] = (), stats: dict[str, int] | None = None) -> None:
+        super().__init__(items)
+        self.stats: dict[str, int] = dict(stats or {})
+
+
 class Generator(Protocol):
     """A generator kind; see the module docstring."""
 

@@ -12,9 +12,12 @@ GAP = 2
 
 
 def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes:
-    """Tile ``images`` (any modes; shown as RGB, each scaled to the first one's size)."""
+    """Tile ``images`` (any modes; shown as RGB). Equal sizes make a square grid; mixed sizes
+    (text lines) are stacked in one column at their own size."""
     if not images:
         raise ValueError("no images to preview")
+    if len({image.size for image in images}) > 1:
+        return _stacked(images)
     columns = columns or math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / columns)
     width, height = images[0].size
@@ -24,6 +27,19 @@ def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes
         if tile.size != (width, height):
             tile = tile.resize((width, height))
         sheet.paste(tile, ((n % columns) * (width + GAP), (n // columns) * (height + GAP)))
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def _stacked(images: Sequence[Image.Image]) -> bytes:
+    width = max(image.width for image in images)
+    height = sum(image.height for image in images) + GAP * (len(images) - 1)
+    sheet = Image.new("RGB", (width, height), "white")
+    y = 0
+    for image in images:
+        sheet.paste(image.convert("RGB"), (0, y))
+        y += image.height + GAP
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()

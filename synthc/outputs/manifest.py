@@ -85,6 +85,7 @@ def make_manifest(
             "kind": spec.generator.kind,
             "config": spec.generator.model_dump(mode="json"),
             "facts": facts,
+            **({"stats": stats} if (stats := _summed_stats(records)) else {}),
         },
         "rng": RNG_DESCRIPTION,
         "schema": {"format": output["format"], "columns": columns},
@@ -95,6 +96,14 @@ def make_manifest(
         "content_sha256": content_sha256(records),
         "build": build,
     }
+
+
+def _summed_stats(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for record in records:
+        for key, value in record.get("stats", {}).items():
+            total[key] = total.get(key, 0) + value
+    return dict(sorted(total.items()))
 
 
 def _shard_entry(record: dict[str, Any]) -> dict[str, Any]:

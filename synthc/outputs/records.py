@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -18,6 +18,8 @@ class ShardRecord:
     bytes: int
     sha256: str
     task_key: str
+    #: generator counters for this shard (e.g. re-drawn samples), summed in the manifest
+    stats: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,167 @@
+"""Spec model of the OCR text-line generator (trdg's vocabulary, seeded, exact labels)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthc.generators.base import GeneratorConfig
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}(,#[0-9a-fA-F]{6})?$")
+CHARSETS = {
+    "letters": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "lower": "abcdefghijklmnopqrstuvwxyz",
+    "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "digits": "0123456789",
+    "symbols": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+}
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _pair_problems(at: tuple[Any, ...], pair: list[float], low: float) -> Iterable[Any]:
+    if len(pair) != 2 or not low <= pair[0] <= pair[1]:
+        yield (at, f"must be [low, high] with {low:g} <= low <= high")
+
+
+class TextConfig(_Part):
+    """Where the text of each line comes from."""
+
+    source: Literal["dict", "list", "file", "random"] = Field(
+        "dict",
+        description="dict: words of a trdg dictionary; list: one of `items` per line; file: one "
+        "line of `path` per line; random: characters of `charset`.",
+    )
+    language: str = Field("en", pattern=r"^[a-z_]+$", description="dict: a trdg dictionary name.")
+    words: list[int] = Field([1, 3], description="dict: words per line, inclusive range.")
+    items: list[str] | None = Field(None, description="list: the lines (or words) to draw.")
+    path: str | None = Field(None, description="file: a UTF-8 text file, relative to the spec.")
+    charset: str = Field(
+        "letters+digits",
+        description="random: names joined by + (letters, lower, upper, digits, symbols) or "
+        "literal characters in quotes, e.g. 'abc123'.",
+    )
+    length: list[int] = Field([5, 12], description="random: characters per line, inclusive.")
+    case: Literal["upper", "lower"] | None = Field(None, description="Fold the text's case.")
+    #: filled at compile time: the absolute path and sha256 of `path` (so edits rebuild)
+    resolved: dict[str, str] | None = Field(None, description="(set by synthc) the text file.")
+
+    def alphabet(self) -> str:
+        """The characters of a random source."""
+        if self.charset.startswith("'") and self.charset.endswith("'"):
+            return self.charset[1:-1]
+        return "".join(CHARSETS[name] for name in self.charset.split("+"))
+
+    def problems(self) -> Iterable[Any]:
+        yield from _pair_problems(("words",), self.words, 1)
+        yield from _pair_problems(("length",), self.length, 1)
+        if self.source == "list" and not self.items:
+            yield (("items",), "a list source needs items")
+        if self.source == "file" and not self.path:
+            yield (("path",), "a file source needs a path")
+        if self.source == "random":
+            quoted = self.charset.startswith("'") and self.charset.endswith("'")
+            names = [] if quoted else self.charset.split("+")
+            for name in names:
+                if name not in CHARSETS:
+                    yield (("charset",), f"unknown charset {name!r}; use {', '.join(CHARSETS)}")
+            if quoted and len(self.charset) < 3:
+                yield (("charset",), "an empty literal charset")
+
+
+class FontsConfig(_Part):
+    language: str | None = Field(
+        None, description="trdg's bundled fonts for a script: latin, cn, ja."
+    )
+    paths: list[str] | None = Field(None, description="Font files, relative to the spec.")
+    dir: str | None = Field(
+        None, description="A directory of .ttf/.otf files, relative to the spec."
+    )
+    #: filled at compile time: absolute font paths with their sha256
+    resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) the fonts.")
+
+    def problems(self) -> Iterable[Any]:
+        given = [k for k in ("language", "paths", "dir") if getattr(self, k) is not None]
+        if len(given) != 1:
+            yield ((), "give exactly one of language, paths or dir")
+
+
+class StrokeConfig(_Part):
+    width: int = Field(0, ge=0, le=20, description="Outline width in px (at the drawing size).")
+    color: str = Field("#282828", description="Outline colour, or a range '#a,#b'.")
+
+
+class BackgroundConfig(_Part):
+    kinds: list[Literal["gaussian_noise", "plain", "quasicrystal", "image"]] = Field(
+        ["gaussian_noise", "plain", "quasicrystal", "image"],
+        min_length=1,
+        description="Background kinds, one drawn uniformly per image.",
+    )
+    images: str | None = Field(
+        None, description="Directory of background images (default: trdg's four)."
+    )
+    resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) images.")
+
+
+class DistortionConfig(_Part):
+    kind: Literal["none", "sine", "cosine", "random"] = Field("none")
+    orientation: Literal["vertical", "horizontal", "both"] = Field(
+        "both", description="vertical: columns move up and down; horizontal: rows sideways."
+    )
+
+
+class OcrConfig(GeneratorConfig):
+    """Text lines on trdg's fonts and dictionaries, with exact text and character boxes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    file_field: ClassVar[tuple[str, ...]] = ("fonts",)
+
+    kind: Literal["ocr_text"] = Field(description="Generator kind.")
+    text: TextConfig = Field(default_factory=TextConfig)
+    fonts: FontsConfig = Field(default_factory=lambda: FontsConfig(language="latin"))
+    size: int = Field(32, ge=8, le=512, description="Line height (horizontal) or width (vertical).")
+    orientation: Literal["horizontal", "vertical"] = Field("horizontal")
+    margins: list[int] = Field([5, 5, 5, 5], description="top, left, bottom, right in px.")
+    character_spacing: int = Field(0, ge=0, le=100, description="Extra px between characters.")
+    text_color: str = Field(
+        "#282828", description="A colour, or a range '#a,#b' sampled per image."
+    )
+    stroke: StrokeConfig = Field(default_factory=StrokeConfig)
+    skew: list[float] = Field([0, 0], description="Rotation in degrees, inclusive range.")
+    blur: list[float] = Field([0, 0], description="Gaussian blur radius range.")
+    background: BackgroundConfig = Field(default_factory=BackgroundConfig)
+    distortion: DistortionConfig = Field(default_factory=DistortionConfig)
+    image_mode: Literal["RGB", "L"] = Field("RGB")
+
+    def with_files(self, base: Any) -> OcrConfig:
+        """Resolve fonts, the text file and background images to absolute paths with hashes."""
+        from synthc.generators.ocr.resources import resolve_files
+
+        return resolve_files(self, Path(base))
+
+    def semantic_problems(self) -> Iterable[Any]:
+        for name in ("text", "fonts"):
+            for path, message in getattr(self, name).problems():
+                yield ((name, *path), message)
+        for field_name in ("text_color",):
+            if not _COLOR.match(getattr(self, field_name)):
+                yield ((field_name,), "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
+        if not _COLOR.match(self.stroke.color):
+            yield (("stroke", "color"), "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
+        if len(self.margins) != 4 or any(m < 0 for m in self.margins):
+            yield (("margins",), "four margins >= 0: top, left, bottom, right")
+        elif self.margins[0] + self.margins[2] >= self.size and self.orientation == "horizontal":
+            yield (("margins",), f"top + bottom margins leave no room in a {self.size} px line")
+        yield from _pair_problems(("skew",), self.skew, -90)
+        yield from _pair_problems(("blur",), self.blur, 0)
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,116 @@
+"""Geometric effects on a text layer, each moving the character boxes with the pixels:
+rotation (skew), sine / cosine / random distortion, and scaling into the line with margins."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from synthc.generators.ocr.layout import Boxes
+
+
+def rotate(layer: Image.Image, boxes: Boxes, degrees: float) -> tuple[Image.Image, Boxes]:
+    """Rotate counter-clockwise by ``degrees`` (canvas expanded); boxes become the axis-aligned
+    boxes of their rotated corners."""
+    if degrees == 0:
+        return layer, boxes
+    w, h = layer.size
+    rotated = layer.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True)
+    nw, nh = rotated.size
+    theta = math.radians(degrees)
+    cos, sin = math.cos(theta), math.sin(theta)
+    corners = np.stack(
+        [boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [0, 3]], boxes[:, [2, 3]]], axis=1
+    )  # (n, 4, 2)
+    dx, dy = corners[..., 0] - w / 2, corners[..., 1] - h / 2
+    # image y points down: a counter-clockwise turn on screen is (x c + y s, -x s + y c)
+    x = dx * cos + dy * sin + nw / 2
+    y = -dx * sin + dy * cos + nh / 2
+    moved = np.stack([x.min(axis=1), y.min(axis=1), x.max(axis=1), y.max(axis=1)], axis=1)
+    return rotated, moved
+
+
+def distort(
+    layer: Image.Image, boxes: Boxes, kind: str, orientation: str, rng: np.random.Generator
+) -> tuple[Image.Image, Boxes, dict[str, float]]:
+    """Shift columns up and down (vertical) and/or rows sideways (horizontal) by a sine, cosine
+    or random profile; each box grows by the extreme shifts over its own columns or rows."""
+    if kind == "none":
+        return layer, boxes, {}
+    pixels = np.asarray(layer)
+    h, w = pixels.shape[:2]
+    params: dict[str, float] = {}
+    amplitude = max(1.0, h / 20)  # relative to the line's height, as glyphs are
+    if orientation in ("vertical", "both"):
+        offsets, params_v = _profile(kind, w, amplitude, rng)
+        params.update({f"vertical_{k}": v for k, v in params_v.items()})
+        pixels, boxes = _shift_columns(pixels, boxes, offsets)
+    if orientation in ("horizontal", "both"):
+        h = pixels.shape[0]
+        offsets, params_h = _profile(kind, h, amplitude, rng)
+        params.update({f"horizontal_{k}": v for k, v in params_h.items()})
+        flipped, swapped = _shift_columns(
+            np.ascontiguousarray(pixels.transpose(1, 0, 2)), boxes[:, [1, 0, 3, 2]], offsets
+        )
+        pixels, boxes = np.ascontiguousarray(flipped.transpose(1, 0, 2)), swapped[:, [1, 0, 3, 2]]
+    return Image.fromarray(pixels, "RGBA"), boxes, params
+
+
+def _profile(
+    kind: str, length: int, amplitude: float, rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, float]]:
+    t = np.arange(length, dtype=np.float64)
+    if kind == "random":
+        return np.rint(rng.uniform(0, amplitude, size=length)).astype(np.int64), {
+            "amplitude": amplitude
+        }
+    period = float(rng.uniform(0.5, 2.0)) * max(length, 1) / (2 * math.pi)
+    wave = np.sin(t / period) if kind == "sine" else np.cos(t / period)
+    return np.rint(amplitude * (wave + 1) / 2).astype(np.int64), {
+        "amplitude": amplitude,
+        "period": period,
+    }
+
+
+def _shift_columns(
+    pixels: np.ndarray, boxes: Boxes, offsets: np.ndarray
+) -> tuple[np.ndarray, Boxes]:
+    """Column x moves down by offsets[x] (>= 0); the canvas grows by the largest offset."""
+    h, w = pixels.shape[:2]
+    grow = int(offsets.max()) if offsets.size else 0
+    out = np.zeros((h + grow, w, pixels.shape[2]), dtype=pixels.dtype)
+    rows = np.arange(h)[:, None] + offsets[None, :]
+    out[rows, np.arange(w)[None, :]] = pixels
+    moved = boxes.copy()
+    for k, (x0, _, x1, _) in enumerate(boxes):
+        lo = int(max(0, math.floor(x0)))
+        hi = int(min(w, max(lo + 1, math.ceil(x1))))
+        span = offsets[lo:hi]
+        moved[k, 1] += span.min() if span.size else 0
+        moved[k, 3] += span.max() if span.size else 0
+    return out, moved
+
+
+def fit_line(
+    layer: Image.Image, boxes: Boxes, size: int, margins: list[int], vertical: bool
+) -> tuple[Image.Image, Boxes]:
+    """Scale the layer so the line's height (width, if vertical) is ``size`` minus margins, then
+    place it on a transparent canvas with the margins around it."""
+    top, left, bottom, right = margins
+    w, h = layer.size
+    if vertical:
+        target = max(1, size - left - right)
+        scale = target / w
+        new = (target, max(1, round(h * scale)))
+    else:
+        target = max(1, size - top - bottom)
+        scale = target / h
+        new = (max(1, round(w * scale)), target)
+    sx, sy = new[0] / w, new[1] / h
+    scaled = layer.resize(new, Image.Resampling.LANCZOS)
+    canvas = Image.new("RGBA", (new[0] + left + right, new[1] + top + bottom), (0, 0, 0, 0))
+    canvas.paste(scaled, (left, top))
+    moved = boxes * np.array([sx, sy, sx, sy]) + np.array([left, top, left, top])
+    return canvas, moved

@@ -1,0 +1,207 @@
+"""The OCR text-line generator: seeded text lines with exact text and character boxes.
+
+Sample ``i`` at attempt ``a`` draws everything from one NumPy generator keyed by
+``(seed, i, a)`` (Philox, counter-based), never from global state. A (text, font) pair the font
+cannot draw, or a line whose ink does not stand out from its background, is re-drawn at the
+next attempt and counted in the manifest (``generator.stats``): no sample is ever dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from typing import Any, ClassVar
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from synthc.generators.base import Column, Samples
+from synthc.generators.ocr import effects
+from synthc.generators.ocr.backgrounds import background
+from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.layout import draw_horizontal, draw_vertical, font_at
+from synthc.generators.ocr.resources import drawable
+from synthc.generators.ocr.text import sample_text
+from synthc.generators.rng import derive_key
+
+MAX_ATTEMPTS = 1000
+#: the text's mean luminance must differ from its surroundings' by at least this much
+MIN_CONTRAST = 20.0
+PNG_LEVEL = 1
+
+
+def sample_rng(seed: int, i: int, attempt: int) -> np.random.Generator:
+    """The generator of sample ``i``'s attempt ``attempt``: Philox keyed by the seed, counter
+    starting at (i, attempt)."""
+    k0, k1 = derive_key(seed, "ocr_text")
+    key = np.array([(k0 << 32) | k1, attempt], dtype=np.uint64)
+    counter = np.array([i, 0, 0, 0], dtype=np.uint64)
+    return np.random.Generator(np.random.Philox(key=key, counter=counter))
+
+
+def parse_color(spec: str, rng: np.random.Generator) -> tuple[int, int, int]:
+    """'#rrggbb', or a range '#a,#b' sampled per channel."""
+    ends = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in spec.split(",")]
+    if len(ends) == 1:
+        return ends[0]  # type: ignore[return-value]
+    a, b = ends
+    return tuple(int(rng.integers(min(x, y), max(x, y) + 1)) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def _uniform(pair: list[float], rng: np.random.Generator) -> float:
+    return float(pair[0]) if pair[0] == pair[1] else float(rng.uniform(pair[0], pair[1]))
+
+
+def _rtl(text: str) -> bool:
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+class OcrGenerator:
+    """Text lines drawn with trdg's fonts, labelled with their exact text and boxes."""
+
+    kind: ClassVar[str] = "ocr_text"
+    gil_free: ClassVar[bool] = False
+    formats: ClassVar[tuple[str, ...]] = ("webdataset",)
+    libraries: ClassVar[tuple[str, ...]] = ("trdg", "fonttools")
+    Config: ClassVar[Any] = OcrConfig
+
+    def columns(self, config: OcrConfig) -> list[Column]:
+        side = "height" if config.orientation == "horizontal" else "width"
+        return [
+            Column("png", "image/png", f"{config.image_mode} text line, {config.size} px {side}"),
+            Column("txt", "text (UTF-8)", "the exact text, logical order"),
+            Column(
+                "json",
+                "json",
+                "text, font, size and every sampled parameter; chars: one box [x0, y0, x1, y1] "
+                "per character (spaces included) in image pixels after every effect; line: the "
+                "ink box",
+            ),
+        ]
+
+    def facts(self, config: OcrConfig, seed: int) -> dict[str, Any]:
+        fonts = config.fonts.resolved or []
+        return {
+            "fonts": [{"name": f["name"], "sha256": f["sha256"]} for f in fonts],
+            "text_source": config.text.source,
+            "rng": "numpy Philox per sample: key (seed-derived, attempt), counter (i, 0, 0, 0)",
+            "boxes": "a character's box spans its advance (pen before to pen after) and the "
+            "line's height before effects; effects move box corners with the pixels",
+        }
+
+    def generate(self, config: OcrConfig, seed: int, start: int, stop: int) -> Samples:
+        samples = Samples(stats={"glyph_resamples": 0, "visibility_resamples": 0})
+        for i in range(start, stop):
+            image, label = self.sample(config, seed, i, samples.stats)
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", compress_level=PNG_LEVEL)
+            files = {
+                "png": buffer.getvalue(),
+                "txt": label["text"].encode("utf-8"),
+                "json": json.dumps(label, ensure_ascii=False, separators=(",", ":")).encode(),
+            }
+            samples.append((f"{i:012d}", files))
+        return samples
+
+    def sample(
+        self, config: OcrConfig, seed: int, i: int, stats: dict[str, int]
+    ) -> tuple[Image.Image, dict[str, Any]]:
+        """Sample ``i``: its image and label, re-drawn until drawable and visible."""
+        fonts = config.fonts.resolved or []
+        for attempt in range(MAX_ATTEMPTS):
+            rng = sample_rng(seed, i, attempt)
+            text = sample_text(config.text, rng)
+            font = fonts[int(rng.integers(0, len(fonts)))]
+            if not text.strip() or not drawable(text, font["path"]):
+                stats["glyph_resamples"] += 1
+                continue
+            image, label, visible = self._render(config, text, font, rng)
+            if not visible:
+                stats["visibility_resamples"] += 1
+                continue
+            label["attempt"] = attempt
+            return image, label
+        raise RuntimeError(f"sample {i}: no drawable, visible line in {MAX_ATTEMPTS} attempts")
+
+    def _render(
+        self, config: OcrConfig, text: str, font_entry: dict[str, str], rng: np.random.Generator
+    ) -> tuple[Image.Image, dict[str, Any], bool]:
+        vertical = config.orientation == "vertical"
+        font = font_at(font_entry["path"], config.size)
+        color = parse_color(config.text_color, rng)
+        stroke_color = parse_color(config.stroke.color, rng)
+        draw = draw_vertical if vertical else draw_horizontal
+        layer, boxes = draw(
+            text, font, color, config.character_spacing, config.stroke.width, stroke_color
+        )
+        if not vertical and _rtl(text):  # right-to-left runs: logical order runs leftwards
+            width = layer.size[0]
+            boxes = np.stack(
+                [width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], 1
+            )
+        angle = _uniform(config.skew, rng)
+        layer, boxes = effects.rotate(layer, boxes, angle)
+        layer, boxes, warp = effects.distort(
+            layer, boxes, config.distortion.kind, config.distortion.orientation, rng
+        )
+        layer, boxes = effects.fit_line(layer, boxes, config.size, config.margins, vertical)
+        kind = config.background.kinds[int(rng.integers(0, len(config.background.kinds)))]
+        canvas, back = background(
+            kind, layer.size[0], layer.size[1], rng, config.background.resolved or []
+        )
+        alpha = np.asarray(layer)[:, :, 3]
+        visible = _contrast(np.asarray(canvas), np.asarray(layer)) >= MIN_CONTRAST
+        image = Image.alpha_composite(canvas.convert("RGBA"), layer).convert("RGB")
+        radius = _uniform(config.blur, rng)
+        if radius > 0:
+            image = image.filter(ImageFilter.GaussianBlur(radius))
+        if config.image_mode == "L":
+            image = image.convert("L")
+        w, h = image.size
+        boxes = np.clip(boxes, 0, [w, h, w, h])
+        ink = Image.fromarray(alpha).getbbox()
+        label = {
+            "text": text,
+            "font": font_entry["name"],
+            "size": config.size,
+            "orientation": config.orientation,
+            "width": w,
+            "height": h,
+            "color": list(color),
+            "stroke": {"width": config.stroke.width, "color": list(stroke_color)},
+            "character_spacing": config.character_spacing,
+            "skew": angle,
+            "blur": radius,
+            "distortion": {
+                "kind": config.distortion.kind,
+                "orientation": config.distortion.orientation,
+                **warp,
+            },
+            "background": back,
+            "margins": list(config.margins),
+            "image_mode": config.image_mode,
+            "chars": [[round(float(v), 2) for v in box] for box in boxes],
+            "line": list(ink) if ink else [0, 0, 0, 0],
+        }
+        return image, label, visible
+
+
+def _contrast(background: np.ndarray, layer: np.ndarray) -> float:
+    """|mean luminance of the text's pixels - mean luminance of the background under them|."""
+    mask = layer[:, :, 3] > 128
+    if not mask.any():
+        return 0.0
+    weights = np.array([0.299, 0.587, 0.114])
+    text = float((layer[:, :, :3][mask] @ weights).mean())
+    under = float((background[mask] @ weights).mean())
+    return abs(text - under)
+
+
+GENERATOR = OcrGenerator()

@@ -1,0 +1,130 @@
+"""Draw a line of text on a transparent layer and measure every character's box.
+
+Horizontal lines are laid out by Pillow as one run (with Raqm, so complex scripts are shaped,
+never drawn character by character) unless ``character_spacing`` asks for extra space, which
+needs per-character placement. A character's box spans its advance: from the pen position
+before it to the pen position after it (measured on the logical prefix), and the line's ink
+height. Vertical lines stack characters top to bottom, each centred in the column.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+Boxes = np.ndarray  # (n, 4) float64: x0, y0, x1, y1 per character
+
+
+@functools.lru_cache(maxsize=512)
+def font_at(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """A font at a pixel size, with Raqm layout when Pillow has it (shaped runs)."""
+    layout = (
+        ImageFont.Layout.RAQM
+        if ImageFont.core.HAVE_RAQM  # type: ignore[attr-defined]
+        else ImageFont.Layout.BASIC
+    )
+    return ImageFont.truetype(path, size, layout_engine=layout)
+
+
+def draw_horizontal(
+    text: str,
+    font: ImageFont.FreeTypeFont,
+    color: tuple[int, int, int],
+    spacing: int,
+    stroke_width: int,
+    stroke_color: tuple[int, int, int],
+) -> tuple[Image.Image, Boxes]:
+    """The text on a transparent RGBA layer, and one box per character."""
+    ascent, descent = font.getmetrics()
+    pad = stroke_width
+    height = ascent + descent + 2 * pad
+    if spacing == 0:
+        # pen positions before each character, from the shaped logical prefix
+        pens = [font.getlength(text[:k]) for k in range(len(text) + 1)]
+    else:
+        pens = [0.0]
+        for ch in text:
+            pens.append(pens[-1] + font.getlength(ch) + spacing)
+        pens[-1] -= spacing
+    width = max(1, math.ceil(pens[-1]) + 2 * pad)
+    bbox = font.getbbox(text, stroke_width=stroke_width, anchor="ls")
+    width = max(width, bbox[2] - bbox[0] + 2 * pad)
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    fill = (*color, 255)
+    stroke = (*stroke_color, 255)
+    if spacing == 0:
+        draw.text(
+            (pad, pad + ascent),
+            text,
+            font=font,
+            fill=fill,
+            anchor="ls",
+            stroke_width=stroke_width,
+            stroke_fill=stroke,
+        )
+    else:
+        for k, ch in enumerate(text):
+            draw.text(
+                (pad + pens[k], pad + ascent),
+                ch,
+                font=font,
+                fill=fill,
+                anchor="ls",
+                stroke_width=stroke_width,
+                stroke_fill=stroke,
+            )
+    boxes = np.array(
+        [[pad + pens[k], 0.0, pad + pens[k + 1], float(height)] for k in range(len(text))],
+        dtype=np.float64,
+    ).reshape(len(text), 4)
+    _widen_to_ink(boxes, np.asarray(layer)[:, :, 3])
+    return layer, boxes
+
+
+def draw_vertical(
+    text: str,
+    font: ImageFont.FreeTypeFont,
+    color: tuple[int, int, int],
+    spacing: int,
+    stroke_width: int,
+    stroke_color: tuple[int, int, int],
+) -> tuple[Image.Image, Boxes]:
+    """Characters stacked top to bottom, each centred; one box per character cell."""
+    ascent, descent = font.getmetrics()
+    cell = ascent + descent + 2 * stroke_width
+    widths = [font.getlength(ch) for ch in text]
+    width = max(1, math.ceil(max(widths, default=1.0)) + 2 * stroke_width)
+    height = max(1, len(text) * cell + max(0, len(text) - 1) * spacing)
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    boxes = np.zeros((len(text), 4), dtype=np.float64)
+    for k, ch in enumerate(text):
+        top = k * (cell + spacing)
+        draw.text(
+            (width / 2, top + stroke_width + ascent),
+            ch,
+            font=font,
+            fill=(*color, 255),
+            anchor="ms",
+            stroke_width=stroke_width,
+            stroke_fill=(*stroke_color, 255),
+        )
+        boxes[k] = [0.0, top, float(width), top + cell]
+    return layer, boxes
+
+
+def _widen_to_ink(boxes: Boxes, alpha: np.ndarray) -> None:
+    """Grow each box over ink that spills past its advance (italic overhangs, strokes), taking
+    only columns that belong to no other character's advance."""
+    if len(boxes) == 0:
+        return
+    columns = np.nonzero(alpha.max(axis=0) > 0)[0]
+    if columns.size == 0:
+        return
+    first, last = int(columns[0]), int(columns[-1]) + 1
+    boxes[0, 0] = min(boxes[0, 0], first)
+    boxes[-1, 2] = max(boxes[-1, 2], last)

@@ -1,0 +1,105 @@
+"""trdg's data (dictionaries, fonts, background images) and the glyph coverage of fonts.
+
+Only the files a spec names are read, once per process. Paths are resolved at compile time, with
+each file's sha256 in the config, so an edited font or word list changes the task keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+from synthc.generators.ocr.config import OcrConfig, sha256_file
+
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def trdg_root() -> Path:
+    """The installed trdg package directory (its data, not its code, is what synthc uses)."""
+    spec = importlib.util.find_spec("trdg")
+    if spec is None or spec.origin is None:
+        raise ValueError(
+            "trdg is not installed (pip install trdg): its fonts and dictionaries are needed"
+        )
+    return Path(spec.origin).parent
+
+
+def _entries(paths: list[Path]) -> list[dict[str, str]]:
+    return [{"path": str(p.resolve()), "name": p.name, "sha256": sha256_file(p)} for p in paths]
+
+
+def _files_in(directory: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    if not directory.is_dir():
+        raise ValueError(f"{directory}: not a directory")
+    found = sorted(p for p in directory.iterdir() if p.suffix.lower() in suffixes)
+    if not found:
+        raise ValueError(f"{directory}: no {'/'.join(suffixes)} files")
+    return found
+
+
+def resolve_files(config: OcrConfig, base: Path) -> OcrConfig:
+    """``config`` with its fonts, text file and background images resolved (see module doc)."""
+    fonts = config.fonts
+    if fonts.language is not None:
+        font_files = _files_in(trdg_root() / "fonts" / fonts.language, FONT_SUFFIXES)
+    elif fonts.paths is not None:
+        font_files = [base / p for p in fonts.paths]
+        for path in font_files:
+            if not path.is_file():
+                raise ValueError(f"{path}: no such font file")
+    else:
+        font_files = _files_in(base / (fonts.dir or "."), FONT_SUFFIXES)
+    update: dict[str, object] = {
+        "fonts": fonts.model_copy(update={"resolved": _entries(font_files)})
+    }
+    text = config.text
+    if text.source == "file" and text.path is not None:
+        path = base / text.path
+        if not path.is_file():
+            raise ValueError(f"{path}: no such text file")
+        update["text"] = text.model_copy(update={"resolved": _entries([path])[0]})
+    if "image" in config.background.kinds:
+        directory = (
+            base / config.background.images if config.background.images else trdg_root() / "images"
+        )
+        images = _entries(_files_in(directory, IMAGE_SUFFIXES))
+        update["background"] = config.background.model_copy(update={"resolved": images})
+    return config.model_copy(update=update)
+
+
+@functools.lru_cache(maxsize=8)
+def dictionary(language: str) -> tuple[str, ...]:
+    """The words of trdg's ``dicts/<language>.txt`` (read once per process)."""
+    path = trdg_root() / "dicts" / f"{language}.txt"
+    if not path.is_file():
+        known = sorted(p.stem for p in (trdg_root() / "dicts").glob("*.txt"))
+        raise ValueError(f"no trdg dictionary {language!r}; known: {', '.join(known)}")
+    words = tuple(w for w in path.read_text(encoding="utf-8").split("\n") if w.strip())
+    return tuple(w.strip() for w in words)
+
+
+@functools.lru_cache(maxsize=4)
+def text_lines(path: str, sha256: str) -> tuple[str, ...]:
+    """The non-empty lines of a text file, checked against the hash taken at compile time."""
+    if sha256_file(Path(path)) != sha256:
+        raise ValueError(f"{path}: changed since the spec was compiled; rebuild")
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip())
+
+
+@functools.lru_cache(maxsize=256)
+def coverage(path: str) -> frozenset[int]:
+    """Code points the font at ``path`` maps to a glyph (its best cmap)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True, fontNumber=0) as font:
+        cmap = font.getBestCmap() or {}
+    return frozenset(cmap)
+
+
+def drawable(text: str, font_path: str) -> bool:
+    """True if every character of ``text`` other than whitespace has a glyph in the font."""
+    covered = coverage(font_path)
+    return all(ord(ch) in covered for ch in text if not ch.isspace())

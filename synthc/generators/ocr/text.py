@@ -1,0 +1,48 @@
+"""The text of each line: words from a dictionary, items of a list, lines of a file, or random
+characters; then case folding. Draws come from the sample's own NumPy generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthc.generators.ocr.config import TextConfig
+from synthc.generators.ocr.resources import dictionary, text_lines
+
+
+def sample_text(config: TextConfig, rng: np.random.Generator) -> str:
+    """One line of text for ``config``."""
+    if config.source == "dict":
+        words = dictionary(config.language)
+        count = int(rng.integers(config.words[0], config.words[1] + 1))
+        text = " ".join(words[int(k)] for k in rng.integers(0, len(words), size=count))
+    elif config.source == "list":
+        items = config.items or []
+        text = items[int(rng.integers(0, len(items)))]
+    elif config.source == "file":
+        assert config.resolved is not None
+        lines = text_lines(config.resolved["path"], config.resolved["sha256"])
+        text = lines[int(rng.integers(0, len(lines)))]
+    else:
+        alphabet = config.alphabet()
+        length = int(rng.integers(config.length[0], config.length[1] + 1))
+        text = "".join(alphabet[int(k)] for k in rng.integers(0, len(alphabet), size=length))
+    if config.case == "upper":
+        return text.upper()
+    if config.case == "lower":
+        return text.lower()
+    return text
+
+
+def candidate_texts(config: TextConfig) -> list[str] | None:
+    """Every text a list or file source can give (None for dict and random sources)."""
+    if config.source == "list":
+        items = list(config.items or [])
+    elif config.source == "file" and config.resolved is not None:
+        items = list(text_lines(config.resolved["path"], config.resolved["sha256"]))
+    else:
+        return None
+    if config.case == "upper":
+        return [t.upper() for t in items]
+    if config.case == "lower":
+        return [t.lower() for t in items]
+    return items
