@@ -18,6 +18,8 @@ def small(spec: Path) -> dict:
     text = spec.read_text()
     if "var('classes'" in text:
         return {"classes": 4, "instances": 3}
+    if "kind: ocr_text" in text:
+        return {"samples": 200}
     return {"samples": 3000} if "var('samples'" in text else {}
 
 

@@ -42,8 +42,10 @@ def draw_horizontal(
     pad = stroke_width
     height = ascent + descent + 2 * pad
     if spacing == 0:
-        # pen positions before each character, from the shaped logical prefix
-        pens = [font.getlength(text[:k]) for k in range(len(text) + 1)]
+        # pen positions before each character, from the shaped logical prefix; a ligature can
+        # make a longer prefix narrower, so positions never move backwards (its characters
+        # then share the ligature's advance)
+        pens = list(np.maximum.accumulate([font.getlength(text[:k]) for k in range(len(text) + 1)]))
     else:
         pens = [0.0]
         for ch in text:

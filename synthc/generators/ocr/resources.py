@@ -66,7 +66,39 @@ def resolve_files(config: OcrConfig, base: Path) -> OcrConfig:
         )
         images = _entries(_files_in(directory, IMAGE_SUFFIXES))
         update["background"] = config.background.model_copy(update={"resolved": images})
-    return config.model_copy(update=update)
+    resolved = config.model_copy(update=update)
+    check_drawable(resolved)
+    return resolved
+
+
+#: a dictionary source is checked on its first words
+DICT_CHECK_WORDS = 5000
+
+
+def check_drawable(config: OcrConfig) -> None:
+    """Raise ValueError when no font can draw any text the source can produce."""
+    from synthc.generators.ocr.text import candidate_texts
+
+    fonts = [f["path"] for f in config.fonts.resolved or []]
+    text = config.text
+    if text.source == "random":
+        alphabet = set(text.alphabet())
+        missing = {f: sorted(ch for ch in alphabet if ord(ch) not in coverage(f)) for f in fonts}
+        if all(missing.values()):
+            best = min(missing.values(), key=len)
+            raise ValueError(
+                f"no font has every character of the charset; the best lacks {''.join(best[:20])!r}"
+            )
+        return
+    if text.source == "dict":
+        candidates = list(dictionary(text.language)[:DICT_CHECK_WORDS])
+    else:
+        candidates = candidate_texts(text) or []
+    if not any(drawable(t, f) for t in candidates for f in fonts if t.strip()):
+        raise ValueError(
+            f"none of the fonts ({len(fonts)}) can draw any of the text ({len(candidates)} "
+            "candidates checked against each font's cmap)"
+        )
 
 
 @functools.lru_cache(maxsize=8)

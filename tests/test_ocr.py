@@ -1,0 +1,224 @@
+"""The OCR text-line generator, read back with the webdataset library: exact text, character
+boxes that hold the ink, glyph coverage, determinism across workers."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import webdataset as wds
+from PIL import Image
+
+from synthc import api
+from synthc.errors import SpecError
+from synthc.generators.ocr.resources import coverage, trdg_root
+
+SPEC = """\
+synthc: 1
+name: ocr-test
+seed: 3
+samples: {samples}
+generator:
+  kind: ocr_text
+{generator}
+output: {{shard_size: {shard}}}
+"""
+PLAIN = """\
+  text: {source: dict, language: en, words: [1, 3]}
+  size: 32
+  text_color: "#000000,#303030"
+  background: {kinds: [plain]}
+"""
+EFFECTS = """\
+  text: {source: dict, language: en, words: [1, 3]}
+  size: 32
+  skew: [-5, 5]
+  blur: [0, 1.5]
+  background: {kinds: [gaussian_noise, plain, quasicrystal, image]}
+  distortion: {kind: random, orientation: both}
+"""
+#: on a plain background, the union of the character boxes must hold this share of the ink
+INK_COVERED = 0.99
+
+
+def build(tmp_path: Path, generator: str, samples: int = 60, shard: int = 25, **kw) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.format(samples=samples, generator=generator, shard=shard))
+    return api.build(spec, tmp_path / "out", **{"workers": 1, **kw}).out
+
+
+def read(out: Path) -> list[dict]:
+    tars = [str(p) for p in sorted(out.rglob("*.tar"))]
+    return list(wds.WebDataset(tars, shardshuffle=False).decode("pil"))
+
+
+def ink(sample: dict, level: int = 230) -> np.ndarray:
+    """Pixels visibly darker than the white page (hairline fonts antialias to light gray)."""
+    return np.asarray(sample["png"].convert("L")) < level
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("ocr"), PLAIN, samples=80)
+
+
+def test_every_sample_has_png_txt_json_and_the_exact_text(plain):
+    samples = read(plain)
+    manifest = api.load_manifest(plain)
+    assert len(samples) == manifest["samples"] == 80
+    for sample in samples:
+        label = sample["json"]
+        assert sample["txt"] == label["text"] and label["text"].strip()
+        assert sample["png"].size == (label["width"], label["height"])
+        assert label["height"] == 32
+        assert len(label["chars"]) == len(label["text"])
+        assert label["font"].endswith((".ttf", ".otf"))
+    api.verify(plain)
+
+
+def test_boxes_lie_inside_the_image_in_left_to_right_order(plain):
+    for sample in read(plain):
+        label = sample["json"]
+        boxes = np.array(label["chars"])
+        assert (boxes[:, 0] >= 0).all() and (boxes[:, 2] <= label["width"]).all()
+        assert (boxes[:, 1] >= 0).all() and (boxes[:, 3] <= label["height"]).all()
+        assert (boxes[:, 0] <= boxes[:, 2]).all() and (boxes[:, 1] < boxes[:, 3]).all()
+        assert (np.diff(boxes[:, 0]) >= -0.01).all(), label["text"]
+
+
+def test_on_a_plain_background_boxes_hold_the_ink(plain):
+    for sample in read(plain):
+        label = sample["json"]
+        dark = ink(sample)
+        covered = np.zeros_like(dark)
+        for ch, (x0, y0, x1, y1) in zip(label["text"], label["chars"], strict=True):
+            region = dark[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))]
+            covered[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = True
+            if not ch.isspace():
+                assert region.any(), (label["text"], ch)
+        assert (dark & covered).sum() >= INK_COVERED * dark.sum(), label["text"]
+
+
+def test_boxes_follow_skew_distortion_and_margins(tmp_path):
+    out = build(tmp_path, EFFECTS, samples=40)
+    for sample in read(out):
+        label = sample["json"]
+        boxes = np.array(label["chars"])
+        assert (boxes[:, [0, 2]] <= label["width"]).all() and (boxes >= 0).all()
+        assert (boxes[:, [1, 3]] <= label["height"]).all()
+        if label["background"]["kind"] == "plain" and label["blur"] < 0.5:
+            dark = ink(sample)
+            inside = np.zeros_like(dark)
+            for x0, y0, x1, y1 in boxes:
+                inside[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = True
+            assert (dark & inside).sum() >= 0.97 * dark.sum(), label
+
+
+def test_bytes_do_not_depend_on_worker_count(tmp_path):
+    one = build(tmp_path / "a", EFFECTS, samples=30, shard=10, workers=1)
+    two = build(tmp_path / "b", EFFECTS, samples=30, shard=10, workers=2)
+    assert [p.read_bytes() for p in sorted(one.rglob("*.tar"))] == [
+        p.read_bytes() for p in sorted(two.rglob("*.tar"))
+    ]
+
+
+def latin_only_font() -> Path:
+    fonts = sorted((trdg_root() / "fonts" / "latin").iterdir())
+    return next(f for f in fonts if ord("Ж") not in coverage(str(f)))
+
+
+def test_text_a_font_cannot_draw_is_redrawn_and_counted(tmp_path):
+    font = latin_only_font()
+    shutil.copy(font, tmp_path / font.name)
+    generator = (
+        "  text: {source: list, items: [hello, world, Жук, привет]}\n"
+        f"  fonts: {{paths: [{font.name}]}}\n"
+        "  background: {kinds: [plain]}\n"
+    )
+    out = build(tmp_path, generator, samples=40)
+    texts = [s["txt"] for s in read(out)]
+    assert len(texts) == 40 and set(texts) <= {"hello", "world"}
+    stats = api.load_manifest(out)["generator"]["stats"]
+    assert stats["glyph_resamples"] > 0
+
+
+def test_a_spec_whose_fonts_can_never_draw_its_text_is_a_spec_error(tmp_path):
+    font = latin_only_font()
+    shutil.copy(font, tmp_path / font.name)
+    spec = tmp_path / "spec.yaml"
+    generator = (
+        f"  text: {{source: list, items: [Жук, привет]}}\n  fonts: {{paths: [{font.name}]}}\n"
+    )
+    spec.write_text(SPEC.format(samples=10, generator=generator, shard=10))
+    with pytest.raises(SpecError) as error:
+        api.validate(spec)
+    assert "generator.fonts: cannot read: none of the fonts" in str(error.value)
+
+
+def test_vertical_lines_stack_boxes_top_to_bottom(tmp_path):
+    generator = PLAIN + "  orientation: vertical\n  character_spacing: 2\n"
+    for sample in read(build(tmp_path, generator, samples=10)):
+        boxes = np.array(sample["json"]["chars"])
+        assert sample["png"].size[0] == 32
+        assert (np.diff(boxes[:, 1]) > 0).all()
+
+
+def test_character_spacing_widens_lines(tmp_path):
+    wide = read(build(tmp_path / "w", PLAIN + "  character_spacing: 6\n", samples=10))
+    tight = read(build(tmp_path / "t", PLAIN, samples=10))
+    for a, b in zip(wide, tight, strict=True):
+        assert a["txt"] == b["txt"]
+        if len(a["txt"]) > 1:
+            assert a["png"].size[0] > b["png"].size[0]
+
+
+ARABIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@pytest.mark.skipif(not ARABIC_FONT.exists(), reason="needs DejaVu Sans (Arabic glyphs)")
+def test_complex_scripts_are_shaped_runs_with_logical_labels(tmp_path):
+    shutil.copy(ARABIC_FONT, tmp_path / ARABIC_FONT.name)
+    text = "كتب"
+    generator = (
+        f"  text: {{source: list, items: [{text}]}}\n"
+        f"  fonts: {{paths: [{ARABIC_FONT.name}]}}\n  background: {{kinds: [plain]}}\n"
+    )
+    sample = read(build(tmp_path, generator, samples=1))[0]
+    assert sample["txt"] == text  # logical order, not reshaped presentation forms
+    boxes = np.array(sample["json"]["chars"])
+    assert (np.diff(boxes[:, 0]) < 0).all()  # right to left on the page
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr not installed")
+def test_tesseract_reads_clean_lines_back(tmp_path):
+    generator = (
+        "  text: {source: dict, language: en, words: [1, 1]}\n  size: 48\n"
+        "  text_color: '#000000'\n  background: {kinds: [plain]}\n"
+    )
+    samples = read(build(tmp_path, generator, samples=20))
+    right = 0
+    for sample in samples:
+        buffer = io.BytesIO()
+        sample["png"].save(buffer, format="PNG")
+        result = subprocess.run(
+            ["tesseract", "stdin", "stdout", "--psm", "7"],
+            input=buffer.getvalue(),
+            capture_output=True,
+            check=True,
+        )
+        right += result.stdout.decode().strip() == sample["txt"]
+    assert right >= 0.6 * len(samples)
+
+
+def test_preview_stacks_lines(cli, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.format(samples=10, generator=PLAIN, shard=10))
+    code, _, _ = cli("preview", spec, "-n", "5", "-o", tmp_path / "p.png")
+    assert code == 0
+    with Image.open(tmp_path / "p.png") as image:
+        assert image.size[1] == 5 * 32 + 4 * 2
