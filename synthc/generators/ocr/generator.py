@@ -20,7 +20,12 @@ from synthc.generators.base import Column, Samples
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
 from synthc.generators.ocr.config import OcrConfig
-from synthc.generators.ocr.layout import draw_horizontal, draw_vertical, font_at
+from synthc.generators.ocr.layout import (
+    draw_horizontal,
+    draw_vertical,
+    font_at,
+    needs_shaping,
+)
 from synthc.generators.ocr.resources import drawable
 from synthc.generators.ocr.text import sample_text
 from synthc.generators.rng import derive_key
@@ -51,6 +56,15 @@ def parse_color(spec: str, rng: np.random.Generator) -> tuple[int, int, int]:
 
 def _uniform(pair: list[float], rng: np.random.Generator) -> float:
     return float(pair[0]) if pair[0] == pair[1] else float(rng.uniform(pair[0], pair[1]))
+
+
+def drawing_size(config: OcrConfig, path: str) -> int:
+    """The font size whose line (ascent + descent, or the widest glyph cell when vertical) is
+    about the room inside the margins, so effects run on pixels near their final size."""
+    top, left, bottom, right = config.margins
+    room = config.size - (left + right if config.orientation == "vertical" else top + bottom)
+    ascent, descent = font_at(path, config.size, False).getmetrics()
+    return max(4, round(config.size * room / max(1, ascent + descent)))
 
 
 def _rtl(text: str) -> bool:
@@ -134,7 +148,9 @@ class OcrGenerator:
         self, config: OcrConfig, text: str, font_entry: dict[str, str], rng: np.random.Generator
     ) -> tuple[Image.Image, dict[str, Any], bool]:
         vertical = config.orientation == "vertical"
-        font = font_at(font_entry["path"], config.size)
+        font = font_at(
+            font_entry["path"], drawing_size(config, font_entry["path"]), needs_shaping(text)
+        )
         color = parse_color(config.text_color, rng)
         stroke_color = parse_color(config.stroke.color, rng)
         draw = draw_vertical if vertical else draw_horizontal

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -18,14 +19,18 @@ from PIL import Image, ImageDraw, ImageFont
 Boxes = np.ndarray  # (n, 4) float64: x0, y0, x1, y1 per character
 
 
-@functools.lru_cache(maxsize=512)
-def font_at(path: str, size: int) -> ImageFont.FreeTypeFont:
-    """A font at a pixel size, with Raqm layout when Pillow has it (shaped runs)."""
-    layout = (
-        ImageFont.Layout.RAQM
-        if ImageFont.core.HAVE_RAQM  # type: ignore[attr-defined]
-        else ImageFont.Layout.BASIC
-    )
+def needs_shaping(text: str) -> bool:
+    """True unless every character is Latin, Greek or Cyrillic without combining marks: the
+    scripts whose glyphs do not change with their neighbours."""
+    return not all(ord(ch) < 0x0590 and not unicodedata.combining(ch) for ch in text)
+
+
+@functools.lru_cache(maxsize=1024)
+def font_at(path: str, size: int, shaped: bool) -> ImageFont.FreeTypeFont:
+    """A font at a pixel size: with Raqm layout for text that needs shaping (complex scripts
+    are drawn as shaped runs), else FreeType's basic layout (advances plus kerning; faster)."""
+    raqm = shaped and ImageFont.core.HAVE_RAQM  # type: ignore[attr-defined]
+    layout = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
     return ImageFont.truetype(path, size, layout_engine=layout)
 
 
@@ -42,10 +47,7 @@ def draw_horizontal(
     pad = stroke_width
     height = ascent + descent + 2 * pad
     if spacing == 0:
-        # pen positions before each character, from the shaped logical prefix; a ligature can
-        # make a longer prefix narrower, so positions never move backwards (its characters
-        # then share the ligature's advance)
-        pens = list(np.maximum.accumulate([font.getlength(text[:k]) for k in range(len(text) + 1)]))
+        pens = pen_positions(text, font)
     else:
         pens = [0.0]
         for ch in text:
@@ -117,6 +119,34 @@ def draw_vertical(
         )
         boxes[k] = [0.0, top, float(width), top + cell]
     return layer, boxes
+
+
+def pen_positions(text: str, font: ImageFont.FreeTypeFont) -> list[float]:
+    """The pen position before each character and after the last, as the shaper places them.
+
+    With the basic layout a position is the sum of advances and pair kernings, each cached per
+    font. Shaped text is measured on every logical prefix; a ligature can make a longer prefix
+    narrower, so positions never move backwards (its characters share the ligature's advance).
+    """
+    if font.layout_engine == ImageFont.Layout.BASIC:
+        pens = [0.0]
+        for k, ch in enumerate(text):
+            pens.append(
+                pens[-1] + _advance(font, ch) + (_kern(font, text[k - 1], ch) if k else 0.0)
+            )
+        return pens
+    prefixes = [font.getlength(text[:k]) for k in range(len(text) + 1)]
+    return [float(v) for v in np.maximum.accumulate(prefixes)]
+
+
+@functools.lru_cache(maxsize=65536)
+def _advance(font: ImageFont.FreeTypeFont, ch: str) -> float:
+    return font.getlength(ch)
+
+
+@functools.lru_cache(maxsize=262144)
+def _kern(font: ImageFont.FreeTypeFont, a: str, b: str) -> float:
+    return font.getlength(a + b) - _advance(font, a) - _advance(font, b)
 
 
 def _widen_to_ink(boxes: Boxes, alpha: np.ndarray) -> None:

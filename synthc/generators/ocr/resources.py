@@ -6,11 +6,17 @@ each file's sha256 in the config, so an edited font or word list changes the tas
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import importlib.util
+import io
+import json
+import os
 from pathlib import Path
 
 from synthc.generators.ocr.config import OcrConfig, sha256_file
+from synthc.outputs.atomic import write_atomic
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -123,12 +129,26 @@ def text_lines(path: str, sha256: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=256)
 def coverage(path: str) -> frozenset[int]:
-    """Code points the font at ``path`` maps to a glyph (its best cmap)."""
+    """Code points the font at ``path`` maps to a glyph (its best cmap). Reading a cmap with
+    fontTools takes about 20 ms, so the answer is also kept on disk, keyed by the font's bytes."""
+    data = Path(path).read_bytes()
+    cache = _cache_dir() / f"{hashlib.sha256(data).hexdigest()}.json"
+    try:
+        return frozenset(json.loads(cache.read_text()))
+    except (OSError, ValueError):
+        pass
     from fontTools.ttLib import TTFont
 
-    with TTFont(path, lazy=True, fontNumber=0) as font:
+    with TTFont(io.BytesIO(data), lazy=True, fontNumber=0) as font:
         cmap = font.getBestCmap() or {}
+    with contextlib.suppress(OSError):
+        write_atomic(cache, json.dumps(sorted(cmap)).encode())
     return frozenset(cmap)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "synthc" / "font-coverage"
 
 
 def drawable(text: str, font_path: str) -> bool:
