@@ -83,13 +83,14 @@ def _shift_columns(
     out = np.zeros((h + grow, w, pixels.shape[2]), dtype=pixels.dtype)
     rows = np.arange(h)[:, None] + offsets[None, :]
     out[rows, np.arange(w)[None, :]] = pixels
+    # each box's columns: [floor(x0), ceil(x1)) clipped to the canvas, at least one column
+    lo = np.clip(np.floor(boxes[:, 0]), 0, w - 1).astype(np.int64)
+    hi = np.clip(np.ceil(boxes[:, 2]), lo + 1, w).astype(np.int64)
+    columns = np.arange(w)[None, :]
+    inside = (columns >= lo[:, None]) & (columns < hi[:, None])
     moved = boxes.copy()
-    for k, (x0, _, x1, _) in enumerate(boxes):
-        lo = int(max(0, math.floor(x0)))
-        hi = int(min(w, max(lo + 1, math.ceil(x1))))
-        span = offsets[lo:hi]
-        moved[k, 1] += span.min() if span.size else 0
-        moved[k, 3] += span.max() if span.size else 0
+    moved[:, 1] += np.where(inside, offsets[None, :], grow).min(axis=1)
+    moved[:, 3] += np.where(inside, offsets[None, :], 0).max(axis=1)
     return out, moved
 
 

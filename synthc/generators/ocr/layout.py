@@ -42,10 +42,14 @@ def draw_horizontal(
     stroke_width: int,
     stroke_color: tuple[int, int, int],
 ) -> tuple[Image.Image, Boxes]:
-    """The text on a transparent RGBA layer, and one box per character."""
+    """The text on a transparent RGBA layer, and one box per character.
+
+    The layer is drawn with room for glyphs that overhang their advance (italics, negative
+    bearings, strokes), then cropped to the ink or the advances, whichever reaches further.
+    """
     ascent, descent = font.getmetrics()
-    pad = stroke_width
-    height = ascent + descent + 2 * pad
+    pad = stroke_width + math.ceil(0.3 * font.size)  # overhang room on both sides
+    height = ascent + descent + 2 * stroke_width
     if spacing == 0:
         pens = pen_positions(text, font)
     else:
@@ -54,15 +58,13 @@ def draw_horizontal(
             pens.append(pens[-1] + font.getlength(ch) + spacing)
         pens[-1] -= spacing
     width = max(1, math.ceil(pens[-1]) + 2 * pad)
-    bbox = font.getbbox(text, stroke_width=stroke_width, anchor="ls")
-    width = max(width, bbox[2] - bbox[0] + 2 * pad)
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     fill = (*color, 255)
     stroke = (*stroke_color, 255)
     if spacing == 0:
         draw.text(
-            (pad, pad + ascent),
+            (pad, stroke_width + ascent),
             text,
             font=font,
             fill=fill,
@@ -73,7 +75,7 @@ def draw_horizontal(
     else:
         for k, ch in enumerate(text):
             draw.text(
-                (pad + pens[k], pad + ascent),
+                (pad + pens[k], stroke_width + ascent),
                 ch,
                 font=font,
                 fill=fill,
@@ -85,8 +87,7 @@ def draw_horizontal(
         [[pad + pens[k], 0.0, pad + pens[k + 1], float(height)] for k in range(len(text))],
         dtype=np.float64,
     ).reshape(len(text), 4)
-    _widen_to_ink(boxes, np.asarray(layer)[:, :, 3])
-    return layer, boxes
+    return _crop_to_ink(layer, boxes)
 
 
 def draw_vertical(
@@ -149,14 +150,18 @@ def _kern(font: ImageFont.FreeTypeFont, a: str, b: str) -> float:
     return font.getlength(a + b) - _advance(font, a) - _advance(font, b)
 
 
-def _widen_to_ink(boxes: Boxes, alpha: np.ndarray) -> None:
-    """Grow each box over ink that spills past its advance (italic overhangs, strokes), taking
-    only columns that belong to no other character's advance."""
+def _crop_to_ink(layer: Image.Image, boxes: Boxes) -> tuple[Image.Image, Boxes]:
+    """Crop the layer's columns to the ink and the boxes; the outer boxes grow over ink that
+    spills past the first and last advance."""
     if len(boxes) == 0:
-        return
-    columns = np.nonzero(alpha.max(axis=0) > 0)[0]
-    if columns.size == 0:
-        return
-    first, last = int(columns[0]), int(columns[-1]) + 1
-    boxes[0, 0] = min(boxes[0, 0], first)
-    boxes[-1, 2] = max(boxes[-1, 2], last)
+        return layer, boxes
+    columns = np.nonzero(np.asarray(layer)[:, :, 3].max(axis=0) > 0)[0]
+    left = math.floor(boxes[0, 0])
+    right = math.ceil(boxes[-1, 2])
+    if columns.size:
+        left, right = min(left, int(columns[0])), max(right, int(columns[-1]) + 1)
+        boxes[0, 0] = min(boxes[0, 0], columns[0])
+        boxes[-1, 2] = max(boxes[-1, 2], columns[-1] + 1)
+    left, right = max(0, left), min(layer.size[0], max(right, left + 1))
+    boxes[:, [0, 2]] -= left
+    return layer.crop((left, 0, right, layer.size[1])), boxes
