@@ -1,6 +1,6 @@
 """synthc's OCR lines against trdg 1.8.0 itself, in one run, at equal settings.
 
-    python benchmarks/ocr.py [--images 600] [--build-images 4000] [--workers 2]
+    python benchmarks/ocr.py [--images 1000] [--build-images 4000] [--workers 2]
 
 Both draw 32 px lines of 1-3 English dictionary words on Gaussian-noise backgrounds with trdg's
 Latin fonts: (a) no effects, (b) blur (random radius up to 2), skew (random up to 5 degrees)
@@ -101,7 +101,7 @@ def synthc_rate(spec: Path, images: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=600)
+    parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--build-images", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
