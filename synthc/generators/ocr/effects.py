@@ -17,7 +17,7 @@ def rotate(layer: Image.Image, boxes: Boxes, degrees: float) -> tuple[Image.Imag
     if degrees == 0:
         return layer, boxes
     w, h = layer.size
-    rotated = layer.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True)
+    rotated = layer.rotate(degrees, resample=Image.Resampling.BILINEAR, expand=True)
     nw, nh = rotated.size
     theta = math.radians(degrees)
     cos, sin = math.cos(theta), math.sin(theta)
