@@ -19,12 +19,15 @@ def _kernel_cache_dir() -> str:
 
     Numba invalidates a cached kernel only when the kernel's own file changes, not when a kernel
     it calls (say the RNG in another file) does; a stale cache would silently produce other
-    bytes. Keying the directory on all generator sources makes any edit a fresh cache.
+    bytes. Keying the directory on every generator module that defines or calls kernels makes
+    any such edit a fresh cache, while edits elsewhere (configs, orchestration) keep it.
     """
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+        source = path.read_bytes()
+        if b"ngjit" in source or b"numba" in source:  # kernel modules only: editing a config
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + source)
     base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "synthc", "numba"
     )
