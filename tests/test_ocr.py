@@ -222,3 +222,38 @@ def test_preview_stacks_lines(cli, tmp_path):
     assert code == 0
     with Image.open(tmp_path / "p.png") as image:
         assert image.size[1] == 5 * 32 + 4 * 2
+
+
+def test_nested_source_options_and_a_custom_dictionary(tmp_path):
+    (tmp_path / "words.txt").write_text("alpha\nbeta\ngamma\n")
+    generator = (
+        "  text: {dict: {dictionary: words.txt, words: [2, 2]}}\n  background: {kinds: [plain]}\n"
+    )
+    texts = [s["txt"] for s in read(build(tmp_path, generator, samples=12))]
+    assert all(len(t.split()) == 2 and set(t.split()) <= {"alpha", "beta", "gamma"} for t in texts)
+    nested = "  text: {random: {charset: digits, length: [4, 4]}}\n  background: {kinds: [plain]}\n"
+    texts = [s["txt"] for s in read(build(tmp_path / "r", nested, samples=12))]
+    assert all(len(t) == 4 and t.isdigit() for t in texts)
+
+
+def test_space_width_fit_and_fixed_width(tmp_path):
+    two_words = "  text: {source: list, items: ['ab cd']}\n  background: {kinds: [plain]}\n"
+    normal = read(build(tmp_path / "n", two_words, samples=3))
+    wide = read(build(tmp_path / "w", two_words + "  space_width: 4\n", samples=3))
+    for a, b in zip(normal, wide, strict=True):
+        assert b["png"].size[0] > a["png"].size[0]
+        gap = np.array(b["json"]["chars"])[2]  # the space's box
+        assert (
+            gap[2] - gap[0]
+            > np.array(a["json"]["chars"])[2][2] - np.array(a["json"]["chars"])[2][0]
+        )
+    fixed = read(build(tmp_path / "f", two_words + "  width: 300\n  alignment: right\n", samples=3))
+    for sample in fixed:
+        boxes = np.array(sample["json"]["chars"])
+        assert sample["png"].size[0] == 300 and boxes[-1, 2] > 250
+    fit = read(build(tmp_path / "t", two_words + "  fit: true\n", samples=3))
+    for sample in fit:
+        label = sample["json"]
+        x0, y0, x1, y1 = label["line"]
+        top, left, bottom, right = label["margins"]
+        assert x0 <= left + 1 and y0 <= top + 1  # ink starts at the margins

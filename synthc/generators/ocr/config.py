@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthc.generators.base import GeneratorConfig
 
@@ -32,7 +32,11 @@ def _pair_problems(at: tuple[Any, ...], pair: list[float], low: float) -> Iterab
 
 
 class TextConfig(_Part):
-    """Where the text of each line comes from."""
+    """Where the text of each line comes from.
+
+    A source's options may also be nested under its name, as in ``list: {items: [...]}``,
+    ``file: {path: ...}``, ``random: {charset: ..., length: [...]}`` or ``dict: {language: ...}``.
+    """
 
     source: Literal["dict", "list", "file", "random"] = Field(
         "dict",
@@ -40,6 +44,9 @@ class TextConfig(_Part):
         "line of `path` per line; random: characters of `charset`.",
     )
     language: str = Field("en", pattern=r"^[a-z_]+$", description="dict: a trdg dictionary name.")
+    dictionary: str | None = Field(
+        None, description="dict: your own word list (one word per line), relative to the spec."
+    )
     words: list[int] = Field([1, 3], description="dict: words per line, inclusive range.")
     items: list[str] | None = Field(None, description="list: the lines (or words) to draw.")
     path: str | None = Field(None, description="file: a UTF-8 text file, relative to the spec.")
@@ -52,6 +59,25 @@ class TextConfig(_Part):
     case: Literal["upper", "lower"] | None = Field(None, description="Fold the text's case.")
     #: filled at compile time: the absolute path and sha256 of `path` (so edits rebuild)
     resolved: dict[str, str] | None = Field(None, description="(set by synthc) the text file.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nested_options(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        flat = dict(data)
+        for source in ("dict", "list", "file", "random"):
+            nested = flat.pop(source, None)
+            if nested is None:
+                continue
+            if not isinstance(nested, dict):
+                raise ValueError(f"{source}: give its options as a mapping")
+            clash = sorted(set(nested) & set(flat))
+            if clash:
+                raise ValueError(f"{', '.join(clash)} given both flat and under {source}")
+            flat.update(nested)
+            flat.setdefault("source", source)
+        return flat
 
     def alphabet(self) -> str:
         """The characters of a random source."""
@@ -139,6 +165,19 @@ class OcrConfig(GeneratorConfig):
     background: BackgroundConfig = Field(default_factory=BackgroundConfig)
     distortion: DistortionConfig = Field(default_factory=DistortionConfig)
     image_mode: Literal["RGB", "L"] = Field("RGB")
+    space_width: float = Field(
+        1.0, ge=0, le=10, allow_inf_nan=False, description="Multiplier of the space's width."
+    )
+    fit: bool = Field(False, description="Crop tightly around the ink before the margins.")
+    width: int | None = Field(
+        None,
+        ge=8,
+        le=16384,
+        description="Fixed image width (horizontal lines); default: the text's.",
+    )
+    alignment: Literal["left", "center", "right"] = Field(
+        "center", description="Where the line sits in a fixed `width`."
+    )
 
     def with_files(self, base: Any) -> OcrConfig:
         """Resolve fonts, the text file and background images to absolute paths with hashes."""

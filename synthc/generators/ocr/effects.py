@@ -115,3 +115,27 @@ def fit_line(
     canvas.paste(scaled, (left, top))
     moved = boxes * np.array([sx, sy, sx, sy]) + np.array([left, top, left, top])
     return canvas, moved
+
+
+def crop_to_ink(layer: Image.Image, boxes: Boxes) -> tuple[Image.Image, Boxes]:
+    """Crop tightly around the ink (trdg's ``fit``); boxes move with it and stay inside."""
+    bbox = layer.getchannel("A").getbbox()
+    if bbox is None:
+        return layer, boxes
+    x0, y0, x1, y1 = bbox
+    moved = boxes - np.array([x0, y0, x0, y0], dtype=np.float64)
+    moved = np.clip(moved, 0, [x1 - x0, y1 - y0, x1 - x0, y1 - y0])
+    return layer.crop(bbox), moved
+
+
+def widen(
+    layer: Image.Image, boxes: Boxes, width: int, alignment: str
+) -> tuple[Image.Image, Boxes]:
+    """Place the line in a canvas at least ``width`` wide, left, centred or right."""
+    w, h = layer.size
+    if width <= w:
+        return layer, boxes
+    shift = {"left": 0, "center": (width - w) // 2, "right": width - w}[alignment]
+    canvas = Image.new("RGBA", (width, h), (0, 0, 0, 0))
+    canvas.paste(layer, (shift, 0))
+    return canvas, boxes + np.array([shift, 0, shift, 0], dtype=np.float64)

@@ -153,10 +153,20 @@ class OcrGenerator:
         )
         color = parse_color(config.text_color, rng)
         stroke_color = parse_color(config.stroke.color, rng)
-        draw = draw_vertical if vertical else draw_horizontal
-        layer, boxes = draw(
-            text, font, color, config.character_spacing, config.stroke.width, stroke_color
-        )
+        if vertical:
+            layer, boxes = draw_vertical(
+                text, font, color, config.character_spacing, config.stroke.width, stroke_color
+            )
+        else:
+            layer, boxes = draw_horizontal(
+                text,
+                font,
+                color,
+                config.character_spacing,
+                config.stroke.width,
+                stroke_color,
+                config.space_width,
+            )
         if not vertical and _rtl(text):  # right-to-left runs: logical order runs leftwards
             width = layer.size[0]
             boxes = np.stack(
@@ -167,7 +177,11 @@ class OcrGenerator:
         layer, boxes, warp = effects.distort(
             layer, boxes, config.distortion.kind, config.distortion.orientation, rng
         )
+        if config.fit:
+            layer, boxes = effects.crop_to_ink(layer, boxes)
         layer, boxes = effects.fit_line(layer, boxes, config.size, config.margins, vertical)
+        if config.width is not None and not vertical:
+            layer, boxes = effects.widen(layer, boxes, config.width, config.alignment)
         kind = config.background.kinds[int(rng.integers(0, len(config.background.kinds)))]
         canvas, back = background(
             kind, layer.size[0], layer.size[1], rng, config.background.resolved or []
@@ -193,6 +207,7 @@ class OcrGenerator:
             "color": list(color),
             "stroke": {"width": config.stroke.width, "color": list(stroke_color)},
             "character_spacing": config.character_spacing,
+            "space_width": config.space_width,
             "skew": angle,
             "blur": radius,
             "distortion": {

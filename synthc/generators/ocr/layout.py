@@ -41,53 +41,66 @@ def draw_horizontal(
     spacing: int,
     stroke_width: int,
     stroke_color: tuple[int, int, int],
+    space_width: float = 1.0,
 ) -> tuple[Image.Image, Boxes]:
     """The text on a transparent RGBA layer, and one box per character.
 
-    The layer is drawn with room for glyphs that overhang their advance (italics, negative
-    bearings, strokes), then cropped to the ink or the advances, whichever reaches further.
+    The whole line is one shaped run, unless ``spacing`` asks for extra room between characters
+    (drawn one by one) or ``space_width`` rescales spaces (words drawn as runs, trdg's word
+    split). The layer has room for glyphs that overhang their advance (italics, negative
+    bearings, strokes) and is then cropped to the ink or the advances, whichever reaches further.
     """
     ascent, descent = font.getmetrics()
     pad = stroke_width + math.ceil(0.3 * font.size)  # overhang room on both sides
     height = ascent + descent + 2 * stroke_width
-    if spacing == 0:
-        pens = pen_positions(text, font)
-    else:
-        pens = [0.0]
-        for ch in text:
-            pens.append(pens[-1] + font.getlength(ch) + spacing)
-        pens[-1] -= spacing
+    pens, runs = _placement(text, font, spacing, space_width)
     width = max(1, math.ceil(pens[-1]) + 2 * pad)
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    fill = (*color, 255)
-    stroke = (*stroke_color, 255)
-    if spacing == 0:
+    for first, last in runs:
         draw.text(
-            (pad, stroke_width + ascent),
-            text,
+            (pad + pens[first], stroke_width + ascent),
+            text[first:last],
             font=font,
-            fill=fill,
+            fill=(*color, 255),
             anchor="ls",
             stroke_width=stroke_width,
-            stroke_fill=stroke,
+            stroke_fill=(*stroke_color, 255),
         )
-    else:
-        for k, ch in enumerate(text):
-            draw.text(
-                (pad + pens[k], stroke_width + ascent),
-                ch,
-                font=font,
-                fill=fill,
-                anchor="ls",
-                stroke_width=stroke_width,
-                stroke_fill=stroke,
-            )
     boxes = np.array(
         [[pad + pens[k], 0.0, pad + pens[k + 1], float(height)] for k in range(len(text))],
         dtype=np.float64,
     ).reshape(len(text), 4)
     return _crop_to_ink(layer, boxes)
+
+
+def _placement(
+    text: str, font: ImageFont.FreeTypeFont, spacing: int, space_width: float
+) -> tuple[list[float], list[tuple[int, int]]]:
+    """Pen positions (before each character, and after the last) and the runs to draw."""
+    if spacing > 0:
+        pens = [0.0]
+        for ch in text:
+            pens.append(pens[-1] + font.getlength(ch) + spacing)
+        pens[-1] -= spacing
+        return pens, [(k, k + 1) for k in range(len(text)) if not text[k].isspace()]
+    if space_width == 1.0:
+        return pen_positions(text, font), [(0, len(text))]
+    pens = [0.0]
+    runs: list[tuple[int, int]] = []
+    k = 0
+    while k < len(text):
+        if text[k] == " ":
+            pens.append(pens[-1] + font.getlength(" ") * space_width)
+            k += 1
+            continue
+        end = text.find(" ", k)
+        end = len(text) if end < 0 else end
+        start = pens[-1]
+        pens.extend(start + p for p in pen_positions(text[k:end], font)[1:])
+        runs.append((k, end))
+        k = end
+    return pens, runs
 
 
 def draw_vertical(

@@ -61,8 +61,9 @@ def resolve_files(config: OcrConfig, base: Path) -> OcrConfig:
         "fonts": fonts.model_copy(update={"resolved": _entries(font_files)})
     }
     text = config.text
-    if text.source == "file" and text.path is not None:
-        path = base / text.path
+    own = text.path if text.source == "file" else text.dictionary if text.source == "dict" else None
+    if own is not None:
+        path = base / own
         if not path.is_file():
             raise ValueError(f"{path}: no such text file")
         update["text"] = text.model_copy(update={"resolved": _entries([path])[0]})
@@ -96,7 +97,10 @@ def check_drawable(config: OcrConfig) -> None:
                 f"no font has every character of the charset; the best lacks {''.join(best[:20])!r}"
             )
         return
-    if text.source == "dict":
+    if text.source == "dict" and text.resolved is not None:
+        lines = text_lines(text.resolved["path"], text.resolved["sha256"])
+        candidates = list(lines[:DICT_CHECK_WORDS])
+    elif text.source == "dict":
         candidates = list(dictionary(text.language)[:DICT_CHECK_WORDS])
     else:
         candidates = candidate_texts(text) or []

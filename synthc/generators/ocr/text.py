@@ -12,7 +12,12 @@ from synthc.generators.ocr.resources import dictionary, text_lines
 def sample_text(config: TextConfig, rng: np.random.Generator) -> str:
     """One line of text for ``config``."""
     if config.source == "dict":
-        words = dictionary(config.language)
+        resolved = config.resolved
+        words = (
+            text_lines(resolved["path"], resolved["sha256"])
+            if resolved is not None
+            else dictionary(config.language)
+        )
         count = int(rng.integers(config.words[0], config.words[1] + 1))
         text = " ".join(words[int(k)] for k in rng.integers(0, len(words), size=count))
     elif config.source == "list":
