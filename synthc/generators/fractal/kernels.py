@@ -155,28 +155,27 @@ def render(  # noqa: ANN201, PLR0913
         counts = np.zeros((bh, bw), dtype=np.float64) if mode != MODE_BINARY else np.zeros((1, 1))
         last = np.full((bh, bw), -1, np.int8) if channels == 3 else np.full((1, 1), -1, np.int8)
         hits = np.zeros((bh, bw), dtype=np.bool_)
-        if True:
-            _orbit_general(
-                maps,
-                cum,
-                start,
-                m,
-                state,
-                x,
-                y,
-                points,
-                wx,
-                wy,
-                sx,
-                sy,
-                flips[d],
-                mode,
-                patches[d],
-                hits,
-                counts,
-                last,
-                channels == 3,
-            )
+        _orbit_general(
+            maps,
+            cum,
+            start,
+            m,
+            state,
+            x,
+            y,
+            points,
+            wx,
+            wy,
+            sx,
+            sy,
+            flips[d],
+            mode,
+            patches[d],
+            hits,
+            counts,
+            last,
+            channels == 3,
+        )
         top = 1.0
         if mode == MODE_DENSITY:
             for r in range(bh):
