@@ -38,6 +38,3 @@ numba.config.CACHE_DIR = _kernel_cache_dir()
 
 #: A serial, cached, GIL-free kernel.
 ngjit = numba.njit(cache=True, nogil=True, fastmath=False)
-
-#: A kernel whose loops may use `numba.prange`.
-ngjit_parallel = numba.njit(cache=True, nogil=True, fastmath=False, parallel=True)

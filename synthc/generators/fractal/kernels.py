@@ -23,7 +23,7 @@ PROBE = 2048
 #: the window keeps the central 99.6% of the probe points on each axis (stray points fall out)
 WINDOW_QUANTILE = 0.002
 WINDOW_MARGIN = 0.04
-CHAOS, PATCH, BACKGROUND = 0, 1, 2
+CHAOS, BACKGROUND = 0, 2  # Philox streams of orbits and of plasma backgrounds
 MODE_BINARY, MODE_DENSITY, MODE_PATCH = 0, 1, 2
 _M32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)

@@ -32,8 +32,6 @@ class ColumnBase(BaseModel):
     value_kind: ClassVar[str] = "numeric"
     #: True when the column has a quantile function, so it can join a Gaussian copula.
     copula_ok: ClassVar[bool] = False
-    #: True when values are integers before any dtype cast.
-    discrete: ClassVar[bool] = False
 
     def out_dtype(self) -> str:
         return "float64"
@@ -81,7 +79,6 @@ class Continuous(Clipped):
 class Discrete(Clipped):
     dtype: IntDtype = Field("int64", description="Storage dtype.")
     copula_ok: ClassVar[bool] = True
-    discrete: ClassVar[bool] = True
 
     def out_dtype(self) -> str:
         return self.dtype
@@ -200,7 +197,6 @@ class DateColumn(ColumnBase):
     end: date = Field(strict=False, description="Last date (inclusive).")
     value_kind: ClassVar[str] = "date"
     copula_ok: ClassVar[bool] = True
-    discrete: ClassVar[bool] = True
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -225,7 +221,6 @@ class TimestampColumn(ColumnBase):
     end: datetime = Field(strict=False, description="End instant (exclusive).")
     value_kind: ClassVar[str] = "timestamp"
     copula_ok: ClassVar[bool] = True
-    discrete: ClassVar[bool] = True
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -344,24 +339,6 @@ def _column_tag(value: Any) -> str | None:
 
 # The discriminator function is called `dist` so errors read "unknown dist 'x'".
 _column_tag.__name__ = "dist"
-
-DISTRIBUTIONS: dict[str, type[ColumnBase]] = {
-    "normal": Normal,
-    "uniform": Uniform,
-    "lognormal": Lognormal,
-    "exponential": Exponential,
-    "gamma": Gamma,
-    "beta": Beta,
-    "poisson": Poisson,
-    "binomial": Binomial,
-    "bernoulli": Bernoulli,
-    "integer": Integer,
-    "date": DateColumn,
-    "timestamp": TimestampColumn,
-    "categorical": Categorical,
-    "sequence": Sequence,
-    "constant": Constant,
-}
 
 ColumnConfig = Annotated[
     Annotated[Normal, Tag("normal")]
