@@ -255,3 +255,11 @@ def test_preview_draws_the_first_images_without_building(cli, tmp_path, small):
     assert (tmp_path / "p.png").read_bytes() == (small / "preview.png").read_bytes()
     with Image.open(tmp_path / "p.png") as image:
         assert image.size == (4 * 64 + 3 * 2, 4 * 64 + 3 * 2)
+
+
+def test_a_missing_catalog_is_a_spec_error_at_its_field(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(system="{catalog: missing.json}"))
+    with pytest.raises(SpecError) as error:
+        api.validate(spec)
+    assert "generator.system.catalog: no catalog 'missing.json' beside the spec" in str(error.value)

@@ -157,7 +157,33 @@ def test_a_spec_whose_fonts_can_never_draw_its_text_is_a_spec_error(tmp_path):
     spec.write_text(SPEC.format(samples=10, generator=generator, shard=10))
     with pytest.raises(SpecError) as error:
         api.validate(spec)
-    assert "generator.fonts: cannot read: none of the fonts" in str(error.value)
+    assert "generator.fonts: none of the fonts" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("generator", "where"),
+    [
+        ("  text: {source: dict, language: xx}\n", "generator.text.language: no trdg dictionary"),
+        ("  fonts: {language: klingon}\n", "generator.fonts.language: trdg has no 'klingon'"),
+        (
+            "  text: {source: file, path: nope.txt}\n",
+            "generator.text.path: no text file 'nope.txt'",
+        ),
+        ("  fonts: {paths: [a.ttf]}\n", "generator.fonts.paths[0]: no font file 'a.ttf'"),
+        (
+            "  text: {source: random, charset: \"'\u0416\u0429'\"}\n  fonts: {paths: [f.ttf]}\n",
+            "generator.text.charset: no font has every character",
+        ),
+    ],
+)
+def test_file_and_data_problems_are_spec_errors_at_their_field(tmp_path, generator, where):
+    font = latin_only_font()
+    shutil.copy(font, tmp_path / "f.ttf")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.format(samples=10, generator=generator, shard=10))
+    with pytest.raises(SpecError) as error:
+        api.validate(spec)
+    assert where in str(error.value)
 
 
 def test_vertical_lines_stack_boxes_top_to_bottom(tmp_path):

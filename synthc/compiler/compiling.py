@@ -11,6 +11,7 @@ from synthc.compiler.loading import Loaded, load_spec
 from synthc.compiler.models import Spec
 from synthc.compiler.validation import format_path, validate_data
 from synthc.errors import Problem, SpecError
+from synthc.generators.base import FileProblem
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ def _with_files(spec: Spec, loaded: Loaded, base: Path) -> Spec:
     """Read the files the generator names into its config (errors at the naming field)."""
     try:
         config = spec.generator.with_files(base)
+    except FileProblem as problem:
+        at = ("generator", *problem.field)
+        raise SpecError(Problem(loaded.position_of(at), format_path(at), str(problem))) from None
     except (OSError, ValueError, KeyError, TypeError) as error:
         at = ("generator", *getattr(spec.generator, "file_field", ()))
         raise SpecError(

@@ -40,6 +40,14 @@ class Column:
         return asdict(self)
 
 
+class FileProblem(ValueError):
+    """A problem with a file (or data set) a config names, at ``field`` within the generator."""
+
+    def __init__(self, field: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class GeneratorConfig(BaseModel):
     """Base of every generator's config model: unknown keys are errors, values are immutable."""
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthc.generators.base import GeneratorConfig
+from synthc.generators.base import FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
 
 Path = tuple[str | int, ...]
@@ -157,7 +157,15 @@ class FractalConfig(GeneratorConfig):
         """Load ``system.catalog`` (relative to ``base``) into ``system.systems``."""
         if self.system.catalog is None:
             return self
-        systems = load_catalog(Path_(base) / self.system.catalog)
+        path = Path_(base) / self.system.catalog
+        if not path.exists():
+            raise FileProblem(
+                ("system", "catalog"), f"no catalog {self.system.catalog!r} beside the spec"
+            )
+        try:
+            systems = load_catalog(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise FileProblem(("system", "catalog"), f"cannot read the catalog: {error}") from None
         system = self.system.model_copy(
             update={"systems": [CatalogSystem.model_validate(s) for s in systems]}
         )

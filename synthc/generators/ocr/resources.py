@@ -13,11 +13,15 @@ import importlib.util
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+from synthc.generators.base import FileProblem
 from synthc.generators.ocr.config import OcrConfig, sha256_file
 from synthc.outputs.atomic import write_atomic
 
+T = TypeVar("T")
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -45,33 +49,64 @@ def _files_in(directory: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return found
 
 
+def _at(field: tuple[str, ...], step: Callable[[], T]) -> T:
+    """Run ``step``; a missing or unreadable file becomes a FileProblem at ``field``."""
+    try:
+        return step()
+    except FileProblem:
+        raise
+    except OSError as error:
+        raise FileProblem(field, f"cannot read: {error}") from None
+    except (ValueError, KeyError) as error:
+        raise FileProblem(field, str(error)) from None
+
+
 def resolve_files(config: OcrConfig, base: Path) -> OcrConfig:
     """``config`` with its fonts, text file and background images resolved (see module doc)."""
+    return _at(("fonts",), lambda: _resolve(config, base))
+
+
+def _resolve(config: OcrConfig, base: Path) -> OcrConfig:
     fonts = config.fonts
     if fonts.language is not None:
-        font_files = _files_in(trdg_root() / "fonts" / fonts.language, FONT_SUFFIXES)
+        language = fonts.language
+        root = trdg_root() / "fonts"
+        if not (root / language).is_dir():
+            known = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir()))
+            raise FileProblem(
+                ("fonts", "language"), f"trdg has no {language!r} fonts; it has {known}"
+            )
+        font_files = _files_in(root / language, FONT_SUFFIXES)
     elif fonts.paths is not None:
         font_files = [base / p for p in fonts.paths]
-        for path in font_files:
+        for k, path in enumerate(font_files):
             if not path.is_file():
-                raise ValueError(f"{path}: no such font file")
+                written = fonts.paths[k]
+                raise FileProblem(
+                    ("fonts", "paths", k), f"no font file {written!r} beside the spec"
+                )
     else:
-        font_files = _files_in(base / (fonts.dir or "."), FONT_SUFFIXES)
-    update: dict[str, object] = {
-        "fonts": fonts.model_copy(update={"resolved": _entries(font_files)})
-    }
+        font_files = _at(
+            ("fonts", "dir"), lambda: _files_in(base / (fonts.dir or "."), FONT_SUFFIXES)
+        )
+    entries = _at(("fonts",), lambda: _entries(font_files))
+    update: dict[str, object] = {"fonts": fonts.model_copy(update={"resolved": entries})}
     text = config.text
     own = text.path if text.source == "file" else text.dictionary if text.source == "dict" else None
     if own is not None:
         path = base / own
+        field = ("text", "path" if text.source == "file" else "dictionary")
         if not path.is_file():
-            raise ValueError(f"{path}: no such text file")
-        update["text"] = text.model_copy(update={"resolved": _entries([path])[0]})
+            raise FileProblem(field, f"no text file {own!r} beside the spec")
+        entry = _at(field, lambda: _entries([path])[0])
+        update["text"] = text.model_copy(update={"resolved": entry})
     if "image" in config.background.kinds:
         directory = (
             base / config.background.images if config.background.images else trdg_root() / "images"
         )
-        images = _entries(_files_in(directory, IMAGE_SUFFIXES))
+        images = _at(
+            ("background", "images"), lambda: _entries(_files_in(directory, IMAGE_SUFFIXES))
+        )
         update["background"] = config.background.model_copy(update={"resolved": images})
     resolved = config.model_copy(update=update)
     check_drawable(resolved)
@@ -93,21 +128,25 @@ def check_drawable(config: OcrConfig) -> None:
         missing = {f: sorted(ch for ch in alphabet if ord(ch) not in coverage(f)) for f in fonts}
         if all(missing.values()):
             best = min(missing.values(), key=len)
-            raise ValueError(
-                f"no font has every character of the charset; the best lacks {''.join(best[:20])!r}"
+            raise FileProblem(
+                ("text", "charset"),
+                "no font has every character of the charset; the best lacks "
+                f"{''.join(best[:20])!r}",
             )
         return
     if text.source == "dict" and text.resolved is not None:
         lines = text_lines(text.resolved["path"], text.resolved["sha256"])
         candidates = list(lines[:DICT_CHECK_WORDS])
     elif text.source == "dict":
-        candidates = list(dictionary(text.language)[:DICT_CHECK_WORDS])
+        words = _at(("text", "language"), lambda: dictionary(text.language))
+        candidates = list(words[:DICT_CHECK_WORDS])
     else:
         candidates = candidate_texts(text) or []
     if not any(drawable(t, f) for t in candidates for f in fonts if t.strip()):
-        raise ValueError(
+        raise FileProblem(
+            ("fonts",),
             f"none of the fonts ({len(fonts)}) can draw any of the text ({len(candidates)} "
-            "candidates checked against each font's cmap)"
+            "candidates checked against each font's cmap)",
         )
 
 
