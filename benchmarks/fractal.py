@@ -174,7 +174,7 @@ def png_levels(spec: Path, images: int) -> list[tuple[str, float, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=300, help="render-only batch size")
+    parser.add_argument("--images", type=int, default=1000, help="render-only batch size")
     parser.add_argument("--build-images", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--classes", type=int, default=1000, help="class search size")

@@ -207,22 +207,58 @@ def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, ANN201
 
 
 @ngjit
+def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, ANN201
+    """The draw's maps conjugated into pixel space: with U = su x + tu, V = sv y + tv (column
+    and row as reals, flip and the downward rows folded in), a point's pixel is
+    (floor U, floor V), and each step needs no window transform."""
+    su = -sx if flip else sx
+    tu = bw + sx * wx if flip else -sx * wx
+    sv = -sy
+    tv = bh + sy * wy
+    out = np.empty((m, 6), dtype=np.float64)
+    for q in range(m):
+        a, b, c, d, e, f = (
+            maps[start + q, 0],
+            maps[start + q, 1],
+            maps[start + q, 2],
+            maps[start + q, 3],
+            maps[start + q, 4],
+            maps[start + q, 5],
+        )
+        bu = b * su / sv
+        cv = c * sv / su
+        out[q, 0] = a
+        out[q, 1] = bu
+        out[q, 2] = cv
+        out[q, 3] = d
+        out[q, 4] = su * e + tu - a * tu - bu * tv
+        out[q, 5] = sv * f + tv - cv * tu - d * tv
+    return out, tu, tv, su, sv
+
+
+@ngjit
 def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, image):  # noqa: ANN001, ANN201
-    """The hot loop of binary grayscale images: step, then paint the pixel white."""
+    """The hot loop of binary grayscale images, in pixel space: step, paint the pixel white."""
     bh, bw = image.shape
-    for p in range(0, points, 2):
-        state, z = _next(state)
-        j = _choose(z & _M32, cum, start, m)
-        x, y = _step(maps, j, x, y)
-        px, py = _pixel(x, y, wx, wy, sx, sy, bw, bh, flip)
+    pm, tu, tv, su, sv = _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip)
+    u = su * x + tu
+    v = sv * y + tv
+    z = np.uint64(0)
+    for p in range(points):
+        if p & 1 == 0:
+            state, z = _next(state)
+            word = z & _M32
+        else:
+            word = z >> _S32
+        j = _choose(word, cum, start, m) - start
+        u, v = (
+            pm[j, 0] * u + pm[j, 1] * v + pm[j, 4],
+            pm[j, 2] * u + pm[j, 3] * v + pm[j, 5],
+        )
+        px = int(math.floor(u))  # NaN or huge: the most negative integer, rejected below
+        py = int(math.floor(v))
         if 0 <= px < bw and 0 <= py < bh:
             image[py, px] = 255
-        if p + 1 < points:
-            j = _choose(z >> _S32, cum, start, m)
-            x, y = _step(maps, j, x, y)
-            px, py = _pixel(x, y, wx, wy, sx, sy, bw, bh, flip)
-            if 0 <= px < bw and 0 <= py < bh:
-                image[py, px] = 255
 
 
 @ngjit
