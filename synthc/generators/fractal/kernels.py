@@ -243,6 +243,12 @@ def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, 
     pm, tu, tv, su, sv = _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip)
     u = su * x + tu
     v = sv * y + tv
+    # up to four maps: three thresholds in registers (missing ones unreachable)
+    never = np.uint64(1) << np.uint64(40)
+    c0 = cum[start] if m > 1 else never
+    c1 = cum[start + 1] if m > 2 else never
+    c2 = cum[start + 2] if m > 3 else never
+    few = m <= 4
     z = np.uint64(0)
     for p in range(points):
         if p & 1 == 0:
@@ -250,7 +256,10 @@ def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, 
             word = z & _M32
         else:
             word = z >> _S32
-        j = _choose(word, cum, start, m) - start
+        if few:
+            j = (word >= c0) + (word >= c1) + (word >= c2)
+        else:
+            j = _choose(word, cum, start, m) - start
         u, v = (
             pm[j, 0] * u + pm[j, 1] * v + pm[j, 4],
             pm[j, 2] * u + pm[j, 3] * v + pm[j, 5],
