@@ -2,8 +2,8 @@
 
     python benchmarks/fractal.py [--images N] [--build-images N] [--workers 2] [--classes N]
 
-1. Render only (one thread, images per CPU-second): 256 px, 100k points, binary; and colour per
-   map + plasma background + jitter.
+1. Render only (one thread, images per CPU-second, median of 3 batches): 256 px, 100k points,
+   binary; and colour per map + plasma background + jitter.
 2. End to end: `synthc build` to WebDataset tar shards (binary, grayscale PNG at the default
    level) in a fresh process with a warm Numba cache; images/s and per core; and, measured in
    process, the share of time spent encoding (PNG + JSON + tar) rather than rendering.
@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -82,14 +83,19 @@ def write_spec(
     return path
 
 
-def render_rate(spec: Path, images: int) -> float:
-    """Images per CPU-second of GENERATOR.render (one thread), after a warm-up batch."""
+def render_rate(spec: Path, images: int, repeat: int = 3) -> float:
+    """Images per CPU-second of GENERATOR.render (one thread) after a warm-up batch: the median
+    of ``repeat`` batches (single batches vary by a fifth on a shared VM)."""
     config = compile_spec(spec).spec.generator
     GENERATOR.facts(config, 1)  # the class search runs here, not in the timed renders
     GENERATOR.render(config, 1, 0, 8)
-    start = time.process_time()
-    GENERATOR.render(config, 1, 8, 8 + images)
-    return images / (time.process_time() - start)
+    rates = []
+    for r in range(repeat):
+        first = 8 + r * images
+        start = time.process_time()
+        GENERATOR.render(config, 1, first, first + images)
+        rates.append(images / (time.process_time() - start))
+    return statistics.median(rates)
 
 
 def encoding_share(spec: Path, images: int, root: Path) -> float:
