@@ -1,6 +1,6 @@
 """synthc's OCR lines against trdg 1.8.0 itself, in one run, at equal settings.
 
-    python benchmarks/ocr.py [--images 1000] [--build-images 4000] [--workers 2]
+    python benchmarks/ocr.py [--images 1000] [--build-images 4000] [--workers 2] [--repeat 3]
 
 Both draw 32 px lines of 1-3 English dictionary words on Gaussian-noise backgrounds with trdg's
 Latin fonts: (a) no effects, (b) blur (random radius up to 2), skew (random up to 5 degrees)
@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import io
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -79,24 +80,31 @@ def trdg_generator(count: int, effects: bool):  # noqa: ANN201
     return GeneratorFromDict(**options)
 
 
-def trdg_rate(images: int, effects: bool) -> float:
-    generator = trdg_generator(images + 20, effects)
+def trdg_rate(images: int, effects: bool, repeat: int) -> float:
+    generator = trdg_generator(20 + images * repeat, effects)
     for _ in range(20):  # warm-up: font loading
         next(generator)
-    start = time.process_time()
-    made = 0
-    for _ in range(images):
-        (image, _mask), _label = next(generator)
-        made += image is not None
-    return made / (time.process_time() - start)
+    rates = []
+    for _ in range(repeat):
+        start = time.process_time()
+        made = 0
+        for _ in range(images):
+            (image, _mask), _label = next(generator)
+            made += image is not None
+        rates.append(made / (time.process_time() - start))
+    return statistics.median(rates)
 
 
-def synthc_rate(spec: Path, images: int) -> float:
+def synthc_rate(spec: Path, images: int, repeat: int) -> float:
     config = compile_spec(spec).spec.generator
     GENERATOR.generate(config, 1, 0, 20)  # warm-up: fonts, dictionary
-    start = time.process_time()
-    GENERATOR.generate(config, 1, 20, 20 + images)
-    return images / (time.process_time() - start)
+    rates = []
+    for r in range(repeat):
+        first = 20 + r * images
+        start = time.process_time()
+        GENERATOR.generate(config, 1, first, first + images)
+        rates.append(images / (time.process_time() - start))
+    return statistics.median(rates)
 
 
 def main() -> None:
@@ -104,6 +112,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--build-images", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="batches; the median counts")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,8 +120,8 @@ def main() -> None:
         for name, effects in (("(a) no effects", ""), ("(b) blur + skew + distortion", EFFECTS)):
             spec = root / f"{name[1]}.yaml"
             spec.write_text(SPEC.format(samples=args.build_images, effects=effects))
-            ours = synthc_rate(spec, args.images)
-            theirs = trdg_rate(args.images, bool(effects))
+            ours = synthc_rate(spec, args.images, args.repeat)
+            theirs = trdg_rate(args.images, bool(effects), args.repeat)
             rows.append((name, ours, theirs))
         spec = root / "a.yaml"
         run_measured(
@@ -143,7 +152,10 @@ def main() -> None:
                 str(args.workers),
             ]
         )
-    print("32 px English dictionary lines, Gaussian-noise background; images per CPU-second")
+    print(
+        "32 px English dictionary lines, Gaussian-noise background; images per CPU-second, "
+        f"median of {args.repeat} batches of {args.images:,}"
+    )
     print(f"{'configuration':<32} {'synthc':>9} {'trdg 1.8.0':>11} {'ratio':>7}  (goal >= 4x)")
     for name, ours, theirs in rows:
         print(f"{name:<32} {ours:>9,.0f} {theirs:>11,.0f} {ours / theirs:>6.1f}x")

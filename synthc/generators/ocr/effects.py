@@ -8,6 +8,7 @@ import math
 import numpy as np
 from PIL import Image
 
+from synthc.generators.ocr import kernels
 from synthc.generators.ocr.layout import Boxes
 
 
@@ -46,15 +47,12 @@ def distort(
     if orientation in ("vertical", "both"):
         offsets, params_v = _profile(kind, w, amplitude, rng)
         params.update({f"vertical_{k}": v for k, v in params_v.items()})
-        pixels, boxes = _shift_columns(pixels, boxes, offsets)
+        pixels, boxes = _shift(pixels, boxes, offsets, vertical=True)
     if orientation in ("horizontal", "both"):
         h = pixels.shape[0]
         offsets, params_h = _profile(kind, h, amplitude, rng)
         params.update({f"horizontal_{k}": v for k, v in params_h.items()})
-        flipped, swapped = _shift_columns(
-            np.ascontiguousarray(pixels.transpose(1, 0, 2)), boxes[:, [1, 0, 3, 2]], offsets
-        )
-        pixels, boxes = np.ascontiguousarray(flipped.transpose(1, 0, 2)), swapped[:, [1, 0, 3, 2]]
+        pixels, boxes = _shift(pixels, boxes, offsets, vertical=False)
     return Image.fromarray(pixels, "RGBA"), boxes, params
 
 
@@ -74,23 +72,29 @@ def _profile(
     }
 
 
-def _shift_columns(
-    pixels: np.ndarray, boxes: Boxes, offsets: np.ndarray
+def _shift(
+    pixels: np.ndarray, boxes: Boxes, offsets: np.ndarray, vertical: bool
 ) -> tuple[np.ndarray, Boxes]:
-    """Column x moves down by offsets[x] (>= 0); the canvas grows by the largest offset."""
+    """Move column x down by offsets[x] (vertical) or row y right by offsets[y]; the canvas
+    grows by the largest offset and each box by the extreme offsets over its columns or rows."""
     h, w = pixels.shape[:2]
     grow = int(offsets.max()) if offsets.size else 0
-    out = np.zeros((h + grow, w, pixels.shape[2]), dtype=pixels.dtype)
-    rows = np.arange(h)[:, None] + offsets[None, :]
-    out[rows, np.arange(w)[None, :]] = pixels
-    # each box's columns: [floor(x0), ceil(x1)) clipped to the canvas, at least one column
-    lo = np.clip(np.floor(boxes[:, 0]), 0, w - 1).astype(np.int64)
-    hi = np.clip(np.ceil(boxes[:, 2]), lo + 1, w).astype(np.int64)
-    columns = np.arange(w)[None, :]
-    inside = (columns >= lo[:, None]) & (columns < hi[:, None])
+    if vertical:
+        out = np.zeros((h + grow, w, pixels.shape[2]), dtype=np.uint8)
+        kernels.shift_columns(np.ascontiguousarray(pixels), offsets, out)
+        lo_i, hi_i, along, across = 0, 2, w, (1, 3)
+    else:
+        out = np.zeros((h, w + grow, pixels.shape[2]), dtype=np.uint8)
+        kernels.shift_rows(np.ascontiguousarray(pixels), offsets, out)
+        lo_i, hi_i, along, across = 1, 3, h, (0, 2)
+    # each box's columns (rows): [floor(lo), ceil(hi)) clipped, at least one
+    lo = np.clip(np.floor(boxes[:, lo_i]), 0, along - 1).astype(np.int64)
+    hi = np.clip(np.ceil(boxes[:, hi_i]), lo + 1, along).astype(np.int64)
+    index = np.arange(along)[None, :]
+    inside = (index >= lo[:, None]) & (index < hi[:, None])
     moved = boxes.copy()
-    moved[:, 1] += np.where(inside, offsets[None, :], grow).min(axis=1)
-    moved[:, 3] += np.where(inside, offsets[None, :], 0).max(axis=1)
+    moved[:, across[0]] += np.where(inside, offsets[None, :], grow).min(axis=1)
+    moved[:, across[1]] += np.where(inside, offsets[None, :], 0).max(axis=1)
     return out, moved
 
 
