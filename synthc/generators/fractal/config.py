@@ -67,6 +67,8 @@ class SystemConfig(_Part):
 
 
 class PngConfig(_Part):
+    """How images are stored as PNG."""
+
     level: int = Field(
         1,
         ge=0,
@@ -80,6 +82,8 @@ class PngConfig(_Part):
 
 
 class RenderConfig(_Part):
+    """How each image is drawn."""
+
     size: int = Field(256, ge=8, le=4096, description="Image width and height in pixels.")
     points: int = Field(100_000, ge=100, le=100_000_000, description="Chaos-game points.")
     mode: Literal["binary", "density", "patch"] = Field(

@@ -32,6 +32,8 @@ _BLOCKS_PER_ATTEMPT = 64
 
 @dataclass(frozen=True)
 class System:
+    """An IFS: rows (a, b, c, d, e, f) of affine maps and their probabilities."""
+
     maps: np.ndarray  # (m, 6)
     probabilities: np.ndarray  # (m,)
 

@@ -103,6 +103,8 @@ class TextConfig(_Part):
 
 
 class FontsConfig(_Part):
+    """Which fonts lines are drawn with (one chosen uniformly per line)."""
+
     language: str | None = Field(
         None, description="trdg's bundled fonts for a script: latin, cn, ja."
     )
@@ -120,11 +122,15 @@ class FontsConfig(_Part):
 
 
 class StrokeConfig(_Part):
+    """An outline around the glyphs."""
+
     width: int = Field(0, ge=0, le=20, description="Outline width in px (at the drawing size).")
     color: str = Field("#282828", description="Outline colour, or a range '#a,#b'.")
 
 
 class BackgroundConfig(_Part):
+    """What lines are drawn on."""
+
     kinds: list[Literal["gaussian_noise", "plain", "quasicrystal", "image"]] = Field(
         ["gaussian_noise", "plain", "quasicrystal", "image"],
         min_length=1,
@@ -137,6 +143,8 @@ class BackgroundConfig(_Part):
 
 
 class DistortionConfig(_Part):
+    """Waves or noise applied to pixel columns and rows."""
+
     kind: Literal["none", "sine", "cosine", "random"] = Field("none")
     orientation: Literal["vertical", "horizontal", "both"] = Field(
         "both", description="vertical: columns move up and down; horizontal: rows sideways."
@@ -203,4 +211,5 @@ class OcrConfig(GeneratorConfig):
 
 
 def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -69,6 +69,8 @@ class Clipped(ColumnBase):
 
 
 class Continuous(Clipped):
+    """A real-valued column stored as float64 or float32."""
+
     dtype: FloatDtype = Field("float64", description="Storage dtype.")
     copula_ok: ClassVar[bool] = True
 
@@ -77,6 +79,8 @@ class Continuous(Clipped):
 
 
 class Discrete(Clipped):
+    """An integer-valued column (int64 by default)."""
+
     dtype: IntDtype = Field("int64", description="Storage dtype.")
     copula_ok: ClassVar[bool] = True
 
