@@ -283,3 +283,16 @@ def test_space_width_fit_and_fixed_width(tmp_path):
         x0, y0, x1, y1 = label["line"]
         top, left, bottom, right = label["margins"]
         assert x0 <= left + 1 and y0 <= top + 1  # ink starts at the margins
+
+
+def test_the_dataset_cards_loading_code_runs(plain, monkeypatch):
+    card = (plain / "README.md").read_text()
+    code = card.split("```python\n", 1)[1].split("```", 1)[0]
+    code = code.split("from datasets import", 1)[
+        0
+    ]  # Hugging Face datasets is not a test dependency
+    monkeypatch.chdir(plain)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own generated card
+    image, text, label = next(iter(namespace["train"]))
+    assert text == label["text"] and image.size == (label["width"], label["height"])

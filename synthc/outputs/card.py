@@ -40,13 +40,14 @@ def _load_parquet(splits: dict[str, Any]) -> list[str]:
     ]
 
 
-def _load_tar(splits: dict[str, Any]) -> list[str]:
+def _load_tar(splits: dict[str, Any], columns: list[dict[str, Any]]) -> list[str]:
     split, info = next((s, v) for s, v in splits.items() if v["shards"])
     last = len(info["shards"]) - 1
+    files = ", ".join(f'"{c["name"]}"' for c in columns)
     return [
         "import webdataset as wds",
         f'urls = "{split}/{split}-{{00000..{last:05d}}}.tar"',
-        'train = wds.WebDataset(urls).decode("pil").to_tuple("png", "cls", "json")',
+        f'{split} = wds.WebDataset(urls, shardshuffle=False).decode("pil").to_tuple({files})',
         "",
         "from datasets import load_dataset",
         f'ds = load_dataset("webdataset", data_files={{{_files(splits, "tar")}}})',
@@ -120,7 +121,7 @@ def dataset_card(manifest: dict[str, Any]) -> str:
         "## Load",
         "",
         "```python",
-        *(_load_tar(splits) if ext == "tar" else _load_parquet(splits)),
+        *(_load_tar(splits, columns) if ext == "tar" else _load_parquet(splits)),
         "```",
         "",
         "![preview](preview.png)",
