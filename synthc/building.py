@@ -306,7 +306,7 @@ def _preview(shards: list[Path]) -> bytes:
     if shards[0].suffix == ".tar":
         pngs: list[bytes] = []
         for shard in shards:
-            pngs += read_tar_members(shard, PREVIEW_IMAGES - len(pngs), "png")
+            pngs += read_tar_members(shard, PREVIEW_IMAGES - len(pngs))
             if len(pngs) >= PREVIEW_IMAGES:
                 break
         return grid_png(decode_pngs(pngs))

@@ -7,6 +7,7 @@ from synthc.compiler.compiling import CompiledSpec
 from synthc.outputs.image_grid import decode_pngs, grid_png
 from synthc.outputs.preview import points_preview_png
 from synthc.outputs.table_preview import table_preview_png
+from synthc.outputs.webdataset import IMAGE_EXTENSIONS
 
 
 def preview_png(compiled: CompiledSpec, samples: int) -> bytes:
@@ -16,7 +17,8 @@ def preview_png(compiled: CompiledSpec, samples: int) -> bytes:
     stop = min(samples, spec.samples)
     if "parquet" not in generator.formats:
         files = generator.generate(spec.generator, spec.seed, 0, stop)
-        return grid_png(decode_pngs([f["png"] for _, f in files]))
+        images = [next(f[ext] for ext in IMAGE_EXTENSIONS if ext in f) for _, f in files]
+        return grid_png(decode_pngs(images))
     table = {
         name: getattr(column, "to_numpy", lambda c=column: c)()
         for name, column in generator.generate(spec.generator, spec.seed, 0, stop).items()

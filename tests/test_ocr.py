@@ -296,3 +296,11 @@ def test_the_dataset_cards_loading_code_runs(plain, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own generated card
     image, text, label = next(iter(namespace["train"]))
     assert text == label["text"] and image.size == (label["width"], label["height"])
+
+
+def test_jpeg_lines(tmp_path):
+    out = build(tmp_path, PLAIN + "  image_format: jpg\n  jpeg_quality: 90\n", samples=6)
+    samples = read(out)
+    assert all("jpg" in s and "png" not in s for s in samples)
+    assert all(s["jpg"].size == (s["json"]["width"], s["json"]["height"]) for s in samples)
+    assert (out / "preview.png").exists()

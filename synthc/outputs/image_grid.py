@@ -46,7 +46,7 @@ def _stacked(images: Sequence[Image.Image]) -> bytes:
 
 
 def decode_pngs(blobs: Sequence[bytes]) -> list[Image.Image]:
-    """PNG bytes to loaded Pillow images."""
+    """Encoded images (PNG, JPEG) to loaded Pillow images."""
     images = []
     for blob in blobs:
         with Image.open(io.BytesIO(blob)) as image:

@@ -48,14 +48,19 @@ def count_tar_samples(path: Path) -> int:
     return len(keys)
 
 
-def read_tar_members(path: Path, limit: int, ext: str) -> list[bytes]:
-    """The first ``limit`` members with extension ``ext`` (for previews)."""
+IMAGE_EXTENSIONS = ("png", "jpg")
+
+
+def read_tar_members(
+    path: Path, limit: int, exts: tuple[str, ...] = IMAGE_EXTENSIONS
+) -> list[bytes]:
+    """The first ``limit`` members whose extension is one of ``exts`` (for previews)."""
     found: list[bytes] = []
     with tarfile.open(path, mode="r") as tar:
         for member in tar:
             if len(found) >= limit:
                 break
-            if member.isfile() and member.name.endswith("." + ext):
+            if member.isfile() and member.name.rsplit(".", 1)[-1] in exts:
                 handle = tar.extractfile(member)
                 if handle is not None:
                     found.append(handle.read())

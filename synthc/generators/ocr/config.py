@@ -173,6 +173,10 @@ class OcrConfig(GeneratorConfig):
     background: BackgroundConfig = Field(default_factory=BackgroundConfig)
     distortion: DistortionConfig = Field(default_factory=DistortionConfig)
     image_mode: Literal["RGB", "L"] = Field("RGB")
+    image_format: Literal["png", "jpg"] = Field(
+        "png", description="png (lossless) or jpg (trdg's default extension)."
+    )
+    jpeg_quality: int = Field(95, ge=1, le=100, description="jpg: the encoder's quality.")
     space_width: float = Field(
         1.0, ge=0, le=10, allow_inf_nan=False, description="Multiplier of the space's width."
     )

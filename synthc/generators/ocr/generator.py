@@ -89,7 +89,11 @@ class OcrGenerator:
     def columns(self, config: OcrConfig) -> list[Column]:
         side = "height" if config.orientation == "horizontal" else "width"
         return [
-            Column("png", "image/png", f"{config.image_mode} text line, {config.size} px {side}"),
+            Column(
+                config.image_format,
+                f"image/{'jpeg' if config.image_format == 'jpg' else 'png'}",
+                f"{config.image_mode} text line, {config.size} px {side}",
+            ),
             Column("txt", "text (UTF-8)", "the exact text, logical order"),
             Column(
                 "json",
@@ -115,9 +119,12 @@ class OcrGenerator:
         for i in range(start, stop):
             image, label = self.sample(config, seed, i, samples.stats)
             buffer = io.BytesIO()
-            image.save(buffer, format="PNG", compress_level=PNG_LEVEL)
+            if config.image_format == "jpg":
+                image.save(buffer, format="JPEG", quality=config.jpeg_quality)
+            else:
+                image.save(buffer, format="PNG", compress_level=PNG_LEVEL)
             files = {
-                "png": buffer.getvalue(),
+                config.image_format: buffer.getvalue(),
                 "txt": label["text"].encode("utf-8"),
                 "json": json.dumps(label, ensure_ascii=False, separators=(",", ":")).encode(),
             }
