@@ -79,3 +79,23 @@ def test_keys_depend_on_seed_and_stream_and_are_stable():
     assert derive_key(0, "manifold") == (2881064124, 874014955)
     with pytest.raises(ValueError):
         derive_key(-1, "x")
+
+
+def test_stale_kernel_caches_of_other_sources_are_pruned(tmp_path):
+    import os
+    import time
+
+    from synthc.generators import jit
+
+    current = tmp_path / "0123456789abcdef"
+    stale = tmp_path / "fedcba9876543210"
+    recent = tmp_path / "aaaaaaaaaaaaaaaa"
+    other = tmp_path / "not-a-cache"
+    for directory in (stale, recent, other):
+        directory.mkdir()
+    old = time.time() - jit.STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    jit._prune(tmp_path, current)
+    assert current.is_dir() and recent.is_dir() and other.is_dir()
+    assert not stale.exists()

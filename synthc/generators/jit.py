@@ -7,8 +7,12 @@ because it would make results depend on the compiler's reassociation choices.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
+import shutil
+import time
 from pathlib import Path
 
 import numba
@@ -28,10 +32,32 @@ def _kernel_cache_dir() -> str:
         source = path.read_bytes()
         if b"ngjit" in source or b"numba" in source:  # kernel modules only: editing a config
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + source)
-    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+    user_dir = os.environ.get("NUMBA_CACHE_DIR")
+    base = user_dir or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "synthc", "numba"
     )
-    return os.path.join(base, digest.hexdigest()[:16])
+    current = os.path.join(base, digest.hexdigest()[:16])
+    if not user_dir:
+        _prune(Path(base), Path(current))
+    return current
+
+
+#: cache directories of other kernel versions are removed once unused for this long
+STALE_SECONDS = 30 * 24 * 3600
+_CACHE_NAME = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _prune(base: Path, current: Path) -> None:
+    """Mark ``current`` as used and remove synthc's own stale sibling caches (older kernel
+    sources, unused for STALE_SECONDS); a directory the user chose is never touched."""
+    with contextlib.suppress(OSError):
+        current.mkdir(parents=True, exist_ok=True)
+        os.utime(current)
+        cutoff = time.time() - STALE_SECONDS
+        for entry in base.iterdir():
+            ours = entry != current and _CACHE_NAME.match(entry.name) and entry.is_dir()
+            if ours and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
 
 
 numba.config.CACHE_DIR = _kernel_cache_dir()
