@@ -1,0 +1,51 @@
+"""Hugging Face `datasets` loads a built output directory as it is, through its dataset card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import spec_text
+
+from synthc import api
+
+SPECS = Path(__file__).parents[1] / "specs"
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+
+
+def load(out: Path):  # noqa: ANN201
+    from datasets import load_dataset
+
+    return load_dataset(str(out), cache_dir=str(out.parent / "hf-cache"))
+
+
+def test_a_point_cloud_output_loads_with_every_split(write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=1000, shard_size=300))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    ds = load(out)
+    assert {name: len(split) for name, split in ds.items()} == {"train": 800, "test": 200}
+    assert ds["train"].features["x0"].dtype == "float64"
+
+
+def test_a_table_with_enums_and_dates_loads(tmp_path):
+    out = api.build(SPECS / "churn.yaml", tmp_path / "out", variables={"samples": 2000}).out
+    ds = load(out)
+    row = ds["train"][0]
+    assert row["region"] in {"north", "south", "east", "west"}
+    assert ds["train"].features["signup"].dtype == "date32"
+    assert len(ds["val"]) == 200
+
+
+def test_image_outputs_load_with_their_labels(tmp_path):
+    out = api.build(SPECS / "fractal_small.yaml", tmp_path / "out", workers=1).out
+    ds = load(out)
+    sample = ds["train"][0]
+    assert sample["png"].size == (128, 128)
+    assert sample["cls"] == sample["json"]["class"]
+    assert len(ds["train"]) + len(ds["val"]) == 200
