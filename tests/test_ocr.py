@@ -304,3 +304,12 @@ def test_jpeg_lines(tmp_path):
     assert all("jpg" in s and "png" not in s for s in samples)
     assert all(s["jpg"].size == (s["json"]["width"], s["json"]["height"]) for s in samples)
     assert (out / "preview.png").exists()
+
+
+def test_vertical_lines_preview_side_by_side(cli, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.format(samples=6, generator=PLAIN + "  orientation: vertical\n", shard=6))
+    code, _, _ = cli("preview", spec, "-n", "4", "-o", tmp_path / "p.png")
+    assert code == 0
+    with Image.open(tmp_path / "p.png") as image:
+        assert image.size[0] == 4 * 32 + 3 * 2

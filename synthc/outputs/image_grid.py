@@ -13,7 +13,7 @@ GAP = 2
 
 def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes:
     """Tile ``images`` (any modes; shown as RGB). Equal sizes make a square grid; mixed sizes
-    (text lines) are stacked in one column at their own size."""
+    (text lines) are stacked at their own size."""
     if not images:
         raise ValueError("no images to preview")
     if len({image.size for image in images}) > 1:
@@ -33,13 +33,20 @@ def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes
 
 
 def _stacked(images: Sequence[Image.Image]) -> bytes:
-    width = max(image.width for image in images)
-    height = sum(image.height for image in images) + GAP * (len(images) - 1)
+    """Lines of one height (horizontal text) one under another; columns of one width
+    (vertical text) side by side."""
+    side_by_side = len({image.width for image in images}) == 1
+    if side_by_side:
+        width = sum(image.width for image in images) + GAP * (len(images) - 1)
+        height = max(image.height for image in images)
+    else:
+        width = max(image.width for image in images)
+        height = sum(image.height for image in images) + GAP * (len(images) - 1)
     sheet = Image.new("RGB", (width, height), "white")
-    y = 0
+    offset = 0
     for image in images:
-        sheet.paste(image.convert("RGB"), (0, y))
-        y += image.height + GAP
+        sheet.paste(image.convert("RGB"), (offset, 0) if side_by_side else (0, offset))
+        offset += (image.width if side_by_side else image.height) + GAP
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
