@@ -203,7 +203,8 @@ def _run(
     progress.start(len(tasks), sum(t.samples for t in tasks))
     try:
         items = [t.to_json() for t in tasks]
-        for _, record in executor.run(run_task, items, str(out), gil_free=gil_free):
+        # an absolute path: remote (Dask) workers do not share our working directory
+        for _, record in executor.run(run_task, items, str(out.resolve()), gil_free=gil_free):
             state.record_shard(out, record)
             state.save(out)  # after every shard: a killed build resumes from here
             built[record["path"]] = record

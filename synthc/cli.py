@@ -10,7 +10,8 @@ from pathlib import Path
 
 from synthc import __version__, api, generators
 from synthc.compiler.templating import parse_var_assignments
-from synthc.errors import Position, SpecError, SynthcError
+from synthc.errors import Position, SpecError, SynthcError, UsageError
+from synthc.executors.dask import DaskExecutor
 from synthc.outputs.atomic import write_atomic
 from synthc.progress import progress_for
 
@@ -36,7 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", type=Path)
     p.add_argument("-o", "--out", type=Path, help="output directory (default outputs/<name>)")
     with_vars(p)
-    p.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
+    p.add_argument("--workers", type=int, help="local workers (default: CPU count)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the shards on this Dask scheduler (e.g. tcp://host:8786) instead of locally; "
+        "workers need synthc and the output directory at the same path",
+    )
     p.add_argument("--force", action="store_true", help="rebuild every shard")
     p.add_argument("--dry-run", action="store_true", help="say what would be done, write nothing")
 
@@ -83,11 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 def _build(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise SpecError("--workers must be >= 1")
+    if args.scheduler and args.workers is not None:
+        raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
     result = api.build(
         args.spec,
         args.out,
         variables=parse_var_assignments(args.var),
         workers=args.workers,
+        executor=DaskExecutor(args.scheduler) if args.scheduler else None,
         force=args.force,
         dry_run=args.dry_run,
         progress=progress_for(sys.stderr),
