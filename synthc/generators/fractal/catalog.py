@@ -10,15 +10,24 @@ from typing import Any
 import numpy as np
 
 
-def _to_json(maps: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
-    return {
-        "maps": [[[r[0], r[1], r[4]], [r[2], r[3], r[5]]] for r in maps.tolist()],
-        "probabilities": probabilities.tolist(),
-    }
+def maps_to_json(maps: np.ndarray) -> list[list[list[float]]]:
+    """Rows (a, b, c, d, e, f) as the label format [[a, b, e], [c, d, f]]."""
+    return [[[r[0], r[1], r[4]], [r[2], r[3], r[5]]] for r in maps.tolist()]
 
 
-def _det_probabilities(maps: np.ndarray) -> np.ndarray:
-    dets = np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2])
+def system_json(maps: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
+    """A system as catalog.json and the labels write it."""
+    return {"maps": maps_to_json(maps), "probabilities": probabilities.tolist()}
+
+
+def abs_dets(maps: np.ndarray) -> np.ndarray:
+    """|det| of each map's linear part."""
+    return np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2])
+
+
+def det_probabilities(maps: np.ndarray) -> np.ndarray:
+    """Map probabilities proportional to |det| of each linear part (FractalDB)."""
+    dets = abs_dets(maps)
     return dets / dets.sum()
 
 
@@ -52,7 +61,7 @@ def _one_class(path: Path) -> dict[str, Any]:
                 array[:, 1, 2],
             ]
         )
-        return _to_json(maps, _det_probabilities(maps))
+        return system_json(maps, det_probabilities(maps))
     rows = []
     with open(path, newline="") as handle:
         for row in csv.reader(handle):
@@ -70,4 +79,4 @@ def _one_class(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: no maps")
     table = np.array(rows)
     probabilities = table[:, 6] / table[:, 6].sum()
-    return _to_json(table[:, :6], probabilities)
+    return system_json(table[:, :6], probabilities)

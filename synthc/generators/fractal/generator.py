@@ -21,6 +21,7 @@ from PIL import Image
 
 from synthc.generators.base import Column
 from synthc.generators.fractal import kernels
+from synthc.generators.fractal.catalog import maps_to_json
 from synthc.generators.fractal.config import FractalConfig
 from synthc.generators.fractal.systems import Search, System, class_system, jittered
 from synthc.generators.rng import derive_key
@@ -251,7 +252,7 @@ class FractalGenerator:
         for (j, _, d), w in zip(flat, windows, strict=True):
             entry = {
                 "class": d.cls,
-                "maps": [[[r[0], r[1], r[4]], [r[2], r[3], r[5]]] for r in d.system.maps.tolist()],
+                "maps": maps_to_json(d.system.maps),
                 "probabilities": d.system.probabilities.tolist(),
                 "window": [float(w[0]), float(w[1]), float(w[2])],
                 "flip": bool(d.flip),

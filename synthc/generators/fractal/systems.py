@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from synthc.generators.fractal import kernels
+from synthc.generators.fractal.catalog import abs_dets, det_probabilities, system_json
 from synthc.generators.fractal.config import SystemConfig
 from synthc.generators.rng import derive_key
 
@@ -38,10 +39,7 @@ class System:
     probabilities: np.ndarray  # (m,)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "maps": [[[r[0], r[1], r[4]], [r[2], r[3], r[5]]] for r in self.maps.tolist()],
-            "probabilities": self.probabilities.tolist(),
-        }
+        return system_json(self.maps, self.probabilities)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> System:
@@ -55,12 +53,6 @@ class Search:
 
     systems: dict[int, System] = field(default_factory=dict)
     rejections: Counter[str] = field(default_factory=Counter)
-
-
-def det_probabilities(maps: np.ndarray) -> np.ndarray:
-    """Map probabilities proportional to |det| of each linear part (FractalDB)."""
-    dets = np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2])
-    return dets / dets.sum()
 
 
 def class_system(config: SystemConfig, seed: int, k: int, search: Search) -> System:
@@ -80,7 +72,7 @@ def class_system(config: SystemConfig, seed: int, k: int, search: Search) -> Sys
                 continue
         else:
             maps = 2.0 * u[1 : 1 + 6 * m].reshape(m, 6) - 1.0
-        dets = np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2])
+        dets = abs_dets(maps)
         if dets.max() < MIN_DET:
             search.rejections["degenerate_det"] += 1
             continue
@@ -138,8 +130,5 @@ def jittered(system: System, factor: float, which: int) -> System:
     if norm > limit > 0:
         linear *= limit / norm
     maps[which, :4] = linear.reshape(4)
-    return System(maps, det_probabilities(maps) if _dets_ok(maps) else system.probabilities)
-
-
-def _dets_ok(maps: np.ndarray) -> bool:
-    return float(np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2]).sum()) > 0
+    keep = abs_dets(maps).sum() <= 0
+    return System(maps, system.probabilities if keep else det_probabilities(maps))
