@@ -140,7 +140,7 @@ class OcrGenerator:
             rng = sample_rng(seed, i, attempt)
             text = sample_text(config.text, rng)
             font = fonts[int(rng.integers(0, len(fonts)))]
-            if not text.strip() or not drawable(text, font["path"]):
+            if not text.strip() or not drawable(text, font):
                 stats["glyph_resamples"] += 1
                 continue
             image, label, visible = self._render(config, text, font, rng)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import importlib.util
-import io
 import json
 import os
 from collections.abc import Callable
@@ -121,13 +119,16 @@ def check_drawable(config: OcrConfig) -> None:
     """Raise ValueError when no font can draw any text the source can produce."""
     from synthc.generators.ocr.text import candidate_texts
 
-    fonts = [f["path"] for f in config.fonts.resolved or []]
+    fonts = config.fonts.resolved or []
     text = config.text
     if text.source == "random":
         alphabet = set(text.alphabet())
-        missing = {f: sorted(ch for ch in alphabet if ord(ch) not in coverage(f)) for f in fonts}
-        if all(missing.values()):
-            best = min(missing.values(), key=len)
+        missing = [
+            sorted(ch for ch in alphabet if ord(ch) not in coverage(f["path"], f["sha256"]))
+            for f in fonts
+        ]
+        if all(missing):
+            best = min(missing, key=len)
             raise FileProblem(
                 ("text", "charset"),
                 "no font has every character of the charset; the best lacks "
@@ -171,18 +172,19 @@ def text_lines(path: str, sha256: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def coverage(path: str) -> frozenset[int]:
+def coverage(path: str, sha256: str | None = None) -> frozenset[int]:
     """Code points the font at ``path`` maps to a glyph (its best cmap). Reading a cmap with
-    fontTools takes about 20 ms, so the answer is also kept on disk, keyed by the font's bytes."""
-    data = Path(path).read_bytes()
-    cache = _cache_dir() / f"{hashlib.sha256(data).hexdigest()}.json"
+    fontTools takes about 20 ms, so the answer is also kept on disk, keyed by the font's sha256
+    (give it when known, as resolved configs do, and the font is read only on a cache miss)."""
+    sha256 = sha256 or sha256_file(Path(path))
+    cache = _cache_dir() / f"{sha256}.json"
     try:
         return frozenset(json.loads(cache.read_text()))
     except (OSError, ValueError):
         pass
     from fontTools.ttLib import TTFont
 
-    with TTFont(io.BytesIO(data), lazy=True, fontNumber=0) as font:
+    with TTFont(path, lazy=True, fontNumber=0) as font:
         cmap = font.getBestCmap() or {}
     with contextlib.suppress(OSError):
         write_atomic(cache, json.dumps(sorted(cmap)).encode())
@@ -194,7 +196,8 @@ def _cache_dir() -> Path:
     return Path(base) / "synthc" / "font-coverage"
 
 
-def drawable(text: str, font_path: str) -> bool:
-    """True if every character of ``text`` other than whitespace has a glyph in the font."""
-    covered = coverage(font_path)
+def drawable(text: str, font: dict[str, str]) -> bool:
+    """True if every character of ``text`` other than whitespace has a glyph in ``font`` (a
+    resolved font entry: path and sha256)."""
+    covered = coverage(font["path"], font["sha256"])
     return all(ord(ch) in covered for ch in text if not ch.isspace())
