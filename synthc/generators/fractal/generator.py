@@ -47,11 +47,12 @@ def search_for(config: FractalConfig, seed: int) -> Search:
         return _searches[key]
 
 
-def base_system(config: FractalConfig, seed: int, k: int) -> System:
-    """Class ``k``'s system: from the catalog if the spec has one, else sampled."""
+def base_system(config: FractalConfig, seed: int, k: int, search: Search | None = None) -> System:
+    """Class ``k``'s system: from the catalog if the spec has one, else sampled (into
+    ``search``, by default this process's cache for the config)."""
     if config.system.systems is not None:
         return System.from_json(config.system.systems[k].model_dump())
-    return class_system(config.system, seed, k, search_for(config, seed))
+    return class_system(config.system, seed, k, search or search_for(config, seed))
 
 
 @dataclass
@@ -141,7 +142,8 @@ class FractalGenerator:
         n = stop - start
         images = np.zeros((n, size, size, channels), dtype=np.uint8)
         k0, k1 = derive_key(seed, "fractal/instance")
-        plans = [self._plan(config, seed, start + j, k0, k1) for j in range(n)]
+        search = search_for(config, seed)  # once per batch, not per image
+        plans = [self._plan(config, seed, start + j, (k0, k1), search) for j in range(n)]
         labels = [
             self._background(config, images[j], start + j, plan, k0, k1)
             for j, plan in enumerate(plans)
@@ -151,12 +153,15 @@ class FractalGenerator:
 
     # -- per-image plan -------------------------------------------------------------------------
 
-    def _plan(self, config: FractalConfig, seed: int, i: int, k0: int, k1: int) -> list[_Draw]:
+    def _plan(
+        self, config: FractalConfig, seed: int, i: int, key: tuple[int, int], search: Search
+    ) -> list[_Draw]:
+        k0, k1 = key
         u = kernels.uniforms(i, 0, 8, 0, k0, k1)
         size = config.render.size
         primary = i % config.classes
         if config.multi is None:
-            return [self._draw(config, seed, i, 0, primary, [0, 0, size, size])]
+            return [self._draw(config, seed, i, 0, primary, [0, 0, size, size], key, search)]
         low, high = config.multi.per_image
         count = low + min(int(u[0] * (high - low + 1)), high - low)
         draws = []
@@ -168,15 +173,24 @@ class FractalGenerator:
             x0 = int(v[4 * j + 1] * (size - side + 1))
             y0 = int(v[4 * j + 2] * (size - side + 1))
             cls = primary if j == 0 else min(int(v[4 * j + 3] * config.classes), config.classes - 1)
-            draws.append(self._draw(config, seed, i, j, cls, [x0, y0, x0 + side, y0 + side]))
+            box = [x0, y0, x0 + side, y0 + side]
+            draws.append(self._draw(config, seed, i, j, cls, box, key, search))
         return draws
 
     def _draw(
-        self, config: FractalConfig, seed: int, i: int, j: int, cls: int, box: list[int]
+        self,
+        config: FractalConfig,
+        seed: int,
+        i: int,
+        j: int,
+        cls: int,
+        box: list[int],
+        key: tuple[int, int],
+        search: Search,
     ) -> _Draw:
-        k0, k1 = derive_key(seed, "fractal/instance")
+        k0, k1 = key
         u = kernels.uniforms(i, 1000 + 100 * j, 16, 0, k0, k1)
-        base = base_system(config, seed, cls)
+        base = base_system(config, seed, cls, search)
         flip = config.instance.flip and u[0] < 0.5
         jitter = None
         system = base
