@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -67,3 +69,14 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr}")
     return wall, peak * 1024
+
+
+def synthc_build(
+    spec: Path, out: Path, workers: int, *extra: str, env: dict[str, str] | None = None
+) -> tuple[float, int]:
+    """`synthc build SPEC -o OUT --workers N [extra...]` in a fresh process, into an empty
+    ``out``, after flushing earlier runs' dirty pages: (wall seconds, peak RSS bytes)."""
+    shutil.rmtree(out, ignore_errors=True)
+    os.sync()
+    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+    return run_measured([*command, "--workers", str(workers), *extra], env)

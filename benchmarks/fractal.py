@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import run_measured  # noqa: E402
+from _measure import synthc_build  # noqa: E402
 
 from synthc.compiler.compiling import compile_spec  # noqa: E402
 from synthc.generators.fractal.generator import GENERATOR, encode_png  # noqa: E402
@@ -123,19 +122,7 @@ def encoding_share(spec: Path, images: int, root: Path) -> float:
 
 
 def build_seconds(spec: Path, out: Path, workers: int, env: dict[str, str] | None = None) -> float:
-    shutil.rmtree(out, ignore_errors=True)
-    command = [
-        sys.executable,
-        "-m",
-        "synthc",
-        "build",
-        str(spec),
-        "-o",
-        str(out),
-        "--workers",
-        str(workers),
-    ]
-    return run_measured(command, env)[0]
+    return synthc_build(spec, out, workers, env=env)[0]
 
 
 def class_search(classes: int) -> tuple[float, int, int]:

@@ -13,8 +13,6 @@ Needs `pip install -e '.[bench]'` (scikit-learn).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -22,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import run_measured  # noqa: E402
+from _measure import synthc_build  # noqa: E402
 
 SPEC = """\
 synthc: 1
@@ -34,23 +32,8 @@ output: {{format: parquet, shard_size: {shard_size}}}
 """
 
 
-def synthc_build(spec: Path, out: Path, samples: int, workers: int) -> tuple[float, int]:
-    shutil.rmtree(out, ignore_errors=True)
-    os.sync()
-    command = [
-        sys.executable,
-        "-m",
-        "synthc",
-        "build",
-        str(spec),
-        "-o",
-        str(out),
-        "--var",
-        f"samples={samples}",
-        "--workers",
-        str(workers),
-    ]
-    return run_measured(command)
+def build(spec: Path, out: Path, samples: int, workers: int) -> tuple[float, int]:
+    return synthc_build(spec, out, workers, "--var", f"samples={samples}")
 
 
 def sklearn_swiss_roll(samples: int) -> float:
@@ -74,10 +57,10 @@ def main() -> None:
         root = Path(tmp)
         spec = root / "swiss.yaml"
         spec.write_text(SPEC.format(shard_size=args.shard_size))
-        synthc_build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
-        small_s, small_rss = synthc_build(spec, root / "small", args.small, args.workers)
+        build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
+        small_s, small_rss = build(spec, root / "small", args.small, args.workers)
         big_runs = [
-            synthc_build(spec, root / "big", args.samples, args.workers) for _ in range(args.repeat)
+            build(spec, root / "big", args.samples, args.workers) for _ in range(args.repeat)
         ]
         bytes_written = sum(p.stat().st_size for p in (root / "big").rglob("*.parquet"))
     big_s = statistics.median(seconds for seconds, _ in big_runs)

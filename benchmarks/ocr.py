@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import run_measured  # noqa: E402
+from _measure import synthc_build  # noqa: E402
 
 from synthc.compiler.compiling import compile_spec  # noqa: E402
 from synthc.generators.ocr.generator import GENERATOR  # noqa: E402
@@ -123,35 +123,10 @@ def main() -> None:
             ours = synthc_rate(spec, args.images, args.repeat)
             theirs = trdg_rate(args.images, bool(effects), args.repeat)
             rows.append((name, ours, theirs))
-        spec = root / "a.yaml"
-        run_measured(
-            [
-                sys.executable,
-                "-m",
-                "synthc",
-                "build",
-                str(spec),
-                "-o",
-                str(root / "warm"),
-                "--workers",
-                str(args.workers),
-                "--var",
-                "x=1",
-            ]
-        )
-        seconds, _ = run_measured(
-            [
-                sys.executable,
-                "-m",
-                "synthc",
-                "build",
-                str(spec),
-                "-o",
-                str(root / "out"),
-                "--workers",
-                str(args.workers),
-            ]
-        )
+        warm = root / "warm.yaml"  # fills the Numba cache in a build too small to time
+        warm.write_text(SPEC.format(samples=20, effects=""))
+        synthc_build(warm, root / "warm", args.workers)
+        seconds, _ = synthc_build(root / "a.yaml", root / "out", args.workers)
     print(
         "32 px English dictionary lines, Gaussian-noise background; images per CPU-second, "
         f"median of {args.repeat} batches of {args.images:,}"

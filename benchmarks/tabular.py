@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import run_measured  # noqa: E402
+from _measure import run_measured, synthc_build  # noqa: E402
 
 FORMULA = "-1 + 0.8 * x0 - 0.5 * x1 + 0.3 * x2 + 0.2 * x3 - 0.4 * x4"
 
@@ -66,12 +66,8 @@ RECIPE = (
 SNOWFAKERY = "snowfakery==4.2.1"
 
 
-def synthc_build(spec: Path, out: Path, samples: int, workers: int) -> float:
-    shutil.rmtree(out, ignore_errors=True)
-    os.sync()
-    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-    command += ["--var", f"samples={samples}", "--workers", str(workers)]
-    return run_measured(command)[0]
+def build(spec: Path, out: Path, samples: int, workers: int) -> float:
+    return synthc_build(spec, out, workers, "--var", f"samples={samples}")[0]
 
 
 def make_classification_seconds(samples: int) -> float:
@@ -123,10 +119,8 @@ def main() -> None:
         root = Path(tmp)
         spec = root / "tabular.yaml"
         spec.write_text(SPEC)
-        synthc_build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
-        runs = [
-            synthc_build(spec, root / "big", args.samples, args.workers) for _ in range(args.repeat)
-        ]
+        build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
+        runs = [build(spec, root / "big", args.samples, args.workers) for _ in range(args.repeat)]
         rows.append(
             (
                 f"synthc build, {args.workers} workers (Parquet)",
