@@ -1,0 +1,54 @@
+"""Every resource bound synthc enforces, in one place, checked before work starts.
+
+A spec, a template, a ``--var`` value, a file a spec names and everything in an output directory
+are untrusted. Each limit here is named in the error that enforces it, so a user who hits one
+knows what to change. docs/limits.md lists them for users.
+"""
+
+from __future__ import annotations
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+# -- spec text, templates and YAML ------------------------------------------------------------
+#: bytes of a spec file or of a template it includes
+MAX_SPEC_BYTES = 1 * MiB
+#: bytes of the rendered YAML
+MAX_RENDERED_BYTES = 16 * MiB
+#: seconds of CPU a template render may take
+MAX_TEMPLATE_SECONDS = 10.0
+#: items a template's range() may produce, and length of a string or list an operator builds
+MAX_TEMPLATE_ITEMS = 1_000_000
+#: digits of an integer a template computes (``10 ** 5000`` is refused)
+MAX_TEMPLATE_INT_DIGITS = 4300
+#: nesting depth of YAML mappings and sequences
+MAX_YAML_DEPTH = 100
+#: YAML nodes after alias expansion (an alias counts every node it repeats)
+MAX_YAML_NODES = 1_000_000
+
+# -- the plan ---------------------------------------------------------------------------------
+#: samples in one dataset
+MAX_SAMPLES = 10**12
+#: shards in one plan
+MAX_SHARDS = 1_000_000
+
+# -- memory of a build -------------------------------------------------------------------------
+#: estimated bytes one sample may need while it is generated
+MAX_SAMPLE_BYTES = 1 * GiB
+#: estimated bytes a worker may hold for one shard batch
+MAX_BATCH_BYTES = 2 * GiB
+
+# -- files a spec names (per kind; checked before reading) -------------------------------------
+MAX_INPUT_BYTES = {
+    "font": 64 * MiB,
+    "text": 256 * MiB,
+    "image": 64 * MiB,
+    "catalog": 256 * MiB,
+}
+
+# -- files read from an output directory -------------------------------------------------------
+#: bytes of ``.synthc/state.json`` and ``manifest.json``
+MAX_STATE_BYTES = 256 * MiB
+MAX_MANIFEST_BYTES = 256 * MiB
+#: facts (generator arrays) larger than this many numbers go to .npy files beside the manifest
+MAX_INLINE_FACT_NUMBERS = 4096
