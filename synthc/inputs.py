@@ -144,6 +144,8 @@ class Reader:
     """Confined reads for one spec: paths are relative to the spec's directory ``spec_dir``."""
 
     def __init__(self, spec_dir: Path | str, allow_read: Iterable[Path | str] = ()) -> None:
+        if isinstance(allow_read, str | os.PathLike):
+            allow_read = [allow_read]  # one directory, not its characters
         self.base = Path(spec_dir)
         spec_root = Path(os.path.realpath(self.base))
         roots = [Root("spec", spec_root, spec_root)]
@@ -167,7 +169,8 @@ class Reader:
             "package": "trdg's bundled data",
             "allowed": "--allow-read directories",
         }
-        return ", ".join(dict.fromkeys(words[r.kind] for r in self.roots))
+        kinds = {r.kind for r in self.roots}
+        return ", ".join(words[k] for k in words if k in kinds)
 
     def file(self, path: Path | str, kind: str) -> InputFile:
         """The regular file at ``path`` (relative to the spec's directory), confined."""
@@ -211,7 +214,10 @@ class Reader:
         return InputFile(real, root, name, kind)
 
     def _confine(self, path: Path, shown: str) -> tuple[Path, Root]:
-        real = Path(os.path.realpath(path))
+        try:
+            real = Path(os.path.realpath(path))
+        except (OSError, ValueError) as error:  # a NUL byte, a name too long
+            raise InputError(f"{shown!r}: not a usable path ({error})") from None
         for root in self.roots:
             if real == root.path or real.is_relative_to(root.path):
                 return real, root

@@ -303,3 +303,22 @@ def test_every_kind_has_its_size_limit(cli, tmp_path, monkeypatch, kind, generat
     one_problem(
         cli("validate", spec), field, "over the limit of 1000 bytes", f"MAX_INPUT_BYTES[{kind!r}]"
     )
+
+
+def test_text_that_is_not_utf8_or_a_path_with_a_nul_is_a_spec_error_at_its_field(cli, tmp_path):
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+    spec = ocr_spec(tmp_path, "  text: {source: file, path: latin1.txt}\n" + PLAIN)
+    one_problem(cli("validate", spec), "generator.text.path", "'latin1.txt' is not UTF-8 text")
+    spec = ocr_spec(tmp_path, '  text: {source: file, path: "a\\0b"}\n' + PLAIN)
+    one_problem(cli("validate", spec), "generator.text.path", "not a usable path")
+
+
+def test_plan_and_preview_take_allow_read_too(cli, tmp_path, outside):
+    spec = ocr_spec(tmp_path / "specs", "  fonts: {paths: [../private/font.ttf]}\n" + PLAIN)
+    one_problem(cli("plan", spec), "generator.fonts.paths[0]", "outside the directories")
+    code, out, err = cli("plan", spec, "--json", "--allow-read", outside)
+    assert code == 0, err
+    assert str(outside) not in out
+    png = tmp_path / "p.png"
+    code, _, err = cli("preview", spec, "-n", "2", "-o", png, "--allow-read", outside)
+    assert code == 0 and png.stat().st_size > 0, err
