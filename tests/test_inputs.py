@@ -322,3 +322,14 @@ def test_plan_and_preview_take_allow_read_too(cli, tmp_path, outside):
     png = tmp_path / "p.png"
     code, _, err = cli("preview", spec, "-n", "2", "-o", png, "--allow-read", outside)
     assert code == 0 and png.stat().st_size > 0, err
+
+
+def test_a_font_language_is_a_name_not_a_path(cli, tmp_path):
+    spec = ocr_spec(tmp_path, "  fonts: {language: ../../..}\n" + PLAIN)
+    one_problem(cli("validate", spec), "generator.fonts.language", "trdg has no '../../..' fonts")
+
+
+def test_a_text_file_without_lines_blames_the_text_file(cli, tmp_path):
+    (tmp_path / "blank.txt").write_text("\n   \n")
+    spec = ocr_spec(tmp_path, "  text: {source: file, path: blank.txt}\n" + PLAIN)
+    one_problem(cli("validate", spec), "generator.text.path", "'blank.txt' has no non-empty lines")

@@ -68,8 +68,9 @@ def _font_files(config: OcrConfig, reader: Reader) -> list[tuple[tuple[Any, ...]
     if fonts.language is not None:
         language = fonts.language
         root = trdg_root() / "fonts"
-        if not (root / language).is_dir() or language in ("", ".", ".."):
-            known = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir()))
+        names = sorted(p.name for p in root.iterdir() if p.is_dir())
+        if language not in names:  # a name, never a path (``../..``)
+            known = ", ".join(names)
             raise FileProblem(
                 ("fonts", "language"), f"trdg has no {language!r} fonts; it has {known}"
             )
@@ -124,7 +125,8 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
             raise FileProblem(field, str(error)) from None
         data = _at(field, source.read_bytes)
         entry = source.entry(data)
-        _at(field, lambda: _remember_lines(entry, data, own))
+        if not _at(field, lambda: _remember_lines(entry, data, own)):
+            raise FileProblem(field, f"{own!r} has no non-empty lines")
         update["text"] = text.model_copy(update={"resolved": entry})
     if "image" in config.background.kinds:
         written = config.background.images
