@@ -92,6 +92,8 @@ class InputFile:
     root: Root
     name: str
     kind: str
+    #: (device, inode) seen when the file was checked: the file opened must be the same one
+    identity: tuple[int, int] = (0, 0)
 
     @property
     def suffix(self) -> str:
@@ -105,7 +107,7 @@ class InputFile:
 
     def read_bytes(self) -> bytes:
         """The file's bytes, refusing a non-regular file or one over its kind's limit."""
-        return read_regular(self.path, self.kind, self.name)
+        return read_regular(self.path, self.kind, self.name, self.identity)
 
     def entry(self, data: bytes | None = None) -> dict[str, str]:
         """The portable record of this file (registered so this process can locate it)."""
@@ -210,8 +212,9 @@ class Reader:
 
     def _regular(self, path: Path, name: str, kind: str, shown: str) -> InputFile:
         real, root = self._confine(path, shown)
-        _check_regular(_stat(real, shown), kind, shown)
-        return InputFile(real, root, name, kind)
+        info = _stat(real, shown)
+        _check_regular(info, kind, shown)
+        return InputFile(real, root, name, kind, (info.st_dev, info.st_ino))
 
     def _confine(self, path: Path, shown: str) -> tuple[Path, Root]:
         try:
@@ -252,11 +255,14 @@ def _check_regular(info: os.stat_result, kind: str, shown: str) -> None:
         )
 
 
-def read_regular(path: Path | str, kind: str, shown: str) -> bytes:
+def read_regular(
+    path: Path | str, kind: str, shown: str, identity: tuple[int, int] | None = None
+) -> bytes:
     """Bytes of the regular file ``path``, at most the limit of its ``kind``.
 
     Checked before the open (stat) and after it (fstat): the open never blocks (``O_NONBLOCK``)
-    and reading stops at the limit even if the file grows meanwhile.
+    and reading stops at the limit even if the file grows meanwhile. With ``identity`` (device,
+    inode), the file opened must be the one checked earlier (no swap in between).
     """
     _check_regular(_stat(Path(path), shown), kind, shown)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -265,7 +271,10 @@ def read_regular(path: Path | str, kind: str, shown: str) -> bytes:
     except OSError as error:
         raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
     try:
-        _check_regular(os.fstat(fd), kind, shown)
+        opened = os.fstat(fd)
+        _check_regular(opened, kind, shown)
+        if identity not in (None, (0, 0), (opened.st_dev, opened.st_ino)):
+            raise InputError(f"{shown!r} was replaced while it was being read")
         limit = limits.MAX_INPUT_BYTES[kind]
         chunks, total = [], 0
         while total <= limit:

@@ -333,3 +333,14 @@ def test_a_text_file_without_lines_blames_the_text_file(cli, tmp_path):
     (tmp_path / "blank.txt").write_text("\n   \n")
     spec = ocr_spec(tmp_path, "  text: {source: file, path: blank.txt}\n" + PLAIN)
     one_problem(cli("validate", spec), "generator.text.path", "'blank.txt' has no non-empty lines")
+
+
+def test_a_file_swapped_after_its_check_is_not_read(tmp_path):
+    reader = inputs.Reader(tmp_path)
+    (tmp_path / "words.txt").write_text("checked\n")
+    checked = reader.file("words.txt", "text")
+    (tmp_path / "words.txt").unlink()
+    (tmp_path / "other.txt").write_text("swapped in\n")
+    (tmp_path / "other.txt").rename(tmp_path / "words.txt")  # swapped in between
+    with pytest.raises(inputs.InputError, match="replaced while it was being read"):
+        checked.read_bytes()
