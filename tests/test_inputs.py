@@ -339,8 +339,7 @@ def test_a_file_swapped_after_its_check_is_not_read(tmp_path):
     reader = inputs.Reader(tmp_path)
     (tmp_path / "words.txt").write_text("checked\n")
     checked = reader.file("words.txt", "text")
-    (tmp_path / "words.txt").unlink()
-    (tmp_path / "other.txt").write_text("swapped in\n")
-    (tmp_path / "other.txt").rename(tmp_path / "words.txt")  # swapped in between
+    (tmp_path / "other.txt").write_text("swapped in\n")  # a different inode, while both exist
+    (tmp_path / "other.txt").replace(tmp_path / "words.txt")  # swapped in between
     with pytest.raises(inputs.InputError, match="replaced while it was being read"):
         checked.read_bytes()
