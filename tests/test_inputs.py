@@ -343,3 +343,14 @@ def test_a_file_swapped_after_its_check_is_not_read(tmp_path):
     (tmp_path / "other.txt").replace(tmp_path / "words.txt")  # swapped in between
     with pytest.raises(inputs.InputError, match="replaced while it was being read"):
         checked.read_bytes()
+
+
+def test_a_symlink_in_a_listed_directory_is_judged_by_where_it_points(cli, tmp_path, outside):
+    fonts = tmp_path / "specs" / "fonts"
+    fonts.mkdir(parents=True)
+    shutil.copy(a_font(), fonts / "a.ttf")
+    (fonts / "b.ttf").symlink_to(outside / "font.ttf")
+    spec = ocr_spec(tmp_path / "specs", "  fonts: {dir: fonts}\n" + PLAIN)
+    one_problem(cli("validate", spec), "generator.fonts.dir", "'fonts/b.ttf' resolves outside")
+    code, _, err = cli("validate", spec, "--allow-read", outside)
+    assert code == 0, err
