@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +44,41 @@ __all__ = [
 ]
 
 
-def validate(path: Path | str, variables: Mapping[str, Any] | None = None) -> Spec:
-    """Load and validate a spec; SpecError lists every problem with its position."""
-    return compile_spec(path, variables).spec
+def validate(
+    path: Path | str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    allow_read: Iterable[Path | str] = (),
+) -> Spec:
+    """Load and validate a spec; SpecError lists every problem with its position.
+
+    ``allow_read``: directories the spec may read files from besides its own directory, its
+    repository and trdg's data (docs/inputs.md); the same keyword on plan, preview and build.
+    """
+    return compile_spec(path, variables, allow_read).spec
 
 
-def plan(path: Path | str, variables: Mapping[str, Any] | None = None) -> Plan:
+def plan(
+    path: Path | str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    allow_read: Iterable[Path | str] = (),
+) -> Plan:
     """The shard tasks a spec compiles to."""
-    return _plan(compile_spec(path, variables).spec)
+    return _plan(compile_spec(path, variables, allow_read).spec)
 
 
 def preview(
-    path: Path | str, variables: Mapping[str, Any] | None = None, samples: int = 16
+    path: Path | str,
+    variables: Mapping[str, Any] | None = None,
+    samples: int = 16,
+    *,
+    allow_read: Iterable[Path | str] = (),
 ) -> bytes:
     """PNG bytes previewing a spec's first ``samples`` samples, without building anything."""
     if samples < 1:
         raise UsageError("preview needs at least one sample")
-    return preview_png(compile_spec(path, variables), samples)
+    return preview_png(compile_spec(path, variables, allow_read), samples)
 
 
 def default_output(spec: Spec) -> Path:
@@ -78,9 +96,10 @@ def build(
     force: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    allow_read: Iterable[Path | str] = (),
 ) -> BuildResult:
     """Build the dataset of the spec at ``path`` (incrementally) and return what was done."""
-    compiled: CompiledSpec = compile_spec(path, variables)
+    compiled: CompiledSpec = compile_spec(path, variables, allow_read)
     target = Path(out) if out is not None else default_output(compiled.spec)
     return _build(
         compiled,

@@ -32,6 +32,15 @@ def _parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help="set a template variable (value typed as YAML); repeatable",
         )
+        p.add_argument(
+            "--allow-read",
+            action="append",
+            default=[],
+            type=Path,
+            metavar="DIR",
+            help="let the spec read files under DIR too (besides its own directory, its "
+            "repository and trdg's data); repeatable",
+        )
 
     p = sub.add_parser("build", help="build (or incrementally rebuild) a dataset")
     p.add_argument("spec", type=Path)
@@ -101,6 +110,7 @@ def _build(args: argparse.Namespace) -> int:
         force=args.force,
         dry_run=args.dry_run,
         progress=progress_for(sys.stderr),
+        allow_read=args.allow_read,
     )
     total = result.plan.samples
     if result.dry_run:
@@ -123,7 +133,7 @@ def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for spec in args.specs:
         try:
-            api.validate(spec, variables)
+            api.validate(spec, variables, allow_read=args.allow_read)
             print(f"{spec}: ok")
         except SpecError as error:
             _report(error)
@@ -132,7 +142,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    plan = api.plan(args.spec, parse_var_assignments(args.var))
+    plan = api.plan(args.spec, parse_var_assignments(args.var), allow_read=args.allow_read)
     if args.json:
         print(json.dumps(plan.to_json(), indent=2))
         return 0
@@ -157,10 +167,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _preview(args: argparse.Namespace) -> int:
     variables = parse_var_assignments(args.var)
-    spec = api.validate(args.spec, variables)
+    spec = api.validate(args.spec, variables, allow_read=args.allow_read)
     images = "parquet" not in generators.get(spec.generator.kind).formats
     samples = args.n if args.n is not None else (16 if images else 4000)
-    data = api.preview(args.spec, variables, samples)
+    data = api.preview(args.spec, variables, samples, allow_read=args.allow_read)
     write_atomic(args.out, data)
     print(f"{args.out}: preview of {min(samples, spec.samples)} sample(s)")
     return 0

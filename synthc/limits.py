@@ -45,6 +45,12 @@ MAX_INPUT_BYTES = {
     "image": 64 * MiB,
     "catalog": 256 * MiB,
 }
+#: files synthc takes from one directory a spec names (fonts.dir, background.images, a catalog)
+MAX_INPUT_FILES = 10_000
+#: pixels of one input image (background images), checked from its header before decoding
+MAX_IMAGE_PIXELS = 64 * 1024 * 1024
+#: rows of a .npy catalog file (maps of one class), checked from its header before loading
+MAX_CATALOG_MAPS = 64
 
 # -- files read from an output directory -------------------------------------------------------
 #: bytes of ``.synthc/state.json`` and ``manifest.json``

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +10,9 @@ from typing import Any
 from synthc.compiler.loading import Loaded, load_spec
 from synthc.compiler.models import Spec
 from synthc.compiler.validation import format_path, validate_data
-from synthc.errors import Problem, SpecError
+from synthc.errors import Problem, SpecError, UsageError
 from synthc.generators.base import FileProblem
+from synthc.inputs import InputError, Reader
 
 
 @dataclass(frozen=True)
@@ -23,25 +24,40 @@ class CompiledSpec:
     variables: dict[str, Any]
 
 
-def compile_spec(path: Path | str, variables: Mapping[str, Any] | None = None) -> CompiledSpec:
-    """Render, parse and validate the spec at ``path``; SpecError lists every problem."""
+def compile_spec(
+    path: Path | str,
+    variables: Mapping[str, Any] | None = None,
+    allow_read: Iterable[Path | str] = (),
+) -> CompiledSpec:
+    """Render, parse and validate the spec at ``path``; SpecError lists every problem.
+
+    Files the spec names are read only from the allowed roots (synthc.inputs): the spec's
+    directory, its repository, trdg's data and the directories in ``allow_read``.
+    """
     variables = dict(variables or {})
+    try:
+        reader = Reader(Path(path).parent, allow_read)
+    except InputError as error:
+        raise UsageError(str(error)) from None
     loaded = load_spec(Path(path), variables, display_path=str(path))
     spec = validate_data(
         loaded.data,
         lambda p, prefer_key, offset: loaded.position_of(p, prefer_key=prefer_key, offset=offset),
     )
-    spec = _with_files(spec, loaded, Path(path).parent)
+    spec = _with_files(spec, loaded, reader)
     return CompiledSpec(spec, loaded, variables)
 
 
-def _with_files(spec: Spec, loaded: Loaded, base: Path) -> Spec:
+def _with_files(spec: Spec, loaded: Loaded, reader: Reader) -> Spec:
     """Read the files the generator names into its config (errors at the naming field)."""
     try:
-        config = spec.generator.with_files(base)
+        config = spec.generator.with_files(reader)
     except FileProblem as problem:
         at = ("generator", *problem.field)
-        raise SpecError(Problem(loaded.position_of(at), format_path(at), str(problem))) from None
+        messages = getattr(problem, "messages", None) or [str(problem)]
+        raise SpecError(
+            [Problem(loaded.position_of(at), format_path(at), m) for m in messages]
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as error:
         at = ("generator", *getattr(spec.generator, "file_field", ()))
         raise SpecError(

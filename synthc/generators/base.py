@@ -22,10 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from synthc.inputs import Reader
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,10 @@ class GeneratorConfig(BaseModel):
         """The spec's ``samples`` this config implies, if it implies one."""
         return None
 
-    def with_files(self, base: Any) -> GeneratorConfig:
-        """This config with the files it names (relative to directory ``base``) read in, so
-        their content is part of the config and of every task key."""
+    def with_files(self, reader: Reader) -> GeneratorConfig:
+        """This config with the files it names read in through ``reader`` (confined to the
+        allowed roots, relative to the spec's directory: synthc.inputs), so their content, or
+        its sha256, is part of the config and of every task key."""
         return self
 
     def semantic_problems(self) -> Iterable[tuple[Any, ...]]:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-from pathlib import Path
-from typing import Any
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from synthc import limits
+
+if TYPE_CHECKING:
+    from synthc.inputs import Reader
 
 
 def maps_to_json(maps: np.ndarray) -> list[list[list[float]]]:
@@ -31,26 +38,67 @@ def det_probabilities(maps: np.ndarray) -> np.ndarray:
     return dets / dets.sum()
 
 
-def load_catalog(path: Path) -> list[dict[str, Any]]:
+def load_catalog(reader: Reader, written: str) -> Catalog:
     """Systems from a synthc catalog.json, FractalDB CSVs or .npy arrays (a file or a directory
-    of files, one class each, in name order), as JSON-able dicts."""
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".csv", ".npy"))
-        if not files:
-            raise ValueError(f"{path}: no .csv or .npy files")
-        return [_one_class(p) for p in files]
-    if path.suffix == ".json":
-        data = json.loads(path.read_text())
-        classes = data["classes"] if isinstance(data, dict) else data
-        return [{"maps": c["maps"], "probabilities": c["probabilities"]} for c in classes]
-    return [_one_class(path)]
+    of files, one class each, in name order), read through ``reader`` (confined, regular files,
+    size limits), each with a label naming it; and the files' portable entries."""
+    if os.path.isdir(reader.base / written):
+        files = reader.files_in(written, (".csv", ".npy"), "catalog")
+        entries, classes = [], []
+        for file in files:
+            data = file.read_bytes()
+            entries.append(file.entry(data))
+            classes.append((file.name, _one_class(data, file.suffix, file.name)))
+        return Catalog(classes, entries)
+    file = reader.file(written, "catalog")
+    data = file.read_bytes()
+    entry = file.entry(data)
+    if file.suffix == ".json":
+        return Catalog(_json_classes(data, written), [entry])
+    return Catalog([(file.name, _one_class(data, file.suffix, written))], [entry])
 
 
-def _one_class(path: Path) -> dict[str, Any]:
-    if path.suffix == ".npy":
-        array = np.load(path, allow_pickle=False).astype(np.float64)
-        if array.ndim != 3 or array.shape[1:] != (2, 3):
-            raise ValueError(f"{path}: expected an n x 2 x 3 array, got {array.shape}")
+@dataclass(frozen=True)
+class Catalog:
+    """Classes as ``(label, system)`` pairs (label: ``classes[3]`` or a file name) and the
+    portable entries of the files read."""
+
+    classes: list[tuple[str, Any]]
+    files: list[dict[str, str]]
+
+
+def _json_classes(data: bytes, shown: str) -> list[tuple[str, Any]]:
+    try:
+        parsed = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{shown!r} is not JSON ({_first_line(error)})") from None
+    if isinstance(parsed, dict) and isinstance(parsed.get("classes"), list):
+        classes = parsed["classes"]
+    elif isinstance(parsed, list):
+        classes = parsed
+    else:
+        got = "an object without a classes list" if isinstance(parsed, dict) else _kind(parsed)
+        raise ValueError(
+            f"{shown!r} must be a JSON object with a classes list (or a list of systems); got {got}"
+        )
+    if not classes:
+        raise ValueError(f"{shown!r} has no classes")
+    return [(f"classes[{k}]", c) for k, c in enumerate(classes)]
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    return names.get(type(value), "null" if value is None else type(value).__name__)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
+    if suffix == ".npy":
+        array = _npy_maps(data, shown).astype(np.float64)
         maps = np.column_stack(
             [
                 array[:, 0, 0],
@@ -62,21 +110,65 @@ def _one_class(path: Path) -> dict[str, Any]:
             ]
         )
         return system_json(maps, det_probabilities(maps))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{shown!r} is not UTF-8 text (byte {error.start})") from None
     rows = []
-    with open(path, newline="") as handle:
-        for row in csv.reader(handle):
-            values = [v.strip() for v in row if v.strip()]
-            if not values:
-                continue
-            try:
-                numbers = [float(v) for v in values]
-            except ValueError:
-                continue  # a header
-            if len(numbers) != 7:
-                raise ValueError(f"{path}: rows must be a,b,c,d,e,f,p; got {len(numbers)} values")
-            rows.append(numbers)
+    for row in csv.reader(io.StringIO(text, newline="")):
+        values = [v.strip() for v in row if v.strip()]
+        if not values:
+            continue
+        try:
+            numbers = [float(v) for v in values]
+        except ValueError:
+            continue  # a header
+        if len(numbers) != 7:
+            raise ValueError(f"{shown!r}: rows must be a,b,c,d,e,f,p; got {len(numbers)} values")
+        rows.append(numbers)
+        if len(rows) > limits.MAX_CATALOG_MAPS:
+            raise ValueError(
+                f"{shown!r} has more than {limits.MAX_CATALOG_MAPS} maps, the limit per class "
+                "(synthc.limits.MAX_CATALOG_MAPS)"
+            )
     if not rows:
-        raise ValueError(f"{path}: no maps")
+        raise ValueError(f"{shown!r}: no maps")
     table = np.array(rows)
     probabilities = table[:, 6] / table[:, 6].sum()
     return system_json(table[:, :6], probabilities)
+
+
+def _npy_maps(data: bytes, shown: str) -> np.ndarray:
+    """The n x 2 x 3 array of a .npy file, its header checked before any data is taken: a
+    numeric dtype, the shape, at most MAX_CATALOG_MAPS maps, and bytes the file really holds."""
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f".npy format version {version} is not supported")
+    except (ValueError, SyntaxError, TypeError, EOFError) as error:
+        raise ValueError(f"{shown!r} is not a .npy array ({_first_line(error)})") from None
+    if dtype.hasobject or dtype.kind not in "iuf":
+        raise ValueError(f"{shown!r}: dtype {dtype} is not a number type")
+    if len(shape) != 3 or tuple(shape[1:]) != (2, 3):
+        raise ValueError(f"{shown!r}: expected an n x 2 x 3 array, got {tuple(shape)}")
+    if shape[0] > limits.MAX_CATALOG_MAPS:
+        raise ValueError(
+            f"{shown!r}: the header claims {shape[0]} maps, over the limit of "
+            f"{limits.MAX_CATALOG_MAPS} per class (synthc.limits.MAX_CATALOG_MAPS)"
+        )
+    if shape[0] < 1:
+        raise ValueError(f"{shown!r}: no maps")
+    needed = shape[0] * 6 * dtype.itemsize
+    held = len(data) - stream.tell()
+    if needed > held:
+        raise ValueError(
+            f"{shown!r}: the header claims {tuple(shape)} ({needed} bytes) but the file holds "
+            f"{held} bytes of data"
+        )
+    array = np.frombuffer(data, dtype=dtype, count=shape[0] * 6, offset=stream.tell())
+    return array.reshape(shape, order="F" if fortran else "C")

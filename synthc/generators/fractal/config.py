@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from os import PathLike
-from pathlib import Path as Path_
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from synthc.generators.base import FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
+from synthc.inputs import FileProblems, InputError
+
+if TYPE_CHECKING:
+    from synthc.inputs import Reader
 
 Path = tuple[str | int, ...]
 
@@ -29,6 +31,14 @@ class CatalogSystem(_Part):
 
     maps: list[list[list[float]]] = Field(min_length=1, max_length=64)
     probabilities: list[float] = Field(min_length=1, max_length=64)
+
+
+def _catalog_problem(label: str, error: Any) -> str:
+    """One pydantic error of catalog class ``label`` as ``classes[3].maps[0]: message``."""
+    where = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+    if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{where}: must be an object with maps and probabilities"
+    return f"{where}: {error['msg']}"
 
 
 class SystemConfig(_Part):
@@ -60,6 +70,10 @@ class SystemConfig(_Part):
     systems: list[CatalogSystem] | None = Field(
         None,
         description="The systems themselves, one per class (filled from `catalog` when given).",
+    )
+    #: filled at compile time: the catalog files read, portable names with sha256 (synthc.inputs)
+    resolved: list[dict[str, str]] | None = Field(
+        None, description="(set by synthc) the catalog files."
     )
 
     def problems(self) -> Iterable[Any]:
@@ -157,22 +171,33 @@ class FractalConfig(GeneratorConfig):
     def expected_samples(self) -> int | None:
         return self.classes * self.instances
 
-    def with_files(self, base: PathLike) -> FractalConfig:
-        """Load ``system.catalog`` (relative to ``base``) into ``system.systems``."""
-        if self.system.catalog is None:
+    def with_files(self, reader: Reader) -> FractalConfig:
+        """Load ``system.catalog`` through ``reader`` (synthc.inputs: allowed roots, regular
+        files, size limits) into ``system.systems``; record the files read, as portable names
+        with their sha256, in ``system.resolved``."""
+        if self.system.resolved is not None:
+            raise FileProblem(("system", "resolved"), "is set by synthc, not written in a spec")
+        written = self.system.catalog
+        if written is None:
             return self
-        path = Path_(base) / self.system.catalog
-        if not path.exists():
-            raise FileProblem(
-                ("system", "catalog"), f"no catalog {self.system.catalog!r} beside the spec"
-            )
+        field = ("system", "catalog")
         try:
-            systems = load_catalog(path)
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise FileProblem(("system", "catalog"), f"cannot read the catalog: {error}") from None
-        system = self.system.model_copy(
-            update={"systems": [CatalogSystem.model_validate(s) for s in systems]}
-        )
+            catalog = load_catalog(reader, written)
+        except InputError as error:
+            if error.missing:
+                raise FileProblem(field, f"no catalog {written!r} beside the spec") from None
+            raise FileProblem(field, str(error)) from None
+        except (OSError, ValueError) as error:
+            raise FileProblem(field, f"cannot read the catalog: {error}") from None
+        systems, problems = [], []
+        for label, data in catalog.classes:
+            try:
+                systems.append(CatalogSystem.model_validate(data))
+            except ValidationError as error:
+                problems += [_catalog_problem(label, e) for e in error.errors(include_url=False)]
+        if problems:
+            raise FileProblems(field, [f"catalog {written!r}: {p}" for p in problems])
+        system = self.system.model_copy(update={"systems": systems, "resolved": catalog.files})
         return self.model_copy(update={"system": system})
 
     def semantic_problems(self) -> Iterable[Any]:

@@ -6,11 +6,14 @@ import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthc.generators.base import GeneratorConfig
+
+if TYPE_CHECKING:
+    from synthc.inputs import Reader
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}(,#[0-9a-fA-F]{6})?$")
 CHARSETS = {
@@ -57,7 +60,8 @@ class TextConfig(_Part):
     )
     length: list[int] = Field([5, 12], description="random: characters per line, inclusive.")
     case: Literal["upper", "lower"] | None = Field(None, description="Fold the text's case.")
-    #: filled at compile time: the absolute path and sha256 of `path` (so edits rebuild)
+    #: filled at compile time: the portable name and sha256 of `path` or `dictionary`
+    #: (synthc.inputs: no absolute path; a content edit changes the task keys)
     resolved: dict[str, str] | None = Field(None, description="(set by synthc) the text file.")
 
     @model_validator(mode="before")
@@ -112,7 +116,7 @@ class FontsConfig(_Part):
     dir: str | None = Field(
         None, description="A directory of .ttf/.otf files, relative to the spec."
     )
-    #: filled at compile time: absolute font paths with their sha256
+    #: filled at compile time: portable font names with their sha256 (synthc.inputs)
     resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) the fonts.")
 
     def problems(self) -> Iterable[Any]:
@@ -139,6 +143,7 @@ class BackgroundConfig(_Part):
     images: str | None = Field(
         None, description="Directory of background images (default: trdg's four)."
     )
+    #: filled at compile time: portable image names with their sha256 (synthc.inputs)
     resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) images.")
 
 
@@ -191,11 +196,12 @@ class OcrConfig(GeneratorConfig):
         "center", description="Where the line sits in a fixed `width`."
     )
 
-    def with_files(self, base: Any) -> OcrConfig:
-        """Resolve fonts, the text file and background images to absolute paths with hashes."""
+    def with_files(self, reader: Reader) -> OcrConfig:
+        """Resolve fonts, the text file and background images, read through ``reader``, to
+        portable entries with their sha256 (synthc.inputs)."""
         from synthc.generators.ocr.resources import resolve_files
 
-        return resolve_files(self, Path(base))
+        return resolve_files(self, reader)
 
     def semantic_problems(self) -> Iterable[Any]:
         for name in ("text", "fonts"):

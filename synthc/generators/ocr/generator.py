@@ -26,7 +26,7 @@ from synthc.generators.ocr.layout import (
     font_at,
     needs_shaping,
 )
-from synthc.generators.ocr.resources import drawable
+from synthc.generators.ocr.resources import drawable, font_path
 from synthc.generators.ocr.text import sample_text
 from synthc.generators.rng import derive_key
 
@@ -155,9 +155,8 @@ class OcrGenerator:
         self, config: OcrConfig, text: str, font_entry: dict[str, str], rng: np.random.Generator
     ) -> tuple[Image.Image, dict[str, Any], bool]:
         vertical = config.orientation == "vertical"
-        font = font_at(
-            font_entry["path"], drawing_size(config, font_entry["path"]), needs_shaping(text)
-        )
+        path = font_path(font_entry)
+        font = font_at(path, drawing_size(config, path), needs_shaping(text))
         color = parse_color(config.text_color, rng)
         stroke_color = parse_color(config.stroke.color, rng)
         if vertical:

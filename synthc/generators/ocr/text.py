@@ -13,11 +13,7 @@ def sample_text(config: TextConfig, rng: np.random.Generator) -> str:
     """One line of text for ``config``."""
     if config.source == "dict":
         resolved = config.resolved
-        words = (
-            text_lines(resolved["path"], resolved["sha256"])
-            if resolved is not None
-            else dictionary(config.language)
-        )
+        words = text_lines(resolved) if resolved is not None else dictionary(config.language)
         count = int(rng.integers(config.words[0], config.words[1] + 1))
         text = " ".join(words[int(k)] for k in rng.integers(0, len(words), size=count))
     elif config.source == "list":
@@ -25,7 +21,7 @@ def sample_text(config: TextConfig, rng: np.random.Generator) -> str:
         text = items[int(rng.integers(0, len(items)))]
     elif config.source == "file":
         assert config.resolved is not None
-        lines = text_lines(config.resolved["path"], config.resolved["sha256"])
+        lines = text_lines(config.resolved)
         text = lines[int(rng.integers(0, len(lines)))]
     else:
         alphabet = config.alphabet()
@@ -43,7 +39,7 @@ def candidate_texts(config: TextConfig) -> list[str] | None:
     if config.source == "list":
         items = list(config.items or [])
     elif config.source == "file" and config.resolved is not None:
-        items = list(text_lines(config.resolved["path"], config.resolved["sha256"]))
+        items = list(text_lines(config.resolved))
     else:
         return None
     if config.case == "upper":

@@ -1,0 +1,354 @@
+"""Reads of the files a spec names, confined: allowed roots, regular files only, size limits.
+
+Allowed roots: the spec's directory, the spec repository's root (the nearest directory at or
+above the spec's holding ``.git``), the data of packages synthc uses (trdg's ``fonts``, ``dicts``
+and ``images``) and directories named with ``--allow-read``. A path is resolved, symlinks
+included, before it is checked against the roots. Only regular files are opened: ``stat`` before
+the open, ``O_NONBLOCK`` and ``fstat`` after it as a belt, so a FIFO or a device never blocks or
+streams. Each kind of file has a size limit (``synthc.limits.MAX_INPUT_BYTES``), checked before
+reading and enforced while reading.
+
+What is recorded. Configs, task keys and the manifest hold a file as a portable entry
+``{"name", "file", "root", "sha256"}``: ``root`` is ``spec``, ``repo``, ``allowed`` or
+``package``, ``file`` the path relative to that root (package data: ``trdg/fonts/...``), ``name``
+the file's name as listed or written. Never an absolute path of the build machine; the sha256
+makes a content change change every task key.
+
+How a worker finds a file (the decision). The absolute path stays outside what is hashed and
+recorded. Compiling a spec registers each file's location in this process and exports the root
+directories in the ``SYNTHC_READ_ROOTS`` environment variable (JSON ``{"spec": [dir, ...], ...}``),
+which worker processes started later inherit. :func:`locate` looks an entry up in this process,
+else joins ``file`` to each root directory of its kind (package data: the worker's own
+installation), checks the result like any read and accepts it only if its sha256 matches. A Dask
+worker on another machine needs ``SYNTHC_READ_ROOTS`` in its environment for files that are not
+package data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import stat
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthc import limits
+from synthc.generators.base import FileProblem
+
+ROOTS_ENV = "SYNTHC_READ_ROOTS"
+#: package data synthc reads: package -> its data directories
+PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
+#: root directories per kind kept in ROOTS_ENV (the oldest are dropped)
+_MAX_ENV_ROOTS = 32
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class InputError(ValueError):
+    """A file a spec names is refused or unreadable; ``missing`` when it does not exist."""
+
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class FileProblems(FileProblem):
+    """Several problems with one file, all at ``field``: one line each."""
+
+    def __init__(self, field: tuple[str | int, ...], messages: list[str]) -> None:
+        super().__init__(field, "; ".join(messages))
+        self.messages = list(messages)
+
+
+@dataclass(frozen=True)
+class Root:
+    """A directory reads may come from: ``path`` is allowed, names are relative to ``base``."""
+
+    kind: str
+    path: Path
+    base: Path
+    prefix: str = ""
+
+    def name_of(self, real: Path) -> str:
+        rel = real.relative_to(self.base).as_posix()
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A confined regular file: real path, its root, portable name, listed name and kind."""
+
+    path: Path
+    root: Root
+    name: str
+    kind: str
+    #: (device, inode) seen when the file was checked: the file opened must be the same one
+    identity: tuple[int, int] = (0, 0)
+
+    @property
+    def suffix(self) -> str:
+        """The lower-case suffix of the listed or written name (``.ttf``)."""
+        return Path(self.name).suffix.lower()
+
+    @property
+    def file(self) -> str:
+        """The portable name: relative to the root (package data: ``package/...``)."""
+        return self.root.name_of(self.path)
+
+    def read_bytes(self) -> bytes:
+        """The file's bytes, refusing a non-regular file or one over its kind's limit."""
+        return read_regular(self.path, self.kind, self.name, self.identity)
+
+    def entry(self, data: bytes | None = None) -> dict[str, str]:
+        """The portable record of this file (registered so this process can locate it)."""
+        data = self.read_bytes() if data is None else data
+        record = {
+            "name": self.name,
+            "file": self.file,
+            "root": self.root.kind,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        _register(record, self.path, self.root)
+        return record
+
+
+def repository_root(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``.git`` (a directory or a file)."""
+    for directory in (start, *start.parents):
+        if os.path.lexists(directory / ".git"):
+            return directory
+    return None
+
+
+def package_roots() -> list[Root]:
+    """Data directories of the packages synthc reads from (without importing them)."""
+    roots = []
+    for package, folders in PACKAGE_DATA.items():
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            continue
+        home = Path(os.path.realpath(Path(spec.origin).parent))
+        roots += [Root("package", home / f, home, package) for f in folders if (home / f).is_dir()]
+    return roots
+
+
+class Reader:
+    """Confined reads for one spec: paths are relative to the spec's directory ``spec_dir``."""
+
+    def __init__(self, spec_dir: Path | str, allow_read: Iterable[Path | str] = ()) -> None:
+        if isinstance(allow_read, str | os.PathLike):
+            allow_read = [allow_read]  # one directory, not its characters
+        self.base = Path(spec_dir)
+        spec_root = Path(os.path.realpath(self.base))
+        roots = [Root("spec", spec_root, spec_root)]
+        repo = repository_root(spec_root)
+        if repo is not None and repo != spec_root:
+            roots.append(Root("repo", repo, repo))
+        for directory in allow_read:
+            real = Path(os.path.realpath(directory))
+            if not real.is_dir():
+                raise InputError(f"--allow-read {directory}: not a directory")
+            roots.append(Root("allowed", real, real))
+        # package data first: its names (trdg/fonts/...) hold wherever the package is installed,
+        # even in a virtual environment inside the spec's repository
+        self.roots = tuple(package_roots()) + tuple(roots)
+
+    def describe_roots(self) -> str:
+        """The allowed roots in words, for messages."""
+        words = {
+            "spec": "the spec's directory",
+            "repo": "its repository",
+            "package": "trdg's bundled data",
+            "allowed": "--allow-read directories",
+        }
+        kinds = {r.kind for r in self.roots}
+        return ", ".join(words[k] for k in words if k in kinds)
+
+    def file(self, path: Path | str, kind: str) -> InputFile:
+        """The regular file at ``path`` (relative to the spec's directory), confined."""
+        written = self.base / path
+        return self._regular(written, Path(path).name or str(path), kind, str(path))
+
+    def files_in(
+        self, directory: Path | str, suffixes: tuple[str, ...], kind: str
+    ) -> list[InputFile]:
+        """The regular files with one of ``suffixes`` in ``directory``, in name order.
+
+        Entries with other suffixes are never opened; a matching entry that is not a regular
+        file, or resolves outside the roots, is an error naming it.
+        """
+        written = self.base / directory
+        real, _ = self._confine(written, str(directory))
+        mode = _stat(real, str(directory)).st_mode
+        if not stat.S_ISDIR(mode):
+            raise InputError(f"{str(directory)!r} is not a directory")
+        names = []
+        with os.scandir(real) as listing:
+            for item in listing:
+                if Path(item.name).suffix.lower() in suffixes:
+                    names.append(item.name)
+                    if len(names) > limits.MAX_INPUT_FILES:
+                        raise InputError(
+                            f"{str(directory)!r} has more than {limits.MAX_INPUT_FILES} "
+                            f"{'/'.join(suffixes)} files (synthc.limits.MAX_INPUT_FILES)"
+                        )
+        if not names:
+            raise InputError(f"{str(directory)!r}: no {'/'.join(suffixes)} files")
+        shown = str(directory).rstrip("/")
+        return [
+            self._regular(real / n, n, kind, f"{shown}/{n}" if shown != "." else n)
+            for n in sorted(names)
+        ]
+
+    def _regular(self, path: Path, name: str, kind: str, shown: str) -> InputFile:
+        real, root = self._confine(path, shown)
+        info = _stat(real, shown)
+        _check_regular(info, kind, shown)
+        return InputFile(real, root, name, kind, (info.st_dev, info.st_ino))
+
+    def _confine(self, path: Path, shown: str) -> tuple[Path, Root]:
+        try:
+            real = Path(os.path.realpath(path))
+        except (OSError, ValueError) as error:  # a NUL byte, a name too long
+            raise InputError(f"{shown!r}: not a usable path ({error})") from None
+        for root in self.roots:
+            if real == root.path or real.is_relative_to(root.path):
+                return real, root
+        if not os.path.lexists(path):
+            raise InputError(f"{shown!r} does not exist", missing=True)
+        raise InputError(
+            f"{shown!r} resolves outside the directories a spec may read ("
+            f"{self.describe_roots()}); run with --allow-read DIR to permit another directory"
+        )
+
+
+def _stat(real: Path, shown: str) -> os.stat_result:
+    try:
+        return os.stat(real)
+    except FileNotFoundError:
+        raise InputError(f"{shown!r} does not exist", missing=True) from None
+    except OSError as error:
+        raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
+
+
+def _check_regular(info: os.stat_result, kind: str, shown: str) -> None:
+    for test, what in _FILE_TYPES:
+        if test(info.st_mode):
+            raise InputError(f"{shown!r} is {what}, not a regular file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{shown!r} is not a regular file")
+    limit = limits.MAX_INPUT_BYTES[kind]
+    if info.st_size > limit:
+        raise InputError(
+            f"{shown!r} is {info.st_size} bytes, over the limit of {limit} bytes for a {kind} "
+            f"file (synthc.limits.MAX_INPUT_BYTES[{kind!r}])"
+        )
+
+
+def read_regular(
+    path: Path | str, kind: str, shown: str, identity: tuple[int, int] | None = None
+) -> bytes:
+    """Bytes of the regular file ``path``, at most the limit of its ``kind``.
+
+    Checked before the open (stat) and after it (fstat): the open never blocks (``O_NONBLOCK``)
+    and reading stops at the limit even if the file grows meanwhile. With ``identity`` (device,
+    inode), the file opened must be the one checked earlier (no swap in between).
+    """
+    _check_regular(_stat(Path(path), shown), kind, shown)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
+    try:
+        opened = os.fstat(fd)
+        _check_regular(opened, kind, shown)
+        if identity not in (None, (0, 0), (opened.st_dev, opened.st_ino)):
+            raise InputError(f"{shown!r} was replaced while it was being read")
+        limit = limits.MAX_INPUT_BYTES[kind]
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as error:
+        raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise InputError(
+            f"{shown!r} grew past the limit of {limit} bytes for a {kind} file "
+            f"(synthc.limits.MAX_INPUT_BYTES[{kind!r}])"
+        )
+    return b"".join(chunks)
+
+
+# -- finding a recorded file again (in this process or a worker) ------------------------------
+_LOCATIONS: dict[tuple[str, str, str], str] = {}
+_LOCK = threading.Lock()
+
+
+def _register(record: dict[str, str], real: Path, root: Root) -> None:
+    with _LOCK:
+        _LOCATIONS[(record["root"], record["file"], record["sha256"])] = str(real)
+        if root.kind == "package":
+            return  # every worker finds package data in its own installation
+        try:
+            roots = json.loads(os.environ.get(ROOTS_ENV, "{}"))
+        except ValueError:
+            roots = {}
+        if not isinstance(roots, dict):
+            roots = {}
+        known = [d for d in roots.get(root.kind, []) if d != str(root.base)]
+        roots[root.kind] = [*known, str(root.base)][-_MAX_ENV_ROOTS:]
+        os.environ[ROOTS_ENV] = json.dumps(roots)
+
+
+def locate(entry: dict[str, Any], kind: str) -> str:
+    """The absolute path of the recorded file ``entry`` on this machine (see module doc)."""
+    key = (entry["root"], entry["file"], entry["sha256"])
+    found = _LOCATIONS.get(key)
+    if found is not None:
+        return found
+    for root in _candidate_roots(entry["root"], entry["file"]):
+        path = Path(os.path.realpath(root.base / _relative(root, entry["file"])))
+        if not path.is_relative_to(root.path):
+            continue
+        try:
+            data = read_regular(path, kind, entry["file"])
+        except InputError:
+            continue
+        if hashlib.sha256(data).hexdigest() == entry["sha256"]:
+            with _LOCK:
+                _LOCATIONS[key] = str(path)
+            return str(path)
+    raise InputError(
+        f"{entry['file']!r} (root {entry['root']}, sha256 {entry['sha256'][:12]}...) is not found "
+        f"on this machine; a worker elsewhere needs {ROOTS_ENV} naming the spec's directories"
+    )
+
+
+def _relative(root: Root, file: str) -> str:
+    return file.split("/", 1)[1] if root.prefix else file
+
+
+def _candidate_roots(kind: str, file: str) -> list[Root]:
+    if kind == "package":
+        return [r for r in package_roots() if file.startswith(f"{r.prefix}/")]
+    try:
+        dirs = json.loads(os.environ.get(ROOTS_ENV, "{}")).get(kind, [])
+    except (ValueError, AttributeError):
+        dirs = []
+    return [Root(kind, Path(d), Path(d)) for d in dirs if isinstance(d, str)]
