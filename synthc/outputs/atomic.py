@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -21,11 +22,17 @@ def write_atomic(path: Path, data: bytes | memoryview) -> None:
     """Write ``data`` to a temporary in the same directory, fsync it, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # A full disk must not leave a half-written temporary behind to fill it further.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
 
 
