@@ -160,9 +160,10 @@ def read_manifest(out: Path) -> dict[str, Any]:
         raise OutputError(f"{path}: unknown manifest format {manifest.get('format')!r}")
     problems = shape_problems(manifest)
     if problems:
-        raise OutputError(f"{path}: {problems[0]}" + (
-            f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        ))
+        raise OutputError(
+            f"{path}: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     return manifest
 
 

@@ -75,7 +75,9 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
             problems.append(f"{where}.range starts at {start}, not at {expected_start}")
         expected_start = stop
         if split["samples"] != stop - start:
-            problems.append(f"{where}.samples is {split['samples']}, its range holds {stop - start}")
+            problems.append(
+                f"{where}.samples is {split['samples']}, its range holds {stop - start}"
+            )
         listed = split["shards"]
         held = sum(s["samples"] for s in listed)
         if held != split["samples"]:
@@ -156,8 +158,10 @@ def _check_fact_files(out: Path, manifest: dict[str, Any]) -> list[ShardProblem]
                 continue
             if shape != entry["shape"] or dtype != entry["dtype"]:
                 problems.append(
-                    ShardProblem(name, f"holds {dtype} {shape}, manifest says "
-                                 f"{entry['dtype']} {entry['shape']}")
+                    ShardProblem(
+                        name,
+                        f"holds {dtype} {shape}, manifest says {entry['dtype']} {entry['shape']}",
+                    )
                 )
     return problems
 
