@@ -101,6 +101,7 @@ def _build(args: argparse.Namespace) -> int:
         force=args.force,
         dry_run=args.dry_run,
         progress=progress_for(sys.stderr),
+        log=lambda message: print(f"synthc: {message}", file=sys.stderr),
     )
     total = result.plan.samples
     if result.dry_run:

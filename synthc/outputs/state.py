@@ -28,6 +28,9 @@ STATE_DIR = ".synthc"
 STATE_FILE = "state.json"
 STATE_FORMAT = "synthc-state/1"
 
+#: where an output directory never belongs (writes there reach the kernel, not a disk)
+_KERNEL_FILE_SYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
 #: keys of a shard entry in the state, with their types
 _SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
     "path": str,
@@ -93,10 +96,10 @@ class BuildState:
         if not isinstance(shards, dict) or not isinstance(files, dict):
             raise BadState(f"{source}: build state needs objects 'shards' and 'files'")
         for name, entry in shards.items():
-            confine(out, name, source)
+            _confine(out, name, source)
             _check_shard_entry(name, entry, source)
         for name, digest in files.items():
-            confine(out, name, source)
+            _confine(out, name, source)
             if not isinstance(digest, str):
                 raise BadState(f"{source}: files.{name}: sha256 must be a string")
         return cls(shards=shards, files=files)
@@ -129,6 +132,13 @@ class BuildState:
         if stat.st_size != entry["bytes"] or stat.st_mtime_ns != entry["mtime_ns"]:
             return None
         return {k: v for k, v in entry.items() if k != "mtime_ns"}
+
+
+def _confine(out: Path, name: object, source: str) -> None:
+    try:
+        confine(out, name, source)
+    except OutputError as error:
+        raise BadState(str(error)) from None
 
 
 def _check_shard_entry(name: str, entry: Any, source: str) -> None:
@@ -165,6 +175,10 @@ def check_output_dir(out: Path) -> None:
 
     Whether a non-empty directory may be used is decided later (see building.adopt_state).
     """
+    resolved = out.resolve()
+    for system in _KERNEL_FILE_SYSTEMS:
+        if resolved == system or system in resolved.parents:
+            raise UsageError(f"{out}: is under {system}, a kernel file system; choose another -o")
     if out.is_symlink() and not out.exists():
         raise UsageError(f"{out}: is a symlink to nothing; choose another directory with -o")
     if out.exists() and not out.is_dir():
