@@ -200,7 +200,7 @@ def build(
             data = encode_manifest(manifest)
             state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
             state.save(out)
-            _write_owned(out, state, MANIFEST_FILE, data)
+            _write_file(out, MANIFEST_FILE, data)
     except OSError as error:
         raise BuildError(_os_message(out, error)) from None
     return BuildResult(
@@ -305,13 +305,17 @@ def _remove_owned(out: Path, state: BuildState, path: str) -> None:
 
 
 def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:
+    _write_file(out, name, data)
+    state.files[name] = hashlib.sha256(data).hexdigest()
+    state.save(out)
+
+
+def _write_file(out: Path, name: str, data: bytes) -> None:
     path = confine(out, name, "the build plan")
     try:
         write_if_changed(path, data)
     except OSError as error:
         raise BuildError(f"{path}: cannot write: {error.strerror or error}") from None
-    state.files[name] = hashlib.sha256(data).hexdigest()
-    state.save(out)
 
 
 def _extra_files(compiled: CompiledSpec) -> dict[str, bytes]:
