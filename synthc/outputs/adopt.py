@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc.errors import OutputError, UsageError
-from synthc.outputs.confine import confine
+from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
 from synthc.outputs.state import STATE_DIR, BadState, BuildState
 from synthc.outputs.verify import file_sha256, verify_dataset
@@ -39,7 +39,8 @@ def adopt_state(
         state = None
     if state is not None:
         return state, False
-    names = [confine(out, name, "the build plan") for name in will_write]
+    confiner = Confiner(out, "the build plan")
+    names = [confiner(name) for name in will_write]
     if not out.is_dir() or not any(p.name != STATE_DIR for p in out.iterdir()):
         return BuildState(), True
     taken = sorted(str(p.relative_to(out)) for p in names if p.exists() or p.is_symlink())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+import os
+from pathlib import Path
 
 from synthc.errors import OutputError
 
@@ -25,19 +26,50 @@ def confined_name(name: object) -> str | None:
     return None
 
 
+class Confiner:
+    """Confines many names to one output directory, resolving each folder only once.
+
+    A plan or state may name a million shards in a few split folders: resolving every full path
+    again would cost a dozen system calls per name.
+    """
+
+    def __init__(self, out: Path, source: str) -> None:
+        self.out = out
+        self.source = source
+        self._root = out.resolve()
+        self._prefix = os.path.join(out, "")
+        self._folders: dict[str, bool] = {}
+
+    def __call__(self, name: object) -> Path:
+        """``out / name`` if ``name`` stays inside ``out`` even after resolving symlinks.
+
+        Raises OutputError naming the entry otherwise: an output directory is untrusted input,
+        so a bad entry is never followed (no read, write or deletion through it).
+        """
+        why = confined_name(name)
+        if why is None:
+            assert isinstance(name, str)
+            folder, _, _ = name.rpartition("/")
+            inside = self._folders.get(folder)
+            if inside is None:
+                inside = self._folders[folder] = self._inside(self.out / folder, folder == "")
+            if inside and (
+                not os.path.islink(self._prefix + name) or self._inside(self.out / name, False)
+            ):
+                return self.out / name
+            why = "it leaves the output directory (through a symlink)"
+        raise OutputError(
+            f"{self.source}: entry {name!r} is refused: {why}; synthc follows no such path"
+        )
+
+    def _inside(self, path: Path, may_be_root: bool) -> bool:
+        target = path.resolve()
+        return (may_be_root and target == self._root) or self._root in target.parents
+
+
 def confine(out: Path, name: object, source: str) -> Path:
     """``out / name`` if ``name`` names a place inside ``out`` even after resolving symlinks.
 
-    ``source`` names the file ``name`` was read from, for the error. Raises OutputError naming
-    the entry otherwise: an output directory is untrusted input, so a bad entry is never
-    followed (no read, write or deletion through it).
+    ``source`` names the file ``name`` was read from, for the error (see Confiner).
     """
-    why = confined_name(name)
-    if why is None:
-        assert isinstance(name, str)
-        root = out.resolve()
-        target = (out / PurePosixPath(name)).resolve()
-        if target != root and root in target.parents:
-            return out / name
-        why = "it leaves the output directory (through a symlink)"
-    raise OutputError(f"{source}: entry {name!r} is refused: {why}; synthc follows no such path")
+    return Confiner(out, source)(name)

@@ -22,7 +22,7 @@ from typing import Any
 from synthc import limits
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.outputs.atomic import write_atomic
-from synthc.outputs.confine import confine
+from synthc.outputs.confine import Confiner
 
 STATE_DIR = ".synthc"
 STATE_FILE = "state.json"
@@ -95,11 +95,12 @@ class BuildState:
         shards, files = data.get("shards"), data.get("files")
         if not isinstance(shards, dict) or not isinstance(files, dict):
             raise BadState(f"{source}: build state needs objects 'shards' and 'files'")
+        confiner = Confiner(out, source)
         for name, entry in shards.items():
-            _confine(out, name, source)
+            _confine(confiner, name)
             _check_shard_entry(name, entry, source)
         for name, digest in files.items():
-            _confine(out, name, source)
+            _confine(confiner, name)
             if not isinstance(digest, str):
                 raise BadState(f"{source}: files.{name}: sha256 must be a string")
         return cls(shards=shards, files=files)
@@ -134,9 +135,9 @@ class BuildState:
         return {k: v for k, v in entry.items() if k != "mtime_ns"}
 
 
-def _confine(out: Path, name: object, source: str) -> None:
+def _confine(confiner: Confiner, name: object) -> None:
     try:
-        confine(out, name, source)
+        confiner(name)
     except OutputError as error:
         raise BadState(str(error)) from None
 

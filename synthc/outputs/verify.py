@@ -11,7 +11,7 @@ import numpy as np
 
 from synthc.errors import OutputError
 from synthc.outputs.atomic import PARTIAL_SUFFIX
-from synthc.outputs.confine import confine
+from synthc.outputs.confine import Confiner
 from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, iter_shards, read_manifest
 from synthc.outputs.parquet import count_parquet_rows
@@ -50,13 +50,14 @@ def verify_dataset(out: Path, *, count: bool = True) -> tuple[int, list[ShardPro
     manifest = read_manifest(out)
     problems = [ShardProblem(MANIFEST_FILE, m) for m in manifest_problems(manifest)]
     shards = iter_shards(manifest)
+    confine = Confiner(out, MANIFEST_FILE)
     for shard in shards:
-        problem = _check_shard(out, shard, count)
+        problem = _check_shard(confine, shard, count)
         if problem is not None:
             problems.append(ShardProblem(str(shard["path"]), problem))
-    problems += _check_fact_files(out, manifest)
-    problems += _check_listed_files(out, manifest)
-    problems += _unlisted_files(out, manifest)
+    problems += _check_fact_files(confine, manifest)
+    problems += _check_listed_files(confine, manifest)
+    problems += _unlisted_files(confine, manifest)
     return len(shards), problems
 
 
@@ -111,9 +112,9 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _check_shard(out: Path, shard: dict[str, Any], count: bool) -> str | None:
+def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str | None:
     try:
-        path = confine(out, shard["path"], MANIFEST_FILE)
+        path = confine(shard["path"])
     except OutputError as error:
         return str(error)
     if not path.is_file():
@@ -136,12 +137,12 @@ def _check_shard(out: Path, shard: dict[str, Any], count: bool) -> str | None:
     return None
 
 
-def _check_fact_files(out: Path, manifest: dict[str, Any]) -> list[ShardProblem]:
+def _check_fact_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
     problems: list[ShardProblem] = []
     for entry in fact_file_entries(manifest["generator"].get("facts", {})):
         name = str(entry["file"])
         try:
-            path = confine(out, entry["file"], MANIFEST_FILE)
+            path = confine(entry["file"])
         except OutputError as error:
             problems.append(ShardProblem(name, str(error)))
             continue
@@ -166,11 +167,11 @@ def _check_fact_files(out: Path, manifest: dict[str, Any]) -> list[ShardProblem]
     return problems
 
 
-def _check_listed_files(out: Path, manifest: dict[str, Any]) -> list[ShardProblem]:
+def _check_listed_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
     problems: list[ShardProblem] = []
     for name in manifest.get("files", []):
         try:
-            path = confine(out, name, MANIFEST_FILE)
+            path = confine(name)
         except OutputError as error:
             problems.append(ShardProblem(str(name), str(error)))
             continue
@@ -179,13 +180,13 @@ def _check_listed_files(out: Path, manifest: dict[str, Any]) -> list[ShardProble
     return problems
 
 
-def _unlisted_files(out: Path, manifest: dict[str, Any]) -> list[ShardProblem]:
+def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
     """Shard files in the split folders that the manifest does not list, and temporaries."""
     listed = {s["path"] for s in iter_shards(manifest)}
     problems: list[ShardProblem] = []
     for name in manifest["splits"]:
         try:
-            folder = confine(out, name, MANIFEST_FILE)
+            folder = confine(name)
         except OutputError as error:
             problems.append(ShardProblem(str(name), str(error)))
             continue
@@ -197,6 +198,6 @@ def _unlisted_files(out: Path, manifest: dict[str, Any]) -> list[ShardProblem]:
                 problems.append(ShardProblem(rel, "a temporary left by an unfinished write"))
             elif path.suffix in SHARD_SUFFIXES and rel not in listed:
                 problems.append(ShardProblem(rel, "a shard file the manifest does not list"))
-    for path in sorted(out.glob(f"*{PARTIAL_SUFFIX}")):
+    for path in sorted(confine.out.glob(f"*{PARTIAL_SUFFIX}")):
         problems.append(ShardProblem(path.name, "a temporary left by an unfinished write"))
     return problems
