@@ -64,3 +64,26 @@ def test_disk_full_at_each_write_of_a_rebuild(cli, write_spec, tmp_path, monkeyp
     spec.write_text(spec_text(samples=400, shard_size=200, seed=8))  # every shard changes
     if not check_failure_then_recovery(cli, monkeypatch, spec, out, index):
         assert index == 14
+
+
+def test_disk_full_while_writing_a_shard_leaves_no_temporary(
+    cli, write_spec, tmp_path, monkeypatch
+):
+    from synthc.outputs import parquet
+
+    real = parquet.write_atomic_by
+
+    def full(path, fill):
+        def half(tmp):
+            tmp.write_bytes(b"half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+
+        return real(path, half)
+
+    monkeypatch.setattr(parquet, "write_atomic_by", full)
+    spec = write_spec(spec_text(samples=400, shard_size=200))
+    out = tmp_path / "out"
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and "Traceback" not in err
+    assert "train/train-00000.parquet" in err and "No space left on device" in err
+    assert not list(out.rglob("*.partial")) and not (out / "manifest.json").exists()

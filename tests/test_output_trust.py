@@ -61,7 +61,7 @@ def any_shard_record(out: Path) -> dict:
 
 
 @pytest.mark.parametrize("where", ["shards", "files"])
-@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "backslash"])
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "loop", "backslash"])
 def test_state_entries_outside_the_output_are_refused_never_deleted(
     built, cli, tmp_path, where, kind
 ):
@@ -74,10 +74,13 @@ def test_state_entries_outside_the_output_are_refused_never_deleted(
         "dotdot": "../outside/victim.txt",
         "absolute": str(victim),
         "symlink": "link/victim.txt",
+        "loop": "loop/victim.txt",
         "backslash": "..\\outside\\victim.txt",
     }[kind]
     if kind == "symlink":
         (out / "link").symlink_to(outside)
+    if kind == "loop":
+        (out / "loop").symlink_to("loop")
     record = {**any_shard_record(out), "path": name}
 
     def plant(state):
@@ -228,19 +231,24 @@ def test_a_foreign_directory_without_force_lists_the_files_in_bounds(cli, write_
 # -- 4. bad -o and read-only file systems -------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["under_a_file", "proc", "sys", "dangling", "is_a_file"])
+@pytest.mark.parametrize(
+    "kind", ["under_a_file", "proc", "sys", "dangling", "is_a_file", "symlink_loop"]
+)
 def test_bad_output_paths_are_one_line_usage_errors(cli, write_spec, tmp_path, kind):
     spec = write_spec(spec_text(samples=200, shard_size=100))
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
     if kind == "dangling":
         (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    if kind == "symlink_loop":
+        (tmp_path / "loop").symlink_to("loop")
     out = {
         "under_a_file": plain / "out",
         "proc": Path("/proc/synthc-test/out"),
         "sys": Path("/sys/synthc-test"),
         "dangling": tmp_path / "dangling",
         "is_a_file": plain,
+        "symlink_loop": tmp_path / "loop",
     }[kind]
     code, _, err = cli("build", spec, "-o", out, "--workers", "1")
     line = one_line(err)

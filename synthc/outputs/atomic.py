@@ -29,9 +29,7 @@ def write_atomic(path: Path, data: bytes | memoryview) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        # A full disk must not leave a half-written temporary behind to fill it further.
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     fsync_dir(path.parent)
 
@@ -45,17 +43,27 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
-    fill(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-        size = os.fstat(handle.fileno()).st_size
-        digest = hashlib.sha256()
-        if size:
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                digest.update(view)
-    os.replace(tmp, path)
+    try:
+        fill(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+            size = os.fstat(handle.fileno()).st_size
+            digest = hashlib.sha256()
+            if size:
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                    digest.update(view)
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
     fsync_dir(path.parent)
     return size, digest.hexdigest()
+
+
+def _discard(tmp: Path) -> None:
+    # A failed write (a full disk) must not leave a half-written temporary to fill it further.
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

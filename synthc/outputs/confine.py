@@ -36,7 +36,10 @@ class Confiner:
     def __init__(self, out: Path, source: str) -> None:
         self.out = out
         self.source = source
-        self._root = out.resolve()
+        try:
+            self._root = out.resolve()
+        except (OSError, RuntimeError) as error:
+            raise OutputError(f"{out}: cannot resolve the output directory ({error})") from None
         self._prefix = os.path.join(out, "")
         self._folders: dict[str, bool] = {}
 
@@ -63,7 +66,10 @@ class Confiner:
         )
 
     def _inside(self, path: Path, may_be_root: bool) -> bool:
-        target = path.resolve()
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop leads nowhere synthc may go
+            return False
         return (may_be_root and target == self._root) or self._root in target.parents
 
 

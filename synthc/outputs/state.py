@@ -176,7 +176,10 @@ def check_output_dir(out: Path) -> None:
 
     Whether a non-empty directory may be used is decided later (see building.adopt_state).
     """
-    resolved = out.resolve()
+    try:
+        resolved = out.resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise UsageError(f"{out}: cannot be resolved ({error}); choose another -o") from None
     for system in _KERNEL_FILE_SYSTEMS:
         if resolved == system or system in resolved.parents:
             raise UsageError(f"{out}: is under {system}, a kernel file system; choose another -o")
