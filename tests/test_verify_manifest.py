@@ -103,6 +103,14 @@ def test_verify_reports_stray_shards_and_temporaries(built, cli):
         ('{"format": "synthc-manifest/1"}', "samples: must be an integer"),
         ("{", "not valid JSON"),
         ("[" * 100_000, "not valid JSON"),
+        (
+            '{"format": "synthc-manifest/1", "samples": 1, "bytes": 1, "content_sha256": "",'
+            ' "generator": {"facts": {}},'
+            ' "splits": {"a": {"samples": 1, "bytes": 1, "range": [0, 1], "shards": [{"path":'
+            ' "a/x", "first_sample": 0, "samples": 1, "bytes": 1, "sha256": "", "task_key": "",'
+            ' "stats": [1]}]}}}',
+            "splits.a.shards[0].stats: must map names to integers",
+        ),
     ],
 )
 def test_malformed_manifest_is_one_line_for_verify(built, cli, content, words):

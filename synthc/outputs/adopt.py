@@ -45,6 +45,7 @@ def adopt_state(
         return BuildState(), True
     taken = sorted(str(p.relative_to(out)) for p in names if p.exists() or p.is_symlink())
     recovered = state_from_manifest(out)
+    reason = f"no build state, and no verifying {MANIFEST_FILE}"
     if recovered is not None:
         owned = recovered.shards.keys() | recovered.files.keys()
         taken = [name for name in taken if name not in owned]
@@ -53,11 +54,12 @@ def adopt_state(
             if taken:
                 log(f"{out}: took over {_bounded(taken)} (--force)")
             return recovered, True
+        reason = f"no build state; {MANIFEST_FILE} verifies but does not list them all"
     if not force:
         listing = _bounded(taken)
         raise UsageError(
-            f"{out}: not empty and not a synthc output (no build state, and no verifying "
-            f"{MANIFEST_FILE}); synthc would take over {len(taken)} file(s) it writes"
+            f"{out}: not empty and not a synthc output ({reason}); "
+            f"synthc would take over {len(taken)} file(s) it writes"
             + (f" ({listing})" if taken else "")
             + "; rerun with --force to take them over (other files are left alone), "
             "or choose another directory with -o"

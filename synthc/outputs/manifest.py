@@ -221,6 +221,9 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
                 value = shard.get(key)
                 if not isinstance(value, kind) or isinstance(value, bool):
                     problems.append(f"{where}.shards[{index}].{key}: must be {kind.__name__}")
+            stats = shard.get("stats", {})
+            if not isinstance(stats, dict) or not all(map(is_int, stats.values())):
+                problems.append(f"{where}.shards[{index}].stats: must map names to integers")
     return problems
 
 
