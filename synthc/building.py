@@ -3,6 +3,8 @@
 A shard is kept when the build state says it was written from the same task key and its file is
 untouched since (same size and mtime, as make and ninja judge). Shards that left the plan are
 removed, but only if the state says synthc wrote them. An unchanged spec writes nothing at all.
+The state and manifest are untrusted (see outputs/adopt.py and outputs/confine.py); every
+OSError while writing becomes a BuildError naming the file, and the manifest is written last.
 """
 
 from __future__ import annotations
