@@ -138,6 +138,14 @@ def test_malformed_state_is_one_line_error_and_deletes_nothing(built, cli, conte
     assert snapshot(out) == before
 
 
+def test_a_fifo_state_is_refused_without_blocking(built, cli):
+    spec, out = built
+    (out / STATE).unlink()
+    os.mkfifo(out / STATE)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and "is not a regular file" in one_line(err)
+
+
 def test_shard_entry_with_wrong_types_is_refused(built, cli):
     spec, out = built
     edit_state(out, lambda s: next(iter(s["shards"].values())).update(bytes="12"))

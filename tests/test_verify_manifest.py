@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,11 @@ def test_verify_of_a_file_or_a_missing_directory(cli, tmp_path, kind):
     code, _, err = cli("verify", target)
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert ("is not a directory" if kind == "plain_file" else "does not exist") in err
+
+
+def test_a_fifo_manifest_is_refused_without_blocking(built, cli):
+    _, out = built
+    (out / "manifest.json").unlink()
+    os.mkfifo(out / "manifest.json")
+    code, _, err = cli("verify", out)
+    assert code == 1 and "is not a regular file" in err and len(err.strip().splitlines()) == 1

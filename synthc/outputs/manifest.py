@@ -13,6 +13,7 @@ import platform
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from synthc import FORMAT_VERSION, __version__, limits
@@ -138,7 +139,10 @@ def read_manifest(out: Path) -> dict[str, Any]:
     try:
         if path.is_symlink():
             raise OutputError(f"{path}: is a symlink; a synthc manifest is a plain file")
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
+        if not S_ISREG(info.st_mode):  # a FIFO would block forever
+            raise OutputError(f"{path}: is not a regular file")
         if size > limits.MAX_MANIFEST_BYTES:
             raise OutputError(
                 f"{path}: {size} bytes exceeds the limit of {limits.MAX_MANIFEST_BYTES} bytes "

@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from synthc import limits
@@ -67,7 +68,10 @@ class BuildState:
         path = state_path(out)
         _refuse_symlinks(out)
         try:
-            size = path.stat().st_size
+            info = path.stat()
+            size = info.st_size
+            if not S_ISREG(info.st_mode):  # a FIFO would block the build forever
+                raise BadState(f"{path}: is not a regular file")
             if size > limits.MAX_STATE_BYTES:
                 raise BadState(
                     f"{path}: {size} bytes exceeds the limit of {limits.MAX_STATE_BYTES} bytes "
