@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +97,12 @@ def build(
     dry_run: bool = False,
     progress: Progress | None = None,
     allow_read: Iterable[Path | str] = (),
+    log: Callable[[str], None] = lambda message: None,
 ) -> BuildResult:
-    """Build the dataset of the spec at ``path`` (incrementally) and return what was done."""
+    """Build the dataset of the spec at ``path`` (incrementally) and return what was done.
+
+    ``log`` receives notes a user should see (a state rebuilt from the manifest, files taken
+    over with ``force``)."""
     compiled: CompiledSpec = compile_spec(path, variables, allow_read)
     target = Path(out) if out is not None else default_output(compiled.spec)
     return _build(
@@ -109,15 +113,18 @@ def build(
         force=force,
         dry_run=dry_run,
         progress=progress,
+        log=log,
     )
 
 
 def verify(out: Path | str) -> list[ShardProblem]:
-    """Re-hash and re-count every shard of a built dataset; raise OutputError if any is bad."""
+    """Check a built dataset: its manifest's own consistency, then every shard and file it lists
+    (re-hashed and re-counted), and files in its split folders it does not list; raise
+    OutputError naming each problem, one per line."""
     checked, problems = verify_dataset(Path(out))
     if problems:
         lines = "\n".join(str(p) for p in problems)
-        raise OutputError(f"{out}: {len(problems)} of {checked} shard(s) bad:\n{lines}")
+        raise OutputError(f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}")
     return problems
 
 

@@ -3,6 +3,8 @@
 A shard is kept when the build state says it was written from the same task key and its file is
 untouched since (same size and mtime, as make and ninja judge). Shards that left the plan are
 removed, but only if the state says synthc wrote them. An unchanged spec writes nothing at all.
+The state and manifest are untrusted (see outputs/adopt.py and outputs/confine.py); every
+OSError while writing becomes a BuildError naming the file, and the manifest is written last.
 """
 
 from __future__ import annotations
@@ -19,27 +21,39 @@ from typing import Any
 from synthc import generators
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
-from synthc.errors import BuildError, SynthcError
+from synthc.errors import BuildError, OutputError, SynthcError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
+from synthc.outputs.adopt import adopt_state
 from synthc.outputs.atomic import partial_path, write_if_changed
 from synthc.outputs.card import dataset_card
+from synthc.outputs.confine import confine
+from synthc.outputs.fact_files import split_facts
 from synthc.outputs.image_grid import decode_pngs, grid_png
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
     encode_manifest,
     identity,
     make_manifest,
+    read_manifest,
 )
 from synthc.outputs.parquet import read_table_head
 from synthc.outputs.preview import points_preview_png
-from synthc.outputs.state import BuildState, build_lock, check_output_dir
+from synthc.outputs.state import (
+    BuildState,
+    build_lock,
+    check_output_dir,
+    make_output_dir,
+    state_path,
+)
 from synthc.outputs.table_preview import table_preview_png
 from synthc.outputs.webdataset import read_tar_members
 from synthc.shard import run_task, table_columns
 
 SPEC_FILE = "spec.yaml"
 RENDERED_SPEC_FILE = "spec.rendered.yaml"
+CARD_FILE = "README.md"
+PREVIEW_FILE = "preview.png"
 PREVIEW_IMAGES = 16
 PREVIEW_SAMPLES = 4000
 
@@ -107,8 +121,16 @@ def build(
     check_output_dir(out)
     executor = executor or LocalExecutor()
     progress = progress or Progress()
+    generator = generators.get(compiled.spec.generator.kind)
+    spec_files, spec_bytes = _spec_files(compiled)
+    facts, fact_files = split_facts(generator.facts(compiled.spec.generator, compiled.spec.seed))
+    extras = {**_extra_files(compiled), **fact_files}
+    owned_files = [*spec_bytes, CARD_FILE, *extras]
+    if any(task.samples for task in plan.tasks):
+        owned_files.append(PREVIEW_FILE)
+    will_write = [*(t.path for t in plan.tasks), *owned_files, MANIFEST_FILE]
     if dry_run:
-        state = BuildState.load(out) or BuildState()
+        state, _ = adopt_state(out, will_write, force, lambda message: None)
         actions = decide(plan, state, out, force)
         return BuildResult(
             out,
@@ -121,72 +143,82 @@ def build(
             dry_run=True,
         )
 
-    out.mkdir(parents=True, exist_ok=True)
-    with build_lock(out):
-        state = BuildState.load(out)
-        if state is None:  # mark the directory as ours at once, so a failed build can rerun
-            state = BuildState()
-            state.save(out)
-        actions = decide(plan, state, out, force)
-        spec_files, spec_bytes = _spec_files(compiled)
-        generator = generators.get(compiled.spec.generator.kind)
-        columns = [
-            c.to_json()
-            for c in table_columns(compiled.spec.generator.kind, compiled.spec.generator)
-        ]
-        facts = generator.facts(compiled.spec.generator, compiled.spec.seed)
+    make_output_dir(out)
+    try:
+        with build_lock(out):
+            state, new = adopt_state(out, will_write, force, log)
+            if new:  # mark the directory as ours at once, so a failed build can rerun
+                state.save(out)
+            actions = decide(plan, state, out, force)
+            columns = [
+                c.to_json()
+                for c in table_columns(compiled.spec.generator.kind, compiled.spec.generator)
+            ]
 
-        def manifest_for(records: list[dict[str, Any]], build_facts: dict[str, Any]) -> dict:
-            return make_manifest(
-                spec=compiled.spec,
-                spec_files=spec_files,
-                facts=facts,
-                columns=columns,
-                split_ranges=plan.splits,
-                records=records,
-                build=build_facts,
-            )
-
-        if not actions.build and not actions.remove:
-            records = [actions.keep[task.path] for task in plan.tasks]
-            if _manifest_current(out, state, manifest_for(records, {})):
-                return BuildResult(
-                    out, plan, 0, len(actions.keep), 0, time.time() - started, up_to_date=True
+            def manifest_for(records: list[dict[str, Any]], build_facts: dict[str, Any]) -> dict:
+                return make_manifest(
+                    spec=compiled.spec,
+                    spec_files=spec_files,
+                    facts=facts,
+                    columns=columns,
+                    split_ranges=plan.splits,
+                    records=records,
+                    build=build_facts,
+                    files=owned_files,
                 )
 
-        _discard_partials(out, plan, state)
-        if actions.build or actions.remove:
-            _retract_manifest(out, state)
-        for path in actions.remove:
-            _remove_owned(out, state, path)
-        if actions.remove:
-            log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
+            if not actions.build and not actions.remove:
+                records = [actions.keep[task.path] for task in plan.tasks]
+                if _manifest_current(out, state, manifest_for(records, {})):
+                    return BuildResult(
+                        out, plan, 0, len(actions.keep), 0, time.time() - started, True
+                    )
 
-        built = _run(executor, actions.build, out, state, progress, generator.gil_free)
-        records = [built.get(task.path) or actions.keep[task.path] for task in plan.tasks]
-        finished = time.time()
-        build_facts = {
-            "started": _iso(started),
-            "finished": _iso(finished),
-            "seconds": round(finished - started, 3),
-            "executor": executor.name,
-            "workers": executor.workers,
-            "shards_built": len(built),
-            "shards_kept": len(actions.keep),
-            "shards_removed": len(actions.remove),
-        }
-        manifest = manifest_for(records, build_facts)
-        _write_extras(out, state, compiled, plan, manifest, spec_bytes)
-        _write_owned(out, state, MANIFEST_FILE, encode_manifest(manifest))
-        return BuildResult(
-            out,
-            plan,
-            len(built),
-            len(actions.keep),
-            len(actions.remove),
-            finished - started,
-            up_to_date=False,
-        )
+            # Whatever changes, a manifest describing the old state must not survive a build
+            # that fails half-way; its absence also tells make that the dataset is not built.
+            _retract_manifest(out, state)
+            _discard_partials(out, plan, state)
+            for path in actions.remove:
+                _remove_owned(out, state, path)
+            if actions.remove:
+                log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
+
+            built = _run(executor, actions.build, out, state, progress, generator.gil_free)
+            records = [built.get(task.path) or actions.keep[task.path] for task in plan.tasks]
+            finished = time.time()
+            build_facts = {
+                "started": _iso(started),
+                "finished": _iso(finished),
+                "seconds": round(finished - started, 3),
+                "executor": executor.name,
+                "workers": executor.workers,
+                "shards_built": len(built),
+                "shards_kept": len(actions.keep),
+                "shards_removed": len(actions.remove),
+            }
+            manifest = manifest_for(records, build_facts)
+            _write_extras(out, state, plan, manifest, {**spec_bytes, **extras})
+            # Written strictly last, and owned before it exists: a later build can retract it.
+            data = encode_manifest(manifest)
+            state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
+            state.save(out)
+            _write_file(out, MANIFEST_FILE, data)
+    except OSError as error:
+        raise BuildError(_os_message(out, error)) from None
+    return BuildResult(
+        out,
+        plan,
+        len(built),
+        len(actions.keep),
+        len(actions.remove),
+        finished - started,
+        up_to_date=False,
+    )
+
+
+def _os_message(out: Path, error: OSError) -> str:
+    where = error.filename if error.filename is not None else out
+    return f"{where}: {error.strerror or error}"
 
 
 def _run(
@@ -241,8 +273,8 @@ def _spec_files(compiled: CompiledSpec) -> tuple[dict[str, Any], dict[str, bytes
 
 def _manifest_current(out: Path, state: BuildState, wanted: dict[str, Any]) -> bool:
     try:
-        existing = json.loads((out / MANIFEST_FILE).read_text())
-    except (OSError, ValueError):
+        existing = read_manifest(out)
+    except OutputError:
         return False
     if identity(existing) != identity(wanted):
         return False
@@ -257,8 +289,6 @@ def _discard_partials(out: Path, plan: Plan, state: BuildState) -> None:
 
 
 def _retract_manifest(out: Path, state: BuildState) -> None:
-    # The shards are about to change: a manifest describing the old ones must not survive a
-    # build that fails half-way, and its absence tells make that the dataset is not built.
     if MANIFEST_FILE in state.files:
         (out / MANIFEST_FILE).unlink(missing_ok=True)
         del state.files[MANIFEST_FILE]
@@ -266,7 +296,8 @@ def _retract_manifest(out: Path, state: BuildState) -> None:
 
 
 def _remove_owned(out: Path, state: BuildState, path: str) -> None:
-    target = out / path
+    # Confined when the state was loaded, and again now: a symlink may have appeared since.
+    target = confine(out, path, str(state_path(out)))
     target.unlink(missing_ok=True)
     del state.shards[path]
     state.save(out)
@@ -276,31 +307,41 @@ def _remove_owned(out: Path, state: BuildState, path: str) -> None:
 
 
 def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:
-    write_if_changed(out / name, data)
+    _write_file(out, name, data)
     state.files[name] = hashlib.sha256(data).hexdigest()
     state.save(out)
+
+
+def _write_file(out: Path, name: str, data: bytes) -> None:
+    path = confine(out, name, "the build plan")
+    try:
+        write_if_changed(path, data)
+    except OSError as error:
+        raise BuildError(f"{path}: cannot write: {error.strerror or error}") from None
+
+
+def _extra_files(compiled: CompiledSpec) -> dict[str, bytes]:
+    generator = generators.get(compiled.spec.generator.kind)
+    extra = getattr(generator, "extra_files", None)
+    if extra is None:
+        return {}
+    return dict(extra(compiled.spec.generator, compiled.spec.seed))
 
 
 def _write_extras(
     out: Path,
     state: BuildState,
-    compiled: CompiledSpec,
     plan: Plan,
     manifest: dict[str, Any],
-    spec_bytes: dict[str, bytes],
+    files: dict[str, bytes],
 ) -> None:
-    for name, data in spec_bytes.items():
+    for name, data in files.items():
         _write_owned(out, state, name, data)
-    _write_owned(out, state, "README.md", dataset_card(manifest).encode())
-    generator = generators.get(compiled.spec.generator.kind)
-    extra = getattr(generator, "extra_files", None)
-    if extra is not None:
-        for name, data in extra(compiled.spec.generator, compiled.spec.seed).items():
-            _write_owned(out, state, name, data)
+    _write_owned(out, state, CARD_FILE, dataset_card(manifest).encode())
     shards = [out / t.path for t in plan.tasks if t.samples]
     if shards:
         # The first shards hold the first samples: read them back rather than generate again.
-        _write_owned(out, state, "preview.png", _preview(shards))
+        _write_owned(out, state, PREVIEW_FILE, _preview(shards))
 
 
 def _preview(shards: list[Path]) -> bytes:

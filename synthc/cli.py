@@ -111,6 +111,7 @@ def _build(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         progress=progress_for(sys.stderr),
         allow_read=args.allow_read,
+        log=lambda message: print(f"synthc: {message}", file=sys.stderr),
     )
     total = result.plan.samples
     if result.dry_run:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -35,6 +43,29 @@ class OutputConfig(_Strict):
     )
 
 
+#: Names synthc (or a generator's extra files) uses at the top of an output directory.
+RESERVED_SPLIT_NAMES = ("facts",)
+#: A split name ending in one of these could collide with a file synthc writes at the top of an
+#: output (manifest.json, spec.yaml, spec.rendered.yaml, README.md, preview.png, catalog.json,
+#: and any file a generator adds later), or with a temporary of one (.partial).
+RESERVED_SPLIT_SUFFIXES = (".json", ".yaml", ".yml", ".md", ".png", ".npy", ".txt", ".partial")
+
+
+def _unreserved_split_name(name: str) -> str:
+    lowered = name.lower()
+    if lowered in RESERVED_SPLIT_NAMES or lowered.endswith(RESERVED_SPLIT_SUFFIXES):
+        raise ValueError(
+            f"split name {name!r} is reserved: a split is a folder at the top of the output, "
+            "beside the files synthc writes there, so it may not be "
+            f"{' or '.join(RESERVED_SPLIT_NAMES)} or end in {', '.join(RESERVED_SPLIT_SUFFIXES)} "
+            "(compared case-insensitively)"
+        )
+    return name
+
+
+SplitName = Annotated[str, AfterValidator(_unreserved_split_name)]
+
+
 class Spec(_Strict):
     """A dataset spec. ``generator`` is checked against its kind's model in a second pass."""
 
@@ -44,7 +75,7 @@ class Spec(_Strict):
     description: str = Field("", description="What this dataset is, for the dataset card.")
     seed: int = Field(ge=0, lt=2**63, description="Root seed; every sample derives from it.")
     samples: int = Field(gt=0, lt=2**53, description="Total samples over all splits.")
-    splits: dict[str, StrictInt | StrictFloat] = Field(
+    splits: dict[SplitName, StrictInt | StrictFloat] = Field(
         default_factory=lambda: {"train": 1.0},
         description="Split name -> fraction (summing to 1) or integer count (summing to samples). "
         "Splits take consecutive sample ranges in the order written.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -21,11 +22,15 @@ def write_atomic(path: Path, data: bytes | memoryview) -> None:
     """Write ``data`` to a temporary in the same directory, fsync it, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
     fsync_dir(path.parent)
 
 
@@ -38,17 +43,27 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
-    fill(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-        size = os.fstat(handle.fileno()).st_size
-        digest = hashlib.sha256()
-        if size:
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                digest.update(view)
-    os.replace(tmp, path)
+    try:
+        fill(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+            size = os.fstat(handle.fileno()).st_size
+            digest = hashlib.sha256()
+            if size:
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                    digest.update(view)
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
     fsync_dir(path.parent)
     return size, digest.hexdigest()
+
+
+def _discard(tmp: Path) -> None:
+    # A failed write (a full disk) must not leave a half-written temporary to fill it further.
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

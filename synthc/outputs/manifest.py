@@ -13,9 +13,10 @@ import platform
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
-from synthc import FORMAT_VERSION, __version__
+from synthc import FORMAT_VERSION, __version__, limits
 from synthc.errors import OutputError
 
 MANIFEST_FILE = "manifest.json"
@@ -57,6 +58,7 @@ def make_manifest(
     split_ranges: dict[str, tuple[int, int]],
     records: Sequence[dict[str, Any]],
     build: dict[str, Any],
+    files: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Assemble the manifest from the spec, its facts and the shard records (in plan order)."""
     splits: dict[str, Any] = {}
@@ -94,6 +96,8 @@ def make_manifest(
         "bytes": sum(r["bytes"] for r in records),
         "splits": splits,
         "content_sha256": content_sha256(records),
+        # The other files synthc wrote here: a lost build state is rebuilt from this list.
+        "files": sorted(files),
         "build": build,
     }
 
@@ -108,7 +112,11 @@ def _summed_stats(records: Sequence[dict[str, Any]]) -> dict[str, int]:
 
 def _shard_entry(record: dict[str, Any]) -> dict[str, Any]:
     keys = ("path", "first_sample", "samples", "bytes", "sha256", "task_key")
-    return {k: record[k] for k in keys}
+    entry = {k: record[k] for k in keys}
+    if record.get("stats"):
+        # Per shard, so a build state rebuilt from the manifest keeps every shard's counters.
+        entry["stats"] = record["stats"]
+    return entry
 
 
 def identity(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -122,19 +130,105 @@ def encode_manifest(manifest: dict[str, Any]) -> bytes:
 
 
 def read_manifest(out: Path) -> dict[str, Any]:
-    """Load ``<out>/manifest.json``; OutputError if it is missing or not a synthc manifest."""
+    """Load ``<out>/manifest.json``; OutputError if it is missing, too big or not a synthc
+    manifest of the expected shape (a manifest is untrusted input)."""
+    if not out.is_dir():
+        what = "does not exist" if not out.exists() else "is not a directory"
+        raise OutputError(f"{out}: {what}; give the output directory of a synthc build")
     path = out / MANIFEST_FILE
     try:
-        manifest = json.loads(path.read_text())
+        if path.is_symlink():
+            raise OutputError(f"{path}: is a symlink; a synthc manifest is a plain file")
+        info = path.stat()
+        size = info.st_size
+        if not S_ISREG(info.st_mode):  # a FIFO would block forever
+            raise OutputError(f"{path}: is not a regular file")
+        if size > limits.MAX_MANIFEST_BYTES:
+            raise OutputError(
+                f"{path}: {size} bytes exceeds the limit of {limits.MAX_MANIFEST_BYTES} bytes "
+                "(synthc.limits.MAX_MANIFEST_BYTES)"
+            )
+        with open(path, "rb") as handle:
+            manifest = json.loads(handle.read(limits.MAX_MANIFEST_BYTES + 1))
     except FileNotFoundError:
         raise OutputError(
             f"{path}: no manifest (not a synthc dataset, or its build did not finish)"
         ) from None
-    except ValueError as error:
+    except OSError as error:
+        raise OutputError(f"{path}: unreadable ({error.strerror or error})") from None
+    except (ValueError, RecursionError) as error:
         raise OutputError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(manifest, dict):
+        raise OutputError(f"{path}: a manifest is a JSON object, not {type(manifest).__name__}")
     if manifest.get("format") != MANIFEST_FORMAT:
         raise OutputError(f"{path}: unknown manifest format {manifest.get('format')!r}")
+    problems = shape_problems(manifest)
+    if problems:
+        raise OutputError(
+            f"{path}: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     return manifest
+
+
+_SHARD_TYPES: dict[str, type] = {
+    "path": str,
+    "first_sample": int,
+    "samples": int,
+    "bytes": int,
+    "sha256": str,
+    "task_key": str,
+}
+
+
+def shape_problems(manifest: dict[str, Any]) -> list[str]:
+    """What is wrong with the shape of a manifest that synthc relies on (types, not values)."""
+
+    def is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    problems: list[str] = []
+    for key in ("samples", "bytes"):
+        if not is_int(manifest.get(key)):
+            problems.append(f"{key}: must be an integer")
+    if not isinstance(manifest.get("content_sha256"), str):
+        problems.append("content_sha256: must be a string")
+    files = manifest.get("files", [])
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        problems.append("files: must be a list of paths")
+    generator = manifest.get("generator")
+    if not isinstance(generator, dict) or not isinstance(generator.get("facts", {}), dict):
+        problems.append("generator: must be an object with an object 'facts'")
+    splits = manifest.get("splits")
+    if not isinstance(splits, dict):
+        return [*problems, "splits: must be an object"]
+    for name, split in splits.items():
+        where = f"splits.{name}"
+        if not isinstance(split, dict):
+            problems.append(f"{where}: must be an object")
+            continue
+        for key in ("samples", "bytes"):
+            if not is_int(split.get(key)):
+                problems.append(f"{where}.{key}: must be an integer")
+        bounds = split.get("range")
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(is_int, bounds))):
+            problems.append(f"{where}.range: must be [start, stop]")
+        shards = split.get("shards")
+        if not isinstance(shards, list):
+            problems.append(f"{where}.shards: must be a list")
+            continue
+        for index, shard in enumerate(shards):
+            if not isinstance(shard, dict):
+                problems.append(f"{where}.shards[{index}]: must be an object")
+                continue
+            for key, kind in _SHARD_TYPES.items():
+                value = shard.get(key)
+                if not isinstance(value, kind) or isinstance(value, bool):
+                    problems.append(f"{where}.shards[{index}].{key}: must be {kind.__name__}")
+            stats = shard.get("stats", {})
+            if not isinstance(stats, dict) or not all(map(is_int, stats.values())):
+                problems.append(f"{where}.shards[{index}].stats: must map names to integers")
+    return problems
 
 
 def iter_shards(manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,26 +2,57 @@
 
 It lives in ``<out>/.synthc/state.json`` and is rewritten atomically after every finished shard,
 so a killed build resumes with every finished shard kept. synthc deletes only files this state
-names (and the ``.partial`` temporaries of those and of planned files).
+names (and the ``.partial`` temporaries of those and of planned files). The state is untrusted
+input like everything in an output directory: its size, shape and every path in it are checked
+before synthc acts on it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
-from synthc.errors import UsageError
+from synthc import limits
+from synthc.errors import BuildError, OutputError, UsageError
 from synthc.outputs.atomic import write_atomic
+from synthc.outputs.confine import Confiner
 
 STATE_DIR = ".synthc"
 STATE_FILE = "state.json"
 STATE_FORMAT = "synthc-state/1"
+
+#: where an output directory never belongs (writes there reach the kernel, not a disk)
+_KERNEL_FILE_SYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+#: keys of a shard entry in the state, with their types
+_SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "split": str,
+    "shard": int,
+    "first_sample": int,
+    "samples": int,
+    "bytes": int,
+    "sha256": str,
+    "task_key": str,
+    "mtime_ns": int,
+}
+
+
+class BadState(OutputError):
+    """``.synthc/state.json`` cannot be trusted: unreadable, too big, wrong shape or bad entry."""
+
+
+def state_path(out: Path) -> Path:
+    """Where the build state of ``out`` lives."""
+    return out / STATE_DIR / STATE_FILE
 
 
 @dataclass
@@ -33,23 +64,61 @@ class BuildState:
 
     @classmethod
     def load(cls, out: Path) -> BuildState | None:
-        """The state of ``out``, or None if synthc never built there."""
-        path = out / STATE_DIR / STATE_FILE
+        """The state of ``out``, or None if there is none; BadState if it cannot be trusted."""
+        path = state_path(out)
+        _refuse_symlinks(out)
         try:
-            data = json.loads(path.read_text())
+            info = path.stat()
+            size = info.st_size
+            if not S_ISREG(info.st_mode):  # a FIFO would block the build forever
+                raise BadState(f"{path}: is not a regular file")
+            if size > limits.MAX_STATE_BYTES:
+                raise BadState(
+                    f"{path}: {size} bytes exceeds the limit of {limits.MAX_STATE_BYTES} bytes "
+                    "(synthc.limits.MAX_STATE_BYTES)"
+                )
+            with open(path, "rb") as handle:
+                text = handle.read(limits.MAX_STATE_BYTES + 1)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as error:
-            raise UsageError(
-                f"{path}: unreadable build state ({error}); remove {out} to rebuild"
-            ) from error
+        except OSError as error:
+            raise BadState(f"{path}: unreadable build state ({error.strerror})") from None
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise BadState(f"{path}: build state is not valid JSON ({error})") from None
+        return cls.from_json(data, out, str(path))
+
+    @classmethod
+    def from_json(cls, data: Any, out: Path, source: str) -> BuildState:
+        """Check the shape of a loaded state and confine every path in it to ``out``."""
+        if not isinstance(data, dict):
+            raise BadState(f"{source}: build state is a {type(data).__name__}, not an object")
         if data.get("format") != STATE_FORMAT:
-            raise UsageError(f"{path}: unknown build state format {data.get('format')!r}")
-        return cls(shards=data["shards"], files=data["files"])
+            raise BadState(f"{source}: unknown build state format {data.get('format')!r}")
+        shards, files = data.get("shards"), data.get("files")
+        if not isinstance(shards, dict) or not isinstance(files, dict):
+            raise BadState(f"{source}: build state needs objects 'shards' and 'files'")
+        confiner = Confiner(out, source)
+        for name, entry in shards.items():
+            _confine(confiner, name)
+            _check_shard_entry(name, entry, source)
+        for name, digest in files.items():
+            _confine(confiner, name)
+            if not isinstance(digest, str):
+                raise BadState(f"{source}: files.{name}: sha256 must be a string")
+        return cls(shards=shards, files=files)
 
     def save(self, out: Path) -> None:
+        """Write the state atomically; BuildError naming the file if the disk refuses."""
         data = {"format": STATE_FORMAT, "shards": self.shards, "files": self.files}
-        write_atomic(out / STATE_DIR / STATE_FILE, json.dumps(data, indent=1).encode())
+        path = state_path(out)
+        try:
+            write_atomic(path, json.dumps(data, indent=1).encode())
+        except OSError as error:
+            raise BuildError(
+                f"{path}: cannot write the build state: {error.strerror or error}"
+            ) from None
 
     def record_shard(self, out: Path, record: dict[str, Any]) -> None:
         """Remember a finished shard with the stat that says it is still ours and unchanged."""
@@ -70,32 +139,106 @@ class BuildState:
         return {k: v for k, v in entry.items() if k != "mtime_ns"}
 
 
+def _confine(confiner: Confiner, name: object) -> None:
+    try:
+        confiner(name)
+    except OutputError as error:
+        raise BadState(str(error)) from None
+
+
+def _check_shard_entry(name: str, entry: Any, source: str) -> None:
+    where = f"{source}: shards.{name}"
+    if not isinstance(entry, dict):
+        raise BadState(f"{where}: must be an object, not {type(entry).__name__}")
+    for key, kind in _SHARD_KEYS.items():
+        value = entry.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise BadState(f"{where}.{key}: must be {getattr(kind, '__name__', kind)}")
+    if entry["path"] != name:
+        raise BadState(f"{where}.path: {entry['path']!r} differs from its key")
+    stats = entry.get("stats", {})
+    if not isinstance(stats, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in stats.values()
+    ):
+        raise BadState(f"{where}.stats: must map names to integers")
+
+
+def _refuse_symlinks(out: Path) -> None:
+    # A symlinked .synthc or state.json would make synthc read or write outside the output.
+    for path in (out / STATE_DIR, state_path(out)):
+        if path.is_symlink():
+            raise BadState(f"{path}: is a symlink; synthc keeps its state in a plain file")
+
+
 def is_synthc_output(out: Path) -> bool:
     """True if ``out`` holds a synthc build state."""
-    return (out / STATE_DIR / STATE_FILE).exists()
+    return state_path(out).exists()
 
 
 def check_output_dir(out: Path) -> None:
-    """Refuse a non-empty directory that synthc did not make (its files are not ours to touch)."""
+    """Refuse an output path synthc cannot use: not a directory, or under something that is not.
+
+    Whether a non-empty directory may be used is decided later (see building.adopt_state).
+    """
+    try:
+        resolved = out.resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise UsageError(f"{out}: cannot be resolved ({error}); choose another -o") from None
+    for system in _KERNEL_FILE_SYSTEMS:
+        if resolved == system or system in resolved.parents:
+            raise UsageError(f"{out}: is under {system}, a kernel file system; choose another -o")
+    if out.is_symlink() and not out.exists():
+        raise UsageError(f"{out}: is a symlink to nothing; choose another directory with -o")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not is_synthc_output(out):
+    for parent in out.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{out}: {parent} is not a directory")
+            break
+
+
+def make_output_dir(out: Path) -> None:
+    """Create ``out`` (and its parents) unless it exists; UsageError naming why not."""
+    if out.is_dir():
+        return  # no mkdir at all: a rebuild on a read-only file system writes nothing
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
         raise UsageError(
-            f"{out}: directory is not empty and is not a synthc output; "
-            "choose another directory with -o"
-        )
+            f"{out}: cannot create the output directory: {error.strerror or error}"
+        ) from None
 
 
 @contextlib.contextmanager
 def build_lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``out`` so two builds never write one dataset at once."""
-    (out / STATE_DIR).mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / STATE_DIR / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    """Hold an exclusive lock on ``out`` so two builds never write one dataset at once.
+
+    The lock is taken on the ``.synthc`` directory itself, so taking it writes nothing (a
+    no-op rebuild on a read-only file system succeeds). A file system that cannot hold the
+    directory at all fails with BuildError naming it.
+    """
+    directory = out / STATE_DIR
+    _refuse_symlinks(out)
+    created = not directory.is_dir()
+    try:
+        if created:
+            directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise BuildError(f"{directory}: cannot create: {error.strerror or error}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except OSError as error:
+            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
             raise UsageError(f"{out}: another synthc build is writing this directory") from None
         yield
+    except BaseException:
+        if created:  # a build refused at once leaves no trace in a directory that is not ours
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     finally:
         os.close(fd)

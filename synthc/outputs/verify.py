@@ -1,21 +1,30 @@
-"""Verify a built dataset against its manifest: every shard present, hash and count match."""
+"""Verify a built dataset: the manifest's own consistency, then every file it lists on disk."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from synthc.outputs.manifest import iter_shards, read_manifest
+import numpy as np
+
+from synthc.errors import OutputError
+from synthc.outputs.atomic import PARTIAL_SUFFIX
+from synthc.outputs.confine import Confiner
+from synthc.outputs.fact_files import fact_file_entries
+from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, iter_shards, read_manifest
 from synthc.outputs.parquet import count_parquet_rows
 from synthc.outputs.webdataset import count_tar_samples
 
 _CHUNK = 1 << 22
+#: suffixes of the shard files synthc writes into a split's folder
+SHARD_SUFFIXES = (".tar", ".parquet")
 
 
 @dataclass(frozen=True)
 class ShardProblem:
-    """A shard that is missing or does not match the manifest."""
+    """A file or manifest entry that is missing or does not match the manifest."""
 
     path: str
     message: str
@@ -33,36 +42,162 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_dataset(out: Path) -> tuple[int, list[ShardProblem]]:
-    """Check every shard of the dataset in ``out``; return (shards checked, problems)."""
+def verify_dataset(out: Path, *, count: bool = True) -> tuple[int, list[ShardProblem]]:
+    """Check the manifest of ``out`` and every file it lists; return (shards checked, problems).
+
+    ``count=False`` skips re-reading each shard's samples (size and sha256 are still checked).
+    """
     manifest = read_manifest(out)
-    problems: list[ShardProblem] = []
+    problems = [ShardProblem(MANIFEST_FILE, m) for m in manifest_problems(manifest)]
     shards = iter_shards(manifest)
+    confine = Confiner(out, MANIFEST_FILE)
     for shard in shards:
-        path = out / shard["path"]
-        if not path.is_file():
-            problems.append(ShardProblem(shard["path"], "missing"))
-            continue
-        size = path.stat().st_size
-        if size != shard["bytes"]:
-            problems.append(
-                ShardProblem(shard["path"], f"{size} bytes, manifest says {shard['bytes']}")
-            )
-            continue
-        digest = file_sha256(path)
-        if digest != shard["sha256"]:
-            problems.append(
-                ShardProblem(shard["path"], f"sha256 {digest[:16]}… does not match the manifest")
-            )
-            continue
-        try:
-            count = count_tar_samples if path.suffix == ".tar" else count_parquet_rows
-            rows = count(path)
-        except Exception as error:  # noqa: BLE001 - any reader failure means a bad shard
-            problems.append(ShardProblem(shard["path"], f"unreadable: {error}"))
-            continue
-        if rows != shard["samples"]:
-            problems.append(
-                ShardProblem(shard["path"], f"{rows} samples, manifest says {shard['samples']}")
-            )
+        problem = _check_shard(confine, shard, count)
+        if problem is not None:
+            problems.append(ShardProblem(str(shard["path"]), problem))
+    problems += _check_fact_files(confine, manifest)
+    problems += _check_listed_files(confine, manifest)
+    problems += _unlisted_files(confine, manifest)
     return len(shards), problems
+
+
+def manifest_problems(manifest: dict[str, Any]) -> list[str]:
+    """Where the manifest contradicts itself (hashes, counts, ranges, paths, bytes)."""
+    problems: list[str] = []
+    shards = iter_shards(manifest)
+    if content_sha256(shards) != manifest["content_sha256"]:
+        problems.append("content_sha256 does not match the hash of the listed shards")
+    expected_start = 0
+    seen: set[str] = set()
+    for name, split in manifest["splits"].items():
+        where = f"splits.{name}"
+        start, stop = split["range"]
+        if start != expected_start:
+            problems.append(f"{where}.range starts at {start}, not at {expected_start}")
+        expected_start = stop
+        if split["samples"] != stop - start:
+            problems.append(
+                f"{where}.samples is {split['samples']}, its range holds {stop - start}"
+            )
+        listed = split["shards"]
+        held = sum(s["samples"] for s in listed)
+        if held != split["samples"]:
+            problems.append(f"{where}.samples is {split['samples']}, its shards hold {held}")
+        position = start
+        for shard in listed:
+            path = shard["path"]
+            if shard["first_sample"] != position:
+                problems.append(
+                    f"{where}: shard {path} starts at {shard['first_sample']}, not {position} "
+                    "(a gap or an overlap)"
+                )
+            if shard["samples"] < 0 or shard["bytes"] < 0:
+                problems.append(f"{where}: shard {path} has a negative count")
+            position = shard["first_sample"] + shard["samples"]
+            if PurePosixPath(path).parent != PurePosixPath(str(name)):
+                problems.append(f"{where}: shard {path} is not in the split's folder {name}/")
+            if path in seen:
+                problems.append(f"{where}: shard {path} is listed twice")
+            seen.add(path)
+        if listed and position != stop:
+            problems.append(f"{where}: shards end at {position}, the range at {stop}")
+        split_bytes = sum(s["bytes"] for s in listed)
+        if split["bytes"] != split_bytes:
+            problems.append(f"{where}.bytes is {split['bytes']}, its shards hold {split_bytes}")
+    if expected_start != manifest["samples"]:
+        problems.append(f"samples is {manifest['samples']}, the splits hold {expected_start}")
+    total = sum(s["bytes"] for s in shards)
+    if manifest["bytes"] != total:
+        problems.append(f"bytes is {manifest['bytes']}, the shards hold {total}")
+    return problems
+
+
+def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str | None:
+    try:
+        path = confine(shard["path"])
+    except OutputError as error:
+        return str(error)
+    if not path.is_file():
+        return "missing"
+    size = path.stat().st_size
+    if size != shard["bytes"]:
+        return f"{size} bytes, manifest says {shard['bytes']}"
+    digest = file_sha256(path)
+    if digest != shard["sha256"]:
+        return f"sha256 {digest[:16]}… does not match the manifest"
+    if not count:
+        return None
+    try:
+        counter = count_tar_samples if path.suffix == ".tar" else count_parquet_rows
+        rows = counter(path)
+    except Exception as error:  # noqa: BLE001 - any reader failure means a bad shard
+        return f"unreadable: {error}"
+    if rows != shard["samples"]:
+        return f"{rows} samples, manifest says {shard['samples']}"
+    return None
+
+
+def _check_fact_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
+    problems: list[ShardProblem] = []
+    for entry in fact_file_entries(manifest["generator"].get("facts", {})):
+        name = str(entry["file"])
+        try:
+            path = confine(entry["file"])
+        except OutputError as error:
+            problems.append(ShardProblem(name, str(error)))
+            continue
+        if not path.is_file():
+            problems.append(ShardProblem(name, "missing"))
+        elif file_sha256(path) != entry["sha256"]:
+            problems.append(ShardProblem(name, "sha256 does not match the manifest"))
+        else:
+            try:
+                array = np.load(path, mmap_mode="r", allow_pickle=False)
+                shape, dtype = list(array.shape), array.dtype.str
+            except (OSError, ValueError) as error:
+                problems.append(ShardProblem(name, f"unreadable: {error}"))
+                continue
+            if shape != entry["shape"] or dtype != entry["dtype"]:
+                problems.append(
+                    ShardProblem(
+                        name,
+                        f"holds {dtype} {shape}, manifest says {entry['dtype']} {entry['shape']}",
+                    )
+                )
+    return problems
+
+
+def _check_listed_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
+    problems: list[ShardProblem] = []
+    for name in manifest.get("files", []):
+        try:
+            path = confine(name)
+        except OutputError as error:
+            problems.append(ShardProblem(str(name), str(error)))
+            continue
+        if not path.is_file():
+            problems.append(ShardProblem(name, "missing"))
+    return problems
+
+
+def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
+    """Shard files in the split folders that the manifest does not list, and temporaries."""
+    listed = {s["path"] for s in iter_shards(manifest)}
+    problems: list[ShardProblem] = []
+    for name in manifest["splits"]:
+        try:
+            folder = confine(name)
+        except OutputError as error:
+            problems.append(ShardProblem(str(name), str(error)))
+            continue
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            rel = f"{name}/{path.name}"
+            if path.name.endswith(PARTIAL_SUFFIX):
+                problems.append(ShardProblem(rel, "a temporary left by an unfinished write"))
+            elif path.suffix in SHARD_SUFFIXES and rel not in listed:
+                problems.append(ShardProblem(rel, "a shard file the manifest does not list"))
+    for path in sorted(confine.out.glob(f"*{PARTIAL_SUFFIX}")):
+        problems.append(ShardProblem(path.name, "a temporary left by an unfinished write"))
+    return problems

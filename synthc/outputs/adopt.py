@@ -1,0 +1,108 @@
+"""Which build state a build starts from: the directory's own, one rebuilt from a verifying
+manifest, or (with --force) a fresh one that takes over only the files the build will write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from synthc.errors import OutputError, UsageError
+from synthc.outputs.confine import Confiner
+from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
+from synthc.outputs.state import STATE_DIR, BadState, BuildState
+from synthc.outputs.verify import file_sha256, verify_dataset
+
+#: files named in one error message before "and N more"
+LISTED_FILES = 10
+
+
+def adopt_state(
+    out: Path, will_write: Iterable[str], force: bool, log: Callable[[str], None]
+) -> tuple[BuildState, bool]:
+    """The state to build ``out`` from, and whether it is new (and must be saved).
+
+    synthc never deletes a file it did not write: a state it cannot trust is an error (with
+    --force it is set aside, never followed), and a directory without a state is only used
+    when its manifest verifies or when --force takes over the files the build will write.
+    """
+    try:
+        state = BuildState.load(out)
+    except BadState as error:
+        if not force:
+            raise BadState(
+                f"{error}; synthc deleted nothing. Rerun with --force to set this state aside: "
+                "synthc then rebuilds it from manifest.json if that verifies, or takes over "
+                "only the files it writes"
+            ) from None
+        log(f"{error}: set aside (--force)")
+        state = None
+    if state is not None:
+        return state, False
+    confiner = Confiner(out, "the build plan")
+    names = [confiner(name) for name in will_write]
+    if not out.is_dir() or not any(p.name != STATE_DIR for p in out.iterdir()):
+        return BuildState(), True
+    taken = sorted(str(p.relative_to(out)) for p in names if p.exists() or p.is_symlink())
+    recovered = state_from_manifest(out)
+    reason = f"no build state, and no verifying {MANIFEST_FILE}"
+    if recovered is not None:
+        owned = recovered.shards.keys() | recovered.files.keys()
+        taken = [name for name in taken if name not in owned]
+        if not taken or force:
+            log(f"{out}: no build state; rebuilt it from {MANIFEST_FILE}, which verifies")
+            if taken:
+                log(f"{out}: took over {_bounded(taken)} (--force)")
+            return recovered, True
+        reason = f"no build state; {MANIFEST_FILE} verifies but does not list them all"
+    if not force:
+        listing = _bounded(taken)
+        raise UsageError(
+            f"{out}: not empty and not a synthc output ({reason}); "
+            f"synthc would take over {len(taken)} file(s) it writes"
+            + (f" ({listing})" if taken else "")
+            + "; rerun with --force to take them over (other files are left alone), "
+            "or choose another directory with -o"
+        )
+    log(
+        f"{out}: took over {len(taken)} file(s) synthc writes (--force)"
+        + (f": {_bounded(taken)}" if taken else "")
+        + "; every other file there is left alone"
+    )
+    return BuildState(), True
+
+
+def state_from_manifest(out: Path) -> BuildState | None:
+    """The state a verifying manifest implies (its shards and files), or None."""
+    try:
+        manifest = read_manifest(out)
+        _, problems = verify_dataset(out, count=False)
+    except OutputError:
+        return None
+    if problems or "files" not in manifest:  # older manifests do not say which files are ours
+        return None
+    state = BuildState()
+    for split, entry in manifest["splits"].items():
+        for index, shard in enumerate(entry["shards"]):
+            path = shard["path"]
+            state.shards[path] = {
+                "path": path,
+                "split": split,
+                "shard": index,
+                "first_sample": shard["first_sample"],
+                "samples": shard["samples"],
+                "bytes": shard["bytes"],
+                "sha256": shard["sha256"],
+                "task_key": shard["task_key"],
+                "stats": dict(shard.get("stats", {})),
+                "mtime_ns": (out / path).stat().st_mtime_ns,
+            }
+    for name in [*manifest.get("files", []), MANIFEST_FILE]:
+        state.files[name] = file_sha256(out / name)
+    return state
+
+
+def _bounded(names: list[Any]) -> str:
+    shown = ", ".join(map(str, names[:LISTED_FILES]))
+    more = len(names) - LISTED_FILES
+    return shown + (f" and {more} more" if more > 0 else "")

@@ -1,0 +1,96 @@
+"""Large facts go to ``.npy`` files beside the manifest; small ones stay inline as JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import Any
+
+import numpy as np
+
+from synthc import limits
+
+FACTS_DIR = "facts"
+#: the keys of a manifest entry that stands for an array stored in a file
+FACT_FILE_KEYS = ("file", "shape", "dtype", "sha256")
+
+
+def split_facts(facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Facts as written in the manifest, and the ``.npy`` files (name -> bytes) they refer to.
+
+    An array (or rectangular list of numbers) of more than limits.MAX_INLINE_FACT_NUMBERS
+    numbers becomes ``{"file", "shape", "dtype", "sha256"}`` pointing at ``facts/<key>.npy``;
+    everything else is kept as it is.
+    """
+    files: dict[str, bytes] = {}
+    return _walk(facts, (), files), files
+
+
+def _walk(value: Any, keys: tuple[str, ...], files: dict[str, bytes]) -> Any:
+    if isinstance(value, dict):
+        return {k: _walk(v, (*keys, str(k)), files) for k, v in value.items()}
+    array = _large_array(value)
+    if array is None:
+        return value.tolist() if isinstance(value, np.ndarray) else value
+    name = f"{FACTS_DIR}/{'.'.join(keys) or 'fact'}.npy"
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    data = buffer.getvalue()
+    files[name] = data
+    return {
+        "file": name,
+        "shape": list(array.shape),
+        "dtype": array.dtype.str,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def _large_array(value: Any) -> np.ndarray | None:
+    if isinstance(value, list):
+        if _count_numbers(value, limits.MAX_INLINE_FACT_NUMBERS) <= limits.MAX_INLINE_FACT_NUMBERS:
+            return None
+        try:
+            value = np.asarray(value)
+        except ValueError:  # ragged
+            return None
+    if not isinstance(value, np.ndarray) or value.size <= limits.MAX_INLINE_FACT_NUMBERS:
+        return None
+    if value.dtype.kind not in "biuf":
+        return None
+    return np.ascontiguousarray(value)
+
+
+def _count_numbers(value: list[Any], stop: int) -> int:
+    # Lists within a small limit are counted, bigger ones only until the count passes it.
+    count = 0
+    stack = [value]
+    while stack and count <= stop:
+        items = stack.pop()
+        for item in items:
+            if isinstance(item, list):
+                stack.append(item)
+            elif isinstance(item, int | float) and not isinstance(item, bool):
+                count += 1
+            else:
+                return 0  # not an array of numbers: keep it inline
+    return count
+
+
+def is_fact_file(value: Any) -> bool:
+    """True if ``value`` is a manifest entry standing for an array in a ``.npy`` file."""
+    return isinstance(value, dict) and set(value) == set(FACT_FILE_KEYS)
+
+
+def fact_file_entries(facts: Any) -> list[dict[str, Any]]:
+    """Every file entry in the facts of a manifest (which may be untrusted)."""
+    found: list[dict[str, Any]] = []
+    stack = [facts]
+    while stack:
+        value = stack.pop()
+        if is_fact_file(value):
+            found.append(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, dict | list))
+    return found

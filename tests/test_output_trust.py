@@ -1,0 +1,377 @@
+"""An output directory is untrusted: its state and manifest never lead synthc outside it."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import spec_text
+
+from synthc import limits
+from synthc.outputs.state import STATE_DIR, STATE_FILE
+
+STATE = Path(STATE_DIR) / STATE_FILE
+
+
+def one_line(err: str) -> str:
+    """The single line of an error report (and proof that there is exactly one)."""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of every file below ``out``."""
+    return {
+        str(p.relative_to(out)): (p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def built(cli, write_spec, tmp_path):
+    """A tiny spec built into tmp_path/out; returns (spec, out)."""
+    spec = write_spec(spec_text(samples=600, shard_size=300))
+    out = tmp_path / "out"
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, err
+    return spec, out
+
+
+def edit_state(out: Path, edit) -> None:
+    state = json.loads((out / STATE).read_text())
+    edit(state)
+    (out / STATE).write_text(json.dumps(state))
+
+
+def any_shard_record(out: Path) -> dict:
+    state = json.loads((out / STATE).read_text())
+    return dict(next(iter(state["shards"].values())))
+
+
+# -- 1. paths in the state are confined ------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["shards", "files"])
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "loop", "backslash"])
+def test_state_entries_outside_the_output_are_refused_never_deleted(
+    built, cli, tmp_path, where, kind
+):
+    spec, out = built
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_text("precious")
+    name = {
+        "dotdot": "../outside/victim.txt",
+        "absolute": str(victim),
+        "symlink": "link/victim.txt",
+        "loop": "loop/victim.txt",
+        "backslash": "..\\outside\\victim.txt",
+    }[kind]
+    if kind == "symlink":
+        (out / "link").symlink_to(outside)
+    if kind == "loop":
+        (out / "loop").symlink_to("loop")
+    record = {**any_shard_record(out), "path": name}
+
+    def plant(state):
+        if where == "shards":
+            state["shards"][name] = record
+        else:
+            state["files"][name] = "0" * 64
+
+    edit_state(out, plant)
+    before = snapshot(out)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    line = one_line(err)
+    assert code == 1
+    assert repr(name) in line and "state.json" in line
+    assert "remove" not in line  # never advises deleting a directory
+    assert victim.read_text() == "precious"
+    assert snapshot(out) == before  # not a byte written
+
+
+def test_a_bad_state_is_set_aside_by_force_and_still_nothing_outside_is_touched(
+    built, cli, tmp_path
+):
+    spec, out = built
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    edit_state(out, lambda s: s["shards"].update({"../victim.txt": any_shard_record(out)}))
+    code, stdout, err = cli("build", spec, "-o", out, "--workers", "1", "--force")
+    assert code == 0, err
+    assert "set aside" in err and "Traceback" not in err
+    assert victim.read_text() == "precious"
+    assert "../victim.txt" not in (out / STATE).read_text()
+    assert cli("verify", out)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("[]", "is a list"),
+        ('{"format": "synthc-state/1", "files": {}}', "'shards' and 'files'"),
+        ('{"format": "synthc-state/1", "shards": [], "files": {}}', "'shards' and 'files'"),
+        ('{"format": "synthc-state/1", "shards": {"tr', "not valid JSON"),
+        ('{"format": "synthc-state/1", "shards": {"a/b": 3}, "files": {}}', "shards.a/b"),
+        ('{"format": "synthc-state/1", "shards": {}, "files": {"x": 1}}', "files.x"),
+        ('"state"', "is a str"),
+    ],
+)
+def test_malformed_state_is_one_line_error_and_deletes_nothing(built, cli, content, words):
+    spec, out = built
+    (out / STATE).write_text(content)
+    before = snapshot(out)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    line = one_line(err)
+    assert code == 1 and words in line and "state.json" in line
+    assert "--force" in line and "remove" not in line
+    assert snapshot(out) == before
+
+
+def test_a_fifo_state_is_refused_without_blocking(built, cli):
+    spec, out = built
+    (out / STATE).unlink()
+    os.mkfifo(out / STATE)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and "is not a regular file" in one_line(err)
+
+
+def test_shard_entry_with_wrong_types_is_refused(built, cli):
+    spec, out = built
+    edit_state(out, lambda s: next(iter(s["shards"].values())).update(bytes="12"))
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and ".bytes: must be int" in one_line(err)
+
+
+def test_state_size_is_bounded_before_parsing(built, cli, monkeypatch):
+    spec, out = built
+    monkeypatch.setattr(limits, "MAX_STATE_BYTES", 64)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and "MAX_STATE_BYTES" in one_line(err)
+
+
+def test_a_symlinked_state_directory_is_refused(built, cli, tmp_path):
+    spec, out = built
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(out / STATE_DIR, elsewhere)
+    (out / STATE_DIR).symlink_to(elsewhere)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and "symlink" in one_line(err)
+
+
+def test_a_symlinked_split_folder_is_never_written_through(built, cli, tmp_path):
+    spec, out = built
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(out / STATE_DIR)
+    shutil.rmtree(out / "test")
+    (out / "test").symlink_to(outside)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1", "--force")
+    assert code == 1 and "leaves the output directory" in one_line(err)
+    assert list(outside.iterdir()) == []
+
+
+# -- 2. recovery when the state is lost --------------------------------------------------------
+
+
+def test_lost_state_is_rebuilt_from_a_verifying_manifest_writing_only_the_state(built, cli):
+    spec, out = built
+    state = json.loads((out / STATE).read_text())
+    shutil.rmtree(out / STATE_DIR)
+    before = snapshot(out)
+    code, stdout, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, err
+    assert "up to date" in stdout and "rebuilt it from manifest.json" in err
+    assert snapshot(out) == {**before, str(STATE): snapshot(out)[str(STATE)]}
+    recovered = json.loads((out / STATE).read_text())
+    assert recovered["shards"] == state["shards"]
+    assert recovered["files"] == state["files"]
+    # ... and the next build is an ordinary no-op.
+    again = snapshot(out)
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    assert snapshot(out) == again
+
+
+def test_lost_state_and_a_bad_manifest_lists_what_force_would_take_over(built, cli):
+    spec, out = built
+    shutil.rmtree(out / STATE_DIR)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["content_sha256"] = "0" * 64
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "notes.txt").write_text("mine")
+    before = snapshot(out)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    line = one_line(err)
+    assert code == 2
+    assert "take over 8 file(s)" in line and "train/train-00000.parquet" in line
+    assert "--force" in line and "notes.txt" not in line and "remove" not in line
+    assert snapshot(out) == before
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1", "--force")
+    assert code == 0, err
+    assert "took over 8 file(s)" in err and "left alone" in err
+    assert (out / "notes.txt").read_text() == "mine"
+    assert cli("verify", out)[0] == 0
+    assert "notes.txt" not in (out / STATE).read_text()
+
+
+def test_a_foreign_directory_without_force_lists_the_files_in_bounds(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=3000, shard_size=100))
+    out = tmp_path / "mine"
+    (out / "train").mkdir(parents=True)
+    for i in range(24):
+        (out / "train" / f"train-{i:05d}.parquet").write_text("mine")
+    code, _, err = cli("build", spec, "-o", out)
+    line = one_line(err)
+    assert code == 2 and "take over 24 file(s)" in line and "and 14 more" in line
+    assert not (out / STATE_DIR).exists()
+
+
+# -- 4. bad -o and read-only file systems -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind", ["under_a_file", "proc", "sys", "dangling", "is_a_file", "symlink_loop"]
+)
+def test_bad_output_paths_are_one_line_usage_errors(cli, write_spec, tmp_path, kind):
+    spec = write_spec(spec_text(samples=200, shard_size=100))
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    if kind == "dangling":
+        (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    if kind == "symlink_loop":
+        (tmp_path / "loop").symlink_to("loop")
+    out = {
+        "under_a_file": plain / "out",
+        "proc": Path("/proc/synthc-test/out"),
+        "sys": Path("/sys/synthc-test"),
+        "dangling": tmp_path / "dangling",
+        "is_a_file": plain,
+        "symlink_loop": tmp_path / "loop",
+    }[kind]
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    line = one_line(err)
+    assert code == 2 and str(out) in line
+    assert plain.read_text() == "x" and not (tmp_path / "nowhere").exists()
+
+
+def test_an_output_directory_that_cannot_be_created_is_a_usage_error(
+    cli, write_spec, tmp_path, monkeypatch
+):
+    spec = write_spec(spec_text(samples=200, shard_size=100))
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(os, "mkdir", refuse)
+    code, _, err = cli("build", spec, "-o", tmp_path / "new", "--workers", "1")
+    assert code == 2 and "Read-only file system" in one_line(err)
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def test_noop_rebuild_calls_no_write_syscall(built, cli, monkeypatch):
+    """Every write-ish call under the output raises EROFS; the no-op rebuild makes none."""
+    import builtins
+    import io
+
+    spec, out = built
+    root = str(out.resolve())
+    calls: list[str] = []
+
+    def under(path) -> bool:
+        return str(Path(os.fspath(path)).resolve()).startswith(root)
+
+    def guard(name, real, flagged=None):
+        def wrapper(*args, **kwargs):
+            hit = under(args[0]) if name != "open" else under(args[0]) and flagged(args, kwargs)
+            if hit:
+                calls.append(f"{name} {args[0]}")
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(args[0]))
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    def os_open_writes(args, kwargs):
+        flags = args[1] if len(args) > 1 else kwargs.get("flags", 0)
+        return bool(flags & _WRITE_FLAGS)
+
+    def open_writes(args, kwargs):
+        mode = args[1] if len(args) > 1 else kwargs.get("mode", "r")
+        return any(c in mode for c in "wax+")
+
+    for name in ("mkdir", "rmdir", "unlink", "remove", "replace", "rename", "utime", "chmod"):
+        monkeypatch.setattr(os, name, guard(name, getattr(os, name)))
+    monkeypatch.setattr(os, "open", guard("open", os.open, os_open_writes))
+    monkeypatch.setattr(builtins, "open", guard("open", builtins.open, open_writes))
+    monkeypatch.setattr(io, "open", guard("open", io.open, open_writes))
+    before = snapshot(out)
+    code, stdout, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "up to date" in stdout, err
+    assert calls == []
+    assert snapshot(out) == before
+    # The guard does bite: a build that must write fails with one line, exit 1.
+    monkeypatch.undo()
+    (out / "README.md").unlink()
+    for name in ("mkdir", "unlink", "replace"):
+        monkeypatch.setattr(os, name, guard(name, getattr(os, name)))
+    monkeypatch.setattr(builtins, "open", guard("open", builtins.open, open_writes))
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and "Read-only file system" in one_line(err)
+    assert calls
+
+
+def _read_only_mount_works(path: Path) -> bool:
+    probe = (
+        subprocess.run(
+            [
+                "unshare",
+                "--user",
+                "--map-root-user",
+                "--mount",
+                "sh",
+                "-c",
+                f"mount --bind '{path}' '{path}' && mount -o remount,bind,ro '{path}'",
+            ],
+            capture_output=True,
+        )
+        if shutil.which("unshare")
+        else None
+    )
+    return probe is not None and probe.returncode == 0
+
+
+def test_noop_rebuild_on_a_read_only_mount_succeeds_and_a_real_one_fails_cleanly(built, tmp_path):
+    spec, out = built
+    if not _read_only_mount_works(out):
+        pytest.skip("no user namespaces for a read-only bind mount here")
+    synthc = Path(sys.executable).with_name("synthc")
+
+    def build_read_only(*extra: str) -> subprocess.CompletedProcess:
+        script = (
+            f"mount --bind '{out}' '{out}' && mount -o remount,bind,ro '{out}' && "
+            f"exec '{synthc}' build '{spec}' -o '{out}' --workers 1 {' '.join(extra)}"
+        )
+        return subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+            capture_output=True,
+            text=True,
+        )
+
+    before = snapshot(out)
+    result = build_read_only()
+    assert result.returncode == 0 and "up to date" in result.stdout, result.stderr
+    assert snapshot(out) == before
+    result = build_read_only("--force")
+    assert result.returncode == 1 and "Read-only file system" in one_line(result.stderr)
+    assert snapshot(out) == before

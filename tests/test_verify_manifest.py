@@ -1,0 +1,163 @@
+"""verify checks the manifest's own consistency and refuses what it cannot trust, one line each."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import spec_text
+
+from synthc import limits
+
+
+@pytest.fixture
+def built(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=1000, shard_size=300))
+    out = tmp_path / "out"
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, err
+    return spec, out
+
+
+def edit_manifest(out: Path, edit) -> None:
+    manifest = json.loads((out / "manifest.json").read_text())
+    edit(manifest)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+def problems(cli, out: Path) -> list[str]:
+    code, _, err = cli("verify", out)
+    assert code == 1 and "Traceback" not in err
+    return err.strip().splitlines()[1:]
+
+
+def first_train(manifest) -> dict:
+    return manifest["splits"]["train"]["shards"][0]
+
+
+def drop_second_train_shard(m):
+    del m["splits"]["train"]["shards"][1]
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda m: m.update(content_sha256="0" * 64), ["manifest.json: content_sha256"]),
+        (
+            drop_second_train_shard,
+            [
+                "content_sha256 does not match",
+                "splits.train.samples is 800, its shards hold 500",
+                "train/train-00002.parquet starts at 600, not 300",
+                "train/train-00001.parquet: a shard file the manifest does not list",
+            ],
+        ),
+        (
+            lambda m: m["splits"]["train"].update(samples=900),
+            ["splits.train.samples is 900, its range holds 800", "its shards hold 800"],
+        ),
+        (lambda m: first_train(m).update(samples=299), ["not 299"]),
+        (lambda m: m.update(samples=1200), ["samples is 1200, the splits hold 1000"]),
+        (lambda m: m["splits"]["test"].update(range=[700, 900]), ["range starts at 700"]),
+        (lambda m: m.update(bytes=1), ["bytes is 1, the shards hold"]),
+        (lambda m: m["splits"]["train"].update(bytes=1), ["splits.train.bytes is 1"]),
+        (
+            lambda m: first_train(m).update(path="test/train-00000.parquet"),
+            ["is not in the split's folder train/"],
+        ),
+        (
+            lambda m: first_train(m).update(path="../../etc/passwd"),
+            ["'../../etc/passwd' is refused"],
+        ),
+        (lambda m: m["files"].append("/etc/hostname"), ["'/etc/hostname' is refused"]),
+        (lambda m: m["files"].append("gone.txt"), ["gone.txt: missing"]),
+    ],
+)
+def test_verify_names_each_manifest_inconsistency(built, cli, edit, expected):
+    _, out = built
+    assert cli("verify", out)[0] == 0
+    edit_manifest(out, edit)
+    found = problems(cli, out)
+    for words in expected:
+        assert any(words in line for line in found), (words, found)
+
+
+def test_verify_reports_stray_shards_and_temporaries(built, cli):
+    _, out = built
+    (out / "train" / "train-00009.parquet").write_bytes(b"x")
+    (out / "test" / "test-00000.parquet.partial").write_bytes(b"x")
+    (out / "README.md.partial").write_bytes(b"x")
+    (out / "train" / "notes.txt").write_text("a user's note is not a shard")
+    found = problems(cli, out)
+    assert len(found) == 3
+    assert "train/train-00009.parquet: a shard file the manifest does not list" in found
+    assert any(line.startswith("test/test-00000.parquet.partial: a temporary") for line in found)
+    assert any(line.startswith("README.md.partial: a temporary") for line in found)
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("[]", "a manifest is a JSON object, not list"),
+        ('{"format": "synthc-manifest/1"}', "samples: must be an integer"),
+        ("{", "not valid JSON"),
+        ("[" * 100_000, "not valid JSON"),
+        (
+            '{"format": "synthc-manifest/1", "samples": 1, "bytes": 1, "content_sha256": "",'
+            ' "generator": {"facts": {}},'
+            ' "splits": {"a": {"samples": 1, "bytes": 1, "range": [0, 1], "shards": [{"path":'
+            ' "a/x", "first_sample": 0, "samples": 1, "bytes": 1, "sha256": "", "task_key": "",'
+            ' "stats": [1]}]}}}',
+            "splits.a.shards[0].stats: must map names to integers",
+        ),
+    ],
+)
+def test_malformed_manifest_is_one_line_for_verify(built, cli, content, words):
+    _, out = built
+    (out / "manifest.json").write_text(content)
+    code, _, err = cli("verify", out)
+    assert code == 1 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and words in err and "manifest.json" in err
+
+
+def test_wrong_shape_manifest_lists_first_problem_and_count(built, cli):
+    _, out = built
+    edit_manifest(out, lambda m: m.update(splits={"train": {"shards": [1]}}))
+    code, _, err = cli("verify", out)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "splits.train.samples: must be an integer" in err and "more)" in err
+
+
+def test_build_replaces_a_broken_manifest_it_owns(built, cli):
+    spec, out = built
+    (out / "manifest.json").write_text("[]")
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "Traceback" not in err
+    assert cli("verify", out)[0] == 0
+
+
+def test_manifest_size_is_bounded_before_parsing(built, cli, monkeypatch):
+    _, out = built
+    monkeypatch.setattr(limits, "MAX_MANIFEST_BYTES", 100)
+    code, _, err = cli("verify", out)
+    assert code == 1 and "MAX_MANIFEST_BYTES" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["plain_file", "missing"])
+def test_verify_of_a_file_or_a_missing_directory(cli, tmp_path, kind):
+    target = tmp_path / "thing"
+    if kind == "plain_file":
+        target.write_text("hello")
+    code, _, err = cli("verify", target)
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert ("is not a directory" if kind == "plain_file" else "does not exist") in err
+
+
+def test_a_fifo_manifest_is_refused_without_blocking(built, cli):
+    _, out = built
+    (out / "manifest.json").unlink()
+    os.mkfifo(out / "manifest.json")
+    code, _, err = cli("verify", out)
+    assert code == 1 and "is not a regular file" in err and len(err.strip().splitlines()) == 1
