@@ -183,7 +183,9 @@ def build(
             if actions.remove:
                 log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
 
-            built = _run(executor, actions.build, out, state, progress, generator.gil_free)
+            built = _run(
+                executor, actions.build, out, state, progress, generator.gil_free, compiled
+            )
             records = [built.get(task.path) or actions.keep[task.path] for task in plan.tasks]
             finished = time.time()
             build_facts = {
@@ -228,6 +230,7 @@ def _run(
     state: BuildState,
     progress: Progress,
     gil_free: bool,
+    compiled: CompiledSpec,
 ) -> dict[str, dict[str, Any]]:
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
@@ -235,8 +238,11 @@ def _run(
     progress.start(len(tasks), sum(t.samples for t in tasks))
     try:
         items = [t.to_json() for t in tasks]
-        # an absolute path: remote (Dask) workers do not share our working directory
-        for _, record in executor.run(run_task, items, str(out.resolve()), gil_free=gil_free):
+        # an absolute path: remote (Dask) workers do not share our working directory; the
+        # spec's read roots tell workers where the files it names are (synthc.inputs)
+        where = str(out.resolve())
+        runs = executor.run(run_task, items, where, compiled.read_roots, gil_free=gil_free)
+        for _, record in runs:
             state.record_shard(out, record)
             state.save(out)  # after every shard: a killed build resumes from here
             built[record["path"]] = record

@@ -15,20 +15,19 @@ the file's name as listed or written. Never an absolute path of the build machin
 makes a content change change every task key.
 
 How a worker finds a file (the decision). The absolute path stays outside what is hashed and
-recorded. Compiling a spec registers each file's location in this process and exports the root
-directories in the ``SYNTHC_READ_ROOTS`` environment variable (JSON ``{"spec": [dir, ...], ...}``),
-which worker processes started later inherit. :func:`locate` looks an entry up in this process,
-else joins ``file`` to each root directory of its kind (package data: the worker's own
-installation), checks the result like any read and accepts it only if its sha256 matches. A Dask
-worker on another machine needs ``SYNTHC_READ_ROOTS`` in its environment for files that are not
-package data.
+recorded. Compiling a spec registers each file's location in this process, and the compiled spec
+carries its root directories (:meth:`Reader.portable_roots`); a build hands them to every shard
+task beside the task itself, as it hands the output directory, and the worker calls
+:func:`use_roots`. :func:`locate` looks an entry up in this process, else joins ``file`` to each
+root directory of its kind (package data: the worker's own installation), checks the result like
+any read and accepts it only if its sha256 matches. Remote (Dask) workers therefore need the
+spec's files at the same paths, as they need the output directory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
 import stat
 import threading
@@ -40,11 +39,10 @@ from typing import Any
 from synthc import limits
 from synthc.generators.base import FileProblem
 
-ROOTS_ENV = "SYNTHC_READ_ROOTS"
 #: package data synthc reads: package -> its data directories
 PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
-#: root directories per kind kept in ROOTS_ENV (the oldest are dropped)
-_MAX_ENV_ROOTS = 32
+#: root directories per kind a worker remembers (the oldest are dropped)
+_MAX_ROOTS = 32
 _FILE_TYPES = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -162,6 +160,14 @@ class Reader:
         # package data first: its names (trdg/fonts/...) hold wherever the package is installed,
         # even in a virtual environment inside the spec's repository
         self.roots = tuple(package_roots()) + tuple(roots)
+
+    def portable_roots(self) -> dict[str, list[str]]:
+        """The root directories other than package data, by kind, for workers (use_roots)."""
+        found: dict[str, list[str]] = {}
+        for root in self.roots:
+            if root.kind != "package":
+                found.setdefault(root.kind, []).append(str(root.base))
+        return found
 
     def describe_roots(self) -> str:
         """The allowed roots in words, for messages."""
@@ -297,23 +303,27 @@ def read_regular(
 
 # -- finding a recorded file again (in this process or a worker) ------------------------------
 _LOCATIONS: dict[tuple[str, str, str], str] = {}
+_ROOTS: dict[str, list[str]] = {}
 _LOCK = threading.Lock()
 
 
 def _register(record: dict[str, str], real: Path, root: Root) -> None:
     with _LOCK:
         _LOCATIONS[(record["root"], record["file"], record["sha256"])] = str(real)
-        if root.kind == "package":
-            return  # every worker finds package data in its own installation
-        try:
-            roots = json.loads(os.environ.get(ROOTS_ENV, "{}"))
-        except ValueError:
-            roots = {}
-        if not isinstance(roots, dict):
-            roots = {}
-        known = [d for d in roots.get(root.kind, []) if d != str(root.base)]
-        roots[root.kind] = [*known, str(root.base)][-_MAX_ENV_ROOTS:]
-        os.environ[ROOTS_ENV] = json.dumps(roots)
+
+
+def use_roots(roots: Any) -> None:
+    """Remember root directories (``{kind: [dir, ...]}``, from :meth:`Reader.portable_roots`)
+    where :func:`locate` looks for recorded files; called by workers before a task."""
+    if not isinstance(roots, dict):
+        return
+    with _LOCK:
+        for kind, dirs in roots.items():
+            if kind == "package" or not isinstance(dirs, list):
+                continue  # package data is found in the worker's own installation
+            known = [d for d in _ROOTS.get(kind, []) if d not in dirs]
+            fresh = [d for d in dirs if isinstance(d, str)]
+            _ROOTS[str(kind)] = [*known, *fresh][-_MAX_ROOTS:]
 
 
 def locate(entry: dict[str, Any], kind: str) -> str:
@@ -336,7 +346,8 @@ def locate(entry: dict[str, Any], kind: str) -> str:
             return str(path)
     raise InputError(
         f"{entry['file']!r} (root {entry['root']}, sha256 {entry['sha256'][:12]}...) is not found "
-        f"on this machine; a worker elsewhere needs {ROOTS_ENV} naming the spec's directories"
+        "on this machine under the spec's roots; a remote worker needs the spec's files at the "
+        "same paths"
     )
 
 
@@ -347,8 +358,6 @@ def _relative(root: Root, file: str) -> str:
 def _candidate_roots(kind: str, file: str) -> list[Root]:
     if kind == "package":
         return [r for r in package_roots() if file.startswith(f"{r.prefix}/")]
-    try:
-        dirs = json.loads(os.environ.get(ROOTS_ENV, "{}")).get(kind, [])
-    except (ValueError, AttributeError):
-        dirs = []
-    return [Root(kind, Path(d), Path(d)) for d in dirs if isinstance(d, str)]
+    with _LOCK:
+        dirs = list(_ROOTS.get(kind, []))
+    return [Root(kind, Path(d), Path(d)) for d in dirs]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from synthc import generators
+from synthc import generators, inputs
 from synthc.compiler.planning import ShardTask
 from synthc.generators.base import Column
 from synthc.outputs.parquet import write_parquet_shard
@@ -35,8 +35,13 @@ def generate_table(task: ShardTask) -> dict[str, np.ndarray]:
     return table
 
 
-def run_task(task_json: dict[str, Any], out_dir: str) -> dict[str, Any]:
-    """Generate and write the shard of ``task_json`` under ``out_dir``; return its record."""
+def run_task(
+    task_json: dict[str, Any], out_dir: str, read_roots: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Generate and write the shard of ``task_json`` under ``out_dir``; return its record.
+
+    ``read_roots``: where the files the spec names are on this machine (synthc.inputs)."""
+    inputs.use_roots(read_roots or {})
     task = ShardTask.from_json(task_json)
     path = Path(out_dir) / task.path
     stats: dict[str, int] = {}

@@ -60,3 +60,35 @@ def test_workers_and_scheduler_do_not_mix(cli, write_spec, tmp_path):
     spec = write_spec(spec_text(samples=100, shard_size=50))
     code, _, stderr = cli("build", spec, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9")
     assert code == 2 and "a Dask cluster has its own workers" in stderr
+
+
+def test_workers_find_the_files_a_spec_names_beside_it(scheduler, cli, tmp_path):
+    # The cluster's worker processes started before this spec was compiled: the spec's read
+    # roots travel with its tasks, as the output directory does.
+    import shutil
+
+    from synthc.generators.ocr.resources import trdg_root
+
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    font = sorted((trdg_root() / "fonts" / "latin").glob("*.ttf"))[0]
+    shutil.copy(font, specs / "mine.ttf")
+    (specs / "words.txt").write_text("alpha\nbeta\ngamma\n")
+    spec = specs / "spec.yaml"
+    spec.write_text(
+        "synthc: 1\nname: beside\nseed: 3\nsamples: 6\n"
+        "generator:\n  kind: ocr_text\n"
+        "  text: {source: file, path: words.txt}\n"
+        "  fonts: {paths: [mine.ttf]}\n"
+        "  background: {kinds: [plain]}\n"
+        "output: {shard_size: 2}\n"
+    )
+    code, _, stderr = cli("build", spec, "-o", tmp_path / "dask", "--scheduler", scheduler)
+    assert code == 0, stderr
+    local = api.build(spec, tmp_path / "local", workers=1)
+    tars = {
+        p.relative_to(tmp_path / "dask"): p.read_bytes() for p in (tmp_path / "dask").rglob("*.tar")
+    }
+    assert tars and tars == {
+        p.relative_to(local.out): p.read_bytes() for p in local.out.rglob("*.tar")
+    }

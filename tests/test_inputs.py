@@ -193,7 +193,7 @@ def test_portable_entries_are_found_by_workers_and_content_changes_the_keys(tmp_
     assert {t.key for t in api.plan(spec).tasks}.isdisjoint(t.key for t in plan.tasks)
 
 
-def test_a_worker_locates_an_entry_from_the_roots_environment(tmp_path, monkeypatch):
+def test_a_worker_locates_an_entry_from_the_roots_it_is_given(tmp_path, monkeypatch):
     (tmp_path / "words.txt").write_text("hello\n")
     entry = {
         "name": "words.txt",
@@ -202,7 +202,10 @@ def test_a_worker_locates_an_entry_from_the_roots_environment(tmp_path, monkeypa
         "sha256": hashlib.sha256(b"hello\n").hexdigest(),
     }
     monkeypatch.setattr(inputs, "_LOCATIONS", {})
-    monkeypatch.setenv(inputs.ROOTS_ENV, json.dumps({"spec": [str(tmp_path)]}))
+    monkeypatch.setattr(inputs, "_ROOTS", {})
+    with pytest.raises(inputs.InputError, match="not found on this machine"):
+        inputs.locate(entry, "text")
+    inputs.use_roots({"spec": [str(tmp_path)]})
     assert inputs.locate(entry, "text") == str(tmp_path / "words.txt")
     with pytest.raises(inputs.InputError, match="not found on this machine"):
         inputs.locate({**entry, "sha256": "0" * 64}, "text")

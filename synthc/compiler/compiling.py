@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ class CompiledSpec:
     spec: Spec
     loaded: Loaded
     variables: dict[str, Any]
+    #: directories the spec's files were read from, by root kind: workers look files up there
+    read_roots: dict[str, list[str]] = field(default_factory=dict)
 
 
 def compile_spec(
@@ -45,7 +47,7 @@ def compile_spec(
         lambda p, prefer_key, offset: loaded.position_of(p, prefer_key=prefer_key, offset=offset),
     )
     spec = _with_files(spec, loaded, reader)
-    return CompiledSpec(spec, loaded, variables)
+    return CompiledSpec(spec, loaded, variables, reader.portable_roots())
 
 
 def _with_files(spec: Spec, loaded: Loaded, reader: Reader) -> Spec:
