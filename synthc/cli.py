@@ -53,7 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         help="run the shards on this Dask scheduler (e.g. tcp://host:8786) instead of locally; "
         "workers need synthc and the output directory at the same path",
     )
-    p.add_argument("--force", action="store_true", help="rebuild every shard")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild every shard; take over the files synthc would write in a directory "
+        "whose build state is lost or refused (other files are left alone)",
+    )
     p.add_argument("--dry-run", action="store_true", help="say what would be done, write nothing")
 
     p = sub.add_parser("validate", help="check specs and report every problem")
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
-        raise SpecError("--workers must be >= 1")
+        raise UsageError("--workers must be >= 1")
     if args.scheduler and args.workers is not None:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
     result = api.build(

@@ -60,3 +60,10 @@ def test_console_script_builds_and_reports(tmp_path):
     assert again.returncode == 0 and "up to date" in again.stdout
     bad = run_synthc("build", spec, "-o", tmp_path / "out", "--var", "x")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_workers_below_one_is_a_usage_error(cli, write_spec):
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    code, _, stderr = cli("build", spec, "--workers", "0")
+    assert code == 2
+    assert stderr.strip() == "synthc: error: --workers must be >= 1"
