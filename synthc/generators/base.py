@@ -48,10 +48,16 @@ class FileProblem(ValueError):
         self.field = field
 
 
-class GeneratorConfig(BaseModel):
-    """Base of every generator's config model: unknown keys are errors, values are immutable."""
+#: the model config of every generator config and of its nested parts: unknown keys are
+#: errors, values are immutable, ``.inf`` and ``.nan`` are refused for every float field
+PART_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class GeneratorConfig(BaseModel):
+    """Base of every generator's config model: unknown keys are errors, values are immutable,
+    and no number may be infinite or NaN (a config's parts use :data:`PART_CONFIG`)."""
+
+    model_config = PART_CONFIG
 
     kind: str
 
@@ -68,6 +74,12 @@ class GeneratorConfig(BaseModel):
         """Cross-field problems as ``(path relative to the generator, message)`` pairs, with an
         optional third item: ``"key"`` to point at the key of ``path`` rather than its value, or
         an ``int`` character offset into a one-line string value (a formula)."""
+        return ()
+
+    def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
+        """Problems that depend on the spec's ``samples`` and ``output.shard_size``: values
+        that overflow over the whole sample range, and memory estimates over synthc.limits.
+        Paths are from the spec's root (``("generator", ...)`` or ``("output", ...)``)."""
         return ()
 
 

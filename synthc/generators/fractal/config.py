@@ -9,14 +9,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthc.generators.base import FileProblem, GeneratorConfig
+from synthc.generators.base import PART_CONFIG, FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
 
 Path = tuple[str | int, ...]
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
 
 def _range_problems(at: Path, pair: list[float], low: float, high: float) -> Iterable[Any]:
@@ -140,7 +140,7 @@ class MultiConfig(_Part):
 class FractalConfig(GeneratorConfig):
     """Classes of iterated function systems rendered by the chaos game."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
     kind: Literal["fractal"] = Field(description="Generator kind.")
     classes: int = Field(ge=1, le=1_000_000, description="One IFS system per class.")

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from synthc.generators.base import GeneratorConfig
+from synthc.generators.base import PART_CONFIG, GeneratorConfig
 
 Path = tuple[str | int, ...]
 
@@ -15,7 +15,7 @@ Path = tuple[str | int, ...]
 class ManifoldBase(GeneratorConfig):
     """Fields every shape has: noise and the ambient embedding."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
     kind: Literal["manifold"] = Field(description="Generator kind.")
     noise: float = Field(

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synthc.generators.base import GeneratorConfig
+from synthc.generators.base import PART_CONFIG, GeneratorConfig
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}(,#[0-9a-fA-F]{6})?$")
 CHARSETS = {
@@ -23,7 +23,7 @@ CHARSETS = {
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
 
 def _pair_problems(at: tuple[Any, ...], pair: list[float], low: float) -> Iterable[Any]:
@@ -154,7 +154,7 @@ class DistortionConfig(_Part):
 class OcrConfig(GeneratorConfig):
     """Text lines on trdg's fonts and dictionaries, with exact text and character boxes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
     file_field: ClassVar[tuple[str, ...]] = ("fonts",)
 
     kind: Literal["ocr_text"] = Field(description="Generator kind.")
