@@ -173,3 +173,53 @@ def test_task_keys_hash_the_shared_parts_once_but_equal_the_full_content_key(wri
             "output": task.output,
         }
         assert task.key == content_key(identity)
+
+
+# -- OCR text with nothing to draw -------------------------------------------------------------
+
+
+def test_blank_list_items_blame_the_text_not_the_fonts(cli, write_spec):
+    text = (
+        f"{HEAD}samples: 1\ngenerator:\n  kind: ocr_text\n"
+        "  text: {source: list, items: ['', '  ']}\n"
+    )
+    err = refused(cli, write_spec, text, 7, "generator.text.items", "no text to draw")
+    assert "generator.fonts" not in err
+
+
+# -- fractaldb fill rates ----------------------------------------------------------------------
+
+
+def fractal(system: str) -> str:
+    return (
+        f"{HEAD}samples: 2\ngenerator:\n  kind: fractal\n  classes: 2\n  instances: 1\n"
+        f"  system: {system}\n"
+    )
+
+
+def test_an_unreachable_fractaldb_fill_rate_is_refused_at_validate(cli, write_spec):
+    text = fractal("{sampler: fractaldb, fill_rate: 0.99}")
+    refused(cli, write_spec, text, 9, "generator.system.fill_rate", "use at most 0.6")
+    one_map = fractal("{sampler: fractaldb, maps: [1, 1], fill_rate: 0.2}")
+    refused(cli, write_spec, one_map, 9, "generator.system.fill_rate", "one map")
+
+
+@pytest.mark.parametrize("rate", [0.2, 0.6])
+def test_usual_fractaldb_fill_rates_stay_valid(cli, write_spec, rate):
+    assert (
+        cli("validate", write_spec(fractal(f"{{sampler: fractaldb, fill_rate: {rate}}}")))[0] == 0
+    )
+
+
+def test_a_failed_system_search_is_a_build_error_naming_fill_rate_and_class(monkeypatch):
+    from synthc.errors import BuildError
+    from synthc.generators.fractal import systems
+    from synthc.generators.fractal.config import SystemConfig
+
+    monkeypatch.setattr(systems, "MAX_ATTEMPTS", 5)
+    config = SystemConfig(sampler="fractaldb", fill_rate=0.99)
+    with pytest.raises(BuildError) as caught:
+        systems.class_system(config, 1, 3, systems.Search())
+    message = str(caught.value)
+    assert message.startswith("generator.system.fill_rate: class 3: ")
+    assert "lower fill_rate" in message and "\n" not in message

@@ -13,6 +13,12 @@ from synthc.generators.base import PART_CONFIG, FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
 
 Path = tuple[str | int, ...]
+#: the highest fill_rate the fractaldb sampler is allowed to ask for. Measured over 3,000
+#: candidates per map count (64 x 64 grid, 20,000 probe points): at least 0.6% of candidates
+#: reach 0.6 for every count from 2 to 16 maps (so a class needs about 170 attempts of the
+#: 10,000 allowed), 0.7 is reached by 0 to 0.07% and nothing reached 0.76. One map draws a point.
+FRACTALDB_MAX_FILL_RATE = 0.6
+FRACTALDB_MAX_FILL_RATE_ONE_MAP = 0.1
 
 
 class _Part(BaseModel):
@@ -64,6 +70,16 @@ class SystemConfig(_Part):
 
     def problems(self) -> Iterable[Any]:
         yield from _range_problems(("maps",), self.maps, 1, 16)
+        if self.sampler == "fractaldb" and self.systems is None:
+            one_map = self.maps[1] <= 1
+            bound = FRACTALDB_MAX_FILL_RATE_ONE_MAP if one_map else FRACTALDB_MAX_FILL_RATE
+            if self.fill_rate > bound:
+                yield (
+                    ("fill_rate",),
+                    f"the fractaldb sampler cannot reach a filling rate of {self.fill_rate:g}"
+                    + (" with one map per system" if one_map else "")
+                    + f": use at most {bound:g} (FractalDB uses 0.2)",
+                )
 
 
 class PngConfig(_Part):

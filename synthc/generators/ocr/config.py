@@ -90,6 +90,8 @@ class TextConfig(_Part):
         yield from _pair_problems(("length",), self.length, 1)
         if self.source == "list" and not self.items:
             yield (("items",), "a list source needs items")
+        elif self.source == "list" and not any(item.strip() for item in self.items or ()):
+            yield (("items",), "every item is empty or blank: there is no text to draw")
         if self.source == "file" and not self.path:
             yield (("path",), "a file source needs a path")
         if self.source == "random":
