@@ -11,7 +11,7 @@ A generator kind provides
   (``dict`` of equal-length 1-D NumPy arrays, in schema order);
 * ``formats``: the output formats it writes, the default first: ``("parquet",)`` for tables
   (``generate`` returns columns), ``("webdataset",)`` for files per sample (``generate`` returns
-  ``[(key, {extension: bytes})]``);
+  :class:`Samples`, a stream of ``(key, {extension: bytes})`` made as the writer consumes it);
 * ``gil_free``: True when ``generate`` spends its time in code that releases the GIL (Numba
   ``nogil`` kernels, NumPy), so a local build may run shards in threads of one process.
 
@@ -20,7 +20,7 @@ Sample ``i`` must be a pure function of ``(seed, config, i)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -86,13 +86,22 @@ class GeneratorConfig(BaseModel):
 Table = dict[str, np.ndarray]
 
 
-class Samples(list):  # type: ignore[type-arg]
-    """Files per sample, ``[(key, {extension: bytes})]``, with counters (``stats``) that the
-    manifest sums over shards, such as samples re-drawn for a reason."""
+Sample = tuple[str, dict[str, bytes]]
 
-    def __init__(self, items: Iterable[Any] = (), stats: dict[str, int] | None = None) -> None:
-        super().__init__(items)
-        self.stats: dict[str, int] = dict(stats or {})
+
+class Samples:
+    """Files per sample, ``(key, {extension: bytes})``, made as they are iterated so a shard
+    writer holds one sample (or one small batch) at a time, never the whole shard; iterable
+    once. ``stats`` are counters the manifest sums over shards (such as samples re-drawn for a
+    reason); the generator fills them as it goes, so they are complete when the iteration ends.
+    """
+
+    def __init__(self, items: Iterable[Sample] = (), stats: dict[str, int] | None = None) -> None:
+        self._items = iter(items)
+        self.stats: dict[str, int] = stats if stats is not None else {}
+
+    def __iter__(self) -> Iterator[Sample]:
+        return self._items
 
 
 class Generator(Protocol):

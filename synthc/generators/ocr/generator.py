@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -115,9 +116,14 @@ class OcrGenerator:
         }
 
     def generate(self, config: OcrConfig, seed: int, start: int, stop: int) -> Samples:
-        samples = Samples(stats={"glyph_resamples": 0, "visibility_resamples": 0})
+        stats = {"glyph_resamples": 0, "visibility_resamples": 0}
+        return Samples(self._stream(config, seed, start, stop, stats), stats)
+
+    def _stream(
+        self, config: OcrConfig, seed: int, start: int, stop: int, stats: dict[str, int]
+    ) -> Iterator[tuple[str, dict[str, bytes]]]:
         for i in range(start, stop):
-            image, label = self.sample(config, seed, i, samples.stats)
+            image, label = self.sample(config, seed, i, stats)
             buffer = io.BytesIO()
             if config.image_format == "jpg":
                 image.save(buffer, format="JPEG", quality=config.jpeg_quality)
@@ -128,8 +134,7 @@ class OcrGenerator:
                 "txt": label["text"].encode("utf-8"),
                 "json": json.dumps(label, ensure_ascii=False, separators=(",", ":")).encode(),
             }
-            samples.append((f"{i:012d}", files))
-        return samples
+            yield (f"{i:012d}", files)
 
     def sample(
         self, config: OcrConfig, seed: int, i: int, stats: dict[str, int]
