@@ -4,9 +4,11 @@ whose samples or shards cannot fit the limits in synthc.limits are refused at va
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 import tracemalloc
 
+import pytest
 from PIL import Image
 
 from synthc.compiler.compiling import compile_spec
@@ -72,3 +74,107 @@ def test_preview_tiles_of_large_images_are_shrunk():
     small = io.BytesIO()
     Image.new("L", (600, 32)).save(small, format="PNG")
     assert decode_pngs([small.getvalue()])[0].size == (600, 32)  # text lines stay as drawn
+
+
+# -- estimates checked at validate time ----------------------------------------------------------
+
+
+def refused(cli, path, line: int, field: str, message: str) -> str:
+    """Validate ``path``; assert exit 2 and a one-line problem at ``line`` and ``field``."""
+    code, _, err = cli("validate", path)
+    assert code == 2, err
+    assert "Traceback" not in err
+    pattern = rf"^{re.escape(str(path))}:{line}:\d+: {re.escape(field)}: .*{re.escape(message)}"
+    assert any(re.match(pattern, row) for row in err.splitlines()), err
+    return err
+
+
+def spec(write_spec, generator: str, samples: int = 10, output: str = "") -> object:
+    return write_spec(f"{HEAD}samples: {samples}\ngenerator:\n{generator}{output}")
+
+
+@pytest.mark.parametrize(
+    ("generator", "line", "field", "message"),
+    [
+        (
+            "  kind: manifold\n  shape: blobs\n  centers: 1000000000\n",
+            8,
+            "generator.centers",
+            "MAX_FACT_BYTES",
+        ),
+        (
+            "  kind: manifold\n  shape: blobs\n  dim: 4096\n  centers: 100000\n",
+            9,
+            "generator.centers",
+            "100,000 centres of dim 4096",
+        ),
+        (
+            f"  kind: ocr_text\n  text: {{source: list, items: [ab, {'x' * 10_000}]}}\n"
+            "  skew: [-45, 45]\n",
+            7,
+            "generator.text.items[1]",
+            "10,000 characters at size 32 and skew up to 45 degrees",
+        ),
+        (
+            "  kind: ocr_text\n  text: {words: [1000000, 1000000]}\n",
+            7,
+            "generator.text.words",
+            "MAX_SAMPLE_BYTES",
+        ),
+        (
+            "  kind: ocr_text\n  text: {source: random, length: [5, 1000000]}\n",
+            7,
+            "generator.text.length",
+            "MAX_SAMPLE_BYTES",
+        ),
+        (
+            "  kind: ocr_text\n  margins: [5, 1000000000, 5, 5]\n",
+            7,
+            "generator.margins",
+            "from 0 to 4096 px",
+        ),
+        (
+            "  kind: fractal\n  classes: 1000000\n  instances: 1\n  system: {maps: [2, 16]}\n",
+            7,
+            "generator.classes",
+            "MAX_FACT_BYTES",
+        ),
+    ],
+    ids=[
+        "blobs-centres",
+        "blobs-dim",
+        "ocr-long-skewed",
+        "ocr-words",
+        "ocr-length",
+        "margins",
+        "fractal-classes",
+    ],
+)
+def test_a_sample_or_facts_that_cannot_fit_are_refused_at_the_field(
+    cli, write_spec, generator, line, field, message
+):
+    samples = 1_000_000 if "classes: 1000000" in generator else 10
+    err = refused(cli, spec(write_spec, generator, samples), line, field, message)
+    assert len([row for row in err.splitlines() if not row.startswith("synthc:")]) == 1
+
+
+def test_a_long_line_without_skew_still_fits(cli, write_spec):
+    generator = f"  kind: ocr_text\n  text: {{source: list, items: [ab, {'x' * 10_000}]}}\n"
+    assert cli("validate", spec(write_spec, generator))[0] == 0
+
+
+def test_a_parquet_shard_that_cannot_fit_names_a_shard_size_that_does(cli, write_spec):
+    generator = "  kind: manifold\n  shape: blobs\n  dim: 4096\n"
+    path = spec(write_spec, generator, samples=100_000)
+    err = refused(cli, path, 1, "output.shard_size", "synthc.limits.MAX_BATCH_BYTES")
+    fits = int(re.search(r"use output.shard_size <= ([\d,]+)", err)[1].replace(",", ""))
+    output = f"output: {{shard_size: {fits}}}\n"
+    assert cli("validate", spec(write_spec, generator, 100_000, output))[0] == 0
+    output = f"output: {{shard_size: {fits + 1}}}\n"
+    refused(cli, spec(write_spec, generator, 100_000, output), 9, "output.shard_size", "<=")
+
+
+def test_a_wide_table_shard_is_refused(cli, write_spec):
+    columns = "".join(f"    c{k}: {{dist: normal}}\n" for k in range(1500))
+    path = spec(write_spec, f"  kind: tabular\n  columns:\n{columns}", samples=100_000)
+    refused(cli, path, 1, "output.shard_size", "1,501 values")

@@ -29,6 +29,19 @@ def sample_problem(at: tuple[Any, ...], need: float, what: str) -> tuple[Any, ..
     )
 
 
+def facts_problem(at: tuple[Any, ...], numbers: float, what: str, per_number: int = 8) -> Any:
+    """A problem at ``at`` when facts of ``numbers`` numbers (``per_number`` bytes each) need
+    more than limits.MAX_FACT_BYTES."""
+    need = numbers * per_number
+    if need <= limits.MAX_FACT_BYTES:
+        return None
+    return (
+        at,
+        f"{what} make {numbers:,.0f} numbers (about {size(need)}), over the limit of "
+        f"{size(limits.MAX_FACT_BYTES)} for a generator's facts (synthc.limits.MAX_FACT_BYTES)",
+    )
+
+
 def table_shard_problem(rows: int, numbers_per_row: int, factor: float) -> tuple[Any, ...] | None:
     """A problem at ``output.shard_size`` when a Parquet shard of ``rows`` rows, each of
     ``numbers_per_row`` numbers held ``factor`` times over while generated and encoded, needs

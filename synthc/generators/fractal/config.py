@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from synthc.generators.base import PART_CONFIG, FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
+from synthc.generators.memory import facts_problem, sample_problem
 
 Path = tuple[str | int, ...]
 #: the highest fill_rate the fractaldb sampler is allowed to ask for. Measured over 3,000
@@ -18,6 +19,9 @@ Path = tuple[str | int, ...]
 #: reach 0.6 for every count from 2 to 16 maps (so a class needs about 170 attempts of the
 #: 10,000 allowed), 0.7 is reached by 0 to 0.07% and nothing reached 0.76. One map draws a point.
 FRACTALDB_MAX_FILL_RATE = 0.6
+#: bytes per pixel the render kernel holds besides the image (float64 counts, int8 last map,
+#: bool hits) when it draws a density, patch or colour image
+KERNEL_BYTES_PER_PIXEL = 10
 FRACTALDB_MAX_FILL_RATE_ONE_MAP = 0.1
 
 
@@ -190,6 +194,19 @@ class FractalConfig(GeneratorConfig):
             update={"systems": [CatalogSystem.model_validate(s) for s in systems]}
         )
         return self.model_copy(update={"system": system})
+
+    def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
+        channels = 3 if self.render.color else 1
+        # the image, its PNG encoding's copy, and the kernel's per-pixel counts, last map and hit
+        need = self.render.size**2 * (2 * channels + KERNEL_BYTES_PER_PIXEL)
+        what = f"a {self.render.size} px image with {channels} channel(s)"
+        problems = [sample_problem(("generator", "render", "size"), need, what)]
+        if self.system.systems is None:
+            # catalog.json and the class cache: 7 numbers per map (a..f and p) for every class
+            numbers = self.classes * self.system.maps[-1] * 7
+            what = f"{self.classes:,} class systems of up to {self.system.maps[-1]} maps"
+            problems.append(facts_problem(("generator", "classes"), numbers, what, 24))
+        yield from (p for p in problems if p is not None)
 
     def semantic_problems(self) -> Iterable[Any]:
         systems = self.system.systems
