@@ -80,6 +80,14 @@ def test_float_sequence_that_overflows_is_refused(cli, write_spec):
     refused(cli, write_spec, text, 8, "generator.columns.s.step", "outside the finite range")
 
 
+def test_integers_too_large_for_a_float_are_refused_without_a_traceback(cli, write_spec):
+    big = "1" + "0" * 400
+    text = tabular(f"    s: {{dist: sequence, start: 0.5, step: {big}}}\n")
+    refused(cli, write_spec, text, 8, "generator.columns.s.step", "outside the finite range")
+    text = tabular(f"    s: {{dist: sequence, start: {big}}}\n")
+    refused(cli, write_spec, text, 8, "generator.columns.s.start", "outside the range of int64")
+
+
 def test_quoted_impossible_date_is_a_spec_error(cli, write_spec):
     text = tabular("    d: {dist: date, start: '2020-13-45', end: '2021-01-01'}\n")
     refused(cli, write_spec, text, 8, "generator.columns.d.start", "date")
@@ -223,3 +231,47 @@ def test_a_failed_system_search_is_a_build_error_naming_fill_rate_and_class(monk
     message = str(caught.value)
     assert message.startswith("generator.system.fill_rate: class 3: ")
     assert "lower fill_rate" in message and "\n" not in message
+
+
+# -- absurd numbers anywhere in a generator ----------------------------------------------------
+
+
+def _numbers(node: typing.Any, path: tuple = ()) -> typing.Iterator[tuple]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numbers(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers(value, (*path, i))
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield path
+
+
+def test_absurd_numbers_in_any_example_generator_field_are_spec_errors_or_fine():
+    import copy
+    import sys
+    from pathlib import Path
+
+    from synthc.compiler.loading import load_spec
+    from synthc.compiler.validation import validate_data
+    from synthc.errors import SpecError
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_example_specs import SPECS, small
+
+    checked = 0
+    for spec in SPECS:
+        data = load_spec(spec, small(spec), display_path=str(spec)).data
+        for path in [("samples",), *(("generator", *p) for p in _numbers(data["generator"]))]:
+            for value in (10**400, -(10**400), 1e308, -1, 0):
+                mutated = copy.deepcopy(data)
+                node = mutated
+                for part in path[:-1]:
+                    node = node[part]
+                node[path[-1]] = value
+                try:
+                    validate_data(mutated, lambda *_: None)
+                except SpecError as error:
+                    assert all("\n" not in str(p) for p in error.problems)
+                checked += 1
+    assert checked > 400  # every numeric field of every example generator, five values each

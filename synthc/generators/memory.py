@@ -12,6 +12,8 @@ NUMBER_BYTES = 8
 
 def size(nbytes: float) -> str:
     """``nbytes`` for people: 1.5 GiB, 300 MiB, 12 KiB."""
+    if nbytes >= 1 << 90:  # estimates from absurd integers stay printable
+        return "more than 2^90 bytes"
     for unit, scale in (("GiB", limits.GiB), ("MiB", limits.MiB), ("KiB", 1024)):
         if nbytes >= scale:
             return f"{nbytes / scale:,.1f} {unit}"
@@ -37,7 +39,7 @@ def facts_problem(at: tuple[Any, ...], numbers: float, what: str, per_number: in
         return None
     return (
         at,
-        f"{what} make {numbers:,.0f} numbers (about {size(need)}), over the limit of "
+        f"{what} make {int(numbers):,} numbers (about {size(need)}), over the limit of "
         f"{size(limits.MAX_FACT_BYTES)} for a generator's facts (synthc.limits.MAX_FACT_BYTES)",
     )
 

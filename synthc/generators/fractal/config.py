@@ -165,7 +165,7 @@ class FractalConfig(GeneratorConfig):
     kind: Literal["fractal"] = Field(description="Generator kind.")
     classes: int = Field(ge=1, le=1_000_000, description="One IFS system per class.")
     instances: int = Field(
-        ge=1, description="Images per class; samples must be classes x instances."
+        ge=1, le=10**12, description="Images per class; samples must be classes x instances."
     )
     system: SystemConfig = Field(default_factory=SystemConfig)
     render: RenderConfig = Field(default_factory=RenderConfig)

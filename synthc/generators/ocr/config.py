@@ -228,6 +228,8 @@ class OcrConfig(GeneratorConfig):
         if longest is None:
             return
         at, chars = longest
+        # far beyond any limit, and small enough to stay a finite float in the estimate
+        chars = min(chars, 10**15)
         width, height = _image_estimate(self, chars)
         angle = max(abs(a) for a in self.skew)
         what = (
@@ -285,7 +287,7 @@ def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:
         key=lambda extent: extent[0] * extent[1],
     )
     margins = config.margins if len(config.margins) == 4 else [0, 0, 0, 0]
-    top, left, bottom, right = (min(m, MAX_MARGIN) for m in margins)
+    top, left, bottom, right = (max(0, min(m, MAX_MARGIN)) for m in margins)
     return rotated[0] + left + right, rotated[1] + top + bottom
 
 

@@ -317,15 +317,23 @@ class Sequence(ColumnBase):
     """start + step * i for the global sample index i."""
 
     dist: Literal["sequence"]
-    start: int | float = _number(0, description="Value of sample 0.")
-    step: int | float = _number(1, description="Increment per sample.")
+    # Not _number: pydantic's field-level inf/nan check also runs on the int branch and raises
+    # OverflowError for integers beyond a float; the model config refuses non-finite floats.
+    start: int | float = Field(0, description="Value of sample 0.")
+    step: int | float = Field(1, description="Increment per sample.")
 
     def out_dtype(self) -> str:
         return "int64" if isinstance(self.start, int) and isinstance(self.step, int) else "float64"
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
-        last = self.start + self.step * (samples - 1)
-        at = ("step",) if self.step else ("start",)
+        if isinstance(self.start, int) and isinstance(self.step, int):
+            last: float = self.start + self.step * (samples - 1)  # exact: Python ints
+        else:
+            last = _as_float(self.start) + _as_float(self.step) * (samples - 1)
+        # blame start when it alone is out of the int64 / float64 range, else the step
+        ints = self.out_dtype() == "int64"
+        start_fits = abs(self.start) < 2**63 if ints else math.isfinite(_as_float(self.start))
+        at = ("step",) if self.step and start_fits else ("start",)
         return (at, min(self.start, last), max(self.start, last))
 
 
@@ -359,6 +367,14 @@ class Derived(Clipped):
 
     def out_dtype(self) -> str:
         return self.dtype
+
+
+def _as_float(value: float) -> float:
+    """``value`` as a float; an integer too large for one is infinite (and then refused)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _column_tag(value: Any) -> str | None:

@@ -294,7 +294,13 @@ def _range_problem(column: ColumnBase, samples: int) -> tuple[Path, str] | None:
     if least <= low and high <= most:
         return None
     value = high if high > most else low
-    shown = f"{value:,}" if isinstance(value, int) else f"{value:g}"
+    shown = (
+        f"about 10^{len(str(abs(value))) - 1}"
+        if isinstance(value, int) and abs(value) >= 10**30
+        else f"{value:,}"
+        if isinstance(value, int)
+        else f"{value:g}"
+    )
     over = f" over {samples:,} samples" if at == ("step",) else ""
     return (
         at,
