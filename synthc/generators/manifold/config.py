@@ -12,7 +12,8 @@ from synthc.generators.memory import facts_problem, table_shard_problem
 
 Path = tuple[str | int, ...]
 #: copies of a shard's numbers alive at once: the shape's natural coordinates, the clean and
-#: observed points, and Arrow buffers while Parquet encodes them
+#: observed points, and Arrow buffers while Parquet encodes them (measured: 2.6 for a
+#: 150,000-row shard of 256-dimensional rotated blobs, 2.2 for swiss_roll)
 SHARD_MEMORY_FACTOR = 3
 
 

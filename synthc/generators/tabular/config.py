@@ -24,7 +24,8 @@ DTYPE_RANGES: dict[str, tuple[float, float]] = {
     "float64": (-float(np.finfo(np.float64).max), float(np.finfo(np.float64).max)),
 }
 #: copies of a shard's numbers alive at once while it is generated and encoded (a column's
-#: float64 draws, its typed polars series, the copula's normals, Arrow buffers for Parquet)
+#: float64 draws, its typed polars series, the copula's normals, Arrow buffers for Parquet;
+#: measured 2.2 for a 250,000-row shard of specs/churn.yaml, with room for formulas)
 SHARD_MEMORY_FACTOR = 4
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = {"index", "and", "or", "not"}
