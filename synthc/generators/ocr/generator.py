@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image, ImageFilter
 
+from synthc.errors import BuildError
 from synthc.generators.base import Column, Samples
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
@@ -154,7 +155,12 @@ class OcrGenerator:
                 continue
             label["attempt"] = attempt
             return image, label
-        raise RuntimeError(f"sample {i}: no drawable, visible line in {MAX_ATTEMPTS} attempts")
+        raise BuildError(
+            f"generator.text: sample {i}: no drawable, visible line in {MAX_ATTEMPTS:,} attempts "
+            f"(re-drawn so far in this shard: {stats['glyph_resamples']:,} for glyphs no font "
+            f"has, {stats['visibility_resamples']:,} for too little contrast or a line too long "
+            "to read at this size and skew)"
+        )
 
     def _render(
         self, config: OcrConfig, text: str, font_entry: dict[str, str], rng: np.random.Generator
