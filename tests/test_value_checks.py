@@ -293,3 +293,17 @@ def test_an_ocr_line_that_is_never_visible_is_a_one_line_build_error(write_spec,
     message = str(caught.value)
     assert message.startswith("generator.text: sample 0: no drawable, visible line in 2 attempts")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("generator", "field"),
+    [
+        ("text: {words: []}", "generator.text.words"),
+        ("text: {source: random, length: []}", "generator.text.length"),
+        ("skew: []", "generator.skew"),
+        ("margins: [5]", "generator.margins"),
+    ],
+)
+def test_malformed_pairs_are_reported_not_estimated(cli, write_spec, generator, field):
+    text = f"{HEAD}samples: 1\ngenerator:\n  kind: ocr_text\n  {generator}\n"
+    refused(cli, write_spec, text, 7, field, "")

@@ -50,9 +50,7 @@ def validate_data(data: Any, locate: Locate) -> Spec:
         _check_split_counts(spec, report)
     if spec is not None and config is not None:
         spec = _check_generator_fit(spec, config, report)
-        if _check_plan_size(spec, report):
-            for path, message in config.size_problems(spec.samples, spec.output.shard_size):
-                report(path, message)
+    consistent = config is not None
     if config is not None:
         for rel_path, message, *where in config.semantic_problems():
             # An optional third item: "key" to point at the key, or a character offset into a
@@ -60,6 +58,12 @@ def validate_data(data: Any, locate: Locate) -> Spec:
             detail = where[0] if where else None
             offset = detail if isinstance(detail, int) else None
             report(("generator", *rel_path), message, detail == "key", offset)
+            consistent = False
+    # Sizes and memory are estimated from a consistent config only (a [low, high] pair has
+    # two items, a list source has items, ...), and before anything is planned.
+    if spec is not None and config is not None and _check_plan_size(spec, report) and consistent:
+        for path, message in config.size_problems(spec.samples, spec.output.shard_size):
+            report(path, message)
     if problems or spec is None or config is None:
         raise SpecError(sorted(problems, key=_problem_order))
     return spec.model_copy(update={"generator": config})

@@ -104,9 +104,9 @@ class TextConfig(_Part):
             i = max(range(len(self.items)), key=lambda k: len(self.items[k]))  # type: ignore[index]
             return ("items", i), len(self.items[i])
         if self.source == "random":
-            return ("length",), max(self.length)
+            return ("length",), max(self.length, default=0)
         if self.source == "dict":
-            return ("words",), max(self.words) * (ESTIMATED_WORD_CHARS + 1)
+            return ("words",), max(self.words, default=0) * (ESTIMATED_WORD_CHARS + 1)
         return None
 
     def problems(self) -> Iterable[Any]:
@@ -231,7 +231,7 @@ class OcrConfig(GeneratorConfig):
         # far beyond any limit, and small enough to stay a finite float in the estimate
         chars = min(chars, 10**15)
         width, height = _image_estimate(self, chars)
-        angle = max(abs(a) for a in self.skew)
+        angle = max((abs(a) for a in self.skew), default=0)
         what = (
             f"a line of {chars:,} characters at size {self.size}"
             + (f" and skew up to {angle:g} degrees" if angle else "")
