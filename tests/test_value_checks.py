@@ -302,3 +302,21 @@ def test_absurd_values_in_any_example_generator_field_are_spec_errors_or_fine():
 def test_malformed_pairs_are_reported_not_estimated(cli, write_spec, generator, field):
     text = f"{HEAD}samples: 1\ngenerator:\n  kind: ocr_text\n  {generator}\n"
     refused(cli, write_spec, text, 7, field, "")
+
+
+def test_an_ocr_line_that_is_never_visible_is_a_one_line_build_error(write_spec, monkeypatch):
+    from synthc.errors import BuildError
+    from synthc.generators.ocr import generator as ocr
+
+    text = (
+        f"{HEAD}samples: 1\ngenerator:\n  kind: ocr_text\n"
+        "  text: {source: random, length: [300, 300]}\n  skew: [45, 45]\n"
+    )
+    config = compile_spec(write_spec(text)).spec.generator
+    monkeypatch.setattr(ocr, "MAX_ATTEMPTS", 2)
+    stats = {"glyph_resamples": 0, "visibility_resamples": 0}
+    with pytest.raises(BuildError) as caught:
+        ocr.GENERATOR.sample(config, 1, 0, stats)
+    message = str(caught.value)
+    assert message.startswith("generator.text: sample 0: no drawable, visible line in 2 attempts")
+    assert "\n" not in message
