@@ -37,6 +37,9 @@ MAX_SHARDS = 1_000_000
 MAX_SAMPLE_BYTES = 1 * GiB
 #: estimated bytes a worker may hold for one shard batch
 MAX_BATCH_BYTES = 2 * GiB
+#: estimated bytes of a generator's facts (cluster centres, a rotation, a class catalog), which
+#: every worker computes and the manifest records
+MAX_FACT_BYTES = 256 * MiB
 
 # -- files a spec names (per kind; checked before reading) -------------------------------------
 MAX_INPUT_BYTES = {

@@ -48,8 +48,8 @@ def run_task(
     if task.output["format"] == "webdataset":
         generator = generators.get(task.kind)
         samples = generator.generate(_config(task, generator), task.seed, task.start, task.stop)
-        stats = dict(getattr(samples, "stats", {}))
         nbytes, sha256 = write_tar_shard(samples, path)
+        stats = dict(samples.stats)  # complete only once the stream has been written
     else:
         nbytes, sha256 = write_parquet_shard(generate_table(task), path, task.output)
     record = ShardRecord(

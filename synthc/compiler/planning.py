@@ -93,21 +93,20 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     shard_size = output.pop("shard_size")  # shapes which tasks exist, not what a range holds
     extension = _EXTENSIONS[spec.output.format]
     ranges = split_ranges(spec.splits, spec.samples)
+    shared = {
+        "format_version": FORMAT_VERSION,
+        "libraries": libraries,
+        "kind": config["kind"],
+        "config": config,
+        "seed": spec.seed,
+        "output": output,
+    }
+    keys = _TaskKeys(shared)  # the shared parts are serialised and hashed once, not per shard
     tasks: list[ShardTask] = []
     for split, (first, last) in ranges.items():
         for shard, start in enumerate(range(first, last, shard_size)):
             stop = min(start + shard_size, last)
             path = f"{split}/{split}-{shard:05d}.{extension}"
-            identity = {
-                "format_version": FORMAT_VERSION,
-                "libraries": libraries,
-                "kind": config["kind"],
-                "config": config,
-                "seed": spec.seed,
-                "range": [start, stop],
-                "path": path,
-                "output": output,
-            }
             tasks.append(
                 ShardTask(
                     split,
@@ -115,7 +114,7 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
                     start,
                     stop,
                     path,
-                    content_key(identity),
+                    keys.key(path, start, stop),
                     config["kind"],
                     config,
                     spec.seed,
@@ -125,7 +124,32 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     return Plan(spec.name, spec.samples, ranges, tuple(tasks))
 
 
+class _TaskKeys:
+    """Task keys equal to ``content_key({**shared, "path": path, "range": [start, stop]})``,
+    with the canonical JSON of ``shared`` made and hashed once: per shard only the path and
+    range are (canonical JSON sorts keys, so the shared parts are split around them)."""
+
+    def __init__(self, shared: dict[str, Any]) -> None:
+        before = {k: v for k, v in shared.items() if k < "path"}
+        after = {k: v for k, v in shared.items() if k > "range"}
+        if len(before) + len(after) != len(shared) or not before:
+            raise ValueError("the shared parts of a task key must not sort between path and range")
+        self._head = hashlib.sha256(_canonical(before)[:-1].encode() + b',"path":')
+        self._tail = "}" if not after else "," + _canonical(after)[1:]
+
+    def key(self, path: str, start: int, stop: int) -> str:
+        digest = self._head.copy()
+        digest.update(f'{_canonical(path)},"range":[{start},{stop}]{self._tail}'.encode())
+        return digest.hexdigest()
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _canonical(value: Any) -> str:
+    return _ENCODER.encode(value)
+
+
 def content_key(value: Any) -> str:
     """sha256 of the canonical JSON of ``value``."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()

@@ -15,9 +15,10 @@ from typing import Any, Union
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from synthc import generators
+from synthc import generators, limits
 from synthc.compiler.hints import did_you_mean
 from synthc.compiler.models import Spec
+from synthc.compiler.splits import split_counts
 from synthc.errors import Position, Problem, SpecError
 
 Path = tuple[str | int, ...]
@@ -49,6 +50,7 @@ def validate_data(data: Any, locate: Locate) -> Spec:
         _check_split_counts(spec, report)
     if spec is not None and config is not None:
         spec = _check_generator_fit(spec, config, report)
+    consistent = config is not None
     if config is not None:
         for rel_path, message, *where in config.semantic_problems():
             # An optional third item: "key" to point at the key, or a character offset into a
@@ -56,6 +58,12 @@ def validate_data(data: Any, locate: Locate) -> Spec:
             detail = where[0] if where else None
             offset = detail if isinstance(detail, int) else None
             report(("generator", *rel_path), message, detail == "key", offset)
+            consistent = False
+    # Sizes and memory are estimated from a consistent config only (a [low, high] pair has
+    # two items, a list source has items, ...), and before anything is planned.
+    if spec is not None and config is not None and _check_plan_size(spec, report) and consistent:
+        for path, message in config.size_problems(spec.samples, spec.output.shard_size):
+            report(path, message)
     if problems or spec is None or config is None:
         raise SpecError(sorted(problems, key=_problem_order))
     return spec.model_copy(update={"generator": config})
@@ -99,6 +107,30 @@ def _check_generator_fit(spec: Spec, config: Any, report: Callable[..., None]) -
             f"the {config.kind} generator writes {' or '.join(formats)}, not {output.format}",
         )
     return spec.model_copy(update={"output": output})
+
+
+def _check_plan_size(spec: Spec, report: Callable[..., None]) -> bool:
+    """Refuse a sample or shard count no build could finish, before anything is planned;
+    True when the plan is a reasonable size."""
+    if spec.samples > limits.MAX_SAMPLES:
+        report(
+            ("samples",),
+            f"{spec.samples:,} samples exceed the limit of {limits.MAX_SAMPLES:,} "
+            "(synthc.limits.MAX_SAMPLES)",
+        )
+        return False
+    shard_size = spec.output.shard_size
+    counts = split_counts(spec.splits, spec.samples).values()
+    shards = sum(-(-count // shard_size) for count in counts)
+    if shards > limits.MAX_SHARDS:
+        report(
+            ("output", "shard_size"),
+            f"{spec.samples:,} samples in shards of {shard_size:,} make {shards:,} shards, over "
+            f"the limit of {limits.MAX_SHARDS:,} (synthc.limits.MAX_SHARDS); use a larger "
+            "output.shard_size",
+        )
+        return False
+    return True
 
 
 def _check_split_counts(spec: Spec, report: Callable[..., None]) -> None:

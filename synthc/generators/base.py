@@ -11,7 +11,7 @@ A generator kind provides
   (``dict`` of equal-length 1-D NumPy arrays, in schema order);
 * ``formats``: the output formats it writes, the default first: ``("parquet",)`` for tables
   (``generate`` returns columns), ``("webdataset",)`` for files per sample (``generate`` returns
-  ``[(key, {extension: bytes})]``);
+  :class:`Samples`, a stream of ``(key, {extension: bytes})`` made as the writer consumes it);
 * ``gil_free``: True when ``generate`` spends its time in code that releases the GIL (Numba
   ``nogil`` kernels, NumPy), so a local build may run shards in threads of one process.
 
@@ -20,7 +20,7 @@ Sample ``i`` must be a pure function of ``(seed, config, i)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -51,10 +51,16 @@ class FileProblem(ValueError):
         self.field = field
 
 
-class GeneratorConfig(BaseModel):
-    """Base of every generator's config model: unknown keys are errors, values are immutable."""
+#: the model config of every generator config and of its nested parts: unknown keys are
+#: errors, values are immutable, ``.inf`` and ``.nan`` are refused for every float field
+PART_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class GeneratorConfig(BaseModel):
+    """Base of every generator's config model: unknown keys are errors, values are immutable,
+    and no number may be infinite or NaN (a config's parts use :data:`PART_CONFIG`)."""
+
+    model_config = PART_CONFIG
 
     kind: str
 
@@ -74,17 +80,32 @@ class GeneratorConfig(BaseModel):
         an ``int`` character offset into a one-line string value (a formula)."""
         return ()
 
+    def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
+        """Problems that depend on the spec's ``samples`` and ``output.shard_size``: values
+        that overflow over the whole sample range, and memory estimates over synthc.limits.
+        Paths are from the spec's root (``("generator", ...)`` or ``("output", ...)``)."""
+        return ()
+
 
 Table = dict[str, np.ndarray]
 
 
-class Samples(list):  # type: ignore[type-arg]
-    """Files per sample, ``[(key, {extension: bytes})]``, with counters (``stats``) that the
-    manifest sums over shards, such as samples re-drawn for a reason."""
+Sample = tuple[str, dict[str, bytes]]
 
-    def __init__(self, items: Iterable[Any] = (), stats: dict[str, int] | None = None) -> None:
-        super().__init__(items)
-        self.stats: dict[str, int] = dict(stats or {})
+
+class Samples:
+    """Files per sample, ``(key, {extension: bytes})``, made as they are iterated so a shard
+    writer holds one sample (or one small batch) at a time, never the whole shard; iterable
+    once. ``stats`` are counters the manifest sums over shards (such as samples re-drawn for a
+    reason); the generator fills them as it goes, so they are complete when the iteration ends.
+    """
+
+    def __init__(self, items: Iterable[Sample] = (), stats: dict[str, int] | None = None) -> None:
+        self._items = iter(items)
+        self.stats: dict[str, int] = stats if stats is not None else {}
+
+    def __iter__(self) -> Iterator[Sample]:
+        return self._items
 
 
 class Generator(Protocol):

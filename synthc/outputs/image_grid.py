@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from PIL import Image
 
 GAP = 2
+#: pixels of one preview tile at most: 16 tiles of 4096 x 4096 RGB images made a 2.4 GB build
+TILE_PIXELS = 512 * 512
 
 
 def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes:
@@ -52,11 +54,18 @@ def _stacked(images: Sequence[Image.Image]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_pngs(blobs: Sequence[bytes]) -> list[Image.Image]:
-    """Encoded images (PNG, JPEG) to loaded Pillow images."""
+def decode_pngs(blobs: Sequence[bytes], max_pixels: int = TILE_PIXELS) -> list[Image.Image]:
+    """Encoded images (PNG, JPEG) to loaded Pillow images, each shrunk (aspect kept) to at
+    most ``max_pixels`` pixels so a preview of large images stays small in memory."""
     images = []
     for blob in blobs:
         with Image.open(io.BytesIO(blob)) as image:
             image.load()
-            images.append(image.copy())
+            width, height = image.size
+            if width * height > max_pixels:
+                scale = math.sqrt(max_pixels / (width * height))
+                size = (max(1, int(width * scale)), max(1, int(height * scale)))
+                images.append(image.resize(size, Image.Resampling.BOX))
+            else:
+                images.append(image.copy())
     return images

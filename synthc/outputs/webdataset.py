@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from synthc.outputs.atomic import write_atomic_by
@@ -16,8 +16,10 @@ from synthc.outputs.atomic import write_atomic_by
 Sample = tuple[str, dict[str, bytes]]
 
 
-def write_tar_shard(samples: Sequence[Sample], path: Path) -> tuple[int, str]:
-    """Write ``samples`` (key, {extension: bytes}) to ``path`` atomically; (bytes, sha256)."""
+def write_tar_shard(samples: Iterable[Sample], path: Path) -> tuple[int, str]:
+    """Write ``samples`` (key, {extension: bytes}) to ``path`` atomically; (bytes, sha256).
+
+    Samples are written as they arrive, so a stream is never held whole."""
 
     def fill(tmp: Path) -> None:
         with (

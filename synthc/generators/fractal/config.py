@@ -7,18 +7,29 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from synthc.generators.base import FileProblem, GeneratorConfig
+from synthc.generators.base import PART_CONFIG, FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
+from synthc.generators.memory import facts_problem, sample_problem
 from synthc.inputs import FileProblems, InputError
 
 if TYPE_CHECKING:
     from synthc.inputs import Reader
 
 Path = tuple[str | int, ...]
+#: the highest fill_rate the fractaldb sampler is allowed to ask for. Measured over 3,000
+#: candidates per map count (64 x 64 grid, 20,000 probe points): at least 0.6% of candidates
+#: reach 0.6 for every count from 2 to 16 maps (so a class needs about 170 attempts of the
+#: 10,000 allowed), 0.7 is reached by 0 to 0.07% and nothing reached 0.76. One map draws a point.
+FRACTALDB_MAX_FILL_RATE = 0.6
+#: a single map stays at or below 0.11 in the same measurement
+FRACTALDB_MAX_FILL_RATE_ONE_MAP = 0.1
+#: bytes per pixel the render kernel holds besides the image (float64 counts, int8 last map,
+#: bool hits) when it draws a density, patch or colour image
+KERNEL_BYTES_PER_PIXEL = 10
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
 
 def _range_problems(at: Path, pair: list[float], low: float, high: float) -> Iterable[Any]:
@@ -78,6 +89,16 @@ class SystemConfig(_Part):
 
     def problems(self) -> Iterable[Any]:
         yield from _range_problems(("maps",), self.maps, 1, 16)
+        if self.sampler == "fractaldb" and self.systems is None:
+            one_map = self.maps[1] <= 1
+            bound = FRACTALDB_MAX_FILL_RATE_ONE_MAP if one_map else FRACTALDB_MAX_FILL_RATE
+            if self.fill_rate > bound:
+                yield (
+                    ("fill_rate",),
+                    f"the fractaldb sampler cannot reach a filling rate of {self.fill_rate:g}"
+                    + (" with one map per system" if one_map else "")
+                    + f": use at most {bound:g} (FractalDB uses 0.2)",
+                )
 
 
 class PngConfig(_Part):
@@ -154,12 +175,12 @@ class MultiConfig(_Part):
 class FractalConfig(GeneratorConfig):
     """Classes of iterated function systems rendered by the chaos game."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
     kind: Literal["fractal"] = Field(description="Generator kind.")
     classes: int = Field(ge=1, le=1_000_000, description="One IFS system per class.")
     instances: int = Field(
-        ge=1, description="Images per class; samples must be classes x instances."
+        ge=1, le=10**12, description="Images per class; samples must be classes x instances."
     )
     system: SystemConfig = Field(default_factory=SystemConfig)
     render: RenderConfig = Field(default_factory=RenderConfig)
@@ -199,6 +220,19 @@ class FractalConfig(GeneratorConfig):
             raise FileProblems(field, [f"catalog {written!r}: {p}" for p in problems])
         system = self.system.model_copy(update={"systems": systems, "resolved": catalog.files})
         return self.model_copy(update={"system": system})
+
+    def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
+        channels = 3 if self.render.color else 1
+        # the image, its PNG encoding's copy, and the kernel's per-pixel counts, last map and hit
+        need = self.render.size**2 * (2 * channels + KERNEL_BYTES_PER_PIXEL)
+        what = f"a {self.render.size} px image with {channels} channel(s)"
+        problems = [sample_problem(("generator", "render", "size"), need, what)]
+        if self.system.systems is None:
+            # catalog.json and the class cache: 7 numbers per map (a..f and p) for every class
+            numbers = self.classes * self.system.maps[-1] * 7
+            what = f"{self.classes:,} class systems of up to {self.system.maps[-1]} maps"
+            problems.append(facts_problem(("generator", "classes"), numbers, what, 24))
+        yield from (p for p in problems if p is not None)
 
     def semantic_problems(self) -> Iterable[Any]:
         systems = self.system.systems

@@ -13,13 +13,14 @@ import colorsys
 import io
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
 
-from synthc.generators.base import Column
+from synthc.generators.base import Column, Samples
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import maps_to_json
 from synthc.generators.fractal.config import FractalConfig
@@ -27,6 +28,9 @@ from synthc.generators.fractal.systems import Search, System, class_system, jitt
 from synthc.generators.rng import derive_key
 
 MAX_PER_IMAGE = 64
+#: pixels rendered per batch: enough images to amortise a kernel call, few enough that a
+#: shard of 4096 px images holds two of them, not a hundred
+BATCH_BYTES = 64 << 20
 CATALOG_FILE = "catalog.json"
 _MODES = {
     "binary": kernels.MODE_BINARY,
@@ -118,20 +122,24 @@ class FractalGenerator:
             "before a flip (px -> S-1-px)",
         }
 
-    def generate(
+    def generate(self, config: FractalConfig, seed: int, start: int, stop: int) -> Samples:
+        return Samples(self._stream(config, seed, start, stop))
+
+    def _stream(
         self, config: FractalConfig, seed: int, start: int, stop: int
-    ) -> list[tuple[str, dict[str, bytes]]]:
-        images, labels = self.render(config, seed, start, stop)
-        out = []
-        for offset, label in enumerate(labels):
-            i = start + offset
-            files = {
-                "png": encode_png(images[offset], config),
-                "json": json.dumps(label, separators=(",", ":")).encode(),
-                "cls": str(label["class"]).encode(),
-            }
-            out.append((f"{i:012d}", files))
-        return out
+    ) -> Iterator[tuple[str, dict[str, bytes]]]:
+        # Rendered a batch at a time: a shard of large images never sits in memory whole.
+        step = batch_images(config)
+        for first in range(start, stop, step):
+            images, labels = self.render(config, seed, first, min(first + step, stop))
+            for offset, label in enumerate(labels):
+                files = {
+                    "png": encode_png(images[offset], config),
+                    "json": json.dumps(label, separators=(",", ":")).encode(),
+                    "cls": str(label["class"]).encode(),
+                }
+                yield (f"{first + offset:012d}", files)
+            del images
 
     def render(
         self, config: FractalConfig, seed: int, start: int, stop: int
@@ -331,6 +339,16 @@ class FractalGenerator:
             windows,
         )
         return windows
+
+
+def image_bytes(config: FractalConfig) -> int:
+    """Bytes of one rendered image before encoding."""
+    return config.render.size**2 * (3 if config.render.color else 1)
+
+
+def batch_images(config: FractalConfig) -> int:
+    """Images rendered per kernel call: BATCH_BYTES of pixels, at least one image."""
+    return max(1, BATCH_BYTES // image_bytes(config))
 
 
 def _hue(h: float) -> list[int]:

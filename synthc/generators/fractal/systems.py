@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from synthc.errors import BuildError
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import abs_dets, det_probabilities, system_json
 from synthc.generators.fractal.config import SystemConfig
@@ -90,7 +91,13 @@ def class_system(config: SystemConfig, seed: int, k: int, search: Search) -> Sys
         system = System(maps, probabilities)
         search.systems[k] = system
         return system
-    raise RuntimeError(f"class {k}: no acceptable system in {MAX_ATTEMPTS} attempts")
+    field = "fill_rate" if config.sampler == "fractaldb" else "sampler"
+    rejected = ", ".join(f"{n} {why}" for why, n in search.rejections.most_common())
+    raise BuildError(
+        f"generator.system.{field}: class {k}: no acceptable {config.sampler} system in "
+        f"{MAX_ATTEMPTS:,} attempts (rejected so far: {rejected})"
+        + (f"; lower fill_rate ({config.fill_rate:g})" if field == "fill_rate" else "")
+    )
 
 
 def _sigma_factor_maps(m: int, u: np.ndarray) -> np.ndarray | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synthc.generators.base import GeneratorConfig
+from synthc.generators.base import PART_CONFIG, GeneratorConfig
+from synthc.generators.memory import sample_problem
 
 if TYPE_CHECKING:
     from synthc.inputs import Reader
@@ -25,8 +27,18 @@ CHARSETS = {
 }
 
 
+#: the widest margin: a margin is blank canvas, and 4096 px (8 times the largest line) keeps
+#: a line's image within memory
+MAX_MARGIN = 4096
+#: characters of a dictionary word, for the memory estimate (generous: most words are under 12)
+ESTIMATED_WORD_CHARS = 24
+#: RGBA images of a line's size alive at once while it is drawn (layer, rotated layer, canvas,
+#: composite)
+IMAGE_COPIES = 4
+
+
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
 
 def _pair_problems(at: tuple[Any, ...], pair: list[float], low: float) -> Iterable[Any]:
@@ -89,11 +101,25 @@ class TextConfig(_Part):
             return self.charset[1:-1]
         return "".join(CHARSETS[name] for name in self.charset.split("+"))
 
+    def longest(self) -> tuple[tuple[str | int, ...], int] | None:
+        """The field that sets the longest line this source can give, and its length in
+        characters (estimated for dictionary words); None for a file (unknown until read)."""
+        if self.source == "list" and self.items:
+            i = max(range(len(self.items)), key=lambda k: len(self.items[k]))  # type: ignore[index]
+            return ("items", i), len(self.items[i])
+        if self.source == "random":
+            return ("length",), max(self.length, default=0)
+        if self.source == "dict":
+            return ("words",), max(self.words, default=0) * (ESTIMATED_WORD_CHARS + 1)
+        return None
+
     def problems(self) -> Iterable[Any]:
         yield from _pair_problems(("words",), self.words, 1)
         yield from _pair_problems(("length",), self.length, 1)
         if self.source == "list" and not self.items:
             yield (("items",), "a list source needs items")
+        elif self.source == "list" and not any(item.strip() for item in self.items or ()):
+            yield (("items",), "every item is empty or blank: there is no text to draw")
         if self.source == "file" and not self.path:
             yield (("path",), "a file source needs a path")
         if self.source == "random":
@@ -159,7 +185,7 @@ class DistortionConfig(_Part):
 class OcrConfig(GeneratorConfig):
     """Text lines on trdg's fonts and dictionaries, with exact text and character boxes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
     file_field: ClassVar[tuple[str, ...]] = ("fonts",)
 
     kind: Literal["ocr_text"] = Field(description="Generator kind.")
@@ -203,6 +229,25 @@ class OcrConfig(GeneratorConfig):
 
         return resolve_files(self, reader)
 
+    def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
+        longest = self.text.longest()
+        if longest is None:
+            return
+        at, chars = longest
+        # far beyond any limit, and small enough to stay a finite float in the estimate
+        chars = min(chars, 10**15)
+        width, height = _image_estimate(self, chars)
+        angle = max((abs(a) for a in self.skew), default=0)
+        what = (
+            f"a line of {chars:,} characters at size {self.size}"
+            + (f" and skew up to {angle:g} degrees" if angle else "")
+            + f" makes an image of about {width:,.0f} x {height:,.0f} px, which"
+        )
+        need = width * height * 4 * IMAGE_COPIES  # RGBA
+        problem = sample_problem(("generator", "text", *at), need, what)
+        if problem is not None:
+            yield problem
+
     def semantic_problems(self) -> Iterable[Any]:
         for name in ("text", "fonts"):
             for path, message in getattr(self, name).problems():
@@ -212,12 +257,44 @@ class OcrConfig(GeneratorConfig):
                 yield ((field_name,), "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
         if not _COLOR.match(self.stroke.color):
             yield (("stroke", "color"), "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
-        if len(self.margins) != 4 or any(m < 0 for m in self.margins):
-            yield (("margins",), "four margins >= 0: top, left, bottom, right")
+        if len(self.margins) != 4 or any(not 0 <= m <= MAX_MARGIN for m in self.margins):
+            yield (
+                ("margins",),
+                f"four margins from 0 to {MAX_MARGIN} px: top, left, bottom, right (a margin "
+                "is blank canvas; the bound keeps an image within memory)",
+            )
         elif self.margins[0] + self.margins[2] >= self.size and self.orientation == "horizontal":
             yield (("margins",), f"top + bottom margins leave no room in a {self.size} px line")
         yield from _pair_problems(("skew",), self.skew, -90)
         yield from _pair_problems(("blur",), self.blur, 0)
+
+
+def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:
+    """Width and height in px of the largest layer a line of ``chars`` characters makes:
+    drawn with advances of about one em (the drawing size is at most ``size``), then rotated by
+    the worst angle of ``skew`` (the canvas expands), then fitted with margins."""
+    em = config.size
+    stroke = config.stroke.width
+    along = chars * (em + config.character_spacing) + 2 * (0.3 * em + stroke)
+    across = 1.2 * em + 2 * stroke
+    w, h = (along, across) if config.orientation == "horizontal" else (across, along)
+    low, high = config.skew if len(config.skew) == 2 else (0.0, 0.0)
+    if high - low >= 360:
+        low, high = 0.0, 360.0
+    angles = {low, high, *(45 * k for k in range(math.ceil(low / 45), math.floor(high / 45) + 1))}
+    rotated = max(
+        (
+            (
+                w * abs(math.cos(math.radians(a))) + h * abs(math.sin(math.radians(a))),
+                w * abs(math.sin(math.radians(a))) + h * abs(math.cos(math.radians(a))),
+            )
+            for a in angles
+        ),
+        key=lambda extent: extent[0] * extent[1],
+    )
+    margins = config.margins if len(config.margins) == 4 else [0, 0, 0, 0]
+    top, left, bottom, right = (max(0, min(m, MAX_MARGIN)) for m in margins)
+    return rotated[0] + left + right, rotated[1] + top + bottom
 
 
 def sha256_file(path: Path) -> str:

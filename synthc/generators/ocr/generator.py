@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image, ImageFilter
 
+from synthc.errors import BuildError
 from synthc.generators.base import Column, Samples
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
@@ -115,9 +117,14 @@ class OcrGenerator:
         }
 
     def generate(self, config: OcrConfig, seed: int, start: int, stop: int) -> Samples:
-        samples = Samples(stats={"glyph_resamples": 0, "visibility_resamples": 0})
+        stats = {"glyph_resamples": 0, "visibility_resamples": 0}
+        return Samples(self._stream(config, seed, start, stop, stats), stats)
+
+    def _stream(
+        self, config: OcrConfig, seed: int, start: int, stop: int, stats: dict[str, int]
+    ) -> Iterator[tuple[str, dict[str, bytes]]]:
         for i in range(start, stop):
-            image, label = self.sample(config, seed, i, samples.stats)
+            image, label = self.sample(config, seed, i, stats)
             buffer = io.BytesIO()
             if config.image_format == "jpg":
                 image.save(buffer, format="JPEG", quality=config.jpeg_quality)
@@ -128,8 +135,7 @@ class OcrGenerator:
                 "txt": label["text"].encode("utf-8"),
                 "json": json.dumps(label, ensure_ascii=False, separators=(",", ":")).encode(),
             }
-            samples.append((f"{i:012d}", files))
-        return samples
+            yield (f"{i:012d}", files)
 
     def sample(
         self, config: OcrConfig, seed: int, i: int, stats: dict[str, int]
@@ -149,7 +155,12 @@ class OcrGenerator:
                 continue
             label["attempt"] = attempt
             return image, label
-        raise RuntimeError(f"sample {i}: no drawable, visible line in {MAX_ATTEMPTS} attempts")
+        raise BuildError(
+            f"generator.text: sample {i}: no drawable, visible line in {MAX_ATTEMPTS:,} attempts "
+            f"(re-drawn so far in this shard: {stats['glyph_resamples']:,} for glyphs no font "
+            f"has, {stats['visibility_resamples']:,} for too little contrast or a line too long "
+            "to read at this size and skew)"
+        )
 
     def _render(
         self, config: OcrConfig, text: str, font_entry: dict[str, str], rng: np.random.Generator

@@ -6,11 +6,14 @@ dtype and whether it can take part in a Gaussian copula (it has a quantile funct
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+from synthc.generators.base import PART_CONFIG
 
 Path = tuple[str | int, ...]
 FloatDtype = Literal["float64", "float32"]
@@ -26,7 +29,7 @@ def _number(default: float | None = None, **kwargs: Any) -> Any:
 class ColumnBase(BaseModel):
     """What every column has; subclasses add their parameters."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
 
     #: "numeric" | "categorical" | "date" | "timestamp": how expressions may use the column.
     value_kind: ClassVar[str] = "numeric"
@@ -51,6 +54,12 @@ class ColumnBase(BaseModel):
     def problems(self) -> Iterable[tuple[Path, str]]:
         """Cross-field problems, paths relative to the column."""
         return ()
+
+    def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        """For a column stored as integers: the field that sets its extreme values and the
+        lowest and highest value it can take over ``samples`` rows (before ``clip``); None
+        when the column is not integer-valued."""
+        return None
 
 
 class Clipped(ColumnBase):
@@ -148,6 +157,10 @@ class Poisson(Discrete):
     dist: Literal["poisson"]
     lam: float = _number(ge=0, le=1e9, description="Mean.")
 
+    def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        # P(X > lam + 20 sqrt(lam) + 20) is far below one in 10**40: a practical maximum.
+        return (("lam",), 0, math.ceil(self.lam + 20 * math.sqrt(self.lam) + 20))
+
     def copula_problem(self) -> str | None:
         if self.lam > 700:
             return "a poisson column in the copula needs lam <= 700 (its quantile is inverted)"
@@ -160,6 +173,9 @@ class Binomial(Discrete):
     dist: Literal["binomial"]
     n: int = Field(ge=0, le=2**31 - 1, description="Trials.")
     p: float = _number(ge=0, le=1, description="Success probability.")
+
+    def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        return (("n",), 0, self.n)
 
     def copula_problem(self) -> str | None:
         if self.n > 1000:
@@ -174,6 +190,9 @@ class Bernoulli(Discrete):
     p: float = _number(ge=0, le=1, description="Probability of 1.")
     dtype: Literal[IntDtype, "bool"] = Field("int64", description="Storage dtype.")
 
+    def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        return (("p",), 0, 1)
+
 
 class Integer(Discrete):
     """Uniform integer in [low, high], both inclusive."""
@@ -186,6 +205,9 @@ class Integer(Discrete):
         yield from super().problems()
         if not self.low <= self.high:
             yield (("high",), f"must be >= low ({self.low})")
+
+    def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        return (("high",) if abs(self.high) >= abs(self.low) else ("low",), self.low, self.high)
 
     def copula_problem(self) -> str | None:
         if self.high - self.low >= 2**53 or max(abs(self.low), abs(self.high)) > 2**53:
@@ -295,11 +317,24 @@ class Sequence(ColumnBase):
     """start + step * i for the global sample index i."""
 
     dist: Literal["sequence"]
-    start: int | float = _number(0, description="Value of sample 0.")
-    step: int | float = _number(1, description="Increment per sample.")
+    # Not _number: pydantic's field-level inf/nan check also runs on the int branch and raises
+    # OverflowError for integers beyond a float; the model config refuses non-finite floats.
+    start: int | float = Field(0, description="Value of sample 0.")
+    step: int | float = Field(1, description="Increment per sample.")
 
     def out_dtype(self) -> str:
         return "int64" if isinstance(self.start, int) and isinstance(self.step, int) else "float64"
+
+    def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        if isinstance(self.start, int) and isinstance(self.step, int):
+            last: float = self.start + self.step * (samples - 1)  # exact: Python ints
+        else:
+            last = _as_float(self.start) + _as_float(self.step) * (samples - 1)
+        # blame start when it alone is out of the int64 / float64 range, else the step
+        ints = self.out_dtype() == "int64"
+        start_fits = abs(self.start) < 2**63 if ints else math.isfinite(_as_float(self.start))
+        at = ("step",) if self.step and start_fits else ("start",)
+        return (at, min(self.start, last), max(self.start, last))
 
 
 class Constant(ColumnBase):
@@ -318,6 +353,11 @@ class Constant(ColumnBase):
             return "enum"
         return "int64" if isinstance(self.value, int) else "float64"
 
+    def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            return None
+        return (("value",), self.value, self.value)
+
 
 class Derived(Clipped):
     """A column computed from others by an expression."""
@@ -327,6 +367,14 @@ class Derived(Clipped):
 
     def out_dtype(self) -> str:
         return self.dtype
+
+
+def _as_float(value: float) -> float:
+    """``value`` as a float; an integer too large for one is infinite (and then refused)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _column_tag(value: Any) -> str | None:
