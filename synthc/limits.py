@@ -24,7 +24,7 @@ MAX_TEMPLATE_INT_DIGITS = 4300
 #: nesting depth of YAML mappings and sequences
 MAX_YAML_DEPTH = 100
 #: YAML nodes after alias expansion (an alias counts every node it repeats)
-MAX_YAML_NODES = 1_000_000
+MAX_YAML_NODES = 200_000
 
 # -- the plan ---------------------------------------------------------------------------------
 #: samples in one dataset
