@@ -173,8 +173,13 @@ def test_a_recursive_alias_is_a_spec_error(cli, write_spec):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("1" * 5000, "seed: invalid int '1111111111111111111111111111111111111...': Exceeds"),
+        (
+            "1" * 5000,
+            "seed: invalid int '1111111111111111111111111111111111111...': more than 4,300 digits",
+        ),
         ("2020-13-45", "seed: invalid timestamp '2020-13-45': month must be in 1..12"),
+        ("!!timestamp seven", "seed: invalid timestamp 'seven': not a valid timestamp"),
+        ("!!float seven", "seed: invalid float 'seven': could not convert string to float"),
     ],
 )
 def test_yaml_values_python_cannot_hold_are_errors_at_the_value(cli, write_spec, value, expected):

@@ -8,6 +8,7 @@ the user wrote. Positions are never injected into the data.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,10 +211,14 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as error:
             message = error.problem or error.context or "invalid value"
-        except (ValueError, OverflowError, TypeError) as error:
-            # e.g. a date 2020-13-45, an integer of more digits than Python converts
+        except Exception as error:  # noqa: BLE001 - a constructor's failure is the value's fault
+            # e.g. a date 2020-13-45, an integer of more digits than Python converts, a tag
+            # forced onto text it does not fit (`!!timestamp name`)
             kind = node.tag.rpartition(":")[2] or "value"
-            message = f"invalid {kind} {_excerpt(node.value)}: {error}"
+            reason = str(error) if isinstance(error, ValueError) else f"not a valid {kind}"
+            if "integer string conversion" in reason:
+                reason = f"more than {sys.get_int_max_str_digits():,} digits"
+            message = f"invalid {kind} {_excerpt(node.value)}: {reason}"
         self.problems.append(Problem(self.position(node), _dotted(path), message))
         return None
 

@@ -65,7 +65,7 @@ def read_source(path: Path, display: str) -> str:
 
 
 def decode(data: bytes, display: str) -> str:
-    """UTF-8 text (a leading byte-order mark dropped); the first bad byte's position if not."""
+    """UTF-8 text; the position of the first bad byte if it is not."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -76,7 +76,6 @@ def decode(data: bytes, display: str) -> str:
             f"not UTF-8 text: byte 0x{data[error.start]:02x} ({error.reason})",
             Position(display, line, col),
         ) from None
-    text = text.removeprefix("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
