@@ -226,6 +226,9 @@ def test_keys_and_values_with_newlines_are_printed_escaped(cli, write_spec):
         ("('x' * 10 ** 6).replace('', 'yy')", "MAX_TEMPLATE_ITEMS"),
         ("(['x' * 10 ** 6] * 10 ** 6) | join", "MAX_TEMPLATE_ITEMS"),
         ("'' ~ (['x' * 10 ** 6] * 10 ** 6)", "MAX_TEMPLATE_ITEMS"),
+        ("'{a:>{w}}'.format_map({'a': 1, 'w': 10 ** 9})", "MAX_TEMPLATE_ITEMS"),
+        ("([[0] * 1000] * 1001) | sum(start=[])", "MAX_TEMPLATE_ITEMS"),
+        ("'x' | batch(10 ** 9, 0) | list", "MAX_TEMPLATE_ITEMS"),
         ("[['x' * 10 ** 6] * 100]", "MAX_RENDERED_BYTES"),
     ],
 )
@@ -296,6 +299,8 @@ def test_ordinary_templates_still_work(tmp_path):
         "f: {{ range(2, 10, 3) | list }}\ng: {{ 7 // 2 }} {{ 7 % 3 }} {{ -2 ** 3 }}\n"
         "h: {{ range(5)[1:3] | list }}\nj: {{ 3 in range(5) }} {{ range(4) | length }}\n"
         "i: {{ ['x', 'y'] | join('-') }} {{ 'aXa' | replace('X', 'b') }}\n"
+        "k: {{ (range(3) | list) == range(3) }} {{ range(3) == range(0, 3) }}\n"
+        "l: {{ [[1], [2]] | sum(start=[]) }}\n"
     )
     from synthc.compiler.loading import load_spec
 
@@ -310,6 +315,8 @@ def test_ordinary_templates_still_work(tmp_path):
         "h": [1, 2],
         "j": "true 4",
         "i": "x-y aba",
+        "k": "false true",
+        "l": [1, 2],
     }
 
 

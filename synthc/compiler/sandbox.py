@@ -118,7 +118,10 @@ def _check_call(obj: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
     if not isinstance(owner, str | bytes):
         return
     name = getattr(target, "__name__", "")
-    for arg in (*args, *kwargs.values()):
+    values = [*args, *kwargs.values()]
+    if name == "format_map" and args and isinstance(args[0], dict):
+        values.extend(args[0].values())  # nested widths: '{a:{w}}'.format_map(...)
+    for arg in values:
         if isinstance(arg, int) and not isinstance(arg, bool):
             _too_many(arg, f"{name}() with {arg}")
     if name in ("format", "format_map"):
@@ -161,6 +164,9 @@ def _bounded_filter(env: BoundedEnvironment, name: str, fn: Callable[..., Any]) 
             _check_join(values[1] if len(values) > 1 else "", values[0])
         elif name == "replace" and len(values) >= 3:
             _check_replace(values[0], values[1], values[2])
+        elif name == "sum" and values and isinstance(values[0], list | tuple):
+            # adding up lists or strings concatenates them
+            _too_many(sum(_sized(item) or 0 for item in values[0]), "|sum")
         return check_value(fn(*args, **kwargs))
 
     return bounded
@@ -197,9 +203,13 @@ class TickingRange(Sequence[int]):
         return repr(self._values)
 
     def __eq__(self, other: object) -> bool:
-        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+        # as for range: equal to a range of the same values, never to a list
+        if isinstance(other, TickingRange):
+            other = other._values
+        return self._values == other if isinstance(other, range) else NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        return hash(self._values)
 
 
 class _BoundedCodeGenerator(CodeGenerator):
