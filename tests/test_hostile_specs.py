@@ -222,6 +222,11 @@ def test_keys_and_values_with_newlines_are_printed_escaped(cli, write_spec):
         ("'x'.ljust(10 ** 9)", "MAX_TEMPLATE_ITEMS"),
         ("'x' | center(10 ** 9)", "MAX_TEMPLATE_ITEMS"),
         ("'%0999999999d' % 1", "MAX_TEMPLATE_ITEMS"),
+        ("'%*d' % (10 ** 9, 1)", "MAX_TEMPLATE_ITEMS"),
+        ("'%s' % ((['x' * 10 ** 6] * 10 ** 6),)", "MAX_TEMPLATE_ITEMS"),
+        ("'%*d' | format(10 ** 9, 1)", "MAX_TEMPLATE_ITEMS"),
+        ("'{:{}}'.format(1, 10 ** 9)", "MAX_TEMPLATE_ITEMS"),
+        ("2 ** (10 ** 100)", "MAX_TEMPLATE_INT_DIGITS"),
         ("'{:>999999999}'.format(1)", "MAX_TEMPLATE_ITEMS"),
         ("('x' * 10 ** 6).replace('', 'yy')", "MAX_TEMPLATE_ITEMS"),
         ("(['x' * 10 ** 6] * 10 ** 6) | join", "MAX_TEMPLATE_ITEMS"),
@@ -301,6 +306,8 @@ def test_ordinary_templates_still_work(tmp_path):
         "i: {{ ['x', 'y'] | join('-') }} {{ 'aXa' | replace('X', 'b') }}\n"
         "k: {{ (range(3) | list) == range(3) }} {{ range(3) == range(0, 3) }}\n"
         "l: {{ [[1], [2]] | sum(start=[]) }}\n"
+        "m: {{ '%d' % 10 ** 9 }} {{ '{}'.format(10 ** 9) }} {{ '%d' | format(10 ** 9) }}\n"
+        "n: {{ 'a b c'.split(' ', 10 ** 9) | length }} {{ 'xy' | truncate(10 ** 9) }}\n"
     )
     from synthc.compiler.loading import load_spec
 
@@ -317,6 +324,8 @@ def test_ordinary_templates_still_work(tmp_path):
         "i": "x-y aba",
         "k": "false true",
         "l": [1, 2],
+        "m": "1000000000 1000000000 1000000000",
+        "n": "3 xy",
     }
 
 

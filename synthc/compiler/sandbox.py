@@ -26,11 +26,15 @@ from synthc import limits
 
 _ITEMS = f"{limits.MAX_TEMPLATE_ITEMS:,} items (synthc.limits.MAX_TEMPLATE_ITEMS)"
 _DIGITS = f"{limits.MAX_TEMPLATE_INT_DIGITS:,} digits (synthc.limits.MAX_TEMPLATE_INT_DIGITS)"
-_MAX_INT_BITS = int(limits.MAX_TEMPLATE_INT_DIGITS / math.log10(2))
+_MAX_DIGITS = limits.MAX_TEMPLATE_INT_DIGITS
+_MAX_INT_BITS = int(_MAX_DIGITS / math.log10(2))
 #: a width or count in a format string ("%0999999999d", "{:>999999999}")
 _FORMAT_NUMBER = re.compile(r"(?:%[-+ #0]*|:[^}]*?)(\d{7,})")
-#: filters whose integer arguments are sizes of what they build
-_SIZED_FILTERS = {"center", "indent", "wordwrap", "truncate", "format", "slice", "batch"}
+#: a width taken from the arguments ("%*d", "{:{}}")
+_ARGUMENT_WIDTH = re.compile(r"%[-+ #0]*\*|\{[^{}]*:[^{}]*\{")
+#: string methods and filters whose integer arguments are sizes of what they build
+_SIZED_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
+_SIZED_FILTERS = {"center", "indent", "slice", "batch"}
 #: filters that turn whole (nested) values into text
 _PRINTING_FILTERS = {"string", "tojson", "pprint", "format", "xmlattr", "urlencode", "indent"}
 #: check the CPU clock only every this many steps (reading it is a system call)
@@ -80,17 +84,24 @@ def _too_many(count: float, what: str) -> None:
         raise TemplateLimit(f"{what} would exceed the limit of {_ITEMS}")
 
 
-def _check_format(text: Any) -> None:
-    if isinstance(text, str):
-        for match in _FORMAT_NUMBER.finditer(text):
-            _too_many(int(match[1]), f"a width of {match[1]} in a format string")
+def _check_format(text: Any, args: Sequence[Any]) -> None:
+    """Refuse formatting with widths (written, or taken from ``args``) beyond the limit."""
+    if not isinstance(text, str):
+        return
+    for match in _FORMAT_NUMBER.finditer(text):
+        _too_many(int(match[1]), f"a width of {match[1]} in a format string")
+    if _ARGUMENT_WIDTH.search(text):
+        for arg in args:
+            if isinstance(arg, int) and not isinstance(arg, bool):
+                _too_many(arg, f"a width of {arg} in a format string")
+    check_printed_size(args)
 
 
 def _check_binop(op: str, left: Any, right: Any) -> None:
     """Refuse an operation whose result would be too big, before computing it."""
     ints = all(isinstance(v, int) for v in (left, right))
     if op == "**" and ints and right > 0 and abs(left) > 1:
-        if right * math.log10(abs(left)) > limits.MAX_TEMPLATE_INT_DIGITS:
+        if right.bit_length() > 32 or right * math.log10(abs(left)) > _MAX_DIGITS:
             raise TemplateLimit(f"{left} ** {right} would have more than {_DIGITS}")
     elif op == "*" and ints:
         if left.bit_length() + right.bit_length() > _MAX_INT_BITS + 1:
@@ -104,11 +115,7 @@ def _check_binop(op: str, left: Any, right: Any) -> None:
         if None not in sizes:
             _too_many(sum(sizes), "joining two values")  # type: ignore[arg-type]
     elif op == "%" and isinstance(left, str):
-        _check_format(left)
-        check_printed_size(right)
-        for arg in right if isinstance(right, tuple) else (right,):
-            if isinstance(arg, int):
-                _too_many(arg, f"a width of {arg} in a format string")
+        _check_format(left, right if isinstance(right, tuple) else (right,))
 
 
 def _check_call(obj: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
@@ -118,15 +125,15 @@ def _check_call(obj: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
     if not isinstance(owner, str | bytes):
         return
     name = getattr(target, "__name__", "")
-    values = [*args, *kwargs.values()]
-    if name == "format_map" and args and isinstance(args[0], dict):
-        values.extend(args[0].values())  # nested widths: '{a:{w}}'.format_map(...)
-    for arg in values:
-        if isinstance(arg, int) and not isinstance(arg, bool):
-            _too_many(arg, f"{name}() with {arg}")
-    if name in ("format", "format_map"):
-        _check_format(owner)
-        check_printed_size((args, kwargs))
+    if name in _SIZED_METHODS:
+        for arg in (*args, *kwargs.values()):
+            if isinstance(arg, int) and not isinstance(arg, bool):
+                _too_many(arg, f"{name}() with {arg}")
+    elif name in ("format", "format_map"):
+        values = [*args, *kwargs.values()]
+        if name == "format_map" and args and isinstance(args[0], dict):
+            values.extend(args[0].values())  # '{a:{w}}'.format_map({...})
+        _check_format(owner, values)
     elif name == "join" and args:
         _check_join(owner, args[0])
     elif name == "replace" and len(args) >= 2:
@@ -159,7 +166,7 @@ def _bounded_filter(env: BoundedEnvironment, name: str, fn: Callable[..., Any]) 
         if name in _PRINTING_FILTERS:
             check_printed_size(values)
         if name == "format" and values:
-            _check_format(values[0])
+            _check_format(values[0], values[1:])
         elif name == "join" and values:
             _check_join(values[1] if len(values) > 1 else "", values[0])
         elif name == "replace" and len(values) >= 3:
