@@ -248,6 +248,14 @@ def test_a_template_value_beyond_a_limit_is_an_error_at_its_line(
     assert f"(synthc.limits.{limit})" in message
 
 
+def test_a_template_integer_literal_too_long_to_read_points_at_it(cli, write_spec):
+    path = write_spec("synthc: 1\nname: {{ " + "7" * 5000 + " }}\n")
+    code, _, err = cli("validate", path)
+    assert code == 2
+    (message,) = assert_one_line_each(err, 1)
+    assert message == f"{path}:2:10: template: an integer literal of more than 4,300 digits"
+
+
 def test_doubling_a_string_in_a_loop_is_stopped(cli, write_spec):
     path = write_spec(
         "synthc: 1\n{% set ns = namespace(s='ab') %}\n{% for i in range(64) %}\n"

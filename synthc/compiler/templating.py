@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -204,7 +205,7 @@ def render_spec(
                 )
             ) from None
         except Exception as error:  # noqa: BLE001 - compiling folds constants: any failure
-            raise SpecError(Problem(Position(display, 1, 1), "", _describe(error))) from None
+            raise SpecError(_compile_problem(error, source_text, display)) from None
         template.filename = top_real
         template.name = path.name
         marked = _render(template, env, real_to_display, files, loader)
@@ -244,6 +245,19 @@ def _render(
         raise SpecError(Problem(position, "", _describe(error))) from None
     finally:
         stream.close()
+
+
+def _compile_problem(error: Exception, source_text: str, display: str) -> Problem:
+    """A failure while compiling (not a syntax error): an integer literal too long to read."""
+    digits = sys.get_int_max_str_digits()
+    long_number = re.search(rf"\d{{{digits + 1},}}", source_text)
+    if isinstance(error, ValueError) and long_number:
+        start = long_number.start()
+        line = source_text.count("\n", 0, start) + 1
+        col = start - source_text.rfind("\n", 0, start)
+        message = f"template: an integer literal of more than {digits:,} digits"
+        return Problem(Position(display, line, col), "", message)
+    return Problem(Position(display, 1, 1), "", _describe(error))
 
 
 def _last_line(pieces: list[str], files: list[str]) -> Position:
