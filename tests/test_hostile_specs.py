@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 from conftest import run_synthc, spec_text
@@ -288,9 +287,7 @@ def test_rendered_output_is_bounded(cli, write_spec):
 def test_rendering_is_bounded_in_time(cli, write_spec, monkeypatch, body):
     monkeypatch.setattr(limits, "MAX_TEMPLATE_SECONDS", 0.5)
     path = write_spec(f"synthc: 1\n\n{body}\nname: x\n")
-    started = time.process_time()
     code, _, err = cli("validate", path)
-    assert time.process_time() - started < 30
     assert code == 2
     (message,) = assert_one_line_each(err, 1)
     assert message.startswith(f"{path}:3:1: template: rendering took more than 0.5 s of CPU")
@@ -387,12 +384,11 @@ def test_a_var_that_is_not_yaml_is_still_its_text(cli, write_spec):
 )
 def test_a_malformed_scheduler_address_is_refused_at_once(cli, write_spec, address, expected):
     path = write_spec(spec_text(samples=100, shard_size=50))
-    started = time.monotonic()
     code, _, err = cli("build", path, "-o", path.parent / "out", "--scheduler", address)
-    assert time.monotonic() - started < 5  # no connection attempt (that waits 10 s)
     assert code == 2
     (message,) = assert_one_line_each(err, 1)
-    assert message == f"synthc: error: --scheduler {address!r}: {expected}" or expected in message
+    # said before connecting: a connection attempt ends in "cannot reach the Dask scheduler"
+    assert message.startswith(f"synthc: error: --scheduler {address!r}: ") and expected in message
     assert not (path.parent / "out").exists()
 
 
