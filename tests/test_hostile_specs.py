@@ -226,6 +226,9 @@ def test_keys_and_values_with_newlines_are_printed_escaped(cli, write_spec):
         ("'%*d' | format(10 ** 9, 1)", "MAX_TEMPLATE_ITEMS"),
         ("'{:{}}'.format(1, 10 ** 9)", "MAX_TEMPLATE_ITEMS"),
         ("2 ** (10 ** 100)", "MAX_TEMPLATE_INT_DIGITS"),
+        # a million copies of a million-item list, each one allowed: the total is not
+        ("([[0] * 10 ** 6] * 10 ** 6) | map('list') | list", "MAX_TEMPLATE_BUILT_ITEMS"),
+        ("([range(10 ** 6)] * 10 ** 6) | map('list') | list", "MAX_TEMPLATE_BUILT_ITEMS"),
         ("'{:>999999999}'.format(1)", "MAX_TEMPLATE_ITEMS"),
         ("('x' * 10 ** 6).replace('', 'yy')", "MAX_TEMPLATE_ITEMS"),
         ("(['x' * 10 ** 6] * 10 ** 6) | join", "MAX_TEMPLATE_ITEMS"),

@@ -49,16 +49,16 @@ def _sized(value: Any) -> int | None:
     return len(value) if isinstance(value, str | bytes | list | tuple | dict | set) else None
 
 
-def check_value(value: Any) -> Any:
-    """``value`` unless it is an integer or a collection beyond the template limits."""
+def check_value(value: Any) -> int:
+    """The size of ``value`` in items; TemplateLimit if it is beyond the template limits."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > _MAX_INT_BITS:
             raise TemplateLimit(f"an integer of more than {_DIGITS}")
-    else:
-        size = _sized(value)
-        if size is not None and size > limits.MAX_TEMPLATE_ITEMS:
-            raise TemplateLimit(f"a value of {size:,} items exceeds the limit of {_ITEMS}")
-    return value
+        return 1
+    size = _sized(value)
+    if size is not None and size > limits.MAX_TEMPLATE_ITEMS:
+        raise TemplateLimit(f"a value of {size:,} items exceeds the limit of {_ITEMS}")
+    return size or 1
 
 
 def check_printed_size(
@@ -174,7 +174,7 @@ def _bounded_filter(env: BoundedEnvironment, name: str, fn: Callable[..., Any]) 
         elif name == "sum" and values and isinstance(values[0], list | tuple):
             # adding up lists or strings concatenates them
             _too_many(sum(_sized(item) or 0 for item in values[0]), "|sum")
-        return check_value(fn(*args, **kwargs))
+        return env.built(fn(*args, **kwargs))
 
     return bounded
 
@@ -240,6 +240,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         super().__init__(**kwargs)
         self.deadline: float | None = None
         self.ticks = 0
+        self.items_built = 0
         self.globals["range"] = self._range
         self.globals["lipsum"] = self._lipsum
         self.filters = {n: _bounded_filter(self, n, f) for n, f in self.filters.items()}
@@ -252,21 +253,36 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         if time.process_time() > self.deadline:
             raise TemplateLimit(time_limit_message())
 
+    def built(self, value: Any) -> Any:
+        """``value``, counted against the size limits of one value and of the whole render."""
+        self.items_built += check_value(value)
+        if self.items_built > limits.MAX_TEMPLATE_BUILT_ITEMS:
+            raise TemplateLimit(
+                "the values this template builds add up to more than the limit of "
+                f"{limits.MAX_TEMPLATE_BUILT_ITEMS:,} items "
+                "(synthc.limits.MAX_TEMPLATE_BUILT_ITEMS)"
+            )
+        return value
+
     def concat(self, items: Sequence[Any]) -> str:
         """``a ~ b ~ c`` with the size of the result checked first."""
         self.tick()
         check_printed_size(items)
-        return "".join(str(item) for item in items)
+        return self.built("".join(str(item) for item in items))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self.tick()
         _check_binop(operator, left, right)
-        return check_value(self.binop_table[operator](left, right))
+        return self.built(self.binop_table[operator](left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         __self.tick()
         _check_call(__obj, args, kwargs)
-        return check_value(super().call(__context, __obj, *args, **kwargs))
+        return __self.built(super().call(__context, __obj, *args, **kwargs))
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self.tick()
+        return self.built(super().getitem(obj, argument))  # slices are copies
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         self.tick()
@@ -293,6 +309,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     def bounded_time(self) -> Iterator[None]:
         """Run the body under the deadline (and, in the main thread, a profiling timer)."""
         self.deadline = time.process_time() + limits.MAX_TEMPLATE_SECONDS
+        self.items_built = 0
         timer = threading.current_thread() is threading.main_thread() and hasattr(
             signal, "setitimer"
         )
