@@ -18,10 +18,13 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\
 class UnreadableSource(Exception):
     """A file that cannot be a spec; ``position`` is where in it, None if not readable at all."""
 
-    def __init__(self, message: str, position: Position | None = None) -> None:
+    def __init__(
+        self, message: str, position: Position | None = None, missing: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.position = position
+        self.missing = missing  # the file does not exist
 
 
 def describe_char(char: str) -> str:
@@ -38,7 +41,7 @@ def read_source(path: Path, display: str) -> str:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise UnreadableSource("file not found") from None
+        raise UnreadableSource("file not found", missing=True) from None
     except OSError as error:
         raise UnreadableSource(error.strerror or str(error)) from None
     if stat.S_ISDIR(info.st_mode):

@@ -160,7 +160,7 @@ def render_spec(
     except UnreadableSource as error:
         if error.position is not None:
             raise SpecError(Problem(error.position, "", error.message)) from None
-        if error.message == "file not found":
+        if error.missing:
             raise UsageError(f"spec file not found: {display}") from None
         raise UsageError(f"cannot read spec {display}: {error.message}") from None
 
