@@ -121,11 +121,22 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
-def validate(path: Path) -> tuple[int, str, str]:
+def check_validate(path: Path, spec: bytes) -> None:
+    """Validate ``path`` in this process: exit 0 or 2, no traceback, one problem per line."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["validate", str(path)])
-    return code, out.getvalue(), err.getvalue()
+    out, err = out.getvalue(), err.getvalue()
+    context = f"spec bytes: {spec!r}\nstderr:\n{err}"
+    assert code in (0, 2), context
+    assert "Traceback" not in err and "internal error" not in err, context
+    if code == 0:
+        assert out == f"{path}: ok\n" and err == "", context
+        return
+    lines = err.splitlines()
+    assert lines, context
+    for line in lines:
+        assert SUMMARY.match(line) or re.match(r"^\S.*: ", line), f"line {line!r}\n{context}"
 
 
 @settings(
@@ -140,14 +151,36 @@ def validate(path: Path) -> tuple[int, str, str]:
 def test_validate_never_crashes_and_prints_one_line_per_problem(fuzz_dir: Path, spec: bytes):
     path = fuzz_dir / "spec.yaml"
     path.write_bytes(spec)
-    code, out, err = validate(path)
-    context = f"spec bytes: {spec!r}\nstderr:\n{err}"
-    assert code in (0, 2), context
-    assert "Traceback" not in err and "internal error" not in err, context
-    if code == 0:
-        assert out == f"{path}: ok\n" and err == "", context
-        return
-    lines = err.splitlines()
-    assert lines, context
-    for line in lines:
-        assert SUMMARY.match(line) or re.match(r"^\S.*: ", line), f"line {line!r}\n{context}"
+    check_validate(path, spec)
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("a bug"), ValueError("two\nlines")], ids=["internal", "multiline"]
+)
+def test_the_fuzz_check_fails_on_a_bug(tmp_path: Path, monkeypatch, error: Exception):
+    from synthc import api
+
+    def broken(*args, **kwargs):
+        raise error
+
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(EXAMPLES[0])
+    check_validate(path, EXAMPLES[0])
+    monkeypatch.setattr(api, "validate", broken)
+    with pytest.raises(AssertionError, match="internal error"):
+        check_validate(path, EXAMPLES[0])
+
+
+def test_the_fuzz_check_fails_on_a_continuation_line(tmp_path: Path, monkeypatch):
+    from synthc import api
+    from synthc.errors import Position, Problem, SpecError
+
+    def two_lines(*args, **kwargs):
+        raise SpecError(Problem(Position("spec.yaml", 1, 1), "field", "bad\n  a continuation"))
+
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(EXAMPLES[0])
+    monkeypatch.setattr(api, "validate", two_lines)
+    monkeypatch.setattr("synthc.errors.one_line", lambda text: text)  # as before escaping
+    with pytest.raises(AssertionError, match="line '  a continuation'"):
+        check_validate(path, EXAMPLES[0])
