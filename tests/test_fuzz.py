@@ -184,3 +184,21 @@ def test_the_fuzz_check_fails_on_a_continuation_line(tmp_path: Path, monkeypatch
     monkeypatch.setattr("synthc.errors.one_line", lambda text: text)  # as before escaping
     with pytest.raises(AssertionError, match="line '  a continuation'"):
         check_validate(path, EXAMPLES[0])
+
+
+VAR_TOKENS = ["[", "]", "{", "}", ",", ":", "&a ", "*a", "!!timestamp ", "!!int ", "- ", "\n"]
+VAR_TOKENS += ["2020-13-45", "1" * 4400, "'", '"', "? ", "<<: *a", "\x07", "é", "1e999", "~"]
+
+
+@settings(max_examples=CASES // 4, derandomize=SEED is None, deadline=None, database=None)
+@seed(int(SEED or 1))
+@given(value=st.lists(st.sampled_from(VAR_TOKENS) | st.text(max_size=5), max_size=12))
+def test_var_values_parse_or_are_one_usage_error(value: list[str]):
+    from synthc.compiler.templating import parse_var_assignments
+    from synthc.errors import UsageError
+
+    text = "".join(value)
+    try:
+        parse_var_assignments([f"x={text}"])
+    except UsageError as error:
+        assert str(error).startswith("--var x: "), text
