@@ -316,6 +316,7 @@ def test_ordinary_templates_still_work(tmp_path):
         "l: {{ [[1], [2]] | sum(start=[]) }}\n"
         "m: {{ '%d' % 10 ** 9 }} {{ '{}'.format(10 ** 9) }} {{ '%d' | format(10 ** 9) }}\n"
         "n: {{ 'a b c'.split(' ', 10 ** 9) | length }} {{ 'xy' | truncate(10 ** 9) }}\n"
+        "o: {{ ['id: 12345678 %s' % 1, 'id: 12345678 {}'.format(2)] }}\n"
     )
     from synthc.compiler.loading import load_spec
 
@@ -334,6 +335,7 @@ def test_ordinary_templates_still_work(tmp_path):
         "l": [1, 2],
         "m": "1000000000 1000000000 1000000000",
         "n": "3 xy",
+        "o": ["id: 12345678 1", "id: 12345678 2"],
     }
 
 

@@ -29,7 +29,7 @@ _DIGITS = f"{limits.MAX_TEMPLATE_INT_DIGITS:,} digits (synthc.limits.MAX_TEMPLAT
 _MAX_DIGITS = limits.MAX_TEMPLATE_INT_DIGITS
 _MAX_INT_BITS = int(_MAX_DIGITS / math.log10(2))
 #: a width or count in a format string ("%0999999999d", "{:>999999999}")
-_FORMAT_NUMBER = re.compile(r"(?:%[-+ #0]*|:[^}]*?)(\d{7,})")
+_FORMAT_NUMBER = re.compile(r"%[-+ #0]*(\d{7,})|\{[^{}]*:[^{}]*?(\d{7,})")
 #: a width taken from the arguments ("%*d", "{:{}}")
 _ARGUMENT_WIDTH = re.compile(r"%[-+ #0]*\*|\{[^{}]*:[^{}]*\{")
 #: string methods and filters whose integer arguments are sizes of what they build
@@ -89,7 +89,8 @@ def _check_format(text: Any, args: Sequence[Any]) -> None:
     if not isinstance(text, str):
         return
     for match in _FORMAT_NUMBER.finditer(text):
-        _too_many(int(match[1]), f"a width of {match[1]} in a format string")
+        width = match[1] or match[2]
+        _too_many(int(width), f"a width of {width} in a format string")
     if _ARGUMENT_WIDTH.search(text):
         for arg in args:
             if isinstance(arg, int) and not isinstance(arg, bool):
