@@ -297,10 +297,13 @@ def test_rendering_is_bounded_in_time(cli, write_spec, monkeypatch, body):
     assert "(synthc.limits.MAX_TEMPLATE_SECONDS)" in message
 
 
-def test_lipsum_is_deterministic(tmp_path):
+def test_lipsum_and_random_are_deterministic(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text("a: {{ lipsum(3, html=False) | tojson }}\n")
-    texts = {render_spec(path).text for _ in range(3)}
+    path.write_text(
+        "a: {{ lipsum(3, html=False) | tojson }}\nb: {{ range(10 ** 6) | random }}\n"
+        "c: {{ (['x', 'y', 'z'] * 9) | map('random') | list }}\n"
+    )
+    texts = {render_spec(path).text for _ in range(8)}
     assert len(texts) == 1 and len(next(iter(texts))) > 100
 
 

@@ -244,6 +244,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.items_built = 0
         self.globals["range"] = self._range
         self.globals["lipsum"] = self._lipsum
+        self.filters["random"] = self._random
         self.filters = {n: _bounded_filter(self, n, f) for n, f in self.filters.items()}
 
     def tick(self) -> None:
@@ -305,6 +306,13 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             text = " ".join(chosen).capitalize() + "." if chosen else ""
             paragraphs.append(f"<p>{text}</p>" if html else text)
         return ("\n" if html else "\n\n").join(paragraphs)
+
+    def _random(self, values: Any) -> Any:
+        """Jinja's ``|random`` made deterministic: the position it picks depends on the length."""
+        items = list(values)
+        if not items:
+            return self.undefined("No random item, sequence was empty.")
+        return items[random.Random(f"random {len(items)}").randrange(len(items))]
 
     @contextmanager
     def bounded_time(self) -> Iterator[None]:
