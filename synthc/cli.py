@@ -10,7 +10,7 @@ from pathlib import Path
 
 from synthc import __version__, api, generators
 from synthc.compiler.templating import parse_var_assignments
-from synthc.errors import Position, SpecError, SynthcError, UsageError
+from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
 from synthc.executors.dask import DaskExecutor
 from synthc.outputs.atomic import write_atomic
 from synthc.progress import progress_for
@@ -99,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except Exception as error:  # noqa: BLE001 - last resort: a bug must not print a traceback
+        if args.debug:
+            traceback.print_exc()
+        print(
+            one_line(f"synthc: internal error: {type(error).__name__}: {error}")
+            + " (run with --debug for the traceback; please report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -208,7 +217,12 @@ def _report(error: SynthcError) -> None:
         if count > 1:
             print(f"synthc: {count} problems", file=sys.stderr)
     else:
-        print(f"synthc: error: {error}", file=sys.stderr)
+        # Lines of a message are synthc's own (verify lists one problem per line); whatever
+        # else they hold is escaped, so no value can start a line of its own.
+        first, *rest = str(error).split("\n")
+        print(one_line(f"synthc: error: {first}"), file=sys.stderr)
+        for line in rest:
+            print(one_line(line), file=sys.stderr)
 
 
 def _print_excerpt(position: Position) -> None:

@@ -6,7 +6,18 @@ a worker process reaches the parent intact.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Anything that could end a line or move the cursor when printed; keys and values from a spec
+# land in messages, and each problem must stay one line.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and control characters escaped as Python writes them."""
+    return _BREAKS.sub(lambda m: _ESCAPES.get(m[0]) or repr(m[0])[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.position}: " if self.position else ""
         field = f"{self.path}: " if self.path else ""
-        return f"{where}{field}{self.message}"
+        return one_line(f"{where}{field}{self.message}")
 
 
 class SynthcError(Exception):

@@ -19,12 +19,14 @@ MAX_RENDERED_BYTES = 16 * MiB
 MAX_TEMPLATE_SECONDS = 10.0
 #: items a template's range() may produce, and length of a string or list an operator builds
 MAX_TEMPLATE_ITEMS = 1_000_000
+#: items all the values one render builds add up to (copies kept in a list cannot grow past it)
+MAX_TEMPLATE_BUILT_ITEMS = 20_000_000
 #: digits of an integer a template computes (``10 ** 5000`` is refused)
 MAX_TEMPLATE_INT_DIGITS = 4300
 #: nesting depth of YAML mappings and sequences
 MAX_YAML_DEPTH = 100
 #: YAML nodes after alias expansion (an alias counts every node it repeats)
-MAX_YAML_NODES = 1_000_000
+MAX_YAML_NODES = 200_000
 
 # -- the plan ---------------------------------------------------------------------------------
 #: samples in one dataset

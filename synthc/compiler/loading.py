@@ -8,6 +8,7 @@ the user wrote. Positions are never injected into the data.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from synthc import limits
 from synthc.compiler.templating import Rendered, render_spec
 from synthc.errors import Position, Problem, SpecError
 
@@ -65,24 +67,101 @@ def load_spec(
 
 
 def parse_yaml(rendered: Rendered) -> Loaded:
-    """Parse rendered YAML; SpecError with a position for syntax errors and duplicate keys."""
-    loader = yaml.SafeLoader(rendered.text)
+    """Parse rendered YAML; SpecError with a position for syntax errors and duplicate keys.
+
+    Depth and size are bounded while parsing (limits.MAX_YAML_DEPTH, limits.MAX_YAML_NODES,
+    an alias counting every node it repeats), so a small file cannot expand into a huge one.
+    """
+    loader = _BoundedLoader(rendered.text)
     builder = _Builder(loader, rendered)
     try:
         node = loader.get_single_node()
         data = builder.build(node, ()) if node is not None else None
+    except _LimitExceeded as error:
+        position = rendered.position(error.mark.line, error.mark.column)
+        raise SpecError(Problem(position, "", str(error))) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         position = rendered.position(mark.line, mark.column) if mark else None
         problem = error.problem or error.context or "invalid YAML"
-        raise SpecError(Problem(position, "", f"YAML syntax error: {problem}")) from None
+        raise _YamlSyntaxError(Problem(position, "", f"YAML syntax error: {problem}")) from None
     except yaml.YAMLError as error:
-        raise SpecError(Problem(rendered.position(0, 0), "", f"YAML error: {error}")) from None
+        raise _YamlSyntaxError(
+            Problem(rendered.position(0, 0), "", f"YAML error: {error}")
+        ) from None
     finally:
         loader.dispose()
     if builder.problems:
         raise SpecError(builder.problems)
     return Loaded(data, rendered, builder.values, builder.keys, builder.text_starts)
+
+
+def load_value(text: str, name: str) -> Any:
+    """A ``--var`` value typed as YAML, under the spec's bounds; text that is not YAML as is.
+
+    SpecError (naming the value as the file ``name``) when a bound is broken or an alias
+    refers to itself.
+    """
+    rendered = Rendered(text, (), text, {name: tuple(text.splitlines())})
+    try:
+        return parse_yaml(rendered).data
+    except _YamlSyntaxError:
+        return text  # not YAML: take the text as written
+
+
+class _YamlSyntaxError(SpecError):
+    """The text is not YAML (as opposed to YAML that breaks a bound)."""
+
+
+class _LimitExceeded(Exception):
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+_DEPTH = (
+    f"nested deeper than the limit of {limits.MAX_YAML_DEPTH} levels (synthc.limits.MAX_YAML_DEPTH)"
+)
+_NODES = (
+    f"more than the limit of {limits.MAX_YAML_NODES:,} YAML nodes, counting every node an alias "
+    "repeats (synthc.limits.MAX_YAML_NODES)"
+)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader whose composer counts depth and nodes, an alias as the nodes it repeats."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+        self.sizes: dict[int, int] = {}  # id(anchored node) -> nodes it stands for
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            # An alias to a node still being composed (a recursive alias) counts as one.
+            self._count(self.sizes.get(id(node), 1), event.start_mark)
+            return node
+        collection = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
+        if collection and self.depth >= limits.MAX_YAML_DEPTH:
+            raise _LimitExceeded(_DEPTH, event.start_mark)
+        before = self.nodes
+        self._count(1, event.start_mark)
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if getattr(event, "anchor", None) is not None:
+            self.sizes[id(node)] = self.nodes - before
+        return node
+
+    def _count(self, nodes: int, mark: Any) -> None:
+        self.nodes += nodes
+        if self.nodes > limits.MAX_YAML_NODES:
+            raise _LimitExceeded(_NODES, mark)
 
 
 class _Builder:
@@ -103,6 +182,9 @@ class _Builder:
         if id(node) in self.active:
             self.problems.append(Problem(self.position(node), _dotted(path), "recursive alias"))
             return None
+        if len(path) >= limits.MAX_YAML_DEPTH and not isinstance(node, ScalarNode):
+            # Aliases inside anchored nodes can nest deeper than the text does.
+            raise _LimitExceeded(_DEPTH, node.start_mark)
         self.active.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -110,7 +192,7 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             assert isinstance(node, ScalarNode)
-            value = self.loader.construct_object(node, deep=True)
+            value = self._scalar(node, path)
             if isinstance(value, str) and node.start_mark.line == node.end_mark.line:
                 # Plain and single-quoted-without-escapes scalars map characters 1:1.
                 quoted = node.style in ("'", '"')
@@ -123,13 +205,31 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
+    def _scalar(self, node: ScalarNode, path: DataPath) -> Any:
+        """The typed value; a Problem (and None) for values YAML's types cannot hold."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as error:
+            message = error.problem or error.context or "invalid value"
+        except Exception as error:  # noqa: BLE001 - a constructor's failure is the value's fault
+            # e.g. a date 2020-13-45, an integer of more digits than Python converts, a tag
+            # forced onto text it does not fit (`!!timestamp name`)
+            kind = node.tag.rpartition(":")[2] or "value"
+            reason = str(error) if isinstance(error, ValueError) else f"not a valid {kind}"
+            if "integer string conversion" in reason:
+                reason = f"more than {sys.get_int_max_str_digits():,} digits"
+            message = f"invalid {kind} {_excerpt(node.value)}: {reason}"
+        self.problems.append(Problem(self.position(node), _dotted(path), message))
+        return None
+
     def _mapping(self, node: MappingNode, path: DataPath) -> dict[Any, Any]:
         explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         self.loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         first_seen: dict[Any, Node] = {}
         for key_node, value_node in node.value:
-            key = self.loader.construct_object(key_node, deep=True)
+            # Only a scalar can be a key (others are unhashable); never expand one.
+            key = self._scalar(key_node, path) if isinstance(key_node, ScalarNode) else []
             try:
                 hash(key)
             except TypeError:
@@ -155,6 +255,10 @@ class _Builder:
             self.values.pop(child, None)  # a later (explicit) entry wins, as in YAML merges
             result[key] = self.build(value_node, child)
         return result
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    return repr(text if len(text) <= width else text[: width - 3] + "...")
 
 
 def _source(node: ScalarNode) -> str:

@@ -14,20 +14,29 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from synthc import limits
+from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_printed_size
+from synthc.compiler.source import (
+    UNPRINTABLE,
+    UnreadableSource,
+    check_text,
+    describe_char,
+    read_source,
+)
 from synthc.errors import Position, Problem, SpecError, UsageError
 
-_MARK = re.compile("\x1e(\\d+):(\\d+)\x1f")
+# A forged marker (the template cannot print control characters, but be safe) has a bounded size.
+_MARK = re.compile("\x1e(\\d{1,9}):(\\d{1,9})\x1f")
 _MISSING = object()
 
 
@@ -54,7 +63,11 @@ class _VariableNotSet(Exception):
     pass
 
 
-class _OutsideSpecDir(Exception):
+class _IncludeProblem(Exception):
+    pass
+
+
+class _BadOutput(Exception):
     pass
 
 
@@ -68,14 +81,20 @@ class _SpecDirLoader(BaseLoader):
 
     def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
         if Path(template).is_absolute():
-            raise _OutsideSpecDir(f"'{template}' is outside the spec's directory")
+            raise _IncludeProblem(f"'{template}' is outside the spec's directory")
         path = (self.root / template).resolve()
         if not path.is_relative_to(self.root):
-            raise _OutsideSpecDir(f"'{template}' is outside the spec's directory")
+            raise _IncludeProblem(f"'{template}' is outside the spec's directory")
         if not path.is_file():
             raise TemplateNotFound(template)
         display = template if self.display_root in ("", ".") else f"{self.display_root}/{template}"
-        return self.mark(path.read_text(), display), str(path), lambda: True
+        try:
+            text = read_source(path, display)
+        except UnreadableSource as error:
+            if error.position is not None:
+                raise SpecError(Problem(error.position, "", error.message)) from None
+            raise _IncludeProblem(f"'{template}': {error.message}") from None
+        return self.mark(text, display), str(path), lambda: True
 
 
 def _finalize(value: Any) -> Any:
@@ -85,22 +104,48 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple | dict):
+        check_printed_size(value, limits.MAX_RENDERED_BYTES, _TOO_LONG)
         return json.dumps(value, default=str)
-    return value
+    text = value if isinstance(value, str) else str(value)
+    bad = UNPRINTABLE.search(text)
+    if bad:
+        raise _BadOutput(f"the template printed a {describe_char(bad[0])}, not allowed in a spec")
+    return text
+
+
+_TOO_LONG = (
+    f"the rendered spec would be larger than the limit of {limits.MAX_RENDERED_BYTES:,} bytes "
+    "(synthc.limits.MAX_RENDERED_BYTES)"
+)
 
 
 def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
-    """``["n=1000", "xs=[1, 2]"]`` -> ``{"n": 1000, "xs": [1, 2]}``, values typed as YAML."""
+    """``["n=1000", "xs=[1, 2]"]`` -> ``{"n": 1000, "xs": [1, 2]}``, values typed as YAML.
+
+    A value is untrusted like a spec: the same size, character, depth and alias limits apply,
+    and breaking one is a UsageError naming the ``--var``.
+    """
+    from synthc.compiler.loading import load_value  # loading builds on this module
+
     variables: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
-            raise UsageError(f"--var {item!r}: expected KEY=VALUE with KEY a name")
+            shown = item if len(item) <= 80 else item[:77] + "..."
+            raise UsageError(f"--var {shown!r}: expected KEY=VALUE with KEY a name")
+        if len(raw.encode("utf-8", "surrogatepass")) > limits.MAX_SPEC_BYTES:
+            raise UsageError(
+                f"--var {key}: the value is larger than the limit of {limits.MAX_SPEC_BYTES:,} "
+                "bytes (synthc.limits.MAX_SPEC_BYTES)"
+            )
         try:
-            variables[key] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            variables[key] = raw  # not YAML: take the text as written
+            check_text(raw, f"--var {key}")
+            variables[key] = load_value(raw, f"--var {key}") if raw.strip() else ""
+        except UnreadableSource as error:
+            raise UsageError(f"--var {key}: {error.message}") from None
+        except SpecError as error:
+            raise UsageError(f"--var {key}: {error.problems[0].message}") from None
     return variables
 
 
@@ -111,16 +156,18 @@ def render_spec(
     variables = dict(variables or {})
     display = display_path or str(path)
     try:
-        source_text = path.read_text()
-    except FileNotFoundError:
-        raise UsageError(f"spec file not found: {display}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read spec {display}: {error}") from None
+        source_text = read_source(path, display)
+    except UnreadableSource as error:
+        if error.position is not None:
+            raise SpecError(Problem(error.position, "", error.message)) from None
+        if error.missing:
+            raise UsageError(f"spec file not found: {display}") from None
+        raise UsageError(f"cannot read spec {display}: {error.message}") from None
 
     files: list[str] = []  # file id -> display path
     sources: dict[str, tuple[str, ...]] = {}
     real_to_display: dict[str, str] = {}
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -146,29 +193,46 @@ def render_spec(
     env.globals.update(var=var, vars=dict(variables))
     top_real = str(path.resolve())
     real_to_display[top_real] = display
-    try:
-        template = env.from_string(mark(source_text, display))
-    except TemplateSyntaxError as error:
-        raise SpecError(
-            Problem(
-                Position(display, error.lineno, 1), "", f"template syntax error: {error.message}"
-            )
-        ) from None
-    template.filename = top_real
-    template.name = path.name
-    marked = _render(template, env, real_to_display, files, loader)
+    with env.bounded_time():
+        try:
+            template = env.from_string(mark(source_text, display))
+        except TemplateSyntaxError as error:
+            raise SpecError(
+                Problem(
+                    Position(display, error.lineno, 1),
+                    "",
+                    f"template syntax error: {error.message}",
+                )
+            ) from None
+        except Exception as error:  # noqa: BLE001 - compiling folds constants: any failure
+            raise SpecError(_compile_problem(error, source_text, display)) from None
+        template.filename = top_real
+        template.name = path.name
+        marked = _render(template, env, real_to_display, files, loader)
     return _unmark(marked, files, source_text, sources)
 
 
 def _render(
     template: Any,
-    env: Any,
+    env: BoundedEnvironment,
     real_to_display: dict[str, str],
     files: list[str],
     loader: _SpecDirLoader,
 ) -> str:
+    """The rendered text, counting its size as it is made."""
+    pieces: list[str] = []
+    size = 0
+    stream = template.generate()
     try:
-        return template.render()
+        for piece in stream:
+            pieces.append(piece)
+            size += len(piece.encode("utf-8", "surrogatepass"))
+            if size > limits.MAX_RENDERED_BYTES:
+                raise TemplateLimit(_TOO_LONG)
+            env.tick()
+        return "".join(pieces)
+    except SpecError:
+        raise
     except TemplateSyntaxError as error:
         file = _display_of(error.filename, real_to_display, loader, files)
         raise SpecError(
@@ -176,7 +240,33 @@ def _render(
         ) from None
     except Exception as error:  # noqa: BLE001 - every template failure is the spec's problem
         position = _template_position(error, real_to_display, loader, files)
+        if position is None:
+            position = _last_line(pieces, files)
         raise SpecError(Problem(position, "", _describe(error))) from None
+    finally:
+        stream.close()
+
+
+def _compile_problem(error: Exception, source_text: str, display: str) -> Problem:
+    """A failure while compiling (not a syntax error): an integer literal too long to read."""
+    digits = sys.get_int_max_str_digits()
+    long_number = re.search(rf"\d{{{digits + 1},}}", source_text)
+    if isinstance(error, ValueError) and long_number:
+        start = long_number.start()
+        line = source_text.count("\n", 0, start) + 1
+        col = start - source_text.rfind("\n", 0, start)
+        message = f"template: an integer literal of more than {digits:,} digits"
+        return Problem(Position(display, line, col), "", message)
+    return Problem(Position(display, 1, 1), "", _describe(error))
+
+
+def _last_line(pieces: list[str], files: list[str]) -> Position:
+    """The template line after the last complete line of output (for errors out of frames)."""
+    for piece in reversed(pieces):
+        found = _MARK.findall(piece)
+        if found and int(found[-1][0]) < len(files):
+            return Position(files[int(found[-1][0])], int(found[-1][1]) + 1, 1)
+    return Position(files[0] if files else "<spec>", 1, 1)
 
 
 def _describe(error: BaseException) -> str:
@@ -187,8 +277,16 @@ def _describe(error: BaseException) -> str:
         return f"not allowed in a spec template (sandbox): {error}"
     if isinstance(error, TemplateNotFound):
         return f"include '{error.name}' not found under the spec's directory"
-    if isinstance(error, _VariableNotSet | _OutsideSpecDir):
-        return f"include {error}" if isinstance(error, _OutsideSpecDir) else str(error)
+    if isinstance(error, _IncludeProblem):
+        return f"include {error}"
+    if isinstance(error, _VariableNotSet | _BadOutput):
+        return str(error)
+    if isinstance(error, TemplateLimit):
+        return f"template: {error}"
+    if isinstance(error, RecursionError):
+        return "template error: nested too deeply (recursion without end?)"
+    if isinstance(error, MemoryError):
+        return "template error: out of memory"
     return f"template error: {type(error).__name__}: {error}"
 
 
@@ -215,7 +313,7 @@ def _template_position(
     real_to_display: Mapping[str, str],
     loader: _SpecDirLoader,
     files: list[str],
-) -> Position:
+) -> Position | None:
     """The template line where ``error`` was raised (Jinja rewrites tracebacks to carry it)."""
     frames = traceback.extract_tb(error.__traceback__)
     for frame in reversed(frames):
@@ -226,7 +324,7 @@ def _template_position(
             and name.endswith((".yaml", ".yml", ".j2", ".jinja"))
         ):
             return Position(_display_of(name, real_to_display, loader, files), frame.lineno or 1, 1)
-    return Position(files[0] if files else "<spec>", 1, 1)
+    return None
 
 
 def _mark_lines(env: Any, text: str, file_id: int) -> str:
@@ -262,7 +360,8 @@ def _unmark(
     for line in lines:
         found = _MARK.findall(line)
         clean_lines.append(_MARK.sub("", line))
-        line_map.append((files[int(found[0][0])], int(found[0][1])) if found else None)
+        known = found and int(found[0][0]) < len(files)
+        line_map.append((files[int(found[0][0])], int(found[0][1])) if known else None)
     # A line without a marker (made by a multi-line expression) belongs to the next marked line.
     following: tuple[str, int] | None = None
     for i in range(len(line_map) - 1, -1, -1):
@@ -270,4 +369,10 @@ def _unmark(
             line_map[i] = following or (files[0], max(1, len(sources[files[0]])))
         following = line_map[i]
     text = "\n".join(clean_lines) + ("\n" if clean_lines else "")
-    return Rendered(text, tuple(line_map), source_text, sources)  # type: ignore[arg-type]
+    rendered = Rendered(text, tuple(line_map), source_text, sources)  # type: ignore[arg-type]
+    for index, line in enumerate(clean_lines):
+        bad = UNPRINTABLE.search(line)
+        if bad:  # only a filter block can get here: printed values are checked in _finalize
+            message = f"the template produced a {describe_char(bad[0])}, not allowed in a spec"
+            raise SpecError(Problem(rendered.position(index, bad.start()), "", message))
+    return rendered

@@ -8,11 +8,43 @@ remaining tasks are cancelled and TaskFailed is raised, as locally.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from synthc.errors import UsageError
 from synthc.executors.base import TaskFailed
+
+#: the transports distributed knows (distributed.comm.registry), without importing it here
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d+))?$")
+
+
+def check_address(address: str) -> None:
+    """UsageError unless ``address`` is SCHEME://HOST[:PORT] (or HOST:PORT) a client can dial.
+
+    Checked before connecting: a malformed address would otherwise be retried until the
+    connection timeout.
+    """
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    shown = repr(address)
+    if scheme not in _SCHEMES:
+        raise UsageError(
+            f"--scheduler {shown}: unknown scheme {scheme!r}; expected one of "
+            f"{', '.join(_SCHEMES)} (e.g. tcp://HOST:8786)"
+        )
+    if scheme == "inproc":
+        if not rest:
+            raise UsageError(f"--scheduler {shown}: no address after inproc://")
+        return
+    match = _HOST.match(rest)
+    if not match:
+        raise UsageError(f"--scheduler {shown}: expected {scheme}://HOST:PORT")
+    port = match[2]
+    if port is not None and not 0 < int(port) < 65536:
+        raise UsageError(f"--scheduler {shown}: port {port} is not in 1..65535")
 
 
 class DaskExecutor:
@@ -21,6 +53,7 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, address: str, timeout: float = 10.0) -> None:
+        check_address(address)
         self.address = address
         self.timeout = timeout  # seconds to wait for the scheduler
         self.workers = 0  # known once connected
@@ -34,7 +67,7 @@ class DaskExecutor:
             raise UsageError("the Dask executor needs `pip install distributed`") from error
         try:
             client = Client(self.address, set_as_default=False, timeout=f"{self.timeout}s")
-        except OSError as error:
+        except (OSError, ValueError) as error:  # TimeoutError is an OSError
             raise UsageError(
                 f"cannot reach the Dask scheduler at {self.address}: {error}"
             ) from None
