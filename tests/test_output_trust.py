@@ -377,3 +377,18 @@ def test_noop_rebuild_on_a_read_only_mount_succeeds_and_a_real_one_fails_cleanly
     result = build_read_only("--force")
     assert result.returncode == 1 and "Read-only file system" in one_line(result.stderr)
     assert snapshot(out) == before
+
+
+def test_a_foreign_directory_with_none_of_synthcs_names_writes_beside_them_with_force(
+    cli, write_spec, tmp_path
+):
+    spec = write_spec(spec_text(samples=200, shard_size=100))
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code, _, err = cli("build", spec, "-o", out)
+    assert code == 2 and "none of its files are synthc's names" in err
+    assert "take over 0" not in err and not (out / STATE_DIR).exists()
+    code, _, err = cli("build", spec, "-o", out, "--force")
+    assert code == 0, err
+    assert (out / "notes.txt").read_text() == "mine" and (out / "manifest.json").is_file()

@@ -56,12 +56,18 @@ def adopt_state(
             return recovered, True
         reason = f"no build state; {MANIFEST_FILE} verifies but does not list them all"
     if not force:
-        listing = _bounded(taken)
+        if taken:
+            plan = (
+                f"synthc would take over {len(taken)} file(s) it writes ({_bounded(taken)}); "
+                "rerun with --force to take them over (other files are left alone)"
+            )
+        else:
+            plan = (
+                "none of its files are synthc's names, so rerun with --force to write beside "
+                "them (they are left alone)"
+            )
         raise UsageError(
-            f"{out}: not empty and not a synthc output ({reason}); "
-            f"synthc would take over {len(taken)} file(s) it writes"
-            + (f" ({listing})" if taken else "")
-            + "; rerun with --force to take them over (other files are left alone), "
+            f"{out}: not empty and not a synthc output ({reason}); {plan}, "
             "or choose another directory with -o"
         )
     log(
