@@ -71,3 +71,10 @@ def test_invalid_spec_writes_nothing(cli, tmp_path):
     code, _, err = cli("build", BAD / "unknown_key.yaml", "-o", out)
     assert code == 2
     assert not out.exists()
+
+
+def test_a_validators_message_is_shown_without_pydantics_prefix(cli):
+    code, _, err = cli("validate", BAD / "split_fractions.yaml")
+    assert code == 2
+    assert "splits: split fractions sum to 0.9, not 1" in err
+    assert "value error" not in err.lower()

@@ -170,6 +170,8 @@ def _report_pydantic(
             expected = _quoted(str(ctx.get("expected", "")))
             value = _value_at(data, path)
             report(full, _lower_first(item["msg"]) + did_you_mean(value, expected))
+        elif kind == "value_error" and "error" in ctx:
+            report(full, str(ctx["error"]))  # a validator's own words, without pydantic's prefix
         else:
             report(full, _lower_first(item["msg"]))
 
