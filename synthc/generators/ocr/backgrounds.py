@@ -8,7 +8,7 @@ import math
 import warnings
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from synthc import inputs, limits
 
@@ -74,6 +74,8 @@ def decode_image(data: bytes, shown: str) -> Image.Image:
         raise ValueError(too_big) from None
     except ValueError:
         raise
+    except UnidentifiedImageError:
+        raise ValueError(f"{shown!r} is not an image Pillow can decode (unknown format)") from None
     except (OSError, SyntaxError, EOFError) as error:
         raise ValueError(
             f"{shown!r} is not an image Pillow can decode ({_first_line(error)})"
