@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from synthc.errors import OutputError
@@ -79,3 +80,24 @@ def confine(out: Path, name: object, source: str) -> Path:
     ``source`` names the file ``name`` was read from, for the error (see Confiner).
     """
     return Confiner(out, source)(name)
+
+
+def read_bounded(path: Path, limit: int, limit_name: str, error: type[OutputError]) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes in an output directory.
+
+    Opened without blocking and checked on the open descriptor (a FIFO or device swapped in
+    never blocks or streams), so what is checked is what is read. ``error`` (naming
+    ``limits.<limit_name>``) for a file that is not regular or too big; OSError (including
+    FileNotFoundError) passes through for the caller to word.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: is not a regular file")
+        if info.st_size > limit:
+            raise error(
+                f"{path}: {info.st_size} bytes exceeds the limit of {limit} bytes "
+                f"(synthc.limits.{limit_name})"
+            )
+        return handle.read(limit + 1)

@@ -13,11 +13,11 @@ import platform
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from stat import S_ISREG
 from typing import Any
 
 from synthc import FORMAT_VERSION, __version__, limits
 from synthc.errors import OutputError
+from synthc.outputs.confine import read_bounded
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "synthc-manifest/1"
@@ -139,17 +139,8 @@ def read_manifest(out: Path) -> dict[str, Any]:
     try:
         if path.is_symlink():
             raise OutputError(f"{path}: is a symlink; a synthc manifest is a plain file")
-        info = path.stat()
-        size = info.st_size
-        if not S_ISREG(info.st_mode):  # a FIFO would block forever
-            raise OutputError(f"{path}: is not a regular file")
-        if size > limits.MAX_MANIFEST_BYTES:
-            raise OutputError(
-                f"{path}: {size} bytes exceeds the limit of {limits.MAX_MANIFEST_BYTES} bytes "
-                "(synthc.limits.MAX_MANIFEST_BYTES)"
-            )
-        with open(path, "rb") as handle:
-            manifest = json.loads(handle.read(limits.MAX_MANIFEST_BYTES + 1))
+        data = read_bounded(path, limits.MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES", OutputError)
+        manifest = json.loads(data)
     except FileNotFoundError:
         raise OutputError(
             f"{path}: no manifest (not a synthc dataset, or its build did not finish)"

@@ -17,13 +17,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISREG
 from typing import Any
 
 from synthc import limits
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.outputs.atomic import write_atomic
-from synthc.outputs.confine import Confiner
+from synthc.outputs.confine import Confiner, read_bounded
 
 STATE_DIR = ".synthc"
 STATE_FILE = "state.json"
@@ -68,17 +67,7 @@ class BuildState:
         path = state_path(out)
         _refuse_symlinks(out)
         try:
-            info = path.stat()
-            size = info.st_size
-            if not S_ISREG(info.st_mode):  # a FIFO would block the build forever
-                raise BadState(f"{path}: is not a regular file")
-            if size > limits.MAX_STATE_BYTES:
-                raise BadState(
-                    f"{path}: {size} bytes exceeds the limit of {limits.MAX_STATE_BYTES} bytes "
-                    "(synthc.limits.MAX_STATE_BYTES)"
-                )
-            with open(path, "rb") as handle:
-                text = handle.read(limits.MAX_STATE_BYTES + 1)
+            text = read_bounded(path, limits.MAX_STATE_BYTES, "MAX_STATE_BYTES", BadState)
         except FileNotFoundError:
             return None
         except OSError as error:
