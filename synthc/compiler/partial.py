@@ -125,8 +125,15 @@ class Validator:
         if own:
             self.report(path, _lower_first(own[0]["msg"]))
 
-    def model(self, model: type[BaseModel], data: dict[str, Any], path: Path) -> Any:
-        """``data`` as ``model``: each field validated on its own, unknown keys reported."""
+    def model(
+        self,
+        model: type[BaseModel],
+        data: dict[str, Any],
+        path: Path,
+        elsewhere: dict[str, list[str]] | None = None,
+    ) -> Any:
+        """``data`` as ``model``: each field validated on its own, unknown keys reported
+        (``elsewhere``: for a union member, field -> the other members' tags that have it)."""
         try:
             data = _before_validators(model, data)
         except (ValueError, AssertionError) as error:
@@ -141,6 +148,8 @@ class Validator:
         for key in data:
             if key not in fields:
                 hint = field_hint(key, fields)
+                if not hint and elsewhere and key in elsewhere:
+                    hint = f"; it is a field of {' and '.join(elsewhere[key])}"
                 meant.add(meant_field(key, fields) or "")
                 self.report((*path, key), f"unknown field '{key}'{hint}", True)
         values: dict[str, Any] = {}
@@ -187,10 +196,11 @@ class Validator:
             if chosen is not None:
                 # Judge the rest as the member the user most likely meant; the tag stays invalid.
                 model = members[chosen]
-                part = self.model(model, {**data, tag_field: chosen}, path)
+                others = _elsewhere(members, tag_field, chosen)
+                part = self.model(model, {**data, tag_field: chosen}, path, others)
                 return part.model_copy(update={tag_field: HOLE}) if not is_hole(part) else part
         else:
-            return self.model(members[tag], data, path)
+            return self.model(members[tag], data, path, _elsewhere(members, tag_field, tag))
         self._common_fields(list(members.values()), tag_field, data, path)
         return HOLE
 
@@ -215,6 +225,17 @@ class Validator:
             )
             if shared:
                 self._field(first, name, field, data, path)
+
+
+def _elsewhere(members: dict[str, type[BaseModel]], tag_field: str, tag: str) -> dict:
+    """Field -> ``shape: torus``-style names of the other members that have it."""
+    own = members[tag].model_fields
+    found: dict[str, list[str]] = {}
+    for other, model in members.items():
+        for name in model.model_fields:
+            if name not in own:
+                found.setdefault(name, []).append(f"{tag_field}: {other}")
+    return found
 
 
 def _lower_first(message: str) -> str:
