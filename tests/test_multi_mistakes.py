@@ -180,3 +180,19 @@ def test_containers_and_odd_tags_are_judged_part_by_part(cli, write_spec, genera
     assert code == 2 and "Traceback" not in err
     lines = [line for line in err.splitlines() if not line.startswith("synthc:")]
     assert [line.split(": ")[1] for line in lines] == expected, err
+
+
+def test_an_invalid_clip_does_not_hide_a_columns_range(cli, write_spec):
+    generator = (
+        "kind: tabular\n  columns:\n    a: {dist: uniform, low: 3, high: 1, clip: [1]}\n"
+        "    b: {dist: integer, low: 3, high: 1, clip: [5, 1]}"
+    )
+    code, _, err = cli("validate", write_spec(spec_text(generator=generator)))
+    assert code == 2 and "Traceback" not in err
+    lines = [line for line in err.splitlines() if not line.startswith("synthc:")]
+    assert [line.split(": ")[1] for line in lines] == [
+        "generator.columns.a.high",
+        "generator.columns.a.clip",
+        "generator.columns.b.high",
+        "generator.columns.b.clip",
+    ], err

@@ -80,8 +80,9 @@ class TabularConfig(GeneratorConfig):
         # One rule per column and per formula, so a column that failed validation silences only
         # the rules that read it.
         rules: list[Callable[[], Iterable[tuple[Any, ...]]]] = [self._name_problems]
-        for name in () if is_hole(self.columns) else self.columns:
-            rules.append(functools.partial(self._column_problems, name))
+        for name, column in {} if is_hole(self.columns) else self.columns.items():
+            for rule in () if is_hole(column) else column.rules():
+                rules.append(functools.partial(_in_column, name, rule))
             rules.append(functools.partial(self._references_of, name))
         rules += [
             self._label_problems,
@@ -171,10 +172,6 @@ class TabularConfig(GeneratorConfig):
                     yield (("label", "name"), f"{taken!r} is already a column")
             if not NAME.match(label) or label in RESERVED:
                 yield (("label", "name"), f"label name {label!r} must be an identifier")
-
-    def _column_problems(self, name: str) -> Iterable[tuple[Any, ...]]:
-        for path, message in self.columns[name].problems():
-            yield (("columns", name, *path), message)
 
     def _references_of(self, name: str) -> Iterable[tuple[Any, ...]]:
         column = self.columns[name]
@@ -300,6 +297,11 @@ class TabularConfig(GeneratorConfig):
                 yield (("missing", name), message)
             if not 0 <= rate < 1:
                 yield (("missing", name), "a missing rate must be in [0, 1)")
+
+
+def _in_column(name: str, rule: Callable[[], Iterable[tuple[Path, str]]]) -> Iterable[Any]:
+    for path, message in rule():
+        yield (("columns", name, *path), message)
 
 
 def _range_problem(column: ColumnBase, samples: int) -> tuple[Path, str] | None:
