@@ -196,3 +196,21 @@ def test_an_invalid_clip_does_not_hide_a_columns_range(cli, write_spec):
         "generator.columns.b.high",
         "generator.columns.b.clip",
     ], err
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        # a misspelt kind is judged as the kind it most likely means
+        ("manifld", ["generator.kind", "generator.dim", "generator.noize"]),
+        # an unknown kind: only the keys no generator kind has are still judged
+        ("zzz", ["generator.kind", "generator.noize"]),
+    ],
+)
+def test_an_unknown_generator_kind_hides_no_other_problem(cli, write_spec, kind, expected):
+    generator = f"kind: {kind}\n  shape: sphere\n  dim: 0\n  noize: 1"
+    code, _, err = cli("validate", write_spec(spec_text(generator=generator)))
+    assert code == 2 and "Traceback" not in err
+    lines = [line for line in err.splitlines() if not line.startswith("synthc:")]
+    assert [line.split(": ")[1] for line in lines] == expected, err
+    assert "unknown field 'noize'; did you mean 'noise'?" in err

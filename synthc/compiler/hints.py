@@ -42,12 +42,18 @@ PARAMETER_ALIASES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
 }
 
 
+def closest(word: object, candidates: Iterable[str]) -> str | None:
+    """The candidate close enough to ``word`` to be what the user meant, if any."""
+    if not isinstance(word, str):
+        return None
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: object, candidates: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` when a candidate is close to ``word``, else ``""``."""
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    close = closest(word, candidates)
+    return f"; did you mean '{close}'?" if close else ""
 
 
 def field_hint(word: object, fields: Iterable[str]) -> str:
@@ -67,5 +73,4 @@ def meant_field(word: str, fields: Iterable[str]) -> str | None:
     for needs, _hint in PARAMETER_ALIASES.get(word.lower(), ()):
         if allowed.issuperset(needs):
             return needs[0] if len(needs) == 1 else None
-    close = difflib.get_close_matches(word, sorted(allowed), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return closest(word, sorted(allowed))

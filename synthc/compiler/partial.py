@@ -10,7 +10,6 @@ their own. What cannot be validated becomes a :data:`HOLE`; a rule that reads a 
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -19,7 +18,7 @@ from typing import Any, Union
 from pydantic import BaseModel, Discriminator, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from synthc.compiler.hints import field_hint, meant_field
+from synthc.compiler.hints import closest, field_hint, meant_field
 
 Path = tuple[str | int, ...]
 #: report(path, message, prefer_key=False): one problem at a path of the data
@@ -186,13 +185,12 @@ class Validator:
             self.report(path, f"missing required field '{tag_field}'")
             chosen = None
         elif not isinstance(tag, str) or tag not in members:
-            close = difflib.get_close_matches(str(tag), list(members), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            chosen = closest(tag, members)
+            hint = f"; did you mean '{chosen}'?" if chosen else ""
             self.report(
                 (*path, tag_field),
                 f"unknown {tag_field} {tag!r}; expected one of {', '.join(members)}{hint}",
             )
-            chosen = close[0] if close else None
             if chosen is not None:
                 # Judge the rest as the member the user most likely meant; the tag stays invalid.
                 model = members[chosen]

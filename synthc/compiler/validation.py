@@ -16,7 +16,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ValidationError
 
 from synthc import generators, limits
-from synthc.compiler.hints import did_you_mean, field_hint
+from synthc.compiler.hints import closest, did_you_mean, field_hint
 from synthc.compiler.models import Spec
 from synthc.compiler.partial import HOLE, Validator, is_hole, judge
 from synthc.compiler.splits import split_counts
@@ -96,11 +96,27 @@ def _validate_generator(raw: Any, report: Callable[..., None], parts: Validator)
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
         return HOLE
-    if kind not in known:
+    if not isinstance(kind, str) or kind not in known:
         hint = did_you_mean(kind, known)
         report(("generator", "kind"), f"unknown generator kind {kind!r}{hint}")
-        return HOLE
+        if not hint:
+            _unknown_to_every_kind(raw, known, report)
+            return HOLE
+        # Judge the rest as the kind the user most likely meant; the kind itself stays invalid.
+        meant = closest(kind, known)
+        config = parts.value(generators.get(meant).Config, {**raw, "kind": meant}, ("generator",))
+        return config if is_hole(config) else config.model_copy(update={"kind": HOLE})
     return parts.value(generators.get(kind).Config, raw, ("generator",))
+
+
+def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[..., None]) -> None:
+    """Without a kind, the keys that no generator kind has are still wrong."""
+    every = {
+        name for k in known for m in _models_of(generators.get(k).Config) for name in m.model_fields
+    }
+    for key in raw:
+        if key not in every:
+            report(("generator", key), f"unknown field '{key}'{field_hint(key, every)}", True)
 
 
 def _with_samples(spec: Any, config: Any, report: Callable[..., None], holes: bool) -> Any:
