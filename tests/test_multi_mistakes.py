@@ -214,3 +214,12 @@ def test_an_unknown_generator_kind_hides_no_other_problem(cli, write_spec, kind,
     lines = [line for line in err.splitlines() if not line.startswith("synthc:")]
     assert [line.split(": ")[1] for line in lines] == expected, err
     assert "unknown field 'noize'; did you mean 'noise'?" in err
+
+
+def test_an_invalid_field_does_not_hide_a_memory_limit(cli, write_spec):
+    generator = "kind: manifold\n  shape: blobs\n  noise: -1\n  dim: 4096\n  centers: 1000000"
+    code, _, err = cli("validate", write_spec(spec_text(generator=generator)))
+    assert code == 2 and "Traceback" not in err
+    assert "generator.noise: input should be greater than or equal to 0" in err
+    assert "generator.centers: 1,000,000 centres of dim 4096" in err
+    assert "synthc.limits.MAX_FACT_BYTES" in err

@@ -48,9 +48,8 @@ def validate_data(data: Any, locate: Locate) -> Spec:
 
     parts = Validator(report, report_pydantic)
     spec: Any = parts.model(Spec, data, ())
-    before = len(problems)
     config = _validate_generator(data.get("generator"), report, parts)
-    consistent = len(problems) == before and not is_hole(config)
+    consistent = not is_hole(config)
 
     if not is_hole(spec):
         spec = _with_samples(spec, config, report, bool(problems))
@@ -70,12 +69,13 @@ def validate_data(data: Any, locate: Locate) -> Spec:
             offset = detail if isinstance(detail, int) else None
             report(("generator", *rel_path), message, detail == "key", offset)
             consistent = False
-    # Sizes and memory are estimated from a consistent config only (a [low, high] pair has
-    # two items, a list source has items, ...), and before anything is planned.
-    # (the plan size is checked, and reported, whether or not the config is consistent)
+    # Sizes and memory are estimated, before anything is planned, only when no cross-field
+    # rule failed (a [low, high] pair has two items, a list source has items, ...); an estimate
+    # that reads an invalid field stays silent. The plan size is checked in any case.
     if not is_hole(spec) and _plan_size_ok(spec, report, bool(problems)) and consistent:
         samples, shard_size = spec.samples, spec.output.shard_size
-        for path, message in judge([lambda: config.size_problems(samples, shard_size)], False):
+        holes = bool(problems)
+        for path, message in judge([lambda: config.size_problems(samples, shard_size)], holes):
             report(path, message)
     if problems:
         raise SpecError(sorted(problems, key=_problem_order))
