@@ -74,7 +74,13 @@ class Spec(_Strict):
     version: str = Field("0.0.0", min_length=1, description="Dataset version, recorded as given.")
     description: str = Field("", description="What this dataset is, for the dataset card.")
     seed: int = Field(ge=0, lt=2**63, description="Root seed; every sample derives from it.")
-    samples: int = Field(gt=0, lt=2**53, description="Total samples over all splits.")
+    samples: int | None = Field(
+        None,
+        gt=0,
+        lt=2**53,
+        description="Total samples over all splits; may be omitted where the generator implies "
+        "it (fractal: classes x instances).",
+    )
     splits: dict[SplitName, StrictInt | StrictFloat] = Field(
         default_factory=lambda: {"train": 1.0},
         description="Split name -> fraction (summing to 1) or integer count (summing to samples). "

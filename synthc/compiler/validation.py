@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from synthc import generators, limits
-from synthc.compiler.hints import did_you_mean
+from synthc.compiler.hints import closest, did_you_mean, field_hint
 from synthc.compiler.models import Spec
+from synthc.compiler.partial import HOLE, Validator, is_hole, judge
 from synthc.compiler.splits import split_counts
 from synthc.errors import Position, Problem, SpecError
 
@@ -26,7 +27,11 @@ Locate = Callable[[Sequence[str | int], bool, int | None], Position | None]
 
 
 def validate_data(data: Any, locate: Locate) -> Spec:
-    """Validate ``data`` as a spec; raise SpecError with every problem found."""
+    """Validate ``data`` as a spec; raise SpecError with every problem found.
+
+    Each field is validated on its own (synthc.compiler.partial), and each cross-field rule is
+    judged as far as the fields it reads are valid, so one run reports every independent problem.
+    """
     problems: list[Problem] = []
 
     def report(
@@ -38,75 +43,112 @@ def validate_data(data: Any, locate: Locate) -> Spec:
         report((), "a spec must be a mapping of fields (synthc, name, seed, samples, ...)")
         raise SpecError(problems)
 
-    spec: Spec | None = None
-    try:
-        spec = Spec.model_validate(data)
-    except ValidationError as error:
-        _report_pydantic(error, Spec, data, (), report)
+    def report_pydantic(error: ValidationError, root: Any, raw: Any, prefix: Path) -> None:
+        _report_pydantic(error, root, raw, prefix, report)
 
-    config = _validate_generator(data.get("generator"), report)
+    parts = Validator(report, report_pydantic)
+    spec: Any = parts.model(Spec, data, ())
+    config = _validate_generator(data.get("generator"), report, parts)
+    consistent = not is_hole(config)
 
-    if spec is not None:
-        _check_split_counts(spec, report)
-    if spec is not None and config is not None:
-        spec = _check_generator_fit(spec, config, report)
-    consistent = config is not None
-    if config is not None:
-        for rel_path, message, *where in config.semantic_problems():
+    if not is_hole(spec):
+        spec = _with_samples(spec, config, report, bool(problems))
+        rules = [
+            lambda: _check_split_counts(spec),
+            lambda: _check_samples(spec, config),
+            lambda: _check_format(spec, config),
+        ]
+        for path, message in judge(rules, bool(problems)):
+            report(path, message)
+    if not is_hole(config):
+        rules = judge([lambda: [config.semantic_rules()]], bool(problems))
+        for rel_path, message, *where in judge(rules[0] if rules else [], bool(problems)):
             # An optional third item: "key" to point at the key, or a character offset into a
             # one-line string value (a formula).
             detail = where[0] if where else None
             offset = detail if isinstance(detail, int) else None
             report(("generator", *rel_path), message, detail == "key", offset)
             consistent = False
-    # Sizes and memory are estimated from a consistent config only (a [low, high] pair has
-    # two items, a list source has items, ...), and before anything is planned.
-    if spec is not None and config is not None and _check_plan_size(spec, report) and consistent:
-        for path, message in config.size_problems(spec.samples, spec.output.shard_size):
+    # Sizes and memory are estimated, before anything is planned, only when no cross-field
+    # rule failed (a [low, high] pair has two items, a list source has items, ...); an estimate
+    # that reads an invalid field stays silent. The plan size is checked in any case.
+    if not is_hole(spec) and _plan_size_ok(spec, report, bool(problems)) and consistent:
+        samples, shard_size = spec.samples, spec.output.shard_size
+        holes = bool(problems)
+        for path, message in judge([lambda: config.size_problems(samples, shard_size)], holes):
             report(path, message)
-    if problems or spec is None or config is None:
+    if problems:
         raise SpecError(sorted(problems, key=_problem_order))
-    return spec.model_copy(update={"generator": config})
+    output = spec.output
+    if output.format is None:
+        output = output.model_copy(update={"format": generators.get(config.kind).formats[0]})
+    return spec.model_copy(update={"generator": config, "output": output})
 
 
-def _validate_generator(raw: Any, report: Callable[..., None]) -> Any:
+def _validate_generator(raw: Any, report: Callable[..., None], parts: Validator) -> Any:
     if raw is None:
-        return None  # the top-level pass already reported the missing field
+        return HOLE  # the top-level pass already reported the missing field
     if not isinstance(raw, dict):
         report(("generator",), "must be a mapping with a 'kind' field")
-        return None
+        return HOLE
     kind = raw.get("kind")
     known = generators.kinds()
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
-        return None
-    if kind not in known:
+        return HOLE
+    if not isinstance(kind, str) or kind not in known:
         hint = did_you_mean(kind, known)
         report(("generator", "kind"), f"unknown generator kind {kind!r}{hint}")
-        return None
-    config_type = generators.get(kind).Config
-    try:
-        return TypeAdapter(config_type).validate_python(raw)
-    except ValidationError as error:
-        _report_pydantic(error, config_type, raw, ("generator",), report)
-        return None
+        if not hint:
+            _unknown_to_every_kind(raw, known, report)
+            return HOLE
+        # Judge the rest as the kind the user most likely meant; the kind itself stays invalid.
+        meant = closest(kind, known)
+        config = parts.value(generators.get(meant).Config, {**raw, "kind": meant}, ("generator",))
+        return config if is_hole(config) else config.model_copy(update={"kind": HOLE})
+    return parts.value(generators.get(kind).Config, raw, ("generator",))
 
 
-def _check_generator_fit(spec: Spec, config: Any, report: Callable[..., None]) -> Spec:
-    """The sample count and output format the generator implies; the format filled in."""
+def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[..., None]) -> None:
+    """Without a kind, the keys that no generator kind has are still wrong."""
+    every = {
+        name for k in known for m in _models_of(generators.get(k).Config) for name in m.model_fields
+    }
+    for key in raw:
+        if key not in every:
+            report(("generator", key), f"unknown field '{key}'{field_hint(key, every)}", True)
+
+
+def _with_samples(spec: Any, config: Any, report: Callable[..., None], holes: bool) -> Any:
+    """The spec with ``samples`` derived from the generator where it implies one and the spec
+    does not say; a spec that omits it otherwise is missing a field."""
+    if spec.samples is not None:
+        return spec
+    derived = judge([lambda: [config.expected_samples()]], holes)
+    if derived == [None]:
+        report(("samples",), "missing required field 'samples'")
+    samples = derived[0] if derived and derived[0] is not None else HOLE
+    return spec.model_copy(update={"samples": samples})
+
+
+def _check_samples(spec: Any, config: Any) -> Iterable[tuple[Path, str]]:
     expected = config.expected_samples()
     if expected is not None and expected != spec.samples:
-        report(("samples",), f"must be {expected:,} for this generator (classes x instances)")
+        yield (("samples",), f"must be {expected:,} for this generator (classes x instances)")
+
+
+def _check_format(spec: Any, config: Any) -> Iterable[tuple[Path, str]]:
+    """The output format must be one the generator writes."""
     formats = generators.get(config.kind).formats
-    output = spec.output
-    if output.format is None:
-        output = output.model_copy(update={"format": formats[0]})
-    elif output.format not in formats:
-        report(
+    if spec.output.format is not None and spec.output.format not in formats:
+        yield (
             ("output", "format"),
-            f"the {config.kind} generator writes {' or '.join(formats)}, not {output.format}",
+            f"the {config.kind} generator writes {' or '.join(formats)}, not {spec.output.format}",
         )
-    return spec.model_copy(update={"output": output})
+
+
+def _plan_size_ok(spec: Any, report: Callable[..., None], holes: bool) -> bool:
+    return judge([lambda: [_check_plan_size(spec, report)]], holes) == [True]
 
 
 def _check_plan_size(spec: Spec, report: Callable[..., None]) -> bool:
@@ -133,10 +175,10 @@ def _check_plan_size(spec: Spec, report: Callable[..., None]) -> bool:
     return True
 
 
-def _check_split_counts(spec: Spec, report: Callable[..., None]) -> None:
+def _check_split_counts(spec: Spec) -> Iterable[tuple[Path, str]]:
     values = list(spec.splits.values())
     if values and all(isinstance(v, int) for v in values) and sum(values) != spec.samples:
-        report(("splits",), f"split counts sum to {sum(values)}, but samples is {spec.samples}")
+        yield (("splits",), f"split counts sum to {sum(values)}, but samples is {spec.samples}")
 
 
 def _report_pydantic(
@@ -151,7 +193,7 @@ def _report_pydantic(
         full = prefix + path
         if kind == "extra_forbidden":
             allowed = _fields_at(root, data, path[:-1])
-            report(full, f"unknown field '{path[-1]}'{did_you_mean(path[-1], allowed)}", True)
+            report(full, f"unknown field '{path[-1]}'{field_hint(path[-1], allowed)}", True)
         elif kind == "missing":
             report(full, f"missing required field '{leftover[0] if leftover else path[-1]}'")
         elif kind == "union_tag_invalid":

@@ -20,7 +20,7 @@ Sample ``i`` must be a pure function of ``(seed, config, i)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -79,6 +79,12 @@ class GeneratorConfig(BaseModel):
         optional third item: ``"key"`` to point at the key of ``path`` rather than its value, or
         an ``int`` character offset into a one-line string value (a formula)."""
         return ()
+
+    def semantic_rules(self) -> Iterable[Callable[[], Iterable[tuple[Any, ...]]]]:
+        """The cross-field rules behind :meth:`semantic_problems`, each judged on its own: on a
+        config with invalid fields (synthc.compiler.partial) a rule that reads one stays silent,
+        and the others still run. Split a check out when later checks must not depend on it."""
+        return (self.semantic_problems,)
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         """Problems that depend on the spec's ``samples`` and ``output.shard_size``: values

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from synthc.compiler.partial import is_hole
 from synthc.generators.base import PART_CONFIG, FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
 from synthc.generators.memory import facts_problem, sample_problem
@@ -31,10 +33,24 @@ KERNEL_BYTES_PER_PIXEL = 10
 class _Part(BaseModel):
     model_config = ConfigDict(**PART_CONFIG, strict=True)
 
+    def problems(self) -> Iterable[Any]:
+        """Cross-field problems, paths relative to the part."""
+        for rule in self.rules():
+            yield from rule()
+
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        """The part's rules, each judged on its own (synthc.compiler.partial)."""
+        return []
+
 
 def _range_problems(at: Path, pair: list[float], low: float, high: float) -> Iterable[Any]:
     if not low <= pair[0] <= pair[1] <= high:
         yield (at, f"must be [low, high] with {low:g} <= low <= high <= {high:g}")
+
+
+def _prefixed(part: str, rule: Callable[[], Iterable[Any]]) -> Iterable[Any]:
+    for path, message in rule():
+        yield ((part, *path), message)
 
 
 class CatalogSystem(_Part):
@@ -87,8 +103,11 @@ class SystemConfig(_Part):
         None, description="(set by synthc) the catalog files."
     )
 
-    def problems(self) -> Iterable[Any]:
-        yield from _range_problems(("maps",), self.maps, 1, 16)
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        maps = functools.partial(_range_problems, ("maps",), self.maps, 1, 16)
+        return [maps, self._fill_rate_problems]
+
+    def _fill_rate_problems(self) -> Iterable[Any]:
         if self.sampler == "fractaldb" and self.systems is None:
             one_map = self.maps[1] <= 1
             bound = FRACTALDB_MAX_FILL_RATE_ONE_MAP if one_map else FRACTALDB_MAX_FILL_RATE
@@ -149,7 +168,10 @@ class InstanceConfig(_Part):
     )
     flip: bool = Field(True, description="Mirror half of the images left to right.")
 
-    def problems(self) -> Iterable[Any]:
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        return [self._jitter_problems]
+
+    def _jitter_problems(self) -> Iterable[Any]:
         if self.jitter is not None:
             yield from _range_problems(("jitter",), self.jitter, 0.01, 10)
 
@@ -167,9 +189,11 @@ class MultiConfig(_Part):
         description="Side of each fractal's box as a fraction of the image side.",
     )
 
-    def problems(self) -> Iterable[Any]:
-        yield from _range_problems(("per_image",), self.per_image, 1, 64)
-        yield from _range_problems(("scale",), self.scale, 0.01, 1)
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        return [
+            functools.partial(_range_problems, ("per_image",), self.per_image, 1, 64),
+            functools.partial(_range_problems, ("scale",), self.scale, 0.01, 1),
+        ]
 
 
 class FractalConfig(GeneratorConfig):
@@ -235,6 +259,19 @@ class FractalConfig(GeneratorConfig):
         yield from (p for p in problems if p is not None)
 
     def semantic_problems(self) -> Iterable[Any]:
+        for rule in self.semantic_rules():
+            yield from rule()
+
+    def semantic_rules(self) -> list[Callable[[], Iterable[Any]]]:
+        # Each part on its own: an invalid render or instance part does not hide the others.
+        rules: list[Callable[[], Iterable[Any]]] = [self._catalog_problems]
+        for part in ("system", "instance", "multi"):
+            model = getattr(self, part)
+            if model is not None and not is_hole(model):
+                rules += [functools.partial(_prefixed, part, rule) for rule in model.rules()]
+        return rules
+
+    def _catalog_problems(self) -> Iterable[Any]:
         systems = self.system.systems
         if systems is not None:
             if len(systems) < self.classes:
@@ -247,8 +284,3 @@ class FractalConfig(GeneratorConfig):
                     yield (("system", "systems", k), "needs one probability per map")
                 if any(len(m) != 2 or any(len(r) != 3 for r in m) for m in entry.maps):
                     yield (("system", "systems", k, "maps"), "each map is [[a, b, e], [c, d, f]]")
-        for part in ("system", "instance", "multi"):
-            model = getattr(self, part)
-            if model is not None:
-                for path, message in model.problems():
-                    yield ((part, *path), message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
@@ -69,6 +69,14 @@ class ManifoldBase(GeneratorConfig):
         )
 
     def semantic_problems(self) -> Iterable[tuple[Path, str]]:
+        for rule in self.semantic_rules():
+            yield from rule()
+
+    def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        """Each shape's rules, judged one by one (a shape adds its own to this list)."""
+        return [self._ambient_problems]
+
+    def _ambient_problems(self) -> Iterable[tuple[Path, str]]:
         if self.ambient_dim is not None and self.ambient_dim < self.natural_dim:
             yield (
                 ("ambient_dim",),
@@ -114,8 +122,10 @@ class Torus(ManifoldBase):
     r: float = Field(1.0, gt=0, allow_inf_nan=False, description="Minor (tube) radius, < R.")
     intrinsic_names: ClassVar[tuple[str, ...]] = ("theta", "phi")
 
-    def semantic_problems(self) -> Iterable[tuple[Path, str]]:
-        yield from super().semantic_problems()
+    def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [*super().semantic_rules(), self._radius_problems]
+
+    def _radius_problems(self) -> Iterable[tuple[Path, str]]:
         if self.r >= self.R:
             yield (
                 ("r",),
@@ -199,8 +209,15 @@ class Blobs(ManifoldBase):
             facts_problem(at, numbers, f"{self.n_centers:,} centres of dim {self.dim}")
         )
 
-    def semantic_problems(self) -> Iterable[tuple[Path, str]]:
-        yield from super().semantic_problems()
+    def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [
+            *super().semantic_rules(),
+            self._centre_problems,
+            self._std_problems,
+            self._box_problems,
+        ]
+
+    def _centre_problems(self) -> Iterable[tuple[Path, str]]:
         if isinstance(self.centers, int) and self.centers < 1:
             yield (("centers",), "need at least one centre")
         if isinstance(self.centers, list):
@@ -209,6 +226,8 @@ class Blobs(ManifoldBase):
             for i, centre in enumerate(self.centers):
                 if len(centre) != self.dim:
                     yield (("centers", i), f"has {len(centre)} coordinates, dim is {self.dim}")
+
+    def _std_problems(self) -> Iterable[tuple[Path, str]]:
         stds = self.cluster_std if isinstance(self.cluster_std, list) else [self.cluster_std]
         if isinstance(self.cluster_std, list) and len(stds) != self.n_centers:
             yield (("cluster_std",), f"has {len(stds)} values for {self.n_centers} centres")
@@ -218,6 +237,8 @@ class Blobs(ManifoldBase):
                     ("cluster_std",) + ((i,) if isinstance(self.cluster_std, list) else ()),
                     "must be >= 0",
                 )
+
+    def _box_problems(self) -> Iterable[tuple[Path, str]]:
         low, high = self.center_box
         if not low < high:
             yield (("center_box",), "low must be < high")

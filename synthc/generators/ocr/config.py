@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from synthc.compiler.partial import is_hole
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.memory import sample_problem
 
@@ -39,6 +41,15 @@ IMAGE_COPIES = 4
 
 class _Part(BaseModel):
     model_config = ConfigDict(**PART_CONFIG, strict=True)
+
+    def problems(self) -> Iterable[Any]:
+        """Cross-field problems, paths relative to the part."""
+        for rule in self.rules():
+            yield from rule()
+
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        """The part's rules, each judged on its own (synthc.compiler.partial)."""
+        return []
 
 
 def _pair_problems(at: tuple[Any, ...], pair: list[float], low: float) -> Iterable[Any]:
@@ -113,9 +124,14 @@ class TextConfig(_Part):
             return ("words",), max(self.words, default=0) * (ESTIMATED_WORD_CHARS + 1)
         return None
 
-    def problems(self) -> Iterable[Any]:
-        yield from _pair_problems(("words",), self.words, 1)
-        yield from _pair_problems(("length",), self.length, 1)
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        return [
+            lambda: _pair_problems(("words",), self.words, 1),
+            lambda: _pair_problems(("length",), self.length, 1),
+            self._source_problems,
+        ]
+
+    def _source_problems(self) -> Iterable[Any]:
         if self.source == "list" and not self.items:
             yield (("items",), "a list source needs items")
         elif self.source == "list" and not any(item.strip() for item in self.items or ()):
@@ -145,7 +161,10 @@ class FontsConfig(_Part):
     #: filled at compile time: portable font names with their sha256 (synthc.inputs)
     resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) the fonts.")
 
-    def problems(self) -> Iterable[Any]:
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        return [self._one_source_problems]
+
+    def _one_source_problems(self) -> Iterable[Any]:
         given = [k for k in ("language", "paths", "dir") if getattr(self, k) is not None]
         if len(given) != 1:
             yield ((), "give exactly one of language, paths or dir")
@@ -249,14 +268,26 @@ class OcrConfig(GeneratorConfig):
             yield problem
 
     def semantic_problems(self) -> Iterable[Any]:
+        for rule in self.semantic_rules():
+            yield from rule()
+
+    def semantic_rules(self) -> list[Callable[[], Iterable[Any]]]:
+        # One rule per check, so a field that failed validation silences only what reads it.
+        rules: list[Callable[[], Iterable[Any]]] = []
         for name in ("text", "fonts"):
-            for path, message in getattr(self, name).problems():
-                yield ((name, *path), message)
-        for field_name in ("text_color",):
-            if not _COLOR.match(getattr(self, field_name)):
-                yield ((field_name,), "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
-        if not _COLOR.match(self.stroke.color):
-            yield (("stroke", "color"), "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
+            part = getattr(self, name)
+            if not is_hole(part):
+                rules += [functools.partial(_prefixed, name, rule) for rule in part.rules()]
+        return [
+            *rules,
+            functools.partial(_colour_problems, ("text_color",), lambda: self.text_color),
+            functools.partial(_colour_problems, ("stroke", "color"), lambda: self.stroke.color),
+            self._margin_problems,
+            lambda: _pair_problems(("skew",), self.skew, -90),
+            lambda: _pair_problems(("blur",), self.blur, 0),
+        ]
+
+    def _margin_problems(self) -> Iterable[Any]:
         if len(self.margins) != 4 or any(not 0 <= m <= MAX_MARGIN for m in self.margins):
             yield (
                 ("margins",),
@@ -265,8 +296,16 @@ class OcrConfig(GeneratorConfig):
             )
         elif self.margins[0] + self.margins[2] >= self.size and self.orientation == "horizontal":
             yield (("margins",), f"top + bottom margins leave no room in a {self.size} px line")
-        yield from _pair_problems(("skew",), self.skew, -90)
-        yield from _pair_problems(("blur",), self.blur, 0)
+
+
+def _prefixed(part: str, rule: Callable[[], Iterable[Any]]) -> Iterable[Any]:
+    for path, message in rule():
+        yield ((part, *path), message)
+
+
+def _colour_problems(at: tuple[str, ...], colour: Callable[[], str]) -> Iterable[Any]:
+    if not _COLOR.match(colour()):
+        yield (at, "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
 
 
 def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:

@@ -7,7 +7,7 @@ dtype and whether it can take part in a Gaussian copula (it has a quantile funct
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -53,7 +53,13 @@ class ColumnBase(BaseModel):
 
     def problems(self) -> Iterable[tuple[Path, str]]:
         """Cross-field problems, paths relative to the column."""
-        return ()
+        for rule in self.rules():
+            yield from rule()
+
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        """The column's checks, each judged on its own (synthc.compiler.partial): an invalid
+        ``clip`` does not hide ``low >= high``."""
+        return []
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         """For a column stored as integers: the field that sets its extreme values and the
@@ -72,7 +78,10 @@ class Clipped(ColumnBase):
         description="[low, high]: values outside are set to the nearer bound.",
     )
 
-    def problems(self) -> Iterable[tuple[Path, str]]:
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [self._clip_problems]
+
+    def _clip_problems(self) -> Iterable[tuple[Path, str]]:
         if self.clip is not None and not self.clip[0] <= self.clip[1]:
             yield (("clip",), "low must be <= high")
 
@@ -112,8 +121,10 @@ class Uniform(Continuous):
     low: float = _number(0.0, description="Lower bound (inclusive).")
     high: float = _number(1.0, description="Upper bound (exclusive).")
 
-    def problems(self) -> Iterable[tuple[Path, str]]:
-        yield from super().problems()
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [*super().rules(), self._range_problems]
+
+    def _range_problems(self) -> Iterable[tuple[Path, str]]:
         if not self.low < self.high:
             yield (("high",), f"must be > low ({self.low:g})")
 
@@ -201,8 +212,10 @@ class Integer(Discrete):
     low: int = Field(ge=-(2**62), le=2**62, description="Lowest value (inclusive).")
     high: int = Field(ge=-(2**62), le=2**62, description="Highest value (inclusive).")
 
-    def problems(self) -> Iterable[tuple[Path, str]]:
-        yield from super().problems()
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [*super().rules(), self._range_problems]
+
+    def _range_problems(self) -> Iterable[tuple[Path, str]]:
         if not self.low <= self.high:
             yield (("high",), f"must be >= low ({self.low})")
 
@@ -234,7 +247,10 @@ class DateColumn(ColumnBase):
     def out_dtype(self) -> str:
         return "date"
 
-    def problems(self) -> Iterable[tuple[Path, str]]:
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [self._own_problems]
+
+    def _own_problems(self) -> Iterable[tuple[Path, str]]:
         if not self.start <= self.end:
             yield (("end",), f"must be on or after start ({self.start})")
 
@@ -265,7 +281,10 @@ class TimestampColumn(ColumnBase):
     def out_dtype(self) -> str:
         return "datetime[us]"
 
-    def problems(self) -> Iterable[tuple[Path, str]]:
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [self._own_problems]
+
+    def _own_problems(self) -> Iterable[tuple[Path, str]]:
         if not self.start < self.end:
             yield (("end",), f"must be after start ({self.start.isoformat()})")
 
@@ -289,7 +308,10 @@ class Categorical(ColumnBase):
     def depends_on(self) -> list[str]:
         return [self.given] if self.given else []
 
-    def problems(self) -> Iterable[tuple[Path, str]]:
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [self._own_problems]
+
+    def _own_problems(self) -> Iterable[tuple[Path, str]]:
         seen: set[str] = set()
         for i, value in enumerate(self.values):
             if value in seen:

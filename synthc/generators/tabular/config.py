@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from synthc.compiler.hints import did_you_mean
+from synthc.compiler.partial import HOLE, is_hole
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.memory import table_shard_problem
 from synthc.generators.tabular import expr
@@ -71,14 +73,24 @@ class TabularConfig(GeneratorConfig):
     )
 
     def semantic_problems(self) -> Iterable[tuple[Any, ...]]:
-        yield from self._name_problems()
-        for name, column in self.columns.items():
-            for path, message in column.problems():
-                yield (("columns", name, *path), message)
-        yield from self._reference_problems()
-        yield from self._cycle_problems()
-        yield from self._correlation_problems()
-        yield from self._missing_problems()
+        for rule in self.semantic_rules():
+            yield from rule()
+
+    def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Any, ...]]]]:
+        # One rule per column and per formula, so a column that failed validation silences only
+        # the rules that read it.
+        rules: list[Callable[[], Iterable[tuple[Any, ...]]]] = [self._name_problems]
+        for name, column in {} if is_hole(self.columns) else self.columns.items():
+            for rule in () if is_hole(column) else column.rules():
+                rules.append(functools.partial(_in_column, name, rule))
+            rules.append(functools.partial(self._references_of, name))
+        rules += [
+            self._label_problems,
+            self._cycle_problems,
+            self._correlation_problems,
+            self._missing_problems,
+        ]
+        return rules
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         for name, column in self.columns.items():
@@ -94,12 +106,18 @@ class TabularConfig(GeneratorConfig):
     # -- derived facts -------------------------------------------------------------------
 
     def expr_kinds(self) -> dict[str, str]:
-        return {name: column.expr_kind() for name, column in self.columns.items()}
+        # A column that failed validation stays a hole: a formula that reads it is not judged.
+        return {
+            name: column if is_hole(column) else column.expr_kind()
+            for name, column in self.columns.items()
+        }
 
     def categories(self) -> dict[str, list[str]]:
         result: dict[str, list[str]] = {}
         for name, column in self.columns.items():
-            if column.expr_kind() == "categorical":
+            if is_hole(column) or is_hole(getattr(column, "values", None)):
+                result[name] = HOLE
+            elif column.expr_kind() == "categorical":
                 values = getattr(column, "values", None)
                 result[name] = list(values) if values is not None else [column.value]  # type: ignore[attr-defined]
         return result
@@ -155,16 +173,17 @@ class TabularConfig(GeneratorConfig):
             if not NAME.match(label) or label in RESERVED:
                 yield (("label", "name"), f"label name {label!r} must be an identifier")
 
-    def _reference_problems(self) -> Iterable[tuple[Any, ...]]:
+    def _references_of(self, name: str) -> Iterable[tuple[Any, ...]]:
+        column = self.columns[name]
+        if isinstance(column, Derived):
+            kinds, categories = self.expr_kinds(), self.categories()
+            yield from _formula_problems(("columns", name, "expr"), column.expr, kinds, categories)
+        given = getattr(column, "given", None)
+        if given is not None:
+            yield from self._given_problems(name, given)
+
+    def _label_problems(self) -> Iterable[tuple[Any, ...]]:
         kinds, categories = self.expr_kinds(), self.categories()
-        for name, column in self.columns.items():
-            if isinstance(column, Derived):
-                yield from _formula_problems(
-                    ("columns", name, "expr"), column.expr, kinds, categories
-                )
-            given = getattr(column, "given", None)
-            if given is not None:
-                yield from self._given_problems(name, given)
         if self.label is not None:
             yield from _formula_problems(
                 ("label", "formula"), self.label.formula, kinds, categories
@@ -278,6 +297,11 @@ class TabularConfig(GeneratorConfig):
                 yield (("missing", name), message)
             if not 0 <= rate < 1:
                 yield (("missing", name), "a missing rate must be in [0, 1)")
+
+
+def _in_column(name: str, rule: Callable[[], Iterable[tuple[Path, str]]]) -> Iterable[Any]:
+    for path, message in rule():
+        yield (("columns", name, *path), message)
 
 
 def _range_problem(column: ColumnBase, samples: int) -> tuple[Path, str] | None:
