@@ -136,9 +136,11 @@ def test_yaml_errors_duplicates_merges_and_empty_files(tmp_path):
 
 def test_columns_are_clamped_to_the_source_line(tmp_path):
     spec = tmp_path / "s.yaml"
-    spec.write_text("a: {{ 'x' * 50 }}\n")
+    spec.write_text("a: {{ 'x' * 50 }}\nb: x\n")
     rendered = render_spec(spec, display_path="s.yaml")
-    assert rendered.position(0, 40).col == len("a: {{ 'x' * 50 }}")
+    # inside a printed value: the start of the expression that printed it
+    assert rendered.position(0, 40).col == len("a: ") + 1
+    assert rendered.position(1, 40).col == len("b: x")
 
 
 def test_var_assignment_errors_and_edge_cases(tmp_path):
