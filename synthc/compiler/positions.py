@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
@@ -40,6 +40,8 @@ class Span:
     length: int = 0
     #: EXPR: "--var NAME=VALUE" when the printed value came from a --var
     origin: str | None = None
+    #: EXPR: written inside a macro body (its value usually comes from the call's arguments)
+    in_macro: bool = False
 
 
 class SpanTable:
@@ -78,13 +80,16 @@ def mark_source(env: Any, text: str, file: str, table: SpanTable) -> str:
     inserts: list[tuple[int, str]] = []
     cursor = 0
     quiet = 0  # depth of {% set %} blocks
+    macros = 0  # depth of {% macro %} bodies
     for index, (_lineno, kind, value) in enumerate(tokens):
         at = text.find(value, cursor)
         if at < 0:
             return text  # the lexer changed the text (it never should): positions say unknown
         cursor = at + len(value)
         if kind == "block_begin":
-            quiet = max(0, quiet + _set_block_change(tokens, index))
+            tag, assigns = _tag(tokens, index)
+            quiet = max(0, quiet + (tag == "set" and not assigns) - (tag == "endset"))
+            macros = max(0, macros + (tag == "macro") - (tag == "endmacro"))
         if quiet:
             continue
         if kind == "data":
@@ -98,7 +103,7 @@ def mark_source(env: Any, text: str, file: str, table: SpanTable) -> str:
                 offset += len(piece) + 1
         elif kind == "variable_begin":
             line, col = where(at)
-            start = table.add(Span(EXPR, file, line, col))
+            start = table.add(Span(EXPR, file, line, col, in_macro=macros > 0))
             table.add(Span(END, file, line, col))
             inserts.append((cursor, f" {AT_NAME}({start}, {READS_NAME}(), ("))
         elif kind == "variable_end":
@@ -113,19 +118,16 @@ def mark_source(env: Any, text: str, file: str, table: SpanTable) -> str:
     return "".join(out)
 
 
-def _set_block_change(tokens: list[tuple[int, str, str]], index: int) -> int:
-    """+1 if the tag starting at ``index`` opens a ``{% set %}`` block, -1 for ``endset``."""
+def _tag(tokens: list[tuple[int, str, str]], index: int) -> tuple[str, bool]:
+    """The name of the tag starting at ``index`` and whether it assigns (``set x = ...``)."""
     names = []
     for _, kind, value in tokens[index + 1 :]:
         if kind == "block_end":
             break
         if kind != "whitespace":
             names.append((kind, value))
-    if names[:1] == [("name", "endset")]:
-        return -1
-    if names[:1] == [("name", "set")] and ("operator", "=") not in names:
-        return 1
-    return 0
+    name = names[0][1] if names and names[0][0] == "name" else ""
+    return name, ("operator", "=") in names
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ class MarkedText:
     text: str
     offsets: tuple[int, ...]  # ascending offsets in text
     spans: tuple[Span, ...]  # the span of the marker at the same index
+    #: the expression a value printed here is reported at (None: not inside one)
+    outer: tuple[Span | None, ...] = ()
 
 
 def strip_marks(marked: str, table: SpanTable) -> MarkedText:
@@ -142,6 +146,8 @@ def strip_marks(marked: str, table: SpanTable) -> MarkedText:
     pieces: list[str] = []
     offsets: list[int] = []
     spans: list[Span] = []
+    outer: list[Span | None] = []
+    open_exprs: list[Span] = []
     size = 0
     previous = 0
     for match in MARK.finditer(marked):
@@ -151,10 +157,29 @@ def strip_marks(marked: str, table: SpanTable) -> MarkedText:
         previous = match.end()
         index = int(match[1])
         if index < len(table.spans):
+            span = table.spans[index]
+            if span.kind == EXPR:
+                open_exprs.append(span)
+            elif span.kind == END and open_exprs:
+                open_exprs.pop()
             offsets.append(size)
-            spans.append(table.spans[index])
+            spans.append(span)
+            outer.append(_reported(open_exprs))
     pieces.append(marked[previous:])
-    return MarkedText("".join(pieces), tuple(offsets), tuple(spans))
+    return MarkedText("".join(pieces), tuple(offsets), tuple(spans), tuple(outer))
+
+
+def _reported(open_exprs: list[Span]) -> Span | None:
+    """Of the expressions printing here, the innermost written outside a macro body.
+
+    ``{{ t }}`` in a macro prints what its call passed: the call is where the user wrote it.
+    The origin is the innermost one known (the ``{{ var(...) }}`` that printed a ``--var``).
+    """
+    if not open_exprs:
+        return None
+    chosen = next((s for s in reversed(open_exprs) if not s.in_macro), open_exprs[0])
+    origin = next((s.origin for s in reversed(open_exprs) if s.origin), None)
+    return replace(chosen, origin=origin)
 
 
 #: a position that no marker explains
@@ -164,9 +189,9 @@ UNKNOWN = None
 def locate(marked: MarkedText, line_starts: tuple[int, ...], line0: int, col0: int) -> Any:
     """(span, column) for a 0-based rendered line and column, or UNKNOWN.
 
-    Literal text maps character by character; an expression's output (over any number of
-    lines) to the expression's start; whitespace before the first mark of a line to the columns
-    before that mark.
+    Literal text maps character by character; anything else an expression printed (over any
+    number of lines, through macros) to the start of the ``{{ }}`` that printed it;
+    whitespace before the first mark of a line to the columns before that mark.
     """
     if not marked.offsets or not line_starts:
         return UNKNOWN
@@ -176,12 +201,12 @@ def locate(marked: MarkedText, line_starts: tuple[int, ...], line0: int, col0: i
     offset = min(line_start + max(col0, 0), line_end)
     at = bisect.bisect_right(marked.offsets, offset) - 1
     if at >= 0:
-        span, start = marked.spans[at], marked.offsets[at]
-        if span.kind == EXPR:
-            return span, span.col
+        span, start, outer = marked.spans[at], marked.offsets[at], marked.outer[at]
         distance = offset - start
         if span.kind == TEXT and distance <= span.length and start >= line_start:
             return span, span.col + distance
+        if outer is not None:
+            return outer, outer.col
     following = at + 1
     if following < len(marked.offsets) and marked.offsets[following] <= line_end:
         span, start = marked.spans[following], marked.offsets[following]
