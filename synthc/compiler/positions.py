@@ -213,8 +213,9 @@ def locate(marked: MarkedText, line_starts: tuple[int, ...], line0: int, col0: i
         if marked.text[offset:start].strip() == "" and span.kind != END:
             return span, max(1, span.col - (start - offset))
     if marked.text[line_start:line_end].strip() == "":
-        # A blank rendered line: it belongs to the next line that has content.
-        for index in range(following, len(marked.offsets)):
+        # A blank rendered line belongs to the next line that has content (at the end of the
+        # text, to the last).
+        for index in [*range(following, len(marked.offsets)), *range(at, -1, -1)]:
             if marked.spans[index].kind != END:
                 return marked.spans[index], 1
     return UNKNOWN
