@@ -23,10 +23,7 @@ SPEC_LINES = [
     "generator: {kind: manifold, shape: swiss_roll, noise: 0.05}",
     "output: {format: parquet, shard_size: 300}",
 ]
-HEADER = (
-    "{% import 'lib.j2' as lib -%}\n"
-    "{% macro wrap() %}{{ caller() }}{% endmacro -%}\n"
-)
+HEADER = "{% import 'lib.j2' as lib -%}\n{% macro wrap() %}{{ caller() }}{% endmacro -%}\n"
 LIB = "{% macro line(t) %}{{ t }}{% endmacro %}\n"
 
 
@@ -59,10 +56,16 @@ def _comment(content: str, literal: bool) -> tuple[str, int, int]:
 
 
 def _macro(content: str, literal: bool) -> tuple[str, int, int]:
+    # a one-line macro's output is reported at the {{ }} that calls it
     head, tail = "{% macro m() %}", "{% endmacro %}"
-    # what the macro body prints is reported at the call
-    at = len(head) if literal else len(head) + len(content) + len(tail)
-    return f"{head}{content}{tail}{{{{ m() }}}}\n", 0, at
+    return f"{head}{content}{tail}{{{{ m() }}}}\n", 0, len(head) + len(content) + len(tail)
+
+
+def _macro_lines(content: str, literal: bool) -> tuple[str, int, int]:
+    # literal text on a macro's later lines is reported where it is written
+    head, tail = "{% macro m() %}", "{% endmacro %}"
+    text = f"{head}\n{content}\n{tail}{{{{ m() }}}}\n"
+    return (text, 1, 0) if literal else (text, 2, len(tail))
 
 
 def _call(content: str, literal: bool) -> tuple[str, int, int]:
@@ -70,7 +73,16 @@ def _call(content: str, literal: bool) -> tuple[str, int, int]:
     return f"{head}{content}{{% endcall %}}\n", 0, len(head)
 
 
-LINE_WRAPPERS = [_plain, _after_expression, _if_trimmed, _raw, _comment, _macro, _call]
+LINE_WRAPPERS = [
+    _plain,
+    _after_expression,
+    _if_trimmed,
+    _raw,
+    _comment,
+    _macro,
+    _macro_lines,
+    _call,
+]
 
 
 def _shifted(at: tuple[str, int, int] | None, lines: int) -> tuple[str, int, int] | None:

@@ -51,6 +51,36 @@ def test_a_value_printed_by_an_expression_points_at_the_expression(cli, write_sp
     assert any(e.startswith(f"{spec}:7:10: samples:") for e in _errors(err))
 
 
+def test_macro_text_maps_to_its_line_and_what_it_prints_to_the_call(cli, write_spec):
+    spec = write_spec(
+        "{% macro m(v) %}\n"  # 1
+        "seed: {{ v }}\n"  # 2: the value comes from the call's argument
+        "samples: {{ '' }}many\n"  # 3: literal text after an expression inside a macro
+        "bogus: 1\n"  # 4: literal text on a later line of a macro
+        "{% endmacro %}\n"  # 5
+        "synthc: 1\n"  # 6
+        "{{ m('x') }}\n"  # 7
+        "name: tiny\n"  # 8
+        + "\n".join(spec_text().splitlines()[2:4] + spec_text().splitlines()[6:])
+    )
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    lines = _errors(err)
+    assert any(e.startswith(f"{spec}:7:1: seed: input should be") for e in lines)
+    assert any(e.startswith(f"{spec}:7:1: samples: input should be") for e in lines)
+    assert f"{spec}:4:1: bogus: unknown field 'bogus'" in lines
+
+
+def test_a_one_line_macro_returns_exactly_its_text(cli, write_spec):
+    # Markers must not change what a template computes with a macro's output.
+    text = "{% macro n() %}5{% endmacro %}\n" + spec_text().replace(
+        "seed: 7", "seed: {{ n() | int * 2 }}{% if n() != '5' %}x{% endif %}"
+    )
+    spec = write_spec(text)
+    code, out, err = cli("validate", spec)
+    assert (code, err) == (0, "")
+
+
 def test_a_position_no_marker_explains_says_the_line_is_unknown(cli, write_spec):
     # A filter that writes text of its own: no line of the file holds it.
     text = spec_text().replace(
@@ -71,6 +101,16 @@ def test_an_error_in_a_var_value_names_the_var(cli, write_spec, read):
     assert code == 2
     (line,) = _errors(err)[:1]
     assert line.startswith(f"{spec}:6:10: samples: ")
+    assert line.endswith("(from --var samples=1e3)")
+
+
+def test_a_var_value_printed_through_a_set_names_the_var(cli, write_spec):
+    text = "{% set n = var('samples', 1000) %}\n" + spec_text().replace("1000", "{{ n }}")
+    spec = write_spec(text)
+    code, _, err = cli("validate", spec, "--var", "samples=1e3")
+    assert code == 2
+    (line,) = _errors(err)[:1]
+    assert line.startswith(f"{spec}:7:10: samples: ")
     assert line.endswith("(from --var samples=1e3)")
 
 
@@ -120,6 +160,6 @@ def test_reads_in_branches_not_taken_and_whole_vars_count(cli, write_spec):
     text = SPEC + "{% if false %}extra: {{ var('extra') }}{% endif %}\n"
     code, out, err = cli("validate", write_spec(text), "--var", "extra=1")
     assert (code, err) == (0, "")
-    text = SPEC + "{% for k in vars %}{% endfor %}\n"
-    code, out, err = cli("validate", write_spec(text), "--var", "anything=1")
-    assert (code, err) == (0, "")
+    for whole in ("{% for k in vars %}{% endfor %}", "# {{ vars }}"):
+        code, out, err = cli("validate", write_spec(SPEC + whole + "\n"), "--var", "any=1")
+        assert (code, err) == (0, "")

@@ -40,8 +40,6 @@ class Span:
     length: int = 0
     #: EXPR: "--var NAME=VALUE" when the printed value came from a --var
     origin: str | None = None
-    #: EXPR: written inside a macro body (its value usually comes from the call's arguments)
-    in_macro: bool = False
 
 
 class SpanTable:
@@ -64,7 +62,9 @@ def mark_source(env: Any, text: str, file: str, table: SpanTable) -> str:
     """``text`` with markers for ``file`` put in; unmarked if it does not lex or parse.
 
     Text inside ``{% set %}...{% endset %}`` stays unmarked: a template treats it as data
-    (compares it, converts it), and where it is printed its ``{{ }}`` marks it.
+    (compares it, converts it), and where it is printed its ``{{ }}`` marks it. A macro body
+    is marked only at the start of its second and later lines, and its ``{{ }}`` not at all, so
+    a one-line macro returns exactly its text; what it prints maps to the ``{{ }}`` calling it.
     """
     try:
         env.parse(text)  # a syntax error is reported from the text as the user wrote it
@@ -96,17 +96,19 @@ def mark_source(env: Any, text: str, file: str, table: SpanTable) -> str:
             offset = at
             pieces = value.split("\n")
             for number, piece in enumerate(pieces):
-                if piece or number < len(pieces) - 1:
+                if macros and number == 0:
+                    pass  # a one-line macro returns exactly its text, marks only after newlines
+                elif piece or number < len(pieces) - 1:
                     line, col = where(offset)
                     span = table.add(Span(TEXT, file, line, col, len(piece)))
                     inserts.append((offset, table.marker(span)))
                 offset += len(piece) + 1
-        elif kind == "variable_begin":
+        elif kind == "variable_begin" and not macros:
             line, col = where(at)
-            start = table.add(Span(EXPR, file, line, col, in_macro=macros > 0))
+            start = table.add(Span(EXPR, file, line, col))
             table.add(Span(END, file, line, col))
             inserts.append((cursor, f" {AT_NAME}({start}, {READS_NAME}(), ("))
-        elif kind == "variable_end":
+        elif kind == "variable_end" and not macros:
             inserts.append((at, ")) "))
     out: list[str] = []
     previous = 0
@@ -143,43 +145,38 @@ class MarkedText:
 
 def strip_marks(marked: str, table: SpanTable) -> MarkedText:
     """Remove every marker, remembering where it stood; forged markers are dropped."""
-    pieces: list[str] = []
+    parts = MARK.split(marked)  # text, index, text, index, ..., text
+    spans_of = table.spans
     offsets: list[int] = []
     spans: list[Span] = []
     outer: list[Span | None] = []
     open_exprs: list[Span] = []
-    size = 0
-    previous = 0
-    for match in MARK.finditer(marked):
-        piece = marked[previous : match.start()]
-        pieces.append(piece)
-        size += len(piece)
-        previous = match.end()
-        index = int(match[1])
-        if index < len(table.spans):
-            span = table.spans[index]
+    reported: Span | None = None
+    size = len(parts[0])
+    for number in range(1, len(parts), 2):
+        index = int(parts[number])
+        if index < len(spans_of):
+            span = spans_of[index]
             if span.kind == EXPR:
                 open_exprs.append(span)
+                reported = _reported(open_exprs)
             elif span.kind == END and open_exprs:
                 open_exprs.pop()
+                reported = _reported(open_exprs)
             offsets.append(size)
             spans.append(span)
-            outer.append(_reported(open_exprs))
-    pieces.append(marked[previous:])
-    return MarkedText("".join(pieces), tuple(offsets), tuple(spans), tuple(outer))
+            outer.append(reported)
+        size += len(parts[number + 1])
+    text = "".join(parts[0::2])
+    return MarkedText(text, tuple(offsets), tuple(spans), tuple(outer))
 
 
 def _reported(open_exprs: list[Span]) -> Span | None:
-    """Of the expressions printing here, the innermost written outside a macro body.
-
-    ``{{ t }}`` in a macro prints what its call passed: the call is where the user wrote it.
-    The origin is the innermost one known (the ``{{ var(...) }}`` that printed a ``--var``).
-    """
+    """The innermost expression printing here, with the innermost ``--var`` origin known."""
     if not open_exprs:
         return None
-    chosen = next((s for s in reversed(open_exprs) if not s.in_macro), open_exprs[0])
     origin = next((s.origin for s in reversed(open_exprs) if s.origin), None)
-    return replace(chosen, origin=origin)
+    return replace(open_exprs[-1], origin=origin)
 
 
 #: a position that no marker explains
@@ -203,7 +200,9 @@ def locate(marked: MarkedText, line_starts: tuple[int, ...], line0: int, col0: i
     if at >= 0:
         span, start, outer = marked.spans[at], marked.offsets[at], marked.outer[at]
         distance = offset - start
-        if span.kind == TEXT and distance <= span.length and start >= line_start:
+        # the end of a piece is exact only where its line ends (else something else printed)
+        ends = distance == span.length and marked.text[offset : offset + 1] in ("\n", "")
+        if span.kind == TEXT and (distance < span.length or ends) and start >= line_start:
             return span, span.col + distance
         if outer is not None:
             return outer, outer.col

@@ -27,7 +27,6 @@ from synthc import limits
 from synthc.compiler.hints import did_you_mean
 from synthc.compiler.positions import (
     AT_NAME,
-    EXPR,
     MARK,
     READS_NAME,
     MarkedText,
@@ -155,9 +154,9 @@ _TOO_LONG = (
 class VarAssignments(dict):  # type: ignore[type-arg]
     """``--var`` values by name, remembering each as typed (``raw``) for messages."""
 
-    def __init__(self, values: Mapping[str, Any] = (), raw: Mapping[str, str] = ()) -> None:  # type: ignore[assignment]
-        super().__init__(values)
-        self.raw = dict(raw)
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: dict[str, str] = {}
 
 
 def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
@@ -222,8 +221,12 @@ def render_spec(
         # A rewritten {{ expr }}: its value between "expression at" and "expression ends" marks.
         if not isinstance(index, int) or not 0 <= index < len(table.spans) - 1:
             return value
-        origin = reads.origin(since) if isinstance(since, int) else None
-        start = table.add(dataclasses.replace(table.spans[index], origin=origin)) if origin else index
+        if isinstance(value, _TrackedVars):
+            reads.everything = True  # {{ vars }} prints them all
+        origin = reads.origin(since, value) if isinstance(since, int) else None
+        start = (
+            table.add(dataclasses.replace(table.spans[index], origin=origin)) if origin else index
+        )
         return _Printed(table.marker(start), value, table.marker(index + 1))
 
     env = BoundedEnvironment(
@@ -242,7 +245,12 @@ def render_spec(
     loader = _SpecDirLoader(path.parent, display_dir, mark)
     env.loader = loader
     env.globals.update(
-        {"var": reads.var, "vars": _TrackedVars(variables, reads), AT_NAME: at, READS_NAME: reads.mark}
+        {
+            "var": reads.var,
+            "vars": _TrackedVars(variables, reads),
+            AT_NAME: at,
+            READS_NAME: reads.mark,
+        }
     )
     top_real = str(path.resolve())
     real_to_display[top_real] = display
@@ -282,12 +290,19 @@ class _Reads:
     def __init__(self, variables: Mapping[str, Any], raw: Mapping[str, str]) -> None:
         self.variables = variables
         self.raw = raw
-        self.names: list[str] = []
+        self.names: list[Any] = []  # in the order read (an expression's reads follow its mark)
+        self.seen: set[Any] = set()
         self.everything = False  # the template iterated over ``vars``
+
+    def read(self, name: Any) -> None:
+        """Note that the template read ``name``."""
+        self.names.append(name)
+        if isinstance(name, str):
+            self.seen.add(name)
 
     def var(self, name: str, default: Any = _MISSING) -> Any:
         """``var(name[, default])`` in a template."""
-        self.names.append(name)
+        self.read(name)
         if name in self.variables:
             return self.variables[name]
         if default is _MISSING:
@@ -298,10 +313,15 @@ class _Reads:
         """How many reads so far: an expression's reads are the ones after its mark."""
         return len(self.names)
 
-    def origin(self, since: int) -> str | None:
-        """``--var NAME=VALUE`` for the last given variable read since ``since``."""
+    def origin(self, since: int, value: Any) -> str | None:
+        """``--var NAME=VALUE`` for the last given variable read since ``since``, else for a
+        given variable read earlier whose value ``value`` is (``{% set n = var('n') %}``)."""
         for name in reversed(self.names[since:]):
             if name in self.variables:
+                return self.origin_text(name)
+        for name in self.seen:
+            given = self.variables.get(name, _MISSING)
+            if given is value or (type(given) is type(value) and given == value):
                 return self.origin_text(name)
         return None
 
@@ -314,7 +334,7 @@ class _Reads:
         """
         if self.everything:
             return []
-        read = set(self.names)
+        read = set(self.seen)
         for match in _STATIC_READS.finditer(source):
             read.add(match[2] or match[3] or match[5])
         problems = []
@@ -344,15 +364,15 @@ class _TrackedVars(dict):  # type: ignore[type-arg]
         self._reads = reads
 
     def __getitem__(self, key: Any) -> Any:
-        self._reads.names.append(key)
+        self._reads.read(key)
         return super().__getitem__(key)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        self._reads.names.append(key)
+        self._reads.read(key)
         return super().get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        self._reads.names.append(key)  # type: ignore[arg-type]
+        self._reads.read(key)
         return super().__contains__(key)
 
     def __iter__(self) -> Any:
@@ -387,7 +407,8 @@ def _render(
     try:
         for piece in stream:
             pieces.append(piece)
-            size += len(piece.encode("utf-8", "surrogatepass"))
+            # position markers are synthc's, not the spec's: they do not count
+            size += len(MARK.sub("", piece).encode("utf-8", "surrogatepass"))
             if size > limits.MAX_RENDERED_BYTES:
                 raise TemplateLimit(_TOO_LONG)
             env.tick()
@@ -493,16 +514,29 @@ def _unmark(
     marked: str, table: SpanTable, source_text: str, sources: dict[str, tuple[str, ...]]
 ) -> Rendered:
     clean = strip_marks(marked, table)
-    bare = Rendered(clean.text, (), source_text, sources, clean)
-    line_map = []
+    rendered = Rendered(clean.text, (), source_text, sources, clean)
+    bad = UNPRINTABLE.search(clean.text)
+    if bad:  # only a filter block can get here: printed values are checked in _finalize
+        line = clean.text.count("\n", 0, bad.start())
+        col = bad.start() - (clean.text.rfind("\n", 0, bad.start()) + 1)
+        message = f"the template produced a {describe_char(bad[0])}, not allowed in a spec"
+        raise SpecError(Problem(rendered.position(line, col), "", message))
+    return dataclasses.replace(rendered, line_map=_line_map(clean, next(iter(sources), "<spec>")))
+
+
+def _line_map(clean: MarkedText, top: str) -> tuple[tuple[str, int], ...]:
+    """(file, line) of the first mark at or after each rendered line's start (a rough map)."""
+    result = []
+    fallback = (top, 0)
+    at = 0
+    start = 0
     lines = clean.text.split("\n")
-    if lines and lines[-1] == "":
+    if lines[-1] == "":
         lines.pop()
-    for index, line in enumerate(lines):
-        position = bare.position(index, 0)
-        line_map.append((position.file, position.line))
-        bad = UNPRINTABLE.search(line)
-        if bad:  # only a filter block can get here: printed values are checked in _finalize
-            message = f"the template produced a {describe_char(bad[0])}, not allowed in a spec"
-            raise SpecError(Problem(bare.position(index, bad.start()), "", message))
-    return dataclasses.replace(bare, line_map=tuple(line_map))
+    for line in lines:
+        while at < len(clean.offsets) and clean.offsets[at] < start:
+            at += 1
+        span = clean.spans[at] if at < len(clean.offsets) else None
+        result.append((span.file, span.line) if span else fallback)
+        start += len(line) + 1
+    return tuple(result)
