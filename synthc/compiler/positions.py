@@ -175,8 +175,11 @@ def _reported(open_exprs: list[Span]) -> Span | None:
     """The innermost expression printing here, with the innermost ``--var`` origin known."""
     if not open_exprs:
         return None
+    innermost = open_exprs[-1]
+    if innermost.origin or len(open_exprs) == 1:
+        return innermost
     origin = next((s.origin for s in reversed(open_exprs) if s.origin), None)
-    return replace(open_exprs[-1], origin=origin)
+    return replace(innermost, origin=origin) if origin else innermost
 
 
 #: a position that no marker explains

@@ -244,6 +244,7 @@ def render_spec(
     display_dir = str(Path(display).parent)
     loader = _SpecDirLoader(path.parent, display_dir, mark)
     env.loader = loader
+    env.own_helpers.update((at, reads.mark))
     env.globals.update(
         {
             "var": reads.var,
