@@ -27,50 +27,62 @@ HEADER = "{% import 'lib.j2' as lib -%}\n{% macro wrap() %}{{ caller() }}{% endm
 LIB = "{% macro line(t) %}{{ t }}{% endmacro %}\n"
 
 
+#: what a wrapper makes of one line: (text, line and column of the content in it, exact)
+Where = tuple[str, int, int, bool]
+
+
 @dataclass
 class Chunk:
     """Template text that renders to some spec lines; where the planted text starts in it."""
 
     text: str
-    at: tuple[str, int, int] | None = None  # (file, 0-based line, 0-based col) in the chunk
+    #: (file, 0-based line, 0-based col, exact) in the chunk; exact: literal text (a column
+    #: inside it is exact), else the start of the {{ }} that prints it
+    at: tuple[str, int, int, bool] | None = None
 
 
-def _plain(content: str, literal: bool) -> tuple[str, int, int]:
-    return f"{content}\n", 0, 0
+def _plain(content: str, literal: bool) -> Where:
+    return f"{content}\n", 0, 0, True
 
 
-def _after_expression(content: str, literal: bool) -> tuple[str, int, int]:
-    return f"{{{{ '' }}}}{content}\n", 0, len("{{ '' }}")
+def _after_expression(content: str, literal: bool) -> Where:
+    return f"{{{{ '' }}}}{content}\n", 0, len("{{ '' }}"), True
 
 
-def _if_trimmed(content: str, literal: bool) -> tuple[str, int, int]:
-    return f"{{% if true -%}}\n  {content}\n{{%- endif %}}\n", 1, 2
+def _if_trimmed(content: str, literal: bool) -> Where:
+    return f"{{% if true -%}}\n  {content}\n{{%- endif %}}\n", 1, 2, True
 
 
-def _raw(content: str, literal: bool) -> tuple[str, int, int] | None:
-    return (f"{{% raw %}}{content}{{% endraw %}}\n", 0, len("{% raw %}")) if literal else None
+def _raw(content: str, literal: bool) -> Where | None:
+    return (f"{{% raw %}}{content}{{% endraw %}}\n", 0, len("{% raw %}"), True) if literal else None
 
 
-def _comment(content: str, literal: bool) -> tuple[str, int, int]:
-    return f"{{# a note -#}}\n{content}\n", 1, 0
+def _comment(content: str, literal: bool) -> Where:
+    return f"{{# a note -#}}\n{content}\n", 1, 0, True
 
 
-def _macro(content: str, literal: bool) -> tuple[str, int, int]:
+def _macro(content: str, literal: bool) -> Where:
     # a one-line macro's output is reported at the {{ }} that calls it
     head, tail = "{% macro m() %}", "{% endmacro %}"
-    return f"{head}{content}{tail}{{{{ m() }}}}\n", 0, len(head) + len(content) + len(tail)
+    return f"{head}{content}{tail}{{{{ m() }}}}\n", 0, len(head) + len(content) + len(tail), False
 
 
-def _macro_lines(content: str, literal: bool) -> tuple[str, int, int]:
+def _macro_lines(content: str, literal: bool) -> Where:
     # literal text on a macro's later lines is reported where it is written
     head, tail = "{% macro m() %}", "{% endmacro %}"
     text = f"{head}\n{content}\n{tail}{{{{ m() }}}}\n"
-    return (text, 1, 0) if literal else (text, 2, len(tail))
+    return (text, 1, 0, True) if literal else (text, 2, len(tail), False)
 
 
-def _call(content: str, literal: bool) -> tuple[str, int, int]:
+def _set_block(content: str, literal: bool) -> Where:
+    # text captured by {% set %} is data; printed, it is reported at the {{ }} printing it
+    head, tail = "{% set b -%}", "{% endset -%}"
+    return f"{head}{content}{tail}{{{{ b }}}}\n", 0, len(head) + len(content) + len(tail), False
+
+
+def _call(content: str, literal: bool) -> Where:
     head = "{% call wrap() %}"
-    return f"{head}{content}{{% endcall %}}\n", 0, len(head)
+    return f"{head}{content}{{% endcall %}}\n", 0, len(head), True
 
 
 LINE_WRAPPERS = [
@@ -81,13 +93,16 @@ LINE_WRAPPERS = [
     _comment,
     _macro,
     _macro_lines,
+    _set_block,
     _call,
 ]
 
 
-def _shifted(at: tuple[str, int, int] | None, lines: int) -> tuple[str, int, int] | None:
+def _shifted(
+    at: tuple[str, int, int, bool] | None, lines: int
+) -> tuple[str, int, int, bool] | None:
     """``at`` moved down ``lines`` lines, if it is in the spec (an included file does not move)."""
-    return at and (at[0], at[1] + (lines if at[0] == "s.yaml" else 0), at[2])
+    return at and (at[0], at[1] + (lines if at[0] == "s.yaml" else 0), at[2], at[3])
 
 
 def _loop(chunk: Chunk) -> Chunk:
@@ -121,16 +136,16 @@ def templates(draw: st.DrawFn) -> tuple[str, str | None, tuple[str, int, int], s
     for index, line in enumerate(lines):
         if index == where and draw(st.booleans()) and draw(st.booleans()):
             included = f"{line}\n"  # the planted line comes from an included file
-            chunks.append(Chunk("{% include 'part.yaml' -%}\n", ("part.yaml", 0, 0)))
+            chunks.append(Chunk("{% include 'part.yaml' -%}\n", ("part.yaml", 0, 0, True)))
             continue
         if index == where and kind == "printed key" and draw(st.booleans()):
             head = "{{ lib.line('bogus_key') }}"
-            chunks.append(Chunk(f"{head}: 1\n", ("s.yaml", 0, 0)))
+            chunks.append(Chunk(f"{head}: 1\n", ("s.yaml", 0, 0, False)))
             continue
         options = [w for w in LINE_WRAPPERS if w(line, literal or index != where) is not None]
         wrapper = draw(st.sampled_from(options))
-        text, dline, dcol = wrapper(line, literal or index != where)
-        chunks.append(Chunk(text, ("s.yaml", dline, dcol) if index == where else None))
+        text, dline, dcol, exact = wrapper(line, literal or index != where)
+        chunks.append(Chunk(text, ("s.yaml", dline, dcol, exact) if index == where else None))
     # loops and branches around a few consecutive chunks (nesting allowed)
     for _ in range(draw(st.integers(0, 3))):
         start = draw(st.integers(0, len(chunks) - 1))
@@ -146,9 +161,9 @@ def templates(draw: st.DrawFn) -> tuple[str, str | None, tuple[str, int, int], s
     expected = None
     for chunk in chunks:
         if chunk.at:
-            file, dline, dcol = chunk.at
+            file, dline, dcol, exact = chunk.at
             base = line if file == "s.yaml" else 0
-            expected = (file, base + dline + 1, dcol + shift + 1)
+            expected = (file, base + dline + 1, dcol + (shift if exact else 0) + 1)
         text += chunk.text
         line += chunk.text.count("\n")
     assert expected is not None
