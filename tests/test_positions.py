@@ -163,3 +163,15 @@ def test_reads_in_branches_not_taken_and_whole_vars_count(cli, write_spec):
     for whole in ("{% for k in vars %}{% endfor %}", "# {{ vars }}"):
         code, out, err = cli("validate", write_spec(SPEC + whole + "\n"), "--var", "any=1")
         assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "\n\n", "{# only a comment #}\n", "{% if false %}x{% endif %}"]
+)
+def test_a_spec_that_renders_to_nothing_is_reported_at_its_start(cli, write_spec, text):
+    spec = write_spec(text)
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert _errors(err) == [
+        f"{spec}:1:1: a spec must be a mapping of fields (synthc, name, seed, samples, ...)"
+    ]

@@ -75,6 +75,8 @@ class Rendered:
         Literal text maps exactly; a value an expression printed maps to the expression's
         start. A position no marker explains has line 0 (the message says it is unknown).
         """
+        if self.marks is not None and not self.text.strip():
+            return Position(next(iter(self.sources), "<spec>"), 1, 1)  # nothing: the file's start
         if self.marks is not None:
             found = locate(self.marks, self._line_starts, line0, col0)
             if found is None:
