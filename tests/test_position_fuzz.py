@@ -135,8 +135,11 @@ def templates(draw: st.DrawFn) -> tuple[str, str | None, tuple[str, int, int], s
     chunks = []
     for index, line in enumerate(lines):
         if index == where and draw(st.booleans()) and draw(st.booleans()):
-            included = f"{line}\n"  # the planted line comes from an included file
-            chunks.append(Chunk("{% include 'part.yaml' -%}\n", ("part.yaml", 0, 0, True)))
+            # the planted line comes from an included file, written with any construct
+            options = [w for w in LINE_WRAPPERS if w(line, literal) is not None]
+            included, dline, dcol, exact = draw(st.sampled_from(options))(line, literal)
+            at = ("part.yaml", dline, dcol, exact)
+            chunks.append(Chunk("{% include 'part.yaml' -%}\n", at))
             continue
         if index == where and kind == "printed key" and draw(st.booleans()):
             head = "{{ lib.line('bogus_key') }}"
