@@ -226,6 +226,8 @@ def _report(error: SynthcError) -> None:
 
 
 def _print_excerpt(position: Position) -> None:
+    if not position.known:
+        return  # the message says the line is unknown
     try:
         line = Path(position.file).read_text().splitlines()[position.line - 1]
     except (OSError, IndexError, UnicodeDecodeError):

@@ -7,7 +7,7 @@ a worker process reaches the parent intact.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Anything that could end a line or move the cursor when printed; keys and values from a spec
 # land in messages, and each problem must stay one line.
@@ -22,14 +22,25 @@ def one_line(text: str) -> str:
 
 @dataclass(frozen=True)
 class Position:
-    """A place in a file the user wrote: 1-based line and column."""
+    """A place in a file the user wrote: 1-based line and column (line 0: not known)."""
 
     file: str
     line: int
     col: int
+    #: "--var NAME=VALUE" when the text here was printed from a ``--var`` value
+    origin: str | None = field(default=None, compare=False)
+
+    @property
+    def known(self) -> bool:
+        """Whether the line is known (a template construct may make it unknowable)."""
+        return self.line > 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+        return f"{self.file}:{self.line}:{self.col}" if self.known else self.file
+
+
+#: said instead of a wrong line when a rendered position maps to no line of the template
+UNMAPPED = "line unknown: produced by a template construct synthc cannot map"
 
 
 @dataclass(frozen=True)
@@ -42,8 +53,13 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.position}: " if self.position else ""
-        field = f"{self.path}: " if self.path else ""
-        return one_line(f"{where}{field}{self.message}")
+        named = f"{self.path}: " if self.path else ""
+        notes = ""
+        if self.position is not None and not self.position.known:
+            notes += f" ({UNMAPPED})"
+        if self.position is not None and self.position.origin:
+            notes += f" (from {self.position.origin})"
+        return one_line(f"{where}{named}{self.message}{notes}")
 
 
 class SynthcError(Exception):

@@ -136,9 +136,11 @@ def test_yaml_errors_duplicates_merges_and_empty_files(tmp_path):
 
 def test_columns_are_clamped_to_the_source_line(tmp_path):
     spec = tmp_path / "s.yaml"
-    spec.write_text("a: {{ 'x' * 50 }}\n")
+    spec.write_text("a: {{ 'x' * 50 }}\nb: x\n")
     rendered = render_spec(spec, display_path="s.yaml")
-    assert rendered.position(0, 40).col == len("a: {{ 'x' * 50 }}")
+    # inside a printed value: the start of the expression that printed it
+    assert rendered.position(0, 40).col == len("a: ") + 1
+    assert rendered.position(1, 40).col == len("b: x")
 
 
 def test_var_assignment_errors_and_edge_cases(tmp_path):
@@ -148,3 +150,12 @@ def test_var_assignment_errors_and_edge_cases(tmp_path):
     assert parse_var_assignments(["k=a=b", "e="]) == {"k": "a=b", "e": ""}
     with pytest.raises(UsageError, match="not found"):
         render_spec(tmp_path / "missing.yaml")
+
+
+def test_loaded_names_the_var_a_value_came_from(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("n: {{ var('n', 1) }}\nm: {{ 2 }}\n")
+    loaded = load_spec(spec, parse_var_assignments(["n=1e3"]))
+    assert loaded.var_origin(("n",)) == "--var n=1e3"
+    assert loaded.var_origin(("m",)) is None
+    assert load_spec(spec).var_origin(("n",)) is None

@@ -36,17 +36,26 @@ def compile_spec(
     Files the spec names are read only from the allowed roots (synthc.inputs): the spec's
     directory, its repository, trdg's data and the directories in ``allow_read``.
     """
-    variables = dict(variables or {})
+    given = variables if variables is not None else {}
+    variables = dict(given)
     try:
         reader = Reader(Path(path).parent, allow_read)
     except InputError as error:
         raise UsageError(str(error)) from None
-    loaded = load_spec(Path(path), variables, display_path=str(path))
-    spec = validate_data(
-        loaded.data,
-        lambda p, prefer_key, offset: loaded.position_of(p, prefer_key=prefer_key, offset=offset),
-    )
-    spec = _with_files(spec, loaded, reader)
+    loaded = load_spec(Path(path), given, display_path=str(path))
+    unused = list(loaded.rendered.var_problems)  # reported with the spec's other problems
+    try:
+        spec = validate_data(
+            loaded.data,
+            lambda p, prefer_key, offset: loaded.position_of(
+                p, prefer_key=prefer_key, offset=offset
+            ),
+        )
+        spec = _with_files(spec, loaded, reader)
+    except SpecError as error:
+        raise SpecError(unused + error.problems) from None
+    if unused:
+        raise SpecError(unused)
     return CompiledSpec(spec, loaded, variables, reader.portable_roots())
 
 

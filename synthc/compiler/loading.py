@@ -58,6 +58,10 @@ class Loaded:
             else self.value_positions.get((), self.rendered.position(0, 0))
         )
 
+    def var_origin(self, path: Sequence[Any]) -> str | None:
+        """``--var NAME=VALUE`` when the value at ``path`` was printed from a ``--var``."""
+        return self.position_of(path).origin
+
 
 def load_spec(
     path: Path, variables: Mapping[str, Any] | None = None, display_path: str | None = None

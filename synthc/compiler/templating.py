@@ -1,23 +1,22 @@
-"""Render a spec file with Jinja2 before YAML parsing, remembering which source line made each line.
+"""Render a spec file with Jinja2 before YAML parsing, remembering where each character came from.
 
-In: the spec's path and ``--var`` values. Out: :class:`Rendered`, the YAML text and a line map from
-every rendered line back to the (file, line) the user wrote, so errors found later in the YAML can
-point at the loop body or included file that produced them.
-
-How the map is kept: before rendering, every newline of literal template text (never one inside a
-``{{ }}``, ``{% %}`` or ``{# #}`` tag, as Jinja's own lexer tells) gets an invisible marker naming
-its file and line. Markers travel through loops and includes with the text around them; after
-rendering they are stripped and each rendered line takes the first marker at or after its start.
+In: the spec's path and ``--var`` values. Out: :class:`Rendered`, the YAML text and a map from
+every rendered position back to the (file, line, column) the user wrote, so errors found later
+in the YAML point at the loop body, macro or included file that produced them
+(:mod:`synthc.compiler.positions` puts the markers in and reads them back), which ``--var``
+printed a value, and which ``--var`` values the spec never reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,17 @@ from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, TemplateSyntax
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from synthc import limits
+from synthc.compiler.hints import did_you_mean
+from synthc.compiler.positions import (
+    AT_NAME,
+    MARK,
+    READS_NAME,
+    MarkedText,
+    SpanTable,
+    locate,
+    mark_source,
+    strip_marks,
+)
 from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_printed_size
 from synthc.compiler.source import (
     UNPRINTABLE,
@@ -35,9 +45,11 @@ from synthc.compiler.source import (
 )
 from synthc.errors import Position, Problem, SpecError, UsageError
 
-# A forged marker (the template cannot print control characters, but be safe) has a bounded size.
-_MARK = re.compile("\x1e(\\d{1,9}):(\\d{1,9})\x1f")
 _MISSING = object()
+#: names a template reads with a literal name, even in a branch this render did not take
+_STATIC_READS = re.compile(
+    r"""\bvar\(\s*(['"])(\w+)\1|\bvars\s*(?:\.\s*(\w+)|\[\s*(['"])(\w+)\4)"""
+)
 
 
 @dataclass(frozen=True)
@@ -48,9 +60,31 @@ class Rendered:
     line_map: tuple[tuple[str, int], ...]
     source_text: str
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    #: where each marker stood in ``text`` (None: text not rendered from a template)
+    marks: MarkedText | None = field(default=None, repr=False)
+    #: ``--var`` values the spec never reads: reported with the spec's other problems
+    var_problems: tuple[Problem, ...] = ()
+
+    @cached_property
+    def _line_starts(self) -> tuple[int, ...]:
+        return (0, *(i + 1 for i, c in enumerate(self.text) if c == "\n"))
 
     def position(self, line0: int, col0: int) -> Position:
-        """Map a 0-based rendered line and column to a 1-based position in the user's file."""
+        """Map a 0-based rendered line and column to a 1-based position in the user's file.
+
+        Literal text maps exactly; a value an expression printed maps to the expression's
+        start. A position no marker explains has line 0 (the message says it is unknown).
+        """
+        if self.marks is not None and not self.text.strip():
+            return Position(next(iter(self.sources), "<spec>"), 1, 1)  # nothing: the file's start
+        if self.marks is not None:
+            found = locate(self.marks, self._line_starts, line0, col0)
+            if found is None:
+                return Position(next(iter(self.sources), "<spec>"), 0, 0)
+            span, col = found
+            lines = self.sources.get(span.file, ())
+            width = len(lines[span.line - 1]) if 0 < span.line <= len(lines) else col
+            return Position(span.file, span.line, max(1, min(col, width or 1)), span.origin)
         if not self.line_map:
             return Position(next(iter(self.sources), "<spec>"), 1, col0 + 1)
         file, line = self.line_map[min(max(line0, 0), len(self.line_map) - 1)]
@@ -107,7 +141,7 @@ def _finalize(value: Any) -> Any:
         check_printed_size(value, limits.MAX_RENDERED_BYTES, _TOO_LONG)
         return json.dumps(value, default=str)
     text = value if isinstance(value, str) else str(value)
-    bad = UNPRINTABLE.search(text)
+    bad = UNPRINTABLE.search(MARK.sub("", text))  # text a macro returned carries markers
     if bad:
         raise _BadOutput(f"the template printed a {describe_char(bad[0])}, not allowed in a spec")
     return text
@@ -119,6 +153,14 @@ _TOO_LONG = (
 )
 
 
+class VarAssignments(dict):  # type: ignore[type-arg]
+    """``--var`` values by name, remembering each as typed (``raw``) for messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: dict[str, str] = {}
+
+
 def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
     """``["n=1000", "xs=[1, 2]"]`` -> ``{"n": 1000, "xs": [1, 2]}``, values typed as YAML.
 
@@ -127,7 +169,7 @@ def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
     """
     from synthc.compiler.loading import load_value  # loading builds on this module
 
-    variables: dict[str, Any] = {}
+    variables = VarAssignments()
     for item in items:
         key, sep, raw = item.partition("=")
         key = key.strip()
@@ -142,6 +184,7 @@ def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
         try:
             check_text(raw, f"--var {key}")
             variables[key] = load_value(raw, f"--var {key}") if raw.strip() else ""
+            variables.raw[key] = raw
         except UnreadableSource as error:
             raise UsageError(f"--var {key}: {error.message}") from None
         except SpecError as error:
@@ -153,6 +196,7 @@ def render_spec(
     path: Path, variables: Mapping[str, Any] | None = None, display_path: str | None = None
 ) -> Rendered:
     """Render the spec at ``path``; SpecError (with a position) for every template problem."""
+    given = variables
     variables = dict(variables or {})
     display = display_path or str(path)
     try:
@@ -164,33 +208,53 @@ def render_spec(
             raise UsageError(f"spec file not found: {display}") from None
         raise UsageError(f"cannot read spec {display}: {error.message}") from None
 
-    files: list[str] = []  # file id -> display path
+    files: list[str] = []  # display paths, in the order the render loaded them
     sources: dict[str, tuple[str, ...]] = {}
     real_to_display: dict[str, str] = {}
+    table = SpanTable()
+    reads = _Reads(variables, getattr(given, "raw", {}))
+
+    def finalize(value: Any) -> Any:
+        if isinstance(value, _Printed):
+            return value.start + _finalize(value.value) + value.end
+        return _finalize(value)
+
+    def at(index: Any, since: Any, value: Any) -> Any:
+        # A rewritten {{ expr }}: its value between "expression at" and "expression ends" marks.
+        if not isinstance(index, int) or not 0 <= index < len(table.spans) - 1:
+            return value
+        if isinstance(value, _TrackedVars):
+            reads.everything = True  # {{ vars }} prints them all
+        origin = reads.origin(since, value) if isinstance(since, int) else None
+        start = (
+            table.add(dataclasses.replace(table.spans[index], origin=origin)) if origin else index
+        )
+        return _Printed(table.marker(start), value, table.marker(index + 1))
+
     env = BoundedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
-        finalize=_finalize,
+        finalize=finalize,
     )
 
     def mark(text: str, shown: str) -> str:
         files.append(shown)
         sources[shown] = tuple(text.splitlines())
-        return _mark_lines(env, text, len(files) - 1)
+        return mark_source(env, text, shown, table)
 
     display_dir = str(Path(display).parent)
     loader = _SpecDirLoader(path.parent, display_dir, mark)
     env.loader = loader
-
-    def var(name: str, default: Any = _MISSING) -> Any:
-        if name in variables:
-            return variables[name]
-        if default is _MISSING:
-            raise _VariableNotSet(f"variable '{name}' is not set; pass --var {name}=VALUE")
-        return default
-
-    env.globals.update(var=var, vars=dict(variables))
+    env.own_helpers.update((at, reads.mark))
+    env.globals.update(
+        {
+            "var": reads.var,
+            "vars": _TrackedVars(variables, reads),
+            AT_NAME: at,
+            READS_NAME: reads.mark,
+        }
+    )
     top_real = str(path.resolve())
     real_to_display[top_real] = display
     with env.bounded_time():
@@ -208,8 +272,127 @@ def render_spec(
             raise SpecError(_compile_problem(error, source_text, display)) from None
         template.filename = top_real
         template.name = path.name
-        marked = _render(template, env, real_to_display, files, loader)
-    return _unmark(marked, files, source_text, sources)
+        marked = _render(template, env, real_to_display, files, loader, table)
+    rendered = _unmark(marked, table, source_text, sources)
+    unused = reads.unused("\n".join("\n".join(lines) for lines in sources.values()))
+    return dataclasses.replace(rendered, var_problems=tuple(unused))
+
+
+class _Printed:
+    """A value a ``{{ }}`` printed, with the markers that go around its text."""
+
+    __slots__ = ("start", "value", "end")
+
+    def __init__(self, start: str, value: Any, end: str) -> None:
+        self.start, self.value, self.end = start, value, end
+
+
+class _Reads:
+    """The ``--var`` names a render reads, and which ``--var`` printed an expression's value."""
+
+    def __init__(self, variables: Mapping[str, Any], raw: Mapping[str, str]) -> None:
+        self.variables = variables
+        self.raw = raw
+        self.names: list[Any] = []  # in the order read (an expression's reads follow its mark)
+        self.seen: set[Any] = set()
+        self.everything = False  # the template iterated over ``vars``
+
+    def read(self, name: Any) -> None:
+        """Note that the template read ``name``."""
+        self.names.append(name)
+        if isinstance(name, str):
+            self.seen.add(name)
+
+    def var(self, name: str, default: Any = _MISSING) -> Any:
+        """``var(name[, default])`` in a template."""
+        self.read(name)
+        if name in self.variables:
+            return self.variables[name]
+        if default is _MISSING:
+            raise _VariableNotSet(f"variable '{name}' is not set; pass --var {name}=VALUE")
+        return default
+
+    def mark(self) -> int:
+        """How many reads so far: an expression's reads are the ones after its mark."""
+        return len(self.names)
+
+    def origin(self, since: int, value: Any) -> str | None:
+        """``--var NAME=VALUE`` for the last given variable read since ``since``, else for a
+        given variable read earlier whose value ``value`` is (``{% set n = var('n') %}``)."""
+        for name in reversed(self.names[since:]):
+            if name in self.variables:
+                return self.origin_text(name)
+        for name in self.seen:
+            given = self.variables.get(name, _MISSING)
+            if given is value or (type(given) is type(value) and given == value):
+                return self.origin_text(name)
+        return None
+
+    def unused(self, source: str) -> list[Problem]:
+        """A problem for each given variable the spec never reads.
+
+        Read means: read during this render (var(), vars.NAME, vars['NAME'], iterating vars),
+        or named literally as var('NAME') / vars.NAME / vars['NAME'] in a file the render
+        loaded, so a variable read only in a branch not taken this time still counts.
+        """
+        if self.everything:
+            return []
+        read = set(self.seen)
+        for match in _STATIC_READS.finditer(source):
+            read.add(match[2] or match[3] or match[5])
+        problems = []
+        for name in self.variables:
+            if name in read:
+                continue
+            hint = did_you_mean(name, sorted(read)) or (
+                "; it reads no variables" if not read else f"; it reads {', '.join(sorted(read))}"
+            )
+            given = self.origin_text(name)
+            problems.append(Problem(None, "", f"{given}: the spec never reads '{name}'{hint}"))
+        return problems
+
+    def origin_text(self, name: str) -> str:
+        """``--var NAME=VALUE`` as given (shortened)."""
+        shown = self.raw.get(name)
+        if shown is None:
+            shown = json.dumps(self.variables[name], default=str)
+        return f"--var {name}={shown if len(shown) <= 40 else shown[:37] + '...'}"
+
+
+class _TrackedVars(dict):  # type: ignore[type-arg]
+    """The ``vars`` mapping of a template, telling :class:`_Reads` what the template reads."""
+
+    def __init__(self, values: Mapping[str, Any], reads: _Reads) -> None:
+        super().__init__(values)
+        self._reads = reads
+
+    def __getitem__(self, key: Any) -> Any:
+        self._reads.read(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._reads.read(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._reads.read(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Any:
+        self._reads.everything = True
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self._reads.everything = True
+        return super().keys()
+
+    def values(self) -> Any:
+        self._reads.everything = True
+        return super().values()
+
+    def items(self) -> Any:
+        self._reads.everything = True
+        return super().items()
 
 
 def _render(
@@ -218,6 +401,7 @@ def _render(
     real_to_display: dict[str, str],
     files: list[str],
     loader: _SpecDirLoader,
+    table: SpanTable,
 ) -> str:
     """The rendered text, counting its size as it is made."""
     pieces: list[str] = []
@@ -226,7 +410,8 @@ def _render(
     try:
         for piece in stream:
             pieces.append(piece)
-            size += len(piece.encode("utf-8", "surrogatepass"))
+            # position markers are synthc's, not the spec's: they do not count
+            size += len(MARK.sub("", piece).encode("utf-8", "surrogatepass"))
             if size > limits.MAX_RENDERED_BYTES:
                 raise TemplateLimit(_TOO_LONG)
             env.tick()
@@ -241,7 +426,7 @@ def _render(
     except Exception as error:  # noqa: BLE001 - every template failure is the spec's problem
         position = _template_position(error, real_to_display, loader, files)
         if position is None:
-            position = _last_line(pieces, files)
+            position = _last_line(pieces, files, table)
         raise SpecError(Problem(position, "", _describe(error))) from None
     finally:
         stream.close()
@@ -260,12 +445,13 @@ def _compile_problem(error: Exception, source_text: str, display: str) -> Proble
     return Problem(Position(display, 1, 1), "", _describe(error))
 
 
-def _last_line(pieces: list[str], files: list[str]) -> Position:
-    """The template line after the last complete line of output (for errors out of frames)."""
+def _last_line(pieces: list[str], files: list[str], table: SpanTable) -> Position:
+    """The template line of the last output (for errors raised out of template frames)."""
     for piece in reversed(pieces):
-        found = _MARK.findall(piece)
-        if found and int(found[-1][0]) < len(files):
-            return Position(files[int(found[-1][0])], int(found[-1][1]) + 1, 1)
+        for found in reversed(MARK.findall(piece)):
+            if int(found) < len(table.spans):
+                span = table.spans[int(found)]
+                return Position(span.file, span.line, 1)
     return Position(files[0] if files else "<spec>", 1, 1)
 
 
@@ -327,52 +513,33 @@ def _template_position(
     return None
 
 
-def _mark_lines(env: Any, text: str, file_id: int) -> str:
-    """Append a marker to every newline of literal text, naming file and line."""
-    if not text.endswith("\n"):
-        text += "\n"
-    try:
-        tokens = list(env.lex(text))
-    except TemplateSyntaxError:
-        return text  # rendering reports the syntax error with its line
-    if "".join(value for _, _, value in tokens) != text:
-        return text  # cannot mark safely; positions fall back to rendered lines
-    out: list[str] = []
-    for lineno, kind, value in tokens:
-        if kind == "data" and "\n" in value:
-            pieces = value.split("\n")
-            for offset, piece in enumerate(pieces[:-1]):
-                out.append(f"{piece}\x1e{file_id}:{lineno + offset}\x1f\n")
-            out.append(pieces[-1])
-        else:
-            out.append(value)
-    return "".join(out)
-
-
 def _unmark(
-    marked: str, files: list[str], source_text: str, sources: dict[str, tuple[str, ...]]
+    marked: str, table: SpanTable, source_text: str, sources: dict[str, tuple[str, ...]]
 ) -> Rendered:
-    lines = marked.split("\n")
-    if lines and lines[-1] == "":
+    clean = strip_marks(marked, table)
+    rendered = Rendered(clean.text, (), source_text, sources, clean)
+    bad = UNPRINTABLE.search(clean.text)
+    if bad:  # only a filter block can get here: printed values are checked in _finalize
+        line = clean.text.count("\n", 0, bad.start())
+        col = bad.start() - (clean.text.rfind("\n", 0, bad.start()) + 1)
+        message = f"the template produced a {describe_char(bad[0])}, not allowed in a spec"
+        raise SpecError(Problem(rendered.position(line, col), "", message))
+    return dataclasses.replace(rendered, line_map=_line_map(clean, next(iter(sources), "<spec>")))
+
+
+def _line_map(clean: MarkedText, top: str) -> tuple[tuple[str, int], ...]:
+    """(file, line) of the first mark at or after each rendered line's start (a rough map)."""
+    result = []
+    fallback = (top, 0)
+    at = 0
+    start = 0
+    lines = clean.text.split("\n")
+    if lines[-1] == "":
         lines.pop()
-    clean_lines: list[str] = []
-    line_map: list[tuple[str, int] | None] = []
     for line in lines:
-        found = _MARK.findall(line)
-        clean_lines.append(_MARK.sub("", line))
-        known = found and int(found[0][0]) < len(files)
-        line_map.append((files[int(found[0][0])], int(found[0][1])) if known else None)
-    # A line without a marker (made by a multi-line expression) belongs to the next marked line.
-    following: tuple[str, int] | None = None
-    for i in range(len(line_map) - 1, -1, -1):
-        if line_map[i] is None:
-            line_map[i] = following or (files[0], max(1, len(sources[files[0]])))
-        following = line_map[i]
-    text = "\n".join(clean_lines) + ("\n" if clean_lines else "")
-    rendered = Rendered(text, tuple(line_map), source_text, sources)  # type: ignore[arg-type]
-    for index, line in enumerate(clean_lines):
-        bad = UNPRINTABLE.search(line)
-        if bad:  # only a filter block can get here: printed values are checked in _finalize
-            message = f"the template produced a {describe_char(bad[0])}, not allowed in a spec"
-            raise SpecError(Problem(rendered.position(index, bad.start()), "", message))
-    return rendered
+        while at < len(clean.offsets) and clean.offsets[at] < start:
+            at += 1
+        span = clean.spans[at] if at < len(clean.offsets) else None
+        result.append((span.file, span.line) if span else fallback)
+        start += len(line) + 1
+    return tuple(result)
