@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -83,11 +85,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: exit code when the reader of our output went away (a shell's 128 + SIGPIPE), said nothing
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe must show here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return 130  # interrupted before or after the command ran: nothing to report
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit flush cannot fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # stdout is not a file descriptor (tests capture it): nothing is flushed at exit
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError:
+        raise
     except SynthcError as error:
         _report(error)
         if args.debug:
