@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import os
+import select
 import sys
 import traceback
 from pathlib import Path
@@ -116,8 +117,10 @@ def _silence_stdout() -> None:
 def _run(args: argparse.Namespace) -> int:
     try:
         return _COMMANDS[args.command](args)
-    except BrokenPipeError:
-        raise
+    except BrokenPipeError as error:
+        if _reader_gone():
+            raise
+        return _internal_error(error, args.debug)  # another pipe (a worker's) broke: a bug
     except SynthcError as error:
         _report(error)
         if args.debug:
@@ -130,14 +133,30 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 130
     except Exception as error:  # noqa: BLE001 - last resort: a bug must not print a traceback
-        if args.debug:
-            traceback.print_exc()
-        print(
-            one_line(f"synthc: internal error: {type(error).__name__}: {error}")
-            + " (run with --debug for the traceback; please report it)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(error, args.debug)
+
+
+def _internal_error(error: Exception, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(
+        one_line(f"synthc: internal error: {type(error).__name__}: {error}")
+        + " (run with --debug for the traceback; please report it)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _reader_gone() -> bool:
+    """True if stdout or stderr is a pipe whose reader has closed it (poll reports an error)."""
+    try:
+        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, 0)  # POLLERR is always reported: set on a pipe without a reader
+    return any(events & select.POLLERR for _, events in poller.poll(0))
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -98,3 +98,16 @@ def test_ctrl_c_stops_a_build_and_the_next_build_resumes(
     assert kept >= done
     verified = run_synthc("verify", out)
     assert verified.returncode == 0 and f"ok ({shards} shards" in verified.stdout
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_an_internal_error(cli, monkeypatch):
+    """Only the reader of stdout going away is quiet; a worker's broken pipe is reported."""
+    from synthc import api
+
+    def broken() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(api, "schema", broken)
+    code, out, err = cli("schema")
+    assert code == 1 and out == ""
+    assert err.startswith("synthc: internal error: BrokenPipeError: [Errno 32] Broken pipe")
