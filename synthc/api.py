@@ -86,6 +86,12 @@ def default_output(spec: Spec) -> Path:
     return DEFAULT_OUTPUT_ROOT / spec.name
 
 
+def default_preview(spec: Spec) -> Path:
+    """Where ``preview`` writes without ``-o``: ``outputs/<name>.preview.png``, beside the
+    default build directory and never inside it (its ``preview.png`` is the build's)."""
+    return DEFAULT_OUTPUT_ROOT / f"{spec.name}.preview.png"
+
+
 def build(
     path: Path | str,
     out: Path | str | None = None,

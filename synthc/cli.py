@@ -13,9 +13,11 @@ from pathlib import Path
 
 from synthc import __version__, api, generators
 from synthc.compiler.templating import parse_var_assignments
-from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
+from synthc.errors import OutputError, Position, SpecError, SynthcError, UsageError, one_line
 from synthc.executors.dask import DaskExecutor
 from synthc.outputs.atomic import write_atomic
+from synthc.outputs.manifest import read_manifest
+from synthc.outputs.state import is_synthc_output
 from synthc.progress import progress_for
 
 
@@ -80,7 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", type=Path)
     with_vars(p)
     p.add_argument("-n", type=int, default=None, help="samples (default 16 images, 4000 rows)")
-    p.add_argument("-o", "--out", type=Path, default=Path("preview.png"), help="PNG to write")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="PNG to write (default outputs/<name>.preview.png; never inside an output directory)",
+    )
 
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
     return parser
@@ -234,10 +241,39 @@ def _preview(args: argparse.Namespace) -> int:
     spec = api.validate(args.spec, variables, allow_read=args.allow_read)
     images = "parquet" not in generators.get(spec.generator.kind).formats
     samples = args.n if args.n is not None else (16 if images else 4000)
+    target = args.out if args.out is not None else api.default_preview(spec)
+    _check_preview_target(target)
     data = api.preview(args.spec, variables, samples, allow_read=args.allow_read)
-    write_atomic(args.out, data)
-    print(f"{args.out}: preview of {min(samples, spec.samples)} sample(s)")
+    try:
+        write_atomic(target, data)
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write the preview: {error.strerror or error}") from None
+    print(f"{target}: preview of {min(samples, spec.samples)} sample(s)")
     return 0
+
+
+def _check_preview_target(target: Path) -> None:
+    """Refuse a preview path inside a synthc output directory: its files are the build's."""
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory; give -o the PNG file to write")
+    try:
+        parents = [*target.absolute().parents, *target.resolve().parents]
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise UsageError(f"{target}: cannot be resolved ({error}); choose another -o") from None
+    for parent in parents:
+        if is_synthc_output(parent) or _holds_manifest(parent):
+            raise UsageError(
+                f"{target}: is inside the output directory {parent}, whose files are the "
+                "build's; choose a path outside it with -o"
+            )
+
+
+def _holds_manifest(directory: Path) -> bool:
+    try:
+        read_manifest(directory)
+    except OutputError:
+        return False  # no manifest, or someone else's manifest.json
+    return True
 
 
 def _schema(args: argparse.Namespace) -> int:
