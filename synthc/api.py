@@ -24,7 +24,7 @@ from synthc.errors import OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.outputs.manifest import read_manifest
-from synthc.outputs.verify import ShardProblem, verify_dataset
+from synthc.outputs.verify import ShardProblem, repair_hint, verify_dataset
 from synthc.previewing import preview_png
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
@@ -130,7 +130,10 @@ def verify(out: Path | str) -> list[ShardProblem]:
     checked, problems = verify_dataset(Path(out))
     if problems:
         lines = "\n".join(str(p) for p in problems)
-        raise OutputError(f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}")
+        raise OutputError(
+            f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}"
+            + ("\n" + repair_hint(out) if any(p.rebuild for p in problems) else "")
+        )
     return problems
 
 
