@@ -46,25 +46,19 @@ def test_another_dataset_is_refused_and_left_alone(torus_out):
     assert run_synthc("verify", out).returncode == 0
 
 
-def test_the_manifest_names_the_dataset_of_an_older_state(torus_out):
-    """States written before synthc recorded the name: the manifest's name decides."""
+def test_the_dataset_is_known_from_an_older_state_an_unfinished_build_or_the_manifest(torus_out):
     swiss, out = torus_out
+    # a state written before synthc recorded the name: the manifest's name decides
     state = json.loads((out / STATE).read_text())
-    del state["dataset"]
+    (out / STATE).write_text(json.dumps({k: v for k, v in state.items() if k != "dataset"}))
+    assert_refused(swiss, out)
+    # a verifying manifest without any state: the manifest's name decides
+    shutil.move(out / ".synthc", out.parent / "saved-state")
+    assert_refused(swiss, out)
+    # a build that stopped half-way has no manifest; its state still names the dataset
+    shutil.move(out.parent / "saved-state", out / ".synthc")
     (out / STATE).write_text(json.dumps(state))
-    assert_refused(swiss, out)
-
-
-def test_the_state_names_the_dataset_of_an_unfinished_build(torus_out):
-    """A build that stopped half-way has no manifest; its state still says whose files these are."""
-    swiss, out = torus_out
     (out / "manifest.json").unlink()
-    assert_refused(swiss, out)
-
-
-def test_a_verifying_manifest_without_state_names_the_dataset(torus_out):
-    swiss, out = torus_out
-    shutil.rmtree(out / ".synthc")
     assert_refused(swiss, out)
 
 
