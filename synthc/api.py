@@ -24,7 +24,7 @@ from synthc.errors import OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.outputs.manifest import read_manifest
-from synthc.outputs.verify import ShardProblem, verify_dataset
+from synthc.outputs.verify import ShardProblem, repair_hint, verify_dataset
 from synthc.previewing import preview_png
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
@@ -86,6 +86,12 @@ def default_output(spec: Spec) -> Path:
     return DEFAULT_OUTPUT_ROOT / spec.name
 
 
+def default_preview(spec: Spec) -> Path:
+    """Where ``preview`` writes without ``-o``: ``outputs/<name>.preview.png``, beside the
+    default build directory and never inside it (its ``preview.png`` is the build's)."""
+    return DEFAULT_OUTPUT_ROOT / f"{spec.name}.preview.png"
+
+
 def build(
     path: Path | str,
     out: Path | str | None = None,
@@ -124,7 +130,10 @@ def verify(out: Path | str) -> list[ShardProblem]:
     checked, problems = verify_dataset(Path(out))
     if problems:
         lines = "\n".join(str(p) for p in problems)
-        raise OutputError(f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}")
+        raise OutputError(
+            f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}"
+            + ("\n" + repair_hint(out) if any(p.rebuild for p in problems) else "")
+        )
     return problems
 
 

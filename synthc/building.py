@@ -130,7 +130,7 @@ def build(
         owned_files.append(PREVIEW_FILE)
     will_write = [*(t.path for t in plan.tasks), *owned_files, MANIFEST_FILE]
     if dry_run:
-        state, _ = adopt_state(out, will_write, force, lambda message: None)
+        state, _ = adopt_state(out, will_write, force, lambda message: None, compiled.spec.name)
         actions = decide(plan, state, out, force)
         return BuildResult(
             out,
@@ -146,8 +146,11 @@ def build(
     make_output_dir(out)
     try:
         with build_lock(out):
-            state, new = adopt_state(out, will_write, force, log)
-            if new:  # mark the directory as ours at once, so a failed build can rerun
+            state, new = adopt_state(out, will_write, force, log, compiled.spec.name)
+            if new or state.dataset != compiled.spec.name:
+                # mark the directory as ours (and this dataset's) at once, so a failed build can
+                # rerun and another spec's build cannot take it over silently
+                state.dataset = compiled.spec.name
                 state.save(out)
             actions = decide(plan, state, out, force)
             columns = [

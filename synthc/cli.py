@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
+import select
 import sys
 import traceback
 from pathlib import Path
 
 from synthc import __version__, api, generators
 from synthc.compiler.templating import parse_var_assignments
-from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
+from synthc.errors import OutputError, Position, SpecError, SynthcError, UsageError, one_line
 from synthc.executors.dask import DaskExecutor
 from synthc.outputs.atomic import write_atomic
+from synthc.outputs.manifest import read_manifest
+from synthc.outputs.state import is_synthc_output
 from synthc.progress import progress_for
 
 
@@ -77,17 +82,52 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", type=Path)
     with_vars(p)
     p.add_argument("-n", type=int, default=None, help="samples (default 16 images, 4000 rows)")
-    p.add_argument("-o", "--out", type=Path, default=Path("preview.png"), help="PNG to write")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="PNG to write (default outputs/<name>.preview.png; never inside an output directory)",
+    )
 
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
     return parser
 
 
+#: exit code when the reader of our output went away (a shell's 128 + SIGPIPE), said nothing
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe must show here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return 130  # interrupted before or after the command ran: nothing to report
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit flush cannot fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # stdout is not a file descriptor (tests capture it): nothing is flushed at exit
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError as error:
+        if _reader_gone():
+            raise
+        return _internal_error(error, args.debug)  # another pipe (a worker's) broke: a bug
     except SynthcError as error:
         _report(error)
         if args.debug:
@@ -100,14 +140,30 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 130
     except Exception as error:  # noqa: BLE001 - last resort: a bug must not print a traceback
-        if args.debug:
-            traceback.print_exc()
-        print(
-            one_line(f"synthc: internal error: {type(error).__name__}: {error}")
-            + " (run with --debug for the traceback; please report it)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(error, args.debug)
+
+
+def _internal_error(error: Exception, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(
+        one_line(f"synthc: internal error: {type(error).__name__}: {error}")
+        + " (run with --debug for the traceback; please report it)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _reader_gone() -> bool:
+    """True if stdout or stderr is a pipe whose reader has closed it (poll reports an error)."""
+    try:
+        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, 0)  # POLLERR is always reported: set on a pipe without a reader
+    return any(events & select.POLLERR for _, events in poller.poll(0))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -185,10 +241,39 @@ def _preview(args: argparse.Namespace) -> int:
     spec = api.validate(args.spec, variables, allow_read=args.allow_read)
     images = "parquet" not in generators.get(spec.generator.kind).formats
     samples = args.n if args.n is not None else (16 if images else 4000)
+    target = args.out if args.out is not None else api.default_preview(spec)
+    _check_preview_target(target)
     data = api.preview(args.spec, variables, samples, allow_read=args.allow_read)
-    write_atomic(args.out, data)
-    print(f"{args.out}: preview of {min(samples, spec.samples)} sample(s)")
+    try:
+        write_atomic(target, data)
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write the preview: {error.strerror or error}") from None
+    print(f"{target}: preview of {min(samples, spec.samples)} sample(s)")
     return 0
+
+
+def _check_preview_target(target: Path) -> None:
+    """Refuse a preview path inside a synthc output directory: its files are the build's."""
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory; give -o the PNG file to write")
+    try:
+        parents = [*target.absolute().parents, *target.resolve().parents]
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise UsageError(f"{target}: cannot be resolved ({error}); choose another -o") from None
+    for parent in parents:
+        if is_synthc_output(parent) or _holds_manifest(parent):
+            raise UsageError(
+                f"{target}: is inside the output directory {parent}, whose files are the "
+                "build's; choose a path outside it with -o"
+            )
+
+
+def _holds_manifest(directory: Path) -> bool:
+    try:
+        read_manifest(directory)
+    except OutputError:
+        return False  # no manifest, or someone else's manifest.json
+    return True
 
 
 def _schema(args: argparse.Namespace) -> int:

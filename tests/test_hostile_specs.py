@@ -176,7 +176,8 @@ def test_a_recursive_alias_is_a_spec_error(cli, write_spec):
             "1" * 5000,
             "seed: invalid int '1111111111111111111111111111111111111...': more than 4,300 digits",
         ),
-        ("2020-13-45", "seed: invalid timestamp '2020-13-45': month must be in 1..12"),
+        # YAML 1.2 core has no implicit timestamps: only an explicit tag constructs a date
+        ("!!timestamp 2020-13-45", "seed: invalid timestamp '2020-13-45': month must be in 1..12"),
         ("!!timestamp seven", "seed: invalid timestamp 'seven': not a valid timestamp"),
         ("!!float seven", "seed: invalid float 'seven': could not convert string to float"),
     ],
@@ -356,7 +357,10 @@ def test_ordinary_templates_still_work(tmp_path):
             " &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d], &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]]",
             "--var x: more than the limit of 200,000 YAML nodes",
         ),
-        ("2020-13-45", "--var x: invalid timestamp '2020-13-45': month must be in 1..12"),
+        (
+            "!!timestamp 2020-13-45",
+            "--var x: invalid timestamp '2020-13-45': month must be in 1..12",
+        ),
         ("a\x07b", "--var x: control character U+0007 is not allowed"),
         ("x" * (limits.MAX_SPEC_BYTES + 1), "--var x: the value is larger than the limit"),
     ],

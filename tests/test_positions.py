@@ -97,21 +97,21 @@ def test_a_position_no_marker_explains_says_the_line_is_unknown(cli, write_spec)
 @pytest.mark.parametrize("read", ["var('samples', 1000)", "vars.samples", "vars['samples']"])
 def test_an_error_in_a_var_value_names_the_var(cli, write_spec, read):
     spec = write_spec(spec_text().replace("samples: 1000", f"samples: {{{{ {read} }}}}"))
-    code, _, err = cli("validate", spec, "--var", "samples=1e3")
+    code, _, err = cli("validate", spec, "--var", "samples=12.5")
     assert code == 2
     (line,) = _errors(err)[:1]
     assert line.startswith(f"{spec}:6:10: samples: ")
-    assert line.endswith("(from --var samples=1e3)")
+    assert line.endswith("(from --var samples=12.5)")
 
 
 def test_a_var_value_printed_through_a_set_names_the_var(cli, write_spec):
     text = "{% set n = var('samples', 1000) %}\n" + spec_text().replace("1000", "{{ n }}")
     spec = write_spec(text)
-    code, _, err = cli("validate", spec, "--var", "samples=1e3")
+    code, _, err = cli("validate", spec, "--var", "samples=12.5")
     assert code == 2
     (line,) = _errors(err)[:1]
     assert line.startswith(f"{spec}:7:10: samples: ")
-    assert line.endswith("(from --var samples=1e3)")
+    assert line.endswith("(from --var samples=12.5)")
 
 
 def test_only_errors_in_var_values_name_a_var(cli, write_spec):

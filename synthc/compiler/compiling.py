@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthc.compiler.loading import Loaded, load_spec
+from synthc.compiler.loading import Loaded, load_spec, yaml_reading_hint
 from synthc.compiler.models import Spec
 from synthc.compiler.validation import format_path, validate_data
 from synthc.errors import Problem, SpecError, UsageError
@@ -45,18 +45,52 @@ def compile_spec(
     loaded = load_spec(Path(path), given, display_path=str(path))
     unused = list(loaded.rendered.var_problems)  # reported with the spec's other problems
     try:
-        spec = validate_data(
-            loaded.data,
-            lambda p, prefer_key, offset: loaded.position_of(
-                p, prefer_key=prefer_key, offset=offset
-            ),
-        )
+        spec = _validated(loaded)
         spec = _with_files(spec, loaded, reader)
     except SpecError as error:
         raise SpecError(unused + error.problems) from None
     if unused:
         raise SpecError(unused)
     return CompiledSpec(spec, loaded, variables, reader.portable_roots())
+
+
+def _validated(loaded: Loaded) -> Spec:
+    """validate_data on the loaded spec, with a YAML typing hint on each type error."""
+
+    def locate(path: Any, prefer_key: bool, offset: int | None) -> Any:
+        return loaded.position_of(path, prefer_key=prefer_key, offset=offset)
+
+    try:
+        return validate_data(loaded.data, locate)
+    except SpecError as error:
+        raise SpecError([_with_yaml_hint(p, loaded) for p in error.problems]) from None
+
+
+#: pydantic's type errors (lower-cased first letter) -> the kind of value the field expected
+_EXPECTED = {
+    "input should be a valid string": "text",
+    "input should be a valid number": "number",
+    "input should be a valid integer": "number",
+    "input should be a finite number": "number",
+    "input should be a valid boolean": "boolean",
+}
+
+
+def _with_yaml_hint(problem: Problem, loaded: Loaded) -> Problem:
+    """``problem`` with what YAML read there, when a type error comes from YAML's typing."""
+    expected = next((v for k, v in _EXPECTED.items() if problem.message.startswith(k)), None)
+    if expected is None:
+        return problem
+    paths = {}
+    for p in (*loaded.scalars, *loaded.key_scalars):
+        paths[format_path(p)] = p
+        # pydantic names a boolean mapping key by its number (weights[1] for `true:`)
+        paths.setdefault(format_path([int(k) if isinstance(k, bool) else k for k in p]), p)
+    path = paths.get(problem.path)
+    hint = yaml_reading_hint(loaded, path, expected) if path is not None else ""
+    if not hint:
+        return problem
+    return Problem(problem.position, problem.path, f"{problem.message}; {hint}")
 
 
 def _with_files(spec: Spec, loaded: Loaded, reader: Reader) -> Spec:

@@ -1,13 +1,14 @@
 """Parse rendered spec YAML into plain data, keeping each node's position in a side table.
 
-In: :class:`Rendered` text. Out: :class:`Loaded`, the data (dicts, lists, scalars typed as
-``yaml.safe_load`` types them) and, per data path, where its value and its key start in the file
-the user wrote. Positions are never injected into the data.
+In: :class:`Rendered` text. Out: :class:`Loaded`, the data (dicts, lists, scalars typed by the
+YAML 1.2 core schema, see :class:`_CoreLoader`) and, per data path, where its value and its key
+start in the file the user wrote. Positions are never injected into the data.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ class Loaded:
     key_positions: Mapping[DataPath, Position]
     #: single-line string scalars: rendered (line, column of the first character of the value)
     text_starts: Mapping[DataPath, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    #: every scalar value and mapping key: (its YAML tag's short name, its source text)
+    scalars: Mapping[DataPath, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    #: the same for each mapping key, by the path of the entry it names
+    key_scalars: Mapping[DataPath, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
     def position_of(
         self, path: Sequence[Any], prefer_key: bool = False, offset: int | None = None
@@ -97,7 +102,15 @@ def parse_yaml(rendered: Rendered) -> Loaded:
         loader.dispose()
     if builder.problems:
         raise SpecError(builder.problems)
-    return Loaded(data, rendered, builder.values, builder.keys, builder.text_starts)
+    return Loaded(
+        data,
+        rendered,
+        builder.values,
+        builder.keys,
+        builder.text_starts,
+        builder.scalars,
+        builder.key_scalars,
+    )
 
 
 def load_value(text: str, name: str) -> Any:
@@ -111,6 +124,34 @@ def load_value(text: str, name: str) -> Any:
         return parse_yaml(rendered).data
     except _YamlSyntaxError:
         return text  # not YAML: take the text as written
+
+
+_KINDS = {"int": "a number", "float": "a number", "bool": "a boolean", "null": "null (no value)"}
+
+
+def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
+    """What YAML read at ``path`` (its value, else its key) and how to write it as ``expected``.
+
+    ``expected`` is "text", "number" or "boolean"; "" when YAML read that kind, or when the
+    path is not a scalar (nothing about YAML's typing to explain).
+    """
+    for table in (loaded.scalars, loaded.key_scalars):
+        tag, source = table.get(tuple(path), ("", ""))
+        if not tag:
+            continue
+        if expected == "text" and tag != "str":
+            kind = _KINDS.get(tag, f"a {tag}")
+            if not source:
+                return "YAML read an empty value as null; write '' for empty text"
+            quote = '"' if "'" in source else "'"
+            return f"YAML read {source} as {kind}; write {quote}{source}{quote} in quotes for text"
+        if expected in ("number", "boolean") and tag == "str":
+            if source[:1] in ("'", '"'):
+                return f"YAML read {source} as text because of its quotes; write it without quotes"
+            if expected == "boolean":
+                return f"YAML 1.2 reads {source} as text, not a boolean; write true or false"
+            return f"YAML 1.2 reads {source} as text, not a number (numbers: 1000, 1.5, 1e3, 0x1F)"
+    return ""
 
 
 class _YamlSyntaxError(SpecError):
@@ -132,7 +173,49 @@ _NODES = (
 )
 
 
-class _BoundedLoader(yaml.SafeLoader):
+def _core_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
+    """An integer as YAML 1.2 core writes it: decimal (leading zeros allowed), 0o octal, 0x hex."""
+    text = str(loader.construct_scalar(node))
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits[:2] in ("0o", "0x"):
+        return sign * int(digits[2:], 8 if digits[1] == "o" else 16)
+    return sign * int(digits, 10)
+
+
+class _CoreLoader(yaml.SafeLoader):
+    """A SafeLoader resolving plain scalars by the YAML 1.2 core schema, not YAML 1.1.
+
+    Only true/false (any case as written: true, True, TRUE) are booleans, so yes, no, on, off,
+    y and n stay text; 1e3 is a float, 0o17 octal, 012 the decimal 12; 1:30 and 1_000 are text;
+    there are no implicit timestamps (a date is text; fields that take dates parse it).
+    """
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+def _resolve(tag: str, pattern: str, first: str) -> None:
+    # PyYAML picks resolvers by a scalar's first character; "" is the empty scalar's.
+    starts = [*first, ""] if tag == "null" else list(first)
+    _CoreLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{tag}", re.compile(f"^(?:{pattern})$"), starts
+    )
+
+
+_resolve("null", "~|null|Null|NULL|", "~nN")
+_resolve("bool", "true|True|TRUE|false|False|FALSE", "tTfF")
+_resolve("int", "[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789")
+_resolve(
+    "float",
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+    "-+0123456789.",
+)
+_resolve("merge", "<<", "<")
+_CoreLoader.add_constructor("tag:yaml.org,2002:int", _core_int)
+
+
+class _BoundedLoader(_CoreLoader):
     """A SafeLoader whose composer counts depth and nodes, an alias as the nodes it repeats."""
 
     def __init__(self, stream: str) -> None:
@@ -175,6 +258,8 @@ class _Builder:
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
         self.text_starts: dict[DataPath, tuple[int, int]] = {}
+        self.scalars: dict[DataPath, tuple[str, str]] = {}
+        self.key_scalars: dict[DataPath, tuple[str, str]] = {}
         self.problems: list[Problem] = []
         self.active: set[int] = set()
 
@@ -197,6 +282,7 @@ class _Builder:
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             assert isinstance(node, ScalarNode)
             value = self._scalar(node, path)
+            self.scalars[path] = _reading(node)
             if isinstance(value, str) and node.start_mark.line == node.end_mark.line:
                 # Plain and single-quoted-without-escapes scalars map characters 1:1.
                 quoted = node.style in ("'", '"')
@@ -256,9 +342,16 @@ class _Builder:
             first_seen[key] = key_node
             child = (*path, key)
             self.keys[child] = self.position(key_node)
+            if isinstance(key_node, ScalarNode):
+                self.key_scalars[child] = _reading(key_node)
             self.values.pop(child, None)  # a later (explicit) entry wins, as in YAML merges
             result[key] = self.build(value_node, child)
         return result
+
+
+def _reading(node: ScalarNode) -> tuple[str, str]:
+    """A scalar's tag (short name) and its text as written, quotes included."""
+    return node.tag.rpartition(":")[2], _source(node) if node.style else node.value
 
 
 def _excerpt(text: str, width: int = 40) -> str:

@@ -43,6 +43,26 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
 
 
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A spawned worker that starts with SIGINT blocked (the mask survives fork and exec).
+
+    A Ctrl-C reaches the whole process group; a worker still importing, before _worker_init
+    ignores SIGINT, would print a KeyboardInterrupt traceback. The resource tracker of
+    multiprocessing starts the same way.
+    """
+
+    def start(self) -> None:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    Process = _WorkerProcess
+
+
 class LocalExecutor:
     """``workers`` threads or spawned processes (``mode``, default chosen per task function)."""
 
@@ -85,7 +105,7 @@ class LocalExecutor:
         os.environ["POLARS_MAX_THREADS"] = str(threads)  # inherited by the spawned workers
         # spawn, not fork: polars starts threads at import, and forking a process that has
         # them can deadlock (a forkserver that preloads polars hangs the same way, tried).
-        context = multiprocessing.get_context("spawn")
+        context = _WorkerContext()
         try:
             with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
                 yield from _run_bounded(pool, workers, fn, items, args)

@@ -18,13 +18,19 @@ LISTED_FILES = 10
 
 
 def adopt_state(
-    out: Path, will_write: Iterable[str], force: bool, log: Callable[[str], None]
+    out: Path,
+    will_write: Iterable[str],
+    force: bool,
+    log: Callable[[str], None],
+    dataset: str | None = None,
 ) -> tuple[BuildState, bool]:
     """The state to build ``out`` from, and whether it is new (and must be saved).
 
     synthc never deletes a file it did not write: a state it cannot trust is an error (with
     --force it is set aside, never followed), and a directory without a state is only used
     when its manifest verifies or when --force takes over the files the build will write.
+    A directory that holds another dataset than ``dataset`` (the spec's name, as its state or
+    manifest records it) is refused unless ``force``.
     """
     try:
         state = BuildState.load(out)
@@ -38,6 +44,7 @@ def adopt_state(
         log(f"{error}: set aside (--force)")
         state = None
     if state is not None:
+        _check_dataset(out, state.dataset or _manifest_dataset(out), dataset, force, log)
         return state, False
     confiner = Confiner(out, "the build plan")
     names = [confiner(name) for name in will_write]
@@ -50,6 +57,7 @@ def adopt_state(
         owned = recovered.shards.keys() | recovered.files.keys()
         taken = [name for name in taken if name not in owned]
         if not taken or force:
+            _check_dataset(out, _manifest_dataset(out), dataset, force, log)
             log(f"{out}: no build state; rebuilt it from {MANIFEST_FILE}, which verifies")
             if taken:
                 log(f"{out}: took over {_bounded(taken)} (--force)")
@@ -76,6 +84,29 @@ def adopt_state(
         + "; every other file there is left alone"
     )
     return BuildState(), True
+
+
+def _check_dataset(
+    out: Path, recorded: str | None, dataset: str | None, force: bool, log: Callable[[str], None]
+) -> None:
+    """UsageError when ``out`` holds another dataset than ``dataset``, unless ``force``."""
+    if recorded is None or dataset is None or recorded == dataset:
+        return
+    if not force:
+        raise UsageError(
+            f"{out}: holds the dataset {recorded!r}, not {dataset!r} (the spec's name); "
+            "rerun with --force to replace it, or choose another directory with -o"
+        )
+    log(f"{out}: replacing the dataset {recorded!r} with {dataset!r} (--force)")
+
+
+def _manifest_dataset(out: Path) -> str | None:
+    """The dataset name the manifest of ``out`` records, if it has a readable one."""
+    try:
+        name = read_manifest(out).get("dataset", {}).get("name")
+    except (OutputError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def state_from_manifest(out: Path) -> BuildState | None:

@@ -60,6 +60,8 @@ class BuildState:
 
     shards: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    #: the spec ``name`` built here (None in states written before synthc recorded it)
+    dataset: str | None = None
 
     @classmethod
     def load(cls, out: Path) -> BuildState | None:
@@ -96,11 +98,17 @@ class BuildState:
             _confine(confiner, name)
             if not isinstance(digest, str):
                 raise BadState(f"{source}: files.{name}: sha256 must be a string")
-        return cls(shards=shards, files=files)
+        dataset = data.get("dataset")
+        if dataset is not None and not isinstance(dataset, str):
+            raise BadState(f"{source}: dataset must be a string")
+        return cls(shards=shards, files=files, dataset=dataset)
 
     def save(self, out: Path) -> None:
         """Write the state atomically; BuildError naming the file if the disk refuses."""
-        data = {"format": STATE_FORMAT, "shards": self.shards, "files": self.files}
+        data: dict[str, Any] = {"format": STATE_FORMAT}
+        if self.dataset is not None:
+            data["dataset"] = self.dataset
+        data.update(shards=self.shards, files=self.files)
         path = state_path(out)
         try:
             write_atomic(path, json.dumps(data, indent=1).encode())

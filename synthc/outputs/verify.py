@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,6 +30,9 @@ class ShardProblem:
 
     path: str
     message: str
+    #: a build of the spec repairs it (False for files the manifest does not list: synthc never
+    #: deletes those; the user decides)
+    rebuild: bool = True
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -180,6 +185,10 @@ def _check_listed_files(confine: Confiner, manifest: dict[str, Any]) -> list[Sha
     return problems
 
 
+_TEMPORARY = "a temporary left by an unfinished write"
+_UNLISTED = "a shard file the manifest does not list"
+
+
 def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
     """Shard files in the split folders that the manifest does not list, and temporaries."""
     listed = {s["path"] for s in iter_shards(manifest)}
@@ -188,16 +197,58 @@ def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardPr
         try:
             folder = confine(name)
         except OutputError as error:
-            problems.append(ShardProblem(str(name), str(error)))
+            problems.append(ShardProblem(str(name), str(error), rebuild=False))
             continue
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
             rel = f"{name}/{path.name}"
             if path.name.endswith(PARTIAL_SUFFIX):
-                problems.append(ShardProblem(rel, "a temporary left by an unfinished write"))
+                problems.append(
+                    ShardProblem(rel, "a temporary left by an unfinished write", rebuild=False)
+                )
             elif path.suffix in SHARD_SUFFIXES and rel not in listed:
-                problems.append(ShardProblem(rel, "a shard file the manifest does not list"))
+                problems.append(
+                    ShardProblem(rel, "a shard file the manifest does not list", rebuild=False)
+                )
     for path in sorted(confine.out.glob(f"*{PARTIAL_SUFFIX}")):
-        problems.append(ShardProblem(path.name, "a temporary left by an unfinished write"))
+        problems.append(
+            ShardProblem(path.name, "a temporary left by an unfinished write", rebuild=False)
+        )
     return problems
+
+
+def repair_hint(out: Path | str) -> str:
+    """The command that rebuilds what does not match: ``synthc build`` of the spec the manifest
+    records (its path when that file still holds the same spec, with its ``--var`` values)."""
+    out_text = shlex.quote(str(out))
+    try:
+        spec = read_manifest(Path(out)).get("spec")
+    except OutputError:
+        spec = None
+    spec = spec if isinstance(spec, dict) else {}
+    source, digest = spec.get("source"), spec.get("sha256")
+    variables = spec.get("vars") if isinstance(spec.get("vars"), dict) else {}
+    copy = f"{out}/{spec.get('file') or 'spec.yaml'}"
+    same = isinstance(source, str) and source and _same_file(Path(source), digest)
+    options = "".join(
+        f" --var {shlex.quote(f'{k}={v if isinstance(v, str) else json.dumps(v)}')}"
+        for k, v in variables.items()
+    )
+    command = f"synthc build {shlex.quote(source) if same else 'SPEC'} -o {out_text}{options}"
+    where = (
+        f"the spec it was built from; a copy is {copy}"
+        if same
+        else f"SPEC being the spec it was built from, copied to {copy}"
+    )
+    return (
+        f"to repair: run `{command}` ({where}); it rebuilds each file that does not match "
+        "(add --force if it says up to date: a file changed without changing its size or time)"
+    )
+
+
+def _same_file(path: Path, digest: Any) -> bool:
+    try:
+        return path.is_file() and file_sha256(path) == digest
+    except OSError:
+        return False

@@ -1,0 +1,113 @@
+"""A closed pipe ends any command quietly; Ctrl-C stops a build with 130 and the next resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import run_synthc, spec_text
+from test_resume import OCR_SPEC, finished_shards, worker_servers
+
+ROOT = Path(__file__).resolve().parents[1]
+SYNTHC = Path(sys.executable).with_name("synthc")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schema"],
+        ["plan", "specs/churn.yaml"],
+        ["validate", "specs/churn.yaml", "specs/moons.yaml"],
+        ["--help"],
+    ],
+    ids=["schema", "plan", "validate", "help"],
+)
+def test_a_closed_pipe_ends_a_command_quietly(args):
+    process = subprocess.Popen(
+        [SYNTHC, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()  # the reader is gone before synthc writes (`synthc ... | head -0`)
+    _, err = process.communicate(timeout=60)
+    code = process.returncode
+    assert err == b"", "no BrokenPipeError traceback, no message"
+    # 141 (128 + SIGPIPE) as a shell reports a tool SIGPIPE killed; --help prints too little
+    # for the pipe to fill, argparse exits 0 before it could notice
+    assert code == (0 if args == ["--help"] else 141)
+
+
+def test_schema_piped_into_head_prints_one_line_and_nothing_else():
+    result = subprocess.run(
+        ["bash", "-c", f"'{SYNTHC}' schema | head -1; echo \"status ${{PIPESTATUS[0]}}\""],
+        capture_output=True,
+        text=True,
+    )
+    assert result.stderr == ""
+    first, status = result.stdout.splitlines()
+    assert first == "{" and status in ("status 0", "status 141")
+
+
+BIG = spec_text(name="interrupted", samples=3_000_000, shard_size=20_000)
+
+
+@pytest.mark.parametrize(
+    ("spec_text_", "workers", "shards"),
+    [(BIG, "2", 150), (OCR_SPEC.replace("400", "200"), "2", 20)],
+    ids=["threads", "processes"],
+)
+def test_ctrl_c_stops_a_build_and_the_next_build_resumes(
+    write_spec, tmp_path, spec_text_, workers, shards
+):
+    spec = write_spec(spec_text_)
+    out = tmp_path / "out"
+    servers_before = worker_servers()
+    # Its own process group, signalled as a whole: what a terminal does on Ctrl-C.
+    process = subprocess.Popen(
+        [SYNTHC, "build", spec, "-o", out, "--workers", workers],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while finished_shards(out) < 1 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == (
+        "synthc: interrupted; finished shards are kept, run the build again to resume"
+    )
+    assert stdout == ""
+    done = finished_shards(out)
+    assert 1 <= done < shards, "the build must stop part-way"
+    assert not (out / "manifest.json").exists()
+    deadline = time.monotonic() + 10
+    while worker_servers() - servers_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not worker_servers() - servers_before, "workers outlived the interrupted build"
+
+    resumed = run_synthc("build", spec, "-o", out, "--workers", workers)
+    assert resumed.returncode == 0, resumed.stderr
+    kept = int(resumed.stdout.split("kept ")[1].split(",")[0])
+    assert kept >= done
+    verified = run_synthc("verify", out)
+    assert verified.returncode == 0 and f"ok ({shards} shards" in verified.stdout
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_an_internal_error(cli, monkeypatch):
+    """Only the reader of stdout going away is quiet; a worker's broken pipe is reported."""
+    from synthc import api
+
+    def broken() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(api, "schema", broken)
+    code, out, err = cli("schema")
+    assert code == 1 and out == ""
+    assert err.startswith("synthc: internal error: BrokenPipeError: [Errno 32] Broken pipe")

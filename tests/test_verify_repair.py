@@ -1,0 +1,70 @@
+"""verify ends with the command that repairs what a rebuild can repair, and that command does."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from conftest import run_synthc, spec_text
+
+
+def hinted_command(stderr: str) -> list[str]:
+    hint = stderr.splitlines()[-1]
+    assert hint.startswith("to repair: run `synthc build ")
+    return shlex.split(re.search(r"`synthc (build [^`]*)`", hint)[1])
+
+
+def test_verify_names_the_command_that_repairs_a_shard_and_it_does(write_spec, tmp_path):
+    text = spec_text(samples="{{ var('n') }}")  # type: ignore[arg-type]
+    spec = write_spec(text.replace("a tiny test dataset", "{{ var('label') }}"))
+    out = tmp_path / "out"
+    built = run_synthc("build", spec, "-o", out, "--var", "n=1000", "--var", "label=a b")
+    assert built.returncode == 0, built.stderr
+    shard = out / "train" / "train-00000.parquet"
+    data = bytearray(shard.read_bytes())
+    data[200] ^= 0xFF
+    shard.write_bytes(bytes(data))
+
+    broken = run_synthc("verify", out)
+    assert broken.returncode == 1
+    assert "Traceback" not in broken.stderr
+    assert "train/train-00000.parquet: sha256" in broken.stderr
+    assert broken.stderr.splitlines()[-1] == (
+        f"to repair: run `synthc build {spec} -o {out} --var n=1000 --var 'label=a b'` "
+        f"(the spec it was built from; a copy is {out}/spec.yaml); it rebuilds each file that "
+        "does not match (add --force if it says up to date: a file changed without changing its "
+        "size or time)"
+    )
+    repaired = run_synthc(*hinted_command(broken.stderr))
+    assert repaired.returncode == 0, repaired.stderr
+    assert "built 1 shard(s)" in repaired.stdout
+    verified = run_synthc("verify", out)
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_a_moved_spec_is_named_by_its_copy(write_spec, tmp_path):
+    spec = write_spec(spec_text())
+    out = tmp_path / "out"
+    assert run_synthc("build", spec, "-o", out, "--workers", "1").returncode == 0
+    spec.rename(tmp_path / "elsewhere.yaml")
+    (out / "train" / "train-00000.parquet").write_bytes(b"not parquet")
+    broken = run_synthc("verify", out)
+    assert broken.returncode == 1
+    assert broken.stderr.splitlines()[-1].startswith(
+        f"to repair: run `synthc build SPEC -o {out}` (SPEC being the spec it was built from, "
+        f"copied to {out}/spec.yaml)"
+    )
+
+
+def test_files_a_build_would_not_touch_get_no_build_hint(write_spec, tmp_path):
+    """synthc never deletes a file it did not write, so a rebuild cannot repair a stray shard."""
+    spec = write_spec(spec_text())
+    out = tmp_path / "out"
+    assert run_synthc("build", spec, "-o", out, "--workers", "1").returncode == 0
+    (out / "train" / "train-00009.parquet").write_bytes(b"x")
+    broken = run_synthc("verify", out)
+    assert broken.returncode == 1
+    assert broken.stderr.splitlines()[-1] == (
+        "train/train-00009.parquet: a shard file the manifest does not list"
+    )
+    assert "to repair" not in broken.stderr

@@ -1,0 +1,144 @@
+"""Specs and --var values are read by the YAML 1.2 core schema; type errors say what YAML read."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import pytest
+from conftest import run_synthc, spec_text
+
+from synthc.compiler.loading import load_value
+
+TABULAR = """\
+synthc: 1
+name: yaml-core
+seed: 1
+samples: 100
+generator:
+  kind: tabular
+  columns:
+{columns}
+"""
+
+
+def tabular(*columns: str) -> str:
+    return TABULAR.format(columns="\n".join(f"    {c}" for c in columns))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("off", "off"),
+        ("y", "y"),
+        ("n", "n"),
+        ("true", True),
+        ("True", True),
+        ("FALSE", False),
+        ("tRue", "tRue"),
+        ("1e3", 1000.0),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("012", 12),  # decimal in 1.2, not octal
+        ("1:30", "1:30"),  # no sexagesimal numbers
+        ("1_000", "1_000"),
+        ("-.inf", -math.inf),
+        ("null", None),
+        ("~", None),
+        ("2020-01-01", "2020-01-01"),  # no implicit timestamps
+        ("!!timestamp 2020-01-01", date(2020, 1, 1)),  # an explicit tag still constructs one
+        ("[yes, 1e3, ~]", ["yes", 1000.0, None]),
+        ("{true: 1, on: 2}", {True: 1, "on": 2}),
+    ],
+)
+def test_scalars_follow_the_yaml_1_2_core_schema(text, value):
+    assert load_value(text, "--var x") == value
+
+
+def test_nan_is_a_float():
+    assert math.isnan(load_value(".nan", "--var x"))
+
+
+def test_yes_no_values_and_weights_are_text(write_spec):
+    """YAML 1.1 read these as booleans: 'input should be a valid string' at every one."""
+    spec = write_spec(
+        tabular(
+            "member: {dist: categorical, values: [yes, no]}",
+            "plan: {dist: categorical, values: [a, b], given: member,"
+            " weights: {yes: [1, 1], no: [1, 3]}}",
+            "switch: {dist: categorical, values: [on, off, y, n]}",
+            "signup: {dist: date, start: 2020-01-01, end: 2024-12-31}",
+            "seen: {dist: timestamp, start: 2020-01-01 10:00:00, end: 2024-12-31T00:00:00}",
+        )
+    )
+    result = run_synthc("validate", spec)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_number_where_text_belongs_says_what_yaml_read_and_how_to_quote(write_spec):
+    column = "region: {dist: categorical, values: [north, 1.0, true, 0x1F]}"
+    spec = write_spec(tabular(column))
+    result = run_synthc("validate", spec)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    for index, text, said in [
+        (1, "1.0", "YAML read 1.0 as a number; write '1.0' in quotes for text"),
+        (2, "true", "YAML read true as a boolean; write 'true' in quotes for text"),
+        (3, "0x1F", "YAML read 0x1F as a number; write '0x1F' in quotes for text"),
+    ]:
+        at = f"{spec}:8:{5 + column.index(text)}: generator.columns.region.values[{index}]"
+        assert f"{at}: input should be a valid string; {said}" in lines
+
+
+def test_boolean_keys_say_what_yaml_read(write_spec):
+    spec = write_spec(
+        tabular(
+            "paid: {dist: categorical, values: ['true', 'false']}",
+            "plan: {dist: categorical, values: [a, b], given: paid,"
+            " weights: {true: [1, 1], false: [1, 3]}}",
+        )
+    )
+    result = run_synthc("validate", spec)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "YAML read true as a boolean; write 'true' in quotes for text" in result.stderr
+    assert "YAML read false as a boolean; write 'false' in quotes for text" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (
+            "samples: '1e3'",
+            "YAML read '1e3' as text because of its quotes; write it without quotes",
+        ),
+        ("seed: 1:30", "YAML 1.2 reads 1:30 as text, not a number (numbers: 1000, 1.5, 1e3, 0x1F)"),
+    ],
+)
+def test_text_where_a_number_belongs_says_what_yaml_read(write_spec, line, said):
+    field = line.split(":")[0]
+    lines = spec_text().splitlines()
+    number = next(i for i, text in enumerate(lines, 1) if text.startswith(f"{field}:"))
+    lines[number - 1] = line
+    spec = write_spec("\n".join(lines) + "\n")
+    result = run_synthc("validate", spec)
+    assert result.returncode == 2
+    first = result.stderr.splitlines()[0]
+    column = len(field) + 3
+    assert first.startswith(f"{spec}:{number}:{column}: {field}: input should be a valid integer")
+    assert first.endswith(f"; {said}")
+
+
+def test_var_values_are_typed_like_the_spec(write_spec):
+    spec = write_spec(
+        spec_text(name="{{ var('name') }}", samples="{{ var('samples') }}")  # type: ignore[arg-type]
+    )
+    result = run_synthc("plan", spec, "--json", "--var", "samples=1e3", "--var", "name=yes")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert (plan["name"], plan["samples"]) == ("yes", 1000)
