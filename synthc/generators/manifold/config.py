@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import ConfigDict, Field
 
@@ -72,6 +72,11 @@ class ManifoldBase(GeneratorConfig):
         for rule in self.semantic_rules():
             yield from rule()
 
+    @classmethod
+    def shape_name(cls) -> str:
+        """The shape this model is, known even when a spec's misspelt ``shape`` chose it."""
+        return str(get_args(cls.model_fields["shape"].annotation)[0])
+
     def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         """Each shape's rules, judged one by one (a shape adds its own to this list)."""
         return [self._ambient_problems]
@@ -80,7 +85,7 @@ class ManifoldBase(GeneratorConfig):
         if self.ambient_dim is not None and self.ambient_dim < self.natural_dim:
             yield (
                 ("ambient_dim",),
-                f"must be >= {self.natural_dim}, the natural dimension of {self.shape}",
+                f"must be >= {self.natural_dim}, the natural dimension of {self.shape_name()}",
             )  # type: ignore[attr-defined]
 
 
