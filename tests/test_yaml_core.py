@@ -142,3 +142,33 @@ def test_var_values_are_typed_like_the_spec(write_spec):
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert (plan["name"], plan["samples"]) == ("yes", 1000)
+
+
+def test_boolean_keys_are_named_as_written_without_union_noise(write_spec):
+    spec = write_spec(
+        tabular("flag: {dist: categorical, values: [x, y], weights: {true: [1, 1], false: [1, 1]}}")
+    )
+    result = run_synthc("validate", spec)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("synthc:")]
+    assert [line.split(": ")[1] for line in lines] == [
+        "generator.columns.flag.weights.true",
+        "generator.columns.flag.weights.false",
+    ]
+    assert all("YAML read" in line and "in quotes for text" in line for line in lines)
+
+
+def test_a_value_of_the_expected_yaml_kind_gets_no_typing_hint(write_spec):
+    spec = write_spec(spec_text().replace("samples: 1000", "samples: {{ var('samples') }}"))
+    result = run_synthc("validate", spec, "--var", "samples=12.5")
+    assert result.returncode == 2
+    assert "fractional part (from --var samples=12.5)" in result.stderr
+    assert "YAML" not in result.stderr  # YAML read a number, as a count must be
+
+
+def test_keys_yaml_reads_as_booleans_numbers_or_null_are_one_line_problems(write_spec):
+    text = spec_text().replace("seed: 7", "seed: 7\ntrue: 1\n2: x\n~: y")
+    result = run_synthc("validate", write_spec(text))
+    assert result.returncode == 2
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert "unknown field" in result.stderr

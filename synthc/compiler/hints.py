@@ -67,8 +67,10 @@ def field_hint(word: object, fields: Iterable[str]) -> str:
     return did_you_mean(word, sorted(allowed))
 
 
-def meant_field(word: str, fields: Iterable[str]) -> str | None:
+def meant_field(word: object, fields: Iterable[str]) -> str | None:
     """The field an unknown key ``word`` most likely stands for (by alias or spelling)."""
+    if not isinstance(word, str):
+        return None  # a key YAML read as a number, boolean or null names no field
     allowed = set(fields)
     for needs, _hint in PARAMETER_ALIASES.get(word.lower(), ()):
         if allowed.issuperset(needs):

@@ -138,7 +138,7 @@ def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
     for table in (loaded.scalars, loaded.key_scalars):
         tag, source = table.get(tuple(path), ("", ""))
         if not tag:
-            continue
+            continue  # not a value scalar: the problem may be about a mapping key
         if expected == "text" and tag != "str":
             kind = _KINDS.get(tag, f"a {tag}")
             if not source:
@@ -151,6 +151,7 @@ def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
             if expected == "boolean":
                 return f"YAML 1.2 reads {source} as text, not a boolean; write true or false"
             return f"YAML 1.2 reads {source} as text, not a number (numbers: 1000, 1.5, 1e3, 0x1F)"
+        return ""  # YAML read the kind expected: the value itself is wrong, not its typing
     return ""
 
 

@@ -23,6 +23,9 @@ from synthc.compiler.splits import split_counts
 from synthc.errors import Position, Problem, SpecError
 
 Path = tuple[str | int, ...]
+#: how pydantic names a union member in a loc: a type with parameters (``list[float]``,
+#: ``dict[str,list[float]]``); a plain name could be a user's key, so it is not matched
+_TYPE_NAME = re.compile(r"^[A-Za-z_]\w*\[.*\]$")
 Locate = Callable[[Sequence[str | int], bool, int | None], Position | None]
 
 
@@ -241,12 +244,21 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
     for i, part in enumerate(loc):
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        if in_dict or in_list:
+        if in_dict:
+            # pydantic names a boolean key by its number (1 for `true:`): keep the real key
+            key = next((k for k in node if k == part and type(k) is type(part)), None)
+            if key is None:
+                key = next(k for k in node if k == part)
+            path.append(key)
+            node = node[key]
+        elif in_list:
             path.append(part)
             node = node[part]
         elif isinstance(node, dict) and part in node.values():
             continue  # a discriminator's value used as a loc step
-        elif isinstance(node, list) and isinstance(part, str):
+        elif isinstance(part, str) and (
+            isinstance(node, list) or (isinstance(node, dict) and _TYPE_NAME.match(part))
+        ):
             continue  # a union member's name, e.g. 'list[list[float]]'
         elif isinstance(node, dict) and i + 1 < len(loc) and loc[i + 1] in node:
             continue  # a union member's name before a real key
@@ -310,10 +322,13 @@ def _matching(models: list[type[BaseModel]], node: Any) -> list[type[BaseModel]]
     return chosen or models
 
 
-def format_path(path: Sequence[str | int]) -> str:
-    """``('generator', 'centers', 1)`` -> ``'generator.centers[1]'``."""
+def format_path(path: Sequence[Any]) -> str:
+    """``('generator', 'centers', 1)`` -> ``'generator.centers[1]'``; a boolean or null mapping
+    key is spelt as YAML writes it (``weights.true``)."""
     text = ""
     for part in path:
+        if isinstance(part, bool) or part is None:
+            part = "null" if part is None else str(part).lower()
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
