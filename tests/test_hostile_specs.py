@@ -104,7 +104,6 @@ def test_a_spec_that_is_a_directory_or_device_is_a_usage_error(cli, tmp_path):
     assert "not a regular file" in assert_one_line_each(err, 1)[0]
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_fifo_spec_never_blocks(tmp_path):
     fifo = tmp_path / "spec.yaml"
     os.mkfifo(fifo)

@@ -222,7 +222,6 @@ def test_a_resolved_field_written_in_a_spec_is_refused(cli, tmp_path):
 
 
 # -- only regular files ------------------------------------------------------------------------
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_fifo_is_refused_at_once_never_opened(tmp_path):
     fonts = tmp_path / "fonts"
     fonts.mkdir()
@@ -261,7 +260,6 @@ def fractal_spec(directory: Path, catalog: str) -> Path:
     return spec
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_a_device_is_refused_even_when_its_directory_is_allowed(cli, tmp_path):
     spec = fractal_spec(tmp_path, "/dev/zero")
     one_problem(cli("validate", spec), "generator.system.catalog", "outside the directories")

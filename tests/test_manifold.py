@@ -185,7 +185,8 @@ def test_ranges_follow_scikit_learn():
 
 
 def test_statistics_match_scikit_learn():
-    sklearn = pytest.importorskip("sklearn.datasets")
+    import sklearn.datasets as sklearn
+
     ours = GENERATOR.generate(config(shape="swiss_roll", noise=0.1), 2, 0, 40_000)
     theirs, _ = sklearn.make_swiss_roll(40_000, noise=0.1, random_state=0)
     for d in range(3):

@@ -56,6 +56,21 @@ class FileProblem(ValueError):
 PART_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class ConfigPart(BaseModel):
+    """A nested part of a generator config (strict types) with cross-field rules of its own."""
+
+    model_config = ConfigDict(**PART_CONFIG, strict=True)
+
+    def problems(self) -> Iterable[Any]:
+        """Cross-field problems, paths relative to the part."""
+        for rule in self.rules():
+            yield from rule()
+
+    def rules(self) -> list[Callable[[], Iterable[Any]]]:
+        """The part's rules, each judged on its own (synthc.compiler.partial)."""
+        return []
+
+
 class GeneratorConfig(BaseModel):
     """Base of every generator's config model: unknown keys are errors, values are immutable,
     and no number may be infinite or NaN (a config's parts use :data:`PART_CONFIG`)."""

@@ -6,10 +6,10 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from synthc.compiler.partial import is_hole
-from synthc.generators.base import PART_CONFIG, FileProblem, GeneratorConfig
+from synthc.generators.base import PART_CONFIG, ConfigPart, FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
 from synthc.generators.memory import facts_problem, sample_problem
 from synthc.inputs import FileProblems, InputError
@@ -30,19 +30,6 @@ FRACTALDB_MAX_FILL_RATE_ONE_MAP = 0.1
 KERNEL_BYTES_PER_PIXEL = 10
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(**PART_CONFIG, strict=True)
-
-    def problems(self) -> Iterable[Any]:
-        """Cross-field problems, paths relative to the part."""
-        for rule in self.rules():
-            yield from rule()
-
-    def rules(self) -> list[Callable[[], Iterable[Any]]]:
-        """The part's rules, each judged on its own (synthc.compiler.partial)."""
-        return []
-
-
 def _range_problems(at: Path, pair: list[float], low: float, high: float) -> Iterable[Any]:
     if not low <= pair[0] <= pair[1] <= high:
         yield (at, f"must be [low, high] with {low:g} <= low <= high <= {high:g}")
@@ -53,7 +40,7 @@ def _prefixed(part: str, rule: Callable[[], Iterable[Any]]) -> Iterable[Any]:
         yield ((part, *path), message)
 
 
-class CatalogSystem(_Part):
+class CatalogSystem(ConfigPart):
     """One class's system: maps [[a, b, e], [c, d, f]] and their probabilities."""
 
     maps: list[list[list[float]]] = Field(min_length=1, max_length=64)
@@ -68,7 +55,7 @@ def _catalog_problem(label: str, error: Any) -> str:
     return f"{where}: {error['msg']}"
 
 
-class SystemConfig(_Part):
+class SystemConfig(ConfigPart):
     """How each class's iterated function system is chosen."""
 
     maps: list[int] = Field(
@@ -120,7 +107,7 @@ class SystemConfig(_Part):
                 )
 
 
-class PngConfig(_Part):
+class PngConfig(ConfigPart):
     """How images are stored as PNG."""
 
     level: int = Field(
@@ -135,7 +122,7 @@ class PngConfig(_Part):
     )
 
 
-class RenderConfig(_Part):
+class RenderConfig(ConfigPart):
     """How each image is drawn."""
 
     size: int = Field(256, ge=8, le=4096, description="Image width and height in pixels.")
@@ -156,7 +143,7 @@ class RenderConfig(_Part):
     png: PngConfig = Field(default_factory=PngConfig)
 
 
-class InstanceConfig(_Part):
+class InstanceConfig(ConfigPart):
     """How the images of one class differ."""
 
     jitter: list[float] | None = Field(
@@ -176,7 +163,7 @@ class InstanceConfig(_Part):
             yield from _range_problems(("jitter",), self.jitter, 0.01, 10)
 
 
-class MultiConfig(_Part):
+class MultiConfig(ConfigPart):
     """Several fractals per image, each with its class and box."""
 
     per_image: list[int] = Field(

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from synthc.compiler.partial import is_hole
-from synthc.generators.base import PART_CONFIG, GeneratorConfig
+from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
 from synthc.generators.memory import sample_problem
 
 if TYPE_CHECKING:
@@ -39,25 +39,12 @@ ESTIMATED_WORD_CHARS = 24
 IMAGE_COPIES = 4
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(**PART_CONFIG, strict=True)
-
-    def problems(self) -> Iterable[Any]:
-        """Cross-field problems, paths relative to the part."""
-        for rule in self.rules():
-            yield from rule()
-
-    def rules(self) -> list[Callable[[], Iterable[Any]]]:
-        """The part's rules, each judged on its own (synthc.compiler.partial)."""
-        return []
-
-
 def _pair_problems(at: tuple[Any, ...], pair: list[float], low: float) -> Iterable[Any]:
     if len(pair) != 2 or not low <= pair[0] <= pair[1]:
         yield (at, f"must be [low, high] with {low:g} <= low <= high")
 
 
-class TextConfig(_Part):
+class TextConfig(ConfigPart):
     """Where the text of each line comes from.
 
     A source's options may also be nested under its name, as in ``list: {items: [...]}``,
@@ -148,7 +135,7 @@ class TextConfig(_Part):
                 yield (("charset",), "an empty literal charset")
 
 
-class FontsConfig(_Part):
+class FontsConfig(ConfigPart):
     """Which fonts lines are drawn with (one chosen uniformly per line)."""
 
     language: str | None = Field(
@@ -170,14 +157,14 @@ class FontsConfig(_Part):
             yield ((), "give exactly one of language, paths or dir")
 
 
-class StrokeConfig(_Part):
+class StrokeConfig(ConfigPart):
     """An outline around the glyphs."""
 
     width: int = Field(0, ge=0, le=20, description="Outline width in px (at the drawing size).")
     color: str = Field("#282828", description="Outline colour, or a range '#a,#b'.")
 
 
-class BackgroundConfig(_Part):
+class BackgroundConfig(ConfigPart):
     """What lines are drawn on."""
 
     kinds: list[Literal["gaussian_noise", "plain", "quasicrystal", "image"]] = Field(
@@ -192,7 +179,7 @@ class BackgroundConfig(_Part):
     resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) images.")
 
 
-class DistortionConfig(_Part):
+class DistortionConfig(ConfigPart):
     """Waves or noise applied to pixel columns and rows."""
 
     kind: Literal["none", "sine", "cosine", "random"] = Field("none")
