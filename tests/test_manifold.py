@@ -148,9 +148,19 @@ def test_rotation_is_orthogonal_seeded_and_recorded():
     cfg = config(shape="moons", ambient_dim=10, rotate=True)
     rotation = np.asarray(GENERATOR.facts(cfg, 5)["rotation"])
     assert rotation.shape == (10, 10)
+    assert np.allclose(rotation.T @ rotation, np.eye(10), atol=1e-12)
     assert np.allclose(rotation @ rotation.T, np.eye(10), atol=1e-12)
-    assert rotation.tolist() == GENERATOR.facts(cfg, 5)["rotation"]
+    assert abs(abs(np.linalg.det(rotation)) - 1) < 1e-12
     assert not np.allclose(rotation, GENERATOR.facts(cfg, 6)["rotation"])
+    # The recorded matrix is the one the points went through: clean = Q @ pad(unrotated clean).
+    rotated = GENERATOR.generate(cfg, 5, 100, 400)
+    plain = GENERATOR.generate(config(shape="moons", ambient_dim=10), 5, 100, 400)
+    unrotated = np.stack([plain[f"clean_x{d}"] for d in range(10)])
+    assert np.all(unrotated[2:] == 0)
+    expected = rotation @ unrotated
+    got = np.stack([rotated[f"clean_x{d}"] for d in range(10)])
+    assert np.allclose(got, expected, atol=1e-12)
+    assert np.array_equal(rotated["label"], plain["label"])
     assert GENERATOR.facts(config(shape="moons"), 5)["rotation"] is None
 
 

@@ -73,7 +73,8 @@ def test_below_is_uniform_over_its_range():
 
 
 def test_keys_depend_on_seed_and_stream_and_are_stable():
-    assert derive_key(1, "a") != derive_key(2, "a") != derive_key(1, "b")
+    keys = [derive_key(1, "a"), derive_key(2, "a"), derive_key(1, "b"), derive_key(2, "b")]
+    assert len(set(keys)) == len(keys)  # every pair differs, not just neighbours
     assert derive_key(7, "manifold") == derive_key(7, "manifold")
     # A regression pin: changing the derivation changes every dataset, so it must be deliberate.
     assert derive_key(0, "manifold") == (2881064124, 874014955)
