@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 import webdataset as wds
@@ -46,4 +47,25 @@ def test_zoo_builds_every_shape(shape, tmp_path):
     result = api.build(
         spec, tmp_path / shape, variables={"shape": shape, "samples": 500}, workers=1
     )
-    assert api.load_manifest(result.out)["generator"]["config"]["shape"] == shape
+    manifest = api.load_manifest(result.out)
+    assert manifest["generator"]["config"]["shape"] == shape
+    facts = manifest["generator"]["facts"]
+    frame = pl.read_parquet(result.out / "*" / "*.parquet")
+    assert frame.height == manifest["samples"] == 500
+    schema = manifest["schema"]["columns"]
+    assert frame.columns == [column["name"] for column in schema]
+    assert [str(frame[c["name"]].dtype).lower() for c in schema] == [c["dtype"] for c in schema]
+    names = set(frame.columns)
+    ambient = facts["ambient_dim"]
+    assert {f"x{d}" for d in range(ambient)} | {f"clean_x{d}" for d in range(ambient)} <= names
+    assert f"x{ambient}" not in names
+    assert {f"u{k}" for k in range(facts["intrinsic_dim"])} <= names
+    assert f"u{facts['intrinsic_dim']}" not in names
+    floats = frame.select(pl.col(pl.Float64))
+    assert floats.width >= 2 * ambient
+    assert all(floats[c].is_finite().all() for c in floats.columns)
+    # The noise is the spec's 0.02 standard deviation around the clean point.
+    residual = np.concatenate(
+        [(frame[f"x{d}"] - frame[f"clean_x{d}"]).to_numpy() for d in range(ambient)]
+    )
+    assert 0.015 < residual.std() < 0.025
