@@ -24,16 +24,64 @@ def finished_shards(out: Path) -> int:
         return 0
 
 
-def worker_servers() -> set[int]:
-    """Pids of multiprocessing helper processes (workers, trackers) on this machine."""
-    found = set()
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and b"from multiprocessing." in (proc / "cmdline").read_bytes():
-                found.add(int(proc.name))
-        except OSError:
-            continue
+def descendants(pid: int) -> set[tuple[int, bytes]]:
+    """(pid, start time) of every live descendant of ``pid``, read from its children lists.
+
+    Only the build's own process tree is looked at, so other Python processes on the machine
+    (another test session, an IDE) cannot be mistaken for its workers. The start time tells a
+    worker from a later process that reuses its pid.
+    """
+    found: set[tuple[int, bytes]] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                pids = [int(child) for child in children.read_text().split()]
+            except (OSError, ValueError):
+                continue
+            for child in pids:
+                started = start_time(child)
+                if started is not None:
+                    found.add((child, started))
+                    todo.append(child)
     return found
+
+
+def start_time(pid: int) -> bytes | None:
+    """The start time of a running ``pid`` (None once it has exited or is a zombie)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in (b"Z", b"X") else fields[19]
+
+
+def survivors(processes: set[tuple[int, bytes]]) -> set[int]:
+    """The pids of ``processes`` that are still running, after up to ten seconds of waiting."""
+    deadline = time.monotonic() + 10
+    while True:
+        alive = {pid for pid, started in processes if start_time(pid) == started}
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def kill_after_first_shards(command: list[str], out: Path, shards: int) -> set:
+    """Start a build, SIGKILL it once ``shards`` shards are recorded while it still runs, and
+    return the processes it had started."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[tuple[int, bytes]] = set()
+    deadline = time.monotonic() + 120
+    while finished_shards(out) < shards and process.poll() is None:
+        assert time.monotonic() < deadline, "the build recorded no shard in two minutes"
+        seen |= descendants(process.pid)
+        time.sleep(0.01)
+    seen |= descendants(process.pid)
+    assert process.poll() is None, "the build finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return seen
 
 
 def shard_bytes(out: Path) -> dict[str, bytes]:
@@ -42,44 +90,22 @@ def shard_bytes(out: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_killed_build_resumes_to_identical_bytes(write_spec, tmp_path, workers):
-    spec = write_spec(spec_text(samples=3_000_000, shard_size=20_000))
+    spec = write_spec(spec_text(samples=400_000, shard_size=2_000))
     out = tmp_path / "killed"
-    servers_before = worker_servers()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "synthc",
-            "build",
-            str(spec),
-            "-o",
-            str(out),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while finished_shards(out) < 5 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+    started = kill_after_first_shards(command + ["--workers", str(workers)], out, 1)
     done_before = finished_shards(out)
-    assert 5 <= done_before < 150, "the build must be killed part-way"
+    assert 1 <= done_before < 200, "the build must be killed part-way"
     assert not (out / "manifest.json").exists()
-    # The worker server sees its client die and exits; workers die with it (PR_SET_PDEATHSIG).
-    deadline = time.monotonic() + 10
-    while worker_servers() - servers_before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not worker_servers() - servers_before, "workers outlived the killed build"
+    # Helper processes see their client die and exit; workers die with it (PR_SET_PDEATHSIG).
+    assert not survivors(started), "workers outlived the killed build"
 
     resumed = api.build(spec, out, workers=workers)
-    assert resumed.kept >= done_before and resumed.built == 150 - resumed.kept
+    assert resumed.kept >= done_before and resumed.built == 200 - resumed.kept
     assert not list(out.rglob("*.partial"))
 
     clean = api.build(spec, tmp_path / "clean", workers=1)
-    assert clean.built == 150
+    assert clean.built == 200
     assert shard_bytes(out) == shard_bytes(tmp_path / "clean")
     killed_manifest, clean_manifest = api.load_manifest(out), api.load_manifest(clean.out)
     for key in ("splits", "content_sha256", "generator", "schema"):
@@ -104,24 +130,12 @@ def test_killed_process_pool_build_leaves_no_workers_and_resumes(write_spec, tmp
     """The OCR generator holds the GIL, so its workers are spawned processes."""
     spec = write_spec(OCR_SPEC)
     out = tmp_path / "killed"
-    servers_before = worker_servers()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out), "--workers", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while finished_shards(out) < 3 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert worker_servers() - servers_before, "an OCR build runs worker processes"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+    started = kill_after_first_shards(command + ["--workers", "2"], out, 3)
+    assert len(started) >= 2, "an OCR build runs worker processes"
     done_before = finished_shards(out)
     assert 3 <= done_before < 40, "the build must be killed part-way"
-    deadline = time.monotonic() + 10
-    while worker_servers() - servers_before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not worker_servers() - servers_before, "workers outlived the killed build"
+    assert not survivors(started), "workers outlived the killed build"
 
     resumed = api.build(spec, out, workers=2)
     assert resumed.kept >= done_before and resumed.built == 40 - resumed.kept
