@@ -164,6 +164,7 @@ def test_rotation_is_orthogonal_seeded_and_recorded():
     assert GENERATOR.facts(config(shape="moons"), 5)["rotation"] is None
 
 
+@pytest.mark.kernel
 def test_embedding_kernel_matches_numpy():
     rng = np.random.default_rng(0)
     nat = rng.standard_normal((3, 50))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import numba
 import numpy as np
 import pytest
 
 from synthc.generators.rng import below, derive_key, normal2, normal3, philox4x32, uniform2
+
+# CI also runs these with NUMBA_DISABLE_JIT=1 (pytest -m kernel): the kernels as plain Python.
+pytestmark = pytest.mark.kernel
 
 KNOWN_ANSWERS = [  # Random123's kat_vectors for philox4x32 with 10 rounds
     ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
@@ -24,6 +30,41 @@ KNOWN_ANSWERS = [  # Random123's kat_vectors for philox4x32 with 10 rounds
 @pytest.mark.parametrize(("counter", "key", "expected"), KNOWN_ANSWERS)
 def test_philox_known_answers(counter, key, expected):
     assert tuple(int(v) for v in philox4x32(*counter, *key)) == expected
+
+
+PURE_PYTHON_DRAWS = """
+import sys
+import numpy as np
+from pydantic import TypeAdapter
+from synthc.generators.manifold import GENERATOR
+adapter = TypeAdapter(GENERATOR.Config)
+for shape in ("swiss_roll", "sphere", "blobs"):
+    config = adapter.validate_python({"kind": "manifold", "shape": shape, "noise": 0.1})
+    table = GENERATOR.generate(config, 3, 4_294_967_000, 4_294_967_600)
+    sys.stdout.write(np.stack([table[name] for name in sorted(table)]).tobytes().hex() + "\\n")
+"""
+
+
+def test_pure_python_kernels_draw_the_same_bits_as_compiled_ones():
+    """Without JIT (NUMBA_DISABLE_JIT=1) Philox wraps at 32 bits exactly as compiled code does,
+    so the CI run of the kernels as Python checks the same numbers the builds write; the indices
+    straddle 2**32 so the counter's high word is exercised too."""
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    pure = subprocess.run(
+        [sys.executable, "-W", "error", "-c", PURE_PYTHON_DRAWS],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    compiled = subprocess.run(
+        [sys.executable, "-W", "error", "-c", PURE_PYTHON_DRAWS],
+        env={k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert len(pure) == 3 and pure == compiled
 
 
 @numba.njit

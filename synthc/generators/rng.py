@@ -21,8 +21,8 @@ from synthc.generators.jit import ngjit
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
-_W0 = np.uint32(0x9E3779B9)
-_W1 = np.uint32(0xBB67AE85)
+_W0 = np.uint64(0x9E3779B9)
+_W1 = np.uint64(0xBB67AE85)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
 _INV_2_53 = 1.0 / 9007199254740992.0
@@ -51,8 +51,10 @@ def philox4x32(c0, c1, c2, c3, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
     key1 = np.uint32(k1)
     for r in range(10):
         if r > 0:
-            key0 = np.uint32(key0 + _W0)
-            key1 = np.uint32(key1 + _W1)
+            # Added in 64 bits and masked: the same 32-bit wrap compiled or not (a uint32 sum
+            # overflows with a warning in plain NumPy, as under NUMBA_DISABLE_JIT=1).
+            key0 = np.uint32((np.uint64(key0) + _W0) & _MASK32)
+            key1 = np.uint32((np.uint64(key1) + _W1) & _MASK32)
         p0 = _M0 * np.uint64(x0)
         p1 = _M1 * np.uint64(x2)
         hi0 = np.uint32(p0 >> _SHIFT32)
