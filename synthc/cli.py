@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    except Exception as error:  # noqa: BLE001 - last resort: a bug must not print a traceback
+    except Exception as error:  # last resort: a bug must not print a traceback
         return _internal_error(error, args.debug)
 
 

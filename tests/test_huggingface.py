@@ -19,7 +19,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
 
 
-def load(out: Path):  # noqa: ANN201
+def load(out: Path):
     from datasets import load_dataset
 
     return load_dataset(str(out), cache_dir=str(out.parent / "hf-cache"))

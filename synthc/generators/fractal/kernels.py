@@ -36,7 +36,7 @@ _INV_2_53 = 1.0 / 9007199254740992.0
 
 
 @ngjit
-def _choose(word, cum, start, m):  # noqa: ANN001, ANN201
+def _choose(word, cum, start, m):
     """The row of the map chosen by a 32-bit ``word``: how many thresholds it reaches."""
     j = start
     for q in range(m - 1):
@@ -45,14 +45,14 @@ def _choose(word, cum, start, m):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _seed(index, k0, k1):  # noqa: ANN001, ANN201
+def _seed(index, k0, k1):
     i = np.uint64(index)
     w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), 0, CHAOS, k0, k1)
     return (np.uint64(w[0]) << _S32) | np.uint64(w[1])
 
 
 @ngjit
-def _next(state):  # noqa: ANN001, ANN201
+def _next(state):
     """One SplitMix64 step: (new state, 64 random bits)."""
     state = state + _GOLDEN
     z = state
@@ -62,7 +62,7 @@ def _next(state):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _step(maps, j, x, y):  # noqa: ANN001, ANN201
+def _step(maps, j, x, y):
     return (
         maps[j, 0] * x + maps[j, 1] * y + maps[j, 4],
         maps[j, 2] * x + maps[j, 3] * y + maps[j, 5],
@@ -70,7 +70,7 @@ def _step(maps, j, x, y):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def cumulative_thresholds(probabilities):  # noqa: ANN001, ANN201
+def cumulative_thresholds(probabilities):
     """Cumulative map probabilities as uint32 thresholds (the last one implicit)."""
     m = probabilities.shape[0]
     out = np.empty(m, dtype=np.uint64)
@@ -82,7 +82,7 @@ def cumulative_thresholds(probabilities):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _probe_window(maps, cum, start, m, state, xs, ys):  # noqa: ANN001, ANN201
+def _probe_window(maps, cum, start, m, state, xs, ys):
     """Burn in, record PROBE points; return (x, y, state, x0, y0, side), side <= 0 if broken."""
     x = 0.0
     y = 0.0
@@ -111,7 +111,7 @@ def _probe_window(maps, cum, start, m, state, xs, ys):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def render(  # noqa: ANN201, PLR0913
+def render(
     draw_image,  # (D,) int64: which image each draw goes into
     draw_index,  # (D,) int64: the draw's counter (global sample index * 64 + k)
     map_start,  # (D + 1,) int64: rows of ``maps`` per draw
@@ -198,7 +198,7 @@ def render(  # noqa: ANN201, PLR0913
 
 
 @ngjit
-def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, ANN201
+def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):
     # A NaN or huge coordinate converts to the most negative integer on x86-64 (measured 15%
     # faster than clamping first), which the caller's bounds check rejects.
     px = int(math.floor((x - wx) * sx))
@@ -207,7 +207,7 @@ def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, ANN201
+def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):
     """The draw's maps conjugated into pixel space: with U = su x + tu, V = sv y + tv (column
     and row as reals, flip and the downward rows folded in), a point's pixel is
     (floor U, floor V), and each step needs no window transform."""
@@ -237,7 +237,7 @@ def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, 
 
 
 @ngjit
-def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, image):  # noqa: ANN001, ANN201
+def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, image):
     """The hot loop of binary grayscale images, in pixel space: step, paint the pixel white."""
     bh, bw = image.shape
     pm, tu, tv, su, sv = _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip)
@@ -271,7 +271,7 @@ def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, 
 
 
 @ngjit
-def _orbit_general(  # noqa: ANN201
+def _orbit_general(
     maps,
     cum,
     start,
@@ -325,7 +325,7 @@ def _orbit_general(  # noqa: ANN201
 
 
 @ngjit
-def occupancy(maps, probabilities, index, k0, k1, points, grid):  # noqa: ANN001, ANN201
+def occupancy(maps, probabilities, index, k0, k1, points, grid):
     """Fraction of the grid x grid cells of the attractor's bounding square that ``points``
     chaos-game points occupy; -1 when the orbit leaves the finite numbers or collapses."""
     m = maps.shape[0]
@@ -361,7 +361,7 @@ def occupancy(maps, probabilities, index, k0, k1, points, grid):  # noqa: ANN001
 
 
 @ngjit
-def uniforms(index, first_block, count, stream, k0, k1):  # noqa: ANN001, ANN201
+def uniforms(index, first_block, count, stream, k0, k1):
     """``count`` uniforms in [0, 1) for counter (index, first_block + j // 2, stream)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(0, count, 2):
@@ -373,7 +373,7 @@ def uniforms(index, first_block, count, stream, k0, k1):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def plasma(roughness, low, high, index, k0, k1, image):  # noqa: ANN001, ANN201
+def plasma(roughness, low, high, index, k0, k1, image):
     """Diamond-square noise t in [0, 1] (cropped from a 2^k + 1 grid), painted into ``image``
     (H, W, C) as low + (high - low) * t per channel; SplitMix64 seeded from Philox at
     (index, 0, BACKGROUND)."""
