@@ -230,8 +230,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     manifest = api.load_manifest(args.out)
-    api.verify(args.out)
-    shards = sum(len(s["shards"]) for s in manifest["splits"].values())
+    shards = api.verify(args.out)
     print(f"{args.out}: ok ({shards} shards, {manifest['samples']} samples verified)")
     return 0
 
