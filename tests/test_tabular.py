@@ -358,4 +358,4 @@ def test_the_dataset_cards_loading_code_runs(built, monkeypatch):
     monkeypatch.chdir(out)
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
-    assert namespace["train"].sort("index").equals(frame)
+    assert namespace["frames"]["train"].sort("index").equals(frame)

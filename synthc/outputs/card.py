@@ -31,9 +31,11 @@ def _files(splits: dict[str, Any], ext: str) -> str:
 
 
 def _load_parquet(splits: dict[str, Any]) -> list[str]:
+    # a dict, not one variable per split: a split name need not be a Python identifier
+    names = ", ".join(f'"{s}"' for s, v in splits.items() if v["shards"])
     return [
         "import polars as pl",
-        'train = pl.read_parquet("train/train-*.parquet")',
+        f'frames = {{s: pl.read_parquet(f"{{s}}/{{s}}-*.parquet") for s in [{names}]}}',
         "",
         "from datasets import load_dataset",
         f'ds = load_dataset("parquet", data_files={{{_files(splits, "parquet")}}})',
