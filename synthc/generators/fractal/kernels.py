@@ -199,10 +199,16 @@ def render(
 
 @ngjit
 def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):
-    # A NaN or huge coordinate converts to the most negative integer on x86-64 (measured 15%
-    # faster than clamping first), which the caller's bounds check rejects.
-    px = int(math.floor((x - wx) * sx))
-    py = bh - 1 - int(math.floor((y - wy) * sy))  # image rows grow downwards
+    fx = math.floor((x - wx) * sx)
+    fy = math.floor((y - wy) * sy)
+    # Converting NaN or a float beyond int64 to an integer is undefined (x86-64 gives the most
+    # negative integer, ARM 0 or a saturated value, which could paint a pixel): a point further
+    # off the image than a patch reaches, or NaN (every comparison false), is returned as
+    # (-2, -2), which no caller paints, before any conversion.
+    if not (-2.0 <= fx <= bw + 1.0 and -2.0 <= fy <= bh + 1.0):
+        return -2, -2
+    px = int(fx)
+    py = bh - 1 - int(fy)  # image rows grow downwards
     return (bw - 1 - px if flip else px), py
 
 
@@ -264,10 +270,10 @@ def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, 
             pm[j, 0] * u + pm[j, 1] * v + pm[j, 4],
             pm[j, 2] * u + pm[j, 3] * v + pm[j, 5],
         )
-        px = int(math.floor(u))  # NaN or huge: the most negative integer, rejected below
-        py = int(math.floor(v))
-        if 0 <= px < bw and 0 <= py < bh:
-            image[py, px] = 255
+        # Bounds checked on the floats: floor(u) is in [0, bw) exactly when u is, NaN fails
+        # every comparison, and no out-of-range float is converted (undefined behaviour).
+        if 0.0 <= u < bw and 0.0 <= v < bh:
+            image[int(v), int(u)] = 255
 
 
 @ngjit
@@ -348,10 +354,10 @@ def occupancy(maps, probabilities, index, k0, k1, points, grid):
         x, y = _step(maps, j, x, y)
         if not (math.isfinite(x) and math.isfinite(y)):
             return -1.0
-        px = int(math.floor((x - wx) * scale))
-        py = int(math.floor((y - wy) * scale))
-        if 0 <= px < grid and 0 <= py < grid:
-            cells[py, px] = True
+        fx = (x - wx) * scale
+        fy = (y - wy) * scale
+        if 0.0 <= fx < grid and 0.0 <= fy < grid:  # checked before converting: see _orbit_hits
+            cells[int(fy), int(fx)] = True
     filled = 0
     for r in range(grid):
         for c in range(grid):
