@@ -71,3 +71,22 @@ def test_the_card_names_the_real_splits_and_its_loading_code_loads_them(
     exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
     assert {k: v.height for k, v in namespace["frames"].items()} == {"a": 300, "b": 300}
     assert {k: len(v) for k, v in namespace["ds"].items()} == {"a": 300, "b": 300}
+
+
+def test_a_webdataset_cards_loading_code_reads_every_split_even_one_no_identifier(
+    tmp_path, monkeypatch
+):
+    spec = tmp_path / "fractal.yaml"
+    text = (SPECS / "fractal_small.yaml").read_text()
+    spec.write_text(text.replace("{train: 0.8, val: 0.2}", "{a: 0.5, b.1: 0.5}"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    card = (out / "README.md").read_text()
+    code = card.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
+    assert {k: sum(1 for _ in v) for k, v in namespace["pipelines"].items()} == {
+        "a": 100,
+        "b.1": 100,
+    }
+    assert {k: len(v) for k, v in namespace["ds"].items()} == {"a": 100, "b.1": 100}

@@ -295,7 +295,7 @@ def test_the_dataset_cards_loading_code_runs(plain, monkeypatch):
     monkeypatch.chdir(plain)
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
-    image, text, label = next(iter(namespace["train"]))
+    image, text, label = next(iter(namespace["pipelines"]["train"]))
     assert text == label["text"] and image.size == (label["width"], label["height"])
 
 
