@@ -1,5 +1,5 @@
 """Fractal kernels skip a NaN or far-off point before converting it to a pixel index (the
-float-to-int conversion of such values is undefined: on ARM NaN became 0 and painted a pixel)."""
+float-to-int conversion of such values is undefined: on ARM NaN can become 0, a pixel)."""
 
 from __future__ import annotations
 
