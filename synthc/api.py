@@ -24,7 +24,7 @@ from synthc.errors import OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.outputs.manifest import read_manifest
-from synthc.outputs.verify import ShardProblem, repair_hint, verify_dataset
+from synthc.outputs.verify import repair_hint, verify_dataset
 from synthc.previewing import preview_png
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
@@ -123,10 +123,10 @@ def build(
     )
 
 
-def verify(out: Path | str) -> list[ShardProblem]:
+def verify(out: Path | str) -> int:
     """Check a built dataset: its manifest's own consistency, then every shard and file it lists
     (re-hashed and re-counted), and files in its split folders it does not list; raise
-    OutputError naming each problem, one per line."""
+    OutputError naming each problem, one per line. Returns the number of shards checked."""
     checked, problems = verify_dataset(Path(out))
     if problems:
         lines = "\n".join(str(p) for p in problems)
@@ -134,7 +134,7 @@ def verify(out: Path | str) -> list[ShardProblem]:
             f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}"
             + ("\n" + repair_hint(out) if any(p.rebuild for p in problems) else "")
         )
-    return problems
+    return checked
 
 
 def load_manifest(out: Path | str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ INDEX_COLUMN = Column(
 def generate_table(task: ShardTask) -> dict[str, np.ndarray]:
     """The shard's samples as columns, led by the global sample ``index``."""
     generator = generators.get(task.kind)
-    config = _config(task, generator)
+    config = _config(task)
     table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
     table.update(generator.generate(config, task.seed, task.start, task.stop))
     return table
@@ -47,7 +47,7 @@ def run_task(
     stats: dict[str, int] = {}
     if task.output["format"] == "webdataset":
         generator = generators.get(task.kind)
-        samples = generator.generate(_config(task, generator), task.seed, task.start, task.stop)
+        samples = generator.generate(_config(task), task.seed, task.start, task.stop)
         nbytes, sha256 = write_tar_shard(samples, path)
         stats = dict(samples.stats)  # complete only once the stream has been written
     else:
@@ -75,7 +75,7 @@ def table_columns(kind: str, config: Any) -> list[Column]:
     return [INDEX_COLUMN, *generator.columns(config)]
 
 
-def _config(task: ShardTask, generator: Any) -> Any:
+def _config(task: ShardTask) -> Any:
     # A worker builds many shards of one config; validate it once, not per shard.
     return _validated(task.kind, json.dumps(task.config))
 

@@ -115,7 +115,7 @@ def test_changed_spec_rebuilds_only_changed_shards_and_removes_stale(built, cli,
     assert code == 0 and "built 1 shard(s), kept 2, removed 1" in stdout
     assert not (out / "train" / "train-00002.parquet").exists()
     assert mtimes(out)["train/train-00000.parquet"] == before["train/train-00000.parquet"]
-    api.verify(out)
+    assert api.verify(out) == 3  # shards checked: train 2, test 1
     assert api.load_manifest(out)["samples"] == 750
 
 

@@ -19,7 +19,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
 
 
-def load(out: Path):  # noqa: ANN201
+def load(out: Path):
     from datasets import load_dataset
 
     return load_dataset(str(out), cache_dir=str(out.parent / "hf-cache"))
@@ -49,3 +49,44 @@ def test_image_outputs_load_with_their_labels(tmp_path):
     assert sample["png"].size == (128, 128)
     assert sample["cls"] == sample["json"]["class"]
     assert len(ds["train"]) + len(ds["val"]) == 200
+
+
+def test_the_card_names_the_real_splits_and_its_loading_code_loads_them(
+    write_spec, tmp_path, monkeypatch
+):
+    import yaml
+
+    spec = write_spec(spec_text(samples=600, shard_size=300, splits="{a: 0.5, b: 0.5}"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    card = (out / "README.md").read_text()
+    front = yaml.safe_load(card.split("---\n")[1])
+    assert front["configs"][0]["data_files"] == [
+        {"split": "a", "path": "a/a-*.parquet"},
+        {"split": "b", "path": "b/b-*.parquet"},
+    ]
+    assert "train" not in card
+    code = card.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
+    assert {k: v.height for k, v in namespace["frames"].items()} == {"a": 300, "b": 300}
+    assert {k: len(v) for k, v in namespace["ds"].items()} == {"a": 300, "b": 300}
+
+
+def test_a_webdataset_cards_loading_code_reads_every_split_even_one_no_identifier(
+    tmp_path, monkeypatch
+):
+    spec = tmp_path / "fractal.yaml"
+    text = (SPECS / "fractal_small.yaml").read_text()
+    spec.write_text(text.replace("{train: 0.8, val: 0.2}", "{a: 0.5, b.1: 0.5}"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    card = (out / "README.md").read_text()
+    code = card.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
+    assert {k: sum(1 for _ in v) for k, v in namespace["pipelines"].items()} == {
+        "a": 100,
+        "b.1": 100,
+    }
+    assert {k: len(v) for k, v in namespace["ds"].items()} == {"a": 100, "b.1": 100}

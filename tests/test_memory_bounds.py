@@ -36,7 +36,7 @@ def test_fractal_shards_render_a_batch_at_a_time_with_the_same_bytes(write_spec,
     calls: list[int] = []
     render = fractal.GENERATOR.render
 
-    def counted(config, seed, start, stop):  # noqa: ANN001, ANN202
+    def counted(config, seed, start, stop):
         calls.append(stop - start)
         return render(config, seed, start, stop)
 

@@ -294,8 +294,8 @@ def test_the_dataset_cards_loading_code_runs(plain, monkeypatch):
     ]  # Hugging Face datasets is not a test dependency
     monkeypatch.chdir(plain)
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own generated card
-    image, text, label = next(iter(namespace["train"]))
+    exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
+    image, text, label = next(iter(namespace["pipelines"]["train"]))
     assert text == label["text"] and image.size == (label["width"], label["height"])
 
 

@@ -357,5 +357,5 @@ def test_the_dataset_cards_loading_code_runs(built, monkeypatch):
     ]  # Hugging Face datasets is not a test dependency
     monkeypatch.chdir(out)
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own generated card
-    assert namespace["train"].sort("index").equals(frame)
+    exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
+    assert namespace["frames"]["train"].sort("index").equals(frame)

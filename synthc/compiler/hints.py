@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
+
+# closest and did_you_mean live at the package top so generators may use them too
+from synthc.hints import closest, did_you_mean
+
+__all__ = ["PARAMETER_ALIASES", "closest", "did_you_mean", "field_hint", "meant_field"]
 
 #: Parameter names other libraries use -> ``(fields the model must have, hint)``, first match
 #: wins. A hint applies only where the alias is not itself a field (lognormal has mu and sigma)
@@ -40,20 +44,6 @@ PARAMETER_ALIASES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "n_samples": ((("samples",), "did you mean 'samples'? (sklearn's n_samples)"),),
     "n_features": ((("dim",), "did you mean 'dim'? (sklearn's n_features)"),),
 }
-
-
-def closest(word: object, candidates: Iterable[str]) -> str | None:
-    """The candidate close enough to ``word`` to be what the user meant, if any."""
-    if not isinstance(word, str):
-        return None
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def did_you_mean(word: object, candidates: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` when a candidate is close to ``word``, else ``""``."""
-    close = closest(word, candidates)
-    return f"; did you mean '{close}'?" if close else ""
 
 
 def field_hint(word: object, fields: Iterable[str]) -> str:

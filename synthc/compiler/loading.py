@@ -302,7 +302,7 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as error:
             message = error.problem or error.context or "invalid value"
-        except Exception as error:  # noqa: BLE001 - a constructor's failure is the value's fault
+        except Exception as error:  # a constructor's failure is the value's fault
             # e.g. a date 2020-13-45, an integer of more digits than Python converts, a tag
             # forced onto text it does not fit (`!!timestamp name`)
             kind = node.tag.rpartition(":")[2] or "value"

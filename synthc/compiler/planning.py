@@ -18,9 +18,6 @@ from synthc import FORMAT_VERSION, generators
 from synthc.compiler.models import Spec
 from synthc.compiler.splits import split_ranges
 
-#: Libraries whose versions can change the bytes of a shard.
-BYTE_SHAPING_LIBRARIES = ("numpy", "numba", "polars", "pillow")
-
 _EXTENSIONS = {"parquet": "parquet", "webdataset": "tar"}
 #: Libraries whose version can change a shard's bytes, by output format (on top of the
 #: generators' numpy and numba): polars encodes Parquet, Pillow (and its zlib) encodes PNGs.
@@ -73,7 +70,7 @@ class Plan:
         }
 
 
-def library_versions(names: Iterable[str] = BYTE_SHAPING_LIBRARIES) -> dict[str, str]:
+def library_versions(names: Iterable[str]) -> dict[str, str]:
     """Installed versions of the libraries that shape shard bytes."""
     return {name: version(name) for name in sorted(names)}
 

@@ -279,7 +279,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         _check_binop(operator, left, right)
         return self.built(self.binop_table[operator](left, right))
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         if __obj in __self.own_helpers:
             # synthc's position helpers: positional, cheap, safe (Jinja's own keywords dropped)
             return __obj(*args)
@@ -300,7 +300,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         _too_many(len(values), f"range() of {len(values):,} items")
         return TickingRange(self, values)
 
-    def _lipsum(self, n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+    def _lipsum(self, n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
         """Deterministic lorem ipsum: the same arguments give the same text."""
         _too_many(n * max, f"lipsum() of {n} paragraphs of up to {max} words")
         rng = random.Random(f"lipsum {n} {html} {min} {max}")

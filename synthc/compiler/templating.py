@@ -268,7 +268,7 @@ def render_spec(
                     f"template syntax error: {error.message}",
                 )
             ) from None
-        except Exception as error:  # noqa: BLE001 - compiling folds constants: any failure
+        except Exception as error:  # compiling folds constants: any failure
             raise SpecError(_compile_problem(error, source_text, display)) from None
         template.filename = top_real
         template.name = path.name
@@ -423,7 +423,7 @@ def _render(
         raise SpecError(
             Problem(Position(file, error.lineno, 1), "", f"template syntax error: {error.message}")
         ) from None
-    except Exception as error:  # noqa: BLE001 - every template failure is the spec's problem
+    except Exception as error:  # every template failure is the spec's problem
         position = _template_position(error, real_to_display, loader, files)
         if position is None:
             position = _last_line(pieces, files, table)

@@ -41,7 +41,7 @@ def derive_key(seed: int, stream: str) -> tuple[int, int]:
 
 
 @ngjit
-def philox4x32(c0, c1, c2, c3, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
+def philox4x32(c0, c1, c2, c3, k0, k1):
     """Philox4x32 with 10 rounds: four uint32 counter words and two key words in, four out."""
     x0 = np.uint32(c0)
     x1 = np.uint32(c1)
@@ -69,7 +69,7 @@ def philox4x32(c0, c1, c2, c3, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
 
 
 @ngjit
-def uniform2(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
+def uniform2(index, block, stream, k0, k1):
     """Two independent doubles in [0, 1) with 53 random bits each, for one counter value."""
     i = np.uint64(index)
     x0, x1, x2, x3 = philox4x32(
@@ -81,7 +81,7 @@ def uniform2(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kern
 
 
 @ngjit
-def normal2(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
+def normal2(index, block, stream, k0, k1):
     """Two independent standard normal draws for one (index, block, stream).
 
     Marsaglia's polar method: no sine or cosine, so about twice as fast as Box-Muller here. A
@@ -128,7 +128,7 @@ _ZIG_R = 3.442619855899
 
 
 @ngjit
-def _ziggurat(word, layer, index, block, stream, k0, k1):  # noqa: ANN001, ANN201
+def _ziggurat(word, layer, index, block, stream, k0, k1):
     """One standard normal from a 32-bit word and a 7-bit layer."""
     hz = np.int64(np.int32(np.uint32(word)))
     if abs(hz) < _ZIG_K[layer]:
@@ -137,7 +137,7 @@ def _ziggurat(word, layer, index, block, stream, k0, k1):  # noqa: ANN001, ANN20
 
 
 @ngjit
-def _ziggurat_slow(hz, iz, index, block, stream, k0, k1):  # noqa: ANN001, ANN201
+def _ziggurat_slow(hz, iz, index, block, stream, k0, k1):
     """The ziggurat's rare paths (about 1.2% of draws). Extra uniforms come from counters whose
     stream word has bits 8 and up set, so they stay a pure function of the sample."""
     extra = 1
@@ -166,7 +166,7 @@ def _ziggurat_slow(hz, iz, index, block, stream, k0, k1):  # noqa: ANN001, ANN20
 
 
 @ngjit
-def normal3(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kernel
+def normal3(index, block, stream, k0, k1):
     """Three independent standard normals from one Philox call (ziggurat, 128 layers).
 
     Three output words give the values and the fourth gives each one's layer, so value bits and
@@ -200,7 +200,7 @@ def normal3(index, block, stream, k0, k1):  # noqa: ANN001, ANN201 - Numba kerne
 
 
 @ngjit
-def below(index, block, stream, k0, k1, n):  # noqa: ANN001, ANN201 - Numba kernel
+def below(index, block, stream, k0, k1, n):
     """A uniform integer in [0, n) (n >= 1), from one counter value."""
     u, _ = uniform2(index, block, stream, k0, k1)
     k = int(u * n)

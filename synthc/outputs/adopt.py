@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from synthc.digest import file_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
 from synthc.outputs.state import STATE_DIR, BadState, BuildState
-from synthc.outputs.verify import file_sha256, verify_dataset
+from synthc.outputs.verify import verify_dataset
 
 #: files named in one error message before "and N more"
 LISTED_FILES = 10

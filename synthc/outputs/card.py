@@ -31,9 +31,11 @@ def _files(splits: dict[str, Any], ext: str) -> str:
 
 
 def _load_parquet(splits: dict[str, Any]) -> list[str]:
+    # a dict, not one variable per split: a split name need not be a Python identifier
+    names = ", ".join(f'"{s}"' for s, v in splits.items() if v["shards"])
     return [
         "import polars as pl",
-        'train = pl.read_parquet("train/train-*.parquet")',
+        f'frames = {{s: pl.read_parquet(f"{{s}}/{{s}}-*.parquet") for s in [{names}]}}',
         "",
         "from datasets import load_dataset",
         f'ds = load_dataset("parquet", data_files={{{_files(splits, "parquet")}}})',
@@ -41,13 +43,20 @@ def _load_parquet(splits: dict[str, Any]) -> list[str]:
 
 
 def _load_tar(splits: dict[str, Any], columns: list[dict[str, Any]]) -> list[str]:
-    split, info = next((s, v) for s, v in splits.items() if v["shards"])
-    last = len(info["shards"]) - 1
+    # every split with shards, keyed by name (a split name need not be a Python identifier)
+    urls = ", ".join(
+        f'"{s}": "{s}/{s}-{{00000..{len(v["shards"]) - 1:05d}}}.tar"'
+        for s, v in splits.items()
+        if v["shards"]
+    )
     files = ", ".join(f'"{c["name"]}"' for c in columns)
     return [
         "import webdataset as wds",
-        f'urls = "{split}/{split}-{{00000..{last:05d}}}.tar"',
-        f'{split} = wds.WebDataset(urls, shardshuffle=False).decode("pil").to_tuple({files})',
+        f"urls = {{{urls}}}",
+        "pipelines = {",
+        f'    s: wds.WebDataset(u, shardshuffle=False).decode("pil").to_tuple({files})',
+        "    for s, u in urls.items()",
+        "}",
         "",
         "from datasets import load_dataset",
         f'ds = load_dataset("webdataset", data_files={{{_files(splits, "tar")}}})',

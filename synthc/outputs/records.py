@@ -23,7 +23,3 @@ class ShardRecord:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ShardRecord:
-        return cls(**data)

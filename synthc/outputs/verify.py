@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from synthc.digest import file_sha256
 from synthc.errors import OutputError
 from synthc.outputs.atomic import PARTIAL_SUFFIX
 from synthc.outputs.confine import Confiner
@@ -19,7 +19,6 @@ from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, iter_shards, 
 from synthc.outputs.parquet import count_parquet_rows
 from synthc.outputs.webdataset import count_tar_samples
 
-_CHUNK = 1 << 22
 #: suffixes of the shard files synthc writes into a split's folder
 SHARD_SUFFIXES = (".tar", ".parquet")
 
@@ -36,15 +35,6 @@ class ShardProblem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_dataset(out: Path, *, count: bool = True) -> tuple[int, list[ShardProblem]]:
@@ -135,7 +125,7 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str |
     try:
         counter = count_tar_samples if path.suffix == ".tar" else count_parquet_rows
         rows = counter(path)
-    except Exception as error:  # noqa: BLE001 - any reader failure means a bad shard
+    except Exception as error:  # any reader failure means a bad shard
         return f"unreadable: {error}"
     if rows != shard["samples"]:
         return f"{rows} samples, manifest says {shard['samples']}"

@@ -98,9 +98,6 @@ class FractalGenerator:
             ),
         ]
 
-    def expected_samples(self, config: FractalConfig) -> int:
-        return config.classes * config.instances
-
     def extra_files(self, config: FractalConfig, seed: int) -> dict[str, bytes]:
         """catalog.json: every class's base system, importable as ``system.catalog``."""
         systems = [base_system(config, seed, k).to_json() for k in range(config.classes)]

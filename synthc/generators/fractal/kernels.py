@@ -36,7 +36,7 @@ _INV_2_53 = 1.0 / 9007199254740992.0
 
 
 @ngjit
-def _choose(word, cum, start, m):  # noqa: ANN001, ANN201
+def _choose(word, cum, start, m):
     """The row of the map chosen by a 32-bit ``word``: how many thresholds it reaches."""
     j = start
     for q in range(m - 1):
@@ -45,14 +45,14 @@ def _choose(word, cum, start, m):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _seed(index, k0, k1):  # noqa: ANN001, ANN201
+def _seed(index, k0, k1):
     i = np.uint64(index)
     w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), 0, CHAOS, k0, k1)
     return (np.uint64(w[0]) << _S32) | np.uint64(w[1])
 
 
 @ngjit
-def _next(state):  # noqa: ANN001, ANN201
+def _next(state):
     """One SplitMix64 step: (new state, 64 random bits)."""
     state = state + _GOLDEN
     z = state
@@ -62,7 +62,7 @@ def _next(state):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _step(maps, j, x, y):  # noqa: ANN001, ANN201
+def _step(maps, j, x, y):
     return (
         maps[j, 0] * x + maps[j, 1] * y + maps[j, 4],
         maps[j, 2] * x + maps[j, 3] * y + maps[j, 5],
@@ -70,7 +70,7 @@ def _step(maps, j, x, y):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def cumulative_thresholds(probabilities):  # noqa: ANN001, ANN201
+def cumulative_thresholds(probabilities):
     """Cumulative map probabilities as uint32 thresholds (the last one implicit)."""
     m = probabilities.shape[0]
     out = np.empty(m, dtype=np.uint64)
@@ -82,7 +82,7 @@ def cumulative_thresholds(probabilities):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _probe_window(maps, cum, start, m, state, xs, ys):  # noqa: ANN001, ANN201
+def _probe_window(maps, cum, start, m, state, xs, ys):
     """Burn in, record PROBE points; return (x, y, state, x0, y0, side), side <= 0 if broken."""
     x = 0.0
     y = 0.0
@@ -111,7 +111,7 @@ def _probe_window(maps, cum, start, m, state, xs, ys):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def render(  # noqa: ANN201, PLR0913
+def render(
     draw_image,  # (D,) int64: which image each draw goes into
     draw_index,  # (D,) int64: the draw's counter (global sample index * 64 + k)
     map_start,  # (D + 1,) int64: rows of ``maps`` per draw
@@ -198,16 +198,22 @@ def render(  # noqa: ANN201, PLR0913
 
 
 @ngjit
-def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, ANN201
-    # A NaN or huge coordinate converts to the most negative integer on x86-64 (measured 15%
-    # faster than clamping first), which the caller's bounds check rejects.
-    px = int(math.floor((x - wx) * sx))
-    py = bh - 1 - int(math.floor((y - wy) * sy))  # image rows grow downwards
+def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):
+    fx = math.floor((x - wx) * sx)
+    fy = math.floor((y - wy) * sy)
+    # Converting NaN or a float beyond int64 to an integer is undefined (x86-64 gives the most
+    # negative integer, ARM 0 or a saturated value, which could paint a pixel): a point further
+    # off the image than a patch reaches, or NaN (every comparison false), is returned as
+    # (-2, -2), which no caller paints, before any conversion.
+    if not (-2.0 <= fx <= bw + 1.0 and -2.0 <= fy <= bh + 1.0):
+        return -2, -2
+    px = int(fx)
+    py = bh - 1 - int(fy)  # image rows grow downwards
     return (bw - 1 - px if flip else px), py
 
 
 @ngjit
-def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, ANN201
+def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):
     """The draw's maps conjugated into pixel space: with U = su x + tu, V = sv y + tv (column
     and row as reals, flip and the downward rows folded in), a point's pixel is
     (floor U, floor V), and each step needs no window transform."""
@@ -237,7 +243,7 @@ def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):  # noqa: ANN001, 
 
 
 @ngjit
-def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, image):  # noqa: ANN001, ANN201
+def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, image):
     """The hot loop of binary grayscale images, in pixel space: step, paint the pixel white."""
     bh, bw = image.shape
     pm, tu, tv, su, sv = _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip)
@@ -264,14 +270,14 @@ def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, 
             pm[j, 0] * u + pm[j, 1] * v + pm[j, 4],
             pm[j, 2] * u + pm[j, 3] * v + pm[j, 5],
         )
-        px = int(math.floor(u))  # NaN or huge: the most negative integer, rejected below
-        py = int(math.floor(v))
-        if 0 <= px < bw and 0 <= py < bh:
-            image[py, px] = 255
+        # Bounds checked on the floats: floor(u) is in [0, bw) exactly when u is, NaN fails
+        # every comparison, and no out-of-range float is converted (undefined behaviour).
+        if 0.0 <= u < bw and 0.0 <= v < bh:
+            image[int(v), int(u)] = 255
 
 
 @ngjit
-def _orbit_general(  # noqa: ANN201
+def _orbit_general(
     maps,
     cum,
     start,
@@ -325,7 +331,7 @@ def _orbit_general(  # noqa: ANN201
 
 
 @ngjit
-def occupancy(maps, probabilities, index, k0, k1, points, grid):  # noqa: ANN001, ANN201
+def occupancy(maps, probabilities, index, k0, k1, points, grid):
     """Fraction of the grid x grid cells of the attractor's bounding square that ``points``
     chaos-game points occupy; -1 when the orbit leaves the finite numbers or collapses."""
     m = maps.shape[0]
@@ -348,10 +354,10 @@ def occupancy(maps, probabilities, index, k0, k1, points, grid):  # noqa: ANN001
         x, y = _step(maps, j, x, y)
         if not (math.isfinite(x) and math.isfinite(y)):
             return -1.0
-        px = int(math.floor((x - wx) * scale))
-        py = int(math.floor((y - wy) * scale))
-        if 0 <= px < grid and 0 <= py < grid:
-            cells[py, px] = True
+        fx = (x - wx) * scale
+        fy = (y - wy) * scale
+        if 0.0 <= fx < grid and 0.0 <= fy < grid:  # checked before converting: see _orbit_hits
+            cells[int(fy), int(fx)] = True
     filled = 0
     for r in range(grid):
         for c in range(grid):
@@ -361,7 +367,7 @@ def occupancy(maps, probabilities, index, k0, k1, points, grid):  # noqa: ANN001
 
 
 @ngjit
-def uniforms(index, first_block, count, stream, k0, k1):  # noqa: ANN001, ANN201
+def uniforms(index, first_block, count, stream, k0, k1):
     """``count`` uniforms in [0, 1) for counter (index, first_block + j // 2, stream)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(0, count, 2):
@@ -373,7 +379,7 @@ def uniforms(index, first_block, count, stream, k0, k1):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def plasma(roughness, low, high, index, k0, k1, image):  # noqa: ANN001, ANN201
+def plasma(roughness, low, high, index, k0, k1, image):
     """Diamond-square noise t in [0, 1] (cropped from a 2^k + 1 grid), painted into ``image``
     (H, W, C) as low + (high - low) * t per channel; SplitMix64 seeded from Philox at
     (index, 0, BACKGROUND)."""

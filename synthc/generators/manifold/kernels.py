@@ -21,7 +21,7 @@ _PI = math.pi
 
 
 @ngjit
-def swiss_roll(start, k0, k1, hole, nat, u):  # noqa: ANN001, ANN201
+def swiss_roll(start, k0, k1, hole, nat, u):
     """t*cos t, height, t*sin t with t in [1.5pi, 4.5pi], height in [0, 21] (scikit-learn)."""
     for i in range(nat.shape[1]):
         a, b = uniform2(start + i, 0, POINTS, k0, k1)
@@ -42,7 +42,7 @@ def swiss_roll(start, k0, k1, hole, nat, u):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def s_curve(start, k0, k1, nat, u):  # noqa: ANN001, ANN201
+def s_curve(start, k0, k1, nat, u):
     """sin t, height, sign(t)(cos t - 1) with t in [-1.5pi, 1.5pi], height in [0, 2]."""
     for i in range(nat.shape[1]):
         a, b = uniform2(start + i, 0, POINTS, k0, k1)
@@ -56,7 +56,7 @@ def s_curve(start, k0, k1, nat, u):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def sphere(start, k0, k1, nat, u):  # noqa: ANN001, ANN201
+def sphere(start, k0, k1, nat, u):
     """Uniform on the unit sphere S^d in R^(d+1): a normalised Gaussian vector, and its angles."""
     m = nat.shape[0]
     d = m - 1
@@ -88,7 +88,7 @@ def sphere(start, k0, k1, nat, u):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def torus(start, k0, k1, big_r, small_r, nat, u):  # noqa: ANN001, ANN201
+def torus(start, k0, k1, big_r, small_r, nat, u):
     """Uniform by surface area: theta uniform, phi by rejection with density R + r cos phi."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -108,7 +108,7 @@ def torus(start, k0, k1, big_r, small_r, nat, u):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def helix(start, k0, k1, turns, radius, pitch, nat, u):  # noqa: ANN001, ANN201
+def helix(start, k0, k1, turns, radius, pitch, nat, u):
     """radius*cos t, radius*sin t, pitch*t/(2pi) with t in [0, 2pi*turns)."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -120,7 +120,7 @@ def helix(start, k0, k1, turns, radius, pitch, nat, u):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def moons(start, k0, k1, nat, u, label):  # noqa: ANN001, ANN201
+def moons(start, k0, k1, nat, u, label):
     """Outer moon (cos t, sin t), inner moon (1 - cos t, 0.5 - sin t), t in [0, pi)."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -137,7 +137,7 @@ def moons(start, k0, k1, nat, u, label):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def circles(start, k0, k1, factor, nat, u, label):  # noqa: ANN001, ANN201
+def circles(start, k0, k1, factor, nat, u, label):
     """Outer unit circle (label 0) and inner circle of radius factor (label 1), t in [0, 2pi)."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -151,7 +151,7 @@ def circles(start, k0, k1, factor, nat, u, label):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def blobs(start, k0, k1, centers, stds, nat, label):  # noqa: ANN001, ANN201
+def blobs(start, k0, k1, centers, stds, nat, label):
     """centre[c] + std[c] * N(0, I) with the cluster c uniform over the centres."""
     m = nat.shape[0]
     for i in range(nat.shape[1]):
@@ -165,7 +165,7 @@ def blobs(start, k0, k1, centers, stds, nat, label):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def embed_and_noise(start, k0, k1, nat, rotation, noise, clean, observed):  # noqa: ANN001, ANN201
+def embed_and_noise(start, k0, k1, nat, rotation, noise, clean, observed):
     """clean = rotation @ pad(nat) (or pad(nat)); observed = clean + noise * N(0, I)."""
     m = nat.shape[0]
     dim = clean.shape[0]
@@ -193,7 +193,7 @@ def embed_and_noise(start, k0, k1, nat, rotation, noise, clean, observed):  # no
 
 
 @ngjit
-def standard_normals(count, k0, k1):  # noqa: ANN001, ANN201
+def standard_normals(count, k0, k1):
     """``count`` standard normals for dataset-level quantities (index j, block 0, stream 0)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(count):
@@ -202,7 +202,7 @@ def standard_normals(count, k0, k1):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def standard_uniforms(count, k0, k1):  # noqa: ANN001, ANN201
+def standard_uniforms(count, k0, k1):
     """``count`` uniforms in [0, 1) for dataset-level quantities (index j, block 0, stream 0)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(count):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -321,8 +319,3 @@ def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:
     margins = config.margins if len(config.margins) == 4 else [0, 0, 0, 0]
     top, left, bottom, right = (max(0, min(m, MAX_MARGIN)) for m in margins)
     return rotated[0] + left + right, rotated[1] + top + bottom
-
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()

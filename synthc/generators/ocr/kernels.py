@@ -6,7 +6,7 @@ from synthc.generators.jit import ngjit
 
 
 @ngjit
-def shift_columns(pixels, offsets, out):  # noqa: ANN001, ANN201
+def shift_columns(pixels, offsets, out):
     """out[y + offsets[x], x] = pixels[y, x] (``out`` zeroed, taller by max(offsets))."""
     h, w, c = pixels.shape
     for y in range(h):
@@ -16,7 +16,7 @@ def shift_columns(pixels, offsets, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def shift_rows(pixels, offsets, out):  # noqa: ANN001, ANN201
+def shift_rows(pixels, offsets, out):
     """out[y, x + offsets[y]] = pixels[y, x] (``out`` zeroed, wider by max(offsets))."""
     h, w, c = pixels.shape
     for y in range(h):

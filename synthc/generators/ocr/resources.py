@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from synthc import inputs
+from synthc.digest import file_sha256
 from synthc.generators.base import FileProblem
 from synthc.generators.ocr.backgrounds import check_image
-from synthc.generators.ocr.config import OcrConfig, sha256_file
+from synthc.generators.ocr.config import OcrConfig
 from synthc.inputs import InputError, InputFile, Reader
 from synthc.outputs.atomic import write_atomic
 
@@ -231,7 +232,7 @@ _COVERAGE: dict[str, frozenset[int]] = {}
 
 def coverage(path: str, sha256: str | None = None) -> frozenset[int]:
     """Code points the font at ``path`` maps to a glyph (its best cmap)."""
-    sha256 = sha256 or sha256_file(Path(path))
+    sha256 = sha256 or file_sha256(Path(path))
     return _coverage(sha256, lambda: inputs.read_regular(path, "font", Path(path).name))
 
 

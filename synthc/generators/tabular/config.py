@@ -10,13 +10,13 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthc.compiler.hints import did_you_mean
 from synthc.compiler.partial import HOLE, is_hole
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.memory import table_shard_problem
 from synthc.generators.tabular import expr
 from synthc.generators.tabular.columns import ColumnBase, ColumnConfig, Derived
 from synthc.generators.tabular.copula import correlation_matrix, not_positive_definite
+from synthc.hints import did_you_mean
 
 Path = tuple[str | int, ...]
 #: the values each numeric storage dtype holds

@@ -25,15 +25,16 @@ categorical column.
 
 from __future__ import annotations
 
-import difflib
 import math
 import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
 import numpy as np
 import polars as pl
+
+from synthc.hints import did_you_mean
 
 __all__ = [
     "Binary",
@@ -150,11 +151,6 @@ _BINARY: dict[str, int] = {
 _KEYWORDS = frozenset({"and", "or", "not"})
 _MAX_NESTING = 100  # parentheses and prefix operators: bounds the parser's recursion
 _MAX_DEPTH = 200  # height of the tree: bounds the recursion of everything that walks it
-
-
-def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -352,7 +348,7 @@ class _Parser:
 
     def call(self, name: _Token) -> Call:
         if name.text not in FUNCTIONS:
-            hint = _did_you_mean(name.text, FUNCTIONS)
+            hint = did_you_mean(name.text, FUNCTIONS)
             raise ExprError(f"unknown function '{name.text}'{hint}", name.offset)
         opening = self.take()
         args: list[Node] = []
@@ -440,7 +436,7 @@ def check(
     errors: list[ExprError] = []
 
     def unknown(column: Name) -> None:
-        hint = _did_you_mean(column.name, kinds)
+        hint = did_you_mean(column.name, kinds)
         errors.append(ExprError(f"unknown column '{column.name}'{hint}", column.offset))
 
     def visit(node: Node) -> None:
@@ -458,7 +454,7 @@ def check(
                 )
                 errors.append(ExprError(message, literal.offset))
             elif allowed is not None and literal.value not in allowed:
-                hint = _did_you_mean(literal.value, allowed)
+                hint = did_you_mean(literal.value, allowed)
                 message = f"'{literal.value}' is not a category of column '{column.name}'{hint}"
                 errors.append(ExprError(message, literal.offset))
             return

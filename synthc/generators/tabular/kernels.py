@@ -25,7 +25,7 @@ _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this
 
 
 @ngjit
-def normal(start, k0, k1, mean, std, out):  # noqa: ANN001, ANN201
+def normal(start, k0, k1, mean, std, out):
     """mean + std * Z."""
     for i in range(out.shape[0]):
         z, _ = normal2(start + i, 0, VALUES, k0, k1)
@@ -33,7 +33,7 @@ def normal(start, k0, k1, mean, std, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def uniform(start, k0, k1, low, high, out):  # noqa: ANN001, ANN201
+def uniform(start, k0, k1, low, high, out):
     """low + (high - low) * U, U in [0, 1)."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -41,7 +41,7 @@ def uniform(start, k0, k1, low, high, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def lognormal(start, k0, k1, mu, sigma, out):  # noqa: ANN001, ANN201
+def lognormal(start, k0, k1, mu, sigma, out):
     """exp(mu + sigma * Z)."""
     for i in range(out.shape[0]):
         z, _ = normal2(start + i, 0, VALUES, k0, k1)
@@ -49,7 +49,7 @@ def lognormal(start, k0, k1, mu, sigma, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def exponential(start, k0, k1, scale, out):  # noqa: ANN001, ANN201
+def exponential(start, k0, k1, scale, out):
     """-scale * log(1 - U)."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -57,7 +57,7 @@ def exponential(start, k0, k1, scale, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _gamma1(row, stream, k0, k1, shape):  # noqa: ANN001, ANN201
+def _gamma1(row, stream, k0, k1, shape):
     """Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape)."""
     boost = 1.0
     a = shape
@@ -82,14 +82,14 @@ def _gamma1(row, stream, k0, k1, shape):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def gamma(start, k0, k1, shape, scale, out):  # noqa: ANN001, ANN201
+def gamma(start, k0, k1, shape, scale, out):
     """Gamma(shape, scale)."""
     for i in range(out.shape[0]):
         out[i] = scale * _gamma1(start + i, VALUES, k0, k1, shape)
 
 
 @ngjit
-def beta(start, k0, k1, a, b, out):  # noqa: ANN001, ANN201
+def beta(start, k0, k1, a, b, out):
     """X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)."""
     for i in range(out.shape[0]):
         x = _gamma1(start + i, BETA_X, k0, k1, a)
@@ -102,7 +102,7 @@ def beta(start, k0, k1, a, b, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _poisson_inversion(lam, u):  # noqa: ANN001, ANN201
+def _poisson_inversion(lam, u):
     """The smallest k with P(X <= k) > u, for lam <= 700 (exp(-lam) stays normal)."""
     p = math.exp(-lam)
     cdf = p
@@ -116,7 +116,7 @@ def _poisson_inversion(lam, u):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _poisson_ptrs(row, k0, k1, lam):  # noqa: ANN001, ANN201
+def _poisson_ptrs(row, k0, k1, lam):
     """Hormann's transformed rejection with squeeze (PTRS, 1993), for lam >= 10."""
     slam = math.sqrt(lam)
     loglam = math.log(lam)
@@ -142,7 +142,7 @@ def _poisson_ptrs(row, k0, k1, lam):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def poisson(start, k0, k1, lam, out):  # noqa: ANN001, ANN201
+def poisson(start, k0, k1, lam, out):
     """Poisson(lam): inversion below lam = 10, PTRS above."""
     for i in range(out.shape[0]):
         if lam < 10.0:
@@ -153,7 +153,7 @@ def poisson(start, k0, k1, lam, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _binomial_inversion(n, p, u):  # noqa: ANN001, ANN201
+def _binomial_inversion(n, p, u):
     """The smallest k with P(X <= k) > u, for p <= 0.5 and q**n normal (n * p small)."""
     q = 1.0 - p
     pk = math.pow(q, n)
@@ -168,7 +168,7 @@ def _binomial_inversion(n, p, u):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def _binomial_btrs(row, k0, k1, n, p):  # noqa: ANN001, ANN201
+def _binomial_btrs(row, k0, k1, n, p):
     """Hormann's BTRS (1993) for p <= 0.5 and n * p >= 10."""
     q = 1.0 - p
     spq = math.sqrt(n * p * q)
@@ -200,7 +200,7 @@ def _binomial_btrs(row, k0, k1, n, p):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def binomial(start, k0, k1, n, p, out):  # noqa: ANN001, ANN201
+def binomial(start, k0, k1, n, p, out):
     """Binomial(n, p): inversion when n * min(p, 1 - p) < 10, BTRS otherwise."""
     flip = p > 0.5
     pp = 1.0 - p if flip else p
@@ -216,7 +216,7 @@ def binomial(start, k0, k1, n, p, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def bernoulli(start, k0, k1, p, out):  # noqa: ANN001, ANN201
+def bernoulli(start, k0, k1, p, out):
     """1 with probability p: U >= 1 - p, so a larger U never gives a smaller value."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -224,7 +224,7 @@ def bernoulli(start, k0, k1, p, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def integers(start, k0, k1, low, span, out):  # noqa: ANN001, ANN201
+def integers(start, k0, k1, low, span, out):
     """low + floor(U * span) as int64: uniform on span consecutive integers."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -233,7 +233,7 @@ def integers(start, k0, k1, low, span, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def categorical(start, k0, k1, cumulative, parent, out):  # noqa: ANN001, ANN201
+def categorical(start, k0, k1, cumulative, parent, out):
     """Codes by inverse CDF on ``cumulative[row]`` (row = the parent's code, or 0)."""
     m = cumulative.shape[1]
     conditional = parent.shape[0] > 0
@@ -248,7 +248,7 @@ def categorical(start, k0, k1, cumulative, parent, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def missing_mask(start, k0, k1, rate, out):  # noqa: ANN001, ANN201
+def missing_mask(start, k0, k1, rate, out):
     """True where the value is dropped: U < rate, from the column's missing stream."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, MISSING, k0, k1)
@@ -259,7 +259,7 @@ def missing_mask(start, k0, k1, rate, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def logistic_label(start, k0, k1, eta, flip, label, probability):  # noqa: ANN001, ANN201
+def logistic_label(start, k0, k1, eta, flip, label, probability):
     """probability = 1 / (1 + exp(-eta)); label ~ Bernoulli(probability), then flipped with
     probability ``flip``. A NaN eta gives probability NaN and label 0."""
     for i in range(eta.shape[0]):
@@ -276,7 +276,7 @@ def logistic_label(start, k0, k1, eta, flip, label, probability):  # noqa: ANN00
 
 
 @ngjit
-def threshold_label(start, k0, k1, eta, flip, label):  # noqa: ANN001, ANN201
+def threshold_label(start, k0, k1, eta, flip, label):
     """label = 1 where eta > 0, then flipped with probability ``flip``."""
     for i in range(eta.shape[0]):
         y = 1 if eta[i] > 0.0 else 0
@@ -285,7 +285,7 @@ def threshold_label(start, k0, k1, eta, flip, label):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def linear_label(start, k0, k1, eta, std, out):  # noqa: ANN001, ANN201
+def linear_label(start, k0, k1, eta, std, out):
     """out = eta + std * Z."""
     for i in range(eta.shape[0]):
         z, _ = normal2(start + i, 0, VALUES, k0, k1)
@@ -296,7 +296,7 @@ def linear_label(start, k0, k1, eta, std, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def correlated_normals(start, k0, k1, lower, out):  # noqa: ANN001, ANN201
+def correlated_normals(start, k0, k1, lower, out):
     """out[:, i] = lower @ g with g ~ N(0, I) from the copula's own key."""
     k = lower.shape[0]
     g = np.empty(k, dtype=np.float64)
@@ -316,13 +316,13 @@ def correlated_normals(start, k0, k1, lower, out):  # noqa: ANN001, ANN201
 
 
 @ngjit
-def phi_upper(z):  # noqa: ANN001, ANN201
+def phi_upper(z):
     """P(Z > z), accurate in both tails."""
     return 0.5 * math.erfc(z * _SQRT1_2)
 
 
 @ngjit
-def quantile(code, params, z, out):  # noqa: ANN001, ANN201
+def quantile(code, params, z, out):
     """Marginal quantiles of standard normals ``z``: out = F^-1(Phi(z)) for distribution ``code``.
 
     Codes: 0 normal(mean, std), 1 uniform(low, high), 2 lognormal(mu, sigma),
