@@ -53,6 +53,17 @@ def write_spec(tmp_path: Path):
 
 
 @pytest.fixture
+def built(cli, write_spec, tmp_path):
+    """A tiny manifold spec (1,000 samples, shards of 300) built into ``tmp_path/out``;
+    returns (spec, out)."""
+    spec = write_spec(spec_text(samples=1000, shard_size=300))
+    out = tmp_path / "out"
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, err
+    return spec, out
+
+
+@pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]):
     """Run ``synthc ARGS`` in this process; return (exit code, stdout, stderr)."""
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
-import pytest
 from conftest import spec_text
 
 from synthc import api
@@ -22,15 +21,6 @@ def mtimes(root: Path) -> dict[str, int]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-@pytest.fixture
-def built(cli, write_spec, tmp_path):
-    spec = write_spec(spec_text(samples=1000, shard_size=300))
-    out = tmp_path / "out"
-    code, stdout, stderr = cli("build", spec, "-o", out, "--workers", "1")
-    assert code == 0, stderr
-    return spec, out
 
 
 def test_build_writes_shards_manifest_card_and_spec(built):

@@ -7,18 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import spec_text
 
 from synthc import limits
-
-
-@pytest.fixture
-def built(cli, write_spec, tmp_path):
-    spec = write_spec(spec_text(samples=1000, shard_size=300))
-    out = tmp_path / "out"
-    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
-    assert code == 0, err
-    return spec, out
 
 
 def edit_manifest(out: Path, edit) -> None:
