@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from synthc import generators
+from synthc.atomic import partial_path, write_if_changed
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
 from synthc.errors import BuildError, OutputError, SynthcError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
 from synthc.outputs.adopt import adopt_state
-from synthc.outputs.atomic import partial_path, write_if_changed
 from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
 from synthc.outputs.fact_files import split_facts

@@ -8,7 +8,8 @@ import os
 import pytest
 from conftest import spec_text
 
-from synthc.outputs import atomic, state
+from synthc import atomic
+from synthc.outputs import state
 
 
 def fail_at(monkeypatch, index: int) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from synthc.outputs.atomic import write_atomic_by
+from synthc.atomic import write_atomic_by
 
 
 def parquet_options(output: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from synthc import limits
+from synthc.atomic import write_atomic
 from synthc.errors import BuildError, OutputError, UsageError
-from synthc.outputs.atomic import write_atomic
 from synthc.outputs.confine import Confiner, read_bounded
 
 STATE_DIR = ".synthc"

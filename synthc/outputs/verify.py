@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import file_sha256
 from synthc.errors import OutputError
-from synthc.outputs.atomic import PARTIAL_SUFFIX
 from synthc.outputs.confine import Confiner
 from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, iter_shards, read_manifest

@@ -11,7 +11,7 @@ import tarfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from synthc.outputs.atomic import write_atomic_by
+from synthc.atomic import write_atomic_by
 
 Sample = tuple[str, dict[str, bytes]]
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from synthc.compiler.partial import is_hole
 from synthc.generators.base import PART_CONFIG, ConfigPart, FileProblem, GeneratorConfig
 from synthc.generators.fractal.catalog import load_catalog
+from synthc.generators.holes import is_hole
 from synthc.generators.memory import facts_problem, sample_problem
 from synthc.inputs import FileProblems, InputError
 

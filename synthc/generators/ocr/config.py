@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from synthc.compiler.partial import is_hole
 from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
+from synthc.generators.holes import is_hole
 from synthc.generators.memory import sample_problem
 
 if TYPE_CHECKING:

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from synthc import inputs
+from synthc.atomic import write_atomic
 from synthc.digest import file_sha256
 from synthc.generators.base import FileProblem
 from synthc.generators.ocr.backgrounds import check_image
 from synthc.generators.ocr.config import OcrConfig
 from synthc.inputs import InputError, InputFile, Reader
-from synthc.outputs.atomic import write_atomic
 
 T = TypeVar("T")
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")

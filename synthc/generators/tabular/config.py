@@ -10,8 +10,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthc.compiler.partial import HOLE, is_hole
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
+from synthc.generators.holes import HOLE, is_hole
 from synthc.generators.memory import table_shard_problem
 from synthc.generators.tabular import expr
 from synthc.generators.tabular.columns import ColumnBase, ColumnConfig, Derived
