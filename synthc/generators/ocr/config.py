@@ -15,7 +15,7 @@ from synthc.generators.holes import is_hole
 from synthc.generators.memory import sample_problem
 
 if TYPE_CHECKING:
-    from synthc.inputs import Reader
+    from synthc.inputs import Reader  # TODO(merge): removed with with_files
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}(,#[0-9a-fA-F]{6})?$")
 CHARSETS = {
@@ -227,9 +227,8 @@ class OcrConfig(GeneratorConfig):
     )
 
     def with_files(self, reader: Reader) -> OcrConfig:
-        """Resolve fonts, the text file and background images, read through ``reader``, to
-        portable entries with their sha256 (synthc.inputs)."""
-        from synthc.generators.ocr.resources import resolve_files
+        # TODO(merge): removed when the generator contract lands (with the Reader import)
+        from synthc.generators.ocr.files import resolve_files
 
         return resolve_files(self, reader)
 

@@ -1,0 +1,169 @@
+"""Resolution of the files an OCR config names: its fonts, text file and background images
+become portable entries with their sha256 in the config.
+
+Files are read through the compile's synthc.inputs Reader (allowed roots, regular files, size
+limits), so an edited font or word list changes the task keys. A font that fontTools cannot
+read, text that is not UTF-8, an image Pillow cannot decode, or text no font can draw is a spec
+error at its field (a FileProblem) at compile time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from synthc.generators.base import FileProblem
+from synthc.generators.ocr.backgrounds import check_image
+from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.resources import (
+    FONT_SUFFIXES,
+    IMAGE_SUFFIXES,
+    cached_coverage,
+    dictionary,
+    drawable,
+    font_coverage,
+    remember_lines,
+    text_lines,
+    trdg_root,
+)
+from synthc.generators.ocr.text import candidate_texts
+from synthc.inputs import InputError, InputFile, Reader
+
+T = TypeVar("T")
+
+#: a dictionary source is checked on its first words
+DICT_CHECK_WORDS = 5000
+
+
+def resolve_files(config: OcrConfig, reader: Reader) -> OcrConfig:
+    """``config`` with its fonts, text file and background images read through ``reader`` and
+    resolved to portable entries with their sha256 (see module doc)."""
+    for part in ("text", "fonts", "background"):
+        if getattr(config, part).resolved is not None:
+            raise FileProblem((part, "resolved"), "is set by synthc, not written in a spec")
+    return _at(("fonts",), lambda: _resolve(config, reader))
+
+
+def _at(field: tuple[Any, ...], step: Callable[[], T]) -> T:
+    """Run ``step``; a refused, missing or unreadable file becomes a FileProblem at ``field``."""
+    try:
+        return step()
+    except FileProblem:
+        raise
+    except OSError as error:
+        raise FileProblem(field, f"cannot read: {error}") from None
+    except (ValueError, KeyError) as error:
+        raise FileProblem(field, str(error)) from None
+
+
+def _font_files(config: OcrConfig, reader: Reader) -> list[tuple[tuple[Any, ...], InputFile]]:
+    """Each font file with the field that names it."""
+    fonts = config.fonts
+    if fonts.language is not None:
+        language = fonts.language
+        root = trdg_root() / "fonts"
+        names = sorted(p.name for p in root.iterdir() if p.is_dir())
+        if language not in names:  # a name, never a path (``../..``)
+            known = ", ".join(names)
+            raise FileProblem(
+                ("fonts", "language"), f"trdg has no {language!r} fonts; it has {known}"
+            )
+        field: tuple[Any, ...] = ("fonts", "language")
+        found = _at(field, lambda: reader.files_in(root / language, FONT_SUFFIXES, "font"))
+        return [(field, f) for f in found]
+    if fonts.paths is not None:
+        out = []
+        for k, written in enumerate(fonts.paths):
+            field = ("fonts", "paths", k)
+            try:
+                out.append((field, reader.file(written, "font")))
+            except InputError as error:
+                if error.missing:
+                    raise FileProblem(field, f"no font file {written!r} beside the spec") from None
+                raise FileProblem(field, str(error)) from None
+        return out
+    field = ("fonts", "dir")
+    found = _at(field, lambda: reader.files_in(fonts.dir or ".", FONT_SUFFIXES, "font"))
+    return [(field, f) for f in found]
+
+
+def _font_entry(field: tuple[Any, ...], font: InputFile) -> dict[str, str]:
+    data = _at(field, font.read_bytes)
+    entry = font.entry(data)
+    try:
+        cached_coverage(entry["sha256"], lambda: data)
+    except Exception as error:  # fontTools raises many kinds on a file that is not a font
+        raise FileProblem(
+            field, f"{font.name!r} is not a font file fontTools can read ({_first_line(error)})"
+        ) from None
+    return entry
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
+    entries = [_font_entry(field, font) for field, font in _font_files(config, reader)]
+    update: dict[str, object] = {"fonts": config.fonts.model_copy(update={"resolved": entries})}
+    text = config.text
+    own = text.path if text.source == "file" else text.dictionary if text.source == "dict" else None
+    if own is not None:
+        field = ("text", "path" if text.source == "file" else "dictionary")
+        try:
+            source = reader.file(own, "text")
+        except InputError as error:
+            if error.missing:
+                raise FileProblem(field, f"no text file {own!r} beside the spec") from None
+            raise FileProblem(field, str(error)) from None
+        data = _at(field, source.read_bytes)
+        entry = source.entry(data)
+        if not _at(field, lambda: remember_lines(entry, data, own)):
+            raise FileProblem(field, f"{own!r} has no non-empty lines")
+        update["text"] = text.model_copy(update={"resolved": entry})
+    if "image" in config.background.kinds:
+        written = config.background.images
+        directory = written if written is not None else trdg_root() / "images"
+        field = ("background", "images")
+        found = _at(field, lambda: reader.files_in(directory, IMAGE_SUFFIXES, "image"))
+        images = []
+        for image in found:
+            data = _at(field, image.read_bytes)
+            _at(field, lambda: check_image(data, image.name))  # noqa: B023 - called at once
+            images.append(image.entry(data))
+        update["background"] = config.background.model_copy(update={"resolved": images})
+    resolved = config.model_copy(update=update)
+    check_drawable(resolved)
+    return resolved
+
+
+def check_drawable(config: OcrConfig) -> None:
+    """Raise a FileProblem when no font can draw any text the source can produce."""
+    fonts = config.fonts.resolved or []
+    text = config.text
+    if text.source == "random":
+        alphabet = set(text.alphabet())
+        missing = [sorted(ch for ch in alphabet if ord(ch) not in font_coverage(f)) for f in fonts]
+        if all(missing):
+            best = min(missing, key=len)
+            raise FileProblem(
+                ("text", "charset"),
+                "no font has every character of the charset; the best lacks "
+                f"{''.join(best[:20])!r}",
+            )
+        return
+    if text.source == "dict" and text.resolved is not None:
+        lines = text_lines(text.resolved)
+        candidates = list(lines[:DICT_CHECK_WORDS])
+    elif text.source == "dict":
+        words = _at(("text", "language"), lambda: dictionary(text.language))
+        candidates = list(words[:DICT_CHECK_WORDS])
+    else:
+        candidates = candidate_texts(text) or []
+    if not any(drawable(t, f) for t in candidates for f in fonts if t.strip()):
+        raise FileProblem(
+            ("fonts",),
+            f"none of the fonts ({len(fonts)}) can draw any of the text ({len(candidates)} "
+            "candidates checked against each font's cmap)",
+        )
