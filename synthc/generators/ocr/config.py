@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -37,7 +37,7 @@ ESTIMATED_WORD_CHARS = 24
 IMAGE_COPIES = 4
 
 
-def _pair_problems(at: tuple[Any, ...], pair: list[float], low: float) -> Iterable[Any]:
+def _pair_problems(at: tuple[Any, ...], pair: Sequence[float], low: float) -> Iterable[Any]:
     if len(pair) != 2 or not low <= pair[0] <= pair[1]:
         yield (at, f"must be [low, high] with {low:g} <= low <= high")
 
@@ -50,27 +50,38 @@ class TextConfig(ConfigPart):
     """
 
     source: Literal["dict", "list", "file", "random"] = Field(
-        "dict",
+        default="dict",
         description="dict: words of a trdg dictionary; list: one of `items` per line; file: one "
         "line of `path` per line; random: characters of `charset`.",
     )
-    language: str = Field("en", pattern=r"^[a-z_]+$", description="dict: a trdg dictionary name.")
-    dictionary: str | None = Field(
-        None, description="dict: your own word list (one word per line), relative to the spec."
+    language: str = Field(
+        default="en", pattern=r"^[a-z_]+$", description="dict: a trdg dictionary name."
     )
-    words: list[int] = Field([1, 3], description="dict: words per line, inclusive range.")
-    items: list[str] | None = Field(None, description="list: the lines (or words) to draw.")
-    path: str | None = Field(None, description="file: a UTF-8 text file, relative to the spec.")
+    dictionary: str | None = Field(
+        default=None,
+        description="dict: your own word list (one word per line), relative to the spec.",
+    )
+    words: list[int] = Field(default=[1, 3], description="dict: words per line, inclusive range.")
+    items: list[str] | None = Field(default=None, description="list: the lines (or words) to draw.")
+    path: str | None = Field(
+        default=None, description="file: a UTF-8 text file, relative to the spec."
+    )
     charset: str = Field(
-        "letters+digits",
+        default="letters+digits",
         description="random: names joined by + (letters, lower, upper, digits, symbols) or "
         "literal characters in quotes, e.g. 'abc123'.",
     )
-    length: list[int] = Field([5, 12], description="random: characters per line, inclusive.")
-    case: Literal["upper", "lower"] | None = Field(None, description="Fold the text's case.")
+    length: list[int] = Field(
+        default=[5, 12], description="random: characters per line, inclusive."
+    )
+    case: Literal["upper", "lower"] | None = Field(
+        default=None, description="Fold the text's case."
+    )
     #: filled at compile time: the portable name and sha256 of `path` or `dictionary`
     #: (synthc.inputs: no absolute path; a content edit changes the task keys)
-    resolved: dict[str, str] | None = Field(None, description="(set by synthc) the text file.")
+    resolved: dict[str, str] | None = Field(
+        default=None, description="(set by synthc) the text file."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -137,14 +148,16 @@ class FontsConfig(ConfigPart):
     """Which fonts lines are drawn with (one chosen uniformly per line)."""
 
     language: str | None = Field(
-        None, description="trdg's bundled fonts for a script: latin, cn, ja."
+        default=None, description="trdg's bundled fonts for a script: latin, cn, ja."
     )
-    paths: list[str] | None = Field(None, description="Font files, relative to the spec.")
+    paths: list[str] | None = Field(default=None, description="Font files, relative to the spec.")
     dir: str | None = Field(
-        None, description="A directory of .ttf/.otf files, relative to the spec."
+        default=None, description="A directory of .ttf/.otf files, relative to the spec."
     )
     #: filled at compile time: portable font names with their sha256 (synthc.inputs)
-    resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) the fonts.")
+    resolved: list[dict[str, str]] | None = Field(
+        default=None, description="(set by synthc) the fonts."
+    )
 
     def rules(self) -> list[Callable[[], Iterable[Any]]]:
         return [self._one_source_problems]
@@ -158,31 +171,35 @@ class FontsConfig(ConfigPart):
 class StrokeConfig(ConfigPart):
     """An outline around the glyphs."""
 
-    width: int = Field(0, ge=0, le=20, description="Outline width in px (at the drawing size).")
-    color: str = Field("#282828", description="Outline colour, or a range '#a,#b'.")
+    width: int = Field(
+        default=0, ge=0, le=20, description="Outline width in px (at the drawing size)."
+    )
+    color: str = Field(default="#282828", description="Outline colour, or a range '#a,#b'.")
 
 
 class BackgroundConfig(ConfigPart):
     """What lines are drawn on."""
 
     kinds: list[Literal["gaussian_noise", "plain", "quasicrystal", "image"]] = Field(
-        ["gaussian_noise", "plain", "quasicrystal", "image"],
+        default=["gaussian_noise", "plain", "quasicrystal", "image"],
         min_length=1,
         description="Background kinds, one drawn uniformly per image.",
     )
     images: str | None = Field(
-        None, description="Directory of background images (default: trdg's four)."
+        default=None, description="Directory of background images (default: trdg's four)."
     )
     #: filled at compile time: portable image names with their sha256 (synthc.inputs)
-    resolved: list[dict[str, str]] | None = Field(None, description="(set by synthc) images.")
+    resolved: list[dict[str, str]] | None = Field(
+        default=None, description="(set by synthc) images."
+    )
 
 
 class DistortionConfig(ConfigPart):
     """Waves or noise applied to pixel columns and rows."""
 
-    kind: Literal["none", "sine", "cosine", "random"] = Field("none")
+    kind: Literal["none", "sine", "cosine", "random"] = Field(default="none")
     orientation: Literal["vertical", "horizontal", "both"] = Field(
-        "both", description="vertical: columns move up and down; horizontal: rows sideways."
+        default="both", description="vertical: columns move up and down; horizontal: rows sideways."
     )
 
 

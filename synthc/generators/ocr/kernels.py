@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from synthc.generators.jit import ngjit
 
 
 @ngjit
-def shift_columns(pixels, offsets, out):
+def shift_columns(pixels: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
     """out[y + offsets[x], x] = pixels[y, x] (``out`` zeroed, taller by max(offsets))."""
     h, w, c = pixels.shape
     for y in range(h):
@@ -16,7 +18,7 @@ def shift_columns(pixels, offsets, out):
 
 
 @ngjit
-def shift_rows(pixels, offsets, out):
+def shift_rows(pixels: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
     """out[y, x + offsets[y]] = pixels[y, x] (``out`` zeroed, wider by max(offsets))."""
     h, w, c = pixels.shape
     for y in range(h):

@@ -29,7 +29,7 @@ def needs_shaping(text: str) -> bool:
 def font_at(path: str, size: int, shaped: bool) -> ImageFont.FreeTypeFont:
     """A font at a pixel size: with Raqm layout for text that needs shaping (complex scripts
     are drawn as shaped runs), else FreeType's basic layout (advances plus kerning; faster)."""
-    raqm = shaped and ImageFont.core.HAVE_RAQM  # type: ignore[attr-defined]
+    raqm = shaped and ImageFont.core.HAVE_RAQM
     layout = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
     return ImageFont.truetype(path, size, layout_engine=layout)
 
