@@ -111,9 +111,10 @@ class TextConfig(ConfigPart):
     def longest(self) -> tuple[tuple[str | int, ...], int] | None:
         """The field that sets the longest line this source can give, and its length in
         characters (estimated for dictionary words); None for a file (unknown until read)."""
-        if self.source == "list" and self.items:
-            i = max(range(len(self.items)), key=lambda k: len(self.items[k]))  # type: ignore[index]
-            return ("items", i), len(self.items[i])
+        items = self.items
+        if self.source == "list" and items:
+            i = max(range(len(items)), key=lambda k: len(items[k]))
+            return ("items", i), len(items[i])
         if self.source == "random":
             return ("length",), max(self.length, default=0)
         if self.source == "dict":

@@ -49,11 +49,18 @@ def sample_rng(seed: int, i: int, attempt: int) -> np.random.Generator:
 
 def parse_color(spec: str, rng: np.random.Generator) -> tuple[int, int, int]:
     """'#rrggbb', or a range '#a,#b' sampled per channel."""
-    ends = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in spec.split(",")]
+    ends = [_rgb(c) for c in spec.split(",")]
     if len(ends) == 1:
-        return ends[0]  # type: ignore[return-value]
-    a, b = ends
-    return tuple(int(rng.integers(min(x, y), max(x, y) + 1)) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+        return ends[0]
+    first, second = ends
+    r, g, b = (
+        int(rng.integers(min(x, y), max(x, y) + 1)) for x, y in zip(first, second, strict=True)
+    )
+    return r, g, b
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
 
 
 def _uniform(pair: list[float], rng: np.random.Generator) -> float:
