@@ -6,24 +6,17 @@ import functools
 
 import numpy as np
 
+from synthc.generators.linalg import haar_orthogonal
 from synthc.generators.manifold import kernels
 from synthc.generators.manifold.config import Blobs, ManifoldBase
 from synthc.generators.rng import derive_key
 
 
 def random_rotation(seed: int, dim: int) -> np.ndarray:
-    """A Haar-random orthogonal ``dim x dim`` matrix from the seed's "rotation" stream.
-
-    QR of a Gaussian matrix, with the signs of R's diagonal moved into Q so the distribution is
-    uniform over the orthogonal group (Mezzadri, "How to generate random matrices from the
-    classical compact groups", 2007).
-    """
+    """A Haar-random orthogonal ``dim x dim`` matrix from the seed's "rotation" stream."""
     k0, k1 = derive_key(seed, "manifold/rotation")
     gaussian = kernels.standard_normals(dim * dim, k0, k1).reshape(dim, dim)
-    q, r = np.linalg.qr(gaussian)
-    signs = np.sign(np.diag(r))
-    signs[signs == 0] = 1.0
-    return np.ascontiguousarray(q * signs)
+    return haar_orthogonal(gaussian)
 
 
 def blob_centers(seed: int, config: Blobs) -> np.ndarray:

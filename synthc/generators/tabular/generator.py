@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from synthc.generators.base import Column, Table
+from synthc.generators.linalg import cholesky
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr
 from synthc.generators.tabular.config import TabularConfig
-from synthc.generators.tabular.copula import cholesky, correlation_matrix
+from synthc.generators.tabular.copula import correlation_matrix
 from synthc.generators.tabular.sampling import sample_shard
 
 _PARAMS = (

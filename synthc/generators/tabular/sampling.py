@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from synthc.generators.linalg import cholesky
 from synthc.generators.rng import derive_key
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr, kernels
 from synthc.generators.tabular.config import TabularConfig
-from synthc.generators.tabular.copula import cholesky, correlation_matrix
+from synthc.generators.tabular.copula import correlation_matrix
 
 EPOCH = dt.date(1970, 1, 1)
 _POLARS_DTYPES: dict[str, Any] = {
