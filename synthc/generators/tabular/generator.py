@@ -12,40 +12,14 @@ from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import correlation_matrix
 from synthc.generators.tabular.sampling import sample_shard
 
-_PARAMS = (
-    "mean",
-    "std",
-    "low",
-    "high",
-    "mu",
-    "sigma",
-    "scale",
-    "shape",
-    "a",
-    "b",
-    "lam",
-    "n",
-    "p",
-    "start",
-    "end",
-    "step",
-    "value",
-    "given",
-)
-
 
 def describe(column: c.ColumnBase) -> str:
     """One line saying how a column's values are made."""
     if isinstance(column, c.Derived):
         text = f"expr: {column.expr}"
     else:
-        params = {k: getattr(column, k) for k in _PARAMS if getattr(column, k, None) is not None}
-        if isinstance(column, c.Categorical):
-            params = {"values": column.values, "weights": column.weights or "equal"} | (
-                {"given": column.given} if column.given else {}
-            )
-        inner = ", ".join(f"{k}={_show(v)}" for k, v in params.items())
-        text = f"{column.dist}({inner})"  # type: ignore[attr-defined]
+        inner = ", ".join(f"{k}={_show(v)}" for k, v in column.shown_params().items())
+        text = f"{column.dist_name()}({inner})"
     clip = getattr(column, "clip", None)
     return text + (f", clipped to [{clip[0]:g}, {clip[1]:g}]" if clip else "")
 

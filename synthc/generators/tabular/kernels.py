@@ -17,6 +17,9 @@ from synthc.generators.jit import ngjit
 from synthc.generators.rng import normal2, normal3, uniform2
 
 VALUES, MISSING, BETA_X, BETA_Y = 0, 1, 2, 3
+#: codes of the distributions :func:`quantile` inverts (a column model names its own)
+Q_NORMAL, Q_UNIFORM, Q_LOGNORMAL, Q_EXPONENTIAL, Q_POISSON, Q_BINOMIAL, Q_BERNOULLI = range(7)
+Q_INTEGER = 7  # uniform on span integers from low: integers, dates, timestamps
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this is a backstop
 
@@ -325,32 +328,32 @@ def phi_upper(z):
 def quantile(code, params, z, out):
     """Marginal quantiles of standard normals ``z``: out = F^-1(Phi(z)) for distribution ``code``.
 
-    Codes: 0 normal(mean, std), 1 uniform(low, high), 2 lognormal(mu, sigma),
-    3 exponential(scale), 4 poisson(lam), 5 binomial(n, p), 6 bernoulli(p),
-    7 uniform integer (low, span), floored.
+    Codes (the ``Q_*`` constants): normal(mean, std), uniform(low, high), lognormal(mu, sigma),
+    exponential(scale), poisson(lam), binomial(n, p), bernoulli(p), and uniform integer
+    (low, span), floored.
     """
     for i in range(z.shape[0]):
         x = z[i]
-        if code == 0:
+        if code == Q_NORMAL:
             out[i] = params[0] + params[1] * x
-        elif code == 2:
+        elif code == Q_LOGNORMAL:
             out[i] = math.exp(params[0] + params[1] * x)
-        elif code == 3:
+        elif code == Q_EXPONENTIAL:
             # -log(1 - Phi(x)) from the upper tail directly, so large x keeps its precision.
             out[i] = -params[0] * math.log(max(phi_upper(x), 5e-324))
         else:
             u = 0.5 * math.erfc(-x * _SQRT1_2)  # Phi(x)
-            if code == 1:
+            if code == Q_UNIFORM:
                 out[i] = params[0] + (params[1] - params[0]) * u
-            elif code == 4:
+            elif code == Q_POISSON:
                 out[i] = _poisson_inversion(params[0], u)
-            elif code == 5:
+            elif code == Q_BINOMIAL:
                 n, p = params[0], params[1]
                 if p <= 0.5:
                     out[i] = _binomial_inversion(n, p, u)
                 else:  # X = n - Y, Y ~ Binomial(n, 1 - p): the smallest k with F_X(k) >= u
                     out[i] = n - _binomial_inversion(n, 1.0 - p, 1.0 - u)
-            elif code == 6:
+            elif code == Q_BERNOULLI:
                 out[i] = 1.0 if u >= 1.0 - params[0] else 0.0
             else:
                 k = math.floor(u * params[1])
