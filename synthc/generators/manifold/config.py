@@ -8,7 +8,7 @@ listed in :data:`ManifoldConfig`, plus its kernel in ``kernels.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, get_args
 
 import numpy as np
 from pydantic import ConfigDict, Field
@@ -22,6 +22,19 @@ Path = tuple[str | int, ...]
 #: observed points, and Arrow buffers while Parquet encodes them (measured: 2.6 for a
 #: 150,000-row shard of 256-dimensional rotated blobs, 2.2 for swiss_roll)
 SHARD_MEMORY_FACTOR = 3
+
+
+class Batch(NamedTuple):
+    """What a shape's kernel fills for the samples ``start ..``, drawing from the Philox key
+    ``(k0, k1)``: natural coordinates ``nat`` and intrinsic ones ``u`` (``(dim, n)``), and
+    ``label`` (``n``; shapes with classes)."""
+
+    start: int
+    k0: int
+    k1: int
+    nat: np.ndarray
+    u: np.ndarray
+    label: np.ndarray
 
 
 class ManifoldBase(GeneratorConfig):
@@ -73,18 +86,8 @@ class ManifoldBase(GeneratorConfig):
         """What each intrinsic coordinate ``u<k>`` is, and its range."""
         return []
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        """Fill ``nat`` (natural coordinates), ``u`` (intrinsic ones) and ``label`` for the
-        samples ``start ..`` with the shape's kernel, from the Philox key ``(k0, k1)``."""
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        """Fill the batch's arrays with the shape's kernel."""
         raise NotImplementedError(f"no kernel for {type(self).__name__}")
 
     def shape_facts(self, seed: int) -> dict[str, Any]:
@@ -142,17 +145,8 @@ class SwissRoll(ManifoldBase):
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle along the roll, in [1.5pi, 4.5pi]", "height, in [0, 21]"]
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.swiss_roll(start, k0, k1, self.hole, nat, u)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.swiss_roll(batch.start, batch.k0, batch.k1, self.hole, batch.nat, batch.u)
 
 
 class SCurve(ManifoldBase):
@@ -165,17 +159,8 @@ class SCurve(ManifoldBase):
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle along the curve, in [-1.5pi, 1.5pi]", "height, in [0, 2]"]
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.s_curve(start, k0, k1, nat, u)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.s_curve(batch.start, batch.k0, batch.k1, batch.nat, batch.u)
 
 
 class Sphere(ManifoldBase):
@@ -202,17 +187,8 @@ class Sphere(ManifoldBase):
             for k in range(d)
         ]
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.sphere(start, k0, k1, nat, u)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.sphere(batch.start, batch.k0, batch.k1, batch.nat, batch.u)
 
 
 class Torus(ManifoldBase):
@@ -233,17 +209,8 @@ class Torus(ManifoldBase):
             "phi, the angle around the tube, in [0, 2pi)",
         ]
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.torus(start, k0, k1, self.R, self.r, nat, u)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.torus(batch.start, batch.k0, batch.k1, self.R, self.r, batch.nat, batch.u)
 
     def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [*super().semantic_rules(), self._radius_problems]
@@ -272,17 +239,10 @@ class Helix(ManifoldBase):
     def intrinsic_descriptions(self) -> list[str]:
         return [f"t, the helix angle, in [0, {2 * self.turns:g}pi)"]
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.helix(start, k0, k1, self.turns, self.radius, self.pitch, nat, u)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.helix(
+            batch.start, batch.k0, batch.k1, self.turns, self.radius, self.pitch, batch.nat, batch.u
+        )
 
 
 class Moons(ManifoldBase):
@@ -304,17 +264,8 @@ class Moons(ManifoldBase):
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle along the moon, in [0, pi)"]
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.moons(start, k0, k1, nat, u, label)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.moons(batch.start, batch.k0, batch.k1, batch.nat, batch.u, batch.label)
 
 
 class Circles(ManifoldBase):
@@ -337,17 +288,10 @@ class Circles(ManifoldBase):
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle around the circle, in [0, 2pi)"]
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.circles(start, k0, k1, self.factor, nat, u, label)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.circles(
+            batch.start, batch.k0, batch.k1, self.factor, batch.nat, batch.u, batch.label
+        )
 
 
 class Blobs(ManifoldBase):
@@ -391,17 +335,16 @@ class Blobs(ManifoldBase):
             return np.asarray(self.cluster_std, dtype=np.float64)
         return np.full(self.n_centers, float(self.cluster_std))
 
-    def run_kernel(
-        self,
-        seed: int,
-        start: int,
-        k0: int,
-        k1: int,
-        nat: np.ndarray,
-        u: np.ndarray,
-        label: np.ndarray,
-    ) -> None:
-        kernels.blobs(start, k0, k1, self.center_points(seed), self.stds(), nat, label)
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.blobs(
+            batch.start,
+            batch.k0,
+            batch.k1,
+            self.center_points(seed),
+            self.stds(),
+            batch.nat,
+            batch.label,
+        )
 
     def shape_facts(self, seed: int) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ import numpy as np
 
 from synthc.generators.base import Column, Table
 from synthc.generators.manifold import kernels
-from synthc.generators.manifold.config import ManifoldBase, ManifoldConfig
+from synthc.generators.manifold.config import Batch, ManifoldBase, ManifoldConfig
 from synthc.generators.rng import derive_key
 
 
@@ -73,7 +73,7 @@ class ManifoldGenerator:
         nat = np.empty((config.natural_dim, n), dtype=np.float64)
         u = np.empty((config.intrinsic_dim, n), dtype=np.float64)
         label = np.empty(n, dtype=np.int64)
-        config.run_kernel(seed, start, k0, k1, nat, u, label)
+        config.run_kernel(seed, Batch(start, k0, k1, nat, u, label))
         dim = config.out_dim
         clean = np.empty((dim, n), dtype=np.float64)
         observed = np.empty((dim, n), dtype=np.float64)
