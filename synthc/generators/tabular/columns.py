@@ -53,10 +53,14 @@ class ColumnBase(BaseModel):
         """The ``dist`` this model is."""
         return str(get_args(cls.model_fields["dist"].annotation)[0])
 
-    @property
-    def copula_ok(self) -> bool:
-        """True when the column has a quantile function, so it can join a Gaussian copula."""
-        return self.quantile_code is not None
+    #: True when the column has a quantile function, so it can join a Gaussian copula (set
+    #: from ``quantile_code`` for every model, so the class and its instances both answer).
+    copula_ok: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.copula_ok = cls.quantile_code is not None
 
     def out_dtype(self) -> str:
         return "float64"
