@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -254,3 +255,17 @@ def test_config_validation():
     assert problems(shape="blobs", dim=2, centers=[[0, 0], [1, 1, 1]]) == [("centers", 1)]
     assert problems(shape="blobs", centers=3, cluster_std=[1.0, 2.0]) == [("cluster_std",)]
     assert problems(shape="helix", ambient_dim=5) == []
+
+
+def test_every_shape_states_its_formula_coordinates_labels_and_kernel():
+    """A shape's model is its one home: adding one needs no table elsewhere."""
+    (union, _) = get_args(GENERATOR.Config)
+    for model in get_args(union):
+        cfg = config(shape=model.shape_name())
+        assert cfg.formula, model
+        assert len(cfg.intrinsic_descriptions()) == cfg.intrinsic_dim, model
+        assert bool(cfg.label_meaning) == bool(cfg.classes), model
+        facts = GENERATOR.facts(cfg, 1)
+        assert facts["shape"] == model.shape_name() and facts["formula"] == cfg.formula
+        table = GENERATOR.generate(cfg, 1, 0, 10)  # its kernel runs
+        assert [c.name for c in GENERATOR.columns(cfg)] == list(table)

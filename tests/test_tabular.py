@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import polars as pl
@@ -14,6 +15,8 @@ import pytest
 from scipy import stats
 
 from synthc import api
+from synthc.generators.tabular import columns as models
+from synthc.generators.tabular.generator import describe
 
 N = 200_000
 
@@ -359,3 +362,54 @@ def test_the_dataset_cards_loading_code_runs(built, monkeypatch):
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
     assert namespace["frames"]["train"].sort("index").equals(frame)
+
+
+def test_every_distribution_states_its_parameters_sampler_and_quantile():
+    """A distribution's model is its one home: describe, draw and the copula read it."""
+    (union, _) = get_args(models.ColumnConfig)
+    classes = [get_args(member)[0] for member in get_args(union)]
+    copula = []
+    columns = {
+        "normal": models.Normal(dist="normal"),
+        "uniform": models.Uniform(dist="uniform"),
+        "lognormal": models.Lognormal(dist="lognormal"),
+        "exponential": models.Exponential(dist="exponential"),
+        "gamma": models.Gamma(dist="gamma", shape=2.0),
+        "beta": models.Beta(dist="beta", a=2.0, b=3.0),
+        "poisson": models.Poisson(dist="poisson", lam=3.0),
+        "binomial": models.Binomial(dist="binomial", n=10, p=0.3),
+        "bernoulli": models.Bernoulli(dist="bernoulli", p=0.3),
+        "integer": models.Integer(dist="integer", low=1, high=6),
+        "date": models.DateColumn(dist="date", start=dt.date(2020, 1, 1), end=dt.date(2020, 2, 1)),
+        "timestamp": models.TimestampColumn(
+            dist="timestamp", start=dt.datetime(2020, 1, 1), end=dt.datetime(2020, 1, 2)
+        ),
+        "categorical": models.Categorical(dist="categorical", values=["a", "b"]),
+        "sequence": models.Sequence(dist="sequence"),
+        "constant": models.Constant(dist="constant", value=2.5),
+    }
+    for model in classes:
+        if model is models.Derived:
+            continue
+        column = columns[model.dist_name()]
+        assert isinstance(column, model)
+        text = describe(column)
+        assert text.startswith(f"{model.dist_name()}(")
+        assert all(f"{name}=" in text for name in column.shown_params())
+        assert len(column.draw((1, 2), 5, 100, {})) == 100
+        if column.copula_ok:
+            copula.append(model.dist_name())
+            z = np.linspace(-3, 3, 7)
+            assert len(column.from_normals(z)) == 7
+    assert copula == [
+        "normal",
+        "uniform",
+        "lognormal",
+        "exponential",
+        "poisson",
+        "binomial",
+        "bernoulli",
+        "integer",
+        "date",
+        "timestamp",
+    ]

@@ -1,13 +1,20 @@
-"""Spec models of the manifold generator: one pydantic model per shape, chosen by ``shape``."""
+"""Spec models of the manifold generator: one pydantic model per shape, chosen by ``shape``.
+
+A shape's model is its one home: its fields and rules, its formula, what its intrinsic
+coordinates and labels mean, and which Numba kernel draws it. Adding a shape is a new class here,
+listed in :data:`ManifoldConfig`, plus its kernel in ``kernels.py``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, get_args
 
+import numpy as np
 from pydantic import ConfigDict, Field
 
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
+from synthc.generators.manifold import facts, kernels
 from synthc.generators.memory import facts_problem, table_shard_problem
 
 Path = tuple[str | int, ...]
@@ -17,8 +24,21 @@ Path = tuple[str | int, ...]
 SHARD_MEMORY_FACTOR = 3
 
 
+class Batch(NamedTuple):
+    """What a shape's kernel fills for the samples ``start ..``, drawing from the Philox key
+    ``(k0, k1)``: natural coordinates ``nat`` and intrinsic ones ``u`` (``(dim, n)``), and
+    ``label`` (``n``; shapes with classes)."""
+
+    start: int
+    k0: int
+    k1: int
+    nat: np.ndarray
+    u: np.ndarray
+    label: np.ndarray
+
+
 class ManifoldBase(GeneratorConfig):
-    """Fields every shape has: noise and the ambient embedding."""
+    """Fields every shape has (noise and the ambient embedding), and what each shape states."""
 
     model_config = ConfigDict(**PART_CONFIG, strict=True)
 
@@ -44,6 +64,10 @@ class ManifoldBase(GeneratorConfig):
 
     intrinsic_names: ClassVar[tuple[str, ...]] = ()
     classes: ClassVar[int] = 0
+    #: how a point is made, recorded in the manifest as generator.facts.formula
+    formula: ClassVar[str]
+    #: what the label's values mean (shapes with classes)
+    label_meaning: ClassVar[str] = ""
 
     @property
     def natural_dim(self) -> int:
@@ -57,6 +81,24 @@ class ManifoldBase(GeneratorConfig):
     def out_dim(self) -> int:
         """Dimension of the observed (and clean) points."""
         return self.ambient_dim or self.natural_dim
+
+    def intrinsic_descriptions(self) -> list[str]:
+        """What each intrinsic coordinate ``u<k>`` is, and its range."""
+        return []
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        """Fill the batch's arrays with the shape's kernel."""
+        raise NotImplementedError(f"no kernel for {type(self).__name__}")
+
+    def shape_facts(self, seed: int) -> dict[str, Any]:
+        """Dataset-level quantities of this shape for the manifest, beyond the common ones."""
+        return {}
+
+    def rotation(self, seed: int) -> np.ndarray:
+        """The rotation this config uses (an empty 0 x 0 array when it does not rotate)."""
+        if not self.rotate:
+            return np.zeros((0, 0), dtype=np.float64)
+        return facts.cached_rotation(seed, self.out_dim)
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         if self.rotate:
@@ -86,7 +128,7 @@ class ManifoldBase(GeneratorConfig):
             yield (
                 ("ambient_dim",),
                 f"must be >= {self.natural_dim}, the natural dimension of {self.shape_name()}",
-            )  # type: ignore[attr-defined]
+            )
 
 
 class SwissRoll(ManifoldBase):
@@ -95,6 +137,16 @@ class SwissRoll(ManifoldBase):
     shape: Literal["swiss_roll"]
     hole: bool = Field(False, description="Remove the centre cell of the 3x3 (t, height) grid.")
     intrinsic_names: ClassVar[tuple[str, ...]] = ("t", "height")
+    formula: ClassVar[str] = (
+        "t = 1.5*pi*(1 + 2*U1), h = 21*U2; point (t cos t, h, t sin t) "
+        "(hole: (t, h) uniform on the 3x3 grid of pi x 7 cells without the centre cell)"
+    )
+
+    def intrinsic_descriptions(self) -> list[str]:
+        return ["t, the angle along the roll, in [1.5pi, 4.5pi]", "height, in [0, 21]"]
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.swiss_roll(batch.start, batch.k0, batch.k1, self.hole, batch.nat, batch.u)
 
 
 class SCurve(ManifoldBase):
@@ -102,6 +154,13 @@ class SCurve(ManifoldBase):
 
     shape: Literal["s_curve"]
     intrinsic_names: ClassVar[tuple[str, ...]] = ("t", "height")
+    formula: ClassVar[str] = "t = 3*pi*(U1 - 0.5), h = 2*U2; point (sin t, h, sign(t)(cos t - 1))"
+
+    def intrinsic_descriptions(self) -> list[str]:
+        return ["t, the angle along the curve, in [-1.5pi, 1.5pi]", "height, in [0, 2]"]
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.s_curve(batch.start, batch.k0, batch.k1, batch.nat, batch.u)
 
 
 class Sphere(ManifoldBase):
@@ -109,6 +168,7 @@ class Sphere(ManifoldBase):
 
     shape: Literal["sphere"]
     dim: int = Field(2, ge=1, le=1024, description="Intrinsic dimension d of the sphere S^d.")
+    formula: ClassVar[str] = "x = g / |g| with g ~ N(0, I_(d+1)); uniform on the unit d-sphere"
 
     @property
     def natural_dim(self) -> int:
@@ -118,6 +178,18 @@ class Sphere(ManifoldBase):
     def intrinsic_dim(self) -> int:
         return self.dim
 
+    def intrinsic_descriptions(self) -> list[str]:
+        d = self.dim
+        return [
+            f"hyperspherical angle phi_{k + 1} in [0, pi]"
+            if k < d - 1
+            else f"hyperspherical angle phi_{d} in [0, 2pi)"
+            for k in range(d)
+        ]
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.sphere(batch.start, batch.k0, batch.k1, batch.nat, batch.u)
+
 
 class Torus(ManifoldBase):
     """A ring torus in R^3, uniform with respect to surface area."""
@@ -126,6 +198,19 @@ class Torus(ManifoldBase):
     R: float = Field(2.0, gt=0, allow_inf_nan=False, description="Major radius.")
     r: float = Field(1.0, gt=0, allow_inf_nan=False, description="Minor (tube) radius, < R.")
     intrinsic_names: ClassVar[tuple[str, ...]] = ("theta", "phi")
+    formula: ClassVar[str] = (
+        "theta ~ U(0, 2pi), phi with density (R + r cos phi) / (2 pi R); "
+        "point ((R + r cos phi) cos theta, (R + r cos phi) sin theta, r sin phi)"
+    )
+
+    def intrinsic_descriptions(self) -> list[str]:
+        return [
+            "theta, the angle around the torus axis, in [0, 2pi)",
+            "phi, the angle around the tube, in [0, 2pi)",
+        ]
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.torus(batch.start, batch.k0, batch.k1, self.R, self.r, batch.nat, batch.u)
 
     def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [*super().semantic_rules(), self._radius_problems]
@@ -147,6 +232,17 @@ class Helix(ManifoldBase):
     radius: float = Field(1.0, gt=0, allow_inf_nan=False, description="Radius.")
     pitch: float = Field(1.0, gt=0, allow_inf_nan=False, description="Rise per turn along z.")
     intrinsic_names: ClassVar[tuple[str, ...]] = ("t",)
+    formula: ClassVar[str] = (
+        "t = 2*pi*turns*U; point (radius cos t, radius sin t, pitch t / (2 pi))"
+    )
+
+    def intrinsic_descriptions(self) -> list[str]:
+        return [f"t, the helix angle, in [0, {2 * self.turns:g}pi)"]
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.helix(
+            batch.start, batch.k0, batch.k1, self.turns, self.radius, self.pitch, batch.nat, batch.u
+        )
 
 
 class Moons(ManifoldBase):
@@ -155,10 +251,21 @@ class Moons(ManifoldBase):
     shape: Literal["moons"]
     intrinsic_names: ClassVar[tuple[str, ...]] = ("t",)
     classes: ClassVar[int] = 2
+    formula: ClassVar[str] = (
+        "t = pi*U, label ~ Bernoulli(0.5); label 0: (cos t, sin t); "
+        "label 1: (1 - cos t, 0.5 - sin t)"
+    )
+    label_meaning: ClassVar[str] = "0 = outer moon, 1 = inner moon"
 
     @property
     def natural_dim(self) -> int:
         return 2
+
+    def intrinsic_descriptions(self) -> list[str]:
+        return ["t, the angle along the moon, in [0, pi)"]
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.moons(batch.start, batch.k0, batch.k1, batch.nat, batch.u, batch.label)
 
 
 class Circles(ManifoldBase):
@@ -168,10 +275,23 @@ class Circles(ManifoldBase):
     factor: float = Field(0.8, gt=0, lt=1, description="Radius of the inner circle.")
     intrinsic_names: ClassVar[tuple[str, ...]] = ("t",)
     classes: ClassVar[int] = 2
+    formula: ClassVar[str] = (
+        "t = 2*pi*U, label ~ Bernoulli(0.5); label 0: (cos t, sin t); "
+        "label 1: factor (cos t, sin t)"
+    )
+    label_meaning: ClassVar[str] = "0 = outer circle, 1 = inner circle"
 
     @property
     def natural_dim(self) -> int:
         return 2
+
+    def intrinsic_descriptions(self) -> list[str]:
+        return ["t, the angle around the circle, in [0, 2pi)"]
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.circles(
+            batch.start, batch.k0, batch.k1, self.factor, batch.nat, batch.u, batch.label
+        )
 
 
 class Blobs(ManifoldBase):
@@ -193,10 +313,44 @@ class Blobs(ManifoldBase):
         max_length=2,
         description="[low, high] bounds for drawn centres.",
     )
+    formula: ClassVar[str] = (
+        "label c uniform over the centres; point = centre[c] + cluster_std[c] * N(0, I)"
+    )
+    label_meaning: ClassVar[str] = "index of the centre in generator.facts.centers"
 
     @property
     def natural_dim(self) -> int:
         return self.dim
+
+    def center_points(self, seed: int) -> np.ndarray:
+        """Explicit centres as given, or ``centers`` points uniform in ``center_box``."""
+        if isinstance(self.centers, list):
+            return np.asarray(self.centers, dtype=np.float64).reshape(len(self.centers), self.dim)
+        low, high = self.center_box
+        return facts.uniform_points(seed, "manifold/centers", self.centers, self.dim, low, high)
+
+    def stds(self) -> np.ndarray:
+        """One standard deviation per centre."""
+        if isinstance(self.cluster_std, list):
+            return np.asarray(self.cluster_std, dtype=np.float64)
+        return np.full(self.n_centers, float(self.cluster_std))
+
+    def run_kernel(self, seed: int, batch: Batch) -> None:
+        kernels.blobs(
+            batch.start,
+            batch.k0,
+            batch.k1,
+            self.center_points(seed),
+            self.stds(),
+            batch.nat,
+            batch.label,
+        )
+
+    def shape_facts(self, seed: int) -> dict[str, Any]:
+        return {
+            "centers": self.center_points(seed).tolist(),
+            "cluster_std": self.stds().tolist(),
+        }
 
     @property
     def n_centers(self) -> int:

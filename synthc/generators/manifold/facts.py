@@ -1,4 +1,4 @@
-"""Dataset-level quantities of a manifold dataset, fixed by (seed, config): rotation and centres."""
+"""Dataset-level quantities of a manifold dataset, fixed by the seed: rotations and drawn points."""
 
 from __future__ import annotations
 
@@ -6,51 +6,28 @@ import functools
 
 import numpy as np
 
+from synthc.generators.linalg import haar_orthogonal
 from synthc.generators.manifold import kernels
-from synthc.generators.manifold.config import Blobs, ManifoldBase
 from synthc.generators.rng import derive_key
 
 
 def random_rotation(seed: int, dim: int) -> np.ndarray:
-    """A Haar-random orthogonal ``dim x dim`` matrix from the seed's "rotation" stream.
-
-    QR of a Gaussian matrix, with the signs of R's diagonal moved into Q so the distribution is
-    uniform over the orthogonal group (Mezzadri, "How to generate random matrices from the
-    classical compact groups", 2007).
-    """
+    """A Haar-random orthogonal ``dim x dim`` matrix from the seed's "rotation" stream."""
     k0, k1 = derive_key(seed, "manifold/rotation")
     gaussian = kernels.standard_normals(dim * dim, k0, k1).reshape(dim, dim)
-    q, r = np.linalg.qr(gaussian)
-    signs = np.sign(np.diag(r))
-    signs[signs == 0] = 1.0
-    return np.ascontiguousarray(q * signs)
-
-
-def blob_centers(seed: int, config: Blobs) -> np.ndarray:
-    """Explicit centres as given, or ``centers`` points uniform in ``center_box``."""
-    if isinstance(config.centers, list):
-        return np.asarray(config.centers, dtype=np.float64).reshape(len(config.centers), config.dim)
-    k0, k1 = derive_key(seed, "manifold/centers")
-    low, high = config.center_box
-    uniforms = kernels.standard_uniforms(config.centers * config.dim, k0, k1)
-    return (low + (high - low) * uniforms).reshape(config.centers, config.dim)
-
-
-def blob_stds(config: Blobs) -> np.ndarray:
-    """One standard deviation per centre."""
-    if isinstance(config.cluster_std, list):
-        return np.asarray(config.cluster_std, dtype=np.float64)
-    return np.full(config.n_centers, float(config.cluster_std))
-
-
-def rotation_for(seed: int, config: ManifoldBase) -> np.ndarray:
-    """The rotation a config uses (an empty 0 x 0 array when it does not rotate)."""
-    if not config.rotate:
-        return np.zeros((0, 0), dtype=np.float64)
-    return _cached_rotation(seed, config.out_dim)
+    return haar_orthogonal(gaussian)
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_rotation(seed: int, dim: int) -> np.ndarray:
-    # Every shard of a build needs the same matrix; a worker computes it once.
+def cached_rotation(seed: int, dim: int) -> np.ndarray:
+    """:func:`random_rotation`, computed once per worker: every shard of a build needs it."""
     return random_rotation(seed, dim)
+
+
+def uniform_points(
+    seed: int, stream: str, count: int, dim: int, low: float, high: float
+) -> np.ndarray:
+    """``count`` points uniform in ``[low, high)^dim`` from the seed's ``stream``."""
+    k0, k1 = derive_key(seed, stream)
+    uniforms = kernels.standard_uniforms(count * dim, k0, k1)
+    return (low + (high - low) * uniforms).reshape(count, dim)

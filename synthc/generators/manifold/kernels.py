@@ -21,7 +21,7 @@ _PI = math.pi
 
 
 @ngjit
-def swiss_roll(start, k0, k1, hole, nat, u):
+def swiss_roll(start: int, k0: int, k1: int, hole: bool, nat: np.ndarray, u: np.ndarray) -> None:
     """t*cos t, height, t*sin t with t in [1.5pi, 4.5pi], height in [0, 21] (scikit-learn)."""
     for i in range(nat.shape[1]):
         a, b = uniform2(start + i, 0, POINTS, k0, k1)
@@ -42,7 +42,7 @@ def swiss_roll(start, k0, k1, hole, nat, u):
 
 
 @ngjit
-def s_curve(start, k0, k1, nat, u):
+def s_curve(start: int, k0: int, k1: int, nat: np.ndarray, u: np.ndarray) -> None:
     """sin t, height, sign(t)(cos t - 1) with t in [-1.5pi, 1.5pi], height in [0, 2]."""
     for i in range(nat.shape[1]):
         a, b = uniform2(start + i, 0, POINTS, k0, k1)
@@ -56,7 +56,7 @@ def s_curve(start, k0, k1, nat, u):
 
 
 @ngjit
-def sphere(start, k0, k1, nat, u):
+def sphere(start: int, k0: int, k1: int, nat: np.ndarray, u: np.ndarray) -> None:
     """Uniform on the unit sphere S^d in R^(d+1): a normalised Gaussian vector, and its angles."""
     m = nat.shape[0]
     d = m - 1
@@ -88,7 +88,9 @@ def sphere(start, k0, k1, nat, u):
 
 
 @ngjit
-def torus(start, k0, k1, big_r, small_r, nat, u):
+def torus(
+    start: int, k0: int, k1: int, big_r: float, small_r: float, nat: np.ndarray, u: np.ndarray
+) -> None:
     """Uniform by surface area: theta uniform, phi by rejection with density R + r cos phi."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -108,7 +110,16 @@ def torus(start, k0, k1, big_r, small_r, nat, u):
 
 
 @ngjit
-def helix(start, k0, k1, turns, radius, pitch, nat, u):
+def helix(
+    start: int,
+    k0: int,
+    k1: int,
+    turns: float,
+    radius: float,
+    pitch: float,
+    nat: np.ndarray,
+    u: np.ndarray,
+) -> None:
     """radius*cos t, radius*sin t, pitch*t/(2pi) with t in [0, 2pi*turns)."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -120,7 +131,7 @@ def helix(start, k0, k1, turns, radius, pitch, nat, u):
 
 
 @ngjit
-def moons(start, k0, k1, nat, u, label):
+def moons(start: int, k0: int, k1: int, nat: np.ndarray, u: np.ndarray, label: np.ndarray) -> None:
     """Outer moon (cos t, sin t), inner moon (1 - cos t, 0.5 - sin t), t in [0, pi)."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -137,7 +148,9 @@ def moons(start, k0, k1, nat, u, label):
 
 
 @ngjit
-def circles(start, k0, k1, factor, nat, u, label):
+def circles(
+    start: int, k0: int, k1: int, factor: float, nat: np.ndarray, u: np.ndarray, label: np.ndarray
+) -> None:
     """Outer unit circle (label 0) and inner circle of radius factor (label 1), t in [0, 2pi)."""
     for i in range(nat.shape[1]):
         a, _ = uniform2(start + i, 0, POINTS, k0, k1)
@@ -151,7 +164,15 @@ def circles(start, k0, k1, factor, nat, u, label):
 
 
 @ngjit
-def blobs(start, k0, k1, centers, stds, nat, label):
+def blobs(
+    start: int,
+    k0: int,
+    k1: int,
+    centers: np.ndarray,
+    stds: np.ndarray,
+    nat: np.ndarray,
+    label: np.ndarray,
+) -> None:
     """centre[c] + std[c] * N(0, I) with the cluster c uniform over the centres."""
     m = nat.shape[0]
     for i in range(nat.shape[1]):
@@ -165,7 +186,16 @@ def blobs(start, k0, k1, centers, stds, nat, label):
 
 
 @ngjit
-def embed_and_noise(start, k0, k1, nat, rotation, noise, clean, observed):
+def embed_and_noise(
+    start: int,
+    k0: int,
+    k1: int,
+    nat: np.ndarray,
+    rotation: np.ndarray,
+    noise: float,
+    clean: np.ndarray,
+    observed: np.ndarray,
+) -> None:
     """clean = rotation @ pad(nat) (or pad(nat)); observed = clean + noise * N(0, I)."""
     m = nat.shape[0]
     dim = clean.shape[0]
@@ -193,7 +223,7 @@ def embed_and_noise(start, k0, k1, nat, rotation, noise, clean, observed):
 
 
 @ngjit
-def standard_normals(count, k0, k1):
+def standard_normals(count: int, k0: int, k1: int) -> np.ndarray:
     """``count`` standard normals for dataset-level quantities (index j, block 0, stream 0)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(count):
@@ -202,7 +232,7 @@ def standard_normals(count, k0, k1):
 
 
 @ngjit
-def standard_uniforms(count, k0, k1):
+def standard_uniforms(count: int, k0: int, k1: int) -> np.ndarray:
     """``count`` uniforms in [0, 1) for dataset-level quantities (index j, block 0, stream 0)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(count):

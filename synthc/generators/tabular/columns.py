@@ -1,21 +1,31 @@
 """Spec models of tabular columns: one pydantic model per distribution, chosen by ``dist``.
 
-A column entry with ``expr`` instead of ``dist`` is a derived column. Every model knows its output
-dtype and whether it can take part in a Gaussian copula (it has a quantile function).
+A distribution's model is its one home: its fields and rules, its output dtype, the parameters a
+description shows, how it draws a batch (``draw``) and, when it has a quantile function (and so
+can join a Gaussian copula), its code and parameters for ``kernels.quantile``. Adding a
+distribution is a new class here, listed in :data:`ColumnConfig`, plus its kernels. A column
+entry with ``expr`` instead of ``dist`` is a derived column, computed by the sampler.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
+import numpy as np
+import polars as pl
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from synthc.generators.base import PART_CONFIG
+from synthc.generators.tabular import kernels
 
 Path = tuple[str | int, ...]
+#: a column's Philox key, derived from the seed and the column's name
+Key = tuple[int, int]
+#: 1970-01-01: dates are stored as days since it, timestamps as microseconds since its midnight
+EPOCH = date(1970, 1, 1)
 FloatDtype = Literal["float64", "float32"]
 IntDtype = Literal["int64", "int32", "int16", "int8", "float64", "float32"]
 
@@ -33,11 +43,48 @@ class ColumnBase(BaseModel):
 
     #: "numeric" | "categorical" | "date" | "timestamp": how expressions may use the column.
     value_kind: ClassVar[str] = "numeric"
-    #: True when the column has a quantile function, so it can join a Gaussian copula.
+    #: The parameters a description shows, in order (and by default the quantile's parameters).
+    params: ClassVar[tuple[str, ...]] = ()
+    #: The distribution's code in kernels.quantile; None when it has no quantile function.
+    quantile_code: ClassVar[int | None] = None
+
+    @classmethod
+    def dist_name(cls) -> str:
+        """The ``dist`` this model is."""
+        return str(get_args(cls.model_fields["dist"].annotation)[0])
+
+    #: True when the column has a quantile function, so it can join a Gaussian copula (set
+    #: from ``quantile_code`` for every model, so the class and its instances both answer).
     copula_ok: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.copula_ok = cls.quantile_code is not None
 
     def out_dtype(self) -> str:
         return "float64"
+
+    def shown_params(self) -> dict[str, Any]:
+        """The parameters a description of the column shows, by name."""
+        return {k: getattr(self, k) for k in self.params if getattr(self, k) is not None}
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        """Values of rows ``start .. start + n - 1`` from the column's Philox ``key``;
+        ``drawn`` holds the columns drawn before it (those it depends on)."""
+        raise TypeError(f"no sampler for {type(self).__name__}")
+
+    def quantile_params(self) -> list[float]:
+        """The parameters kernels.quantile takes for this distribution."""
+        return [float(getattr(self, k)) for k in self.params]
+
+    def from_normals(self, z: np.ndarray) -> np.ndarray:
+        """The column's values from standard normals ``z``: F^-1(Phi(z)) (the copula)."""
+        if self.quantile_code is None:
+            raise TypeError(f"no quantile function for {type(self).__name__}")
+        out = np.empty(z.shape[0], dtype=np.float64)
+        kernels.quantile(self.quantile_code, np.asarray(self.quantile_params()), z, out)
+        return out
 
     def expr_kind(self) -> str:
         """How expressions may use the column: numeric, categorical, date or timestamp."""
@@ -90,7 +137,6 @@ class Continuous(Clipped):
     """A real-valued column stored as float64 or float32."""
 
     dtype: FloatDtype = Field("float64", description="Storage dtype.")
-    copula_ok: ClassVar[bool] = True
 
     def out_dtype(self) -> str:
         return self.dtype
@@ -100,7 +146,6 @@ class Discrete(Clipped):
     """An integer-valued column (int64 by default)."""
 
     dtype: IntDtype = Field("int64", description="Storage dtype.")
-    copula_ok: ClassVar[bool] = True
 
     def out_dtype(self) -> str:
         return self.dtype
@@ -112,6 +157,11 @@ class Normal(Continuous):
     dist: Literal["normal"]
     mean: float = _number(0.0, description="Mean.")
     std: float = _number(1.0, ge=0, description="Standard deviation.")
+    params: ClassVar[tuple[str, ...]] = ("mean", "std")
+    quantile_code: ClassVar[int | None] = kernels.Q_NORMAL
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.normal, key, start, n, self.mean, self.std)
 
 
 class Uniform(Continuous):
@@ -120,6 +170,11 @@ class Uniform(Continuous):
     dist: Literal["uniform"]
     low: float = _number(0.0, description="Lower bound (inclusive).")
     high: float = _number(1.0, description="Upper bound (exclusive).")
+    params: ClassVar[tuple[str, ...]] = ("low", "high")
+    quantile_code: ClassVar[int | None] = kernels.Q_UNIFORM
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.uniform, key, start, n, self.low, self.high)
 
     def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [*super().rules(), self._range_problems]
@@ -135,6 +190,11 @@ class Lognormal(Continuous):
     dist: Literal["lognormal"]
     mu: float = _number(0.0, description="Mean of the log.")
     sigma: float = _number(1.0, ge=0, description="Std of the log.")
+    params: ClassVar[tuple[str, ...]] = ("mu", "sigma")
+    quantile_code: ClassVar[int | None] = kernels.Q_LOGNORMAL
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.lognormal, key, start, n, self.mu, self.sigma)
 
 
 class Exponential(Continuous):
@@ -142,6 +202,11 @@ class Exponential(Continuous):
 
     dist: Literal["exponential"]
     scale: float = _number(1.0, gt=0, description="Scale = mean = 1 / rate.")
+    params: ClassVar[tuple[str, ...]] = ("scale",)
+    quantile_code: ClassVar[int | None] = kernels.Q_EXPONENTIAL
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.exponential, key, start, n, self.scale)
 
 
 class Gamma(Continuous):
@@ -150,7 +215,10 @@ class Gamma(Continuous):
     dist: Literal["gamma"]
     shape: float = _number(gt=0, description="Shape k.")
     scale: float = _number(1.0, gt=0, description="Scale theta.")
-    copula_ok: ClassVar[bool] = False
+    params: ClassVar[tuple[str, ...]] = ("scale", "shape")
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.gamma, key, start, n, self.shape, self.scale)
 
 
 class Beta(Continuous):
@@ -159,7 +227,10 @@ class Beta(Continuous):
     dist: Literal["beta"]
     a: float = _number(gt=0, description="Shape alpha.")
     b: float = _number(gt=0, description="Shape beta.")
-    copula_ok: ClassVar[bool] = False
+    params: ClassVar[tuple[str, ...]] = ("a", "b")
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.beta, key, start, n, self.a, self.b)
 
 
 class Poisson(Discrete):
@@ -167,6 +238,11 @@ class Poisson(Discrete):
 
     dist: Literal["poisson"]
     lam: float = _number(ge=0, le=1e9, description="Mean.")
+    params: ClassVar[tuple[str, ...]] = ("lam",)
+    quantile_code: ClassVar[int | None] = kernels.Q_POISSON
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.poisson, key, start, n, self.lam)
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         # P(X > lam + 20 sqrt(lam) + 20) is far below one in 10**40: a practical maximum.
@@ -184,6 +260,11 @@ class Binomial(Discrete):
     dist: Literal["binomial"]
     n: int = Field(ge=0, le=2**31 - 1, description="Trials.")
     p: float = _number(ge=0, le=1, description="Success probability.")
+    params: ClassVar[tuple[str, ...]] = ("n", "p")
+    quantile_code: ClassVar[int | None] = kernels.Q_BINOMIAL
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.binomial, key, start, n, float(self.n), self.p)
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         return (("n",), 0, self.n)
@@ -199,18 +280,54 @@ class Bernoulli(Discrete):
 
     dist: Literal["bernoulli"]
     p: float = _number(ge=0, le=1, description="Probability of 1.")
-    dtype: Literal[IntDtype, "bool"] = Field("int64", description="Storage dtype.")
+    # frozen models: widening the inherited field's type is safe here
+    dtype: Literal[IntDtype, "bool"] = Field("int64", description="Storage dtype.")  # type: ignore[assignment]
+    params: ClassVar[tuple[str, ...]] = ("p",)
+    quantile_code: ClassVar[int | None] = kernels.Q_BERNOULLI
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return _filled(kernels.bernoulli, key, start, n, self.p)
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         return (("p",), 0, 1)
 
 
-class Integer(Discrete):
+class UniformIntegers:
+    """A column drawn uniformly from ``span`` consecutive integers from ``low`` (integers, dates
+    as days, timestamps as microseconds): its sampler and its quantile."""
+
+    quantile_code: ClassVar[int | None] = kernels.Q_INTEGER
+
+    def integer_range(self) -> tuple[int, int]:
+        """(lowest value, number of values) as stored integers."""
+        raise NotImplementedError
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        low, span = self.integer_range()
+        ints = np.empty(n, dtype=np.int64)
+        kernels.integers(start, key[0], key[1], low, span, ints)
+        return ints
+
+    def quantile_params(self) -> list[float]:
+        low, span = self.integer_range()
+        return [float(low), float(span)]
+
+    def from_normals(self, z: np.ndarray) -> np.ndarray:
+        out = np.empty(z.shape[0], dtype=np.float64)
+        kernels.quantile(kernels.Q_INTEGER, np.asarray(self.quantile_params()), z, out)
+        return out.astype(np.int64)
+
+
+class Integer(UniformIntegers, Discrete):
     """Uniform integer in [low, high], both inclusive."""
 
     dist: Literal["integer"]
     low: int = Field(ge=-(2**62), le=2**62, description="Lowest value (inclusive).")
     high: int = Field(ge=-(2**62), le=2**62, description="Highest value (inclusive).")
+    params: ClassVar[tuple[str, ...]] = ("low", "high")
+
+    def integer_range(self) -> tuple[int, int]:
+        return self.low, self.high - self.low + 1
 
     def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [*super().rules(), self._range_problems]
@@ -228,14 +345,17 @@ class Integer(Discrete):
         return None
 
 
-class DateColumn(ColumnBase):
+class DateColumn(UniformIntegers, ColumnBase):
     """A uniform calendar date in [start, end], both inclusive."""
 
     dist: Literal["date"]
     start: date = Field(strict=False, description="First date (YYYY-MM-DD).")
     end: date = Field(strict=False, description="Last date (inclusive).")
     value_kind: ClassVar[str] = "date"
-    copula_ok: ClassVar[bool] = True
+    params: ClassVar[tuple[str, ...]] = ("start", "end")
+
+    def integer_range(self) -> tuple[int, int]:
+        return (self.start - EPOCH).days, (self.end - self.start).days + 1
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -255,14 +375,17 @@ class DateColumn(ColumnBase):
             yield (("end",), f"must be on or after start ({self.start})")
 
 
-class TimestampColumn(ColumnBase):
+class TimestampColumn(UniformIntegers, ColumnBase):
     """A uniform instant in [start, end), microsecond resolution, no time zone."""
 
     dist: Literal["timestamp"]
     start: datetime = Field(strict=False, description="First instant (ISO 8601, or a date).")
     end: datetime = Field(strict=False, description="End instant (exclusive).")
     value_kind: ClassVar[str] = "timestamp"
-    copula_ok: ClassVar[bool] = True
+    params: ClassVar[tuple[str, ...]] = ("start", "end")
+
+    def integer_range(self) -> tuple[int, int]:
+        return _micros(self.start), _micros(self.end) - _micros(self.start)
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -301,12 +424,34 @@ class Categorical(ColumnBase):
     )
     given: str | None = Field(None, description="A categorical column this one depends on.")
     value_kind: ClassVar[str] = "categorical"
+    params: ClassVar[tuple[str, ...]] = ("values", "weights", "given")
 
     def out_dtype(self) -> str:
         return "enum"
 
     def depends_on(self) -> list[str]:
         return [self.given] if self.given else []
+
+    def shown_params(self) -> dict[str, Any]:
+        return {"values": self.values, "weights": self.weights or "equal"} | (
+            {"given": self.given} if self.given else {}
+        )
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        """Category codes by the weights, or by the weights of the parent's value."""
+        m = len(self.values)
+        if self.given is None:
+            rows = [self.weights or [1.0] * m]
+            parent = np.empty(0, dtype=np.int64)
+        else:
+            parent_series = drawn[self.given]
+            parent_values = list(parent_series.dtype.categories)  # type: ignore[attr-defined]
+            rows = [self.weights[value] for value in parent_values]  # type: ignore[index]
+            parent = parent_series.to_physical().to_numpy().astype(np.int64)
+        cumulative = np.cumsum(np.asarray(rows, dtype=np.float64), axis=1)
+        codes = np.empty(n, dtype=np.int64)
+        kernels.categorical(start, key[0], key[1], cumulative, parent, codes)
+        return codes
 
     def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [self._own_problems]
@@ -343,9 +488,16 @@ class Sequence(ColumnBase):
     # OverflowError for integers beyond a float; the model config refuses non-finite floats.
     start: int | float = Field(0, description="Value of sample 0.")
     step: int | float = Field(1, description="Increment per sample.")
+    params: ClassVar[tuple[str, ...]] = ("start", "step")
 
     def out_dtype(self) -> str:
         return "int64" if isinstance(self.start, int) and isinstance(self.step, int) else "float64"
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        index = np.arange(start, start + n, dtype=np.int64)
+        if self.out_dtype() == "int64":
+            return self.start + self.step * index
+        return self.start + self.step * index.astype(np.float64)
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         if isinstance(self.start, int) and isinstance(self.step, int):
@@ -364,6 +516,10 @@ class Constant(ColumnBase):
 
     dist: Literal["constant"]
     value: bool | int | float | str = Field(description="The value.")
+    params: ClassVar[tuple[str, ...]] = ("value",)
+
+    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
+        return np.full(n, self.value)
 
     def expr_kind(self) -> str:
         return "categorical" if isinstance(self.value, str) else "numeric"
@@ -389,6 +545,18 @@ class Derived(Clipped):
 
     def out_dtype(self) -> str:
         return self.dtype
+
+
+def _filled(kernel: Callable[..., None], key: Key, start: int, n: int, *args: float) -> np.ndarray:
+    """float64 values of rows ``start ..`` from a kernel ``(start, k0, k1, *args, out)``."""
+    out = np.empty(n, dtype=np.float64)
+    kernel(start, key[0], key[1], *args, out)
+    return out
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _as_float(value: float) -> float:

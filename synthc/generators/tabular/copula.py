@@ -1,8 +1,10 @@
-"""The Gaussian copula's correlation matrix: assembly, the positive-definiteness check, Cholesky."""
+"""The Gaussian copula's correlation matrix: assembly and the positive-definiteness check.
+
+Its Cholesky factor is synthc.generators.linalg.cholesky (see the policy there).
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -33,20 +35,3 @@ def not_positive_definite(matrix: np.ndarray) -> tuple[float, list[int]] | None:
     weights = np.abs(vectors[:, 0])
     culprits = [i for i in range(len(weights)) if weights[i] >= 0.25 * weights.max()]
     return float(values[0]), culprits
-
-
-def cholesky(matrix: np.ndarray) -> np.ndarray:
-    """The lower-triangular L with L @ L.T == matrix (a checked, positive definite matrix).
-
-    Written out rather than taken from LAPACK so the factor, and so every correlated sample, is
-    the same bits whatever BLAS NumPy was built with.
-    """
-    k = matrix.shape[0]
-    lower = np.zeros((k, k))
-    for r in range(k):
-        for c in range(r + 1):
-            s = float(matrix[r, c])
-            for j in range(c):
-                s -= lower[r, j] * lower[c, j]
-            lower[r, c] = math.sqrt(s) if r == c else s / lower[c, c]
-    return lower

@@ -5,32 +5,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from synthc.generators.base import Column, Table
+from synthc.generators.linalg import cholesky
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr
 from synthc.generators.tabular.config import TabularConfig
-from synthc.generators.tabular.copula import cholesky, correlation_matrix
+from synthc.generators.tabular.copula import correlation_matrix
 from synthc.generators.tabular.sampling import sample_shard
-
-_PARAMS = (
-    "mean",
-    "std",
-    "low",
-    "high",
-    "mu",
-    "sigma",
-    "scale",
-    "shape",
-    "a",
-    "b",
-    "lam",
-    "n",
-    "p",
-    "start",
-    "end",
-    "step",
-    "value",
-    "given",
-)
 
 
 def describe(column: c.ColumnBase) -> str:
@@ -38,13 +18,8 @@ def describe(column: c.ColumnBase) -> str:
     if isinstance(column, c.Derived):
         text = f"expr: {column.expr}"
     else:
-        params = {k: getattr(column, k) for k in _PARAMS if getattr(column, k, None) is not None}
-        if isinstance(column, c.Categorical):
-            params = {"values": column.values, "weights": column.weights or "equal"} | (
-                {"given": column.given} if column.given else {}
-            )
-        inner = ", ".join(f"{k}={_show(v)}" for k, v in params.items())
-        text = f"{column.dist}({inner})"  # type: ignore[attr-defined]
+        inner = ", ".join(f"{k}={_show(v)}" for k, v in column.shown_params().items())
+        text = f"{column.dist_name()}({inner})"
     clip = getattr(column, "clip", None)
     return text + (f", clipped to [{clip[0]:g}, {clip[1]:g}]" if clip else "")
 

@@ -17,6 +17,9 @@ from synthc.generators.jit import ngjit
 from synthc.generators.rng import normal2, normal3, uniform2
 
 VALUES, MISSING, BETA_X, BETA_Y = 0, 1, 2, 3
+#: codes of the distributions :func:`quantile` inverts (a column model names its own)
+Q_NORMAL, Q_UNIFORM, Q_LOGNORMAL, Q_EXPONENTIAL, Q_POISSON, Q_BINOMIAL, Q_BERNOULLI = range(7)
+Q_INTEGER = 7  # uniform on span integers from low: integers, dates, timestamps
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this is a backstop
 
@@ -25,7 +28,7 @@ _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this
 
 
 @ngjit
-def normal(start, k0, k1, mean, std, out):
+def normal(start: int, k0: int, k1: int, mean: float, std: float, out: np.ndarray) -> None:
     """mean + std * Z."""
     for i in range(out.shape[0]):
         z, _ = normal2(start + i, 0, VALUES, k0, k1)
@@ -33,7 +36,7 @@ def normal(start, k0, k1, mean, std, out):
 
 
 @ngjit
-def uniform(start, k0, k1, low, high, out):
+def uniform(start: int, k0: int, k1: int, low: float, high: float, out: np.ndarray) -> None:
     """low + (high - low) * U, U in [0, 1)."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -41,7 +44,7 @@ def uniform(start, k0, k1, low, high, out):
 
 
 @ngjit
-def lognormal(start, k0, k1, mu, sigma, out):
+def lognormal(start: int, k0: int, k1: int, mu: float, sigma: float, out: np.ndarray) -> None:
     """exp(mu + sigma * Z)."""
     for i in range(out.shape[0]):
         z, _ = normal2(start + i, 0, VALUES, k0, k1)
@@ -49,7 +52,7 @@ def lognormal(start, k0, k1, mu, sigma, out):
 
 
 @ngjit
-def exponential(start, k0, k1, scale, out):
+def exponential(start: int, k0: int, k1: int, scale: float, out: np.ndarray) -> None:
     """-scale * log(1 - U)."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -57,7 +60,7 @@ def exponential(start, k0, k1, scale, out):
 
 
 @ngjit
-def _gamma1(row, stream, k0, k1, shape):
+def _gamma1(row: int, stream: int, k0: int, k1: int, shape: float) -> float:
     """Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 via Gamma(shape + 1) * U^(1/shape)."""
     boost = 1.0
     a = shape
@@ -82,14 +85,14 @@ def _gamma1(row, stream, k0, k1, shape):
 
 
 @ngjit
-def gamma(start, k0, k1, shape, scale, out):
+def gamma(start: int, k0: int, k1: int, shape: float, scale: float, out: np.ndarray) -> None:
     """Gamma(shape, scale)."""
     for i in range(out.shape[0]):
         out[i] = scale * _gamma1(start + i, VALUES, k0, k1, shape)
 
 
 @ngjit
-def beta(start, k0, k1, a, b, out):
+def beta(start: int, k0: int, k1: int, a: float, b: float, out: np.ndarray) -> None:
     """X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)."""
     for i in range(out.shape[0]):
         x = _gamma1(start + i, BETA_X, k0, k1, a)
@@ -102,7 +105,7 @@ def beta(start, k0, k1, a, b, out):
 
 
 @ngjit
-def _poisson_inversion(lam, u):
+def _poisson_inversion(lam: float, u: float) -> int:
     """The smallest k with P(X <= k) > u, for lam <= 700 (exp(-lam) stays normal)."""
     p = math.exp(-lam)
     cdf = p
@@ -116,7 +119,7 @@ def _poisson_inversion(lam, u):
 
 
 @ngjit
-def _poisson_ptrs(row, k0, k1, lam):
+def _poisson_ptrs(row: int, k0: int, k1: int, lam: float) -> float:
     """Hormann's transformed rejection with squeeze (PTRS, 1993), for lam >= 10."""
     slam = math.sqrt(lam)
     loglam = math.log(lam)
@@ -142,7 +145,7 @@ def _poisson_ptrs(row, k0, k1, lam):
 
 
 @ngjit
-def poisson(start, k0, k1, lam, out):
+def poisson(start: int, k0: int, k1: int, lam: float, out: np.ndarray) -> None:
     """Poisson(lam): inversion below lam = 10, PTRS above."""
     for i in range(out.shape[0]):
         if lam < 10.0:
@@ -153,7 +156,7 @@ def poisson(start, k0, k1, lam, out):
 
 
 @ngjit
-def _binomial_inversion(n, p, u):
+def _binomial_inversion(n: float, p: float, u: float) -> int:
     """The smallest k with P(X <= k) > u, for p <= 0.5 and q**n normal (n * p small)."""
     q = 1.0 - p
     pk = math.pow(q, n)
@@ -168,7 +171,7 @@ def _binomial_inversion(n, p, u):
 
 
 @ngjit
-def _binomial_btrs(row, k0, k1, n, p):
+def _binomial_btrs(row: int, k0: int, k1: int, n: float, p: float) -> float:
     """Hormann's BTRS (1993) for p <= 0.5 and n * p >= 10."""
     q = 1.0 - p
     spq = math.sqrt(n * p * q)
@@ -200,7 +203,7 @@ def _binomial_btrs(row, k0, k1, n, p):
 
 
 @ngjit
-def binomial(start, k0, k1, n, p, out):
+def binomial(start: int, k0: int, k1: int, n: float, p: float, out: np.ndarray) -> None:
     """Binomial(n, p): inversion when n * min(p, 1 - p) < 10, BTRS otherwise."""
     flip = p > 0.5
     pp = 1.0 - p if flip else p
@@ -216,7 +219,7 @@ def binomial(start, k0, k1, n, p, out):
 
 
 @ngjit
-def bernoulli(start, k0, k1, p, out):
+def bernoulli(start: int, k0: int, k1: int, p: float, out: np.ndarray) -> None:
     """1 with probability p: U >= 1 - p, so a larger U never gives a smaller value."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -224,7 +227,7 @@ def bernoulli(start, k0, k1, p, out):
 
 
 @ngjit
-def integers(start, k0, k1, low, span, out):
+def integers(start: int, k0: int, k1: int, low: int, span: int, out: np.ndarray) -> None:
     """low + floor(U * span) as int64: uniform on span consecutive integers."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, VALUES, k0, k1)
@@ -233,7 +236,9 @@ def integers(start, k0, k1, low, span, out):
 
 
 @ngjit
-def categorical(start, k0, k1, cumulative, parent, out):
+def categorical(
+    start: int, k0: int, k1: int, cumulative: np.ndarray, parent: np.ndarray, out: np.ndarray
+) -> None:
     """Codes by inverse CDF on ``cumulative[row]`` (row = the parent's code, or 0)."""
     m = cumulative.shape[1]
     conditional = parent.shape[0] > 0
@@ -248,7 +253,7 @@ def categorical(start, k0, k1, cumulative, parent, out):
 
 
 @ngjit
-def missing_mask(start, k0, k1, rate, out):
+def missing_mask(start: int, k0: int, k1: int, rate: float, out: np.ndarray) -> None:
     """True where the value is dropped: U < rate, from the column's missing stream."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, 0, MISSING, k0, k1)
@@ -259,7 +264,15 @@ def missing_mask(start, k0, k1, rate, out):
 
 
 @ngjit
-def logistic_label(start, k0, k1, eta, flip, label, probability):
+def logistic_label(
+    start: int,
+    k0: int,
+    k1: int,
+    eta: np.ndarray,
+    flip: float,
+    label: np.ndarray,
+    probability: np.ndarray,
+) -> None:
     """probability = 1 / (1 + exp(-eta)); label ~ Bernoulli(probability), then flipped with
     probability ``flip``. A NaN eta gives probability NaN and label 0."""
     for i in range(eta.shape[0]):
@@ -276,7 +289,9 @@ def logistic_label(start, k0, k1, eta, flip, label, probability):
 
 
 @ngjit
-def threshold_label(start, k0, k1, eta, flip, label):
+def threshold_label(
+    start: int, k0: int, k1: int, eta: np.ndarray, flip: float, label: np.ndarray
+) -> None:
     """label = 1 where eta > 0, then flipped with probability ``flip``."""
     for i in range(eta.shape[0]):
         y = 1 if eta[i] > 0.0 else 0
@@ -285,7 +300,9 @@ def threshold_label(start, k0, k1, eta, flip, label):
 
 
 @ngjit
-def linear_label(start, k0, k1, eta, std, out):
+def linear_label(
+    start: int, k0: int, k1: int, eta: np.ndarray, std: float, out: np.ndarray
+) -> None:
     """out = eta + std * Z."""
     for i in range(eta.shape[0]):
         z, _ = normal2(start + i, 0, VALUES, k0, k1)
@@ -296,7 +313,7 @@ def linear_label(start, k0, k1, eta, std, out):
 
 
 @ngjit
-def correlated_normals(start, k0, k1, lower, out):
+def correlated_normals(start: int, k0: int, k1: int, lower: np.ndarray, out: np.ndarray) -> None:
     """out[:, i] = lower @ g with g ~ N(0, I) from the copula's own key."""
     k = lower.shape[0]
     g = np.empty(k, dtype=np.float64)
@@ -316,41 +333,41 @@ def correlated_normals(start, k0, k1, lower, out):
 
 
 @ngjit
-def phi_upper(z):
+def phi_upper(z: float) -> float:
     """P(Z > z), accurate in both tails."""
     return 0.5 * math.erfc(z * _SQRT1_2)
 
 
 @ngjit
-def quantile(code, params, z, out):
+def quantile(code: int, params: np.ndarray, z: np.ndarray, out: np.ndarray) -> None:
     """Marginal quantiles of standard normals ``z``: out = F^-1(Phi(z)) for distribution ``code``.
 
-    Codes: 0 normal(mean, std), 1 uniform(low, high), 2 lognormal(mu, sigma),
-    3 exponential(scale), 4 poisson(lam), 5 binomial(n, p), 6 bernoulli(p),
-    7 uniform integer (low, span), floored.
+    Codes (the ``Q_*`` constants): normal(mean, std), uniform(low, high), lognormal(mu, sigma),
+    exponential(scale), poisson(lam), binomial(n, p), bernoulli(p), and uniform integer
+    (low, span), floored.
     """
     for i in range(z.shape[0]):
         x = z[i]
-        if code == 0:
+        if code == Q_NORMAL:
             out[i] = params[0] + params[1] * x
-        elif code == 2:
+        elif code == Q_LOGNORMAL:
             out[i] = math.exp(params[0] + params[1] * x)
-        elif code == 3:
+        elif code == Q_EXPONENTIAL:
             # -log(1 - Phi(x)) from the upper tail directly, so large x keeps its precision.
             out[i] = -params[0] * math.log(max(phi_upper(x), 5e-324))
         else:
             u = 0.5 * math.erfc(-x * _SQRT1_2)  # Phi(x)
-            if code == 1:
+            if code == Q_UNIFORM:
                 out[i] = params[0] + (params[1] - params[0]) * u
-            elif code == 4:
+            elif code == Q_POISSON:
                 out[i] = _poisson_inversion(params[0], u)
-            elif code == 5:
+            elif code == Q_BINOMIAL:
                 n, p = params[0], params[1]
                 if p <= 0.5:
                     out[i] = _binomial_inversion(n, p, u)
                 else:  # X = n - Y, Y ~ Binomial(n, 1 - p): the smallest k with F_X(k) >= u
                     out[i] = n - _binomial_inversion(n, 1.0 - p, 1.0 - u)
-            elif code == 6:
+            elif code == Q_BERNOULLI:
                 out[i] = 1.0 if u >= 1.0 - params[0] else 0.0
             else:
                 k = math.floor(u * params[1])

@@ -8,19 +8,18 @@ from ``"tabular/copula"`` and the label from ``"tabular/label"``. So row ``i`` i
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from synthc.generators.linalg import cholesky
 from synthc.generators.rng import derive_key
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr, kernels
 from synthc.generators.tabular.config import TabularConfig
-from synthc.generators.tabular.copula import cholesky, correlation_matrix
+from synthc.generators.tabular.copula import correlation_matrix
 
-EPOCH = dt.date(1970, 1, 1)
 _POLARS_DTYPES: dict[str, Any] = {
     "float64": pl.Float64,
     "float32": pl.Float32,
@@ -29,19 +28,6 @@ _POLARS_DTYPES: dict[str, Any] = {
     "int16": pl.Int16,
     "int8": pl.Int8,
     "bool": pl.Boolean,
-}
-#: Quantile codes of kernels.quantile, by distribution.
-QUANTILE_CODES = {
-    "normal": 0,
-    "uniform": 1,
-    "lognormal": 2,
-    "exponential": 3,
-    "poisson": 4,
-    "binomial": 5,
-    "bernoulli": 6,
-    "integer": 7,
-    "date": 7,
-    "timestamp": 7,
 }
 
 
@@ -55,9 +41,9 @@ def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dic
         if isinstance(column, c.Derived):
             values = formula_values(column.expr, config, series, n)
         elif name in latent:
-            values = _from_normals(column, latent[name])
+            values = column.from_normals(latent[name])
         else:
-            values = _draw(column, series, derive_key(seed, f"tabular/{name}"), start, n)
+            values = column.draw(derive_key(seed, f"tabular/{name}"), start, n, series)
         series[name] = _typed(name, column, values)
     out = {name: series[name] for name in config.columns}
     if config.label is not None:
@@ -67,7 +53,7 @@ def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dic
             mask = np.empty(n, dtype=np.bool_)
             k0, k1 = derive_key(seed, f"tabular/{name}")
             kernels.missing_mask(start, k0, k1, float(rate), mask)
-            out[name] = out[name].set(pl.Series(mask), None)  # type: ignore[arg-type]
+            out[name] = out[name].set(pl.Series(mask), None)
     return out
 
 
@@ -80,111 +66,6 @@ def _copula(config: TabularConfig, seed: int, start: int, n: int) -> dict[str, n
     k0, k1 = derive_key(seed, "tabular/copula")
     kernels.correlated_normals(start, k0, k1, lower, z)
     return {name: z[i] for i, name in enumerate(names)}
-
-
-def _from_normals(column: c.ColumnBase, z: np.ndarray) -> np.ndarray:
-    dist = column.dist  # type: ignore[attr-defined]
-    out = np.empty(z.shape[0], dtype=np.float64)
-    kernels.quantile(QUANTILE_CODES[dist], np.asarray(quantile_params(column)), z, out)
-    if dist in ("integer", "date", "timestamp"):
-        return out.astype(np.int64)
-    return out
-
-
-def quantile_params(column: c.ColumnBase) -> list[float]:
-    """The parameters kernels.quantile takes for ``column``'s distribution."""
-    if isinstance(column, c.Normal):
-        return [column.mean, column.std]
-    if isinstance(column, c.Uniform):
-        return [column.low, column.high]
-    if isinstance(column, c.Lognormal):
-        return [column.mu, column.sigma]
-    if isinstance(column, c.Exponential):
-        return [column.scale]
-    if isinstance(column, c.Poisson):
-        return [column.lam]
-    if isinstance(column, c.Binomial):
-        return [float(column.n), column.p]
-    if isinstance(column, c.Bernoulli):
-        return [column.p]
-    low, span = integer_range(column)
-    return [float(low), float(span)]
-
-
-def integer_range(column: c.ColumnBase) -> tuple[int, int]:
-    """(lowest value, number of values) of an integer, date or timestamp column."""
-    if isinstance(column, c.Integer):
-        return column.low, column.high - column.low + 1
-    if isinstance(column, c.DateColumn):
-        return (column.start - EPOCH).days, (column.end - column.start).days + 1
-    if isinstance(column, c.TimestampColumn):
-        return _micros(column.start), _micros(column.end) - _micros(column.start)
-    raise TypeError(f"not an integer-valued column: {type(column).__name__}")
-
-
-def _micros(moment: dt.datetime) -> int:
-    delta = moment - dt.datetime(1970, 1, 1)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _draw(
-    column: c.ColumnBase, series: dict[str, pl.Series], key: tuple[int, int], start: int, n: int
-) -> np.ndarray:
-    k0, k1 = key
-    out = np.empty(n, dtype=np.float64)
-    if isinstance(column, c.Normal):
-        kernels.normal(start, k0, k1, column.mean, column.std, out)
-    elif isinstance(column, c.Uniform):
-        kernels.uniform(start, k0, k1, column.low, column.high, out)
-    elif isinstance(column, c.Lognormal):
-        kernels.lognormal(start, k0, k1, column.mu, column.sigma, out)
-    elif isinstance(column, c.Exponential):
-        kernels.exponential(start, k0, k1, column.scale, out)
-    elif isinstance(column, c.Gamma):
-        kernels.gamma(start, k0, k1, column.shape, column.scale, out)
-    elif isinstance(column, c.Beta):
-        kernels.beta(start, k0, k1, column.a, column.b, out)
-    elif isinstance(column, c.Poisson):
-        kernels.poisson(start, k0, k1, column.lam, out)
-    elif isinstance(column, c.Binomial):
-        kernels.binomial(start, k0, k1, float(column.n), column.p, out)
-    elif isinstance(column, c.Bernoulli):
-        kernels.bernoulli(start, k0, k1, column.p, out)
-    elif isinstance(column, (c.Integer, c.DateColumn, c.TimestampColumn)):
-        low, span = integer_range(column)
-        ints = np.empty(n, dtype=np.int64)
-        kernels.integers(start, k0, k1, low, span, ints)
-        return ints
-    elif isinstance(column, c.Categorical):
-        return _categorical(column, series, k0, k1, start, n)
-    elif isinstance(column, c.Sequence):
-        index = np.arange(start, start + n, dtype=np.int64)
-        if column.out_dtype() == "int64":
-            return column.start + column.step * index
-        return column.start + column.step * index.astype(np.float64)
-    elif isinstance(column, c.Constant):
-        return np.full(n, column.value)
-    else:  # pragma: no cover - the column union lists every distribution
-        raise TypeError(f"no sampler for {type(column).__name__}")
-    return out
-
-
-def _categorical(
-    column: c.Categorical, series: dict[str, pl.Series], k0: int, k1: int, start: int, n: int
-) -> np.ndarray:
-    m = len(column.values)
-    if column.given is None:
-        rows = [column.weights or [1.0] * m]
-        parent = np.empty(0, dtype=np.int64)
-    else:
-        parent_series = series[column.given]
-        parent_values = list(parent_series.dtype.categories)  # type: ignore[attr-defined]
-        rows = [column.weights[value] for value in parent_values]  # type: ignore[index]
-        parent = parent_series.to_physical().to_numpy().astype(np.int64)
-    cumulative = np.cumsum(np.asarray(rows, dtype=np.float64), axis=1)
-    codes = np.empty(n, dtype=np.int64)
-    kernels.categorical(start, k0, k1, cumulative, parent, codes)
-    return codes
 
 
 def _typed(name: str, column: c.ColumnBase, values: np.ndarray) -> pl.Series:
