@@ -64,6 +64,9 @@ def _prune(base: Path, current: Path) -> None:
 # CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
 numba.config.CACHE_DIR = _kernel_cache_dir()  # type: ignore[attr-defined]
 
+#: An integer argument of a kernel: a Python int, or a NumPy integer (an array element, a cast).
+Int = int | np.integer
+
 #: A serial, cached, GIL-free kernel.
 ngjit = numba.njit(cache=True, nogil=True, fastmath=False)
 
