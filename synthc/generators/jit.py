@@ -2,7 +2,9 @@
 
 Every kernel uses these aliases so the flags are uniform: `cache=True` keeps the compile cost out
 of warm starts, `nogil=True` lets threads overlap kernels with I/O, and `fastmath` stays off
-because it would make results depend on the compiler's reassociation choices.
+because it would make results depend on the compiler's reassociation choices. It also holds the
+64-bit wrapping arithmetic (`add64`, `mul64`) that gives kernels the compiled results when they
+run as plain Python (NUMBA_DISABLE_JIT=1).
 """
 
 from __future__ import annotations
