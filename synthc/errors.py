@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 # Anything that could end a line or move the cursor when printed; keys and values from a spec
 # land in messages, and each problem must stay one line.
@@ -67,7 +68,7 @@ class SynthcError(Exception):
 
     exit_code = 1
 
-    def __reduce__(self):  # type: ignore[override]
+    def __reduce__(self) -> tuple[Any, ...]:
         return (self.__class__, self.args)
 
 

@@ -5,9 +5,11 @@ Every evaluated formula is compared with the same formula computed by hand in Nu
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import math
 import pickle
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -489,3 +491,33 @@ def test_text_round_trip_property(node):
     text = E.to_text(node)
     assert E.parse(text) == node
     assert E.to_text(E.parse(text)) == text
+
+
+#: the expression package's modules in the order a formula flows through them
+EXPR_MODULES = [
+    "errors",
+    "grammar",
+    "nodes",
+    "tokens",
+    "parser",
+    "checks",
+    "compile",
+    "text",
+    "decomposition",
+]
+
+
+def test_expression_modules_import_only_earlier_ones():
+    """One module per job, and no import runs back up the flow (so there is no circle)."""
+    package = Path(E.__file__).parent
+    assert sorted(p.stem for p in package.glob("*.py")) == sorted([*EXPR_MODULES, "__init__"])
+    prefix = f"{E.__name__}."
+    for position, module in enumerate(EXPR_MODULES):
+        tree = ast.parse((package / f"{module}.py").read_text())
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:  # from .x import y
+                imported |= {node.module} if node.module else {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(prefix):
+                imported.add(node.module.removeprefix(prefix))
+        assert imported <= set(EXPR_MODULES[:position]), module

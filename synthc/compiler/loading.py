@@ -91,9 +91,9 @@ def parse_yaml(rendered: Rendered) -> Loaded:
         raise SpecError(Problem(position, "", str(error))) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        position = rendered.position(mark.line, mark.column) if mark else None
+        at = rendered.position(mark.line, mark.column) if mark else None
         problem = error.problem or error.context or "invalid YAML"
-        raise _YamlSyntaxError(Problem(position, "", f"YAML syntax error: {problem}")) from None
+        raise _YamlSyntaxError(Problem(at, "", f"YAML syntax error: {problem}")) from None
     except yaml.YAMLError as error:
         raise _YamlSyntaxError(
             Problem(rendered.position(0, 0), "", f"YAML error: {error}")
@@ -320,7 +320,7 @@ class _Builder:
         first_seen: dict[Any, Node] = {}
         for key_node, value_node in node.value:
             # Only a scalar can be a key (others are unhashable); never expand one.
-            key = self._scalar(key_node, path) if isinstance(key_node, ScalarNode) else []
+            key: Any = self._scalar(key_node, path) if isinstance(key_node, ScalarNode) else []
             try:
                 hash(key)
             except TypeError:

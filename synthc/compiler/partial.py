@@ -135,14 +135,16 @@ class Validator:
             return scratch.__dict__[name]
         except ValidationError as error:
             if _has_models(field.annotation) and isinstance(data[name], dict | list):
-                annotation = field.annotation
+                annotation: Any = field.annotation
                 if field.metadata:  # the container's own constraints (min_length)
-                    annotation = typing.Annotated[annotation, *field.metadata]  # type: ignore[valid-type]
+                    annotation = typing.Annotated[annotation, *field.metadata]
                 return self._parts(annotation, data[name], (*path, name), error)
             self.report_pydantic(error, model, data, path)
             return HOLE
 
-    def _member(self, members: dict[str, type[BaseModel]], tag_of: Any, data: dict, path: Path):
+    def _member(
+        self, members: dict[str, type[BaseModel]], tag_of: Any, data: dict, path: Path
+    ) -> Any:
         tag_field, tag = tag_of(data)
         if tag is None:
             self.report(path, f"missing required field '{tag_field}'")

@@ -14,7 +14,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -268,7 +268,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             )
         return value
 
-    def concat(self, items: Sequence[Any]) -> str:
+    def concat(self, items: Iterable[Any]) -> str:
         """``a ~ b ~ c`` with the size of the result checked first."""
         self.tick()
         check_printed_size(items)

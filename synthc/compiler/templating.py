@@ -153,7 +153,7 @@ _TOO_LONG = (
 )
 
 
-class VarAssignments(dict):  # type: ignore[type-arg]
+class VarAssignments(dict):
     """``--var`` values by name, remembering each as typed (``raw``) for messages."""
 
     def __init__(self) -> None:
@@ -359,7 +359,7 @@ class _Reads:
         return f"--var {name}={shown if len(shown) <= 40 else shown[:37] + '...'}"
 
 
-class _TrackedVars(dict):  # type: ignore[type-arg]
+class _TrackedVars(dict):
     """The ``vars`` mapping of a template, telling :class:`_Reads` what the template reads."""
 
     def __init__(self, values: Mapping[str, Any], reads: _Reads) -> None:
@@ -482,7 +482,7 @@ def _display_of(
     loader: _SpecDirLoader,
     files: list[str],
 ) -> str:
-    if filename in real_to_display:
+    if filename is not None and filename in real_to_display:
         return real_to_display[filename]
     if filename:
         try:

@@ -2,7 +2,9 @@
 
 Every kernel uses these aliases so the flags are uniform: `cache=True` keeps the compile cost out
 of warm starts, `nogil=True` lets threads overlap kernels with I/O, and `fastmath` stays off
-because it would make results depend on the compiler's reassociation choices.
+because it would make results depend on the compiler's reassociation choices. It also holds the
+64-bit wrapping arithmetic (`add64`, `mul64`) that gives kernels the compiled results when they
+run as plain Python (NUMBA_DISABLE_JIT=1).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 import numba
+import numpy as np
 
 
 def _kernel_cache_dir() -> str:
@@ -60,7 +63,41 @@ def _prune(base: Path, current: Path) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
-numba.config.CACHE_DIR = _kernel_cache_dir()
+# CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
+numba.config.CACHE_DIR = _kernel_cache_dir()  # type: ignore[attr-defined]
+
+#: An integer argument of a kernel: a Python int, or a NumPy integer (an array element, a cast).
+Int = int | np.integer
 
 #: A serial, cached, GIL-free kernel.
 ngjit = numba.njit(cache=True, nogil=True, fastmath=False)
+
+#: NUMBA_DISABLE_JIT=1: every kernel runs as plain Python (CI reruns the kernel tests that way).
+JIT_DISABLED = bool(numba.config.DISABLE_JIT)  # type: ignore[attr-defined]  # as CACHE_DIR
+
+# 64-bit integer arithmetic that wraps around. Compiled uint64 arithmetic wraps silently; plain
+# NumPy uint64 scalars wrap too but warn (an error under the test suite), so without the compiler
+# the same sums and products are taken in Python integers and masked to 64 bits.
+_MASK64 = (1 << 64) - 1
+
+if JIT_DISABLED:
+
+    def add64(a: np.uint64, b: np.uint64) -> np.uint64:
+        """``a + b`` modulo 2**64."""
+        return np.uint64((int(a) + int(b)) & _MASK64)
+
+    def mul64(a: np.uint64, b: np.uint64) -> np.uint64:
+        """``a * b`` modulo 2**64."""
+        return np.uint64((int(a) * int(b)) & _MASK64)
+
+else:
+
+    @ngjit
+    def add64(a: np.uint64, b: np.uint64) -> np.uint64:
+        """``a + b`` modulo 2**64."""
+        return a + b
+
+    @ngjit
+    def mul64(a: np.uint64, b: np.uint64) -> np.uint64:
+        """``a * b`` modulo 2**64."""
+        return a * b

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from synthc.generators.jit import ngjit
+from synthc.generators.jit import Int, ngjit
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -41,7 +41,9 @@ def derive_key(seed: int, stream: str) -> tuple[int, int]:
 
 
 @ngjit
-def philox4x32(c0, c1, c2, c3, k0, k1):
+def philox4x32(
+    c0: Int, c1: Int, c2: Int, c3: Int, k0: Int, k1: Int
+) -> tuple[np.uint32, np.uint32, np.uint32, np.uint32]:
     """Philox4x32 with 10 rounds: four uint32 counter words and two key words in, four out."""
     x0 = np.uint32(c0)
     x1 = np.uint32(c1)
@@ -69,7 +71,7 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 @ngjit
-def uniform2(index, block, stream, k0, k1):
+def uniform2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
     """Two independent doubles in [0, 1) with 53 random bits each, for one counter value."""
     i = np.uint64(index)
     x0, x1, x2, x3 = philox4x32(
@@ -81,7 +83,7 @@ def uniform2(index, block, stream, k0, k1):
 
 
 @ngjit
-def normal2(index, block, stream, k0, k1):
+def normal2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
     """Two independent standard normal draws for one (index, block, stream).
 
     Marsaglia's polar method: no sine or cosine, so about twice as fast as Box-Muller here. A
@@ -128,7 +130,9 @@ _ZIG_R = 3.442619855899
 
 
 @ngjit
-def _ziggurat(word, layer, index, block, stream, k0, k1):
+def _ziggurat(
+    word: Int, layer: Int, index: Int, block: Int, stream: Int, k0: Int, k1: Int
+) -> float:
     """One standard normal from a 32-bit word and a 7-bit layer."""
     hz = np.int64(np.int32(np.uint32(word)))
     if abs(hz) < _ZIG_K[layer]:
@@ -137,7 +141,9 @@ def _ziggurat(word, layer, index, block, stream, k0, k1):
 
 
 @ngjit
-def _ziggurat_slow(hz, iz, index, block, stream, k0, k1):
+def _ziggurat_slow(
+    hz: Int, iz: Int, index: Int, block: Int, stream: Int, k0: Int, k1: Int
+) -> float:
     """The ziggurat's rare paths (about 1.2% of draws). Extra uniforms come from counters whose
     stream word has bits 8 and up set, so they stay a pure function of the sample."""
     extra = 1
@@ -166,7 +172,7 @@ def _ziggurat_slow(hz, iz, index, block, stream, k0, k1):
 
 
 @ngjit
-def normal3(index, block, stream, k0, k1):
+def normal3(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float, float]:
     """Three independent standard normals from one Philox call (ziggurat, 128 layers).
 
     Three output words give the values and the fourth gives each one's layer, so value bits and
@@ -200,7 +206,7 @@ def normal3(index, block, stream, k0, k1):
 
 
 @ngjit
-def below(index, block, stream, k0, k1, n):
+def below(index: Int, block: Int, stream: Int, k0: Int, k1: Int, n: Int) -> int:
     """A uniform integer in [0, n) (n >= 1), from one counter value."""
     u, _ = uniform2(index, block, stream, k0, k1)
     k = int(u * n)

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from synthc.generators.jit import ngjit
+from synthc.generators.jit import add64, mul64, ngjit
 from synthc.generators.rng import philox4x32, uniform2
 
 BURN_IN = 20
@@ -36,7 +36,7 @@ _INV_2_53 = 1.0 / 9007199254740992.0
 
 
 @ngjit
-def _choose(word, cum, start, m):
+def _choose(word: np.uint64, cum: np.ndarray, start: int, m: int) -> int:
     """The row of the map chosen by a 32-bit ``word``: how many thresholds it reaches."""
     j = start
     for q in range(m - 1):
@@ -45,24 +45,24 @@ def _choose(word, cum, start, m):
 
 
 @ngjit
-def _seed(index, k0, k1):
+def _seed(index: int, k0: int, k1: int) -> np.uint64:
     i = np.uint64(index)
     w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), 0, CHAOS, k0, k1)
     return (np.uint64(w[0]) << _S32) | np.uint64(w[1])
 
 
 @ngjit
-def _next(state):
+def _next(state: np.uint64) -> tuple[np.uint64, np.uint64]:
     """One SplitMix64 step: (new state, 64 random bits)."""
-    state = state + _GOLDEN
+    state = add64(state, _GOLDEN)
     z = state
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = mul64(z ^ (z >> np.uint64(30)), _MIX1)
+    z = mul64(z ^ (z >> np.uint64(27)), _MIX2)
     return state, z ^ (z >> np.uint64(31))
 
 
 @ngjit
-def _step(maps, j, x, y):
+def _step(maps: np.ndarray, j: int, x: float, y: float) -> tuple[float, float]:
     return (
         maps[j, 0] * x + maps[j, 1] * y + maps[j, 4],
         maps[j, 2] * x + maps[j, 3] * y + maps[j, 5],
@@ -70,7 +70,7 @@ def _step(maps, j, x, y):
 
 
 @ngjit
-def cumulative_thresholds(probabilities):
+def cumulative_thresholds(probabilities: np.ndarray) -> np.ndarray:
     """Cumulative map probabilities as uint32 thresholds (the last one implicit)."""
     m = probabilities.shape[0]
     out = np.empty(m, dtype=np.uint64)
@@ -82,7 +82,15 @@ def cumulative_thresholds(probabilities):
 
 
 @ngjit
-def _probe_window(maps, cum, start, m, state, xs, ys):
+def _probe_window(
+    maps: np.ndarray,
+    cum: np.ndarray,
+    start: int,
+    m: int,
+    state: np.uint64,
+    xs: np.ndarray,
+    ys: np.ndarray,
+) -> tuple[float, float, np.uint64, float, float, float]:
     """Burn in, record PROBE points; return (x, y, state, x0, y0, side), side <= 0 if broken."""
     x = 0.0
     y = 0.0
@@ -112,22 +120,22 @@ def _probe_window(maps, cum, start, m, state, xs, ys):
 
 @ngjit
 def render(
-    draw_image,  # (D,) int64: which image each draw goes into
-    draw_index,  # (D,) int64: the draw's counter (global sample index * 64 + k)
-    map_start,  # (D + 1,) int64: rows of ``maps`` per draw
-    maps,  # (M, 6) float64
-    cum,  # (M,) uint64 cumulative thresholds
-    map_color,  # (M, 3) uint8: colour of each map's points (RGB images)
-    boxes,  # (D, 4) int64: target box x0, y0, x1, y1 in pixels (x1, y1 exclusive)
-    flips,  # (D,) bool: mirror left-right inside the box
-    patches,  # (D, 3, 3) float64: patch mode stamps
-    mode,
-    points,
-    k0,
-    k1,
-    images,  # (N, H, W, C) uint8, background already drawn
-    windows,  # (D, 3) float64 out: x0, y0, side of the view window; side -1 if degenerate
-):
+    draw_image: np.ndarray,  # (D,) int64: which image each draw goes into
+    draw_index: np.ndarray,  # (D,) int64: the draw's counter (global sample index * 64 + k)
+    map_start: np.ndarray,  # (D + 1,) int64: rows of ``maps`` per draw
+    maps: np.ndarray,  # (M, 6) float64
+    cum: np.ndarray,  # (M,) uint64 cumulative thresholds
+    map_color: np.ndarray,  # (M, 3) uint8: colour of each map's points (RGB images)
+    boxes: np.ndarray,  # (D, 4) int64: target box x0, y0, x1, y1 in pixels (x1, y1 exclusive)
+    flips: np.ndarray,  # (D,) bool: mirror left-right inside the box
+    patches: np.ndarray,  # (D, 3, 3) float64: patch mode stamps
+    mode: int,
+    points: int,
+    k0: int,
+    k1: int,
+    images: np.ndarray,  # (N, H, W, C) uint8, background already drawn
+    windows: np.ndarray,  # (D, 3) float64 out: x0, y0, side of the view window; side -1 if bad
+) -> None:
     """Render every draw: chaos game and splatting fused, no per-draw coordinate array."""
     channels = images.shape[3]
     xs = np.empty(PROBE, dtype=np.float64)
@@ -198,13 +206,16 @@ def render(
 
 
 @ngjit
-def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):
-    fx = math.floor((x - wx) * sx)
-    fy = math.floor((y - wy) * sy)
-    # Converting NaN or a float beyond int64 to an integer is undefined (x86-64 gives the most
-    # negative integer, ARM 0 or a saturated value, which could paint a pixel): a point further
-    # off the image than a patch reaches, or NaN (every comparison false), is returned as
-    # (-2, -2), which no caller paints, before any conversion.
+def _pixel(
+    x: float, y: float, wx: float, wy: float, sx: float, sy: float, bw: int, bh: int, flip: bool
+) -> tuple[int, int]:
+    # np.floor keeps a float (Numba's math.floor converts to int64 at once, and plain Python's
+    # raises on NaN). Converting NaN or a float beyond int64 to an integer is undefined (x86-64
+    # gives the most negative integer, ARM 0 or a saturated value, which could paint a pixel):
+    # a point further off the image than a patch reaches, or NaN (every comparison false), is
+    # returned as (-2, -2), which no caller paints, before any conversion.
+    fx = np.floor((x - wx) * sx)
+    fy = np.floor((y - wy) * sy)
     if not (-2.0 <= fx <= bw + 1.0 and -2.0 <= fy <= bh + 1.0):
         return -2, -2
     px = int(fx)
@@ -213,7 +224,18 @@ def _pixel(x, y, wx, wy, sx, sy, bw, bh, flip):
 
 
 @ngjit
-def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):
+def _pixel_maps(
+    maps: np.ndarray,
+    start: int,
+    m: int,
+    wx: float,
+    wy: float,
+    sx: float,
+    sy: float,
+    bw: int,
+    bh: int,
+    flip: bool,
+) -> tuple[np.ndarray, float, float, float, float]:
     """The draw's maps conjugated into pixel space: with U = su x + tu, V = sv y + tv (column
     and row as reals, flip and the downward rows folded in), a point's pixel is
     (floor U, floor V), and each step needs no window transform."""
@@ -243,7 +265,22 @@ def _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip):
 
 
 @ngjit
-def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, image):
+def _orbit_hits(
+    maps: np.ndarray,
+    cum: np.ndarray,
+    start: int,
+    m: int,
+    state: np.uint64,
+    x: float,
+    y: float,
+    points: int,
+    wx: float,
+    wy: float,
+    sx: float,
+    sy: float,
+    flip: bool,
+    image: np.ndarray,
+) -> None:
     """The hot loop of binary grayscale images, in pixel space: step, paint the pixel white."""
     bh, bw = image.shape
     pm, tu, tv, su, sv = _pixel_maps(maps, start, m, wx, wy, sx, sy, bw, bh, flip)
@@ -262,8 +299,8 @@ def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, 
             word = z & _M32
         else:
             word = z >> _S32
-        if few:
-            j = (word >= c0) + (word >= c1) + (word >= c2)
+        if few:  # int(): NumPy adds bools as "or" (plain Python), Numba as integers
+            j = int(word >= c0) + int(word >= c1) + int(word >= c2)
         else:
             j = _choose(word, cum, start, m) - start
         u, v = (
@@ -278,26 +315,26 @@ def _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flip, 
 
 @ngjit
 def _orbit_general(
-    maps,
-    cum,
-    start,
-    m,
-    state,
-    x,
-    y,
-    points,
-    wx,
-    wy,
-    sx,
-    sy,
-    flip,
-    mode,
-    patch,
-    hits,
-    counts,
-    last,
-    colour,
-):
+    maps: np.ndarray,
+    cum: np.ndarray,
+    start: int,
+    m: int,
+    state: np.uint64,
+    x: float,
+    y: float,
+    points: int,
+    wx: float,
+    wy: float,
+    sx: float,
+    sy: float,
+    flip: bool,
+    mode: int,
+    patch: np.ndarray,
+    hits: np.ndarray,
+    counts: np.ndarray,
+    last: np.ndarray,
+    colour: bool,
+) -> None:
     """Density counts, patch stamps and the map that last drew each pixel (for colour)."""
     bh, bw = hits.shape
     z = np.uint64(0)
@@ -331,7 +368,15 @@ def _orbit_general(
 
 
 @ngjit
-def occupancy(maps, probabilities, index, k0, k1, points, grid):
+def occupancy(
+    maps: np.ndarray,
+    probabilities: np.ndarray,
+    index: int,
+    k0: int,
+    k1: int,
+    points: int,
+    grid: int,
+) -> float:
     """Fraction of the grid x grid cells of the attractor's bounding square that ``points``
     chaos-game points occupy; -1 when the orbit leaves the finite numbers or collapses."""
     m = maps.shape[0]
@@ -367,7 +412,7 @@ def occupancy(maps, probabilities, index, k0, k1, points, grid):
 
 
 @ngjit
-def uniforms(index, first_block, count, stream, k0, k1):
+def uniforms(index: int, first_block: int, count: int, stream: int, k0: int, k1: int) -> np.ndarray:
     """``count`` uniforms in [0, 1) for counter (index, first_block + j // 2, stream)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(0, count, 2):
@@ -379,7 +424,15 @@ def uniforms(index, first_block, count, stream, k0, k1):
 
 
 @ngjit
-def plasma(roughness, low, high, index, k0, k1, image):
+def plasma(
+    roughness: float,
+    low: np.ndarray,
+    high: np.ndarray,
+    index: int,
+    k0: int,
+    k1: int,
+    image: np.ndarray,
+) -> None:
     """Diamond-square noise t in [0, 1] (cropped from a 2^k + 1 grid), painted into ``image``
     (H, W, C) as low + (high - low) * t per channel; SplitMix64 seeded from Philox at
     (index, 0, BACKGROUND)."""

@@ -14,7 +14,13 @@ from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.holes import HOLE, is_hole
 from synthc.generators.memory import table_shard_problem
 from synthc.generators.tabular import expr
-from synthc.generators.tabular.columns import ColumnBase, ColumnConfig, Derived
+from synthc.generators.tabular.columns import (
+    Categorical,
+    ColumnBase,
+    ColumnConfig,
+    Constant,
+    Derived,
+)
 from synthc.generators.tabular.copula import correlation_matrix, not_positive_definite
 from synthc.hints import did_you_mean
 
@@ -108,7 +114,7 @@ class TabularConfig(GeneratorConfig):
     def expr_kinds(self) -> dict[str, str]:
         # A column that failed validation stays a hole: a formula that reads it is not judged.
         return {
-            name: column if is_hole(column) else column.expr_kind()
+            name: HOLE if is_hole(column) else column.expr_kind()
             for name, column in self.columns.items()
         }
 
@@ -117,9 +123,10 @@ class TabularConfig(GeneratorConfig):
         for name, column in self.columns.items():
             if is_hole(column) or is_hole(getattr(column, "values", None)):
                 result[name] = HOLE
-            elif column.expr_kind() == "categorical":
-                values = getattr(column, "values", None)
-                result[name] = list(values) if values is not None else [column.value]  # type: ignore[attr-defined]
+            elif isinstance(column, Categorical):
+                result[name] = list(column.values)
+            elif isinstance(column, Constant) and isinstance(column.value, str):
+                result[name] = [column.value]  # a constant string is a one-category column
         return result
 
     def dependencies(self, name: str) -> list[str]:
@@ -343,8 +350,8 @@ def _formula_problems(
     except expr.ExprError as error:
         yield (at, error.message, error.offset)
         return
-    for error in expr.check(node, kinds, categories):
-        yield (at, error.message, error.offset)
+    for problem in expr.check(node, kinds, categories):
+        yield (at, problem.message, problem.offset)
 
 
 def _dist(column: ColumnBase) -> str:
