@@ -13,7 +13,7 @@ from pathlib import Path
 
 from synthc import __version__, api, generators
 from synthc.atomic import write_atomic
-from synthc.compiler.templating import parse_var_assignments
+from synthc.compiler.variables import parse_var_assignments
 from synthc.errors import OutputError, Position, SpecError, SynthcError, UsageError, one_line
 from synthc.executors.dask import DaskExecutor
 from synthc.outputs.manifest import read_manifest

@@ -194,7 +194,7 @@ VAR_TOKENS += ["2020-13-45", "1" * 4400, "'", '"', "? ", "<<: *a", "\x07", "é",
 @seed(int(SEED or 1))
 @given(value=st.lists(st.sampled_from(VAR_TOKENS) | st.text(max_size=5), max_size=12))
 def test_var_values_parse_or_are_one_usage_error(value: list[str]):
-    from synthc.compiler.templating import parse_var_assignments
+    from synthc.compiler.variables import parse_var_assignments
     from synthc.errors import UsageError
 
     text = "".join(value)

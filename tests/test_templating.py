@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from synthc.compiler.loading import load_spec
-from synthc.compiler.templating import parse_var_assignments, render_spec
+from synthc.compiler.templating import render_spec
+from synthc.compiler.variables import parse_var_assignments
 from synthc.errors import SpecError, UsageError
 
 

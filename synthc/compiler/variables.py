@@ -1,0 +1,48 @@
+"""``--var KEY=VALUE`` assignments: parsed and typed as YAML, with the limits of a spec."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from synthc import limits
+from synthc.compiler.loading import load_value
+from synthc.compiler.source import UnreadableSource, check_text
+from synthc.errors import SpecError, UsageError
+
+
+class VarAssignments(dict):
+    """``--var`` values by name, remembering each as typed (``raw``) for messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: dict[str, str] = {}
+
+
+def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
+    """``["n=1000", "xs=[1, 2]"]`` -> ``{"n": 1000, "xs": [1, 2]}``, values typed as YAML.
+
+    A value is untrusted like a spec: the same size, character, depth and alias limits apply,
+    and breaking one is a UsageError naming the ``--var``.
+    """
+    variables = VarAssignments()
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            shown = item if len(item) <= 80 else item[:77] + "..."
+            raise UsageError(f"--var {shown!r}: expected KEY=VALUE with KEY a name")
+        if len(raw.encode("utf-8", "surrogatepass")) > limits.MAX_SPEC_BYTES:
+            raise UsageError(
+                f"--var {key}: the value is larger than the limit of {limits.MAX_SPEC_BYTES:,} "
+                "bytes (synthc.limits.MAX_SPEC_BYTES)"
+            )
+        try:
+            check_text(raw, f"--var {key}")
+            variables[key] = load_value(raw, f"--var {key}") if raw.strip() else ""
+            variables.raw[key] = raw
+        except UnreadableSource as error:
+            raise UsageError(f"--var {key}: {error.message}") from None
+        except SpecError as error:
+            raise UsageError(f"--var {key}: {error.problems[0].message}") from None
+    return variables
