@@ -81,7 +81,7 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
         "numpy",
         "numba",
         *_FORMAT_LIBRARIES[spec.output.format],
-        *getattr(generators.get(spec.generator.kind), "libraries", ()),
+        *generators.get(spec.generator.kind).libraries,
     }
     libraries = library_versions(needed) if libraries is None else libraries
     libraries = {name: v for name, v in libraries.items() if name in needed}

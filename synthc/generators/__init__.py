@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from synthc.generators.base import Generator
 
@@ -21,7 +22,8 @@ def kinds() -> list[str]:
     return sorted(_KINDS)
 
 
-def get(kind: str) -> Generator:
+def get(kind: str) -> Generator[Any]:
     """The generator of ``kind``; raises KeyError for an unknown kind."""
     module = importlib.import_module(_KINDS[kind])
-    return module.GENERATOR
+    generator: Generator[Any] = module.GENERATOR
+    return generator

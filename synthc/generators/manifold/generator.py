@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from synthc.generators.base import Column, Table
+from synthc.generators.base import Column, PreviewKind, Table, TableGenerator
 from synthc.generators.manifold import kernels
 from synthc.generators.manifold.config import (
     Blobs,
@@ -66,13 +66,13 @@ def _intrinsic_descriptions(config: ManifoldBase) -> list[str]:
     return []
 
 
-class ManifoldGenerator:
+class ManifoldGenerator(TableGenerator[ManifoldBase]):
     """Points on a manifold, with their noise-free positions and intrinsic coordinates."""
 
     kind: ClassVar[str] = "manifold"
-    gil_free: ClassVar[bool] = True
-    formats: ClassVar[tuple[str, ...]] = ("parquet",)
     Config: ClassVar[Any] = ManifoldConfig
+    preview: ClassVar[PreviewKind] = "points"
+    gil_free: ClassVar[bool] = True
 
     def columns(self, config: ManifoldBase) -> list[Column]:
         dim = config.out_dim
