@@ -12,8 +12,11 @@ from pydantic import (
     Field,
     StrictFloat,
     StrictInt,
+    TypeAdapter,
     field_validator,
 )
+
+from synthc import generators
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -113,3 +116,36 @@ def _valid_split_name(name: str) -> bool:
     import re
 
     return isinstance(name, str) and re.match(NAME_PATTERN, name) is not None
+
+
+def generator_kinds() -> list[str]:
+    """The kinds the spec's ``generator`` may have: the registry's (synthc.generators)."""
+    return generators.kinds()
+
+
+def generator_config(kind: str) -> Any:
+    """The config model of ``kind``, one member of the spec's ``generator`` union; only that
+    kind's module is imported. KeyError for a kind not in the registry."""
+    return generators.get(kind).Config
+
+
+def generator_configs() -> dict[str, Any]:
+    """The spec's whole ``generator`` union: kind -> config model."""
+    return {kind: generator_config(kind) for kind in generator_kinds()}
+
+
+def spec_schema() -> dict[str, Any]:
+    """JSON Schema of the spec format, the ``generator`` union built from the registry."""
+    base = Spec.model_json_schema()
+    defs = base.setdefault("$defs", {})
+    variants = []
+    for config in generator_configs().values():
+        sub = TypeAdapter(config).json_schema(ref_template="#/$defs/{model}")
+        defs.update(sub.pop("$defs", {}))
+        variants.append(sub)
+    base["properties"]["generator"] = {
+        "description": "The generator; `kind` chooses its fields.",
+        "oneOf": variants,
+    }
+    base["title"] = "synthc spec, format 1"
+    return base

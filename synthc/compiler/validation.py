@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from synthc import generators, limits
 from synthc.compiler.hints import closest, did_you_mean, field_hint
-from synthc.compiler.models import Spec
+from synthc.compiler.models import Spec, generator_config, generator_kinds
 from synthc.compiler.partial import HOLE, Validator, is_hole, judge
 from synthc.compiler.splits import split_counts
 from synthc.errors import Position, Problem, SpecError
@@ -95,7 +95,7 @@ def _validate_generator(raw: Any, report: Callable[..., None], parts: Validator)
         report(("generator",), "must be a mapping with a 'kind' field")
         return HOLE
     kind = raw.get("kind")
-    known = generators.kinds()
+    known = generator_kinds()
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
         return HOLE
@@ -107,15 +107,15 @@ def _validate_generator(raw: Any, report: Callable[..., None], parts: Validator)
             return HOLE
         # Judge the rest as the kind the user most likely meant; the kind itself stays invalid.
         meant = closest(kind, known)
-        config = parts.value(generators.get(meant).Config, {**raw, "kind": meant}, ("generator",))
+        config = parts.value(generator_config(meant), {**raw, "kind": meant}, ("generator",))
         return config if is_hole(config) else config.model_copy(update={"kind": HOLE})
-    return parts.value(generators.get(kind).Config, raw, ("generator",))
+    return parts.value(generator_config(kind), raw, ("generator",))
 
 
 def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[..., None]) -> None:
     """Without a kind, the keys that no generator kind has are still wrong."""
     every = {
-        name for k in known for m in _models_of(generators.get(k).Config) for name in m.model_fields
+        name for k in known for m in _models_of(generator_config(k)) for name in m.model_fields
     }
     for key in raw:
         if key not in every:
