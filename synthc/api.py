@@ -24,8 +24,8 @@ from synthc.errors import OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.outputs.manifest import read_manifest
+from synthc.outputs.preview import preview_of_samples
 from synthc.outputs.verify import repair_hint, verify_dataset
-from synthc.previewing import preview_png
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
 
@@ -78,7 +78,15 @@ def preview(
     """PNG bytes previewing a spec's first ``samples`` samples, without building anything."""
     if samples < 1:
         raise UsageError("preview needs at least one sample")
-    return preview_png(compile_spec(path, variables, allow_read), samples)
+    return _preview_png(compile_spec(path, variables, allow_read), samples)
+
+
+def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
+    """The spec's first ``samples`` samples generated in memory and drawn."""
+    spec = compiled.spec
+    generator = generators.get(spec.generator.kind)
+    generated = generator.generate(spec.generator, spec.seed, 0, min(samples, spec.samples))
+    return preview_of_samples(generator.preview, generated)
 
 
 def default_output(spec: Spec) -> Path:
