@@ -127,14 +127,14 @@ def write_preview(
         write_atomic(target, data)
     except OSError as error:
         raise UsageError(f"{target}: cannot write the preview: {error.strerror or error}") from None
-    return PreviewResult(target, min(count, spec.samples))
+    return PreviewResult(target, min(count, spec.sample_count))
 
 
 def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
     """The spec's first ``samples`` samples generated in memory and drawn."""
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
-    generated = generator.generate(spec.generator, spec.seed, 0, min(samples, spec.samples))
+    generated = generator.generate(spec.generator, spec.seed, 0, min(samples, spec.sample_count))
     return preview_of_samples(generator.preview, generated)
 
 

@@ -45,6 +45,13 @@ class OutputConfig(_Strict):
         None, ge=1, le=22, description="zstd level (default: the writer's); other codecs ignore it."
     )
 
+    @property
+    def chosen_format(self) -> Literal["parquet", "webdataset"]:
+        """``format`` once validated: as written, or the generator's default."""
+        if self.format is None:
+            raise ValueError("output.format is known only once the spec is validated")
+        return self.format
+
 
 #: Names synthc (or a generator's extra files) uses at the top of an output directory.
 RESERVED_SPLIT_NAMES = ("facts",)
@@ -92,7 +99,14 @@ class Spec(_Strict):
     # A mapping while the top level is validated; the validator then replaces it with the
     # generator kind's own config model (see compiler/validation.py).
     generator: Any = Field(description="The generator; `kind` chooses its model.")
-    output: OutputConfig = Field(default_factory=OutputConfig)
+    output: OutputConfig = Field(default_factory=lambda: OutputConfig.model_validate({}))
+
+    @property
+    def sample_count(self) -> int:
+        """``samples`` once validated: as written, or implied by the generator."""
+        if self.samples is None:
+            raise ValueError("samples is known only once the spec is validated")
+        return self.samples
 
     @field_validator("splits")
     @classmethod

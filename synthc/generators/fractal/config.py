@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -25,7 +25,7 @@ FRACTALDB_MAX_FILL_RATE_ONE_MAP = 0.1
 KERNEL_BYTES_PER_PIXEL = 10
 
 
-def _range_problems(at: Path, pair: list[float], low: float, high: float) -> Iterable[Any]:
+def _range_problems(at: Path, pair: Sequence[float], low: float, high: float) -> Iterable[Any]:
     if not low <= pair[0] <= pair[1] <= high:
         yield (at, f"must be [low, high] with {low:g} <= low <= high <= {high:g}")
 
@@ -127,7 +127,7 @@ class RenderConfig(ConfigPart):
     background: Literal["black", "uniform", "plasma"] = Field(
         "black", description="black, a uniform random colour, or plasma (diamond-square) noise."
     )
-    png: PngConfig = Field(default_factory=PngConfig)
+    png: PngConfig = Field(default_factory=lambda: PngConfig.model_validate({}))
 
 
 class InstanceConfig(ConfigPart):
@@ -180,9 +180,9 @@ class FractalConfig(GeneratorConfig):
     instances: int = Field(
         ge=1, le=10**12, description="Images per class; samples must be classes x instances."
     )
-    system: SystemConfig = Field(default_factory=SystemConfig)
-    render: RenderConfig = Field(default_factory=RenderConfig)
-    instance: InstanceConfig = Field(default_factory=InstanceConfig)
+    system: SystemConfig = Field(default_factory=lambda: SystemConfig.model_validate({}))
+    render: RenderConfig = Field(default_factory=lambda: RenderConfig.model_validate({}))
+    instance: InstanceConfig = Field(default_factory=lambda: InstanceConfig.model_validate({}))
     multi: MultiConfig | None = Field(None, description="Several fractals per image.")
 
     def expected_samples(self) -> int | None:

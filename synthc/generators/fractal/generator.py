@@ -272,7 +272,7 @@ class FractalGenerator(FileGenerator[FractalConfig]):
                 d.system, d.jitter = d.base, None
             again = self._kernel(config, seed, start, broken, images, base=True)
             fixed = {id(f[2]): w for f, w in zip(broken, again, strict=True)}
-            windows = [fixed.get(id(f[2]), w) for f, w in zip(flat, windows, strict=True)]
+            windows = np.array([fixed.get(id(f[2]), w) for f, w in zip(flat, windows, strict=True)])
         for (j, _, d), w in zip(flat, windows, strict=True):
             entry = {
                 "class": d.cls,

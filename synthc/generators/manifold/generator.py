@@ -66,7 +66,7 @@ def _intrinsic_descriptions(config: ManifoldBase) -> list[str]:
     return []
 
 
-class ManifoldGenerator(TableGenerator[ManifoldBase]):
+class ManifoldGenerator(TableGenerator[ManifoldConfig]):
     """Points on a manifold, with their noise-free positions and intrinsic coordinates."""
 
     kind: ClassVar[str] = "manifold"
@@ -74,7 +74,7 @@ class ManifoldGenerator(TableGenerator[ManifoldBase]):
     preview: ClassVar[PreviewKind] = "points"
     gil_free: ClassVar[bool] = True
 
-    def columns(self, config: ManifoldBase) -> list[Column]:
+    def columns(self, config: ManifoldConfig) -> list[Column]:
         dim = config.out_dim
         embedding = (
             "after zero-padding to ambient_dim and the rotation in generator.facts.rotation"
@@ -112,7 +112,7 @@ class ManifoldGenerator(TableGenerator[ManifoldBase]):
             columns.append(Column("label", "int64", f"class, known by construction: {meaning}"))
         return columns
 
-    def facts(self, config: ManifoldBase, seed: int) -> dict[str, Any]:
+    def facts(self, config: ManifoldConfig, seed: int) -> dict[str, Any]:
         facts: dict[str, Any] = {
             "shape": config.shape,
             "formula": FORMULAS[config.shape],
@@ -127,7 +127,7 @@ class ManifoldGenerator(TableGenerator[ManifoldBase]):
             facts["cluster_std"] = blob_stds(config).tolist()
         return facts
 
-    def generate(self, config: ManifoldBase, seed: int, start: int, stop: int) -> Table:
+    def generate(self, config: ManifoldConfig, seed: int, start: int, stop: int) -> Table:
         n = stop - start
         k0, k1 = derive_key(seed, "manifold")
         nat = np.empty((config.natural_dim, n), dtype=np.float64)
