@@ -183,3 +183,25 @@ def test_the_registry_lists_the_new_kind_only_while_registered(add_kind):
     counter = generators.get("counter")
     table = counter.generate(counter.Config(kind="counter", step=2), 0, 2, 4)
     assert np.array_equal(table["value"], [4, 6])
+
+
+def test_an_installed_package_adds_a_kind_through_the_entry_point(tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    (root / "counter_plugin").mkdir(parents=True)
+    (root / "counter_plugin" / "__init__.py").write_text(COUNTER)
+    info = root / "counter_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: counter-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[synthc.generators]\ncounter = counter_plugin\n")
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    generators._installed.cache_clear()
+    try:
+        assert "counter" in generators.kinds()
+        spec = _spec(tmp_path, "counted", "kind: counter", 10)
+        assert api.plan(spec).samples == 10
+    finally:
+        monkeypatch.undo()  # the package is uninstalled
+        generators._installed.cache_clear()
+        sys.modules.pop("counter_plugin", None)
+    assert "counter" not in generators.kinds()
