@@ -11,13 +11,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from synthc import __version__, api, generators
-from synthc.atomic import write_atomic
-from synthc.compiler.variables import parse_var_assignments
-from synthc.errors import OutputError, Position, SpecError, SynthcError, UsageError, one_line
-from synthc.executors.dask import DaskExecutor
-from synthc.outputs.manifest import read_manifest
-from synthc.outputs.state import is_synthc_output
+from synthc import __version__, api
+from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
 from synthc.progress import progress_for
 
 
@@ -174,9 +169,9 @@ def _build(args: argparse.Namespace) -> int:
     result = api.build(
         args.spec,
         args.out,
-        variables=parse_var_assignments(args.var),
+        variables=api.parse_vars(args.var),
         workers=args.workers,
-        executor=DaskExecutor(args.scheduler) if args.scheduler else None,
+        scheduler=args.scheduler or None,
         force=args.force,
         dry_run=args.dry_run,
         progress=progress_for(sys.stderr),
@@ -200,7 +195,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    variables = parse_var_assignments(args.var)
+    variables = api.parse_vars(args.var)
     failed = 0
     for spec in args.specs:
         try:
@@ -213,7 +208,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    plan = api.plan(args.spec, parse_var_assignments(args.var), allow_read=args.allow_read)
+    plan = api.plan(args.spec, api.parse_vars(args.var), allow_read=args.allow_read)
     if args.json:
         print(json.dumps(plan.to_json(), indent=2))
         return 0
@@ -236,43 +231,11 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    variables = parse_var_assignments(args.var)
-    spec = api.validate(args.spec, variables, allow_read=args.allow_read)
-    images = "parquet" not in generators.get(spec.generator.kind).formats
-    samples = args.n if args.n is not None else (16 if images else 4000)
-    target = args.out if args.out is not None else api.default_preview(spec)
-    _check_preview_target(target)
-    data = api.preview(args.spec, variables, samples, allow_read=args.allow_read)
-    try:
-        write_atomic(target, data)
-    except OSError as error:
-        raise UsageError(f"{target}: cannot write the preview: {error.strerror or error}") from None
-    print(f"{target}: preview of {min(samples, spec.samples)} sample(s)")
+    result = api.write_preview(
+        args.spec, args.out, api.parse_vars(args.var), args.n, allow_read=args.allow_read
+    )
+    print(f"{result.target}: preview of {result.samples} sample(s)")
     return 0
-
-
-def _check_preview_target(target: Path) -> None:
-    """Refuse a preview path inside a synthc output directory: its files are the build's."""
-    if target.is_dir():
-        raise UsageError(f"{target}: is a directory; give -o the PNG file to write")
-    try:
-        parents = [*target.absolute().parents, *target.resolve().parents]
-    except (OSError, RuntimeError) as error:  # a symlink loop
-        raise UsageError(f"{target}: cannot be resolved ({error}); choose another -o") from None
-    for parent in parents:
-        if is_synthc_output(parent) or _holds_manifest(parent):
-            raise UsageError(
-                f"{target}: is inside the output directory {parent}, whose files are the "
-                "build's; choose a path outside it with -o"
-            )
-
-
-def _holds_manifest(directory: Path) -> bool:
-    try:
-        read_manifest(directory)
-    except OutputError:
-        return False  # no manifest, or someone else's manifest.json
-    return True
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 from synthc import limits
-from synthc.generators.base import FileProblem
 
 #: package data synthc reads: package -> its data directories
 PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
@@ -58,6 +57,16 @@ class InputError(ValueError):
     def __init__(self, message: str, missing: bool = False) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+class FileProblem(ValueError):
+    """A problem with a file (or data set) a config names, at ``field`` within the generator;
+    ``messages`` are its lines (one; synthc.inputs.FileProblems has several)."""
+
+    def __init__(self, field: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.messages = [message]
 
 
 class FileProblems(FileProblem):

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 
 from synthc import generators, inputs
 from synthc.compiler.planning import ShardTask
-from synthc.generators.base import Column
+from synthc.generators.base import Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.webdataset import write_tar_shard
@@ -26,11 +26,9 @@ INDEX_COLUMN = Column(
 )
 
 
-def generate_table(task: ShardTask) -> dict[str, np.ndarray]:
-    """The shard's samples as columns, led by the global sample ``index``."""
-    generator = generators.get(task.kind)
-    config = _config(task)
-    table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
+def generate_table(generator: TableGenerator[Any], config: Any, task: ShardTask) -> Table:
+    """The shard's rows as columns, led by the global sample ``index``."""
+    table: Table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
     table.update(generator.generate(config, task.seed, task.start, task.stop))
     return table
 
@@ -44,14 +42,18 @@ def run_task(
     inputs.use_roots(read_roots or {})
     task = ShardTask.from_json(task_json)
     path = Path(out_dir) / task.path
+    generator = generators.get(task.kind)
+    config = _config(task)
     stats: dict[str, int] = {}
-    if task.output["format"] == "webdataset":
-        generator = generators.get(task.kind)
-        samples = generator.generate(_config(task), task.seed, task.start, task.stop)
+    if isinstance(generator, FileGenerator):
+        samples = generator.generate(config, task.seed, task.start, task.stop)
         nbytes, sha256 = write_tar_shard(samples, path)
         stats = dict(samples.stats)  # complete only once the stream has been written
+    elif isinstance(generator, TableGenerator):
+        table = generate_table(generator, config, task)
+        nbytes, sha256 = write_parquet_shard(table, path, task.output)
     else:
-        nbytes, sha256 = write_parquet_shard(generate_table(task), path, task.output)
+        raise TypeError(f"{task.kind}: a generator is a TableGenerator or a FileGenerator")
     record = ShardRecord(
         path=task.path,
         split=task.split,
@@ -70,7 +72,7 @@ def table_columns(kind: str, config: Any) -> list[Column]:
     """The schema of a shard: for tables ``index``, then the generator's columns; for files per
     sample, the generator's files."""
     generator = generators.get(kind)
-    if generator.formats[0] != "parquet":
+    if isinstance(generator, FileGenerator):
         return generator.columns(config)
     return [INDEX_COLUMN, *generator.columns(config)]
 

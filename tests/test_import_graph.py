@@ -27,8 +27,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.outputs", "synthc.executors"),
     # one shard: generator -> writer
     ("synthc.shard",),
-    # a whole build, previews without a build, progress reporting
-    ("synthc.building", "synthc.previewing", "synthc.progress"),
+    # a whole build: decide, execute, finish; progress reporting
+    ("synthc.building", "synthc.progress"),
     # what users script against
     ("synthc.api",),
     # the command line
@@ -162,3 +162,34 @@ def test_generator_kinds_do_not_import_each_other() -> None:
 @pytest.mark.parametrize("module", sorted(modules()))
 def test_every_module_has_a_layer(module: str) -> None:
     assert 0 <= layer(module) < len(LAYERS)
+
+
+def test_no_synthc_import_hides_inside_a_function() -> None:
+    """Imports of synthc modules stand at module level, where the graph is plain to see (a lazy
+    import of a heavy third-party library inside a function is fine)."""
+    hidden = []
+    for name, path in modules().items():
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                targets = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                if any(t == "synthc" or t.startswith("synthc.") for t in targets):
+                    hidden.append(f"{name}.{function.name}:{node.lineno}")
+    assert hidden == []
+
+
+def test_ocr_readers_and_config_stay_below_resolution() -> None:
+    """OCR's readers take paths and entries, its config knows no files; resolution (files.py)
+    builds on both."""
+    edges = graph()
+    ocr = "synthc.generators.ocr."
+    assert not {m for m in edges[ocr + "config"] if m.startswith(ocr)}
+    assert not edges[ocr + "resources"] & {ocr + "config", ocr + "text", ocr + "files"}
+    assert {ocr + "config", ocr + "resources", ocr + "text"} <= edges[ocr + "files"]

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthc import generators
 from synthc.compiler.loading import Loaded, load_spec, yaml_reading_hint
 from synthc.compiler.models import Spec
-from synthc.compiler.validation import format_path, validate_data
+from synthc.compiler.paths import format_path
+from synthc.compiler.validation import validate_data
 from synthc.errors import Problem, SpecError, UsageError
-from synthc.generators.base import FileProblem
-from synthc.inputs import InputError, Reader
+from synthc.inputs import FileProblem, InputError, Reader
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,22 @@ class CompiledSpec:
     variables: dict[str, Any]
     #: directories the spec's files were read from, by root kind: workers look files up there
     read_roots: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def source_name(self) -> str:
+        """The spec file as the user named it ("" for an empty spec)."""
+        line_map = self.loaded.rendered.line_map
+        return str(line_map[0][0]) if line_map else ""
+
+    @property
+    def written_text(self) -> str:
+        """The spec's text as the user wrote it."""
+        return self.loaded.rendered.source_text
+
+    @property
+    def rendered_text(self) -> str:
+        """The spec's text after templating, as it was parsed."""
+        return self.loaded.rendered.text
 
 
 def compile_spec(
@@ -95,16 +112,16 @@ def _with_yaml_hint(problem: Problem, loaded: Loaded) -> Problem:
 
 def _with_files(spec: Spec, loaded: Loaded, reader: Reader) -> Spec:
     """Read the files the generator names into its config (errors at the naming field)."""
+    generator = generators.get(spec.generator.kind)
     try:
-        config = spec.generator.with_files(reader)
+        config = generator.resolve_files(spec.generator, reader)
     except FileProblem as problem:
         at = ("generator", *problem.field)
-        messages = getattr(problem, "messages", None) or [str(problem)]
         raise SpecError(
-            [Problem(loaded.position_of(at), format_path(at), m) for m in messages]
+            [Problem(loaded.position_of(at), format_path(at), m) for m in problem.messages]
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        at = ("generator", *getattr(spec.generator, "file_field", ()))
+        at = ("generator", *generator.file_field)
         raise SpecError(
             Problem(loaded.position_of(at), format_path(at), f"cannot read: {error}")
         ) from None

@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from synthc import limits
+from synthc.compiler.paths import format_path
 from synthc.compiler.templating import Rendered, render_spec
 from synthc.errors import Position, Problem, SpecError
 
@@ -270,7 +271,7 @@ class _Builder:
     def build(self, node: Node, path: DataPath) -> Any:
         self.values.setdefault(path, self.position(node))
         if id(node) in self.active:
-            self.problems.append(Problem(self.position(node), _dotted(path), "recursive alias"))
+            self.problems.append(Problem(self.position(node), format_path(path), "recursive alias"))
             return None
         if len(path) >= limits.MAX_YAML_DEPTH and not isinstance(node, ScalarNode):
             # Aliases inside anchored nodes can nest deeper than the text does.
@@ -310,7 +311,7 @@ class _Builder:
             if "integer string conversion" in reason:
                 reason = f"more than {sys.get_int_max_str_digits():,} digits"
             message = f"invalid {kind} {_excerpt(node.value)}: {reason}"
-        self.problems.append(Problem(self.position(node), _dotted(path), message))
+        self.problems.append(Problem(self.position(node), format_path(path), message))
         return None
 
     def _mapping(self, node: MappingNode, path: DataPath) -> dict[Any, Any]:
@@ -326,7 +327,7 @@ class _Builder:
             except TypeError:
                 self.problems.append(
                     Problem(
-                        self.position(key_node), _dotted(path), "a mapping key must be a scalar"
+                        self.position(key_node), format_path(path), "a mapping key must be a scalar"
                     )
                 )
                 continue
@@ -336,7 +337,7 @@ class _Builder:
                 self.problems.append(
                     Problem(
                         self.position(key_node),
-                        _dotted((*path, key)),
+                        format_path((*path, key)),
                         f"duplicate key '{key}' (first at line {line})",
                     )
                 )
@@ -362,9 +363,3 @@ def _excerpt(text: str, width: int = 40) -> str:
 def _source(node: ScalarNode) -> str:
     buffer = node.start_mark.buffer or ""
     return buffer[node.start_mark.index : node.end_mark.index]
-
-
-def _dotted(path: DataPath) -> str:
-    from synthc.compiler.validation import format_path
-
-    return format_path(path)

@@ -12,8 +12,11 @@ from pydantic import (
     Field,
     StrictFloat,
     StrictInt,
+    TypeAdapter,
     field_validator,
 )
+
+from synthc import generators
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -41,6 +44,13 @@ class OutputConfig(_Strict):
     compression_level: int | None = Field(
         None, ge=1, le=22, description="zstd level (default: the writer's); other codecs ignore it."
     )
+
+    @property
+    def chosen_format(self) -> Literal["parquet", "webdataset"]:
+        """``format`` once validated: as written, or the generator's default."""
+        if self.format is None:
+            raise ValueError("output.format is known only once the spec is validated")
+        return self.format
 
 
 #: Names synthc (or a generator's extra files) uses at the top of an output directory.
@@ -89,7 +99,14 @@ class Spec(_Strict):
     # A mapping while the top level is validated; the validator then replaces it with the
     # generator kind's own config model (see compiler/validation.py).
     generator: Any = Field(description="The generator; `kind` chooses its model.")
-    output: OutputConfig = Field(default_factory=OutputConfig)
+    output: OutputConfig = Field(default_factory=lambda: OutputConfig.model_validate({}))
+
+    @property
+    def sample_count(self) -> int:
+        """``samples`` once validated: as written, or implied by the generator."""
+        if self.samples is None:
+            raise ValueError("samples is known only once the spec is validated")
+        return self.samples
 
     @field_validator("splits")
     @classmethod
@@ -113,3 +130,36 @@ def _valid_split_name(name: str) -> bool:
     import re
 
     return isinstance(name, str) and re.match(NAME_PATTERN, name) is not None
+
+
+def generator_kinds() -> list[str]:
+    """The kinds the spec's ``generator`` may have: the registry's (synthc.generators)."""
+    return generators.kinds()
+
+
+def generator_config(kind: str) -> Any:
+    """The config model of ``kind``, one member of the spec's ``generator`` union; only that
+    kind's module is imported. KeyError for a kind not in the registry."""
+    return generators.get(kind).Config
+
+
+def generator_configs() -> dict[str, Any]:
+    """The spec's whole ``generator`` union: kind -> config model."""
+    return {kind: generator_config(kind) for kind in generator_kinds()}
+
+
+def spec_schema() -> dict[str, Any]:
+    """JSON Schema of the spec format, the ``generator`` union built from the registry."""
+    base = Spec.model_json_schema()
+    defs = base.setdefault("$defs", {})
+    variants = []
+    for config in generator_configs().values():
+        sub = TypeAdapter(config).json_schema(ref_template="#/$defs/{model}")
+        defs.update(sub.pop("$defs", {}))
+        variants.append(sub)
+    base["properties"]["generator"] = {
+        "description": "The generator; `kind` chooses its fields.",
+        "oneOf": variants,
+    }
+    base["title"] = "synthc spec, format 1"
+    return base

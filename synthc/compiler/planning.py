@@ -80,16 +80,16 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     needed = {
         "numpy",
         "numba",
-        *_FORMAT_LIBRARIES[spec.output.format],
-        *getattr(generators.get(spec.generator.kind), "libraries", ()),
+        *_FORMAT_LIBRARIES[spec.output.chosen_format],
+        *generators.get(spec.generator.kind).libraries,
     }
     libraries = library_versions(needed) if libraries is None else libraries
     libraries = {name: v for name, v in libraries.items() if name in needed}
     config = spec.generator.model_dump(mode="json")
     output = spec.output.model_dump(mode="json")
     shard_size = output.pop("shard_size")  # shapes which tasks exist, not what a range holds
-    extension = _EXTENSIONS[spec.output.format]
-    ranges = split_ranges(spec.splits, spec.samples)
+    extension = _EXTENSIONS[spec.output.chosen_format]
+    ranges = split_ranges(spec.splits, spec.sample_count)
     shared = {
         "format_version": FORMAT_VERSION,
         "libraries": libraries,
@@ -118,7 +118,7 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
                     output,
                 )
             )
-    return Plan(spec.name, spec.samples, ranges, tuple(tasks))
+    return Plan(spec.name, spec.sample_count, ranges, tuple(tasks))
 
 
 class _TaskKeys:

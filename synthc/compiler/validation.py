@@ -11,14 +11,15 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from pydantic import BaseModel, ValidationError
 
 from synthc import generators, limits
 from synthc.compiler.hints import closest, did_you_mean, field_hint
-from synthc.compiler.models import Spec
+from synthc.compiler.models import Spec, generator_config, generator_kinds
 from synthc.compiler.partial import HOLE, Validator, is_hole, judge
+from synthc.compiler.paths import format_path
 from synthc.compiler.splits import split_counts
 from synthc.errors import Position, Problem, SpecError
 
@@ -64,8 +65,8 @@ def validate_data(data: Any, locate: Locate) -> Spec:
         for path, message in judge(rules, bool(problems)):
             report(path, message)
     if not is_hole(config):
-        rules = judge([lambda: [config.semantic_rules()]], bool(problems))
-        for rel_path, message, *where in judge(rules[0] if rules else [], bool(problems)):
+        judged = judge([lambda: [config.semantic_rules()]], bool(problems))
+        for rel_path, message, *where in judge(judged[0] if judged else [], bool(problems)):
             # An optional third item: "key" to point at the key, or a character offset into a
             # one-line string value (a formula).
             detail = where[0] if where else None
@@ -95,27 +96,27 @@ def _validate_generator(raw: Any, report: Callable[..., None], parts: Validator)
         report(("generator",), "must be a mapping with a 'kind' field")
         return HOLE
     kind = raw.get("kind")
-    known = generators.kinds()
+    known = generator_kinds()
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
         return HOLE
     if not isinstance(kind, str) or kind not in known:
         hint = did_you_mean(kind, known)
         report(("generator", "kind"), f"unknown generator kind {kind!r}{hint}")
-        if not hint:
+        meant = closest(kind, known)
+        if not hint or meant is None:
             _unknown_to_every_kind(raw, known, report)
             return HOLE
         # Judge the rest as the kind the user most likely meant; the kind itself stays invalid.
-        meant = closest(kind, known)
-        config = parts.value(generators.get(meant).Config, {**raw, "kind": meant}, ("generator",))
+        config = parts.value(generator_config(meant), {**raw, "kind": meant}, ("generator",))
         return config if is_hole(config) else config.model_copy(update={"kind": HOLE})
-    return parts.value(generators.get(kind).Config, raw, ("generator",))
+    return parts.value(generator_config(kind), raw, ("generator",))
 
 
 def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[..., None]) -> None:
     """Without a kind, the keys that no generator kind has are still wrong."""
     every = {
-        name for k in known for m in _models_of(generators.get(k).Config) for name in m.model_fields
+        name for k in known for m in _models_of(generator_config(k)) for name in m.model_fields
     }
     for key in raw:
         if key not in every:
@@ -157,20 +158,21 @@ def _plan_size_ok(spec: Any, report: Callable[..., None], holes: bool) -> bool:
 def _check_plan_size(spec: Spec, report: Callable[..., None]) -> bool:
     """Refuse a sample or shard count no build could finish, before anything is planned;
     True when the plan is a reasonable size."""
-    if spec.samples > limits.MAX_SAMPLES:
+    samples = spec.sample_count
+    if samples > limits.MAX_SAMPLES:
         report(
             ("samples",),
-            f"{spec.samples:,} samples exceed the limit of {limits.MAX_SAMPLES:,} "
+            f"{samples:,} samples exceed the limit of {limits.MAX_SAMPLES:,} "
             "(synthc.limits.MAX_SAMPLES)",
         )
         return False
     shard_size = spec.output.shard_size
-    counts = split_counts(spec.splits, spec.samples).values()
+    counts = split_counts(spec.splits, samples).values()
     shards = sum(-(-count // shard_size) for count in counts)
     if shards > limits.MAX_SHARDS:
         report(
             ("output", "shard_size"),
-            f"{spec.samples:,} samples in shards of {shard_size:,} make {shards:,} shards, over "
+            f"{samples:,} samples in shards of {shard_size:,} make {shards:,} shards, over "
             f"the limit of {limits.MAX_SHARDS:,} (synthc.limits.MAX_SHARDS); use a larger "
             "output.shard_size",
         )
@@ -282,9 +284,10 @@ def _value_at(data: Any, path: Path) -> Any:
 def _fields_at(root: Any, data: Any, path: Path) -> list[str]:
     """Field names allowed by the model found at ``path`` below ``root`` (for did-you-mean)."""
     candidates = _models_of(root)
-    node = data
+    node: Any = data
     for part in path:
-        node = node[part] if isinstance(node, dict | list) else None
+        # a list indexed by a name raises, as a bad path always has
+        node = cast(Any, node)[part] if isinstance(node, dict | list) else None
         chosen = _matching(candidates, node)
         if isinstance(part, int) or not chosen:
             return []
@@ -320,17 +323,6 @@ def _matching(models: list[type[BaseModel]], node: Any) -> list[type[BaseModel]]
         if ok:
             chosen.append(model)
     return chosen or models
-
-
-def format_path(path: Sequence[Any]) -> str:
-    """``('generator', 'centers', 1)`` -> ``'generator.centers[1]'``; a boolean or null mapping
-    key is spelt as YAML writes it (``weights.true``)."""
-    text = ""
-    for part in path:
-        if isinstance(part, bool) or part is None:
-            part = "null" if part is None else str(part).lower()
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _quoted(text: str) -> list[str]:

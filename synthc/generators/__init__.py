@@ -1,27 +1,52 @@
-"""Generator kinds, looked up by the spec's ``generator.kind``."""
+"""Generator kinds, looked up by the spec's ``generator.kind``: the one registry.
+
+A kind is a module (usually a folder) that exports ``GENERATOR``, an instance of a
+:class:`~synthc.generators.base.TableGenerator` or :class:`~synthc.generators.base.FileGenerator`
+subclass. Adding a kind is a new folder plus one line in :data:`KINDS`; an installed package
+can add one without touching synthc through the entry point group ``synthc.generators``
+(``name = "package.module"``). Everything else (the spec's ``generator`` union, the JSON
+schema, planning, shards, previews, the card) reads the generator's contract.
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib
+from importlib.metadata import entry_points
+from typing import Any
 
 from synthc.generators.base import Generator
 
 #: kind -> module that exports ``GENERATOR``. Modules are imported on first use so that a
 #: build pays only for the generators its spec names.
-_KINDS: dict[str, str] = {
+KINDS: dict[str, str] = {
     "fractal": "synthc.generators.fractal",
     "manifold": "synthc.generators.manifold",
     "ocr_text": "synthc.generators.ocr",
     "tabular": "synthc.generators.tabular",
 }
 
+#: the entry point group through which installed packages add generator kinds
+ENTRY_POINT_GROUP = "synthc.generators"
+
 
 def kinds() -> list[str]:
     """Every generator kind synthc knows, sorted."""
-    return sorted(_KINDS)
+    return sorted(_table())
 
 
-def get(kind: str) -> Generator:
+def get(kind: str) -> Generator[Any]:
     """The generator of ``kind``; raises KeyError for an unknown kind."""
-    module = importlib.import_module(_KINDS[kind])
-    return module.GENERATOR
+    module = importlib.import_module(_table()[kind])
+    generator: Generator[Any] = module.GENERATOR
+    return generator
+
+
+def _table() -> dict[str, str]:
+    """:data:`KINDS`, then the kinds installed packages add (a built-in kind wins)."""
+    return {**_installed(), **KINDS}
+
+
+@functools.cache
+def _installed() -> dict[str, str]:
+    return {point.name: point.value for point in entry_points(group=ENTRY_POINT_GROUP)}

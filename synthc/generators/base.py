@@ -1,30 +1,43 @@
-"""What a generator is: the contract between the compiler, the shard runner and a generator kind.
+"""What a generator is: the one contract between a generator kind and the rest of synthc.
 
-A generator kind provides
+A generator kind is a subclass of :class:`TableGenerator` (rows written to Parquet) or of
+:class:`FileGenerator` (files per sample written to WebDataset tars). It states, as class
+attributes and methods, everything the compiler, planner, shard runner, writers, previews and
+dataset card need; defaults cover what a generator does not use:
 
-* a pydantic config model (``Config``), one member of the spec's discriminated ``generator`` union;
+* ``kind`` and ``Config``: the spec's ``generator.kind`` and its pydantic config model (a
+  :class:`GeneratorConfig`, or an annotated union of them), one member of the spec's
+  ``generator`` union (synthc.generators: the registry);
+* its base class says what it outputs (``isinstance(g, FileGenerator)`` is the one way to ask);
+  ``formats``: the output formats it writes, the default first; ``preview``: how
+  ``preview.png`` draws it (``"images"``, ``"points"`` or ``"table"``);
+* ``gil_free``: True when ``generate`` spends its time in code that releases the GIL (Numba
+  ``nogil`` kernels, NumPy), so a local build may run shards in threads of one process;
+* ``libraries``: libraries beyond the core (numpy, numba and the writer's) whose version can
+  change the bytes it makes; they are part of every task key;
+* ``resolve_files(config, reader)``: the config with the files it names read in (default: the
+  config as it is), and ``file_field``, where a file problem without a field of its own points;
 * ``columns(config)``: the schema, a list of :class:`Column` with a description of every field;
 * ``facts(config, seed)``: dataset-level quantities fixed by ``(seed, config)`` that users need to
   interpret the data (a rotation matrix, cluster centres); JSON-serialisable; recorded in the
   manifest and recomputable anywhere;
-* ``generate(config, seed, start, stop)``: the samples ``[start, stop)`` as a table
-  (``dict`` of equal-length 1-D NumPy arrays, in schema order);
-* ``formats``: the output formats it writes, the default first: ``("parquet",)`` for tables
-  (``generate`` returns columns), ``("webdataset",)`` for files per sample (``generate`` returns
-  :class:`Samples`, a stream of ``(key, {extension: bytes})`` made as the writer consumes it);
-* ``gil_free``: True when ``generate`` spends its time in code that releases the GIL (Numba
-  ``nogil`` kernels, NumPy), so a local build may run shards in threads of one process.
+* ``extra_files(config, seed)``: files written at the top of the output beside the manifest
+  (default: none);
+* ``generate(config, seed, start, stop)``: the samples ``[start, stop)``: a :data:`Table` for table
+  generators, :class:`Samples` (a stream with ``stats``) for file generators.
 
 Sample ``i`` must be a pure function of ``(seed, config, i)``.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
+import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
@@ -41,14 +54,6 @@ class Column:
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)
-
-
-class FileProblem(ValueError):
-    """A problem with a file (or data set) a config names, at ``field`` within the generator."""
-
-    def __init__(self, field: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 #: the model config of every generator config and of its nested parts: unknown keys are
@@ -83,12 +88,6 @@ class GeneratorConfig(BaseModel):
         """The spec's ``samples`` this config implies, if it implies one."""
         return None
 
-    def with_files(self, reader: Reader) -> GeneratorConfig:
-        """This config with the files it names read in through ``reader`` (confined to the
-        allowed roots, relative to the spec's directory: synthc.inputs), so their content, or
-        its sha256, is part of the config and of every task key."""
-        return self
-
     def semantic_problems(self) -> Iterable[tuple[Any, ...]]:
         """Cross-field problems as ``(path relative to the generator, message)`` pairs, with an
         optional third item: ``"key"`` to point at the key of ``path`` rather than its value, or
@@ -108,7 +107,10 @@ class GeneratorConfig(BaseModel):
         return ()
 
 
-Table = dict[str, np.ndarray]
+#: one column of a table: a NumPy array, or a polars Series where values may be null
+ColumnValues = np.ndarray | pl.Series
+#: a table generator's rows ``[start, stop)``: equal-length columns in schema order
+Table = dict[str, ColumnValues]
 
 
 Sample = tuple[str, dict[str, bytes]]
@@ -129,16 +131,68 @@ class Samples:
         return self._items
 
 
-class Generator(Protocol):
-    """A generator kind; see the module docstring."""
+#: how a preview draws the first samples: a grid of images, scatter plots of the ``x``
+#: coordinates, or one distribution plot per column
+PreviewKind = Literal["images", "points", "table"]
+
+ConfigT = TypeVar("ConfigT")
+
+
+class Generator(ABC, Generic[ConfigT]):
+    """A generator kind; see the module docstring. Subclass :class:`TableGenerator` or
+    :class:`FileGenerator`, not this class."""
 
     kind: ClassVar[str]
-    Config: ClassVar[type[GeneratorConfig]]
-    gil_free: ClassVar[bool]
+    #: the config model: a GeneratorConfig subclass, or an annotated union of them
+    Config: ClassVar[Any]
     formats: ClassVar[tuple[str, ...]]
+    preview: ClassVar[PreviewKind]
+    gil_free: ClassVar[bool] = False
+    libraries: ClassVar[tuple[str, ...]] = ()
+    #: the config field a file problem points at when it names no field of its own
+    file_field: ClassVar[tuple[str | int, ...]] = ()
 
-    def columns(self, config: Any) -> list[Column]: ...
+    def resolve_files(self, config: ConfigT, reader: Reader) -> ConfigT:
+        """``config`` with the files it names read in through ``reader`` (confined to the
+        allowed roots, relative to the spec's directory: synthc.inputs), so their content, or
+        its sha256, is part of the config and of every task key. Raises FileProblem."""
+        return config
 
-    def facts(self, config: Any, seed: int) -> dict[str, Any]: ...
+    @abstractmethod
+    def columns(self, config: ConfigT) -> list[Column]:
+        """The fields of every sample, each with its storage type and meaning."""
 
-    def generate(self, config: Any, seed: int, start: int, stop: int) -> Table: ...
+    def facts(self, config: ConfigT, seed: int) -> dict[str, Any]:
+        """Dataset-level quantities fixed by ``(seed, config)``, JSON-serialisable."""
+        return {}
+
+    def extra_files(self, config: ConfigT, seed: int) -> dict[str, bytes]:
+        """Files (name -> bytes) written at the top of the output directory."""
+        return {}
+
+    @abstractmethod
+    def generate(self, config: ConfigT, seed: int, start: int, stop: int) -> Table | Samples:
+        """Samples ``[start, stop)``."""
+
+
+class TableGenerator(Generator[ConfigT]):
+    """A generator of rows: ``generate`` returns a :data:`Table`, written to Parquet."""
+
+    formats: ClassVar[tuple[str, ...]] = ("parquet",)
+    preview: ClassVar[PreviewKind] = "table"
+
+    @abstractmethod
+    def generate(self, config: ConfigT, seed: int, start: int, stop: int) -> Table:
+        """Rows ``[start, stop)`` as columns in schema order (without ``index``)."""
+
+
+class FileGenerator(Generator[ConfigT]):
+    """A generator of files per sample: ``generate`` returns :class:`Samples`, written to
+    WebDataset tars (one ``<key>.<extension>`` member per file)."""
+
+    formats: ClassVar[tuple[str, ...]] = ("webdataset",)
+    preview: ClassVar[PreviewKind] = "images"
+
+    @abstractmethod
+    def generate(self, config: ConfigT, seed: int, start: int, stop: int) -> Samples:
+        """Samples ``[start, stop)`` as a stream of ``(key, {extension: bytes})``."""

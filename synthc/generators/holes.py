@@ -30,13 +30,13 @@ class _Hole:
         return "<invalid>"
 
     __bool__ = __len__ = __iter__ = __contains__ = __getitem__ = _refuse
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _refuse  # type: ignore[assignment]
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _refuse
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _refuse
     __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __round__ = __divmod__ = _refuse
     __rdivmod__ = __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _refuse
     __lshift__ = __rlshift__ = __rshift__ = __rrshift__ = __invert__ = __reversed__ = _refuse
-    __int__ = __float__ = __index__ = __str__ = __format__ = _refuse  # type: ignore[assignment]
+    __int__ = __float__ = __index__ = __str__ = __format__ = _refuse
 
 
 #: the value of every part that failed validation

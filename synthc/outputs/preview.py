@@ -1,74 +1,61 @@
-"""preview.png for point tables: scatter panels of the observed coordinates, drawn with NumPy."""
+"""preview.png: the first samples of a dataset drawn as the generator declares (its ``preview``).
+
+In: the preview kind and either samples generated in memory (``synthc preview``) or the first
+shards on disk (a build). Out: PNG bytes. ``images``: a grid of the first images; ``points``:
+scatter panels of the ``x`` coordinates; ``table``: one distribution plot per column.
+"""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+import polars as pl
 
-PANEL = 320
-_MARGIN = 12
-_PALETTE = np.array(
-    [
-        [31, 119, 180],
-        [255, 127, 14],
-        [44, 160, 44],
-        [214, 39, 40],
-        [148, 103, 189],
-        [140, 86, 75],
-        [227, 119, 194],
-        [127, 127, 127],
-        [188, 189, 34],
-        [23, 190, 207],
-    ],
-    dtype=np.uint8,
-)
+from synthc.generators.base import PreviewKind, Samples, Table
+from synthc.outputs.image_grid import decode_pngs, grid_png
+from synthc.outputs.parquet import read_table_head
+from synthc.outputs.points_plot import points_preview_png
+from synthc.outputs.table_plot import table_preview_png
+from synthc.outputs.webdataset import IMAGE_EXTENSIONS, read_tar_members
+
+#: samples a preview shows unless told otherwise, by preview kind
+PREVIEW_SAMPLES: dict[PreviewKind, int] = {"images": 16, "points": 4000, "table": 4000}
 
 
-def _colours(table: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-    if "label" in table:
-        return _PALETTE[np.asarray(table["label"][:n]) % len(_PALETTE)]
-    if "u0" in table:
-        u = np.asarray(table["u0"][:n], dtype=np.float64)
-        span = np.ptp(u) or 1.0
-        t = (u - u.min()) / span
-        # a blue -> yellow ramp: position along the first intrinsic coordinate
-        return np.stack([40 + 215 * t, 60 + 160 * t, 200 - 170 * t], axis=1).astype(np.uint8)
-    return np.tile(_PALETTE[0], (n, 1))
+def default_samples(kind: PreviewKind) -> int:
+    """How many samples a preview of ``kind`` shows by default."""
+    return PREVIEW_SAMPLES[kind]
 
 
-def _panel(a: np.ndarray, b: np.ndarray, colours: np.ndarray, title: str) -> np.ndarray:
-    img = np.full((PANEL, PANEL, 3), 255, dtype=np.uint8)
-    inner = PANEL - 2 * _MARGIN
-    px = _scale(a, inner) + _MARGIN
-    py = PANEL - 1 - _MARGIN - _scale(b, inner)
-    img[py, px] = colours
-    pil = Image.fromarray(img)
-    ImageDraw.Draw(pil).text((4, 2), title, fill=(0, 0, 0))
-    return np.asarray(pil)
+def preview_of_samples(kind: PreviewKind, generated: Table | Samples) -> bytes:
+    """A PNG of samples generated in memory (all of them: the caller chose how many)."""
+    if isinstance(generated, Samples):
+        images = [next(f[ext] for ext in IMAGE_EXTENSIONS if ext in f) for _, f in generated]
+        return grid_png(decode_pngs(images))
+    table = {
+        name: column.to_numpy() if isinstance(column, pl.Series) else column
+        for name, column in generated.items()
+    }
+    return _draw_table(kind, table)
 
 
-def _scale(v: np.ndarray, size: int) -> np.ndarray:
-    lo, hi = float(v.min()), float(v.max())
-    span = (hi - lo) or 1.0
-    return np.clip(((v - lo) / span * (size - 1)).astype(np.int64), 0, size - 1)
+def preview_of_shards(kind: PreviewKind, shards: Sequence[Path]) -> bytes:
+    """A PNG of the first samples of a build, read back from its first shards (in plan order)
+    rather than generated again."""
+    limit = default_samples(kind)
+    if kind == "images":
+        pngs: list[bytes] = []
+        for shard in shards:
+            pngs += read_tar_members(shard, limit - len(pngs))
+            if len(pngs) >= limit:
+                break
+        return grid_png(decode_pngs(pngs))
+    return _draw_table(kind, read_table_head(shards[0], limit))
 
 
-def points_preview_png(table: Mapping[str, np.ndarray], limit: int = 4000) -> bytes:
-    """A PNG with one scatter panel per pair of the first three ``x`` columns."""
-    dims = [name for name in (f"x{i}" for i in range(3)) if name in table]
-    n = min(limit, len(next(iter(table.values()))))
-    colours = _colours(table, n)
-    pairs = [(dims[i], dims[j]) for i in range(len(dims)) for j in range(i + 1, len(dims))]
-    if not pairs:
-        pairs = [(dims[0], dims[0])] if dims else []
-    panels = [
-        _panel(np.asarray(table[a][:n]), np.asarray(table[b][:n]), colours, f"{a} vs {b}")
-        for a, b in pairs
-    ]
-    image = np.concatenate(panels, axis=1) if panels else np.full((PANEL, PANEL, 3), 255, np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue()
+def _draw_table(kind: PreviewKind, table: Mapping[str, np.ndarray]) -> bytes:
+    if kind == "points":
+        return points_preview_png(table)
+    return table_preview_png(table)

@@ -23,3 +23,19 @@ class ShardRecord:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ShardRecord:
+        """A record from its JSON (a worker's result or a build state entry; other keys, such
+        as the state's ``mtime_ns``, are left out)."""
+        return cls(
+            path=data["path"],
+            split=data["split"],
+            shard=data["shard"],
+            first_sample=data["first_sample"],
+            samples=data["samples"],
+            bytes=data["bytes"],
+            sha256=data["sha256"],
+            task_key=data["task_key"],
+            stats=dict(data.get("stats", {})),
+        )

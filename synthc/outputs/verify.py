@@ -218,14 +218,15 @@ def repair_hint(out: Path | str) -> str:
         spec = None
     spec = spec if isinstance(spec, dict) else {}
     source, digest = spec.get("source"), spec.get("sha256")
-    variables = spec.get("vars") if isinstance(spec.get("vars"), dict) else {}
+    written_vars = spec.get("vars")
+    variables = written_vars if isinstance(written_vars, dict) else {}
     copy = f"{out}/{spec.get('file') or 'spec.yaml'}"
-    same = isinstance(source, str) and source and _same_file(Path(source), digest)
+    same = isinstance(source, str) and bool(source) and _same_file(Path(str(source)), digest)
     options = "".join(
         f" --var {shlex.quote(f'{k}={v if isinstance(v, str) else json.dumps(v)}')}"
         for k, v in variables.items()
     )
-    command = f"synthc build {shlex.quote(source) if same else 'SPEC'} -o {out_text}{options}"
+    command = f"synthc build {shlex.quote(str(source)) if same else 'SPEC'} -o {out_text}{options}"
     where = (
         f"the spec it was built from; a copy is {copy}"
         if same

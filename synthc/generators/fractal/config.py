@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
-from synthc.generators.base import PART_CONFIG, ConfigPart, FileProblem, GeneratorConfig
-from synthc.generators.fractal.catalog import load_catalog
+from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
 from synthc.generators.holes import is_hole
 from synthc.generators.memory import facts_problem, sample_problem
-from synthc.inputs import FileProblems, InputError
-
-if TYPE_CHECKING:
-    from synthc.inputs import Reader
 
 Path = tuple[str | int, ...]
 #: the highest fill_rate the fractaldb sampler is allowed to ask for. Measured over 3,000
@@ -30,7 +25,7 @@ FRACTALDB_MAX_FILL_RATE_ONE_MAP = 0.1
 KERNEL_BYTES_PER_PIXEL = 10
 
 
-def _range_problems(at: Path, pair: list[float], low: float, high: float) -> Iterable[Any]:
+def _range_problems(at: Path, pair: Sequence[float], low: float, high: float) -> Iterable[Any]:
     if not low <= pair[0] <= pair[1] <= high:
         yield (at, f"must be [low, high] with {low:g} <= low <= high <= {high:g}")
 
@@ -45,14 +40,6 @@ class CatalogSystem(ConfigPart):
 
     maps: list[list[list[float]]] = Field(min_length=1, max_length=64)
     probabilities: list[float] = Field(min_length=1, max_length=64)
-
-
-def _catalog_problem(label: str, error: Any) -> str:
-    """One pydantic error of catalog class ``label`` as ``classes[3].maps[0]: message``."""
-    where = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-    if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{where}: must be an object with maps and probabilities"
-    return f"{where}: {error['msg']}"
 
 
 class SystemConfig(ConfigPart):
@@ -140,7 +127,7 @@ class RenderConfig(ConfigPart):
     background: Literal["black", "uniform", "plasma"] = Field(
         "black", description="black, a uniform random colour, or plasma (diamond-square) noise."
     )
-    png: PngConfig = Field(default_factory=PngConfig)
+    png: PngConfig = Field(default_factory=lambda: PngConfig.model_validate({}))
 
 
 class InstanceConfig(ConfigPart):
@@ -193,44 +180,13 @@ class FractalConfig(GeneratorConfig):
     instances: int = Field(
         ge=1, le=10**12, description="Images per class; samples must be classes x instances."
     )
-    system: SystemConfig = Field(default_factory=SystemConfig)
-    render: RenderConfig = Field(default_factory=RenderConfig)
-    instance: InstanceConfig = Field(default_factory=InstanceConfig)
+    system: SystemConfig = Field(default_factory=lambda: SystemConfig.model_validate({}))
+    render: RenderConfig = Field(default_factory=lambda: RenderConfig.model_validate({}))
+    instance: InstanceConfig = Field(default_factory=lambda: InstanceConfig.model_validate({}))
     multi: MultiConfig | None = Field(None, description="Several fractals per image.")
-
-    file_field: ClassVar[tuple[str, ...]] = ("system", "catalog")
 
     def expected_samples(self) -> int | None:
         return self.classes * self.instances
-
-    def with_files(self, reader: Reader) -> FractalConfig:
-        """Load ``system.catalog`` through ``reader`` (synthc.inputs: allowed roots, regular
-        files, size limits) into ``system.systems``; record the files read, as portable names
-        with their sha256, in ``system.resolved``."""
-        if self.system.resolved is not None:
-            raise FileProblem(("system", "resolved"), "is set by synthc, not written in a spec")
-        written = self.system.catalog
-        if written is None:
-            return self
-        field = ("system", "catalog")
-        try:
-            catalog = load_catalog(reader, written)
-        except InputError as error:
-            if error.missing:
-                raise FileProblem(field, f"no catalog {written!r} beside the spec") from None
-            raise FileProblem(field, str(error)) from None
-        except (OSError, ValueError) as error:
-            raise FileProblem(field, f"cannot read the catalog: {error}") from None
-        systems, problems = [], []
-        for label, data in catalog.classes:
-            try:
-                systems.append(CatalogSystem.model_validate(data))
-            except ValidationError as error:
-                problems += [_catalog_problem(label, e) for e in error.errors(include_url=False)]
-        if problems:
-            raise FileProblems(field, [f"catalog {written!r}: {p}" for p in problems])
-        system = self.system.model_copy(update={"systems": systems, "resolved": catalog.files})
-        return self.model_copy(update={"system": system})
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         channels = 3 if self.render.color else 1

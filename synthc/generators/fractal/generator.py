@@ -20,12 +20,14 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from synthc.generators.base import Column, Samples
+from synthc.generators.base import Column, FileGenerator, Samples
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import maps_to_json
 from synthc.generators.fractal.config import FractalConfig
+from synthc.generators.fractal.files import CATALOG_FIELD, resolve_files
 from synthc.generators.fractal.systems import Search, System, class_system, jittered
 from synthc.generators.rng import derive_key
+from synthc.inputs import Reader
 
 MAX_PER_IMAGE = 64
 #: pixels rendered per batch: enough images to amortise a kernel call, few enough that a
@@ -74,13 +76,16 @@ class _Draw:
     patch: np.ndarray = field(default_factory=lambda: np.ones((3, 3)))
 
 
-class FractalGenerator:
+class FractalGenerator(FileGenerator[FractalConfig]):
     """Images of IFS fractals with their exact maps as labels."""
 
     kind: ClassVar[str] = "fractal"
-    gil_free: ClassVar[bool] = True
-    formats: ClassVar[tuple[str, ...]] = ("webdataset",)
     Config: ClassVar[Any] = FractalConfig
+    gil_free: ClassVar[bool] = True
+    file_field: ClassVar[tuple[str | int, ...]] = CATALOG_FIELD
+
+    def resolve_files(self, config: FractalConfig, reader: Reader) -> FractalConfig:
+        return resolve_files(config, reader)
 
     def columns(self, config: FractalConfig) -> list[Column]:
         image = "RGB" if config.render.color else "grayscale"
@@ -267,7 +272,7 @@ class FractalGenerator:
                 d.system, d.jitter = d.base, None
             again = self._kernel(config, seed, start, broken, images, base=True)
             fixed = {id(f[2]): w for f, w in zip(broken, again, strict=True)}
-            windows = [fixed.get(id(f[2]), w) for f, w in zip(flat, windows, strict=True)]
+            windows = np.array([fixed.get(id(f[2]), w) for f, w in zip(flat, windows, strict=True)])
         for (j, _, d), w in zip(flat, windows, strict=True):
             entry = {
                 "class": d.cls,

@@ -6,21 +6,21 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from synthc.generators.base import Column, Table
+from synthc.generators.base import Column, PreviewKind, Table, TableGenerator
 from synthc.generators.manifold import kernels
-from synthc.generators.manifold.config import Batch, ManifoldBase, ManifoldConfig
+from synthc.generators.manifold.config import Batch, ManifoldConfig
 from synthc.generators.rng import derive_key
 
 
-class ManifoldGenerator:
+class ManifoldGenerator(TableGenerator[ManifoldConfig]):
     """Points on a manifold, with their noise-free positions and intrinsic coordinates."""
 
     kind: ClassVar[str] = "manifold"
-    gil_free: ClassVar[bool] = True
-    formats: ClassVar[tuple[str, ...]] = ("parquet",)
     Config: ClassVar[Any] = ManifoldConfig
+    preview: ClassVar[PreviewKind] = "points"
+    gil_free: ClassVar[bool] = True
 
-    def columns(self, config: ManifoldBase) -> list[Column]:
+    def columns(self, config: ManifoldConfig) -> list[Column]:
         dim = config.out_dim
         embedding = (
             "after zero-padding to ambient_dim and the rotation in generator.facts.rotation"
@@ -54,7 +54,7 @@ class ManifoldGenerator:
             columns.append(Column("label", "int64", f"class, known by construction: {meaning}"))
         return columns
 
-    def facts(self, config: ManifoldBase, seed: int) -> dict[str, Any]:
+    def facts(self, config: ManifoldConfig, seed: int) -> dict[str, Any]:
         facts: dict[str, Any] = {
             "shape": config.shape_name(),
             "formula": config.formula,
@@ -67,7 +67,7 @@ class ManifoldGenerator:
         facts.update(config.shape_facts(seed))
         return facts
 
-    def generate(self, config: ManifoldBase, seed: int, start: int, stop: int) -> Table:
+    def generate(self, config: ManifoldConfig, seed: int, start: int, stop: int) -> Table:
         n = stop - start
         k0, k1 = derive_key(seed, "manifold")
         nat = np.empty((config.natural_dim, n), dtype=np.float64)

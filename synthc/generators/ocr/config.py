@@ -6,16 +6,13 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
 from synthc.generators.holes import is_hole
 from synthc.generators.memory import sample_problem
-
-if TYPE_CHECKING:
-    from synthc.inputs import Reader  # TODO(merge): removed with with_files
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}(,#[0-9a-fA-F]{6})?$")
 CHARSETS = {
@@ -243,12 +240,6 @@ class OcrConfig(GeneratorConfig):
     alignment: Literal["left", "center", "right"] = Field(
         "center", description="Where the line sits in a fixed `width`."
     )
-
-    def with_files(self, reader: Reader) -> OcrConfig:
-        # TODO(merge): removed when the generator contract lands (with the Reader import)
-        from synthc.generators.ocr.files import resolve_files
-
-        return resolve_files(self, reader)
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         longest = self.text.longest()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from synthc.generators.base import FileProblem
 from synthc.generators.ocr.backgrounds import check_image
 from synthc.generators.ocr.config import OcrConfig
 from synthc.generators.ocr.resources import (
@@ -27,7 +26,7 @@ from synthc.generators.ocr.resources import (
     trdg_root,
 )
 from synthc.generators.ocr.text import candidate_texts
-from synthc.inputs import InputError, InputFile, Reader
+from synthc.inputs import FileProblem, InputError, InputFile, Reader
 
 T = TypeVar("T")
 

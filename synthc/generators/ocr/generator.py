@@ -18,10 +18,11 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from synthc.errors import BuildError
-from synthc.generators.base import Column, Samples
+from synthc.generators.base import Column, FileGenerator, Samples
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
 from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.files import resolve_files
 from synthc.generators.ocr.layout import (
     draw_horizontal,
     draw_vertical,
@@ -31,6 +32,7 @@ from synthc.generators.ocr.layout import (
 from synthc.generators.ocr.resources import drawable, font_path
 from synthc.generators.ocr.text import sample_text
 from synthc.generators.rng import derive_key
+from synthc.inputs import Reader
 
 MAX_ATTEMPTS = 1000
 #: the text's mean luminance must differ from its surroundings' by at least this much
@@ -86,14 +88,17 @@ def _rtl(text: str) -> bool:
     return False
 
 
-class OcrGenerator:
+class OcrGenerator(FileGenerator[OcrConfig]):
     """Text lines drawn with trdg's fonts, labelled with their exact text and boxes."""
 
     kind: ClassVar[str] = "ocr_text"
-    gil_free: ClassVar[bool] = False
-    formats: ClassVar[tuple[str, ...]] = ("webdataset",)
-    libraries: ClassVar[tuple[str, ...]] = ("trdg", "fonttools")
     Config: ClassVar[Any] = OcrConfig
+    gil_free: ClassVar[bool] = False
+    libraries: ClassVar[tuple[str, ...]] = ("trdg", "fonttools")
+    file_field: ClassVar[tuple[str | int, ...]] = ("fonts",)
+
+    def resolve_files(self, config: OcrConfig, reader: Reader) -> OcrConfig:
+        return resolve_files(config, reader)
 
     def columns(self, config: OcrConfig) -> list[Column]:
         side = "height" if config.orientation == "horizontal" else "width"

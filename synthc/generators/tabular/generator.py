@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from synthc.generators.base import Column, Table
+from synthc.generators.base import Column, Table, TableGenerator
 from synthc.generators.linalg import cholesky
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr
@@ -32,13 +32,12 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-class TabularGenerator:
+class TabularGenerator(TableGenerator[TabularConfig]):
     """Tables drawn from declared distributions, with formulas and labels known exactly."""
 
     kind: ClassVar[str] = "tabular"
-    gil_free: ClassVar[bool] = True
-    formats: ClassVar[tuple[str, ...]] = ("parquet",)
     Config: ClassVar[Any] = TabularConfig
+    gil_free: ClassVar[bool] = True
 
     def columns(self, config: TabularConfig) -> list[Column]:
         out: list[Column] = []
@@ -99,7 +98,7 @@ class TabularGenerator:
         return facts
 
     def generate(self, config: TabularConfig, seed: int, start: int, stop: int) -> Table:
-        return sample_shard(config, seed, start, stop)  # type: ignore[return-value]
+        return dict(sample_shard(config, seed, start, stop))  # Series: nulls where missing
 
 
 GENERATOR = TabularGenerator()

@@ -1,5 +1,5 @@
-"""preview.png for tables: a histogram per numeric or date column and a bar chart per categorical
-one, drawn with NumPy (no plotting library)."""
+"""A histogram per numeric or date column of a table and a bar chart per categorical one, drawn
+with NumPy (no plotting library), for preview.png."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _BAR = np.array([31, 119, 180], dtype=np.uint8)
 
 def table_preview_png(table: Mapping[str, np.ndarray], skip: tuple[str, ...] = ("index",)) -> bytes:
     """A grid of small distribution plots of the first rows of a table, one per column."""
-    panels = []
+    panels: list[np.ndarray] = []
     for name, values in table.items():
         if name in skip or len(panels) >= MAX_PANELS:
             continue

@@ -1,0 +1,52 @@
+"""Fractal file resolution: ``system.catalog`` read through the spec's reader into the config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from synthc.generators.fractal.catalog import load_catalog
+from synthc.generators.fractal.config import CatalogSystem, FractalConfig
+from synthc.inputs import FileProblem, FileProblems, InputError, Reader
+
+#: where a problem with the catalog points
+CATALOG_FIELD: tuple[str | int, ...] = ("system", "catalog")
+
+
+def resolve_files(config: FractalConfig, reader: Reader) -> FractalConfig:
+    """``config`` with ``system.catalog`` loaded through ``reader`` (synthc.inputs: allowed roots,
+    regular files, size limits) into ``system.systems``, and the files read recorded, as portable
+    names with their sha256, in ``system.resolved``."""
+    if config.system.resolved is not None:
+        raise FileProblem(("system", "resolved"), "is set by synthc, not written in a spec")
+    written = config.system.catalog
+    if written is None:
+        return config
+    field = CATALOG_FIELD
+    try:
+        catalog = load_catalog(reader, written)
+    except InputError as error:
+        if error.missing:
+            raise FileProblem(field, f"no catalog {written!r} beside the spec") from None
+        raise FileProblem(field, str(error)) from None
+    except (OSError, ValueError) as error:
+        raise FileProblem(field, f"cannot read the catalog: {error}") from None
+    systems, problems = [], []
+    for label, data in catalog.classes:
+        try:
+            systems.append(CatalogSystem.model_validate(data))
+        except ValidationError as error:
+            problems += [_catalog_problem(label, e) for e in error.errors(include_url=False)]
+    if problems:
+        raise FileProblems(field, [f"catalog {written!r}: {p}" for p in problems])
+    system = config.system.model_copy(update={"systems": systems, "resolved": catalog.files})
+    return config.model_copy(update={"system": system})
+
+
+def _catalog_problem(label: str, error: Any) -> str:
+    """One pydantic error of catalog class ``label`` as ``classes[3].maps[0]: message``."""
+    where = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+    if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{where}: must be an object with maps and probabilities"
+    return f"{where}: {error['msg']}"

@@ -1,0 +1,139 @@
+"""Finish a dataset: the files beside the shards, then the manifest, strictly last.
+
+In: a :class:`Finisher` made before the build (what will be written, so the build state can own
+it) and, after the shards are written, their typed records in plan order. Out: the spec copies,
+the generator's extra and fact files, the dataset card, ``preview.png`` and ``manifest.json``
+in the output directory, each owned in the build state before the next is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthc.atomic import write_if_changed
+from synthc.errors import BuildError
+from synthc.generators.base import PreviewKind
+from synthc.outputs.card import dataset_card
+from synthc.outputs.confine import confine
+from synthc.outputs.fact_files import split_facts
+from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest, make_manifest
+from synthc.outputs.preview import preview_of_shards
+from synthc.outputs.records import ShardRecord
+from synthc.outputs.state import BuildState
+
+SPEC_FILE = "spec.yaml"
+RENDERED_SPEC_FILE = "spec.rendered.yaml"
+CARD_FILE = "README.md"
+PREVIEW_FILE = "preview.png"
+
+
+@dataclass(frozen=True)
+class SpecText:
+    """The spec as the user wrote it and as rendered, with its source name and variables."""
+
+    source: str
+    written: str
+    rendered: str
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finisher:
+    """Everything a dataset's files beside the shards are made of, known before the build."""
+
+    spec: Any
+    #: the manifest's ``spec`` section: where the spec came from, its copies and their sha256
+    spec_info: dict[str, Any]
+    facts: dict[str, Any]
+    columns: list[dict[str, str]]
+    splits: dict[str, tuple[int, int]]
+    #: spec.yaml and spec.rendered.yaml (name -> bytes)
+    spec_copies: dict[str, bytes]
+    #: the generator's extra files, then the fact files (name -> bytes)
+    extras: dict[str, bytes]
+    #: how preview.png is drawn; None when the plan has no samples (no preview)
+    preview: PreviewKind | None
+
+    @property
+    def names(self) -> list[str]:
+        """The files this finisher writes besides the manifest."""
+        preview = [PREVIEW_FILE] if self.preview is not None else []
+        return [*self.spec_copies, CARD_FILE, *self.extras, *preview]
+
+    def manifest(self, records: Sequence[ShardRecord], build: dict[str, Any]) -> dict[str, Any]:
+        """The manifest for ``records`` (in plan order) and the build facts ``build``."""
+        return make_manifest(
+            spec=self.spec,
+            spec_files=self.spec_info,
+            facts=self.facts,
+            columns=self.columns,
+            split_ranges=self.splits,
+            records=[r.to_json() for r in records],
+            build=build,
+            files=self.names,
+        )
+
+    def finish(
+        self, out: Path, state: BuildState, records: Sequence[ShardRecord], build: dict[str, Any]
+    ) -> None:
+        """Write the spec copies and extra files, the card and the preview, then the manifest
+        last; each is owned in ``state`` as it is written, the manifest before it exists (so a
+        later build can retract it)."""
+        manifest = self.manifest(records, build)
+        for name, data in {**self.spec_copies, **self.extras}.items():
+            _write_owned(out, state, name, data)
+        _write_owned(out, state, CARD_FILE, dataset_card(manifest).encode())
+        if self.preview is not None:
+            # The first shards hold the first samples: read them back, not generated again.
+            shards = [out / r.path for r in records if r.samples]
+            _write_owned(out, state, PREVIEW_FILE, preview_of_shards(self.preview, shards))
+        data = encode_manifest(manifest)
+        state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
+        state.save(out)
+        write_file(out, MANIFEST_FILE, data)
+
+
+def prepare(
+    spec: Any,
+    text: SpecText,
+    facts: dict[str, Any],
+    extra_files: dict[str, bytes],
+    columns: list[dict[str, str]],
+    splits: dict[str, tuple[int, int]],
+    preview: PreviewKind | None,
+) -> Finisher:
+    """The finisher of a dataset of ``spec``; large facts go to files (outputs.fact_files)."""
+    written, rendered = text.written.encode(), text.rendered.encode()
+    spec_info = {
+        "source": text.source,
+        "file": SPEC_FILE,
+        "sha256": hashlib.sha256(written).hexdigest(),
+        "rendered_file": RENDERED_SPEC_FILE,
+        "rendered_sha256": hashlib.sha256(rendered).hexdigest(),
+        "vars": json.loads(json.dumps(text.variables, default=str)),
+    }
+    inline, fact_files = split_facts(facts)
+    copies = {SPEC_FILE: written, RENDERED_SPEC_FILE: rendered}
+    return Finisher(
+        spec, spec_info, inline, columns, splits, copies, {**extra_files, **fact_files}, preview
+    )
+
+
+def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:
+    write_file(out, name, data)
+    state.files[name] = hashlib.sha256(data).hexdigest()
+    state.save(out)
+
+
+def write_file(out: Path, name: str, data: bytes) -> None:
+    """Write ``out/name`` (confined to ``out``) unless it already holds ``data``."""
+    path = confine(out, name, "the build plan")
+    try:
+        write_if_changed(path, data)
+    except OSError as error:
+        raise BuildError(f"{path}: cannot write: {error.strerror or error}") from None

@@ -1,0 +1,207 @@
+"""docs/architecture.md, "How to add a generator": a new folder and one registry line are all a
+generator kind needs. Throwaway generators in a temporary package build, verify and preview."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import numpy as np
+import polars as pl
+import pytest
+import webdataset as wds
+
+from synthc import api, generators
+from synthc.errors import SpecError
+
+COUNTER = '''
+"""The counter generator: sample i is i * step."""
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from synthc.generators.base import Column, GeneratorConfig, Table, TableGenerator
+
+
+class CounterConfig(GeneratorConfig):
+    kind: Literal["counter"] = Field(description="Generator kind.")
+    step: int = Field(1, ge=1, description="What each sample adds.")
+
+
+class CounterGenerator(TableGenerator[CounterConfig]):
+    kind: ClassVar[str] = "counter"
+    Config: ClassVar[Any] = CounterConfig
+
+    def columns(self, config: CounterConfig) -> list[Column]:
+        return [Column("value", "int64", f"the sample index times {config.step}")]
+
+    def generate(self, config: CounterConfig, seed: int, start: int, stop: int) -> Table:
+        return {"value": np.arange(start, stop, dtype=np.int64) * config.step}
+
+
+GENERATOR = CounterGenerator()
+'''
+
+SQUARES = '''
+"""The squares generator: sample i is a grey square of level i % 256, with its level as label."""
+
+import io
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from PIL import Image
+from pydantic import Field
+
+from synthc.generators.base import Column, FileGenerator, GeneratorConfig, Samples
+
+
+class SquaresConfig(GeneratorConfig):
+    kind: Literal["squares"] = Field(description="Generator kind.")
+    size: int = Field(8, ge=1, le=64, description="Side in pixels.")
+
+
+def _png(level: int, size: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((size, size), level, np.uint8), "L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class SquaresGenerator(FileGenerator[SquaresConfig]):
+    kind: ClassVar[str] = "squares"
+    Config: ClassVar[Any] = SquaresConfig
+
+    def columns(self, config: SquaresConfig) -> list[Column]:
+        return [
+            Column("png", "image/png", f"{config.size} px grey square"),
+            Column("cls", "int (text)", "its grey level"),
+        ]
+
+    def generate(self, config: SquaresConfig, seed: int, start: int, stop: int) -> Samples:
+        return Samples(
+            (f"{i:012d}", {"png": _png(i % 256, config.size), "cls": str(i % 256).encode()})
+            for i in range(start, stop)
+        )
+
+
+GENERATOR = SquaresGenerator()
+'''
+
+
+@pytest.fixture
+def add_kind(tmp_path, monkeypatch, request):
+    """Write a generator folder into a temporary package and add its one registry line."""
+    root = tmp_path / "plugins"
+    monkeypatch.syspath_prepend(str(root))
+
+    def add(kind: str, source: str) -> None:
+        module = f"throwaway_{kind}"
+        folder = root / module
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text(source)
+        importlib.invalidate_caches()
+        request.addfinalizer(lambda: sys.modules.pop(module, None))
+        monkeypatch.setitem(generators.KINDS, kind, module)  # the one registry line
+
+    return add
+
+
+def _spec(tmp_path, name: str, generator: str, samples: int) -> str:
+    """A spec whose ``generator:`` mapping holds the lines of ``generator`` (from line 7)."""
+    lines = [
+        "synthc: 1",
+        f"name: {name}",
+        "seed: 7",
+        f"samples: {samples}",
+        "splits: {train: 0.75, test: 0.25}",
+        "generator:",
+        *(f"  {line}" for line in generator.splitlines()),
+        "output:",
+        "  shard_size: 30",
+    ]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_a_table_generator_is_a_folder_and_one_line(add_kind, tmp_path):
+    add_kind("counter", COUNTER)
+    spec = _spec(tmp_path, "counted", "kind: counter\nstep: 3", 100)
+
+    variants = api.schema()["properties"]["generator"]["oneOf"]
+    assert "CounterConfig" in [v.get("title") for v in variants]
+    result = api.build(spec, tmp_path / "out", workers=1)
+    assert api.verify(result.out) == 4  # 75 + 25 rows in shards of 30
+    frame = pl.read_parquet(result.out / "*" / "*.parquet").sort("index")
+    assert frame["value"].to_list() == [3 * i for i in range(100)]
+    manifest = api.load_manifest(result.out)
+    assert manifest["generator"]["kind"] == "counter"
+    assert [c["name"] for c in manifest["schema"]["columns"]] == ["index", "value"]
+    assert "value" in (result.out / "README.md").read_text()
+    assert (result.out / "preview.png").read_bytes().startswith(b"\x89PNG")
+
+    again = api.build(spec, tmp_path / "out", workers=1)
+    assert again.up_to_date
+
+    preview = api.write_preview(spec, tmp_path / "counter.png")
+    assert preview.samples == 100
+    assert (tmp_path / "counter.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_file_generator_is_a_folder_and_one_line(add_kind, tmp_path):
+    add_kind("squares", SQUARES)
+    spec = _spec(tmp_path, "squares", "kind: squares\nsize: 4", 40)
+
+    result = api.build(spec, tmp_path / "out", workers=1)
+    api.verify(result.out)
+    tars = sorted(str(p) for p in result.out.rglob("*.tar"))
+    samples = {s["__key__"]: s for s in wds.WebDataset(tars, shardshuffle=False)}
+    assert sorted(int(k) for k in samples) == list(range(40))
+    assert samples["000000000017"]["cls"] == b"17"
+    assert api.load_manifest(result.out)["output"]["format"] == "webdataset"
+
+    preview = api.write_preview(spec, tmp_path / "squares.png")
+    assert preview.samples == 16  # an image preview shows 16 samples unless told otherwise
+    assert api.preview(spec, samples=4) == api.preview(spec, samples=4)
+
+
+def test_spec_mistakes_in_a_new_kind_carry_positions(add_kind, tmp_path):
+    add_kind("counter", COUNTER)
+    spec = _spec(tmp_path, "counted", "kind: counter\nstpe: 3", 10)
+    with pytest.raises(SpecError) as error:
+        api.validate(spec)
+    (problem,) = error.value.problems
+    assert problem.position is not None and problem.position.line == 8
+    assert "unknown field 'stpe'" in problem.message and "step" in problem.message
+
+
+def test_the_registry_lists_the_new_kind_only_while_registered(add_kind):
+    assert "counter" not in generators.kinds()
+    add_kind("counter", COUNTER)
+    assert "counter" in generators.kinds()
+    counter = generators.get("counter")
+    table = counter.generate(counter.Config(kind="counter", step=2), 0, 2, 4)
+    assert np.array_equal(table["value"], [4, 6])
+
+
+def test_an_installed_package_adds_a_kind_through_the_entry_point(tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    (root / "counter_plugin").mkdir(parents=True)
+    (root / "counter_plugin" / "__init__.py").write_text(COUNTER)
+    info = root / "counter_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: counter-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[synthc.generators]\ncounter = counter_plugin\n")
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    generators._installed.cache_clear()
+    try:
+        assert "counter" in generators.kinds()
+        spec = _spec(tmp_path, "counted", "kind: counter", 10)
+        assert api.plan(spec).samples == 10
+    finally:
+        monkeypatch.undo()  # the package is uninstalled
+        generators._installed.cache_clear()
+        sys.modules.pop("counter_plugin", None)
+    assert "counter" not in generators.kinds()
