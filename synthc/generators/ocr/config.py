@@ -6,7 +6,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -205,7 +205,6 @@ class OcrConfig(GeneratorConfig):
     """Text lines on trdg's fonts and dictionaries, with exact text and character boxes."""
 
     model_config = ConfigDict(**PART_CONFIG, strict=True)
-    file_field: ClassVar[tuple[str, ...]] = ("fonts",)
 
     kind: Literal["ocr_text"] = Field(description="Generator kind.")
     text: TextConfig = Field(default_factory=TextConfig)
