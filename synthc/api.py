@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,13 @@ from synthc.compiler.models import Spec, spec_schema
 from synthc.compiler.planning import Plan
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.variables import parse_var_assignments
-from synthc.errors import OutputError, UsageError
+from synthc.depfile import DepfileError, depfile_rule, refresh_target
+from synthc.errors import BuildError, OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.dask import DaskExecutor
 from synthc.executors.local import LocalExecutor
-from synthc.outputs.manifest import read_manifest
+from synthc.git_state import GitState, GitUnavailable, git_state
+from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
 from synthc.outputs.preview import default_samples, preview_of_samples
 from synthc.outputs.state import is_synthc_output
 from synthc.outputs.verify import repair_hint, verify_dataset
@@ -62,13 +65,16 @@ def validate(
     variables: Mapping[str, Any] | None = None,
     *,
     allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
 ) -> Spec:
     """Load and validate a spec; SpecError lists every problem with its position.
 
     ``allow_read``: directories the spec may read files from besides its own directory, its
-    repository and trdg's data (docs/inputs.md); the same keyword on plan, preview and build.
+    repository and trdg's data (docs/inputs.md); ``templates``: where ``include``/``import``
+    search after the spec's directory (default: the repository root); the same keywords on
+    plan, preview and build.
     """
-    return compile_spec(path, variables, allow_read).spec
+    return compile_spec(path, variables, allow_read, templates).spec
 
 
 def plan(
@@ -76,9 +82,10 @@ def plan(
     variables: Mapping[str, Any] | None = None,
     *,
     allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
 ) -> Plan:
     """The shard tasks a spec compiles to."""
-    return _plan(compile_spec(path, variables, allow_read).spec)
+    return _plan(compile_spec(path, variables, allow_read, templates).spec)
 
 
 def preview(
@@ -87,11 +94,12 @@ def preview(
     samples: int = 16,
     *,
     allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
 ) -> bytes:
     """PNG bytes previewing a spec's first ``samples`` samples, without building anything."""
     if samples < 1:
         raise UsageError("preview needs at least one sample")
-    return _preview_png(compile_spec(path, variables, allow_read), samples)
+    return _preview_png(compile_spec(path, variables, allow_read, templates), samples)
 
 
 @dataclass(frozen=True)
@@ -109,12 +117,13 @@ def write_preview(
     samples: int | None = None,
     *,
     allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
 ) -> PreviewResult:
     """Draw a spec's first ``samples`` samples (default: as many as its preview kind shows,
     16 images or 4000 rows) into the PNG ``out`` (default :func:`default_preview`), compiling
     the spec once. A path inside a synthc output directory is refused: its files are the
     build's."""
-    compiled = compile_spec(path, variables, allow_read)
+    compiled = compile_spec(path, variables, allow_read, templates)
     spec = compiled.spec
     kind = generators.get(spec.generator.kind).preview
     count = samples if samples is not None else default_samples(kind)
@@ -186,19 +195,31 @@ def build(
     progress: Progress | None = None,
     allow_read: Iterable[Path | str] = (),
     log: Callable[[str], None] = lambda message: None,
+    require_clean: bool = False,
+    templates: Path | str | None = None,
+    depfile: Path | str | None = None,
 ) -> BuildResult:
     """Build the dataset of the spec at ``path`` (incrementally) and return what was done.
 
     Shards run on ``executor``, else on the Dask ``scheduler`` at that address (for example
     ``tcp://host:8786``), else on a local pool of ``workers``. ``log`` receives notes a user
-    should see (a state rebuilt from the manifest, files taken over with ``force``)."""
+    should see (a state rebuilt from the manifest, files taken over with ``force``).
+
+    The manifest records every input file and the spec repository's git state
+    (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to
+    build from an input that is not committed, or outside git. ``templates``: where includes
+    are searched after the spec's directory. ``depfile``: write a Make rule naming every input
+    there (not on a dry run); see docs/outputs.md."""
     if scheduler is not None:
         if executor is not None or workers is not None:
             raise UsageError("a Dask scheduler has its own workers: give no executor or workers")
         executor = DaskExecutor(scheduler)
-    compiled: CompiledSpec = compile_spec(path, variables, allow_read)
-    target = Path(out) if out is not None else default_output(compiled.spec)
-    return _build(
+    compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
+    given_out = out if out is not None else default_output(compiled.spec)
+    target = Path(given_out)
+    git = _git_for_build(Path(path), compiled, require_clean)
+    rule = _depfile_rule(depfile, given_out, compiled) if depfile is not None else None
+    result = _build(
         compiled,
         _plan(compiled.spec),
         target,
@@ -207,7 +228,83 @@ def build(
         dry_run=dry_run,
         progress=progress,
         log=log,
+        git=git,
     )
+    if not dry_run:
+        _after_build(result, compiled, depfile, rule, log)
+    return result
+
+
+# -- provenance and depfiles (issue 12 §1-§2) ----------------------------------------------
+def _git_for_build(spec: Path, compiled: CompiledSpec, require_clean: bool) -> GitState | None:
+    """The spec repository's git state (None outside git); with ``require_clean``, UsageError
+    naming every input that is not committed, or saying why there is no git state."""
+    try:
+        state = git_state(spec, compiled.inputs)
+    except GitUnavailable as error:
+        if require_clean:
+            raise UsageError(
+                f"--require-clean: {spec}: no git commit to build from ({error}); a release "
+                "dataset is built from a committed spec repository"
+            ) from None
+        return None
+    if require_clean and state.dirty:
+        lines = "\n".join(f"  {path}: {what}" for path, what in state.uncommitted)
+        raise UsageError(
+            f"--require-clean: {len(state.uncommitted)} input(s) of {spec} are not committed "
+            f"(HEAD {state.commit[:12]}); commit them or build without --require-clean:\n{lines}"
+        )
+    return state
+
+
+def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) -> str:
+    """The Make rule for ``out``'s manifest, checked before anything is written: UsageError for
+    a depfile inside the output that is not a top-level ``*.d`` file, or a path Make cannot
+    spell."""
+    file, target = Path(depfile), Path(out)
+    if file.is_dir():
+        raise UsageError(f"--depfile {depfile}: is a directory; give the file to write")
+    real_file, real_out = Path(os.path.realpath(file)), Path(os.path.realpath(target))
+    if real_file.is_relative_to(real_out) and (
+        real_file.parent != real_out or not real_file.name.endswith(".d")
+    ):
+        raise UsageError(
+            f"--depfile {depfile}: inside the output directory only a top-level *.d file may "
+            "be written (the other names are the build's)"
+        )
+    try:
+        return depfile_rule(
+            os.path.join(os.fspath(out), MANIFEST_FILE), [r.real for r in compiled.inputs]
+        )
+    except DepfileError as error:
+        raise UsageError(f"--depfile {depfile}: {error}") from None
+
+
+def _after_build(
+    result: BuildResult,
+    compiled: CompiledSpec,
+    depfile: Path | str | None,
+    rule: str | None,
+    log: Callable[[str], None],
+) -> None:
+    """Write the depfile; when the build was up to date, bring the manifest's time past every
+    input's (bytes unchanged), so make and ninja stop re-running the rule."""
+    if depfile is not None and rule is not None:
+        try:
+            write_atomic(Path(depfile), rule.encode("utf-8", "surrogateescape"))
+        except OSError as error:
+            raise BuildError(
+                f"--depfile {depfile}: cannot write: {error.strerror or error}"
+            ) from None
+    if result.up_to_date:
+        manifest = result.out / MANIFEST_FILE
+        try:
+            refresh_target(manifest, [r.real for r in compiled.inputs])
+        except OSError as error:
+            log(
+                f"{manifest}: cannot update its time ({error.strerror or error}); make may "
+                "run this rule again"
+            )
 
 
 def verify(out: Path | str) -> int:

@@ -24,6 +24,7 @@ from synthc.compiler.planning import Plan, ShardTask
 from synthc.errors import BuildError, OutputError, SynthcError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
+from synthc.git_state import GitState
 from synthc.outputs.adopt import adopt_state
 from synthc.outputs.confine import confine
 from synthc.outputs.finish import Finisher, SpecText, prepare
@@ -96,15 +97,17 @@ def build(
     dry_run: bool = False,
     progress: Progress | None = None,
     log: Callable[[str], None] = lambda message: None,
+    git: GitState | None = None,
 ) -> BuildResult:
     """Build ``plan`` into ``out``: decide what to (re)build, execute it, finish the dataset.
     See the module docstring for what is kept and removed. ``log`` receives notes a user
-    should see (a state rebuilt from the manifest, files taken over, shards removed)."""
+    should see (a state rebuilt from the manifest, files taken over, shards removed).
+    ``git``: the spec repository's state, recorded in the manifest's provenance."""
     started = time.time()
     check_output_dir(out)
     executor = executor or LocalExecutor()
     progress = progress or Progress()
-    finisher = _finisher(compiled, plan)
+    finisher = _finisher(compiled, plan, git)
     will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
     if dry_run:
         state, _ = adopt_state(out, will_write, force, lambda message: None, compiled.spec.name)
@@ -179,7 +182,7 @@ def build(
     )
 
 
-def _finisher(compiled: CompiledSpec, plan: Plan) -> Finisher:
+def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finisher:
     """What the dataset's files beside the shards will be, from the spec and its generator."""
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
@@ -196,6 +199,10 @@ def _finisher(compiled: CompiledSpec, plan: Plan) -> Finisher:
         columns,
         plan.splits,
         generator.preview if has_samples else None,
+        provenance={
+            "inputs": [record.to_json() for record in compiled.inputs],
+            "git": git.to_json() if git is not None else None,
+        },
     )
 
 

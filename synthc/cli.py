@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
             help="let the spec read files under DIR too (besides its own directory, its "
             "repository and trdg's data); repeatable",
         )
+        p.add_argument(
+            "--templates",
+            type=Path,
+            metavar="DIR",
+            help="search include/import templates here after the spec's directory "
+            "(default: the spec repository's root)",
+        )
 
     p = sub.add_parser("build", help="build (or incrementally rebuild) a dataset")
     p.add_argument("spec", type=Path)
@@ -60,6 +67,18 @@ def _parser() -> argparse.ArgumentParser:
         "whose build state is lost or refused (other files are left alone)",
     )
     p.add_argument("--dry-run", action="store_true", help="say what would be done, write nothing")
+    p.add_argument(
+        "--require-clean",
+        action="store_true",
+        help="refuse to build unless every input file is committed in the spec's git "
+        "repository (release datasets)",
+    )
+    p.add_argument(
+        "--depfile",
+        type=Path,
+        metavar="FILE",
+        help="write a Make rule OUT/manifest.json: INPUTS... to FILE (for make and ninja)",
+    )
 
     p = sub.add_parser("validate", help="check specs and report every problem")
     p.add_argument("specs", type=Path, nargs="+")
@@ -177,6 +196,9 @@ def _build(args: argparse.Namespace) -> int:
         progress=progress_for(sys.stderr),
         allow_read=args.allow_read,
         log=lambda message: print(f"synthc: {message}", file=sys.stderr),
+        require_clean=args.require_clean,
+        templates=args.templates,
+        depfile=args.depfile,
     )
     total = result.plan.samples
     if result.dry_run:
@@ -199,7 +221,7 @@ def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for spec in args.specs:
         try:
-            api.validate(spec, variables, allow_read=args.allow_read)
+            api.validate(spec, variables, allow_read=args.allow_read, templates=args.templates)
             print(f"{spec}: ok")
         except SpecError as error:
             _report(error)
@@ -208,7 +230,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    plan = api.plan(args.spec, api.parse_vars(args.var), allow_read=args.allow_read)
+    plan = api.plan(
+        args.spec, api.parse_vars(args.var), allow_read=args.allow_read, templates=args.templates
+    )
     if args.json:
         print(json.dumps(plan.to_json(), indent=2))
         return 0
@@ -232,7 +256,12 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _preview(args: argparse.Namespace) -> int:
     result = api.write_preview(
-        args.spec, args.out, api.parse_vars(args.var), args.n, allow_read=args.allow_read
+        args.spec,
+        args.out,
+        api.parse_vars(args.var),
+        args.n,
+        allow_read=args.allow_read,
+        templates=args.templates,
     )
     print(f"{result.target}: preview of {result.samples} sample(s)")
     return 0

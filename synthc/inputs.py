@@ -26,17 +26,19 @@ spec's files at the same paths, as they need the output directory.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import os
 import stat
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synthc import limits
+from synthc.provenance import InputRecord, spell
 
 #: package data synthc reads: package -> its data directories
 PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
@@ -49,6 +51,8 @@ _FILE_TYPES = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+#: the provenance role of a file of each kind, unless the reader is told another
+_ROLES = {"font": "font", "text": "text", "image": "background", "catalog": "catalog"}
 
 
 class InputError(ValueError):
@@ -101,6 +105,12 @@ class InputFile:
     kind: str
     #: (device, inode) seen when the file was checked: the file opened must be the same one
     identity: tuple[int, int] = (0, 0)
+    #: the path as written in the spec (or listed from a directory written there)
+    written: str = ""
+    #: what the file is to the build (synthc.provenance.ROLES)
+    role: str = ""
+    #: told of each entry made (the reader's record of what the compile read)
+    seen: Callable[[InputFile, str], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def suffix(self) -> str:
@@ -126,6 +136,8 @@ class InputFile:
             "sha256": hashlib.sha256(data).hexdigest(),
         }
         _register(record, self.path, self.root)
+        if self.seen is not None:
+            self.seen(self, record["sha256"])
         return record
 
 
@@ -159,6 +171,10 @@ class Reader:
         spec_root = Path(os.path.realpath(self.base))
         roots = [Root("spec", spec_root, spec_root)]
         repo = repository_root(spec_root)
+        #: the spec repository's root (None outside one): recorded paths are relative to it
+        self.repository = repo
+        #: every file whose entry was made, by real path, in the order first read
+        self.records: dict[Path, InputRecord] = {}
         if repo is not None and repo != spec_root:
             roots.append(Root("repo", repo, repo))
         for directory in allow_read:
@@ -189,13 +205,34 @@ class Reader:
         kinds = {r.kind for r in self.roots}
         return ", ".join(words[k] for k in words if k in kinds)
 
-    def file(self, path: Path | str, kind: str) -> InputFile:
-        """The regular file at ``path`` (relative to the spec's directory), confined."""
+    def inputs(self) -> list[InputRecord]:
+        """The files read through this reader so far (each once), for provenance."""
+        return list(self.records.values())
+
+    def _seen(self, file: InputFile, sha256: str) -> None:
+        if file.root.kind == "package":  # portable wherever the package is installed
+            path = f"{file.root.prefix}:{file.path.relative_to(file.root.base).as_posix()}"
+        else:
+            path = spell(file.path, self.repository, file.written)
+        self.records.setdefault(file.path, InputRecord(path, file.role, sha256, file.path))
+
+    def file(self, path: Path | str, kind: str, role: str | None = None) -> InputFile:
+        """The regular file at ``path`` (relative to the spec's directory), confined; ``role``
+        names what it is in the provenance (default: from ``kind``)."""
         written = self.base / path
-        return self._regular(written, Path(path).name or str(path), kind, str(path))
+        found = self._regular(written, Path(path).name or str(path), kind, str(path))
+        return self._as(found, role)
+
+    def _as(self, file: InputFile, role: str | None) -> InputFile:
+        role = role or _ROLES.get(file.kind, file.kind)
+        return dataclasses.replace(file, role=role, seen=self._seen)
 
     def files_in(
-        self, directory: Path | str, suffixes: tuple[str, ...], kind: str
+        self,
+        directory: Path | str,
+        suffixes: tuple[str, ...],
+        kind: str,
+        role: str | None = None,
     ) -> list[InputFile]:
         """The regular files with one of ``suffixes`` in ``directory``, in name order.
 
@@ -221,7 +258,7 @@ class Reader:
             raise InputError(f"{str(directory)!r}: no {'/'.join(suffixes)} files")
         shown = str(directory).rstrip("/")
         return [
-            self._regular(real / n, n, kind, f"{shown}/{n}" if shown != "." else n)
+            self._as(self._regular(real / n, n, kind, f"{shown}/{n}" if shown != "." else n), role)
             for n in sorted(names)
         ]
 
@@ -229,7 +266,7 @@ class Reader:
         real, root = self._confine(path, shown)
         info = _stat(real, shown)
         _check_regular(info, kind, shown)
-        return InputFile(real, root, name, kind, (info.st_dev, info.st_ino))
+        return InputFile(real, root, name, kind, (info.st_dev, info.st_ino), shown)
 
     def _confine(self, path: Path, shown: str) -> tuple[Path, Root]:
         try:

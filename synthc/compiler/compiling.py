@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from synthc.compiler.paths import format_path
 from synthc.compiler.validation import validate_data
 from synthc.errors import Problem, SpecError, UsageError
 from synthc.inputs import FileProblem, InputError, Reader
+from synthc.provenance import InputRecord, ordered, spell
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class CompiledSpec:
     variables: dict[str, Any]
     #: directories the spec's files were read from, by root kind: workers look files up there
     read_roots: dict[str, list[str]] = field(default_factory=dict)
+    #: every file the compile read and the build will read, in a stable order (provenance)
+    inputs: tuple[InputRecord, ...] = ()
 
     @property
     def source_name(self) -> str:
@@ -47,11 +51,14 @@ def compile_spec(
     path: Path | str,
     variables: Mapping[str, Any] | None = None,
     allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
 ) -> CompiledSpec:
     """Render, parse and validate the spec at ``path``; SpecError lists every problem.
 
     Files the spec names are read only from the allowed roots (synthc.inputs): the spec's
-    directory, its repository, trdg's data and the directories in ``allow_read``.
+    directory, its repository, trdg's data and the directories in ``allow_read``. Templates
+    are searched in the spec's directory, then ``templates`` (default: the repository root).
+    ``CompiledSpec.inputs`` records every file read (synthc.provenance).
     """
     given = variables if variables is not None else {}
     variables = dict(given)
@@ -59,7 +66,8 @@ def compile_spec(
         reader = Reader(Path(path).parent, allow_read)
     except InputError as error:
         raise UsageError(str(error)) from None
-    loaded = load_spec(Path(path), given, display_path=str(path))
+    where = Path(templates) if templates is not None else None
+    loaded = load_spec(Path(path), given, display_path=str(path), templates=where)
     unused = list(loaded.rendered.var_problems)  # reported with the spec's other problems
     try:
         spec = _validated(loaded)
@@ -68,7 +76,17 @@ def compile_spec(
         raise SpecError(unused + error.problems) from None
     if unused:
         raise SpecError(unused)
-    return CompiledSpec(spec, loaded, variables, reader.portable_roots())
+    inputs = _inputs(loaded, reader)
+    return CompiledSpec(spec, loaded, variables, reader.portable_roots(), inputs)
+
+
+def _inputs(loaded: Loaded, reader: Reader) -> tuple[InputRecord, ...]:
+    """The spec, the templates and the generator's files as provenance records."""
+    spec, *templates = [
+        InputRecord(spell(r.real, reader.repository, r.display), "template", r.sha256, r.real)
+        for r in loaded.rendered.reads
+    ]
+    return ordered(dataclasses.replace(spec, role="spec"), templates, reader.inputs())
 
 
 def _validated(loaded: Loaded) -> Spec:

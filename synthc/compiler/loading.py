@@ -70,10 +70,15 @@ class Loaded:
 
 
 def load_spec(
-    path: Path, variables: Mapping[str, Any] | None = None, display_path: str | None = None
+    path: Path,
+    variables: Mapping[str, Any] | None = None,
+    display_path: str | None = None,
+    templates: Path | None = None,
 ) -> Loaded:
-    """Render the spec at ``path`` with Jinja2, then parse it as YAML with positions."""
-    return parse_yaml(render_spec(path, variables, display_path))
+    """Render the spec at ``path`` with Jinja2, then parse it as YAML with positions;
+    ``templates`` is where includes are searched after the spec's directory (default: the
+    spec repository's root)."""
+    return parse_yaml(render_spec(path, variables, display_path, templates))
 
 
 def parse_yaml(rendered: Rendered) -> Loaded:

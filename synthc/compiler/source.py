@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -38,6 +39,11 @@ def read_source(path: Path, display: str) -> str:
     Only a regular file is opened (a FIFO or device would block or never end) and never more
     than ``limits.MAX_SPEC_BYTES`` of it is read.
     """
+    return read_source_hashed(path, display)[0]
+
+
+def read_source_hashed(path: Path, display: str) -> tuple[str, str]:
+    """:func:`read_source`'s text and the sha256 of the bytes it was read from (provenance)."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -64,7 +70,7 @@ def read_source(path: Path, display: str) -> str:
         raise UnreadableSource(error.strerror or str(error)) from None
     if len(data) > limits.MAX_SPEC_BYTES:
         raise too_big
-    return check_text(decode(data, display), display)
+    return check_text(decode(data, display), display), hashlib.sha256(data).hexdigest()
 
 
 def decode(data: bytes, display: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import sys
 import traceback
@@ -40,9 +41,10 @@ from synthc.compiler.source import (
     UNPRINTABLE,
     UnreadableSource,
     describe_char,
-    read_source,
+    read_source_hashed,
 )
 from synthc.errors import Position, Problem, SpecError, UsageError
+from synthc.inputs import repository_root
 
 _MISSING = object()
 #: names a template reads with a literal name, even in a branch this render did not take
@@ -63,6 +65,8 @@ class Rendered:
     marks: MarkedText | None = field(default=None, repr=False)
     #: ``--var`` values the spec never reads: reported with the spec's other problems
     var_problems: tuple[Problem, ...] = ()
+    #: the spec, then each template, as read (first-read order; provenance)
+    reads: tuple[TemplateRead, ...] = ()
 
     @cached_property
     def _line_starts(self) -> tuple[int, ...]:
@@ -104,29 +108,99 @@ class _BadOutput(Exception):
     pass
 
 
-class _SpecDirLoader(BaseLoader):
-    """Loads the spec and its includes, only from under the spec's directory, marking lines."""
+@dataclass(frozen=True)
+class TemplateRoot:
+    """A directory ``include``/``import`` search: resolved ``path``, spelled ``display`` in
+    messages and positions, described as ``what``."""
 
-    def __init__(self, root: Path, display_root: str, mark: Callable[[str, str], str]) -> None:
-        self.root = root.resolve()
-        self.display_root = display_root
+    path: Path
+    display: str
+    what: str
+
+    def shown(self, name: str) -> str:
+        """How a template ``name`` found under this root is spelled in positions."""
+        return name if self.display in ("", ".") else f"{self.display}/{name}"
+
+
+def template_roots(spec: Path, display: str, templates: Path | None = None) -> list[TemplateRoot]:
+    """Where templates of the spec at ``spec`` (shown as ``display``) are searched, in order: the
+    spec's directory, then ``templates`` if given, else the spec repository's root (the nearest
+    directory at or above the spec's holding ``.git``). UsageError for a ``templates`` that is
+    not a directory."""
+    spec_dir = spec.parent.resolve()
+    display_dir = str(Path(display).parent)
+    roots = [TemplateRoot(spec_dir, display_dir, "the spec's directory")]
+    if templates is not None:
+        if not templates.is_dir():
+            raise UsageError(f"--templates {templates}: not a directory")
+        roots.append(TemplateRoot(templates.resolve(), str(templates), "--templates"))
+    else:
+        repo = repository_root(spec_dir)
+        if repo is not None:
+            shown = os.path.normpath(os.path.join(display_dir, os.path.relpath(repo, spec_dir)))
+            roots.append(TemplateRoot(repo.resolve(), shown, "the repository root"))
+    unique: dict[Path, TemplateRoot] = {}
+    for root in roots:
+        unique.setdefault(root.path, root)
+    return list(unique.values())
+
+
+@dataclass(frozen=True)
+class TemplateRead:
+    """A file the render read: the spec or a template, as shown, resolved, and its sha256."""
+
+    display: str
+    real: Path
+    sha256: str
+
+
+class _SearchLoader(BaseLoader):
+    """Loads the spec's includes from its template roots, in order, never from outside them;
+    marks their lines and records each file read."""
+
+    def __init__(
+        self,
+        roots: list[TemplateRoot],
+        mark: Callable[[str, str], str],
+        real_to_display: dict[str, str],
+        reads: dict[Path, TemplateRead],
+    ) -> None:
+        self.roots = roots
         self.mark = mark
+        self.real_to_display = real_to_display
+        self.reads = reads
+
+    def searched(self) -> str:
+        """The roots in words, for messages."""
+        return " or ".join(f"{r.what} ({r.display or '.'})" for r in self.roots)
+
+    def inside(self, path: Path) -> bool:
+        """True if the resolved ``path`` is under one of the roots."""
+        return any(path.is_relative_to(root.path) for root in self.roots)
 
     def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
-        if Path(template).is_absolute():
-            raise _IncludeProblem(f"'{template}' is outside the spec's directory")
-        path = (self.root / template).resolve()
-        if not path.is_relative_to(self.root):
-            raise _IncludeProblem(f"'{template}' is outside the spec's directory")
-        if not path.is_file():
-            raise TemplateNotFound(template)
-        display = template if self.display_root in ("", ".") else f"{self.display_root}/{template}"
+        if Path(template).is_absolute() or "\0" in template:
+            raise _IncludeProblem(f"'{template}' is outside {self.searched()} (an absolute name)")
+        for root in self.roots:
+            try:
+                path = (root.path / template).resolve()
+            except (OSError, RuntimeError, ValueError) as error:  # a symlink loop
+                raise _IncludeProblem(f"'{template}': cannot be resolved ({error})") from None
+            if not self.inside(path):
+                raise _IncludeProblem(f"'{template}' is outside {self.searched()}")
+            if path.is_file():
+                return self._load(path, root.shown(template), template)
+        raise TemplateNotFound(template)
+
+    def _load(self, path: Path, display: str, template: str) -> tuple[str, str, Callable[[], bool]]:
+        display = self.real_to_display.setdefault(str(path), display)
         try:
-            text = read_source(path, display)
+            text, sha256 = read_source_hashed(path, display)
         except UnreadableSource as error:
             if error.position is not None:
                 raise SpecError(Problem(error.position, "", error.message)) from None
             raise _IncludeProblem(f"'{template}': {error.message}") from None
+        self.reads.setdefault(path, TemplateRead(display, path, sha256))
         return self.mark(text, display), str(path), lambda: True
 
 
@@ -153,14 +227,22 @@ _TOO_LONG = (
 
 
 def render_spec(
-    path: Path, variables: Mapping[str, Any] | None = None, display_path: str | None = None
+    path: Path,
+    variables: Mapping[str, Any] | None = None,
+    display_path: str | None = None,
+    templates: Path | None = None,
 ) -> Rendered:
-    """Render the spec at ``path``; SpecError (with a position) for every template problem."""
+    """Render the spec at ``path``; SpecError (with a position) for every template problem.
+
+    ``include``/``import`` search :func:`template_roots` (``templates`` overrides the repository
+    root); ``Rendered.reads`` lists the spec and every template read, in first-read order.
+    """
     given = variables
     variables = dict(variables or {})
     display = display_path or str(path)
+    roots = template_roots(path, display, templates)
     try:
-        source_text = read_source(path, display)
+        source_text, source_sha256 = read_source_hashed(path, display)
     except UnreadableSource as error:
         if error.position is not None:
             raise SpecError(Problem(error.position, "", error.message)) from None
@@ -172,7 +254,7 @@ def render_spec(
     sources: dict[str, tuple[str, ...]] = {}
     real_to_display: dict[str, str] = {}
     table = SpanTable()
-    reads = _Reads(variables, getattr(given, "raw", {}))
+    var_reads = _Reads(variables, getattr(given, "raw", {}))
 
     def finalize(value: Any) -> Any:
         if isinstance(value, _Printed):
@@ -184,8 +266,8 @@ def render_spec(
         if not isinstance(index, int) or not 0 <= index < len(table.spans) - 1:
             return value
         if isinstance(value, _TrackedVars):
-            reads.everything = True  # {{ vars }} prints them all
-        origin = reads.origin(since, value) if isinstance(since, int) else None
+            var_reads.everything = True  # {{ vars }} prints them all
+        origin = var_reads.origin(since, value) if isinstance(since, int) else None
         start = (
             table.add(dataclasses.replace(table.spans[index], origin=origin)) if origin else index
         )
@@ -203,19 +285,19 @@ def render_spec(
         sources[shown] = tuple(text.splitlines())
         return mark_source(env, text, shown, table)
 
-    display_dir = str(Path(display).parent)
-    loader = _SpecDirLoader(path.parent, display_dir, mark)
+    top_real = str(path.resolve())
+    reads = {Path(top_real): TemplateRead(display, Path(top_real), source_sha256)}
+    loader = _SearchLoader(roots, mark, real_to_display, reads)
     env.loader = loader
-    env.own_helpers.update((at, reads.mark))
+    env.own_helpers.update((at, var_reads.mark))
     env.globals.update(
         {
-            "var": reads.var,
-            "vars": _TrackedVars(variables, reads),
+            "var": var_reads.var,
+            "vars": _TrackedVars(variables, var_reads),
             AT_NAME: at,
-            READS_NAME: reads.mark,
+            READS_NAME: var_reads.mark,
         }
     )
-    top_real = str(path.resolve())
     real_to_display[top_real] = display
     with env.bounded_time():
         try:
@@ -234,8 +316,8 @@ def render_spec(
         template.name = path.name
         marked = _render(template, env, real_to_display, files, loader, table)
     rendered = _unmark(marked, table, source_text, sources)
-    unused = reads.unused("\n".join("\n".join(lines) for lines in sources.values()))
-    return dataclasses.replace(rendered, var_problems=tuple(unused))
+    unused = var_reads.unused("\n".join("\n".join(lines) for lines in sources.values()))
+    return dataclasses.replace(rendered, var_problems=tuple(unused), reads=tuple(reads.values()))
 
 
 class _Printed:
@@ -360,7 +442,7 @@ def _render(
     env: BoundedEnvironment,
     real_to_display: dict[str, str],
     files: list[str],
-    loader: _SpecDirLoader,
+    loader: _SearchLoader,
     table: SpanTable,
 ) -> str:
     """The rendered text, counting its size as it is made."""
@@ -387,7 +469,7 @@ def _render(
         position = _template_position(error, real_to_display, loader, files)
         if position is None:
             position = _last_line(pieces, files, table)
-        raise SpecError(Problem(position, "", _describe(error))) from None
+        raise SpecError(Problem(position, "", _describe(error, loader.searched()))) from None
     finally:
         stream.close()
 
@@ -415,14 +497,14 @@ def _last_line(pieces: list[str], files: list[str], table: SpanTable) -> Positio
     return Position(files[0] if files else "<spec>", 1, 1)
 
 
-def _describe(error: BaseException) -> str:
+def _describe(error: BaseException, searched: str = "the spec's directory") -> str:
     if isinstance(error, UndefinedError):
         match = re.match(r"'(.+)' is undefined", str(error))
         return f"undefined variable '{match[1]}'" if match else f"undefined: {error}"
     if isinstance(error, SecurityError):
         return f"not allowed in a spec template (sandbox): {error}"
     if isinstance(error, TemplateNotFound):
-        return f"include '{error.name}' not found under the spec's directory"
+        return f"include '{error.name}' not found in {searched}"
     if isinstance(error, _IncludeProblem):
         return f"include {error}"
     if isinstance(error, _VariableNotSet | _BadOutput):
@@ -439,25 +521,23 @@ def _describe(error: BaseException) -> str:
 def _display_of(
     filename: str | None,
     real_to_display: Mapping[str, str],
-    loader: _SpecDirLoader,
+    loader: _SearchLoader,
     files: list[str],
 ) -> str:
     if filename is not None and filename in real_to_display:
         return real_to_display[filename]
     if filename:
-        try:
-            rel = Path(filename).resolve().relative_to(loader.root).as_posix()
-            root = loader.display_root
-            return rel if root in ("", ".") else f"{root}/{rel}"
-        except ValueError:
-            pass
+        real = Path(filename).resolve()
+        for root in loader.roots:
+            if real.is_relative_to(root.path):
+                return root.shown(real.relative_to(root.path).as_posix())
     return files[0] if files else "<spec>"
 
 
 def _template_position(
     error: BaseException,
     real_to_display: Mapping[str, str],
-    loader: _SpecDirLoader,
+    loader: _SearchLoader,
     files: list[str],
 ) -> Position | None:
     """The template line where ``error`` was raised (Jinja rewrites tracebacks to carry it)."""
@@ -465,9 +545,7 @@ def _template_position(
     for frame in reversed(frames):
         name = frame.filename
         if name in real_to_display or (
-            name
-            and Path(name).is_relative_to(loader.root)
-            and name.endswith((".yaml", ".yml", ".j2", ".jinja"))
+            name and loader.inside(Path(name)) and name.endswith((".yaml", ".yml", ".j2", ".jinja"))
         ):
             return Position(_display_of(name, real_to_display, loader, files), frame.lineno or 1, 1)
     return None

@@ -58,6 +58,8 @@ class Finisher:
     extras: dict[str, bytes]
     #: how preview.png is drawn; None when the plan has no samples (no preview)
     preview: PreviewKind | None
+    #: the manifest's ``provenance`` (the files read, the git state); None: not recorded
+    provenance: dict[str, Any] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -76,6 +78,7 @@ class Finisher:
             records=[r.to_json() for r in records],
             build=build,
             files=self.names,
+            provenance=self.provenance,
         )
 
     def finish(
@@ -106,6 +109,7 @@ def prepare(
     columns: list[dict[str, str]],
     splits: dict[str, tuple[int, int]],
     preview: PreviewKind | None,
+    provenance: dict[str, Any] | None = None,
 ) -> Finisher:
     """The finisher of a dataset of ``spec``; large facts go to files (outputs.fact_files)."""
     written, rendered = text.written.encode(), text.rendered.encode()
@@ -119,9 +123,8 @@ def prepare(
     }
     inline, fact_files = split_facts(facts)
     copies = {SPEC_FILE: written, RENDERED_SPEC_FILE: rendered}
-    return Finisher(
-        spec, spec_info, inline, columns, splits, copies, {**extra_files, **fact_files}, preview
-    )
+    extras = {**extra_files, **fact_files}
+    return Finisher(spec, spec_info, inline, columns, splits, copies, extras, preview, provenance)
 
 
 def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:

@@ -1,7 +1,9 @@
 """manifest.json: the dataset's identity and table of contents, written last.
 
-Everything but the ``build`` section is the dataset's identity: a pure function of the spec, the
-synthc and library versions and the shard bytes. ``content_sha256`` hashes the ordered list of
+Everything but the ``build`` section and ``provenance.git`` is the dataset's identity: a pure
+function of the spec, the files it read (``provenance.inputs``), the synthc and library versions
+and the shard bytes. ``build`` and ``provenance.git`` are facts of the build that made the data,
+kept while the identity stays the same. ``content_sha256`` hashes the ordered list of
 ``(path, sha256)`` of every shard, so two datasets with equal content hashes hold equal bytes.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Any
 from synthc import FORMAT_VERSION, __version__, limits
 from synthc.errors import OutputError
 from synthc.outputs.confine import read_bounded
+from synthc.provenance import ROLES
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "synthc-manifest/1"
@@ -59,8 +63,10 @@ def make_manifest(
     records: Sequence[dict[str, Any]],
     build: dict[str, Any],
     files: Sequence[str] = (),
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the manifest from the spec, its facts and the shard records (in plan order)."""
+    """Assemble the manifest from the spec, its facts and the shard records (in plan order);
+    ``provenance`` (``{"inputs": [...], "git": {...} | None}``) is recorded when given."""
     splits: dict[str, Any] = {}
     for name, (start, stop) in split_ranges.items():
         shards = [_shard_entry(r) for r in records if r["split"] == name]
@@ -98,6 +104,7 @@ def make_manifest(
         "content_sha256": content_sha256(records),
         # The other files synthc wrote here: a lost build state is rebuilt from this list.
         "files": sorted(files),
+        **({"provenance": provenance} if provenance is not None else {}),
         "build": build,
     }
 
@@ -120,8 +127,13 @@ def _shard_entry(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def identity(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The manifest without its build facts: equal identities mean the same dataset."""
-    return {k: v for k, v in manifest.items() if k != "build"}
+    """The manifest without its build facts (``build``, ``provenance.git``): equal identities
+    mean the same dataset made from the same files."""
+    found = {k: v for k, v in manifest.items() if k != "build"}
+    provenance = found.get("provenance")
+    if isinstance(provenance, dict):
+        found["provenance"] = {k: v for k, v in provenance.items() if k != "git"}
+    return found
 
 
 def encode_manifest(manifest: dict[str, Any]) -> bytes:
@@ -190,6 +202,8 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
     generator = manifest.get("generator")
     if not isinstance(generator, dict) or not isinstance(generator.get("facts", {}), dict):
         problems.append("generator: must be an object with an object 'facts'")
+    if "provenance" in manifest:  # manifests written before it have none
+        problems += provenance_problems(manifest["provenance"])
     splits = manifest.get("splits")
     if not isinstance(splits, dict):
         return [*problems, "splits: must be an object"]
@@ -219,6 +233,51 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
             stats = shard.get("stats", {})
             if not isinstance(stats, dict) or not all(map(is_int, stats.values())):
                 problems.append(f"{where}.shards[{index}].stats: must map names to integers")
+    return problems
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+#: characters a recorded path may not hold (it is printed, and named in depfiles)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def provenance_problems(provenance: Any) -> list[str]:
+    """What is wrong with the shape of a manifest's ``provenance`` (it is untrusted input)."""
+    if not isinstance(provenance, dict):
+        return ["provenance: must be an object with 'inputs' and 'git'"]
+    problems: list[str] = []
+    unknown = sorted(set(provenance) - {"inputs", "git"})
+    if unknown:
+        problems.append(f"provenance: unknown key {unknown[0]!r}")
+    inputs = provenance.get("inputs")
+    if not isinstance(inputs, list):
+        problems.append("provenance.inputs: must be a list")
+        inputs = []
+    for index, entry in enumerate(inputs):
+        where = f"provenance.inputs[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"path", "role", "sha256"}:
+            problems.append(f"{where}: must be an object with path, role and sha256")
+            continue
+        path, role, digest = entry["path"], entry["role"], entry["sha256"]
+        if not isinstance(path, str) or not path or _CONTROL.search(path):
+            problems.append(f"{where}.path: must be a non-empty path without control characters")
+        if role not in ROLES:
+            problems.append(f"{where}.role: must be one of {', '.join(ROLES)}")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            problems.append(f"{where}.sha256: must be 64 lower-case hex digits")
+    git = provenance.get("git")
+    if git is not None:
+        if not isinstance(git, dict) or set(git) != {"commit", "path", "dirty"}:
+            problems.append("provenance.git: must be null or an object with commit, path, dirty")
+        else:
+            if not isinstance(git["commit"], str) or not _COMMIT.fullmatch(git["commit"]):
+                problems.append("provenance.git.commit: must be a hex commit id")
+            path = git["path"]
+            if not isinstance(path, str) or not path or _CONTROL.search(path):
+                problems.append("provenance.git.path: must be a path without control characters")
+            if not isinstance(git["dirty"], bool):
+                problems.append("provenance.git.dirty: must be true or false")
     return problems
 
 

@@ -110,8 +110,9 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
     own = text.path if text.source == "file" else text.dictionary if text.source == "dict" else None
     if own is not None:
         field = ("text", "path" if text.source == "file" else "dictionary")
+        role = "text" if text.source == "file" else "dictionary"
         try:
-            source = reader.file(own, "text")
+            source = reader.file(own, "text", role)
         except InputError as error:
             if error.missing:
                 raise FileProblem(field, f"no text file {own!r} beside the spec") from None
@@ -134,7 +135,18 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
         update["background"] = config.background.model_copy(update={"resolved": images})
     resolved = config.model_copy(update=update)
     check_drawable(resolved)
+    if text.source == "dict" and own is None:
+        _record_dictionary(text.language, reader)
     return resolved
+
+
+def _record_dictionary(language: str, reader: Reader) -> None:
+    """Read trdg's word list for ``language`` through ``reader``, so the provenance (and a
+    depfile) names it: the build's workers read it from there (check_drawable has checked the
+    name)."""
+    field = ("text", "language")
+    path = trdg_root() / "dicts" / f"{language}.txt"
+    _at(field, lambda: reader.file(path, "text", "dictionary").entry())
 
 
 def check_drawable(config: OcrConfig) -> None:

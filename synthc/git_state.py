@@ -1,0 +1,121 @@
+"""The git state of a build's inputs: the commit, the spec's path in it, and what is not committed.
+
+Read with the ``git`` program, never over the network, each call bounded in time, and safe on a
+repository we do not control: no optional locks (nothing is written), no fsmonitor or hook
+program run, no external diff or textconv driver. ``GIT_DIR`` and friends from the environment
+are dropped, so the repository is the one the spec is in. A git that is missing, refuses the
+repository or fails in any way gives :class:`GitUnavailable` with the reason, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthc.provenance import InputRecord
+
+#: seconds one git call may take
+GIT_TIMEOUT = 20.0
+_SAFE = ("--no-optional-locks", "-c", "core.fsmonitor=", "-c", "core.hooksPath=/dev/null")
+#: variables that would point git at another repository, index or work tree than the spec's
+_DROPPED = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_NAMESPACE",
+)
+
+
+class GitUnavailable(Exception):
+    """No git state: not in a work tree, no commit yet, or git failed (the message says why)."""
+
+
+@dataclass(frozen=True)
+class GitState:
+    """The spec repository at build time: HEAD, the spec's path in it, the inputs not committed."""
+
+    commit: str
+    path: str
+    #: inputs inside the work tree that differ from HEAD or are not in it: (path, what)
+    uncommitted: tuple[tuple[str, str], ...]
+
+    @property
+    def dirty(self) -> bool:
+        """True if any input inside the work tree is not as committed in HEAD."""
+        return bool(self.uncommitted)
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's ``provenance.git``: ``{"commit", "path", "dirty"}``."""
+        return {"commit": self.commit, "path": self.path, "dirty": self.dirty}
+
+
+def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
+    """The git state of the work tree holding the spec file ``spec`` for these ``inputs``
+    (those outside the work tree, such as package data, are pinned by their sha256 and do not
+    count); GitUnavailable if there is none."""
+    directory = Path(os.path.realpath(spec)).parent
+    top = Path(os.path.realpath(_git(directory, "rev-parse", "--show-toplevel").rstrip("\n")))
+    try:
+        commit = _git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
+    except GitUnavailable:
+        raise GitUnavailable(f"the git repository {top} has no commit yet") from None
+    inside = set()
+    for record in inputs:
+        real = Path(os.path.realpath(record.real))
+        # package data recorded as trdg:... is pinned by its sha256 even in a venv in the tree
+        if real.is_relative_to(top) and real.relative_to(top).as_posix() == record.path:
+            inside.add(record.path)
+    folders = sorted({str(Path(p).parent) for p in inside})
+    committed = set(
+        _nul_list(_git(top, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *folders))
+    )
+    diff = ("diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "HEAD", "--")
+    changed = set(_nul_list(_git(top, *diff, *folders)))
+    uncommitted = []
+    for rel in sorted(inside):
+        if rel not in committed:
+            uncommitted.append((rel, "not committed (untracked, ignored or only staged)"))
+        elif rel in changed:
+            uncommitted.append((rel, "differs from HEAD"))
+    spec_path = Path(os.path.realpath(spec)).relative_to(top).as_posix()
+    return GitState(commit, spec_path, tuple(uncommitted))
+
+
+def _nul_list(output: str) -> list[str]:
+    return [item for item in output.split("\0") if item]
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
+    env.update(GIT_LITERAL_PATHSPECS="1", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
+    try:
+        done = subprocess.run(
+            ["git", *_SAFE, *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitUnavailable("the git program is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise GitUnavailable(f"git {args[0]} took longer than {GIT_TIMEOUT:.0f} s") from None
+    except OSError as error:
+        raise GitUnavailable(f"git could not run: {error.strerror or error}") from None
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        first = reason[0] if reason else f"exit status {done.returncode}"
+        if "not a git repository" in first:
+            raise GitUnavailable(f"{cwd} is not in a git work tree")
+        raise GitUnavailable(f"git {args[0]} failed in {cwd}: {first}")
+    return done.stdout.decode("utf-8", "surrogateescape")
