@@ -33,6 +33,8 @@ class CompiledSpec:
     @property
     def source_name(self) -> str:
         """The spec file as the user named it ("" for an empty spec)."""
+        if self.loaded.rendered.reads:  # not the line map: its first line may be an include's
+            return self.loaded.rendered.reads[0].display
         line_map = self.loaded.rendered.line_map
         return str(line_map[0][0]) if line_map else ""
 

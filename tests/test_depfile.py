@@ -1,0 +1,203 @@
+"""Depfiles for make and ninja: the rule's spelling, when it is written, and real make and ninja
+runs that rebuild exactly the datasets whose template or word list changed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synthc import api
+from synthc.depfile import DepfileError, escape, make_rule
+from synthc.generators.ocr.resources import trdg_root
+from tests.conftest import spec_text
+
+SYNTHC = Path(sys.executable).with_name("synthc")
+
+
+def test_paths_are_escaped_for_make():
+    assert escape("a b$c#d.yaml") == "a\\ b$$c\\#d.yaml"
+    assert make_rule("out/a/manifest.json", ["x.yaml", "t p/y.j2", "x.yaml"]) == (
+        "out/a/manifest.json: \\\n x.yaml \\\n t\\ p/y.j2\n"
+    )
+    with pytest.raises(DepfileError, match="line break"):
+        escape("a\nb")
+
+
+def test_the_target_is_spelled_as_the_output_was_given(tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "base.j2").write_text("seed: 4\n")
+    spec = tmp_path / "specs" / "a.yaml"
+    spec.write_text(spec_text(samples=200).replace("seed: 7\n", "{% include 'base.j2' %}\n"))
+    code, _, err = cli("build", "specs/a.yaml", "-o", "out/a", "--depfile", "out/a.d")
+    assert code == 0, err
+    assert (
+        Path("out/a.d").read_text() == "out/a/manifest.json: \\\n specs/a.yaml \\\n specs/base.j2\n"
+    )
+    # from another directory, files outside it are absolute (a depfile is a local artifact)
+    monkeypatch.chdir(tmp_path / "out")
+    code, _, err = cli("build", "../specs/a.yaml", "-o", "a", "--depfile", "a/manifest.json.d")
+    assert code == 0, err
+    assert Path("a/manifest.json.d").read_text() == (
+        f"a/manifest.json: \\\n {tmp_path / 'specs/a.yaml'} \\\n {tmp_path / 'specs/base.j2'}\n"
+    )
+
+
+def test_written_on_an_up_to_date_build_but_not_on_a_dry_run(tmp_path, write_spec, cli):
+    spec = write_spec(spec_text(samples=200))
+    out, dep = tmp_path / "out", tmp_path / "out.d"
+    assert cli("build", spec, "-o", out, "--dry-run", "--depfile", dep)[0] == 0
+    assert not dep.exists()
+    assert cli("build", spec, "-o", out, "--depfile", dep)[0] == 0
+    dep.unlink()
+    code, stdout, _ = cli("build", spec, "-o", out, "--depfile", dep)
+    assert code == 0 and "up to date" in stdout and dep.is_file()
+
+
+def test_an_up_to_date_build_brings_the_manifest_past_a_touched_input(tmp_path, write_spec):
+    spec = write_spec(spec_text(samples=200))
+    out = tmp_path / "out"
+    api.build(spec, out, workers=1)
+    manifest = out / "manifest.json"
+    data = manifest.read_bytes()
+    later = manifest.stat().st_mtime_ns + 5_000_000_000
+    os.utime(spec, ns=(later, later))
+    assert api.build(spec, out, workers=1).up_to_date
+    assert manifest.stat().st_mtime_ns >= later and manifest.read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("depfile", "message"),
+    [
+        ("out/train/x.d", "only a top-level \\*.d file"),
+        ("out/manifest.json", "only a top-level \\*.d file"),
+        ("out", "is a directory"),
+    ],
+)
+def test_a_depfile_never_takes_the_builds_own_files(tmp_path, write_spec, cli, depfile, message):
+    spec = write_spec(spec_text(samples=200))
+    out = tmp_path / "out"
+    assert cli("build", spec, "-o", out)[0] == 0
+    before = (out / "manifest.json").read_bytes()
+    code, _, err = cli("build", spec, "-o", out, "--depfile", tmp_path / depfile)
+    assert code == 2 and err.count("\n") == 1
+    assert (out / "manifest.json").read_bytes() == before
+    assert re.search(message, err), err
+
+
+def test_a_path_with_a_newline_is_refused_before_building(tmp_path, cli):
+    folder = tmp_path / "a\nb"
+    folder.mkdir()
+    spec = folder / "spec.yaml"
+    spec.write_text(spec_text(samples=200))
+    code, _, err = cli("build", spec, "-o", tmp_path / "out", "--depfile", tmp_path / "out.d")
+    assert code == 2 and "line break" in err
+    assert not (tmp_path / "out").exists()
+
+
+# -- real make and ninja ------------------------------------------------------------------
+OCR = """\
+{% include '_base/common.yaml.j2' %}
+name: words
+samples: 12
+generator:
+  kind: ocr_text
+  text: {source: dict, dictionary: words.txt, words: [1, 2]}
+  fonts: {paths: [Aller_Bd.ttf]}
+  size: 24
+  background: {kinds: [plain]}
+output: {shard_size: 6}
+"""
+MAKEFILE = """\
+DATASETS := words roll plain
+all: $(DATASETS:%=out/%/manifest.json)
+out/%/manifest.json: specs/%.yaml
+\t{synthc} build $< -o out/$* --workers 1 --depfile out/$*.d
+-include $(DATASETS:%=out/%.d)
+"""
+NINJA = """\
+rule synthc
+  command = {synthc} build $in -o $dir --workers 1 --depfile $out.d
+  depfile = $out.d
+  deps = gcc
+  description = BUILD $dir
+build out/words/manifest.json: synthc specs/words.yaml
+  dir = out/words
+build out/roll/manifest.json: synthc specs/roll.yaml
+  dir = out/roll
+build out/plain/manifest.json: synthc specs/plain.yaml
+  dir = out/plain
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Three specs: ``words`` (OCR: the base template and a word list), ``roll`` (the base
+    template) and ``plain`` (neither), with a Makefile and a build.ninja."""
+    assert shutil.which("make") and shutil.which("ninja"), "make and ninja must be installed"
+    specs = tmp_path / "specs"
+    (specs / "_base").mkdir(parents=True)
+    (specs / "_base" / "common.yaml.j2").write_text("synthc: 1\nseed: 5\n")
+    (specs / "words.yaml").write_text(OCR)
+    (specs / "words.txt").write_text("alpha\nbeta\n")
+    shutil.copy(trdg_root() / "fonts" / "latin" / "Aller_Bd.ttf", specs)
+    roll = spec_text(name="roll", samples=200).replace("seed: 7\n", "")
+    (specs / "roll.yaml").write_text(
+        roll.replace("synthc: 1\n", "{% include '_base/common.yaml.j2' %}\n")
+    )
+    (specs / "plain.yaml").write_text(spec_text(name="plain", samples=200))
+    (tmp_path / "Makefile").write_text(MAKEFILE.format(synthc=SYNTHC))
+    (tmp_path / "build.ninja").write_text(NINJA.format(synthc=SYNTHC))
+    return tmp_path
+
+
+def run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    return done
+
+
+def rebuilt_by_make(project: Path) -> list[str]:
+    done = run(project, "make")
+    assert done.returncode == 0, done.stderr
+    return sorted(line.split()[2] for line in done.stdout.splitlines() if " build specs/" in line)
+
+
+def rebuilt_by_ninja(project: Path) -> list[str]:
+    done = run(project, "ninja")
+    assert done.returncode == 0, done.stdout
+    return sorted(line.split("BUILD ")[1] for line in done.stdout.splitlines() if "BUILD " in line)
+
+
+def test_make_rebuilds_exactly_the_datasets_that_read_an_edited_file(project):
+    assert rebuilt_by_make(project) == ["specs/plain.yaml", "specs/roll.yaml", "specs/words.yaml"]
+    assert run(project, "make", "-q").returncode == 0
+    assert rebuilt_by_make(project) == []
+    base = project / "specs" / "_base" / "common.yaml.j2"
+    base.write_text(base.read_text() + "# a comment\n")
+    assert rebuilt_by_make(project) == ["specs/roll.yaml", "specs/words.yaml"]
+    assert run(project, "make", "-q").returncode == 0
+    (project / "specs" / "words.txt").write_text("alpha\nbeta\ngamma\n")
+    assert rebuilt_by_make(project) == ["specs/words.yaml"]
+    assert run(project, "make", "-q").returncode == 0
+    os.utime(project / "specs" / "words.txt")  # touched, content unchanged: up to date
+    assert rebuilt_by_make(project) == ["specs/words.yaml"]
+    assert run(project, "make", "-q").returncode == 0
+
+
+def test_ninja_rebuilds_exactly_the_datasets_that_read_an_edited_file(project):
+    assert rebuilt_by_ninja(project) == ["out/plain", "out/roll", "out/words"]
+    assert "no work to do" in run(project, "ninja", "-n").stdout
+    base = project / "specs" / "_base" / "common.yaml.j2"
+    base.write_text(base.read_text() + "# a comment\n")
+    assert rebuilt_by_ninja(project) == ["out/roll", "out/words"]
+    assert "no work to do" in run(project, "ninja", "-n").stdout
+    (project / "specs" / "words.txt").write_text("alpha\nbeta\ngamma\n")
+    assert rebuilt_by_ninja(project) == ["out/words"]
+    assert "no work to do" in run(project, "ninja", "-n").stdout

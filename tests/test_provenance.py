@@ -1,0 +1,281 @@
+"""The manifest's provenance: every input file with its role and sha256, the git state of the
+spec repository (read with the real git), --require-clean, and byte-identical no-op rebuilds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from synthc import api
+from synthc.errors import OutputError
+from synthc.generators.ocr.resources import trdg_root
+from synthc.git_state import GitUnavailable, git_state
+from tests.conftest import spec_text
+
+OCR = """\
+{% include '_base/common.yaml.j2' %}
+name: words
+samples: 20
+generator:
+  kind: ocr_text
+  text: {source: dict, dictionary: words.txt, words: [1, 2]}
+  fonts: {paths: [fonts/Aller_Bd.ttf]}
+  size: 24
+  background: {kinds: [plain]}
+output: {shard_size: 10}
+"""
+COMMON = "synthc: 1\nseed: 5\n"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def commit_all(repo: Path, message: str = "specs") -> str:
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A committed spec repository: an OCR spec with a base template, a word list and a font,
+    a manifold spec, and an ignored output folder."""
+    root = tmp_path / "repo"
+    (root / "specs" / "_base").mkdir(parents=True)
+    (root / "specs" / "fonts").mkdir()
+    git(tmp_path, "init", "-q", str(root))
+    (root / ".gitignore").write_text("out/\n")
+    (root / "specs" / "_base" / "common.yaml.j2").write_text(COMMON)
+    (root / "specs" / "words.yaml").write_text(OCR)
+    (root / "specs" / "words.txt").write_text("alpha\nbeta\ngamma\n")
+    shutil.copy(trdg_root() / "fonts" / "latin" / "Aller_Bd.ttf", root / "specs" / "fonts")
+    (root / "specs" / "roll.yaml").write_text(spec_text(name="roll", samples=200))
+    commit_all(root)
+    return root
+
+
+def test_the_manifest_records_every_input_and_the_commit(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    out = Path("out", "words")
+    api.build("specs/words.yaml", out, workers=1)
+    text = (out / "manifest.json").read_text()
+    provenance = json.loads(text)["provenance"]
+    assert provenance["inputs"] == [
+        {"path": "specs/words.yaml", "role": "spec", "sha256": sha256(repo / "specs/words.yaml")},
+        {
+            "path": "specs/_base/common.yaml.j2",
+            "role": "template",
+            "sha256": sha256(repo / "specs/_base/common.yaml.j2"),
+        },
+        {
+            "path": "specs/words.txt",
+            "role": "dictionary",
+            "sha256": sha256(repo / "specs/words.txt"),
+        },
+        {
+            "path": "specs/fonts/Aller_Bd.ttf",
+            "role": "font",
+            "sha256": sha256(repo / "specs/fonts/Aller_Bd.ttf"),
+        },
+    ]
+    assert provenance["git"] == {
+        "commit": git(repo, "rev-parse", "HEAD"),
+        "path": "specs/words.yaml",
+        "dirty": False,
+    }
+    assert json.loads(text)["spec"]["source"] == "specs/words.yaml"
+    assert str(repo) not in text  # no absolute path of this machine
+    assert api.verify(out) == 2
+
+
+def test_trdg_data_is_recorded_portably_and_never_makes_the_tree_dirty(repo):
+    spec = repo / "specs" / "trdg.yaml"
+    spec.write_text(
+        OCR.replace("dictionary: words.txt", "language: en").replace(
+            "fonts: {paths: [fonts/Aller_Bd.ttf]}", "fonts: {language: latin}"
+        )
+    )
+    commit_all(repo)
+    compiled = api.compile_spec(spec)
+    roles = {r.role for r in compiled.inputs}
+    assert roles == {"spec", "template", "dictionary", "font"}
+    assert ("trdg:dicts/en.txt", "dictionary") in [(r.path, r.role) for r in compiled.inputs]
+    fonts = [r.path for r in compiled.inputs if r.role == "font"]
+    assert fonts == sorted(fonts) and all(p.startswith("trdg:fonts/latin/") for p in fonts)
+    assert git_state(spec, compiled.inputs).dirty is False
+
+
+def test_dirty_names_edited_untracked_and_ignored_inputs(repo):
+    spec = repo / "specs" / "words.yaml"
+    assert git_state(spec, api.compile_spec(spec).inputs).uncommitted == ()
+    (repo / "specs" / "_base" / "common.yaml.j2").write_text(COMMON + "# edited\n")
+    (repo / "specs" / "words.txt").unlink()
+    (repo / "out").mkdir()
+    (repo / "out" / "words.txt").write_text("delta\n")  # ignored by .gitignore
+    spec.write_text(OCR.replace("dictionary: words.txt", "dictionary: ../out/words.txt"))
+    state = git_state(spec, api.compile_spec(spec).inputs)
+    assert state.dirty and state.commit == git(repo, "rev-parse", "HEAD")
+    assert [path for path, _ in state.uncommitted] == [
+        "out/words.txt",
+        "specs/_base/common.yaml.j2",
+        "specs/words.yaml",
+    ]
+    (repo / "specs" / "new.txt").write_text("x\n")  # untracked, but not an input
+    git(repo, "add", "specs")  # staged is not committed
+    state = git_state(spec, api.compile_spec(spec).inputs)
+    assert "specs/new.txt" not in dict(state.uncommitted)
+    assert "specs/words.yaml" in dict(state.uncommitted)
+
+
+def test_require_clean_refuses_uncommitted_inputs_before_writing(repo, cli):
+    spec = repo / "specs" / "roll.yaml"
+    out = repo / "out" / "roll"
+    (repo / "specs" / "part.yaml").write_text("seed: 9\n")
+    spec.write_text(spec_text(name="roll", samples=200).replace("seed: 7\n", "") + "")
+    spec.write_text(spec.read_text() + "{% include 'part.yaml' %}\n")
+    code, _, err = cli("build", spec, "-o", out, "--require-clean", "--workers", "1")
+    assert code == 2
+    assert "--require-clean: 2 input(s)" in err
+    assert "specs/part.yaml: not committed" in err and "specs/roll.yaml: differs from HEAD" in err
+    assert not out.exists()
+    commit_all(repo)
+    code, _, err = cli("build", spec, "-o", out, "--require-clean", "--workers", "1")
+    assert code == 0, err
+    assert api.load_manifest(out)["provenance"]["git"]["dirty"] is False
+
+
+def test_require_clean_refuses_outside_git(tmp_path, write_spec, cli):
+    spec = write_spec(spec_text(samples=200))
+    code, _, err = cli("build", spec, "-o", tmp_path / "out", "--require-clean")
+    assert code == 2
+    assert "not in a git work tree" in err and "--require-clean" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_outside_git_the_state_is_null_and_paths_are_as_written(tmp_path, write_spec, cli):
+    spec = write_spec(spec_text(samples=200))
+    out = tmp_path / "out"
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, err
+    provenance = api.load_manifest(out)["provenance"]
+    assert provenance["git"] is None
+    assert provenance["inputs"] == [{"path": str(spec), "role": "spec", "sha256": sha256(spec)}]
+
+
+def test_a_repository_without_commits_or_without_git_gives_no_state(tmp_path, monkeypatch):
+    root = tmp_path / "fresh"
+    root.mkdir()
+    git(tmp_path, "init", "-q", str(root))
+    spec = root / "spec.yaml"
+    spec.write_text(spec_text(samples=200))
+    inputs = api.compile_spec(spec).inputs
+    with pytest.raises(GitUnavailable, match="has no commit yet"):
+        git_state(spec, inputs)
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    with pytest.raises(GitUnavailable, match="git program is not installed"):
+        git_state(spec, inputs)
+    result = api.build(spec, tmp_path / "out", workers=1)
+    assert api.load_manifest(result.out)["provenance"]["git"] is None
+
+
+def test_git_dir_in_the_environment_does_not_redirect_the_reading(repo, tmp_path, monkeypatch):
+    other = tmp_path / "other"
+    git(tmp_path, "init", "-q", str(other))
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    spec = repo / "specs" / "roll.yaml"
+    state = git_state(spec, api.compile_spec(spec).inputs)
+    monkeypatch.delenv("GIT_DIR")
+    assert state.commit == git(repo, "rev-parse", "HEAD")
+
+
+def test_a_noop_rebuild_keeps_the_manifest_byte_identical(repo):
+    spec = repo / "specs" / "roll.yaml"
+    out = repo / "out" / "roll"
+    api.build(spec, out, workers=1)
+    before = (out / "manifest.json").read_bytes()
+    (repo / "README").write_text("a later commit\n")
+    later = commit_all(repo, "unrelated")
+    assert not api.build(spec, out, workers=1).built
+    assert (out / "manifest.json").read_bytes() == before  # the commit that made the data
+    assert json.loads(before)["provenance"]["git"]["commit"] != later
+
+
+def test_an_edited_template_rewrites_the_manifest_but_no_shard(repo):
+    spec = repo / "specs" / "words.yaml"
+    out = repo / "out" / "words"
+    api.build(spec, out, workers=1)
+    shards = {p: p.stat().st_mtime_ns for p in out.rglob("*.tar")}
+    base = repo / "specs" / "_base" / "common.yaml.j2"
+    base.write_text(COMMON + "# a comment\n")
+    result = api.build(spec, out, workers=1)
+    assert result.built == 0 and not result.up_to_date
+    provenance = api.load_manifest(out)["provenance"]
+    assert provenance["inputs"][1]["sha256"] == sha256(base)
+    assert provenance["git"]["dirty"] is True
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.tar")} == shards
+
+
+HOSTILE = [
+    ("provenance", [], "provenance: must be an object"),
+    ("provenance", {"inputs": {}, "git": None}, "provenance.inputs: must be a list"),
+    ("provenance", {"inputs": [{"path": "a"}], "git": None}, "provenance.inputs[0]: must be"),
+    (
+        "provenance",
+        {"inputs": [{"path": "a\nb", "role": "spec", "sha256": "0" * 64}], "git": None},
+        "provenance.inputs[0].path",
+    ),
+    (
+        "provenance",
+        {"inputs": [{"path": "a", "role": "evil", "sha256": "0" * 64}], "git": None},
+        "provenance.inputs[0].role",
+    ),
+    (
+        "provenance",
+        {"inputs": [{"path": "a", "role": "spec", "sha256": "xyz"}], "git": None},
+        "provenance.inputs[0].sha256",
+    ),
+    ("provenance", {"inputs": [], "git": "HEAD"}, "provenance.git: must be null or an object"),
+    (
+        "provenance",
+        {"inputs": [], "git": {"commit": "1" * 40, "path": "s.yaml", "dirty": "no"}},
+        "provenance.git.dirty",
+    ),
+    (
+        "provenance",
+        {"inputs": [], "git": {"commit": "$(rm -rf /)", "path": "s.yaml", "dirty": True}},
+        "provenance.git.commit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), HOSTILE)
+def test_a_hostile_provenance_is_refused_in_one_line(built, cli, key, value, message):
+    _, out = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest[key] = value
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(OutputError, match=message.replace("[", r"\[").replace("$", r"\$")):
+        api.load_manifest(out)
+    code, _, err = cli("verify", out)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_manifest_without_provenance_still_verifies(built, cli):
+    _, out = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["provenance"]
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    code, _, err = cli("verify", out)
+    assert code == 0, err
