@@ -14,6 +14,10 @@ What is recorded. Configs, task keys and the manifest hold a file as a portable 
 the file's name as listed or written. Never an absolute path of the build machine; the sha256
 makes a content change change every task key.
 
+Provenance: each entry made through a :class:`Reader` is also recorded there (``Reader.inputs``)
+as a :class:`synthc.provenance.InputRecord` with its role, so the manifest and a depfile can
+name every file the build read.
+
 How a worker finds a file (the decision). The absolute path stays outside what is hashed and
 recorded. Compiling a spec registers each file's location in this process, and the compiled spec
 carries its root directories (:meth:`Reader.portable_roots`); a build hands them to every shard

@@ -5,6 +5,10 @@ every rendered position back to the (file, line, column) the user wrote, so erro
 in the YAML point at the loop body, macro or included file that produced them
 (:mod:`synthc.compiler.positions` puts the markers in and reads them back), which ``--var``
 printed a value, and which ``--var`` values the spec never reads.
+
+``include``/``import`` search the spec's directory, then the repository root or ``--templates``
+(:func:`template_roots`), never outside them; ``Rendered.reads`` records every file read, with
+its sha256, for the manifest's provenance.
 """
 
 from __future__ import annotations
