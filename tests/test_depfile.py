@@ -201,3 +201,11 @@ def test_ninja_rebuilds_exactly_the_datasets_that_read_an_edited_file(project):
     (project / "specs" / "words.txt").write_text("alpha\nbeta\ngamma\n")
     assert rebuilt_by_ninja(project) == ["out/words"]
     assert "no work to do" in run(project, "ninja", "-n").stdout
+
+
+def test_without_o_the_target_is_the_default_output(tmp_path, monkeypatch, write_spec, cli):
+    write_spec(spec_text(name="tiny", samples=200))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("build", "spec.yaml", "--depfile", "tiny.d")
+    assert code == 0, err
+    assert Path("tiny.d").read_text() == "outputs/tiny/manifest.json: \\\n spec.yaml\n"

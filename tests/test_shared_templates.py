@@ -145,3 +145,15 @@ def test_outside_a_repository_only_the_spec_directory_is_searched(tmp_path, writ
     # outside git, paths are as the user wrote them
     assert compiled.inputs[0].path == str(spec)
     assert compiled.inputs[1].path == os.path.join(str(spec.parent), "part.yaml")
+
+
+def test_templates_option_on_plan_and_preview(tmp_path, monkeypatch, cli):
+    spec = repository(tmp_path)
+    spec.write_text(LINES.replace("specs/_base/", "_base/"))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("plan", "specs/ocr/lines.yaml", "--templates", "specs")
+    assert code == 0 and "200 samples" in out, err
+    code, out, err = cli(
+        "preview", "specs/ocr/lines.yaml", "--templates", "specs", "-o", "p.png", "-n", "50"
+    )
+    assert code == 0 and Path("p.png").is_file(), err
