@@ -86,6 +86,19 @@ def decide(plan: Plan, state: BuildState, out: Path, force: bool) -> Actions:
     return actions
 
 
+def pending(
+    compiled: CompiledSpec, plan: Plan, out: Path, force: bool = False
+) -> tuple[Actions, BuildState]:
+    """What building ``plan`` into ``out`` would do, and the state that decision read; writes
+    nothing. The same decision as ``build(dry_run=True)``, the untrusted state read the same
+    way (a state synthc cannot trust, or another dataset's directory, is an error)."""
+    check_output_dir(out)
+    finisher = _finisher(compiled, plan)
+    will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
+    state, _ = adopt_state(out, will_write, force, lambda message: None, compiled.spec.name)
+    return decide(plan, state, out, force), state
+
+
 def build(
     compiled: CompiledSpec,
     plan: Plan,
