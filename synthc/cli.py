@@ -214,7 +214,9 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be >= 1")
     if args.scheduler and args.workers is not None:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
-    return _each_spec(args, lambda spec, out: _build_one(args, spec, out), echo=True)
+    return _each_spec(
+        args, lambda spec, out: _build_one(args, spec, out), echo=True, default_out=True
+    )
 
 
 def _build_one(args: argparse.Namespace, spec: Path, out: Path | None) -> str:
@@ -287,8 +289,10 @@ def _plan(args: argparse.Namespace) -> int:
             print(summary)
         return summary
 
-    code = _each_spec(args, one, echo=False, summary_to=sys.stderr if args.json else sys.stdout)
-    if args.json and (documents or several):
+    code = _each_spec(
+        args, one, echo=False, default_out=False, summary_to=sys.stderr if args.json else None
+    )
+    if args.json:  # one spec: its plan, or it raised before; several: the list of those planned
         print(json.dumps(documents if several else documents[0], indent=2))
     return code
 
@@ -334,20 +338,22 @@ def _each_spec(
     run: Callable[[Path, Path | None], str],
     *,
     echo: bool,
+    default_out: bool,
     summary_to: TextIO | None = None,
 ) -> int:
     """``run(spec, out)`` for every spec of ``args.specs``; returns the worst exit code.
 
     One spec: ``-o`` as given, errors raised as always, ``run``'s line printed if ``echo``.
-    Several: each goes to ``<-o>/<name>`` (default outputs/<name>); a spec that fails is
-    reported and the others still run; one summary line per spec at the end.
+    Several: each goes to ``<-o>/<name>`` (without -o: outputs/<name> if ``default_out``, else
+    None); a spec that fails is reported and the others still run; one summary line per spec
+    at the end (to ``summary_to``, default stdout).
     """
     if len(args.specs) == 1:
         line = run(args.specs[0], args.out)
         if echo:
             print(line)
         return 0
-    targets = _targets(args)
+    targets = _targets(args, default_out)
     summary: list[str] = []
     codes: list[int] = []
     for index, (spec, out, code) in enumerate(targets, 1):
@@ -373,28 +379,27 @@ def _each_spec(
     return max(codes)
 
 
-def _targets(args: argparse.Namespace) -> list[tuple[Path, Path | None, int]]:
-    """Each spec with its output (``<-o>/<name>``, default outputs/<name>; None without -o on
-    plan) and exit code so far: a spec that does not compile is reported now and carries its
-    code. Two specs of one name are a UsageError naming both, before anything runs."""
+def _targets(args: argparse.Namespace, default_out: bool) -> list[tuple[Path, Path | None, int]]:
+    """Each spec with its output (``<-o>/<name>``; without -o outputs/<name>, or None unless
+    ``default_out``) and its exit code so far: a spec that does not compile is reported now and
+    carries its code. Two specs of one name are a UsageError naming both, before anything
+    runs."""
     variables = api.parse_vars(args.var)
     targets: list[tuple[Path, Path | None, int]] = []
     names: list[tuple[Path, str]] = []
     for spec in args.specs:
         try:
             # MERGE(h5): compile as the build will (templates=args.templates)
-            compiled = api.validate(spec, variables, allow_read=args.allow_read)
+            valid = api.validate(spec, variables, allow_read=args.allow_read)
         except SynthcError as error:
             _report(error)
             targets.append((spec, None, error.exit_code))
             continue
-        names.append((spec, compiled.name))
+        names.append((spec, valid.name))
         if args.out is not None:
-            targets.append((spec, args.out / compiled.name, 0))
+            targets.append((spec, args.out / valid.name, 0))
         else:
-            targets.append(
-                (spec, None if args.command == "plan" else api.default_output(compiled), 0)
-            )
+            targets.append((spec, api.default_output(valid) if default_out else None, 0))
     _check_distinct_names(names)
     return targets
 
