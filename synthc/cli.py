@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "-o",
         "--out",
         type=Path,
+        metavar="DIR",
         help="output directory (default outputs/<name>); with several specs, their parent",
     )
     with_vars(p)
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         "-o",
         "--out",
         type=Path,
+        metavar="DIR",
         help="compare with this output directory: a keep/build/remove status per shard "
         "(with several specs, their parent)",
     )
@@ -111,10 +113,11 @@ def _parser() -> argparse.ArgumentParser:
         "spec (compiled and planned, never built): changed config fields as dotted paths, "
         "seed, vars, input files and library versions, and per split the shards unchanged, "
         "changed, added and removed with their sample ranges. Exit 0 when the content is "
-        "identical, 1 when it differs, 2 on a usage or spec error.",
+        "identical, 1 when it differs, 2 on a usage or spec error. --var and --allow-read "
+        "apply to the sides that are specs.",
     )
-    p.add_argument("old", type=Path, metavar="OLD")
-    p.add_argument("new", type=Path, metavar="NEW")
+    p.add_argument("old", type=Path, metavar="OLD", help="a built output directory or a spec")
+    p.add_argument("new", type=Path, metavar="NEW", help="a built output directory or a spec")
     with_vars(p)  # for the sides that are specs
     p.add_argument("--json", action="store_true", help="print the diff as one JSON object")
 

@@ -245,3 +245,14 @@ def test_usage_and_spec_errors_exit_2(built, cli, write_spec, tmp_path, problem)
     code, stdout, stderr = cli("diff", out, side)
     assert code == 2 and not stdout
     assert str(side) in stderr and "Traceback" not in stderr
+
+
+def test_two_specs_are_planned_never_built(cli, write_spec, tmp_path):
+    old = write_spec(spec_text(samples=1000, shard_size=300), "old.yaml")
+    new = write_spec(spec_text(samples=1000, shard_size=300, seed=9), "new.yaml")
+    code, stdout, _ = cli("diff", old, new)
+    assert code == 1
+    assert stdout.splitlines()[2] == "seed: 7 -> 9"
+    assert "split test: 0 unchanged, 1 changed, 0 added, 0 removed" in stdout
+    assert cli("diff", old, old)[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.yaml", "old.yaml"]
