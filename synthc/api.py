@@ -17,35 +17,49 @@ from synthc import generators
 from synthc.atomic import write_atomic
 from synthc.building import BuildResult, Progress
 from synthc.building import build as _build
+from synthc.building import pending as _pending
 from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.models import Spec, spec_schema
 from synthc.compiler.planning import Plan
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.variables import parse_var_assignments
 from synthc.depfile import DepfileError, depfile_rule, refresh_target
+from synthc.diffing.inputs import InputFile
+from synthc.diffing.result import DatasetDiff, diff_sides
+from synthc.diffing.sides import Side, side_of_manifest, side_of_spec
+from synthc.diffing.text import diff_lines
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.dask import DaskExecutor
 from synthc.executors.local import LocalExecutor
 from synthc.git_state import GitState, GitUnavailable, git_state
-from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
+from synthc.outputs.manifest import MANIFEST_FILE, library_report, read_manifest
 from synthc.outputs.preview import default_samples, preview_of_samples
 from synthc.outputs.state import is_synthc_output
 from synthc.outputs.verify import repair_hint, verify_dataset
+from synthc.plan_status import PlanStatus, ShardStatus
+from synthc.plan_status import plan_status as _plan_status
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
 
 __all__ = [
     "BuildResult",
+    "DatasetDiff",
+    "Plan",
+    "PlanStatus",
     "PreviewResult",
     "Progress",
+    "ShardStatus",
     "build",
     "compile_spec",
     "default_output",
     "default_preview",
+    "diff",
+    "diff_lines",
     "load_manifest",
     "parse_vars",
     "plan",
+    "plan_status",
     "preview",
     "schema",
     "validate",
@@ -329,3 +343,62 @@ def load_manifest(out: Path | str) -> dict[str, Any]:
 def schema() -> dict[str, Any]:
     """JSON Schema of the spec format, every generator kind included (for editor completion)."""
     return spec_schema()
+
+
+def plan_status(
+    path: Path | str,
+    out: Path | str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
+    force: bool = False,
+) -> PlanStatus:
+    """The plan of a spec with, per shard, what building it into ``out`` would do: ``keep``,
+    ``build`` or ``remove`` (the decision of ``build(dry_run=True)``; nothing is written)."""
+    compiled = compile_spec(path, variables, allow_read, templates)
+    planned = _plan(compiled.spec)
+    actions, state = _pending(compiled, planned, Path(out), force)
+    return _plan_status(planned, Path(out), actions, state)
+
+
+def diff(
+    old: Path | str,
+    new: Path | str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
+) -> DatasetDiff:
+    """What changes from ``old`` to ``new``, each a built output directory (its manifest is
+    read) or a spec file (compiled with ``variables`` and ``allow_read`` and planned, never
+    built): changed fields, seed, vars, input files, library versions, and per split the
+    shards unchanged, changed, added and removed. A side that is neither is a UsageError."""
+    return diff_sides(
+        _diff_side(old, variables, allow_read, templates),
+        _diff_side(new, variables, allow_read, templates),
+    )
+
+
+def _diff_side(
+    path: Path | str,
+    variables: Mapping[str, Any] | None,
+    allow_read: Iterable[Path | str],
+    templates: Path | str | None,
+) -> Side:
+    path = Path(path)
+    if path.is_dir():
+        try:
+            manifest = read_manifest(path)
+        except OutputError as error:  # not a dataset to compare: a usage error, as diff says
+            raise UsageError(str(error)) from None
+        return side_of_manifest(str(path), manifest)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file or directory; give an output directory or a spec")
+    compiled = compile_spec(path, variables, allow_read, templates)
+    inputs: list[InputFile] = [
+        {"path": i.path, "role": i.role, "sha256": i.sha256} for i in compiled.inputs
+    ]
+    return side_of_spec(
+        str(path), compiled.spec, _plan(compiled.spec), compiled.variables, inputs, library_report()
+    )

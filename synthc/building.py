@@ -87,6 +87,19 @@ def decide(plan: Plan, state: BuildState, out: Path, force: bool) -> Actions:
     return actions
 
 
+def pending(
+    compiled: CompiledSpec, plan: Plan, out: Path, force: bool = False
+) -> tuple[Actions, BuildState]:
+    """What building ``plan`` into ``out`` would do, and the state that decision read; writes
+    nothing. The same decision as ``build(dry_run=True)``, the untrusted state read the same
+    way (a state synthc cannot trust, or another dataset's directory, is an error)."""
+    check_output_dir(out)
+    finisher = _finisher(compiled, plan, None)  # the file names do not depend on git
+    will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
+    state, _ = adopt_state(out, will_write, force, lambda message: None, compiled.spec.name)
+    return decide(plan, state, out, force), state
+
+
 def build(
     compiled: CompiledSpec,
     plan: Plan,
@@ -104,14 +117,8 @@ def build(
     should see (a state rebuilt from the manifest, files taken over, shards removed).
     ``git``: the spec repository's state, recorded in the manifest's provenance."""
     started = time.time()
-    check_output_dir(out)
-    executor = executor or LocalExecutor()
-    progress = progress or Progress()
-    finisher = _finisher(compiled, plan, git)
-    will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
     if dry_run:
-        state, _ = adopt_state(out, will_write, force, lambda message: None, compiled.spec.name)
-        actions = decide(plan, state, out, force)
+        actions, _ = pending(compiled, plan, out, force)
         return BuildResult(
             out,
             plan,
@@ -123,6 +130,11 @@ def build(
             dry_run=True,
         )
 
+    check_output_dir(out)
+    executor = executor or LocalExecutor()
+    progress = progress or Progress()
+    finisher = _finisher(compiled, plan, git)
+    will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
     make_output_dir(out)
     try:
         with build_lock(out):

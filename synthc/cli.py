@@ -9,7 +9,9 @@ import os
 import select
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from synthc import __version__, api
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
@@ -49,9 +51,23 @@ def _parser() -> argparse.ArgumentParser:
             "(default: the spec repository's root)",
         )
 
-    p = sub.add_parser("build", help="build (or incrementally rebuild) a dataset")
-    p.add_argument("spec", type=Path)
-    p.add_argument("-o", "--out", type=Path, help="output directory (default outputs/<name>)")
+    p = sub.add_parser(
+        "build",
+        help="build (or incrementally rebuild) datasets",
+        description="Build each SPEC into outputs/<name>. With several specs, -o DIR is their "
+        "parent (DIR/<name>), --var applies to every spec, a spec that fails does not stop the "
+        "others, a summary line per spec ends the run, and the exit status is the worst one "
+        "(2 spec or usage error, 1 build failure, 0 ok). Two specs of one name are refused "
+        "before anything is built.",
+    )
+    p.add_argument("specs", type=Path, nargs="+", metavar="SPEC")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output directory (default outputs/<name>); with several specs, their parent",
+    )
     with_vars(p)
     p.add_argument("--workers", type=int, help="local workers (default: CPU count)")
     p.add_argument(
@@ -84,10 +100,45 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("specs", type=Path, nargs="+")
     with_vars(p)
 
-    p = sub.add_parser("plan", help="show the shard tasks of a spec")
-    p.add_argument("spec", type=Path)
+    p = sub.add_parser(
+        "plan",
+        help="show the shard tasks of specs",
+        description="Print each SPEC's shard tasks. With -o, say per shard what a build into "
+        "that directory would do: keep it (current), build it, or remove it (no longer "
+        "planned); nothing is written. With several specs, -o DIR is their parent "
+        "(DIR/<name>) and --var applies to every spec.",
+    )
+    p.add_argument("specs", type=Path, nargs="+", metavar="SPEC")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="compare with this output directory: a keep/build/remove status per shard "
+        "(with several specs, their parent)",
+    )
     with_vars(p)
-    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the plan as JSON (with -o: each task's status, the shards to remove and "
+        "the counts; with several specs: a list, each with its spec)",
+    )
+
+    p = sub.add_parser(
+        "diff",
+        help="what changes from OLD to NEW (built outputs or specs)",
+        description="Compare two datasets, each a built output directory (its manifest) or a "
+        "spec (compiled and planned, never built): changed config fields as dotted paths, "
+        "seed, vars, input files and library versions, and per split the shards unchanged, "
+        "changed, added and removed with their sample ranges. Exit 0 when the content is "
+        "identical, 1 when it differs, 2 on a usage or spec error. --var and --allow-read "
+        "apply to the sides that are specs.",
+    )
+    p.add_argument("old", type=Path, metavar="OLD", help="a built output directory or a spec")
+    p.add_argument("new", type=Path, metavar="NEW", help="a built output directory or a spec")
+    with_vars(p)  # for the sides that are specs
+    p.add_argument("--json", action="store_true", help="print the diff as one JSON object")
 
     p = sub.add_parser("verify", help="check a built dataset against its manifest")
     p.add_argument("out", type=Path)
@@ -185,9 +236,16 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be >= 1")
     if args.scheduler and args.workers is not None:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
+    return _each_spec(
+        args, lambda spec, out: _build_one(args, spec, out), echo=True, default_out=True
+    )
+
+
+def _build_one(args: argparse.Namespace, spec: Path, out: Path | None) -> str:
+    """Build one spec; the line that says what was done."""
     result = api.build(
-        args.spec,
-        args.out,
+        spec,
+        out,
         variables=api.parse_vars(args.var),
         workers=args.workers,
         scheduler=args.scheduler or None,
@@ -202,49 +260,197 @@ def _build(args: argparse.Namespace) -> int:
     )
     total = result.plan.samples
     if result.dry_run:
-        print(
+        return (
             f"{result.out}: would build {result.built} shard(s), keep {result.kept}, "
             f"remove {result.removed}" + (" (up to date)" if result.up_to_date else "")
         )
-    elif result.up_to_date:
-        print(f"{result.out}: up to date ({result.kept} shards, {total} samples)")
-    else:
-        print(
-            f"{result.out}: built {result.built} shard(s), kept {result.kept}, "
-            f"removed {result.removed}; {total} samples in {result.seconds:.1f} s"
-        )
-    return 0
+    if result.up_to_date:
+        return f"{result.out}: up to date ({result.kept} shards, {total} samples)"
+    return (
+        f"{result.out}: built {result.built} shard(s), kept {result.kept}, "
+        f"removed {result.removed}; {total} samples in {result.seconds:.1f} s"
+    )
 
 
 def _validate(args: argparse.Namespace) -> int:
     variables = api.parse_vars(args.var)
     failed = 0
+    names: list[tuple[Path, str]] = []
     for spec in args.specs:
         try:
-            api.validate(spec, variables, allow_read=args.allow_read, templates=args.templates)
+            valid = api.validate(
+                spec, variables, allow_read=args.allow_read, templates=args.templates
+            )
+            names.append((spec, valid.name))
             print(f"{spec}: ok")
         except SpecError as error:
             _report(error)
             failed += 1
+    try:
+        _check_distinct_names(names)
+    except UsageError as error:
+        _report(error)
+        failed += 1
     return 2 if failed else 0
 
 
 def _plan(args: argparse.Namespace) -> int:
-    plan = api.plan(
-        args.spec, api.parse_vars(args.var), allow_read=args.allow_read, templates=args.templates
+    several = len(args.specs) > 1
+    documents: list[dict[str, object]] = []
+
+    def one(spec: Path, out: Path | None) -> str:
+        variables = api.parse_vars(args.var)
+        status = None
+        if out is None:
+            plan = api.plan(spec, variables, allow_read=args.allow_read, templates=args.templates)
+            data = plan.to_json()
+        else:
+            status = api.plan_status(
+                spec, out, variables, allow_read=args.allow_read, templates=args.templates
+            )
+            plan, data = status.plan, status.to_json()
+        summary = _plan_summary(plan, status)
+        if args.json:
+            documents.append({"spec": str(spec), **data} if several else data)
+        else:
+            if several:
+                print(f"# {spec}" + (f" -> {out}" if out is not None else ""))
+            _print_plan(plan, status)
+            print(summary)
+        return summary
+
+    code = _each_spec(
+        args, one, echo=False, default_out=False, summary_to=sys.stderr if args.json else None
+    )
+    if args.json:  # one spec: its plan, or it raised before; several: the list of those planned
+        print(json.dumps(documents if several else documents[0], indent=2))
+    return code
+
+
+def _print_plan(plan: api.Plan, status: api.PlanStatus | None) -> None:
+    """The plan's table; with a status, a first column says keep, build or remove."""
+    head = f"{'status':<7}" if status is not None else ""
+    print(f"{head}{'split':<10} {'shard':>5} {'samples':>22} {'count':>9}  {'path':<32} key")
+    if status is None:
+        rows = [("", t.split, t.shard, t.start, t.stop, t.path, t.key) for t in plan.tasks]
+    else:
+        rows = [(f"{s.status:<7}", s.split, s.shard, s.start, s.stop, s.path, s.key)
+                for s in status.shards]  # fmt: skip
+    for mark, split, shard, start, stop, path, key in rows:
+        print(
+            f"{mark}{one_line(split):<10} {shard:>5} {f'[{start}, {stop})':>22} "
+            f"{stop - start:>9}  {one_line(path):<32} {one_line(key[:12])}"
+        )
+
+
+def _plan_summary(plan: api.Plan, status: api.PlanStatus | None) -> str:
+    per_split = ", ".join(f"{k} {v[1] - v[0]}" for k, v in plan.splits.items())
+    line = f"{len(plan.tasks)} shard(s), {plan.samples} samples ({per_split})"
+    if status is not None:
+        line += (
+            f"; {status.out}: keep {status.count('keep')}, build {status.count('build')}, "
+            f"remove {status.count('remove')}"
+        )
+    return line
+
+
+def _diff(args: argparse.Namespace) -> int:
+    result = api.diff(
+        args.old,
+        args.new,
+        api.parse_vars(args.var),
+        allow_read=args.allow_read,
+        templates=args.templates,
     )
     if args.json:
-        print(json.dumps(plan.to_json(), indent=2))
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=True))
+    else:
+        print("\n".join(api.diff_lines(result)))
+    return 0 if result.identical else 1
+
+
+def _each_spec(
+    args: argparse.Namespace,
+    run: Callable[[Path, Path | None], str],
+    *,
+    echo: bool,
+    default_out: bool,
+    summary_to: TextIO | None = None,
+) -> int:
+    """``run(spec, out)`` for every spec of ``args.specs``; returns the worst exit code.
+
+    One spec: ``-o`` as given, errors raised as always, ``run``'s line printed if ``echo``.
+    Several: each goes to ``<-o>/<name>`` (without -o: outputs/<name> if ``default_out``, else
+    None); a spec that fails is reported and the others still run; one summary line per spec
+    at the end (to ``summary_to``, default stdout).
+    """
+    if len(args.specs) == 1:
+        line = run(args.specs[0], args.out)
+        if echo:
+            print(line)
         return 0
-    print(f"{'split':<10} {'shard':>5} {'samples':>22} {'count':>9}  {'path':<32} key")
-    for t in plan.tasks:
-        print(
-            f"{t.split:<10} {t.shard:>5} {f'[{t.start}, {t.stop})':>22} {t.samples:>9}  "
-            f"{t.path:<32} {t.key[:12]}"
-        )
-    per_split = ", ".join(f"{k} {v[1] - v[0]}" for k, v in plan.splits.items())
-    print(f"{len(plan.tasks)} shard(s), {plan.samples} samples ({per_split})")
-    return 0
+    targets = _targets(args, default_out)
+    summary: list[str] = []
+    codes: list[int] = []
+    for index, (spec, out, code) in enumerate(targets, 1):
+        line = ""
+        if code == 0:
+            where = f" -> {out}" if out is not None else ""
+            print(f"synthc: [{index}/{len(targets)}] {spec}{where}", file=sys.stderr)
+            try:
+                line = run(spec, out)
+            except SynthcError as error:
+                _report(error)
+                if args.debug:
+                    traceback.print_exc()
+                code = error.exit_code
+        codes.append(code)
+        what = "spec or usage error" if code == 2 else "failed"
+        summary.append(f"{spec}: {line}" if code == 0 else f"{spec}: {what} (exit {code})")
+    failed = sum(1 for code in codes if code)
+    stream = summary_to or sys.stdout
+    for line in summary:
+        print(one_line(line), file=stream)
+    print(f"synthc: {len(codes)} specs, {len(codes) - failed} ok, {failed} failed", file=stream)
+    return max(codes)
+
+
+def _targets(args: argparse.Namespace, default_out: bool) -> list[tuple[Path, Path | None, int]]:
+    """Each spec with its output (``<-o>/<name>``; without -o outputs/<name>, or None unless
+    ``default_out``) and its exit code so far: a spec that does not compile is reported now and
+    carries its code. Two specs of one name are a UsageError naming both, before anything
+    runs."""
+    variables = api.parse_vars(args.var)
+    targets: list[tuple[Path, Path | None, int]] = []
+    names: list[tuple[Path, str]] = []
+    for spec in args.specs:
+        try:
+            valid = api.validate(
+                spec, variables, allow_read=args.allow_read, templates=args.templates
+            )
+        except SynthcError as error:
+            _report(error)
+            targets.append((spec, None, error.exit_code))
+            continue
+        names.append((spec, valid.name))
+        if args.out is not None:
+            targets.append((spec, args.out / valid.name, 0))
+        else:
+            targets.append((spec, api.default_output(valid) if default_out else None, 0))
+    _check_distinct_names(names)
+    return targets
+
+
+def _check_distinct_names(names: list[tuple[Path, str]]) -> None:
+    """UsageError naming both files when two specs have one ``name`` (one output each)."""
+    seen: dict[str, Path] = {}
+    for spec, name in names:
+        if name in seen:
+            raise UsageError(
+                f"{seen[name]} and {spec}: both name the dataset {name!r}, and each dataset "
+                "builds into its own <output>/<name>; rename one"
+            )
+        seen[name] = spec
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -276,6 +482,7 @@ _COMMANDS = {
     "build": _build,
     "validate": _validate,
     "plan": _plan,
+    "diff": _diff,
     "verify": _verify,
     "schema": _schema,
     "preview": _preview,

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import spec_text
 
 from synthc import api
 from synthc.depfile import DepfileError, escape, make_rule
 from synthc.generators.ocr.resources import trdg_root
-from tests.conftest import spec_text
 
 SYNTHC = Path(sys.executable).with_name("synthc")
 

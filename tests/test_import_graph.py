@@ -27,8 +27,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.outputs", "synthc.executors"),
     # one shard: generator -> writer
     ("synthc.shard",),
-    # a whole build: decide, execute, finish; progress reporting
-    ("synthc.building", "synthc.progress"),
+    # a whole build: decide, execute, finish; progress reporting; per-shard plan statuses;
+    # what a change does (two outputs or specs compared)
+    ("synthc.building", "synthc.progress", "synthc.plan_status", "synthc.diffing"),
     # what users script against
     ("synthc.api",),
     # the command line

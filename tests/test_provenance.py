@@ -10,12 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import spec_text
 
 from synthc import api
 from synthc.errors import OutputError
 from synthc.generators.ocr.resources import trdg_root
 from synthc.git_state import GitUnavailable, git_state
-from tests.conftest import spec_text
 
 OCR = """\
 {% include '_base/common.yaml.j2' %}

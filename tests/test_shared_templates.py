@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import spec_text
 
 from synthc import api
 from synthc.errors import SpecError, UsageError
-from tests.conftest import spec_text
 
 BASE = """\
 synthc: 1
