@@ -47,11 +47,14 @@ def compile_spec(
     path: Path | str,
     variables: Mapping[str, Any] | None = None,
     allow_read: Iterable[Path | str] = (),
+    *,
+    text: str | None = None,
 ) -> CompiledSpec:
     """Render, parse and validate the spec at ``path``; SpecError lists every problem.
 
     Files the spec names are read only from the allowed roots (synthc.inputs): the spec's
-    directory, its repository, trdg's data and the directories in ``allow_read``.
+    directory, its repository, trdg's data and the directories in ``allow_read``. ``text``
+    compiles that source as if it stood at ``path`` (its includes and files resolve there).
     """
     given = variables if variables is not None else {}
     variables = dict(given)
@@ -59,7 +62,7 @@ def compile_spec(
         reader = Reader(Path(path).parent, allow_read)
     except InputError as error:
         raise UsageError(str(error)) from None
-    loaded = load_spec(Path(path), given, display_path=str(path))
+    loaded = load_spec(Path(path), given, display_path=str(path), text=text)
     unused = list(loaded.rendered.var_problems)  # reported with the spec's other problems
     try:
         spec = _validated(loaded)

@@ -70,10 +70,14 @@ class Loaded:
 
 
 def load_spec(
-    path: Path, variables: Mapping[str, Any] | None = None, display_path: str | None = None
+    path: Path,
+    variables: Mapping[str, Any] | None = None,
+    display_path: str | None = None,
+    text: str | None = None,
 ) -> Loaded:
-    """Render the spec at ``path`` with Jinja2, then parse it as YAML with positions."""
-    return parse_yaml(render_spec(path, variables, display_path))
+    """Render the spec at ``path`` (or ``text`` as if it stood there) with Jinja2, then parse
+    it as YAML with positions."""
+    return parse_yaml(render_spec(path, variables, display_path, text))
 
 
 def parse_yaml(rendered: Rendered) -> Loaded:

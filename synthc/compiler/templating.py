@@ -39,6 +39,7 @@ from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_pri
 from synthc.compiler.source import (
     UNPRINTABLE,
     UnreadableSource,
+    check_text,
     describe_char,
     read_source,
 )
@@ -153,14 +154,21 @@ _TOO_LONG = (
 
 
 def render_spec(
-    path: Path, variables: Mapping[str, Any] | None = None, display_path: str | None = None
+    path: Path,
+    variables: Mapping[str, Any] | None = None,
+    display_path: str | None = None,
+    text: str | None = None,
 ) -> Rendered:
-    """Render the spec at ``path``; SpecError (with a position) for every template problem."""
+    """Render the spec at ``path``; SpecError (with a position) for every template problem.
+
+    ``text``: the spec's source instead of the file's (``reproduce`` renders a recorded copy
+    as if it stood at ``path``, so its includes resolve from there); checked like a file's.
+    """
     given = variables
     variables = dict(variables or {})
     display = display_path or str(path)
     try:
-        source_text = read_source(path, display)
+        source_text = read_source(path, display) if text is None else check_text(text, display)
     except UnreadableSource as error:
         if error.position is not None:
             raise SpecError(Problem(error.position, "", error.message)) from None
