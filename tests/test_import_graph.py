@@ -27,8 +27,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.outputs", "synthc.executors"),
     # one shard: generator -> writer
     ("synthc.shard",),
-    # a whole build: decide, execute, finish; progress reporting
-    ("synthc.building", "synthc.progress"),
+    # a whole build: decide, execute, finish; reproducing one; progress reporting
+    ("synthc.building", "synthc.reproducing", "synthc.progress"),
     # what users script against
     ("synthc.api",),
     # the command line

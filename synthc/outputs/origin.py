@@ -1,0 +1,330 @@
+"""Where a built dataset came from, read back from its output directory and checked against now.
+
+In: a manifest (untrusted, already shape-checked by :func:`read_manifest`), the output directory
+and the directory its spec repository is in now. Out: the recorded spec text and vars, where the
+spec stood (:class:`SpecLocation`, confined to that directory), which recorded inputs changed
+since (:class:`InputChange`) and which library versions differ. ``synthc reproduce`` uses these
+before it rebuilds (synthc/reproducing.py).
+
+The manifest's ``provenance`` is ``{"inputs": [{"path", "role", "sha256"}], "git": {"commit",
+"path", "dirty"} | null}``: paths are relative to the spec repository's root when the spec was in
+a git work tree, else as written, relative to the directory the build ran in. A manifest without
+it (an older synthc) names only its spec, as ``spec.source``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthc import __version__, limits
+from synthc.errors import OutputError, UsageError, one_line
+from synthc.outputs.confine import confine, read_bounded
+from synthc.outputs.manifest import MANIFEST_FILE, library_report
+
+#: the role of the spec itself among the recorded inputs
+SPEC_ROLE = "spec"
+#: the spec copy a build writes beside the shards (outputs/finish.py's SPEC_FILE)
+SPEC_COPY = "spec.yaml"
+#: recorded inputs checked at most (a manifest is bounded, this keeps the stat calls bounded)
+MAX_RECORDED_INPUTS = 100_000
+#: characters of a recorded path; longer ones are refused
+_MAX_PATH_CHARS = 4096
+#: the largest input synthc reads (templates, fonts, text, images, catalogs): hashed up to this
+_MAX_INPUT_BYTES = max(limits.MAX_SPEC_BYTES, *limits.MAX_INPUT_BYTES.values())
+#: seconds a local git query may take (no network is involved)
+_GIT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class RecordedInput:
+    """One input file as the manifest records it."""
+
+    path: str
+    role: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The manifest's ``provenance``: the inputs, and the git facts (None outside git)."""
+
+    inputs: tuple[RecordedInput, ...]
+    commit: str | None = None
+    git_path: str | None = None
+    dirty: bool = False
+
+
+@dataclass(frozen=True)
+class SpecLocation:
+    """Where the recorded spec is compiled as if it stood, and what recorded paths are under."""
+
+    path: Path
+    #: the directory recorded input paths are relative to (the repository root, or the
+    #: directory the build ran in)
+    base: Path
+    #: what a user should know about how the location was found (one line each)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InputChange:
+    """A recorded input whose file is not what the build read."""
+
+    path: str
+    role: str
+    why: str
+
+    def __str__(self) -> str:
+        return one_line(f"{self.path} ({self.role}): {self.why}")
+
+
+def spec_copy(out: Path, manifest: dict[str, Any]) -> str:
+    """The text of ``out/spec.yaml``, the spec as written; OutputError if it is missing, too big,
+    not UTF-8, or not the copy whose sha256 the manifest records."""
+    path = confine(out, SPEC_COPY, MANIFEST_FILE)
+    try:
+        if path.is_symlink():
+            raise OutputError(f"{path}: is a symlink; a synthc spec copy is a plain file")
+        data = read_bounded(path, limits.MAX_SPEC_BYTES, "MAX_SPEC_BYTES", OutputError)
+    except FileNotFoundError:
+        raise OutputError(f"{path}: missing; the dataset's spec copy is needed") from None
+    except OSError as error:
+        raise OutputError(f"{path}: unreadable ({error.strerror or error})") from None
+    if hashlib.sha256(data).hexdigest() != _spec_section(manifest).get("sha256"):
+        raise OutputError(f"{path}: does not match the sha256 the manifest records (spec.sha256)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OutputError(f"{path}: not UTF-8 text") from None
+
+
+def recorded_vars(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The template variables the build used (``spec.vars``)."""
+    variables = _spec_section(manifest).get("vars", {})
+    if not isinstance(variables, dict) or not all(isinstance(k, str) for k in variables):
+        raise OutputError(f"{MANIFEST_FILE}: spec.vars must map names to values")
+    return variables
+
+
+def read_provenance(manifest: dict[str, Any]) -> Provenance | None:
+    """The manifest's ``provenance``, shape-checked; None when it has none (an older synthc)."""
+    if "provenance" not in manifest:
+        return None
+    section = manifest["provenance"]
+    where = f"{MANIFEST_FILE}: provenance"
+    if not isinstance(section, dict) or not isinstance(section.get("inputs"), list):
+        raise OutputError(f"{where} must be an object with a list 'inputs'")
+    entries = section["inputs"]
+    if len(entries) > MAX_RECORDED_INPUTS:
+        raise OutputError(
+            f"{where}.inputs lists {len(entries)} files, more than {MAX_RECORDED_INPUTS}"
+        )
+    inputs = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(key), str) for key in ("path", "role", "sha256")
+        ):
+            raise OutputError(f"{where}.inputs[{index}] must have string path, role and sha256")
+        inputs.append(RecordedInput(entry["path"], entry["role"], entry["sha256"]))
+    git = section.get("git")
+    if git is None:
+        return Provenance(tuple(inputs))
+    if not (
+        isinstance(git, dict)
+        and isinstance(git.get("commit"), str)
+        and isinstance(git.get("path"), str)
+        and isinstance(git.get("dirty"), bool)
+    ):
+        raise OutputError(f"{where}.git must be null or {{commit, path, dirty}}")
+    return Provenance(tuple(inputs), git["commit"], git["path"], git["dirty"])
+
+
+def locate_spec(
+    manifest: dict[str, Any], provenance: Provenance | None, root: Path | None
+) -> SpecLocation:
+    """Where the spec stood when the dataset was built, under ``root`` (default: the git work
+    tree holding the current directory when the spec was in git, else the current directory).
+
+    UsageError when the recorded location leaves that directory or its folder is gone.
+    """
+    cwd = Path.cwd()
+    notes: list[str] = []
+    if provenance is None:
+        source = _spec_section(manifest).get("source")
+        if not isinstance(source, str) or not source:
+            raise OutputError(
+                f"{MANIFEST_FILE}: neither provenance nor spec.source says where the spec was"
+            )
+        base = root or cwd
+        notes.append(
+            f"{MANIFEST_FILE} has no provenance (built by an older synthc): taking the spec to "
+            f"be at {source} (spec.source) under {base}; its input files are not checked"
+        )
+        return SpecLocation(_confined(base, source), base, tuple(notes))
+    if provenance.git_path is not None:
+        found = root or _work_tree(cwd)
+        if found is None:
+            raise UsageError(
+                f"the dataset was built from {provenance.git_path} in a git repository (commit "
+                f"{(provenance.commit or '')[:12]}); run reproduce inside a clone of it, or "
+                "give --root DIR"
+            )
+        base = found
+        relative = provenance.git_path
+        head = _head(base)
+        commit = provenance.commit or ""
+        if head != commit:
+            now = f"is at {head[:12]}" if head else "has no commit"
+            notes.append(f"the repository {now}; the dataset was built at {commit[:12]}")
+        if provenance.dirty:
+            notes.append("the dataset was built from uncommitted changes (provenance.git.dirty)")
+    else:
+        specs = [i for i in provenance.inputs if i.role == SPEC_ROLE]
+        if len(specs) != 1:
+            raise OutputError(
+                f"{MANIFEST_FILE}: provenance.inputs must list one input with role "
+                f"'{SPEC_ROLE}', not {len(specs)}"
+            )
+        base = root or cwd
+        relative = specs[0].path
+    return SpecLocation(_confined(base, relative), base, tuple(notes))
+
+
+def changed_inputs(provenance: Provenance, base: Path) -> list[InputChange]:
+    """Every recorded input under ``base`` whose file is missing or holds other bytes now; an
+    input outside ``base`` is named as not checked (it is read where the spec names it)."""
+    changes = []
+    for recorded in provenance.inputs:
+        why = _input_problem(recorded, base)
+        if why is not None:
+            changes.append(InputChange(recorded.path, recorded.role, why))
+    return changes
+
+
+def library_changes(manifest: dict[str, Any]) -> list[str]:
+    """``name: X at the build, Y now`` for synthc and every library whose version differs."""
+    recorded = manifest.get("libraries")
+    recorded = recorded if isinstance(recorded, dict) else {}
+    then = {"synthc": manifest.get("synthc_version"), **recorded}
+    now: dict[str, str] = {"synthc": __version__, **library_report()}
+    lines = []
+    for name in sorted(set(then) | set(now), key=str):
+        before, after = then.get(name), now.get(name)
+        if before != after:
+            lines.append(
+                one_line(
+                    f"{name}: {before if before is not None else 'not recorded'} at the build, "
+                    f"{after if after is not None else 'not installed'} now"
+                )
+            )
+    return lines
+
+
+def _spec_section(manifest: dict[str, Any]) -> dict[str, Any]:
+    section = manifest.get("spec")
+    if not isinstance(section, dict):
+        raise OutputError(f"{MANIFEST_FILE}: spec must be an object")
+    return section
+
+
+def _confined(base: Path, name: str) -> Path:
+    """``base/name`` (how the spec is shown: relative to the current directory when under it),
+    if it stays under ``base`` after resolving symlinks and its folder exists; else UsageError."""
+    if len(name) > _MAX_PATH_CHARS or "\0" in name or one_line(name) != name:
+        raise UsageError(
+            f"{MANIFEST_FILE}: the recorded spec path {one_line(name)[:200]!r} is refused"
+        )
+    try:
+        real = (base / name).resolve()
+        inside = real.is_relative_to(base.resolve())
+    except (OSError, RuntimeError) as error:
+        raise UsageError(f"{base / name}: cannot be resolved ({error})") from None
+    if not inside:
+        raise UsageError(
+            f"{MANIFEST_FILE}: the recorded spec path {name!r} leaves {base}; run reproduce "
+            "from the spec repository, or give --root DIR"
+        )
+    if not real.parent.is_dir():
+        raise UsageError(
+            f"{base / name}: the spec's directory does not exist; run reproduce from the spec "
+            "repository the dataset was built from, or give --root DIR"
+        )
+    try:
+        return real.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return real
+
+
+def _input_problem(recorded: RecordedInput, base: Path) -> str | None:
+    name = recorded.path
+    if len(name) > _MAX_PATH_CHARS or "\0" in name or not name:
+        return "not checked: not a usable path"
+    try:
+        real = (base / name).resolve()
+        if not real.is_relative_to(base.resolve()):
+            return f"not checked: outside {base}"
+        info = real.stat()
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, RuntimeError) as error:
+        return f"not checked: {getattr(error, 'strerror', None) or error}"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if info.st_size > _MAX_INPUT_BYTES:
+        return f"not checked: larger than {_MAX_INPUT_BYTES} bytes"
+    try:
+        digest = _bounded_sha256(real)
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    if digest != recorded.sha256:
+        return (
+            f"changed since the build (sha256 {one_line(recorded.sha256)[:16]}… recorded, "
+            f"{digest[:16]}… now)"
+        )
+    return None
+
+
+def _bounded_sha256(path: Path) -> str:
+    """The sha256 of a regular file of at most ``_MAX_INPUT_BYTES``, checked on the open file."""
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_INPUT_BYTES:
+            raise OSError(f"{path}: not a regular file within the size limit")
+        left = _MAX_INPUT_BYTES
+        while left > 0 and (chunk := handle.read(min(1 << 22, left))):
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
+
+
+def _git(directory: Path, *args: str) -> str | None:
+    """The output of a local git query in ``directory``; None if git fails or is missing."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(directory), *args],
+            capture_output=True,
+            text=True,
+            timeout=_GIT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _work_tree(directory: Path) -> Path | None:
+    """The root of the git work tree holding ``directory``, if any."""
+    top = _git(directory, "rev-parse", "--show-toplevel")
+    return Path(top) if top else None
+
+
+def _head(directory: Path) -> str:
+    return _git(directory, "rev-parse", "--verify", "--quiet", "HEAD") or ""
