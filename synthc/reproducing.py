@@ -90,12 +90,12 @@ def reproduce(
     """
     manifest = read_manifest(out)
     text = spec_copy(out, manifest)
-    variables = recorded_vars(manifest)
-    provenance = read_provenance(manifest)
-    location = locate_spec(manifest, provenance, root)
+    variables = recorded_vars(out, manifest)
+    provenance = read_provenance(out, manifest)
+    location = locate_spec(out, manifest, provenance, root)
     for note in location.notes:
         log(note)
-    inputs = changed_inputs(provenance, location.base) if provenance is not None else []
+    inputs = changed_inputs(provenance, location) if provenance is not None else []
     for change in inputs:
         log(f"input {change}")
     libraries = library_changes(manifest)

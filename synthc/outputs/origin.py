@@ -24,6 +24,7 @@ from typing import Any
 
 from synthc import __version__, limits
 from synthc.errors import OutputError, UsageError, one_line
+from synthc.inputs import package_roots
 from synthc.outputs.confine import confine, read_bounded
 from synthc.outputs.manifest import MANIFEST_FILE, library_report
 
@@ -96,7 +97,7 @@ def spec_copy(out: Path, manifest: dict[str, Any]) -> str:
         raise OutputError(f"{path}: missing; the dataset's spec copy is needed") from None
     except OSError as error:
         raise OutputError(f"{path}: unreadable ({error.strerror or error})") from None
-    if hashlib.sha256(data).hexdigest() != _spec_section(manifest).get("sha256"):
+    if hashlib.sha256(data).hexdigest() != _spec_section(out, manifest).get("sha256"):
         raise OutputError(f"{path}: does not match the sha256 the manifest records (spec.sha256)")
     try:
         return data.decode("utf-8")
@@ -104,20 +105,20 @@ def spec_copy(out: Path, manifest: dict[str, Any]) -> str:
         raise OutputError(f"{path}: not UTF-8 text") from None
 
 
-def recorded_vars(manifest: dict[str, Any]) -> dict[str, Any]:
+def recorded_vars(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """The template variables the build used (``spec.vars``)."""
-    variables = _spec_section(manifest).get("vars", {})
+    variables = _spec_section(out, manifest).get("vars", {})
     if not isinstance(variables, dict) or not all(isinstance(k, str) for k in variables):
-        raise OutputError(f"{MANIFEST_FILE}: spec.vars must map names to values")
+        raise OutputError(f"{out / MANIFEST_FILE}: spec.vars must map names to values")
     return variables
 
 
-def read_provenance(manifest: dict[str, Any]) -> Provenance | None:
+def read_provenance(out: Path, manifest: dict[str, Any]) -> Provenance | None:
     """The manifest's ``provenance``, shape-checked; None when it has none (an older synthc)."""
     if "provenance" not in manifest:
         return None
     section = manifest["provenance"]
-    where = f"{MANIFEST_FILE}: provenance"
+    where = f"{out / MANIFEST_FILE}: provenance"
     if not isinstance(section, dict) or not isinstance(section.get("inputs"), list):
         raise OutputError(f"{where} must be an object with a list 'inputs'")
     entries = section["inputs"]
@@ -146,7 +147,7 @@ def read_provenance(manifest: dict[str, Any]) -> Provenance | None:
 
 
 def locate_spec(
-    manifest: dict[str, Any], provenance: Provenance | None, root: Path | None
+    out: Path, manifest: dict[str, Any], provenance: Provenance | None, root: Path | None
 ) -> SpecLocation:
     """Where the spec stood when the dataset was built, under ``root`` (default: the git work
     tree holding the current directory when the spec was in git, else the current directory).
@@ -154,19 +155,20 @@ def locate_spec(
     UsageError when the recorded location leaves that directory or its folder is gone.
     """
     cwd = Path.cwd()
+    named = out / MANIFEST_FILE
     notes: list[str] = []
     if provenance is None:
-        source = _spec_section(manifest).get("source")
+        source = _spec_section(out, manifest).get("source")
         if not isinstance(source, str) or not source:
             raise OutputError(
-                f"{MANIFEST_FILE}: neither provenance nor spec.source says where the spec was"
+                f"{named}: neither provenance nor spec.source says where the spec was"
             )
         base = root or cwd
         notes.append(
-            f"{MANIFEST_FILE} has no provenance (built by an older synthc): taking the spec to "
+            f"{named} has no provenance (built by an older synthc): taking the spec to "
             f"be at {source} (spec.source) under {base}; its input files are not checked"
         )
-        return SpecLocation(_confined(base, source), base, tuple(notes))
+        return SpecLocation(_confined(named, base, source), base, tuple(notes))
     if provenance.git_path is not None:
         found = root or _work_tree(cwd)
         if found is None:
@@ -188,20 +190,26 @@ def locate_spec(
         specs = [i for i in provenance.inputs if i.role == SPEC_ROLE]
         if len(specs) != 1:
             raise OutputError(
-                f"{MANIFEST_FILE}: provenance.inputs must list one input with role "
+                f"{named}: provenance.inputs must list one input with role "
                 f"'{SPEC_ROLE}', not {len(specs)}"
             )
         base = root or cwd
         relative = specs[0].path
-    return SpecLocation(_confined(base, relative), base, tuple(notes))
+    return SpecLocation(_confined(named, base, relative), base, tuple(notes))
 
 
-def changed_inputs(provenance: Provenance, base: Path) -> list[InputChange]:
-    """Every recorded input under ``base`` whose file is missing or holds other bytes now; an
-    input outside ``base`` is named as not checked (it is read where the spec names it)."""
+def changed_inputs(provenance: Provenance, location: SpecLocation) -> list[InputChange]:
+    """Every recorded input whose file is missing or holds other bytes now.
+
+    A path is looked up under the location's base (the repository root, or the directory the
+    build ran in), then the spec's directory (files named in a spec outside the repository are
+    recorded as written there); ``package:path`` in that package's data. A path that would
+    leave those directories is named as not checked: it is read only where the spec names it.
+    """
+    places = [location.base, location.path.parent]
     changes = []
     for recorded in provenance.inputs:
-        why = _input_problem(recorded, base)
+        why = _input_problem(recorded, places)
         if why is not None:
             changes.append(InputChange(recorded.path, recorded.role, why))
     return changes
@@ -226,20 +234,18 @@ def library_changes(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _spec_section(manifest: dict[str, Any]) -> dict[str, Any]:
+def _spec_section(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     section = manifest.get("spec")
     if not isinstance(section, dict):
-        raise OutputError(f"{MANIFEST_FILE}: spec must be an object")
+        raise OutputError(f"{out / MANIFEST_FILE}: spec must be an object")
     return section
 
 
-def _confined(base: Path, name: str) -> Path:
+def _confined(named: Path, base: Path, name: str) -> Path:
     """``base/name`` (how the spec is shown: relative to the current directory when under it),
     if it stays under ``base`` after resolving symlinks and its folder exists; else UsageError."""
     if len(name) > _MAX_PATH_CHARS or "\0" in name or one_line(name) != name:
-        raise UsageError(
-            f"{MANIFEST_FILE}: the recorded spec path {one_line(name)[:200]!r} is refused"
-        )
+        raise UsageError(f"{named}: the recorded spec path {one_line(name)[:200]!r} is refused")
     try:
         real = (base / name).resolve()
         inside = real.is_relative_to(base.resolve())
@@ -247,7 +253,7 @@ def _confined(base: Path, name: str) -> Path:
         raise UsageError(f"{base / name}: cannot be resolved ({error})") from None
     if not inside:
         raise UsageError(
-            f"{MANIFEST_FILE}: the recorded spec path {name!r} leaves {base}; run reproduce "
+            f"{named}: the recorded spec path {name!r} leaves {base}; run reproduce "
             "from the spec repository, or give --root DIR"
         )
     if not real.parent.is_dir():
@@ -261,19 +267,28 @@ def _confined(base: Path, name: str) -> Path:
         return real
 
 
-def _input_problem(recorded: RecordedInput, base: Path) -> str | None:
+def _input_problem(recorded: RecordedInput, places: list[Path]) -> str | None:
     name = recorded.path
     if len(name) > _MAX_PATH_CHARS or "\0" in name or not name:
         return "not checked: not a usable path"
-    try:
-        real = (base / name).resolve()
-        if not real.is_relative_to(base.resolve()):
-            return f"not checked: outside {base}"
-        info = real.stat()
-    except FileNotFoundError:
-        return "missing"
-    except (OSError, RuntimeError) as error:
-        return f"not checked: {getattr(error, 'strerror', None) or error}"
+    package, colon, rest = name.partition(":")
+    roots = [r for r in package_roots() if r.prefix == package and colon]
+    candidates = [(r.path, r.base / rest) for r in roots] or [(p, p / name) for p in places]
+    found = False
+    for allowed, candidate in candidates:
+        try:
+            real = candidate.resolve()
+            if not real.is_relative_to(allowed.resolve()):
+                continue
+            info = real.stat()
+        except FileNotFoundError:
+            found = True  # a place it may be, but it is not there
+            continue
+        except (OSError, RuntimeError) as error:
+            return f"not checked: {getattr(error, 'strerror', None) or error}"
+        break
+    else:
+        return "missing" if found else "not checked: outside the repository and the spec's folder"
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file"
     if info.st_size > _MAX_INPUT_BYTES:
@@ -309,7 +324,9 @@ def _git(directory: Path, *args: str) -> str | None:
     """The output of a local git query in ``directory``; None if git fails or is missing."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(directory), *args],
+            # read-only, and no program the repository's config names (fsmonitor, hooks) runs
+            ["git", "--no-optional-locks", "-c", "core.fsmonitor=", "-C", str(directory), *args],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=_GIT_SECONDS,
