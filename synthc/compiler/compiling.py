@@ -28,9 +28,8 @@ class CompiledSpec:
 
     @property
     def source_name(self) -> str:
-        """The spec file as the user named it ("" for an empty spec)."""
-        line_map = self.loaded.rendered.line_map
-        return str(line_map[0][0]) if line_map else ""
+        """The spec file as the user named it (not the template its first line came from)."""
+        return next(iter(self.loaded.rendered.sources), "")
 
     @property
     def written_text(self) -> str:
