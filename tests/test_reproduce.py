@@ -75,8 +75,18 @@ def test_an_untouched_dataset_reproduces_with_its_recorded_vars(project, cli):
     code, out, err = cli("reproduce", "out", "--workers", "1")
     assert code == 0, err
     assert "out: reproduced: 4 shard(s)" in out
-    # built without provenance here: the spec is taken from manifest.spec.source, and said so
-    assert "no provenance" in err and "specs/tiny.yaml" in err
+    assert "changed" not in err and "differs" not in err
+
+
+def test_a_manifest_without_provenance_is_placed_by_its_spec_source(project, cli):
+    path = project / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.pop("provenance", None)  # as an older synthc wrote it
+    path.write_text(json.dumps(manifest))
+    code, out, err = cli("reproduce", "out")
+    assert code == 0, err
+    assert "no provenance (built by an older synthc)" in err
+    assert "specs/tiny.yaml (spec.source)" in err
 
 
 def test_one_flipped_byte_fails_naming_the_shard(project, cli):
@@ -199,31 +209,38 @@ def test_the_python_api_returns_what_it_found(project):
 # -- a hostile or broken output directory: one clear line, never a traceback ----------------
 
 
+SPEC_AT = {"role": "spec", "sha256": "0" * 64}
+
+
 @pytest.mark.parametrize(
     ("changes", "code", "message"),
     [
-        ({"provenance": []}, 1, "provenance must be an object with a list 'inputs'"),
-        ({"provenance": {"inputs": [{"path": 1}]}}, 1, "must have string path, role and sha256"),
+        ({"provenance": []}, 1, "provenance: must be an object with 'inputs' and 'git'"),
+        (
+            {"provenance": {"inputs": [{"path": 1}], "git": None}},
+            1,
+            "provenance.inputs[0]: must be an object with path, role and sha256",
+        ),
         (
             {"provenance": {"inputs": [], "git": {"commit": 1}}},
             1,
-            "provenance.git must be null or",
+            "provenance.git: must be null or an object with commit, path, dirty",
         ),
         ({"provenance": {"inputs": [], "git": None}}, 1, "must list one input with role 'spec'"),
         (
-            {"provenance": {"inputs": [{"path": "../../x.yaml", "role": "spec", "sha256": ""}]}},
+            {"provenance": {"inputs": [{"path": "../../x.yaml", **SPEC_AT}], "git": None}},
             2,
             "the recorded spec path '../../x.yaml' leaves",
         ),
         (
-            {"provenance": {"inputs": [{"path": "/etc/x.yaml", "role": "spec", "sha256": ""}]}},
+            {"provenance": {"inputs": [{"path": "/etc/x.yaml", **SPEC_AT}], "git": None}},
             2,
             "the recorded spec path '/etc/x.yaml' leaves",
         ),
         (
-            {"provenance": {"inputs": [{"path": "a\nb", "role": "spec", "sha256": ""}]}},
-            2,
-            "is refused",
+            {"provenance": {"inputs": [{"path": "a\nb", **SPEC_AT}], "git": None}},
+            1,
+            "provenance.inputs[0].path: must be a non-empty path without control characters",
         ),
         ({"spec": {"source": "specs/tiny.yaml", "vars": []}}, 1, "spec.vars must map names"),
         ({"spec": "x"}, 1, "spec must be an object"),
@@ -243,7 +260,7 @@ def test_a_hostile_manifest_is_one_clear_error(project, cli, changes, code, mess
 def test_an_input_outside_the_repository_is_not_read(project, cli):
     recorded = provenance(project, "specs/tiny.yaml")
     recorded["inputs"].append({"path": "/etc/passwd", "role": "text", "sha256": "0" * 64})
-    recorded["inputs"].append({"path": "../../../etc/passwd", "role": "text", "sha256": "0"})
+    recorded["inputs"].append({"path": "../../../etc/passwd", "role": "text", "sha256": "0" * 64})
     patch_manifest(project / "out", provenance=recorded)
     code, _, err = cli("reproduce", "out")
     assert code == 0, err

@@ -114,24 +114,29 @@ def recorded_vars(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_provenance(out: Path, manifest: dict[str, Any]) -> Provenance | None:
-    """The manifest's ``provenance``, shape-checked; None when it has none (an older synthc)."""
+    """The manifest's ``provenance``, shape-checked (the same words as the manifest reader's
+    checks); None when it has none (an older synthc)."""
     if "provenance" not in manifest:
         return None
     section = manifest["provenance"]
-    where = f"{out / MANIFEST_FILE}: provenance"
+    named = out / MANIFEST_FILE
     if not isinstance(section, dict) or not isinstance(section.get("inputs"), list):
-        raise OutputError(f"{where} must be an object with a list 'inputs'")
+        raise OutputError(f"{named}: provenance: must be an object with 'inputs' and 'git'")
     entries = section["inputs"]
     if len(entries) > MAX_RECORDED_INPUTS:
         raise OutputError(
-            f"{where}.inputs lists {len(entries)} files, more than {MAX_RECORDED_INPUTS}"
+            f"{named}: provenance.inputs lists {len(entries)} files, more than "
+            f"{MAX_RECORDED_INPUTS}"
         )
     inputs = []
     for index, entry in enumerate(entries):
+        where = f"{named}: provenance.inputs[{index}]"
         if not isinstance(entry, dict) or not all(
             isinstance(entry.get(key), str) for key in ("path", "role", "sha256")
         ):
-            raise OutputError(f"{where}.inputs[{index}] must have string path, role and sha256")
+            raise OutputError(f"{where}: must be an object with path, role and sha256")
+        if not _usable_path(entry["path"]):
+            raise OutputError(f"{where}.path: must be a non-empty path without control characters")
         inputs.append(RecordedInput(entry["path"], entry["role"], entry["sha256"]))
     git = section.get("git")
     if git is None:
@@ -142,8 +147,18 @@ def read_provenance(out: Path, manifest: dict[str, Any]) -> Provenance | None:
         and isinstance(git.get("path"), str)
         and isinstance(git.get("dirty"), bool)
     ):
-        raise OutputError(f"{where}.git must be null or {{commit, path, dirty}}")
+        raise OutputError(
+            f"{named}: provenance.git: must be null or an object with commit, path, dirty"
+        )
+    if not _usable_path(git["path"]):
+        raise OutputError(
+            f"{named}: provenance.git.path: must be a path without control characters"
+        )
     return Provenance(tuple(inputs), git["commit"], git["path"], git["dirty"])
+
+
+def _usable_path(name: str) -> bool:
+    return bool(name) and len(name) <= _MAX_PATH_CHARS and one_line(name) == name
 
 
 def locate_spec(
