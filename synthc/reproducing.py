@@ -172,7 +172,7 @@ def _disk_state(confine: Confiner, path: str, recorded: str) -> str | None:
     except OutputError as error:
         return str(error)
     if not target.is_file():
-        return "its file in the output directory is missing"
+        return "its file in the output directory is missing or not a regular file"
     try:
         digest = file_sha256(target)
     except OSError as error:
