@@ -261,3 +261,16 @@ def test_reproduce_passes_then_names_the_shard_with_a_flipped_byte(built):
     assert failed.returncode == 1
     assert "train/train-00000.tar: its file in the output directory has sha256" in failed.stderr
     assert "test-00000" not in failed.stderr
+
+
+@NEEDS_H5
+def test_reproduce_names_an_input_edited_since_the_build_before_building(built):
+    repo = built
+    edit(repo, TEMPLATE, "seed: 2024", "seed: 2025")
+    failed = synthc(repo, "reproduce", "out/customers", "--workers", "1")
+    assert failed.returncode == 1
+    lines = failed.stderr.splitlines()
+    named = next(i for i, line in enumerate(lines) if f"{TEMPLATE} (template)" in line)
+    assert "changed since the build" in lines[named]
+    assert named < next(i for i, line in enumerate(lines) if "does not reproduce" in line)
+    assert "content_sha256: rebuilt" in failed.stderr
