@@ -177,6 +177,7 @@ def test_a_git_build_needs_its_repository(project, cli, tmp_path_factory, monkey
     code, out, err = cli("reproduce", project / "out", "--root", project)
     assert code == 0, err
     assert "built from uncommitted changes" in err
+    assert "does not hold commit aaaaaaaaaaaa: is it the one the dataset was built from?" in err
 
 
 def test_root_places_a_build_made_outside_git(project, cli, tmp_path_factory, monkeypatch):
@@ -190,12 +191,13 @@ def test_root_places_a_build_made_outside_git(project, cli, tmp_path_factory, mo
 
 def test_library_versions_that_differ_are_reported(project, cli):
     manifest = json.loads((project / "out" / "manifest.json").read_text())
-    libraries = {**manifest["libraries"], "numpy": "0.0.1"}
+    libraries = {**manifest["libraries"], "numpy": "0.0.1", "long": "9" * 500}
     patch_manifest(project / "out", libraries=libraries, synthc_version="0.0.0")
     code, _, err = cli("reproduce", "out")
     assert code == 0, err
     assert "version differs: numpy: 0.0.1 at the build" in err
     assert "version differs: synthc: 0.0.0 at the build" in err
+    assert f"version differs: long: {'9' * 79}… at the build, not installed now" in err
 
 
 def test_the_python_api_returns_what_it_found(project):

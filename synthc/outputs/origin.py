@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import subprocess
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ MAX_RECORDED_INPUTS = 100_000
 _MAX_PATH_CHARS = 4096
 #: the largest input synthc reads (templates, fonts, text, images, catalogs): hashed up to this
 _MAX_INPUT_BYTES = max(limits.MAX_SPEC_BYTES, *limits.MAX_INPUT_BYTES.values())
+#: a commit id as git spells it (sha-1 or sha-256)
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 #: seconds a local git query may take (no network is involved)
 _GIT_SECONDS = 30
 
@@ -199,6 +202,11 @@ def locate_spec(
         if head != commit:
             now = f"is at {head[:12]}" if head else "has no commit"
             notes.append(f"the repository {now}; the dataset was built at {commit[:12]}")
+            if not _has_commit(base, commit):
+                notes.append(
+                    f"the repository at {base} does not hold commit {commit[:12]}: is it the "
+                    "one the dataset was built from?"
+                )
         if provenance.dirty:
             notes.append("the dataset was built from uncommitted changes (provenance.git.dirty)")
     else:
@@ -240,13 +248,20 @@ def library_changes(manifest: dict[str, Any]) -> list[str]:
     for name in sorted(set(then) | set(now), key=str):
         before, after = then.get(name), now.get(name)
         if before != after:
+            was = _short_text(before) if before is not None else "not recorded"
             lines.append(
                 one_line(
-                    f"{name}: {before if before is not None else 'not recorded'} at the build, "
+                    f"{_short_text(name)}: {was} at the build, "
                     f"{after if after is not None else 'not installed'} now"
                 )
             )
     return lines
+
+
+def _short_text(value: object) -> str:
+    """A recorded (untrusted) value as at most 80 characters."""
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _spec_section(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -360,3 +375,10 @@ def _work_tree(directory: Path) -> Path | None:
 
 def _head(directory: Path) -> str:
     return _git(directory, "rev-parse", "--verify", "--quiet", "HEAD") or ""
+
+
+def _has_commit(directory: Path, commit: str) -> bool:
+    """Whether the repository holds ``commit`` (a recorded, untrusted value: hex only)."""
+    if not _COMMIT.fullmatch(commit):
+        return False
+    return _git(directory, "cat-file", "-e", f"{commit}^{{commit}}") is not None
