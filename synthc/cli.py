@@ -280,8 +280,11 @@ def _reproduce(args: argparse.Namespace) -> int:
     )
     if result.identical:
         print(
-            f"{args.out}: reproduced: {result.shards} shard(s) and the content hash "
-            f"{result.content_sha256[:16]}… match the manifest (spec compiled at {result.spec})"
+            one_line(
+                f"{args.out}: reproduced: {result.shards} shard(s) and the content hash "
+                f"{result.content_sha256[:16]}… match the manifest (spec compiled at "
+                f"{result.spec})"
+            )
         )
         return 0
     shards = sum(d.path != "content_sha256" for d in result.differences)
@@ -294,7 +297,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         print(f"  {difference}", file=sys.stderr)
     if result.inputs:
         print(
-            f"  ({len(result.inputs)} input(s) changed since the build, named above)",
+            f"  ({len(result.inputs)} recorded input(s) not as built, named above)",
             file=sys.stderr,
         )
     return 1

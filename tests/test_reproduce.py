@@ -126,7 +126,7 @@ def test_a_changed_include_is_named_before_building_and_every_shard_differs(proj
     for shard in ("train/train-00000.parquet", "train/train-00001.parquet", "test/test-00000"):
         assert f"  {shard}" in err and "rebuilt with sha256" in err
     assert "content_sha256: rebuilt" in err
-    assert "1 input(s) changed since the build" in err
+    assert "(1 recorded input(s) not as built, named above)" in err
 
 
 def test_a_missing_input_is_named(project, cli):
