@@ -39,6 +39,8 @@ from synthc.outputs.state import is_synthc_output
 from synthc.outputs.verify import repair_hint, verify_dataset
 from synthc.plan_status import PlanStatus, ShardStatus
 from synthc.plan_status import plan_status as _plan_status
+from synthc.reproducing import Reproduction
+from synthc.reproducing import reproduce as _reproduce
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
 
@@ -50,6 +52,7 @@ __all__ = [
     "PreviewResult",
     "Progress",
     "ShardStatus",
+    "Reproduction",
     "build",
     "compile_spec",
     "default_output",
@@ -61,6 +64,7 @@ __all__ = [
     "plan",
     "plan_status",
     "preview",
+    "reproduce",
     "schema",
     "validate",
     "verify",
@@ -333,6 +337,35 @@ def verify(out: Path | str) -> int:
             + ("\n" + repair_hint(out) if any(p.rebuild for p in problems) else "")
         )
     return checked
+
+
+def reproduce(
+    out: Path | str,
+    *,
+    workers: int | None = None,
+    root: Path | str | None = None,
+    allow_read: Iterable[Path | str] = (),
+    progress: Progress | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> Reproduction:
+    """Rebuild the dataset in ``out`` into a temporary directory from its recorded spec copy,
+    vars and inputs, and compare every shard's sha256 and the content hash with its manifest
+    (``result.identical``; ``result.differences`` names each shard that differs).
+
+    The spec is compiled as if it stood where it stood at build time: under ``root``, by
+    default the git work tree holding the current directory (else the current directory).
+    ``log`` receives, before the build, each recorded input whose file changed since and
+    each library version that differs."""
+    if workers is not None and workers < 1:
+        raise UsageError("workers must be >= 1")
+    return _reproduce(
+        Path(out),
+        root=Path(root) if root is not None else None,
+        executor=LocalExecutor(workers),
+        allow_read=allow_read,
+        progress=progress,
+        log=log,
+    )
 
 
 def load_manifest(out: Path | str) -> dict[str, Any]:

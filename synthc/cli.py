@@ -155,7 +155,31 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    _reproduce_parser(sub)
     return parser
+
+
+def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "reproduce", help="rebuild a dataset from its recorded spec and inputs and compare"
+    )
+    p.add_argument("out", type=Path, metavar="DIR", help="the output directory of a build")
+    p.add_argument("--workers", type=int, help="local workers (default: CPU count)")
+    p.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="the spec repository's root (default: the git work tree holding the current "
+        "directory, else the current directory)",
+    )
+    p.add_argument(
+        "--allow-read",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="let the spec read files under DIR too, as its build did; repeatable",
+    )
 
 
 #: exit code when the reader of our output went away (a shell's 128 + SIGPIPE), said nothing
@@ -478,6 +502,42 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be >= 1")
+    result = api.reproduce(
+        args.out,
+        workers=args.workers,
+        root=args.root,
+        allow_read=args.allow_read,
+        progress=progress_for(sys.stderr),
+        log=lambda message: print(one_line(f"synthc: {message}"), file=sys.stderr),
+    )
+    if result.identical:
+        print(
+            one_line(
+                f"{args.out}: reproduced: {result.shards} shard(s) and the content hash "
+                f"{result.content_sha256[:16]}… match the manifest (spec compiled at "
+                f"{result.spec})"
+            )
+        )
+        return 0
+    shards = sum(d.path != "content_sha256" for d in result.differences)
+    print(
+        one_line(f"synthc: error: {args.out}: does not reproduce: {shards} of {result.shards} ")
+        + "shard(s) differ",
+        file=sys.stderr,
+    )
+    for difference in result.differences:
+        print(f"  {difference}", file=sys.stderr)
+    if result.inputs:
+        print(
+            f"  ({len(result.inputs)} recorded input(s) not as built, named above)",
+            file=sys.stderr,
+        )
+    return 1
+
+
 _COMMANDS = {
     "build": _build,
     "validate": _validate,
@@ -486,6 +546,7 @@ _COMMANDS = {
     "verify": _verify,
     "schema": _schema,
     "preview": _preview,
+    "reproduce": _reproduce,
 }
 
 

@@ -27,9 +27,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.outputs", "synthc.executors"),
     # one shard: generator -> writer
     ("synthc.shard",),
-    # a whole build: decide, execute, finish; progress reporting; per-shard plan statuses;
-    # what a change does (two outputs or specs compared)
-    ("synthc.building", "synthc.progress", "synthc.plan_status", "synthc.diffing"),
+    # a whole build: decide, execute, finish; reproducing one; progress reporting; per-shard
+    # plan statuses; what a change does (two outputs or specs compared)
+    ("synthc.building", "synthc.reproducing", "synthc.progress", "synthc.plan_status",
+     "synthc.diffing"),
     # what users script against
     ("synthc.api",),
     # the command line

@@ -54,13 +54,16 @@ def compile_spec(
     variables: Mapping[str, Any] | None = None,
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
+    *,
+    text: str | None = None,
 ) -> CompiledSpec:
     """Render, parse and validate the spec at ``path``; SpecError lists every problem.
 
     Files the spec names are read only from the allowed roots (synthc.inputs): the spec's
     directory, its repository, trdg's data and the directories in ``allow_read``. Templates
     are searched in the spec's directory, then ``templates`` (default: the repository root).
-    ``CompiledSpec.inputs`` records every file read (synthc.provenance).
+    ``CompiledSpec.inputs`` records every file read (synthc.provenance). ``text`` compiles that
+    source as if it stood at ``path`` (its includes and files resolve there).
     """
     given = variables if variables is not None else {}
     variables = dict(given)
@@ -69,7 +72,7 @@ def compile_spec(
     except InputError as error:
         raise UsageError(str(error)) from None
     where = Path(templates) if templates is not None else None
-    loaded = load_spec(Path(path), given, display_path=str(path), templates=where)
+    loaded = load_spec(Path(path), given, display_path=str(path), templates=where, text=text)
     unused = list(loaded.rendered.var_problems)  # reported with the spec's other problems
     try:
         spec = _validated(loaded)

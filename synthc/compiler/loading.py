@@ -74,11 +74,12 @@ def load_spec(
     variables: Mapping[str, Any] | None = None,
     display_path: str | None = None,
     templates: Path | None = None,
+    text: str | None = None,
 ) -> Loaded:
-    """Render the spec at ``path`` with Jinja2, then parse it as YAML with positions;
-    ``templates`` is where includes are searched after the spec's directory (default: the
-    spec repository's root)."""
-    return parse_yaml(render_spec(path, variables, display_path, templates))
+    """Render the spec at ``path`` (or ``text`` as if it stood there) with Jinja2, then parse
+    it as YAML with positions; ``templates`` is where includes are searched after the spec's
+    directory (default: the spec repository's root)."""
+    return parse_yaml(render_spec(path, variables, display_path, templates, text))
 
 
 def parse_yaml(rendered: Rendered) -> Loaded:

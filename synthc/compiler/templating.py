@@ -14,6 +14,7 @@ its sha256, for the manifest's provenance.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -44,6 +45,7 @@ from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_pri
 from synthc.compiler.source import (
     UNPRINTABLE,
     UnreadableSource,
+    check_text,
     describe_char,
     read_source_hashed,
 )
@@ -235,18 +237,25 @@ def render_spec(
     variables: Mapping[str, Any] | None = None,
     display_path: str | None = None,
     templates: Path | None = None,
+    text: str | None = None,
 ) -> Rendered:
     """Render the spec at ``path``; SpecError (with a position) for every template problem.
 
     ``include``/``import`` search :func:`template_roots` (``templates`` overrides the repository
     root); ``Rendered.reads`` lists the spec and every template read, in first-read order.
+    ``text``: the spec's source instead of the file's (``reproduce`` renders a recorded copy
+    as if it stood at ``path``, so its includes resolve from there); checked like a file's.
     """
     given = variables
     variables = dict(variables or {})
     display = display_path or str(path)
     roots = template_roots(path, display, templates)
     try:
-        source_text, source_sha256 = read_source_hashed(path, display)
+        if text is None:
+            source_text, source_sha256 = read_source_hashed(path, display)
+        else:
+            source_text = check_text(text, display)
+            source_sha256 = hashlib.sha256(source_text.encode()).hexdigest()
     except UnreadableSource as error:
         if error.position is not None:
             raise SpecError(Problem(error.position, "", error.message)) from None

@@ -1,0 +1,289 @@
+"""synthc reproduce DIR: rebuild from the recorded spec copy, vars and inputs, compare hashes.
+
+The manifests here are written by this synthc, then given the ``provenance`` a build records
+(``{"inputs": [{"path", "role", "sha256"}], "git": {"commit", "path", "dirty"} | null}``) or
+made hostile by hand: the spec's location and the input checks are read from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from synthc import api
+
+COMMON = (
+    "synthc: 1\n"
+    'version: "1.0.0"\n'
+    "description: a tiny reproducible dataset\n"
+    "seed: 7\n"
+    "splits: {train: 0.8, test: 0.2}\n"
+    "output:\n"
+    "  format: parquet\n"
+    "  shard_size: 100\n"
+)
+SPEC = (
+    '{% include "common.yaml.j2" %}\n'
+    "name: tiny\n"
+    "samples: {{ var('samples', 1000) }}\n"
+    "generator:\n"
+    "  kind: manifold\n"
+    "  shape: swiss_roll\n"
+    "  noise: 0.05\n"
+)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def patch_manifest(out: Path, **changes: object) -> None:
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest))
+
+
+def provenance(root: Path, *names: str, git: object = None) -> dict[str, object]:
+    """The provenance a build records for these files (the first is the spec)."""
+    roles = ["spec", *["template"] * (len(names) - 1)]
+    inputs = [
+        {"path": name, "role": role, "sha256": sha256(root / name)}
+        for name, role in zip(names, roles, strict=True)
+    ]
+    return {"inputs": inputs, "git": git}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli) -> Path:
+    """``specs/tiny.yaml`` including ``specs/common.yaml.j2``, built with ``--var samples=300``
+    into ``out`` from the project directory (the current directory of each test)."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "common.yaml.j2").write_text(COMMON)
+    (tmp_path / "specs" / "tiny.yaml").write_text(SPEC)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("build", "specs/tiny.yaml", "-o", "out", "--var", "samples=300")
+    assert code == 0, err
+    return tmp_path
+
+
+def test_an_untouched_dataset_reproduces_with_its_recorded_vars(project, cli):
+    code, out, err = cli("reproduce", "out", "--workers", "1")
+    assert code == 0, err
+    assert "out: reproduced: 4 shard(s)" in out
+    assert "changed" not in err and "differs" not in err
+
+
+def test_a_manifest_without_provenance_is_placed_by_its_spec_source(project, cli):
+    path = project / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.pop("provenance", None)  # as an older synthc wrote it
+    path.write_text(json.dumps(manifest))
+    code, out, err = cli("reproduce", "out")
+    assert code == 0, err
+    assert "no provenance (built by an older synthc)" in err
+    assert "specs/tiny.yaml (spec.source)" in err
+
+
+def test_one_flipped_byte_fails_naming_the_shard(project, cli):
+    shard = project / "out" / "train" / "train-00001.parquet"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    shard.write_bytes(bytes(data))
+    code, _, err = cli("reproduce", "out")
+    assert code == 1
+    assert "does not reproduce: 1 of 4 shard(s) differ" in err
+    assert "train/train-00001.parquet: its file in the output directory has sha256" in err
+    assert "train-00000" not in err and "test-00000" not in err
+
+
+def test_the_spec_is_built_from_the_recorded_copy_at_its_recorded_location(project, cli):
+    # The spec file itself changed since: the recorded copy is what is rebuilt, and the
+    # include still resolves from the spec's folder.
+    (project / "specs" / "tiny.yaml").write_text(SPEC.replace("0.05", "0.5"))
+    code, out, err = cli("reproduce", "out")
+    assert code == 0, err
+    assert "reproduced" in out
+
+
+def test_a_changed_include_is_named_before_building_and_every_shard_differs(project, cli):
+    patch_manifest(
+        project / "out", provenance=provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2")
+    )
+    (project / "specs" / "common.yaml.j2").write_text(COMMON.replace("seed: 7", "seed: 8"))
+    code, _, err = cli("reproduce", "out")
+    assert code == 1
+    lines = err.splitlines()
+    named = next(i for i, line in enumerate(lines) if "specs/common.yaml.j2 (template)" in line)
+    assert "changed since the build" in lines[named]
+    assert named < next(i for i, line in enumerate(lines) if "building" in line)
+    assert "specs/tiny.yaml" not in lines[named]  # the spec itself is unchanged
+    assert "4 of 4 shard(s) differ" in err
+    for shard in ("train/train-00000.parquet", "train/train-00001.parquet", "test/test-00000"):
+        assert f"  {shard}" in err and "rebuilt with sha256" in err
+    assert "content_sha256: rebuilt" in err
+    assert "(1 recorded input(s) not as built, named above)" in err
+
+
+def test_a_missing_input_is_named(project, cli):
+    (project / "extra.txt").write_text("words\n")
+    recorded = provenance(project, "specs/tiny.yaml", "extra.txt")
+    (project / "extra.txt").unlink()
+    patch_manifest(project / "out", provenance=recorded)
+    code, _, err = cli("reproduce", "out")
+    assert code == 0, err  # the spec does not read it: the data still reproduces
+    assert "input extra.txt (template): missing" in err
+
+
+def test_the_repository_root_is_the_git_work_tree_holding_the_current_directory(
+    project, cli, monkeypatch
+):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "specs"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "specs"], cwd=project, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    facts = {"commit": head, "path": "specs/tiny.yaml", "dirty": False}
+    recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2", git=facts)
+    patch_manifest(project / "out", provenance=recorded)
+    monkeypatch.chdir(project / "specs")  # anywhere in the work tree
+    code, out, err = cli("reproduce", "../out")
+    assert code == 0, err
+    assert "input" not in err and "repository is at" not in err
+
+    (project / "notes.md").write_text("later\n")
+    subprocess.run([*git, "add", "notes.md"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "later"], cwd=project, check=True)
+    code, _, err = cli("reproduce", "../out")
+    assert code == 0, err
+    assert f"the dataset was built at {head[:12]}" in err
+
+
+def test_a_git_build_needs_its_repository(project, cli, tmp_path_factory, monkeypatch):
+    facts = {"commit": "a" * 40, "path": "specs/tiny.yaml", "dirty": True}
+    recorded = provenance(project, "specs/tiny.yaml", git=facts)
+    patch_manifest(project / "out", provenance=recorded)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    monkeypatch.chdir(elsewhere)
+    code, _, err = cli("reproduce", project / "out")
+    assert code == 2
+    assert "run reproduce inside a clone of it, or give --root DIR" in err
+    code, out, err = cli("reproduce", project / "out", "--root", project)
+    assert code == 0, err
+    assert "built from uncommitted changes" in err
+    assert "does not hold commit aaaaaaaaaaaa: is it the one the dataset was built from?" in err
+
+
+def test_root_places_a_build_made_outside_git(project, cli, tmp_path_factory, monkeypatch):
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    code, _, err = cli("reproduce", project / "out")
+    assert code == 2
+    assert "the spec's directory does not exist" in err
+    code, _, err = cli("reproduce", project / "out", "--root", project)
+    assert code == 0, err
+
+
+def test_library_versions_that_differ_are_reported(project, cli):
+    manifest = json.loads((project / "out" / "manifest.json").read_text())
+    libraries = {**manifest["libraries"], "numpy": "0.0.1", "long": "9" * 500}
+    patch_manifest(project / "out", libraries=libraries, synthc_version="0.0.0")
+    code, _, err = cli("reproduce", "out")
+    assert code == 0, err
+    assert "version differs: numpy: 0.0.1 at the build" in err
+    assert "version differs: synthc: 0.0.0 at the build" in err
+    assert f"version differs: long: {'9' * 79}… at the build, not installed now" in err
+
+
+def test_the_python_api_returns_what_it_found(project):
+    result = api.reproduce("out", workers=1)
+    assert result.identical and result.differences == ()
+    assert result.shards == 4
+    assert result.spec == Path("specs/tiny.yaml")
+    assert result.inputs == () and result.libraries == ()
+
+
+# -- a hostile or broken output directory: one clear line, never a traceback ----------------
+
+
+SPEC_AT = {"role": "spec", "sha256": "0" * 64}
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "message"),
+    [
+        ({"provenance": []}, 1, "provenance: must be an object with 'inputs' and 'git'"),
+        (
+            {"provenance": {"inputs": [{"path": 1}], "git": None}},
+            1,
+            "provenance.inputs[0]: must be an object with path, role and sha256",
+        ),
+        (
+            {"provenance": {"inputs": [], "git": {"commit": 1}}},
+            1,
+            "provenance.git: must be null or an object with commit, path, dirty",
+        ),
+        ({"provenance": {"inputs": [], "git": None}}, 1, "must list one input with role 'spec'"),
+        (
+            {"provenance": {"inputs": [{"path": "../../x.yaml", **SPEC_AT}], "git": None}},
+            2,
+            "the recorded spec path '../../x.yaml' leaves",
+        ),
+        (
+            {"provenance": {"inputs": [{"path": "/etc/x.yaml", **SPEC_AT}], "git": None}},
+            2,
+            "the recorded spec path '/etc/x.yaml' leaves",
+        ),
+        (
+            {"provenance": {"inputs": [{"path": "a\nb", **SPEC_AT}], "git": None}},
+            1,
+            "provenance.inputs[0].path: must be a non-empty path without control characters",
+        ),
+        ({"spec": {"source": "specs/tiny.yaml", "vars": []}}, 1, "spec.vars must map names"),
+        ({"spec": "x"}, 1, "spec must be an object"),
+    ],
+)
+def test_a_hostile_manifest_is_one_clear_error(project, cli, changes, code, message):
+    if isinstance(changes.get("spec"), dict):
+        manifest = json.loads((project / "out" / "manifest.json").read_text())
+        changes = {"spec": {**manifest["spec"], **changes["spec"]}}
+    patch_manifest(project / "out", **changes)
+    got, out, err = cli("reproduce", "out")
+    assert got == code, err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err and out == ""
+
+
+def test_an_input_outside_the_repository_is_not_read(project, cli):
+    recorded = provenance(project, "specs/tiny.yaml")
+    recorded["inputs"].append({"path": "/etc/passwd", "role": "text", "sha256": "0" * 64})
+    recorded["inputs"].append({"path": "../../../etc/passwd", "role": "text", "sha256": "0" * 64})
+    patch_manifest(project / "out", provenance=recorded)
+    code, _, err = cli("reproduce", "out")
+    assert code == 0, err
+    assert err.count("not checked: outside the repository and the spec's folder") == 2
+
+
+def test_the_spec_copy_must_be_the_recorded_one(project, cli):
+    copy = project / "out" / "spec.yaml"
+    copy.write_text(copy.read_text().replace("0.05", "0.5"))
+    code, _, err = cli("reproduce", "out")
+    assert code == 1
+    assert "spec.yaml: does not match the sha256 the manifest records" in err
+    copy.unlink()
+    copy.symlink_to(project / "specs" / "tiny.yaml")
+    code, _, err = cli("reproduce", "out")
+    assert code == 1
+    assert "'spec.yaml' is refused" in err and "symlink" in err
+
+
+def test_usage_errors(project, cli):
+    code, _, err = cli("reproduce", "out", "--workers", "0")
+    assert code == 2 and "--workers must be >= 1" in err
+    code, _, err = cli("reproduce", "nowhere")
+    assert code == 1 and "nowhere: does not exist" in err
