@@ -345,6 +345,7 @@ def reproduce(
     workers: int | None = None,
     root: Path | str | None = None,
     allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> Reproduction:
@@ -363,6 +364,7 @@ def reproduce(
         root=Path(root) if root is not None else None,
         executor=LocalExecutor(workers),
         allow_read=allow_read,
+        templates=templates,
         progress=progress,
         log=log,
     )

@@ -180,6 +180,13 @@ def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="DIR",
         help="let the spec read files under DIR too, as its build did; repeatable",
     )
+    p.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="search include/import templates here after the spec's directory, as its build "
+        "did (default: the spec repository's root)",
+    )
 
 
 #: exit code when the reader of our output went away (a shell's 128 + SIGPIPE), said nothing
@@ -510,6 +517,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         workers=args.workers,
         root=args.root,
         allow_read=args.allow_read,
+        templates=args.templates,
         progress=progress_for(sys.stderr),
         log=lambda message: print(one_line(f"synthc: {message}"), file=sys.stderr),
     )

@@ -62,9 +62,9 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
     (those outside the work tree, such as package data, are pinned by their sha256 and do not
     count); GitUnavailable if there is none."""
     directory = Path(os.path.realpath(spec)).parent
-    top = Path(os.path.realpath(_git(directory, "rev-parse", "--show-toplevel").rstrip("\n")))
+    top = Path(os.path.realpath(run_git(directory, "rev-parse", "--show-toplevel").rstrip("\n")))
     try:
-        commit = _git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
+        commit = run_git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
     except GitUnavailable:
         raise GitUnavailable(f"the git repository {top} has no commit yet") from None
     inside = set()
@@ -75,10 +75,10 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
             inside.add(record.path)
     folders = sorted({str(Path(p).parent) for p in inside})
     committed = set(
-        _nul_list(_git(top, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *folders))
+        _nul_list(run_git(top, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *folders))
     )
     diff = ("diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "HEAD", "--")
-    changed = set(_nul_list(_git(top, *diff, *folders)))
+    changed = set(_nul_list(run_git(top, *diff, *folders)))
     uncommitted = []
     for rel in sorted(inside):
         if rel not in committed:
@@ -93,7 +93,10 @@ def _nul_list(output: str) -> list[str]:
     return [item for item in output.split("\0") if item]
 
 
-def _git(cwd: Path, *args: str) -> str:
+def run_git(cwd: Path, *args: str) -> str:
+    """The output of a read-only git command in ``cwd``, run safely on a repository synthc does not
+    control (no hooks, fsmonitor or optional locks; GIT_DIR and the like dropped); raises
+    GitUnavailable with the reason."""
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
     env.update(GIT_LITERAL_PATHSPECS="1", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
     try:

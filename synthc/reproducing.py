@@ -79,6 +79,7 @@ def reproduce(
     root: Path | None = None,
     executor: Executor | None = None,
     allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> Reproduction:
@@ -102,7 +103,7 @@ def reproduce(
     for line in libraries:
         log(f"version differs: {line}")
 
-    compiled = compile_spec(location.path, variables, allow_read, text=text)
+    compiled = compile_spec(location.path, variables, allow_read, templates, text=text)
     with tempfile.TemporaryDirectory(prefix="synthc-reproduce-") as scratch:
         rebuilt_out = Path(scratch) / "out"
         _build(

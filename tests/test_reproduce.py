@@ -287,3 +287,19 @@ def test_usage_errors(project, cli):
     assert code == 2 and "--workers must be >= 1" in err
     code, _, err = cli("reproduce", "nowhere")
     assert code == 1 and "nowhere: does not exist" in err
+
+
+def test_templates_dir_given_to_the_build_is_given_to_reproduce(tmp_path, monkeypatch, capsys):
+    from synthc.cli import main
+
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.yaml.j2").write_text(COMMON)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "tiny.yaml").write_text(SPEC)
+    monkeypatch.chdir(tmp_path)
+    api.build("specs/tiny.yaml", "out", variables={"samples": 300}, templates="shared", workers=1)
+    assert main(["reproduce", "out", "--templates", "shared", "--workers", "1"]) == 0
+    assert "reproduced" in capsys.readouterr().out
+    # without it, the include is not found where the spec stands: a spec error, not a difference
+    assert main(["reproduce", "out", "--workers", "1"]) == 2
+    assert "common.yaml.j2" in capsys.readouterr().err

@@ -18,13 +18,13 @@ import hashlib
 import os
 import re
 import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synthc import __version__, limits
 from synthc.errors import OutputError, UsageError, one_line
+from synthc.git_state import GitUnavailable, run_git
 from synthc.inputs import package_roots
 from synthc.outputs.confine import confine, read_bounded
 from synthc.outputs.manifest import MANIFEST_FILE, library_report
@@ -42,7 +42,6 @@ _MAX_INPUT_BYTES = max(limits.MAX_SPEC_BYTES, *limits.MAX_INPUT_BYTES.values())
 #: a commit id as git spells it (sha-1 or sha-256)
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 #: seconds a local git query may take (no network is involved)
-_GIT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -351,20 +350,11 @@ def _bounded_sha256(path: Path) -> str:
 
 
 def _git(directory: Path, *args: str) -> str | None:
-    """The output of a local git query in ``directory``; None if git fails or is missing."""
+    """The output of a local, read-only git query in ``directory``; None if git fails."""
     try:
-        done = subprocess.run(
-            # read-only, and no program the repository's config names (fsmonitor, hooks) runs
-            ["git", "--no-optional-locks", "-c", "core.fsmonitor=", "-C", str(directory), *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=_GIT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        return run_git(directory, *args).strip()
+    except GitUnavailable:
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def _work_tree(directory: Path) -> Path | None:
