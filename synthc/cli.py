@@ -267,6 +267,10 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be >= 1")
     if args.scheduler and args.workers is not None:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
+    if args.depfile is not None and len(args.specs) > 1:
+        raise UsageError(
+            "--depfile names one dataset's dependencies: build each spec with its own --depfile"
+        )
     return _each_spec(
         args, lambda spec, out: _build_one(args, spec, out), echo=True, default_out=True
     )

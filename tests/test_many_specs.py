@@ -100,3 +100,11 @@ def test_default_outputs_are_outputs_slash_name(write_spec, tmp_path):
     assert (tmp_path / "outputs" / "a" / "manifest.json").is_file()
     assert (tmp_path / "outputs" / "b" / "manifest.json").is_file()
     assert "synthc: 2 specs, 2 ok, 0 failed" in result.stdout
+
+
+def test_one_depfile_for_several_specs_is_refused_before_anything_builds(cli, write_spec, tmp_path):
+    a, b = specs(write_spec, "a", "b")
+    out = tmp_path / "out"
+    code, _, stderr = cli("build", a, b, "-o", out, "--depfile", tmp_path / "x.d")
+    assert code == 2 and "own --depfile" in stderr
+    assert not out.exists() and not (tmp_path / "x.d").exists()
