@@ -27,8 +27,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.outputs", "synthc.executors"),
     # one shard: generator -> writer
     ("synthc.shard",),
-    # a whole build: decide, execute, finish; progress reporting
-    ("synthc.building", "synthc.progress"),
+    # a whole build: decide, execute, finish; progress reporting; samples streamed on the fly
+    # and one sample alone
+    ("synthc.building", "synthc.progress", "synthc.streaming", "synthc.one_sample"),
     # what users script against
     ("synthc.api",),
     # the command line
