@@ -9,7 +9,9 @@ import os
 import select
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from synthc import __version__, api
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
@@ -85,7 +87,31 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    _add_sample_parser(sub, with_vars)
     return parser
+
+
+def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser(
+        "sample", help="generate one sample alone: write its files, or print a table's row"
+    )
+    p.add_argument("spec", type=Path)
+    p.add_argument(
+        "--index",
+        "-i",
+        type=int,
+        required=True,
+        metavar="I",
+        help="the global sample index, 0 <= I < samples (the key of its files)",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="directory for the sample's files (default: the working directory); a table's "
+        "row is printed as JSON, and written to DIR/<key>.json with -o",
+    )
+    with_vars(p)
 
 
 #: exit code when the reader of our output went away (a shell's 128 + SIGPIPE), said nothing
@@ -238,6 +264,21 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample(args: argparse.Namespace) -> int:
+    result = api.write_sample(
+        args.spec,
+        args.index,
+        args.out,
+        variables=api.parse_vars(args.var),
+        allow_read=args.allow_read,
+    )
+    if result.row is not None and not result.files:
+        print(result.row)
+    for path in result.files:
+        print(path)
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(api.schema(), indent=2))
     return 0
@@ -250,6 +291,7 @@ _COMMANDS = {
     "verify": _verify,
     "schema": _schema,
     "preview": _preview,
+    "sample": _sample,
 }
 
 
