@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import subprocess
 import sys
 import types
@@ -345,3 +346,29 @@ def test_tables_are_generated_one_call_per_block(datasets, monkeypatch):
 def test_stream_is_in_the_api_too(datasets):
     spec, _ = datasets["manifold"]
     assert isinstance(api.stream(spec), Stream)
+
+
+def test_a_stream_runs_in_a_fresh_process_that_finds_the_spec_s_files(tmp_path):
+    """As in a DataLoader worker started with spawn: only the pickle crosses over."""
+    from synthc.generators.ocr.resources import trdg_root
+
+    font = next((trdg_root() / "fonts" / "latin").glob("*.ttf"))
+    (tmp_path / "fonts").mkdir()
+    shutil.copy(font, tmp_path / "fonts" / "mine.ttf")
+    spec = tmp_path / "ocr.yaml"
+    spec.write_text(
+        "synthc: 1\nname: o\nseed: 2\nsamples: 6\ngenerator:\n  kind: ocr_text\n"
+        "  text: {source: dict, language: en, words: [1, 2]}\n"
+        "  fonts: {paths: [fonts/mine.ttf]}\n  size: 24\n"
+    )
+    stream = synthc.stream(spec, worker=1, num_workers=2, block_size=2)
+    code = "import pickle, sys; print([s['txt'].decode() for s in pickle.load(sys.stdin.buffer)])"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps(stream),
+        capture_output=True,
+        cwd=tmp_path.parent,
+        check=True,
+    )
+    assert result.stdout.decode().strip() == str([s["txt"].decode() for s in stream])
+    assert [s["__key__"] for s in stream] == ["000000000002", "000000000003"]
