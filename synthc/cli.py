@@ -108,6 +108,7 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
         "-o",
         "--out",
         type=Path,
+        metavar="DIR",
         help="directory for the sample's files (default: the working directory); a table's "
         "row is printed as JSON, and written to DIR/<key>.json with -o",
     )
