@@ -1,6 +1,8 @@
 """synthc: a declarative synthetic-dataset compiler."""
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("synthc")
@@ -11,4 +13,19 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 #: changes shard bytes for an unchanged spec; it is part of every task key, so a bump rebuilds.
 FORMAT_VERSION = 1
 
-__all__ = ["FORMAT_VERSION", "__version__"]
+#: names loaded on first use (module, attribute), so ``import synthc`` stays light and this base
+#: module imports nothing from the layers above it: ``synthc.stream(spec)`` makes samples on the
+#: fly (synthc.streaming), ``synthc.open(DIR)`` reads a built dataset (synthc.outputs.dataset)
+_LAZY = {
+    "stream": ("synthc.streaming", "stream"),
+    "open": ("synthc.outputs.dataset", "open_dataset"),
+}
+
+__all__ = ["FORMAT_VERSION", "__version__", "open", "stream"]  # noqa: F822 (lazy names)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(import_module(module), attribute)
+    raise AttributeError(f"module 'synthc' has no attribute {name!r}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from synthc import generators
 from synthc.atomic import write_atomic
 from synthc.building import BuildResult, Progress
@@ -32,7 +34,10 @@ from synthc.errors import BuildError, OutputError, UsageError
 from synthc.executors.base import Executor
 from synthc.executors.dask import DaskExecutor
 from synthc.executors.local import LocalExecutor
+from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
+from synthc.one_sample import check_target, row_json, sample_at, sample_key, write_files
+from synthc.outputs.dataset import Dataset, open_dataset
 from synthc.outputs.manifest import MANIFEST_FILE, library_report, read_manifest
 from synthc.outputs.preview import default_samples, preview_of_samples
 from synthc.outputs.state import is_synthc_output
@@ -41,6 +46,7 @@ from synthc.plan_status import PlanStatus, ShardStatus
 from synthc.plan_status import plan_status as _plan_status
 from synthc.reproducing import Reproduction
 from synthc.reproducing import reproduce as _reproduce
+from synthc.streaming import Stream, stream
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
 
@@ -53,6 +59,11 @@ __all__ = [
     "Progress",
     "ShardStatus",
     "Reproduction",
+    "Dataset",
+    "PreviewResult",
+    "Progress",
+    "SampleResult",
+    "Stream",
     "build",
     "compile_spec",
     "default_output",
@@ -60,15 +71,19 @@ __all__ = [
     "diff",
     "diff_lines",
     "load_manifest",
+    "open_dataset",
     "parse_vars",
     "plan",
     "plan_status",
     "preview",
     "reproduce",
+    "sample",
     "schema",
+    "stream",
     "validate",
     "verify",
     "write_preview",
+    "write_sample",
 ]
 
 
@@ -437,3 +452,62 @@ def _diff_side(
     return side_of_spec(
         str(path), compiled.spec, _plan(compiled.spec), compiled.variables, inputs, library_report()
     )
+
+
+# -- one sample alone (synthc sample) ------------------------------------------------------
+
+
+def sample(
+    path: Path | str,
+    index: int,
+    *,
+    variables: Mapping[str, Any] | None = None,
+    allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
+) -> dict[str, Any] | pl.DataFrame:
+    """Sample ``index`` (global, ``0 <= index < samples``) of the spec at ``path``, generated
+    alone, byte for byte the built one: ``{"__key__": key, extension: bytes}`` for file
+    generators, a one-row polars DataFrame (led by ``index``) for tables. An index outside the
+    spec's samples is a UsageError."""
+    return sample_at(compile_spec(path, variables, allow_read, templates), index)
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """What ``synthc sample`` made: the files written, and a table's row as JSON."""
+
+    index: int
+    key: str
+    files: tuple[Path, ...]
+    #: the row as one line of JSON (table generators), else None
+    row: str | None
+
+
+def write_sample(
+    path: Path | str,
+    index: int,
+    out: Path | str | None = None,
+    *,
+    variables: Mapping[str, Any] | None = None,
+    allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
+) -> SampleResult:
+    """Generate sample ``index`` of the spec and write its files into ``out`` (default: the
+    working directory) as ``<key>.<extension>``; a table's row is returned as JSON, and written
+    to ``out/<key>.json`` only when ``out`` is given. ``out`` may not be inside a synthc output
+    directory."""
+    compiled = compile_spec(path, variables, allow_read, templates)
+    table = isinstance(generators.get(compiled.spec.generator.kind), TableGenerator)
+    target = Path(out) if out is not None else Path(".")
+    if out is not None or not table:
+        check_target(target)  # before the work: a refused place costs nothing
+    made = sample_at(compiled, index)
+    key = sample_key(index)
+    if isinstance(made, pl.DataFrame):
+        row = row_json(made)
+        files: tuple[Path, ...] = ()
+        if out is not None:
+            write_atomic(target / f"{key}.json", (row + "\n").encode())
+            files = (target / f"{key}.json",)
+        return SampleResult(index, key, files, row)
+    return SampleResult(index, key, tuple(write_files(made, target)), None)

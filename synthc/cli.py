@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from synthc import __version__, api
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
     _reproduce_parser(sub)
+    _add_sample_parser(sub, with_vars)
     return parser
 
 
@@ -187,6 +188,30 @@ def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="search include/import templates here after the spec's directory, as its build "
         "did (default: the spec repository's root)",
     )
+
+
+def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser(
+        "sample", help="generate one sample alone: write its files, or print a table's row"
+    )
+    p.add_argument("spec", type=Path)
+    p.add_argument(
+        "--index",
+        "-i",
+        type=int,
+        required=True,
+        metavar="I",
+        help="the global sample index, 0 <= I < samples (the key of its files)",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="directory for the sample's files (default: the working directory); a table's "
+        "row is printed as JSON, and written to DIR/<key>.json with -o",
+    )
+    with_vars(p)
 
 
 #: exit code when the reader of our output went away (a shell's 128 + SIGPIPE), said nothing
@@ -508,6 +533,22 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample(args: argparse.Namespace) -> int:
+    result = api.write_sample(
+        args.spec,
+        args.index,
+        args.out,
+        variables=api.parse_vars(args.var),
+        allow_read=args.allow_read,
+        templates=args.templates,
+    )
+    if result.row is not None and not result.files:
+        print(result.row)
+    for path in result.files:
+        print(path)
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(api.schema(), indent=2))
     return 0
@@ -559,6 +600,7 @@ _COMMANDS = {
     "schema": _schema,
     "preview": _preview,
     "reproduce": _reproduce,
+    "sample": _sample,
 }
 
 

@@ -28,8 +28,16 @@ INDEX_COLUMN = Column(
 
 def generate_table(generator: TableGenerator[Any], config: Any, task: ShardTask) -> Table:
     """The shard's rows as columns, led by the global sample ``index``."""
-    table: Table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
-    table.update(generator.generate(config, task.seed, task.start, task.stop))
+    return table_rows(generator, config, task.seed, task.start, task.stop)
+
+
+def table_rows(
+    generator: TableGenerator[Any], config: Any, seed: int, start: int, stop: int
+) -> Table:
+    """Rows ``[start, stop)`` as columns, led by the global sample ``index``: what a shard holds
+    for that range, and what a stream yields (synthc.streaming)."""
+    table: Table = {"index": np.arange(start, stop, dtype=np.int64)}
+    table.update(generator.generate(config, seed, start, stop))
     return table
 
 

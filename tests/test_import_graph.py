@@ -28,9 +28,10 @@ LAYERS: list[tuple[str, ...]] = [
     # one shard: generator -> writer
     ("synthc.shard",),
     # a whole build: decide, execute, finish; reproducing one; progress reporting; per-shard
-    # plan statuses; what a change does (two outputs or specs compared)
+    # plan statuses; what a change does (two outputs or specs compared); samples streamed on
+    # the fly and one sample alone
     ("synthc.building", "synthc.reproducing", "synthc.progress", "synthc.plan_status",
-     "synthc.diffing"),
+     "synthc.diffing", "synthc.streaming", "synthc.one_sample"),
     # what users script against
     ("synthc.api",),
     # the command line

@@ -13,6 +13,10 @@ dataset card need; defaults cover what a generator does not use:
   ``preview.png`` draws it (``"images"``, ``"points"`` or ``"table"``);
 * ``gil_free``: True when ``generate`` spends its time in code that releases the GIL (Numba
   ``nogil`` kernels, NumPy), so a local build may run shards in threads of one process;
+* ``continues``: True (the default) when samples past the spec's ``samples`` are well defined
+  and new (more instances of the same classes, more lines, points or rows), so
+  ``synthc.stream(fresh_epoch=e)`` may draw epoch ``e`` from the indices ``e * samples + i``;
+  False for a kind whose indices enumerate a fixed set;
 * ``libraries``: libraries beyond the core (numpy, numba and the writer's) whose version can
   change the bytes it makes; they are part of every task key;
 * ``resolve_files(config, reader)``: the config with the files it names read in (default: the
@@ -148,6 +152,8 @@ class Generator(ABC, Generic[ConfigT]):
     formats: ClassVar[tuple[str, ...]]
     preview: ClassVar[PreviewKind]
     gil_free: ClassVar[bool] = False
+    #: samples past the spec's ``samples`` are new and well defined (fresh stream epochs)
+    continues: ClassVar[bool] = True
     libraries: ClassVar[tuple[str, ...]] = ()
     #: the config field a file problem points at when it names no field of its own
     file_field: ClassVar[tuple[str | int, ...]] = ()

@@ -1,0 +1,103 @@
+"""One sample alone: sample ``i`` of a compiled spec, generated in memory as a build makes it.
+
+In: a :class:`CompiledSpec` and a global sample index. Out: the sample's files (``__key__`` and
+bytes per extension, the tar members of the build) or its row (a one-row polars DataFrame equal
+to the built Parquet row); :func:`write_files` and :func:`row_json` put them where a user reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from synthc import generators, inputs
+from synthc.atomic import write_atomic
+from synthc.compiler.compiling import CompiledSpec
+from synthc.errors import BuildError, OutputError, UsageError
+from synthc.generators.base import FileGenerator, TableGenerator
+from synthc.outputs.confine import confined_name
+from synthc.outputs.manifest import read_manifest
+from synthc.outputs.state import is_synthc_output
+from synthc.shard import table_rows
+
+
+def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFrame:
+    """Sample ``index`` (global, over every split) of the spec: a file sample as a dict
+    ``{"__key__": key, extension: bytes}``, or a table's row as a one-row DataFrame."""
+    spec = compiled.spec
+    count = spec.sample_count
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+        raise UsageError(f"index {index!r:.40} is outside [0, {count}): the spec's samples")
+    inputs.use_roots(compiled.read_roots)
+    generator = generators.get(spec.generator.kind)
+    if isinstance(generator, FileGenerator):
+        for key, files in generator.generate(spec.generator, spec.seed, index, index + 1):
+            return {"__key__": key, **files}
+        raise BuildError(f"{spec.generator.kind}: the generator made no sample {index}")
+    if isinstance(generator, TableGenerator):
+        return pl.DataFrame(table_rows(generator, spec.generator, spec.seed, index, index + 1))
+    raise TypeError(f"{spec.generator.kind}: a generator is a TableGenerator or a FileGenerator")
+
+
+def sample_key(index: int) -> str:
+    """The key of sample ``index``, as the file generators name it in their tars."""
+    return f"{index:012d}"
+
+
+def row_json(frame: pl.DataFrame) -> str:
+    """The first row as one line of JSON: numbers as numbers (floats exact), nulls as null,
+    dates and times in ISO 8601, categories as strings."""
+    return json.dumps(frame.row(0, named=True), default=_json_value, ensure_ascii=False)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.datetime | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def write_files(sample: dict[str, Any], out: Path) -> list[Path]:
+    """Write a file sample's files into ``out`` as ``<key>.<extension>`` (atomically, as the
+    tar names them); return their paths in order."""
+    key = str(sample["__key__"])
+    written = []
+    for ext, data in sample.items():
+        if ext == "__key__":
+            continue
+        name = f"{key}.{ext}"
+        if confined_name(name) is not None or "/" in name:
+            raise BuildError(f"the generator named a file {name!r:.80}, not a plain file name")
+        written.append(out / name)
+        write_atomic(out / name, data)
+    return written
+
+
+def check_target(out: Path) -> None:
+    """Refuse to write into a synthc output directory (or below one): its files are the
+    build's."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: is not a directory; give -o the directory to write into")
+    try:
+        places = [out.absolute(), *out.absolute().parents, *out.resolve().parents]
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise UsageError(f"{out}: cannot be resolved ({error}); choose another -o") from None
+    for place in places:
+        if is_synthc_output(place) or _holds_manifest(place):
+            raise UsageError(
+                f"{out}: is inside the output directory {place}, whose files are the build's; "
+                "choose a directory outside it with -o"
+            )
+
+
+def _holds_manifest(directory: Path) -> bool:
+    try:
+        read_manifest(directory)
+    except OutputError:
+        return False
+    return True

@@ -1,0 +1,315 @@
+"""A built dataset opened for reading: ``synthc.open(DIR)``.
+
+In: an output directory (untrusted: its manifest, shards and every path they name). Out: a
+:class:`Dataset` with the ``manifest`` and one :class:`Split` per split: ``lazy()`` scans a
+table's Parquet shards, ``samples()`` reads a file dataset's tars sample by sample, decoded or as
+bytes. Paths come only from the manifest, relative and confined to the directory, so a dataset
+copied or downloaded elsewhere opens the same. ``verify=True`` checks each shard's sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import numpy as np
+import polars as pl
+from PIL import Image
+
+from synthc import limits
+from synthc.digest import file_sha256
+from synthc.errors import OutputError, UsageError
+from synthc.hints import did_you_mean
+from synthc.outputs.confine import Confiner
+from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
+from synthc.outputs.verify import manifest_problems
+
+ImageAs = Literal["pil", "numpy"]
+_SUFFIXES = {"parquet": ".parquet", "webdataset": ".tar"}
+_IMAGE_EXTENSIONS = ("png", "jpg", "jpeg")
+#: polars types of the manifest's column dtypes, for the schema of a split without shards
+_POLARS_TYPES: dict[str, Any] = {
+    "int64": pl.Int64,
+    "float64": pl.Float64,
+    "bool": pl.Boolean,
+    "date": pl.Date,
+    "datetime[us]": pl.Datetime("us"),
+}
+
+
+def open_dataset(out: Path | str, *, verify: bool = False) -> Dataset:
+    """The built dataset in ``out``; ``verify=True`` makes every read check its shard's sha256
+    (each call may override it). OutputError if the manifest is missing, malformed,
+    inconsistent or names a path outside ``out``."""
+    root = Path(out)
+    manifest = read_manifest(root)
+    problems = manifest_problems(manifest)
+    if problems:
+        more = f" (and {len(problems) - 1} more; synthc verify lists them)" if problems[1:] else ""
+        raise OutputError(f"{root / MANIFEST_FILE}: {problems[0]}{more}")
+    schema = manifest.get("schema")
+    kind = schema.get("format") if isinstance(schema, dict) else None
+    if kind not in _SUFFIXES:
+        raise OutputError(f"{root / MANIFEST_FILE}: schema.format {kind!r} is not one synthc reads")
+    assert isinstance(schema, dict) and isinstance(kind, str)
+    columns = schema.get("columns")
+    confine = Confiner(root, MANIFEST_FILE)
+    splits: dict[str, Split] = {}
+    for name, entry in manifest["splits"].items():
+        shards = []
+        for shard in entry["shards"]:
+            path = confine(shard["path"])
+            if path.suffix != _SUFFIXES[kind]:
+                raise OutputError(
+                    f"{root / MANIFEST_FILE}: shard {shard['path']!r} is not a {kind} shard"
+                )
+            shards.append(Shard(shard["path"], path, shard["bytes"], shard["sha256"]))
+        known = columns if isinstance(columns, list) else []
+        splits[name] = Split(name, kind, entry["samples"], shards, known, verify)
+    return Dataset(root, manifest, splits)
+
+
+class Shard:
+    """One shard file: its path as the manifest names it, where it is, its size and sha256."""
+
+    def __init__(self, name: str, path: Path, size: int, sha256: str) -> None:
+        self.name = name
+        self.path = path
+        self.size = size
+        self.sha256 = sha256
+
+    def check(self, size: int, digest: str) -> None:
+        """OutputError naming the shard unless ``size`` and ``digest`` are the manifest's."""
+        if size != self.size:
+            raise OutputError(f"{self.path}: {size} bytes, the manifest says {self.size}")
+        if digest != self.sha256:
+            raise OutputError(
+                f"{self.path}: sha256 {digest[:16]}… does not match the manifest "
+                "(a changed or damaged shard; synthc verify checks the whole dataset)"
+            )
+
+    def verify(self) -> None:
+        """Hash the whole file and check it (for readers that read the file themselves)."""
+        try:
+            self.check(self.path.stat().st_size, file_sha256(self.path))
+        except OSError as error:
+            raise OutputError(f"{self.path}: unreadable ({error.strerror or error})") from None
+
+
+class Split:
+    """One split of an opened dataset: ``lazy()`` for tables, ``samples()`` for files."""
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        samples: int,
+        shards: list[Shard],
+        columns: list[Any],
+        verify: bool = False,
+    ) -> None:
+        self.name = name
+        #: the shard format, "parquet" or "webdataset"
+        self.format = kind
+        self.num_samples = samples
+        self.shards = shards
+        self._columns = columns
+        self.verify = verify
+
+    @property
+    def paths(self) -> list[Path]:
+        """The shard files in order (for readers of your own: polars, webdataset, datasets)."""
+        return [shard.path for shard in self.shards]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def __repr__(self) -> str:
+        return f"Split({self.name!r}, {self.num_samples} samples in {len(self.shards)} shards)"
+
+    def lazy(self, *, verify: bool | None = None) -> pl.LazyFrame:
+        """A polars LazyFrame over the split's Parquet shards, in order. With ``verify`` every
+        shard's sha256 is checked now, before the frame is returned (polars reads the files)."""
+        if self.format != "parquet":
+            raise UsageError(
+                f"split {self.name!r} holds WebDataset tars, not a table: use .samples()"
+            )
+        if self.verify if verify is None else verify:
+            for shard in self.shards:
+                shard.verify()
+        if not self.shards:
+            return pl.LazyFrame(schema=self._empty_schema())
+        return pl.scan_parquet([shard.path for shard in self.shards])
+
+    def samples(
+        self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The split's samples in order as ``{"__key__": key, extension: value}``.
+
+        ``decode``: an image as a PIL image (``image="numpy"``: a NumPy array), ``.json``
+        parsed, ``.txt`` as str, ``.cls`` as int, other files as bytes; ``decode=False``: every
+        file as the bytes the tar holds (what ``synthc.stream`` yields). ``verify``: hash each
+        shard as it is read; a shard whose bytes are not the manifest's raises OutputError
+        naming it once its last byte is read, before any sample of the next shard.
+        """
+        if self.format != "webdataset":
+            raise UsageError(f"split {self.name!r} is a table: use .lazy() (a polars LazyFrame)")
+        if image not in ("pil", "numpy"):
+            raise UsageError(f"image must be 'pil' or 'numpy', not {image!r:.40}")
+        check = self.verify if verify is None else verify
+        for shard in self.shards:
+            for key, files in _tar_samples(shard, check):
+                if decode:
+                    files = {
+                        ext: _decode(shard, key, ext, data, image) for ext, data in files.items()
+                    }
+                yield {"__key__": key, **files}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.samples()
+
+    def _empty_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {}
+        for column in self._columns:
+            if isinstance(column, dict) and isinstance(column.get("name"), str):
+                schema[column["name"]] = _POLARS_TYPES.get(str(column.get("dtype")), pl.Null)
+        return schema
+
+
+class Dataset:
+    """A built dataset: its ``manifest`` and its ``splits`` by name (``dataset["train"]``)."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any], splits: dict[str, Split]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.splits = splits
+
+    @property
+    def name(self) -> str:
+        dataset = self.manifest.get("dataset")
+        return str(dataset.get("name", "")) if isinstance(dataset, dict) else ""
+
+    def __getitem__(self, split: str) -> Split:
+        if split not in self.splits:
+            raise UsageError(
+                f"{self.path}: no split {split!r}; it has {', '.join(self.splits)}"
+                + did_you_mean(split, self.splits)
+            )
+        return self.splits[split]
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{name}: {len(split)}" for name, split in self.splits.items())
+        return f"Dataset({str(self.path)!r}, {self.name!r}, {{{parts}}})"
+
+
+class _Hashing(io.RawIOBase):
+    """A file read once, front to back, hashing and counting the bytes as they pass."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._handle.read(len(view))
+        view[: len(data)] = data
+        self.digest.update(data)
+        self.count += len(data)
+        return len(data)
+
+
+def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """``(key, {extension: bytes})`` per sample of a tar read front to back (members of one
+    sample are consecutive); with ``verify`` the bytes read are hashed and checked at the end."""
+    try:
+        handle = open(shard.path, "rb")  # noqa: SIM115 (closed below, after the generator ends)
+    except OSError as error:
+        raise OutputError(f"{shard.path}: unreadable ({error.strerror or error})") from None
+    with handle:
+        source: Any = _Hashing(handle) if verify else handle
+        key: str | None = None
+        files: dict[str, bytes] = {}
+        try:
+            with tarfile.open(fileobj=source, mode="r|") as tar:
+                for member in tar:
+                    name_key, ext = _member_name(shard, member)
+                    if key is not None and name_key != key:
+                        yield key, files
+                        files = {}
+                    key = name_key
+                    files[ext] = _member_bytes(shard, tar, member)
+        except tarfile.TarError as error:
+            raise OutputError(f"{shard.path}: not a readable tar ({error})") from None
+        except OSError as error:
+            raise OutputError(f"{shard.path}: unreadable ({error.strerror or error})") from None
+        if verify:
+            while source.read(1 << 20):
+                pass  # the end-of-archive padding counts too
+            shard.check(source.count, source.digest.hexdigest())
+        if key is not None:
+            yield key, files
+
+
+def _member_name(shard: Shard, member: tarfile.TarInfo) -> tuple[str, str]:
+    """``(key, extension)`` of a member: the key runs to the first dot of the file name."""
+    if not member.isfile():
+        raise OutputError(f"{shard.path}: member {member.name!r:.80} is not a regular file")
+    folder, _, base = member.name.rpartition("/")
+    stem, dot, ext = base.partition(".")
+    if not dot or not stem or not ext:
+        raise OutputError(f"{shard.path}: member {member.name!r:.80} is not <key>.<extension>")
+    return (f"{folder}/{stem}" if folder else stem), ext
+
+
+def _member_bytes(shard: Shard, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    if member.size > limits.MAX_SAMPLE_BYTES:
+        raise OutputError(
+            f"{shard.path}: member {member.name!r:.80} holds {member.size} bytes, over the limit "
+            f"of {limits.MAX_SAMPLE_BYTES} (synthc.limits.MAX_SAMPLE_BYTES)"
+        )
+    handle = tar.extractfile(member)
+    data = handle.read() if handle is not None else b""
+    if len(data) != member.size:
+        raise OutputError(f"{shard.path}: member {member.name!r:.80} is cut short")
+    return data
+
+
+def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> Any:
+    """A member's value by its extension; OutputError naming the shard and member if it is not
+    what its extension says."""
+    try:
+        if ext in _IMAGE_EXTENSIONS:
+            return _image(data, image)
+        if ext == "json":
+            return json.loads(data)
+        if ext == "txt":
+            return data.decode("utf-8")
+        if ext == "cls":
+            text = data.decode("ascii").strip()
+            if not text.lstrip("-").isdigit():
+                raise ValueError(f"{text[:40]!r} is not an integer")
+            return int(text)
+    except (ValueError, RecursionError, OSError, Image.DecompressionBombError) as error:
+        raise OutputError(f"{shard.path}: {key}.{ext}: cannot decode: {error}") from None
+    return data
+
+
+def _image(data: bytes, image: ImageAs) -> Any:
+    with Image.open(io.BytesIO(data)) as opened:
+        width, height = opened.size  # from the header: refuse a bomb before decoding it
+        if width * height > limits.MAX_IMAGE_PIXELS:
+            raise ValueError(
+                f"{width} x {height} pixels, over synthc.limits.MAX_IMAGE_PIXELS "
+                f"({limits.MAX_IMAGE_PIXELS})"
+            )
+        opened.load()
+        return np.asarray(opened) if image == "numpy" else opened.copy()

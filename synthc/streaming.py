@@ -1,0 +1,329 @@
+"""Samples generated on the fly: the bytes a build writes, split over ranks and workers.
+
+In: a spec, compiled once where :func:`stream` is called. Out: a :class:`Stream`, iterable any
+number of times (one epoch each) and picklable, so a PyTorch DataLoader can copy it into its
+workers. Nothing is written. File generators yield dicts shaped like the ``webdataset`` library's
+samples (``__key__`` and one entry per file extension, the bytes the tar member holds); table
+generators yield polars DataFrames of consecutive rows, equal to the built Parquet rows.
+
+The order (docs/training.md): the split's sample indices (shifted by ``e * samples`` for the fresh
+epoch ``e``) are cut into blocks of ``B`` consecutive samples; block ``b`` goes to participant
+``b % P``, where participant ``p = rank * num_workers + worker`` and ``P = world_size *
+num_workers``. Each participant yields its blocks in increasing order, each block in index order,
+so every sample of the split is yielded exactly once per epoch over all participants.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from synthc import generators, inputs, limits
+from synthc.compiler.compiling import CompiledSpec, compile_spec
+from synthc.compiler.paths import format_path
+from synthc.compiler.splits import split_ranges
+from synthc.errors import UsageError
+from synthc.generators.base import FileGenerator, Generator, TableGenerator
+from synthc.hints import did_you_mean
+from synthc.shard import table_rows
+
+#: samples per block for file generators (images, text lines): enough for a kernel batch to pay
+#: off, few enough that a small split still feeds several workers
+FILE_BLOCK = 256
+#: rows per block (one DataFrame) for table generators
+TABLE_BLOCK = 8192
+#: environment variables a launcher such as ``torchrun`` sets in every process
+RANK_VARIABLE = "RANK"
+WORLD_SIZE_VARIABLE = "WORLD_SIZE"
+
+#: what a stream yields: a file sample (``__key__`` and bytes per extension) or a block of rows
+Item = dict[str, Any] | pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Share:
+    """The part of an epoch one iterator takes: participant ``index`` of ``count``."""
+
+    index: int
+    count: int
+
+
+def stream(
+    spec: Path | str,
+    split: str = "train",
+    *,
+    variables: Mapping[str, Any] | None = None,
+    rank: int | None = None,
+    world_size: int | None = None,
+    fresh_epoch: int | None = None,
+    worker: int | None = None,
+    num_workers: int | None = None,
+    block_size: int | None = None,
+    allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
+) -> Stream:
+    """The samples of ``split`` of the spec at ``spec``, generated as they are iterated.
+
+    ``rank``/``world_size`` default to the ``RANK``/``WORLD_SIZE`` environment (else 0 and 1);
+    ``worker``/``num_workers`` default to ``torch.utils.data.get_worker_info()`` when torch is
+    already imported and the iterator runs in a DataLoader worker (else 0 and 1).
+    ``fresh_epoch=e`` yields the samples at indices ``e * samples + i`` instead of ``i`` (0: the
+    built ones). ``block_size``: samples per block (default 256 files or 8192 rows, fewer when the
+    split is too small to give every participant one). ``allow_read`` and ``templates`` as for
+    a build.
+    """
+    return Stream.of(
+        compile_spec(spec, variables, allow_read, templates),
+        split,
+        rank=rank,
+        world_size=world_size,
+        fresh_epoch=fresh_epoch,
+        worker=worker,
+        num_workers=num_workers,
+        block_size=block_size,
+    )
+
+
+class Stream:
+    """One split's samples, made on the fly; iterate it once per epoch (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        config: Any,
+        seed: int,
+        samples: int,
+        shard_size: int,
+        split: str,
+        split_range: tuple[int, int],
+        read_roots: dict[str, list[str]],
+        rank: int,
+        world_size: int,
+        worker: int | None = None,
+        num_workers: int | None = None,
+        block_size: int | None = None,
+        fresh_epoch: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.config = config
+        self.seed = seed
+        #: samples of the whole dataset (every split): one epoch's stride of indices
+        self.dataset_samples = samples
+        self._shard_size = shard_size
+        self.split = split
+        self.split_range = split_range
+        self._read_roots = read_roots
+        self.rank = rank
+        self.world_size = world_size
+        self._workers = _explicit_workers(worker, num_workers)
+        self.block_size = _block_size(block_size) or default_block(self.generator)
+        self.fresh_epoch: int | None = None
+        self._offset = 0
+        self.set_epoch(fresh_epoch)
+
+    @classmethod
+    def of(
+        cls,
+        compiled: CompiledSpec,
+        split: str = "train",
+        *,
+        rank: int | None = None,
+        world_size: int | None = None,
+        fresh_epoch: int | None = None,
+        worker: int | None = None,
+        num_workers: int | None = None,
+        block_size: int | None = None,
+    ) -> Stream:
+        """The stream of ``split`` of a compiled spec (see :func:`stream`)."""
+        spec = compiled.spec
+        ranges = split_ranges(spec.splits, spec.sample_count)
+        if split not in ranges:
+            raise UsageError(
+                f"no split {split!r} in the spec; it has {', '.join(ranges)}"
+                + did_you_mean(split, ranges)
+            )
+        resolved_rank, resolved_world = ranks(rank, world_size)
+        return cls(
+            kind=spec.generator.kind,
+            config=spec.generator,
+            seed=spec.seed,
+            samples=spec.sample_count,
+            shard_size=spec.output.shard_size,
+            split=split,
+            split_range=ranges[split],
+            read_roots=compiled.read_roots,
+            rank=resolved_rank,
+            world_size=resolved_world,
+            worker=worker,
+            num_workers=num_workers,
+            block_size=block_size,
+            fresh_epoch=fresh_epoch,
+        )
+
+    @property
+    def generator(self) -> Generator[Any]:
+        return generators.get(self.kind)
+
+    @property
+    def samples(self) -> int:
+        """Samples of the split in one epoch, over every rank and worker."""
+        return self.split_range[1] - self.split_range[0]
+
+    @property
+    def indices(self) -> range:
+        """The global sample indices of this epoch of the split."""
+        first, last = self.split_range
+        return range(first + self._offset, last + self._offset)
+
+    def set_epoch(self, fresh_epoch: int | None) -> None:
+        """Make later iterations yield the fresh epoch ``fresh_epoch`` (None or 0: the built
+        samples). Call it before the DataLoader starts an epoch's workers."""
+        self._offset = epoch_offset(
+            self.generator, self.config, self.dataset_samples, self._shard_size, fresh_epoch
+        )
+        self.fresh_epoch = fresh_epoch
+
+    def share(self) -> Share:
+        """This iterator's participant number and the participant count, from the rank, the
+        world size and the worker (given, or DataLoader's)."""
+        worker, workers = self._workers or torch_worker() or (0, 1)
+        return Share(self.rank * workers + worker, self.world_size * workers)
+
+    def blocks(self, share: Share | None = None) -> list[range]:
+        """The index blocks ``share`` (default: this iterator's) yields, in order."""
+        share = share if share is not None else self.share()
+        indices = self.indices
+        size = min(self.block_size, max(1, math.ceil(len(indices) / share.count)))
+        starts = range(indices.start, indices.stop, size)
+        return [
+            range(start, min(start + size, indices.stop))
+            for start in starts[share.index :: share.count]
+        ]
+
+    def __iter__(self) -> Iterator[Item]:
+        inputs.use_roots(self._read_roots)  # a worker process finds the spec's files there
+        generator = self.generator
+        for block in self.blocks():
+            if isinstance(generator, FileGenerator):
+                samples = generator.generate(self.config, self.seed, block.start, block.stop)
+                for key, files in samples:
+                    yield {"__key__": key, **files}
+            elif isinstance(generator, TableGenerator):
+                rows = table_rows(generator, self.config, self.seed, block.start, block.stop)
+                yield pl.DataFrame(rows)  # as the Parquet writer frames a shard
+            else:
+                raise TypeError(f"{self.kind}: a generator is a TableGenerator or a FileGenerator")
+
+    def __repr__(self) -> str:
+        epoch = "" if self.fresh_epoch is None else f", fresh_epoch={self.fresh_epoch}"
+        return (
+            f"Stream({self.kind}, split={self.split!r}, indices=[{self.indices.start}, "
+            f"{self.indices.stop}), rank={self.rank}/{self.world_size}{epoch})"
+        )
+
+
+def ranks(rank: int | None, world_size: int | None) -> tuple[int, int]:
+    """``(rank, world_size)``: as given, else from ``RANK``/``WORLD_SIZE``, else ``(0, 1)``."""
+    if world_size is None:
+        world_size = _environment_int(WORLD_SIZE_VARIABLE, 1)
+    if rank is None:
+        rank = _environment_int(RANK_VARIABLE, 0)
+    _check_int("world_size", world_size, 1)
+    _check_int("rank", rank, 0)
+    if rank >= world_size:
+        raise UsageError(f"rank {rank} is outside [0, {world_size}) (world_size {world_size})")
+    return rank, world_size
+
+
+def torch_worker() -> tuple[int, int] | None:
+    """``(worker id, number of workers)`` when torch is already imported and this runs in a
+    DataLoader worker process; None otherwise. Never imports torch."""
+    data = sys.modules.get("torch.utils.data")
+    if data is None:
+        data = getattr(getattr(sys.modules.get("torch"), "utils", None), "data", None)
+    get_worker_info = getattr(data, "get_worker_info", None)
+    info = get_worker_info() if callable(get_worker_info) else None
+    if info is None:
+        return None
+    worker, workers = int(info.id), int(info.num_workers)
+    if workers < 1 or not 0 <= worker < workers:
+        raise UsageError(f"torch worker info: worker {worker} of {workers} is impossible")
+    return worker, workers
+
+
+def epoch_offset(
+    generator: Generator[Any], config: Any, samples: int, shard_size: int, epoch: int | None
+) -> int:
+    """The first index of the fresh epoch ``epoch`` (``epoch * samples``), once it is known that
+    the generator continues past ``samples`` and that its values stay in range up there."""
+    if epoch is None:
+        return 0
+    _check_int("fresh_epoch", epoch, 0)
+    if epoch == 0:
+        return 0
+    if not generator.continues:
+        raise UsageError(
+            f"fresh_epoch: the {generator.kind} generator's samples do not continue past the "
+            "spec's samples, so it has no fresh epochs"
+        )
+    last = (epoch + 1) * samples
+    if last > limits.MAX_SAMPLES:
+        raise UsageError(
+            f"fresh_epoch={epoch}: its indices reach {last:,}, over the limit of "
+            f"{limits.MAX_SAMPLES:,} samples (synthc.limits.MAX_SAMPLES)"
+        )
+    known = list(config.size_problems(samples, shard_size))
+    for problem in config.size_problems(last, shard_size):
+        if problem not in known:  # a value that overflows only past the built samples
+            raise UsageError(
+                f"fresh_epoch={epoch}: indices up to {last:,}: "
+                f"{format_path(problem[0])}: {problem[1]}"
+            )
+    return epoch * samples
+
+
+def _explicit_workers(worker: int | None, num_workers: int | None) -> tuple[int, int] | None:
+    if worker is None and num_workers is None:
+        return None
+    if worker is None or num_workers is None:
+        raise UsageError("give worker and num_workers together (or neither: DataLoader's)")
+    _check_int("num_workers", num_workers, 1)
+    _check_int("worker", worker, 0)
+    if worker >= num_workers:
+        raise UsageError(f"worker {worker} is outside [0, {num_workers}) (num_workers)")
+    return worker, num_workers
+
+
+def default_block(generator: Generator[Any]) -> int:
+    """Samples per block when none is given: FILE_BLOCK files, or TABLE_BLOCK rows."""
+    return FILE_BLOCK if isinstance(generator, FileGenerator) else TABLE_BLOCK
+
+
+def _block_size(block_size: int | None) -> int:
+    if block_size is None:
+        return 0  # the generator kind's default
+    _check_int("block_size", block_size, 1)
+    return block_size
+
+
+def _check_int(name: str, value: object, least: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise UsageError(f"{name} must be an integer >= {least}, not {value!r:.40}")
+
+
+def _environment_int(name: str, default: int) -> int:
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise UsageError(f"environment variable {name}={text!r:.40} is not an integer") from None

@@ -1,0 +1,283 @@
+"""synthc.open: a built dataset read back as a user trains from it: LazyFrames of tables, decoded
+file samples, sha256 checked as shards are read, wherever the directory was copied, and an
+untrusted directory refused with one clear error."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from PIL import Image
+from small_datasets import FILE_KINDS, KINDS, TABLE_KINDS, build, parquet_rows, shard_paths
+from small_datasets import tar_samples as built_samples
+
+import synthc
+from synthc import api, limits
+from synthc.errors import OutputError, UsageError
+from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, encode_manifest, iter_shards
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    root = tmp_path_factory.mktemp("open")
+    return {kind: build(root, kind) for kind in KINDS}
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    """A copy of a built output directory, to damage freely."""
+
+    def make(out: Path) -> Path:
+        target = tmp_path / "copy"
+        shutil.copytree(out, target)
+        return target
+
+    return make
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_dataset_has_its_manifest_and_splits(datasets, kind):
+    _, out = datasets[kind]
+    dataset = synthc.open(out)
+    assert dataset.manifest == api.load_manifest(out)
+    assert list(dataset.splits) == ["train", "val"]
+    assert [len(s) for s in dataset.splits.values()] == [
+        split["samples"] for split in dataset.manifest["splits"].values()
+    ]
+    assert dataset["val"] is dataset.splits["val"]
+
+
+@pytest.mark.parametrize("kind", TABLE_KINDS)
+def test_a_table_split_is_a_lazy_frame_of_its_parquet_rows(datasets, kind):
+    _, out = datasets[kind]
+    lazy = synthc.open(out)["train"].lazy()
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().equals(parquet_rows(shard_paths(out, "train")))
+    assert lazy.filter(pl.col("index") >= 220).select("index").collect()["index"].to_list() == [
+        220,
+        221,
+        222,
+        223,
+        224,
+    ]
+
+
+@pytest.mark.parametrize("kind", FILE_KINDS)
+def test_file_samples_as_bytes_are_the_tar_members_and_the_stream(datasets, kind):
+    spec, out = datasets[kind]
+    read = list(synthc.open(out)["val"].samples(decode=False))
+    assert read == built_samples(shard_paths(out, "val"))
+    assert read == list(synthc.stream(spec, "val"))
+
+
+def test_decoded_fractal_samples(datasets):
+    _, out = datasets["fractal"]
+    samples = list(synthc.open(out)["train"])
+    assert len(samples) == 45
+    for sample in samples:
+        assert isinstance(sample["png"], Image.Image) and sample["png"].size == (32, 32)
+        assert isinstance(sample["cls"], int) and sample["cls"] == int(sample["__key__"]) % 4
+        assert sample["json"]["class"] == sample["cls"]
+    arrays = synthc.open(out)["train"].samples(image="numpy")
+    first = next(arrays)
+    assert isinstance(first["png"], np.ndarray) and first["png"].shape == (32, 32)
+    assert np.array_equal(first["png"], np.asarray(samples[0]["png"]))
+
+
+def test_decoded_ocr_samples(datasets):
+    _, out = datasets["ocr_text"]
+    for sample in synthc.open(out)["train"].samples():
+        assert isinstance(sample["txt"], str) and sample["txt"] == sample["json"]["text"]
+        assert isinstance(sample["png"], Image.Image)
+
+
+def test_a_copied_dataset_opens_and_verifies_where_it_now_is(datasets, copy_of):
+    _, out = datasets["fractal"]
+    copy = copy_of(out)
+    moved = copy.parent / "moved"
+    copy.rename(moved)
+    dataset = synthc.open(moved, verify=True)
+    assert all(str(p).startswith(str(moved)) for p in dataset["train"].paths)
+    assert [s["__key__"] for s in dataset["train"]] == [f"{i:012d}" for i in range(45)]
+
+
+def test_verify_passes_on_intact_shards(datasets):
+    _, out = datasets["tabular"]
+    assert synthc.open(out, verify=True)["val"].lazy().collect().height == 75
+    _, out = datasets["ocr_text"]
+    assert len(list(synthc.open(out)["val"].samples(verify=True))) == 6
+
+
+def damage_a_member(shard: Path, member_name: str, new: bytes) -> None:
+    """Overwrite a member's data in place (same length): the tar still reads, its hash differs."""
+    with tarfile.open(shard) as tar:
+        member = tar.getmember(member_name)
+        assert member.size == len(new)
+        offset = member.offset_data
+    with open(shard, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(new)
+
+
+def test_a_damaged_tar_shard_stops_the_read_naming_it_before_the_next_shard(datasets, copy_of):
+    _, out = datasets["fractal"]
+    copy = copy_of(out)
+    second = copy / "train" / "train-00001.tar"  # samples 20..39
+    damage_a_member(second, "000000000025.cls", b"3")  # was 1 (25 % 4)
+    seen = []
+    with pytest.raises(OutputError, match=r"train-00001\.tar: sha256 .* does not match"):
+        for sample in synthc.open(copy, verify=True)["train"].samples(decode=False):
+            seen.append(int(sample["__key__"]))
+    assert seen == list(range(39))  # nothing of the third shard, nor the second's last sample
+    # without verify the damage is read as it is
+    unverified = {s["__key__"]: s for s in synthc.open(copy)["train"]}
+    assert unverified["000000000025"]["cls"] == 3
+
+
+def test_a_damaged_parquet_shard_is_named_before_polars_reads_it(datasets, copy_of):
+    _, out = datasets["manifold"]
+    copy = copy_of(out)
+    shard = copy / "train" / "train-00001.parquet"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    with pytest.raises(OutputError, match=r"train-00001\.parquet: sha256"):
+        synthc.open(copy)["train"].lazy(verify=True)
+    assert synthc.open(copy)["val"].lazy(verify=True).collect().height == 75
+
+
+def test_a_missing_shard_is_named(datasets, copy_of):
+    _, out = datasets["manifold"]
+    copy = copy_of(out)
+    (copy / "val" / "val-00000.parquet").unlink()
+    with pytest.raises(OutputError, match=r"val-00000\.parquet: unreadable"):
+        synthc.open(copy)["val"].lazy(verify=True)
+
+
+def test_a_missing_tar_shard_is_named(datasets, copy_of):
+    _, out = datasets["ocr_text"]
+    copy = copy_of(out)
+    (copy / "val" / "val-00000.tar").unlink()
+    with pytest.raises(OutputError, match=r"val-00000\.tar: unreadable"):
+        list(synthc.open(copy)["val"])
+
+
+def test_the_wrong_reader_for_a_split_is_a_usage_error(datasets):
+    with pytest.raises(UsageError, match=r"WebDataset tars.*\.samples\(\)"):
+        synthc.open(datasets["fractal"][1])["train"].lazy()
+    with pytest.raises(UsageError, match=r"a table: use \.lazy\(\)"):
+        next(synthc.open(datasets["tabular"][1])["train"].samples())
+    with pytest.raises(UsageError, match="image must be 'pil' or 'numpy'"):
+        next(synthc.open(datasets["fractal"][1])["train"].samples(image="cv2"))  # type: ignore[arg-type]
+
+
+def test_an_unknown_split_is_a_usage_error_with_a_hint(datasets):
+    with pytest.raises(UsageError, match="no split 'vla'.*did you mean 'val'"):
+        synthc.open(datasets["fractal"][1])["vla"]
+
+
+def test_a_directory_without_a_manifest_is_refused(tmp_path):
+    with pytest.raises(OutputError, match="no manifest"):
+        synthc.open(tmp_path)
+    with pytest.raises(OutputError, match="does not exist"):
+        synthc.open(tmp_path / "nothing")
+
+
+def rewrite_manifest(out: Path, change) -> None:
+    """Change the manifest, then make it consistent again (bytes, hashes) as an attacker would."""
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    change(manifest)
+    for split in manifest["splits"].values():
+        split["bytes"] = sum(s["bytes"] for s in split["shards"])
+    manifest["bytes"] = sum(s["bytes"] for s in iter_shards(manifest))
+    manifest["content_sha256"] = content_sha256(iter_shards(manifest))
+    (out / MANIFEST_FILE).write_bytes(encode_manifest(manifest))
+
+
+def test_a_shard_path_leaving_the_directory_is_refused(datasets, copy_of, tmp_path):
+    copy = copy_of(datasets["tabular"][1])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.move(copy / "val", outside / "val")
+    os.symlink(outside / "val", copy / "val")  # the split folder leads out through a symlink
+    with pytest.raises(OutputError, match=r"entry 'val/val-00000\.parquet' is refused"):
+        synthc.open(copy)
+
+
+def test_a_manifest_that_contradicts_itself_is_refused(datasets, copy_of):
+    copy = copy_of(datasets["tabular"][1])
+    manifest = json.loads((copy / MANIFEST_FILE).read_text())
+    manifest["splits"]["val"]["shards"][0]["path"] = "val/../../etc/passwd.parquet"
+    (copy / MANIFEST_FILE).write_bytes(encode_manifest(manifest))
+    with pytest.raises(OutputError, match="manifest.json: content_sha256 does not match"):
+        synthc.open(copy)
+
+    def escape(m: dict) -> None:
+        m["splits"]["val"]["shards"][0]["path"] = "val/../../x.parquet"
+
+    rewrite_manifest(copy, escape)
+    with pytest.raises(OutputError, match=r"val/\.\./\.\./x\.parquet is not in the split's folder"):
+        synthc.open(copy)
+
+
+def test_a_tar_member_that_is_not_a_file_is_refused(datasets, copy_of):
+    copy = copy_of(datasets["ocr_text"][1])
+    shard = copy / "val" / "val-00000.tar"
+    with tarfile.open(shard, "w", format=tarfile.USTAR_FORMAT) as tar:
+        link = tarfile.TarInfo("000000000018.png")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        tar.addfile(link)
+    size, digest = shard.stat().st_size, _sha256(shard)
+
+    def point(m: dict) -> None:
+        m["splits"]["val"]["shards"][0].update(bytes=size, sha256=digest)
+
+    rewrite_manifest(copy, point)
+    with pytest.raises(OutputError, match=r"member '000000000018\.png' is not a regular file"):
+        list(synthc.open(copy, verify=True)["val"])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_image_over_the_pixel_limit_is_not_decoded(datasets, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_IMAGE_PIXELS", 32 * 31)
+    with pytest.raises(OutputError, match=r"train-00000\.tar: 000000000000\.png: cannot decode"):
+        next(iter(synthc.open(datasets["fractal"][1])["train"]))
+
+
+def test_a_member_over_the_size_limit_is_not_read(datasets, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_SAMPLE_BYTES", 8)
+    with pytest.raises(OutputError, match="MAX_SAMPLE_BYTES"):
+        next(synthc.open(datasets["fractal"][1])["train"].samples(decode=False))
+
+
+def test_a_member_that_is_not_what_its_extension_says_is_named(datasets, copy_of):
+    copy = copy_of(datasets["fractal"][1])
+    damage_a_member(copy / "val" / "val-00000.tar", "000000000045.cls", b"x")
+    with pytest.raises(OutputError, match=r"000000000045\.cls: cannot decode: 'x' is not an"):
+        list(synthc.open(copy)["val"])
+
+
+def test_an_empty_split_is_an_empty_frame_with_the_schema(write_spec, tmp_path):
+    spec = write_spec(
+        "synthc: 1\nname: empty\nseed: 1\nsamples: 50\nsplits: {train: 50, test: 0}\n"
+        "generator: {kind: manifold, shape: swiss_roll}\n"
+    )
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    frame = synthc.open(out)["test"].lazy().collect()
+    assert frame.height == 0 and frame.columns[:2] == ["index", "x0"]
+    assert frame.schema["index"] == pl.Int64 and frame.schema["x0"] == pl.Float64
+
+
+def test_open_is_in_the_api_too(datasets):
+    assert isinstance(api.open_dataset(datasets["fractal"][1]), api.Dataset)

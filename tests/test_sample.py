@@ -1,0 +1,165 @@
+"""synthc sample / api.sample: one sample alone, byte for byte the built one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from small_datasets import FILE_KINDS, KINDS, TABLE_KINDS, build, parquet_rows, shard_paths
+from small_datasets import tar_samples as built_samples
+
+from synthc import api
+from synthc.errors import UsageError
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    root = tmp_path_factory.mktemp("sample")
+    return {kind: build(root, kind) for kind in KINDS}
+
+
+def built_files(out: Path) -> dict[str, dict]:
+    """Every built file sample by key."""
+    paths = shard_paths(out, "train") + shard_paths(out, "val")
+    return {s["__key__"]: s for s in built_samples(paths)}
+
+
+def built_rows(out: Path) -> pl.DataFrame:
+    return parquet_rows(shard_paths(out, "train") + shard_paths(out, "val"))
+
+
+@pytest.mark.parametrize("kind", FILE_KINDS)
+def test_a_file_sample_alone_is_the_built_one(datasets, kind):
+    spec, out = datasets[kind]
+    built = built_files(out)
+    last = len(built) - 1
+    for index in (0, 7, last - 2, last):  # both splits, first and last
+        assert api.sample(spec, index) == built[f"{index:012d}"]
+
+
+@pytest.mark.parametrize("kind", TABLE_KINDS)
+def test_a_row_alone_is_the_built_one(datasets, kind):
+    spec, out = datasets[kind]
+    rows = built_rows(out)
+    for index in (0, 101, 299):
+        row = api.sample(spec, index)
+        assert isinstance(row, pl.DataFrame)
+        assert row.equals(rows.slice(index, 1)) and row.schema == rows.schema
+
+
+def test_the_command_writes_the_files_of_the_tar(cli, datasets, tmp_path):
+    spec, out = datasets["fractal"]
+    target = tmp_path / "one"
+    code, stdout, err = cli("sample", spec, "--index", "50", "-o", target)
+    assert code == 0, err
+    expected = built_files(out)["000000000050"]
+    names = [f"000000000050.{ext}" for ext in expected if ext != "__key__"]
+    assert stdout.splitlines() == [str(target / name) for name in names]
+    assert sorted(p.name for p in target.iterdir()) == sorted(names)
+    for ext, data in expected.items():
+        if ext != "__key__":
+            assert (target / f"000000000050.{ext}").read_bytes() == data
+
+
+def test_the_command_writes_into_the_working_directory_by_default(
+    cli, datasets, tmp_path, monkeypatch
+):
+    spec, out = datasets["ocr_text"]
+    monkeypatch.chdir(tmp_path)
+    code, stdout, _ = cli("sample", spec, "-i", "3")
+    assert code == 0
+    assert stdout.split() == ["000000000003.png", "000000000003.txt", "000000000003.json"]
+    assert (tmp_path / "000000000003.txt").read_bytes() == built_files(out)["000000000003"]["txt"]
+
+
+def test_the_command_prints_a_row_as_json(cli, datasets):
+    spec, out = datasets["tabular"]
+    rows = built_rows(out)
+    for index in (4, 250):
+        code, stdout, err = cli("sample", spec, "--index", str(index))
+        assert code == 0, err
+        row = json.loads(stdout)
+        expected = rows.row(index, named=True)
+        expected["signup"] = expected["signup"].isoformat()
+        assert row == expected  # floats exactly, nulls as null, the date in ISO 8601
+    nulls = [i for i in range(300) if rows["age"][i] is None]
+    code, stdout, _ = cli("sample", spec, "-i", str(nulls[0]))
+    assert json.loads(stdout)["age"] is None
+
+
+def test_a_row_goes_to_a_file_with_out(cli, datasets, tmp_path):
+    spec, _ = datasets["manifold"]
+    code, stdout, _ = cli("sample", spec, "-i", "12", "-o", tmp_path / "rows")
+    assert code == 0
+    written = tmp_path / "rows" / "000000000012.json"
+    assert stdout.strip() == str(written)
+    assert json.loads(written.read_text())["index"] == 12
+
+
+@pytest.mark.parametrize("index", ["-1", "300", "10000000000000"])
+def test_an_index_outside_the_samples_is_a_usage_error(cli, datasets, index):
+    spec, _ = datasets["manifold"]
+    code, stdout, err = cli("sample", spec, "--index", index)
+    assert code == 2 and stdout == ""
+    assert f"index {index} is outside [0, 300)" in err
+    with pytest.raises(UsageError):
+        api.sample(spec, int(index))
+
+
+def test_the_index_is_required_and_an_integer(cli, datasets):
+    spec, _ = datasets["manifold"]
+    with pytest.raises(SystemExit) as caught:
+        cli("sample", spec)
+    assert caught.value.code == 2
+    with pytest.raises(SystemExit) as caught:
+        cli("sample", spec, "-i", "one")
+    assert caught.value.code == 2
+
+
+def test_vars_shape_the_sample_as_for_build(cli, write_spec, tmp_path):
+    spec = write_spec(
+        "synthc: 1\nname: v\nseed: 1\nsamples: {{ var('n', 10) }}\n"
+        "generator: {kind: manifold, shape: moons, noise: {{ var('noise', 0.1) }}}\n"
+    )
+    code, _, err = cli("sample", spec, "-i", "15")
+    assert code == 2 and "outside [0, 10)" in err
+    code, stdout, _ = cli("sample", spec, "-i", "15", "--var", "n=20", "--var", "noise=0.0")
+    assert code == 0
+    row = json.loads(stdout)
+    assert row["x0"] == row["clean_x0"]
+    out = api.build(spec, tmp_path / "out", variables={"n": 20, "noise": 0.0}).out
+    assert json.loads(stdout) == pl.read_parquet(out / "train" / "train-00000.parquet").row(
+        15, named=True
+    )
+
+
+def test_allow_read_lets_the_spec_read_a_file_elsewhere(cli, datasets, tmp_path):
+    _, out = datasets["fractal"]
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    shutil.copy(out / "catalog.json", shelf / "catalog.json")
+    spec = tmp_path / "specs" / "from_catalog.yaml"
+    spec.parent.mkdir()
+    spec.write_text(
+        "synthc: 1\nname: c\nseed: 11\ngenerator:\n  kind: fractal\n  classes: 4\n"
+        f"  instances: 2\n  system: {{catalog: {shelf / 'catalog.json'}}}\n"
+        "  render: {size: 32, points: 2000}\n"
+    )
+    code, _, err = cli("sample", spec, "-i", "1", "-o", tmp_path / "a")
+    assert code == 2 and "allow-read" in err
+    code, _, err = cli("sample", spec, "-i", "1", "-o", tmp_path / "a", "--allow-read", shelf)
+    assert code == 0, err
+    assert (tmp_path / "a" / "000000000001.cls").read_text() == "1"
+
+
+def test_a_place_inside_an_output_directory_is_refused(cli, datasets, tmp_path):
+    spec, out = datasets["fractal"]
+    code, _, err = cli("sample", spec, "-i", "0", "-o", out / "extra")
+    assert code == 2 and "is inside the output directory" in err
+    assert not (out / "extra").exists()
+    (tmp_path / "file").write_text("")
+    code, _, err = cli("sample", spec, "-i", "0", "-o", tmp_path / "file")
+    assert code == 2 and "is not a directory" in err
