@@ -38,7 +38,7 @@ def preview_of_samples(
     """A PNG of samples generated in memory (all of them: the caller chose how many)."""
     if isinstance(generated, Samples):
         images = [next(f[ext] for ext in IMAGE_EXTENSIONS if ext in f) for _, f in generated]
-        return grid_png(decode_pngs(images))
+        return grid_png(decode_pngs(images), title=(caption or Caption()).title(len(images)))
     return _draw_table(kind, pl.DataFrame(dict(generated)), caption or Caption())
 
 
@@ -54,7 +54,7 @@ def preview_of_shards(
             pngs += read_tar_members(shard, limit - len(pngs))
             if len(pngs) >= limit:
                 break
-        return grid_png(decode_pngs(pngs))
+        return grid_png(decode_pngs(pngs), title=(caption or Caption()).title(len(pngs)))
     frames: list[pl.DataFrame] = []
     rows = 0
     for shard in shards:

@@ -131,23 +131,21 @@ def _numbers(axes: Axes, values: np.ndarray) -> list[str]:
         _empty(axes, "no finite values")
         return notes
     low, high = float(values.min()), float(values.max())
-    if low == high:
-        low, high = low - 0.5, high + 0.5
-    try:
-        counts, edges = np.histogram(values, bins=BINS, range=(low, high))
-    except ValueError:  # a range too wide for float64 bin edges
+    if not math.isfinite(high - low):  # too wide for float64 bin edges
         _empty(axes, f"values from {low:.3g} to {high:.3g}")
         return notes
+    counts, edges = np.histogram(values, bins=BINS, range=(low, high))
     axes.stairs(counts, edges, fill=True, color="C0")
     axes.margins(y=0.05)
     return notes
 
 
 def _dates(axes: Axes, present: pl.Series) -> list[str]:
-    """A histogram of dates or datetimes, with date ticks; dates beyond year 1..9999 (which
-    matplotlib cannot name) as days since 1970."""
+    """A histogram of dates or datetimes, with date ticks; dates near or beyond years 1 and
+    9999 (which matplotlib cannot name) as days since 1970."""
     days = present.cast(pl.Datetime("ms")).dt.epoch("ms").cast(pl.Float64).to_numpy() / 86_400_000
-    if days.size and (days.min() < -719_162 or days.max() > 2_932_896):
+    slack = 0.1 * float(np.ptp(days)) + 366 if days.size else 0.0  # the axis margins
+    if days.size and (days.min() - slack < -719_162 or days.max() + slack > 2_932_896):
         notes = _numbers(axes, days)
         axes.set_xlabel("days since 1970-01-01")
         return notes
