@@ -105,11 +105,13 @@ def test_histograms_count_values_and_nulls_and_categories_get_counted_bars():
             "region": ["north", "south", "north", None, "east", "north", "south", "north"],
             "visits": [0, 1, 1, 2, 2, 2, 3, None],
             "signup": [date(2020, 1, d + 1) for d in range(8)],
+            "churn": [True, True, False, None, True, False, True, True],
         }
     )
     figure = drawn(lambda: table_figure(frame, Caption("churn", 1000)))
     titles = {a.get_title().split("\n")[0]: a for a in figure.axes}
-    assert list(titles) == ["income", "region", "visits", "signup"]  # no panel for the index
+    # no panel for the index
+    assert list(titles) == ["income", "region", "visits", "signup", "churn"]
     assert titles["income"].get_title().split("\n")[1] == "6 values, 2 null (25.0%), 1 NaN"
     assert titles["signup"].get_title().split("\n")[1] == "8 values, no nulls"
     region = titles["region"]
@@ -120,6 +122,8 @@ def test_histograms_count_values_and_nulls_and_categories_get_counted_bars():
     visits = titles["visits"]  # few distinct integers: a bar per value, in order
     assert [t.get_text() for t in visits.get_xticklabels()] == ["0", "1", "2", "3"]
     assert [t.get_text() for t in visits.texts] == ["1", "2", "3", "1"]
+    assert [t.get_text() for t in titles["churn"].get_xticklabels()] == ["false", "true"]
+    assert [t.get_text() for t in titles["churn"].texts] == ["2", "5"]
     assert titles["income"].get_ylabel() == "count"
     assert figure.get_suptitle() == "churn: first 8 of 1,000 rows"
 

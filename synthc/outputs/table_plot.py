@@ -70,9 +70,9 @@ def draw_column(axes: Axes, series: pl.Series) -> None:
     nulls = series.null_count()
     notes = [f"{nulls:,} null ({nulls / series.len():.1%})" if nulls else "no nulls"]
     dtype = series.dtype
-    if dtype in (pl.String, pl.Categorical, pl.Boolean) or isinstance(dtype, pl.Enum):
-        notes += _bars(axes, present.cast(pl.String), by_count=dtype != pl.Boolean)
-    elif dtype.is_integer() and present.n_unique() <= DISCRETE:
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        notes += _bars(axes, present.cast(pl.String), by_count=True)
+    elif dtype == pl.Boolean or (dtype.is_integer() and present.n_unique() <= DISCRETE):
         notes += _bars(axes, present.sort().cast(pl.String), by_count=False)
     elif dtype.is_numeric():
         notes += _numbers(axes, present.cast(pl.Float64).to_numpy())
