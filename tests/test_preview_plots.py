@@ -5,6 +5,7 @@ the same input gives the same PNG bytes; matplotlib loads only when a preview is
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import textwrap
@@ -172,7 +173,11 @@ def test_previews_are_the_same_bytes_every_time_and_carry_no_version(write_spec,
     result = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
-        env={"PYTHONPATH": str(ROOT), "MPLCONFIGDIR": str(config), "PATH": "/usr/bin:/bin"},
+        env={
+            "PYTHONPATH": str(ROOT),
+            "MPLCONFIGDIR": str(config),
+            "PATH": os.environ.get("PATH", ""),
+        },
         check=True,
     )
     assert result.stdout == png
@@ -199,7 +204,7 @@ def test_matplotlib_is_imported_only_when_a_preview_is_drawn(write_spec, tmp_pat
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("ok\n")

@@ -1,10 +1,11 @@
 """matplotlib figures for previews, rendered to PNG bytes that depend only on what is drawn.
 
 matplotlib is imported inside functions (here and in the plot modules), so that ``import
-synthc`` and every phase of a build but the preview never load it. Figures are made without pyplot (no global figure
-state) on the Agg canvas, under matplotlib's own default style rather than the user's
-matplotlibrc, with math text off (column names and values are data, not markup), a fixed size
-and DPI, and no software version in the PNG: the same input gives the same bytes.
+synthc`` and every phase of a build but the preview never load it. Figures are made without
+pyplot (no global figure state) on the Agg canvas, under matplotlib's own default style rather
+than the user's matplotlibrc, with math text off (column names and values are data, not
+markup), a fixed size and DPI, and no software version in the PNG: the same input gives the
+same bytes.
 """
 
 from __future__ import annotations
