@@ -39,7 +39,7 @@ from synthc.git_state import GitState, GitUnavailable, git_state
 from synthc.one_sample import check_target, row_json, sample_at, sample_key, write_files
 from synthc.outputs.dataset import Dataset, open_dataset
 from synthc.outputs.manifest import MANIFEST_FILE, library_report, read_manifest
-from synthc.outputs.preview import default_samples, preview_of_samples
+from synthc.outputs.preview import Caption, default_samples, preview_of_samples
 from synthc.outputs.state import is_synthc_output
 from synthc.outputs.verify import repair_hint, verify_dataset
 from synthc.plan_status import PlanStatus, ShardStatus
@@ -177,7 +177,10 @@ def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
     generated = generator.generate(spec.generator, spec.seed, 0, min(samples, spec.sample_count))
-    return preview_of_samples(generator.preview, generated)
+    caption = Caption.of(
+        spec.name, spec.sample_count, [c.to_json() for c in generator.columns(spec.generator)]
+    )
+    return preview_of_samples(generator.preview, generated, caption)
 
 
 def _check_preview_target(target: Path) -> None:

@@ -254,7 +254,7 @@ def test_preview_draws_the_first_images_without_building(cli, tmp_path, small):
     # the build's own preview.png shows the same first 16 images
     assert (tmp_path / "p.png").read_bytes() == (small / "preview.png").read_bytes()
     with Image.open(tmp_path / "p.png") as image:
-        assert image.size == (4 * 64 + 3 * 2, 4 * 64 + 3 * 2)
+        assert image.size == (4 * 64 + 3 * 2, 20 + 4 * 64 + 3 * 2)  # under a title strip
 
 
 def test_a_missing_catalog_is_a_spec_error_at_its_field(tmp_path):

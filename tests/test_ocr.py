@@ -248,7 +248,7 @@ def test_preview_stacks_lines(cli, tmp_path):
     code, _, _ = cli("preview", spec, "-n", "5", "-o", tmp_path / "p.png")
     assert code == 0
     with Image.open(tmp_path / "p.png") as image:
-        assert image.size[1] == 5 * 32 + 4 * 2
+        assert image.size[1] == 20 + 5 * 32 + 4 * 2  # a title strip above the lines
 
 
 def test_nested_source_options_and_a_custom_dictionary(tmp_path):
@@ -313,4 +313,4 @@ def test_vertical_lines_preview_side_by_side(cli, tmp_path):
     code, _, _ = cli("preview", spec, "-n", "4", "-o", tmp_path / "p.png")
     assert code == 0
     with Image.open(tmp_path / "p.png") as image:
-        assert image.size[0] == 4 * 32 + 3 * 2
+        assert image.size[0] == 4 * 32 + 3 * 2  # the title is cut to the lines' width

@@ -345,9 +345,10 @@ def test_build_writes_a_table_preview(built):
     with Image.open(out / "preview.png") as image:
         width, height = image.size
         pixels = np.asarray(image.convert("RGB"))
-    # one 240 x 150 panel per column (up to 16), four to a row, with bars drawn in blue
-    panels = min(16, len(frame.columns) - 1)
-    assert (width, height) == (4 * 240, -(-panels // 4) * 150)
+    # one 320 x 250 panel per column but the index (up to 24), four to a row, under a title,
+    # with bars drawn in matplotlib's first colour
+    panels = min(24, len(frame.columns) - 1)
+    assert (width, height) == (4 * 320, -(-panels // 4) * 250 + 50)
     assert ((pixels == [31, 119, 180]).all(axis=2)).mean() > 0.05
 
 

@@ -22,7 +22,7 @@ from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
 from synthc.outputs.fact_files import split_facts
 from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest, make_manifest
-from synthc.outputs.preview import preview_of_shards
+from synthc.outputs.preview import Caption, preview_of_shards
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
 
@@ -94,7 +94,9 @@ class Finisher:
         if self.preview is not None:
             # The first shards hold the first samples: read them back, not generated again.
             shards = [out / r.path for r in records if r.samples]
-            _write_owned(out, state, PREVIEW_FILE, preview_of_shards(self.preview, shards))
+            total = sum(r.samples for r in records)
+            caption = Caption.of(self.spec.name, total, self.columns)
+            _write_owned(out, state, PREVIEW_FILE, preview_of_shards(self.preview, shards, caption))
         data = encode_manifest(manifest)
         state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
         state.save(out)

@@ -1,4 +1,4 @@
-"""preview.png for image datasets: the first images side by side in a grid."""
+"""preview.png for image datasets: the first images side by side in a grid, under a title."""
 
 from __future__ import annotations
 
@@ -6,20 +6,32 @@ import io
 import math
 from collections.abc import Sequence
 
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 GAP = 2
+#: pixels of the title strip above the images (none without a title), and of its text
+TITLE_HEIGHT = 20
+TITLE_SIZE = 13
 #: pixels of one preview tile at most: 16 tiles of 4096 x 4096 RGB images made a 2.4 GB build
 TILE_PIXELS = 512 * 512
 
 
-def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes:
-    """Tile ``images`` (any modes; shown as RGB). Equal sizes make a square grid; mixed sizes
-    (text lines) are stacked at their own size."""
+def grid_png(images: Sequence[Image.Image], columns: int | None = None, title: str = "") -> bytes:
+    """Tile ``images`` (any modes; shown as RGB) under ``title`` (cut to the sheet's width).
+    Equal sizes make a square grid; mixed sizes (text lines) are stacked at their own size."""
     if not images:
         raise ValueError("no images to preview")
-    if len({image.size for image in images}) > 1:
-        return _stacked(images)
+    sheet = (
+        _stacked(images) if len({image.size for image in images}) > 1 else _grid(images, columns)
+    )
+    if title:
+        sheet = _titled(sheet, title)
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def _grid(images: Sequence[Image.Image], columns: int | None) -> Image.Image:
     columns = columns or math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / columns)
     width, height = images[0].size
@@ -29,12 +41,10 @@ def grid_png(images: Sequence[Image.Image], columns: int | None = None) -> bytes
         if tile.size != (width, height):
             tile = tile.resize((width, height))
         sheet.paste(tile, ((n % columns) * (width + GAP), (n // columns) * (height + GAP)))
-    buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
+    return sheet
 
 
-def _stacked(images: Sequence[Image.Image]) -> bytes:
+def _stacked(images: Sequence[Image.Image]) -> Image.Image:
     """Lines of one height (horizontal text) one under another; columns of one width
     (vertical text) side by side."""
     side_by_side = len({image.width for image in images}) == 1
@@ -49,9 +59,19 @@ def _stacked(images: Sequence[Image.Image]) -> bytes:
     for image in images:
         sheet.paste(image.convert("RGB"), (offset, 0) if side_by_side else (0, offset))
         offset += (image.width if side_by_side else image.height) + GAP
-    buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
+    return sheet
+
+
+def _titled(sheet: Image.Image, title: str) -> Image.Image:
+    """``sheet`` under a strip with ``title``, cut with an ellipsis to the sheet's width."""
+    font = ImageFont.load_default(size=TITLE_SIZE)
+    fits = [title] + [title[:cut].rstrip() + "…" for cut in range(len(title) - 1, 0, -1)]
+    text = next((t for t in fits if font.getlength(t) <= sheet.width - 8), "")
+    titled = Image.new("RGB", (sheet.width, sheet.height + TITLE_HEIGHT), "white")
+    titled.paste(sheet, (0, TITLE_HEIGHT))
+    if text:
+        ImageDraw.Draw(titled).text((4, 3), text, fill=(0, 0, 0), font=font)
+    return titled
 
 
 def decode_pngs(blobs: Sequence[bytes], max_pixels: int = TILE_PIXELS) -> list[Image.Image]:

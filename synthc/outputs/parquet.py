@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from synthc.atomic import write_atomic_by
@@ -40,9 +39,3 @@ def write_parquet_shard(
 def count_parquet_rows(path: Path) -> int:
     """Rows in a Parquet file, from its footer."""
     return int(pl.scan_parquet(path).select(pl.len()).collect().item())
-
-
-def read_table_head(path: Path, rows: int) -> dict[str, np.ndarray]:
-    """The first ``rows`` rows of a Parquet file as NumPy columns."""
-    frame = pl.read_parquet(path, n_rows=rows)
-    return {name: frame[name].to_numpy() for name in frame.columns}

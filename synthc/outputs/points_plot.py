@@ -1,74 +1,154 @@
-"""Scatter panels of the observed coordinates of a point table, drawn with NumPy (preview.png)."""
+"""Scatter plots of a point table's observed coordinates ``x0, x1, ...`` for preview.png.
+
+Each panel has axes with ticks and an equal aspect (one unit is as long across as up), colour
+says what it means in a legend (``label``: one entry per class) or a colour bar (``u0``: the
+first intrinsic coordinate), and the title names the dataset and counts the points. Two
+coordinates make one panel, three make a panel per pair; more are projected on their first
+three principal components (a rotated embedding shows its shape, not a random slice).
+"""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+import polars as pl
 
-PANEL = 320
-_MARGIN = 12
-_PALETTE = np.array(
-    [
-        [31, 119, 180],
-        [255, 127, 14],
-        [44, 160, 44],
-        [214, 39, 40],
-        [148, 103, 189],
-        [140, 86, 75],
-        [227, 119, 194],
-        [127, 127, 127],
-        [188, 189, 34],
-        [23, 190, 207],
-    ],
-    dtype=np.uint8,
-)
+from synthc.outputs.caption import Caption, shorten
+from synthc.outputs.figure import new_figure, render
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: inches of one square panel
+PANEL = 4.0
+#: classes drawn as legend entries at most; more get a colour bar
+LEGEND_CLASSES = 10
 
 
-def _colours(table: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-    if "label" in table:
-        return _PALETTE[np.asarray(table["label"][:n]) % len(_PALETTE)]
-    if "u0" in table:
-        u = np.asarray(table["u0"][:n], dtype=np.float64)
-        span = np.ptp(u) or 1.0
-        t = (u - u.min()) / span
-        # a blue -> yellow ramp: position along the first intrinsic coordinate
-        return np.stack([40 + 215 * t, 60 + 160 * t, 200 - 170 * t], axis=1).astype(np.uint8)
-    return np.tile(_PALETTE[0], (n, 1))
+def points_preview_png(frame: pl.DataFrame, caption: Caption | None = None) -> bytes:
+    """A PNG of :func:`points_figure`."""
+    return render(lambda: points_figure(frame, caption or Caption()))
 
 
-def _panel(a: np.ndarray, b: np.ndarray, colours: np.ndarray, title: str) -> np.ndarray:
-    img = np.full((PANEL, PANEL, 3), 255, dtype=np.uint8)
-    inner = PANEL - 2 * _MARGIN
-    px = _scale(a, inner) + _MARGIN
-    py = PANEL - 1 - _MARGIN - _scale(b, inner)
-    img[py, px] = colours
-    pil = Image.fromarray(img)
-    ImageDraw.Draw(pil).text((4, 2), title, fill=(0, 0, 0))
-    return np.asarray(pil)
-
-
-def _scale(v: np.ndarray, size: int) -> np.ndarray:
-    lo, hi = float(v.min()), float(v.max())
-    span = (hi - lo) or 1.0
-    return np.clip(((v - lo) / span * (size - 1)).astype(np.int64), 0, size - 1)
-
-
-def points_preview_png(table: Mapping[str, np.ndarray], limit: int = 4000) -> bytes:
-    """A PNG with one scatter panel per pair of the first three ``x`` columns."""
-    dims = [name for name in (f"x{i}" for i in range(3)) if name in table]
-    n = min(limit, len(next(iter(table.values()))))
-    colours = _colours(table, n)
-    pairs = [(dims[i], dims[j]) for i in range(len(dims)) for j in range(i + 1, len(dims))]
+def points_figure(frame: pl.DataFrame, caption: Caption) -> Figure:
+    """The scatter panels of ``frame``'s ``x`` columns, before rendering."""
+    dims = _coordinates(frame)
+    coords, names = _projected(frame, dims)
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    figure = new_figure(PANEL * max(1, len(pairs)) + 2.2, PANEL + 0.7)
+    figure.suptitle(_title(caption, frame.height, dims, len(names) < len(dims)))
     if not pairs:
-        pairs = [(dims[0], dims[0])] if dims else []
-    panels = [
-        _panel(np.asarray(table[a][:n]), np.asarray(table[b][:n]), colours, f"{a} vs {b}")
-        for a, b in pairs
-    ]
-    image = np.concatenate(panels, axis=1) if panels else np.full((PANEL, PANEL, 3), 255, np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue()
+        axes = figure.add_subplot(1, 1, 1)
+        axes.text(
+            0.5, 0.5, "fewer than two coordinates x0, x1, ... to draw", ha="center", va="center"
+        )
+        axes.set_axis_off()
+        return figure
+    colour = _colouring(frame)
+    panels = [figure.add_subplot(1, len(pairs), k + 1) for k in range(len(pairs))]
+    drawn: Any = None
+    for axes, (i, j) in zip(panels, pairs, strict=True):
+        drawn = axes.scatter(
+            coords[:, i], coords[:, j], s=4.0, linewidths=0.0, alpha=0.7, **colour.scatter
+        )
+        _equal_axes(axes, names[i], names[j])
+    colour.explain(figure, panels, drawn, caption)
+    return figure
+
+
+def _coordinates(frame: pl.DataFrame) -> list[str]:
+    """The observed coordinates ``x0, x1, ...`` in order, numeric columns only."""
+    dims: list[str] = []
+    while f"x{len(dims)}" in frame.columns and frame[f"x{len(dims)}"].dtype.is_numeric():
+        dims.append(f"x{len(dims)}")
+    return dims
+
+
+def _projected(frame: pl.DataFrame, dims: list[str]) -> tuple[np.ndarray, list[str]]:
+    """The coordinates to draw and their axis names: the columns themselves up to three,
+    else the first principal components (signs fixed: the largest loading positive), three
+    when the third holds a tenth of the variance, else two."""
+    if not dims:
+        return np.zeros((frame.height, 0)), []
+    x = np.nan_to_num(frame.select(dims).to_numpy().astype(np.float64), posinf=0.0, neginf=0.0)
+    if len(dims) <= 3:
+        return x, dims
+    centred = x - x.mean(axis=0)
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
+    vt = vt * np.where(signs == 0, 1.0, signs)[:, None]
+    variance = singular**2 / max(float((singular**2).sum()), 1e-300)
+    count = 3 if variance[2] >= 0.1 else 2
+    names = [f"PC{k + 1} ({variance[k]:.0%} of variance)" for k in range(count)]
+    return centred @ vt[:count].T, names
+
+
+def _title(caption: Caption, shown: int, dims: list[str], projected: bool) -> str:
+    title = caption.title(shown, "points")
+    if projected:
+        title += f"\nprojected on the principal components of {dims[0]}..{dims[-1]}"
+    return title
+
+
+def _equal_axes(axes: Axes, x: str, y: str) -> None:
+    """Equal units across and up; the panel keeps its size and the limits grow instead."""
+    axes.set_aspect("equal", adjustable="datalim")
+    axes.set_xlabel(shorten(x, 40))
+    axes.set_ylabel(shorten(y, 40))
+    axes.locator_params(nbins=6)
+    axes.grid(True, linewidth=0.4, alpha=0.4)
+
+
+class _Colouring:
+    """How points are coloured and how the figure says what colour means."""
+
+    def __init__(self, scatter: dict[str, Any], column: str | None, classes: list[int]) -> None:
+        self.scatter = scatter
+        self.column = column
+        self.classes = classes
+
+    def explain(self, figure: Figure, panels: list[Axes], drawn: Any, caption: Caption) -> None:
+        """A legend of the classes, a colour bar of a continuous value, or nothing."""
+        if self.column is None:
+            return
+        title = caption.meaning(self.column, width=28)
+        if self.classes and len(self.classes) <= LEGEND_CLASSES:
+            from matplotlib.lines import Line2D
+
+            colours = _class_colours(len(self.classes))
+            handles = [
+                Line2D([], [], marker="o", linestyle="", color=colours[k], label=str(value))
+                for k, value in enumerate(self.classes)
+            ]
+            figure.legend(
+                handles=handles, title=title, loc="outside right center", alignment="left"
+            )
+            return
+        bar = figure.colorbar(drawn, ax=panels, shrink=0.9)
+        bar.set_label(title)
+
+
+def _colouring(frame: pl.DataFrame) -> _Colouring:
+    """By ``label`` (the class) when there is one, else by ``u0`` (the first intrinsic
+    coordinate), else one colour."""
+    if "label" in frame.columns and frame["label"].dtype.is_integer():
+        labels = frame["label"].fill_null(-1).to_numpy()
+        classes = sorted(int(v) for v in np.unique(labels))
+        if len(classes) <= LEGEND_CLASSES:
+            colours = _class_colours(len(classes))
+            index = np.searchsorted(np.array(classes), labels)
+            return _Colouring({"c": colours[index]}, "label", classes)
+        return _Colouring({"c": labels, "cmap": "viridis"}, "label", classes)
+    if "u0" in frame.columns and frame["u0"].dtype.is_numeric():
+        u = frame["u0"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        return _Colouring({"c": u, "cmap": "viridis"}, "u0", [])
+    return _Colouring({"color": "C0"}, None, [])
+
+
+def _class_colours(count: int) -> np.ndarray:
+    """RGBA rows of matplotlib's ten-colour qualitative palette, one per class."""
+    from matplotlib import colormaps
+
+    return np.asarray(colormaps["tab10"](np.arange(count) % 10))

@@ -1,87 +1,164 @@
-"""A histogram per numeric or date column of a table and a bar chart per categorical one, drawn
-with NumPy (no plotting library), for preview.png."""
+"""One distribution plot per column of a table for preview.png.
+
+Numbers, dates and durations get a histogram with a count axis; categories, booleans and
+integers with few distinct values get a bar chart with the count on each bar. Every panel's
+title says how many values it shows and how many are null (and NaN), the figure's title
+names the dataset and counts the rows.
+"""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
+import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageDraw
+import polars as pl
 
-PANEL_W, PANEL_H = 240, 150
+from synthc.outputs.caption import Caption, shorten
+from synthc.outputs.figure import new_figure, render
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: panels per row, and panels at most (the rest of the columns are named in the title)
 COLUMNS_PER_ROW = 4
-MAX_PANELS = 16
-BINS = 40
-_BAR = np.array([31, 119, 180], dtype=np.uint8)
+MAX_PANELS = 24
+#: inches of one panel
+PANEL_W, PANEL_H = 3.2, 2.5
+BINS = 30
+#: an integer column with at most this many distinct values is drawn as bars, one per value
+DISCRETE = 20
+#: bars of a categorical column at most (the most frequent ones)
+MAX_BARS = 12
+#: the column every table has, 0..n-1: no information to plot
+SKIP = ("index",)
 
 
-def table_preview_png(table: Mapping[str, np.ndarray], skip: tuple[str, ...] = ("index",)) -> bytes:
-    """A grid of small distribution plots of the first rows of a table, one per column."""
-    panels: list[np.ndarray] = []
-    for name, values in table.items():
-        if name in skip or len(panels) >= MAX_PANELS:
-            continue
-        counts, caption = _counts(np.asarray(values))
-        if counts is not None:
-            panels.append(_panel(counts, f"{name}: {caption}"))
-    if not panels:
-        panels = [np.full((PANEL_H, PANEL_W, 3), 255, np.uint8)]
-    while len(panels) % COLUMNS_PER_ROW and len(panels) > COLUMNS_PER_ROW:
-        panels.append(np.full((PANEL_H, PANEL_W, 3), 255, np.uint8))
-    rows = [
-        np.concatenate(panels[i : i + COLUMNS_PER_ROW], axis=1)
-        for i in range(0, len(panels), COLUMNS_PER_ROW)
-    ]
-    buffer = io.BytesIO()
-    Image.fromarray(np.concatenate(rows, axis=0)).save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
+def table_preview_png(frame: pl.DataFrame, caption: Caption | None = None) -> bytes:
+    """A PNG of :func:`table_figure`."""
+    return render(lambda: table_figure(frame, caption or Caption()))
 
 
-def _counts(values: np.ndarray) -> tuple[np.ndarray | None, str]:
-    if values.dtype == object or values.dtype.kind in "US":
-        present = values[np.array([v is not None for v in values], dtype=bool)]
-        if present.size == 0:
-            return None, ""
-        labels, counts = np.unique(present.astype(str), return_counts=True)
-        return counts.astype(np.float64), " ".join(labels[:6]) + (" ..." if len(labels) > 6 else "")
-    if values.dtype.kind == "M":
-        present = values[~np.isnat(values)]
-        if present.size == 0:
-            return None, ""
-        seconds = present.astype("datetime64[s]").astype(np.int64).astype(np.float64)
-        counts, _ = _histogram(seconds)
-        return counts, f"{present.min()} .. {present.max()}"
-    if values.dtype.kind == "m":
-        values = values.astype("timedelta64[s]").astype(np.int64).astype(np.float64)
-    elif values.dtype.kind == "b":
-        values = values.astype(np.float64)
-    elif values.dtype.kind not in "iuf":
-        return None, ""
-    values = values[np.isfinite(values.astype(np.float64))].astype(np.float64)
+def table_figure(frame: pl.DataFrame, caption: Caption) -> Figure:
+    """A grid of distribution plots of ``frame``'s columns, before rendering."""
+    names = [name for name in frame.columns if name not in SKIP]
+    shown = names[:MAX_PANELS]
+    columns = max(1, min(COLUMNS_PER_ROW, len(shown)))
+    rows = max(1, math.ceil(len(shown) / columns))
+    figure = new_figure(PANEL_W * columns, PANEL_H * rows + 0.5)
+    title = caption.title(frame.height, "rows")
+    if len(shown) < len(names):
+        title += f" ({len(shown)} of {len(names)} columns)"
+    figure.suptitle(title)
+    if not shown:
+        axes = figure.add_subplot(1, 1, 1)
+        axes.text(0.5, 0.5, "no columns to draw", ha="center", va="center")
+        axes.set_axis_off()
+        return figure
+    for k, name in enumerate(shown):
+        axes = figure.add_subplot(rows, columns, k + 1)
+        draw_column(axes, frame[name])
+        if k % columns == 0:
+            axes.set_ylabel("count")
+    return figure
+
+
+def draw_column(axes: Axes, series: pl.Series) -> None:
+    """The distribution of one column on ``axes``, titled with its value and null counts."""
+    present = series.drop_nulls()
+    nulls = series.null_count()
+    notes = [f"{nulls:,} null ({nulls / series.len():.1%})" if nulls else "no nulls"]
+    dtype = series.dtype
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        notes += _bars(axes, present.cast(pl.String), by_count=True)
+    elif dtype == pl.Boolean or (dtype.is_integer() and present.n_unique() <= DISCRETE):
+        notes += _bars(axes, present.sort().cast(pl.String), by_count=False)
+    elif dtype.is_numeric():
+        notes += _numbers(axes, present.cast(pl.Float64).to_numpy())
+    elif dtype in (pl.Date, pl.Datetime):
+        notes += _dates(axes, present)
+    elif dtype == pl.Duration:
+        seconds = present.dt.total_microseconds().cast(pl.Float64).to_numpy() / 1e6
+        notes += _numbers(axes, seconds)
+        axes.set_xlabel("seconds")
+    else:
+        _empty(axes, f"{shorten(str(dtype), 30)}: not drawn")
+    axes.set_title(f"{shorten(series.name, 40)}\n{present.len():,} values, " + ", ".join(notes))
+
+
+def _bars(axes: Axes, values: pl.Series, by_count: bool) -> list[str]:
+    """A bar per distinct value (the most frequent first when ``by_count``, else in order of
+    first appearance in ``values``), with its count on top."""
+    if values.len() == 0:
+        _empty(axes, "no values")
+        return []
+    counts = values.value_counts(sort=False, name="count", normalize=False)
+    column = values.name
+    if by_count:
+        counts = counts.sort(["count", column], descending=[True, False])
+    else:
+        order = values.unique(maintain_order=True).to_frame().with_row_index("order")
+        counts = counts.join(order, on=column).sort("order")
+    notes = []
+    if counts.height > MAX_BARS:
+        notes.append(f"{MAX_BARS} of {counts.height} values shown")
+        counts = counts.head(MAX_BARS)
+    labels = [shorten(str(v), 12) for v in counts[column].to_list()]
+    positions = np.arange(len(labels))
+    bars = axes.bar(positions, counts["count"].to_numpy(), color="C0", width=0.8)
+    axes.bar_label(bars, fmt="{:,.0f}", fontsize=7, padding=1)
+    axes.set_xticks(positions, labels)
+    if sum(len(label) + 2 for label in labels) > 36:  # would touch each other across the panel
+        axes.tick_params(axis="x", labelrotation=35)
+        for label in axes.get_xticklabels():
+            label.set_horizontalalignment("right")
+    axes.margins(y=0.15)
+    return notes
+
+
+def _numbers(axes: Axes, values: np.ndarray) -> list[str]:
+    """A histogram of the finite values; NaN and infinities are counted in the title."""
+    finite = np.isfinite(values)
+    notes = []
+    nan = int(np.isnan(values).sum())
+    if nan:
+        notes.append(f"{nan:,} NaN")
+    if int((~finite).sum()) > nan:
+        notes.append(f"{int((~finite).sum()) - nan:,} infinite")
+    values = values[finite]
     if values.size == 0:
-        return None, ""
-    counts, (low, high) = _histogram(values)
-    return counts, f"{low:g}" if low == high else f"{low:.4g} .. {high:.4g}"
-
-
-def _histogram(values: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+        _empty(axes, "no finite values")
+        return notes
     low, high = float(values.min()), float(values.max())
-    if low == high:
-        return np.array([float(values.size)]), (low, high)
-    counts, _ = np.histogram(values, bins=BINS, range=(low, high))
-    return counts.astype(np.float64), (low, high)
+    if not math.isfinite(high - low):  # too wide for float64 bin edges
+        _empty(axes, f"values from {low:.3g} to {high:.3g}")
+        return notes
+    counts, edges = np.histogram(values, bins=BINS, range=(low, high))
+    axes.stairs(counts, edges, fill=True, color="C0")
+    axes.margins(y=0.05)
+    return notes
 
 
-def _panel(counts: np.ndarray, title: str) -> np.ndarray:
-    img = np.full((PANEL_H, PANEL_W, 3), 255, dtype=np.uint8)
-    top, bottom, left, right = 16, PANEL_H - 4, 4, PANEL_W - 4
-    width = (right - left) / len(counts)
-    heights = (counts / counts.max() * (bottom - top)).astype(np.int64)
-    for k, height in enumerate(heights):
-        x0 = left + int(k * width)
-        x1 = max(x0 + 1, left + int((k + 1) * width) - 1)
-        img[bottom - height : bottom, x0:x1] = _BAR
-    pil = Image.fromarray(img)
-    ImageDraw.Draw(pil).text((4, 2), title[:40], fill=(0, 0, 0))
-    return np.asarray(pil)
+def _dates(axes: Axes, present: pl.Series) -> list[str]:
+    """A histogram of dates or datetimes, with date ticks; dates near or beyond years 1 and
+    9999 (which matplotlib cannot name) as days since 1970."""
+    days = present.cast(pl.Datetime("ms")).dt.epoch("ms").cast(pl.Float64).to_numpy() / 86_400_000
+    slack = 0.1 * float(np.ptp(days)) + 366 if days.size else 0.0  # the axis margins
+    if days.size and (days.min() - slack < -719_162 or days.max() + slack > 2_932_896):
+        notes = _numbers(axes, days)
+        axes.set_xlabel("days since 1970-01-01")
+        return notes
+    import matplotlib.dates as mdates
+
+    notes = _numbers(axes, days)
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    return notes
+
+
+def _empty(axes: Axes, text: str) -> None:
+    axes.text(0.5, 0.5, text, ha="center", va="center", transform=axes.transAxes)
+    axes.set_xticks([])
+    axes.set_yticks([])
