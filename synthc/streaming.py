@@ -28,6 +28,7 @@ import polars as pl
 from synthc import generators, inputs, limits
 from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.paths import format_path
+from synthc.compiler.shard_sizing import largest_shard_size
 from synthc.compiler.splits import split_ranges
 from synthc.errors import UsageError
 from synthc.generators.base import FileGenerator, Generator, TableGenerator
@@ -156,7 +157,7 @@ class Stream:
             config=spec.generator,
             seed=spec.seed,
             samples=spec.sample_count,
-            shard_size=spec.output.shard_size,
+            shard_size=largest_shard_size(spec),
             split=split,
             split_range=ranges[split],
             read_roots=compiled.read_roots,

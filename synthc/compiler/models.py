@@ -33,8 +33,13 @@ class OutputConfig(_Strict):
         description="Shard file format: parquet for tables and point clouds, webdataset (tar) "
         "for images; default: the generator's own.",
     )
-    shard_size: int = Field(
-        50_000, gt=0, description="Samples per shard; the last shard of a split may be smaller."
+    shard_size: int | None = Field(
+        None,
+        gt=0,
+        description="Samples per shard; the last shard of a split may be smaller. Default: per "
+        "split, from the generator's estimate of a sample's bytes: shards of at most 256 MiB, "
+        "at least 8 shards per split while each holds at least 8 MiB, evened out "
+        "(docs/outputs.md, synthc.compiler.shard_sizing).",
     )
     compression: Literal["lz4", "zstd", "snappy", "uncompressed"] = Field(
         "lz4",

@@ -16,6 +16,7 @@ from typing import Any
 
 from synthc import FORMAT_VERSION, generators
 from synthc.compiler.models import Spec
+from synthc.compiler.shard_sizing import shard_sizes
 from synthc.compiler.splits import split_ranges
 
 _EXTENSIONS = {"parquet": "parquet", "webdataset": "tar"}
@@ -87,7 +88,8 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     libraries = {name: v for name, v in libraries.items() if name in needed}
     config = spec.generator.model_dump(mode="json")
     output = spec.output.model_dump(mode="json")
-    shard_size = output.pop("shard_size")  # shapes which tasks exist, not what a range holds
+    output.pop("shard_size")  # shapes which tasks exist, not what a range holds
+    sizes = shard_sizes(spec)
     extension = _EXTENSIONS[spec.output.chosen_format]
     ranges = split_ranges(spec.splits, spec.sample_count)
     shared = {
@@ -101,6 +103,7 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     keys = _TaskKeys(shared)  # the shared parts are serialised and hashed once, not per shard
     tasks: list[ShardTask] = []
     for split, (first, last) in ranges.items():
+        shard_size = sizes[split]
         for shard, start in enumerate(range(first, last, shard_size)):
             stop = min(start + shard_size, last)
             path = f"{split}/{split}-{shard:05d}.{extension}"

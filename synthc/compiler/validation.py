@@ -20,6 +20,7 @@ from synthc.compiler.hints import closest, did_you_mean, field_hint
 from synthc.compiler.models import Spec, generator_config, generator_kinds
 from synthc.compiler.partial import HOLE, Validator, is_hole, judge
 from synthc.compiler.paths import format_path
+from synthc.compiler.shard_sizing import split_shard_sizes
 from synthc.compiler.splits import split_counts
 from synthc.errors import Position, Problem, SpecError
 
@@ -76,8 +77,10 @@ def validate_data(data: Any, locate: Locate) -> Spec:
     # Sizes and memory are estimated, before anything is planned, only when no cross-field
     # rule failed (a [low, high] pair has two items, a list source has items, ...); an estimate
     # that reads an invalid field stays silent. The plan size is checked in any case.
-    if not is_hole(spec) and _plan_size_ok(spec, report, bool(problems)) and consistent:
-        samples, shard_size = spec.samples, spec.output.shard_size
+    # The default shard size reads the generator config: only one that passed its rules.
+    sized = config if consistent else HOLE
+    if not is_hole(spec) and _plan_size_ok(spec, sized, report, bool(problems)) and consistent:
+        samples, shard_size = spec.samples, _largest_shard(spec, config)
         holes = bool(problems)
         for path, message in judge([lambda: config.size_problems(samples, shard_size)], holes):
             report(path, message)
@@ -151,11 +154,21 @@ def _check_format(spec: Any, config: Any) -> Iterable[tuple[Path, str]]:
         )
 
 
-def _plan_size_ok(spec: Any, report: Callable[..., None], holes: bool) -> bool:
-    return judge([lambda: [_check_plan_size(spec, report)]], holes) == [True]
+def _plan_size_ok(spec: Any, config: Any, report: Callable[..., None], holes: bool) -> bool:
+    return judge([lambda: [_check_plan_size(spec, config, report)]], holes) == [True]
 
 
-def _check_plan_size(spec: Spec, report: Callable[..., None]) -> bool:
+def _shard_sizes(spec: Spec, config: Any) -> dict[str, int]:
+    """Samples per shard of each split: output.shard_size, or the default (read from the
+    generator config, so a rule that reads an invalid one stays silent)."""
+    return split_shard_sizes(spec.splits, spec.sample_count, spec.output.shard_size, config)
+
+
+def _largest_shard(spec: Spec, config: Any) -> int:
+    return max(_shard_sizes(spec, config).values())
+
+
+def _check_plan_size(spec: Spec, config: Any, report: Callable[..., None]) -> bool:
     """Refuse a sample or shard count no build could finish, before anything is planned;
     True when the plan is a reasonable size."""
     samples = spec.sample_count
@@ -166,10 +179,11 @@ def _check_plan_size(spec: Spec, report: Callable[..., None]) -> bool:
             "(synthc.limits.MAX_SAMPLES)",
         )
         return False
-    shard_size = spec.output.shard_size
-    counts = split_counts(spec.splits, samples).values()
-    shards = sum(-(-count // shard_size) for count in counts)
+    sizes = _shard_sizes(spec, config)
+    counts = split_counts(spec.splits, samples)
+    shards = sum(-(-count // sizes[name]) for name, count in counts.items())
     if shards > limits.MAX_SHARDS:
+        shard_size = max(sizes.values())
         report(
             ("output", "shard_size"),
             f"{samples:,} samples in shards of {shard_size:,} make {shards:,} shards, over "

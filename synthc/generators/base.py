@@ -28,7 +28,11 @@ dataset card need; defaults cover what a generator does not use:
 * ``extra_files(config, seed)``: files written at the top of the output beside the manifest
   (default: none);
 * ``generate(config, seed, start, stop)``: the samples ``[start, stop)``: a :data:`Table` for table
-  generators, :class:`Samples` (a stream with ``stats``) for file generators.
+  generators, :class:`Samples` (a stream with ``stats``) for file generators;
+* ``sample_bytes(config)``: about how many bytes one sample takes in a shard, estimated from the
+  config alone (no sample is made), from which synthc.compiler.shard_sizing chooses the default
+  ``output.shard_size``: for tables 8 bytes per column and row (the index too), for files a
+  kind's own figure (default :data:`DEFAULT_FILE_SAMPLE_BYTES`) with the tar headers added.
 
 Sample ``i`` must be a pure function of ``(seed, config, i)``.
 """
@@ -119,6 +123,22 @@ Table = dict[str, ColumnValues]
 
 Sample = tuple[str, dict[str, bytes]]
 
+#: bytes of a value of one column in one row, as sample_bytes estimates a Parquet row: NumPy's
+#: float64 / int64 (random floats barely compress; small integers and categories do, so the
+#: estimate errs large and a shard comes out at most its target size)
+TABLE_VALUE_BYTES = 8
+#: a file sample's estimate when its kind gives none: a small image with its labels
+DEFAULT_FILE_SAMPLE_BYTES = 64 << 10
+#: a tar member's header, and the padding a member's data gets on average (to 512 bytes)
+TAR_HEADER_BYTES = 512
+TAR_PADDING_BYTES = 256
+
+
+def tar_sample_bytes(files: Iterable[float]) -> float:
+    """Bytes one sample takes in a tar shard, from the sizes of its files: each file is a
+    member with a 512-byte header and its data padded to a multiple of 512."""
+    return sum(TAR_HEADER_BYTES + size + TAR_PADDING_BYTES for size in files)
+
 
 class Samples:
     """Files per sample, ``(key, {extension: bytes})``, made as they are iterated so a shard
@@ -180,6 +200,11 @@ class Generator(ABC, Generic[ConfigT]):
     def generate(self, config: ConfigT, seed: int, start: int, stop: int) -> Table | Samples:
         """Samples ``[start, stop)``."""
 
+    @abstractmethod
+    def sample_bytes(self, config: ConfigT) -> float:
+        """About how many bytes one sample takes in a shard (an estimate from the config, the
+        same on every machine), for the default shard size (synthc.compiler.shard_sizing)."""
+
 
 class TableGenerator(Generator[ConfigT]):
     """A generator of rows: ``generate`` returns a :data:`Table`, written to Parquet."""
@@ -190,6 +215,10 @@ class TableGenerator(Generator[ConfigT]):
     @abstractmethod
     def generate(self, config: ConfigT, seed: int, start: int, stop: int) -> Table:
         """Rows ``[start, stop)`` as columns in schema order (without ``index``)."""
+
+    def sample_bytes(self, config: ConfigT) -> float:
+        """A row's bytes in Parquet: :data:`TABLE_VALUE_BYTES` per column, ``index`` included."""
+        return TABLE_VALUE_BYTES * (len(self.columns(config)) + 1)
 
 
 class FileGenerator(Generator[ConfigT]):
@@ -202,3 +231,7 @@ class FileGenerator(Generator[ConfigT]):
     @abstractmethod
     def generate(self, config: ConfigT, seed: int, start: int, stop: int) -> Samples:
         """Samples ``[start, stop)`` as a stream of ``(key, {extension: bytes})``."""
+
+    def sample_bytes(self, config: ConfigT) -> float:
+        """A sample's bytes in a tar; a kind that knows its files' sizes says so."""
+        return float(DEFAULT_FILE_SAMPLE_BYTES)

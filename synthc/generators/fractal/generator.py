@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from synthc.generators.base import Column, FileGenerator, Samples
+from synthc.generators.base import Column, FileGenerator, Samples, tar_sample_bytes
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import maps_to_json
 from synthc.generators.fractal.config import FractalConfig
@@ -39,6 +39,16 @@ _MODES = {
     "density": kernels.MODE_DENSITY,
     "patch": kernels.MODE_PATCH,
 }
+#: PNG bytes per pixel at zlib level 1, measured on 256 px images of 40 sigma-factor classes
+#: (docs/outputs.md): by mode in grayscale on black; in colour (``color``) on black; and on a
+#: plasma background, whose noise dominates, in grayscale and in colour
+_PNG_PIXEL_BYTES = {"binary": 0.09, "density": 0.26, "patch": 0.12}
+_ONE_BIT_PIXEL_BYTES = 0.045
+_COLOUR_PIXEL_BYTES = 0.14
+_PLASMA_PIXEL_BYTES = {False: 0.38, True: 0.96}
+#: bytes of ``<key>.json`` for one fractal, and for each more fractal of a multi image
+_JSON_BYTES = 900
+_JSON_BYTES_PER_FRACTAL = 600
 _searches: dict[str, Search] = {}
 _lock = threading.Lock()
 
@@ -102,6 +112,25 @@ class FractalGenerator(FileGenerator[FractalConfig]):
                 + (", and a list of fractals with boxes" if config.multi else ""),
             ),
         ]
+
+    def sample_bytes(self, config: FractalConfig) -> float:
+        """The PNG from the image's pixels and the measured bytes per pixel of its mode,
+        colour and background (raw pixels at zlib level 0), the JSON from its fractals."""
+        render = config.render
+        coloured = bool(render.color) or render.background != "black"
+        if render.png.level == 0:
+            per_pixel = 3.0 if coloured else 1.0
+        elif render.background == "plasma":
+            per_pixel = _PLASMA_PIXEL_BYTES[bool(render.color)]
+        elif render.color:
+            per_pixel = max(_COLOUR_PIXEL_BYTES, _PNG_PIXEL_BYTES[render.mode])
+        elif render.mode == "binary" and render.png.binary == "1bit":
+            per_pixel = _ONE_BIT_PIXEL_BYTES
+        else:
+            per_pixel = _PNG_PIXEL_BYTES[render.mode]
+        fractals = sum(config.multi.per_image) / 2 if config.multi else 1
+        json_bytes = _JSON_BYTES + _JSON_BYTES_PER_FRACTAL * (fractals - 1)
+        return tar_sample_bytes([render.size**2 * per_pixel, json_bytes, 8])
 
     def extra_files(self, config: FractalConfig, seed: int) -> dict[str, bytes]:
         """catalog.json: every class's base system, importable as ``system.catalog``."""

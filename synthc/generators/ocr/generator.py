@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from synthc.errors import BuildError
-from synthc.generators.base import Column, FileGenerator, Samples
+from synthc.generators.base import Column, FileGenerator, Samples, tar_sample_bytes
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
 from synthc.generators.ocr.config import OcrConfig
@@ -38,6 +38,18 @@ MAX_ATTEMPTS = 1000
 #: the text's mean luminance must differ from its surroundings' by at least this much
 MIN_CONTRAST = 20.0
 PNG_LEVEL = 1
+#: image bytes per pixel by format and mode, measured on specs/ocr_lines.yaml's 32 px lines over
+#: its mix of backgrounds (PNG RGB 1.59, L 0.69; JPEG at quality 95 RGB 0.70, L 0.58; PNG RGB on
+#: plain backgrounds alone 0.90), rounded up: the noisy backgrounds barely compress
+_PIXEL_BYTES = {("png", "RGB"): 1.6, ("png", "L"): 0.7, ("jpg", "RGB"): 0.7, ("jpg", "L"): 0.6}
+#: a character's advance in line heights, a typical dictionary word's characters (and its
+#: space), and the line length assumed for a text file (unknown until it is read)
+_ADVANCE_EMS = 0.3
+_WORD_CHARS = 7
+_FILE_LINE_CHARS = 30
+#: bytes of ``<key>.json``: the parameters, and one box per character
+_JSON_BYTES = 200
+_JSON_BYTES_PER_CHAR = 60
 
 
 def sample_rng(seed: int, i: int, attempt: int) -> np.random.Generator:
@@ -117,6 +129,27 @@ class OcrGenerator(FileGenerator[OcrConfig]):
                 "ink box",
             ),
         ]
+
+    def sample_bytes(self, config: OcrConfig) -> float:
+        """The image from a typical line's size (its mean character count times an advance,
+        or the fixed ``width``) and the measured bytes per pixel; text and boxes per character."""
+        text = config.text
+        if text.source == "list" and text.items:
+            chars = sum(len(item) for item in text.items) / len(text.items)
+        elif text.source == "random":
+            chars = sum(text.length) / 2
+        elif text.source == "dict":
+            chars = sum(text.words) / 2 * _WORD_CHARS
+        else:
+            chars = _FILE_LINE_CHARS
+        top, left, bottom, right = config.margins
+        along = chars * (_ADVANCE_EMS * config.size + config.character_spacing)
+        if config.orientation == "horizontal":
+            pixels = (config.width or along + left + right) * config.size
+        else:
+            pixels = (along + top + bottom) * config.size
+        image = pixels * _PIXEL_BYTES[(config.image_format, config.image_mode)]
+        return tar_sample_bytes([image, chars, _JSON_BYTES + _JSON_BYTES_PER_CHAR * chars])
 
     def facts(self, config: OcrConfig, seed: int) -> dict[str, Any]:
         fonts = config.fonts.resolved or []
