@@ -12,7 +12,8 @@ machine, whatever its CPU count. The rule (docs/outputs.md):
 3. but a shard holds at least :data:`MIN_SHARD_BYTES` of samples, so a small split is not
    shredded into tiny shards: ``floor = ceil(MIN_SHARD_BYTES / sample_bytes)``;
 4. ``size = min(by_bytes, max(by_workers, floor))``, at least 1; then the split's
-   ``ceil(samples / size)`` shards are evened out: ``size = ceil(samples / shards)``.
+   ``shards = ceil(samples / size)`` are evened out, ``size = ceil(samples / shards)``, so no
+   split ends in a stub shard (an evened shard may hold a little less than the floor).
 """
 
 from __future__ import annotations
