@@ -165,8 +165,11 @@ def test_a_long_line_without_skew_still_fits(cli, write_spec):
 
 def test_a_parquet_shard_that_cannot_fit_names_a_shard_size_that_does(cli, write_spec):
     generator = "  kind: manifold\n  shape: blobs\n  dim: 4096\n"
-    path = spec(write_spec, generator, samples=100_000)
-    err = refused(cli, path, 1, "output.shard_size", "synthc.limits.MAX_BATCH_BYTES")
+    big = "output: {shard_size: 50000}\n"
+    path = spec(write_spec, generator, 100_000, big)
+    err = refused(cli, path, 9, "output.shard_size", "synthc.limits.MAX_BATCH_BYTES")
+    # The default shard size (from the row's bytes) fits.
+    assert cli("validate", spec(write_spec, generator, samples=100_000))[0] == 0
     fits = int(re.search(r"use output.shard_size <= ([\d,]+)", err)[1].replace(",", ""))
     output = f"output: {{shard_size: {fits}}}\n"
     assert cli("validate", spec(write_spec, generator, 100_000, output))[0] == 0
@@ -176,5 +179,8 @@ def test_a_parquet_shard_that_cannot_fit_names_a_shard_size_that_does(cli, write
 
 def test_a_wide_table_shard_is_refused(cli, write_spec):
     columns = "".join(f"    c{k}: {{dist: normal}}\n" for k in range(1500))
-    path = spec(write_spec, f"  kind: tabular\n  columns:\n{columns}", samples=100_000)
-    refused(cli, path, 1, "output.shard_size", "1,501 values")
+    generator = f"  kind: tabular\n  columns:\n{columns}"
+    path = spec(write_spec, generator, 100_000, "output: {shard_size: 50000}\n")
+    refused(cli, path, 1508, "output.shard_size", "1,501 values")
+    # The default shard size (from the row's bytes) fits.
+    assert cli("validate", spec(write_spec, generator, samples=100_000))[0] == 0
