@@ -31,8 +31,9 @@ dataset card need; defaults cover what a generator does not use:
   generators, :class:`Samples` (a stream with ``stats``) for file generators;
 * ``sample_bytes(config)``: about how many bytes one sample takes in a shard, estimated from the
   config alone (no sample is made), from which synthc.compiler.shard_sizing chooses the default
-  ``output.shard_size``: for tables 8 bytes per column and row (the index too), for files a
-  kind's own figure (default :data:`DEFAULT_FILE_SAMPLE_BYTES`) with the tar headers added.
+  ``output.shard_size``: for tables 8 bytes per column and row (the index too); for files the
+  kind's own figure, its files' sizes with the tar headers added (:func:`tar_sample_bytes`), or
+  :data:`DEFAULT_FILE_SAMPLE_BYTES` for a kind that gives none.
 
 Sample ``i`` must be a pure function of ``(seed, config, i)``.
 """
