@@ -76,8 +76,8 @@ def validate_data(data: Any, locate: Locate) -> Spec:
             consistent = False
     # Sizes and memory are estimated, before anything is planned, only when no cross-field
     # rule failed (a [low, high] pair has two items, a list source has items, ...); an estimate
-    # that reads an invalid field stays silent. The plan size is checked in any case.
-    # The default shard size reads the generator config: only one that passed its rules.
+    # that reads an invalid field stays silent. The plan size is checked in any case, except
+    # that the default shard size reads the generator config: only one that passed its rules.
     sized = config if consistent else HOLE
     if not is_hole(spec) and _plan_size_ok(spec, sized, report, bool(problems)) and consistent:
         samples, shard_size = spec.samples, _largest_shard(spec, config)
