@@ -5,9 +5,10 @@ must see the output directory at the same path (a shared filesystem). Tasks are 
 they are, with ``pure=False``; results come back as they finish. On the first failure the
 remaining tasks are cancelled and TaskFailed is raised, as locally.
 
-Progress counts travel as Dask events: a task's sink logs ``[index, done]`` under a topic of its
-own run (``Worker.log_event``), and this client, subscribed to the topic, collects them. The
-scheduler passes events and task results to the client in the order the worker sent them.
+Progress counts travel as Dask events: a task's sink logs ``[run, index, done]`` under the one
+topic TOPIC (``Worker.log_event``; one topic, so the scheduler's bounded log of it is all the
+memory they take), and this client, subscribed to it, keeps its own run's. The scheduler passes
+events and task results to the client in the order the worker sent them.
 """
 
 from __future__ import annotations
@@ -87,12 +88,12 @@ class DaskExecutor:
         with client:
             self.workers = len(client.scheduler_info().get("workers", {}))
             counts = Counts()
-            topic = f"synthc-progress-{uuid.uuid4().hex}"
+            run = uuid.uuid4().hex
             if report is not None:  # before any task is submitted, so no event is missed
-                client.subscribe_topic(topic, functools.partial(_collect, counts))
+                client.subscribe_topic(TOPIC, functools.partial(_collect, counts, run))
             futures = {}
             for index, item in enumerate(items):
-                sink = {} if report is None else {"report": _EventSink(topic, index)}
+                sink = {} if report is None else {"report": _EventSink(run, index)}
                 futures[client.submit(fn, item, *args, pure=False, **sink)] = index
             pending = set(futures)
             try:
@@ -113,14 +114,18 @@ class DaskExecutor:
             finally:
                 client.cancel(list(futures))
                 if report is not None:
-                    client.unsubscribe_topic(topic)
+                    client.unsubscribe_topic(TOPIC)
+
+
+#: the Dask event topic of progress counts
+TOPIC = "synthc-progress"
 
 
 @dataclass(frozen=True)
 class _EventSink:
-    """A task's progress sink on a Dask worker: logs ``[index, done]`` under ``topic``."""
+    """A task's progress sink on a Dask worker: logs ``[run, index, done]`` under TOPIC."""
 
-    topic: str
+    run: str
     index: int
 
     def __call__(self, done: int) -> None:
@@ -130,9 +135,10 @@ class _EventSink:
             worker = get_worker()
         except ValueError:  # not on a worker (the task was called directly): nobody listens
             return
-        worker.log_event(self.topic, [self.index, done])
+        worker.log_event(TOPIC, [self.run, self.index, done])
 
 
-def _collect(counts: Counts, event: tuple[float, Any]) -> None:
-    index, done = event[1]
-    counts.put(int(index), int(done))
+def _collect(counts: Counts, run: str, event: tuple[float, Any]) -> None:
+    ours, index, done = event[1]
+    if ours == run:  # another build on the same scheduler logs under the topic too
+        counts.put(int(index), int(done))
