@@ -42,7 +42,7 @@ def _kernels(kind: str) -> list[Any]:
     package = sys.modules[module].__package__ or module  # the generator's folder
     found: dict[int, Any] = {}
     for name, loaded in list(sys.modules.items()):
-        if name == package or name.startswith(package + "."):
+        if loaded is not None and (name == package or name.startswith(package + ".")):
             for value in vars(loaded).values():
                 if isinstance(value, Dispatcher) and getattr(value, "_cache", None) is not None:
                     found[id(value)] = value
