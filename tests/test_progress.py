@@ -18,7 +18,7 @@ from synthc import api
 from synthc.building import Progress
 from synthc.executors.dask import DaskExecutor
 from synthc.executors.local import LocalExecutor
-from synthc.progress import LineProgress, duration, progress_for
+from synthc.progress import BarProgress, LineProgress, duration, progress_for
 from synthc.shard import run_task
 
 OCR = """\
@@ -198,11 +198,30 @@ def test_durations_read_as_people_say_them():
     ]
 
 
-def test_the_front_end_picks_a_bar_lines_or_silence():
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
+
+def test_on_a_terminal_the_bar_counts_samples_and_notes_go_above_it():
+    terminal = Terminal()
+    bar = BarProgress(terminal)
+    bar.note("compiling the fractal kernels")
+    bar.start(2, 100)
+    bar.samples(30)
+    bar.samples(50)
+    bar.advance({"samples": 50})
+    bar.note("a note while the bar runs")
+    bar.samples(100)
+    bar.advance({"samples": 50})
+    bar.close()
+    text = terminal.getvalue()
+    assert text.startswith("synthc: compiling the fractal kernels\n")
+    assert "synthc: a note while the bar runs\n" in text
+    assert "2/2 shards: 100%" in text and "sample/s" in text
+
+
+def test_the_front_end_picks_a_bar_lines_or_silence():
     assert type(progress_for(Terminal())).__name__ == "BarProgress"
     assert type(progress_for(io.StringIO())).__name__ == "LineProgress"
     assert type(progress_for(Terminal(), quiet=True)) is Progress
