@@ -278,3 +278,29 @@ def test_the_first_build_says_it_compiles_kernels(write_spec, tmp_path):
     assert "compiling" not in again.stderr
     quiet = build_with_cache(tmp_path / "cold", spec, "-o", tmp_path / "quiet", "-q")
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+
+
+def _counts_two(item: int, report: Any) -> int:
+    report(1)
+    report(2)
+    return item
+
+
+def test_a_failing_listener_is_not_a_failing_task():
+    def listener(news: dict[int, int]) -> None:
+        raise BrokenPipeError("stderr closed")
+
+    runs = LocalExecutor(1).run(_counts_two, [5], report=listener)
+    with pytest.raises(BrokenPipeError):
+        list(runs)
+
+
+@pytest.mark.parametrize("mode", ["threads", "processes"])
+def test_pool_executors_hand_counts_over_before_the_result(mode):
+    seen: list[dict[int, int]] = []
+    results = []
+    for index, result in LocalExecutor(2, mode).run(_counts_two, [7, 8], report=seen.append):
+        results.append((index, result))
+        merged = {k: v for news in seen for k, v in news.items()}
+        assert merged.get(index) == 2  # the task's last count came before its result
+    assert sorted(results) == [(0, 7), (1, 8)]

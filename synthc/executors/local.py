@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import multiprocessing
 import os
 import signal
@@ -103,12 +102,13 @@ class LocalExecutor:
         report: Report | None,
     ) -> Iterator[tuple[int, Any]]:
         for index, item in enumerate(items):
+            # the task runs in this thread: its counts go straight to report
+            sink = _InlineSink(report, index) if report is not None else None
             try:
-                if report is None:
-                    result = fn(item, *args)
-                else:  # the task runs in this thread: its counts go straight to report
-                    result = fn(item, *args, report=functools.partial(_report_one, report, index))
+                result = fn(item, *args) if sink is None else fn(item, *args, report=sink)
             except Exception as error:
+                if sink is not None and error is sink.error:
+                    raise  # the listener failed (a closed stderr), not the task
                 raise TaskFailed(index, error) from error
             yield index, result
 
@@ -145,8 +145,19 @@ class LocalExecutor:
                 os.environ["POLARS_MAX_THREADS"] = saved
 
 
-def _report_one(report: Report, index: int, done: int) -> None:
-    report({index: done})
+class _InlineSink:
+    """Task ``index``'s counts, handed to ``report`` at once; remembers what ``report`` raised."""
+
+    def __init__(self, report: Report, index: int) -> None:
+        self.report, self.index = report, index
+        self.error: BaseException | None = None
+
+    def __call__(self, done: int) -> None:
+        try:
+            self.report({self.index: done})
+        except BaseException as error:
+            self.error = error
+            raise
 
 
 def _run_bounded(

@@ -59,8 +59,9 @@ class QueueDrain:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
-        self.drain()
+        self._thread.join(timeout=5)  # a daemon: a wedged queue must not hang the build's end
+        if not self._thread.is_alive():
+            self.drain()
 
     def drain(self) -> None:
         """Move everything the queue holds now."""
