@@ -10,6 +10,7 @@ writes the files beside the shards and the manifest, last.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from synthc import generators
 from synthc.atomic import partial_path
+from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
 from synthc.errors import BuildError, OutputError, SynthcError
@@ -64,13 +66,25 @@ class BuildResult:
 
 
 class Progress:
-    """Callbacks a front end can give a build; the default does nothing."""
+    """Callbacks a front end can give a build, all called in the thread that runs the build;
+    the default does nothing."""
 
-    def start(self, shards: int, samples: int) -> None: ...
+    def start(self, shards: int, samples: int) -> None:
+        """The build will write ``shards`` shards holding ``samples`` samples."""
 
-    def advance(self, record: dict[str, Any]) -> None: ...
+    def note(self, message: str) -> None:
+        """A line to show as the build goes (its kernels are compiled first); may come before
+        ``start``."""
 
-    def close(self) -> None: ...
+    def samples(self, done: int) -> None:
+        """``done`` samples are written so far, in finished and running shards: called as
+        workers report (a few times a second while shards run, even when nothing moved)."""
+
+    def advance(self, record: dict[str, Any]) -> None:
+        """A shard is finished (its samples are in the last ``samples`` count)."""
+
+    def close(self) -> None:
+        """The build ended, done or failed."""
 
 
 def decide(plan: Plan, state: BuildState, out: Path, force: bool) -> Actions:
@@ -133,6 +147,10 @@ def build(
     check_output_dir(out)
     executor = executor or LocalExecutor()
     progress = progress or Progress()
+    # said before anything runs a kernel: the generator's facts (for the finisher) may be first
+    notice = compile_notice(compiled.spec.generator.kind)
+    if notice is not None:
+        progress.note(notice)
     finisher = _finisher(compiled, plan, git)
     will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
     make_output_dir(out)
@@ -236,16 +254,23 @@ def _run(
     if not tasks:
         return built
     progress.start(len(tasks), sum(t.samples for t in tasks))
+    counter = _SampleCounter(progress, [t.samples for t in tasks])
     try:
         items = [t.to_json() for t in tasks]
         # an absolute path: remote (Dask) workers do not share our working directory; the
         # spec's read roots tell workers where the files it names are (synthc.inputs)
         where = str(out.resolve())
-        runs = executor.run(run_task, items, where, read_roots, gil_free=gil_free)
-        for _, record in runs:
+        if _takes_report(executor):
+            runs = executor.run(
+                run_task, items, where, read_roots, gil_free=gil_free, report=counter.moved
+            )
+        else:  # an executor written before progress counted samples
+            runs = executor.run(run_task, items, where, read_roots, gil_free=gil_free)
+        for index, record in runs:
             state.record_shard(out, record)
             state.save(out)  # after every shard: a killed build resumes from here
             built[record["path"]] = record
+            counter.finished(index)
             progress.advance(record)
     except TaskFailed as failure:
         task = tasks[failure.index]
@@ -259,6 +284,43 @@ def _run(
     finally:
         progress.close()
     return built
+
+
+class _SampleCounter:
+    """Samples written so far: finished shards whole, running ones as their workers report
+    (a report that arrives after its shard finished changes nothing)."""
+
+    def __init__(self, progress: Progress, sizes: list[int]) -> None:
+        self.progress, self.sizes = progress, sizes
+        self.running: dict[int, int] = {}
+        self.done: set[int] = set()
+        self.finished_samples = 0
+
+    def moved(self, news: dict[int, int]) -> None:
+        for index, count in news.items():
+            if index not in self.done and 0 <= index < len(self.sizes):
+                self.running[index] = min(max(count, self.running.get(index, 0)), self.sizes[index])
+        self._tell()
+
+    def finished(self, index: int) -> None:
+        self.running.pop(index, None)
+        if index not in self.done:
+            self.done.add(index)
+            self.finished_samples += self.sizes[index]
+        self._tell()
+
+    def _tell(self) -> None:
+        self.progress.samples(self.finished_samples + sum(self.running.values()))
+
+
+def _takes_report(executor: Executor) -> bool:
+    try:
+        parameters = inspect.signature(executor.run).parameters
+    except (TypeError, ValueError):
+        return False
+    return "report" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 def _manifest_current(out: Path, state: BuildState, wanted: dict[str, Any]) -> bool:

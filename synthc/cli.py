@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write a Make rule OUT/manifest.json: INPUTS... to FILE (for make and ninja)",
     )
+    _add_quiet(p)
 
     p = sub.add_parser("validate", help="check specs and report every problem")
     p.add_argument("specs", type=Path, nargs="+")
@@ -188,6 +189,24 @@ def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="search include/import templates here after the spec's directory, as its build "
         "did (default: the spec repository's root)",
     )
+    _add_quiet(p)
+
+
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only errors: no progress, notes or result line (the exit status says how "
+        "it went)",
+    )
+
+
+def _note(args: argparse.Namespace) -> Callable[[str], None]:
+    """Where a command's notes go: stderr, or nowhere with --quiet."""
+    if args.quiet:
+        return lambda message: None
+    return lambda message: print(one_line(f"synthc: {message}"), file=sys.stderr)
 
 
 def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -297,7 +316,11 @@ def _build(args: argparse.Namespace) -> int:
             "--depfile names one dataset's dependencies: build each spec with its own --depfile"
         )
     return _each_spec(
-        args, lambda spec, out: _build_one(args, spec, out), echo=True, default_out=True
+        args,
+        lambda spec, out: _build_one(args, spec, out),
+        echo=not args.quiet,
+        default_out=True,
+        quiet=args.quiet,
     )
 
 
@@ -311,9 +334,9 @@ def _build_one(args: argparse.Namespace, spec: Path, out: Path | None) -> str:
         scheduler=args.scheduler or None,
         force=args.force,
         dry_run=args.dry_run,
-        progress=progress_for(sys.stderr),
+        progress=progress_for(sys.stderr, quiet=args.quiet),
         allow_read=args.allow_read,
-        log=lambda message: print(f"synthc: {message}", file=sys.stderr),
+        log=_note(args),
         require_clean=args.require_clean,
         templates=args.templates,
         depfile=args.depfile,
@@ -436,13 +459,14 @@ def _each_spec(
     echo: bool,
     default_out: bool,
     summary_to: TextIO | None = None,
+    quiet: bool = False,
 ) -> int:
     """``run(spec, out)`` for every spec of ``args.specs``; returns the worst exit code.
 
     One spec: ``-o`` as given, errors raised as always, ``run``'s line printed if ``echo``.
     Several: each goes to ``<-o>/<name>`` (without -o: outputs/<name> if ``default_out``, else
     None); a spec that fails is reported and the others still run; one summary line per spec
-    at the end (to ``summary_to``, default stdout).
+    at the end (to ``summary_to``, default stdout). ``quiet``: errors only, no lines of ours.
     """
     if len(args.specs) == 1:
         line = run(args.specs[0], args.out)
@@ -456,7 +480,8 @@ def _each_spec(
         line = ""
         if code == 0:
             where = f" -> {out}" if out is not None else ""
-            print(f"synthc: [{index}/{len(targets)}] {spec}{where}", file=sys.stderr)
+            if not quiet:
+                print(f"synthc: [{index}/{len(targets)}] {spec}{where}", file=sys.stderr)
             try:
                 line = run(spec, out)
             except SynthcError as error:
@@ -468,6 +493,8 @@ def _each_spec(
         what = "spec or usage error" if code == 2 else "failed"
         summary.append(f"{spec}: {line}" if code == 0 else f"{spec}: {what} (exit {code})")
     failed = sum(1 for code in codes if code)
+    if quiet:
+        return max(codes)
     stream = summary_to or sys.stdout
     for line in summary:
         print(one_line(line), file=stream)
@@ -563,10 +590,12 @@ def _reproduce(args: argparse.Namespace) -> int:
         root=args.root,
         allow_read=args.allow_read,
         templates=args.templates,
-        progress=progress_for(sys.stderr),
-        log=lambda message: print(one_line(f"synthc: {message}"), file=sys.stderr),
+        progress=progress_for(sys.stderr, quiet=args.quiet),
+        log=_note(args),
     )
     if result.identical:
+        if args.quiet:
+            return 0
         print(
             one_line(
                 f"{args.out}: reproduced: {result.shards} shard(s) and the content hash "

@@ -1,16 +1,23 @@
-"""Build progress for the command line: a tqdm bar on a terminal, a few plain lines otherwise."""
+"""Build progress for the command line: a tqdm bar on a terminal, plain lines otherwise.
+
+Both count samples as workers report them (synthc.shard), so a one-shard build moves too, and
+both show samples/s and an estimate of the time left. Off a terminal (CI, make, a pipe) a line
+goes out every ``interval`` seconds (10 by default) and a summary at the end, never a carriage
+return. ``--quiet`` gets the silent :class:`Progress` of the driver.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from synthc.building import Progress
 
 
 class BarProgress(Progress):
-    """Shards done, samples/s and ETA as a tqdm bar on stderr."""
+    """Samples done, samples/s and ETA as a tqdm bar on stderr; shards done in its label."""
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
@@ -30,10 +37,19 @@ class BarProgress(Progress):
         )
         self.shards, self.done = shards, 0
 
+    def note(self, message: str) -> None:
+        if self.bar is None:
+            print(f"synthc: {message}", file=self.stream, flush=True)
+        else:
+            self.bar.write(f"synthc: {message}", file=self.stream)
+
+    def samples(self, done: int) -> None:
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)
+
     def advance(self, record: dict[str, Any]) -> None:
         self.done += 1
-        self.bar.set_description(f"{self.done}/{self.shards} shards", refresh=False)
-        self.bar.update(record["samples"])
+        self.bar.set_description(f"{self.done}/{self.shards} shards", refresh=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -41,33 +57,93 @@ class BarProgress(Progress):
 
 
 class LineProgress(Progress):
-    """One line at most every ``interval`` seconds, for logs and CI (no carriage returns)."""
+    """A plain line at most every ``interval`` seconds and a summary at the end (for logs and
+    CI: no carriage returns). ``clock`` is injectable for tests."""
 
-    def __init__(self, stream: TextIO = sys.stderr, interval: float = 10.0) -> None:
-        self.stream, self.interval = stream, interval
+    def __init__(
+        self,
+        stream: TextIO = sys.stderr,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream, self.interval, self.clock = stream, interval, clock
 
     def start(self, shards: int, samples: int) -> None:
-        self.shards, self.samples = shards, samples
-        self.done = self.done_samples = 0
-        self.t0 = self.last = time.monotonic()
-        print(f"synthc: building {shards} shard(s), {samples} samples", file=self.stream)
+        self.shards, self.total = shards, samples
+        self.shards_done = self.done = 0
+        self.t0 = self.last = self.clock()
+        self.first: tuple[float, int] | None = None  # when samples first moved, and how many
+        self._print(f"building {shards} shard(s), {samples} samples")
+
+    def note(self, message: str) -> None:
+        self._print(message)
+
+    def samples(self, done: int) -> None:
+        now = self.clock()
+        if done > self.done and self.first is None:
+            self.first = (now, done)
+        self.done = max(done, self.done)
+        if now - self.last >= self.interval and self.done < self.total:
+            self.last = now
+            self._print(self._status(now))
 
     def advance(self, record: dict[str, Any]) -> None:
-        self.done += 1
-        self.done_samples += record["samples"]
-        now = time.monotonic()
-        if now - self.last >= self.interval and self.done < self.shards:
-            self.last = now
-            rate = self.done_samples / max(now - self.t0, 1e-9)
-            eta = (self.samples - self.done_samples) / max(rate, 1e-9)
-            print(
-                f"synthc: {self.done}/{self.shards} shards, {rate:,.0f} samples/s, "
-                f"about {eta:.0f} s left",
-                file=self.stream,
-                flush=True,
+        self.shards_done += 1
+
+    def close(self) -> None:
+        if not hasattr(self, "t0"):
+            return
+        seconds = self.clock() - self.t0
+        rate = self.done / seconds if seconds > 0 else 0.0
+        if self.done >= self.total and self.shards_done >= self.shards:
+            self._print(
+                f"wrote {self.done} samples in {self.shards_done} shard(s) in {seconds:.1f} s "
+                f"({rate:,.0f} samples/s)"
+            )
+        else:
+            self._print(
+                f"stopped after {self.done}/{self.total} samples "
+                f"({self.shards_done}/{self.shards} shards) in {seconds:.1f} s"
             )
 
+    def _status(self, now: float) -> str:
+        percent = 100 * self.done / self.total if self.total else 100.0
+        line = (
+            f"{self.done}/{self.total} samples ({percent:.0f}%), "
+            f"{self.shards_done}/{self.shards} shards"
+        )
+        rate = self._rate(now)
+        if rate is None:
+            return line + (", compiling or starting" if self.done == 0 else "")
+        left = (self.total - self.done) / rate
+        return line + f", {rate:,.0f} samples/s, about {duration(left)} left"
 
-def progress_for(stream: TextIO = sys.stderr) -> Progress:
-    """A bar on a terminal, plain lines otherwise."""
+    def _rate(self, now: float) -> float | None:
+        """Samples/s since samples first moved (compiling kernels and starting workers are
+        not part of the rate the rest of the build will go at)."""
+        if self.first is None:
+            return None
+        since, at = self.first
+        if now <= since or self.done <= at:
+            return None
+        return (self.done - at) / (now - since)
+
+    def _print(self, text: str) -> None:
+        print(f"synthc: {text}", file=self.stream, flush=True)
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as a person says it: ``42 s``, ``3 min``, ``1 h 5 min``."""
+    if seconds < 90:
+        return f"{max(0, round(seconds))} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def progress_for(stream: TextIO = sys.stderr, quiet: bool = False) -> Progress:
+    """A bar on a terminal, plain lines otherwise; nothing at all when ``quiet``."""
+    if quiet:
+        return Progress()
     return BarProgress(stream) if stream.isatty() else LineProgress(stream)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from synthc.compiler.planning import ShardTask
 from synthc.generators.base import Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
-from synthc.outputs.webdataset import write_tar_shard
+from synthc.outputs.webdataset import Sample, write_tar_shard
 
 INDEX_COLUMN = Column(
     "index", "int64", "Global sample index i: the sample is a pure function of (seed, config, i)."
@@ -41,12 +44,24 @@ def table_rows(
     return table
 
 
+#: a running shard reports its written samples at least this often (seconds) ...
+REPORT_SECONDS = 0.5
+#: ... and at least this many times over the shard, so that even a fast shard moves a count
+REPORT_STEPS = 16
+
+
 def run_task(
-    task_json: dict[str, Any], out_dir: str, read_roots: dict[str, list[str]] | None = None
+    task_json: dict[str, Any],
+    out_dir: str,
+    read_roots: dict[str, list[str]] | None = None,
+    report: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Generate and write the shard of ``task_json`` under ``out_dir``; return its record.
 
-    ``read_roots``: where the files the spec names are on this machine (synthc.inputs)."""
+    ``read_roots``: where the files the spec names are on this machine (synthc.inputs).
+    ``report``: called with the samples written so far, in batches (every REPORT_SECONDS or
+    1/REPORT_STEPS of the shard, whichever comes first) as a file shard is written; a table,
+    generated as one batch, is counted when its shard is done."""
     inputs.use_roots(read_roots or {})
     task = ShardTask.from_json(task_json)
     path = Path(out_dir) / task.path
@@ -55,7 +70,8 @@ def run_task(
     stats: dict[str, int] = {}
     if isinstance(generator, FileGenerator):
         samples = generator.generate(config, task.seed, task.start, task.stop)
-        nbytes, sha256 = write_tar_shard(samples, path)
+        stream = samples if report is None else _counted(samples, report, task.samples)
+        nbytes, sha256 = write_tar_shard(stream, path)
         stats = dict(samples.stats)  # complete only once the stream has been written
     elif isinstance(generator, TableGenerator):
         table = generate_table(generator, config, task)
@@ -74,6 +90,22 @@ def run_task(
         stats=stats,
     )
     return record.to_json()
+
+
+def _counted(
+    samples: Iterable[Sample], report: Callable[[int], None], total: int
+) -> Iterator[Sample]:
+    """``samples`` as they are, calling ``report(written so far)`` in batches as they pass."""
+    step = max(1, math.ceil(total / REPORT_STEPS))
+    reported = 0
+    last = time.monotonic()
+    # the writer has taken sample n once it asks for the next
+    for done, sample in enumerate(samples, 1):
+        yield sample
+        now = time.monotonic()
+        if done - reported >= step or now - last >= REPORT_SECONDS:
+            report(done)
+            reported, last = done, now
 
 
 def table_columns(kind: str, config: Any) -> list[Column]:

@@ -29,9 +29,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.shard",),
     # a whole build: decide, execute, finish; reproducing one; progress reporting; per-shard
     # plan statuses; what a change does (two outputs or specs compared); samples streamed on
-    # the fly and one sample alone
+    # the fly and one sample alone; whether a build compiles its kernels first
     ("synthc.building", "synthc.reproducing", "synthc.progress", "synthc.plan_status",
-     "synthc.diffing", "synthc.streaming", "synthc.one_sample"),
+     "synthc.diffing", "synthc.streaming", "synthc.one_sample", "synthc.compile_notice"),
     # what users script against
     ("synthc.api",),
     # the command line

@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
+#: receives ``{task index: units done so far}`` for the tasks that reported since the last call
+Report = Callable[[dict[int, int]], None]
+
+#: seconds between two looks at the workers' reports while tasks run
+POLL_SECONDS = 0.25
+
 
 class TaskFailed(Exception):
     """Task ``index`` raised ``error`` (the original exception, as the worker raised it)."""
@@ -22,11 +28,24 @@ class Executor(Protocol):
     Executors know nothing of what the tasks do: items and results are plain, picklable data.
     ``gil_free`` says ``fn`` spends its time outside Python's GIL, so threads may run it in
     parallel; an executor may use that or ignore it.
+
+    ``report``: when given, ``fn`` is called with a keyword ``report=sink`` too, a picklable
+    ``sink(done)`` the task calls with how many of its units (samples) it has finished so far;
+    it should call it in batches (a few times a second at most), never per unit. The executor
+    hands these counts to ``report`` in the thread that iterates ``run``: at least every
+    POLL_SECONDS while pool tasks run (an empty dict when nothing moved), and before it yields
+    a finished task's result. A count may arrive after its task's result (Dask); the caller
+    counts a finished task as done whatever arrives later.
     """
 
     name: str
     workers: int
 
     def run(
-        self, fn: Callable[..., Any], items: Sequence[Any], *args: Any, gil_free: bool = False
+        self,
+        fn: Callable[..., Any],
+        items: Sequence[Any],
+        *args: Any,
+        gil_free: bool = False,
+        report: Report | None = None,
     ) -> Iterator[tuple[int, Any]]: ...

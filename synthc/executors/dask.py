@@ -4,16 +4,25 @@ Every worker needs synthc installed (same version: task keys name the library ve
 must see the output directory at the same path (a shared filesystem). Tasks are submitted as
 they are, with ``pure=False``; results come back as they finish. On the first failure the
 remaining tasks are cancelled and TaskFailed is raised, as locally.
+
+Progress counts travel as Dask events: a task's sink logs ``[run, index, done]`` under the one
+topic TOPIC (``Worker.log_event``; one topic, so the scheduler's bounded log of it is all the
+memory they take), and this client, subscribed to it, keeps its own run's. The scheduler passes
+events and task results to the client in the order the worker sent them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from synthc.errors import UsageError
-from synthc.executors.base import TaskFailed
+from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
+from synthc.executors.reporting import Counts
 
 #: the transports distributed knows (distributed.comm.registry), without importing it here
 _SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
@@ -59,10 +68,15 @@ class DaskExecutor:
         self.workers = 0  # known once connected
 
     def run(
-        self, fn: Callable[..., Any], items: Sequence[Any], *args: Any, gil_free: bool = False
+        self,
+        fn: Callable[..., Any],
+        items: Sequence[Any],
+        *args: Any,
+        gil_free: bool = False,
+        report: Report | None = None,
     ) -> Iterator[tuple[int, Any]]:
         try:
-            from distributed import Client, as_completed
+            from distributed import Client, wait
         except ImportError as error:  # pragma: no cover - depends on the installation
             raise UsageError("the Dask executor needs `pip install distributed`") from error
         try:
@@ -73,15 +87,58 @@ class DaskExecutor:
             ) from None
         with client:
             self.workers = len(client.scheduler_info().get("workers", {}))
-            futures = {
-                client.submit(fn, item, *args, pure=False): index
-                for index, item in enumerate(items)
-            }
+            counts = Counts()
+            run = uuid.uuid4().hex
+            if report is not None:  # before any task is submitted, so no event is missed
+                client.subscribe_topic(TOPIC, functools.partial(_collect, counts, run))
+            futures = {}
+            for index, item in enumerate(items):
+                sink = {} if report is None else {"report": _EventSink(run, index)}
+                futures[client.submit(fn, item, *args, pure=False, **sink)] = index
+            pending = set(futures)
             try:
-                for future in as_completed(futures, loop=client.loop):
-                    index = futures[future]
-                    if future.status != "finished":
-                        raise TaskFailed(index, future.exception())
-                    yield index, future.result()
+                while pending:
+                    timeout = POLL_SECONDS if report is not None else None
+                    try:
+                        with client.as_current():  # wait() finds its client there
+                            done, pending = wait(pending, timeout, return_when="FIRST_COMPLETED")
+                    except TimeoutError:
+                        done = set()
+                    if report is not None:
+                        report(counts.take())
+                    for future in sorted(done, key=futures.__getitem__):
+                        index = futures[future]
+                        if future.status != "finished":
+                            raise TaskFailed(index, future.exception())
+                        yield index, future.result()
             finally:
                 client.cancel(list(futures))
+                if report is not None:
+                    client.unsubscribe_topic(TOPIC)
+
+
+#: the Dask event topic of progress counts
+TOPIC = "synthc-progress"
+
+
+@dataclass(frozen=True)
+class _EventSink:
+    """A task's progress sink on a Dask worker: logs ``[run, index, done]`` under TOPIC."""
+
+    run: str
+    index: int
+
+    def __call__(self, done: int) -> None:
+        from distributed import get_worker
+
+        try:
+            worker = get_worker()
+        except ValueError:  # not on a worker (the task was called directly): nobody listens
+            return
+        worker.log_event(TOPIC, [self.run, self.index, done])
+
+
+def _collect(counts: Counts, run: str, event: tuple[float, Any]) -> None:
+    ours, index, done = event[1]
+    if ours == run:  # another build on the same scheduler logs under the topic too
+        counts.put(int(index), int(done))

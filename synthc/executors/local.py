@@ -27,16 +27,18 @@ from concurrent.futures import (
 )
 from typing import Any, Literal
 
-from synthc.executors.base import TaskFailed
+from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
+from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
 
 _PR_SET_PDEATHSIG = 1
 
 Mode = Literal["auto", "threads", "processes"]
 
 
-def _worker_init() -> None:
+def _worker_init(reports: Any = None) -> None:
     # A worker must not outlive a killed build: it would keep writing into the output
     # directory while the next build cleans up.
+    install_worker_queue(reports)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -75,29 +77,47 @@ class LocalExecutor:
         self.mode = mode
 
     def run(
-        self, fn: Callable[..., Any], items: Sequence[Any], *args: Any, gil_free: bool = False
+        self,
+        fn: Callable[..., Any],
+        items: Sequence[Any],
+        *args: Any,
+        gil_free: bool = False,
+        report: Report | None = None,
     ) -> Iterator[tuple[int, Any]]:
         if self.workers == 1 or len(items) <= 1:
-            yield from self._run_inline(fn, items, args)
+            yield from self._run_inline(fn, items, args, report)
         elif self.mode == "threads" or (self.mode == "auto" and gil_free):
             workers = min(self.workers, len(items))
+            counts = Counts()
             with ThreadPoolExecutor(workers, "synthc-worker") as pool:
-                yield from _run_bounded(pool, workers, fn, items, args)
+                yield from _run_bounded(pool, workers, fn, items, args, report, counts, counts.sink)
         else:
-            yield from self._run_processes(fn, items, args)
+            yield from self._run_processes(fn, items, args, report)
 
     def _run_inline(
-        self, fn: Callable[..., Any], items: Sequence[Any], args: tuple[Any, ...]
+        self,
+        fn: Callable[..., Any],
+        items: Sequence[Any],
+        args: tuple[Any, ...],
+        report: Report | None,
     ) -> Iterator[tuple[int, Any]]:
         for index, item in enumerate(items):
+            # the task runs in this thread: its counts go straight to report
+            sink = _InlineSink(report, index) if report is not None else None
             try:
-                result = fn(item, *args)
+                result = fn(item, *args) if sink is None else fn(item, *args, report=sink)
             except Exception as error:
+                if sink is not None and error is sink.error:
+                    raise  # the listener failed (a closed stderr), not the task
                 raise TaskFailed(index, error) from error
             yield index, result
 
     def _run_processes(
-        self, fn: Callable[..., Any], items: Sequence[Any], args: tuple[Any, ...]
+        self,
+        fn: Callable[..., Any],
+        items: Sequence[Any],
+        args: tuple[Any, ...],
+        report: Report | None,
     ) -> Iterator[tuple[int, Any]]:
         workers = min(self.workers, len(items))
         threads = max(1, (os.cpu_count() or 1) // workers)
@@ -106,14 +126,38 @@ class LocalExecutor:
         # spawn, not fork: polars starts threads at import, and forking a process that has
         # them can deadlock (a forkserver that preloads polars hangs the same way, tried).
         context = _WorkerContext()
+        queue = context.SimpleQueue() if report is not None else None
+        counts = Counts()
         try:
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-                yield from _run_bounded(pool, workers, fn, items, args)
+            with (
+                QueueDrain(queue, counts) as drain,
+                ProcessPoolExecutor(
+                    workers, mp_context=context, initializer=_worker_init, initargs=(queue,)
+                ) as pool,
+            ):
+                yield from _run_bounded(
+                    pool, workers, fn, items, args, report, counts, queued_sink, drain.drain
+                )
         finally:
             if saved is None:
                 os.environ.pop("POLARS_MAX_THREADS", None)
             else:
                 os.environ["POLARS_MAX_THREADS"] = saved
+
+
+class _InlineSink:
+    """Task ``index``'s counts, handed to ``report`` at once; remembers what ``report`` raised."""
+
+    def __init__(self, report: Report, index: int) -> None:
+        self.report, self.index = report, index
+        self.error: BaseException | None = None
+
+    def __call__(self, done: int) -> None:
+        try:
+            self.report({self.index: done})
+        except BaseException as error:
+            self.error = error
+            raise
 
 
 def _run_bounded(
@@ -122,18 +166,39 @@ def _run_bounded(
     fn: Callable[..., Any],
     items: Sequence[Any],
     args: tuple[Any, ...],
+    report: Report | None,
+    counts: Counts,
+    sink_for: Callable[[int], Callable[[int], None]],
+    fetch: Callable[[], None] = lambda: None,
 ) -> Iterator[tuple[int, Any]]:
-    """Submit tasks keeping two per worker queued, so a failure stops the build promptly."""
+    """Submit tasks keeping two per worker queued, so a failure stops the build promptly.
+
+    With ``report``: each task gets ``sink_for(index)``; every POLL_SECONDS, and before a
+    result is yielded, ``fetch()`` brings in what workers sent and ``report`` gets the news."""
     limit = 2 * workers
     pending: dict[Future[Any], int] = {}
     queue = iter(enumerate(items))
+
+    def submit(index: int, item: Any) -> None:
+        if report is None:
+            pending[pool.submit(fn, item, *args)] = index
+        else:
+            pending[pool.submit(fn, item, *args, report=sink_for(index))] = index
+
+    def tell() -> None:
+        if report is not None:
+            fetch()
+            report(counts.take())
+
     try:
         for index, item in queue:
-            pending[pool.submit(fn, item, *args)] = index
+            submit(index, item)
             if len(pending) >= limit:
                 break
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            timeout = POLL_SECONDS if report is not None else None
+            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            tell()
             for future in sorted(done, key=pending.__getitem__):
                 index = pending.pop(future)
                 error = future.exception()
@@ -142,7 +207,7 @@ def _run_bounded(
                 yield index, future.result()
                 following = next(queue, None)
                 if following is not None:
-                    pending[pool.submit(fn, following[1], *args)] = following[0]
+                    submit(*following)
     finally:
         for future in pending:
             future.cancel()
