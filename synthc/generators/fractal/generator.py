@@ -127,8 +127,9 @@ class FractalGenerator(FileGenerator[FractalConfig]):
             Column(
                 "json",
                 "json",
-                "class, maps [[a,b,e],[c,d,f]] after jitter, probabilities, view window, flip, "
-                "jitter, colours, background"
+                "sample index, class and instance (the image's identity in every dataset that "
+                "holds it), maps [[a,b,e],[c,d,f]] after jitter, probabilities, view window, "
+                "flip, jitter, colours, background"
                 + (", and a list of fractals with boxes" if config.multi else ""),
             ),
         ]
