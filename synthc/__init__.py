@@ -11,7 +11,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 #: Version of the bytes synthc writes for a given spec. Bump it whenever a change to synthc
 #: changes shard bytes for an unchanged spec; it is part of every task key, so a bump rebuilds.
-FORMAT_VERSION = 1
+#: 2: fractal images keyed by (class, instance) rather than by sample index (datasets nest).
+FORMAT_VERSION = 2
 
 #: names loaded on first use (module, attribute), so ``import synthc`` stays light and this base
 #: module imports nothing from the layers above it: ``synthc.stream(spec)`` makes samples on the

@@ -153,7 +153,8 @@ def render_digest(mode: int, channels: int) -> str:
     windows = np.zeros((2, 3))
     kernels.render(
         np.array([0, 0]),
-        np.array([64 * 5, 64 * 5 + 1]),
+        np.array([64 * 5, 64 * 5 + 1]),  # image ids
+        np.array([0, 0]),  # draw numbers: block 0 gives the counters these digests were made at
         np.array([0, 3, 8]),
         maps,
         cum,

@@ -12,7 +12,7 @@ import typing
 import pytest
 from pydantic import BaseModel
 
-from synthc import generators
+from synthc import FORMAT_VERSION, generators
 from synthc.compiler.compiling import compile_spec
 from synthc.compiler.planning import content_key, plan
 
@@ -171,7 +171,7 @@ def test_task_keys_hash_the_shared_parts_once_but_equal_the_full_content_key(wri
     result = plan(spec, {"numpy": "1", "numba": "2", "polars": "3"})
     for task in result.tasks:
         identity = {
-            "format_version": 1,
+            "format_version": FORMAT_VERSION,
             "libraries": {"numpy": "1", "numba": "2", "polars": "3"},
             "kind": "manifold",
             "config": task.config,

@@ -1,10 +1,17 @@
 """The fractal generator: classes of IFS systems rendered by the chaos game, with exact labels.
 
-Sample ``i`` shows class ``i % classes`` (instance ``i // classes``), so every split holds every
-class. With ``multi``, that class is the image's first and largest fractal; the others are drawn
-at random. Per-image choices (flip, jitter, colours, background, placement) come from Philox key
-``fractal/instance`` at counter ``(i, block)``; the chaos game of the image's ``k``-th fractal
-from key ``fractal/render`` at counter ``64 i + k``.
+Sample ``i`` shows class ``c = i % classes``, instance ``n = i // classes``, so every split holds
+every class. With ``multi``, that class is the image's first and largest fractal; the others are
+drawn at random.
+
+Datasets nest: every random draw of an image comes from its image id ``2**20 n + c``
+(:func:`image_id`), never from ``i`` or the class and instance counts, so image ``(c, n)`` is the
+same, byte for byte, in every dataset of the same seed and settings that holds it (more classes,
+more instances, other splits or shard sizes; a fresh epoch continues the instances). Per-image
+choices (flip, jitter, colours, background, placement) come from Philox key ``fractal/instance``
+at counter ``(image id, block)``; the chaos game of the image's ``k``-th fractal from key
+``fractal/render`` at counter ``(image id, k)``. One exception: with ``multi``, the classes of the
+fractals after the first are drawn from all ``classes``, so they change when classes are added.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
+from synthc.errors import BuildError
 from synthc.generators.base import Column, FileGenerator, Samples, tar_sample_bytes
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import maps_to_json
@@ -29,7 +37,9 @@ from synthc.generators.fractal.systems import Search, System, class_system, jitt
 from synthc.generators.rng import derive_key
 from synthc.inputs import Reader
 
-MAX_PER_IMAGE = 64
+#: low bits of an image id that hold its class (classes <= 1,000,000 < 2**20); the instance is
+#: below MAX_SAMPLES = 10**12 < 2**44, so the id fits in Philox's 64-bit index
+CLASS_BITS = 20
 #: pixels rendered per batch: enough images to amortise a kernel call, few enough that a
 #: shard of 4096 px images holds two of them, not a hundred
 BATCH_BYTES = 64 << 20
@@ -49,6 +59,13 @@ _PLASMA_PIXEL_BYTES = {False: 0.38, True: 0.96}
 #: bytes of ``<key>.json`` for one fractal, and for each more fractal of a multi image
 _JSON_BYTES = 900
 _JSON_BYTES_PER_FRACTAL = 600
+#: the guarantee, as the manifest's facts state it
+NESTING = (
+    "image (class c, instance n) draws every random number from its image id 2**20 n + c alone: "
+    "a dataset of the same seed and settings with more classes or instances holds this one's "
+    "images byte for byte, wherever its splits put them"
+)
+MULTI_NESTING = "; multi: the classes of the fractals after the first are drawn from all classes"
 _searches: dict[str, Search] = {}
 _lock = threading.Lock()
 
@@ -61,6 +78,19 @@ def search_for(config: FractalConfig, seed: int) -> Search:
             _searches.clear()
             _searches[key] = Search()
         return _searches[key]
+
+
+def image_of(config: FractalConfig, i: int) -> tuple[int, int]:
+    """Sample ``i``'s ``(class, instance)``: ``(i % classes, i // classes)``."""
+    return i % config.classes, i // config.classes
+
+
+def image_id(cls: int, instance: int) -> int:
+    """The Philox index of image ``(cls, instance)``: ``2**20 instance + cls``, whatever the
+    dataset's class and instance counts (so datasets that share an image draw it alike)."""
+    if not (0 <= cls < 1 << CLASS_BITS and 0 <= instance < 1 << (64 - CLASS_BITS)):
+        raise BuildError(f"image (class {cls}, instance {instance}) has no 64-bit image id")
+    return (instance << CLASS_BITS) | cls
 
 
 def base_system(config: FractalConfig, seed: int, k: int, search: Search | None = None) -> System:
@@ -107,8 +137,9 @@ class FractalGenerator(FileGenerator[FractalConfig]):
             Column(
                 "json",
                 "json",
-                "class, maps [[a,b,e],[c,d,f]] after jitter, probabilities, view window, flip, "
-                "jitter, colours, background"
+                "sample index, class and instance (the image's identity in every dataset that "
+                "holds it), maps [[a,b,e],[c,d,f]] after jitter, probabilities, view window, "
+                "flip, jitter, colours, background"
                 + (", and a list of fractals with boxes" if config.multi else ""),
             ),
         ]
@@ -148,6 +179,8 @@ class FractalGenerator(FileGenerator[FractalConfig]):
             "sampler": "catalog" if config.system.systems is not None else config.system.sampler,
             "rejections": dict(sorted(search.rejections.items())),
             "class_of_sample": "i % classes",
+            "instance_of_sample": "i // classes",
+            "nesting": NESTING + (MULTI_NESTING if config.multi is not None else ""),
             "window": "pixel (px, py) of an S-pixel image covers x in [x0 + px*side/S, "
             "x0 + (px+1)*side/S), y in [y0 + side - (py+1)*side/S, y0 + side - py*side/S), "
             "before a flip (px -> S-1-px)",
@@ -182,30 +215,39 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         images = np.zeros((n, size, size, channels), dtype=np.uint8)
         k0, k1 = derive_key(seed, "fractal/instance")
         search = search_for(config, seed)  # once per batch, not per image
-        plans = [self._plan(config, seed, start + j, (k0, k1), search) for j in range(n)]
+        pairs = [image_of(config, i) for i in range(start, stop)]
+        ids = [image_id(c, instance) for c, instance in pairs]
+        plans = [self._plan(config, seed, ids[j], pairs[j][0], (k0, k1), search) for j in range(n)]
         labels = [
-            self._background(config, images[j], start + j, plan, k0, k1)
+            self._background(config, images[j], start + j, pairs[j][1], ids[j], plan, k0, k1)
             for j, plan in enumerate(plans)
         ]
-        self._render_draws(config, seed, start, plans, images, labels)
+        self._render_draws(config, seed, ids, plans, images, labels)
         return images, labels
 
     # -- per-image plan -------------------------------------------------------------------------
 
     def _plan(
-        self, config: FractalConfig, seed: int, i: int, key: tuple[int, int], search: Search
+        self,
+        config: FractalConfig,
+        seed: int,
+        ident: int,
+        primary: int,
+        key: tuple[int, int],
+        search: Search,
     ) -> list[_Draw]:
+        """The fractals of image ``ident`` (class ``primary``), drawn from ``ident`` alone but
+        for the classes of multi images' other fractals."""
         k0, k1 = key
-        u = kernels.uniforms(i, 0, 8, 0, k0, k1)
+        u = kernels.uniforms(ident, 0, 8, 0, k0, k1)
         size = config.render.size
-        primary = i % config.classes
         if config.multi is None:
-            return [self._draw(config, seed, i, 0, primary, [0, 0, size, size], key, search)]
+            return [self._draw(config, seed, ident, 0, primary, [0, 0, size, size], key, search)]
         low, high = config.multi.per_image
         count = low + min(int(u[0] * (high - low + 1)), high - low)
         draws = []
         smin, smax = config.multi.scale
-        v = kernels.uniforms(i, 8, 4 * count, 0, k0, k1)
+        v = kernels.uniforms(ident, 8, 4 * count, 0, k0, k1)
         sides = sorted((smin + (smax - smin) * v[4 * j] for j in range(count)), reverse=True)
         for j in range(count):
             side = max(4, int(sides[j] * size))
@@ -213,14 +255,14 @@ class FractalGenerator(FileGenerator[FractalConfig]):
             y0 = int(v[4 * j + 2] * (size - side + 1))
             cls = primary if j == 0 else min(int(v[4 * j + 3] * config.classes), config.classes - 1)
             box = [x0, y0, x0 + side, y0 + side]
-            draws.append(self._draw(config, seed, i, j, cls, box, key, search))
+            draws.append(self._draw(config, seed, ident, j, cls, box, key, search))
         return draws
 
     def _draw(
         self,
         config: FractalConfig,
         seed: int,
-        i: int,
+        ident: int,
         j: int,
         cls: int,
         box: list[int],
@@ -228,7 +270,7 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         search: Search,
     ) -> _Draw:
         k0, k1 = key
-        u = kernels.uniforms(i, 1000 + 100 * j, 16, 0, k0, k1)
+        u = kernels.uniforms(ident, 1000 + 100 * j, 16, 0, k0, k1)
         base = base_system(config, seed, cls, search)
         flip = config.instance.flip and u[0] < 0.5
         jitter = None
@@ -243,22 +285,31 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         draw = _Draw(cls, base, system, box, flip, jitter)
         m = system.maps.shape[0]
         if config.render.color == "map":
-            hues = kernels.uniforms(i, 1050 + 100 * j, m, 0, k0, k1)
+            hues = kernels.uniforms(ident, 1050 + 100 * j, m, 0, k0, k1)
             draw.colors = np.array([_hue(h) for h in hues], dtype=np.uint8)
         elif config.render.color == "random":
             draw.colors = np.array([_hue(u[3])] * m, dtype=np.uint8)
         if config.render.mode == "patch":
-            draw.patch = kernels.uniforms(i, 1080 + 100 * j, 9, 0, k0, k1).reshape(3, 3)
+            draw.patch = kernels.uniforms(ident, 1080 + 100 * j, 9, 0, k0, k1).reshape(3, 3)
             draw.patch[1, 1] = 1.0
         return draw
 
     def _background(
-        self, config: FractalConfig, image: np.ndarray, i: int, draws: list[_Draw], k0: int, k1: int
+        self,
+        config: FractalConfig,
+        image: np.ndarray,
+        i: int,
+        instance: int,
+        ident: int,
+        draws: list[_Draw],
+        k0: int,
+        k1: int,
     ) -> dict[str, Any]:
+        """Paint image ``ident``'s background; its label (sample ``i``) without the fractals."""
         kind = config.render.background
         background: dict[str, Any] = {"kind": kind}
         channels = image.shape[2]
-        u = kernels.uniforms(i, 900, 8, 0, k0, k1)
+        u = kernels.uniforms(ident, 900, 8, 0, k0, k1)
         if kind == "uniform":
             color = [int(255 * u[c]) for c in range(channels)]
             image[:] = np.array(color, dtype=np.uint8)
@@ -267,7 +318,7 @@ class FractalGenerator(FileGenerator[FractalConfig]):
             roughness = 0.4 + 0.4 * u[0]
             low = np.array([int(160 * u[1 + c]) for c in range(channels)], dtype=np.float64)
             high = np.array([int(160 * u[4 + c]) for c in range(channels)], dtype=np.float64)
-            kernels.plasma(roughness, low, high, i, k0, k1, image)  # Philox stream BACKGROUND
+            kernels.plasma(roughness, low, high, ident, k0, k1, image)  # Philox stream BACKGROUND
             background.update(
                 roughness=roughness, low=low.astype(int).tolist(), high=high.astype(int).tolist()
             )
@@ -275,6 +326,7 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         label: dict[str, Any] = {
             "index": i,
             "class": first.cls,
+            "instance": instance,
             "size": config.render.size,
             "mode": config.render.mode,
             "points": config.render.points,
@@ -288,18 +340,18 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         self,
         config: FractalConfig,
         seed: int,
-        start: int,
+        ids: list[int],
         plans: list[list[_Draw]],
         images: np.ndarray,
         labels: list[dict[str, Any]],
     ) -> None:
         flat = [(j, k, d) for j, plan in enumerate(plans) for k, d in enumerate(plan)]
-        windows = self._kernel(config, seed, start, flat, images, base=False)
+        windows = self._kernel(config, seed, ids, flat, images)
         broken = [f for f, w in zip(flat, windows, strict=True) if w[2] <= 0]
         if broken:  # a jitter that broke the orbit: render the class's own system instead
             for _, _, d in broken:
                 d.system, d.jitter = d.base, None
-            again = self._kernel(config, seed, start, broken, images, base=True)
+            again = self._kernel(config, seed, ids, broken, images)
             fixed = {id(f[2]): w for f, w in zip(broken, again, strict=True)}
             windows = np.array([fixed.get(id(f[2]), w) for f, w in zip(flat, windows, strict=True)])
         for (j, _, d), w in zip(flat, windows, strict=True):
@@ -324,14 +376,14 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         self,
         config: FractalConfig,
         seed: int,
-        start: int,
+        ids: list[int],
         flat: list[tuple[int, int, _Draw]],
         images: np.ndarray,
-        base: bool,
     ) -> np.ndarray:
         d_count = len(flat)
         draw_image = np.array([j for j, _, _ in flat], dtype=np.int64)
-        draw_index = np.array([(start + j) * MAX_PER_IMAGE + k for j, k, _ in flat], dtype=np.int64)
+        draw_index = np.array([ids[j] for j, _, _ in flat], dtype=np.int64)
+        draw_block = np.array([k for _, k, _ in flat], dtype=np.int64)
         sizes = [d.system.maps.shape[0] for _, _, d in flat]
         map_start = np.zeros(d_count + 1, dtype=np.int64)
         map_start[1:] = np.cumsum(sizes)
@@ -355,6 +407,7 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         kernels.render(
             draw_image,
             draw_index,
+            draw_block,
             map_start,
             np.ascontiguousarray(maps),
             cum,

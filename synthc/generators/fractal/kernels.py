@@ -3,7 +3,8 @@ the class search, and plasma backgrounds.
 
 A system is ``m`` rows of ``(a, b, c, d, e, f)``: ``x' = a x + b y + e``, ``y' = c x + d y + f``,
 with cumulative 32-bit thresholds for choosing a map. Each draw's orbit is driven by SplitMix64
-seeded from Philox at the draw's own counter ``(draw index, 0, CHAOS)``, so it is a pure function
+seeded from Philox at the draw's own counter ``(image id, draw, CHAOS)`` (the image id packs the
+image's class and instance, ``draw`` numbers the fractals of one image), so it is a pure function
 of that counter; SplitMix64 (Steele et al., 2014) gives two 32-bit map choices per step at a
 fraction of Philox's cost, and the choice is made without branches (the map index is the count
 of thresholds the word reaches), which keeps the loop free of mispredictions.
@@ -45,9 +46,9 @@ def _choose(word: np.uint64, cum: np.ndarray, start: int, m: int) -> int:
 
 
 @ngjit
-def _seed(index: int, k0: int, k1: int) -> np.uint64:
+def _seed(index: int, block: int, k0: int, k1: int) -> np.uint64:
     i = np.uint64(index)
-    w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), 0, CHAOS, k0, k1)
+    w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), block, CHAOS, k0, k1)
     return (np.uint64(w[0]) << _S32) | np.uint64(w[1])
 
 
@@ -121,7 +122,8 @@ def _probe_window(
 @ngjit
 def render(
     draw_image: np.ndarray,  # (D,) int64: which image each draw goes into
-    draw_index: np.ndarray,  # (D,) int64: the draw's counter (global sample index * 64 + k)
+    draw_index: np.ndarray,  # (D,) int64: the draw's image id (its class and instance)
+    draw_block: np.ndarray,  # (D,) int64: the draw's number k within its image
     map_start: np.ndarray,  # (D + 1,) int64: rows of ``maps`` per draw
     maps: np.ndarray,  # (M, 6) float64
     cum: np.ndarray,  # (M,) uint64 cumulative thresholds
@@ -144,8 +146,8 @@ def render(
         start = map_start[d]
         m = map_start[d + 1] - start
         n = draw_image[d]
-        index = draw_index[d]
-        x, y, state, wx, wy, side = _probe_window(maps, cum, start, m, _seed(index, k0, k1), xs, ys)
+        seed = _seed(draw_index[d], draw_block[d], k0, k1)
+        x, y, state, wx, wy, side = _probe_window(maps, cum, start, m, seed, xs, ys)
         windows[d, 0] = wx
         windows[d, 1] = wy
         windows[d, 2] = side
@@ -383,7 +385,7 @@ def occupancy(
     cum = cumulative_thresholds(probabilities)
     xs = np.empty(PROBE, dtype=np.float64)
     ys = np.empty(PROBE, dtype=np.float64)
-    x, y, state, wx, wy, side = _probe_window(maps, cum, 0, m, _seed(index, k0, k1), xs, ys)
+    x, y, state, wx, wy, side = _probe_window(maps, cum, 0, m, _seed(index, 0, k0, k1), xs, ys)
     if side <= 0.0:
         return -1.0
     cells = np.zeros((grid, grid), dtype=np.bool_)
