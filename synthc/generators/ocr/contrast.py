@@ -1,0 +1,41 @@
+"""Legibility of a drawn line: the WCAG 2.x contrast ratio between the ink and the background
+under it.
+
+Each pixel's relative luminance is WCAG's (sRGB channels linearised, weighted 0.2126, 0.7152,
+0.0722); the contrast of two luminances is ``(lighter + 0.05) / (darker + 0.05)``, from 1 (none)
+to 21 (black on white). A line's contrast is taken pixel by pixel, each ink pixel (layer alpha
+above one half) against the background pixel under it, and is the ``QUANTILE`` of those ratios:
+a line passes when nine tenths of its ink stands out, so text over a dark patch of a photograph
+fails even when the rest of the line is clear.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: the share of a line's ink allowed below the threshold
+QUANTILE = 0.1
+_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])
+
+
+def relative_luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of uint8 RGB values (..., 3), in [0, 1]."""
+    c = rgb.astype(np.float64) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return np.asarray(linear @ _WEIGHTS)
+
+
+def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """WCAG contrast ratio of luminances ``a`` and ``b`` (elementwise), 1 to 21."""
+    return (np.maximum(a, b) + 0.05) / (np.minimum(a, b) + 0.05)
+
+
+def line_contrast(background: np.ndarray, layer: np.ndarray) -> float:
+    """The contrast of the ink of ``layer`` (RGBA) over ``background`` (RGB): the QUANTILE of
+    the per-pixel WCAG ratios (1.0 when there is no ink)."""
+    mask = layer[:, :, 3] > 128
+    if not mask.any():
+        return 1.0
+    ink = relative_luminance(layer[:, :, :3][mask])
+    under = relative_luminance(background[mask])
+    return float(np.quantile(ratio(ink, under), QUANTILE))
