@@ -179,3 +179,21 @@ def test_paragraph_and_contrast_options_are_checked(tmp_path, generator, where):
     with pytest.raises(SpecError) as error:
         api.validate(spec)
     assert where in str(error.value)
+
+
+def test_a_paragraph_indexes_the_joined_text_and_aligns_its_lines():
+    from synthc.generators.ocr.paragraph import paragraph
+
+    def line(width: int, chars: int) -> tuple[Image.Image, np.ndarray]:
+        step = width / chars
+        boxes = np.array([[k * step, 0, (k + 1) * step, 10] for k in range(chars)], dtype=float)
+        return Image.new("RGBA", (width, 10)), boxes
+
+    rtl_boxes = line(20, 2)[1][::-1].copy()  # logical order runs leftwards
+    drawn = [line(40, 4), (Image.new("RGBA", (20, 10)), rtl_boxes), line(30, 3)]
+    layer, boxes, spans, stacked = paragraph(drawn, 0.5, "right", [False, True, False])
+    assert layer.size == (40, 3 * 10 + 2 * 5) and stacked == 4.0
+    assert spans == [(0, 4), (5, 7), (8, 11)] and len(boxes) == 11
+    assert list(boxes[4]) == [40, 0, 40, 10]  # newline at the right end of line 0
+    assert list(boxes[7]) == [20, 15, 20, 25]  # at the left end of the right-to-left line 1
+    assert boxes[5, 2] == 40 and boxes[8:, 2].max() == 40  # right-aligned

@@ -203,7 +203,9 @@ class OcrGenerator(FileGenerator[OcrConfig]):
         color = parse_color(config.text_color, rng)
         stroke_color = parse_color(config.stroke.color, rng)
         drawn = [_draw_line(config, text, font, color, stroke_color, vertical) for text in texts]
-        layer, boxes, spans, stacked = paragraph(drawn, config.line_spacing, config.line_alignment)
+        layer, boxes, spans, stacked = paragraph(
+            drawn, config.line_spacing, config.line_alignment, [_rtl(t) for t in texts]
+        )
         text = "\n".join(texts)
         words = word_ranges(text)
         rects = np.array(

@@ -14,10 +14,14 @@ from synthc.generators.ocr.layout import Boxes
 
 
 def paragraph(
-    drawn: list[tuple[Image.Image, Boxes]], spacing: float, alignment: str
+    drawn: list[tuple[Image.Image, Boxes]],
+    spacing: float,
+    alignment: str,
+    rtl: list[bool] | None = None,
 ) -> tuple[Image.Image, Boxes, list[tuple[int, int]], float]:
     """The stacked layer, the boxes of the joined text, each line's ``[start, stop)`` in that
-    text, and the layer's height in line heights (1.0 for one line)."""
+    text, and the layer's height in line heights (1.0 for one line). ``rtl[k]``: line ``k``
+    reads right to left (its newline sits at its left end)."""
     if len(drawn) == 1:
         layer, boxes = drawn[0]
         return layer, boxes, [(0, len(boxes))], 1.0
@@ -41,8 +45,7 @@ def paragraph(
         start += len(boxes)
         if k < len(drawn) - 1:  # the newline: empty, at the end of the line in reading order
             last = moved[-1]
-            rtl = len(moved) > 1 and moved[-1, 0] < moved[0, 0]
-            edge = last[0] if rtl else last[2]
+            edge = last[0] if rtl and rtl[k] else last[2]
             parts.append(np.array([[edge, last[1], edge, last[3]]]))
             start += 1
     return canvas, np.concatenate(parts).reshape(-1, 4), spans, height / line
