@@ -1,12 +1,16 @@
-"""Legibility of a drawn line: the WCAG 2.x contrast ratio between the ink and the background
-under it.
+"""Legibility of a drawn line: the WCAG 2.x contrast ratio between the ink as the image shows
+it and the background under it.
 
 Each pixel's relative luminance is WCAG's (sRGB channels linearised, weighted 0.2126, 0.7152,
 0.0722); the contrast of two luminances is ``(lighter + 0.05) / (darker + 0.05)``, from 1 (none)
-to 21 (black on white). A line's contrast is taken pixel by pixel, each ink pixel (layer alpha
-above one half) against the background pixel under it, and is the ``QUANTILE`` of those ratios:
-a line passes when nine tenths of its ink stands out, so text over a dark patch of a photograph
-fails even when the rest of the line is clear.
+to 21 (black on white). A line's contrast is taken pixel by pixel over its ink (the pixels the
+text layer covers fully, or, for a hairline font that covers none fully at this size, its most
+covered ones): the output pixel (text composited, then blurred) against the background alone
+(blurred the same way), and is the ``QUANTILE`` of those ratios. Unblurred, a fully covered
+pixel is the text colour itself, so the rule compares the text colour with the background
+under it; blur lowers it as much as it washes the strokes out. A line passes
+when nine tenths of its ink stands out, so text over a dark patch of a photograph fails even when
+the rest of the line is clear, and so does a hairline font that blur washes into its background.
 """
 
 from __future__ import annotations
@@ -30,12 +34,19 @@ def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (np.maximum(a, b) + 0.05) / (np.minimum(a, b) + 0.05)
 
 
-def line_contrast(background: np.ndarray, layer: np.ndarray) -> float:
-    """The contrast of the ink of ``layer`` (RGBA) over ``background`` (RGB): the QUANTILE of
-    the per-pixel WCAG ratios (1.0 when there is no ink)."""
-    mask = layer[:, :, 3] > 128
+def ink_mask(alpha: np.ndarray) -> np.ndarray:
+    """The pixels a text layer's ``alpha`` covers fully, or its most covered ones if it covers
+    none fully (empty when nothing is drawn)."""
+    top = int(alpha.max(initial=0))
+    return alpha >= top if top > 0 else np.zeros(alpha.shape, dtype=bool)
+
+
+def line_contrast(background: np.ndarray, image: np.ndarray, mask: np.ndarray) -> float:
+    """The contrast of ``image`` (RGB, the text drawn) over ``background`` (RGB, without the
+    text) at the ink pixels ``mask``: the QUANTILE of the per-pixel WCAG ratios (1.0 when there
+    is no ink)."""
     if not mask.any():
         return 1.0
-    ink = relative_luminance(layer[:, :, :3][mask])
+    ink = relative_luminance(image[mask])
     under = relative_luminance(background[mask])
     return float(np.quantile(ratio(ink, under), QUANTILE))

@@ -24,7 +24,7 @@ from synthc.generators.base import Column, FileGenerator, Samples
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
 from synthc.generators.ocr.config import OcrConfig
-from synthc.generators.ocr.contrast import line_contrast
+from synthc.generators.ocr.contrast import ink_mask, line_contrast
 from synthc.generators.ocr.files import resolve_files
 from synthc.generators.ocr.layout import (
     draw_horizontal,
@@ -234,11 +234,12 @@ class OcrGenerator(FileGenerator[OcrConfig]):
             kind, layer.size[0], layer.size[1], rng, config.background.resolved or []
         )
         alpha = np.asarray(layer)[:, :, 3]
-        contrast = line_contrast(np.asarray(canvas), np.asarray(layer))
         image = Image.alpha_composite(canvas.convert("RGBA"), layer).convert("RGB")
         radius = _uniform(config.blur, rng)
         if radius > 0:
             image = image.filter(ImageFilter.GaussianBlur(radius))
+            canvas = canvas.filter(ImageFilter.GaussianBlur(radius))
+        contrast = line_contrast(np.asarray(canvas), np.asarray(image), ink_mask(alpha))
         if config.image_mode == "L":
             image = image.convert("L")
         w, h = image.size
