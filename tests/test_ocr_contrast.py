@@ -78,3 +78,11 @@ def test_lines_below_min_contrast_are_redrawn_and_counted(tmp_path):
         assert exact >= 10
         stats = api.load_manifest(out)["generator"]["stats"]
         assert stats["visibility_resamples"] > 0
+
+
+def test_every_line_of_a_paragraph_must_be_legible(tmp_path):
+    generator = GREYS.replace("plain", "image") + "  lines: [2, 3]\n  min_contrast: 4\n"
+    for sample in read(build(tmp_path, generator, 12)):
+        label = sample["json"]
+        contrasts = [line["contrast"] for line in label["lines"]]
+        assert min(contrasts) == label["contrast"] >= 4

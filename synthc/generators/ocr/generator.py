@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from synthc.errors import BuildError
 from synthc.generators.base import Column, FileGenerator, Samples
@@ -239,7 +239,8 @@ class OcrGenerator(FileGenerator[OcrConfig]):
         if radius > 0:
             image = image.filter(ImageFilter.GaussianBlur(radius))
             canvas = canvas.filter(ImageFilter.GaussianBlur(radius))
-        contrast = line_contrast(np.asarray(canvas), np.asarray(image), ink_mask(alpha))
+        contrasts = _line_contrasts(np.asarray(canvas), np.asarray(image), alpha, quads, spans)
+        contrast = min(contrasts)
         if config.image_mode == "L":
             image = image.convert("L")
         w, h = image.size
@@ -287,6 +288,7 @@ class OcrGenerator(FileGenerator[OcrConfig]):
                     "chars": [a, b],
                     "box": _box(boxes[a:b]),
                     "polygon": rounded(quads[n + m + k]),
+                    "contrast": round(contrasts[k], 2),
                 }
                 for k, (a, b) in enumerate(spans)
             ],
@@ -322,6 +324,27 @@ def _draw_line(
         width = layer.size[0]
         boxes = np.stack([width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], 1)
     return layer, boxes
+
+
+def _line_contrasts(
+    canvas: np.ndarray,
+    image: np.ndarray,
+    alpha: np.ndarray,
+    quads: np.ndarray,
+    spans: list[tuple[int, int]],
+) -> list[float]:
+    """Each line's contrast (contrast.py): one line's over all the ink; a paragraph line's over
+    the ink inside its polygon (the last ``len(spans) + 1`` quads are the lines' and the
+    block's), so every line of a paragraph must be legible, not the paragraph on average."""
+    if len(spans) == 1:
+        return [line_contrast(canvas, image, ink_mask(alpha))]
+    out = []
+    for quad in quads[-len(spans) - 1 : -1]:
+        inside = Image.new("1", (alpha.shape[1], alpha.shape[0]), 0)
+        ImageDraw.Draw(inside).polygon([(float(x), float(y)) for x, y in quad], fill=1)
+        covered = np.where(np.asarray(inside, dtype=bool), alpha, 0)
+        out.append(line_contrast(canvas, image, ink_mask(covered)))
+    return out
 
 
 def _box(boxes: np.ndarray) -> list[float]:
