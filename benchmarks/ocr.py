@@ -5,12 +5,14 @@
 
 Both draw 32 px lines of 1-3 English dictionary words on Gaussian-noise backgrounds with trdg's
 Latin fonts: (a) no effects, (b) blur (random radius up to 2), skew (random up to 5 degrees)
-and random distortion both ways. trdg runs from its Python API in this process with its
-one-function compatibility patch for Pillow >= 10 (``get_text_height`` via ``getbbox``) and
-``output_mask=True``, the mask it derives character boxes from; it returns PIL images and
-encodes nothing. synthc's figure includes what trdg skips: character boxes, PNG encoding and
-the JSON label. Rates are images per CPU-second of one process (``time.process_time``), i.e.
-per core. The last row is an end-to-end ``synthc build`` to tar shards with --workers.
+and random distortion both ways, with ``min_contrast: 1`` (trdg keeps every line it draws, so
+synthc re-draws none either; a last row gives (b) at synthc's default threshold). trdg runs
+from its Python API in this process with its one-function compatibility patch for Pillow >= 10
+(``get_text_height`` via ``getbbox``) and ``output_mask=True``, the mask it derives character
+boxes from; it returns PIL images and encodes nothing. synthc's figure includes what trdg
+skips: character, word and line boxes and polygons, PNG encoding and the JSON label. Rates
+are images per CPU-second of one process (``time.process_time``), i.e. per core. The last row
+is an end-to-end ``synthc build`` to tar shards with --workers.
 
 Read-back: Tesseract (``--psm 7``) reads ``--lines`` lines of (1) synthc's example spec
 ``specs/ocr_lines.yaml`` (samples 0, 1, ...), (2) trdg 1.8.0 at its defaults
@@ -53,6 +55,7 @@ generator:
 output: {{format: webdataset, shard_size: 1000}}
 """
 TRDG_DEFAULTS = "  text: {source: dict, language: en, words: [1, 1]}\n  text_color: '#282828'\n"
+EQUAL = "  min_contrast: 1\n"
 EXAMPLE = Path(__file__).resolve().parents[1] / "specs" / "ocr_lines.yaml"
 EFFECTS = "  blur: [0, 2]\n  skew: [-5, 5]\n  distortion: {kind: random, orientation: both}\n"
 
@@ -189,10 +192,14 @@ def speed(args: argparse.Namespace) -> None:
         root = Path(tmp)
         for name, effects in (("(a) no effects", ""), ("(b) blur + skew + distortion", EFFECTS)):
             spec = root / f"{name[1]}.yaml"
-            spec.write_text(SPEC.format(samples=args.build_images, effects=effects))
+            # trdg keeps every line it draws: min_contrast 1 asks synthc for the same work
+            spec.write_text(SPEC.format(samples=args.build_images, effects=effects + EQUAL))
             ours = synthc_rate(spec, args.images, args.repeat)
             theirs = trdg_rate(args.images, bool(effects), args.repeat)
             rows.append((name, ours, theirs))
+        legible = root / "legible.yaml"  # (b) at synthc's default: illegible lines re-drawn
+        legible.write_text(SPEC.format(samples=args.build_images, effects=EFFECTS))
+        rows.append(("(b), default min_contrast 3", synthc_rate(legible, args.images, 1), 0.0))
         warm = root / "warm.yaml"  # fills the Numba cache in a build too small to time
         warm.write_text(SPEC.format(samples=20, effects=""))
         synthc_build(warm, root / "warm", args.workers)
@@ -203,7 +210,10 @@ def speed(args: argparse.Namespace) -> None:
     )
     print(f"{'configuration':<32} {'synthc':>9} {'trdg 1.8.0':>11} {'ratio':>7}  (goal >= 4x)")
     for name, ours, theirs in rows:
-        print(f"{name:<32} {ours:>9,.0f} {theirs:>11,.0f} {ours / theirs:>6.1f}x")
+        if theirs:
+            print(f"{name:<32} {ours:>9,.0f} {theirs:>11,.0f} {ours / theirs:>6.1f}x")
+        else:
+            print(f"{name:<32} {ours:>9,.0f} {'':>11} {'':>7}")
     n = args.build_images
     print(
         f"synthc build (a), {args.workers} workers, {n:,} images to tar: {seconds:.2f} s, "

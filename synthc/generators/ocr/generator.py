@@ -248,6 +248,7 @@ class OcrGenerator(FileGenerator[OcrConfig]):
         quads = np.clip(quads, 0, [w, h])
         ink = Image.fromarray(alpha).getbbox()
         n, m = len(text), len(words)
+        polygons = rounded(quads)
         label = {
             "text": text,
             "font": font_entry["name"],
@@ -271,13 +272,13 @@ class OcrGenerator(FileGenerator[OcrConfig]):
             "margins": list(config.margins),
             "image_mode": config.image_mode,
             "chars": [[round(float(v), 2) for v in box] for box in boxes],
-            "char_polygons": [rounded(q) for q in quads[:n]],
+            "char_polygons": polygons[:n],
             "words": [
                 {
                     "text": text[a:b],
                     "chars": [a, b],
                     "box": _box(boxes[a:b]),
-                    "polygon": rounded(quads[n + k]),
+                    "polygon": polygons[n + k],
                 }
                 for k, (a, b) in enumerate(words)
             ],
@@ -287,13 +288,13 @@ class OcrGenerator(FileGenerator[OcrConfig]):
                     "order": k,
                     "chars": [a, b],
                     "box": _box(boxes[a:b]),
-                    "polygon": rounded(quads[n + m + k]),
+                    "polygon": polygons[n + m + k],
                     "contrast": round(contrasts[k], 2),
                 }
                 for k, (a, b) in enumerate(spans)
             ],
             "line": list(ink) if ink else [0, 0, 0, 0],
-            "line_polygon": rounded(quads[-1]),
+            "line_polygon": polygons[-1],
         }
         return image, label, contrast >= config.min_contrast
 

@@ -59,9 +59,9 @@ def bounds(quads: Quads) -> np.ndarray:
     return np.concatenate([quads.min(axis=1), quads.max(axis=1)], axis=1).reshape(len(quads), 4)
 
 
-def rounded(quad: np.ndarray) -> list[list[float]]:
-    """One quadrilateral as JSON: four [x, y] with two decimals."""
-    return [[round(float(x), 2), round(float(y), 2)] for x, y in quad]
+def rounded(quads: Quads) -> list[list[list[float]]]:
+    """Quadrilaterals as JSON: four [x, y] each, with two decimals."""
+    return np.round(quads, 2).tolist()
 
 
 def polygon_area(quad: np.ndarray) -> float:
