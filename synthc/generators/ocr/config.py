@@ -27,6 +27,8 @@ CHARSETS = {
 #: the widest margin: a margin is blank canvas, and 4096 px (8 times the largest line) keeps
 #: a line's image within memory
 MAX_MARGIN = 4096
+#: the most lines one paragraph image stacks
+MAX_LINES = 64
 #: characters of a dictionary word, for the memory estimate (generous: most words are under 12)
 ESTIMATED_WORD_CHARS = 24
 #: RGBA images of a line's size alive at once while it is drawn (layer, rotated layer, canvas,
@@ -239,6 +241,23 @@ class OcrConfig(GeneratorConfig):
     alignment: Literal["left", "center", "right"] = Field(
         "center", description="Where the line sits in a fixed `width`."
     )
+    min_contrast: float = Field(
+        3.0,
+        ge=1,
+        le=21,
+        allow_inf_nan=False,
+        description="Least WCAG 2.x contrast ratio between the ink and the background under it "
+        "(9 in 10 ink pixels); a line below it is re-drawn.",
+    )
+    lines: list[int] = Field(
+        [1, 1], description="Lines per image, inclusive range: more than one stacks a paragraph."
+    )
+    line_spacing: float = Field(
+        0.25, ge=0, le=4, allow_inf_nan=False, description="Gap between lines, in line heights."
+    )
+    line_alignment: Literal["left", "center", "right"] = Field(
+        "left", description="How a paragraph's lines align with each other."
+    )
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         longest = self.text.longest()
@@ -277,7 +296,15 @@ class OcrConfig(GeneratorConfig):
             self._margin_problems,
             lambda: _pair_problems(("skew",), self.skew, -90),
             lambda: _pair_problems(("blur",), self.blur, 0),
+            lambda: _pair_problems(("lines",), self.lines, 1),
+            self._paragraph_problems,
         ]
+
+    def _paragraph_problems(self) -> Iterable[Any]:
+        if len(self.lines) == 2 and self.lines[1] > MAX_LINES:
+            yield (("lines",), f"at most {MAX_LINES} lines per image")
+        elif len(self.lines) == 2 and self.lines[1] > 1 and self.orientation == "vertical":
+            yield (("lines",), "paragraphs are horizontal: vertical lines stay one per image")
 
     def _margin_problems(self) -> Iterable[Any]:
         if len(self.margins) != 4 or any(not 0 <= m <= MAX_MARGIN for m in self.margins):
@@ -303,11 +330,13 @@ def _colour_problems(at: tuple[str, ...], colour: Callable[[], str]) -> Iterable
 def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:
     """Width and height in px of the largest layer a line of ``chars`` characters makes:
     drawn with advances of about one em (the drawing size is at most ``size``), then rotated by
-    the worst angle of ``skew`` (the canvas expands), then fitted with margins."""
+    the worst angle of ``skew`` (the canvas expands), then fitted with margins. A paragraph
+    stacks up to ``lines[1]`` such lines."""
     em = config.size
     stroke = config.stroke.width
     along = chars * (em + config.character_spacing) + 2 * (0.3 * em + stroke)
-    across = 1.2 * em + 2 * stroke
+    stacked = max(1, min(config.lines[-1], MAX_LINES)) if config.lines else 1
+    across = (1.2 * em + 2 * stroke) * (stacked + (stacked - 1) * config.line_spacing)
     w, h = (along, across) if config.orientation == "horizontal" else (across, along)
     low, high = config.skew if len(config.skew) == 2 else (0.0, 0.0)
     if high - low >= 360:

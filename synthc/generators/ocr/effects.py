@@ -1,5 +1,6 @@
-"""Geometric effects on a text layer, each moving the character boxes with the pixels:
-rotation (skew), sine / cosine / random distortion, and scaling into the line with margins."""
+"""Geometric effects on a text layer, each moving the character boxes and the quadrilaterals
+(characters, words, lines) with the pixels: rotation (skew), sine / cosine / random distortion,
+and scaling into the line with margins."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from PIL import Image
 
 from synthc.generators.ocr import kernels
 from synthc.generators.ocr.layout import Boxes
+from synthc.generators.ocr.regions import Quads
 
 
-def rotate(layer: Image.Image, boxes: Boxes, degrees: float) -> tuple[Image.Image, Boxes]:
+def rotate(
+    layer: Image.Image, boxes: Boxes, quads: Quads, degrees: float
+) -> tuple[Image.Image, Boxes, Quads]:
     """Rotate counter-clockwise by ``degrees`` (canvas expanded); boxes become the axis-aligned
-    boxes of their rotated corners."""
+    boxes of their rotated corners, quadrilaterals turn with the pixels."""
     if degrees == 0:
-        return layer, boxes
+        return layer, boxes, quads
     w, h = layer.size
     rotated = layer.rotate(degrees, resample=Image.Resampling.BILINEAR, expand=True)
     nw, nh = rotated.size
@@ -30,16 +34,24 @@ def rotate(layer: Image.Image, boxes: Boxes, degrees: float) -> tuple[Image.Imag
     x = dx * cos + dy * sin + nw / 2
     y = -dx * sin + dy * cos + nh / 2
     moved = np.stack([x.min(axis=1), y.min(axis=1), x.max(axis=1), y.max(axis=1)], axis=1)
-    return rotated, moved
+    qx, qy = quads[..., 0] - w / 2, quads[..., 1] - h / 2
+    turned = np.stack([qx * cos + qy * sin + nw / 2, -qx * sin + qy * cos + nh / 2], axis=-1)
+    return rotated, moved, turned
 
 
 def distort(
-    layer: Image.Image, boxes: Boxes, kind: str, orientation: str, rng: np.random.Generator
-) -> tuple[Image.Image, Boxes, dict[str, float]]:
+    layer: Image.Image,
+    boxes: Boxes,
+    quads: Quads,
+    kind: str,
+    orientation: str,
+    rng: np.random.Generator,
+) -> tuple[Image.Image, Boxes, Quads, dict[str, float]]:
     """Shift columns up and down (vertical) and/or rows sideways (horizontal) by a sine, cosine
-    or random profile; each box grows by the extreme shifts over its own columns or rows."""
+    or random profile; each box grows by the extreme shifts over its own columns or rows, and
+    each quadrilateral corner moves with the pixel column (row) it lies on."""
     if kind == "none":
-        return layer, boxes, {}
+        return layer, boxes, quads, {}
     pixels = np.asarray(layer)
     h, w = pixels.shape[:2]
     params: dict[str, float] = {}
@@ -48,12 +60,32 @@ def distort(
         offsets, params_v = _profile(kind, w, amplitude, rng)
         params.update({f"vertical_{k}": v for k, v in params_v.items()})
         pixels, boxes = _shift(pixels, boxes, offsets, vertical=True)
+        quads = _shift_points(quads, offsets, vertical=True)
     if orientation in ("horizontal", "both"):
         h = pixels.shape[0]
         offsets, params_h = _profile(kind, h, amplitude, rng)
         params.update({f"horizontal_{k}": v for k, v in params_h.items()})
         pixels, boxes = _shift(pixels, boxes, offsets, vertical=False)
-    return Image.fromarray(pixels, "RGBA"), boxes, params
+        quads = _shift_points(quads, offsets, vertical=False)
+    return Image.fromarray(pixels, "RGBA"), boxes, quads, params
+
+
+def _shift_points(quads: Quads, offsets: np.ndarray, vertical: bool) -> Quads:
+    """Each corner moved as the pixel column (row) just inside its edge: y += offsets[x]
+    (vertical), or x += offsets[y]. A quadrilateral's far corners (right ones when vertical,
+    bottom ones otherwise) sit on the edge after their last column (row), so they take that
+    last column's (row's) shift, as the box does."""
+    if not offsets.size:
+        return quads
+    along, across = (0, 1) if vertical else (1, 0)
+    far = [1, 2] if vertical else [2, 3]
+    position = quads[..., along]
+    index = np.floor(position)
+    index[:, far] = np.ceil(position[:, far]) - 1
+    index = np.clip(index, 0, offsets.size - 1).astype(np.int64)
+    moved = quads.copy()
+    moved[..., across] += offsets[index]
+    return moved
 
 
 def _profile(
@@ -99,10 +131,17 @@ def _shift(
 
 
 def fit_line(
-    layer: Image.Image, boxes: Boxes, size: int, margins: list[int], vertical: bool
-) -> tuple[Image.Image, Boxes]:
+    layer: Image.Image,
+    boxes: Boxes,
+    quads: Quads,
+    size: int,
+    margins: list[int],
+    vertical: bool,
+    lines: float = 1.0,
+) -> tuple[Image.Image, Boxes, Quads]:
     """Scale the layer so the line's height (width, if vertical) is ``size`` minus margins, then
-    place it on a transparent canvas with the margins around it."""
+    place it on a transparent canvas with the margins around it. A paragraph's layer, ``lines``
+    line heights tall before effects, is scaled to ``lines`` times that height."""
     top, left, bottom, right = margins
     w, h = layer.size
     if vertical:
@@ -110,7 +149,7 @@ def fit_line(
         scale = target / w
         new = (target, max(1, round(h * scale)))
     else:
-        target = max(1, size - top - bottom)
+        target = max(1, round((size - top - bottom) * lines))
         scale = target / h
         new = (max(1, round(w * scale)), target)
     sx, sy = new[0] / w, new[1] / h
@@ -118,28 +157,33 @@ def fit_line(
     canvas = Image.new("RGBA", (new[0] + left + right, new[1] + top + bottom), (0, 0, 0, 0))
     canvas.paste(scaled, (left, top))
     moved = boxes * np.array([sx, sy, sx, sy]) + np.array([left, top, left, top])
-    return canvas, moved
+    return canvas, moved, quads * np.array([sx, sy]) + np.array([left, top])
 
 
-def crop_to_ink(layer: Image.Image, boxes: Boxes) -> tuple[Image.Image, Boxes]:
-    """Crop tightly around the ink (trdg's ``fit``); boxes move with it and stay inside."""
+def crop_to_ink(layer: Image.Image, boxes: Boxes, quads: Quads) -> tuple[Image.Image, Boxes, Quads]:
+    """Crop tightly around the ink (trdg's ``fit``); boxes move with it and stay inside,
+    quadrilaterals move with it."""
     bbox = layer.getchannel("A").getbbox()
     if bbox is None:
-        return layer, boxes
+        return layer, boxes, quads
     x0, y0, x1, y1 = bbox
     moved = boxes - np.array([x0, y0, x0, y0], dtype=np.float64)
     moved = np.clip(moved, 0, [x1 - x0, y1 - y0, x1 - x0, y1 - y0])
-    return layer.crop(bbox), moved
+    return layer.crop(bbox), moved, quads - np.array([x0, y0], dtype=np.float64)
 
 
 def widen(
-    layer: Image.Image, boxes: Boxes, width: int, alignment: str
-) -> tuple[Image.Image, Boxes]:
+    layer: Image.Image, boxes: Boxes, quads: Quads, width: int, alignment: str
+) -> tuple[Image.Image, Boxes, Quads]:
     """Place the line in a canvas at least ``width`` wide, left, centred or right."""
     w, h = layer.size
     if width <= w:
-        return layer, boxes
+        return layer, boxes, quads
     shift = {"left": 0, "center": (width - w) // 2, "right": width - w}[alignment]
     canvas = Image.new("RGBA", (width, h), (0, 0, 0, 0))
     canvas.paste(layer, (shift, 0))
-    return canvas, boxes + np.array([shift, 0, shift, 0], dtype=np.float64)
+    return (
+        canvas,
+        boxes + np.array([shift, 0, shift, 0], dtype=np.float64),
+        quads + np.array([shift, 0], dtype=np.float64),
+    )

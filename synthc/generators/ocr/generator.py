@@ -1,8 +1,10 @@
-"""The OCR text-line generator: seeded text lines with exact text and character boxes.
+"""The OCR text-line generator: seeded text lines (or paragraphs of them) with exact text,
+character, word and line boxes and quadrilaterals.
 
 Sample ``i`` at attempt ``a`` draws everything from one NumPy generator keyed by
 ``(seed, i, a)`` (Philox, counter-based), never from global state. A (text, font) pair the font
-cannot draw, or a line whose ink does not stand out from its background, is re-drawn at the
+cannot draw, or a line whose ink contrasts with the background under it less than
+``min_contrast`` (WCAG 2.x ratio, :mod:`synthc.generators.ocr.contrast`), is re-drawn at the
 next attempt and counted in the manifest (``generator.stats``): no sample is ever dropped.
 """
 
@@ -15,13 +17,14 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from synthc.errors import BuildError
 from synthc.generators.base import Column, FileGenerator, Samples, tar_sample_bytes
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
 from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.contrast import ink_mask, line_contrast
 from synthc.generators.ocr.files import resolve_files
 from synthc.generators.ocr.layout import (
     draw_horizontal,
@@ -29,14 +32,14 @@ from synthc.generators.ocr.layout import (
     font_at,
     needs_shaping,
 )
+from synthc.generators.ocr.paragraph import paragraph
+from synthc.generators.ocr.regions import corners, rounded, union, word_ranges
 from synthc.generators.ocr.resources import drawable, font_path
 from synthc.generators.ocr.text import sample_text
 from synthc.generators.rng import derive_key
 from synthc.inputs import Reader
 
 MAX_ATTEMPTS = 1000
-#: the text's mean luminance must differ from its surroundings' by at least this much
-MIN_CONTRAST = 20.0
 PNG_LEVEL = 1
 #: image bytes per pixel by format and mode, measured on specs/ocr_lines.yaml's 32 px lines over
 #: its mix of backgrounds (PNG RGB 1.59, L 0.69; JPEG at quality 95 RGB 0.70, L 0.58; PNG RGB on
@@ -120,19 +123,27 @@ class OcrGenerator(FileGenerator[OcrConfig]):
                 f"image/{'jpeg' if config.image_format == 'jpg' else 'png'}",
                 f"{config.image_mode} text line, {config.size} px {side}",
             ),
-            Column("txt", "text (UTF-8)", "the exact text, logical order"),
+            Column(
+                "txt",
+                "text (UTF-8)",
+                "the exact text, logical order; a paragraph's lines joined with \\n",
+            ),
             Column(
                 "json",
                 "json",
                 "text, font, size and every sampled parameter; chars: one box [x0, y0, x1, y1] "
-                "per character (spaces included) in image pixels after every effect; line: the "
-                "ink box",
+                "per character (spaces and newlines included) in image pixels after every "
+                "effect; char_polygons: one quadrilateral [[x, y] x 4] per character; words: "
+                "text, chars [start, stop), box, polygon; lines: text, order, chars, box, "
+                "polygon; line: the ink box; line_polygon: the text block's quadrilateral; "
+                "contrast: the WCAG ratio",
             ),
         ]
 
     def sample_bytes(self, config: OcrConfig) -> float:
         """The image from a typical line's size (its mean character count times an advance,
-        or the fixed ``width``) and the measured bytes per pixel; text and boxes per character."""
+        or the fixed ``width``, times the mean line count of a paragraph) and the measured bytes
+        per pixel; text and boxes per character."""
         text = config.text
         if text.source == "list" and text.items:
             chars = sum(len(item) for item in text.items) / len(text.items)
@@ -148,6 +159,11 @@ class OcrGenerator(FileGenerator[OcrConfig]):
             pixels = (config.width or along + left + right) * config.size
         else:
             pixels = (along + top + bottom) * config.size
+        low, high = config.lines
+        lines = (low + high) / 2
+        if lines > 1:  # stacked lines: each another line's height plus the spacing, and its text
+            pixels *= lines * (1 + config.line_spacing)
+            chars *= lines
         image = pixels * _PIXEL_BYTES[(config.image_format, config.image_mode)]
         return tar_sample_bytes([image, chars, _JSON_BYTES + _JSON_BYTES_PER_CHAR * chars])
 
@@ -159,6 +175,10 @@ class OcrGenerator(FileGenerator[OcrConfig]):
             "rng": "numpy Philox per sample: key (seed-derived, attempt), counter (i, 0, 0, 0)",
             "boxes": "a character's box spans its advance (pen before to pen after) and the "
             "line's height before effects; effects move box corners with the pixels",
+            "polygons": "the four corners of a character's, word's or line's box before effects "
+            "(clockwise from top-left), moved with the pixels by skew, distortion and scaling",
+            "words": "maximal runs of non-whitespace characters (no dictionary segmentation of "
+            "scripts written without spaces)",
         }
 
     def generate(self, config: OcrConfig, seed: int, start: int, stop: int) -> Samples:
@@ -185,16 +205,18 @@ class OcrGenerator(FileGenerator[OcrConfig]):
     def sample(
         self, config: OcrConfig, seed: int, i: int, stats: dict[str, int]
     ) -> tuple[Image.Image, dict[str, Any]]:
-        """Sample ``i``: its image and label, re-drawn until drawable and visible."""
+        """Sample ``i``: its image and label, re-drawn until drawable and legible."""
         fonts = config.fonts.resolved or []
+        low, high = config.lines
         for attempt in range(MAX_ATTEMPTS):
             rng = sample_rng(seed, i, attempt)
-            text = sample_text(config.text, rng)
+            count = low if low == high else int(rng.integers(low, high + 1))
+            texts = [sample_text(config.text, rng) for _ in range(count)]
             font = fonts[int(rng.integers(0, len(fonts)))]
-            if not text.strip() or not drawable(text, font):
+            if not all(t.strip() and drawable(t, font) for t in texts):
                 stats["glyph_resamples"] += 1
                 continue
-            image, label, visible = self._render(config, text, font, rng)
+            image, label, visible = self._render(config, texts, font, rng)
             if not visible:
                 stats["visibility_resamples"] += 1
                 continue
@@ -208,57 +230,64 @@ class OcrGenerator(FileGenerator[OcrConfig]):
         )
 
     def _render(
-        self, config: OcrConfig, text: str, font_entry: dict[str, str], rng: np.random.Generator
+        self,
+        config: OcrConfig,
+        texts: list[str],
+        font_entry: dict[str, str],
+        rng: np.random.Generator,
     ) -> tuple[Image.Image, dict[str, Any], bool]:
         vertical = config.orientation == "vertical"
         path = font_path(font_entry)
-        font = font_at(path, drawing_size(config, path), needs_shaping(text))
+        font = font_at(path, drawing_size(config, path), any(needs_shaping(t) for t in texts))
         color = parse_color(config.text_color, rng)
         stroke_color = parse_color(config.stroke.color, rng)
-        if vertical:
-            layer, boxes = draw_vertical(
-                text, font, color, config.character_spacing, config.stroke.width, stroke_color
-            )
-        else:
-            layer, boxes = draw_horizontal(
-                text,
-                font,
-                color,
-                config.character_spacing,
-                config.stroke.width,
-                stroke_color,
-                config.space_width,
-            )
-        if not vertical and _rtl(text):  # right-to-left runs: logical order runs leftwards
-            width = layer.size[0]
-            boxes = np.stack(
-                [width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], 1
-            )
+        drawn = [_draw_line(config, text, font, color, stroke_color, vertical) for text in texts]
+        layer, boxes, spans, stacked = paragraph(
+            drawn, config.line_spacing, config.line_alignment, [_rtl(t) for t in texts]
+        )
+        text = "\n".join(texts)
+        words = word_ranges(text)
+        rects = np.array(
+            [
+                *boxes,
+                *(union(boxes[a:b]) for a, b in words),
+                *(union(boxes[a:b]) for a, b in spans),
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 4)
+        quads = corners(np.concatenate([rects, [union(rects[len(rects) - len(spans) :])]]))
         angle = _uniform(config.skew, rng)
-        layer, boxes = effects.rotate(layer, boxes, angle)
-        layer, boxes, warp = effects.distort(
-            layer, boxes, config.distortion.kind, config.distortion.orientation, rng
+        layer, boxes, quads = effects.rotate(layer, boxes, quads, angle)
+        layer, boxes, quads, warp = effects.distort(
+            layer, boxes, quads, config.distortion.kind, config.distortion.orientation, rng
         )
         if config.fit:
-            layer, boxes = effects.crop_to_ink(layer, boxes)
-        layer, boxes = effects.fit_line(layer, boxes, config.size, config.margins, vertical)
+            layer, boxes, quads = effects.crop_to_ink(layer, boxes, quads)
+        layer, boxes, quads = effects.fit_line(
+            layer, boxes, quads, config.size, config.margins, vertical, stacked
+        )
         if config.width is not None and not vertical:
-            layer, boxes = effects.widen(layer, boxes, config.width, config.alignment)
+            layer, boxes, quads = effects.widen(layer, boxes, quads, config.width, config.alignment)
         kind = config.background.kinds[int(rng.integers(0, len(config.background.kinds)))]
         canvas, back = background(
             kind, layer.size[0], layer.size[1], rng, config.background.resolved or []
         )
         alpha = np.asarray(layer)[:, :, 3]
-        visible = _contrast(np.asarray(canvas), np.asarray(layer)) >= MIN_CONTRAST
         image = Image.alpha_composite(canvas.convert("RGBA"), layer).convert("RGB")
         radius = _uniform(config.blur, rng)
         if radius > 0:
             image = image.filter(ImageFilter.GaussianBlur(radius))
+            canvas = canvas.filter(ImageFilter.GaussianBlur(radius))
+        contrasts = _line_contrasts(np.asarray(canvas), np.asarray(image), alpha, quads, spans)
+        contrast = min(contrasts)
         if config.image_mode == "L":
             image = image.convert("L")
         w, h = image.size
         boxes = np.clip(boxes, 0, [w, h, w, h])
+        quads = np.clip(quads, 0, [w, h])
         ink = Image.fromarray(alpha).getbbox()
+        n, m = len(text), len(words)
+        polygons = rounded(quads)
         label = {
             "text": text,
             "font": font_entry["name"],
@@ -278,23 +307,88 @@ class OcrGenerator(FileGenerator[OcrConfig]):
                 **warp,
             },
             "background": back,
+            "contrast": round(contrast, 2),
             "margins": list(config.margins),
             "image_mode": config.image_mode,
             "chars": [[round(float(v), 2) for v in box] for box in boxes],
+            "char_polygons": polygons[:n],
+            "words": [
+                {
+                    "text": text[a:b],
+                    "chars": [a, b],
+                    "box": _box(boxes[a:b]),
+                    "polygon": polygons[n + k],
+                }
+                for k, (a, b) in enumerate(words)
+            ],
+            "lines": [
+                {
+                    "text": texts[k],
+                    "order": k,
+                    "chars": [a, b],
+                    "box": _box(boxes[a:b]),
+                    "polygon": polygons[n + m + k],
+                    "contrast": round(contrasts[k], 2),
+                }
+                for k, (a, b) in enumerate(spans)
+            ],
             "line": list(ink) if ink else [0, 0, 0, 0],
+            "line_polygon": polygons[-1],
         }
-        return image, label, visible
+        return image, label, contrast >= config.min_contrast
 
 
-def _contrast(background: np.ndarray, layer: np.ndarray) -> float:
-    """|mean luminance of the text's pixels - mean luminance of the background under them|."""
-    mask = layer[:, :, 3] > 128
-    if not mask.any():
-        return 0.0
-    weights = np.array([0.299, 0.587, 0.114])
-    text = float((layer[:, :, :3][mask] @ weights).mean())
-    under = float((background[mask] @ weights).mean())
-    return abs(text - under)
+def _draw_line(
+    config: OcrConfig,
+    text: str,
+    font: ImageFont.FreeTypeFont,
+    color: tuple[int, int, int],
+    stroke_color: tuple[int, int, int],
+    vertical: bool,
+) -> tuple[Image.Image, np.ndarray]:
+    """One line on its own transparent layer, with its character boxes in logical order."""
+    if vertical:
+        return draw_vertical(
+            text, font, color, config.character_spacing, config.stroke.width, stroke_color
+        )
+    layer, boxes = draw_horizontal(
+        text,
+        font,
+        color,
+        config.character_spacing,
+        config.stroke.width,
+        stroke_color,
+        config.space_width,
+    )
+    if _rtl(text):  # right-to-left runs: logical order runs leftwards
+        width = layer.size[0]
+        boxes = np.stack([width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], 1)
+    return layer, boxes
+
+
+def _line_contrasts(
+    canvas: np.ndarray,
+    image: np.ndarray,
+    alpha: np.ndarray,
+    quads: np.ndarray,
+    spans: list[tuple[int, int]],
+) -> list[float]:
+    """Each line's contrast (contrast.py): one line's over all the ink; a paragraph line's over
+    the ink inside its polygon (the last ``len(spans) + 1`` quads are the lines' and the
+    block's), so every line of a paragraph must be legible, not the paragraph on average."""
+    if len(spans) == 1:
+        return [line_contrast(canvas, image, ink_mask(alpha))]
+    out = []
+    for quad in quads[-len(spans) - 1 : -1]:
+        inside = Image.new("1", (alpha.shape[1], alpha.shape[0]), 0)
+        ImageDraw.Draw(inside).polygon([(float(x), float(y)) for x, y in quad], fill=1)
+        covered = np.where(np.asarray(inside, dtype=bool), alpha, 0)
+        out.append(line_contrast(canvas, image, ink_mask(covered)))
+    return out
+
+
+def _box(boxes: np.ndarray) -> list[float]:
+    return [round(v, 2) for v in union(boxes)]
 
 
 GENERATOR = OcrGenerator()
