@@ -38,9 +38,9 @@ from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
 from synthc.one_sample import check_target, row_json, sample_at, sample_key, write_files
 from synthc.outputs.dataset import Dataset, open_dataset
+from synthc.outputs.enclosing import enclosing_output
 from synthc.outputs.manifest import MANIFEST_FILE, library_report, read_manifest
 from synthc.outputs.preview import Caption, default_samples, preview_of_samples
-from synthc.outputs.state import is_synthc_output
 from synthc.outputs.verify import repair_hint, verify_dataset
 from synthc.plan_status import PlanStatus, ShardStatus
 from synthc.plan_status import plan_status as _plan_status
@@ -187,24 +187,12 @@ def _check_preview_target(target: Path) -> None:
     """Refuse a preview path inside a synthc output directory: its files are the build's."""
     if target.is_dir():
         raise UsageError(f"{target}: is a directory; give -o the PNG file to write")
-    try:
-        parents = [*target.absolute().parents, *target.resolve().parents]
-    except (OSError, RuntimeError) as error:  # a symlink loop
-        raise UsageError(f"{target}: cannot be resolved ({error}); choose another -o") from None
-    for parent in parents:
-        if is_synthc_output(parent) or _holds_manifest(parent):
-            raise UsageError(
-                f"{target}: is inside the output directory {parent}, whose files are the "
-                "build's; choose a path outside it with -o"
-            )
-
-
-def _holds_manifest(directory: Path) -> bool:
-    try:
-        read_manifest(directory)
-    except OutputError:
-        return False  # no manifest, or someone else's manifest.json
-    return True
+    place = enclosing_output(target)
+    if place is not None:
+        raise UsageError(
+            f"{target}: is inside the output directory {place}, whose files are the "
+            "build's; choose a path outside it with -o"
+        )
 
 
 def default_output(spec: Spec) -> Path:

@@ -17,11 +17,10 @@ import polars as pl
 from synthc import generators, inputs
 from synthc.atomic import write_atomic
 from synthc.compiler.compiling import CompiledSpec
-from synthc.errors import BuildError, OutputError, UsageError
+from synthc.errors import BuildError, UsageError
 from synthc.generators.base import FileGenerator, TableGenerator
 from synthc.outputs.confine import confined_name
-from synthc.outputs.manifest import read_manifest
-from synthc.outputs.state import is_synthc_output
+from synthc.outputs.enclosing import enclosing_output
 from synthc.shard import table_rows
 
 
@@ -83,21 +82,9 @@ def check_target(out: Path) -> None:
     build's."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: is not a directory; give -o the directory to write into")
-    try:
-        places = [out.absolute(), *out.absolute().parents, *out.resolve().parents]
-    except (OSError, RuntimeError) as error:  # a symlink loop
-        raise UsageError(f"{out}: cannot be resolved ({error}); choose another -o") from None
-    for place in places:
-        if is_synthc_output(place) or _holds_manifest(place):
-            raise UsageError(
-                f"{out}: is inside the output directory {place}, whose files are the build's; "
-                "choose a directory outside it with -o"
-            )
-
-
-def _holds_manifest(directory: Path) -> bool:
-    try:
-        read_manifest(directory)
-    except OutputError:
-        return False
-    return True
+    place = enclosing_output(out, itself=True)
+    if place is not None:
+        raise UsageError(
+            f"{out}: is inside the output directory {place}, whose files are the build's; "
+            "choose a directory outside it with -o"
+        )
