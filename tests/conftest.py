@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,22 @@ def run_synthc(*args: str | Path, cwd: Path | None = None, **kwargs) -> subproce
     return subprocess.run(
         [*command, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, **kwargs
     )
+
+
+@contextlib.contextmanager
+def loopback_cluster(workers: int) -> Iterator[str]:
+    """A Dask scheduler and ``workers`` worker processes on loopback; yields its address."""
+    import distributed
+
+    cluster = distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import distributed
 import pytest
-from conftest import spec_text
+from conftest import loopback_cluster, spec_text
 
 from synthc import api
 from synthc.errors import UsageError
@@ -16,18 +15,8 @@ from synthc.executors.dask import DaskExecutor
 
 @pytest.fixture(scope="module")
 def scheduler():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+    with loopback_cluster(2) as address:
+        yield address
 
 
 def tree(out: Path) -> dict[str, bytes]:

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import distributed
 import pytest
-from conftest import run_synthc, spec_text
+from conftest import loopback_cluster, run_synthc, spec_text
 
 from synthc import api
 from synthc.building import Progress
@@ -77,18 +76,8 @@ def check_counts(recorder: Recorder, total: int) -> None:
 
 @pytest.fixture(scope="module")
 def scheduler():
-    cluster = distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+    with loopback_cluster(1) as address:
+        yield address
 
 
 def test_a_one_shard_build_moves_before_it_ends(write_spec, tmp_path):
