@@ -96,7 +96,7 @@ class ColumnBase(BaseModel):
     def depends_on(self) -> list[str]:
         """Columns whose values this column's values depend on (its parameter formulas')."""
         names: list[str] = []
-        for text in self.formulas().values():
+        for text in self.formula_paths().values():
             with contextlib.suppress(expr.ExprError):
                 names += [ref.name for ref in expr.names(expr.parse(text))]
         return list(dict.fromkeys(names))
@@ -111,6 +111,10 @@ class ColumnBase(BaseModel):
     def formulas(self) -> dict[str, str]:
         """The parameters given as formulas of other columns, by name."""
         return {k: v for k in self.formula_params if isinstance(v := getattr(self, k), str)}
+
+    def formula_paths(self) -> dict[Path, str]:
+        """Every formula among the parameters, by its path in the column."""
+        return {(k,): v for k, v in self.formulas().items()}
 
     def draw_with(
         self, name: str, key: Key, start: int, n: int, values: Mapping[str, np.ndarray]
@@ -511,10 +515,11 @@ class Categorical(ColumnBase):
 
     dist: Literal["categorical"]
     values: list[str] = Field(min_length=1, description="The categories, in order.")
-    weights: list[float] | dict[str, list[float]] | None = Field(
+    weights: list[float | str] | dict[str, list[float]] | None = Field(
         None,
-        description="One weight per value (normalised; default equal), or with `given` a "
-        "mapping from each value of the given column to such a list.",
+        description="One weight per value (normalised; default equal; each a number or a "
+        "formula of numeric columns), or with `given` a mapping from each value of the given "
+        "column to a list of numbers.",
     )
     given: str | None = Field(None, description="A categorical column this one depends on.")
     value_kind: ClassVar[str] = "categorical"
@@ -524,7 +529,37 @@ class Categorical(ColumnBase):
         return "enum"
 
     def depends_on(self) -> list[str]:
-        return [self.given] if self.given else []
+        return ([self.given] if self.given else []) + super().depends_on()
+
+    def formula_paths(self) -> dict[Path, str]:
+        if not isinstance(self.weights, list):
+            return {}
+        return {("weights", i): w for i, w in enumerate(self.weights) if isinstance(w, str)}
+
+    def draw_weighted(
+        self, name: str, key: Key, start: int, n: int, values: Mapping[int, np.ndarray]
+    ) -> np.ndarray:
+        """Category codes with per-row weights: ``values`` holds the formula weights' rows by
+        position, the other weights are constants. A row without valid weights is an error."""
+        assert isinstance(self.weights, list)
+        weights = np.empty((n, len(self.values)), dtype=np.float64)
+        for i, w in enumerate(self.weights):
+            weights[:, i] = values[i] if isinstance(w, str) else float(w)
+        bad = ~np.isfinite(weights) | (weights < 0)
+        if bad.any():
+            row, i = (int(k) for k in np.unravel_index(int(np.argmax(bad)), bad.shape))
+            raise BuildError(
+                f"column {name}: weights[{i}] = {self.weights[i]!r} is {weights[row, i]:g} at "
+                f"row {start + row}; a weight must be finite and >= 0"
+            )
+        cumulative = np.cumsum(weights, axis=1)
+        empty = ~(cumulative[:, -1] > 0)
+        if empty.any():
+            row = int(np.argmax(empty))
+            raise BuildError(f"column {name}: every weight is 0 at row {start + row}")
+        codes = np.empty(n, dtype=np.int64)
+        kernels.categorical(start, key[0], key[1], cumulative, np.arange(n), codes)
+        return codes
 
     def shown_params(self) -> dict[str, Any]:
         return {"values": self.values, "weights": self.weights or "equal"} | (
@@ -534,6 +569,7 @@ class Categorical(ColumnBase):
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         """Category codes by the weights, or by the weights of the parent's value."""
         m = len(self.values)
+        rows: list[Any]
         if self.given is None:
             rows = [self.weights or [1.0] * m]
             parent = np.empty(0, dtype=np.int64)
@@ -570,7 +606,12 @@ class Categorical(ColumnBase):
             at: Path = ("weights",) + ((key,) if key is not None else ())
             if len(row) != len(self.values):
                 yield (at, f"has {len(row)} weights for {len(self.values)} values")
-            elif any(not (w >= 0 and w < float("inf")) for w in row) or sum(row) <= 0:
+                continue
+            numbers = [w for w in row if not isinstance(w, str)]
+            if len(numbers) < len(row):  # formulas: their rows are checked at build time
+                if any(not (w >= 0 and w < float("inf")) for w in numbers):
+                    yield (at, "weights must be finite and >= 0")
+            elif any(not (w >= 0 and w < float("inf")) for w in numbers) or sum(numbers) <= 0:
                 yield (at, "weights must be finite, >= 0, and not all 0")
 
 

@@ -187,8 +187,8 @@ class TabularConfig(GeneratorConfig):
             yield from _formula_problems(("columns", name, "expr"), column.expr, kinds, categories)
         if not isinstance(column, Derived):
             kinds, categories = self.expr_kinds(), self.categories()
-            for param, text in column.formulas().items():
-                yield from _formula_problems(("columns", name, param), text, kinds, categories)
+            for at, text in column.formula_paths().items():
+                yield from _formula_problems(("columns", name, *at), text, kinds, categories)
         given = getattr(column, "given", None)
         if given is not None:
             yield from self._given_problems(name, given)
@@ -235,7 +235,7 @@ class TabularConfig(GeneratorConfig):
                 where = (
                     "expr"
                     if isinstance(column, Derived)
-                    else next(iter(column.formulas()), "given")
+                    else next(iter(column.formula_paths()), ("given",))[0]
                 )
                 yield (("columns", start, where), f"dependency cycle: {path}")
 

@@ -46,6 +46,13 @@ def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dic
                 values = values + column.noise.draw(key, start, n, series)
         elif name in latent:
             values = column.from_normals(latent[name])
+        elif isinstance(column, c.Categorical) and column.formula_paths():
+            weights = {
+                at[1]: formula_values(text, config, series, n)
+                for at, text in column.formula_paths().items()
+                if isinstance(at[1], int)
+            }
+            values = column.draw_weighted(name, key, start, n, weights)
         elif formulas:
             given = {p: formula_values(t, config, series, n) for p, t in formulas.items()}
             values = column.draw_with(name, key, start, n, given)
