@@ -182,3 +182,19 @@ def test_manifest_describes_noise(tmp_path: Path) -> None:
     manifest = json.loads((result.out / "manifest.json").read_text())
     described = manifest["generator"]["facts"]["columns"]["y"]
     assert described == "expr: 2 * a, plus noise uniform(low=-1, high=1)"
+
+
+def test_rows_do_not_depend_on_the_shard_boundaries() -> None:
+    columns = {
+        "x": {"dist": "uniform", "low": 0, "high": 3},
+        "n": {"dist": "poisson", "lam": "5 * x"},
+        "c": {"dist": "categorical", "values": ["a", "b", "c"], "weights": ["x", 1, "3 - x"]},
+        "y": {"expr": "n - x", "noise": {"dist": "gamma", "shape": 2}},
+    }
+    config = TabularConfig.model_validate({"kind": "tabular", "columns": columns})
+    whole = pl.DataFrame(list(sample_shard(config, 9, 0, 1000).values()))
+    parts = [
+        pl.DataFrame(list(sample_shard(config, 9, a, b).values()))
+        for a, b in ((0, 377), (377, 1000))
+    ]
+    assert whole.equals(pl.concat(parts))
