@@ -9,6 +9,7 @@ entry with ``expr`` instead of ``dist`` is a derived column, computed by the sam
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -18,8 +19,10 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from synthc.errors import BuildError
 from synthc.generators.base import PART_CONFIG
-from synthc.generators.tabular import kernels
+from synthc.generators.tabular import expr, kernels
+from synthc.generators.tabular.params import Bounds, check_rows, number_or_formula
 
 Path = tuple[str | int, ...]
 #: a column's Philox key, derived from the seed and the column's name
@@ -91,12 +94,58 @@ class ColumnBase(BaseModel):
         return self.value_kind
 
     def depends_on(self) -> list[str]:
-        """Columns whose values this column's values depend on."""
-        return []
+        """Columns whose values this column's values depend on (its parameter formulas')."""
+        names: list[str] = []
+        for text in self.formula_paths().values():
+            with contextlib.suppress(expr.ExprError):
+                names += [ref.name for ref in expr.names(expr.parse(text))]
+        return list(dict.fromkeys(names))
+
+    #: bounds of each parameter that may be a formula, checked per row when it is one
+    param_bounds: ClassVar[dict[str, Bounds]] = {}
+    #: the parameters that may be formulas (of ``params``, in order)
+    formula_params: ClassVar[tuple[str, ...]] = ()
+    #: the kernel in ``kernels`` that takes one value per row for every parameter
+    rows_kernel: ClassVar[str | None] = None
+
+    def formulas(self) -> dict[str, str]:
+        """The parameters given as formulas of other columns, by name."""
+        return {k: v for k in self.formula_params if isinstance(v := getattr(self, k), str)}
+
+    def formula_paths(self) -> dict[Path, str]:
+        """Every formula among the parameters, by its path in the column."""
+        return {(k,): v for k, v in self.formulas().items()}
+
+    def draw_with(
+        self, name: str, key: Key, start: int, n: int, values: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
+        """Like ``draw``, with the formula parameters' per-row ``values`` (checked here)."""
+        for param, text in self.formulas().items():
+            check_rows(name, param, text, values[param], self.param_bounds.get(param, {}), start)
+        self.check_row_relations(name, start, values)
+        assert self.rows_kernel is not None
+        args = [
+            np.ascontiguousarray(values[k], dtype=np.float64)
+            if k in values
+            else np.full(n, float(getattr(self, k)))
+            for k in self.params
+        ]
+        out = np.empty(n, dtype=np.float64)
+        getattr(kernels, self.rows_kernel)(start, key[0], key[1], *args, out)
+        return out
+
+    def check_row_relations(self, name: str, start: int, values: Mapping[str, np.ndarray]) -> None:
+        """Per-row checks between parameters (uniform: low < high); none by default."""
 
     def copula_problem(self) -> str | None:
         """Why this copula-capable column cannot join a copula with these parameters, if so."""
         return None
+
+    def formula_copula_problem(self) -> str | None:
+        """A column whose parameters vary by row has no single quantile function."""
+        if self.formulas():
+            return "a column with parameter formulas cannot join the copula"
+        return self.copula_problem()
 
     def problems(self) -> Iterable[tuple[Path, str]]:
         """Cross-field problems, paths relative to the column."""
@@ -155,10 +204,17 @@ class Normal(Continuous):
     """N(mean, std^2)."""
 
     dist: Literal["normal"]
-    mean: float = _number(0.0, description="Mean.")
-    std: float = _number(1.0, ge=0, description="Standard deviation.")
+    mean: Annotated[float | str, number_or_formula()] = Field(
+        0.0, description="Mean (or a formula)."
+    )
+    std: Annotated[float | str, number_or_formula(ge=0)] = Field(
+        1.0, description="Standard deviation (or a formula)."
+    )
     params: ClassVar[tuple[str, ...]] = ("mean", "std")
     quantile_code: ClassVar[int | None] = kernels.Q_NORMAL
+    param_bounds: ClassVar[dict[str, Bounds]] = {"std": {"ge": 0}}
+    rows_kernel: ClassVar[str | None] = "normal_rows"
+    formula_params: ClassVar[tuple[str, ...]] = params
 
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         return _filled(kernels.normal, key, start, n, self.mean, self.std)
@@ -168,10 +224,27 @@ class Uniform(Continuous):
     """U[low, high)."""
 
     dist: Literal["uniform"]
-    low: float = _number(0.0, description="Lower bound (inclusive).")
-    high: float = _number(1.0, description="Upper bound (exclusive).")
+    low: Annotated[float | str, number_or_formula()] = Field(
+        0.0, description="Lower bound (inclusive; or a formula)."
+    )
+    high: Annotated[float | str, number_or_formula()] = Field(
+        1.0, description="Upper bound (exclusive; or a formula)."
+    )
     params: ClassVar[tuple[str, ...]] = ("low", "high")
     quantile_code: ClassVar[int | None] = kernels.Q_UNIFORM
+    rows_kernel: ClassVar[str | None] = "uniform_rows"
+    formula_params: ClassVar[tuple[str, ...]] = params
+
+    def check_row_relations(self, name: str, start: int, values: Mapping[str, np.ndarray]) -> None:
+        n = len(next(iter(values.values())))
+        low = values.get("low", np.full(n, self.low))
+        high = values.get("high", np.full(n, self.high))
+        bad = ~(low < high)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise BuildError(
+                f"column {name}: low {low[i]:g} is not below high {high[i]:g} at row {start + i}"
+            )
 
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         return _filled(kernels.uniform, key, start, n, self.low, self.high)
@@ -180,7 +253,9 @@ class Uniform(Continuous):
         return [*super().rules(), self._range_problems]
 
     def _range_problems(self) -> Iterable[tuple[Path, str]]:
-        if not self.low < self.high:
+        if self.formulas():
+            return  # checked per row at build time
+        if not self.low < self.high:  # type: ignore[operator]
             yield (("high",), f"must be > low ({self.low:g})")
 
 
@@ -188,10 +263,17 @@ class Lognormal(Continuous):
     """exp(N(mu, sigma^2))."""
 
     dist: Literal["lognormal"]
-    mu: float = _number(0.0, description="Mean of the log.")
-    sigma: float = _number(1.0, ge=0, description="Std of the log.")
+    mu: Annotated[float | str, number_or_formula()] = Field(
+        0.0, description="Mean of the log (or a formula)."
+    )
+    sigma: Annotated[float | str, number_or_formula(ge=0)] = Field(
+        1.0, description="Std of the log (or a formula)."
+    )
     params: ClassVar[tuple[str, ...]] = ("mu", "sigma")
     quantile_code: ClassVar[int | None] = kernels.Q_LOGNORMAL
+    param_bounds: ClassVar[dict[str, Bounds]] = {"sigma": {"ge": 0}}
+    rows_kernel: ClassVar[str | None] = "lognormal_rows"
+    formula_params: ClassVar[tuple[str, ...]] = params
 
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         return _filled(kernels.lognormal, key, start, n, self.mu, self.sigma)
@@ -201,9 +283,14 @@ class Exponential(Continuous):
     """Exponential with the given scale (mean)."""
 
     dist: Literal["exponential"]
-    scale: float = _number(1.0, gt=0, description="Scale = mean = 1 / rate.")
+    scale: Annotated[float | str, number_or_formula(gt=0)] = Field(
+        1.0, description="Scale = mean = 1 / rate (or a formula)."
+    )
     params: ClassVar[tuple[str, ...]] = ("scale",)
     quantile_code: ClassVar[int | None] = kernels.Q_EXPONENTIAL
+    param_bounds: ClassVar[dict[str, Bounds]] = {"scale": {"gt": 0}}
+    rows_kernel: ClassVar[str | None] = "exponential_rows"
+    formula_params: ClassVar[tuple[str, ...]] = params
 
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         return _filled(kernels.exponential, key, start, n, self.scale)
@@ -237,19 +324,25 @@ class Poisson(Discrete):
     """Poisson(lam)."""
 
     dist: Literal["poisson"]
-    lam: float = _number(ge=0, le=1e9, description="Mean.")
+    lam: Annotated[float | str, number_or_formula(ge=0, le=1e9)] = Field(
+        description="Mean (or a formula)."
+    )
     params: ClassVar[tuple[str, ...]] = ("lam",)
     quantile_code: ClassVar[int | None] = kernels.Q_POISSON
+    param_bounds: ClassVar[dict[str, Bounds]] = {"lam": {"ge": 0, "le": 1e9}}
+    rows_kernel: ClassVar[str | None] = "poisson_rows"
+    formula_params: ClassVar[tuple[str, ...]] = params
 
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         return _filled(kernels.poisson, key, start, n, self.lam)
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
+        lam = 1e9 if isinstance(self.lam, str) else self.lam  # a formula: up to the bound
         # P(X > lam + 20 sqrt(lam) + 20) is far below one in 10**40: a practical maximum.
-        return (("lam",), 0, math.ceil(self.lam + 20 * math.sqrt(self.lam) + 20))
+        return (("lam",), 0, math.ceil(lam + 20 * math.sqrt(lam) + 20))
 
     def copula_problem(self) -> str | None:
-        if self.lam > 700:
+        if isinstance(self.lam, float) and self.lam > 700:
             return "a poisson column in the copula needs lam <= 700 (its quantile is inverted)"
         return None
 
@@ -279,11 +372,16 @@ class Bernoulli(Discrete):
     """1 with probability p, else 0."""
 
     dist: Literal["bernoulli"]
-    p: float = _number(ge=0, le=1, description="Probability of 1.")
+    p: Annotated[float | str, number_or_formula(ge=0, le=1)] = Field(
+        description="Probability of 1 (or a formula)."
+    )
     # frozen models: widening the inherited field's type is safe here
     dtype: Literal[IntDtype, "bool"] = Field("int64", description="Storage dtype.")  # type: ignore[assignment]
     params: ClassVar[tuple[str, ...]] = ("p",)
     quantile_code: ClassVar[int | None] = kernels.Q_BERNOULLI
+    param_bounds: ClassVar[dict[str, Bounds]] = {"p": {"ge": 0, "le": 1}}
+    rows_kernel: ClassVar[str | None] = "bernoulli_rows"
+    formula_params: ClassVar[tuple[str, ...]] = params
 
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         return _filled(kernels.bernoulli, key, start, n, self.p)
@@ -417,10 +515,11 @@ class Categorical(ColumnBase):
 
     dist: Literal["categorical"]
     values: list[str] = Field(min_length=1, description="The categories, in order.")
-    weights: list[float] | dict[str, list[float]] | None = Field(
+    weights: list[float | str] | dict[str, list[float]] | None = Field(
         None,
-        description="One weight per value (normalised; default equal), or with `given` a "
-        "mapping from each value of the given column to such a list.",
+        description="One weight per value (normalised; default equal; each a number or a "
+        "formula of numeric columns), or with `given` a mapping from each value of the given "
+        "column to a list of numbers.",
     )
     given: str | None = Field(None, description="A categorical column this one depends on.")
     value_kind: ClassVar[str] = "categorical"
@@ -430,7 +529,37 @@ class Categorical(ColumnBase):
         return "enum"
 
     def depends_on(self) -> list[str]:
-        return [self.given] if self.given else []
+        return ([self.given] if self.given else []) + super().depends_on()
+
+    def formula_paths(self) -> dict[Path, str]:
+        if not isinstance(self.weights, list):
+            return {}
+        return {("weights", i): w for i, w in enumerate(self.weights) if isinstance(w, str)}
+
+    def draw_weighted(
+        self, name: str, key: Key, start: int, n: int, values: Mapping[int, np.ndarray]
+    ) -> np.ndarray:
+        """Category codes with per-row weights: ``values`` holds the formula weights' rows by
+        position, the other weights are constants. A row without valid weights is an error."""
+        assert isinstance(self.weights, list)
+        weights = np.empty((n, len(self.values)), dtype=np.float64)
+        for i, w in enumerate(self.weights):
+            weights[:, i] = values[i] if isinstance(w, str) else float(w)
+        bad = ~np.isfinite(weights) | (weights < 0)
+        if bad.any():
+            row, i = (int(k) for k in np.unravel_index(int(np.argmax(bad)), bad.shape))
+            raise BuildError(
+                f"column {name}: weights[{i}] = {self.weights[i]!r} is {weights[row, i]:g} at "
+                f"row {start + row}; a weight must be finite and >= 0"
+            )
+        cumulative = np.cumsum(weights, axis=1)
+        empty = ~(cumulative[:, -1] > 0)
+        if empty.any():
+            row = int(np.argmax(empty))
+            raise BuildError(f"column {name}: every weight is 0 at row {start + row}")
+        codes = np.empty(n, dtype=np.int64)
+        kernels.categorical(start, key[0], key[1], cumulative, np.arange(n), codes)
+        return codes
 
     def shown_params(self) -> dict[str, Any]:
         return {"values": self.values, "weights": self.weights or "equal"} | (
@@ -440,6 +569,7 @@ class Categorical(ColumnBase):
     def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
         """Category codes by the weights, or by the weights of the parent's value."""
         m = len(self.values)
+        rows: list[Any]
         if self.given is None:
             rows = [self.weights or [1.0] * m]
             parent = np.empty(0, dtype=np.int64)
@@ -476,7 +606,12 @@ class Categorical(ColumnBase):
             at: Path = ("weights",) + ((key,) if key is not None else ())
             if len(row) != len(self.values):
                 yield (at, f"has {len(row)} weights for {len(self.values)} values")
-            elif any(not (w >= 0 and w < float("inf")) for w in row) or sum(row) <= 0:
+                continue
+            numbers = [w for w in row if not isinstance(w, str)]
+            if len(numbers) < len(row):  # formulas: their rows are checked at build time
+                if any(not (w >= 0 and w < float("inf")) for w in numbers):
+                    yield (at, "weights must be finite and >= 0")
+            elif any(not (w >= 0 and w < float("inf")) for w in numbers) or sum(numbers) <= 0:
                 yield (at, "weights must be finite, >= 0, and not all 0")
 
 
@@ -537,20 +672,47 @@ class Constant(ColumnBase):
         return (("value",), self.value, self.value)
 
 
+#: the distributions an ``expr`` column's ``noise`` may take (numeric, constant parameters)
+Noise = Annotated[
+    Normal | Uniform | Lognormal | Exponential | Gamma | Beta | Poisson | Binomial | Bernoulli,
+    Field(discriminator="dist"),
+]
+
+
 class Derived(Clipped):
-    """A column computed from others by an expression."""
+    """A column computed from others by an expression, plus optional noise."""
 
     expr: str = Field(min_length=1, description="Formula over other columns; see the README.")
     dtype: FloatDtype = Field("float64", description="Storage dtype.")
+    noise: Noise | None = Field(
+        None,
+        description="A distribution with constant parameters whose draw (from the column's "
+        "own stream) is added to the formula's value.",
+    )
 
     def out_dtype(self) -> str:
         return self.dtype
 
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [*super().rules(), self._noise_problems]
 
-def _filled(kernel: Callable[..., None], key: Key, start: int, n: int, *args: float) -> np.ndarray:
-    """float64 values of rows ``start ..`` from a kernel ``(start, k0, k1, *args, out)``."""
+    def _noise_problems(self) -> Iterable[tuple[Path, str]]:
+        if self.noise is None:
+            return
+        for param in self.noise.formulas():
+            yield (("noise", param), "a noise parameter must be a number, not a formula")
+        if not self.noise.formulas():
+            for path, message in self.noise.problems():
+                yield (("noise", *path), message)
+
+
+def _filled(
+    kernel: Callable[..., None], key: Key, start: int, n: int, *args: float | str
+) -> np.ndarray:
+    """float64 values of rows ``start ..`` from a kernel ``(start, k0, k1, *args, out)``; the
+    parameters are constants here (formula parameters go through ``draw_with``)."""
     out = np.empty(n, dtype=np.float64)
-    kernel(start, key[0], key[1], *args, out)
+    kernel(start, key[0], key[1], *(float(a) for a in args), out)
     return out
 
 

@@ -185,6 +185,10 @@ class TabularConfig(GeneratorConfig):
         if isinstance(column, Derived):
             kinds, categories = self.expr_kinds(), self.categories()
             yield from _formula_problems(("columns", name, "expr"), column.expr, kinds, categories)
+        if not isinstance(column, Derived):
+            kinds, categories = self.expr_kinds(), self.categories()
+            for at, text in column.formula_paths().items():
+                yield from _formula_problems(("columns", name, *at), text, kinds, categories)
         given = getattr(column, "given", None)
         if given is not None:
             yield from self._given_problems(name, given)
@@ -227,7 +231,12 @@ class TabularConfig(GeneratorConfig):
             if cycle and frozenset(cycle) not in reported:
                 reported.add(frozenset(cycle))
                 path = " -> ".join([*cycle, cycle[0]])
-                where = "expr" if isinstance(self.columns[start], Derived) else "given"
+                column = self.columns[start]
+                where = (
+                    "expr"
+                    if isinstance(column, Derived)
+                    else next(iter(column.formula_paths()), ("given",))[0]
+                )
                 yield (("columns", start, where), f"dependency cycle: {path}")
 
     def _cycle_from(self, start: str) -> list[str]:
@@ -289,7 +298,7 @@ class TabularConfig(GeneratorConfig):
                 "here; use normal, uniform, lognormal, exponential, poisson, binomial, "
                 "bernoulli, integer, date or timestamp"
             )
-        return column.copula_problem()
+        return column.formula_copula_problem()
 
     def _missing_problems(self) -> Iterable[tuple[Any, ...]]:
         label = self.label.name if self.label else None

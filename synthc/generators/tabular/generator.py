@@ -17,8 +17,14 @@ def describe(column: c.ColumnBase) -> str:
     """One line saying how a column's values are made."""
     if isinstance(column, c.Derived):
         text = f"expr: {column.expr}"
+        if column.noise is not None:
+            text += f", plus noise {describe(column.noise)}"
     else:
-        inner = ", ".join(f"{k}={_show(v)}" for k, v in column.shown_params().items())
+        formulas = column.formulas()
+        inner = ", ".join(
+            f"{k}={_show(v)}" if k not in formulas else f'{k}="{v}"'
+            for k, v in column.shown_params().items()
+        )
         text = f"{column.dist_name()}({inner})"
     clip = getattr(column, "clip", None)
     return text + (f", clipped to [{clip[0]:g}, {clip[1]:g}]" if clip else "")

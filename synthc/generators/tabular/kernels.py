@@ -260,6 +260,68 @@ def missing_mask(start: int, k0: int, k1: int, rate: float, out: np.ndarray) -> 
         out[i] = u < rate
 
 
+# -- parameters per row (structural equations) -----------------------------------------------
+# The same draws as the samplers above, from the same counters, with one value per row for
+# each parameter: a constant parameter broadcast gives the same values as the scalar kernel.
+
+
+@ngjit
+def normal_rows(
+    start: int, k0: int, k1: int, mean: np.ndarray, std: np.ndarray, out: np.ndarray
+) -> None:
+    """mean[i] + std[i] * Z."""
+    for i in range(out.shape[0]):
+        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        out[i] = mean[i] + std[i] * z
+
+
+@ngjit
+def uniform_rows(
+    start: int, k0: int, k1: int, low: np.ndarray, high: np.ndarray, out: np.ndarray
+) -> None:
+    """low[i] + (high[i] - low[i]) * U."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        out[i] = low[i] + (high[i] - low[i]) * u
+
+
+@ngjit
+def lognormal_rows(
+    start: int, k0: int, k1: int, mu: np.ndarray, sigma: np.ndarray, out: np.ndarray
+) -> None:
+    """exp(mu[i] + sigma[i] * Z)."""
+    for i in range(out.shape[0]):
+        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        out[i] = math.exp(mu[i] + sigma[i] * z)
+
+
+@ngjit
+def exponential_rows(start: int, k0: int, k1: int, scale: np.ndarray, out: np.ndarray) -> None:
+    """-scale[i] * log(1 - U)."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        out[i] = -scale[i] * math.log1p(-u)
+
+
+@ngjit
+def poisson_rows(start: int, k0: int, k1: int, lam: np.ndarray, out: np.ndarray) -> None:
+    """Poisson(lam[i]): inversion below 10, PTRS above."""
+    for i in range(out.shape[0]):
+        if lam[i] < 10.0:
+            u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+            out[i] = _poisson_inversion(lam[i], u)
+        else:
+            out[i] = _poisson_ptrs(start + i, k0, k1, lam[i])
+
+
+@ngjit
+def bernoulli_rows(start: int, k0: int, k1: int, p: np.ndarray, out: np.ndarray) -> None:
+    """1 where U >= 1 - p[i]."""
+    for i in range(out.shape[0]):
+        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        out[i] = 1.0 if u >= 1.0 - p[i] else 0.0
+
+
 # -- labels ---------------------------------------------------------------------------------
 
 

@@ -38,12 +38,26 @@ def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dic
     series: dict[str, pl.Series] = {}
     for name in config.order():
         column = config.columns[name]
+        key = derive_key(seed, f"tabular/{name}")
+        formulas = column.formulas()
         if isinstance(column, c.Derived):
             values = formula_values(column.expr, config, series, n)
+            if column.noise is not None:
+                values = values + column.noise.draw(key, start, n, series)
         elif name in latent:
             values = column.from_normals(latent[name])
+        elif isinstance(column, c.Categorical) and column.formula_paths():
+            weights = {
+                at[1]: formula_values(text, config, series, n)
+                for at, text in column.formula_paths().items()
+                if isinstance(at[1], int)
+            }
+            values = column.draw_weighted(name, key, start, n, weights)
+        elif formulas:
+            given = {p: formula_values(t, config, series, n) for p, t in formulas.items()}
+            values = column.draw_with(name, key, start, n, given)
         else:
-            values = column.draw(derive_key(seed, f"tabular/{name}"), start, n, series)
+            values = column.draw(key, start, n, series)
         series[name] = _typed(name, column, values)
     out = {name: series[name] for name in config.columns}
     if config.label is not None:
