@@ -44,6 +44,12 @@ class ColumnBase(BaseModel):
 
     model_config = ConfigDict(**PART_CONFIG, strict=True)
 
+    standardize: bool = Field(
+        False,
+        description="Rescale a float column to mean 0 and std 1 by its known distribution "
+        "before other columns read it (what is stored too); see the README.",
+    )
+
     #: "numeric" | "categorical" | "date" | "timestamp": how expressions may use the column.
     value_kind: ClassVar[str] = "numeric"
     #: The parameters a description shows, in order (and by default the quantile's parameters).

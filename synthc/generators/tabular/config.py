@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.holes import HOLE, is_hole
 from synthc.generators.memory import table_shard_problem
-from synthc.generators.tabular import expr
+from synthc.generators.tabular import expr, standardize
 from synthc.generators.tabular.columns import (
     Categorical,
     ColumnBase,
@@ -89,6 +89,9 @@ class TabularConfig(GeneratorConfig):
         for name, column in {} if is_hole(self.columns) else self.columns.items():
             for rule in () if is_hole(column) else column.rules():
                 rules.append(functools.partial(_in_column, name, rule))
+            if not is_hole(column):
+                check = functools.partial(standardize.problems, column)
+                rules.append(functools.partial(_in_column, name, check))
             rules.append(functools.partial(self._references_of, name))
         rules += [
             self._label_problems,

@@ -10,7 +10,9 @@ from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import correlation_matrix
+from synthc.generators.tabular.graph import GRAPH_FILE, causal_graph, edge_list_csv
 from synthc.generators.tabular.sampling import sample_shard
+from synthc.generators.tabular.scales import as_tuples, scales
 
 
 def describe(column: c.ColumnBase) -> str:
@@ -27,7 +29,8 @@ def describe(column: c.ColumnBase) -> str:
         )
         text = f"{column.dist_name()}({inner})"
     clip = getattr(column, "clip", None)
-    return text + (f", clipped to [{clip[0]:g}, {clip[1]:g}]" if clip else "")
+    text += f", clipped to [{clip[0]:g}, {clip[1]:g}]" if clip else ""
+    return text + (", standardised" if column.standardize else "")
 
 
 def _show(value: Any) -> str:
@@ -77,6 +80,8 @@ class TabularGenerator(TableGenerator[TabularConfig]):
             "order": config.order(),
             "columns": {name: describe(col) for name, col in config.columns.items()},
             "missing": dict(config.missing),
+            "graph": causal_graph(config, scales(config, seed)),
+            "graph_file": GRAPH_FILE,
         }
         names = config.copula_columns()
         if names:
@@ -103,8 +108,13 @@ class TabularGenerator(TableGenerator[TabularConfig]):
             }
         return facts
 
+    def extra_files(self, config: TabularConfig, seed: int) -> dict[str, bytes]:
+        """graph.csv: the edges of the causal graph (the graph module documents the columns)."""
+        return {GRAPH_FILE: edge_list_csv(causal_graph(config, scales(config, seed)))}
+
     def generate(self, config: TabularConfig, seed: int, start: int, stop: int) -> Table:
-        return dict(sample_shard(config, seed, start, stop))  # Series: nulls where missing
+        found = as_tuples(scales(config, seed))
+        return dict(sample_shard(config, seed, start, stop, found))  # Series: nulls where missing
 
 
 GENERATOR = TabularGenerator()

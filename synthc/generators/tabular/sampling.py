@@ -3,16 +3,20 @@
 Every column draws from its own Philox key, ``derive_key(seed, "tabular/<name>")``; the copula
 from ``"tabular/copula"`` and the label from ``"tabular/label"``. So row ``i`` is a pure function of
 ``(seed, config, i)`` and a column's values do not move when other columns are added or removed
-(columns of the copula excepted: they share its correlated normals).
+(columns of the copula excepted: they share its correlated normals). A column with
+``standardize: true`` is rescaled by its ``(mean, std)`` from ``scales`` (tabular.standardize)
+as soon as it is drawn, so children read, and the shard stores, the standardised values.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from synthc.errors import BuildError
 from synthc.generators.linalg import cholesky
 from synthc.generators.rng import derive_key
 from synthc.generators.tabular import columns as c
@@ -31,14 +35,47 @@ _POLARS_DTYPES: dict[str, Any] = {
 }
 
 
-def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dict[str, pl.Series]:
-    """Rows ``[start, stop)``: every column, then the label and its truth, as polars Series."""
+#: column -> (mean, std) a standardised column is rescaled by
+Scales = dict[str, tuple[float, float]]
+
+
+def sample_shard(
+    config: TabularConfig, seed: int, start: int, stop: int, scales: Scales | None = None
+) -> dict[str, pl.Series]:
+    """Rows ``[start, stop)``: every column, then the label and its truth, as polars Series;
+    ``scales`` must hold every standardised column (tabular.standardize.scales)."""
     n = stop - start
-    latent = _copula(config, seed, start, n)
+    series = draw_columns(config, seed, start, n, dict(scales or {}))
+    out = {name: series[name] for name in config.columns}
+    if config.label is not None:
+        out.update(_label(config, series, seed, start, n))
+    for name, rate in config.missing.items():
+        if rate > 0:
+            mask = np.empty(n, dtype=np.bool_)
+            k0, k1 = derive_key(seed, f"tabular/{name}")
+            kernels.missing_mask(start, k0, k1, float(rate), mask)
+            out[name] = out[name].set(pl.Series(mask), None)
+    return out
+
+
+def draw_columns(
+    config: TabularConfig,
+    seed: int,
+    start: int,
+    n: int,
+    scales: Scales,
+    stream: str = "tabular",
+    learn: bool = False,
+) -> dict[str, pl.Series]:
+    """Every column of rows ``start .. start + n - 1`` in dependency order (no label, no nulls),
+    each from the key ``derive_key(seed, f"{stream}/<name>")``. With ``learn``, a standardised
+    column missing from ``scales`` is rescaled by its own values' mean and std, added to
+    ``scales`` (the pilot sample of tabular.standardize)."""
+    latent = _copula(config, seed, start, n, stream)
     series: dict[str, pl.Series] = {}
     for name in config.order():
         column = config.columns[name]
-        key = derive_key(seed, f"tabular/{name}")
+        key = derive_key(seed, f"{stream}/{name}")
         formulas = column.formulas()
         if isinstance(column, c.Derived):
             values = formula_values(column.expr, config, series, n)
@@ -58,26 +95,36 @@ def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dic
             values = column.draw_with(name, key, start, n, given)
         else:
             values = column.draw(key, start, n, series)
+        if column.standardize:
+            if name not in scales:
+                if not learn:
+                    raise ValueError(f"no scale for the standardised column {name}")
+                scales[name] = _moments(name, values)
+            mean, std = scales[name]
+            values = (values - mean) / std
         series[name] = _typed(name, column, values)
-    out = {name: series[name] for name in config.columns}
-    if config.label is not None:
-        out.update(_label(config, series, seed, start, n))
-    for name, rate in config.missing.items():
-        if rate > 0:
-            mask = np.empty(n, dtype=np.bool_)
-            k0, k1 = derive_key(seed, f"tabular/{name}")
-            kernels.missing_mask(start, k0, k1, float(rate), mask)
-            out[name] = out[name].set(pl.Series(mask), None)
-    return out
+    return series
 
 
-def _copula(config: TabularConfig, seed: int, start: int, n: int) -> dict[str, np.ndarray]:
+def _moments(name: str, values: np.ndarray) -> tuple[float, float]:
+    mean, std = float(np.mean(values)), float(np.std(values))
+    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise BuildError(
+            f"column {name}: standardize: the pilot sample's mean {mean:g} and std {std:g} "
+            "cannot rescale it (the std must be finite and > 0)"
+        )
+    return mean, std
+
+
+def _copula(
+    config: TabularConfig, seed: int, start: int, n: int, stream: str
+) -> dict[str, np.ndarray]:
     names = config.copula_columns()
     if not names:
         return {}
     lower = cholesky(correlation_matrix(names, config.correlation))
     z = np.empty((len(names), n), dtype=np.float64)
-    k0, k1 = derive_key(seed, "tabular/copula")
+    k0, k1 = derive_key(seed, f"{stream}/copula")
     kernels.correlated_normals(start, k0, k1, lower, z)
     return {name: z[i] for i, name in enumerate(names)}
 
