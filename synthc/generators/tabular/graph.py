@@ -114,7 +114,7 @@ def _formula_edges(
         mine = [(f, k) for f, k, names in features if parent in names]
         affine = len(mine) == 1 and mine[0][0] == parent
         coefficient = mine[0][1] if affine else None
-        term = " + ".join(_term(f, k) for f, k in mine) or text
+        term = _terms(mine) or text
         weight = _div(coefficient, divide) if on == "value" else None
         edges.append(_edge(parent, target, param, on, term, coefficient, weight))
     return edges
@@ -178,11 +178,17 @@ def _names(feature: str) -> set[str]:
     return {ref.name for ref in expr.names(expr.parse(feature))}
 
 
-def _term(feature: str, coefficient: float) -> str:
-    if coefficient == 1.0:
-        return feature
-    shown = feature if feature.isidentifier() else f"({feature})"
-    return f"{coefficient!r} * {shown}"
+def _terms(terms: list[tuple[str, float]]) -> str:
+    """``[("a", 2.0), ("a * b", -1.0)]`` as ``2 * a - a * b``."""
+    text = ""
+    for feature, coefficient in terms:
+        shown = feature if feature.isidentifier() else f"({feature})"
+        size = abs(coefficient)
+        number = repr(size).removesuffix(".0")  # shortest text that reads back exactly
+        part = feature if size == 1 else f"{number} * {shown}"
+        sign = "-" if coefficient < 0 else "+"
+        text = f"{text} {sign} {part}" if text else (part if sign == "+" else f"-{part}")
+    return text
 
 
 def _div(value: float | None, divide: float) -> float | None:
