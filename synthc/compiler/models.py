@@ -62,8 +62,18 @@ class OutputConfig(_Strict):
 RESERVED_SPLIT_NAMES = ("facts",)
 #: A split name ending in one of these could collide with a file synthc writes at the top of an
 #: output (manifest.json, spec.yaml, spec.rendered.yaml, README.md, preview.png, catalog.json,
-#: and any file a generator adds later), or with a temporary of one (.partial).
-RESERVED_SPLIT_SUFFIXES = (".json", ".yaml", ".yml", ".md", ".png", ".npy", ".txt", ".partial")
+#: graph.csv, and any file a generator adds later), or with a temporary of one (.partial).
+RESERVED_SPLIT_SUFFIXES = (
+    ".json",
+    ".yaml",
+    ".yml",
+    ".md",
+    ".png",
+    ".npy",
+    ".txt",
+    ".csv",
+    ".partial",
+)
 
 
 def _unreserved_split_name(name: str) -> str:

@@ -133,7 +133,8 @@ def _label(config: TabularConfig, nodes: list[dict[str, Any]]) -> list[dict[str,
     random = label.kind == "logistic" or label.noise > 0
     if random:
         draw = {
-            "logistic": f"bernoulli(p={truth}), flipped with probability {label.noise:g}",
+            "logistic": f"bernoulli(p={truth})"
+            + (f", flipped with probability {label.noise:g}" if label.noise else ""),
             "linear": f"normal(mean=0, std={label.noise:g})",
             "threshold": f"flip with probability {label.noise:g}",
         }[label.kind]
