@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.generator import GENERATOR
 from synthc.generators.tabular.scales import PILOT_ROWS, scales
 
+ROOT = Path(__file__).resolve().parents[1]
 HEADER = "synthc: 1\nname: causal\nversion: '1.0.0'\nseed: 11\nsamples: {samples}\n"
 HEADER += "splits: {{train: 1.0}}\ngenerator:\n  kind: tabular\n  columns:\n"
 
@@ -295,3 +297,18 @@ def test_graph_file_is_an_edge_list(tmp_path: Path) -> None:
         'noise:a,a,draw,value,"normal(mean=0, std=1)",,1.0\n'
         "a,b,expr,value,2 * a,2.0,2.0\n"
     )
+
+
+def test_the_readme_snippet_reads_the_causal_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.build(ROOT / "specs" / "causal.yaml", tmp_path / "out", variables={"samples": 2000})
+    readme = (ROOT / "README.md").read_text()
+    snippet = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "graph.csv" in b)
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, Any] = {}
+    exec(snippet, scope)
+    assert nx.is_directed_acyclic_graph(scope["dag"])
+    assert scope["parents"] == ["pressure", "tar", "exercise", "noise:risk"]
+    weights = {(e["source"], e["target"]): e["weight"] for e in scope["edges"].to_dicts()}
+    assert weights["pressure", "risk"] == 0.8
