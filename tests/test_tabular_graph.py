@@ -312,3 +312,11 @@ def test_the_readme_snippet_reads_the_causal_example(
     assert scope["parents"] == ["pressure", "tar", "exercise", "noise:risk"]
     weights = {(e["source"], e["target"]): e["weight"] for e in scope["edges"].to_dicts()}
     assert weights["pressure", "risk"] == 0.8
+
+
+def test_a_pilot_sample_too_large_for_memory_is_a_spec_error(tmp_path: Path) -> None:
+    columns = "".join(f"    c{i}: {{dist: normal}}\n" for i in range(700))
+    columns += "    s: {expr: 'c0 + c1', standardize: true}\n"
+    run = synthc("validate", spec(tmp_path, columns))
+    assert run.returncode == 2, run.stderr
+    assert "generator.columns.s.standardize: the pilot sample of standardize" in run.stderr

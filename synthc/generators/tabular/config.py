@@ -10,9 +10,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from synthc import limits
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.holes import HOLE, is_hole
-from synthc.generators.memory import table_shard_problem
+from synthc.generators.memory import NUMBER_BYTES, size, table_shard_problem
 from synthc.generators.tabular import expr, standardize
 from synthc.generators.tabular.columns import (
     Categorical,
@@ -111,6 +112,16 @@ class TabularConfig(GeneratorConfig):
         problem = table_shard_problem(min(samples, shard_size), numbers, SHARD_MEMORY_FACTOR)
         if problem is not None:
             yield problem
+        pilot = [name for name, column in self.columns.items() if standardize.needs_pilot(column)]
+        need = standardize.PILOT_ROWS * numbers * NUMBER_BYTES * SHARD_MEMORY_FACTOR
+        if pilot and need > limits.MAX_BATCH_BYTES:
+            yield (
+                ("generator", "columns", pilot[0], "standardize"),
+                f"the pilot sample of standardize ({standardize.PILOT_ROWS:,} rows x {numbers:,} "
+                f"values) needs about {size(need)}, over the limit of "
+                f"{size(limits.MAX_BATCH_BYTES)} (synthc.limits.MAX_BATCH_BYTES): standardise "
+                "only columns with closed-form moments, or use fewer columns",
+            )
 
     # -- derived facts -------------------------------------------------------------------
 

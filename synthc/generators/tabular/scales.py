@@ -11,12 +11,7 @@ from dataclasses import dataclass
 from synthc.errors import BuildError
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.sampling import Scales, draw_columns
-from synthc.generators.tabular.standardize import closed_form
-
-#: rows of the pilot sample that estimates the moments of columns without a closed form
-PILOT_ROWS = 100_000
-#: the pilot sample's stream prefix: column ``name`` draws from ``tabular/pilot/<name>``
-PILOT_STREAM = "tabular/pilot"
+from synthc.generators.tabular.standardize import PILOT_ROWS, PILOT_STREAM, closed_form
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ by its children, as ``(value - mean) / std``, where ``(mean, std)`` are
 * exact (``closed form``) for a column drawn from a distribution with constant parameters
   (a copula member too: the copula keeps the marginals), and
 * otherwise (parameter formulas, ``expr`` columns) the mean and the population std of a pilot
-  sample of 100,000 rows (``tabular.scales.PILOT_ROWS``) drawn from the dedicated streams
+  sample of :data:`PILOT_ROWS` rows (tabular.scales) drawn from the dedicated streams
   ``tabular/pilot/<name>`` with the same seed, its parents already standardised: fixed by
   ``(seed, config)``, independent of ``samples``, shards and workers.
 
@@ -23,6 +23,10 @@ from collections.abc import Iterable
 from synthc.generators.tabular import columns as c
 
 Path = tuple[str | int, ...]
+#: rows of the pilot sample that estimates the moments of columns without a closed form
+PILOT_ROWS = 100_000
+#: the pilot sample's stream prefix: column ``name`` draws from ``tabular/pilot/<name>``
+PILOT_STREAM = "tabular/pilot"
 
 
 def closed_form(column: c.ColumnBase) -> tuple[float, float] | None:
@@ -84,3 +88,8 @@ def problems(column: c.ColumnBase) -> Iterable[tuple[Path, str]]:
     moments = closed_form(column)
     if moments is not None and not moments[1] > 0:
         yield (("standardize",), "the column has zero variance: there is nothing to standardise")
+
+
+def needs_pilot(column: c.ColumnBase) -> bool:
+    """True when a standardised column's moments come from the pilot sample."""
+    return column.standardize and closed_form(column) is None
