@@ -46,6 +46,8 @@ class ColumnBase(BaseModel):
 
     standardize: bool = Field(
         False,
+        # left out of the dumped config when off, so task keys of specs without it are as before
+        exclude_if=lambda on: not on,
         description="Rescale a float column to mean 0 and std 1 by its known distribution "
         "before other columns read it (what is stored too); see the README.",
     )
