@@ -133,6 +133,7 @@ def state_from_manifest(out: Path) -> BuildState | None:
                 "sha256": shard["sha256"],
                 "task_key": shard["task_key"],
                 "stats": dict(shard.get("stats", {})),
+                **({"table": shard["table"]} if "table" in shard else {}),
                 "mtime_ns": (out / path).stat().st_mtime_ns,
             }
     for name in [*manifest.get("files", []), MANIFEST_FILE]:

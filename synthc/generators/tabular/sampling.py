@@ -31,11 +31,18 @@ _POLARS_DTYPES: dict[str, Any] = {
 }
 
 
-def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dict[str, pl.Series]:
-    """Rows ``[start, stop)``: every column, then the label and its truth, as polars Series."""
+def sample_shard(
+    config: TabularConfig,
+    seed: int,
+    start: int,
+    stop: int,
+    outer: dict[str, pl.Series] | None = None,
+) -> dict[str, pl.Series]:
+    """Rows ``[start, stop)``: every column, then the label and its truth, as polars Series.
+    ``outer``: more columns the formulas may read, one value per row (a parent row's)."""
     n = stop - start
     latent = _copula(config, seed, start, n)
-    series: dict[str, pl.Series] = {}
+    series: dict[str, pl.Series] = dict(outer or {})
     for name in config.order():
         column = config.columns[name]
         key = derive_key(seed, f"tabular/{name}")
