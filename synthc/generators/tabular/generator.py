@@ -163,7 +163,8 @@ class TabularGenerator(TableGenerator[TabularConfig]):
         if not isinstance(config, TablesConfig):
             return super().sample_bytes(config)
         return sum(
-            TABLE_VALUE_BYTES * (len(self.table_columns(config, name)) + 1)
+            TABLE_VALUE_BYTES
+            * (len(self.table_columns(config, name)) + 1)
             * config.rows_per_root(name)
             for name in config.table_names()
         )
