@@ -41,6 +41,9 @@ from synthc.generators.tabular.expr.tokens import PARENT
 from synthc.generators.tabular.sampling import sample_shard
 from synthc.hints import did_you_mean
 
+#: folders synthc writes at the top of an output (a table is a folder there too)
+RESERVED_FOLDERS = ("facts",)
+
 #: how many children a parent row has: a count distribution with constant parameters
 RowsPerParent = Annotated[
     c.Poisson | c.Binomial | c.Integer | c.Constant, Field(discriminator="dist")
@@ -271,6 +274,8 @@ class TablesConfig(GeneratorConfig):
         for name, table in self.tables.items():
             if not NAME.match(name) or name in RESERVED:
                 yield (("tables", name), f"table name {name!r} must be an identifier", "key")
+            elif name.lower() in RESERVED_FOLDERS:
+                yield (("tables", name), f"table name {name!r} is a folder synthc writes", "key")
             if is_hole(table):
                 continue
             parent = table.parent
