@@ -41,6 +41,11 @@ from synthc.generators.tabular.expr.tokens import PARENT
 from synthc.generators.tabular.sampling import sample_shard
 from synthc.hints import did_you_mean
 
+#: parent rows whose counts the plan draws at once (8 MiB of int64)
+COUNT_BLOCK = 1 << 20
+#: the most rows a table may expect: its indices stay exact as float64 and far from int64's end
+MAX_TABLE_ROWS = 2**53
+
 #: folders synthc writes at the top of an output (a table is a folder there too)
 RESERVED_FOLDERS = ("facts",)
 
@@ -181,12 +186,21 @@ class TablesConfig(GeneratorConfig):
             if parent is None:
                 first[table] = list(cuts)
                 continue
-            bounds = first[parent]
-            last = max(bounds, default=0)
-            offsets = np.zeros(last + 1, dtype=np.int64)
-            np.cumsum(self.counts(seed, table, 0, last), out=offsets[1:])
-            first[table] = [int(offsets[b]) for b in bounds]
+            first[table] = self._prefix_sums(seed, table, first[parent])
         return first
+
+    def _prefix_sums(self, seed: int, table: str, bounds: Sequence[int]) -> list[int]:
+        """The rows of ``table`` before each parent row of ``bounds`` (ascending), drawing the
+        counts in blocks of :data:`COUNT_BLOCK` parents (bounded memory at any size)."""
+        found: list[int] = []
+        total = position = 0
+        for bound in bounds:
+            while position < bound:
+                step = min(COUNT_BLOCK, bound - position)
+                total += int(self.counts(seed, table, position, position + step).sum())
+                position += step
+            found.append(total)
+        return found
 
     # -- rows ----------------------------------------------------------------------------
 
@@ -262,6 +276,13 @@ class TablesConfig(GeneratorConfig):
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         for name in self.table_names():
             scale = self.rows_per_root(name)
+            if samples * scale > MAX_TABLE_ROWS:
+                yield (
+                    ("generator", "tables", name, "rows_per_parent"),
+                    f"about {samples * scale:.3g} rows expected over {samples:,} samples, more "
+                    f"than a table may hold (2**53)",
+                )
+                continue
             rows = max(1, round(samples * scale))
             shard_rows = max(1, round(min(samples, shard_size) * scale))
             for path, message, *rest in self.view(name).size_problems(rows, shard_rows):
