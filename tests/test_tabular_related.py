@@ -4,6 +4,8 @@ do not depend on workers or shard cuts; the commands that read an output handle 
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +247,14 @@ def test_bad_specs_are_one_line_with_a_position(good, tmp_path):
     lines = [line for line in str(caught.value).splitlines() if message in line]
     assert lines, str(caught.value)
     assert lines[0].startswith(f"{spec}:") and lines[0].split(":")[1].isdigit()
+
+
+def test_a_lost_state_is_rebuilt_from_the_manifest_of_related_tables(tmp_path, cli):
+    spec = write(tmp_path, samples=1000, shard_size=300)
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    state = json.loads((out / ".synthc" / "state.json").read_text())
+    shutil.rmtree(out / ".synthc")
+    code, stdout, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "up to date" in stdout and "rebuilt it from manifest.json" in err
+    recovered = json.loads((out / ".synthc" / "state.json").read_text())
+    assert recovered["shards"] == state["shards"]

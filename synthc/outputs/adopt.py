@@ -121,8 +121,10 @@ def state_from_manifest(out: Path) -> BuildState | None:
         return None
     state = BuildState()
     for split, entry in manifest["splits"].items():
-        for index, shard in enumerate(entry["shards"]):
+        numbers: dict[Any, int] = {}  # related tables: shards are numbered per table
+        for shard in entry["shards"]:
             path = shard["path"]
+            index = numbers[shard.get("table")] = numbers.get(shard.get("table"), -1) + 1
             state.shards[path] = {
                 "path": path,
                 "split": split,
