@@ -1,6 +1,8 @@
-"""synthc vs scikit-learn's make_classification vs Snowfakery on a 5-feature labelled table.
+"""synthc vs scikit-learn's make_classification vs Snowfakery on a 5-feature labelled table,
+and synthc vs Snowfakery on related tables (customers and their orders).
 
     python benchmarks/tabular.py [--samples N] [--workers 2] [--repeat 3] [--snowfakery-rows N]
+                                 [--parents N] [--snowfakery-parents N] [--only flat|related]
 
 synthc builds 5 normal columns joined by a Gaussian copula plus a logistic label and its true
 probability, end to end to Parquet (process start, generate, encode, hash, write, manifest), in a
@@ -9,11 +11,18 @@ in memory in this process, for the same n. Snowfakery 4.2.1 runs an equivalent r
 fields, the same logistic formula; it has no copula) to CSV at a smaller n, from its own venv
 under ~/.cache/synthc/bench (created on first use; it needs numpy and setuptools < 80 to run).
 Each timing is the median of --repeat runs. Needs `pip install -e '.[bench]'`.
+
+The related case builds customers (age, income, plan) and their orders (poisson 5 per customer;
+amount lognormal with mu = 3 + 0.01 * parent.income, express bernoulli 0.1 + 0.3 [pro]) with
+synthc for --parents customers (about 6 rows per customer in all) and runs the same recipe in
+Snowfakery (friends with a poisson count, `reference: Customer`) for --snowfakery-parents
+customers, as Snowfakery is too slow for a million; both rates count the rows of both tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -65,6 +74,56 @@ RECIPE = (
 
 SNOWFAKERY = "snowfakery==4.2.1"
 
+#: the parent/child case: customers and their orders (poisson 5), the order amount a formula of
+#: the customer's income, express delivery more likely for pro customers
+RELATED_SPEC = """\
+synthc: 1
+name: bench-related
+seed: 7
+samples: {{ var('samples') }}
+generator:
+  kind: tabular
+  tables:
+    customers:
+      columns:
+        age: {dist: normal, mean: 40, std: 12}
+        income: {dist: lognormal, mu: 4, sigma: 0.5}
+        plan: {dist: categorical, values: [basic, pro], weights: [0.7, 0.3]}
+    orders:
+      parent: customers
+      rows_per_parent: {dist: poisson, lam: 5}
+      columns:
+        amount: {dist: lognormal, mu: "3 + 0.01 * parent.income", sigma: 0.4}
+        express: {dist: bernoulli, p: "0.1 + 0.3 * (parent.plan == 'pro')"}
+output: {shard_size: 250000}
+"""
+
+_DIST = "${{StatisticalDistributions."
+RELATED_RECIPE = (
+    "- snowfakery_version: 3\n"
+    "- plugin: snowfakery.standard_plugins.statistical_distributions.StatisticalDistributions\n"
+    "- option: nrows\n"
+    "  default: 1000\n"
+    "- object: Customer\n"
+    "  count: ${{nrows}}\n"
+    "  fields:\n"
+    f"    age: {_DIST}normal(loc=40, scale=12)}}}}\n"
+    f"    income: {_DIST}lognormal(mean=4, sigma=0.5)}}}}\n"
+    "    plan:\n"
+    "      random_choice:\n"
+    "        basic: 70%\n"
+    "        pro: 30%\n"
+    "  friends:\n"
+    "    - object: Order\n"
+    f"      count: {_DIST}poisson(lam=5)}}}}\n"
+    "      fields:\n"
+    "        customer:\n"
+    "          reference: Customer\n"
+    f"        amount: {_DIST}lognormal(mean=3 + 0.01 * Customer.income, sigma=0.4)}}}}\n"
+    "        express: ${{ 1 if random_number(min=0, max=999999) / 1000000 < "
+    "0.1 + 0.3 * (Customer.plan == 'pro') else 0 }}\n"
+)
+
 
 def build(spec: Path, out: Path, samples: int, workers: int) -> float:
     return synthc_build(spec, out, workers, "--var", f"samples={samples}")[0]
@@ -106,13 +165,70 @@ def snowfakery_seconds(tool: Path, recipe: Path, out: Path, rows: int) -> float:
     return seconds
 
 
+def related_rows(out: Path) -> int:
+    """Rows of every table of a built dataset of related tables (from its manifest)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    splits = manifest["splits"].values()
+    return sum(rows["samples"] for split in splits for rows in split["tables"].values())
+
+
+def snowfakery_related(tool: Path, recipe: Path, out: Path, parents: int) -> tuple[float, int]:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    command = [str(tool), str(recipe), "--option", "nrows", str(parents)]
+    command += ["--output-format", "csv", "--output-folder", str(out)]
+    seconds = run_measured(command)[0]
+    rows = sum(sum(1 for _ in (out / f"{t}.csv").open()) - 1 for t in ("Customer", "Order"))
+    return seconds, rows
+
+
+def related_case(args: argparse.Namespace) -> None:
+    """customers -> orders: synthc at --parents, Snowfakery at --snowfakery-parents; rows/s
+    counts the rows of both tables."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        spec = root / "related.yaml"
+        spec.write_text(RELATED_SPEC)
+        build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
+        runs = []
+        for _ in range(args.repeat):
+            runs.append(build(spec, root / "big", args.parents, args.workers))
+        synthc_rows, synthc_s = related_rows(root / "big"), statistics.median(runs)
+        print(f"customers -> orders (poisson 5, amount of parent.income); median of {args.repeat}")
+        print(f"{'':<46} {'parents':>10} {'rows':>12} {'seconds':>9} {'rows/s':>14}")
+        label = f"synthc build, {args.workers} workers (Parquet)"
+        print(
+            f"{label:<46} {args.parents:>10,} {synthc_rows:>12,} {synthc_s:>9.2f} "
+            f"{synthc_rows / synthc_s:>14,.0f}"
+        )
+        tool = snowfakery_venv()
+        if tool is None:
+            return
+        recipe = root / "related.yml"
+        recipe.write_text(RELATED_RECIPE)
+        n = args.snowfakery_parents
+        timed = [snowfakery_related(tool, recipe, root / "sf", n) for _ in range(args.repeat)]
+        sf_s, sf_rows = statistics.median(t[0] for t in timed), timed[-1][1]
+        label = f"Snowfakery {SNOWFAKERY[12:]} (CSV, 1 process)"
+        print(f"{label:<46} {n:>10,} {sf_rows:>12,} {sf_s:>9.2f} {sf_rows / sf_s:>14,.0f}")
+        ratio = (synthc_rows / synthc_s) / (sf_rows / sf_s)
+        print(f"synthc / Snowfakery (rows/s, Snowfakery at {n:,} parents): {ratio:,.0f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=10_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--snowfakery-rows", type=int, default=20_000)
+    parser.add_argument("--parents", type=int, default=1_000_000, help="related: customers")
+    parser.add_argument("--snowfakery-parents", type=int, default=20_000)
+    parser.add_argument("--only", choices=["flat", "related"], help="run one case")
     args = parser.parse_args()
+    if args.only != "flat":
+        related_case(args)
+    if args.only == "related":
+        return
 
     rows: list[tuple[str, int, float]] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -39,7 +39,7 @@ from synthc.outputs.state import (
     make_output_dir,
     state_path,
 )
-from synthc.shard import run_task, table_columns
+from synthc.shard import related_table_columns, run_task, table_columns
 
 
 @dataclass
@@ -220,6 +220,7 @@ def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finis
         compiled.source_name, compiled.written_text, compiled.rendered_text, compiled.variables
     )
     columns = [c.to_json() for c in table_columns(spec.generator.kind, spec.generator)]
+    tables = related_table_columns(spec.generator.kind, spec.generator)
     has_samples = any(task.samples for task in plan.tasks)
     return prepare(
         spec,
@@ -233,6 +234,7 @@ def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finis
             "inputs": [record.to_json() for record in compiled.inputs],
             "git": git.to_json() if git is not None else None,
         },
+        tables={name: [c.to_json() for c in cols] for name, cols in tables.items()},
     )
 
 

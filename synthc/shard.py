@@ -28,9 +28,18 @@ INDEX_COLUMN = Column(
     "index", "int64", "Global sample index i: the sample is a pure function of (seed, config, i)."
 )
 
+TABLE_INDEX_COLUMN = Column(
+    "index", "int64", "The row's index in its table (the key its children's foreign key names)."
+)
+
 
 def generate_table(generator: TableGenerator[Any], config: Any, task: ShardTask) -> Table:
-    """The shard's rows as columns, led by the global sample ``index``."""
+    """The shard's rows as columns, led by the global sample ``index`` (with related tables:
+    the row's index in its table)."""
+    if task.table is not None and task.rows is not None:
+        table: Table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
+        table.update(generator.generate_part(config, task.seed, task.table, task.rows))
+        return table
     return table_rows(generator, config, task.seed, task.start, task.stop)
 
 
@@ -88,6 +97,7 @@ def run_task(
         sha256=sha256,
         task_key=task.key,
         stats=stats,
+        table=task.table,
     )
     return record.to_json()
 
@@ -115,6 +125,17 @@ def table_columns(kind: str, config: Any) -> list[Column]:
     if isinstance(generator, FileGenerator):
         return generator.columns(config)
     return [INDEX_COLUMN, *generator.columns(config)]
+
+
+def related_table_columns(kind: str, config: Any) -> dict[str, list[Column]]:
+    """With related tables: each table's schema (``index``, then its columns); else empty."""
+    generator = generators.get(kind)
+    if not isinstance(generator, TableGenerator):
+        return {}
+    return {
+        name: [TABLE_INDEX_COLUMN, *generator.table_columns(config, name)]
+        for name in config.table_names()
+    }
 
 
 def _config(task: ShardTask) -> Any:

@@ -30,8 +30,14 @@ def test_schema_is_json_schema_covering_generators(cli):
     for shape in ("swiss_roll", "s_curve", "sphere", "torus", "helix", "moons", "circles", "blobs"):
         assert shape in text
     variants = schema["properties"]["generator"]["oneOf"]
-    tabular = next(v for v in variants if "columns" in json.dumps(v))
-    assert tabular["properties"]["kind"]["const"] == "tabular"
+    tabular = next(v for v in variants if "TabularConfig" in json.dumps(v))
+    # one table (columns) or related tables (tables): two models of kind tabular
+    shapes = [schema["$defs"][ref["$ref"].rsplit("/", 1)[1]] for ref in tabular["oneOf"]]
+    assert [set(s["properties"]) & {"columns", "tables"} for s in shapes] == [
+        {"columns"},
+        {"tables"},
+    ]
+    assert {s["properties"]["kind"]["const"] for s in shapes} == {"tabular"}
     for dist in ("normal", "lognormal", "categorical", "timestamp", "sequence"):
         assert f'"const": "{dist}"' in text
 

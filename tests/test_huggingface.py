@@ -90,3 +90,17 @@ def test_a_webdataset_cards_loading_code_reads_every_split_even_one_no_identifie
         "b.1": 100,
     }
     assert {k: len(v) for k, v in namespace["ds"].items()} == {"a": 100, "b.1": 100}
+
+
+def test_related_tables_load_one_config_per_table(tmp_path):
+    spec = SPECS / "customers_orders.yaml"
+    out = api.build(spec, tmp_path / "out", variables={"samples": 300}, workers=1).out
+    from datasets import load_dataset
+
+    cache = str(tmp_path / "hf-cache")
+    orders = load_dataset(str(out), "orders", cache_dir=cache)
+    customers = load_dataset(str(out), cache_dir=cache)  # the root table is the default
+    manifest = api.load_manifest(out)
+    assert len(orders["test"]) == manifest["splits"]["test"]["tables"]["orders"]["samples"]
+    assert len(customers["train"]) == 240
+    assert set(orders["train"][0]) == {"index", "customers_id", "amount", "express", "placed"}

@@ -8,6 +8,7 @@ an unchanged shard.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -39,13 +40,20 @@ class ShardTask:
     config: dict[str, Any]
     seed: int
     output: dict[str, Any]
+    #: with related tables: the table this shard holds (its rows are ``start .. stop``) ...
+    table: str | None = None
+    #: ... and every table's rows for the same root rows (a child shard draws its parents again)
+    rows: dict[str, list[int]] | None = None
 
     @property
     def samples(self) -> int:
         return self.stop - self.start
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.table is None:  # a single table or files: the plan as it always was
+            del data["table"], data["rows"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ShardTask:
@@ -101,6 +109,9 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
         "output": output,
     }
     keys = _TaskKeys(shared)  # the shared parts are serialised and hashed once, not per shard
+    if spec.generator.table_names():
+        related = related_tasks(spec, ranges, sizes, keys, config, output)
+        return Plan(spec.name, spec.sample_count, ranges, tuple(related))
     tasks: list[ShardTask] = []
     for split, (first, last) in ranges.items():
         shard_size = sizes[split]
@@ -122,6 +133,55 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
                 )
             )
     return Plan(spec.name, spec.sample_count, ranges, tuple(tasks))
+
+
+def related_tasks(
+    spec: Spec,
+    ranges: dict[str, tuple[int, int]],
+    sizes: dict[str, int],
+    keys: _TaskKeys,
+    config: dict[str, Any],
+    output: dict[str, Any],
+) -> list[ShardTask]:
+    """The shards of related tables: per split, per table (each after its parent), one shard
+    per ``shard_size`` root rows, ``<table>/<split>/<split>-NNNNN.parquet``. A child shard
+    holds the children of its root rows' shard, numbered from the prefix sums of the counts
+    (``first_rows``: one count drawn per parent row, no column), so children follow their
+    parents into a split and a shard's rows do not depend on where other shards are cut."""
+    generator = spec.generator
+    cuts: list[list[int]] = []
+    for split, (first, last) in ranges.items():
+        cuts.append([*range(first, last, sizes[split]), last])
+    flat = sorted({cut for split_cuts in cuts for cut in split_cuts})
+    first_rows = generator.first_rows(spec.seed, flat)
+    at = {cut: i for i, cut in enumerate(flat)}
+    tasks: list[ShardTask] = []
+    for (split, _), split_cuts in zip(ranges.items(), cuts, strict=True):
+        for table in generator.table_names():
+            for shard, (low, high) in enumerate(itertools.pairwise(split_cuts)):
+                rows = {
+                    name: [first_rows[name][at[low]], first_rows[name][at[high]]]
+                    for name in generator.table_names()
+                }
+                start, stop = rows[table]
+                path = f"{table}/{split}/{split}-{shard:05d}.parquet"
+                tasks.append(
+                    ShardTask(
+                        split,
+                        shard,
+                        start,
+                        stop,
+                        path,
+                        keys.key(path, start, stop),
+                        config["kind"],
+                        config,
+                        spec.seed,
+                        output,
+                        table,
+                        rows,
+                    )
+                )
+    return tasks
 
 
 class _TaskKeys:

@@ -41,7 +41,7 @@ Sample ``i`` must be a pure function of ``(seed, config, i)``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
@@ -108,6 +108,16 @@ class GeneratorConfig(BaseModel):
         config with invalid fields (synthc.compiler.partial) a rule that reads one stays silent,
         and the others still run. Split a check out when later checks must not depend on it."""
         return (self.semantic_problems,)
+
+    def table_names(self) -> list[str]:
+        """The tables of a config with related tables, each after its parent (the root, whose
+        rows are the spec's ``samples``, first); empty for a config of one table or of files."""
+        return []
+
+    def first_rows(self, seed: int, cuts: Sequence[int]) -> dict[str, list[int]]:
+        """For a config with related tables: at each root row index of ``cuts`` (ascending),
+        the first row of every table (children follow their parents)."""
+        raise TypeError(f"{self.kind}: this config has no related tables")
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         """Problems that depend on the spec's ``samples`` and ``output.shard_size``: values
@@ -220,6 +230,17 @@ class TableGenerator(Generator[ConfigT]):
     def sample_bytes(self, config: ConfigT) -> float:
         """A row's bytes in Parquet: :data:`TABLE_VALUE_BYTES` per column, ``index`` included."""
         return TABLE_VALUE_BYTES * (len(self.columns(config)) + 1)
+
+    def table_columns(self, config: ConfigT, table: str) -> list[Column]:
+        """With related tables (``config.table_names()``): the columns of ``table``."""
+        raise TypeError(f"{self.kind}: this config has no related tables")
+
+    def generate_part(
+        self, config: ConfigT, seed: int, table: str, rows: Mapping[str, Sequence[int]]
+    ) -> Table:
+        """With related tables: the rows ``rows[table]`` of ``table`` (without ``index``);
+        ``rows`` holds the row range of every table for the same root rows."""
+        raise TypeError(f"{self.kind}: this config has no related tables")
 
 
 class FileGenerator(Generator[ConfigT]):

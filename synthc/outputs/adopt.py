@@ -121,8 +121,10 @@ def state_from_manifest(out: Path) -> BuildState | None:
         return None
     state = BuildState()
     for split, entry in manifest["splits"].items():
-        for index, shard in enumerate(entry["shards"]):
+        numbers: dict[Any, int] = {}  # related tables: shards are numbered per table
+        for shard in entry["shards"]:
             path = shard["path"]
+            index = numbers[shard.get("table")] = numbers.get(shard.get("table"), -1) + 1
             state.shards[path] = {
                 "path": path,
                 "split": split,
@@ -133,6 +135,7 @@ def state_from_manifest(out: Path) -> BuildState | None:
                 "sha256": shard["sha256"],
                 "task_key": shard["task_key"],
                 "stats": dict(shard.get("stats", {})),
+                **({"table": shard["table"]} if "table" in shard else {}),
                 "mtime_ns": (out / path).stat().st_mtime_ns,
             }
     for name in [*manifest.get("files", []), MANIFEST_FILE]:

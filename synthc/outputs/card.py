@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from synthc.outputs.table_card import related_front, related_load, related_sections
+
 #: Our column dtypes -> Hugging Face `datasets` Value dtypes (how its Parquet reader sees them).
 _HF_DTYPES = {
     "float64": "float64",
@@ -63,6 +65,17 @@ def _load_tar(splits: dict[str, Any], columns: list[dict[str, Any]]) -> list[str
     ]
 
 
+def _columns_section(ext: str, columns: list[dict[str, Any]]) -> list[str]:
+    return [
+        "## Files per sample" if ext == "tar" else "## Columns",
+        "",
+        "| name | type | meaning |",
+        "|---|---|---|",
+        *[f"| `{c['name']}` | {c['dtype']} | {c['description']} |" for c in columns],
+        "",
+    ]
+
+
 def dataset_card(manifest: dict[str, Any]) -> str:
     """The dataset card for ``manifest`` as Markdown text."""
     name = manifest["dataset"]["name"]
@@ -100,6 +113,10 @@ def dataset_card(manifest: dict[str, Any]) -> str:
             "dataset_size": manifest["bytes"],
         },
     }
+    tables = manifest["schema"].get("tables")
+    if tables:  # related tables: one config per table
+        del front["dataset_info"]
+        front.update(related_front(manifest, _HF_DTYPES))
     lines = [
         "---",
         yaml.safe_dump(front, sort_keys=False).rstrip(),
@@ -121,16 +138,17 @@ def dataset_card(manifest: dict[str, Any]) -> str:
             for s, v in splits.items()
         ],
         "",
-        "## Files per sample" if ext == "tar" else "## Columns",
-        "",
-        "| name | type | meaning |",
-        "|---|---|---|",
-        *[f"| `{c['name']}` | {c['dtype']} | {c['description']} |" for c in columns],
-        "",
+        *(related_sections(manifest) if tables else _columns_section(ext, columns)),
         "## Load",
         "",
         "```python",
-        *(_load_tar(splits, columns) if ext == "tar" else _load_parquet(splits)),
+        *(
+            related_load(manifest)
+            if tables
+            else _load_tar(splits, columns)
+            if ext == "tar"
+            else _load_parquet(splits)
+        ),
         "```",
         "",
         "![preview](preview.png)",

@@ -42,10 +42,11 @@ _POLARS_TYPES: dict[str, Any] = {
 }
 
 
-def open_dataset(out: Path | str, *, verify: bool = False) -> Dataset:
+def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = None) -> Dataset:
     """The built dataset in ``out``; ``verify=True`` makes every read check its shard's sha256
     (each call may override it). OutputError if the manifest is missing, malformed,
-    inconsistent or names a path outside ``out``."""
+    inconsistent or names a path outside ``out``. With related tables, ``table`` chooses the
+    table the splits read (default: the root table); UsageError for a dataset of one table."""
     root = Path(out)
     manifest = read_manifest(root)
     problems = manifest_problems(manifest)
@@ -58,11 +59,19 @@ def open_dataset(out: Path | str, *, verify: bool = False) -> Dataset:
         raise OutputError(f"{root / MANIFEST_FILE}: schema.format {kind!r} is not one synthc reads")
     assert isinstance(schema, dict) and isinstance(kind, str)
     columns = schema.get("columns")
+    tables = schema.get("tables")
+    if table is not None or tables:
+        table, columns = _chosen_table(root, tables, table)
     confine = Confiner(root, MANIFEST_FILE)
     splits: dict[str, Split] = {}
     for name, entry in manifest["splits"].items():
         shards = []
+        samples = entry["samples"]
+        if table is not None:
+            samples = entry["tables"][table]["samples"]
         for shard in entry["shards"]:
+            if shard.get("table") != table:
+                continue
             path = confine(shard["path"])
             if path.suffix != _SUFFIXES[kind]:
                 raise OutputError(
@@ -70,8 +79,21 @@ def open_dataset(out: Path | str, *, verify: bool = False) -> Dataset:
                 )
             shards.append(Shard(shard["path"], path, shard["bytes"], shard["sha256"]))
         known = columns if isinstance(columns, list) else []
-        splits[name] = Split(name, kind, entry["samples"], shards, known, verify)
+        splits[name] = Split(name, kind, samples, shards, known, verify)
     return Dataset(root, manifest, splits)
+
+
+def _chosen_table(root: Path, tables: Any, table: str | None) -> tuple[str, Any]:
+    """The table to read of a dataset of related tables and its columns (default: the root)."""
+    if not isinstance(tables, dict) or not tables:
+        raise UsageError(f"{root}: table={table!r}: this dataset has one table (open it without)")
+    chosen = next(iter(tables)) if table is None else table
+    if chosen not in tables:
+        hint = did_you_mean(chosen, list(tables))
+        raise UsageError(
+            f"{root}: no table {chosen!r}{hint}; its tables are {', '.join(map(str, tables))}"
+        )
+    return chosen, tables[chosen]
 
 
 class Shard:

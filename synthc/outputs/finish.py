@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ class Finisher:
     preview: PreviewKind | None
     #: the manifest's ``provenance`` (the files read, the git state); None: not recorded
     provenance: dict[str, Any] | None = None
+    #: with related tables: each table's columns, the root first (the root's are ``columns``)
+    tables: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -79,6 +81,7 @@ class Finisher:
             build=build,
             files=self.names,
             provenance=self.provenance,
+            tables=self.tables,
         )
 
     def finish(
@@ -93,8 +96,10 @@ class Finisher:
         _write_owned(out, state, CARD_FILE, dataset_card(manifest).encode())
         if self.preview is not None:
             # The first shards hold the first samples: read them back, not generated again.
-            shards = [out / r.path for r in records if r.samples]
-            total = sum(r.samples for r in records)
+            root = next(iter(self.tables), None)  # related tables: the root table's rows
+            shown = [r for r in records if r.table == root]
+            shards = [out / r.path for r in shown if r.samples]
+            total = sum(r.samples for r in shown)
             caption = Caption.of(self.spec.name, total, self.columns)
             _write_owned(out, state, PREVIEW_FILE, preview_of_shards(self.preview, shards, caption))
         data = encode_manifest(manifest)
@@ -112,6 +117,7 @@ def prepare(
     splits: dict[str, tuple[int, int]],
     preview: PreviewKind | None,
     provenance: dict[str, Any] | None = None,
+    tables: dict[str, list[dict[str, str]]] | None = None,
 ) -> Finisher:
     """The finisher of a dataset of ``spec``; large facts go to files (outputs.fact_files)."""
     written, rendered = text.written.encode(), text.rendered.encode()
@@ -126,7 +132,9 @@ def prepare(
     inline, fact_files = split_facts(facts)
     copies = {SPEC_FILE: written, RENDERED_SPEC_FILE: rendered}
     extras = {**extra_files, **fact_files}
-    return Finisher(spec, spec_info, inline, columns, splits, copies, extras, preview, provenance)
+    return Finisher(
+        spec, spec_info, inline, columns, splits, copies, extras, preview, provenance, tables or {}
+    )
 
 
 def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:

@@ -64,9 +64,12 @@ def make_manifest(
     build: dict[str, Any],
     files: Sequence[str] = (),
     provenance: dict[str, Any] | None = None,
+    tables: dict[str, list[dict[str, str]]] | None = None,
 ) -> dict[str, Any]:
     """Assemble the manifest from the spec, its facts and the shard records (in plan order);
-    ``provenance`` (``{"inputs": [...], "git": {...} | None}``) is recorded when given."""
+    ``provenance`` (``{"inputs": [...], "git": {...} | None}``) is recorded when given.
+    ``tables``: with related tables, each table's columns (the root first); each split then
+    says how many rows of each table it holds (``splits.<split>.tables``)."""
     splits: dict[str, Any] = {}
     for name, (start, stop) in split_ranges.items():
         shards = [_shard_entry(r) for r in records if r["split"] == name]
@@ -76,6 +79,11 @@ def make_manifest(
             "bytes": sum(s["bytes"] for s in shards),
             "shards": shards,
         }
+        if tables:
+            splits[name]["tables"] = {
+                table: _table_rows(table, [s for s in shards if s.get("table") == table])
+                for table in tables
+            }
     output = spec.output.model_dump(mode="json")
     return {
         "format": MANIFEST_FORMAT,
@@ -96,7 +104,11 @@ def make_manifest(
             **({"stats": stats} if (stats := _summed_stats(records)) else {}),
         },
         "rng": RNG_DESCRIPTION,
-        "schema": {"format": output["format"], "columns": columns},
+        "schema": {
+            "format": output["format"],
+            "columns": columns,
+            **({"tables": tables} if tables else {}),
+        },
         "output": output,
         "samples": spec.samples,
         "bytes": sum(r["bytes"] for r in records),
@@ -117,9 +129,22 @@ def _summed_stats(records: Sequence[dict[str, Any]]) -> dict[str, int]:
     return dict(sorted(total.items()))
 
 
+def _table_rows(table: str, shards: list[dict[str, Any]]) -> dict[str, Any]:
+    """A split's rows of one of related tables: how many, their range, their bytes."""
+    first = shards[0]["first_sample"] if shards else 0
+    rows = sum(s["samples"] for s in shards)
+    return {
+        "samples": rows,
+        "range": [first, first + rows],
+        "bytes": sum(s["bytes"] for s in shards),
+    }
+
+
 def _shard_entry(record: dict[str, Any]) -> dict[str, Any]:
     keys = ("path", "first_sample", "samples", "bytes", "sha256", "task_key")
     entry = {k: record[k] for k in keys}
+    if record.get("table") is not None:
+        entry["table"] = record["table"]
     if record.get("stats"):
         # Per shard, so a build state rebuilt from the manifest keeps every shard's counters.
         entry["stats"] = record["stats"]
@@ -233,6 +258,27 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
             stats = shard.get("stats", {})
             if not isinstance(stats, dict) or not all(map(is_int, stats.values())):
                 problems.append(f"{where}.shards[{index}].stats: must map names to integers")
+            if not isinstance(shard.get("table", ""), str):
+                problems.append(f"{where}.shards[{index}].table: must be a table name")
+        problems += _tables_shape_problems(where, split.get("tables", {}), is_int)
+    return problems
+
+
+def _tables_shape_problems(where: str, tables: Any, is_int: Any) -> list[str]:
+    """A split's rows per table (related tables): ``{table: {samples, range, bytes}}``."""
+    if not isinstance(tables, dict):
+        return [f"{where}.tables: must be an object"]
+    problems: list[str] = []
+    for table, rows in tables.items():
+        at = f"{where}.tables.{table}"
+        if not isinstance(rows, dict):
+            problems.append(f"{at}: must be an object")
+            continue
+        if not (is_int(rows.get("samples")) and is_int(rows.get("bytes"))):
+            problems.append(f"{at}: samples and bytes must be integers")
+        bounds = rows.get("range")
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(is_int, bounds))):
+            problems.append(f"{at}.range: must be [start, stop]")
     return problems
 
 

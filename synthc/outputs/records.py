@@ -20,9 +20,14 @@ class ShardRecord:
     task_key: str
     #: generator counters for this shard (e.g. re-drawn samples), summed in the manifest
     stats: dict[str, int] = field(default_factory=dict)
+    #: with related tables: the table the shard holds (``first_sample`` counts its rows)
+    table: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.table is None:
+            del data["table"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ShardRecord:
@@ -38,4 +43,5 @@ class ShardRecord:
             sha256=data["sha256"],
             task_key=data["task_key"],
             stats=dict(data.get("stats", {})),
+            table=data.get("table"),
         )

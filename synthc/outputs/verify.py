@@ -64,6 +64,7 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
         problems.append("content_sha256 does not match the hash of the listed shards")
     expected_start = 0
     seen: set[str] = set()
+    table_starts: dict[str, int] = {}
     for name, split in manifest["splits"].items():
         where = f"splits.{name}"
         start, stop = split["range"]
@@ -75,27 +76,21 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
                 f"{where}.samples is {split['samples']}, its range holds {stop - start}"
             )
         listed = split["shards"]
-        held = sum(s["samples"] for s in listed)
-        if held != split["samples"]:
-            problems.append(f"{where}.samples is {split['samples']}, its shards hold {held}")
-        position = start
-        for shard in listed:
-            path = shard["path"]
-            if shard["first_sample"] != position:
-                problems.append(
-                    f"{where}: shard {path} starts at {shard['first_sample']}, not {position} "
-                    "(a gap or an overlap)"
-                )
-            if shard["samples"] < 0 or shard["bytes"] < 0:
-                problems.append(f"{where}: shard {path} has a negative count")
-            position = shard["first_sample"] + shard["samples"]
-            if PurePosixPath(path).parent != PurePosixPath(str(name)):
-                problems.append(f"{where}: shard {path} is not in the split's folder {name}/")
-            if path in seen:
-                problems.append(f"{where}: shard {path} is listed twice")
-            seen.add(path)
-        if listed and position != stop:
-            problems.append(f"{where}: shards end at {position}, the range at {stop}")
+        tables = split.get("tables")
+        if tables:  # related tables: each table's shards cover its own rows
+            problems += _table_problems(where, name, split, tables, table_starts)
+            for table, rows in tables.items():
+                group = [s for s in listed if s.get("table") == table]
+                folder = f"{table}/{name}"
+                first, last = rows["range"]
+                problems += _range_problems(f"{where}.tables.{table}", folder, group, first, last)
+                problems += _listed_twice(where, group, seen)
+        else:
+            held = sum(s["samples"] for s in listed)
+            if held != split["samples"]:
+                problems.append(f"{where}.samples is {split['samples']}, its shards hold {held}")
+            problems += _range_problems(where, str(name), listed, start, stop)
+            problems += _listed_twice(where, listed, seen)
         split_bytes = sum(s["bytes"] for s in listed)
         if split["bytes"] != split_bytes:
             problems.append(f"{where}.bytes is {split['bytes']}, its shards hold {split_bytes}")
@@ -104,6 +99,71 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     total = sum(s["bytes"] for s in shards)
     if manifest["bytes"] != total:
         problems.append(f"bytes is {manifest['bytes']}, the shards hold {total}")
+    return problems
+
+
+def _range_problems(
+    where: str, folder: str, listed: list[dict[str, Any]], start: int, stop: int
+) -> list[str]:
+    """Shards that do not cover ``[start, stop)`` in order, or lie outside ``folder``."""
+    problems: list[str] = []
+    position = start
+    for shard in listed:
+        path = shard["path"]
+        if shard["first_sample"] != position:
+            problems.append(
+                f"{where}: shard {path} starts at {shard['first_sample']}, not {position} "
+                "(a gap or an overlap)"
+            )
+        if shard["samples"] < 0 or shard["bytes"] < 0:
+            problems.append(f"{where}: shard {path} has a negative count")
+        position = shard["first_sample"] + shard["samples"]
+        if PurePosixPath(path).parent != PurePosixPath(folder):
+            problems.append(f"{where}: shard {path} is not in the split's folder {folder}/")
+    if listed and position != stop:
+        problems.append(f"{where}: shards end at {position}, the range at {stop}")
+    return problems
+
+
+def _listed_twice(where: str, listed: list[dict[str, Any]], seen: set[str]) -> list[str]:
+    problems: list[str] = []
+    for shard in listed:
+        if shard["path"] in seen:
+            problems.append(f"{where}: shard {shard['path']} is listed twice")
+        seen.add(shard["path"])
+    return problems
+
+
+def _table_problems(
+    where: str,
+    name: str,
+    split: dict[str, Any],
+    tables: dict[str, Any],
+    starts: dict[str, int],
+) -> list[str]:
+    """A split of related tables: the root's rows are the split's, each table's rows follow
+    its rows in the splits before, every shard belongs to a listed table."""
+    problems: list[str] = []
+    root, rows = next(iter(tables.items()))
+    if rows["range"] != split["range"]:
+        problems.append(f"{where}.tables.{root}.range is {rows['range']}, not the split's")
+    for table, rows in tables.items():
+        first, last = rows["range"]
+        at = f"{where}.tables.{table}"
+        if first != starts.get(table, 0):
+            problems.append(f"{at}.range starts at {first}, not at {starts.get(table, 0)}")
+        starts[table] = last
+        group = [s for s in split["shards"] if s.get("table") == table]
+        if rows["samples"] != last - first:
+            problems.append(f"{at}.samples is {rows['samples']}, its range holds {last - first}")
+        held = sum(s["samples"] for s in group)
+        if held != rows["samples"]:
+            problems.append(f"{at}.samples is {rows['samples']}, its shards hold {held}")
+        if rows["bytes"] != sum(s["bytes"] for s in group):
+            problems.append(f"{at}.bytes does not match its shards")
+    for shard in split["shards"]:
+        if shard.get("table") not in tables:
+            problems.append(f"{where}: shard {shard['path']} names no table of {name}")
     return problems
 
 
@@ -183,7 +243,12 @@ def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardPr
     """Shard files in the split folders that the manifest does not list, and temporaries."""
     listed = {s["path"] for s in iter_shards(manifest)}
     problems: list[ShardProblem] = []
-    for name in manifest["splits"]:
+    folders = [
+        f"{table}/{name}" if table else name
+        for name, split in manifest["splits"].items()
+        for table in (split.get("tables") or [None])
+    ]
+    for name in folders:
         try:
             folder = confine(name)
         except OutputError as error:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, ClassVar
 
-from synthc.generators.base import Column, Table, TableGenerator
+from pydantic import Discriminator, Tag
+
+from synthc.generators.base import TABLE_VALUE_BYTES, Column, Table, TableGenerator
 from synthc.generators.linalg import cholesky
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr
@@ -12,7 +15,24 @@ from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import correlation_matrix
 from synthc.generators.tabular.graph import GRAPH_FILE, causal_graph, edge_list_csv
 from synthc.generators.tabular.sampling import sample_shard
-from synthc.generators.tabular.scales import as_tuples, scales
+from synthc.generators.tabular.scales import Scale, as_tuples, scales
+from synthc.generators.tabular.tables import TablesConfig
+
+
+def _shape(value: Any) -> str:
+    """``tables`` for a spec of related tables, else ``columns`` (one table)."""
+    if isinstance(value, dict):
+        return "tables" if "tables" in value else "columns"
+    return "tables" if isinstance(value, TablesConfig) else "columns"
+
+
+_shape.__name__ = "shape"
+
+#: one table (``columns``) or related tables (``tables``), told apart by the key present
+AnyTabularConfig = Annotated[
+    Annotated[TabularConfig, Tag("columns")] | Annotated[TablesConfig, Tag("tables")],
+    Discriminator(_shape),
+]
 
 
 def describe(column: c.ColumnBase) -> str:
@@ -45,10 +65,23 @@ class TabularGenerator(TableGenerator[TabularConfig]):
     """Tables drawn from declared distributions, with formulas and labels known exactly."""
 
     kind: ClassVar[str] = "tabular"
-    Config: ClassVar[Any] = TabularConfig
+    Config: ClassVar[Any] = AnyTabularConfig
     gil_free: ClassVar[bool] = True
 
-    def columns(self, config: TabularConfig) -> list[Column]:
+    def columns(self, config: TabularConfig | TablesConfig) -> list[Column]:
+        """The columns of the table, or of the root table of related tables."""
+        if isinstance(config, TablesConfig):
+            return self.table_columns(config, config.root())
+        return self._own_columns(config)
+
+    def table_columns(self, config: TabularConfig | TablesConfig, table: str) -> list[Column]:
+        assert isinstance(config, TablesConfig)
+        parent = config.tables[table].parent
+        key = config.key_column(table)
+        head = [] if key is None else [Column(key, "int64", f"the index of the {parent} row")]
+        return head + self._own_columns(config.view(table))
+
+    def _own_columns(self, config: TabularConfig) -> list[Column]:
         out: list[Column] = []
         for name, column in config.columns.items():
             text = describe(column)
@@ -75,13 +108,20 @@ class TabularGenerator(TableGenerator[TabularConfig]):
             out.append(Column(f"{label.name}_true", "float64", truth))
         return out
 
-    def facts(self, config: TabularConfig, seed: int) -> dict[str, Any]:
+    def facts(self, config: TabularConfig | TablesConfig, seed: int) -> dict[str, Any]:
+        if isinstance(config, TablesConfig):
+            return {"tables": {name: _table_facts(config, name) for name in config.table_names()}}
+        return self._own_facts(config, scales(config, seed), GRAPH_FILE)
+
+    def _own_facts(
+        self, config: TabularConfig, found: dict[str, Scale], graph_file: str
+    ) -> dict[str, Any]:
         facts: dict[str, Any] = {
             "order": config.order(),
             "columns": {name: describe(col) for name, col in config.columns.items()},
             "missing": dict(config.missing),
-            "graph": causal_graph(config, scales(config, seed)),
-            "graph_file": GRAPH_FILE,
+            "graph": causal_graph(config, found),
+            "graph_file": graph_file,
         }
         names = config.copula_columns()
         if names:
@@ -108,13 +148,66 @@ class TabularGenerator(TableGenerator[TabularConfig]):
             }
         return facts
 
-    def extra_files(self, config: TabularConfig, seed: int) -> dict[str, bytes]:
-        """graph.csv: the edges of the causal graph (the graph module documents the columns)."""
+    def extra_files(self, config: TabularConfig | TablesConfig, seed: int) -> dict[str, bytes]:
+        """graph.csv: the edges of the causal graph (the graph module documents the columns);
+        for related tables, one edge list per table, ``<table>.graph.csv``."""
+        if isinstance(config, TablesConfig):
+            return {
+                table_graph_file(name): edge_list_csv(causal_graph(config.view(name), {}))
+                for name in config.table_names()
+            }
         return {GRAPH_FILE: edge_list_csv(causal_graph(config, scales(config, seed)))}
 
-    def generate(self, config: TabularConfig, seed: int, start: int, stop: int) -> Table:
+    def generate(
+        self, config: TabularConfig | TablesConfig, seed: int, start: int, stop: int
+    ) -> Table:
+        if isinstance(config, TablesConfig):
+            return self.generate_part(config, seed, config.root(), {config.root(): [start, stop]})
         found = as_tuples(scales(config, seed))
         return dict(sample_shard(config, seed, start, stop, found))  # Series: nulls where missing
+
+    def generate_part(
+        self,
+        config: TabularConfig | TablesConfig,
+        seed: int,
+        table: str,
+        rows: Mapping[str, Sequence[int]],
+    ) -> Table:
+        assert isinstance(config, TablesConfig)
+        return config.generate_part(seed, table, rows)
+
+    def sample_bytes(self, config: TabularConfig | TablesConfig) -> float:
+        """A root row's bytes with its expected descendants' (8 per value, index included)."""
+        if not isinstance(config, TablesConfig):
+            return super().sample_bytes(config)
+        return sum(
+            TABLE_VALUE_BYTES
+            * (len(self.table_columns(config, name)) + 1)
+            * config.rows_per_root(name)
+            for name in config.table_names()
+        )
+
+
+def table_graph_file(table: str) -> str:
+    """The edge list of one of related tables' graphs: ``<table>.graph.csv`` at the top."""
+    return f"{table}.{GRAPH_FILE}"
+
+
+def _table_facts(config: TablesConfig, name: str) -> dict[str, Any]:
+    """How a table of related tables is made: its parent, key and counts, its columns."""
+    table = config.tables[name]
+    own = GENERATOR._own_facts(config.view(name), {}, table_graph_file(name))
+    relation: dict[str, Any] = {"key": "index"}
+    if table.parent is not None:
+        assert table.rows_per_parent is not None
+        relation.update(
+            parent=table.parent,
+            foreign_key=config.key_column(name),
+            references=f"{table.parent}.index",
+            rows_per_parent=describe(table.rows_per_parent),
+            mean_rows_per_parent=config.rows_per_root(name) / config.rows_per_root(table.parent),
+        )
+    return {**relation, **own}
 
 
 GENERATOR = TabularGenerator()

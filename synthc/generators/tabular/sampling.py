@@ -40,12 +40,18 @@ Scales = dict[str, tuple[float, float]]
 
 
 def sample_shard(
-    config: TabularConfig, seed: int, start: int, stop: int, scales: Scales | None = None
+    config: TabularConfig,
+    seed: int,
+    start: int,
+    stop: int,
+    scales: Scales | None = None,
+    outer: dict[str, pl.Series] | None = None,
 ) -> dict[str, pl.Series]:
     """Rows ``[start, stop)``: every column, then the label and its truth, as polars Series;
-    ``scales`` must hold every standardised column (tabular.standardize.scales)."""
+    ``scales`` must hold every standardised column (tabular.standardize.scales); ``outer``:
+    more columns the formulas may read, one value per row (a parent row's)."""
     n = stop - start
-    series = draw_columns(config, seed, start, n, dict(scales or {}))
+    series = draw_columns(config, seed, start, n, dict(scales or {}), outer=outer)
     out = {name: series[name] for name in config.columns}
     if config.label is not None:
         out.update(_label(config, series, seed, start, n))
@@ -66,13 +72,15 @@ def draw_columns(
     scales: Scales,
     stream: str = "tabular",
     learn: bool = False,
+    outer: dict[str, pl.Series] | None = None,
 ) -> dict[str, pl.Series]:
     """Every column of rows ``start .. start + n - 1`` in dependency order (no label, no nulls),
     each from the key ``derive_key(seed, f"{stream}/<name>")``. With ``learn``, a standardised
     column missing from ``scales`` is rescaled by its own values' mean and std, added to
-    ``scales`` (the pilot sample of tabular.standardize)."""
+    ``scales`` (the pilot sample of tabular.standardize). ``outer``: more columns the formulas
+    may read (a parent row's), not returned."""
     latent = _copula(config, seed, start, n, stream)
-    series: dict[str, pl.Series] = {}
+    series: dict[str, pl.Series] = dict(outer or {})
     for name in config.order():
         column = config.columns[name]
         key = derive_key(seed, f"{stream}/{name}")

@@ -70,6 +70,19 @@ def _number(text: str, start: int) -> Token:
     return Token("num", text[start:end], start, float(text[start:end]))
 
 
+#: the prefix by which a child table's formula names a column of its parent row
+PARENT = "parent"
+
+
+def _dotted_end(text: str, start: int) -> int:
+    if text[start] not in _NAME_START:
+        raise ExprError("expected a column name after 'parent.'", start)
+    end = start + 1
+    while end < len(text) and text[end] in _NAME_CHARS:
+        end += 1
+    return end
+
+
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text``; raises :class:`ExprError` at a character the language lacks."""
     tokens: list[Token] = []
@@ -90,6 +103,8 @@ def tokenize(text: str) -> list[Token]:
             end = i + 1
             while end < n and text[end] in _NAME_CHARS:
                 end += 1
+            if text[i:end] == PARENT and text[end : end + 1] == "." and end + 1 < n:
+                end = _dotted_end(text, end + 1)  # parent.col: a parent table's column
             word = text[i:end]
             token = Token("kw" if word in KEYWORDS else "name", word, i)
         elif text[i : i + 2] in _OPERATORS_2:

@@ -1,0 +1,104 @@
+"""The dataset card's parts for related tables: one Hugging Face config per table, each
+table's columns and key, and loading code that joins a child to its parent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def related_front(manifest: dict[str, Any], dtypes: dict[str, str]) -> dict[str, Any]:
+    """``configs`` and ``dataset_info`` of the front matter: one config per table (the root's
+    is the default), its splits' files under ``<table>/<split>/``."""
+    splits = manifest["splits"]
+    tables = manifest["schema"]["tables"]
+    configs, infos = [], []
+    for i, (table, columns) in enumerate(tables.items()):
+        held = {s: v["tables"][table] for s, v in splits.items()}
+        configs.append(
+            {
+                "config_name": table,
+                **({"default": True} if i == 0 else {}),
+                "data_files": [
+                    {"split": s, "path": f"{table}/{s}/{s}-*.parquet"}
+                    for s, rows in held.items()
+                    if rows["samples"]
+                ],
+            }
+        )
+        infos.append(
+            {
+                "config_name": table,
+                "features": [
+                    {"name": c["name"], "dtype": dtypes.get(c["dtype"], c["dtype"])}
+                    for c in columns
+                ],
+                "splits": [
+                    {"name": s, "num_bytes": rows["bytes"], "num_examples": rows["samples"]}
+                    for s, rows in held.items()
+                ],
+                "dataset_size": sum(rows["bytes"] for rows in held.values()),
+            }
+        )
+    return {"configs": configs, "dataset_info": infos}
+
+
+def related_sections(manifest: dict[str, Any]) -> list[str]:
+    """Rows per table and split, then each table's key, parent and columns."""
+    splits = manifest["splits"]
+    tables = manifest["schema"]["tables"]
+    facts = manifest["generator"]["facts"].get("tables", {})
+    names = list(splits)
+    lines = [
+        "## Tables",
+        "",
+        "Each table is its own Parquet dataset under `<table>/<split>/`. `index` is a row's "
+        "index in its table; a child's `<parent>_id` is the `index` of its parent row, which is "
+        "always there, in the same split. Splits assign root rows; children follow them.",
+        "",
+        "| table | parent | key | rows per parent | " + " | ".join(names) + " |",
+        "|---|---|---|---|" + "---:|" * len(names),
+    ]
+    for table in tables:
+        fact = facts.get(table, {})
+        parent = fact.get("parent", "")
+        key = f"`{fact['foreign_key']}` -> `{fact['references']}`" if parent else "`index`"
+        counts = fact.get("rows_per_parent", "")
+        rows = " | ".join(str(splits[s]["tables"][table]["samples"]) for s in names)
+        lines.append(f"| {table} | {parent} | {key} | {counts} | {rows} |")
+    for table, columns in tables.items():
+        lines += [
+            "",
+            f"### {table}",
+            "",
+            "| name | type | meaning |",
+            "|---|---|---|",
+            *[f"| `{c['name']}` | {c['dtype']} | {c['description']} |" for c in columns],
+        ]
+    return [*lines, ""]
+
+
+def related_load(manifest: dict[str, Any]) -> list[str]:
+    """Polars loading code per table, a join of the first child to its parent, and
+    ``datasets.load_dataset`` of one table's config."""
+    tables = list(manifest["schema"]["tables"])
+    facts = manifest["generator"]["facts"].get("tables", {})
+    lines = [
+        "import polars as pl",
+        'tables = {t: pl.read_parquet(f"{t}/*/*.parquet") for t in '
+        + "["
+        + ", ".join(f'"{t}"' for t in tables)
+        + "]}",
+    ]
+    child = next((t for t in tables if facts.get(t, {}).get("parent")), None)
+    if child is not None:
+        parent, key = facts[child]["parent"], facts[child]["foreign_key"]
+        lines.append(
+            f'joined = tables["{child}"].join(tables["{parent}"], left_on="{key}", '
+            f'right_on="index", suffix="_{parent}")'
+        )
+    lines += [
+        "",
+        "from datasets import load_dataset",
+        f'ds = load_dataset(".", "{tables[-1]}")  # one config per table',
+    ]
+    return lines
