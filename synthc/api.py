@@ -39,13 +39,21 @@ from synthc.git_state import GitState, GitUnavailable, git_state
 from synthc.one_sample import check_target, row_json, sample_at, sample_key, write_files
 from synthc.outputs.dataset import Dataset, open_dataset
 from synthc.outputs.enclosing import enclosing_output
-from synthc.outputs.manifest import MANIFEST_FILE, library_report, read_manifest
+from synthc.outputs.manifest import (
+    MANIFEST_FILE,
+    library_report,
+    read_manifest,
+    read_store_manifest,
+)
 from synthc.outputs.preview import Caption, default_samples, preview_of_samples
+from synthc.outputs.store import Store, is_store_url, local_path, open_store
+from synthc.outputs.store_verify import verify_store
 from synthc.outputs.verify import repair_hint, verify_dataset
 from synthc.plan_status import PlanStatus, ShardStatus
 from synthc.plan_status import plan_status as _plan_status
 from synthc.reproducing import Reproduction
 from synthc.reproducing import reproduce as _reproduce
+from synthc.store_building import build_to_store
 from synthc.streaming import Stream, stream
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
@@ -240,9 +248,29 @@ def build(
         executor = DaskExecutor(scheduler)
     compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
     given_out = out if out is not None else default_output(compiled.spec)
-    target = Path(given_out)
+    store = _store_of(given_out)
+    if store is not None:
+        if depfile is not None:
+            raise UsageError(
+                f"--depfile: {store.url}: an object-store output has no local manifest for "
+                "make to check; build into a directory to use --depfile"
+            )
+        git = _git_for_build(Path(path), compiled, require_clean)
+        return build_to_store(
+            compiled,
+            _plan(compiled.spec),
+            store,
+            executor=executor or LocalExecutor(workers),
+            force=force,
+            dry_run=dry_run,
+            progress=progress,
+            log=log,
+            git=git,
+        )
+    target = _local(given_out)
     git = _git_for_build(Path(path), compiled, require_clean)
-    rule = _depfile_rule(depfile, given_out, compiled) if depfile is not None else None
+    spelt = target if isinstance(given_out, str) and is_store_url(given_out) else given_out
+    rule = _depfile_rule(depfile, spelt, compiled) if depfile is not None else None
     result = _build(
         compiled,
         _plan(compiled.spec),
@@ -321,7 +349,7 @@ def _after_build(
                 f"--depfile {depfile}: cannot write: {error.strerror or error}"
             ) from None
     if result.up_to_date:
-        manifest = result.out / MANIFEST_FILE
+        manifest = Path(result.out) / MANIFEST_FILE
         try:
             refresh_target(manifest, [r.real for r in compiled.inputs])
         except OSError as error:
@@ -335,7 +363,8 @@ def verify(out: Path | str) -> int:
     """Check a built dataset: its manifest's own consistency, then every shard and file it lists
     (re-hashed and re-counted), and files in its split folders it does not list; raise
     OutputError naming each problem, one per line. Returns the number of shards checked."""
-    checked, problems = verify_dataset(Path(out))
+    store = _store_of(out)
+    checked, problems = verify_store(store) if store is not None else verify_dataset(_local(out))
     if problems:
         lines = "\n".join(str(p) for p in problems)
         raise OutputError(
@@ -366,7 +395,7 @@ def reproduce(
     if workers is not None and workers < 1:
         raise UsageError("workers must be >= 1")
     return _reproduce(
-        Path(out),
+        _store_of(out) or _local(out),
         root=Path(root) if root is not None else None,
         executor=LocalExecutor(workers),
         allow_read=allow_read,
@@ -377,8 +406,27 @@ def reproduce(
 
 
 def load_manifest(out: Path | str) -> dict[str, Any]:
-    """The manifest of a built dataset."""
-    return read_manifest(Path(out))
+    """The manifest of a built dataset (a directory or an object-store URL)."""
+    store = _store_of(out)
+    return read_store_manifest(store) if store is not None else read_manifest(_local(out))
+
+
+def _store_of(out: Path | str) -> Store | None:
+    """The object store an output URL names (``s3://bucket/prefix``), or None for a local
+    directory (a path, or a ``file://`` URL). UsageError when the URL's file system is not
+    installed."""
+    if isinstance(out, str) and is_store_url(out) and local_path(out) is None:
+        return open_store(out)
+    return None
+
+
+def _local(out: Path | str) -> Path:
+    """The directory ``out`` names (a ``file://`` URL is its path)."""
+    if isinstance(out, str) and is_store_url(out):
+        directory = local_path(out)
+        if directory is not None:
+            return directory
+    return Path(out)
 
 
 def schema() -> dict[str, Any]:
