@@ -5,13 +5,17 @@ In: an output directory (untrusted: its manifest, shards and every path they nam
 table's Parquet shards, ``samples()`` reads a file dataset's tars sample by sample, decoded or as
 bytes. Paths come only from the manifest, relative and confined to the directory, so a dataset
 copied or downloaded elsewhere opens the same. ``verify=True`` checks each shard's sha256.
+An object-store URL (``s3://bucket/prefix``) opens the same way through fsspec (tars are
+streamed, Parquet shards fetched to a temporary folder when first scanned).
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -64,8 +68,10 @@ def _open_store(store: Store, verify: bool) -> Dataset:
     folder the dataset owns (Parquet, for polars) when first read."""
     manifest = read_store_manifest(store)
     where = store.where(MANIFEST_FILE)
-    cache = tempfile.TemporaryDirectory(prefix="synthc-open-")
-    local = Confiner(Path(cache.name), MANIFEST_FILE)
+    # removed when the process exits, not with the dataset: a LazyFrame reads it later
+    cache = tempfile.mkdtemp(prefix="synthc-open-")
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    local = Confiner(Path(cache), MANIFEST_FILE)
 
     def place(name: object) -> Path:
         store.key(name, where)
@@ -74,7 +80,7 @@ def _open_store(store: Store, verify: bool) -> Dataset:
     dataset = _opened(store.url, where, manifest, verify, place)
     for split in dataset.splits.values():
         for shard in split.shards:
-            shard.store, shard.cache = store, cache
+            shard.store = store
     return dataset
 
 
@@ -112,7 +118,7 @@ class Shard:
     """One shard file: its path as the manifest names it, where it is, its size and sha256.
 
     A shard of a dataset on an object store has a ``store``; its ``path`` is where it is
-    fetched to (in a temporary folder, ``cache``) when a reader needs a local file."""
+    fetched to (in a temporary folder removed at exit) when a reader needs a local file."""
 
     def __init__(self, name: str, path: Path, size: int, sha256: str) -> None:
         self.name = name
@@ -120,7 +126,6 @@ class Shard:
         self.size = size
         self.sha256 = sha256
         self.store: Store | None = None
-        self.cache: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def where(self) -> str:

@@ -81,6 +81,8 @@ class Store:
         self.url = public_url(url)
         self.fs = fs
         self.root = root.rstrip("/")
+        #: parts of the given URL that may be secret: ``user:password``, the password, the query
+        self._secrets = _secret_parts(url)
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -180,11 +182,14 @@ class Store:
             raise self._error(name, "cannot upload", error) from None
 
     def download(self, name: str, local: Path) -> None:
-        """Copy object ``name`` to the local file ``local``."""
+        """Copy object ``name`` to the local file ``local`` (whole, or not at all)."""
         local.parent.mkdir(parents=True, exist_ok=True)
+        partial = local.with_name(local.name + ".partial")
         try:
-            self.fs.get_file(self.key(name), str(local))
+            self.fs.get_file(self.key(name), str(partial))
+            os.replace(partial, local)
         except Exception as error:
+            partial.unlink(missing_ok=True)
             raise self._error(name, "cannot download", error) from None
 
     def open(self, name: str) -> BinaryIO:
@@ -207,7 +212,21 @@ class Store:
     def _error(self, name: str, what: str, error: BaseException) -> StoreError:
         where = self.where(name) if name else self.url
         detail = one_line(str(error) or type(error).__name__).replace(self.given, self.url)
+        for secret in self._secrets:
+            detail = detail.replace(secret, "***")
         return StoreError(f"{where}: {what}: {detail}")
+
+
+def _secret_parts(url: str) -> list[str]:
+    """The parts of ``url`` never to print: its user info, password, query and fragment."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return [url]
+    userinfo = parts.netloc.rpartition("@")[0]
+    found = [userinfo, password or "", parts.query, parts.fragment]
+    return sorted({part for part in found if part}, key=len, reverse=True)
 
 
 def stamp(info: dict[str, Any]) -> str:
