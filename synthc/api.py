@@ -233,9 +233,11 @@ def build(
 ) -> BuildResult:
     """Build the dataset of the spec at ``path`` (incrementally) and return what was done.
 
-    Shards run on ``executor``, else on the Dask ``scheduler`` at that address (for example
-    ``tcp://host:8786``), else on a local pool of ``workers``. ``log`` receives notes a user
-    should see (a state rebuilt from the manifest, files taken over with ``force``).
+    ``out``: a directory, or an object-store URL such as ``"s3://bucket/prefix"`` (any
+    fsspec URL; docs/storage.md). Shards run on ``executor``, else on the Dask ``scheduler`` at
+    that address (for example ``tcp://host:8786``), else on a local pool of ``workers``.
+    ``log`` receives notes a user should see (a state rebuilt from the manifest, files taken
+    over with ``force``).
 
     The manifest records every input file and the spec repository's git state
     (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to
@@ -360,9 +362,10 @@ def _after_build(
 
 
 def verify(out: Path | str) -> int:
-    """Check a built dataset: its manifest's own consistency, then every shard and file it lists
-    (re-hashed and re-counted), and files in its split folders it does not list; raise
-    OutputError naming each problem, one per line. Returns the number of shards checked."""
+    """Check a built dataset (a directory or an object-store URL): its manifest's own
+    consistency, then every shard and file it lists (re-hashed and re-counted), and files in
+    its split folders it does not list; raise OutputError naming each problem, one per line.
+    Returns the number of shards checked."""
     store = _store_of(out)
     checked, problems = verify_store(store) if store is not None else verify_dataset(_local(out))
     if problems:
@@ -384,9 +387,10 @@ def reproduce(
     progress: Progress | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> Reproduction:
-    """Rebuild the dataset in ``out`` into a temporary directory from its recorded spec copy,
-    vars and inputs, and compare every shard's sha256 and the content hash with its manifest
-    (``result.identical``; ``result.differences`` names each shard that differs).
+    """Rebuild the dataset in ``out`` (a directory or an object-store URL) into a temporary
+    directory from its recorded spec copy, vars and inputs, and compare every shard's sha256
+    and the content hash with its manifest (``result.identical``; ``result.differences`` names
+    each shard that differs).
 
     The spec is compiled as if it stood where it stood at build time: under ``root``, by
     default the git work tree holding the current directory (else the current directory).
