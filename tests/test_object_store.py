@@ -159,7 +159,8 @@ def test_open_reads_rows_and_samples_from_the_store(bucket, tmp_path):
     image_spec = write_small_spec(tmp_path, "fractal")
     api.build(image_spec, f"s3://{bucket}/images", workers=1)
     local = api.build(image_spec, tmp_path / "images", workers=1).out
-    streamed = list(synthc.open(f"s3://{bucket}/images")["train"].samples(decode=False))
+    opened = synthc.open(f"s3://{bucket}/images", verify=True)  # hashed as they stream
+    streamed = list(opened["train"].samples(decode=False))
     assert streamed == list(synthc.open(local)["train"].samples(decode=False))
     assert len(streamed) == 45
 
@@ -211,12 +212,15 @@ def test_a_killed_build_resumes_from_the_store(bucket, tmp_path):
     process.wait()
     done_before = recorded()
     assert 2 <= done_before < 100
-    kept_objects = {k: v for k, v in objects(url).items() if k.endswith(".parquet")}
-    assert "manifest.json" not in objects(url)
+    left = objects(url)
+    kept_objects = {k: v for k, v in left.items() if k.endswith(".parquet")}
+    # whole shards, the state and the killed build's lock: no temporary key, no manifest
+    assert set(left) - set(kept_objects) == {".synthc/state.json", ".synthc/lock"}
 
     resumed = run_synthc("build", spec, "-o", url, "--workers", "1")
     assert resumed.returncode == 0, resumed.stderr
     assert "the build that held it is gone" in resumed.stderr  # the killed build's lock
+    assert_no_secret(resumed.stdout, resumed.stderr)
     kept = int(resumed.stdout.split("kept ")[1].split(",")[0])
     assert kept >= done_before and f"built {100 - kept} shard(s)" in resumed.stdout
     after = objects(url)
