@@ -53,7 +53,7 @@ from synthc.plan_status import PlanStatus, ShardStatus
 from synthc.plan_status import plan_status as _plan_status
 from synthc.reproducing import Reproduction
 from synthc.reproducing import reproduce as _reproduce
-from synthc.store_building import build_to_store
+from synthc.store_building import build_to_store, pending_store
 from synthc.streaming import Stream, stream
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
@@ -451,8 +451,12 @@ def plan_status(
     ``build`` or ``remove`` (the decision of ``build(dry_run=True)``; nothing is written)."""
     compiled = compile_spec(path, variables, allow_read, templates)
     planned = _plan(compiled.spec)
-    actions, state = _pending(compiled, planned, Path(out), force)
-    return _plan_status(planned, Path(out), actions, state)
+    store = _store_of(out)
+    if store is not None:
+        actions, state = pending_store(compiled, planned, store, force)
+        return _plan_status(planned, store.url, actions, state)
+    actions, state = _pending(compiled, planned, _local(out), force)
+    return _plan_status(planned, _local(out), actions, state)
 
 
 def diff(

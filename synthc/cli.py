@@ -115,10 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--out",
-        type=Path,
+        type=_output,
         metavar="DIR",
-        help="compare with this output directory: a keep/build/remove status per shard "
-        "(with several specs, their parent)",
+        help="compare with this output directory (or s3://bucket/prefix): a keep/build/remove "
+        "status per shard (with several specs, their parent)",
     )
     with_vars(p)
     p.add_argument(
@@ -390,7 +390,7 @@ def _plan(args: argparse.Namespace) -> int:
     several = len(args.specs) > 1
     documents: list[dict[str, object]] = []
 
-    def one(spec: Path, out: Path | None) -> str:
+    def one(spec: Path, out: Path | str | None) -> str:
         variables = api.parse_vars(args.var)
         status = None
         if out is None:

@@ -68,6 +68,16 @@ def decide_store(
     return actions
 
 
+def pending_store(
+    compiled: CompiledSpec, plan: Plan, store: Store, force: bool = False
+) -> tuple[Actions, BuildState]:
+    """What building ``plan`` into ``store`` would do, and the state that decision read;
+    writes nothing (the decision of ``build_to_store(dry_run=True)``)."""
+    listing = store.listing()
+    state = _adopt(store, listing, force, lambda message: None, compiled.spec.name)[0]
+    return decide_store(plan, state, listing, force), state
+
+
 def build_to_store(
     compiled: CompiledSpec,
     plan: Plan,
@@ -84,9 +94,7 @@ def build_to_store(
     started = time.time()
     name = compiled.spec.name
     if dry_run:
-        listing = store.listing()
-        state = _adopt(store, listing, force, lambda message: None, name)[0]
-        actions = decide_store(plan, state, listing, force)
+        actions, _ = pending_store(compiled, plan, store, force)
         up_to_date = not actions.build and not actions.remove
         counts = len(actions.build), len(actions.keep), len(actions.remove)
         return BuildResult(store.url, plan, *counts, 0.0, up_to_date, dry_run=True)

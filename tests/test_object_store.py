@@ -183,6 +183,8 @@ def test_verify_catches_a_tampered_object(bucket, cli, tmp_path):
     with pytest.raises(OutputError, match="does not match the manifest"):
         synthc.open(url, verify=True)["train"].lazy()
     # the rebuild notices the changed object (its ETag) and rewrites just that shard
+    code, stdout, stderr = cli("plan", spec, "-o", url)
+    assert code == 0 and f"{url}: keep 3, build 1, remove 0" in stdout, stderr
     result = api.build(spec, url, workers=1)
     assert result.built == 1 and not result.up_to_date
 
