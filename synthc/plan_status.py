@@ -69,9 +69,7 @@ class PlanStatus:
         return data
 
 
-def plan_status(
-    plan: Plan, out: Path | str, actions: Actions, state: BuildState
-) -> PlanStatus:
+def plan_status(plan: Plan, out: Path | str, actions: Actions, state: BuildState) -> PlanStatus:
     """Statuses from the build's decision ``actions``, read from ``state``."""
     shards = [
         ShardStatus(
