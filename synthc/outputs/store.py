@@ -18,7 +18,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from synthc.errors import OutputError, UsageError, one_line
 from synthc.outputs.confine import confined_name
@@ -67,8 +67,10 @@ def public_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return url.split("?", 1)[0].split("#", 1)[0]
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
+    text = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    while text.endswith("/") and not text.endswith("://"):
+        text = text[:-1]
+    return text
 
 
 class Store:
