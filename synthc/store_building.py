@@ -294,11 +294,11 @@ def _finish(
     manifest = finisher.manifest(records, build)
 
     def owned(name: str, data: bytes) -> None:
-        digest = hashlib.sha256(data).hexdigest()
+        # written unless the store already holds exactly these bytes (as write_if_changed)
         found = listing.get(name)
-        if state.files.get(name) != digest or found is None or found["size"] != len(data):
+        if found is None or found["size"] != len(data) or _held(store, name, len(data)) != data:
             store.write(name, data)
-        state.files[name] = digest
+        state.files[name] = hashlib.sha256(data).hexdigest()
         save_state(store, state)
 
     for name, data in {**finisher.spec_copies, **finisher.extras}.items():
@@ -310,6 +310,14 @@ def _finish(
     state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
     save_state(store, state)
     store.write(MANIFEST_FILE, data)
+
+
+def _held(store: Store, name: str, size: int) -> bytes | None:
+    """The bytes of object ``name`` if it has at most ``size``, else None."""
+    try:
+        return store.read(name, size, "MAX_FACT_BYTES", OutputError)
+    except (FileNotFoundError, OutputError):
+        return None
 
 
 def _preview(finisher: Finisher, store: Store, records: list[ShardRecord]) -> bytes:

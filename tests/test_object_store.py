@@ -318,3 +318,30 @@ def test_a_missing_fsspec_implementation_is_a_usage_error(cli, tmp_path, monkeyp
     code, _, stderr = cli("build", spec, "-o", "gs://bucket/prefix")
     assert code == 2
     assert "gs:// outputs need gcsfs: pip install 'gcsfs'" in stderr
+
+
+FACTS_SPEC = """\
+synthc: 1
+name: facts
+seed: 1
+samples: 400
+generator: {kind: manifold, shape: blobs, centers: 100, dim: 50}
+output: {shard_size: 200}
+"""
+
+
+def test_a_tampered_fact_file_is_caught_and_force_restores_it(bucket, cli, tmp_path):
+    spec = tmp_path / "facts.yaml"
+    spec.write_text(FACTS_SPEC)
+    url = f"s3://{bucket}/facts"
+    api.build(spec, url, workers=1)
+    fs = s3fs.S3FileSystem()
+    key = f"{bucket}/facts/facts/centers.npy"  # 5000 numbers: a fact file
+    original = fs.cat_file(key)
+    fs.pipe_file(key, original[:-1] + bytes([original[-1] ^ 1]))
+    code, _, stderr = cli("verify", url)
+    assert code == 1 and "facts/centers.npy: sha256 does not match the manifest" in stderr
+    code, _, stderr = cli("build", spec, "-o", url, "--force")
+    assert code == 0, stderr
+    assert fs.cat_file(key) == original
+    assert api.verify(url) == 2

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from synthc import limits
 from synthc.errors import OutputError
 from synthc.outputs.confine import Confiner
 from synthc.outputs.fact_files import fact_file_entries
@@ -38,7 +39,18 @@ def verify_store(store: Store, *, count: bool = True) -> tuple[int, list[ShardPr
             if problem is not None:
                 problems.append(ShardProblem(str(shard["path"]), problem))
         for entry in fact_file_entries(manifest["generator"].get("facts", {})):
-            _fetch(store, listing, local, entry.get("file"))
+            name = entry.get("file")
+            size = listing.get(name, {}).get("size", 0) if isinstance(name, str) else 0
+            if size > limits.MAX_FACT_BYTES:  # not fetched: reported missing below as well
+                problems.append(
+                    ShardProblem(
+                        str(name),
+                        f"{size} bytes, over synthc.limits.MAX_FACT_BYTES "
+                        f"({limits.MAX_FACT_BYTES})",
+                    )
+                )
+                continue
+            _fetch(store, listing, local, name)
         problems += _check_fact_files(local, manifest)
     for name in manifest.get("files", []):
         try:
