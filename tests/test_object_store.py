@@ -312,12 +312,21 @@ def test_store_urls_are_checked(bucket, cli, tmp_path):
     assert_no_secret(stdout, stderr)
 
 
-def test_a_missing_fsspec_implementation_is_a_usage_error(cli, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "gcsfs", None)  # as if gcsfs were not installed
+@pytest.mark.parametrize(
+    ("url", "package", "install"),
+    [("s3://bucket/prefix", "s3fs", "synthc[s3]"), ("gs://bucket/prefix", "gcsfs", "gcsfs")],
+)
+def test_a_missing_fsspec_implementation_is_a_usage_error(
+    cli, tmp_path, monkeypatch, url, package, install
+):
+    monkeypatch.setitem(sys.modules, package, None)  # as if it were not installed
     spec = write_small_spec(tmp_path, "manifold")
-    code, _, stderr = cli("build", spec, "-o", "gs://bucket/prefix")
+    code, _, stderr = cli("build", spec, "-o", url)
     assert code == 2
-    assert "gs:// outputs need gcsfs: pip install 'gcsfs'" in stderr
+    scheme = url.split(":")[0]
+    assert stderr == (
+        f"synthc: error: {url}: {scheme}:// outputs need {package}: pip install '{install}'\n"
+    )
 
 
 FACTS_SPEC = """\
