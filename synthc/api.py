@@ -39,13 +39,21 @@ from synthc.git_state import GitState, GitUnavailable, git_state
 from synthc.one_sample import check_target, row_json, sample_at, sample_key, write_files
 from synthc.outputs.dataset import Dataset, open_dataset
 from synthc.outputs.enclosing import enclosing_output
-from synthc.outputs.manifest import MANIFEST_FILE, library_report, read_manifest
+from synthc.outputs.manifest import (
+    MANIFEST_FILE,
+    library_report,
+    read_manifest,
+    read_store_manifest,
+)
 from synthc.outputs.preview import Caption, default_samples, preview_of_samples
+from synthc.outputs.store import Store, is_store_url, local_path, open_store
+from synthc.outputs.store_verify import verify_store
 from synthc.outputs.verify import repair_hint, verify_dataset
 from synthc.plan_status import PlanStatus, ShardStatus
 from synthc.plan_status import plan_status as _plan_status
 from synthc.reproducing import Reproduction
 from synthc.reproducing import reproduce as _reproduce
+from synthc.store_building import build_to_store, pending_store
 from synthc.streaming import Stream, stream
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
@@ -225,9 +233,11 @@ def build(
 ) -> BuildResult:
     """Build the dataset of the spec at ``path`` (incrementally) and return what was done.
 
-    Shards run on ``executor``, else on the Dask ``scheduler`` at that address (for example
-    ``tcp://host:8786``), else on a local pool of ``workers``. ``log`` receives notes a user
-    should see (a state rebuilt from the manifest, files taken over with ``force``).
+    ``out``: a directory, or an object-store URL such as ``"s3://bucket/prefix"`` (any
+    fsspec URL; docs/storage.md). Shards run on ``executor``, else on the Dask ``scheduler`` at
+    that address (for example ``tcp://host:8786``), else on a local pool of ``workers``.
+    ``log`` receives notes a user should see (a state rebuilt from the manifest, files taken
+    over with ``force``).
 
     The manifest records every input file and the spec repository's git state
     (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to
@@ -240,9 +250,29 @@ def build(
         executor = DaskExecutor(scheduler)
     compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
     given_out = out if out is not None else default_output(compiled.spec)
-    target = Path(given_out)
+    store = _store_of(given_out)
+    if store is not None:
+        if depfile is not None:
+            raise UsageError(
+                f"--depfile: {store.url}: an object-store output has no local manifest for "
+                "make to check; build into a directory to use --depfile"
+            )
+        git = _git_for_build(Path(path), compiled, require_clean)
+        return build_to_store(
+            compiled,
+            _plan(compiled.spec),
+            store,
+            executor=executor or LocalExecutor(workers),
+            force=force,
+            dry_run=dry_run,
+            progress=progress,
+            log=log,
+            git=git,
+        )
+    target = _local(given_out)
     git = _git_for_build(Path(path), compiled, require_clean)
-    rule = _depfile_rule(depfile, given_out, compiled) if depfile is not None else None
+    spelt = target if isinstance(given_out, str) and is_store_url(given_out) else given_out
+    rule = _depfile_rule(depfile, spelt, compiled) if depfile is not None else None
     result = _build(
         compiled,
         _plan(compiled.spec),
@@ -321,7 +351,7 @@ def _after_build(
                 f"--depfile {depfile}: cannot write: {error.strerror or error}"
             ) from None
     if result.up_to_date:
-        manifest = result.out / MANIFEST_FILE
+        manifest = Path(result.out) / MANIFEST_FILE
         try:
             refresh_target(manifest, [r.real for r in compiled.inputs])
         except OSError as error:
@@ -332,10 +362,12 @@ def _after_build(
 
 
 def verify(out: Path | str) -> int:
-    """Check a built dataset: its manifest's own consistency, then every shard and file it lists
-    (re-hashed and re-counted), and files in its split folders it does not list; raise
-    OutputError naming each problem, one per line. Returns the number of shards checked."""
-    checked, problems = verify_dataset(Path(out))
+    """Check a built dataset (a directory or an object-store URL): its manifest's own
+    consistency, then every shard and file it lists (re-hashed and re-counted), and files in
+    its split folders it does not list; raise OutputError naming each problem, one per line.
+    Returns the number of shards checked."""
+    store = _store_of(out)
+    checked, problems = verify_store(store) if store is not None else verify_dataset(_local(out))
     if problems:
         lines = "\n".join(str(p) for p in problems)
         raise OutputError(
@@ -355,9 +387,10 @@ def reproduce(
     progress: Progress | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> Reproduction:
-    """Rebuild the dataset in ``out`` into a temporary directory from its recorded spec copy,
-    vars and inputs, and compare every shard's sha256 and the content hash with its manifest
-    (``result.identical``; ``result.differences`` names each shard that differs).
+    """Rebuild the dataset in ``out`` (a directory or an object-store URL) into a temporary
+    directory from its recorded spec copy, vars and inputs, and compare every shard's sha256
+    and the content hash with its manifest (``result.identical``; ``result.differences`` names
+    each shard that differs).
 
     The spec is compiled as if it stood where it stood at build time: under ``root``, by
     default the git work tree holding the current directory (else the current directory).
@@ -366,7 +399,7 @@ def reproduce(
     if workers is not None and workers < 1:
         raise UsageError("workers must be >= 1")
     return _reproduce(
-        Path(out),
+        _store_of(out) or _local(out),
         root=Path(root) if root is not None else None,
         executor=LocalExecutor(workers),
         allow_read=allow_read,
@@ -377,8 +410,27 @@ def reproduce(
 
 
 def load_manifest(out: Path | str) -> dict[str, Any]:
-    """The manifest of a built dataset."""
-    return read_manifest(Path(out))
+    """The manifest of a built dataset (a directory or an object-store URL)."""
+    store = _store_of(out)
+    return read_store_manifest(store) if store is not None else read_manifest(_local(out))
+
+
+def _store_of(out: Path | str) -> Store | None:
+    """The object store an output URL names (``s3://bucket/prefix``), or None for a local
+    directory (a path, or a ``file://`` URL). UsageError when the URL's file system is not
+    installed."""
+    if isinstance(out, str) and is_store_url(out) and local_path(out) is None:
+        return open_store(out)
+    return None
+
+
+def _local(out: Path | str) -> Path:
+    """The directory ``out`` names (a ``file://`` URL is its path)."""
+    if isinstance(out, str) and is_store_url(out):
+        directory = local_path(out)
+        if directory is not None:
+            return directory
+    return Path(out)
 
 
 def schema() -> dict[str, Any]:
@@ -399,8 +451,12 @@ def plan_status(
     ``build`` or ``remove`` (the decision of ``build(dry_run=True)``; nothing is written)."""
     compiled = compile_spec(path, variables, allow_read, templates)
     planned = _plan(compiled.spec)
-    actions, state = _pending(compiled, planned, Path(out), force)
-    return _plan_status(planned, Path(out), actions, state)
+    store = _store_of(out)
+    if store is not None:
+        actions, state = pending_store(compiled, planned, store, force)
+        return _plan_status(planned, store.url, actions, state)
+    actions, state = _pending(compiled, planned, _local(out), force)
+    return _plan_status(planned, _local(out), actions, state)
 
 
 def diff(

@@ -55,7 +55,8 @@ class Actions:
 class BuildResult:
     """The outcome of a build."""
 
-    out: Path
+    #: the output directory, or the URL of an object-store prefix (without credentials)
+    out: Path | str
     plan: Plan
     built: int
     kept: int

@@ -64,9 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--out",
-        type=Path,
+        type=_output,
         metavar="DIR",
-        help="output directory (default outputs/<name>); with several specs, their parent",
+        help="output directory (default outputs/<name>), or an object-store prefix such as "
+        "s3://bucket/prefix (also gs://, az://, file://; see docs/storage.md); with several "
+        "specs, their parent",
     )
     with_vars(p)
     p.add_argument("--workers", type=int, help="local workers (default: CPU count)")
@@ -113,10 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--out",
-        type=Path,
+        type=_output,
         metavar="DIR",
-        help="compare with this output directory: a keep/build/remove status per shard "
-        "(with several specs, their parent)",
+        help="compare with this output directory (or s3://bucket/prefix): a keep/build/remove "
+        "status per shard (with several specs, their parent)",
     )
     with_vars(p)
     p.add_argument(
@@ -142,7 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the diff as one JSON object")
 
     p = sub.add_parser("verify", help="check a built dataset against its manifest")
-    p.add_argument("out", type=Path)
+    p.add_argument(
+        "out", type=_output, metavar="OUT", help="an output directory or s3://bucket/prefix"
+    )
 
     p = sub.add_parser("preview", help="draw a spec's first samples without building")
     p.add_argument("spec", type=Path)
@@ -165,7 +169,12 @@ def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = sub.add_parser(
         "reproduce", help="rebuild a dataset from its recorded spec and inputs and compare"
     )
-    p.add_argument("out", type=Path, metavar="DIR", help="the output directory of a build")
+    p.add_argument(
+        "out",
+        type=_output,
+        metavar="DIR",
+        help="the output directory of a build (or its s3://bucket/prefix)",
+    )
     p.add_argument("--workers", type=int, help="local workers (default: CPU count)")
     p.add_argument(
         "--root",
@@ -324,7 +333,7 @@ def _build(args: argparse.Namespace) -> int:
     )
 
 
-def _build_one(args: argparse.Namespace, spec: Path, out: Path | None) -> str:
+def _build_one(args: argparse.Namespace, spec: Path, out: Path | str | None) -> str:
     """Build one spec; the line that says what was done."""
     result = api.build(
         spec,
@@ -381,7 +390,7 @@ def _plan(args: argparse.Namespace) -> int:
     several = len(args.specs) > 1
     documents: list[dict[str, object]] = []
 
-    def one(spec: Path, out: Path | None) -> str:
+    def one(spec: Path, out: Path | str | None) -> str:
         variables = api.parse_vars(args.var)
         status = None
         if out is None:
@@ -454,7 +463,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _each_spec(
     args: argparse.Namespace,
-    run: Callable[[Path, Path | None], str],
+    run: Callable[[Path, Any], str],
     *,
     echo: bool,
     default_out: bool,
@@ -502,13 +511,15 @@ def _each_spec(
     return max(codes)
 
 
-def _targets(args: argparse.Namespace, default_out: bool) -> list[tuple[Path, Path | None, int]]:
+def _targets(
+    args: argparse.Namespace, default_out: bool
+) -> list[tuple[Path, Path | str | None, int]]:
     """Each spec with its output (``<-o>/<name>``; without -o outputs/<name>, or None unless
     ``default_out``) and its exit code so far: a spec that does not compile is reported now and
     carries its code. Two specs of one name are a UsageError naming both, before anything
     runs."""
     variables = api.parse_vars(args.var)
-    targets: list[tuple[Path, Path | None, int]] = []
+    targets: list[tuple[Path, Path | str | None, int]] = []
     names: list[tuple[Path, str]] = []
     for spec in args.specs:
         try:
@@ -521,11 +532,22 @@ def _targets(args: argparse.Namespace, default_out: bool) -> list[tuple[Path, Pa
             continue
         names.append((spec, valid.name))
         if args.out is not None:
-            targets.append((spec, args.out / valid.name, 0))
+            targets.append((spec, _child(args.out, valid.name), 0))
         else:
             targets.append((spec, api.default_output(valid) if default_out else None, 0))
     _check_distinct_names(names)
     return targets
+
+
+def _output(text: str) -> Path | str:
+    """An output as typed: a URL (``s3://bucket/prefix``) stays a string, a path is a Path."""
+    scheme, sep, _ = text.partition("://")
+    return text if sep and len(scheme) > 1 and scheme.isalnum() else Path(text)
+
+
+def _child(out: Path | str, name: str) -> Path | str:
+    """``out/name``: a folder of a directory, or a key prefix under a URL."""
+    return out / name if isinstance(out, Path) else f"{out.rstrip('/')}/{name}"
 
 
 def _check_distinct_names(names: list[tuple[Path, str]]) -> None:

@@ -49,7 +49,8 @@ class PlanStatus:
     shards in plan order, then the shards to remove)."""
 
     plan: Plan
-    out: Path
+    #: the output directory, or an object-store URL
+    out: Path | str
     shards: tuple[ShardStatus, ...]
 
     def count(self, status: Status) -> int:
@@ -68,7 +69,7 @@ class PlanStatus:
         return data
 
 
-def plan_status(plan: Plan, out: Path, actions: Actions, state: BuildState) -> PlanStatus:
+def plan_status(plan: Plan, out: Path | str, actions: Actions, state: BuildState) -> PlanStatus:
     """Statuses from the build's decision ``actions``, read from ``state``."""
     shards = [
         ShardStatus(

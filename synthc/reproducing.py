@@ -10,6 +10,7 @@ directory, differs from the manifest, and the content hash when it differs.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,9 +25,11 @@ from synthc.digest import file_sha256
 from synthc.errors import OutputError, one_line
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
+from synthc.limits import MAX_MANIFEST_BYTES
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, iter_shards, read_manifest
 from synthc.outputs.origin import (
+    SPEC_COPY,
     InputChange,
     changed_inputs,
     library_changes,
@@ -35,6 +38,7 @@ from synthc.outputs.origin import (
     recorded_vars,
     spec_copy,
 )
+from synthc.outputs.store import Store
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class Difference:
 class Reproduction:
     """The outcome of reproducing a dataset: what changed around it, and what differs."""
 
-    out: Path
+    #: the output directory, or the URL of an object-store prefix
+    out: Path | str
     #: where the recorded spec was compiled as if it stood
     spec: Path
     #: how the spec was located (a fallback, another commit, a dirty build), one line each
@@ -74,7 +79,7 @@ class Reproduction:
 
 
 def reproduce(
-    out: Path,
+    out: Path | Store,
     *,
     root: Path | None = None,
     executor: Executor | None = None,
@@ -89,6 +94,29 @@ def reproduce(
     directory, else the current directory). ``log`` receives, before the build, how the spec
     was located, each changed input and each library version that differs.
     """
+    if isinstance(out, Store):
+        with tempfile.TemporaryDirectory(prefix="synthc-reproduce-copy-") as copy:
+            # the manifest and spec copy fetched; the shards are read from the store
+            for name in (MANIFEST_FILE, SPEC_COPY):
+                try:
+                    data = out.read(name, MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES", OutputError)
+                except FileNotFoundError:
+                    continue
+                (Path(copy) / name).write_bytes(data)
+            return _reproduce(Path(copy), out, root, executor, allow_read, templates, progress, log)
+    return _reproduce(out, None, root, executor, allow_read, templates, progress, log)
+
+
+def _reproduce(
+    out: Path,
+    store: Store | None,
+    root: Path | None,
+    executor: Executor | None,
+    allow_read: Iterable[Path | str],
+    templates: Path | str | None,
+    progress: Progress | None,
+    log: Callable[[str], None],
+) -> Reproduction:
     manifest = read_manifest(out)
     text = spec_copy(out, manifest)
     variables = recorded_vars(out, manifest)
@@ -115,20 +143,23 @@ def reproduce(
         )
         rebuilt = read_manifest(rebuilt_out)
     return Reproduction(
-        out,
+        out if store is None else store.url,
         location.path,
         location.notes,
         tuple(inputs),
         tuple(libraries),
-        tuple(compare(out, manifest, rebuilt)),
+        tuple(compare(out, manifest, rebuilt, store)),
         len(iter_shards(manifest)),
         str(manifest["content_sha256"]),
     )
 
 
-def compare(out: Path, manifest: dict[str, Any], rebuilt: dict[str, Any]) -> list[Difference]:
-    """Each shard of ``manifest`` whose rebuilt sha256 or whose file in ``out`` differs from it,
-    each shard only the rebuild made, and the content hash if the rebuild's differs."""
+def compare(
+    out: Path, manifest: dict[str, Any], rebuilt: dict[str, Any], store: Store | None = None
+) -> list[Difference]:
+    """Each shard of ``manifest`` whose rebuilt sha256 or whose file in ``out`` (or object in
+    ``store``) differs from it, each shard only the rebuild made, and the content hash if the
+    rebuild's differs."""
     fresh = {s["path"]: s for s in iter_shards(rebuilt)}
     confine = Confiner(out, MANIFEST_FILE)
     differences = []
@@ -145,7 +176,11 @@ def compare(out: Path, manifest: dict[str, Any], rebuilt: dict[str, Any]) -> lis
                 f"rebuilt with sha256 {_short(new['sha256'])}, the manifest records "
                 f"{_short(recorded)}"
             )
-        on_disk = _disk_state(confine, path, recorded)
+        on_disk = (
+            _disk_state(confine, path, recorded)
+            if store is None
+            else _store_state(store, path, recorded)
+        )
         if on_disk is not None:
             clauses.append(on_disk)
         if clauses:
@@ -180,6 +215,24 @@ def _disk_state(confine: Confiner, path: str, recorded: str) -> str | None:
         return f"its file in the output directory is unreadable ({error.strerror or error})"
     if digest != recorded:
         return f"its file in the output directory has sha256 {_short(digest)}, not the manifest's"
+    return None
+
+
+def _store_state(store: Store, path: str, recorded: str) -> str | None:
+    """What is wrong with the shard's object in the store, or None if it matches."""
+    try:
+        store.key(path, store.where(MANIFEST_FILE))
+        if store.info(path) is None:
+            return "its object in the store is missing"
+        digest = hashlib.sha256()
+        with store.open(path) as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OutputError as error:
+        return str(error)
+    found = digest.hexdigest()
+    if found != recorded:
+        return f"its object in the store has sha256 {_short(found)}, not the manifest's"
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from synthc.compiler.planning import ShardTask
 from synthc.generators.base import Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
+from synthc.outputs.store import is_store_url, open_store
 from synthc.outputs.webdataset import Sample, write_tar_shard
 
 INDEX_COLUMN = Column(
@@ -73,7 +75,21 @@ def run_task(
     generated as one batch, is counted when its shard is done."""
     inputs.use_roots(read_roots or {})
     task = ShardTask.from_json(task_json)
-    path = Path(out_dir) / task.path
+    if is_store_url(out_dir):
+        # an object store: write the shard to a local temporary file, then put it whole at
+        # its final key (an object appears complete or not at all)
+        store = open_store(out_dir)
+        store.key(task.path)  # confined before any work
+        with tempfile.TemporaryDirectory(prefix="synthc-shard-") as scratch:
+            record = _write_shard(task, Path(scratch) / "shard", report)
+            store.upload(Path(scratch) / "shard", task.path)
+        return record
+    return _write_shard(task, Path(out_dir) / task.path, report)
+
+
+def _write_shard(
+    task: ShardTask, path: Path, report: Callable[[int], None] | None
+) -> dict[str, Any]:
     generator = generators.get(task.kind)
     config = _config(task)
     stats: dict[str, int] = {}

@@ -324,10 +324,10 @@ def test_a_pilot_sample_too_large_for_memory_is_a_spec_error(tmp_path: Path) -> 
 
 def test_standardize_off_leaves_task_keys_as_before() -> None:
     """A spec without ``standardize`` plans the config it planned before the option existed."""
-    plan = api.plan(Path("specs/churn.yaml"))
+    plan = api.plan(Path(__file__).parents[1] / "specs/churn.yaml")
     for task in plan.tasks:
         for column in task.config["columns"].values():
             assert "standardize" not in column
-    causal = api.plan(Path("specs/causal.yaml"))
+    causal = api.plan(Path(__file__).parents[1] / "specs/causal.yaml")
     flags = [c.get("standardize") for c in causal.tasks[0].config["columns"].values()]
     assert flags.count(True) == 2 and None in flags

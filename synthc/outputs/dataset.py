@@ -5,15 +5,20 @@ In: an output directory (untrusted: its manifest, shards and every path they nam
 table's Parquet shards, ``samples()`` reads a file dataset's tars sample by sample, decoded or as
 bytes. Paths come only from the manifest, relative and confined to the directory, so a dataset
 copied or downloaded elsewhere opens the same. ``verify=True`` checks each shard's sha256.
+An object-store URL (``s3://bucket/prefix``) opens the same way through fsspec (tars are
+streamed, Parquet shards fetched to a temporary folder when first scanned).
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
+import shutil
 import tarfile
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -26,7 +31,8 @@ from synthc.digest import file_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner
-from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
+from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
+from synthc.outputs.store import Store, is_store_url, local_path, open_store
 from synthc.outputs.verify import manifest_problems
 
 ImageAs = Literal["pil", "numpy"]
@@ -47,22 +53,61 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
     (each call may override it). OutputError if the manifest is missing, malformed,
     inconsistent or names a path outside ``out``. With related tables, ``table`` chooses the
     table the splits read (default: the root table); UsageError for a dataset of one table."""
+    if isinstance(out, str) and is_store_url(out):
+        directory = local_path(out)
+        if directory is None:
+            return _open_store(open_store(out), verify, table)
+        out = directory
     root = Path(out)
     manifest = read_manifest(root)
+    confine = Confiner(root, MANIFEST_FILE)
+    return _opened(
+        root, str(root / MANIFEST_FILE), manifest, verify, lambda name: confine(name), table
+    )
+
+
+def _open_store(store: Store, verify: bool, table: str | None) -> Dataset:
+    """A dataset on an object store: shards are streamed (tars) or fetched to a temporary
+    folder the dataset owns (Parquet, for polars) when first read."""
+    manifest = read_store_manifest(store)
+    where = store.where(MANIFEST_FILE)
+    # removed when the process exits, not with the dataset: a LazyFrame reads it later
+    cache = tempfile.mkdtemp(prefix="synthc-open-")
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    local = Confiner(Path(cache), MANIFEST_FILE)
+
+    def place(name: object) -> Path:
+        store.key(name, where)
+        return local(name)
+
+    dataset = _opened(store.url, where, manifest, verify, place, table)
+    for split in dataset.splits.values():
+        for shard in split.shards:
+            shard.store = store
+    return dataset
+
+
+def _opened(
+    root: Path | str,
+    where: str,
+    manifest: dict[str, Any],
+    verify: bool,
+    place: Callable[[object], Path],
+    table: str | None,
+) -> Dataset:
     problems = manifest_problems(manifest)
     if problems:
         more = f" (and {len(problems) - 1} more; synthc verify lists them)" if problems[1:] else ""
-        raise OutputError(f"{root / MANIFEST_FILE}: {problems[0]}{more}")
+        raise OutputError(f"{where}: {problems[0]}{more}")
     schema = manifest.get("schema")
     kind = schema.get("format") if isinstance(schema, dict) else None
     if kind not in _SUFFIXES:
-        raise OutputError(f"{root / MANIFEST_FILE}: schema.format {kind!r} is not one synthc reads")
+        raise OutputError(f"{where}: schema.format {kind!r} is not one synthc reads")
     assert isinstance(schema, dict) and isinstance(kind, str)
     columns = schema.get("columns")
     tables = schema.get("tables")
     if table is not None or tables:
         table, columns = _chosen_table(root, tables, table)
-    confine = Confiner(root, MANIFEST_FILE)
     splits: dict[str, Split] = {}
     for name, entry in manifest["splits"].items():
         shards = []
@@ -72,18 +117,16 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
         for shard in entry["shards"]:
             if shard.get("table") != table:
                 continue
-            path = confine(shard["path"])
+            path = place(shard["path"])
             if path.suffix != _SUFFIXES[kind]:
-                raise OutputError(
-                    f"{root / MANIFEST_FILE}: shard {shard['path']!r} is not a {kind} shard"
-                )
+                raise OutputError(f"{where}: shard {shard['path']!r} is not a {kind} shard")
             shards.append(Shard(shard["path"], path, shard["bytes"], shard["sha256"]))
         known = columns if isinstance(columns, list) else []
         splits[name] = Split(name, kind, samples, shards, known, verify)
     return Dataset(root, manifest, splits)
 
 
-def _chosen_table(root: Path, tables: Any, table: str | None) -> tuple[str, Any]:
+def _chosen_table(root: Path | str, tables: Any, table: str | None) -> tuple[str, Any]:
     """The table to read of a dataset of related tables and its columns (default: the root)."""
     if not isinstance(tables, dict) or not tables:
         raise UsageError(f"{root}: table={table!r}: this dataset has one table (open it without)")
@@ -97,30 +140,55 @@ def _chosen_table(root: Path, tables: Any, table: str | None) -> tuple[str, Any]
 
 
 class Shard:
-    """One shard file: its path as the manifest names it, where it is, its size and sha256."""
+    """One shard file: its path as the manifest names it, where it is, its size and sha256.
+
+    A shard of a dataset on an object store has a ``store``; its ``path`` is where it is
+    fetched to (in a temporary folder removed at exit) when a reader needs a local file."""
 
     def __init__(self, name: str, path: Path, size: int, sha256: str) -> None:
         self.name = name
         self.path = path
         self.size = size
         self.sha256 = sha256
+        self.store: Store | None = None
+
+    @property
+    def where(self) -> str:
+        """The shard's file or URL, for messages."""
+        return self.store.where(self.name) if self.store is not None else str(self.path)
+
+    def local(self) -> Path:
+        """A local file of the shard: its own, or (on a store) a fetched copy."""
+        if self.store is not None and not self.path.is_file():
+            self.store.download(self.name, self.path)
+        return self.path
+
+    def open(self) -> BinaryIO:
+        """The shard opened for reading (streamed from a store); OutputError if it cannot be."""
+        if self.store is not None:
+            return self.store.open(self.name)
+        try:
+            return open(self.path, "rb")  # noqa: SIM115 (the caller closes it)
+        except OSError as error:
+            raise OutputError(f"{self.path}: unreadable ({error.strerror or error})") from None
 
     def check(self, size: int, digest: str) -> None:
         """OutputError naming the shard unless ``size`` and ``digest`` are the manifest's."""
         if size != self.size:
-            raise OutputError(f"{self.path}: {size} bytes, the manifest says {self.size}")
+            raise OutputError(f"{self.where}: {size} bytes, the manifest says {self.size}")
         if digest != self.sha256:
             raise OutputError(
-                f"{self.path}: sha256 {digest[:16]}… does not match the manifest "
+                f"{self.where}: sha256 {digest[:16]}… does not match the manifest "
                 "(a changed or damaged shard; synthc verify checks the whole dataset)"
             )
 
     def verify(self) -> None:
         """Hash the whole file and check it (for readers that read the file themselves)."""
         try:
-            self.check(self.path.stat().st_size, file_sha256(self.path))
+            path = self.local()
+            self.check(path.stat().st_size, file_sha256(path))
         except OSError as error:
-            raise OutputError(f"{self.path}: unreadable ({error.strerror or error})") from None
+            raise OutputError(f"{self.where}: unreadable ({error.strerror or error})") from None
 
 
 class Split:
@@ -145,8 +213,9 @@ class Split:
 
     @property
     def paths(self) -> list[Path]:
-        """The shard files in order (for readers of your own: polars, webdataset, datasets)."""
-        return [shard.path for shard in self.shards]
+        """The shard files in order (for readers of your own: polars, webdataset, datasets);
+        on an object store, each is fetched to a temporary folder first."""
+        return [shard.local() for shard in self.shards]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -166,7 +235,7 @@ class Split:
                 shard.verify()
         if not self.shards:
             return pl.LazyFrame(schema=self._empty_schema())
-        return pl.scan_parquet([shard.path for shard in self.shards])
+        return pl.scan_parquet([shard.local() for shard in self.shards])
 
     def samples(
         self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None
@@ -206,7 +275,9 @@ class Split:
 class Dataset:
     """A built dataset: its ``manifest`` and its ``splits`` by name (``dataset["train"]``)."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], splits: dict[str, Split]) -> None:
+    def __init__(
+        self, path: Path | str, manifest: dict[str, Any], splits: dict[str, Split]
+    ) -> None:
         self.path = path
         self.manifest = manifest
         self.splits = splits
@@ -252,10 +323,7 @@ class _Hashing(io.RawIOBase):
 def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, bytes]]]:
     """``(key, {extension: bytes})`` per sample of a tar read front to back (members of one
     sample are consecutive); with ``verify`` the bytes read are hashed and checked at the end."""
-    try:
-        handle = open(shard.path, "rb")  # noqa: SIM115 (closed below, after the generator ends)
-    except OSError as error:
-        raise OutputError(f"{shard.path}: unreadable ({error.strerror or error})") from None
+    handle = shard.open()
     with handle:
         source: Any = _Hashing(handle) if verify else handle
         key: str | None = None
@@ -270,9 +338,9 @@ def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, by
                     key = name_key
                     files[ext] = _member_bytes(shard, tar, member)
         except tarfile.TarError as error:
-            raise OutputError(f"{shard.path}: not a readable tar ({error})") from None
+            raise OutputError(f"{shard.where}: not a readable tar ({error})") from None
         except OSError as error:
-            raise OutputError(f"{shard.path}: unreadable ({error.strerror or error})") from None
+            raise OutputError(f"{shard.where}: unreadable ({error.strerror or error})") from None
         if verify:
             while source.read(1 << 20):
                 pass  # the end-of-archive padding counts too
@@ -284,24 +352,24 @@ def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, by
 def _member_name(shard: Shard, member: tarfile.TarInfo) -> tuple[str, str]:
     """``(key, extension)`` of a member: the key runs to the first dot of the file name."""
     if not member.isfile():
-        raise OutputError(f"{shard.path}: member {member.name!r:.80} is not a regular file")
+        raise OutputError(f"{shard.where}: member {member.name!r:.80} is not a regular file")
     folder, _, base = member.name.rpartition("/")
     stem, dot, ext = base.partition(".")
     if not dot or not stem or not ext:
-        raise OutputError(f"{shard.path}: member {member.name!r:.80} is not <key>.<extension>")
+        raise OutputError(f"{shard.where}: member {member.name!r:.80} is not <key>.<extension>")
     return (f"{folder}/{stem}" if folder else stem), ext
 
 
 def _member_bytes(shard: Shard, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     if member.size > limits.MAX_SAMPLE_BYTES:
         raise OutputError(
-            f"{shard.path}: member {member.name!r:.80} holds {member.size} bytes, over the limit "
+            f"{shard.where}: member {member.name!r:.80} holds {member.size} bytes, over the limit "
             f"of {limits.MAX_SAMPLE_BYTES} (synthc.limits.MAX_SAMPLE_BYTES)"
         )
     handle = tar.extractfile(member)
     data = handle.read() if handle is not None else b""
     if len(data) != member.size:
-        raise OutputError(f"{shard.path}: member {member.name!r:.80} is cut short")
+        raise OutputError(f"{shard.where}: member {member.name!r:.80} is cut short")
     return data
 
 
@@ -321,7 +389,7 @@ def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> An
                 raise ValueError(f"{text[:40]!r} is not an integer")
             return int(text)
     except (ValueError, RecursionError, OSError, Image.DecompressionBombError) as error:
-        raise OutputError(f"{shard.path}: {key}.{ext}: cannot decode: {error}") from None
+        raise OutputError(f"{shard.where}: {key}.{ext}: cannot decode: {error}") from None
     return data
 
 

@@ -69,6 +69,11 @@ class Finisher:
         preview = [PREVIEW_FILE] if self.preview is not None else []
         return [*self.spec_copies, CARD_FILE, *self.extras, *preview]
 
+    def previewed(self, records: list[ShardRecord]) -> list[ShardRecord]:
+        """The records preview.png draws from: all, or the root table's of related tables."""
+        root = next(iter(self.tables), None)
+        return [r for r in records if r.table == root]
+
     def manifest(self, records: Sequence[ShardRecord], build: dict[str, Any]) -> dict[str, Any]:
         """The manifest for ``records`` (in plan order) and the build facts ``build``."""
         return make_manifest(
@@ -96,8 +101,7 @@ class Finisher:
         _write_owned(out, state, CARD_FILE, dataset_card(manifest).encode())
         if self.preview is not None:
             # The first shards hold the first samples: read them back, not generated again.
-            root = next(iter(self.tables), None)  # related tables: the root table's rows
-            shown = [r for r in records if r.table == root]
+            shown = self.previewed(records)
             shards = [out / r.path for r in shown if r.samples]
             total = sum(r.samples for r in shown)
             caption = Caption.of(self.spec.name, total, self.columns)

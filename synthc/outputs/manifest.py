@@ -21,6 +21,7 @@ from typing import Any
 from synthc import FORMAT_VERSION, __version__, limits
 from synthc.errors import OutputError
 from synthc.outputs.confine import read_bounded
+from synthc.outputs.store import Store
 from synthc.provenance import ROLES
 
 MANIFEST_FILE = "manifest.json"
@@ -177,13 +178,34 @@ def read_manifest(out: Path) -> dict[str, Any]:
         if path.is_symlink():
             raise OutputError(f"{path}: is a symlink; a synthc manifest is a plain file")
         data = read_bounded(path, limits.MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES", OutputError)
-        manifest = json.loads(data)
     except FileNotFoundError:
         raise OutputError(
             f"{path}: no manifest (not a synthc dataset, or its build did not finish)"
         ) from None
     except OSError as error:
         raise OutputError(f"{path}: unreadable ({error.strerror or error})") from None
+    return parse_manifest(data, str(path))
+
+
+def read_store_manifest(store: Store) -> dict[str, Any]:
+    """Load ``manifest.json`` from an object store; errors as :func:`read_manifest`'s."""
+    where = store.where(MANIFEST_FILE)
+    try:
+        data = store.read(
+            MANIFEST_FILE, limits.MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES", OutputError
+        )
+    except FileNotFoundError:
+        raise OutputError(
+            f"{where}: no manifest (not a synthc dataset, or its build did not finish)"
+        ) from None
+    return parse_manifest(data, where)
+
+
+def parse_manifest(data: bytes, path: str) -> dict[str, Any]:
+    """The manifest in ``data`` (read from ``path``, named in errors); OutputError unless it is
+    a synthc manifest of the expected shape."""
+    try:
+        manifest = json.loads(data)
     except (ValueError, RecursionError) as error:
         raise OutputError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(manifest, dict):

@@ -14,7 +14,7 @@ import errno
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,8 +81,16 @@ class BuildState:
         return cls.from_json(data, out, str(path))
 
     @classmethod
-    def from_json(cls, data: Any, out: Path, source: str) -> BuildState:
-        """Check the shape of a loaded state and confine every path in it to ``out``."""
+    def from_json(
+        cls,
+        data: Any,
+        out: Path,
+        source: str,
+        confiner: Callable[[object], object] | None = None,
+        shard_keys: dict[str, type | tuple[type, ...]] | None = None,
+    ) -> BuildState:
+        """Check the shape of a loaded state and confine every path in it to ``out`` (or by
+        ``confiner``; ``shard_keys``: the keys of a shard entry, for a store's state)."""
         if not isinstance(data, dict):
             raise BadState(f"{source}: build state is a {type(data).__name__}, not an object")
         if data.get("format") != STATE_FORMAT:
@@ -90,10 +98,10 @@ class BuildState:
         shards, files = data.get("shards"), data.get("files")
         if not isinstance(shards, dict) or not isinstance(files, dict):
             raise BadState(f"{source}: build state needs objects 'shards' and 'files'")
-        confiner = Confiner(out, source)
+        confiner = confiner or Confiner(out, source)
         for name, entry in shards.items():
             _confine(confiner, name)
-            _check_shard_entry(name, entry, source)
+            _check_shard_entry(name, entry, source, shard_keys or _SHARD_KEYS)
         for name, digest in files.items():
             _confine(confiner, name)
             if not isinstance(digest, str):
@@ -136,18 +144,20 @@ class BuildState:
         return {k: v for k, v in entry.items() if k != "mtime_ns"}
 
 
-def _confine(confiner: Confiner, name: object) -> None:
+def _confine(confiner: Callable[[object], object], name: object) -> None:
     try:
         confiner(name)
     except OutputError as error:
         raise BadState(str(error)) from None
 
 
-def _check_shard_entry(name: str, entry: Any, source: str) -> None:
+def _check_shard_entry(
+    name: str, entry: Any, source: str, keys: dict[str, type | tuple[type, ...]]
+) -> None:
     where = f"{source}: shards.{name}"
     if not isinstance(entry, dict):
         raise BadState(f"{where}: must be an object, not {type(entry).__name__}")
-    for key, kind in _SHARD_KEYS.items():
+    for key, kind in keys.items():
         value = entry.get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise BadState(f"{where}.{key}: must be {getattr(kind, '__name__', kind)}")

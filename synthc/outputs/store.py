@@ -1,0 +1,304 @@
+"""Outputs on an object store: an fsspec URL (``s3://bucket/prefix``, ``gs://``, ``az://``).
+
+A :class:`Store` is the output location of a build that is not a local directory: the few
+operations the driver, the workers and the readers need (list, read, write one object whole,
+upload a finished file, download, delete, open for reading). Every name is a relative key under
+the prefix, checked like a path in an output directory (outputs/confine.py): the state and the
+manifest naming them are untrusted. ``file://`` URLs are local directories (see
+:func:`local_path`) and keep the local code paths. Credentials come from where fsspec finds
+them (for S3: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``, fsspec's
+config); :attr:`Store.url`, the only spelling synthc prints or records, carries none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+from synthc.errors import OutputError, UsageError, one_line
+from synthc.outputs.confine import confined_name
+
+#: fsspec protocols and the package (and synthc extra) each needs
+_PACKAGES = {
+    "s3": ("s3fs", "synthc[s3]"),
+    "s3a": ("s3fs", "synthc[s3]"),
+    "gs": ("gcsfs", "gcsfs"),
+    "gcs": ("gcsfs", "gcsfs"),
+    "az": ("adlfs", "adlfs"),
+    "abfs": ("adlfs", "adlfs"),
+    "abfss": ("adlfs", "adlfs"),
+}
+#: the lock object a build holds while it writes a store (see docs/storage.md)
+LOCK_NAME = ".synthc/lock"
+
+
+class StoreError(OutputError):
+    """An object store refused or failed an operation (named by its credential-free URL)."""
+
+
+def is_store_url(text: str | os.PathLike[str]) -> bool:
+    """True if ``text`` is a URL ``scheme://...`` (``file://`` included), not a plain path."""
+    if not isinstance(text, str):
+        return False
+    scheme, sep, _ = text.partition("://")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").isalnum()
+
+
+def local_path(url: str) -> Path | None:
+    """The directory a ``file://`` URL names (``file:///abs`` or ``file://rel``), else None."""
+    if not url.startswith("file://"):
+        return None
+    rest = url[len("file://") :]
+    if rest.startswith("localhost/"):
+        rest = rest[len("localhost") :]
+    if not rest:
+        raise UsageError(f"{url}: names no directory")
+    return Path(rest)
+
+
+def public_url(url: str) -> str:
+    """``url`` without ``user:password@``, query or fragment: what synthc prints and records."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0]
+    text = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    while text.endswith("/") and not text.endswith("://"):
+        text = text[:-1]
+    return text
+
+
+class Store:
+    """One output prefix on an fsspec file system; keys are relative names under it."""
+
+    def __init__(self, url: str, fs: Any, root: str) -> None:
+        #: the URL as given (workers open the store from it; never printed)
+        self.given = url
+        #: the URL without credentials, query or fragment (printed, recorded)
+        self.url = public_url(url)
+        self.fs = fs
+        self.root = root.rstrip("/")
+        #: parts of the given URL that may be secret: ``user:password``, the password, the query
+        self._secrets = _secret_parts(url)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def where(self, name: str) -> str:
+        """``<url>/<name>`` for messages."""
+        return f"{self.url}/{name}"
+
+    def key(self, name: object, source: str = "the build plan") -> str:
+        """The full key of ``name``; OutputError naming ``source`` unless ``name`` is a plain
+        relative path (no ``..``, no absolute key, nothing outside the prefix)."""
+        why = confined_name(name)
+        if why is not None:
+            raise OutputError(
+                f"{source}: entry {name!r:.80} is refused: {why}; synthc follows no such key"
+            )
+        return f"{self.root}/{name}"
+
+    def listing(self) -> dict[str, dict[str, Any]]:
+        """Every object under the prefix, by relative name: ``{"size": int, "stamp": str}``."""
+        self.fs.invalidate_cache()
+        try:
+            found = self.fs.find(self.root, detail=True)
+        except FileNotFoundError:
+            return {}
+        except Exception as error:
+            raise self._error("", "cannot list", error) from None
+        prefix = self.root + "/"
+        listed: dict[str, dict[str, Any]] = {}
+        for key, info in found.items():
+            if key.startswith(prefix) and info.get("type", "file") == "file":
+                size = int(info.get("size") or 0)
+                listed[key[len(prefix) :]] = {"size": size, "stamp": stamp(info)}
+        return listed
+
+    def info(self, name: str) -> dict[str, Any] | None:
+        """``{"size", "stamp"}`` of one object, or None if there is none."""
+        self.fs.invalidate_cache()
+        try:
+            info = self.fs.info(self.key(name))
+        except FileNotFoundError:
+            return None
+        except Exception as error:
+            raise self._error(name, "cannot stat", error) from None
+        return {"size": int(info.get("size") or 0), "stamp": stamp(info)}
+
+    def read(self, name: str, limit: int, limit_name: str, error: type[OutputError]) -> bytes:
+        """The bytes of one object of at most ``limit`` bytes; FileNotFoundError if absent,
+        ``error`` (naming ``synthc.limits.<limit_name>``) if bigger."""
+        found = self.info(name)
+        if found is None:
+            raise FileNotFoundError(self.where(name))
+        if found["size"] > limit:
+            raise error(
+                f"{self.where(name)}: {found['size']} bytes exceeds the limit of {limit} bytes "
+                f"(synthc.limits.{limit_name})"
+            )
+        try:
+            data = self.fs.cat_file(self.key(name), start=0, end=limit + 1)
+        except FileNotFoundError:
+            raise
+        except Exception as failure:
+            raise self._error(name, "cannot read", failure) from None
+        if len(data) > limit:
+            raise error(f"{self.where(name)}: over the limit (synthc.limits.{limit_name})")
+        return bytes(data)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write one object whole (a single PUT: readers see the old object or the new one)."""
+        try:
+            self.fs.pipe_file(self.key(name), data)
+        except Exception as error:
+            raise self._error(name, "cannot write", error) from None
+
+    def create(self, name: str, data: bytes) -> bool:
+        """Write ``name`` only if no object has that key (a conditional write); False if one
+        does. A file system without conditional writes checks first (a small race)."""
+        try:
+            self.fs.pipe_file(self.key(name), data, mode="create")
+            return True
+        except FileExistsError:
+            return False
+        except TypeError:  # no ``mode``: an older fsspec implementation
+            if self.info(name) is not None:
+                return False
+            self.write(name, data)
+            return True
+        except Exception as error:
+            raise self._error(name, "cannot write", error) from None
+
+    def upload(self, local: Path, name: str) -> None:
+        """Put the finished file ``local`` at ``name`` (an S3 object, even a multipart one,
+        appears only once complete)."""
+        try:
+            self.fs.put_file(str(local), self.key(name))
+        except Exception as error:
+            raise self._error(name, "cannot upload", error) from None
+
+    def download(self, name: str, local: Path) -> None:
+        """Copy object ``name`` to the local file ``local`` (whole, or not at all)."""
+        local.parent.mkdir(parents=True, exist_ok=True)
+        partial = local.with_name(local.name + ".partial")
+        try:
+            self.fs.get_file(self.key(name), str(partial))
+            os.replace(partial, local)
+        except Exception as error:
+            partial.unlink(missing_ok=True)
+            raise self._error(name, "cannot download", error) from None
+
+    def open(self, name: str) -> BinaryIO:
+        """Object ``name`` opened for reading (streamed)."""
+        try:
+            handle: BinaryIO = self.fs.open(self.key(name), "rb")
+        except Exception as error:
+            raise self._error(name, "cannot open", error) from None
+        return handle
+
+    def delete(self, name: str) -> None:
+        """Delete object ``name`` if it exists."""
+        try:
+            self.fs.rm_file(self.key(name))
+        except FileNotFoundError:
+            pass
+        except Exception as error:
+            raise self._error(name, "cannot delete", error) from None
+
+    def _error(self, name: str, what: str, error: BaseException) -> StoreError:
+        where = self.where(name) if name else self.url
+        detail = one_line(str(error) or type(error).__name__).replace(self.given, self.url)
+        for secret in self._secrets:
+            detail = detail.replace(secret, "***")
+        return StoreError(f"{where}: {what}: {detail}")
+
+
+def _secret_parts(url: str) -> list[str]:
+    """The parts of ``url`` never to print: its user info, password, query and fragment."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return [url]
+    userinfo = parts.netloc.rpartition("@")[0]
+    found = [userinfo, password or "", parts.query, parts.fragment]
+    return sorted({part for part in found if part}, key=len, reverse=True)
+
+
+def stamp(info: dict[str, Any]) -> str:
+    """What says an object is unchanged since: its ETag, else its modification time and size."""
+    for field in ("ETag", "etag", "md5Hash", "content_settings"):
+        value = info.get(field)
+        if isinstance(value, str) and value:
+            return f"etag:{value}"
+    for field in ("LastModified", "mtime", "updated", "last_modified", "created"):
+        value = info.get(field)
+        if value is not None:
+            return f"time:{value}:{info.get('size')}"
+    return f"size:{info.get('size')}"
+
+
+def open_store(url: str) -> Store:
+    """The store at ``url``; UsageError naming the package to install when its fsspec
+    implementation is missing, or when the URL names no bucket."""
+    shown = public_url(url)
+    protocol = url.partition("://")[0].lower()
+    package, extra = _PACKAGES.get(protocol, (None, None))
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError:
+        raise UsageError(
+            f"{shown}: outputs on object stores need fsspec: pip install '{extra or 'fsspec'}'"
+        ) from None
+    if package is not None:
+        try:
+            __import__(package)
+        except ImportError:
+            raise UsageError(
+                f"{shown}: {protocol}:// outputs need {package}: pip install '{extra}'"
+            ) from None
+    try:
+        fs, root = url_to_fs(url)
+    except (ImportError, ValueError) as error:
+        detail = one_line(str(error)).replace(url, shown)
+        raise UsageError(f"{shown}: no fsspec file system for {protocol}:// ({detail})") from None
+    root = str(root).strip("/")
+    if not root:
+        raise UsageError(f"{shown}: names no bucket or prefix")
+    return Store(url, fs, root)
+
+
+def lock_body() -> bytes:
+    """What the lock object holds: who took it, and when."""
+    return json.dumps(
+        {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    ).encode()
+
+
+def stale_lock(body: bytes) -> bool:
+    """True if the lock ``body`` was taken on this host by a process that is gone (a killed
+    build): it may be taken over. A lock from another host is never judged stale."""
+    try:
+        holder = json.loads(body)
+        host, pid = holder["host"], holder["pid"]
+    except (ValueError, TypeError, KeyError):
+        return False
+    if host != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False

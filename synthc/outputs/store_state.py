@@ -1,0 +1,85 @@
+"""The build state of an output on an object store: ``<prefix>/.synthc/state.json``.
+
+The same :class:`~synthc.outputs.state.BuildState` as a local directory's, kept as one small
+object rewritten (one PUT) after every finished shard, so a killed build resumes. A shard entry
+records its object's ``stamp`` (the ETag on S3) where a local entry records its mtime: a shard
+is kept when its object still has the size and stamp synthc saw after uploading it. The state
+is untrusted: its size, shape and every key in it are checked (no ``..``, nothing absolute).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from synthc import limits
+from synthc.errors import BuildError, OutputError
+from synthc.outputs.state import STATE_DIR, STATE_FILE, STATE_FORMAT, BadState, BuildState
+from synthc.outputs.store import Store
+
+STATE_NAME = f"{STATE_DIR}/{STATE_FILE}"
+
+#: keys of a shard entry in a store's state, with their types
+_STORE_SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "split": str,
+    "shard": int,
+    "first_sample": int,
+    "samples": int,
+    "bytes": int,
+    "sha256": str,
+    "task_key": str,
+    "stamp": str,
+}
+
+
+def load_state(store: Store) -> BuildState | None:
+    """The state of ``store``, or None if there is none; BadState if it cannot be trusted."""
+    where = store.where(STATE_NAME)
+    try:
+        text = store.read(STATE_NAME, limits.MAX_STATE_BYTES, "MAX_STATE_BYTES", BadState)
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise BadState(f"{where}: build state is not valid JSON ({error})") from None
+
+    def confiner(name: object) -> object:
+        return store.key(name, where)
+
+    return BuildState.from_json(data, Path(), where, confiner, _STORE_SHARD_KEYS)
+
+
+def save_state(store: Store, state: BuildState) -> None:
+    """Write the state object whole; BuildError naming it if the store refuses."""
+    data: dict[str, Any] = {"format": STATE_FORMAT}
+    if state.dataset is not None:
+        data["dataset"] = state.dataset
+    data.update(shards=state.shards, files=state.files)
+    try:
+        store.write(STATE_NAME, json.dumps(data, indent=1).encode())
+    except OutputError as error:
+        raise BuildError(f"cannot write the build state: {error}") from None
+
+
+def record_shard(store: Store, state: BuildState, record: dict[str, Any]) -> None:
+    """Remember an uploaded shard with the stamp that says it is still ours and unchanged."""
+    info = store.info(record["path"])
+    if info is None:
+        raise BuildError(f"{store.where(record['path'])}: uploaded, yet the store has no object")
+    state.shards[record["path"]] = {**record, "stamp": info["stamp"]}
+
+
+def current_shard(
+    state: BuildState, listing: dict[str, dict[str, Any]], path: str, key: str
+) -> dict[str, Any] | None:
+    """The record of ``path`` if it was built from ``key`` and its object is untouched since."""
+    entry = state.shards.get(path)
+    if entry is None or entry["task_key"] != key:
+        return None
+    found = listing.get(path)
+    if found is None or found["size"] != entry["bytes"] or found["stamp"] != entry["stamp"]:
+        return None
+    return {k: v for k, v in entry.items() if k != "stamp"}

@@ -1,0 +1,116 @@
+"""Verify a dataset on an object store: the checks of outputs/verify.py, read through fsspec.
+
+Each shard is downloaded to a temporary file, one at a time (its size checked against the
+manifest first, so a swapped-in giant object is never fetched), then hashed and counted as a
+local shard is; the other files are checked against the store's listing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from synthc import limits
+from synthc.errors import OutputError
+from synthc.outputs.confine import Confiner
+from synthc.outputs.fact_files import fact_file_entries
+from synthc.outputs.manifest import MANIFEST_FILE, iter_shards, read_store_manifest
+from synthc.outputs.store import Store
+from synthc.outputs.verify import (
+    SHARD_SUFFIXES,
+    ShardProblem,
+    _check_fact_files,
+    _check_shard,
+    manifest_problems,
+)
+
+
+def verify_store(store: Store, *, count: bool = True) -> tuple[int, list[ShardProblem]]:
+    """Check the manifest of ``store`` and every object it lists; (shards checked, problems)."""
+    manifest = read_store_manifest(store)
+    problems = [ShardProblem(MANIFEST_FILE, m) for m in manifest_problems(manifest)]
+    listing = store.listing()
+    shards = iter_shards(manifest)
+    with tempfile.TemporaryDirectory(prefix="synthc-verify-") as scratch:
+        local = Confiner(Path(scratch), MANIFEST_FILE)
+        for shard in shards:
+            problem = _check_store_shard(store, listing, local, shard, count)
+            if problem is not None:
+                problems.append(ShardProblem(str(shard["path"]), problem))
+        for entry in fact_file_entries(manifest["generator"].get("facts", {})):
+            name = entry.get("file")
+            size = listing.get(name, {}).get("size", 0) if isinstance(name, str) else 0
+            if size > limits.MAX_FACT_BYTES:  # not fetched: reported missing below as well
+                problems.append(
+                    ShardProblem(
+                        str(name),
+                        f"{size} bytes, over synthc.limits.MAX_FACT_BYTES "
+                        f"({limits.MAX_FACT_BYTES})",
+                    )
+                )
+                continue
+            _fetch(store, listing, local, name)
+        problems += _check_fact_files(local, manifest)
+    for name in manifest.get("files", []):
+        try:
+            store.key(name, store.where(MANIFEST_FILE))
+        except OutputError as error:
+            problems.append(ShardProblem(str(name), str(error)))
+            continue
+        if name not in listing:
+            problems.append(ShardProblem(name, "missing"))
+    problems += _unlisted(manifest, listing)
+    return len(shards), problems
+
+
+def _check_store_shard(
+    store: Store,
+    listing: dict[str, dict[str, Any]],
+    local: Confiner,
+    shard: dict[str, Any],
+    count: bool,
+) -> str | None:
+    try:
+        store.key(shard["path"], store.where(MANIFEST_FILE))
+    except OutputError as error:
+        return str(error)
+    found = listing.get(shard["path"])
+    if found is None:
+        return "missing"
+    if found["size"] != shard["bytes"]:
+        return f"{found['size']} bytes, manifest says {shard['bytes']}"
+    path = _fetch(store, listing, local, shard["path"])
+    try:
+        return _check_shard(local, shard, count)
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def _fetch(
+    store: Store, listing: dict[str, dict[str, Any]], local: Confiner, name: object
+) -> Path | None:
+    """Download object ``name`` (a confined key the store lists) into the scratch folder."""
+    if not isinstance(name, str) or name not in listing:
+        return None
+    try:
+        store.key(name, store.where(MANIFEST_FILE))
+        path = local(name)
+    except OutputError:
+        return None
+    store.download(name, path)
+    return path
+
+
+def _unlisted(manifest: dict[str, Any], listing: dict[str, dict[str, Any]]) -> list[ShardProblem]:
+    """Shard objects in the split folders that the manifest does not list."""
+    listed = {s["path"] for s in iter_shards(manifest)}
+    problems: list[ShardProblem] = []
+    for name in sorted(listing):
+        folder, _, base = name.rpartition("/")
+        if folder in manifest["splits"] and base.endswith(SHARD_SUFFIXES) and name not in listed:
+            problems.append(
+                ShardProblem(name, "a shard file the manifest does not list", rebuild=False)
+            )
+    return problems

@@ -1,0 +1,374 @@
+"""Outputs on object storage: builds to ``s3://bucket/prefix`` against a real S3 API server on
+loopback (moto's server mode, started and stopped here), read back with s3fs and synthc."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+import s3fs
+from conftest import loopback_cluster, run_synthc, spec_text
+from small_datasets import write_spec as write_small_spec
+
+import synthc
+from synthc import api
+from synthc.errors import OutputError, UsageError
+from synthc.outputs.manifest import content_sha256, iter_shards
+
+#: a value no output may ever hold: the secret key the tests give the S3 client
+SECRET = "synthc-test-secret-" + uuid.uuid4().hex
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
+    port = _free_port()
+    exe = Path(sys.executable).with_name("moto_server")
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with open(log, "wb") as sink:
+        server = subprocess.Popen(
+            [str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=sink, stderr=sink
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "moto_server did not start in a minute"
+            time.sleep(0.1)
+    settings = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "synthc-test-key",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    s3fs.S3FileSystem.clear_instance_cache()
+    try:
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(30)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def bucket(s3_server: str) -> str:
+    """A fresh bucket; returns its name."""
+    name = f"synthc-{uuid.uuid4().hex[:12]}"
+    s3fs.S3FileSystem().mkdir(name)
+    return name
+
+
+def objects(url: str) -> dict[str, dict]:
+    """Every object under ``url`` by relative key: ``{"bytes", "etag"}``."""
+    fs = s3fs.S3FileSystem()
+    fs.invalidate_cache()
+    root = url.removeprefix("s3://")
+    found = fs.find(root, detail=True)
+    return {
+        key[len(root) + 1 :]: {"etag": info["ETag"], "bytes": fs.cat_file(key)}
+        for key, info in found.items()
+    }
+
+
+def shard_files(out: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted([*out.rglob("*.parquet"), *out.rglob("*.tar")])
+    }
+
+
+def assert_no_secret(*texts: str | bytes) -> None:
+    for text in texts:
+        data = text if isinstance(text, bytes) else text.encode()
+        assert SECRET.encode() not in data
+
+
+@pytest.mark.parametrize("kind", ["tabular", "fractal"])
+def test_a_store_build_equals_a_local_build(bucket, cli, tmp_path, kind):
+    spec = write_small_spec(tmp_path, kind)
+    url = f"s3://{bucket}/data/{kind}"
+    code, stdout, stderr = cli("build", spec, "-o", url, "--workers", "2")
+    assert code == 0, stderr
+    assert f"{url}: built" in stdout
+    local = api.build(spec, tmp_path / "local", workers=1).out
+    stored = objects(url)
+    shards = {k: v["bytes"] for k, v in stored.items() if k.endswith((".parquet", ".tar"))}
+    assert shards == shard_files(local)
+    # every file the local build wrote is there, byte for byte but the manifest's build facts
+    for path in sorted(local.rglob("*")):
+        name = str(path.relative_to(local))
+        if path.is_file() and name not in ("manifest.json", ".synthc/state.json"):
+            assert stored[name]["bytes"] == path.read_bytes(), name
+    # no temporaries, nothing but the dataset and its state (the lock is released)
+    assert set(stored) == {str(p.relative_to(local)) for p in local.rglob("*") if p.is_file()}
+    manifest = json.loads(stored["manifest.json"]["bytes"])
+    assert manifest["content_sha256"] == api.load_manifest(local)["content_sha256"]
+    assert manifest["build"]["output"] == url
+    assert api.load_manifest(url) == manifest
+
+    # an unchanged spec rewrites nothing
+    code, stdout, stderr = cli("build", spec, "-o", url)
+    assert code == 0 and f"{url}: up to date" in stdout, stderr
+    again = objects(url)
+    assert {k: v["etag"] for k, v in again.items()} == {k: v["etag"] for k, v in stored.items()}
+    assert again["manifest.json"]["bytes"] == stored["manifest.json"]["bytes"]
+
+    code, stdout, stderr = cli("verify", url)
+    assert code == 0 and f"{url}: ok" in stdout, stderr
+    assert_no_secret(stdout, stderr, *(v["bytes"] for v in again.values()))
+
+
+def test_open_reads_rows_and_samples_from_the_store(bucket, tmp_path):
+    table_spec = write_small_spec(tmp_path, "tabular")
+    api.build(table_spec, f"s3://{bucket}/table", workers=1)
+    local = api.build(table_spec, tmp_path / "table", workers=1).out
+    dataset = synthc.open(f"s3://{bucket}/table", verify=True)
+    assert repr(dataset).startswith(f"Dataset('s3://{bucket}/table'")
+    for split in ("train", "val"):
+        got = dataset[split].lazy().collect()
+        want = pl.read_parquet([p for p in synthc.open(local)[split].paths])
+        assert got.equals(want) and got.height == len(dataset[split])
+
+    image_spec = write_small_spec(tmp_path, "fractal")
+    api.build(image_spec, f"s3://{bucket}/images", workers=1)
+    local = api.build(image_spec, tmp_path / "images", workers=1).out
+    opened = synthc.open(f"s3://{bucket}/images", verify=True)  # hashed as they stream
+    streamed = list(opened["train"].samples(decode=False))
+    assert streamed == list(synthc.open(local)["train"].samples(decode=False))
+    assert len(streamed) == 45
+
+
+def test_verify_catches_a_tampered_object(bucket, cli, tmp_path):
+    spec = write_small_spec(tmp_path, "tabular")
+    url = f"s3://{bucket}/tampered"
+    api.build(spec, url, workers=1)
+    manifest = api.load_manifest(url)
+    shard = manifest["splits"]["train"]["shards"][0]["path"]
+    fs = s3fs.S3FileSystem()
+    data = bytearray(fs.cat_file(f"{bucket}/tampered/{shard}"))
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    fs.pipe_file(f"{bucket}/tampered/{shard}", bytes(data))
+    fs.pipe_file(f"{bucket}/tampered/train/stray-00009.parquet", b"not ours")
+    code, _, stderr = cli("verify", url)
+    assert code == 1
+    assert f"{shard}: sha256" in stderr and "does not match the manifest" in stderr
+    assert "train/stray-00009.parquet: a shard file the manifest does not list" in stderr
+    with pytest.raises(OutputError, match="does not match the manifest"):
+        synthc.open(url, verify=True)["train"].lazy()
+    # the rebuild notices the changed object (its ETag) and rewrites just that shard
+    code, stdout, stderr = cli("plan", spec, "-o", url)
+    assert code == 0 and f"{url}: keep 3, build 1, remove 0" in stdout, stderr
+    result = api.build(spec, url, workers=1)
+    assert result.built == 1 and not result.up_to_date
+
+
+def test_a_killed_build_resumes_from_the_store(bucket, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(name="killed", samples=200_000, shard_size=2_000))
+    url = f"s3://{bucket}/killed"
+    state = f"{bucket}/killed/.synthc/state.json"
+    fs = s3fs.S3FileSystem()
+
+    def recorded() -> int:
+        fs.invalidate_cache()
+        try:
+            return len(json.loads(fs.cat_file(state))["shards"])
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", url, "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while recorded() < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "the build recorded no shard in three minutes"
+        time.sleep(0.05)
+    assert process.poll() is None, "the build finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = recorded()
+    assert 2 <= done_before < 100
+    left = objects(url)
+    kept_objects = {k: v for k, v in left.items() if k.endswith(".parquet")}
+    # whole shards, the state and the killed build's lock: no temporary key, no manifest
+    assert set(left) - set(kept_objects) == {".synthc/state.json", ".synthc/lock"}
+
+    resumed = run_synthc("build", spec, "-o", url, "--workers", "1")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "the build that held it is gone" in resumed.stderr  # the killed build's lock
+    assert_no_secret(resumed.stdout, resumed.stderr)
+    kept = int(resumed.stdout.split("kept ")[1].split(",")[0])
+    assert kept >= done_before and f"built {100 - kept} shard(s)" in resumed.stdout
+    after = objects(url)
+    for key, value in kept_objects.items():  # a shard uploaded before the kill is whole
+        assert after[key]["bytes"] == value["bytes"]
+
+    clean = api.build(spec, tmp_path / "clean", workers=1).out
+    stored = {k: v["bytes"] for k, v in after.items() if k.endswith(".parquet")}
+    assert stored == shard_files(clean)
+    assert api.verify(url) == 100
+
+
+def test_a_dask_build_with_two_worker_processes_writes_the_store(bucket, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(name="dask", samples=20_000, shard_size=2_000))
+    url = f"s3://{bucket}/dask"
+    with loopback_cluster(2) as address:  # workers started with the AWS variables set
+        result = api.build(spec, url, scheduler=address)
+    assert result.built == 10
+    manifest = api.load_manifest(url)
+    assert manifest["build"]["executor"] == "dask" and manifest["build"]["workers"] == 2
+    clean = api.build(spec, tmp_path / "clean", workers=1).out
+    stored = {k: v["bytes"] for k, v in objects(url).items() if k.endswith(".parquet")}
+    assert stored == shard_files(clean)
+    assert api.verify(url) == 10
+
+
+def test_reproduce_reads_the_store(bucket, cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/again"
+    api.build(spec.name, url, workers=1)
+    code, stdout, stderr = cli("reproduce", url)
+    assert code == 0, stderr
+    assert f"{url}: reproduced: 4 shard(s)" in stdout
+
+
+def test_a_file_url_is_a_local_directory(cli, tmp_path):
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"file://{tmp_path}/out"
+    code, stdout, stderr = cli("build", spec, "-o", url)
+    assert code == 0, stderr
+    local = api.build(spec, tmp_path / "plain", workers=1).out
+    assert shard_files(tmp_path / "out") == shard_files(local)
+    code, stdout, _ = cli("verify", url)
+    assert code == 0 and "ok (4 shards" in stdout
+    assert len(synthc.open(url)["train"].lazy().collect()) == 225
+
+
+def test_store_urls_are_checked(bucket, cli, tmp_path):
+    spec = write_small_spec(tmp_path, "manifold")
+    # not a dataset of synthc's: refused, nothing deleted
+    s3fs.S3FileSystem().pipe_file(f"{bucket}/taken/notes.txt", b"mine")
+    code, _, stderr = cli("build", spec, "-o", f"s3://{bucket}/taken")
+    assert code == 2 and "holds no synthc build state" in stderr
+    assert objects(f"s3://{bucket}/taken").keys() == {"notes.txt"}
+    # the manifest's keys are confined to the prefix
+    url = f"s3://{bucket}/hostile"
+    api.build(spec, url, workers=1)
+    manifest = api.load_manifest(url)
+    manifest["splits"]["train"]["shards"][0]["path"] = "train/.."  # in its split's folder
+    manifest["content_sha256"] = content_sha256(iter_shards(manifest))
+    s3fs.S3FileSystem().pipe_file(f"{bucket}/hostile/manifest.json", json.dumps(manifest).encode())
+    with pytest.raises(OutputError, match="'..' part"):
+        synthc.open(url)
+    with pytest.raises(OutputError, match="is refused"):
+        api.verify(url)
+    # so are the build state's: a hostile state is refused, nothing deleted
+    state = json.loads(s3fs.S3FileSystem().cat_file(f"{bucket}/hostile/.synthc/state.json"))
+    state["shards"]["/etc/passwd"] = {**state["shards"].popitem()[1], "path": "/etc/passwd"}
+    s3fs.S3FileSystem().pipe_file(
+        f"{bucket}/hostile/.synthc/state.json", json.dumps(state).encode()
+    )
+    before = objects(url).keys()
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 1 and "'/etc/passwd' is refused: an absolute path" in stderr
+    assert objects(url).keys() == before
+    # a dry run says what a build would do and writes nothing
+    code, stdout, stderr = cli("build", spec, "-o", f"s3://{bucket}/dry", "--dry-run")
+    assert code == 0 and "would build 4 shard(s)" in stdout, stderr
+    assert objects(f"s3://{bucket}/dry") == {}
+    # a URL without a bucket, and credentials in a URL never printed
+    with pytest.raises(UsageError, match="names no bucket"):
+        api.build(spec, "s3://", workers=1)
+    code, stdout, stderr = cli("verify", f"s3://user:{SECRET}@{bucket}/nothing")
+    assert code != 0
+    assert_no_secret(stdout, stderr)
+
+
+@pytest.mark.parametrize(
+    ("url", "package", "install"),
+    [("s3://bucket/prefix", "s3fs", "synthc[s3]"), ("gs://bucket/prefix", "gcsfs", "gcsfs")],
+)
+def test_a_missing_fsspec_implementation_is_a_usage_error(
+    cli, tmp_path, monkeypatch, url, package, install
+):
+    monkeypatch.setitem(sys.modules, package, None)  # as if it were not installed
+    spec = write_small_spec(tmp_path, "manifold")
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 2
+    scheme = url.split(":")[0]
+    assert stderr == (
+        f"synthc: error: {url}: {scheme}:// outputs need {package}: pip install '{install}'\n"
+    )
+
+
+FACTS_SPEC = """\
+synthc: 1
+name: facts
+seed: 1
+samples: 400
+generator: {kind: manifold, shape: blobs, centers: 100, dim: 50}
+output: {shard_size: 200}
+"""
+
+
+def test_a_tampered_fact_file_is_caught_and_force_restores_it(bucket, cli, tmp_path):
+    spec = tmp_path / "facts.yaml"
+    spec.write_text(FACTS_SPEC)
+    url = f"s3://{bucket}/facts"
+    api.build(spec, url, workers=1)
+    fs = s3fs.S3FileSystem()
+    key = f"{bucket}/facts/facts/centers.npy"  # 5000 numbers: a fact file
+    original = fs.cat_file(key)
+    fs.pipe_file(key, original[:-1] + bytes([original[-1] ^ 1]))
+    code, _, stderr = cli("verify", url)
+    assert code == 1 and "facts/centers.npy: sha256 does not match the manifest" in stderr
+    code, _, stderr = cli("build", spec, "-o", url, "--force")
+    assert code == 0, stderr
+    assert fs.cat_file(key) == original
+    assert api.verify(url) == 2
+
+
+def test_related_tables_build_verify_and_open_from_the_store(bucket, cli, tmp_path):
+    spec = tmp_path / "shop.yaml"
+    spec.write_text((Path(__file__).parents[1] / "specs/customers_orders.yaml").read_text())
+    url = f"s3://{bucket}/shop"
+    code, _, stderr = cli("build", str(spec), "-o", url, "--var", "samples=600", "--workers", "2")
+    assert code == 0, stderr
+    local = api.build(spec, tmp_path / "local", variables={"samples": 600}, workers=1).out
+    stored = objects(url)
+    shards = {k: v["bytes"] for k, v in stored.items() if k.endswith(".parquet")}
+    assert shards == shard_files(local) and any(k.startswith("orders/") for k in shards)
+    assert stored["orders.graph.csv"]["bytes"] == (local / "orders.graph.csv").read_bytes()
+    code, stdout, stderr = cli("verify", url)
+    assert code == 0 and f"{url}: ok" in stdout, stderr
+    orders = synthc.open(url, table="orders")["train"].lazy().collect()
+    want = synthc.open(local, table="orders")["train"].lazy().collect()
+    assert orders.equals(want) and orders.height > 600 * 0.7
