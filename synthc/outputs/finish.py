@@ -69,7 +69,7 @@ class Finisher:
         preview = [PREVIEW_FILE] if self.preview is not None else []
         return [*self.spec_copies, CARD_FILE, *self.extras, *preview]
 
-    def previewed(self, records: list[ShardRecord]) -> list[ShardRecord]:
+    def previewed(self, records: Sequence[ShardRecord]) -> list[ShardRecord]:
         """The records preview.png draws from: all, or the root table's of related tables."""
         root = next(iter(self.tables), None)
         return [r for r in records if r.table == root]
