@@ -8,10 +8,9 @@ from ``"tabular/copula"`` and the label from ``"tabular/label"``. So row ``i`` i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 
 from synthc.generators.linalg import cholesky
 from synthc.generators.rng import derive_key
@@ -20,19 +19,25 @@ from synthc.generators.tabular import expr, kernels
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import correlation_matrix
 
-_POLARS_DTYPES: dict[str, Any] = {
-    "float64": pl.Float64,
-    "float32": pl.Float32,
-    "int64": pl.Int64,
-    "int32": pl.Int32,
-    "int16": pl.Int16,
-    "int8": pl.Int8,
-    "bool": pl.Boolean,
+if TYPE_CHECKING:
+    import polars as pl
+
+#: the polars type (its name in polars) of each numeric dtype
+_POLARS_DTYPES: dict[str, str] = {
+    "float64": "Float64",
+    "float32": "Float32",
+    "int64": "Int64",
+    "int32": "Int32",
+    "int16": "Int16",
+    "int8": "Int8",
+    "bool": "Boolean",
 }
 
 
 def sample_shard(config: TabularConfig, seed: int, start: int, stop: int) -> dict[str, pl.Series]:
     """Rows ``[start, stop)``: every column, then the label and its truth, as polars Series."""
+    import polars as pl
+
     n = stop - start
     latent = _copula(config, seed, start, n)
     series: dict[str, pl.Series] = {}
@@ -83,6 +88,8 @@ def _copula(config: TabularConfig, seed: int, start: int, n: int) -> dict[str, n
 
 
 def _typed(name: str, column: c.ColumnBase, values: np.ndarray) -> pl.Series:
+    import polars as pl
+
     dtype = column.out_dtype()
     if dtype == "enum":
         categories = column.values if isinstance(column, c.Categorical) else [column.value]  # type: ignore[attr-defined]
@@ -97,13 +104,15 @@ def _typed(name: str, column: c.ColumnBase, values: np.ndarray) -> pl.Series:
         values = np.clip(values, clip[0], clip[1])
     if dtype == "bool":
         return pl.Series(name, values != 0)
-    return pl.Series(name, values).cast(_POLARS_DTYPES[dtype])
+    return pl.Series(name, values).cast(getattr(pl, _POLARS_DTYPES[dtype]))
 
 
 def formula_values(
     text: str, config: TabularConfig, series: dict[str, pl.Series], n: int
 ) -> np.ndarray:
     """The formula ``text`` evaluated by polars over the columns drawn so far, as float64."""
+    import polars as pl
+
     node = expr.parse(text)
     used = {ref.name for ref in expr.names(node)}
     frame = pl.DataFrame([series[name] for name in series if name in used])
@@ -116,6 +125,8 @@ def formula_values(
 def _label(
     config: TabularConfig, series: dict[str, pl.Series], seed: int, start: int, n: int
 ) -> dict[str, pl.Series]:
+    import polars as pl
+
     label = config.label
     assert label is not None
     eta = formula_values(label.formula, config, series, n)
