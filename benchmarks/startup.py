@@ -16,7 +16,8 @@ For every spec in specs/, each a fresh `python -m synthc` process timed by its w
 
 With --before DIR (a checkout of an earlier commit, e.g. `git worktree add ../before COMMIT`),
 each figure is measured on that code too and printed as before -> after. The code measured is
-chosen with PYTHONPATH, so both must be importable with the same installed libraries. The
+chosen with PYTHONPATH (and `python -P`, so the working directory does not come first), so both
+must be importable with the same installed libraries. The
 machine's load (os.getloadavg) is printed: on a busy machine every figure grows.
 """
 
@@ -82,7 +83,10 @@ def seconds(tree: Path, args: list[str], env: dict[str, str] | None = None) -> T
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "synthc", *args], env=environment, capture_output=True, text=True
+        [sys.executable, "-P", "-m", "synthc", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - start
     now = resource.getrusage(resource.RUSAGE_CHILDREN)
