@@ -20,7 +20,7 @@ from synthc.generators.jit import Kernel
 #: seconds a cold compile took per generator kind with an empty NUMBA_CACHE_DIR, on a 2-core
 #: machine (a one-worker build of a small spec, cold minus warm); rounded, since it is said
 #: as "about". 0: not worth a line (OCR's two small kernels, used only by some distortions).
-COMPILE_SECONDS = {"fractal": 15, "manifold": 5, "tabular": 5, "ocr_text": 0}
+COMPILE_SECONDS = {"fractal": 5, "manifold": 5, "tabular": 5, "ocr_text": 0}
 
 
 def compile_notice(kind: str) -> str | None:
