@@ -11,9 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from synthc import generators
 from synthc.atomic import write_atomic
@@ -55,6 +53,9 @@ from synthc.reproducing import Reproduction
 from synthc.reproducing import reproduce as _reproduce
 from synthc.store_building import build_to_store, pending_store
 from synthc.streaming import Stream, stream
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
 
@@ -543,6 +544,8 @@ def write_sample(
     working directory) as ``<key>.<extension>``; a table's row is returned as JSON, and written
     to ``out/<key>.json`` only when ``out`` is given. ``out`` may not be inside a synthc output
     directory."""
+    import polars as pl
+
     compiled = compile_spec(path, variables, allow_read, templates)
     table = isinstance(generators.get(compiled.spec.generator.kind), TableGenerator)
     target = Path(out) if out is not None else Path(".")

@@ -15,11 +15,12 @@ import sys
 from typing import Any
 
 from synthc import generators
+from synthc.generators.jit import Kernel
 
 #: seconds a cold compile took per generator kind with an empty NUMBA_CACHE_DIR, on a 2-core
 #: machine (a one-worker build of a small spec, cold minus warm); rounded, since it is said
 #: as "about". 0: not worth a line (OCR's two small kernels, used only by some distortions).
-COMPILE_SECONDS = {"fractal": 15, "manifold": 5, "tabular": 5, "ocr_text": 0}
+COMPILE_SECONDS = {"fractal": 5, "manifold": 5, "tabular": 5, "ocr_text": 0}
 
 
 def compile_notice(kind: str) -> str | None:
@@ -35,17 +36,18 @@ def compile_notice(kind: str) -> str | None:
 
 
 def _kernels(kind: str) -> list[Any]:
-    """The cached Numba dispatchers in the modules of ``kind``'s package."""
-    from numba.core.dispatcher import Dispatcher
-
+    """The cached Numba dispatchers of the kernels in the modules of ``kind``'s package."""
     module = type(generators.get(kind)).__module__
     package = sys.modules[module].__package__ or module  # the generator's folder
     found: dict[int, Any] = {}
     for name, loaded in list(sys.modules.items()):
         if loaded is not None and (name == package or name.startswith(package + ".")):
             for value in vars(loaded).values():
-                if isinstance(value, Dispatcher) and getattr(value, "_cache", None) is not None:
-                    found[id(value)] = value
+                if not isinstance(value, Kernel):
+                    continue
+                dispatcher = value.dispatcher()  # made, not compiled
+                if getattr(dispatcher, "_cache", None) is not None:
+                    found[id(dispatcher)] = dispatcher
     return list(found.values())
 
 

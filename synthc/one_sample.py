@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from synthc import generators, inputs
 from synthc.atomic import write_atomic
@@ -23,10 +21,15 @@ from synthc.outputs.confine import confined_name
 from synthc.outputs.enclosing import enclosing_output
 from synthc.shard import table_rows
 
+if TYPE_CHECKING:
+    import polars as pl
+
 
 def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFrame:
     """Sample ``index`` (global, over every split) of the spec: a file sample as a dict
     ``{"__key__": key, extension: bytes}``, or a table's row as a one-row DataFrame."""
+    import polars as pl
+
     spec = compiled.spec
     count = spec.sample_count
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:

@@ -21,9 +21,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from synthc import generators, inputs, limits
 from synthc.compiler.compiling import CompiledSpec, compile_spec
@@ -35,6 +33,9 @@ from synthc.generators.base import FileGenerator, Generator, TableGenerator
 from synthc.hints import did_you_mean
 from synthc.shard import table_rows
 
+if TYPE_CHECKING:
+    import polars as pl
+
 #: samples per block for file generators (images, text lines): enough for a kernel batch to pay
 #: off, few enough that a small split still feeds several workers
 FILE_BLOCK = 256
@@ -45,7 +46,7 @@ RANK_VARIABLE = "RANK"
 WORLD_SIZE_VARIABLE = "WORLD_SIZE"
 
 #: what a stream yields: a file sample (``__key__`` and bytes per extension) or a block of rows
-Item = dict[str, Any] | pl.DataFrame
+Item: TypeAlias = "dict[str, Any] | pl.DataFrame"
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,8 @@ class Stream:
         ]
 
     def __iter__(self) -> Iterator[Item]:
+        import polars as pl
+
         inputs.use_roots(self._read_roots)  # a worker process finds the spec's files there
         generator = self.generator
         for block in self.blocks():

@@ -43,13 +43,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
-import numpy as np
-import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
     from synthc.inputs import Reader
 
 
@@ -127,7 +128,7 @@ class GeneratorConfig(BaseModel):
 
 
 #: one column of a table: a NumPy array, or a polars Series where values may be null
-ColumnValues = np.ndarray | pl.Series
+ColumnValues: TypeAlias = "np.ndarray | pl.Series"
 #: a table generator's rows ``[start, stop)``: equal-length columns in schema order
 Table = dict[str, ColumnValues]
 

@@ -1,23 +1,28 @@
 """The one place that decides how synthc compiles kernels with Numba.
 
-Every kernel uses these aliases so the flags are uniform: `cache=True` keeps the compile cost out
-of warm starts, `nogil=True` lets threads overlap kernels with I/O, and `fastmath` stays off
-because it would make results depend on the compiler's reassociation choices. It also holds the
-64-bit wrapping arithmetic (`add64`, `mul64`) that gives kernels the compiled results when they
-run as plain Python (NUMBA_DISABLE_JIT=1).
+Every kernel uses the decorator ``ngjit`` so the flags are uniform: `cache=True` keeps the
+compile cost out of warm starts, `nogil=True` lets threads overlap kernels with I/O, and
+`fastmath` stays off because it would make results depend on the compiler's reassociation
+choices. It also holds the 64-bit wrapping arithmetic (`add64`, `mul64`) that gives kernels the
+compiled results when they run as plain Python (NUMBA_DISABLE_JIT=1). Numba itself is imported
+only when a kernel is first used (:class:`Kernel`), so commands that run no kernel
+(``synthc validate``) never load it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import importlib
 import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import numba
 import numpy as np
 
 
@@ -63,41 +68,95 @@ def _prune(base: Path, current: Path) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
-# CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
-numba.config.CACHE_DIR = _kernel_cache_dir()  # type: ignore[attr-defined]
-
 #: An integer argument of a kernel: a Python int, or a NumPy integer (an array element, a cast).
 Int = int | np.integer
 
-#: A serial, cached, GIL-free kernel.
-ngjit = numba.njit(cache=True, nogil=True, fastmath=False)
 
-#: NUMBA_DISABLE_JIT=1: every kernel runs as plain Python (CI reruns the kernel tests that way).
-JIT_DISABLED = bool(numba.config.DISABLE_JIT)  # type: ignore[attr-defined]  # as CACHE_DIR
+@functools.cache
+def _numba() -> Any:
+    """Numba, imported when the first kernel is first used, with synthc's cache directory."""
+    import numba
+
+    # CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
+    numba.config.CACHE_DIR = _kernel_cache_dir()  # type: ignore[attr-defined]
+    return numba
+
+
+class Kernel:
+    """A serial, cached, GIL-free Numba kernel, made on its first use.
+
+    Importing a module of kernels imports no Numba: the dispatcher is made (and Numba imported)
+    when the kernel is first called or when a kernel that calls it is compiled (Numba types it
+    through ``_numba_type_``), and each signature is compiled, or loaded from the cache, on its
+    first call. So a build compiles and loads only the kernels its spec's modes call. With
+    NUMBA_DISABLE_JIT=1 the kernel runs as plain Python (``plain``, where given, instead).
+    """
+
+    def __init__(self, function: Callable[..., Any], plain: Callable[..., Any] | None = None):
+        functools.update_wrapper(self, function)
+        self.py_func = function
+        self._plain = plain
+        self._made: Any = None
+
+    def dispatcher(self) -> Any:
+        """The Numba dispatcher (the plain function when NUMBA_DISABLE_JIT is set). Threads
+        that race here make equal dispatchers, one of which is kept: no lock is held while
+        Numba, which takes its own, compiles."""
+        made = self._made
+        if made is None:
+            numba = _numba()
+            if numba.config.DISABLE_JIT:
+                made = self._plain or self.py_func
+            else:
+                made = numba.njit(cache=True, nogil=True, fastmath=False)(self.py_func)
+            self._made = made
+        return made
+
+    @property
+    def _numba_type_(self) -> Any:
+        from numba.core import types
+
+        return types.Dispatcher(self.dispatcher())
+
+    def __call__(self, *args: Any) -> Any:
+        made = self._made
+        return (made if made is not None else self.dispatcher())(*args)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_kernel_named, (self.__module__, self.py_func.__qualname__))
+
+
+def _kernel_named(module: str, name: str) -> Kernel:
+    kernel: Kernel = getattr(importlib.import_module(module), name)
+    return kernel
+
+
+def ngjit(function: Callable[..., Any]) -> Kernel:
+    """The decorator of every kernel (see :class:`Kernel`)."""
+    return Kernel(function)
+
 
 # 64-bit integer arithmetic that wraps around. Compiled uint64 arithmetic wraps silently; plain
 # NumPy uint64 scalars wrap too but warn (an error under the test suite), so without the compiler
 # the same sums and products are taken in Python integers and masked to 64 bits.
 _MASK64 = (1 << 64) - 1
 
-if JIT_DISABLED:
 
-    def add64(a: np.uint64, b: np.uint64) -> np.uint64:
-        """``a + b`` modulo 2**64."""
-        return np.uint64((int(a) + int(b)) & _MASK64)
+def _add64_plain(a: np.uint64, b: np.uint64) -> np.uint64:
+    return np.uint64((int(a) + int(b)) & _MASK64)
 
-    def mul64(a: np.uint64, b: np.uint64) -> np.uint64:
-        """``a * b`` modulo 2**64."""
-        return np.uint64((int(a) * int(b)) & _MASK64)
 
-else:
+def _mul64_plain(a: np.uint64, b: np.uint64) -> np.uint64:
+    return np.uint64((int(a) * int(b)) & _MASK64)
 
-    @ngjit
-    def add64(a: np.uint64, b: np.uint64) -> np.uint64:
-        """``a + b`` modulo 2**64."""
-        return a + b
 
-    @ngjit
-    def mul64(a: np.uint64, b: np.uint64) -> np.uint64:
-        """``a * b`` modulo 2**64."""
-        return a * b
+@functools.partial(Kernel, plain=_add64_plain)
+def add64(a: np.uint64, b: np.uint64) -> np.uint64:
+    """``a + b`` modulo 2**64."""
+    return a + b
+
+
+@functools.partial(Kernel, plain=_mul64_plain)
+def mul64(a: np.uint64, b: np.uint64) -> np.uint64:
+    """``a * b`` modulo 2**64."""
+    return a * b

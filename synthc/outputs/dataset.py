@@ -20,11 +20,9 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
-import polars as pl
-from PIL import Image
 
 from synthc import limits
 from synthc.digest import file_sha256
@@ -35,17 +33,12 @@ from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_man
 from synthc.outputs.store import Store, is_store_url, local_path, open_store
 from synthc.outputs.verify import manifest_problems
 
+if TYPE_CHECKING:
+    import polars as pl
+
 ImageAs = Literal["pil", "numpy"]
 _SUFFIXES = {"parquet": ".parquet", "webdataset": ".tar"}
 _IMAGE_EXTENSIONS = ("png", "jpg", "jpeg")
-#: polars types of the manifest's column dtypes, for the schema of a split without shards
-_POLARS_TYPES: dict[str, Any] = {
-    "int64": pl.Int64,
-    "float64": pl.Float64,
-    "bool": pl.Boolean,
-    "date": pl.Date,
-    "datetime[us]": pl.Datetime("us"),
-}
 
 
 def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = None) -> Dataset:
@@ -226,6 +219,8 @@ class Split:
     def lazy(self, *, verify: bool | None = None) -> pl.LazyFrame:
         """A polars LazyFrame over the split's Parquet shards, in order. With ``verify`` every
         shard's sha256 is checked now, before the frame is returned (polars reads the files)."""
+        import polars as pl
+
         if self.format != "parquet":
             raise UsageError(
                 f"split {self.name!r} holds WebDataset tars, not a table: use .samples()"
@@ -265,10 +260,11 @@ class Split:
         return self.samples()
 
     def _empty_schema(self) -> dict[str, Any]:
+
         schema: dict[str, Any] = {}
         for column in self._columns:
             if isinstance(column, dict) and isinstance(column.get("name"), str):
-                schema[column["name"]] = _POLARS_TYPES.get(str(column.get("dtype")), pl.Null)
+                schema[column["name"]] = _polars_type(str(column.get("dtype")))
         return schema
 
 
@@ -376,6 +372,8 @@ def _member_bytes(shard: Shard, tar: tarfile.TarFile, member: tarfile.TarInfo) -
 def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> Any:
     """A member's value by its extension; OutputError naming the shard and member if it is not
     what its extension says."""
+    from PIL import Image
+
     try:
         if ext in _IMAGE_EXTENSIONS:
             return _image(data, image)
@@ -394,6 +392,8 @@ def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> An
 
 
 def _image(data: bytes, image: ImageAs) -> Any:
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as opened:
         width, height = opened.size  # from the header: refuse a bomb before decoding it
         if width * height > limits.MAX_IMAGE_PIXELS:
@@ -403,3 +403,18 @@ def _image(data: bytes, image: ImageAs) -> Any:
             )
         opened.load()
         return np.asarray(opened) if image == "numpy" else opened.copy()
+
+
+def _polars_type(dtype: str) -> Any:
+    """The polars type of a manifest column's dtype, for the schema of a split without shards
+    (Null for a dtype synthc does not write)."""
+    import polars as pl
+
+    known = {
+        "int64": pl.Int64,
+        "float64": pl.Float64,
+        "bool": pl.Boolean,
+        "date": pl.Date,
+        "datetime[us]": pl.Datetime("us"),
+    }
+    return known.get(dtype, pl.Null)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image
 
 GAP = 2
 #: pixels of the title strip above the images (none without a title), and of its text
@@ -32,6 +34,8 @@ def grid_png(images: Sequence[Image.Image], columns: int | None = None, title: s
 
 
 def _grid(images: Sequence[Image.Image], columns: int | None) -> Image.Image:
+    from PIL import Image
+
     columns = columns or math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / columns)
     width, height = images[0].size
@@ -47,6 +51,8 @@ def _grid(images: Sequence[Image.Image], columns: int | None) -> Image.Image:
 def _stacked(images: Sequence[Image.Image]) -> Image.Image:
     """Lines of one height (horizontal text) one under another; columns of one width
     (vertical text) side by side."""
+    from PIL import Image
+
     side_by_side = len({image.width for image in images}) == 1
     if side_by_side:
         width = sum(image.width for image in images) + GAP * (len(images) - 1)
@@ -64,6 +70,8 @@ def _stacked(images: Sequence[Image.Image]) -> Image.Image:
 
 def _titled(sheet: Image.Image, title: str) -> Image.Image:
     """``sheet`` under a strip with ``title``, cut with an ellipsis to the sheet's width."""
+    from PIL import Image, ImageDraw, ImageFont
+
     font = ImageFont.load_default(size=TITLE_SIZE)
     fits = [title] + [title[:cut].rstrip() + "…" for cut in range(len(title) - 1, 0, -1)]
     text = next((t for t in fits if font.getlength(t) <= sheet.width - 8), "")
@@ -77,6 +85,8 @@ def _titled(sheet: Image.Image, title: str) -> Image.Image:
 def decode_pngs(blobs: Sequence[bytes], max_pixels: int = TILE_PIXELS) -> list[Image.Image]:
     """Encoded images (PNG, JPEG) to loaded Pillow images, each shrunk (aspect kept) to at
     most ``max_pixels`` pixels so a preview of large images stays small in memory."""
+    from PIL import Image
+
     images = []
     for blob in blobs:
         with Image.open(io.BytesIO(blob)) as image:

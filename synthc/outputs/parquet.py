@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from synthc.atomic import write_atomic_by
 
 
@@ -31,6 +29,8 @@ def write_parquet_shard(
 ) -> tuple[int, str]:
     """Write ``table`` (equal-length 1-D NumPy arrays or polars Series, in order) to ``path``
     atomically; return ``(bytes, sha256)`` of the file."""
+    import polars as pl
+
     frame = pl.DataFrame(dict(table))
     options = parquet_options(output)
     return write_atomic_by(path, lambda tmp: frame.write_parquet(tmp, **options))
@@ -38,4 +38,6 @@ def write_parquet_shard(
 
 def count_parquet_rows(path: Path) -> int:
     """Rows in a Parquet file, from its footer."""
+    import polars as pl
+
     return int(pl.scan_parquet(path).select(pl.len()).collect().item())

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 
 from synthc.outputs.caption import Caption, shorten
 from synthc.outputs.figure import new_figure, render
 
 if TYPE_CHECKING:
+    import polars as pl
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -133,6 +133,8 @@ class _Colouring:
 def _colouring(frame: pl.DataFrame) -> _Colouring:
     """By ``label`` (the class) when there is one, else by ``u0`` (the first intrinsic
     coordinate), else one colour."""
+    import polars as pl
+
     if "label" in frame.columns and frame["label"].dtype.is_integer():
         labels = frame["label"].fill_null(-1).to_numpy()
         classes = sorted(int(v) for v in np.unique(labels))

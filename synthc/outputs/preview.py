@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from synthc.generators.base import PreviewKind, Samples, Table
 from synthc.outputs.caption import Caption
@@ -20,6 +19,9 @@ from synthc.outputs.image_grid import decode_pngs, grid_png
 from synthc.outputs.points_plot import points_preview_png
 from synthc.outputs.table_plot import table_preview_png
 from synthc.outputs.webdataset import IMAGE_EXTENSIONS, read_tar_members
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["Caption", "default_samples", "preview_of_samples", "preview_of_shards"]
 
@@ -36,6 +38,8 @@ def preview_of_samples(
     kind: PreviewKind, generated: Table | Samples, caption: Caption | None = None
 ) -> bytes:
     """A PNG of samples generated in memory (all of them: the caller chose how many)."""
+    import polars as pl
+
     if isinstance(generated, Samples):
         images = [next(f[ext] for ext in IMAGE_EXTENSIONS if ext in f) for _, f in generated]
         return grid_png(decode_pngs(images), title=(caption or Caption()).title(len(images)))
@@ -47,6 +51,8 @@ def preview_of_shards(
 ) -> bytes:
     """A PNG of the first samples of a build, read back from its first shards (in plan order)
     rather than generated again."""
+    import polars as pl
+
     limit = default_samples(kind)
     if kind == "images":
         pngs: list[bytes] = []

@@ -12,12 +12,12 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 
 from synthc.outputs.caption import Caption, shorten
 from synthc.outputs.figure import new_figure, render
 
 if TYPE_CHECKING:
+    import polars as pl
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -66,6 +66,8 @@ def table_figure(frame: pl.DataFrame, caption: Caption) -> Figure:
 
 def draw_column(axes: Axes, series: pl.Series) -> None:
     """The distribution of one column on ``axes``, titled with its value and null counts."""
+    import polars as pl
+
     present = series.drop_nulls()
     nulls = series.null_count()
     notes = [f"{nulls:,} null ({nulls / series.len():.1%})" if nulls else "no nulls"]
@@ -143,6 +145,8 @@ def _numbers(axes: Axes, values: np.ndarray) -> list[str]:
 def _dates(axes: Axes, present: pl.Series) -> list[str]:
     """A histogram of dates or datetimes, with date ticks; dates near or beyond years 1 and
     9999 (which matplotlib cannot name) as days since 1970."""
+    import polars as pl
+
     days = present.cast(pl.Datetime("ms")).dt.epoch("ms").cast(pl.Float64).to_numpy() / 86_400_000
     slack = 0.1 * float(np.ptp(days)) + 366 if days.size else 0.0  # the axis margins
     if days.size and (days.min() - slack < -719_162 or days.max() + slack > 2_932_896):

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image
 
 from synthc.errors import BuildError
 from synthc.generators.base import Column, FileGenerator, Samples, tar_sample_bytes
@@ -442,6 +441,8 @@ def _hue(h: float) -> list[int]:
 
 def encode_png(image: np.ndarray, config: FractalConfig) -> bytes:
     """One image as PNG at the spec's zlib level (1-bit for binary images when asked)."""
+    from PIL import Image
+
     png = config.render.png
     if image.shape[2] == 1:
         plain = image[:, :, 0]

@@ -25,6 +25,9 @@ PROBE = 2048
 WINDOW_QUANTILE = 0.002
 WINDOW_MARGIN = 0.04
 CHAOS, BACKGROUND = 0, 2  # Philox streams of orbits and of plasma backgrounds
+# A constant argument is typed as a literal, and Numba compiles a kernel once more for each
+# literal it is called with; kernels shared by render and occupancy are called with np.int64
+# values instead, so that a build compiles each of them once.
 MODE_BINARY, MODE_DENSITY, MODE_PATCH = 0, 1, 2
 _M32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
@@ -48,7 +51,7 @@ def _choose(word: np.uint64, cum: np.ndarray, start: int, m: int) -> int:
 @ngjit
 def _seed(index: int, block: int, k0: int, k1: int) -> np.uint64:
     i = np.uint64(index)
-    w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), block, CHAOS, k0, k1)
+    w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), block, np.int64(CHAOS), k0, k1)
     return (np.uint64(w[0]) << _S32) | np.uint64(w[1])
 
 
@@ -83,6 +86,32 @@ def cumulative_thresholds(probabilities: np.ndarray) -> np.ndarray:
 
 
 @ngjit
+def _kth(values: np.ndarray, k: int) -> float:
+    """The ``k``-th smallest of ``values`` (finite floats), which it reorders in place (Hoare's
+    selection, as Wirth writes it): linear time on average, and cheap to compile."""
+    lo = 0
+    hi = values.shape[0] - 1
+    while lo < hi:
+        pivot = values[k]
+        i = lo
+        j = hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while pivot < values[j]:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if j < k:
+            lo = i
+        if k < i:
+            hi = j
+    return values[k]
+
+
+@ngjit
 def _probe_window(
     maps: np.ndarray,
     cum: np.ndarray,
@@ -109,17 +138,19 @@ def _probe_window(
             return x, y, state, 0.0, 0.0, -1.0
     lo = int(WINDOW_QUANTILE * PROBE)
     hi = PROBE - 1 - lo
-    sx = np.partition(xs, (lo, hi))  # linear-time selection of the two quantiles
-    sy = np.partition(ys, (lo, hi))
-    cx = 0.5 * (sx[lo] + sx[hi])
-    cy = 0.5 * (sy[lo] + sy[hi])
-    side = max(sx[hi] - sx[lo], sy[hi] - sy[lo]) * (1.0 + 2.0 * WINDOW_MARGIN)
+    # the two quantiles by selection in place (np.partition's would take seconds to compile)
+    x_lo = _kth(xs, lo)
+    x_hi = _kth(xs, hi)
+    y_lo = _kth(ys, lo)
+    y_hi = _kth(ys, hi)
+    cx = 0.5 * (x_lo + x_hi)
+    cy = 0.5 * (y_lo + y_hi)
+    side = max(x_hi - x_lo, y_hi - y_lo) * (1.0 + 2.0 * WINDOW_MARGIN)
     if not side > 1e-12:
         return x, y, state, 0.0, 0.0, -1.0
     return x, y, state, cx - 0.5 * side, cy - 0.5 * side, side
 
 
-@ngjit
 def render(
     draw_image: np.ndarray,  # (D,) int64: which image each draw goes into
     draw_index: np.ndarray,  # (D,) int64: the draw's image id (its class and instance)
@@ -138,30 +169,141 @@ def render(
     images: np.ndarray,  # (N, H, W, C) uint8, background already drawn
     windows: np.ndarray,  # (D, 3) float64 out: x0, y0, side of the view window; side -1 if bad
 ) -> None:
-    """Render every draw: chaos game and splatting fused, no per-draw coordinate array."""
+    """Render every draw: chaos game and splatting fused, no per-draw coordinate array.
+
+    Binary grayscale images (white points straight into the image) and the other modes are two
+    kernels, so that a build compiles only the one its spec's mode needs."""
+    if mode == MODE_BINARY and images.shape[3] == 1:
+        _render_points(
+            draw_image,
+            draw_index,
+            draw_block,
+            map_start,
+            maps,
+            cum,
+            boxes,
+            flips,
+            points,
+            k0,
+            k1,
+            images,
+            windows,
+        )
+    else:
+        _render_general(
+            draw_image,
+            draw_index,
+            draw_block,
+            map_start,
+            maps,
+            cum,
+            map_color,
+            boxes,
+            flips,
+            patches,
+            mode,
+            points,
+            k0,
+            k1,
+            images,
+            windows,
+        )
+
+
+@ngjit
+def _draw_window(
+    d: int,
+    draw_index: np.ndarray,
+    draw_block: np.ndarray,
+    map_start: np.ndarray,
+    maps: np.ndarray,
+    cum: np.ndarray,
+    k0: int,
+    k1: int,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    windows: np.ndarray,
+) -> tuple[int, int, float, float, np.uint64, float, float, float]:
+    """Draw ``d``'s probe: (map start, map count, x, y, state, window x0, y0, side), the window
+    also written to ``windows[d]``; side <= 0 if the orbit is broken."""
+    start = map_start[d]
+    m = map_start[d + 1] - start
+    seed = _seed(draw_index[d], draw_block[d], k0, k1)
+    x, y, state, wx, wy, side = _probe_window(maps, cum, start, m, seed, xs, ys)
+    windows[d, 0] = wx
+    windows[d, 1] = wy
+    windows[d, 2] = side
+    return start, m, x, y, state, wx, wy, side
+
+
+@ngjit
+def _render_points(
+    draw_image: np.ndarray,
+    draw_index: np.ndarray,
+    draw_block: np.ndarray,
+    map_start: np.ndarray,
+    maps: np.ndarray,
+    cum: np.ndarray,
+    boxes: np.ndarray,
+    flips: np.ndarray,
+    points: int,
+    k0: int,
+    k1: int,
+    images: np.ndarray,
+    windows: np.ndarray,
+) -> None:
+    """:func:`render` of binary grayscale images."""
+    xs = np.empty(PROBE, dtype=np.float64)
+    ys = np.empty(PROBE, dtype=np.float64)
+    for d in range(draw_image.shape[0]):
+        start, m, x, y, state, wx, wy, side = _draw_window(
+            d, draw_index, draw_block, map_start, maps, cum, k0, k1, xs, ys, windows
+        )
+        if side <= 0.0:
+            continue
+        n = draw_image[d]
+        bx0, by0, bx1, by1 = boxes[d, 0], boxes[d, 1], boxes[d, 2], boxes[d, 3]
+        sx = (bx1 - bx0) / side
+        sy = (by1 - by0) / side
+        target = images[n, by0:by1, bx0:bx1, 0]
+        _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flips[d], target)
+
+
+@ngjit
+def _render_general(
+    draw_image: np.ndarray,
+    draw_index: np.ndarray,
+    draw_block: np.ndarray,
+    map_start: np.ndarray,
+    maps: np.ndarray,
+    cum: np.ndarray,
+    map_color: np.ndarray,
+    boxes: np.ndarray,
+    flips: np.ndarray,
+    patches: np.ndarray,
+    mode: int,
+    points: int,
+    k0: int,
+    k1: int,
+    images: np.ndarray,
+    windows: np.ndarray,
+) -> None:
+    """:func:`render` of density and patch modes, and of colour images."""
     channels = images.shape[3]
     xs = np.empty(PROBE, dtype=np.float64)
     ys = np.empty(PROBE, dtype=np.float64)
     for d in range(draw_image.shape[0]):
-        start = map_start[d]
-        m = map_start[d + 1] - start
-        n = draw_image[d]
-        seed = _seed(draw_index[d], draw_block[d], k0, k1)
-        x, y, state, wx, wy, side = _probe_window(maps, cum, start, m, seed, xs, ys)
-        windows[d, 0] = wx
-        windows[d, 1] = wy
-        windows[d, 2] = side
+        start, m, x, y, state, wx, wy, side = _draw_window(
+            d, draw_index, draw_block, map_start, maps, cum, k0, k1, xs, ys, windows
+        )
         if side <= 0.0:
             continue
+        n = draw_image[d]
         bx0, by0, bx1, by1 = boxes[d, 0], boxes[d, 1], boxes[d, 2], boxes[d, 3]
         bw = bx1 - bx0
         bh = by1 - by0
         sx = bw / side
         sy = bh / side
-        if mode == MODE_BINARY and channels == 1:  # white points straight into the image
-            target = images[n, by0:by1, bx0:bx1, 0]
-            _orbit_hits(maps, cum, start, m, state, x, y, points, wx, wy, sx, sy, flips[d], target)
-            continue
         counts = np.zeros((bh, bw), dtype=np.float64) if mode != MODE_BINARY else np.zeros((1, 1))
         last = np.full((bh, bw), -1, np.int8) if channels == 3 else np.full((1, 1), -1, np.int8)
         hits = np.zeros((bh, bw), dtype=np.bool_)
@@ -385,7 +527,9 @@ def occupancy(
     cum = cumulative_thresholds(probabilities)
     xs = np.empty(PROBE, dtype=np.float64)
     ys = np.empty(PROBE, dtype=np.float64)
-    x, y, state, wx, wy, side = _probe_window(maps, cum, 0, m, _seed(index, 0, k0, k1), xs, ys)
+    zero = np.int64(0)  # not a literal: see CHAOS
+    seed = _seed(index, zero, k0, k1)
+    x, y, state, wx, wy, side = _probe_window(maps, cum, zero, m, seed, xs, ys)
     if side <= 0.0:
         return -1.0
     cells = np.zeros((grid, grid), dtype=np.bool_)
@@ -397,7 +541,7 @@ def occupancy(
             word = z & _M32
         else:
             word = z >> _S32
-        j = _choose(word, cum, 0, m)
+        j = _choose(word, cum, zero, m)
         x, y = _step(maps, j, x, y)
         if not (math.isfinite(x) and math.isfinite(y)):
             return -1.0

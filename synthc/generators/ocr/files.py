@@ -10,6 +10,7 @@ error at its field (a FileProblem) at compile time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from synthc.generators.ocr.backgrounds import check_image
@@ -60,7 +61,7 @@ def _font_files(config: OcrConfig, reader: Reader) -> list[tuple[tuple[Any, ...]
     fonts = config.fonts
     if fonts.language is not None:
         language = fonts.language
-        root = trdg_root() / "fonts"
+        root = _at(("fonts", "language"), trdg_root) / "fonts"
         names = sorted(p.name for p in root.iterdir() if p.is_dir())
         if language not in names:  # a name, never a path (``../..``)
             known = ", ".join(names)
@@ -124,7 +125,10 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
         update["text"] = text.model_copy(update={"resolved": entry})
     if "image" in config.background.kinds:
         written = config.background.images
-        directory = written if written is not None else trdg_root() / "images"
+        if written is None:  # trdg's four images, needed by the kind "image"
+            directory: str | Path = _at(("background", "kinds"), trdg_root) / "images"
+        else:
+            directory = written
         field = ("background", "images")
         found = _at(field, lambda: reader.files_in(directory, IMAGE_SUFFIXES, "image"))
         images = []

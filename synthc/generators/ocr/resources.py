@@ -29,13 +29,19 @@ FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
+#: what a spec that names trdg's data is told when trdg is not installed (a lean install)
+TRDG_MISSING = (
+    "needs trdg's fonts, dictionaries and background images, which are not installed: "
+    "pip install 'synthc[ocr]'"
+)
+
+
 def trdg_root() -> Path:
-    """The installed trdg package directory (its data, not its code, is what synthc uses)."""
+    """The installed trdg package directory (its data, not its code, is what synthc uses),
+    located without importing trdg; ValueError saying what to install when it is missing."""
     spec = importlib.util.find_spec("trdg")
     if spec is None or spec.origin is None:
-        raise ValueError(
-            "trdg is not installed (pip install trdg): its fonts and dictionaries are needed"
-        )
+        raise ValueError(TRDG_MISSING)
     return Path(spec.origin).parent
 
 

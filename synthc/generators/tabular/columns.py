@@ -13,16 +13,18 @@ import contextlib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
 import numpy as np
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from synthc.errors import BuildError
 from synthc.generators.base import PART_CONFIG
 from synthc.generators.tabular import expr, kernels
 from synthc.generators.tabular.params import Bounds, check_rows, number_or_formula
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Path = tuple[str | int, ...]
 #: a column's Philox key, derived from the seed and the column's name

@@ -11,10 +11,9 @@ as soon as it is drawn, so children read, and the shard stores, the standardised
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 
 from synthc.errors import BuildError
 from synthc.generators.linalg import cholesky
@@ -24,14 +23,18 @@ from synthc.generators.tabular import expr, kernels
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import correlation_matrix
 
-_POLARS_DTYPES: dict[str, Any] = {
-    "float64": pl.Float64,
-    "float32": pl.Float32,
-    "int64": pl.Int64,
-    "int32": pl.Int32,
-    "int16": pl.Int16,
-    "int8": pl.Int8,
-    "bool": pl.Boolean,
+if TYPE_CHECKING:
+    import polars as pl
+
+#: the polars type (its name in polars) of each numeric dtype
+_POLARS_DTYPES: dict[str, str] = {
+    "float64": "Float64",
+    "float32": "Float32",
+    "int64": "Int64",
+    "int32": "Int32",
+    "int16": "Int16",
+    "int8": "Int8",
+    "bool": "Boolean",
 }
 
 
@@ -50,6 +53,8 @@ def sample_shard(
     """Rows ``[start, stop)``: every column, then the label and its truth, as polars Series;
     ``scales`` must hold every standardised column (tabular.standardize.scales); ``outer``:
     more columns the formulas may read, one value per row (a parent row's)."""
+    import polars as pl
+
     n = stop - start
     series = draw_columns(config, seed, start, n, dict(scales or {}), outer=outer)
     out = {name: series[name] for name in config.columns}
@@ -138,6 +143,8 @@ def _copula(
 
 
 def _typed(name: str, column: c.ColumnBase, values: np.ndarray) -> pl.Series:
+    import polars as pl
+
     dtype = column.out_dtype()
     if dtype == "enum":
         categories = column.values if isinstance(column, c.Categorical) else [column.value]  # type: ignore[attr-defined]
@@ -152,13 +159,15 @@ def _typed(name: str, column: c.ColumnBase, values: np.ndarray) -> pl.Series:
         values = np.clip(values, clip[0], clip[1])
     if dtype == "bool":
         return pl.Series(name, values != 0)
-    return pl.Series(name, values).cast(_POLARS_DTYPES[dtype])
+    return pl.Series(name, values).cast(getattr(pl, _POLARS_DTYPES[dtype]))
 
 
 def formula_values(
     text: str, config: TabularConfig, series: dict[str, pl.Series], n: int
 ) -> np.ndarray:
     """The formula ``text`` evaluated by polars over the columns drawn so far, as float64."""
+    import polars as pl
+
     node = expr.parse(text)
     used = {ref.name for ref in expr.names(node)}
     frame = pl.DataFrame([series[name] for name in series if name in used])
@@ -171,6 +180,8 @@ def formula_values(
 def _label(
     config: TabularConfig, series: dict[str, pl.Series], seed: int, start: int, n: int
 ) -> dict[str, pl.Series]:
+    import polars as pl
+
     label = config.label
     assert label is not None
     eta = formula_values(label.formula, config, series, n)

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from synthc.errors import BuildError
@@ -40,6 +39,9 @@ from synthc.generators.tabular.config import (
 from synthc.generators.tabular.expr.tokens import PARENT
 from synthc.generators.tabular.sampling import sample_shard
 from synthc.hints import did_you_mean
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: parent rows whose counts the plan draws at once (8 MiB of int64)
 COUNT_BLOCK = 1 << 20

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from synthc.generators.tabular.expr.checks import categorical_pair, check
 from synthc.generators.tabular.expr.errors import ExprError
 from synthc.generators.tabular.expr.grammar import BINARY, CMP
 from synthc.generators.tabular.expr.nodes import Binary, Call, Name, Node, Num, Unary
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _UNARY_FUNCTIONS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "log": lambda x: x.log(),
@@ -27,6 +29,8 @@ _UNARY_FUNCTIONS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
 
 
 def _flag(condition: pl.Expr) -> pl.Expr:
+    import polars as pl
+
     return condition.cast(pl.Float64)
 
 
@@ -67,6 +71,8 @@ def _compare(op: str, a: pl.Expr, b: pl.Expr, a_nan: bool, b_nan: bool) -> pl.Ex
 def _nan_poisoned(args: list[pl.Expr], nodes: Sequence[Node], value: pl.Expr) -> pl.Expr:
     """``value`` (built from polars' NaN- and null-skipping horizontal min/max) made to give NaN
     when an argument is NaN and null when one is null, like the rest of the language."""
+    import polars as pl
+
     guarded = [arg.is_nan() for arg, node in zip(args, nodes, strict=True) if _guard(node)]
     if not guarded:
         return value
@@ -79,6 +85,8 @@ def _guard(node: Node) -> bool:
 
 
 def _column(name: str, kind: str) -> pl.Expr:
+    import polars as pl
+
     if kind == "numeric":
         return pl.col(name).cast(pl.Float64)
     if kind == "date":
@@ -92,6 +100,8 @@ def _column(name: str, kind: str) -> pl.Expr:
 
 
 def _compile(node: Node, kinds: Mapping[str, str]) -> pl.Expr:
+    import polars as pl
+
     if isinstance(node, Num):
         return pl.lit(float(node.value), pl.Float64)
     if isinstance(node, Name):

@@ -1,0 +1,175 @@
+"""Start-up times of the command line, per example spec, printed as a table.
+
+    python benchmarks/startup.py [--before DIR] [--repeat 5] [--specs NAME ...]
+
+For every spec in specs/, each a fresh `python -m synthc` process timed by its wall clock:
+
+1. `synthc validate SPEC`: median of --repeat runs (goal <= 0.3 s).
+2. A warm build of about 1,000 samples into a fresh output directory, one worker, the Numba
+   cache already filled: median of --repeat runs (goal <= 0.6 s). Specs that take
+   `var('samples')` get `samples=1000`, fractal specs `classes=10, instances=100`; a spec with
+   a fixed count is copied with `samples: 1000`, except when its generator fixes the count
+   (fractal_small.yaml: 200 images); the table says how many samples each build made.
+   A fixed count given per split is scaled to the same shares.
+3. A cold build of the same: one run with NUMBA_CACHE_DIR an empty directory, so every kernel
+   the spec needs is compiled (goal for fractal_small.yaml <= 5 s).
+
+With --before DIR (a checkout of an earlier commit, e.g. `git worktree add ../before COMMIT`),
+each figure is measured on that code too and printed as before -> after. The code measured is
+chosen with PYTHONPATH (and `python -P`, so the working directory does not come first), so both
+must be importable with the same installed libraries. The
+machine's load (os.getloadavg) is printed: on a busy machine every figure grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parents[1]
+VALIDATE_GOAL = 0.3
+WARM_GOAL = 0.6
+COLD_GOAL = {"fractal_small": 5.0}
+SAMPLES = 1000
+
+
+class Time(NamedTuple):
+    """Seconds of one run: wall clock, and CPU (user + system) of the process and its children,
+    which a busy machine inflates less."""
+
+    wall: float
+    cpu: float
+
+
+def small(spec: Path, workdir: Path) -> tuple[Path, list[str], str]:
+    """The spec (or a copy) and --var arguments for a build of about SAMPLES samples, and what
+    the table says of its size."""
+    text = spec.read_text()
+    if "var('classes'" in text:
+        return spec, ["--var", "classes=10", "--var", "instances=100"], "1,000"
+    if "var('samples'" in text:
+        return spec, ["--var", f"samples={SAMPLES}"], "1,000"
+    fixed = re.search(r"^samples: (\d+)", text, re.M)
+    if fixed is None or "kind: fractal" in text:  # classes x instances fix the count
+        count = f"{int(fixed[1]):,}" if fixed else "?"
+        return spec, [], count
+    text = text.replace(fixed[0], f"samples: {SAMPLES}")
+    splits = re.search(r"^splits: \{(.*)\}$", text, re.M)
+    counts = dict(re.findall(r"(\w+): (\d+)\b(?!\.)", splits[1])) if splits else {}
+    if counts:  # splits given as counts: the same shares of SAMPLES
+        total = sum(int(v) for v in counts.values())
+        scaled = {k: int(v) * SAMPLES // total for k, v in counts.items()}
+        first = next(iter(scaled))
+        scaled[first] += SAMPLES - sum(scaled.values())
+        shown = ", ".join(f"{k}: {v}" for k, v in scaled.items())
+        text = text.replace(splits[0], f"splits: {{{shown}}}")
+    copy = workdir / spec.name
+    copy.write_text(text)
+    return copy, [], "1,000"
+
+
+def seconds(tree: Path, args: list[str], env: dict[str, str] | None = None) -> Time:
+    """Wall and CPU seconds of `python -m synthc ARGS` running the code of ``tree``."""
+    environment = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "synthc", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"synthc {' '.join(args)} failed:\n{result.stderr}")
+    cpu = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
+    return Time(elapsed, cpu)
+
+
+def median(times: list[Time]) -> Time:
+    return Time(statistics.median(t.wall for t in times), statistics.median(t.cpu for t in times))
+
+
+def measure(tree: Path, spec: Path, repeat: int, work: Path) -> dict[str, Time]:
+    """Validate, warm and cold build seconds of ``spec`` with the code of ``tree``."""
+    target, variables, _ = small(spec, work)
+    validate = median([seconds(tree, ["validate", str(target)]) for _ in range(repeat)])
+    build = ["build", str(target), *variables, "--workers", "1", "-q"]
+    cache = work / "numba-cold"
+    cold = seconds(tree, [*build, "-o", str(work / "cold")], {"NUMBA_CACHE_DIR": str(cache)})
+    warm = median(
+        [
+            seconds(tree, [*build, "-o", str(work / f"warm-{k}")], {"NUMBA_CACHE_DIR": str(cache)})
+            for k in range(repeat)
+        ]
+    )
+    return {"validate": validate, "warm": warm, "cold": cold}
+
+
+def cell(after: Time, before: Time | None, goal: float | None) -> str:
+    """``wall (cpu)``, or ``before -> after`` of both, and whether the wall time meets ``goal``."""
+    text = f"{after.wall:.2f} ({after.cpu:.2f})"
+    if before is not None:
+        text = f"{before.wall:.2f} ({before.cpu:.2f}) -> {text}"
+    if goal is not None:
+        text += " ok" if after.wall <= goal else f" (goal {goal})"
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", type=Path, help="a checkout of the code to compare with")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--specs", nargs="*", help="spec names (default: every one in specs/)")
+    args = parser.parse_args()
+    specs = sorted((ROOT / "specs").glob("*.yaml"))
+    if args.specs:
+        specs = [s for s in specs if s.stem in args.specs]
+    trees = {"after": ROOT} | ({"before": args.before.resolve()} if args.before else {})
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    rows = []
+    for spec in specs:
+        figures: dict[str, dict[str, Time]] = {}
+        for name, tree in trees.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                figures[name] = measure(tree, spec, args.repeat, Path(tmp))
+        with tempfile.TemporaryDirectory() as tmp:
+            samples = small(spec, Path(tmp))[2]
+        before = figures.get("before", {})
+        after = figures["after"]
+        rows.append(
+            (
+                spec.stem,
+                samples,
+                cell(after["validate"], before.get("validate"), VALIDATE_GOAL),
+                cell(after["warm"], before.get("warm"), WARM_GOAL),
+                cell(after["cold"], before.get("cold"), COLD_GOAL.get(spec.stem)),
+            )
+        )
+        print(f"  {spec.stem} done", file=sys.stderr, flush=True)
+    repeat = f"median of {args.repeat}"
+    head = ("spec", "samples", f"validate s ({repeat})", f"warm build s ({repeat})", "cold s")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("each cell: wall seconds (CPU seconds); goals are on the wall clock")
+    print(
+        f"goals: validate <= {VALIDATE_GOAL} s, warm build <= {WARM_GOAL} s, cold "
+        + ", ".join(f"{k} <= {v} s" for k, v in COLD_GOAL.items())
+        + (" (before -> after)" if args.before else "")
+    )
+
+
+if __name__ == "__main__":
+    main()

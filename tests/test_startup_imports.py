@@ -1,0 +1,56 @@
+"""``synthc validate`` imports only what validating needs: no polars, Numba, Pillow or
+matplotlib (the heavy libraries a build, a preview or a reader loads when it first uses them).
+
+Each spec is validated in a fresh interpreter, as a user runs the command, which then reports
+the libraries it had loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SPECS = sorted((Path(__file__).parents[1] / "specs").glob("*.yaml"))
+HEAVY = ("polars", "numba", "PIL", "matplotlib", "pyarrow", "distributed", "trdg")
+
+VALIDATE = (
+    "import json, sys\n"
+    "from synthc.cli import main\n"
+    "code = main(['validate', sys.argv[1]])\n"
+    f"print(json.dumps([code, sorted(set({HEAVY!r}) & set(sys.modules))]))\n"
+)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_validate_loads_no_heavy_library(spec):
+    result = subprocess.run(
+        [sys.executable, "-c", VALIDATE, str(spec)], capture_output=True, text=True, check=True
+    )
+    code, loaded = json.loads(result.stdout.splitlines()[-1])
+    assert code == 0, result.stderr
+    # OCR specs decode their background images with Pillow at compile time, to refuse a broken
+    # one with a position: validating them needs it.
+    needed = {"PIL"} if "kind: ocr_text" in spec.read_text() else set()
+    assert set(loaded) <= needed
+
+
+def test_a_build_loads_numba_and_polars_when_it_runs_kernels(tmp_path):
+    """The check above can see a library: a build of the same kind of spec loads them."""
+    spec = Path(__file__).parents[1] / "specs" / "moons.yaml"
+    code = (
+        "import sys\n"
+        "from synthc.cli import main\n"
+        "main(['build', sys.argv[1], '-o', sys.argv[2], '--var', 'samples=500', '-q',"
+        " '--workers', '1'])\n"
+        "print(sorted({'numba', 'polars'} & set(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(spec), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-1] == "['numba', 'polars']"
