@@ -228,8 +228,8 @@ def build(
     Shards run on ``executor``, else on the Dask ``scheduler`` at that address (for example
     ``tcp://host:8786``), else on a local pool of ``workers``. ``executor="dask"`` without a
     scheduler starts a Dask LocalCluster of ``workers`` processes for this build (docs/dask.md);
-    ``"local"`` is the default. ``log`` receives notes a user
-    should see (a state rebuilt from the manifest, files taken over with ``force``).
+    ``"local"`` is the default. ``log`` receives notes a user should see (a state rebuilt from
+    the manifest, files taken over with ``force``).
 
     The manifest records every input file and the spec repository's git state
     (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to

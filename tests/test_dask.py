@@ -252,3 +252,13 @@ def test_a_mismatch_names_every_differing_version():
         "(client: 2.0.0); "
     )
     assert mismatch("w", expected, dict(expected)) is None
+
+
+def test_a_task_checks_the_versions_of_the_worker_it_runs_on():
+    """A worker that joins after the check before submitting refuses each task itself."""
+    from synthc.executors.dask import VersionMismatch, _run_checked, local_versions
+
+    same = local_versions(("numpy",))
+    assert _run_checked(same, lambda x, y=0: x + y, 1, y=2) == 3
+    with pytest.raises(VersionMismatch, match=r"has synthc .* \(client: 0\.0\.1\)"):
+        _run_checked({**same, "synthc": "0.0.1"}, lambda: None)
