@@ -15,9 +15,9 @@ user runs it (`synthc build` in a fresh process, warm Numba cache):
 
 Each build is timed end to end (process start to exit) and in build (the manifest's
 ``build.seconds``: running the shards, without the process start and the finishing files, which
-do not scale with workers). Each timing is the median of ``--repeat`` runs; the load average is printed before and after
-(a machine shared with other work makes every ratio noisier). Needs `distributed` (the `dask`
-extra).
+do not scale with workers). Each timing is the median of ``--repeat`` runs; the load average is
+printed before and after (a machine shared with other work makes every ratio noisier). Needs
+`distributed` (the `dask` extra).
 """
 
 from __future__ import annotations
