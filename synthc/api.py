@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from synthc import generators
 from synthc.atomic import write_atomic
@@ -20,7 +20,7 @@ from synthc.building import build as _build
 from synthc.building import pending as _pending
 from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.models import Spec, spec_schema
-from synthc.compiler.planning import Plan
+from synthc.compiler.planning import Plan, known_shaping_libraries, shaping_libraries
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.variables import parse_var_assignments
 from synthc.depfile import DepfileError, depfile_rule, refresh_target
@@ -30,7 +30,7 @@ from synthc.diffing.sides import Side, side_of_manifest, side_of_spec
 from synthc.diffing.text import diff_lines
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.executors.base import Executor
-from synthc.executors.dask import DaskExecutor
+from synthc.executors.dask import DaskExecutor, check_address
 from synthc.executors.local import LocalExecutor
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
@@ -221,7 +221,7 @@ def build(
     *,
     variables: Mapping[str, Any] | None = None,
     workers: int | None = None,
-    executor: Executor | None = None,
+    executor: Executor | ExecutorName | None = None,
     scheduler: str | None = None,
     force: bool = False,
     dry_run: bool = False,
@@ -237,8 +237,9 @@ def build(
     ``out``: a directory, or an object-store URL such as ``"s3://bucket/prefix"`` (any
     fsspec URL; docs/storage.md). Shards run on ``executor``, else on the Dask ``scheduler`` at
     that address (for example ``tcp://host:8786``), else on a local pool of ``workers``.
-    ``log`` receives notes a user should see (a state rebuilt from the manifest, files taken
-    over with ``force``).
+    ``executor="dask"`` without a scheduler starts a Dask LocalCluster of ``workers`` processes
+    for this build (docs/dask.md); ``"local"`` is the default. ``log`` receives notes a user
+    should see (a state rebuilt from the manifest, files taken over with ``force``).
 
     The manifest records every input file and the spec repository's git state
     (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to
@@ -246,9 +247,9 @@ def build(
     are searched after the spec's directory. ``depfile``: write a Make rule naming every input
     there (not on a dry run); see docs/outputs.md."""
     if scheduler is not None:
-        if executor is not None or workers is not None:
+        if (executor is not None and executor != "dask") or workers is not None:
             raise UsageError("a Dask scheduler has its own workers: give no executor or workers")
-        executor = DaskExecutor(scheduler)
+        check_address(scheduler)  # before compiling: a typo is refused at once
     compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
     given_out = out if out is not None else default_output(compiled.spec)
     store = _store_of(given_out)
@@ -263,7 +264,7 @@ def build(
             compiled,
             _plan(compiled.spec),
             store,
-            executor=executor or LocalExecutor(workers),
+            executor=_executor(executor, scheduler, workers, shaping_libraries(compiled.spec)),
             force=force,
             dry_run=dry_run,
             progress=progress,
@@ -278,7 +279,7 @@ def build(
         compiled,
         _plan(compiled.spec),
         target,
-        executor=executor or LocalExecutor(workers),
+        executor=_executor(executor, scheduler, workers, shaping_libraries(compiled.spec)),
         force=force,
         dry_run=dry_run,
         progress=progress,
@@ -288,6 +289,29 @@ def build(
     if not dry_run:
         _after_build(result, compiled, depfile, rule, log)
     return result
+
+
+#: what ``--executor`` names
+ExecutorName = Literal["local", "dask"]
+
+
+def _executor(
+    executor: Executor | str | None,
+    scheduler: str | None,
+    workers: int | None,
+    libraries: Iterable[str],
+) -> Executor:
+    """The executor a build or reproduction runs on: the one given, or the one named
+    (``libraries``: whose versions Dask workers must share with this process)."""
+    if workers is not None and workers < 1:
+        raise UsageError("workers must be >= 1")
+    if scheduler is not None or executor == "dask":
+        return DaskExecutor(scheduler, workers=workers, libraries=libraries)
+    if executor is None or executor == "local":
+        return LocalExecutor(workers)
+    if isinstance(executor, str):
+        raise UsageError(f"unknown executor {executor!r}; expected local or dask")
+    return executor
 
 
 # -- provenance and depfiles (issue 12 §1-§2) ----------------------------------------------
@@ -382,6 +406,7 @@ def reproduce(
     out: Path | str,
     *,
     workers: int | None = None,
+    executor: ExecutorName = "local",
     root: Path | str | None = None,
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
@@ -396,13 +421,14 @@ def reproduce(
     The spec is compiled as if it stood where it stood at build time: under ``root``, by
     default the git work tree holding the current directory (else the current directory).
     ``log`` receives, before the build, each recorded input whose file changed since and
-    each library version that differs."""
-    if workers is not None and workers < 1:
-        raise UsageError("workers must be >= 1")
+    each library version that differs. ``executor="dask"`` rebuilds on a Dask LocalCluster
+    of ``workers`` processes."""
+    # the recorded spec is compiled later: Dask workers must match every byte-shaping library
+    libraries = known_shaping_libraries() if executor == "dask" else ()
     return _reproduce(
         _store_of(out) or _local(out),
         root=Path(root) if root is not None else None,
-        executor=LocalExecutor(workers),
+        executor=_executor(executor, None, workers, libraries),
         allow_read=allow_read,
         templates=templates,
         progress=progress,

@@ -220,7 +220,8 @@ def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finis
     text = SpecText(
         compiled.source_name, compiled.written_text, compiled.rendered_text, compiled.variables
     )
-    columns = [c.to_json() for c in table_columns(spec.generator.kind, spec.generator)]
+    schema = table_columns(spec.generator.kind, spec.generator, spec.output.columns)
+    columns = [c.to_json() for c in schema]
     tables = related_table_columns(spec.generator.kind, spec.generator)
     has_samples = any(task.samples for task in plan.tasks)
     return prepare(

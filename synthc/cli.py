@@ -71,12 +71,18 @@ def _parser() -> argparse.ArgumentParser:
         "specs, their parent",
     )
     with_vars(p)
-    p.add_argument("--workers", type=int, help="local workers (default: CPU count)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
+    )
+    _add_executor(p)
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run the shards on this Dask scheduler (e.g. tcp://host:8786) instead of locally; "
-        "workers need synthc and the output directory at the same path",
+        help="run the shards on this Dask scheduler (e.g. tcp://host:8786) instead of locally "
+        "(implies --executor dask); workers need synthc and the output directory at the same "
+        "path (docs/dask.md)",
     )
     p.add_argument(
         "--force",
@@ -165,6 +171,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_executor(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        help="where shards run: local (a pool of --workers threads or processes, the default) "
+        "or dask (a Dask LocalCluster of --workers processes started for this run, or the "
+        "cluster at --scheduler)",
+    )
+
+
 def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "reproduce", help="rebuild a dataset from its recorded spec and inputs and compare"
@@ -175,7 +191,12 @@ def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="DIR",
         help="the output directory of a build (or its s3://bucket/prefix)",
     )
-    p.add_argument("--workers", type=int, help="local workers (default: CPU count)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
+    )
+    _add_executor(p)
     p.add_argument(
         "--root",
         type=Path,
@@ -320,6 +341,8 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be >= 1")
     if args.scheduler and args.workers is not None:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
+    if args.scheduler and args.executor == "local":
+        raise UsageError("--scheduler runs the shards on Dask; drop --executor local")
     if args.depfile is not None and len(args.specs) > 1:
         raise UsageError(
             "--depfile names one dataset's dependencies: build each spec with its own --depfile"
@@ -340,6 +363,7 @@ def _build_one(args: argparse.Namespace, spec: Path, out: Path | str | None) -> 
         out,
         variables=api.parse_vars(args.var),
         workers=args.workers,
+        executor=args.executor,
         scheduler=args.scheduler or None,
         force=args.force,
         dry_run=args.dry_run,
@@ -609,6 +633,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     result = api.reproduce(
         args.out,
         workers=args.workers,
+        executor=args.executor or "local",
         root=args.root,
         allow_read=args.allow_read,
         templates=args.templates,

@@ -41,7 +41,10 @@ def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFra
             return {"__key__": key, **files}
         raise BuildError(f"{spec.generator.kind}: the generator made no sample {index}")
     if isinstance(generator, TableGenerator):
-        return pl.DataFrame(table_rows(generator, spec.generator, spec.seed, index, index + 1))
+        keep = spec.output.columns
+        return pl.DataFrame(
+            table_rows(generator, spec.generator, spec.seed, index, index + 1, keep)
+        )
     raise TypeError(f"{spec.generator.kind}: a generator is a TableGenerator or a FileGenerator")
 
 

@@ -11,7 +11,7 @@ import json
 import math
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,22 +37,32 @@ TABLE_INDEX_COLUMN = Column(
 
 def generate_table(generator: TableGenerator[Any], config: Any, task: ShardTask) -> Table:
     """The shard's rows as columns, led by the global sample ``index`` (with related tables:
-    the row's index in its table)."""
+    the row's index in its table; only the columns of ``output.columns`` when the spec names
+    some)."""
     if task.table is not None and task.rows is not None:
         table: Table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
         table.update(generator.generate_part(config, task.seed, task.table, task.rows))
         return table
-    return table_rows(generator, config, task.seed, task.start, task.stop)
+    keep = task.output.get("columns")
+    return table_rows(generator, config, task.seed, task.start, task.stop, keep)
 
 
 def table_rows(
-    generator: TableGenerator[Any], config: Any, seed: int, start: int, stop: int
+    generator: TableGenerator[Any],
+    config: Any,
+    seed: int,
+    start: int,
+    stop: int,
+    keep: Collection[str] | None = None,
 ) -> Table:
     """Rows ``[start, stop)`` as columns, led by the global sample ``index``: what a shard holds
-    for that range, and what a stream yields (synthc.streaming)."""
+    for that range, and what a stream yields (synthc.streaming); only the columns in ``keep``
+    (the spec's ``output.columns``) when given."""
     table: Table = {"index": np.arange(start, stop, dtype=np.int64)}
     table.update(generator.generate(config, seed, start, stop))
-    return table
+    if keep is None:
+        return table
+    return {name: column for name, column in table.items() if name in keep}
 
 
 #: a running shard reports its written samples at least this often (seconds) ...
@@ -134,13 +144,15 @@ def _counted(
             reported, last = done, now
 
 
-def table_columns(kind: str, config: Any) -> list[Column]:
-    """The schema of a shard: for tables ``index``, then the generator's columns; for files per
-    sample, the generator's files."""
+def table_columns(kind: str, config: Any, keep: Collection[str] | None = None) -> list[Column]:
+    """The schema of a shard: for tables ``index``, then the generator's columns (those in
+    ``keep``, the spec's ``output.columns``, when given); for files per sample, the generator's
+    files."""
     generator = generators.get(kind)
     if isinstance(generator, FileGenerator):
         return generator.columns(config)
-    return [INDEX_COLUMN, *generator.columns(config)]
+    columns = [INDEX_COLUMN, *generator.columns(config)]
+    return columns if keep is None else [c for c in columns if c.name in keep]
 
 
 def related_table_columns(kind: str, config: Any) -> dict[str, list[Column]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -113,8 +113,11 @@ class Stream:
         num_workers: int | None = None,
         block_size: int | None = None,
         fresh_epoch: int | None = None,
+        columns: Sequence[str] | None = None,
     ) -> None:
         self.kind = kind
+        #: the spec's output.columns: a table's columns kept, as in its shards
+        self.columns = columns
         self.config = config
         self.seed = seed
         #: samples of the whole dataset (every split): one epoch's stride of indices
@@ -168,6 +171,7 @@ class Stream:
             num_workers=num_workers,
             block_size=block_size,
             fresh_epoch=fresh_epoch,
+            columns=spec.output.columns,
         )
 
     @property
@@ -221,7 +225,9 @@ class Stream:
                 for key, files in samples:
                     yield {"__key__": key, **files}
             elif isinstance(generator, TableGenerator):
-                rows = table_rows(generator, self.config, self.seed, block.start, block.stop)
+                rows = table_rows(
+                    generator, self.config, self.seed, block.start, block.stop, self.columns
+                )
                 yield pl.DataFrame(rows)  # as the Parquet writer frames a shard
             else:
                 raise TypeError(f"{self.kind}: a generator is a TableGenerator or a FileGenerator")

@@ -1,22 +1,49 @@
-"""The Dask executor: the same plan on a Dask cluster (started here, on loopback) gives the same
-bytes as a local build."""
+"""The Dask executor on real processes: a ``dask scheduler`` and ``dask worker`` processes on
+loopback, started and stopped by the tests, give the same bytes as a local build; a worker killed
+mid-shard does not fail the build; ``--executor dask`` starts a LocalCluster; version
+mismatches and unreachable schedulers are usage errors."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import loopback_cluster, spec_text
+from conftest import spec_text
+from dask_processes import dask_processes, open_partials
 
-from synthc import api
+from synthc import __version__, api
+from synthc.building import Progress
 from synthc.errors import UsageError
-from synthc.executors.dask import DaskExecutor
+from synthc.executors.dask import DaskExecutor, mismatch
+
+OCR = """\
+synthc: 1
+name: ocr-dask
+seed: 5
+samples: {samples}
+generator:
+  kind: ocr_text
+  text: {{source: dict, language: en, words: [1, 2]}}
+  background: {{kinds: [plain]}}
+output: {{shard_size: {shard_size}}}
+"""
 
 
 @pytest.fixture(scope="module")
-def scheduler():
-    with loopback_cluster(2) as address:
-        yield address
+def cluster(tmp_path_factory):
+    with dask_processes(tmp_path_factory.mktemp("dask"), workers=2) as processes:
+        yield processes
+
+
+@pytest.fixture(scope="module")
+def scheduler(cluster):
+    return cluster.address
 
 
 def tree(out: Path) -> dict[str, bytes]:
@@ -81,3 +108,157 @@ def test_workers_find_the_files_a_spec_names_beside_it(scheduler, cli, tmp_path)
     assert tars and tars == {
         p.relative_to(local.out): p.read_bytes() for p in local.out.rglob("*.tar")
     }
+
+
+def tars(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.tar"))}
+
+
+def executed(address: str) -> dict[str, int]:
+    """Tasks each worker of the cluster at ``address`` has run so far, by worker name."""
+    from distributed import Client
+
+    def count(dask_worker: Any) -> tuple[str, int]:
+        return str(dask_worker.name), int(dask_worker.state.executed_count)
+
+    with Client(address, set_as_default=False) as client:
+        return dict(client.run(count).values())
+
+
+class Counted(Progress):
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+        self.shards = 0
+
+    def samples(self, done: int) -> None:
+        self.counts.append(done)
+
+    def advance(self, record: dict[str, Any]) -> None:
+        self.shards += 1
+
+
+def test_progress_counts_samples_across_worker_processes(cluster, write_spec, tmp_path):
+    spec = write_spec(OCR.format(samples=120, shard_size=20))
+    before = executed(cluster.address)
+    progress = Counted()
+    api.build(spec, tmp_path / "out", scheduler=cluster.address, progress=progress)
+    after = executed(cluster.address)
+    ran = {name: after[name] - before.get(name, 0) for name in after}
+    # both worker processes wrote shards, and every sample of both is counted once
+    assert sorted(ran) == ["w0", "w1"] and all(n > 0 for n in ran.values()), ran
+    assert sum(ran.values()) >= 6  # the version check runs no task
+    assert progress.shards == 6
+    assert progress.counts == sorted(progress.counts) and progress.counts[-1] == 120
+
+
+def test_a_worker_killed_mid_shard_does_not_fail_the_build(write_spec, tmp_path):
+    """SIGKILL the worker process that has a shard's temporary open: the scheduler reruns
+    its task on the other worker, and the dataset is the local build's, byte for byte."""
+    spec = write_spec(OCR.format(samples=240, shard_size=30))
+    out = (tmp_path / "dask").resolve()
+    with dask_processes(tmp_path / "cluster", workers=2) as cluster:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+            + ["--scheduler", cluster.address, "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        victim, partial = None, None
+        deadline = time.monotonic() + 120
+        while victim is None:
+            assert build.poll() is None, "the build ended before a shard was caught mid-write"
+            assert time.monotonic() < deadline, "no worker was seen writing a shard"
+            for worker in cluster.workers:
+                writing = open_partials(worker.pid, out)
+                if writing:
+                    victim, partial = worker, writing[0]
+                    os.kill(worker.pid, signal.SIGKILL)
+                    break
+            else:
+                time.sleep(0.005)
+        assert victim.wait(timeout=30) == -signal.SIGKILL
+        stdout, stderr = build.communicate(timeout=300)
+    assert build.returncode == 0, stderr
+    assert partial is not None and partial.name.endswith(".tar.partial")
+    assert not list(out.rglob("*.partial"))  # the rerun wrote it again and renamed it
+    local = api.build(spec, tmp_path / "local", workers=1)
+    assert tars(out) == tars(local.out) and len(tars(out)) == 8
+    manifest = api.load_manifest(out)
+    assert manifest["content_sha256"] == api.load_manifest(local.out)["content_sha256"]
+    api.verify(out)
+
+
+def test_executor_dask_starts_a_local_cluster_for_the_build(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=6_000, shard_size=1_000))
+    code, stdout, stderr = cli(
+        "build", spec, "-o", tmp_path / "dask", "--executor", "dask", "--workers", "2"
+    )
+    assert code == 0, stderr
+    assert "built 7 shard(s)" in stdout
+    build = api.load_manifest(tmp_path / "dask")["build"]
+    assert build["executor"] == "dask" and build["workers"] == 2
+    local = api.build(spec, tmp_path / "local", workers=1)
+    assert tree(tmp_path / "dask") == tree(local.out)
+    # and reproduce takes the same option
+    code, stdout, stderr = cli(
+        "reproduce", tmp_path / "dask", "--root", tmp_path, "--executor", "dask", "--workers", "1"
+    )
+    assert code == 0, stderr
+
+
+def test_executor_local_and_a_scheduler_do_not_mix(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    code, _, stderr = cli("build", spec, "--executor", "local", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2 and "drop --executor local" in stderr
+
+
+def test_a_worker_with_another_synthc_version_is_a_usage_error(write_spec, tmp_path):
+    """The worker process sees another installed synthc: a distribution's metadata that comes
+    first on its path (as an older install in a worker's environment would), so what it reports
+    is what importlib.metadata finds there, not something patched in the client."""
+    fake = tmp_path / "older-install"
+    info = fake / "synthc-0.0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: synthc\nVersion: 0.0.1\n")
+    path = os.pathsep.join([str(fake), *filter(None, [os.environ.get("PYTHONPATH")])])
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    out = tmp_path / "out"
+    with dask_processes(
+        tmp_path / "cluster", workers=1, worker_env={"PYTHONPATH": path}
+    ) as cluster:
+        result = subprocess.run(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+            + ["--scheduler", cluster.address, "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("synthc: error: Dask worker tcp://127.0.0.1:")
+    assert f"synthc 0.0.1 (client: {__version__})" in lines[0]
+    assert not list(out.rglob("*.parquet"))  # refused before any task ran
+
+
+def test_a_mismatch_names_every_differing_version():
+    expected = {"synthc": "0.2.0", "python": "3.12.1", "polars": "1.0.0", "numpy": "2.0.0"}
+    found = {"synthc": "0.2.0", "python": "3.12.1", "polars": "0.9.0"}
+    message = mismatch("tcp://10.0.0.5:4000", expected, found)
+    assert message is not None
+    assert message.startswith(
+        "Dask worker tcp://10.0.0.5:4000 has polars 0.9.0 (client: 1.0.0), numpy missing "
+        "(client: 2.0.0); "
+    )
+    assert mismatch("w", expected, dict(expected)) is None
+
+
+def test_a_task_checks_the_versions_of_the_worker_it_runs_on():
+    """A worker that joins after the check before submitting refuses each task itself."""
+    from synthc.executors.dask import VersionMismatch, _run_checked, local_versions
+
+    same = local_versions(("numpy",))
+    assert _run_checked(same, lambda x, y=0: x + y, 1, y=2) == 3
+    with pytest.raises(VersionMismatch, match=r"has synthc .* \(client: 0\.0\.1\)"):
+        _run_checked({**same, "synthc": "0.0.1"}, lambda: None)

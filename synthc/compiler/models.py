@@ -10,10 +10,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StrictFloat,
     StrictInt,
     TypeAdapter,
     field_validator,
+    model_serializer,
 )
 
 from synthc import generators
@@ -49,6 +51,22 @@ class OutputConfig(_Strict):
     compression_level: int | None = Field(
         None, ge=1, le=22, description="zstd level (default: the writer's); other codecs ignore it."
     )
+    columns: tuple[str, ...] | None = Field(
+        None,
+        min_length=1,
+        description="Table generators: keep only these columns in the shards, the manifest's "
+        "schema and the card (in the generator's order; `index` is a column too), e.g. leave "
+        "out clean_* columns nobody reads. Default: every column.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _columns_only_when_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Without output.columns the dump is what it was before the option existed, so task
+        # keys, manifests and diffs of existing specs stay the same.
+        data: dict[str, Any] = handler(self)
+        if data.get("columns") is None:
+            data.pop("columns", None)
+        return data
 
     @property
     def chosen_format(self) -> Literal["parquet", "webdataset"]:

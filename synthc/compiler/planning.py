@@ -84,14 +84,29 @@ def library_versions(names: Iterable[str]) -> dict[str, str]:
     return {name: version(name) for name in sorted(names)}
 
 
-def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
-    """The shard tasks of ``spec``. Pure: same spec (and library versions), same plan."""
-    needed = {
+def shaping_libraries(spec: Spec) -> set[str]:
+    """The libraries whose versions can change the bytes of ``spec``'s shards (every task key
+    names their versions)."""
+    return {
         "numpy",
         "numba",
         *_FORMAT_LIBRARIES[spec.output.chosen_format],
         *generators.get(spec.generator.kind).libraries,
     }
+
+
+def known_shaping_libraries() -> set[str]:
+    """Every library whose version can shape some shard's bytes: every format's and every
+    generator kind's (for a check made before a spec is compiled)."""
+    found = {"numpy", "numba", *(n for names in _FORMAT_LIBRARIES.values() for n in names)}
+    for kind in generators.kinds():
+        found.update(generators.get(kind).libraries)
+    return found
+
+
+def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
+    """The shard tasks of ``spec``. Pure: same spec (and library versions), same plan."""
+    needed = shaping_libraries(spec)
     libraries = library_versions(needed) if libraries is None else libraries
     libraries = {name: v for name, v in libraries.items() if name in needed}
     config = spec.generator.model_dump(mode="json")

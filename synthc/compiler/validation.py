@@ -23,6 +23,7 @@ from synthc.compiler.paths import format_path
 from synthc.compiler.shard_sizing import split_shard_sizes
 from synthc.compiler.splits import split_counts
 from synthc.errors import Position, Problem, SpecError
+from synthc.generators.base import TableGenerator
 
 Path = tuple[str | int, ...]
 #: how pydantic names a union member in a loc: a type with parameters (``list[float]``,
@@ -62,6 +63,7 @@ def validate_data(data: Any, locate: Locate) -> Spec:
             lambda: _check_split_counts(spec),
             lambda: _check_samples(spec, config),
             lambda: _check_format(spec, config),
+            lambda: _check_columns(spec, config),
         ]
         for path, message in judge(rules, bool(problems)):
             report(path, message)
@@ -152,6 +154,47 @@ def _check_format(spec: Any, config: Any) -> Iterable[tuple[Path, str]]:
             ("output", "format"),
             f"the {config.kind} generator writes {' or '.join(formats)}, not {spec.output.format}",
         )
+
+
+#: the column synthc adds in front of a table generator's (synthc.shard.INDEX_COLUMN)
+INDEX_COLUMN_NAME = "index"
+#: column names an unknown-column message lists at most
+_LISTED_COLUMNS = 12
+
+
+def _check_columns(spec: Any, config: Any) -> Iterable[tuple[Path, str]]:
+    """output.columns names columns the table generator writes, each once."""
+    keep = spec.output.columns
+    if keep is None:
+        return
+    generator = generators.get(config.kind)
+    if not isinstance(generator, TableGenerator):
+        yield (
+            ("output", "columns"),
+            f"the {config.kind} generator writes files per sample, not table columns; "
+            "output.columns keeps columns of table generators only",
+        )
+        return
+    if config.table_names():
+        yield (
+            ("output", "columns"),
+            "output.columns keeps columns of a spec of one table; with related tables "
+            "(generator.tables) every table is written whole",
+        )
+        return
+    known = [INDEX_COLUMN_NAME, *(column.name for column in generator.columns(config))]
+    listed = ", ".join(known[:_LISTED_COLUMNS]) + (", ..." if len(known) > _LISTED_COLUMNS else "")
+    seen: set[str] = set()
+    for position, name in enumerate(keep):
+        if name not in known:
+            yield (
+                ("output", "columns", position),
+                f"unknown column {name!r}{did_you_mean(name, known)} (the {config.kind} "
+                f"generator's columns: {listed})",
+            )
+        elif name in seen:
+            yield (("output", "columns", position), f"column {name!r} is listed twice")
+        seen.add(name)
 
 
 def _plan_size_ok(spec: Any, config: Any, report: Callable[..., None], holes: bool) -> bool:

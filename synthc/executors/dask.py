@@ -1,9 +1,15 @@
-"""Run tasks on an existing Dask cluster: the same plain-data tasks the local executor runs.
+"""Run tasks on a Dask cluster: the same plain-data tasks the local executor runs.
 
-Every worker needs synthc installed (same version: task keys name the library versions) and
-must see the output directory at the same path (a shared filesystem). Tasks are submitted as
-they are, with ``pure=False``; results come back as they finish. On the first failure the
-remaining tasks are cancelled and TaskFailed is raised, as locally.
+On an existing cluster (an address), or on a ``LocalCluster`` of worker processes started for
+one build and closed after it (no address). Every worker needs the same synthc, Python and
+byte-shaping library versions as the client (task keys name them): they are compared before
+anything is submitted, and again on the worker before each task (workers that join later), and
+a difference is a UsageError naming the worker. Workers must see the output directory at the
+same path. Tasks are submitted as they are, with ``pure=False``; results come back as they
+finish. A worker lost mid-task is not a failure: the scheduler runs its tasks again elsewhere
+(``distributed.scheduler.allowed-failures``) and the rerun rewrites the shard's temporary from
+the start. On the first task failure the remaining tasks are cancelled and TaskFailed is raised,
+as locally.
 
 Progress counts travel as Dask events: a task's sink logs ``[run, index, done]`` under the one
 topic TOPIC (``Worker.log_event``; one topic, so the scheduler's bounded log of it is all the
@@ -13,13 +19,19 @@ events and task results to the client in the order the worker sent them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
+import os
+import platform
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from synthc import __version__
 from synthc.errors import UsageError
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.reporting import Counts
@@ -57,14 +69,34 @@ def check_address(address: str) -> None:
 
 
 class DaskExecutor:
-    """Tasks on the Dask scheduler at ``address`` (for example ``tcp://10.0.0.5:8786``)."""
+    """Tasks on the Dask scheduler at ``address`` (for example ``tcp://10.0.0.5:8786``), or,
+    without one, on a LocalCluster of ``workers`` processes (default: the CPU count) started
+    for the run. ``libraries``: names of the libraries whose versions must match between this
+    client and the workers, besides synthc and Python."""
 
     name = "dask"
 
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
-        check_address(address)
+    def __init__(
+        self,
+        address: str | None = None,
+        timeout: float = 10.0,
+        *,
+        workers: int | None = None,
+        libraries: Iterable[str] = (),
+    ) -> None:
+        if address is not None:
+            check_address(address)
+            if workers is not None:
+                raise UsageError(
+                    "--workers sizes a cluster started for this build; the Dask cluster at "
+                    f"{address} has its own workers"
+                )
+        elif workers is not None and workers < 1:
+            raise UsageError("--workers must be >= 1")
         self.address = address
         self.timeout = timeout  # seconds to wait for the scheduler
+        self.local_workers = max(1, workers or os.cpu_count() or 1)
+        self.libraries = tuple(sorted(set(libraries)))
         self.workers = 0  # known once connected
 
     def run(
@@ -76,17 +108,13 @@ class DaskExecutor:
         report: Report | None = None,
     ) -> Iterator[tuple[int, Any]]:
         try:
-            from distributed import Client, wait
+            from distributed import wait
         except ImportError as error:  # pragma: no cover - depends on the installation
             raise UsageError("the Dask executor needs `pip install distributed`") from error
-        try:
-            client = Client(self.address, set_as_default=False, timeout=f"{self.timeout}s")
-        except (OSError, ValueError) as error:  # TimeoutError is an OSError
-            raise UsageError(
-                f"cannot reach the Dask scheduler at {self.address}: {error}"
-            ) from None
-        with client:
+        expected = local_versions(self.libraries)
+        with self._client() as client:
             self.workers = len(client.scheduler_info().get("workers", {}))
+            _check_workers(client, expected)
             counts = Counts()
             run = uuid.uuid4().hex
             if report is not None:  # before any task is submitted, so no event is missed
@@ -94,7 +122,8 @@ class DaskExecutor:
             futures = {}
             for index, item in enumerate(items):
                 sink = {} if report is None else {"report": _EventSink(run, index)}
-                futures[client.submit(fn, item, *args, pure=False, **sink)] = index
+                future = client.submit(_run_checked, expected, fn, item, *args, pure=False, **sink)
+                futures[future] = index
             pending = set(futures)
             try:
                 while pending:
@@ -109,12 +138,146 @@ class DaskExecutor:
                     for future in sorted(done, key=futures.__getitem__):
                         index = futures[future]
                         if future.status != "finished":
-                            raise TaskFailed(index, future.exception())
+                            failure = future.exception()
+                            if isinstance(failure, VersionMismatch):
+                                raise UsageError(str(failure)) from None
+                            raise TaskFailed(index, failure)
                         yield index, future.result()
             finally:
                 client.cancel(list(futures))
                 if report is not None:
                     client.unsubscribe_topic(TOPIC)
+
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[Any]:
+        """A client of the cluster at ``address``, or of a LocalCluster started (and closed)
+        here."""
+        from distributed import Client
+
+        if self.address is not None:
+            try:
+                client = Client(self.address, set_as_default=False, timeout=f"{self.timeout}s")
+            except (OSError, ValueError) as error:  # TimeoutError is an OSError
+                raise UsageError(
+                    f"cannot reach the Dask scheduler at {self.address}: {error}"
+                ) from None
+            with client:
+                yield client
+            return
+        with (
+            _local_cluster(self.local_workers) as cluster,
+            Client(cluster, set_as_default=False) as client,
+        ):
+            yield client
+
+
+@contextlib.contextmanager
+def _local_cluster(workers: int) -> Iterator[Any]:
+    """A LocalCluster of ``workers`` single-threaded worker processes on loopback, with no
+    dashboard; polars in each worker gets its share of the cores, as in the local pool."""
+    from distributed import LocalCluster
+
+    saved = os.environ.get("POLARS_MAX_THREADS")
+    # inherited by the worker processes spawned below
+    os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    try:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # no dashboard, but the scheduler's HTTP server (health, metrics) still starts:
+            # on a free port, not on 8787, which another cluster may hold
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR,
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+        else:
+            os.environ["POLARS_MAX_THREADS"] = saved
+    with cluster:
+        yield cluster
+
+
+class VersionMismatch(UsageError):
+    """A worker's synthc, Python or byte-shaping library versions differ from the client's."""
+
+
+def local_versions(libraries: Sequence[str]) -> dict[str, str]:
+    """This process's synthc and Python versions, and those of ``libraries`` ("missing" for
+    one that is not installed)."""
+    found = {"synthc": __version__, "python": platform.python_version()}
+    for name in libraries:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "missing"
+    return found
+
+
+def mismatch(worker: str, expected: dict[str, str], found: dict[str, str]) -> str | None:
+    """The message naming what differs between the client's and ``worker``'s versions, or
+    None when nothing does."""
+    differing = [
+        f"{name} {found.get(name, 'missing')} (client: {wanted})"
+        for name, wanted in expected.items()
+        if found.get(name) != wanted
+    ]
+    if not differing:
+        return None
+    return (
+        f"Dask worker {worker} has {', '.join(differing)}; every worker needs the client's "
+        "synthc, Python and library versions (they shape the shards' bytes)"
+    )
+
+
+def _worker_versions(libraries: list[str]) -> dict[str, str]:
+    return local_versions(tuple(libraries))
+
+
+def _check_workers(client: Any, expected: dict[str, str]) -> None:
+    """UsageError naming the first worker whose versions differ from ``expected`` (or that
+    cannot run synthc's code at all), before anything is submitted."""
+    libraries = [name for name in expected if name not in ("synthc", "python")]
+    try:
+        found = client.run(_worker_versions, libraries)
+    except Exception as error:  # an exception the worker raised, unpickled here
+        raise UsageError(
+            f"the Dask workers cannot run synthc ({type(error).__name__}: {error}); every "
+            "worker needs synthc installed, at the client's version"
+        ) from None
+    for worker in sorted(found):
+        message = mismatch(worker, expected, found[worker])
+        if message is not None:
+            raise UsageError(message)
+
+
+def _run_checked(
+    expected: dict[str, str], fn: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """On a worker: ``fn(*args, **kwargs)``, unless this worker's versions differ from the
+    client's (a worker that joined after the check)."""
+    libraries = tuple(name for name in expected if name not in ("synthc", "python"))
+    message = mismatch(_this_worker(), expected, _cached_versions(libraries))
+    if message is not None:
+        raise VersionMismatch(message)
+    return fn(*args, **kwargs)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_versions(libraries: tuple[str, ...]) -> dict[str, str]:
+    return local_versions(libraries)
+
+
+def _this_worker() -> str:
+    from distributed import get_worker
+
+    try:
+        return str(get_worker().address)
+    except ValueError:  # called directly, not on a worker
+        return "(not a worker)"
 
 
 #: the Dask event topic of progress counts

@@ -1,0 +1,206 @@
+"""Scaling a 200-shard plan: 1 vs 2 local workers, local vs Dask, peak RSS at 1x and 10x samples.
+
+    python benchmarks/scale.py [--samples N] [--shards 200] [--repeat 3]
+
+One noisy swiss-roll spec (Parquet, lz4) planned into ``--shards`` shards, built end to end as a
+user runs it (`synthc build` in a fresh process, warm Numba cache):
+
+- `--workers 1` vs `--workers 2`: the speed-up (goal >= 1.8x);
+- `--workers 2` locally vs `--scheduler ADDRESS` on a Dask cluster of two single-threaded
+  worker processes on loopback (a `dask scheduler` and two `dask worker` processes started here
+  before the timing, as a cluster that is already up): the overhead of Dask (goal <= 10%);
+  `--executor dask` (which starts a LocalCluster inside the build) is printed beside it;
+- the peak RSS of the whole process tree at ``--samples`` and 10x as many samples, same shard
+  size, so 10x the shards (goal <= 1.2x).
+
+Each build is timed end to end (process start to exit) and in build (the manifest's
+``build.seconds``: running the shards, without the process start and the finishing files, which
+do not scale with workers). Each timing is the median of ``--repeat`` runs; the load average is
+printed before and after (a machine shared with other work makes every ratio noisier). Needs
+`distributed` (the `dask` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _measure import run_measured, synthc_build  # noqa: E402
+
+SPEC = """\
+synthc: 1
+name: bench-scale
+seed: 7
+samples: {{{{ var('samples') }}}}
+splits: {{train: 1.0}}
+generator: {{kind: manifold, shape: swiss_roll, noise: 0.05, ambient_dim: 3}}
+output: {{format: parquet, shard_size: {shard_size}}}
+"""
+
+
+@contextmanager
+def dask_cluster(root: Path, workers: int) -> Iterator[str]:
+    """A `dask scheduler` and ``workers`` one-thread `dask worker` processes on loopback."""
+    scheduler_file = root / "scheduler.json"
+    log = open(root / "dask.log", "ab")  # noqa: SIM115 - closed below, after the processes
+    # each worker's polars gets its share of the cores, as in synthc's local process pool
+    env = {**os.environ, "POLARS_MAX_THREADS": str(max(1, (os.cpu_count() or 1) // workers))}
+
+    def dask(*args: str) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "dask", *args]
+        return subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+
+    processes = [
+        dask(
+            "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+            "--scheduler-file", str(scheduler_file),
+        )
+    ]  # fmt: skip
+    try:
+        while not scheduler_file.exists():
+            if processes[0].poll() is not None:
+                raise SystemExit(f"dask scheduler failed: see {root / 'dask.log'}")
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        for n in range(workers):
+            processes.append(
+                dask(
+                    "worker", address, "--name", f"w{n}", "--nworkers", "1", "--nthreads", "1",
+                    "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+                    "--local-directory", str(root / f"w{n}"),
+                )
+            )  # fmt: skip
+        from distributed import Client
+
+        with Client(address, set_as_default=False, timeout="30s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+
+def median_of(
+    repeat: int, out: Path, run: Callable[[], tuple[float, int]]
+) -> tuple[float, float, int]:
+    """(median wall seconds, median seconds inside the build, peak RSS bytes over the runs) of
+    ``repeat`` runs that build into ``out``. Inside the build is the manifest's
+    ``build.seconds``: deciding and running the shards, without the process start and the
+    finishing files (card, preview, manifest)."""
+    walls, insides, peak = [], [], 0
+    for _ in range(repeat):
+        wall, rss = run()
+        walls.append(wall)
+        insides.append(json.loads((out / "manifest.json").read_text())["build"]["seconds"])
+        peak = max(peak, rss)
+    return statistics.median(walls), statistics.median(insides), peak
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=10_000_000)
+    parser.add_argument("--shards", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the median counts")
+    args = parser.parse_args()
+    shard_size = -(-args.samples // args.shards)
+    print(f"load average before: {load()} ({os.cpu_count()} CPUs)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        spec = root / "scale.yaml"
+        spec.write_text(SPEC.format(shard_size=shard_size))  # one split: equal shards
+        samples = ("--var", f"samples={args.samples}")
+
+        def build(out: str, workers: int, n: int = args.samples) -> Callable[[], tuple[float, int]]:
+            return lambda: synthc_build(spec, root / out, workers, "--var", f"samples={n}")
+
+        def on_dask(out: str, *how: str) -> Callable[[], tuple[float, int]]:
+            """`synthc build` with ``how`` (no --workers): a fresh process, an empty ``out``."""
+
+            def run() -> tuple[float, int]:
+                shutil.rmtree(root / out, ignore_errors=True)
+                os.sync()
+                command = [
+                    sys.executable,
+                    "-m",
+                    "synthc",
+                    "build",
+                    str(spec),
+                    "-o",
+                    str(root / out),
+                ]
+                return run_measured([*command, *samples, *how])
+
+            return run
+
+        synthc_build(spec, root / "warm", 1, "--var", "samples=10000")  # fill the Numba cache
+        one_s, one_in, _ = median_of(args.repeat, root / "one", build("one", 1))
+        two_s, two_in, small_rss = median_of(args.repeat, root / "two", build("two", 2))
+        big_s, _, big_rss = median_of(1, root / "big", build("big", 2, n=10 * args.samples))
+        shards = len(list((root / "two").rglob("*.parquet")))
+        with dask_cluster(root, 2) as address:
+            dask_s, dask_in, _ = median_of(
+                args.repeat, root / "dask", on_dask("dask", "--scheduler", address)
+            )
+        local_dask_s, local_dask_in, _ = median_of(
+            args.repeat, root / "ldask", on_dask("ldask", "--executor", "dask", "--workers", "2")
+        )
+
+    print(f"noisy 3-D swiss roll, {args.samples:,} samples in {shards} shards of {shard_size:,}")
+    print(f"median of {args.repeat} runs each (10x: one run)")
+    print("end to end: `synthc build` wall time; in build: the manifest's build.seconds")
+    print(f"{'':<52} {'seconds':>9} {'rows/s':>14} {'in build':>9}")
+    rows = [
+        ("local, --workers 1", one_s, one_in),
+        ("local, --workers 2", two_s, two_in),
+        ("Dask, --scheduler (2 worker processes, up already)", dask_s, dask_in),
+        ("Dask, --executor dask --workers 2 (LocalCluster)", local_dask_s, local_dask_in),
+    ]
+    for name, seconds, inside in rows:
+        print(f"{name:<52} {seconds:>9.2f} {args.samples / seconds:>14,.0f} {inside:>9.2f}")
+    print(
+        f"speed-up 2 vs 1 local workers: {one_s / two_s:.2f}x end to end, "
+        f"{one_in / two_in:.2f}x in build (goal >= 1.8)"
+    )
+    print(
+        f"Dask overhead over local (2 workers each): {dask_s / two_s - 1:+.1%} end to end, "
+        f"{dask_in / two_in - 1:+.1%} in build (goal <= 10%)"
+    )
+    print(
+        f"--executor dask overhead over local: {local_dask_s / two_s - 1:+.1%} end to end "
+        "(no goal: it starts a cluster)"
+    )
+    print(
+        f"peak RSS (process tree, 2 workers): {args.samples:,} samples {small_rss / 2**20:,.0f} "
+        f"MiB; {10 * args.samples:,} samples ({big_s:.1f} s) {big_rss / 2**20:,.0f} MiB; "
+        f"ratio {big_rss / small_rss:.2f} (goal <= 1.2)"
+    )
+    print(f"load average after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
