@@ -18,6 +18,7 @@ import importlib
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 
+@functools.cache
 def _kernel_cache_dir() -> str:
     """A Numba cache directory keyed by the source of every kernel module.
 
@@ -82,6 +84,14 @@ def _numba() -> Any:
     return numba
 
 
+def jit_disabled() -> bool:
+    """Whether NUMBA_DISABLE_JIT asks for plain Python, read as Numba reads it (an integer)."""
+    try:
+        return int(os.environ.get("NUMBA_DISABLE_JIT", "0")) != 0
+    except ValueError:  # Numba warns and keeps its default
+        return False
+
+
 class Kernel:
     """A serial, cached, GIL-free Numba kernel, made on its first use.
 
@@ -117,6 +127,21 @@ class Kernel:
         from numba.core import types
 
         return types.Dispatcher(self.dispatcher())
+
+    def cache_index(self) -> str:
+        """The path of the index file Numba's cache keeps for this kernel once it is compiled,
+        found without importing Numba: Numba's cache locator for a chosen cache directory puts
+        it in ``CACHE_DIR/<folder>_<sha1 of the folder>/<file>.<qualname>-<line>.py<version>.nbi``.
+        """
+        source = os.path.abspath(self.py_func.__code__.co_filename)
+        folder = os.path.dirname(source)
+        subpath = os.path.basename(folder) + "_" + hashlib.sha1(folder.encode()).hexdigest()
+        stem = os.path.splitext(os.path.basename(source))[0]
+        name = self.py_func.__qualname__.replace("<", "").replace(">", "")
+        line = self.py_func.__code__.co_firstlineno
+        version = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
+        index = f"{stem}.{name}-{line}.py{version}.nbi"
+        return os.path.join(_kernel_cache_dir(), subpath, index)
 
     def __call__(self, *args: Any) -> Any:
         made = self._made
