@@ -19,8 +19,9 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,24 @@ def jit_disabled() -> bool:
         return False
 
 
+#: per thread: whether kernels not yet made run as plain Python (:func:`plain_python`)
+_PLAIN = threading.local()
+
+
+@contextlib.contextmanager
+def plain_python() -> Iterator[None]:
+    """Run the kernels called in this block (and those they call) as plain Python, as under
+    NUMBA_DISABLE_JIT and with the same results, unless Numba has already made them: a small
+    computation (a manifold's 10 x 10 rotation) then never starts Numba, whose start costs
+    about half a second. Only this thread is affected."""
+    before = getattr(_PLAIN, "on", False)
+    _PLAIN.on = True
+    try:
+        yield
+    finally:
+        _PLAIN.on = before
+
+
 class Kernel:
     """A serial, cached, GIL-free Numba kernel, made on its first use.
 
@@ -145,7 +164,11 @@ class Kernel:
 
     def __call__(self, *args: Any) -> Any:
         made = self._made
-        return (made if made is not None else self.dispatcher())(*args)
+        if made is None:
+            if getattr(_PLAIN, "on", False):
+                return (self._plain or self.py_func)(*args)
+            made = self.dispatcher()
+        return made(*args)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_kernel_named, (self.__module__, self.py_func.__qualname__))
