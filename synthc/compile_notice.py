@@ -3,7 +3,8 @@
 Numba compiles a kernel on its first call and caches it on disk (synthc.generators.jit picks
 the cache directory). A build whose generator has no kernel in the cache would sit at 0 samples
 while it compiles; the driver prints :func:`compile_notice` instead. The cache is judged by
-numba's own index files: none of the kernels the generator's package holds (its own and those it
+numba's own index files, looked for where Numba writes them (``Kernel.cache_index``, so deciding
+imports no Numba): none of the kernels the generator's package holds (its own and those it
 imports) has one. A partly warm cache (a config that calls a kernel never compiled here) says
 nothing; so does a generator without kernels or a run with NUMBA_DISABLE_JIT.
 """
@@ -12,10 +13,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from synthc import generators
-from synthc.generators.jit import Kernel
+from synthc.generators.jit import Kernel, jit_disabled
 
 #: seconds a cold compile took per generator kind with an empty NUMBA_CACHE_DIR, on a 2-core
 #: machine (a one-worker build of a small spec, cold minus warm); rounded, since it is said
@@ -26,34 +26,23 @@ COMPILE_SECONDS = {"fractal": 5, "manifold": 5, "tabular": 5, "ocr_text": 0}
 def compile_notice(kind: str) -> str | None:
     """The line to print before building ``kind`` when its kernels are not cached, else None."""
     seconds = COMPILE_SECONDS.get(kind)
-    if seconds == 0:
+    if seconds == 0 or jit_disabled():
         return None
     kernels = _kernels(kind)
-    if not kernels or any(_cached(kernel) for kernel in kernels):
+    if not kernels or any(os.path.isfile(kernel.cache_index()) for kernel in kernels):
         return None
     about = f", about {seconds} s" if seconds is not None else ""
     return f"compiling the {kind} kernels (first build on this machine{about})"
 
 
-def _kernels(kind: str) -> list[Any]:
-    """The cached Numba dispatchers of the kernels in the modules of ``kind``'s package."""
+def _kernels(kind: str) -> list[Kernel]:
+    """The kernels in the modules of ``kind``'s package (its own and those it imports)."""
     module = type(generators.get(kind)).__module__
     package = sys.modules[module].__package__ or module  # the generator's folder
-    found: dict[int, Any] = {}
+    found: dict[int, Kernel] = {}
     for name, loaded in list(sys.modules.items()):
         if loaded is not None and (name == package or name.startswith(package + ".")):
             for value in vars(loaded).values():
-                if not isinstance(value, Kernel):
-                    continue
-                dispatcher = value.dispatcher()  # made, not compiled
-                if getattr(dispatcher, "_cache", None) is not None:
-                    found[id(dispatcher)] = dispatcher
+                if isinstance(value, Kernel):
+                    found[id(value)] = value
     return list(found.values())
-
-
-def _cached(kernel: Any) -> bool:
-    try:
-        index = kernel._cache._cache_file._index_path
-    except AttributeError:  # another numba's internals: claim nothing
-        return True
-    return bool(os.path.isfile(index))

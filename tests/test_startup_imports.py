@@ -54,3 +54,27 @@ def test_a_build_loads_numba_and_polars_when_it_runs_kernels(tmp_path):
         check=True,
     )
     assert result.stdout.splitlines()[-1] == "['numba', 'polars']"
+
+
+def test_a_build_with_every_shard_current_starts_no_numba(tmp_path):
+    """A rebuild that finds every shard current (make's case) checks its manifest, whose
+    rotation is drawn as plain Python: neither Numba, polars nor matplotlib is loaded."""
+    spec = Path(__file__).parents[1] / "specs" / "moons.yaml"
+    code = (
+        "import sys\n"
+        "from synthc.cli import main\n"
+        "code = main(['build', sys.argv[1], '-o', sys.argv[2], '--var', 'samples=500', '-q',"
+        " '--workers', '1'])\n"
+        "print(code, sorted({'numba', 'polars', 'matplotlib'} & set(sys.modules)))\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(spec), str(tmp_path / "out")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].stdout.splitlines()[-1] == "0 ['matplotlib', 'numba', 'polars']"
+    assert runs[1].stdout.splitlines()[-1] == "0 []"

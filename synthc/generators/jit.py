@@ -18,14 +18,17 @@ import importlib
 import os
 import re
 import shutil
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 
+@functools.cache
 def _kernel_cache_dir() -> str:
     """A Numba cache directory keyed by the source of every kernel module.
 
@@ -82,6 +85,32 @@ def _numba() -> Any:
     return numba
 
 
+def jit_disabled() -> bool:
+    """Whether NUMBA_DISABLE_JIT asks for plain Python, read as Numba reads it (an integer)."""
+    try:
+        return int(os.environ.get("NUMBA_DISABLE_JIT", "0")) != 0
+    except ValueError:  # Numba warns and keeps its default
+        return False
+
+
+#: per thread: whether kernels not yet made run as plain Python (:func:`plain_python`)
+_PLAIN = threading.local()
+
+
+@contextlib.contextmanager
+def plain_python() -> Iterator[None]:
+    """Run the kernels called in this block (and those they call) as plain Python, as under
+    NUMBA_DISABLE_JIT and with the same results, unless Numba has already made them: a small
+    computation (a manifold's 10 x 10 rotation) then never starts Numba, whose start costs
+    about half a second. Only this thread is affected."""
+    before = getattr(_PLAIN, "on", False)
+    _PLAIN.on = True
+    try:
+        yield
+    finally:
+        _PLAIN.on = before
+
+
 class Kernel:
     """A serial, cached, GIL-free Numba kernel, made on its first use.
 
@@ -118,9 +147,28 @@ class Kernel:
 
         return types.Dispatcher(self.dispatcher())
 
+    def cache_index(self) -> str:
+        """The path of the index file Numba's cache keeps for this kernel once it is compiled,
+        found without importing Numba: Numba's cache locator for a chosen cache directory puts
+        it in ``CACHE_DIR/<folder>_<sha1 of the folder>/<file>.<qualname>-<line>.py<version>.nbi``.
+        """
+        source = os.path.abspath(self.py_func.__code__.co_filename)
+        folder = os.path.dirname(source)
+        subpath = os.path.basename(folder) + "_" + hashlib.sha1(folder.encode()).hexdigest()
+        stem = os.path.splitext(os.path.basename(source))[0]
+        name = self.py_func.__qualname__.replace("<", "").replace(">", "")
+        line = self.py_func.__code__.co_firstlineno
+        version = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
+        index = f"{stem}.{name}-{line}.py{version}.nbi"
+        return os.path.join(_kernel_cache_dir(), subpath, index)
+
     def __call__(self, *args: Any) -> Any:
         made = self._made
-        return (made if made is not None else self.dispatcher())(*args)
+        if made is None:
+            if getattr(_PLAIN, "on", False):
+                return (self._plain or self.py_func)(*args)
+            made = self.dispatcher()
+        return made(*args)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_kernel_named, (self.__module__, self.py_func.__qualname__))
