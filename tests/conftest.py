@@ -98,6 +98,9 @@ def loopback_cluster(workers: int) -> Iterator[str]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # the scheduler's HTTP server starts anyway: on a free port, not 8787 (two test runs, or
+        # anything else on the machine holding 8787, would stop the cluster from starting)
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=40,
     )
     try:
