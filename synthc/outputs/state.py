@@ -119,7 +119,9 @@ class BuildState:
         data.update(shards=self.shards, files=self.files)
         path = state_path(out)
         try:
-            write_atomic(path, json.dumps(data, indent=1).encode())
+            # compact: the C encoder (indent selects the pure-Python one, which holds the GIL
+            # for the whole state after every shard and kept two workers from scaling)
+            write_atomic(path, json.dumps(data, separators=(",", ":")).encode())
         except OSError as error:
             raise BuildError(
                 f"{path}: cannot write the build state: {error.strerror or error}"

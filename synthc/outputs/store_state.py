@@ -59,7 +59,7 @@ def save_state(store: Store, state: BuildState) -> None:
         data["dataset"] = state.dataset
     data.update(shards=state.shards, files=state.files)
     try:
-        store.write(STATE_NAME, json.dumps(data, indent=1).encode())
+        store.write(STATE_NAME, json.dumps(data, separators=(",", ":")).encode())
     except OutputError as error:
         raise BuildError(f"cannot write the build state: {error}") from None
 
