@@ -70,6 +70,14 @@ class Progress:
     """Callbacks a front end can give a build, all called in the thread that runs the build;
     the default does nothing."""
 
+    #: what ``samples`` counts: "samples", or "rows" for related tables (whose shards hold
+    #: rows of several tables; set by ``counting`` before ``start``)
+    unit: str = "samples"
+
+    def counting(self, unit: str) -> None:
+        """The counts that follow are ``unit`` ("samples" or "rows"), not samples."""
+        self.unit = unit
+
     def start(self, shards: int, samples: int) -> None:
         """The build will write ``shards`` shards holding ``samples`` samples."""
 
@@ -86,6 +94,12 @@ class Progress:
 
     def close(self) -> None:
         """The build ended, done or failed."""
+
+
+def count_unit(tasks: list[ShardTask]) -> str:
+    """What a build's progress counts: rows when its shards are tables of related tables (a
+    child table's shard holds rows, not samples), else samples."""
+    return "rows" if any(task.table is not None for task in tasks) else "samples"
 
 
 def decide(plan: Plan, state: BuildState, out: Path, force: bool) -> Actions:
@@ -257,6 +271,7 @@ def _run(
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
         return built
+    progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])
     try:

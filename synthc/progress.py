@@ -28,7 +28,7 @@ class BarProgress(Progress):
 
         self.bar = tqdm(
             total=samples,
-            unit="sample",
+            unit=self.unit.removesuffix("s"),
             unit_scale=True,
             file=self.stream,
             desc=f"0/{shards} shards",
@@ -73,7 +73,7 @@ class LineProgress(Progress):
         self.shards_done = self.done = 0
         self.t0 = self.last = self.clock()
         self.first: tuple[float, int] | None = None  # when samples first moved, and how many
-        self._print(f"building {shards} shard(s), {samples} samples")
+        self._print(f"building {shards} shard(s), {samples} {self.unit}")
 
     def note(self, message: str) -> None:
         self._print(message)
@@ -97,26 +97,26 @@ class LineProgress(Progress):
         rate = self.done / seconds if seconds > 0 else 0.0
         if self.done >= self.total and self.shards_done >= self.shards:
             self._print(
-                f"wrote {self.done} samples in {self.shards_done} shard(s) in {seconds:.1f} s "
-                f"({rate:,.0f} samples/s)"
+                f"wrote {self.done} {self.unit} in {self.shards_done} shard(s) in {seconds:.1f} s "
+                f"({rate:,.0f} {self.unit}/s)"
             )
         else:
             self._print(
-                f"stopped after {self.done}/{self.total} samples "
+                f"stopped after {self.done}/{self.total} {self.unit} "
                 f"({self.shards_done}/{self.shards} shards) in {seconds:.1f} s"
             )
 
     def _status(self, now: float) -> str:
         percent = 100 * self.done / self.total if self.total else 100.0
         line = (
-            f"{self.done}/{self.total} samples ({percent:.0f}%), "
+            f"{self.done}/{self.total} {self.unit} ({percent:.0f}%), "
             f"{self.shards_done}/{self.shards} shards"
         )
         rate = self._rate(now)
         if rate is None:
             return line + (", compiling or starting" if self.done == 0 else "")
         left = (self.total - self.done) / rate
-        return line + f", {rate:,.0f} samples/s, about {duration(left)} left"
+        return line + f", {rate:,.0f} {self.unit}/s, about {duration(left)} left"
 
     def _rate(self, now: float) -> float | None:
         """Samples/s since samples first moved (compiling kernels and starting workers are

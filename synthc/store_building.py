@@ -27,6 +27,7 @@ from synthc.building import (
     _iso,
     _SampleCounter,
     _takes_report,
+    count_unit,
 )
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
@@ -237,6 +238,7 @@ def _run(
         return built
     for task in tasks:
         store.key(task.path)  # every key confined before any worker writes
+    progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])
     roots = compiled.read_roots

@@ -4,6 +4,7 @@ do not depend on workers or shard cuts; the commands that read an output handle 
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -16,6 +17,7 @@ from scipy import stats
 import synthc
 from synthc import api
 from synthc.errors import SpecError, UsageError
+from synthc.progress import LineProgress
 
 SPEC = """\
 synthc: 1
@@ -276,3 +278,12 @@ def test_each_table_has_its_graph_file(shop):
         ]
     items = pl.read_csv(shop / "items.graph.csv").filter(pl.col("target") == "price")
     assert items.filter(pl.col("source") == "parent.amount")["coefficient"].to_list() == [1.0]
+
+
+def test_progress_counts_rows_of_every_table(tmp_path):
+    stream = io.StringIO()
+    result = api.build(write(tmp_path), tmp_path / "out", workers=1, progress=LineProgress(stream))
+    rows = sum(df.height for df in tables(result.out).values())
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == f"synthc: building {len(result.plan.tasks)} shard(s), {rows} rows"
+    assert lines[-1].startswith(f"synthc: wrote {rows} rows in ")
