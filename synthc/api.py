@@ -253,18 +253,20 @@ def build(
     compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
     given_out = out if out is not None else default_output(compiled.spec)
     store = _store_of(given_out)
+    if store is not None and depfile is not None:
+        raise UsageError(
+            f"--depfile: {store.url}: an object-store output has no local manifest for "
+            "make to check; build into a directory to use --depfile"
+        )
+    git = _git_for_build(Path(path), compiled, require_clean)
+    plan = _plan(compiled.spec)
+    runner = _executor(executor, scheduler, workers, shaping_libraries(compiled.spec))
     if store is not None:
-        if depfile is not None:
-            raise UsageError(
-                f"--depfile: {store.url}: an object-store output has no local manifest for "
-                "make to check; build into a directory to use --depfile"
-            )
-        git = _git_for_build(Path(path), compiled, require_clean)
         return build_to_store(
             compiled,
-            _plan(compiled.spec),
+            plan,
             store,
-            executor=_executor(executor, scheduler, workers, shaping_libraries(compiled.spec)),
+            executor=runner,
             force=force,
             dry_run=dry_run,
             progress=progress,
@@ -272,14 +274,13 @@ def build(
             git=git,
         )
     target = _local(given_out)
-    git = _git_for_build(Path(path), compiled, require_clean)
     spelt = target if isinstance(given_out, str) and is_store_url(given_out) else given_out
     rule = _depfile_rule(depfile, spelt, compiled) if depfile is not None else None
     result = _build(
         compiled,
-        _plan(compiled.spec),
+        plan,
         target,
-        executor=_executor(executor, scheduler, workers, shaping_libraries(compiled.spec)),
+        executor=runner,
         force=force,
         dry_run=dry_run,
         progress=progress,

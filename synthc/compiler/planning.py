@@ -171,13 +171,15 @@ def related_tasks(
     first_rows = generator.first_rows(spec.seed, flat)
     at = {cut: i for i, cut in enumerate(flat)}
     tasks: list[ShardTask] = []
+    names = generator.table_names()
     for (split, _), split_cuts in zip(ranges.items(), cuts, strict=True):
-        for table in generator.table_names():
-            for shard, (low, high) in enumerate(itertools.pairwise(split_cuts)):
-                rows = {
-                    name: [first_rows[name][at[low]], first_rows[name][at[high]]]
-                    for name in generator.table_names()
-                }
+        # each shard's row range in every table, shared by that shard's tasks of all tables
+        shard_rows = [
+            {name: [first_rows[name][at[low]], first_rows[name][at[high]]] for name in names}
+            for low, high in itertools.pairwise(split_cuts)
+        ]
+        for table in names:
+            for shard, rows in enumerate(shard_rows):
                 start, stop = rows[table]
                 path = f"{table}/{split}/{split}-{shard:05d}.parquet"
                 tasks.append(

@@ -32,7 +32,7 @@ STATE_FORMAT = "synthc-state/1"
 _KERNEL_FILE_SYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 #: keys of a shard entry in the state, with their types
-_SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
+SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
     "path": str,
     "split": str,
     "shard": int,
@@ -101,7 +101,7 @@ class BuildState:
         confiner = confiner or Confiner(out, source)
         for name, entry in shards.items():
             _confine(confiner, name)
-            _check_shard_entry(name, entry, source, shard_keys or _SHARD_KEYS)
+            _check_shard_entry(name, entry, source, shard_keys or SHARD_KEYS)
         for name, digest in files.items():
             _confine(confiner, name)
             if not isinstance(digest, str):

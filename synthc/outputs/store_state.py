@@ -15,21 +15,22 @@ from typing import Any
 
 from synthc import limits
 from synthc.errors import BuildError, OutputError
-from synthc.outputs.state import STATE_DIR, STATE_FILE, STATE_FORMAT, BadState, BuildState
+from synthc.outputs.state import (
+    SHARD_KEYS,
+    STATE_DIR,
+    STATE_FILE,
+    STATE_FORMAT,
+    BadState,
+    BuildState,
+)
 from synthc.outputs.store import Store
 
 STATE_NAME = f"{STATE_DIR}/{STATE_FILE}"
 
-#: keys of a shard entry in a store's state, with their types
+#: keys of a shard entry in a store's state, with their types: a local state's, with the
+#: object's stamp (size and ETag) in place of the file's mtime
 _STORE_SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
-    "path": str,
-    "split": str,
-    "shard": int,
-    "first_sample": int,
-    "samples": int,
-    "bytes": int,
-    "sha256": str,
-    "task_key": str,
+    **{key: kind for key, kind in SHARD_KEYS.items() if key != "mtime_ns"},
     "stamp": str,
 }
 
