@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import mmap
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 #: Suffix of synthc's temporaries; a file ``<planned path>.partial`` is synthc's own.
@@ -38,8 +38,11 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
     """Let ``fill`` write the temporary of ``path``; fsync, hash and rename it into place.
 
     For writers that encode straight to a file (no copy through a Python buffer, and free to
-    release the GIL while they do). Returns the file's ``(bytes, sha256 hex)``, hashed from the
-    page cache before the rename, so what is recorded is what was written.
+    release the GIL while they do): the shard writers. Returns the file's ``(bytes, sha256
+    hex)``, hashed from the page cache before the rename, so what is recorded is what was
+    written. The rename is not fsynced here: a build fsyncs each shard directory once, before
+    its manifest (:func:`fsync_dirs`), rather than once per shard; a shard whose rename a crash
+    lost is missing, which the build state notices, never half-written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
@@ -56,8 +59,13 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
     except BaseException:
         _discard(tmp)
         raise
-    fsync_dir(path.parent)
     return size, digest.hexdigest()
+
+
+def fsync_dirs(paths: Iterable[Path]) -> None:
+    """Make the renames into the directories of ``paths`` durable: each directory fsynced once."""
+    for directory in sorted({path.parent for path in paths}):
+        fsync_dir(directory)
 
 
 def _discard(tmp: Path) -> None:

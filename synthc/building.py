@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from synthc import generators
-from synthc.atomic import partial_path
+from synthc.atomic import fsync_dirs, partial_path
+from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
@@ -213,6 +214,8 @@ def build(
                 "shards_kept": len(actions.keep),
                 "shards_removed": len(actions.remove),
             }
+            # the shards' renames, made durable before the manifest that names them
+            fsync_dirs(out / record.path for record in records)
             finisher.finish(out, state, records, build_facts)
     except OSError as error:
         raise BuildError(_os_message(out, error)) from None
@@ -274,6 +277,7 @@ def _run(
     progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])
+    checkpoint = Checkpoint(lambda: state.save(out))
     try:
         items = [t.to_json() for t in tasks]
         # an absolute path: remote (Dask) workers do not share our working directory; the
@@ -287,7 +291,7 @@ def _run(
             runs = executor.run(run_task, items, where, read_roots, gil_free=gil_free)
         for index, record in runs:
             state.record_shard(out, record)
-            state.save(out)  # after every shard: a killed build resumes from here
+            checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
             counter.finished(index)
             progress.advance(record)
@@ -302,6 +306,7 @@ def _run(
         ) from error
     finally:
         progress.close()
+        checkpoint.close()  # every shard that finished, also when another failed
     return built
 
 
