@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc import generators
-from synthc.atomic import fsync_dirs, partial_path
+from synthc.atomic import fsync_dirs, temporaries
 from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
@@ -214,6 +214,8 @@ def build(
                 "shards_kept": len(actions.keep),
                 "shards_removed": len(actions.remove),
             }
+            # what a lost Dask worker was writing when it died: its rerun wrote its own
+            _discard_partials(out, plan, state)
             # the shards' renames, made durable before the manifest that names them
             fsync_dirs(out / record.path for record in records)
             finisher.finish(out, state, records, build_facts)
@@ -360,8 +362,8 @@ def _manifest_current(out: Path, state: BuildState, wanted: dict[str, Any]) -> b
 def _discard_partials(out: Path, plan: Plan, state: BuildState) -> None:
     """Remove temporaries a killed build left; only those named after synthc's own files."""
     names = {t.path for t in plan.tasks} | set(state.shards) | set(state.files)
-    for name in names:
-        partial_path(out / name).unlink(missing_ok=True)
+    for partial in temporaries(out / name for name in names):
+        partial.unlink(missing_ok=True)
 
 
 def _retract_manifest(out: Path, state: BuildState) -> None:
