@@ -20,6 +20,7 @@ events and task results to the client in the order the worker sent them.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import logging
 import os
@@ -180,11 +181,47 @@ class DaskExecutor:
             with client:
                 yield client
             return
-        with (
-            _local_cluster(self.local_workers) as cluster,
-            Client(cluster, set_as_default=False) as client,
-        ):
+        shared = _SHARED.get()
+        if shared is None:
+            with (
+                _local_cluster(self.local_workers) as cluster,
+                Client(cluster, set_as_default=False) as client,
+            ):
+                yield client
+            return
+        cluster = shared.clusters.get(self.local_workers)
+        if cluster is None:  # the first build of this command that runs shards starts it
+            cluster = shared.stack.enter_context(_local_cluster(self.local_workers))
+            shared.clusters[self.local_workers] = cluster
+        with Client(cluster, set_as_default=False) as client:
             yield client
+
+
+@dataclass
+class _Shared:
+    """LocalClusters kept for the rest of a :func:`shared_local_clusters` block, by size."""
+
+    stack: contextlib.ExitStack
+    clusters: dict[int, Any]
+
+
+_SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
+    "synthc_shared_clusters", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_local_clusters() -> Iterator[None]:
+    """Within this block, builds on a LocalCluster (``--executor dask`` without an address)
+    share one, started by the first build that runs shards and closed when the block ends:
+    several specs in one command start it once, and a command whose specs are all up to date
+    starts none."""
+    with contextlib.ExitStack() as stack:
+        token = _SHARED.set(_Shared(stack, {}))
+        try:
+            yield
+        finally:
+            _SHARED.reset(token)
 
 
 @contextlib.contextmanager
