@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-from importlib.metadata import entry_points
 from typing import Any
 
 from synthc.generators.base import Generator
@@ -35,9 +34,15 @@ def kinds() -> list[str]:
     return sorted(_table())
 
 
+def known(kind: str) -> bool:
+    """Whether ``kind`` is a generator kind (a built-in one is known without reading the
+    installed packages' entry points)."""
+    return kind in KINDS or kind in _installed()
+
+
 def get(kind: str) -> Generator[Any]:
     """The generator of ``kind``; raises KeyError for an unknown kind."""
-    module = importlib.import_module(_table()[kind])
+    module = importlib.import_module(KINDS[kind] if kind in KINDS else _installed()[kind])
     generator: Generator[Any] = module.GENERATOR
     return generator
 
@@ -49,4 +54,6 @@ def _table() -> dict[str, str]:
 
 @functools.cache
 def _installed() -> dict[str, str]:
+    from importlib.metadata import entry_points
+
     return {point.name: point.value for point in entry_points(group=ENTRY_POINT_GROUP)}
