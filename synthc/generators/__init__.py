@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from types import ModuleType
 from typing import Any
 
 from synthc.generators.base import Generator
@@ -23,6 +24,14 @@ KINDS: dict[str, str] = {
     "manifold": "synthc.generators.manifold",
     "ocr_text": "synthc.generators.ocr",
     "tabular": "synthc.generators.tabular",
+}
+
+#: kind -> its kernel side: the module of NumPy and Numba code that draws the samples. The kind's
+#: module (:data:`KINDS`) holds its config side (models, validation, declarations, facts that
+#: need no arrays), which is all compiling and ``synthc validate`` import; the generator imports
+#: its kernel side here, by name, the first time it draws. A kind not listed has one module.
+KERNEL_SIDES: dict[str, str] = {
+    "manifold": "synthc.generators.manifold.drawing",
 }
 
 #: the entry point group through which installed packages add generator kinds
@@ -45,6 +54,14 @@ def get(kind: str) -> Generator[Any]:
     module = importlib.import_module(KINDS[kind] if kind in KINDS else _installed()[kind])
     generator: Generator[Any] = module.GENERATOR
     return generator
+
+
+def kernel_side(kind: str) -> ModuleType:
+    """The module of ``kind``'s kernel side (:data:`KERNEL_SIDES`), imported on first use; for
+    a kind with one module, the module of its generator's class."""
+    if kind in KERNEL_SIDES:
+        return importlib.import_module(KERNEL_SIDES[kind])
+    return importlib.import_module(type(get(kind)).__module__)
 
 
 def _table() -> dict[str, str]:
