@@ -32,6 +32,7 @@ KINDS: dict[str, str] = {
 #: its kernel side here, by name, the first time it draws. A kind not listed has one module.
 KERNEL_SIDES: dict[str, str] = {
     "manifold": "synthc.generators.manifold.drawing",
+    "ocr_text": "synthc.generators.ocr.drawing",
 }
 
 #: the entry point group through which installed packages add generator kinds

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synthc.generators.ocr.backgrounds import check_image
 from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.images import check_image
 from synthc.generators.ocr.resources import (
     FONT_SUFFIXES,
     IMAGE_SUFFIXES,
