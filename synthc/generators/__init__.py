@@ -31,6 +31,7 @@ KINDS: dict[str, str] = {
 #: need no arrays), which is all compiling and ``synthc validate`` import; the generator imports
 #: its kernel side here, by name, the first time it draws. A kind not listed has one module.
 KERNEL_SIDES: dict[str, str] = {
+    "fractal": "synthc.generators.fractal.drawing",
     "manifold": "synthc.generators.manifold.drawing",
     "ocr_text": "synthc.generators.ocr.drawing",
 }
