@@ -34,6 +34,7 @@ KERNEL_SIDES: dict[str, str] = {
     "fractal": "synthc.generators.fractal.drawing",
     "manifold": "synthc.generators.manifold.drawing",
     "ocr_text": "synthc.generators.ocr.drawing",
+    "tabular": "synthc.generators.tabular.drawing",
 }
 
 #: the entry point group through which installed packages add generator kinds
