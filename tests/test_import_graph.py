@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "synthc"
 LAYERS: list[tuple[str, ...]] = [
     # shared foundations: no knowledge of specs, generators or outputs
     ("synthc", "synthc.errors", "synthc.limits", "synthc.hints", "synthc.digest", "synthc.atomic",
-     "synthc.inputs", "synthc.provenance", "synthc.git_state", "synthc.depfile"),
+     "synthc.inputs", "synthc.provenance", "synthc.git_state", "synthc.depfile", "synthc.lazy"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),
     # the compiler: spec text -> validated spec -> plan

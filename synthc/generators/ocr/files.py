@@ -19,7 +19,7 @@ from synthc.generators.ocr.resources import (
     FONT_SUFFIXES,
     IMAGE_SUFFIXES,
     cached_coverage,
-    dictionary,
+    dictionary_head,
     drawable,
     font_coverage,
     remember_lines,
@@ -172,7 +172,7 @@ def check_drawable(config: OcrConfig) -> None:
         lines = text_lines(text.resolved)
         candidates = list(lines[:DICT_CHECK_WORDS])
     elif text.source == "dict":
-        words = _at(("text", "language"), lambda: dictionary(text.language))
+        words = _at(("text", "language"), lambda: dictionary_head(text.language, DICT_CHECK_WORDS))
         candidates = list(words[:DICT_CHECK_WORDS])
     else:
         candidates = candidate_texts(text) or []
