@@ -3,12 +3,18 @@ broken one is refused with its position); no NumPy."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import os
 import warnings
+from pathlib import Path
 
+import PIL
 from PIL import Image, UnidentifiedImageError
 
 from synthc import limits
+from synthc.atomic import write_atomic
 
 
 def decode_image(data: bytes, shown: str) -> Image.Image:
@@ -45,8 +51,24 @@ def decode_image(data: bytes, shown: str) -> Image.Image:
 
 
 def check_image(data: bytes, shown: str) -> None:
-    """Raise ValueError naming ``shown`` unless ``data`` decodes as an image (see decode_image)."""
+    """Raise ValueError naming ``shown`` unless ``data`` decodes as an image (see decode_image).
+
+    Bytes that decoded once are remembered on disk by their sha256, beside the fonts' coverage
+    and keyed also by Pillow's version and the pixel limit, so compiling the same spec again
+    does not decode its images again (about 10 ms each); a refused image is decoded every time.
+    """
+    mark = _checked_dir() / hashlib.sha256(data).hexdigest()
+    if mark.is_file():
+        return
     decode_image(data, shown)
+    with contextlib.suppress(OSError):
+        write_atomic(mark, b"")
+
+
+def _checked_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    under = f"pillow-{PIL.__version__}-max-{limits.MAX_IMAGE_PIXELS}"
+    return Path(base) / "synthc" / "checked-images" / under
 
 
 def _first_line(error: BaseException) -> str:
