@@ -21,8 +21,7 @@ def decode_image(data: bytes, shown: str) -> Image.Image:
     """The RGB image encoded in ``data``; ValueError naming ``shown`` if it is not one Pillow
     can decode, or has more than synthc.limits.MAX_IMAGE_PIXELS pixels (checked from the header,
     before decoding). Pillow's own decompression-bomb guard stays on behind it."""
-    if Image.MAX_IMAGE_PIXELS is None:
-        Image.MAX_IMAGE_PIXELS = limits.MAX_IMAGE_PIXELS  # never run with the guard off
+    _guard_on()
     too_big = (
         f"{shown!r} has more pixels than the limit of {limits.MAX_IMAGE_PIXELS} "
         "(synthc.limits.MAX_IMAGE_PIXELS)"
@@ -54,9 +53,10 @@ def check_image(data: bytes, shown: str) -> None:
     """Raise ValueError naming ``shown`` unless ``data`` decodes as an image (see decode_image).
 
     Bytes that decoded once are remembered on disk by their sha256, beside the fonts' coverage
-    and keyed also by Pillow's version and the pixel limit, so compiling the same spec again
+    and keyed also by Pillow's version and both pixel limits, so compiling the same spec again
     does not decode its images again (about 10 ms each); a refused image is decoded every time.
     """
+    _guard_on()
     mark = _checked_dir() / hashlib.sha256(data).hexdigest()
     if mark.is_file():
         return
@@ -65,9 +65,15 @@ def check_image(data: bytes, shown: str) -> None:
         write_atomic(mark, b"")
 
 
+def _guard_on() -> None:
+    if Image.MAX_IMAGE_PIXELS is None:
+        Image.MAX_IMAGE_PIXELS = limits.MAX_IMAGE_PIXELS  # never run with the guard off
+
+
 def _checked_dir() -> Path:
+    """Where checked images are marked: per Pillow version, synthc's and Pillow's pixel limits."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    under = f"pillow-{PIL.__version__}-max-{limits.MAX_IMAGE_PIXELS}"
+    under = f"pillow-{PIL.__version__}-max-{limits.MAX_IMAGE_PIXELS}-{Image.MAX_IMAGE_PIXELS}"
     return Path(base) / "synthc" / "checked-images" / under
 
 
