@@ -19,6 +19,7 @@ from synthc.generators.ocr.resources import (
     FONT_SUFFIXES,
     IMAGE_SUFFIXES,
     cached_coverage,
+    coverage_known,
     dictionary_head,
     drawable,
     font_coverage,
@@ -91,7 +92,8 @@ def _font_entry(field: tuple[Any, ...], font: InputFile) -> dict[str, str]:
     data = _at(field, font.read_bytes)
     entry = font.entry(data)
     try:
-        cached_coverage(entry["sha256"], lambda: data)
+        if not coverage_known(entry["sha256"]):  # a font read before is one: no cmap parsed
+            cached_coverage(entry["sha256"], lambda: data)
     except Exception as error:  # fontTools raises many kinds on a file that is not a font
         raise FileProblem(
             field, f"{font.name!r} is not a font file fontTools can read ({_first_line(error)})"

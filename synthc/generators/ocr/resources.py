@@ -147,6 +147,12 @@ def cached_coverage(sha256: str, read: Callable[[], bytes]) -> frozenset[int]:
     return found
 
 
+def coverage_known(sha256: str) -> bool:
+    """Whether the cmap of the font with ``sha256`` was read before (in this process, or on
+    disk): the font is then one fontTools can read, without parsing the cmap again."""
+    return sha256 in _COVERAGE or (_cache_dir() / f"{sha256}.json").is_file()
+
+
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return Path(base) / "synthc" / "font-coverage"
