@@ -33,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _measure import synthc_build  # noqa: E402
 
 from synthc.compiler.compiling import compile_spec  # noqa: E402
-from synthc.generators.fractal.generator import GENERATOR, encode_png  # noqa: E402
+from synthc.generators.fractal import drawing  # noqa: E402
+from synthc.generators.fractal.drawing import encode_png  # noqa: E402
+from synthc.generators.fractal.generator import GENERATOR  # noqa: E402
 from synthc.generators.fractal.systems import Search, class_system  # noqa: E402
 from synthc.outputs.webdataset import write_tar_shard  # noqa: E402
 
@@ -83,16 +85,16 @@ def write_spec(
 
 
 def render_rate(spec: Path, images: int, repeat: int = 3) -> float:
-    """Images per CPU-second of GENERATOR.render (one thread) after a warm-up batch: the median
+    """Images per CPU-second of drawing.render (one thread) after a warm-up batch: the median
     of ``repeat`` batches (single batches vary by a fifth on a shared VM)."""
     config = compile_spec(spec).spec.generator
     GENERATOR.facts(config, 1)  # the class search runs here, not in the timed renders
-    GENERATOR.render(config, 1, 0, 8)
+    drawing.render(config, 1, 0, 8)
     rates = []
     for r in range(repeat):
         first = 8 + r * images
         start = time.process_time()
-        GENERATOR.render(config, 1, first, first + images)
+        drawing.render(config, 1, first, first + images)
         rates.append(images / (time.process_time() - start))
     return statistics.median(rates)
 
@@ -103,7 +105,7 @@ def encoding_share(spec: Path, images: int, root: Path) -> float:
     GENERATOR.facts(config, 1)
     list(GENERATOR.generate(config, 1, 0, 8))  # a stream: warm up by reading it
     t0 = time.perf_counter()
-    arrays, labels = GENERATOR.render(config, 1, 0, images)
+    arrays, labels = drawing.render(config, 1, 0, images)
     t1 = time.perf_counter()
     samples = [
         (
@@ -144,7 +146,7 @@ def compile_spec_text_system():  # noqa: ANN201
 
 def png_levels(spec: Path, images: int) -> list[tuple[str, float, float]]:
     config = compile_spec(spec).spec.generator
-    arrays, _ = GENERATOR.render(config, 1, 0, images)
+    arrays, _ = drawing.render(config, 1, 0, images)
     rows = []
     for label, level, binary in [
         ("gray, level 0", 0, "gray"),

@@ -38,6 +38,7 @@ from _measure import synthc_build  # noqa: E402
 from _readback import read_back  # noqa: E402
 
 from synthc.compiler.compiling import compile_spec  # noqa: E402
+from synthc.generators.ocr import drawing  # noqa: E402
 from synthc.generators.ocr.generator import GENERATOR  # noqa: E402
 
 SPEC = """\
@@ -134,7 +135,7 @@ def synthc_lines(spec: Path, count: int, variables: dict[str, str] | None = None
     return [
         (image, label["text"])
         for image, label in (
-            GENERATOR.sample(compiled.generator, compiled.seed, i, stats) for i in range(count)
+            drawing.sample(compiled.generator, compiled.seed, i, stats) for i in range(count)
         )
     ]
 

@@ -1,6 +1,7 @@
 """Start-up times of the command line, per example spec, printed as a table.
 
-    python benchmarks/startup.py [--before DIR] [--repeat 5] [--specs NAME ...] [--python EXE]
+    python benchmarks/startup.py [--before DIR] [--repeat 5] [--specs NAME ...] [--validate-only]
+                                 [--python EXE]
 
 For every spec in specs/, each a fresh `python -m synthc` process timed by its wall clock:
 
@@ -11,6 +12,7 @@ For every spec in specs/, each a fresh `python -m synthc` process timed by its w
    a fixed count is copied with `samples: 1000`, except when its generator fixes the count
    (fractal_small.yaml: 200 images); the table says how many samples each build made.
    A fixed count given per split is scaled to the same shares.
+   (--validate-only measures step 1 alone.)
 3. A cold build of the same: one run with NUMBA_CACHE_DIR an empty directory, so every kernel
    the spec needs is compiled (goal for fractal_small.yaml <= 5 s).
 
@@ -108,10 +110,15 @@ def median(times: list[Time]) -> Time:
     return Time(statistics.median(t.wall for t in times), statistics.median(t.cpu for t in times))
 
 
-def measure(tree: Path, spec: Path, repeat: int, work: Path) -> dict[str, Time]:
-    """Validate, warm and cold build seconds of ``spec`` with the code of ``tree``."""
+def measure(
+    tree: Path, spec: Path, repeat: int, work: Path, builds: bool = True
+) -> dict[str, Time]:
+    """Validate, warm and cold build seconds of ``spec`` with the code of ``tree`` (validate
+    alone without ``builds``)."""
     target, variables, _ = small(spec, work)
     validate = median([seconds(tree, ["validate", str(target)]) for _ in range(repeat)])
+    if not builds:
+        return {"validate": validate}
     build = ["build", str(target), *variables, "--workers", "1", "-q"]
     cache = work / "numba-cold"
     cold = seconds(tree, [*build, "-o", str(work / "cold")], {"NUMBA_CACHE_DIR": str(cache)})
@@ -124,8 +131,11 @@ def measure(tree: Path, spec: Path, repeat: int, work: Path) -> dict[str, Time]:
     return {"validate": validate, "warm": warm, "cold": cold}
 
 
-def cell(after: Time, before: Time | None, goal: float | None) -> str:
-    """``wall (cpu)``, or ``before -> after`` of both, and whether the wall time meets ``goal``."""
+def cell(after: Time | None, before: Time | None, goal: float | None) -> str:
+    """``wall (cpu)``, or ``before -> after`` of both, and whether the wall time meets ``goal``
+    (``-`` for a figure not measured)."""
+    if after is None:
+        return "-"
     text = f"{after.wall:.2f} ({after.cpu:.2f})"
     if before is not None:
         text = f"{before.wall:.2f} ({before.cpu:.2f}) -> {text}"
@@ -139,6 +149,9 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a checkout of the code to compare with")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--specs", nargs="*", help="spec names (default: every one in specs/)")
+    parser.add_argument(
+        "--validate-only", action="store_true", help="time `synthc validate` alone, no builds"
+    )
     parser.add_argument("--python", help="the interpreter to run synthc with (default: this one)")
     args = parser.parse_args()
     if args.python:
@@ -153,7 +166,7 @@ def main() -> None:
         figures: dict[str, dict[str, Time]] = {}
         for name, tree in trees.items():
             with tempfile.TemporaryDirectory() as tmp:
-                figures[name] = measure(tree, spec, args.repeat, Path(tmp))
+                figures[name] = measure(tree, spec, args.repeat, Path(tmp), not args.validate_only)
         with tempfile.TemporaryDirectory() as tmp:
             samples = small(spec, Path(tmp))[2]
         before = figures.get("before", {})
@@ -163,8 +176,8 @@ def main() -> None:
                 spec.stem,
                 samples,
                 cell(after["validate"], before.get("validate"), VALIDATE_GOAL),
-                cell(after["warm"], before.get("warm"), WARM_GOAL),
-                cell(after["cold"], before.get("cold"), COLD_GOAL.get(spec.stem)),
+                cell(after.get("warm"), before.get("warm"), WARM_GOAL),
+                cell(after.get("cold"), before.get("cold"), COLD_GOAL.get(spec.stem)),
             )
         )
         print(f"  {spec.stem} done", file=sys.stderr, flush=True)

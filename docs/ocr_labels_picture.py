@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from synthc.compiler.compiling import compile_spec
-from synthc.generators.ocr.generator import GENERATOR
+from synthc.generators.ocr import drawing
 
 SPEC = """\
 synthc: 1
@@ -39,7 +39,7 @@ def main() -> None:
         spec.write_text(SPEC)
         config = compile_spec(spec).spec.generator
     stats = {"glyph_resamples": 0, "visibility_resamples": 0}
-    image, label = GENERATOR.sample(config, 11, 0, stats)
+    image, label = drawing.sample(config, 11, 0, stats)
     w, h = image.size
     big = image.convert("RGB").resize((w * SCALE, h * SCALE), Image.Resampling.LANCZOS)
     draw = ImageDraw.Draw(big)

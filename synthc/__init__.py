@@ -1,13 +1,11 @@
 """synthc: a declarative synthetic-dataset compiler."""
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("synthc")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+#: synthc's installed version, read on first use (importlib.metadata costs a command that needs
+#: no version, ``synthc validate``, about 0.025 s): see :func:`__getattr__`
+__version__: str
 
 #: Version of the bytes synthc writes for a given spec. Bump it whenever a change to synthc
 #: changes shard bytes for an unchanged spec; it is part of every task key, so a bump rebuilds.
@@ -26,6 +24,15 @@ __all__ = ["FORMAT_VERSION", "__version__", "open", "stream"]  # noqa: F822 (laz
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("synthc")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            found = "0.0.0+unknown"
+        globals()["__version__"] = found
+        return found
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(import_module(module), attribute)

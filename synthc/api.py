@@ -15,47 +15,73 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from synthc import generators
 from synthc.atomic import write_atomic
-from synthc.building import BuildResult, Progress
-from synthc.building import build as _build
-from synthc.building import pending as _pending
 from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.models import Spec, spec_schema
 from synthc.compiler.planning import Plan, known_shaping_libraries, shaping_libraries
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.variables import parse_var_assignments
 from synthc.depfile import DepfileError, depfile_rule, refresh_target
-from synthc.diffing.inputs import InputFile
-from synthc.diffing.result import DatasetDiff, diff_sides
-from synthc.diffing.sides import Side, side_of_manifest, side_of_spec
-from synthc.diffing.text import diff_lines
 from synthc.errors import BuildError, OutputError, UsageError
-from synthc.executors.base import Executor
-from synthc.executors.dask import DaskExecutor, check_address, shared_local_clusters
-from synthc.executors.local import LocalExecutor
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
-from synthc.one_sample import check_target, row_json, sample_at, sample_key, write_files
-from synthc.outputs.dataset import Dataset, open_dataset
-from synthc.outputs.enclosing import enclosing_output
-from synthc.outputs.manifest import (
-    MANIFEST_FILE,
-    library_report,
-    read_manifest,
-    read_store_manifest,
-)
-from synthc.outputs.preview import Caption, default_samples, preview_of_samples
-from synthc.outputs.store import Store, is_store_url, local_path, open_store
-from synthc.outputs.store_verify import verify_store
-from synthc.outputs.verify import repair_hint, verify_dataset
-from synthc.plan_status import PlanStatus, ShardStatus
-from synthc.plan_status import plan_status as _plan_status
-from synthc.reproducing import Reproduction
-from synthc.reproducing import reproduce as _reproduce
-from synthc.store_building import build_to_store, pending_store
-from synthc.streaming import Stream, stream
+from synthc.lazy import lazy_module
+from synthc.progress import Progress
 
+# The driver's modules are imported on first use (synthc.lazy), so that a command that builds
+# nothing (validate, schema) loads the compiler alone; mypy and the import-graph test read them
+# here. Their names this module offers are resolved by __getattr__ (_REEXPORTED).
 if TYPE_CHECKING:
     import polars as pl
+
+    from synthc import building as _building
+    from synthc import one_sample as _one_sample
+    from synthc import plan_status as _plan_status_of
+    from synthc import reproducing as _reproducing
+    from synthc import store_building as _store_building
+    from synthc import streaming as _streaming
+    from synthc.building import BuildResult
+    from synthc.diffing import result as _diff_result
+    from synthc.diffing import sides as _diff_sides
+    from synthc.diffing import text as _diff_text
+    from synthc.diffing.inputs import InputFile
+    from synthc.diffing.result import DatasetDiff
+    from synthc.diffing.sides import Side
+    from synthc.diffing.text import diff_lines
+    from synthc.executors import dask as _dask
+    from synthc.executors import local as _local_executor
+    from synthc.executors.base import Executor
+    from synthc.executors.dask import shared_local_clusters
+    from synthc.outputs import dataset as _dataset
+    from synthc.outputs import enclosing as _enclosing
+    from synthc.outputs import manifest as _manifest
+    from synthc.outputs import preview as _preview
+    from synthc.outputs import store as _store
+    from synthc.outputs import store_verify as _store_verify
+    from synthc.outputs import verify as _verify
+    from synthc.outputs.dataset import Dataset, open_dataset
+    from synthc.outputs.store import Store
+    from synthc.plan_status import PlanStatus, ShardStatus
+    from synthc.reproducing import Reproduction
+    from synthc.streaming import Stream, stream
+else:
+    _building = lazy_module("synthc.building")
+    _one_sample = lazy_module("synthc.one_sample")
+    _reproducing = lazy_module("synthc.reproducing")
+    _store_building = lazy_module("synthc.store_building")
+    _streaming = lazy_module("synthc.streaming")
+    _diff_result = lazy_module("synthc.diffing.result")
+    _diff_sides = lazy_module("synthc.diffing.sides")
+    _diff_text = lazy_module("synthc.diffing.text")
+    _dask = lazy_module("synthc.executors.dask")
+    _local_executor = lazy_module("synthc.executors.local")
+    _dataset = lazy_module("synthc.outputs.dataset")
+    _enclosing = lazy_module("synthc.outputs.enclosing")
+    _manifest = lazy_module("synthc.outputs.manifest")
+    _preview = lazy_module("synthc.outputs.preview")
+    _store = lazy_module("synthc.outputs.store")
+    _store_verify = lazy_module("synthc.outputs.store_verify")
+    _verify = lazy_module("synthc.outputs.verify")
+    _plan_status_of = lazy_module("synthc.plan_status")
 
 DEFAULT_OUTPUT_ROOT = Path("outputs")
 
@@ -95,6 +121,38 @@ __all__ = [
     "write_preview",
     "write_sample",
 ]
+
+#: names this module offers from the driver's modules, read on first use (:func:`__getattr__`)
+_REEXPORTED: dict[str, Any] = {
+    **dict.fromkeys(["BuildResult"], _building),
+    **dict.fromkeys(["DatasetDiff", "diff_sides"], _diff_result),
+    **dict.fromkeys(["Side", "side_of_manifest", "side_of_spec"], _diff_sides),
+    **dict.fromkeys(["diff_lines"], _diff_text),
+    **dict.fromkeys(["DaskExecutor", "check_address", "shared_local_clusters"], _dask),
+    **dict.fromkeys(["LocalExecutor"], _local_executor),
+    **dict.fromkeys(["Dataset", "open_dataset"], _dataset),
+    **dict.fromkeys(["enclosing_output"], _enclosing),
+    **dict.fromkeys(
+        ["MANIFEST_FILE", "library_report", "read_manifest", "read_store_manifest"], _manifest
+    ),
+    **dict.fromkeys(["Caption", "default_samples", "preview_of_samples"], _preview),
+    **dict.fromkeys(["Store", "is_store_url", "local_path", "open_store"], _store),
+    **dict.fromkeys(["verify_store"], _store_verify),
+    **dict.fromkeys(["repair_hint", "verify_dataset"], _verify),
+    **dict.fromkeys(["PlanStatus", "ShardStatus"], _plan_status_of),
+    **dict.fromkeys(["Reproduction"], _reproducing),
+    **dict.fromkeys(["build_to_store", "pending_store"], _store_building),
+    **dict.fromkeys(["Stream", "stream"], _streaming),
+    **dict.fromkeys(
+        ["check_target", "row_json", "sample_at", "sample_key", "write_files"], _one_sample
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REEXPORTED:
+        return getattr(_REEXPORTED[name], name)
+    raise AttributeError(f"module 'synthc.api' has no attribute {name!r}")
 
 
 def parse_vars(assignments: Iterable[str]) -> dict[str, Any]:
@@ -169,7 +227,7 @@ def write_preview(
     compiled = compile_spec(path, variables, allow_read, templates)
     spec = compiled.spec
     kind = generators.get(spec.generator.kind).preview
-    count = samples if samples is not None else default_samples(kind)
+    count = samples if samples is not None else _preview.default_samples(kind)
     target = Path(out) if out is not None else default_preview(spec)
     _check_preview_target(target)
     if count < 1:
@@ -187,17 +245,17 @@ def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
     generated = generator.generate(spec.generator, spec.seed, 0, min(samples, spec.sample_count))
-    caption = Caption.of(
+    caption = _preview.Caption.of(
         spec.name, spec.sample_count, [c.to_json() for c in generator.columns(spec.generator)]
     )
-    return preview_of_samples(generator.preview, generated, caption)
+    return _preview.preview_of_samples(generator.preview, generated, caption)
 
 
 def _check_preview_target(target: Path) -> None:
     """Refuse a preview path inside a synthc output directory: its files are the build's."""
     if target.is_dir():
         raise UsageError(f"{target}: is a directory; give -o the PNG file to write")
-    place = enclosing_output(target)
+    place = _enclosing.enclosing_output(target)
     if place is not None:
         raise UsageError(
             f"{target}: is inside the output directory {place}, whose files are the "
@@ -250,7 +308,7 @@ def build(
     if scheduler is not None:
         if (executor is not None and executor != "dask") or workers is not None:
             raise UsageError("a Dask scheduler has its own workers: give no executor or workers")
-        check_address(scheduler)  # before compiling: a typo is refused at once
+        _dask.check_address(scheduler)  # before compiling: a typo is refused at once
     compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
     given_out = out if out is not None else default_output(compiled.spec)
     store = _store_of(given_out)
@@ -263,7 +321,7 @@ def build(
     plan = _plan(compiled.spec)
     runner = _executor(executor, scheduler, workers, shaping_libraries(compiled.spec))
     if store is not None:
-        return build_to_store(
+        return _store_building.build_to_store(
             compiled,
             plan,
             store,
@@ -275,9 +333,9 @@ def build(
             git=git,
         )
     target = _local(given_out)
-    spelt = target if isinstance(given_out, str) and is_store_url(given_out) else given_out
+    spelt = target if isinstance(given_out, str) and _store.is_store_url(given_out) else given_out
     rule = _depfile_rule(depfile, spelt, compiled) if depfile is not None else None
-    result = _build(
+    result = _building.build(
         compiled,
         plan,
         target,
@@ -308,9 +366,9 @@ def _executor(
     if workers is not None and workers < 1:
         raise UsageError("workers must be >= 1")
     if scheduler is not None or executor == "dask":
-        return DaskExecutor(scheduler, workers=workers, libraries=libraries)
+        return _dask.DaskExecutor(scheduler, workers=workers, libraries=libraries)
     if executor is None or executor == "local":
-        return LocalExecutor(workers)
+        return _local_executor.LocalExecutor(workers)
     if isinstance(executor, str):
         raise UsageError(f"unknown executor {executor!r}; expected local or dask")
     return executor
@@ -355,7 +413,7 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         )
     try:
         return depfile_rule(
-            os.path.join(os.fspath(out), MANIFEST_FILE), [r.real for r in compiled.inputs]
+            os.path.join(os.fspath(out), _manifest.MANIFEST_FILE), [r.real for r in compiled.inputs]
         )
     except DepfileError as error:
         raise UsageError(f"--depfile {depfile}: {error}") from None
@@ -378,7 +436,7 @@ def _after_build(
                 f"--depfile {depfile}: cannot write: {error.strerror or error}"
             ) from None
     if result.up_to_date:
-        manifest = Path(result.out) / MANIFEST_FILE
+        manifest = Path(result.out) / _manifest.MANIFEST_FILE
         try:
             refresh_target(manifest, [r.real for r in compiled.inputs])
         except OSError as error:
@@ -394,12 +452,16 @@ def verify(out: Path | str) -> int:
     its split folders it does not list; raise OutputError naming each problem, one per line.
     Returns the number of shards checked."""
     store = _store_of(out)
-    checked, problems = verify_store(store) if store is not None else verify_dataset(_local(out))
+    checked, problems = (
+        _store_verify.verify_store(store)
+        if store is not None
+        else _verify.verify_dataset(_local(out))
+    )
     if problems:
         lines = "\n".join(str(p) for p in problems)
         raise OutputError(
             f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}"
-            + ("\n" + repair_hint(out) if any(p.rebuild for p in problems) else "")
+            + ("\n" + _verify.repair_hint(out) if any(p.rebuild for p in problems) else "")
         )
     return checked
 
@@ -427,7 +489,7 @@ def reproduce(
     of ``workers`` processes."""
     # the recorded spec is compiled later: Dask workers must match every byte-shaping library
     libraries = known_shaping_libraries() if executor == "dask" else ()
-    return _reproduce(
+    return _reproducing.reproduce(
         _store_of(out) or _local(out),
         root=Path(root) if root is not None else None,
         executor=_executor(executor, None, workers, libraries),
@@ -441,22 +503,26 @@ def reproduce(
 def load_manifest(out: Path | str) -> dict[str, Any]:
     """The manifest of a built dataset (a directory or an object-store URL)."""
     store = _store_of(out)
-    return read_store_manifest(store) if store is not None else read_manifest(_local(out))
+    return (
+        _manifest.read_store_manifest(store)
+        if store is not None
+        else _manifest.read_manifest(_local(out))
+    )
 
 
 def _store_of(out: Path | str) -> Store | None:
     """The object store an output URL names (``s3://bucket/prefix``), or None for a local
     directory (a path, or a ``file://`` URL). UsageError when the URL's file system is not
     installed."""
-    if isinstance(out, str) and is_store_url(out) and local_path(out) is None:
-        return open_store(out)
+    if isinstance(out, str) and _store.is_store_url(out) and _store.local_path(out) is None:
+        return _store.open_store(out)
     return None
 
 
 def _local(out: Path | str) -> Path:
     """The directory ``out`` names (a ``file://`` URL is its path)."""
-    if isinstance(out, str) and is_store_url(out):
-        directory = local_path(out)
+    if isinstance(out, str) and _store.is_store_url(out):
+        directory = _store.local_path(out)
         if directory is not None:
             return directory
     return Path(out)
@@ -482,10 +548,10 @@ def plan_status(
     planned = _plan(compiled.spec)
     store = _store_of(out)
     if store is not None:
-        actions, state = pending_store(compiled, planned, store, force)
-        return _plan_status(planned, store.url, actions, state)
-    actions, state = _pending(compiled, planned, _local(out), force)
-    return _plan_status(planned, _local(out), actions, state)
+        actions, state = _store_building.pending_store(compiled, planned, store, force)
+        return _plan_status_of.plan_status(planned, store.url, actions, state)
+    actions, state = _building.pending(compiled, planned, _local(out), force)
+    return _plan_status_of.plan_status(planned, _local(out), actions, state)
 
 
 def diff(
@@ -500,7 +566,7 @@ def diff(
     read) or a spec file (compiled with ``variables`` and ``allow_read`` and planned, never
     built): changed fields, seed, vars, input files, library versions, and per split the
     shards unchanged, changed, added and removed. A side that is neither is a UsageError."""
-    return diff_sides(
+    return _diff_result.diff_sides(
         _diff_side(old, variables, allow_read, templates),
         _diff_side(new, variables, allow_read, templates),
     )
@@ -515,18 +581,23 @@ def _diff_side(
     path = Path(path)
     if path.is_dir():
         try:
-            manifest = read_manifest(path)
+            manifest = _manifest.read_manifest(path)
         except OutputError as error:  # not a dataset to compare: a usage error, as diff says
             raise UsageError(str(error)) from None
-        return side_of_manifest(str(path), manifest)
+        return _diff_sides.side_of_manifest(str(path), manifest)
     if not path.is_file():
         raise UsageError(f"{path}: no such file or directory; give an output directory or a spec")
     compiled = compile_spec(path, variables, allow_read, templates)
     inputs: list[InputFile] = [
         {"path": i.path, "role": i.role, "sha256": i.sha256} for i in compiled.inputs
     ]
-    return side_of_spec(
-        str(path), compiled.spec, _plan(compiled.spec), compiled.variables, inputs, library_report()
+    return _diff_sides.side_of_spec(
+        str(path),
+        compiled.spec,
+        _plan(compiled.spec),
+        compiled.variables,
+        inputs,
+        _manifest.library_report(),
     )
 
 
@@ -545,7 +616,7 @@ def sample(
     alone, byte for byte the built one: ``{"__key__": key, extension: bytes}`` for file
     generators, a one-row polars DataFrame (led by ``index``) for tables. An index outside the
     spec's samples is a UsageError."""
-    return sample_at(compile_spec(path, variables, allow_read, templates), index)
+    return _one_sample.sample_at(compile_spec(path, variables, allow_read, templates), index)
 
 
 @dataclass(frozen=True)
@@ -578,14 +649,14 @@ def write_sample(
     table = isinstance(generators.get(compiled.spec.generator.kind), TableGenerator)
     target = Path(out) if out is not None else Path(".")
     if out is not None or not table:
-        check_target(target)  # before the work: a refused place costs nothing
-    made = sample_at(compiled, index)
-    key = sample_key(index)
+        _one_sample.check_target(target)  # before the work: a refused place costs nothing
+    made = _one_sample.sample_at(compiled, index)
+    key = _one_sample.sample_key(index)
     if isinstance(made, pl.DataFrame):
-        row = row_json(made)
+        row = _one_sample.row_json(made)
         files: tuple[Path, ...] = ()
         if out is not None:
             write_atomic(target / f"{key}.json", (row + "\n").encode())
             files = (target / f"{key}.json",)
         return SampleResult(index, key, files, row)
-    return SampleResult(index, key, tuple(write_files(made, target)), None)
+    return SampleResult(index, key, tuple(_one_sample.write_files(made, target)), None)

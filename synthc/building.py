@@ -40,6 +40,7 @@ from synthc.outputs.state import (
     make_output_dir,
     state_path,
 )
+from synthc.progress import Progress
 from synthc.shard import related_table_columns, run_task, table_columns
 
 
@@ -65,36 +66,6 @@ class BuildResult:
     seconds: float
     up_to_date: bool
     dry_run: bool = False
-
-
-class Progress:
-    """Callbacks a front end can give a build, all called in the thread that runs the build;
-    the default does nothing."""
-
-    #: what ``samples`` counts: "samples", or "rows" for related tables (whose shards hold
-    #: rows of several tables; set by ``counting`` before ``start``)
-    unit: str = "samples"
-
-    def counting(self, unit: str) -> None:
-        """The counts that follow are ``unit`` ("samples" or "rows"), not samples."""
-        self.unit = unit
-
-    def start(self, shards: int, samples: int) -> None:
-        """The build will write ``shards`` shards holding ``samples`` samples."""
-
-    def note(self, message: str) -> None:
-        """A line to show as the build goes (its kernels are compiled first); may come before
-        ``start``."""
-
-    def samples(self, done: int) -> None:
-        """``done`` samples are written so far, in finished and running shards: called as
-        workers report (a few times a second while shards run, even when nothing moved)."""
-
-    def advance(self, record: dict[str, Any]) -> None:
-        """A shard is finished (its samples are in the last ``samples`` count)."""
-
-    def close(self) -> None:
-        """The build ended, done or failed."""
 
 
 def count_unit(tasks: list[ShardTask]) -> str:

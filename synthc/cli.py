@@ -14,16 +14,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from synthc import __version__, api
+import synthc
+from synthc import api
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
 from synthc.progress import progress_for
+
+
+class _Version(argparse.Action):
+    """``--version``: argparse's version action, with the version read only when it is asked
+    for (reading it imports importlib.metadata, which every other command can do without)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"synthc {synthc.__version__}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="synthc", description="Compile YAML dataset specs into sharded datasets."
     )
-    parser.add_argument("--version", action="version", version=f"synthc {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

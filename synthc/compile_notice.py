@@ -4,9 +4,9 @@ Numba compiles a kernel on its first call and caches it on disk (synthc.generato
 the cache directory). A build whose generator has no kernel in the cache would sit at 0 samples
 while it compiles; the driver prints :func:`compile_notice` instead. The cache is judged by
 numba's own index files, looked for where Numba writes them (``Kernel.cache_index``, so deciding
-imports no Numba): none of the kernels the generator's package holds (its own and those it
-imports) has one. A partly warm cache (a config that calls a kernel never compiled here) says
-nothing; so does a generator without kernels or a run with NUMBA_DISABLE_JIT.
+imports no Numba): none of the kernels the generator's package holds (its own and those its
+kernel side imports) has one. A partly warm cache (a config that calls a kernel never compiled
+here) says nothing; so does a generator without kernels or a run with NUMBA_DISABLE_JIT.
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ def compile_notice(kind: str) -> str | None:
 
 
 def _kernels(kind: str) -> list[Kernel]:
-    """The kernels in the modules of ``kind``'s package (its own and those it imports)."""
-    module = type(generators.get(kind)).__module__
-    package = sys.modules[module].__package__ or module  # the generator's folder
+    """The kernels in the modules of ``kind``'s package (its own and those its kernel side
+    imports, which this imports)."""
+    side = generators.kernel_side(kind)
+    package = side.__package__ or side.__name__  # the generator's folder
     found: dict[int, Kernel] = {}
     for name, loaded in list(sys.modules.items()):
         if loaded is not None and (name == package or name.startswith(package + ".")):

@@ -1,9 +1,11 @@
-"""Build progress for the command line: a tqdm bar on a terminal, plain lines otherwise.
+"""Build progress: the callbacks a build makes (:class:`Progress`, silent), and for the command
+line a tqdm bar on a terminal, plain lines otherwise.
 
 Both count samples as workers report them (synthc.shard), so a one-shard build moves too, and
 both show samples/s and an estimate of the time left. Off a terminal (CI, make, a pipe) a line
 goes out every ``interval`` seconds (10 by default) and a summary at the end, never a carriage
-return. ``--quiet`` gets the silent :class:`Progress` of the driver.
+return. ``--quiet`` gets the silent :class:`Progress`. This module imports nothing of the
+driver, so the command line loads no build machinery for a command that builds nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,35 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from synthc.building import Progress
+
+class Progress:
+    """Callbacks a front end can give a build, all called in the thread that runs the build;
+    the default does nothing."""
+
+    #: what ``samples`` counts: "samples", or "rows" for related tables (whose shards hold
+    #: rows of several tables; set by ``counting`` before ``start``)
+    unit: str = "samples"
+
+    def counting(self, unit: str) -> None:
+        """The counts that follow are ``unit`` ("samples" or "rows"), not samples."""
+        self.unit = unit
+
+    def start(self, shards: int, samples: int) -> None:
+        """The build will write ``shards`` shards holding ``samples`` samples."""
+
+    def note(self, message: str) -> None:
+        """A line to show as the build goes (its kernels are compiled first); may come before
+        ``start``."""
+
+    def samples(self, done: int) -> None:
+        """``done`` samples are written so far, in finished and running shards: called as
+        workers report (a few times a second while shards run, even when nothing moved)."""
+
+    def advance(self, record: dict[str, Any]) -> None:
+        """A shard is finished (its samples are in the last ``samples`` count)."""
+
+    def close(self) -> None:
+        """The build ended, done or failed."""
 
 
 class BarProgress(Progress):

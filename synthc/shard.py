@@ -15,7 +15,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import TypeAdapter
 
 from synthc import generators, inputs
@@ -39,6 +38,8 @@ def generate_table(generator: TableGenerator[Any], config: Any, task: ShardTask)
     """The shard's rows as columns, led by the global sample ``index`` (with related tables:
     the row's index in its table; only the columns of ``output.columns`` when the spec names
     some)."""
+    import numpy as np
+
     if task.table is not None and task.rows is not None:
         table: Table = {"index": np.arange(task.start, task.stop, dtype=np.int64)}
         table.update(generator.generate_part(config, task.seed, task.table, task.rows))
@@ -58,6 +59,8 @@ def table_rows(
     """Rows ``[start, stop)`` as columns, led by the global sample ``index``: what a shard holds
     for that range, and what a stream yields (synthc.streaming); only the columns in ``keep``
     (the spec's ``output.columns``) when given."""
+    import numpy as np
+
     table: Table = {"index": np.arange(start, stop, dtype=np.int64)}
     table.update(generator.generate(config, seed, start, stop))
     if keep is None:

@@ -14,7 +14,7 @@ from PIL import Image
 from synthc.compiler.compiling import compile_spec
 from synthc.compiler.planning import plan
 from synthc.generators.base import Samples
-from synthc.generators.fractal import generator as fractal
+from synthc.generators.fractal import drawing as fractal
 from synthc.outputs.image_grid import decode_pngs
 from synthc.shard import run_task
 
@@ -32,17 +32,17 @@ def fractal_spec(write_spec, size: int, images: int, shard_size: int) -> str:
 
 def test_fractal_shards_render_a_batch_at_a_time_with_the_same_bytes(write_spec, monkeypatch):
     config = compile_spec(fractal_spec(write_spec, 64, 10, 10)).spec.generator
-    whole = list(fractal.GENERATOR.generate(config, 5, 0, 10))
+    whole = list(fractal.generate(config, 5, 0, 10))
     calls: list[int] = []
-    render = fractal.GENERATOR.render
+    render = fractal.render
 
     def counted(config, seed, start, stop):
         calls.append(stop - start)
         return render(config, seed, start, stop)
 
     monkeypatch.setattr(fractal, "BATCH_BYTES", 3 * 64 * 64 * 3)
-    monkeypatch.setattr(fractal.GENERATOR, "render", counted)
-    stream = fractal.GENERATOR.generate(config, 5, 0, 10)
+    monkeypatch.setattr(fractal, "render", counted)
+    stream = fractal.generate(config, 5, 0, 10)
     assert isinstance(stream, Samples) and calls == []  # nothing rendered before it is read
     assert list(stream) == whole
     assert calls == [3, 3, 3, 1]

@@ -16,6 +16,7 @@ from scipy import stats
 
 from synthc import api
 from synthc.generators.tabular import columns as models
+from synthc.generators.tabular import draws
 from synthc.generators.tabular.generator import describe
 
 N = 200_000
@@ -397,11 +398,11 @@ def test_every_distribution_states_its_parameters_sampler_and_quantile():
         text = describe(column)
         assert text.startswith(f"{model.dist_name()}(")
         assert all(f"{name}=" in text for name in column.shown_params())
-        assert len(column.draw((1, 2), 5, 100, {})) == 100
+        assert len(draws.draw(column, (1, 2), 5, 100, {})) == 100
         if column.copula_ok:
             copula.append(model.dist_name())
             z = np.linspace(-3, 3, 7)
-            assert len(column.from_normals(z)) == 7
+            assert len(draws.from_normals(column, z)) == 7
     assert copula == [
         "normal",
         "uniform",

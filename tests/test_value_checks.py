@@ -306,7 +306,7 @@ def test_malformed_pairs_are_reported_not_estimated(cli, write_spec, generator, 
 
 def test_an_ocr_line_that_is_never_visible_is_a_one_line_build_error(write_spec, monkeypatch):
     from synthc.errors import BuildError
-    from synthc.generators.ocr import generator as ocr
+    from synthc.generators.ocr import drawing as ocr
 
     text = (
         f"{HEAD}samples: 1\ngenerator:\n  kind: ocr_text\n"
@@ -316,7 +316,7 @@ def test_an_ocr_line_that_is_never_visible_is_a_one_line_build_error(write_spec,
     monkeypatch.setattr(ocr, "MAX_ATTEMPTS", 2)
     stats = {"glyph_resamples": 0, "visibility_resamples": 0}
     with pytest.raises(BuildError) as caught:
-        ocr.GENERATOR.sample(config, 1, 0, stats)
+        ocr.sample(config, 1, 0, stats)
     message = str(caught.value)
     assert message.startswith("generator.text: sample 0: no drawable, visible line in 2 attempts")
     assert "\n" not in message

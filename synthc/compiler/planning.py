@@ -12,7 +12,6 @@ import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from importlib.metadata import version
 from typing import Any
 
 from synthc import FORMAT_VERSION, generators
@@ -81,6 +80,8 @@ class Plan:
 
 def library_versions(names: Iterable[str]) -> dict[str, str]:
     """Installed versions of the libraries that shape shard bytes."""
+    from importlib.metadata import version
+
     return {name: version(name) for name in sorted(names)}
 
 

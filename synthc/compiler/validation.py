@@ -101,21 +101,21 @@ def _validate_generator(raw: Any, report: Callable[..., None], parts: Validator)
         report(("generator",), "must be a mapping with a 'kind' field")
         return HOLE
     kind = raw.get("kind")
+    if isinstance(kind, str) and generators.known(kind):  # read no entry points for a built-in
+        return parts.value(generator_config(kind), raw, ("generator",))
     known = generator_kinds()
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
         return HOLE
-    if not isinstance(kind, str) or kind not in known:
-        hint = did_you_mean(kind, known)
-        report(("generator", "kind"), f"unknown generator kind {kind!r}{hint}")
-        meant = closest(kind, known)
-        if not hint or meant is None:
-            _unknown_to_every_kind(raw, known, report)
-            return HOLE
-        # Judge the rest as the kind the user most likely meant; the kind itself stays invalid.
-        config = parts.value(generator_config(meant), {**raw, "kind": meant}, ("generator",))
-        return config if is_hole(config) else config.model_copy(update={"kind": HOLE})
-    return parts.value(generator_config(kind), raw, ("generator",))
+    hint = did_you_mean(kind, known)
+    report(("generator", "kind"), f"unknown generator kind {kind!r}{hint}")
+    meant = closest(kind, known)
+    if not hint or meant is None:
+        _unknown_to_every_kind(raw, known, report)
+        return HOLE
+    # Judge the rest as the kind the user most likely meant; the kind itself stays invalid.
+    config = parts.value(generator_config(meant), {**raw, "kind": meant}, ("generator",))
+    return config if is_hole(config) else config.model_copy(update={"kind": HOLE})
 
 
 def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[..., None]) -> None:

@@ -31,10 +31,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from synthc import __version__
+import synthc
 from synthc.errors import UsageError
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.reporting import Counts
@@ -261,7 +260,9 @@ class VersionMismatch(UsageError):
 def local_versions(libraries: Sequence[str]) -> dict[str, str]:
     """This process's synthc and Python versions, and those of ``libraries`` ("missing" for
     one that is not installed)."""
-    found = {"synthc": __version__, "python": platform.python_version()}
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"synthc": synthc.__version__, "python": platform.python_version()}
     for name in libraries:
         try:
             found[name] = version(name)

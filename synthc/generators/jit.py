@@ -23,9 +23,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @functools.cache
@@ -72,7 +73,8 @@ def _prune(base: Path, current: Path) -> None:
 
 
 #: An integer argument of a kernel: a Python int, or a NumPy integer (an array element, a cast).
-Int = int | np.integer
+#: A string, so that importing this module (``compile_notice`` does) imports no NumPy.
+Int: TypeAlias = "int | np.integer"
 
 
 @functools.cache
@@ -191,10 +193,14 @@ _MASK64 = (1 << 64) - 1
 
 
 def _add64_plain(a: np.uint64, b: np.uint64) -> np.uint64:
+    import numpy as np
+
     return np.uint64((int(a) + int(b)) & _MASK64)
 
 
 def _mul64_plain(a: np.uint64, b: np.uint64) -> np.uint64:
+    import numpy as np
+
     return np.uint64((int(a) * int(b)) & _MASK64)
 
 

@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-import numpy as np
-
 from synthc import limits
 from synthc.digest import file_sha256
 from synthc.errors import OutputError, UsageError
@@ -392,6 +390,7 @@ def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> An
 
 
 def _image(data: bytes, image: ImageAs) -> Any:
+    import numpy as np
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as opened:

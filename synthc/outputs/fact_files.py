@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from synthc import limits
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FACTS_DIR = "facts"
 #: the keys of a manifest entry that stands for an array stored in a file
@@ -27,6 +28,8 @@ def split_facts(facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]
 
 
 def _walk(value: Any, keys: tuple[str, ...], files: dict[str, bytes]) -> Any:
+    import numpy as np
+
     if isinstance(value, dict):
         return {k: _walk(v, (*keys, str(k)), files) for k, v in value.items()}
     array = _large_array(value)
@@ -46,6 +49,8 @@ def _walk(value: Any, keys: tuple[str, ...], files: dict[str, bytes]) -> Any:
 
 
 def _large_array(value: Any) -> np.ndarray | None:
+    import numpy as np
+
     if isinstance(value, list):
         if _count_numbers(value, limits.MAX_INLINE_FACT_NUMBERS) <= limits.MAX_INLINE_FACT_NUMBERS:
             return None

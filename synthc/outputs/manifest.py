@@ -14,11 +14,11 @@ import json
 import platform
 import re
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from synthc import FORMAT_VERSION, __version__, limits
+import synthc
+from synthc import FORMAT_VERSION, limits
 from synthc.errors import OutputError
 from synthc.outputs.confine import read_bounded
 from synthc.outputs.store import Store
@@ -39,6 +39,8 @@ RNG_DESCRIPTION = {
 
 def library_report() -> dict[str, str]:
     """Versions of Python and of the libraries that shape or read the output."""
+    from importlib.metadata import PackageNotFoundError, version
+
     found = {"python": platform.python_version()}
     for name in _REPORTED_LIBRARIES:
         try:
@@ -93,7 +95,7 @@ def make_manifest(
             "version": spec.version,
             "description": spec.description,
         },
-        "synthc_version": __version__,
+        "synthc_version": synthc.__version__,
         "format_version": FORMAT_VERSION,
         "libraries": library_report(),
         "seed": spec.seed,

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthc import __version__, limits
+import synthc
+from synthc import limits
 from synthc.errors import OutputError, UsageError, one_line
 from synthc.git_state import GitUnavailable, run_git
 from synthc.inputs import package_roots
@@ -242,7 +243,7 @@ def library_changes(manifest: dict[str, Any]) -> list[str]:
     recorded = manifest.get("libraries")
     recorded = recorded if isinstance(recorded, dict) else {}
     then = {"synthc": manifest.get("synthc_version"), **recorded}
-    now: dict[str, str] = {"synthc": __version__, **library_report()}
+    now: dict[str, str] = {"synthc": synthc.__version__, **library_report()}
     lines = []
     for name in sorted(set(then) | set(now), key=str):
         before, after = then.get(name), now.get(name)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from synthc.outputs.caption import Caption, shorten
 from synthc.outputs.figure import new_figure, render
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -70,6 +69,8 @@ def _projected(frame: pl.DataFrame, dims: list[str]) -> tuple[np.ndarray, list[s
     """The coordinates to draw and their axis names: the columns themselves up to three,
     else the first principal components (signs fixed: the largest loading positive), three
     when the third holds a tenth of the variance, else two."""
+    import numpy as np
+
     if not dims:
         return np.zeros((frame.height, 0)), []
     x = np.nan_to_num(frame.select(dims).to_numpy().astype(np.float64), posinf=0.0, neginf=0.0)
@@ -133,6 +134,7 @@ class _Colouring:
 def _colouring(frame: pl.DataFrame) -> _Colouring:
     """By ``label`` (the class) when there is one, else by ``u0`` (the first intrinsic
     coordinate), else one colour."""
+    import numpy as np
     import polars as pl
 
     if "label" in frame.columns and frame["label"].dtype.is_integer():
@@ -151,6 +153,7 @@ def _colouring(frame: pl.DataFrame) -> _Colouring:
 
 def _class_colours(count: int) -> np.ndarray:
     """RGBA rows of matplotlib's ten-colour qualitative palette, one per class."""
+    import numpy as np
     from matplotlib import colormaps
 
     return np.asarray(colormaps["tab10"](np.arange(count) % 10))

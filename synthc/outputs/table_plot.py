@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from synthc.outputs.caption import Caption, shorten
 from synthc.outputs.figure import new_figure, render
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -92,6 +91,8 @@ def draw_column(axes: Axes, series: pl.Series) -> None:
 def _bars(axes: Axes, values: pl.Series, by_count: bool) -> list[str]:
     """A bar per distinct value (the most frequent first when ``by_count``, else in order of
     first appearance in ``values``), with its count on top."""
+    import numpy as np
+
     if values.len() == 0:
         _empty(axes, "no values")
         return []
@@ -121,6 +122,8 @@ def _bars(axes: Axes, values: pl.Series, by_count: bool) -> list[str]:
 
 def _numbers(axes: Axes, values: np.ndarray) -> list[str]:
     """A histogram of the finite values; NaN and infinities are counted in the title."""
+    import numpy as np
+
     finite = np.isfinite(values)
     notes = []
     nan = int(np.isnan(values).sum())
@@ -145,6 +148,7 @@ def _numbers(axes: Axes, values: np.ndarray) -> list[str]:
 def _dates(axes: Axes, present: pl.Series) -> list[str]:
     """A histogram of dates or datetimes, with date ticks; dates near or beyond years 1 and
     9999 (which matplotlib cannot name) as days since 1970."""
+    import numpy as np
     import polars as pl
 
     days = present.cast(pl.Datetime("ms")).dt.epoch("ms").cast(pl.Float64).to_numpy() / 86_400_000

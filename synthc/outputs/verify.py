@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import numpy as np
-
 from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import file_sha256
 from synthc.errors import OutputError
@@ -193,6 +191,8 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str |
 
 
 def _check_fact_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
+    import numpy as np
+
     problems: list[ShardProblem] = []
     for entry in fact_file_entries(manifest["generator"].get("facts", {})):
         name = str(entry["file"])

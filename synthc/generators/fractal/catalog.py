@@ -1,4 +1,8 @@
-"""Class catalogs: systems read from a synthc catalog.json, FractalDB CSVs or .npy arrays."""
+"""Class catalogs: systems read from a synthc catalog.json, FractalDB CSVs or .npy arrays.
+
+Compiling a spec that names a catalog reads it here; NumPy, which the arrays need, is imported
+by the functions that use it, so a spec without a catalog compiles without it.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from synthc import limits
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from synthc.inputs import Reader
 
 
@@ -29,6 +33,8 @@ def system_json(maps: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
 
 def abs_dets(maps: np.ndarray) -> np.ndarray:
     """|det| of each map's linear part."""
+    import numpy as np
+
     return np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2])
 
 
@@ -97,6 +103,8 @@ def _first_line(error: BaseException) -> str:
 
 
 def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
+    import numpy as np
+
     if suffix == ".npy":
         array = _npy_maps(data, shown).astype(np.float64)
         maps = np.column_stack(
@@ -141,6 +149,8 @@ def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
 def _npy_maps(data: bytes, shown: str) -> np.ndarray:
     """The n x 2 x 3 array of a .npy file, its header checked before any data is taken: a
     numeric dtype, the shape, at most MAX_CATALOG_MAPS maps, and bytes the file really holds."""
+    import numpy as np
+
     stream = io.BytesIO(data)
     try:
         version = np.lib.format.read_magic(stream)

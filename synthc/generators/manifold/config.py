@@ -1,20 +1,19 @@
 """Spec models of the manifold generator: one pydantic model per shape, chosen by ``shape``.
 
-A shape's model is its one home: its fields and rules, its formula, what its intrinsic
-coordinates and labels mean, and which Numba kernel draws it. Adding a shape is a new class here,
-listed in :data:`ManifoldConfig`, plus its kernel in ``kernels.py``.
+A shape's model holds its fields and rules, its formula and what its intrinsic coordinates and
+labels mean: the config side, which imports no NumPy. Adding a shape is a new class here, listed
+in :data:`ManifoldConfig`, plus its kernel in ``kernels.py`` and the line of ``drawing.py`` that
+calls it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-import numpy as np
 from pydantic import ConfigDict, Field
 
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
-from synthc.generators.manifold import facts, kernels
 from synthc.generators.memory import facts_problem, table_shard_problem
 
 Path = tuple[str | int, ...]
@@ -22,19 +21,6 @@ Path = tuple[str | int, ...]
 #: observed points, and Arrow buffers while Parquet encodes them (measured: 2.6 for a
 #: 150,000-row shard of 256-dimensional rotated blobs, 2.2 for swiss_roll)
 SHARD_MEMORY_FACTOR = 3
-
-
-class Batch(NamedTuple):
-    """What a shape's kernel fills for the samples ``start ..``, drawing from the Philox key
-    ``(k0, k1)``: natural coordinates ``nat`` and intrinsic ones ``u`` (``(dim, n)``), and
-    ``label`` (``n``; shapes with classes)."""
-
-    start: int
-    k0: int
-    k1: int
-    nat: np.ndarray
-    u: np.ndarray
-    label: np.ndarray
 
 
 class ManifoldBase(GeneratorConfig):
@@ -86,20 +72,6 @@ class ManifoldBase(GeneratorConfig):
         """What each intrinsic coordinate ``u<k>`` is, and its range."""
         return []
 
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        """Fill the batch's arrays with the shape's kernel."""
-        raise NotImplementedError(f"no kernel for {type(self).__name__}")
-
-    def shape_facts(self, seed: int) -> dict[str, Any]:
-        """Dataset-level quantities of this shape for the manifest, beyond the common ones."""
-        return {}
-
-    def rotation(self, seed: int) -> np.ndarray:
-        """The rotation this config uses (an empty 0 x 0 array when it does not rotate)."""
-        if not self.rotate:
-            return np.zeros((0, 0), dtype=np.float64)
-        return facts.cached_rotation(seed, self.out_dim)
-
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
         if self.rotate:
             at = ("generator", "ambient_dim" if self.ambient_dim else "rotate")
@@ -145,9 +117,6 @@ class SwissRoll(ManifoldBase):
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle along the roll, in [1.5pi, 4.5pi]", "height, in [0, 21]"]
 
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.swiss_roll(batch.start, batch.k0, batch.k1, self.hole, batch.nat, batch.u)
-
 
 class SCurve(ManifoldBase):
     """scikit-learn's make_s_curve."""
@@ -158,9 +127,6 @@ class SCurve(ManifoldBase):
 
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle along the curve, in [-1.5pi, 1.5pi]", "height, in [0, 2]"]
-
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.s_curve(batch.start, batch.k0, batch.k1, batch.nat, batch.u)
 
 
 class Sphere(ManifoldBase):
@@ -187,9 +153,6 @@ class Sphere(ManifoldBase):
             for k in range(d)
         ]
 
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.sphere(batch.start, batch.k0, batch.k1, batch.nat, batch.u)
-
 
 class Torus(ManifoldBase):
     """A ring torus in R^3, uniform with respect to surface area."""
@@ -208,9 +171,6 @@ class Torus(ManifoldBase):
             "theta, the angle around the torus axis, in [0, 2pi)",
             "phi, the angle around the tube, in [0, 2pi)",
         ]
-
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.torus(batch.start, batch.k0, batch.k1, self.R, self.r, batch.nat, batch.u)
 
     def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [*super().semantic_rules(), self._radius_problems]
@@ -239,11 +199,6 @@ class Helix(ManifoldBase):
     def intrinsic_descriptions(self) -> list[str]:
         return [f"t, the helix angle, in [0, {2 * self.turns:g}pi)"]
 
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.helix(
-            batch.start, batch.k0, batch.k1, self.turns, self.radius, self.pitch, batch.nat, batch.u
-        )
-
 
 class Moons(ManifoldBase):
     """scikit-learn's make_moons: two interleaving half circles."""
@@ -263,9 +218,6 @@ class Moons(ManifoldBase):
 
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle along the moon, in [0, pi)"]
-
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.moons(batch.start, batch.k0, batch.k1, batch.nat, batch.u, batch.label)
 
 
 class Circles(ManifoldBase):
@@ -287,11 +239,6 @@ class Circles(ManifoldBase):
 
     def intrinsic_descriptions(self) -> list[str]:
         return ["t, the angle around the circle, in [0, 2pi)"]
-
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.circles(
-            batch.start, batch.k0, batch.k1, self.factor, batch.nat, batch.u, batch.label
-        )
 
 
 class Blobs(ManifoldBase):
@@ -321,36 +268,6 @@ class Blobs(ManifoldBase):
     @property
     def natural_dim(self) -> int:
         return self.dim
-
-    def center_points(self, seed: int) -> np.ndarray:
-        """Explicit centres as given, or ``centers`` points uniform in ``center_box``."""
-        if isinstance(self.centers, list):
-            return np.asarray(self.centers, dtype=np.float64).reshape(len(self.centers), self.dim)
-        low, high = self.center_box
-        return facts.uniform_points(seed, "manifold/centers", self.centers, self.dim, low, high)
-
-    def stds(self) -> np.ndarray:
-        """One standard deviation per centre."""
-        if isinstance(self.cluster_std, list):
-            return np.asarray(self.cluster_std, dtype=np.float64)
-        return np.full(self.n_centers, float(self.cluster_std))
-
-    def run_kernel(self, seed: int, batch: Batch) -> None:
-        kernels.blobs(
-            batch.start,
-            batch.k0,
-            batch.k1,
-            self.center_points(seed),
-            self.stds(),
-            batch.nat,
-            batch.label,
-        )
-
-    def shape_facts(self, seed: int) -> dict[str, Any]:
-        return {
-            "centers": self.center_points(seed).tolist(),
-            "cluster_std": self.stds().tolist(),
-        }
 
     @property
     def n_centers(self) -> int:

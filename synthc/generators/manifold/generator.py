@@ -1,15 +1,13 @@
-"""The manifold generator: schema, dataset facts and batch generation for every shape."""
+"""The manifold generator: schema and dataset facts for every shape; its batches are drawn by
+the kernel side (``drawing.py``), imported when it first draws."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
-
+from synthc import generators
 from synthc.generators.base import Column, PreviewKind, Table, TableGenerator
-from synthc.generators.manifold import kernels
-from synthc.generators.manifold.config import Batch, ManifoldConfig
-from synthc.generators.rng import derive_key
+from synthc.generators.manifold.config import ManifoldConfig
 
 
 class ManifoldGenerator(TableGenerator[ManifoldConfig]):
@@ -55,6 +53,7 @@ class ManifoldGenerator(TableGenerator[ManifoldConfig]):
         return columns
 
     def facts(self, config: ManifoldConfig, seed: int) -> dict[str, Any]:
+        drawing = generators.kernel_side(self.kind)
         facts: dict[str, Any] = {
             "shape": config.shape_name(),
             "formula": config.formula,
@@ -62,29 +61,13 @@ class ManifoldGenerator(TableGenerator[ManifoldConfig]):
             "ambient_dim": config.out_dim,
             "intrinsic_dim": config.intrinsic_dim,
             "noise_std": config.noise,
-            "rotation": config.rotation(seed).tolist() if config.rotate else None,
+            "rotation": drawing.rotation(config, seed).tolist() if config.rotate else None,
         }
-        facts.update(config.shape_facts(seed))
+        facts.update(drawing.shape_facts(config, seed))
         return facts
 
     def generate(self, config: ManifoldConfig, seed: int, start: int, stop: int) -> Table:
-        n = stop - start
-        k0, k1 = derive_key(seed, "manifold")
-        nat = np.empty((config.natural_dim, n), dtype=np.float64)
-        u = np.empty((config.intrinsic_dim, n), dtype=np.float64)
-        label = np.empty(n, dtype=np.int64)
-        config.run_kernel(seed, Batch(start, k0, k1, nat, u, label))
-        dim = config.out_dim
-        clean = np.empty((dim, n), dtype=np.float64)
-        observed = np.empty((dim, n), dtype=np.float64)
-        kernels.embed_and_noise(
-            start, k0, k1, nat, config.rotation(seed), float(config.noise), clean, observed
-        )
-        table: Table = {f"x{d}": observed[d] for d in range(dim)}
-        table.update({f"clean_x{d}": clean[d] for d in range(dim)})
-        table.update({f"u{k}": u[k] for k in range(config.intrinsic_dim)})
-        if config.classes:
-            table["label"] = label
+        table: Table = generators.kernel_side(self.kind).generate(config, seed, start, stop)
         return table
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import io
 import math
-import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from synthc import inputs, limits
+from synthc import inputs
+from synthc.generators.ocr.images import decode_image
 
 
 def background(
@@ -47,49 +46,6 @@ def _image(root: str, file: str, sha256: str) -> Image.Image:
     entry = {"root": root, "file": file, "sha256": sha256}
     data = inputs.read_regular(inputs.locate(entry, "image"), "image", file)
     return decode_image(data, file)
-
-
-def decode_image(data: bytes, shown: str) -> Image.Image:
-    """The RGB image encoded in ``data``; ValueError naming ``shown`` if it is not one Pillow
-    can decode, or has more than synthc.limits.MAX_IMAGE_PIXELS pixels (checked from the header,
-    before decoding). Pillow's own decompression-bomb guard stays on behind it."""
-    if Image.MAX_IMAGE_PIXELS is None:
-        Image.MAX_IMAGE_PIXELS = limits.MAX_IMAGE_PIXELS  # never run with the guard off
-    too_big = (
-        f"{shown!r} has more pixels than the limit of {limits.MAX_IMAGE_PIXELS} "
-        "(synthc.limits.MAX_IMAGE_PIXELS)"
-    )
-    try:
-        with warnings.catch_warnings():
-            # the check below replaces Pillow's warning; its error (2x its limit) stays
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as picture:
-                if picture.width * picture.height > limits.MAX_IMAGE_PIXELS:
-                    raise ValueError(
-                        f"{shown!r} has {picture.width} x {picture.height} pixels, over the limit "
-                        f"of {limits.MAX_IMAGE_PIXELS} (synthc.limits.MAX_IMAGE_PIXELS)"
-                    )
-                return picture.convert("RGB")
-    except Image.DecompressionBombError:
-        raise ValueError(too_big) from None
-    except ValueError:
-        raise
-    except UnidentifiedImageError:
-        raise ValueError(f"{shown!r} is not an image Pillow can decode (unknown format)") from None
-    except (OSError, SyntaxError, EOFError) as error:
-        raise ValueError(
-            f"{shown!r} is not an image Pillow can decode ({_first_line(error)})"
-        ) from None
-
-
-def check_image(data: bytes, shown: str) -> None:
-    """Raise ValueError naming ``shown`` unless ``data`` decodes as an image (see decode_image)."""
-    decode_image(data, shown)
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 def _quasicrystal(

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synthc.generators.ocr.backgrounds import check_image
 from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.images import check_image
 from synthc.generators.ocr.resources import (
     FONT_SUFFIXES,
     IMAGE_SUFFIXES,
     cached_coverage,
-    dictionary,
+    coverage_known,
+    dictionary_head,
     drawable,
     font_coverage,
     remember_lines,
@@ -91,7 +92,8 @@ def _font_entry(field: tuple[Any, ...], font: InputFile) -> dict[str, str]:
     data = _at(field, font.read_bytes)
     entry = font.entry(data)
     try:
-        cached_coverage(entry["sha256"], lambda: data)
+        if not coverage_known(entry["sha256"]):  # a font read before is one: no cmap parsed
+            cached_coverage(entry["sha256"], lambda: data)
     except Exception as error:  # fontTools raises many kinds on a file that is not a font
         raise FileProblem(
             field, f"{font.name!r} is not a font file fontTools can read ({_first_line(error)})"
@@ -172,7 +174,7 @@ def check_drawable(config: OcrConfig) -> None:
         lines = text_lines(text.resolved)
         candidates = list(lines[:DICT_CHECK_WORDS])
     elif text.source == "dict":
-        words = _at(("text", "language"), lambda: dictionary(text.language))
+        words = _at(("text", "language"), lambda: dictionary_head(text.language, DICT_CHECK_WORDS))
         candidates = list(words[:DICT_CHECK_WORDS])
     else:
         candidates = candidate_texts(text) or []

@@ -48,13 +48,29 @@ def trdg_root() -> Path:
 @functools.lru_cache(maxsize=8)
 def dictionary(language: str) -> tuple[str, ...]:
     """The words of trdg's ``dicts/<language>.txt`` (read once per process)."""
+    words = tuple(w for w in _dictionary_text(language).split("\n") if w.strip())
+    return tuple(w.strip() for w in words)
+
+
+def dictionary_head(language: str, count: int) -> tuple[str, ...]:
+    """``dictionary(language)[:count]``, without splitting the whole list (English has 466,480
+    words, 0.2 s to split and strip): what compiling checks against the fonts."""
+    rest = _dictionary_text(language)
+    words: list[str] = []
+    while rest and len(words) < count:
+        parts = rest.split("\n", count)
+        rest = parts.pop() if len(parts) > count else ""
+        words += [w.strip() for w in parts if w.strip()]
+    return tuple(words[:count])
+
+
+def _dictionary_text(language: str) -> str:
+    """The text of trdg's ``dicts/<language>.txt``; ValueError listing the known ones."""
     path = trdg_root() / "dicts" / f"{language}.txt"
     if not path.is_file() or not language.replace("_", "").isalnum():
         known = sorted(p.stem for p in (trdg_root() / "dicts").glob("*.txt"))
         raise ValueError(f"no trdg dictionary {language!r}; known: {', '.join(known)}")
-    data = inputs.read_regular(path, "text", f"trdg/dicts/{language}.txt")
-    words = tuple(w for w in data.decode("utf-8").split("\n") if w.strip())
-    return tuple(w.strip() for w in words)
+    return inputs.read_regular(path, "text", f"trdg/dicts/{language}.txt").decode("utf-8")
 
 
 _LINES: dict[str, tuple[str, ...]] = {}
@@ -129,6 +145,12 @@ def cached_coverage(sha256: str, read: Callable[[], bytes]) -> frozenset[int]:
     with _LOCK:
         _COVERAGE[sha256] = found
     return found
+
+
+def coverage_known(sha256: str) -> bool:
+    """Whether the cmap of the font with ``sha256`` was read before (in this process, or on
+    disk): the font is then one fontTools can read, without parsing the cmap again."""
+    return sha256 in _COVERAGE or (_cache_dir() / f"{sha256}.json").is_file()
 
 
 def _cache_dir() -> Path:

@@ -3,10 +3,13 @@ characters; then case folding. Draws come from the sample's own NumPy generator.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from synthc.generators.ocr.config import TextConfig
 from synthc.generators.ocr.resources import dictionary, text_lines
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def sample_text(config: TextConfig, rng: np.random.Generator) -> str:

@@ -1,30 +1,26 @@
 """Spec models of tabular columns: one pydantic model per distribution, chosen by ``dist``.
 
-A distribution's model is its one home: its fields and rules, its output dtype, the parameters a
-description shows, how it draws a batch (``draw``) and, when it has a quantile function (and so
-can join a Gaussian copula), its code and parameters for ``kernels.quantile``. Adding a
-distribution is a new class here, listed in :data:`ColumnConfig`, plus its kernels. A column
-entry with ``expr`` instead of ``dist`` is a derived column, computed by the sampler.
+A distribution's model holds its fields and rules, its output dtype, the parameters a
+description shows and, when it has a quantile function (and so can join a Gaussian copula), its
+code and parameters for ``kernels.quantile``: the config side, which imports no NumPy. How it
+draws a batch is the kernel side's (``draws.py``). Adding a distribution is a new class here,
+listed in :data:`ColumnConfig`, plus its kernels and its line in ``draws.py``. A column entry
+with ``expr`` instead of ``dist`` is a derived column, computed by the sampler.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-from synthc.errors import BuildError
 from synthc.generators.base import PART_CONFIG
-from synthc.generators.tabular import expr, kernels
-from synthc.generators.tabular.params import Bounds, check_rows, number_or_formula
-
-if TYPE_CHECKING:
-    import polars as pl
+from synthc.generators.tabular import expr, quantiles
+from synthc.generators.tabular.params import Bounds, number_or_formula
 
 Path = tuple[str | int, ...]
 #: a column's Philox key, derived from the seed and the column's name
@@ -82,22 +78,9 @@ class ColumnBase(BaseModel):
         """The parameters a description of the column shows, by name."""
         return {k: getattr(self, k) for k in self.params if getattr(self, k) is not None}
 
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        """Values of rows ``start .. start + n - 1`` from the column's Philox ``key``;
-        ``drawn`` holds the columns drawn before it (those it depends on)."""
-        raise TypeError(f"no sampler for {type(self).__name__}")
-
     def quantile_params(self) -> list[float]:
         """The parameters kernels.quantile takes for this distribution."""
         return [float(getattr(self, k)) for k in self.params]
-
-    def from_normals(self, z: np.ndarray) -> np.ndarray:
-        """The column's values from standard normals ``z``: F^-1(Phi(z)) (the copula)."""
-        if self.quantile_code is None:
-            raise TypeError(f"no quantile function for {type(self).__name__}")
-        out = np.empty(z.shape[0], dtype=np.float64)
-        kernels.quantile(self.quantile_code, np.asarray(self.quantile_params()), z, out)
-        return out
 
     def expr_kind(self) -> str:
         """How expressions may use the column: numeric, categorical, date or timestamp."""
@@ -125,27 +108,6 @@ class ColumnBase(BaseModel):
     def formula_paths(self) -> dict[Path, str]:
         """Every formula among the parameters, by its path in the column."""
         return {(k,): v for k, v in self.formulas().items()}
-
-    def draw_with(
-        self, name: str, key: Key, start: int, n: int, values: Mapping[str, np.ndarray]
-    ) -> np.ndarray:
-        """Like ``draw``, with the formula parameters' per-row ``values`` (checked here)."""
-        for param, text in self.formulas().items():
-            check_rows(name, param, text, values[param], self.param_bounds.get(param, {}), start)
-        self.check_row_relations(name, start, values)
-        assert self.rows_kernel is not None
-        args = [
-            np.ascontiguousarray(values[k], dtype=np.float64)
-            if k in values
-            else np.full(n, float(getattr(self, k)))
-            for k in self.params
-        ]
-        out = np.empty(n, dtype=np.float64)
-        getattr(kernels, self.rows_kernel)(start, key[0], key[1], *args, out)
-        return out
-
-    def check_row_relations(self, name: str, start: int, values: Mapping[str, np.ndarray]) -> None:
-        """Per-row checks between parameters (uniform: low < high); none by default."""
 
     def copula_problem(self) -> str | None:
         """Why this copula-capable column cannot join a copula with these parameters, if so."""
@@ -221,13 +183,10 @@ class Normal(Continuous):
         1.0, description="Standard deviation (or a formula)."
     )
     params: ClassVar[tuple[str, ...]] = ("mean", "std")
-    quantile_code: ClassVar[int | None] = kernels.Q_NORMAL
+    quantile_code: ClassVar[int | None] = quantiles.Q_NORMAL
     param_bounds: ClassVar[dict[str, Bounds]] = {"std": {"ge": 0}}
     rows_kernel: ClassVar[str | None] = "normal_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.normal, key, start, n, self.mean, self.std)
 
 
 class Uniform(Continuous):
@@ -241,23 +200,9 @@ class Uniform(Continuous):
         1.0, description="Upper bound (exclusive; or a formula)."
     )
     params: ClassVar[tuple[str, ...]] = ("low", "high")
-    quantile_code: ClassVar[int | None] = kernels.Q_UNIFORM
+    quantile_code: ClassVar[int | None] = quantiles.Q_UNIFORM
     rows_kernel: ClassVar[str | None] = "uniform_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
-
-    def check_row_relations(self, name: str, start: int, values: Mapping[str, np.ndarray]) -> None:
-        n = len(next(iter(values.values())))
-        low = values.get("low", np.full(n, self.low))
-        high = values.get("high", np.full(n, self.high))
-        bad = ~(low < high)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise BuildError(
-                f"column {name}: low {low[i]:g} is not below high {high[i]:g} at row {start + i}"
-            )
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.uniform, key, start, n, self.low, self.high)
 
     def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [*super().rules(), self._range_problems]
@@ -280,13 +225,10 @@ class Lognormal(Continuous):
         1.0, description="Std of the log (or a formula)."
     )
     params: ClassVar[tuple[str, ...]] = ("mu", "sigma")
-    quantile_code: ClassVar[int | None] = kernels.Q_LOGNORMAL
+    quantile_code: ClassVar[int | None] = quantiles.Q_LOGNORMAL
     param_bounds: ClassVar[dict[str, Bounds]] = {"sigma": {"ge": 0}}
     rows_kernel: ClassVar[str | None] = "lognormal_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.lognormal, key, start, n, self.mu, self.sigma)
 
 
 class Exponential(Continuous):
@@ -297,13 +239,10 @@ class Exponential(Continuous):
         1.0, description="Scale = mean = 1 / rate (or a formula)."
     )
     params: ClassVar[tuple[str, ...]] = ("scale",)
-    quantile_code: ClassVar[int | None] = kernels.Q_EXPONENTIAL
+    quantile_code: ClassVar[int | None] = quantiles.Q_EXPONENTIAL
     param_bounds: ClassVar[dict[str, Bounds]] = {"scale": {"gt": 0}}
     rows_kernel: ClassVar[str | None] = "exponential_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.exponential, key, start, n, self.scale)
 
 
 class Gamma(Continuous):
@@ -314,9 +253,6 @@ class Gamma(Continuous):
     scale: float = _number(1.0, gt=0, description="Scale theta.")
     params: ClassVar[tuple[str, ...]] = ("scale", "shape")
 
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.gamma, key, start, n, self.shape, self.scale)
-
 
 class Beta(Continuous):
     """Beta(a, b) on [0, 1]."""
@@ -325,9 +261,6 @@ class Beta(Continuous):
     a: float = _number(gt=0, description="Shape alpha.")
     b: float = _number(gt=0, description="Shape beta.")
     params: ClassVar[tuple[str, ...]] = ("a", "b")
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.beta, key, start, n, self.a, self.b)
 
 
 class Poisson(Discrete):
@@ -338,13 +271,10 @@ class Poisson(Discrete):
         description="Mean (or a formula)."
     )
     params: ClassVar[tuple[str, ...]] = ("lam",)
-    quantile_code: ClassVar[int | None] = kernels.Q_POISSON
+    quantile_code: ClassVar[int | None] = quantiles.Q_POISSON
     param_bounds: ClassVar[dict[str, Bounds]] = {"lam": {"ge": 0, "le": 1e9}}
     rows_kernel: ClassVar[str | None] = "poisson_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.poisson, key, start, n, self.lam)
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         lam = 1e9 if isinstance(self.lam, str) else self.lam  # a formula: up to the bound
@@ -364,10 +294,7 @@ class Binomial(Discrete):
     n: int = Field(ge=0, le=2**31 - 1, description="Trials.")
     p: float = _number(ge=0, le=1, description="Success probability.")
     params: ClassVar[tuple[str, ...]] = ("n", "p")
-    quantile_code: ClassVar[int | None] = kernels.Q_BINOMIAL
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.binomial, key, start, n, float(self.n), self.p)
+    quantile_code: ClassVar[int | None] = quantiles.Q_BINOMIAL
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         return (("n",), 0, self.n)
@@ -388,13 +315,10 @@ class Bernoulli(Discrete):
     # frozen models: widening the inherited field's type is safe here
     dtype: Literal[IntDtype, "bool"] = Field("int64", description="Storage dtype.")  # type: ignore[assignment]
     params: ClassVar[tuple[str, ...]] = ("p",)
-    quantile_code: ClassVar[int | None] = kernels.Q_BERNOULLI
+    quantile_code: ClassVar[int | None] = quantiles.Q_BERNOULLI
     param_bounds: ClassVar[dict[str, Bounds]] = {"p": {"ge": 0, "le": 1}}
     rows_kernel: ClassVar[str | None] = "bernoulli_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return _filled(kernels.bernoulli, key, start, n, self.p)
 
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         return (("p",), 0, 1)
@@ -402,28 +326,17 @@ class Bernoulli(Discrete):
 
 class UniformIntegers:
     """A column drawn uniformly from ``span`` consecutive integers from ``low`` (integers, dates
-    as days, timestamps as microseconds): its sampler and its quantile."""
+    as days, timestamps as microseconds): its range and its quantile's parameters."""
 
-    quantile_code: ClassVar[int | None] = kernels.Q_INTEGER
+    quantile_code: ClassVar[int | None] = quantiles.Q_INTEGER
 
     def integer_range(self) -> tuple[int, int]:
         """(lowest value, number of values) as stored integers."""
         raise NotImplementedError
 
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        low, span = self.integer_range()
-        ints = np.empty(n, dtype=np.int64)
-        kernels.integers(start, key[0], key[1], low, span, ints)
-        return ints
-
     def quantile_params(self) -> list[float]:
         low, span = self.integer_range()
         return [float(low), float(span)]
-
-    def from_normals(self, z: np.ndarray) -> np.ndarray:
-        out = np.empty(z.shape[0], dtype=np.float64)
-        kernels.quantile(kernels.Q_INTEGER, np.asarray(self.quantile_params()), z, out)
-        return out.astype(np.int64)
 
 
 class Integer(UniformIntegers, Discrete):
@@ -546,52 +459,10 @@ class Categorical(ColumnBase):
             return {}
         return {("weights", i): w for i, w in enumerate(self.weights) if isinstance(w, str)}
 
-    def draw_weighted(
-        self, name: str, key: Key, start: int, n: int, values: Mapping[int, np.ndarray]
-    ) -> np.ndarray:
-        """Category codes with per-row weights: ``values`` holds the formula weights' rows by
-        position, the other weights are constants. A row without valid weights is an error."""
-        assert isinstance(self.weights, list)
-        weights = np.empty((n, len(self.values)), dtype=np.float64)
-        for i, w in enumerate(self.weights):
-            weights[:, i] = values[i] if isinstance(w, str) else float(w)
-        bad = ~np.isfinite(weights) | (weights < 0)
-        if bad.any():
-            row, i = (int(k) for k in np.unravel_index(int(np.argmax(bad)), bad.shape))
-            raise BuildError(
-                f"column {name}: weights[{i}] = {self.weights[i]!r} is {weights[row, i]:g} at "
-                f"row {start + row}; a weight must be finite and >= 0"
-            )
-        cumulative = np.cumsum(weights, axis=1)
-        empty = ~(cumulative[:, -1] > 0)
-        if empty.any():
-            row = int(np.argmax(empty))
-            raise BuildError(f"column {name}: every weight is 0 at row {start + row}")
-        codes = np.empty(n, dtype=np.int64)
-        kernels.categorical(start, key[0], key[1], cumulative, np.arange(n), codes)
-        return codes
-
     def shown_params(self) -> dict[str, Any]:
         return {"values": self.values, "weights": self.weights or "equal"} | (
             {"given": self.given} if self.given else {}
         )
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        """Category codes by the weights, or by the weights of the parent's value."""
-        m = len(self.values)
-        rows: list[Any]
-        if self.given is None:
-            rows = [self.weights or [1.0] * m]
-            parent = np.empty(0, dtype=np.int64)
-        else:
-            parent_series = drawn[self.given]
-            parent_values = list(parent_series.dtype.categories)  # type: ignore[attr-defined]
-            rows = [self.weights[value] for value in parent_values]  # type: ignore[index]
-            parent = parent_series.to_physical().to_numpy().astype(np.int64)
-        cumulative = np.cumsum(np.asarray(rows, dtype=np.float64), axis=1)
-        codes = np.empty(n, dtype=np.int64)
-        kernels.categorical(start, key[0], key[1], cumulative, parent, codes)
-        return codes
 
     def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
         return [self._own_problems]
@@ -638,12 +509,6 @@ class Sequence(ColumnBase):
     def out_dtype(self) -> str:
         return "int64" if isinstance(self.start, int) and isinstance(self.step, int) else "float64"
 
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        index = np.arange(start, start + n, dtype=np.int64)
-        if self.out_dtype() == "int64":
-            return self.start + self.step * index
-        return self.start + self.step * index.astype(np.float64)
-
     def value_bounds(self, samples: int) -> tuple[Path, float, float] | None:
         if isinstance(self.start, int) and isinstance(self.step, int):
             last: float = self.start + self.step * (samples - 1)  # exact: Python ints
@@ -662,9 +527,6 @@ class Constant(ColumnBase):
     dist: Literal["constant"]
     value: bool | int | float | str = Field(description="The value.")
     params: ClassVar[tuple[str, ...]] = ("value",)
-
-    def draw(self, key: Key, start: int, n: int, drawn: Mapping[str, pl.Series]) -> np.ndarray:
-        return np.full(n, self.value)
 
     def expr_kind(self) -> str:
         return "categorical" if isinstance(self.value, str) else "numeric"
@@ -714,16 +576,6 @@ class Derived(Clipped):
         if not self.noise.formulas():
             for path, message in self.noise.problems():
                 yield (("noise", *path), message)
-
-
-def _filled(
-    kernel: Callable[..., None], key: Key, start: int, n: int, *args: float | str
-) -> np.ndarray:
-    """float64 values of rows ``start ..`` from a kernel ``(start, k0, k1, *args, out)``; the
-    parameters are constants here (formula parameters go through ``draw_with``)."""
-    out = np.empty(n, dtype=np.float64)
-    kernel(start, key[0], key[1], *(float(a) for a in args), out)
-    return out
 
 
 def _micros(moment: datetime) -> int:

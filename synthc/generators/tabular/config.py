@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from synthc import limits
@@ -22,15 +22,21 @@ from synthc.generators.tabular.columns import (
     Constant,
     Derived,
 )
-from synthc.generators.tabular.copula import correlation_matrix, not_positive_definite
+from synthc.generators.tabular.copula import (
+    clearly_positive_definite,
+    correlation_matrix,
+    not_positive_definite,
+)
 from synthc.hints import did_you_mean
 
 Path = tuple[str | int, ...]
+#: the largest finite float32, (2 - 2**-23) * 2**127 (numpy.finfo(numpy.float32).max)
+FLOAT32_MAX = (2 - 2**-23) * 2.0**127
 #: the values each numeric storage dtype holds
 DTYPE_RANGES: dict[str, tuple[float, float]] = {
     **{f"int{b}": (-(2 ** (b - 1)), 2 ** (b - 1) - 1) for b in (8, 16, 32, 64)},
-    "float32": (-float(np.finfo(np.float32).max), float(np.finfo(np.float32).max)),
-    "float64": (-float(np.finfo(np.float64).max), float(np.finfo(np.float64).max)),
+    "float32": (-FLOAT32_MAX, FLOAT32_MAX),
+    "float64": (-sys.float_info.max, sys.float_info.max),
 }
 #: copies of a shard's numbers alive at once while it is generated and encoded (a column's
 #: float64 draws, its typed polars series, the copula's normals, Arrow buffers for Parquet;
@@ -292,7 +298,11 @@ class TabularConfig(GeneratorConfig):
                 seen[pair] = r
         if ok and self.correlation:
             names = self.copula_columns()
-            bad = not_positive_definite(correlation_matrix(names, self.correlation))
+            bad = (
+                None
+                if clearly_positive_definite(names, self.correlation)
+                else not_positive_definite(correlation_matrix(names, self.correlation))
+            )
             if bad is not None:
                 smallest, culprits = bad
                 listed = ", ".join(names[i] for i in culprits)

@@ -1,4 +1,6 @@
-"""The tabular generator: schema, recorded truth (formulas, coefficients, copula) and sampling."""
+"""The tabular generator: schema, column descriptions and size estimate (the config side, which
+imports no NumPy); its rows, recorded truth (coefficients, copula factor, causal graph) and
+graph files are made by the kernel side (``drawing.py``), imported when it first draws."""
 
 from __future__ import annotations
 
@@ -7,15 +9,10 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Discriminator, Tag
 
+from synthc import generators
 from synthc.generators.base import TABLE_VALUE_BYTES, Column, Table, TableGenerator
-from synthc.generators.linalg import cholesky
 from synthc.generators.tabular import columns as c
-from synthc.generators.tabular import expr
 from synthc.generators.tabular.config import TabularConfig
-from synthc.generators.tabular.copula import correlation_matrix
-from synthc.generators.tabular.graph import GRAPH_FILE, causal_graph, edge_list_csv
-from synthc.generators.tabular.sampling import sample_shard
-from synthc.generators.tabular.scales import Scale, as_tuples, scales
 from synthc.generators.tabular.tables import TablesConfig
 
 
@@ -109,62 +106,20 @@ class TabularGenerator(TableGenerator[TabularConfig]):
         return out
 
     def facts(self, config: TabularConfig | TablesConfig, seed: int) -> dict[str, Any]:
-        if isinstance(config, TablesConfig):
-            return {"tables": {name: _table_facts(config, name) for name in config.table_names()}}
-        return self._own_facts(config, scales(config, seed), GRAPH_FILE)
-
-    def _own_facts(
-        self, config: TabularConfig, found: dict[str, Scale], graph_file: str
-    ) -> dict[str, Any]:
-        facts: dict[str, Any] = {
-            "order": config.order(),
-            "columns": {name: describe(col) for name, col in config.columns.items()},
-            "missing": dict(config.missing),
-            "graph": causal_graph(config, found),
-            "graph_file": graph_file,
-        }
-        names = config.copula_columns()
-        if names:
-            matrix = correlation_matrix(names, config.correlation)
-            facts["copula"] = {
-                "columns": names,
-                "correlation": matrix.tolist(),
-                "cholesky": cholesky(matrix).tolist(),
-                "note": "correlations of the latent normals; equal to the Pearson correlation "
-                "of the output for normal marginals",
-            }
-        if config.label is not None:
-            node = expr.parse(config.label.formula)
-            intercept, coefficients = expr.affine(node)
-            facts["label"] = {
-                "name": config.label.name,
-                "kind": config.label.kind,
-                "formula": config.label.formula,
-                "parsed": expr.to_text(node),
-                "intercept": intercept,
-                "coefficients": coefficients,
-                "noise": config.label.noise,
-                "truth_column": f"{config.label.name}_true",
-            }
+        facts: dict[str, Any] = generators.kernel_side(self.kind).facts(config, seed)
         return facts
 
     def extra_files(self, config: TabularConfig | TablesConfig, seed: int) -> dict[str, bytes]:
         """graph.csv: the edges of the causal graph (the graph module documents the columns);
         for related tables, one edge list per table, ``<table>.graph.csv``."""
-        if isinstance(config, TablesConfig):
-            return {
-                table_graph_file(name): edge_list_csv(causal_graph(config.view(name), {}))
-                for name in config.table_names()
-            }
-        return {GRAPH_FILE: edge_list_csv(causal_graph(config, scales(config, seed)))}
+        files: dict[str, bytes] = generators.kernel_side(self.kind).extra_files(config, seed)
+        return files
 
     def generate(
         self, config: TabularConfig | TablesConfig, seed: int, start: int, stop: int
     ) -> Table:
-        if isinstance(config, TablesConfig):
-            return self.generate_part(config, seed, config.root(), {config.root(): [start, stop]})
-        found = as_tuples(scales(config, seed))
-        return dict(sample_shard(config, seed, start, stop, found))  # Series: nulls where missing
+        table: Table = generators.kernel_side(self.kind).generate(config, seed, start, stop)
+        return table
 
     def generate_part(
         self,
@@ -174,7 +129,8 @@ class TabularGenerator(TableGenerator[TabularConfig]):
         rows: Mapping[str, Sequence[int]],
     ) -> Table:
         assert isinstance(config, TablesConfig)
-        return config.generate_part(seed, table, rows)
+        part: Table = generators.kernel_side(self.kind).generate_part(config, seed, table, rows)
+        return part
 
     def sample_bytes(self, config: TabularConfig | TablesConfig) -> float:
         """A root row's bytes with its expected descendants' (8 per value, index included)."""
@@ -186,28 +142,6 @@ class TabularGenerator(TableGenerator[TabularConfig]):
             * config.rows_per_root(name)
             for name in config.table_names()
         )
-
-
-def table_graph_file(table: str) -> str:
-    """The edge list of one of related tables' graphs: ``<table>.graph.csv`` at the top."""
-    return f"{table}.{GRAPH_FILE}"
-
-
-def _table_facts(config: TablesConfig, name: str) -> dict[str, Any]:
-    """How a table of related tables is made: its parent, key and counts, its columns."""
-    table = config.tables[name]
-    own = GENERATOR._own_facts(config.view(name), {}, table_graph_file(name))
-    relation: dict[str, Any] = {"key": "index"}
-    if table.parent is not None:
-        assert table.rows_per_parent is not None
-        relation.update(
-            parent=table.parent,
-            foreign_key=config.key_column(name),
-            references=f"{table.parent}.index",
-            rows_per_parent=describe(table.rows_per_parent),
-            mean_rows_per_parent=config.rows_per_root(name) / config.rows_per_root(table.parent),
-        )
-    return {**relation, **own}
 
 
 GENERATOR = TabularGenerator()

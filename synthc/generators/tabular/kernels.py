@@ -15,11 +15,17 @@ import numpy as np
 
 from synthc.generators.jit import ngjit
 from synthc.generators.rng import normal2, normal3, uniform2
+from synthc.generators.tabular.quantiles import (  # the codes :func:`quantile` inverts
+    Q_BERNOULLI,
+    Q_BINOMIAL,
+    Q_EXPONENTIAL,
+    Q_LOGNORMAL,
+    Q_NORMAL,
+    Q_POISSON,
+    Q_UNIFORM,
+)
 
 VALUES, MISSING, BETA_X, BETA_Y = 0, 1, 2, 3
-#: codes of the distributions :func:`quantile` inverts (a column model names its own)
-Q_NORMAL, Q_UNIFORM, Q_LOGNORMAL, Q_EXPONENTIAL, Q_POISSON, Q_BINOMIAL, Q_BERNOULLI = range(7)
-Q_INTEGER = 7  # uniform on span integers from low: integers, dates, timestamps
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this is a backstop
 

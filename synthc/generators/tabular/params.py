@@ -9,13 +9,15 @@ the column, the parameter and the global row index.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import PlainValidator
 from pydantic_core import PydanticCustomError
 
 from synthc.errors import BuildError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: bounds of a parameter: "ge", "gt", "le" -> value
 Bounds = dict[str, float]
@@ -55,6 +57,8 @@ def check_rows(
 ) -> None:
     """Raise a BuildError at the first row where ``values`` (the formula ``text`` of parameter
     ``param``) is not finite or breaks ``bounds``; rows are numbered globally from ``start``."""
+    import numpy as np
+
     bad = ~np.isfinite(values)
     for op, limit in bounds.items():
         bad |= {"ge": values < limit, "gt": values <= limit, "le": values > limit}[op]

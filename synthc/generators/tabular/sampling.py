@@ -19,7 +19,7 @@ from synthc.errors import BuildError
 from synthc.generators.linalg import cholesky
 from synthc.generators.rng import derive_key
 from synthc.generators.tabular import columns as c
-from synthc.generators.tabular import expr, kernels
+from synthc.generators.tabular import draws, expr, kernels
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.copula import correlation_matrix
 
@@ -93,21 +93,21 @@ def draw_columns(
         if isinstance(column, c.Derived):
             values = formula_values(column.expr, config, series, n)
             if column.noise is not None:
-                values = values + column.noise.draw(key, start, n, series)
+                values = values + draws.draw(column.noise, key, start, n, series)
         elif name in latent:
-            values = column.from_normals(latent[name])
+            values = draws.from_normals(column, latent[name])
         elif isinstance(column, c.Categorical) and column.formula_paths():
             weights = {
                 at[1]: formula_values(text, config, series, n)
                 for at, text in column.formula_paths().items()
                 if isinstance(at[1], int)
             }
-            values = column.draw_weighted(name, key, start, n, weights)
+            values = draws.draw_weighted(column, name, key, start, n, weights)
         elif formulas:
             given = {p: formula_values(t, config, series, n) for p, t in formulas.items()}
-            values = column.draw_with(name, key, start, n, given)
+            values = draws.draw_with(column, name, key, start, n, given)
         else:
-            values = column.draw(key, start, n, series)
+            values = draws.draw(column, key, start, n, series)
         if column.standardize:
             if name not in scales:
                 if not learn:

@@ -7,6 +7,8 @@ binomial, integer, constant). Parent row ``j`` of table ``p`` has ``count_c(j)``
 table ``c``, drawn from the stream ``derive_key(table_seed(seed, c), "tabular/rows_per_parent")``
 at counter ``j``: a pure function of ``(seed, c, j)``, so the first child row of any parent is a
 prefix sum the plan computes without drawing a single column (:meth:`TablesConfig.first_rows`).
+This module is the config side; the counts and rows are drawn by the kernel side
+(``drawing.py``: ``table_seed``, ``counts``, ``generate_part``), imported on the first draw.
 
 A child's columns are drawn like a single table's (``sampling.sample_shard``) from the table's
 own seed, at the child's global row index; its formulas may read the parent row's columns as
@@ -18,16 +20,14 @@ by drawing the parents again (and their parents, up to the root) for that range.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from synthc.errors import BuildError
+from synthc import generators
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.holes import is_hole
-from synthc.generators.rng import derive_key
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr
 from synthc.generators.tabular.config import (
@@ -37,11 +37,7 @@ from synthc.generators.tabular.config import (
     TabularConfig,
 )
 from synthc.generators.tabular.expr.tokens import PARENT
-from synthc.generators.tabular.sampling import sample_shard
 from synthc.hints import did_you_mean
-
-if TYPE_CHECKING:
-    import polars as pl
 
 #: parent rows whose counts the plan draws at once (8 MiB of int64)
 COUNT_BLOCK = 1 << 20
@@ -171,14 +167,6 @@ class TablesConfig(GeneratorConfig):
 
     # -- counts and row numbering --------------------------------------------------------
 
-    def counts(self, seed: int, table: str, start: int, stop: int) -> np.ndarray:
-        """Rows of ``table`` that parent rows ``[start, stop)`` have, as int64."""
-        count = self.tables[table].rows_per_parent
-        assert count is not None
-        key = derive_key(table_seed(seed, table), "tabular/rows_per_parent")
-        values = count.draw(key, start, stop - start, {})
-        return np.asarray(values, dtype=np.int64)
-
     def first_rows(self, seed: int, cuts: Sequence[int]) -> dict[str, list[int]]:
         """For root row indices ``cuts`` (ascending), every table's first row at each cut: the
         prefix sums of the counts (every parent row up to the last cut draws its count)."""
@@ -194,52 +182,19 @@ class TablesConfig(GeneratorConfig):
     def _prefix_sums(self, seed: int, table: str, bounds: Sequence[int]) -> list[int]:
         """The rows of ``table`` before each parent row of ``bounds`` (ascending), drawing the
         counts in blocks of :data:`COUNT_BLOCK` parents (bounded memory at any size)."""
+        drawing = generators.kernel_side("tabular")
         found: list[int] = []
         total = position = 0
         for bound in bounds:
             while position < bound:
                 step = min(COUNT_BLOCK, bound - position)
-                total += int(self.counts(seed, table, position, position + step).sum())
+                counts = drawing.counts(self, seed, table, position, position + step)
+                total += int(counts.sum())
                 position += step
             found.append(total)
         return found
 
     # -- rows ----------------------------------------------------------------------------
-
-    def generate_part(
-        self, seed: int, table: str, rows: Mapping[str, Sequence[int]]
-    ) -> dict[str, pl.Series | np.ndarray]:
-        """The rows ``rows[table]`` of ``table`` (without ``index``): its foreign key, then its
-        columns. ``rows`` holds, for the same root range, the row range of every ancestor."""
-        chain = self.chain(table)
-        start, stop = rows[chain[0]]
-        last = len(chain) == 1
-        series = sample_shard(self.view(chain[0], last), table_seed(seed, chain[0]), start, stop)
-        parent_ids: np.ndarray | None = None
-        for depth, child in enumerate(chain[1:], 2):
-            parent = chain[depth - 2]
-            (p_start, p_stop), (c_start, c_stop) = rows[parent], rows[child]
-            counts = self.counts(seed, child, p_start, p_stop)
-            if int(counts.sum()) != c_stop - c_start:
-                raise BuildError(
-                    f"table {child}: parent rows {p_start}..{p_stop} of {parent} have "
-                    f"{int(counts.sum())} rows, the task says {c_stop - c_start} (a stale plan)"
-                )
-            local = np.repeat(np.arange(p_stop - p_start, dtype=np.int64), counts)
-            given = {
-                name: series[name[len(PARENT) + 1 :]].gather(local).alias(name)
-                for name in sorted(self.parent_refs(child))
-            }
-            parent_ids = local + p_start
-            view = self.view(child, depth == len(chain))
-            series = sample_shard(view, table_seed(seed, child), c_start, c_stop, outer=given)
-        out: dict[str, pl.Series | np.ndarray] = {}
-        key = self.key_column(table)
-        if key is not None:
-            assert parent_ids is not None
-            out[key] = parent_ids
-        out.update(series)
-        return out
 
     def parent_refs(self, table: str) -> set[str]:
         """The ``parent.<column>`` names the formulas of ``table`` read."""
@@ -377,12 +332,6 @@ class TablesConfig(GeneratorConfig):
                     ("tables", name, "columns", column, "standardize"),
                     "standardize is for a spec of one table; related tables do not take it yet",
                 )
-
-
-def table_seed(seed: int, table: str) -> int:
-    """The seed a table's streams derive from: its own, so tables draw independently."""
-    k0, k1 = derive_key(seed, f"tabular/tables/{table}")
-    return (k0 << 32) | k1
 
 
 def _mean_count(count: Any) -> float:

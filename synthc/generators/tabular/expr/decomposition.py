@@ -7,8 +7,6 @@ import math
 from collections.abc import Callable
 from functools import reduce
 
-import numpy as np
-
 from synthc.generators.tabular.expr.nodes import Binary, Call, Node, Num, Unary
 from synthc.generators.tabular.expr.text import to_text
 
@@ -20,6 +18,8 @@ def _fold_unary(op: str, x: float) -> float:
 
 
 def _fold_binary(op: str, a: float, b: float) -> float:
+    import numpy as np
+
     with np.errstate(all="ignore"):
         x, y = np.float64(a), np.float64(b)
         results = {
@@ -41,6 +41,8 @@ def _fold_binary(op: str, a: float, b: float) -> float:
 
 
 def _fold_call(func: str, values: list[float]) -> float:
+    import numpy as np
+
     with np.errstate(all="ignore"):
         x = np.float64(values[0])
         if func == "sigmoid":
