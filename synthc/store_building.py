@@ -12,6 +12,7 @@ with a conditional PUT, keeps two builds from writing one prefix (see docs/stora
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from synthc.outputs.card import dataset_card
 from synthc.outputs.finish import CARD_FILE, PREVIEW_FILE, Finisher
 from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest, identity, read_store_manifest
 from synthc.outputs.preview import Caption, default_samples, preview_of_shards
+from synthc.outputs.preview_process import PreviewProcess
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BadState, BuildState
 from synthc.outputs.store import LOCK_NAME, Store, lock_body, stale_lock
@@ -107,6 +109,7 @@ def build_to_store(
         progress.note(notice)
     finisher = _finisher(compiled, plan, git)
     _take_lock(store, log)
+    early: _EarlyPreview | None = None
     try:
         listing = store.listing()
         state, new = _adopt(store, listing, force, log, name)
@@ -121,6 +124,8 @@ def build_to_store(
                     store.url, plan, 0, len(actions.keep), 0, time.time() - started, True
                 )
 
+        # drawn by a child process from local copies, fetched as the shards it reads are put
+        early = _EarlyPreview.start(finisher, plan, store, set(actions.keep))
         if MANIFEST_FILE in state.files:  # no manifest of the old state survives a failure
             store.delete(MANIFEST_FILE)
             del state.files[MANIFEST_FILE]
@@ -133,7 +138,8 @@ def build_to_store(
             log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
 
         gil_free = generators.get(compiled.spec.generator.kind).gil_free
-        built = _run(executor, actions.build, store, state, progress, gil_free, compiled)
+        written = early.written if early is not None else None
+        built = _run(executor, actions.build, store, state, progress, gil_free, compiled, written)
         records = [
             ShardRecord.from_json(built.get(task.path) or actions.keep[task.path])
             for task in plan.tasks
@@ -150,8 +156,10 @@ def build_to_store(
             "shards_removed": len(actions.remove),
             "output": store.url,
         }
-        _finish(finisher, store, state, records, build_facts, store.listing())
+        _finish(finisher, store, state, records, build_facts, store.listing(), early)
     finally:
+        if early is not None:
+            early.close()
         store.delete(LOCK_NAME)
     return BuildResult(
         store.url,
@@ -232,6 +240,7 @@ def _run(
     progress: Progress,
     gil_free: bool,
     compiled: CompiledSpec,
+    written: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
@@ -255,6 +264,8 @@ def _run(
             record_shard(store, state, record)
             save_state(store, state)  # after every shard: a killed build resumes from here
             built[record["path"]] = record
+            if written is not None:
+                written(record["path"])
             counter.finished(index)
             progress.advance(record)
     except TaskFailed as failure:
@@ -290,6 +301,7 @@ def _finish(
     records: list[ShardRecord],
     build: dict[str, Any],
     listing: dict[str, dict[str, Any]],
+    early: _EarlyPreview | None = None,
 ) -> None:
     """The files beside the shards, each owned in the state as it is written, then the
     manifest last (owned before it exists, so a later build can retract it)."""
@@ -307,7 +319,8 @@ def _finish(
         owned(name, data)
     owned(CARD_FILE, dataset_card(manifest).encode())
     if finisher.preview is not None:
-        owned(PREVIEW_FILE, _preview(finisher, store, records))
+        png = early.drawn(finisher, records) if early is not None else None
+        owned(PREVIEW_FILE, png if png is not None else _preview(finisher, store, records))
     data = encode_manifest(manifest)
     state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
     save_state(store, state)
@@ -340,3 +353,64 @@ def _preview(finisher: Finisher, store: Store, records: list[ShardRecord]) -> by
         total = sum(r.samples for r in records)
         caption = Caption.of(finisher.spec.name, total, finisher.columns)
         return preview_of_shards(finisher.preview, shards, caption)
+
+
+class _EarlyPreview:
+    """preview.png drawn by a child process (outputs/preview_process.py) from local copies of
+    the shards it reads, each downloaded as soon as it is in the store, into a scratch
+    directory named as ``_preview`` names them (so the drawing is the same)."""
+
+    def __init__(self, store: Store, scratch: Path, wanted: dict[str, str]) -> None:
+        self.store, self.scratch, self.wanted = store, scratch, wanted
+        self.drawer: PreviewProcess | None = None
+
+    @classmethod
+    def start(
+        cls, finisher: Finisher, plan: Plan, store: Store, kept: set[str]
+    ) -> _EarlyPreview | None:
+        """Start the child (None when there is no points or table preview, or no child)."""
+        if finisher.preview is None:
+            return None
+        paths, caption = finisher.preview_reads(plan.tasks)
+        local = {path: f"{i}{Path(path).suffix}" for i, path in enumerate(paths)}
+        scratch = Path(tempfile.mkdtemp(prefix="synthc-preview-"))
+        early = cls(store, scratch, local)
+        names = list(local.values())
+        early.drawer = PreviewProcess.start(scratch, finisher.preview, names, caption)
+        if early.drawer is None:
+            early.close()
+            return None
+        for path in paths:
+            if path in kept:
+                early.written(path)
+        return early
+
+    def written(self, path: str) -> None:
+        """Shard ``path`` is in the store: fetch it if the preview reads it."""
+        name = self.wanted.get(path)
+        if name is None or self.drawer is None:
+            return
+        try:
+            self.store.download(path, self.scratch / name)
+        except SynthcError:  # the finisher downloads again, and says what is wrong
+            self.drawer.close()
+            self.drawer = None
+            return
+        self.drawer.written(name)
+
+    def drawn(self, finisher: Finisher, records: list[ShardRecord]) -> bytes | None:
+        """The child's PNG of the preview the finisher would draw from ``records``, or None."""
+        if self.drawer is None or finisher.preview is None:
+            return None
+        paths, caption = finisher.preview_reads(records)
+        if any(path not in self.wanted for path in paths):
+            return None
+        names = [self.wanted[path] for path in paths]
+        return self.drawer.drawn(finisher.preview, names, caption)
+
+    def close(self) -> None:
+        """Stop the child and remove the local copies."""
+        if self.drawer is not None:
+            self.drawer.close()
+            self.drawer = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
