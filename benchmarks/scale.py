@@ -16,7 +16,11 @@ user runs it (`synthc build` in a fresh process, warm Numba cache):
 
 Each build is timed end to end (process start to exit) and in build (the manifest's
 ``build.seconds``: running the shards, without the process start and the finishing files, which
-do not scale with workers). Each timing is the median of ``--repeat`` runs; the load average is
+do not scale with workers), and its CPU time (user + system of the build's process tree, and of
+the Dask scheduler and workers while it runs) is divided by its wall time: the cores it kept
+busy. A one-worker build that already keeps more than one core busy (polars encodes Parquet on
+its own threads) caps what a second worker can add on a two-core machine; the table prints that
+cap. Each timing is the median of ``--repeat`` runs; the load average is
 printed before and after (a machine shared with other work makes every ratio noisier). Needs
 `distributed` (the `dask` extra).
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -36,6 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _measure import run_measured, synthc_build  # noqa: E402
@@ -52,8 +58,9 @@ output: {{format: parquet, shard_size: {shard_size}}}
 
 
 @contextmanager
-def dask_cluster(root: Path, workers: int) -> Iterator[str]:
-    """A `dask scheduler` and ``workers`` one-thread `dask worker` processes on loopback."""
+def dask_cluster(root: Path, workers: int) -> Iterator[tuple[str, list[int]]]:
+    """A `dask scheduler` and ``workers`` one-thread `dask worker` processes on loopback: its
+    address and the processes' pids."""
     scheduler_file = root / "scheduler.json"
     log = open(root / "dask.log", "ab")  # noqa: SIM115 - closed below, after the processes
     # each worker's polars gets its share of the cores, as in synthc's local process pool
@@ -87,7 +94,7 @@ def dask_cluster(root: Path, workers: int) -> Iterator[str]:
 
         with Client(address, set_as_default=False, timeout="30s") as client:
             client.wait_for_workers(workers, timeout=120)
-        yield address
+        yield address, [process.pid for process in processes]
     finally:
         for process in processes:
             if process.poll() is None:
@@ -101,20 +108,54 @@ def dask_cluster(root: Path, workers: int) -> Iterator[str]:
         log.close()
 
 
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) the running processes ``pids`` have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's waited-for children (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Timing(NamedTuple):
+    """Medians over the runs, and the peak RSS of any run."""
+
+    wall: float
+    inside: float
+    cores: float
+    rss: int
+
+
 def median_of(
-    repeat: int, out: Path, run: Callable[[], tuple[float, int]]
-) -> tuple[float, float, int]:
-    """(median wall seconds, median seconds inside the build, peak RSS bytes over the runs) of
-    ``repeat`` runs that build into ``out``. Inside the build is the manifest's
-    ``build.seconds``: deciding and running the shards, without the process start and the
-    finishing files (card, preview, manifest)."""
-    walls, insides, peak = [], [], 0
+    repeat: int, out: Path, run: Callable[[], tuple[float, int]], cluster: list[int] = ()
+) -> Timing:
+    """Medians of ``repeat`` runs that build into ``out``: wall seconds, seconds inside the
+    build (the manifest's ``build.seconds``: deciding and running the shards, without the
+    process start and the finishing files: card, preview, manifest), and cores kept busy (CPU
+    seconds of the build's processes, and of the ``cluster`` processes, over wall seconds);
+    with the peak RSS bytes over the runs."""
+    walls, insides, cores, peak = [], [], [], 0
     for _ in range(repeat):
+        cpu = children_cpu() + process_cpu(list(cluster))
         wall, rss = run()
+        cpu = children_cpu() + process_cpu(list(cluster)) - cpu
         walls.append(wall)
         insides.append(json.loads((out / "manifest.json").read_text())["build"]["seconds"])
+        cores.append(cpu / wall)
         peak = max(peak, rss)
-    return statistics.median(walls), statistics.median(insides), peak
+    return Timing(
+        statistics.median(walls), statistics.median(insides), statistics.median(cores), peak
+    )
 
 
 def load() -> str:
@@ -159,11 +200,11 @@ def main() -> None:
             return run
 
         synthc_build(spec, root / "warm", 1, "--var", "samples=10000")  # fill the Numba cache
-        one_s, one_in, _ = median_of(args.repeat, root / "one", build("one", 1))
-        two_s, two_in, small_rss = median_of(args.repeat, root / "two", build("two", 2))
-        big_s, _, big_rss = median_of(1, root / "big", build("big", 2, n=10 * args.samples))
+        one = median_of(args.repeat, root / "one", build("one", 1))
+        two = median_of(args.repeat, root / "two", build("two", 2))
+        big = median_of(1, root / "big", build("big", 2, n=10 * args.samples))
         shards = len(list((root / "two").rglob("*.parquet")))
-        with dask_cluster(root, 2) as address:
+        with dask_cluster(root, 2) as (address, pids):
             # a cluster that is up has served builds before: its workers have imported synthc
             # and loaded the kernels once (each local build pays that in its own processes)
             warm = ["--var", "samples=200000"]
@@ -172,41 +213,48 @@ def main() -> None:
                 + [*warm, "--scheduler", address, "-q"],
                 check=True,
             )
-            dask_s, dask_in, _ = median_of(
-                args.repeat, root / "dask", on_dask("dask", "--scheduler", address)
+            dask = median_of(
+                args.repeat, root / "dask", on_dask("dask", "--scheduler", address), pids
             )
-        local_dask_s, local_dask_in, _ = median_of(
+        local_dask = median_of(
             args.repeat, root / "ldask", on_dask("ldask", "--executor", "dask", "--workers", "2")
         )
 
     print(f"noisy 3-D swiss roll, {args.samples:,} samples in {shards} shards of {shard_size:,}")
     print(f"median of {args.repeat} runs each (10x: one run)")
     print("end to end: `synthc build` wall time; in build: the manifest's build.seconds")
-    print(f"{'':<52} {'seconds':>9} {'rows/s':>14} {'in build':>9}")
+    print("cores: CPU seconds of the build (and of the Dask cluster) per wall second")
+    print(f"{'':<52} {'seconds':>9} {'rows/s':>14} {'in build':>9} {'cores':>6}")
     rows = [
-        ("local, --workers 1", one_s, one_in),
-        ("local, --workers 2", two_s, two_in),
-        ("Dask, --scheduler (2 worker processes, up already)", dask_s, dask_in),
-        ("Dask, --executor dask --workers 2 (LocalCluster)", local_dask_s, local_dask_in),
+        ("local, --workers 1", one),
+        ("local, --workers 2", two),
+        ("Dask, --scheduler (2 worker processes, up already)", dask),
+        ("Dask, --executor dask --workers 2 (LocalCluster)", local_dask),
     ]
-    for name, seconds, inside in rows:
-        print(f"{name:<52} {seconds:>9.2f} {args.samples / seconds:>14,.0f} {inside:>9.2f}")
+    for name, timing in rows:
+        print(
+            f"{name:<52} {timing.wall:>9.2f} {args.samples / timing.wall:>14,.0f} "
+            f"{timing.inside:>9.2f} {timing.cores:>6.2f}"
+        )
+    cpus = os.cpu_count() or 1
     print(
-        f"speed-up 2 vs 1 local workers: {one_s / two_s:.2f}x end to end, "
-        f"{one_in / two_in:.2f}x in build (goal >= 1.8)"
+        f"speed-up 2 vs 1 local workers: {one.wall / two.wall:.2f}x end to end, "
+        f"{one.inside / two.inside:.2f}x in build (goal >= 1.8); with one worker the build "
+        f"already keeps {one.cores:.2f} cores busy, so {cpus} cores allow at most "
+        f"{cpus / one.cores:.2f}x"
     )
     print(
-        f"Dask overhead over local (2 workers each): {dask_s / two_s - 1:+.1%} end to end, "
-        f"{dask_in / two_in - 1:+.1%} in build (goal <= 10%)"
+        f"Dask overhead over local (2 workers each): {dask.wall / two.wall - 1:+.1%} end to end, "
+        f"{dask.inside / two.inside - 1:+.1%} in build (goal <= 10%)"
     )
     print(
-        f"--executor dask overhead over local: {local_dask_s / two_s - 1:+.1%} end to end "
+        f"--executor dask overhead over local: {local_dask.wall / two.wall - 1:+.1%} end to end "
         "(no goal: it starts a cluster)"
     )
     print(
-        f"peak RSS (process tree, 2 workers): {args.samples:,} samples {small_rss / 2**20:,.0f} "
-        f"MiB; {10 * args.samples:,} samples ({big_s:.1f} s) {big_rss / 2**20:,.0f} MiB; "
-        f"ratio {big_rss / small_rss:.2f} (goal <= 1.2)"
+        f"peak RSS (process tree, 2 workers): {args.samples:,} samples {two.rss / 2**20:,.0f} "
+        f"MiB; {10 * args.samples:,} samples ({big.wall:.1f} s) {big.rss / 2**20:,.0f} MiB; "
+        f"ratio {big.rss / two.rss:.2f} (goal <= 1.2)"
     )
     print(f"load average after: {load()}")
 

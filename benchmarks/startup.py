@@ -1,6 +1,6 @@
 """Start-up times of the command line, per example spec, printed as a table.
 
-    python benchmarks/startup.py [--before DIR] [--repeat 5] [--specs NAME ...]
+    python benchmarks/startup.py [--before DIR] [--repeat 5] [--specs NAME ...] [--python EXE]
 
 For every spec in specs/, each a fresh `python -m synthc` process timed by its wall clock:
 
@@ -19,6 +19,10 @@ each figure is measured on that code too and printed as before -> after. The cod
 chosen with PYTHONPATH (and `python -P`, so the working directory does not come first), so both
 must be importable with the same installed libraries. The
 machine's load (os.getloadavg) is printed: on a busy machine every figure grows.
+
+With --python EXE, synthc runs under that interpreter: e.g. a venv made with `pip install .`
+alone, as a user's is. The test venv has SciPy (for the tests), and Numba imports SciPy's BLAS
+when it starts if SciPy is installed, about 0.1 s of every build that runs a kernel.
 """
 
 from __future__ import annotations
@@ -77,13 +81,17 @@ def small(spec: Path, workdir: Path) -> tuple[Path, list[str], str]:
     return copy, [], "1,000"
 
 
+#: the interpreter synthc runs under (--python)
+PYTHON = [sys.executable]
+
+
 def seconds(tree: Path, args: list[str], env: dict[str, str] | None = None) -> Time:
     """Wall and CPU seconds of `python -m synthc ARGS` running the code of ``tree``."""
     environment = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-P", "-m", "synthc", *args],
+        [PYTHON[0], "-P", "-m", "synthc", *args],
         env=environment,
         capture_output=True,
         text=True,
@@ -131,7 +139,10 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a checkout of the code to compare with")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--specs", nargs="*", help="spec names (default: every one in specs/)")
+    parser.add_argument("--python", help="the interpreter to run synthc with (default: this one)")
     args = parser.parse_args()
+    if args.python:
+        PYTHON[0] = args.python
     specs = sorted((ROOT / "specs").glob("*.yaml"))
     if args.specs:
         specs = [s for s in specs if s.stem in args.specs]

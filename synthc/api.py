@@ -30,7 +30,7 @@ from synthc.diffing.sides import Side, side_of_manifest, side_of_spec
 from synthc.diffing.text import diff_lines
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.executors.base import Executor
-from synthc.executors.dask import DaskExecutor, check_address
+from synthc.executors.dask import DaskExecutor, check_address, shared_local_clusters
 from synthc.executors.local import LocalExecutor
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
@@ -88,6 +88,7 @@ __all__ = [
     "reproduce",
     "sample",
     "schema",
+    "shared_local_clusters",
     "stream",
     "validate",
     "verify",

@@ -6,16 +6,59 @@ import contextlib
 import hashlib
 import mmap
 import os
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-#: Suffix of synthc's temporaries; a file ``<planned path>.partial`` is synthc's own.
+#: Suffix of synthc's temporaries: a file ``<planned path>.partial`` or
+#: ``<planned path>.<tag>.partial`` (a shard writer's own) is synthc's.
 PARTIAL_SUFFIX = ".partial"
 
 
 def partial_path(path: Path) -> Path:
-    """The temporary beside ``path`` that is renamed onto it when complete."""
+    """The temporary beside ``path`` that is renamed onto it when complete (files only the
+    driver writes)."""
     return path.with_name(path.name + PARTIAL_SUFFIX)
+
+
+def writer_partial_path(path: Path) -> Path:
+    """A temporary beside ``path`` that no other writer uses: ``<name>.<pid>-<random>.partial``.
+
+    Shards get one each: a Dask worker cut off from its scheduler may still be writing a shard
+    when the scheduler has given the task to another worker. Each writes and renames its own
+    complete file (the bytes are the same), instead of one truncating the other's temporary or
+    renaming it away half-written.
+    """
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    return path.with_name(f"{path.name}.{tag}{PARTIAL_SUFFIX}")
+
+
+def temporaries(paths: Iterable[Path]) -> list[Path]:
+    """The temporaries of ``paths`` that exist: each one's :func:`partial_path` and every
+    writer's (:func:`writer_partial_path`); each directory is listed once."""
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        names.setdefault(path.parent, set()).add(path.name)
+    found: list[Path] = []
+    for directory, planned in names.items():
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:  # no such directory: no temporaries
+            continue
+        for entry in entries:
+            if not entry.name.endswith(PARTIAL_SUFFIX):
+                continue
+            stem = entry.name[: -len(PARTIAL_SUFFIX)]
+            base, _, tag = stem.rpartition(".")
+            if stem in planned or (base in planned and _is_writer_tag(tag)):
+                found.append(directory / entry.name)
+    return sorted(found)
+
+
+def _is_writer_tag(tag: str) -> bool:
+    """``<pid>-<8 hex digits>``: a writer's, not any name that starts like a shard's."""
+    pid, _, random = tag.partition("-")
+    return pid.isdigit() and len(random) == 8 and all(c in "0123456789abcdef" for c in random)
 
 
 def write_atomic(path: Path, data: bytes | memoryview) -> None:
@@ -38,11 +81,14 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
     """Let ``fill`` write the temporary of ``path``; fsync, hash and rename it into place.
 
     For writers that encode straight to a file (no copy through a Python buffer, and free to
-    release the GIL while they do). Returns the file's ``(bytes, sha256 hex)``, hashed from the
-    page cache before the rename, so what is recorded is what was written.
+    release the GIL while they do): the shard writers. Returns the file's ``(bytes, sha256
+    hex)``, hashed from the page cache before the rename, so what is recorded is what was
+    written. The rename is not fsynced here: a build fsyncs each shard directory once, before
+    its manifest (:func:`fsync_dirs`), rather than once per shard; a shard whose rename a crash
+    lost is missing, which the build state notices, never half-written.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial_path(path)
+    tmp = writer_partial_path(path)
     try:
         fill(tmp)
         with open(tmp, "rb") as handle:
@@ -56,8 +102,13 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
     except BaseException:
         _discard(tmp)
         raise
-    fsync_dir(path.parent)
     return size, digest.hexdigest()
+
+
+def fsync_dirs(paths: Iterable[Path]) -> None:
+    """Make the renames into the directories of ``paths`` durable: each directory fsynced once."""
+    for directory in sorted({path.parent for path in paths}):
+        fsync_dir(directory)
 
 
 def _discard(tmp: Path) -> None:

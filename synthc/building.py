@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from synthc import generators
-from synthc.atomic import partial_path
+from synthc.atomic import fsync_dirs, temporaries
+from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
@@ -227,6 +228,10 @@ def build(
                 "shards_kept": len(actions.keep),
                 "shards_removed": len(actions.remove),
             }
+            # what a lost Dask worker was writing when it died: its rerun wrote its own
+            _discard_partials(out, plan, state)
+            # the shards' renames, made durable before the manifest that names them
+            fsync_dirs(out / record.path for record in records)
             finisher.finish(out, state, records, build_facts, drawer)
     except OSError as error:
         raise BuildError(_os_message(out, error)) from None
@@ -303,6 +308,7 @@ def _run(
     progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])
+    checkpoint = Checkpoint(lambda: state.save(out))
     try:
         items = [t.to_json() for t in tasks]
         # an absolute path: remote (Dask) workers do not share our working directory; the
@@ -316,7 +322,7 @@ def _run(
             runs = executor.run(run_task, items, where, read_roots, gil_free=gil_free)
         for index, record in runs:
             state.record_shard(out, record)
-            state.save(out)  # after every shard: a killed build resumes from here
+            checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
             if written is not None:
                 written(record["path"])
@@ -333,6 +339,7 @@ def _run(
         ) from error
     finally:
         progress.close()
+        checkpoint.close()  # every shard that finished, also when another failed
     return built
 
 
@@ -386,8 +393,8 @@ def _manifest_current(out: Path, state: BuildState, wanted: dict[str, Any]) -> b
 def _discard_partials(out: Path, plan: Plan, state: BuildState) -> None:
     """Remove temporaries a killed build left; only those named after synthc's own files."""
     names = {t.path for t in plan.tasks} | set(state.shards) | set(state.files)
-    for name in names:
-        partial_path(out / name).unlink(missing_ok=True)
+    for partial in temporaries(out / name for name in names):
+        partial.unlink(missing_ok=True)
 
 
 def _retract_manifest(out: Path, state: BuildState) -> None:

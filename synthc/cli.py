@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -347,13 +348,16 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError(
             "--depfile names one dataset's dependencies: build each spec with its own --depfile"
         )
-    return _each_spec(
-        args,
-        lambda spec, out: _build_one(args, spec, out),
-        echo=not args.quiet,
-        default_out=True,
-        quiet=args.quiet,
-    )
+    # several specs with --executor dask share one LocalCluster, started when first needed
+    shared = api.shared_local_clusters() if args.executor == "dask" else contextlib.nullcontext()
+    with shared:
+        return _each_spec(
+            args,
+            lambda spec, out: _build_one(args, spec, out),
+            echo=not args.quiet,
+            default_out=True,
+            quiet=args.quiet,
+        )
 
 
 def _build_one(args: argparse.Namespace, spec: Path, out: Path | str | None) -> str:

@@ -3,7 +3,8 @@ building.py does for a directory, with the same guarantees.
 
 Workers write each shard to a local temporary file and put it whole at its final key
 (shard.py), so a shard appears complete or not at all. The build state is one small object,
-``.synthc/state.json``, rewritten after every finished shard, so a killed build resumes; a shard
+``.synthc/state.json``, rewritten as shards finish (synthc.checkpoint), so a killed build
+resumes; a shard
 is kept while its object has the size and ETag recorded when it was uploaded. The manifest is
 retracted before anything changes and written last. A lock object, ``.synthc/lock``, written
 with a conditional PUT, keeps two builds from writing one prefix (see docs/storage.md).
@@ -30,6 +31,7 @@ from synthc.building import (
     _takes_report,
     count_unit,
 )
+from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
@@ -251,6 +253,7 @@ def _run(
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])
     roots = compiled.read_roots
+    checkpoint = Checkpoint(lambda: save_state(store, state))
     try:
         items = [t.to_json() for t in tasks]
         # the URL as given: workers open the store themselves (credentials from their env)
@@ -262,7 +265,7 @@ def _run(
             runs = executor.run(run_task, items, store.given, roots, gil_free=gil_free)
         for index, record in runs:
             record_shard(store, state, record)
-            save_state(store, state)  # after every shard: a killed build resumes from here
+            checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
             if written is not None:
                 written(record["path"])
@@ -279,6 +282,7 @@ def _run(
         ) from error
     finally:
         progress.close()
+        checkpoint.close()  # every shard that finished, also when another failed
     return built
 
 

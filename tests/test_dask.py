@@ -180,7 +180,7 @@ def test_a_worker_killed_mid_shard_does_not_fail_the_build(write_spec, tmp_path)
         assert victim.wait(timeout=30) == -signal.SIGKILL
         stdout, stderr = build.communicate(timeout=300)
     assert build.returncode == 0, stderr
-    assert partial is not None and partial.name.endswith(".tar.partial")
+    assert partial is not None and partial.name.endswith(".partial") and ".tar." in partial.name
     assert not list(out.rglob("*.partial"))  # the rerun wrote it again and renamed it
     local = api.build(spec, tmp_path / "local", workers=1)
     assert tars(out) == tars(local.out) and len(tars(out)) == 8
@@ -262,3 +262,37 @@ def test_a_task_checks_the_versions_of_the_worker_it_runs_on():
     assert _run_checked(same, lambda x, y=0: x + y, 1, y=2) == 3
     with pytest.raises(VersionMismatch, match=r"has synthc .* \(client: 0\.0\.1\)"):
         _run_checked({**same, "synthc": "0.0.1"}, lambda: None)
+
+
+def test_several_specs_with_executor_dask_share_one_local_cluster(
+    cli, write_spec, tmp_path, monkeypatch
+):
+    """One LocalCluster for the command, started by the first spec that runs shards; none when
+    every spec is up to date."""
+    import distributed
+
+    started = []
+    real = distributed.LocalCluster
+
+    def counted(*args, **kwargs):
+        started.append(kwargs.get("n_workers"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "LocalCluster", counted)
+    specs = [
+        write_spec(spec_text(name=name, samples=2_000, shard_size=500), name=f"{name}.yaml")
+        for name in ("first", "second", "third")
+    ]
+    out = tmp_path / "outs"
+    assert api.build(specs[0], out / "first", workers=1).built == 5  # already built: kept
+    command = ["build", *specs, "-o", out, "--executor", "dask", "--workers", "2"]
+    code, stdout, stderr = cli(*command)
+    assert code == 0, stderr
+    assert started == [2]
+    for name in ("second", "third"):
+        assert api.load_manifest(out / name)["build"]["executor"] == "dask"
+        local = api.build(specs[1 if name == "second" else 2], tmp_path / name, workers=1)
+        assert tree(out / name) == tree(local.out)
+    code, _, stderr = cli(*command)  # all up to date: no cluster at all
+    assert code == 0, stderr
+    assert started == [2]

@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "synthc"
 LAYERS: list[tuple[str, ...]] = [
     # shared foundations: no knowledge of specs, generators or outputs
     ("synthc", "synthc.errors", "synthc.limits", "synthc.hints", "synthc.digest", "synthc.atomic",
-     "synthc.inputs", "synthc.provenance", "synthc.git_state", "synthc.depfile"),
+     "synthc.checkpoint", "synthc.inputs", "synthc.provenance", "synthc.git_state",
+     "synthc.depfile"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),
     # the compiler: spec text -> validated spec -> plan

@@ -108,6 +108,24 @@ def test_the_child_draws_the_bytes_drawn_in_process_and_is_asked_before_the_last
     assert events == []
 
 
+def test_related_tables_ask_once_the_root_tables_shards_are_written(
+    tmp_path, monkeypatch, watched
+):
+    events, _ = watched
+    spec = Path(__file__).parents[1] / "specs" / "customers_orders.yaml"
+    out = tmp_path / "child"
+    api.build(
+        spec, out, variables={"samples": 600}, executor=LocalExecutor(1), progress=Events(events)
+    )
+    assert [e for e in events if not e.startswith("shard")] == ["start", "request", "png"]
+    orders = [e for e in events if e.startswith("shard orders/")]
+    assert orders and events.index("request") < events.index(orders[0])
+    without_child(monkeypatch, ["/nonexistent/python3"])
+    inline = tmp_path / "inline"
+    api.build(spec, inline, variables={"samples": 600}, workers=1)
+    assert (out / "preview.png").read_bytes() == (inline / "preview.png").read_bytes()
+
+
 def test_a_rebuild_that_keeps_every_shard_asks_at_once(write_spec, tmp_path, watched):
     events, _ = watched
     spec = write_spec(spec_text(samples=1000, shard_size=300))

@@ -20,11 +20,14 @@ events and task results to the client in the order the worker sent them.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import logging
 import os
 import platform
+import queue
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -108,7 +111,7 @@ class DaskExecutor:
         report: Report | None = None,
     ) -> Iterator[tuple[int, Any]]:
         try:
-            from distributed import wait
+            from distributed import as_completed
         except ImportError as error:  # pragma: no cover - depends on the installation
             raise UsageError("the Dask executor needs `pip install distributed`") from error
         expected = local_versions(self.libraries)
@@ -124,25 +127,39 @@ class DaskExecutor:
                 sink = {} if report is None else {"report": _EventSink(run, index)}
                 future = client.submit(_run_checked, expected, fn, item, *args, pure=False, **sink)
                 futures[future] = index
-            pending = set(futures)
+            # Results are fetched on the client's event loop as tasks finish and handed over
+            # through a queue: one wait per task (waiting on all pending futures again after
+            # each completion cost the event loop O(tasks^2) and held up the workers' CPU).
+            finished: queue.Queue[tuple[Any, Any]] = queue.Queue()
+            completed = as_completed(
+                list(futures), loop=client.loop, with_results=True, raise_errors=False
+            )
+            threading.Thread(
+                target=_hand_over, args=(completed, finished), name="synthc-dask-results",
+                daemon=True,
+            ).start()  # fmt: skip
             try:
-                while pending:
-                    timeout = POLL_SECONDS if report is not None else None
-                    try:
-                        with client.as_current():  # wait() finds its client there
-                            done, pending = wait(pending, timeout, return_when="FIRST_COMPLETED")
-                    except TimeoutError:
-                        done = set()
-                    if report is not None:
-                        report(counts.take())
-                    for future in sorted(done, key=futures.__getitem__):
-                        index = futures[future]
-                        if future.status != "finished":
-                            failure = future.exception()
-                            if isinstance(failure, VersionMismatch):
-                                raise UsageError(str(failure)) from None
-                            raise TaskFailed(index, failure)
-                        yield index, future.result()
+                for _ in range(len(futures)):
+                    while True:
+                        try:
+                            future, result = finished.get(
+                                timeout=POLL_SECONDS if report is not None else None
+                            )
+                            break
+                        except queue.Empty:
+                            pass
+                        finally:
+                            if report is not None:
+                                report(counts.take())
+                    if future is None:
+                        raise result
+                    index = futures[future]
+                    if future.status != "finished":
+                        failure = future.exception()
+                        if isinstance(failure, VersionMismatch):
+                            raise UsageError(str(failure)) from None
+                        raise TaskFailed(index, failure)
+                    yield index, result
             finally:
                 client.cancel(list(futures))
                 if report is not None:
@@ -164,11 +181,47 @@ class DaskExecutor:
             with client:
                 yield client
             return
-        with (
-            _local_cluster(self.local_workers) as cluster,
-            Client(cluster, set_as_default=False) as client,
-        ):
+        shared = _SHARED.get()
+        if shared is None:
+            with (
+                _local_cluster(self.local_workers) as cluster,
+                Client(cluster, set_as_default=False) as client,
+            ):
+                yield client
+            return
+        cluster = shared.clusters.get(self.local_workers)
+        if cluster is None:  # the first build of this command that runs shards starts it
+            cluster = shared.stack.enter_context(_local_cluster(self.local_workers))
+            shared.clusters[self.local_workers] = cluster
+        with Client(cluster, set_as_default=False) as client:
             yield client
+
+
+@dataclass
+class _Shared:
+    """LocalClusters kept for the rest of a :func:`shared_local_clusters` block, by size."""
+
+    stack: contextlib.ExitStack
+    clusters: dict[int, Any]
+
+
+_SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
+    "synthc_shared_clusters", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_local_clusters() -> Iterator[None]:
+    """Within this block, builds on a LocalCluster (``--executor dask`` without an address)
+    share one, started by the first build that runs shards and closed when the block ends:
+    several specs in one command start it once, and a command whose specs are all up to date
+    starts none."""
+    with contextlib.ExitStack() as stack:
+        token = _SHARED.set(_Shared(stack, {}))
+        try:
+            yield
+        finally:
+            _SHARED.reset(token)
 
 
 @contextlib.contextmanager
@@ -252,6 +305,17 @@ def _check_workers(client: Any, expected: dict[str, str]) -> None:
         message = mismatch(worker, expected, found[worker])
         if message is not None:
             raise UsageError(message)
+
+
+def _hand_over(completed: Iterable[tuple[Any, Any]], finished: queue.Queue[Any]) -> None:
+    """Put each ``(future, result)`` of ``completed`` (a distributed ``as_completed``) on
+    ``finished`` as it arrives; ends when every future has finished or been cancelled. If
+    waiting itself fails, ``(None, the error)`` is put last, for the consumer to raise."""
+    try:
+        for pair in completed:
+            finished.put(pair)
+    except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
+        finished.put((None, error))
 
 
 def _run_checked(

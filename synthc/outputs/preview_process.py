@@ -173,17 +173,19 @@ class PreviewProcess:
     def close(self) -> None:
         """Stop the child (done, or the build failed) and wait for it."""
         process = self.process
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
+        # killed first: a request still being written to a child that reads nothing would
+        # hold the pipe's lock, and closing it would wait forever
         if process.poll() is None:
             with contextlib.suppress(OSError):
                 process.kill()
         process.wait()
         if self.thread is not None:
             self.thread.join(5.0)
-        if process.stdout is not None and (self.thread is None or not self.thread.is_alive()):
-            process.stdout.close()
+        if self.thread is None or not self.thread.is_alive():
+            for pipe in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError, ValueError):
+                    if pipe is not None:
+                        pipe.close()
 
 
 def read_answer(stream: IO[bytes]) -> bytes | None:

@@ -1,7 +1,8 @@
 """The build state: which files in an output directory synthc wrote, and from which task keys.
 
-It lives in ``<out>/.synthc/state.json`` and is rewritten atomically after every finished shard,
-so a killed build resumes with every finished shard kept. synthc deletes only files this state
+It lives in ``<out>/.synthc/state.json`` and is rewritten atomically as shards finish
+(synthc.checkpoint: after nearly every shard while the state is small, less often as it grows),
+so a killed build resumes with the shards it recorded kept. synthc deletes only files this state
 names (and the ``.partial`` temporaries of those and of planned files). The state is untrusted
 input like everything in an output directory: its size, shape and every path in it are checked
 before synthc acts on it.

@@ -1,10 +1,11 @@
 """The build state of an output on an object store: ``<prefix>/.synthc/state.json``.
 
 The same :class:`~synthc.outputs.state.BuildState` as a local directory's, kept as one small
-object rewritten (one PUT) after every finished shard, so a killed build resumes. A shard entry
-records its object's ``stamp`` (the ETag on S3) where a local entry records its mtime: a shard
-is kept when its object still has the size and stamp synthc saw after uploading it. The state
-is untrusted: its size, shape and every key in it are checked (no ``..``, nothing absolute).
+object rewritten (one PUT) as shards finish (synthc.checkpoint), so a killed build resumes. A
+shard entry records its object's ``stamp`` (the ETag on S3) where a local entry records its
+mtime: a shard is kept when its object still has the size and stamp synthc saw after uploading
+it. The state is untrusted: its size, shape and every key in it are checked (no ``..``, nothing
+absolute).
 """
 
 from __future__ import annotations
