@@ -118,8 +118,10 @@ def test_related_tables_ask_once_the_root_tables_shards_are_written(
         spec, out, variables={"samples": 600}, executor=LocalExecutor(1), progress=Events(events)
     )
     assert [e for e in events if not e.startswith("shard")] == ["start", "request", "png"]
-    orders = [e for e in events if e.startswith("shard orders/")]
-    assert orders and events.index("request") < events.index(orders[0])
+    # plan order is split by split, each split's tables root first: the root table's last
+    # shard (customers/test) completes the preview's shards, before the test split's others
+    assert events.index("shard customers/test/test-00000.parquet") == events.index("request") + 1
+    assert events.index("request") < events.index("shard orders/test/test-00000.parquet")
     without_child(monkeypatch, ["/nonexistent/python3"])
     inline = tmp_path / "inline"
     api.build(spec, inline, variables={"samples": 600}, workers=1)
