@@ -108,9 +108,7 @@ def test_the_child_draws_the_bytes_drawn_in_process_and_is_asked_before_the_last
     assert events == []
 
 
-def test_related_tables_ask_once_the_root_tables_shards_are_written(
-    tmp_path, monkeypatch, watched
-):
+def test_related_tables_ask_once_the_root_tables_shards_are_written(tmp_path, monkeypatch, watched):
     events, _ = watched
     spec = Path(__file__).parents[1] / "specs" / "customers_orders.yaml"
     out = tmp_path / "child"

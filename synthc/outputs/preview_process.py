@@ -24,6 +24,7 @@ import ctypes
 import json
 import os
 import signal
+import site
 import subprocess
 import sys
 import threading
@@ -65,9 +66,14 @@ def child_command(out: Path) -> list[str]:
 
 def child_environment() -> dict[str, str]:
     """The parent's environment, with the directory the parent's synthc came from first on
-    PYTHONPATH."""
-    root = str(Path(synthc.__file__).resolve().parent.parent)
-    paths = [root, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    PYTHONPATH (unless it is a site-packages directory, which must not come before the
+    standard library)."""
+    root = Path(synthc.__file__).resolve().parent.parent
+    sites = {Path(p).resolve() for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    if root in sites:
+        return dict(os.environ)
+    given = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    paths = [str(root), *(p for p in given if p and p != str(root))]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
@@ -125,11 +131,6 @@ class PreviewProcess:
             self.missing.discard(path)
             if not self.missing:
                 self._send()
-
-    @property
-    def requested(self) -> bool:
-        """Whether the request has gone out."""
-        return self.thread is not None
 
     def _send(self) -> None:
         if self.thread is not None:
