@@ -337,3 +337,13 @@ def test_a_killed_build_leaves_no_preview_child(write_spec, tmp_path):
         if build.poll() is None:
             build.kill()
             build.wait()
+
+
+def test_the_child_exits_at_the_end_of_its_stdin(tmp_path):
+    """Without a request (the parent closed the pipe, or died), the child exits by itself."""
+    drawer = PreviewProcess.start(tmp_path, "table", ["a.parquet"], Caption())
+    assert drawer is not None
+    assert drawer.process.stdin is not None
+    drawer.process.stdin.close()
+    assert drawer.process.wait(timeout=300) == 0
+    drawer.close()
