@@ -13,6 +13,7 @@ with a conditional PUT, keeps two builds from writing one prefix (see docs/stora
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import time
@@ -359,6 +360,27 @@ def _preview(finisher: Finisher, store: Store, records: list[ShardRecord]) -> by
         return preview_of_shards(finisher.preview, shards, caption)
 
 
+#: the prefix of the scratch directories of store builds' preview processes: then the pid
+_SCRATCH = "synthc-preview-"
+
+
+def _remove_dead_scratch() -> None:
+    """Remove the scratch directories (``synthc-preview-<pid>-*``, ours) that builds killed
+    before they could remove them left in the temporary directory."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*-*"):
+        pid = path.name[len(_SCRATCH) :].partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            if path.lstat().st_uid != os.getuid() or not path.is_dir() or path.is_symlink():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive under another user, or gone from under us
+            continue
+
+
 class _EarlyPreview:
     """preview.png drawn by a child process (outputs/preview_process.py) from local copies of
     the shards it reads, each downloaded as soon as it is in the store, into a scratch
@@ -377,7 +399,8 @@ class _EarlyPreview:
             return None
         paths, caption = finisher.preview_reads(plan.tasks)
         local = {path: f"{i}{Path(path).suffix}" for i, path in enumerate(paths)}
-        scratch = Path(tempfile.mkdtemp(prefix="synthc-preview-"))
+        _remove_dead_scratch()
+        scratch = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-"))
         early = cls(store, scratch, local)
         names = list(local.values())
         early.drawer = PreviewProcess.start(scratch, finisher.preview, names, caption)

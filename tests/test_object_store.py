@@ -392,6 +392,14 @@ def test_a_store_build_draws_its_preview_in_a_child_from_local_copies(
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    # what a killed build left: removed, since its process is gone; a live one's is kept
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = scratch / f"synthc-preview-{gone.pid}-abc"
+    left.mkdir()
+    (left / "0.parquet").write_bytes(b"PAR1")
+    alive = scratch / f"synthc-preview-{os.getppid()}-abc"
+    alive.mkdir()
     # the preview reads the first two train shards of 2,500 rows, each fetched once it is put
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(samples=10_000, shard_size=2500))
@@ -402,4 +410,4 @@ def test_a_store_build_draws_its_preview_in_a_child_from_local_copies(
     local = api.build(spec, tmp_path / "local", workers=1).out
     assert len(answers) == 1  # no child: drawn in-process
     assert objects(url)["preview.png"]["bytes"] == (local / "preview.png").read_bytes()
-    assert not list(scratch.iterdir())  # the local copies are removed
+    assert list(scratch.iterdir()) == [alive]  # the local copies are removed
