@@ -10,6 +10,7 @@ writes the files beside the shards and the manifest, last.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from synthc.outputs.adopt import adopt_state
 from synthc.outputs.confine import confine
 from synthc.outputs.finish import Finisher, SpecText, prepare
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
+from synthc.outputs.preview_process import PreviewProcess
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import (
     BuildState,
@@ -142,7 +144,7 @@ def build(
     will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
     make_output_dir(out)
     try:
-        with build_lock(out):
+        with build_lock(out), contextlib.ExitStack() as cleanup:
             state, new = adopt_state(out, will_write, force, log, compiled.spec.name)
             if new or state.dataset != compiled.spec.name:
                 # mark the directory as ours (and this dataset's) at once, so a failed build can
@@ -157,6 +159,11 @@ def build(
                         out, plan, 0, len(actions.keep), 0, time.time() - started, True
                     )
 
+            # matplotlib's import and the drawing overlap the shards, on another core; the
+            # child is stopped however the build ends
+            drawer = start_preview(finisher, plan, out, set(actions.keep))
+            if drawer is not None:
+                cleanup.callback(drawer.close)
             # Whatever changes, a manifest describing the old state must not survive a build
             # that fails half-way; its absence also tells make that the dataset is not built.
             _retract_manifest(out, state)
@@ -168,7 +175,14 @@ def build(
 
             gil_free = generators.get(compiled.spec.generator.kind).gil_free
             built = _run(
-                executor, actions.build, out, state, progress, gil_free, compiled.read_roots
+                executor,
+                actions.build,
+                out,
+                state,
+                progress,
+                gil_free,
+                compiled.read_roots,
+                drawer.written if drawer is not None else None,
             )
             records = [
                 ShardRecord.from_json(built.get(task.path) or actions.keep[task.path])
@@ -189,7 +203,7 @@ def build(
             _discard_partials(out, plan, state)
             # the shards' renames, made durable before the manifest that names them
             fsync_dirs(out / record.path for record in records)
-            finisher.finish(out, state, records, build_facts)
+            finisher.finish(out, state, records, build_facts, drawer)
     except OSError as error:
         raise BuildError(_os_message(out, error)) from None
     return BuildResult(
@@ -230,6 +244,18 @@ def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finis
     )
 
 
+def start_preview(
+    finisher: Finisher, plan: Plan, out: Path, kept: set[str]
+) -> PreviewProcess | None:
+    """A child process drawing the build's points or table preview as soon as the shards it
+    reads are written (``kept``: those already there); None when there is no such preview or
+    the child cannot start (the finisher then draws in-process)."""
+    if finisher.preview is None:
+        return None
+    paths, caption = finisher.preview_reads(plan.tasks)
+    return PreviewProcess.start(out, finisher.preview, paths, caption, kept)
+
+
 def _os_message(out: Path, error: OSError) -> str:
     where = error.filename if error.filename is not None else out
     return f"{where}: {error.strerror or error}"
@@ -243,7 +269,10 @@ def _run(
     progress: Progress,
     gil_free: bool,
     read_roots: dict[str, list[str]],
+    written: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
+    """Run ``tasks``, recording each finished shard in ``state``; ``written(path)`` is told
+    of each as it is recorded (the preview process)."""
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
         return built
@@ -266,6 +295,8 @@ def _run(
             state.record_shard(out, record)
             checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
+            if written is not None:
+                written(record["path"])
             counter.finished(index)
             progress.advance(record)
     except TaskFailed as failure:

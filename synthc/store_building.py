@@ -13,6 +13,8 @@ with a conditional PUT, keeps two builds from writing one prefix (see docs/stora
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -42,6 +44,7 @@ from synthc.outputs.card import dataset_card
 from synthc.outputs.finish import CARD_FILE, PREVIEW_FILE, Finisher
 from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest, identity, read_store_manifest
 from synthc.outputs.preview import Caption, default_samples, preview_of_shards
+from synthc.outputs.preview_process import PreviewProcess
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BadState, BuildState
 from synthc.outputs.store import LOCK_NAME, Store, lock_body, stale_lock
@@ -109,6 +112,7 @@ def build_to_store(
         progress.note(notice)
     finisher = _finisher(compiled, plan, git)
     _take_lock(store, log)
+    early: _EarlyPreview | None = None
     try:
         listing = store.listing()
         state, new = _adopt(store, listing, force, log, name)
@@ -123,6 +127,8 @@ def build_to_store(
                     store.url, plan, 0, len(actions.keep), 0, time.time() - started, True
                 )
 
+        # drawn by a child process from local copies, fetched as the shards it reads are put
+        early = _EarlyPreview.start(finisher, plan, store, set(actions.keep))
         if MANIFEST_FILE in state.files:  # no manifest of the old state survives a failure
             store.delete(MANIFEST_FILE)
             del state.files[MANIFEST_FILE]
@@ -135,7 +141,8 @@ def build_to_store(
             log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
 
         gil_free = generators.get(compiled.spec.generator.kind).gil_free
-        built = _run(executor, actions.build, store, state, progress, gil_free, compiled)
+        written = early.written if early is not None else None
+        built = _run(executor, actions.build, store, state, progress, gil_free, compiled, written)
         records = [
             ShardRecord.from_json(built.get(task.path) or actions.keep[task.path])
             for task in plan.tasks
@@ -152,8 +159,10 @@ def build_to_store(
             "shards_removed": len(actions.remove),
             "output": store.url,
         }
-        _finish(finisher, store, state, records, build_facts, store.listing())
+        _finish(finisher, store, state, records, build_facts, store.listing(), early)
     finally:
+        if early is not None:
+            early.close()
         store.delete(LOCK_NAME)
     return BuildResult(
         store.url,
@@ -234,6 +243,7 @@ def _run(
     progress: Progress,
     gil_free: bool,
     compiled: CompiledSpec,
+    written: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
@@ -258,6 +268,8 @@ def _run(
             record_shard(store, state, record)
             checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
+            if written is not None:
+                written(record["path"])
             counter.finished(index)
             progress.advance(record)
     except TaskFailed as failure:
@@ -294,6 +306,7 @@ def _finish(
     records: list[ShardRecord],
     build: dict[str, Any],
     listing: dict[str, dict[str, Any]],
+    early: _EarlyPreview | None = None,
 ) -> None:
     """The files beside the shards, each owned in the state as it is written, then the
     manifest last (owned before it exists, so a later build can retract it)."""
@@ -311,7 +324,8 @@ def _finish(
         owned(name, data)
     owned(CARD_FILE, dataset_card(manifest).encode())
     if finisher.preview is not None:
-        owned(PREVIEW_FILE, _preview(finisher, store, records))
+        png = early.drawn(finisher, records) if early is not None else None
+        owned(PREVIEW_FILE, png if png is not None else _preview(finisher, store, records))
     data = encode_manifest(manifest)
     state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
     save_state(store, state)
@@ -344,3 +358,86 @@ def _preview(finisher: Finisher, store: Store, records: list[ShardRecord]) -> by
         total = sum(r.samples for r in records)
         caption = Caption.of(finisher.spec.name, total, finisher.columns)
         return preview_of_shards(finisher.preview, shards, caption)
+
+
+#: the prefix of the scratch directories of store builds' preview processes: then the pid
+_SCRATCH = "synthc-preview-"
+
+
+def _remove_dead_scratch() -> None:
+    """Remove the scratch directories (``synthc-preview-<pid>-*``, ours) that builds killed
+    before they could remove them left in the temporary directory."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*-*"):
+        pid = path.name[len(_SCRATCH) :].partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            if path.lstat().st_uid != os.getuid() or not path.is_dir() or path.is_symlink():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive under another user, or gone from under us
+            continue
+
+
+class _EarlyPreview:
+    """preview.png drawn by a child process (outputs/preview_process.py) from local copies of
+    the shards it reads, each downloaded as soon as it is in the store, into a scratch
+    directory named as ``_preview`` names them (so the drawing is the same)."""
+
+    def __init__(self, store: Store, scratch: Path, wanted: dict[str, str]) -> None:
+        self.store, self.scratch, self.wanted = store, scratch, wanted
+        self.drawer: PreviewProcess | None = None
+
+    @classmethod
+    def start(
+        cls, finisher: Finisher, plan: Plan, store: Store, kept: set[str]
+    ) -> _EarlyPreview | None:
+        """Start the child (None when there is no points or table preview, or no child)."""
+        if finisher.preview is None:
+            return None
+        paths, caption = finisher.preview_reads(plan.tasks)
+        local = {path: f"{i}{Path(path).suffix}" for i, path in enumerate(paths)}
+        _remove_dead_scratch()
+        scratch = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-"))
+        early = cls(store, scratch, local)
+        names = list(local.values())
+        early.drawer = PreviewProcess.start(scratch, finisher.preview, names, caption)
+        if early.drawer is None:
+            early.close()
+            return None
+        for path in paths:
+            if path in kept:
+                early.written(path)
+        return early
+
+    def written(self, path: str) -> None:
+        """Shard ``path`` is in the store: fetch it if the preview reads it."""
+        name = self.wanted.get(path)
+        if name is None or self.drawer is None:
+            return
+        try:
+            self.store.download(path, self.scratch / name)
+        except SynthcError:  # the finisher downloads again, and says what is wrong
+            self.drawer.close()
+            self.drawer = None
+            return
+        self.drawer.written(name)
+
+    def drawn(self, finisher: Finisher, records: list[ShardRecord]) -> bytes | None:
+        """The child's PNG of the preview the finisher would draw from ``records``, or None."""
+        if self.drawer is None or finisher.preview is None:
+            return None
+        paths, caption = finisher.preview_reads(records)
+        if any(path not in self.wanted for path in paths):
+            return None
+        names = [self.wanted[path] for path in paths]
+        return self.drawer.drawn(finisher.preview, names, caption)
+
+    def close(self) -> None:
+        """Stop the child and remove the local copies."""
+        if self.drawer is not None:
+            self.drawer.close()
+            self.drawer = None
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from synthc.atomic import write_if_changed
 from synthc.errors import BuildError
@@ -22,7 +22,8 @@ from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
 from synthc.outputs.fact_files import split_facts
 from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest, make_manifest
-from synthc.outputs.preview import Caption, preview_of_shards
+from synthc.outputs.preview import Caption, default_samples, preview_of_shards
+from synthc.outputs.preview_process import PreviewProcess
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
 
@@ -30,6 +31,20 @@ SPEC_FILE = "spec.yaml"
 RENDERED_SPEC_FILE = "spec.rendered.yaml"
 CARD_FILE = "README.md"
 PREVIEW_FILE = "preview.png"
+
+
+class PlannedShard(Protocol):
+    """A shard as the preview sees it: a planned task or a finished record."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def samples(self) -> int: ...
+    @property
+    def table(self) -> str | None: ...
+
+
+Shard = TypeVar("Shard", bound=PlannedShard)
 
 
 @dataclass(frozen=True)
@@ -69,10 +84,27 @@ class Finisher:
         preview = [PREVIEW_FILE] if self.preview is not None else []
         return [*self.spec_copies, CARD_FILE, *self.extras, *preview]
 
-    def previewed(self, records: Sequence[ShardRecord]) -> list[ShardRecord]:
-        """The records preview.png draws from: all, or the root table's of related tables."""
+    def previewed(self, records: Sequence[Shard]) -> list[Shard]:
+        """The records (or tasks) preview.png draws from: all, or the root table's of related
+        tables."""
         root = next(iter(self.tables), None)
         return [r for r in records if r.table == root]
+
+    def preview_reads(self, shards: Sequence[PlannedShard]) -> tuple[list[str], Caption]:
+        """The paths of the shards preview.png reads (the first previewed ones in plan order
+        that hold ``default_samples`` samples; from tasks before the build, from records
+        after: the same), and its caption."""
+        assert self.preview is not None
+        shown = self.previewed(shards)
+        needed, have, paths = default_samples(self.preview), 0, []
+        for shard in shown:
+            if have >= needed:
+                break
+            if shard.samples:
+                paths.append(shard.path)
+                have += shard.samples
+        total = sum(s.samples for s in shown)
+        return paths, Caption.of(self.spec.name, total, self.columns)
 
     def manifest(self, records: Sequence[ShardRecord], build: dict[str, Any]) -> dict[str, Any]:
         """The manifest for ``records`` (in plan order) and the build facts ``build``."""
@@ -90,22 +122,28 @@ class Finisher:
         )
 
     def finish(
-        self, out: Path, state: BuildState, records: Sequence[ShardRecord], build: dict[str, Any]
+        self,
+        out: Path,
+        state: BuildState,
+        records: Sequence[ShardRecord],
+        build: dict[str, Any],
+        drawer: PreviewProcess | None = None,
     ) -> None:
         """Write the spec copies and extra files, the card and the preview, then the manifest
         last; each is owned in ``state`` as it is written, the manifest before it exists (so a
-        later build can retract it)."""
+        later build can retract it). ``drawer``: a child process drawing the preview (its
+        bytes are used if it drew exactly this one, else it is drawn here)."""
         manifest = self.manifest(records, build)
         for name, data in {**self.spec_copies, **self.extras}.items():
             _write_owned(out, state, name, data)
         _write_owned(out, state, CARD_FILE, dataset_card(manifest).encode())
         if self.preview is not None:
             # The first shards hold the first samples: read them back, not generated again.
-            shown = self.previewed(records)
-            shards = [out / r.path for r in shown if r.samples]
-            total = sum(r.samples for r in shown)
-            caption = Caption.of(self.spec.name, total, self.columns)
-            _write_owned(out, state, PREVIEW_FILE, preview_of_shards(self.preview, shards, caption))
+            paths, caption = self.preview_reads(records)
+            png = drawer.drawn(self.preview, paths, caption) if drawer is not None else None
+            if png is None:
+                png = preview_of_shards(self.preview, [out / p for p in paths], caption)
+            _write_owned(out, state, PREVIEW_FILE, png)
         data = encode_manifest(manifest)
         state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
         state.save(out)
