@@ -389,6 +389,8 @@ def test_a_store_build_draws_its_preview_in_a_child_from_local_copies(
         return answers[-1]
 
     monkeypatch.setattr(PreviewProcess, "drawn", watch)
+    # a child even though this test process has imported matplotlib (earlier previews)
+    monkeypatch.setattr(preview_process, "worth_a_child", lambda kind: True)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))

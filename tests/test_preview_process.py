@@ -23,7 +23,12 @@ from synthc.executors.local import LocalExecutor
 from synthc.outputs import preview_process
 from synthc.outputs.caption import Caption
 from synthc.outputs.preview import preview_of_shards
-from synthc.outputs.preview_process import BadRequest, PreviewProcess, parse_request
+from synthc.outputs.preview_process import (
+    DRAWN_KINDS,
+    BadRequest,
+    PreviewProcess,
+    parse_request,
+)
 
 POINTS = "kind: manifold\n  shape: moons\n  noise: 0.1"
 TABLE = (
@@ -42,6 +47,13 @@ class Events(Progress):
 
     def advance(self, record):
         self.events.append(f"shard {record['path']}")
+
+
+@pytest.fixture(autouse=True)
+def child_even_with_matplotlib_loaded(monkeypatch):
+    """A child for every matplotlib preview, as in a fresh `synthc build` process, although
+    this test process has imported matplotlib (drawing earlier previews; worth_a_child)."""
+    monkeypatch.setattr(preview_process, "worth_a_child", lambda kind: kind in DRAWN_KINDS)
 
 
 @pytest.fixture
@@ -347,3 +359,13 @@ def test_the_child_exits_at_the_end_of_its_stdin(tmp_path):
     drawer.process.stdin.close()
     assert drawer.process.wait(timeout=300) == 0
     drawer.close()
+
+
+def test_a_child_is_worth_it_only_before_this_process_has_matplotlib(monkeypatch):
+    monkeypatch.undo()  # the real rule, not the fixture's
+    import matplotlib  # noqa: F401 - what drawing a preview in this process leaves loaded
+
+    assert not preview_process.worth_a_child("points")
+    monkeypatch.delitem(sys.modules, "matplotlib")
+    assert preview_process.worth_a_child("points") and preview_process.worth_a_child("table")
+    assert not preview_process.worth_a_child("images")  # Pillow only: nothing to hide

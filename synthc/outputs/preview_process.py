@@ -57,6 +57,14 @@ _PR_SET_PDEATHSIG = 1
 _MODULE = "synthc.outputs.preview_process"
 
 
+def worth_a_child(kind: PreviewKind) -> bool:
+    """Whether drawing a preview of ``kind`` in a child saves time: it is drawn with matplotlib,
+    which this process has not imported. A process that has (a Python session or a test run
+    that drew a preview before) draws the next one in far less time than a child takes to
+    import matplotlib and polars."""
+    return kind in DRAWN_KINDS and "matplotlib" not in sys.modules
+
+
 def child_command(out: Path) -> list[str]:
     """The command that starts the child drawing from the output directory ``out``."""
     # -P: the working directory does not come first; PYTHONPATH (child_environment) picks the
@@ -103,9 +111,10 @@ class PreviewProcess:
         caption: Caption,
         written: set[str] | frozenset[str] = frozenset(),
     ) -> PreviewProcess | None:
-        """Start the child for ``out`` (None if it cannot be started, or ``kind`` is not drawn
-        with matplotlib); ``written``: shards already there (kept from an earlier build)."""
-        if kind not in DRAWN_KINDS:
+        """Start the child for ``out`` (None if it cannot be started, or is not worth it:
+        :func:`worth_a_child`); ``written``: shards already there (kept from an earlier
+        build)."""
+        if not worth_a_child(kind):
             return None
         try:
             with _sigint_blocked():  # the child ignores SIGINT before it could act on one
