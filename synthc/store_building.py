@@ -4,10 +4,10 @@ building.py does for a directory, with the same guarantees.
 Workers write each shard to a local temporary file and put it whole at its final key
 (shard.py), so a shard appears complete or not at all. The build state is one small object,
 ``.synthc/state.json``, rewritten as shards finish (synthc.checkpoint), so a killed build
-resumes; a shard
-is kept while its object has the size and ETag recorded when it was uploaded. The manifest is
-retracted before anything changes and written last. A lock object, ``.synthc/lock``, written
-with a conditional PUT, keeps two builds from writing one prefix (see docs/storage.md).
+resumes; a shard is kept while its object has the size and ETag recorded when it was uploaded.
+The manifest is retracted before anything changes and written last. A lock object,
+``.synthc/lock``, written with a conditional PUT, keeps two builds from writing one prefix (see
+docs/storage.md).
 """
 
 from __future__ import annotations
