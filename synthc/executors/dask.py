@@ -36,6 +36,7 @@ from typing import Any
 import synthc
 from synthc.errors import UsageError
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
+from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts
 
 #: the transports distributed knows (distributed.comm.registry), without importing it here
@@ -229,10 +230,7 @@ def _local_cluster(workers: int) -> Iterator[Any]:
     dashboard; polars in each worker gets its share of the cores, as in the local pool."""
     from distributed import LocalCluster
 
-    saved = os.environ.get("POLARS_MAX_THREADS")
-    # inherited by the worker processes spawned below
-    os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
-    try:
+    with polars_threads_per_worker(workers):  # inherited by the worker processes it spawns
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -244,11 +242,6 @@ def _local_cluster(workers: int) -> Iterator[Any]:
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
-    finally:
-        if saved is None:
-            os.environ.pop("POLARS_MAX_THREADS", None)
-        else:
-            os.environ["POLARS_MAX_THREADS"] = saved
     with cluster:
         yield cluster
 

@@ -28,6 +28,7 @@ from concurrent.futures import (
 from typing import Any, Literal
 
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
+from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
 
 _PR_SET_PDEATHSIG = 1
@@ -120,29 +121,21 @@ class LocalExecutor:
         report: Report | None,
     ) -> Iterator[tuple[int, Any]]:
         workers = min(self.workers, len(items))
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        saved = os.environ.get("POLARS_MAX_THREADS")
-        os.environ["POLARS_MAX_THREADS"] = str(threads)  # inherited by the spawned workers
         # spawn, not fork: polars starts threads at import, and forking a process that has
         # them can deadlock (a forkserver that preloads polars hangs the same way, tried).
         context = _WorkerContext()
         queue = context.SimpleQueue() if report is not None else None
         counts = Counts()
-        try:
-            with (
-                QueueDrain(queue, counts) as drain,
-                ProcessPoolExecutor(
-                    workers, mp_context=context, initializer=_worker_init, initargs=(queue,)
-                ) as pool,
-            ):
-                yield from _run_bounded(
-                    pool, workers, fn, items, args, report, counts, queued_sink, drain.drain
-                )
-        finally:
-            if saved is None:
-                os.environ.pop("POLARS_MAX_THREADS", None)
-            else:
-                os.environ["POLARS_MAX_THREADS"] = saved
+        with (
+            polars_threads_per_worker(workers),  # inherited by the spawned workers
+            QueueDrain(queue, counts) as drain,
+            ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_worker_init, initargs=(queue,)
+            ) as pool,
+        ):
+            yield from _run_bounded(
+                pool, workers, fn, items, args, report, counts, queued_sink, drain.drain
+            )
 
 
 class _InlineSink:
