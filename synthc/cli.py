@@ -18,6 +18,7 @@ import synthc
 from synthc import api
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
 from synthc.progress import progress_for
+from synthc.quick_exit import exit_without_final_collection
 
 
 class _Version(argparse.Action):
@@ -288,7 +289,10 @@ EXIT_BROKEN_PIPE = 141
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code. Called without ``argv`` (the `synthc`
+    command, ``python -m synthc``), the process exits without its last garbage collection."""
+    if argv is None:
+        exit_without_final_collection()
     try:
         args = _parser().parse_args(argv)
         code = _run(args)

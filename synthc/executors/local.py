@@ -30,6 +30,7 @@ from typing import Any, Literal
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
+from synthc.quick_exit import exit_without_final_collection
 
 _PR_SET_PDEATHSIG = 1
 
@@ -44,6 +45,7 @@ def _worker_init(reports: Any = None) -> None:
         with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    exit_without_final_collection()  # the build waits for its workers to exit
 
 
 class _WorkerProcess(multiprocessing.context.SpawnProcess):
