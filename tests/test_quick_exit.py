@@ -35,8 +35,7 @@ def _frozen_at_exit(call: str, *args: str) -> int:
 def _spec(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text(
-        "synthc: 1\nname: q\nseed: 1\nsamples: 10\n"
-        "generator: {kind: manifold, shape: moons}\n"
+        "synthc: 1\nname: q\nseed: 1\nsamples: 10\ngenerator: {kind: manifold, shape: moons}\n"
     )
     return str(spec)
 
