@@ -78,21 +78,21 @@ def write_atomic(path: Path, data: bytes | memoryview) -> None:
 
 
 def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]:
-    """Let ``fill`` write the temporary of ``path``; fsync, hash and rename it into place.
+    """Let ``fill`` write the temporary of ``path``; hash it and rename it into place.
 
     For writers that encode straight to a file (no copy through a Python buffer, and free to
     release the GIL while they do): the shard writers. Returns the file's ``(bytes, sha256
     hex)``, hashed from the page cache before the rename, so what is recorded is what was
-    written. The rename is not fsynced here: a build fsyncs each shard directory once, before
-    its manifest (:func:`fsync_dirs`), rather than once per shard; a shard whose rename a crash
-    lost is missing, which the build state notices, never half-written.
+    written. Nothing is fsynced here (a worker would wait on the disk for every shard): the
+    build makes a shard's data durable (:func:`fsync_files`) before it saves a state that
+    records the shard, and each shard directory once (:func:`fsync_dirs`) before the manifest.
+    A shard a crash left unwritten is not in any saved state, so the next build writes it again.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = writer_partial_path(path)
     try:
         fill(tmp)
         with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
             size = os.fstat(handle.fileno()).st_size
             digest = hashlib.sha256()
             if size:
@@ -103,6 +103,16 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
         _discard(tmp)
         raise
     return size, digest.hexdigest()
+
+
+def fsync_files(paths: Iterable[Path]) -> None:
+    """Make the data of each file in ``paths`` durable (files written by :func:`write_atomic_by`)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def fsync_dirs(paths: Iterable[Path]) -> None:

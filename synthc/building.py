@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc import generators
-from synthc.atomic import fsync_dirs, temporaries
+from synthc.atomic import fsync_dirs, fsync_files, temporaries
 from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
@@ -279,7 +279,15 @@ def _run(
     progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])
-    checkpoint = Checkpoint(lambda: state.save(out))
+    unsynced: list[Path] = []  # shards recorded since the last save
+
+    def save() -> None:
+        # a saved state never names a shard whose data a crash could still lose
+        fsync_files(unsynced)
+        unsynced.clear()
+        state.save(out)
+
+    checkpoint = Checkpoint(save)
     try:
         items = [t.to_json() for t in tasks]
         # an absolute path: remote (Dask) workers do not share our working directory; the
@@ -293,6 +301,7 @@ def _run(
             runs = executor.run(run_task, items, where, read_roots, gil_free=gil_free)
         for index, record in runs:
             state.record_shard(out, record)
+            unsynced.append(out / record["path"])
             checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
             if written is not None:

@@ -1,8 +1,8 @@
 """What a build makes durable, and when: the build state is saved as shards finish, at most
 about SAVE_SHARE of the time, and always once after the last shard (a plan of thousands of
 shards does not pay a durable write of an ever larger state per shard, and a killed or failed
-build still keeps what it recorded); each shard directory is fsynced once, before the
-manifest."""
+build still keeps what it recorded); a shard's data is fsynced before a saved state names it
+(not by the worker that wrote it); each shard directory is fsynced once, before the manifest."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import json
 import pytest
 from conftest import spec_text
 
-from synthc import api, atomic, checkpoint
+from synthc import api, atomic, building, checkpoint
 from synthc.outputs.state import BuildState
 
 
@@ -121,3 +121,40 @@ def test_each_shard_directory_is_fsynced_once_before_the_manifest(
     shard_dirs = [out / "train", out / "test"]
     for directory in shard_dirs:
         assert [seen for d, seen in synced if d == directory] == [False], synced
+
+
+def test_a_saved_state_names_only_shards_whose_data_was_fsynced(
+    write_spec, tmp_path, monkeypatch
+):
+    """Workers write and rename without waiting on the disk; the driver fsyncs the shards it
+    recorded, in batches, before each save of the state that names them."""
+    out = tmp_path / "out"
+    synced: list[str] = []
+    saved: list[set[str]] = []
+    real_sync, real_save = building.fsync_files, BuildState.save
+
+    def sync(paths):
+        paths = list(paths)
+        synced.extend(str(p.relative_to(out)) for p in paths)
+        real_sync(paths)
+
+    def save(self, where):
+        saved.append(set(self.shards))
+        real_save(self, where)
+
+    monkeypatch.setattr(building, "fsync_files", sync)
+    monkeypatch.setattr(BuildState, "save", save)
+    spec = write_spec(spec_text(samples=2000, shard_size=100))
+    assert api.build(spec, out, workers=2).built == 20
+    assert len(synced) == len(set(synced)) == 20  # each shard once
+    for names in saved:
+        assert names <= set(synced), names - set(synced)
+    assert saved[-1] == set(synced)
+
+
+def test_the_shard_writer_itself_does_not_fsync(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: calls.append(fd))
+    size, digest = atomic.write_atomic_by(tmp_path / "s.bin", lambda tmp: tmp.write_bytes(b"x"))
+    assert (size, calls) == (1, [])
+    assert (tmp_path / "s.bin").read_bytes() == b"x"
