@@ -106,7 +106,7 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
 
 
 def fsync_files(paths: Iterable[Path]) -> None:
-    """Make the data of each file in ``paths`` durable (files written by :func:`write_atomic_by`)."""
+    """Make the data of each file in ``paths`` durable (written by :func:`write_atomic_by`)."""
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
         try:
