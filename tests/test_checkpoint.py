@@ -123,9 +123,7 @@ def test_each_shard_directory_is_fsynced_once_before_the_manifest(
         assert [seen for d, seen in synced if d == directory] == [False], synced
 
 
-def test_a_saved_state_names_only_shards_whose_data_was_fsynced(
-    write_spec, tmp_path, monkeypatch
-):
+def test_a_saved_state_names_only_shards_whose_data_was_fsynced(write_spec, tmp_path, monkeypatch):
     """Workers write and rename without waiting on the disk; the driver fsyncs the shards it
     recorded, in batches, before each save of the state that names them."""
     out = tmp_path / "out"
