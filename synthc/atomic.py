@@ -108,11 +108,7 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
 def fsync_files(paths: Iterable[Path]) -> None:
     """Make the data of each file in ``paths`` durable (written by :func:`write_atomic_by`)."""
     for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(path)
 
 
 def fsync_dirs(paths: Iterable[Path]) -> None:
@@ -143,7 +139,11 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 def fsync_dir(directory: Path) -> None:
     """Make a rename in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
+    _fsync(directory)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
