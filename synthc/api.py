@@ -34,10 +34,11 @@ if TYPE_CHECKING:
     import polars as pl
 
     from synthc import building as _building
+    from synthc import dir_target as _dir_target
     from synthc import one_sample as _one_sample
     from synthc import plan_status as _plan_status_of
     from synthc import reproducing as _reproducing
-    from synthc import store_building as _store_building
+    from synthc import store_target as _store_target
     from synthc import streaming as _streaming
     from synthc.building import BuildResult
     from synthc.diffing import result as _diff_result
@@ -67,7 +68,8 @@ else:
     _building = lazy_module("synthc.building")
     _one_sample = lazy_module("synthc.one_sample")
     _reproducing = lazy_module("synthc.reproducing")
-    _store_building = lazy_module("synthc.store_building")
+    _dir_target = lazy_module("synthc.dir_target")
+    _store_target = lazy_module("synthc.store_target")
     _streaming = lazy_module("synthc.streaming")
     _diff_result = lazy_module("synthc.diffing.result")
     _diff_sides = lazy_module("synthc.diffing.sides")
@@ -141,7 +143,6 @@ _REEXPORTED: dict[str, Any] = {
     **dict.fromkeys(["repair_hint", "verify_dataset"], _verify),
     **dict.fromkeys(["PlanStatus", "ShardStatus"], _plan_status_of),
     **dict.fromkeys(["Reproduction"], _reproducing),
-    **dict.fromkeys(["build_to_store", "pending_store"], _store_building),
     **dict.fromkeys(["Stream", "stream"], _streaming),
     **dict.fromkeys(
         ["check_target", "row_json", "sample_at", "sample_key", "write_files"], _one_sample
@@ -321,10 +322,10 @@ def build(
     plan = _plan(compiled.spec)
     runner = _executor(executor, scheduler, workers, shaping_libraries(compiled.spec))
     if store is not None:
-        return _store_building.build_to_store(
+        return _building.build(
             compiled,
             plan,
-            store,
+            _store_target.StoreTarget(store),
             executor=runner,
             force=force,
             dry_run=dry_run,
@@ -332,13 +333,13 @@ def build(
             log=log,
             git=git,
         )
-    target = _local(given_out)
-    spelt = target if isinstance(given_out, str) and _store.is_store_url(given_out) else given_out
+    local = _local(given_out)
+    spelt = local if isinstance(given_out, str) and _store.is_store_url(given_out) else given_out
     rule = _depfile_rule(depfile, spelt, compiled) if depfile is not None else None
     result = _building.build(
         compiled,
         plan,
-        target,
+        _dir_target.DirectoryTarget(local),
         executor=runner,
         force=force,
         dry_run=dry_run,
@@ -548,9 +549,11 @@ def plan_status(
     planned = _plan(compiled.spec)
     store = _store_of(out)
     if store is not None:
-        actions, state = _store_building.pending_store(compiled, planned, store, force)
+        target = _store_target.StoreTarget(store)
+        actions, state = _building.pending(compiled, planned, target, force)
         return _plan_status_of.plan_status(planned, store.url, actions, state)
-    actions, state = _building.pending(compiled, planned, _local(out), force)
+    local = _dir_target.DirectoryTarget(_local(out))
+    actions, state = _building.pending(compiled, planned, local, force)
     return _plan_status_of.plan_status(planned, _local(out), actions, state)
 
 

@@ -1,11 +1,11 @@
 """Incremental, resumable builds: decide what to (re)build, execute it, finish the dataset.
 
-A shard is kept when the build state says it was written from the same task key and its file is
-untouched since (same size and mtime, as make and ninja judge). Shards that left the plan are
-removed, but only if the state says synthc wrote them. An unchanged spec writes nothing at all.
-The state and manifest are untrusted (see outputs/adopt.py and outputs/confine.py); every
-OSError while writing becomes a BuildError naming the file. The finisher (outputs/finish.py)
-writes the files beside the shards and the manifest, last.
+One driver for every output: it works through a :class:`~synthc.build_target.Target`, a local
+directory (dir_target.py) or an object-store prefix (store_target.py). A shard is kept when the
+build state says it was written from the same task key and the target says it is untouched
+since. Shards that left the plan are removed, but only if the state says synthc wrote them. An
+unchanged spec writes nothing at all. The finisher (outputs/finish.py) writes the files beside
+the shards and the manifest, last.
 """
 
 from __future__ import annotations
@@ -20,28 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from synthc import generators
-from synthc.atomic import fsync_dirs, fsync_files, temporaries
+from synthc.build_target import Target
 from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
-from synthc.errors import BuildError, OutputError, SynthcError
+from synthc.errors import BuildError, SynthcError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
 from synthc.git_state import GitState
-from synthc.outputs.adopt import adopt_state
-from synthc.outputs.confine import confine
-from synthc.outputs.finish import Finisher, SpecText, prepare
-from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
-from synthc.outputs.preview_process import PreviewProcess
+from synthc.outputs.finish import Drawer, Finisher, SpecText, prepare
+from synthc.outputs.manifest import MANIFEST_FILE
 from synthc.outputs.records import ShardRecord
-from synthc.outputs.state import (
-    BuildState,
-    build_lock,
-    check_output_dir,
-    make_output_dir,
-    state_path,
-)
+from synthc.outputs.state import BuildState
 from synthc.progress import Progress
 from synthc.shard import related_table_columns, run_task, table_columns
 
@@ -76,12 +67,12 @@ def count_unit(tasks: list[ShardTask]) -> str:
     return "rows" if any(task.table is not None for task in tasks) else "samples"
 
 
-def decide(plan: Plan, state: BuildState, out: Path, force: bool) -> Actions:
+def decide(plan: Plan, state: BuildState, target: Target, force: bool) -> Actions:
     """Which planned shards need building, which are current, which owned shards are stale."""
     actions = Actions()
     planned = {task.path for task in plan.tasks}
     for task in plan.tasks:
-        current = None if force else state.current_shard(out, task.path, task.key)
+        current = None if force else target.current_shard(state, task.path, task.key)
         if current is None:
             actions.build.append(task)
         else:
@@ -91,22 +82,23 @@ def decide(plan: Plan, state: BuildState, out: Path, force: bool) -> Actions:
 
 
 def pending(
-    compiled: CompiledSpec, plan: Plan, out: Path, force: bool = False
+    compiled: CompiledSpec, plan: Plan, target: Target, force: bool = False
 ) -> tuple[Actions, BuildState]:
-    """What building ``plan`` into ``out`` would do, and the state that decision read; writes
-    nothing. The same decision as ``build(dry_run=True)``, the untrusted state read the same
-    way (a state synthc cannot trust, or another dataset's directory, is an error)."""
-    check_output_dir(out)
+    """What building ``plan`` into ``target`` would do, and the state that decision read;
+    writes nothing. The same decision as ``build(dry_run=True)``, the untrusted state read the
+    same way (a state synthc cannot trust, or another dataset's output, is an error)."""
+    target.check()
     finisher = _finisher(compiled, plan, None)  # the file names do not depend on git
-    will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
-    state, _ = adopt_state(out, will_write, force, lambda message: None, compiled.spec.name)
-    return decide(plan, state, out, force), state
+    state, _ = target.adopt(
+        _will_write(plan, finisher), force, lambda message: None, compiled.spec.name
+    )
+    return decide(plan, state, target, force), state
 
 
 def build(
     compiled: CompiledSpec,
     plan: Plan,
-    out: Path,
+    target: Target,
     *,
     executor: Executor | None = None,
     force: bool = False,
@@ -115,15 +107,16 @@ def build(
     log: Callable[[str], None] = lambda message: None,
     git: GitState | None = None,
 ) -> BuildResult:
-    """Build ``plan`` into ``out``: decide what to (re)build, execute it, finish the dataset.
-    See the module docstring for what is kept and removed. ``log`` receives notes a user
-    should see (a state rebuilt from the manifest, files taken over, shards removed).
+    """Build ``plan`` into ``target``: decide what to (re)build, execute it, finish the
+    dataset. See the module docstring for what is kept and removed. ``log`` receives notes a
+    user should see (a state rebuilt from the manifest, files taken over, shards removed).
     ``git``: the spec repository's state, recorded in the manifest's provenance."""
     started = time.time()
+    where = target.location
     if dry_run:
-        actions, _ = pending(compiled, plan, out, force)
+        actions, _ = pending(compiled, plan, target, force)
         return BuildResult(
-            out,
+            where,
             plan,
             len(actions.build),
             len(actions.keep),
@@ -133,7 +126,7 @@ def build(
             dry_run=True,
         )
 
-    check_output_dir(out)
+    target.check()
     executor = executor or LocalExecutor()
     progress = progress or Progress()
     # said before anything runs a kernel: the generator's facts (for the finisher) may be first
@@ -141,73 +134,59 @@ def build(
     if notice is not None:
         progress.note(notice)
     finisher = _finisher(compiled, plan, git)
-    will_write = [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
-    make_output_dir(out)
-    try:
-        with build_lock(out), contextlib.ExitStack() as cleanup:
-            state, new = adopt_state(out, will_write, force, log, compiled.spec.name)
-            if new or state.dataset != compiled.spec.name:
-                # mark the directory as ours (and this dataset's) at once, so a failed build can
-                # rerun and another spec's build cannot take it over silently
-                state.dataset = compiled.spec.name
-                state.save(out)
-            actions = decide(plan, state, out, force)
-            if not actions.build and not actions.remove:
-                kept = [ShardRecord.from_json(actions.keep[task.path]) for task in plan.tasks]
-                if _manifest_current(out, state, finisher.manifest(kept, {})):
-                    return BuildResult(
-                        out, plan, 0, len(actions.keep), 0, time.time() - started, True
-                    )
+    name = compiled.spec.name
+    with target.session(log), contextlib.ExitStack() as cleanup:
+        state, new = target.adopt(_will_write(plan, finisher), force, log, name)
+        if new or state.dataset != name:
+            # mark the output as ours (and this dataset's) at once, so a failed build can rerun
+            # and another spec's build cannot take it over silently
+            state.dataset = name
+            target.save(state)
+        actions = decide(plan, state, target, force)
+        if not actions.build and not actions.remove:
+            kept = [ShardRecord.from_json(actions.keep[task.path]) for task in plan.tasks]
+            if target.manifest_current(state, finisher.manifest(kept, {})):
+                seconds = time.time() - started
+                return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
 
-            # matplotlib's import and the drawing overlap the shards, on another core; the
-            # child is stopped however the build ends
-            drawer = start_preview(finisher, plan, out, set(actions.keep))
-            if drawer is not None:
-                cleanup.callback(drawer.close)
-            # Whatever changes, a manifest describing the old state must not survive a build
-            # that fails half-way; its absence also tells make that the dataset is not built.
-            _retract_manifest(out, state)
-            _discard_partials(out, plan, state)
-            for path in actions.remove:
-                _remove_owned(out, state, path)
-            if actions.remove:
-                log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
+        # the preview's imports and drawing overlap the shards, in a child on another core; it
+        # is stopped however the build ends
+        drawer = target.start_preview(finisher, plan, set(actions.keep))
+        if drawer is not None:
+            cleanup.callback(drawer.close)
+        # Whatever changes, a manifest describing the old state must not survive a build that
+        # fails half-way; its absence also tells make that the dataset is not built.
+        target.retract_manifest(state)
+        target.discard_partials(plan, state)
+        for path in actions.remove:
+            target.remove_owned(state, path)
+        if actions.remove:
+            log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
 
-            gil_free = generators.get(compiled.spec.generator.kind).gil_free
-            built = _run(
-                executor,
-                actions.build,
-                out,
-                state,
-                progress,
-                gil_free,
-                compiled.read_roots,
-                drawer.written if drawer is not None else None,
-            )
-            records = [
-                ShardRecord.from_json(built.get(task.path) or actions.keep[task.path])
-                for task in plan.tasks
-            ]
-            finished = time.time()
-            build_facts = {
-                "started": _iso(started),
-                "finished": _iso(finished),
-                "seconds": round(finished - started, 3),
-                "executor": executor.name,
-                "workers": executor.workers,
-                "shards_built": len(built),
-                "shards_kept": len(actions.keep),
-                "shards_removed": len(actions.remove),
-            }
-            # what a lost Dask worker was writing when it died: its rerun wrote its own
-            _discard_partials(out, plan, state)
-            # the shards' renames, made durable before the manifest that names them
-            fsync_dirs(out / record.path for record in records)
-            finisher.finish(out, state, records, build_facts, drawer)
-    except OSError as error:
-        raise BuildError(_os_message(out, error)) from None
+        gil_free = generators.get(compiled.spec.generator.kind).gil_free
+        built = _run(
+            executor, actions.build, target, state, progress, gil_free, compiled.read_roots, drawer
+        )
+        records = [
+            ShardRecord.from_json(built.get(task.path) or actions.keep[task.path])
+            for task in plan.tasks
+        ]
+        finished = time.time()
+        build_facts = {
+            "started": _iso(started),
+            "finished": _iso(finished),
+            "seconds": round(finished - started, 3),
+            "executor": executor.name,
+            "workers": executor.workers,
+            "shards_built": len(built),
+            "shards_kept": len(actions.keep),
+            "shards_removed": len(actions.remove),
+            **target.build_facts(),
+        }
+        target.settle(plan, state)
+        finisher.finish(target, state, records, build_facts, drawer)
     return BuildResult(
-        out,
+        where,
         plan,
         len(built),
         len(actions.keep),
@@ -215,6 +194,11 @@ def build(
         finished - started,
         up_to_date=False,
     )
+
+
+def _will_write(plan: Plan, finisher: Finisher) -> list[str]:
+    """Every file a build of ``plan`` writes (a directory without a state may hold them)."""
+    return [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
 
 
 def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finisher:
@@ -244,55 +228,29 @@ def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finis
     )
 
 
-def start_preview(
-    finisher: Finisher, plan: Plan, out: Path, kept: set[str]
-) -> PreviewProcess | None:
-    """A child process drawing the build's points or table preview as soon as the shards it
-    reads are written (``kept``: those already there); None when there is no such preview or
-    the child cannot start (the finisher then draws in-process)."""
-    if finisher.preview is None:
-        return None
-    paths, caption = finisher.preview_reads(plan.tasks)
-    return PreviewProcess.start(out, finisher.preview, paths, caption, kept)
-
-
-def _os_message(out: Path, error: OSError) -> str:
-    where = error.filename if error.filename is not None else out
-    return f"{where}: {error.strerror or error}"
-
-
 def _run(
     executor: Executor,
     tasks: list[ShardTask],
-    out: Path,
+    target: Target,
     state: BuildState,
     progress: Progress,
     gil_free: bool,
     read_roots: dict[str, list[str]],
-    written: Callable[[str], None] | None = None,
+    drawer: Drawer | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run ``tasks``, recording each finished shard in ``state``; ``written(path)`` is told
-    of each as it is recorded (the preview process)."""
+    """Run ``tasks``, recording each finished shard in ``state``; ``drawer`` (the preview
+    process) is told of each as it is recorded."""
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
         return built
+    where = target.worker_location(tasks)
     progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])
-    unsynced: list[Path] = []  # shards recorded since the last save
-
-    def save() -> None:
-        # a saved state never names a shard whose data a crash could still lose
-        fsync_files(unsynced)
-        unsynced.clear()
-        state.save(out)
-
-    checkpoint = Checkpoint(save)
+    checkpoint = Checkpoint(lambda: target.save(state))
     try:
         items = [t.to_json() for t in tasks]
-        # an absolute path: remote (Dask) workers do not share our working directory; the
-        # spec's read roots tell workers where the files it names are (synthc.inputs)
-        where = str(out.resolve())
+        # the spec's read roots tell workers where the files it names are (synthc.inputs)
         if _takes_report(executor):
             runs = executor.run(
                 run_task, items, where, read_roots, gil_free=gil_free, report=counter.moved
@@ -300,12 +258,11 @@ def _run(
         else:  # an executor written before progress counted samples
             runs = executor.run(run_task, items, where, read_roots, gil_free=gil_free)
         for index, record in runs:
-            state.record_shard(out, record)
-            unsynced.append(out / record["path"])
+            target.record_shard(state, record)
             checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
-            if written is not None:
-                written(record["path"])
+            if drawer is not None:
+                drawer.written(record["path"])
             counter.finished(index)
             progress.advance(record)
     except TaskFailed as failure:
@@ -358,41 +315,6 @@ def _takes_report(executor: Executor) -> bool:
     return "report" in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
     )
-
-
-def _manifest_current(out: Path, state: BuildState, wanted: dict[str, Any]) -> bool:
-    try:
-        existing = read_manifest(out)
-    except OutputError:
-        return False
-    if identity(existing) != identity(wanted):
-        return False
-    return all((out / name).is_file() for name in state.files)
-
-
-def _discard_partials(out: Path, plan: Plan, state: BuildState) -> None:
-    """Remove temporaries a killed build left; only those named after synthc's own files."""
-    names = {t.path for t in plan.tasks} | set(state.shards) | set(state.files)
-    for partial in temporaries(out / name for name in names):
-        partial.unlink(missing_ok=True)
-
-
-def _retract_manifest(out: Path, state: BuildState) -> None:
-    if MANIFEST_FILE in state.files:
-        (out / MANIFEST_FILE).unlink(missing_ok=True)
-        del state.files[MANIFEST_FILE]
-        state.save(out)
-
-
-def _remove_owned(out: Path, state: BuildState, path: str) -> None:
-    # Confined when the state was loaded, and again now: a symlink may have appeared since.
-    target = confine(out, path, str(state_path(out)))
-    target.unlink(missing_ok=True)
-    del state.shards[path]
-    state.save(out)
-    parent = target.parent
-    if parent != out and parent.is_dir() and not any(parent.iterdir()):
-        parent.rmdir()
 
 
 def _iso(timestamp: float) -> str:

@@ -22,6 +22,7 @@ from synthc.building import build as _build
 from synthc.compiler.compiling import compile_spec
 from synthc.compiler.planning import plan as _plan
 from synthc.digest import file_sha256
+from synthc.dir_target import DirectoryTarget
 from synthc.errors import OutputError, one_line
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
@@ -137,7 +138,7 @@ def _reproduce(
         _build(
             compiled,
             _plan(compiled.spec),
-            rebuilt_out,
+            DirectoryTarget(rebuilt_out),
             executor=executor or LocalExecutor(),
             progress=progress,
         )

@@ -13,7 +13,7 @@ import json
 import pytest
 from conftest import spec_text
 
-from synthc import api, atomic, building, checkpoint
+from synthc import api, atomic, checkpoint, dir_target
 from synthc.outputs.state import BuildState
 
 
@@ -130,7 +130,7 @@ def test_a_saved_state_names_only_shards_whose_data_was_fsynced(write_spec, tmp_
     out = tmp_path / "out"
     synced: list[str] = []
     saved: list[set[str]] = []
-    real_sync, real_save = building.fsync_files, BuildState.save
+    real_sync, real_save = dir_target.fsync_files, BuildState.save
 
     def sync(paths):
         paths = list(paths)
@@ -141,7 +141,7 @@ def test_a_saved_state_names_only_shards_whose_data_was_fsynced(write_spec, tmp_
         saved.append(set(self.shards))
         real_save(self, where)
 
-    monkeypatch.setattr(building, "fsync_files", sync)
+    monkeypatch.setattr(dir_target, "fsync_files", sync)
     monkeypatch.setattr(BuildState, "save", save)
     spec = write_spec(spec_text(samples=2000, shard_size=100))
     assert api.build(spec, out, workers=2).built == 20

@@ -28,13 +28,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.outputs", "synthc.executors"),
     # one shard: generator -> writer
     ("synthc.shard",),
-    # a whole build: decide, execute, finish (into a directory or an object store); reproducing
-    # one; progress reporting; per-shard plan statuses; what a change does (two outputs or specs
-    # compared); samples streamed on the fly and one sample alone; whether a build compiles its
-    # kernels first
-    ("synthc.building", "synthc.store_building", "synthc.reproducing", "synthc.progress",
-     "synthc.plan_status", "synthc.diffing", "synthc.streaming", "synthc.one_sample",
-     "synthc.compile_notice"),
+    # a whole build: decide, execute, finish (one driver; its target a directory or an object
+    # store); reproducing one; progress reporting; per-shard plan statuses; what a change does
+    # (two outputs or specs compared); samples streamed on the fly and one sample alone; whether
+    # a build compiles its kernels first
+    ("synthc.building", "synthc.build_target", "synthc.dir_target", "synthc.store_target",
+     "synthc.reproducing", "synthc.progress", "synthc.plan_status", "synthc.diffing",
+     "synthc.streaming", "synthc.one_sample", "synthc.compile_notice"),
     # what users script against
     ("synthc.api",),
     # the command line

@@ -2,8 +2,9 @@
 
 In: a :class:`Finisher` made before the build (what will be written, so the build state can own
 it) and, after the shards are written, their typed records in plan order. Out: the spec copies,
-the generator's extra and fact files, the dataset card, ``preview.png`` and ``manifest.json``
-in the output directory, each owned in the build state before the next is written.
+the generator's extra and fact files, the dataset card, ``preview.png`` and ``manifest.json``,
+written through a :class:`FileSink` (the output directory or object-store prefix), each owned
+in the build state before the next is written.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
 from synthc.outputs.fact_files import split_facts
 from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest, make_manifest
-from synthc.outputs.preview import Caption, default_samples, preview_of_shards
-from synthc.outputs.preview_process import PreviewProcess
+from synthc.outputs.preview import Caption, default_samples
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
 
@@ -45,6 +45,32 @@ class PlannedShard(Protocol):
 
 
 Shard = TypeVar("Shard", bound=PlannedShard)
+
+
+class Drawer(Protocol):
+    """A child process drawing preview.png while shards are written (outputs.preview_process)."""
+
+    def written(self, path: str) -> None:
+        """Shard ``path`` is complete: the child may read it."""
+
+    def drawn(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes | None:
+        """The PNG if the child drew exactly this preview, else None."""
+
+    def close(self) -> None:
+        """Stop the child."""
+
+
+class FileSink(Protocol):
+    """Where a finisher writes: the build's output directory or object-store prefix."""
+
+    def write(self, name: str, data: bytes) -> None:
+        """Put ``data`` at ``name`` (confined to the output) unless it already holds it."""
+
+    def save(self, state: BuildState) -> None:
+        """Make ``state`` durable, as the build state of the output."""
+
+    def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
+        """preview.png drawn here from the shards at ``shards`` (output-relative paths)."""
 
 
 @dataclass(frozen=True)
@@ -123,31 +149,38 @@ class Finisher:
 
     def finish(
         self,
-        out: Path,
+        files: FileSink,
         state: BuildState,
         records: Sequence[ShardRecord],
         build: dict[str, Any],
-        drawer: PreviewProcess | None = None,
+        drawer: Drawer | None = None,
     ) -> None:
-        """Write the spec copies and extra files, the card and the preview, then the manifest
-        last; each is owned in ``state`` as it is written, the manifest before it exists (so a
-        later build can retract it). ``drawer``: a child process drawing the preview (its
-        bytes are used if it drew exactly this one, else it is drawn here)."""
+        """Write the spec copies and extra files, the card and the preview into ``files``,
+        then the manifest last; each is owned in ``state`` as it is written, the manifest
+        before it exists (so a later build can retract it). ``drawer``: a child process
+        drawing the preview (its bytes are used if it drew exactly this one, else ``files``
+        draws it here)."""
         manifest = self.manifest(records, build)
+
+        def owned(name: str, data: bytes) -> None:
+            files.write(name, data)
+            state.files[name] = hashlib.sha256(data).hexdigest()
+            files.save(state)
+
         for name, data in {**self.spec_copies, **self.extras}.items():
-            _write_owned(out, state, name, data)
-        _write_owned(out, state, CARD_FILE, dataset_card(manifest).encode())
+            owned(name, data)
+        owned(CARD_FILE, dataset_card(manifest).encode())
         if self.preview is not None:
             # The first shards hold the first samples: read them back, not generated again.
             paths, caption = self.preview_reads(records)
             png = drawer.drawn(self.preview, paths, caption) if drawer is not None else None
             if png is None:
-                png = preview_of_shards(self.preview, [out / p for p in paths], caption)
-            _write_owned(out, state, PREVIEW_FILE, png)
+                png = files.draw(self.preview, paths, caption)
+            owned(PREVIEW_FILE, png)
         data = encode_manifest(manifest)
         state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
-        state.save(out)
-        write_file(out, MANIFEST_FILE, data)
+        files.save(state)
+        files.write(MANIFEST_FILE, data)
 
 
 def prepare(
@@ -177,12 +210,6 @@ def prepare(
     return Finisher(
         spec, spec_info, inline, columns, splits, copies, extras, preview, provenance, tables or {}
     )
-
-
-def _write_owned(out: Path, state: BuildState, name: str, data: bytes) -> None:
-    write_file(out, name, data)
-    state.files[name] = hashlib.sha256(data).hexdigest()
-    state.save(out)
 
 
 def write_file(out: Path, name: str, data: bytes) -> None:

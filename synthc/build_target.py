@@ -1,0 +1,84 @@
+"""Where a build writes: the interface the one build driver (building.py) works through.
+
+Two targets implement it: a local directory (dir_target.py) and a prefix on an object store
+(store_target.py). Each keeps the same guarantees in its own terms: a shard appears whole or not
+at all, the build state names only shards that survive a crash, synthc removes only what it
+wrote, the manifest is retracted before anything changes and written last, one build at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+from synthc.compiler.planning import Plan, ShardTask
+from synthc.generators.base import PreviewKind
+from synthc.outputs.finish import Drawer, Finisher
+from synthc.outputs.preview import Caption
+from synthc.outputs.state import BuildState
+
+
+class Target(Protocol):
+    """A build's output: a directory or an object-store prefix (see the module docstring)."""
+
+    #: where the dataset is, as a BuildResult reports it (a path, or a URL without secrets)
+    location: Path | str
+
+    def check(self) -> None:
+        """Refuse an output that cannot be one (not a directory, a symlink), writing nothing."""
+
+    def session(self, log: Callable[[str], None]) -> AbstractContextManager[None]:
+        """Hold the output for one build: created if needed, locked against other builds,
+        released however the build ends."""
+
+    def adopt(
+        self, will_write: Iterable[str], force: bool, log: Callable[[str], None], dataset: str
+    ) -> tuple[BuildState, bool]:
+        """The untrusted state to build from, and whether it is new; refuses a state synthc
+        cannot trust, or another dataset's output, unless ``force``. Writes nothing."""
+
+    def save(self, state: BuildState) -> None:
+        """Save ``state`` so that a killed build resumes from it; every shard it names is
+        durable first."""
+
+    def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
+        """The record of shard ``path`` if it was written from task ``key`` and is untouched."""
+
+    def manifest_current(self, state: BuildState, wanted: dict[str, Any]) -> bool:
+        """Whether the output's manifest already describes ``wanted`` and its files exist."""
+
+    def start_preview(self, finisher: Finisher, plan: Plan, kept: set[str]) -> Drawer | None:
+        """A child drawing preview.png as the shards it reads are written (``kept``: those
+        already there); None when there is no such preview or no child."""
+
+    def retract_manifest(self, state: BuildState) -> None:
+        """Remove the manifest of an earlier build before anything changes."""
+
+    def discard_partials(self, plan: Plan, state: BuildState) -> None:
+        """Remove what killed writers left (only temporaries of synthc's own files)."""
+
+    def remove_owned(self, state: BuildState, path: str) -> None:
+        """Remove the shard ``path``, which ``state`` says synthc wrote, and forget it."""
+
+    def worker_location(self, tasks: list[ShardTask]) -> str:
+        """What each worker is handed to write ``tasks``' shards (every path confined first)."""
+
+    def record_shard(self, state: BuildState, record: dict[str, Any]) -> None:
+        """Remember a shard a worker wrote, with what says later that it is unchanged."""
+
+    def settle(self, plan: Plan, state: BuildState) -> None:
+        """After the shards, before the finishing files: make the written shards durable and
+        leave no partial behind (a lost Dask worker's)."""
+
+    def build_facts(self) -> dict[str, Any]:
+        """What the manifest's ``build`` section says about this output, beyond the common."""
+
+    # the finisher's FileSink
+
+    def write(self, name: str, data: bytes) -> None:
+        """Put ``data`` at ``name`` (confined to the output) unless it already holds it."""
+
+    def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
+        """preview.png drawn in this process from the shards at ``shards``."""

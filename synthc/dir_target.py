@@ -1,0 +1,131 @@
+"""A build into a local directory: the :class:`~synthc.build_target.Target` of ``-o DIR``.
+
+A shard is kept when the build state says it was written from the same task key and its file is
+untouched since (same size and mtime, as make and ninja judge). Workers write each shard to a
+temporary and rename it (atomic.write_atomic_by); the state is saved only once the shards it
+names are fsynced, and each shard directory is fsynced once before the manifest. The state and
+manifest are untrusted (outputs/adopt.py, outputs/confine.py); every OSError while the build
+holds the directory becomes a BuildError naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from synthc.atomic import fsync_dirs, fsync_files, temporaries
+from synthc.compiler.planning import Plan, ShardTask
+from synthc.errors import BuildError, OutputError
+from synthc.generators.base import PreviewKind
+from synthc.outputs.adopt import adopt_state
+from synthc.outputs.confine import confine
+from synthc.outputs.finish import Drawer, Finisher, write_file
+from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
+from synthc.outputs.preview import Caption, preview_of_shards
+from synthc.outputs.preview_process import PreviewProcess
+from synthc.outputs.state import (
+    BuildState,
+    build_lock,
+    check_output_dir,
+    make_output_dir,
+    state_path,
+)
+
+
+class DirectoryTarget:
+    """The output directory ``out`` (see the module docstring)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.location: Path | str = out
+        self.unsynced: list[Path] = []  # shards recorded since the last save
+
+    def check(self) -> None:
+        check_output_dir(self.out)
+
+    @contextlib.contextmanager
+    def session(self, log: Callable[[str], None]) -> Iterator[None]:
+        make_output_dir(self.out)
+        try:
+            with build_lock(self.out):
+                yield
+        except OSError as error:
+            where = error.filename if error.filename is not None else self.out
+            raise BuildError(f"{where}: {error.strerror or error}") from None
+
+    def adopt(
+        self, will_write: Iterable[str], force: bool, log: Callable[[str], None], dataset: str
+    ) -> tuple[BuildState, bool]:
+        return adopt_state(self.out, will_write, force, log, dataset)
+
+    def save(self, state: BuildState) -> None:
+        # a saved state never names a shard whose data a crash could still lose
+        fsync_files(self.unsynced)
+        self.unsynced.clear()
+        state.save(self.out)
+
+    def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
+        return state.current_shard(self.out, path, key)
+
+    def manifest_current(self, state: BuildState, wanted: dict[str, Any]) -> bool:
+        try:
+            existing = read_manifest(self.out)
+        except OutputError:
+            return False
+        if identity(existing) != identity(wanted):
+            return False
+        return all((self.out / name).is_file() for name in state.files)
+
+    def start_preview(self, finisher: Finisher, plan: Plan, kept: set[str]) -> Drawer | None:
+        # matplotlib's import and the drawing overlap the shards, on another core
+        if finisher.preview is None:
+            return None
+        paths, caption = finisher.preview_reads(plan.tasks)
+        return PreviewProcess.start(self.out, finisher.preview, paths, caption, kept)
+
+    def retract_manifest(self, state: BuildState) -> None:
+        if MANIFEST_FILE in state.files:
+            (self.out / MANIFEST_FILE).unlink(missing_ok=True)
+            del state.files[MANIFEST_FILE]
+            self.save(state)
+
+    def discard_partials(self, plan: Plan, state: BuildState) -> None:
+        names = {t.path for t in plan.tasks} | set(state.shards) | set(state.files)
+        for partial in temporaries(self.out / name for name in names):
+            partial.unlink(missing_ok=True)
+
+    def remove_owned(self, state: BuildState, path: str) -> None:
+        # Confined when the state was loaded, and again now: a symlink may have appeared since.
+        target = confine(self.out, path, str(state_path(self.out)))
+        target.unlink(missing_ok=True)
+        del state.shards[path]
+        self.save(state)
+        parent = target.parent
+        if parent != self.out and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+
+    def worker_location(self, tasks: list[ShardTask]) -> str:
+        # every task path was confined when the plan was made; an absolute path, as remote
+        # (Dask) workers do not share our working directory
+        return str(self.out.resolve())
+
+    def record_shard(self, state: BuildState, record: dict[str, Any]) -> None:
+        state.record_shard(self.out, record)
+        self.unsynced.append(self.out / record["path"])
+
+    def settle(self, plan: Plan, state: BuildState) -> None:
+        # what a lost Dask worker was writing when it died: its rerun wrote its own
+        self.discard_partials(plan, state)
+        # the shards' renames, made durable before the manifest that names them
+        fsync_dirs(self.out / task.path for task in plan.tasks)
+
+    def build_facts(self) -> dict[str, Any]:
+        return {}
+
+    def write(self, name: str, data: bytes) -> None:
+        write_file(self.out, name, data)
+
+    def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
+        return preview_of_shards(kind, [self.out / path for path in shards], caption)

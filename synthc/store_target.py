@@ -1,0 +1,276 @@
+"""A build into an object store (``-o s3://bucket/prefix``): the
+:class:`~synthc.build_target.Target` of an fsspec URL, with a directory's guarantees.
+
+Workers write each shard to a local temporary file and put it whole at its final key
+(shard.py), so a shard appears complete or not at all. The build state is one small object,
+``.synthc/state.json``, rewritten as shards finish (synthc.checkpoint), so a killed build
+resumes; a shard is kept while its object has the size and ETag recorded when it was uploaded.
+The manifest is retracted before anything changes and written last. A lock object,
+``.synthc/lock``, written with a conditional PUT, keeps two builds from writing one prefix (see
+docs/storage.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from synthc.compiler.planning import Plan, ShardTask
+from synthc.errors import OutputError, SynthcError, UsageError
+from synthc.generators.base import PreviewKind
+from synthc.outputs.finish import Drawer, Finisher
+from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
+from synthc.outputs.preview import Caption, preview_of_shards
+from synthc.outputs.preview_process import PreviewProcess
+from synthc.outputs.state import BadState, BuildState
+from synthc.outputs.store import LOCK_NAME, Store, lock_body, stale_lock
+from synthc.outputs.store_state import (
+    STATE_NAME,
+    current_shard,
+    load_state,
+    record_shard,
+    save_state,
+)
+
+
+class StoreTarget:
+    """The prefix of ``store`` (see the module docstring)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.location: Path | str = store.url
+        #: the objects under the prefix, as last listed
+        self.listing: dict[str, dict[str, Any]] = {}
+
+    def check(self) -> None:
+        pass  # a prefix needs nothing before it is listed
+
+    @contextlib.contextmanager
+    def session(self, log: Callable[[str], None]) -> Iterator[None]:
+        _take_lock(self.store, log)
+        try:
+            yield
+        finally:
+            self.store.delete(LOCK_NAME)
+
+    def adopt(
+        self, will_write: Iterable[str], force: bool, log: Callable[[str], None], dataset: str
+    ) -> tuple[BuildState, bool]:
+        self.listing = self.store.listing()
+        return _adopt(self.store, self.listing, force, log, dataset)
+
+    def save(self, state: BuildState) -> None:
+        save_state(self.store, state)  # each shard was put whole before it was recorded
+
+    def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
+        return current_shard(state, self.listing, path, key)
+
+    def manifest_current(self, state: BuildState, wanted: dict[str, Any]) -> bool:
+        try:
+            existing = read_store_manifest(self.store)
+        except OutputError:
+            return False
+        if identity(existing) != identity(wanted):
+            return False
+        return all(name in self.listing for name in state.files)
+
+    def start_preview(self, finisher: Finisher, plan: Plan, kept: set[str]) -> Drawer | None:
+        # drawn by a child process from local copies, fetched as the shards it reads are put
+        return _EarlyPreview.start(finisher, plan, self.store, kept)
+
+    def retract_manifest(self, state: BuildState) -> None:
+        if MANIFEST_FILE in state.files:  # no manifest of the old state survives a failure
+            self.store.delete(MANIFEST_FILE)
+            del state.files[MANIFEST_FILE]
+            self.save(state)
+
+    def discard_partials(self, plan: Plan, state: BuildState) -> None:
+        pass  # an object is put whole at its key: there are no partial objects
+
+    def remove_owned(self, state: BuildState, path: str) -> None:
+        self.store.delete(path)  # confined when the state was loaded
+        del state.shards[path]
+        self.save(state)
+
+    def worker_location(self, tasks: list[ShardTask]) -> str:
+        for task in tasks:
+            self.store.key(task.path)  # every key confined before any worker writes
+        # the URL as given: workers open the store themselves (credentials from their env)
+        return self.store.given
+
+    def record_shard(self, state: BuildState, record: dict[str, Any]) -> None:
+        record_shard(self.store, state, record)
+
+    def settle(self, plan: Plan, state: BuildState) -> None:
+        self.listing = self.store.listing()  # what the finishing files are compared with
+
+    def build_facts(self) -> dict[str, Any]:
+        return {"output": self.store.url}
+
+    def write(self, name: str, data: bytes) -> None:
+        # written unless the store already holds exactly these bytes (as write_if_changed)
+        found = self.listing.get(name)
+        held = found is not None and found["size"] == len(data)
+        if not held or _held(self.store, name, len(data)) != data:
+            self.store.write(name, data)
+
+    def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
+        # the shards, downloaded as far as the preview reads them
+        with tempfile.TemporaryDirectory(prefix="synthc-preview-") as scratch:
+            local: list[Path] = []
+            for index, path in enumerate(shards):
+                local.append(Path(scratch) / f"{index}{Path(path).suffix}")
+                self.store.download(path, local[-1])
+            return preview_of_shards(kind, local, caption)
+
+
+def _take_lock(store: Store, log: Callable[[str], None]) -> None:
+    """Write the lock object unless one exists; take over the lock of a killed build on this
+    host; otherwise UsageError saying who holds it and how to clear it."""
+    if store.create(LOCK_NAME, lock_body()):
+        return
+    try:
+        body = store.read(LOCK_NAME, 4096, "MAX_STATE_BYTES", OutputError)
+    except (FileNotFoundError, OutputError):
+        body = b""
+    if stale_lock(body):
+        log(f"{store.where(LOCK_NAME)}: the build that held it is gone (killed); taking it over")
+        store.write(LOCK_NAME, lock_body())
+        return
+    holder = body.decode("utf-8", "replace")[:200] if body else "unreadable"
+    raise UsageError(
+        f"{store.url}: another synthc build is writing this prefix (lock {holder}); if none "
+        f"is (it was killed on another machine), delete {store.where(LOCK_NAME)} and rerun"
+    )
+
+
+def _adopt(
+    store: Store,
+    listing: dict[str, dict[str, Any]],
+    force: bool,
+    log: Callable[[str], None],
+    dataset: str,
+) -> tuple[BuildState, bool]:
+    """The state to build from, and whether it is new. A prefix with objects but no state
+    (or one synthc cannot trust) is refused unless ``force``; another dataset's too."""
+    try:
+        state = load_state(store)
+    except BadState as error:
+        if not force:
+            raise BadState(
+                f"{error}; synthc deleted nothing. Rerun with --force to set it aside (synthc "
+                "then overwrites only the keys it writes)"
+            ) from None
+        log(f"{error}: set aside (--force)")
+        return BuildState(), True
+    if state is not None:
+        if state.dataset is not None and state.dataset != dataset:
+            if not force:
+                raise UsageError(
+                    f"{store.url}: holds the dataset {state.dataset!r}, not {dataset!r} (the "
+                    "spec's name); rerun with --force to replace it, or choose another -o"
+                )
+            log(f"{store.url}: replacing the dataset {state.dataset!r} with {dataset!r} (--force)")
+        return state, False
+    others = [name for name in listing if name not in (LOCK_NAME, STATE_NAME)]
+    if others and not force:
+        raise UsageError(
+            f"{store.url}: not empty ({len(others)} object(s)) and holds no synthc build state; "
+            "rerun with --force to write beside them (synthc overwrites only the keys it "
+            "writes), or choose another prefix with -o"
+        )
+    if others:
+        log(f"{store.url}: no build state; writing beside {len(others)} object(s) (--force)")
+    return BuildState(), True
+
+
+def _held(store: Store, name: str, size: int) -> bytes | None:
+    """The bytes of object ``name`` if it has at most ``size``, else None."""
+    try:
+        return store.read(name, size, "MAX_FACT_BYTES", OutputError)
+    except (FileNotFoundError, OutputError):
+        return None
+
+
+#: the prefix of the scratch directories of store builds' preview processes: then the pid
+_SCRATCH = "synthc-preview-"
+
+
+def _remove_dead_scratch() -> None:
+    """Remove the scratch directories (``synthc-preview-<pid>-*``, ours) that builds killed
+    before they could remove them left in the temporary directory."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*-*"):
+        pid = path.name[len(_SCRATCH) :].partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            if path.lstat().st_uid != os.getuid() or not path.is_dir() or path.is_symlink():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive under another user, or gone from under us
+            continue
+
+
+class _EarlyPreview:
+    """preview.png drawn by a child process (outputs/preview_process.py) from local copies of
+    the shards it reads, each downloaded as soon as it is in the store, into a scratch
+    directory named as :meth:`StoreTarget.draw` names them (so the drawing is the same)."""
+
+    def __init__(self, store: Store, scratch: Path, wanted: dict[str, str]) -> None:
+        self.store, self.scratch, self.wanted = store, scratch, wanted
+        self.drawer: PreviewProcess | None = None
+
+    @classmethod
+    def start(
+        cls, finisher: Finisher, plan: Plan, store: Store, kept: set[str]
+    ) -> _EarlyPreview | None:
+        """Start the child (None when there is no points or table preview, or no child)."""
+        if finisher.preview is None:
+            return None
+        paths, caption = finisher.preview_reads(plan.tasks)
+        local = {path: f"{i}{Path(path).suffix}" for i, path in enumerate(paths)}
+        _remove_dead_scratch()
+        scratch = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-"))
+        early = cls(store, scratch, local)
+        names = list(local.values())
+        early.drawer = PreviewProcess.start(scratch, finisher.preview, names, caption)
+        if early.drawer is None:
+            early.close()
+            return None
+        for path in paths:
+            if path in kept:
+                early.written(path)
+        return early
+
+    def written(self, path: str) -> None:
+        """Shard ``path`` is in the store: fetch it if the preview reads it."""
+        name = self.wanted.get(path)
+        if name is None or self.drawer is None:
+            return
+        try:
+            self.store.download(path, self.scratch / name)
+        except SynthcError:  # the finisher downloads again, and says what is wrong
+            self.drawer.close()
+            self.drawer = None
+            return
+        self.drawer.written(name)
+
+    def drawn(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes | None:
+        """The child's PNG if it drew exactly this preview (of the shards at ``shards``)."""
+        if self.drawer is None or any(path not in self.wanted for path in shards):
+            return None
+        return self.drawer.drawn(kind, [self.wanted[path] for path in shards], caption)
+
+    def close(self) -> None:
+        """Stop the child and remove the local copies."""
+        if self.drawer is not None:
+            self.drawer.close()
+            self.drawer = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
