@@ -17,12 +17,16 @@ from synthc.atomic import write_atomic
 from synthc.compiler.compiling import CompiledSpec
 from synthc.errors import BuildError, UsageError
 from synthc.generators.base import FileGenerator, TableGenerator
+from synthc.generators.jit import plain_if_quick
 from synthc.outputs.confine import confined_name
 from synthc.outputs.enclosing import enclosing_output
 from synthc.shard import table_rows
 
 if TYPE_CHECKING:
     import polars as pl
+
+#: how long one row may take with its kernels as plain Python before it is made compiled
+PLAIN_ROW_SECONDS = 0.3
 
 
 def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFrame:
@@ -42,9 +46,14 @@ def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFra
         raise BuildError(f"{spec.generator.kind}: the generator made no sample {index}")
     if isinstance(generator, TableGenerator):
         keep = spec.output.columns
-        return pl.DataFrame(
-            table_rows(generator, spec.generator, spec.seed, index, index + 1, keep)
-        )
+
+        def row() -> pl.DataFrame:
+            rows = table_rows(generator, spec.generator, spec.seed, index, index + 1, keep)
+            return pl.DataFrame(rows)
+
+        # one row as plain Python takes about 0.15 s; starting Numba, about 0.5 s (a spec whose
+        # dataset-level facts need many draws, such as standardised columns, runs compiled)
+        return plain_if_quick(row, PLAIN_ROW_SECONDS)
     raise TypeError(f"{spec.generator.kind}: a generator is a TableGenerator or a FileGenerator")
 
 

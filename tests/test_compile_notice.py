@@ -73,3 +73,35 @@ def test_kernels_run_as_plain_python_give_the_compiled_bits():
         [sys.executable, "-c", PLAIN_THEN_COMPILED], capture_output=True, text=True, check=True
     )
     assert result.stdout.splitlines() == ["False", "[True, True, True, True, True]"]
+
+
+DEADLINE_MISSED = """
+import sys
+from synthc.generators.jit import PlainTooSlow, plain_if_quick
+from synthc.generators.manifold import kernels
+
+def guarded(kernel):
+    def compute():
+        try:
+            return kernel(50, 1, 2)
+        except Exception:  # a generator's own error handling must not hide the deadline
+            return None
+    return compute
+
+quick = plain_if_quick(guarded(kernels.standard_normals), 60.0)
+print("numba" in sys.modules)
+late = plain_if_quick(guarded(kernels.standard_uniforms), -1.0)  # due at once
+print("numba" in sys.modules, issubclass(PlainTooSlow, Exception), late is not None)
+same = late.tobytes() == kernels.standard_uniforms(50, 1, 2).tobytes()
+print(same, quick.tobytes() == kernels.standard_normals(50, 1, 2).tobytes())
+"""
+
+
+def test_plain_if_quick_makes_compiled_what_misses_its_deadline():
+    """Within its deadline a computation runs as plain Python (no Numba); a kernel called
+    after it raises PlainTooSlow, which no ``except Exception`` swallows, and the computation
+    is made again compiled. Both give the compiled bits."""
+    result = subprocess.run(
+        [sys.executable, "-c", DEADLINE_MISSED], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == ["False", "True False True", "True True"]

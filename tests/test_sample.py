@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -48,6 +50,63 @@ def test_a_row_alone_is_the_built_one(datasets, kind):
         row = api.sample(spec, index)
         assert isinstance(row, pl.DataFrame)
         assert row.equals(rows.slice(index, 1)) and row.schema == rows.schema
+
+
+SAMPLE_IN_A_FRESH_PROCESS = """
+import sys
+from synthc import api
+row = api.sample(sys.argv[1], int(sys.argv[2]))
+row.write_ipc(sys.argv[3])
+print("numba" in sys.modules)
+"""
+
+
+def sample_alone(spec: Path, index: int, tmp_path: Path) -> tuple[pl.DataFrame, bool]:
+    """Row ``index`` of ``spec`` from api.sample in a new process: (row, whether it imported
+    Numba)."""
+    target = tmp_path / f"row-{index}.arrow"
+    result = subprocess.run(
+        [sys.executable, "-c", SAMPLE_IN_A_FRESH_PROCESS, str(spec), str(index), str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return pl.read_ipc(target), result.stdout.split() == ["True"]
+
+
+@pytest.mark.parametrize("kind", TABLE_KINDS)
+def test_a_row_alone_needs_no_numba_and_is_the_built_one(datasets, kind, tmp_path):
+    """One row runs its kernels as plain Python (no Numba start): the compiled bits."""
+    spec, out = datasets[kind]
+    rows = built_rows(out)
+    for index in (0, 299):
+        row, numba = sample_alone(spec, index, tmp_path)
+        assert not numba
+        assert row.equals(rows.slice(index, 1)) and row.schema == rows.schema
+
+
+def test_a_row_whose_facts_take_long_as_plain_python_is_made_compiled(write_spec, tmp_path):
+    """Standardised columns estimate their scale from many draws: too slow as plain Python,
+    so the row is made again with compiled kernels, the same as the built one."""
+    spec = write_spec(
+        """\
+synthc: 1
+name: standardised
+seed: 3
+samples: 50
+splits: {train: 0.8, val: 0.2}
+generator:
+  kind: tabular
+  columns:
+    age: {dist: uniform, low: 20, high: 80, standardize: true}
+    risk: {expr: "2 * age", noise: {dist: normal, std: 1}, standardize: true}
+"""
+    )
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    rows = built_rows(out)
+    row, numba = sample_alone(spec, 7, tmp_path)
+    assert numba
+    assert row.equals(rows.slice(7, 1))
 
 
 def test_the_command_writes_the_files_of_the_tar(cli, datasets, tmp_path):

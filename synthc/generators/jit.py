@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -95,22 +95,44 @@ def jit_disabled() -> bool:
         return False
 
 
-#: per thread: whether kernels not yet made run as plain Python (:func:`plain_python`)
+#: per thread: whether kernels not yet made run as plain Python (:func:`plain_python`), and
+#: the ``time.monotonic()`` by which they must be done (:func:`plain_if_quick`)
 _PLAIN = threading.local()
+
+R = TypeVar("R")
+
+
+class PlainTooSlow(BaseException):
+    """Kernels run as plain Python passed their deadline (:func:`plain_if_quick`). A
+    BaseException, so that no ``except Exception`` on the way turns it into another error."""
 
 
 @contextlib.contextmanager
-def plain_python() -> Iterator[None]:
+def plain_python(deadline: float | None = None) -> Iterator[None]:
     """Run the kernels called in this block (and those they call) as plain Python, as under
     NUMBA_DISABLE_JIT and with the same results, unless Numba has already made them: a small
     computation (a manifold's 10 x 10 rotation) then never starts Numba, whose start costs
-    about half a second. Only this thread is affected."""
-    before = getattr(_PLAIN, "on", False)
+    about half a second. Only this thread is affected. ``deadline`` (``time.monotonic()``): a
+    kernel called after it raises PlainTooSlow; a block inside keeps the outer deadline."""
+    before = getattr(_PLAIN, "on", False), getattr(_PLAIN, "deadline", None)
     _PLAIN.on = True
+    if deadline is not None:
+        _PLAIN.deadline = deadline
     try:
         yield
     finally:
-        _PLAIN.on = before
+        _PLAIN.on, _PLAIN.deadline = before
+
+
+def plain_if_quick(compute: Callable[[], R], seconds: float) -> R:
+    """``compute()`` with its kernels as plain Python if that is done within ``seconds`` (a
+    row or two: no Numba start at all), else ``compute()`` again with compiled kernels. Both
+    give the same bits; ``compute`` must keep no state from an attempt that is cut short."""
+    try:
+        with plain_python(time.monotonic() + seconds):
+            return compute()
+    except PlainTooSlow:
+        return compute()
 
 
 class Kernel:
@@ -168,6 +190,9 @@ class Kernel:
         made = self._made
         if made is None:
             if getattr(_PLAIN, "on", False):
+                deadline = getattr(_PLAIN, "deadline", None)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise PlainTooSlow(self.py_func.__qualname__)
                 return (self._plain or self.py_func)(*args)
             made = self.dispatcher()
         return made(*args)
