@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from synthc import reproducing as _reproducing
     from synthc import store_target as _store_target
     from synthc import streaming as _streaming
+    from synthc.build_target import Target
     from synthc.building import BuildResult
     from synthc.diffing import result as _diff_result
     from synthc.diffing import sides as _diff_sides
@@ -321,25 +322,20 @@ def build(
     git = _git_for_build(Path(path), compiled, require_clean)
     plan = _plan(compiled.spec)
     runner = _executor(executor, scheduler, workers, shaping_libraries(compiled.spec))
+    target: Target
+    rule = None
     if store is not None:
-        return _building.build(
-            compiled,
-            plan,
-            _store_target.StoreTarget(store),
-            executor=runner,
-            force=force,
-            dry_run=dry_run,
-            progress=progress,
-            log=log,
-            git=git,
-        )
-    local = _local(given_out)
-    spelt = local if isinstance(given_out, str) and _store.is_store_url(given_out) else given_out
-    rule = _depfile_rule(depfile, spelt, compiled) if depfile is not None else None
+        target = _store_target.StoreTarget(store)
+    else:
+        local = _local(given_out)
+        target = _dir_target.DirectoryTarget(local)
+        a_url = isinstance(given_out, str) and _store.is_store_url(given_out)  # file://...
+        spelt = local if a_url else given_out
+        rule = _depfile_rule(depfile, spelt, compiled) if depfile is not None else None
     result = _building.build(
         compiled,
         plan,
-        _dir_target.DirectoryTarget(local),
+        target,
         executor=runner,
         force=force,
         dry_run=dry_run,
@@ -347,7 +343,7 @@ def build(
         log=log,
         git=git,
     )
-    if not dry_run:
+    if store is None and not dry_run:
         _after_build(result, compiled, depfile, rule, log)
     return result
 
