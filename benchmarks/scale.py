@@ -20,9 +20,11 @@ do not scale with workers), and its CPU time (user + system of the build's proce
 the Dask scheduler and workers while it runs) is divided by its wall time: the cores it kept
 busy. A one-worker build that already keeps more than one core busy (polars encodes Parquet on
 its own threads) caps what a second worker can add on a two-core machine; the table prints that
-cap. Each timing is the median of ``--repeat`` runs; the load average is
-printed before and after (a machine shared with other work makes every ratio noisier). Needs
-`distributed` (the `dask` extra).
+cap. Each timing is the median of ``--repeat`` runs. The one- and two-worker builds and the Dask
+build take turns (one run of each, then the next round), all while the cluster is up, so a
+machine whose speed drifts weighs on each alike; the 10x build runs last, so the writeback of its
+gigabytes does not fall on the others. The load average is printed before and after (a machine
+shared with other work makes every ratio noisier). Needs `distributed` (the `dask` extra).
 """
 
 from __future__ import annotations
@@ -136,26 +138,33 @@ class Timing(NamedTuple):
     rss: int
 
 
-def median_of(
-    repeat: int, out: Path, run: Callable[[], tuple[float, int]], cluster: list[int] = ()
-) -> Timing:
-    """Medians of ``repeat`` runs that build into ``out``: wall seconds, seconds inside the
-    build (the manifest's ``build.seconds``: deciding and running the shards, without the
-    process start and the finishing files: card, preview, manifest), and cores kept busy (CPU
-    seconds of the build's processes, and of the ``cluster`` processes, over wall seconds);
-    with the peak RSS bytes over the runs."""
-    walls, insides, cores, peak = [], [], [], 0
+Run = Callable[[], tuple[float, int]]
+
+
+def interleaved(repeat: int, builds: list[tuple[Path, Run, list[int]]]) -> list[Timing]:
+    """Each of ``builds`` (output directory, run, cluster pids) run ``repeat`` times, taking
+    turns, so a machine that drifts (a VM's neighbours, writeback of earlier runs) weighs on
+    each alike; per build, the medians of: wall seconds, seconds inside the build (the
+    manifest's ``build.seconds``: deciding and running the shards, without the process start
+    and the finishing files: card, preview, manifest), and cores kept busy (CPU seconds of the
+    build's processes, and of its cluster's, over wall seconds); with the peak RSS bytes."""
+    runs: list[list[tuple[float, float, float, int]]] = [[] for _ in builds]
     for _ in range(repeat):
-        cpu = children_cpu() + process_cpu(list(cluster))
-        wall, rss = run()
-        cpu = children_cpu() + process_cpu(list(cluster)) - cpu
-        walls.append(wall)
-        insides.append(json.loads((out / "manifest.json").read_text())["build"]["seconds"])
-        cores.append(cpu / wall)
-        peak = max(peak, rss)
-    return Timing(
-        statistics.median(walls), statistics.median(insides), statistics.median(cores), peak
-    )
+        for (out, run, cluster), done in zip(builds, runs, strict=True):
+            cpu = children_cpu() + process_cpu(cluster)
+            wall, rss = run()
+            cpu = children_cpu() + process_cpu(cluster) - cpu
+            inside = json.loads((out / "manifest.json").read_text())["build"]["seconds"]
+            done.append((wall, inside, cpu / wall, rss))
+    return [
+        Timing(
+            statistics.median(r[0] for r in done),
+            statistics.median(r[1] for r in done),
+            statistics.median(r[2] for r in done),
+            max(r[3] for r in done),
+        )
+        for done in runs
+    ]
 
 
 def load() -> str:
@@ -177,10 +186,10 @@ def main() -> None:
         spec.write_text(SPEC.format(shard_size=shard_size))  # one split: equal shards
         samples = ("--var", f"samples={args.samples}")
 
-        def build(out: str, workers: int, n: int = args.samples) -> Callable[[], tuple[float, int]]:
+        def build(out: str, workers: int, n: int = args.samples) -> Run:
             return lambda: synthc_build(spec, root / out, workers, "--var", f"samples={n}")
 
-        def on_dask(out: str, *how: str) -> Callable[[], tuple[float, int]]:
+        def on_dask(out: str, *how: str) -> Run:
             """`synthc build` with ``how`` (no --workers): a fresh process, an empty ``out``."""
 
             def run() -> tuple[float, int]:
@@ -200,10 +209,6 @@ def main() -> None:
             return run
 
         synthc_build(spec, root / "warm", 1, "--var", "samples=10000")  # fill the Numba cache
-        one = median_of(args.repeat, root / "one", build("one", 1))
-        two = median_of(args.repeat, root / "two", build("two", 2))
-        big = median_of(1, root / "big", build("big", 2, n=10 * args.samples))
-        shards = len(list((root / "two").rglob("*.parquet")))
         with dask_cluster(root, 2) as (address, pids):
             # a cluster that is up has served builds before: its workers have imported synthc
             # and loaded the kernels once (each local build pays that in its own processes)
@@ -213,12 +218,22 @@ def main() -> None:
                 + [*warm, "--scheduler", address, "-q"],
                 check=True,
             )
-            dask = median_of(
-                args.repeat, root / "dask", on_dask("dask", "--scheduler", address), pids
+            # the local builds run beside the idle cluster too: all three in the same conditions
+            one, two, dask = interleaved(
+                args.repeat,
+                [
+                    (root / "one", build("one", 1), []),
+                    (root / "two", build("two", 2), []),
+                    (root / "dask", on_dask("dask", "--scheduler", address), pids),
+                ],
             )
-        local_dask = median_of(
-            args.repeat, root / "ldask", on_dask("ldask", "--executor", "dask", "--workers", "2")
+        shards = len(list((root / "two").rglob("*.parquet")))
+        (local_dask,) = interleaved(
+            args.repeat,
+            [(root / "ldask", on_dask("ldask", "--executor", "dask", "--workers", "2"), [])],
         )
+        # last: its gigabytes of Parquet must not be written back during the other runs
+        (big,) = interleaved(1, [(root / "big", build("big", 2, n=10 * args.samples), [])])
 
     print(f"noisy 3-D swiss roll, {args.samples:,} samples in {shards} shards of {shard_size:,}")
     print(f"median of {args.repeat} runs each (10x: one run)")
