@@ -550,7 +550,7 @@ def plan_status(
         return _plan_status_of.plan_status(planned, store.url, actions, state)
     local = _dir_target.DirectoryTarget(_local(out))
     actions, state = _building.pending(compiled, planned, local, force)
-    return _plan_status_of.plan_status(planned, _local(out), actions, state)
+    return _plan_status_of.plan_status(planned, local.out, actions, state)
 
 
 def diff(
