@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from synthc.compiler.planning import Plan, ShardTask
 from synthc.generators.base import PreviewKind
-from synthc.outputs.finish import Drawer, Finisher
 from synthc.outputs.preview import Caption
 from synthc.outputs.state import BuildState
 
@@ -48,10 +47,6 @@ class Target(Protocol):
 
     def manifest_current(self, state: BuildState, wanted: dict[str, Any]) -> bool:
         """Whether the output's manifest already describes ``wanted`` and its files exist."""
-
-    def start_preview(self, finisher: Finisher, plan: Plan, kept: set[str]) -> Drawer | None:
-        """A child drawing preview.png as the shards it reads are written (``kept``: those
-        already there); None when there is no such preview or no child."""
 
     def retract_manifest(self, state: BuildState) -> None:
         """Remove the manifest of an earlier build before anything changes."""

@@ -10,7 +10,6 @@ the shards and the manifest, last.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from synthc.errors import BuildError, SynthcError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
 from synthc.git_state import GitState
-from synthc.outputs.finish import Drawer, Finisher, SpecText, prepare
+from synthc.outputs.finish import Finisher, SpecText, prepare
 from synthc.outputs.manifest import MANIFEST_FILE
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
@@ -135,7 +134,7 @@ def build(
         progress.note(notice)
     finisher = _finisher(compiled, plan, git)
     name = compiled.spec.name
-    with target.session(log), contextlib.ExitStack() as cleanup:
+    with target.session(log):
         state, new = target.adopt(_will_write(plan, finisher), force, log, name)
         if new or state.dataset != name:
             # mark the output as ours (and this dataset's) at once, so a failed build can rerun
@@ -149,11 +148,6 @@ def build(
                 seconds = time.time() - started
                 return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
 
-        # the preview's imports and drawing overlap the shards, in a child on another core; it
-        # is stopped however the build ends
-        drawer = target.start_preview(finisher, plan, set(actions.keep))
-        if drawer is not None:
-            cleanup.callback(drawer.close)
         # Whatever changes, a manifest describing the old state must not survive a build that
         # fails half-way; its absence also tells make that the dataset is not built.
         target.retract_manifest(state)
@@ -165,7 +159,7 @@ def build(
 
         gil_free = generators.get(compiled.spec.generator.kind).gil_free
         built = _run(
-            executor, actions.build, target, state, progress, gil_free, compiled.read_roots, drawer
+            executor, actions.build, target, state, progress, gil_free, compiled.read_roots
         )
         records = [
             ShardRecord.from_json(built.get(task.path) or actions.keep[task.path])
@@ -184,7 +178,7 @@ def build(
             **target.build_facts(),
         }
         target.settle(plan, state)
-        finisher.finish(target, state, records, build_facts, drawer)
+        finisher.finish(target, state, records, build_facts)
     return BuildResult(
         where,
         plan,
@@ -236,10 +230,8 @@ def _run(
     progress: Progress,
     gil_free: bool,
     read_roots: dict[str, list[str]],
-    drawer: Drawer | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run ``tasks``, recording each finished shard in ``state``; ``drawer`` (the preview
-    process) is told of each as it is recorded."""
+    """Run ``tasks``, recording each finished shard in ``state``."""
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
         return built
@@ -261,8 +253,6 @@ def _run(
             target.record_shard(state, record)
             checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
-            if drawer is not None:
-                drawer.written(record["path"])
             counter.finished(index)
             progress.advance(record)
     except TaskFailed as failure:

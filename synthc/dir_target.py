@@ -21,10 +21,9 @@ from synthc.errors import BuildError, OutputError
 from synthc.generators.base import PreviewKind
 from synthc.outputs.adopt import adopt_state
 from synthc.outputs.confine import confine
-from synthc.outputs.finish import Drawer, Finisher, write_file
+from synthc.outputs.finish import write_file
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
-from synthc.outputs.preview_process import PreviewProcess
 from synthc.outputs.state import (
     BuildState,
     build_lock,
@@ -77,13 +76,6 @@ class DirectoryTarget:
         if identity(existing) != identity(wanted):
             return False
         return all((self.out / name).is_file() for name in state.files)
-
-    def start_preview(self, finisher: Finisher, plan: Plan, kept: set[str]) -> Drawer | None:
-        # matplotlib's import and the drawing overlap the shards, on another core
-        if finisher.preview is None:
-            return None
-        paths, caption = finisher.preview_reads(plan.tasks)
-        return PreviewProcess.start(self.out, finisher.preview, paths, caption, kept)
 
     def retract_manifest(self, state: BuildState) -> None:
         if MANIFEST_FILE in state.files:

@@ -13,20 +13,16 @@ docs/storage.md).
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from synthc.compiler.planning import Plan, ShardTask
-from synthc.errors import OutputError, SynthcError, UsageError
+from synthc.errors import OutputError, UsageError
 from synthc.generators.base import PreviewKind
-from synthc.outputs.finish import Drawer, Finisher
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
-from synthc.outputs.preview_process import PreviewProcess
 from synthc.outputs.state import BadState, BuildState
 from synthc.outputs.store import LOCK_NAME, Store, lock_body, stale_lock
 from synthc.outputs.store_state import (
@@ -78,10 +74,6 @@ class StoreTarget:
         if identity(existing) != identity(wanted):
             return False
         return all(name in self.listing for name in state.files)
-
-    def start_preview(self, finisher: Finisher, plan: Plan, kept: set[str]) -> Drawer | None:
-        # drawn by a child process from local copies, fetched as the shards it reads are put
-        return _EarlyPreview.start(finisher, plan, self.store, kept)
 
     def retract_manifest(self, state: BuildState) -> None:
         if MANIFEST_FILE in state.files:  # no manifest of the old state survives a failure
@@ -195,82 +187,3 @@ def _held(store: Store, name: str, size: int) -> bytes | None:
         return store.read(name, size, "MAX_FACT_BYTES", OutputError)
     except (FileNotFoundError, OutputError):
         return None
-
-
-#: the prefix of the scratch directories of store builds' preview processes: then the pid
-_SCRATCH = "synthc-preview-"
-
-
-def _remove_dead_scratch() -> None:
-    """Remove the scratch directories (``synthc-preview-<pid>-*``, ours) that builds killed
-    before they could remove them left in the temporary directory."""
-    for path in Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*-*"):
-        pid = path.name[len(_SCRATCH) :].partition("-")[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            if path.lstat().st_uid != os.getuid() or not path.is_dir() or path.is_symlink():
-                continue
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:  # alive under another user, or gone from under us
-            continue
-
-
-class _EarlyPreview:
-    """preview.png drawn by a child process (outputs/preview_process.py) from local copies of
-    the shards it reads, each downloaded as soon as it is in the store, into a scratch
-    directory named as :meth:`StoreTarget.draw` names them (so the drawing is the same)."""
-
-    def __init__(self, store: Store, scratch: Path, wanted: dict[str, str]) -> None:
-        self.store, self.scratch, self.wanted = store, scratch, wanted
-        self.drawer: PreviewProcess | None = None
-
-    @classmethod
-    def start(
-        cls, finisher: Finisher, plan: Plan, store: Store, kept: set[str]
-    ) -> _EarlyPreview | None:
-        """Start the child (None when there is no points or table preview, or no child)."""
-        if finisher.preview is None:
-            return None
-        paths, caption = finisher.preview_reads(plan.tasks)
-        local = {path: f"{i}{Path(path).suffix}" for i, path in enumerate(paths)}
-        _remove_dead_scratch()
-        scratch = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-"))
-        early = cls(store, scratch, local)
-        names = list(local.values())
-        early.drawer = PreviewProcess.start(scratch, finisher.preview, names, caption)
-        if early.drawer is None:
-            early.close()
-            return None
-        for path in paths:
-            if path in kept:
-                early.written(path)
-        return early
-
-    def written(self, path: str) -> None:
-        """Shard ``path`` is in the store: fetch it if the preview reads it."""
-        name = self.wanted.get(path)
-        if name is None or self.drawer is None:
-            return
-        try:
-            self.store.download(path, self.scratch / name)
-        except SynthcError:  # the finisher downloads again, and says what is wrong
-            self.drawer.close()
-            self.drawer = None
-            return
-        self.drawer.written(name)
-
-    def drawn(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes | None:
-        """The child's PNG if it drew exactly this preview (of the shards at ``shards``)."""
-        if self.drawer is None or any(path not in self.wanted for path in shards):
-            return None
-        return self.drawer.drawn(kind, [self.wanted[path] for path in shards], caption)
-
-    def close(self) -> None:
-        """Stop the child and remove the local copies."""
-        if self.drawer is not None:
-            self.drawer.close()
-            self.drawer = None
-        shutil.rmtree(self.scratch, ignore_errors=True)

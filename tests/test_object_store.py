@@ -375,41 +375,16 @@ def test_related_tables_build_verify_and_open_from_the_store(bucket, cli, tmp_pa
     assert orders.equals(want) and orders.height > 600 * 0.7
 
 
-def test_a_store_build_draws_its_preview_in_a_child_from_local_copies(
-    bucket, tmp_path, monkeypatch
-):
-    from synthc.outputs import preview_process
-    from synthc.outputs.preview_process import PreviewProcess
-
-    answers: list[bytes | None] = []
-    drawn = PreviewProcess.drawn
-
-    def watch(self, *args):
-        answers.append(drawn(self, *args))
-        return answers[-1]
-
-    monkeypatch.setattr(PreviewProcess, "drawn", watch)
-    # a child even though this test process has imported matplotlib (earlier previews)
-    monkeypatch.setattr(preview_process, "worth_a_child", lambda kind: True)
+def test_a_store_build_draws_its_preview_from_the_shards_it_put(bucket, tmp_path, monkeypatch):
+    # the preview reads the first two train shards of 2,500 rows, downloaded to a scratch
+    # directory that is removed afterwards
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    # what a killed build left: removed, since its process is gone; a live one's is kept
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    left = scratch / f"synthc-preview-{gone.pid}-abc"
-    left.mkdir()
-    (left / "0.parquet").write_bytes(b"PAR1")
-    alive = scratch / f"synthc-preview-{os.getppid()}-abc"
-    alive.mkdir()
-    # the preview reads the first two train shards of 2,500 rows, each fetched once it is put
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(samples=10_000, shard_size=2500))
-    url = f"s3://{bucket}/child"
+    url = f"s3://{bucket}/drawn"
     api.build(spec, url, workers=1)
-    assert len(answers) == 1 and answers[0] is not None
-    monkeypatch.setattr(preview_process, "child_command", lambda out: ["/nonexistent/python3"])
     local = api.build(spec, tmp_path / "local", workers=1).out
-    assert len(answers) == 1  # no child: drawn in-process
     assert objects(url)["preview.png"]["bytes"] == (local / "preview.png").read_bytes()
-    assert list(scratch.iterdir()) == [alive]  # the local copies are removed
+    assert list(scratch.iterdir()) == []

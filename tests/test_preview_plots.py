@@ -1,6 +1,6 @@
 """Point and table previews read as plots: axes with ticks, equal aspect for point clouds, a
 legend or colour bar saying what colour means, counts and nulls, a title naming the dataset;
-the same input gives the same PNG bytes; matplotlib loads only when a preview is drawn."""
+the same input gives the same PNG bytes; drawing one loads Pillow, never matplotlib."""
 
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ from PIL import Image
 
 from synthc import api, generators
 from synthc.outputs.caption import Caption
-from synthc.outputs.figure import preview_style
+from synthc.outputs.chart import Chart
 from synthc.outputs.image_grid import grid_png
-from synthc.outputs.points_plot import points_figure, points_preview_png
-from synthc.outputs.table_plot import table_figure, table_preview_png
+from synthc.outputs.palette import CLASSES, RAMP
+from synthc.outputs.points_plot import points_chart, points_preview_png
+from synthc.outputs.raster import render
+from synthc.outputs.table_plot import table_chart, table_preview_png
+from synthc.outputs.ticks import date_ticks, number_ticks
 
 #: blobs much wider than tall: drawn in a square panel without equal aspect they look round
 BLOBS = (
@@ -41,61 +44,88 @@ def generated(write_spec, generator: str, samples: int = 300, name: str = "tiny"
     return pl.DataFrame(dict(table)), Caption.of(spec.name, spec.sample_count, columns)
 
 
-def drawn(build):
-    """The figure ``build()`` makes, laid out as it is rendered (in the preview style)."""
-    with preview_style():
-        figure = build()
-        figure.draw_without_rendering()
-    return figure
+def units_per_pixel(chart: Chart, k: int) -> tuple[float, float]:
+    left, top, right, bottom = chart.box(k)
+    panel = chart.panels[k]
+    return (panel.x.high - panel.x.low) / (right - left), (panel.y.high - panel.y.low) / (
+        bottom - top
+    )
 
 
-def pixels_per_unit(axes) -> tuple[float, float]:
-    origin, right, up = axes.transData.transform([(0, 0), (1, 0), (0, 1)])
-    return float(right[0] - origin[0]), float(up[1] - origin[1])
+def pixels(chart: Chart) -> np.ndarray:
+    with Image.open(io.BytesIO(render(chart))) as image:
+        assert image.size == chart.size()
+        return np.asarray(image.convert("RGB")).astype(np.int64)
+
+
+def near(image: np.ndarray, colour, tolerance: int = 40) -> np.ndarray:
+    """Where ``image`` is within ``tolerance`` of ``colour`` (points are blended with white)."""
+    return np.abs(image - np.asarray(colour)).sum(axis=2) <= tolerance
 
 
 def test_blobs_are_drawn_with_equal_aspect_and_a_legend_of_their_classes(write_spec):
     frame, caption = generated(write_spec, BLOBS, name="wide-blobs")
     span = frame.select(pl.all().max() - pl.all().min())
     assert span["x0"][0] > 4 * span["x1"][0]  # the data is wide and flat
-    figure = drawn(lambda: points_figure(frame, caption))
-    (axes,) = figure.axes
-    across, up = pixels_per_unit(axes)
+    chart = points_chart(frame, caption)
+    (panel,) = chart.panels
+    across, up = units_per_pixel(chart, 0)
     assert across == pytest.approx(up, rel=1e-9)  # one unit as long across as up
-    low, high = axes.get_xlim()
-    assert low <= frame["x0"].min() and high >= frame["x0"].max()  # nothing cut off
-    assert (axes.get_xlabel(), axes.get_ylabel()) == ("x0", "x1")
-    assert len(axes.get_xticks()) >= 3 and len(axes.get_yticks()) >= 3
-    (legend,) = figure.legends
-    assert [t.get_text() for t in legend.get_texts()] == ["0", "1", "2"]
-    assert legend.get_title().get_text().startswith("label: class")
-    assert figure.get_suptitle() == "wide-blobs: all 300 points"
+    assert panel.x.low <= frame["x0"].min() and panel.x.high >= frame["x0"].max()
+    assert panel.y.low <= frame["x1"].min() and panel.y.high >= frame["x1"].max()
+    assert (panel.x.label, panel.y.label) == ("x0", "x1")
+    for axis in (panel.x, panel.y):
+        assert len(axis.ticks) >= 3 and all(axis.low <= v <= axis.high for v, _ in axis.ticks)
+    assert chart.legend is not None and chart.colour_bar is None
+    assert [text for _, text in chart.legend.entries] == ["0", "1", "2"]
+    assert [colour for colour, _ in chart.legend.entries] == list(CLASSES[:3])
+    assert chart.legend.title.startswith("label: class")
+    assert chart.title == "wide-blobs: all 300 points"
+    # in the picture: each blob (the same spread across and up) is drawn round, not stretched
+    image = pixels(chart)
+    left, top, right, bottom = chart.box(0)
+    for colour in CLASSES[:3]:
+        rows, columns = np.nonzero(near(image[top:bottom, left:right], colour))
+        assert rows.size > 50
+        assert 0.6 < np.ptp(columns) / np.ptp(rows) < 1.6
+    xs = np.nonzero(
+        near(image[top:bottom, left:right], CLASSES[0])
+        | near(image[top:bottom, left:right], CLASSES[2])
+    )[1]
+    assert np.ptp(xs) > 0.7 * (right - left)  # the three blobs fill the width
 
 
 def test_a_manifold_is_coloured_by_its_intrinsic_coordinate_with_a_colour_bar(write_spec):
     frame, caption = generated(write_spec, "kind: manifold\n  shape: swiss_roll")
-    figure = drawn(lambda: points_figure(frame, caption))
-    panels = [a for a in figure.axes if a.get_xlabel().startswith("x")]
-    assert [(a.get_xlabel(), a.get_ylabel()) for a in panels] == [
+    chart = points_chart(frame, caption)
+    assert [(p.x.label, p.y.label) for p in chart.panels] == [
         ("x0", "x1"),
         ("x0", "x2"),
         ("x1", "x2"),
     ]
-    for axes in panels:
-        across, up = pixels_per_unit(axes)
+    for k in range(3):
+        across, up = units_per_pixel(chart, k)
         assert across == pytest.approx(up, rel=1e-9)
-    (bar,) = [a for a in figure.axes if a not in panels]
-    assert bar.get_ylabel().replace("\n", " ").startswith("u0: intrinsic coordinate 0: t,")
-    assert not figure.legends
+    bar = chart.colour_bar
+    assert bar is not None and chart.legend is None
+    assert bar.title.replace("\n", " ").startswith("u0: intrinsic coordinate 0: t,")
+    assert (bar.low, bar.high) == (frame["u0"].min(), frame["u0"].max())
+    assert len(bar.ticks) >= 3
+    # the points take the ramp's colours from one end to the other
+    image = pixels(chart)
+    left, top, right, bottom = chart.box(1)
+    drawn = image[top:bottom, left:right]
+    assert near(drawn, RAMP[0], 60).sum() > 20 and near(drawn, RAMP[-1], 60).sum() > 20
 
 
 def test_many_dimensions_are_projected_on_principal_components(write_spec):
     frame, caption = generated(write_spec, MOONS_10D)
-    figure = drawn(lambda: points_figure(frame, caption))
-    (axes,) = figure.axes  # a flat shape in 10-D: the third component is noise, not drawn
-    assert axes.get_xlabel().startswith("PC1 (") and axes.get_ylabel().startswith("PC2 (")
-    assert "principal components of x0..x9" in figure.get_suptitle()
-    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["0", "1"]
+    chart = points_chart(frame, caption)
+    (panel,) = chart.panels  # a flat shape in 10-D: the third component is noise, not drawn
+    assert panel.x.label.startswith("PC1 (") and panel.y.label.startswith("PC2 (")
+    assert "principal components of x0..x9" in chart.title
+    assert chart.legend is not None
+    assert [text for _, text in chart.legend.entries] == ["0", "1"]
 
 
 def test_histograms_count_values_and_nulls_and_categories_get_counted_bars():
@@ -109,36 +139,41 @@ def test_histograms_count_values_and_nulls_and_categories_get_counted_bars():
             "churn": [True, True, False, None, True, False, True, True],
         }
     )
-    figure = drawn(lambda: table_figure(frame, Caption("churn", 1000)))
-    titles = {a.get_title().split("\n")[0]: a for a in figure.axes}
+    chart = table_chart(frame, Caption("churn", 1000))
+    panels = {p.title.split("\n")[0]: p for p in chart.panels}
     # no panel for the index
-    assert list(titles) == ["income", "region", "visits", "signup", "churn"]
-    assert titles["income"].get_title().split("\n")[1] == "6 values, 2 null (25.0%), 1 NaN"
-    assert titles["signup"].get_title().split("\n")[1] == "8 values, no nulls"
-    region = titles["region"]
-    assert region.get_title().split("\n")[1] == "7 values, 1 null (12.5%)"
+    assert list(panels) == ["income", "region", "visits", "signup", "churn"]
+    assert panels["income"].title.split("\n")[1] == "6 values, 2 null (25.0%), 1 NaN"
+    assert sum(bar.height for bar in panels["income"].bars) == 5  # the finite values
+    assert panels["signup"].title.split("\n")[1] == "8 values, no nulls"
+    assert [label for _, label in panels["signup"].x.ticks][:2] == ["2020-01-01", "2020-01-03"]
+    region = panels["region"]
+    assert region.title.split("\n")[1] == "7 values, 1 null (12.5%)"
     # the most frequent category first, each bar labelled with its count
-    assert [t.get_text() for t in region.get_xticklabels()] == ["north", "south", "east"]
-    assert [t.get_text() for t in region.texts] == ["4", "2", "1"]
-    visits = titles["visits"]  # few distinct integers: a bar per value, in order
-    assert [t.get_text() for t in visits.get_xticklabels()] == ["0", "1", "2", "3"]
-    assert [t.get_text() for t in visits.texts] == ["1", "2", "3", "1"]
-    assert [t.get_text() for t in titles["churn"].get_xticklabels()] == ["false", "true"]
-    assert [t.get_text() for t in titles["churn"].texts] == ["2", "5"]
-    assert titles["income"].get_ylabel() == "count"
-    assert figure.get_suptitle() == "churn: first 8 of 1,000 rows"
+    assert [label for _, label in region.x.ticks] == ["north", "south", "east"]
+    assert [bar.label for bar in region.bars] == ["4", "2", "1"]
+    visits = panels["visits"]  # few distinct integers: a bar per value, in order
+    assert [label for _, label in visits.x.ticks] == ["0", "1", "2", "3"]
+    assert [bar.label for bar in visits.bars] == ["1", "2", "3", "1"]
+    assert [label for _, label in panels["churn"].x.ticks] == ["false", "true"]
+    assert [bar.label for bar in panels["churn"].bars] == ["2", "5"]
+    # counts are whole numbers, the first panel of each row says so
+    assert all(float(v).is_integer() for v, _ in region.y.ticks)
+    assert panels["income"].y.label == "count" and panels["churn"].y.label == "count"
+    assert chart.title == "churn: first 8 of 1,000 rows"
+    assert pixels(chart).shape[:2] == (chart.size()[1], chart.size()[0])
 
 
 def test_a_wide_table_shows_its_first_columns_and_says_so():
     frame = pl.DataFrame({f"f{k}": np.arange(50, dtype=np.float64) * k for k in range(30)})
-    figure = drawn(lambda: table_figure(frame, Caption("wide")))
-    assert len(figure.axes) == 24
-    assert figure.get_suptitle() == "wide: first 50 rows (24 of 30 columns)"
+    chart = table_chart(frame, Caption("wide"))
+    assert len(chart.panels) == 24
+    assert chart.title == "wide: first 50 rows (24 of 30 columns)"
     with Image.open(io.BytesIO(table_preview_png(frame, Caption("wide")))) as image:
         assert image.size == (4 * 320, 6 * 250 + 50)
 
 
-def test_names_and_values_are_text_not_markup_and_odd_columns_still_draw():
+def test_names_and_values_are_text_and_odd_columns_still_draw():
     frame = pl.DataFrame(
         {
             "$\\frac{1}{$": [1.0, 2.0],
@@ -149,23 +184,41 @@ def test_names_and_values_are_text_not_markup_and_odd_columns_still_draw():
             "label": ["$x^{$", "_{"],
         }
     )
-    png = table_preview_png(frame, Caption("$bad{name"))
-    assert png.startswith(b"\x89PNG")
+    chart = table_chart(frame, Caption("$bad{name"))
+    notes = {p.title.split("\n")[0]: p.note for p in chart.panels}
+    assert notes["huge"] == "values from -1e+308 to 1e+308"
+    assert notes["empty"] == "no finite values" and notes["nested"] == "List(Int64): not drawn"
+    assert chart.panels[1].x.label == "days since 1970-01-01"
+    assert table_preview_png(frame, Caption("$bad{name")).startswith(b"\x89PNG")
     points = pl.DataFrame({"x0": [0.0, 1.0, float("inf")], "x1": [0.0, None, 1.0]})
     assert points_preview_png(points).startswith(b"\x89PNG")
+    extreme = pl.DataFrame({"x0": [-1e308, 1e308], "x1": [0.0, 1e-300]})
+    assert points_preview_png(extreme).startswith(b"\x89PNG")
 
 
-def test_previews_are_the_same_bytes_every_time_and_carry_no_version(write_spec, tmp_path):
+def test_ticks_are_round_numbers_and_dates_inside_the_range():
+    assert number_ticks(0.0, 1.0) == [(v, f"{v:.1f}") for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]
+    assert [label for _, label in number_ticks(-3.3, 17.2)] == ["0", "5", "10", "15"]
+    # one notation for all the labels of an axis
+    assert [label for _, label in number_ticks(0.0, 2.5e7)][1:3] == ["5e6", "1e7"]
+    assert number_ticks(-1e308, 1e308) == [(-1e308, "-1e308"), (1e308, "1e308")]
+    months = date_ticks(18262.0, 18262.0 + 400)  # 2020-01-01 and 400 days on
+    assert [label for _, label in months][:3] == ["2020-01", "2020-03", "2020-05"]
+    hours = date_ticks(18262.25, 18262.9)
+    assert hours[0] == (18262.25, "01-01 06:00") and len(hours) <= 8
+    assert [label for _, label in date_ticks(0.0, 20_000.0)] == ["1980", "2000", "2020"]
+
+
+def test_previews_are_the_same_bytes_every_time_and_carry_no_metadata(write_spec, tmp_path):
     spec = write_spec(spec_text(samples=300, generator=BLOBS))
     png = api.preview(spec, samples=300)
     assert png == api.preview(spec, samples=300)
-    assert b"matplotlib" not in png.lower() and b"Software" not in png
+    assert b"tEXt" not in png and b"iTXt" not in png and b"tIME" not in png
     with Image.open(io.BytesIO(png)) as image:
-        assert image.size == (620, 470)  # one 4-inch panel, room for the legend, at 100 dpi
-    # a user's matplotlibrc changes nothing: the preview uses matplotlib's own defaults
-    config = tmp_path / "mplconfig"
-    config.mkdir()
-    (config / "matplotlibrc").write_text("axes.facecolor: red\nfont.size: 20\nfigure.dpi: 50\n")
+        assert image.size == (620, 450)  # one 400-pixel panel and room for the legend
+    # another process, with another home and working directory, draws the same bytes
+    home = tmp_path / "home"
+    home.mkdir()
     script = (
         "import sys; from synthc import api; "
         f"sys.stdout.buffer.write(api.preview({str(spec)!r}, samples=300))"
@@ -173,17 +226,14 @@ def test_previews_are_the_same_bytes_every_time_and_carry_no_version(write_spec,
     result = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
-        env={
-            "PYTHONPATH": str(ROOT),
-            "MPLCONFIGDIR": str(config),
-            "PATH": os.environ.get("PATH", ""),
-        },
+        cwd=home,
+        env={"PYTHONPATH": str(ROOT), "HOME": str(home), "PATH": os.environ.get("PATH", "")},
         check=True,
     )
     assert result.stdout == png
 
 
-def test_matplotlib_is_imported_only_when_a_preview_is_drawn(write_spec, tmp_path):
+def test_pillow_is_imported_only_when_a_preview_is_drawn_and_matplotlib_never(write_spec, tmp_path):
     spec = write_spec(spec_text(samples=300, shard_size=100, generator=BLOBS))
     script = textwrap.dedent(
         f"""
@@ -194,9 +244,9 @@ def test_matplotlib_is_imported_only_when_a_preview_is_drawn(write_spec, tmp_pat
         assert synthc.cli.main(["plan", {str(spec)!r}]) == 0
         for task in synthc.api.plan({str(spec)!r}).tasks:
             run_task(task.to_json(), {str(tmp_path / "out")!r})
-        assert "matplotlib" not in sys.modules, "imported before any preview"
+        assert "PIL" not in sys.modules, "imported before any preview"
         synthc.api.preview({str(spec)!r}, samples=10)
-        assert "matplotlib" in sys.modules
+        assert "PIL" in sys.modules and "matplotlib" not in sys.modules
         print("ok")
         """
     )

@@ -86,6 +86,6 @@ def test_a_build_with_every_shard_current_starts_no_numba(tmp_path):
         )
         for _ in range(2)
     ]
-    # the first build draws preview.png in a child process (outputs/preview_process.py)
+    # the first build runs kernels and reads its first shards back for preview.png
     assert runs[0].stdout.splitlines()[-1] == "0 ['numba', 'polars']"
     assert runs[1].stdout.splitlines()[-1] == "0 []"

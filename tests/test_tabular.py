@@ -347,7 +347,7 @@ def test_build_writes_a_table_preview(built):
         width, height = image.size
         pixels = np.asarray(image.convert("RGB"))
     # one 320 x 250 panel per column but the index (up to 24), four to a row, under a title,
-    # with bars drawn in matplotlib's first colour
+    # with bars drawn in the first colour of the palette
     panels = min(24, len(frame.columns) - 1)
     assert (width, height) == (4 * 320, -(-panels // 4) * 250 + 50)
     assert ((pixels == [31, 119, 180]).all(axis=2)).mean() > 0.05

@@ -47,19 +47,6 @@ class PlannedShard(Protocol):
 Shard = TypeVar("Shard", bound=PlannedShard)
 
 
-class Drawer(Protocol):
-    """A child process drawing preview.png while shards are written (outputs.preview_process)."""
-
-    def written(self, path: str) -> None:
-        """Shard ``path`` is complete: the child may read it."""
-
-    def drawn(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes | None:
-        """The PNG if the child drew exactly this preview, else None."""
-
-    def close(self) -> None:
-        """Stop the child."""
-
-
 class FileSink(Protocol):
     """Where a finisher writes: the build's output directory or object-store prefix."""
 
@@ -153,13 +140,10 @@ class Finisher:
         state: BuildState,
         records: Sequence[ShardRecord],
         build: dict[str, Any],
-        drawer: Drawer | None = None,
     ) -> None:
         """Write the spec copies and extra files, the card and the preview into ``files``,
         then the manifest last; each is owned in ``state`` as it is written, the manifest
-        before it exists (so a later build can retract it). ``drawer``: a child process
-        drawing the preview (its bytes are used if it drew exactly this one, else ``files``
-        draws it here)."""
+        before it exists (so a later build can retract it)."""
         manifest = self.manifest(records, build)
 
         def owned(name: str, data: bytes) -> None:
@@ -173,10 +157,7 @@ class Finisher:
         if self.preview is not None:
             # The first shards hold the first samples: read them back, not generated again.
             paths, caption = self.preview_reads(records)
-            png = drawer.drawn(self.preview, paths, caption) if drawer is not None else None
-            if png is None:
-                png = files.draw(self.preview, paths, caption)
-            owned(PREVIEW_FILE, png)
+            owned(PREVIEW_FILE, files.draw(self.preview, paths, caption))
         data = encode_manifest(manifest)
         state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
         files.save(state)

@@ -9,52 +9,52 @@ three principal components (a rotated embedding shows its shape, not a random sl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from synthc.outputs.caption import Caption, shorten
-from synthc.outputs.figure import new_figure, render
+from synthc.outputs.chart import Axis, Chart, ColourBar, Legend, Panel, Points, title_height
+from synthc.outputs.palette import FIRST, class_colour, ramp
+from synthc.outputs.raster import render
+from synthc.outputs.ticks import number_ticks
 
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
-#: inches of one square panel
-PANEL = 4.0
+#: pixels of one square panel's cell, and of the strip on the right for a legend or colour bar
+PANEL = 400
+SIDE = 220
 #: classes drawn as legend entries at most; more get a colour bar
 LEGEND_CLASSES = 10
+#: the share of the data's range left empty on each side of a panel
+PAD = 0.05
 
 
 def points_preview_png(frame: pl.DataFrame, caption: Caption | None = None) -> bytes:
-    """A PNG of :func:`points_figure`."""
-    return render(lambda: points_figure(frame, caption or Caption()))
+    """A PNG of :func:`points_chart`."""
+    return render(points_chart(frame, caption or Caption()))
 
 
-def points_figure(frame: pl.DataFrame, caption: Caption) -> Figure:
-    """The scatter panels of ``frame``'s ``x`` columns, before rendering."""
+def points_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
+    """The scatter panels of ``frame``'s ``x`` columns, before drawing."""
     dims = _coordinates(frame)
     coords, names = _projected(frame, dims)
     pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
-    figure = new_figure(PANEL * max(1, len(pairs)) + 2.2, PANEL + 0.7)
-    figure.suptitle(_title(caption, frame.height, dims, len(names) < len(dims)))
+    title = _title(caption, frame.height, dims, len(names) < len(dims))
+    chart = Chart(
+        title, (PANEL, PANEL), max(1, len(pairs)), side=SIDE, title_height=title_height(title)
+    )
     if not pairs:
-        axes = figure.add_subplot(1, 1, 1)
-        axes.text(
-            0.5, 0.5, "fewer than two coordinates x0, x1, ... to draw", ha="center", va="center"
-        )
-        axes.set_axis_off()
-        return figure
-    colour = _colouring(frame)
-    panels = [figure.add_subplot(1, len(pairs), k + 1) for k in range(len(pairs))]
-    drawn: Any = None
-    for axes, (i, j) in zip(panels, pairs, strict=True):
-        drawn = axes.scatter(
-            coords[:, i], coords[:, j], s=4.0, linewidths=0.0, alpha=0.7, **colour.scatter
-        )
-        _equal_axes(axes, names[i], names[j])
-    colour.explain(figure, panels, drawn, caption)
-    return figure
+        note = "fewer than two coordinates x0, x1, ... to draw"
+        chart.panels.append(Panel(Axis(0.0, 1.0), Axis(0.0, 1.0), note=note))
+        return chart
+    colours, chart.legend, chart.colour_bar = _colouring(frame, caption)
+    for k, (i, j) in enumerate(pairs):
+        x, y = _equal_axes(coords[:, i], coords[:, j], chart.box(k))
+        x.label, y.label = shorten(names[i], 40), shorten(names[j], 40)
+        points = Points(coords[:, i], coords[:, j], colours, radius=2.2)
+        chart.panels.append(Panel(x, y, points=points, grid=True))
+    return chart
 
 
 def _coordinates(frame: pl.DataFrame) -> list[str]:
@@ -93,67 +93,65 @@ def _title(caption: Caption, shown: int, dims: list[str], projected: bool) -> st
     return title
 
 
-def _equal_axes(axes: Axes, x: str, y: str) -> None:
-    """Equal units across and up; the panel keeps its size and the limits grow instead."""
-    axes.set_aspect("equal", adjustable="datalim")
-    axes.set_xlabel(shorten(x, 40))
-    axes.set_ylabel(shorten(y, 40))
-    axes.locator_params(nbins=6)
-    axes.grid(True, linewidth=0.4, alpha=0.4)
+def _equal_axes(x: np.ndarray, y: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Axis, Axis]:
+    """Axes showing every finite point with equal units across and up in ``box``: the range
+    with fewer units per pixel grows about its middle. (Halves of ranges, so that values
+    near the float64 limits do not overflow.)"""
+    pixels = (box[2] - box[0], box[3] - box[1])
+    halves = [_half_range(x), _half_range(y)]
+    per_pixel = max(half / count for (_, half), count in zip(halves, pixels, strict=True))
+    axes = []
+    for (middle, _), count in zip(halves, pixels, strict=True):
+        low, high = middle - per_pixel * count, middle + per_pixel * count
+        axes.append(Axis(low, high, number_ticks(low, high, 6)))
+    return axes[0], axes[1]
 
 
-class _Colouring:
-    """How points are coloured and how the figure says what colour means."""
+def _half_range(values: np.ndarray) -> tuple[float, float]:
+    """The middle and half the width of the finite values' range, :data:`PAD` wider on each
+    side (half a unit each side when they are all one value, or none)."""
+    import numpy as np
 
-    def __init__(self, scatter: dict[str, Any], column: str | None, classes: list[int]) -> None:
-        self.scatter = scatter
-        self.column = column
-        self.classes = classes
-
-    def explain(self, figure: Figure, panels: list[Axes], drawn: Any, caption: Caption) -> None:
-        """A legend of the classes, a colour bar of a continuous value, or nothing."""
-        if self.column is None:
-            return
-        title = caption.meaning(self.column, width=28)
-        if self.classes and len(self.classes) <= LEGEND_CLASSES:
-            from matplotlib.lines import Line2D
-
-            colours = _class_colours(len(self.classes))
-            handles = [
-                Line2D([], [], marker="o", linestyle="", color=colours[k], label=str(value))
-                for k, value in enumerate(self.classes)
-            ]
-            figure.legend(
-                handles=handles, title=title, loc="outside right center", alignment="left"
-            )
-            return
-        bar = figure.colorbar(drawn, ax=panels, shrink=0.9)
-        bar.set_label(title)
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return 0.0, 0.5
+    low, high = float(finite.min()), float(finite.max())
+    half = high / 2 - low / 2
+    return low / 2 + high / 2, half * (1 + 2 * PAD) if half > 0 else 0.5
 
 
-def _colouring(frame: pl.DataFrame) -> _Colouring:
-    """By ``label`` (the class) when there is one, else by ``u0`` (the first intrinsic
-    coordinate), else one colour."""
+def _colouring(
+    frame: pl.DataFrame, caption: Caption
+) -> tuple[np.ndarray, Legend | None, ColourBar | None]:
+    """A colour per point, by ``label`` (the class) when there is one, else by ``u0`` (the
+    first intrinsic coordinate), else one colour; and the legend or colour bar saying so."""
     import numpy as np
     import polars as pl
 
     if "label" in frame.columns and frame["label"].dtype.is_integer():
         labels = frame["label"].fill_null(-1).to_numpy()
         classes = sorted(int(v) for v in np.unique(labels))
+        title = caption.meaning("label", width=28)
         if len(classes) <= LEGEND_CLASSES:
-            colours = _class_colours(len(classes))
-            index = np.searchsorted(np.array(classes), labels)
-            return _Colouring({"c": colours[index]}, "label", classes)
-        return _Colouring({"c": labels, "cmap": "viridis"}, "label", classes)
+            palette = np.asarray([class_colour(k) for k in range(len(classes))], dtype=np.uint8)
+            colours = palette[np.searchsorted(np.array(classes), labels)]
+            entries = [(class_colour(k), str(v)) for k, v in enumerate(classes)]
+            return colours, Legend(title, entries), None
+        return _ramped(labels.astype(np.float64), title)
     if "u0" in frame.columns and frame["u0"].dtype.is_numeric():
         u = frame["u0"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        return _Colouring({"c": u, "cmap": "viridis"}, "u0", [])
-    return _Colouring({"color": "C0"}, None, [])
+        return _ramped(u, caption.meaning("u0", width=28))
+    return np.tile(np.asarray(FIRST, dtype=np.uint8), (frame.height, 1)), None, None
 
 
-def _class_colours(count: int) -> np.ndarray:
-    """RGBA rows of matplotlib's ten-colour qualitative palette, one per class."""
+def _ramped(values: np.ndarray, title: str) -> tuple[np.ndarray, None, ColourBar]:
+    """Colours on the ramp from the lowest finite value to the highest, and its colour bar."""
     import numpy as np
-    from matplotlib import colormaps
 
-    return np.asarray(colormaps["tab10"](np.arange(count) % 10))
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    span = high - low
+    with np.errstate(invalid="ignore"):
+        fractions = (values - low) / span if span > 0 else np.where(np.isnan(values), np.nan, 0.5)
+    fractions[np.isinf(values)] = np.nan
+    return ramp(fractions), None, ColourBar(title, low, high, number_ticks(low, high, 6))

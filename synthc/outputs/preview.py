@@ -3,8 +3,8 @@
 In: the preview kind, a :class:`Caption` (dataset name, sample count, column meanings) and
 either samples generated in memory (``synthc preview``) or the first shards on disk (a build).
 Out: PNG bytes. ``images``: a grid of the first images; ``points``: scatter plots of the ``x``
-coordinates; ``table``: one distribution plot per column (both drawn with matplotlib, which
-is imported only here, when a preview is drawn).
+coordinates; ``table``: one distribution plot per column (both drawn by outputs.raster with
+Pillow, imported only when a preview is drawn).
 """
 
 from __future__ import annotations
