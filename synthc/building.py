@@ -32,6 +32,7 @@ from synthc.outputs.finish import Finisher, SpecText, prepare
 from synthc.outputs.manifest import MANIFEST_FILE
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
+from synthc.plain_first import PlainFirst, worth_plain
 from synthc.progress import Progress
 from synthc.shard import related_table_columns, run_task, table_columns
 
@@ -128,9 +129,13 @@ def build(
     target.check()
     executor = executor or LocalExecutor()
     progress = progress or Progress()
+    generator = generators.get(compiled.spec.generator.kind)
+    # a tiny table build tries its kernels as plain Python first (plain_first.py): the notice
+    # that they compile is said only if they do
+    plain = worth_plain(generator, executor, plan.tasks)
     # said before anything runs a kernel: the generator's facts (for the finisher) may be first
     notice = compile_notice(compiled.spec.generator.kind)
-    if notice is not None:
+    if notice is not None and not plain:
         progress.note(notice)
     finisher = _finisher(compiled, plan, git)
     name = compiled.spec.name
@@ -157,9 +162,19 @@ def build(
         if actions.remove:
             log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
 
-        gil_free = generators.get(compiled.spec.generator.kind).gil_free
+        runner: Callable[..., Any] = run_task
+        if plain and worth_plain(generator, executor, actions.build):
+            executor = LocalExecutor(1)  # in this thread, where the kernels run plain
+            runner = PlainFirst(run_task, on_compiled=lambda: _say(progress, notice))
         built = _run(
-            executor, actions.build, target, state, progress, gil_free, compiled.read_roots
+            executor,
+            runner,
+            actions.build,
+            target,
+            state,
+            progress,
+            generator.gil_free,
+            compiled.read_roots,
         )
         records = [
             ShardRecord.from_json(built.get(task.path) or actions.keep[task.path])
@@ -224,6 +239,7 @@ def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finis
 
 def _run(
     executor: Executor,
+    runner: Callable[..., Any],
     tasks: list[ShardTask],
     target: Target,
     state: BuildState,
@@ -231,7 +247,8 @@ def _run(
     gil_free: bool,
     read_roots: dict[str, list[str]],
 ) -> dict[str, dict[str, Any]]:
-    """Run ``tasks``, recording each finished shard in ``state``."""
+    """Run ``tasks`` with ``runner`` (shard.run_task, or it wrapped), recording each finished
+    shard in ``state``."""
     built: dict[str, dict[str, Any]] = {}
     if not tasks:
         return built
@@ -245,10 +262,10 @@ def _run(
         # the spec's read roots tell workers where the files it names are (synthc.inputs)
         if _takes_report(executor):
             runs = executor.run(
-                run_task, items, where, read_roots, gil_free=gil_free, report=counter.moved
+                runner, items, where, read_roots, gil_free=gil_free, report=counter.moved
             )
         else:  # an executor written before progress counted samples
-            runs = executor.run(run_task, items, where, read_roots, gil_free=gil_free)
+            runs = executor.run(runner, items, where, read_roots, gil_free=gil_free)
         for index, record in runs:
             target.record_shard(state, record)
             checkpoint.changed()  # a killed build resumes from the last save
@@ -268,6 +285,11 @@ def _run(
         progress.close()
         checkpoint.close()  # every shard that finished, also when another failed
     return built
+
+
+def _say(progress: Progress, notice: str | None) -> None:
+    if notice is not None:
+        progress.note(notice)
 
 
 class _SampleCounter:

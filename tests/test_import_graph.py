@@ -33,8 +33,8 @@ LAYERS: list[tuple[str, ...]] = [
     # (two outputs or specs compared); samples streamed on the fly and one sample alone; whether
     # a build compiles its kernels first
     ("synthc.building", "synthc.build_target", "synthc.dir_target", "synthc.store_target",
-     "synthc.reproducing", "synthc.progress", "synthc.plan_status", "synthc.diffing",
-     "synthc.streaming", "synthc.one_sample", "synthc.compile_notice"),
+     "synthc.plain_first", "synthc.reproducing", "synthc.progress", "synthc.plan_status",
+     "synthc.diffing", "synthc.streaming", "synthc.one_sample", "synthc.compile_notice"),
     # what users script against
     ("synthc.api",),
     # the command line

@@ -257,7 +257,8 @@ def build_with_cache(cache: Path, *args: str | Path) -> subprocess.CompletedProc
 
 
 def test_the_first_build_says_it_compiles_kernels(write_spec, tmp_path):
-    spec = write_spec(spec_text(samples=100, shard_size=100))  # a manifold
+    # a manifold too big for plain-Python kernels (synthc.plain_first)
+    spec = write_spec(spec_text(samples=3000, shard_size=1000))
     first = build_with_cache(tmp_path / "numba", spec, "-o", tmp_path / "first")
     assert first.returncode == 0, first.stderr
     notice = "synthc: compiling the manifold kernels (first build on this machine, about"
@@ -267,6 +268,16 @@ def test_the_first_build_says_it_compiles_kernels(write_spec, tmp_path):
     assert "compiling" not in again.stderr
     quiet = build_with_cache(tmp_path / "cold", spec, "-o", tmp_path / "quiet", "-q")
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+
+
+def test_a_tiny_build_with_plain_kernels_compiles_nothing_and_says_nothing_of_it(
+    write_spec, tmp_path
+):
+    spec = write_spec(spec_text(samples=100, shard_size=100))
+    tiny = build_with_cache(tmp_path / "numba", spec, "-o", tmp_path / "tiny")
+    assert tiny.returncode == 0, tiny.stderr
+    assert "compiling" not in tiny.stderr
+    assert not list((tmp_path / "numba").rglob("*.nbi"))  # no kernel was compiled
 
 
 def _counts_two(item: int, report: Any) -> int:

@@ -11,6 +11,7 @@ import numba
 import numpy as np
 import pytest
 
+from synthc.generators import rng
 from synthc.generators.rng import below, derive_key, normal2, normal3, philox4x32, uniform2
 
 # CI also runs these with NUMBA_DISABLE_JIT=1 (pytest -m kernel): the kernels as plain Python.
@@ -30,6 +31,19 @@ KNOWN_ANSWERS = [  # Random123's kat_vectors for philox4x32 with 10 rounds
 @pytest.mark.parametrize(("counter", "key", "expected"), KNOWN_ANSWERS)
 def test_philox_known_answers(counter, key, expected):
     assert tuple(int(v) for v in philox4x32(*counter, *key)) == expected
+
+
+@pytest.mark.parametrize(("counter", "key", "expected"), KNOWN_ANSWERS)
+def test_philox_in_python_integers_gives_the_same_words(counter, key, expected):
+    """The plain version plain-Python kernels run, against the answers and the kernel's own
+    Python on random words (NumPy scalars, uint64 inputs as the kernels pass them)."""
+    plain = rng._philox4x32_plain
+    assert tuple(int(v) for v in plain(*counter, *key)) == expected
+    words = np.random.default_rng(5).integers(0, 2**32, size=(300, 6), dtype=np.uint64)
+    for row in words:
+        got = plain(*row)
+        assert all(type(v) is np.uint32 for v in got)
+        assert got == philox4x32.py_func(*row)
 
 
 PURE_PYTHON_DRAWS = """

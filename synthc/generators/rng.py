@@ -12,12 +12,13 @@ as 1, 2, 3" (SC 2011); the kernel is checked against the Random123 known-answer 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 
 import numpy as np
 
-from synthc.generators.jit import Int, ngjit
+from synthc.generators.jit import Int, Kernel, ngjit
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -40,7 +41,29 @@ def derive_key(seed: int, stream: str) -> tuple[int, int]:
     return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:], "little")
 
 
-@ngjit
+_M32 = 0xFFFFFFFF
+
+
+def _philox4x32_plain(
+    c0: Int, c1: Int, c2: Int, c3: Int, k0: Int, k1: Int
+) -> tuple[np.uint32, np.uint32, np.uint32, np.uint32]:
+    """:func:`philox4x32` in Python integers, the same words: what runs when the kernels run as
+    plain Python (a tiny shard, one sample, NUMBA_DISABLE_JIT), five times faster than the
+    kernel's NumPy scalars there."""
+    x0, x1, x2, x3 = int(c0) & _M32, int(c1) & _M32, int(c2) & _M32, int(c3) & _M32
+    key0, key1 = int(k0) & _M32, int(k1) & _M32
+    m0, m1, w0, w1 = int(_M0), int(_M1), int(_W0), int(_W1)
+    for r in range(10):
+        if r > 0:
+            key0 = (key0 + w0) & _M32
+            key1 = (key1 + w1) & _M32
+        p0 = m0 * x0
+        p1 = m1 * x2
+        x0, x1, x2, x3 = (p1 >> 32) ^ x1 ^ key0, p1 & _M32, (p0 >> 32) ^ x3 ^ key1, p0 & _M32
+    return np.uint32(x0), np.uint32(x1), np.uint32(x2), np.uint32(x3)
+
+
+@functools.partial(Kernel, plain=_philox4x32_plain)
 def philox4x32(
     c0: Int, c1: Int, c2: Int, c3: Int, k0: Int, k1: Int
 ) -> tuple[np.uint32, np.uint32, np.uint32, np.uint32]:

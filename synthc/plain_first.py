@@ -1,0 +1,67 @@
+"""Tiny table builds without Numba: the kernels run as plain Python while that is quick.
+
+Loading Numba and its cached kernels takes about half a second, more than generating a
+thousand rows of a manifold or a table as plain Python (the same bits: jit.plain_python). A
+build of a table generator with at most :data:`PLAIN_BUILD_SAMPLES` samples to make, on the
+local executor, runs its shards in the driver's thread with the kernels as plain Python until
+:data:`PLAIN_BUILD_SECONDS` after the first shard started. A shard cut short by that deadline
+(a spec whose dataset-level facts need many draws, such as standardised columns) is made again
+with compiled kernels, as is every shard after it: the bytes are the same either way, and the
+most such a spec loses is the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from synthc.compiler.planning import ShardTask
+from synthc.executors.base import Executor
+from synthc.executors.local import LocalExecutor
+from synthc.generators.base import TableGenerator
+from synthc.generators.jit import PlainTooSlow, plain_python
+
+#: samples a build may have to make for its shards to be tried as plain Python
+PLAIN_BUILD_SAMPLES = 2_000
+#: seconds from the first shard by which the plain shards must be done
+PLAIN_BUILD_SECONDS = 0.35
+
+
+def worth_plain(generator: Any, executor: Executor, tasks: Sequence[ShardTask]) -> bool:
+    """Whether ``tasks`` are few table rows, built by the local executor."""
+    samples = sum(task.samples for task in tasks)
+    return (
+        isinstance(generator, TableGenerator)
+        and isinstance(executor, LocalExecutor)
+        and 0 < samples <= PLAIN_BUILD_SAMPLES
+    )
+
+
+class PlainFirst:
+    """``run`` (a shard task) with plain-Python kernels until ``seconds`` (default
+    :data:`PLAIN_BUILD_SECONDS`) after its first call, then compiled; ``on_compiled`` is
+    called once, when a call is cut short."""
+
+    def __init__(
+        self,
+        run: Callable[..., Any],
+        seconds: float | None = None,
+        on_compiled: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.run, self.on_compiled = run, on_compiled
+        self.seconds = PLAIN_BUILD_SECONDS if seconds is None else seconds
+        self.deadline: float | None = None
+        self.compiled = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
+        if not self.compiled:
+            try:
+                with plain_python(self.deadline):
+                    return self.run(*args, **kwargs)
+            except PlainTooSlow:
+                self.compiled = True
+                self.on_compiled()
+        return self.run(*args, **kwargs)
