@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from synthc.outputs.raster import fit_text, font
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -70,15 +72,13 @@ def _stacked(images: Sequence[Image.Image]) -> Image.Image:
 
 def _titled(sheet: Image.Image, title: str) -> Image.Image:
     """``sheet`` under a strip with ``title``, cut with an ellipsis to the sheet's width."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    font = ImageFont.load_default(size=TITLE_SIZE)
-    fits = [title] + [title[:cut].rstrip() + "…" for cut in range(len(title) - 1, 0, -1)]
-    text = next((t for t in fits if font.getlength(t) <= sheet.width - 8), "")
+    text = fit_text(title, TITLE_SIZE, sheet.width - 8)
     titled = Image.new("RGB", (sheet.width, sheet.height + TITLE_HEIGHT), "white")
     titled.paste(sheet, (0, TITLE_HEIGHT))
     if text:
-        ImageDraw.Draw(titled).text((4, 3), text, fill=(0, 0, 0), font=font)
+        ImageDraw.Draw(titled).text((4, 3), text, fill=(0, 0, 0), font=font(TITLE_SIZE))
     return titled
 
 
