@@ -11,6 +11,7 @@ the shards and the manifest, last.
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,9 +28,11 @@ from synthc.compiler.planning import Plan, ShardTask
 from synthc.errors import BuildError, SynthcError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
+from synthc.generators.base import PreviewKind
 from synthc.git_state import GitState
 from synthc.outputs.finish import Finisher, SpecText, prepare
 from synthc.outputs.manifest import MANIFEST_FILE
+from synthc.outputs.preview import load_drawing
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
 from synthc.plain_first import PlainFirst, worth_plain
@@ -166,6 +169,12 @@ def build(
         if plain and worth_plain(generator, executor, actions.build):
             executor = LocalExecutor(1)  # in this thread, where the kernels run plain
             runner = PlainFirst(run_task, on_compiled=lambda: _say(progress, notice))
+        # while the shards are made in other processes (a Dask cluster, spawned workers), this
+        # one imports what drawing the preview needs
+        elsewhere = not (isinstance(executor, LocalExecutor) and generator.gil_free)
+        loading = None
+        if finisher.preview and actions.build and elsewhere:
+            loading = _loading(finisher.preview)
         built = _run(
             executor,
             runner,
@@ -193,6 +202,8 @@ def build(
             **target.build_facts(),
         }
         target.settle(plan, state)
+        if loading is not None:
+            loading.join()
         finisher.finish(target, state, records, build_facts)
     return BuildResult(
         where,
@@ -285,6 +296,14 @@ def _run(
         progress.close()
         checkpoint.close()  # every shard that finished, also when another failed
     return built
+
+
+def _loading(kind: PreviewKind) -> threading.Thread:
+    """A thread importing what drawing the preview needs (not a daemon: an import is never cut
+    off at exit)."""
+    thread = threading.Thread(target=load_drawing, args=(kind,), name="synthc-preview-imports")
+    thread.start()
+    return thread
 
 
 def _say(progress: Progress, notice: str | None) -> None:

@@ -274,3 +274,20 @@ def test_an_image_grid_has_a_title_strip_cut_to_its_width():
             strip = np.asarray(sheet.convert("L"))
         assert sheet.size == (width, (20 if title else 0) + 2 * 40 + 2)
         assert (strip[:20] < 128).any() == bool(title)  # the title's ink, in the strip only
+
+
+@pytest.mark.parametrize(("kind", "loaded"), [("points", ["PIL", "polars"]), ("images", ["PIL"])])
+def test_what_a_preview_needs_can_be_loaded_ahead_of_the_drawing(kind, loaded):
+    # a build whose shards are made in other processes loads these while they run
+    script = (
+        "import sys; from synthc.outputs.preview import load_drawing; "
+        f"load_drawing({kind!r}); print(sorted({{'PIL', 'polars'}} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")},
+        check=True,
+    )
+    assert result.stdout.strip() == str(loaded)

@@ -23,7 +23,13 @@ from synthc.outputs.webdataset import IMAGE_EXTENSIONS, read_tar_members
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["Caption", "default_samples", "preview_of_samples", "preview_of_shards"]
+__all__ = [
+    "Caption",
+    "default_samples",
+    "load_drawing",
+    "preview_of_samples",
+    "preview_of_shards",
+]
 
 #: samples a preview shows unless told otherwise, by preview kind
 PREVIEW_SAMPLES: dict[PreviewKind, int] = {"images": 16, "points": 4000, "table": 4000}
@@ -32,6 +38,23 @@ PREVIEW_SAMPLES: dict[PreviewKind, int] = {"images": 16, "points": 4000, "table"
 def default_samples(kind: PreviewKind) -> int:
     """How many samples a preview of ``kind`` shows by default."""
     return PREVIEW_SAMPLES[kind]
+
+
+def load_drawing(kind: PreviewKind) -> None:
+    """Import what drawing a preview of ``kind`` needs (Pillow and its fonts; polars to read
+    table shards). A build calls it in a thread while its shards are made elsewhere (worker
+    processes, a Dask cluster), so the drawing after them does not wait for the imports."""
+    from PIL import Image, ImageDraw
+
+    from synthc.outputs import raster
+
+    del Image, ImageDraw
+    for size in (raster.TITLE, raster.PANEL_TITLE, raster.LABEL, raster.TICK, raster.NOTE):
+        raster.font(size)
+    if kind != "images":
+        import polars
+
+        del polars
 
 
 def preview_of_samples(
