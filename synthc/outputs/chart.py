@@ -111,6 +111,10 @@ class Margins:
     bottom: int = 44
 
 
+#: margins with room below for slanted tick labels (raster.SLANTED_WIDTH at 35 degrees)
+SLANTED_MARGINS = Margins(bottom=58)
+
+
 @dataclass
 class Chart:
     """A figure: a title over a grid of panels in cells of ``cell`` pixels, ``columns`` to a

@@ -23,8 +23,9 @@ TITLE, PANEL_TITLE, LABEL, TICK, NOTE = 15, 11, 11, 10, 9
 INK = (0, 0, 0)
 FRAME = (60, 60, 60)
 GRID = (225, 225, 225)
-#: degrees a slanted tick label is turned
+#: degrees a slanted tick label is turned, and its pixels along the slant at most
 SLANT = 35
+SLANTED_WIDTH = 72
 
 
 @functools.cache
@@ -182,7 +183,7 @@ def _frame(
             continue
         draw.line([(at, bottom), (at, bottom + 4)], fill=FRAME)
         if panel.x.slanted:
-            _slanted(image, fit_text(label, TICK, 90), at, below)
+            _slanted(image, fit_text(label, TICK, SLANTED_WIDTH), at, below)
         else:
             draw.text((at, below), label, fill=INK, font=font(TICK), anchor="ma")
     for value, label in panel.y.ticks:

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from synthc.outputs.caption import Caption, shorten
-from synthc.outputs.chart import Axis, Bar, Chart, Panel, title_height
+from synthc.outputs.chart import SLANTED_MARGINS, Axis, Bar, Chart, Panel, title_height
 from synthc.outputs.raster import render
 from synthc.outputs.ticks import FIRST_DAY, LAST_DAY, date_ticks, number_ticks
 
@@ -55,6 +55,8 @@ def table_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
         if k % columns == 0:
             panel.y.label = "count"
         chart.panels.append(panel)
+    if any(panel.x.slanted for panel in chart.panels):
+        chart.margins = SLANTED_MARGINS
     return chart
 
 
