@@ -9,8 +9,9 @@ scikit-learn's `make_swiss_roll` is timed twice for the same n: in memory, in th
 as what users do instead of synthc, end to end in a fresh process: `make_swiss_roll`, then the
 same columns (X as x0..x2 and t as u0) written with polars' `write_parquet` to one file, with
 synthc's codec (lz4) (goal: synthc end to end >= 2x that). Each is run ``--repeat`` times and
-the median is reported (single runs vary by a third on a shared 2-core VM); dirty pages of
-earlier runs are flushed (``os.sync``) before each end-to-end run so it pays only its own.
+the median is reported (single runs vary by a third on a shared 2-core VM); the three
+end-to-end runs take turns (one of each per round), and dirty pages of earlier runs are flushed
+(``os.sync``) before each so it pays only its own.
 Needs `pip install -e '.[bench]'` (scikit-learn).
 """
 
@@ -90,18 +91,13 @@ def main() -> None:
         script.write_text(USER_SCRIPT)
         build(spec, root / "warm", 10_000, args.workers)  # fill the Numba cache
         small_s, small_rss = build(spec, root / "small", args.small, args.workers)
-        big_runs = [
-            build(spec, root / "big", args.samples, args.workers) for _ in range(args.repeat)
-        ]
+        big_runs, kept_runs, user_runs = [], [], []
+        for _ in range(args.repeat):  # in turns, so a machine whose speed drifts weighs on each
+            big_runs.append(build(spec, root / "big", args.samples, args.workers))
+            kept_runs.append(build(kept, root / "kept", args.samples, args.workers))
+            user_runs.append(sklearn_to_parquet(script, args.samples, root / "sklearn.parquet"))
         bytes_written = sum(p.stat().st_size for p in (root / "big").rglob("*.parquet"))
-        kept_runs = [
-            build(kept, root / "kept", args.samples, args.workers) for _ in range(args.repeat)
-        ]
         kept_bytes = sum(p.stat().st_size for p in (root / "kept").rglob("*.parquet"))
-        user_runs = [
-            sklearn_to_parquet(script, args.samples, root / "sklearn.parquet")
-            for _ in range(args.repeat)
-        ]
         user_bytes = (root / "sklearn.parquet").stat().st_size
     kept_s = statistics.median(seconds for seconds, _ in kept_runs)
     user_s = statistics.median(seconds for seconds, _ in user_runs)
