@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthc.generators.base import PreviewKind, Samples, Table
+from synthc.outputs import raster
 from synthc.outputs.caption import Caption
 from synthc.outputs.image_grid import decode_pngs, grid_png
 from synthc.outputs.points_plot import points_preview_png
@@ -45,8 +46,6 @@ def load_drawing(kind: PreviewKind) -> None:
     table shards). A build calls it in a thread while its shards are made elsewhere (worker
     processes, a Dask cluster), so the drawing after them does not wait for the imports."""
     from PIL import Image, ImageDraw
-
-    from synthc.outputs import raster
 
     del Image, ImageDraw
     for size in (raster.TITLE, raster.PANEL_TITLE, raster.LABEL, raster.TICK, raster.NOTE):
