@@ -37,6 +37,13 @@ def points_preview_png(frame: pl.DataFrame, caption: Caption | None = None) -> b
 
 def points_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
     """The scatter panels of ``frame``'s ``x`` columns, before drawing."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # extreme values are drawn as well as they can be, quietly
+        return _points_chart(frame, caption)
+
+
+def _points_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
     dims = _coordinates(frame)
     coords, names = _projected(frame, dims)
     pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
@@ -76,14 +83,22 @@ def _projected(frame: pl.DataFrame, dims: list[str]) -> tuple[np.ndarray, list[s
     x = np.nan_to_num(frame.select(dims).to_numpy().astype(np.float64), posinf=0.0, neginf=0.0)
     if len(dims) <= 3:
         return x, dims
-    centred = x - x.mean(axis=0)
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    if x.shape[0] < 2:  # no variance to project on: the first coordinates as they are
+        return x[:, :2], dims[:2]
+    # in units of the largest magnitude, so that values near the float64 limits do not overflow
+    scale = (float(np.abs(x).max()) if x.size else 0.0) or 1.0
+    centred = x / scale - (x / scale).mean(axis=0)
+    try:
+        _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    except np.linalg.LinAlgError:  # no projection to be had: the first coordinates as they are
+        return x[:, :2], dims[:2]
     signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
     vt = vt * np.where(signs == 0, 1.0, signs)[:, None]
     variance = singular**2 / max(float((singular**2).sum()), 1e-300)
-    count = 3 if variance[2] >= 0.1 else 2
+    # fewer rows than three make fewer components
+    count = 3 if len(variance) > 2 and variance[2] >= 0.1 else min(2, len(variance))
     names = [f"PC{k + 1} ({variance[k]:.0%} of variance)" for k in range(count)]
-    return centred @ vt[:count].T, names
+    return (centred @ vt[:count].T) * scale, names
 
 
 def _title(caption: Caption, shown: int, dims: list[str], projected: bool) -> str:
@@ -129,15 +144,21 @@ def _colouring(
     import polars as pl
 
     if "label" in frame.columns and frame["label"].dtype.is_integer():
-        labels = frame["label"].fill_null(-1).to_numpy()
-        classes = sorted(int(v) for v in np.unique(labels))
+        labels = frame["label"].to_list()  # Python ints: any width, None for null
+        classes: list[int | None] = sorted({v for v in labels if v is not None})
+        if None in labels:
+            classes.append(None)  # drawn last in the legend, as "null"
         title = caption.meaning("label", width=28)
         if len(classes) <= LEGEND_CLASSES:
-            palette = np.asarray([class_colour(k) for k in range(len(classes))], dtype=np.uint8)
-            colours = palette[np.searchsorted(np.array(classes), labels)]
-            entries = [(class_colour(k), str(v)) for k, v in enumerate(classes)]
+            index = {value: k for k, value in enumerate(classes)}
+            palette = np.asarray([class_colour(k) for k in range(len(classes))], np.uint8)
+            palette = palette.reshape(-1, 3)  # (0, 3) without rows
+            colours = palette[np.asarray([index[v] for v in labels], dtype=np.int64)]
+            names = ["null" if v is None else str(v) for v in classes]
+            entries = [(class_colour(k), name) for k, name in enumerate(names)]
             return colours, Legend(title, entries), None
-        return _ramped(labels.astype(np.float64), title)
+        numbers = np.asarray([np.nan if v is None else float(v) for v in labels])
+        return _ramped(numbers, title)
     if "u0" in frame.columns and frame["u0"].dtype.is_numeric():
         u = frame["u0"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         return _ramped(u, caption.meaning("u0", width=28))
@@ -150,8 +171,7 @@ def _ramped(values: np.ndarray, title: str) -> tuple[np.ndarray, None, ColourBar
 
     finite = values[np.isfinite(values)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    span = high - low
-    with np.errstate(invalid="ignore"):
-        fractions = (values - low) / span if span > 0 else np.where(np.isnan(values), np.nan, 0.5)
-    fractions[np.isinf(values)] = np.nan
+    half = high / 2 - low / 2  # halves: no overflow near the float64 limits
+    fractions = (values / 2 - low / 2) / half if half > 0 else np.full(values.size, 0.5)
+    fractions[~np.isfinite(values)] = np.nan
     return ramp(fractions), None, ColourBar(title, low, high, number_ticks(low, high, 6))

@@ -270,10 +270,10 @@ def _colour_bar(
     strip = np.repeat(ramp(fractions)[:, None, :], 16, axis=1)
     image.paste(Image.fromarray(strip, "RGB"), (left, top))
     draw.rectangle([(left, top), (left + 16, bottom)], outline=FRAME)
-    span = bar.high - bar.low
+    half = bar.high / 2 - bar.low / 2  # halves: no overflow near the float64 limits
     for value, label in bar.ticks:
-        if span <= 0 or not bar.low <= value <= bar.high:
+        if half <= 0 or not bar.low <= value <= bar.high:
             continue
-        at = int(round(bottom - (value - bar.low) / span * (bottom - top)))
+        at = int(round(bottom - (value / 2 - bar.low / 2) / half * (bottom - top)))
         draw.line([(left + 16, at), (left + 20, at)], fill=FRAME)
         draw.text((left + 23, at), label, fill=INK, font=font(TICK), anchor="lm")

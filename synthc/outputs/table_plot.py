@@ -41,6 +41,13 @@ def table_preview_png(frame: pl.DataFrame, caption: Caption | None = None) -> by
 
 def table_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
     """A grid of distribution plots of ``frame``'s columns, before drawing."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # extreme values are drawn as well as they can be, quietly
+        return _table_chart(frame, caption)
+
+
+def _table_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
     names = [name for name in frame.columns if name not in SKIP]
     shown = names[:MAX_PANELS]
     title = caption.title(frame.height, "rows")
@@ -91,8 +98,9 @@ def _bars(values: pl.Series, by_count: bool, notes: list[str]) -> Panel:
     first appearance in ``values``), with its count on top."""
     if values.len() == 0:
         return _empty("no values")
+    column = "value"  # not the column's own name, which may be "count" or "order"
+    values = values.rename(column)
     counts = values.value_counts(sort=False, name="count", normalize=False)
-    column = values.name
     if by_count:
         counts = counts.sort(["count", column], descending=[True, False])
     else:
@@ -126,13 +134,29 @@ def _numbers(values: np.ndarray, notes: list[str]) -> Panel:
     low, high = float(values.min()), float(values.max())
     if not math.isfinite(high - low):  # too wide for float64 bin edges
         return _empty(f"values from {low:.3g} to {high:.3g}")
-    counts, edges = np.histogram(values, bins=BINS, range=(low, high))
+    counts, edges = _histogram(values, low, high)
     bars = [
         Bar(float(a), float(b), int(c)) for a, b, c in zip(edges, edges[1:], counts, strict=False)
     ]
-    pad = (high - low) * 0.05 if high > low else 0.5
+    low, high = float(edges[0]), float(edges[-1])
+    pad = (high - low) * 0.05
     x = Axis(low - pad, high + pad, number_ticks(low - pad, high + pad))
     return Panel(x, _count_axis(int(counts.max()), 0.05), bars=bars)
+
+
+def _histogram(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """:data:`BINS` bins from ``low`` to ``high``; one bin around a single value, or where
+    the range is too narrow for float64 to split (values near 1e15 a fraction apart)."""
+    import numpy as np
+
+    if high > low:
+        try:
+            return np.histogram(values, bins=BINS, range=(low, high))
+        except ValueError:  # "too many bins for data range"
+            pass
+    middle = low / 2 + high / 2
+    half = max(high / 2 - low / 2, abs(middle) * 1e-9, 0.5)
+    return np.array([values.size]), np.array([middle - half, middle + half])
 
 
 def _dates(present: pl.Series, notes: list[str]) -> Panel:

@@ -35,9 +35,14 @@ def number_ticks(low: float, high: float, target: int = TARGET) -> list[Tick]:
     last = math.floor(high / step + 1e-9)
     if last - first > 4 * target:  # float rounding on a range far from zero
         return [(low, number_label(low, 0.0)), (high, number_label(high, 0.0))]
-    values = [float(f"{k * step:.12g}") for k in range(first, last + 1)]  # 0.6, not 0.6000..01
+    digits = max(0, 1 - math.floor(math.log10(step)))  # 0.6, not 0.6000..01
+    values = [round(k * step, digits) for k in range(first, last + 1)]
     widest = max(abs(low), abs(high))
-    return [(0.0 if abs(v) < step * 1e-9 else v, number_label(v, step, widest)) for v in values]
+    return [
+        (0.0 if abs(v) < step * 1e-9 else v, number_label(v, step, widest))
+        for v in values
+        if low <= v <= high
+    ]
 
 
 def _round_step(raw: float) -> float:
