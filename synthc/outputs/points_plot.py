@@ -47,7 +47,8 @@ def _points_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
     dims = _coordinates(frame)
     coords, names = _projected(frame, dims)
     pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
-    title = _title(caption, frame.height, dims, len(names) < len(dims))
+    projected = bool(names) and names[0].startswith("PC")  # not the first columns as they are
+    title = _title(caption, frame.height, dims, projected)
     chart = Chart(
         title, (PANEL, PANEL), max(1, len(pairs)), side=SIDE, title_height=title_height(title)
     )
