@@ -166,7 +166,7 @@ def build(
             log(f"removed {len(actions.remove)} shard(s) no longer in the plan")
 
         runner: Callable[..., Any] = run_task
-        if plain and worth_plain(generator, executor, actions.build):
+        if plain and actions.build:
             executor = LocalExecutor(1)  # in this thread, where the kernels run plain
             runner = PlainFirst(run_task, on_compiled=lambda: _say(progress, notice))
         # while the shards are made in other processes (a Dask cluster, spawned workers), this

@@ -20,7 +20,7 @@ from synthc.compiler.planning import ShardTask
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.generators.base import TableGenerator
-from synthc.generators.jit import PlainTooSlow, plain_python
+from synthc.generators.jit import plain_if_quick
 
 #: samples a build may have to make for its shards to be tried as plain Python
 PLAIN_BUILD_SAMPLES = 2_000
@@ -55,13 +55,15 @@ class PlainFirst:
         self.compiled = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.compiled:
+            return self.run(*args, **kwargs)
         if self.deadline is None:
             self.deadline = time.monotonic() + self.seconds
-        if not self.compiled:
-            try:
-                with plain_python(self.deadline):
-                    return self.run(*args, **kwargs)
-            except PlainTooSlow:
-                self.compiled = True
-                self.on_compiled()
-        return self.run(*args, **kwargs)
+        return plain_if_quick(
+            lambda: self.run(*args, **kwargs), deadline=self.deadline, on_compiled=self._compiled
+        )
+
+    def _compiled(self) -> None:
+        """From now on every call runs compiled."""
+        self.compiled = True
+        self.on_compiled()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -42,6 +43,15 @@ def generated(write_spec, generator: str, samples: int = 300, name: str = "tiny"
     table = kind.generate(spec.generator, spec.seed, 0, samples)
     columns = [c.to_json() for c in kind.columns(spec.generator)]
     return pl.DataFrame(dict(table)), Caption.of(spec.name, spec.sample_count, columns)
+
+
+def fresh_python(script: str, home: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``python -c script`` in a fresh interpreter that imports synthc from this checkout (and
+    runs in ``home``, as its HOME, when given)."""
+    env = {"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")}
+    if home is not None:
+        env["HOME"] = str(home)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=home, env=env)
 
 
 def units_per_pixel(chart: Chart, k: int) -> tuple[float, float]:
@@ -223,13 +233,8 @@ def test_previews_are_the_same_bytes_every_time_and_carry_no_metadata(write_spec
         "import sys; from synthc import api; "
         f"sys.stdout.buffer.write(api.preview({str(spec)!r}, samples=300))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        cwd=home,
-        env={"PYTHONPATH": str(ROOT), "HOME": str(home), "PATH": os.environ.get("PATH", "")},
-        check=True,
-    )
+    result = fresh_python(script, home=home)
+    assert result.returncode == 0, result.stderr
     assert result.stdout == png
 
 
@@ -250,14 +255,9 @@ def test_pillow_is_imported_only_when_a_preview_is_drawn_and_matplotlib_never(wr
         print("ok")
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")},
-    )
+    result = fresh_python(script)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.endswith("ok\n")
+    assert result.stdout.endswith(b"ok\n")
 
 
 def test_a_build_previews_its_first_rows_across_small_shards(write_spec, tmp_path):
@@ -283,11 +283,6 @@ def test_what_a_preview_needs_can_be_loaded_ahead_of_the_drawing(kind, loaded):
         "import sys; from synthc.outputs.preview import load_drawing; "
         f"load_drawing({kind!r}); print(sorted({{'PIL', 'polars'}} & set(sys.modules)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")},
-        check=True,
-    )
-    assert result.stdout.strip() == str(loaded)
+    result = fresh_python(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().strip() == str(loaded)

@@ -124,14 +124,22 @@ def plain_python(deadline: float | None = None) -> Iterator[None]:
         _PLAIN.on, _PLAIN.deadline = before
 
 
-def plain_if_quick(compute: Callable[[], R], seconds: float) -> R:
+def plain_if_quick(
+    compute: Callable[[], R],
+    seconds: float = 0.0,
+    *,
+    deadline: float | None = None,
+    on_compiled: Callable[[], None] = lambda: None,
+) -> R:
     """``compute()`` with its kernels as plain Python if that is done within ``seconds`` (a
-    row or two: no Numba start at all), else ``compute()`` again with compiled kernels. Both
-    give the same bits; ``compute`` must keep no state from an attempt that is cut short."""
+    row or two: no Numba start at all), or by ``deadline`` (``time.monotonic()``) when given,
+    else ``compute()`` again with compiled kernels, after calling ``on_compiled``. Both give
+    the same bits; ``compute`` must keep no state from an attempt that is cut short."""
     try:
-        with plain_python(time.monotonic() + seconds):
+        with plain_python(time.monotonic() + seconds if deadline is None else deadline):
             return compute()
     except PlainTooSlow:
+        on_compiled()
         return compute()
 
 
