@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 import synthc
 from synthc import api
+from synthc.allocator import reuse_freed_memory
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
 from synthc.progress import progress_for
 from synthc.quick_exit import exit_without_final_collection
@@ -293,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     command, ``python -m synthc``), the process exits without its last garbage collection."""
     if argv is None:
         exit_without_final_collection()
+        reuse_freed_memory()
     try:
         args = _parser().parse_args(argv)
         code = _run(args)

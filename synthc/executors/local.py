@@ -27,6 +27,7 @@ from concurrent.futures import (
 )
 from typing import Any, Literal
 
+from synthc.allocator import reuse_freed_memory
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
@@ -46,6 +47,7 @@ def _worker_init(reports: Any = None) -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     exit_without_final_collection()  # the build waits for its workers to exit
+    reuse_freed_memory()
 
 
 class _WorkerProcess(multiprocessing.context.SpawnProcess):

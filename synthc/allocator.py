@@ -1,0 +1,53 @@
+"""Keeping freed shard buffers for the next shard instead of handing them back to the kernel.
+
+A shard's columns are NumPy arrays of a few megabytes each. glibc's malloc serves blocks that
+large with a fresh ``mmap`` and returns them with ``munmap`` when they are freed (its threshold
+grows only up to the size of the largest block freed so far, and a worker thread's arena
+trims what it frees). So every shard faults its pages in again and the kernel zeroes each
+one: about 180,000 page faults and 0.3 s of system time in a 10M-sample, one-worker manifold
+build, a tenth of its wall time. Raising the mmap threshold to its maximum (32 MiB on 64-bit)
+and the trim threshold to 256 MiB makes the next shard reuse the freed pages (measured: a
+quarter of the faults, 6-13% less wall time, about 5% more peak RSS).
+
+This is a setting of the whole process, so only processes that are synthc's own take it: the
+`synthc` command and the local executor's spawned workers, never a program that imports
+synthc as a library, nor Dask workers. A user's own ``MALLOC_MMAP_THRESHOLD_`` or
+``MALLOC_TRIM_THRESHOLD_`` (read by glibc at start) wins; other C libraries (musl, macOS)
+are left as they are.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+#: mallopt's parameter numbers (glibc's malloc.h)
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+
+#: the largest mmap threshold glibc accepts on 64-bit: half its per-thread heap of 64 MiB
+MMAP_THRESHOLD = 32 * 2**20
+#: free memory above this at the top of a heap is given back to the kernel
+TRIM_THRESHOLD = 256 * 2**20
+
+_USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+
+
+def reuse_freed_memory() -> bool:
+    """Make glibc's malloc keep large freed blocks for reuse (see the module's text); return
+    whether it was set. Call it only in a process that is synthc's own."""
+    if not sys.platform.startswith("linux") or any(v in os.environ for v in _USER_SETTINGS):
+        return False
+    try:
+        libc = ctypes.CDLL(None)  # the C library this interpreter is linked with
+        mallopt = libc.mallopt
+        gnu_get_libc_version = libc.gnu_get_libc_version  # glibc only: musl has no such symbol
+    except (OSError, AttributeError):
+        return False
+    del gnu_get_libc_version
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    # the trim threshold first: setting either fixes both (glibc stops adjusting them)
+    trimmed = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+    return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and trimmed
