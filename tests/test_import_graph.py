@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     # shared foundations: no knowledge of specs, generators or outputs
     ("synthc", "synthc.errors", "synthc.limits", "synthc.hints", "synthc.digest", "synthc.atomic",
      "synthc.checkpoint", "synthc.inputs", "synthc.provenance", "synthc.git_state",
-     "synthc.depfile", "synthc.lazy", "synthc.quick_exit"),
+     "synthc.depfile", "synthc.lazy", "synthc.quick_exit", "synthc.allocator"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),
     # the compiler: spec text -> validated spec -> plan
