@@ -91,3 +91,25 @@ def test_a_build_with_every_shard_current_starts_no_numba(tmp_path):
     # writes them with polars
     assert runs[0].stdout.splitlines()[-1] == "0 ['polars']"
     assert runs[1].stdout.splitlines()[-1] == "0 []"
+
+
+@pytest.mark.parametrize("name", ["fractal_small", "ocr_lines"])
+def test_an_image_build_loads_no_polars(tmp_path, name):
+    """Image builds write tar shards and draw their preview from the PNGs: polars, a table
+    library (0.1 s to import), is never loaded."""
+    spec = Path(__file__).parents[1] / "specs" / f"{name}.yaml"
+    code = (
+        "import sys\n"
+        "from synthc.cli import main\n"
+        "code = main(['build', *sys.argv[1:], '-q', '--workers', '1'])\n"
+        "print(code, sorted({'numba', 'polars', 'PIL'} & set(sys.modules)))\n"
+    )
+    variables = ["--var", "samples=20"] if "var('samples'" in spec.read_text() else []
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(spec), "-o", str(tmp_path / "out"), *variables],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (tmp_path / "out" / "preview.png").is_file()
+    assert result.stdout.splitlines()[-1] == "0 ['PIL', 'numba']"

@@ -60,11 +60,11 @@ def preview_of_samples(
     kind: PreviewKind, generated: Table | Samples, caption: Caption | None = None
 ) -> bytes:
     """A PNG of samples generated in memory (all of them: the caller chose how many)."""
-    import polars as pl
-
     if isinstance(generated, Samples):
         images = [next(f[ext] for ext in IMAGE_EXTENSIONS if ext in f) for _, f in generated]
         return grid_png(decode_pngs(images), title=(caption or Caption()).title(len(images)))
+    import polars as pl  # tables only: an image build need not load it (0.1 s)
+
     return _draw_table(kind, pl.DataFrame(dict(generated)), caption or Caption())
 
 
@@ -73,8 +73,6 @@ def preview_of_shards(
 ) -> bytes:
     """A PNG of the first samples of a build, read back from its first shards (in plan order)
     rather than generated again."""
-    import polars as pl
-
     limit = default_samples(kind)
     if kind == "images":
         pngs: list[bytes] = []
@@ -83,6 +81,8 @@ def preview_of_shards(
             if len(pngs) >= limit:
                 break
         return grid_png(decode_pngs(pngs), title=(caption or Caption()).title(len(pngs)))
+    import polars as pl  # tables only: an image build need not load it (0.1 s)
+
     frames: list[pl.DataFrame] = []
     rows = 0
     for shard in shards:
