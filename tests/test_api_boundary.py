@@ -17,6 +17,7 @@ CLI_MAY_IMPORT = {
     "synthc.errors",
     "synthc.progress",
     "synthc.quick_exit",  # how the command process exits, not a way around the API
+    "synthc.allocator",  # how the command process reuses memory, likewise
 }
 
 
