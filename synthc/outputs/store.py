@@ -213,10 +213,23 @@ class Store:
 
     def _error(self, name: str, what: str, error: BaseException) -> StoreError:
         where = self.where(name) if name else self.url
-        detail = one_line(str(error) or type(error).__name__).replace(self.given, self.url)
+        detail = one_line(_headline(str(error)) or type(error).__name__)
+        detail = detail.replace(self.given, self.url)
         for secret in self._secrets:
             detail = detail.replace(secret, "***")
         return StoreError(f"{where}: {what}: {detail}")
+
+
+def _headline(message: str) -> str:
+    """The first line of a store library's error message, and its error code when a later line
+    gives one: Azure's SDK appends a request id, a time and the whole XML reply."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    code = next(
+        (line.split(":", 1)[1].strip() for line in lines if line.startswith("ErrorCode:")), ""
+    )
+    return f"{lines[0]} ({code})" if code and code not in lines[0] else lines[0]
 
 
 def _secret_parts(url: str) -> list[str]:
