@@ -1,0 +1,235 @@
+"""Outputs on Azure Blob Storage: builds to ``az://container/prefix`` against Azurite, Microsoft's
+Blob service emulator, on loopback (started and stopped here; `.ci/run` installs it with npm),
+through adlfs, the fsspec implementation users install for ``az://``. The same guarantees as on
+S3 (tests/test_object_store.py): the bytes of a local build, no-op rebuilds, verify, open, a
+resume after kill -9, and no secret in anything synthc writes or prints."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import adlfs
+import polars as pl
+import pytest
+from conftest import run_synthc, spec_text
+from small_datasets import write_spec as write_small_spec
+
+import synthc
+from synthc import api
+
+ACCOUNT = "synthcaccount"
+#: the account key the tests give Azurite and the client: no output may ever hold it
+SECRET = base64.b64encode(uuid.uuid4().bytes * 4).decode()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Azurite's Blob service on loopback for this module, with AZURE_STORAGE_CONNECTION_STRING
+    (which adlfs reads) pointing at it."""
+    exe = shutil.which("azurite-blob")
+    assert exe, "these tests need Azurite: npm install -g azurite (.ci/run installs it)"
+    port = _free_port()
+    log = tmp_path_factory.mktemp("azurite") / "azurite.log"
+    command = [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence"]
+    command += ["--disableTelemetry", "--skipApiVersionCheck", "--loose"]
+    env = {**os.environ, "AZURITE_ACCOUNTS": f"{ACCOUNT}:{SECRET}"}
+    with open(log, "wb") as sink:
+        server = subprocess.Popen(command, stdout=sink, stderr=sink, env=env)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "Azurite did not start in a minute"
+            time.sleep(0.1)
+    connection = (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={SECRET};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
+    )
+    saved = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+    os.environ["AZURE_STORAGE_CONNECTION_STRING"] = connection
+    adlfs.AzureBlobFileSystem.clear_instance_cache()
+    try:
+        yield connection
+    finally:
+        server.terminate()
+        server.wait(30)
+        if saved is None:
+            os.environ.pop("AZURE_STORAGE_CONNECTION_STRING", None)
+        else:
+            os.environ["AZURE_STORAGE_CONNECTION_STRING"] = saved
+        adlfs.AzureBlobFileSystem.clear_instance_cache()
+
+
+def _fs() -> adlfs.AzureBlobFileSystem:
+    fs = adlfs.AzureBlobFileSystem()
+    fs.invalidate_cache()
+    return fs
+
+
+@pytest.fixture
+def container(azurite: str) -> str:
+    """A fresh container; returns its name."""
+    name = f"synthc-{uuid.uuid4().hex[:12]}"
+    _fs().mkdir(name)
+    return name
+
+
+def objects(url: str) -> dict[str, dict]:
+    """Every blob under ``url`` by relative key: ``{"bytes", "etag"}``."""
+    fs = _fs()
+    root = url.removeprefix("az://")
+    found = fs.find(root, detail=True)
+    return {
+        key[len(root) + 1 :]: {"etag": info["etag"], "bytes": fs.cat_file(key)}
+        for key, info in found.items()
+    }
+
+
+def shard_files(out: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted([*out.rglob("*.parquet"), *out.rglob("*.tar")])
+    }
+
+
+def assert_no_secret(*texts: str | bytes) -> None:
+    for text in texts:
+        data = text if isinstance(text, bytes) else text.encode()
+        assert SECRET.encode() not in data
+
+
+@pytest.mark.parametrize("kind", ["tabular", "fractal"])
+def test_an_azure_build_equals_a_local_build(container, cli, tmp_path, kind):
+    spec = write_small_spec(tmp_path, kind)
+    url = f"az://{container}/data/{kind}"
+    code, stdout, stderr = cli("build", spec, "-o", url, "--workers", "2")
+    assert code == 0, stderr
+    assert f"{url}: built" in stdout
+    local = api.build(spec, tmp_path / "local", workers=1).out
+    stored = objects(url)
+    shards = {k: v["bytes"] for k, v in stored.items() if k.endswith((".parquet", ".tar"))}
+    assert shards == shard_files(local)
+    for path in sorted(local.rglob("*")):
+        name = str(path.relative_to(local))
+        if path.is_file() and name not in ("manifest.json", ".synthc/state.json"):
+            assert stored[name]["bytes"] == path.read_bytes(), name
+    # nothing but the dataset and its state: no temporary blob, the lock released
+    assert set(stored) == {str(p.relative_to(local)) for p in local.rglob("*") if p.is_file()}
+    manifest = json.loads(stored["manifest.json"]["bytes"])
+    assert manifest["content_sha256"] == api.load_manifest(local)["content_sha256"]
+    assert manifest["build"]["output"] == url
+
+    code, stdout, stderr = cli("build", spec, "-o", url)  # an unchanged spec rewrites nothing
+    assert code == 0 and f"{url}: up to date" in stdout, stderr
+    again = objects(url)
+    assert {k: v["etag"] for k, v in again.items()} == {k: v["etag"] for k, v in stored.items()}
+
+    code, stdout, stderr = cli("verify", url)
+    assert code == 0 and f"{url}: ok" in stdout, stderr
+    assert_no_secret(stdout, stderr, *(v["bytes"] for v in again.values()))
+
+
+def test_open_reads_rows_from_azure(container, tmp_path):
+    spec = write_small_spec(tmp_path, "tabular")
+    api.build(spec, f"az://{container}/table", workers=1)
+    local = api.build(spec, tmp_path / "table", workers=1).out
+    dataset = synthc.open(f"az://{container}/table", verify=True)
+    for split in ("train", "val"):
+        got = dataset[split].lazy().collect()
+        want = pl.read_parquet([p for p in synthc.open(local)[split].paths])
+        assert got.equals(want) and got.height == len(dataset[split])
+
+
+def test_verify_catches_a_tampered_blob(container, cli, tmp_path):
+    spec = write_small_spec(tmp_path, "tabular")
+    url = f"az://{container}/tampered"
+    api.build(spec, url, workers=1)
+    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]["path"]
+    fs = _fs()
+    data = bytearray(fs.cat_file(f"{container}/tampered/{shard}"))
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    fs.pipe_file(f"{container}/tampered/{shard}", bytes(data))
+    code, _, stderr = cli("verify", url)
+    assert code == 1
+    assert f"{shard}: sha256" in stderr and "does not match the manifest" in stderr
+    # the rebuild notices the changed blob (its ETag) and rewrites just that shard
+    code, stdout, stderr = cli("plan", spec, "-o", url)
+    assert code == 0 and f"{url}: keep 3, build 1, remove 0" in stdout, stderr
+    result = api.build(spec, url, workers=1)
+    assert result.built == 1 and not result.up_to_date
+    assert api.verify(url) == api.verify(api.build(spec, tmp_path / "local", workers=1).out)
+
+
+def test_a_killed_build_resumes_from_azure(container, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(name="killed", samples=200_000, shard_size=2_000))
+    url = f"az://{container}/killed"
+    state = f"{container}/killed/.synthc/state.json"
+
+    def recorded() -> int:
+        try:
+            return len(json.loads(_fs().cat_file(state))["shards"])
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", url, "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while recorded() < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "the build recorded no shard in three minutes"
+        time.sleep(0.05)
+    assert process.poll() is None, "the build finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = recorded()
+    assert 2 <= done_before < 100
+    left = objects(url)
+    kept_objects = {k: v for k, v in left.items() if k.endswith(".parquet")}
+    # whole shards, the state and the killed build's lock: no temporary blob, no manifest
+    assert set(left) - set(kept_objects) == {".synthc/state.json", ".synthc/lock"}
+
+    resumed = run_synthc("build", spec, "-o", url, "--workers", "1")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "the build that held it is gone" in resumed.stderr  # the killed build's lock
+    assert_no_secret(resumed.stdout, resumed.stderr)
+    kept = int(resumed.stdout.split("kept ")[1].split(",")[0])
+    assert kept >= done_before and f"built {100 - kept} shard(s)" in resumed.stdout
+    after = objects(url)
+    for key, value in kept_objects.items():  # a shard uploaded before the kill is whole
+        assert after[key]["bytes"] == value["bytes"]
+    clean = api.build(spec, tmp_path / "clean", workers=1).out
+    stored = {k: v["bytes"] for k, v in after.items() if k.endswith(".parquet")}
+    assert stored == shard_files(clean)
+    assert api.verify(url) == 100  # shards verified
+
+
+def test_a_missing_container_is_one_short_line(azurite, cli, tmp_path):
+    """Azure's SDK appends a request id, a time and its XML reply to each error: the user gets
+    the headline and the error code."""
+    spec = write_small_spec(tmp_path, "tabular")
+    url = f"az://synthc-missing-{uuid.uuid4().hex[:8]}/data"
+    code, stdout, stderr = cli("build", spec, "-o", url)
+    assert code == 1
+    assert stderr.count("\n") == 1 and "<?xml" not in stderr and "RequestId" not in stderr
+    assert stderr.startswith(f"synthc: error: {url}/") and "(ContainerNotFound)" in stderr
+    assert_no_secret(stdout, stderr)
