@@ -41,13 +41,12 @@ def reuse_freed_memory() -> bool:
         return False
     try:
         libc = ctypes.CDLL(None)  # the C library this interpreter is linked with
-        mallopt = libc.mallopt
-        gnu_get_libc_version = libc.gnu_get_libc_version  # glibc only: musl has no such symbol
-    except (OSError, AttributeError):
+    except OSError:
         return False
-    del gnu_get_libc_version
+    if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):
+        return False  # not glibc: these settings are glibc's
+    mallopt = libc.mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    # the trim threshold first: setting either fixes both (glibc stops adjusting them)
     trimmed = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
     return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and trimmed
