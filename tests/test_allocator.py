@@ -45,12 +45,15 @@ FRESH_PAGES = 20 * 7 * (250_000 * 8 // 4096)
 
 
 def _faults(call: str, *args: str, env: dict[str, str] | None = None) -> int:
+    # without glibc settings of its own, but ``env``'s (a Dask nanny started in this test
+    # process, by an earlier test, leaves MALLOC_TRIM_THRESHOLD_ in os.environ)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(call=call), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**inherited, "PYTHONPATH": str(ROOT), **(env or {})},
     )
     assert done.returncode == 0, done.stderr
     return int(done.stdout.split("faults")[-1])
