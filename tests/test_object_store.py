@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +14,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 import s3fs
-from conftest import loopback_cluster, run_synthc, spec_text
+from conftest import loopback_cluster, spec_text
 from small_datasets import write_spec as write_small_spec
+from store_servers import free_port, killed_build_resumes, server_on, shard_files
 
 import synthc
 from synthc import api
@@ -30,32 +27,13 @@ from synthc.outputs.manifest import content_sha256, iter_shards
 SECRET = "synthc-test-secret-" + uuid.uuid4().hex
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("moto_server")
     log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with open(log, "wb") as sink:
-        server = subprocess.Popen(
-            [str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=sink, stderr=sink
-        )
     endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "moto_server did not start in a minute"
-            time.sleep(0.1)
     settings = {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "synthc-test-key",
@@ -66,10 +44,9 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     os.environ.update(settings)
     s3fs.S3FileSystem.clear_instance_cache()
     try:
-        yield endpoint
+        with server_on([str(exe), "-H", "127.0.0.1", "-p", str(port)], port, log):
+            yield endpoint
     finally:
-        server.terminate()
-        server.wait(30)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -95,13 +72,6 @@ def objects(url: str) -> dict[str, dict]:
     return {
         key[len(root) + 1 :]: {"etag": info["ETag"], "bytes": fs.cat_file(key)}
         for key, info in found.items()
-    }
-
-
-def shard_files(out: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(out)): p.read_bytes()
-        for p in sorted([*out.rglob("*.parquet"), *out.rglob("*.tar")])
     }
 
 
@@ -191,49 +161,14 @@ def test_verify_catches_a_tampered_object(bucket, cli, tmp_path):
 
 
 def test_a_killed_build_resumes_from_the_store(bucket, tmp_path):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(spec_text(name="killed", samples=200_000, shard_size=2_000))
-    url = f"s3://{bucket}/killed"
-    state = f"{bucket}/killed/.synthc/state.json"
     fs = s3fs.S3FileSystem()
 
-    def recorded() -> int:
+    def read(key: str) -> bytes:
         fs.invalidate_cache()
-        try:
-            return len(json.loads(fs.cat_file(state))["shards"])
-        except (FileNotFoundError, ValueError):
-            return 0
+        return bytes(fs.cat_file(f"{bucket}/killed/{key}"))
 
-    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", url, "--workers", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    while recorded() < 2 and process.poll() is None:
-        assert time.monotonic() < deadline, "the build recorded no shard in three minutes"
-        time.sleep(0.05)
-    assert process.poll() is None, "the build finished before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    done_before = recorded()
-    assert 2 <= done_before < 100
-    left = objects(url)
-    kept_objects = {k: v for k, v in left.items() if k.endswith(".parquet")}
-    # whole shards, the state and the killed build's lock: no temporary key, no manifest
-    assert set(left) - set(kept_objects) == {".synthc/state.json", ".synthc/lock"}
-
-    resumed = run_synthc("build", spec, "-o", url, "--workers", "1")
-    assert resumed.returncode == 0, resumed.stderr
-    assert "the build that held it is gone" in resumed.stderr  # the killed build's lock
-    assert_no_secret(resumed.stdout, resumed.stderr)
-    kept = int(resumed.stdout.split("kept ")[1].split(",")[0])
-    assert kept >= done_before and f"built {100 - kept} shard(s)" in resumed.stdout
-    after = objects(url)
-    for key, value in kept_objects.items():  # a shard uploaded before the kill is whole
-        assert after[key]["bytes"] == value["bytes"]
-
-    clean = api.build(spec, tmp_path / "clean", workers=1).out
-    stored = {k: v["bytes"] for k, v in after.items() if k.endswith(".parquet")}
-    assert stored == shard_files(clean)
-    assert api.verify(url) == 100
+    stdout, stderr = killed_build_resumes(tmp_path, f"s3://{bucket}/killed", read, objects)
+    assert_no_secret(stdout, stderr)
 
 
 def test_a_dask_build_with_two_worker_processes_writes_the_store(bucket, tmp_path):

@@ -10,20 +10,14 @@ import base64
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import adlfs
 import polars as pl
 import pytest
-from conftest import run_synthc, spec_text
 from small_datasets import write_spec as write_small_spec
+from store_servers import free_port, killed_build_resumes, server_on, shard_files
 
 import synthc
 from synthc import api
@@ -33,34 +27,17 @@ ACCOUNT = "synthcaccount"
 SECRET = base64.b64encode(uuid.uuid4().bytes * 4).decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Azurite's Blob service on loopback for this module, with AZURE_STORAGE_CONNECTION_STRING
     (which adlfs reads) pointing at it."""
     exe = shutil.which("azurite-blob")
     assert exe, "these tests need Azurite: npm install -g azurite (.ci/run installs it)"
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("azurite") / "azurite.log"
     command = [exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence"]
     command += ["--disableTelemetry", "--skipApiVersionCheck", "--loose"]
     env = {**os.environ, "AZURITE_ACCOUNTS": f"{ACCOUNT}:{SECRET}"}
-    with open(log, "wb") as sink:
-        server = subprocess.Popen(command, stdout=sink, stderr=sink, env=env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "Azurite did not start in a minute"
-            time.sleep(0.1)
     connection = (
         f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={SECRET};"
         f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
@@ -69,10 +46,9 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     os.environ["AZURE_STORAGE_CONNECTION_STRING"] = connection
     adlfs.AzureBlobFileSystem.clear_instance_cache()
     try:
-        yield connection
+        with server_on(command, port, log, env):
+            yield connection
     finally:
-        server.terminate()
-        server.wait(30)
         if saved is None:
             os.environ.pop("AZURE_STORAGE_CONNECTION_STRING", None)
         else:
@@ -102,13 +78,6 @@ def objects(url: str) -> dict[str, dict]:
     return {
         key[len(root) + 1 :]: {"etag": info["etag"], "bytes": fs.cat_file(key)}
         for key, info in found.items()
-    }
-
-
-def shard_files(out: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(out)): p.read_bytes()
-        for p in sorted([*out.rglob("*.parquet"), *out.rglob("*.tar")])
     }
 
 
@@ -181,46 +150,11 @@ def test_verify_catches_a_tampered_blob(container, cli, tmp_path):
 
 
 def test_a_killed_build_resumes_from_azure(container, tmp_path):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(spec_text(name="killed", samples=200_000, shard_size=2_000))
-    url = f"az://{container}/killed"
-    state = f"{container}/killed/.synthc/state.json"
+    def read(key: str) -> bytes:
+        return bytes(_fs().cat_file(f"{container}/killed/{key}"))
 
-    def recorded() -> int:
-        try:
-            return len(json.loads(_fs().cat_file(state))["shards"])
-        except (FileNotFoundError, ValueError):
-            return 0
-
-    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", url, "--workers", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    while recorded() < 2 and process.poll() is None:
-        assert time.monotonic() < deadline, "the build recorded no shard in three minutes"
-        time.sleep(0.05)
-    assert process.poll() is None, "the build finished before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    done_before = recorded()
-    assert 2 <= done_before < 100
-    left = objects(url)
-    kept_objects = {k: v for k, v in left.items() if k.endswith(".parquet")}
-    # whole shards, the state and the killed build's lock: no temporary blob, no manifest
-    assert set(left) - set(kept_objects) == {".synthc/state.json", ".synthc/lock"}
-
-    resumed = run_synthc("build", spec, "-o", url, "--workers", "1")
-    assert resumed.returncode == 0, resumed.stderr
-    assert "the build that held it is gone" in resumed.stderr  # the killed build's lock
-    assert_no_secret(resumed.stdout, resumed.stderr)
-    kept = int(resumed.stdout.split("kept ")[1].split(",")[0])
-    assert kept >= done_before and f"built {100 - kept} shard(s)" in resumed.stdout
-    after = objects(url)
-    for key, value in kept_objects.items():  # a shard uploaded before the kill is whole
-        assert after[key]["bytes"] == value["bytes"]
-    clean = api.build(spec, tmp_path / "clean", workers=1).out
-    stored = {k: v["bytes"] for k, v in after.items() if k.endswith(".parquet")}
-    assert stored == shard_files(clean)
-    assert api.verify(url) == 100  # shards verified
+    stdout, stderr = killed_build_resumes(tmp_path, f"az://{container}/killed", read, objects)
+    assert_no_secret(stdout, stderr)
 
 
 def test_a_missing_container_is_one_short_line(azurite, cli, tmp_path):
