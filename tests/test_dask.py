@@ -191,10 +191,15 @@ def test_a_worker_killed_mid_shard_does_not_fail_the_build(write_spec, tmp_path)
 
 def test_executor_dask_starts_a_local_cluster_for_the_build(cli, write_spec, tmp_path):
     spec = write_spec(spec_text(samples=6_000, shard_size=1_000))
+    import polars  # noqa: F401  (its import sets _RJEM_MALLOC_CONF: before the snapshot)
+
+    environment = dict(os.environ)
     code, stdout, stderr = cli(
         "build", spec, "-o", tmp_path / "dask", "--executor", "dask", "--workers", "2"
     )
     assert code == 0, stderr
+    # the cluster's nannies set their variables (OMP_NUM_THREADS=1, ...) in this process: undone
+    assert dict(os.environ) == environment
     assert "built 7 shard(s)" in stdout
     build = api.load_manifest(tmp_path / "dask")["build"]
     assert build["executor"] == "dask" and build["workers"] == 2

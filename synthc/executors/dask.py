@@ -230,20 +230,38 @@ def _local_cluster(workers: int) -> Iterator[Any]:
     dashboard; polars in each worker gets its share of the cores, as in the local pool."""
     from distributed import LocalCluster
 
-    with polars_threads_per_worker(workers):  # inherited by the worker processes it spawns
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            # no dashboard, but the scheduler's HTTP server (health, metrics) still starts:
-            # on a free port, not on 8787, which another cluster may hold
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.ERROR,
-        )
-    with cluster:
-        yield cluster
+    with _environment_restored():
+        with polars_threads_per_worker(workers):  # inherited by the worker processes it spawns
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # no dashboard, but the scheduler's HTTP server (health, metrics) still starts:
+                # on a free port, not on 8787, which another cluster may hold
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR,
+            )
+        with cluster:
+            yield cluster
+
+
+@contextlib.contextmanager
+def _environment_restored() -> Iterator[None]:
+    """Put ``os.environ`` back as it was when the block ends. Each Dask nanny sets its
+    ``distributed.nanny.pre-spawn-environ`` variables (``MALLOC_TRIM_THRESHOLD_``,
+    ``OMP_NUM_THREADS=1``, ...) in the process that starts it, for good: a program that built on
+    a LocalCluster would pass them to everything it starts after."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(saved):
+            del os.environ[name]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
 
 
 class VersionMismatch(UsageError):
