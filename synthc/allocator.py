@@ -1,13 +1,14 @@
 """Keeping freed shard buffers for the next shard instead of handing them back to the kernel.
 
 A shard's columns are NumPy arrays of a few megabytes each. glibc's malloc serves blocks that
-large with a fresh ``mmap`` and returns them with ``munmap`` when they are freed (its threshold
-grows only up to the size of the largest block freed so far, and a worker thread's arena
-trims what it frees). So every shard faults its pages in again and the kernel zeroes each
-one: in a one-worker, 10M-sample manifold build of 200 shards, about 200,000 page faults and
-0.9 s of system time. Raising the mmap threshold to its maximum (32 MiB on 64-bit) and the trim
-threshold to 256 MiB makes the next shard reuse the freed pages: 40,000 faults, 0.5 s, 10% less
-wall time (5% with two workers), about 5% more peak RSS.
+large with a fresh ``mmap`` and returns them with ``munmap`` when they are freed; its threshold
+adapts to the largest block freed so far, but whatever a freed shard leaves at the top of a heap
+beyond twice that threshold is then trimmed, handed back to the kernel all the same. So every
+shard faults its pages in again and the kernel zeroes each one: in a one-worker, 10M-sample
+manifold build of 200 shards, about 200,000 page faults and 0.9 s of system time. Raising the
+mmap threshold to its maximum (32 MiB on 64-bit) and the trim threshold to 256 MiB makes the
+next shard reuse the freed pages: 40,000 faults, 0.5 s, 10% less wall time (5% with two
+workers), about 5% more peak RSS.
 
 This is a setting of the whole process, so only processes that are synthc's own take it: the
 `synthc` command and the local executor's spawned workers, never a program that imports
