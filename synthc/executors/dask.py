@@ -230,7 +230,9 @@ def _local_cluster(workers: int) -> Iterator[Any]:
     dashboard; polars in each worker gets its share of the cores, as in the local pool."""
     from distributed import LocalCluster
 
-    with _environment_restored():
+    before = dict(os.environ)
+    started: set[str] | None = None  # what starting the cluster changed in os.environ
+    try:
         with polars_threads_per_worker(workers):  # inherited by the worker processes it spawns
             cluster = LocalCluster(
                 n_workers=workers,
@@ -243,25 +245,32 @@ def _local_cluster(workers: int) -> Iterator[Any]:
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
             )
+        started = _changed_since(before)  # not what this program's own threads change later
         with cluster:
             yield cluster
-
-
-@contextlib.contextmanager
-def _environment_restored() -> Iterator[None]:
-    """Put ``os.environ`` back as it was when the block ends. Each Dask nanny sets its
-    ``distributed.nanny.pre-spawn-environ`` variables (``MALLOC_TRIM_THRESHOLD_``,
-    ``OMP_NUM_THREADS=1``, ...) in the process that starts it, for good: a program that built on
-    a LocalCluster would pass them to everything it starts after."""
-    saved = dict(os.environ)
-    try:
-        yield
     finally:
-        for name in set(os.environ) - set(saved):
-            del os.environ[name]
-        for name, value in saved.items():
-            if os.environ.get(name) != value:
-                os.environ[name] = value
+        _put_back(before, _changed_since(before) if started is None else started)
+
+
+def _changed_since(before: dict[str, str]) -> set[str]:
+    """The names of the environment variables set, changed or removed since ``before``."""
+    now = os.environ
+    return {name for name in set(before) | set(now) if before.get(name) != now.get(name)}
+
+
+def _put_back(before: dict[str, str], names: set[str]) -> None:
+    """Give the variables ``names`` their values of ``before`` again (unset where it had none).
+
+    Starting a LocalCluster changes this process's environment for good: each Dask nanny sets
+    its ``distributed.nanny.pre-spawn-environ`` (``MALLOC_TRIM_THRESHOLD_``, ``OMP_NUM_THREADS=1``,
+    ...), and its processes set ``PYTHONHASHSEED`` and ``__DASK_PARENT_PID``. A program that
+    built on a LocalCluster would pass them to everything it starts after."""
+    for name in names:
+        value = before.get(name)
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 class VersionMismatch(UsageError):
