@@ -47,7 +47,9 @@ FRESH_PAGES = 20 * 7 * (250_000 * 8 // 4096)
 def _faults(call: str, *args: str, env: dict[str, str] | None = None) -> int:
     # without glibc settings of its own, but ``env``'s (a Dask nanny started in this test
     # process, by an earlier test, leaves MALLOC_TRIM_THRESHOLD_ in os.environ)
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    inherited = {
+        k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"
+    }
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(call=call), *args],
         capture_output=True,
@@ -97,3 +99,9 @@ def test_the_users_own_malloc_setting_wins():
     # glibc reads this at start; synthc leaves both thresholds to the user then
     faults = _faults(call, env={"MALLOC_TRIM_THRESHOLD_": "131072"})
     assert faults >= FRESH_PAGES * 0.9
+
+
+def test_the_users_glibc_tunables_win():
+    call = "from synthc.allocator import reuse_freed_memory; assert not reuse_freed_memory()"
+    tunables = {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"}
+    assert _faults(call, env=tunables) >= FRESH_PAGES * 0.9
