@@ -14,9 +14,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 import s3fs
+import store_servers
 from conftest import loopback_cluster, spec_text
 from small_datasets import write_spec as write_small_spec
-from store_servers import free_port, killed_build_resumes, server_on, shard_files
+from store_servers import (
+    free_port,
+    killed_build_resumes,
+    objects_under,
+    server_on,
+    shard_files,
+    store_build_equals_local_build,
+)
 
 import synthc
 from synthc import api
@@ -64,56 +72,18 @@ def bucket(s3_server: str) -> str:
 
 
 def objects(url: str) -> dict[str, dict]:
-    """Every object under ``url`` by relative key: ``{"bytes", "etag"}``."""
-    fs = s3fs.S3FileSystem()
-    fs.invalidate_cache()
-    root = url.removeprefix("s3://")
-    found = fs.find(root, detail=True)
-    return {
-        key[len(root) + 1 :]: {"etag": info["ETag"], "bytes": fs.cat_file(key)}
-        for key, info in found.items()
-    }
+    return objects_under(s3fs.S3FileSystem(), url)
 
 
 def assert_no_secret(*texts: str | bytes) -> None:
-    for text in texts:
-        data = text if isinstance(text, bytes) else text.encode()
-        assert SECRET.encode() not in data
+    store_servers.assert_no_secret(SECRET, *texts)
 
 
 @pytest.mark.parametrize("kind", ["tabular", "fractal"])
 def test_a_store_build_equals_a_local_build(bucket, cli, tmp_path, kind):
-    spec = write_small_spec(tmp_path, kind)
-    url = f"s3://{bucket}/data/{kind}"
-    code, stdout, stderr = cli("build", spec, "-o", url, "--workers", "2")
-    assert code == 0, stderr
-    assert f"{url}: built" in stdout
-    local = api.build(spec, tmp_path / "local", workers=1).out
-    stored = objects(url)
-    shards = {k: v["bytes"] for k, v in stored.items() if k.endswith((".parquet", ".tar"))}
-    assert shards == shard_files(local)
-    # every file the local build wrote is there, byte for byte but the manifest's build facts
-    for path in sorted(local.rglob("*")):
-        name = str(path.relative_to(local))
-        if path.is_file() and name not in ("manifest.json", ".synthc/state.json"):
-            assert stored[name]["bytes"] == path.read_bytes(), name
-    # no temporaries, nothing but the dataset and its state (the lock is released)
-    assert set(stored) == {str(p.relative_to(local)) for p in local.rglob("*") if p.is_file()}
-    manifest = json.loads(stored["manifest.json"]["bytes"])
-    assert manifest["content_sha256"] == api.load_manifest(local)["content_sha256"]
-    assert manifest["build"]["output"] == url
-    assert api.load_manifest(url) == manifest
-
-    # an unchanged spec rewrites nothing
-    code, stdout, stderr = cli("build", spec, "-o", url)
-    assert code == 0 and f"{url}: up to date" in stdout, stderr
-    again = objects(url)
-    assert {k: v["etag"] for k, v in again.items()} == {k: v["etag"] for k, v in stored.items()}
-    assert again["manifest.json"]["bytes"] == stored["manifest.json"]["bytes"]
-
-    code, stdout, stderr = cli("verify", url)
-    assert code == 0 and f"{url}: ok" in stdout, stderr
-    assert_no_secret(stdout, stderr, *(v["bytes"] for v in again.values()))
+    store_build_equals_local_build(
+        cli, tmp_path, f"s3://{bucket}/data/{kind}", kind, objects, SECRET
+    )
 
 
 def test_open_reads_rows_and_samples_from_the_store(bucket, tmp_path):

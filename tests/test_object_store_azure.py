@@ -7,7 +7,6 @@ resume after kill -9, and no secret in anything synthc writes or prints."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 import uuid
@@ -16,8 +15,15 @@ from collections.abc import Iterator
 import adlfs
 import polars as pl
 import pytest
+import store_servers
 from small_datasets import write_spec as write_small_spec
-from store_servers import free_port, killed_build_resumes, server_on, shard_files
+from store_servers import (
+    free_port,
+    killed_build_resumes,
+    objects_under,
+    server_on,
+    store_build_equals_local_build,
+)
 
 import synthc
 from synthc import api
@@ -71,51 +77,18 @@ def container(azurite: str) -> str:
 
 
 def objects(url: str) -> dict[str, dict]:
-    """Every blob under ``url`` by relative key: ``{"bytes", "etag"}``."""
-    fs = _fs()
-    root = url.removeprefix("az://")
-    found = fs.find(root, detail=True)
-    return {
-        key[len(root) + 1 :]: {"etag": info["etag"], "bytes": fs.cat_file(key)}
-        for key, info in found.items()
-    }
+    return objects_under(adlfs.AzureBlobFileSystem(), url)
 
 
 def assert_no_secret(*texts: str | bytes) -> None:
-    for text in texts:
-        data = text if isinstance(text, bytes) else text.encode()
-        assert SECRET.encode() not in data
+    store_servers.assert_no_secret(SECRET, *texts)
 
 
 @pytest.mark.parametrize("kind", ["tabular", "fractal"])
 def test_an_azure_build_equals_a_local_build(container, cli, tmp_path, kind):
-    spec = write_small_spec(tmp_path, kind)
-    url = f"az://{container}/data/{kind}"
-    code, stdout, stderr = cli("build", spec, "-o", url, "--workers", "2")
-    assert code == 0, stderr
-    assert f"{url}: built" in stdout
-    local = api.build(spec, tmp_path / "local", workers=1).out
-    stored = objects(url)
-    shards = {k: v["bytes"] for k, v in stored.items() if k.endswith((".parquet", ".tar"))}
-    assert shards == shard_files(local)
-    for path in sorted(local.rglob("*")):
-        name = str(path.relative_to(local))
-        if path.is_file() and name not in ("manifest.json", ".synthc/state.json"):
-            assert stored[name]["bytes"] == path.read_bytes(), name
-    # nothing but the dataset and its state: no temporary blob, the lock released
-    assert set(stored) == {str(p.relative_to(local)) for p in local.rglob("*") if p.is_file()}
-    manifest = json.loads(stored["manifest.json"]["bytes"])
-    assert manifest["content_sha256"] == api.load_manifest(local)["content_sha256"]
-    assert manifest["build"]["output"] == url
-
-    code, stdout, stderr = cli("build", spec, "-o", url)  # an unchanged spec rewrites nothing
-    assert code == 0 and f"{url}: up to date" in stdout, stderr
-    again = objects(url)
-    assert {k: v["etag"] for k, v in again.items()} == {k: v["etag"] for k, v in stored.items()}
-
-    code, stdout, stderr = cli("verify", url)
-    assert code == 0 and f"{url}: ok" in stdout, stderr
-    assert_no_secret(stdout, stderr, *(v["bytes"] for v in again.values()))
+    store_build_equals_local_build(
+        cli, tmp_path, f"az://{container}/data/{kind}", kind, objects, SECRET
+    )
 
 
 def test_open_reads_rows_from_azure(container, tmp_path):
