@@ -89,21 +89,10 @@ def run_synthc(*args: str | Path, cwd: Path | None = None, **kwargs) -> subproce
 
 @contextlib.contextmanager
 def loopback_cluster(workers: int) -> Iterator[str]:
-    """A Dask scheduler and ``workers`` worker processes on loopback; yields its address."""
-    import distributed
+    """A Dask scheduler and ``workers`` worker processes on loopback (the LocalCluster that
+    `--executor dask` starts, which also gives this process its environment back); yields its
+    address."""
+    from synthc.executors.dask import _local_cluster
 
-    cluster = distributed.LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        # the scheduler's HTTP server starts anyway: on a free port, not 8787 (two test runs, or
-        # anything else on the machine holding 8787, would stop the cluster from starting)
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=40,
-    )
-    try:
+    with _local_cluster(workers) as cluster:
         yield cluster.scheduler_address
-    finally:
-        cluster.close()
