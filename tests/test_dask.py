@@ -5,6 +5,8 @@ mismatches and unreachable schedulers are usage errors."""
 
 from __future__ import annotations
 
+import math
+import operator
 import os
 import signal
 import subprocess
@@ -151,10 +153,54 @@ def test_progress_counts_samples_across_worker_processes(cluster, write_spec, tm
     assert progress.counts == sorted(progress.counts) and progress.counts[-1] == 120
 
 
-def test_a_worker_killed_mid_shard_does_not_fail_the_build(write_spec, tmp_path):
+def test_many_tasks_run_in_batches_of_consecutive_ones(cluster):
+    """200 tasks on two one-thread workers run as 34 Dask tasks of up to 6; every task's
+    result comes back once, under its own index."""
+    from synthc.executors.dask import batch_size
+
+    assert batch_size(200, 2) == 6
+    before = executed(cluster.address)
+    results = dict(DaskExecutor(cluster.address).run(math.sqrt, [i * i for i in range(200)]))
+    after = executed(cluster.address)
+    assert results == {i: float(i) for i in range(200)}
+    assert sum(after.values()) - sum(before.values()) == 34  # ceil(200 / 6)
+
+
+def test_a_failing_task_in_a_batch_is_named_by_its_own_index(cluster):
+    from synthc.executors.base import TaskFailed
+
+    items = [float(i) for i in range(200)]
+    items[77] = -1.0  # math.sqrt: ValueError, math domain error
+    with pytest.raises(TaskFailed) as failed:
+        list(DaskExecutor(cluster.address).run(math.sqrt, items))
+    assert failed.value.index == 77
+    assert isinstance(failed.value.error, ValueError) and "domain" in str(failed.value.error)
+
+
+def test_batches_keep_tasks_per_thread_and_stay_small():
+    from synthc.executors.dask import MAX_BATCH, TASKS_PER_THREAD, batch_size
+
+    assert batch_size(8, 2) == 1  # few tasks: one each, as before
+    assert batch_size(TASKS_PER_THREAD * 2 * 2, 2) == 2
+    assert batch_size(10_000, 2) == MAX_BATCH  # a cluster that grows later can spread them
+    assert batch_size(200, 100) == 1
+    assert batch_size(200, 0) == MAX_BATCH  # no worker yet: counted as one thread
+
+
+@pytest.mark.parametrize(
+    ("samples", "shard_size", "batch"), [(240, 30, 1), (480, 5, 3)], ids=["one", "batches"]
+)
+def test_a_worker_killed_mid_shard_does_not_fail_the_build(
+    samples, shard_size, batch, write_spec, tmp_path
+):
     """SIGKILL the worker process that has a shard's temporary open: the scheduler reruns
-    its task on the other worker, and the dataset is the local build's, byte for byte."""
-    spec = write_spec(OCR.format(samples=240, shard_size=30))
+    its task (with 96 shards, a batch of three whose others may be written already) on the
+    other worker, and the dataset is the local build's, byte for byte."""
+    from synthc.executors.dask import batch_size
+
+    shards = samples // shard_size
+    assert batch_size(shards, 2) == batch
+    spec = write_spec(OCR.format(samples=samples, shard_size=shard_size))
     out = (tmp_path / "dask").resolve()
     with dask_processes(tmp_path / "cluster", workers=2) as cluster:
         build = subprocess.Popen(
@@ -183,7 +229,7 @@ def test_a_worker_killed_mid_shard_does_not_fail_the_build(write_spec, tmp_path)
     assert partial is not None and partial.name.endswith(".partial") and ".tar." in partial.name
     assert not list(out.rglob("*.partial"))  # the rerun wrote it again and renamed it
     local = api.build(spec, tmp_path / "local", workers=1)
-    assert tars(out) == tars(local.out) and len(tars(out)) == 8
+    assert tars(out) == tars(local.out) and len(tars(out)) == shards
     manifest = api.load_manifest(out)
     assert manifest["content_sha256"] == api.load_manifest(local.out)["content_sha256"]
     api.verify(out)
@@ -261,12 +307,12 @@ def test_a_mismatch_names_every_differing_version():
 
 def test_a_task_checks_the_versions_of_the_worker_it_runs_on():
     """A worker that joins after the check before submitting refuses each task itself."""
-    from synthc.executors.dask import VersionMismatch, _run_checked, local_versions
+    from synthc.executors.dask import VersionMismatch, _run_batch, local_versions
 
     same = local_versions(("numpy",))
-    assert _run_checked(same, lambda x, y=0: x + y, 1, y=2) == 3
+    assert _run_batch(same, operator.add, 3, [1, 2], (10,), None) == [11, 12]
     with pytest.raises(VersionMismatch, match=r"has synthc .* \(client: 0\.0\.1\)"):
-        _run_checked({**same, "synthc": "0.0.1"}, lambda: None)
+        _run_batch({**same, "synthc": "0.0.1"}, operator.add, 0, [1], (10,), None)
 
 
 def test_several_specs_with_executor_dask_share_one_local_cluster(

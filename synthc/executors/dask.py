@@ -5,11 +5,14 @@ one build and closed after it (no address). Every worker needs the same synthc, 
 byte-shaping library versions as the client (task keys name them): they are compared before
 anything is submitted, and again on the worker before each task (workers that join later), and
 a difference is a UsageError naming the worker. Workers must see the output directory at the
-same path. Tasks are submitted as they are, with ``pure=False``; results come back as they
-finish. A worker lost mid-task is not a failure: the scheduler runs its tasks again elsewhere
-(``distributed.scheduler.allowed-failures``) and the rerun rewrites the shard's temporary from
-the start. On the first task failure the remaining tasks are cancelled and TaskFailed is raised,
-as locally.
+same path. Tasks are submitted with ``pure=False``, a run of consecutive ones per Dask task
+when there are many more than the cluster has threads (:func:`batch_size`: Dask spends a few
+milliseconds of scheduler, worker and client time on each of its tasks, a lot beside a shard of
+tens of milliseconds); results come back as their Dask task finishes. A worker lost mid-task is
+not a failure: the scheduler runs its tasks again elsewhere (``distributed.scheduler.allowed-
+failures``) and the rerun rewrites the shard's temporary from the start (a shard of its run that
+was already renamed into place is written again, to the same bytes). On the first task failure
+the remaining tasks are cancelled and TaskFailed is raised for the task that failed, as locally.
 
 Progress counts travel as Dask events: a task's sink logs ``[run, index, done]`` under the one
 topic TOPIC (``Worker.log_event``; one topic, so the scheduler's bounded log of it is all the
@@ -116,17 +119,22 @@ class DaskExecutor:
             raise UsageError("the Dask executor needs `pip install distributed`") from error
         expected = local_versions(self.libraries)
         with self._client() as client:
-            self.workers = len(client.scheduler_info().get("workers", {}))
+            workers = client.scheduler_info().get("workers", {})
+            self.workers = len(workers)
             _check_workers(client, expected)
             counts = Counts()
-            run = uuid.uuid4().hex
-            if report is not None:  # before any task is submitted, so no event is missed
+            run = uuid.uuid4().hex if report is not None else None
+            if run is not None:  # before any task is submitted, so no event is missed
                 client.subscribe_topic(TOPIC, functools.partial(_collect, counts, run))
-            futures = {}
-            for index, item in enumerate(items):
-                sink = {} if report is None else {"report": _EventSink(run, index)}
-                future = client.submit(_run_checked, expected, fn, item, *args, pure=False, **sink)
-                futures[future] = index
+            threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values())
+            size = batch_size(len(items), threads)
+            futures = {}  # each Dask task's future: the index of its first task
+            for first in range(0, len(items), size):
+                batch = list(items[first : first + size])
+                future = client.submit(
+                    _run_batch, expected, fn, first, batch, args, run, pure=False
+                )
+                futures[future] = first
             # Results are fetched on the client's event loop as tasks finish and handed over
             # through a queue: one wait per task (waiting on all pending futures again after
             # each completion cost the event loop O(tasks^2) and held up the workers' CPU).
@@ -153,13 +161,16 @@ class DaskExecutor:
                                 report(counts.take())
                     if future is None:
                         raise result
-                    index = futures[future]
+                    first = futures[future]
                     if future.status != "finished":
                         failure = future.exception()
                         if isinstance(failure, VersionMismatch):
                             raise UsageError(str(failure)) from None
-                        raise TaskFailed(index, failure)
-                    yield index, result
+                        if isinstance(failure, _Failed):
+                            raise TaskFailed(failure.index, failure.error)
+                        raise TaskFailed(first, failure)  # e.g. its workers kept dying
+                    for offset, one in enumerate(result):
+                        yield first + offset, one
             finally:
                 client.cancel(list(futures))
                 if report is not None:
@@ -339,16 +350,54 @@ def _hand_over(completed: Iterable[tuple[Any, Any]], finished: queue.Queue[Any])
         finished.put((None, error))
 
 
-def _run_checked(
-    expected: dict[str, str], fn: Callable[..., Any], *args: Any, **kwargs: Any
-) -> Any:
-    """On a worker: ``fn(*args, **kwargs)``, unless this worker's versions differ from the
-    client's (a worker that joined after the check)."""
+#: Dask tasks per worker thread that a plan with many tasks is cut into, at least: enough for
+#: the last ones to even out between workers (and for work stealing to balance them)
+TASKS_PER_THREAD = 16
+#: the most tasks one Dask task runs (a cluster that grows after the submit spreads them too)
+MAX_BATCH = 8
+
+
+def batch_size(tasks: int, threads: int) -> int:
+    """How many consecutive tasks one Dask task runs: 1 unless there are more than
+    TASKS_PER_THREAD per worker thread of the cluster, then as many as keep that many Dask
+    tasks per thread, up to MAX_BATCH."""
+    return max(1, min(MAX_BATCH, tasks // (TASKS_PER_THREAD * max(threads, 1))))
+
+
+class _Failed(Exception):
+    """Task ``index`` of a Dask task raised ``error`` (sent back to the client whole)."""
+
+    def __init__(self, index: int, error: BaseException) -> None:
+        super().__init__(index, error)
+        self.index, self.error = index, error
+
+
+def _run_batch(
+    expected: dict[str, str],
+    fn: Callable[..., Any],
+    first: int,
+    items: list[Any],
+    args: tuple[Any, ...],
+    run: str | None,
+) -> list[Any]:
+    """On a worker: ``fn(item, *args)`` for each of ``items``, tasks ``first``, ``first`` + 1,
+    ... of the run (with a progress sink when ``run`` is set); their results in order.
+
+    Refused with VersionMismatch when this worker's versions differ from the client's ``expected``
+    (a worker that joined after the check). A task that raises ends the batch with _Failed
+    naming it."""
     libraries = tuple(name for name in expected if name not in ("synthc", "python"))
     message = mismatch(_this_worker(), expected, _cached_versions(libraries))
     if message is not None:
         raise VersionMismatch(message)
-    return fn(*args, **kwargs)
+    results = []
+    for index, item in enumerate(items, first):
+        sink = {} if run is None else {"report": _EventSink(run, index)}
+        try:
+            results.append(fn(item, *args, **sink))
+        except Exception as error:
+            raise _Failed(index, error) from error
+    return results
 
 
 @functools.lru_cache(maxsize=8)
