@@ -31,6 +31,7 @@ from synthc.allocator import reuse_freed_memory
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
+from synthc.numba_blas import own_process
 from synthc.quick_exit import exit_without_final_collection
 
 _PR_SET_PDEATHSIG = 1
@@ -48,6 +49,7 @@ def _worker_init(reports: Any = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     exit_without_final_collection()  # the build waits for its workers to exit
     reuse_freed_memory()
+    own_process()  # Numba's start loads SciPy's BLAS module alone (synthc.numba_blas)
 
 
 class _WorkerProcess(multiprocessing.context.SpawnProcess):

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from synthc.numba_blas import load_blas_alone
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -80,6 +82,7 @@ Int: TypeAlias = "int | np.integer"
 @functools.cache
 def _numba() -> Any:
     """Numba, imported when the first kernel is first used, with synthc's cache directory."""
+    load_blas_alone()  # in synthc's own processes: without scipy.linalg's package import
     import numba
 
     # CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
