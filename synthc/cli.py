@@ -16,11 +16,9 @@ from typing import Any, TextIO
 
 import synthc
 from synthc import api
-from synthc.allocator import reuse_freed_memory
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
-from synthc.numba_blas import own_process
+from synthc.own_process import setup as setup_own_process
 from synthc.progress import progress_for
-from synthc.quick_exit import exit_without_final_collection
 
 
 class _Version(argparse.Action):
@@ -292,13 +290,9 @@ EXIT_BROKEN_PIPE = 141
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code. Called without ``argv`` (the `synthc`
-    command, ``python -m synthc``), the process is synthc's own: it exits without its last
-    garbage collection, keeps freed shard buffers (synthc.allocator) and lets Numba check for
-    SciPy's BLAS without importing scipy.linalg (synthc.numba_blas)."""
+    command, ``python -m synthc``), the process is synthc's own (synthc.own_process)."""
     if argv is None:
-        exit_without_final_collection()
-        reuse_freed_memory()
-        own_process()
+        setup_own_process()
     try:
         args = _parser().parse_args(argv)
         code = _run(args)

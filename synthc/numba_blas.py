@@ -9,12 +9,13 @@ module Numba asks for is one small extension module of its own: loaded by itself
 as the import system would load it, it takes about 0.02 s, and Numba's import finds it in
 ``sys.modules``. Numba then makes the same check, against the same module.
 
-Only synthc's own processes take this shortcut (:func:`own_process`: the `synthc` command and
-the local executor's spawned workers), never a program that imports synthc as a library, nor a
-Dask worker: in those, code that imports ``scipy.linalg`` later would not find ``cython_blas``
-as an attribute of the package until it imports it by name. Nothing is done when scipy.linalg,
-this module or Numba's check is loaded already, when SciPy is not installed, or when the file is
-not where SciPy keeps it; a module that fails to load is left to Numba's own import.
+Only synthc's own processes take this shortcut (synthc.own_process calls :func:`enable` in the
+`synthc` command and the local executor's spawned workers), never a program that imports synthc
+as a library, nor a Dask worker: in those, code that imports ``scipy.linalg`` later would not
+find ``cython_blas`` as an attribute of the package until it imports it by name. Nothing is done
+when scipy.linalg, this module or Numba's check is loaded already, when SciPy is not installed,
+or when the file is not where SciPy keeps it; a module that fails to load is left to Numba's own
+import.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ _state = {"own": False}
 _lock = threading.Lock()
 
 
-def own_process() -> None:
-    """Mark this process as synthc's own: Numba's start may load SciPy's BLAS module alone."""
+def enable() -> None:
+    """Let Numba's start in this process (synthc's own) load SciPy's BLAS module alone."""
     _state["own"] = True
 
 

@@ -16,8 +16,7 @@ CLI_MAY_IMPORT = {
     "synthc.api",
     "synthc.errors",
     "synthc.progress",
-    "synthc.quick_exit",  # how the command process exits, not a way around the API
-    "synthc.allocator",  # how the command process reuses memory, likewise
+    "synthc.own_process",  # what the command process sets for itself, not a way around the API
 }
 
 

@@ -19,7 +19,8 @@ LAYERS: list[tuple[str, ...]] = [
     # shared foundations: no knowledge of specs, generators or outputs
     ("synthc", "synthc.errors", "synthc.limits", "synthc.hints", "synthc.digest", "synthc.atomic",
      "synthc.checkpoint", "synthc.inputs", "synthc.provenance", "synthc.git_state",
-     "synthc.depfile", "synthc.lazy", "synthc.quick_exit", "synthc.allocator"),
+     "synthc.depfile", "synthc.lazy", "synthc.quick_exit", "synthc.allocator",
+     "synthc.numba_blas", "synthc.own_process"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),
     # the compiler: spec text -> validated spec -> plan

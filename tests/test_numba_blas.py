@@ -112,7 +112,7 @@ def test_nothing_is_done_once_scipy_linalg_is_loaded():
     call = (
         "import scipy.linalg\n"
         "from synthc import numba_blas\n"
-        "numba_blas.own_process()\n"
+        "numba_blas.enable()\n"
         "assert not numba_blas.load_blas_alone()"
     )
     assert _probe(call)["linalg"] is True
@@ -125,7 +125,7 @@ def test_without_scipy_nothing_is_loaded():
             "-c",
             "import sys; sys.modules['scipy'] = None\n"  # import scipy raises ImportError
             "from synthc import numba_blas\n"
-            "numba_blas.own_process()\n"
+            "numba_blas.enable()\n"
             "print(numba_blas.load_blas_alone(), 'scipy.linalg.cython_blas' in sys.modules)",
         ],
         capture_output=True,

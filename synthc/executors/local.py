@@ -27,12 +27,10 @@ from concurrent.futures import (
 )
 from typing import Any, Literal
 
-from synthc.allocator import reuse_freed_memory
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
-from synthc.numba_blas import own_process
-from synthc.quick_exit import exit_without_final_collection
+from synthc.own_process import setup as setup_own_process
 
 _PR_SET_PDEATHSIG = 1
 
@@ -47,9 +45,7 @@ def _worker_init(reports: Any = None) -> None:
         with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
-    exit_without_final_collection()  # the build waits for its workers to exit
-    reuse_freed_memory()
-    own_process()  # Numba's start loads SciPy's BLAS module alone (synthc.numba_blas)
+    setup_own_process()  # among others, no last garbage collection: the build waits for the exit
 
 
 class _WorkerProcess(multiprocessing.context.SpawnProcess):

@@ -1,0 +1,23 @@
+"""What a process that is synthc's own sets for itself, and a program that imports synthc never.
+
+synthc's own processes are the `synthc` command (``cli.main`` called without ``argv``) and the
+local executor's spawned workers: nothing but synthc runs in them, and they end when their work
+does. Each of these is a setting of the whole process, so a program that imports synthc as a
+library (``cli.main(argv)``, ``synthc.api``) and a Dask worker, which runs other people's tasks
+too, keep theirs as they are.
+"""
+
+from __future__ import annotations
+
+from synthc import numba_blas
+from synthc.allocator import reuse_freed_memory
+from synthc.quick_exit import exit_without_final_collection
+
+
+def setup() -> None:
+    """Make this process synthc's own: it exits without its last garbage collection
+    (synthc.quick_exit), keeps freed shard buffers (synthc.allocator), and lets Numba check for
+    SciPy's BLAS without importing scipy.linalg (synthc.numba_blas)."""
+    exit_without_final_collection()
+    reuse_freed_memory()
+    numba_blas.enable()
