@@ -360,8 +360,11 @@ MAX_BATCH = 8
 def batch_size(tasks: int, threads: int) -> int:
     """How many consecutive tasks one Dask task runs: 1 unless there are more than
     TASKS_PER_THREAD per worker thread of the cluster, then as many as keep that many Dask
-    tasks per thread, up to MAX_BATCH."""
-    return max(1, min(MAX_BATCH, tasks // (TASKS_PER_THREAD * max(threads, 1))))
+    tasks per thread, up to MAX_BATCH. A cluster with no worker yet (one that is scaling up,
+    as dask-jobqueue's do while their jobs queue) gets one task each: its size is unknown."""
+    if threads < 1:
+        return 1
+    return max(1, min(MAX_BATCH, tasks // (TASKS_PER_THREAD * threads)))
 
 
 class _Failed(Exception):
