@@ -35,7 +35,7 @@ from synthc.outputs.manifest import MANIFEST_FILE
 from synthc.outputs.preview import load_drawing
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
-from synthc.plain_first import PlainFirst, worth_plain
+from synthc.plain_first import PlainFirst, plain_seconds, worth_plain
 from synthc.progress import Progress
 from synthc.shard import related_table_columns, run_task, table_columns
 
@@ -168,7 +168,11 @@ def build(
         runner: Callable[..., Any] = run_task
         if plain and actions.build:
             executor = LocalExecutor(1)  # in this thread, where the kernels run plain
-            runner = PlainFirst(run_task, on_compiled=lambda: _say(progress, notice))
+            runner = PlainFirst(
+                run_task,
+                seconds=plain_seconds(cold=notice is not None),
+                on_compiled=lambda: _say(progress, notice),
+            )
         # while the shards are made in other processes (a Dask cluster, spawned workers), this
         # one imports what drawing the preview needs
         elsewhere = not (isinstance(executor, LocalExecutor) and generator.gil_free)

@@ -4,7 +4,9 @@ Loading Numba and its cached kernels takes about half a second, more than genera
 thousand rows of a manifold or a table as plain Python (the same bits: jit.plain_python). A
 build of a table generator with at most :data:`PLAIN_BUILD_SAMPLES` samples to make, on the
 local executor, runs its shards in the driver's thread with the kernels as plain Python until
-:data:`PLAIN_BUILD_SECONDS` after the first shard started. A shard cut short by that deadline
+:data:`PLAIN_BUILD_SECONDS` after the first shard started (:data:`PLAIN_COLD_BUILD_SECONDS`
+when none of its kernels is in Numba's cache: compiling them takes far longer than loading
+them). A shard cut short by that deadline
 (a spec whose dataset-level facts need many draws, such as standardised columns) is made again
 with compiled kernels, as is every shard after it: the bytes are the same either way, and the
 most such a spec loses is the deadline.
@@ -24,8 +26,18 @@ from synthc.generators.jit import plain_if_quick
 
 #: samples a build may have to make for its shards to be tried as plain Python
 PLAIN_BUILD_SAMPLES = 2_000
-#: seconds from the first shard by which the plain shards must be done
+#: seconds from the first shard by which the plain shards must be done, when the generator's
+#: kernels are in Numba's cache (loading them takes about 0.5 s on a 2-core machine)
 PLAIN_BUILD_SECONDS = 0.35
+#: the same when none of them is (compile_notice): compiling them takes about 5 s, so plain
+#: Python is worth a longer try; a build that misses even this pays it on top of the compile
+PLAIN_COLD_BUILD_SECONDS = 2.0
+
+
+def plain_seconds(cold: bool) -> float:
+    """The plain shards' deadline: PLAIN_COLD_BUILD_SECONDS when the kernels would have to be
+    compiled (``cold``), else PLAIN_BUILD_SECONDS."""
+    return PLAIN_COLD_BUILD_SECONDS if cold else PLAIN_BUILD_SECONDS
 
 
 def worth_plain(generator: Any, executor: Executor, tasks: Sequence[ShardTask]) -> bool:

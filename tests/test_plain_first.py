@@ -25,6 +25,8 @@ BUILD = textwrap.dedent(
     import synthc.plain_first as plain_first
     if sys.argv[4] != "default":
         plain_first.PLAIN_BUILD_SECONDS = float(sys.argv[4])
+    if sys.argv[5] != "default":
+        plain_first.PLAIN_COLD_BUILD_SECONDS = float(sys.argv[5])
     from synthc import api
     result = api.build(sys.argv[1], sys.argv[2], variables={"samples": int(sys.argv[3])},
                        workers=2)
@@ -41,12 +43,14 @@ BUILD = textwrap.dedent(
 AMPLE = "60"
 
 
-def fresh_build(spec, out, samples: int, seconds: str = "default"):
+def fresh_build(spec, out, samples: int, seconds: str = "default", cold: str = "default", env=None):
+    """Build in a fresh process with the plain deadline ``seconds`` (``cold``: when the kernels
+    are not cached); whether it loaded Numba, its shards' sha256 by path, its workers."""
     result = subprocess.run(
-        [sys.executable, "-c", BUILD, str(spec), str(out), str(samples), seconds],
+        [sys.executable, "-c", BUILD, str(spec), str(out), str(samples), seconds, cold],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", **(env or {})},
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
@@ -79,6 +83,28 @@ def test_past_the_deadline_the_shards_are_built_compiled_with_the_same_bytes(tmp
     quick = fresh_build(spec, tmp_path / "quick", 1000, seconds=AMPLE)
     assert late[0] and not quick[0]  # Numba started only when the deadline passed
     assert late[1] == quick[1]
+
+
+def test_kernels_not_yet_compiled_give_plain_python_the_longer_deadline(tmp_path):
+    """With an empty Numba cache the cold deadline applies (here ample), with a filled one the
+    warm deadline (here 0: compiled at once); the bytes are the same."""
+    spec = SPECS / "churn.yaml"
+    cold = fresh_build(
+        spec, tmp_path / "cold", 1000, seconds="0", cold=AMPLE,
+        env={"NUMBA_CACHE_DIR": str(tmp_path / "empty-cache")},
+    )  # fmt: skip
+    assert not cold[0]  # plain Python: nothing compiled, the empty cache stays empty
+    assert not any((tmp_path / "empty-cache").rglob("*.nbi"))
+    fill = fresh_build(spec, tmp_path / "fill", plain_first.PLAIN_BUILD_SAMPLES + 1)
+    assert fill[0]  # too big for plain kernels: the default cache now holds churn's kernels
+    warm = fresh_build(spec, tmp_path / "warm", 1000, seconds="0", cold=AMPLE)
+    assert warm[0] and warm[1] == cold[1]
+
+
+def test_the_deadline_is_longer_only_when_the_kernels_would_compile():
+    assert plain_first.plain_seconds(cold=False) == plain_first.PLAIN_BUILD_SECONDS
+    assert plain_first.plain_seconds(cold=True) == plain_first.PLAIN_COLD_BUILD_SECONDS
+    assert plain_first.PLAIN_COLD_BUILD_SECONDS > plain_first.PLAIN_BUILD_SECONDS
 
 
 def test_a_build_too_big_for_plain_kernels_runs_on_the_workers_it_was_given(tmp_path):
