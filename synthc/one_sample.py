@@ -14,18 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 from synthc import generators, inputs
 from synthc.atomic import write_atomic
+from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.errors import BuildError, UsageError
 from synthc.generators.base import FileGenerator, TableGenerator
 from synthc.generators.jit import plain_if_quick
 from synthc.outputs.confine import confined_name
 from synthc.outputs.enclosing import enclosing_output
+from synthc.plain_first import PLAIN_COLD_BUILD_SECONDS
 from synthc.shard import table_rows
 
 if TYPE_CHECKING:
     import polars as pl
 
-#: how long one row may take with its kernels as plain Python before it is made compiled
+#: how long one row may take with its kernels as plain Python before it is made compiled (when
+#: none of them is compiled yet: plain_first.PLAIN_COLD_BUILD_SECONDS, as compiling takes ~5 s)
 PLAIN_ROW_SECONDS = 0.3
 
 
@@ -51,9 +54,11 @@ def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFra
             rows = table_rows(generator, spec.generator, spec.seed, index, index + 1, keep)
             return pl.DataFrame(rows)
 
-        # one row as plain Python takes about 0.15 s; starting Numba, about 0.5 s (a spec whose
-        # dataset-level facts need many draws, such as standardised columns, runs compiled)
-        return plain_if_quick(row, PLAIN_ROW_SECONDS)
+        # one row as plain Python takes about 0.15 s; starting Numba, about 0.5 s, compiling
+        # its kernels about 5 s (a spec whose dataset-level facts need many draws, such as
+        # standardised columns, runs compiled)
+        cold = compile_notice(spec.generator.kind) is not None
+        return plain_if_quick(row, PLAIN_COLD_BUILD_SECONDS if cold else PLAIN_ROW_SECONDS)
     raise TypeError(f"{spec.generator.kind}: a generator is a TableGenerator or a FileGenerator")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from small_datasets import FILE_KINDS, KINDS, TABLE_KINDS, build, parquet_rows, shard_paths
 from small_datasets import tar_samples as built_samples
 
-from synthc import api
+from synthc import api, plain_first
 from synthc.errors import UsageError
 
 
@@ -54,22 +55,28 @@ def test_a_row_alone_is_the_built_one(datasets, kind):
 
 SAMPLE_IN_A_FRESH_PROCESS = """
 import sys
-from synthc import api
+from synthc import api, one_sample
+if len(sys.argv) > 4:  # the warm deadline, for the test of the cold one
+    one_sample.PLAIN_ROW_SECONDS = float(sys.argv[4])
 row = api.sample(sys.argv[1], int(sys.argv[2]))
 row.write_ipc(sys.argv[3])
 print("numba" in sys.modules)
 """
 
 
-def sample_alone(spec: Path, index: int, tmp_path: Path) -> tuple[pl.DataFrame, bool]:
+def sample_alone(
+    spec: Path, index: int, tmp_path: Path, *settings: str, env: dict[str, str] | None = None
+) -> tuple[pl.DataFrame, bool]:
     """Row ``index`` of ``spec`` from api.sample in a new process: (row, whether it imported
     Numba)."""
     target = tmp_path / f"row-{index}.arrow"
     result = subprocess.run(
-        [sys.executable, "-c", SAMPLE_IN_A_FRESH_PROCESS, str(spec), str(index), str(target)],
+        [sys.executable, "-c", SAMPLE_IN_A_FRESH_PROCESS, str(spec), str(index), str(target)]
+        + list(settings),
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     )
     return pl.read_ipc(target), result.stdout.split() == ["True"]
 
@@ -83,6 +90,22 @@ def test_a_row_alone_needs_no_numba_and_is_the_built_one(datasets, kind, tmp_pat
         row, numba = sample_alone(spec, index, tmp_path)
         assert not numba
         assert row.equals(rows.slice(index, 1)) and row.schema == rows.schema
+
+
+def test_kernels_not_yet_compiled_give_a_plain_row_longer(datasets, tmp_path, monkeypatch):
+    """With an empty Numba cache a row may take longer as plain Python than the warm deadline
+    (here 0, which would start Numba at once): compiling would take far longer."""
+    spec, out = datasets["tabular"]
+    cache = tmp_path / "empty-cache"
+    row, numba = sample_alone(spec, 5, tmp_path, "0", env={"NUMBA_CACHE_DIR": str(cache)})
+    assert not numba and not any(cache.rglob("*.nbi"))
+    assert row.equals(built_rows(out).slice(5, 1))
+    # with the kernels compiled (a build with no plain attempt fills the usual cache), the
+    # warm deadline of 0 starts Numba
+    monkeypatch.setattr(plain_first, "PLAIN_BUILD_SAMPLES", 0)
+    api.build(spec, tmp_path / "compiled", workers=1)
+    _, numba = sample_alone(spec, 5, tmp_path, "0")
+    assert numba
 
 
 def test_a_row_whose_facts_take_long_as_plain_python_is_made_compiled(write_spec, tmp_path):
