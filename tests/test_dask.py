@@ -177,6 +177,23 @@ def test_a_failing_task_in_a_batch_is_named_by_its_own_index(cluster):
     assert isinstance(failed.value.error, ValueError) and "domain" in str(failed.value.error)
 
 
+def test_a_failure_that_cannot_be_pickled_still_names_its_task(cluster):
+    """Dask replaces an exception it cannot pickle, with whatever holds it, by a bare one:
+    the failing task is still named, with the error's type and message."""
+    import unpicklable_failure
+    from distributed import Client
+
+    from synthc.executors.base import TaskFailed
+
+    with Client(cluster.address, set_as_default=False) as client:
+        client.upload_file(unpicklable_failure.__file__)  # the workers import it from there
+    with pytest.raises(TaskFailed) as failed:
+        tasks = list(range(200))
+        list(DaskExecutor(cluster.address).run(unpicklable_failure.fails_at_five, tasks))
+    assert failed.value.index == 5
+    assert str(failed.value.error) == "Unpicklable: shard five broke"
+
+
 def test_batches_keep_tasks_per_thread_and_stay_small():
     from synthc.executors.dask import MAX_BATCH, TASKS_PER_THREAD, batch_size
 

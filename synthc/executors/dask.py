@@ -399,8 +399,25 @@ def _run_batch(
         try:
             results.append(fn(item, *args, **sink))
         except Exception as error:
-            raise _Failed(index, error) from error
-    return results
+            failed = _Failed(index, _sendable(error))
+            break
+    else:
+        return results
+    # raised outside the except: Dask pickles an exception with its __context__, which would
+    # carry the error a second time (and fail the trip if it cannot be pickled)
+    raise failed
+
+
+def _sendable(error: Exception) -> Exception:
+    """``error`` if it survives the trip to the client, else an Exception naming its type and
+    message (Dask would replace the whole _Failed, and its task index, by one)."""
+    import cloudpickle  # distributed's own dependency: here on a worker
+
+    try:
+        cloudpickle.loads(cloudpickle.dumps(error))
+    except Exception:  # noqa: BLE001 - any failure to pickle or unpickle it
+        return Exception(f"{type(error).__name__}: {error}")
+    return error
 
 
 @functools.lru_cache(maxsize=8)
