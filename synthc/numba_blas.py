@@ -3,7 +3,7 @@
 The first time a process compiles a Numba kernel or loads one from the cache, Numba imports
 ``numba.np.arraymath``, which checks for a BLAS (for ``np.dot`` and the like, which synthc's
 kernels never call) with ``import scipy.linalg.cython_blas`` when SciPy is installed. That
-statement runs ``scipy/linalg/__init__.py`` first, which imports most of scipy.linalg: 0.2 to
+statement runs ``scipy/linalg/__init__.py`` first, which imports most of scipy.linalg: 0.1 to
 0.45 s with SciPy 1.17 on a 2-core machine, in every build that runs a compiled kernel. The
 module Numba asks for is one small extension module of its own: loaded by itself from its file,
 as the import system would load it, it takes about 0.02 s, and Numba's import finds it in
