@@ -56,7 +56,7 @@ def test_a_row_alone_is_the_built_one(datasets, kind):
 SAMPLE_IN_A_FRESH_PROCESS = """
 import sys
 from synthc import api, one_sample
-if len(sys.argv) > 4:  # the warm deadline, for the test of the cold one
+if len(sys.argv) > 4:  # the warm deadline
     one_sample.PLAIN_ROW_SECONDS = float(sys.argv[4])
 row = api.sample(sys.argv[1], int(sys.argv[2]))
 row.write_ipc(sys.argv[3])
@@ -83,11 +83,12 @@ def sample_alone(
 
 @pytest.mark.parametrize("kind", TABLE_KINDS)
 def test_a_row_alone_needs_no_numba_and_is_the_built_one(datasets, kind, tmp_path):
-    """One row runs its kernels as plain Python (no Numba start): the compiled bits."""
+    """One row runs its kernels as plain Python (no Numba start): the compiled bits. (With a
+    deadline no machine misses: what is checked is the path taken, not the machine's speed.)"""
     spec, out = datasets[kind]
     rows = built_rows(out)
     for index in (0, 299):
-        row, numba = sample_alone(spec, index, tmp_path)
+        row, numba = sample_alone(spec, index, tmp_path, "60")
         assert not numba
         assert row.equals(rows.slice(index, 1)) and row.schema == rows.schema
 
