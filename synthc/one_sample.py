@@ -21,15 +21,16 @@ from synthc.generators.base import FileGenerator, TableGenerator
 from synthc.generators.jit import plain_if_quick
 from synthc.outputs.confine import confined_name
 from synthc.outputs.enclosing import enclosing_output
-from synthc.plain_first import PLAIN_COLD_BUILD_SECONDS
 from synthc.shard import table_rows
 
 if TYPE_CHECKING:
     import polars as pl
 
-#: how long one row may take with its kernels as plain Python before it is made compiled (when
-#: none of them is compiled yet: plain_first.PLAIN_COLD_BUILD_SECONDS, as compiling takes ~5 s)
+#: how long one row may take with its kernels as plain Python before it is made compiled ...
 PLAIN_ROW_SECONDS = 0.3
+#: ... and when none of them is compiled yet (compiling takes about 5 s; as for tiny builds,
+#: plain_first.PLAIN_COLD_BUILD_SECONDS)
+PLAIN_ROW_COLD_SECONDS = 2.0
 
 
 def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFrame:
@@ -58,7 +59,7 @@ def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFra
         # its kernels about 5 s (a spec whose dataset-level facts need many draws, such as
         # standardised columns, runs compiled)
         cold = compile_notice(spec.generator.kind) is not None
-        return plain_if_quick(row, PLAIN_COLD_BUILD_SECONDS if cold else PLAIN_ROW_SECONDS)
+        return plain_if_quick(row, PLAIN_ROW_COLD_SECONDS if cold else PLAIN_ROW_SECONDS)
     raise TypeError(f"{spec.generator.kind}: a generator is a TableGenerator or a FileGenerator")
 
 
