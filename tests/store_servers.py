@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,6 +109,13 @@ def killed_build_resumes(
     assert stored == shard_files(clean)
     assert api.verify(url) == 100  # shards verified
     return resumed.stdout, resumed.stderr
+
+
+def fresh_bucket(fs: Any) -> str:
+    """A new bucket (S3) or container (Azure) with a random name, made through ``fs``."""
+    name = f"synthc-{uuid.uuid4().hex[:12]}"
+    fs.mkdir(name)
+    return name
 
 
 def objects_under(fs: Any, url: str) -> dict[str, dict]:

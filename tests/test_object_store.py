@@ -19,6 +19,7 @@ from conftest import loopback_cluster, spec_text
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
     free_port,
+    fresh_bucket,
     killed_build_resumes,
     objects_under,
     server_on,
@@ -66,9 +67,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def bucket(s3_server: str) -> str:
     """A fresh bucket; returns its name."""
-    name = f"synthc-{uuid.uuid4().hex[:12]}"
-    s3fs.S3FileSystem().mkdir(name)
-    return name
+    return fresh_bucket(s3fs.S3FileSystem())
 
 
 def objects(url: str) -> dict[str, dict]:

@@ -19,6 +19,7 @@ import store_servers
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
     free_port,
+    fresh_bucket,
     killed_build_resumes,
     objects_under,
     server_on,
@@ -71,9 +72,7 @@ def _fs() -> adlfs.AzureBlobFileSystem:
 @pytest.fixture
 def container(azurite: str) -> str:
     """A fresh container; returns its name."""
-    name = f"synthc-{uuid.uuid4().hex[:12]}"
-    _fs().mkdir(name)
-    return name
+    return fresh_bucket(_fs())
 
 
 def objects(url: str) -> dict[str, dict]:
