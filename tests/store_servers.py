@@ -64,12 +64,17 @@ def shard_files(out: Path) -> dict[str, bytes]:
 
 
 def killed_build_resumes(
-    tmp_path: Path, url: str, read: Callable[[str], bytes], objects: Objects
+    tmp_path: Path,
+    url: str,
+    read: Callable[[str], bytes],
+    objects: Objects,
+    conditional_writes: bool = True,
 ) -> tuple[str, str]:
     """Kill -9 a 100-shard build to ``url`` once its state records two shards, check what it
     left (whole shards, the state and its lock), resume it, and check the result equals a local
-    build; ``read`` reads one object by its key under ``url``. Returns the resumed build's
-    stdout and stderr."""
+    build; ``read`` reads one object by its key under ``url``. With ``conditional_writes`` the
+    store refuses the rerun's lock (the killed build's is there), so the rerun must say it took
+    a stale lock over. Returns the resumed build's stdout and stderr."""
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(name="killed", samples=200_000, shard_size=2_000))
 
@@ -97,7 +102,8 @@ def killed_build_resumes(
 
     resumed = run_synthc("build", spec, "-o", url, "--workers", "1")
     assert resumed.returncode == 0, resumed.stderr
-    assert "the build that held it is gone" in resumed.stderr  # the killed build's lock
+    if conditional_writes:  # the killed build's lock was found and taken over
+        assert "the build that held it is gone" in resumed.stderr
     kept = int(resumed.stdout.split("kept ")[1].split(",")[0])
     assert kept >= done_before and f"built {100 - kept} shard(s)" in resumed.stdout
     after = objects(url)
@@ -112,7 +118,7 @@ def killed_build_resumes(
 
 
 def fresh_bucket(fs: Any) -> str:
-    """A new bucket (S3) or container (Azure) with a random name, made through ``fs``."""
+    """A new bucket (S3, GCS) or container (Azure) with a random name, made through ``fs``."""
     name = f"synthc-{uuid.uuid4().hex[:12]}"
     fs.mkdir(name)
     return name
@@ -142,11 +148,12 @@ def store_build_equals_local_build(
     url: str,
     kind: str,
     objects: Objects,
-    secret: str,
+    secret: str | None,
 ) -> None:
     """Build a small ``kind`` spec to ``url`` with two workers and check it against a local
     build: the same shards and files, no temporaries, the lock released; an unchanged rebuild
-    rewrites nothing; verify passes; no ``secret`` in anything printed or stored."""
+    rewrites nothing; verify passes; no ``secret`` (when the store has one) in anything printed
+    or stored."""
     spec = write_small_spec(tmp_path, kind)
     code, stdout, stderr = cli("build", spec, "-o", url, "--workers", "2")
     assert code == 0, stderr
@@ -176,4 +183,5 @@ def store_build_equals_local_build(
 
     code, stdout, stderr = cli("verify", url)
     assert code == 0 and f"{url}: ok" in stdout, stderr
-    assert_no_secret(secret, stdout, stderr, *(v["bytes"] for v in again.values()))
+    if secret is not None:
+        assert_no_secret(secret, stdout, stderr, *(v["bytes"] for v in again.values()))

@@ -214,6 +214,8 @@ class Store:
     def _error(self, name: str, what: str, error: BaseException) -> StoreError:
         where = self.where(name) if name else self.url
         detail = one_line(_headline(str(error)) or type(error).__name__)
+        if isinstance(error, FileNotFoundError) and not _says_missing(detail):
+            detail = f"not found ({detail})"  # gcsfs gives only the request's URL
         detail = detail.replace(self.given, self.url)
         for secret in self._secrets:
             detail = detail.replace(secret, "***")
@@ -230,6 +232,12 @@ def _headline(message: str) -> str:
         (line.split(":", 1)[1].strip() for line in lines if line.startswith("ErrorCode:")), ""
     )
     return f"{lines[0]} ({code})" if code and code not in lines[0] else lines[0]
+
+
+def _says_missing(detail: str) -> bool:
+    """True if a store library's message already says that something does not exist."""
+    lowered = detail.lower()
+    return any(words in lowered for words in ("not found", "not exist", "no such", "notfound"))
 
 
 def _secret_parts(url: str) -> list[str]:
