@@ -22,6 +22,12 @@ chosen with PYTHONPATH (and `python -P`, so the working directory does not come 
 must be importable with the same installed libraries. The
 machine's load (os.getloadavg) is printed: on a busy machine every figure grows.
 
+Below the table, the same interpreter's start with nothing but the libraries a command cannot
+do without (median of --repeat): Python alone; pydantic with one model, PyYAML and Jinja2 (what
+parsing and checking any spec loads); and those with Numba, NumPy and polars (what a build that
+runs kernels and writes Parquet loads, before any kernel). They tell how fast the machine is
+for this work: on a machine where they take most of a goal, no change to synthc meets it.
+
 With --python EXE, synthc runs under that interpreter: e.g. a venv made with `pip install .`
 alone, as a user's is. The test venv has SciPy (for the tests): Numba checks for SciPy's BLAS
 when it starts, which `synthc` does without importing scipy.linalg (synthc.numba_blas), about
@@ -110,6 +116,34 @@ def seconds(tree: Path, args: list[str], env: dict[str, str] | None = None) -> T
     return Time(elapsed, cpu)
 
 
+#: what the floors below the table import: (label, Python source run with ``-c``)
+SPEC_LIBRARIES = (
+    "import yaml, jinja2\n"
+    "from pydantic import BaseModel\n"
+    "class Spec(BaseModel):\n"
+    "    name: str\n"
+    "Spec(name='x')"
+)
+FLOORS = (
+    ("python alone", "pass"),
+    ("pydantic (one model), yaml, jinja2", SPEC_LIBRARIES),
+    ("those, numba, numpy, polars", SPEC_LIBRARIES + "\nimport numba, numpy, polars"),
+)
+
+
+def floor(code: str, repeat: int) -> Time:
+    """Median wall and CPU seconds of ``python -c code`` under the interpreter synthc runs on."""
+    times = []
+    for _ in range(repeat):
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([PYTHON[0], "-c", code], check=True)
+        elapsed = time.perf_counter() - start
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(Time(elapsed, now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime))
+    return median(times)
+
+
 def median(times: list[Time]) -> Time:
     return Time(statistics.median(t.wall for t in times), statistics.median(t.cpu for t in times))
 
@@ -192,6 +226,10 @@ def main() -> None:
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print(f"the libraries alone, wall s (CPU s), median of {args.repeat}:")
+    for label, code in FLOORS:
+        alone = floor(code, args.repeat)
+        print(f"  {label}: {alone.wall:.2f} ({alone.cpu:.2f})")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("each cell: wall seconds (CPU seconds); goals are on the wall clock")
     print(
