@@ -12,13 +12,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthc import generators, inputs
+from synthc import generators, inputs, numba_start
 from synthc.atomic import write_atomic
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.errors import BuildError, UsageError
 from synthc.generators.base import FileGenerator, TableGenerator
-from synthc.generators.jit import plain_if_quick
+from synthc.generators.jit import kernel_cache_dir, plain_if_quick
 from synthc.outputs.confine import confined_name
 from synthc.outputs.enclosing import enclosing_output
 from synthc.shard import table_rows
@@ -26,8 +26,12 @@ from synthc.shard import table_rows
 if TYPE_CHECKING:
     import polars as pl
 
-#: how long one row may take with its kernels as plain Python before it is made compiled ...
-PLAIN_ROW_SECONDS = 0.3
+#: how long one row may take with its kernels as plain Python before it is made compiled: None
+#: for as long as starting Numba took on this machine (synthc.numba_start), within
+#: PLAIN_ROW_BOUNDS, or PLAIN_ROW_DEFAULT_SECONDS before that was measured ...
+PLAIN_ROW_SECONDS: float | None = None
+PLAIN_ROW_BOUNDS = (0.2, 1.5)
+PLAIN_ROW_DEFAULT_SECONDS = 0.3
 #: ... and when none of them is compiled yet (compiling takes about 5 s; as for tiny builds,
 #: plain_first.PLAIN_COLD_BUILD_SECONDS)
 PLAIN_ROW_COLD_SECONDS = 2.0
@@ -59,8 +63,17 @@ def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFra
         # its kernels about 5 s (a spec whose dataset-level facts need many draws, such as
         # standardised columns, runs compiled)
         cold = compile_notice(spec.generator.kind) is not None
-        return plain_if_quick(row, PLAIN_ROW_COLD_SECONDS if cold else PLAIN_ROW_SECONDS)
+        return plain_if_quick(row, _row_seconds(cold))
     raise TypeError(f"{spec.generator.kind}: a generator is a TableGenerator or a FileGenerator")
+
+
+def _row_seconds(cold: bool) -> float:
+    """How long one row may take as plain Python (PLAIN_ROW_SECONDS and the constants below)."""
+    if cold:
+        return PLAIN_ROW_COLD_SECONDS
+    if PLAIN_ROW_SECONDS is not None:
+        return PLAIN_ROW_SECONDS
+    return numba_start.deadline(kernel_cache_dir(), PLAIN_ROW_DEFAULT_SECONDS, PLAIN_ROW_BOUNDS)
 
 
 def sample_key(index: int) -> str:

@@ -102,9 +102,10 @@ def test_kernels_not_yet_compiled_give_plain_python_the_longer_deadline(tmp_path
 
 
 def test_the_deadline_is_longer_only_when_the_kernels_would_compile():
-    assert plain_first.plain_seconds(cold=False) == plain_first.PLAIN_BUILD_SECONDS
-    assert plain_first.plain_seconds(cold=True) == plain_first.PLAIN_COLD_BUILD_SECONDS
-    assert plain_first.PLAIN_COLD_BUILD_SECONDS > plain_first.PLAIN_BUILD_SECONDS
+    """(The warm deadline's own behaviour: tests/test_numba_start.py.)"""
+    low, high = plain_first.PLAIN_BUILD_BOUNDS
+    assert low <= plain_first.plain_seconds(cold=False) <= high
+    assert plain_first.plain_seconds(cold=True) == plain_first.PLAIN_COLD_BUILD_SECONDS > high
 
 
 def test_a_build_too_big_for_plain_kernels_runs_on_the_workers_it_was_given(tmp_path):

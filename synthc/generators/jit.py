@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from synthc import numba_start
 from synthc.numba_blas import load_blas_alone
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 @functools.cache
-def _kernel_cache_dir() -> str:
+def kernel_cache_dir() -> str:
     """A Numba cache directory keyed by the source of every kernel module.
 
     Numba invalidates a cached kernel only when the kernel's own file changes, not when a kernel
@@ -86,7 +87,7 @@ def _numba() -> Any:
     import numba
 
     # CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
-    numba.config.CACHE_DIR = _kernel_cache_dir()  # type: ignore[attr-defined]
+    numba.config.CACHE_DIR = kernel_cache_dir()  # type: ignore[attr-defined]
     return numba
 
 
@@ -195,7 +196,7 @@ class Kernel:
         line = self.py_func.__code__.co_firstlineno
         version = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
         index = f"{stem}.{name}-{line}.py{version}.nbi"
-        return os.path.join(_kernel_cache_dir(), subpath, index)
+        return os.path.join(kernel_cache_dir(), subpath, index)
 
     def __call__(self, *args: Any) -> Any:
         made = self._made
@@ -205,11 +206,35 @@ class Kernel:
                 if deadline is not None and time.monotonic() > deadline:
                     raise PlainTooSlow(self.py_func.__qualname__)
                 return (self._plain or self.py_func)(*args)
-            made = self.dispatcher()
+            made = _timed_start(self, args) if not _STARTED else self.dispatcher()
         return made(*args)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_kernel_named, (self.__module__, self.py_func.__qualname__))
+
+
+#: set once this process has made its first kernel (whose start :func:`_timed_start` times)
+_STARTED: list[bool] = []
+
+
+def _timed_start(kernel: Kernel, args: tuple[Any, ...]) -> Any:
+    """``kernel``'s dispatcher, made ready for ``args``: the first kernel this process makes,
+    so Numba starts here. When that kernel comes from Numba's cache, the seconds from Numba's
+    import to the loaded kernel are this machine's start (synthc.numba_start records it)."""
+    _STARTED.append(True)
+    begun = time.monotonic()
+    importing = "numba" not in sys.modules  # else a program loaded it: its import is not timed
+    made = kernel.dispatcher()
+    if not hasattr(made, "typeof_pyval"):  # plain Python (NUMBA_DISABLE_JIT)
+        return made
+    try:
+        made.compile(tuple(made.typeof_pyval(arg) for arg in args))
+    except Exception:  # noqa: BLE001 - the call that follows raises it where it belongs
+        return made
+    stats = made.stats
+    if importing and stats.cache_hits and not stats.cache_misses:
+        numba_start.record(kernel_cache_dir(), time.monotonic() - begun)
+    return made
 
 
 def _kernel_named(module: str, name: str) -> Kernel:
