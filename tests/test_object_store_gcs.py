@@ -52,14 +52,15 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     os.environ.update(settings)
     saved_conf = fsspec.config.conf.get("gs")
     fsspec.config.conf["gs"] = {"token": "anon"}  # the same, for builds in this process
-    import gcsfs  # after the settings: gcsfs reads the layout switch when imported
-
-    assert gcsfs.GCSFileSystem is gcsfs.core.GCSFileSystem, "gcsfs was imported before"
-    gcsfs.GCSFileSystem.clear_instance_cache()
     command = [str(exe), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"]
     try:
+        import gcsfs  # after the settings: gcsfs reads the layout switch when imported
+
+        assert gcsfs.GCSFileSystem is gcsfs.core.GCSFileSystem, "gcsfs was imported before"
+        gcsfs.GCSFileSystem.clear_instance_cache()
         with server_on(command, port, log):
             yield gcsfs.GCSFileSystem
+        gcsfs.GCSFileSystem.clear_instance_cache()
     finally:
         for name, value in saved.items():
             if value is None:
@@ -70,7 +71,6 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             fsspec.config.conf.pop("gs", None)
         else:
             fsspec.config.conf["gs"] = saved_conf
-        gcsfs.GCSFileSystem.clear_instance_cache()
 
 
 def _fs(gcs: Any) -> Any:
