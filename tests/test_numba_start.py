@@ -49,7 +49,8 @@ def test_the_median_of_the_last_few_starts_is_typical(record_dir):
         b"not json",
         b'{"seconds": 0.5}',
         b"[" + b"0.5, " * 400 + b"0.5]",  # over MAX_BYTES
-        b'[NaN, Infinity, -1, 0, 1e9, true, "0.5", null, [0.5]]',
+        b"[NaN, Infinity, -1, 0, 1e9]",
+        b'[true, "0.5", null, [0.5], {"s": 0.5}]',
     ],
 )
 def test_a_damaged_or_planted_record_is_not_used(record_dir, content):
