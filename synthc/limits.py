@@ -28,6 +28,11 @@ MAX_YAML_DEPTH = 100
 #: YAML nodes after alias expansion (an alias counts every node it repeats)
 MAX_YAML_NODES = 200_000
 
+# -- the generators' structure -----------------------------------------------------------------
+#: related tables in one tabular spec (`tables:`); a real schema has a handful, and checking a
+#: tree of them costs time that grows faster than their count
+MAX_TABLES = 64
+
 # -- the plan ---------------------------------------------------------------------------------
 #: samples in one dataset
 MAX_SAMPLES = 10**12

@@ -1,6 +1,7 @@
 """Tables of many columns: validating and ordering them takes time in proportion to the columns
 and their references, with no recursion limit, so a wide or deeply chained table is a spec like
-any other and a careless (or hostile) one cannot stall `synthc validate`."""
+any other and a careless (or hostile) one cannot stall `synthc validate`. Related tables are
+bounded in number (synthc.limits.MAX_TABLES), checked before anything else about them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import polars as pl
 import pytest
 from conftest import ROOT
 
-from synthc import api
+from synthc import api, limits
 from synthc.generators.tabular.config import TabularConfig
 
 HEADER = "synthc: 1\nname: wide\nseed: 5\nsamples: {samples}\nsplits: {{train: 1.0}}\n"
@@ -111,3 +112,31 @@ def test_a_wrong_formula_among_many_is_still_named(mistake, message):
     config = TabularConfig.model_validate({"kind": "tabular", "columns": columns})
     problems = [p for rule in config.semantic_rules() for p in rule()]
     assert problems == [(("columns", "c150", "expr"), message, 5)]
+
+
+def tables_spec(tmp: Path, count: int) -> Path:
+    """A chain of ``count`` related tables, each row with one child row."""
+    tables = ["t0: {columns: {a: {dist: normal}}}"]
+    tables += [
+        f"t{k}: {{parent: t{k - 1}, rows_per_parent: {{dist: integer, low: 1, high: 1}}, "
+        "columns: {a: {dist: normal, mean: 'parent.a'}}}"
+        for k in range(1, count)
+    ]
+    path = tmp / f"tables-{count}.yaml"
+    head = "synthc: 1\nname: tables\nseed: 1\nsamples: 10\ngenerator:\n  kind: tabular\n"
+    path.write_text(head + "  tables:\n" + "".join(f"    {t}\n" for t in tables))
+    return path
+
+
+def test_related_tables_are_bounded_in_number(tmp_path):
+    """Checking a tree of tables costs more than linear time in their count: 400 tables took 89 s
+    to validate. Past MAX_TABLES the count alone is reported, at the tables' key."""
+    at_limit = validate(tables_spec(tmp_path, limits.MAX_TABLES))
+    assert at_limit.returncode == 0 and at_limit.stdout.endswith(": ok\n"), at_limit.stderr
+    for count in (limits.MAX_TABLES + 1, 2000):
+        run = validate(tables_spec(tmp_path, count))
+        assert run.returncode == 2
+        assert run.stderr.splitlines() == [
+            f"{tmp_path / f'tables-{count}.yaml'}:7:3: generator.tables: {count:,} tables: at "
+            f"most {limits.MAX_TABLES} (synthc.limits.MAX_TABLES)"
+        ]

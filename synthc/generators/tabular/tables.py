@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from synthc import generators
+from synthc import generators, limits
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.holes import is_hole
 from synthc.generators.tabular import columns as c
@@ -221,6 +221,8 @@ class TablesConfig(GeneratorConfig):
             yield from rule()
 
     def semantic_rules(self) -> list[Callable[[], Iterable[tuple[Any, ...]]]]:
+        if not is_hole(self.tables) and len(self.tables) > limits.MAX_TABLES:
+            return [self._too_many_tables]  # nothing else is judged: it would take long
         rules: list[Callable[[], Iterable[tuple[Any, ...]]]] = [self._tree_problems]
         for name, table in {} if is_hole(self.tables) else self.tables.items():
             if is_hole(table):
@@ -246,6 +248,13 @@ class TablesConfig(GeneratorConfig):
                 if path[:1] == ("generator",):
                     path = ("generator", "tables", name, *path[1:])
                 yield (path, message, *rest)
+
+    def _too_many_tables(self) -> Iterable[tuple[Any, ...]]:
+        yield (
+            ("tables",),
+            f"{len(self.tables):,} tables: at most {limits.MAX_TABLES} (synthc.limits.MAX_TABLES)",
+            "key",
+        )
 
     def _tree_problems(self) -> Iterable[tuple[Any, ...]]:
         roots = []
