@@ -78,13 +78,17 @@ class Rendered:
     def _line_starts(self) -> tuple[int, ...]:
         return (0, *(i + 1 for i, c in enumerate(self.text) if c == "\n"))
 
+    @cached_property
+    def _blank(self) -> bool:
+        return not self.text.strip()  # once: position() is asked once per YAML node
+
     def position(self, line0: int, col0: int) -> Position:
         """Map a 0-based rendered line and column to a 1-based position in the user's file.
 
         Literal text maps exactly; a value an expression printed maps to the expression's
         start. A position no marker explains has line 0 (the message says it is unknown).
         """
-        if self.marks is not None and not self.text.strip():
+        if self.marks is not None and self._blank:
             return Position(next(iter(self.sources), "<spec>"), 1, 1)  # nothing: the file's start
         if self.marks is not None:
             found = locate(self.marks, self._line_starts, line0, col0)

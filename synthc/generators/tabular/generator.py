@@ -80,9 +80,10 @@ class TabularGenerator(TableGenerator[TabularConfig]):
 
     def _own_columns(self, config: TabularConfig) -> list[Column]:
         out: list[Column] = []
+        copula = set(config.copula_columns())  # once: a wide table has thousands of columns
         for name, column in config.columns.items():
             text = describe(column)
-            if name in config.copula_columns():
+            if name in copula:
                 text += "; joined by the Gaussian copula (generator.facts.copula)"
             rate = config.missing.get(name, 0)
             if rate:
