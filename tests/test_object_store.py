@@ -4,7 +4,6 @@ loopback (moto's server mode, started and stopped here), read back with s3fs and
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import uuid
@@ -18,6 +17,7 @@ import store_servers
 from conftest import loopback_cluster, spec_text
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
+    environment,
     free_port,
     fresh_bucket,
     killed_build_resumes,
@@ -49,18 +49,12 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "AWS_SECRET_ACCESS_KEY": SECRET,
         "AWS_DEFAULT_REGION": "us-east-1",
     }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    s3fs.S3FileSystem.clear_instance_cache()
     try:
-        with server_on([str(exe), "-H", "127.0.0.1", "-p", str(port)], port, log):
-            yield endpoint
+        with environment(settings):
+            s3fs.S3FileSystem.clear_instance_cache()
+            with server_on([str(exe), "-H", "127.0.0.1", "-p", str(port)], port, log):
+                yield endpoint
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         s3fs.S3FileSystem.clear_instance_cache()
 
 

@@ -18,12 +18,14 @@ import pytest
 import store_servers
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
+    environment,
     free_port,
     fresh_bucket,
     killed_build_resumes,
     objects_under,
     server_on,
     store_build_equals_local_build,
+    tampered_shard_is_caught_and_rebuilt,
 )
 
 import synthc
@@ -49,17 +51,12 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={SECRET};"
         f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
     )
-    saved = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
-    os.environ["AZURE_STORAGE_CONNECTION_STRING"] = connection
-    adlfs.AzureBlobFileSystem.clear_instance_cache()
     try:
-        with server_on(command, port, log, env):
-            yield connection
+        with environment({"AZURE_STORAGE_CONNECTION_STRING": connection}):
+            adlfs.AzureBlobFileSystem.clear_instance_cache()
+            with server_on(command, port, log, env):
+                yield connection
     finally:
-        if saved is None:
-            os.environ.pop("AZURE_STORAGE_CONNECTION_STRING", None)
-        else:
-            os.environ["AZURE_STORAGE_CONNECTION_STRING"] = saved
         adlfs.AzureBlobFileSystem.clear_instance_cache()
 
 
@@ -102,23 +99,7 @@ def test_open_reads_rows_from_azure(container, tmp_path):
 
 
 def test_verify_catches_a_tampered_blob(container, cli, tmp_path):
-    spec = write_small_spec(tmp_path, "tabular")
-    url = f"az://{container}/tampered"
-    api.build(spec, url, workers=1)
-    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]["path"]
-    fs = _fs()
-    data = bytearray(fs.cat_file(f"{container}/tampered/{shard}"))
-    data[len(data) // 2] ^= 0xFF  # same size, other bytes
-    fs.pipe_file(f"{container}/tampered/{shard}", bytes(data))
-    code, _, stderr = cli("verify", url)
-    assert code == 1
-    assert f"{shard}: sha256" in stderr and "does not match the manifest" in stderr
-    # the rebuild notices the changed blob (its ETag) and rewrites just that shard
-    code, stdout, stderr = cli("plan", spec, "-o", url)
-    assert code == 0 and f"{url}: keep 3, build 1, remove 0" in stdout, stderr
-    result = api.build(spec, url, workers=1)
-    assert result.built == 1 and not result.up_to_date
-    assert api.verify(url) == api.verify(api.build(spec, tmp_path / "local", workers=1).out)
+    tampered_shard_is_caught_and_rebuilt(cli, tmp_path, f"az://{container}/tampered", _fs())
 
 
 def test_a_killed_build_resumes_from_azure(container, tmp_path):

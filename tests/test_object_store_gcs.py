@@ -8,7 +8,6 @@ conditional lock write and GCS honours), so the lock's refusal is tested on S3 a
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -20,12 +19,14 @@ import polars as pl
 import pytest
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
+    environment,
     free_port,
     fresh_bucket,
     killed_build_resumes,
     objects_under,
     server_on,
     store_build_equals_local_build,
+    tampered_shard_is_caught_and_rebuilt,
 )
 
 import synthc
@@ -48,25 +49,19 @@ def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     exe = Path(sys.executable).with_name("gcp-storage-emulator")
     log = tmp_path_factory.mktemp("gcs") / "gcs.log"
     settings = {**SETTINGS, "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{port}"}
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
     saved_conf = fsspec.config.conf.get("gs")
     fsspec.config.conf["gs"] = {"token": "anon"}  # the same, for builds in this process
     command = [str(exe), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"]
     try:
-        import gcsfs  # after the settings: gcsfs reads the layout switch when imported
+        with environment(settings):
+            import gcsfs  # after the settings: gcsfs reads the layout switch when imported
 
-        assert gcsfs.GCSFileSystem is gcsfs.core.GCSFileSystem, "gcsfs was imported before"
-        gcsfs.GCSFileSystem.clear_instance_cache()
-        with server_on(command, port, log):
-            yield gcsfs.GCSFileSystem
-        gcsfs.GCSFileSystem.clear_instance_cache()
+            assert gcsfs.GCSFileSystem is gcsfs.core.GCSFileSystem, "gcsfs was imported before"
+            gcsfs.GCSFileSystem.clear_instance_cache()
+            with server_on(command, port, log):
+                yield gcsfs.GCSFileSystem
+            gcsfs.GCSFileSystem.clear_instance_cache()
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         if saved_conf is None:
             fsspec.config.conf.pop("gs", None)
         else:
@@ -117,23 +112,7 @@ def test_open_reads_rows_and_samples_from_gcs(bucket, tmp_path):
 
 
 def test_verify_catches_a_tampered_object_and_the_rebuild_replaces_it(gcs, bucket, cli, tmp_path):
-    spec = write_small_spec(tmp_path, "tabular")
-    url = f"gs://{bucket}/tampered"
-    api.build(spec, url, workers=1)
-    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]["path"]
-    fs = _fs(gcs)
-    data = bytearray(fs.cat_file(f"{bucket}/tampered/{shard}"))
-    data[len(data) // 2] ^= 0xFF  # same size, other bytes
-    fs.pipe_file(f"{bucket}/tampered/{shard}", bytes(data))
-    code, _, stderr = cli("verify", url)
-    assert code == 1
-    assert f"{shard}: sha256" in stderr and "does not match the manifest" in stderr
-    # the rebuild notices the changed object (its ETag) and rewrites just that shard
-    code, stdout, stderr = cli("plan", spec, "-o", url)
-    assert code == 0 and f"{url}: keep 3, build 1, remove 0" in stdout, stderr
-    result = api.build(spec, url, workers=1)
-    assert result.built == 1 and not result.up_to_date
-    assert api.verify(url) == api.verify(api.build(spec, tmp_path / "local", workers=1).out)
+    tampered_shard_is_caught_and_rebuilt(cli, tmp_path, f"gs://{bucket}/tampered", _fs(gcs))
 
 
 def test_a_killed_build_resumes_from_gcs(gcs, bucket, objects, tmp_path):
