@@ -93,7 +93,10 @@ class TabularConfig(GeneratorConfig):
         # One rule per column and per formula, so a column that failed validation silences only
         # the rules that read it.
         rules: list[Callable[[], Iterable[tuple[Any, ...]]]] = [self._name_problems]
-        readable = _Readable(self)  # shared: each formula rule would otherwise read every column
+        # worked out once for every formula rule (each working out every column's kind made
+        # validating a wide table quadratic: 12 s for 1,500 columns); not kept when it raises on
+        # a column that failed validation, so the next rule tries again
+        readable: Readable = functools.cache(lambda: (self.expr_kinds(), self.categories()))
         for name, column in {} if is_hole(self.columns) else self.columns.items():
             for rule in () if is_hole(column) else column.rules():
                 rules.append(functools.partial(_in_column, name, rule))
@@ -207,7 +210,7 @@ class TabularConfig(GeneratorConfig):
             if not NAME.match(label) or label in RESERVED:
                 yield (("label", "name"), f"label name {label!r} must be an identifier")
 
-    def _references_of(self, name: str, readable: _Readable) -> Iterable[tuple[Any, ...]]:
+    def _references_of(self, name: str, readable: Readable) -> Iterable[tuple[Any, ...]]:
         column = self.columns[name]
         if isinstance(column, Derived):
             kinds, categories = readable()
@@ -220,7 +223,7 @@ class TabularConfig(GeneratorConfig):
         if given is not None:
             yield from self._given_problems(name, given)
 
-    def _label_problems(self, readable: _Readable) -> Iterable[tuple[Any, ...]]:
+    def _label_problems(self, readable: Readable) -> Iterable[tuple[Any, ...]]:
         if self.label is not None:
             kinds, categories = readable()
             yield from _formula_problems(
@@ -439,20 +442,8 @@ def _shortest_cycle(graph: dict[str, list[str]], start: str) -> list[str]:
     return []
 
 
-class _Readable:
-    """What a formula may read, the config's column kinds and categories, worked out once for
-    all the rules of one validation (each formula rule reading every column made validating a
-    wide table quadratic: 12 s for 1,500 columns). Not kept on failure: a rule that reads a
-    hole raises, and the next rule tries again."""
-
-    def __init__(self, config: TabularConfig) -> None:
-        self._config = config
-        self._found: tuple[dict[str, str], dict[str, list[str]]] | None = None
-
-    def __call__(self) -> tuple[dict[str, str], dict[str, list[str]]]:
-        if self._found is None:
-            self._found = (self._config.expr_kinds(), self._config.categories())
-        return self._found
+#: what a formula may read: the config's column kinds and categories
+Readable = Callable[[], tuple[dict[str, str], dict[str, list[str]]]]
 
 
 def _formula_problems(
