@@ -10,16 +10,17 @@ the shards and the manifest, last.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from synthc import generators
+from synthc import compile_ahead, generators
 from synthc.build_target import Target
 from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
@@ -140,9 +141,10 @@ def build(
     notice = compile_notice(compiled.spec.generator.kind)
     if notice is not None and not plain:
         progress.note(notice)
-    finisher = _finisher(compiled, plan, git)
     name = compiled.spec.name
-    with target.session(log):
+    cold = notice is not None and not plain
+    with _compiling_ahead(compiled, executor, cold), target.session(log):
+        finisher = _finisher(compiled, plan, git)  # may run kernels (the generator's facts)
         state, new = target.adopt(_will_write(plan, finisher), force, log, name)
         if new or state.dataset != name:
             # mark the output as ours (and this dataset's) at once, so a failed build can rerun
@@ -218,6 +220,24 @@ def build(
         finished - started,
         up_to_date=False,
     )
+
+
+@contextlib.contextmanager
+def _compiling_ahead(compiled: CompiledSpec, executor: Executor, cold: bool) -> Iterator[None]:
+    """While the block runs, a helper process compiles the generator's late kernels as the
+    build compiles its first ones (synthc.compile_ahead): when the kernels are not cached
+    (``cold``), the generator has such kernels, and the build runs here with a worker that
+    would wait for Numba meanwhile."""
+    config = compiled.spec.generator
+    here = isinstance(executor, LocalExecutor) and executor.workers >= 2
+    ahead = None
+    if cold and here and generators.get(config.kind).compiles_ahead():
+        ahead = compile_ahead.start(config.kind, config)
+    try:
+        yield
+    finally:
+        if ahead is not None:
+            ahead.stop()
 
 
 def _will_write(plan: Plan, finisher: Finisher) -> list[str]:

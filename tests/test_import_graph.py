@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc", "synthc.errors", "synthc.limits", "synthc.hints", "synthc.digest", "synthc.atomic",
      "synthc.checkpoint", "synthc.inputs", "synthc.provenance", "synthc.git_state",
      "synthc.depfile", "synthc.lazy", "synthc.quick_exit", "synthc.allocator",
-     "synthc.numba_blas", "synthc.own_process"),
+     "synthc.numba_blas", "synthc.numba_cache_lock", "synthc.own_process"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),
     # the compiler: spec text -> validated spec -> plan
@@ -32,9 +32,9 @@ LAYERS: list[tuple[str, ...]] = [
     # a whole build: decide, execute, finish (one driver; its target a directory or an object
     # store); reproducing one; progress reporting; per-shard plan statuses; what a change does
     # (two outputs or specs compared); samples streamed on the fly and one sample alone; whether
-    # a build compiles its kernels first
+    # a build compiles its kernels first, and compiles its late kernels ahead
     ("synthc.building", "synthc.build_target", "synthc.dir_target", "synthc.store_target",
-     "synthc.plain_first", "synthc.reproducing", "synthc.progress", "synthc.plan_status",
+     "synthc.compile_ahead", "synthc.plain_first", "synthc.reproducing", "synthc.progress", "synthc.plan_status",
      "synthc.diffing", "synthc.streaming", "synthc.one_sample", "synthc.compile_notice"),
     # what users script against
     ("synthc.api",),

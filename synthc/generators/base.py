@@ -33,7 +33,11 @@ dataset card need; defaults cover what a generator does not use:
   config alone (no sample is made), from which synthc.compiler.shard_sizing chooses the default
   ``output.shard_size``: for tables 8 bytes per column and row (the index too); for files the
   kind's own figure, its files' sizes with the tar headers added (:func:`tar_sample_bytes`), or
-  :data:`DEFAULT_FILE_SAMPLE_BYTES` for a kind that gives none.
+  :data:`DEFAULT_FILE_SAMPLE_BYTES` for a kind that gives none;
+* ``compile_ahead(config)``: optional; calls, on a tiny made-up input, the Numba kernels a build
+  of ``config`` calls last, with the argument types the build gives them. A build that must
+  compile its kernels runs it in a second process (synthc.compile_ahead), so the two halves
+  compile at once; the default does nothing.
 
 Sample ``i`` must be a pure function of ``(seed, config, i)``.
 """
@@ -216,6 +220,14 @@ class Generator(ABC, Generic[ConfigT]):
     def sample_bytes(self, config: ConfigT) -> float:
         """About how many bytes one sample takes in a shard (an estimate from the config, the
         same on every machine), for the default shard size (synthc.compiler.shard_sizing)."""
+
+    def compile_ahead(self, config: ConfigT) -> None:
+        """Call the kernels a build of ``config`` calls last, on a tiny made-up input with the
+        argument types the build gives them (see the module docstring); by default nothing."""
+
+    def compiles_ahead(self) -> bool:
+        """Whether this kind has a :meth:`compile_ahead` of its own."""
+        return type(self).compile_ahead is not Generator.compile_ahead
 
 
 class TableGenerator(Generator[ConfigT]):

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from synthc import numba_start
+from synthc import numba_cache_lock, numba_start
 from synthc.numba_blas import load_blas_alone
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def _numba() -> Any:
     load_blas_alone()  # in synthc's own processes: without scipy.linalg's package import
     import numba
 
+    numba_cache_lock.install()  # processes that compile at once save safely
     # CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
     numba.config.CACHE_DIR = kernel_cache_dir()  # type: ignore[attr-defined]
     return numba
@@ -197,6 +198,18 @@ class Kernel:
         version = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
         index = f"{stem}.{name}-{line}.py{version}.nbi"
         return os.path.join(kernel_cache_dir(), subpath, index)
+
+    def compile_for(self, signature: str) -> None:
+        """Compile (or load from the cache) this kernel for the argument types ``signature``
+        (Numba's syntax, e.g. ``"(f8[:, ::1], i8)"``); nothing under NUMBA_DISABLE_JIT."""
+        made = self.dispatcher()
+        if hasattr(made, "typeof_pyval"):  # a Numba dispatcher, not the plain function
+            from numba.core.sigutils import normalize_signature
+
+            # as a tuple of types, as a call compiles it: Numba keys its cache on what
+            # compile() is given, so the string would be cached under another key
+            args, _ = normalize_signature(signature)
+            made.compile(tuple(args))
 
     def __call__(self, *args: Any) -> Any:
         made = self._made

@@ -173,6 +173,12 @@ def render(
     return images, labels
 
 
+def compile_late(config: FractalConfig) -> None:
+    """Compile (or load) the render kernels of ``config``'s mode: the kernels a build calls
+    last, after the system search's (for compile_ahead)."""
+    kernels.compile_render(_MODES[config.render.mode], 3 if config.render.color else 1)
+
+
 def _plan(
     config: FractalConfig,
     seed: int,

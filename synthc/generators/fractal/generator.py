@@ -80,6 +80,11 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         facts: dict[str, Any] = generators.kernel_side(self.kind).facts(config, seed)
         return facts
 
+    def compile_ahead(self, config: FractalConfig) -> None:
+        """The chaos-game render kernels of ``config``'s mode: a build compiles the system
+        search's kernels first, these last."""
+        generators.kernel_side(self.kind).compile_late(config)
+
     def generate(self, config: FractalConfig, seed: int, start: int, stop: int) -> Samples:
         samples: Samples = generators.kernel_side(self.kind).generate(config, seed, start, stop)
         return samples

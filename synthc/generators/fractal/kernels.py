@@ -173,7 +173,7 @@ def render(
 
     Binary grayscale images (white points straight into the image) and the other modes are two
     kernels, so that a build compiles only the one its spec's mode needs."""
-    if mode == MODE_BINARY and images.shape[3] == 1:
+    if _points_only(mode, images.shape[3]):
         _render_points(
             draw_image,
             draw_index,
@@ -208,6 +208,11 @@ def render(
             images,
             windows,
         )
+
+
+def _points_only(mode: int, channels: int) -> bool:
+    """Whether :func:`render` draws with ``_render_points`` (else ``_render_general``)."""
+    return mode == MODE_BINARY and channels == 1
 
 
 @ngjit
@@ -642,3 +647,47 @@ def plasma(
             t = (grid[r, c] - lo) / span
             for ch in range(channels):
                 image[r, c, ch] = np.uint8(low[ch] + (high[ch] - low[ch]) * t)
+
+
+#: the kernels each path of :func:`render` compiles, callees first, with the argument types it
+#: gives them (Numba's signature syntax: ``[::1]`` a C-contiguous axis, ``[:, :]`` any layout).
+#: None of them is called with other types by a build (tests/test_compile_ahead.py), so a
+#: second process compiling them at the same time as a build writes the same cache entries.
+_DRAW_WINDOW = (
+    _draw_window,
+    "(i8, i8[::1], i8[::1], i8[::1], f8[:, ::1], u8[::1], i8, i8, f8[::1], f8[::1], f8[:, ::1])",
+)
+_RENDER_POINTS = (
+    (_pixel_maps, "(f8[:, ::1], i8, i8, f8, f8, f8, f8, i8, i8, boolean)"),
+    (
+        _orbit_hits,
+        "(f8[:, ::1], u8[::1], i8, i8, u8, f8, f8, i8, f8, f8, f8, f8, boolean, u1[:, :])",
+    ),
+    _DRAW_WINDOW,
+    (
+        _render_points,
+        "(i8[::1], i8[::1], i8[::1], i8[::1], f8[:, ::1], u8[::1], i8[:, ::1], boolean[::1], i8,"
+        " i8, i8, u1[:, :, :, ::1], f8[:, ::1])",
+    ),
+)
+_RENDER_GENERAL = (
+    (_pixel, "(f8, f8, f8, f8, f8, f8, i8, i8, boolean)"),
+    (
+        _orbit_general,
+        "(f8[:, ::1], u8[::1], i8, i8, u8, f8, f8, i8, f8, f8, f8, f8, boolean, i8, f8[:, ::1],"
+        " boolean[:, ::1], f8[:, ::1], i1[:, ::1], boolean)",
+    ),
+    _DRAW_WINDOW,
+    (
+        _render_general,
+        "(i8[::1], i8[::1], i8[::1], i8[::1], f8[:, ::1], u8[::1], u1[:, ::1], i8[:, ::1],"
+        " boolean[::1], f8[:, :, ::1], i8, i8, i8, i8, u1[:, :, :, ::1], f8[:, ::1])",
+    ),
+)
+
+
+def compile_render(mode: int, channels: int) -> None:
+    """Compile (or load from the cache) the kernels :func:`render` calls for ``mode`` and
+    ``channels``, for the argument types it gives them (synthc.compile_ahead)."""
+    for kernel, signature in _RENDER_POINTS if _points_only(mode, channels) else _RENDER_GENERAL:
+        kernel.compile_for(signature)

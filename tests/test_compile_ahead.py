@@ -1,0 +1,209 @@
+"""Compiling ahead (synthc.compile_ahead): a cold build's late kernels compiled in a helper
+process, cached under the keys the build looks for, and Numba's cache saves made safe between
+processes (synthc.numba_cache_lock)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from conftest import ROOT
+
+from synthc import api, building, compile_ahead
+from synthc.generators.fractal.config import FractalConfig
+
+#: each path of the fractal render (kernels.render): binary grayscale points; density in
+#: colour on plasma; patch in grayscale; binary in colour
+RENDERS = [
+    {"mode": "binary"},
+    {"mode": "density", "color": "map", "background": "plasma"},
+    {"mode": "patch"},
+    {"mode": "binary", "color": "random", "background": "uniform"},
+]
+
+_MADE = """
+import json, sys, tempfile
+from pathlib import Path
+from synthc import api, generators
+from synthc.generators.jit import Kernel
+
+def made():
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("synthc") and module is not None:
+            for value in vars(module).values():
+                if isinstance(value, Kernel) and value._made is not None:
+                    found[value.py_func.__qualname__] = sorted(map(str, value._made.signatures))
+    return found
+"""
+
+
+def _python(script: str, cache: str | None = None) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = cache
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_MADE) + textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("render", RENDERS, ids=lambda r: "-".join(map(str, r.values())))
+def test_the_kernels_compiled_ahead_are_those_a_build_calls(render):
+    """In a fresh process: every kernel compile_ahead makes (its callees too) has only the
+    argument types a build of the same config then calls it with, so each entry it caches is
+    one the build loads."""
+    generator = {"kind": "fractal", "classes": 2, "instances": 4}
+    generator["render"] = {"size": 32, "points": 2000, **render}
+    spec = {"synthc": 1, "name": "ahead", "seed": 5, "samples": 8, "generator": generator}
+    result = _python(
+        f"""
+        spec = {spec!r}
+        config = generators.get("fractal").Config.model_validate(spec["generator"])
+        generators.get("fractal").compile_ahead(config)
+        ahead = made()
+        folder = Path(tempfile.mkdtemp())
+        (folder / "spec.yaml").write_text(json.dumps(spec))
+        api.build(folder / "spec.yaml", folder / "out", workers=1)
+        print(json.dumps({{"ahead": ahead, "build": made()}}))
+        """
+    )
+    ahead, build = result["ahead"], result["build"]
+    late = "_render_points" if render == {"mode": "binary"} else "_render_general"
+    assert late in ahead and "_draw_window" in ahead
+    assert "occupancy" not in ahead and "uniforms" not in ahead  # the build's first kernels
+    for name, signatures in ahead.items():
+        assert set(signatures) <= set(build[name]), name
+
+
+def test_a_build_loads_what_the_helper_compiled(tmp_path):
+    """Compiled ahead in one process, loaded by the next: cached under the key a call looks
+    for (a signature given as a string would be cached under the string)."""
+    cache = str(tmp_path / "cache")
+    script = """
+        from synthc.generators.fractal import kernels
+        kernels.compile_render(kernels.MODE_BINARY, 1)
+        stats = kernels._render_points._made.stats
+        print(json.dumps([sum(stats.cache_hits.values()), sum(stats.cache_misses.values())]))
+        """
+    assert _python(script, cache) == [0, 1]  # compiled
+    assert _python(script, cache) == [1, 0]  # loaded
+    spec = ROOT / "specs" / "fractal_small.yaml"
+    built = _python(
+        f"""
+        from synthc.generators.fractal import kernels
+        api.build({str(spec)!r}, Path(tempfile.mkdtemp()) / "out", workers=1)
+        stats = kernels._render_points._made.stats
+        print(json.dumps([sum(stats.cache_hits.values()), sum(stats.cache_misses.values())]))
+        """,
+        cache,
+    )
+    assert built == [1, 0]
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Every helper a build starts, as the build starts it; builds treat the kernels as not
+    cached."""
+    helpers: list[tuple[str, compile_ahead.AheadCompile | None]] = []
+    start = compile_ahead.start
+
+    def recording(kind, config):
+        helper = start(kind, config)
+        helpers.append((kind, helper))
+        return helper
+
+    monkeypatch.setattr(compile_ahead, "start", recording)
+    monkeypatch.setattr(building, "compile_notice", lambda kind: f"compiling the {kind} kernels")
+    return helpers
+
+
+def test_a_cold_build_with_two_workers_compiles_ahead_and_stops_the_helper(started, tmp_path):
+    first = api.build(ROOT / "specs" / "fractal_small.yaml", tmp_path / "two", workers=2)
+    assert [kind for kind, _ in started] == ["fractal"]
+    helper = started[0][1]
+    assert helper is not None and helper.process.poll() is not None  # not left running
+    one = api.build(ROOT / "specs" / "fractal_small.yaml", tmp_path / "one", workers=1)
+    assert len(started) == 1  # one worker: nothing waits for Numba, no helper
+    for task in first.plan.tasks:
+        assert (tmp_path / "two" / task.path).read_bytes() == (
+            tmp_path / "one" / task.path
+        ).read_bytes()
+    assert one.built == first.built
+
+
+def test_only_a_generator_with_late_kernels_starts_a_helper(started, tmp_path):
+    api.build(ROOT / "specs" / "moons.yaml", tmp_path / "moons", workers=2)
+    assert started == []
+
+
+def test_stopping_the_helper_mid_compile_leaves_no_partial_cache_file(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    config = FractalConfig.model_validate({"kind": "fractal", "classes": 2, "instances": 2})
+    helper = compile_ahead.start("fractal", config)
+    assert helper is not None
+    deadline = time.monotonic() + 120
+    while not list(cache.rglob("*.nbi")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until it has saved its first kernel, and is compiling the next
+    assert helper.process.poll() is None, "the helper ended before it could be stopped"
+    helper.stop()
+    assert helper.process.returncode is not None
+    assert list(cache.rglob("*.nbi"))
+    assert not [p for p in cache.rglob("*") if ".tmp." in p.name]
+
+
+_SAVER = """
+import os, sys, time
+from synthc.generators.jit import _numba
+_numba()  # imports Numba as synthc does, its cache saves locked
+from numba.core.caching import IndexDataCacheFile
+cache = IndexDataCacheFile(sys.argv[1], "kernel", ("source", 1))
+who = sys.argv[2]
+open(sys.argv[1] + "/ready-" + who, "w").close()
+while not os.path.exists(sys.argv[1] + "/go"):  # both start saving at once
+    time.sleep(0.001)
+for i in range(int(sys.argv[3])):
+    cache.save((who, i), (who, i, "x" * 20000))
+"""
+
+
+def test_processes_saving_one_kernel_at_once_keep_every_entry_its_own(tmp_path):
+    """Two processes add different signatures of one kernel to Numba's cache at once: each
+    key still loads its own data (unlocked, both could take data file 1)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    count = 200
+    savers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SAVER, str(tmp_path), who, str(count)],
+            env=env,
+            stderr=subprocess.PIPE,
+        )
+        for who in ("a", "b")
+    ]
+    while not all((tmp_path / f"ready-{who}").exists() for who in ("a", "b")):
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    for saver in savers:
+        _, errors = saver.communicate(timeout=300)
+        assert saver.returncode == 0, errors
+    from synthc.generators.jit import _numba
+
+    _numba()
+    from numba.core.caching import IndexDataCacheFile
+
+    cache = IndexDataCacheFile(str(tmp_path), "kernel", ("source", 1))
+    for who in ("a", "b"):
+        for i in range(count):
+            assert cache.load((who, i)) == (who, i, "x" * 20000), (who, i)
