@@ -14,7 +14,10 @@ For every spec in specs/, each a fresh `python -m synthc` process timed by its w
    A fixed count given per split is scaled to the same shares.
    (--validate-only measures step 1 alone.)
 3. A cold build of the same: one run with NUMBA_CACHE_DIR an empty directory, so every kernel
-   the spec needs is compiled (goal for fractal_small.yaml <= 5 s).
+   the spec needs is compiled (goal for fractal_small.yaml <= 5 s); once with one worker, as
+   the warm build, and once with the default workers (every core), as a user's first build
+   runs: there a second process compiles the kernels the build calls last while the build
+   compiles its first ones (synthc.compile_ahead).
 
 With --before DIR (a checkout of an earlier commit, e.g. `git worktree add ../before COMMIT`),
 each figure is measured on that code too and printed as before -> after. The code measured is
@@ -160,13 +163,15 @@ def measure(
     build = ["build", str(target), *variables, "--workers", "1", "-q"]
     cache = work / "numba-cold"
     cold = seconds(tree, [*build, "-o", str(work / "cold")], {"NUMBA_CACHE_DIR": str(cache)})
+    cores = ["build", str(target), *variables, "-q", "-o", str(work / "cold-cores")]
+    cold_cores = seconds(tree, cores, {"NUMBA_CACHE_DIR": str(work / "numba-cold-cores")})
     warm = median(
         [
             seconds(tree, [*build, "-o", str(work / f"warm-{k}")], {"NUMBA_CACHE_DIR": str(cache)})
             for k in range(repeat)
         ]
     )
-    return {"validate": validate, "warm": warm, "cold": cold}
+    return {"validate": validate, "warm": warm, "cold": cold, "cold_cores": cold_cores}
 
 
 def cell(after: Time | None, before: Time | None, goal: float | None) -> str:
@@ -218,11 +223,19 @@ def main() -> None:
                 cell(after["validate"], before.get("validate"), VALIDATE_GOAL),
                 cell(after.get("warm"), before.get("warm"), WARM_GOAL),
                 cell(after.get("cold"), before.get("cold"), COLD_GOAL.get(spec.stem)),
+                cell(after.get("cold_cores"), before.get("cold_cores"), COLD_GOAL.get(spec.stem)),
             )
         )
         print(f"  {spec.stem} done", file=sys.stderr, flush=True)
     repeat = f"median of {args.repeat}"
-    head = ("spec", "samples", f"validate s ({repeat})", f"warm build s ({repeat})", "cold s")
+    head = (
+        "spec",
+        "samples",
+        f"validate s ({repeat})",
+        f"warm build s ({repeat})",
+        "cold s",
+        "cold s, every core",
+    )
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     for row in [head, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))

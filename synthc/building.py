@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -229,7 +230,7 @@ def _compiling_ahead(compiled: CompiledSpec, executor: Executor, cold: bool) -> 
     (``cold``), the generator has such kernels, and the build runs here with a worker that
     would wait for Numba meanwhile."""
     config = compiled.spec.generator
-    here = isinstance(executor, LocalExecutor) and executor.workers >= 2
+    here = isinstance(executor, LocalExecutor) and executor.workers >= 2 and _cores() >= 2
     ahead = None
     if cold and here and generators.get(config.kind).compiles_ahead():
         ahead = compile_ahead.start(config.kind, config)
@@ -238,6 +239,13 @@ def _compiling_ahead(compiled: CompiledSpec, executor: Executor, cold: bool) -> 
     finally:
         if ahead is not None:
             ahead.stop()
+
+
+def _cores() -> int:
+    """The CPUs this process may run on (its affinity, where the platform tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _will_write(plan: Plan, finisher: Finisher) -> list[str]:

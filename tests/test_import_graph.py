@@ -34,8 +34,9 @@ LAYERS: list[tuple[str, ...]] = [
     # (two outputs or specs compared); samples streamed on the fly and one sample alone; whether
     # a build compiles its kernels first, and compiles its late kernels ahead
     ("synthc.building", "synthc.build_target", "synthc.dir_target", "synthc.store_target",
-     "synthc.compile_ahead", "synthc.plain_first", "synthc.reproducing", "synthc.progress", "synthc.plan_status",
-     "synthc.diffing", "synthc.streaming", "synthc.one_sample", "synthc.compile_notice"),
+     "synthc.compile_ahead", "synthc.plain_first", "synthc.reproducing", "synthc.progress",
+     "synthc.plan_status", "synthc.diffing", "synthc.streaming", "synthc.one_sample",
+     "synthc.compile_notice"),
     # what users script against
     ("synthc.api",),
     # the command line
