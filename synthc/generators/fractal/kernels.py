@@ -653,11 +653,18 @@ def plasma(
 #: gives them (Numba's signature syntax: ``[::1]`` a C-contiguous axis, ``[:, :]`` any layout).
 #: None of them is called with other types by a build (tests/test_compile_ahead.py), so a
 #: second process compiling them at the same time as a build writes the same cache entries.
+_ORBIT_STEPS = (  # called by _probe_window, which the system search compiles too: last first
+    (_kth, "(f8[::1], i8)"),
+    (_step, "(f8[:, ::1], i8, f8, f8)"),
+    (_choose, "(u8, u8[::1], i8, i8)"),
+    (_next, "(u8,)"),
+)
 _DRAW_WINDOW = (
     _draw_window,
     "(i8, i8[::1], i8[::1], i8[::1], f8[:, ::1], u8[::1], i8, i8, f8[::1], f8[::1], f8[:, ::1])",
 )
 _RENDER_POINTS = (
+    *_ORBIT_STEPS,
     (_pixel_maps, "(f8[:, ::1], i8, i8, f8, f8, f8, f8, i8, i8, boolean)"),
     (
         _orbit_hits,
@@ -671,6 +678,7 @@ _RENDER_POINTS = (
     ),
 )
 _RENDER_GENERAL = (
+    *_ORBIT_STEPS,
     (_pixel, "(f8, f8, f8, f8, f8, f8, i8, i8, boolean)"),
     (
         _orbit_general,
