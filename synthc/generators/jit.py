@@ -86,7 +86,7 @@ def _numba() -> Any:
     load_blas_alone()  # in synthc's own processes: without scipy.linalg's package import
     import numba
 
-    numba_cache_lock.install()  # processes that compile at once save safely
+    numba_cache_lock.install()  # processes that compile at once neither cross nor repeat
     # CACHE_DIR is created by numba.config's environment reader, out of mypy's sight
     numba.config.CACHE_DIR = kernel_cache_dir()  # type: ignore[attr-defined]
     return numba

@@ -649,19 +649,17 @@ def plasma(
                 image[r, c, ch] = np.uint8(low[ch] + (high[ch] - low[ch]) * t)
 
 
-#: the kernels each path of :func:`render` compiles, callees first, with the argument types it
-#: gives them (Numba's signature syntax: ``[::1]`` a C-contiguous axis, ``[:, :]`` any layout).
-#: None of them is called with other types by a build (tests/test_compile_ahead.py), so a
-#: second process compiling them at the same time as a build writes the same cache entries.
+#: the kernels each path of :func:`render` compiles, with the argument types it gives them
+#: (Numba's signature syntax: ``[::1]`` a C-contiguous axis, ``[:, :]`` any layout), in the
+#: order a helper compiles them ahead (synthc.compile_ahead): the orbit steps, which the build's
+#: system search needs too, in the reverse of its order; the render's own callees; its top
+#: kernel, whose compile (``_draw_window`` in it) a build that reaches it then waits for. A
+#: build calls none of them with other types (tests/test_compile_ahead.py).
 _ORBIT_STEPS = (  # called by _probe_window, which the system search compiles too: last first
     (_kth, "(f8[::1], i8)"),
     (_step, "(f8[:, ::1], i8, f8, f8)"),
     (_choose, "(u8, u8[::1], i8, i8)"),
     (_next, "(u8,)"),
-)
-_DRAW_WINDOW = (
-    _draw_window,
-    "(i8, i8[::1], i8[::1], i8[::1], f8[:, ::1], u8[::1], i8, i8, f8[::1], f8[::1], f8[:, ::1])",
 )
 _RENDER_POINTS = (
     *_ORBIT_STEPS,
@@ -670,7 +668,6 @@ _RENDER_POINTS = (
         _orbit_hits,
         "(f8[:, ::1], u8[::1], i8, i8, u8, f8, f8, i8, f8, f8, f8, f8, boolean, u1[:, :])",
     ),
-    _DRAW_WINDOW,
     (
         _render_points,
         "(i8[::1], i8[::1], i8[::1], i8[::1], f8[:, ::1], u8[::1], i8[:, ::1], boolean[::1], i8,"
@@ -685,7 +682,6 @@ _RENDER_GENERAL = (
         "(f8[:, ::1], u8[::1], i8, i8, u8, f8, f8, i8, f8, f8, f8, f8, boolean, i8, f8[:, ::1],"
         " boolean[:, ::1], f8[:, ::1], i1[:, ::1], boolean)",
     ),
-    _DRAW_WINDOW,
     (
         _render_general,
         "(i8[::1], i8[::1], i8[::1], i8[::1], f8[:, ::1], u8[::1], u1[:, ::1], i8[:, ::1],"
