@@ -10,7 +10,9 @@ the same kernel for the same argument types and one of the two equal cache entri
 result depends on the helper, only the time.
 
 The helper gets the generator's kind and config through a pipe from its parent, writes nothing
-but Numba's cache, and prints nothing. :meth:`AheadCompile.stop` ends it when the build is done:
+but Numba's cache, and prints nothing. It imports synthc from the usual places, then from where
+its parent imported it, never from the working directory (``python -P``), which may be a spec
+repository someone else wrote. :meth:`AheadCompile.stop` ends it when the build is done:
 SIGTERM raises an exception inside the compile, so Numba removes its unfinished cache file.
 """
 
@@ -56,9 +58,12 @@ class AheadCompile:
 def start(kind: str, config: Any) -> AheadCompile | None:
     """Start compiling ``kind``'s late kernels for ``config`` in a helper process; None if
     the process cannot be started (the build then compiles everything itself)."""
+    # -P: the working directory (a spec repository, a download) is not searched for modules;
+    # the synthc this process runs is, after the usual places
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "synthc.compile_ahead"],
+            [sys.executable, "-P", "-c", _CHILD, root],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -72,6 +77,15 @@ def start(kind: str, config: Any) -> AheadCompile | None:
     except OSError:  # the helper is gone already
         pass
     return AheadCompile(process)
+
+
+#: the helper's program: ``main`` of this module, found where the parent found it
+_CHILD = (
+    "import sys\n"
+    "sys.path.append(sys.argv[1]) if sys.argv[1] not in sys.path else None\n"
+    "from synthc.compile_ahead import main\n"
+    "sys.exit(main())\n"
+)
 
 
 class _Stopped(Exception):

@@ -269,3 +269,18 @@ def test_a_process_waits_for_a_compile_only_while_another_holds_it(tmp_path):
     assert done == [(True, True)]  # it waited, and returned once the compile was done
     assert numba_cache_lock.wait_for_compile(index) is False  # nobody holds it now
     assert numba_cache_lock.wait_for_compile(str(tmp_path / "other.nbi"), 0.0) is False
+
+
+def test_the_helper_never_imports_from_the_working_directory(tmp_path, monkeypatch):
+    """A spec repository holding a ``synthc`` package runs none of it."""
+    marker = tmp_path / "ran"
+    hostile = tmp_path / "repo" / "synthc"
+    hostile.mkdir(parents=True)
+    for name in ("__init__.py", "compile_ahead.py"):
+        (hostile / name).write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(tmp_path / "repo")
+    config = FractalConfig.model_validate({"kind": "fractal", "classes": 2, "instances": 2})
+    helper = compile_ahead.start("fractal", config)
+    assert helper is not None
+    assert helper.process.wait(300) == 0  # synthc's own helper ran, and compiled
+    assert not marker.exists()
