@@ -83,7 +83,8 @@ def test_the_kernels_compiled_ahead_are_those_a_build_calls(render):
     ahead, build = result["ahead"], result["build"]
     late = "_render_points" if render == {"mode": "binary"} else "_render_general"
     assert late in ahead  # (its callees are made too when they compile, not when loaded)
-    assert "occupancy" not in ahead and "uniforms" not in ahead  # the build's first kernels
+    assert "occupancy" not in ahead  # the system search: the build compiles it first
+    assert ("plasma" in ahead) == (render.get("background") == "plasma")
     for name, signatures in ahead.items():
         assert set(signatures) <= set(build[name]), name
 

@@ -174,9 +174,11 @@ def render(
 
 
 def compile_late(config: FractalConfig) -> None:
-    """Compile (or load) the render kernels of ``config``'s mode: the kernels a build calls
-    last, after the system search's (for compile_ahead)."""
+    """Compile (or load) the render kernels of ``config``'s mode, then its plasma background's:
+    the kernels a build calls last, after the system search's (for compile_ahead)."""
     kernels.compile_render(_MODES[config.render.mode], 3 if config.render.color else 1)
+    if config.render.background == "plasma":
+        kernels.compile_plasma()
 
 
 def _plan(

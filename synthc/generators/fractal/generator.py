@@ -81,8 +81,8 @@ class FractalGenerator(FileGenerator[FractalConfig]):
         return facts
 
     def compile_ahead(self, config: FractalConfig) -> None:
-        """The chaos-game render kernels of ``config``'s mode: a build compiles the system
-        search's kernels first, these last."""
+        """The chaos-game render kernels of ``config``'s mode (and the plasma background's): a
+        build compiles the system search's kernels first, these last."""
         generators.kernel_side(self.kind).compile_late(config)
 
     def generate(self, config: FractalConfig, seed: int, start: int, stop: int) -> Samples:

@@ -26,8 +26,8 @@ WINDOW_QUANTILE = 0.002
 WINDOW_MARGIN = 0.04
 CHAOS, BACKGROUND = 0, 2  # Philox streams of orbits and of plasma backgrounds
 # A constant argument is typed as a literal, and Numba compiles a kernel once more for each
-# literal it is called with; kernels shared by render and occupancy are called with np.int64
-# values instead, so that a build compiles each of them once.
+# literal it is called with; kernels shared by render, occupancy and plasma are called with
+# np.int64 values instead, so that a build compiles each of them once.
 MODE_BINARY, MODE_DENSITY, MODE_PATCH = 0, 1, 2
 _M32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
@@ -594,9 +594,10 @@ def plasma(
     n += 1
     grid = np.zeros((n, n), dtype=np.float64)
     i = np.uint64(index)
-    w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), 0, BACKGROUND, k0, k1)
+    stream = np.int64(BACKGROUND)  # not literals: see CHAOS
+    w = philox4x32(np.uint32(i & _M32), np.uint32(i >> _S32), np.int64(0), stream, k0, k1)
     state = (np.uint64(w[0]) << _S32) | np.uint64(w[1])
-    u = uniforms(index, 1, 4, BACKGROUND, k0, k1)
+    u = uniforms(index, np.int64(1), np.int64(4), stream, k0, k1)
     grid[0, 0], grid[0, n - 1], grid[n - 1, 0], grid[n - 1, n - 1] = u[0], u[1], u[2], u[3]
     step = n - 1
     amplitude = 1.0
@@ -688,6 +689,16 @@ _RENDER_GENERAL = (
         " boolean[::1], f8[:, :, ::1], i8, i8, i8, i8, u1[:, :, :, ::1], f8[:, ::1])",
     ),
 )
+
+
+_PLASMA = (plasma, "(f8, f8[::1], f8[::1], i8, i8, i8, u1[:, :, ::1])")
+
+
+def compile_plasma() -> None:
+    """Compile (or load from the cache) :func:`plasma` for the argument types a build gives
+    it (synthc.compile_ahead)."""
+    kernel, signature = _PLASMA
+    kernel.compile_for(signature)
 
 
 def compile_render(mode: int, channels: int) -> None:
