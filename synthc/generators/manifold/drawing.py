@@ -59,6 +59,11 @@ def generate(config: ManifoldConfig, seed: int, start: int, stop: int) -> Table:
     return table
 
 
+def compile_late(config: ManifoldConfig) -> None:
+    """Compile (or load) the kernel a batch calls after its shape's (for compile_ahead)."""
+    kernels.compile_embed()
+
+
 def rotation(config: ManifoldConfig, seed: int) -> np.ndarray:
     """The rotation ``config`` uses (an empty 0 x 0 array when it does not rotate)."""
     if not config.rotate:

@@ -66,6 +66,10 @@ class ManifoldGenerator(TableGenerator[ManifoldConfig]):
         facts.update(drawing.shape_facts(config, seed))
         return facts
 
+    def compile_ahead(self, config: ManifoldConfig) -> None:
+        """The embedding and noise kernel, which every shape's batch calls after its own."""
+        generators.kernel_side(self.kind).compile_late(config)
+
     def generate(self, config: ManifoldConfig, seed: int, start: int, stop: int) -> Table:
         table: Table = generators.kernel_side(self.kind).generate(config, seed, start, stop)
         return table

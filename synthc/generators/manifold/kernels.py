@@ -222,6 +222,16 @@ def embed_and_noise(
                 observed[d, i] = clean[d, i]
 
 
+#: the argument types :func:`embed_and_noise` is called with (synthc.compile_ahead)
+_EMBED = "(i8, i8, i8, f8[:, ::1], f8[:, ::1], f8, f8[:, ::1], f8[:, ::1])"
+
+
+def compile_embed() -> None:
+    """Compile (or load from the cache) :func:`embed_and_noise` for the argument types a batch
+    gives it."""
+    embed_and_noise.compile_for(_EMBED)
+
+
 @ngjit
 def standard_normals(count: int, k0: int, k1: int) -> np.ndarray:
     """``count`` standard normals for dataset-level quantities (index j, block 0, stream 0)."""
