@@ -98,7 +98,7 @@ def uniform2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[flo
     """Two independent doubles in [0, 1) with 53 random bits each, for one counter value."""
     i = np.uint64(index)
     x0, x1, x2, x3 = philox4x32(
-        np.uint32(i & _MASK32), np.uint32(i >> _SHIFT32), block, stream, k0, k1
+        np.uint32(i & _MASK32), np.uint32(i >> _SHIFT32), np.int64(block), np.int64(stream), k0, k1
     )
     a = (np.uint64(x0) >> np.uint64(5)) * np.uint64(67108864) + (np.uint64(x1) >> np.uint64(6))
     b = (np.uint64(x2) >> np.uint64(5)) * np.uint64(67108864) + (np.uint64(x3) >> np.uint64(6))
@@ -115,7 +115,7 @@ def normal2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[floa
     """
     attempt = 0
     while True:
-        a, b = uniform2(index, block, stream + (attempt << 8), k0, k1)
+        a, b = uniform2(index, np.int64(block), np.int64(stream + (attempt << 8)), k0, k1)
         v1 = 2.0 * a - 1.0
         v2 = 2.0 * b - 1.0
         s = v1 * v1 + v2 * v2
@@ -202,6 +202,8 @@ def normal3(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[floa
     layer bits never overlap (the flaw Doornik (2005) found in the original ziggurat).
     """
     i = np.uint64(index)
+    block = np.int64(block)
+    stream = np.int64(stream)
     x0, x1, x2, x3 = philox4x32(
         np.uint32(i & _MASK32), np.uint32(i >> _SHIFT32), block, stream, k0, k1
     )
@@ -231,6 +233,6 @@ def normal3(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[floa
 @ngjit
 def below(index: Int, block: Int, stream: Int, k0: Int, k1: Int, n: Int) -> int:
     """A uniform integer in [0, n) (n >= 1), from one counter value."""
-    u, _ = uniform2(index, block, stream, k0, k1)
+    u, _ = uniform2(index, np.int64(block), np.int64(stream), k0, k1)
     k = int(u * n)
     return k if k < n else n - 1

@@ -15,7 +15,9 @@ import numpy as np
 from synthc.generators.jit import ngjit
 from synthc.generators.rng import below, normal2, normal3, uniform2
 
-POINTS, NOISE, LABELS = 0, 1, 2
+# Stream ids and constant blocks are np.int64, not literals: Numba compiles an RNG kernel once
+# more for each combination of literal arguments it is called with.
+POINTS, NOISE, LABELS = (np.int64(k) for k in range(3))
 TORUS_MAX_TRIES = 64
 _PI = math.pi
 
@@ -24,9 +26,9 @@ _PI = math.pi
 def swiss_roll(start: int, k0: int, k1: int, hole: bool, nat: np.ndarray, u: np.ndarray) -> None:
     """t*cos t, height, t*sin t with t in [1.5pi, 4.5pi], height in [0, 21] (scikit-learn)."""
     for i in range(nat.shape[1]):
-        a, b = uniform2(start + i, 0, POINTS, k0, k1)
+        a, b = uniform2(start + i, np.int64(0), POINTS, k0, k1)
         if hole:
-            cell = below(start + i, 1, POINTS, k0, k1, 8)
+            cell = below(start + i, np.int64(1), POINTS, k0, k1, 8)
             if cell >= 4:  # the 3x3 grid without its centre cell
                 cell += 1
             t = _PI * (1.5 + cell // 3) + _PI * a
@@ -45,7 +47,7 @@ def swiss_roll(start: int, k0: int, k1: int, hole: bool, nat: np.ndarray, u: np.
 def s_curve(start: int, k0: int, k1: int, nat: np.ndarray, u: np.ndarray) -> None:
     """sin t, height, sign(t)(cos t - 1) with t in [-1.5pi, 1.5pi], height in [0, 2]."""
     for i in range(nat.shape[1]):
-        a, b = uniform2(start + i, 0, POINTS, k0, k1)
+        a, b = uniform2(start + i, np.int64(0), POINTS, k0, k1)
         t = 3.0 * _PI * (a - 0.5)
         h = 2.0 * b
         nat[0, i] = math.sin(t)
@@ -93,7 +95,7 @@ def torus(
 ) -> None:
     """Uniform by surface area: theta uniform, phi by rejection with density R + r cos phi."""
     for i in range(nat.shape[1]):
-        a, _ = uniform2(start + i, 0, POINTS, k0, k1)
+        a, _ = uniform2(start + i, np.int64(0), POINTS, k0, k1)
         theta = 2.0 * _PI * a
         phi = 0.0
         for attempt in range(TORUS_MAX_TRIES):
@@ -122,7 +124,7 @@ def helix(
 ) -> None:
     """radius*cos t, radius*sin t, pitch*t/(2pi) with t in [0, 2pi*turns)."""
     for i in range(nat.shape[1]):
-        a, _ = uniform2(start + i, 0, POINTS, k0, k1)
+        a, _ = uniform2(start + i, np.int64(0), POINTS, k0, k1)
         t = 2.0 * _PI * turns * a
         nat[0, i] = radius * math.cos(t)
         nat[1, i] = radius * math.sin(t)
@@ -134,9 +136,9 @@ def helix(
 def moons(start: int, k0: int, k1: int, nat: np.ndarray, u: np.ndarray, label: np.ndarray) -> None:
     """Outer moon (cos t, sin t), inner moon (1 - cos t, 0.5 - sin t), t in [0, pi)."""
     for i in range(nat.shape[1]):
-        a, _ = uniform2(start + i, 0, POINTS, k0, k1)
+        a, _ = uniform2(start + i, np.int64(0), POINTS, k0, k1)
         t = _PI * a
-        cls = below(start + i, 0, LABELS, k0, k1, 2)
+        cls = below(start + i, np.int64(0), LABELS, k0, k1, 2)
         if cls == 0:
             nat[0, i] = math.cos(t)
             nat[1, i] = math.sin(t)
@@ -153,9 +155,9 @@ def circles(
 ) -> None:
     """Outer unit circle (label 0) and inner circle of radius factor (label 1), t in [0, 2pi)."""
     for i in range(nat.shape[1]):
-        a, _ = uniform2(start + i, 0, POINTS, k0, k1)
+        a, _ = uniform2(start + i, np.int64(0), POINTS, k0, k1)
         t = 2.0 * _PI * a
-        cls = below(start + i, 0, LABELS, k0, k1, 2)
+        cls = below(start + i, np.int64(0), LABELS, k0, k1, 2)
         radius = 1.0 if cls == 0 else factor
         nat[0, i] = radius * math.cos(t)
         nat[1, i] = radius * math.sin(t)
@@ -176,7 +178,7 @@ def blobs(
     """centre[c] + std[c] * N(0, I) with the cluster c uniform over the centres."""
     m = nat.shape[0]
     for i in range(nat.shape[1]):
-        cls = below(start + i, 0, LABELS, k0, k1, centers.shape[0])
+        cls = below(start + i, np.int64(0), LABELS, k0, k1, centers.shape[0])
         for j in range(0, m, 2):
             z1, z2 = normal2(start + i, j // 2, POINTS, k0, k1)
             nat[j, i] = centers[cls, j] + stds[cls] * z1
@@ -237,7 +239,7 @@ def standard_normals(count: int, k0: int, k1: int) -> np.ndarray:
     """``count`` standard normals for dataset-level quantities (index j, block 0, stream 0)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(count):
-        out[j], _ = normal2(j, 0, POINTS, k0, k1)
+        out[j], _ = normal2(j, np.int64(0), POINTS, k0, k1)
     return out
 
 
@@ -246,5 +248,5 @@ def standard_uniforms(count: int, k0: int, k1: int) -> np.ndarray:
     """``count`` uniforms in [0, 1) for dataset-level quantities (index j, block 0, stream 0)."""
     out = np.empty(count, dtype=np.float64)
     for j in range(count):
-        out[j], _ = uniform2(j, 0, POINTS, k0, k1)
+        out[j], _ = uniform2(j, np.int64(0), POINTS, k0, k1)
     return out

@@ -25,7 +25,9 @@ from synthc.generators.tabular.quantiles import (  # the codes :func:`quantile` 
     Q_UNIFORM,
 )
 
-VALUES, MISSING, BETA_X, BETA_Y = 0, 1, 2, 3
+# Stream ids and constant blocks are np.int64, not literals: Numba compiles an RNG kernel once
+# more for each combination of literal arguments it is called with.
+VALUES, MISSING, BETA_X, BETA_Y = (np.int64(k) for k in range(4))
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this is a backstop
 
@@ -37,7 +39,7 @@ _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this
 def normal(start: int, k0: int, k1: int, mean: float, std: float, out: np.ndarray) -> None:
     """mean + std * Z."""
     for i in range(out.shape[0]):
-        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        z, _ = normal2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = mean + std * z
 
 
@@ -45,7 +47,7 @@ def normal(start: int, k0: int, k1: int, mean: float, std: float, out: np.ndarra
 def uniform(start: int, k0: int, k1: int, low: float, high: float, out: np.ndarray) -> None:
     """low + (high - low) * U, U in [0, 1)."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = low + (high - low) * u
 
 
@@ -53,7 +55,7 @@ def uniform(start: int, k0: int, k1: int, low: float, high: float, out: np.ndarr
 def lognormal(start: int, k0: int, k1: int, mu: float, sigma: float, out: np.ndarray) -> None:
     """exp(mu + sigma * Z)."""
     for i in range(out.shape[0]):
-        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        z, _ = normal2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = math.exp(mu + sigma * z)
 
 
@@ -61,7 +63,7 @@ def lognormal(start: int, k0: int, k1: int, mu: float, sigma: float, out: np.nda
 def exponential(start: int, k0: int, k1: int, scale: float, out: np.ndarray) -> None:
     """-scale * log(1 - U)."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = -scale * math.log1p(-u)
 
 
@@ -71,7 +73,7 @@ def _gamma1(row: int, stream: int, k0: int, k1: int, shape: float) -> float:
     boost = 1.0
     a = shape
     if shape < 1.0:
-        u, _ = uniform2(row, 0, stream + 16, k0, k1)
+        u, _ = uniform2(row, np.int64(0), stream + 16, k0, k1)
         boost = math.pow(u, 1.0 / shape) if u > 0.0 else 0.0
         a = shape + 1.0
     d = a - 1.0 / 3.0
@@ -155,7 +157,7 @@ def poisson(start: int, k0: int, k1: int, lam: float, out: np.ndarray) -> None:
     """Poisson(lam): inversion below lam = 10, PTRS above."""
     for i in range(out.shape[0]):
         if lam < 10.0:
-            u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+            u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
             out[i] = _poisson_inversion(lam, u)
         else:
             out[i] = _poisson_ptrs(start + i, k0, k1, lam)
@@ -217,7 +219,7 @@ def binomial(start: int, k0: int, k1: int, n: float, p: float, out: np.ndarray) 
         if pp == 0.0:
             k = 0.0
         elif n * pp < 10.0:
-            u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+            u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
             k = float(_binomial_inversion(n, pp, u))
         else:
             k = _binomial_btrs(start + i, k0, k1, n, pp)
@@ -228,7 +230,7 @@ def binomial(start: int, k0: int, k1: int, n: float, p: float, out: np.ndarray) 
 def bernoulli(start: int, k0: int, k1: int, p: float, out: np.ndarray) -> None:
     """1 with probability p: U >= 1 - p, so a larger U never gives a smaller value."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = 1.0 if u >= 1.0 - p else 0.0
 
 
@@ -236,7 +238,7 @@ def bernoulli(start: int, k0: int, k1: int, p: float, out: np.ndarray) -> None:
 def integers(start: int, k0: int, k1: int, low: int, span: int, out: np.ndarray) -> None:
     """low + floor(U * span) as int64: uniform on span consecutive integers."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         k = np.int64(u * span)
         out[i] = low + (k if k < span else span - 1)
 
@@ -249,7 +251,7 @@ def categorical(
     m = cumulative.shape[1]
     conditional = parent.shape[0] > 0
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         row = parent[i] if conditional else 0
         target = u * cumulative[row, m - 1]
         k = 0
@@ -262,7 +264,7 @@ def categorical(
 def missing_mask(start: int, k0: int, k1: int, rate: float, out: np.ndarray) -> None:
     """True where the value is dropped: U < rate, from the column's missing stream."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, MISSING, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), MISSING, k0, k1)
         out[i] = u < rate
 
 
@@ -277,7 +279,7 @@ def normal_rows(
 ) -> None:
     """mean[i] + std[i] * Z."""
     for i in range(out.shape[0]):
-        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        z, _ = normal2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = mean[i] + std[i] * z
 
 
@@ -287,7 +289,7 @@ def uniform_rows(
 ) -> None:
     """low[i] + (high[i] - low[i]) * U."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = low[i] + (high[i] - low[i]) * u
 
 
@@ -297,7 +299,7 @@ def lognormal_rows(
 ) -> None:
     """exp(mu[i] + sigma[i] * Z)."""
     for i in range(out.shape[0]):
-        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        z, _ = normal2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = math.exp(mu[i] + sigma[i] * z)
 
 
@@ -305,7 +307,7 @@ def lognormal_rows(
 def exponential_rows(start: int, k0: int, k1: int, scale: np.ndarray, out: np.ndarray) -> None:
     """-scale[i] * log(1 - U)."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = -scale[i] * math.log1p(-u)
 
 
@@ -314,7 +316,7 @@ def poisson_rows(start: int, k0: int, k1: int, lam: np.ndarray, out: np.ndarray)
     """Poisson(lam[i]): inversion below 10, PTRS above."""
     for i in range(out.shape[0]):
         if lam[i] < 10.0:
-            u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+            u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
             out[i] = _poisson_inversion(lam[i], u)
         else:
             out[i] = _poisson_ptrs(start + i, k0, k1, lam[i])
@@ -324,7 +326,7 @@ def poisson_rows(start: int, k0: int, k1: int, lam: np.ndarray, out: np.ndarray)
 def bernoulli_rows(start: int, k0: int, k1: int, p: np.ndarray, out: np.ndarray) -> None:
     """1 where U >= 1 - p[i]."""
     for i in range(out.shape[0]):
-        u, _ = uniform2(start + i, 0, VALUES, k0, k1)
+        u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = 1.0 if u >= 1.0 - p[i] else 0.0
 
 
@@ -351,7 +353,7 @@ def logistic_label(
             t = math.exp(e)
             p = t / (1.0 + t)
         probability[i] = p
-        u, v = uniform2(start + i, 0, VALUES, k0, k1)
+        u, v = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         y = 1 if u < p else 0
         label[i] = 1 - y if v < flip else y
 
@@ -363,7 +365,7 @@ def threshold_label(
     """label = 1 where eta > 0, then flipped with probability ``flip``."""
     for i in range(eta.shape[0]):
         y = 1 if eta[i] > 0.0 else 0
-        _, v = uniform2(start + i, 0, VALUES, k0, k1)
+        _, v = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         label[i] = 1 - y if v < flip else y
 
 
@@ -373,7 +375,7 @@ def linear_label(
 ) -> None:
     """out = eta + std * Z."""
     for i in range(eta.shape[0]):
-        z, _ = normal2(start + i, 0, VALUES, k0, k1)
+        z, _ = normal2(start + i, np.int64(0), VALUES, k0, k1)
         out[i] = eta[i] + std * z
 
 
