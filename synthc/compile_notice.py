@@ -18,9 +18,10 @@ from synthc import generators
 from synthc.generators.jit import Kernel, jit_disabled
 
 #: seconds a cold compile took per generator kind with an empty NUMBA_CACHE_DIR, on a 2-core
-#: machine (a one-worker build of a small spec, cold minus warm); rounded, since it is said
-#: as "about". 0: not worth a line (OCR's two small kernels, used only by some distortions).
-COMPILE_SECONDS = {"fractal": 5, "manifold": 5, "tabular": 5, "ocr_text": 0}
+#: machine (a one-worker build, cold minus warm: fractal_small.yaml; 100,000 rows of
+#: swiss_roll.yaml and churn.yaml); rounded, since it is said as "about". 0: not worth a line
+#: (OCR's two small kernels, used only by some distortions).
+COMPILE_SECONDS = {"fractal": 5, "manifold": 3, "tabular": 4, "ocr_text": 0}
 
 
 def compile_notice(kind: str) -> str | None:
