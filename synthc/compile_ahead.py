@@ -2,12 +2,13 @@
 
 Numba compiles one function at a time per process (a global compiler lock), so a build that
 finds no kernel in the cache compiles them all on one core, in the order it calls them, while
-its other workers wait. A generator that has ``compile_ahead`` (synthc.generators.base) calls
-the kernels its builds call last on a tiny input; run here, in a second process at lower
-priority, that compiles them into Numba's cache on the idle core. When the build reaches them,
-it loads them from the cache instead of compiling them. If it gets there first, both compile
-the same kernel for the same argument types and one of the two equal cache entries is kept: no
-result depends on the helper, only the time.
+its other workers wait. A generator that has ``compile_ahead`` (synthc.generators.base)
+compiles the kernels its builds call last, for the argument types they give them; run here, in
+a second process at lower priority, that compiles them into Numba's cache on the idle core.
+When the build reaches them, it loads them from the cache, or waits while the helper is still
+compiling them; the helper likewise waits for a kernel the build is compiling
+(synthc.numba_cache_lock). Either way each kernel is compiled once, by one of the two, for the
+same types: no result depends on the helper, only the time.
 
 The helper gets the generator's kind and config through a pipe from its parent, writes nothing
 but Numba's cache, and prints nothing. It imports synthc from the usual places, then from where

@@ -34,10 +34,10 @@ dataset card need; defaults cover what a generator does not use:
   ``output.shard_size``: for tables 8 bytes per column and row (the index too); for files the
   kind's own figure, its files' sizes with the tar headers added (:func:`tar_sample_bytes`), or
   :data:`DEFAULT_FILE_SAMPLE_BYTES` for a kind that gives none;
-* ``compile_ahead(config)``: optional; calls, on a tiny made-up input, the Numba kernels a build
-  of ``config`` calls last, with the argument types the build gives them. A build that must
-  compile its kernels runs it in a second process (synthc.compile_ahead), so the two halves
-  compile at once; the default does nothing.
+* ``compile_ahead(config)``: optional; compiles (or loads) the Numba kernels a build of
+  ``config`` calls last, for the argument types the build gives them (``Kernel.compile_for``).
+  A build that must compile its kernels runs it in a second process (synthc.compile_ahead), so
+  the two halves compile at once; the default does nothing.
 
 Sample ``i`` must be a pure function of ``(seed, config, i)``.
 """
@@ -222,8 +222,8 @@ class Generator(ABC, Generic[ConfigT]):
         same on every machine), for the default shard size (synthc.compiler.shard_sizing)."""
 
     def compile_ahead(self, config: ConfigT) -> None:
-        """Call the kernels a build of ``config`` calls last, on a tiny made-up input with the
-        argument types the build gives them (see the module docstring); by default nothing."""
+        """Compile the kernels a build of ``config`` calls last, for the argument types the
+        build gives them (see the module docstring); by default nothing."""
 
     def compiles_ahead(self) -> bool:
         """Whether this kind has a :meth:`compile_ahead` of its own."""
