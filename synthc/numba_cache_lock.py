@@ -106,6 +106,8 @@ def wait_for_compile(index_path: str | None, seconds: float = WAIT_SECONDS) -> b
         deadline = time.monotonic() + seconds
         waited = False
         while True:
+            if index_path in _HELD:  # another thread of this process took it meanwhile
+                return waited
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 return waited
