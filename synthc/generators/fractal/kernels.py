@@ -691,14 +691,14 @@ _RENDER_GENERAL = (
 )
 
 
-_PLASMA = (plasma, "(f8, f8[::1], f8[::1], i8, i8, i8, u1[:, :, ::1])")
+#: the argument types :func:`plasma` is called with (synthc.compile_ahead)
+_PLASMA = "(f8, f8[::1], f8[::1], i8, i8, i8, u1[:, :, ::1])"
 
 
 def compile_plasma() -> None:
     """Compile (or load from the cache) :func:`plasma` for the argument types a build gives
     it (synthc.compile_ahead)."""
-    kernel, signature = _PLASMA
-    kernel.compile_for(signature)
+    plasma.compile_for(_PLASMA)
 
 
 def compile_render(mode: int, channels: int) -> None:
