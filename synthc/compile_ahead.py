@@ -10,11 +10,15 @@ compiling them; the helper likewise waits for a kernel the build is compiling
 (synthc.numba_cache_lock). Either way each kernel is compiled once, by one of the two, for the
 same types: no result depends on the helper, only the time.
 
-The helper gets the generator's kind and config through a pipe from its parent, writes nothing
-but Numba's cache, and prints nothing. It imports synthc from the usual places, then from where
-its parent imported it, never from the working directory (``python -P``), which may be a spec
-repository someone else wrote. :meth:`AheadCompile.stop` ends it when the build is done:
-SIGTERM raises an exception inside the compile, so Numba removes its unfinished cache file.
+On Linux, a build that runs a single thread when it starts the helper forks it: the child has
+synthc, the spec's config and NumPy loaded already, and starts compiling about half a second
+sooner than a new interpreter would (the cold build's critical path). Elsewhere, or when other
+threads run (a program that imports synthc), the helper is a new interpreter that gets the
+generator's kind and config through a pipe and imports synthc from the usual places, then from
+where its parent imported it, never from the working directory (``python -P``), which may be a
+spec repository someone else wrote. Either way it writes nothing but Numba's cache and prints
+nothing. :meth:`AheadCompile.stop` ends it when the build is done: SIGTERM raises an exception
+inside the compile, so Numba removes its unfinished cache file.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 from synthc import generators
@@ -38,27 +44,102 @@ _PR_SET_PDEATHSIG = 1
 
 
 class AheadCompile:
-    """A running helper process (:func:`start`)."""
+    """A running helper process (:func:`start`): a fork of this process, or a new interpreter
+    (``popen``)."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self.process = process
+    def __init__(self, pid: int, popen: subprocess.Popen[bytes] | None = None) -> None:
+        self.pid = pid
+        self.popen = popen
+        self.forked = popen is None
+        self._returncode: int | None = None
+
+    @property
+    def returncode(self) -> int | None:
+        """The helper's exit code once it has ended (negative: the signal that ended it)."""
+        return self.popen.returncode if self.popen is not None else self._returncode
+
+    def poll(self) -> int | None:
+        """The exit code if the helper has ended (it is then reaped), else None."""
+        if self.popen is not None:
+            return self.popen.poll()
+        if self._returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: its code is lost
+                self._returncode = -signal.SIGKILL
+            else:
+                if pid:
+                    self._returncode = os.waitstatus_to_exitcode(status)
+        return self._returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the helper to end and return its exit code (subprocess.TimeoutExpired
+        after ``timeout`` seconds)."""
+        if self.popen is not None:
+            return self.popen.wait(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"compile helper {self.pid}", timeout or 0.0)
+            time.sleep(0.01)
+        return code
 
     def stop(self) -> None:
         """End the helper if it still runs (SIGTERM, then SIGKILL after STOP_SECONDS)."""
-        process = self.process
-        if process.poll() is None:
+        if self.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+        try:
+            self.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                process.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                os.kill(self.pid, signal.SIGKILL)
+            self.wait()
 
 
-def start(kind: str, config: Any) -> AheadCompile | None:
+def start(kind: str, config: Any, *, fork: bool | None = None) -> AheadCompile | None:
     """Start compiling ``kind``'s late kernels for ``config`` in a helper process; None if
-    the process cannot be started (the build then compiles everything itself)."""
+    the process cannot be started (the build then compiles everything itself).
+
+    The helper is a fork of this process when ``fork`` is true, or, by default, when this is
+    a Linux process running a single thread (nothing can hold a lock the child would inherit
+    held): it imports nothing that this process has imported already. Otherwise it is a new
+    interpreter, given ``config`` through a pipe."""
+    if fork is None:
+        fork = _may_fork()
+    return _fork(kind, config) if fork else _spawn(kind, config)
+
+
+def _may_fork() -> bool:
+    """Whether forking this process is safe: Linux, and one thread (Python's or any other)."""
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _fork(kind: str, config: Any) -> AheadCompile | None:
+    parent = os.getpid()
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the helper: it never returns into the build's code
+        code = 1
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # it prints nothing, and reads nothing of the build's
+                os.dup2(null, fd)
+            code = _compile(kind, config, parent)
+        finally:
+            os._exit(code)  # no exit hooks, no flush of the build's buffers
+    return AheadCompile(pid)
+
+
+def _spawn(kind: str, config: Any) -> AheadCompile | None:
     # -P: the working directory (a spec repository, a download) is not searched for modules;
     # the synthc this process runs is, after the usual places
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,10 +155,10 @@ def start(kind: str, config: Any) -> AheadCompile | None:
     assert process.stdin is not None
     try:
         with process.stdin:
-            process.stdin.write(pickle.dumps((kind, config)))
+            process.stdin.write(pickle.dumps((os.getpid(), kind, config)))
     except OSError:  # the helper is gone already
         pass
-    return AheadCompile(process)
+    return AheadCompile(process.pid, process)
 
 
 #: the helper's program: ``main`` of this module, found where the parent found it
@@ -99,15 +180,23 @@ def _stopped(signum: int, frame: Any) -> None:
 
 
 def main() -> int:
-    """The helper: read ``(kind, config)`` from stdin and run the kind's ``compile_ahead``."""
+    """The spawned helper: read ``(parent pid, kind, config)`` from stdin and compile."""
+    parent, kind, config = pickle.loads(sys.stdin.buffer.read())
+    return _compile(kind, config, parent)
+
+
+def _compile(kind: str, config: Any, parent: int) -> int:
+    """Run ``kind``'s ``compile_ahead`` for ``config`` as the helper of process ``parent``:
+    ended by SIGTERM, deaf to Ctrl-C, niced, gone with its parent. Returns the exit code."""
     signal.signal(signal.SIGTERM, _stopped)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     if sys.platform.startswith("linux"):  # never outlive the build
         with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the build ended before the line above could tell
+        return 1
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    kind, config = pickle.loads(sys.stdin.buffer.read())
     try:
         generators.get(kind).compile_ahead(config)
     except _Stopped:

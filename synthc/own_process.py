@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from synthc import numba_blas
 from synthc.allocator import reuse_freed_memory
+from synthc.blas_threads import one_blas_thread
 from synthc.quick_exit import exit_without_final_collection
 
 
 def setup() -> None:
     """Make this process synthc's own: it exits without its last garbage collection
     (synthc.quick_exit), keeps freed shard buffers (synthc.allocator), and lets Numba check for
-    SciPy's BLAS without importing scipy.linalg (synthc.numba_blas)."""
+    SciPy's BLAS without importing scipy.linalg (synthc.numba_blas), and gets one BLAS thread
+    (synthc.blas_threads)."""
+    one_blas_thread()
     exit_without_final_collection()
     reuse_freed_memory()
     numba_blas.enable()

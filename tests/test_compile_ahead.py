@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -67,20 +68,19 @@ def made():
 """
 
 
-def _python(script: str, cache: str | None = None) -> dict:
+def _python(script: str, cache: str | None = None, args: list[str] | None = None) -> Any:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if cache is not None:
         env["NUMBA_CACHE_DIR"] = cache
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_MADE) + textwrap.dedent(script)],
+        [sys.executable, "-c", textwrap.dedent(_MADE) + textwrap.dedent(script), *(args or [])],
         capture_output=True,
         text=True,
         env=env,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    result: dict = json.loads(done.stdout.splitlines()[-1])
-    return result
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -161,7 +161,7 @@ def test_a_cold_build_with_two_workers_compiles_ahead_and_stops_the_helper(start
     first = api.build(ROOT / "specs" / "fractal_small.yaml", tmp_path / "two", workers=2)
     assert [kind for kind, _ in started] == ["fractal"]
     helper = started[0][1]
-    assert helper is not None and helper.process.poll() is not None  # not left running
+    assert helper is not None and helper.poll() is not None  # not left running
     one = api.build(ROOT / "specs" / "fractal_small.yaml", tmp_path / "one", workers=1)
     assert len(started) == 1  # one worker: nothing waits for Numba, no helper
     for task in first.plan.tasks:
@@ -179,20 +179,86 @@ def test_only_a_generator_with_late_kernels_starts_a_helper(started, tmp_path):
     assert [kind for kind, _ in started] == ["manifold"]
 
 
-def test_stopping_the_helper_mid_compile_leaves_no_partial_cache_file(tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+_STOP = """
+    import time
+    from synthc import compile_ahead
+    from synthc.generators.fractal.config import FractalConfig
+    cache = Path(sys.argv[1])
     config = FractalConfig.model_validate({"kind": "fractal", "classes": 2, "instances": 2})
-    helper = compile_ahead.start("fractal", config)
-    assert helper is not None
+    helper = compile_ahead.start("fractal", config, fork=sys.argv[2] == "fork")
     deadline = time.monotonic() + 120
     while not list(cache.rglob("*.nbi")) and time.monotonic() < deadline:
         time.sleep(0.05)  # until it has saved its first kernel, and is compiling the next
-    assert helper.process.poll() is None, "the helper ended before it could be stopped"
+    running = helper.poll() is None
     helper.stop()
-    assert helper.process.returncode is not None
+    print(json.dumps({"forked": helper.forked, "running": running, "code": helper.returncode,
+                      "reaped": helper.poll() is not None}))
+"""
+
+
+@pytest.mark.parametrize("how", ["fork", "spawn"])
+def test_stopping_the_helper_mid_compile_leaves_no_partial_cache_file(tmp_path, how):
+    """Forked or spawned, a helper stopped while it compiles ends (and is reaped) leaving
+    no unfinished file in Numba's cache, and the entries it finished."""
+    cache = tmp_path / "cache"
+    result = _python(_STOP, str(cache), args=[str(cache), how])
+    assert result["forked"] is (how == "fork")
+    assert result["running"], "the helper ended before it could be stopped"
+    assert result["code"] not in (None, 0) and result["reaped"]
     assert list(cache.rglob("*.nbi"))
     assert not [p for p in cache.rglob("*") if ".tmp." in p.name]
+
+
+_FORKED_BUILD = """
+    from synthc import cli, compile_ahead
+    helpers = []
+    start = compile_ahead.start
+    def recording(kind, config, **options):
+        helpers.append(start(kind, config, **options))
+        return helpers[-1]
+    compile_ahead.start = recording
+    sys.argv = ["synthc", "build", sys.argv[1], "-o", sys.argv[2], "-q", "--workers", "2"]
+    code = cli.main()  # as the `synthc` command runs it: the process is synthc's own
+    print(json.dumps({"code": code, "helpers": [[h.forked, h.poll()] for h in helpers]}))
+"""
+
+
+def test_the_command_forks_its_helper_and_builds_the_same_bytes(tmp_path):
+    """`synthc build` on a cold cache, with two workers, runs one thread when the helper
+    starts: it forks it (no second interpreter), stops it, and writes the bytes a one-worker
+    build writes."""
+    spec = ROOT / "specs" / "fractal_small.yaml"
+    result = _python(
+        _FORKED_BUILD, str(tmp_path / "cache"), args=[str(spec), str(tmp_path / "two")]
+    )
+    assert result["code"] == 0
+    assert len(result["helpers"]) == 1
+    forked, code = result["helpers"][0]
+    assert forked is True and code is not None  # forked, and ended by the build's end
+    one = api.build(spec, tmp_path / "one", workers=1)
+    for task in one.plan.tasks:
+        assert (tmp_path / "two" / task.path).read_bytes() == (
+            tmp_path / "one" / task.path
+        ).read_bytes()
+
+
+def test_a_process_running_threads_spawns_its_helper(tmp_path):
+    """With another thread running, forking is not safe: the helper is a new interpreter."""
+    result = _python(
+        """
+        import threading
+        from synthc import compile_ahead
+        stop = threading.Event()
+        threading.Thread(target=stop.wait).start()
+        print(json.dumps(compile_ahead._may_fork()))
+        stop.set()
+        """
+    )
+    assert result is False
+    assert (
+        _python("from synthc import compile_ahead\nprint(json.dumps(compile_ahead._may_fork()))")
+        is True
+    )
 
 
 _SAVER = """
@@ -310,7 +376,7 @@ def test_the_helper_never_imports_from_the_working_directory(tmp_path, monkeypat
         (hostile / name).write_text(f"open({str(marker)!r}, 'w').close()\n")
     monkeypatch.chdir(tmp_path / "repo")
     config = FractalConfig.model_validate({"kind": "fractal", "classes": 2, "instances": 2})
-    helper = compile_ahead.start("fractal", config)
-    assert helper is not None
-    assert helper.process.wait(300) == 0  # synthc's own helper ran, and compiled
+    helper = compile_ahead.start("fractal", config, fork=False)  # a new interpreter
+    assert helper is not None and not helper.forked
+    assert helper.wait(300) == 0  # synthc's own helper ran, and compiled
     assert not marker.exists()
