@@ -20,7 +20,10 @@ do not scale with workers), and its CPU time (user + system of the build's proce
 the Dask scheduler and workers while it runs) is divided by its wall time: the cores it kept
 busy. A one-worker build that already keeps more than one core busy (polars encodes Parquet on
 its own threads) caps what a second worker can add on a two-core machine; the table prints that
-cap. Each timing is the median of ``--repeat`` runs. The one- and two-worker builds and the Dask
+cap. Beside it, the shares of the machine's CPU time (all its CPUs, /proc/stat) left idle
+and taken by the hypervisor for other guests (steal, on a VM) while each build ran: a core
+the build leaves idle, or one the host takes, is a speed-up two workers cannot have. Each
+timing is the median of ``--repeat`` runs. The one- and two-worker builds and the Dask
 build take turns (one run of each, then the next round), all while the cluster is up, so a
 machine whose speed drifts weighs on each alike; the 10x build runs last, so the writeback of its
 gigabytes does not fall on the others (--no-10x leaves it out, for a --samples whose 10x would
@@ -128,6 +131,15 @@ def process_cpu(pids: list[int]) -> float:
     return total
 
 
+def machine_ticks() -> tuple[int, int, int]:
+    """The machine's CPU time so far, in clock ticks summed over its CPUs (Linux /proc/stat):
+    (idle, stolen by the hypervisor for other guests, total)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    total = user + nice + system + idle + iowait + irq + softirq + steal
+    return idle + iowait, steal, total
+
+
 def children_cpu() -> float:
     """CPU seconds of this process's waited-for children (and theirs)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -141,6 +153,8 @@ class Timing(NamedTuple):
     inside: float
     cores: float
     rss: int
+    idle: float
+    stolen: float
 
 
 Run = Callable[[], tuple[float, int]]
@@ -152,21 +166,28 @@ def interleaved(repeat: int, builds: list[tuple[Path, Run, list[int]]]) -> list[
     each alike; per build, the medians of: wall seconds, seconds inside the build (the
     manifest's ``build.seconds``: deciding and running the shards, without the process start
     and the finishing files: card, preview, manifest), and cores kept busy (CPU seconds of the
-    build's processes, and of its cluster's, over wall seconds); with the peak RSS bytes."""
-    runs: list[list[tuple[float, float, float, int]]] = [[] for _ in builds]
+    build's processes, and of its cluster's, over wall seconds), and the shares of the
+    machine's CPU time left idle and taken by the hypervisor (steal); with the peak RSS bytes."""
+    runs: list[list[tuple[float, float, float, int, float, float]]] = [[] for _ in builds]
     for _ in range(repeat):
         for (out, run, cluster), done in zip(builds, runs, strict=True):
             cpu = children_cpu() + process_cpu(cluster)
+            idle, steal, total = machine_ticks()
             wall, rss = run()
             cpu = children_cpu() + process_cpu(cluster) - cpu
+            idle_after, steal_after, total_after = machine_ticks()
+            ticks = max(1, total_after - total)
             inside = json.loads((out / "manifest.json").read_text())["build"]["seconds"]
-            done.append((wall, inside, cpu / wall, rss))
+            shares = ((idle_after - idle) / ticks, (steal_after - steal) / ticks)
+            done.append((wall, inside, cpu / wall, rss, *shares))
     return [
         Timing(
             statistics.median(r[0] for r in done),
             statistics.median(r[1] for r in done),
             statistics.median(r[2] for r in done),
             max(r[3] for r in done),
+            statistics.median(r[4] for r in done),
+            statistics.median(r[5] for r in done),
         )
         for done in runs
     ]
@@ -247,7 +268,11 @@ def main() -> None:
     print(f"median of {args.repeat} runs each" + ("" if big is None else " (10x: one run)"))
     print("end to end: `synthc build` wall time; in build: the manifest's build.seconds")
     print("cores: CPU seconds of the build (and of the Dask cluster) per wall second")
-    print(f"{'':<52} {'seconds':>9} {'rows/s':>14} {'in build':>9} {'cores':>6}")
+    print("idle, stolen: shares of the machine's CPU time idle, and taken by the hypervisor")
+    print(
+        f"{'':<52} {'seconds':>9} {'rows/s':>14} {'in build':>9} {'cores':>6} {'idle':>6} "
+        f"{'stolen':>6}"
+    )
     rows = [
         ("local, --workers 1", one),
         ("local, --workers 2", two),
@@ -257,7 +282,7 @@ def main() -> None:
     for name, timing in rows:
         print(
             f"{name:<52} {timing.wall:>9.2f} {args.samples / timing.wall:>14,.0f} "
-            f"{timing.inside:>9.2f} {timing.cores:>6.2f}"
+            f"{timing.inside:>9.2f} {timing.cores:>6.2f} {timing.idle:>6.0%} {timing.stolen:>6.0%}"
         )
     cpus = os.cpu_count() or 1
     print(
