@@ -4,13 +4,16 @@ process, cached under the keys the build looks for; and Numba's cache shared bet
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -380,3 +383,53 @@ def test_the_helper_never_imports_from_the_working_directory(tmp_path, monkeypat
     assert helper is not None and not helper.forked
     assert helper.wait(300) == 0  # synthc's own helper ran, and compiled
     assert not marker.exists()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by its new parent, does not)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _forks(pid: int) -> list[int]:
+    """The children of ``pid`` running its own command line: forks, not `git` or workers."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        own = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+        for task in (Path("/proc") / str(pid) / "task").glob("*"):
+            for child in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    if (Path("/proc") / child / "cmdline").read_bytes() == own:
+                        found.append(int(child))
+    return found
+
+
+def test_a_forked_helper_ends_with_its_killed_build(tmp_path):
+    """SIGKILL of a cold build (nothing of it can clean up) ends its forked helper too, and
+    the helper leaves no unfinished file in Numba's cache."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(cache)}
+    spec = ROOT / "specs" / "fractal_small.yaml"
+    command = [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(tmp_path / "o")]
+    build = subprocess.Popen([*command, "-q", "--workers", "2"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (helpers := _forks(build.pid)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert helpers, "the build started no helper"
+        time.sleep(0.5)  # compiling by now
+        assert all(_alive(pid) for pid in helpers)
+        os.kill(build.pid, signal.SIGKILL)
+        build.wait(30)
+        deadline = time.monotonic() + 3  # its compiles alone would take longer
+        while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in helpers)
+        assert not [p for p in cache.rglob("*") if ".tmp." in p.name]
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
