@@ -4,8 +4,9 @@ NumPy's OpenBLAS starts a thread per core when NumPy is imported, and those thre
 while after every call. synthc's kernels never call BLAS, and what planning solves with it (a
 copula's correlation matrix, a rotation) has a few rows: the threads would only take CPU from
 the workers and make the process multi-threaded, which keeps a cold build from forking its
-compile helper (synthc.compile_ahead). One thread also gives the same floating-point results on
-machines with any number of cores.
+compile helper (synthc.compile_ahead). It also takes the machine's core count out of what
+planning computes with BLAS (how OpenBLAS splits a computation between threads can change its
+last bits).
 
 Only synthc's own processes (synthc.own_process) set it, before NumPy is imported; a user's own
 ``OPENBLAS_NUM_THREADS`` wins.

@@ -127,6 +127,8 @@ def _fork(kind: str, config: Any) -> AheadCompile | None:
         pid = os.fork()
     except OSError:
         return None
+    # forked before the build takes its output's lock (building.build): the child holds no
+    # descriptor the build locks
     if pid == 0:  # the helper: it never returns into the build's code
         code = 1
         try:

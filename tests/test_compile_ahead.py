@@ -417,11 +417,17 @@ def test_a_forked_helper_ends_with_its_killed_build(tmp_path):
     build = subprocess.Popen([*command, "-q", "--workers", "2"], env=env)
     try:
         deadline = time.monotonic() + 60
-        while not (helpers := _forks(build.pid)) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        helpers: list[int] = []
+        while not helpers and time.monotonic() < deadline:
+            seen = set(_forks(build.pid))
+            time.sleep(0.3)  # a fork about to exec another program (`git`) is gone by then
+            helpers = sorted(seen & set(_forks(build.pid)))
         assert helpers, "the build started no helper"
-        time.sleep(0.5)  # compiling by now
+        time.sleep(0.3)  # compiling by now, and the build holds its output's lock
         assert all(_alive(pid) for pid in helpers)
+        for pid in helpers:  # forked before the lock was taken: it holds nothing of the output
+            held = [os.readlink(fd) for fd in (Path("/proc") / str(pid) / "fd").iterdir()]
+            assert not [name for name in held if name.startswith(str(tmp_path / "o"))]
         os.kill(build.pid, signal.SIGKILL)
         build.wait(30)
         deadline = time.monotonic() + 3  # its compiles alone would take longer
