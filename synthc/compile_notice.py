@@ -3,10 +3,14 @@
 Numba compiles a kernel on its first call and caches it on disk (synthc.generators.jit picks
 the cache directory). A build whose generator has no kernel in the cache would sit at 0 samples
 while it compiles; the driver prints :func:`compile_notice` instead. The cache is judged by
-numba's own index files, looked for where Numba writes them (``Kernel.cache_index``, so deciding
-imports no Numba): none of the kernels the generator's package holds (its own and those its
-kernel side imports) has one. A partly warm cache (a config that calls a kernel never compiled
-here) says nothing; so does a generator without kernels or a run with NUMBA_DISABLE_JIT.
+numba's own index files, looked for where Numba writes them (synthc.generators.jit), so
+deciding imports no Numba: none of the kernels the generator's package holds has one. For a
+built-in kind that is read from the cache folder of its package's own folder, where every one
+of its kernels is defined, without importing its kernel side (NumPy and the kernel modules,
+0.2-0.4 s that a cold build's compile helper would wait for); a kind an installed package adds
+is asked for its kernels (``Kernel.cache_index``). A partly warm cache (a config that calls a
+kernel never compiled here) says nothing; so does a generator without kernels or a run with
+NUMBA_DISABLE_JIT.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import sys
 
 from synthc import generators
-from synthc.generators.jit import Kernel, jit_disabled
+from synthc.generators.jit import INDEX_SUFFIX, Kernel, cache_folder, jit_disabled
 
 #: seconds a cold compile took per generator kind with an empty NUMBA_CACHE_DIR, on a 2-core
 #: machine (a one-worker build, cold minus warm: fractal_small.yaml; 100,000 rows of
@@ -29,11 +33,35 @@ def compile_notice(kind: str) -> str | None:
     seconds = COMPILE_SECONDS.get(kind)
     if seconds == 0 or jit_disabled():
         return None
-    kernels = _kernels(kind)
-    if not kernels or any(os.path.isfile(kernel.cache_index()) for kernel in kernels):
-        return None
+    if kind in BUILT_IN_WITH_KERNELS:
+        if _any_index_in(cache_folder(_package_folder(kind))):
+            return None
+    else:
+        kernels = _kernels(kind)
+        if not kernels or any(os.path.isfile(kernel.cache_index()) for kernel in kernels):
+            return None
     about = f", about {seconds} s" if seconds is not None else ""
     return f"compiling the {kind} kernels (first build on this machine{about})"
+
+
+#: the built-in kinds whose kernels are all defined in their package's own folder
+BUILT_IN_WITH_KERNELS = ("fractal", "manifold", "tabular", "ocr_text")
+
+
+def _package_folder(kind: str) -> str:
+    """The folder of ``kind``'s package, found without running its kernel side."""
+    return os.path.dirname(
+        os.path.abspath(sys.modules[type(generators.get(kind)).__module__].__file__ or "")
+    )
+
+
+def _any_index_in(folder: str) -> bool:
+    """Whether ``folder`` holds a Numba cache index file."""
+    try:
+        with os.scandir(folder) as entries:
+            return any(entry.name.endswith(INDEX_SUFFIX) for entry in entries)
+    except OSError:
+        return False
 
 
 def _kernels(kind: str) -> list[Kernel]:

@@ -105,3 +105,41 @@ def test_plain_if_quick_makes_compiled_what_misses_its_deadline():
         [sys.executable, "-c", DEADLINE_MISSED], capture_output=True, text=True, check=True
     )
     assert result.stdout.splitlines() == ["False", "True False True", "True True"]
+
+
+def test_each_built_in_kind_keeps_its_kernels_in_its_package_folder():
+    """The notice of a built-in kind looks in one cache folder: every kernel of the kind's
+    package (the kind's own, not the shared RNG's) keeps its index there."""
+    from synthc import compile_notice, generators
+
+    kernels = every_kernel()
+    for kind in compile_notice.BUILT_IN_WITH_KERNELS:
+        folder = os.path.dirname(os.path.abspath(generators.kernel_side(kind).__file__ or ""))
+        own = [k for k in kernels if os.path.dirname(k.py_func.__code__.co_filename) == folder]
+        assert own, kind
+        expected = compile_notice.cache_folder(compile_notice._package_folder(kind))
+        assert {os.path.dirname(k.cache_index()) for k in own} == {expected}, kind
+
+
+def test_deciding_the_notice_imports_no_numpy_and_follows_the_cache(tmp_path):
+    """For each built-in kind with kernels, the notice is said on an empty cache and not once
+    one of the kind's kernels is cached, and deciding imports neither NumPy nor the kernels."""
+    code = (
+        "import sys\n"
+        "from synthc.compile_notice import compile_notice\n"
+        "for kind in ('fractal', 'manifold', 'tabular'):\n"
+        "    print(kind, compile_notice(kind) is not None, 'numpy' in sys.modules)\n"
+        "from synthc.generators.manifold import kernels\n"
+        "kernels.standard_uniforms(5, 1, 2)\n"  # compiles one manifold kernel into the cache
+        "print('manifold', compile_notice('manifold') is not None)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert result.stdout.splitlines() == [
+        "fractal True False",
+        "manifold True False",
+        "tabular True False",
+        "manifold False",
+    ]

@@ -57,6 +57,21 @@ def kernel_cache_dir() -> str:
     return current
 
 
+#: the suffix of Numba's cache index files, and the Python version in their names
+INDEX_SUFFIX = ".nbi"
+_PY_VERSION = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
+
+
+def cache_folder(source_folder: str) -> str:
+    """The folder of the kernel cache where Numba keeps the entries of kernels defined in
+    modules of ``source_folder`` (an absolute path): its locator for a chosen cache directory
+    names it ``<folder name>_<sha1 of the folder path>``."""
+    subpath = (
+        os.path.basename(source_folder) + "_" + hashlib.sha1(source_folder.encode()).hexdigest()
+    )
+    return os.path.join(kernel_cache_dir(), subpath)
+
+
 #: cache directories of other kernel versions are removed once unused for this long
 STALE_SECONDS = 30 * 24 * 3600
 _CACHE_NAME = re.compile(r"^[0-9a-f]{16}$")
@@ -190,14 +205,11 @@ class Kernel:
         it in ``CACHE_DIR/<folder>_<sha1 of the folder>/<file>.<qualname>-<line>.py<version>.nbi``.
         """
         source = os.path.abspath(self.py_func.__code__.co_filename)
-        folder = os.path.dirname(source)
-        subpath = os.path.basename(folder) + "_" + hashlib.sha1(folder.encode()).hexdigest()
         stem = os.path.splitext(os.path.basename(source))[0]
         name = self.py_func.__qualname__.replace("<", "").replace(">", "")
         line = self.py_func.__code__.co_firstlineno
-        version = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
-        index = f"{stem}.{name}-{line}.py{version}.nbi"
-        return os.path.join(kernel_cache_dir(), subpath, index)
+        index = f"{stem}.{name}-{line}.py{_PY_VERSION}{INDEX_SUFFIX}"
+        return os.path.join(cache_folder(os.path.dirname(source)), index)
 
     def compile_for(self, signature: str) -> None:
         """Compile (or load from the cache) this kernel for the argument types ``signature``
