@@ -56,7 +56,7 @@ def _package_folder(kind: str) -> str:
 
 
 def _any_index_in(folder: str) -> bool:
-    """Whether ``folder`` holds a Numba cache index file."""
+    """Whether ``folder`` holds a Numba cache index file of this Python's."""
     try:
         with os.scandir(folder) as entries:
             return any(entry.name.endswith(INDEX_SUFFIX) for entry in entries)

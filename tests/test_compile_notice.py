@@ -7,6 +7,7 @@ import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import synthc.generators
 from synthc.generators.jit import Kernel
@@ -143,3 +144,21 @@ def test_deciding_the_notice_imports_no_numpy_and_follows_the_cache(tmp_path):
         "tabular True False",
         "manifold False",
     ]
+
+
+def test_an_index_of_another_python_leaves_the_kind_cold(tmp_path, monkeypatch):
+    """Two Pythons may share a cache directory: only this one's index files count."""
+    from synthc import compile_notice
+    from synthc.generators.jit import INDEX_SUFFIX, kernel_cache_dir
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    kernel_cache_dir.cache_clear()  # it is read once per process: here, this test's
+    try:
+        folder = Path(compile_notice.cache_folder(compile_notice._package_folder("manifold")))
+        folder.mkdir(parents=True)
+        (folder / "kernels.embed_and_noise-10.py27.nbi").touch()
+        assert compile_notice.compile_notice("manifold") is not None
+        (folder / f"kernels.embed_and_noise-10{INDEX_SUFFIX}").touch()
+        assert compile_notice.compile_notice("manifold") is None
+    finally:
+        kernel_cache_dir.cache_clear()  # the next test reads its own

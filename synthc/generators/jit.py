@@ -57,9 +57,8 @@ def kernel_cache_dir() -> str:
     return current
 
 
-#: the suffix of Numba's cache index files, and the Python version in their names
-INDEX_SUFFIX = ".nbi"
-_PY_VERSION = f"{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
+#: how the names of Numba's cache index files for this Python end
+INDEX_SUFFIX = f".py{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}.nbi"
 
 
 def cache_folder(source_folder: str) -> str:
@@ -208,7 +207,7 @@ class Kernel:
         stem = os.path.splitext(os.path.basename(source))[0]
         name = self.py_func.__qualname__.replace("<", "").replace(">", "")
         line = self.py_func.__code__.co_firstlineno
-        index = f"{stem}.{name}-{line}.py{_PY_VERSION}{INDEX_SUFFIX}"
+        index = f"{stem}.{name}-{line}{INDEX_SUFFIX}"
         return os.path.join(cache_folder(os.path.dirname(source)), index)
 
     def compile_for(self, signature: str) -> None:
