@@ -11,7 +11,7 @@ compiling them; the helper likewise waits for a kernel the build is compiling
 same types: no result depends on the helper, only the time.
 
 On Linux, a build that runs a single thread when it starts the helper forks it: the child has
-synthc, the spec's config and NumPy loaded already, and starts compiling about half a second
+synthc, pydantic and the spec's config loaded already, and starts compiling about half a second
 sooner than a new interpreter would (the cold build's critical path). Elsewhere, or when other
 threads run (a program that imports synthc), the helper is a new interpreter that gets the
 generator's kind and config through a pipe and imports synthc from the usual places, then from
