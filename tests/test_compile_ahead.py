@@ -251,13 +251,18 @@ def test_a_process_running_threads_spawns_its_helper(tmp_path):
         """
         import threading
         from synthc import compile_ahead
+        from synthc.generators.fractal.config import FractalConfig
         stop = threading.Event()
         threading.Thread(target=stop.wait).start()
-        print(json.dumps(compile_ahead._may_fork()))
+        may = compile_ahead._may_fork()
+        config = FractalConfig.model_validate({"kind": "fractal", "classes": 2, "instances": 2})
+        helper = compile_ahead.start("fractal", config)
+        helper.stop()
         stop.set()
+        print(json.dumps([may, helper.forked, helper.popen is not None]))
         """
     )
-    assert result is False
+    assert result == [False, False, True]
     assert (
         _python("from synthc import compile_ahead\nprint(json.dumps(compile_ahead._may_fork()))")
         is True
