@@ -50,8 +50,12 @@ class AheadCompile:
     def __init__(self, pid: int, popen: subprocess.Popen[bytes] | None = None) -> None:
         self.pid = pid
         self.popen = popen
-        self.forked = popen is None
         self._returncode: int | None = None
+
+    @property
+    def forked(self) -> bool:
+        """Whether the helper is a fork of this process (else a new interpreter)."""
+        return self.popen is None
 
     @property
     def returncode(self) -> int | None:

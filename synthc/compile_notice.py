@@ -33,7 +33,7 @@ def compile_notice(kind: str) -> str | None:
     seconds = COMPILE_SECONDS.get(kind)
     if seconds == 0 or jit_disabled():
         return None
-    if kind in BUILT_IN_WITH_KERNELS:
+    if kind in generators.KERNEL_SIDES:  # built in: every kernel in its package's folder
         if _any_index_in(cache_folder(_package_folder(kind))):
             return None
     else:
@@ -42,10 +42,6 @@ def compile_notice(kind: str) -> str | None:
             return None
     about = f", about {seconds} s" if seconds is not None else ""
     return f"compiling the {kind} kernels (first build on this machine{about})"
-
-
-#: the built-in kinds whose kernels are all defined in their package's own folder
-BUILT_IN_WITH_KERNELS = ("fractal", "manifold", "tabular", "ocr_text")
 
 
 def _package_folder(kind: str) -> str:

@@ -38,12 +38,7 @@ def _threads(call: str, *args: str, env: dict[str, str] | None = None) -> tuple[
     return int(threads), setting
 
 
-def _spec(tmp_path: Path) -> str:
-    spec = tmp_path / "s.yaml"
-    spec.write_text(
-        "synthc: 1\nname: a\nseed: 1\nsamples: 10\ngenerator: {kind: manifold, shape: moons}\n"
-    )
-    return str(spec)
+SPEC = "synthc: 1\nname: a\nseed: 1\nsamples: 10\ngenerator: {kind: manifold, shape: moons}\n"
 
 
 def test_numpy_starts_blas_threads_on_its_own():
@@ -52,18 +47,18 @@ def test_numpy_starts_blas_threads_on_its_own():
     assert _threads("")[0] >= 2
 
 
-def test_the_command_runs_one_thread(tmp_path):
+def test_the_command_runs_one_thread(write_spec):
     call = "from synthc.cli import main; main()"
-    assert _threads(call, "validate", _spec(tmp_path)) == (1, "1")
+    assert _threads(call, "validate", str(write_spec(SPEC))) == (1, "1")
 
 
-def test_a_program_importing_synthc_keeps_its_blas_threads(tmp_path):
-    call = f"from synthc.cli import main; main(['validate', {_spec(tmp_path)!r}])"
+def test_a_program_importing_synthc_keeps_its_blas_threads(write_spec):
+    call = f"from synthc.cli import main; main(['validate', {str(write_spec(SPEC))!r}])"
     threads, setting = _threads(call)
     assert threads >= 2 and setting == "None"
 
 
-def test_the_users_own_setting_wins(tmp_path):
+def test_the_users_own_setting_wins(write_spec):
     call = "from synthc.cli import main; main()"
     env = {"OPENBLAS_NUM_THREADS": "2"}
-    assert _threads(call, "validate", _spec(tmp_path), env=env) == (2, "2")
+    assert _threads(call, "validate", str(write_spec(SPEC)), env=env) == (2, "2")

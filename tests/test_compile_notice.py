@@ -114,7 +114,7 @@ def test_each_built_in_kind_keeps_its_kernels_in_its_package_folder():
     from synthc import compile_notice, generators
 
     kernels = every_kernel()
-    for kind in compile_notice.BUILT_IN_WITH_KERNELS:
+    for kind in generators.KERNEL_SIDES:
         folder = os.path.dirname(os.path.abspath(generators.kernel_side(kind).__file__ or ""))
         own = [k for k in kernels if os.path.dirname(k.py_func.__code__.co_filename) == folder]
         assert own, kind
