@@ -31,8 +31,13 @@ not fit on the disk). About a second of a build is the same at any size and runs
 the process start and imports, Numba's start at the first kernel, the finishing files. At the
 default 10M samples that is a third of a one-worker build, which caps the 2 vs 1 speed-up near
 1.5x on two cores; `--samples 50000000 --no-10x` measures the same 200-shard plan with shards
-five times as big. The load average is printed before and after (a machine
-shared with other work makes every ratio noisier). Needs `distributed` (the `dask` extra).
+five times as big. To tell that fixed second from how the shards themselves scale, each build's
+shards are also timed once running: the shards finished after the first one, over the seconds
+from the first one's to the last one's (each shard file's mtime is when its encoding ended; the
+rename into place keeps it). The ratio of those rates is the speed-up of the shards alone,
+printed beside the goal, which is on the whole build. The load average is printed before and
+after (a machine shared with other work makes every ratio noisier). Needs `distributed` (the
+`dask` extra).
 """
 
 from __future__ import annotations
@@ -155,6 +160,16 @@ class Timing(NamedTuple):
     rss: int
     idle: float
     stolen: float
+    running: float
+
+
+def running_rate(out: Path) -> float:
+    """Shards per second once the build's shards run: those finished after the first one, over
+    the seconds from the first one's mtime to the last one's."""
+    finished = sorted(path.stat().st_mtime_ns for path in out.rglob("*.parquet"))
+    if len(finished) < 2 or finished[-1] == finished[0]:
+        return float("nan")
+    return (len(finished) - 1) / ((finished[-1] - finished[0]) / 1e9)
 
 
 Run = Callable[[], tuple[float, int]]
@@ -167,8 +182,9 @@ def interleaved(repeat: int, builds: list[tuple[Path, Run, list[int]]]) -> list[
     manifest's ``build.seconds``: deciding and running the shards, without the process start
     and the finishing files: card, preview, manifest), and cores kept busy (CPU seconds of the
     build's processes, and of its cluster's, over wall seconds), and the shares of the
-    machine's CPU time left idle and taken by the hypervisor (steal); with the peak RSS bytes."""
-    runs: list[list[tuple[float, float, float, int, float, float]]] = [[] for _ in builds]
+    machine's CPU time left idle and taken by the hypervisor (steal), and the shards per second
+    once running (:func:`running_rate`); with the peak RSS bytes."""
+    runs: list[list[tuple[float, float, float, int, float, float, float]]] = [[] for _ in builds]
     for _ in range(repeat):
         for (out, run, cluster), done in zip(builds, runs, strict=True):
             cpu = children_cpu() + process_cpu(cluster)
@@ -179,7 +195,7 @@ def interleaved(repeat: int, builds: list[tuple[Path, Run, list[int]]]) -> list[
             ticks = max(1, total_after - total)
             inside = json.loads((out / "manifest.json").read_text())["build"]["seconds"]
             shares = ((idle_after - idle) / ticks, (steal_after - steal) / ticks)
-            done.append((wall, inside, cpu / wall, rss, *shares))
+            done.append((wall, inside, cpu / wall, rss, *shares, running_rate(out)))
     return [
         Timing(
             statistics.median(r[0] for r in done),
@@ -188,6 +204,7 @@ def interleaved(repeat: int, builds: list[tuple[Path, Run, list[int]]]) -> list[
             max(r[3] for r in done),
             statistics.median(r[4] for r in done),
             statistics.median(r[5] for r in done),
+            statistics.median(r[6] for r in done),
         )
         for done in runs
     ]
@@ -269,9 +286,10 @@ def main() -> None:
     print("end to end: `synthc build` wall time; in build: the manifest's build.seconds")
     print("cores: CPU seconds of the build (and of the Dask cluster) per wall second")
     print("idle, stolen: shares of the machine's CPU time idle, and taken by the hypervisor")
+    print("shards/s running: shards finished after the first one per second, until the last")
     print(
         f"{'':<52} {'seconds':>9} {'rows/s':>14} {'in build':>9} {'cores':>6} {'idle':>6} "
-        f"{'stolen':>6}"
+        f"{'stolen':>6} {'shards/s running':>16}"
     )
     rows = [
         ("local, --workers 1", one),
@@ -282,7 +300,8 @@ def main() -> None:
     for name, timing in rows:
         print(
             f"{name:<52} {timing.wall:>9.2f} {args.samples / timing.wall:>14,.0f} "
-            f"{timing.inside:>9.2f} {timing.cores:>6.2f} {timing.idle:>6.0%} {timing.stolen:>6.0%}"
+            f"{timing.inside:>9.2f} {timing.cores:>6.2f} {timing.idle:>6.0%} {timing.stolen:>6.0%} "
+            f"{timing.running:>16.1f}"
         )
     cpus = os.cpu_count() or 1
     print(
@@ -290,6 +309,11 @@ def main() -> None:
         f"{one.inside / two.inside:.2f}x in build (goal >= 1.8); with one worker the build "
         f"already keeps {one.cores:.2f} cores busy, so {cpus} cores allow at most "
         f"{cpus / one.cores:.2f}x"
+    )
+    print(
+        f"the shards alone, once running: {one.running:.1f} shards/s with one worker, "
+        f"{two.running:.1f} with two: {two.running / one.running:.2f}x (the rest of a build, "
+        "the same at any size, is what the end-to-end speed-up lacks)"
     )
     print(
         f"Dask overhead over local (2 workers each): {dask.wall / two.wall - 1:+.1%} end to end, "
