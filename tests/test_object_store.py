@@ -228,6 +228,20 @@ def test_a_missing_fsspec_implementation_is_a_usage_error(
     )
 
 
+def test_a_store_that_cannot_be_reached_is_a_clear_error(cli, tmp_path):
+    # fsspec's ftp:// connects as it opens: a refused connection is said in one line, with the
+    # URL's password kept out, and no traceback (it was an "internal error" before)
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"ftp://user:{SECRET}@127.0.0.1:{free_port()}/data"
+    for command in (("build", spec, "-o", url), ("verify", url)):
+        code, stdout, stderr = cli(*command)
+        assert code == 1, stderr
+        assert stderr.startswith(f"synthc: error: ftp://127.0.0.1:{url.rsplit(':', 1)[1]}: ")
+        assert "cannot open the store:" in stderr and "Connection refused" in stderr
+        assert "Traceback" not in stderr and "internal error" not in stderr
+        assert_no_secret(stdout, stderr)
+
+
 FACTS_SPEC = """\
 synthc: 1
 name: facts

@@ -267,7 +267,8 @@ def stamp(info: dict[str, Any]) -> str:
 
 def open_store(url: str) -> Store:
     """The store at ``url``; UsageError naming the package to install when its fsspec
-    implementation is missing, or when the URL names no bucket."""
+    implementation is missing, or when the URL names no bucket; StoreError when the file system
+    cannot be opened (one that connects at once, as ``ftp://`` does, to a host it cannot reach)."""
     shown = public_url(url)
     protocol = url.partition("://")[0].lower()
     package, extra = _PACKAGES.get(protocol, (None, None))
@@ -289,6 +290,11 @@ def open_store(url: str) -> Store:
     except (ImportError, ValueError) as error:
         detail = one_line(str(error)).replace(url, shown)
         raise UsageError(f"{shown}: no fsspec file system for {protocol}:// ({detail})") from None
+    except Exception as error:  # a refused connection, a host name that does not resolve
+        detail = one_line(_headline(str(error)) or type(error).__name__).replace(url, shown)
+        for secret in _secret_parts(url):
+            detail = detail.replace(secret, "***")
+        raise StoreError(f"{shown}: cannot open the store: {detail}") from None
     root = str(root).strip("/")
     if not root:
         raise UsageError(f"{shown}: names no bucket or prefix")
