@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import synthc
 from synthc import api
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
+from synthc.library_logs import show_library_logs
 from synthc.own_process import setup as setup_own_process
 from synthc.progress import progress_for
 
@@ -295,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_own_process()
     try:
         args = _parser().parse_args(argv)
+        if argv is None:
+            show_library_logs(args.debug)
         code = _run(args)
         sys.stdout.flush()  # a closed pipe must show here, not at interpreter exit
         return code

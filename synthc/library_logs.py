@@ -1,0 +1,43 @@
+"""What libraries log while a `synthc` command runs, one line each.
+
+Store clients log their retries and fallbacks, gcsfs each failed request with its traceback; in
+a process where nothing set up logging, Python prints such records to stderr whole, before
+synthc's own one-line error. In synthc's own processes (synthc.own_process) a warning or error a
+library logs is printed as ``synthc: <logger>: <its first line>``, its traceback only with
+``--debug``; records below WARNING stay unprinted, as before. A program that imports synthc keeps
+its logging as it set it up.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from synthc.errors import one_line
+
+
+class _OneLine(logging.Formatter):
+    """A record as one ``synthc:`` line; its traceback below it only when ``debug``."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__()
+        self.debug = debug
+
+    def format(self, record: logging.LogRecord) -> str:
+        lines = record.getMessage().strip().splitlines() or [record.levelname.lower()]
+        text = one_line(f"synthc: {record.name}: {lines[0]}")
+        if self.debug and record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+def show_library_logs(debug: bool) -> None:
+    """Print what libraries log at WARNING and above as one line each (see the module doc),
+    unless this process's logging is set up already."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(_OneLine(debug))
+    root.addHandler(handler)
