@@ -17,6 +17,7 @@ CLI_MAY_IMPORT = {
     "synthc.errors",
     "synthc.progress",
     "synthc.own_process",  # what the command process sets for itself, not a way around the API
+    "synthc.library_logs",  # how the command prints what libraries log, likewise
 }
 
 
