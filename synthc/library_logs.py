@@ -3,9 +3,9 @@
 Store clients log their retries and fallbacks, gcsfs each failed request with its traceback; in
 a process where nothing set up logging, Python prints such records to stderr whole, before
 synthc's own one-line error. In synthc's own processes (synthc.own_process) a warning or error a
-library logs is printed as ``synthc: <logger>: <its first line>``, its traceback only with
-``--debug``; records below WARNING stay unprinted, as before. A program that imports synthc keeps
-its logging as it set it up.
+library logs is printed as ``synthc: <logger>: <its first line>``, the whole message and its
+traceback only with ``--debug``; records below WARNING stay unprinted, as before. A program
+that imports synthc keeps its logging as it set it up.
 """
 
 from __future__ import annotations
@@ -17,16 +17,18 @@ from synthc.errors import one_line
 
 
 class _OneLine(logging.Formatter):
-    """A record as one ``synthc:`` line; its traceback below it only when ``debug``."""
+    """A record as one ``synthc:`` line; with ``debug``, its whole message and traceback."""
 
     def __init__(self, debug: bool) -> None:
         super().__init__()
         self.debug = debug
 
     def format(self, record: logging.LogRecord) -> str:
-        lines = record.getMessage().strip().splitlines() or [record.levelname.lower()]
-        text = one_line(f"synthc: {record.name}: {lines[0]}")
-        if self.debug and record.exc_info:
+        message = record.getMessage().strip() or record.levelname.lower()
+        if not self.debug:
+            return one_line(f"synthc: {record.name}: {message.splitlines()[0]}")
+        text = f"synthc: {record.name}: {message}"
+        if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return text
 

@@ -1,6 +1,7 @@
 """What libraries log during a `synthc` command is printed one line each (synthc.library_logs):
-a store client's retry with its traceback reads as one ``synthc: <logger>:`` line, the traceback
-shown only with --debug; a program that calls ``cli.main(argv)`` keeps its logging."""
+a store client's retry with its traceback reads as one ``synthc: <logger>:`` line, the whole
+message and the traceback shown only with --debug; a program that calls ``cli.main(argv)`` keeps
+its logging."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def test_a_library_log_is_one_line_and_its_traceback_needs_debug(write_spec):
     assert lines[0] == lines[0].strip() and lines[0].startswith("synthc: somestore.retry: out")
     assert lines[1] == "Traceback (most recent call last):"
     assert "ConnectionError: cannot connect to host store.invalid:443" in lines
-    assert lines[-1] == "synthc: somestore: falling back"
+    assert lines[-2:] == ["synthc: somestore: falling back", "to the other API"]
     assert "chatter" not in debug.stderr
 
 
