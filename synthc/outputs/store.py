@@ -288,17 +288,23 @@ def open_store(url: str) -> Store:
     try:
         fs, root = url_to_fs(url)
     except (ImportError, ValueError) as error:
-        detail = one_line(str(error)).replace(url, shown)
+        detail = _scrubbed(one_line(str(error)), url, shown)
         raise UsageError(f"{shown}: no fsspec file system for {protocol}:// ({detail})") from None
     except Exception as error:  # a refused connection, a host name that does not resolve
-        detail = one_line(_headline(str(error)) or type(error).__name__).replace(url, shown)
-        for secret in _secret_parts(url):
-            detail = detail.replace(secret, "***")
+        detail = _scrubbed(one_line(_headline(str(error)) or type(error).__name__), url, shown)
         raise StoreError(f"{shown}: cannot open the store: {detail}") from None
     root = str(root).strip("/")
     if not root:
         raise UsageError(f"{shown}: names no bucket or prefix")
     return Store(url, fs, root)
+
+
+def _scrubbed(text: str, url: str, shown: str) -> str:
+    """``text`` with the URL as given shown as ``shown``, and its possibly secret parts masked."""
+    text = text.replace(url, shown)
+    for secret in _secret_parts(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 def lock_body() -> bytes:
