@@ -2,10 +2,11 @@
 
 Store clients log their retries and fallbacks, gcsfs each failed request with its traceback; in
 a process where nothing set up logging, Python prints such records to stderr whole, before
-synthc's own one-line error. In synthc's own processes (synthc.own_process) a warning or error a
-library logs is printed as ``synthc: <logger>: <its first line>``, the whole message and its
-traceback only with ``--debug``; records below WARNING stay unprinted, as before. A program
-that imports synthc keeps its logging as it set it up.
+synthc's own one-line error. In the `synthc` command (set by ``cli.main`` once it knows
+``--debug``) a warning or error a library logs is printed as ``synthc: <logger>: <its first
+line>``, the whole message and its traceback only with ``--debug``; records below WARNING stay
+unprinted, as before. A program that imports synthc keeps its logging as it set it up, and so
+do the local executor's worker processes, which report failures through the build.
 """
 
 from __future__ import annotations

@@ -83,8 +83,6 @@ class Store:
         self.url = public_url(url)
         self.fs = fs
         self.root = root.rstrip("/")
-        #: parts of the given URL that may be secret: ``user:password``, the password, the query
-        self._secrets = _secret_parts(url)
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -216,10 +214,7 @@ class Store:
         detail = one_line(_headline(str(error)) or type(error).__name__)
         if isinstance(error, FileNotFoundError) and not _says_missing(detail):
             detail = f"not found ({detail})"  # gcsfs gives only the request's URL
-        detail = detail.replace(self.given, self.url)
-        for secret in self._secrets:
-            detail = detail.replace(secret, "***")
-        return StoreError(f"{where}: {what}: {detail}")
+        return StoreError(f"{where}: {what}: {_scrubbed(detail, self.given, self.url)}")
 
 
 def _headline(message: str) -> str:
