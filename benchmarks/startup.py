@@ -32,9 +32,10 @@ runs kernels and writes Parquet loads, before any kernel). They tell how fast th
 for this work: on a machine where they take most of a goal, no change to synthc meets it.
 
 With --python EXE, synthc runs under that interpreter: e.g. a venv made with `pip install .`
-alone, as a user's is. The test venv has SciPy (for the tests): Numba checks for SciPy's BLAS
-when it starts, which `synthc` does without importing scipy.linalg (synthc.numba_blas), about
-0.02 s instead of 0.1-0.2 s of every build that runs a kernel.
+alone, as a user's is; a spec that needs an extra that venv lacks (ocr_lines.yaml needs
+`synthc[ocr]`) gets a row saying so. The test venv has SciPy (for the tests): Numba checks
+for SciPy's BLAS when it starts, which `synthc` does without importing scipy.linalg
+(synthc.numba_blas), about 0.02 s instead of 0.1-0.2 s of every build that runs a kernel.
 """
 
 from __future__ import annotations
@@ -96,6 +97,14 @@ def small(spec: Path, workdir: Path) -> tuple[Path, list[str], str]:
     return copy, [], "1,000"
 
 
+#: how synthc says a spec needs an extra that is not installed
+MISSING_EXTRA = re.compile(r"pip install '(synthc\[\w+\])'")
+
+
+class NeedsExtra(Exception):
+    """The spec needs an extra (its argument) that the interpreter's environment lacks."""
+
+
 #: the interpreter synthc runs under (--python)
 PYTHON = [sys.executable]
 
@@ -114,6 +123,9 @@ def seconds(tree: Path, args: list[str], env: dict[str, str] | None = None) -> T
     elapsed = time.perf_counter() - start
     now = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
+        extra = MISSING_EXTRA.search(result.stderr)
+        if extra:
+            raise NeedsExtra(extra[1])
         raise SystemExit(f"synthc {' '.join(args)} failed:\n{result.stderr}")
     cpu = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
     return Time(elapsed, cpu)
@@ -209,11 +221,18 @@ def main() -> None:
     rows = []
     for spec in specs:
         figures: dict[str, dict[str, Time]] = {}
-        for name, tree in trees.items():
-            with tempfile.TemporaryDirectory() as tmp:
-                figures[name] = measure(tree, spec, args.repeat, Path(tmp), not args.validate_only)
         with tempfile.TemporaryDirectory() as tmp:
             samples = small(spec, Path(tmp))[2]
+        try:
+            for name, tree in trees.items():
+                with tempfile.TemporaryDirectory() as tmp:
+                    figures[name] = measure(
+                        tree, spec, args.repeat, Path(tmp), not args.validate_only
+                    )
+        except NeedsExtra as missing:
+            rows.append((spec.stem, samples, f"needs {missing}", "-", "-", "-"))
+            print(f"  {spec.stem}: needs {missing}, not installed here", file=sys.stderr)
+            continue
         before = figures.get("before", {})
         after = figures["after"]
         rows.append(
