@@ -517,7 +517,11 @@ def _store_of(out: Path | str) -> Store | None:
 
 
 def _local(out: Path | str) -> Path:
-    """The directory ``out`` names (a ``file://`` URL is its path)."""
+    """The directory ``out`` names (a ``file://`` URL is its path); UsageError for text that
+    is a URL typed wrong (store.url_problem), not a directory."""
+    problem = _store.url_problem(out)
+    if problem is not None:
+        raise UsageError(problem)
     if isinstance(out, str) and _store.is_store_url(out):
         directory = _store.local_path(out)
         if directory is not None:

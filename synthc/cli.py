@@ -594,9 +594,10 @@ def _targets(
 
 
 def _output(text: str) -> Path | str:
-    """An output as typed: a URL (``s3://bucket/prefix``) stays a string, a path is a Path."""
-    scheme, sep, _ = text.partition("://")
-    return text if sep and len(scheme) > 1 and scheme.isalnum() else Path(text)
+    """An output as typed: text with ``://`` stays a string (a URL such as
+    ``s3://bucket/prefix``, checked where it is used: synthc.api refuses a URL typed wrong
+    rather than making a directory named after it), a path is a Path."""
+    return text if "://" in text else Path(text)
 
 
 def _child(out: Path | str, name: str) -> Path | str:

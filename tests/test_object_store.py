@@ -242,6 +242,35 @@ def test_a_store_that_cannot_be_reached_is_a_clear_error(cli, tmp_path):
         assert_no_secret(stdout, stderr)
 
 
+def test_outputs_that_cannot_hold_a_dataset_are_refused(cli, tmp_path, monkeypatch):
+    # memory:// is one process's memory: a build there "succeeded" into nothing, and shards
+    # made by worker processes were lost ("uploaded, yet the store has no object"); a chained
+    # fsspec URL was taken as a path and made a directory named "simplecache::s3:"
+    import fsspec
+
+    spec = write_small_spec(tmp_path, "manifold")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, _, stderr = cli("build", spec, "-o", "memory://bucket/data")
+    assert code == 2 and "memory:// is one process's memory" in stderr, stderr
+    assert not fsspec.filesystem("memory").exists("/bucket")
+    for url in ("simplecache::s3://bucket/data", "dir::file:///data", "./a://b"):
+        code, _, stderr = cli("build", spec, "-o", url)
+        assert code == 2 and "neither a directory nor a URL synthc can use" in stderr, stderr
+        code, _, stderr = cli("verify", url)
+        assert code == 2 and "neither a directory nor a URL synthc can use" in stderr, stderr
+        with pytest.raises(UsageError, match="neither a directory nor a URL"):
+            api.build(spec, url, workers=1)
+        with pytest.raises(UsageError, match="neither a directory nor a URL"):
+            synthc.open(url)
+    with pytest.raises(UsageError, match="one process's memory"):
+        api.build(spec, "memory://bucket/data", workers=1)
+    with pytest.raises(UsageError, match="one process's memory"):
+        synthc.open("memory://bucket/data")
+    assert list(work.iterdir()) == []
+
+
 FACTS_SPEC = """\
 synthc: 1
 name: facts

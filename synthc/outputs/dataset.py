@@ -28,7 +28,7 @@ from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
-from synthc.outputs.store import Store, is_store_url, local_path, open_store
+from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import manifest_problems
 
 if TYPE_CHECKING:
@@ -44,6 +44,9 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
     (each call may override it). OutputError if the manifest is missing, malformed,
     inconsistent or names a path outside ``out``. With related tables, ``table`` chooses the
     table the splits read (default: the root table); UsageError for a dataset of one table."""
+    problem = url_problem(out)
+    if problem is not None:
+        raise UsageError(problem)
     if isinstance(out, str) and is_store_url(out):
         directory = local_path(out)
         if directory is None:

@@ -49,6 +49,18 @@ def is_store_url(text: str | os.PathLike[str]) -> bool:
     return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").isalnum()
 
 
+def url_problem(text: str | os.PathLike[str]) -> str | None:
+    """Why ``text`` is neither a directory nor a URL synthc can use, when it has ``://`` that
+    :func:`is_store_url` does not take (fsspec's chained ``simplecache::s3://...``): a URL typed
+    wrong, not the name of a directory to create. None for anything else."""
+    if not isinstance(text, str) or "://" not in text or is_store_url(text):
+        return None
+    return (
+        f"{text!r} is neither a directory nor a URL synthc can use (one scheme, as in "
+        "s3://bucket/prefix; chained URLs such as simplecache::s3://... are not supported)"
+    )
+
+
 def local_path(url: str) -> Path | None:
     """The directory a ``file://`` URL names (``file:///abs`` or ``file://rel``), else None."""
     if not url.startswith("file://"):
@@ -262,10 +274,16 @@ def stamp(info: dict[str, Any]) -> str:
 
 def open_store(url: str) -> Store:
     """The store at ``url``; UsageError naming the package to install when its fsspec
-    implementation is missing, or when the URL names no bucket; StoreError when the file system
+    implementation is missing, when the URL names no bucket or when it is ``memory://`` (a
+    dataset there would not outlive the process); StoreError when the file system
     cannot be opened (one that connects at once, as ``ftp://`` does, to a host it cannot reach)."""
     shown = public_url(url)
     protocol = url.partition("://")[0].lower()
+    if protocol == "memory":
+        raise UsageError(
+            f"{shown}: memory:// is one process's memory, which worker processes do not share "
+            "and which is gone when the process ends: use a directory or an object store"
+        )
     package, extra = _PACKAGES.get(protocol, (None, None))
     try:
         from fsspec.core import url_to_fs
