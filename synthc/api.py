@@ -139,7 +139,9 @@ _REEXPORTED: dict[str, Any] = {
         ["MANIFEST_FILE", "library_report", "read_manifest", "read_store_manifest"], _manifest
     ),
     **dict.fromkeys(["Caption", "default_samples", "preview_of_samples"], _preview),
-    **dict.fromkeys(["Store", "is_store_url", "local_path", "open_store"], _store),
+    **dict.fromkeys(
+        ["Store", "is_store_url", "local_path", "open_store", "public_url", "url_problem"], _store
+    ),
     **dict.fromkeys(["verify_store"], _store_verify),
     **dict.fromkeys(["repair_hint", "verify_dataset"], _verify),
     **dict.fromkeys(["PlanStatus", "ShardStatus"], _plan_status_of),
@@ -230,7 +232,7 @@ def write_preview(
     spec = compiled.spec
     kind = generators.get(spec.generator.kind).preview
     count = samples if samples is not None else _preview.default_samples(kind)
-    target = Path(out) if out is not None else default_preview(spec)
+    target = _local_file(out, "synthc preview") if out is not None else default_preview(spec)
     _check_preview_target(target)
     if count < 1:
         raise UsageError("preview needs at least one sample")
@@ -251,6 +253,15 @@ def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
         spec.name, spec.sample_count, [c.to_json() for c in generator.columns(spec.generator)]
     )
     return _preview.preview_of_samples(generator.preview, generated, caption)
+
+
+def _local_file(out: Path | str, command: str) -> Path:
+    """``out`` as a local path; UsageError for a URL (``command`` writes local files only),
+    rather than a directory named after it."""
+    if isinstance(out, str) and "://" in out:
+        shown = _store.public_url(out)
+        raise UsageError(f"{shown}: {command} writes local files: give a path, not a URL")
+    return Path(out)
 
 
 def _check_preview_target(target: Path) -> None:
@@ -650,7 +661,7 @@ def write_sample(
 
     compiled = compile_spec(path, variables, allow_read, templates)
     table = isinstance(generators.get(compiled.spec.generator.kind), TableGenerator)
-    target = Path(out) if out is not None else Path(".")
+    target = _local_file(out, "synthc sample") if out is not None else Path(".")
     if out is not None or not table:
         _one_sample.check_target(target)  # before the work: a refused place costs nothing
     made = _one_sample.sample_at(compiled, index)

@@ -183,7 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--out",
-        type=Path,
+        type=_output,
         help="PNG to write (default outputs/<name>.preview.png; never inside an output directory)",
     )
 
@@ -277,7 +277,7 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
     p.add_argument(
         "-o",
         "--out",
-        type=Path,
+        type=_output,
         metavar="DIR",
         help="directory for the sample's files (default: the working directory); a table's "
         "row is printed as JSON, and written to DIR/<key>.json with -o",
@@ -536,13 +536,16 @@ def _each_spec(
         if echo:
             print(line)
         return 0
+    problem = api.url_problem(args.out) if isinstance(args.out, str) else None
+    if problem is not None:  # before each spec's output under it is printed
+        raise UsageError(problem)
     targets = _targets(args, default_out)
     summary: list[str] = []
     codes: list[int] = []
     for index, (spec, out, code) in enumerate(targets, 1):
         line = ""
         if code == 0:
-            where = f" -> {out}" if out is not None else ""
+            where = f" -> {_shown(out)}" if out is not None else ""
             if not quiet:
                 print(f"synthc: [{index}/{len(targets)}] {spec}{where}", file=sys.stderr)
             try:
@@ -593,6 +596,11 @@ def _targets(
     return targets
 
 
+def _shown(out: Path | str) -> Path | str:
+    """An output as printed: a URL without its credentials, query or fragment."""
+    return api.public_url(out) if isinstance(out, str) else out
+
+
 def _output(text: str) -> Path | str:
     """An output as typed: text with ``://`` stays a string (a URL such as
     ``s3://bucket/prefix``, checked where it is used: synthc.api refuses a URL typed wrong
@@ -620,7 +628,7 @@ def _check_distinct_names(names: list[tuple[Path, str]]) -> None:
 def _verify(args: argparse.Namespace) -> int:
     manifest = api.load_manifest(args.out)
     shards = api.verify(args.out)
-    print(f"{args.out}: ok ({shards} shards, {manifest['samples']} samples verified)")
+    print(f"{_shown(args.out)}: ok ({shards} shards, {manifest['samples']} samples verified)")
     return 0
 
 
@@ -676,7 +684,7 @@ def _reproduce(args: argparse.Namespace) -> int:
             return 0
         print(
             one_line(
-                f"{args.out}: reproduced: {result.shards} shard(s) and the content hash "
+                f"{_shown(args.out)}: reproduced: {result.shards} shard(s) and the content hash "
                 f"{result.content_sha256[:16]}… match the manifest (spec compiled at "
                 f"{result.spec})"
             )
@@ -684,7 +692,9 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 0
     shards = sum(d.path != "content_sha256" for d in result.differences)
     print(
-        one_line(f"synthc: error: {args.out}: does not reproduce: {shards} of {result.shards} ")
+        one_line(
+            f"synthc: error: {_shown(args.out)}: does not reproduce: {shards} of {result.shards} "
+        )
         + "shard(s) differ",
         file=sys.stderr,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc.compiler.planning import Plan, ShardTask
-from synthc.errors import OutputError, UsageError
+from synthc.errors import OutputError, UsageError, one_line
 from synthc.generators.base import PreviewKind
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
@@ -51,8 +51,14 @@ class StoreTarget:
         _take_lock(self.store, log)
         try:
             yield
-        finally:
-            self.store.delete(LOCK_NAME)
+        except BaseException:
+            # the build's own error is the one to tell: a store gone mid-build fails the
+            # lock's delete too. A lock left here is taken over by the next build (its
+            # process is gone).
+            with contextlib.suppress(Exception):
+                self.store.delete(LOCK_NAME)
+            raise
+        self.store.delete(LOCK_NAME)
 
     def adopt(
         self, will_write: Iterable[str], force: bool, log: Callable[[str], None], dataset: str
@@ -134,7 +140,8 @@ def _take_lock(store: Store, log: Callable[[str], None]) -> None:
         log(f"{store.where(LOCK_NAME)}: the build that held it is gone (killed); taking it over")
         store.write(LOCK_NAME, lock_body())
         return
-    holder = body.decode("utf-8", "replace")[:200] if body else "unreadable"
+    # the body is the store's, untrusted: one line, however it is made
+    holder = one_line(body.decode("utf-8", "replace")[:200]) if body else "unreadable"
     raise UsageError(
         f"{store.url}: another synthc build is writing this prefix (lock {holder}); if none "
         f"is (it was killed on another machine), delete {store.where(LOCK_NAME)} and rerun"

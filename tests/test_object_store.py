@@ -271,6 +271,94 @@ def test_outputs_that_cannot_hold_a_dataset_are_refused(cli, tmp_path, monkeypat
     assert list(work.iterdir()) == []
 
 
+def test_secret_parts_of_a_url_never_become_keys_or_output(bucket, cli, tmp_path, monkeypatch):
+    # a query or fragment was part of every object's key (and printed by verify); a chained
+    # URL's password was printed; sample and preview made a local folder "s3:"
+    spec = write_small_spec(tmp_path, "manifold")
+    monkeypatch.chdir(tmp_path)
+    for url in (
+        f"s3://{bucket}/q?token={SECRET}",
+        f"s3://{bucket}/q#{SECRET}",
+        f"file://rel?x={SECRET}",
+        f"simplecache::s3://user:{SECRET}@{bucket}/q",
+    ):
+        for command in (("build", spec, "-o", url), ("build", spec, spec, "-o", url)):
+            code, stdout, stderr = cli(*command)
+            assert code == 2 and stderr.count("\n") == 1, stderr
+            assert_no_secret(stdout, stderr)
+        for command in ("verify", "reproduce"):
+            code, stdout, stderr = cli(command, url)
+            assert code == 2, stderr
+            assert_no_secret(stdout, stderr)
+    assert objects(f"s3://{bucket}") == {}
+    for command in (("sample", spec, "--index", "0"), ("preview", spec)):
+        code, stdout, stderr = cli(*command, "-o", f"s3://user:{SECRET}@{bucket}/x")
+        assert code == 2 and "writes local files" in stderr, stderr
+        assert_no_secret(stdout, stderr)
+    assert not (tmp_path / "s3:").exists() and not (tmp_path / "rel").exists()
+
+
+def test_the_lock_object_is_read_as_untrusted(bucket, cli, tmp_path):
+    import socket
+
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/locked"
+    lock = f"{bucket}/locked/.synthc/lock"
+    here = socket.gethostname()
+    for body, words in (
+        ({"host": "elsewhere", "pid": 1}, "'host': 'elsewhere'"),
+        ({"host": here, "pid": 2**40}, str(2**40)),  # was an internal error (OverflowError)
+        ({"host": here, "pid": 2**70}, str(2**70)),
+        ("x\nsynthc: forged line", "x\\nsynthc: forged line"),  # one line, however made
+    ):
+        text = body if isinstance(body, str) else json.dumps(body)
+        s3fs.S3FileSystem().pipe_file(lock, text.encode())
+        code, _, stderr = cli("build", spec, "-o", url)
+        assert code == 2 and stderr.count("\n") == 1, stderr
+        assert "another synthc build is writing this prefix" in stderr
+        assert words in stderr.replace('"', "'"), stderr
+        assert f"delete {url}/.synthc/lock" in stderr
+        assert objects(url).keys() == {".synthc/lock"}
+
+
+def test_a_state_naming_the_lock_is_refused_and_the_lock_kept(bucket, cli, tmp_path):
+    # it was deleted as a shard no longer in the plan, and a second build ran beside the first
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/own"
+    api.build(spec, url, workers=1)
+    fs = s3fs.S3FileSystem()
+    state = json.loads(fs.cat_file(f"{bucket}/own/.synthc/state.json"))
+    record = next(iter(state["shards"].values()))
+    state["shards"][".synthc/lock"] = {**record, "path": ".synthc/lock"}
+    fs.pipe_file(f"{bucket}/own/.synthc/state.json", json.dumps(state).encode())
+    before = objects(url)
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 1 and "'.synthc/lock' is refused" in stderr, stderr
+    assert objects(url).keys() == before.keys()
+
+
+def test_a_failed_build_says_its_own_error_when_the_lock_cannot_be_released(
+    bucket, tmp_path, monkeypatch
+):
+    # a store gone mid-build fails the lock's delete too: that error used to replace the one
+    # that stopped the build
+    from synthc.errors import BuildError
+    from synthc.outputs.store import Store
+
+    spec = write_small_spec(tmp_path, "manifold")
+
+    def upload(self, local, key):
+        raise BuildError(f"{self.where(key)}: cannot put: the store went away")
+
+    def delete(self, key):
+        raise BuildError(f"{self.where(key)}: cannot delete: the store went away")
+
+    monkeypatch.setattr(Store, "upload", upload)
+    monkeypatch.setattr(Store, "delete", delete)
+    with pytest.raises(BuildError, match="cannot put"):
+        api.build(spec, f"s3://{bucket}/gone", workers=1)
+
+
 FACTS_SPEC = """\
 synthc: 1
 name: facts

@@ -115,6 +115,28 @@ def test_a_bad_state_is_set_aside_by_force_and_still_nothing_outside_is_touched(
     assert cli("verify", out)[0] == 0
 
 
+@pytest.mark.parametrize("where", ["shards", "files"])
+@pytest.mark.parametrize("name", [".synthc/state.json", ".synthc/x", ".SYNTHC/lock"])
+def test_state_entries_in_synthcs_own_folder_are_refused(built, cli, where, name):
+    # a planted entry there was deleted as a shard "no longer in the plan": on a store, the
+    # build's own lock went, and a second build ran beside it
+    spec, out = built
+    record = {**any_shard_record(out), "path": name}
+
+    def plant(state):
+        if where == "shards":
+            state["shards"][name] = record
+        else:
+            state["files"][name] = "0" * 64
+
+    edit_state(out, plant)
+    before = snapshot(out)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and err.count("\n") == 1, err
+    assert repr(name) in err and "holds synthc's own state and lock" in err
+    assert snapshot(out) == before
+
+
 @pytest.mark.parametrize(
     "content, words",
     [

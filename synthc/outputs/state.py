@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from synthc import limits
@@ -101,10 +101,10 @@ class BuildState:
             raise BadState(f"{source}: build state needs objects 'shards' and 'files'")
         confiner = confiner or Confiner(out, source)
         for name, entry in shards.items():
-            _confine(confiner, name)
+            _confine(confiner, name, source)
             _check_shard_entry(name, entry, source, shard_keys or SHARD_KEYS)
         for name, digest in files.items():
-            _confine(confiner, name)
+            _confine(confiner, name, source)
             if not isinstance(digest, str):
                 raise BadState(f"{source}: files.{name}: sha256 must be a string")
         dataset = data.get("dataset")
@@ -147,11 +147,18 @@ class BuildState:
         return {k: v for k, v in entry.items() if k != "mtime_ns"}
 
 
-def _confine(confiner: Callable[[object], object], name: object) -> None:
+def _confine(confiner: Callable[[object], object], name: object, source: str) -> None:
     try:
         confiner(name)
     except OutputError as error:
         raise BadState(str(error)) from None
+    # synthc's own folder (this state, the lock) is no shard or file a build may delete
+    parts = PurePosixPath(str(name).replace("\\", "/")).parts
+    if parts and parts[0].lower() == STATE_DIR:
+        raise BadState(
+            f"{source}: {name!r} is refused: {STATE_DIR}/ holds synthc's own state and lock, "
+            "no shard or file"
+        )
 
 
 def _check_shard_entry(

@@ -50,21 +50,33 @@ def is_store_url(text: str | os.PathLike[str]) -> bool:
 
 
 def url_problem(text: str | os.PathLike[str]) -> str | None:
-    """Why ``text`` is neither a directory nor a URL synthc can use, when it has ``://`` that
-    :func:`is_store_url` does not take (fsspec's chained ``simplecache::s3://...``): a URL typed
-    wrong, not the name of a directory to create. None for anything else."""
-    if not isinstance(text, str) or "://" not in text or is_store_url(text):
+    """Why ``text`` cannot name an output, when it has ``://``: a URL :func:`is_store_url` does
+    not take (fsspec's chained ``simplecache::s3://...``: a URL typed wrong, not the name of a
+    directory to create), or one with a query or fragment (fsspec would make them part of every
+    object's key). Said with the URL's secret parts left out. None for anything else."""
+    if not isinstance(text, str) or "://" not in text:
         return None
-    return (
-        f"{text!r} is neither a directory nor a URL synthc can use (one scheme, as in "
-        "s3://bucket/prefix; chained URLs such as simplecache::s3://... are not supported)"
-    )
+    if not is_store_url(text):
+        return (
+            f"{public_url(text)}: neither a directory nor a URL synthc can use (one scheme, as in "
+            "s3://bucket/prefix; chained URLs such as simplecache::s3://... are not supported)"
+        )
+    if "?" in text or "#" in text:
+        return (
+            f"{public_url(text)}: a store URL takes no query (?...) or fragment (#...), which "
+            "would become part of every object's key: credentials and options come from the "
+            "environment or fsspec's configuration (docs/storage.md)"
+        )
+    return None
 
 
 def local_path(url: str) -> Path | None:
     """The directory a ``file://`` URL names (``file:///abs`` or ``file://rel``), else None."""
     if not url.startswith("file://"):
         return None
+    problem = url_problem(url)
+    if problem is not None:
+        raise UsageError(problem)
     rest = url[len("file://") :]
     if rest.startswith("localhost/"):
         rest = rest[len("localhost") :]
@@ -74,7 +86,10 @@ def local_path(url: str) -> Path | None:
 
 
 def public_url(url: str) -> str:
-    """``url`` without ``user:password@``, query or fragment: what synthc prints and records."""
+    """``url`` without ``user:password@``, query or fragment: what synthc prints and records
+    (each URL of a chained ``a::b://...`` alike)."""
+    if "::" in url:
+        return "::".join(public_url(part) if "://" in part else part for part in url.split("::"))
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -274,10 +289,14 @@ def stamp(info: dict[str, Any]) -> str:
 
 def open_store(url: str) -> Store:
     """The store at ``url``; UsageError naming the package to install when its fsspec
-    implementation is missing, when the URL names no bucket or when it is ``memory://`` (a
-    dataset there would not outlive the process); StoreError when the file system
+    implementation is missing, when the URL names no bucket, has a query or fragment
+    (:func:`url_problem`) or is ``memory://`` (a dataset there would not outlive the process);
+    StoreError when the file system
     cannot be opened (one that connects at once, as ``ftp://`` does, to a host it cannot reach)."""
     shown = public_url(url)
+    problem = url_problem(url)
+    if problem is not None:
+        raise UsageError(problem)
     protocol = url.partition("://")[0].lower()
     if protocol == "memory":
         raise UsageError(
@@ -339,12 +358,12 @@ def stale_lock(body: bytes) -> bool:
         host, pid = holder["host"], holder["pid"]
     except (ValueError, TypeError, KeyError):
         return False
-    if host != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
-        return False
+    if host != socket.gethostname() or type(pid) is not int or not 0 < pid < 2**31:
+        return False  # a process id fits a C int (a planted 2**40 would overflow os.kill)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except OSError:
+    except (OSError, OverflowError):
         return False
     return False
