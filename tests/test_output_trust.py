@@ -258,6 +258,24 @@ def test_a_foreign_directory_without_force_lists_the_files_in_bounds(cli, write_
     assert not (out / STATE_DIR).exists()
 
 
+@pytest.mark.parametrize("name", ["file:out", "s3:out", "hf:data"])
+def test_a_directory_whose_name_has_a_colon_is_built_verified_and_opened(
+    cli, write_spec, tmp_path, monkeypatch, name
+):
+    # polars reads a relative "file:out/x.parquet" as a URL (/out/x.parquet): the build wrote
+    # its shards, then failed drawing the preview, and every rerun failed the same way
+    import synthc
+
+    spec = write_spec(spec_text(samples=600, shard_size=300))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("build", spec, "-o", name, "--workers", "1")
+    assert code == 0, err
+    assert (tmp_path / name / "preview.png").is_file()
+    assert cli("verify", name)[0] == 0
+    assert len(synthc.open(name)["train"].lazy().collect()) == 480
+    assert cli("build", spec, "-o", name)[0] == 0  # and up to date
+
+
 # -- 4. bad -o and read-only file systems -------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
+from synthc.outputs.parquet import for_polars
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import manifest_problems
 
@@ -231,7 +232,7 @@ class Split:
                 shard.verify()
         if not self.shards:
             return pl.LazyFrame(schema=self._empty_schema())
-        return pl.scan_parquet([shard.local() for shard in self.shards])
+        return pl.scan_parquet([for_polars(shard.local()) for shard in self.shards])
 
     def samples(
         self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None

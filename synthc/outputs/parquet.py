@@ -8,11 +8,18 @@ task key records).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from synthc.atomic import write_atomic_by
+
+
+def for_polars(path: str | os.PathLike[str]) -> str:
+    """A local file's path as polars must be given it: absolute. polars reads a relative
+    ``file:out/x.parquet`` (an output directory named ``file:out``) as a URL, ``/out/x.parquet``."""
+    return os.path.abspath(path)
 
 
 def parquet_options(output: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,11 +40,11 @@ def write_parquet_shard(
 
     frame = pl.DataFrame(dict(table))
     options = parquet_options(output)
-    return write_atomic_by(path, lambda tmp: frame.write_parquet(tmp, **options))
+    return write_atomic_by(path, lambda tmp: frame.write_parquet(for_polars(tmp), **options))
 
 
 def count_parquet_rows(path: Path) -> int:
     """Rows in a Parquet file, from its footer."""
     import polars as pl
 
-    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    return int(pl.scan_parquet(for_polars(path)).select(pl.len()).collect().item())

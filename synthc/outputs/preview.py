@@ -17,6 +17,7 @@ from synthc.generators.base import PreviewKind, Samples, Table
 from synthc.outputs import raster
 from synthc.outputs.caption import Caption
 from synthc.outputs.image_grid import decode_pngs, grid_png
+from synthc.outputs.parquet import for_polars
 from synthc.outputs.points_plot import points_preview_png
 from synthc.outputs.table_plot import table_preview_png
 from synthc.outputs.webdataset import IMAGE_EXTENSIONS, read_tar_members
@@ -86,7 +87,7 @@ def preview_of_shards(
     frames: list[pl.DataFrame] = []
     rows = 0
     for shard in shards:
-        frames.append(pl.read_parquet(shard, n_rows=limit - rows))
+        frames.append(pl.read_parquet(for_polars(shard), n_rows=limit - rows))
         rows += frames[-1].height
         if rows >= limit:
             break
