@@ -26,7 +26,7 @@ from synthc.dir_target import DirectoryTarget
 from synthc.errors import OutputError, one_line
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
-from synthc.limits import MAX_MANIFEST_BYTES
+from synthc.limits import MAX_MANIFEST_BYTES, MAX_SPEC_BYTES
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, iter_shards, read_manifest
 from synthc.outputs.origin import (
@@ -98,13 +98,22 @@ def reproduce(
     if isinstance(out, Store):
         with tempfile.TemporaryDirectory(prefix="synthc-reproduce-copy-") as copy:
             # the manifest and spec copy fetched; the shards are read from the store
-            for name in (MANIFEST_FILE, SPEC_COPY):
+            limits = {
+                MANIFEST_FILE: (MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES"),
+                SPEC_COPY: (MAX_SPEC_BYTES, "MAX_SPEC_BYTES"),
+            }
+            for name, (limit, limit_name) in limits.items():
                 try:
-                    data = out.read(name, MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES", OutputError)
+                    data = out.read(name, limit, limit_name, OutputError)
                 except FileNotFoundError:
                     continue
                 (Path(copy) / name).write_bytes(data)
-            return _reproduce(Path(copy), out, root, executor, allow_read, templates, progress, log)
+            try:
+                return _reproduce(
+                    Path(copy), out, root, executor, allow_read, templates, progress, log
+                )
+            except OutputError as error:  # about a fetched copy: name its object instead
+                raise type(error)(str(error).replace(copy, out.url)) from None
     return _reproduce(out, None, root, executor, allow_read, templates, progress, log)
 
 
@@ -180,7 +189,7 @@ def compare(
         on_disk = (
             _disk_state(confine, path, recorded)
             if store is None
-            else _store_state(store, path, recorded)
+            else _store_state(store, path, recorded, shard["bytes"])
         )
         if on_disk is not None:
             clauses.append(on_disk)
@@ -219,12 +228,16 @@ def _disk_state(confine: Confiner, path: str, recorded: str) -> str | None:
     return None
 
 
-def _store_state(store: Store, path: str, recorded: str) -> str | None:
-    """What is wrong with the shard's object in the store, or None if it matches."""
+def _store_state(store: Store, path: str, recorded: str, size: object) -> str | None:
+    """What is wrong with the shard's object in the store, or None if it matches; an object
+    whose size is not the manifest's ``size`` is said so without being read."""
     try:
         store.key(path, store.where(MANIFEST_FILE))
-        if store.info(path) is None:
+        info = store.info(path)
+        if info is None:
             return "its object in the store is missing"
+        if info["size"] != size:
+            return f"its object in the store has {info['size']} bytes, the manifest says {size}"
         digest = hashlib.sha256()
         with store.open(path) as handle:
             while chunk := handle.read(1 << 20):

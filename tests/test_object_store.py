@@ -159,6 +159,40 @@ def test_reproduce_reads_the_store(bucket, cli, tmp_path, monkeypatch):
     assert f"{url}: reproduced: 4 shard(s)" in stdout
 
 
+def test_a_swapped_in_object_of_another_size_is_never_fetched(bucket, cli, tmp_path, monkeypatch):
+    # only verify checked the listing's size first: open() downloaded the whole object (then
+    # polars failed on it), reproduce streamed and hashed it
+    from synthc.outputs.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/giant"
+    api.build(spec.name, url, workers=1)
+    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]
+    giant = 3 * shard["bytes"] + 12345
+    s3fs.S3FileSystem().pipe_file(f"{bucket}/giant/{shard['path']}", b"\0" * giant)
+    fetched: list[str] = []
+    for name in ("download", "open"):
+        original = getattr(Store, name)
+
+        def spy(self, key, *args, _original=original):
+            fetched.append(key)
+            return _original(self, key, *args)
+
+        monkeypatch.setattr(Store, name, spy)
+    said = f"{giant} bytes, the manifest says {shard['bytes']}"
+    for verify in (False, True):
+        with pytest.raises(OutputError, match=said):
+            synthc.open(url, verify=verify)["train"].lazy()
+    code, _, stderr = cli("reproduce", url)
+    assert code == 1 and f"its object in the store has {said}" in stderr, stderr
+    assert shard["path"] not in fetched
+    # a prefix with no dataset is named by its URL, not by a fetched copy's folder
+    code, _, stderr = cli("reproduce", f"s3://{bucket}/nothing")
+    assert code == 1 and stderr.startswith(f"synthc: error: s3://{bucket}/nothing/manifest.json")
+    assert "synthc-reproduce-copy" not in stderr
+
+
 def test_a_file_url_is_a_local_directory(cli, tmp_path):
     spec = write_small_spec(tmp_path, "manifold")
     url = f"file://{tmp_path}/out"

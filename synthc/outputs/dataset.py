@@ -153,19 +153,30 @@ class Shard:
         return self.store.where(self.name) if self.store is not None else str(self.path)
 
     def local(self) -> Path:
-        """A local file of the shard: its own, or (on a store) a fetched copy."""
+        """A local file of the shard: its own, or (on a store) a fetched copy, fetched only
+        when the object has the manifest's size (a swapped-in giant is never downloaded)."""
         if self.store is not None and not self.path.is_file():
+            self._check_object_size(self.store)
             self.store.download(self.name, self.path)
         return self.path
 
     def open(self) -> BinaryIO:
-        """The shard opened for reading (streamed from a store); OutputError if it cannot be."""
+        """The shard opened for reading (streamed from a store, if its object has the
+        manifest's size); OutputError if it cannot be."""
         if self.store is not None:
+            self._check_object_size(self.store)
             return self.store.open(self.name)
         try:
             return open(self.path, "rb")  # noqa: SIM115 (the caller closes it)
         except OSError as error:
             raise OutputError(f"{self.path}: unreadable ({error.strerror or error})") from None
+
+    def _check_object_size(self, store: Store) -> None:
+        info = store.info(self.name)
+        if info is None:
+            raise OutputError(f"{self.where}: missing from the store")
+        if info["size"] != self.size:
+            raise OutputError(f"{self.where}: {info['size']} bytes, the manifest says {self.size}")
 
     def check(self, size: int, digest: str) -> None:
         """OutputError naming the shard unless ``size`` and ``digest`` are the manifest's."""
