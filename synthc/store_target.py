@@ -31,6 +31,7 @@ from synthc.outputs.store_state import (
     load_state,
     record_shard,
     save_state,
+    state_from_manifest,
 )
 
 
@@ -168,15 +169,19 @@ def _adopt(
         log(f"{error}: set aside (--force)")
         return BuildState(), True
     if state is not None:
-        if state.dataset is not None and state.dataset != dataset:
-            if not force:
-                raise UsageError(
-                    f"{store.url}: holds the dataset {state.dataset!r}, not {dataset!r} (the "
-                    "spec's name); rerun with --force to replace it, or choose another -o"
-                )
-            log(f"{store.url}: replacing the dataset {state.dataset!r} with {dataset!r} (--force)")
+        _check_dataset(store, state, dataset, force, log)
         return state, False
     others = [name for name in listing if name not in (LOCK_NAME, STATE_NAME)]
+    recovered = state_from_manifest(store, listing) if others else None
+    if recovered is not None:  # the state was lost: the manifest says what is synthc's
+        owned = recovered.shards.keys() | recovered.files.keys()
+        foreign = [name for name in others if name not in owned]
+        if not foreign or force:
+            _check_dataset(store, recovered, dataset, force, log)
+            log(f"{store.url}: no build state; rebuilt it from {MANIFEST_FILE}, which verifies")
+            if foreign:
+                log(f"{store.url}: writing beside {len(foreign)} other object(s) (--force)")
+            return recovered, True
     if others and not force:
         raise UsageError(
             f"{store.url}: not empty ({len(others)} object(s)) and holds no synthc build state; "
@@ -186,6 +191,20 @@ def _adopt(
     if others:
         log(f"{store.url}: no build state; writing beside {len(others)} object(s) (--force)")
     return BuildState(), True
+
+
+def _check_dataset(
+    store: Store, state: BuildState, dataset: str, force: bool, log: Callable[[str], None]
+) -> None:
+    """UsageError when ``state`` is another dataset's than ``dataset``, unless ``force``."""
+    if state.dataset is None or state.dataset == dataset:
+        return
+    if not force:
+        raise UsageError(
+            f"{store.url}: holds the dataset {state.dataset!r}, not {dataset!r} (the spec's "
+            "name); rerun with --force to replace it, or choose another -o"
+        )
+    log(f"{store.url}: replacing the dataset {state.dataset!r} with {dataset!r} (--force)")
 
 
 def _held(store: Store, name: str, size: int) -> bytes | None:

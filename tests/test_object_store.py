@@ -193,6 +193,38 @@ def test_a_swapped_in_object_of_another_size_is_never_fetched(bucket, cli, tmp_p
     assert "synthc-reproduce-copy" not in stderr
 
 
+def test_a_lost_state_is_rebuilt_from_a_verifying_manifest(bucket, cli, tmp_path):
+    # as in a directory: before, a prefix without its state was refused as foreign
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/lost"
+    fs = s3fs.S3FileSystem()
+    api.build(spec, url, workers=1)
+    state = json.loads(fs.cat_file(f"{bucket}/lost/.synthc/state.json"))
+    fs.rm_file(f"{bucket}/lost/.synthc/state.json")
+    before = objects(url)
+    code, stdout, stderr = cli("build", spec, "-o", url)
+    assert code == 0, stderr
+    assert "no build state; rebuilt it from manifest.json, which verifies" in stderr
+    assert f"{url}: up to date (4 shards" in stdout
+    after = objects(url)
+    assert {k: v for k, v in after.items() if k != ".synthc/state.json"} == before  # no rewrite
+    recovered = json.loads(fs.cat_file(f"{bucket}/lost/.synthc/state.json"))
+    assert recovered["shards"] == state["shards"] and recovered["files"] == state["files"]
+    # a foreign object beside it, or a manifest that does not verify: refused as before
+    fs.rm_file(f"{bucket}/lost/.synthc/state.json")
+    fs.pipe_file(f"{bucket}/lost/notes.txt", b"mine")
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 2 and "holds no synthc build state" in stderr, stderr
+    fs.rm_file(f"{bucket}/lost/notes.txt")
+    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]["path"]
+    data = bytearray(fs.cat_file(f"{bucket}/lost/{shard}"))
+    data[-20] ^= 0xFF
+    fs.pipe_file(f"{bucket}/lost/{shard}", bytes(data))
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 2 and "holds no synthc build state" in stderr, stderr
+    assert not fs.exists(f"{bucket}/lost/.synthc/state.json")
+
+
 def test_a_file_url_is_a_local_directory(cli, tmp_path):
     spec = write_small_spec(tmp_path, "manifold")
     url = f"file://{tmp_path}/out"

@@ -120,12 +120,23 @@ def state_from_manifest(out: Path) -> BuildState | None:
     if problems or "files" not in manifest:  # older manifests do not say which files are ours
         return None
     state = BuildState()
+    for path, entry in shard_entries(manifest).items():
+        state.shards[path] = {**entry, "mtime_ns": (out / path).stat().st_mtime_ns}
+    for name in [*manifest.get("files", []), MANIFEST_FILE]:
+        state.files[name] = file_sha256(out / name)
+    return state
+
+
+def shard_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The build state's entry of each shard a (verified) manifest lists, by path, without
+    what says its file is unchanged (a directory's mtime, a store's stamp)."""
+    entries: dict[str, dict[str, Any]] = {}
     for split, entry in manifest["splits"].items():
         numbers: dict[Any, int] = {}  # related tables: shards are numbered per table
         for shard in entry["shards"]:
             path = shard["path"]
             index = numbers[shard.get("table")] = numbers.get(shard.get("table"), -1) + 1
-            state.shards[path] = {
+            entries[path] = {
                 "path": path,
                 "split": split,
                 "shard": index,
@@ -136,11 +147,8 @@ def state_from_manifest(out: Path) -> BuildState | None:
                 "task_key": shard["task_key"],
                 "stats": dict(shard.get("stats", {})),
                 **({"table": shard["table"]} if "table" in shard else {}),
-                "mtime_ns": (out / path).stat().st_mtime_ns,
             }
-    for name in [*manifest.get("files", []), MANIFEST_FILE]:
-        state.files[name] = file_sha256(out / name)
-    return state
+    return entries
 
 
 def _bounded(names: list[Any]) -> str:

@@ -10,12 +10,15 @@ absolute).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from synthc import limits
 from synthc.errors import BuildError, OutputError
+from synthc.outputs.adopt import shard_entries
+from synthc.outputs.manifest import MANIFEST_FILE, read_store_manifest
 from synthc.outputs.state import (
     SHARD_KEYS,
     STATE_DIR,
@@ -25,6 +28,7 @@ from synthc.outputs.state import (
     BuildState,
 )
 from synthc.outputs.store import Store
+from synthc.outputs.store_verify import verify_store
 
 STATE_NAME = f"{STATE_DIR}/{STATE_FILE}"
 
@@ -85,3 +89,30 @@ def current_shard(
     if found is None or found["size"] != entry["bytes"] or found["stamp"] != entry["stamp"]:
         return None
     return {k: v for k, v in entry.items() if k != "stamp"}
+
+
+def state_from_manifest(store: Store, listing: dict[str, dict[str, Any]]) -> BuildState | None:
+    """The state a verifying manifest of ``store`` implies (its shards, with their objects'
+    stamps in ``listing``, its files and the dataset's name), or None: as a directory's state
+    is rebuilt when it was lost (synthc.outputs.adopt). Verifying fetches every shard."""
+    try:
+        manifest = read_store_manifest(store)
+        _, problems = verify_store(store, count=False)
+    except OutputError:
+        return None
+    if problems or "files" not in manifest:  # older manifests do not say which files are ours
+        return None
+    state = BuildState()
+    for path, entry in shard_entries(manifest).items():
+        if path not in listing:
+            return None
+        state.shards[path] = {**entry, "stamp": listing[path]["stamp"]}
+    for name in [*manifest["files"], MANIFEST_FILE]:
+        try:
+            data = store.read(name, limits.MAX_FACT_BYTES, "MAX_FACT_BYTES", OutputError)
+        except (FileNotFoundError, OutputError):
+            return None
+        state.files[name] = hashlib.sha256(data).hexdigest()
+    name = manifest.get("dataset", {}).get("name") if isinstance(manifest, dict) else None
+    state.dataset = name if isinstance(name, str) else None
+    return state
