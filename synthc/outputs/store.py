@@ -33,6 +33,9 @@ _PACKAGES = {
     "abfs": ("adlfs", "adlfs"),
     "abfss": ("adlfs", "adlfs"),
 }
+#: protocols whose URLs hold no ``user:secret@`` (s3fs and gcsfs would take it as part of the
+#: bucket's name; az:// and abfs:// use ``container@account``)
+_NO_USER_INFO = {"s3", "s3a", "gs", "gcs"}
 #: the lock object a build holds while it writes a store (see docs/storage.md)
 LOCK_NAME = ".synthc/lock"
 
@@ -60,6 +63,12 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
         return (
             f"{public_url(text)}: neither a directory nor a URL synthc can use (one scheme, as in "
             "s3://bucket/prefix; chained URLs such as simplecache::s3://... are not supported)"
+        )
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() in _NO_USER_INFO and "@" in rest.partition("/")[0]:
+        return (
+            f"{public_url(text)}: {scheme}:// takes no credentials in the URL (user:secret@): "
+            "they come from the environment or fsspec's configuration (docs/storage.md)"
         )
     if "?" in text or "#" in text:
         return (
@@ -94,7 +103,7 @@ def public_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return url.split("?", 1)[0].split("#", 1)[0]
-    text = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    text = f"{parts.scheme}://{_host(parts.scheme, parts.netloc)}{parts.path}"
     while text.endswith("/") and not text.endswith("://"):
         text = text[:-1]
     return text
@@ -262,6 +271,15 @@ def _says_missing(detail: str) -> bool:
     return any(words in lowered for words in ("not found", "not exist", "no such", "notfound"))
 
 
+def _host(scheme: str, netloc: str) -> str:
+    """``netloc`` without its user info; an Azure ``container@account`` (no password) is kept:
+    the container is no secret."""
+    userinfo, at, host = netloc.rpartition("@")
+    if at and scheme.lower() in ("az", "abfs", "abfss") and ":" not in userinfo:
+        return netloc
+    return host
+
+
 def _secret_parts(url: str) -> list[str]:
     """The parts of ``url`` never to print: its user info, password, query and fragment."""
     try:
@@ -269,7 +287,8 @@ def _secret_parts(url: str) -> list[str]:
         password = parts.password
     except ValueError:
         return [url]
-    userinfo = parts.netloc.rpartition("@")[0]
+    host = _host(parts.scheme, parts.netloc)
+    userinfo = parts.netloc[: -len(host) - 1] if host != parts.netloc else ""
     found = [userinfo, password or "", parts.query, parts.fragment]
     return sorted({part for part in found if part}, key=len, reverse=True)
 
