@@ -172,3 +172,21 @@ def test_keys_yaml_reads_as_booleans_numbers_or_null_are_one_line_problems(write
     assert result.returncode == 2
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     assert "unknown field" in result.stderr
+
+
+def test_var_values_that_are_no_number_say_what_they_are(write_spec, cli):
+    # a list was said to be "samples read as text" (its key); .nan printed as nan, which YAML
+    # reads as text; a non-UTF-8 byte was a "control character U+DCFF"; a long value made one
+    # error line of its whole length
+    spec = write_spec(spec_text().replace("samples: 1000", "samples: {{ var('samples') }}"))
+    for value, said in (
+        ("[1, 2]", "input should be a valid integer (from --var samples=[1, 2])"),
+        ("{a: 1}", "input should be a valid integer (from --var samples={a: 1})"),
+        (".nan", "input should be a finite number (from --var samples=.nan)"),
+        ("-.inf", "input should be a finite number (from --var samples=-.inf)"),
+        ("\udcff\udcfe", "byte 0xFF that is not UTF-8 is not allowed in a spec"),
+    ):
+        code, _, err = cli("validate", spec, "--var", f"samples={value}")
+        assert code == 2 and said in err and "YAML" not in err, err
+    code, _, err = cli("validate", spec, "--var", "samples=" + "a" * 100_000)
+    assert code == 2 and "YAML 1.2 reads aaaa" in err and len(err) < 1000, len(err)

@@ -146,6 +146,9 @@ def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
         tag, source = table.get(tuple(path), ("", ""))
         if not tag:
             continue  # not a value scalar: the problem may be about a mapping key
+        if table is loaded.key_scalars and expected != "text":
+            return ""  # a list or mapping where a number was expected: its key is not at fault
+        source = _clipped(source)
         if expected == "text" and tag != "str":
             kind = _KINDS.get(tag, f"a {tag}")
             if not source:
@@ -160,6 +163,14 @@ def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
             return f"YAML 1.2 reads {source} as text, not a number (numbers: 1000, 1.5, 1e3, 0x1F)"
         return ""  # YAML read the kind expected: the value itself is wrong, not its typing
     return ""
+
+
+#: characters of a value a hint quotes at most (a 100,000-character --var made one line of it)
+_HINT_CHARS = 60
+
+
+def _clipped(source: str) -> str:
+    return source if len(source) <= _HINT_CHARS else source[: _HINT_CHARS - 1] + "…"
 
 
 class _YamlSyntaxError(SpecError):

@@ -29,7 +29,10 @@ class UnreadableSource(Exception):
 
 
 def describe_char(char: str) -> str:
-    """``'\\x07'`` -> ``'control character U+0007'``."""
+    """``'\\x07'`` -> ``'control character U+0007'``; a byte that is not UTF-8, which Python
+    keeps in a command line's text as a lone surrogate U+DC80..U+DCFF, is said as that byte."""
+    if "\udc80" <= char <= "\udcff":
+        return f"byte 0x{ord(char) - 0xDC00:02X} that is not UTF-8"
     return f"control character U+{ord(char):04X}"
 
 
@@ -96,8 +99,12 @@ def check_text(text: str, display: str) -> str:
     start = match.start()
     line = text.count("\n", 0, start) + 1
     col = start - (text.rfind("\n", 0, start) + 1) + 1
+    advice = (
+        "(write the text in UTF-8)"
+        if "\udc80" <= match[0] <= "\udcff"
+        else '(inside a double-quoted string write it as an escape, e.g. "\\x07")'
+    )
     raise UnreadableSource(
-        f"{describe_char(match[0])} is not allowed in a spec "
-        '(inside a double-quoted string write it as an escape, e.g. "\\x07")',
+        f"{describe_char(match[0])} is not allowed in a spec {advice}",
         Position(display, line, col),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -220,6 +221,8 @@ def _finalize(value: Any) -> Any:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):  # as YAML 1.2 spells them
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     if isinstance(value, list | tuple | dict):
         check_printed_size(value, limits.MAX_RENDERED_BYTES, _TOO_LONG)
         return json.dumps(value, default=str)
