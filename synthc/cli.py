@@ -366,9 +366,9 @@ def _reader_gone() -> bool:
 def _build(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be >= 1")
-    if args.scheduler and args.workers is not None:
+    if args.scheduler is not None and args.workers is not None:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
-    if args.scheduler and args.executor == "local":
+    if args.scheduler is not None and args.executor == "local":
         raise UsageError("--scheduler runs the shards on Dask; drop --executor local")
     if args.depfile is not None and len(args.specs) > 1:
         raise UsageError(
@@ -394,7 +394,7 @@ def _build_one(args: argparse.Namespace, spec: Path, out: Path | str | None) -> 
         variables=api.parse_vars(args.var),
         workers=args.workers,
         executor=args.executor,
-        scheduler=args.scheduler or None,
+        scheduler=args.scheduler,
         force=args.force,
         dry_run=args.dry_run,
         progress=progress_for(sys.stderr, quiet=args.quiet),

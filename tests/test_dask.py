@@ -5,12 +5,15 @@ mismatches and unreachable schedulers are usage errors."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import pytest
 from conftest import spec_text
 from dask_processes import dask_processes, open_partials
+from distributed import Client
 
 from synthc import __version__, api
 from synthc.building import Progress
@@ -74,6 +78,111 @@ def test_an_unreachable_scheduler_is_a_usage_error(write_spec, tmp_path):
         api.build(spec, tmp_path / "out", executor=executor)
 
 
+@contextlib.contextmanager
+def listener(answer: bytes | None):
+    """A TCP server on loopback that accepts and sends ``answer`` (None: says nothing and keeps
+    the connection open); yields its address."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+            if answer is not None:
+                connection.recv(100)
+                connection.sendall(answer)
+                connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
+
+
+def test_an_address_that_is_no_scheduler_is_a_usage_error(cluster, cli, write_spec, tmp_path):
+    # a server that accepted and never answered (an HTTP port, the dashboard's) held the build
+    # forever; one answering in another protocol, or a worker's address, was an internal error
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    with listener(None) as silent:
+        started = time.monotonic()
+        with pytest.raises(UsageError, match="nothing answered as a Dask scheduler within 1 s"):
+            api.build(spec, tmp_path / "a", executor=DaskExecutor(silent, timeout=1))
+        assert time.monotonic() - started < 30
+    with listener(b"HTTP/1.1 400 Bad Request\r\n\r\n") as http:
+        code, _, stderr = cli("build", spec, "-o", tmp_path / "b", "--scheduler", http, "-q")
+        assert code == 2 and stderr.count("\n") == 1, stderr
+        assert f"cannot reach the Dask scheduler at {http}: " in stderr
+    with Client(cluster.address, set_as_default=False) as client:
+        worker = next(iter(client.scheduler_info()["workers"]))
+    code, _, stderr = cli("build", spec, "-o", tmp_path / "c", "--scheduler", worker)
+    assert code == 2 and "(is it a scheduler's address?)" in stderr, stderr
+    code, _, stderr = cli("build", spec, "-o", tmp_path / "t", "--scheduler", "tls://127.0.0.1:9")
+    assert code == 2 and "TLS" in stderr and "internal error" not in stderr, stderr
+    for address in ("garbage", "tcp://127.0.0.1", ""):
+        code, _, stderr = cli("build", spec, "-o", tmp_path / "d", "--scheduler", address, "-q")
+        assert code == 2 and stderr.startswith("synthc: error: ") and "\n" not in stderr[:-1]
+    assert not (tmp_path / "d").exists()  # a malformed address is refused before any work
+
+
+def test_a_scheduler_that_goes_away_mid_build_is_said_so(write_spec, tmp_path):
+    # its futures came back cancelled, and the build blamed a shard: "failed: NoneType: None"
+    spec = write_spec(OCR.format(samples=240, shard_size=5))
+    with dask_processes(tmp_path / "cluster", workers=1) as cluster:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(tmp_path / "out")]
+            + ["--scheduler", cluster.address, "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "out").rglob("*.tar")):
+            assert build.poll() is None and time.monotonic() < deadline, build.stderr
+            time.sleep(0.05)
+        cluster.scheduler.kill()
+        _, stderr = build.communicate(timeout=120)
+    assert build.returncode == 1, stderr
+    assert f"the Dask scheduler at {cluster.address} cancelled the build's tasks" in stderr
+    assert "NoneType" not in stderr and "Traceback" not in stderr
+
+
+def test_ctrl_c_of_a_local_cluster_build_is_one_line(write_spec, tmp_path):
+    # a Ctrl-C reaches the whole process group: each LocalCluster worker printed a traceback
+    spec = write_spec(OCR.format(samples=2000, shard_size=20))
+    build = subprocess.Popen(
+        [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(tmp_path / "out")]
+        + ["--executor", "dask", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "out").rglob("*.tar")):
+        assert build.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(build.pid, signal.SIGINT)
+    _, stderr = build.communicate(timeout=120)
+    assert build.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.rstrip().endswith(
+        "synthc: interrupted; finished shards are kept, run the build again to resume"
+    )
+
+
+def test_a_local_cluster_has_no_more_workers_than_tasks():
+    executor = DaskExecutor(workers=10**20)  # it built a dict of that many before
+    assert dict(executor.run(math.sqrt, [4.0, 9.0])) == {0: 2.0, 1: 3.0}
+    assert executor.workers == 2
+
+
 def test_workers_and_scheduler_do_not_mix(cli, write_spec, tmp_path):
     spec = write_spec(spec_text(samples=100, shard_size=50))
     code, _, stderr = cli("build", spec, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9")
@@ -118,7 +227,6 @@ def tars(out: Path) -> dict[str, bytes]:
 
 def executed(address: str) -> dict[str, int]:
     """Tasks each worker of the cluster at ``address`` has run so far, by worker name."""
-    from distributed import Client
 
     def count(dask_worker: Any) -> tuple[str, int]:
         return str(dask_worker.name), int(dask_worker.state.executed_count)
@@ -181,7 +289,6 @@ def test_a_failure_that_cannot_be_pickled_still_names_its_task(cluster):
     """Dask replaces an exception it cannot pickle, with whatever holds it, by a bare one:
     the failing task is still named, with the error's type and message."""
     import unpicklable_failure
-    from distributed import Client
 
     from synthc.executors.base import TaskFailed
 

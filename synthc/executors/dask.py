@@ -22,6 +22,7 @@ events and task results to the client in the order the worker sent them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import functools
@@ -30,6 +31,7 @@ import os
 import platform
 import queue
 import re
+import signal
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import synthc
-from synthc.errors import UsageError
+from synthc.errors import BuildError, UsageError, one_line
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts
@@ -48,7 +50,7 @@ _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d+))?$")
 
 
 def check_address(address: str) -> None:
-    """UsageError unless ``address`` is SCHEME://HOST[:PORT] (or HOST:PORT) a client can dial.
+    """UsageError unless ``address`` is SCHEME://HOST:PORT (or HOST:PORT) a client can dial.
 
     Checked before connecting: a malformed address would otherwise be retried until the
     connection timeout.
@@ -67,10 +69,10 @@ def check_address(address: str) -> None:
             raise UsageError(f"--scheduler {shown}: no address after inproc://")
         return
     match = _HOST.match(rest)
-    if not match:
-        raise UsageError(f"--scheduler {shown}: expected {scheme}://HOST:PORT")
+    if not match or match[2] is None:  # a client cannot dial a host without a port
+        raise UsageError(f"--scheduler {shown}: expected {scheme}://HOST:PORT (usually 8786)")
     port = match[2]
-    if port is not None and not 0 < int(port) < 65536:
+    if not 0 < int(port) < 65536:
         raise UsageError(f"--scheduler {shown}: port {port} is not in 1..65535")
 
 
@@ -118,7 +120,7 @@ class DaskExecutor:
         except ImportError as error:  # pragma: no cover - depends on the installation
             raise UsageError("the Dask executor needs `pip install distributed`") from error
         expected = local_versions(self.libraries)
-        with self._client() as client:
+        with self._client(len(items)) as client:
             workers = client.scheduler_info().get("workers", {})
             self.workers = len(workers)
             _check_workers(client, expected)
@@ -162,6 +164,12 @@ class DaskExecutor:
                     if future is None:
                         raise result
                     first = futures[future]
+                    if future.status == "cancelled":  # not by us: the scheduler went away
+                        raise BuildError(
+                            f"the Dask scheduler{f' at {self.address}' if self.address else ''}"
+                            " cancelled the build's tasks (it stopped or lost this client); "
+                            "the shards finished so far are kept: rerun to build the rest"
+                        )
                     if future.status != "finished":
                         failure = future.exception()
                         if isinstance(failure, VersionMismatch):
@@ -177,17 +185,21 @@ class DaskExecutor:
                     client.unsubscribe_topic(TOPIC)
 
     @contextlib.contextmanager
-    def _client(self) -> Iterator[Any]:
+    def _client(self, tasks: int) -> Iterator[Any]:
         """A client of the cluster at ``address``, or of a LocalCluster started (and closed)
-        here."""
+        here, of no more worker processes than ``tasks``."""
         from distributed import Client
 
+        workers = max(1, min(self.local_workers, tasks))
+
         if self.address is not None:
+            probe_scheduler(self.address, self.timeout)
             try:
                 client = Client(self.address, set_as_default=False, timeout=f"{self.timeout}s")
-            except (OSError, ValueError) as error:  # TimeoutError is an OSError
+            except Exception as error:  # noqa: BLE001 - e.g. a worker's address answered
                 raise UsageError(
-                    f"cannot reach the Dask scheduler at {self.address}: {error}"
+                    f"cannot use the Dask scheduler at {self.address} (is it a scheduler's "
+                    f"address?): {type(error).__name__}: {one_line(str(error))[:300]}"
                 ) from None
             with client:
                 yield client
@@ -195,15 +207,15 @@ class DaskExecutor:
         shared = _SHARED.get()
         if shared is None:
             with (
-                _local_cluster(self.local_workers) as cluster,
+                _local_cluster(workers) as cluster,
                 Client(cluster, set_as_default=False) as client,
             ):
                 yield client
             return
-        cluster = shared.clusters.get(self.local_workers)
+        cluster = shared.clusters.get(workers)
         if cluster is None:  # the first build of this command that runs shards starts it
-            cluster = shared.stack.enter_context(_local_cluster(self.local_workers))
-            shared.clusters[self.local_workers] = cluster
+            cluster = shared.stack.enter_context(_local_cluster(workers))
+            shared.clusters[workers] = cluster
         with Client(cluster, set_as_default=False) as client:
             yield client
 
@@ -244,7 +256,10 @@ def _local_cluster(workers: int) -> Iterator[Any]:
     before = dict(os.environ)
     started: set[str] | None = None  # what starting the cluster changed in os.environ
     try:
-        with polars_threads_per_worker(workers):  # inherited by the worker processes it spawns
+        # inherited by the worker processes it spawns: polars' share of the cores, and SIGINT
+        # blocked (a Ctrl-C reaches the whole process group: each worker printed a traceback;
+        # this process decides what it means and closes the cluster)
+        with polars_threads_per_worker(workers), _sigint_blocked():
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -261,6 +276,66 @@ def _local_cluster(workers: int) -> Iterator[Any]:
             yield cluster
     finally:
         _put_back(before, _changed_since(before) if started is None else started)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread, and so in the threads and processes started meanwhile
+    (the cluster's event loop, which spawns its worker processes, and they)."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    # started first: starting it later (the cluster's first process does) unblocks SIGINT in
+    # the thread that starts it
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def probe_scheduler(address: str, timeout: float) -> None:
+    """UsageError unless something at ``address`` answers Dask's handshake within ``timeout``
+    seconds. distributed's own connect bounds the connection, not the handshake after it: a
+    server that accepts and never answers (an HTTP port, a scheduler's dashboard) held a
+    client forever, and one that answers in another protocol failed in odd ways."""
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            asyncio.run(_handshake(address, timeout))
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - said below, in the caller's thread
+            outcome.append(error)
+
+    # a thread of its own: the caller may be running an event loop (a notebook)
+    thread = threading.Thread(target=attempt, name="synthc-dask-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 4)
+    if outcome and outcome[0] is None:
+        return
+    error = outcome[0] if outcome else None
+    if error is None or isinstance(error, asyncio.TimeoutError | TimeoutError):
+        detail = (
+            f"nothing answered as a Dask scheduler within {timeout:g} s (a scheduler listens "
+            "on port 8786 by default; 8787 is its dashboard)"
+        )
+    elif isinstance(error, MemoryError):  # another protocol's bytes read as a frame length
+        detail = "something answered, but not in Dask's protocol"
+    else:
+        detail = f"{type(error).__name__}: {one_line(str(error))[:300]}"
+    raise UsageError(f"cannot reach the Dask scheduler at {address}: {detail}")
+
+
+async def _handshake(address: str, timeout: float) -> None:
+    from distributed.comm import connect
+
+    # connect's own timeout says an unreachable address; this one, a handshake never answered
+    comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout + 2)
+    await comm.close()
 
 
 def _changed_since(before: dict[str, str]) -> set[str]:
