@@ -388,6 +388,36 @@ def test_the_lock_object_is_read_as_untrusted(bucket, cli, tmp_path):
         assert objects(url).keys() == {".synthc/lock"}
 
 
+def test_of_two_builds_taking_over_a_stale_lock_only_the_last_writer_proceeds(
+    bucket, tmp_path, monkeypatch
+):
+    import socket
+    import subprocess
+
+    from synthc.outputs.store import Store
+
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/race"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id of this host that is no more: a killed build's lock
+    lock = {"host": socket.gethostname(), "pid": gone.pid, "started": "then"}
+    fs = s3fs.S3FileSystem()
+    fs.pipe_file(f"{bucket}/race/.synthc/lock", json.dumps(lock).encode())
+    other = json.dumps({**lock, "pid": 1, "started": "just now"}).encode()
+    write = Store.write
+
+    def racing(self, name, data):  # another rerun writes its lock right after this one
+        write(self, name, data)
+        if name == ".synthc/lock":
+            write(self, name, other)
+
+    monkeypatch.setattr(Store, "write", racing)
+    with pytest.raises(UsageError, match="another synthc build is writing this prefix"):
+        api.build(spec, url, workers=1)
+    assert fs.cat_file(f"{bucket}/race/.synthc/lock") == other  # its lock is left to it
+    assert objects(url).keys() == {".synthc/lock"}
+
+
 def test_a_state_naming_the_lock_is_refused_and_the_lock_kept(bucket, cli, tmp_path):
     # it was deleted as a shard no longer in the plan, and a second build ran beside the first
     spec = write_small_spec(tmp_path, "manifold")
