@@ -112,12 +112,10 @@ def _manifest_dataset(out: Path) -> str | None:
 
 def state_from_manifest(out: Path) -> BuildState | None:
     """The state a verifying manifest implies (its shards and files), or None."""
-    try:
-        manifest = read_manifest(out)
-        _, problems = verify_dataset(out, count=False)
-    except OutputError:
-        return None
-    if problems or "files" not in manifest:  # older manifests do not say which files are ours
+    manifest = verified_manifest(
+        lambda: read_manifest(out), lambda: verify_dataset(out, count=False)[1]
+    )
+    if manifest is None:
         return None
     state = BuildState()
     for path, entry in shard_entries(manifest).items():
@@ -125,6 +123,20 @@ def state_from_manifest(out: Path) -> BuildState | None:
     for name in [*manifest.get("files", []), MANIFEST_FILE]:
         state.files[name] = file_sha256(out / name)
     return state
+
+
+def verified_manifest(
+    read: Callable[[], dict[str, Any]], problems: Callable[[], list[Any]]
+) -> dict[str, Any] | None:
+    """The manifest ``read()`` gives, when ``problems()`` (its verification) finds none and it
+    lists its files (older manifests do not say which files are synthc's); else None."""
+    try:
+        manifest = read()
+        if problems():
+            return None
+    except OutputError:
+        return None
+    return manifest if "files" in manifest else None
 
 
 def shard_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from synthc import limits
 from synthc.errors import BuildError, OutputError
-from synthc.outputs.adopt import shard_entries
+from synthc.outputs.adopt import shard_entries, verified_manifest
 from synthc.outputs.manifest import MANIFEST_FILE, read_store_manifest
 from synthc.outputs.state import (
     SHARD_KEYS,
@@ -95,12 +95,10 @@ def state_from_manifest(store: Store, listing: dict[str, dict[str, Any]]) -> Bui
     """The state a verifying manifest of ``store`` implies (its shards, with their objects'
     stamps in ``listing``, its files and the dataset's name), or None: as a directory's state
     is rebuilt when it was lost (synthc.outputs.adopt). Verifying fetches every shard."""
-    try:
-        manifest = read_store_manifest(store)
-        _, problems = verify_store(store, count=False)
-    except OutputError:
-        return None
-    if problems or "files" not in manifest:  # older manifests do not say which files are ours
+    manifest = verified_manifest(
+        lambda: read_store_manifest(store), lambda: verify_store(store, count=False)[1]
+    )
+    if manifest is None:
         return None
     state = BuildState()
     for path, entry in shard_entries(manifest).items():
