@@ -308,10 +308,10 @@ def stamp(info: dict[str, Any]) -> str:
 
 def open_store(url: str) -> Store:
     """The store at ``url``; UsageError naming the package to install when its fsspec
-    implementation is missing, when the URL names no bucket, has a query or fragment
-    (:func:`url_problem`) or is ``memory://`` (a dataset there would not outlive the process);
-    StoreError when the file system
-    cannot be opened (one that connects at once, as ``ftp://`` does, to a host it cannot reach)."""
+    implementation is missing, when the URL names no bucket, when :func:`url_problem` finds
+    one, or for ``memory://`` (a dataset there would not outlive the process); StoreError when
+    the file system cannot be opened (one that connects at once, as ``ftp://`` does, to a host
+    it cannot reach)."""
     shown = public_url(url)
     problem = url_problem(url)
     if problem is not None:
