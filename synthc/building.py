@@ -296,6 +296,9 @@ def _run(
     if not tasks:
         return built
     where = target.worker_location(tasks)
+    reach = getattr(executor, "reach", None)  # a remote executor's check, before "building"
+    if reach is not None:
+        reach()
     progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks])

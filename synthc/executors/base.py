@@ -36,6 +36,10 @@ class Executor(Protocol):
     POLL_SECONDS while pool tasks run (an empty dict when nothing moved), and before it yields
     a finished task's result. A count may arrive after its task's result (Dask); the caller
     counts a finished task as done whatever arrives later.
+
+    An executor that runs elsewhere may also have ``reach()``: a build calls it before it says
+    it starts, so an address that does not answer is one error line (DaskExecutor checks its
+    scheduler).
     """
 
     name: str

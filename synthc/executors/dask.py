@@ -106,6 +106,14 @@ class DaskExecutor:
         self.local_workers = max(1, workers or os.cpu_count() or 1)
         self.libraries = tuple(sorted(set(libraries)))
         self.workers = 0  # known once connected
+        self._reached = False  # the scheduler answered reach()
+
+    def reach(self) -> None:
+        """Check that the scheduler at ``address`` answers (:func:`probe_scheduler`), before a
+        build says it starts; nothing for a LocalCluster, which is started when it runs."""
+        if self.address is not None and not self._reached:
+            probe_scheduler(self.address, self.timeout)
+            self._reached = True
 
     def run(
         self,
@@ -193,7 +201,7 @@ class DaskExecutor:
         workers = max(1, min(self.local_workers, tasks))
 
         if self.address is not None:
-            probe_scheduler(self.address, self.timeout)
+            self.reach()
             try:
                 client = Client(self.address, set_as_default=False, timeout=f"{self.timeout}s")
             except Exception as error:  # noqa: BLE001 - e.g. a worker's address answered
