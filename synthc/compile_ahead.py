@@ -34,12 +34,14 @@ import threading
 import time
 from typing import Any
 
-from synthc import generators
+from synthc import generators, numba_cache_lock
 
 #: how long stop() waits for the helper to finish its current step before killing it
 STOP_SECONDS = 5.0
 #: the helper's niceness: it yields to the build's workers when they have work
 NICENESS = 5
+#: how often the helper looks whether its build is still there (_watch_parent)
+WATCH_SECONDS = 0.1
 _PR_SET_PDEATHSIG = 1
 
 
@@ -185,6 +187,21 @@ def _stopped(signum: int, frame: Any) -> None:
     raise _Stopped
 
 
+def _watch_parent(parent: int) -> None:
+    """End this helper soon after its build, even while LLVM compiles: the SIGTERM its build's
+    death sends is handled only between Python bytecodes, and one LLVM call (made without the
+    GIL) can run for seconds on a loaded machine. A thread looks at the parent every
+    WATCH_SECONDS and, once it is gone, exits between cache saves (no half-written file)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        with numba_cache_lock.between_saves():
+            os._exit(1)
+
+    threading.Thread(target=watch, name="synthc-helper-watch", daemon=True).start()
+
+
 def main() -> int:
     """The spawned helper: read ``(parent pid, kind, config)`` from stdin and compile."""
     parent, kind, config = pickle.loads(sys.stdin.buffer.read())
@@ -201,6 +218,7 @@ def _compile(kind: str, config: Any, parent: int) -> int:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the build ended before the line above could tell
         return 1
+    _watch_parent(parent)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     try:

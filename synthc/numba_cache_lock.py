@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -38,6 +39,8 @@ except ImportError:  # not POSIX: Numba's own behaviour
 WAIT_SECONDS = 60.0
 #: how often a waiting process looks whether the other's compile is done
 POLL_SECONDS = 0.02
+#: held by a thread of this process while it saves to the cache (:func:`between_saves`)
+_SAVING = threading.Lock()
 
 
 def install() -> bool:
@@ -62,11 +65,17 @@ def install() -> bool:
 def _locking(save: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(save)
     def locked_save(self: Any, key: Any, data: Any) -> Any:
-        with _locked(getattr(self, "_index_path", None)):
+        with _SAVING, _locked(getattr(self, "_index_path", None)):
             return save(self, key, data)
 
     locked_save.synthc_locked = True  # type: ignore[attr-defined]
     return locked_save
+
+
+def between_saves() -> contextlib.AbstractContextManager[Any]:
+    """Held, no thread of this process is saving to the cache: a process may end abruptly
+    inside it without leaving a half-written cache file (compile_ahead's helper does)."""
+    return _SAVING
 
 
 @contextlib.contextmanager
