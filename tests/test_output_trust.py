@@ -52,6 +52,19 @@ def edit_state(out: Path, edit) -> None:
     (out / STATE).write_text(json.dumps(state))
 
 
+def plant_entry(out: Path, where: str, name: str) -> None:
+    """Add an entry named ``name`` to the state's ``where`` ("shards" or "files")."""
+    record = {**any_shard_record(out), "path": name}
+
+    def plant(state):
+        if where == "shards":
+            state["shards"][name] = record
+        else:
+            state["files"][name] = "0" * 64
+
+    edit_state(out, plant)
+
+
 def any_shard_record(out: Path) -> dict:
     state = json.loads((out / STATE).read_text())
     return dict(next(iter(state["shards"].values())))
@@ -81,15 +94,7 @@ def test_state_entries_outside_the_output_are_refused_never_deleted(
         (out / "link").symlink_to(outside)
     if kind == "loop":
         (out / "loop").symlink_to("loop")
-    record = {**any_shard_record(out), "path": name}
-
-    def plant(state):
-        if where == "shards":
-            state["shards"][name] = record
-        else:
-            state["files"][name] = "0" * 64
-
-    edit_state(out, plant)
+    plant_entry(out, where, name)
     before = snapshot(out)
     code, _, err = cli("build", spec, "-o", out, "--workers", "1")
     line = one_line(err)
@@ -121,15 +126,7 @@ def test_state_entries_in_synthcs_own_folder_are_refused(built, cli, where, name
     # a planted entry there was deleted as a shard "no longer in the plan": on a store, the
     # build's own lock went, and a second build ran beside it
     spec, out = built
-    record = {**any_shard_record(out), "path": name}
-
-    def plant(state):
-        if where == "shards":
-            state["shards"][name] = record
-        else:
-            state["files"][name] = "0" * 64
-
-    edit_state(out, plant)
+    plant_entry(out, where, name)
     before = snapshot(out)
     code, _, err = cli("build", spec, "-o", out, "--workers", "1")
     assert code == 1 and err.count("\n") == 1, err

@@ -111,6 +111,7 @@ def state_from_manifest(store: Store, listing: dict[str, dict[str, Any]]) -> Bui
         except (FileNotFoundError, OutputError):
             return None
         state.files[name] = hashlib.sha256(data).hexdigest()
-    name = manifest.get("dataset", {}).get("name") if isinstance(manifest, dict) else None
+    dataset = manifest.get("dataset")
+    name = dataset.get("name") if isinstance(dataset, dict) else None
     state.dataset = name if isinstance(name, str) else None
     return state
