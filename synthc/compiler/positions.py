@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
-
 OPEN, CLOSE = "\x02", "\x03"
 #: a marker; its number indexes the span table (a forged one names at worst a wrong span)
 MARK = re.compile("\x02(\\d{1,9})\x03")
@@ -66,6 +64,8 @@ def mark_source(env: Any, text: str, file: str, table: SpanTable) -> str:
     is marked only at the start of its second and later lines, and its ``{{ }}`` not at all, so
     a one-line macro returns exactly its text; what it prints maps to the ``{{ }}`` calling it.
     """
+    from jinja2 import TemplateSyntaxError
+
     try:
         env.parse(text)  # a syntax error is reported from the text as the user wrote it
         tokens = list(env.lex(text))

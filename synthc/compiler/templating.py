@@ -1,10 +1,14 @@
-"""Render a spec file with Jinja2 before YAML parsing, remembering where each character came from.
+"""Render a spec file before YAML parsing, remembering where each character came from.
 
 In: the spec's path and ``--var`` values. Out: :class:`Rendered`, the YAML text and a map from
 every rendered position back to the (file, line, column) the user wrote, so errors found later
 in the YAML point at the loop body, macro or included file that produced them
 (:mod:`synthc.compiler.positions` puts the markers in and reads them back), which ``--var``
 printed a value, and which ``--var`` values the spec never reads.
+
+A spec with Jinja2 syntax (``{{``, ``{%`` or ``{#``) is rendered by
+:mod:`synthc.compiler.jinja_render`; one without is its own rendering, so reading it loads no
+Jinja2 (about a tenth of a second of ``synthc validate``). Both give the same :class:`Rendered`.
 
 ``include``/``import`` search the spec's directory, then the repository root or ``--templates``
 (:func:`template_roots`), never outside them; ``Rendered.reads`` records every file read, with
@@ -16,40 +20,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import re
-import sys
-import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError
-from jinja2.exceptions import SecurityError, UndefinedError
-
-from synthc import limits
 from synthc.compiler.hints import did_you_mean
-from synthc.compiler.positions import (
-    AT_NAME,
-    MARK,
-    READS_NAME,
-    MarkedText,
-    SpanTable,
-    locate,
-    mark_source,
-    strip_marks,
-)
-from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_printed_size
-from synthc.compiler.source import (
-    UNPRINTABLE,
-    UnreadableSource,
-    check_text,
-    describe_char,
-    read_source_hashed,
-)
+from synthc.compiler.positions import TEXT, MarkedText, Span, locate
+from synthc.compiler.source import UnreadableSource, check_text, read_source_hashed
 from synthc.errors import Position, Problem, SpecError, UsageError
 from synthc.inputs import repository_root
 
@@ -58,6 +39,8 @@ _MISSING = object()
 _STATIC_READS = re.compile(
     r"""\bvar\(\s*(['"])(\w+)\1|\bvars\s*(?:\.\s*(\w+)|\[\s*(['"])(\w+)\4)"""
 )
+#: what starts Jinja2 syntax (its default delimiters, which synthc keeps)
+_TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
 
 
 @dataclass(frozen=True)
@@ -107,16 +90,8 @@ class Rendered:
         return Position(file, line, max(1, min(col0 + 1, width or 1)))
 
 
-class _VariableNotSet(Exception):
-    pass
-
-
-class _IncludeProblem(Exception):
-    pass
-
-
-class _BadOutput(Exception):
-    pass
+class VariableNotSet(Exception):
+    """``var(name)`` of a variable no ``--var`` set and without a default."""
 
 
 @dataclass(frozen=True)
@@ -165,80 +140,6 @@ class TemplateRead:
     sha256: str
 
 
-class _SearchLoader(BaseLoader):
-    """Loads the spec's includes from its template roots, in order, never from outside them;
-    marks their lines and records each file read."""
-
-    def __init__(
-        self,
-        roots: list[TemplateRoot],
-        mark: Callable[[str, str], str],
-        real_to_display: dict[str, str],
-        reads: dict[Path, TemplateRead],
-    ) -> None:
-        self.roots = roots
-        self.mark = mark
-        self.real_to_display = real_to_display
-        self.reads = reads
-
-    def searched(self) -> str:
-        """The roots in words, for messages."""
-        return " or ".join(f"{r.what} ({r.display or '.'})" for r in self.roots)
-
-    def inside(self, path: Path) -> bool:
-        """True if the resolved ``path`` is under one of the roots."""
-        return any(path.is_relative_to(root.path) for root in self.roots)
-
-    def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
-        if Path(template).is_absolute() or "\0" in template:
-            raise _IncludeProblem(f"'{template}' is outside {self.searched()} (an absolute name)")
-        for root in self.roots:
-            try:
-                path = (root.path / template).resolve()
-            except (OSError, RuntimeError, ValueError) as error:  # a symlink loop
-                raise _IncludeProblem(f"'{template}': cannot be resolved ({error})") from None
-            if not self.inside(path):
-                raise _IncludeProblem(f"'{template}' is outside {self.searched()}")
-            if path.is_file():
-                return self._load(path, root.shown(template), template)
-        raise TemplateNotFound(template)
-
-    def _load(self, path: Path, display: str, template: str) -> tuple[str, str, Callable[[], bool]]:
-        display = self.real_to_display.setdefault(str(path), display)
-        try:
-            text, sha256 = read_source_hashed(path, display)
-        except UnreadableSource as error:
-            if error.position is not None:
-                raise SpecError(Problem(error.position, "", error.message)) from None
-            raise _IncludeProblem(f"'{template}': {error.message}") from None
-        self.reads.setdefault(path, TemplateRead(display, path, sha256))
-        return self.mark(text, display), str(path), lambda: True
-
-
-def _finalize(value: Any) -> Any:
-    # Values land in YAML: make None, booleans and collections read back as what they were.
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):  # as YAML 1.2 spells them
-        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
-    if isinstance(value, list | tuple | dict):
-        check_printed_size(value, limits.MAX_RENDERED_BYTES, _TOO_LONG)
-        return json.dumps(value, default=str)
-    text = value if isinstance(value, str) else str(value)
-    bad = UNPRINTABLE.search(MARK.sub("", text))  # text a macro returned carries markers
-    if bad:
-        raise _BadOutput(f"the template printed a {describe_char(bad[0])}, not allowed in a spec")
-    return text
-
-
-_TOO_LONG = (
-    f"the rendered spec would be larger than the limit of {limits.MAX_RENDERED_BYTES:,} bytes "
-    "(synthc.limits.MAX_RENDERED_BYTES)"
-)
-
-
 def render_spec(
     path: Path,
     variables: Mapping[str, Any] | None = None,
@@ -270,86 +171,39 @@ def render_spec(
             raise UsageError(f"spec file not found: {display}") from None
         raise UsageError(f"cannot read spec {display}: {error.message}") from None
 
-    files: list[str] = []  # display paths, in the order the render loaded them
-    sources: dict[str, tuple[str, ...]] = {}
-    real_to_display: dict[str, str] = {}
-    table = SpanTable()
-    var_reads = _Reads(variables, getattr(given, "raw", {}))
+    var_reads = VarReads(variables, getattr(given, "raw", {}))
+    read = TemplateRead(display, path.resolve(), source_sha256)
+    if _TEMPLATE_SYNTAX.search(source_text) is None:
+        rendered = plain_rendering(source_text, display)
+    else:
+        from synthc.compiler.jinja_render import render_template
 
-    def finalize(value: Any) -> Any:
-        if isinstance(value, _Printed):
-            return value.start + _finalize(value.value) + value.end
-        return _finalize(value)
-
-    def at(index: Any, since: Any, value: Any) -> Any:
-        # A rewritten {{ expr }}: its value between "expression at" and "expression ends" marks.
-        if not isinstance(index, int) or not 0 <= index < len(table.spans) - 1:
-            return value
-        if isinstance(value, _TrackedVars):
-            var_reads.everything = True  # {{ vars }} prints them all
-        origin = var_reads.origin(since, value) if isinstance(since, int) else None
-        start = (
-            table.add(dataclasses.replace(table.spans[index], origin=origin)) if origin else index
-        )
-        return _Printed(table.marker(start), value, table.marker(index + 1))
-
-    env = BoundedEnvironment(
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        finalize=finalize,
-    )
-
-    def mark(text: str, shown: str) -> str:
-        files.append(shown)
-        sources[shown] = tuple(text.splitlines())
-        return mark_source(env, text, shown, table)
-
-    top_real = str(path.resolve())
-    reads = {Path(top_real): TemplateRead(display, Path(top_real), source_sha256)}
-    loader = _SearchLoader(roots, mark, real_to_display, reads)
-    env.loader = loader
-    env.own_helpers.update((at, var_reads.mark))
-    env.globals.update(
-        {
-            "var": var_reads.var,
-            "vars": _TrackedVars(variables, var_reads),
-            AT_NAME: at,
-            READS_NAME: var_reads.mark,
-        }
-    )
-    real_to_display[top_real] = display
-    with env.bounded_time():
-        try:
-            template = env.from_string(mark(source_text, display))
-        except TemplateSyntaxError as error:
-            raise SpecError(
-                Problem(
-                    Position(display, error.lineno, 1),
-                    "",
-                    f"template syntax error: {error.message}",
-                )
-            ) from None
-        except Exception as error:  # compiling folds constants: any failure
-            raise SpecError(_compile_problem(error, source_text, display)) from None
-        template.filename = top_real
-        template.name = path.name
-        marked = _render(template, env, real_to_display, files, loader, table)
-    rendered = _unmark(marked, table, source_text, sources)
-    unused = var_reads.unused("\n".join("\n".join(lines) for lines in sources.values()))
-    return dataclasses.replace(rendered, var_problems=tuple(unused), reads=tuple(reads.values()))
+        rendered = render_template(path, display, roots, source_text, read, var_reads)
+    source = "\n".join("\n".join(lines) for lines in rendered.sources.values())
+    unused = var_reads.unused(source)
+    reads = (read, *(r for r in rendered.reads if r.real != read.real))
+    return dataclasses.replace(rendered, var_problems=tuple(unused), reads=reads)
 
 
-class _Printed:
-    """A value a ``{{ }}`` printed, with the markers that go around its text."""
+def plain_rendering(text: str, display: str) -> Rendered:
+    """``text`` (of the file shown as ``display``) as its own rendering: each line marked as
+    literal text at its own line, as a template without Jinja2 syntax renders."""
+    offsets: list[int] = []
+    spans: list[Span] = []
+    pieces = text.split("\n")
+    offset = 0
+    for number, piece in enumerate(pieces):
+        if piece or number < len(pieces) - 1:
+            offsets.append(offset)
+            spans.append(Span(TEXT, display, number + 1, 1, len(piece)))
+        offset += len(piece) + 1
+    marks = MarkedText(text, tuple(offsets), tuple(spans), (None,) * len(spans))
+    line_map = tuple((display, span.line) for span in spans)
+    sources = {display: tuple(text.splitlines())}
+    return Rendered(text, line_map, text, sources, marks)
 
-    __slots__ = ("start", "value", "end")
 
-    def __init__(self, start: str, value: Any, end: str) -> None:
-        self.start, self.value, self.end = start, value, end
-
-
-class _Reads:
+class VarReads:
     """The ``--var`` names a render reads, and which ``--var`` printed an expression's value."""
 
     def __init__(self, variables: Mapping[str, Any], raw: Mapping[str, str]) -> None:
@@ -371,7 +225,7 @@ class _Reads:
         if name in self.variables:
             return self.variables[name]
         if default is _MISSING:
-            raise _VariableNotSet(f"variable '{name}' is not set; pass --var {name}=VALUE")
+            raise VariableNotSet(f"variable '{name}' is not set; pass --var {name}=VALUE")
         return default
 
     def mark(self) -> int:
@@ -419,185 +273,3 @@ class _Reads:
         if shown is None:
             shown = json.dumps(self.variables[name], default=str)
         return f"--var {name}={shown if len(shown) <= 40 else shown[:37] + '...'}"
-
-
-class _TrackedVars(dict):
-    """The ``vars`` mapping of a template, telling :class:`_Reads` what the template reads."""
-
-    def __init__(self, values: Mapping[str, Any], reads: _Reads) -> None:
-        super().__init__(values)
-        self._reads = reads
-
-    def __getitem__(self, key: Any) -> Any:
-        self._reads.read(key)
-        return super().__getitem__(key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self._reads.read(key)
-        return super().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        self._reads.read(key)
-        return super().__contains__(key)
-
-    def __iter__(self) -> Any:
-        self._reads.everything = True
-        return super().__iter__()
-
-    def keys(self) -> Any:
-        self._reads.everything = True
-        return super().keys()
-
-    def values(self) -> Any:
-        self._reads.everything = True
-        return super().values()
-
-    def items(self) -> Any:
-        self._reads.everything = True
-        return super().items()
-
-
-def _render(
-    template: Any,
-    env: BoundedEnvironment,
-    real_to_display: dict[str, str],
-    files: list[str],
-    loader: _SearchLoader,
-    table: SpanTable,
-) -> str:
-    """The rendered text, counting its size as it is made."""
-    pieces: list[str] = []
-    size = 0
-    stream = template.generate()
-    try:
-        for piece in stream:
-            pieces.append(piece)
-            # position markers are synthc's, not the spec's: they do not count
-            size += len(MARK.sub("", piece).encode("utf-8", "surrogatepass"))
-            if size > limits.MAX_RENDERED_BYTES:
-                raise TemplateLimit(_TOO_LONG)
-            env.tick()
-        return "".join(pieces)
-    except SpecError:
-        raise
-    except TemplateSyntaxError as error:
-        file = _display_of(error.filename, real_to_display, loader, files)
-        raise SpecError(
-            Problem(Position(file, error.lineno, 1), "", f"template syntax error: {error.message}")
-        ) from None
-    except Exception as error:  # every template failure is the spec's problem
-        position = _template_position(error, real_to_display, loader, files)
-        if position is None:
-            position = _last_line(pieces, files, table)
-        raise SpecError(Problem(position, "", _describe(error, loader.searched()))) from None
-    finally:
-        stream.close()
-
-
-def _compile_problem(error: Exception, source_text: str, display: str) -> Problem:
-    """A failure while compiling (not a syntax error): an integer literal too long to read."""
-    digits = sys.get_int_max_str_digits()
-    long_number = re.search(rf"\d{{{digits + 1},}}", source_text)
-    if isinstance(error, ValueError) and long_number:
-        start = long_number.start()
-        line = source_text.count("\n", 0, start) + 1
-        col = start - source_text.rfind("\n", 0, start)
-        message = f"template: an integer literal of more than {digits:,} digits"
-        return Problem(Position(display, line, col), "", message)
-    return Problem(Position(display, 1, 1), "", _describe(error))
-
-
-def _last_line(pieces: list[str], files: list[str], table: SpanTable) -> Position:
-    """The template line of the last output (for errors raised out of template frames)."""
-    for piece in reversed(pieces):
-        for found in reversed(MARK.findall(piece)):
-            if int(found) < len(table.spans):
-                span = table.spans[int(found)]
-                return Position(span.file, span.line, 1)
-    return Position(files[0] if files else "<spec>", 1, 1)
-
-
-def _describe(error: BaseException, searched: str = "the spec's directory") -> str:
-    if isinstance(error, UndefinedError):
-        match = re.match(r"'(.+)' is undefined", str(error))
-        return f"undefined variable '{match[1]}'" if match else f"undefined: {error}"
-    if isinstance(error, SecurityError):
-        return f"not allowed in a spec template (sandbox): {error}"
-    if isinstance(error, TemplateNotFound):
-        return f"include '{error.name}' not found in {searched}"
-    if isinstance(error, _IncludeProblem):
-        return f"include {error}"
-    if isinstance(error, _VariableNotSet | _BadOutput):
-        return str(error)
-    if isinstance(error, TemplateLimit):
-        return f"template: {error}"
-    if isinstance(error, RecursionError):
-        return "template error: nested too deeply (recursion without end?)"
-    if isinstance(error, MemoryError):
-        return "template error: out of memory"
-    return f"template error: {type(error).__name__}: {error}"
-
-
-def _display_of(
-    filename: str | None,
-    real_to_display: Mapping[str, str],
-    loader: _SearchLoader,
-    files: list[str],
-) -> str:
-    if filename is not None and filename in real_to_display:
-        return real_to_display[filename]
-    if filename:
-        real = Path(filename).resolve()
-        for root in loader.roots:
-            if real.is_relative_to(root.path):
-                return root.shown(real.relative_to(root.path).as_posix())
-    return files[0] if files else "<spec>"
-
-
-def _template_position(
-    error: BaseException,
-    real_to_display: Mapping[str, str],
-    loader: _SearchLoader,
-    files: list[str],
-) -> Position | None:
-    """The template line where ``error`` was raised (Jinja rewrites tracebacks to carry it)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    for frame in reversed(frames):
-        name = frame.filename
-        if name in real_to_display or (
-            name and loader.inside(Path(name)) and name.endswith((".yaml", ".yml", ".j2", ".jinja"))
-        ):
-            return Position(_display_of(name, real_to_display, loader, files), frame.lineno or 1, 1)
-    return None
-
-
-def _unmark(
-    marked: str, table: SpanTable, source_text: str, sources: dict[str, tuple[str, ...]]
-) -> Rendered:
-    clean = strip_marks(marked, table)
-    rendered = Rendered(clean.text, (), source_text, sources, clean)
-    bad = UNPRINTABLE.search(clean.text)
-    if bad:  # only a filter block can get here: printed values are checked in _finalize
-        line = clean.text.count("\n", 0, bad.start())
-        col = bad.start() - (clean.text.rfind("\n", 0, bad.start()) + 1)
-        message = f"the template produced a {describe_char(bad[0])}, not allowed in a spec"
-        raise SpecError(Problem(rendered.position(line, col), "", message))
-    return dataclasses.replace(rendered, line_map=_line_map(clean, next(iter(sources), "<spec>")))
-
-
-def _line_map(clean: MarkedText, top: str) -> tuple[tuple[str, int], ...]:
-    """(file, line) of the first mark at or after each rendered line's start (a rough map)."""
-    result = []
-    fallback = (top, 0)
-    at = 0
-    start = 0
-    lines = clean.text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    for line in lines:
-        while at < len(clean.offsets) and clean.offsets[at] < start:
-            at += 1
-        span = clean.spans[at] if at < len(clean.offsets) else None
-        result.append((span.file, span.line) if span else fallback)
-        start += len(line) + 1
-    return tuple(result)
