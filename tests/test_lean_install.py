@@ -1,5 +1,7 @@
 """A lean install (``pip install -e .``, without the ``ocr`` extra) has no trdg: every other
-kind builds, and an OCR spec that needs trdg's data is a spec error saying what to install.
+kind builds, and an OCR spec is a spec error saying what to install: at the field that names
+trdg's data, else at ``generator.kind`` (fontTools reads every font; trdg's version is in every
+OCR task key, so a spec on its own files needs it too).
 
 The lean install is played in a subprocess whose ``sys.modules['trdg']`` is None, which is how
 Python marks a module as absent: ``importlib.util.find_spec('trdg')`` (how synthc locates trdg's
@@ -8,6 +10,7 @@ data, without importing it) then answers None, as it does where trdg was never i
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from synthc.compiler.planning import library_versions
+from synthc.errors import UsageError
 from synthc.generators.ocr.resources import trdg_root
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,19 +81,58 @@ def test_each_field_that_needs_trdgs_data_is_named(tmp_path, text, background, f
     assert f": {field}: needs trdg's" in line and "pip install 'synthc[ocr]'" in line
 
 
-def test_other_kinds_and_ocr_on_the_specs_own_files_need_no_trdg(tmp_path):
+def _own_font_spec(tmp_path: Path) -> Path:
     font = sorted((trdg_root() / "fonts" / "latin").glob("*.ttf"))[0]
     shutil.copy(font, tmp_path / "font.ttf")
     spec = tmp_path / "spec.yaml"
     spec.write_text(
         ocr_spec("{source: list, items: [abc]}", "{paths: [font.ttf]}", "{kinds: [plain]}")
     )
-    out = tmp_path / "out"
-    result = synthc_without_trdg("build", spec, "-o", out, "--workers", "1")
-    assert result.returncode == 0, result.stderr
-    assert (out / "manifest.json").is_file()
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("absent", "named"),
+    [
+        (["trdg"], "needs trdg, which is not installed"),
+        (["fontTools"], "needs fonttools, which is not installed"),
+        (["trdg", "fontTools"], "needs trdg and fonttools, which are not installed"),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "build", "plan"])
+def test_an_ocr_spec_on_its_own_files_says_what_to_install(tmp_path, absent, named, command):
+    """An OCR spec that names only its own fonts and text still needs the extra: fontTools
+    reads the fonts, and trdg's version is in every OCR task key. Whether the font's cmap was
+    read before (kept on disk) or not, the answer is the same line."""
+    spec = _own_font_spec(tmp_path)
+    hide = "; ".join(f"sys.modules[{name!r}] = None" for name in absent)
+    code = f"import sys; {hide}; from synthc.cli import main; sys.exit(main(sys.argv[1:]))"
+    args = [command, str(spec)] + (["-o", str(tmp_path / "out")] if command == "build" else [])
+    for cache in ("empty", "warm"):
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / cache)}
+        if cache == "warm":  # the font's cmap read by an install with the extra
+            subprocess.run(
+                [sys.executable, "-m", "synthc", "validate", str(spec)], env=env, check=True
+            )
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert f"generator.kind: kind ocr_text {named}: pip install 'synthc[ocr]'" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_other_kinds_need_no_trdg():
     swiss = synthc_without_trdg("validate", ROOT / "specs" / "swiss_roll.yaml")
     assert swiss.returncode == 0, swiss.stderr
+
+
+def test_a_library_a_task_key_names_must_be_installed():
+    """A generator's ``libraries`` that is not installed is a usage error, not an internal
+    one (importlib.metadata's PackageNotFoundError)."""
+    with pytest.raises(UsageError, match="no-such-lib is not installed.*pip install no-such-lib"):
+        library_versions(["numpy", "no-such-lib"])
 
 
 def test_the_test_extra_installs_the_ocr_extra():

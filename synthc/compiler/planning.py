@@ -18,6 +18,7 @@ from synthc import FORMAT_VERSION, generators
 from synthc.compiler.models import Spec
 from synthc.compiler.shard_sizing import shard_sizes
 from synthc.compiler.splits import split_ranges
+from synthc.errors import UsageError
 
 _EXTENSIONS = {"parquet": "parquet", "webdataset": "tar"}
 #: Libraries whose version can change a shard's bytes, by output format (on top of the
@@ -79,10 +80,20 @@ class Plan:
 
 
 def library_versions(names: Iterable[str]) -> dict[str, str]:
-    """Installed versions of the libraries that shape shard bytes."""
-    from importlib.metadata import version
+    """Installed versions of the libraries that shape shard bytes; UsageError naming one that
+    is not installed (a generator's ``libraries`` name it: its version is in every task key)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {name: version(name) for name in sorted(names)}
+    versions = {}
+    for name in sorted(names):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            raise UsageError(
+                f"{name} is not installed, and its version is part of every shard's key: "
+                f"pip install {name}"
+            ) from None
+    return versions
 
 
 def shaping_libraries(spec: Spec) -> set[str]:

@@ -22,7 +22,9 @@ from synthc.generators.ocr.resources import (
     coverage_known,
     dictionary_head,
     drawable,
+    extra_missing_message,
     font_coverage,
+    missing_ocr_libraries,
     remember_lines,
     text_lines,
     trdg_root,
@@ -42,7 +44,14 @@ def resolve_files(config: OcrConfig, reader: Reader) -> OcrConfig:
     for part in ("text", "fonts", "background"):
         if getattr(config, part).resolved is not None:
             raise FileProblem((part, "resolved"), "is set by synthc, not written in a spec")
-    return _at(("fonts",), lambda: _resolve(config, reader))
+    if "fonttools" in missing_ocr_libraries():  # every font is read with it
+        raise FileProblem(("kind",), extra_missing_message(missing_ocr_libraries()))
+    resolved = _at(("fonts",), lambda: _resolve(config, reader))
+    # A field that needs trdg's data has said so above; a spec drawing only its own files
+    # still has trdg's version in its task keys.
+    if missing_ocr_libraries():
+        raise FileProblem(("kind",), extra_missing_message(missing_ocr_libraries()))
+    return resolved
 
 
 def _at(field: tuple[Any, ...], step: Callable[[], T]) -> T:

@@ -36,6 +36,23 @@ TRDG_MISSING = (
 )
 
 
+#: the libraries of the ``ocr`` extra: the module each provides, and its distribution's name
+OCR_EXTRA = {"trdg": "trdg", "fontTools": "fonttools"}
+
+
+def missing_ocr_libraries() -> list[str]:
+    """The distributions of the ``ocr`` extra that are not installed (found without importing
+    them): fontTools reads each font's cmap, and trdg's version is in every OCR task key."""
+    return [dist for module, dist in OCR_EXTRA.items() if importlib.util.find_spec(module) is None]
+
+
+def extra_missing_message(missing: list[str]) -> str:
+    """What an OCR spec is told when ``missing`` libraries of the ``ocr`` extra are absent."""
+    names = " and ".join(missing)
+    verb = "is" if len(missing) == 1 else "are"
+    return f"kind ocr_text needs {names}, which {verb} not installed: pip install 'synthc[ocr]'"
+
+
 def trdg_root() -> Path:
     """The installed trdg package directory (its data, not its code, is what synthc uses),
     located without importing trdg; ValueError saying what to install when it is missing."""
