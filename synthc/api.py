@@ -245,13 +245,21 @@ def write_preview(
 
 
 def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
-    """The spec's first ``samples`` samples generated in memory and drawn."""
+    """The spec's first ``samples`` samples generated in memory and drawn: the rows and
+    columns its shards hold (only ``output.columns`` when it names some), as a build draws."""
+    from synthc.shard import table_columns, table_rows
+
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
-    generated = generator.generate(spec.generator, spec.seed, 0, min(samples, spec.sample_count))
-    caption = _preview.Caption.of(
-        spec.name, spec.sample_count, [c.to_json() for c in generator.columns(spec.generator)]
+    stop = min(samples, spec.sample_count)
+    keep = spec.output.columns
+    generated = (
+        table_rows(generator, spec.generator, spec.seed, 0, stop, keep)
+        if isinstance(generator, TableGenerator)
+        else generator.generate(spec.generator, spec.seed, 0, stop)
     )
+    columns = table_columns(spec.generator.kind, spec.generator, keep)
+    caption = _preview.Caption.of(spec.name, spec.sample_count, [c.to_json() for c in columns])
     return _preview.preview_of_samples(generator.preview, generated, caption)
 
 

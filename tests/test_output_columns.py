@@ -9,6 +9,7 @@ import pytest
 
 import synthc
 from synthc import api
+from synthc.compiler.compiling import compile_spec
 
 SPEC = """\
 synthc: 1
@@ -120,3 +121,69 @@ def test_related_tables_are_written_whole(cli, write_spec):
     assert f"{spec}:14:12: output.columns: output.columns keeps columns of a spec of one table" in (
         stderr
     )
+
+
+def test_the_preview_command_draws_the_columns_a_build_keeps(write_spec, tmp_path):
+    """`synthc preview` draws the rows a build's shards hold: without the columns a spec
+    leaves out (swiss_roll colours by u0, which [x0, x1, x2] drops)."""
+    spec = write_spec(spec_with("  columns: [x0, x1, x2]\n"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    drawn = api.preview(spec, samples=4000)
+    assert (out / "preview.png").read_bytes() == drawn
+    assert drawn != api.preview(write_spec(spec_with(), "full.yaml"), samples=4000)
+
+
+@pytest.mark.parametrize(
+    ("kept", "axes"),
+    [(["x1", "x2"], [("x1", "x2")]), (["u1", "u0", "x2", "x0"], [("x0", "x2")])],
+)
+def test_a_points_preview_draws_whichever_coordinates_are_kept(write_spec, kept, axes):
+    from synthc.outputs.caption import Caption
+    from synthc.outputs.points_plot import points_chart
+
+    spec = write_spec(spec_with(f"  columns: [{', '.join(kept)}]\n"))
+    frame = api.sample(spec, 50)
+    chart = points_chart(frame, Caption())
+    assert [(p.x.label, p.y.label) for p in chart.panels] == axes
+    assert all(p.points is not None and not p.note for p in chart.panels)
+
+
+MOONS_10D = """\
+synthc: 1
+name: wide
+seed: 1
+samples: 200000
+generator: {{kind: manifold, shape: moons, ambient_dim: 10, noise: 0.1}}
+{output}"""
+
+
+def test_default_shards_are_sized_by_the_columns_kept(write_spec):
+    """The default shard size counts the bytes of the columns written: a spec keeping 3 of
+    its columns gets shards of about as many bytes as one keeping them all (8 MiB at least
+    while a split has enough samples), not 8 MiB of rows it no longer writes."""
+    from synthc.compiler.shard_sizing import MIN_SHARD_BYTES, sample_bytes, shard_sizes
+
+    whole = api.plan(write_spec(MOONS_10D.format(output=""), "whole.yaml"))
+    kept_spec = write_spec(MOONS_10D.format(output="output: {columns: [x0, x1, label]}"))
+    kept = api.plan(kept_spec)
+    assert len(kept.tasks) < len(whole.tasks)
+    spec = compile_spec(kept_spec).spec
+    assert sample_bytes(spec.generator, spec.output.columns) == 3 * 8  # 8 bytes a value
+    (size,) = shard_sizes(spec).values()
+    assert size * 3 * 8 >= MIN_SHARD_BYTES or len(kept.tasks) == 1
+
+
+def test_the_order_columns_are_listed_in_keeps_the_same_shards(cli, write_spec, tmp_path):
+    """The kept columns are written in the generator's order however they are listed: the
+    same task keys, so a rebuild after reordering keeps every shard and diff finds no change."""
+    first = write_spec(spec_with("  columns: [u0, x0, x2]\n"), "a.yaml")
+    again = write_spec(spec_with("  columns: [x2, u0, x0]\n"), "b.yaml")
+    assert [t.key for t in api.plan(first).tasks] == [t.key for t in api.plan(again).tasks]
+    out = tmp_path / "out"
+    assert cli("build", first, "-o", out, "--workers", "1")[0] == 0
+    code, stdout, _ = cli("build", again, "-o", out, "--workers", "1")
+    assert code == 0 and "built 0 shard(s), kept 4" in stdout  # a new spec file, same shards
+    other = tmp_path / "other"
+    assert cli("build", first, "-o", other, "--workers", "1")[0] == 0
+    code, stdout, stderr = cli("diff", out, other)
+    assert code == 0, stdout + stderr

@@ -116,6 +116,15 @@ def known_shaping_libraries() -> set[str]:
     return found
 
 
+def kept_columns(spec: Spec) -> list[str]:
+    """The columns ``output.columns`` keeps, in the order a shard holds them (``index``, then
+    the generator's): a list in another order keeps the same shards."""
+    keep = set(spec.output.columns or ())
+    generator = generators.get(spec.generator.kind)
+    names = ["index", *(column.name for column in generator.columns(spec.generator))]
+    return [name for name in names if name in keep]
+
+
 def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     """The shard tasks of ``spec``. Pure: same spec (and library versions), same plan."""
     needed = shaping_libraries(spec)
@@ -124,6 +133,8 @@ def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:
     config = spec.generator.model_dump(mode="json")
     output = spec.output.model_dump(mode="json")
     output.pop("shard_size")  # shapes which tasks exist, not what a range holds
+    if output.get("columns") is not None:  # written in the generator's order, however listed
+        output["columns"] = kept_columns(spec)
     sizes = shard_sizes(spec)
     extension = _EXTENSIONS[spec.output.chosen_format]
     ranges = split_ranges(spec.splits, spec.sample_count)

@@ -19,12 +19,13 @@ machine, whatever its CPU count. The rule (docs/outputs.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from synthc import generators
 from synthc.compiler.models import Spec
 from synthc.compiler.splits import split_counts
+from synthc.generators.base import TableGenerator
 
 MiB = 1 << 20
 #: the largest shard the default makes (a sample larger than this is one shard on its own)
@@ -46,26 +47,41 @@ def default_shard_size(samples: int, sample_bytes: float) -> int:
     return max(1, -(-samples // shards))
 
 
-def sample_bytes(config: Any) -> float:
-    """The generator's estimate of one sample's bytes in a shard, for ``config``."""
-    return float(generators.get(config.kind).sample_bytes(config))
+def sample_bytes(config: Any, columns: Collection[str] | None = None) -> float:
+    """The generator's estimate of one sample's bytes in a shard, for ``config``; for a table
+    that keeps only ``columns`` (``output.columns``), that share of a whole row's."""
+    generator = generators.get(config.kind)
+    whole = float(generator.sample_bytes(config))
+    if columns is None or not isinstance(generator, TableGenerator) or config.table_names():
+        return whole
+    written = {"index", *(column.name for column in generator.columns(config))}
+    kept = len(written.intersection(columns))
+    return whole * max(kept, 1) / len(written)
 
 
 def split_shard_sizes(
-    splits: Mapping[str, int | float], samples: int, shard_size: int | None, config: Any
+    splits: Mapping[str, int | float],
+    samples: int,
+    shard_size: int | None,
+    config: Any,
+    columns: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Samples per shard of each split, in spec order: ``shard_size`` when given (the generator
-    config is then not read), else :func:`default_shard_size` from ``config``'s estimate."""
+    config is then not read), else :func:`default_shard_size` from ``config``'s estimate (of
+    the ``columns`` kept, when given)."""
     counts = split_counts(splits, samples)
     if shard_size is not None:
         return {name: shard_size for name in counts}
-    per_sample = sample_bytes(config)
+    per_sample = sample_bytes(config, columns)
     return {name: default_shard_size(count, per_sample) for name, count in counts.items()}
 
 
 def shard_sizes(spec: Spec) -> dict[str, int]:
     """Samples per shard of each split of a validated spec, in spec order."""
-    return split_shard_sizes(spec.splits, spec.sample_count, spec.output.shard_size, spec.generator)
+    output = spec.output
+    return split_shard_sizes(
+        spec.splits, spec.sample_count, output.shard_size, spec.generator, output.columns
+    )
 
 
 def largest_shard_size(spec: Spec) -> int:

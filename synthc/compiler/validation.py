@@ -204,7 +204,10 @@ def _plan_size_ok(spec: Any, config: Any, report: Callable[..., None], holes: bo
 def _shard_sizes(spec: Spec, config: Any) -> dict[str, int]:
     """Samples per shard of each split: output.shard_size, or the default (read from the
     generator config, so a rule that reads an invalid one stays silent)."""
-    return split_shard_sizes(spec.splits, spec.sample_count, spec.output.shard_size, config)
+    output = spec.output
+    return split_shard_sizes(
+        spec.splits, spec.sample_count, output.shard_size, config, output.columns
+    )
 
 
 def _largest_shard(spec: Spec, config: Any) -> int:

@@ -9,6 +9,7 @@ three principal components (a rotated embedding shows its shape, not a random sl
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from synthc.outputs.caption import Caption, shorten
@@ -66,11 +67,14 @@ def _points_chart(frame: pl.DataFrame, caption: Caption) -> Chart:
 
 
 def _coordinates(frame: pl.DataFrame) -> list[str]:
-    """The observed coordinates ``x0, x1, ...`` in order, numeric columns only."""
-    dims: list[str] = []
-    while f"x{len(dims)}" in frame.columns and frame[f"x{len(dims)}"].dtype.is_numeric():
-        dims.append(f"x{len(dims)}")
-    return dims
+    """The observed coordinates ``x0, x1, ...`` there are, by number, numeric columns only: a
+    spec's ``output.columns`` may keep any of them (``[x1, x2]``)."""
+    found = (_COORDINATE.fullmatch(name) for name in frame.columns)
+    numbered = [(int(m[1]), m[0]) for m in found if m and frame[m[0]].dtype.is_numeric()]
+    return [name for _, name in sorted(numbered)]
+
+
+_COORDINATE = re.compile(r"x(0|[1-9][0-9]{0,8})")
 
 
 def _projected(frame: pl.DataFrame, dims: list[str]) -> tuple[np.ndarray, list[str]]:
