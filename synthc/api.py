@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from synthc import one_sample as _one_sample
     from synthc import plan_status as _plan_status_of
     from synthc import reproducing as _reproducing
+    from synthc import shard as _shard
     from synthc import store_target as _store_target
     from synthc import streaming as _streaming
     from synthc.build_target import Target
@@ -69,6 +70,7 @@ else:
     _building = lazy_module("synthc.building")
     _one_sample = lazy_module("synthc.one_sample")
     _reproducing = lazy_module("synthc.reproducing")
+    _shard = lazy_module("synthc.shard")
     _dir_target = lazy_module("synthc.dir_target")
     _store_target = lazy_module("synthc.store_target")
     _streaming = lazy_module("synthc.streaming")
@@ -247,18 +249,16 @@ def write_preview(
 def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
     """The spec's first ``samples`` samples generated in memory and drawn: the rows and
     columns its shards hold (only ``output.columns`` when it names some), as a build draws."""
-    from synthc.shard import table_columns, table_rows
-
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
     stop = min(samples, spec.sample_count)
     keep = spec.output.columns
     generated = (
-        table_rows(generator, spec.generator, spec.seed, 0, stop, keep)
+        _shard.table_rows(generator, spec.generator, spec.seed, 0, stop, keep)
         if isinstance(generator, TableGenerator)
         else generator.generate(spec.generator, spec.seed, 0, stop)
     )
-    columns = table_columns(spec.generator.kind, spec.generator, keep)
+    columns = _shard.table_columns(spec.generator.kind, spec.generator, keep)
     caption = _preview.Caption.of(spec.name, spec.sample_count, [c.to_json() for c in columns])
     return _preview.preview_of_samples(generator.preview, generated, caption)
 

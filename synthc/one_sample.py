@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,8 +84,21 @@ def sample_key(index: int) -> str:
 
 def row_json(frame: pl.DataFrame) -> str:
     """The first row as one line of JSON: numbers as numbers (floats exact), nulls as null,
-    dates and times in ISO 8601, categories as strings."""
-    return json.dumps(frame.row(0, named=True), default=_json_value, ensure_ascii=False)
+    dates and times in ISO 8601, categories as strings; a float that is no finite number (a
+    formula's overflow) as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``, which JSON
+    has no number for (Python's ``float()`` and JavaScript's ``Number()`` read them back)."""
+    row = {name: _json_number(value) for name, value in frame.row(0, named=True).items()}
+    return json.dumps(row, default=_json_value, ensure_ascii=False, allow_nan=False)
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, list):
+        return [_json_number(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_number(item) for key, item in value.items()}
+    return value
 
 
 def _json_value(value: Any) -> Any:

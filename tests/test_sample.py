@@ -246,3 +246,24 @@ def test_a_place_inside_an_output_directory_is_refused(cli, datasets, tmp_path):
     (tmp_path / "file").write_text("")
     code, _, err = cli("sample", spec, "-i", "0", "-o", tmp_path / "file")
     assert code == 2 and "is not a directory" in err
+
+
+def test_a_row_with_no_finite_number_is_still_valid_json(cli, write_spec):
+    """A formula that overflows makes inf (and inf - inf NaN): JSON has no such numbers, so
+    they are printed as the strings float() reads back, never as bare Infinity or NaN."""
+    spec = write_spec(
+        "synthc: 1\nname: overflow\nseed: 1\nsamples: 10\n"
+        "generator:\n  kind: tabular\n  columns:\n"
+        "    a: {dist: normal, mean: 1000, std: 1}\n"
+        "    up: {expr: 'exp(a)'}\n    down: {expr: '-exp(a)'}\n"
+        "    odd: {expr: 'exp(a) - exp(a)'}\n"
+    )
+    code, stdout, stderr = cli("sample", spec, "--index", "3")
+    assert code == 0, stderr
+
+    def refuse(constant):
+        raise AssertionError(f"bare {constant} in {stdout!r}")
+
+    row = json.loads(stdout, parse_constant=refuse)
+    assert (row["up"], row["down"], row["odd"]) == ("Infinity", "-Infinity", "NaN")
+    assert float(row["up"]) == float("inf") and isinstance(row["a"], float)

@@ -30,15 +30,15 @@ from synthc.compiler.positions import (
     mark_source,
     strip_marks,
 )
-from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_printed_size
-from synthc.compiler.source import UNPRINTABLE, UnreadableSource, describe_char, read_source_hashed
-from synthc.compiler.templating import (
+from synthc.compiler.rendered import (
     Rendered,
     TemplateRead,
     TemplateRoot,
     VariableNotSet,
     VarReads,
 )
+from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_printed_size
+from synthc.compiler.source import UNPRINTABLE, UnreadableSource, describe_char, read_source_hashed
 from synthc.errors import Position, Problem, SpecError
 
 

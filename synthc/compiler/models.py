@@ -8,15 +8,18 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     StrictFloat,
     StrictInt,
+    StrictStr,
     TypeAdapter,
     field_validator,
     model_serializer,
 )
+from pydantic_core import PydanticCustomError
 
 from synthc import generators
 
@@ -27,6 +30,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _a_number_not_text_or_boolean(value: Any) -> Any:
+    # YAML's true is no 1 and "10" no 10 (Python would take both as integers); 1e6 is, as a
+    # whole float
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+#: an integer field of the spec's top level: a whole number (1e6 too), never text or a boolean
+Integer = Annotated[int, BeforeValidator(_a_number_not_text_or_boolean)]
+
+
 class OutputConfig(_Strict):
     """How shards are written."""
 
@@ -35,7 +50,7 @@ class OutputConfig(_Strict):
         description="Shard file format: parquet for tables and point clouds, webdataset (tar) "
         "for images; default: the generator's own.",
     )
-    shard_size: int | None = Field(
+    shard_size: Integer | None = Field(
         None,
         gt=0,
         description="Samples per shard; the last shard of a split may be smaller. Default: per "
@@ -48,10 +63,10 @@ class OutputConfig(_Strict):
         description="Parquet codec. lz4 by default: random floats barely compress (72 -> 68 "
         "bytes/row) and lz4 encodes twice as fast as zstd level 1 (62 bytes/row).",
     )
-    compression_level: int | None = Field(
+    compression_level: Integer | None = Field(
         None, ge=1, le=22, description="zstd level (default: the writer's); other codecs ignore it."
     )
-    columns: tuple[str, ...] | None = Field(
+    columns: tuple[StrictStr, ...] | None = Field(
         None,
         min_length=1,
         description="Table generators: keep only these columns in the shards, the manifest's "
@@ -116,8 +131,8 @@ class Spec(_Strict):
     name: str = Field(pattern=NAME_PATTERN, max_length=128, description="Dataset name.")
     version: str = Field("0.0.0", min_length=1, description="Dataset version, recorded as given.")
     description: str = Field("", description="What this dataset is, for the dataset card.")
-    seed: int = Field(ge=0, lt=2**63, description="Root seed; every sample derives from it.")
-    samples: int | None = Field(
+    seed: Integer = Field(ge=0, lt=2**63, description="Root seed; every sample derives from it.")
+    samples: Integer | None = Field(
         None,
         gt=0,
         lt=2**53,
@@ -140,6 +155,13 @@ class Spec(_Strict):
         if self.samples is None:
             raise ValueError("samples is known only once the spec is validated")
         return self.samples
+
+    @field_validator("synthc", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # equal to 1 in Python, so Literal[1] takes it
+            raise ValueError(f"input should be 1, not the boolean {str(value).lower()}")
+        return value
 
     @field_validator("splits")
     @classmethod

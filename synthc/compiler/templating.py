@@ -19,93 +19,44 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from synthc.compiler.hints import did_you_mean
-from synthc.compiler.positions import TEXT, MarkedText, Span, locate
-from synthc.compiler.source import UnreadableSource, check_text, read_source_hashed
-from synthc.errors import Position, Problem, SpecError, UsageError
-from synthc.inputs import repository_root
-
-_MISSING = object()
-#: names a template reads with a literal name, even in a branch this render did not take
-_STATIC_READS = re.compile(
-    r"""\bvar\(\s*(['"])(\w+)\1|\bvars\s*(?:\.\s*(\w+)|\[\s*(['"])(\w+)\4)"""
+from synthc.compiler.positions import TEXT, MarkedText, Span
+from synthc.compiler.rendered import (
+    Rendered,
+    TemplateRead,
+    TemplateRoot,
+    VariableNotSet,
+    VarReads,
 )
+from synthc.compiler.source import UnreadableSource, check_text, read_source_hashed
+from synthc.errors import Problem, SpecError, UsageError
+from synthc.inputs import repository_root
+from synthc.lazy import lazy_module
+
+# Jinja2 is imported only for a spec with its syntax (synthc.lazy); the import graph reads it here
+if TYPE_CHECKING:
+    from synthc.compiler import jinja_render as _jinja_render
+else:
+    _jinja_render = lazy_module("synthc.compiler.jinja_render")
+
+__all__ = [
+    "Rendered",
+    "TemplateRead",
+    "TemplateRoot",
+    "VarReads",
+    "VariableNotSet",
+    "plain_rendering",
+    "render_spec",
+    "template_roots",
+]
+
 #: what starts Jinja2 syntax (its default delimiters, which synthc keeps)
 _TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """Rendered YAML text and, for every 0-based rendered line, the (file, line) that made it."""
-
-    text: str
-    line_map: tuple[tuple[str, int], ...]
-    source_text: str
-    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
-    #: where each marker stood in ``text`` (None: text not rendered from a template)
-    marks: MarkedText | None = field(default=None, repr=False)
-    #: ``--var`` values the spec never reads: reported with the spec's other problems
-    var_problems: tuple[Problem, ...] = ()
-    #: the spec, then each template, as read (first-read order; provenance)
-    reads: tuple[TemplateRead, ...] = ()
-
-    @cached_property
-    def _line_starts(self) -> tuple[int, ...]:
-        return (0, *(i + 1 for i, c in enumerate(self.text) if c == "\n"))
-
-    @cached_property
-    def _blank(self) -> bool:
-        return not self.text.strip()  # once: position() is asked once per YAML node
-
-    def position(self, line0: int, col0: int) -> Position:
-        """Map a 0-based rendered line and column to a 1-based position in the user's file.
-
-        Literal text maps exactly; a value an expression printed maps to the expression's
-        start. A position no marker explains has line 0 (the message says it is unknown).
-        """
-        if self.marks is not None and self._blank:
-            return Position(next(iter(self.sources), "<spec>"), 1, 1)  # nothing: the file's start
-        if self.marks is not None:
-            found = locate(self.marks, self._line_starts, line0, col0)
-            if found is None:
-                return Position(next(iter(self.sources), "<spec>"), 0, 0)
-            span, col = found
-            lines = self.sources.get(span.file, ())
-            width = len(lines[span.line - 1]) if 0 < span.line <= len(lines) else col
-            return Position(span.file, span.line, max(1, min(col, width or 1)), span.origin)
-        if not self.line_map:
-            return Position(next(iter(self.sources), "<spec>"), 1, col0 + 1)
-        file, line = self.line_map[min(max(line0, 0), len(self.line_map) - 1)]
-        lines = self.sources.get(file, ())
-        width = len(lines[line - 1]) if 0 < line <= len(lines) else col0 + 1
-        return Position(file, line, max(1, min(col0 + 1, width or 1)))
-
-
-class VariableNotSet(Exception):
-    """``var(name)`` of a variable no ``--var`` set and without a default."""
-
-
-@dataclass(frozen=True)
-class TemplateRoot:
-    """A directory ``include``/``import`` search: resolved ``path``, spelled ``display`` in
-    messages and positions, described as ``what``."""
-
-    path: Path
-    display: str
-    what: str
-
-    def shown(self, name: str) -> str:
-        """How a template ``name`` found under this root is spelled in positions."""
-        return name if self.display in ("", ".") else f"{self.display}/{name}"
 
 
 def template_roots(spec: Path, display: str, templates: Path | None = None) -> list[TemplateRoot]:
@@ -129,15 +80,6 @@ def template_roots(spec: Path, display: str, templates: Path | None = None) -> l
     for root in roots:
         unique.setdefault(root.path, root)
     return list(unique.values())
-
-
-@dataclass(frozen=True)
-class TemplateRead:
-    """A file the render read: the spec or a template, as shown, resolved, and its sha256."""
-
-    display: str
-    real: Path
-    sha256: str
 
 
 def render_spec(
@@ -176,9 +118,7 @@ def render_spec(
     if _TEMPLATE_SYNTAX.search(source_text) is None:
         rendered = plain_rendering(source_text, display)
     else:
-        from synthc.compiler.jinja_render import render_template
-
-        rendered = render_template(path, display, roots, source_text, read, var_reads)
+        rendered = _jinja_render.render_template(path, display, roots, source_text, read, var_reads)
     source = "\n".join("\n".join(lines) for lines in rendered.sources.values())
     unused = var_reads.unused(source)
     reads = (read, *(r for r in rendered.reads if r.real != read.real))
@@ -201,75 +141,3 @@ def plain_rendering(text: str, display: str) -> Rendered:
     line_map = tuple((display, span.line) for span in spans)
     sources = {display: tuple(text.splitlines())}
     return Rendered(text, line_map, text, sources, marks)
-
-
-class VarReads:
-    """The ``--var`` names a render reads, and which ``--var`` printed an expression's value."""
-
-    def __init__(self, variables: Mapping[str, Any], raw: Mapping[str, str]) -> None:
-        self.variables = variables
-        self.raw = raw
-        self.names: list[Any] = []  # in the order read (an expression's reads follow its mark)
-        self.seen: set[Any] = set()
-        self.everything = False  # the template iterated over ``vars``
-
-    def read(self, name: Any) -> None:
-        """Note that the template read ``name``."""
-        self.names.append(name)
-        if isinstance(name, str):
-            self.seen.add(name)
-
-    def var(self, name: str, default: Any = _MISSING) -> Any:
-        """``var(name[, default])`` in a template."""
-        self.read(name)
-        if name in self.variables:
-            return self.variables[name]
-        if default is _MISSING:
-            raise VariableNotSet(f"variable '{name}' is not set; pass --var {name}=VALUE")
-        return default
-
-    def mark(self) -> int:
-        """How many reads so far: an expression's reads are the ones after its mark."""
-        return len(self.names)
-
-    def origin(self, since: int, value: Any) -> str | None:
-        """``--var NAME=VALUE`` for the last given variable read since ``since``, else for a
-        given variable read earlier whose value ``value`` is (``{% set n = var('n') %}``)."""
-        for name in reversed(self.names[since:]):
-            if name in self.variables:
-                return self.origin_text(name)
-        for name in self.seen:
-            given = self.variables.get(name, _MISSING)
-            if given is value or (type(given) is type(value) and given == value):
-                return self.origin_text(name)
-        return None
-
-    def unused(self, source: str) -> list[Problem]:
-        """A problem for each given variable the spec never reads.
-
-        Read means: read during this render (var(), vars.NAME, vars['NAME'], iterating vars),
-        or named literally as var('NAME') / vars.NAME / vars['NAME'] in a file the render
-        loaded, so a variable read only in a branch not taken this time still counts.
-        """
-        if self.everything:
-            return []
-        read = set(self.seen)
-        for match in _STATIC_READS.finditer(source):
-            read.add(match[2] or match[3] or match[5])
-        problems = []
-        for name in self.variables:
-            if name in read:
-                continue
-            hint = did_you_mean(name, sorted(read)) or (
-                "; it reads no variables" if not read else f"; it reads {', '.join(sorted(read))}"
-            )
-            given = self.origin_text(name)
-            problems.append(Problem(None, "", f"{given}: the spec never reads '{name}'{hint}"))
-        return problems
-
-    def origin_text(self, name: str) -> str:
-        """``--var NAME=VALUE`` as given (shortened)."""
-        shown = self.raw.get(name)
-        if shown is None:
-            shown = json.dumps(self.variables[name], default=str)
-        return f"--var {name}={shown if len(shown) <= 40 else shown[:37] + '...'}"

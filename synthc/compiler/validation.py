@@ -280,7 +280,42 @@ def _report_pydantic(
         elif kind == "value_error" and "error" in ctx:
             report(full, str(ctx["error"]))  # a validator's own words, without pydantic's prefix
         else:
-            report(full, _lower_first(item["msg"]))
+            report(full, _plain_words(kind, ctx) or _lower_first(item["msg"]))
+
+
+_BOUNDS = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "greater than or equal to"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "less than or equal to"),
+}
+
+
+def _plain_words(kind: str, ctx: dict[str, Any]) -> str | None:
+    """pydantic's message in a spec's terms, where its own names Python types or prints a
+    bound of 1e100 digit by digit; None to keep pydantic's."""
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        bound = ctx.get(key)
+        if bound is None:  # a rule of synthc's own that words it differently
+            return None
+        if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e16:
+            bound = int(bound)
+        shown = f"{bound:g}" if isinstance(bound, float) else str(bound)
+        return f"input should be {words} {shown}"
+    if kind in ("too_short", "too_long"):
+        least = kind == "too_short"
+        count = ctx.get("min_length" if least else "max_length")
+        items = "item" if count == 1 else "items"
+        return (
+            f"should have {'at least' if least else 'at most'} {count} {items}, "
+            f"not {ctx.get('actual_length')}"
+        )
+    if kind in ("tuple_type", "list_type"):
+        return "input should be a list"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "input should be a mapping (name: value)"
+    return None
 
 
 def _tag_field(ctx: dict[str, Any]) -> str:

@@ -21,6 +21,11 @@ Path = tuple[str | int, ...]
 #: observed points, and Arrow buffers while Parquet encodes them (measured: 2.6 for a
 #: 150,000-row shard of 256-dimensional rotated blobs, 2.2 for swiss_roll)
 SHARD_MEMORY_FACTOR = 3
+#: the largest magnitude of any number a shape takes (noise, radii, turns, pitch, centres,
+#: stds): products of a few of them (a helix's pitch times its turns, a centre plus a std times
+#: a normal draw, a rotation's sums) stay far inside float64's 1.8e308, so every coordinate is
+#: finite, the same in plain Python (which raises on cos(inf)) as compiled (which gives NaN)
+MAX_MAGNITUDE = 1e100
 
 
 class ManifoldBase(GeneratorConfig):
@@ -32,6 +37,7 @@ class ManifoldBase(GeneratorConfig):
     noise: float = Field(
         0.0,
         ge=0,
+        le=MAX_MAGNITUDE,
         allow_inf_nan=False,
         description="Std of the Gaussian noise added to every observed coordinate.",
     )
@@ -158,8 +164,10 @@ class Torus(ManifoldBase):
     """A ring torus in R^3, uniform with respect to surface area."""
 
     shape: Literal["torus"]
-    R: float = Field(2.0, gt=0, allow_inf_nan=False, description="Major radius.")
-    r: float = Field(1.0, gt=0, allow_inf_nan=False, description="Minor (tube) radius, < R.")
+    R: float = Field(2.0, gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False, description="Major radius.")
+    r: float = Field(
+        1.0, gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False, description="Minor (tube) radius, < R."
+    )
     intrinsic_names: ClassVar[tuple[str, ...]] = ("theta", "phi")
     formula: ClassVar[str] = (
         "theta ~ U(0, 2pi), phi with density (R + r cos phi) / (2 pi R); "
@@ -188,9 +196,13 @@ class Helix(ManifoldBase):
     """A circular helix around the z axis."""
 
     shape: Literal["helix"]
-    turns: float = Field(3.0, gt=0, allow_inf_nan=False, description="Number of turns.")
-    radius: float = Field(1.0, gt=0, allow_inf_nan=False, description="Radius.")
-    pitch: float = Field(1.0, gt=0, allow_inf_nan=False, description="Rise per turn along z.")
+    turns: float = Field(
+        3.0, gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False, description="Number of turns."
+    )
+    radius: float = Field(1.0, gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False, description="Radius.")
+    pitch: float = Field(
+        1.0, gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False, description="Rise per turn along z."
+    )
     intrinsic_names: ClassVar[tuple[str, ...]] = ("t",)
     formula: ClassVar[str] = (
         "t = 2*pi*turns*U; point (radius cos t, radius sin t, pitch t / (2 pi))"
@@ -291,6 +303,7 @@ class Blobs(ManifoldBase):
             self._centre_problems,
             self._std_problems,
             self._box_problems,
+            self._magnitude_problems,
         ]
 
     def _centre_problems(self) -> Iterable[tuple[Path, str]]:
@@ -318,6 +331,25 @@ class Blobs(ManifoldBase):
         low, high = self.center_box
         if not low < high:
             yield (("center_box",), "low must be < high")
+
+    def _magnitude_problems(self) -> Iterable[tuple[Path, str]]:
+        stds = self.cluster_std
+        groups: list[list[tuple[Path, float]]] = [
+            [(("center_box", i), v) for i, v in enumerate(self.center_box)],
+            [
+                (("centers", i, j), v)
+                for i, centre in enumerate(self.centers if isinstance(self.centers, list) else [])
+                for j, v in enumerate(centre)
+            ],
+            [(("cluster_std", i), v) for i, v in enumerate(stds)]
+            if isinstance(stds, list)
+            else [(("cluster_std",), stds)],
+        ]
+        for numbers in groups:  # the first too large of each field: a long list says it once
+            for at, value in numbers:
+                if abs(value) > MAX_MAGNITUDE:
+                    yield (at, f"{value:g} is too large: at most {MAX_MAGNITUDE:g} in magnitude")
+                    break
 
 
 def _some(problem: Any) -> Iterable[Any]:
