@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
+import pytest
 from conftest import spec_text
 
 from synthc import api
+from synthc.errors import SpecError
 from synthc.outputs.state import STATE_DIR
 
 
@@ -186,3 +188,29 @@ def test_vars_override_template_defaults(cli, tmp_path):
     assert manifest["spec"]["vars"] == {"samples": 2000, "shard_size": 1000}
     x = pl.read_parquet(out / "train" / "*.parquet")["x1"].to_numpy()
     assert np.all((x > -1) & (x < 22))
+
+
+def test_the_card_escapes_control_characters_and_keeps_cells_whole(write_spec, tmp_path):
+    """A spec's strings reach README.md escaped: a description made with YAML escapes
+    (``"\\e[2J"``) cannot clear the terminal of someone printing the card, a category value
+    with ``|`` stays in its table cell, and a version is one printable line."""
+    spec = write_spec(
+        "synthc: 1\nname: card\nversion: '1.0'\n"
+        'description: "line one\\nred \\e[31mtext\\e[0m \\u2028 end"\n'
+        "seed: 1\nsamples: 10\n"
+        "generator:\n  kind: tabular\n  columns:\n"
+        '    d: {dist: categorical, values: ["x|y", "\\e[2Jz"]}\n'
+    )
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    card = (out / "README.md").read_text()
+    assert "\x1b" not in card and "\u2028" not in card
+    assert "line one\nred \\x1b[31mtext\\x1b[0m \\u2028 end" in card
+    (row,) = [line for line in card.splitlines() if line.startswith("| `d` |")]
+    assert row.count(" | ") == 2 and "x\\|y" in row  # three cells: the | is escaped
+    bad = write_spec(
+        'synthc: 1\nname: v\nversion: "1.0\\n---"\nseed: 1\nsamples: 10\n'
+        "generator: {kind: manifold, shape: moons}\n",
+        "v.yaml",
+    )
+    with pytest.raises(SpecError, match="version: must be one line of printable text"):
+        api.validate(bad)

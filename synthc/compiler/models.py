@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -36,6 +37,19 @@ def _a_number_not_text_or_boolean(value: Any) -> Any:
     if isinstance(value, bool | str):
         raise PydanticCustomError("int_type", "Input should be a valid integer")
     return value
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_printable_line(text: str) -> str:
+    found = _UNPRINTABLE.search(text)
+    if found:
+        raise ValueError(
+            f"must be one line of printable text; it holds {ascii(found[0])} at character "
+            f"{found.start() + 1}"
+        )
+    return text
 
 
 #: an integer field of the spec's top level: a whole number (1e6 too), never text or a boolean
@@ -129,7 +143,12 @@ class Spec(_Strict):
 
     synthc: Literal[1] = Field(description="Spec format version.")
     name: str = Field(pattern=NAME_PATTERN, max_length=128, description="Dataset name.")
-    version: str = Field("0.0.0", min_length=1, description="Dataset version, recorded as given.")
+    version: Annotated[str, AfterValidator(_one_printable_line)] = Field(
+        "0.0.0",
+        min_length=1,
+        max_length=128,
+        description="Dataset version, recorded as given (one line of printable text).",
+    )
     description: str = Field("", description="What this dataset is, for the dataset card.")
     seed: Integer = Field(ge=0, lt=2**63, description="Root seed; every sample derives from it.")
     samples: Integer | None = Field(

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from synthc.outputs.card_text import card_cell, card_line, card_paragraph
 from synthc.outputs.table_card import related_front, related_load, related_sections
 
 #: Our column dtypes -> Hugging Face `datasets` Value dtypes (how its Parquet reader sees them).
@@ -71,9 +72,16 @@ def _columns_section(ext: str, columns: list[dict[str, Any]]) -> list[str]:
         "",
         "| name | type | meaning |",
         "|---|---|---|",
-        *[f"| `{c['name']}` | {c['dtype']} | {c['description']} |" for c in columns],
+        *[
+            f"| `{card_cell(c['name'])}` | {card_cell(c['dtype'])} | "
+            f"{card_cell(c['description'])} |"
+            for c in columns
+        ],
         "",
     ]
+
+
+_NO_DESCRIPTION = "A synthetic dataset built by synthc."
 
 
 def dataset_card(manifest: dict[str, Any]) -> str:
@@ -122,9 +130,11 @@ def dataset_card(manifest: dict[str, Any]) -> str:
         yaml.safe_dump(front, sort_keys=False).rstrip(),
         "---",
         "",
-        f"# {name} {manifest['dataset']['version']}",
+        f"# {card_line(name)} {card_line(manifest['dataset']['version'])}",
         "",
-        manifest["dataset"]["description"] or "A synthetic dataset built by synthc.",
+        card_paragraph(
+            manifest["dataset"]["description"] or "A synthetic dataset built by synthc."
+        ),
         "",
         f"Built by synthc {manifest['synthc_version']} from `spec.yaml` (seed {manifest['seed']}); "
         f"generator `{manifest['generator']['kind']}`. Labels are exact: they are known by "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from synthc.outputs.card_text import card_cell
+
 
 def related_front(manifest: dict[str, Any], dtypes: dict[str, str]) -> dict[str, Any]:
     """``configs`` and ``dataset_info`` of the front matter: one config per table (the root's
@@ -72,7 +74,11 @@ def related_sections(manifest: dict[str, Any]) -> list[str]:
             "",
             "| name | type | meaning |",
             "|---|---|---|",
-            *[f"| `{c['name']}` | {c['dtype']} | {c['description']} |" for c in columns],
+            *[
+                f"| `{card_cell(c['name'])}` | {card_cell(c['dtype'])} | "
+                f"{card_cell(c['description'])} |"
+                for c in columns
+            ],
         ]
     return [*lines, ""]
 
