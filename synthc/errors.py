@@ -60,7 +60,21 @@ class Problem:
             notes += f" ({UNMAPPED})"
         if self.position is not None and self.position.origin:
             notes += f" (from {self.position.origin})"
-        return one_line(f"{where}{named}{self.message}{notes}")
+        return one_line(f"{where}{clipped(named, 200)}{clipped(self.message)}{notes}")
+
+
+#: characters of a problem's message shown at most: one that quotes a value the user wrote
+#: (a 900,000-character column name) keeps its start and its end (where a hint stands)
+MAX_MESSAGE_CHARS = 600
+
+
+def clipped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text``, or its start and end with how much was left out between them."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    head = limit - tail
+    return f"{text[:head]} ... ({len(text) - limit:,} characters left out) ... {text[-tail:]}"
 
 
 class SynthcError(Exception):

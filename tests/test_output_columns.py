@@ -187,3 +187,13 @@ def test_the_order_columns_are_listed_in_keeps_the_same_shards(cli, write_spec, 
     assert cli("build", first, "-o", other, "--workers", "1")[0] == 0
     code, stdout, stderr = cli("diff", out, other)
     assert code == 0, stdout + stderr
+
+
+def test_a_long_name_is_quoted_in_part(cli, write_spec):
+    """An unknown name of 100,000 characters makes a line of hundreds, whose end (the list of
+    the generator's columns) still shows."""
+    spec = write_spec(spec_with(f"  columns: [{'y' * 100_000}]\n"))
+    code, _, stderr = cli("validate", spec)
+    (line,) = stderr.strip().splitlines()[:1]
+    assert code == 2 and len(line) < 1000
+    assert "characters left out" in line and line.endswith("u0, u1)")
