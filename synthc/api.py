@@ -462,22 +462,25 @@ def _after_build(
             )
 
 
-def verify(out: Path | str) -> int:
+def verify(out: Path | str, *, manifest: dict[str, Any] | None = None) -> int:
     """Check a built dataset (a directory or an object-store URL): its manifest's own
-    consistency, then every shard and file it lists (re-hashed and re-counted), and files in
-    its split folders it does not list; raise OutputError naming each problem, one per line.
-    Returns the number of shards checked."""
+    consistency, then every shard and file it lists (re-hashed and re-counted; the spec
+    copies against the sha256 it records), and files in its split folders it does not list;
+    raise OutputError naming each problem, one per line. Returns the number of shards checked.
+    ``manifest``: the dataset's manifest, already read with :func:`load_manifest`."""
     store = _store_of(out)
+    manifest = load_manifest(out) if manifest is None else manifest
     checked, problems = (
-        _store_verify.verify_store(store)
+        _store_verify.verify_store(store, manifest=manifest)
         if store is not None
-        else _verify.verify_dataset(_local(out))
+        else _verify.verify_dataset(_local(out), manifest=manifest)
     )
     if problems:
         lines = "\n".join(str(p) for p in problems)
+        hint = _verify.repair_hint(out, manifest)
         raise OutputError(
             f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}"
-            + ("\n" + _verify.repair_hint(out) if any(p.rebuild for p in problems) else "")
+            + ("\n" + hint if any(p.rebuild for p in problems) else "")
         )
     return checked
 

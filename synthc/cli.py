@@ -627,7 +627,7 @@ def _check_distinct_names(names: list[tuple[Path, str]]) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     manifest = api.load_manifest(args.out)
-    shards = api.verify(args.out)
+    shards = api.verify(args.out, manifest=manifest)
     print(f"{_shown(args.out)}: ok ({shards} shards, {manifest['samples']} samples verified)")
     return 0
 

@@ -114,6 +114,11 @@ def test_verify_catches_a_tampered_object(bucket, cli, tmp_path):
     assert code == 1
     assert f"{shard}: sha256" in stderr and "does not match the manifest" in stderr
     assert "train/stray-00009.parquet: a shard file the manifest does not list" in stderr
+    # the hint is the store's own manifest's (it read a local ./s3:/... path)
+    assert f"to repair: run `synthc build {spec} -o {url}`" in stderr
+    fs.pipe_file(f"{bucket}/tampered/spec.yaml", b"synthc: 1\n")  # the spec copy, edited
+    code, _, stderr = cli("verify", url)
+    assert "spec.yaml: does not match the manifest's spec.sha256" in stderr
     with pytest.raises(OutputError, match="does not match the manifest"):
         synthc.open(url, verify=True)["train"].lazy()
     # the rebuild notices the changed object (its ETag) and rewrites just that shard

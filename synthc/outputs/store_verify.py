@@ -23,12 +23,16 @@ from synthc.outputs.verify import (
     _check_fact_files,
     _check_shard,
     manifest_problems,
+    spec_copy_problems,
 )
 
 
-def verify_store(store: Store, *, count: bool = True) -> tuple[int, list[ShardProblem]]:
-    """Check the manifest of ``store`` and every object it lists; (shards checked, problems)."""
-    manifest = read_store_manifest(store)
+def verify_store(
+    store: Store, *, count: bool = True, manifest: dict[str, Any] | None = None
+) -> tuple[int, list[ShardProblem]]:
+    """Check the manifest of ``store`` (``manifest``, when already read) and every object it
+    lists; (shards checked, problems)."""
+    manifest = read_store_manifest(store) if manifest is None else manifest
     problems = [ShardProblem(MANIFEST_FILE, m) for m in manifest_problems(manifest)]
     listing = store.listing()
     shards = iter_shards(manifest)
@@ -52,6 +56,9 @@ def verify_store(store: Store, *, count: bool = True) -> tuple[int, list[ShardPr
                 continue
             _fetch(store, listing, local, name)
         problems += _check_fact_files(local, manifest)
+        problems += spec_copy_problems(
+            manifest, lambda name: _fetched_copy(store, listing, local, name)
+        )
     for name in manifest.get("files", []):
         try:
             store.key(name, store.where(MANIFEST_FILE))
@@ -101,6 +108,25 @@ def _fetch(
         return None
     store.download(name, path)
     return path
+
+
+def _fetched_copy(
+    store: Store, listing: dict[str, dict[str, Any]], local: Confiner, name: str
+) -> bytes | None:
+    """The bytes of a spec copy on the store (None: not listed; ``b""``: too big to be one,
+    not fetched)."""
+    found = listing.get(name)
+    if found is None:
+        return None
+    if found.get("size", 0) > limits.MAX_RENDERED_BYTES:
+        return b""
+    path = _fetch(store, listing, local, name)
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _unlisted(manifest: dict[str, Any], listing: dict[str, dict[str, Any]]) -> list[ShardProblem]:

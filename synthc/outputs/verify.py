@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import file_sha256
 from synthc.errors import OutputError
@@ -35,12 +38,15 @@ class ShardProblem:
         return f"{self.path}: {self.message}"
 
 
-def verify_dataset(out: Path, *, count: bool = True) -> tuple[int, list[ShardProblem]]:
+def verify_dataset(
+    out: Path, *, count: bool = True, manifest: dict[str, Any] | None = None
+) -> tuple[int, list[ShardProblem]]:
     """Check the manifest of ``out`` and every file it lists; return (shards checked, problems).
 
-    ``count=False`` skips re-reading each shard's samples (size and sha256 are still checked).
+    ``count=False`` skips re-reading each shard's samples (size and sha256 are still checked);
+    ``manifest``: the manifest of ``out`` already read (read_manifest), not read again.
     """
-    manifest = read_manifest(out)
+    manifest = read_manifest(out) if manifest is None else manifest
     problems = [ShardProblem(MANIFEST_FILE, m) for m in manifest_problems(manifest)]
     shards = iter_shards(manifest)
     confine = Confiner(out, MANIFEST_FILE)
@@ -50,8 +56,43 @@ def verify_dataset(out: Path, *, count: bool = True) -> tuple[int, list[ShardPro
             problems.append(ShardProblem(str(shard["path"]), problem))
     problems += _check_fact_files(confine, manifest)
     problems += _check_listed_files(confine, manifest)
+    problems += spec_copy_problems(manifest, lambda name: _local_copy(confine, name))
     problems += _unlisted_files(confine, manifest)
     return len(shards), problems
+
+
+def spec_copy_problems(
+    manifest: dict[str, Any], read: Callable[[str], bytes | None]
+) -> list[ShardProblem]:
+    """The spec copies (``spec.yaml``, ``spec.rendered.yaml``) whose bytes are not the ones the
+    manifest's ``spec`` records a sha256 of; ``read(name)`` gives a copy's bytes (None: not
+    there, which the listed files' check reports; too big to be a spec: ``b""``)."""
+    spec = manifest.get("spec")
+    problems: list[ShardProblem] = []
+    if not isinstance(spec, dict):
+        return problems
+    for name_key, digest_key in (("file", "sha256"), ("rendered_file", "rendered_sha256")):
+        name, digest = spec.get(name_key), spec.get(digest_key)
+        if not isinstance(name, str) or not isinstance(digest, str):
+            continue
+        data = read(name)
+        if data is not None and hashlib.sha256(data).hexdigest() != digest:
+            problems.append(
+                ShardProblem(name, f"does not match the manifest's spec.{digest_key}")
+            )
+    return problems
+
+
+def _local_copy(confine: Confiner, name: str) -> bytes | None:
+    try:
+        path = confine(name)
+        if not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(limits.MAX_RENDERED_BYTES + 1)
+    except (OutputError, OSError):
+        return None
+    return data if len(data) <= limits.MAX_RENDERED_BYTES else b""
 
 
 def manifest_problems(manifest: dict[str, Any]) -> list[str]:
@@ -63,8 +104,16 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     expected_start = 0
     seen: set[str] = set()
     table_starts: dict[str, int] = {}
+    schema = manifest.get("schema")
+    schema_tables = schema.get("tables") if isinstance(schema, dict) else None
+    named = list(schema_tables) if isinstance(schema_tables, dict) else []
     for name, split in manifest["splits"].items():
         where = f"splits.{name}"
+        held_tables = split.get("tables")
+        if list(held_tables or {}) != named:  # a reader picks shards by these names
+            problems.append(
+                f"{where}.tables names {list(held_tables or {})}, schema.tables {named}"
+            )
         start, stop = split["range"]
         if start != expected_start:
             problems.append(f"{where}.range starts at {start}, not at {expected_start}")
@@ -84,6 +133,11 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
                 problems += _range_problems(f"{where}.tables.{table}", folder, group, first, last)
                 problems += _listed_twice(where, group, seen)
         else:
+            for shard in listed:
+                if shard.get("table") is not None:  # a reader of the split would skip it
+                    problems.append(
+                        f"{where}: shard {shard['path']} names a table, but the split has none"
+                    )
             held = sum(s["samples"] for s in listed)
             if held != split["samples"]:
                 problems.append(f"{where}.samples is {split['samples']}, its shards hold {held}")
@@ -183,8 +237,12 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str |
     try:
         counter = count_tar_samples if path.suffix == ".tar" else count_parquet_rows
         rows = counter(path)
-    except Exception as error:  # any reader failure means a bad shard
-        return f"unreadable: {error}"
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # any reader failure means a bad shard; polars' Rust
+        # panics (PanicException) derive from BaseException
+        text = str(error).strip().splitlines()
+        return f"unreadable: {text[0] if text else type(error).__name__}"
     if rows != shard["samples"]:
         return f"{rows} samples, manifest says {shard['samples']}"
     return None
@@ -273,14 +331,12 @@ def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardPr
     return problems
 
 
-def repair_hint(out: Path | str) -> str:
-    """The command that rebuilds what does not match: ``synthc build`` of the spec the manifest
-    records (its path when that file still holds the same spec, with its ``--var`` values)."""
+def repair_hint(out: Path | str, manifest: dict[str, Any]) -> str:
+    """The command that rebuilds what does not match: ``synthc build`` of the spec
+    ``manifest`` (the one of ``out``) records (its path when that file still holds the same
+    spec, with its ``--var`` values)."""
     out_text = shlex.quote(str(out))
-    try:
-        spec = read_manifest(Path(out)).get("spec")
-    except OutputError:
-        spec = None
+    spec = manifest.get("spec")
     spec = spec if isinstance(spec, dict) else {}
     source, digest = spec.get("source"), spec.get("sha256")
     written_vars = spec.get("vars")
@@ -304,7 +360,14 @@ def repair_hint(out: Path | str) -> str:
 
 
 def _same_file(path: Path, digest: Any) -> bool:
+    """Whether ``path`` (named by a manifest: untrusted) is a spec file with sha256 ``digest``.
+    Only a regular file of a spec's size is read, and at most that much: the manifest may name
+    ``/proc/kmsg`` (reading blocks) or a file of gigabytes."""
     try:
-        return path.is_file() and file_sha256(path) == digest
+        if not path.is_file() or not 0 < path.stat().st_size <= limits.MAX_SPEC_BYTES:
+            return False
+        with path.open("rb") as handle:
+            data = handle.read(limits.MAX_SPEC_BYTES + 1)
     except OSError:
         return False
+    return hashlib.sha256(data).hexdigest() == digest

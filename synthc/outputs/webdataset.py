@@ -40,9 +40,11 @@ def write_tar_shard(samples: Iterable[Sample], path: Path) -> tuple[int, str]:
 
 
 def count_tar_samples(path: Path) -> int:
-    """Samples in a WebDataset tar: distinct keys (the name up to its first dot)."""
+    """Samples in a WebDataset tar: distinct keys (the name up to its first dot). An
+    uncompressed tar only, as synthc writes and reads them: a compressed one (a megabyte of xz
+    can hold a million members) is a TarError, not decompressed."""
     keys: set[str] = set()
-    with tarfile.open(path, mode="r") as tar:
+    with tarfile.open(path, mode="r:") as tar:
         for member in tar:
             if member.isfile():
                 name = member.name.rsplit("/", 1)[-1]
@@ -58,7 +60,7 @@ def read_tar_members(
 ) -> list[bytes]:
     """The first ``limit`` members whose extension is one of ``exts`` (for previews)."""
     found: list[bytes] = []
-    with tarfile.open(path, mode="r") as tar:
+    with tarfile.open(path, mode="r:") as tar:
         for member in tar:
             if len(found) >= limit:
                 break

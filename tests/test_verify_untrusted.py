@@ -1,0 +1,129 @@
+"""``synthc verify`` reads a shared dataset as untrusted: what its manifest records about itself
+is checked, what it names outside the dataset is read only within a spec's size, and no
+shard can make it decompress, hang or die on a reader's panic."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from small_datasets import write_spec
+
+import synthc
+from synthc import api
+from synthc.errors import OutputError
+from synthc.outputs import verify as verify_module
+from synthc.outputs.manifest import content_sha256, iter_shards
+
+
+def manifest_of(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def rewrite(out: Path, manifest: dict) -> None:
+    """Save ``manifest``, consistent with its shards again, as a hostile sharer would."""
+    manifest["content_sha256"] = content_sha256(iter_shards(manifest))
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> tuple[Path, Path]:
+    spec = write_spec(tmp_path, "manifold")
+    return spec, api.build(spec, tmp_path / "out", workers=1).out
+
+
+def verify_lines(cli, out: Path) -> tuple[int, list[str]]:
+    code, _, stderr = cli("verify", out)
+    return code, stderr.strip().splitlines()
+
+
+def test_spec_copies_are_checked_against_the_sha256s_the_manifest_records(cli, table):
+    spec, out = table
+    (out / "spec.yaml").write_text(spec.read_text().replace("seed: 11", "seed: 12"))
+    (out / "spec.rendered.yaml").write_text("synthc: 1\n")
+    code, lines = verify_lines(cli, out)
+    assert code == 1
+    assert "spec.yaml: does not match the manifest's spec.sha256" in lines
+    assert "spec.rendered.yaml: does not match the manifest's spec.rendered_sha256" in lines
+
+
+def test_the_repair_hint_reads_no_file_the_manifest_names_beyond_a_specs_size(cli, table):
+    """A manifest's ``spec.source`` may name any path: a file of gigabytes, or /proc/kmsg
+    (reading it blocks). The hint hashes it only when it is a regular file of a spec's size,
+    reading that much at most; otherwise it says SPEC."""
+    spec, out = table
+    big = spec.parent / "big.yaml"
+    big.write_bytes(b"x" * (2 << 20))  # over synthc.limits.MAX_SPEC_BYTES
+    manifest = manifest_of(out)
+    manifest["spec"]["source"] = str(big)
+    manifest["spec"]["sha256"] = hashlib.sha256(big.read_bytes()).hexdigest()
+    rewrite(out, manifest)
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and lines[-1].startswith("to repair: run `synthc build SPEC -o ")
+    manifest["spec"]["source"] = str(spec)  # the real spec, unchanged: named in the hint
+    manifest["spec"]["sha256"] = hashlib.sha256(spec.read_bytes()).hexdigest()
+    rewrite(out, manifest)
+    (out / manifest["splits"]["train"]["shards"][0]["path"]).unlink()  # something to repair
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and lines[-1].startswith(f"to repair: run `synthc build {spec} -o ")
+
+
+def test_a_shard_naming_a_table_of_a_dataset_without_tables_is_a_problem(cli, table):
+    """A reader picks a split's shards by their table: one naming a table the split does not
+    have was skipped, its rows silently missing, while verify said ok."""
+    _, out = table
+    manifest = manifest_of(out)
+    manifest["splits"]["train"]["shards"][0]["table"] = "x"
+    rewrite(out, manifest)
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and any("names a table, but the split has none" in line for line in lines)
+    with pytest.raises(OutputError, match="names a table"):
+        synthc.open(out)
+
+
+def test_tables_in_the_schema_but_not_the_splits_is_a_problem_not_a_key_error(cli, table):
+    _, out = table
+    manifest = manifest_of(out)
+    manifest["schema"]["tables"] = {"foo": []}
+    rewrite(out, manifest)
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and any(
+        "splits.train.tables names [], schema.tables ['foo']" in x for x in lines
+    )
+    with pytest.raises(OutputError, match="schema.tables"):
+        synthc.open(out)
+
+
+def test_a_compressed_tar_is_unreadable_not_decompressed(cli, tmp_path):
+    """synthc writes and reads uncompressed tars; a compressed one (a megabyte of xz can hold
+    a million members) is refused by verify, as synthc.open refuses it, not decompressed."""
+    out = api.build(write_spec(tmp_path, "fractal"), tmp_path / "out", workers=1).out
+    manifest = manifest_of(out)
+    shard = manifest["splits"]["val"]["shards"][0]
+    path = out / shard["path"]
+    path.write_bytes(gzip.compress(path.read_bytes()))
+    shard["bytes"] = path.stat().st_size
+    shard["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    rewrite(out, manifest)
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and any(line.startswith(f"{shard['path']}: unreadable") for line in lines)
+
+
+def test_a_readers_panic_is_an_unreadable_shard(table, monkeypatch):
+    """polars raises a Rust panic as PanicException, a BaseException: it ended verify with a
+    traceback, the shards after it unchecked."""
+
+    class PanicException(BaseException):  # as pyo3_runtime.PanicException derives
+        pass
+
+    def panic(path):
+        raise PanicException("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(verify_module, "count_parquet_rows", panic)
+    _, out = table
+    checked, problems = verify_module.verify_dataset(out)
+    assert checked == len(problems) and checked > 1  # every shard was still checked
+    assert all(p.message.startswith("unreadable: called `Option::unwrap()`") for p in problems)
