@@ -77,9 +77,7 @@ def spec_copy_problems(
             continue
         data = read(name)
         if data is not None and hashlib.sha256(data).hexdigest() != digest:
-            problems.append(
-                ShardProblem(name, f"does not match the manifest's spec.{digest_key}")
-            )
+            problems.append(ShardProblem(name, f"does not match the manifest's spec.{digest_key}"))
     return problems
 
 
