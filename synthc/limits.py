@@ -66,5 +66,9 @@ MAX_CATALOG_MAPS = 64
 #: bytes of ``.synthc/state.json`` and ``manifest.json``
 MAX_STATE_BYTES = 256 * MiB
 MAX_MANIFEST_BYTES = 256 * MiB
+#: JSON values in one of them (counted before parsing as commas and brackets, which over-counts
+#: text holding them): parsing costs memory per value, tens of bytes each, so 256 MiB of ``[],``
+#: would take 5 GB; a manifest of MAX_SHARDS shards holds about 8 million
+MAX_JSON_VALUES = 16_000_000
 #: facts (generator arrays) larger than this many numbers go to .npy files beside the manifest
 MAX_INLINE_FACT_NUMBERS = 4096

@@ -127,3 +127,19 @@ def test_a_readers_panic_is_an_unreadable_shard(table, monkeypatch):
     checked, problems = verify_module.verify_dataset(out)
     assert checked == len(problems) and checked > 1  # every shard was still checked
     assert all(p.message.startswith("unreadable: called `Option::unwrap()`") for p in problems)
+
+
+def test_a_manifest_of_too_many_json_values_is_refused_before_parsing(cli, table, monkeypatch):
+    """Bytes alone do not bound what parsing costs: 99 MB of empty lists took 4.9 GB. The
+    values are counted first (synthc.limits.MAX_JSON_VALUES; lowered here)."""
+    from synthc import limits
+
+    _, out = table
+    manifest = manifest_of(out)
+    assert api.verify(out) > 0  # within the limit as built
+    monkeypatch.setattr(limits, "MAX_JSON_VALUES", 5_000)
+    manifest["padding"] = [[] for _ in range(6_000)]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and "JSON values, over the limit of 5,000" in lines[0]
+    assert "synthc.limits.MAX_JSON_VALUES" in lines[0]

@@ -21,6 +21,7 @@ import synthc
 from synthc import FORMAT_VERSION, limits
 from synthc.errors import OutputError
 from synthc.outputs.confine import read_bounded
+from synthc.outputs.json_bounds import loads_bounded
 from synthc.outputs.store import Store
 from synthc.provenance import ROLES
 
@@ -206,10 +207,7 @@ def read_store_manifest(store: Store) -> dict[str, Any]:
 def parse_manifest(data: bytes, path: str) -> dict[str, Any]:
     """The manifest in ``data`` (read from ``path``, named in errors); OutputError unless it is
     a synthc manifest of the expected shape."""
-    try:
-        manifest = json.loads(data)
-    except (ValueError, RecursionError) as error:
-        raise OutputError(f"{path}: not valid JSON ({error})") from None
+    manifest = loads_bounded(data, path, OutputError)
     if not isinstance(manifest, dict):
         raise OutputError(f"{path}: a manifest is a JSON object, not {type(manifest).__name__}")
     if manifest.get("format") != MANIFEST_FORMAT:

@@ -1,0 +1,34 @@
+"""JSON read from an output directory (a manifest, a build state), parsed within a bound on
+its values as well as its bytes: bytes alone do not bound the memory parsing takes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from synthc import limits
+
+
+def values_over_limit(data: bytes | str) -> int | None:
+    """The count of JSON values in ``data`` (an over-count: commas and opening brackets) when it
+    is over ``synthc.limits.MAX_JSON_VALUES``, else None."""
+    if isinstance(data, str):
+        count = data.count(",") + data.count("[") + data.count("{")
+    else:
+        count = data.count(b",") + data.count(b"[") + data.count(b"{")
+    return count if count > limits.MAX_JSON_VALUES else None
+
+
+def loads_bounded(data: bytes | str, where: str, error: type[Exception]) -> Any:
+    """``json.loads(data)``; ``error`` naming ``where`` for text that is no JSON, nested too
+    deep, or holding more values than :data:`synthc.limits.MAX_JSON_VALUES`."""
+    count = values_over_limit(data)
+    if count is not None:
+        raise error(
+            f"{where}: about {count:,} JSON values, over the limit of {limits.MAX_JSON_VALUES:,} "
+            "(synthc.limits.MAX_JSON_VALUES)"
+        )
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as problem:
+        raise error(f"{where}: not valid JSON ({problem})") from None
