@@ -246,6 +246,14 @@ def test_a_place_inside_an_output_directory_is_refused(cli, datasets, tmp_path):
     (tmp_path / "file").write_text("")
     code, _, err = cli("sample", spec, "-i", "0", "-o", tmp_path / "file")
     assert code == 2 and "is not a directory" in err
+    # out/../beside names a place beside the output, not in it
+    code, _, err = cli("sample", spec, "-i", "0", "-o", out / ".." / "beside")
+    assert code == 0, err
+    assert (out.parent / "beside" / "000000000000.png").is_file()
+    # through a symlink out of the output, the place really is in it
+    (tmp_path / "link").symlink_to(out)
+    code, _, err = cli("sample", spec, "-i", "0", "-o", tmp_path / "link" / "extra")
+    assert code == 2 and "is inside the output directory" in err
 
 
 def test_a_row_with_no_finite_number_is_still_valid_json(cli, write_spec):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from synthc.errors import OutputError, UsageError
@@ -23,8 +24,10 @@ def enclosing_output(path: Path, *, itself: bool = False) -> Path | None:
 
 
 def _target_and_parents(path: Path, itself: bool) -> list[Path]:
-    """``path``'s absolute parents, led by ``path`` itself when ``itself``."""
-    absolute = path.absolute()
+    """``path``'s absolute parents, led by ``path`` itself when ``itself``; ``..`` taken
+    literally (``out/../x`` is beside ``out``, not in it: the resolved parents, checked too,
+    are where a symlink really leads)."""
+    absolute = Path(os.path.normpath(path.absolute()))
     return [absolute, *absolute.parents] if itself else list(absolute.parents)
 
 
