@@ -12,7 +12,9 @@ from typing import Any
 
 # Anything that could end a line or move the cursor when printed; keys and values from a spec
 # land in messages, and each problem must stay one line.
-_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: line breaks, control characters, and the bidirectional controls that reorder what a
+#: terminal shows (a name holding U+202E reads backwards)
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

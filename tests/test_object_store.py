@@ -110,10 +110,12 @@ def test_verify_catches_a_tampered_object(bucket, cli, tmp_path):
     data[len(data) // 2] ^= 0xFF  # same size, other bytes
     fs.pipe_file(f"{bucket}/tampered/{shard}", bytes(data))
     fs.pipe_file(f"{bucket}/tampered/train/stray-00009.parquet", b"not ours")
+    fs.pipe_file(f"{bucket}/tampered/train//doubled.parquet", b"not ours either")
     code, _, stderr = cli("verify", url)
     assert code == 1
     assert f"{shard}: sha256" in stderr and "does not match the manifest" in stderr
     assert "train/stray-00009.parquet: a shard file the manifest does not list" in stderr
+    assert "train//doubled.parquet: a shard file the manifest does not list" in stderr
     # the hint is the store's own manifest's (it read a local ./s3:/... path)
     assert f"to repair: run `synthc build {spec} -o {url}`" in stderr
     fs.pipe_file(f"{bucket}/tampered/spec.yaml", b"synthc: 1\n")  # the spec copy, edited

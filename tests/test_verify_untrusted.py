@@ -143,3 +143,13 @@ def test_a_manifest_of_too_many_json_values_is_refused_before_parsing(cli, table
     code, lines = verify_lines(cli, out)
     assert code == 1 and "JSON values, over the limit of 5,000" in lines[0]
     assert "synthc.limits.MAX_JSON_VALUES" in lines[0]
+
+
+def test_names_are_printed_with_their_control_characters_escaped(cli, table):
+    """A stray file's name may hold a tab or U+202E (which makes a terminal show the rest of
+    the line reversed): verify prints them as escapes, on one line."""
+    _, out = table
+    (out / "train" / "x\tz\u202egnp.parquet").write_bytes(b"stray")
+    code, lines = verify_lines(cli, out)
+    assert code == 1
+    assert "train/x\\tz\\u202egnp.parquet: a shard file the manifest does not list" in lines

@@ -7,6 +7,7 @@ local shard is; the other files are checked against the store's listing.
 
 from __future__ import annotations
 
+import posixpath
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -130,12 +131,15 @@ def _fetched_copy(
 
 
 def _unlisted(manifest: dict[str, Any], listing: dict[str, dict[str, Any]]) -> list[ShardProblem]:
-    """Shard objects in the split folders that the manifest does not list."""
+    """Shard objects in the split folders that the manifest does not list: keys a reader of
+    the folder's prefix would see too (``train//x.parquet``, ``train/../x.parquet``, and
+    ``./train/x.parquet``, which some tools normalise into it)."""
     listed = {s["path"] for s in iter_shards(manifest)}
     problems: list[ShardProblem] = []
+    prefixes = tuple(f"{split}/" for split in manifest["splits"])
     for name in sorted(listing):
-        folder, _, base = name.rpartition("/")
-        if folder in manifest["splits"] and base.endswith(SHARD_SUFFIXES) and name not in listed:
+        in_folder = name.startswith(prefixes) or posixpath.normpath(name).startswith(prefixes)
+        if in_folder and name.endswith(SHARD_SUFFIXES) and name not in listed:
             problems.append(
                 ShardProblem(name, "a shard file the manifest does not list", rebuild=False)
             )

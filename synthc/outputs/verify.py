@@ -13,7 +13,7 @@ from typing import Any
 from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import file_sha256
-from synthc.errors import OutputError
+from synthc.errors import OutputError, one_line
 from synthc.outputs.confine import Confiner
 from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, iter_shards, read_manifest
@@ -35,7 +35,8 @@ class ShardProblem:
     rebuild: bool = True
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        # a name from the manifest or the store's listing may hold a tab or U+202E
+        return one_line(f"{self.path}: {self.message}")
 
 
 def verify_dataset(
