@@ -190,3 +190,16 @@ def test_var_values_that_are_no_number_say_what_they_are(write_spec, cli):
         assert code == 2 and said in err and "YAML" not in err, err
     code, _, err = cli("validate", spec, "--var", "samples=" + "a" * 100_000)
     assert code == 2 and "YAML 1.2 reads aaaa" in err and len(err) < 1000, len(err)
+
+
+def test_specs_are_parsed_by_libyaml_and_errors_worded_by_pyyaml(cli, write_spec):
+    """Events come from libyaml (a spec at the node limit parses in about a second, not ten);
+    a spec that is no YAML is parsed again by PyYAML's own parser, whose messages name what
+    it found, and whose depth check is not preceded by libyaml's read-ahead."""
+    import yaml
+
+    from synthc.compiler import loading
+
+    assert yaml.__with_libyaml__ and issubclass(loading._CoreLoader, yaml._yaml.CParser)
+    code, _, err = cli("validate", write_spec("synthc: 1\na:\n\t- 1\n"))
+    assert code == 2 and ":3:1: YAML syntax error: found character '\\t' that cannot" in err

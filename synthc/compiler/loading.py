@@ -16,7 +16,24 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+try:  # libyaml's event parser, in PyYAML's wheels
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+
+    class _Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
 
 from synthc import limits
 from synthc.compiler.paths import format_path
@@ -88,7 +105,21 @@ def parse_yaml(rendered: Rendered) -> Loaded:
     Depth and size are bounded while parsing (limits.MAX_YAML_DEPTH, limits.MAX_YAML_NODES,
     an alias counting every node it repeats), so a small file cannot expand into a huge one.
     """
-    loader = _BoundedLoader(rendered.text)
+    try:
+        return _parse_with(_BoundedLoader, rendered)
+    except _SyntaxErrorSeen:
+        # Parsed again by PyYAML's own parser, for its words and limits: its messages name what
+        # it found ("found character '\t'"), and libyaml scans ahead, so it stops at its own
+        # depth (1000) before the composer meets the spec's. Only a spec that is no YAML pays.
+        return _parse_with(_PureBoundedLoader, rendered)
+
+
+class _SyntaxErrorSeen(Exception):
+    """libyaml found a syntax error (or passed its own nesting limit)."""
+
+
+def _parse_with(kind: type[_BoundedLoader], rendered: Rendered) -> Loaded:
+    loader = kind(rendered.text)
     builder = _Builder(loader, rendered)
     try:
         node = loader.get_single_node()
@@ -97,6 +128,8 @@ def parse_yaml(rendered: Rendered) -> Loaded:
         position = rendered.position(error.mark.line, error.mark.column)
         raise SpecError(Problem(position, "", str(error))) from None
     except yaml.MarkedYAMLError as error:
+        if kind is _BoundedLoader:
+            raise _SyntaxErrorSeen from None
         mark = error.problem_mark or error.context_mark
         at = rendered.position(mark.line, mark.column) if mark else None
         problem = error.problem or error.context or "invalid YAML"
@@ -192,7 +225,7 @@ _NODES = (
 )
 
 
-def _core_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
+def _core_int(loader: SafeConstructor, node: ScalarNode) -> int:
     """An integer as YAML 1.2 core writes it: decimal (leading zeros allowed), 0o octal, 0x hex."""
     text = str(loader.construct_scalar(node))
     sign = -1 if text.startswith("-") else 1
@@ -202,15 +235,25 @@ def _core_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
     return sign * int(digits, 10)
 
 
-class _CoreLoader(yaml.SafeLoader):
+class _CoreLoader(Composer, _Parser, SafeConstructor, Resolver):
     """A SafeLoader resolving plain scalars by the YAML 1.2 core schema, not YAML 1.1.
 
     Only true/false (any case as written: true, True, TRUE) are booleans, so yes, no, on, off,
     y and n stay text; 1e3 is a float, 0o17 octal, 012 the decimal 12; 1:30 and 1_000 are text;
     there are no implicit timestamps (a date is text; fields that take dates parse it).
+
+    Events come from libyaml's parser when PyYAML has it (eight times as fast as PyYAML's own:
+    a spec at the node limit parses in about a second, not ten); nodes are composed in Python,
+    where :class:`_BoundedLoader` counts them.
     """
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
 
 
 def _resolve(tag: str, pattern: str, first: str) -> None:
@@ -270,10 +313,26 @@ class _BoundedLoader(_CoreLoader):
             raise _LimitExceeded(_NODES, mark)
 
 
+class _PureBoundedLoader(Reader, Scanner, Parser, _BoundedLoader):
+    """:class:`_BoundedLoader` on PyYAML's own reader, scanner and parser (no read-ahead)."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self.depth = 0
+        self.nodes = 0
+        self.sizes = {}
+
+
 class _Builder:
-    def __init__(self, loader: yaml.SafeLoader, rendered: Rendered) -> None:
+    def __init__(self, loader: _CoreLoader, rendered: Rendered) -> None:
         self.loader = loader
         self.rendered = rendered
+        self.text = rendered.text
         self.values: dict[DataPath, Position] = {}
         self.keys: dict[DataPath, Position] = {}
         self.text_starts: dict[DataPath, tuple[int, int]] = {}
@@ -301,14 +360,14 @@ class _Builder:
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             assert isinstance(node, ScalarNode)
             value = self._scalar(node, path)
-            self.scalars[path] = _reading(node)
+            self.scalars[path] = _reading(self.text, node)
             if isinstance(value, str) and node.start_mark.line == node.end_mark.line:
                 # Plain and single-quoted-without-escapes scalars map characters 1:1.
                 quoted = node.style in ("'", '"')
-                if not quoted or (node.style == "'" and "''" not in _source(node)):
+                if not quoted or (node.style == "'" and "''" not in _source(self.text, node)):
                     column = node.start_mark.column + (1 if quoted else 0)
                     self.text_starts[path] = (node.start_mark.line, column)
-                elif node.style == '"' and "\\" not in _source(node):
+                elif node.style == '"' and "\\" not in _source(self.text, node):
                     self.text_starts[path] = (node.start_mark.line, node.start_mark.column + 1)
             return value
         finally:
@@ -362,21 +421,21 @@ class _Builder:
             child = (*path, key)
             self.keys[child] = self.position(key_node)
             if isinstance(key_node, ScalarNode):
-                self.key_scalars[child] = _reading(key_node)
+                self.key_scalars[child] = _reading(self.text, key_node)
             self.values.pop(child, None)  # a later (explicit) entry wins, as in YAML merges
             result[key] = self.build(value_node, child)
         return result
 
 
-def _reading(node: ScalarNode) -> tuple[str, str]:
-    """A scalar's tag (short name) and its text as written, quotes included."""
-    return node.tag.rpartition(":")[2], _source(node) if node.style else node.value
+def _reading(text: str, node: ScalarNode) -> tuple[str, str]:
+    """A scalar's tag (short name) and its text as written in ``text``, quotes included."""
+    return node.tag.rpartition(":")[2], _source(text, node) if node.style else node.value
 
 
 def _excerpt(text: str, width: int = 40) -> str:
     return repr(text if len(text) <= width else text[: width - 3] + "...")
 
 
-def _source(node: ScalarNode) -> str:
-    buffer = node.start_mark.buffer or ""
-    return buffer[node.start_mark.index : node.end_mark.index]
+def _source(text: str, node: ScalarNode) -> str:
+    """The characters of ``text`` (the YAML parsed) that wrote ``node``."""
+    return text[node.start_mark.index : node.end_mark.index]
