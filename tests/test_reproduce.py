@@ -303,3 +303,28 @@ def test_templates_dir_given_to_the_build_is_given_to_reproduce(tmp_path, monkey
     # without it, the include is not found where the spec stands: a spec error, not a difference
     assert main(["reproduce", "out", "--workers", "1"]) == 2
     assert "common.yaml.j2" in capsys.readouterr().err
+
+
+def test_a_data_package_not_installed_is_one_line_not_one_per_input(tmp_path, monkeypatch):
+    """An OCR dataset records every trdg font and dictionary it read; reproduced where trdg
+    is not installed (a lean install), they are one line saying so, not a hundred 'missing'."""
+    from small_datasets import write_spec
+
+    from synthc.outputs import origin
+    from synthc.outputs.manifest import read_manifest
+
+    monkeypatch.chdir(tmp_path)
+    out = api.build(write_spec(tmp_path, "ocr_text"), tmp_path / "out", workers=1).out
+    manifest = read_manifest(out)
+    provenance = origin.read_provenance(out, manifest)
+    assert provenance is not None
+    trdg_inputs = [i for i in provenance.inputs if i.path.startswith("trdg:")]
+    assert len(trdg_inputs) > 1
+    location = origin.locate_spec(out, manifest, provenance, None)
+    assert origin.changed_inputs(provenance, location) == []  # trdg installed: as built
+    monkeypatch.setattr(origin, "package_roots", lambda: [])  # as where it is not
+    (change,) = origin.changed_inputs(provenance, location)
+    assert str(change) == (
+        f"trdg:* ({len(trdg_inputs)} recorded input(s)): missing: trdg, whose data they are, "
+        "is not installed here"
+    )

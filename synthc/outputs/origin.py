@@ -26,7 +26,7 @@ import synthc
 from synthc import limits
 from synthc.errors import OutputError, UsageError, one_line
 from synthc.git_state import GitUnavailable, run_git
-from synthc.inputs import package_roots
+from synthc.inputs import PACKAGE_DATA, package_roots
 from synthc.outputs.confine import confine, read_bounded
 from synthc.outputs.manifest import MANIFEST_FILE, library_report
 
@@ -231,10 +231,24 @@ def changed_inputs(provenance: Provenance, location: SpecLocation) -> list[Input
     """
     places = [location.base, location.path.parent]
     changes = []
+    installed = {root.prefix for root in package_roots()}
+    absent: dict[str, int] = {}  # a data package not installed here: its inputs, counted
     for recorded in provenance.inputs:
+        package, colon, _ = recorded.path.partition(":")
+        if colon and package in PACKAGE_DATA and package not in installed:
+            absent[package] = absent.get(package, 0) + 1
+            continue
         why = _input_problem(recorded, places)
         if why is not None:
             changes.append(InputChange(recorded.path, recorded.role, why))
+    for package, count in absent.items():  # one line, not one per font
+        changes.append(
+            InputChange(
+                f"{package}:*",
+                f"{count} recorded input(s)",
+                f"missing: {package}, whose data they are, is not installed here",
+            )
+        )
     return changes
 
 
