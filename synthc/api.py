@@ -587,8 +587,8 @@ def diff(
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
 ) -> DatasetDiff:
-    """What changes from ``old`` to ``new``, each a built output directory (its manifest is
-    read) or a spec file (compiled with ``variables`` and ``allow_read`` and planned, never
+    """What changes from ``old`` to ``new``, each a built output directory or store URL (its
+    manifest is read) or a spec file (compiled with ``variables`` and ``allow_read`` and planned, never
     built): changed fields, seed, vars, input files, library versions, and per split the
     shards unchanged, changed, added and removed. A side that is neither is a UsageError."""
     return _diff_result.diff_sides(
@@ -603,6 +603,12 @@ def _diff_side(
     allow_read: Iterable[Path | str],
     templates: Path | str | None,
 ) -> Side:
+    if isinstance(path, str) and "://" in path:  # a dataset on a store, or a file:// URL
+        try:
+            manifest = load_manifest(path)
+        except OutputError as error:
+            raise UsageError(str(error)) from None
+        return _diff_sides.side_of_manifest(_store.public_url(path), manifest)
     path = Path(path)
     if path.is_dir():
         try:

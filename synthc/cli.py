@@ -159,15 +159,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "diff",
         help="what changes from OLD to NEW (built outputs or specs)",
-        description="Compare two datasets, each a built output directory (its manifest) or a "
+        description="Compare two datasets, each a built output directory or store URL (its "
+        "manifest) or a "
         "spec (compiled and planned, never built): changed config fields as dotted paths, "
         "seed, vars, input files and library versions, and per split the shards unchanged, "
         "changed, added and removed with their sample ranges. Exit 0 when the content is "
         "identical, 1 when it differs, 2 on a usage or spec error. --var and --allow-read "
         "apply to the sides that are specs.",
     )
-    p.add_argument("old", type=Path, metavar="OLD", help="a built output directory or a spec")
-    p.add_argument("new", type=Path, metavar="NEW", help="a built output directory or a spec")
+    p.add_argument(
+        "old", type=_output, metavar="OLD", help="a built output directory (or URL) or a spec"
+    )
+    p.add_argument(
+        "new", type=_output, metavar="NEW", help="a built output directory (or URL) or a spec"
+    )
     with_vars(p)  # for the sides that are specs
     p.add_argument("--json", action="store_true", help="print the diff as one JSON object")
 

@@ -521,3 +521,16 @@ def test_a_store_build_draws_its_preview_from_the_shards_it_put(bucket, tmp_path
     local = api.build(spec, tmp_path / "local", workers=1).out
     assert objects(url)["preview.png"]["bytes"] == (local / "preview.png").read_bytes()
     assert list(scratch.iterdir()) == []
+
+
+def test_diff_reads_a_store_dataset_as_a_directory(bucket, cli, tmp_path):
+    spec = write_small_spec(tmp_path, "tabular")
+    url = f"s3://{bucket}/diffed"
+    api.build(spec, url, workers=1)
+    local = api.build(spec, tmp_path / "local", workers=1).out
+    code, stdout, stderr = cli("diff", local, url)
+    assert code == 0, stdout + stderr
+    code, stdout, stderr = cli("diff", f"file://{local}", url)
+    assert code == 0, stdout + stderr
+    code, _, stderr = cli("diff", local, f"s3://{bucket}/nothing-here")
+    assert code == 2 and "no manifest" in stderr
