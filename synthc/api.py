@@ -588,9 +588,10 @@ def diff(
     templates: Path | str | None = None,
 ) -> DatasetDiff:
     """What changes from ``old`` to ``new``, each a built output directory or store URL (its
-    manifest is read) or a spec file (compiled with ``variables`` and ``allow_read`` and planned, never
-    built): changed fields, seed, vars, input files, library versions, and per split the
-    shards unchanged, changed, added and removed. A side that is neither is a UsageError."""
+    manifest is read) or a spec file (compiled with ``variables`` and ``allow_read`` and
+    planned, never built): changed fields, seed, vars, input files, library versions, and per
+    split the shards unchanged, changed, added and removed. A side that is neither is a
+    UsageError."""
     return _diff_result.diff_sides(
         _diff_side(old, variables, allow_read, templates),
         _diff_side(new, variables, allow_read, templates),
