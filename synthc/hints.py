@@ -17,4 +17,5 @@ def closest(word: object, candidates: Iterable[str]) -> str | None:
 def did_you_mean(word: object, candidates: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` when a candidate is close to ``word``, else ``""``."""
     close = closest(word, candidates)
-    return f"; did you mean '{close}'?" if close else ""
+    # repr: a name holding an invisible character (U+200B) shows it as an escape
+    return f"; did you mean {close!r}?" if close else ""

@@ -223,3 +223,12 @@ def test_an_invalid_field_does_not_hide_a_memory_limit(cli, write_spec):
     assert "generator.noise: input should be greater than or equal to 0" in err
     assert "generator.centers: 1,000,000 centres of dim 4096" in err
     assert "synthc.limits.MAX_FACT_BYTES" in err
+
+
+def test_a_did_you_mean_shows_an_invisible_character_as_an_escape():
+    """Two column names that look alike on a terminal (one with a zero-width space) are told
+    apart in the hint."""
+    from synthc.hints import did_you_mean
+
+    assert did_you_mean("z", ["z\u200b"]) == "; did you mean 'z\\u200b'?"
+    assert did_you_mean("stdd", ["std"]) == "; did you mean 'std'?"
