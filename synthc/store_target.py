@@ -24,7 +24,7 @@ from synthc.generators.base import PreviewKind
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
 from synthc.outputs.state import BadState, BuildState
-from synthc.outputs.store import LOCK_NAME, Store, lock_body, stale_lock
+from synthc.outputs.store import LOCK_NAME, MAX_LOCK_BYTES, Store, lock_body, why_held
 from synthc.outputs.store_state import (
     STATE_NAME,
     current_shard,
@@ -54,8 +54,8 @@ class StoreTarget:
             yield
         except BaseException:
             # the build's own error is the one to tell: a store gone mid-build fails the
-            # lock's delete too. A lock left here is taken over by the next build (its
-            # process is gone).
+            # lock's delete too. A lock left here is taken over by the next build on this
+            # host, in this PID namespace (its process is gone).
             with contextlib.suppress(Exception):
                 self.store.delete(LOCK_NAME)
             raise
@@ -129,31 +129,41 @@ class StoreTarget:
 
 
 def _take_lock(store: Store, log: Callable[[str], None]) -> None:
-    """Write the lock object unless one exists; take over the lock of a killed build on this
-    host; otherwise UsageError saying who holds it and how to clear it."""
-    if store.create(LOCK_NAME, lock_body()):
+    """Write the lock object unless one exists; take over the lock of a killed build (see
+    outputs.store.why_held); otherwise UsageError saying who holds it and how to clear it."""
+    ours = lock_body()
+    if store.create(LOCK_NAME, ours):
         return
-    try:
-        body = store.read(LOCK_NAME, 4096, "MAX_STATE_BYTES", OutputError)
-    except (FileNotFoundError, OutputError):
-        body = b""
-    if stale_lock(body):
-        ours = lock_body()
+    body = _read_lock(store)
+    reason = why_held(body)
+    if reason is None:
         store.write(LOCK_NAME, ours)  # no conditional replace on every store: read it back
-        try:
-            found = store.read(LOCK_NAME, 4096, "MAX_STATE_BYTES", OutputError)
-        except (FileNotFoundError, OutputError):
-            found = b""
+        found = _read_lock(store)
         if found == ours:  # two reruns that both judged it stale: the last writer holds it
             log(f"{store.where(LOCK_NAME)}: the build that held it is gone (killed); took it over")
             return
         body = found
+        reason = why_held(body) or "another rerun took it over at the same time"
     # the body is the store's, untrusted: one line, however it is made
-    holder = one_line(body.decode("utf-8", "replace")[:200]) if body else "unreadable"
+    holder = one_line(body.decode("utf-8", "replace")[:300]) if body else "unreadable"
     raise UsageError(
-        f"{store.url}: another synthc build is writing this prefix (lock {holder}); if none "
-        f"is (it was killed on another machine), delete {store.where(LOCK_NAME)} and rerun"
+        f"{store.url}: another synthc build is writing this prefix (lock {holder}: "
+        f"{reason}); if none is (it was killed on another machine, in another container or "
+        f"PID namespace, or before a reboot), delete {store.where(LOCK_NAME)} and rerun"
     )
+
+
+class _NotALock(OutputError):
+    """The lock object is too big to be one synthc wrote."""
+
+
+def _read_lock(store: Store) -> bytes:
+    """The lock object's bytes; empty if there is none, one too big to be synthc's, or the
+    store cannot be read."""
+    try:
+        return store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
+    except (FileNotFoundError, OutputError):
+        return b""
 
 
 def _adopt(

@@ -401,13 +401,14 @@ def test_of_two_builds_taking_over_a_stale_lock_only_the_last_writer_proceeds(
     import socket
     import subprocess
 
-    from synthc.outputs.store import Store
+    from synthc.outputs.store import Store, lock_body
 
     spec = write_small_spec(tmp_path, "manifold")
     url = f"s3://{bucket}/race"
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()  # a process id of this host that is no more: a killed build's lock
-    lock = {"host": socket.gethostname(), "pid": gone.pid, "started": "then"}
+    gone.wait()  # a process id of this host and namespace that is no more: a killed build's
+    lock = {**json.loads(lock_body()), "pid": gone.pid, "started": "then"}
+    assert lock["host"] == socket.gethostname()
     fs = s3fs.S3FileSystem()
     fs.pipe_file(f"{bucket}/race/.synthc/lock", json.dumps(lock).encode())
     other = json.dumps({**lock, "pid": 1, "started": "just now"}).encode()

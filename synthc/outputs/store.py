@@ -38,6 +38,8 @@ _PACKAGES = {
 _NO_USER_INFO = {"s3", "s3a", "gs", "gcs"}
 #: the lock object a build holds while it writes a store (see docs/storage.md)
 LOCK_NAME = ".synthc/lock"
+#: the largest lock object synthc reads (what it writes is a few hundred bytes)
+MAX_LOCK_BYTES = 4096
 
 
 class StoreError(OutputError):
@@ -358,31 +360,86 @@ def _scrubbed(text: str, url: str, shown: str) -> str:
     return text
 
 
+def pid_namespace() -> str | None:
+    """This process's PID namespace as Linux names it (``pid:[4026531836]``), or None where
+    none can be read (no ``/proc``: another system, or a container without it mounted)."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def boot_id() -> str | None:
+    """This kernel's boot id (new at every boot, shared by its containers), or None."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", "rb") as handle:
+            text = handle.read(100).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return text or None
+
+
 def lock_body() -> bytes:
-    """What the lock object holds: who took it, and when."""
+    """What the lock object holds: who took it (host, process id and the PID namespace and
+    boot that process id belongs to), and when."""
     return json.dumps(
         {
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "pid_namespace": pid_namespace(),
+            "boot_id": boot_id(),
         }
     ).encode()
 
 
-def stale_lock(body: bytes) -> bool:
-    """True if the lock ``body`` was taken on this host by a process that is gone (a killed
-    build): it may be taken over. A lock from another host is never judged stale."""
+def _lock_fields(body: bytes) -> dict[str, Any] | None:
+    """The lock ``body`` as a JSON object, or None (the store's bytes are untrusted: at most
+    :data:`MAX_LOCK_BYTES`, read by the caller, and possibly nested to break the parser)."""
     try:
         holder = json.loads(body)
-        host, pid = holder["host"], holder["pid"]
-    except (ValueError, TypeError, KeyError):
-        return False
-    if host != socket.gethostname() or type(pid) is not int or not 0 < pid < 2**31:
-        return False  # a process id fits a C int (a planted 2**40 would overflow os.kill)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+def why_held(body: bytes) -> str | None:
+    """None if the lock ``body`` was left by a build that is gone (killed): it was taken on
+    this host, in this PID namespace and since this boot, by a process that no longer runs, so
+    it may be taken over. Otherwise why it counts as held. A process id means something only
+    in its own PID namespace: a build in another container, or in another ``unshare --pid``,
+    with this host name may be running though its process id is free here, so its lock (or
+    one that does not say where it was taken, as synthc wrote before it recorded that) is
+    never judged stale."""
+    holder = _lock_fields(body)
+    if holder is None:
+        return "not a lock synthc can read"
+    host, pid = holder.get("host"), holder.get("pid")
+    if not isinstance(host, str) or type(pid) is not int:
+        return "not a lock synthc can read"
+    if host != socket.gethostname():
+        return "taken on another host"
+    if "pid_namespace" not in holder or "boot_id" not in holder:
+        return "it does not say in which PID namespace it was taken (an older synthc's)"
+    here, booted = pid_namespace(), boot_id()
+    if here is None or booted is None:
+        return "this system does not say which PID namespace this build runs in"
+    if holder["pid_namespace"] != here or holder["boot_id"] != booted:
+        return (
+            "taken in another PID namespace (another container, or a machine of the same "
+            "name) or before this machine last booted: synthc cannot tell whether it runs"
+        )
+    if not 0 < pid < 2**31:
+        return "its process id is not one"  # a planted 2**40 would overflow os.kill
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
+        return None
     except (OSError, OverflowError):
-        return False
-    return False
+        pass  # another user's process: it runs
+    return f"process {pid} runs on this host"
+
+
+def stale_lock(body: bytes) -> bool:
+    """True if the lock ``body`` may be taken over (see :func:`why_held`)."""
+    return why_held(body) is None

@@ -1,0 +1,261 @@
+"""A build's lock and PID namespaces: a process id means something only in its own PID
+namespace, so a lock is taken over only when it was taken on this host, in this namespace and
+since this boot, by a process that is gone. Object-store locks are tested against moto's S3
+server on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import s3fs
+from small_datasets import write_spec as write_small_spec
+from store_servers import environment, free_port, fresh_bucket, objects_under, server_on
+
+from synthc import api
+from synthc.outputs.store import stale_lock
+from synthc.store_target import StoreTarget
+
+LOCK = ".synthc/lock"
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("moto_server")
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    endpoint = f"http://127.0.0.1:{port}"
+    settings = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "synthc-test-key",
+        "AWS_SECRET_ACCESS_KEY": "synthc-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    try:
+        with environment(settings):
+            s3fs.S3FileSystem.clear_instance_cache()
+            with server_on([str(exe), "-H", "127.0.0.1", "-p", str(port)], port, log):
+                yield endpoint
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def bucket(s3_server: str) -> str:
+    return fresh_bucket(s3fs.S3FileSystem())
+
+
+def objects(url: str) -> dict[str, dict]:
+    return objects_under(s3fs.S3FileSystem(), url)
+
+
+def dead_pid() -> int:
+    """A process id of this namespace whose process is gone (a killed build's)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    return gone.pid
+
+
+def this_namespace() -> str:
+    return os.readlink("/proc/self/ns/pid")
+
+
+def this_boot() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def killed_lock(**changes: object) -> dict[str, object]:
+    """The lock a build of this host, namespace and boot left when it was killed, changed by
+    ``changes`` (a value None drops the field)."""
+    lock = {
+        "host": socket.gethostname(),
+        "pid": dead_pid(),
+        "started": "2026-01-01T00:00:00+00:00",
+        "pid_namespace": this_namespace(),
+        "boot_id": this_boot(),
+        "token": "the-killed-builds-token",
+    }
+    lock.update(changes)
+    return {key: value for key, value in lock.items() if value is not None}
+
+
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/ns/pid").exists(), reason="no PID namespaces to read (not Linux)"
+)
+
+
+@needs_proc
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"pid_namespace": "pid:[4026530000]"}, "another PID namespace"),
+        ({"boot_id": "00000000-0000-0000-0000-000000000000"}, "another PID namespace"),
+        ({"pid_namespace": None, "boot_id": None, "token": None}, "an older synthc's"),
+        ({"pid_namespace": 7}, "another PID namespace"),
+    ],
+    ids=["other-namespace", "other-boot", "no-namespace-recorded", "namespace-not-a-string"],
+)
+def test_a_lock_of_a_gone_pid_is_refused_unless_taken_in_this_namespace(
+    bucket, cli, tmp_path, changes, words
+):
+    # a build in another container (or `unshare --pid`) with this host name may be running
+    # though its process id is free here: it was taken over, and both builds wrote the prefix
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/held"
+    body = json.dumps(killed_lock(**changes)).encode()
+    s3fs.S3FileSystem().pipe_file(f"{bucket}/held/{LOCK}", body)
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert "another synthc build is writing this prefix" in stderr
+    assert words in stderr and f"delete {url}/{LOCK} and rerun" in stderr, stderr
+    assert {name: found["bytes"] for name, found in objects(url).items()} == {LOCK: body}
+    assert not stale_lock(body)
+
+
+@needs_proc
+def test_a_killed_builds_lock_of_this_namespace_is_taken_over_and_says_where_it_runs(
+    bucket, cli, tmp_path, monkeypatch
+):
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/killed"
+    fs = s3fs.S3FileSystem()
+    fs.pipe_file(f"{bucket}/killed/{LOCK}", json.dumps(killed_lock()).encode())
+    held: list[dict] = []
+    record = StoreTarget.record_shard
+
+    def recording(self, state, shard):  # what the lock says while the build runs
+        record(self, state, shard)
+        fs.invalidate_cache()
+        held.append(json.loads(fs.cat_file(f"{bucket}/killed/{LOCK}")))
+
+    monkeypatch.setattr(StoreTarget, "record_shard", recording)
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 0, stderr
+    assert "the build that held it is gone (killed); took it over" in stderr
+    lock = held[0]
+    assert lock["pid"] == os.getpid() and lock["host"] == socket.gethostname()
+    assert lock["pid_namespace"] == this_namespace() and lock["boot_id"] == this_boot()
+    assert all(seen == lock for seen in held)
+    assert LOCK not in objects(url) and api.verify(url) == 4
+
+
+def test_a_lock_synthc_cannot_parse_is_held_not_an_internal_error(bucket, cli, tmp_path):
+    # json.loads of deeply nested brackets raised RecursionError out of the stale-lock test
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/nested"
+    for body in (b"[" * 4000, b'{"host": [[[' + b"[" * 3000, b"[1, 2]", b'"text"'):
+        s3fs.S3FileSystem().pipe_file(f"{bucket}/nested/{LOCK}", body)
+        code, _, stderr = cli("build", spec, "-o", url)
+        assert code == 2 and stderr.count("\n") == 1, stderr
+        assert "another synthc build is writing this prefix" in stderr
+        assert objects(url).keys() == {LOCK}
+
+
+def unshare_works() -> bool:
+    try:
+        done = subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "true"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+#: run in a new PID namespace: fork until a child has the process id argv[1], and build there
+#: (argv[2] spec, argv[3] URL), pausing after the first shard until the file argv[5] exists
+#: (argv[4] says it paused)
+INNER_BUILD = """
+import os, sys, time
+from pathlib import Path
+target = int(sys.argv[1])
+while True:
+    pid = os.fork()
+    if pid == 0:
+        if os.getpid() != target:
+            os._exit(0)
+        break
+    _, status = os.waitpid(pid, 0)
+    if pid >= target:
+        sys.exit(os.waitstatus_to_exitcode(status) if pid == target else 99)
+from synthc import api
+from synthc.store_target import StoreTarget
+paused, go = Path(sys.argv[4]), Path(sys.argv[5])
+record = StoreTarget.record_shard
+def pausing(self, state, shard):
+    record(self, state, shard)
+    if not paused.exists():
+        paused.write_text(str(os.getpid()))
+        while not go.exists():
+            time.sleep(0.02)
+StoreTarget.record_shard = pausing
+api.build(sys.argv[2], sys.argv[3], workers=1)
+"""
+
+
+@needs_proc
+@pytest.mark.skipif(not unshare_works(), reason="unshare --user --pid is not permitted here")
+def test_a_build_running_in_another_pid_namespace_keeps_its_lock(bucket, cli, tmp_path):
+    # the reviewer's case: a live build whose process id, in its own namespace, is free here
+    target = next(pid for pid in range(2, 1000) if not _runs(pid))
+    spec = write_small_spec(tmp_path, "manifold")
+    other = tmp_path / "other.yaml"  # the same dataset with other values
+    other.write_text(spec.read_text().replace("seed: 11", "seed: 12"))
+    url = f"s3://{bucket}/shared"
+    paused, go = tmp_path / "paused", tmp_path / "go"
+    inner = subprocess.Popen(
+        [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            sys.executable,
+            "-c",
+            INNER_BUILD,
+            str(target),
+            str(spec),
+            url,
+            str(paused),
+            str(go),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not paused.exists():
+            assert inner.poll() is None, inner.communicate()[1]
+            assert time.monotonic() < deadline, "the inner build wrote no shard in two minutes"
+            time.sleep(0.05)
+        assert paused.read_text() == str(target)
+        assert not _runs(target)  # its process id, here, is no process's
+        code, _, stderr = cli("build", other, "-o", url)
+        assert code == 2 and "another PID namespace" in stderr, stderr
+    finally:
+        go.touch()
+        _, errors = inner.communicate(timeout=120)
+    assert inner.returncode == 0, errors
+    assert api.verify(url) == 4
+    local = api.build(spec, tmp_path / "local", workers=1).out
+    assert api.load_manifest(url)["content_sha256"] == api.load_manifest(local)["content_sha256"]
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
