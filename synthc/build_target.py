@@ -75,5 +75,9 @@ class Target(Protocol):
     def write(self, name: str, data: bytes) -> None:
         """Put ``data`` at ``name`` (confined to the output) unless it already holds it."""
 
+    def confirm_lock(self) -> None:
+        """BuildError unless this build still holds the output's lock (another build may have
+        taken it over while this one ran): said before the manifest, the commit, is written."""
+
     def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
         """preview.png drawn in this process from the shards at ``shards``."""

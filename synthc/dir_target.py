@@ -26,6 +26,7 @@ from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
 from synthc.outputs.state import (
     BuildState,
+    DirectoryLock,
     build_lock,
     check_output_dir,
     make_output_dir,
@@ -40,6 +41,7 @@ class DirectoryTarget:
         self.out = out
         self.location: Path | str = out
         self.unsynced: list[Path] = []  # shards recorded since the last save
+        self.lock: DirectoryLock | None = None  # while a session holds the directory
 
     def check(self) -> None:
         check_output_dir(self.out)
@@ -48,11 +50,13 @@ class DirectoryTarget:
     def session(self, log: Callable[[str], None]) -> Iterator[None]:
         make_output_dir(self.out)
         try:
-            with build_lock(self.out):
+            with build_lock(self.out) as self.lock:
                 yield
         except OSError as error:
             where = error.filename if error.filename is not None else self.out
             raise BuildError(f"{where}: {error.strerror or error}") from None
+        finally:
+            self.lock = None
 
     def adopt(
         self, will_write: Iterable[str], force: bool, log: Callable[[str], None], dataset: str
@@ -118,6 +122,11 @@ class DirectoryTarget:
 
     def write(self, name: str, data: bytes) -> None:
         write_file(self.out, name, data)
+
+    def confirm_lock(self) -> None:
+        if self.lock is None:
+            raise BuildError(f"{self.out}: this build holds no lock on it")
+        self.lock.confirm()
 
     def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
         return preview_of_shards(kind, [self.out / path for path in shards], caption)

@@ -19,12 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from synthc.compiler.planning import Plan, ShardTask
-from synthc.errors import OutputError, UsageError, one_line
+from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import PreviewKind
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
 from synthc.outputs.state import BadState, BuildState
-from synthc.outputs.store import LOCK_NAME, MAX_LOCK_BYTES, Store, lock_body, why_held
+from synthc.outputs.store import (
+    LOCK_NAME,
+    MAX_LOCK_BYTES,
+    Store,
+    lock_body,
+    lock_token,
+    new_lock_token,
+    why_held,
+)
 from synthc.outputs.store_state import (
     STATE_NAME,
     current_shard,
@@ -43,13 +51,15 @@ class StoreTarget:
         self.location: Path | str = store.url
         #: the objects under the prefix, as last listed
         self.listing: dict[str, dict[str, Any]] = {}
+        #: what the lock object holds while this build holds it (outputs.store.lock_body)
+        self.token: str | None = None
 
     def check(self) -> None:
         pass  # a prefix needs nothing before it is listed
 
     @contextlib.contextmanager
     def session(self, log: Callable[[str], None]) -> Iterator[None]:
-        _take_lock(self.store, log)
+        self.token = _take_lock(self.store, log)
         try:
             yield
         except BaseException:
@@ -59,6 +69,8 @@ class StoreTarget:
             with contextlib.suppress(Exception):
                 self.store.delete(LOCK_NAME)
             raise
+        finally:
+            self.token = None
         self.store.delete(LOCK_NAME)
 
     def adopt(
@@ -118,6 +130,11 @@ class StoreTarget:
         if not held or _held(self.store, name, len(data)) != data:
             self.store.write(name, data)
 
+    def confirm_lock(self) -> None:
+        if self.token is None:
+            raise BuildError(f"{self.store.url}: this build holds no lock on it")
+        _confirm_lock(self.store, self.token)
+
     def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
         # the shards, downloaded as far as the preview reads them
         with tempfile.TemporaryDirectory(prefix="synthc-preview-") as scratch:
@@ -128,12 +145,14 @@ class StoreTarget:
             return preview_of_shards(kind, local, caption)
 
 
-def _take_lock(store: Store, log: Callable[[str], None]) -> None:
+def _take_lock(store: Store, log: Callable[[str], None]) -> str:
     """Write the lock object unless one exists; take over the lock of a killed build (see
-    outputs.store.why_held); otherwise UsageError saying who holds it and how to clear it."""
-    ours = lock_body()
+    outputs.store.why_held); otherwise UsageError saying who holds it and how to clear it.
+    Returns the token the lock holds while it is this build's."""
+    token = new_lock_token()
+    ours = lock_body(token)
     if store.create(LOCK_NAME, ours):
-        return
+        return token
     body = _read_lock(store)
     reason = why_held(body)
     if reason is None:
@@ -141,7 +160,7 @@ def _take_lock(store: Store, log: Callable[[str], None]) -> None:
         found = _read_lock(store)
         if found == ours:  # two reruns that both judged it stale: the last writer holds it
             log(f"{store.where(LOCK_NAME)}: the build that held it is gone (killed); took it over")
-            return
+            return token
         body = found
         reason = why_held(body) or "another rerun took it over at the same time"
     # the body is the store's, untrusted: one line, however it is made
@@ -164,6 +183,26 @@ def _read_lock(store: Store) -> bytes:
         return store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
     except (FileNotFoundError, OutputError):
         return b""
+
+
+def _confirm_lock(store: Store, token: str) -> None:
+    """BuildError unless the lock object still holds ``token``: another build took the lock
+    over (or it was deleted) while this one ran, and this one must not commit."""
+    body: bytes | None
+    try:
+        body = store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
+    except FileNotFoundError:
+        body = None
+    except _NotALock:
+        body = b""  # no lock synthc wrote (a store that cannot be read fails the build)
+    if body is not None and lock_token(body) == token:
+        return
+    found = "it is gone" if body is None else "it is now another build's"
+    raise BuildError(
+        f"{store.url}: another build took over this build's lock while it ran "
+        f"({store.where(LOCK_NAME)}: {found}); no manifest was written: rerun once no other "
+        "build writes this prefix"
+    )
 
 
 def _adopt(

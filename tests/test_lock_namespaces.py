@@ -1,12 +1,15 @@
 """A build's lock and PID namespaces: a process id means something only in its own PID
 namespace, so a lock is taken over only when it was taken on this host, in this namespace and
-since this boot, by a process that is gone. Object-store locks are tested against moto's S3
-server on loopback."""
+since this boot, by a process that is gone; and a build commits its manifest only while it still
+holds its lock. Object-store locks are tested against moto's S3 server on loopback, local
+directories' flock directly."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +23,8 @@ from small_datasets import write_spec as write_small_spec
 from store_servers import environment, free_port, fresh_bucket, objects_under, server_on
 
 from synthc import api
-from synthc.outputs.store import stale_lock
+from synthc.dir_target import DirectoryTarget
+from synthc.outputs.store import lock_body, stale_lock
 from synthc.store_target import StoreTarget
 
 LOCK = ".synthc/lock"
@@ -143,6 +147,7 @@ def test_a_killed_builds_lock_of_this_namespace_is_taken_over_and_says_where_it_
     lock = held[0]
     assert lock["pid"] == os.getpid() and lock["host"] == socket.gethostname()
     assert lock["pid_namespace"] == this_namespace() and lock["boot_id"] == this_boot()
+    assert isinstance(lock["token"], str) and len(lock["token"]) >= 32
     assert all(seen == lock for seen in held)
     assert LOCK not in objects(url) and api.verify(url) == 4
 
@@ -251,6 +256,13 @@ def test_a_build_running_in_another_pid_namespace_keeps_its_lock(bucket, cli, tm
     assert api.load_manifest(url)["content_sha256"] == api.load_manifest(local)["content_sha256"]
 
 
+def the_error(stderr: str) -> str:
+    """The one error line among a build's progress lines."""
+    errors = [line for line in stderr.splitlines() if line.startswith("synthc: error:")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
 def _runs(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -259,3 +271,86 @@ def _runs(pid: int) -> bool:
     except OSError:
         return True
     return True
+
+
+@pytest.mark.parametrize("how", ["replaced", "deleted"])
+def test_a_store_build_whose_lock_is_taken_over_writes_no_manifest(
+    bucket, cli, tmp_path, monkeypatch, how
+):
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/taken"
+    fs = s3fs.S3FileSystem()
+    theirs = json.dumps(killed_lock(pid=1, token="the-other-builds-token")).encode()
+    record = StoreTarget.record_shard
+
+    def taken_over(self, state, shard):  # after this build's first shard, another takes over
+        record(self, state, shard)
+        if how == "deleted":
+            fs.rm_file(f"{bucket}/taken/{LOCK}")
+        else:
+            fs.pipe_file(f"{bucket}/taken/{LOCK}", theirs)
+
+    monkeypatch.setattr(StoreTarget, "record_shard", taken_over)
+    code, _, stderr = cli("build", spec, "-o", url)
+    error = the_error(stderr)
+    assert code == 1 and "another build took over this build's lock while it ran" in error
+    assert "no manifest was written" in error and f"{url}/{LOCK}" in error
+    assert "manifest.json" not in objects(url)
+
+
+def test_a_directory_build_whose_lock_is_taken_over_writes_no_manifest(cli, tmp_path, monkeypatch):
+    # the flock is on out/.synthc, not on its name: removed while a build runs, the next
+    # build locks a new .synthc and both write the directory
+    spec = write_small_spec(tmp_path, "manifold")
+    out = tmp_path / "out"
+    record = DirectoryTarget.record_shard
+    others: list[int] = []
+
+    def taken_over(self, state, shard):
+        record(self, state, shard)
+        if not others:
+            shutil.rmtree(out / ".synthc")
+            (out / ".synthc").mkdir()
+            fd = os.open(out / ".synthc", os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the other build's lock
+            others.append(fd)
+
+    monkeypatch.setattr(DirectoryTarget, "record_shard", taken_over)
+    try:
+        code, _, stderr = cli("build", spec, "-o", out, "--workers", "1")
+        error = the_error(stderr)
+        assert code == 1 and "another build may have taken over this build's lock" in error
+        assert "no manifest was written" in error
+        assert not (out / "manifest.json").exists()
+        assert (out / ".synthc").is_dir()  # the other build's lock directory is left to it
+        assert os.fstat(others[0]).st_ino == os.stat(out / ".synthc").st_ino
+    finally:
+        for fd in others:
+            os.close(fd)
+
+
+def test_a_directory_build_that_keeps_its_lock_commits(cli, tmp_path, monkeypatch):
+    # the check before the manifest passes for the build that holds the directory, and an
+    # untouched rebuild (which writes no manifest) needs none
+    spec = write_small_spec(tmp_path, "manifold")
+    out = tmp_path / "out"
+    confirmed: list[bool] = []
+    confirm = DirectoryTarget.confirm_lock
+
+    def counting(self):
+        confirm(self)
+        confirmed.append(True)
+
+    monkeypatch.setattr(DirectoryTarget, "confirm_lock", counting)
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    assert confirmed == [True] and api.verify(out) == 4
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    assert confirmed == [True]
+
+
+def test_lock_bodies_record_the_namespace_and_a_token():
+    first, second = json.loads(lock_body("a")), json.loads(lock_body("b"))
+    assert first["token"] == "a" and second["token"] == "b"
+    if Path("/proc/self/ns/pid").exists():
+        assert first["pid_namespace"] == this_namespace()
+        assert first["boot_id"] == this_boot()

@@ -407,7 +407,7 @@ def test_of_two_builds_taking_over_a_stale_lock_only_the_last_writer_proceeds(
     url = f"s3://{bucket}/race"
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # a process id of this host and namespace that is no more: a killed build's
-    lock = {**json.loads(lock_body()), "pid": gone.pid, "started": "then"}
+    lock = {**json.loads(lock_body("killed")), "pid": gone.pid, "started": "then"}
     assert lock["host"] == socket.gethostname()
     fs = s3fs.S3FileSystem()
     fs.pipe_file(f"{bucket}/race/.synthc/lock", json.dumps(lock).encode())

@@ -56,6 +56,9 @@ class FileSink(Protocol):
     def save(self, state: BuildState) -> None:
         """Make ``state`` durable, as the build state of the output."""
 
+    def confirm_lock(self) -> None:
+        """BuildError unless this build still holds the output's lock."""
+
     def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
         """preview.png drawn here from the shards at ``shards`` (output-relative paths)."""
 
@@ -142,8 +145,9 @@ class Finisher:
         build: dict[str, Any],
     ) -> None:
         """Write the spec copies and extra files, the card and the preview into ``files``,
-        then the manifest last; each is owned in ``state`` as it is written, the manifest
-        before it exists (so a later build can retract it)."""
+        then the manifest last, once ``files`` confirms this build still holds the output's
+        lock; each is owned in ``state`` as it is written, the manifest before it exists (so
+        a later build can retract it)."""
         manifest = self.manifest(records, build)
 
         def owned(name: str, data: bytes) -> None:
@@ -161,6 +165,9 @@ class Finisher:
         data = encode_manifest(manifest)
         state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
         files.save(state)
+        # the commit: only by the build that still holds the output (one whose lock another
+        # build took over must not describe that build's shards with its own spec)
+        files.confirm_lock()
         files.write(MANIFEST_FILE, data)
 
 

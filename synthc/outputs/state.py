@@ -227,13 +227,44 @@ def make_output_dir(out: Path) -> None:
         ) from None
 
 
+class DirectoryLock:
+    """The flock a build holds on ``<out>/.synthc`` (see :func:`build_lock`)."""
+
+    def __init__(self, out: Path, directory: Path, fd: int) -> None:
+        self.out, self.directory, self.fd = out, directory, fd
+
+    def held(self) -> bool:
+        """Whether ``<out>/.synthc`` is still the directory this lock is on. The lock is on
+        that directory, not on its name: once it is removed or replaced (``rm -r
+        out/.synthc`` while the build ran, or the whole output), another build can lock the
+        new one and write beside this one."""
+        try:
+            now = os.stat(self.directory, follow_symlinks=False)
+        except OSError:
+            return False
+        locked = os.fstat(self.fd)
+        return (now.st_dev, now.st_ino) == (locked.st_dev, locked.st_ino)
+
+    def confirm(self) -> None:
+        """BuildError unless :meth:`held`: this build must not commit its manifest."""
+        if not self.held():
+            raise BuildError(
+                f"{self.out}: another build may have taken over this build's lock while it "
+                f"ran ({self.directory} was removed or replaced, and with it the lock); no "
+                "manifest was written: rerun once no other build writes this directory"
+            )
+
+
 @contextlib.contextmanager
-def build_lock(out: Path) -> Iterator[None]:
+def build_lock(out: Path) -> Iterator[DirectoryLock]:
     """Hold an exclusive lock on ``out`` so two builds never write one dataset at once.
 
     The lock is taken on the ``.synthc`` directory itself, so taking it writes nothing (a
     no-op rebuild on a read-only file system succeeds). A file system that cannot hold the
-    directory at all fails with BuildError naming it.
+    directory at all fails with BuildError naming it. An flock belongs to the kernel's open
+    file, not to a process id, so builds in other PID namespaces (containers sharing the
+    directory) are kept out as well; the lock yielded says whether it still holds the
+    directory (:meth:`DirectoryLock.confirm`, before the manifest is written).
     """
     directory = out / STATE_DIR
     _refuse_symlinks(out)
@@ -244,6 +275,7 @@ def build_lock(out: Path) -> Iterator[None]:
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as error:
         raise BuildError(f"{directory}: cannot create: {error.strerror or error}") from None
+    lock = None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -251,9 +283,13 @@ def build_lock(out: Path) -> Iterator[None]:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise
             raise UsageError(f"{out}: another synthc build is writing this directory") from None
-        yield
+        lock = DirectoryLock(out, directory, fd)
+        yield lock
     except BaseException:
-        if created:  # a build refused at once leaves no trace in a directory that is not ours
+        # a build refused at once leaves no trace in a directory that is not ours; the
+        # directory is removed only while it is the one this build locked (one created by
+        # the build that holds the lock, or that took it over, is that build's)
+        if created and lock is not None and lock.held():
             with contextlib.suppress(OSError):
                 directory.rmdir()
         raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
@@ -379,9 +380,14 @@ def boot_id() -> str | None:
     return text or None
 
 
-def lock_body() -> bytes:
+def new_lock_token() -> str:
+    """A value no other build's lock holds: what says a lock is still this build's."""
+    return secrets.token_hex(16)
+
+
+def lock_body(token: str) -> bytes:
     """What the lock object holds: who took it (host, process id and the PID namespace and
-    boot that process id belongs to), and when."""
+    boot that process id belongs to), when, and the build's own ``token``."""
     return json.dumps(
         {
             "host": socket.gethostname(),
@@ -389,6 +395,7 @@ def lock_body() -> bytes:
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "pid_namespace": pid_namespace(),
             "boot_id": boot_id(),
+            "token": token,
         }
     ).encode()
 
@@ -401,6 +408,13 @@ def _lock_fields(body: bytes) -> dict[str, Any] | None:
     except (ValueError, TypeError, RecursionError):
         return None
     return holder if isinstance(holder, dict) else None
+
+
+def lock_token(body: bytes) -> str | None:
+    """The token of the build that wrote the lock ``body``, if it records one."""
+    holder = _lock_fields(body)
+    token = holder.get("token") if holder is not None else None
+    return token if isinstance(token, str) else None
 
 
 def why_held(body: bytes) -> str | None:
