@@ -59,19 +59,20 @@ class StoreTarget:
 
     @contextlib.contextmanager
     def session(self, log: Callable[[str], None]) -> Iterator[None]:
-        self.token = _take_lock(self.store, log)
+        token = _take_lock(self.store, log)
+        self.token = token
         try:
             yield
         except BaseException:
             # the build's own error is the one to tell: a store gone mid-build fails the
-            # lock's delete too. A lock left here is taken over by the next build on this
+            # lock's release too. A lock left here is taken over by the next build on this
             # host, in this PID namespace (its process is gone).
             with contextlib.suppress(Exception):
-                self.store.delete(LOCK_NAME)
+                _release_lock(self.store, token)
             raise
         finally:
             self.token = None
-        self.store.delete(LOCK_NAME)
+        _release_lock(self.store, token)
 
     def adopt(
         self, will_write: Iterable[str], force: bool, log: Callable[[str], None], dataset: str
@@ -203,6 +204,16 @@ def _confirm_lock(store: Store, token: str) -> None:
         f"({store.where(LOCK_NAME)}: {found}); no manifest was written: rerun once no other "
         "build writes this prefix"
     )
+
+
+def _release_lock(store: Store, token: str) -> None:
+    """Delete the lock object if it is still this build's (another build's is left to it)."""
+    try:
+        body = store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
+    except (FileNotFoundError, _NotALock):
+        return
+    if lock_token(body) == token:
+        store.delete(LOCK_NAME)
 
 
 def _adopt(

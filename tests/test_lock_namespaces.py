@@ -295,7 +295,12 @@ def test_a_store_build_whose_lock_is_taken_over_writes_no_manifest(
     error = the_error(stderr)
     assert code == 1 and "another build took over this build's lock while it ran" in error
     assert "no manifest was written" in error and f"{url}/{LOCK}" in error
-    assert "manifest.json" not in objects(url)
+    left = objects(url)
+    assert "manifest.json" not in left
+    if how == "replaced":  # the other build's lock is left to it
+        assert left[LOCK]["bytes"] == theirs
+    else:
+        assert LOCK not in left
 
 
 def test_a_directory_build_whose_lock_is_taken_over_writes_no_manifest(cli, tmp_path, monkeypatch):
