@@ -71,6 +71,31 @@ def environment(settings: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextmanager
+def moto_s3(log_dir: Path, secret: str = "synthc-test-secret") -> Iterator[str]:
+    """A moto S3 server on loopback (moto's server mode), with the AWS variables pointing at it
+    inside the block: its endpoint URL. ``secret`` is the secret access key."""
+    import s3fs
+
+    port = free_port()
+    exe = Path(sys.executable).with_name("moto_server")
+    endpoint = f"http://127.0.0.1:{port}"
+    settings = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "synthc-test-key",
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    try:
+        with environment(settings):
+            s3fs.S3FileSystem.clear_instance_cache()
+            command = [str(exe), "-H", "127.0.0.1", "-p", str(port)]
+            with server_on(command, port, log_dir / "moto.log"):
+                yield endpoint
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
 def tampered_shard_is_caught_and_rebuilt(
     cli: Callable[..., tuple[int, str, str]], tmp_path: Path, url: str, fs: Any
 ) -> None:

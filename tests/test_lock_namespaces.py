@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import s3fs
 from small_datasets import write_spec as write_small_spec
-from store_servers import environment, free_port, fresh_bucket, objects_under, server_on
+from store_servers import fresh_bucket, moto_s3, objects_under
 
 from synthc import api
 from synthc.dir_target import DirectoryTarget
@@ -34,23 +34,8 @@ LOCK = ".synthc/lock"
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("moto_server")
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    endpoint = f"http://127.0.0.1:{port}"
-    settings = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "synthc-test-key",
-        "AWS_SECRET_ACCESS_KEY": "synthc-test-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    try:
-        with environment(settings):
-            s3fs.S3FileSystem.clear_instance_cache()
-            with server_on([str(exe), "-H", "127.0.0.1", "-p", str(port)], port, log):
-                yield endpoint
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
+    with moto_s3(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

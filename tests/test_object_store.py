@@ -17,12 +17,11 @@ import store_servers
 from conftest import loopback_cluster, spec_text
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
-    environment,
     free_port,
     fresh_bucket,
     killed_build_resumes,
+    moto_s3,
     objects_under,
-    server_on,
     shard_files,
     store_build_equals_local_build,
 )
@@ -39,23 +38,8 @@ SECRET = "synthc-test-secret-" + uuid.uuid4().hex
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("moto_server")
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    endpoint = f"http://127.0.0.1:{port}"
-    settings = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "synthc-test-key",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    try:
-        with environment(settings):
-            s3fs.S3FileSystem.clear_instance_cache()
-            with server_on([str(exe), "-H", "127.0.0.1", "-p", str(port)], port, log):
-                yield endpoint
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
+    with moto_s3(tmp_path_factory.mktemp("moto"), SECRET) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
