@@ -79,6 +79,27 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
             "would become part of every object's key: credentials and options come from the "
             "environment or fsspec's configuration (docs/storage.md)"
         )
+    segment = _odd_segment(rest) if scheme.lower() != "file" else None
+    if segment is not None:  # file:// is a local path, which the system resolves
+        return (
+            f"{public_url(text)}: a store URL's path may not hold {segment}, which an object "
+            "store would keep in every key (s3://b//p writes keys '/p/...', s3://b/a/../p "
+            "keys 'a/../p/...'): give the prefix as plain names, as in s3://bucket/a/b"
+        )
+    return None
+
+
+def _odd_segment(rest: str) -> str | None:
+    """What in the part of a store URL after ``scheme://`` is no plain name: an empty part
+    (``//``), ``.`` or ``..``; None if each part is a name. Trailing slashes are fine
+    (``s3://bucket/prefix/`` is ``s3://bucket/prefix``), and ``s3://`` alone is left to
+    :func:`open_store` (it names no bucket)."""
+    rest = rest.rstrip("/")
+    for part in rest.split("/") if rest else []:
+        if part == "":
+            return "an empty part (//)"
+        if part in (".", ".."):
+            return f"a {part!r} part"
     return None
 
 
