@@ -78,12 +78,22 @@ def decide(plan: Plan, state: BuildState, target: Target, force: bool) -> Action
     planned = {task.path for task in plan.tasks}
     for task in plan.tasks:
         current = None if force else target.current_shard(state, task.path, task.key)
-        if current is None:
+        if current is None or not _describes(current, task):
             actions.build.append(task)
         else:
             actions.keep[task.path] = current
     actions.remove = sorted(path for path in state.shards if path not in planned)
     return actions
+
+
+def _describes(entry: dict[str, Any], task: ShardTask) -> bool:
+    """True if a state entry says of its shard what the plan says: a kept shard's entry goes
+    into the manifest, and the state is untrusted (a planted count made a build keep every
+    shard and write a manifest that verify refuses)."""
+    recorded = (entry["split"], entry["shard"], entry["first_sample"], entry["samples"])
+    return recorded == (task.split, task.shard, task.start, task.samples) and (
+        entry.get("table") == task.table
+    )
 
 
 def pending(

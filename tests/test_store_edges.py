@@ -1,11 +1,13 @@
 """Edges of outputs on object stores, against moto's S3 server on loopback: store URLs whose
-path is no plain prefix."""
+path is no plain prefix, and planted values in the build state (a directory's and a store's)."""
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import s3fs
@@ -16,6 +18,9 @@ import synthc
 from synthc import api
 from synthc.errors import UsageError
 from synthc.outputs import store as store_module
+from synthc.outputs.state import STATE_DIR, STATE_FILE
+
+STATE = f"{STATE_DIR}/{STATE_FILE}"
 
 
 @pytest.fixture(scope="module")
@@ -114,4 +119,112 @@ def test_a_trailing_slash_names_the_same_prefix(bucket, cli, tmp_path):
     code, stdout, _ = cli("verify", f"s3://{bucket}/t")
     assert code == 0 and "ok (" in stdout
     code, stdout, _ = cli("build", spec, "-o", f"s3://{bucket}/t")
+    assert code == 0 and "up to date" in stdout
+
+
+# --- 2. the build state's values are checked, not trusted ---------------------------------
+
+
+class Output:
+    """One built output, a directory or a store prefix, whose state a test edits."""
+
+    def __init__(self, where: str, tmp_path: Path, bucket: str | None) -> None:
+        self.spec = tmp_path / "spec.yaml"
+        self.spec.write_text(spec_text(samples=600, shard_size=300))
+        if where == "store":
+            self.out: Path | str = f"s3://{bucket}/state"
+        else:
+            self.out = tmp_path / "out"
+        result = api.build(self.spec, self.out, workers=1)
+        assert result.built == 3
+
+    def read_state(self) -> dict[str, Any]:
+        if isinstance(self.out, Path):
+            return json.loads((self.out / STATE).read_text())
+        return json.loads(s3fs.S3FileSystem().cat_file(f"{self.out[5:]}/{STATE}"))
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        data = json.dumps(state)
+        if isinstance(self.out, Path):
+            (self.out / STATE).write_text(data)
+        else:
+            s3fs.S3FileSystem().pipe_file(f"{self.out[5:]}/{STATE}", data.encode())
+
+    def edit_first_shard(self, edit: Callable[[dict[str, Any]], None]) -> str:
+        state = self.read_state()
+        name = sorted(state["shards"])[0]
+        edit(state["shards"][name])
+        self.write_state(state)
+        return name
+
+    def contents(self) -> dict[str, Any]:
+        if isinstance(self.out, Path):
+            return {
+                str(p.relative_to(self.out)): (p.stat().st_mtime_ns, p.read_bytes())
+                for p in sorted(self.out.rglob("*"))
+                if p.is_file()
+            }
+        return objects(self.out)
+
+
+@pytest.fixture(params=["directory", "store"])
+def output(request, tmp_path) -> Output:
+    bucket = request.getfixturevalue("bucket") if request.param == "store" else None
+    return Output(request.param, tmp_path, bucket)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("sha256", "zz", "sha256: must be 64 lower-case hex digits"),
+        ("sha256", "A" * 64, "sha256: must be 64 lower-case hex digits"),
+        ("sha256", "0" * 63 + "g", "sha256: must be 64 lower-case hex digits"),
+        ("samples", -5, "samples: must be at least 0"),
+        ("samples", 10**30, "samples: must be at least 0 and below 2**63"),
+        ("bytes", -1, "bytes: must be at least 0"),
+        ("first_sample", -300, "first_sample: must be at least 0"),
+        ("shard", 2**63, "shard: must be at least 0 and below 2**63"),
+    ],
+)
+def test_a_planted_state_value_is_refused_and_nothing_written(output, cli, key, value, words):
+    # "sha256": "zz" was kept, went into a manifest verify refuses, and the next build said
+    # "up to date"; a negative or huge count likewise
+    name = output.edit_first_shard(lambda entry: entry.update({key: value}))
+    before = output.contents()
+    code, _, stderr = cli("build", output.spec, "-o", output.out, "--workers", "1")
+    line = only_line(stderr)
+    assert code == 1, stderr
+    assert f"shards.{name}.{words}" in line and "state.json" in line and "--force" in line
+    assert output.contents() == before
+    # --force sets the state aside: rebuilt from the manifest, which verifies
+    code, stdout, stderr = cli("build", output.spec, "-o", output.out, "--force")
+    assert code == 0, stderr
+    assert cli("verify", output.out)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"samples": 299},  # the plan's task holds 300
+        {"samples": 0},
+        {"first_sample": 1},
+        {"split": "validation"},
+        {"shard": 7},
+        {"table": "people"},  # no related tables here
+        {"bytes": "+1"},  # not the file's size
+    ],
+    ids=lambda edit: "-".join(f"{k}={v}" for k, v in edit.items()),
+)
+def test_a_state_entry_at_odds_with_the_plan_rebuilds_its_shard(output, cli, edit):
+    def apply(entry: dict[str, Any]) -> None:
+        for key, value in edit.items():
+            entry[key] = entry[key] + 1 if value == "+1" else value
+
+    output.edit_first_shard(apply)
+    code, stdout, stderr = cli("build", output.spec, "-o", output.out, "--workers", "1")
+    assert code == 0, stderr
+    assert "built 1 shard(s), kept 2" in stdout, stdout
+    code, stdout, stderr = cli("verify", output.out)
+    assert code == 0, stderr
+    code, stdout, _ = cli("build", output.spec, "-o", output.out)
     assert code == 0 and "up to date" in stdout

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -44,6 +45,14 @@ SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
     "task_key": str,
     "mtime_ns": int,
 }
+
+
+#: shard entry counts that must be non-negative and below this bound: a file's size, a sample
+#: index and a count all fit a signed 64-bit integer (numpy's and Parquet's), so a bigger
+#: value can only be planted
+_COUNTS = ("shard", "first_sample", "samples", "bytes")
+_COUNT_BOUND = 2**63
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class BadState(OutputError):
@@ -173,6 +182,12 @@ def _check_shard_entry(
             raise BadState(f"{where}.{key}: must be {getattr(kind, '__name__', kind)}")
     if entry["path"] != name:
         raise BadState(f"{where}.path: {entry['path']!r} differs from its key")
+    # the values go into the manifest of a build that keeps the shard: checked, not trusted
+    if not _SHA256.fullmatch(entry["sha256"]):
+        raise BadState(f"{where}.sha256: must be 64 lower-case hex digits")
+    for key in _COUNTS:
+        if not 0 <= entry[key] < _COUNT_BOUND:
+            raise BadState(f"{where}.{key}: must be at least 0 and below 2**63")
     stats = entry.get("stats", {})
     if not isinstance(stats, dict) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in stats.values()
