@@ -1,10 +1,12 @@
 """Edges of outputs on object stores, against moto's S3 server on loopback: store URLs whose
-path is no plain prefix, and planted values in the build state (a directory's and a store's)."""
+path is no plain prefix, planted values in the build state (a directory's and a store's),
+and endpoint URLs that carry secrets."""
 
 from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from synthc.errors import UsageError
 from synthc.outputs import store as store_module
 from synthc.outputs.state import STATE_DIR, STATE_FILE
 
+SECRET = "synthc-edge-secret-" + uuid.uuid4().hex
 STATE = f"{STATE_DIR}/{STATE_FILE}"
 
 
@@ -228,3 +231,52 @@ def test_a_state_entry_at_odds_with_the_plan_rebuilds_its_shard(output, cli, edi
     assert code == 0, stderr
     code, stdout, _ = cli("build", output.spec, "-o", output.out)
     assert code == 0 and "up to date" in stdout
+
+
+# --- 3. an endpoint URL's secrets are never printed ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:{port}/?token={secret}",
+        "http://user:{secret}@127.0.0.1:{port}/",
+        "http://127.0.0.1:{port}/#{secret}",
+    ],
+)
+def test_store_errors_never_print_the_endpoints_secrets(cli, tmp_path, monkeypatch, endpoint):
+    # AWS_ENDPOINT_URL=http://127.0.0.1:1/?token=hunter2 printed the token in the error
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint.format(port=free_port(), secret=SECRET))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "synthc-test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "synthc-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # a refused port: no need to retry
+    s3fs.S3FileSystem.clear_instance_cache()
+    try:
+        for command in (("verify", "s3://bucket/x"), ("build", spec, "-o", "s3://bucket/x")):
+            code, stdout, stderr = cli(*command)
+            assert code == 1, stderr
+            assert only_line(stderr).startswith("synthc: error: s3://bucket/x")
+            assert SECRET not in stdout + stderr
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
+def test_urls_in_a_store_librarys_message_are_masked(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://h:9/?sig={SECRET}")
+    assert store_module.masked(
+        f"Custom endpoint `http://127.0.0.1:1/?token={SECRET}` was not valid"
+    ) == ("Custom endpoint `http://127.0.0.1:1/?***` was not valid")
+    assert store_module.masked(f'Could not connect: "https://u:{SECRET}@h:1/b/k?x=1#{SECRET}"') == (
+        'Could not connect: "https://***@h:1/b/k?***#***"'
+    )
+    assert SECRET not in store_module.masked(
+        f"the query sig={SECRET} alone"
+    )  # the endpoint's, anywhere
+    # an Azure container@account is no secret; a plain URL is left as it is
+    assert (
+        store_module.masked("az://container@account/p and s3://b/k")
+        == "az://container@account/p and s3://b/k"
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 from datetime import UTC, datetime
@@ -41,6 +42,20 @@ _NO_USER_INFO = {"s3", "s3a", "gs", "gcs"}
 LOCK_NAME = ".synthc/lock"
 #: the largest lock object synthc reads (what it writes is a few hundred bytes)
 MAX_LOCK_BYTES = 4096
+#: where the store libraries find an endpoint URL, which may carry a token in its query or a
+#: user:password: error messages that echo it are masked (see :func:`masked`)
+_ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "FSSPEC_S3_ENDPOINT_URL",
+    "STORAGE_EMULATOR_HOST",
+)
+#: a URL in a library's message: scheme, host (user info included), path, query, fragment;
+#: it ends where the message's quotes, brackets or spaces do
+_URL_IN_TEXT = re.compile(
+    r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#\"'`<>]*)([^\s?#\"'`<>]*)"
+    r"(\?[^\s#\"'`<>]*)?(#[^\s\"'`<>]*)?"
+)
 
 
 class StoreError(OutputError):
@@ -375,11 +390,32 @@ def open_store(url: str) -> Store:
 
 
 def _scrubbed(text: str, url: str, shown: str) -> str:
-    """``text`` with the URL as given shown as ``shown``, and its possibly secret parts masked."""
+    """``text`` with the URL as given shown as ``shown``, and its possibly secret parts masked
+    (and those of any other URL in it, such as the endpoint's: see :func:`masked`)."""
     text = text.replace(url, shown)
     for secret in _secret_parts(url):
         text = text.replace(secret, "***")
-    return text
+    return masked(text)
+
+
+def masked(text: str) -> str:
+    """``text`` (a store library's message) with the user info, query and fragment of every
+    URL in it replaced by ``***``, and the secret parts of the endpoint URLs the environment
+    gives (``AWS_ENDPOINT_URL=http://host/?token=...``) wherever they appear."""
+    for variable in _ENDPOINT_VARIABLES:
+        endpoint = os.environ.get(variable)
+        if endpoint and "://" in endpoint:
+            for secret in _secret_parts(endpoint):
+                text = text.replace(secret, "***")
+    return _URL_IN_TEXT.sub(_masked_url, text)
+
+
+def _masked_url(match: re.Match[str]) -> str:
+    scheme, netloc, path, query, fragment = match.groups()
+    host = _host(scheme[:-3], netloc)
+    if host != netloc:
+        host = f"***@{host}"
+    return f"{scheme}{host}{path}{'?***' if query else ''}{'#***' if fragment else ''}"
 
 
 def pid_namespace() -> str | None:
