@@ -1,11 +1,14 @@
 """Edges of outputs on object stores, against moto's S3 server on loopback: store URLs whose
 path is no plain prefix, planted values in the build state (a directory's and a store's),
-and endpoint URLs that carry secrets."""
+endpoint URLs that carry secrets, and a server that accepts connections but never answers."""
 
 from __future__ import annotations
 
 import json
+import socket
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ from typing import Any
 
 import pytest
 import s3fs
-from conftest import spec_text
+from conftest import run_synthc, spec_text
 from store_servers import environment, free_port, fresh_bucket, objects_under, server_on
 
 import synthc
@@ -280,3 +283,108 @@ def test_urls_in_a_store_librarys_message_are_masked(monkeypatch):
         store_module.masked("az://container@account/p and s3://b/k")
         == "az://container@account/p and s3://b/k"
     )
+
+
+# --- 4. bounded requests --------------------------------------------------------------------
+
+
+class Silent:
+    """A server on loopback that accepts connections and never answers; counts them."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.socket.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[Silent]:
+    server = Silent()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("command", ["verify", "build"])
+def test_a_server_that_never_answers_fails_after_a_bounded_number_of_attempts(
+    silent, tmp_path, command
+):
+    # synthc verify printed nothing for minutes: botocore's 5 attempts inside s3fs's 5
+    # retries, 15 s each; a build's first PUT (the lock) waited for ever for a "100 Continue"
+    # (aiohttp starts the read timeout once the body is sent). The read timeout is shortened
+    # here through fsspec's configuration (which synthc keeps) to count attempts quickly: 2 x 2.
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    args = (
+        ("verify", "s3://bucket/x")
+        if command == "verify"
+        else ("build", spec, "-o", "s3://bucket/x")
+    )
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.port}",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "FSSPEC_S3": json.dumps({"config_kwargs": {"read_timeout": 1}}),
+    }
+    started = time.monotonic()
+    with environment(env):
+        result = run_synthc(*args, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    line = only_line(result.stderr)
+    what = "cannot stat" if command == "verify" else "lock: cannot write"
+    assert what in line and "read timeout" in line.lower(), line
+    attempts = store_module.S3FS_RETRIES * store_module.S3_REQUESTS["retries"]["total_max_attempts"]
+    assert len(silent.accepted) == attempts == 4
+    assert elapsed < 30
+
+
+def test_s3_requests_are_bounded_unless_the_user_configures_them(monkeypatch, tmp_path):
+    import fsspec.config
+
+    for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setitem(fsspec.config.conf, "s3", {})
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = store_module.open_store("s3://bucket/a").fs
+    assert fs.retries == 2
+    # the HTTP session sends a PUT's body without waiting for "100 Continue"
+    from synthc.outputs import s3_session
+
+    assert fs.config_kwargs["http_session_cls"] is s3_session.NoContinueSession
+    assert {k: v for k, v in fs.config_kwargs.items() if k != "http_session_cls"} == {
+        "connect_timeout": 5,
+        "read_timeout": 15,
+        "retries": {"total_max_attempts": 2, "mode": "standard"},
+    }
+    # fsspec's configuration wins key by key
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"config_kwargs": {"read_timeout": 60}})
+    fs = store_module.open_store("s3://bucket/b").fs
+    assert fs.config_kwargs["read_timeout"] == 60 and fs.config_kwargs["connect_timeout"] == 5
+    # botocore's retry settings are the user's: in the AWS config file, or the environment
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nmax_attempts = 7\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    fs = store_module.open_store("s3://bucket/c").fs
+    assert "retries" not in fs.config_kwargs and fs.config_kwargs["read_timeout"] == 60
+    monkeypatch.setitem(fsspec.config.conf, "s3", {})
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "9")
+    fs = store_module.open_store("s3://bucket/d").fs
+    assert "retries" not in fs.config_kwargs and fs.config_kwargs["read_timeout"] == 15
+    s3fs.S3FileSystem.clear_instance_cache()

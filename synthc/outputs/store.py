@@ -12,6 +12,7 @@ config); :attr:`Store.url`, the only spelling synthc prints or records, carries 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 from synthc.errors import OutputError, UsageError, one_line
 from synthc.outputs.confine import confined_name
+from synthc.outputs.s3_session import no_continue_session
 
 #: fsspec protocols and the package (and synthc extra) each needs
 _PACKAGES = {
@@ -38,6 +40,19 @@ _PACKAGES = {
 #: protocols whose URLs hold no ``user:secret@`` (s3fs and gcsfs would take it as part of the
 #: bucket's name; az:// and abfs:// use ``container@account``)
 _NO_USER_INFO = {"s3", "s3a", "gs", "gcs"}
+#: how long one S3 request may take and how often botocore retries it (one retry, standard
+#: mode), unless the user configures them (see :func:`_bounded_requests`): with botocore's and
+#: s3fs's defaults (5 attempts inside 5 retries, 15 s each) a server that accepts connections
+#: but never answers kept ``synthc verify`` silent for minutes; now a request fails within
+#: S3FS_RETRIES x 2 attempts x 15 s, about a minute, and says so in one line
+S3_REQUESTS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "read_timeout": 15,
+    "retries": {"total_max_attempts": 2, "mode": "standard"},
+}
+#: s3fs's own attempts at each call (its default 5), each making botocore's
+S3FS_RETRIES = 2
+_S3 = ("s3", "s3a")
 #: the lock object a build holds while it writes a store (see docs/storage.md)
 LOCK_NAME = ".synthc/lock"
 #: the largest lock object synthc reads (what it writes is a few hundred bytes)
@@ -376,7 +391,7 @@ def open_store(url: str) -> Store:
                 f"{shown}: {protocol}:// outputs need {package}: pip install '{extra}'"
             ) from None
     try:
-        fs, root = url_to_fs(url)
+        fs, root = url_to_fs(url, **_bounded_requests(protocol))
     except (ImportError, ValueError) as error:
         detail = _scrubbed(one_line(str(error)), url, shown)
         raise UsageError(f"{shown}: no fsspec file system for {protocol}:// ({detail})") from None
@@ -386,7 +401,56 @@ def open_store(url: str) -> Store:
     root = str(root).strip("/")
     if not root:
         raise UsageError(f"{shown}: names no bucket or prefix")
+    if protocol in _S3 and isinstance(getattr(fs, "retries", None), int):
+        fs.retries = min(fs.retries, S3FS_RETRIES)  # s3fs's own, around botocore's
     return Store(url, fs, root)
+
+
+def _bounded_requests(protocol: str) -> dict[str, Any]:
+    """The options that bound each request of an S3 store (:data:`S3_REQUESTS`) under the
+    user's own: fsspec's configuration (``config_kwargs`` of ``~/.config/fsspec/*.json`` or
+    ``FSSPEC_S3``) wins key by key, and botocore's retry settings (``AWS_MAX_ATTEMPTS``,
+    ``AWS_RETRY_MODE``, ``max_attempts`` or ``retry_mode`` in ``~/.aws/config``) keep their
+    retries. Nothing for other protocols."""
+    if protocol not in _S3:
+        return {}
+    from fsspec.config import conf
+
+    configured: dict[str, Any] = {}
+    for name in _S3:
+        configured.update(conf.get(name) or {})
+    given = configured.get("config_kwargs") or {}
+    if not isinstance(given, dict):
+        return {}  # the user's own, whatever fsspec makes of it
+    options = {key: value for key, value in S3_REQUESTS.items() if key != "retries"}
+    if "retries" not in given and not _botocore_retries_configured():
+        options["retries"] = S3_REQUESTS["retries"]
+    session = no_continue_session()
+    if session is not None:
+        options["http_session_cls"] = session
+    return {"config_kwargs": {**options, **given}}
+
+
+def _botocore_retries_configured() -> bool:
+    """True if the environment or the AWS config file sets botocore's retries."""
+    if os.environ.get("AWS_MAX_ATTEMPTS") or os.environ.get("AWS_RETRY_MODE"):
+        return True
+    names = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE")
+    return _profile_sets_retries(tuple(os.environ.get(name) for name in names))
+
+
+@functools.lru_cache(maxsize=8)
+def _profile_sets_retries(_where: tuple[str | None, ...]) -> bool:
+    """True if the AWS config file's profile (named by the variables ``_where`` holds) sets
+    ``max_attempts`` or ``retry_mode``; read once per process (a botocore session takes
+    10 ms, and every shard task opens the store)."""
+    try:
+        import botocore.session
+
+        profile = botocore.session.Session().get_scoped_config()
+        return any(name in profile for name in ("max_attempts", "retry_mode"))
+    except Exception:  # noqa: BLE001 - a broken AWS config: botocore says so when it connects
+        return False
 
 
 def _scrubbed(text: str, url: str, shown: str) -> str:
