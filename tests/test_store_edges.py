@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -17,7 +16,13 @@ from typing import Any
 import pytest
 import s3fs
 from conftest import run_synthc, spec_text
-from store_servers import environment, free_port, fresh_bucket, objects_under, server_on
+from store_servers import (
+    environment,
+    free_port,
+    fresh_bucket,
+    moto_s3,
+    objects_under,
+)
 
 import synthc
 from synthc import api
@@ -32,23 +37,8 @@ STATE = f"{STATE_DIR}/{STATE_FILE}"
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("moto_server")
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    endpoint = f"http://127.0.0.1:{port}"
-    settings = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "synthc-test-key",
-        "AWS_SECRET_ACCESS_KEY": "synthc-test-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    try:
-        with environment(settings):
-            s3fs.S3FileSystem.clear_instance_cache()
-            with server_on([str(exe), "-H", "127.0.0.1", "-p", str(port)], port, log):
-                yield endpoint
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
+    with moto_s3(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
