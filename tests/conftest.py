@@ -96,3 +96,21 @@ def loopback_cluster(workers: int) -> Iterator[str]:
 
     with _local_cluster(workers) as cluster:
         yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto S3 server on loopback for the module, with the AWS variables pointing at it."""
+    from store_servers import moto_s3
+
+    with moto_s3(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def bucket(s3_server: str) -> str:
+    """A fresh bucket on the module's S3 server; its name."""
+    import s3fs
+    from store_servers import fresh_bucket
+
+    return fresh_bucket(s3fs.S3FileSystem())

@@ -71,8 +71,13 @@ def environment(settings: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+#: the secret access key of the moto S3 server of the tests (conftest.s3_server): a test checks
+#: it is never printed
+S3_SECRET = "synthc-test-secret-" + uuid.uuid4().hex
+
+
 @contextmanager
-def moto_s3(log_dir: Path, secret: str = "synthc-test-secret") -> Iterator[str]:
+def moto_s3(log_dir: Path, secret: str = S3_SECRET) -> Iterator[str]:
     """A moto S3 server on loopback (moto's server mode), with the AWS variables pointing at it
     inside the block: its endpoint URL. ``secret`` is the secret access key."""
     import s3fs
@@ -94,6 +99,13 @@ def moto_s3(log_dir: Path, secret: str = "synthc-test-secret") -> Iterator[str]:
                 yield endpoint
     finally:
         s3fs.S3FileSystem.clear_instance_cache()
+
+
+def s3_objects(url: str) -> dict[str, dict]:
+    """Every object under ``url`` on the tests' S3 server, by relative key."""
+    import s3fs
+
+    return objects_under(s3fs.S3FileSystem(), url)
 
 
 def tampered_shard_is_caught_and_rebuilt(

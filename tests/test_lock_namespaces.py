@@ -15,13 +15,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import s3fs
 from small_datasets import write_spec as write_small_spec
-from store_servers import fresh_bucket, moto_s3, objects_under
+from store_servers import s3_objects
 
 from synthc import api
 from synthc.dir_target import DirectoryTarget
@@ -31,20 +30,7 @@ from synthc.store_target import StoreTarget
 LOCK = ".synthc/lock"
 
 
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
-    with moto_s3(tmp_path_factory.mktemp("moto")) as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return fresh_bucket(s3fs.S3FileSystem())
-
-
-def objects(url: str) -> dict[str, dict]:
-    return objects_under(s3fs.S3FileSystem(), url)
+objects = s3_objects
 
 
 def dead_pid() -> int:

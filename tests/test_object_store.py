@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -18,10 +16,7 @@ from conftest import loopback_cluster, spec_text
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
     free_port,
-    fresh_bucket,
     killed_build_resumes,
-    moto_s3,
-    objects_under,
     shard_files,
     store_build_equals_local_build,
 )
@@ -32,24 +27,10 @@ from synthc.errors import OutputError, UsageError
 from synthc.outputs.manifest import content_sha256, iter_shards
 
 #: a value no output may ever hold: the secret key the tests give the S3 client
-SECRET = "synthc-test-secret-" + uuid.uuid4().hex
+SECRET = store_servers.S3_SECRET
 
 
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
-    with moto_s3(tmp_path_factory.mktemp("moto"), SECRET) as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    """A fresh bucket; returns its name."""
-    return fresh_bucket(s3fs.S3FileSystem())
-
-
-def objects(url: str) -> dict[str, dict]:
-    return objects_under(s3fs.S3FileSystem(), url)
+objects = store_servers.s3_objects
 
 
 def assert_no_secret(*texts: str | bytes) -> None:

@@ -19,9 +19,7 @@ from conftest import run_synthc, spec_text
 from store_servers import (
     environment,
     free_port,
-    fresh_bucket,
-    moto_s3,
-    objects_under,
+    s3_objects,
 )
 
 import synthc
@@ -34,20 +32,7 @@ SECRET = "synthc-edge-secret-" + uuid.uuid4().hex
 STATE = f"{STATE_DIR}/{STATE_FILE}"
 
 
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto S3 server on loopback for this module, with the AWS variables pointing at it."""
-    with moto_s3(tmp_path_factory.mktemp("moto")) as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_server: str) -> str:
-    return fresh_bucket(s3fs.S3FileSystem())
-
-
-def objects(url: str) -> dict[str, dict]:
-    return objects_under(s3fs.S3FileSystem(), url)
+objects = s3_objects
 
 
 def only_line(err: str) -> str:
