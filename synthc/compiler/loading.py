@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - a PyYAML built without libyaml
 from synthc import limits
 from synthc.compiler.paths import format_path
 from synthc.compiler.templating import Rendered, render_spec
-from synthc.errors import Position, Problem, SpecError
+from synthc.errors import Position, Problem, SpecError, clipped
 
 DataPath = tuple[str | int, ...]
 
@@ -181,7 +181,7 @@ def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
             continue  # not a value scalar: the problem may be about a mapping key
         if table is loaded.key_scalars and expected != "text":
             return ""  # a list or mapping where a number was expected: its key is not at fault
-        source = _clipped(source)
+        source = clipped(source, _HINT_CHARS)
         if expected == "text" and tag != "str":
             kind = _KINDS.get(tag, f"a {tag}")
             if not source:
@@ -200,10 +200,6 @@ def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
 
 #: characters of a value a hint quotes at most (a 100,000-character --var made one line of it)
 _HINT_CHARS = 60
-
-
-def _clipped(source: str) -> str:
-    return source if len(source) <= _HINT_CHARS else source[: _HINT_CHARS - 1] + "…"
 
 
 class _YamlSyntaxError(SpecError):
@@ -250,10 +246,13 @@ class _CoreLoader(Composer, _Parser, SafeConstructor, Resolver):
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
 
     def __init__(self, stream: str) -> None:
-        _Parser.__init__(self, stream)
+        self._start_parser(stream)
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
+
+    def _start_parser(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
 
 
 def _resolve(tag: str, pattern: str, first: str) -> None:
@@ -316,16 +315,13 @@ class _BoundedLoader(_CoreLoader):
 class _PureBoundedLoader(Reader, Scanner, Parser, _BoundedLoader):
     """:class:`_BoundedLoader` on PyYAML's own reader, scanner and parser (no read-ahead)."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str) -> None:  # not Reader's, first in the method order
+        _BoundedLoader.__init__(self, stream)
+
+    def _start_parser(self, stream: str) -> None:
         Reader.__init__(self, stream)
         Scanner.__init__(self)
         Parser.__init__(self)
-        Composer.__init__(self)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
-        self.depth = 0
-        self.nodes = 0
-        self.sizes = {}
 
 
 class _Builder:
