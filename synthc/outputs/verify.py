@@ -14,7 +14,7 @@ from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import file_sha256
 from synthc.errors import OutputError, one_line
-from synthc.outputs.confine import Confiner
+from synthc.outputs.confine import Confiner, read_bounded
 from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, iter_shards, read_manifest
 from synthc.outputs.parquet import count_parquet_rows
@@ -85,13 +85,14 @@ def spec_copy_problems(
 def _local_copy(confine: Confiner, name: str) -> bytes | None:
     try:
         path = confine(name)
-        if not path.is_file():
-            return None
-        with path.open("rb") as handle:
-            data = handle.read(limits.MAX_RENDERED_BYTES + 1)
-    except (OutputError, OSError):
-        return None
-    return data if len(data) <= limits.MAX_RENDERED_BYTES else b""
+    except OutputError:
+        return None  # the listed files' check reports it
+    try:
+        return read_bounded(path, limits.MAX_RENDERED_BYTES, "MAX_RENDERED_BYTES", OutputError)
+    except OSError:
+        return None  # missing or unreadable: the listed files' check says so
+    except OutputError:
+        return b""  # not a regular file of a spec copy's size: not the recorded copy
 
 
 def manifest_problems(manifest: dict[str, Any]) -> list[str]:
@@ -363,10 +364,7 @@ def _same_file(path: Path, digest: Any) -> bool:
     Only a regular file of a spec's size is read, and at most that much: the manifest may name
     ``/proc/kmsg`` (reading blocks) or a file of gigabytes."""
     try:
-        if not path.is_file() or not 0 < path.stat().st_size <= limits.MAX_SPEC_BYTES:
-            return False
-        with path.open("rb") as handle:
-            data = handle.read(limits.MAX_SPEC_BYTES + 1)
-    except OSError:
+        data = read_bounded(path, limits.MAX_SPEC_BYTES, "MAX_SPEC_BYTES", OutputError)
+    except (OSError, OutputError):  # opened without blocking: /proc/kmsg answers EAGAIN
         return False
-    return hashlib.sha256(data).hexdigest() == digest
+    return bool(data) and hashlib.sha256(data).hexdigest() == digest
