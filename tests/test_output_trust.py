@@ -430,3 +430,17 @@ def test_a_foreign_directory_with_none_of_synthcs_names_writes_beside_them_with_
     code, _, err = cli("build", spec, "-o", out, "--force")
     assert code == 0, err
     assert (out / "notes.txt").read_text() == "mine" and (out / "manifest.json").is_file()
+
+
+def test_a_state_of_too_many_json_values_is_refused_before_parsing(built, cli, monkeypatch):
+    """As a manifest's: the state's values are counted before it is parsed
+    (synthc.limits.MAX_JSON_VALUES; lowered here), and nothing is written."""
+    spec, out = built
+    state = json.loads((out / STATE).read_text())
+    state["padding"] = [[] for _ in range(6_000)]
+    (out / STATE).write_text(json.dumps(state))
+    monkeypatch.setattr(limits, "MAX_JSON_VALUES", 5_000)
+    before = snapshot(out)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and "JSON values, over the limit of 5,000" in one_line(err)
+    assert snapshot(out) == before

@@ -132,9 +132,7 @@ def dataset_card(manifest: dict[str, Any]) -> str:
         "",
         f"# {card_line(name)} {card_line(manifest['dataset']['version'])}",
         "",
-        card_paragraph(
-            manifest["dataset"]["description"] or "A synthetic dataset built by synthc."
-        ),
+        card_paragraph(manifest["dataset"]["description"] or _NO_DESCRIPTION),
         "",
         f"Built by synthc {manifest['synthc_version']} from `spec.yaml` (seed {manifest['seed']}); "
         f"generator `{manifest['generator']['kind']}`. Labels are exact: they are known by "

@@ -19,9 +19,10 @@ def values_over_limit(data: bytes | str) -> int | None:
     return count if count > limits.MAX_JSON_VALUES else None
 
 
-def loads_bounded(data: bytes | str, where: str, error: type[Exception]) -> Any:
-    """``json.loads(data)``; ``error`` naming ``where`` for text that is no JSON, nested too
-    deep, or holding more values than :data:`synthc.limits.MAX_JSON_VALUES`."""
+def loads_bounded(data: bytes | str, where: str, error: type[Exception], what: str = "") -> Any:
+    """``json.loads(data)``; ``error`` naming ``where`` (holding ``what``, e.g. "build state")
+    for text that is no JSON, nested too deep, or holding more values than
+    :data:`synthc.limits.MAX_JSON_VALUES`."""
     count = values_over_limit(data)
     if count is not None:
         raise error(
@@ -31,4 +32,5 @@ def loads_bounded(data: bytes | str, where: str, error: type[Exception]) -> Any:
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as problem:
-        raise error(f"{where}: not valid JSON ({problem})") from None
+        named = f"{what} is " if what else ""
+        raise error(f"{where}: {named}not valid JSON ({problem})") from None

@@ -25,6 +25,7 @@ from synthc import limits
 from synthc.atomic import write_atomic
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.outputs.confine import Confiner, read_bounded
+from synthc.outputs.json_bounds import loads_bounded
 
 STATE_DIR = ".synthc"
 STATE_FILE = "state.json"
@@ -84,10 +85,7 @@ class BuildState:
             return None
         except OSError as error:
             raise BadState(f"{path}: unreadable build state ({error.strerror})") from None
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            raise BadState(f"{path}: build state is not valid JSON ({error})") from None
+        data = loads_bounded(text, str(path), BadState, "build state")
         return cls.from_json(data, out, str(path))
 
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 from synthc import limits
 from synthc.errors import BuildError, OutputError
 from synthc.outputs.adopt import shard_entries, verified_manifest
+from synthc.outputs.json_bounds import loads_bounded
 from synthc.outputs.manifest import MANIFEST_FILE, read_store_manifest
 from synthc.outputs.state import (
     SHARD_KEYS,
@@ -47,10 +48,7 @@ def load_state(store: Store) -> BuildState | None:
         text = store.read(STATE_NAME, limits.MAX_STATE_BYTES, "MAX_STATE_BYTES", BadState)
     except FileNotFoundError:
         return None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise BadState(f"{where}: build state is not valid JSON ({error})") from None
+    data = loads_bounded(text, where, BadState, "build state")
 
     def confiner(name: object) -> object:
         return store.key(name, where)
