@@ -19,18 +19,20 @@ from pydantic import TypeAdapter
 
 from synthc import generators, inputs
 from synthc.compiler.planning import ShardTask
-from synthc.generators.base import Column, FileGenerator, Table, TableGenerator
+from synthc.generators.base import INDEX_NAME, Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.store import is_store_url, open_store
 from synthc.outputs.webdataset import Sample, write_tar_shard
 
 INDEX_COLUMN = Column(
-    "index", "int64", "Global sample index i: the sample is a pure function of (seed, config, i)."
+    INDEX_NAME,
+    "int64",
+    "Global sample index i: the sample is a pure function of (seed, config, i).",
 )
 
 TABLE_INDEX_COLUMN = Column(
-    "index", "int64", "The row's index in its table (the key its children's foreign key names)."
+    INDEX_NAME, "int64", "The row's index in its table (the key its children's foreign key names)."
 )
 
 

@@ -19,6 +19,7 @@ from synthc.compiler.models import Spec
 from synthc.compiler.shard_sizing import shard_sizes
 from synthc.compiler.splits import split_ranges
 from synthc.errors import UsageError
+from synthc.generators.base import TableGenerator
 
 _EXTENSIONS = {"parquet": "parquet", "webdataset": "tar"}
 #: Libraries whose version can change a shard's bytes, by output format (on top of the
@@ -121,8 +122,8 @@ def kept_columns(spec: Spec) -> list[str]:
     the generator's): a list in another order keeps the same shards."""
     keep = set(spec.output.columns or ())
     generator = generators.get(spec.generator.kind)
-    names = ["index", *(column.name for column in generator.columns(spec.generator))]
-    return [name for name in names if name in keep]
+    assert isinstance(generator, TableGenerator)  # validation refuses columns of other kinds
+    return [name for name in generator.written_names(spec.generator) if name in keep]
 
 
 def plan(spec: Spec, libraries: dict[str, str] | None = None) -> Plan:

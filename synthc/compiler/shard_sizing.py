@@ -54,7 +54,7 @@ def sample_bytes(config: Any, columns: Collection[str] | None = None) -> float:
     whole = float(generator.sample_bytes(config))
     if columns is None or not isinstance(generator, TableGenerator) or config.table_names():
         return whole
-    written = {"index", *(column.name for column in generator.columns(config))}
+    written = set(generator.written_names(config))
     kept = len(written.intersection(columns))
     return whole * max(kept, 1) / len(written)
 

@@ -156,8 +156,6 @@ def _check_format(spec: Any, config: Any) -> Iterable[tuple[Path, str]]:
         )
 
 
-#: the column synthc adds in front of a table generator's (synthc.shard.INDEX_COLUMN)
-INDEX_COLUMN_NAME = "index"
 #: column names an unknown-column message lists at most
 _LISTED_COLUMNS = 12
 
@@ -182,7 +180,7 @@ def _check_columns(spec: Any, config: Any) -> Iterable[tuple[Path, str]]:
             "(generator.tables) every table is written whole",
         )
         return
-    known = [INDEX_COLUMN_NAME, *(column.name for column in generator.columns(config))]
+    known = generator.written_names(config)
     listed = ", ".join(known[:_LISTED_COLUMNS]) + (", ..." if len(known) > _LISTED_COLUMNS else "")
     seen: set[str] = set()
     for position, name in enumerate(keep):

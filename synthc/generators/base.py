@@ -139,6 +139,8 @@ Table = dict[str, ColumnValues]
 
 Sample = tuple[str, dict[str, bytes]]
 
+#: the name of the column of each row's global sample index, which every table shard leads with
+INDEX_NAME = "index"
 #: bytes of a value of one column in one row, as sample_bytes estimates a Parquet row: NumPy's
 #: float64 / int64 (random floats barely compress; small integers and categories do, so the
 #: estimate errs large and a shard comes out at most its target size)
@@ -243,6 +245,11 @@ class TableGenerator(Generator[ConfigT]):
     def sample_bytes(self, config: ConfigT) -> float:
         """A row's bytes in Parquet: :data:`TABLE_VALUE_BYTES` per column, ``index`` included."""
         return TABLE_VALUE_BYTES * (len(self.columns(config)) + 1)
+
+    def written_names(self, config: ConfigT) -> list[str]:
+        """The names of the columns a shard of ``config`` may hold, in order: ``index``, then
+        the generator's (what ``output.columns`` chooses from)."""
+        return [INDEX_NAME, *(column.name for column in self.columns(config))]
 
     def table_columns(self, config: ConfigT, table: str) -> list[Column]:
         """With related tables (``config.table_names()``): the columns of ``table``."""

@@ -44,13 +44,14 @@ def resolve_files(config: OcrConfig, reader: Reader) -> OcrConfig:
     for part in ("text", "fonts", "background"):
         if getattr(config, part).resolved is not None:
             raise FileProblem((part, "resolved"), "is set by synthc, not written in a spec")
-    if "fonttools" in missing_ocr_libraries():  # every font is read with it
-        raise FileProblem(("kind",), extra_missing_message(missing_ocr_libraries()))
+    missing = missing_ocr_libraries()
+    if "fonttools" in missing:  # every font is read with it
+        raise FileProblem(("kind",), extra_missing_message(missing))
     resolved = _at(("fonts",), lambda: _resolve(config, reader))
     # A field that needs trdg's data has said so above; a spec drawing only its own files
     # still has trdg's version in its task keys.
-    if missing_ocr_libraries():
-        raise FileProblem(("kind",), extra_missing_message(missing_ocr_libraries()))
+    if missing:
+        raise FileProblem(("kind",), extra_missing_message(missing))
     return resolved
 
 
