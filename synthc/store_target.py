@@ -177,25 +177,32 @@ class _NotALock(OutputError):
     """The lock object is too big to be one synthc wrote."""
 
 
+def _lock_object(store: Store) -> bytes | None:
+    """The lock object's bytes; None if there is none, empty if it is too big to be one
+    synthc wrote (another store error passes through). (_NotALock is always caught here, so
+    the limit name it would print is never shown.)"""
+    try:
+        return store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
+    except FileNotFoundError:
+        return None
+    except _NotALock:
+        return b""
+
+
 def _read_lock(store: Store) -> bytes:
     """The lock object's bytes; empty if there is none, one too big to be synthc's, or the
     store cannot be read."""
     try:
-        return store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
-    except (FileNotFoundError, OutputError):
+        return _lock_object(store) or b""
+    except OutputError:
         return b""
 
 
 def _confirm_lock(store: Store, token: str) -> None:
     """BuildError unless the lock object still holds ``token``: another build took the lock
-    over (or it was deleted) while this one ran, and this one must not commit."""
-    body: bytes | None
-    try:
-        body = store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
-    except FileNotFoundError:
-        body = None
-    except _NotALock:
-        body = b""  # no lock synthc wrote (a store that cannot be read fails the build)
+    over (or it was deleted) while this one ran, and this one must not commit (a store that
+    cannot be read fails the build)."""
+    body = _lock_object(store)
     if body is not None and lock_token(body) == token:
         return
     found = "it is gone" if body is None else "it is now another build's"
@@ -208,11 +215,8 @@ def _confirm_lock(store: Store, token: str) -> None:
 
 def _release_lock(store: Store, token: str) -> None:
     """Delete the lock object if it is still this build's (another build's is left to it)."""
-    try:
-        body = store.read(LOCK_NAME, MAX_LOCK_BYTES, "MAX_STATE_BYTES", _NotALock)
-    except (FileNotFoundError, _NotALock):
-        return
-    if lock_token(body) == token:
+    body = _lock_object(store)
+    if body and lock_token(body) == token:
         store.delete(LOCK_NAME)
 
 
