@@ -311,7 +311,7 @@ def _run(
         reach()
     progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
-    counter = _SampleCounter(progress, [t.samples for t in tasks])
+    counter = _SampleCounter(progress, [t.samples for t in tasks], executor)
     checkpoint = Checkpoint(lambda: target.save(state))
     try:
         items = [t.to_json() for t in tasks]
@@ -358,10 +358,12 @@ def _say(progress: Progress, notice: str | None) -> None:
 
 class _SampleCounter:
     """Samples written so far: finished shards whole, running ones as their workers report
-    (a report that arrives after its shard finished changes nothing)."""
+    (a report that arrives after its shard finished changes nothing); and what the executor's
+    tasks wait for, when that changes."""
 
-    def __init__(self, progress: Progress, sizes: list[int]) -> None:
-        self.progress, self.sizes = progress, sizes
+    def __init__(self, progress: Progress, sizes: list[int], executor: Executor) -> None:
+        self.progress, self.sizes, self.executor = progress, sizes, executor
+        self.awaited: str | None = None
         self.running: dict[int, int] = {}
         self.done: set[int] = set()
         self.finished_samples = 0
@@ -380,6 +382,10 @@ class _SampleCounter:
         self._tell()
 
     def _tell(self) -> None:
+        awaited = getattr(self.executor, "waiting", None)
+        if awaited != self.awaited:
+            self.awaited = awaited
+            self.progress.waiting(awaited)
         self.progress.samples(self.finished_samples + sum(self.running.values()))
 
 

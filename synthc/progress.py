@@ -35,6 +35,10 @@ class Progress:
         """A line to show as the build goes (its kernels are compiled first); may come before
         ``start``."""
 
+    def waiting(self, what: str | None) -> None:
+        """The build's tasks wait for ``what`` before any can start (the executor's
+        ``waiting``), or no longer wait (None); called when that changes."""
+
     def samples(self, done: int) -> None:
         """``done`` samples are written so far, in finished and running shards: called as
         workers report (a few times a second while shards run, even when nothing moved)."""
@@ -73,6 +77,10 @@ class BarProgress(Progress):
         else:
             self.bar.write(f"synthc: {message}", file=self.stream)
 
+    def waiting(self, what: str | None) -> None:
+        if what is not None:
+            self.note(f"waiting for {what} (Ctrl-C stops the build)")
+
     def samples(self, done: int) -> None:
         if done > self.bar.n:
             self.bar.update(done - self.bar.n)
@@ -97,6 +105,7 @@ class LineProgress(Progress):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stream, self.interval, self.clock = stream, interval, clock
+        self.awaited: str | None = None  # what the tasks wait for (see waiting)
 
     def start(self, shards: int, samples: int) -> None:
         self.shards, self.total = shards, samples
@@ -107,6 +116,11 @@ class LineProgress(Progress):
 
     def note(self, message: str) -> None:
         self._print(message)
+
+    def waiting(self, what: str | None) -> None:
+        self.awaited = what
+        if what is not None:
+            self._print(f"waiting for {what} (Ctrl-C stops the build)")
 
     def samples(self, done: int) -> None:
         now = self.clock()
@@ -144,7 +158,11 @@ class LineProgress(Progress):
         )
         rate = self._rate(now)
         if rate is None:
-            return line + (", compiling or starting" if self.done == 0 else "")
+            if self.done > 0:
+                return line
+            return line + (
+                f", waiting for {self.awaited}" if self.awaited else ", compiling or starting"
+            )
         left = (self.total - self.done) / rate
         return line + f", {rate:,.0f} {self.unit}/s, about {duration(left)} left"
 

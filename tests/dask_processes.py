@@ -70,7 +70,8 @@ def dask_processes(
     root: Path, workers: int = 2, worker_env: dict[str, str] | None = None
 ) -> Iterator[DaskProcesses]:
     """A scheduler and ``workers`` single-threaded worker processes without nannies (the
-    process that runs a task is the one started here), their files and logs under ``root``;
+    process that runs a task is the one started here; none is a cluster scaling up, which
+    :func:`start_worker` joins later), their files and logs under ``root``;
     ``worker_env`` is added to the workers' environment."""
     root.mkdir(parents=True, exist_ok=True)
     scheduler_file = root / "scheduler.json"
@@ -97,7 +98,8 @@ def dask_processes(
         cluster.address = json.loads(scheduler_file.read_text())["address"]
         for number in range(workers):
             cluster.workers.append(start_worker(cluster, root, f"w{number}", worker_env))
-        wait_for_workers(cluster.address, workers, log)
+        if workers:
+            wait_for_workers(cluster.address, workers, log)
         yield cluster
     finally:
         for process in [*cluster.workers, scheduler]:

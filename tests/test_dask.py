@@ -6,6 +6,7 @@ mismatches and unreachable schedulers are usage errors."""
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import operator
 import os
@@ -20,13 +21,14 @@ from typing import Any
 
 import pytest
 from conftest import spec_text
-from dask_processes import dask_processes, open_partials
+from dask_processes import dask_processes, open_partials, start_worker
 from distributed import Client
 
 from synthc import __version__, api
 from synthc.building import Progress
 from synthc.errors import UsageError
 from synthc.executors.dask import DaskExecutor, mismatch
+from synthc.progress import LineProgress
 
 OCR = """\
 synthc: 1
@@ -357,6 +359,58 @@ def test_a_worker_killed_mid_shard_does_not_fail_the_build(
     manifest = api.load_manifest(out)
     assert manifest["content_sha256"] == api.load_manifest(local.out)["content_sha256"]
     api.verify(out)
+
+
+def test_a_scheduler_without_workers_is_waited_for_and_said_so(write_spec, tmp_path):
+    """A cluster that is scaling up (dask-jobqueue's jobs still queued) has no workers yet:
+    the build says at once what it waits for, its progress lines say it instead of
+    "compiling or starting", and it runs when a worker joins."""
+    spec = write_spec(spec_text(samples=2_000, shard_size=500))
+    out = tmp_path / "out"
+    log = tmp_path / "stderr.txt"
+    with dask_processes(tmp_path / "cluster", workers=0) as cluster, open(log, "w") as err:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+            + ["--scheduler", cluster.address],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+        said = f"waiting for workers to join the Dask scheduler at {cluster.address}"
+        deadline = time.monotonic() + 60
+        while said not in log.read_text():
+            assert build.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        time.sleep(1)
+        assert build.poll() is None and not out.joinpath("manifest.json").exists()
+        cluster.workers.append(start_worker(cluster, tmp_path / "cluster", "late"))
+        stdout, _ = build.communicate(timeout=120)
+    stderr = log.read_text()
+    assert build.returncode == 0, stderr
+    assert f"synthc: {said} (Ctrl-C stops the build)" in stderr.splitlines()
+    assert "built 5 shard(s)" in stdout
+    assert tree(out) == tree(api.build(spec, tmp_path / "local", workers=1).out)
+    api.verify(out)
+
+
+def test_a_line_progress_says_what_the_build_waits_for():
+    clock = iter(range(0, 100, 20))
+    progress = LineProgress(io.StringIO(), interval=10, clock=lambda: float(next(clock)))
+    progress.start(2, 100)
+    progress.waiting("workers to join the Dask scheduler at tcp://h:8786")
+    progress.samples(0)
+    progress.waiting(None)
+    progress.samples(0)
+    lines = progress.stream.getvalue().splitlines()
+    assert lines == [
+        "synthc: building 2 shard(s), 100 samples",
+        "synthc: waiting for workers to join the Dask scheduler at tcp://h:8786 "
+        "(Ctrl-C stops the build)",
+        "synthc: 0/100 samples (0%), 0/2 shards, waiting for workers to join the Dask "
+        "scheduler at tcp://h:8786",
+        "synthc: 0/100 samples (0%), 0/2 shards, compiling or starting",
+    ]
 
 
 def test_executor_dask_starts_a_local_cluster_for_the_build(cli, write_spec, tmp_path):

@@ -39,7 +39,9 @@ class Executor(Protocol):
 
     An executor that runs elsewhere may also have ``reach()``: a build calls it before it says
     it starts, so an address that does not answer is one error line (DaskExecutor checks its
-    scheduler).
+    scheduler). It may also have ``waiting``: while ``run`` runs, what its tasks wait for before
+    any can start (``"workers to join the Dask scheduler at ADDRESS"``), else None; the build
+    reads it whenever ``report`` is called and shows it.
     """
 
     name: str

@@ -106,6 +106,9 @@ class DaskExecutor:
         self.local_workers = max(1, workers or os.cpu_count() or 1)
         self.libraries = tuple(sorted(set(libraries)))
         self.workers = 0  # known once connected
+        #: what the run waits for before a task can start, while it waits (the Executor
+        #: protocol's ``waiting``): workers to join a scheduler that has none yet
+        self.waiting: str | None = None
         self._reached = False  # the scheduler answered reach()
 
     def reach(self) -> None:
@@ -131,6 +134,8 @@ class DaskExecutor:
         with self._client(len(items)) as client:
             workers = client.scheduler_info().get("workers", {})
             self.workers = len(workers)
+            if not workers:  # a cluster scaling up (dask-jobqueue's jobs still queued)
+                self.waiting = f"workers to join the Dask scheduler at {self.address}"
             _check_workers(client, expected)
             counts = Counts()
             run = uuid.uuid4().hex if report is not None else None
@@ -167,6 +172,8 @@ class DaskExecutor:
                         except queue.Empty:
                             pass
                         finally:
+                            if self.waiting is not None and _has_workers(client):
+                                self.waiting = None
                             if report is not None:
                                 report(counts.take())
                     if future is None:
@@ -188,6 +195,7 @@ class DaskExecutor:
                     for offset, one in enumerate(result):
                         yield first + offset, one
             finally:
+                self.waiting = None
                 client.cancel(list(futures))
                 if report is not None:
                     client.unsubscribe_topic(TOPIC)
@@ -399,6 +407,12 @@ def mismatch(worker: str, expected: dict[str, str], found: dict[str, str]) -> st
         f"Dask worker {worker} has {', '.join(differing)}; every worker needs the client's "
         "synthc, Python and library versions (they shape the shards' bytes)"
     )
+
+
+def _has_workers(client: Any) -> bool:
+    """True once a worker has joined the client's scheduler (asked of the scheduler: the
+    client's own copy of its workers is refreshed every few seconds only)."""
+    return bool(client.scheduler_info(n_workers=1).get("workers"))
 
 
 def _worker_versions(libraries: list[str]) -> dict[str, str]:
