@@ -379,8 +379,10 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError(
             "--depfile names one dataset's dependencies: build each spec with its own --depfile"
         )
-    # several specs with --executor dask share one LocalCluster, started when first needed
-    shared = api.shared_local_clusters() if args.executor == "dask" else contextlib.nullcontext()
+    # several specs with --executor dask share one LocalCluster, started when first needed;
+    # with --scheduler, a scheduler that did not answer is not waited for once per spec
+    dask = args.executor == "dask" or args.scheduler is not None
+    shared = api.shared_local_clusters() if dask else contextlib.nullcontext()
     with shared:
         return _each_spec(
             args,

@@ -81,11 +81,11 @@ def test_an_unreachable_scheduler_is_a_usage_error(write_spec, tmp_path):
 
 
 @contextlib.contextmanager
-def listener(answer: bytes | None):
+def listener(answer: bytes | None, held: list[socket.socket] | None = None):
     """A TCP server on loopback that accepts and sends ``answer`` (None: says nothing and keeps
-    the connection open); yields its address."""
+    the connection open); yields its address. ``held`` gets every connection it accepted."""
     server = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
+    held = [] if held is None else held
 
     def serve():
         while True:
@@ -131,6 +131,25 @@ def test_an_address_that_is_no_scheduler_is_a_usage_error(cluster, cli, write_sp
         code, _, stderr = cli("build", spec, "-o", tmp_path / "d", "--scheduler", address, "-q")
         assert code == 2 and stderr.startswith("synthc: error: ") and "\n" not in stderr[:-1]
     assert not (tmp_path / "d").exists()  # a malformed address is refused before any work
+
+
+def test_a_scheduler_that_did_not_answer_is_not_waited_for_again(cli, write_spec, tmp_path):
+    """Several specs in one command: the first waits for the scheduler; the others get its
+    error at once (each waited its own 10 s)."""
+    specs = [
+        write_spec(spec_text(name=f"s{n}", samples=100, shard_size=50), name=f"s{n}.yaml")
+        for n in range(3)
+    ]
+    accepted: list[socket.socket] = []
+    with listener(None, accepted) as silent, api.shared_local_clusters():
+        for number, spec in enumerate(specs):
+            executor = DaskExecutor(silent, timeout=1)
+            with pytest.raises(UsageError, match="nothing answered as a Dask scheduler"):
+                api.build(spec, tmp_path / f"out{number}", executor=executor)
+        assert len(accepted) == 1
+    code, _, stderr = cli("build", *specs, "-o", tmp_path / "cli", "--scheduler", "127.0.0.1:9")
+    assert code == 2
+    assert stderr.count("cannot reach the Dask scheduler at 127.0.0.1:9") == 3, stderr
 
 
 def test_a_scheduler_that_goes_away_mid_build_is_said_so(write_spec, tmp_path):

@@ -35,7 +35,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import synthc
@@ -238,10 +238,12 @@ class DaskExecutor:
 
 @dataclass
 class _Shared:
-    """LocalClusters kept for the rest of a :func:`shared_local_clusters` block, by size."""
+    """LocalClusters kept for the rest of a :func:`shared_local_clusters` block, by size, and
+    what each scheduler address that did not answer was told."""
 
     stack: contextlib.ExitStack
     clusters: dict[int, Any]
+    unreachable: dict[str, str] = field(default_factory=dict)
 
 
 _SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
@@ -254,7 +256,8 @@ def shared_local_clusters() -> Iterator[None]:
     """Within this block, builds on a LocalCluster (``--executor dask`` without an address)
     share one, started by the first build that runs shards and closed when the block ends:
     several specs in one command start it once, and a command whose specs are all up to date
-    starts none."""
+    starts none. A scheduler address that did not answer is not waited for again in the block:
+    the next build gets the same error at once."""
     with contextlib.ExitStack() as stack:
         token = _SHARED.set(_Shared(stack, {}))
         try:
@@ -317,7 +320,11 @@ def probe_scheduler(address: str, timeout: float) -> None:
     """UsageError unless something at ``address`` answers Dask's handshake within ``timeout``
     seconds. distributed's own connect bounds the connection, not the handshake after it: a
     server that accepts and never answers (an HTTP port, a scheduler's dashboard) held a
-    client forever, and one that answers in another protocol failed in odd ways."""
+    client forever, and one that answers in another protocol failed in odd ways. Within
+    :func:`shared_local_clusters`, an address that did not answer fails again at once."""
+    shared = _SHARED.get()
+    if shared is not None and address in shared.unreachable:
+        raise UsageError(shared.unreachable[address])
     outcome: list[BaseException | None] = []
 
     def attempt() -> None:
@@ -343,7 +350,10 @@ def probe_scheduler(address: str, timeout: float) -> None:
         detail = "something answered, but not in Dask's protocol"
     else:
         detail = f"{type(error).__name__}: {one_line(str(error))[:300]}"
-    raise UsageError(f"cannot reach the Dask scheduler at {address}: {detail}")
+    message = f"cannot reach the Dask scheduler at {address}: {detail}"
+    if shared is not None:
+        shared.unreachable[address] = message
+    raise UsageError(message)
 
 
 async def _handshake(address: str, timeout: float) -> None:
