@@ -10,6 +10,8 @@ import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from synthc import cancellation
+
 #: Suffix of synthc's temporaries: a file ``<planned path>.partial`` or
 #: ``<planned path>.<tag>.partial`` (a shard writer's own) is synthc's.
 PARTIAL_SUFFIX = ".partial"
@@ -98,6 +100,7 @@ def write_atomic_by(path: Path, fill: Callable[[Path], None]) -> tuple[int, str]
             if size:
                 with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
                     digest.update(view)
+        cancellation.check()  # a cancelled Dask task puts nothing in place
         os.replace(tmp, path)
     except BaseException:
         _discard(tmp)

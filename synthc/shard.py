@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from synthc import generators, inputs
+from synthc import cancellation, generators, inputs
 from synthc.compiler.planning import ShardTask
 from synthc.generators.base import INDEX_NAME, Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
@@ -97,6 +97,7 @@ def run_task(
         store.key(task.path)  # confined before any work
         with tempfile.TemporaryDirectory(prefix="synthc-shard-") as scratch:
             record = _write_shard(task, Path(scratch) / "shard", report)
+            cancellation.check()  # a cancelled Dask task puts nothing in place
             store.upload(Path(scratch) / "shard", task.path)
         return record
     return _write_shard(task, Path(out_dir) / task.path, report)

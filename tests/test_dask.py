@@ -198,6 +198,67 @@ def test_ctrl_c_of_a_local_cluster_build_is_one_line(write_spec, tmp_path):
     )
 
 
+def files(out: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in sorted(out.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("stop", "quiet"), [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGKILL, False)]
+)
+def test_a_stopped_build_s_tasks_put_nothing_in_place_after_it_stops(
+    stop, quiet, write_spec, tmp_path
+):
+    """Dask cannot stop a running task: after a Ctrl-C the workers went on writing shards
+    after the build had said "interrupted" and let go of its lock, over the next build's. Its
+    tasks now stop at their next progress report (before the rename without one, --quiet),
+    and the build waits for them before it returns; a killed build's tasks stop when the
+    scheduler drops its client."""
+    spec = write_spec(OCR.format(samples=1200, shard_size=60))
+    out = (tmp_path / "out").resolve()
+    with dask_processes(tmp_path / "cluster", workers=2) as cluster:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+            + ["--scheduler", cluster.address] + (["--quiet"] if quiet else []),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        writing: list[Path] = []
+        while not writing:
+            assert build.poll() is None and time.monotonic() < deadline, build.stderr
+            writing = [p for w in cluster.workers for p in open_partials(w.pid, out)]
+            time.sleep(0.005)
+        build.send_signal(stop)
+        # the shards being written when it stopped (a shard takes far longer than the cancel
+        # takes to reach its worker)
+        cut = [p.with_name(p.name.split(".")[0] + ".tar") for p in writing]
+        _, stderr = build.communicate(timeout=120)
+        if stop == signal.SIGINT:
+            assert build.returncode == 130 and "interrupted" in stderr, stderr
+        else:  # nobody waits: the tasks see the cancel a moment later
+            assert build.returncode == -signal.SIGKILL
+            deadline = time.monotonic() + 30
+            while any(name.endswith(".partial") for name in files(out)):
+                assert time.monotonic() < deadline, files(out)
+                time.sleep(0.1)
+        after = files(out)
+        assert not [name for name in after if name.endswith(".partial")], after
+        time.sleep(3)  # a task still running would put its shard in place meanwhile
+        assert files(out) == after
+        assert not [path for path in cut if path.exists()], cut
+        assert all(worker.poll() is None for worker in cluster.workers)  # they keep serving
+        code = subprocess.run(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+            + ["--scheduler", cluster.address, "--quiet"],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        assert code.returncode == 0, code.stderr
+    api.verify(out)
+
+
 def test_a_local_cluster_has_no_more_workers_than_tasks():
     executor = DaskExecutor(workers=10**20)  # it built a dict of that many before
     assert dict(executor.run(math.sqrt, [4.0, 9.0])) == {0: 2.0, 1: 3.0}
@@ -507,9 +568,9 @@ def test_a_task_checks_the_versions_of_the_worker_it_runs_on():
     from synthc.executors.dask import VersionMismatch, _run_batch, local_versions
 
     same = local_versions(("numpy",))
-    assert _run_batch(same, operator.add, 3, [1, 2], (10,), None) == [11, 12]
+    assert _run_batch(same, operator.add, 3, [1, 2], (10,), "run", False) == [11, 12]
     with pytest.raises(VersionMismatch, match=r"has synthc .* \(client: 0\.0\.1\)"):
-        _run_batch({**same, "synthc": "0.0.1"}, operator.add, 0, [1], (10,), None)
+        _run_batch({**same, "synthc": "0.0.1"}, operator.add, 0, [1], (10,), "run", False)
 
 
 def test_several_specs_with_executor_dask_share_one_local_cluster(

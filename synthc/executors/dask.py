@@ -33,12 +33,14 @@ import queue
 import re
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import synthc
+from synthc import cancellation
 from synthc.errors import BuildError, UsageError, one_line
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
@@ -137,18 +139,19 @@ class DaskExecutor:
             if not workers:  # a cluster scaling up (dask-jobqueue's jobs still queued)
                 self.waiting = f"workers to join the Dask scheduler at {self.address}"
             _check_workers(client, expected)
-            counts = Counts()
-            run = uuid.uuid4().hex if report is not None else None
-            if run is not None:  # before any task is submitted, so no event is missed
-                client.subscribe_topic(TOPIC, functools.partial(_collect, counts, run))
+            counts, running = Counts(), _Running()
+            run = uuid.uuid4().hex
+            # before any task is submitted, so no event is missed
+            client.subscribe_topic(TOPIC, functools.partial(_collect, counts, running, run))
             threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values())
             size = batch_size(len(items), threads)
             futures = {}  # each Dask task's future: the index of its first task
             for first in range(0, len(items), size):
                 batch = list(items[first : first + size])
                 future = client.submit(
-                    _run_batch, expected, fn, first, batch, args, run, pure=False
-                )
+                    _run_batch, expected, fn, first, batch, args, run, report is not None,
+                    pure=False,
+                )  # fmt: skip
                 futures[future] = first
             # Results are fetched on the client's event loop as tasks finish and handed over
             # through a queue: one wait per task (waiting on all pending futures again after
@@ -196,9 +199,35 @@ class DaskExecutor:
                         yield first + offset, one
             finally:
                 self.waiting = None
+                unfinished = any(not future.done() for future in futures)
                 client.cancel(list(futures))
+                if unfinished:
+                    self._wait_stopped(client, running, report)
+                client.unsubscribe_topic(TOPIC)
+
+    def _wait_stopped(self, client: Any, running: _Running, report: Report | None) -> None:
+        """After a cancel: until the tasks of the run that started on a worker that is still
+        in the cluster have ended (a cancelled task stops at its next progress report and puts
+        nothing in place, synthc.cancellation), at most STOP_SECONDS; a second Ctrl-C leaves
+        them. So nothing of this build is put in place after it returns and lets go of its
+        output's lock."""
+        deadline = time.monotonic() + STOP_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                left = running.left(set(client.scheduler_info().get("workers", {})))
+                if not left:
+                    return
+                self.waiting = (
+                    f"{left} running Dask task(s) of this build to stop (they put nothing more "
+                    "in place; Ctrl-C again leaves them)"
+                )
                 if report is not None:
-                    client.unsubscribe_topic(TOPIC)
+                    report({})
+                time.sleep(0.1)
+        except Exception:  # noqa: BLE001 - the scheduler is gone: nothing to ask or wait for
+            return
+        finally:
+            self.waiting = None
 
     @contextlib.contextmanager
     def _client(self, tasks: int) -> Iterator[Any]:
@@ -488,10 +517,13 @@ def _run_batch(
     first: int,
     items: list[Any],
     args: tuple[Any, ...],
-    run: str | None,
+    run: str,
+    sinks: bool,
 ) -> list[Any]:
     """On a worker: ``fn(item, *args)`` for each of ``items``, tasks ``first``, ``first`` + 1,
-    ... of the run (with a progress sink when ``run`` is set); their results in order.
+    ... of ``run`` (with a progress sink if ``sinks``); their results in order. Its start and
+    end are logged as events of the run, and once the client has cancelled it, it stops
+    (synthc.cancellation): at the next progress report or before a shard is put in place.
 
     Refused with VersionMismatch when this worker's versions differ from the client's ``expected``
     (a worker that joined after the check). A task that raises ends the batch with _Failed
@@ -500,16 +532,23 @@ def _run_batch(
     message = mismatch(_this_worker(), expected, _cached_versions(libraries))
     if message is not None:
         raise VersionMismatch(message)
-    results = []
-    for index, item in enumerate(items, first):
-        sink = {} if run is None else {"report": _EventSink(run, index)}
-        try:
-            results.append(fn(item, *args, **sink))
-        except Exception as error:
-            failed = _Failed(index, _sendable(error))
-            break
-    else:
-        return results
+    worker = _current_worker()
+    _log(worker, [run, "started", first, _this_worker()])
+    try:
+        with cancellation.checked_by(_cancelled_check(worker)):
+            results = []
+            for index, item in enumerate(items, first):
+                sink = {"report": _EventSink(run, index)} if sinks else {}
+                try:
+                    cancellation.check()
+                    results.append(fn(item, *args, **sink))
+                except Exception as error:
+                    failed = _Failed(index, _sendable(error))
+                    break
+            else:
+                return results
+    finally:
+        _log(worker, [run, "ended", first])
     # raised outside the except: Dask pickles an exception with its __context__, which would
     # carry the error a second time (and fail the trip if it cannot be pickled)
     raise failed
@@ -533,36 +572,97 @@ def _cached_versions(libraries: tuple[str, ...]) -> dict[str, str]:
 
 
 def _this_worker() -> str:
+    worker = _current_worker()
+    return "(not a worker)" if worker is None else str(worker.address)
+
+
+def _current_worker() -> Any:
+    """The Dask worker running this task, or None (called directly, not on a worker)."""
     from distributed import get_worker
 
     try:
-        return str(get_worker().address)
-    except ValueError:  # called directly, not on a worker
-        return "(not a worker)"
+        return get_worker()
+    except ValueError:
+        return None
 
 
-#: the Dask event topic of progress counts
+def _log(worker: Any, event: list[Any]) -> None:
+    """Log ``event`` under TOPIC, for the client (nobody listens off a worker)."""
+    if worker is not None:
+        worker.log_event(TOPIC, event)
+
+
+def _cancelled_check(worker: Any) -> Callable[[], bool]:
+    """Whether the Dask task this thread runs has been cancelled (its client cancelled it or
+    went away, or the scheduler gave it to another worker): the worker's own record of the
+    task, read without asking anyone."""
+    if worker is None:
+        return lambda: False
+    key = worker.get_current_task()
+
+    def cancelled() -> bool:
+        task = worker.state.tasks.get(key)
+        return task is None or task.state in ("cancelled", "released", "forgotten")
+
+    return cancelled
+
+
+#: the Dask event topic of progress counts and of tasks' starts and ends
 TOPIC = "synthc-progress"
+#: seconds a cancelled build waits for its running Dask tasks to stop
+STOP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class _EventSink:
-    """A task's progress sink on a Dask worker: logs ``[run, index, done]`` under TOPIC."""
+    """A task's progress sink on a Dask worker: logs ``[run, "done", index, done]`` under
+    TOPIC; raises Cancelled once the task is cancelled (so it stops generating)."""
 
     run: str
     index: int
 
     def __call__(self, done: int) -> None:
-        from distributed import get_worker
+        cancellation.check()
+        _log(_current_worker(), [self.run, "done", self.index, done])
 
-        try:
-            worker = get_worker()
-        except ValueError:  # not on a worker (the task was called directly): nobody listens
+
+class _Running:
+    """The Dask tasks of one run that started and have not ended, by their first task's
+    index, with the worker each runs on (from their events; filled on the client's loop)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: dict[int, str] = {}
+        self._ended: set[int] = set()
+
+    def started(self, first: int, worker: str) -> None:
+        with self._lock:
+            self._started[first] = worker
+
+    def ended(self, first: int) -> None:
+        with self._lock:
+            self._ended.add(first)
+
+    def left(self, workers: set[str]) -> int:
+        """How many have started on one of ``workers`` and not ended (a worker that left the
+        cluster runs nothing more)."""
+        with self._lock:
+            return sum(
+                1 for first, worker in self._started.items()
+                if first not in self._ended and worker in workers
+            )  # fmt: skip
+
+
+def _collect(counts: Counts, running: _Running, run: str, event: tuple[float, Any]) -> None:
+    try:
+        ours, kind, first, *rest = event[1]
+        if ours != run:  # another build on the same scheduler logs under the topic too
             return
-        worker.log_event(TOPIC, [self.run, self.index, done])
-
-
-def _collect(counts: Counts, run: str, event: tuple[float, Any]) -> None:
-    ours, index, done = event[1]
-    if ours == run:  # another build on the same scheduler logs under the topic too
-        counts.put(int(index), int(done))
+        if kind == "done":
+            counts.put(int(first), int(rest[0]))
+        elif kind == "started":
+            running.started(int(first), str(rest[0]))
+        elif kind == "ended":
+            running.ended(int(first))
+    except (TypeError, ValueError, IndexError):  # not an event of this synthc's making
+        return
