@@ -470,6 +470,7 @@ def test_a_scheduler_without_workers_is_waited_for_and_said_so(write_spec, tmp_p
     assert build.returncode == 0, stderr
     assert f"synthc: {said} (Ctrl-C stops the build)" in stderr.splitlines()
     assert "built 5 shard(s)" in stdout
+    assert api.load_manifest(out)["build"]["workers"] == 1  # it said 0: none at the start
     assert tree(out) == tree(api.build(spec, tmp_path / "local", workers=1).out)
     api.verify(out)
 

@@ -204,6 +204,8 @@ class DaskExecutor:
                 if unfinished:
                     self._wait_stopped(client, running, report)
                 client.unsubscribe_topic(TOPIC)
+                # workers that joined after the start (a cluster scaling up) count too
+                self.workers = max(self.workers, running.workers())
 
     def _wait_stopped(self, client: Any, running: _Running, report: Report | None) -> None:
         """After a cancel: until the tasks of the run that started on a worker that is still
@@ -642,6 +644,11 @@ class _Running:
     def ended(self, first: int) -> None:
         with self._lock:
             self._ended.add(first)
+
+    def workers(self) -> int:
+        """How many workers ran a task of the run."""
+        with self._lock:
+            return len(set(self._started.values()))
 
     def left(self, workers: set[str]) -> int:
         """How many have started on one of ``workers`` and not ended (a worker that left the
