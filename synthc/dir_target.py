@@ -108,7 +108,15 @@ class DirectoryTarget:
         return str(self.out.resolve())
 
     def record_shard(self, state: BuildState, record: dict[str, Any]) -> None:
-        state.record_shard(self.out, record)
+        try:
+            state.record_shard(self.out, record)
+        except FileNotFoundError:  # written by a worker that sees another file system
+            raise BuildError(
+                f"{self.out / record['path']}: a worker wrote this shard, but it is not there "
+                "on this machine: the workers of a Dask cluster must see the output directory "
+                "at the same path (a shared file system), or write to an object store "
+                "(-o s3://...)"
+            ) from None
         self.unsynced.append(self.out / record["path"])
 
     def settle(self, plan: Plan, state: BuildState) -> None:

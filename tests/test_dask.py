@@ -26,7 +26,7 @@ from distributed import Client
 
 from synthc import __version__, api
 from synthc.building import Progress
-from synthc.errors import UsageError
+from synthc.errors import BuildError, UsageError
 from synthc.executors.dask import DaskExecutor, mismatch
 from synthc.progress import LineProgress
 
@@ -257,6 +257,30 @@ def test_a_stopped_build_s_tasks_put_nothing_in_place_after_it_stops(
         )  # fmt: skip
         assert code.returncode == 0, code.stderr
     api.verify(out)
+
+
+class OwnDisks:
+    """An executor whose workers write to disks of their own, as Dask workers on machines
+    that do not share the output's file system do."""
+
+    name = "dask"
+    workers = 2
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def run(self, fn, items, where, read_roots, gil_free=False, report=None):
+        for index, item in enumerate(items):
+            yield index, fn(item, str(self.root / f"worker{index % 2}"), read_roots)
+
+
+def test_workers_without_the_output_s_file_system_are_said_so(write_spec, tmp_path):
+    # it said "out/train/train-00000.parquet: No such file or directory"
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    with pytest.raises(BuildError, match="a worker wrote this shard, but it is not there") as e:
+        api.build(spec, tmp_path / "out", executor=OwnDisks(tmp_path / "disks"))
+    assert "a shared file system" in str(e.value) and "-o s3://" in str(e.value)
+    assert not (tmp_path / "out" / "manifest.json").exists()
 
 
 def test_a_local_cluster_has_no_more_workers_than_tasks():
