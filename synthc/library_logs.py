@@ -25,7 +25,7 @@ class _OneLine(logging.Formatter):
         self.debug = debug
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage().strip() or record.levelname.lower()
+        message = record.getMessage().strip() or _exception(record) or record.levelname.lower()
         if not self.debug:
             return one_line(f"synthc: {record.name}: {message.splitlines()[0]}")
         text = f"synthc: {record.name}: {message}"
@@ -44,3 +44,13 @@ def show_library_logs(debug: bool) -> None:
     handler.setLevel(logging.WARNING)
     handler.setFormatter(_OneLine(debug))
     root.addHandler(handler)
+
+
+def _exception(record: logging.LogRecord) -> str:
+    """The type and message of the exception a record carries without a message of its own
+    (a library's ``logger.exception(error)`` of an error whose text is empty printed
+    ``synthc: distributed.client: error``)."""
+    if not record.exc_info or record.exc_info[1] is None:
+        return ""
+    error = record.exc_info[1]
+    return f"{type(error).__name__}: {error}".removesuffix(": ")

@@ -32,6 +32,10 @@ PROGRAM = textwrap.dedent(
             raise ConnectionError("cannot connect to host store.invalid:443")
         except ConnectionError as error:
             logging.getLogger("somestore.retry").exception("out of retries: %s", error)
+        try:
+            raise TimeoutError()
+        except TimeoutError as error:  # logged as itself, and its text is empty
+            logging.getLogger("somestore.client").exception(error)
         logging.getLogger("somestore").warning("falling back\\nto the other API")
         logging.getLogger("somestore").info("chatter")
         return real(*args, **kwargs)
@@ -59,6 +63,7 @@ def test_a_library_log_is_one_line_and_its_traceback_needs_debug(write_spec):
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
         "synthc: somestore.retry: out of retries: cannot connect to host store.invalid:443",
+        "synthc: somestore.client: TimeoutError",  # it said "error"
         "synthc: somestore: falling back",
     ]
     assert done.stdout == f"{spec}: ok\n"

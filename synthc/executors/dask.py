@@ -319,7 +319,10 @@ def _local_cluster(workers: int) -> Iterator[Any]:
                 # no dashboard, but the scheduler's HTTP server (health, metrics) still starts:
                 # on a free port, not on 8787, which another cluster may hold
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.ERROR,
+                # its workers' and nannies' logs: a Ctrl-C made them print heartbeat
+                # tracebacks and "still alive, killing" lines; a worker that dies fails its
+                # tasks, which the build reports itself
+                silence_logs=logging.CRITICAL,
             )
         started = _changed_since(before)  # not what this program's own threads change later
         with cluster:
