@@ -15,7 +15,7 @@ import inspect
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -313,6 +313,7 @@ def _run(
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks], executor)
     checkpoint = Checkpoint(lambda: target.save(state))
+    runs: Iterator[tuple[int, Any]] | None = None
     try:
         items = [t.to_json() for t in tasks]
         # the spec's read roots tell workers where the files it names are (synthc.inputs)
@@ -338,9 +339,37 @@ def _run(
             f"{task.path}: building samples [{task.start}, {task.stop}) failed: {detail}"
         ) from error
     finally:
+        if isinstance(runs, Generator):
+            # the executor stops its tasks now (a Dask run waits for its running ones), not
+            # when the generator is collected: nothing of this build lands after it returns
+            with contextlib.suppress(Exception):
+                runs.close()
+        _record_stranded(executor, tasks, target, state, built, checkpoint)
         progress.close()
         checkpoint.close()  # every shard that finished, also when another failed
     return built
+
+
+def _record_stranded(
+    executor: Executor,
+    tasks: list[ShardTask],
+    target: Target,
+    state: BuildState,
+    built: dict[str, dict[str, Any]],
+    checkpoint: Checkpoint,
+) -> None:
+    """Record the shards of a stopped run that finished but never came back (the executor's
+    ``stranded``): in place, and unrecorded, a rebuild with a smaller plan never removed them
+    and ``verify`` failed on them for good."""
+    for index, record in getattr(executor, "stranded", ()):
+        if not 0 <= index < len(tasks) or not isinstance(record, dict):
+            continue
+        if record.get("path") != tasks[index].path or record["path"] in built:
+            continue
+        with contextlib.suppress(SynthcError, OSError):  # one that is not there stays unrecorded
+            target.record_shard(state, record)
+            built[record["path"]] = record
+            checkpoint.changed()
 
 
 def _loading(kind: PreviewKind) -> threading.Thread:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import operator
 import os
@@ -257,6 +258,41 @@ def test_a_stopped_build_s_tasks_put_nothing_in_place_after_it_stops(
         )  # fmt: skip
         assert code.returncode == 0, code.stderr
     api.verify(out)
+
+
+def test_shards_of_a_batch_cut_short_are_recorded_and_removed_later(write_spec, tmp_path):
+    """120 shards on two workers run three to a Dask task: a Ctrl-C cancels a batch whose first
+    shards are in place, and their results never come back. They were never recorded: a
+    smaller rebuild kept them, and `verify` failed on them for good (even after --force)."""
+    spec = write_spec(OCR.format(samples=1200, shard_size=10))
+    out = (tmp_path / "out").resolve()
+    with dask_processes(tmp_path / "cluster", workers=2) as cluster:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+            + ["--scheduler", cluster.address, "--quiet"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while len(list(out.rglob("*.tar"))) < 5:
+            assert build.poll() is None and time.monotonic() < deadline, build.stderr
+            time.sleep(0.01)
+        build.send_signal(signal.SIGINT)
+        _, stderr = build.communicate(timeout=120)
+        assert build.returncode == 130, stderr
+        on_disk = {str(p.relative_to(out)) for p in out.rglob("*.tar")}
+        recorded = set(json.loads((out / ".synthc" / "state.json").read_text())["shards"])
+        assert on_disk == recorded
+        smaller = write_spec(OCR.format(samples=20, shard_size=10), name="smaller.yaml")
+        done = subprocess.run(
+            [sys.executable, "-m", "synthc", "build", str(smaller), "-o", str(out)]
+            + ["--scheduler", cluster.address, "--quiet"],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    api.verify(out)  # no shard file the manifest does not list
 
 
 class OwnDisks:

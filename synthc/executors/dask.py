@@ -111,6 +111,10 @@ class DaskExecutor:
         #: what the run waits for before a task can start, while it waits (the Executor
         #: protocol's ``waiting``): workers to join a scheduler that has none yet
         self.waiting: str | None = None
+        #: after a run that stopped early: ``(index, result)`` of the tasks that finished but
+        #: were never handed on (the first of a batch the cancel cut short; the protocol's
+        #: ``stranded``)
+        self.stranded: list[tuple[int, Any]] = []
         self._reached = False  # the scheduler answered reach()
 
     def reach(self) -> None:
@@ -146,6 +150,8 @@ class DaskExecutor:
             threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values())
             size = batch_size(len(items), threads)
             futures = {}  # each Dask task's future: the index of its first task
+            yielded: set[int] = set()  # the tasks whose results were handed on
+            self.stranded = []
             for first in range(0, len(items), size):
                 batch = list(items[first : first + size])
                 future = client.submit(
@@ -196,6 +202,7 @@ class DaskExecutor:
                             raise TaskFailed(failure.index, failure.error)
                         raise TaskFailed(first, failure)  # e.g. its workers kept dying
                     for offset, one in enumerate(result):
+                        yielded.add(first + offset)
                         yield first + offset, one
             finally:
                 self.waiting = None
@@ -203,6 +210,7 @@ class DaskExecutor:
                 client.cancel(list(futures))
                 if unfinished:
                     self._wait_stopped(client, running, report)
+                    self.stranded = running.stranded(yielded)
                 client.unsubscribe_topic(TOPIC)
                 # workers that joined after the start (a cluster scaling up) count too
                 self.workers = max(self.workers, running.workers())
@@ -526,9 +534,10 @@ def _run_batch(
     sinks: bool,
 ) -> list[Any]:
     """On a worker: ``fn(item, *args)`` for each of ``items``, tasks ``first``, ``first`` + 1,
-    ... of ``run`` (with a progress sink if ``sinks``); their results in order. Its start and
-    end are logged as events of the run, and once the client has cancelled it, it stops
-    (synthc.cancellation): at the next progress report or before a shard is put in place.
+    ... of ``run`` (with a progress sink if ``sinks``); their results in order. Its start,
+    each task's result and its end are logged as events of the run, and once the client has
+    cancelled it, it stops (synthc.cancellation): at the next progress report or before a
+    shard is put in place.
 
     Refused with VersionMismatch when this worker's versions differ from the client's ``expected``
     (a worker that joined after the check). A task that raises ends the batch with _Failed
@@ -547,6 +556,7 @@ def _run_batch(
                 try:
                     cancellation.check()
                     results.append(fn(item, *args, **sink))
+                    _log(worker, [run, "shard", index, results[-1]])
                 except Exception as error:
                     failed = _Failed(index, _sendable(error))
                     break
@@ -639,6 +649,17 @@ class _Running:
         self._lock = threading.Lock()
         self._started: dict[int, str] = {}
         self._ended: set[int] = set()
+        self._results: dict[int, Any] = {}
+
+    def finished(self, index: int, result: Any) -> None:
+        with self._lock:
+            self._results[index] = result
+
+    def stranded(self, handed_on: set[int]) -> list[tuple[int, Any]]:
+        """``(index, result)`` of the tasks that finished and are not in ``handed_on``."""
+        with self._lock:
+            found = [(i, r) for i, r in self._results.items() if i not in handed_on]
+        return sorted(found, key=lambda pair: pair[0])
 
     def started(self, first: int, worker: str) -> None:
         with self._lock:
@@ -674,5 +695,7 @@ def _collect(counts: Counts, running: _Running, run: str, event: tuple[float, An
             running.started(int(first), str(rest[0]))
         elif kind == "ended":
             running.ended(int(first))
+        elif kind == "shard":
+            running.finished(int(first), rest[0])
     except (TypeError, ValueError, IndexError):  # not an event of this synthc's making
         return
