@@ -149,10 +149,10 @@ def test_deciding_the_notice_imports_no_numpy_and_follows_the_cache(tmp_path):
 def test_an_index_of_another_python_leaves_the_kind_cold(tmp_path, monkeypatch):
     """Two Pythons may share a cache directory: only this one's index files count."""
     from synthc import compile_notice
-    from synthc.generators.jit import INDEX_SUFFIX, kernel_cache_dir
+    from synthc.generators.jit import INDEX_SUFFIX, _cache_choice
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    kernel_cache_dir.cache_clear()  # it is read once per process: here, this test's
+    _cache_choice.cache_clear()  # it is read once per process: here, this test's
     try:
         folder = Path(compile_notice.cache_folder(compile_notice._package_folder("manifold")))
         folder.mkdir(parents=True)
@@ -161,4 +161,4 @@ def test_an_index_of_another_python_leaves_the_kind_cold(tmp_path, monkeypatch):
         (folder / f"kernels.embed_and_noise-10{INDEX_SUFFIX}").touch()
         assert compile_notice.compile_notice("manifold") is None
     finally:
-        kernel_cache_dir.cache_clear()  # the next test reads its own
+        _cache_choice.cache_clear()  # the next test reads its own

@@ -18,7 +18,9 @@ import importlib
 import os
 import re
 import shutil
+import stat
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-@functools.cache
 def kernel_cache_dir() -> str:
     """A Numba cache directory keyed by the source of every kernel module.
 
@@ -40,21 +41,79 @@ def kernel_cache_dir() -> str:
     it calls (say the RNG in another file) does; a stale cache would silently produce other
     bytes. Keying the directory on every generator module that defines or calls kernels makes
     any such edit a fresh cache, while edits elsewhere (configs, orchestration) keep it.
+    NUMBA_CACHE_DIR, else XDG_CACHE_HOME or ``~/.cache``, else (no home, or a read-only one:
+    a batch job, a container) a private folder in the temporary directory.
     """
+    return _cache_choice()[0]
+
+
+def cache_writable() -> bool:
+    """Whether kernels can be cached in :func:`kernel_cache_dir`; else they are compiled without
+    a cache (Numba refused to compile with ``cache=True`` where it could write nowhere)."""
+    return _cache_choice()[1]
+
+
+@functools.cache
+def _cache_choice() -> tuple[str, bool]:
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         source = path.read_bytes()
         if b"ngjit" in source or b"numba" in source:  # kernel modules only: editing a config
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + source)
+    key = digest.hexdigest()[:16]
     user_dir = os.environ.get("NUMBA_CACHE_DIR")
-    base = user_dir or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "synthc", "numba"
-    )
-    current = os.path.join(base, digest.hexdigest()[:16])
-    if not user_dir:
+    if user_dir:  # the user's choice, used as it is
+        return os.path.join(user_dir, key), _writable(os.path.join(user_dir, key))
+    home = _user_cache_home()
+    if home is not None:
+        base = os.path.join(home, "synthc", "numba")
+        current = os.path.join(base, key)
         _prune(Path(base), Path(current))
-    return current
+        if _writable(current):
+            return current, True
+    own = _own_temporary_dir()
+    if own is not None and _writable(os.path.join(own, "numba", key)):
+        return os.path.join(own, "numba", key), True
+    return os.path.join(own or tempfile.gettempdir(), "numba", key), False
+
+
+def _user_cache_home() -> str | None:
+    """XDG_CACHE_HOME, else ``~/.cache``; None without a home (no HOME, no password entry)."""
+    home = os.environ.get("XDG_CACHE_HOME")
+    if home:
+        return home
+    try:
+        return os.path.join(Path.home(), ".cache")
+    except RuntimeError:
+        return None
+
+
+def _writable(directory: str) -> bool:
+    """Whether a file can be made in ``directory`` (made if missing)."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=directory, prefix=".synthc-probe-")
+    except OSError:
+        return False
+    os.close(handle)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return True
+
+
+def _own_temporary_dir() -> str | None:
+    """``<temporary directory>/synthc-<uid>``, made private to this user; None if it is not
+    (another user's or open to others: Numba loads what a cache holds, so a cache someone else
+    can write to runs their code)."""
+    own = os.path.join(tempfile.gettempdir(), f"synthc-{os.getuid()}")
+    try:
+        os.makedirs(own, mode=0o700, exist_ok=True)
+        found = os.lstat(own)
+    except OSError:
+        return None
+    private = stat.S_ISDIR(found.st_mode) and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return own if private and found.st_uid == os.getuid() else None
 
 
 #: how the names of Numba's cache index files for this Python end
@@ -188,7 +247,8 @@ class Kernel:
             if numba.config.DISABLE_JIT:
                 made = self._plain or self.py_func
             else:
-                made = numba.njit(cache=True, nogil=True, fastmath=False)(self.py_func)
+                cache = cache_writable()
+                made = numba.njit(cache=cache, nogil=True, fastmath=False)(self.py_func)
             self._made = made
         return made
 
