@@ -121,7 +121,12 @@ def write_files(sample: dict[str, Any], out: Path) -> list[Path]:
         if confined_name(name) is not None or "/" in name:
             raise BuildError(f"the generator named a file {name!r:.80}, not a plain file name")
         written.append(out / name)
-        write_atomic(out / name, data)
+        try:
+            write_atomic(out / name, data)
+        except OSError as error:  # a directory this user cannot write, a full disk
+            raise UsageError(
+                f"{out / name}: cannot write the sample: {error.strerror or error}"
+            ) from None
     return written
 
 

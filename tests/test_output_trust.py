@@ -8,12 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from conftest import spec_text
 
-from synthc import limits
+from synthc import api, limits
 from synthc.outputs.state import STATE_DIR, STATE_FILE
 
 STATE = Path(STATE_DIR) / STATE_FILE
@@ -277,8 +278,9 @@ def test_a_directory_whose_name_has_a_colon_is_built_verified_and_opened(
 
 
 @pytest.mark.parametrize(
-    "kind", ["under_a_file", "proc", "sys", "dangling", "is_a_file", "symlink_loop"]
-)
+    "kind", ["under_a_file", "proc", "sys", "dev", "shm_escape", "dangling", "is_a_file",
+             "symlink_loop"]
+)  # fmt: skip
 def test_bad_output_paths_are_one_line_usage_errors(cli, write_spec, tmp_path, kind):
     spec = write_spec(spec_text(samples=200, shard_size=100))
     plain = tmp_path / "plain.txt"
@@ -291,6 +293,8 @@ def test_bad_output_paths_are_one_line_usage_errors(cli, write_spec, tmp_path, k
         "under_a_file": plain / "out",
         "proc": Path("/proc/synthc-test/out"),
         "sys": Path("/sys/synthc-test"),
+        "dev": Path("/dev/synthc-test"),
+        "shm_escape": Path("/dev/shm/../synthc-test"),
         "dangling": tmp_path / "dangling",
         "is_a_file": plain,
         "symlink_loop": tmp_path / "loop",
@@ -299,6 +303,19 @@ def test_bad_output_paths_are_one_line_usage_errors(cli, write_spec, tmp_path, k
     line = one_line(err)
     assert code == 2 and str(out) in line
     assert plain.read_text() == "x" and not (tmp_path / "nowhere").exists()
+
+
+def test_an_output_in_shared_memory_builds(cli, write_spec):
+    """/dev/shm is an ordinary tmpfs, a common fast scratch place: it was refused as "under
+    /dev, a kernel file system"."""
+    spec = write_spec(spec_text(samples=200, shard_size=100))
+    out = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="synthc-test-"))
+    try:
+        code, _, err = cli("build", spec, "-o", out / "out", "--workers", "1")
+        assert code == 0, err
+        api.verify(out / "out")
+    finally:
+        shutil.rmtree(out)
 
 
 def test_an_output_directory_that_cannot_be_created_is_a_usage_error(

@@ -147,6 +147,27 @@ def test_the_command_writes_the_files_of_the_tar(cli, datasets, tmp_path):
             assert (target / f"000000000050.{ext}").read_bytes() == data
 
 
+def test_a_directory_the_sample_cannot_be_written_to_is_a_usage_error(
+    cli, datasets, tmp_path, monkeypatch
+):
+    # it was "internal error: PermissionError: ... '000000000001.png.partial'"
+    import errno
+
+    from synthc import one_sample
+
+    def refuse(path, data):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), f"{path}.partial")
+
+    monkeypatch.setattr(one_sample, "write_atomic", refuse)
+    spec, _ = datasets["fractal"]
+    code, _, err = cli("sample", spec, "--index", "1", "-o", tmp_path / "one")
+    assert code == 2, err
+    assert err == (
+        f"synthc: error: {tmp_path / 'one' / '000000000001.png'}: cannot write the sample: "
+        "Permission denied\n"
+    )
+
+
 def test_the_command_writes_into_the_working_directory_by_default(
     cli, datasets, tmp_path, monkeypatch
 ):

@@ -31,8 +31,10 @@ STATE_DIR = ".synthc"
 STATE_FILE = "state.json"
 STATE_FORMAT = "synthc-state/1"
 
-#: where an output directory never belongs (writes there reach the kernel, not a disk)
+#: where an output directory never belongs (writes there reach the kernel, not a disk), but
+#: for the shared-memory file systems under them, ordinary tmpfs mounts people build into
 _KERNEL_FILE_SYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+_SHARED_MEMORY = (Path("/dev/shm"), Path("/run/shm"))
 
 #: keys of a shard entry in the state, with their types
 SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -214,8 +216,9 @@ def check_output_dir(out: Path) -> None:
         resolved = out.resolve()
     except (OSError, RuntimeError) as error:  # a symlink loop
         raise UsageError(f"{out}: cannot be resolved ({error}); choose another -o") from None
+    tmpfs = any(resolved == shm or shm in resolved.parents for shm in _SHARED_MEMORY)
     for system in _KERNEL_FILE_SYSTEMS:
-        if resolved == system or system in resolved.parents:
+        if not tmpfs and (resolved == system or system in resolved.parents):
             raise UsageError(f"{out}: is under {system}, a kernel file system; choose another -o")
     if out.is_symlink() and not out.exists():
         raise UsageError(f"{out}: is a symlink to nothing; choose another directory with -o")
