@@ -11,6 +11,7 @@ import json
 import math
 import operator
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,8 @@ from synthc.building import Progress
 from synthc.errors import BuildError, UsageError
 from synthc.executors.dask import DaskExecutor, mismatch
 from synthc.progress import LineProgress
+
+ROOT = Path(__file__).resolve().parents[1]
 
 OCR = """\
 synthc: 1
@@ -610,6 +613,33 @@ def test_a_worker_with_another_synthc_version_is_a_usage_error(write_spec, tmp_p
     assert lines[0].startswith("synthc: error: Dask worker tcp://127.0.0.1:")
     assert f"synthc 0.0.1 (client: {__version__})" in lines[0]
     assert not list(out.rglob("*.parquet"))  # refused before any task ran
+
+
+def test_a_worker_running_other_synthc_code_at_the_same_version_is_refused(write_spec, tmp_path):
+    """A worker that imports a copy of synthc edited since (a checkout changed while the
+    cluster runs) reports the same version: its sources differ, and it is refused."""
+    from synthc.executors.dask import sources_digest
+
+    copy = tmp_path / "edited" / "synthc"
+    shutil.copytree(ROOT / "synthc", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(copy / "shard.py", "a") as edited:
+        edited.write("\n# a change that reaches no version number\n")
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    out = tmp_path / "out"
+    with dask_processes(
+        tmp_path / "cluster", workers=1, worker_env={"PYTHONPATH": str(copy.parent)}
+    ) as cluster:
+        result = subprocess.run(
+            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
+            + ["--scheduler", cluster.address, "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"(client: {sources_digest()})" in result.stderr
+    assert f"synthc {__version__}" not in result.stderr  # the versions agree
+    assert not list(out.rglob("*.parquet"))
 
 
 def test_a_mismatch_names_every_differing_version():

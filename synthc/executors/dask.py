@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import hashlib
 import logging
 import os
 import platform
@@ -37,6 +38,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import synthc
@@ -431,12 +433,21 @@ class VersionMismatch(UsageError):
     """A worker's synthc, Python or byte-shaping library versions differ from the client's."""
 
 
+#: what local_versions names besides the libraries asked for
+OWN = ("synthc", "synthc sources", "python")
+
+
 def local_versions(libraries: Sequence[str]) -> dict[str, str]:
-    """This process's synthc and Python versions, and those of ``libraries`` ("missing" for
-    one that is not installed)."""
+    """This process's synthc version and a digest of its sources (a checkout edited since, or
+    another one at the same version, writes other bytes), its Python version, and those of
+    ``libraries`` ("missing" for one that is not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    found = {"synthc": synthc.__version__, "python": platform.python_version()}
+    found = {
+        "synthc": synthc.__version__,
+        "synthc sources": sources_digest(),
+        "python": platform.python_version(),
+    }
     for name in libraries:
         try:
             found[name] = version(name)
@@ -461,6 +472,17 @@ def mismatch(worker: str, expected: dict[str, str], found: dict[str, str]) -> st
     )
 
 
+@functools.cache
+def sources_digest() -> str:
+    """The first 12 hex digits of the sha256 of synthc's Python files, names and contents."""
+    root = Path(synthc.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def _has_workers(client: Any) -> bool:
     """True once a worker has joined the client's scheduler (asked of the scheduler: the
     client's own copy of its workers is refreshed every few seconds only)."""
@@ -474,7 +496,7 @@ def _worker_versions(libraries: list[str]) -> dict[str, str]:
 def _check_workers(client: Any, expected: dict[str, str]) -> None:
     """UsageError naming the first worker whose versions differ from ``expected`` (or that
     cannot run synthc's code at all), before anything is submitted."""
-    libraries = [name for name in expected if name not in ("synthc", "python")]
+    libraries = [name for name in expected if name not in OWN]
     try:
         found = client.run(_worker_versions, libraries)
     except Exception as error:  # an exception the worker raised, unpickled here
@@ -542,7 +564,7 @@ def _run_batch(
     Refused with VersionMismatch when this worker's versions differ from the client's ``expected``
     (a worker that joined after the check). A task that raises ends the batch with _Failed
     naming it."""
-    libraries = tuple(name for name in expected if name not in ("synthc", "python"))
+    libraries = tuple(name for name in expected if name not in OWN)
     message = mismatch(_this_worker(), expected, _cached_versions(libraries))
     if message is not None:
         raise VersionMismatch(message)
