@@ -4,12 +4,14 @@ local build to compare with, and a build killed mid-way and resumed."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -261,3 +263,24 @@ def store_build_equals_local_build(
     assert code == 0 and f"{url}: ok" in stdout, stderr
     if secret is not None:
         assert_no_secret(secret, stdout, stderr, *(v["bytes"] for v in again.values()))
+
+
+def _reply(read: Callable[[Any], Any], argument: Any, sink: Any) -> None:
+    try:
+        sink.send(("ok", read(argument)))
+    except BaseException:  # noqa: BLE001 - said to the parent, which fails the test
+        sink.send(("failed", traceback.format_exc()))
+
+
+def in_child(method: str, read: Callable[[Any], Any], argument: Any) -> Any:
+    """``read(argument)`` in a child process started by ``method`` ("fork", "spawn": as a
+    DataLoader worker is; ``read`` a module's function); an error there fails the test."""
+    context = multiprocessing.get_context(method)
+    receive, sink = context.Pipe(duplex=False)
+    child = context.Process(target=_reply, args=(read, argument, sink))
+    child.start()
+    status, found = receive.recv()
+    child.join(60)
+    assert status == "ok", found
+    assert child.exitcode == 0
+    return found

@@ -21,6 +21,7 @@ from store_servers import (
     environment,
     free_port,
     fresh_bucket,
+    in_child,
     killed_build_resumes,
     objects_under,
     server_on,
@@ -30,6 +31,7 @@ from store_servers import (
 
 import synthc
 from synthc import api
+from synthc.outputs.dataset import Dataset
 
 ACCOUNT = "synthcaccount"
 #: the account key the tests give Azurite and the client: no output may ever hold it
@@ -96,6 +98,19 @@ def test_open_reads_rows_from_azure(container, tmp_path):
         got = dataset[split].lazy().collect()
         want = pl.read_parquet([p for p in synthc.open(local)[split].paths])
         assert got.equals(want) and got.height == len(dataset[split])
+
+
+def _rows(table: Dataset) -> list[bytes]:
+    return [path.read_bytes() for path in table["train"].paths]
+
+
+def test_an_opened_azure_dataset_is_read_in_a_forked_worker(container, tmp_path):
+    # adlfs's instance is bound to its maker's event loop: a forked DataLoader worker failed
+    spec = write_small_spec(tmp_path, "tabular")
+    api.build(spec, f"az://{container}/forked", workers=1)
+    table = synthc.open(f"az://{container}/forked", verify=True)  # read its manifest
+    rows = in_child("fork", _rows, table)  # the child fetches the shards
+    assert rows == _rows(table) and len(rows) == len(table["train"].shards) > 1
 
 
 def test_verify_catches_a_tampered_blob(container, cli, tmp_path):

@@ -164,15 +164,34 @@ def public_url(url: str) -> str:
 
 
 class Store:
-    """One output prefix on an fsspec file system; keys are relative names under it."""
+    """One output prefix on an fsspec file system; keys are relative names under it.
+
+    :attr:`fs` is made anew in a process other than the one that made it (a forked or spawned
+    DataLoader worker): s3fs, gcsfs and adlfs instances are bound to their maker's event loop.
+    A pickled store carries how to make it, not the file system."""
 
     def __init__(self, url: str, fs: Any, root: str) -> None:
         #: the URL as given (workers open the store from it; never printed)
         self.given = url
         #: the URL without credentials, query or fragment (printed, recorded)
         self.url = public_url(url)
-        self.fs = fs
         self.root = root.rstrip("/")
+        #: the file system's class, arguments and options (fsspec's own record of them)
+        self._recipe = (type(fs), fs.storage_args, fs.storage_options)
+        self._fs: Any = fs
+        self._pid: int | None = os.getpid()
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec file system, this process's own."""
+        if self._pid != os.getpid():
+            kind, args, options = self._recipe
+            self._fs = _tuned(kind(*args, **options, skip_instance_cache=True))
+            self._pid = os.getpid()
+        return self._fs
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_fs": None, "_pid": None}
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -401,9 +420,16 @@ def open_store(url: str) -> Store:
     root = str(root).strip("/")
     if not root:
         raise UsageError(f"{shown}: names no bucket or prefix")
-    if protocol in _S3 and isinstance(getattr(fs, "retries", None), int):
-        fs.retries = min(fs.retries, S3FS_RETRIES)  # s3fs's own, around botocore's
-    return Store(url, fs, root)
+    return Store(url, _tuned(fs), root)
+
+
+def _tuned(fs: Any) -> Any:
+    """``fs`` with s3fs's own attempts at each call (around botocore's) at most
+    :data:`S3FS_RETRIES`."""
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    if set(protocols) & set(_S3) and isinstance(getattr(fs, "retries", None), int):
+        fs.retries = min(fs.retries, S3FS_RETRIES)
+    return fs
 
 
 def _bounded_requests(protocol: str) -> dict[str, Any]:
