@@ -4,10 +4,14 @@ worker processes (PyTorch's DataLoader forks on Linux), against a real S3 API se
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import s3fs
 from small_datasets import write_spec as write_small_spec
 from store_servers import in_child
 
@@ -45,3 +49,54 @@ def test_an_opened_store_dataset_is_read_in_worker_processes(opened, method):
     got = in_child(method, _read, opened)  # the parent read the manifests through its store
     assert got == _read(opened)
     assert len(got["samples"]) == 45 and got["paths"] and got["retries"] == S3FS_RETRIES
+
+
+def _paths_once(table: Dataset) -> list[bytes]:
+    return [path.read_bytes() for path in table["train"].paths]
+
+
+def test_concurrent_readers_fetch_each_shard_once_and_whole(bucket, tmp_path, monkeypatch):
+    # every caller downloaded to the same <name>.partial and renamed it: 5 of 6 threads failed
+    # with "No such file or directory: '...parquet.partial'", and one could cut another's short
+    from synthc.outputs.store import Store
+
+    api.build(write_small_spec(tmp_path, "tabular"), f"s3://{bucket}/table", workers=1)
+    table = synthc.open(f"s3://{bucket}/table")
+    fetches = tmp_path / "fetches"  # one line per download, by this process and its children
+    download = Store.download
+
+    def counted(self: Store, name: str, local: Path) -> None:
+        with open(fetches, "a") as log:
+            log.write(f"{name}\n")
+        time.sleep(0.2)  # a slow store: the other readers come while it downloads
+        download(self, name, local)
+
+    monkeypatch.setattr(Store, "download", counted)
+    threads = 6
+    start = threading.Barrier(threads)
+    found: list[Any] = []
+
+    def read() -> None:
+        start.wait()
+        try:
+            found.append(_paths_once(table))
+        except Exception as error:  # noqa: BLE001 - failed below
+            found.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(threads)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    want = [s3fs.S3FileSystem().cat_file(f"{bucket}/table/{s.name}") for s in table["train"].shards]
+    assert found == [want] * threads
+    names = [shard.name for shard in table["train"].shards]
+    assert fetches.read_text().splitlines() == names  # each shard once
+    # forked workers share the parent's cache: each shard is fetched by one of them
+    second = synthc.open(f"s3://{bucket}/table")
+    fetches.unlink()
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        assert pool.map(_paths_once, [second] * 6) == [want] * 6
+    assert sorted(fetches.read_text().splitlines()) == sorted(names)
+    folder = second["train"].shards[0].path.parent
+    assert not [path for path in folder.iterdir() if path.name.endswith(".partial")]

@@ -27,6 +27,7 @@ from synthc.digest import file_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner
+from synthc.outputs.fetch_once import fetched
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
 from synthc.outputs.parquet import for_polars
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
@@ -153,12 +154,18 @@ class Shard:
         return self.store.where(self.name) if self.store is not None else str(self.path)
 
     def local(self) -> Path:
-        """A local file of the shard: its own, or (on a store) a fetched copy, fetched only
+        """A local file of the shard: its own, or (on a store) a fetched copy, fetched once
+        however many threads and processes read it at once (outputs/fetch_once.py), and only
         when the object has the manifest's size (a swapped-in giant is never downloaded)."""
-        if self.store is not None and not self.path.is_file():
-            self._check_object_size(self.store)
-            self.store.download(self.name, self.path)
-        return self.path
+        store = self.store
+        if store is None:
+            return self.path
+
+        def fetch() -> None:
+            self._check_object_size(store)
+            store.download(self.name, self.path)
+
+        return fetched(self.path, fetch)
 
     def open(self) -> BinaryIO:
         """The shard opened for reading (streamed from a store, if its object has the

@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import socket
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -291,14 +292,19 @@ class Store:
             raise self._error(name, "cannot upload", error) from None
 
     def download(self, name: str, local: Path) -> None:
-        """Copy object ``name`` to the local file ``local`` (whole, or not at all)."""
+        """Copy object ``name`` to the local file ``local`` (whole, or not at all): into a
+        temporary file of this call's own beside it, then renamed, so callers downloading to
+        one file at once never write or rename each other's."""
         local.parent.mkdir(parents=True, exist_ok=True)
-        partial = local.with_name(local.name + ".partial")
+        descriptor, partial = tempfile.mkstemp(
+            prefix=f".{local.name}.", suffix=".partial", dir=local.parent
+        )
+        os.close(descriptor)
         try:
-            self.fs.get_file(self.key(name), str(partial))
+            self.fs.get_file(self.key(name), partial)
             os.replace(partial, local)
         except Exception as error:
-            partial.unlink(missing_ok=True)
+            Path(partial).unlink(missing_ok=True)
             raise self._error(name, "cannot download", error) from None
 
     def open(self, name: str) -> BinaryIO:
