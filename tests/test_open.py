@@ -153,6 +153,33 @@ def test_a_damaged_parquet_shard_is_named_before_polars_reads_it(datasets, copy_
     assert synthc.open(copy)["val"].lazy(verify=True).collect().height == 75
 
 
+@pytest.mark.parametrize("kind", ["manifold", "fractal"])
+def test_paths_check_each_shard_once_when_verify_is_set(datasets, copy_of, monkeypatch, kind):
+    # paths returned the files unchecked, though verify=True "checks each shard's sha256"
+    from synthc.outputs import dataset as dataset_module
+
+    copy = copy_of(datasets[kind][1])
+    hashed: list[Path] = []
+    sha256 = dataset_module.file_sha256
+    monkeypatch.setattr(dataset_module, "file_sha256", lambda p: hashed.append(p) or sha256(p))
+    split = synthc.open(copy, verify=True)["train"]
+    assert split.paths == split.paths == shard_paths(copy, "train")
+    assert hashed == shard_paths(copy, "train")  # once each, not at every access
+    assert synthc.open(copy)["train"].paths and len(hashed) == len(split.shards)
+    shard = shard_paths(copy, "train")[1]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    swapped = shard.with_name("swapped")
+    swapped.write_bytes(bytes(data))
+    swapped.replace(shard)  # same size, another file
+    said = rf"{shard.name}: sha256 .* does not match the manifest"
+    with pytest.raises(OutputError, match=said):
+        synthc.open(copy, verify=True)["train"].paths  # noqa: B018 (a property that checks)
+    with pytest.raises(OutputError, match=said):
+        split.paths  # noqa: B018 (the file changed since it was checked)
+    assert synthc.open(copy)["train"].paths == shard_paths(copy, "train")  # unchecked
+
+
 def test_a_missing_shard_is_named(datasets, copy_of):
     _, out = datasets["manifold"]
     copy = copy_of(out)

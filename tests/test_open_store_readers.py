@@ -17,6 +17,7 @@ from store_servers import in_child
 
 import synthc
 from synthc import api
+from synthc.errors import OutputError
 from synthc.outputs.dataset import Dataset
 from synthc.outputs.store import S3FS_RETRIES
 
@@ -100,3 +101,26 @@ def test_concurrent_readers_fetch_each_shard_once_and_whole(bucket, tmp_path, mo
     assert sorted(fetches.read_text().splitlines()) == sorted(names)
     folder = second["train"].shards[0].path.parent
     assert not [path for path in folder.iterdir() if path.name.endswith(".partial")]
+
+
+def test_paths_of_a_verified_store_dataset_check_each_shard_once(bucket, tmp_path, monkeypatch):
+    # paths fetched the shards and returned them unchecked, as lazy() never did
+    from synthc.outputs import dataset as dataset_module
+
+    url = f"s3://{bucket}/checked"
+    api.build(write_small_spec(tmp_path, "tabular"), url, workers=1)
+    hashed: list[Path] = []
+    sha256 = dataset_module.file_sha256
+    monkeypatch.setattr(dataset_module, "file_sha256", lambda p: hashed.append(p) or sha256(p))
+    split = synthc.open(url, verify=True)["train"]
+    assert split.paths == split.paths and hashed == split.paths  # once each
+    shard = split.shards[1].name
+    fs = s3fs.S3FileSystem()
+    data = bytearray(fs.cat_file(f"{bucket}/checked/{shard}"))
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    fs.pipe_file(f"{bucket}/checked/{shard}", bytes(data))
+    said = rf"{url}/{shard}: sha256 .* does not match the manifest"
+    with pytest.raises(OutputError, match=said):
+        synthc.open(url, verify=True)["train"].paths  # noqa: B018 (a property that checks)
+    with pytest.raises(OutputError, match=said):  # the message lazy() gives
+        synthc.open(url, verify=True)["train"].lazy()

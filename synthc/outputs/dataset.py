@@ -27,7 +27,7 @@ from synthc.digest import file_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner
-from synthc.outputs.fetch_once import fetched
+from synthc.outputs.fetch_once import fetched, path_lock
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
 from synthc.outputs.parquet import for_polars
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
@@ -147,6 +147,9 @@ class Shard:
         self.size = size
         self.sha256 = sha256
         self.store: Store | None = None
+        #: the size, modification time and inode of the local file when last hashed and found
+        #: the manifest's (:meth:`checked`)
+        self._verified: tuple[int, int, int] | None = None
 
     @property
     def where(self) -> str:
@@ -199,9 +202,25 @@ class Shard:
         """Hash the whole file and check it (for readers that read the file themselves)."""
         try:
             path = self.local()
-            self.check(path.stat().st_size, file_sha256(path))
+            found = path.stat()
+            self.check(found.st_size, file_sha256(path))
         except OSError as error:
             raise OutputError(f"{self.where}: unreadable ({error.strerror or error})") from None
+        self._verified = (found.st_size, found.st_mtime_ns, found.st_ino)
+
+    def checked(self) -> Path:
+        """The local file, hashed and checked (:meth:`verify`) the first time, and again only
+        once it has changed (another size, modification time or inode)."""
+        path = self.local()
+        with path_lock(path):
+            try:
+                found = path.stat()
+                unchanged = self._verified == (found.st_size, found.st_mtime_ns, found.st_ino)
+            except OSError:
+                unchanged = False  # verify says why
+            if not unchanged:
+                self.verify()
+        return path
 
 
 class Split:
@@ -227,7 +246,10 @@ class Split:
     @property
     def paths(self) -> list[Path]:
         """The shard files in order (for readers of your own: polars, webdataset, datasets);
-        on an object store, each is fetched to a temporary folder first."""
+        on an object store, each is fetched to a temporary folder first. With ``verify`` each
+        is checked as ``lazy()`` checks it, the first time (OutputError naming it)."""
+        if self.verify:
+            return [shard.checked() for shard in self.shards]
         return [shard.local() for shard in self.shards]
 
     def __len__(self) -> int:
