@@ -90,6 +90,39 @@ def test_other_stores_and_local_urls_follow_the_same_rule():
     assert store_module.url_problem("file:///data/a/../b") is None
 
 
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [("\t", "\\t"), ("\n", "\\n"), ("\x00", "\\x00"), ("\x7f", "\\x7f"), ("\x85", "\\x85")],
+)
+def test_store_urls_with_a_control_character_are_refused(bucket, cli, tmp_path, char, shown):
+    # s3://bkt/tab<TAB>x wrote keys 'tab\tx/...' but printed and recorded s3://bkt/tabx
+    # (urlsplit drops tabs and newlines); a newline failed with 'cannot write: Not Found'
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    other = tmp_path / "other.yaml"
+    other.write_text(spec_text(name="other", samples=200, shard_size=100))
+    url = f"s3://{bucket}/tab{char}x"
+    for command in (
+        ("build", spec, "-o", url),
+        ("build", spec, other, "-o", url),
+        ("build", spec, "-o", url, "--dry-run"),
+        ("plan", spec, "-o", url),
+        ("verify", url),
+    ):
+        code, _, stderr = cli(*command)
+        line = only_line(stderr)
+        assert code == 2, stderr
+        assert line.startswith(f"synthc: error: s3://{bucket}/tab{shown}x: "), line
+        assert f"control character '{shown}'" in line, line
+    with pytest.raises(UsageError, match="control character"):
+        api.build(spec, url, workers=1)
+    with pytest.raises(UsageError, match="control character"):
+        synthc.open(url)
+    assert objects(f"s3://{bucket}") == {}
+    # a file:// URL is a local path, which may hold any character a file name may
+    assert store_module.url_problem(f"file:///data/tab{char}x") is None
+
+
 def test_a_trailing_slash_names_the_same_prefix(bucket, cli, tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(samples=200, shard_size=100))

@@ -89,10 +89,19 @@ def is_store_url(text: str | os.PathLike[str]) -> bool:
 def url_problem(text: str | os.PathLike[str]) -> str | None:
     """Why ``text`` cannot name an output, when it has ``://``: a URL :func:`is_store_url` does
     not take (fsspec's chained ``simplecache::s3://...``: a URL typed wrong, not the name of a
-    directory to create), or one with a query or fragment (fsspec would make them part of every
-    object's key). Said with the URL's secret parts left out. None for anything else."""
+    directory to create), one with a query or fragment (fsspec would make them part of every
+    object's key) or, but for ``file://``, a control character (``urlsplit`` drops tabs and
+    newlines from what is printed). Said with the URL's secret parts left out. None for
+    anything else."""
     if not isinstance(text, str) or "://" not in text:
         return None
+    control = _control_character(text)
+    if control is not None and text.partition("://")[0].lower() != "file":
+        return (
+            f"{public_url(_escaped(text))}: a store URL may not hold the control character "
+            f"{control} (URL parsers drop tabs and newlines, so the keys written would not be "
+            "the prefix printed and recorded)"
+        )
     if not is_store_url(text):
         return (
             f"{public_url(text)}: neither a directory nor a URL synthc can use (one scheme, as in "
@@ -118,6 +127,22 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
             "keys 'a/../p/...'): give the prefix as plain names, as in s3://bucket/a/b"
         )
     return None
+
+
+def _is_control(char: str) -> bool:
+    """True for a C0 control character, DEL or a C1 control character."""
+    return ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F
+
+
+def _control_character(text: str) -> str | None:
+    """The first control character in ``text``, escaped (``'\\t'``), or None."""
+    found = next((char for char in text if _is_control(char)), None)
+    return None if found is None else repr(found)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with each control character escaped as Python writes it (``\\t``, ``\\x85``)."""
+    return "".join(repr(char)[1:-1] if _is_control(char) else char for char in text)
 
 
 def _odd_segment(rest: str) -> str | None:
