@@ -28,6 +28,7 @@ from synthc.outputs.store import (
     LOCK_NAME,
     MAX_LOCK_BYTES,
     Store,
+    StoreError,
     lock_body,
     lock_token,
     new_lock_token,
@@ -152,7 +153,17 @@ def _take_lock(store: Store, log: Callable[[str], None]) -> str:
     Returns the token the lock holds while it is this build's."""
     token = new_lock_token()
     ours = lock_body(token)
-    if store.create(LOCK_NAME, ours):
+    try:
+        created = store.create(LOCK_NAME, ours)
+    except StoreError as error:
+        # the write may have stored the object before it failed (adlfs did, then failed to
+        # parse the key): a lock holding this build's token is deleted where it can be (not
+        # from a store that did not answer, which would keep the build waiting twice as long)
+        if not error.unanswered():
+            with contextlib.suppress(Exception):
+                _release_lock(store, token)
+        raise
+    if created:
         return token
     body = _read_lock(store)
     reason = why_held(body)

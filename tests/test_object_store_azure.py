@@ -32,6 +32,7 @@ from store_servers import (
 import synthc
 from synthc import api
 from synthc.outputs.dataset import Dataset
+from synthc.outputs.store import url_problem
 
 ACCOUNT = "synthcaccount"
 #: the account key the tests give Azurite and the client: no output may ever hold it
@@ -135,3 +136,27 @@ def test_a_missing_container_is_one_short_line(azurite, cli, tmp_path):
     assert stderr.count("\n") == 1 and "<?xml" not in stderr and "RequestId" not in stderr
     assert stderr.startswith(f"synthc: error: {url}/") and "(ContainerNotFound)" in stderr
     assert_no_secret(stdout, stderr)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "words"),
+    [("br[ac]k", "'[' or ']'"), ("a:b", "':'"), ("a]b", "']'"), ("a\\b", "'\\'")],
+)
+def test_prefixes_adlfs_cannot_parse_are_refused_up_front(container, cli, tmp_path, prefix, words):
+    # az://cont/br[ac]k failed with "cannot write: 'ac' does not appear to be an IPv4 or IPv6
+    # address" (a:b: "Port could not be cast to integer") and left .synthc/lock behind; a
+    # backslash wrote keys under a/b/ while synthc printed a\b
+    spec = write_small_spec(tmp_path, "manifold")
+    for url in (f"az://{container}/{prefix}", f"abfs://{container}/data/{prefix}"):
+        for command in (("build", spec, "-o", url), ("plan", spec, "-o", url), ("verify", url)):
+            code, _, stderr = cli(*command)
+            assert code == 2, stderr
+            assert stderr == (
+                f"synthc: error: {url}: an {url.split(':')[0]}:// prefix may not hold {words}: "
+                "adlfs parses every key as a URL (a '[' or ':' breaks it) and the Blob service "
+                "(Azurite, at least) stores '\\' as '/'; S3 and GCS take such prefixes\n"
+            )
+    assert objects(f"az://{container}") == {}
+    # S3 and GCS keep such keys as written
+    for url in (f"s3://b/{prefix}", f"gs://b/{prefix}"):
+        assert url_problem(url) is None

@@ -136,6 +136,27 @@ def test_a_trailing_slash_names_the_same_prefix(bucket, cli, tmp_path):
     assert code == 0 and "up to date" in stdout
 
 
+def test_a_lock_write_that_failed_after_storing_leaves_no_lock(bucket, cli, tmp_path, monkeypatch):
+    # adlfs stored .synthc/lock, then failed parsing the key: the lock stayed behind, and
+    # every rerun was refused as locked
+    real = store_module.Store.create
+
+    def stored_then_failed(self: store_module.Store, name: str, data: bytes) -> bool:
+        real(self, name, data)
+        raise store_module.StoreError(f"{self.where(name)}: cannot write: the reply was lost")
+
+    monkeypatch.setattr(store_module.Store, "create", stored_then_failed)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    url = f"s3://{bucket}/lost"
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 1 and only_line(stderr).endswith("cannot write: the reply was lost"), stderr
+    assert objects(url) == {}
+    monkeypatch.undo()
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 0, stderr
+
+
 # --- 2. the build state's values are checked, not trusted ---------------------------------
 
 

@@ -54,6 +54,10 @@ S3_REQUESTS: dict[str, Any] = {
 #: s3fs's own attempts at each call (its default 5), each making botocore's
 S3FS_RETRIES = 2
 _S3 = ("s3", "s3a")
+_AZURE = ("az", "abfs", "abfss")
+#: what an Azure prefix may not hold: adlfs parses every key as a URL, where '[' ']' mean an
+#: IPv6 host and ':' a port, and the Blob service (Azurite, at least) stores '\' as '/'
+_NOT_ON_AZURE = "[]:\\"
 #: the lock object a build holds while it writes a store (see docs/storage.md)
 LOCK_NAME = ".synthc/lock"
 #: the largest lock object synthc reads (what it writes is a few hundred bytes)
@@ -76,6 +80,15 @@ _URL_IN_TEXT = re.compile(
 
 class StoreError(OutputError):
     """An object store refused or failed an operation (named by its credential-free URL)."""
+
+    #: the store library's exception, when there was one
+    cause: BaseException | None = None
+
+    def unanswered(self) -> bool:
+        """True if the store did not answer (a timeout, a refused or lost connection): asking
+        it again would only wait as long once more."""
+        kinds = type(self.cause).__mro__ if self.cause is not None else ()
+        return any("Timeout" in kind.__name__ or "Connect" in kind.__name__ for kind in kinds)
 
 
 def is_store_url(text: str | os.PathLike[str]) -> bool:
@@ -119,6 +132,15 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
             "would become part of every object's key: credentials and options come from the "
             "environment or fsspec's configuration (docs/storage.md)"
         )
+    if scheme.lower() in _AZURE:
+        odd = sorted({f"'{char}'" for char in rest.partition("/")[2] if char in _NOT_ON_AZURE})
+        if odd:
+            return (
+                f"{public_url(text)}: an {scheme}:// prefix may not hold "
+                f"{' or '.join(odd)}: adlfs parses every key as a URL "
+                "(a '[' or ':' breaks it) and the Blob service (Azurite, at least) stores '\\' "
+                "as '/'; S3 and GCS take such prefixes"
+            )
     segment = _odd_segment(rest) if scheme.lower() != "file" else None
     if segment is not None:  # file:// is a local path, which the system resolves
         return (
@@ -354,7 +376,9 @@ class Store:
         detail = one_line(_headline(str(error)) or type(error).__name__)
         if isinstance(error, FileNotFoundError) and not _says_missing(detail):
             detail = f"not found ({detail})"  # gcsfs gives only the request's URL
-        return StoreError(f"{where}: {what}: {_scrubbed(detail, self.given, self.url)}")
+        failure = StoreError(f"{where}: {what}: {_scrubbed(detail, self.given, self.url)}")
+        failure.cause = error
+        return failure
 
 
 def _headline(message: str) -> str:
@@ -379,7 +403,7 @@ def _host(scheme: str, netloc: str) -> str:
     """``netloc`` without its user info; an Azure ``container@account`` (no password) is kept:
     the container is no secret."""
     userinfo, at, host = netloc.rpartition("@")
-    if at and scheme.lower() in ("az", "abfs", "abfss") and ":" not in userinfo:
+    if at and scheme.lower() in _AZURE and ":" not in userinfo:
         return netloc
     return host
 
