@@ -38,6 +38,8 @@ _PACKAGES = {
     "abfs": ("adlfs", "adlfs"),
     "abfss": ("adlfs", "adlfs"),
 }
+#: the URL schemes an output may have: the object stores above and local directories
+SCHEMES = (*_PACKAGES, "file")
 #: protocols whose URLs hold no ``user:secret@`` (s3fs and gcsfs would take it as part of the
 #: bucket's name; az:// and abfs:// use ``container@account``)
 _NO_USER_INFO = {"s3", "s3a", "gs", "gcs"}
@@ -121,6 +123,9 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
             "s3://bucket/prefix; chained URLs such as simplecache::s3://... are not supported)"
         )
     scheme, _, rest = text.partition("://")
+    unknown = _scheme_problem(scheme)
+    if unknown is not None:  # said with the scheme as given (urlsplit lowers it)
+        return f"{scheme}{public_url(text)[len(scheme) :]}: {unknown}"
     if scheme.lower() in _NO_USER_INFO and "@" in rest.partition("/")[0]:
         return (
             f"{public_url(text)}: {scheme}:// takes no credentials in the URL (user:secret@): "
@@ -148,6 +153,25 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
             "store would keep in every key (s3://b//p writes keys '/p/...', s3://b/a/../p "
             "keys 'a/../p/...'): give the prefix as plain names, as in s3://bucket/a/b"
         )
+    return None
+
+
+def _scheme_problem(scheme: str) -> str | None:
+    """Why ``scheme`` names no output synthc can use (not one of :data:`SCHEMES`, or one
+    not in lower case, which fsspec does not know), or None."""
+    lowered = scheme.lower()
+    if lowered == "memory":
+        return (
+            "memory:// is one process's memory, which worker processes do not share and which "
+            "is gone when the process ends: use a directory or an object store"
+        )
+    if lowered not in SCHEMES:
+        return (
+            f"synthc keeps datasets at {', '.join(f'{name}://' for name in SCHEMES)} URLs "
+            f"only, not {scheme}:// (docs/storage.md)"
+        )
+    if scheme != lowered:
+        return f"write the scheme in lower case, {lowered}:// (fsspec knows no {scheme}://)"
     return None
 
 
@@ -436,20 +460,14 @@ def stamp(info: dict[str, Any]) -> str:
 
 def open_store(url: str) -> Store:
     """The store at ``url``; UsageError naming the package to install when its fsspec
-    implementation is missing, when the URL names no bucket, when :func:`url_problem` finds
-    one, or for ``memory://`` (a dataset there would not outlive the process); StoreError when
-    the file system cannot be opened (one that connects at once, as ``ftp://`` does, to a host
-    it cannot reach)."""
+    implementation is missing, when the URL names no bucket, or when :func:`url_problem`
+    finds one (a scheme not in :data:`SCHEMES` among them); StoreError when the file system
+    cannot be opened (a host it cannot reach)."""
     shown = public_url(url)
     problem = url_problem(url)
     if problem is not None:
         raise UsageError(problem)
-    protocol = url.partition("://")[0].lower()
-    if protocol == "memory":
-        raise UsageError(
-            f"{shown}: memory:// is one process's memory, which worker processes do not share "
-            "and which is gone when the process ends: use a directory or an object store"
-        )
+    protocol = url.partition("://")[0]
     package, extra = _PACKAGES.get(protocol, (None, None))
     try:
         from fsspec.core import url_to_fs
