@@ -23,7 +23,7 @@ from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import PreviewKind
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
-from synthc.outputs.state import BadState, BuildState
+from synthc.outputs.state import BadState, BuildState, CopiedState
 from synthc.outputs.store import (
     LOCK_NAME,
     MAX_LOCK_BYTES,
@@ -242,6 +242,9 @@ def _adopt(
     (or one synthc cannot trust) is refused unless ``force``; another dataset's too."""
     try:
         state = load_state(store)
+    except CopiedState as error:  # as if it were lost: the manifest says what is synthc's
+        log(f"{error}; set aside")
+        state = None
     except BadState as error:
         if not force:
             raise BadState(

@@ -265,6 +265,47 @@ def test_a_state_entry_at_odds_with_the_plan_rebuilds_its_shard(output, cli, edi
     assert code == 0 and "up to date" in stdout
 
 
+def test_a_dataset_copied_between_a_directory_and_a_store_continues(bucket, cli, tmp_path):
+    # a local build copied to a store failed "state.json: shards.<shard>.stamp: must be str;
+    # synthc deleted nothing" (exit 1) though verify said ok; the reverse "mtime_ns: must be
+    # int": the other kind of output's state is set aside as a lost one
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=600, shard_size=300))
+    fs = s3fs.S3FileSystem()
+    local = api.build(spec, tmp_path / "local", workers=1).out
+    fs.put(f"{local}/", f"{bucket}/synced/", recursive=True)
+    api.build(spec, f"s3://{bucket}/built", workers=1)
+    fs.get(f"{bucket}/built/", f"{tmp_path / 'copied'}/", recursive=True)
+    copies = {
+        f"s3://{bucket}/synced": "a local directory's",
+        tmp_path / "copied": "an object store's",
+    }
+    for out, kind in copies.items():
+        code, stdout, stderr = cli("build", spec, "-o", out, "--workers", "1")
+        assert code == 0, stderr
+        assert "up to date" in stdout, stdout
+        assert f"{kind} build state (the dataset was copied); set aside" in stderr, stderr
+        assert "rebuilt it from manifest.json, which verifies" in stderr, stderr
+        code, stdout, stderr = cli("build", spec, "-o", out)
+        assert code == 0 and "up to date" in stdout and stderr == "", stderr
+        assert cli("verify", out)[0] == 0
+
+
+def test_a_state_mixing_both_kinds_of_entry_is_still_refused(output, cli):
+    # one entry in the other kind's format, the rest in this one's: no copy, a corrupt state
+    def swap(shard: dict[str, Any]) -> None:
+        if isinstance(output.out, Path):
+            shard["stamp"] = f"time:{shard.pop('mtime_ns')}:{shard['bytes']}"
+        else:
+            shard["mtime_ns"] = len(shard.pop("stamp"))
+
+    output.edit_first_shard(swap)
+    before = output.contents()
+    code, _, stderr = cli("build", output.spec, "-o", output.out, "--workers", "1")
+    assert code == 1 and "must be" in only_line(stderr) and "--force" in stderr, stderr
+    assert output.contents() == before
+
+
 # --- 3. an endpoint URL's secrets are never printed ---------------------------------------
 
 

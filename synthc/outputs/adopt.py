@@ -11,7 +11,7 @@ from synthc.digest import file_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
-from synthc.outputs.state import STATE_DIR, BadState, BuildState
+from synthc.outputs.state import STATE_DIR, BadState, BuildState, CopiedState
 from synthc.outputs.verify import verify_dataset
 
 #: files named in one error message before "and N more"
@@ -35,6 +35,9 @@ def adopt_state(
     """
     try:
         state = BuildState.load(out)
+    except CopiedState as error:  # as if it were lost: the manifest says what is synthc's
+        log(f"{error}; set aside")
+        state = None
     except BadState as error:
         if not force:
             raise BadState(

@@ -48,6 +48,12 @@ SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
     "task_key": str,
     "mtime_ns": int,
 }
+#: keys of a shard entry in an object store's state: a directory's, with the object's stamp
+#: (size and ETag) in place of the file's mtime
+STORE_SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
+    **{key: kind for key, kind in SHARD_KEYS.items() if key != "mtime_ns"},
+    "stamp": str,
+}
 
 
 #: shard entry counts that must be non-negative and below this bound: a file's size, a sample
@@ -60,6 +66,12 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 class BadState(OutputError):
     """``.synthc/state.json`` cannot be trusted: unreadable, too big, wrong shape or bad entry."""
+
+
+class CopiedState(BadState):
+    """A well-formed state of the other kind of output (a directory's on a store, a store's in
+    a directory): the dataset was copied, and its entries say nothing of the copies. Treated
+    as a lost state (rebuilt from a verifying manifest), not as a corrupt one."""
 
 
 def state_path(out: Path) -> Path:
@@ -109,9 +121,9 @@ class BuildState:
         if not isinstance(shards, dict) or not isinstance(files, dict):
             raise BadState(f"{source}: build state needs objects 'shards' and 'files'")
         confiner = confiner or Confiner(out, source)
-        for name, entry in shards.items():
+        for name in shards:
             _confine(confiner, name, source)
-            _check_shard_entry(name, entry, source, shard_keys or SHARD_KEYS)
+        _check_shard_entries(shards, source, shard_keys or SHARD_KEYS)
         for name, digest in files.items():
             _confine(confiner, name, source)
             if not isinstance(digest, str):
@@ -168,6 +180,27 @@ def _confine(confiner: Callable[[object], object], name: object, source: str) ->
             f"{source}: {name!r} is refused: {STATE_DIR}/ holds synthc's own state and lock, "
             "no shard or file"
         )
+
+
+def _check_shard_entries(
+    shards: dict[str, Any], source: str, keys: dict[str, type | tuple[type, ...]]
+) -> None:
+    """BadState unless each entry has ``keys``; CopiedState if each has the other kind of
+    output's instead."""
+    try:
+        for name, entry in shards.items():
+            _check_shard_entry(name, entry, source, keys)
+    except BadState:
+        other = STORE_SHARD_KEYS if keys is SHARD_KEYS else SHARD_KEYS
+        try:
+            for name, entry in shards.items():
+                _check_shard_entry(name, entry, source, other)
+        except BadState:
+            pass
+        else:
+            kind = "an object store's" if other is STORE_SHARD_KEYS else "a local directory's"
+            raise CopiedState(f"{source}: {kind} build state (the dataset was copied)") from None
+        raise
 
 
 def _check_shard_entry(

@@ -21,10 +21,10 @@ from synthc.outputs.adopt import shard_entries, verified_manifest
 from synthc.outputs.json_bounds import loads_bounded
 from synthc.outputs.manifest import MANIFEST_FILE, read_store_manifest
 from synthc.outputs.state import (
-    SHARD_KEYS,
     STATE_DIR,
     STATE_FILE,
     STATE_FORMAT,
+    STORE_SHARD_KEYS,
     BadState,
     BuildState,
 )
@@ -33,16 +33,10 @@ from synthc.outputs.store_verify import verify_store
 
 STATE_NAME = f"{STATE_DIR}/{STATE_FILE}"
 
-#: keys of a shard entry in a store's state, with their types: a local state's, with the
-#: object's stamp (size and ETag) in place of the file's mtime
-_STORE_SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
-    **{key: kind for key, kind in SHARD_KEYS.items() if key != "mtime_ns"},
-    "stamp": str,
-}
-
 
 def load_state(store: Store) -> BuildState | None:
-    """The state of ``store``, or None if there is none; BadState if it cannot be trusted."""
+    """The state of ``store``, or None if there is none; BadState if it cannot be trusted
+    (CopiedState if it is a local directory's)."""
     where = store.where(STATE_NAME)
     try:
         text = store.read(STATE_NAME, limits.MAX_STATE_BYTES, "MAX_STATE_BYTES", BadState)
@@ -53,7 +47,7 @@ def load_state(store: Store) -> BuildState | None:
     def confiner(name: object) -> object:
         return store.key(name, where)
 
-    return BuildState.from_json(data, Path(), where, confiner, _STORE_SHARD_KEYS)
+    return BuildState.from_json(data, Path(), where, confiner, STORE_SHARD_KEYS)
 
 
 def save_state(store: Store, state: BuildState) -> None:
