@@ -32,6 +32,7 @@ from synthc.outputs.store import (
     lock_body,
     lock_token,
     new_lock_token,
+    says_missing,
     why_held,
 )
 from synthc.outputs.store_state import (
@@ -79,6 +80,8 @@ class StoreTarget:
         self, will_write: Iterable[str], force: bool, log: Callable[[str], None], dataset: str
     ) -> tuple[BuildState, bool]:
         self.listing = self.store.listing()
+        if not self.listing:  # a build has its lock here: a dry run or plan, or no bucket
+            self.store.require_bucket()
         return _adopt(self.store, self.listing, force, log, dataset)
 
     def save(self, state: BuildState) -> None:
@@ -162,6 +165,8 @@ def _take_lock(store: Store, log: Callable[[str], None]) -> str:
         if not error.unanswered():
             with contextlib.suppress(Exception):
                 _release_lock(store, token)
+        if says_missing(str(error)):
+            store.require_bucket()  # said as a dry run says it
         raise
     if created:
         return token

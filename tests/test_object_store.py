@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import polars as pl
@@ -302,6 +303,30 @@ def test_schemes_synthc_does_not_list_are_refused_before_anything_is_written(
             synthc.open(url)
     assert objects(f"s3://{bucket}") == {}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifold.yaml"]
+
+
+def test_a_missing_bucket_is_said_alike_by_build_dry_run_and_plan(bucket, cli, tmp_path):
+    # --dry-run and plan said "would build 5 shard(s)" for a bucket that does not exist, while
+    # the build failed "The specified bucket does not exist"
+    spec = write_small_spec(tmp_path, "manifold")
+    missing = f"synthc-missing-{uuid.uuid4().hex[:8]}"
+    url = f"s3://{missing}/data"
+    for command in (
+        ("build", spec, "-o", url),
+        ("build", spec, "-o", url, "--dry-run"),
+        ("plan", spec, "-o", url),
+    ):
+        code, stdout, stderr = cli(*command)
+        assert code == 1, stderr
+        assert stderr == f"synthc: error: {url}: the bucket {missing!r} does not exist\n"
+        assert "would build" not in stdout
+    assert not s3fs.S3FileSystem().exists(missing)
+    # an empty prefix of a bucket that exists is no missing bucket
+    code, stdout, stderr = cli("build", spec, "-o", f"s3://{bucket}/empty", "--dry-run")
+    assert code == 0 and "would build" in stdout, stderr
+    code, stdout, stderr = cli("plan", spec, "-o", f"s3://{bucket}/empty")
+    assert code == 0 and "build 4" in stdout, stderr
+    assert objects(f"s3://{bucket}") == {}
 
 
 def test_outputs_that_cannot_hold_a_dataset_are_refused(cli, tmp_path, monkeypatch):

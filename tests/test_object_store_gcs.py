@@ -124,9 +124,12 @@ def test_a_killed_build_resumes_from_gcs(gcs, bucket, objects, tmp_path):
 
 
 def test_a_missing_bucket_is_one_short_line_saying_so(gcs, cli, tmp_path):
+    # gcsfs's message is the request's URL alone ("cannot write: not found (...)"); a dry run
+    # and plan said "would build"
     spec = write_small_spec(tmp_path, "tabular")
-    url = f"gs://synthc-missing-{uuid.uuid4().hex[:8]}/data"
-    code, _, stderr = cli("build", spec, "-o", url)
-    assert code == 1, stderr
-    assert stderr.count("\n") == 1 and stderr.startswith(f"synthc: error: {url}/"), stderr
-    assert "cannot write: not found (" in stderr  # gcsfs's message is the request's URL alone
+    missing = f"synthc-missing-{uuid.uuid4().hex[:8]}"
+    url = f"gs://{missing}/data"
+    for command in (("build",), ("build", "--dry-run"), ("plan",)):
+        code, _, stderr = cli(command[0], spec, "-o", url, *command[1:])
+        assert code == 1, stderr
+        assert stderr == f"synthc: error: {url}: the bucket {missing!r} does not exist\n"

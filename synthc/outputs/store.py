@@ -282,6 +282,19 @@ class Store:
             )
         return f"{self.root}/{name}"
 
+    def require_bucket(self) -> None:
+        """StoreError unless the bucket (Azure's container) exists: asked where an empty
+        listing or a failed write leaves it in doubt. A store that cannot tell says nothing
+        here: the operations that follow say what fails."""
+        bucket = self.root.split("/", 1)[0]
+        try:
+            found = self.fs.exists(bucket)
+        except Exception:  # noqa: BLE001 - no permission to ask, say: not the question here
+            return
+        if not found:
+            kind = "container" if self.url.partition("://")[0] in _AZURE else "bucket"
+            raise StoreError(f"{self.url}: the {kind} {bucket!r} does not exist")
+
     def listing(self) -> dict[str, dict[str, Any]]:
         """Every object under the prefix, by relative name: ``{"size": int, "stamp": str}``."""
         self.fs.invalidate_cache()
@@ -398,7 +411,7 @@ class Store:
     def _error(self, name: str, what: str, error: BaseException) -> StoreError:
         where = self.where(name) if name else self.url
         detail = one_line(_headline(str(error)) or type(error).__name__)
-        if isinstance(error, FileNotFoundError) and not _says_missing(detail):
+        if isinstance(error, FileNotFoundError) and not says_missing(detail):
             detail = f"not found ({detail})"  # gcsfs gives only the request's URL
         failure = StoreError(f"{where}: {what}: {_scrubbed(detail, self.given, self.url)}")
         failure.cause = error
@@ -417,7 +430,7 @@ def _headline(message: str) -> str:
     return f"{lines[0]} ({code})" if code and code not in lines[0] else lines[0]
 
 
-def _says_missing(detail: str) -> bool:
+def says_missing(detail: str) -> bool:
     """True if a store library's message already says that something does not exist."""
     lowered = detail.lower()
     return any(words in lowered for words in ("not found", "not exist", "no such", "notfound"))
