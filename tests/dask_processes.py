@@ -19,6 +19,24 @@ from pathlib import Path
 START_SECONDS = 90
 
 
+#: an OCR spec whose shards take long enough to be caught while they are written
+OCR = """\
+synthc: 1
+name: ocr-dask
+seed: 5
+samples: {samples}
+generator:
+  kind: ocr_text
+  text: {{source: dict, language: en, words: [1, 2]}}
+  background: {{kinds: [plain]}}
+output: {{shard_size: {shard_size}}}
+"""
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet"))}
+
+
 @dataclass
 class DaskProcesses:
     """The scheduler's address and the processes started for it."""

@@ -6,8 +6,6 @@ mismatches and unreachable schedulers are usage errors."""
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import math
 import operator
 import os
@@ -23,28 +21,15 @@ from typing import Any
 
 import pytest
 from conftest import spec_text
-from dask_processes import dask_processes, open_partials, start_worker
+from dask_processes import OCR, dask_processes, open_partials, tree
 from distributed import Client
 
 from synthc import __version__, api
 from synthc.building import Progress
-from synthc.errors import BuildError, UsageError
+from synthc.errors import UsageError
 from synthc.executors.dask import DaskExecutor, mismatch
-from synthc.progress import LineProgress
 
 ROOT = Path(__file__).resolve().parents[1]
-
-OCR = """\
-synthc: 1
-name: ocr-dask
-seed: 5
-samples: {samples}
-generator:
-  kind: ocr_text
-  text: {{source: dict, language: en, words: [1, 2]}}
-  background: {{kinds: [plain]}}
-output: {{shard_size: {shard_size}}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +41,6 @@ def cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def scheduler(cluster):
     return cluster.address
-
-
-def tree(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.parquet"))}
 
 
 def test_a_dask_build_equals_a_local_build(scheduler, cli, write_spec, tmp_path):
@@ -200,126 +181,6 @@ def test_ctrl_c_of_a_local_cluster_build_is_one_line(write_spec, tmp_path):
     assert stderr.rstrip().endswith(
         "synthc: interrupted; finished shards are kept, run the build again to resume"
     )
-
-
-def files(out: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.stat().st_size)
-            for p in sorted(out.rglob("*")) if p.is_file()}  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("stop", "quiet"), [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGKILL, False)]
-)
-def test_a_stopped_build_s_tasks_put_nothing_in_place_after_it_stops(
-    stop, quiet, write_spec, tmp_path
-):
-    """Dask cannot stop a running task: after a Ctrl-C the workers went on writing shards
-    after the build had said "interrupted" and let go of its lock, over the next build's. Its
-    tasks now stop at their next progress report (before the rename without one, --quiet),
-    and the build waits for them before it returns; a killed build's tasks stop when the
-    scheduler drops its client."""
-    spec = write_spec(OCR.format(samples=1200, shard_size=60))
-    out = (tmp_path / "out").resolve()
-    with dask_processes(tmp_path / "cluster", workers=2) as cluster:
-        build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address] + (["--quiet"] if quiet else []),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 120
-        writing: list[Path] = []
-        while not writing:
-            assert build.poll() is None and time.monotonic() < deadline, build.stderr
-            writing = [p for w in cluster.workers for p in open_partials(w.pid, out)]
-            time.sleep(0.005)
-        build.send_signal(stop)
-        # the shards being written when it stopped (a shard takes far longer than the cancel
-        # takes to reach its worker)
-        cut = [p.with_name(p.name.split(".")[0] + ".tar") for p in writing]
-        _, stderr = build.communicate(timeout=120)
-        if stop == signal.SIGINT:
-            assert build.returncode == 130 and "interrupted" in stderr, stderr
-        else:  # nobody waits: the tasks see the cancel a moment later
-            assert build.returncode == -signal.SIGKILL
-            deadline = time.monotonic() + 30
-            while any(name.endswith(".partial") for name in files(out)):
-                assert time.monotonic() < deadline, files(out)
-                time.sleep(0.1)
-        after = files(out)
-        assert not [name for name in after if name.endswith(".partial")], after
-        time.sleep(3)  # a task still running would put its shard in place meanwhile
-        assert files(out) == after
-        assert not [path for path in cut if path.exists()], cut
-        assert all(worker.poll() is None for worker in cluster.workers)  # they keep serving
-        code = subprocess.run(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
-            capture_output=True,
-            text=True,
-        )  # fmt: skip
-        assert code.returncode == 0, code.stderr
-    api.verify(out)
-
-
-def test_shards_of_a_batch_cut_short_are_recorded_and_removed_later(write_spec, tmp_path):
-    """120 shards on two workers run three to a Dask task: a Ctrl-C cancels a batch whose first
-    shards are in place, and their results never come back. They were never recorded: a
-    smaller rebuild kept them, and `verify` failed on them for good (even after --force)."""
-    spec = write_spec(OCR.format(samples=1200, shard_size=10))
-    out = (tmp_path / "out").resolve()
-    with dask_processes(tmp_path / "cluster", workers=2) as cluster:
-        build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while len(list(out.rglob("*.tar"))) < 5:
-            assert build.poll() is None and time.monotonic() < deadline, build.stderr
-            time.sleep(0.01)
-        build.send_signal(signal.SIGINT)
-        _, stderr = build.communicate(timeout=120)
-        assert build.returncode == 130, stderr
-        on_disk = {str(p.relative_to(out)) for p in out.rglob("*.tar")}
-        recorded = set(json.loads((out / ".synthc" / "state.json").read_text())["shards"])
-        assert on_disk == recorded
-        smaller = write_spec(OCR.format(samples=20, shard_size=10), name="smaller.yaml")
-        done = subprocess.run(
-            [sys.executable, "-m", "synthc", "build", str(smaller), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
-            capture_output=True,
-            text=True,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-    api.verify(out)  # no shard file the manifest does not list
-
-
-class OwnDisks:
-    """An executor whose workers write to disks of their own, as Dask workers on machines
-    that do not share the output's file system do."""
-
-    name = "dask"
-    workers = 2
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def run(self, fn, items, where, read_roots, gil_free=False, report=None):
-        for index, item in enumerate(items):
-            yield index, fn(item, str(self.root / f"worker{index % 2}"), read_roots)
-
-
-def test_workers_without_the_output_s_file_system_are_said_so(write_spec, tmp_path):
-    # it said "out/train/train-00000.parquet: No such file or directory"
-    spec = write_spec(spec_text(samples=100, shard_size=50))
-    with pytest.raises(BuildError, match="a worker wrote this shard, but it is not there") as e:
-        api.build(spec, tmp_path / "out", executor=OwnDisks(tmp_path / "disks"))
-    assert "a shared file system" in str(e.value) and "-o s3://" in str(e.value)
-    assert not (tmp_path / "out" / "manifest.json").exists()
 
 
 def test_a_local_cluster_has_no_more_workers_than_tasks():
@@ -502,59 +363,6 @@ def test_a_worker_killed_mid_shard_does_not_fail_the_build(
     manifest = api.load_manifest(out)
     assert manifest["content_sha256"] == api.load_manifest(local.out)["content_sha256"]
     api.verify(out)
-
-
-def test_a_scheduler_without_workers_is_waited_for_and_said_so(write_spec, tmp_path):
-    """A cluster that is scaling up (dask-jobqueue's jobs still queued) has no workers yet:
-    the build says at once what it waits for, its progress lines say it instead of
-    "compiling or starting", and it runs when a worker joins."""
-    spec = write_spec(spec_text(samples=2_000, shard_size=500))
-    out = tmp_path / "out"
-    log = tmp_path / "stderr.txt"
-    with dask_processes(tmp_path / "cluster", workers=0) as cluster, open(log, "w") as err:
-        build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-        said = f"waiting for workers to join the Dask scheduler at {cluster.address}"
-        deadline = time.monotonic() + 60
-        while said not in log.read_text():
-            assert build.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        time.sleep(1)
-        assert build.poll() is None and not out.joinpath("manifest.json").exists()
-        cluster.workers.append(start_worker(cluster, tmp_path / "cluster", "late"))
-        stdout, _ = build.communicate(timeout=120)
-    stderr = log.read_text()
-    assert build.returncode == 0, stderr
-    assert f"synthc: {said} (Ctrl-C stops the build)" in stderr.splitlines()
-    assert "built 5 shard(s)" in stdout
-    assert api.load_manifest(out)["build"]["workers"] == 1  # it said 0: none at the start
-    assert tree(out) == tree(api.build(spec, tmp_path / "local", workers=1).out)
-    api.verify(out)
-
-
-def test_a_line_progress_says_what_the_build_waits_for():
-    clock = iter(range(0, 100, 20))
-    progress = LineProgress(io.StringIO(), interval=10, clock=lambda: float(next(clock)))
-    progress.start(2, 100)
-    progress.waiting("workers to join the Dask scheduler at tcp://h:8786")
-    progress.samples(0)
-    progress.waiting(None)
-    progress.samples(0)
-    lines = progress.stream.getvalue().splitlines()
-    assert lines == [
-        "synthc: building 2 shard(s), 100 samples",
-        "synthc: waiting for workers to join the Dask scheduler at tcp://h:8786 "
-        "(Ctrl-C stops the build)",
-        "synthc: 0/100 samples (0%), 0/2 shards, waiting for workers to join the Dask "
-        "scheduler at tcp://h:8786",
-        "synthc: 0/100 samples (0%), 0/2 shards, compiling or starting",
-    ]
 
 
 def test_executor_dask_starts_a_local_cluster_for_the_build(cli, write_spec, tmp_path):

@@ -114,8 +114,8 @@ class DaskExecutor:
         #: protocol's ``waiting``): workers to join a scheduler that has none yet
         self.waiting: str | None = None
         #: after a run that stopped early: ``(index, result)`` of the tasks that finished but
-        #: were never handed on (the first of a batch the cancel cut short; the protocol's
-        #: ``stranded``)
+        #: were never handed on (the first tasks of a batch the cancel cut short; the
+        #: protocol's ``stranded``)
         self.stranded: list[tuple[int, Any]] = []
         self._reached = False  # the scheduler answered reach()
 
@@ -143,7 +143,8 @@ class DaskExecutor:
             workers = client.scheduler_info().get("workers", {})
             self.workers = len(workers)
             if not workers:  # a cluster scaling up (dask-jobqueue's jobs still queued)
-                self.waiting = f"workers to join the Dask scheduler at {self.address}"
+                where = f"the Dask scheduler at {self.address}" if self.address else "the cluster"
+                self.waiting = f"workers to join {where}"
             _check_workers(client, expected)
             counts, running = Counts(), _Running()
             run = uuid.uuid4().hex
