@@ -231,8 +231,8 @@ class DaskExecutor:
                 if not left:
                     return
                 self.waiting = (
-                    f"{left} running Dask task(s) of this build to stop (they put nothing more "
-                    "in place; Ctrl-C again leaves them)"
+                    f"{left} running Dask task(s) of this build to stop; they put nothing more "
+                    "in place"
                 )
                 if report is not None:
                     report({})
