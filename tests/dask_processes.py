@@ -109,11 +109,11 @@ def dask_processes(
     cluster = DaskProcesses("", scheduler)
     try:
         deadline = time.monotonic() + START_SECONDS
-        while not scheduler_file.exists():
+        while not (address := _written_address(scheduler_file)):
             if scheduler.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the Dask scheduler did not start:\n{log.read_text()}")
             time.sleep(0.1)
-        cluster.address = json.loads(scheduler_file.read_text())["address"]
+        cluster.address = address
         for number in range(workers):
             cluster.workers.append(start_worker(cluster, root, f"w{number}", worker_env))
         if workers:
@@ -124,6 +124,16 @@ def dask_processes(
             _stop(process)
         leftovers = [p.pid for p in [*cluster.workers, scheduler] if _group_alive(p.pid)]
         assert not leftovers, f"Dask processes left running: {leftovers}"
+
+
+def _written_address(scheduler_file: Path) -> str | None:
+    """The address in the scheduler's file once it is written whole (it is created empty and
+    filled after: read too early, it was no JSON)."""
+    try:
+        address = json.loads(scheduler_file.read_text())["address"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return address if isinstance(address, str) else None
 
 
 def start_worker(
