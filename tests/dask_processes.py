@@ -46,6 +46,12 @@ class DaskProcesses:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
+def build_argv(spec: Path, out: Path | str, address: str, *options: str) -> list[str]:
+    """The command line of `synthc build SPEC -o OUT --scheduler ADDRESS OPTIONS...`."""
+    return [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out),
+            "--scheduler", address, *options]  # fmt: skip
+
+
 def _dask(*args: str, env: dict[str, str] | None, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as handle:
         return subprocess.Popen(

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import spec_text
-from dask_processes import OCR, dask_processes, open_partials, tree
+from dask_processes import OCR, build_argv, dask_processes, open_partials, tree
 from distributed import Client
 
 from synthc import __version__, api
@@ -142,8 +142,7 @@ def test_a_scheduler_that_goes_away_mid_build_is_said_so(write_spec, tmp_path):
     spec = write_spec(OCR.format(samples=240, shard_size=5))
     with dask_processes(tmp_path / "cluster", workers=1) as cluster:
         build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(tmp_path / "out")]
-            + ["--scheduler", cluster.address, "--quiet"],
+            build_argv(spec, tmp_path / "out", cluster.address, "--quiet"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -334,8 +333,7 @@ def test_a_worker_killed_mid_shard_does_not_fail_the_build(
     out = (tmp_path / "dask").resolve()
     with dask_processes(tmp_path / "cluster", workers=2) as cluster:
         build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
+            build_argv(spec, out, cluster.address, "--quiet"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -409,8 +407,7 @@ def test_a_worker_with_another_synthc_version_is_a_usage_error(write_spec, tmp_p
         tmp_path / "cluster", workers=1, worker_env={"PYTHONPATH": path}
     ) as cluster:
         result = subprocess.run(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
+            build_argv(spec, out, cluster.address, "--quiet"),
             capture_output=True,
             text=True,
             timeout=300,
@@ -438,8 +435,7 @@ def test_a_worker_running_other_synthc_code_at_the_same_version_is_refused(write
         tmp_path / "cluster", workers=1, worker_env={"PYTHONPATH": str(copy.parent)}
     ) as cluster:
         result = subprocess.run(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
+            build_argv(spec, out, cluster.address, "--quiet"),
             capture_output=True,
             text=True,
             timeout=300,

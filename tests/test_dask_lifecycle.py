@@ -9,13 +9,12 @@ import io
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import spec_text
-from dask_processes import OCR, dask_processes, open_partials, start_worker, tree
+from dask_processes import OCR, build_argv, dask_processes, open_partials, start_worker, tree
 
 from synthc import api
 from synthc.errors import BuildError
@@ -31,8 +30,7 @@ def test_a_scheduler_without_workers_is_waited_for_and_said_so(write_spec, tmp_p
     log = tmp_path / "stderr.txt"
     with dask_processes(tmp_path / "cluster", workers=0) as cluster, open(log, "w") as err:
         build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address],
+            build_argv(spec, out, cluster.address),
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
@@ -91,8 +89,7 @@ def test_a_stopped_build_s_tasks_put_nothing_in_place_after_it_stops(stop, write
     out = (tmp_path / "out").resolve()
     with dask_processes(tmp_path / "cluster", workers=2) as cluster:
         build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address],
+            build_argv(spec, out, cluster.address),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -123,8 +120,7 @@ def test_a_stopped_build_s_tasks_put_nothing_in_place_after_it_stops(stop, write
         assert not [path for path in cut if path.exists()], cut
         assert all(worker.poll() is None for worker in cluster.workers)  # they keep serving
         code = subprocess.run(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
+            build_argv(spec, out, cluster.address, "--quiet"),
             capture_output=True,
             text=True,
         )  # fmt: skip
@@ -140,8 +136,7 @@ def test_shards_of_a_batch_cut_short_are_recorded_and_removed_later(write_spec, 
     out = (tmp_path / "out").resolve()
     with dask_processes(tmp_path / "cluster", workers=2) as cluster:
         build = subprocess.Popen(
-            [sys.executable, "-m", "synthc", "build", str(spec), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
+            build_argv(spec, out, cluster.address, "--quiet"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -162,8 +157,7 @@ def test_shards_of_a_batch_cut_short_are_recorded_and_removed_later(write_spec, 
         assert on_disk == recorded
         smaller = write_spec(OCR.format(samples=20, shard_size=10), name="smaller.yaml")
         done = subprocess.run(
-            [sys.executable, "-m", "synthc", "build", str(smaller), "-o", str(out)]
-            + ["--scheduler", cluster.address, "--quiet"],
+            build_argv(smaller, out, cluster.address, "--quiet"),
             capture_output=True,
             text=True,
         )  # fmt: skip

@@ -566,11 +566,12 @@ def _run_batch(
     (a worker that joined after the check). A task that raises ends the batch with _Failed
     naming it."""
     libraries = tuple(name for name in expected if name not in OWN)
-    message = mismatch(_this_worker(), expected, _cached_versions(libraries))
+    address = _this_worker()
+    message = mismatch(address, expected, _cached_versions(libraries))
     if message is not None:
         raise VersionMismatch(message)
     worker = _current_worker()
-    _log(worker, [run, "started", first, _this_worker()])
+    _log(worker, [run, "started", first, address])
     try:
         with cancellation.checked_by(_cancelled_check(worker)):
             results = []
