@@ -419,6 +419,7 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
     file, target = Path(depfile), Path(out)
     if file.is_dir():
         raise UsageError(f"--depfile {depfile}: is a directory; give the file to write")
+    _depfile_folder_writable(depfile, file)
     real_file, real_out = Path(os.path.realpath(file)), Path(os.path.realpath(target))
     if real_file.is_relative_to(real_out) and (
         real_file.parent != real_out or not real_file.name.endswith(".d")
@@ -433,6 +434,18 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         )
     except DepfileError as error:
         raise UsageError(f"--depfile {depfile}: {error}") from None
+
+
+def _depfile_folder_writable(depfile: Path | str, file: Path) -> None:
+    """UsageError, before the build, when the depfile could not be written after it: its nearest
+    existing folder is not a directory, or this process may not create files in it."""
+    folder = Path(os.path.abspath(file)).parent
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"--depfile {depfile}: cannot write: {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--depfile {depfile}: cannot write in {folder}: permission denied")
 
 
 def _after_build(

@@ -101,6 +101,18 @@ def test_a_path_with_a_newline_is_refused_before_building(tmp_path, cli):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("where", ["a-file/out.d", "a-file/deeper/out.d"])
+def test_a_depfile_that_cannot_be_written_is_refused_before_building(tmp_path, cli, where):
+    # found after the build, it would leave a new dataset whose make rule never saw its inputs
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200))
+    (tmp_path / "a-file").write_text("")
+    code, _, err = cli("build", spec, "-o", tmp_path / "out", "--depfile", tmp_path / where)
+    assert code == 2 and err.count("\n") == 1
+    assert "cannot write" in err and "a-file is not a directory" in err, err
+    assert not (tmp_path / "out").exists()
+
+
 # -- real make and ninja ------------------------------------------------------------------
 OCR = """\
 {% include '_base/common.yaml.j2' %}
