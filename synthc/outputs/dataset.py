@@ -272,7 +272,7 @@ class Split:
                 shard.verify()
         if not self.shards:
             return pl.LazyFrame(schema=self._empty_schema())
-        return pl.scan_parquet([for_polars(shard.local()) for shard in self.shards])
+        return pl.scan_parquet([for_polars(shard.local()) for shard in self.shards], glob=False)
 
     def samples(
         self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None

@@ -18,7 +18,8 @@ from synthc.atomic import write_atomic_by
 
 def for_polars(path: str | os.PathLike[str]) -> str:
     """A local file's path as polars must be given it: absolute. polars reads a relative
-    ``file:out/x.parquet`` (an output directory named ``file:out``) as a URL, ``/out/x.parquet``."""
+    ``file:out/x.parquet`` (an output directory named ``file:out``) as a URL, ``/out/x.parquet``.
+    Readers pass ``glob=False`` too: ``out[1]/`` or ``o?t/`` is a folder's name, not a pattern."""
     return os.path.abspath(path)
 
 
@@ -47,4 +48,4 @@ def count_parquet_rows(path: Path) -> int:
     """Rows in a Parquet file, from its footer."""
     import polars as pl
 
-    return int(pl.scan_parquet(for_polars(path)).select(pl.len()).collect().item())
+    return int(pl.scan_parquet(for_polars(path), glob=False).select(pl.len()).collect().item())

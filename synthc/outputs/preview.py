@@ -87,7 +87,7 @@ def preview_of_shards(
     frames: list[pl.DataFrame] = []
     rows = 0
     for shard in shards:
-        frames.append(pl.read_parquet(for_polars(shard), n_rows=limit - rows))
+        frames.append(pl.read_parquet(for_polars(shard), n_rows=limit - rows, glob=False))
         rows += frames[-1].height
         if rows >= limit:
             break

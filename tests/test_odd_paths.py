@@ -1,0 +1,42 @@
+"""Directory and file names that are legal but awkward: glob characters, bytes that are not
+UTF-8. A build either handles them like any name or refuses them before it starts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from conftest import spec_text
+
+import synthc
+
+
+def test_glob_characters_in_an_output_directory_are_its_name(tmp_path, write_spec, cli):
+    small, big = write_spec(spec_text(samples=100)), write_spec(spec_text(samples=200), "b.yaml")
+    bracket = tmp_path / "out[1]"
+    assert cli("build", small, "-o", bracket)[0] == 0  # polars read out[1] as a pattern
+    assert (bracket / "manifest.json").is_file()
+    # o?t beside oat: each is checked and read alone, never the other's shards
+    assert cli("build", big, "-o", tmp_path / "oat")[0] == 0
+    assert cli("build", small, "-o", tmp_path / "o?t")[0] == 0
+    code, _, err = cli("verify", tmp_path / "o?t")
+    assert code == 0, err
+    dataset = synthc.open(tmp_path / "o?t")
+    assert sum(dataset[s].lazy().collect().height for s in ("train", "test")) == 100
+
+
+def test_names_that_are_not_utf8_are_refused_before_anything_is_written(tmp_path, cli):
+    folder = tmp_path / os.fsdecode(b"d\xff")
+    folder.mkdir()
+    (folder / "spec.yaml").write_text(spec_text(samples=100))
+    out = tmp_path / "out"
+    code, _, err = cli("build", folder / "spec.yaml", "-o", out)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "not UTF-8" in err and "\\udcff" in err, err
+    assert not out.exists()  # it failed writing the manifest, after every shard
+
+    (tmp_path / "spec.yaml").write_text(spec_text(samples=100))
+    odd = tmp_path / os.fsdecode(b"out\xfe")
+    code, _, err = cli("build", tmp_path / "spec.yaml", "-o", odd)
+    assert code == 2 and "output directory's name is not UTF-8" in err, err
+    assert not Path(odd).exists()
