@@ -560,8 +560,21 @@ def _local(out: Path | str) -> Path:
     if isinstance(out, str) and _store.is_store_url(out):
         directory = _store.local_path(out)
         if directory is not None:
-            return directory
-    return Path(out)
+            return _utf8_named(directory)
+    return _utf8_named(Path(out))
+
+
+def _utf8_named(directory: Path) -> Path:
+    """``directory``, or UsageError when its name holds bytes that are not UTF-8 (polars takes
+    only text paths: the build failed at its first shard with a TypeError)."""
+    try:
+        os.fspath(directory).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{ascii(os.fspath(directory))}: the output directory's name is not UTF-8; "
+            "give one that is"
+        ) from None
+    return directory
 
 
 def schema() -> dict[str, Any]:

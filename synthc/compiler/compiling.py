@@ -82,6 +82,7 @@ def compile_spec(
     if unused:
         raise SpecError(unused)
     inputs = _inputs(loaded, reader)
+    _recordable(path, inputs)
     return CompiledSpec(spec, loaded, variables, reader.portable_roots(), inputs)
 
 
@@ -92,6 +93,19 @@ def _inputs(loaded: Loaded, reader: Reader) -> tuple[InputRecord, ...]:
         for r in loaded.rendered.reads
     ]
     return ordered(dataclasses.replace(spec, role="spec"), templates, reader.inputs())
+
+
+def _recordable(path: Path | str, inputs: Iterable[InputRecord]) -> None:
+    """UsageError naming the first path the manifest could not record: one whose name holds
+    bytes that are not UTF-8 (JSON holds text; the build failed after its last shard)."""
+    for spelt in (str(path), *(record.path for record in inputs)):
+        try:
+            spelt.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"{ascii(spelt)}: a file name that is not UTF-8 cannot be recorded in the "
+                "manifest; rename it"
+            ) from None
 
 
 def _validated(loaded: Loaded) -> Spec:
