@@ -112,6 +112,10 @@ def test_a_fifo_spec_never_blocks(tmp_path):
     assert result.returncode == 2
     assert_one_line_each(result.stderr, 1)
     assert "not a regular file" in result.stderr
+    # included, it is named for what it is (it was "not found in the spec's directory")
+    result = run_synthc("validate", tmp_path / "main.yaml", timeout=60)
+    assert result.returncode == 2
+    assert "include 'spec.yaml': is not a regular file" in result.stderr, result.stderr
 
 
 # -- case 3 and 6: nesting depth and alias expansion ---------------------------------------

@@ -84,7 +84,7 @@ class _SearchLoader(BaseLoader):
                 raise _IncludeProblem(f"'{template}': cannot be resolved ({error})") from None
             if not self.inside(path):
                 raise _IncludeProblem(f"'{template}' is outside {self.searched()}")
-            if path.is_file():
+            if path.exists() and not path.is_dir():  # a FIFO or device: say what it is
                 return self._load(path, root.shown(template), template)
         raise TemplateNotFound(template)
 
