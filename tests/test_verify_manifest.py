@@ -94,6 +94,8 @@ def test_verify_reports_stray_shards_and_temporaries(built, cli):
         ("[]", "a manifest is a JSON object, not list"),
         ('{"format": "synthc-manifest/1"}', "samples: must be an integer"),
         ("{", "not valid JSON"),
+        # which one counts differs among JSON readers: verify must not pass one of two
+        ('{"samples": 5, "x": [{"samples": 1}], "samples": 3000}', "'samples' appears twice"),
         ("[" * 100_000, "not valid JSON"),
         (
             '{"format": "synthc-manifest/1", "samples": 1, "bytes": 1, "content_sha256": "",'

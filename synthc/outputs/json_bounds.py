@@ -22,7 +22,9 @@ def values_over_limit(data: bytes | str) -> int | None:
 def loads_bounded(data: bytes | str, where: str, error: type[Exception], what: str = "") -> Any:
     """``json.loads(data)``; ``error`` naming ``where`` (holding ``what``, e.g. "build state")
     for text that is no JSON, nested too deep, or holding more values than
-    :data:`synthc.limits.MAX_JSON_VALUES`."""
+    :data:`synthc.limits.MAX_JSON_VALUES`, or holding a key twice in one object (JSON readers
+    disagree on which one counts: a check could pass on one while another tool reads the
+    other)."""
     count = values_over_limit(data)
     if count is not None:
         raise error(
@@ -30,7 +32,18 @@ def loads_bounded(data: bytes | str, where: str, error: type[Exception], what: s
             "(synthc.limits.MAX_JSON_VALUES)"
         )
     try:
-        return json.loads(data)
+        return json.loads(data, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as problem:
         named = f"{what} is " if what else ""
         raise error(f"{where}: {named}not valid JSON ({problem})") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} appears twice in one object")
+            seen.add(key)
+    return found
