@@ -64,6 +64,11 @@ def drop_second_train_shard(m):
         ),
         (lambda m: m["files"].append("/etc/hostname"), ["'/etc/hostname' is refused"]),
         (lambda m: m["files"].append("gone.txt"), ["gone.txt: missing"]),
+        # a spec copy named outside the output was skipped: verify said ok
+        (
+            lambda m: m["spec"].update(file="/etc/hostname"),
+            ["/etc/hostname: spec.file must name spec.yaml"],
+        ),
     ],
 )
 def test_verify_names_each_manifest_inconsistency(built, cli, edit, expected):

@@ -22,13 +22,17 @@ from synthc.generators.base import PreviewKind
 from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
 from synthc.outputs.fact_files import split_facts
-from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest, make_manifest
+from synthc.outputs.manifest import (
+    MANIFEST_FILE,
+    RENDERED_SPEC_FILE,
+    SPEC_FILE,
+    encode_manifest,
+    make_manifest,
+)
 from synthc.outputs.preview import Caption, default_samples
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
 
-SPEC_FILE = "spec.yaml"
-RENDERED_SPEC_FILE = "spec.rendered.yaml"
 CARD_FILE = "README.md"
 PREVIEW_FILE = "preview.png"
 

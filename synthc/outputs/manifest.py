@@ -26,6 +26,9 @@ from synthc.outputs.store import Store
 from synthc.provenance import ROLES
 
 MANIFEST_FILE = "manifest.json"
+#: the spec copies a build writes beside the shards: as written, and as rendered
+SPEC_FILE = "spec.yaml"
+RENDERED_SPEC_FILE = "spec.rendered.yaml"
 MANIFEST_FORMAT = "synthc-manifest/1"
 _REPORTED_LIBRARIES = ("numpy", "numba", "polars", "pydantic", "pyyaml", "jinja2", "pillow")
 

@@ -16,7 +16,14 @@ from synthc.digest import file_sha256
 from synthc.errors import OutputError, one_line
 from synthc.outputs.confine import Confiner, read_bounded
 from synthc.outputs.fact_files import fact_file_entries
-from synthc.outputs.manifest import MANIFEST_FILE, content_sha256, iter_shards, read_manifest
+from synthc.outputs.manifest import (
+    MANIFEST_FILE,
+    RENDERED_SPEC_FILE,
+    SPEC_FILE,
+    content_sha256,
+    iter_shards,
+    read_manifest,
+)
 from synthc.outputs.parquet import count_parquet_rows
 from synthc.outputs.webdataset import count_tar_samples
 
@@ -72,9 +79,18 @@ def spec_copy_problems(
     problems: list[ShardProblem] = []
     if not isinstance(spec, dict):
         return problems
-    for name_key, digest_key in (("file", "sha256"), ("rendered_file", "rendered_sha256")):
+    copies = (
+        ("file", "sha256", SPEC_FILE),
+        ("rendered_file", "rendered_sha256", RENDERED_SPEC_FILE),
+    )
+    for name_key, digest_key, written in copies:
         name, digest = spec.get(name_key), spec.get(digest_key)
         if not isinstance(name, str) or not isinstance(digest, str):
+            continue
+        if name != written:  # one outside the output was never checked
+            problems.append(
+                ShardProblem(name, f"spec.{name_key} must name {written}, the copy a build writes")
+            )
             continue
         data = read(name)
         if data is not None and hashlib.sha256(data).hexdigest() != digest:
