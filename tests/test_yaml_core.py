@@ -192,6 +192,18 @@ def test_var_values_that_are_no_number_say_what_they_are(write_spec, cli):
     assert code == 2 and "YAML 1.2 reads aaaa" in err and len(err) < 1000, len(err)
 
 
+def test_a_lone_surrogate_escape_is_refused_where_it_is_written(write_spec, cli):
+    # Python holds "\ud800", no UTF-8 file can: the build failed after its shards, on the card
+    text = spec_text().replace("a tiny test dataset", '"a\\ud800b"')
+    code, _, err = cli("validate", write_spec(text))
+    assert code == 2 and err.count("\n") == 1, err
+    assert ":4:14: description: \\ud800 is half of a surrogate pair" in err, err
+    assert (
+        cli("validate", write_spec(spec_text().replace("a tiny test dataset", '"\\U0001F600"')))[0]
+        == 0
+    )
+
+
 def test_specs_are_parsed_by_libyaml_and_errors_worded_by_pyyaml(cli, write_spec):
     """Events come from libyaml (a spec at the node limit parses in about a second, not ten);
     a spec that is no YAML is parsed again by PyYAML's own parser, whose messages name what

@@ -212,6 +212,8 @@ class _LimitExceeded(Exception):
         self.mark = mark
 
 
+#: a UTF-16 surrogate on its own: YAML's \u escapes can write one
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DEPTH = (
     f"nested deeper than the limit of {limits.MAX_YAML_DEPTH} levels (synthc.limits.MAX_YAML_DEPTH)"
 )
@@ -372,7 +374,12 @@ class _Builder:
     def _scalar(self, node: ScalarNode, path: DataPath) -> Any:
         """The typed value; a Problem (and None) for values YAML's types cannot hold."""
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
+            lone = _SURROGATE.search(value) if isinstance(value, str) else None
+            if lone is None:
+                return value
+            # a "\ud800" escape: Python holds it, but no UTF-8 file (card, manifest) can
+            message = f"{ascii(lone[0])[1:-1]} is half of a surrogate pair, not a character"
         except yaml.MarkedYAMLError as error:
             message = error.problem or error.context or "invalid value"
         except Exception as error:  # a constructor's failure is the value's fault
