@@ -174,6 +174,15 @@ def test_a_spec_whose_fonts_can_never_draw_its_text_is_a_spec_error(tmp_path):
             "  text: {source: random, charset: \"'\u0416\u0429'\"}\n  fonts: {paths: [f.ttf]}\n",
             "generator.text.charset: no font has every character",
         ),
+        # Pillow drew "a" on one line; the label said "a\nb", with a box for an unseen "b"
+        (
+            '  text: {source: list, items: [ok, "a\\nb"]}\n',
+            "generator.text.items[1]: an item is one line and holds no line break",
+        ),
+        (
+            "  text: {source: random, charset: \"'a\\nb'\"}\n",
+            "generator.text.charset: a line break drawn mid-line",
+        ),
     ],
 )
 def test_file_and_data_problems_are_spec_errors_at_their_field(tmp_path, generator, where):

@@ -27,6 +27,10 @@ CHARSETS = {
 #: the widest margin: a margin is blank canvas, and 4096 px (8 times the largest line) keeps
 #: a line's image within memory
 MAX_MARGIN = 4096
+_ONE_LINE = (
+    "an item is one line and holds no line break; for paragraphs give `lines: [low, high]`, "
+    "which stacks lines"
+)
 #: the most lines one paragraph image stacks
 MAX_LINES = 64
 #: characters of a dictionary word, for the memory estimate (generous: most words are under 12)
@@ -132,6 +136,9 @@ class TextConfig(ConfigPart):
             yield (("items",), "a list source needs items")
         elif self.source == "list" and not any(item.strip() for item in self.items or ()):
             yield (("items",), "every item is empty or blank: there is no text to draw")
+        for i, item in enumerate(self.items or () if self.source == "list" else ()):
+            if "\n" in item:  # Pillow would draw two lines, the label say one
+                yield (("items", i), _ONE_LINE)
         if self.source == "file" and not self.path:
             yield (("path",), "a file source needs a path")
         if self.source == "random":
@@ -142,6 +149,8 @@ class TextConfig(ConfigPart):
                     yield (("charset",), f"unknown charset {name!r}; use {', '.join(CHARSETS)}")
             if quoted and len(self.charset) < 3:
                 yield (("charset",), "an empty literal charset")
+            if quoted and "\n" in self.charset:
+                yield (("charset",), "a line break drawn mid-line would start a second line")
 
 
 class FontsConfig(ConfigPart):
