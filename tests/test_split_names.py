@@ -45,3 +45,17 @@ def test_ordinary_split_names_still_pass(cli, write_spec, name):
     spec = write_spec(spec_text(splits=f"{{'{name}': 1.0}}"))
     code, _, err = cli("validate", spec)
     assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("splits", "said"),
+    [
+        # both folders would be one on a file system that ignores case (macOS, Windows)
+        ("{train: 0.5, Train: 0.5}", "split names 'train' and 'Train' differ only in case"),
+        # the sum was printed as "1": "split fractions sum to 1, not 1"
+        ("{train: 0.7, test: 0.30000001}", "split fractions sum to 1.00000001, not 1"),
+    ],
+)
+def test_splits_that_cannot_stand_as_written_are_spec_errors(cli, write_spec, splits, said):
+    code, _, err = cli("validate", write_spec(spec_text(splits=splits)))
+    assert code == 2 and f"splits: {said}" in err, err

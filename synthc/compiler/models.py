@@ -192,11 +192,20 @@ class Spec(_Strict):
                 raise ValueError(f"split name {name!r} must match {NAME_PATTERN}")
             if isinstance(value, bool) or value < 0 or not math.isfinite(value):
                 raise ValueError(f"split {name!r}: must be a finite number >= 0")
+        folded: dict[str, str] = {}
+        for name in splits:  # folders: one would take the other's place on macOS or Windows
+            other = folded.setdefault(name.casefold(), name)
+            if other != name:
+                raise ValueError(
+                    f"split names {other!r} and {name!r} differ only in case; each split is a "
+                    "folder, and a file system that ignores case holds them as one"
+                )
         kinds = {type(v) for v in splits.values()}
         if len(kinds) > 1:
             raise ValueError("give every split as a fraction or every split as a count, not both")
         if float in kinds and not math.isclose(sum(splits.values()), 1.0, abs_tol=1e-9):
-            raise ValueError(f"split fractions sum to {sum(splits.values()):g}, not 1")
+            # 12 digits: :g printed 1.00000001 as "1"; repr prints 0.8 + 0.1 as 0.9000000000000001
+            raise ValueError(f"split fractions sum to {sum(splits.values()):.12g}, not 1")
         return splits
 
 
