@@ -204,6 +204,15 @@ def test_a_lone_surrogate_escape_is_refused_where_it_is_written(write_spec, cli)
     )
 
 
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!custom", "!!omap", "!!set"])
+def test_a_tag_on_a_mapping_or_list_is_refused_like_one_on_a_scalar(write_spec, cli, tag):
+    # it was dropped silently: the spec read as if it were not there
+    text = spec_text().replace("splits: {", f"splits: {tag} {{")
+    code, _, err = cli("validate", write_spec(text))
+    assert code == 2 and f":7:9: splits: the tag {tag} is not allowed" in err, err
+    assert cli("validate", write_spec(spec_text().replace("splits: {", "splits: !!map {")))[0] == 0
+
+
 def test_specs_are_parsed_by_libyaml_and_errors_worded_by_pyyaml(cli, write_spec):
     """Events come from libyaml (a spec at the node limit parses in about a second, not ten);
     a spec that is no YAML is parsed again by PyYAML's own parser, whose messages name what

@@ -212,6 +212,8 @@ class _LimitExceeded(Exception):
         self.mark = mark
 
 
+#: the tags a mapping or a list may carry (written or not)
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 #: a UTF-16 surrogate on its own: YAML's \u escapes can write one
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DEPTH = (
@@ -352,6 +354,11 @@ class _Builder:
             raise _LimitExceeded(_DEPTH, node.start_mark)
         self.active.add(id(node))
         try:
+            if not isinstance(node, ScalarNode) and node.tag not in _COLLECTION_TAGS:
+                # a scalar's unknown tag fails its constructor; a collection's was ignored
+                shown = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
+                message = f"the tag {shown} is not allowed: a spec holds plain mappings and lists"
+                self.problems.append(Problem(self.position(node), format_path(path), message))
             if isinstance(node, MappingNode):
                 return self._mapping(node, path)
             if isinstance(node, SequenceNode):
