@@ -183,11 +183,15 @@ def test_a_spec_whose_fonts_can_never_draw_its_text_is_a_spec_error(tmp_path):
             "  text: {source: random, charset: \"'a\\nb'\"}\n",
             "generator.text.charset: a line break drawn mid-line",
         ),
+        # drawn as nothing, labelled with a zero-width box
+        ('  text: {source: list, items: ["a\\0b"]}\n', "items[0]: holds U+0000, a control"),
+        ("  text: {source: file, path: nul.txt}\n", "'nul.txt': text line 2 holds the control"),
     ],
 )
 def test_file_and_data_problems_are_spec_errors_at_their_field(tmp_path, generator, where):
     font = latin_only_font()
     shutil.copy(font, tmp_path / "f.ttf")
+    (tmp_path / "nul.txt").write_bytes(b"fine\nnot\x00fine\n")
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC.format(samples=10, generator=generator, shard=10))
     with pytest.raises(SpecError) as error:

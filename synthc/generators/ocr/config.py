@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
+from synthc.generators.control_chars import CONTROL_CHARS
 from synthc.generators.holes import is_hole
 from synthc.generators.memory import sample_problem
 
@@ -139,6 +140,9 @@ class TextConfig(ConfigPart):
         for i, item in enumerate(self.items or () if self.source == "list" else ()):
             if "\n" in item:  # Pillow would draw two lines, the label say one
                 yield (("items", i), _ONE_LINE)
+            elif bad := CONTROL_CHARS.search(item):
+                drawn = f"holds U+{ord(bad[0]):04X}, a control character no font draws"
+                yield (("items", i), drawn)
         if self.source == "file" and not self.path:
             yield (("path",), "a file source needs a path")
         if self.source == "random":

@@ -24,6 +24,7 @@ from pathlib import Path
 from synthc import inputs
 from synthc.atomic import write_atomic
 from synthc.digest import file_sha256
+from synthc.generators.control_chars import CONTROL_CHARS
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -102,6 +103,13 @@ def remember_lines(entry: dict[str, str], data: bytes, shown: str) -> tuple[str,
     except UnicodeDecodeError as error:
         raise ValueError(f"{shown!r} is not UTF-8 text (byte {error.start})") from None
     lines = tuple(line.strip() for line in text.splitlines() if line.strip())
+    for number, line in enumerate(lines, 1):
+        bad = CONTROL_CHARS.search(line)
+        if bad:  # drawn as nothing, yet labelled with a zero-width box
+            raise ValueError(
+                f"{shown!r}: text line {number} holds the control character "
+                f"U+{ord(bad[0]):04X}, which no font draws"
+            )
     with _LOCK:
         _LINES[entry["sha256"]] = lines
     return lines
