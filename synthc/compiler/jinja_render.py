@@ -27,6 +27,7 @@ from synthc.compiler.positions import (
     READS_NAME,
     MarkedText,
     SpanTable,
+    VarText,
     mark_source,
     strip_marks,
 )
@@ -152,10 +153,19 @@ def render_template(
             return value
         if isinstance(value, _TrackedVars):
             var_reads.everything = True  # {{ vars }} prints them all
-        origin = var_reads.origin(since, value) if isinstance(since, int) else None
-        start = (
-            table.add(dataclasses.replace(table.spans[index], origin=origin)) if origin else index
-        )
+        name = var_reads.origin(since, value) if isinstance(since, int) else None
+        start = index
+        if name is not None:
+            given = variables[name]
+            printed = None
+            if isinstance(value, str) and isinstance(given, str):
+                # text from a text --var: loading checks that YAML reads it as one value (a
+                # list or mapping --var is printed as JSON, or joined, to make structure)
+                printed = VarText(name, given)
+            origin = var_reads.origin_text(name)
+            start = table.add(
+                dataclasses.replace(table.spans[index], origin=origin, printed=printed)
+            )
         return _Printed(table.marker(start), value, table.marker(index + 1))
 
     env = BoundedEnvironment(

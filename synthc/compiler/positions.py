@@ -38,6 +38,17 @@ class Span:
     length: int = 0
     #: EXPR: "--var NAME=VALUE" when the printed value came from a --var
     origin: str | None = None
+    #: EXPR: the --var whose text this expression printed (YAML must read it as one value)
+    printed: VarText | None = None
+
+
+@dataclass(frozen=True)
+class VarText:
+    """Text an expression printed from the text ``--var`` ``name`` (``value`` as given): YAML
+    must read it back within one scalar, else it made or broke structure."""
+
+    name: str
+    value: str
 
 
 class SpanTable:
@@ -169,6 +180,22 @@ def strip_marks(marked: str, table: SpanTable) -> MarkedText:
         size += len(parts[number + 1])
     text = "".join(parts[0::2])
     return MarkedText(text, tuple(offsets), tuple(spans), tuple(outer))
+
+
+def printed_vars(marked: MarkedText) -> list[tuple[int, int, Span]]:
+    """(start, end, span) in ``marked.text`` of each non-empty text an expression printed from
+    a ``--var`` (its EXPR ``span`` has ``printed``), in order."""
+    found: list[tuple[int, int, Span]] = []
+    open_exprs: list[tuple[int, Span]] = []
+    for offset, span in zip(marked.offsets, marked.spans, strict=True):
+        if span.kind == EXPR:
+            open_exprs.append((offset, span))
+        elif span.kind == END and open_exprs:
+            start, opened = open_exprs.pop()
+            if opened.printed is not None and offset > start:
+                found.append((start, offset, opened))
+    found.sort(key=lambda item: item[0])
+    return found
 
 
 def _reported(open_exprs: list[Span]) -> Span | None:

@@ -127,15 +127,15 @@ class VarReads:
         return len(self.names)
 
     def origin(self, since: int, value: Any) -> str | None:
-        """``--var NAME=VALUE`` for the last given variable read since ``since``, else for a
-        given variable read earlier whose value ``value`` is (``{% set n = var('n') %}``)."""
+        """The name of the last given variable read since ``since``, else of a given variable
+        read earlier whose value ``value`` is (``{% set n = var('n') %}``)."""
         for name in reversed(self.names[since:]):
             if name in self.variables:
-                return self.origin_text(name)
+                return str(name)
         for name in self.seen:
             given = self.variables.get(name, _MISSING)
             if given is value or (type(given) is type(value) and given == value):
-                return self.origin_text(name)
+                return name
         return None
 
     def unused(self, source: str) -> list[Problem]:
