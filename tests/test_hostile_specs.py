@@ -380,8 +380,10 @@ def test_a_hostile_var_is_a_usage_error_naming_it(cli, write_spec, value, expect
 def test_a_var_that_is_not_yaml_is_still_its_text(cli, write_spec):
     path = write_spec(spec_text(name="{{ var('x') }}"))
     code, out, err = cli("validate", "--var", "x=[a, b", path)
-    assert code == 2  # the name is the text "[a, b", which then is not a valid name
-    assert "Traceback" not in err and "--var" not in err
+    assert code == 2  # the name is the text "[a, b", which then is not YAML
+    (message,) = assert_one_line_each(err, 1)
+    assert message.startswith(f"{path}:2:7: YAML syntax error: ")
+    assert message.endswith("to print a --var as one value (from --var x=[a, b)")
 
 
 # -- case 8: Dask scheduler addresses -------------------------------------------------------

@@ -160,3 +160,51 @@ def test_loaded_names_the_var_a_value_came_from(tmp_path):
     assert loaded.var_origin(("n",)) == "--var n=1e3"
     assert loaded.var_origin(("m",)) is None
     assert load_spec(spec).var_origin(("n",)) is None
+
+
+_ONE_VALUE = "write {{ var('d') | tojson }} to print a --var as one value"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        # Observed: a top-level `splits:` was injected; 'a, b # c' became 'a, b'; the syntax
+        # error of '[1, 2' named no --var; 'a: b' was refused without a way out.
+        ("x\nsplits: {train: 0.5, test: 0.5}", "YAML reads 'x\\nsplits: {train: 0.5, test: 0.5}'"),
+        ("'a, b # c'", "YAML reads 'a, b # c', printed here, as 'a, b'; "),
+        ("[1, 2", "YAML syntax error: "),
+        ("'a: b'", "YAML syntax error: mapping values are not allowed here, in 'a: b' "),
+        ("' x '", "YAML reads ' x ', printed here, as 'x'; "),
+        ("'*a'", "YAML syntax error: found undefined alias 'a', in '*a' "),
+        ("'[]'", "YAML does not read '[]', printed here, as text; "),
+    ],
+)
+def test_a_text_var_printed_must_read_back_as_one_value(tmp_path, value, says):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: s\ndescription: {{ var('d', 'x') }}\nsamples: 4\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec, parse_var_assignments([f"d={value}"]), display_path="s.yaml")
+    found = problem(error)
+    assert str(found.position) == "s.yaml:2:14"  # the {{ }} that printed it
+    assert found.position.origin == f"--var d={value}"
+    assert found.message.startswith(says) and found.message.endswith(_ONE_VALUE)
+
+
+@pytest.mark.parametrize(
+    ("printed", "value", "expected"),
+    [
+        ("{{ var('d') | tojson }}", "'a: b'", "a: b"),
+        ("{{ var('d') | tojson }}", "x\nsplits: {a: 1}", "x\nsplits: {a: 1}"),
+        ("\"{{ var('d') }}\"", "'a, b # c'", "a, b # c"),
+        ("ds-{{ var('d') }}", "abc", "ds-abc"),
+        ("{{ var('d') | upper }}", "abc", "ABC"),
+        ("x # {{ var('d') }}", "'a # b: c'", "x"),
+        ("[{{ var('d') | join(', ') }}]", "[a, b]", ["a", "b"]),  # a list var joined
+        ("{{ var('d') | tojson }}", "{a: b}", {"a": "b"}),  # a mapping var as JSON
+    ],
+)
+def test_a_var_printed_as_one_value_loads(tmp_path, printed, value, expected):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"name: s\ndescription: {printed}\nsamples: 4\n")
+    loaded = load_spec(spec, parse_var_assignments([f"d={value}"]))
+    assert loaded.data == {"name": "s", "description": expected, "samples": 4}

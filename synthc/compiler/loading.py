@@ -7,6 +7,7 @@ start in the file the user wrote. Positions are never injected into the data.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 import sys
@@ -37,6 +38,7 @@ except ImportError:  # pragma: no cover - a PyYAML built without libyaml
 
 from synthc import limits
 from synthc.compiler.paths import format_path
+from synthc.compiler.positions import Span, printed_vars
 from synthc.compiler.templating import Rendered, render_spec
 from synthc.errors import Position, Problem, SpecError, clipped
 
@@ -105,22 +107,29 @@ def parse_yaml(rendered: Rendered) -> Loaded:
     Depth and size are bounded while parsing (limits.MAX_YAML_DEPTH, limits.MAX_YAML_NODES,
     an alias counting every node it repeats), so a small file cannot expand into a huge one.
     """
+    printed = printed_vars(rendered.marks) if rendered.marks is not None else []
     try:
-        return _parse_with(_BoundedLoader, rendered)
+        return _parse_with(_BoundedLoader, rendered, printed)
     except _SyntaxErrorSeen:
-        # Parsed again by PyYAML's own parser, for its words and limits: its messages name what
-        # it found ("found character '\t'"), and libyaml scans ahead, so it stops at its own
-        # depth (1000) before the composer meets the spec's. Only a spec that is no YAML pays.
-        return _parse_with(_PureBoundedLoader, rendered)
+        pass
+    # Parsed again by PyYAML's own parser, for its words and limits: its messages name what
+    # it found ("found character '\t'"), and libyaml scans ahead, so it stops at its own
+    # depth (1000) before the composer meets the spec's. Only a spec that is no YAML pays.
+    try:
+        return _parse_with(_PureBoundedLoader, rendered, printed)
+    except _YamlSyntaxError as error:
+        raise _blame_printed_var(error, rendered, printed) from None
 
 
 class _SyntaxErrorSeen(Exception):
     """libyaml found a syntax error (or passed its own nesting limit)."""
 
 
-def _parse_with(kind: type[_BoundedLoader], rendered: Rendered) -> Loaded:
+def _parse_with(
+    kind: type[_BoundedLoader], rendered: Rendered, printed: list[tuple[int, int, Span]]
+) -> Loaded:
     loader = kind(rendered.text)
-    builder = _Builder(loader, rendered)
+    builder = _Builder(loader, rendered, keep_scalars=bool(printed))
     try:
         node = loader.get_single_node()
         data = builder.build(node, ()) if node is not None else None
@@ -133,13 +142,17 @@ def _parse_with(kind: type[_BoundedLoader], rendered: Rendered) -> Loaded:
         mark = error.problem_mark or error.context_mark
         at = rendered.position(mark.line, mark.column) if mark else None
         problem = error.problem or error.context or "invalid YAML"
-        raise _YamlSyntaxError(Problem(at, "", f"YAML syntax error: {problem}")) from None
+        found = _YamlSyntaxError(Problem(at, "", f"YAML syntax error: {problem}"))
+        found.problem, found.index = problem, mark.index if mark else None
+        raise found from None
     except yaml.YAMLError as error:
         raise _YamlSyntaxError(
             Problem(rendered.position(0, 0), "", f"YAML error: {error}")
         ) from None
     finally:
         loader.dispose()
+    if printed:
+        builder.problems.extend(_printed_var_problems(rendered, printed, builder.scalar_nodes))
     if builder.problems:
         raise SpecError(builder.problems)
     return Loaded(
@@ -204,6 +217,109 @@ _HINT_CHARS = 60
 
 class _YamlSyntaxError(SpecError):
     """The text is not YAML (as opposed to YAML that breaks a bound)."""
+
+    problem = ""  # what the parser said
+    index: int | None = None  # where in the rendered text
+
+
+def _tojson_hint(span: Span) -> str:
+    name = span.printed.name if span.printed else "NAME"
+    return f"write {{{{ var('{name}') | tojson }}}} to print a --var as one value"
+
+
+#: what ends a line in YAML (a --var printed in a comment must not)
+_LINE_BREAK = re.compile("[\n\r\x85\u2028\u2029]")
+
+
+class _Scalars:
+    """The scalar nodes of a parsed document (values and keys), by where they stand."""
+
+    def __init__(self, nodes: Mapping[int, tuple[ScalarNode, DataPath]]) -> None:
+        self.nodes = sorted(nodes.values(), key=lambda item: item[0].start_mark.index)
+        self.starts = [node.start_mark.index for node, _ in self.nodes]
+        self.ends = [node.end_mark.index for node, _ in self.nodes]
+
+    def overlapping(self, start: int, end: int) -> list[tuple[ScalarNode, DataPath]]:
+        """The scalars with text in [start, end) (scalars never overlap: ends ascend too)."""
+        return self.nodes[
+            bisect.bisect_right(self.ends, start) : bisect.bisect_left(self.starts, end)
+        ]
+
+    def in_comment(self, text: str, start: int) -> bool:
+        """Whether ``start`` is inside a comment begun earlier on its line."""
+        line_start = text.rfind("\n", 0, start) + 1
+        hash_at = text.find("#", line_start, start)
+        while hash_at >= 0:
+            if (hash_at == line_start or text[hash_at - 1] in " \t") and not self.overlapping(
+                hash_at, hash_at + 1
+            ):
+                return True
+            hash_at = text.find("#", hash_at + 1, start)
+        return False
+
+
+def _printed_var_problems(
+    rendered: Rendered,
+    printed: list[tuple[int, int, Span]],
+    nodes: Mapping[int, tuple[ScalarNode, DataPath]],
+) -> list[Problem]:
+    """A problem for each text a ``--var`` printed that YAML does not read back within one
+    scalar: it made structure (a key, an item, an alias, a comment) or lost characters.
+
+    Read back means: inside one scalar whose value holds the printed text (or the --var's own
+    text, which ``| tojson`` prints quoted), or inside a comment begun before it on one line.
+    """
+    scalars = _Scalars(nodes)
+    problems = []
+    for start, end, span in printed:
+        text = rendered.text[start:end]
+        found = scalars.overlapping(start, end)
+        path: DataPath = ()
+        if len(found) == 1:
+            node, path = found[0]
+            own = span.printed.value if span.printed else ""
+            inside = node.start_mark.index <= start and end <= node.end_mark.index
+            if inside and (text in node.value or (own and own in node.value)):
+                continue
+            what = f"YAML reads {_excerpt(text)}, printed here, as {_excerpt(node.value)}"
+        elif found:
+            what = f"YAML reads {_excerpt(text)}, printed here, as {len(found)} values, not one"
+        elif scalars.in_comment(rendered.text, start) and not _LINE_BREAK.search(text):
+            continue
+        else:
+            what = f"YAML does not read {_excerpt(text)}, printed here, as text"
+        position = Position(span.file, span.line, span.col, span.origin)
+        problems.append(Problem(position, format_path(path), f"{what}; {_tojson_hint(span)}"))
+    return problems
+
+
+def _blame_printed_var(
+    error: _YamlSyntaxError, rendered: Rendered, printed: list[tuple[int, int, Span]]
+) -> _YamlSyntaxError:
+    """``error``, or the same syntax error put on the --var text that caused it: the text
+    parses with each printed --var replaced by a plain word."""
+    if not printed:
+        return error
+    pieces, previous = [], 0
+    for start, end, _ in printed:
+        text = rendered.text[start:end]
+        pieces += [rendered.text[previous:start], text if not text.strip() else "x"]
+        previous = end
+    pieces.append(rendered.text[previous:])
+    loader = _BoundedLoader("".join(pieces))
+    try:
+        loader.get_single_node()
+    except (yaml.YAMLError, _LimitExceeded):
+        return error  # not the --var's text (or not only)
+    finally:
+        loader.dispose()
+    at = error.index if error.index is not None else len(rendered.text)
+    before = [item for item in printed if item[0] <= at]
+    start, end, span = before[-1] if before else printed[0]
+    text = _excerpt(rendered.text[start:end])
+    message = f"YAML syntax error: {error.problem}, in {text} printed here; {_tojson_hint(span)}"
+    position = Position(span.file, span.line, span.col, span.origin)
+    return _YamlSyntaxError(Problem(position, "", message))
 
 
 class _LimitExceeded(Exception):
@@ -329,8 +445,11 @@ class _PureBoundedLoader(Reader, Scanner, Parser, _BoundedLoader):
 
 
 class _Builder:
-    def __init__(self, loader: _CoreLoader, rendered: Rendered) -> None:
+    def __init__(self, loader: _CoreLoader, rendered: Rendered, keep_scalars: bool) -> None:
         self.loader = loader
+        self.keep_scalars = keep_scalars
+        #: with ``keep_scalars``: every scalar node (values and keys) and its path, by id
+        self.scalar_nodes: dict[int, tuple[ScalarNode, DataPath]] = {}
         self.rendered = rendered
         self.text = rendered.text
         self.values: dict[DataPath, Position] = {}
@@ -366,6 +485,8 @@ class _Builder:
             assert isinstance(node, ScalarNode)
             value = self._scalar(node, path)
             self.scalars[path] = _reading(self.text, node)
+            if self.keep_scalars:
+                self.scalar_nodes.setdefault(id(node), (node, path))
             if isinstance(value, str) and node.start_mark.line == node.end_mark.line:
                 # Plain and single-quoted-without-escapes scalars map characters 1:1.
                 quoted = node.style in ("'", '"')
@@ -432,6 +553,8 @@ class _Builder:
             self.keys[child] = self.position(key_node)
             if isinstance(key_node, ScalarNode):
                 self.key_scalars[child] = _reading(self.text, key_node)
+                if self.keep_scalars:
+                    self.scalar_nodes.setdefault(id(key_node), (key_node, child))
             self.values.pop(child, None)  # a later (explicit) entry wins, as in YAML merges
             result[key] = self.build(value_node, child)
         return result
