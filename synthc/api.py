@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from synthc import generators
-from synthc.atomic import write_atomic
+from synthc.atomic import write_atomic, writer_partial_path
 from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.models import Spec, spec_schema
 from synthc.compiler.planning import Plan, known_shaping_libraries, shaping_libraries
@@ -438,14 +438,22 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
 
 def _depfile_folder_writable(depfile: Path | str, file: Path) -> None:
     """UsageError, before the build, when the depfile could not be written after it: its nearest
-    existing folder is not a directory, or this process may not create files in it."""
+    existing folder is not a directory, or a file cannot be created in it. Tried, not asked
+    (``os.access`` lets root "write" in /proc): a temporary named as the atomic writer's is
+    created there and removed at once."""
     folder = Path(os.path.abspath(file)).parent
     while not os.path.lexists(folder) and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
         raise UsageError(f"--depfile {depfile}: cannot write: {folder} is not a directory")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"--depfile {depfile}: cannot write in {folder}: permission denied")
+    probe = writer_partial_path(folder / file.name)
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as error:
+        raise UsageError(
+            f"--depfile {depfile}: cannot create a file in {folder}: {error.strerror or error}"
+        ) from None
 
 
 def _after_build(
