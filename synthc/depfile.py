@@ -134,7 +134,7 @@ def make_rule(target: str, prerequisites: Iterable[str]) -> str:
 
 
 def depfile_rule(target: str, inputs: Iterable[Path], cwd: Path | None = None) -> str:
-    """The rule for ``target`` and the resolved files ``inputs``, spelled from ``cwd`` (default:
+    """The rule for ``target`` and the files ``inputs`` (absolute), spelled from ``cwd`` (default:
     the current directory). DepfileError for a path make and ninja cannot both read."""
     here = Path(os.path.realpath(cwd or Path.cwd()))
     return make_rule(target, [spelled(Path(p), here) for p in inputs])
@@ -156,7 +156,8 @@ def refresh_target(target: Path, inputs: Iterable[Path]) -> bool:
 
 
 def _mtime(path: Path) -> int:
+    """The later of ``path``'s and, if it is a symlink, the link's own time (``make -L``)."""
     try:
-        return os.stat(path).st_mtime_ns
+        return max(os.stat(path).st_mtime_ns, os.lstat(path).st_mtime_ns)
     except OSError:
         return 0

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc import limits
-from synthc.provenance import InputRecord, spell
+from synthc.provenance import InputRecord, spell, through
 
 #: package data synthc reads: package -> its data directories
 PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
@@ -115,6 +115,8 @@ class InputFile:
     role: str = ""
     #: told of each entry made (the reader's record of what the compile read)
     seen: Callable[[InputFile, str], None] | None = field(default=None, compare=False, repr=False)
+    #: the path it was opened by, if a symlink led from there (synthc.provenance.through)
+    opened: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def suffix(self) -> str:
@@ -218,7 +220,8 @@ class Reader:
             path = f"{file.root.prefix}:{file.path.relative_to(file.root.base).as_posix()}"
         else:
             path = spell(file.path, self.repository, file.written)
-        self.records.setdefault(file.path, InputRecord(path, file.role, sha256, file.path))
+        record = InputRecord(path, file.role, sha256, file.path, file.opened)
+        self.records.setdefault(file.path, record)
 
     def file(self, path: Path | str, kind: str, role: str | None = None) -> InputFile:
         """The regular file at ``path`` (relative to the spec's directory), confined; ``role``
@@ -270,7 +273,8 @@ class Reader:
         real, root = self._confine(path, shown)
         info = _stat(real, shown)
         _check_regular(info, kind, shown)
-        return InputFile(real, root, name, kind, (info.st_dev, info.st_ino), shown)
+        identity = (info.st_dev, info.st_ino)
+        return InputFile(real, root, name, kind, identity, shown, opened=through(path, real))
 
     def _confine(self, path: Path, shown: str) -> tuple[Path, Root]:
         try:

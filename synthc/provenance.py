@@ -2,15 +2,17 @@
 
 An :class:`InputRecord` is one file: ``path`` as the manifest shows it (relative to the spec
 repository's root when the file is inside it; package data as ``trdg:fonts/...``; else as the
-user wrote it), its ``role``, the sha256 of its bytes, and ``real``, the resolved file on this
-machine (for reading it again and for depfiles; never recorded).
+user wrote it), its ``role``, the sha256 of its bytes, ``real``, the resolved file on this
+machine (for reading it again and for depfiles; never recorded), and ``opened``, the absolute
+path it was opened by when a symlink led from there to ``real`` (a depfile names both, so
+``make -L`` sees the link re-pointed; never recorded).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: what a file is to the build, in the manifest's words
@@ -25,10 +27,26 @@ class InputRecord:
     role: str
     sha256: str
     real: Path
+    opened: Path | None = field(default=None, compare=False)
+
+    @property
+    def local_paths(self) -> tuple[Path, ...]:
+        """``real``, then ``opened`` if a symlink led there: what a depfile names."""
+        return (self.real,) if self.opened is None else (self.real, self.opened)
 
     def to_json(self) -> dict[str, str]:
         """The manifest's entry: ``{"path", "role", "sha256"}`` (``real`` stays on this machine)."""
         return {"path": self.path, "role": self.role, "sha256": self.sha256}
+
+
+def through(opened: Path, real: Path) -> Path | None:
+    """``opened`` made absolute (symlinks kept) when it differs from ``real``, the file it
+    resolves to: a symlink on it led there. None when it is ``real``, or when its ``..`` would
+    lead elsewhere once made absolute."""
+    absolute = Path(os.path.abspath(opened))
+    if absolute == real or Path(os.path.realpath(absolute)) != real:
+        return None
+    return absolute
 
 
 def spell(real: Path, repository: Path | None, written: str) -> str:

@@ -76,6 +76,21 @@ def test_the_target_is_spelled_as_the_output_was_given(tmp_path, monkeypatch, cl
     )
 
 
+def test_a_symlinked_template_is_named_as_opened_and_as_resolved(tmp_path, monkeypatch, cli):
+    # as the resolved file alone, re-pointing the link was invisible even to make -L
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "v1.j2").write_text("seed: 4\n")
+    (tmp_path / "specs" / "cur.j2").symlink_to("v1.j2")
+    spec = tmp_path / "specs" / "a.yaml"
+    spec.write_text(spec_text(samples=200).replace("seed: 7\n", "{% include 'cur.j2' %}\n"))
+    code, _, err = cli("build", "specs/a.yaml", "-o", "out/a", "--depfile", "out/a.d")
+    assert code == 0, err
+    assert Path("out/a.d").read_text().split("\n\n")[0] == (
+        "out/a/manifest.json: \\\n specs/a.yaml \\\n specs/v1.j2 \\\n specs/cur.j2"
+    )
+
+
 def test_written_on_an_up_to_date_build_but_not_on_a_dry_run(tmp_path, write_spec, cli):
     spec = write_spec(spec_text(samples=200))
     out, dep = tmp_path / "out", tmp_path / "out.d"

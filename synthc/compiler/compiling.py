@@ -89,7 +89,9 @@ def compile_spec(
 def _inputs(loaded: Loaded, reader: Reader) -> tuple[InputRecord, ...]:
     """The spec, the templates and the generator's files as provenance records."""
     spec, *templates = [
-        InputRecord(spell(r.real, reader.repository, r.display), "template", r.sha256, r.real)
+        InputRecord(
+            spell(r.real, reader.repository, r.display), "template", r.sha256, r.real, r.opened
+        )
         for r in loaded.rendered.reads
     ]
     return ordered(dataclasses.replace(spec, role="spec"), templates, reader.inputs())

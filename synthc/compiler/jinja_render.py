@@ -41,6 +41,7 @@ from synthc.compiler.rendered import (
 from synthc.compiler.sandbox import BoundedEnvironment, TemplateLimit, check_printed_size
 from synthc.compiler.source import UNPRINTABLE, UnreadableSource, describe_char, read_source_hashed
 from synthc.errors import Position, Problem, SpecError
+from synthc.provenance import through
 
 
 class _IncludeProblem(Exception):
@@ -86,10 +87,12 @@ class _SearchLoader(BaseLoader):
             if not self.inside(path):
                 raise _IncludeProblem(f"'{template}' is outside {self.searched()}")
             if path.exists() and not path.is_dir():  # a FIFO or device: say what it is
-                return self._load(path, root.shown(template), template)
+                return self._load(path, root.shown(template), template, root.path / template)
         raise TemplateNotFound(template)
 
-    def _load(self, path: Path, display: str, template: str) -> tuple[str, str, Callable[[], bool]]:
+    def _load(
+        self, path: Path, display: str, template: str, opened: Path
+    ) -> tuple[str, str, Callable[[], bool]]:
         display = self.real_to_display.setdefault(str(path), display)
         try:
             text, sha256 = read_source_hashed(path, display)
@@ -97,7 +100,7 @@ class _SearchLoader(BaseLoader):
             if error.position is not None:
                 raise SpecError(Problem(error.position, "", error.message)) from None
             raise _IncludeProblem(f"'{template}': {error.message}") from None
-        self.reads.setdefault(path, TemplateRead(display, path, sha256))
+        self.reads.setdefault(path, TemplateRead(display, path, sha256, through(opened, path)))
         return self.mark(text, display), str(path), lambda: True
 
 

@@ -90,11 +90,13 @@ class TemplateRoot:
 
 @dataclass(frozen=True)
 class TemplateRead:
-    """A file the render read: the spec or a template, as shown, resolved, and its sha256."""
+    """A file the render read: the spec or a template, as shown, resolved, its sha256, and the
+    path it was opened by if a symlink led from there (synthc.provenance.through)."""
 
     display: str
     real: Path
     sha256: str
+    opened: Path | None = field(default=None, compare=False)
 
 
 class VarReads:

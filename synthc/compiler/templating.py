@@ -37,6 +37,7 @@ from synthc.compiler.source import UnreadableSource, check_text, read_source_has
 from synthc.errors import Problem, SpecError, UsageError
 from synthc.inputs import repository_root
 from synthc.lazy import lazy_module
+from synthc.provenance import through
 
 # Jinja2 is imported only for a spec with its syntax (synthc.lazy); the import graph reads it here
 if TYPE_CHECKING:
@@ -114,7 +115,8 @@ def render_spec(
         raise UsageError(f"cannot read spec {display}: {error.message}") from None
 
     var_reads = VarReads(variables, getattr(given, "raw", {}))
-    read = TemplateRead(display, path.resolve(), source_sha256)
+    real = path.resolve()
+    read = TemplateRead(display, real, source_sha256, through(path, real))
     if _TEMPLATE_SYNTAX.search(source_text) is None:
         rendered = plain_rendering(source_text, display)
     else:
