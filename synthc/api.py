@@ -519,9 +519,10 @@ def reproduce(
     log: Callable[[str], None] = lambda message: None,
 ) -> Reproduction:
     """Rebuild the dataset in ``out`` (a directory or an object-store URL) into a temporary
-    directory from its recorded spec copy, vars and inputs, and compare every shard's sha256
-    and the content hash with its manifest (``result.identical``; ``result.differences`` names
-    each shard that differs).
+    directory from its recorded spec copy, vars and inputs, and compare every shard's sha256,
+    the content hash and every field that describes the data with its manifest
+    (``result.identical``; ``result.fields`` names each field, ``result.differences`` each
+    shard that differs).
 
     The spec is compiled as if it stood where it stood at build time: under ``root``, by
     default the git work tree holding the current directory (else the current directory).

@@ -698,14 +698,16 @@ def _reproduce(args: argparse.Namespace) -> int:
         )
         return 0
     shards = sum(d.path != "content_sha256" for d in result.differences)
+    fields = sum(d.path != "…" for d in result.fields)
     print(
         one_line(
             f"synthc: error: {_shown(args.out)}: does not reproduce: {shards} of {result.shards} "
         )
-        + "shard(s) differ",
+        + "shard(s) differ"
+        + (f"; {fields} manifest field(s) differ from the rebuild's" if fields else ""),
         file=sys.stderr,
     )
-    for difference in result.differences:
+    for difference in (*result.fields, *result.differences):
         print(f"  {difference}", file=sys.stderr)
     if result.inputs:
         print(

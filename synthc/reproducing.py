@@ -4,13 +4,17 @@ In: a built output directory. The recorded spec copy (``spec.yaml``) is compiled
 recorded vars as if it stood where the spec stood at build time (outputs/origin.py finds that
 place), so its includes and the files it names resolve as they did; before building, every
 recorded input whose file changed since is named. The rebuild goes to a temporary directory.
-Out: a :class:`Reproduction`: each shard whose rebuilt sha256, or whose file in the output
-directory, differs from the manifest, and the content hash when it differs.
+Out: a :class:`Reproduction`: each field of the manifest that describes the data and differs
+from the rebuild's (:func:`compare_fields`), each shard whose rebuilt sha256, or whose file in the
+output directory, differs from the manifest, and the content hash when it differs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
+import os
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,10 +32,11 @@ from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.limits import MAX_MANIFEST_BYTES, MAX_SPEC_BYTES
 from synthc.outputs.confine import Confiner
-from synthc.outputs.manifest import MANIFEST_FILE, iter_shards, read_manifest
+from synthc.outputs.manifest import MANIFEST_FILE, identity, iter_shards, read_manifest
 from synthc.outputs.origin import (
     SPEC_COPY,
     InputChange,
+    SpecLocation,
     changed_inputs,
     library_changes,
     locate_spec,
@@ -40,6 +45,7 @@ from synthc.outputs.origin import (
     spec_copy,
 )
 from synthc.outputs.store import Store
+from synthc.provenance import InputRecord
 
 
 @dataclass(frozen=True)
@@ -72,11 +78,14 @@ class Reproduction:
     #: shards the manifest lists
     shards: int
     content_sha256: str
+    #: fields of the manifest (dotted paths) that differ from the rebuild's manifest
+    fields: tuple[Difference, ...] = ()
 
     @property
     def identical(self) -> bool:
-        """Whether every shard and the content hash match the manifest."""
-        return not self.differences
+        """Whether every shard, the content hash and every field that describes the data
+        match the manifest."""
+        return not self.differences and not self.fields
 
 
 def reproduce(
@@ -152,6 +161,8 @@ def _reproduce(
             progress=progress,
         )
         rebuilt = read_manifest(rebuilt_out)
+    if provenance is not None:
+        _spell_as_recorded(rebuilt, compiled.inputs, manifest, location)
     return Reproduction(
         out if store is None else store.url,
         location.path,
@@ -161,6 +172,7 @@ def _reproduce(
         tuple(compare(out, manifest, rebuilt, store)),
         len(iter_shards(manifest)),
         str(manifest["content_sha256"]),
+        tuple(compare_fields(manifest, rebuilt)),
     )
 
 
@@ -209,6 +221,226 @@ def compare(
             )
         )
     return differences
+
+
+#: differing fields named at most (a forged manifest may differ everywhere)
+MAX_FIELD_DIFFERENCES = 50
+#: characters of a value shown in a field difference
+_SHOWN_CHARS = 60
+#: characters of a field's dotted path shown
+_SHOWN_PATH_CHARS = len("generator.config.rotate") + 90
+
+
+def compare_fields(manifest: dict[str, Any], rebuilt: dict[str, Any]) -> list[Difference]:
+    """Each field (dotted path) of ``manifest`` that describes the data and differs from the
+    rebuilt manifest's, ``recorded X, rebuilt Y`` (values clipped to one short line); at most
+    :data:`MAX_FIELD_DIFFERENCES`, then one saying how many more.
+
+    Compared: the manifest's :func:`identity` (everything but ``build`` and
+    ``provenance.git``, facts of the build that differ from machine to machine) without
+    ``synthc_version`` and ``libraries`` (versions here may differ; they are reported before the
+    build), ``spec.source`` (the spec's path as the command line named it) and the shards'
+    ``sha256``, their paths and ``content_sha256`` (:func:`compare` names those). Shard fields
+    are keyed by path (``splits.train.shards[train/x.parquet].bytes``). A manifest without
+    ``provenance`` (an older synthc) is not compared on it.
+    """
+    recorded, fresh = _described(manifest), _described(rebuilt)
+    if "provenance" not in recorded:  # an older synthc: reproduce said its inputs go unchecked
+        fresh.pop("provenance", None)
+    changes = _field_changes(recorded, fresh)
+    if not any(path.startswith("provenance.inputs") for path, _, _ in changes):
+        before, after = _input_paths(manifest), _input_paths(rebuilt)
+        if before is not None and after is not None and before != after:
+            changes.append(("provenance.inputs", before, after))  # reordered, or repeated
+    found: list[Difference] = []
+    more = 0
+    for path, before, after in changes:
+        if len(found) >= MAX_FIELD_DIFFERENCES:
+            more += 1
+            continue
+        if len(path) > _SHOWN_PATH_CHARS:  # keys and nesting are the manifest's to choose
+            path = path[:_SHOWN_PATH_CHARS] + "…"
+        found.append(Difference(path, f"recorded {_shown(before)}, rebuilt {_shown(after)}"))
+    if more:
+        found.append(Difference("…", f"and {more} more field(s) differ"))
+    return found
+
+
+_ABSENT = object()
+
+
+def _described(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What of ``manifest`` describes the data (see :func:`compare_fields`), a shallow copy."""
+    found = identity(manifest)
+    for key in ("synthc_version", "libraries", "content_sha256"):
+        found.pop(key, None)
+    spec = found.get("spec")
+    if isinstance(spec, dict):
+        found["spec"] = {k: v for k, v in spec.items() if k != "source"}
+    provenance = found.get("provenance")
+    if isinstance(provenance, dict) and isinstance(provenance.get("inputs"), list):
+        # keyed by path, so one input too many or too few is named alone
+        inputs: dict[str, Any] = {}
+        for entry in provenance["inputs"]:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                inputs.setdefault(entry["path"], {k: v for k, v in entry.items() if k != "path"})
+        found["provenance"] = {**provenance, "inputs": inputs}
+    splits = found.get("splits")
+    if isinstance(splits, dict):  # shape-checked by read_manifest: shards are objects
+        found["splits"] = {
+            name: {
+                **split,
+                "shards": {
+                    s["path"]: {k: v for k, v in s.items() if k not in ("path", "sha256")}
+                    for s in split["shards"]
+                },
+            }
+            for name, split in splits.items()
+        }
+    return found
+
+
+def _input_paths(manifest: dict[str, Any]) -> list[Any] | None:
+    """The paths ``provenance.inputs`` lists, in order (None without them)."""
+    provenance = manifest.get("provenance")
+    if not isinstance(provenance, dict) or not isinstance(provenance.get("inputs"), list):
+        return None
+    return [e.get("path") if isinstance(e, dict) else e for e in provenance["inputs"]]
+
+
+def _field_changes(recorded: dict[str, Any], rebuilt: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """``(dotted path, recorded, rebuilt)`` for each leaf that differs; a value missing on one
+    side is :data:`_ABSENT`. Iterative: a recorded value may be nested deeper than Python
+    recurses."""
+    changes: list[tuple[str, Any, Any]] = []
+    stack: list[tuple[str, Any, Any]] = [("", recorded, rebuilt)]
+    while stack:
+        path, before, after = stack.pop()
+        if isinstance(before, dict) and isinstance(after, dict):
+            keyed = path.endswith(".shards") or path == "provenance.inputs"
+            keys = [*after, *(k for k in before if k not in after)]
+            for key in reversed(keys):  # popped in order
+                old, new = before.get(key, _ABSENT), after.get(key, _ABSENT)
+                if keyed and path != "provenance.inputs" and (old is _ABSENT or new is _ABSENT):
+                    continue  # a shard only one side lists: compare() names it
+                where = f"{path}[{key}]" if keyed else f"{path}.{key}" if path else key
+                stack.append((where, old, new))
+        elif isinstance(before, list) and isinstance(after, list):
+            for index in reversed(range(max(len(before), len(after)))):
+                old = before[index] if index < len(before) else _ABSENT
+                new = after[index] if index < len(after) else _ABSENT
+                stack.append((f"{path}[{index}]", old, new))
+        elif not _same(before, after):
+            changes.append((path, before, after))
+    return changes
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Equal JSON scalars of the same type (``true`` is not ``1``, ``1`` not ``1.0``; NaN is
+    NaN, -0.0 is not 0.0)."""
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, float):
+        return repr(before) == repr(after)
+    return bool(before == after)
+
+
+def _shown(value: Any) -> str:
+    """``value`` as compact JSON on one line, at most :data:`_SHOWN_CHARS` characters."""
+    if value is _ABSENT:
+        return "(absent)"
+    text = _compact(value, _SHOWN_CHARS + 1)
+    return one_line(text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…")
+
+
+def _compact(value: Any, budget: int) -> str:
+    """Compact JSON of ``value``, cut off once it is longer than ``budget`` (so a deep or
+    large value costs no more than its first characters)."""
+    parts: list[str] = []
+    size = 0
+    stack: list[Any] = [value]
+    while stack and size <= budget:
+        item = stack.pop()
+        if isinstance(item, _Token):
+            text = item.text
+        elif isinstance(item, dict):
+            text = "{"
+            entries: list[Any] = []
+            for index, (key, inner) in enumerate(item.items()):
+                if index:
+                    entries.append(_Token(", "))
+                entries += [_Token(f"{_scalar(key)}: "), inner]
+            stack += [_Token("}"), *reversed(entries)]
+        elif isinstance(item, list):
+            text = "["
+            entries = []
+            for index, inner in enumerate(item):
+                if index:
+                    entries.append(_Token(", "))
+                entries.append(inner)
+            stack += [_Token("]"), *reversed(entries)]
+        else:
+            text = _scalar(item)
+        parts.append(text)
+        size += len(text)
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _spell_as_recorded(
+    rebuilt: dict[str, Any],
+    inputs: tuple[InputRecord, ...],
+    manifest: dict[str, Any],
+    location: SpecLocation,
+) -> None:
+    """Spell each rebuilt input as the manifest does when both name the same file.
+
+    Outside git, recorded paths are spelt as the build's command line reached them (relative
+    to the directory it ran in); the rebuild reaches the same files through where the spec is
+    placed now (an absolute path with ``--root``). A recorded path is resolved under the
+    location's base, then the spec's folder, as :func:`changed_inputs` looks it up.
+    """
+    section = rebuilt.get("provenance")
+    recorded = manifest.get("provenance")
+    if not isinstance(section, dict) or not isinstance(recorded, dict):
+        return
+    entries = section.get("inputs")
+    if not isinstance(entries, list) or len(entries) != len(inputs):
+        return
+    spelt = {e.get("path") for e in recorded.get("inputs", []) if isinstance(e, dict)}
+    unmatched = {
+        os.path.realpath(record.real): index
+        for index, record in enumerate(inputs)
+        if record.path not in spelt
+    }
+    places = (location.base, location.path.parent)
+    for name in spelt:
+        if not unmatched:
+            break
+        if not isinstance(name, str):
+            continue
+        for place in places:
+            try:
+                real = os.path.realpath(place / name)
+            except (OSError, ValueError):
+                continue
+            index = unmatched.pop(real, None)
+            if index is not None:
+                entries[index] = {**entries[index], "path": name}
+                break
 
 
 def _disk_state(confine: Confiner, path: str, recorded: str) -> str | None:

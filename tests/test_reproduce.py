@@ -131,12 +131,17 @@ def test_a_changed_include_is_named_before_building_and_every_shard_differs(proj
 
 def test_a_missing_input_is_named(project, cli):
     (project / "extra.txt").write_text("words\n")
-    recorded = provenance(project, "specs/tiny.yaml", "extra.txt")
+    recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2", "extra.txt")
     (project / "extra.txt").unlink()
     patch_manifest(project / "out", provenance=recorded)
     code, _, err = cli("reproduce", "out")
-    assert code == 0, err  # the spec does not read it: the data still reproduces
     assert "input extra.txt (template): missing" in err
+    # the shards reproduce, but the rebuild read no such file: the manifest claims an input
+    # the data was not made from
+    assert code == 1
+    assert "does not reproduce: 0 of 4 shard(s) differ; 1 manifest field(s) differ" in err
+    assert '  provenance.inputs[extra.txt]: recorded {"role": "template", "sha256"' in err
+    assert "rebuilt (absent)" in err
 
 
 def test_the_repository_root_is_the_git_work_tree_holding_the_current_directory(
@@ -167,7 +172,7 @@ def test_the_repository_root_is_the_git_work_tree_holding_the_current_directory(
 
 def test_a_git_build_needs_its_repository(project, cli, tmp_path_factory, monkeypatch):
     facts = {"commit": "a" * 40, "path": "specs/tiny.yaml", "dirty": True}
-    recorded = provenance(project, "specs/tiny.yaml", git=facts)
+    recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2", git=facts)
     patch_manifest(project / "out", provenance=recorded)
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     monkeypatch.chdir(elsewhere)
@@ -198,6 +203,70 @@ def test_library_versions_that_differ_are_reported(project, cli):
     assert "version differs: numpy: 0.0.1 at the build" in err
     assert "version differs: synthc: 0.0.0 at the build" in err
     assert f"version differs: long: {'9' * 79}… at the build, not installed now" in err
+
+
+def test_a_manifest_that_misdescribes_its_data_does_not_reproduce(project, cli):
+    """Equal shards are not enough: every field that describes the data is the rebuild's too."""
+    path = project / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["seed"] = 12345
+    manifest["dataset"]["name"] = "other"
+    manifest["generator"]["config"]["noise"] = 0.5
+    manifest["generator"]["facts"]["noise_std"] = float("nan")
+    manifest["splits"]["training"] = manifest["splits"].pop("train")
+    manifest["schema"] = []
+    manifest["output"]["shard_size"] = 100.0  # the same number, not the same JSON
+    manifest["generator"]["config"]["rotate"] = "DEEP"
+    manifest["provenance"]["inputs"].append({"path": "x", "role": "text", "sha256": "0" * 64})
+    deep = "[" * 500 + "false" + "]" * 500  # as deep as the manifest reader takes under pytest
+    path.write_text(json.dumps(manifest).replace('"DEEP"', deep))
+    code, _, err = cli("reproduce", "out")
+    assert code == 1, err
+    assert "0 of 4 shard(s) differ; 10 manifest field(s) differ from the rebuild's" in err
+    for line in (
+        "  seed: recorded 12345, rebuilt 7",
+        '  dataset.name: recorded "other", rebuilt "tiny"',
+        "  generator.config.noise: recorded 0.5, rebuilt 0.05",
+        f"  generator.config.rotate: recorded {'[' * 59}…, rebuilt false",
+        "  generator.facts.noise_std: recorded nan, rebuilt 0.05",
+        '  schema: recorded [], rebuilt {"format": "parquet", "columns": [{',
+        "  output.shard_size: recorded 100.0, rebuilt 100",
+        "  splits.train: recorded (absent), rebuilt {",
+        "  splits.training: recorded {",
+        '  provenance.inputs[x]: recorded {"role": "text", "sha256": "000',
+    ):
+        assert any(shown.startswith(line) for shown in err.splitlines()), line
+    assert all(len(line) < 200 for line in err.splitlines())
+
+
+def test_fields_nested_deeper_than_python_recurses_are_compared():
+    from synthc.reproducing import compare_fields
+
+    def nested(leaf: object) -> object:
+        value = leaf
+        for _ in range(20_000):
+            value = [value]
+        return value
+
+    recorded = {"splits": {}, "generator": {"config": {"rotate": nested(1)}}}
+    rebuilt = {"splits": {}, "generator": {"config": {"rotate": nested(2)}}}
+    (difference,) = compare_fields(recorded, rebuilt)
+    assert str(difference) == f"generator.config.rotate{'[0]' * 30}…: recorded 1, rebuilt 2"
+    (difference,) = compare_fields(recorded, {**rebuilt, "generator": {"config": {}}})
+    assert str(difference) == f"generator.config.rotate: recorded {'[' * 59}…, rebuilt (absent)"
+
+
+def test_build_facts_paths_and_versions_may_differ(project, cli):
+    """What differs between two builds of the same inputs on two machines is not compared."""
+    path = project / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["build"].update(seconds=99.0, workers=64, started="2001-01-01T00:00:00+00:00")
+    manifest["spec"]["source"] = "/home/someone/specs/tiny.yaml"
+    manifest["libraries"]["polars"] = "0.0.1"
+    path.write_text(json.dumps(manifest))
+    code, out, err = cli("reproduce", "out", "--workers", "1")
+    assert code == 0, err
+    assert "reproduced" in out and "version differs: polars: 0.0.1" in err
 
 
 def test_the_python_api_returns_what_it_found(project):
@@ -260,13 +329,15 @@ def test_a_hostile_manifest_is_one_clear_error(project, cli, changes, code, mess
 
 
 def test_an_input_outside_the_repository_is_not_read(project, cli):
-    recorded = provenance(project, "specs/tiny.yaml")
+    recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2")
     recorded["inputs"].append({"path": "/etc/passwd", "role": "text", "sha256": "0" * 64})
     recorded["inputs"].append({"path": "../../../etc/passwd", "role": "text", "sha256": "0" * 64})
     patch_manifest(project / "out", provenance=recorded)
     code, _, err = cli("reproduce", "out")
-    assert code == 0, err
     assert err.count("not checked: outside the repository and the spec's folder") == 2
+    assert code == 1  # and the rebuild read neither
+    assert "  provenance.inputs[/etc/passwd]: recorded" in err
+    assert "  provenance.inputs[../../../etc/passwd]: recorded" in err
 
 
 def test_the_spec_copy_must_be_the_recorded_one(project, cli):
