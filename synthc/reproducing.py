@@ -25,6 +25,7 @@ from synthc.building import Progress
 from synthc.building import build as _build
 from synthc.compiler.compiling import compile_spec
 from synthc.compiler.planning import plan as _plan
+from synthc.compiler.variables import RecordedVars
 from synthc.digest import file_sha256
 from synthc.dir_target import DirectoryTarget
 from synthc.errors import OutputError, one_line
@@ -150,7 +151,16 @@ def _reproduce(
     for line in libraries:
         log(f"version differs: {line}")
 
-    compiled = compile_spec(location.path, variables, allow_read, templates, text=text)
+    # the text and the vars are the output directory's: problems in them are named so
+    named = (lambda name: str(out / name)) if store is None else store.where
+    compiled = compile_spec(
+        location.path,
+        RecordedVars(variables, named(MANIFEST_FILE)),
+        allow_read,
+        templates,
+        text=text,
+        text_display=named(SPEC_COPY),
+    )
     with tempfile.TemporaryDirectory(prefix="synthc-reproduce-") as scratch:
         rebuilt_out = Path(scratch) / "out"
         _build(

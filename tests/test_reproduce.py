@@ -353,6 +353,33 @@ def test_the_spec_copy_must_be_the_recorded_one(project, cli):
     assert "'spec.yaml' is refused" in err and "symlink" in err
 
 
+def test_problems_in_the_spec_copy_and_the_recorded_vars_name_the_output_directory(project, cli):
+    """Not the user's spec, nor a --var no one gave: the text and the values are the copy's."""
+    path = project / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    copy = project / "out" / "spec.yaml"
+    text = copy.read_text().replace("name: tiny\n", "name: tiny\n{% include '/etc/passwd' %}\n")
+    copy.write_text(text)
+    manifest["spec"]["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    path.write_text(json.dumps(manifest))
+    code, _, err = cli("reproduce", "out")
+    assert code == 2
+    assert err.startswith("out/spec.yaml:3:1: include '/etc/passwd' is outside the spec's"), err
+    assert "tiny.yaml" not in err
+
+    manifest["spec"]["vars"] = {"samples": float("inf"), "other": 1}
+    copy.write_text(text.replace("{% include '/etc/passwd' %}\n", ""))
+    manifest["spec"]["sha256"] = sha256(copy)
+    path.write_text(json.dumps(manifest))
+    code, _, err = cli("reproduce", "out")
+    assert code == 2
+    assert "(from the recorded var samples=Infinity, spec.vars in out/manifest.json)" in err
+    assert (
+        "the recorded var other=1, spec.vars in out/manifest.json: the spec never reads 'other'"
+    ) in err
+    assert "--var" not in err
+
+
 def test_usage_errors(project, cli):
     code, _, err = cli("reproduce", "out", "--workers", "0")
     assert code == 2 and "--workers must be >= 1" in err

@@ -56,6 +56,7 @@ def compile_spec(
     templates: Path | str | None = None,
     *,
     text: str | None = None,
+    text_display: str | None = None,
 ) -> CompiledSpec:
     """Render, parse and validate the spec at ``path``; SpecError lists every problem.
 
@@ -63,7 +64,8 @@ def compile_spec(
     directory, its repository, trdg's data and the directories in ``allow_read``. Templates
     are searched in the spec's directory, then ``templates`` (default: the repository root).
     ``CompiledSpec.inputs`` records every file read (synthc.provenance). ``text`` compiles that
-    source as if it stood at ``path`` (its includes and files resolve there).
+    source as if it stood at ``path`` (its includes and files resolve there); positions in it
+    name ``text_display`` (default: ``path``).
     """
     given = variables if variables is not None else {}
     variables = dict(given)
@@ -72,7 +74,14 @@ def compile_spec(
     except InputError as error:
         raise UsageError(str(error)) from None
     where = Path(templates) if templates is not None else None
-    loaded = load_spec(Path(path), given, display_path=str(path), templates=where, text=text)
+    loaded = load_spec(
+        Path(path),
+        given,
+        display_path=str(path),
+        templates=where,
+        text=text,
+        text_display=text_display,
+    )
     unused = list(loaded.rendered.var_problems)  # reported with the spec's other problems
     try:
         spec = _validated(loaded)

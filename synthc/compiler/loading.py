@@ -94,11 +94,13 @@ def load_spec(
     display_path: str | None = None,
     templates: Path | None = None,
     text: str | None = None,
+    text_display: str | None = None,
 ) -> Loaded:
     """Render the spec at ``path`` (or ``text`` as if it stood there) with Jinja2, then parse
     it as YAML with positions; ``templates`` is where includes are searched after the spec's
-    directory (default: the spec repository's root)."""
-    return parse_yaml(render_spec(path, variables, display_path, templates, text))
+    directory (default: the spec repository's root); ``text_display`` names ``text`` in
+    positions."""
+    return parse_yaml(render_spec(path, variables, display_path, templates, text, text_display))
 
 
 def parse_yaml(rendered: Rendered) -> Loaded:

@@ -102,9 +102,13 @@ class TemplateRead:
 class VarReads:
     """The ``--var`` names a render reads, and which ``--var`` printed an expression's value."""
 
-    def __init__(self, variables: Mapping[str, Any], raw: Mapping[str, str]) -> None:
+    def __init__(
+        self, variables: Mapping[str, Any], raw: Mapping[str, str], recorded_in: str | None = None
+    ) -> None:
         self.variables = variables
         self.raw = raw
+        #: the manifest whose ``spec.vars`` the values are (reproduce), None for ``--var``s
+        self.recorded_in = recorded_in
         self.names: list[Any] = []  # in the order read (an expression's reads follow its mark)
         self.seen: set[Any] = set()
         self.everything = False  # the template iterated over ``vars``
@@ -121,6 +125,11 @@ class VarReads:
         if name in self.variables:
             return self.variables[name]
         if default is _MISSING:
+            if self.recorded_in is not None:
+                raise VariableNotSet(
+                    f"variable '{name}' is not set; spec.vars in {self.recorded_in} does not "
+                    "record it"
+                )
             raise VariableNotSet(f"variable '{name}' is not set; pass --var {name}=VALUE")
         return default
 
@@ -164,8 +173,12 @@ class VarReads:
         return problems
 
     def origin_text(self, name: str) -> str:
-        """``--var NAME=VALUE`` as given (shortened)."""
+        """``--var NAME=VALUE`` as given (shortened); for recorded vars, ``the recorded var
+        NAME=VALUE, spec.vars in MANIFEST``."""
         shown = self.raw.get(name)
         if shown is None:
             shown = json.dumps(self.variables[name], default=str)
-        return f"--var {name}={shown if len(shown) <= 40 else shown[:37] + '...'}"
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        if self.recorded_in is not None:
+            return f"the recorded var {name}={shown}, spec.vars in {self.recorded_in}"
+        return f"--var {name}={shown}"

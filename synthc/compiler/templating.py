@@ -89,6 +89,7 @@ def render_spec(
     display_path: str | None = None,
     templates: Path | None = None,
     text: str | None = None,
+    text_display: str | None = None,
 ) -> Rendered:
     """Render the spec at ``path``; SpecError (with a position) for every template problem.
 
@@ -96,6 +97,8 @@ def render_spec(
     root); ``Rendered.reads`` lists the spec and every template read, in first-read order.
     ``text``: the spec's source instead of the file's (``reproduce`` renders a recorded copy
     as if it stood at ``path``, so its includes resolve from there); checked like a file's.
+    ``text_display``: how positions in ``text`` name it (the copy; default: ``display_path``),
+    while templates are still shown from the spec's place.
     """
     given = variables
     variables = dict(variables or {})
@@ -105,7 +108,7 @@ def render_spec(
         if text is None:
             source_text, source_sha256 = read_source_hashed(path, display)
         else:
-            source_text = check_text(text, display)
+            source_text = check_text(text, text_display or display)
             source_sha256 = hashlib.sha256(source_text.encode()).hexdigest()
     except UnreadableSource as error:
         if error.position is not None:
@@ -114,13 +117,14 @@ def render_spec(
             raise UsageError(f"spec file not found: {display}") from None
         raise UsageError(f"cannot read spec {display}: {error.message}") from None
 
-    var_reads = VarReads(variables, getattr(given, "raw", {}))
+    var_reads = VarReads(variables, getattr(given, "raw", {}), getattr(given, "recorded_in", None))
     real = path.resolve()
     read = TemplateRead(display, real, source_sha256, through(path, real))
+    shown = text_display or display
     if _TEMPLATE_SYNTAX.search(source_text) is None:
-        rendered = plain_rendering(source_text, display)
+        rendered = plain_rendering(source_text, shown)
     else:
-        rendered = _jinja_render.render_template(path, display, roots, source_text, read, var_reads)
+        rendered = _jinja_render.render_template(path, shown, roots, source_text, read, var_reads)
     source = "\n".join("\n".join(lines) for lines in rendered.sources.values())
     unused = var_reads.unused(source)
     reads = (read, *(r for r in rendered.reads if r.real != read.real))

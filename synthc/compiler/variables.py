@@ -19,6 +19,16 @@ class VarAssignments(dict):
         self.raw: dict[str, str] = {}
 
 
+class RecordedVars(dict):
+    """The template variables a manifest recorded (``spec.vars``), named as such in messages
+    (``recorded_in``: the manifest) instead of as ``--var``s no one gave."""
+
+    def __init__(self, values: dict[str, Any], recorded_in: str) -> None:
+        super().__init__(values)
+        self.raw: dict[str, str] = {}
+        self.recorded_in = recorded_in
+
+
 def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
     """``["n=1000", "xs=[1, 2]"]`` -> ``{"n": 1000, "xs": [1, 2]}``, values typed as YAML.
 
