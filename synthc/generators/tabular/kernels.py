@@ -5,6 +5,12 @@ own Philox key (derived from the seed and the column name), so adding or removin
 changes another one. The counter is ``(row, block, stream)``: stream 0 holds a column's values,
 streams 2 and 3 the two gamma variates of a beta, and ``block`` numbers successive attempts of a
 rejection sampler.
+
+Kernels run compiled or as plain Python (jit.plain_python) with the same results, so no math call
+here may meet an argument where the two differ: Python's ``math`` raises where compiled code
+returns inf or NaN (exp or lgamma overflowing, log of 0, sqrt of a negative, floor of inf).
+Each call is either guarded (``_exp``, ``log(u)`` only for ``u > 0``) or has arguments that the
+spec's bounds keep in range.
 """
 
 from __future__ import annotations
@@ -30,6 +36,17 @@ from synthc.generators.tabular.quantiles import (  # the codes :func:`quantile` 
 VALUES, MISSING, BETA_X, BETA_Y = (np.int64(k) for k in range(4))
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _MAX_ATTEMPTS = 1 << 20  # rejection samplers accept within a few attempts; this is a backstop
+#: the largest x whose exp(x) is a finite float64 (log of the largest float64, rounded down)
+_EXP_MAX = 709.782712893384
+
+
+@ngjit
+def _exp(x: float) -> float:
+    """exp(x), inf where it overflows: compiled exp gives inf there, Python's math.exp raises
+    OverflowError, and kernels must give the same result either way (jit.plain_python)."""
+    if x > _EXP_MAX:
+        return math.inf
+    return math.exp(x)
 
 
 # -- continuous ------------------------------------------------------------------------------
@@ -56,7 +73,7 @@ def lognormal(start: int, k0: int, k1: int, mu: float, sigma: float, out: np.nda
     """exp(mu + sigma * Z)."""
     for i in range(out.shape[0]):
         z, _ = normal2(start + i, np.int64(0), VALUES, k0, k1)
-        out[i] = math.exp(mu + sigma * z)
+        out[i] = _exp(mu + sigma * z)
 
 
 @ngjit
@@ -300,7 +317,7 @@ def lognormal_rows(
     """exp(mu[i] + sigma[i] * Z)."""
     for i in range(out.shape[0]):
         z, _ = normal2(start + i, np.int64(0), VALUES, k0, k1)
-        out[i] = math.exp(mu[i] + sigma[i] * z)
+        out[i] = _exp(mu[i] + sigma[i] * z)
 
 
 @ngjit
@@ -421,7 +438,7 @@ def quantile(code: int, params: np.ndarray, z: np.ndarray, out: np.ndarray) -> N
         if code == Q_NORMAL:
             out[i] = params[0] + params[1] * x
         elif code == Q_LOGNORMAL:
-            out[i] = math.exp(params[0] + params[1] * x)
+            out[i] = _exp(params[0] + params[1] * x)
         elif code == Q_EXPONENTIAL:
             # -log(1 - Phi(x)) from the upper tail directly, so large x keeps its precision.
             out[i] = -params[0] * math.log(max(phi_upper(x), 5e-324))
