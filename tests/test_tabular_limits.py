@@ -4,10 +4,13 @@ Python, and parameters whose values would overflow are spec errors at their fiel
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from synthc import api
+from synthc.errors import BuildError, SpecError
 from synthc.generators import jit, rng
 from synthc.generators.tabular import kernels
 
@@ -41,3 +44,63 @@ def test_an_overflowing_exp_is_inf_compiled_and_as_plain_python(monkeypatch):
     for a, b in zip(plain, compiled, strict=True):
         assert np.isinf(b).any() and np.isfinite(b).any()
         assert a.tobytes() == b.tobytes()
+
+
+HEADER = "synthc: 1\nname: limits\nseed: 1\nsamples: {samples}\ngenerator:\n  kind: tabular\n"
+
+
+def spec(tmp_path: Path, columns: str, samples: int = 10) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(HEADER.format(samples=samples) + "  columns:\n" + columns)
+    return path
+
+
+OVERFLOWING = {  # column -> (the field blamed, what the message says)
+    "{dist: lognormal, mu: 1000, sigma: 1}": ("mu", "exp(mu) is about 10^434.3"),
+    "{dist: lognormal, mu: 100, sigma: 1, dtype: float32}": ("mu", "largest float32"),
+    "{dist: lognormal, mu: 0, sigma: 60}": ("sigma", "exp(mu + 12.01 sigma)"),
+    "{dist: uniform, low: -1.7e308, high: 1.7e308}": ("high", "high - low = inf"),
+    "{dist: uniform, low: 0, high: 1e39, dtype: float32}": ("high", "high is 1e+39"),
+    "{dist: normal, mean: 1.7e308, std: 1e308}": ("std", "|mean| + 12.01 std = inf"),
+    "{dist: normal, mean: 1e39, std: 1, dtype: float32}": ("mean", "largest float32"),
+    "{dist: exponential, scale: 1e307}": ("scale", "75.5 scale = inf"),
+    "{dist: gamma, shape: 1e300, scale: 1e300}": ("scale", "scale x 1e+300"),
+    "{dist: beta, a: 1e308, b: 1e308}": ("a", "X + Y"),
+    "{dist: categorical, values: [x, y], weights: [1e308, 1e308]}": ("weights", "add up to inf"),
+    "{expr: '1', noise: {dist: lognormal, mu: 710}}": ("noise.mu", "exp(mu)"),
+}
+
+
+@pytest.mark.parametrize("column", list(OVERFLOWING))
+def test_parameters_whose_values_overflow_are_spec_errors_at_the_field(tmp_path, column):
+    field, words = OVERFLOWING[column]
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec(tmp_path, f"    a: {column}\n"))
+    message = str(caught.value)
+    assert f"generator.columns.a.{field}: " in message and words in message, message
+    assert len(message.splitlines()) == 1
+
+
+def test_the_largest_parameters_that_cannot_overflow_are_valid(tmp_path):
+    columns = (
+        "    a: {dist: lognormal, mu: 700, sigma: 0.5}\n"
+        "    b: {dist: normal, mean: 1e308, std: 1e306}\n"
+        "    c: {dist: uniform, low: -8e307, high: 8e307}\n"
+        "    d: {dist: categorical, values: [x, y], weights: [8e307, 8e307]}\n"
+        "    e: {dist: lognormal, mu: 80, sigma: 0.5, dtype: float32}\n"
+    )
+    api.validate(spec(tmp_path, columns))
+
+
+def test_formula_parameters_that_overflow_stop_the_build_at_the_row(tmp_path):
+    columns = (
+        "    x: {dist: uniform, low: 0, high: 1}\n"
+        "    a: {dist: lognormal, mu: '700 + 20 * x', sigma: 0.1}\n"
+        "    w: {dist: categorical, values: [p, q], weights: ['8e307 * (1 + x)', 1e308]}\n"
+    )
+    path = spec(tmp_path, columns)
+    with pytest.raises(BuildError, match=r"column a: the value drawn at row \d+ is inf, beyond "):
+        api.build(path, tmp_path / "out", workers=1)
+    path.write_text(path.read_text().replace("700 + 20 * x", "x"))
+    with pytest.raises(BuildError, match=r"column w: the weights add up to inf at row 0"):
+        api.build(path, tmp_path / "out", workers=1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, get_args
@@ -28,6 +29,15 @@ Key = tuple[int, int]
 #: 1970-01-01: dates are stored as days since it, timestamps as microseconds since its midnight
 EPOCH = date(1970, 1, 1)
 FloatDtype = Literal["float64", "float32"]
+#: the largest finite value of each float storage dtype (float32's is (2 - 2**-23) * 2**127)
+FLOAT_MAX = {"float64": sys.float_info.max, "float32": (2 - 2**-23) * 2.0**127}
+#: the largest |Z| the samplers' standard normal gives: Marsaglia's polar method on 53-bit
+#: uniforms has s >= 2**-104 and |Z| <= sqrt(-2 ln s) = 12.007 (a copula's normals pass it
+#: with probability below 1e-32 per value)
+Z_MAX = math.sqrt(-2.0 * math.log(2.0**-104))
+#: the largest standard exponential the kernels give: -log P(Z > Z_MAX) = 75.5, the copula's
+#: quantile at Z_MAX (the sampler's -log(1 - U) stops at -log(2**-53) = 36.7)
+E_MAX = -math.log(0.5 * math.erfc(Z_MAX / math.sqrt(2.0)))
 IntDtype = Literal["int64", "int32", "int16", "int8", "float64", "float32"]
 
 
@@ -162,6 +172,25 @@ class Continuous(Clipped):
     def out_dtype(self) -> str:
         return self.dtype
 
+    def rules(self) -> list[Callable[[], Iterable[tuple[Path, str]]]]:
+        return [*super().rules(), self._overflow_problems]
+
+    def _overflow_problems(self) -> Iterable[tuple[Path, str]]:
+        if self.formulas():
+            return  # the drawn values are checked per row at build time
+        found = self.overflow(FLOAT_MAX[self.dtype])
+        if found is not None:
+            at, message = found
+            yield (
+                (at,),
+                f"{message}, beyond the largest {self.dtype} ({_g(FLOAT_MAX[self.dtype])})",
+            )
+
+    def overflow(self, top: float) -> tuple[str, str] | None:
+        """The parameter to blame and what overflows when some value the kernel can draw (or
+        a sum it takes on the way) is beyond ``top``, the dtype's largest; None if none is."""
+        return None
+
 
 class Discrete(Clipped):
     """An integer-valued column (int64 by default)."""
@@ -188,6 +217,15 @@ class Normal(Continuous):
     rows_kernel: ClassVar[str | None] = "normal_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
 
+    def overflow(self, top: float) -> tuple[str, str] | None:
+        mean, spread = abs(float(self.mean)), float(self.std) * Z_MAX
+        if not mean + spread <= top:
+            return (
+                "mean" if mean >= spread else "std",
+                f"values reach |mean| + {Z_MAX:.4g} std = {_g(mean + spread)}",
+            )
+        return None
+
 
 class Uniform(Continuous):
     """U[low, high)."""
@@ -213,6 +251,15 @@ class Uniform(Continuous):
         if not self.low < self.high:  # type: ignore[operator]
             yield (("high",), f"must be > low ({self.low:g})")
 
+    def overflow(self, top: float) -> tuple[str, str] | None:
+        low, high = float(self.low), float(self.high)
+        if not high - low <= sys.float_info.max:
+            return ("high", f"high - low = {_g(high - low)} (values are low + (high - low) U)")
+        for at, value in (("low", low), ("high", high)):
+            if not abs(value) <= top:
+                return (at, f"{at} is {_g(value)}")
+        return None
+
 
 class Lognormal(Continuous):
     """exp(N(mu, sigma^2))."""
@@ -230,6 +277,17 @@ class Lognormal(Continuous):
     rows_kernel: ClassVar[str | None] = "lognormal_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
 
+    def overflow(self, top: float) -> tuple[str, str] | None:
+        mu, spread = float(self.mu), float(self.sigma) * Z_MAX
+        if mu > math.log(top):
+            return ("mu", f"the median exp(mu) is about {_power_of_e(mu)}")
+        if not mu + spread <= math.log(top):
+            return (
+                "sigma",
+                f"values reach exp(mu + {Z_MAX:.4g} sigma) = {_power_of_e(mu + spread)}",
+            )
+        return None
+
 
 class Exponential(Continuous):
     """Exponential with the given scale (mean)."""
@@ -244,6 +302,12 @@ class Exponential(Continuous):
     rows_kernel: ClassVar[str | None] = "exponential_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
 
+    def overflow(self, top: float) -> tuple[str, str] | None:
+        reach = float(self.scale) * E_MAX
+        if not reach <= top:
+            return ("scale", f"values reach {E_MAX:.3g} scale = {_g(reach)}")
+        return None
+
 
 class Gamma(Continuous):
     """Gamma(shape, scale), mean shape * scale."""
@@ -253,6 +317,14 @@ class Gamma(Continuous):
     scale: float = _number(1.0, gt=0, description="Scale theta.")
     params: ClassVar[tuple[str, ...]] = ("scale", "shape")
 
+    def overflow(self, top: float) -> tuple[str, str] | None:
+        most = _gamma_max(self.shape)
+        if not most <= top:
+            return ("shape", f"Gamma(shape) draws reach {_g(most)}")
+        if not self.scale * most <= top:
+            return ("scale", f"values reach scale x {_g(most)} = {_g(self.scale * most)}")
+        return None
+
 
 class Beta(Continuous):
     """Beta(a, b) on [0, 1]."""
@@ -261,6 +333,15 @@ class Beta(Continuous):
     a: float = _number(gt=0, description="Shape alpha.")
     b: float = _number(gt=0, description="Shape beta.")
     params: ClassVar[tuple[str, ...]] = ("a", "b")
+
+    def overflow(self, top: float) -> tuple[str, str] | None:
+        total = _gamma_max(self.a) + _gamma_max(self.b)
+        if not total <= sys.float_info.max:
+            return (
+                "a" if self.a >= self.b else "b",
+                "X + Y of X ~ Gamma(a), Y ~ Gamma(b) reaches inf (values are X / (X + Y))",
+            )
+        return None
 
 
 class Poisson(Discrete):
@@ -492,8 +573,19 @@ class Categorical(ColumnBase):
             if len(numbers) < len(row):  # formulas: their rows are checked at build time
                 if any(not (w >= 0 and w < float("inf")) for w in numbers):
                     yield (at, "weights must be finite and >= 0")
+                    continue
             elif any(not (w >= 0 and w < float("inf")) for w in numbers) or sum(numbers) <= 0:
                 yield (at, "weights must be finite, >= 0, and not all 0")
+                continue
+            total = 0.0
+            for w in numbers:  # added in order, as the sampler's cumulative sums are
+                total += w
+            if total == math.inf:
+                yield (
+                    at,
+                    "the weights add up to inf: their sum must be at most "
+                    f"{_g(sys.float_info.max)}",
+                )
 
 
 class Sequence(ColumnBase):
@@ -576,6 +668,24 @@ class Derived(Clipped):
         if not self.noise.formulas():
             for path, message in self.noise.problems():
                 yield (("noise", *path), message)
+
+
+def _gamma_max(shape: float) -> float:
+    """The largest Gamma(shape, 1) draw of ``kernels._gamma1``: d (1 + c Z)^3 at Z = Z_MAX,
+    with a = shape (shape + 1 below 1, times U^(1/shape) <= 1), d = a - 1/3, c = 1/sqrt(9 d)."""
+    d = (shape + 1.0 if shape < 1.0 else shape) - 1.0 / 3.0
+    return d * (1.0 + Z_MAX / math.sqrt(9.0 * d)) ** 3
+
+
+def _g(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _power_of_e(x: float) -> str:
+    """exp(x) written as a power of ten, without computing it (it may overflow)."""
+    if not math.isfinite(x):
+        return "inf"
+    return f"10^{x / math.log(10):.1f}" if x > 700 else f"{math.exp(x):.4g}"
 
 
 def _micros(moment: datetime) -> int:

@@ -16,6 +16,7 @@ from synthc.generators.holes import HOLE, is_hole
 from synthc.generators.memory import NUMBER_BYTES, size, table_shard_problem
 from synthc.generators.tabular import expr, standardize
 from synthc.generators.tabular.columns import (
+    FLOAT_MAX,
     Categorical,
     ColumnBase,
     ColumnConfig,
@@ -31,7 +32,7 @@ from synthc.hints import did_you_mean
 
 Path = tuple[str | int, ...]
 #: the largest finite float32, (2 - 2**-23) * 2**127 (numpy.finfo(numpy.float32).max)
-FLOAT32_MAX = (2 - 2**-23) * 2.0**127
+FLOAT32_MAX = FLOAT_MAX["float32"]
 #: the values each numeric storage dtype holds
 DTYPE_RANGES: dict[str, tuple[float, float]] = {
     **{f"int{b}": (-(2 ** (b - 1)), 2 ** (b - 1) - 1) for b in (8, 16, 32, 64)},

@@ -61,7 +61,27 @@ def draw_with(
     ]
     out = np.empty(n, dtype=np.float64)
     getattr(kernels, column.rows_kernel)(start, key[0], key[1], *args, out)
+    if isinstance(column, c.Continuous):
+        check_overflow(column, name, start, out, values)
     return out
+
+
+def check_overflow(
+    column: c.Continuous, name: str, start: int, out: np.ndarray, values: Mapping[str, np.ndarray]
+) -> None:
+    """Raise a BuildError at the first row whose value, drawn with formula parameters, is not
+    finite in the column's dtype (constant parameters are judged at validate time)."""
+    top = c.FLOAT_MAX[column.dtype]
+    bad = ~(np.abs(out) <= top)
+    if bad.any():
+        i = int(np.argmax(bad))
+        params = ", ".join(
+            f"{k} = {text!r} is {values[k][i]:g}" for k, text in column.formulas().items()
+        )
+        raise BuildError(
+            f"column {name}: the value drawn at row {start + i} is {out[i]:g}, beyond the "
+            f"largest {column.dtype} ({top:.4g}); there {params}"
+        )
 
 
 def check_row_relations(
@@ -97,7 +117,15 @@ def draw_weighted(
             f"column {name}: weights[{i}] = {column.weights[i]!r} is {weights[row, i]:g} at "
             f"row {start + row}; a weight must be finite and >= 0"
         )
-    cumulative = np.cumsum(weights, axis=1)
+    with np.errstate(over="ignore"):  # an infinite sum is reported below
+        cumulative = np.cumsum(weights, axis=1)
+    infinite = cumulative[:, -1] == np.inf
+    if infinite.any():
+        row = int(np.argmax(infinite))
+        raise BuildError(
+            f"column {name}: the weights add up to inf at row {start + row}; their sum must be "
+            "finite"
+        )
     empty = ~(cumulative[:, -1] > 0)
     if empty.any():
         row = int(np.argmax(empty))
