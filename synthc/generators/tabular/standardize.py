@@ -41,7 +41,12 @@ def closed_form(column: c.ColumnBase) -> tuple[float, float] | None:
         return (low + high) / 2, (high - low) / math.sqrt(12)
     if isinstance(column, c.Lognormal):
         mu, s2 = float(column.mu), float(column.sigma) ** 2
-        return math.exp(mu + s2 / 2), math.sqrt(math.expm1(s2)) * math.exp(mu + s2 / 2)
+        if s2 <= 700 and mu + s2 <= 700:
+            return math.exp(mu + s2 / 2), math.sqrt(math.expm1(s2)) * math.exp(mu + s2 / 2)
+        # the same in logs, where exp or expm1 would raise OverflowError (an inf is refused)
+        log_mean = mu + s2 / 2
+        log_std = log_mean + (s2 + math.log1p(-math.exp(-s2))) / 2
+        return _exp(log_mean), _exp(log_std)
     if isinstance(column, c.Exponential):
         return float(column.scale), float(column.scale)
     if isinstance(column, c.Gamma):
@@ -60,6 +65,10 @@ def closed_form(column: c.ColumnBase) -> tuple[float, float] | None:
         span = column.high - column.low + 1
         return (column.low + column.high) / 2, math.sqrt((span * span - 1) / 12)
     return None
+
+
+def _exp(x: float) -> float:
+    return math.inf if x > 709.78 else math.exp(x)
 
 
 def problems(column: c.ColumnBase) -> Iterable[tuple[Path, str]]:
@@ -86,7 +95,9 @@ def problems(column: c.ColumnBase) -> Iterable[tuple[Path, str]]:
     if getattr(column, "clip", None) is not None:
         yield (("clip",), "clip and standardize cannot be combined: clip the values in a formula")
     moments = closed_form(column)
-    if moments is not None and not moments[1] > 0:
+    if moments is not None and not all(map(math.isfinite, moments)):
+        yield (("standardize",), "the column's mean or std is beyond float64: nothing to scale by")
+    elif moments is not None and not moments[1] > 0:
         yield (("standardize",), "the column has zero variance: there is nothing to standardise")
 
 
