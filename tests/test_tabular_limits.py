@@ -12,7 +12,8 @@ import pytest
 from synthc import api
 from synthc.errors import BuildError, SpecError
 from synthc.generators import jit, rng
-from synthc.generators.tabular import kernels
+from synthc.generators.tabular import columns as models
+from synthc.generators.tabular import draws, kernels
 
 
 def plain_and_compiled(
@@ -106,3 +107,23 @@ def test_formula_parameters_that_overflow_stop_the_build_at_the_row(tmp_path):
     path.write_text(path.read_text().replace("700 + 20 * x", "x"))
     with pytest.raises(BuildError, match=r"column w: the weights add up to inf at row 0"):
         api.build(path, tmp_path / "out", workers=1)
+
+
+def test_integers_wider_than_2_53_reach_every_value(monkeypatch):
+    """low + floor(U * span) with a 53-bit U gave only multiples of 512 for a span of 2**62."""
+    columns = [
+        models.Integer(dist="integer", low=0, high=2**62),
+        models.Integer(dist="integer", low=-(2**62), high=2**62),  # a span of 2**63 + 1
+    ]
+
+    def run() -> list[np.ndarray]:
+        return [draws.draw(column, (3, 5), 0, 2000, {}) for column in columns]
+
+    plain, compiled = plain_and_compiled(run, monkeypatch)
+    for column, a, b in zip(columns, plain, compiled, strict=True):
+        assert a.tobytes() == b.tobytes()
+        assert column.low <= b.min() and b.max() <= column.high
+        low_bits = (b - column.low) % 1024
+        assert 0.45 < (low_bits % 2).mean() < 0.55  # the low bits are random too
+        assert abs(low_bits.mean() - 511.5) < 30
+        assert abs((b - column.low).mean() / (column.high - column.low) - 0.5) < 0.04

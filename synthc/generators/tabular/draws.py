@@ -160,7 +160,10 @@ def _integers(
 ) -> np.ndarray:
     low, span = column.integer_range()
     ints = np.empty(n, dtype=np.int64)
-    kernels.integers(start, key[0], key[1], low, span, ints)
+    if span <= kernels.FLOAT_SPAN_MAX:
+        kernels.integers(start, key[0], key[1], low, span, ints)
+    else:  # a 53-bit U would reach only every (span / 2**53)-th value
+        kernels.integers_wide(start, key[0], key[1], low, np.uint64(span - 1), ints)
     return ints
 
 

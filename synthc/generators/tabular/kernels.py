@@ -15,12 +15,13 @@ spec's bounds keep in range.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-from synthc.generators.jit import ngjit
-from synthc.generators.rng import normal2, normal3, uniform2
+from synthc.generators.jit import Kernel, add64, ngjit
+from synthc.generators.rng import normal2, normal3, philox4x32, uniform2
 from synthc.generators.tabular.quantiles import (  # the codes :func:`quantile` inverts
     Q_BERNOULLI,
     Q_BINOMIAL,
@@ -253,11 +254,63 @@ def bernoulli(start: int, k0: int, k1: int, p: float, out: np.ndarray) -> None:
 
 @ngjit
 def integers(start: int, k0: int, k1: int, low: int, span: int, out: np.ndarray) -> None:
-    """low + floor(U * span) as int64: uniform on span consecutive integers."""
+    """low + floor(U * span) as int64: uniform on span <= 2**53 consecutive integers (each gets
+    floor or ceil of 2**53 / span of the 2**53 values of U; wider spans: integers_wide)."""
     for i in range(out.shape[0]):
         u, _ = uniform2(start + i, np.int64(0), VALUES, k0, k1)
         k = np.int64(u * span)
         out[i] = low + (k if k < span else span - 1)
+
+
+#: the widest span :func:`integers` draws from (a 53-bit U); wider ones use integers_wide
+FLOAT_SPAN_MAX = 1 << 53
+_U32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+def _integers_wide_plain(start: int, k0: int, k1: int, low: int, top: int, out: np.ndarray) -> None:
+    """:func:`integers_wide` in Python integers (NumPy's uint64 scalars refuse a negative low)."""
+    mask = (1 << int(top).bit_length()) - 1
+    for i in range(out.shape[0]):
+        row = start + i
+        attempt = 0
+        while True:
+            x0, x1, x2, x3 = (
+                int(w) for w in philox4x32(row & 0xFFFFFFFF, row >> 32, attempt, VALUES, k0, k1)
+            )
+            r = ((x0 << 32) | x1) & mask
+            if r > top:
+                r = ((x2 << 32) | x3) & mask
+            if r <= top:
+                break
+            attempt += 1
+        out[i] = low + r
+
+
+@functools.partial(Kernel, plain=_integers_wide_plain)
+def integers_wide(start: int, k0: int, k1: int, low: int, top: int, out: np.ndarray) -> None:
+    """low + R, R uniform on 0 .. top exactly, for spans over 2**53 (top < 2**64): the two
+    64-bit words of Philox at ``(row, attempt)`` masked to top's bit length, the first one not
+    above top (each is accepted with probability over 1/2)."""
+    t = np.uint64(top)
+    mask = t
+    for shift in (1, 2, 4, 8, 16, 32):
+        mask |= mask >> np.uint64(shift)
+    base = np.uint64(low)
+    for i in range(out.shape[0]):
+        row = np.uint64(start + i)
+        attempt = 0
+        while True:
+            x0, x1, x2, x3 = philox4x32(
+                np.uint32(row & _LOW32), np.uint32(row >> _U32), attempt, VALUES, k0, k1
+            )
+            r = ((np.uint64(x0) << _U32) | np.uint64(x1)) & mask
+            if r > t:
+                r = ((np.uint64(x2) << _U32) | np.uint64(x3)) & mask
+            if r <= t:
+                break
+            attempt += 1
+        out[i] = np.int64(add64(base, r))
 
 
 @ngjit
