@@ -127,3 +127,32 @@ def test_integers_wider_than_2_53_reach_every_value(monkeypatch):
         assert 0.45 < (low_bits % 2).mean() < 0.55  # the low bits are random too
         assert abs(low_bits.mean() - 511.5) < 30
         assert abs((b - column.low).mean() / (column.high - column.low) - 0.5) < 0.04
+
+
+TABLES = """  tables:
+    a:
+      columns: {{x: {{dist: normal}}}}
+    b:
+      parent: a
+      rows_per_parent: {{dist: {count}}}
+      columns: {{y: {{dist: normal}}}}
+output:
+  shard_size: {shard_size}
+"""
+
+
+def test_too_many_rows_per_parent_are_blamed_on_rows_per_parent(tmp_path):
+    path = tmp_path / "spec.yaml"
+    count = "constant, value: 1000000000000"
+    path.write_text(HEADER.format(samples=10) + TABLES.format(count=count, shard_size=1))
+    with pytest.raises(SpecError) as caught:
+        api.validate(path)
+    assert "generator.tables.b.rows_per_parent.value: about 1,000,000,000,000 b rows per a row" in (
+        str(caught.value)
+    )
+    # shard_size counts root rows: the largest that fits is in a rows, not b rows
+    path.write_text(
+        HEADER.format(samples=10**6) + TABLES.format(count="poisson, lam: 100", shard_size=10**6)
+    )
+    with pytest.raises(SpecError, match=r"output.shard_size: .* use output.shard_size <= 335,544$"):
+        api.validate(path)

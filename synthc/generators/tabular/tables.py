@@ -28,11 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from synthc import generators, limits
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.holes import is_hole
+from synthc.generators.memory import NUMBER_BYTES, size
 from synthc.generators.tabular import columns as c
 from synthc.generators.tabular import expr
 from synthc.generators.tabular.config import (
     NAME,
     RESERVED,
+    SHARD_MEMORY_FACTOR,
     Label,
     TabularConfig,
 )
@@ -245,9 +247,48 @@ class TablesConfig(GeneratorConfig):
             rows = max(1, round(samples * scale))
             shard_rows = max(1, round(min(samples, shard_size) * scale))
             for path, message, *rest in self.view(name).size_problems(rows, shard_rows):
+                if path == ("output", "shard_size") and self.tables[name].parent is not None:
+                    yield self._child_shard_problem(name, scale, min(samples, shard_size))
+                    continue
                 if path[:1] == ("generator",):
                     path = ("generator", "tables", name, *path[1:])
                 yield (path, message, *rest)
+
+    def _child_shard_problem(self, name: str, scale: float, roots: int) -> tuple[Any, ...]:
+        """A child table's shard of ``roots`` root rows (``scale`` rows of ``name`` each) is
+        over limits.MAX_BATCH_BYTES: at its ``rows_per_parent`` when even one root row is,
+        since ``output.shard_size`` (which counts root rows) cannot go below 1; else at
+        ``output.shard_size``, with the most root rows that fit."""
+        spec = self.tables[name]
+        numbers = 1 + len(spec.columns) + (2 if spec.label else 0)
+        per_row = numbers * NUMBER_BYTES * SHARD_MEMORY_FACTOR
+        root = self.root()
+        least = max(1, round(scale))
+        if least * per_row > limits.MAX_BATCH_BYTES:
+            field: dict[type, str] = {
+                c.Constant: "value",
+                c.Poisson: "lam",
+                c.Binomial: "n",
+                c.Integer: "high",
+            }
+            count = spec.rows_per_parent
+            return (
+                ("generator", "tables", name, "rows_per_parent", field[type(count)]),
+                f"about {least:,} {name} rows per {root} row: a shard holds at least one {root} "
+                f"row, and {least:,} rows x {numbers:,} values need about "
+                f"{size(least * per_row)} while generated, over the limit of "
+                f"{size(limits.MAX_BATCH_BYTES)} per shard (synthc.limits.MAX_BATCH_BYTES); "
+                f"use at most {int(limits.MAX_BATCH_BYTES // per_row):,} rows per {root} row",
+            )
+        rows = max(1, round(roots * scale))
+        fits = max(1, int(limits.MAX_BATCH_BYTES // (per_row * scale)))
+        return (
+            ("output", "shard_size"),
+            f"a shard of {roots:,} {root} rows has about {rows:,} {name} rows x {numbers:,} "
+            f"values, which need about {size(rows * per_row)} while generated, over the limit of "
+            f"{size(limits.MAX_BATCH_BYTES)} per shard (synthc.limits.MAX_BATCH_BYTES); use "
+            f"output.shard_size <= {fits:,}",
+        )
 
     def _too_many_tables(self) -> Iterable[tuple[Any, ...]]:
         yield (
