@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,24 @@ def test_a_missing_catalog_is_a_spec_error_at_its_field(tmp_path):
     with pytest.raises(SpecError) as error:
         api.validate(spec)
     assert "generator.system.catalog: no catalog 'missing.json' beside the spec" in str(error.value)
+
+
+def spec_problems(spec: Path) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy warning on the way is a failure
+        with pytest.raises(SpecError) as error:
+            api.validate(spec)
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("render", "extra"),
+    [
+        ("{points: 100000000}", ""),
+        ("{points: 1000000}", "  multi: {per_image: [64, 64]}\n"),
+    ],
+)
+def test_chaos_game_points_per_image_are_bounded(tmp_path, render, extra):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(render=render, extra=extra))
+    assert "over the limit of 20,000,000 (synthc.limits.MAX_SAMPLE_POINTS)" in spec_problems(spec)

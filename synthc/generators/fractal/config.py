@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from synthc import limits
 from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
 from synthc.generators.holes import is_hole
 from synthc.generators.memory import facts_problem, sample_problem
@@ -194,6 +195,18 @@ class FractalConfig(GeneratorConfig):
         need = self.render.size**2 * (2 * channels + KERNEL_BYTES_PER_PIXEL)
         what = f"a {self.render.size} px image with {channels} channel(s)"
         problems = [sample_problem(("generator", "render", "size"), need, what)]
+        fractals = self.multi.per_image[1] if self.multi is not None else 1
+        points = self.render.points * fractals
+        if points > limits.MAX_SAMPLE_POINTS:
+            at = ("generator", "render", "points")
+            what = f"{points:,} chaos-game points per image are"
+            if fractals > 1:
+                what = (
+                    f"{self.render.points:,} points x {fractals} fractals (multi.per_image) "
+                    f"make {points:,} chaos-game points per image,"
+                )
+            limit = f"{limits.MAX_SAMPLE_POINTS:,} (synthc.limits.MAX_SAMPLE_POINTS)"
+            problems.append((at, f"{what} over the limit of {limit}"))
         if self.system.systems is None:
             # catalog.json and the class cache: 7 numbers per map (a..f and p) for every class
             numbers = self.classes * self.system.maps[-1] * 7
