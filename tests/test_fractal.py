@@ -266,12 +266,70 @@ def test_a_missing_catalog_is_a_spec_error_at_its_field(tmp_path):
     assert "generator.system.catalog: no catalog 'missing.json' beside the spec" in str(error.value)
 
 
+SIERPINSKI = (
+    "[[[0.5, 0, 0], [0, 0.5, 0]], [[0.5, 0, 0.5], [0, 0.5, 0]], [[0.5, 0, 0], [0, 0.5, 0.5]]]"
+)
+
+
+def given_system_spec(tmp_path: Path, maps: str, probabilities: str, **changes: str) -> Path:
+    spec = tmp_path / "spec.yaml"
+    system = f"{{systems: [{{maps: {maps}, probabilities: {probabilities}}}]}}"
+    changes.setdefault("render", "{size: 32, points: 2000}")
+    spec.write_text(spec_text(classes=1, instances=2, system=system, **changes))
+    return spec
+
+
+def test_given_probabilities_are_drawn_as_given_when_jitter_moves_a_map(tmp_path):
+    out = api.build(
+        given_system_spec(tmp_path, SIERPINSKI, "[0.3, 0.3, 0.4]"), tmp_path / "o", workers=1
+    ).out
+    for sample in read_samples(out):
+        assert sample["json"]["jitter"] is not None
+        assert sample["json"]["probabilities"] == [0.3, 0.3, 0.4]
+
+
 def spec_problems(spec: Path) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a NumPy warning on the way is a failure
         with pytest.raises(SpecError) as error:
             api.validate(spec)
     return str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("maps", "probabilities", "expected"),
+    [
+        (SIERPINSKI, "[0.2, 0.2, 0.2]", "probabilities: must sum to 1 (within 1e-06)"),
+        (SIERPINSKI, "[1.5, -0.5, 0]", "probabilities[1]: must be >= 0, not -0.5"),
+        (SIERPINSKI, "[0, 0, 0]", "probabilities: must sum to 1"),
+        ("[[[0, 0, 0], [0, 0, 0]], [[0, 0, 1], [0, 0, 0]]]", "[0.5, 0.5]", "maps: degenerate"),
+        ("[[[2, 0, 0], [0, 2, 0]], [[3, 0, 1], [0, 3, 0]]]", "[0.5, 0.5]", "maps: the chaos game"),
+        ("[[[0.5, 0, 0], [0, 0.5, 0]]]", "[1]", "maps: the chaos game leaves"),
+        ("[[[1e300, 0, 0], [0, 1e300, 0]], [[0.5, 0, 1], [0, 0.5, 0]]]", "[0.5, 0.5]", "maps:"),
+    ],
+)
+def test_a_given_system_the_samplers_would_reject_is_a_spec_error(
+    tmp_path, maps, probabilities, expected
+):
+    problems = spec_problems(given_system_spec(tmp_path, maps, probabilities))
+    assert f"generator.system.systems[0].{expected}" in problems
+
+
+@pytest.mark.parametrize("p", ["-1", "0"])
+def test_a_csv_catalog_needs_p_at_least_0_with_a_positive_sum(tmp_path, p):
+    (tmp_path / "c.csv").write_text(f"0.5,0,0,0.5,0,0,{p}\n0.5,0,0,0.5,0.5,0,0\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(classes=1, instances=2, system="{catalog: c.csv}"))
+    assert "generator.system.catalog: cannot read the catalog: 'c.csv': " in spec_problems(spec)
+
+
+def test_map_counts_the_sigma_factor_sampler_cannot_reach_are_refused(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(system="{maps: [1, 3]}"))
+    assert (
+        "generator.system.maps: the sigma_factor sampler cannot make a system of 1 map"
+        in spec_problems(spec)
+    )
 
 
 @pytest.mark.parametrize(

@@ -32,16 +32,25 @@ def system_json(maps: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
 
 
 def abs_dets(maps: np.ndarray) -> np.ndarray:
-    """|det| of each map's linear part."""
+    """|det| of each map's linear part (inf where it is beyond the floats, without a warning)."""
     import numpy as np
 
-    return np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2])
+    with np.errstate(over="ignore", invalid="ignore"):
+        dets = np.abs(maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2])
+    return np.where(np.isnan(dets), np.inf, dets)
 
 
 def det_probabilities(maps: np.ndarray) -> np.ndarray:
-    """Map probabilities proportional to |det| of each linear part (FractalDB)."""
+    """Map probabilities proportional to |det| of each linear part (FractalDB); equal ones when
+    the dets are all 0 or beyond the floats (such a system is refused as degenerate or
+    divergent, without a NumPy warning on the way)."""
+    import numpy as np
+
     dets = abs_dets(maps)
-    return dets / dets.sum()
+    total = dets.sum()
+    if not 0 < total < np.inf:
+        return np.full(len(dets), 1.0 / len(dets))
+    return dets / total
 
 
 def load_catalog(reader: Reader, written: str) -> Catalog:
@@ -142,8 +151,15 @@ def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
     if not rows:
         raise ValueError(f"{shown!r}: no maps")
     table = np.array(rows)
-    probabilities = table[:, 6] / table[:, 6].sum()
-    return system_json(table[:, :6], probabilities)
+    weights = table[:, 6]
+    for j, p in enumerate(weights.tolist()):
+        if not 0 <= p < float("inf"):
+            raise ValueError(f"{shown!r}: row {j + 1}: p must be a finite number >= 0, not {p:g}")
+    total = float(weights.sum())
+    if not 0 < total < float("inf"):
+        raise ValueError(f"{shown!r}: the p column sums to {total:g}; it needs a positive sum")
+    # FractalDB writes p = |det| / sum with rounding: the column is scaled to sum to 1
+    return system_json(table[:, :6], weights / total)
 
 
 def _npy_maps(data: bytes, shown: str) -> np.ndarray:

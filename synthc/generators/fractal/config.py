@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
@@ -24,6 +25,65 @@ FRACTALDB_MAX_FILL_RATE_ONE_MAP = 0.1
 #: bytes per pixel the render kernel holds besides the image (float64 counts, int8 last map,
 #: bool hits) when it draws a density, patch or colour image
 KERNEL_BYTES_PER_PIXEL = 10
+#: given probabilities must sum to 1 within this; they are then divided by their sum
+PROBABILITY_TOLERANCE = 1e-6
+#: a system whose largest |det| is below this draws a line or a point, not a fractal (the
+#: samplers reject such candidates; given systems are refused)
+MIN_DET = 1e-4
+#: the sigma-factor sampler: each map's s1 + 2 s2 is at most 1 + 2 x 1 (0 <= s2 <= s1 <= 1), and
+#: alpha, the sum over m maps, is drawn from U(SIGMA_ALPHA_LOW(m), SIGMA_ALPHA_LOW(m) + 0.5)
+SIGMA_MAX_SHARE = 3.0
+
+
+def sigma_alpha_low(m: int) -> float:
+    """The smallest alpha the sigma-factor sampler draws for ``m`` maps (Anderson & Farrell)."""
+    return 0.5 * (5 + m)
+
+
+def sigma_feasible(m: int) -> bool:
+    """Whether ``m`` maps can reach the sigma-factor sampler's alpha: only when the smallest
+    alpha it draws is below the most m maps can give (alpha exactly at the bound has
+    probability zero)."""
+    return sigma_alpha_low(m) < SIGMA_MAX_SHARE * m
+
+
+def _abs_det(a: float, b: float, c: float, d: float) -> float:
+    """|ad - bc| without NaN: a product beyond the floats counts as infinite."""
+    value = abs(a * d - b * c)
+    return value if not math.isnan(value) else math.inf
+
+
+def given_system_problems(
+    maps: Sequence[Sequence[Sequence[float]]], probabilities: Sequence[float]
+) -> list[tuple[Path, str]]:
+    """What is wrong with a system a spec or catalog gives (maps ``[[a, b, e], [c, d, f]]``),
+    judged without arrays: probabilities finite, >= 0 and summing to 1 within
+    PROBABILITY_TOLERANCE; maps not all degenerate (largest |det| at least MIN_DET, as the
+    samplers require). The chaos-game check (divergent, collapsed) is systems.given_problems."""
+    problems: list[tuple[Path, str]] = []
+    negative = [(j, p) for j, p in enumerate(probabilities) if not p >= 0]
+    for j, p in negative:
+        problems.append((("probabilities", j), f"must be >= 0, not {p:g}"))
+    total = math.fsum(probabilities)
+    if not negative and not abs(total - 1.0) <= PROBABILITY_TOLERANCE:
+        problems.append(
+            (
+                ("probabilities",),
+                f"must sum to 1 (within {PROBABILITY_TOLERANCE:g}); these sum to {total:.9g}",
+            )
+        )
+    if all(len(m) == 2 and all(len(r) == 3 for r in m) for m in maps):
+        largest = max(_abs_det(m[0][0], m[0][1], m[1][0], m[1][1]) for m in maps)
+        if largest < MIN_DET:
+            problems.append(
+                (
+                    ("maps",),
+                    f"degenerate: the largest |det| of the linear parts is {largest:.3g}, under "
+                    f"{MIN_DET:g}, so the system draws a line or a point, not a fractal "
+                    "(the samplers reject these too)",
+                )
+            )
+    return problems
 
 
 def _range_problems(at: Path, pair: Sequence[float], low: float, high: float) -> Iterable[Any]:
@@ -80,7 +140,23 @@ class SystemConfig(ConfigPart):
 
     def rules(self) -> list[Callable[[], Iterable[Any]]]:
         maps = functools.partial(_range_problems, ("maps",), self.maps, 1, 16)
-        return [maps, self._fill_rate_problems]
+        return [maps, self._sigma_factor_problems, self._fill_rate_problems]
+
+    def _sigma_factor_problems(self) -> Iterable[Any]:
+        low, high = self.maps
+        if self.sampler != "sigma_factor" or self.systems is not None or not 1 <= low <= high:
+            return
+        infeasible = [m for m in range(low, high + 1) if not sigma_feasible(m)]
+        if infeasible:
+            m = infeasible[-1]
+            feasible = next(n for n in range(m, m + 100) if sigma_feasible(n))
+            yield (
+                ("maps",),
+                f"the sigma_factor sampler cannot make a system of {m} map"
+                f"{'s' if m > 1 else ''}: it draws alpha = sum of s1 + 2 s2 >= "
+                f"{sigma_alpha_low(m):g}, and {m} map{'s give' if m > 1 else ' gives'} at most "
+                f"{SIGMA_MAX_SHARE * m:g} (0 <= s2 <= s1 <= 1); use at least {feasible} maps",
+            )
 
     def _fill_rate_problems(self) -> Iterable[Any]:
         if self.sampler == "fractaldb" and self.systems is None:
@@ -240,3 +316,5 @@ class FractalConfig(GeneratorConfig):
                     yield (("system", "systems", k), "needs one probability per map")
                 if any(len(m) != 2 or any(len(r) != 3 for r in m) for m in entry.maps):
                     yield (("system", "systems", k, "maps"), "each map is [[a, b, e], [c, d, f]]")
+                for path, message in given_system_problems(entry.maps, entry.probabilities):
+                    yield (("system", "systems", k, *path), message)

@@ -32,7 +32,13 @@ from synthc.generators.base import Samples
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import maps_to_json
 from synthc.generators.fractal.config import FractalConfig
-from synthc.generators.fractal.systems import Search, System, class_system, jittered
+from synthc.generators.fractal.systems import (
+    Search,
+    System,
+    class_system,
+    given_problems,
+    jittered,
+)
 from synthc.generators.rng import derive_key
 
 #: low bits of an image id that hold its class (classes <= 1,000,000 < 2**20); the instance is
@@ -102,6 +108,14 @@ class _Draw:
     jitter: dict[str, Any] | None
     colors: np.ndarray | None = None
     patch: np.ndarray = field(default_factory=lambda: np.ones((3, 3)))
+
+
+def given_system_problems(
+    maps: list[list[list[float]]], probabilities: list[float]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """What keeps a system a spec or catalog gives from being drawn (systems.given_problems),
+    for files.py, which reaches the kernel side only when a spec gives systems."""
+    return given_problems(maps, probabilities)
 
 
 def extra_files(config: FractalConfig, seed: int) -> dict[str, bytes]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from synthc import generators
 from synthc.generators.fractal.catalog import load_catalog
 from synthc.generators.fractal.config import CatalogSystem, FractalConfig
 from synthc.inputs import FileProblem, FileProblems, InputError, Reader
@@ -22,6 +23,8 @@ def resolve_files(config: FractalConfig, reader: Reader) -> FractalConfig:
         raise FileProblem(("system", "resolved"), "is set by synthc, not written in a spec")
     written = config.system.catalog
     if written is None:
+        if config.system.systems is not None:
+            _check_given(config.system.systems, None)
         return config
     field = CATALOG_FIELD
     try:
@@ -40,13 +43,36 @@ def resolve_files(config: FractalConfig, reader: Reader) -> FractalConfig:
             problems += [_catalog_problem(label, e) for e in error.errors(include_url=False)]
     if problems:
         raise FileProblems(field, [f"catalog {written!r}: {p}" for p in problems])
+    _check_given(systems, (written, [label for label, _ in catalog.classes]))
     system = config.system.model_copy(update={"systems": systems, "resolved": catalog.files})
     return config.model_copy(update={"system": system})
 
 
+def _check_given(systems: list[CatalogSystem], catalog: tuple[str, list[str]] | None) -> None:
+    """Refuse the first given system the samplers would reject (systems.given_problems), at
+    ``system.systems[k]`` of the spec, or at ``system.catalog`` naming the catalog's class."""
+    check = generators.kernel_side("fractal").given_system_problems  # NumPy, kernels: only now
+    for k, entry in enumerate(systems):
+        problems = check(entry.maps, entry.probabilities)
+        if not problems:
+            continue
+        if catalog is None:
+            path, message = problems[0]
+            raise FileProblem(("system", "systems", k, *path), message)
+        written, labels = catalog
+        raise FileProblems(
+            CATALOG_FIELD,
+            [f"catalog {written!r}: {labels[k]}{_spelled(path)}: {m}" for path, m in problems],
+        )
+
+
+def _spelled(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
 def _catalog_problem(label: str, error: Any) -> str:
     """One pydantic error of catalog class ``label`` as ``classes[3].maps[0]: message``."""
-    where = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+    where = label + _spelled(tuple(error["loc"]))
     if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
         return f"{where}: must be an object with maps and probabilities"
     return f"{where}: {error['msg']}"

@@ -19,33 +19,90 @@ import numpy as np
 from synthc.errors import BuildError
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import abs_dets, det_probabilities, system_json
-from synthc.generators.fractal.config import SystemConfig
+from synthc.generators.fractal.config import (
+    MIN_DET,
+    SIGMA_MAX_SHARE,
+    SystemConfig,
+    given_system_problems,
+    sigma_alpha_low,
+)
 from synthc.generators.rng import derive_key
 
 MAX_ATTEMPTS = 10_000
-#: a system whose largest |det| is below this draws a line or a point, not a fractal
-MIN_DET = 1e-4
 #: fewer occupied cells than this (of 64 x 64) is a collapsed attractor
 MIN_FILL = 0.01
 PROBE_POINTS = 20_000
 GRID = 64
 _BLOCKS_PER_ATTEMPT = 64
+#: the Philox key of the chaos-game check of given systems: the same for every seed, so whether
+#: a catalog is accepted does not depend on the spec's seed
+_GIVEN_CHECK_KEY = "fractal/given-system-check"
+#: given probabilities within this of the |det| rule follow it, as sampled systems' do
+_DET_RULE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
 class System:
-    """An IFS: rows (a, b, c, d, e, f) of affine maps and their probabilities."""
+    """An IFS: rows (a, b, c, d, e, f) of affine maps and their probabilities; with
+    ``follows_dets`` the probabilities are the |det| rule's, and a jitter recomputes them."""
 
     maps: np.ndarray  # (m, 6)
     probabilities: np.ndarray  # (m,)
+    follows_dets: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return system_json(self.maps, self.probabilities)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> System:
+        """A given system (spec or catalog): its probabilities divided by their sum (validation
+        kept that within PROBABILITY_TOLERANCE of 1). They follow the |det| rule under jitter
+        only when they are that rule's (as a synthc catalog.json's and FractalDB's CSVs are);
+        any others are drawn as given."""
         rows = [[a, b, c, d, e, f] for (a, b, e), (c, d, f) in data["maps"]]
-        return cls(np.array(rows, dtype=np.float64), np.array(data["probabilities"], float))
+        maps = np.array(rows, dtype=np.float64)
+        given = np.array(data["probabilities"], float)
+        probabilities = given / given.sum()
+        total = abs_dets(maps).sum()
+        follows = bool(
+            0 < total < np.inf
+            and np.all(np.abs(det_probabilities(maps) - probabilities) <= _DET_RULE_TOLERANCE)
+        )
+        return cls(maps, probabilities, follows)
+
+
+def given_problems(
+    maps: list[list[list[float]]], probabilities: list[float]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """What keeps a given system (maps ``[[a, b, e], [c, d, f]]``) from being drawn, by the
+    rules sampled candidates must pass: config.given_system_problems (probabilities, degenerate
+    maps), then the samplers' chaos-game probe, which refuses an orbit that leaves the finite
+    numbers or collapses (a point: one contractive map) and one that covers under MIN_FILL of
+    the grid."""
+    problems = given_system_problems(maps, probabilities)
+    if problems:
+        return problems
+    system = System.from_json({"maps": maps, "probabilities": probabilities})
+    k0, k1 = derive_key(0, _GIVEN_CHECK_KEY)
+    fill = kernels.occupancy(system.maps, system.probabilities, 0, k0, k1, PROBE_POINTS, GRID)
+    if fill < 0:
+        return [
+            (
+                ("maps",),
+                "the chaos game leaves the finite numbers or collapses to a point (maps that do "
+                "not contract on average, or one contractive map): the samplers reject these",
+            )
+        ]
+    if fill < MIN_FILL:
+        return [
+            (
+                ("maps",),
+                f"collapsed: {PROBE_POINTS:,} chaos-game points occupy {fill:.2%} of the "
+                f"{GRID} x {GRID} cells of the attractor's bounding square, under "
+                f"{MIN_FILL:.0%} (the samplers reject these)",
+            )
+        ]
+    return []
 
 
 @dataclass
@@ -104,10 +161,10 @@ def _sigma_factor_maps(m: int, u: np.ndarray) -> np.ndarray | None:
     """Anderson & Farrell's sigma-factor constraint: sum over maps of (s1 + 2 s2) = alpha with
     alpha ~ U(0.5 (5 + m), 0.5 (6 + m)) and 0 <= s2 <= s1 <= 1. Each map's share c_i of alpha is
     Dirichlet(1, ..., 1); s2 is uniform on the interval that keeps s2 <= s1 <= 1."""
-    alpha = 0.5 * (5 + m) + 0.5 * u[0]
+    alpha = sigma_alpha_low(m) + 0.5 * u[0]
     weights = -np.log1p(-u[1 : 1 + m])  # exponential draws make a flat Dirichlet
     shares = alpha * weights / weights.sum()
-    if shares.max() > 3.0:
+    if shares.max() > SIGMA_MAX_SHARE:
         return None
     maps = np.empty((m, 6))
     for i in range(m):
@@ -128,7 +185,9 @@ def _sigma_factor_maps(m: int, u: np.ndarray) -> np.ndarray | None:
 
 def jittered(system: System, factor: float, which: int) -> System:
     """``system`` with map ``which``'s linear part scaled by ``factor``, shrunk if needed so its
-    largest singular value stays below the system's own largest (contractivity kept)."""
+    largest singular value stays below the system's own largest (contractivity kept). The
+    probabilities follow the |det| rule when the system's do (sampled systems, as Anderson &
+    Farrell's jitter); given ones that are not that rule's are kept: the jitter moves maps only."""
     maps = system.maps.copy()
     linear = maps[which, :4].reshape(2, 2) * factor
     limit = max(float(np.linalg.norm(r[:4].reshape(2, 2), 2)) for r in system.maps)
@@ -137,5 +196,6 @@ def jittered(system: System, factor: float, which: int) -> System:
     if norm > limit > 0:
         linear *= limit / norm
     maps[which, :4] = linear.reshape(4)
-    keep = abs_dets(maps).sum() <= 0
-    return System(maps, system.probabilities if keep else det_probabilities(maps))
+    keep = not system.follows_dets or abs_dets(maps).sum() <= 0
+    probabilities = system.probabilities if keep else det_probabilities(maps)
+    return System(maps, probabilities, system.follows_dets)
