@@ -26,7 +26,6 @@ from synthc.building import build as _build
 from synthc.compiler.compiling import compile_spec
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.variables import RecordedVars
-from synthc.digest import file_sha256
 from synthc.dir_target import DirectoryTarget
 from synthc.errors import OutputError, one_line
 from synthc.executors.base import Executor
@@ -46,6 +45,7 @@ from synthc.outputs.origin import (
     spec_copy,
 )
 from synthc.outputs.store import Store
+from synthc.outputs.verify import regular_state
 from synthc.provenance import InputRecord
 
 
@@ -209,7 +209,7 @@ def compare(
                 f"{_short(recorded)}"
             )
         on_disk = (
-            _disk_state(confine, path, recorded)
+            _disk_state(confine, path, recorded, shard["bytes"])
             if store is None
             else _store_state(store, path, recorded, shard["bytes"])
         )
@@ -453,18 +453,19 @@ def _spell_as_recorded(
                 break
 
 
-def _disk_state(confine: Confiner, path: str, recorded: str) -> str | None:
-    """What is wrong with the shard's file in the output directory, or None if it matches."""
+def _disk_state(confine: Confiner, path: str, recorded: str, size: int) -> str | None:
+    """What is wrong with the shard's file in the output directory, or None if it matches; a
+    file whose size is not the manifest's ``size`` is said so without being read."""
     try:
         target = confine(path)
     except OutputError as error:
         return str(error)
-    if not target.is_file():
-        return "its file in the output directory is missing or not a regular file"
-    try:
-        digest = file_sha256(target)
-    except OSError as error:
-        return f"its file in the output directory is unreadable ({error.strerror or error})"
+    state = regular_state(target, size)
+    if isinstance(state, str):
+        return f"its file in the output directory: {state}"
+    found, digest = state
+    if digest is None:
+        return f"its file in the output directory has {found} bytes, the manifest says {size}"
     if digest != recorded:
         return f"its file in the output directory has sha256 {_short(digest)}, not the manifest's"
     return None

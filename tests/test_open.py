@@ -8,6 +8,10 @@ import hashlib
 import json
 import os
 import shutil
+import stat
+import struct
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -160,8 +164,10 @@ def test_paths_check_each_shard_once_when_verify_is_set(datasets, copy_of, monke
 
     copy = copy_of(datasets[kind][1])
     hashed: list[Path] = []
-    sha256 = dataset_module.file_sha256
-    monkeypatch.setattr(dataset_module, "file_sha256", lambda p: hashed.append(p) or sha256(p))
+    opened = dataset_module.open_regular
+    monkeypatch.setattr(
+        dataset_module, "open_regular", lambda p, size=None: hashed.append(p) or opened(p, size)
+    )
     split = synthc.open(copy, verify=True)["train"]
     assert split.paths == split.paths == shard_paths(copy, "train")
     assert hashed == shard_paths(copy, "train")  # once each, not at every access
@@ -308,3 +314,95 @@ def test_an_empty_split_is_an_empty_frame_with_the_schema(write_spec, tmp_path):
 
 def test_open_is_in_the_api_too(datasets):
     assert isinstance(api.open_dataset(datasets["fractal"][1]), api.Dataset)
+
+
+# -- shards that are not regular files, or far larger than the manifest says -------------------
+
+_SPECIAL_READS = """
+import sys
+import synthc
+from synthc.errors import OutputError
+
+tars, tables = sys.argv[1:]
+reads = [
+    lambda: synthc.open(tars, verify=True)["train"].paths,
+    lambda: next(iter(synthc.open(tars, verify=True)["train"])),
+    lambda: list(synthc.open(tars)["train"].samples()),
+    lambda: synthc.open(tars)["train"].paths,
+    lambda: synthc.open(tables)["train"].lazy().collect(),
+    lambda: synthc.open(tables, verify=True)["train"].lazy(),
+]
+for read in reads:
+    try:
+        read()
+        print("read")
+    except OutputError as error:
+        print(error)
+"""
+
+
+def test_a_shard_that_is_a_fifo_or_a_device_is_named_not_read(datasets, tmp_path):
+    # reading a FIFO shard waited for a writer for ever; a device was read without end: run
+    # in a process of its own, so that a regression fails instead of hanging the suite
+    tars, tables = tmp_path / "tars", tmp_path / "tables"
+    shutil.copytree(datasets["fractal"][1], tars)
+    shutil.copytree(datasets["manifold"][1], tables)
+    fifo, device = tars / "train" / "train-00000.tar", tables / "train" / "train-00000.parquet"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    device.unlink()
+    try:  # /dev/zero's numbers, where the system lets us make a device node
+        os.mknod(device, 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+        kind = "a character device"
+    except OSError:
+        os.mkfifo(device)
+        kind = "a FIFO"
+    script = [sys.executable, "-c", _SPECIAL_READS, str(tars), str(tables)]
+    result = subprocess.run(script, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 6
+    assert (
+        lines
+        == [f"{fifo}: is not a regular file (a FIFO)"] * 4
+        + [f"{device}: is not a regular file ({kind})"] * 2
+    )
+
+
+def test_a_shard_far_larger_than_the_manifest_says_is_refused_before_hashing(
+    datasets, copy_of, monkeypatch, tmp_path
+):
+    from synthc.outputs import dataset as dataset_module
+
+    monkeypatch.setattr(dataset_module, "handle_sha256", lambda handle: pytest.fail("hashed"))
+    tables = copy_of(datasets["manifold"][1]).rename(tmp_path / "tables")
+    shard = tables / "train" / "train-00000.parquet"
+    os.truncate(shard, 50 << 30)  # sparse: hashing it took minutes
+    with pytest.raises(OutputError, match=rf"{shard}: {50 << 30} bytes, the manifest says \d+"):
+        synthc.open(tables, verify=True)["train"].lazy()
+    tars = copy_of(datasets["fractal"][1])
+    shard = tars / "train" / "train-00001.tar"
+    os.truncate(shard, 50 << 30)
+    keys = []
+    with pytest.raises(OutputError, match=rf"{shard}: {50 << 30} bytes, the manifest says \d+"):
+        for sample in synthc.open(tars, verify=True)["train"].samples(decode=False):
+            keys.append(int(sample["__key__"]))
+    assert keys == list(range(20))  # nothing of the shard: its size is checked as it is opened
+
+
+def test_a_broken_png_is_an_output_error_not_pils_syntax_error(datasets, copy_of):
+    copy = copy_of(datasets["fractal"][1])
+    shard = copy / "val" / "val-00000.tar"
+    with tarfile.open(shard) as tar:
+        png = bytearray(tar.extractfile("000000000045.png").read())  # type: ignore[union-attr]
+    damage_a_member(shard, "000000000045.png", _broken_png(bytes(png)))
+    with pytest.raises(OutputError, match=r"val-00000\.tar: 000000000045\.png: cannot decode"):
+        list(synthc.open(copy)["val"])
+
+
+def _broken_png(png: bytes) -> bytes:
+    """``png`` with the first chunk after IHDR (its image data) said to be half as long: PIL
+    then reads the next chunk's header from the compressed data and, loading the image,
+    raises SyntaxError ("broken PNG file"), not the OSError or ValueError synthc caught."""
+    (length,) = struct.unpack(">I", png[33:37])
+    return png[:33] + struct.pack(">I", length // 2) + png[37:]

@@ -110,8 +110,10 @@ def test_paths_of_a_verified_store_dataset_check_each_shard_once(bucket, tmp_pat
     url = f"s3://{bucket}/checked"
     api.build(write_small_spec(tmp_path, "tabular"), url, workers=1)
     hashed: list[Path] = []
-    sha256 = dataset_module.file_sha256
-    monkeypatch.setattr(dataset_module, "file_sha256", lambda p: hashed.append(p) or sha256(p))
+    opened = dataset_module.open_regular
+    monkeypatch.setattr(
+        dataset_module, "open_regular", lambda p, size=None: hashed.append(p) or opened(p, size)
+    )
     split = synthc.open(url, verify=True)["train"]
     assert split.paths == split.paths and hashed == split.paths  # once each
     shard = split.shards[1].name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -99,6 +100,32 @@ def test_one_flipped_byte_fails_naming_the_shard(project, cli):
     assert "does not reproduce: 1 of 4 shard(s) differ" in err
     assert "train/train-00001.parquet: its file in the output directory has sha256" in err
     assert "train-00000" not in err and "test-00000" not in err
+
+
+def test_a_shard_far_larger_or_too_long_a_name_is_one_line_without_hashing(
+    project, cli, monkeypatch
+):
+    from synthc.outputs import verify
+
+    monkeypatch.setattr(verify, "handle_sha256", _small_files_only(verify.handle_sha256))
+    os.truncate(project / "out" / "train" / "train-00001.parquet", 50 << 30)  # sparse
+    manifest = json.loads((project / "out" / "manifest.json").read_text())
+    manifest["splits"]["train"]["shards"][0]["path"] = long = f"train/{'a' * 5000}.parquet"
+    (project / "out" / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = cli("reproduce", "out")
+    assert code == 1 and "Traceback" not in err and "internal error" not in err
+    assert (
+        f"train/train-00001.parquet: its file in the output directory has {50 << 30} bytes" in err
+    )
+    assert f"{long}: " in err and "a path part longer than 255 bytes" in err
+
+
+def _small_files_only(sha256):
+    def hashed(handle):
+        assert os.fstat(handle.fileno()).st_size < 1 << 30
+        return sha256(handle)
+
+    return hashed
 
 
 def test_the_spec_is_built_from_the_recorded_copy_at_its_recorded_location(project, cli):

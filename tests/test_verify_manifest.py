@@ -159,3 +159,47 @@ def test_a_fifo_manifest_is_refused_without_blocking(built, cli):
     os.mkfifo(out / "manifest.json")
     code, _, err = cli("verify", out)
     assert code == 1 and "is not a regular file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_fact_file_far_larger_than_its_array_is_not_hashed(built, cli, monkeypatch):
+    from synthc.outputs import verify
+
+    sha256 = verify.handle_sha256
+
+    def small_only(handle):
+        assert os.fstat(handle.fileno()).st_size < 1 << 30, "a huge file was hashed"
+        return sha256(handle)
+
+    monkeypatch.setattr(verify, "handle_sha256", small_only)
+    _, out = built
+    entry = {"file": "facts/rotation.npy", "shape": [3, 3], "dtype": "<f8", "sha256": "0" * 64}
+    edit_manifest(out, lambda m: m["generator"].setdefault("facts", {}).update(rotation=entry))
+    (out / "facts").mkdir()
+    (out / "facts" / "rotation.npy").touch()
+    os.truncate(out / "facts" / "rotation.npy", 50 << 30)  # sparse: hashing it took minutes
+    assert problems(cli, out) == [
+        f"facts/rotation.npy: {50 << 30} bytes, more than a <f8 [3, 3] array takes (65618)"
+    ]
+
+
+def test_a_shard_that_is_a_fifo_is_not_a_regular_file_not_missing(built, cli):
+    _, out = built
+    shard = out / "train" / "train-00000.parquet"
+    shard.unlink()
+    os.mkfifo(shard)
+    assert problems(cli, out) == ["train/train-00000.parquet: is not a regular file (a FIFO)"]
+
+
+def test_a_shard_path_too_long_for_the_system_is_one_problem_line(built, cli):
+    # Path.is_file() let ENAMETOOLONG through: 'internal error: OSError: [Errno 36]'
+    _, out = built
+    long = f"train/{'a' * 5000}.parquet"
+    edit_manifest(out, lambda m: first_train(m).__setitem__("path", long))
+    lines = problems(cli, out)
+    assert any(
+        line.startswith(f"{long}: manifest.json: entry 'train/aaaa")
+        and line.endswith(
+            "is refused: a path part longer than 255 bytes; synthc follows no such path"
+        )
+        for line in lines
+    ), lines

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from synthc.digest import file_sha256
+from synthc import limits
 from synthc.errors import OutputError, UsageError
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
 from synthc.outputs.state import STATE_DIR, BadState, BuildState, CopiedState
-from synthc.outputs.verify import verify_dataset
+from synthc.outputs.verify import regular_state, verify_dataset
 
 #: files named in one error message before "and N more"
 LISTED_FILES = 10
@@ -124,7 +124,11 @@ def state_from_manifest(out: Path) -> BuildState | None:
     for path, entry in shard_entries(manifest).items():
         state.shards[path] = {**entry, "mtime_ns": (out / path).stat().st_mtime_ns}
     for name in [*manifest.get("files", []), MANIFEST_FILE]:
-        state.files[name] = file_sha256(out / name)
+        # no size is recorded for these: one larger than a manifest may be is not synthc's
+        found = regular_state(out / name, at_most=limits.MAX_MANIFEST_BYTES)
+        if isinstance(found, str) or found[1] is None:
+            return None
+        state.files[name] = found[1]
     return state
 
 

@@ -5,8 +5,30 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from synthc.errors import OutputError
+
+#: bytes of one part of a path (NAME_MAX) and of a whole path (below PATH_MAX) synthc follows
+#: from an output directory: a longer name is refused where it is read, not met as an OSError
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 4000
+
+#: what a file that is not a regular file is, for messages
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is not a regular file (``"a FIFO"``), else None."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _FILE_TYPES if test(mode)), "a special file")
 
 
 def confined_name(name: object) -> str | None:
@@ -24,6 +46,11 @@ def confined_name(name: object) -> str | None:
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):
         return "a path with an empty, '.' or '..' part"
+    encoded = [part.encode("utf-8", "surrogateescape") for part in parts]
+    if any(len(part) > MAX_NAME_BYTES for part in encoded):
+        return f"a path part longer than {MAX_NAME_BYTES} bytes"
+    if sum(len(part) + 1 for part in encoded) > MAX_PATH_BYTES:
+        return f"a path longer than {MAX_PATH_BYTES} bytes"
     return None
 
 
@@ -63,7 +90,7 @@ class Confiner:
                 return self.out / name
             why = "it leaves the output directory (through a symlink)"
         raise OutputError(
-            f"{self.source}: entry {name!r} is refused: {why}; synthc follows no such path"
+            f"{self.source}: entry {name!r:.120} is refused: {why}; synthc follows no such path"
         )
 
     def _inside(self, path: Path, may_be_root: bool) -> bool:
@@ -82,19 +109,48 @@ def confine(out: Path, name: object, source: str) -> Path:
     return Confiner(out, source)(name)
 
 
+def open_regular(path: Path, size: int | None = None) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file (of ``size`` bytes, when given).
+
+    Checked before the open (stat: a device is never opened) and on the open descriptor
+    (fstat: one swapped in meanwhile is caught), and opened without blocking (a FIFO never
+    waits for a writer), so what is checked is what is read. OutputError naming the file and
+    what it is, or its size and ``size``; OSError (including FileNotFoundError) passes through
+    for the caller to word.
+    """
+    _check_regular(path, os.stat(path), size)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    handle = os.fdopen(fd, "rb")
+    try:
+        _check_regular(path, os.fstat(fd), size)
+        os.set_blocking(fd, True)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _check_regular(path: Path, info: os.stat_result, size: int | None) -> None:
+    what = file_kind(info.st_mode)
+    if what is not None:
+        raise OutputError(f"{path}: is not a regular file ({what})")
+    if size is not None and info.st_size != size:
+        raise OutputError(f"{path}: {info.st_size} bytes, the manifest says {size}")
+
+
 def read_bounded(path: Path, limit: int, limit_name: str, error: type[OutputError]) -> bytes:
     """The bytes of ``path``, a regular file of at most ``limit`` bytes in an output directory.
 
-    Opened without blocking and checked on the open descriptor (a FIFO or device swapped in
-    never blocks or streams), so what is checked is what is read. ``error`` (naming
-    ``limits.<limit_name>``) for a file that is not regular or too big; OSError (including
-    FileNotFoundError) passes through for the caller to word.
+    Opened as :func:`open_regular` opens it (a FIFO or device never blocks or streams).
+    ``error`` (naming ``limits.<limit_name>``) for a file that is not regular or too big;
+    OSError (including FileNotFoundError) passes through for the caller to word.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
+    try:
+        handle = open_regular(path)
+    except OutputError as refused:
+        raise error(str(refused)) from None
+    with handle:
         info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise error(f"{path}: is not a regular file")
         if info.st_size > limit:
             raise error(
                 f"{path}: {info.st_size} bytes exceeds the limit of {limit} bytes "

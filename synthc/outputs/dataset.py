@@ -15,7 +15,9 @@ import atexit
 import hashlib
 import io
 import json
+import os
 import shutil
+import struct
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -23,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from synthc import limits
-from synthc.digest import file_sha256
+from synthc.digest import handle_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
-from synthc.outputs.confine import Confiner
+from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
 from synthc.outputs.parquet import for_polars
@@ -170,14 +172,15 @@ class Shard:
 
         return fetched(self.path, fetch)
 
-    def open(self) -> BinaryIO:
+    def open(self, sized: bool = False) -> BinaryIO:
         """The shard opened for reading (streamed from a store, if its object has the
-        manifest's size); OutputError if it cannot be."""
+        manifest's size); OutputError if it cannot be, or if its file is not a regular file
+        (a FIFO or device is never read), or (``sized``) not of the manifest's size."""
         if self.store is not None:
             self._check_object_size(self.store)
             return self.store.open(self.name)
         try:
-            return open(self.path, "rb")  # noqa: SIM115 (the caller closes it)
+            return open_regular(self.path, self.size if sized else None)
         except OSError as error:
             raise OutputError(f"{self.path}: unreadable ({error.strerror or error})") from None
 
@@ -198,12 +201,27 @@ class Shard:
                 "(a changed or damaged shard; synthc verify checks the whole dataset)"
             )
 
+    def regular(self) -> Path:
+        """The local file (:meth:`local`), unless it is there and is not a regular file: a
+        reader of a FIFO would wait for ever, of a device read without end (OutputError)."""
+        path = self.local()
+        try:
+            what = file_kind(os.stat(path).st_mode)
+        except OSError:
+            return path  # the reader says it is missing, as it would have
+        if what is not None:
+            raise OutputError(f"{self.where}: is not a regular file ({what})")
+        return path
+
     def verify(self) -> None:
-        """Hash the whole file and check it (for readers that read the file themselves)."""
+        """Hash the whole file and check it (for readers that read the file themselves); a
+        file that is not regular or not of the manifest's size is refused before any read."""
         try:
             path = self.local()
-            found = path.stat()
-            self.check(found.st_size, file_sha256(path))
+            with open_regular(path, self.size) as handle:
+                found = os.fstat(handle.fileno())
+                digest = handle_sha256(handle)
+            self.check(found.st_size, digest)
         except OSError as error:
             raise OutputError(f"{self.where}: unreadable ({error.strerror or error})") from None
         self._verified = (found.st_size, found.st_mtime_ns, found.st_ino)
@@ -250,7 +268,7 @@ class Split:
         is checked as ``lazy()`` checks it, the first time (OutputError naming it)."""
         if self.verify:
             return [shard.checked() for shard in self.shards]
-        return [shard.local() for shard in self.shards]
+        return [shard.regular() for shard in self.shards]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -272,7 +290,7 @@ class Split:
                 shard.verify()
         if not self.shards:
             return pl.LazyFrame(schema=self._empty_schema())
-        return pl.scan_parquet([for_polars(shard.local()) for shard in self.shards], glob=False)
+        return pl.scan_parquet([for_polars(shard.regular()) for shard in self.shards], glob=False)
 
     def samples(
         self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None
@@ -360,8 +378,9 @@ class _Hashing(io.RawIOBase):
 
 def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, bytes]]]:
     """``(key, {extension: bytes})`` per sample of a tar read front to back (members of one
-    sample are consecutive); with ``verify`` the bytes read are hashed and checked at the end."""
-    handle = shard.open()
+    sample are consecutive); with ``verify`` a file of another size than the manifest's is
+    refused at once, and the bytes read are hashed and checked at the end."""
+    handle = shard.open(sized=verify)
     with handle:
         source: Any = _Hashing(handle) if verify else handle
         key: str | None = None
@@ -411,6 +430,21 @@ def _member_bytes(shard: Shard, tar: tarfile.TarFile, member: tarfile.TarInfo) -
     return data
 
 
+#: what PIL (and json, int) raise for bytes that are not what their extension says: a damaged
+#: PNG raises SyntaxError ("broken PNG file") or struct.error from its chunk reader
+_UNDECODABLE = (
+    ValueError,
+    RecursionError,
+    OSError,
+    SyntaxError,
+    struct.error,
+    EOFError,
+    IndexError,
+    TypeError,
+    ZeroDivisionError,
+)
+
+
 def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> Any:
     """A member's value by its extension; OutputError naming the shard and member if it is not
     what its extension says."""
@@ -428,7 +462,7 @@ def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> An
             if not text.lstrip("-").isdigit():
                 raise ValueError(f"{text[:40]!r} is not an integer")
             return int(text)
-    except (ValueError, RecursionError, OSError, Image.DecompressionBombError) as error:
+    except (*_UNDECODABLE, Image.DecompressionBombError) as error:
         raise OutputError(f"{shard.where}: {key}.{ext}: cannot decode: {error}") from None
     return data
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,9 +14,9 @@ from typing import Any
 
 from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
-from synthc.digest import file_sha256
+from synthc.digest import handle_sha256
 from synthc.errors import OutputError, one_line
-from synthc.outputs.confine import Confiner, read_bounded
+from synthc.outputs.confine import Confiner, file_kind, open_regular, read_bounded
 from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
@@ -240,12 +242,12 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str |
         path = confine(shard["path"])
     except OutputError as error:
         return str(error)
-    if not path.is_file():
-        return "missing"
-    size = path.stat().st_size
-    if size != shard["bytes"]:
+    state = regular_state(path, shard["bytes"])
+    if isinstance(state, str):
+        return state
+    size, digest = state
+    if size != shard["bytes"] or digest is None:
         return f"{size} bytes, manifest says {shard['bytes']}"
-    digest = file_sha256(path)
     if digest != shard["sha256"]:
         return f"sha256 {digest[:16]}… does not match the manifest"
     if not count:
@@ -264,6 +266,56 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str |
     return None
 
 
+def regular_state(
+    path: Path, size: int | None = None, *, at_most: int | None = None
+) -> tuple[int, str | None] | str:
+    """``(bytes, sha256)`` of the regular file ``path``, hashed only when it has ``size``
+    bytes and at most ``at_most`` (otherwise the sha256 is None: a file far larger than the
+    manifest says is never read); or what is wrong with it (missing, not a regular file,
+    unreadable)."""
+    try:
+        info = os.stat(path)
+        what = file_kind(info.st_mode)
+        if what is not None:
+            return f"is not a regular file ({what})"
+        if info.st_size != (info.st_size if size is None else size) or info.st_size > (
+            info.st_size if at_most is None else at_most
+        ):
+            return info.st_size, None
+        with open_regular(path, info.st_size) as handle:
+            return info.st_size, handle_sha256(handle)
+    except FileNotFoundError:
+        return "missing"
+    except OutputError as error:  # swapped since the stat
+        return str(error).removeprefix(f"{path}: ")
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+
+
+def fact_file_bytes(entry: dict[str, Any]) -> int:
+    """The largest size a ``.npy`` file of the entry's shape and dtype can have (its data and
+    the longest header numpy writes); for an entry of no shape or dtype numpy knows, the
+    largest a fact may be (``synthc.limits.MAX_FACT_BYTES``)."""
+    import numpy as np
+
+    largest = limits.MAX_FACT_BYTES + _NPY_HEADER_BYTES
+    shape = entry.get("shape")
+    try:
+        itemsize = np.dtype(str(entry["dtype"])).itemsize
+    except (TypeError, ValueError):
+        return largest
+    if not isinstance(shape, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+    ):
+        return largest
+    return min(math.prod(shape) * itemsize + _NPY_HEADER_BYTES, largest)
+
+
+#: the most a ``.npy`` header takes: numpy pads it to 64 bytes and keeps it under 64 KiB
+#: for the arrays synthc writes (a version 1 header's length is 16 bits)
+_NPY_HEADER_BYTES = 65_536 + 10
+
+
 def _check_fact_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
     import numpy as np
 
@@ -275,9 +327,19 @@ def _check_fact_files(confine: Confiner, manifest: dict[str, Any]) -> list[Shard
         except OutputError as error:
             problems.append(ShardProblem(name, str(error)))
             continue
-        if not path.is_file():
-            problems.append(ShardProblem(name, "missing"))
-        elif file_sha256(path) != entry["sha256"]:
+        bound = fact_file_bytes(entry)
+        state = regular_state(path, at_most=bound)
+        if isinstance(state, str):
+            problems.append(ShardProblem(name, state))
+        elif state[1] is None:
+            problems.append(
+                ShardProblem(
+                    name,
+                    f"{state[0]} bytes, more than a {entry['dtype']} {entry['shape']} array "
+                    f"takes ({bound})",
+                )
+            )
+        elif state[1] != entry["sha256"]:
             problems.append(ShardProblem(name, "sha256 does not match the manifest"))
         else:
             try:
@@ -304,8 +366,16 @@ def _check_listed_files(confine: Confiner, manifest: dict[str, Any]) -> list[Sha
         except OutputError as error:
             problems.append(ShardProblem(str(name), str(error)))
             continue
-        if not path.is_file():
-            problems.append(ShardProblem(name, "missing"))
+        try:
+            what = file_kind(os.stat(path).st_mode)
+        except FileNotFoundError:
+            what = "missing"
+        except OSError as error:
+            what = f"unreadable ({error.strerror or error})"
+        else:
+            what = None if what is None else f"is not a regular file ({what})"
+        if what is not None:
+            problems.append(ShardProblem(name, what))
     return problems
 
 
