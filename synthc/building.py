@@ -171,8 +171,9 @@ def build(
 
         # Whatever changes, a manifest describing the old state must not survive a build that
         # fails half-way; its absence also tells make that the dataset is not built.
-        target.retract_manifest(state)
+        # temporaries first: one that is not synthc's stops the build with the dataset whole
         target.discard_partials(plan, state)
+        target.retract_manifest(state)
         for path in actions.remove:
             target.remove_owned(state, path)
         if actions.remove:

@@ -11,6 +11,8 @@ holds the directory becomes a BuildError naming the file.
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from synthc.compiler.planning import Plan, ShardTask
 from synthc.errors import BuildError, OutputError
 from synthc.generators.base import PreviewKind
 from synthc.outputs.adopt import adopt_state
-from synthc.outputs.confine import confine
+from synthc.outputs.confine import confine, file_kind
 from synthc.outputs.finish import write_file
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
@@ -32,6 +34,16 @@ from synthc.outputs.state import (
     make_output_dir,
     state_path,
 )
+
+
+def _not_a_file(path: Path) -> str | None:
+    """What is at ``path`` when it is neither a regular file nor a symlink (both of which
+    unlink removes without touching anything else), else None (also when nothing is there)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    return None if stat.S_ISLNK(mode) else file_kind(mode)
 
 
 class DirectoryTarget:
@@ -88,14 +100,26 @@ class DirectoryTarget:
             self.save(state)
 
     def discard_partials(self, plan: Plan, state: BuildState) -> None:
+        # Called before the manifest is retracted: a temporary synthc cannot have written (a
+        # directory, a FIFO) stops the build while the dataset is still whole, named, not
+        # deleted, and the same at every rerun (--force cannot make it synthc's).
         names = {t.path for t in plan.tasks} | set(state.shards) | set(state.files)
-        for partial in temporaries(self.out / name for name in names):
+        found = temporaries(self.out / name for name in names)
+        for partial in found:
+            what = _not_a_file(partial)
+            if what is not None:
+                raise BuildError(
+                    f"{partial}: is {what}, not a temporary synthc wrote; synthc deletes only "
+                    "files it wrote, so remove it yourself and rebuild (the dataset is unchanged)"
+                )
+        for partial in found:
             partial.unlink(missing_ok=True)
 
     def remove_owned(self, state: BuildState, path: str) -> None:
         # Confined when the state was loaded, and again now: a symlink may have appeared since.
         target = confine(self.out, path, str(state_path(self.out)))
-        target.unlink(missing_ok=True)
+        if _not_a_file(target) is None:  # a folder put in its place is no file synthc wrote
+            target.unlink(missing_ok=True)
         del state.shards[path]
         self.save(state)
         parent = target.parent

@@ -461,3 +461,83 @@ def test_a_state_of_too_many_json_values_is_refused_before_parsing(built, cli, m
     code, _, err = cli("build", spec, "-o", out, "--workers", "1")
     assert code == 1 and "JSON values, over the limit of 5,000" in one_line(err)
     assert snapshot(out) == before
+
+
+# -- 3. state entries and temporaries that would break the output for good --------------------
+
+
+def _manifest_kept(out: Path, code: int, err: str, words: str) -> None:
+    assert code == 1 and words in one_line(err)
+    assert (out / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("train", "'train' is not a shard file in a split's folder"),
+        ("people/train", "'people/train' is not a shard file in a split's folder"),
+        (f"train/{'a' * 300}.parquet", "a path part longer than 255 bytes"),
+    ],
+)
+def test_a_shard_entry_that_is_no_shard_file_is_refused_and_force_recovers(built, cli, name, words):
+    # a shard entry naming the split's folder made every build (even --force) fail with
+    # 'Is a directory' after it had deleted the manifest; a 300-character name, with
+    # 'File name too long'
+    spec, out = built
+    record = {**any_shard_record(out), "path": name, "split": "train"}
+    edit_state(out, lambda state: state["shards"].__setitem__(name, record))
+    before = snapshot(out)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    _manifest_kept(out, code, err, words)
+    assert snapshot(out) == before
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1", "--force")
+    assert code == 0, err
+    assert "set aside (--force)" in err and cli("verify", out)[0] == 0
+
+
+def test_a_directory_at_a_temporarys_name_is_named_before_the_manifest_is_retracted(built, cli):
+    spec, out = built
+    partial = out / "train" / "train-00000.parquet.partial"
+    partial.mkdir()
+    (partial / "x").touch()
+    (out / "train" / "train-00001.parquet").touch()  # changed: the build has work to do
+    for force in ((), ("--force",)):
+        code, _, err = cli("build", spec, "-o", out, "--workers", "1", *force)
+        _manifest_kept(out, code, err, f"{partial}: is a directory, not a temporary synthc")
+    assert (partial / "x").exists()
+    shutil.rmtree(partial)
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    assert cli("verify", out)[0] == 0
+
+
+def test_a_folder_in_place_of_a_shard_to_remove_is_left_alone(built, cli):
+    spec, out = built
+    name = "train/train-00009.parquet"  # a shard the plan no longer has
+    plant_entry(out, "shards", name)
+    (out / name).mkdir()
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, err
+    assert (out / name).is_dir() and name not in (out / STATE).read_text()
+
+
+def test_a_lost_state_beside_a_huge_listed_file_is_not_rebuilt_by_hashing_it(
+    built, cli, monkeypatch
+):
+    # recovering the state hashed every file the manifest lists: a sparse 50 GB README.md
+    # took minutes; a file larger than a manifest may be is not synthc's
+    from synthc.outputs import verify
+
+    monkeypatch.setattr(verify, "handle_sha256", _small_files_only(verify.handle_sha256))
+    spec, out = built
+    shutil.rmtree(out / STATE_DIR)
+    os.truncate(out / "README.md", 50 << 30)
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 2 and "no verifying manifest.json" in one_line(err)
+
+
+def _small_files_only(sha256):
+    def hashed(handle):
+        assert os.fstat(handle.fileno()).st_size < limits.MAX_MANIFEST_BYTES
+        return sha256(handle)
+
+    return hashed

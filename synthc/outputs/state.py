@@ -62,6 +62,7 @@ STORE_SHARD_KEYS: dict[str, type | tuple[type, ...]] = {
 _COUNTS = ("shard", "first_sample", "samples", "bytes")
 _COUNT_BOUND = 2**63
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHARD_SUFFIXES = (".parquet", ".tar")
 
 
 class BadState(OutputError):
@@ -215,6 +216,15 @@ def _check_shard_entry(
             raise BadState(f"{where}.{key}: must be {getattr(kind, '__name__', kind)}")
     if entry["path"] != name:
         raise BadState(f"{where}.path: {entry['path']!r} differs from its key")
+    # a shard is a file in a split's folder (an entry of another split than the plan's is
+    # rebuilt, like any entry at odds with the plan): removing or replacing it never reaches
+    # a split's folder itself or a file at the top of the output
+    parts = name.split("/")
+    if not 2 <= len(parts) <= 3 or not parts[-1].endswith(_SHARD_SUFFIXES):
+        raise BadState(
+            f"{where}.path: {name!r:.80} is not a shard file in a split's folder "
+            "(<split>/<name>.parquet or .tar, or <table>/<split>/<name>.parquet)"
+        )
     # the values go into the manifest of a build that keeps the shard: checked, not trusted
     if not _SHA256.fullmatch(entry["sha256"]):
         raise BadState(f"{where}.sha256: must be 64 lower-case hex digits")
