@@ -312,6 +312,31 @@ def test_an_empty_split_is_an_empty_frame_with_the_schema(write_spec, tmp_path):
     assert frame.schema["index"] == pl.Int64 and frame.schema["x0"] == pl.Float64
 
 
+def test_an_empty_split_has_the_dtypes_of_the_built_shards(write_spec, tmp_path):
+    # an enum column was Null in the empty split, Enum in the others; float32 was Null too
+    spec = write_spec(
+        "synthc: 1\nname: empty\nseed: 1\nsamples: 50\nsplits: {train: 50, test: 0}\n"
+        "generator:\n  kind: tabular\n  columns:\n"
+        "    region: {dist: categorical, values: [north, south]}\n"
+        "    w: {dist: uniform, low: 0, high: 1, dtype: float32}\n"
+    )
+    dataset = synthc.open(api.build(spec, tmp_path / "out", workers=1).out)
+    built = dataset["train"].lazy().collect_schema()
+    assert dataset["test"].lazy().collect_schema() == built
+    assert built["region"] == pl.Enum(["north", "south"]) and built["w"] == pl.Float32
+
+
+def test_a_dataset_opened_by_a_relative_path_reads_from_another_directory(
+    datasets, tmp_path, monkeypatch
+):
+    # a DataLoader worker may start elsewhere: the pickled dataset named out/... from there
+    out = datasets["manifold"][1]
+    monkeypatch.chdir(out.parent)
+    dataset = synthc.open(out.name)
+    monkeypatch.chdir(tmp_path)
+    assert dataset["train"].lazy().collect().height == len(dataset["train"])
+
+
 def test_open_is_in_the_api_too(datasets):
     assert isinstance(api.open_dataset(datasets["fractal"][1]), api.Dataset)
 

@@ -58,7 +58,8 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
         out = directory
     root = Path(out)
     manifest = read_manifest(root)
-    confine = Confiner(root, MANIFEST_FILE)
+    # shards by absolute paths: a dataset pickled to a worker that starts elsewhere still reads
+    confine = Confiner(Path(os.path.abspath(root)), MANIFEST_FILE)
     return _opened(
         root, str(root / MANIFEST_FILE), manifest, verify, lambda name: confine(name), table
     )
@@ -121,6 +122,10 @@ def _opened(
             shards.append(Shard(shard["path"], path, shard["bytes"], shard["sha256"]))
         known = columns if isinstance(columns, list) else []
         splits[name] = Split(name, kind, samples, shards, known, verify)
+    filled = next((split.shards[0] for split in splits.values() if split.shards), None)
+    for split in splits.values():
+        if not split.shards and kind == "parquet":
+            split.schema_shard = filled
     return Dataset(root, manifest, splits)
 
 
@@ -260,6 +265,9 @@ class Split:
         self.shards = shards
         self._columns = columns
         self.verify = verify
+        #: a shard of another split whose Parquet schema an empty split takes (its dtypes are
+        #: exact: an enum's categories, float32; the manifest names only kinds)
+        self.schema_shard: Shard | None = None
 
     @property
     def paths(self) -> list[Path]:
@@ -289,6 +297,11 @@ class Split:
             for shard in self.shards:
                 shard.verify()
         if not self.shards:
+            if self.schema_shard is not None:
+                checked = self.verify if verify is None else verify
+                shard = self.schema_shard
+                path = shard.checked() if checked else shard.regular()
+                return pl.LazyFrame(schema=pl.read_parquet_schema(for_polars(path)))
             return pl.LazyFrame(schema=self._empty_schema())
         return pl.scan_parquet([for_polars(shard.regular()) for shard in self.shards], glob=False)
 
