@@ -60,7 +60,9 @@ class GitState:
 def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
     """The git state of the work tree holding the spec file ``spec`` for these ``inputs``
     (those outside the work tree, such as package data, are pinned by their sha256 and do not
-    count); GitUnavailable if there is none."""
+    count); GitUnavailable if there is none. A file inside a submodule (or another repository
+    nested in the work tree) is judged by that repository: committed and unchanged in its
+    ``HEAD``, and that ``HEAD`` the commit the enclosing ``HEAD`` records for it."""
     directory = Path(os.path.realpath(spec)).parent
     top = Path(os.path.realpath(run_git(directory, "rev-parse", "--show-toplevel").rstrip("\n")))
     try:
@@ -73,20 +75,93 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
         # package data recorded as trdg:... is pinned by its sha256 even in a venv in the tree
         if real.is_relative_to(top) and real.relative_to(top).as_posix() == record.path:
             inside.add(record.path)
-    folders = sorted({str(Path(p).parent) for p in inside})
-    committed = set(
-        _nul_list(run_git(top, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *folders))
-    )
-    diff = ("diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "HEAD", "--")
-    changed = set(_nul_list(run_git(top, *diff, *folders)))
-    uncommitted = []
-    for rel in sorted(inside):
-        if rel not in committed:
-            uncommitted.append((rel, "not committed (untracked, ignored or only staged)"))
-        elif rel in changed:
-            uncommitted.append((rel, "differs from HEAD"))
+    uncommitted = sorted(_uncommitted(top, inside, None))
     spec_path = Path(os.path.realpath(spec)).relative_to(top).as_posix()
     return GitState(commit, spec_path, tuple(uncommitted))
+
+
+def _uncommitted(top: Path, paths: set[str], submodule: str | None) -> list[tuple[str, str]]:
+    """The files among ``paths`` (relative to the work tree ``top``) that are not as its
+    ``HEAD`` holds them, with why; ``submodule``: ``top``'s path in the spec repository (None
+    for the spec repository itself), for the reasons."""
+    nested: dict[str, set[str]] = {}
+    own = set()
+    for rel in paths:
+        root = _nested_root(top, rel)
+        if root is None:
+            own.add(rel)
+        else:
+            nested.setdefault(root, set()).add(rel[len(root) + 1 :])
+    found = []
+    for root, inner in sorted(nested.items()):
+        name = f"{submodule}/{root}" if submodule else root
+        judged = _in_nested(top, root, inner, name)
+        if judged is None:  # a `.git` git does not take for a repository: the files are top's
+            own.update(f"{root}/{p}" for p in inner)
+        else:
+            found += [(f"{root}/{p}", why) for p, why in judged]
+    folders = sorted({str(Path(p).parent) for p in own})
+    committed = set(
+        _nul_list(run_git(top, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *folders))
+        if own
+        else ""
+    )
+    diff = ("diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "HEAD", "--")
+    changed = set(_nul_list(run_git(top, *diff, *folders))) if own else set()
+    inside = f" in the submodule {submodule}" if submodule else ""
+    for rel in sorted(own):
+        if rel not in committed:
+            found.append((rel, f"not committed{inside} (untracked, ignored or only staged)"))
+        elif rel in changed:
+            found.append((rel, f"differs from HEAD{inside}"))
+    return found
+
+
+def _nested_root(top: Path, rel: str) -> str | None:
+    """The outermost folder of ``rel`` below ``top`` holding ``.git`` (a submodule's is a
+    file), or None."""
+    parts = rel.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        folder = "/".join(parts[:depth])
+        if os.path.lexists(top / folder / ".git"):
+            return folder
+    return None
+
+
+def _in_nested(top: Path, root: str, paths: set[str], name: str) -> list[tuple[str, str]] | None:
+    """The files among ``paths`` (relative to ``top/root``, a repository nested in ``top``)
+    that are not committed as ``top``'s HEAD pins them: uncommitted in that repository, or
+    its HEAD not the commit ``top``'s HEAD records for ``root``. None when ``top/root`` is not a
+    work tree of its own."""
+    where = top / root
+    try:
+        own_top = run_git(where, "rev-parse", "--show-toplevel").rstrip("\n")
+        if Path(os.path.realpath(own_top)) != Path(os.path.realpath(where)):
+            return None
+        head = run_git(where, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
+    except GitUnavailable as error:
+        return [(p, f"in the submodule {name}, which git cannot read ({error})") for p in paths]
+    recorded = None
+    for entry in _nul_list(run_git(top, "ls-tree", "-z", "HEAD", "--", root)):
+        meta, _, entry_path = entry.partition("\t")
+        if entry_path == root and meta.split(" ")[1:2] == ["commit"]:
+            recorded = meta.split(" ")[2]
+    problems = dict(_uncommitted(where, paths, name))
+    found = []
+    for rel in sorted(paths):
+        if rel in problems:
+            found.append((rel, problems[rel]))
+        elif recorded is None:
+            found.append((rel, f"in {name}, a repository HEAD does not record as a submodule"))
+        elif head != recorded:
+            found.append(
+                (
+                    rel,
+                    f"the submodule {name} is at {head[:12]}, not at the commit {recorded[:12]} "
+                    "HEAD records for it",
+                )
+            )
+    return found
 
 
 def _nul_list(output: str) -> list[str]:

@@ -139,6 +139,41 @@ def test_dirty_names_edited_untracked_and_ignored_inputs(repo):
     assert "specs/words.yaml" in dict(state.uncommitted)
 
 
+def add_submodule(parent: Path, library: Path, where: str) -> None:
+    git(parent, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(library), where)
+
+
+def test_a_template_in_a_submodule_is_judged_by_the_submodule(repo, tmp_path):
+    """Clean when committed in the submodule's HEAD and that HEAD is the one the repository's
+    HEAD records; else dirty, naming the submodule. A submodule inside it the same way."""
+    inner, lib = tmp_path / "inner", tmp_path / "lib"
+    for library in (inner, lib):
+        git(tmp_path, "init", "-q", str(library))
+    (inner / "seed.j2").write_text("seed: 5\n")
+    commit_all(inner, "inner")
+    (lib / "common.yaml.j2").write_text("synthc: 1\n{% include 'shared/inner/seed.j2' %}\n")
+    add_submodule(lib, inner, "inner")
+    commit_all(lib, "lib")
+    add_submodule(repo, lib, "shared")
+    git(repo / "shared", "-c", "protocol.file.allow=always", "submodule", "-q", "update", "--init")
+    spec = repo / "specs" / "words.yaml"
+    spec.write_text(OCR.replace("_base/common.yaml.j2", "shared/common.yaml.j2"))
+    commit_all(repo)
+    inputs = api.compile_spec(spec).inputs
+    assert [r.path for r in inputs if r.role == "template"] == [
+        "shared/common.yaml.j2",
+        "shared/inner/seed.j2",
+    ]
+    assert git_state(spec, inputs).uncommitted == ()
+    (repo / "shared" / "inner" / "seed.j2").write_text("seed: 6\n")
+    assert git_state(spec, api.compile_spec(spec).inputs).uncommitted == (
+        ("shared/inner/seed.j2", "differs from HEAD in the submodule shared/inner"),
+    )
+    commit_all(repo / "shared" / "inner", "a new seed")  # not recorded by shared's HEAD
+    ((path, why),) = git_state(spec, api.compile_spec(spec).inputs).uncommitted
+    assert path == "shared/inner/seed.j2" and why.startswith("the submodule shared/inner is at")
+
+
 def test_require_clean_refuses_uncommitted_inputs_before_writing(repo, cli):
     spec = repo / "specs" / "roll.yaml"
     out = repo / "out" / "roll"
