@@ -34,6 +34,10 @@ _DROPPED = (
 )
 
 
+#: why an input outside the work tree (not package data) is not committed
+OUTSIDE = "outside the repository (no commit holds it; move it into the repository)"
+
+
 class GitUnavailable(Exception):
     """No git state: not in a work tree, no commit yet, or git failed (the message says why)."""
 
@@ -44,12 +48,12 @@ class GitState:
 
     commit: str
     path: str
-    #: inputs inside the work tree that differ from HEAD or are not in it: (path, what)
+    #: inputs that differ from HEAD, are not in it or are outside the work tree: (path, what)
     uncommitted: tuple[tuple[str, str], ...]
 
     @property
     def dirty(self) -> bool:
-        """True if any input inside the work tree is not as committed in HEAD."""
+        """True if any input (package data aside) is not as committed in HEAD."""
         return bool(self.uncommitted)
 
     def to_json(self) -> dict[str, Any]:
@@ -58,11 +62,13 @@ class GitState:
 
 
 def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
-    """The git state of the work tree holding the spec file ``spec`` for these ``inputs``
-    (those outside the work tree, such as package data, are pinned by their sha256 and do not
-    count); GitUnavailable if there is none. A file inside a submodule (or another repository
-    nested in the work tree) is judged by that repository: committed and unchanged in its
-    ``HEAD``, and that ``HEAD`` the commit the enclosing ``HEAD`` records for it."""
+    """The git state of the work tree holding the spec file ``spec`` for these ``inputs``;
+    GitUnavailable if there is none. Package data (``InputRecord.package``) is pinned by its
+    sha256 and package version and does not count; any other input outside the work tree is
+    uncommitted (:data:`OUTSIDE`): no commit says what it held. A file inside a submodule (or
+    another repository nested in the work tree) is judged by that repository: committed and
+    unchanged in its ``HEAD``, and that ``HEAD`` the commit the enclosing ``HEAD`` records for
+    it."""
     directory = Path(os.path.realpath(spec)).parent
     top = Path(os.path.realpath(run_git(directory, "rev-parse", "--show-toplevel").rstrip("\n")))
     try:
@@ -70,12 +76,16 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
     except GitUnavailable:
         raise GitUnavailable(f"the git repository {top} has no commit yet") from None
     inside = set()
+    outside = []
     for record in inputs:
+        if record.package:  # pinned by its sha256 and its package's version, even in the tree
+            continue
         real = Path(os.path.realpath(record.real))
-        # package data recorded as trdg:... is pinned by its sha256 even in a venv in the tree
-        if real.is_relative_to(top) and real.relative_to(top).as_posix() == record.path:
-            inside.add(record.path)
-    uncommitted = sorted(_uncommitted(top, inside, None))
+        if real.is_relative_to(top):
+            inside.add(real.relative_to(top).as_posix())
+        else:
+            outside.append((record.path, OUTSIDE))
+    uncommitted = sorted(_uncommitted(top, inside, None) + outside)
     spec_path = Path(os.path.realpath(spec)).relative_to(top).as_posix()
     return GitState(commit, spec_path, tuple(uncommitted))
 

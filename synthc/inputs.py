@@ -220,7 +220,8 @@ class Reader:
             path = f"{file.root.prefix}:{file.path.relative_to(file.root.base).as_posix()}"
         else:
             path = spell(file.path, self.repository, file.written)
-        record = InputRecord(path, file.role, sha256, file.path, file.opened)
+        package = file.root.kind == "package"
+        record = InputRecord(path, file.role, sha256, file.path, file.opened, package=package)
         self.records.setdefault(file.path, record)
 
     def file(self, path: Path | str, kind: str, role: str | None = None) -> InputFile:

@@ -3,9 +3,9 @@
 An :class:`InputRecord` is one file: ``path`` as the manifest shows it (relative to the spec
 repository's root when the file is inside it; package data as ``trdg:fonts/...``; else as the
 user wrote it), its ``role``, the sha256 of its bytes, ``real``, the resolved file on this
-machine (for reading it again and for depfiles; never recorded), and ``opened``, the absolute
+machine (for reading it again and for depfiles; never recorded), ``opened``, the absolute
 path it was opened by when a symlink led from there to ``real`` (a depfile names both, so
-``make -L`` sees the link re-pointed; never recorded).
+``make -L`` sees the link re-pointed; never recorded), and ``package``, true for package data.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ class InputRecord:
     sha256: str
     real: Path
     opened: Path | None = field(default=None, compare=False)
+    #: package data (trdg's fonts and word lists): versioned by its package's version and
+    #: pinned by its sha256, so git does not judge it wherever the package is installed
+    package: bool = False
 
     @property
     def local_paths(self) -> tuple[Path, ...]:

@@ -191,6 +191,25 @@ def test_require_clean_refuses_uncommitted_inputs_before_writing(repo, cli):
     assert api.load_manifest(out)["provenance"]["git"]["dirty"] is False
 
 
+def test_an_input_outside_the_repository_is_not_committed(repo, tmp_path, cli):
+    """A template from --templates outside the work tree: no commit holds it, so it is dirty
+    and --require-clean refuses it (trdg's data, pinned by version and sha256, is exempt:
+    test_trdg_data_is_recorded_portably_and_never_makes_the_tree_dirty)."""
+    shared = tmp_path / "templates"
+    (shared / "_base").mkdir(parents=True)
+    (shared / "_base" / "seed.j2").write_text("seed: 7\n")
+    spec = repo / "specs" / "roll.yaml"
+    spec.write_text(spec_text(name="roll").replace("seed: 7\n", "{% include '_base/seed.j2' %}\n"))
+    commit_all(repo)
+    state = git_state(spec, api.compile_spec(spec, templates=shared).inputs)
+    ((path, why),) = state.uncommitted
+    assert path.endswith("templates/_base/seed.j2") and why.startswith("outside the repository")
+    out = repo / "out" / "roll"
+    code, _, err = cli("build", spec, "-o", out, "--templates", shared, "--require-clean")
+    assert code == 2 and not out.exists()
+    assert "seed.j2: outside the repository" in err
+
+
 def test_require_clean_refuses_outside_git(tmp_path, write_spec, cli):
     spec = write_spec(spec_text(samples=200))
     code, _, err = cli("build", spec, "-o", tmp_path / "out", "--require-clean")
