@@ -323,7 +323,8 @@ def build(
 
     The manifest records every input file and the spec repository's git state
     (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to
-    build from an input that is not committed, or outside git. ``templates``: where includes
+    build from an input that is not committed, or outside git, and records the clean commit in
+    an up-to-date manifest that recorded uncommitted inputs. ``templates``: where includes
     are searched after the spec's directory. ``depfile``: write a Make rule naming every input
     there (not on a dry run); see docs/outputs.md."""
     if scheduler is not None:
@@ -361,6 +362,7 @@ def build(
         progress=progress,
         log=log,
         git=git,
+        require_clean=require_clean,
     )
     if store is None and not dry_run:
         _after_build(result, compiled, depfile, rule, log)

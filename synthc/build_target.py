@@ -45,8 +45,9 @@ class Target(Protocol):
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         """The record of shard ``path`` if it was written from task ``key`` and is untouched."""
 
-    def manifest_current(self, state: BuildState, wanted: dict[str, Any]) -> bool:
-        """Whether the output's manifest already describes ``wanted`` and its files exist."""
+    def current_manifest(self, state: BuildState, wanted: dict[str, Any]) -> dict[str, Any] | None:
+        """The output's manifest if it already describes ``wanted`` (its identity: all but the
+        build facts) and its files exist, else None."""
 
     def retract_manifest(self, state: BuildState) -> None:
         """Remove the manifest of an earlier build before anything changes."""

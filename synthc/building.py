@@ -11,6 +11,7 @@ the shards and the manifest, last.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 import os
 import threading
@@ -33,7 +34,7 @@ from synthc.executors.local import LocalExecutor
 from synthc.generators.base import PreviewKind
 from synthc.git_state import GitState
 from synthc.outputs.finish import Finisher, SpecText, prepare
-from synthc.outputs.manifest import MANIFEST_FILE
+from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest
 from synthc.outputs.preview import load_drawing
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.state import BuildState
@@ -121,11 +122,14 @@ def build(
     progress: Progress | None = None,
     log: Callable[[str], None] = lambda message: None,
     git: GitState | None = None,
+    require_clean: bool = False,
 ) -> BuildResult:
     """Build ``plan`` into ``target``: decide what to (re)build, execute it, finish the
     dataset. See the module docstring for what is kept and removed. ``log`` receives notes a
     user should see (a state rebuilt from the manifest, files taken over, shards removed).
-    ``git``: the spec repository's state, recorded in the manifest's provenance."""
+    ``git``: the spec repository's state, recorded in the manifest's provenance.
+    ``require_clean``: ``git`` is clean and the build certifies it: an up-to-date output whose
+    manifest records a dirty state or none gets ``git`` recorded instead (no shard touched)."""
     started = time.time()
     where = target.location
     if dry_run:
@@ -165,7 +169,10 @@ def build(
         actions = decide(plan, state, target, force)
         if not actions.build and not actions.remove:
             kept = [ShardRecord.from_json(actions.keep[task.path]) for task in plan.tasks]
-            if target.manifest_current(state, finisher.manifest(kept, {})):
+            existing = target.current_manifest(state, finisher.manifest(kept, {}))
+            if existing is not None:
+                if require_clean and git is not None and not git.dirty:
+                    _certify(target, state, existing, git, log)
                 seconds = time.time() - started
                 return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
 
@@ -231,6 +238,33 @@ def build(
         len(actions.remove),
         finished - started,
         up_to_date=False,
+    )
+
+
+def _certify(
+    target: Target,
+    state: BuildState,
+    manifest: dict[str, Any],
+    git: GitState,
+    log: Callable[[str], None],
+) -> None:
+    """Record the clean state ``git`` in the up-to-date ``manifest`` when it records a dirty
+    state or none: the same inputs, now committed, made the data, and a release built with
+    --require-clean must not certify a manifest saying otherwise. Only ``provenance.git``
+    changes; a clean recorded state is kept (the commit of the build that made the data)."""
+    provenance = manifest.get("provenance")
+    recorded = provenance.get("git") if isinstance(provenance, dict) else None
+    if not isinstance(provenance, dict) or (recorded is not None and not recorded["dirty"]):
+        return
+    data = encode_manifest({**manifest, "provenance": {**provenance, "git": git.to_json()}})
+    state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
+    target.save(state)
+    target.confirm_lock()
+    target.write(MANIFEST_FILE, data)
+    was = "uncommitted inputs" if recorded is not None else "no git state"
+    log(
+        f"{MANIFEST_FILE}: provenance.git now records commit {git.commit[:12]}, clean (it "
+        f"recorded {was}; the inputs are the same, now committed; no shard rebuilt)"
     )
 
 

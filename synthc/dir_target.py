@@ -84,14 +84,14 @@ class DirectoryTarget:
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return state.current_shard(self.out, path, key)
 
-    def manifest_current(self, state: BuildState, wanted: dict[str, Any]) -> bool:
+    def current_manifest(self, state: BuildState, wanted: dict[str, Any]) -> dict[str, Any] | None:
         try:
             existing = read_manifest(self.out)
         except OutputError:
-            return False
+            return None
         if identity(existing) != identity(wanted):
-            return False
-        return all((self.out / name).is_file() for name in state.files)
+            return None
+        return existing if all((self.out / name).is_file() for name in state.files) else None
 
     def retract_manifest(self, state: BuildState) -> None:
         if MANIFEST_FILE in state.files:

@@ -90,14 +90,14 @@ class StoreTarget:
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return current_shard(state, self.listing, path, key)
 
-    def manifest_current(self, state: BuildState, wanted: dict[str, Any]) -> bool:
+    def current_manifest(self, state: BuildState, wanted: dict[str, Any]) -> dict[str, Any] | None:
         try:
             existing = read_store_manifest(self.store)
         except OutputError:
-            return False
+            return None
         if identity(existing) != identity(wanted):
-            return False
-        return all(name in self.listing for name in state.files)
+            return None
+        return existing if all(name in self.listing for name in state.files) else None
 
     def retract_manifest(self, state: BuildState) -> None:
         if MANIFEST_FILE in state.files:  # no manifest of the old state survives a failure

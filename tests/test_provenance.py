@@ -266,6 +266,36 @@ def test_a_noop_rebuild_keeps_the_manifest_byte_identical(repo):
     assert json.loads(before)["provenance"]["git"]["commit"] != later
 
 
+def test_require_clean_certifies_an_up_to_date_manifest_that_recorded_dirty_inputs(repo):
+    """Built from an uncommitted edit, then committed unchanged: the data is up to date. A plain
+    build leaves the manifest as it is; --require-clean records the clean commit in it (its
+    shards untouched), so a release never certifies a manifest saying dirty."""
+    spec = repo / "specs" / "roll.yaml"
+    out = repo / "out" / "roll"
+    spec.write_text(spec.read_text() + "# an edit\n")
+    api.build(spec, out, workers=1)
+    assert api.load_manifest(out)["provenance"]["git"]["dirty"] is True
+    shards = {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")}
+    before = (out / "manifest.json").read_bytes()
+    head = commit_all(repo, "the edit")
+    assert api.build(spec, out, workers=1).up_to_date
+    assert (out / "manifest.json").read_bytes() == before
+    notes: list[str] = []
+    assert api.build(spec, out, workers=1, require_clean=True, log=notes.append).up_to_date
+    manifest = api.load_manifest(out)
+    assert manifest["provenance"]["git"] == {
+        "commit": head,
+        "path": "specs/roll.yaml",
+        "dirty": False,
+    }
+    assert {k: v for k, v in manifest.items() if k != "provenance"} == {
+        k: v for k, v in json.loads(before).items() if k != "provenance"
+    }
+    assert len(notes) == 1 and "provenance.git now records commit" in notes[0]
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == shards
+    assert shards and api.verify(out) == len(shards)
+
+
 def test_an_edited_template_rewrites_the_manifest_but_no_shard(repo):
     spec = repo / "specs" / "words.yaml"
     out = repo / "out" / "words"
