@@ -302,9 +302,9 @@ def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finis
     """What the dataset's files beside the shards will be, from the spec and its generator."""
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
-    text = SpecText(
-        compiled.source_name, compiled.written_text, compiled.rendered_text, compiled.variables
-    )
+    # the spec as its provenance names it: never an absolute path of this machine
+    source = compiled.inputs[0].path if compiled.inputs else compiled.source_name
+    text = SpecText(source, compiled.written_text, compiled.rendered_text, compiled.variables)
     schema = table_columns(spec.generator.kind, spec.generator, spec.output.columns)
     columns = [c.to_json() for c in schema]
     tables = related_table_columns(spec.generator.kind, spec.generator)

@@ -175,6 +175,8 @@ class Reader:
             allow_read = [allow_read]  # one directory, not its characters
         self.base = Path(spec_dir)
         spec_root = Path(os.path.realpath(self.base))
+        #: the spec's directory, resolved: recorded paths outside the repository are relative to it
+        self.spec_root = spec_root
         roots = [Root("spec", spec_root, spec_root)]
         repo = repository_root(spec_root)
         #: the spec repository's root (None outside one): recorded paths are relative to it
@@ -219,7 +221,7 @@ class Reader:
         if file.root.kind == "package":  # portable wherever the package is installed
             path = f"{file.root.prefix}:{file.path.relative_to(file.root.base).as_posix()}"
         else:
-            path = spell(file.path, self.repository, file.written)
+            path = spell(file.path, self.repository, self.spec_root)
         package = file.root.kind == "package"
         record = InputRecord(path, file.role, sha256, file.path, file.opened, package=package)
         self.records.setdefault(file.path, record)

@@ -1,11 +1,13 @@
 """The files a build reads, as the manifest's ``provenance.inputs`` records them.
 
 An :class:`InputRecord` is one file: ``path`` as the manifest shows it (relative to the spec
-repository's root when the file is inside it; package data as ``trdg:fonts/...``; else as the
-user wrote it), its ``role``, the sha256 of its bytes, ``real``, the resolved file on this
-machine (for reading it again and for depfiles; never recorded), ``opened``, the absolute
-path it was opened by when a symlink led from there to ``real`` (a depfile names both, so
-``make -L`` sees the link re-pointed; never recorded), and ``package``, true for package data.
+repository's root when the file is inside it; package data as ``trdg:fonts/...``; else relative
+to the spec's directory, the spec itself relative to the current directory or by its name:
+never an absolute path of the machine, :func:`spell`), its ``role``, the sha256 of its bytes,
+``real``, the resolved file on this machine (for reading it again and for depfiles; never
+recorded), ``opened``, the absolute path it was opened by when a symlink led from there to
+``real`` (a depfile names both, so ``make -L`` sees the link re-pointed; never recorded), and
+``package``, true for package data.
 """
 
 from __future__ import annotations
@@ -52,13 +54,31 @@ def through(opened: Path, real: Path) -> Path | None:
     return absolute
 
 
-def spell(real: Path, repository: Path | None, written: str) -> str:
-    """``real`` relative to ``repository`` (POSIX separators) when inside it, else ``written``."""
+def spell(real: Path, repository: Path | None, folder: Path) -> str:
+    """How the manifest names the file ``real`` (resolved): relative to ``repository`` when
+    inside it, else relative to ``folder`` (the spec's directory; ``..`` as needed), POSIX
+    separators, never an absolute path of this machine (on another drive: its name alone)."""
     if repository is not None:
         root = Path(os.path.realpath(repository))
         if real.is_relative_to(root) and real != root:
             return real.relative_to(root).as_posix()
-    return written
+    try:
+        return Path(os.path.relpath(real, os.path.realpath(folder))).as_posix()
+    except ValueError:  # Windows: another drive than the spec's
+        return real.name
+
+
+def spell_spec(real: Path, repository: Path | None) -> str:
+    """How the manifest names the spec file ``real`` (resolved), ``spec.source`` as its
+    ``provenance``: relative to ``repository`` when inside it, else relative to the current
+    directory when under it (``reproduce`` looks for it there), else its file name."""
+    try:
+        cwd = Path(os.path.realpath(Path.cwd()))
+    except OSError:  # the current directory was removed
+        cwd = real.parent
+    if repository is None and not real.is_relative_to(cwd):
+        return real.name
+    return spell(real, repository, cwd)
 
 
 def ordered(

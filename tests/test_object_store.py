@@ -65,7 +65,8 @@ def test_open_reads_rows_and_samples_from_the_store(bucket, tmp_path):
     assert len(streamed) == 45
 
 
-def test_verify_catches_a_tampered_object(bucket, cli, tmp_path):
+def test_verify_catches_a_tampered_object(bucket, cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the manifest names the spec relative to here
     spec = write_small_spec(tmp_path, "tabular")
     url = f"s3://{bucket}/tampered"
     api.build(spec, url, workers=1)
@@ -83,7 +84,7 @@ def test_verify_catches_a_tampered_object(bucket, cli, tmp_path):
     assert "train/stray-00009.parquet: a shard file the manifest does not list" in stderr
     assert "train//doubled.parquet: a shard file the manifest does not list" in stderr
     # the hint is the store's own manifest's (it read a local ./s3:/... path)
-    assert f"to repair: run `synthc build {spec} -o {url}`" in stderr
+    assert f"to repair: run `synthc build {spec.name} -o {url}`" in stderr
     fs.pipe_file(f"{bucket}/tampered/spec.yaml", b"synthc: 1\n")  # the spec copy, edited
     code, _, stderr = cli("verify", url)
     assert "spec.yaml: does not match the manifest's spec.sha256" in stderr

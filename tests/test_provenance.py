@@ -218,14 +218,36 @@ def test_require_clean_refuses_outside_git(tmp_path, write_spec, cli):
     assert not (tmp_path / "out").exists()
 
 
-def test_outside_git_the_state_is_null_and_paths_are_as_written(tmp_path, write_spec, cli):
-    spec = write_spec(spec_text(samples=200))
-    out = tmp_path / "out"
-    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+def test_no_absolute_path_of_the_machine_reaches_the_manifest(repo, tmp_path, monkeypatch, cli):
+    """Outside a repository the inputs are recorded relative to the spec's directory (the spec
+    itself, named by an absolute path from elsewhere, by its name), and reproduce finds them
+    from there; inside one relative to its root, spec.source too, however the spec was named."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "seed.j2").write_text("seed: 7\n")
+    spec = tmp_path / "specs" / "spec.yaml"
+    spec.write_text(spec_text(samples=200).replace("seed: 7\n", "{% include 'seed.j2' %}\n"))
+    out, shared = tmp_path / "out", tmp_path / "shared"
+    monkeypatch.chdir(repo)  # elsewhere than the spec
+    code, _, err = cli("build", spec, "-o", out, "--templates", shared, "--workers", "1")
     assert code == 0, err
-    provenance = api.load_manifest(out)["provenance"]
-    assert provenance["git"] is None
-    assert provenance["inputs"] == [{"path": str(spec), "role": "spec", "sha256": sha256(spec)}]
+    text = (out / "manifest.json").read_text()
+    manifest = json.loads(text)
+    assert manifest["provenance"]["git"] is None
+    assert manifest["spec"]["source"] == "spec.yaml"
+    assert [(i["path"], i["role"]) for i in manifest["provenance"]["inputs"]] == [
+        ("spec.yaml", "spec"),
+        ("../shared/seed.j2", "template"),
+    ]
+    assert str(tmp_path) not in text
+    monkeypatch.chdir(spec.parent)
+    code, said, err = cli("reproduce", out, "--templates", shared, "--workers", "1")
+    assert code == 0 and "reproduced" in said, err
+    monkeypatch.chdir(tmp_path)  # outside the repository: its spec named by an absolute path
+    api.build(repo / "specs" / "roll.yaml", repo / "out" / "roll", workers=1)
+    text = (repo / "out" / "roll" / "manifest.json").read_text()
+    assert json.loads(text)["spec"]["source"] == "specs/roll.yaml"
+    assert str(tmp_path) not in text
 
 
 def test_a_repository_without_commits_or_without_git_gives_no_state(tmp_path, monkeypatch):

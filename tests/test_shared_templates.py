@@ -3,7 +3,6 @@ repository root (or --templates DIR), and never leave those roots."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -135,16 +134,20 @@ def test_a_symlink_between_the_roots_is_followed(tmp_path):
     assert compiled.inputs[1].path == "specs/_base/base.yaml.j2"
 
 
-def test_outside_a_repository_only_the_spec_directory_is_searched(tmp_path, write_spec):
+def test_outside_a_repository_only_the_spec_directory_is_searched(
+    tmp_path, write_spec, monkeypatch
+):
     (tmp_path / "part.yaml").write_text("seed: 3\n")
     text = spec_text().replace("seed: 7\n", "{% include 'part.yaml' %}\n")
     spec = write_spec(text)
     compiled = api.compile_spec(spec)
     assert compiled.spec.seed == 3
     assert [r.role for r in compiled.inputs] == ["spec", "template"]
-    # outside git, paths are as the user wrote them
-    assert compiled.inputs[0].path == str(spec)
-    assert compiled.inputs[1].path == os.path.join(str(spec.parent), "part.yaml")
+    # outside git, paths are relative to the spec's directory (the spec, named from elsewhere
+    # by an absolute path, by its name), never absolute
+    assert [r.path for r in compiled.inputs] == ["spec.yaml", "part.yaml"]
+    monkeypatch.chdir(tmp_path.parent)  # under the current directory: relative to it
+    assert api.compile_spec(spec).inputs[0].path == f"{tmp_path.name}/spec.yaml"
 
 
 def test_templates_option_on_plan_and_preview(tmp_path, monkeypatch, cli):

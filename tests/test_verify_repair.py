@@ -18,24 +18,28 @@ def test_verify_names_the_command_that_repairs_a_shard_and_it_does(write_spec, t
     text = spec_text(samples="{{ var('n') }}")  # type: ignore[arg-type]
     spec = write_spec(text.replace("a tiny test dataset", "{{ var('label') }}"))
     out = tmp_path / "out"
-    built = run_synthc("build", spec, "-o", out, "--var", "n=1000", "--var", "label=a b")
+    # run where the spec is: the manifest names it relative to there (spec.source), never by
+    # the absolute path of this machine
+    built = run_synthc(
+        "build", spec, "-o", out, "--var", "n=1000", "--var", "label=a b", cwd=tmp_path
+    )
     assert built.returncode == 0, built.stderr
     shard = out / "train" / "train-00000.parquet"
     data = bytearray(shard.read_bytes())
     data[200] ^= 0xFF
     shard.write_bytes(bytes(data))
 
-    broken = run_synthc("verify", out)
+    broken = run_synthc("verify", out, cwd=tmp_path)
     assert broken.returncode == 1
     assert "Traceback" not in broken.stderr
     assert "train/train-00000.parquet: sha256" in broken.stderr
     assert broken.stderr.splitlines()[-1] == (
-        f"to repair: run `synthc build {spec} -o {out} --var n=1000 --var 'label=a b'` "
+        f"to repair: run `synthc build {spec.name} -o {out} --var n=1000 --var 'label=a b'` "
         f"(the spec it was built from; a copy is {out}/spec.yaml); it rebuilds each file that "
         "does not match (add --force if it says up to date: a file changed without changing its "
         "size or time)"
     )
-    repaired = run_synthc(*hinted_command(broken.stderr))
+    repaired = run_synthc(*hinted_command(broken.stderr), cwd=tmp_path)
     assert repaired.returncode == 0, repaired.stderr
     assert "built 1 shard(s)" in repaired.stdout
     verified = run_synthc("verify", out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from synthc.compiler.paths import format_path
 from synthc.compiler.validation import validate_data
 from synthc.errors import Problem, SpecError, UsageError
 from synthc.inputs import FileProblem, InputError, Reader
-from synthc.provenance import InputRecord, ordered, spell
+from synthc.provenance import InputRecord, ordered, spell, spell_spec
 
 
 @dataclass(frozen=True)
@@ -97,13 +96,21 @@ def compile_spec(
 
 def _inputs(loaded: Loaded, reader: Reader) -> tuple[InputRecord, ...]:
     """The spec, the templates and the generator's files as provenance records."""
-    spec, *templates = [
+    first, *read = loaded.rendered.reads
+    spec = InputRecord(
+        spell_spec(first.real, reader.repository), "spec", first.sha256, first.real, first.opened
+    )
+    templates = [
         InputRecord(
-            spell(r.real, reader.repository, r.display), "template", r.sha256, r.real, r.opened
+            spell(r.real, reader.repository, reader.spec_root),
+            "template",
+            r.sha256,
+            r.real,
+            r.opened,
         )
-        for r in loaded.rendered.reads
+        for r in read
     ]
-    return ordered(dataclasses.replace(spec, role="spec"), templates, reader.inputs())
+    return ordered(spec, templates, reader.inputs())
 
 
 def _recordable(path: Path | str, inputs: Iterable[InputRecord]) -> None:

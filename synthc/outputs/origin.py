@@ -7,9 +7,11 @@ since (:class:`InputChange`) and which library versions differ. ``synthc reprodu
 before it rebuilds (synthc/reproducing.py).
 
 The manifest's ``provenance`` is ``{"inputs": [{"path", "role", "sha256"}], "git": {"commit",
-"path", "dirty"} | null}``: paths are relative to the spec repository's root when the spec was in
-a git work tree, else as written, relative to the directory the build ran in. A manifest without
-it (an older synthc) names only its spec, as ``spec.source``.
+"path", "dirty"} | null}``: paths are relative to the spec repository's root when inside it,
+else relative to the spec's directory; the spec itself, outside a repository, relative to the
+directory the build ran in (or by its name when it was elsewhere). An older synthc recorded the
+paths outside a repository as written (relative to the directory the build ran in, or
+absolute). A manifest without provenance (older still) names only its spec, as ``spec.source``.
 """
 
 from __future__ import annotations
@@ -224,12 +226,15 @@ def locate_spec(
 def changed_inputs(provenance: Provenance, location: SpecLocation) -> list[InputChange]:
     """Every recorded input whose file is missing or holds other bytes now.
 
-    A path is looked up under the location's base (the repository root, or the directory the
-    build ran in), then the spec's directory (files named in a spec outside the repository are
-    recorded as written there); ``package:path`` in that package's data. A path that would
+    A path is looked up under the location's base (the repository root) then the spec's
+    directory; outside a repository (no ``provenance.git``) first in the spec's directory, where
+    such paths are recorded relative to, then under the base (the directory the build ran in,
+    as older synthc recorded them); ``package:path`` in that package's data. A path that would
     leave those directories is named as not checked: it is read only where the spec names it.
     """
     places = [location.base, location.path.parent]
+    if provenance.git_path is None:
+        places.reverse()
     changes = []
     installed = {root.prefix for root in package_roots()}
     absent: dict[str, int] = {}  # a data package not installed here: its inputs, counted
