@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from synthc import generators
+from synthc import generators, limits
 from synthc.atomic import write_atomic, writer_partial_path
 from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.models import Spec, spec_schema
@@ -252,6 +252,16 @@ def _preview_png(compiled: CompiledSpec, samples: int) -> bytes:
     spec = compiled.spec
     generator = generators.get(spec.generator.kind)
     stop = min(samples, spec.sample_count)
+    if generator.preview == "images" and stop > limits.MAX_PREVIEW_IMAGES:
+        raise UsageError(
+            f"-n {samples:,}: a preview draws at most {limits.MAX_PREVIEW_IMAGES:,} images "
+            "(synthc.limits.MAX_PREVIEW_IMAGES)"
+        )
+    # drawn at once, as one shard is: within the memory bound a shard is held to
+    for at, message in spec.generator.size_problems(spec.sample_count, stop):
+        if at[:1] == ("output",):  # a shard of this many samples: here, the preview's
+            shown = message.replace("a shard of", "drawing").replace("output.shard_size", "-n")
+            raise UsageError(f"-n {samples:,}: {shown}")
     keep = spec.output.columns
     generated = (
         _shard.table_rows(generator, spec.generator, spec.seed, 0, stop, keep)

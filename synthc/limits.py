@@ -53,6 +53,8 @@ MAX_FACT_BYTES = 256 * MiB
 #: image): 7.8 s of CPU measured at 4096 px in patch mode with colour on plasma, where a point
 #: costs most (cache misses); the example specs draw 100,000 to 500,000, FractalDB 200,000
 MAX_SAMPLE_POINTS = 20_000_000
+#: images one `synthc preview` draws (`-n`): each is generated, then tiled into one PNG
+MAX_PREVIEW_IMAGES = 1024
 
 # -- files a spec names (per kind; checked before reading) -------------------------------------
 MAX_INPUT_BYTES = {

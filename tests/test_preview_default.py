@@ -40,3 +40,18 @@ def test_preview_never_writes_into_an_output_directory(write_spec, tmp_path):
         ]
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert run_synthc("verify", out).returncode == 0
+
+
+def test_a_preview_too_large_to_draw_at_once_is_refused_before_drawing(write_spec, cli, tmp_path):
+    # 50 million rows were generated in one call: a MemoryError, an internal error
+    rows = write_spec(spec_text(samples=50_000_000, shard_size=10_000))
+    code, _, err = cli("preview", rows, "-n", "50000000", "-o", tmp_path / "p.png")
+    assert code == 2 and "-n 50,000,000: drawing 50,000,000 rows" in err, err
+    assert "use -n <= " in err and not (tmp_path / "p.png").exists()
+    fractal = write_spec(
+        "synthc: 1\nname: f\nseed: 1\ngenerator:\n  kind: fractal\n  classes: 100\n"
+        "  instances: 100\n  render: {size: 32, points: 1000}\n",
+        "f.yaml",
+    )
+    code, _, err = cli("preview", fractal, "-n", "5000", "-o", tmp_path / "p.png")
+    assert code == 2 and "at most 1,024 images (synthc.limits.MAX_PREVIEW_IMAGES)" in err, err
