@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import operator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,10 @@ def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFra
 
     spec = compiled.spec
     count = spec.sample_count
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+    if isinstance(index, bool) or not hasattr(index, "__index__"):  # NumPy's ints are taken
+        raise UsageError(f"index {index!r:.40} is not an integer")
+    index = operator.index(index)
+    if not 0 <= index < count:
         raise UsageError(f"index {index!r:.40} is outside [0, {count}): the spec's samples")
     inputs.use_roots(compiled.read_roots)
     generator = generators.get(spec.generator.kind)

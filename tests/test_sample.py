@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from small_datasets import FILE_KINDS, KINDS, TABLE_KINDS, build, parquet_rows, shard_paths
@@ -221,6 +222,10 @@ def test_the_index_is_required_and_an_integer(cli, datasets):
     with pytest.raises(SystemExit) as caught:
         cli("sample", spec, "-i", "one")
     assert caught.value.code == 2
+    # NumPy's integers are integers (np.int64(3) was "outside [0, 300)"); 1.0 is not one
+    assert api.sample(spec, np.int64(3)).equals(api.sample(spec, 3))
+    with pytest.raises(UsageError, match="index 1.0 is not an integer"):
+        api.sample(spec, 1.0)  # type: ignore[arg-type]
 
 
 def test_vars_shape_the_sample_as_for_build(cli, write_spec, tmp_path):
