@@ -16,6 +16,7 @@ so every sample of the split is yielded exactly once per epoch over all particip
 from __future__ import annotations
 
 import math
+import operator
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -126,8 +127,7 @@ class Stream:
         self.split = split
         self.split_range = split_range
         self._read_roots = read_roots
-        self.rank = rank
-        self.world_size = world_size
+        self.rank, self.world_size = ranks(rank, world_size)
         self._workers = _explicit_workers(worker, num_workers)
         self.block_size = _block_size(block_size) or default_block(self.generator)
         self.fresh_epoch: int | None = None
@@ -192,6 +192,8 @@ class Stream:
     def set_epoch(self, fresh_epoch: int | None) -> None:
         """Make later iterations yield the fresh epoch ``fresh_epoch`` (None or 0: the built
         samples). Call it before the DataLoader starts an epoch's workers."""
+        if fresh_epoch is not None:
+            fresh_epoch = _check_int("fresh_epoch", fresh_epoch, 0)
         self._offset = epoch_offset(
             self.generator, self.config, self.dataset_samples, self._shard_size, fresh_epoch
         )
@@ -246,8 +248,8 @@ def ranks(rank: int | None, world_size: int | None) -> tuple[int, int]:
         world_size = _environment_int(WORLD_SIZE_VARIABLE, 1)
     if rank is None:
         rank = _environment_int(RANK_VARIABLE, 0)
-    _check_int("world_size", world_size, 1)
-    _check_int("rank", rank, 0)
+    world_size = _check_int("world_size", world_size, 1)
+    rank = _check_int("rank", rank, 0)
     if rank >= world_size:
         raise UsageError(f"rank {rank} is outside [0, {world_size}) (world_size {world_size})")
     return rank, world_size
@@ -276,7 +278,7 @@ def epoch_offset(
     the generator continues past ``samples`` and that its values stay in range up there."""
     if epoch is None:
         return 0
-    _check_int("fresh_epoch", epoch, 0)
+    epoch = _check_int("fresh_epoch", epoch, 0)
     if epoch == 0:
         return 0
     if not generator.continues:
@@ -305,8 +307,8 @@ def _explicit_workers(worker: int | None, num_workers: int | None) -> tuple[int,
         return None
     if worker is None or num_workers is None:
         raise UsageError("give worker and num_workers together (or neither: DataLoader's)")
-    _check_int("num_workers", num_workers, 1)
-    _check_int("worker", worker, 0)
+    num_workers = _check_int("num_workers", num_workers, 1)
+    worker = _check_int("worker", worker, 0)
     if worker >= num_workers:
         raise UsageError(f"worker {worker} is outside [0, {num_workers}) (num_workers)")
     return worker, num_workers
@@ -320,13 +322,23 @@ def default_block(generator: Generator[Any]) -> int:
 def _block_size(block_size: int | None) -> int:
     if block_size is None:
         return 0  # the generator kind's default
-    _check_int("block_size", block_size, 1)
-    return block_size
+    return _check_int("block_size", block_size, 1)
 
 
-def _check_int(name: str, value: object, least: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < least:
-        raise UsageError(f"{name} must be an integer >= {least}, not {value!r:.40}")
+def _check_int(name: str, value: object, least: int) -> int:
+    """``value`` as an int: any integer (``operator.index`` takes it: int, NumPy integers) but
+    a bool, at least ``least``; else a UsageError."""
+    try:
+        if isinstance(value, bool):  # NumPy's bool is refused by operator.index itself
+            raise TypeError
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise UsageError(
+            f"{name} must be an integer >= {least}; {value!r:.40} is not an integer"
+        ) from None
+    if number < least:
+        raise UsageError(f"{name} must be an integer >= {least}, not {number!r:.40}")
+    return number
 
 
 def _environment_int(name: str, default: int) -> int:

@@ -11,6 +11,7 @@ import sys
 import types
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 import webdataset as wds
@@ -120,6 +121,26 @@ def test_a_small_split_is_cut_so_every_participant_gets_samples(datasets):
     assert sorted(i for blocks in parts for block in blocks for i in block) == list(range(45))
 
 
+def test_numpy_integers_are_integers(datasets):
+    spec, _ = datasets["manifold"]
+    stream = synthc.stream(
+        spec,
+        rank=np.int64(1),
+        world_size=np.int64(2),
+        worker=np.int32(0),
+        num_workers=np.uint8(2),
+        block_size=np.int64(16),
+        fresh_epoch=np.int64(1),
+    )
+    assert (stream.rank, stream.world_size, stream.block_size, stream.fresh_epoch) == (
+        1,
+        2,
+        16,
+        1,
+    )
+    assert type(stream.rank) is int and stream.share() == Share(2, 4)
+
+
 def test_rank_and_world_size_come_from_the_environment(datasets, monkeypatch):
     spec, _ = datasets["manifold"]
     seen: list[int] = []
@@ -144,6 +165,9 @@ def test_rank_and_world_size_come_from_the_environment(datasets, monkeypatch):
         ({}, {"block_size": 0}, "block_size must be an integer >= 1"),
         ({}, {"fresh_epoch": -1}, "fresh_epoch must be an integer >= 0"),
         ({}, {"fresh_epoch": True}, "fresh_epoch must be an integer >= 0"),
+        ({}, {"world_size": 2.0}, "world_size must be an integer >= 1; 2.0 is not an integer"),
+        ({}, {"rank": "1"}, "rank must be an integer >= 0; '1' is not an integer"),
+        ({}, {"block_size": np.True_}, "is not an integer"),
     ],
 )
 def test_bad_shares_are_usage_errors(datasets, monkeypatch, env, kwargs, message):
