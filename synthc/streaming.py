@@ -7,15 +7,15 @@ samples (``__key__`` and one entry per file extension, the bytes the tar member 
 generators yield polars DataFrames of consecutive rows, equal to the built Parquet rows.
 
 The order (docs/training.md): the split's sample indices (shifted by ``e * samples`` for the fresh
-epoch ``e``) are cut into blocks of ``B`` consecutive samples; block ``b`` goes to participant
-``b % P``, where participant ``p = rank * num_workers + worker`` and ``P = world_size *
-num_workers``. Each participant yields its blocks in increasing order, each block in index order,
-so every sample of the split is yielded exactly once per epoch over all participants.
+epoch ``e``) are cut into blocks of ``B`` consecutive samples; block ``b`` goes to rank
+``b % world_size``, and a rank's ``j``-th block to its worker ``j % num_workers``. Each worker
+yields its blocks in increasing order, each block in index order, so every sample of the split is
+yielded exactly once per epoch over all ranks and workers, and ranks' sample counts differ by at
+most ``B``.
 """
 
 from __future__ import annotations
 
-import math
 import operator
 import os
 import sys
@@ -78,9 +78,9 @@ def stream(
     ``worker``/``num_workers`` default to ``torch.utils.data.get_worker_info()`` when torch is
     already imported and the iterator runs in a DataLoader worker (else 0 and 1).
     ``fresh_epoch=e`` yields the samples at indices ``e * samples + i`` instead of ``i`` (0: the
-    built ones). ``block_size``: samples per block (default 256 files or 8192 rows, fewer when the
-    split is too small to give every participant one). ``allow_read`` and ``templates`` as for
-    a build.
+    built ones). ``block_size``: samples per block, exactly (default 256 files or 8192 rows, fewer
+    when the split is too small to give every rank and worker one; :meth:`Stream.used_block_size`
+    says how many). ``allow_read`` and ``templates`` as for a build.
     """
     return Stream.of(
         compile_spec(spec, variables, allow_read, templates),
@@ -129,7 +129,13 @@ class Stream:
         self._read_roots = read_roots
         self.rank, self.world_size = ranks(rank, world_size)
         self._workers = _explicit_workers(worker, num_workers)
-        self.block_size = _block_size(block_size) or default_block(self.generator)
+        explicit = _block_size(block_size)
+        #: True when ``block_size`` was given: every block then holds exactly that many samples
+        self.explicit_block_size = explicit is not None
+        #: samples per block: the ``block_size`` given, else the generator kind's default; the
+        #: most a block holds, see :meth:`used_block_size`
+        self.block_size = explicit if explicit is not None else default_block(self.generator)
+        self._check_every_rank_gets_a_block()
         self.fresh_epoch: int | None = None
         self._offset = 0
         self.set_epoch(fresh_epoch)
@@ -205,16 +211,44 @@ class Stream:
         worker, workers = self._workers or torch_worker() or (0, 1)
         return Share(self.rank * workers + worker, self.world_size * workers)
 
-    def blocks(self, share: Share | None = None) -> list[range]:
-        """The index blocks ``share`` (default: this iterator's) yields, in order."""
+    def used_block_size(self, share: Share | None = None) -> int:
+        """Samples per block (the last one of the split may hold fewer) when the participants are
+        ``share.count`` (default: this iterator's): ``block_size`` when it was given, else
+        ``min(block_size, max(1, samples // participants))``."""
         share = share if share is not None else self.share()
-        indices = self.indices
-        size = min(self.block_size, max(1, math.ceil(len(indices) / share.count)))
-        starts = range(indices.start, indices.stop, size)
-        return [
-            range(start, min(start + size, indices.stop))
-            for start in starts[share.index :: share.count]
-        ]
+        return block_length(self.samples, share.count, self.block_size, self.explicit_block_size)
+
+    def blocks(self, share: Share | None = None) -> list[range]:
+        """The index blocks ``share`` (default: this iterator's) yields, in order. ``share`` is
+        participant ``rank * num_workers + worker`` of ``world_size * num_workers``."""
+        share = share if share is not None else self.share()
+        workers, remainder = divmod(share.count, self.world_size)
+        if remainder or not 0 <= share.index < share.count:
+            raise ValueError(f"{share} is no participant of world_size {self.world_size}")
+        rank, worker = divmod(share.index, workers)
+        length = self.used_block_size(share)
+        return deal(self.indices, length, rank, self.world_size, worker, workers)
+
+    def _check_every_rank_gets_a_block(self) -> None:
+        """A rank with no samples while others have some would hang DDP's collectives: refuse
+        the world size (or the explicit block size) that makes one, here, in every rank."""
+        if self.explicit_block_size:
+            blocks = -(-self.samples // self.block_size)
+            if 0 < blocks < self.world_size:
+                most = -(-self.samples // (self.world_size - 1)) - 1
+                raise UsageError(
+                    f"block_size={self.block_size:,} cuts split {self.split!r} ({self.samples:,} "
+                    f"samples) into {blocks:,} block(s), fewer than world_size "
+                    f"{self.world_size:,}, so some ranks would get no samples (DDP would hang "
+                    f"waiting for them); use block_size <= {most:,}, or leave it out"
+                )
+        elif 0 < self.samples < self.world_size:
+            raise UsageError(
+                f"split {self.split!r} has {self.samples:,} samples, fewer than world_size "
+                f"{self.world_size:,}, so some ranks would get none (DDP would hang waiting for "
+                "them); give every rank the whole split with world_size=1, rank=0, or make the "
+                "split larger"
+            )
 
     def __iter__(self) -> Iterator[Item]:
         import polars as pl
@@ -240,6 +274,27 @@ class Stream:
             f"Stream({self.kind}, split={self.split!r}, indices=[{self.indices.start}, "
             f"{self.indices.stop}), rank={self.rank}/{self.world_size}{epoch})"
         )
+
+
+def block_length(samples: int, participants: int, block_size: int, explicit: bool) -> int:
+    """Samples per block of a split of ``samples`` dealt to ``participants`` (ranks x workers):
+    ``block_size`` when ``explicit``, else at most ``block_size`` and small enough that every
+    participant gets a block when the split has at least one sample per participant."""
+    if explicit:
+        return block_size
+    return min(block_size, max(1, samples // participants))
+
+
+def deal(
+    indices: range, length: int, rank: int, world_size: int, worker: int, num_workers: int
+) -> list[range]:
+    """The blocks of ``length`` consecutive indices of ``indices`` that ``worker`` of ``rank``
+    yields, in order: block ``b`` goes to rank ``b % world_size``, and a rank's ``j``-th block to
+    its worker ``j % num_workers``. Ranks get whole blocks in turn, so their sample counts differ
+    by at most ``length``, whatever ``num_workers`` is; so do the workers of a rank."""
+    starts = range(indices.start, indices.stop, length)
+    mine = starts[rank::world_size][worker::num_workers]
+    return [range(start, min(start + length, indices.stop)) for start in mine]
 
 
 def ranks(rank: int | None, world_size: int | None) -> tuple[int, int]:
@@ -319,9 +374,9 @@ def default_block(generator: Generator[Any]) -> int:
     return FILE_BLOCK if isinstance(generator, FileGenerator) else TABLE_BLOCK
 
 
-def _block_size(block_size: int | None) -> int:
+def _block_size(block_size: int | None) -> int | None:
     if block_size is None:
-        return 0  # the generator kind's default
+        return None  # the generator kind's default
     return _check_int("block_size", block_size, 1)
 
 

@@ -20,8 +20,9 @@ from small_datasets import tar_samples as built_samples
 
 import synthc
 from synthc import api
+from synthc.compiler.compiling import compile_spec
 from synthc.errors import UsageError
-from synthc.streaming import Share, Stream
+from synthc.streaming import FILE_BLOCK, Share, Stream
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +97,14 @@ def test_ranks_and_workers_together_see_every_sample_once(datasets, world_size, 
                 block_size=10,
             )
             mine = keys(list(part))
-            # the documented order: blocks of 10 dealt round-robin to rank * workers + worker
-            me, count = rank * num_workers + worker, world_size * num_workers
-            assert mine == [i for i in range(225) if (i // 10) % count == me]
+            # the documented order: block b to rank b % world_size, a rank's j-th block to
+            # its worker j % num_workers
+            assert mine == [
+                i
+                for i in range(225)
+                if (i // 10) % world_size == rank
+                and (i // 10) // world_size % num_workers == worker
+            ]
             seen += mine
     assert sorted(seen) == list(range(225))
 
@@ -119,6 +125,130 @@ def test_a_small_split_is_cut_so_every_participant_gets_samples(datasets):
     parts = [synthc.stream(spec, worker=w, num_workers=4).blocks() for w in range(4)]
     assert all(parts)
     assert sorted(i for blocks in parts for block in blocks for i in block) == list(range(45))
+
+
+def blocks_of(stream: Stream, num_workers: int) -> list[list[list[range]]]:
+    """Every participant's blocks, ``[rank][worker]``, of a stream's world size."""
+    world = stream.world_size
+    count = world * num_workers
+    return [
+        [stream.blocks(Share(rank * num_workers + worker, count)) for worker in range(num_workers)]
+        for rank in range(world)
+    ]
+
+
+@pytest.fixture(scope="module")
+def small_config(datasets):
+    return compile_spec(datasets["manifold"][0]).spec
+
+
+def split_of(config, samples: int, world_size: int, block_size: int | None) -> Stream:
+    """A stream of a split of ``samples`` samples (nothing is generated: only blocks() is read)."""
+    return Stream(
+        kind=config.generator.kind,
+        config=config.generator,
+        seed=config.seed,
+        samples=samples,
+        shard_size=FILE_BLOCK,
+        split="train",
+        split_range=(0, samples),
+        read_roots={},
+        rank=0,
+        world_size=world_size,
+        block_size=block_size,
+    )
+
+
+def test_every_dealing_covers_the_split_once_and_keeps_ranks_within_one_block(small_config):
+    for samples in (*range(0, 41), 63, 64, 65, 255, 257, 1000):
+        for world in range(1, 6):
+            for block_size in (None, 1, 3, 10):
+                blocks = -(-samples // (block_size or 1))
+                if (block_size is None and 0 < samples < world) or 0 < blocks < world:
+                    with pytest.raises(
+                        UsageError, match="some ranks would get no samples|get none"
+                    ):
+                        split_of(small_config, samples, world, block_size)
+                    continue
+                stream = split_of(small_config, samples, world, block_size)
+                for workers in range(1, 5):
+                    parts = blocks_of(stream, workers)
+                    length = stream.used_block_size(Share(0, world * workers))
+                    assert length == block_size or block_size is None
+                    every = [i for rank in parts for worker in rank for b in worker for i in b]
+                    assert sorted(every) == list(range(samples))  # once each
+                    for rank in parts:
+                        for worker in rank:
+                            flat = [i for b in worker for i in b]
+                            assert flat == sorted(flat)
+                            assert all(0 < len(b) <= length for b in worker)
+                    per_rank = [sum(len(b) for w in rank for b in w) for rank in parts]
+                    assert max(per_rank) - min(per_rank) <= length
+                    if samples:
+                        assert all(per_rank)  # no rank without samples, so DDP cannot hang
+                    for rank in parts:
+                        per_worker = [sum(map(len, w)) for w in rank]
+                        assert max(per_worker) - min(per_worker) <= length
+                    if block_size is None and samples >= world * workers:
+                        assert all(w for rank in parts for w in rank)
+
+
+@pytest.mark.parametrize(
+    "samples, world, workers, block_size, counts",
+    [
+        (40, 8, 4, None, [5] * 8),  # was [8, 8, 8, 8, 8, 0, 0, 0]
+        (9000, 2, 4, 256, [4608, 4392]),  # was [4904, 4096]: more than 3 blocks apart
+    ],
+)
+def test_ranks_get_samples_within_one_block_of_each_other(
+    write_spec, samples, world, workers, block_size, counts
+):
+    spec = write_spec(
+        f"synthc: 1\nname: s\nseed: 1\nsamples: {samples}\n"
+        "generator: {kind: manifold, shape: swiss_roll}\n"
+    )
+    got = [
+        sum(
+            len(block)
+            for worker in range(workers)
+            for block in synthc.stream(
+                spec,
+                rank=rank,
+                world_size=world,
+                worker=worker,
+                num_workers=workers,
+                block_size=block_size,
+            ).blocks()
+        )
+        for rank in range(world)
+    ]
+    assert got == counts
+
+
+def test_a_split_smaller_than_the_world_is_refused_and_idle_workers_are_fine(write_spec):
+    spec = write_spec(
+        "synthc: 1\nname: s\nseed: 1\nsamples: 5\ngenerator: {kind: manifold, shape: moons}\n"
+    )
+    with pytest.raises(UsageError, match="5 samples, fewer than world_size 8.*world_size=1"):
+        synthc.stream(spec, rank=0, world_size=8)
+    streams = [synthc.stream(spec, rank=r, world_size=2) for r in range(2)]
+    parts = [[s.blocks(Share(r * 4 + w, 8)) for w in range(4)] for r, s in enumerate(streams)]
+    assert [[sum(map(len, w)) for w in rank] for rank in parts] == [[1, 1, 1, 0], [1, 1, 0, 0]]
+
+
+def test_an_explicit_block_size_is_used_exactly(write_spec):
+    spec = write_spec(
+        "synthc: 1\nname: s\nseed: 1\nsamples: 30\ngenerator: {kind: manifold, shape: moons}\n"
+    )
+    stream = synthc.stream(spec, rank=1, world_size=3, block_size=10)
+    assert stream.block_size == stream.used_block_size() == 10
+    assert stream.blocks() == [range(10, 20)]
+    with pytest.raises(UsageError, match=r"into 3 block\(s\), fewer than world_size 4.*<= 9"):
+        synthc.stream(spec, rank=0, world_size=4, block_size=10)
+    # without block_size, 30 samples over 4 ranks: blocks of 7, every rank one or two
+    four = [synthc.stream(spec, rank=r, world_size=4) for r in range(4)]
+    assert [s.used_block_size() for s in four] == [7] * 4
+    assert [sum(map(len, s.blocks())) for s in four] == [9, 7, 7, 7]
 
 
 def test_numpy_integers_are_integers(datasets):
