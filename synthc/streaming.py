@@ -132,9 +132,10 @@ class Stream:
         explicit = _block_size(block_size)
         #: True when ``block_size`` was given: every block then holds exactly that many samples
         self.explicit_block_size = explicit is not None
-        #: samples per block: the ``block_size`` given, else the generator kind's default; the
-        #: most a block holds, see :meth:`used_block_size`
-        self.block_size = explicit if explicit is not None else default_block(self.generator)
+        #: samples per block: the ``block_size`` given, else the generator kind's default (fewer
+        #: if a block that large would not fit in memory); the most a block holds, see
+        #: :meth:`used_block_size`
+        self.block_size = self._fitting_block(explicit)
         self._check_every_rank_gets_a_block()
         self.fresh_epoch: int | None = None
         self._offset = 0
@@ -228,6 +229,36 @@ class Stream:
         rank, worker = divmod(share.index, workers)
         length = self.used_block_size(share)
         return deal(self.indices, length, rank, self.world_size, worker, workers)
+
+    def _fitting_block(self, explicit: int | None) -> int:
+        """The block size asked for (``explicit``, else the kind's default) once a block of it is
+        known to fit in memory as a shard of the build would (synthc.limits.MAX_BATCH_BYTES): a
+        default that would not fit is made smaller, an explicit one is a UsageError."""
+        wanted = explicit if explicit is not None else default_block(self.generator)
+        largest = min(wanted, max(self.samples, 1))  # no block is longer than the split
+        if largest <= self._shard_size or self._block_fits(largest):
+            return wanted
+        low, high = min(self._shard_size, largest), largest  # the build's shards fit: low fits
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if self._block_fits(middle) else (low, middle)
+        if explicit is None:
+            return max(low, 1)
+        problem = self._block_problem(largest)
+        raise UsageError(
+            f"block_size={explicit:,}: a block is generated at once, as a build generates a "
+            f"shard, and {problem}; use block_size <= {low:,}"
+        )
+
+    def _block_problem(self, block: int) -> str | None:
+        """The build's memory problem for a shard of ``block`` samples, if it has one."""
+        for path, message, *_ in self.config.size_problems(self.dataset_samples, block):
+            if tuple(path) == ("output", "shard_size"):
+                return str(message).split("; use output.shard_size")[0]
+        return None
+
+    def _block_fits(self, block: int) -> bool:
+        return self._block_problem(block) is None
 
     def _check_every_rank_gets_a_block(self) -> None:
         """A rank with no samples while others have some would hang DDP's collectives: refuse

@@ -19,7 +19,7 @@ from small_datasets import FILE_KINDS, KINDS, TABLE_KINDS, build, parquet_rows, 
 from small_datasets import tar_samples as built_samples
 
 import synthc
-from synthc import api
+from synthc import api, limits
 from synthc.compiler.compiling import compile_spec
 from synthc.errors import UsageError
 from synthc.streaming import FILE_BLOCK, Share, Stream
@@ -249,6 +249,20 @@ def test_an_explicit_block_size_is_used_exactly(write_spec):
     four = [synthc.stream(spec, rank=r, world_size=4) for r in range(4)]
     assert [s.used_block_size() for s in four] == [7] * 4
     assert [sum(map(len, s.blocks())) for s in four] == [9, 7, 7, 7]
+
+
+def test_a_block_too_large_for_memory_is_refused_or_made_smaller(write_spec, monkeypatch):
+    spec = write_spec(
+        "synthc: 1\nname: s\nseed: 1\nsamples: 20000\n"
+        "generator: {kind: manifold, shape: swiss_roll}\noutput: {shard_size: 1000}\n"
+    )
+    compiled = compile_spec(spec)
+    # 10 numbers a row, 8 bytes each, held 3 times over: 2,000 rows fit
+    monkeypatch.setattr(limits, "MAX_BATCH_BYTES", 2000 * 10 * 8 * 3)
+    assert Stream.of(compiled).block_size == 2000  # the default 8,192 rows would not fit
+    assert Stream.of(compiled, block_size=2000).block_size == 2000
+    with pytest.raises(UsageError, match=r"MAX_BATCH_BYTES\); use block_size <= 2,000$"):
+        Stream.of(compiled, block_size=10**9)
 
 
 def test_numpy_integers_are_integers(datasets):
