@@ -35,6 +35,10 @@ MIN_DET = 1e-4
 SIGMA_MAX_SHARE = 3.0
 
 
+#: the most maps a sampled system has
+MAX_MAPS = 16
+
+
 def sigma_alpha_low(m: int) -> float:
     """The smallest alpha the sigma-factor sampler draws for ``m`` maps (Anderson & Farrell)."""
     return 0.5 * (5 + m)
@@ -139,14 +143,15 @@ class SystemConfig(ConfigPart):
     )
 
     def rules(self) -> list[Callable[[], Iterable[Any]]]:
-        maps = functools.partial(_range_problems, ("maps",), self.maps, 1, 16)
+        maps = functools.partial(_range_problems, ("maps",), self.maps, 1, MAX_MAPS)
         return [maps, self._sigma_factor_problems, self._fill_rate_problems]
 
     def _sigma_factor_problems(self) -> Iterable[Any]:
         low, high = self.maps
         if self.sampler != "sigma_factor" or self.systems is not None or not 1 <= low <= high:
             return
-        infeasible = [m for m in range(low, high + 1) if not sigma_feasible(m)]
+        # counts past MAX_MAPS are the range rule's to report (and maps: [1, 10**18] a loop)
+        infeasible = [m for m in range(low, min(high, MAX_MAPS) + 1) if not sigma_feasible(m)]
         if infeasible:
             m = infeasible[-1]
             feasible = next(n for n in range(m, m + 100) if sigma_feasible(n))
