@@ -640,10 +640,16 @@ def diff(
     planned, never built): changed fields, seed, vars, input files, library versions, and per
     split the shards unchanged, changed, added and removed. A side that is neither is a
     UsageError."""
-    return _diff_result.diff_sides(
+    sides = (
         _diff_side(old, variables, allow_read, templates),
         _diff_side(new, variables, allow_read, templates),
     )
+    if all(side.kind == "output" for side in sides) and (variables or allow_read or templates):
+        # nothing is compiled: the options would be ignored, and the result look like theirs
+        raise UsageError(
+            "--var, --allow-read and --templates shape a spec side; both sides are built datasets"
+        )
+    return _diff_result.diff_sides(*sides)
 
 
 def _diff_side(

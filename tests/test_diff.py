@@ -12,7 +12,8 @@ from conftest import spec_text
 from synthc import api
 from synthc.diffing.fields import ABSENT, FieldChange, changed_fields
 from synthc.diffing.inputs import InputChange, compare_inputs, input_files
-from synthc.diffing.shards import ShardInfo, compare_shards
+from synthc.diffing.shards import ShardChange, ShardInfo, SplitDiff, compare_shards
+from synthc.diffing.text import _split_lines
 
 # --- the comparisons, on plain values ---
 
@@ -254,6 +255,25 @@ def test_usage_and_spec_errors_exit_2(built, cli, write_spec, tmp_path, problem)
     code, stdout, stderr = cli("diff", out, side)
     assert code == 2 and not stdout
     assert str(side) in stderr and "Traceback" not in stderr
+
+
+def test_options_that_shape_a_spec_are_refused_between_two_built_datasets(built, cli):
+    # --var samples=5 was ignored, and the diff said "content identical"
+    _, out = built
+    code, stdout, stderr = cli("diff", out, out, "--var", "samples=5")
+    assert code == 2 and not stdout and "both sides are built datasets" in stderr
+
+
+def test_unchanged_ranges_of_related_tables_are_told_apart():
+    # each table numbers its own rows: [0, 80) of customers and [0, 402) of orders were one range
+    shards = (
+        ShardChange("customers/train/train-00000.parquet", "unchanged", (0, 80), (0, 80)),
+        ShardChange("orders/train/train-00000.parquet", "unchanged", (0, 402), (0, 402)),
+    )
+    line = _split_lines(SplitDiff("train", shards))[1]
+    assert line.endswith("samples customers/train [0, 80); orders/train [0, 402)"), line
+    plain = (ShardChange("train/train-00000.parquet", "unchanged", (0, 5), (0, 5)),)
+    assert _split_lines(SplitDiff("train", plain))[1].endswith("samples [0, 5)")
 
 
 def test_two_specs_are_planned_never_built(cli, write_spec, tmp_path):

@@ -68,7 +68,16 @@ def _split_lines(split: SplitDiff) -> list[str]:
     lines = [one_line(f"split {split.name}: {counts}")]
     unchanged = split.of("unchanged")
     if unchanged:
-        ranges = ", ".join(f"[{a}, {b})" for a, b in _merged([s.new for s in unchanged if s.new]))
+        # related tables number their rows apart: one table's ranges never join another's
+        folders: dict[str, list[tuple[int, int]]] = {}
+        for shard in unchanged:
+            if shard.new:
+                folders.setdefault(shard.path.rpartition("/")[0], []).append(shard.new)
+        ranges = "; ".join(
+            ("" if len(folders) == 1 else f"{folder} ")
+            + ", ".join(f"[{a}, {b})" for a, b in _merged(spans))
+            for folder, spans in folders.items()
+        )
         lines.append(f"  unchanged  {len(unchanged)} shard(s), samples {ranges}")
     for shard in split.shards:
         if shard.change != "unchanged":
