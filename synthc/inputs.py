@@ -42,19 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from synthc import limits
+from synthc.file_kinds import file_kind
 from synthc.provenance import InputRecord, spell, through
 
 #: package data synthc reads: package -> its data directories
 PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
 #: root directories per kind a worker remembers (the oldest are dropped)
 _MAX_ROOTS = 32
-_FILE_TYPES = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 #: the provenance role of a file of each kind, unless the reader is told another
 _ROLES = {"font": "font", "text": "text", "image": "background", "catalog": "catalog"}
 
@@ -305,11 +299,11 @@ def _stat(real: Path, shown: str) -> os.stat_result:
 
 
 def _check_regular(info: os.stat_result, kind: str, shown: str) -> None:
-    for test, what in _FILE_TYPES:
-        if test(info.st_mode):
-            raise InputError(f"{shown!r} is {what}, not a regular file")
-    if not stat.S_ISREG(info.st_mode):
+    what = file_kind(info.st_mode)
+    if what == "a special file":
         raise InputError(f"{shown!r} is not a regular file")
+    if what is not None:
+        raise InputError(f"{shown!r} is {what}, not a regular file")
     limit = limits.MAX_INPUT_BYTES[kind]
     if info.st_size > limit:
         raise InputError(

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import BinaryIO
 
 from synthc.errors import OutputError
+from synthc.file_kinds import file_kind
 
 #: bytes of one part of a path (NAME_MAX) and of a whole path (below PATH_MAX) synthc follows
 #: from an output directory: a longer name is refused where it is read, not met as an OSError
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4000
-
-#: what a file that is not a regular file is, for messages
-_FILE_TYPES = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def file_kind(mode: int) -> str | None:
-    """What a file of ``mode`` is when it is not a regular file (``"a FIFO"``), else None."""
-    if stat.S_ISREG(mode):
-        return None
-    return next((what for test, what in _FILE_TYPES if test(mode)), "a special file")
 
 
 def confined_name(name: object) -> str | None:
