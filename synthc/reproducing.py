@@ -26,6 +26,7 @@ from synthc.building import build as _build
 from synthc.compiler.compiling import compile_spec
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.variables import RecordedVars
+from synthc.diffing.fields import ABSENT, FieldChange, changed_fields
 from synthc.dir_target import DirectoryTarget
 from synthc.errors import OutputError, one_line
 from synthc.executors.base import Executor
@@ -257,14 +258,16 @@ def compare_fields(manifest: dict[str, Any], rebuilt: dict[str, Any]) -> list[Di
     recorded, fresh = _described(manifest), _described(rebuilt)
     if "provenance" not in recorded:  # an older synthc: reproduce said its inputs go unchecked
         fresh.pop("provenance", None)
-    changes = _field_changes(recorded, fresh)
-    if not any(path.startswith("provenance.inputs") for path, _, _ in changes):
+    _shared_shards(recorded, fresh)
+    changes = changed_fields(recorded, fresh, named=_keyed_by_path)
+    if not any(change.path.startswith("provenance.inputs") for change in changes):
         before, after = _input_paths(manifest), _input_paths(rebuilt)
         if before is not None and after is not None and before != after:
-            changes.append(("provenance.inputs", before, after))  # reordered, or repeated
+            changes.append(FieldChange("provenance.inputs", before, after))  # reordered, repeated
     found: list[Difference] = []
     more = 0
-    for path, before, after in changes:
+    for change in changes:
+        path, before, after = change.path, change.old, change.new
         if len(found) >= MAX_FIELD_DIFFERENCES:
             more += 1
             continue
@@ -276,7 +279,25 @@ def compare_fields(manifest: dict[str, Any], rebuilt: dict[str, Any]) -> list[Di
     return found
 
 
-_ABSENT = object()
+def _keyed_by_path(path: str) -> bool:
+    """Whether the mapping at ``path`` (of :func:`_described`) is keyed by file paths."""
+    return path.endswith(".shards") or path == "provenance.inputs"
+
+
+def _shared_shards(recorded: dict[str, Any], rebuilt: dict[str, Any]) -> None:
+    """Leave out of both the shards only one side lists (:func:`compare` names them)."""
+    before, after = recorded.get("splits"), rebuilt.get("splits")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return
+    for name in before.keys() & after.keys():
+        old, new = before[name], after[name]
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            continue
+        shards_old, shards_new = old.get("shards"), new.get("shards")
+        if isinstance(shards_old, dict) and isinstance(shards_new, dict):
+            both = shards_old.keys() & shards_new.keys()
+            old["shards"] = {k: v for k, v in shards_old.items() if k in both}
+            new["shards"] = {k: v for k, v in shards_new.items() if k in both}
 
 
 def _described(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -318,46 +339,9 @@ def _input_paths(manifest: dict[str, Any]) -> list[Any] | None:
     return [e.get("path") if isinstance(e, dict) else e for e in provenance["inputs"]]
 
 
-def _field_changes(recorded: dict[str, Any], rebuilt: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """``(dotted path, recorded, rebuilt)`` for each leaf that differs; a value missing on one
-    side is :data:`_ABSENT`. Iterative: a recorded value may be nested deeper than Python
-    recurses."""
-    changes: list[tuple[str, Any, Any]] = []
-    stack: list[tuple[str, Any, Any]] = [("", recorded, rebuilt)]
-    while stack:
-        path, before, after = stack.pop()
-        if isinstance(before, dict) and isinstance(after, dict):
-            keyed = path.endswith(".shards") or path == "provenance.inputs"
-            keys = [*after, *(k for k in before if k not in after)]
-            for key in reversed(keys):  # popped in order
-                old, new = before.get(key, _ABSENT), after.get(key, _ABSENT)
-                if keyed and path != "provenance.inputs" and (old is _ABSENT or new is _ABSENT):
-                    continue  # a shard only one side lists: compare() names it
-                where = f"{path}[{key}]" if keyed else f"{path}.{key}" if path else key
-                stack.append((where, old, new))
-        elif isinstance(before, list) and isinstance(after, list):
-            for index in reversed(range(max(len(before), len(after)))):
-                old = before[index] if index < len(before) else _ABSENT
-                new = after[index] if index < len(after) else _ABSENT
-                stack.append((f"{path}[{index}]", old, new))
-        elif not _same(before, after):
-            changes.append((path, before, after))
-    return changes
-
-
-def _same(before: Any, after: Any) -> bool:
-    """Equal JSON scalars of the same type (``true`` is not ``1``, ``1`` not ``1.0``; NaN is
-    NaN, -0.0 is not 0.0)."""
-    if type(before) is not type(after):
-        return False
-    if isinstance(before, float):
-        return repr(before) == repr(after)
-    return bool(before == after)
-
-
 def _shown(value: Any) -> str:
     """``value`` as compact JSON on one line, at most :data:`_SHOWN_CHARS` characters."""
-    if value is _ABSENT:
+    if value is ABSENT:
         return "(absent)"
     text = _compact(value, _SHOWN_CHARS + 1)
     return one_line(text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…")

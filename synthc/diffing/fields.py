@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,26 +46,32 @@ class FieldChange:
         return data
 
 
-def join(path: str, key: str | int) -> str:
-    """``path`` extended by a mapping key (``a.b``, ``a["x.y"]``) or a list index (``a[0]``)."""
-    if isinstance(key, int):
+def join(path: str, key: str | int, *, bare: bool = False) -> str:
+    """``path`` extended by a mapping key (``a.b``, ``a["x.y"]``) or a list index (``a[0]``);
+    ``bare`` puts the key in brackets as it is (``shards[train/x.parquet]``)."""
+    if isinstance(key, int) or bare:
         return f"{path}[{key}]"
     if _PLAIN_KEY.match(key):
         return f"{path}.{key}" if path else key
     return f"{path}[{json.dumps(key)}]"
 
 
-def changed_fields(old: Any, new: Any, path: str = "") -> list[FieldChange]:
+def changed_fields(
+    old: Any, new: Any, path: str = "", *, named: Callable[[str], bool] | None = None
+) -> list[FieldChange]:
     """Every leaf where ``old`` and ``new`` differ, in the order of ``old`` (keys only ``new``
-    has follow); a mapping against a list or scalar is one change at that path."""
+    has follow); a mapping against a list or scalar is one change at that path. The keys of a
+    mapping at a path ``named`` accepts are names (file paths) printed bare in brackets."""
     changes: list[FieldChange] = []
     stack: list[tuple[str, Any, Any]] = [(path, old, new)]
     while stack:
         where, a, b = stack.pop()
         children: list[tuple[str, Any, Any]] = []
         if isinstance(a, dict) and isinstance(b, dict):
+            bare = named is not None and named(where)
             for key in [*a, *(k for k in b if k not in a)]:
-                children.append((join(where, str(key)), a.get(key, ABSENT), b.get(key, ABSENT)))
+                spelt = join(where, str(key), bare=bare)
+                children.append((spelt, a.get(key, ABSENT), b.get(key, ABSENT)))
         elif isinstance(a, list) and isinstance(b, list):
             for index in range(max(len(a), len(b))):
                 children.append(
