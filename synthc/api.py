@@ -313,6 +313,7 @@ def build(
     workers: int | None = None,
     executor: Executor | ExecutorName | None = None,
     scheduler: str | None = None,
+    worker_wait: float | None = None,
     force: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -328,8 +329,10 @@ def build(
     fsspec URL; docs/storage.md). Shards run on ``executor``, else on the Dask ``scheduler`` at
     that address (for example ``tcp://host:8786``), else on a local pool of ``workers``.
     ``executor="dask"`` without a scheduler starts a Dask LocalCluster of ``workers`` processes
-    for this build (docs/dask.md); ``"local"`` is the default. ``log`` receives notes a user
-    should see (a state rebuilt from the manifest, files taken over with ``force``).
+    for this build (docs/dask.md); ``"local"`` is the default. ``worker_wait``: how many
+    seconds a Dask build waits while its cluster has no worker before it gives up (default 600;
+    ``math.inf``: no limit). ``log`` receives notes a user should see (a state rebuilt from the
+    manifest, files taken over with ``force``).
 
     The manifest records every input file and the spec repository's git state
     (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to
@@ -341,6 +344,13 @@ def build(
         if (executor is not None and executor != "dask") or workers is not None:
             raise UsageError("a Dask scheduler has its own workers: give no executor or workers")
         _dask.check_address(scheduler)  # before compiling: a typo is refused at once
+    if worker_wait is not None:
+        if scheduler is None and executor != "dask":
+            raise UsageError(
+                "--worker-wait bounds a Dask build's wait for workers: give it with --scheduler "
+                "or --executor dask (or to a DaskExecutor)"
+            )
+        _dask.check_worker_wait(worker_wait)
     compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
     given_out = out if out is not None else default_output(compiled.spec)
     store = _store_of(given_out)
@@ -351,7 +361,7 @@ def build(
         )
     git = _git_for_build(Path(path), compiled, require_clean)
     plan = _plan(compiled.spec)
-    runner = _executor(executor, scheduler, workers, shaping_libraries(compiled.spec))
+    runner = _executor(executor, scheduler, workers, shaping_libraries(compiled.spec), worker_wait)
     target: Target
     rule = None
     if store is not None:
@@ -388,13 +398,16 @@ def _executor(
     scheduler: str | None,
     workers: int | None,
     libraries: Iterable[str],
+    worker_wait: float | None = None,
 ) -> Executor:
     """The executor a build or reproduction runs on: the one given, or the one named
-    (``libraries``: whose versions Dask workers must share with this process)."""
+    (``libraries``: whose versions Dask workers must share with this process; ``worker_wait``:
+    how long a Dask one waits while its cluster has no worker, None for its default)."""
     if workers is not None and workers < 1:
         raise UsageError("workers must be >= 1")
     if scheduler is not None or executor == "dask":
-        return _dask.DaskExecutor(scheduler, workers=workers, libraries=libraries)
+        wait = {} if worker_wait is None else {"worker_wait": worker_wait}
+        return _dask.DaskExecutor(scheduler, workers=workers, libraries=libraries, **wait)
     if executor is None or executor == "local":
         return _local_executor.LocalExecutor(workers)
     if isinstance(executor, str):

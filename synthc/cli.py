@@ -107,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
         "path (docs/dask.md)",
     )
     p.add_argument(
+        "--worker-wait",
+        type=float,
+        metavar="SECONDS",
+        help="with Dask: how long the build waits while the cluster has no worker (their "
+        "batch jobs still queued, or all of them gone) before it stops with an error "
+        "(default: 600; inf: no limit)",
+    )
+    p.add_argument(
         "--force",
         action="store_true",
         help="rebuild every shard; take over the files synthc would write in a directory "
@@ -375,13 +383,18 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
     if args.scheduler is not None and args.executor == "local":
         raise UsageError("--scheduler runs the shards on Dask; drop --executor local")
+    dask = args.executor == "dask" or args.scheduler is not None
+    if args.worker_wait is not None and not dask:
+        raise UsageError(
+            "--worker-wait bounds a Dask build's wait for workers: give it with --scheduler or "
+            "--executor dask"
+        )
     if args.depfile is not None and len(args.specs) > 1:
         raise UsageError(
             "--depfile names one dataset's dependencies: build each spec with its own --depfile"
         )
     # several specs with --executor dask share one LocalCluster, started when first needed;
     # with --scheduler, a scheduler that did not answer is not waited for once per spec
-    dask = args.executor == "dask" or args.scheduler is not None
     shared = api.shared_local_clusters() if dask else contextlib.nullcontext()
     with shared:
         return _each_spec(
@@ -402,6 +415,7 @@ def _build_one(args: argparse.Namespace, spec: Path, out: Path | str | None) -> 
         workers=args.workers,
         executor=args.executor,
         scheduler=args.scheduler,
+        worker_wait=args.worker_wait,
         force=args.force,
         dry_run=args.dry_run,
         progress=progress_for(sys.stderr, quiet=args.quiet),

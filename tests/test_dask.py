@@ -392,6 +392,18 @@ def test_executor_local_and_a_scheduler_do_not_mix(cli, write_spec, tmp_path):
     assert code == 2 and "drop --executor local" in stderr
 
 
+def test_worker_wait_is_a_dask_build_s_and_a_number_of_seconds(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    code, _, stderr = cli("build", spec, "-o", tmp_path / "out", "--worker-wait", "5")
+    assert code == 2 and "give it with --scheduler or --executor dask" in stderr
+    for wrong in ("-1", "nan"):
+        code, _, stderr = cli(
+            "build", spec, "--scheduler", "tcp://127.0.0.1:9", "--worker-wait", wrong
+        )
+        assert code == 2 and "--worker-wait must be a number of seconds >= 0" in stderr, stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_worker_with_another_synthc_version_is_a_usage_error(write_spec, tmp_path):
     """The worker process sees another installed synthc: a distribution's metadata that comes
     first on its path (as an older install in a worker's environment would), so what it reports

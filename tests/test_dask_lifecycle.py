@@ -1,16 +1,20 @@
 """A Dask build's life around its tasks, on real scheduler and worker processes: it waits
-for workers a cluster has not started yet and says so; once stopped (Ctrl-C, a killed client)
+for workers a cluster has not started yet (or whose workers all left) and says so, for at most
+--worker-wait seconds; once stopped (Ctrl-C, a killed client)
 nothing of it is put in place and what it put in place is recorded; workers that cannot see
 the output directory are said so."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import spec_text
@@ -35,7 +39,9 @@ def test_a_scheduler_without_workers_is_waited_for_and_said_so(write_spec, tmp_p
             stderr=err,
             text=True,
         )
-        said = f"waiting for workers to join the Dask scheduler at {cluster.address}"
+        said = (
+            f"waiting for workers to join the Dask scheduler at {cluster.address} for up to 600 s"
+        )
         deadline = time.monotonic() + 60
         while said not in log.read_text():
             assert build.poll() is None, log.read_text()
@@ -51,6 +57,84 @@ def test_a_scheduler_without_workers_is_waited_for_and_said_so(write_spec, tmp_p
     assert "built 5 shard(s)" in stdout
     assert api.load_manifest(out)["build"]["workers"] == 1  # it said 0: none at the start
     assert tree(out) == tree(api.build(spec, tmp_path / "local", workers=1).out)
+    api.verify(out)
+
+
+@contextlib.contextmanager
+def killed_at_end(builds: dict[Any, subprocess.Popen[str]]) -> Iterator[None]:
+    """Kill the ``builds`` (as they are at the end of the block) still running then: a build
+    that hangs fails its test on a timeout and is not left behind."""
+    try:
+        yield
+    finally:
+        for build in builds.values():
+            if build.poll() is None:
+                build.kill()
+                build.communicate()
+
+
+def test_a_scheduler_no_worker_joins_is_given_up_on_after_worker_wait(write_spec, tmp_path):
+    """A scheduler whose workers never come (their jobs stuck in the queue, or unable to reach
+    it) held the build for ever, and with --quiet without a word: after --worker-wait seconds
+    without a worker it is a usage error naming the scheduler and the option."""
+    spec = write_spec(spec_text(samples=2_000, shard_size=500))
+    builds: dict[bool, subprocess.Popen[str]] = {}
+    with dask_processes(tmp_path / "cluster", workers=0) as cluster, killed_at_end(builds):
+        for quiet in (False, True):
+            builds[quiet] = subprocess.Popen(
+                build_argv(spec, tmp_path / f"out-{quiet}", cluster.address, "--worker-wait", "2",
+                           *(["--quiet"] if quiet else [])),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        # it waited for ever: a timeout fails the test
+        stderr = {quiet: build.communicate(timeout=120)[1] for quiet, build in builds.items()}
+    error = (
+        f"synthc: error: no worker joined the Dask scheduler at {cluster.address} in 2 s; start "
+        "workers for it"
+    )
+    said = f"waiting for workers to join the Dask scheduler at {cluster.address} for up to 2 s"
+    for quiet, build in builds.items():
+        assert build.returncode == 2, stderr[quiet]
+        assert error in stderr[quiet] and "wait longer with --worker-wait SECONDS" in stderr[quiet]
+        assert (said in stderr[quiet]) != quiet, stderr[quiet]
+        assert "Traceback" not in stderr[quiet]
+        assert not (tmp_path / f"out-{quiet}" / "manifest.json").exists()
+    assert stderr[True].count("\n") == 1, stderr[True]
+
+
+def test_workers_that_all_leave_mid_build_are_waited_for_then_given_up_on(write_spec, tmp_path):
+    """Its only worker killed, the build's remaining tasks waited for ever for another: it says
+    it waits, and after --worker-wait seconds stops (exit 1) keeping what was built; a rerun
+    with a worker builds the rest."""
+    spec = write_spec(OCR.format(samples=240, shard_size=5))
+    out = (tmp_path / "out").resolve()
+    builds: dict[str, subprocess.Popen[str]] = {}
+    with dask_processes(tmp_path / "cluster", workers=1) as cluster, killed_at_end(builds):
+        build = builds["build"] = subprocess.Popen(
+            build_argv(spec, out, cluster.address, "--worker-wait", "2"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not list(out.rglob("*.tar")):
+            assert build.poll() is None and time.monotonic() < deadline, "no shard was written"
+            time.sleep(0.05)
+        cluster.workers[0].kill()
+        _, stderr = build.communicate(timeout=120)  # it waited for ever: a timeout fails it
+        assert build.returncode == 1, stderr
+        where = f"the Dask scheduler at {cluster.address}"
+        assert f"synthc: waiting for workers to join {where} again for up to 2 s" in stderr
+        assert f"every worker left {where} and none joined in 2 s" in stderr
+        assert "the shards finished so far are kept" in stderr and "Traceback" not in stderr
+        cluster.workers.append(start_worker(cluster, tmp_path / "cluster", "late"))
+        rerun = subprocess.run(
+            build_argv(spec, out, cluster.address, "--quiet"), capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+        assert rerun.returncode == 0, rerun.stderr
     api.verify(out)
 
 
@@ -71,6 +155,7 @@ def test_a_line_progress_says_what_the_build_waits_for():
         "scheduler at tcp://h:8786",
         "synthc: 0/100 samples (0%), 0/2 shards, compiling or starting",
     ]
+
 
 
 def files(out: Path) -> dict[str, tuple[int, int]]:

@@ -28,6 +28,7 @@ import contextvars
 import functools
 import hashlib
 import logging
+import math
 import os
 import platform
 import queue
@@ -80,6 +81,22 @@ def check_address(address: str) -> None:
         raise UsageError(f"--scheduler {shown}: port {port} is not in 1..65535")
 
 
+#: seconds a Dask build waits while its cluster has no worker, unless told otherwise: a batch
+#: system can hold the workers' jobs in its queue for minutes, but a cluster that gets none
+#: (workers that cannot reach the scheduler, a job that failed) must not hold a build for ever
+WORKER_WAIT = 600.0
+#: seconds between two looks at whether a cluster that has workers still has one
+LOOK_SECONDS = 1.0
+
+
+def check_worker_wait(seconds: float) -> None:
+    """UsageError unless ``seconds`` is a number of seconds >= 0 (``inf``: no limit)."""
+    if not seconds >= 0:  # NaN too
+        raise UsageError(
+            f"--worker-wait must be a number of seconds >= 0 (inf: no limit), not {seconds}"
+        )
+
+
 class DaskExecutor:
     """Tasks on the Dask scheduler at ``address`` (for example ``tcp://10.0.0.5:8786``), or,
     without one, on a LocalCluster of ``workers`` processes (default: the CPU count) started
@@ -95,7 +112,9 @@ class DaskExecutor:
         *,
         workers: int | None = None,
         libraries: Iterable[str] = (),
+        worker_wait: float = WORKER_WAIT,
     ) -> None:
+        check_worker_wait(worker_wait)
         if address is not None:
             check_address(address)
             if workers is not None:
@@ -107,11 +126,12 @@ class DaskExecutor:
             raise UsageError("--workers must be >= 1")
         self.address = address
         self.timeout = timeout  # seconds to wait for the scheduler
+        self.worker_wait = worker_wait  # seconds to wait while the cluster has no worker
         self.local_workers = max(1, workers or os.cpu_count() or 1)
         self.libraries = tuple(sorted(set(libraries)))
         self.workers = 0  # known once connected
         #: what the run waits for before a task can start, while it waits (the Executor
-        #: protocol's ``waiting``): workers to join a scheduler that has none yet
+        #: protocol's ``waiting``): workers to join a scheduler that has none
         self.waiting: str | None = None
         #: after a run that stopped early: ``(index, result)`` of the tasks that finished but
         #: were never handed on (the first tasks of a batch the cancel cut short; the
@@ -142,9 +162,14 @@ class DaskExecutor:
         with self._client(len(items)) as client:
             workers = client.scheduler_info().get("workers", {})
             self.workers = len(workers)
-            if not workers:  # a cluster scaling up (dask-jobqueue's jobs still queued)
-                where = f"the Dask scheduler at {self.address}" if self.address else "the cluster"
-                self.waiting = f"workers to join {where}"
+            where = (
+                f"the Dask scheduler at {self.address}"
+                if self.address
+                else "this build's LocalCluster"
+            )
+            # none: a cluster scaling up (dask-jobqueue's jobs still queued), or whose workers died
+            presence = _Presence(client, where, self.worker_wait, bool(workers))
+            self.waiting = presence.awaited()
             _check_workers(client, expected)
             counts, running = Counts(), _Running()
             run = uuid.uuid4().hex
@@ -176,18 +201,15 @@ class DaskExecutor:
             try:
                 for _ in range(len(futures)):
                     while True:
-                        try:
-                            future, result = finished.get(
-                                timeout=POLL_SECONDS if report is not None else None
-                            )
+                        try:  # a timeout with --quiet too: the wait for workers is bounded
+                            future, result = finished.get(timeout=POLL_SECONDS)
                             break
                         except queue.Empty:
-                            pass
+                            self.waiting = presence.look()  # raises once waited too long
                         finally:
-                            if self.waiting is not None and _has_workers(client):
-                                self.waiting = None
                             if report is not None:
                                 report(counts.take())
+                    self.waiting = presence.look(finishing=True)
                     if future is None:
                         raise result
                     first = futures[future]
@@ -484,10 +506,69 @@ def sources_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def _has_workers(client: Any) -> bool:
-    """True once a worker has joined the client's scheduler (asked of the scheduler: the
-    client's own copy of its workers is refreshed every few seconds only)."""
-    return bool(client.scheduler_info(n_workers=1).get("workers"))
+class _Presence:
+    """Whether the client's cluster (``where``, for messages) has a worker, and since when it
+    has had none: asked of the scheduler at each look while it has none (a worker that joins
+    is seen at once), at most every LOOK_SECONDS while it has one. No worker for ``limit``
+    seconds stops the run; ``present``: it had one at the start."""
+
+    def __init__(
+        self,
+        client: Any,
+        where: str,
+        limit: float,
+        present: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client, self.where, self.limit, self.clock = client, where, limit, clock
+        self.looked = clock()
+        self.joined = present  # a worker was in the cluster at some point of the run
+        self.since = None if present else self.looked  # since when it has had none
+
+    def awaited(self) -> str | None:
+        """What the run waits for (the executor's ``waiting``): None while there is a worker."""
+        if self.since is None:
+            return None
+        bound = "" if math.isinf(self.limit) else f" for up to {self.limit:g} s"
+        return f"workers to join {self.where}{' again' if self.joined else ''}{bound}"
+
+    def look(self, finishing: bool = False) -> str | None:
+        """:meth:`awaited`, after asking the scheduler if it is time to. ``finishing``: a task
+        has just finished (a worker ran it), so the run does not stop now. UsageError when no
+        worker joined within ``limit`` seconds; BuildError when every worker left and none
+        joined within ``limit`` seconds."""
+        now = self.clock()
+        if self.since is not None or now - self.looked >= LOOK_SECONDS:
+            self.looked = now
+            present = _has_workers(self.client)
+            if present:
+                self.joined, self.since = True, None
+            elif present is not None and self.since is None:
+                self.since = now
+        if finishing or self.since is None or now - self.since < self.limit:
+            return self.awaited()
+        if not self.joined:
+            raise UsageError(
+                f"no worker joined {self.where} in {self.limit:g} s; start workers for it "
+                "(a batch system may still hold their jobs in its queue, or they cannot reach "
+                "that address), or wait longer with --worker-wait SECONDS"
+            )
+        raise BuildError(
+            f"every worker left {self.where} and none joined in {self.limit:g} s; the "
+            "shards finished so far are kept: start workers and rerun to build the rest "
+            "(--worker-wait SECONDS sets how long a build waits for them)"
+        )
+
+
+def _has_workers(client: Any) -> bool | None:
+    """True if a worker is in the client's scheduler's cluster, asked of the scheduler (the
+    client's own copy of its workers is refreshed every few seconds only); None if the
+    scheduler did not answer within LOOK_SECONDS (it may be gone: that is said elsewhere)."""
+    try:
+        info = client.sync(client.scheduler.identity, n_workers=1, callback_timeout=LOOK_SECONDS)
+    except Exception:  # noqa: BLE001 - no answer is no news
+        return None
+    return bool(info.get("workers"))
 
 
 def _worker_versions(libraries: list[str]) -> dict[str, str]:
