@@ -156,13 +156,11 @@ class LineProgress(Progress):
             f"{self.done}/{self.total} {self.unit} ({percent:.0f}%), "
             f"{self.shards_done}/{self.shards} shards"
         )
+        if self.awaited:  # nothing runs (a cluster whose workers all left): no rate, no ETA
+            return line + f", waiting for {self.awaited}"
         rate = self._rate(now)
         if rate is None:
-            if self.done > 0:
-                return line
-            return line + (
-                f", waiting for {self.awaited}" if self.awaited else ", compiling or starting"
-            )
+            return line if self.done > 0 else line + ", compiling or starting"
         left = (self.total - self.done) / rate
         return line + f", {rate:,.0f} {self.unit}/s, about {duration(left)} left"
 

@@ -157,6 +157,21 @@ def test_a_line_progress_says_what_the_build_waits_for():
     ]
 
 
+def test_a_line_progress_waiting_mid_build_shows_no_rate():
+    # after samples had moved, its lines went on with the rate and time left of before
+    clock = iter(range(0, 100, 20))
+    progress = LineProgress(io.StringIO(), interval=10, clock=lambda: float(next(clock)))
+    progress.start(2, 100)
+    progress.samples(10)
+    progress.samples(20)
+    progress.waiting("workers to join the Dask scheduler at tcp://h:8786 again for up to 600 s")
+    progress.samples(20)
+    lines = progress.stream.getvalue().splitlines()
+    assert lines[-1] == (
+        "synthc: 20/100 samples (20%), 0/2 shards, waiting for workers to join the Dask "
+        "scheduler at tcp://h:8786 again for up to 600 s"
+    )
+
 
 def files(out: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.stat().st_size)
