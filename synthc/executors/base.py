@@ -40,8 +40,9 @@ class Executor(Protocol):
     An executor that runs elsewhere may also have ``reach()``: a build calls it before it says
     it starts, so an address that does not answer is one error line (DaskExecutor checks its
     scheduler). It may also have ``waiting``: while ``run`` runs, what its tasks wait for before
-    any can start (``"workers to join the Dask scheduler at ADDRESS"``), else None; the build
-    reads it whenever ``report`` is called and shows it. And ``stranded``: after a ``run`` that
+    any can run (``"workers to join the Dask scheduler at ADDRESS for up to 600 s"``: none has
+    joined yet, or all left), else None; the build reads it whenever ``report`` is called and
+    shows it. And ``stranded``: after a ``run`` that
     stopped early, ``(index, result)`` of tasks that finished but were never yielded (a batch of
     tasks cut short); the build records them as it records yielded ones.
     """

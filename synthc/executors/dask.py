@@ -11,7 +11,9 @@ milliseconds of scheduler, worker and client time on each of its tasks, a lot be
 tens of milliseconds); results come back as their Dask task finishes. A worker lost mid-task is
 not a failure: the scheduler runs its tasks again elsewhere (``distributed.scheduler.allowed-
 failures``) and the rerun rewrites the shard's temporary from the start (a shard of its run that
-was already renamed into place is written again, to the same bytes). On the first task failure
+was already renamed into place is written again, to the same bytes). A cluster with no worker
+(none joined yet, or all left) is waited for at most ``worker_wait`` seconds (:class:`_Presence`)
+before the run stops with an error naming the scheduler. On the first task failure
 the remaining tasks are cancelled and TaskFailed is raised for the task that failed, as locally.
 
 Progress counts travel as Dask events: a task's sink logs ``[run, index, done]`` under the one
@@ -101,7 +103,8 @@ class DaskExecutor:
     """Tasks on the Dask scheduler at ``address`` (for example ``tcp://10.0.0.5:8786``), or,
     without one, on a LocalCluster of ``workers`` processes (default: the CPU count) started
     for the run. ``libraries``: names of the libraries whose versions must match between this
-    client and the workers, besides synthc and Python."""
+    client and the workers, besides synthc and Python. ``worker_wait``: seconds to wait while
+    the cluster has no worker, before the run stops with an error (``math.inf``: no limit)."""
 
     name = "dask"
 
