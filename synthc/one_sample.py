@@ -23,6 +23,7 @@ from synthc.generators.base import FileGenerator, TableGenerator
 from synthc.generators.jit import kernel_cache_dir, plain_if_quick
 from synthc.outputs.confine import confined_name
 from synthc.outputs.enclosing import enclosing_output
+from synthc.outputs.webdataset import sample_key as sample_key  # the tars' keys, for the API
 from synthc.shard import table_rows
 
 if TYPE_CHECKING:
@@ -79,11 +80,6 @@ def _row_seconds(cold: bool) -> float:
     if PLAIN_ROW_SECONDS is not None:
         return PLAIN_ROW_SECONDS
     return numba_start.deadline(kernel_cache_dir(), PLAIN_ROW_DEFAULT_SECONDS, PLAIN_ROW_BOUNDS)
-
-
-def sample_key(index: int) -> str:
-    """The key of sample ``index``, as the file generators name it in their tars."""
-    return f"{index:012d}"
 
 
 def row_json(frame: pl.DataFrame) -> str:

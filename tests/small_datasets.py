@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import io
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -111,3 +114,110 @@ def tar_samples(paths: list[Path]) -> list[dict[str, object]]:
 def parquet_rows(paths: list[Path]) -> pl.DataFrame:
     """The rows of Parquet shards, in order."""
     return pl.concat([pl.read_parquet(path) for path in paths])
+
+
+Members = list[tuple[tarfile.TarInfo, bytes]]
+
+
+def rewrite_tar(path: Path, change: Callable[[Members], Members]) -> None:
+    """Write the tar at ``path`` again with the members ``change`` makes of its ``(info, data)``
+    list, in its order: members taken out, renamed, repeated or moved, as a hand would."""
+    with tarfile.open(path) as tar:
+        members = [(info, tar.extractfile(info).read()) for info in tar]  # type: ignore[union-attr]
+    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for info, data in change(members):
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _renamed(old: str, new: str) -> Callable[[Members], Members]:
+    def change(members: Members) -> Members:
+        for info, _ in members:
+            info.name = new if info.name == old else info.name
+        return members
+
+    return change
+
+
+def _repeated(name: str) -> Callable[[Members], Members]:
+    def change(members: Members) -> Members:
+        at = next(i for i, (info, _) in enumerate(members) if info.name == name)
+        return [*members[: at + 1], members[at], *members[at + 1 :]]
+
+    return change
+
+
+def _linked(name: str) -> Callable[[Members], Members]:
+    def change(members: Members) -> Members:
+        for info, _ in members:
+            if info.name == name:
+                info.type, info.linkname, info.size = tarfile.SYMTYPE, "/etc/passwd", 0
+        return [(info, b"" if info.issym() else data) for info, data in members]
+
+    return change
+
+
+def _sample_added(members: Members) -> Members:
+    last = [
+        (copy.copy(info), data) for info, data in members if info.name.startswith(f"{39:012d}.")
+    ]
+    for info, _ in last:
+        info.name = info.name.replace(f"{39:012d}", f"{40:012d}")
+    return members + last
+
+
+def _swapped(members: Members) -> Members:
+    first = [m for m in members if m[0].name.startswith(f"{25:012d}.")]
+    second = [m for m in members if m[0].name.startswith(f"{26:012d}.")]
+    rest = [m for m in members if m not in first and m not in second]
+    at = members.index(first[0])
+    return [*rest[:at], *second, *first, *rest[at:]]
+
+
+#: changes to the fractal dataset's ``train/train-00001.tar`` (samples 20 to 39, members .png,
+#: .json, .cls each) that leave a tar that reads, and what a reader of it says (a regex)
+TAR_EDITS: dict[str, tuple[Callable[[Members], Members], str]] = {
+    "a sample taken out": (
+        lambda ms: [m for m in ms if not m[0].name.startswith(f"{25:012d}.")],
+        r"member '000000000026\.png' is out of place: sample 000000000025 comes next",
+    ),
+    "the last samples taken out": (
+        lambda ms: [m for m in ms if m[0].name < f"{35:012d}"],
+        r"ends after 15 of the 20 samples the manifest records",
+    ),
+    "a member taken out": (
+        lambda ms: [m for m in ms if m[0].name != f"{25:012d}.cls"],
+        r"sample 000000000025 lacks member 000000000025\.cls",
+    ),
+    "a member renamed to another extension": (
+        _renamed(f"{25:012d}.cls", f"{25:012d}.txt"),
+        r"member '000000000025\.txt' is not one of a sample's files \(\.png, \.cls, \.json\)",
+    ),
+    "a member renamed into the next sample": (
+        _renamed(f"{25:012d}.cls", f"{26:012d}.cls"),
+        r"sample 000000000025 lacks member 000000000025\.cls",
+    ),
+    "a member renamed into a folder": (
+        _renamed(f"{20:012d}.png", f"x/{20:012d}.png"),
+        r"member 'x/000000000020\.png' is out of place: sample 000000000020 comes next",
+    ),
+    "a member without an extension": (
+        _renamed(f"{25:012d}.cls", f"{25:012d}"),
+        r"member '000000000025' is not <key>\.<extension>",
+    ),
+    "a member made a symlink": (
+        _linked(f"{25:012d}.cls"),
+        r"member '000000000025\.cls' is not a regular file",
+    ),
+    "a member repeated": (
+        _repeated(f"{25:012d}.cls"),
+        r"member '000000000025\.cls' is in the tar twice",
+    ),
+    "a sample added": (
+        _sample_added,
+        r"member '000000000040\.png' is past the 20 samples the manifest records",
+    ),
+    "two samples swapped": (
+        _swapped,
+        r"member '000000000026\.png' is out of place: sample 000000000025 comes next",
+    ),
+}

@@ -19,7 +19,16 @@ import numpy as np
 import polars as pl
 import pytest
 from PIL import Image
-from small_datasets import FILE_KINDS, KINDS, TABLE_KINDS, build, parquet_rows, shard_paths
+from small_datasets import (
+    FILE_KINDS,
+    KINDS,
+    TABLE_KINDS,
+    TAR_EDITS,
+    build,
+    parquet_rows,
+    rewrite_tar,
+    shard_paths,
+)
 from small_datasets import tar_samples as built_samples
 
 import synthc
@@ -200,6 +209,37 @@ def test_a_missing_tar_shard_is_named(datasets, copy_of):
     (copy / "val" / "val-00000.tar").unlink()
     with pytest.raises(OutputError, match=r"val-00000\.tar: unreadable"):
         list(synthc.open(copy)["val"])
+
+
+@pytest.mark.parametrize("cut", ["between members", "inside a header"])
+def test_a_cut_short_tar_is_named_when_read_without_verify(datasets, copy_of, cut):
+    """A tar cut at a member's header read as if it ended there: the split silently lost the
+    shard's last samples. Now its end is checked against the manifest's count (no hashing)."""
+    copy = copy_of(datasets["fractal"][1])
+    shard = copy / "train" / "train-00001.tar"  # samples 20..39
+    with tarfile.open(shard) as tar:
+        offset = tar.getmember("000000000030.png").offset
+    shard.write_bytes(shard.read_bytes()[: offset + (100 if cut == "inside a header" else 0)])
+    seen = []
+    with pytest.raises(OutputError, match=rf"{shard}: ends after 10 of the 20 samples"):
+        for sample in synthc.open(copy)["train"].samples(decode=False):
+            seen.append(sample["__key__"])
+    assert seen == [f"{i:012d}" for i in range(29)]  # nothing of the next shard
+
+
+@pytest.mark.parametrize("edit", TAR_EDITS)
+def test_tar_members_taken_out_renamed_or_moved_are_named_when_read_without_verify(
+    datasets, copy_of, edit
+):
+    """Samples taken out of a tar, or members renamed, went unnoticed without verify: fewer
+    samples, or a sample without its label. Each member must be the next file of the sample
+    the manifest's count and first sample say comes next."""
+    copy = copy_of(datasets["fractal"][1])
+    shard = copy / "train" / "train-00001.tar"
+    change, said = TAR_EDITS[edit]
+    rewrite_tar(shard, change)
+    with pytest.raises(OutputError, match=rf"^{shard}: {said}"):
+        list(synthc.open(copy)["train"].samples(decode=False))
 
 
 def test_the_wrong_reader_for_a_split_is_a_usage_error(datasets):

@@ -4,7 +4,8 @@ In: an output directory (untrusted: its manifest, shards and every path they nam
 :class:`Dataset` with the ``manifest`` and one :class:`Split` per split: ``lazy()`` scans a
 table's Parquet shards, ``samples()`` reads a file dataset's tars sample by sample, decoded or as
 bytes. Paths come only from the manifest, relative and confined to the directory, so a dataset
-copied or downloaded elsewhere opens the same. ``verify=True`` checks each shard's sha256.
+copied or downloaded elsewhere opens the same. ``verify=True`` checks each shard's sha256; a
+tar is read only as its manifest entry lays it out (outputs/webdataset.py), verify or not.
 An object-store URL (``s3://bucket/prefix``) opens the same way through fsspec (tars are
 streamed, Parquet shards fetched to a temporary folder when first scanned).
 """
@@ -18,7 +19,6 @@ import json
 import os
 import shutil
 import struct
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +34,7 @@ from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_man
 from synthc.outputs.parquet import for_polars
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import manifest_problems
+from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 if TYPE_CHECKING:
     import polars as pl
@@ -119,7 +120,10 @@ def _opened(
             path = place(shard["path"])
             if path.suffix != _SUFFIXES[kind]:
                 raise OutputError(f"{where}: shard {shard['path']!r} is not a {kind} shard")
-            shards.append(Shard(shard["path"], path, shard["bytes"], shard["sha256"]))
+            found = Shard(shard["path"], path, shard["bytes"], shard["sha256"])
+            if kind == "webdataset":
+                found.layout = TarLayout.of(shard, schema)
+            shards.append(found)
         known = columns if isinstance(columns, list) else []
         splits[name] = Split(name, kind, samples, shards, known, verify)
     filled = next((split.shards[0] for split in splits.values() if split.shards), None)
@@ -154,6 +158,8 @@ class Shard:
         self.size = size
         self.sha256 = sha256
         self.store: Store | None = None
+        #: a tar shard's samples and files, as the manifest records them (None: a table)
+        self.layout: TarLayout | None = None
         #: the size, modification time and inode of the local file when last hashed and found
         #: the manifest's (:meth:`checked`)
         self._verified: tuple[int, int, int] | None = None
@@ -312,7 +318,10 @@ class Split:
 
         ``decode``: an image as a PIL image (``image="numpy"``: a NumPy array), ``.json``
         parsed, ``.txt`` as str, ``.cls`` as int, other files as bytes; ``decode=False``: every
-        file as the bytes the tar holds (what ``synthc.stream`` yields). ``verify``: hash each
+        file as the bytes the tar holds (what ``synthc.stream`` yields). A tar whose members
+        are not the samples its manifest entry records (a member out of place or not one of the
+        schema's files, a sample without one, fewer samples) raises OutputError naming it (and
+        the member), before its last sample and any of the next shard's. ``verify``: hash each
         shard as it is read; a shard whose bytes are not the manifest's raises OutputError
         naming it once its last byte is read, before any sample of the next shard.
         """
@@ -390,57 +399,28 @@ class _Hashing(io.RawIOBase):
 
 
 def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """``(key, {extension: bytes})`` per sample of a tar read front to back (members of one
-    sample are consecutive); with ``verify`` a file of another size than the manifest's is
-    refused at once, and the bytes read are hashed and checked at the end."""
+    """``(key, {extension: bytes})`` per sample of a tar read front to back, as
+    :func:`read_tar_samples` allows them; with ``verify`` a file of another size than the
+    manifest's is refused at once, and the bytes read are hashed and checked before the last
+    sample is yielded."""
+    assert shard.layout is not None  # a tar shard's
     handle = shard.open(sized=verify)
     with handle:
         source: Any = _Hashing(handle) if verify else handle
-        key: str | None = None
-        files: dict[str, bytes] = {}
-        try:
-            with tarfile.open(fileobj=source, mode="r|") as tar:
-                for member in tar:
-                    name_key, ext = _member_name(shard, member)
-                    if key is not None and name_key != key:
-                        yield key, files
-                        files = {}
-                    key = name_key
-                    files[ext] = _member_bytes(shard, tar, member)
-        except tarfile.TarError as error:
-            raise OutputError(f"{shard.where}: not a readable tar ({error})") from None
-        except OSError as error:
-            raise OutputError(f"{shard.where}: unreadable ({error.strerror or error})") from None
-        if verify:
-            while source.read(1 << 20):
-                pass  # the end-of-archive padding counts too
-            shard.check(source.count, source.digest.hexdigest())
-        if key is not None:
-            yield key, files
-
-
-def _member_name(shard: Shard, member: tarfile.TarInfo) -> tuple[str, str]:
-    """``(key, extension)`` of a member: the key runs to the first dot of the file name."""
-    if not member.isfile():
-        raise OutputError(f"{shard.where}: member {member.name!r:.80} is not a regular file")
-    folder, _, base = member.name.rpartition("/")
-    stem, dot, ext = base.partition(".")
-    if not dot or not stem or not ext:
-        raise OutputError(f"{shard.where}: member {member.name!r:.80} is not <key>.<extension>")
-    return (f"{folder}/{stem}" if folder else stem), ext
-
-
-def _member_bytes(shard: Shard, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-    if member.size > limits.MAX_SAMPLE_BYTES:
-        raise OutputError(
-            f"{shard.where}: member {member.name!r:.80} holds {member.size} bytes, over the limit "
-            f"of {limits.MAX_SAMPLE_BYTES} (synthc.limits.MAX_SAMPLE_BYTES)"
-        )
-    handle = tar.extractfile(member)
-    data = handle.read() if handle is not None else b""
-    if len(data) != member.size:
-        raise OutputError(f"{shard.where}: member {member.name!r:.80} is cut short")
-    return data
+        samples = read_tar_samples(source, shard.layout, shard.where)
+        if not verify:
+            yield from samples
+            return
+        last: tuple[str, dict[str, bytes]] | None = None
+        for sample in samples:
+            if last is not None:
+                yield last
+            last = sample
+        while source.read(1 << 20):
+            pass  # the end-of-archive padding counts too
+        shard.check(source.count, source.digest.hexdigest())
+        if last is not None:
+            yield last
 
 
 #: what PIL (and json, int) raise for bytes that are not what their extension says: a damaged

@@ -2,16 +2,21 @@
 
 Byte-reproducible: members are written in the order given with mtime 0, owner 0:0, no user or
 group names and mode 0644, in the POSIX ustar format, so the same samples give the same bytes.
+Read back by :func:`read_tar_samples`, the one place that says which members a shard may hold.
 """
 
 from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
+from synthc import limits
 from synthc.atomic import write_atomic_by
+from synthc.errors import OutputError
 
 Sample = tuple[str, dict[str, bytes]]
 
@@ -37,6 +42,125 @@ def write_tar_shard(samples: Iterable[Sample], path: Path) -> tuple[int, str]:
                     tar.addfile(info, io.BytesIO(data))
 
     return write_atomic_by(path, fill)
+
+
+def sample_key(index: int) -> str:
+    """The key of sample ``index`` in a tar: the global index in 12 digits (more past 10**12)."""
+    return f"{index:012d}"
+
+
+@dataclass(frozen=True)
+class TarLayout:
+    """What one shard's tar holds, from the manifest: samples ``first`` to ``first + samples - 1``
+    in index order, each the members ``<key>.<ext>`` of exactly the extensions ``files`` (the
+    schema's columns), consecutive, in any order among themselves."""
+
+    first: int
+    samples: int
+    files: tuple[str, ...]
+
+    @classmethod
+    def of(cls, shard: dict[str, Any], schema: Any) -> TarLayout:
+        """The layout of a manifest's shard entry in a dataset of ``schema`` (the manifest's;
+        untrusted: columns without a name name no file)."""
+        columns = schema.get("columns") if isinstance(schema, dict) else None
+        files = tuple(
+            column["name"]
+            for column in (columns if isinstance(columns, list) else [])
+            if isinstance(column, dict) and isinstance(column.get("name"), str)
+        )
+        return cls(shard["first_sample"], shard["samples"], files)
+
+
+def read_tar_samples(handle: BinaryIO, layout: TarLayout, where: str) -> Iterator[Sample]:
+    """``(key, {extension: bytes})`` per sample of the tar read front to back from ``handle``
+    (an uncompressed tar only, as synthc writes them: a compressed one is never decompressed).
+
+    OutputError naming ``where`` (and the member) for a member that is not a regular file named
+    ``<key>.<extension>`` of ``layout``'s next sample, one over synthc.limits.MAX_SAMPLE_BYTES or
+    cut short, a sample without all of ``layout.files``, and a tar that ends before
+    ``layout.samples`` samples (checked before the last sample is yielded). The checks read
+    only what the samples are read for: no hashing.
+    """
+    key: str | None = None
+    files: dict[str, bytes] = {}
+    begun = 0
+    try:
+        with tarfile.open(fileobj=handle, mode="r|") as tar:
+            for member in tar:
+                name_key, ext = _member_name(where, member)
+                if name_key != key:
+                    if key is not None:
+                        _check_whole(where, layout, key, files)
+                        yield key, files
+                        files = {}
+                    key = _next_key(where, layout, begun, member.name, name_key)
+                    begun += 1
+                elif ext in files:
+                    raise OutputError(f"{where}: member {member.name!r:.80} is in the tar twice")
+                if ext not in layout.files:
+                    raise OutputError(
+                        f"{where}: member {member.name!r:.80} is not one of a sample's files "
+                        f"({', '.join(f'.{name}' for name in layout.files) or 'none listed'})"
+                    )
+                files[ext] = _member_bytes(where, tar, member)
+    except tarfile.TarError as error:
+        raise OutputError(f"{where}: unreadable as a tar ({error})") from None
+    except OSError as error:
+        raise OutputError(f"{where}: unreadable ({error.strerror or error})") from None
+    if begun != layout.samples:
+        raise OutputError(
+            f"{where}: ends after {begun} of the {layout.samples} samples the manifest records "
+            "(cut short, or samples taken out)"
+        )
+    if key is not None:
+        _check_whole(where, layout, key, files)
+        yield key, files
+
+
+def _member_name(where: str, member: tarfile.TarInfo) -> tuple[str, str]:
+    """``(key, extension)`` of a member: the key runs to the first dot of the file name."""
+    if not member.isfile():
+        raise OutputError(f"{where}: member {member.name!r:.80} is not a regular file")
+    folder, _, base = member.name.rpartition("/")
+    stem, dot, ext = base.partition(".")
+    if not dot or not stem or not ext:
+        raise OutputError(f"{where}: member {member.name!r:.80} is not <key>.<extension>")
+    return (f"{folder}/{stem}" if folder else stem), ext
+
+
+def _next_key(where: str, layout: TarLayout, begun: int, name: str, key: str) -> str:
+    """``key``, the key of a member starting a sample, if it is the next sample's key."""
+    if begun >= layout.samples:
+        raise OutputError(
+            f"{where}: member {name!r:.80} is past the {layout.samples} samples the manifest "
+            "records"
+        )
+    expected = sample_key(layout.first + begun)
+    if key != expected:
+        raise OutputError(
+            f"{where}: member {name!r:.80} is out of place: sample {expected} comes next"
+        )
+    return key
+
+
+def _check_whole(where: str, layout: TarLayout, key: str, files: dict[str, bytes]) -> None:
+    missing = [f"{key}.{name}" for name in layout.files if name not in files]
+    if missing:
+        raise OutputError(f"{where}: sample {key} lacks member {', '.join(missing)}")
+
+
+def _member_bytes(where: str, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    if member.size > limits.MAX_SAMPLE_BYTES:
+        raise OutputError(
+            f"{where}: member {member.name!r:.80} holds {member.size} bytes, over the limit "
+            f"of {limits.MAX_SAMPLE_BYTES} (synthc.limits.MAX_SAMPLE_BYTES)"
+        )
+    handle = tar.extractfile(member)
+    data = handle.read() if handle is not None else b""
+    if len(data) != member.size:
+        raise OutputError(f"{where}: member {member.name!r:.80} is cut short")
+    return data
 
 
 def count_tar_samples(path: Path) -> int:
