@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import tarfile
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from synthc import api
+from synthc.outputs.manifest import content_sha256, encode_manifest, iter_shards
 
 HEAD = """\
 synthc: 1
@@ -221,3 +223,17 @@ TAR_EDITS: dict[str, tuple[Callable[[Members], Members], str]] = {
         r"member '000000000026\.png' is out of place: sample 000000000025 comes next",
     ),
 }
+
+
+def make_manifest_match(out: Path) -> None:
+    """Record every shard's size and sha256 in the manifest again, its sums and content hash
+    too, as someone who changed a shard and shares the dataset would."""
+    manifest = api.load_manifest(out)
+    for split in manifest["splits"].values():
+        for shard in split["shards"]:
+            data = (out / shard["path"]).read_bytes()
+            shard.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+        split["bytes"] = sum(shard["bytes"] for shard in split["shards"])
+    manifest["bytes"] = sum(shard["bytes"] for shard in iter_shards(manifest))
+    manifest["content_sha256"] = content_sha256(iter_shards(manifest))
+    (out / "manifest.json").write_bytes(encode_manifest(manifest))

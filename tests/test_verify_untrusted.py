@@ -7,10 +7,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
-from small_datasets import write_spec
+from small_datasets import TAR_EDITS, build, make_manifest_match, rewrite_tar, write_spec
 
 import synthc
 from synthc import api
@@ -110,6 +112,31 @@ def test_a_compressed_tar_is_unreadable_not_decompressed(cli, tmp_path):
     rewrite(out, manifest)
     code, lines = verify_lines(cli, out)
     assert code == 1 and any(line.startswith(f"{shard['path']}: unreadable") for line in lines)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("images"), "fractal")[1]
+
+
+@pytest.mark.parametrize("edit", TAR_EDITS)
+def test_verify_reports_each_tar_member_the_reader_refuses(images, tmp_path, edit):
+    """verify counted a tar's distinct keys: a member taken out of a sample, renamed or made a
+    link passed while synthc.open refused it (or yielded a sample without its label). Both
+    read tars through one function now, so verify's line is the reader's error."""
+    out = tmp_path / "out"
+    shutil.copytree(images, out)
+    shard = "train/train-00001.tar"
+    change, said = TAR_EDITS[edit]
+    rewrite_tar(out / shard, change)
+    make_manifest_match(out)  # size and sha256 are the manifest's: only the members tell
+    with pytest.raises(OutputError) as refused:
+        list(synthc.open(out)["train"].samples(decode=False))
+    _, problems = verify_module.verify_dataset(out)
+    assert [str(problem) for problem in problems] == [
+        str(refused.value).replace(str(out / shard), shard)
+    ]
+    assert re.match(said, problems[0].message)
 
 
 def test_a_readers_panic_is_an_unreadable_shard(table, monkeypatch):

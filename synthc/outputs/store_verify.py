@@ -40,7 +40,7 @@ def verify_store(
     with tempfile.TemporaryDirectory(prefix="synthc-verify-") as scratch:
         local = Confiner(Path(scratch), MANIFEST_FILE)
         for shard in shards:
-            problem = _check_store_shard(store, listing, local, shard, count)
+            problem = _check_store_shard(store, listing, local, shard, count, manifest)
             if problem is not None:
                 problems.append(ShardProblem(str(shard["path"]), problem))
         for entry in fact_file_entries(manifest["generator"].get("facts", {})):
@@ -78,6 +78,7 @@ def _check_store_shard(
     local: Confiner,
     shard: dict[str, Any],
     count: bool,
+    manifest: dict[str, Any],
 ) -> str | None:
     try:
         store.key(shard["path"], store.where(MANIFEST_FILE))
@@ -90,7 +91,7 @@ def _check_store_shard(
         return f"{found['size']} bytes, manifest says {shard['bytes']}"
     path = _fetch(store, listing, local, shard["path"])
     try:
-        return _check_shard(local, shard, count)
+        return _check_shard(local, shard, count, manifest.get("schema"))
     finally:
         if path is not None:
             path.unlink(missing_ok=True)

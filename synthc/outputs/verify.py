@@ -27,7 +27,7 @@ from synthc.outputs.manifest import (
     read_manifest,
 )
 from synthc.outputs.parquet import count_parquet_rows
-from synthc.outputs.webdataset import count_tar_samples
+from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 #: suffixes of the shard files synthc writes into a split's folder
 SHARD_SUFFIXES = (".tar", ".parquet")
@@ -61,7 +61,7 @@ def verify_dataset(
     shards = iter_shards(manifest)
     confine = Confiner(out, MANIFEST_FILE)
     for shard in shards:
-        problem = _check_shard(confine, shard, count)
+        problem = _check_shard(confine, shard, count, manifest.get("schema"))
         if problem is not None:
             problems.append(ShardProblem(str(shard["path"]), problem))
     problems += _check_fact_files(confine, manifest)
@@ -237,7 +237,10 @@ def _table_problems(
     return problems
 
 
-def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str | None:
+def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: Any) -> str | None:
+    """What is wrong with a listed shard (None: nothing): its file, size and sha256, and with
+    ``count`` its samples, read back as a reader reads them (a tar's members as
+    synthc.open allows them, see :func:`read_tar_samples`; ``schema``: the manifest's)."""
     try:
         path = confine(shard["path"])
     except OutputError as error:
@@ -252,9 +255,10 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str |
         return f"sha256 {digest[:16]}… does not match the manifest"
     if not count:
         return None
+    if path.suffix == ".tar":
+        return _tar_problem(path, shard, schema)
     try:
-        counter = count_tar_samples if path.suffix == ".tar" else count_parquet_rows
-        rows = counter(path)
+        rows = count_parquet_rows(path)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # any reader failure means a bad shard; polars' Rust
@@ -263,6 +267,30 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool) -> str |
         return f"unreadable: {text[0] if text else type(error).__name__}"
     if rows != shard["samples"]:
         return f"{rows} samples, manifest says {shard['samples']}"
+    return None
+
+
+def _tar_problem(path: Path, shard: dict[str, Any], schema: Any) -> str | None:
+    """What synthc.open would refuse in the tar at ``path`` (its samples and members), if
+    anything; the bytes are read as the reader reads them, and dropped."""
+    where = str(shard["path"])
+    try:
+        handle = open_regular(path, shard["bytes"])
+    except OutputError as error:  # swapped since it was hashed
+        return str(error).removeprefix(f"{path}: ")
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    try:
+        with handle:
+            for _ in read_tar_samples(handle, TarLayout.of(shard, schema), where):
+                pass
+    except OutputError as error:
+        return str(error).removeprefix(f"{where}: ")
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # any other reader failure means a bad shard, as below
+        text = str(error).strip().splitlines()
+        return f"unreadable: {text[0] if text else type(error).__name__}"
     return None
 
 

@@ -2,7 +2,8 @@
 
 Byte-reproducible: members are written in the order given with mtime 0, owner 0:0, no user or
 group names and mode 0644, in the POSIX ustar format, so the same samples give the same bytes.
-Read back by :func:`read_tar_samples`, the one place that says which members a shard may hold.
+Read back by :func:`read_tar_samples`, the one place that says which members a shard may hold
+(``synthc.open`` and ``synthc verify`` both read through it).
 """
 
 from __future__ import annotations
@@ -161,19 +162,6 @@ def _member_bytes(where: str, tar: tarfile.TarFile, member: tarfile.TarInfo) -> 
     if len(data) != member.size:
         raise OutputError(f"{where}: member {member.name!r:.80} is cut short")
     return data
-
-
-def count_tar_samples(path: Path) -> int:
-    """Samples in a WebDataset tar: distinct keys (the name up to its first dot). An
-    uncompressed tar only, as synthc writes and reads them: a compressed one (a megabyte of xz
-    can hold a million members) is a TarError, not decompressed."""
-    keys: set[str] = set()
-    with tarfile.open(path, mode="r:") as tar:
-        for member in tar:
-            if member.isfile():
-                name = member.name.rsplit("/", 1)[-1]
-                keys.add(member.name[: len(member.name) - len(name)] + name.split(".", 1)[0])
-    return len(keys)
 
 
 IMAGE_EXTENSIONS = ("png", "jpg")
