@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
     )
-    _add_executor(p)
+    _add_executor(p, scheduler=True)
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -206,13 +206,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_executor(p: argparse.ArgumentParser) -> None:
+def _add_executor(p: argparse.ArgumentParser, scheduler: bool = False) -> None:
+    """``--executor``; ``scheduler``: the command also takes ``--scheduler`` (build does,
+    reproduce does not), so the help may send the user there."""
+    at_scheduler = ", or the cluster at --scheduler" if scheduler else ""
     p.add_argument(
         "--executor",
         choices=("local", "dask"),
         help="where shards run: local (a pool of --workers threads or processes, the default) "
-        "or dask (a Dask LocalCluster of --workers processes started for this run, or the "
-        "cluster at --scheduler)",
+        f"or dask (a Dask LocalCluster of --workers processes started for this run{at_scheduler})",
     )
 
 

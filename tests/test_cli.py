@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from conftest import run_synthc, spec_text
+
+from synthc.cli import _parser
 
 
 def test_plan_table_and_json(cli, write_spec):
@@ -73,3 +77,16 @@ def test_workers_below_one_is_a_usage_error(cli, write_spec):
     code, _, stderr = cli("build", spec, "--workers", "0")
     assert code == 2
     assert stderr.strip() == "synthc: error: --workers must be >= 1"
+
+
+def test_help_names_only_options_the_command_takes(cli, capsys):
+    """A command's --help never sends the user to an option it does not have (reproduce's
+    --executor said "or the cluster at --scheduler"; reproduce takes no --scheduler)."""
+    commands = _parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, command in commands.items():
+        with pytest.raises(SystemExit):
+            cli(name, "--help")
+        text, _ = capsys.readouterr()
+        taken = {option for action in command._actions for option in action.option_strings}
+        named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
+        assert named <= taken, (name, named - taken)
