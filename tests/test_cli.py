@@ -90,3 +90,24 @@ def test_help_names_only_options_the_command_takes(cli, capsys):
         taken = {option for action in command._actions for option in action.option_strings}
         named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
         assert named <= taken, (name, named - taken)
+
+
+def test_schema_states_bounds_in_json_schema_words(cli):
+    """`synthc schema` is for editors: a bound must be JSON Schema's (minimum, exclusiveMinimum,
+    ...). Optional integers (samples, output.shard_size) carried pydantic's own gt and lt, which
+    a YAML language server ignores, so `samples: 0` passed the editor's check."""
+    _, out, _ = cli("schema")
+    schema = json.loads(out)
+
+    def pydantic_words(node):
+        if isinstance(node, dict):
+            yield from ({"gt", "ge", "lt", "le"} & set(node))
+            for value in node.values():
+                yield from pydantic_words(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from pydantic_words(value)
+
+    assert not list(pydantic_words(schema))
+    samples = schema["properties"]["samples"]["anyOf"][0]
+    assert samples["exclusiveMinimum"] == 0 and samples["exclusiveMaximum"] == 2**53

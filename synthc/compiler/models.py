@@ -52,8 +52,13 @@ def _one_printable_line(text: str) -> str:
     return text
 
 
-#: an integer field of the spec's top level: a whole number (1e6 too), never text or a boolean
-Integer = Annotated[int, BeforeValidator(_a_number_not_text_or_boolean)]
+#: checks a whole number (1e6 too), never text or a boolean, before an integer field's own rules
+_A_NUMBER = BeforeValidator(_a_number_not_text_or_boolean)
+#: an integer field of the spec's top level. An optional one (``int | None``) puts its bounds
+#: inside: ``Annotated[int, Field(gt=0), _A_NUMBER] | None``, so the JSON Schema states them as
+#: exclusiveMinimum and the like (bounds outside the validator came out as pydantic's own
+#: ``gt`` and ``lt``, which no JSON Schema reader knows)
+Integer = Annotated[int, _A_NUMBER]
 
 
 class OutputConfig(_Strict):
@@ -64,9 +69,8 @@ class OutputConfig(_Strict):
         description="Shard file format: parquet for tables and point clouds, webdataset (tar) "
         "for images; default: the generator's own.",
     )
-    shard_size: Integer | None = Field(
+    shard_size: Annotated[int, Field(gt=0), _A_NUMBER] | None = Field(
         None,
-        gt=0,
         description="Samples per shard; the last shard of a split may be smaller. Default: per "
         "split, from the generator's estimate of a sample's bytes: shards of at most 256 MiB, "
         "at least 8 shards per split while each holds at least 8 MiB, evened out "
@@ -77,8 +81,8 @@ class OutputConfig(_Strict):
         description="Parquet codec. lz4 by default: random floats barely compress (72 -> 68 "
         "bytes/row) and lz4 encodes twice as fast as zstd level 1 (62 bytes/row).",
     )
-    compression_level: Integer | None = Field(
-        None, ge=1, le=22, description="zstd level (default: the writer's); other codecs ignore it."
+    compression_level: Annotated[int, Field(ge=1, le=22), _A_NUMBER] | None = Field(
+        None, description="zstd level (default: the writer's); other codecs ignore it."
     )
     columns: tuple[StrictStr, ...] | None = Field(
         None,
@@ -151,10 +155,8 @@ class Spec(_Strict):
     )
     description: str = Field("", description="What this dataset is, for the dataset card.")
     seed: Integer = Field(ge=0, lt=2**63, description="Root seed; every sample derives from it.")
-    samples: Integer | None = Field(
+    samples: Annotated[int, Field(gt=0, lt=2**53), _A_NUMBER] | None = Field(
         None,
-        gt=0,
-        lt=2**53,
         description="Total samples over all splits; may be omitted where the generator implies "
         "it (fractal: classes x instances).",
     )
