@@ -291,6 +291,15 @@ def test_space_width_fit_and_fixed_width(tmp_path):
     for sample in fixed:
         boxes = np.array(sample["json"]["chars"])
         assert sample["png"].size[0] == 300 and boxes[-1, 2] > 250
+    # `width` is the least width (README): a wider line keeps its own, and the schema says so
+    narrow = read(build(tmp_path / "m", two_words + "  width: 8\n", samples=1))
+    assert narrow[0]["png"].size == normal[0]["png"].size
+    ocr = next(
+        v
+        for v in api.schema()["properties"]["generator"]["oneOf"]
+        if "width" in v.get("properties", {})
+    )
+    assert "least" in ocr["properties"]["width"]["description"].lower()
     fit = read(build(tmp_path / "t", two_words + "  fit: true\n", samples=3))
     for sample in fit:
         label = sample["json"]

@@ -249,10 +249,11 @@ class OcrConfig(GeneratorConfig):
         None,
         ge=8,
         le=16384,
-        description="Fixed image width (horizontal lines); default: the text's.",
+        description="Least image width (horizontal lines): a narrower line is placed in it by "
+        "`alignment`, a wider one keeps its own width; default: the text's.",
     )
     alignment: Literal["left", "center", "right"] = Field(
-        "center", description="Where the line sits in a fixed `width`."
+        "center", description="Where a line narrower than `width` sits in it."
     )
     min_contrast: float = Field(
         3.0,
