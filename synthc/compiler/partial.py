@@ -150,11 +150,15 @@ class Validator:
             self.report(path, f"missing required field '{tag_field}'")
             chosen = None
         elif not isinstance(tag, str) or tag not in members:
-            chosen = closest(tag, members)
+            tagged = [name for name, model in members.items() if tag_field in model.model_fields]
+            keyed = [name for name in members if name not in tagged]  # a key instead of the tag
+            chosen = closest(tag, tagged)  # never a tag value no spec may write
             hint = f"; did you mean '{chosen}'?" if chosen else ""
+            expected = ", ".join(tagged) + "".join(
+                f", or '{name}' in place of '{tag_field}'" for name in keyed
+            )
             self.report(
-                (*path, tag_field),
-                f"unknown {tag_field} {tag!r}; expected one of {', '.join(members)}{hint}",
+                (*path, tag_field), f"unknown {tag_field} {tag!r}; expected one of {expected}{hint}"
             )
             if chosen is not None:
                 # Judge the rest as the member the user most likely meant; the tag stays invalid.
@@ -191,13 +195,16 @@ class Validator:
 
 
 def _elsewhere(members: dict[str, type[BaseModel]], tag_field: str, tag: str) -> dict:
-    """Field -> ``shape: torus``-style names of the other members that have it."""
+    """Field -> ``shape: torus``-style names of the other members that have it; a member
+    chosen by a key of its own instead of the tag (a tabular ``expr`` column, which has no
+    ``dist``) is named by that key, not as a ``dist: expr`` no spec may write."""
     own = members[tag].model_fields
     found: dict[str, list[str]] = {}
     for other, model in members.items():
+        named = f"{tag_field}: {other}" if tag_field in model.model_fields else f"'{other}' entries"
         for name in model.model_fields:
             if name not in own:
-                found.setdefault(name, []).append(f"{tag_field}: {other}")
+                found.setdefault(name, []).append(named)
     return found
 
 
