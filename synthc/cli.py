@@ -295,7 +295,7 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
         type=_output,
         metavar="DIR",
         help="directory for the sample's files (default: the working directory); a table's "
-        "row is printed as JSON, and written to DIR/<key>.json with -o",
+        "row is printed as JSON, or with -o written to DIR/<key>.json instead",
     )
     with_vars(p)
 
