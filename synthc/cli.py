@@ -172,8 +172,8 @@ def _parser() -> argparse.ArgumentParser:
         "spec (compiled and planned, never built): changed config fields as dotted paths, "
         "seed, vars, input files and library versions, and per split the shards unchanged, "
         "changed, added and removed with their sample ranges. Exit 0 when the content is "
-        "identical, 1 when it differs, 2 on a usage or spec error. --var and --allow-read "
-        "apply to the sides that are specs.",
+        "identical, 1 when it differs, 2 on a usage or spec error. --var, --allow-read and "
+        "--templates apply to the sides that are specs (refused when both sides are built).",
     )
     p.add_argument(
         "old", type=_output, metavar="OLD", help="a built output directory (or URL) or a spec"
