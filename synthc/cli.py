@@ -445,6 +445,7 @@ def _validate(args: argparse.Namespace) -> int:
     variables = api.parse_vars(args.var)
     failed = 0
     names: list[tuple[Path, str]] = []
+    several = len(args.specs) > 1
     for spec in args.specs:
         try:
             valid = api.validate(
@@ -452,8 +453,11 @@ def _validate(args: argparse.Namespace) -> int:
             )
             names.append((spec, valid.name))
             print(f"{spec}: ok")
-        except SpecError as error:
-            _report(error)
+        except (SpecError, UsageError) as error:
+            if not several:
+                raise
+            # as build and plan do: a spec that fails (a missing file too) stops no other
+            _report(error, spec)
             failed += 1
     try:
         _check_distinct_names(names)
@@ -607,7 +611,7 @@ def _targets(
                 spec, variables, allow_read=args.allow_read, templates=args.templates
             )
         except SynthcError as error:
-            _report(error)
+            _report(error, spec if len(args.specs) > 1 else None)
             targets.append((spec, None, error.exit_code))
             continue
         names.append((spec, valid.name))
@@ -746,11 +750,14 @@ _COMMANDS = {
 }
 
 
-def _report(error: SynthcError) -> None:
+def _report(error: SynthcError, spec: Path | None = None) -> None:
+    """Print ``error``; ``spec``: the spec it is about, named before a problem that has no
+    position of its own (an unread ``--var``) when a command was given several specs."""
     if isinstance(error, SpecError):
         show_source = sys.stderr.isatty()
         for problem in error.problems:
-            print(f"{problem}", file=sys.stderr)
+            named = f"{spec}: " if spec is not None and problem.position is None else ""
+            print(f"{named}{problem}", file=sys.stderr)
             if show_source and problem.position is not None:
                 _print_excerpt(problem.position)
         count = len(error.problems)

@@ -111,3 +111,21 @@ def test_schema_states_bounds_in_json_schema_words(cli):
     assert not list(pydantic_words(schema))
     samples = schema["properties"]["samples"]["anyOf"][0]
     assert samples["exclusiveMinimum"] == 0 and samples["exclusiveMaximum"] == 2**53
+
+
+def test_several_specs_validate_past_a_failing_one_and_name_it(cli, write_spec, tmp_path):
+    """validate, like build and plan, does not stop at a spec that fails (a missing file
+    stopped it), and a problem with no position (an unread --var) names its spec."""
+    reads = write_spec(
+        spec_text(name="a").replace("samples: 1000", "samples: {{ var('n') }}"), "a.yaml"
+    )
+    ignores = write_spec(spec_text(name="b"), "b.yaml")
+    code, out, err = cli("validate", reads, tmp_path / "nope.yaml", ignores, "--var", "n=100")
+    assert code == 2
+    assert out.splitlines() == [f"{reads}: ok"]
+    assert "spec file not found" in err and str(tmp_path / "nope.yaml") in err
+    assert f"{ignores}: --var n=100: the spec never reads 'n'" in err
+    code, _, err = cli("plan", reads, ignores, "--var", "n=100")
+    assert code == 2 and f"{ignores}: --var n=100: the spec never reads 'n'" in err
+    code, _, err = cli("validate", ignores, "--var", "n=100")  # one spec: as before
+    assert code == 2 and err.startswith("--var n=100: the spec never reads 'n'")
