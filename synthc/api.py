@@ -198,15 +198,20 @@ def plan(
 def preview(
     path: Path | str,
     variables: Mapping[str, Any] | None = None,
-    samples: int = 16,
+    samples: int | None = None,
     *,
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
 ) -> bytes:
-    """PNG bytes previewing a spec's first ``samples`` samples, without building anything."""
+    """PNG bytes previewing a spec's first ``samples`` samples, without building anything
+    (default: as many as its preview kind shows, 16 images or 4000 rows, so the bytes are the
+    build's ``preview.png``)."""
+    compiled = compile_spec(path, variables, allow_read, templates)
+    if samples is None:
+        samples = _preview.default_samples(generators.get(compiled.spec.generator.kind).preview)
     if samples < 1:
         raise UsageError("preview needs at least one sample")
-    return _preview_png(compile_spec(path, variables, allow_read, templates), samples)
+    return _preview_png(compiled, samples)
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,9 @@ def test_a_build_previews_its_first_rows_across_small_shards(write_spec, tmp_pat
     spec = write_spec(spec_text(name="blobs", samples=600, shard_size=100, generator=BLOBS))
     out = api.build(spec, tmp_path / "out", workers=1).out
     assert (out / "preview.png").read_bytes() == api.preview(spec, samples=4000)
+    # without samples, api.preview draws what the build does (docs/previews.md): 4,000 rows
+    # of a table or points spec, not 16
+    assert api.preview(spec) == (out / "preview.png").read_bytes()
 
 
 def test_an_image_grid_has_a_title_strip_cut_to_its_width():
