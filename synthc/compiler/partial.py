@@ -197,11 +197,13 @@ class Validator:
 def _elsewhere(members: dict[str, type[BaseModel]], tag_field: str, tag: str) -> dict:
     """Field -> ``shape: torus``-style names of the other members that have it; a member
     chosen by a key of its own instead of the tag (a tabular ``expr`` column, which has no
-    ``dist``) is named by that key, not as a ``dist: expr`` no spec may write."""
+    ``dist``; one table's ``columns`` against ``tables``) is named by that key, not as a
+    ``dist: expr`` no spec may write."""
     own = members[tag].model_fields
     found: dict[str, list[str]] = {}
     for other, model in members.items():
-        named = f"{tag_field}: {other}" if tag_field in model.model_fields else f"'{other}' entries"
+        tagged = tag_field in model.model_fields
+        named = f"{tag_field}: {other}" if tagged else f"one with '{other}'"
         for name in model.model_fields:
             if name not in own:
                 found.setdefault(name, []).append(named)
