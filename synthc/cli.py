@@ -458,6 +458,8 @@ def _validate(args: argparse.Namespace) -> int:
                 raise
             # as build and plan do: a spec that fails (a missing file too) stops no other
             _report(error, spec)
+            if args.debug:
+                traceback.print_exc()
             failed += 1
     try:
         _check_distinct_names(names)
