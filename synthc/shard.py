@@ -19,11 +19,12 @@ from pydantic import TypeAdapter
 
 from synthc import cancellation, generators, inputs
 from synthc.compiler.planning import ShardTask
+from synthc.generator_output import check_frame, checked_samples
 from synthc.generators.base import INDEX_NAME, Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
 from synthc.outputs.store import is_store_url, open_store
-from synthc.outputs.webdataset import Sample, write_tar_shard
+from synthc.outputs.webdataset import Sample, TarLayout, write_tar_shard
 
 INDEX_COLUMN = Column(
     INDEX_NAME,
@@ -111,12 +112,20 @@ def _write_shard(
     stats: dict[str, int] = {}
     if isinstance(generator, FileGenerator):
         samples = generator.generate(config, task.seed, task.start, task.stop)
-        stream = samples if report is None else _counted(samples, report, task.samples)
+        files = tuple(column.name for column in generator.columns(config))
+        layout = TarLayout(task.start, task.samples, files)
+        checked = checked_samples(samples, layout, task.kind)
+        stream = checked if report is None else _counted(checked, report, task.samples)
         nbytes, sha256 = write_tar_shard(stream, path)
         stats = dict(samples.stats)  # complete only once the stream has been written
     elif isinstance(generator, TableGenerator):
         table = generate_table(generator, config, task)
-        nbytes, sha256 = write_parquet_shard(table, path, task.output)
+        if task.table is not None:
+            columns = related_table_columns(task.kind, config)[task.table]
+        else:
+            columns = table_columns(task.kind, config, task.output.get("columns"))
+        check = functools.partial(check_frame, columns=columns, kind=task.kind)
+        nbytes, sha256 = write_parquet_shard(table, path, task.output, check)
     else:
         raise TypeError(f"{task.kind}: a generator is a TableGenerator or a FileGenerator")
     record = ShardRecord(

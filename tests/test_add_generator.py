@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 import webdataset as wds
 
+import synthc
 from synthc import api, generators
-from synthc.errors import SpecError
+from synthc.errors import BuildError, SpecError
 
 COUNTER = '''
 """The counter generator: sample i is i * step."""
@@ -205,3 +206,120 @@ def test_an_installed_package_adds_a_kind_through_the_entry_point(tmp_path, monk
         generators._installed.cache_clear()
         sys.modules.pop("counter_plugin", None)
     assert "counter" not in generators.kinds()
+
+
+SLIPPING = '''
+"""A generator whose output is not what its columns() declare, in the way ``slip`` says."""
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from synthc.generators.base import (
+    Column, FileGenerator, GeneratorConfig, Samples, Table, TableGenerator,
+)
+
+
+class SlipConfig(GeneratorConfig):
+    kind: Literal["KIND"] = Field(description="Generator kind.")
+    slip: str = Field("none", description="How the output differs from the declaration.")
+
+
+class SlippingTable(TableGenerator[SlipConfig]):
+    kind: ClassVar[str] = "KIND"
+    Config: ClassVar[Any] = SlipConfig
+
+    def columns(self, config):
+        return [Column("value", "int64", "v"), Column("level", "enum", "l")]
+
+    def generate(self, config, seed, start, stop):
+        n = stop - start
+        value = np.arange(start, stop, dtype=np.int64)
+        level = pl.Series(["a"] * n, dtype=pl.Enum(["a", "b"]))
+        return {
+            "none": lambda: {"value": value, "level": level},
+            "extra": lambda: {"value": value, "level": level, "other": np.zeros(n)},
+            "missing": lambda: {"value": value},
+            "order": lambda: {"level": level, "value": value},
+            "type": lambda: {"value": value.astype(np.float64), "level": level},
+            "text": lambda: {"value": value, "level": pl.Series(["a"] * n)},
+        }[config.slip]()
+
+
+class SlippingFiles(FileGenerator[SlipConfig]):
+    kind: ClassVar[str] = "KIND"
+    Config: ClassVar[Any] = SlipConfig
+
+    def columns(self, config):
+        return [Column("txt", "text", "t"), Column("cls", "int (text)", "c")]
+
+    def generate(self, config, seed, start, stop):
+        def made():
+            stop_at = {"fewer": stop - 1, "more": stop + 1}.get(config.slip, stop)
+            for i in range(start, stop_at):
+                key = str(i) if config.slip == "key" else f"{i:012d}"
+                files = {"txt": b"x", "cls": str(i).encode()}
+                if config.slip == "missing":
+                    del files["cls"]
+                if config.slip == "extra":
+                    files["png"] = b""
+                if config.slip == "text":
+                    files["txt"] = "x"
+                yield key, files
+        return Samples(made())
+
+
+GENERATOR = BASE()
+'''
+
+
+@pytest.mark.parametrize(
+    ("slip", "said"),
+    [
+        ("extra", "made columns ['other'] its columns() do not declare"),
+        ("missing", "made no column ['level']"),
+        ("order", "made its columns in the order ['index', 'level', 'value']"),
+        ("type", "made column 'value' of type Float64; its columns() declare int64"),
+        ("text", "made column 'level' of type String; its columns() declare enum"),
+    ],
+)
+def test_a_table_generator_that_makes_other_than_it_declares_fails_its_shard(
+    add_kind, tmp_path, slip, said
+):
+    add_kind("slipt", SLIPPING.replace("KIND", "slipt").replace("BASE", "SlippingTable"))
+    out = tmp_path / "out"
+    good = api.build(_spec(tmp_path, "good", "kind: slipt", 10), tmp_path / "good", workers=1)
+    assert pl.read_parquet(good.out / "train" / "*.parquet")["level"].dtype == pl.Enum(["a", "b"])
+    with pytest.raises(BuildError) as error:
+        api.build(_spec(tmp_path, "bad", f"kind: slipt\nslip: {slip}", 10), out, workers=1)
+    assert f"generator 'slipt' {said}" in str(error.value)
+    assert not list(out.rglob("*.parquet")) and not (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("slip", "said"),
+    [
+        ("key", "keyed sample 0 '0'; a tar's keys are the sample index in 12 digits"),
+        ("missing", "made sample 000000000000 with files ['txt']; its columns() declare"),
+        ("extra", "made sample 000000000000 with files ['cls', 'png', 'txt']"),
+        ("text", "made 000000000000.txt a str, not bytes"),
+        ("fewer", "made 7 of the 8 samples asked of it"),
+        ("more", "made more than the 8 samples asked of it"),
+    ],
+)
+def test_a_file_generator_that_makes_other_than_it_declares_fails_its_shard(
+    add_kind, tmp_path, slip, said
+):
+    add_kind("slipf", SLIPPING.replace("KIND", "slipf").replace("BASE", "SlippingFiles"))
+    good = api.build(_spec(tmp_path, "good", "kind: slipf", 10), tmp_path / "good", workers=1)
+    assert len(list(synthc.open(good.out)["train"].samples())) == 8
+    # its files are not images: the preview says so (it was an internal error)
+    assert (good.out / "preview.png").read_bytes().startswith(b"\x89PNG")
+    assert api.preview(_spec(tmp_path, "good", "kind: slipf", 10)).startswith(b"\x89PNG")
+    out = tmp_path / "out"
+    with pytest.raises(BuildError) as error:
+        api.build(_spec(tmp_path, "bad", f"kind: slipf\nslip: {slip}", 10), out, workers=1)
+    assert f"generator 'slipf' {said}" in str(error.value)
+    assert not list(out.rglob("*.tar")) and not (out / "manifest.json").exists()

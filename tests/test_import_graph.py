@@ -28,8 +28,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc.compiler",),
     # writers, readers and the finished dataset; executors (know nothing of generators)
     ("synthc.outputs", "synthc.executors"),
-    # one shard: generator -> writer
-    ("synthc.shard",),
+    # one shard: generator -> writer (what a generator hands the writers checked on the way)
+    ("synthc.shard", "synthc.generator_output"),
     # a whole build: decide, execute, finish (one driver; its target a directory or an object
     # store); reproducing one; progress reporting; per-shard plan statuses; what a change does
     # (two outputs or specs compared); samples streamed on the fly and one sample alone; whether

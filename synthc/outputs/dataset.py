@@ -31,7 +31,7 @@ from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
-from synthc.outputs.parquet import for_polars
+from synthc.outputs.parquet import for_polars, polars_type
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import manifest_problems
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
@@ -477,14 +477,8 @@ def _image(data: bytes, image: ImageAs) -> Any:
 
 def _polars_type(dtype: str) -> Any:
     """The polars type of a manifest column's dtype, for the schema of a split without shards
-    (Null for a dtype synthc does not write)."""
+    (Null for a dtype synthc does not write, and for ``enum``: its categories are not known)."""
     import polars as pl
 
-    known = {
-        "int64": pl.Int64,
-        "float64": pl.Float64,
-        "bool": pl.Boolean,
-        "date": pl.Date,
-        "datetime[us]": pl.Datetime("us"),
-    }
-    return known.get(dtype, pl.Null)
+    found = polars_type(dtype)
+    return pl.Null if found is None or found is pl.Enum else found

@@ -22,17 +22,32 @@ TILE_PIXELS = 512 * 512
 
 def grid_png(images: Sequence[Image.Image], columns: int | None = None, title: str = "") -> bytes:
     """Tile ``images`` (any modes; shown as RGB) under ``title`` (cut to the sheet's width).
-    Equal sizes make a square grid; mixed sizes (text lines) are stacked at their own size."""
+    Equal sizes make a square grid; mixed sizes (text lines) are stacked at their own size.
+    No images (a generator whose files are not images): a strip that says so."""
     if not images:
-        raise ValueError("no images to preview")
-    sheet = (
-        _stacked(images) if len({image.size for image in images}) > 1 else _grid(images, columns)
-    )
+        sheet = _said(NO_IMAGES)
+    elif len({image.size for image in images}) > 1:
+        sheet = _stacked(images)
+    else:
+        sheet = _grid(images, columns)
     if title:
         sheet = _titled(sheet, title)
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
+
+
+#: what a preview of samples without image files shows
+NO_IMAGES = "no image files (.png, .jpg) in these samples"
+
+
+def _said(text: str) -> Image.Image:
+    """A white strip with ``text`` on it."""
+    from PIL import Image, ImageDraw
+
+    sheet = Image.new("RGB", (8 + int(font(TITLE_SIZE).getlength(text)), TITLE_HEIGHT), "white")
+    ImageDraw.Draw(sheet).text((4, 3), text, fill=(0, 0, 0), font=font(TITLE_SIZE))
+    return sheet
 
 
 def _grid(images: Sequence[Image.Image], columns: int | None) -> Image.Image:

@@ -9,7 +9,7 @@ task key records).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,26 @@ def for_polars(path: str | os.PathLike[str]) -> str:
     return os.path.abspath(path)
 
 
+def polars_type(dtype: str) -> Any:
+    """The polars type a column of manifest ``dtype`` is written as (``pl.Enum`` for ``enum``,
+    whatever its categories); None for a dtype synthc does not write."""
+    import polars as pl
+
+    known = {
+        "float64": pl.Float64,
+        "float32": pl.Float32,
+        "int64": pl.Int64,
+        "int32": pl.Int32,
+        "int16": pl.Int16,
+        "int8": pl.Int8,
+        "bool": pl.Boolean,
+        "enum": pl.Enum,
+        "date": pl.Date,
+        "datetime[us]": pl.Datetime("us"),
+    }
+    return known.get(dtype)
+
+
 def parquet_options(output: Mapping[str, Any]) -> dict[str, Any]:
     """polars ``write_parquet`` options for the spec's ``output`` settings."""
     compression = output.get("compression", "lz4")
@@ -33,13 +53,19 @@ def parquet_options(output: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_parquet_shard(
-    table: Mapping[str, Any], path: Path, output: Mapping[str, Any]
+    table: Mapping[str, Any],
+    path: Path,
+    output: Mapping[str, Any],
+    check: Callable[[Any], None] | None = None,
 ) -> tuple[int, str]:
     """Write ``table`` (equal-length 1-D NumPy arrays or polars Series, in order) to ``path``
-    atomically; return ``(bytes, sha256)`` of the file."""
+    atomically; return ``(bytes, sha256)`` of the file. ``check``: called with the table as a
+    polars DataFrame before anything is written (it raises to stop the write)."""
     import polars as pl
 
     frame = pl.DataFrame(dict(table))
+    if check is not None:
+        check(frame)
     options = parquet_options(output)
     return write_atomic_by(path, lambda tmp: frame.write_parquet(for_polars(tmp), **options))
 

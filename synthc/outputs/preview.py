@@ -62,7 +62,8 @@ def preview_of_samples(
 ) -> bytes:
     """A PNG of samples generated in memory (all of them: the caller chose how many)."""
     if isinstance(generated, Samples):
-        images = [next(f[ext] for ext in IMAGE_EXTENSIONS if ext in f) for _, f in generated]
+        found = (next((f[ext] for ext in IMAGE_EXTENSIONS if ext in f), None) for _, f in generated)
+        images = [image for image in found if image is not None]  # a sample may hold none
         return grid_png(decode_pngs(images), title=(caption or Caption()).title(len(images)))
     import polars as pl  # tables only: an image build need not load it (0.1 s)
 

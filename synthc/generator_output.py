@@ -1,0 +1,101 @@
+"""What a generator hands the shard writers, checked as it is written against what its
+``columns(config)`` declares (the manifest's schema), so a shard never holds other than the
+manifest says: a generator's slip (a plugin's, most likely) fails its shard's build, where it
+would otherwise build a dataset whose manifest lies and that ``synthc.open`` and ``verify``
+refuse later.
+
+Files per sample: the keys, files and count :func:`~synthc.outputs.webdataset.read_tar_samples`
+reads back. Tables: the declared columns, in order, each of the declared type where the dtype
+is one synthc writes (see :func:`~synthc.outputs.parquet.polars_type`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from synthc import limits
+from synthc.generators.base import Column
+from synthc.outputs.parquet import polars_type
+from synthc.outputs.webdataset import Sample, TarLayout, sample_key
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class GeneratorSlip(ValueError):
+    """A generator's output is not what it declares (the shard's build fails with it)."""
+
+
+def checked_samples(samples: Iterable[Sample], layout: TarLayout, kind: str) -> Iterator[Sample]:
+    """``samples`` as they pass, each checked to be sample ``layout.first + n`` under its key,
+    with exactly ``layout.files`` (in any order), bytes of at most MAX_SAMPLE_BYTES each, and
+    ``layout.samples`` of them in all; GeneratorSlip naming the generator ``kind`` otherwise."""
+    made = 0
+    for key, files in samples:
+        if made >= layout.samples:
+            raise GeneratorSlip(
+                f"generator {kind!r} made more than the {layout.samples} samples asked of it"
+            )
+        expected = sample_key(layout.first + made)
+        if key != expected:
+            raise GeneratorSlip(
+                f"generator {kind!r} keyed sample {layout.first + made} {key!r:.80}; "
+                f"a tar's keys are the sample index in 12 digits ({expected})"
+            )
+        if not isinstance(files, dict) or set(files) != set(layout.files):
+            got = sorted(map(str, files)) if isinstance(files, dict) else type(files).__name__
+            raise GeneratorSlip(
+                f"generator {kind!r} made sample {key} with files {got!s:.200}; its columns() "
+                f"declare {sorted(layout.files)}"
+            )
+        for ext, data in files.items():
+            if not isinstance(data, bytes):
+                raise GeneratorSlip(
+                    f"generator {kind!r} made {key}.{ext} a {type(data).__name__}, not bytes"
+                )
+            if len(data) > limits.MAX_SAMPLE_BYTES:
+                raise GeneratorSlip(
+                    f"generator {kind!r} made {key}.{ext} of {len(data)} bytes, over the limit "
+                    f"of {limits.MAX_SAMPLE_BYTES} (synthc.limits.MAX_SAMPLE_BYTES) a reader takes"
+                )
+        made += 1
+        yield key, files
+    if made != layout.samples:
+        raise GeneratorSlip(
+            f"generator {kind!r} made {made} of the {layout.samples} samples asked of it"
+        )
+
+
+def check_frame(frame: pl.DataFrame, columns: Sequence[Column], kind: str) -> None:
+    """GeneratorSlip unless ``frame`` has exactly ``columns``, in order, each of its declared
+    type (a dtype :func:`~synthc.outputs.parquet.polars_type` does not know is not checked)."""
+    declared = [column.name for column in columns]
+    if frame.columns != declared:
+        extra = [name for name in frame.columns if name not in declared]
+        missing = [name for name in declared if name not in frame.columns]
+        said = (
+            f"columns {extra!s:.200} its columns() do not declare"
+            if extra
+            else f"no column {missing!s:.200}"
+            if missing
+            else f"its columns in the order {frame.columns!s:.200}"
+        )
+        raise GeneratorSlip(f"generator {kind!r} made {said}; declared: {declared!s:.200}")
+    for column in columns:
+        actual = frame.schema[column.name]
+        wanted = polars_type(column.dtype)
+        if wanted is not None and not _is(actual, wanted):
+            raise GeneratorSlip(
+                f"generator {kind!r} made column {column.name!r} of type {actual}; its "
+                f"columns() declare {column.dtype}"
+            )
+
+
+def _is(actual: object, wanted: object) -> bool:
+    """``actual`` is the type ``wanted`` (any categories for an Enum)."""
+    import polars as pl
+
+    if wanted is pl.Enum:
+        return isinstance(actual, pl.Enum)
+    return bool(actual == wanted)
