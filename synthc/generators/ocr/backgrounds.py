@@ -10,21 +10,22 @@ from PIL import Image
 
 from synthc import inputs
 from synthc.generators.ocr.images import decode_image
+from synthc.generators.ocr.legibility import NOISE_MEAN, NOISE_STD, QUASI_BASE, QUASI_SPAN, WHITE
 
 
 def background(
     kind: str, width: int, height: int, rng: np.random.Generator, images: list[dict[str, str]]
 ) -> tuple[Image.Image, dict[str, object]]:
-    """An RGB background and the parameters that made it."""
+    """An RGB background and the parameters that made it (its levels: legibility.py)."""
     if kind == "plain":
-        return Image.new("RGB", (width, height), (255, 255, 255)), {"kind": kind}
+        return Image.new("RGB", (width, height), (WHITE, WHITE, WHITE)), {"kind": kind}
     if kind == "gaussian_noise":
-        noise = rng.normal(235.0, 10.0, size=(height, width))
+        noise = rng.normal(NOISE_MEAN, NOISE_STD, size=(height, width))
         gray = np.clip(noise, 0, 255).astype(np.uint8)
         return Image.fromarray(np.repeat(gray[:, :, None], 3, axis=2), "RGB"), {
             "kind": kind,
-            "mean": 235,
-            "std": 10,
+            "mean": int(NOISE_MEAN),
+            "std": int(NOISE_STD),
         }
     if kind == "quasicrystal":
         return _quasicrystal(width, height, rng)
@@ -61,7 +62,7 @@ def _quasicrystal(
         angle = math.pi * r / rotations
         total += np.cos((x * math.cos(angle) + y * math.sin(angle)) * frequency + phase)
     level = (np.cos(total * math.pi / 2) + 1) / 2  # fold into [0, 1]
-    gray = (185 + 70 * level).astype(np.uint8)
+    gray = (QUASI_BASE + QUASI_SPAN * level).astype(np.uint8)
     return Image.fromarray(np.repeat(gray[:, :, None], 3, axis=2), "RGB"), {
         "kind": "quasicrystal",
         "frequency": frequency,

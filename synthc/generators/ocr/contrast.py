@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthc.generators.ocr.legibility import FLARE, NO_INK, WEIGHTS, linear
+
 #: the share of a line's ink allowed below the threshold
 QUANTILE = 0.1
-_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])
-_LEVELS = np.arange(256) / 255.0
-#: each 8-bit sRGB level linearised (WCAG 2.x), looked up rather than raised to 2.4 per pixel
-_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4)
+_WEIGHTS = np.array(WEIGHTS)
+#: each 8-bit sRGB level linearised (WCAG 2.x), looked up rather than raised to 2.4 per pixel;
+#: validation bounds what a spec can reach with the same function (legibility.py)
+_LINEAR = np.array([linear(level) for level in range(256)])
 
 
 def relative_luminance(rgb: np.ndarray) -> np.ndarray:
@@ -32,7 +34,7 @@ def relative_luminance(rgb: np.ndarray) -> np.ndarray:
 
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """WCAG contrast ratio of luminances ``a`` and ``b`` (elementwise), 1 to 21."""
-    return (np.maximum(a, b) + 0.05) / (np.minimum(a, b) + 0.05)
+    return (np.maximum(a, b) + FLARE) / (np.minimum(a, b) + FLARE)
 
 
 def ink_mask(alpha: np.ndarray) -> np.ndarray:
@@ -44,10 +46,10 @@ def ink_mask(alpha: np.ndarray) -> np.ndarray:
 
 def line_contrast(background: np.ndarray, image: np.ndarray, mask: np.ndarray) -> float:
     """The contrast of ``image`` (RGB, the text drawn) over ``background`` (RGB, without the
-    text) at the ink pixels ``mask``: the QUANTILE of the per-pixel WCAG ratios (1.0 when there
-    is no ink)."""
+    text) at the ink pixels ``mask``: the QUANTILE of the per-pixel WCAG ratios (NO_INK, 1.0,
+    when there is no ink)."""
     if not mask.any():
-        return 1.0
+        return NO_INK
     ink = relative_luminance(image[mask])
     under = relative_luminance(background[mask])
     return float(np.quantile(ratio(ink, under), QUANTILE))

@@ -32,6 +32,7 @@ from synthc.generators.ocr.layout import (
     font_at,
     needs_shaping,
 )
+from synthc.generators.ocr.legibility import colour_ends
 from synthc.generators.ocr.paragraph import paragraph
 from synthc.generators.ocr.regions import corners, rounded, union, word_ranges
 from synthc.generators.ocr.resources import drawable, font_path
@@ -53,7 +54,7 @@ def sample_rng(seed: int, i: int, attempt: int) -> np.random.Generator:
 
 def parse_color(spec: str, rng: np.random.Generator) -> tuple[int, int, int]:
     """'#rrggbb', or a range '#a,#b' sampled per channel."""
-    ends = [_rgb(c) for c in spec.split(",")]
+    ends = colour_ends(spec)
     if len(ends) == 1:
         return ends[0]
     first, second = ends
@@ -61,10 +62,6 @@ def parse_color(spec: str, rng: np.random.Generator) -> tuple[int, int, int]:
         int(rng.integers(min(x, y), max(x, y) + 1)) for x, y in zip(first, second, strict=True)
     )
     return r, g, b
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
 
 
 def _uniform(pair: list[float], rng: np.random.Generator) -> float:
