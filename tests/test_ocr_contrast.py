@@ -7,6 +7,7 @@ import numpy as np
 from test_ocr import build, read
 
 from synthc import api
+from synthc.generators.ocr import legibility
 from synthc.generators.ocr.contrast import ink_mask, line_contrast, ratio, relative_luminance
 
 GREYS = """\
@@ -26,6 +27,10 @@ def test_wcag_luminance_and_ratio():
     assert ratio(np.array(0.4), np.array(0.4)) == 1.0
     # WCAG's own example: #777777 on white is just under 4.5:1
     assert round(float(ratio(np.array(luminance([0x77] * 3)), np.array(1.0))), 2) == 4.48
+    # validation bounds contrasts with the same arithmetic, without NumPy
+    assert legibility.ratio(legibility.linear(0x77), 1.0) == float(
+        ratio(np.array(luminance([0x77] * 3)), np.array(1.0))
+    )
 
 
 def test_a_layer_without_ink_has_no_contrast():
@@ -86,3 +91,15 @@ def test_every_line_of_a_paragraph_must_be_legible(tmp_path):
         label = sample["json"]
         contrasts = [line["contrast"] for line in label["lines"]]
         assert min(contrasts) == label["contrast"] >= 4
+
+
+def test_no_drawn_line_exceeds_the_bound_validation_refuses_by(tmp_path):
+    """The bound behind validation's min_contrast check (legibility.py) holds for drawn
+    lines: a setting is refused only if no line can reach it."""
+    light = (
+        "  text: {source: dict, language: en, words: [1, 2]}\n  text_color: '#f0f0f0'\n"
+        "  background: {kinds: [quasicrystal]}\n  skew: [-8, 8]\n  min_contrast: 1\n"
+    )
+    bound = legibility.best_contrast(["#f0f0f0"], ["quasicrystal"], rotated=True)[0]
+    seen = [s["json"]["contrast"] for s in read(build(tmp_path / "light", light, 24))]
+    assert max(seen) <= bound and bound < 5  # refused from 5 up, yet every line stays below

@@ -195,6 +195,40 @@ def test_blank_list_items_blame_the_text_not_the_fonts(cli, write_spec):
     assert "generator.fonts" not in err
 
 
+# -- OCR settings under which no line can ever be drawn ----------------------------------------
+
+
+def ocr(lines: str) -> str:
+    return f"{HEAD}samples: 1\ngenerator:\n  kind: ocr_text\n{lines}"
+
+
+def test_a_min_contrast_the_colours_cannot_reach_is_refused(cli, write_spec):
+    # 21 is black on white only; the default ink is #282828
+    err = refused(
+        cli, write_spec, ocr("  min_contrast: 21\n"), 7, "generator.min_contrast", "at most 17.08"
+    )
+    assert "'#282828'" in err and "lower min_contrast" in err
+
+
+def test_ink_the_colour_of_its_background_is_refused_at_the_colour(cli, write_spec):
+    text = ocr("  text_color: '#ffffff'\n  background: {kinds: [plain]}\n")
+    refused(cli, write_spec, text, 7, "generator.text_color", "no line can reach min_contrast 3")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "  min_contrast: 21\n  text_color: '#000000'\n  background: {kinds: [plain]}\n",
+        "  text_color: '#ffffff'\n  background: {kinds: [plain]}\n  stroke: {width: 2}\n",
+        "  text_color: '#ffffff'\n  background: {kinds: [plain]}\n  min_contrast: 1\n",
+        "  text_color: '#ffffff'\n  background: {kinds: [plain, gaussian_noise]}\n",
+    ],
+    ids=["black-on-white", "dark-stroke", "no-threshold", "noise-can-be-dark"],
+)
+def test_colours_that_can_reach_min_contrast_stay_valid(cli, write_spec, lines):
+    assert cli("validate", write_spec(ocr(lines)))[0] == 0
+
+
 # -- fractaldb fill rates ----------------------------------------------------------------------
 
 

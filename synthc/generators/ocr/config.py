@@ -14,6 +14,7 @@ from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
 from synthc.generators.control_chars import CONTROL_CHARS
 from synthc.generators.holes import is_hole
 from synthc.generators.memory import sample_problem
+from synthc.generators.ocr import legibility
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}(,#[0-9a-fA-F]{6})?$")
 CHARSETS = {
@@ -312,7 +313,31 @@ class OcrConfig(GeneratorConfig):
             lambda: _pair_problems(("blur",), self.blur, 0),
             lambda: _pair_problems(("lines",), self.lines, 1),
             self._paragraph_problems,
+            self._contrast_problems,
         ]
+
+    def _contrast_problems(self) -> Iterable[Any]:
+        """A min_contrast no ink pixel can reach over the backgrounds (legibility.py)."""
+        inks = [self.text_color] + ([self.stroke.color] if self.stroke.width > 0 else [])
+        if not all(_COLOR.match(ink) for ink in inks):
+            return  # reported as a colour
+        rotated = any(angle != 0 for angle in self.skew)
+        kinds = self.background.kinds
+        need = self.min_contrast
+        bound, low, high, under = legibility.best_contrast(inks, kinds, rotated, need)
+        if not _below(bound, self.min_contrast):
+            return
+        # blame what the user wrote: the threshold, else the colour
+        field = "min_contrast" if "min_contrast" in self.model_fields_set else "text_color"
+        drawn = " and ".join(repr(ink) for ink in inks)
+        yield (
+            (field,),
+            f"no line can reach min_contrast {self.min_contrast:g}: ink drawn in {drawn} "
+            f"(levels {low}..{high} per channel, with what resampling can move) over "
+            f"{', '.join(kinds)} backgrounds (levels {under[0]}..{under[1]}) has a WCAG "
+            f"contrast of at most {bound:.2f}; lower min_contrast, or widen text_color or "
+            "background.kinds",
+        )
 
     def _paragraph_problems(self) -> Iterable[Any]:
         if len(self.lines) == 2 and self.lines[1] > MAX_LINES:
@@ -329,6 +354,12 @@ class OcrConfig(GeneratorConfig):
             )
         elif self.margins[0] + self.margins[2] >= self.size and self.orientation == "horizontal":
             yield (("margins",), f"top + bottom margins leave no room in a {self.size} px line")
+
+
+def _below(bound: float, threshold: float) -> bool:
+    """True if ``threshold`` is out of reach of ``bound`` (beyond float rounding: a bound of
+    exactly 21 stays reachable)."""
+    return bound * (1 + 1e-9) < threshold
 
 
 def _prefixed(part: str, rule: Callable[[], Iterable[Any]]) -> Iterable[Any]:
