@@ -94,8 +94,8 @@ def test_every_line_of_a_paragraph_must_be_legible(tmp_path):
 
 
 def test_no_drawn_line_exceeds_the_bound_validation_refuses_by(tmp_path):
-    """The bound behind validation's min_contrast check (legibility.py) holds for drawn
-    lines: a setting is refused only if no line can reach it."""
+    """The bounds behind validation's min_contrast and blur checks (legibility.py) hold for
+    drawn lines: a setting is refused only if no line can reach it."""
     light = (
         "  text: {source: dict, language: en, words: [1, 2]}\n  text_color: '#f0f0f0'\n"
         "  background: {kinds: [quasicrystal]}\n  skew: [-8, 8]\n  min_contrast: 1\n"
@@ -103,3 +103,10 @@ def test_no_drawn_line_exceeds_the_bound_validation_refuses_by(tmp_path):
     bound = legibility.best_contrast(["#f0f0f0"], ["quasicrystal"], rotated=True)[0]
     seen = [s["json"]["contrast"] for s in read(build(tmp_path / "light", light, 24))]
     assert max(seen) <= bound and bound < 5  # refused from 5 up, yet every line stays below
+
+    blurred = GREYS.replace("#000000,#ffffff", "#000000") + "  blur: [6, 6]\n  min_contrast: 1\n"
+    extent, first, last = legibility.ink_band(32, [5, 5, 5, 5], False, 1, 0.25)
+    levels = legibility.blurred_ink_levels(extent, (first, last), 6)
+    bound = legibility.best_contrast_within(levels)
+    seen = [s["json"]["contrast"] for s in read(build(tmp_path / "blur", blurred, 24))]
+    assert max(seen) <= bound < 21

@@ -229,6 +229,23 @@ def test_colours_that_can_reach_min_contrast_stay_valid(cli, write_spec, lines):
     assert cli("validate", write_spec(ocr(lines)))[0] == 0
 
 
+def test_a_blur_that_washes_out_every_line_is_refused(cli, write_spec):
+    err = refused(cli, write_spec, ocr("  blur: [100000, 100000]\n"), 7, "generator.blur", "")
+    assert "washes every line into its background" in err and "below min_contrast 3" in err
+    lenient = ocr("  blur: [100000, 100000]\n  min_contrast: 1\n")
+    assert cli("validate", write_spec(lenient))[0] == 0
+
+
+def test_a_blur_radius_pillow_refuses_is_refused_whatever_the_threshold(cli, write_spec):
+    text = ocr("  blur: [0, 1.0e+20]\n  min_contrast: 1\n")
+    refused(cli, write_spec, text, 7, "generator.blur", "Pillow's Gaussian blur refuses")
+
+
+@pytest.mark.parametrize("blur", ["[0, 1]", "[2, 2]", "[0, 100000]"])
+def test_blurs_that_leave_some_lines_legible_stay_valid(cli, write_spec, blur):
+    assert cli("validate", write_spec(ocr(f"  blur: {blur}\n")))[0] == 0
+
+
 # -- fractaldb fill rates ----------------------------------------------------------------------
 
 

@@ -314,6 +314,7 @@ class OcrConfig(GeneratorConfig):
             lambda: _pair_problems(("lines",), self.lines, 1),
             self._paragraph_problems,
             self._contrast_problems,
+            self._blur_problems,
         ]
 
     def _contrast_problems(self) -> Iterable[Any]:
@@ -338,6 +339,42 @@ class OcrConfig(GeneratorConfig):
             f"contrast of at most {bound:.2f}; lower min_contrast, or widen text_color or "
             "background.kinds",
         )
+
+    def _blur_problems(self) -> Iterable[Any]:
+        """A blur radius Pillow refuses, or one that washes every line below min_contrast."""
+        if len(self.blur) != 2 or not 0 <= self.blur[0] <= self.blur[1] or self.blur[1] == 0:
+            return  # no blur, or reported as a pair
+        margins_ok = len(self.margins) == 4 and all(0 <= m <= MAX_MARGIN for m in self.margins)
+        if not margins_ok or len(self.lines) != 2 or not 1 <= self.lines[1] <= MAX_LINES:
+            return
+        low, high = self.blur
+        vertical = self.orientation == "vertical"
+        extent, *band = legibility.ink_band(
+            self.size, self.margins, vertical, self.lines[1], self.line_spacing
+        )
+        try:
+            legibility.blurred_ink_levels(extent, (band[0], band[1]), high)
+        except ValueError as error:
+            yield (
+                ("blur",),
+                f"Pillow's Gaussian blur refuses a radius of {high:g} ({error}): the build "
+                "would stop at the first sample that draws one",
+            )
+            return
+        if low == 0 or self.min_contrast <= legibility.NO_INK:
+            return
+        levels = legibility.blurred_ink_levels(extent, (band[0], band[1]), low)
+        bound = legibility.best_contrast_within(levels)
+        if _below(bound, self.min_contrast):
+            across = "wide" if vertical else "high"
+            yield (
+                ("blur",),
+                f"a blur radius of {low:g} or more washes every line into its background: "
+                f"ink at most {band[1] - band[0]} px {across} (from size {self.size}, margins "
+                f"and lines) stands at most {levels} levels from it after the blur, a WCAG "
+                f"contrast of at most {bound:.2f}, below min_contrast {self.min_contrast:g}; "
+                "use a smaller blur or a lower min_contrast",
+            )
 
     def _paragraph_problems(self) -> Iterable[Any]:
         if len(self.lines) == 2 and self.lines[1] > MAX_LINES:

@@ -1,6 +1,6 @@
 """The most contrast a line can reach, from the colours and blur the renderer draws with (no
 NumPy): the WCAG 2.x arithmetic that contrast.py measures lines with, the grey levels each
-background kind draws, and the bound that validation checks ``min_contrast``
+background kind draws, and the bounds that validation checks ``min_contrast`` and ``blur``
 against, so a setting under which no line can ever pass is refused before the build.
 
 Every bound is an upper bound: a setting is refused only when no sample can reach
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 #: WCAG 2.x: the weights of the linear R, G, B channels in the relative luminance, and the
 #: flare added to both luminances of a ratio
@@ -46,6 +47,9 @@ DARKER_ROTATED = 0.5
 DARKER = 0.75
 #: 8-bit rounding in premultiplying, resampling and compositing, in levels
 ROUNDING = 2
+#: passes of Pillow's box blur (3 along each axis), each rounding once in 8 bits, in levels:
+#: the image and the background alone can round apart by one level per pass
+BLUR_ROUNDING = 6
 
 
 def linear(level: int) -> float:
@@ -107,3 +111,43 @@ def best_contrast(
         if bound >= need:
             break
     return bound, ink[0], ink[1], under
+
+
+def best_contrast_within(levels: int) -> float:
+    """The most contrast two colours can have whose channels differ by at most ``levels``
+    (every pair of levels that far apart is tried: 256 ratios)."""
+    levels = max(0, min(255, levels))
+    return max(ratio(linear(x + levels), linear(x)) for x in range(256 - levels))
+
+
+def ink_band(
+    size: int, margins: Sequence[int], vertical: bool, lines: int, spacing: float
+) -> tuple[int, int, int]:
+    """The image's extent across its line(s) and the first and last-plus-one pixel the ink
+    can cover in it (fit_line scales the layer to the room between the margins; a paragraph
+    stacks up to ``lines`` lines with gaps, counted as ink here)."""
+    top, left, bottom, right = margins
+    before, after = (left, right) if vertical else (top, bottom)
+    room = max(1, size - before - after)
+    # a gap is round(spacing * line height) px, at most half a pixel more than spacing lines
+    stacked = lines + (lines - 1) * (spacing + 0.5) if lines > 1 else 1.0
+    ink = max(1, math.ceil(room * stacked))
+    return before + ink + after, before, before + ink
+
+
+def blurred_ink_levels(extent: int, band: tuple[int, int], radius: float) -> int:
+    """The most a Gaussian blur of ``radius`` (Pillow's, as the renderer applies it) leaves of
+    a full-strength step of ink that covers ``band`` across the line and runs along it without
+    end: a bound, in levels, on how far blur lets the image stand from its background.
+
+    The image and the background alone differ only under ink, by at most 255 levels, and
+    blur is linear: their difference after it is at most this picture's, one column across
+    the line whose edges Pillow extends (so the ink runs on along the line), plus rounding.
+    ValueError: Pillow refuses the radius."""
+    from PIL import Image, ImageFilter
+
+    picture = Image.new("L", (1, extent), 0)
+    picture.paste(255, (0, band[0], 1, band[1]))
+    blurred = picture.filter(ImageFilter.GaussianBlur(radius))
+    _, top = cast("tuple[int, int]", blurred.getextrema())  # one band: (min, max)
+    return top + BLUR_ROUNDING
