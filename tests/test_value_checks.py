@@ -246,6 +246,28 @@ def test_blurs_that_leave_some_lines_legible_stay_valid(cli, write_spec, blur):
     assert cli("validate", write_spec(ocr(f"  blur: {blur}\n")))[0] == 0
 
 
+def test_text_that_puts_no_ink_on_the_image_is_refused_at_the_text(cli, write_spec):
+    # U+200B maps to a glyph without an outline, or to none, in every trdg Latin font
+    items = ocr('  text: {source: list, items: ["\\u200b", " \\u200b "]}\n')
+    err = refused(cli, write_spec, items, 7, "generator.text.items", "U+200B")
+    assert "a line without ink has contrast 1, below min_contrast 3" in err
+    charset = ocr("  text: {source: random, charset: \"'\\u200b'\"}\n")
+    refused(cli, write_spec, charset, 7, "generator.text.charset", "no font draws ink")
+    # blank lines pass a min_contrast of 1: they are drawn, as blank images
+    lenient = ocr('  text: {source: list, items: ["\\u200b"]}\n  min_contrast: 1\n')
+    assert cli("validate", write_spec(lenient))[0] == 0
+
+
+def test_a_charset_of_whitespace_is_refused(cli, write_spec):
+    text = ocr("  text: {source: random, charset: \"'  '\"}\n  min_contrast: 1\n")
+    refused(cli, write_spec, text, 7, "generator.text.charset", "every character is whitespace")
+
+
+def test_one_inked_character_keeps_text_valid(cli, write_spec):
+    text = ocr('  text: {source: list, items: ["\\u200b", "a\\u200b"]}\n')
+    assert cli("validate", write_spec(text))[0] == 0
+
+
 # -- fractaldb fill rates ----------------------------------------------------------------------
 
 

@@ -154,6 +154,8 @@ class TextConfig(ConfigPart):
                     yield (("charset",), f"unknown charset {name!r}; use {', '.join(CHARSETS)}")
             if quoted and len(self.charset) < 3:
                 yield (("charset",), "an empty literal charset")
+            elif quoted and self.charset[1:-1].isspace():  # every line blank, re-drawn forever
+                yield (("charset",), "every character is whitespace: there is no text to draw")
             if quoted and "\n" in self.charset:
                 yield (("charset",), "a line break drawn mid-line would start a second line")
 

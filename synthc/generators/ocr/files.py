@@ -3,18 +3,20 @@ become portable entries with their sha256 in the config.
 
 Files are read through the compile's synthc.inputs Reader (allowed roots, regular files, size
 limits), so an edited font or word list changes the task keys. A font that fontTools cannot
-read, text that is not UTF-8, an image Pillow cannot decode, or text no font can draw is a spec
-error at its field (a FileProblem) at compile time.
+read, text that is not UTF-8, an image Pillow cannot decode, text no font can draw, or text
+that puts no ink on the image (under a min_contrast a blank line cannot reach) is a spec error
+at its field (a FileProblem) at compile time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.config import OcrConfig, TextConfig
 from synthc.generators.ocr.images import check_image
+from synthc.generators.ocr.legibility import NO_INK
 from synthc.generators.ocr.resources import (
     FONT_SUFFIXES,
     IMAGE_SUFFIXES,
@@ -24,6 +26,7 @@ from synthc.generators.ocr.resources import (
     drawable,
     extra_missing_message,
     font_coverage,
+    inked,
     missing_ocr_libraries,
     remember_lines,
     text_lines,
@@ -166,9 +169,12 @@ def _record_dictionary(language: str, reader: Reader) -> None:
 
 
 def check_drawable(config: OcrConfig) -> None:
-    """Raise a FileProblem when no font can draw any text the source can produce."""
+    """Raise a FileProblem when no font can draw any text the source can produce, or when
+    every text a font can draw puts no ink on the image (blank lines never reach a
+    min_contrast above NO_INK, the contrast of a line without ink)."""
     fonts = config.fonts.resolved or []
     text = config.text
+    blank = config.min_contrast > NO_INK
     if text.source == "random":
         alphabet = set(text.alphabet())
         missing = [sorted(ch for ch in alphabet if ord(ch) not in font_coverage(f)) for f in fonts]
@@ -179,6 +185,10 @@ def check_drawable(config: OcrConfig) -> None:
                 "no font has every character of the charset; the best lacks "
                 f"{''.join(best[:20])!r}",
             )
+        folded = _folded(text, "".join(sorted(alphabet)))
+        covered = [("".join(ch for ch in folded if drawable(ch, f)), f) for f in fonts]
+        if blank and not any(inked(chars, f) for chars, f in covered):
+            raise FileProblem(("text", "charset"), _no_ink(alphabet, config.min_contrast))
         return
     if text.source == "dict" and text.resolved is not None:
         lines = text_lines(text.resolved)
@@ -188,9 +198,34 @@ def check_drawable(config: OcrConfig) -> None:
         candidates = list(words[:DICT_CHECK_WORDS])
     else:
         candidates = candidate_texts(text) or []
-    if not any(drawable(t, f) for t in candidates for f in fonts if t.strip()):
+    # one pass, stopping at the first text a font draws with ink: usually the first
+    drawn: set[str] = set()  # characters of the texts some font can draw
+    for t, f in ((t, f) for t in candidates for f in fonts if t.strip() and drawable(t, f)):
+        if not blank or inked(t, f):
+            return
+        drawn.update(t)
+    if not drawn:
         raise FileProblem(
             ("fonts",),
             f"none of the fonts ({len(fonts)}) can draw any of the text ({len(candidates)} "
             "candidates checked against each font's cmap)",
         )
+    field = {"list": "items", "file": "path", "dict": "dictionary"}[text.source]
+    if text.source == "dict" and text.resolved is None:
+        field = "language"
+    raise FileProblem(("text", field), _no_ink(drawn, config.min_contrast))
+
+
+def _folded(text: TextConfig, chars: str) -> str:
+    """``chars`` as the text's ``case`` folds them."""
+    return chars.upper() if text.case == "upper" else chars.lower() if text.case else chars
+
+
+def _no_ink(chars: Iterable[str], min_contrast: float) -> str:
+    blank = sorted({ch for ch in chars if not ch.isspace()})
+    shown = ", ".join(f"U+{ord(ch):04X}" for ch in blank[:8]) + (", ..." if blank[8:] else "")
+    return (
+        "no font draws ink for any of the text: each character is a space or has no outline "
+        f"in every font that maps it ({shown or 'spaces only'}), and a line without ink has "
+        f"contrast {NO_INK:g}, below min_contrast {min_contrast:g}"
+    )

@@ -183,6 +183,51 @@ def _cache_dir() -> Path:
     return Path(base) / "synthc" / "font-coverage"
 
 
+#: tables of glyphs drawn without outlines (bitmaps, colour layers, SVG): a font with one is
+#: taken to put ink on the image for every character it maps
+_PICTURE_TABLES = ("CBDT", "EBDT", "bdat", "sbix", "SVG ", "COLR")
+_INKED: dict[tuple[str, str], bool] = {}
+
+
+def inked(text: str, font: dict[str, str]) -> bool:
+    """True unless every character of ``text`` draws nothing in ``font`` (a resolved font
+    entry): whitespace, or mapped to a glyph without an outline (U+200B, a blank space glyph),
+    which no size, stroke or effect turns into a pixel. Read with fontTools, only for
+    characters not judged before in this process."""
+    sha256 = font["sha256"]
+    unknown = {ch for ch in text if not ch.isspace() and (sha256, ch) not in _INKED}
+    if unknown:
+        judged = _outlined(font, unknown)
+        with _LOCK:
+            _INKED.update(((sha256, ch), ink) for ch, ink in judged.items())
+    return any(_INKED[(sha256, ch)] for ch in text if not ch.isspace())
+
+
+def _outlined(font: dict[str, str], chars: set[str]) -> dict[str, bool]:
+    """Whether each of ``chars`` maps to a glyph with an outline in ``font`` (a character the
+    font does not map counts as inked: it is judged by :func:`drawable`)."""
+    from fontTools.pens.boundsPen import ControlBoundsPen
+    from fontTools.ttLib import TTFont
+
+    data = inputs.read_regular(font_path(font), "font", font["file"])
+    out = dict.fromkeys(chars, True)
+    try:
+        with TTFont(io.BytesIO(data), lazy=True, fontNumber=0) as tt:
+            if any(tag in tt for tag in _PICTURE_TABLES):
+                return out
+            cmap = tt.getBestCmap() or {}
+            glyphs = tt.getGlyphSet()
+            for ch in chars:
+                name = cmap.get(ord(ch))
+                if name is not None:
+                    pen = ControlBoundsPen(glyphs)
+                    glyphs[name].draw(pen)
+                    out[ch] = pen.bounds is not None
+    except Exception:  # fontTools raises many kinds on a broken glyph: the build judges it
+        return dict.fromkeys(chars, True)
+    return out
+
+
 def drawable(text: str, font: dict[str, str]) -> bool:
     """True if every character of ``text`` other than whitespace has a glyph in ``font`` (a
     resolved font entry)."""
