@@ -19,6 +19,7 @@ from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.models import Spec, spec_schema
 from synthc.compiler.planning import Plan, known_shaping_libraries, shaping_libraries
 from synthc.compiler.planning import plan as _plan
+from synthc.compiler.splits import empty_splits_note
 from synthc.compiler.variables import parse_var_assignments
 from synthc.depfile import DepfileError, depfile_rule, refresh_target
 from synthc.errors import BuildError, OutputError, UsageError
@@ -173,15 +174,27 @@ def validate(
     *,
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
+    log: Callable[[str], None] = lambda message: None,
 ) -> Spec:
     """Load and validate a spec; SpecError lists every problem with its position.
 
     ``allow_read``: directories the spec may read files from besides its own directory, its
     repository and trdg's data (docs/inputs.md); ``templates``: where ``include``/``import``
-    search after the spec's directory (default: the repository root); the same keywords on
-    plan, preview and build.
+    search after the spec's directory (default: the repository root); ``log`` receives
+    warnings about a valid spec (a split its sample count leaves empty); the same keywords on
+    plan, plan_status and build.
     """
-    return compile_spec(path, variables, allow_read, templates).spec
+    spec = compile_spec(path, variables, allow_read, templates).spec
+    _warn(path, spec, log)
+    return spec
+
+
+def _warn(path: Path | str, spec: Spec, log: Callable[[str], None]) -> None:
+    """Tell ``log`` what is valid but likely not meant: splits the sample count leaves empty
+    (an empty split builds and opens, so it is no error)."""
+    note = empty_splits_note(spec.splits, spec.sample_count)
+    if note is not None:
+        log(f"warning: {path}: {note}")
 
 
 def plan(
@@ -190,9 +203,12 @@ def plan(
     *,
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
+    log: Callable[[str], None] = lambda message: None,
 ) -> Plan:
     """The shard tasks a spec compiles to."""
-    return _plan(compile_spec(path, variables, allow_read, templates).spec)
+    spec = compile_spec(path, variables, allow_read, templates).spec
+    _warn(path, spec, log)
+    return _plan(spec)
 
 
 def preview(
@@ -337,7 +353,7 @@ def build(
     for this build (docs/dask.md); ``"local"`` is the default. ``worker_wait``: how many
     seconds a Dask build waits while its cluster has no worker before it gives up (default 600;
     ``math.inf``: no limit). ``log`` receives notes a user should see (a state rebuilt from the
-    manifest, files taken over with ``force``).
+    manifest, files taken over with ``force``, splits the sample count leaves empty).
 
     The manifest records every input file and the spec repository's git state
     (``provenance``); ``require_clean`` refuses (UsageError, before anything is written) to
@@ -357,6 +373,7 @@ def build(
             )
         _dask.check_worker_wait(worker_wait)
     compiled: CompiledSpec = compile_spec(path, variables, allow_read, templates)
+    _warn(path, compiled.spec, log)
     given_out = out if out is not None else default_output(compiled.spec)
     store = _store_of(given_out)
     if store is not None and depfile is not None:
@@ -630,10 +647,12 @@ def plan_status(
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
     force: bool = False,
+    log: Callable[[str], None] = lambda message: None,
 ) -> PlanStatus:
     """The plan of a spec with, per shard, what building it into ``out`` would do: ``keep``,
     ``build`` or ``remove`` (the decision of ``build(dry_run=True)``; nothing is written)."""
     compiled = compile_spec(path, variables, allow_read, templates)
+    _warn(path, compiled.spec, log)
     planned = _plan(compiled.spec)
     store = _store_of(out)
     if store is not None:

@@ -270,8 +270,8 @@ def _add_quiet(p: argparse.ArgumentParser) -> None:
 
 
 def _note(args: argparse.Namespace) -> Callable[[str], None]:
-    """Where a command's notes go: stderr, or nowhere with --quiet."""
-    if args.quiet:
+    """Where a command's notes and warnings go: stderr, or nowhere with --quiet."""
+    if getattr(args, "quiet", False):  # validate and plan print theirs always
         return lambda message: None
     return lambda message: print(one_line(f"synthc: {message}"), file=sys.stderr)
 
@@ -449,7 +449,11 @@ def _validate(args: argparse.Namespace) -> int:
     for spec in args.specs:
         try:
             valid = api.validate(
-                spec, variables, allow_read=args.allow_read, templates=args.templates
+                spec,
+                variables,
+                allow_read=args.allow_read,
+                templates=args.templates,
+                log=_note(args),
             )
             names.append((spec, valid.name))
             print(f"{spec}: ok")
@@ -476,13 +480,12 @@ def _plan(args: argparse.Namespace) -> int:
     def one(spec: Path, out: Path | str | None) -> str:
         variables = api.parse_vars(args.var)
         status = None
+        where = {"allow_read": args.allow_read, "templates": args.templates, "log": _note(args)}
         if out is None:
-            plan = api.plan(spec, variables, allow_read=args.allow_read, templates=args.templates)
+            plan = api.plan(spec, variables, **where)
             data = plan.to_json()
         else:
-            status = api.plan_status(
-                spec, out, variables, allow_read=args.allow_read, templates=args.templates
-            )
+            status = api.plan_status(spec, out, variables, **where)
             plan, data = status.plan, status.to_json()
         summary = _plan_summary(plan, status)
         if args.json:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import spec_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synthc import api
+from synthc.compiler import splits as splitting
 from synthc.compiler.planning import plan
 from synthc.compiler.splits import split_counts, split_ranges
 from synthc.compiler.validation import validate_data
@@ -54,6 +57,55 @@ def test_fraction_counts_sum_to_samples_and_round_closely(samples, weights):
     assert sum(counts.values()) == samples
     for name, count in counts.items():
         assert abs(count - splits[name] * samples) < 1 + 1e-6 * samples
+
+
+def test_empty_splits_name_the_sample_count_from_which_each_gets_one():
+    empty_splits = splitting.empty_splits
+    splits = {"train": 0.9, "val": 0.05, "test": 0.05}
+    # 3 samples: train 3; from 7 the leftover sample goes to val, from 14 one to test as well
+    assert empty_splits(splits, 3) == {"val": 7, "test": 14}
+    assert empty_splits(splits, 10) == {"test": 14}
+    assert empty_splits(splits, 14) == {}
+    # a split given 0 is empty on purpose
+    assert empty_splits({"train": 3, "val": 0}, 3) == {}
+    assert empty_splits({"train": 1.0, "val": 0.0}, 3) == {}
+
+
+@given(samples=st.integers(1, 300), weights=st.lists(st.integers(1, 400), min_size=2, max_size=5))
+@settings(max_examples=200)
+def test_an_empty_split_has_a_sample_at_every_count_from_the_one_named(samples, weights):
+    splits = {f"s{i}": w / sum(weights) for i, w in enumerate(weights)}
+    counts = split_counts(splits, samples)
+    empty = splitting.empty_splits(splits, samples)
+    assert set(empty) == {name for name, count in counts.items() if count == 0}
+    for name, first in empty.items():
+        assert first > samples
+        assert all(split_counts(splits, n)[name] >= 1 for n in range(first, first + 500))
+        assert first - 1 == samples or split_counts(splits, first - 1)[name] == 0
+
+
+def test_validate_plan_and_build_warn_once_about_empty_splits(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=3, splits="{train: 0.9, val: 0.05, test: 0.05}"))
+    warning = (
+        f"synthc: warning: {spec}: splits: 3 samples leave val and test empty (a sample each "
+        "from samples: 7 on for val, 14 on for test)"
+    )
+    out = tmp_path / "out"
+    for command in (["validate", spec], ["plan", spec], ["build", spec, "-o", out]):
+        code, _, err = cli(*command)
+        assert code == 0, err
+        assert [line for line in err.splitlines() if "warning" in line] == [warning]
+    manifest = api.load_manifest(out)  # empty splits are built as before, and open
+    assert {name: split["samples"] for name, split in manifest["splits"].items()} == {
+        "train": 3,
+        "val": 0,
+        "test": 0,
+    }
+    assert api.open_dataset(out)["val"].lazy().collect().height == 0
+    assert "warning" not in cli("build", spec, "-o", out, "-q")[2]
+    for samples in (14, 1000):
+        text = spec_text(samples=samples, splits="{train: 0.9, val: 0.05, test: 0.05}")
+        assert "warning" not in cli("validate", write_spec(text))[2]
 
 
 def test_splits_are_consecutive_ranges_in_spec_order():
