@@ -341,6 +341,18 @@ def test_a_member_that_is_not_what_its_extension_says_is_named(datasets, copy_of
         list(synthc.open(copy)["val"])
 
 
+def test_a_label_record_holding_nan_is_not_json(datasets, copy_of):
+    # Python's json read it as a float nan; other readers of the same tar refuse it
+    copy = copy_of(datasets["fractal"][1])
+    shard = copy / "val" / "val-00000.tar"
+    with tarfile.open(shard) as tar:
+        label = tar.extractfile("000000000045.json").read()  # type: ignore[union-attr]
+    number = label.split(b"[[[", 1)[1].split(b",", 1)[0]
+    damage_a_member(shard, "000000000045.json", label.replace(number, b"NaN".ljust(len(number))))
+    with pytest.raises(OutputError, match=r"000000000045\.json: cannot decode: the constant NaN"):
+        list(synthc.open(copy)["val"])
+
+
 def test_an_empty_split_is_an_empty_frame_with_the_schema(write_spec, tmp_path):
     spec = write_spec(
         "synthc: 1\nname: empty\nseed: 1\nsamples: 50\nsplits: {train: 50, test: 0}\n"

@@ -239,7 +239,7 @@ def test_a_manifest_that_misdescribes_its_data_does_not_reproduce(project, cli):
     manifest["seed"] = 12345
     manifest["dataset"]["name"] = "other"
     manifest["generator"]["config"]["noise"] = 0.5
-    manifest["generator"]["facts"]["noise_std"] = float("nan")
+    manifest["generator"]["facts"]["noise_std"] = 0.25
     manifest["splits"]["training"] = manifest["splits"].pop("train")
     manifest["schema"] = []
     manifest["output"]["shard_size"] = 100.0  # the same number, not the same JSON
@@ -255,7 +255,7 @@ def test_a_manifest_that_misdescribes_its_data_does_not_reproduce(project, cli):
         '  dataset.name: recorded "other", rebuilt "tiny"',
         "  generator.config.noise: recorded 0.5, rebuilt 0.05",
         f"  generator.config.rotate: recorded {'[' * 59}…, rebuilt false",
-        "  generator.facts.noise_std: recorded nan, rebuilt 0.05",
+        "  generator.facts.noise_std: recorded 0.25, rebuilt 0.05",
         '  schema: recorded [], rebuilt {"format": "parquet", "columns": [{',
         "  output.shard_size: recorded 100.0, rebuilt 100",
         "  splits.train: recorded (absent), rebuilt {",
@@ -394,13 +394,13 @@ def test_problems_in_the_spec_copy_and_the_recorded_vars_name_the_output_directo
     assert err.startswith("out/spec.yaml:3:1: include '/etc/passwd' is outside the spec's"), err
     assert "tiny.yaml" not in err
 
-    manifest["spec"]["vars"] = {"samples": float("inf"), "other": 1}
+    manifest["spec"]["vars"] = {"samples": -5, "other": 1}
     copy.write_text(text.replace("{% include '/etc/passwd' %}\n", ""))
     manifest["spec"]["sha256"] = sha256(copy)
     path.write_text(json.dumps(manifest))
     code, _, err = cli("reproduce", "out")
     assert code == 2
-    assert "(from the recorded var samples=Infinity, spec.vars in out/manifest.json)" in err
+    assert "(from the recorded var samples=-5, spec.vars in out/manifest.json)" in err
     assert (
         "the recorded var other=1, spec.vars in out/manifest.json: the spec never reads 'other'"
     ) in err

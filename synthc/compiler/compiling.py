@@ -12,6 +12,7 @@ from synthc.compiler.loading import Loaded, load_spec, yaml_reading_hint
 from synthc.compiler.models import Spec
 from synthc.compiler.paths import format_path
 from synthc.compiler.validation import validate_data
+from synthc.compiler.variables import check_recordable
 from synthc.errors import Problem, SpecError, UsageError
 from synthc.inputs import FileProblem, InputError, Reader
 from synthc.provenance import InputRecord, ordered, spell, spell_spec
@@ -89,6 +90,8 @@ def compile_spec(
         raise SpecError(unused + error.problems) from None
     if unused:
         raise SpecError(unused)
+    # after the spec's own checks: a NaN in a number field is an error there, with its place
+    check_recordable(given)
     inputs = _inputs(loaded, reader)
     _recordable(path, inputs)
     return CompiledSpec(spec, loaded, variables, reader.portable_roots(), inputs)

@@ -1,8 +1,10 @@
-"""``--var KEY=VALUE`` assignments: parsed and typed as YAML, with the limits of a spec."""
+"""``--var KEY=VALUE`` assignments: parsed and typed as YAML, with the limits of a spec, and
+only values the manifest can record (JSON: no NaN or infinite number)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from synthc import limits
@@ -56,3 +58,31 @@ def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
         except SpecError as error:
             raise UsageError(f"--var {key}: {error.problems[0].message}") from None
     return variables
+
+
+def check_recordable(variables: Mapping[str, Any]) -> None:
+    """UsageError naming the first variable holding a NaN or infinite number (``--var
+    n=.inf``, ``1e999``, or a float from the Python API): the manifest records every variable
+    as JSON, which has none, and the build failed after its last shard."""
+    for name, value in variables.items():
+        if non_finite_at(value) is not None:
+            shown = f"--var {name}" if isinstance(variables, VarAssignments) else f"var {name!r}"
+            raise UsageError(
+                f"{shown}: a NaN or infinite number cannot be recorded in the manifest (JSON "
+                "has none); give a finite number or a string"
+            )
+
+
+def non_finite_at(value: Any, path: str = "") -> str | None:
+    """The dotted path in ``value`` (dicts, lists and tuples of plain values) to its first NaN
+    or infinite float (``""`` for ``value`` itself), else None: JSON cannot hold it."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return at
+        if isinstance(item, dict):
+            stack.extend((v, f"{at}.{k}" if at else str(k)) for k, v in reversed(item.items()))
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{at}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import io
-import json
 import os
 import shutil
 import struct
@@ -30,6 +29,7 @@ from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
+from synthc.outputs.json_bounds import loads_strict
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
 from synthc.outputs.parquet import for_polars, polars_type
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
@@ -447,7 +447,7 @@ def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> An
         if ext in _IMAGE_EXTENSIONS:
             return _image(data, image)
         if ext == "json":
-            return json.loads(data)
+            return loads_strict(data)
         if ext == "txt":
             return data.decode("utf-8")
         if ext == "cls":

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from synthc.atomic import write_if_changed
-from synthc.errors import BuildError
+from synthc.compiler.variables import non_finite_at
+from synthc.errors import BuildError, SpecError
 from synthc.generators.base import PreviewKind
 from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
@@ -186,7 +187,9 @@ def prepare(
     provenance: dict[str, Any] | None = None,
     tables: dict[str, list[dict[str, str]]] | None = None,
 ) -> Finisher:
-    """The finisher of a dataset of ``spec``; large facts go to files (outputs.fact_files)."""
+    """The finisher of a dataset of ``spec``; large facts go to files (outputs.fact_files).
+    SpecError, before anything is built, for a fact the manifest cannot record (a label
+    formula whose coefficients overflow to infinity)."""
     written, rendered = text.written.encode(), text.rendered.encode()
     spec_info = {
         "source": text.source,
@@ -197,6 +200,12 @@ def prepare(
         "vars": json.loads(json.dumps(text.variables, default=str)),
     }
     inline, fact_files = split_facts(facts)
+    at = non_finite_at(inline, "generator.facts")  # an array in a .npy file may hold one
+    if at is not None:
+        raise SpecError(
+            f"{at}: the spec makes this fact a NaN or infinite number, which the manifest "
+            "(JSON) cannot record; keep the spec's numbers within the range of a double"
+        )
     copies = {SPEC_FILE: written, RENDERED_SPEC_FILE: rendered}
     extras = {**extra_files, **fact_files}
     return Finisher(

@@ -169,8 +169,9 @@ def identity(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_manifest(manifest: dict[str, Any]) -> bytes:
-    """The manifest as written: indented JSON, keys in a stable order, newline at the end."""
-    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    """The manifest as written: indented JSON, keys in a stable order, newline at the end; no
+    NaN or infinite number (not JSON: every value in it is finite, from a validated spec)."""
+    return (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
 
 
 def read_manifest(out: Path) -> dict[str, Any]:

@@ -144,7 +144,7 @@ class BuildState:
         try:
             # compact: the C encoder (indent selects the pure-Python one, which holds the GIL
             # for the whole state after every shard and kept two workers from scaling)
-            write_atomic(path, json.dumps(data, separators=(",", ":")).encode())
+            write_atomic(path, json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
         except OSError as error:
             raise BuildError(
                 f"{path}: cannot write the build state: {error.strerror or error}"

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from synthc.errors import OutputError, UsageError, one_line
 from synthc.outputs.confine import confined_name
+from synthc.outputs.json_bounds import loads_strict
 from synthc.outputs.s3_session import no_continue_session
 
 #: fsspec protocols and the package (and synthc extra) each needs
@@ -629,7 +630,8 @@ def lock_body(token: str) -> bytes:
             "pid_namespace": pid_namespace(),
             "boot_id": boot_id(),
             "token": token,
-        }
+        },
+        allow_nan=False,
     ).encode()
 
 
@@ -637,7 +639,7 @@ def _lock_fields(body: bytes) -> dict[str, Any] | None:
     """The lock ``body`` as a JSON object, or None (the store's bytes are untrusted: at most
     :data:`MAX_LOCK_BYTES`, read by the caller, and possibly nested to break the parser)."""
     try:
-        holder = json.loads(body)
+        holder = loads_strict(body)
     except (ValueError, TypeError, RecursionError):
         return None
     return holder if isinstance(holder, dict) else None

@@ -57,7 +57,7 @@ def save_state(store: Store, state: BuildState) -> None:
         data["dataset"] = state.dataset
     data.update(shards=state.shards, files=state.files)
     try:
-        store.write(STATE_NAME, json.dumps(data, separators=(",", ":")).encode())
+        store.write(STATE_NAME, json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
     except OutputError as error:
         raise BuildError(f"cannot write the build state: {error}") from None
 

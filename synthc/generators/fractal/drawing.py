@@ -122,7 +122,7 @@ def extra_files(config: FractalConfig, seed: int) -> dict[str, bytes]:
     """catalog.json: every class's base system, importable as ``system.catalog``."""
     systems = [base_system(config, seed, k).to_json() for k in range(config.classes)]
     catalog = {"format": "synthc-fractal-catalog/1", "classes": systems}
-    return {CATALOG_FILE: json.dumps(catalog, separators=(",", ":")).encode()}
+    return {CATALOG_FILE: json.dumps(catalog, separators=(",", ":"), allow_nan=False).encode()}
 
 
 def facts(config: FractalConfig, seed: int) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def _stream(
         for offset, label in enumerate(labels):
             files = {
                 "png": encode_png(images[offset], config),
-                "json": json.dumps(label, separators=(",", ":")).encode(),
+                "json": json.dumps(label, separators=(",", ":"), allow_nan=False).encode(),
                 "cls": str(label["class"]).encode(),
             }
             yield (f"{first + offset:012d}", files)

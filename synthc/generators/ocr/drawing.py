@@ -105,7 +105,9 @@ def _stream(
         files = {
             config.image_format: buffer.getvalue(),
             "txt": label["text"].encode("utf-8"),
-            "json": json.dumps(label, ensure_ascii=False, separators=(",", ":")).encode(),
+            "json": json.dumps(
+                label, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode(),
         }
         yield (f"{i:012d}", files)
 
