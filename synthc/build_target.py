@@ -49,6 +49,10 @@ class Target(Protocol):
         """The output's manifest if it already describes ``wanted`` (its identity: all but the
         build facts) and its files exist, else None."""
 
+    def check_obstacles(self, names: Iterable[str]) -> None:
+        """BuildError naming the first of ``names`` (files this build is about to write) that
+        something synthc cannot write over stands at (a directory), before anything changes."""
+
     def retract_manifest(self, state: BuildState) -> None:
         """Remove the manifest of an earlier build before anything changes."""
 

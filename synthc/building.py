@@ -178,7 +178,11 @@ def build(
 
         # Whatever changes, a manifest describing the old state must not survive a build that
         # fails half-way; its absence also tells make that the dataset is not built.
-        # temporaries first: one that is not synthc's stops the build with the dataset whole
+        # what is in the way of a file this build writes, and temporaries that are not
+        # synthc's, stop the build first, with the dataset whole
+        target.check_obstacles(
+            [*(task.path for task in actions.build), *finisher.names, MANIFEST_FILE]
+        )
         target.discard_partials(plan, state)
         target.retract_manifest(state)
         for path in actions.remove:

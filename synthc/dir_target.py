@@ -46,6 +46,25 @@ def _not_a_file(path: Path) -> str | None:
     return None if stat.S_ISLNK(mode) else file_kind(mode)
 
 
+def _not_a_folder(path: Path) -> str | None:
+    """``""`` if ``path`` is a folder (or a symlink to one: confined with the plan), what it
+    is if not (``"a file"``), None if nothing is there."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(mode):
+        return ""
+    return file_kind(mode) or "a file"
+
+
+#: what a build says of something in its way that it did not write
+_YOURS = (
+    "synthc deletes only files it wrote, so remove it yourself and rebuild (the dataset is "
+    "unchanged)"
+)
+
+
 class DirectoryTarget:
     """The output directory ``out`` (see the module docstring)."""
 
@@ -92,6 +111,29 @@ class DirectoryTarget:
         if identity(existing) != identity(wanted):
             return None
         return existing if all((self.out / name).is_file() for name in state.files) else None
+
+    def check_obstacles(self, names: Iterable[str]) -> None:
+        # A folder (or FIFO, socket, device) where a file goes, or a file where a folder goes,
+        # failed the write only after the manifest was retracted: the output lost its manifest
+        # and every rerun failed the same way. Named now, with the dataset unchanged.
+        folders: dict[Path, None] = {}
+        for name in names:
+            path = self.out / name
+            for parent in reversed(path.parents[: len(path.parents) - len(self.out.parents) - 1]):
+                if parent in folders:
+                    continue
+                found = _not_a_folder(parent)
+                if found is None:
+                    break  # created when written
+                if found:
+                    raise BuildError(
+                        f"{parent}: is {found}, where this build writes into a folder of that "
+                        f"name ({name}); {_YOURS}"
+                    )
+                folders[parent] = None
+            what = _not_a_file(path)
+            if what is not None:
+                raise BuildError(f"{path}: is {what}, where this build writes a file; {_YOURS}")
 
     def retract_manifest(self, state: BuildState) -> None:
         if MANIFEST_FILE in state.files:

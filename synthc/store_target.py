@@ -99,6 +99,9 @@ class StoreTarget:
             return None
         return existing if all(name in self.listing for name in state.files) else None
 
+    def check_obstacles(self, names: Iterable[str]) -> None:
+        pass  # a key is written over whatever it held, and a "folder" is only a prefix
+
     def retract_manifest(self, state: BuildState) -> None:
         if MANIFEST_FILE in state.files:  # no manifest of the old state survives a failure
             self.store.delete(MANIFEST_FILE)

@@ -510,6 +510,47 @@ def test_a_directory_at_a_temporarys_name_is_named_before_the_manifest_is_retrac
     assert cli("verify", out)[0] == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "kind", "named", "what"),
+    [
+        ("train/train-00001.parquet", "dir", "train/train-00001.parquet", "is a directory"),
+        ("train/train-00001.parquet", "fifo", "train/train-00001.parquet", "is a FIFO"),
+        ("test", "file", "test", "is a file, where this build writes into a folder"),
+        ("README.md", "dir", "README.md", "is a directory"),
+        ("spec.yaml", "dir", "spec.yaml", "is a directory"),
+        ("preview.png", "dir", "preview.png", "is a directory"),
+        ("manifest.json", "dir", "manifest.json", "is a directory"),
+    ],
+)
+def test_something_in_the_way_of_a_file_the_build_writes_is_named_before_the_manifest_goes(
+    built, cli, name, kind, named, what
+):
+    # a folder where a shard goes failed the build only once the manifest was retracted (the
+    # output lost its manifest, every rerun failed alike); a FIFO there was replaced
+    spec, out = built
+    manifest = (out / "manifest.json").read_bytes()
+    path = out / name
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if kind == "dir":
+        path.mkdir()
+        (path / "yours").touch()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text("yours")
+    for force in ((), ("--force",)):
+        code, _, err = cli("build", spec, "-o", out, "--workers", "1", *force)
+        line = one_line(err)
+        assert code == 1 and line.startswith(f"synthc: error: {out / named}: {what}"), line
+        assert "remove it yourself and rebuild (the dataset is unchanged)" in line
+        if name != "manifest.json":
+            assert (out / "manifest.json").read_bytes() == manifest
+    assert (path / "yours").exists() if kind == "dir" else path.exists()
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    assert cli("verify", out)[0] == 0
+
+
 def test_a_folder_in_place_of_a_shard_to_remove_is_left_alone(built, cli):
     spec, out = built
     name = "train/train-00009.parquet"  # a shard the plan no longer has

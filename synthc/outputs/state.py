@@ -162,7 +162,7 @@ class BuildState:
             return None
         try:
             stat = (out / path).stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # a file in place of its folder
             return None
         if stat.st_size != entry["bytes"] or stat.st_mtime_ns != entry["mtime_ns"]:
             return None
