@@ -45,6 +45,11 @@ class Target(Protocol):
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         """The record of shard ``path`` if it was written from task ``key`` and is untouched."""
 
+    def replaced_shards(self, kept: dict[str, dict[str, Any]]) -> set[str]:
+        """The paths among ``kept`` (shards judged current, with their state entries) whose
+        bytes are not the ones their entry's size and sha256 describe: the state is untrusted,
+        and size and mtime (a directory's) or ETag (a store's) do not tell bytes apart."""
+
     def current_manifest(self, state: BuildState, wanted: dict[str, Any]) -> dict[str, Any] | None:
         """The output's manifest if it already describes ``wanted`` (its identity: all but the
         build facts) and its files exist, else None."""

@@ -167,14 +167,25 @@ def build(
             state.dataset = name
             target.save(state)
         actions = decide(plan, state, target, force)
+        rehashed = False
         if not actions.build and not actions.remove:
             kept = [ShardRecord.from_json(actions.keep[task.path]) for task in plan.tasks]
             existing = target.current_manifest(state, finisher.manifest(kept, {}))
             if existing is not None:
-                if require_clean and git is not None and not git.dirty:
-                    _certify(target, state, existing, git, log)
-                seconds = time.time() - started
-                return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
+                # up to date: the manifest stays as it is, judged as make judges (stat only)
+                clean = require_clean and git is not None and not git.dirty
+                if clean and _uncertified(existing):
+                    # a manifest rewritten says its shards' sha256 anew: hashed first
+                    _rebuild_replaced(plan, actions, target, log)
+                    rehashed = True
+                if not actions.build:
+                    if clean and git is not None:
+                        _certify(target, state, existing, git, log)
+                    seconds = time.time() - started
+                    return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
+        if not rehashed:
+            # the new manifest takes each kept shard's sha256 from the untrusted state
+            _rebuild_replaced(plan, actions, target, log)
 
         # Whatever changes, a manifest describing the old state must not survive a build that
         # fails half-way; its absence also tells make that the dataset is not built.
@@ -245,6 +256,40 @@ def build(
     )
 
 
+def _rebuild_replaced(
+    plan: Plan, actions: Actions, target: Target, log: Callable[[str], None]
+) -> None:
+    """Move the kept shards whose bytes are not the ones their state entry records (size and
+    sha256) to ``actions.build``. A kept shard's entry goes into the manifest this build
+    writes; the state is untrusted, and a file replaced with its size and mtime kept (``cp
+    -p``, ``rsync -a``, a planted entry) passed as current: the manifest listed a sha256 that
+    its bytes do not have."""
+    if not actions.keep:
+        return
+    replaced = target.replaced_shards(actions.keep)
+    if not replaced:
+        return
+    for path in replaced:
+        del actions.keep[path]
+    building = {task.path for task in actions.build} | replaced
+    actions.build = [task for task in plan.tasks if task.path in building]
+    shown = sorted(replaced)
+    log(
+        f"{len(shown)} kept shard(s) do not hold the bytes the build state records for them "
+        f"(their size and time match, their sha256 does not); rebuilding them: "
+        f"{', '.join(shown[:3])}" + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+    )
+
+
+def _uncertified(manifest: dict[str, Any]) -> bool:
+    """True if ``manifest`` records a dirty git state or none (see :func:`_certify`)."""
+    provenance = manifest.get("provenance")
+    if not isinstance(provenance, dict):
+        return False
+    recorded = provenance.get("git")
+    return recorded is None or bool(recorded["dirty"])
+
+
 def _certify(
     target: Target,
     state: BuildState,
@@ -256,10 +301,10 @@ def _certify(
     state or none: the same inputs, now committed, made the data, and a release built with
     --require-clean must not certify a manifest saying otherwise. Only ``provenance.git``
     changes; a clean recorded state is kept (the commit of the build that made the data)."""
-    provenance = manifest.get("provenance")
-    recorded = provenance.get("git") if isinstance(provenance, dict) else None
-    if not isinstance(provenance, dict) or (recorded is not None and not recorded["dirty"]):
+    if not _uncertified(manifest):
         return
+    provenance = manifest["provenance"]
+    recorded = provenance.get("git")
     data = encode_manifest({**manifest, "provenance": {**provenance, "git": git.to_json()}})
     state.files[MANIFEST_FILE] = hashlib.sha256(data).hexdigest()
     target.save(state)

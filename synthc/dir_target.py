@@ -19,10 +19,11 @@ from typing import Any
 
 from synthc.atomic import fsync_dirs, fsync_files, temporaries
 from synthc.compiler.planning import Plan, ShardTask
+from synthc.digest import handle_sha256
 from synthc.errors import BuildError, OutputError
 from synthc.generators.base import PreviewKind
 from synthc.outputs.adopt import adopt_state
-from synthc.outputs.confine import confine, file_kind
+from synthc.outputs.confine import confine, file_kind, open_regular
 from synthc.outputs.finish import write_file
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
@@ -102,6 +103,19 @@ class DirectoryTarget:
 
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return state.current_shard(self.out, path, key)
+
+    def replaced_shards(self, kept: dict[str, dict[str, Any]]) -> set[str]:
+        # one after another: sha256 runs at about 1 GB/s of one core (200 shards of 274 MB in
+        # all: 0.26 s CPU, page cache warm); four threads were no faster on two busy cores
+        replaced = set()
+        for path, entry in kept.items():
+            try:
+                with open_regular(self.out / path, entry["bytes"]) as handle:
+                    if handle_sha256(handle) != entry["sha256"]:
+                        replaced.add(path)
+            except (OSError, OutputError):  # gone, or no longer a file of its size
+                replaced.add(path)
+        return replaced
 
     def current_manifest(self, state: BuildState, wanted: dict[str, Any]) -> dict[str, Any] | None:
         try:

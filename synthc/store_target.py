@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc.compiler.planning import Plan, ShardTask
+from synthc.digest import handle_sha256
 from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import PreviewKind
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
@@ -89,6 +90,17 @@ class StoreTarget:
 
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return current_shard(state, self.listing, path, key)
+
+    def replaced_shards(self, kept: dict[str, dict[str, Any]]) -> set[str]:
+        replaced = set()
+        for path, entry in kept.items():  # each was listed with the entry's size
+            try:
+                with self.store.open(path) as handle:
+                    if handle_sha256(handle) != entry["sha256"]:
+                        replaced.add(path)
+            except (OSError, OutputError):
+                replaced.add(path)
+        return replaced
 
     def current_manifest(self, state: BuildState, wanted: dict[str, Any]) -> dict[str, Any] | None:
         try:

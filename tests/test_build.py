@@ -214,3 +214,67 @@ def test_the_card_escapes_control_characters_and_keeps_cells_whole(write_spec, t
     )
     with pytest.raises(SpecError, match="version: must be one line of printable text"):
         api.validate(bad)
+
+
+def replace_keeping_stat(path: Path, data: bytes) -> None:
+    """Put ``data`` in ``path`` and give it back its mtime (as ``cp -p`` or ``rsync -a`` do)."""
+    before = path.stat()
+    path.write_bytes(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_a_shard_replaced_with_its_size_and_time_is_rebuilt_before_a_new_manifest(
+    cli, write_spec, tmp_path
+):
+    # kept on size and mtime, its state entry's sha256 went into the new manifest: the
+    # manifest said a sha256 that the bytes on disk did not have (verify failed on it)
+    spec = write_spec(spec_text(samples=4300, shard_size=2000, splits="{train: 4000, test: 300}"))
+    out = tmp_path / "out"
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    shard = out / "test" / "test-00000.parquet"  # not read by the preview (4000 samples)
+    good = shard.read_bytes()
+    damaged = bytearray(good)
+    damaged[100] ^= 0xFF
+    replace_keeping_stat(shard, bytes(damaged))
+    (out / "manifest.json").unlink()
+    code, stdout, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "built 1 shard(s), kept 2" in stdout, err
+    assert (
+        "1 kept shard(s) do not hold the bytes the build state records for them (their size "
+        "and time match, their sha256 does not); rebuilding them: test/test-00000.parquet"
+    ) in err
+    assert shard.read_bytes() == good
+    assert api.verify(out) == 3
+
+
+def test_a_planted_state_entry_for_another_shards_bytes_is_rebuilt(built, cli):
+    # the state is untrusted: an entry with the size and mtime of other bytes kept them
+    spec, out = built
+    shard, other = out / "train" / "train-00002.parquet", out / "test" / "test-00000.parquet"
+    good = shard.read_bytes()
+    shard.write_bytes(other.read_bytes())  # 200 samples of the same columns: a shard still
+    state_file = out / STATE_DIR / "state.json"
+    state = json.loads(state_file.read_text())
+    entry = state["shards"]["train/train-00002.parquet"]
+    entry.update(bytes=shard.stat().st_size, mtime_ns=shard.stat().st_mtime_ns)
+    state_file.write_text(json.dumps(state))
+    (out / "manifest.json").unlink()
+    code, stdout, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "built 1 shard(s), kept 3" in stdout, err
+    assert "rebuilding them: train/train-00002.parquet" in err
+    assert shard.read_bytes() == good
+    assert api.verify(out) == 4
+
+
+def test_an_up_to_date_rebuild_hashes_no_shard(built, cli, monkeypatch):
+    # up to date is judged by size and mtime alone: the manifest is left as it is, not
+    # rewritten, so no shard is read
+    from synthc.dir_target import DirectoryTarget
+
+    def hashing(*args):
+        raise AssertionError("an up-to-date build hashed its shards")
+
+    monkeypatch.setattr(DirectoryTarget, "replaced_shards", hashing)
+    spec, out = built
+    code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "up to date" in stdout

@@ -199,6 +199,31 @@ def test_a_lost_state_is_rebuilt_from_a_verifying_manifest(bucket, cli, tmp_path
     assert not fs.exists(f"{bucket}/lost/.synthc/state.json")
 
 
+def test_a_state_entry_stamped_for_other_bytes_is_rebuilt_before_a_new_manifest(bucket, tmp_path):
+    # the state is untrusted: an entry with the size and ETag of other bytes kept them, and
+    # the new manifest listed the entry's sha256
+    from synthc.outputs.store import open_store
+
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/stamped"
+    fs = s3fs.S3FileSystem()
+    api.build(spec, url, workers=1)
+    shard = api.load_manifest(url)["splits"]["val"]["shards"][0]["path"]
+    good = fs.cat_file(f"{bucket}/stamped/{shard}")
+    fs.pipe_file(f"{bucket}/stamped/{shard}", good[:200] + bytes([good[200] ^ 0xFF]) + good[201:])
+    state = json.loads(fs.cat_file(f"{bucket}/stamped/.synthc/state.json"))
+    info = open_store(url).info(shard)
+    assert info is not None
+    state["shards"][shard]["stamp"] = info["stamp"]
+    fs.pipe_file(f"{bucket}/stamped/.synthc/state.json", json.dumps(state).encode())
+    fs.rm_file(f"{bucket}/stamped/manifest.json")
+    notes: list[str] = []
+    result = api.build(spec, url, workers=1, log=notes.append)
+    assert result.built == 1 and f"rebuilding them: {shard}" in notes[0]
+    assert fs.cat_file(f"{bucket}/stamped/{shard}") == good
+    assert api.verify(url) == 4
+
+
 def test_a_file_url_is_a_local_directory(cli, tmp_path):
     spec = write_small_spec(tmp_path, "manifold")
     url = f"file://{tmp_path}/out"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -316,6 +317,27 @@ def test_require_clean_certifies_an_up_to_date_manifest_that_recorded_dirty_inpu
     assert len(notes) == 1 and "provenance.git now records commit" in notes[0]
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == shards
     assert shards and api.verify(out) == len(shards)
+
+
+def test_require_clean_rebuilds_a_replaced_shard_before_it_certifies(repo):
+    """Certifying rewrites the manifest, with each shard's sha256: a shard replaced with its
+    size and mtime kept is rebuilt first (it was certified with a sha256 it did not have)."""
+    spec = repo / "specs" / "roll.yaml"
+    out = repo / "out" / "roll"
+    spec.write_text(spec.read_text() + "# an edit\n")
+    api.build(spec, out, workers=1)
+    head = commit_all(repo, "the edit")
+    shard = out / "test" / "test-00000.parquet"
+    good, before = shard.read_bytes(), shard.stat()
+    shard.write_bytes(good[:100] + bytes([good[100] ^ 0xFF]) + good[101:])
+    os.utime(shard, ns=(before.st_atime_ns, before.st_mtime_ns))
+    notes: list[str] = []
+    result = api.build(spec, out, workers=1, require_clean=True, log=notes.append)
+    assert (result.built, result.kept, result.up_to_date) == (1, 1, False)
+    assert "rebuilding them: test/test-00000.parquet" in notes[0]
+    assert shard.read_bytes() == good
+    assert api.load_manifest(out)["provenance"]["git"]["commit"] == head
+    assert api.verify(out) == 2
 
 
 def test_an_edited_template_rewrites_the_manifest_but_no_shard(repo):
