@@ -45,10 +45,12 @@ class Target(Protocol):
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         """The record of shard ``path`` if it was written from task ``key`` and is untouched."""
 
-    def replaced_shards(self, kept: dict[str, dict[str, Any]]) -> set[str]:
+    def replaced_shards(self, state: BuildState, kept: dict[str, dict[str, Any]]) -> set[str]:
         """The paths among ``kept`` (shards judged current, with their state entries) whose
         bytes are not the ones their entry's size and sha256 describe: the state is untrusted,
-        and size and mtime (a directory's) or ETag (a store's) do not tell bytes apart."""
+        and size and mtime (a directory's) or ETag (a store's) do not tell bytes apart. A
+        directory hashes only the files changed or moved since they were last hashed (change
+        time and inode); a store hashes every kept object."""
 
     def current_manifest(self, state: BuildState, wanted: dict[str, Any]) -> dict[str, Any] | None:
         """The output's manifest if it already describes ``wanted`` (its identity: all but the

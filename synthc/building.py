@@ -176,7 +176,7 @@ def build(
                 clean = require_clean and git is not None and not git.dirty
                 if clean and _uncertified(existing):
                     # a manifest rewritten says its shards' sha256 anew: hashed first
-                    _rebuild_replaced(plan, actions, target, log)
+                    _rebuild_replaced(plan, state, actions, target, log)
                     rehashed = True
                 if not actions.build:
                     if clean and git is not None:
@@ -185,7 +185,7 @@ def build(
                     return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
         if not rehashed:
             # the new manifest takes each kept shard's sha256 from the untrusted state
-            _rebuild_replaced(plan, actions, target, log)
+            _rebuild_replaced(plan, state, actions, target, log)
 
         # Whatever changes, a manifest describing the old state must not survive a build that
         # fails half-way; its absence also tells make that the dataset is not built.
@@ -257,7 +257,7 @@ def build(
 
 
 def _rebuild_replaced(
-    plan: Plan, actions: Actions, target: Target, log: Callable[[str], None]
+    plan: Plan, state: BuildState, actions: Actions, target: Target, log: Callable[[str], None]
 ) -> None:
     """Move the kept shards whose bytes are not the ones their state entry records (size and
     sha256) to ``actions.build``. A kept shard's entry goes into the manifest this build
@@ -266,7 +266,7 @@ def _rebuild_replaced(
     its bytes do not have."""
     if not actions.keep:
         return
-    replaced = target.replaced_shards(actions.keep)
+    replaced = target.replaced_shards(state, actions.keep)
     if not replaced:
         return
     for path in replaced:

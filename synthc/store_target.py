@@ -91,7 +91,7 @@ class StoreTarget:
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return current_shard(state, self.listing, path, key)
 
-    def replaced_shards(self, kept: dict[str, dict[str, Any]]) -> set[str]:
+    def replaced_shards(self, state: BuildState, kept: dict[str, dict[str, Any]]) -> set[str]:
         replaced = set()
         for path, entry in kept.items():  # each was listed with the entry's size
             try:

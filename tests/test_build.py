@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +279,36 @@ def test_an_up_to_date_rebuild_hashes_no_shard(built, cli, monkeypatch):
     spec, out = built
     code, stdout, _ = cli("build", spec, "-o", out, "--workers", "1")
     assert code == 0 and "up to date" in stdout
+
+
+def test_a_manifest_rewrite_hashes_only_shards_changed_or_moved_since_they_were_hashed(
+    built, cli, monkeypatch, tmp_path
+):
+    # the shards this machine wrote, untouched since (change time and inode as recorded), are
+    # not read again; a copy elsewhere (other inodes, as an unpacked download) is hashed once
+    import synthc.dir_target
+
+    hashed: list[str] = []
+    real = synthc.dir_target.handle_sha256
+
+    def counting(handle):
+        hashed.append(handle.name)
+        return real(handle)
+
+    monkeypatch.setattr(synthc.dir_target, "handle_sha256", counting)
+    spec, out = built
+    (out / "manifest.json").unlink()
+    code, stdout, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0 and "built 0 shard(s), kept 4" in stdout, err
+    assert hashed == []
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)  # copy2: mtimes kept, change times and inodes new
+    (copy / "manifest.json").unlink()
+    code, stdout, err = cli("build", spec, "-o", copy, "--workers", "1")
+    assert code == 0 and "built 0 shard(s), kept 4" in stdout, err
+    assert len(hashed) == 4
+    (copy / "manifest.json").unlink()
+    code, stdout, err = cli("build", spec, "-o", copy, "--workers", "1")
+    assert code == 0 and "kept 4" in stdout and len(hashed) == 4, err  # known since
+    assert api.verify(copy) == 4

@@ -11,7 +11,7 @@ from synthc import limits
 from synthc.errors import OutputError, UsageError
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
-from synthc.outputs.state import STATE_DIR, BadState, BuildState, CopiedState
+from synthc.outputs.state import STATE_DIR, BadState, BuildState, CopiedState, seen
 from synthc.outputs.verify import regular_state, verify_dataset
 
 #: files named in one error message before "and N more"
@@ -122,7 +122,8 @@ def state_from_manifest(out: Path) -> BuildState | None:
         return None
     state = BuildState()
     for path, entry in shard_entries(manifest).items():
-        state.shards[path] = {**entry, "mtime_ns": (out / path).stat().st_mtime_ns}
+        stat = (out / path).stat()  # hashed by the verify above
+        state.shards[path] = {**entry, "mtime_ns": stat.st_mtime_ns, "seen": seen(stat)}
     for name in [*manifest.get("files", []), MANIFEST_FILE]:
         # no size is recorded for these: one larger than a manifest may be is not synthc's
         found = regular_state(out / name, at_most=limits.MAX_MANIFEST_BYTES)

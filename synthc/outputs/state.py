@@ -151,9 +151,27 @@ class BuildState:
             ) from None
 
     def record_shard(self, out: Path, record: dict[str, Any]) -> None:
-        """Remember a finished shard with the stat that says it is still ours and unchanged."""
+        """Remember a finished shard with the stat that says it is still ours and unchanged:
+        its mtime, and (``seen``) the change time and inode its sha256 was known at."""
         stat = (out / record["path"]).stat()
-        self.shards[record["path"]] = {**record, "mtime_ns": stat.st_mtime_ns}
+        self.shards[record["path"]] = {**record, "mtime_ns": stat.st_mtime_ns, "seen": seen(stat)}
+
+    def hashed_since(self, out: Path, path: str) -> bool:
+        """Whether ``path``'s file is the one its entry's sha256 was known for: its change time
+        and inode are the ``seen`` ones. The kernel sets the change time at every change of a
+        file, and nothing sets it back (``cp -p``, ``rsync -a`` and ``touch -r`` keep an mtime,
+        not it); an output unpacked or copied elsewhere has other inodes, so a state that
+        travelled with it vouches for nothing until its shards are hashed there."""
+        entry = self.shards.get(path)
+        try:
+            stat = (out / path).stat()
+        except OSError:
+            return False
+        return entry is not None and entry.get("seen") == seen(stat)
+
+    def saw(self, out: Path, path: str) -> None:
+        """Note that ``path``'s file, as it is now, was hashed and holds its entry's bytes."""
+        self.shards[path]["seen"] = seen((out / path).stat())
 
     def current_shard(self, out: Path, path: str, key: str) -> dict[str, Any] | None:
         """The record of ``path`` if it was built from ``key`` and its file is untouched since."""
@@ -166,7 +184,12 @@ class BuildState:
             return None
         if stat.st_size != entry["bytes"] or stat.st_mtime_ns != entry["mtime_ns"]:
             return None
-        return {k: v for k, v in entry.items() if k != "mtime_ns"}
+        return {k: v for k, v in entry.items() if k not in ("mtime_ns", "seen")}
+
+
+def seen(stat: os.stat_result) -> list[int]:
+    """A file's change time and inode: what says it has not been touched since it was hashed."""
+    return [stat.st_ctime_ns, stat.st_ino]
 
 
 def _confine(confiner: Callable[[object], object], name: object, source: str) -> None:
