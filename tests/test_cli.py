@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import run_synthc, spec_text
+from conftest import ROOT, run_synthc, spec_text
 
 from synthc.cli import _parser
 
@@ -111,6 +111,18 @@ def test_schema_states_bounds_in_json_schema_words(cli):
     assert not list(pydantic_words(schema))
     samples = schema["properties"]["samples"]["anyOf"][0]
     assert samples["exclusiveMinimum"] == 0 and samples["exclusiveMaximum"] == 2**53
+
+
+def test_schema_offers_no_field_synthc_sets_itself(cli, write_spec, tmp_path):
+    """The files a spec names are read in at compile time into ``resolved`` fields, which a
+    spec may not set: an editor completing from `synthc schema` offered them, and the spec it
+    helped write was refused."""
+    _, out, _ = cli("schema")
+    assert '"resolved"' not in out
+    text = (ROOT / "specs" / "fractal_small.yaml").read_text()
+    spec = write_spec(text.replace("sigma_factor}", "sigma_factor, resolved: []}"))
+    code, _, err = cli("validate", spec)
+    assert code == 2 and "resolved: is set by synthc, not written in a spec" in err, err
 
 
 def test_several_specs_validate_past_a_failing_one_and_name_it(cli, write_spec, tmp_path):

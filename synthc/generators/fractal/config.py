@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from synthc import limits
 from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
@@ -138,7 +139,7 @@ class SystemConfig(ConfigPart):
         description="The systems themselves, one per class (filled from `catalog` when given).",
     )
     #: filled at compile time: the catalog files read, portable names with sha256 (synthc.inputs)
-    resolved: list[dict[str, str]] | None = Field(
+    resolved: SkipJsonSchema[list[dict[str, str]] | None] = Field(
         None, description="(set by synthc) the catalog files."
     )
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
 from synthc.generators.control_chars import CONTROL_CHARS
@@ -84,7 +85,7 @@ class TextConfig(ConfigPart):
     )
     #: filled at compile time: the portable name and sha256 of `path` or `dictionary`
     #: (synthc.inputs: no absolute path; a content edit changes the task keys)
-    resolved: dict[str, str] | None = Field(
+    resolved: SkipJsonSchema[dict[str, str] | None] = Field(
         default=None, description="(set by synthc) the text file."
     )
 
@@ -171,7 +172,7 @@ class FontsConfig(ConfigPart):
         default=None, description="A directory of .ttf/.otf files, relative to the spec."
     )
     #: filled at compile time: portable font names with their sha256 (synthc.inputs)
-    resolved: list[dict[str, str]] | None = Field(
+    resolved: SkipJsonSchema[list[dict[str, str]] | None] = Field(
         default=None, description="(set by synthc) the fonts."
     )
 
@@ -205,7 +206,7 @@ class BackgroundConfig(ConfigPart):
         default=None, description="Directory of background images (default: trdg's four)."
     )
     #: filled at compile time: portable image names with their sha256 (synthc.inputs)
-    resolved: list[dict[str, str]] | None = Field(
+    resolved: SkipJsonSchema[list[dict[str, str]] | None] = Field(
         default=None, description="(set by synthc) images."
     )
 
