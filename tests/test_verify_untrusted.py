@@ -139,6 +139,23 @@ def test_verify_reports_each_tar_member_the_reader_refuses(images, tmp_path, edi
     assert re.match(said, problems[0].message)
 
 
+def test_verify_reads_each_tar_once(images, monkeypatch):
+    """verify hashed a tar, then opened it again to walk its members: the walk now reads the
+    bytes it hashes."""
+    opened: list[str] = []
+    real = verify_module.open_regular
+
+    def counting(path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "open_regular", counting)
+    shards, problems = verify_module.verify_dataset(images)
+    tars = [name for name in opened if name.endswith(".tar")]
+    assert problems == [] and shards > 1
+    assert sorted(tars) == sorted(set(tars)) and len(tars) == shards
+
+
 def test_a_readers_panic_is_an_unreadable_shard(table, monkeypatch):
     """polars raises a Rust panic as PanicException, a BaseException: it ended verify with a
     traceback, the shards after it unchecked."""

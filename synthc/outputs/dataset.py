@@ -13,7 +13,6 @@ streamed, Parquet shards fetched to a temporary folder when first scanned).
 from __future__ import annotations
 
 import atexit
-import hashlib
 import io
 import os
 import shutil
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from synthc import limits
-from synthc.digest import handle_sha256
+from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
 from synthc.outputs.confine import Confiner, file_kind, open_regular
@@ -378,26 +377,6 @@ class Dataset:
         return f"Dataset({str(self.path)!r}, {self.name!r}, {{{parts}}})"
 
 
-class _Hashing(io.RawIOBase):
-    """A file read once, front to back, hashing and counting the bytes as they pass."""
-
-    def __init__(self, handle: BinaryIO) -> None:
-        self._handle = handle
-        self.digest = hashlib.sha256()
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._handle.read(len(view))
-        view[: len(data)] = data
-        self.digest.update(data)
-        self.count += len(data)
-        return len(data)
-
-
 def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, bytes]]]:
     """``(key, {extension: bytes})`` per sample of a tar read front to back, as
     :func:`read_tar_samples` allows them; with ``verify`` a file of another size than the
@@ -406,7 +385,7 @@ def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, by
     assert shard.layout is not None  # a tar shard's
     handle = shard.open(sized=verify)
     with handle:
-        source: Any = _Hashing(handle) if verify else handle
+        source: Any = Hashing(handle) if verify else handle
         samples = read_tar_samples(source, shard.layout, shard.where)
         if not verify:
             yield from samples
@@ -416,9 +395,8 @@ def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, by
             if last is not None:
                 yield last
             last = sample
-        while source.read(1 << 20):
-            pass  # the end-of-archive padding counts too
-        shard.check(source.count, source.digest.hexdigest())
+        digest = source.finish()  # the end-of-archive padding counts too
+        shard.check(source.count, digest)
         if last is not None:
             yield last
 

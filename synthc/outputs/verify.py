@@ -10,11 +10,11 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
-from synthc.digest import handle_sha256
+from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, one_line
 from synthc.outputs.confine import Confiner, file_kind, open_regular, read_bounded
 from synthc.outputs.fact_files import fact_file_entries
@@ -245,7 +245,14 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
         path = confine(shard["path"])
     except OutputError as error:
         return str(error)
-    state = regular_state(path, shard["bytes"])
+    walked: list[str | None] = []  # a tar's problem, found as it is hashed: read once
+    if count and path.suffix == ".tar":
+        layout = TarLayout.of(shard, schema)
+        state = regular_state(
+            path, shard["bytes"], read=lambda h: walked.append(_tar_problem(h, shard, layout))
+        )
+    else:
+        state = regular_state(path, shard["bytes"])
     if isinstance(state, str):
         return state
     size, digest = state
@@ -255,8 +262,8 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
         return f"sha256 {digest[:16]}… does not match the manifest"
     if not count:
         return None
-    if path.suffix == ".tar":
-        return _tar_problem(path, shard, schema)
+    if walked:
+        return walked[0]
     try:
         rows = count_parquet_rows(path)
     except (KeyboardInterrupt, SystemExit):
@@ -270,20 +277,13 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
     return None
 
 
-def _tar_problem(path: Path, shard: dict[str, Any], schema: Any) -> str | None:
-    """What synthc.open would refuse in the tar at ``path`` (its samples and members), if
-    anything; the bytes are read as the reader reads them, and dropped."""
+def _tar_problem(handle: BinaryIO, shard: dict[str, Any], layout: TarLayout) -> str | None:
+    """What synthc.open would refuse in the tar read from ``handle`` (its samples and
+    members), if anything; the bytes are read as the reader reads them, and dropped."""
     where = str(shard["path"])
     try:
-        handle = open_regular(path, shard["bytes"])
-    except OutputError as error:  # swapped since it was hashed
-        return str(error).removeprefix(f"{path}: ")
-    except OSError as error:
-        return f"unreadable ({error.strerror or error})"
-    try:
-        with handle:
-            for _ in read_tar_samples(handle, TarLayout.of(shard, schema), where):
-                pass
+        for _ in read_tar_samples(handle, layout, where):
+            pass
     except OutputError as error:
         return str(error).removeprefix(f"{where}: ")
     except (KeyboardInterrupt, SystemExit):
@@ -295,12 +295,17 @@ def _tar_problem(path: Path, shard: dict[str, Any], schema: Any) -> str | None:
 
 
 def regular_state(
-    path: Path, size: int | None = None, *, at_most: int | None = None
+    path: Path,
+    size: int | None = None,
+    *,
+    at_most: int | None = None,
+    read: Callable[[BinaryIO], object] | None = None,
 ) -> tuple[int, str | None] | str:
     """``(bytes, sha256)`` of the regular file ``path``, hashed only when it has ``size``
     bytes and at most ``at_most`` (otherwise the sha256 is None: a file far larger than the
     manifest says is never read); or what is wrong with it (missing, not a regular file,
-    unreadable)."""
+    unreadable). ``read``: called with the file as it is hashed (what it leaves unread is
+    hashed after it), so a check of the content reads the file once."""
     try:
         info = os.stat(path)
         what = file_kind(info.st_mode)
@@ -311,7 +316,11 @@ def regular_state(
         ):
             return info.st_size, None
         with open_regular(path, info.st_size) as handle:
-            return info.st_size, handle_sha256(handle)
+            if read is None:
+                return info.st_size, handle_sha256(handle)
+            hashing = Hashing(handle)
+            read(cast(BinaryIO, hashing))  # a binary file, read front to back
+            return info.st_size, hashing.finish()
     except FileNotFoundError:
         return "missing"
     except OutputError as error:  # swapped since the stat
