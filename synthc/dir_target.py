@@ -223,4 +223,4 @@ class DirectoryTarget:
         self.lock.confirm()
 
     def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
-        return preview_of_shards(kind, [self.out / path for path in shards], caption)
+        return preview_of_shards(kind, [self.out / path for path in shards], caption, names=shards)

@@ -162,7 +162,7 @@ class StoreTarget:
             for index, path in enumerate(shards):
                 local.append(Path(scratch) / f"{index}{Path(path).suffix}")
                 self.store.download(path, local[-1])
-            return preview_of_shards(kind, local, caption)
+            return preview_of_shards(kind, local, caption, names=shards)
 
 
 def _take_lock(store: Store, log: Callable[[str], None]) -> str:

@@ -9,10 +9,11 @@ Pillow, imported only when a preview is drawn).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from synthc.errors import OutputError
 from synthc.generators.base import PreviewKind, Samples, Table
 from synthc.outputs import raster
 from synthc.outputs.caption import Caption
@@ -24,6 +25,8 @@ from synthc.outputs.webdataset import IMAGE_EXTENSIONS, read_tar_members
 
 if TYPE_CHECKING:
     import polars as pl
+
+T = TypeVar("T")
 
 __all__ = [
     "Caption",
@@ -71,29 +74,56 @@ def preview_of_samples(
 
 
 def preview_of_shards(
-    kind: PreviewKind, shards: Sequence[Path], caption: Caption | None = None
+    kind: PreviewKind,
+    shards: Sequence[Path],
+    caption: Caption | None = None,
+    names: Sequence[str] | None = None,
 ) -> bytes:
     """A PNG of the first samples of a build, read back from its first shards (in plan order)
-    rather than generated again."""
+    rather than generated again. OutputError naming the shard (by ``names``, where a shard is
+    known to the user by another name than its path) for one that cannot be read back: a
+    shard a build kept on the output's state is only as good as that state."""
     limit = default_samples(kind)
+    named = list(names) if names is not None else [str(shard) for shard in shards]
     if kind == "images":
         pngs: list[bytes] = []
-        for shard in shards:
-            pngs += read_tar_members(shard, limit - len(pngs))
+        images = []
+        for shard, name in zip(shards, named, strict=True):
+            read = _read_back(name, lambda: read_tar_members(shard, limit - len(pngs)))  # noqa: B023
+            pngs += read
+            images += _read_back(name, lambda: decode_pngs(read))  # noqa: B023
             if len(pngs) >= limit:
                 break
-        return grid_png(decode_pngs(pngs), title=(caption or Caption()).title(len(pngs)))
+        return grid_png(images, title=(caption or Caption()).title(len(pngs)))
     import polars as pl  # tables only: an image build need not load it (0.1 s)
 
     frames: list[pl.DataFrame] = []
     rows = 0
-    for shard in shards:
-        frames.append(pl.read_parquet(for_polars(shard), n_rows=limit - rows, glob=False))
-        rows += frames[-1].height
+    for shard, name in zip(shards, named, strict=True):
+        frame = _read_back(
+            name,
+            lambda: pl.read_parquet(for_polars(shard), n_rows=limit - rows, glob=False),  # noqa: B023
+        )
+        frames.append(frame)
+        rows += frame.height
         if rows >= limit:
             break
     frame = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
     return _draw_table(kind, frame, caption or Caption())
+
+
+def _read_back(name: str, read: Callable[[], T]) -> T:
+    """``read()``; any failure (polars', tarfile's, Pillow's many kinds) is an OutputError."""
+    try:
+        return read()
+    except OutputError as error:
+        raise OutputError(f"preview.png: {error}") from None
+    except Exception as error:  # noqa: BLE001 - readers raise many kinds on a foreign file
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise OutputError(
+            f"preview.png: {name} cannot be read back ({first:.200}); the output's state "
+            "vouched for it: `synthc build --force` makes every shard again"
+        ) from None
 
 
 def _draw_table(kind: PreviewKind, frame: pl.DataFrame, caption: Caption) -> bytes:

@@ -170,14 +170,17 @@ IMAGE_EXTENSIONS = ("png", "jpg")
 def read_tar_members(
     path: Path, limit: int, exts: tuple[str, ...] = IMAGE_EXTENSIONS
 ) -> list[bytes]:
-    """The first ``limit`` members whose extension is one of ``exts`` (for previews)."""
+    """The first ``limit`` members whose extension is one of ``exts`` (for previews); OutputError
+    for a member over synthc.limits.MAX_SAMPLE_BYTES or cut short, or a file that is no tar."""
     found: list[bytes] = []
-    with tarfile.open(path, mode="r:") as tar:
-        for member in tar:
-            if len(found) >= limit:
-                break
-            if member.isfile() and member.name.rsplit(".", 1)[-1] in exts:
-                handle = tar.extractfile(member)
-                if handle is not None:
-                    found.append(handle.read())
+    where = str(path)
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            for member in tar:
+                if len(found) >= limit:
+                    break
+                if member.isfile() and member.name.rsplit(".", 1)[-1] in exts:
+                    found.append(_member_bytes(where, tar, member))
+    except tarfile.TarError as error:
+        raise OutputError(f"{where}: unreadable as a tar ({error})") from None
     return found

@@ -1,0 +1,87 @@
+"""preview.png reads a build's first shards back: a shard that cannot be read (one a forged state
+vouched for) is an error naming it, never an internal error, and --force recovers."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import spec_text
+
+from synthc import limits
+from synthc.errors import OutputError
+from synthc.outputs.preview import preview_of_shards
+from synthc.outputs.state import STATE_DIR, STATE_FILE
+
+
+def forge(out: Path, name: str, data: bytes) -> None:
+    """Put ``data`` at shard ``name`` and make the state vouch for it, as a forged state does."""
+    (out / name).write_bytes(data)
+    path = out / STATE_DIR / STATE_FILE
+    state = json.loads(path.read_text())
+    entry = state["shards"][name]
+    stat = (out / name).stat()
+    entry.update(
+        sha256=hashlib.sha256(data).hexdigest(),
+        bytes=len(data),
+        mtime_ns=stat.st_mtime_ns,
+        seen=[stat.st_ctime_ns, stat.st_ino],
+    )
+    path.write_text(json.dumps(state))
+
+
+def test_a_garbage_table_shard_the_state_vouches_for_is_named_and_force_recovers(
+    cli, write_spec, tmp_path
+):
+    spec = write_spec(spec_text(samples=600, shard_size=300))
+    out = tmp_path / "out"
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    first = "train/train-00000.parquet"
+    assert (out / first).is_file()
+    forge(out, first, os.urandom(4000))
+    (out / "manifest.json").unlink()  # the next build writes a manifest: it draws the preview
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1, err
+    assert "Traceback" not in err and "internal error" not in err
+    assert f"preview.png: {first} cannot be read back" in err and "--force" in err
+    assert not (out / "manifest.json").exists()
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1", "--force")
+    assert code == 0, err
+    assert cli("verify", out)[0] == 0
+
+
+def tar_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"not a tar at all" * 100, "unreadable as a tar"),
+        (tar_of({"000000000000.png": b"no PNG inside"}), "cannot be read back"),
+        (tar_of({"000000000000.png": b"\x89PNG" + b"x" * 2000}), "over the limit"),
+    ],
+    ids=["no-tar", "no-image", "over-limit"],
+)
+def test_an_image_shard_that_cannot_be_read_back_is_an_output_error(
+    tmp_path, monkeypatch, content, words
+):
+    monkeypatch.setattr(limits, "MAX_SAMPLE_BYTES", 1000)
+    shard = tmp_path / "0.tar"
+    shard.write_bytes(content)
+    with pytest.raises(OutputError) as caught:
+        preview_of_shards("images", [shard], names=["train/train-00000.tar"])
+    message = str(caught.value)
+    assert message.startswith("preview.png: ") and words in message
+    assert "train/train-00000.tar" in message or str(shard) in message
