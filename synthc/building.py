@@ -167,25 +167,24 @@ def build(
             state.dataset = name
             target.save(state)
         actions = decide(plan, state, target, force)
-        rehashed = False
+        certifying = False
         if not actions.build and not actions.remove:
             kept = [ShardRecord.from_json(actions.keep[task.path]) for task in plan.tasks]
             existing = target.current_manifest(state, finisher.manifest(kept, {}))
-            if existing is not None:
+            clean = require_clean and git is not None and not git.dirty
+            certifying = existing is not None and clean and _uncertified(existing)
+            if existing is not None and not certifying:
                 # up to date: the manifest stays as it is, judged as make judges (stat only)
-                clean = require_clean and git is not None and not git.dirty
-                if clean and _uncertified(existing):
-                    # a manifest rewritten says its shards' sha256 anew: hashed first
-                    _rebuild_replaced(plan, state, actions, target, log)
-                    rehashed = True
-                if not actions.build:
-                    if clean and git is not None:
-                        _certify(target, state, existing, git, log)
-                    seconds = time.time() - started
-                    return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
-        if not rehashed:
-            # the new manifest takes each kept shard's sha256 from the untrusted state
-            _rebuild_replaced(plan, state, actions, target, log)
+                seconds = time.time() - started
+                return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
+        # a manifest written (or rewritten to certify a clean commit) takes each kept shard's
+        # sha256 from the untrusted state: those not known to hold it are hashed first
+        _rebuild_replaced(plan, state, actions, target, log)
+        if certifying and not actions.build:
+            assert existing is not None and git is not None
+            _certify(target, state, existing, git, log)
+            seconds = time.time() - started
+            return BuildResult(where, plan, 0, len(actions.keep), 0, seconds, True)
 
         # Whatever changes, a manifest describing the old state must not survive a build that
         # fails half-way; its absence also tells make that the dataset is not built.
