@@ -559,6 +559,7 @@ def reproduce(
     *,
     workers: int | None = None,
     executor: ExecutorName = "local",
+    worker_wait: float | None = None,
     root: Path | str | None = None,
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
@@ -575,13 +576,20 @@ def reproduce(
     default the git work tree holding the current directory (else the current directory).
     ``log`` receives, before the build, each recorded input whose file changed since and
     each library version that differs. ``executor="dask"`` rebuilds on a Dask LocalCluster
-    of ``workers`` processes."""
+    of ``workers`` processes, waiting at most ``worker_wait`` seconds while it has no worker,
+    as :func:`build` does (default 600; ``math.inf``: no limit)."""
+    if worker_wait is not None:
+        if executor != "dask":
+            raise UsageError(
+                "--worker-wait bounds a Dask build's wait for workers: give it with --executor dask"
+            )
+        _dask.check_worker_wait(worker_wait)
     # the recorded spec is compiled later: Dask workers must match every byte-shaping library
     libraries = known_shaping_libraries() if executor == "dask" else ()
     return _reproducing.reproduce(
         _store_of(out) or _local(out),
         root=Path(root) if root is not None else None,
-        executor=_executor(executor, None, workers, libraries),
+        executor=_executor(executor, None, workers, libraries, worker_wait),
         allow_read=allow_read,
         templates=templates,
         progress=progress,

@@ -106,13 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         "(implies --executor dask); workers need synthc and the output directory at the same "
         "path (docs/dask.md)",
     )
-    p.add_argument(
-        "--worker-wait",
-        type=float,
-        metavar="SECONDS",
-        help="with Dask: how long the build waits while the cluster has no worker (their "
-        "batch jobs still queued, or all of them gone) before it stops with an error "
-        "(default: 600; inf: no limit)",
+    _add_worker_wait(
+        p,
+        "with Dask: how long the build waits while the cluster has no worker (their batch jobs "
+        "still queued, or all of them gone) before it stops with an error (default: 600; inf: "
+        "no limit)",
     )
     p.add_argument(
         "--force",
@@ -218,6 +216,11 @@ def _add_executor(p: argparse.ArgumentParser, scheduler: bool = False) -> None:
     )
 
 
+def _add_worker_wait(p: argparse.ArgumentParser, text: str) -> None:
+    """``--worker-wait``: build's and reproduce's, checked by synthc.api as one."""
+    p.add_argument("--worker-wait", type=float, metavar="SECONDS", help=text)
+
+
 def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "reproduce", help="rebuild a dataset from its recorded spec and inputs and compare"
@@ -234,6 +237,12 @@ def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
     )
     _add_executor(p)
+    _add_worker_wait(
+        p,
+        "with --executor dask: how long the rebuild waits while its LocalCluster has no worker "
+        "(none started yet, or all of them gone) before it stops with an error (default: 600; "
+        "inf: no limit)",
+    )
     p.add_argument(
         "--root",
         type=Path,
@@ -705,6 +714,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         args.out,
         workers=args.workers,
         executor=args.executor or "local",
+        worker_wait=args.worker_wait,
         root=args.root,
         allow_read=args.allow_read,
         templates=args.templates,

@@ -404,6 +404,30 @@ def test_worker_wait_is_a_dask_build_s_and_a_number_of_seconds(cli, write_spec, 
     assert not (tmp_path / "out").exists()
 
 
+def test_reproduce_takes_worker_wait_for_its_dask_rebuild(cli, tmp_path, monkeypatch):
+    """reproduce --executor dask has build's --worker-wait: the LocalCluster it rebuilds on is
+    waited for that long; without Dask, or not a number of seconds, it is refused at once."""
+    out = tmp_path / "out"  # never read: the option is checked first
+    code, _, stderr = cli("reproduce", out, "--worker-wait", "5")
+    assert code == 2 and "--worker-wait bounds a Dask build's wait for workers" in stderr
+    assert "give it with --executor dask" in stderr, stderr
+    for wrong in ("-1", "nan"):
+        code, _, stderr = cli("reproduce", out, "--executor", "dask", "--worker-wait", wrong)
+        assert code == 2 and "--worker-wait must be a number of seconds >= 0" in stderr, stderr
+    given: list[Any] = []
+
+    def rebuild(out: Path, *, executor: Any, **kwargs: Any) -> Any:
+        given.append(executor)
+        raise UsageError("stop here")
+
+    monkeypatch.setattr("synthc.reproducing.reproduce", rebuild)
+    for wait in ("7.5", "inf"):
+        assert cli("reproduce", out, "--executor", "dask", "--worker-wait", wait)[0] == 2
+    cli("reproduce", out, "--executor", "dask")
+    assert all(isinstance(executor, DaskExecutor) for executor in given)
+    assert [executor.worker_wait for executor in given] == [7.5, math.inf, 600]
+
+
 def test_a_worker_with_another_synthc_version_is_a_usage_error(write_spec, tmp_path):
     """The worker process sees another installed synthc: a distribution's metadata that comes
     first on its path (as an older install in a worker's environment would), so what it reports
