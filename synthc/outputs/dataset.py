@@ -26,9 +26,9 @@ from synthc import limits
 from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean
+from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
-from synthc.outputs.json_bounds import loads_strict
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
 from synthc.outputs.parquet import for_polars, polars_type
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem

@@ -20,8 +20,8 @@ from typing import Any
 import synthc
 from synthc import FORMAT_VERSION, limits
 from synthc.errors import OutputError
+from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import read_bounded
-from synthc.outputs.json_bounds import loads_bounded
 from synthc.outputs.store import Store
 from synthc.provenance import ROLES
 

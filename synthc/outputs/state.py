@@ -24,8 +24,8 @@ from typing import Any
 from synthc import limits
 from synthc.atomic import write_atomic
 from synthc.errors import BuildError, OutputError, UsageError
+from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import Confiner, read_bounded
-from synthc.outputs.json_bounds import loads_bounded
 
 STATE_DIR = ".synthc"
 STATE_FILE = "state.json"

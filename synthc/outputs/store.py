@@ -25,8 +25,8 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from synthc.errors import OutputError, UsageError, one_line
+from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import confined_name
-from synthc.outputs.json_bounds import loads_strict
 from synthc.outputs.s3_session import no_continue_session
 
 #: fsspec protocols and the package (and synthc extra) each needs

@@ -17,8 +17,8 @@ from typing import Any
 
 from synthc import limits
 from synthc.errors import BuildError, OutputError
+from synthc.json_bounds import loads_bounded
 from synthc.outputs.adopt import shard_entries, verified_manifest
-from synthc.outputs.json_bounds import loads_bounded
 from synthc.outputs.manifest import MANIFEST_FILE, read_store_manifest
 from synthc.outputs.state import (
     STATE_DIR,

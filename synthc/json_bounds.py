@@ -1,4 +1,5 @@
-"""JSON in an output directory (a manifest, a build state, a lock, a shard's label records).
+"""JSON synthc reads from files it does not trust: in an output directory (a manifest, a build
+state, a lock, a shard's label records), a catalog a spec names, synthc's own caches.
 
 Read: only what every JSON reader reads the same way (:func:`loads_strict`), and for the large
 documents within a bound on its values as well as its bytes (:func:`loads_bounded`): bytes alone
