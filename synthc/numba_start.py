@@ -9,7 +9,8 @@ comes from Numba's cache records how long the start took (:func:`record`, called
 synthc.generators.jit); later processes read the median of the last few (:func:`typical`).
 
 The record is a small JSON file in synthc's kernel cache directory. It is this machine's own
-measure, yet read as untrusted like every file: size-bounded, and only finite numbers in a
+measure, yet read as untrusted like every file: size-bounded, strict JSON (synthc.json_bounds;
+a file that is not, or nested too deep to parse, is no record), and only finite numbers in a
 sane range are used, so a damaged or planted file changes a deadline within its bounds at most.
 """
 
@@ -20,6 +21,8 @@ import json
 import math
 import os
 import threading
+
+from synthc.json_bounds import loads_strict
 
 #: the record's file name in the kernel cache directory
 FILE = "numba-start.json"
@@ -38,8 +41,8 @@ def _measures(folder: str) -> list[float]:
             data = handle.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             return []
-        found = json.loads(data)
-    except (OSError, ValueError):
+        found = loads_strict(data)
+    except (OSError, ValueError, RecursionError):
         return []
     if not isinstance(found, list):
         return []

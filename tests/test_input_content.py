@@ -118,6 +118,44 @@ def test_a_catalog_of_the_wrong_shape_is_one_line(cli, tmp_path, content, words)
     )
 
 
+GOOD_CLASS = '{"maps": [[[0.5, 0, 0], [0, 0.5, 0]]], "probabilities": [1.0]}'
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (f'{{"classes": [{GOOD_CLASS}], "classes": [{GOOD_CLASS}]}}', "'classes' appears twice"),
+        ('[{"maps": [[[0.5, 0, 0], [0, 0.5, 0]]], "maps": [], "probabilities": [1.0]}]',
+         "'maps' appears twice"),
+        ('[{"maps": [[[NaN, 0, 0], [0, 0.5, 0]]], "probabilities": [1.0]}]', "the constant NaN"),
+        ('[{"maps": [[[0.5, 0, 0], [0, 0.5, 0]]], "probabilities": [Infinity]}]',
+         "the constant Infinity"),
+        ('[{"maps": [[[1e999, 0, 0], [0, 0.5, 0]]], "probabilities": [1.0]}]', "the number 1e999"),
+    ],
+)  # fmt: skip
+def test_a_catalog_json_not_every_reader_reads_alike_is_refused(cli, tmp_path, content, words):
+    """A key twice (which one counts depends on the reader), NaN, Infinity or a number beyond a
+    double are not JSON every tool reads alike: refused at the field, naming the problem."""
+    (tmp_path / "catalog.json").write_text(content)
+    one_problem(
+        cli("validate", fractal_spec(tmp_path, "catalog.json")),
+        "generator.system.catalog",
+        "'catalog.json' is not JSON",
+        words,
+    )
+
+
+def test_a_catalog_json_of_too_many_values_is_refused_before_parsing(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_JSON_VALUES", 100)
+    (tmp_path / "catalog.json").write_text(json.dumps(list(range(200))))
+    one_problem(
+        cli("validate", fractal_spec(tmp_path, "catalog.json")),
+        "generator.system.catalog",
+        "'catalog.json' holds about 200 JSON values, over the limit of 100",
+        "synthc.limits.MAX_JSON_VALUES",
+    )
+
+
 @pytest.mark.parametrize(
     "name, content",
     [

@@ -61,6 +61,20 @@ def test_a_damaged_or_planted_record_is_not_used(record_dir, content):
     assert typical(record_dir) == 0.5
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * numba_start.MAX_BYTES,  # nested deeper than the parser recurses: no crash
+        b"[0.5, 0.5, NaN]",
+        b"[0.5, 0.5, 1e999]",
+    ],
+)
+def test_a_record_that_is_not_strict_json_is_no_record(record_dir, content):
+    (record_dir / numba_start.FILE).write_bytes(content)
+    assert typical(record_dir) is None
+    assert plain_first.plain_seconds(cold=False) == plain_first.PLAIN_BUILD_DEFAULT_SECONDS
+
+
 def test_sane_entries_beside_nonsense_are_used(record_dir):
     (record_dir / numba_start.FILE).write_text('[0.4, "x", 1e300, 0.6, -3]')
     assert typical(record_dir) == 0.5

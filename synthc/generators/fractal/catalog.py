@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthc import limits
+from synthc.json_bounds import loads_strict, values_over_limit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,8 +83,17 @@ class Catalog:
 
 
 def _json_classes(data: bytes, shown: str) -> list[tuple[str, Any]]:
+    """The classes of a catalog.json, read strictly (synthc.json_bounds: a key twice in one
+    object, NaN, Infinity or a number beyond a double are refused, not read one way here and
+    another by the tool that wrote or checks the catalog) and within MAX_JSON_VALUES values."""
+    count = values_over_limit(data)
+    if count is not None:
+        raise ValueError(
+            f"{shown!r} holds about {count:,} JSON values, over the limit of "
+            f"{limits.MAX_JSON_VALUES:,} (synthc.limits.MAX_JSON_VALUES)"
+        )
     try:
-        parsed = json.loads(data)
+        parsed = loads_strict(data)
     except (ValueError, RecursionError) as error:
         raise ValueError(f"{shown!r} is not JSON ({_first_line(error)})") from None
     if isinstance(parsed, dict) and isinstance(parsed.get("classes"), list):

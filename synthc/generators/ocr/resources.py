@@ -25,6 +25,7 @@ from synthc import inputs
 from synthc.atomic import write_atomic
 from synthc.digest import file_sha256
 from synthc.generators.control_chars import CONTROL_CHARS
+from synthc.json_bounds import loads_strict
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -157,9 +158,8 @@ def cached_coverage(sha256: str, read: Callable[[], bytes]) -> frozenset[int]:
     if found is not None:
         return found
     cache = _cache_dir() / f"{sha256}.json"
-    try:
-        found = frozenset(json.loads(cache.read_text()))
-    except (OSError, ValueError, TypeError):
+    found = _cached_cmap(cache)
+    if found is None:
         from fontTools.ttLib import TTFont
 
         with TTFont(io.BytesIO(read()), lazy=True, fontNumber=0) as font:
@@ -174,8 +174,41 @@ def cached_coverage(sha256: str, read: Callable[[], bytes]) -> frozenset[int]:
 
 def coverage_known(sha256: str) -> bool:
     """Whether the cmap of the font with ``sha256`` was read before (in this process, or on
-    disk): the font is then one fontTools can read, without parsing the cmap again."""
-    return sha256 in _COVERAGE or (_cache_dir() / f"{sha256}.json").is_file()
+    disk, in a cache file that holds one): the font is then one fontTools can read, without
+    parsing the cmap again."""
+    if sha256 in _COVERAGE:
+        return True
+    found = _cached_cmap(_cache_dir() / f"{sha256}.json")
+    if found is None:
+        return False
+    with _LOCK:
+        _COVERAGE[sha256] = found
+    return True
+
+
+#: bytes of a cached cmap: every code point there is, as JSON, is under 10 MiB
+MAX_COVERAGE_BYTES = 16 * 1024 * 1024
+#: the last code point
+_MAX_CODE_POINT = 0x10FFFF
+
+
+def _cached_cmap(cache: Path) -> frozenset[int] | None:
+    """The code points the cache file ``cache`` holds; None when there is none, or it cannot be
+    read or is not a JSON list of code points (damaged, cut short, or written by something else:
+    the font's cmap is read again and the file rewritten, never trusted or a crash)."""
+    try:
+        with open(cache, "rb") as handle:
+            data = handle.read(MAX_COVERAGE_BYTES + 1)
+        if len(data) > MAX_COVERAGE_BYTES:
+            return None
+        found = loads_strict(data)
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(found, list) or not all(
+        type(point) is int and 0 <= point <= _MAX_CODE_POINT for point in found
+    ):
+        return None
+    return frozenset(found)
 
 
 def _cache_dir() -> Path:
