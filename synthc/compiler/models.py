@@ -17,10 +17,12 @@ from pydantic import (
     StrictInt,
     StrictStr,
     TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_serializer,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from synthc import generators
 
@@ -127,19 +129,91 @@ RESERVED_SPLIT_SUFFIXES = (
 )
 
 
-def _unreserved_split_name(name: str) -> str:
+def _split_name_problem(name: str) -> str | None:
+    """What is wrong with the split name ``name`` on its own, or None: a split is a folder."""
+    if not _valid_split_name(name):
+        return f"split name {name!r} must match {NAME_PATTERN}"
     lowered = name.lower()
     if lowered in RESERVED_SPLIT_NAMES or lowered.endswith(RESERVED_SPLIT_SUFFIXES):
-        raise ValueError(
+        return (
             f"split name {name!r} is reserved: a split is a folder at the top of the output, "
             "beside the files synthc writes there, so it may not be "
             f"{' or '.join(RESERVED_SPLIT_NAMES)} or end in {', '.join(RESERVED_SPLIT_SUFFIXES)} "
             "(compared case-insensitively)"
         )
-    return name
+    return None
 
 
-SplitName = Annotated[str, AfterValidator(_unreserved_split_name)]
+#: a problem of the splits field: its place below ``splits`` (``(name, "[key]")`` for a name,
+#: ``(name,)`` for its value, ``()`` for the whole field) and its message
+_SplitProblem = tuple[tuple[Any, ...], str]
+
+
+def _split_entry_problems(splits: dict[Any, Any]) -> list[_SplitProblem]:
+    """Every problem of each split's name and value on its own (names that are no text, and
+    values that are no number, are pydantic's to report), and every name that differs from an
+    earlier one only in case, each at its own entry, in spec order."""
+    problems: list[_SplitProblem] = []
+    folded: dict[str, str] = {}
+    for name, value in splits.items():
+        if not isinstance(name, str):
+            continue
+        problem = _split_name_problem(name)
+        if problem is not None:
+            problems.append(((name, "[key]"), problem))
+        else:  # folders: one would take the other's place on macOS or Windows
+            other = folded.setdefault(name.casefold(), name)
+            if other != name:
+                problems.append(
+                    (
+                        (name, "[key]"),
+                        f"split names {other!r} and {name!r} differ only in case; each split is "
+                        "a folder, and a file system that ignores case holds them as one",
+                    )
+                )
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and (value < 0 or not math.isfinite(value)):
+            problems.append(((name,), f"split {name!r}: must be a finite number >= 0"))
+    return problems
+
+
+def _split_field_problems(splits: dict[str, int | float]) -> list[str]:
+    """What is wrong with the splits as a whole (their values all numbers >= 0)."""
+    if not splits:
+        return ["at least one split is needed"]
+    kinds = {type(v) for v in splits.values()}
+    if len(kinds) > 1:
+        return ["give every split as a fraction or every split as a count, not both"]
+    if float in kinds and not math.isclose(sum(splits.values()), 1.0, abs_tol=1e-9):
+        # 12 digits: :g printed 1.00000001 as "1"; repr prints 0.8 + 0.1 as 0.9000000000000001
+        return [f"split fractions sum to {sum(splits.values()):.12g}, not 1"]
+    return []
+
+
+def _split_problems_error(
+    problems: list[_SplitProblem], found: ValidationError | None
+) -> ValidationError:
+    """One ValidationError holding ``problems`` and the errors pydantic ``found`` in the field,
+    each at its own place (raised in a validator, its errors take the field's place as prefix),
+    so every problem of the splits is reported at once."""
+    details: list[InitErrorDetails] = []
+    if found is not None:
+        for item in found.errors(include_url=False):
+            detail = InitErrorDetails(type=item["type"], loc=item["loc"], input=item["input"])
+            if "ctx" in item:
+                detail["ctx"] = item["ctx"]
+            details.append(detail)
+    for loc, message in problems:
+        error = ValueError(message)
+        details.append(
+            InitErrorDetails(type="value_error", loc=loc, input=None, ctx={"error": error})
+        )
+    try:
+        return ValidationError.from_exception_data("splits", details)
+    except (KeyError, TypeError, ValueError):  # an error type pydantic cannot rebuild
+        if found is not None:
+            return found
+        raise
 
 
 class Spec(_Strict):
@@ -160,7 +234,7 @@ class Spec(_Strict):
         description="Total samples over all splits; may be omitted where the generator implies "
         "it (fractal: classes x instances).",
     )
-    splits: dict[SplitName, StrictInt | StrictFloat] = Field(
+    splits: dict[str, StrictInt | StrictFloat] = Field(
         default_factory=lambda: {"train": 1.0},
         description="Split name -> fraction (summing to 1) or integer count (summing to samples). "
         "Splits take consecutive sample ranges in the order written.",
@@ -184,36 +258,28 @@ class Spec(_Strict):
             raise ValueError(f"input should be 1, not the boolean {str(value).lower()}")
         return value
 
-    @field_validator("splits")
+    @field_validator("splits", mode="wrap")
     @classmethod
-    def _check_splits(cls, splits: dict[str, int | float]) -> dict[str, int | float]:
-        if not splits:
-            raise ValueError("at least one split is needed")
-        for name, value in splits.items():
-            if not _valid_split_name(name):
-                raise ValueError(f"split name {name!r} must match {NAME_PATTERN}")
-            if isinstance(value, bool) or value < 0 or not math.isfinite(value):
-                raise ValueError(f"split {name!r}: must be a finite number >= 0")
-        folded: dict[str, str] = {}
-        for name in splits:  # folders: one would take the other's place on macOS or Windows
-            other = folded.setdefault(name.casefold(), name)
-            if other != name:
-                raise ValueError(
-                    f"split names {other!r} and {name!r} differ only in case; each split is a "
-                    "folder, and a file system that ignores case holds them as one"
-                )
-        kinds = {type(v) for v in splits.values()}
-        if len(kinds) > 1:
-            raise ValueError("give every split as a fraction or every split as a count, not both")
-        if float in kinds and not math.isclose(sum(splits.values()), 1.0, abs_tol=1e-9):
-            # 12 digits: :g printed 1.00000001 as "1"; repr prints 0.8 + 0.1 as 0.9000000000000001
-            raise ValueError(f"split fractions sum to {sum(splits.values()):.12g}, not 1")
+    def _check_splits(
+        cls, raw: Any, handler: ValidatorFunctionWrapHandler
+    ) -> dict[str, int | float]:
+        # Every problem of every entry at once, at the entry (a split name at its key): a spec
+        # with several bad names hears of each in one run, beside pydantic's own findings.
+        problems = _split_entry_problems(raw) if isinstance(raw, dict) else []
+        try:
+            splits: dict[str, int | float] = handler(raw)
+        except ValidationError as error:
+            if not problems:
+                raise
+            raise _split_problems_error(problems, error) from None
+        if not any(len(place) == 1 for place, _ in problems):  # every value is a count >= 0
+            problems += [((), message) for message in _split_field_problems(splits)]
+        if problems:
+            raise _split_problems_error(problems, None)
         return splits
 
 
 def _valid_split_name(name: str) -> bool:
-    import re
-
     return isinstance(name, str) and re.match(NAME_PATTERN, name) is not None
 
 

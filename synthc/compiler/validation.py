@@ -276,7 +276,9 @@ def _report_pydantic(
             value = _value_at(data, path)
             report(full, _lower_first(item["msg"]) + did_you_mean(value, expected))
         elif kind == "value_error" and "error" in ctx:
-            report(full, str(ctx["error"]))  # a validator's own words, without pydantic's prefix
+            # a validator's own words, without pydantic's prefix; one about a mapping's key (a
+            # split name) points at the key
+            report(full, str(ctx["error"]), leftover == ("[key]",))
         else:
             report(full, _plain_words(kind, ctx) or _lower_first(item["msg"]))
 
@@ -322,8 +324,9 @@ def _tag_field(ctx: dict[str, Any]) -> str:
 
 
 def _shadowed(item: Any, path: Path, items: list[tuple[Any, Path, Path]]) -> bool:
-    """A type error on a value that another union branch explains more precisely, deeper in."""
-    if item["type"] in ("missing", "extra_forbidden"):
+    """A type error on a value that another union branch explains more precisely, deeper in
+    (a validator's own words about the whole value, such as the splits' sum, stand)."""
+    if item["type"] in ("missing", "extra_forbidden", "value_error"):
         return False
     return any(len(other) > len(path) and other[: len(path)] == path for _, other, _ in items)
 
