@@ -54,7 +54,7 @@ def validate_data(data: Any, locate: Locate) -> Spec:
 
     parts = Validator(report, report_pydantic)
     spec: Any = parts.model(Spec, data, ())
-    config = _validate_generator(data.get("generator"), report, parts)
+    config = _validate_generator(data.get("generator"), "generator" in data, report, parts)
     consistent = not is_hole(config)
 
     if not is_hole(spec):
@@ -94,8 +94,10 @@ def validate_data(data: Any, locate: Locate) -> Spec:
     return spec.model_copy(update={"generator": config, "output": output})
 
 
-def _validate_generator(raw: Any, report: Callable[..., None], parts: Validator) -> Any:
-    if raw is None:
+def _validate_generator(
+    raw: Any, given: bool, report: Callable[..., None], parts: Validator
+) -> Any:
+    if raw is None and not given:
         return HOLE  # the top-level pass already reported the missing field
     if not isinstance(raw, dict):
         report(("generator",), "must be a mapping with a 'kind' field")
