@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pytest
 
 from synthc import api
+from synthc.errors import SpecError
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.sampling import sample_shard
 
@@ -161,6 +163,32 @@ def test_constant_bounds_are_still_checked_at_validate_time(tmp_path: Path) -> N
     assert run.returncode == 2
     assert "generator.columns.a.sigma" in run.stderr
     assert "greater than or equal to 0" in run.stderr
+
+
+def test_a_formula_that_reads_no_column_is_judged_at_validate_time(tmp_path: Path) -> None:
+    # one value for every row: the build failed at row 0 on each of these, after validate said ok
+    columns = (
+        "    a: {dist: normal, std: '1/0'}\n"
+        "    b: {dist: poisson, lam: '1e300'}\n"
+        "    c: {dist: bernoulli, p: '0/0'}\n"
+        "    d: {dist: uniform, low: '2', high: 1}\n"
+        "    e: {dist: categorical, values: [x, y], weights: ['0', 0]}\n"
+        "    f: {dist: normal, mean: 'exp(1000)'}\n"
+        "    g: {dist: normal, mean: 'x', std: '2 * 3'}\n"  # reads a column: judged per row
+        "    x: {dist: uniform}\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec(tmp_path, columns))
+    found = {p.path: p.message for p in caught.value.problems}
+    assert sorted(found) == [
+        f"generator.columns.{c}" for c in ("a.std", "b.lam", "c.p", "d.high", "e.weights", "f.mean")
+    ]
+    assert "the formula '1/0' reads no column and is always inf" in found["generator.columns.a.std"]
+    assert "greater than or equal to 0" in found["generator.columns.a.std"]
+    assert "less than or equal to 1e+09" in found["generator.columns.b.lam"]
+    assert "must be > low (2)" in found["generator.columns.d.high"]
+    assert "not all 0" in found["generator.columns.e.weights"]
+    assert all(p.position is not None and p.position.line > 7 for p in caught.value.problems)
 
 
 def test_formula_columns_cannot_join_the_copula(tmp_path: Path) -> None:

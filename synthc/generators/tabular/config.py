@@ -28,6 +28,7 @@ from synthc.generators.tabular.copula import (
     correlation_matrix,
     not_positive_definite,
 )
+from synthc.generators.tabular.params import broken_bounds
 from synthc.hints import did_you_mean
 
 Path = tuple[str | int, ...]
@@ -104,6 +105,8 @@ class TabularConfig(GeneratorConfig):
             if not is_hole(column):
                 check = functools.partial(standardize.problems, column)
                 rules.append(functools.partial(_in_column, name, check))
+                constant = functools.partial(_constant_formula_problems, column)
+                rules.append(functools.partial(_in_column, name, constant))
             rules.append(functools.partial(self._references_of, name, readable))
         rules += [
             functools.partial(self._label_problems, readable),
@@ -347,6 +350,45 @@ class TabularConfig(GeneratorConfig):
 def _in_column(name: str, rule: Callable[[], Iterable[tuple[Path, str]]]) -> Iterable[Any]:
     for path, message in rule():
         yield (("columns", name, *path), message)
+
+
+def _constant_formula_problems(column: ColumnBase) -> Iterable[tuple[Path, str]]:
+    """A parameter formula that reads no column has one value for every row: it is judged at
+    validate time as that number would be (its bounds, and the column's rules on the numbers,
+    such as uniform's low < high), where the build refused it at its first row."""
+    if isinstance(column, Derived):
+        return  # a derived column's value is stored as it is (inf and NaN too)
+    folded: dict[Path, float] = {}
+    for at, text in column.formula_paths().items():
+        try:
+            node = expr.parse(text)
+        except expr.ExprError:
+            continue  # reported at the formula
+        if expr.names(node):
+            continue  # varies by row: checked per row at build time
+        value, _ = expr.affine(node)
+        bounds = column.param_bounds.get(str(at[0]), {}) if len(at) == 1 else {"ge": 0.0}
+        need = broken_bounds(value, bounds)
+        if need is not None:
+            yield (
+                at,
+                f"the formula {text!r} reads no column and is always {value:g}; it must be "
+                f"{need}: write a number that is",
+            )
+            return  # the column's own rules would read the value refused here
+        folded[at] = value
+    if not folded or len(folded) < len(column.formula_paths()):
+        return  # a formula that reads columns is left: the rules skip the column anyway
+    update: dict[str, Any] = {}
+    for at, value in folded.items():
+        if len(at) == 1:
+            update[str(at[0])] = value
+        else:
+            weights = update.setdefault(str(at[0]), list(getattr(column, str(at[0]))))
+            weights[int(at[1])] = value
+    numbers = column.model_copy(update=update)
+    for at, message in numbers.problems():
+        yield (at, f"{message} (its formulas read no column, so they are judged as numbers)")
 
 
 def _range_problem(column: ColumnBase, samples: int) -> tuple[Path, str] | None:

@@ -71,6 +71,14 @@ def check_rows(
         )
 
 
+def broken_bounds(value: float, bounds: Bounds) -> str | None:
+    """What ``value`` must be when it is not finite or breaks ``bounds``; None when it holds."""
+    if math.isfinite(value) and all(_holds(op, value, limit) for op, limit in bounds.items()):
+        return None
+    need = " and ".join(f"{_WORDS[op]} {limit:g}" for op, limit in bounds.items())
+    return "finite" + (f" and {need}" if need else "")
+
+
 def _holds(op: str, number: float, limit: float) -> bool:
     return {"ge": number >= limit, "gt": number > limit, "le": number <= limit}[op]
 
