@@ -271,6 +271,16 @@ def test_pilot_scales_do_not_depend_on_samples_or_shards(tmp_path: Path) -> None
             "generator.columns.c.standardize",
             "zero variance",
         ),
+        (  # a formula that reads no column is a constant: found at validate, not by the pilot
+            "{expr: '2 * 3', standardize: true}",
+            "generator.columns.c.standardize",
+            "the column is always 6: there is nothing to standardise",
+        ),
+        (
+            "{dist: normal, mean: '1', std: '0', standardize: true}",
+            "generator.columns.c.standardize",
+            "zero variance",
+        ),
         (
             "{expr: '1', noise: {dist: normal, standardize: true}}",
             "generator.columns.c.noise.standardize",

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from synthc.generators.base import PART_CONFIG
 from synthc.generators.tabular import expr, quantiles
-from synthc.generators.tabular.params import Bounds, number_or_formula
+from synthc.generators.tabular.params import Bounds, broken_bounds, number_or_formula
 
 Path = tuple[str | int, ...]
 #: a column's Philox key, derived from the seed and the column's name
@@ -118,6 +118,42 @@ class ColumnBase(BaseModel):
     def formula_paths(self) -> dict[Path, str]:
         """Every formula among the parameters, by its path in the column."""
         return {(k,): v for k, v in self.formulas().items()}
+
+    def formula_bounds(self, at: Path) -> Bounds:
+        """The bounds of the parameter formula at ``at`` (a weight's when nested)."""
+        return self.param_bounds.get(str(at[0]), {}) if len(at) == 1 else {"ge": 0.0}
+
+    def constant_formulas(self) -> dict[Path, tuple[str, float]]:
+        """The parameter formulas that read no column, by path: the text and the one value
+        it has on every row (folded as the build computes it)."""
+        found: dict[Path, tuple[str, float]] = {}
+        for at, text in self.formula_paths().items():
+            try:
+                node = expr.parse(text)
+            except expr.ExprError:
+                continue
+            if not expr.names(node):
+                found[at] = (text, expr.affine(node)[0])
+        return found
+
+    def folded(self) -> ColumnBase | None:
+        """This column with each parameter formula replaced by its value, when every formula
+        reads no column and each value is within its bounds; None otherwise (no formula, or one
+        that varies by row or breaks its bounds)."""
+        paths = self.formula_paths()
+        constant = self.constant_formulas()
+        if not paths or len(constant) < len(paths):
+            return None
+        update: dict[str, Any] = {}
+        for at, (_, value) in constant.items():
+            if broken_bounds(value, self.formula_bounds(at)) is not None:
+                return None
+            if len(at) == 1:
+                update[str(at[0])] = value
+            else:
+                items = update.setdefault(str(at[0]), list(getattr(self, str(at[0]))))
+                items[int(at[1])] = value
+        return self.model_copy(update=update)
 
     def copula_problem(self) -> str | None:
         """Why this copula-capable column cannot join a copula with these parameters, if so."""

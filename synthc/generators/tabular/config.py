@@ -358,37 +358,18 @@ def _constant_formula_problems(column: ColumnBase) -> Iterable[tuple[Path, str]]
     such as uniform's low < high), where the build refused it at its first row."""
     if isinstance(column, Derived):
         return  # a derived column's value is stored as it is (inf and NaN too)
-    folded: dict[Path, float] = {}
-    for at, text in column.formula_paths().items():
-        try:
-            node = expr.parse(text)
-        except expr.ExprError:
-            continue  # reported at the formula
-        if expr.names(node):
-            continue  # varies by row: checked per row at build time
-        value, _ = expr.affine(node)
-        bounds = column.param_bounds.get(str(at[0]), {}) if len(at) == 1 else {"ge": 0.0}
-        need = broken_bounds(value, bounds)
+    for at, (text, value) in column.constant_formulas().items():
+        need = broken_bounds(value, column.formula_bounds(at))
         if need is not None:
             yield (
                 at,
                 f"the formula {text!r} reads no column and is always {value:g}; it must be "
                 f"{need}: write a number that is",
             )
-            return  # the column's own rules would read the value refused here
-        folded[at] = value
-    if not folded or len(folded) < len(column.formula_paths()):
-        return  # a formula that reads columns is left: the rules skip the column anyway
-    update: dict[str, Any] = {}
-    for at, value in folded.items():
-        if len(at) == 1:
-            update[str(at[0])] = value
-        else:
-            weights = update.setdefault(str(at[0]), list(getattr(column, str(at[0]))))
-            weights[int(at[1])] = value
-    numbers = column.model_copy(update=update)
-    for at, message in numbers.problems():
-        yield (at, f"{message} (its formulas read no column, so they are judged as numbers)")
+    numbers = column.folded()
+    if numbers is not None:
+        for at, message in numbers.problems():
+            yield (at, f"{message} (its formulas read no column, so they are judged as numbers)")
 
 
 def _range_problem(column: ColumnBase, samples: int) -> tuple[Path, str] | None:

@@ -120,7 +120,8 @@ def draw_columns(
 
 
 def _moments(name: str, values: np.ndarray) -> tuple[float, float]:
-    mean, std = float(np.mean(values)), float(np.std(values))
+    with np.errstate(all="ignore"):  # an overflowing sum is refused below, not warned about
+        mean, std = float(np.mean(values)), float(np.std(values))
     if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
         raise BuildError(
             f"column {name}: standardize: the pilot sample's mean {mean:g} and std {std:g} "

@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterable
 
 from synthc.generators.tabular import columns as c
+from synthc.generators.tabular import expr
 
 Path = tuple[str | int, ...]
 #: rows of the pilot sample that estimates the moments of columns without a closed form
@@ -94,11 +95,29 @@ def problems(column: c.ColumnBase) -> Iterable[tuple[Path, str]]:
         )
     if getattr(column, "clip", None) is not None:
         yield (("clip",), "clip and standardize cannot be combined: clip the values in a formula")
-    moments = closed_form(column)
+    if isinstance(column, c.Derived) and column.noise is None:
+        constant = _constant_value(column.expr)
+        if constant is not None:
+            yield (
+                ("standardize",),
+                f"the formula reads no column, so the column is always {constant:g}: there is "
+                "nothing to standardise",
+            )
+            return
+    moments = closed_form(column.folded() or column)
     if moments is not None and not all(map(math.isfinite, moments)):
         yield (("standardize",), "the column's mean or std is beyond float64: nothing to scale by")
     elif moments is not None and not moments[1] > 0:
         yield (("standardize",), "the column has zero variance: there is nothing to standardise")
+
+
+def _constant_value(text: str) -> float | None:
+    """The value of a formula that reads no column; None when it reads one (or is invalid)."""
+    try:
+        node = expr.parse(text)
+    except expr.ExprError:
+        return None
+    return None if expr.names(node) else expr.affine(node)[0]
 
 
 def needs_pilot(column: c.ColumnBase) -> bool:
