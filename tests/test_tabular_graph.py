@@ -16,6 +16,7 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 from synthc import api
+from synthc.errors import SpecError
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.generator import GENERATOR
 from synthc.generators.tabular.scales import PILOT_ROWS, scales
@@ -297,6 +298,30 @@ def test_standardize_refusals_point_at_the_field(
     line = next(x for x in run.stderr.splitlines() if at in x)
     assert message in line
     assert line.startswith(f"{tmp_path / 'spec.yaml'}:")
+
+
+def test_coefficients_the_manifest_cannot_record_are_refused_at_the_formula(
+    tmp_path: Path,
+) -> None:
+    # the build refused these whole specs as it wrote the facts (exit 2, no file:line), after
+    # validate said ok
+    columns = (
+        "    a: {dist: normal}\n"
+        "    b: {expr: 'a * 1e308 + a * 1e308'}\n"
+        "    d: {dist: normal, mean: '1e308 * a + 1e308 * a'}\n"
+        "  label: {name: y, kind: linear, formula: 'a + 1e308 + 1e308'}\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec(tmp_path, columns))
+    found = {p.path: p.message for p in caught.value.problems}
+    assert sorted(found) == [
+        "generator.columns.b.expr",
+        "generator.columns.d.mean",
+        "generator.label.formula",
+    ]
+    assert found["generator.columns.b.expr"].startswith("the coefficient of a is inf")
+    assert found["generator.label.formula"].startswith("its constant part is inf")
+    assert all(p.position is not None for p in caught.value.problems)
 
 
 def test_graph_file_is_an_edge_list(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -231,7 +232,7 @@ class TabularConfig(GeneratorConfig):
         if self.label is not None:
             kinds, categories = readable()
             yield from _formula_problems(
-                ("label", "formula"), self.label.formula, kinds, categories
+                ("label", "formula"), self.label.formula, kinds, categories, intercept=True
             )
             if self.label.kind != "linear" and self.label.noise > 0.5:
                 yield (("label", "noise"), "a flip rate above 0.5 inverts the label: use <= 0.5")
@@ -471,15 +472,40 @@ Readable = Callable[[], tuple[dict[str, str], dict[str, list[str]]]]
 
 
 def _formula_problems(
-    at: Path, text: str, kinds: dict[str, str], categories: dict[str, list[str]]
+    at: Path,
+    text: str,
+    kinds: dict[str, str],
+    categories: dict[str, list[str]],
+    intercept: bool = False,
 ) -> Iterable[tuple[Any, ...]]:
     try:
         node = expr.parse(text)
     except expr.ExprError as error:
         yield (at, error.message, error.offset)
         return
-    for problem in expr.check(node, kinds, categories):
+    checked = list(expr.check(node, kinds, categories))
+    for problem in checked:
         yield (at, problem.message, problem.offset)
+    if not checked:
+        yield from _recordable_problems(at, node, intercept)
+
+
+def _recordable_problems(at: Path, node: expr.Node, intercept: bool) -> Iterable[tuple[Any, ...]]:
+    """The manifest records a formula's coefficients (the causal graph's edges; a label's
+    intercept too) as JSON numbers: one that overflows to inf or NaN is refused here, where
+    the build refused the whole spec as it wrote the facts."""
+    constant, terms = expr.affine(node)
+    parts = [("its constant part", constant)] if intercept else []
+    parts += [(f"the coefficient of {feature}", value) for feature, value in terms.items()]
+    for what, value in parts:
+        if not math.isfinite(value):
+            yield (
+                at,
+                f"{what} is {value:g}, which the manifest cannot record (it records "
+                "a formula's coefficients as numbers): keep the formula's numbers within the "
+                "range of a double",
+            )
+            return
 
 
 def _dist(column: ColumnBase) -> str:
