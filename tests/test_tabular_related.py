@@ -216,6 +216,18 @@ def test_manifest_and_card_describe_each_table(shop):
     assert "| orders | customers | `customers_id` -> `customers.index` |" in card
 
 
+def test_a_child_of_a_table_that_expects_no_rows_builds(tmp_path):
+    # the grandchild's mean_rows_per_parent divided by the parent's expected rows per root
+    # (0): an internal ZeroDivisionError when the facts were written
+    spec = write(tmp_path, samples=20, shard_size=10)
+    spec.write_text(spec.read_text().replace("lam: 3", "lam: 0"))
+    result = api.build(spec, tmp_path / "out", workers=1)
+    facts = api.load_manifest(result.out)["generator"]["facts"]["tables"]
+    assert facts["orders"]["mean_rows_per_parent"] == 0.0
+    assert facts["items"]["mean_rows_per_parent"] == 1.5
+    assert tables(result.out)["items"].height == 0
+
+
 def test_reproduce_and_plan(shop, tmp_path):
     result = api.reproduce(shop, workers=1, root=shop.parent)
     assert result.identical

@@ -155,6 +155,8 @@ def _table_facts(config: TablesConfig, name: str) -> dict[str, Any]:
             foreign_key=config.key_column(name),
             references=f"{table.parent}.index",
             rows_per_parent=describe(table.rows_per_parent),
-            mean_rows_per_parent=config.rows_per_root(name) / config.rows_per_root(table.parent),
+            # its own count's mean: a quotient of the chains' products divided by zero below
+            # a parent that expects no rows
+            mean_rows_per_parent=config.rows_per_parent(name),
         )
     return {**relation, **own}

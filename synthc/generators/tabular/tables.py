@@ -160,6 +160,10 @@ class TablesConfig(GeneratorConfig):
         parent = self.tables[table].parent
         return None if parent is None else f"{parent}_id"
 
+    def rows_per_parent(self, table: str) -> float:
+        """Expected rows of ``table`` per row of its parent (its count's mean; 1 for the root)."""
+        return _mean_count(self.tables[table].rows_per_parent)
+
     def rows_per_root(self, table: str) -> float:
         """Expected rows of ``table`` per root row (the product of mean counts down its chain)."""
         rows = 1.0
