@@ -269,6 +269,20 @@ def test_bad_specs_are_one_line_with_a_position(good, tmp_path):
     assert lines[0].startswith(f"{spec}:") and lines[0].split(":")[1].isdigit()
 
 
+def test_a_table_that_is_its_own_parent_leaves_the_other_tables_judged(tmp_path):
+    # judging items' columns followed its parent (itself) until a RecursionError, an internal
+    # error; a cycle silenced every table's column checks
+    spec = write(tmp_path)
+    text = spec.read_text().replace("parent: orders", "parent: items")
+    spec.write_text(text.replace('mu: "1 + 0.02 * parent.income"', 'mu: "parent.incme"'))
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    assert {(p.path, p.message.split(";")[0]) for p in caught.value.problems} == {
+        ("generator.tables.items.parent", "a table cannot be its own parent"),
+        ("generator.tables.orders.columns.amount.mu", "unknown column 'parent.incme'"),
+    }
+
+
 def test_a_lost_state_is_rebuilt_from_the_manifest_of_related_tables(tmp_path, cli):
     spec = write(tmp_path, samples=1000, shard_size=300)
     out = api.build(spec, tmp_path / "out", workers=1).out

@@ -352,6 +352,21 @@ class TablesConfig(GeneratorConfig):
                 trail.append(parent)
         return []
 
+    def _in_a_loop(self, name: str) -> bool:
+        """True when ``name``'s parents lead back to one of them (a cycle, or a table that is
+        its own parent, both reported by _tree_problems): its view has no root to end at. A
+        table whose chain ends at the root is judged even when other tables loop."""
+        seen = {name}
+        while True:
+            table = self.tables[name]
+            parent = None if is_hole(table) else table.parent
+            if parent is None or parent not in self.tables:
+                return False
+            if parent in seen:
+                return True
+            seen.add(parent)
+            name = parent
+
     def _count_problems(self, name: str) -> Iterable[tuple[Any, ...]]:
         count = self.tables[name].rows_per_parent
         if count is None or is_hole(count):
@@ -376,7 +391,7 @@ class TablesConfig(GeneratorConfig):
             yield (("tables", name, "columns", key), f"{key!r} is the table's foreign key", "key")
 
     def _table_problems(self, name: str) -> Iterable[tuple[Any, ...]]:
-        if self._cycle():
+        if self._in_a_loop(name):
             return  # the parent's columns are not known
         for path, message, *rest in self.view(name).semantic_problems():
             yield (("tables", name, *path), message, *rest)
