@@ -84,6 +84,18 @@ def test_parameters_whose_values_overflow_are_spec_errors_at_the_field(tmp_path,
     assert len(message.splitlines()) == 1
 
 
+def test_a_std_that_overflows_beside_a_mean_formula_is_a_spec_error(tmp_path):
+    # whatever the mean, 12 std is beyond float32: every shard failed at a row, validate passed
+    columns = (
+        "    x: {dist: uniform}\n    a: {dist: normal, mean: 'x', std: 1e38, dtype: float32}\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec(tmp_path, columns))
+    message = str(caught.value)
+    assert "generator.columns.a.std: " in message and "whatever the mean" in message, message
+    api.validate(spec(tmp_path, columns.replace("1e38", "1e37")))
+
+
 def test_the_largest_parameters_that_cannot_overflow_are_valid(tmp_path):
     columns = (
         "    a: {dist: lognormal, mu: 700, sigma: 0.5}\n"

@@ -213,8 +213,11 @@ class Continuous(Clipped):
 
     def _overflow_problems(self) -> Iterable[tuple[Path, str]]:
         if self.formulas():
-            return  # the drawn values are checked per row at build time
-        found = self.overflow(FLOAT_MAX[self.dtype])
+            # the drawn values are checked per row at build time, unless the numbers alone
+            # overflow whatever the formulas give
+            found = self.overflow_beside_formulas(FLOAT_MAX[self.dtype])
+        else:
+            found = self.overflow(FLOAT_MAX[self.dtype])
         if found is not None:
             at, message = found
             yield (
@@ -225,6 +228,11 @@ class Continuous(Clipped):
     def overflow(self, top: float) -> tuple[str, str] | None:
         """The parameter to blame and what overflows when some value the kernel can draw (or
         a sum it takes on the way) is beyond ``top``, the dtype's largest; None if none is."""
+        return None
+
+    def overflow_beside_formulas(self, top: float) -> tuple[str, str] | None:
+        """As :meth:`overflow` for a column with parameter formulas: what its number
+        parameters alone make overflow, whatever values the formulas take; None if nothing."""
         return None
 
 
@@ -252,6 +260,18 @@ class Normal(Continuous):
     param_bounds: ClassVar[dict[str, Bounds]] = {"std": {"ge": 0}}
     rows_kernel: ClassVar[str | None] = "normal_rows"
     formula_params: ClassVar[tuple[str, ...]] = params
+
+    def overflow_beside_formulas(self, top: float) -> tuple[str, str] | None:
+        if isinstance(self.std, str):
+            return None
+        spread = float(self.std) * Z_MAX
+        if not spread <= top:
+            return (
+                "std",
+                f"values reach mean + {Z_MAX:.4g} std, and {Z_MAX:.4g} std alone is "
+                f"{_g(spread)} whatever the mean",
+            )
+        return None
 
     def overflow(self, top: float) -> tuple[str, str] | None:
         mean, spread = abs(float(self.mean)), float(self.std) * Z_MAX
