@@ -32,6 +32,9 @@ MAX_YAML_NODES = 200_000
 #: related tables in one tabular spec (`tables:`); a real schema has a handful, and checking a
 #: tree of them costs time that grows faster than their count
 MAX_TABLES = 64
+#: characters of a split name or a table name of related tables: each is a folder of the output
+#: and names its files, where a file system refuses a name over 255 bytes
+MAX_FOLDER_NAME = 128
 
 # -- the plan ---------------------------------------------------------------------------------
 #: samples in one dataset

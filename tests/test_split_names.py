@@ -103,3 +103,13 @@ def test_bad_split_names_do_not_hide_the_sum_or_a_value_s_type(cli, write_spec):
     code, _, err = cli("validate", write_spec(spec_text(splits="{'a/b': 0.5, test: true}")))
     assert code == 2 and "splits.a/b: split name 'a/b' must match" in err, err
     assert "splits.test: input should be a valid number" in err, err
+
+
+def test_a_split_name_too_long_for_a_file_name_is_a_spec_error(cli, write_spec, tmp_path):
+    # validate passed it; the build failed as it planned `<split>/<split>-00000.parquet`
+    long = "s" * 300
+    spec = write_spec(spec_text(splits=f"{{train: 0.5, {long}: 0.5}}"))
+    code, _, err = cli("build", spec, "-o", tmp_path / "out")
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"{spec}:7:") and "a split name of 300 characters: at most 128" in err
+    assert cli("validate", write_spec(spec_text(splits=f"{{{'s' * 128}: 1.0}}")))[0] == 0

@@ -283,6 +283,23 @@ def test_a_table_that_is_its_own_parent_leaves_the_other_tables_judged(tmp_path)
     }
 
 
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        # the build failed as it planned its files: a path part longer than 255 bytes
+        ("i" * 300, "a table name of 300 characters: at most 128"),
+        # one folder on a file system that ignores case (macOS, Windows)
+        ("Orders", "table names 'orders' and 'Orders' differ only in case"),
+    ],
+)
+def test_a_table_name_that_cannot_be_a_folder_is_a_spec_error(tmp_path, name, said):
+    spec = write(tmp_path)
+    spec.write_text(spec.read_text().replace("    items:", f"    {name}:"))
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    assert [p.message for p in caught.value.problems if said in p.message], str(caught.value)
+
+
 def test_a_lost_state_is_rebuilt_from_the_manifest_of_related_tables(tmp_path, cli):
     spec = write(tmp_path, samples=1000, shard_size=300)
     out = api.build(spec, tmp_path / "out", workers=1).out

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from synthc import generators
+from synthc import generators, limits
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -131,6 +131,12 @@ RESERVED_SPLIT_SUFFIXES = (
 
 def _split_name_problem(name: str) -> str | None:
     """What is wrong with the split name ``name`` on its own, or None: a split is a folder."""
+    if len(name) > limits.MAX_FOLDER_NAME:
+        # the build found a name over 255 bytes only as it planned its files
+        return (
+            f"a split name of {len(name):,} characters: at most {limits.MAX_FOLDER_NAME} "
+            "(synthc.limits.MAX_FOLDER_NAME; each split is a folder, and names its shard files)"
+        )
     if not _valid_split_name(name):
         return f"split name {name!r} must match {NAME_PATTERN}"
     lowered = name.lower()

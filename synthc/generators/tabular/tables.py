@@ -303,11 +303,28 @@ class TablesConfig(GeneratorConfig):
 
     def _tree_problems(self) -> Iterable[tuple[Any, ...]]:
         roots = []
+        folded: dict[str, str] = {}
         for name, table in self.tables.items():
+            other = folded.setdefault(name.casefold(), name)
             if not NAME.match(name) or name in RESERVED:
                 yield (("tables", name), f"table name {name!r} must be an identifier", "key")
             elif name.lower() in RESERVED_FOLDERS:
                 yield (("tables", name), f"table name {name!r} is a folder synthc writes", "key")
+            elif len(name) > limits.MAX_FOLDER_NAME:
+                yield (
+                    ("tables", name),
+                    f"a table name of {len(name):,} characters: at most {limits.MAX_FOLDER_NAME} "
+                    "(synthc.limits.MAX_FOLDER_NAME; each table is a folder, and names its graph "
+                    "file)",
+                    "key",
+                )
+            elif other != name:
+                yield (
+                    ("tables", name),
+                    f"table names {other!r} and {name!r} differ only in case; each table is a "
+                    "folder, and a file system that ignores case holds them as one",
+                    "key",
+                )
             if is_hole(table):
                 continue
             parent = table.parent
