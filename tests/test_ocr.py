@@ -336,3 +336,34 @@ def test_vertical_lines_preview_side_by_side(cli, tmp_path):
     assert code == 0
     with Image.open(tmp_path / "p.png") as image:
         assert image.size[0] == 4 * 32 + 3 * 2  # the title is cut to the lines' width
+
+
+def test_a_line_far_wider_than_its_background_image_resizes_only_the_crop(monkeypatch):
+    # a 100,000 px line scaled a 960 x 640 background picture whole to 100,000 x 66,667 px
+    # (20 GB; validate passed, the build ran out of memory); here the same, scaled down
+    from synthc import limits
+    from synthc.generators.ocr import backgrounds
+
+    gradient = np.tile(np.arange(10, dtype=np.uint8)[None, :, None] * 25, (10, 1, 3))
+    monkeypatch.setattr(backgrounds, "_image", lambda *_: Image.fromarray(gradient, "RGB"))
+    monkeypatch.setattr(limits, "MAX_SAMPLE_BYTES", 1 << 20)
+    sizes: list[tuple[int, int]] = []
+    resize = Image.Image.resize
+
+    def recorded(self: Image.Image, size: tuple[int, int], *args: object, **kwargs: object):
+        sizes.append(tuple(size))
+        return resize(self, size, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "resize", recorded)
+    entry = {"root": "spec", "file": "bg.png", "sha256": "0" * 64, "name": "bg.png"}
+    rng = np.random.default_rng(0)
+    picture, meta = backgrounds.background("image", 2000, 20, rng, [entry])
+    assert picture.size == (2000, 20) and sizes == [(2000, 20)]  # not 2000 x 2000 whole
+    x0, y0, x1, y1 = meta["crop"]  # type: ignore[misc]
+    assert (x1 - x0, y1 - y0) == (2000, 20)
+    row = np.asarray(picture)[10, :, 0].astype(int)
+    assert row[0] < 30 and row[-1] > 200 and np.all(np.diff(row) >= -1)  # the gradient, stretched
+    # a picture whose scaled size is within the limit is scaled whole and cropped, as before
+    sizes.clear()
+    picture, _ = backgrounds.background("image", 200, 20, rng, [entry])
+    assert picture.size == (200, 20) and sizes == [(200, 200)]

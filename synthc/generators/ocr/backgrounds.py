@@ -8,7 +8,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from synthc import inputs
+from synthc import inputs, limits
 from synthc.generators.ocr.images import decode_image
 from synthc.generators.ocr.legibility import NOISE_MEAN, NOISE_STD, QUASI_BASE, QUASI_SPAN, WHITE
 
@@ -32,14 +32,24 @@ def background(
     entry = images[int(rng.integers(0, len(images)))]
     picture = _image(entry["root"], entry["file"], entry["sha256"])
     scale = max(width / picture.width, height / picture.height, 1.0)
+    size = (picture.width, picture.height)
     if scale > 1.0:
-        picture = picture.resize(
-            (math.ceil(picture.width * scale), math.ceil(picture.height * scale))
-        )
-    x = int(rng.integers(0, picture.width - width + 1))
-    y = int(rng.integers(0, picture.height - height + 1))
-    crop = picture.crop((x, y, x + width, y + height))
-    return crop, {"kind": "image", "image": entry["name"], "crop": [x, y, x + width, y + height]}
+        size = (math.ceil(picture.width * scale), math.ceil(picture.height * scale))
+    x = int(rng.integers(0, size[0] - width + 1))
+    y = int(rng.integers(0, size[1] - height + 1))
+    box = (x, y, x + width, y + height)
+    meta: dict[str, object] = {"kind": "image", "image": entry["name"], "crop": list(box)}
+    if size[0] * size[1] * 3 > limits.MAX_SAMPLE_BYTES:
+        # A line far wider than the picture (a 100,000 px line scaled a 960 x 640 picture to
+        # 100,000 x 66,667 px, 20 GB): only the crop is resized from the picture's matching
+        # box. Below the limit the whole picture is scaled and cropped, as always (the two
+        # differ in resampling by a few levels, and a dataset's bytes must not change).
+        sx, sy = size[0] / picture.width, size[1] / picture.height
+        where = (x / sx, y / sy, (x + width) / sx, (y + height) / sy)
+        return picture.resize((width, height), box=where), meta
+    if scale > 1.0:
+        picture = picture.resize(size)
+    return picture.crop(box), meta
 
 
 @functools.lru_cache(maxsize=16)
