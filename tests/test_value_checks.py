@@ -57,6 +57,12 @@ def test_clip_that_keeps_an_integer_column_in_its_dtype_is_accepted(cli, write_s
     assert cli("validate", write_spec(text))[0] == 0
 
 
+def test_a_clip_that_moves_an_integer_column_out_of_its_dtype_is_blamed(cli, write_spec):
+    # the clip turns every value of 0..10 into -500: the error named high, which is not at fault
+    text = tabular("    i: {dist: integer, low: 0, high: 10, dtype: int8, clip: [-1000, -500]}\n")
+    refused(cli, write_spec, text, 8, "generator.columns.i.clip", "values reach -500")
+
+
 @pytest.mark.parametrize(
     ("column", "field"),
     [

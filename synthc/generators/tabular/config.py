@@ -380,7 +380,8 @@ def _range_problem(column: ColumnBase, samples: int) -> tuple[Path, str] | None:
     bounds = column.value_bounds(samples)
     if bounds is None or dtype not in DTYPE_RANGES:
         return None
-    at, low, high = bounds
+    at, drawn_low, drawn_high = bounds
+    low, high = drawn_low, drawn_high
     clip = getattr(column, "clip", None)
     if clip is not None:
         low, high = min(max(low, clip[0]), clip[1]), max(min(high, clip[1]), clip[0])
@@ -388,6 +389,8 @@ def _range_problem(column: ColumnBase, samples: int) -> tuple[Path, str] | None:
     if least <= low and high <= most:
         return None
     value = high if high > most else low
+    if value != (drawn_high if high > most else drawn_low):
+        at = ("clip",)  # the clip moved the values there, not the parameter
     shown = (
         f"about 10^{len(str(abs(value))) - 1}"
         if isinstance(value, int) and abs(value) >= 10**30
