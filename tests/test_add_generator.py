@@ -323,3 +323,83 @@ def test_a_file_generator_that_makes_other_than_it_declares_fails_its_shard(
         api.build(_spec(tmp_path, "bad", f"kind: slipf\nslip: {slip}", 10), out, workers=1)
     assert f"generator 'slipf' {said}" in str(error.value)
     assert not list(out.rglob("*.tar")) and not (out / "manifest.json").exists()
+
+
+@pytest.fixture
+def install(tmp_path, monkeypatch):
+    """Install packages whose entry points add generator kinds: ``install(name, source,
+    {kind: module})`` writes module ``name`` and a distribution ``name`` 1.0 declaring them."""
+    root = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(root))
+    modules: list[str] = []
+
+    def add(name: str, source: str, points: dict[str, str] | None = None) -> None:
+        root.mkdir(exist_ok=True)
+        (root / f"{name}.py").write_text(source)
+        info = root / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        lines = "".join(f"{k} = {v}\n" for k, v in (points or {"counter": name}).items())
+        (info / "entry_points.txt").write_text(f"[synthc.generators]\n{lines}")
+        modules.append(name)
+        importlib.invalidate_caches()
+        generators._installed.cache_clear()
+
+    yield add
+    monkeypatch.undo()
+    generators._installed.cache_clear()
+    for name in modules:
+        sys.modules.pop(name, None)
+
+
+def _kind_problem(spec: str) -> str:
+    with pytest.raises(SpecError) as error:
+        api.validate(spec)
+    (problem,) = error.value.problems
+    assert problem.path == "generator.kind" and problem.position is not None
+    return problem.message
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("import not_a_module_at_all\n", "failed to import: ModuleNotFoundError"),
+        (COUNTER.replace("GENERATOR = CounterGenerator()", ""), "has no GENERATOR; it must"),
+        (
+            COUNTER.replace("GENERATOR = CounterGenerator()", "GENERATOR = CounterGenerator"),
+            "has GENERATOR ABCMeta",
+        ),
+        (COUNTER.replace('kind: ClassVar[str] = "counter"', 'kind = "count"'), "is 'count'"),
+        (
+            COUNTER.replace('kind: Literal["counter"] = Field(description="Generator kind.")', ""),
+            'its Config CounterConfig must declare kind: Literal["counter"]',
+        ),
+        (COUNTER.replace('Literal["counter"] =', "str ="), 'must declare kind: Literal["counter"]'),
+        (COUNTER.replace('Literal["counter"] =', 'Literal["count"] ='), "as Literal['count']"),
+    ],
+)
+def test_an_installed_kind_that_breaks_the_contract_is_a_spec_error_naming_it(
+    install, tmp_path, source, said
+):
+    # A module that failed to import was an internal error; a Config without a kind Literal
+    # was taken, and made every other kind's spec ambiguous in `synthc schema`.
+    install("counter_plugin", source)
+    message = _kind_problem(_spec(tmp_path, "counted", "kind: counter", 10))
+    assert message.startswith(
+        "generator kind 'counter': entry point 'counter = counter_plugin' of package "
+        "counter_plugin 1.0"
+    )
+    assert said in message
+    with pytest.raises(generators.KindError, match=said.replace("[", r"\[")):
+        api.schema()
+    # a spec of another kind does not read the broken one
+    assert api.validate(_spec(tmp_path, "roll", "kind: manifold\nshape: moons", 10))
+
+
+def test_two_packages_claiming_one_kind_is_a_spec_error_naming_both(install, tmp_path):
+    # The first on sys.path was used, silently: which one depended on the install order.
+    install("counter_one", COUNTER)
+    install("counter_two", COUNTER)
+    message = _kind_problem(_spec(tmp_path, "counted", "kind: counter", 10))
+    assert "'counter = counter_one' of package counter_one 1.0 and by entry point " in message
+    assert "'counter = counter_two' of package counter_two 1.0; uninstall one" in message

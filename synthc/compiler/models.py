@@ -294,6 +294,19 @@ def generator_kinds() -> list[str]:
     return generators.kinds()
 
 
+def usable_kinds() -> list[str]:
+    """The kinds whose generator loads: an installed kind that cannot be used
+    (generators.KindError) is left out of hints about the other kinds."""
+    usable = []
+    for kind in generator_kinds():
+        try:
+            generators.get(kind)
+        except generators.KindError:
+            continue
+        usable.append(kind)
+    return usable
+
+
 def generator_config(kind: str) -> Any:
     """The config model of ``kind``, one member of the spec's ``generator`` union; only that
     kind's module is imported. KeyError for a kind not in the registry."""
@@ -306,7 +319,8 @@ def generator_configs() -> dict[str, Any]:
 
 
 def spec_schema() -> dict[str, Any]:
-    """JSON Schema of the spec format, the ``generator`` union built from the registry."""
+    """JSON Schema of the spec format, the ``generator`` union built from the registry;
+    generators.KindError for an installed kind that cannot be used."""
     base = Spec.model_json_schema()
     defs = base.setdefault("$defs", {})
     variants = []

@@ -113,7 +113,10 @@ def known_shaping_libraries() -> set[str]:
     generator kind's (for a check made before a spec is compiled)."""
     found = {"numpy", "numba", *(n for names in _FORMAT_LIBRARIES.values() for n in names)}
     for kind in generators.kinds():
-        found.update(generators.get(kind).libraries)
+        try:
+            found.update(generators.get(kind).libraries)
+        except generators.KindError:
+            continue  # no spec of an installed kind that cannot be used is built
     return found
 
 

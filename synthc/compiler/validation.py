@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from synthc import generators, limits
 from synthc.compiler.hints import closest, did_you_mean, field_hint
-from synthc.compiler.models import Spec, generator_config, generator_kinds
+from synthc.compiler.models import Spec, generator_config, usable_kinds
 from synthc.compiler.partial import HOLE, Validator, is_hole, judge
 from synthc.compiler.paths import format_path
 from synthc.compiler.shard_sizing import split_shard_sizes
@@ -104,8 +104,13 @@ def _validate_generator(
         return HOLE
     kind = raw.get("kind")
     if isinstance(kind, str) and generators.known(kind):  # read no entry points for a built-in
-        return parts.value(generator_config(kind), raw, ("generator",))
-    known = generator_kinds()
+        try:
+            model = generator_config(kind)
+        except generators.KindError as error:  # an installed kind that cannot be used
+            report(("generator", "kind"), str(error))
+            return HOLE
+        return parts.value(model, raw, ("generator",))
+    known = usable_kinds()
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
         return HOLE
