@@ -403,3 +403,21 @@ def test_two_packages_claiming_one_kind_is_a_spec_error_naming_both(install, tmp
     message = _kind_problem(_spec(tmp_path, "counted", "kind: counter", 10))
     assert "'counter = counter_one' of package counter_one 1.0 and by entry point " in message
     assert "'counter = counter_two' of package counter_two 1.0; uninstall one" in message
+
+
+def test_an_installed_kinds_package_version_is_in_task_keys_and_the_manifest(install, tmp_path):
+    # The plugin's version was recorded nowhere: upgrading the package that makes the bytes
+    # left every shard "up to date", and reproduce could not say what had changed.
+    from synthc.outputs.origin import library_changes
+
+    install("counter_plugin", COUNTER)
+    spec = _spec(tmp_path, "counted", "kind: counter", 10)
+    built = api.build(spec, tmp_path / "out", workers=1)
+    manifest = api.load_manifest(built.out)
+    assert manifest["libraries"]["counter_plugin"] == "1.0"
+    assert api.build(spec, tmp_path / "out", workers=1).up_to_date
+    metadata = tmp_path / "site" / "counter_plugin-1.0.dist-info" / "METADATA"
+    metadata.write_text(metadata.read_text().replace("Version: 1.0", "Version: 2.0"))
+    importlib.invalidate_caches()
+    assert not api.build(spec, tmp_path / "out", workers=1).up_to_date
+    assert library_changes(manifest) == ["counter_plugin: 1.0 at the build, 2.0 now"]

@@ -99,12 +99,14 @@ def library_versions(names: Iterable[str]) -> dict[str, str]:
 
 def shaping_libraries(spec: Spec) -> set[str]:
     """The libraries whose versions can change the bytes of ``spec``'s shards (every task key
-    names their versions)."""
+    names their versions): for an installed kind, its package too."""
+    package = generators.package(spec.generator.kind)  # an installed kind's own code
     return {
         "numpy",
         "numba",
         *_FORMAT_LIBRARIES[spec.output.chosen_format],
         *generators.get(spec.generator.kind).libraries,
+        *([package] if package is not None else []),
     }
 
 

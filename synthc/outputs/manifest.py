@@ -13,12 +13,12 @@ import hashlib
 import json
 import platform
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import synthc
-from synthc import FORMAT_VERSION, limits
+from synthc import FORMAT_VERSION, generators, limits
 from synthc.errors import OutputError
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import read_bounded
@@ -50,6 +50,36 @@ def library_report() -> dict[str, str]:
         try:
             found[name] = version(name)
         except PackageNotFoundError:
+            continue
+    return found
+
+
+def generator_libraries(kind: str) -> dict[str, str]:
+    """Versions of an installed kind's package and of the libraries it declares (its
+    ``libraries``), which a manifest reports beside the core's; none for a built-in kind."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = generators.package(kind)
+    if package is None:
+        return {}
+    found = {}
+    for name in sorted({package, *generators.get(kind).libraries}):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def installed_versions(names: Iterable[str]) -> dict[str, str]:
+    """Versions of those of ``names`` that are installed here."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = version(name)
+        except (PackageNotFoundError, ValueError):
             continue
     return found
 
@@ -101,7 +131,7 @@ def make_manifest(
         },
         "synthc_version": synthc.__version__,
         "format_version": FORMAT_VERSION,
-        "libraries": library_report(),
+        "libraries": {**library_report(), **generator_libraries(spec.generator.kind)},
         "seed": spec.seed,
         "spec": spec_files,
         "generator": {

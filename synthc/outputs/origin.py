@@ -30,7 +30,7 @@ from synthc.errors import OutputError, UsageError, one_line
 from synthc.git_state import GitUnavailable, run_git
 from synthc.inputs import PACKAGE_DATA, package_roots
 from synthc.outputs.confine import confine, read_bounded
-from synthc.outputs.manifest import MANIFEST_FILE, library_report
+from synthc.outputs.manifest import MANIFEST_FILE, installed_versions, library_report
 
 #: the role of the spec itself among the recorded inputs
 SPEC_ROLE = "spec"
@@ -257,12 +257,21 @@ def changed_inputs(provenance: Provenance, location: SpecLocation) -> list[Input
     return changes
 
 
+#: a distribution's name (PEP 508), and how many of a manifest's library names are looked up
+_PACKAGE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?")
+_MAX_LOOKED_UP = 32
+
+
 def library_changes(manifest: dict[str, Any]) -> list[str]:
     """``name: X at the build, Y now`` for synthc and every library whose version differs."""
     recorded = manifest.get("libraries")
     recorded = recorded if isinstance(recorded, dict) else {}
     then = {"synthc": manifest.get("synthc_version"), **recorded}
     now: dict[str, str] = {"synthc": synthc.__version__, **library_report()}
+    # an installed kind's package and libraries, which only its manifests report
+    # (the manifest is untrusted: only names a package may have, and a bounded number of them)
+    names = [n for n in then if isinstance(n, str) and n not in now and _PACKAGE.fullmatch(n)]
+    now.update(installed_versions(names[:_MAX_LOOKED_UP]))
     lines = []
     for name in sorted(set(then) | set(now), key=str):
         before, after = then.get(name), now.get(name)
