@@ -421,3 +421,41 @@ def test_an_installed_kinds_package_version_is_in_task_keys_and_the_manifest(ins
     importlib.invalidate_caches()
     assert not api.build(spec, tmp_path / "out", workers=1).up_to_date
     assert library_changes(manifest) == ["counter_plugin: 1.0 at the build, 2.0 now"]
+
+
+FACTS = COUNTER.replace(
+    "    def generate(",
+    "    def facts(self, config, seed):\n        return FACTS\n\n    def generate(",
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "said"),
+    [
+        ("{'levels': {1, 2}}", "generator.facts.levels: generator 'counter' made this fact a set"),
+        ("{'where': object()}", "generator.facts.where: generator 'counter' made this fact a"),
+        ("{'by': {1: 'a'}}", "generator.facts.by[1]: generator 'counter' made this fact a key"),
+        ("[1, 2]", "generator 'counter': its facts() returned a list; it must return a dict"),
+        ("{'x': [float('nan')]}", "generator.facts.x[0]: generator 'counter' made this fact a NaN"),
+    ],
+)
+def test_facts_json_cannot_hold_fail_the_build_before_a_shard_naming_the_kind(
+    install, tmp_path, facts, said
+):
+    # A set or an object was an internal error once every shard had been written; NaN from
+    # an installed kind's facts() was blamed on "the spec's numbers".
+    install("counter_plugin", FACTS.replace("return FACTS", f"return {facts}"))
+    out = tmp_path / "out"
+    with pytest.raises(BuildError) as error:
+        api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
+    assert said in str(error.value)
+    assert not list(out.rglob("*.parquet"))
+
+
+def test_numpy_scalars_in_facts_are_recorded_as_numbers(install, tmp_path):
+    # np.int64 and np.bool_ (np.float64 is a float) were an internal error after the shards.
+    made = "{'n': np.int64(3), 'ok': np.bool_(True), 'xs': [np.float32(0.5)]}"
+    install("counter_plugin", FACTS.replace("return FACTS", f"return {made}"))
+    built = api.build(_spec(tmp_path, "counted", "kind: counter", 10), tmp_path / "out", workers=1)
+    facts = api.load_manifest(built.out)["generator"]["facts"]
+    assert facts == {"n": 3, "ok": True, "xs": [0.5]}

@@ -34,7 +34,7 @@ def _walk(value: Any, keys: tuple[str, ...], files: dict[str, bytes]) -> Any:
         return {k: _walk(v, (*keys, str(k)), files) for k, v in value.items()}
     array = _large_array(value)
     if array is None:
-        return value.tolist() if isinstance(value, np.ndarray) else value
+        return _plain(value)
     name = f"{FACTS_DIR}/{'.'.join(keys) or 'fact'}.npy"
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
@@ -46,6 +46,38 @@ def _walk(value: Any, keys: tuple[str, ...], files: dict[str, bytes]) -> Any:
         "dtype": array.dtype.str,
         "sha256": hashlib.sha256(data).hexdigest(),
     }
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with NumPy arrays and scalars (inside lists and tuples too) as Python values."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def unrecordable_at(value: Any, path: str) -> tuple[str, str] | None:
+    """The dotted path in facts as the manifest writes them to the first value JSON cannot
+    hold (anything but None, bool, int, float, str, lists and dicts with text keys), with its
+    type's name; None when there is none."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    return f"{at}[{key!r}]", f"key of type {type(key).__name__}"
+            stack.extend((v, f"{at}.{k}") for k, v in reversed(item.items()))
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{at}[{i}]") for i, v in reversed(list(enumerate(item))))
+        elif item is not None and not isinstance(item, bool | int | float | str):
+            return at, type(item).__name__
+    return None
 
 
 def _large_array(value: Any) -> np.ndarray | None:

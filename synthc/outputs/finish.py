@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from synthc import generators
 from synthc.atomic import write_if_changed
 from synthc.compiler.variables import non_finite_at
 from synthc.errors import BuildError, SpecError
 from synthc.generators.base import PreviewKind
 from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
-from synthc.outputs.fact_files import split_facts
+from synthc.outputs.fact_files import split_facts, unrecordable_at
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
     RENDERED_SPEC_FILE,
@@ -189,7 +190,8 @@ def prepare(
 ) -> Finisher:
     """The finisher of a dataset of ``spec``; large facts go to files (outputs.fact_files).
     SpecError, before anything is built, for a fact the manifest cannot record (a label
-    formula whose coefficients overflow to infinity)."""
+    formula whose coefficients overflow to infinity); BuildError for facts a generator's
+    facts() makes that JSON cannot hold (a set, an object; NaN from an installed kind)."""
     written, rendered = text.written.encode(), text.rendered.encode()
     spec_info = {
         "source": text.source,
@@ -199,8 +201,27 @@ def prepare(
         "rendered_sha256": hashlib.sha256(rendered).hexdigest(),
         "vars": json.loads(json.dumps(text.variables, default=str)),
     }
+    kind = spec.generator.kind
+    if not isinstance(facts, dict):
+        raise BuildError(
+            f"generator {kind!r}: its facts() returned a {type(facts).__name__}; it must "
+            "return a dict (an empty one when the kind has no facts)"
+        )
     inline, fact_files = split_facts(facts)
+    bad = unrecordable_at(inline, "generator.facts")
+    if bad is not None:
+        raise BuildError(
+            f"{bad[0]}: generator {kind!r} made this fact a {bad[1]}, which the manifest "
+            "(JSON) cannot record; its facts() must return dicts with text keys, lists, "
+            "text, numbers, booleans and None (NumPy arrays and scalars are converted)"
+        )
     at = non_finite_at(inline, "generator.facts")  # an array in a .npy file may hold one
+    if at is not None and generators.package(kind) is not None:  # an installed kind
+        raise BuildError(
+            f"{at}: generator {kind!r} made this fact a NaN or infinite number, which the "
+            "manifest (JSON) cannot record; its facts() must return finite numbers (or "
+            "refuse, in its config's rules, the spec values that make them infinite)"
+        )
     if at is not None:
         raise SpecError(
             f"{at}: the spec makes this fact a NaN or infinite number, which the manifest "
