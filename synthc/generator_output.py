@@ -5,8 +5,8 @@ would otherwise build a dataset whose manifest lies and that ``synthc.open`` and
 refuse later.
 
 Files per sample: the keys, files and count :func:`~synthc.outputs.webdataset.read_tar_samples`
-reads back. Tables: the declared columns, in order, each of the declared type where the dtype
-is one synthc writes (see :func:`~synthc.outputs.parquet.polars_type`).
+reads back. Tables: the declared columns, in order, each of the declared type, which must be
+one synthc writes (:data:`~synthc.outputs.parquet.TABLE_DTYPES`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from synthc import limits
 from synthc.generators.base import Column
-from synthc.outputs.parquet import polars_type
+from synthc.outputs.parquet import TABLE_DTYPES, polars_type
 from synthc.outputs.webdataset import Sample, TarLayout, sample_key
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def checked_samples(samples: Iterable[Sample], layout: TarLayout, kind: str) -> 
 
 def check_frame(frame: pl.DataFrame, columns: Sequence[Column], kind: str) -> None:
     """GeneratorSlip unless ``frame`` has exactly ``columns``, in order, each of its declared
-    type (a dtype :func:`~synthc.outputs.parquet.polars_type` does not know is not checked)."""
+    type, one of :data:`~synthc.outputs.parquet.TABLE_DTYPES`."""
     declared = [column.name for column in columns]
     if frame.columns != declared:
         extra = [name for name in frame.columns if name not in declared]
@@ -85,7 +85,13 @@ def check_frame(frame: pl.DataFrame, columns: Sequence[Column], kind: str) -> No
     for column in columns:
         actual = frame.schema[column.name]
         wanted = polars_type(column.dtype)
-        if wanted is not None and not _is(actual, wanted):
+        if wanted is None:  # the manifest and the card would name a type the shard lacks
+            raise GeneratorSlip(
+                f"generator {kind!r} declares column {column.name!r} of dtype "
+                f"{column.dtype!r:.80} in its columns(), which synthc does not write; declare "
+                f"one of {', '.join(TABLE_DTYPES)} (it made {actual})"
+            )
+        if not _is(actual, wanted):
             raise GeneratorSlip(
                 f"generator {kind!r} made column {column.name!r} of type {actual}; its "
                 f"columns() declare {column.dtype}"

@@ -459,3 +459,25 @@ def test_numpy_scalars_in_facts_are_recorded_as_numbers(install, tmp_path):
     built = api.build(_spec(tmp_path, "counted", "kind: counter", 10), tmp_path / "out", workers=1)
     facts = api.load_manifest(built.out)["generator"]["facts"]
     assert facts == {"n": 3, "ok": True, "xs": [0.5]}
+
+
+@pytest.mark.parametrize(
+    ("dtype", "made", "said"),
+    [
+        ("uint8", "np.int64", "made column 'value' of type Int64; its columns() declare uint8"),
+        ("float", "np.float64", "declares column 'value' of dtype 'float' in its columns(), "),
+        ("string", "np.int64", "made column 'value' of type Int64; its columns() declare string"),
+    ],
+)
+def test_a_column_of_a_dtype_synthc_does_not_check_fails_its_shard(
+    add_kind, tmp_path, dtype, made, said
+):
+    # Such a dtype was not checked: the manifest and the card said uint8 (or "float", which
+    # Hugging Face reads as float32) of a shard holding Int64 (Float64).
+    source = COUNTER.replace('"int64", f"the', f'"{dtype}", f"the').replace("np.int64)", f"{made})")
+    add_kind("counter", source)
+    out = tmp_path / "out"
+    with pytest.raises(BuildError) as error:
+        api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
+    assert f"generator 'counter' {said}" in str(error.value)
+    assert not (out / "manifest.json").exists()

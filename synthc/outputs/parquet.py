@@ -23,6 +23,27 @@ def for_polars(path: str | os.PathLike[str]) -> str:
     return os.path.abspath(path)
 
 
+#: the dtypes a table column may declare (a generator's ``columns(config)``), each written
+#: as the polars type :func:`polars_type` gives
+TABLE_DTYPES = (
+    "float64",
+    "float32",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint64",
+    "uint32",
+    "uint16",
+    "uint8",
+    "bool",
+    "string",
+    "enum",
+    "date",
+    "datetime[us]",
+)
+
+
 def polars_type(dtype: str) -> Any:
     """The polars type a column of manifest ``dtype`` is written as (``pl.Enum`` for ``enum``,
     whatever its categories); None for a dtype synthc does not write."""
@@ -35,7 +56,12 @@ def polars_type(dtype: str) -> Any:
         "int32": pl.Int32,
         "int16": pl.Int16,
         "int8": pl.Int8,
+        "uint64": pl.UInt64,
+        "uint32": pl.UInt32,
+        "uint16": pl.UInt16,
+        "uint8": pl.UInt8,
         "bool": pl.Boolean,
+        "string": pl.String,
         "enum": pl.Enum,
         "date": pl.Date,
         "datetime[us]": pl.Datetime("us"),
