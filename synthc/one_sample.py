@@ -18,13 +18,15 @@ from synthc import generators, inputs, numba_start
 from synthc.atomic import write_atomic
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
-from synthc.errors import BuildError, UsageError
+from synthc.errors import BuildError, SynthcError, UsageError
+from synthc.generator_output import GeneratorSlip, check_frame, checked_samples
 from synthc.generators.base import FileGenerator, TableGenerator
 from synthc.generators.jit import kernel_cache_dir, plain_if_quick
 from synthc.outputs.confine import confined_name
 from synthc.outputs.enclosing import enclosing_output
+from synthc.outputs.webdataset import TarLayout
 from synthc.outputs.webdataset import sample_key as sample_key  # the tars' keys, for the API
-from synthc.shard import table_rows
+from synthc.shard import table_columns, table_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,9 +44,8 @@ PLAIN_ROW_COLD_SECONDS = 2.0
 
 def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFrame:
     """Sample ``index`` (global, over every split) of the spec: a file sample as a dict
-    ``{"__key__": key, extension: bytes}``, or a table's row as a one-row DataFrame."""
-    import polars as pl
-
+    ``{"__key__": key, extension: bytes}``, or a table's row as a one-row DataFrame; BuildError
+    for a sample a build would refuse, or one an installed kind's generator failed to make."""
     spec = compiled.spec
     count = spec.sample_count
     if isinstance(index, bool) or not hasattr(index, "__index__"):  # NumPy's ints are taken
@@ -53,17 +54,45 @@ def sample_at(compiled: CompiledSpec, index: int) -> dict[str, Any] | pl.DataFra
     if not 0 <= index < count:
         raise UsageError(f"index {index!r:.40} is outside [0, {count}): the spec's samples")
     inputs.use_roots(compiled.read_roots)
-    generator = generators.get(spec.generator.kind)
+    kind = spec.generator.kind
+    generator = generators.get(kind)
+    try:
+        return _made(compiled, generator, index)
+    except GeneratorSlip as slip:  # what the build would refuse to write
+        raise BuildError(f"sample {index}: {slip}") from slip
+    except SynthcError:
+        raise
+    except Exception as error:
+        if generators.package(kind) is None:
+            raise  # a built-in kind's failure is synthc's bug
+        raise BuildError(
+            f"sample {index}: generator {kind!r} ({generators.package(kind)}) failed: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def _made(compiled: CompiledSpec, generator: Any, index: int) -> dict[str, Any] | pl.DataFrame:
+    """Sample ``index`` of ``generator``, checked as a shard checks it (synthc.generator_output)."""
+    import polars as pl
+
+    spec = compiled.spec
+    kind = spec.generator.kind
     if isinstance(generator, FileGenerator):
-        for key, files in generator.generate(spec.generator, spec.seed, index, index + 1):
-            return {"__key__": key, **files}
-        raise BuildError(f"{spec.generator.kind}: the generator made no sample {index}")
+        files = tuple(column.name for column in generator.columns(spec.generator))
+        made = generator.generate(spec.generator, spec.seed, index, index + 1)
+        for key, sample in checked_samples(made, TarLayout(index, 1, files), kind):
+            return {"__key__": key, **sample}
+        raise BuildError(f"{kind}: the generator made no sample {index}")
     if isinstance(generator, TableGenerator):
         keep = spec.output.columns
+        related = bool(spec.generator.table_names())
 
         def row() -> pl.DataFrame:
             rows = table_rows(generator, spec.generator, spec.seed, index, index + 1, keep)
-            return pl.DataFrame(rows)
+            frame = pl.DataFrame(rows)
+            if not related:
+                check_frame(frame, table_columns(kind, spec.generator, keep), kind)
+            return frame
 
         # one row as plain Python takes about 0.15 s; starting Numba, about 0.5 s, compiling
         # its kernels about 5 s (a spec whose dataset-level facts need many draws, such as

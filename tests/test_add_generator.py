@@ -481,3 +481,23 @@ def test_a_column_of_a_dtype_synthc_does_not_check_fails_its_shard(
         api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
     assert f"generator 'counter' {said}" in str(error.value)
     assert not (out / "manifest.json").exists()
+
+
+def test_sample_refuses_what_a_build_refuses_and_names_a_failing_installed_kind(
+    install, add_kind, tmp_path
+):
+    # `synthc sample` printed a row the build refuses to write (a column not of its declared
+    # type), and a plugin's exception was "internal error ... please report it" (to synthc).
+    add_kind("slipt", SLIPPING.replace("KIND", "slipt").replace("BASE", "SlippingTable"))
+    with pytest.raises(BuildError, match="sample 3: generator 'slipt' made column 'value' of"):
+        api.sample(_spec(tmp_path, "slipt", "kind: slipt\nslip: type", 10), 3)
+    add_kind("slipf", SLIPPING.replace("KIND", "slipf").replace("BASE", "SlippingFiles"))
+    with pytest.raises(BuildError, match="sample 3: generator 'slipf' keyed sample 3 '3'"):
+        api.sample(_spec(tmp_path, "slipf", "kind: slipf\nslip: key", 10), 3)
+    failing = COUNTER.replace("return {", "raise ValueError(f'boom at {start}')\n        return {")
+    install("counter_plugin", failing)
+    with pytest.raises(BuildError) as error:
+        api.sample(_spec(tmp_path, "counted", "kind: counter", 10), 3)
+    assert str(error.value) == (
+        "sample 3: generator 'counter' (counter_plugin) failed: ValueError: boom at 3"
+    )
