@@ -21,10 +21,14 @@ dataset card need; defaults cover what a generator does not use:
   change the bytes it makes; they are part of every task key;
 * ``resolve_files(config, reader)``: the config with the files it names read in (default: the
   config as it is), and ``file_field``, where a file problem without a field of its own points;
-* ``columns(config)``: the schema, a list of :class:`Column` with a description of every field;
+* ``columns(config)``: the schema, a list of :class:`Column` with a description of every field:
+  for tables, the columns (each of a dtype synthc writes, synthc.outputs.parquet.TABLE_DTYPES);
+  for files, one per file of a sample, named by its extension in the tar (``png``), its dtype
+  free text for readers (``"image/png"``);
 * ``facts(config, seed)``: dataset-level quantities fixed by ``(seed, config)`` that users need to
-  interpret the data (a rotation matrix, cluster centres); JSON-serialisable; recorded in the
-  manifest and recomputable anywhere;
+  interpret the data (a rotation matrix, cluster centres): a dict of JSON values (text keys,
+  finite numbers; NumPy arrays and scalars are converted), recorded in the manifest and
+  recomputable anywhere;
 * ``extra_files(config, seed)``: files written at the top of the output beside the manifest
   (default: none);
 * ``generate(config, seed, start, stop)``: the samples ``[start, stop)``: a :data:`Table` for table
