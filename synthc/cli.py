@@ -749,6 +749,13 @@ def _reproduce(args: argparse.Namespace) -> int:
             f"  ({len(result.inputs)} recorded input(s) not as built, named above)",
             file=sys.stderr,
         )
+    if result.unexplained:
+        print(
+            "  (the same synthc, library versions, inputs and task keys: the generator made "
+            "other bytes from the same seed, config and sample index, so it is not a pure "
+            "function of them, or its code changed without a new version)",
+            file=sys.stderr,
+        )
     return 1
 
 

@@ -84,6 +84,13 @@ class Reproduction:
     fields: tuple[Difference, ...] = ()
 
     @property
+    def unexplained(self) -> bool:
+        """Whether shards differ though nothing recorded did: the same synthc and library
+        versions, inputs and task keys (every field), so the generator made other bytes from
+        the same ``(seed, config, i)``."""
+        return bool(self.differences) and not (self.inputs or self.libraries or self.fields)
+
+    @property
     def identical(self) -> bool:
         """Whether every shard, the content hash and every field that describes the data
         match the manifest."""

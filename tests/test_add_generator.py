@@ -501,3 +501,24 @@ def test_sample_refuses_what_a_build_refuses_and_names_a_failing_installed_kind(
     assert str(error.value) == (
         "sample 3: generator 'counter' (counter_plugin) failed: ValueError: boom at 3"
     )
+
+
+def test_reproduce_says_when_only_the_generator_can_explain_a_difference(
+    add_kind, tmp_path, capsys
+):
+    # A generator drawing from unseeded state passes verify (which re-hashes) and failed
+    # reproduce with a list of hashes and no word of why.
+    from synthc import cli
+
+    unseeded = COUNTER.replace(
+        "np.arange(start, stop, dtype=np.int64) * config.step",
+        "np.random.default_rng().integers(0, 2**62, stop - start)",
+    )
+    add_kind("counter", unseeded)
+    built = api.build(_spec(tmp_path, "counted", "kind: counter", 10), tmp_path / "out", workers=1)
+    assert cli.main(["verify", str(built.out)]) == 0
+    root = ["--root", str(tmp_path)]
+    assert cli.main(["reproduce", str(built.out), "--workers", "1", "-q", *root]) == 1
+    err = capsys.readouterr().err
+    assert "does not reproduce: 2 of 2 shard(s) differ" in err
+    assert "the generator made other bytes from the same seed, config and sample index" in err
