@@ -522,3 +522,43 @@ def test_reproduce_says_when_only_the_generator_can_explain_a_difference(
     err = capsys.readouterr().err
     assert "does not reproduce: 2 of 2 shard(s) differ" in err
     assert "the generator made other bytes from the same seed, config and sample index" in err
+
+
+EXTRAS = COUNTER.replace(
+    "    def generate(",
+    "    def extra_files(self, config, seed):\n        return EXTRAS\n\n    def generate(",
+)
+
+
+@pytest.mark.parametrize(
+    ("extras", "said"),
+    [
+        ("{'notes.txt': 'text'}", "made 'notes.txt' a str, not bytes"),
+        ("{'spec.yaml': b'x'}", "names 'spec.yaml', which synthc writes itself"),
+        (
+            "{'manifest.json': b'{}'}",
+            "names 'manifest.json', which synthc writes itself",
+        ),
+        ("{'train': b'x'}", "names 'train', which synthc writes itself"),
+        (
+            "{'../up.txt': b'x'}",
+            "names '../up.txt'; its files are written at the top",
+        ),
+        (
+            "{'.synthc': b'x'}",
+            "names '.synthc'; its files are written at the top",
+        ),
+        ("[('a', b'x')]", "returned a list; it must return a dict"),
+    ],
+)
+def test_extra_files_synthc_cannot_write_fail_the_build_before_a_shard_naming_the_kind(
+    add_kind, tmp_path, extras, said
+):
+    # A str was an internal error once every shard was written, and 'spec.yaml' replaced the
+    # spec copy whose sha256 the manifest records.
+    add_kind("counter", EXTRAS.replace("return EXTRAS", f"return {extras}"))
+    out = tmp_path / "out"
+    with pytest.raises(BuildError) as error:
+        api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
+    assert f"generator 'counter': its extra_files() {said}" in str(error.value)
+    assert not list(out.rglob("*.parquet")) and not (tmp_path / "up.txt").exists()

@@ -30,7 +30,8 @@ dataset card need; defaults cover what a generator does not use:
   finite numbers; NumPy arrays and scalars are converted), recorded in the manifest and
   recomputable anywhere;
 * ``extra_files(config, seed)``: files written at the top of the output beside the manifest
-  (default: none);
+  (default: none): a dict of bytes under names without ``/`` that do not start with ``.``,
+  neither a split's nor one of synthc's own files (``manifest.json``, ``spec.yaml``, ...);
 * ``generate(config, seed, start, stop)``: the samples ``[start, stop)``: a :data:`Table` for table
   generators, :class:`Samples` (a stream with ``stats``) for file generators;
 * ``sample_bytes(config)``: about how many bytes one sample takes in a shard, estimated from the

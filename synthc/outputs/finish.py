@@ -23,7 +23,7 @@ from synthc.errors import BuildError, SpecError
 from synthc.generators.base import PreviewKind
 from synthc.outputs.card import dataset_card
 from synthc.outputs.confine import confine
-from synthc.outputs.fact_files import split_facts, unrecordable_at
+from synthc.outputs.fact_files import FACTS_DIR, split_facts, unrecordable_at
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
     RENDERED_SPEC_FILE,
@@ -227,11 +227,43 @@ def prepare(
             f"{at}: the spec makes this fact a NaN or infinite number, which the manifest "
             "(JSON) cannot record; keep the spec's numbers within the range of a double"
         )
+    _check_extra_files(extra_files, kind, splits)
     copies = {SPEC_FILE: written, RENDERED_SPEC_FILE: rendered}
     extras = {**extra_files, **fact_files}
     return Finisher(
         spec, spec_info, inline, columns, splits, copies, extras, preview, provenance, tables or {}
     )
+
+
+#: the files at the top of an output that synthc writes itself
+OWN_FILES = (SPEC_FILE, RENDERED_SPEC_FILE, CARD_FILE, PREVIEW_FILE, MANIFEST_FILE)
+
+
+def _check_extra_files(extra_files: Any, kind: str, splits: dict[str, Any]) -> None:
+    """BuildError, before anything is built, unless a generator's ``extra_files()`` is a dict
+    of bytes under names of files at the top of the output that synthc does not write itself
+    (a spec copy or the manifest was replaced, a str was an internal error once every shard
+    was written)."""
+    if not isinstance(extra_files, dict):
+        raise BuildError(
+            f"generator {kind!r}: its extra_files() returned a {type(extra_files).__name__}; "
+            "it must return a dict of file names to bytes"
+        )
+    for name, data in extra_files.items():
+        said = None
+        if not isinstance(name, str) or not name:
+            said = f"names a file {name!r:.80}; a name is non-empty text"
+        elif "/" in name or "\\" in name or name.startswith("."):
+            said = (
+                f"names {name!r:.80}; its files are written at the top of the output, "
+                "under names without '/' or '\\' that do not start with '.'"
+            )
+        elif name in OWN_FILES or name == FACTS_DIR or name in splits:
+            said = f"names {name!r:.80}, which synthc writes itself; choose another name"
+        elif not isinstance(data, bytes):
+            said = f"made {name!r:.80} a {type(data).__name__}, not bytes"
+        if said is not None:
+            raise BuildError(f"generator {kind!r}: its extra_files() {said}")
 
 
 def write_file(out: Path, name: str, data: bytes) -> None:
