@@ -31,6 +31,7 @@ from synthc.compiler.planning import Plan, ShardTask
 from synthc.errors import BuildError, SynthcError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
+from synthc.generator_output import GeneratorSlip
 from synthc.generators.base import PreviewKind
 from synthc.git_state import GitState
 from synthc.outputs.finish import Finisher, SpecText, prepare
@@ -418,6 +419,10 @@ def _run(
         detail = (
             str(error) if isinstance(error, SynthcError) else f"{type(error).__name__}: {error}"
         )
+        package = generators.package(task.kind)
+        if package is not None and not isinstance(error, SynthcError | GeneratorSlip):
+            # an installed kind's code failed (or handed the writer what it cannot write)
+            detail += f" (generator {task.kind!r} of package {package})"
         raise BuildError(
             f"{task.path}: building samples [{task.start}, {task.stop}) failed: {detail}"
         ) from error

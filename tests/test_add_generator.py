@@ -562,3 +562,14 @@ def test_extra_files_synthc_cannot_write_fail_the_build_before_a_shard_naming_th
         api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
     assert f"generator 'counter': its extra_files() {said}" in str(error.value)
     assert not list(out.rglob("*.parquet")) and not (tmp_path / "up.txt").exists()
+
+
+def test_a_failing_installed_kind_is_named_with_its_package_in_the_build_error(install, tmp_path):
+    # "building samples [0, 7) failed: ValueError: boom" did not say the plugin's code raised.
+    failing = COUNTER.replace("return {", "raise ValueError(f'boom at {start}')\n        return {")
+    install("counter_plugin", failing)
+    with pytest.raises(BuildError) as error:
+        api.build(_spec(tmp_path, "counted", "kind: counter", 10), tmp_path / "out", workers=1)
+    assert str(error.value).endswith(
+        "failed: ValueError: boom at 0 (generator 'counter' of package counter_plugin)"
+    )
