@@ -573,3 +573,21 @@ def test_a_failing_installed_kind_is_named_with_its_package_in_the_build_error(i
     assert str(error.value).endswith(
         "failed: ValueError: boom at 0 (generator 'counter' of package counter_plugin)"
     )
+
+
+def test_the_manifest_says_synthcs_philox_only_of_kinds_that_use_it(install, tmp_path):
+    # Every manifest described synthc's Philox streams, a plugin drawing from NumPy's too.
+    install("counter_plugin", COUNTER)
+    spec = _spec(tmp_path, "counted", "kind: counter", 10)
+    rng = api.load_manifest(api.build(spec, tmp_path / "out", workers=1).out)["rng"]
+    assert (
+        rng["scheme"] == "not declared" and "package counter_plugin declares no rng" in rng["note"]
+    )
+    declared = COUNTER.replace(
+        "    Config: ClassVar[Any] = CounterConfig",
+        "    Config: ClassVar[Any] = CounterConfig\n    rng = {'scheme': 'none: it counts'}",
+    )
+    install("other_plugin", declared.replace('"counter"', '"other"'), {"other": "other_plugin"})
+    spec = _spec(tmp_path, "others", "kind: other", 10)
+    rng = api.load_manifest(api.build(spec, tmp_path / "out2", workers=1).out)["rng"]
+    assert rng == {"scheme": "none: it counts"}

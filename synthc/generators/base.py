@@ -19,6 +19,8 @@ dataset card need; defaults cover what a generator does not use:
   False for a kind whose indices enumerate a fixed set;
 * ``libraries``: libraries beyond the core (numpy, numba and the writer's) whose version can
   change the bytes it makes; they are part of every task key;
+* ``rng``: how it draws random numbers (text by key), the manifest's ``rng``; by default synthc's
+  Philox streams for a built-in kind, and "not declared" for an installed one;
 * ``resolve_files(config, reader)``: the config with the files it names read in (default: the
   config as it is), and ``file_field``, where a file problem without a field of its own points;
 * ``columns(config)``: the schema, a list of :class:`Column` with a description of every field:
@@ -198,6 +200,10 @@ class Generator(ABC, Generic[ConfigT]):
     #: samples past the spec's ``samples`` are new and well defined (fresh stream epochs)
     continues: ClassVar[bool] = True
     libraries: ClassVar[tuple[str, ...]] = ()
+    #: how the kind draws random numbers, as the manifest's ``rng`` records it; None: synthc's
+    #: Philox streams (synthc.generators.rng) for a built-in kind, "not declared" for an
+    #: installed one
+    rng: ClassVar[dict[str, str] | None] = None
     #: the config field a file problem points at when it names no field of its own
     file_field: ClassVar[tuple[str | int, ...]] = ()
 

@@ -54,6 +54,22 @@ def library_report() -> dict[str, str]:
     return found
 
 
+def rng_description(kind: str) -> dict[str, str]:
+    """The manifest's ``rng``: what the generator declares, else synthc's Philox streams for a
+    built-in kind; an installed kind that declares nothing is not said to use them."""
+    declared = generators.get(kind).rng
+    if declared is not None:
+        return dict(declared)
+    package = generators.package(kind)
+    if package is None:
+        return RNG_DESCRIPTION
+    return {
+        "scheme": "not declared",
+        "note": f"generator {kind!r} of package {package} declares no rng; sample i is a pure "
+        "function of (seed, generator config, i) by synthc's generator contract",
+    }
+
+
 def generator_libraries(kind: str) -> dict[str, str]:
     """Versions of an installed kind's package and of the libraries it declares (its
     ``libraries``), which a manifest reports beside the core's; none for a built-in kind."""
@@ -140,7 +156,7 @@ def make_manifest(
             "facts": facts,
             **({"stats": stats} if (stats := _summed_stats(records)) else {}),
         },
-        "rng": RNG_DESCRIPTION,
+        "rng": rng_description(spec.generator.kind),
         "schema": {
             "format": output["format"],
             "columns": columns,
