@@ -591,3 +591,17 @@ def test_the_manifest_says_synthcs_philox_only_of_kinds_that_use_it(install, tmp
     spec = _spec(tmp_path, "others", "kind: other", 10)
     rng = api.load_manifest(api.build(spec, tmp_path / "out2", workers=1).out)["rng"]
     assert rng == {"scheme": "none: it counts"}
+
+
+def test_a_package_claiming_a_built_in_kind_is_named_when_that_kinds_spec_fails(install, tmp_path):
+    # The package's kind was ignored without a word: its author heard only that the spec
+    # lacked the built-in kind's fields.
+    install("manifold_plugin", COUNTER.replace('"counter"', '"manifold"'), {"manifold": "x"})
+    with pytest.raises(SpecError) as error:
+        api.validate(_spec(tmp_path, "counted", "kind: manifold\nstep: 3", 10))
+    said = [p.message for p in error.value.problems if p.path == "generator.kind"]
+    assert said == [
+        "'manifold' is a built-in kind, which synthc uses; entry point 'manifold = x' of package "
+        "manifold_plugin 1.0 also claims it and is not used: give the package's kind another name"
+    ]
+    assert api.validate(_spec(tmp_path, "moons", "kind: manifold\nshape: moons", 10))

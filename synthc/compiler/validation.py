@@ -109,7 +109,16 @@ def _validate_generator(
         except generators.KindError as error:  # an installed kind that cannot be used
             report(("generator", "kind"), str(error))
             return HOLE
-        return parts.value(model, raw, ("generator",))
+        config = parts.value(model, raw, ("generator",))
+        shadowed = generators.shadowed(kind) if is_hole(config) else ()
+        if shadowed:  # read only for a built-in kind's spec that fails: a plugin author's?
+            report(
+                ("generator", "kind"),
+                f"{kind!r} is a built-in kind, which synthc uses; "
+                + " and ".join(c.describe(kind) for c in shadowed)
+                + " also claims it and is not used: give the package's kind another name",
+            )
+        return config
     known = usable_kinds()
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")

@@ -103,6 +103,11 @@ def package(kind: str) -> str | None:
     return claims[0].package if len(claims) == 1 else None
 
 
+def shadowed(kind: str) -> tuple[Claim, ...]:
+    """The installed packages' claims on built-in ``kind``, which are never used."""
+    return _installed().get(kind, ()) if kind in KINDS else ()
+
+
 def _checked(kind: str, claims: tuple[Claim, ...]) -> Generator[Any]:
     """The generator an installed package's entry point names, checked against the contract."""
     if len(claims) > 1:
