@@ -30,9 +30,11 @@ from synthc.compiler.paths import format_path
 from synthc.compiler.shard_sizing import largest_shard_size
 from synthc.compiler.splits import split_ranges
 from synthc.errors import UsageError
+from synthc.generator_output import check_frame, checked_samples
 from synthc.generators.base import FileGenerator, Generator, TableGenerator
 from synthc.hints import did_you_mean
-from synthc.shard import table_rows
+from synthc.outputs.webdataset import TarLayout
+from synthc.shard import table_columns, table_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -286,16 +288,23 @@ class Stream:
 
         inputs.use_roots(self._read_roots)  # a worker process finds the spec's files there
         generator = self.generator
+        # checked as a build checks a shard (synthc.generator_output): GeneratorSlip otherwise
+        related = bool(self.config.table_names())  # a related table is not streamed whole
+        declared = [] if related else table_columns(self.kind, self.config, self.columns)
         for block in self.blocks():
             if isinstance(generator, FileGenerator):
                 samples = generator.generate(self.config, self.seed, block.start, block.stop)
-                for key, files in samples:
+                layout = TarLayout(block.start, len(block), tuple(c.name for c in declared))
+                for key, files in checked_samples(samples, layout, self.kind):
                     yield {"__key__": key, **files}
             elif isinstance(generator, TableGenerator):
                 rows = table_rows(
                     generator, self.config, self.seed, block.start, block.stop, self.columns
                 )
-                yield pl.DataFrame(rows)  # as the Parquet writer frames a shard
+                frame = pl.DataFrame(rows)  # as the Parquet writer frames a shard
+                if not related:
+                    check_frame(frame, declared, self.kind)
+                yield frame
             else:
                 raise TypeError(f"{self.kind}: a generator is a TableGenerator or a FileGenerator")
 

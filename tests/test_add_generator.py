@@ -605,3 +605,17 @@ def test_a_package_claiming_a_built_in_kind_is_named_when_that_kinds_spec_fails(
         "manifold_plugin 1.0 also claims it and is not used: give the package's kind another name"
     ]
     assert api.validate(_spec(tmp_path, "moons", "kind: manifold\nshape: moons", 10))
+
+
+def test_a_stream_refuses_what_a_build_refuses(add_kind, tmp_path):
+    # synthc.stream, "the bytes a build writes", yielded what the build refuses to write.
+    add_kind("slipt", SLIPPING.replace("KIND", "slipt").replace("BASE", "SlippingTable"))
+    spec = _spec(tmp_path, "slipt", "kind: slipt\nslip: type", 10)
+    with pytest.raises(ValueError, match="generator 'slipt' made column 'value' of type Float64"):
+        list(synthc.stream(spec, "train"))
+    add_kind("slipf", SLIPPING.replace("KIND", "slipf").replace("BASE", "SlippingFiles"))
+    spec = _spec(tmp_path, "slipf", "kind: slipf\nslip: missing", 10)
+    with pytest.raises(ValueError, match="generator 'slipf' made sample 000000000000 with files"):
+        list(synthc.stream(spec, "train"))
+    good = _spec(tmp_path, "good", "kind: slipf", 10)
+    assert len(list(synthc.stream(good, "train"))) == 8
