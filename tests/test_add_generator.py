@@ -4,6 +4,7 @@ generator kind needs. Throwaway generators in a temporary package build, verify 
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 import numpy as np
@@ -376,6 +377,16 @@ def _kind_problem(spec: str) -> str:
         ),
         (COUNTER.replace('Literal["counter"] =', "str ="), 'must declare kind: Literal["counter"]'),
         (COUNTER.replace('Literal["counter"] =', 'Literal["count"] ='), "as Literal['count']"),
+        (
+            COUNTER.replace(
+                "    Config: ClassVar", "    formats = ('webdataset',)\n    Config: ClassVar"
+            ),
+            "its formats are ('webdataset',); a TableGenerator writes parquet only",
+        ),
+        (
+            COUNTER.replace("    Config: ClassVar", "    preview = 'images'\n    Config: ClassVar"),
+            "its preview is 'images'; a TableGenerator's is one of table, points",
+        ),
     ],
 )
 def test_an_installed_kind_that_breaks_the_contract_is_a_spec_error_naming_it(
@@ -390,7 +401,7 @@ def test_an_installed_kind_that_breaks_the_contract_is_a_spec_error_naming_it(
         "counter_plugin 1.0"
     )
     assert said in message
-    with pytest.raises(generators.KindError, match=said.replace("[", r"\[")):
+    with pytest.raises(generators.KindError, match=re.escape(said)):
         api.schema()
     # a spec of another kind does not read the broken one
     assert api.validate(_spec(tmp_path, "roll", "kind: manifold\nshape: moons", 10))

@@ -131,6 +131,21 @@ def _checked(kind: str, claims: tuple[Claim, ...]) -> Generator[Any]:
             f"generator kind {kind!r}: {where}: module {claim.module} has {found}; it must "
             "export GENERATOR, an instance of a TableGenerator or FileGenerator subclass"
         )
+    files = isinstance(generator, FileGenerator)
+    writes, previews = (
+        (("webdataset",), ("images",)) if files else (("parquet",), ("table", "points"))
+    )
+    base = "FileGenerator" if files else "TableGenerator"
+    if not generator.formats or any(f not in writes for f in generator.formats):
+        raise KindError(
+            f"generator kind {kind!r}: {where}: its formats are {generator.formats!r:.80}; a "
+            f"{base} writes {writes[0]} only (leave formats out)"
+        )
+    if generator.preview not in previews:
+        raise KindError(
+            f"generator kind {kind!r}: {where}: its preview is {generator.preview!r:.40}; a "
+            f"{base}'s is one of {', '.join(previews)}"
+        )
     said = getattr(generator, "kind", None)
     if said != kind:
         raise KindError(
