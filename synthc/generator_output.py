@@ -31,6 +31,12 @@ def checked_samples(samples: Iterable[Sample], layout: TarLayout, kind: str) -> 
     """``samples`` as they pass, each checked to be sample ``layout.first + n`` under its key,
     with exactly ``layout.files`` (in any order), bytes of at most MAX_SAMPLE_BYTES each, and
     ``layout.samples`` of them in all; GeneratorSlip naming the generator ``kind`` otherwise."""
+    for name in layout.files:  # a member is <key>.<ext>, the key up to the first dot
+        if not isinstance(name, str) or not name or "/" in name:
+            raise GeneratorSlip(
+                f"generator {kind!r} declares a file {name!r:.80} in its columns(); a file's "
+                "name is its extension in the tar (png, cls, json): non-empty, without '/'"
+            )
     made = 0
     for key, files in samples:
         if made >= layout.samples:

@@ -254,14 +254,16 @@ class SlippingFiles(FileGenerator[SlipConfig]):
     Config: ClassVar[Any] = SlipConfig
 
     def columns(self, config):
-        return [Column("txt", "text", "t"), Column("cls", "int (text)", "c")]
+        txt = {"slash": "a/b", "empty": ""}.get(config.slip, "txt")
+        return [Column(txt, "text", "t"), Column("cls", "int (text)", "c")]
 
     def generate(self, config, seed, start, stop):
         def made():
             stop_at = {"fewer": stop - 1, "more": stop + 1}.get(config.slip, stop)
             for i in range(start, stop_at):
                 key = str(i) if config.slip == "key" else f"{i:012d}"
-                files = {"txt": b"x", "cls": str(i).encode()}
+                txt = {"slash": "a/b", "empty": ""}.get(config.slip, "txt")
+                files = {txt: b"x", "cls": str(i).encode()}
                 if config.slip == "missing":
                     del files["cls"]
                 if config.slip == "extra":
@@ -308,6 +310,9 @@ def test_a_table_generator_that_makes_other_than_it_declares_fails_its_shard(
         ("text", "made 000000000000.txt a str, not bytes"),
         ("fewer", "made 7 of the 8 samples asked of it"),
         ("more", "made more than the 8 samples asked of it"),
+        # a tar synthc verify and synthc.open refused was built
+        ("slash", "declares a file 'a/b' in its columns(); a file's name is its extension"),
+        ("empty", "declares a file '' in its columns(); a file's name is its extension"),
     ],
 )
 def test_a_file_generator_that_makes_other_than_it_declares_fails_its_shard(
