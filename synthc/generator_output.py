@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from synthc import limits
-from synthc.generators.base import Column
+from synthc.generators.base import INDEX_NAME, Column
 from synthc.outputs.parquet import TABLE_DTYPES, polars_type
 from synthc.outputs.webdataset import Sample, TarLayout, sample_key
 
@@ -77,6 +77,19 @@ def check_frame(frame: pl.DataFrame, columns: Sequence[Column], kind: str) -> No
     """GeneratorSlip unless ``frame`` has exactly ``columns``, in order, each of its declared
     type, one of :data:`~synthc.outputs.parquet.TABLE_DTYPES`."""
     declared = [column.name for column in columns]
+    seen: set[str] = set()
+    for name in declared:
+        if name in seen:
+            itself = (
+                ", the column synthc writes itself (each row's global sample index)"
+                if name == INDEX_NAME
+                else " twice"
+            )
+            raise GeneratorSlip(
+                f"generator {kind!r} declares column {name!r:.80}{itself} in its columns(); "
+                "give each column its own name"
+            )
+        seen.add(name)
     if frame.columns != declared:
         extra = [name for name in frame.columns if name not in declared]
         missing = [name for name in declared if name not in frame.columns]

@@ -233,7 +233,8 @@ class SlippingTable(TableGenerator[SlipConfig]):
     Config: ClassVar[Any] = SlipConfig
 
     def columns(self, config):
-        return [Column("value", "int64", "v"), Column("level", "enum", "l")]
+        first = {"index": "index", "twice": "level"}.get(config.slip, "value")
+        return [Column(first, "int64", "v"), Column("level", "enum", "l")]
 
     def generate(self, config, seed, start, stop):
         n = stop - start
@@ -246,6 +247,8 @@ class SlippingTable(TableGenerator[SlipConfig]):
             "order": lambda: {"level": level, "value": value},
             "type": lambda: {"value": value.astype(np.float64), "level": level},
             "text": lambda: {"value": value, "level": pl.Series(["a"] * n)},
+            "index": lambda: {"index": value, "level": level},
+            "twice": lambda: {"value": value, "level": level},
         }[config.slip]()
 
 
@@ -286,6 +289,9 @@ GENERATOR = BASE()
         ("order", "made its columns in the order ['index', 'level', 'value']"),
         ("type", "made column 'value' of type Float64; its columns() declare int64"),
         ("text", "made column 'level' of type String; its columns() declare enum"),
+        # "made its columns in the order ['index', ...]; declared: ['index', 'index', ...]"
+        ("index", "declares column 'index', the column synthc writes itself (each row's global"),
+        ("twice", "declares column 'level' twice in its columns(); give each column its own"),
     ],
 )
 def test_a_table_generator_that_makes_other_than_it_declares_fails_its_shard(
