@@ -73,6 +73,33 @@ def checked_samples(samples: Iterable[Sample], layout: TarLayout, kind: str) -> 
         )
 
 
+def checked_stats(stats: object, kind: str) -> dict[str, int]:
+    """A file generator's ``Samples.stats`` as the manifest records them: text names to counts
+    from 0 below 2**63 (NumPy integers become ints); GeneratorSlip naming ``kind`` otherwise."""
+    if not isinstance(stats, dict):
+        raise GeneratorSlip(
+            f"generator {kind!r} made Samples.stats a {type(stats).__name__}; stats map names "
+            "to counts"
+        )
+    counted = {}
+    for name, count in stats.items():
+        number = count if isinstance(count, int) else getattr(count, "__index__", None)
+        if callable(number):
+            number = number()
+        if (
+            not isinstance(name, str)
+            or isinstance(count, bool)
+            or not isinstance(number, int)
+            or not 0 <= number < 2**63
+        ):
+            raise GeneratorSlip(
+                f"generator {kind!r} counted {name!r:.40}: {count!r:.40} in its Samples.stats; "
+                "stats map names to whole counts from 0 below 2**63"
+            )
+        counted[name] = number
+    return counted
+
+
 def check_frame(frame: pl.DataFrame, columns: Sequence[Column], kind: str) -> None:
     """GeneratorSlip unless ``frame`` has exactly ``columns``, in order, each of its declared
     type, one of :data:`~synthc.outputs.parquet.TABLE_DTYPES`."""

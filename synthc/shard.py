@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 
 from synthc import cancellation, generators, inputs
 from synthc.compiler.planning import ShardTask
-from synthc.generator_output import check_frame, checked_samples
+from synthc.generator_output import check_frame, checked_samples, checked_stats
 from synthc.generators.base import INDEX_NAME, Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
@@ -114,10 +114,16 @@ def _write_shard(
         samples = generator.generate(config, task.seed, task.start, task.stop)
         files = tuple(column.name for column in generator.columns(config))
         layout = TarLayout(task.start, task.samples, files)
-        checked = checked_samples(samples, layout, task.kind)
-        stream = checked if report is None else _counted(checked, report, task.samples)
+        made: dict[str, int] = {}
+
+        def checked() -> Iterator[Sample]:
+            yield from checked_samples(samples, layout, task.kind)
+            # complete once the last sample is made; checked before the shard is in place
+            made.update(checked_stats(samples.stats, task.kind))
+
+        stream = checked() if report is None else _counted(checked(), report, task.samples)
         nbytes, sha256 = write_tar_shard(stream, path)
-        stats = dict(samples.stats)  # complete only once the stream has been written
+        stats = made
     elif isinstance(generator, TableGenerator):
         table = generate_table(generator, config, task)
         if task.table is not None:

@@ -274,7 +274,8 @@ class SlippingFiles(FileGenerator[SlipConfig]):
                 if config.slip == "text":
                     files["txt"] = "x"
                 yield key, files
-        return Samples(made())
+        stats = {"stats text": {"redrawn": "many"}, "stats float": {"redrawn": 1.5}}
+        return Samples(made(), stats.get(config.slip, {"redrawn": np.int64(2)}))
 
 
 GENERATOR = BASE()
@@ -319,6 +320,9 @@ def test_a_table_generator_that_makes_other_than_it_declares_fails_its_shard(
         # a tar synthc verify and synthc.open refused was built
         ("slash", "declares a file 'a/b' in its columns(); a file's name is its extension"),
         ("empty", "declares a file '' in its columns(); a file's name is its extension"),
+        # an internal error after the shards, and a manifest verify refuses
+        ("stats text", "counted 'redrawn': 'many' in its Samples.stats; stats map names to"),
+        ("stats float", "counted 'redrawn': 1.5 in its Samples.stats; stats map names to whole"),
     ],
 )
 def test_a_file_generator_that_makes_other_than_it_declares_fails_its_shard(
@@ -327,6 +331,7 @@ def test_a_file_generator_that_makes_other_than_it_declares_fails_its_shard(
     add_kind("slipf", SLIPPING.replace("KIND", "slipf").replace("BASE", "SlippingFiles"))
     good = api.build(_spec(tmp_path, "good", "kind: slipf", 10), tmp_path / "good", workers=1)
     assert len(list(synthc.open(good.out)["train"].samples())) == 8
+    assert api.load_manifest(good.out)["generator"]["stats"] == {"redrawn": 4}  # np.int64 each
     # its files are not images: the preview says so (it was an internal error)
     assert (good.out / "preview.png").read_bytes().startswith(b"\x89PNG")
     assert api.preview(_spec(tmp_path, "good", "kind: slipf", 10)).startswith(b"\x89PNG")
