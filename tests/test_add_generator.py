@@ -646,3 +646,16 @@ def test_a_stream_refuses_what_a_build_refuses(add_kind, tmp_path):
         list(synthc.stream(spec, "train"))
     good = _spec(tmp_path, "good", "kind: slipf", 10)
     assert len(list(synthc.stream(good, "train"))) == 8
+
+
+def test_an_unknown_kind_lists_the_kinds_and_asks_whether_its_package_is_installed(tmp_path):
+    # Reproducing a plugin's dataset where the plugin is not installed said only "unknown
+    # generator kind 'counter'".
+    with pytest.raises(SpecError) as error:
+        api.validate(_spec(tmp_path, "counted", "kind: zzz", 10))
+    (problem,) = error.value.problems
+    assert problem.message.startswith("unknown generator kind 'zzz'; the kinds here: fractal, ")
+    assert problem.message.endswith(
+        "(a package adds one through the entry point group synthc.generators: is it installed "
+        "in this environment?)"
+    )

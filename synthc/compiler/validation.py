@@ -124,7 +124,11 @@ def _validate_generator(
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
         return HOLE
     hint = did_you_mean(kind, known)
-    report(("generator", "kind"), f"unknown generator kind {kind!r}{hint}")
+    listed = hint or (
+        f"; the kinds here: {', '.join(known)} (a package adds one through the entry point "
+        f"group {generators.ENTRY_POINT_GROUP}: is it installed in this environment?)"
+    )
+    report(("generator", "kind"), f"unknown generator kind {kind!r}{listed}")
     meant = closest(kind, known)
     if not hint or meant is None:
         _unknown_to_every_kind(raw, known, report)
