@@ -659,3 +659,27 @@ def test_an_unknown_kind_lists_the_kinds_and_asks_whether_its_package_is_install
         "(a package adds one through the entry point group synthc.generators: is it installed "
         "in this environment?)"
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem", "shown"),
+    [
+        ("bare", "'step must be even'", "'step must be even'"),
+        ("flat", "('step', 'must be even')", "('step', 'must be even')"),
+    ],
+)
+def test_a_config_rule_yielding_a_malformed_problem_is_named(
+    add_kind, tmp_path, kind, problem, shown
+):
+    # A bare string was unpacked into a path and a message: "generator.s: t" (or the path
+    # spelled letter by letter), pointing at no field the spec has.
+    rule = f"    def semantic_problems(self):\n        yield {problem}\n\n"
+    source = COUNTER.replace("\n\nclass CounterGenerator", f"\n{rule}\nclass CounterGenerator")
+    add_kind(kind, source.replace('"counter"', f'"{kind}"'))
+    with pytest.raises(SpecError) as error:
+        api.validate(_spec(tmp_path, "counted", f"kind: {kind}", 10))
+    (found,) = error.value.problems
+    assert found.path == "generator.kind"
+    assert found.message.startswith(
+        f"generator '{kind}': its config's semantic_problems() yielded {shown}; each problem is"
+    )

@@ -69,7 +69,17 @@ def validate_data(data: Any, locate: Locate) -> Spec:
             report(path, message)
     if not is_hole(config):
         judged = judge([lambda: [config.semantic_rules()]], bool(problems))
-        for rel_path, message, *where in judge(judged[0] if judged else [], bool(problems)):
+        for problem in judge(judged[0] if judged else [], bool(problems)):
+            if not _problem_shaped(problem):
+                report(
+                    ("generator", "kind"),
+                    f"generator {config.kind!r}: its config's semantic_problems() yielded "
+                    f"{problem!r:.80}; each problem is a tuple (path, message), the path a "
+                    "tuple of field names and indices, with an optional third item",
+                )
+                consistent = False
+                continue
+            rel_path, message, *where = problem
             # An optional third item: "key" to point at the key, or a character offset into a
             # one-line string value (a formula).
             detail = where[0] if where else None
@@ -92,6 +102,18 @@ def validate_data(data: Any, locate: Locate) -> Spec:
     if output.format is None:
         output = output.model_copy(update={"format": generators.get(config.kind).formats[0]})
     return spec.model_copy(update={"generator": config, "output": output})
+
+
+def _problem_shaped(problem: Any) -> bool:
+    """Whether a config's cross-field problem is ``(path, message)`` with an optional third
+    item, the path a tuple (or list) of field names and indices, the message text."""
+    return (
+        isinstance(problem, tuple | list)
+        and len(problem) in (2, 3)
+        and isinstance(problem[0], tuple | list)
+        and all(isinstance(part, str | int) for part in problem[0])
+        and isinstance(problem[1], str)
+    )
 
 
 def _validate_generator(
