@@ -367,3 +367,19 @@ def test_a_line_far_wider_than_its_background_image_resizes_only_the_crop(monkey
     sizes.clear()
     picture, _ = backgrounds.background("image", 200, 20, rng, [entry])
     assert picture.size == (200, 20) and sizes == [(200, 200)]
+
+
+def test_the_manifest_rng_of_an_ocr_dataset_describes_the_generators_it_draws_from():
+    # it said synthc's philox4x32 kernel streams, which OCR samples do not draw from
+    from synthc.generators.ocr.drawing import sample_rng
+    from synthc.generators.rng import derive_key
+    from synthc.outputs.manifest import rng_description
+
+    described = rng_description("ocr_text")
+    assert "philox4x64-10" in described["scheme"] and "ocr_text" in described["key"]
+    assert described["counter"] == "(sample index, 0, 0, 0)"
+    k0, k1 = derive_key(5, "ocr_text")  # as the description says, for seed 5, sample 7, attempt 2
+    key = np.array([k0 * 2**32 + k1, 2], dtype=np.uint64)
+    counter = np.array([7, 0, 0, 0], dtype=np.uint64)
+    rebuilt = np.random.Generator(np.random.Philox(key=key, counter=counter))
+    assert (rebuilt.integers(0, 2**32, 8) == sample_rng(5, 7, 2).integers(0, 2**32, 8)).all()

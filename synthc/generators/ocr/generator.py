@@ -34,6 +34,16 @@ class OcrGenerator(FileGenerator[OcrConfig]):
     gil_free: ClassVar[bool] = False
     libraries: ClassVar[tuple[str, ...]] = ("trdg", "fonttools")
     file_field: ClassVar[tuple[str | int, ...]] = ("fonts",)
+    #: drawing.sample_rng: NumPy's Philox per sample and attempt, not synthc's kernel streams
+    rng: ClassVar[dict[str, str] | None] = {
+        "scheme": "NumPy's Philox bit generator (philox4x64-10), drawn through numpy.random."
+        "Generator",
+        "key": "(k0 * 2**32 + k1, attempt) as two 64-bit words, where k0, k1 are blake2b-64 of "
+        "'synthc-philox/1:<seed>:ocr_text' as two 32-bit words",
+        "counter": "(sample index, 0, 0, 0)",
+        "note": "attempt counts a sample's re-draws below min_contrast, from 0; sample i draws "
+        "only from its own generators, so it is a pure function of (seed, generator config, i)",
+    }
 
     def resolve_files(self, config: OcrConfig, reader: Reader) -> OcrConfig:
         return resolve_files(config, reader)
