@@ -383,3 +383,14 @@ def test_the_manifest_rng_of_an_ocr_dataset_describes_the_generators_it_draws_fr
     counter = np.array([7, 0, 0, 0], dtype=np.uint64)
     rebuilt = np.random.Generator(np.random.Philox(key=key, counter=counter))
     assert (rebuilt.integers(0, 2**32, 8) == sample_rng(5, 7, 2).integers(0, 2**32, 8)).all()
+
+
+def test_an_ocr_manifest_reports_the_versions_of_trdg_and_fonttools_its_keys_name():
+    # they were in every task key but not in the manifest's libraries
+    from importlib.metadata import version
+
+    from synthc.outputs.manifest import generator_libraries
+
+    reported = generator_libraries("ocr_text")
+    assert reported == {"fonttools": version("fonttools"), "trdg": version("trdg")}
+    assert generator_libraries("manifold") == {}

@@ -71,15 +71,14 @@ def rng_description(kind: str) -> dict[str, str]:
 
 
 def generator_libraries(kind: str) -> dict[str, str]:
-    """Versions of an installed kind's package and of the libraries it declares (its
-    ``libraries``), which a manifest reports beside the core's; none for a built-in kind."""
+    """Versions of the libraries the kind declares (its ``libraries``, which every task key
+    names, e.g. OCR's trdg and fontTools) and of an installed kind's own package, which a
+    manifest reports beside the core's."""
     from importlib.metadata import PackageNotFoundError, version
 
     package = generators.package(kind)
-    if package is None:
-        return {}
     found = {}
-    for name in sorted({package, *generators.get(kind).libraries}):
+    for name in sorted({*generators.get(kind).libraries, *([package] if package else [])}):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
