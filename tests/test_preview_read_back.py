@@ -85,3 +85,23 @@ def test_an_image_shard_that_cannot_be_read_back_is_an_output_error(
     message = str(caught.value)
     assert message.startswith("preview.png: ") and words in message
     assert "train/train-00000.tar" in message or str(shard) in message
+
+
+def looping_tar() -> bytes:
+    """A tar whose third header has a negative size (base-256) leading back to its second
+    header: a reader that seeks goes round the same members for ever."""
+    data = bytearray(tar_of({"a.txt": b"a", "000000000000.png": b"p", "000000000000.cls": b"1"}))
+    third, back_to = 2 * 1024, 1024
+    size = (back_to - (third + 512)) & ((1 << 88) - 1)
+    data[third + 124 : third + 136] = bytes([0xFF]) + size.to_bytes(11, "big")
+    header = data[third : third + 512]
+    header[148:156] = b" " * 8
+    data[third + 148 : third + 156] = b"%06o\0 " % sum(header)
+    return bytes(data)
+
+
+def test_a_tar_header_leading_back_is_unreadable_not_read_round_and_round(tmp_path):
+    shard = tmp_path / "0.tar"
+    shard.write_bytes(looping_tar())
+    with pytest.raises(OutputError, match=r"preview\.png: .*0\.tar: unreadable as a tar"):
+        preview_of_shards("images", [shard], names=["train/train-00000.tar"])

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from synthc import limits
 from synthc.atomic import write_atomic_by
 from synthc.errors import OutputError
+from synthc.outputs.confine import open_regular
 
 Sample = tuple[str, dict[str, bytes]]
 
@@ -171,11 +172,15 @@ def read_tar_members(
     path: Path, limit: int, exts: tuple[str, ...] = IMAGE_EXTENSIONS
 ) -> list[bytes]:
     """The first ``limit`` members whose extension is one of ``exts`` (for previews); OutputError
-    for a member over synthc.limits.MAX_SAMPLE_BYTES or cut short, or a file that is no tar."""
+    for a member over synthc.limits.MAX_SAMPLE_BYTES or cut short, or a file that is no tar.
+
+    Read front to back as a stream, like :func:`read_tar_samples`: a header whose size is
+    negative would send a seeking reader back to an earlier header, round and round for ever
+    (collecting members), and a long-name header's size would be allocated at once."""
     found: list[bytes] = []
     where = str(path)
     try:
-        with tarfile.open(path, mode="r:") as tar:
+        with open_regular(path) as handle, tarfile.open(fileobj=handle, mode="r|") as tar:
             for member in tar:
                 if len(found) >= limit:
                     break
