@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
+import synthc
 from synthc import limits
+from synthc.errors import OutputError
 
 
 def edit_manifest(out: Path, edit) -> None:
@@ -203,3 +206,40 @@ def test_a_shard_path_too_long_for_the_system_is_one_problem_line(built, cli):
         )
         for line in lines
     ), lines
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (
+            lambda m: m["schema"].update(format=[]),
+            "schema.format: must be one of parquet, webdataset",
+        ),
+        (lambda m: m["schema"].update(format="csv"), "not 'csv'"),
+        (lambda m: m.pop("schema"), "schema: must be an object with 'format' and 'columns'"),
+        (lambda m: m["schema"].update(columns={}), "schema.columns: must be a list of columns"),
+        (lambda m: m["schema"]["columns"].append({"name": 1}), "schema.columns: must be a list"),
+        (lambda m: m["schema"].update(tables=[]), "schema.tables: must be an object"),
+    ],
+    ids=["format-list", "format-unknown", "no-schema", "columns-object", "column-name", "tables"],
+)
+def test_a_schema_readers_cannot_go_by_is_refused_by_verify_and_open(built, cli, edit, words):
+    # open() met an unhashable schema.format as a TypeError; verify passed what open refused
+    _, out = built
+    edit_manifest(out, edit)
+    code, _, err = cli("verify", out)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and words in err, err
+    with pytest.raises(OutputError, match=re.escape(words)):
+        synthc.open(out)
+
+
+def test_a_shard_of_another_format_than_the_schemas_is_a_problem(built, cli):
+    # verify read the Parquet shards of a "webdataset" dataset and said ok; open refused it
+    _, out = built
+    edit_manifest(out, lambda m: m["schema"].update(format="webdataset"))
+    found = problems(cli, out)
+    assert "manifest.json: shard train/train-00000.parquet is not a webdataset shard (.tar)" in (
+        found
+    )
+    with pytest.raises(OutputError, match="is not a webdataset shard"):
+        synthc.open(out)

@@ -29,7 +29,12 @@ from synthc.hints import did_you_mean
 from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
-from synthc.outputs.manifest import MANIFEST_FILE, read_manifest, read_store_manifest
+from synthc.outputs.manifest import (
+    MANIFEST_FILE,
+    SHARD_SUFFIXES,
+    read_manifest,
+    read_store_manifest,
+)
 from synthc.outputs.parquet import for_polars, polars_type
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import manifest_problems
@@ -39,7 +44,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 ImageAs = Literal["pil", "numpy"]
-_SUFFIXES = {"parquet": ".parquet", "webdataset": ".tar"}
 _IMAGE_EXTENSIONS = ("png", "jpg", "jpeg")
 
 
@@ -100,7 +104,7 @@ def _opened(
         raise OutputError(f"{where}: {problems[0]}{more}")
     schema = manifest.get("schema")
     kind = schema.get("format") if isinstance(schema, dict) else None
-    if kind not in _SUFFIXES:
+    if kind not in SHARD_SUFFIXES:
         raise OutputError(f"{where}: schema.format {kind!r} is not one synthc reads")
     assert isinstance(schema, dict) and isinstance(kind, str)
     columns = schema.get("columns")
@@ -117,7 +121,7 @@ def _opened(
             if shard.get("table") != table:
                 continue
             path = place(shard["path"])
-            if path.suffix != _SUFFIXES[kind]:
+            if path.suffix != SHARD_SUFFIXES[kind]:
                 raise OutputError(f"{where}: shard {shard['path']!r} is not a {kind} shard")
             found = Shard(shard["path"], path, shard["bytes"], shard["sha256"])
             if kind == "webdataset":

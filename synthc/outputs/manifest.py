@@ -302,7 +302,11 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
         problems += provenance_problems(manifest["provenance"])
     splits = manifest.get("splits")
     if not isinstance(splits, dict):
-        return [*problems, "splits: must be an object"]
+        return [
+            *problems,
+            "splits: must be an object",
+            *_schema_shape_problems(manifest.get("schema")),
+        ]
     for name, split in splits.items():
         where = f"splits.{name}"
         if not isinstance(split, dict):
@@ -332,6 +336,40 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
             if not isinstance(shard.get("table", ""), str):
                 problems.append(f"{where}.shards[{index}].table: must be a table name")
         problems += _tables_shape_problems(where, split.get("tables", {}), is_int)
+    return problems + _schema_shape_problems(manifest.get("schema"))
+
+
+#: the shard formats synthc writes (``schema.format``), and the suffix of their shard files
+SHARD_SUFFIXES = {"parquet": ".parquet", "webdataset": ".tar"}
+
+
+def _schema_shape_problems(schema: Any) -> list[str]:
+    """``schema``: a known ``format`` and lists of columns with a name and a dtype (its
+    ``columns``, and each table's with related tables): a reader picks its way of reading
+    and the members or columns a shard holds by them."""
+    if not isinstance(schema, dict):
+        return ["schema: must be an object with 'format' and 'columns'"]
+    problems: list[str] = []
+    kind = schema.get("format")
+    if not isinstance(kind, str) or kind not in SHARD_SUFFIXES:
+        problems.append(
+            f"schema.format: must be one of {', '.join(SHARD_SUFFIXES)}, not {kind!r:.40}"
+        )
+    lists = {"schema.columns": schema.get("columns")}
+    if "tables" in schema:
+        tables = schema["tables"]
+        if isinstance(tables, dict):
+            lists.update({f"schema.tables.{name}": columns for name, columns in tables.items()})
+        else:
+            problems.append("schema.tables: must be an object")
+    for where, columns in lists.items():
+        if not isinstance(columns, list) or not all(
+            isinstance(column, dict)
+            and isinstance(column.get("name"), str)
+            and isinstance(column.get("dtype"), str)
+            for column in columns
+        ):
+            problems.append(f"{where}: must be a list of columns with a name and a dtype")
     return problems
 
 

@@ -16,10 +16,14 @@ from synthc import limits
 from synthc.errors import OutputError
 from synthc.outputs.confine import Confiner
 from synthc.outputs.fact_files import fact_file_entries
-from synthc.outputs.manifest import MANIFEST_FILE, iter_shards, read_store_manifest
+from synthc.outputs.manifest import (
+    MANIFEST_FILE,
+    SHARD_SUFFIXES,
+    iter_shards,
+    read_store_manifest,
+)
 from synthc.outputs.store import Store
 from synthc.outputs.verify import (
-    SHARD_SUFFIXES,
     ShardProblem,
     _check_fact_files,
     _check_shard,
@@ -140,7 +144,7 @@ def _unlisted(manifest: dict[str, Any], listing: dict[str, dict[str, Any]]) -> l
     prefixes = tuple(f"{split}/" for split in manifest["splits"])
     for name in sorted(listing):
         in_folder = name.startswith(prefixes) or posixpath.normpath(name).startswith(prefixes)
-        if in_folder and name.endswith(SHARD_SUFFIXES) and name not in listed:
+        if in_folder and name.endswith(tuple(SHARD_SUFFIXES.values())) and name not in listed:
             problems.append(
                 ShardProblem(name, "a shard file the manifest does not list", rebuild=False)
             )

@@ -21,6 +21,7 @@ from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
     RENDERED_SPEC_FILE,
+    SHARD_SUFFIXES,
     SPEC_FILE,
     content_sha256,
     iter_shards,
@@ -28,9 +29,6 @@ from synthc.outputs.manifest import (
 )
 from synthc.outputs.parquet import count_parquet_rows
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
-
-#: suffixes of the shard files synthc writes into a split's folder
-SHARD_SUFFIXES = (".tar", ".parquet")
 
 
 @dataclass(frozen=True)
@@ -119,6 +117,10 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     shards = iter_shards(manifest)
     if content_sha256(shards) != manifest["content_sha256"]:
         problems.append("content_sha256 does not match the hash of the listed shards")
+    kind = manifest["schema"]["format"]
+    for shard in shards:  # a reader reads a shard as its dataset's format says
+        if not str(shard["path"]).endswith(SHARD_SUFFIXES[kind]):
+            problems.append(f"shard {shard['path']} is not a {kind} shard ({SHARD_SUFFIXES[kind]})")
     expected_start = 0
     seen: set[str] = set()
     table_starts: dict[str, int] = {}
@@ -443,7 +445,7 @@ def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardPr
                 problems.append(
                     ShardProblem(rel, "a temporary left by an unfinished write", rebuild=False)
                 )
-            elif path.suffix in SHARD_SUFFIXES and rel not in listed:
+            elif path.suffix in SHARD_SUFFIXES.values() and rel not in listed:
                 problems.append(
                     ShardProblem(rel, "a shard file the manifest does not list", rebuild=False)
                 )
