@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from small_datasets import TAR_EDITS, build, make_manifest_match, rewrite_tar, write_spec
 
@@ -197,3 +198,25 @@ def test_names_are_printed_with_their_control_characters_escaped(cli, table):
     code, lines = verify_lines(cli, out)
     assert code == 1
     assert "train/x\\tz\\u202egnp.parquet: a shard file the manifest does not list" in lines
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda f: f.rename({"x0": "y0"}), "holds the columns ['index', 'y0', "),
+        (lambda f: f.with_columns(extra=1), "'label', 'extra'], the manifest's schema"),
+        (lambda f: f.with_columns(f["x0"].cast(pl.String)), "column 'x0' holds String, the"),
+    ],
+    ids=["renamed", "extra", "retyped"],
+)
+def test_a_parquet_shard_of_other_columns_than_the_schema_is_a_problem(cli, table, change, words):
+    """A split's shards are read as one table: a shard of other columns made polars fail
+    (or read the wrong columns) in a dataset verify said was ok."""
+    _, out = table
+    shard = out / manifest_of(out)["splits"]["train"]["shards"][1]["path"]
+    change(pl.read_parquet(shard)).write_parquet(shard)
+    make_manifest_match(out)
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and any(
+        line.startswith("train/train-00001.parquet: ") and words in line for line in lines
+    ), lines

@@ -101,3 +101,25 @@ def count_parquet_rows(path: Path) -> int:
     import polars as pl
 
     return int(pl.scan_parquet(for_polars(path), glob=False).select(pl.len()).collect().item())
+
+
+def column_problem(path: Path, columns: list[dict[str, Any]]) -> str | None:
+    """How the columns of the Parquet file ``path`` (from its footer) differ from a manifest's
+    ``columns`` (each a name and a dtype): their names in order, and the type of each column
+    whose dtype synthc writes; None when they agree. polars reads the shards of a split as
+    one table, so a shard of other columns fails the reader that trusted its manifest."""
+    import polars as pl
+
+    found = pl.read_parquet_schema(for_polars(path))
+    names = [column["name"] for column in columns]
+    if list(found) != names:
+        return f"holds the columns {list(found)!r:.300}, the manifest's schema {names!r:.300}"
+    for column in columns:
+        expected = polars_type(column["dtype"])
+        held = found[column["name"]]
+        same = isinstance(held, pl.Enum) if expected is pl.Enum else held == expected
+        if expected is not None and not same:
+            return (
+                f"column {column['name']!r:.80} holds {held}, the manifest says {column['dtype']}"
+            )
+    return None

@@ -27,7 +27,7 @@ from synthc.outputs.manifest import (
     iter_shards,
     read_manifest,
 )
-from synthc.outputs.parquet import count_parquet_rows
+from synthc.outputs.parquet import column_problem, count_parquet_rows
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 
@@ -268,15 +268,27 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
         return walked[0]
     try:
         rows = count_parquet_rows(path)
+        if rows != shard["samples"]:
+            return f"{rows} samples, manifest says {shard['samples']}"
+        columns = shard_columns(schema, shard)
+        return None if columns is None else column_problem(path, columns)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # any reader failure means a bad shard; polars' Rust
         # panics (PanicException) derive from BaseException
         text = str(error).strip().splitlines()
         return f"unreadable: {text[0] if text else type(error).__name__}"
-    if rows != shard["samples"]:
-        return f"{rows} samples, manifest says {shard['samples']}"
-    return None
+
+
+def shard_columns(schema: dict[str, Any], shard: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The columns the manifest's ``schema`` gives the Parquet ``shard`` (its table's, with
+    related tables); None for a shard of no table the schema has (a problem of its own)."""
+    table = shard.get("table")
+    if table is None:
+        return list(schema["columns"])
+    tables = schema.get("tables")
+    found = tables.get(table) if isinstance(tables, dict) else None
+    return None if found is None else list(found)
 
 
 def _tar_problem(handle: BinaryIO, shard: dict[str, Any], layout: TarLayout) -> str | None:
