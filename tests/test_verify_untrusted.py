@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import re
 import shutil
+import tarfile
 from pathlib import Path
 
 import polars as pl
@@ -220,3 +222,39 @@ def test_a_parquet_shard_of_other_columns_than_the_schema_is_a_problem(cli, tabl
     assert code == 1 and any(
         line.startswith("train/train-00001.parquet: ") and words in line for line in lines
     ), lines
+
+
+def one_sample_tar(info: tarfile.TarInfo, tar_format: int) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tar_format) as tar:
+        tar.addfile(info, io.BytesIO(b"1"))
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.mark.parametrize("kind", ["pax header", "GNU long name", "sparse"])
+def test_a_tar_header_extension_is_bounded_before_it_is_read(kind):
+    """tarfile reads a header extension whole, several times over (a pax header of 200 MB took
+    600 MB), before the member it names is seen: one over the bound is refused unread."""
+    from synthc.outputs.webdataset import MAX_HEADER_EXTENSION_BYTES, TarLayout, read_tar_samples
+
+    info = tarfile.TarInfo("000000000000.cls")
+    info.size = 1
+    tar_format = tarfile.PAX_FORMAT
+    if kind == "pax header":
+        info.pax_headers = {"comment": "x" * MAX_HEADER_EXTENSION_BYTES}
+    elif kind == "GNU long name":
+        tar_format = tarfile.GNU_FORMAT
+        info.name = "0" * MAX_HEADER_EXTENSION_BYTES + ".cls"
+    else:
+        tar_format, info.type = tarfile.GNU_FORMAT, tarfile.GNUTYPE_SPARSE
+    handle = one_sample_tar(info, tar_format)
+    words = "a GNU sparse file" if kind == "sparse" else f"a {kind} of 655[0-9][0-9] bytes"
+    with pytest.raises(OutputError, match=f"x.tar: unreadable as a tar .*{words}"):
+        list(read_tar_samples(handle, TarLayout(0, 1, ("cls",)), "x.tar"))
+    small = tarfile.TarInfo("000000000000.cls")
+    small.size, small.pax_headers = 1, {"comment": "é" * 100}  # a pax header of its own size
+    handle = one_sample_tar(small, tarfile.PAX_FORMAT)
+    assert list(read_tar_samples(handle, TarLayout(0, 1, ("cls",)), "x.tar")) == [
+        ("000000000000", {"cls": b"1"})
+    ]

@@ -74,6 +74,37 @@ class TarLayout:
         return cls(shard["first_sample"], shard["samples"], files)
 
 
+#: bytes of a header extension (a pax header, a GNU long name) a reader takes: tarfile reads
+#: one whole into memory, several times over, before a member is seen; synthc writes none (its
+#: names fit a ustar header), and a pax header of a long name and a few fields is far smaller
+MAX_HEADER_EXTENSION_BYTES = 1 << 16
+_EXTENSIONS = {
+    tarfile.XHDTYPE: "pax header",
+    tarfile.XGLTYPE: "pax global header",
+    tarfile.SOLARIS_XHDTYPE: "pax header",
+    tarfile.GNUTYPE_LONGNAME: "GNU long name",
+    tarfile.GNUTYPE_LONGLINK: "GNU long link",
+}
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header that refuses, before tarfile reads them, a header extension over
+    :data:`MAX_HEADER_EXTENSION_BYTES` and a GNU sparse member (whose map tarfile collects
+    block by block, and which synthc never writes)."""
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise tarfile.HeaderError(f"member {self.name!r:.80} is a GNU sparse file")
+        kind = _EXTENSIONS.get(self.type)
+        if kind is not None and self.size > MAX_HEADER_EXTENSION_BYTES:
+            raise tarfile.HeaderError(
+                f"a {kind} of {self.size} bytes, over the {MAX_HEADER_EXTENSION_BYTES} a "
+                "reader takes"
+            )
+        found: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
+        return found
+
+
 def read_tar_samples(handle: BinaryIO, layout: TarLayout, where: str) -> Iterator[Sample]:
     """``(key, {extension: bytes})`` per sample of the tar read front to back from ``handle``
     (an uncompressed tar only, as synthc writes them: a compressed one is never decompressed).
@@ -88,7 +119,7 @@ def read_tar_samples(handle: BinaryIO, layout: TarLayout, where: str) -> Iterato
     files: dict[str, bytes] = {}
     begun = 0
     try:
-        with tarfile.open(fileobj=handle, mode="r|") as tar:
+        with tarfile.open(fileobj=handle, mode="r|", tarinfo=_BoundedTarInfo) as tar:
             for member in tar:
                 name_key, ext = _member_name(where, member)
                 if name_key != key:
@@ -180,7 +211,10 @@ def read_tar_members(
     found: list[bytes] = []
     where = str(path)
     try:
-        with open_regular(path) as handle, tarfile.open(fileobj=handle, mode="r|") as tar:
+        with (
+            open_regular(path) as handle,
+            tarfile.open(fileobj=handle, mode="r|", tarinfo=_BoundedTarInfo) as tar,
+        ):
             for member in tar:
                 if len(found) >= limit:
                     break
