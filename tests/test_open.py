@@ -25,6 +25,7 @@ from small_datasets import (
     TABLE_KINDS,
     TAR_EDITS,
     build,
+    make_manifest_match,
     parquet_rows,
     rewrite_tar,
     shard_paths,
@@ -483,3 +484,31 @@ def _broken_png(png: bytes) -> bytes:
     raises SyntaxError ("broken PNG file"), not the OSError or ValueError synthc caught."""
     (length,) = struct.unpack(">I", png[33:37])
     return png[:33] + struct.pack(">I", length // 2) + png[37:]
+
+
+def test_a_parquet_shard_of_other_columns_is_named_by_a_verified_read(datasets, copy_of):
+    """A manifest recording the sha256 of a shard of other columns passed lazy(verify=True),
+    and polars failed when the frame was collected (SchemaError, naming no synthc check)."""
+    _, out = datasets["manifold"]
+    copy = copy_of(out)
+    shard = copy / "train" / "train-00001.parquet"
+    pl.read_parquet(shard).rename({"x0": "y0"}).write_parquet(shard)
+    make_manifest_match(copy)
+    with pytest.raises(
+        OutputError, match=r"train-00001\.parquet: holds the columns \['index', 'y0'"
+    ):
+        synthc.open(copy, verify=True)["train"].lazy()
+
+
+def test_an_empty_splits_schema_from_a_shard_that_is_no_parquet_is_an_output_error(
+    write_spec, tmp_path
+):
+    # polars' ComputeError left lazy() itself
+    spec = write_spec(
+        "synthc: 1\nname: empty\nseed: 1\nsamples: 50\nsplits: {train: 50, test: 0}\n"
+        "generator: {kind: manifold, shape: swiss_roll}\n"
+    )
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    (out / "train" / "train-00000.parquet").write_bytes(b"PAR1" + b"x" * 100 + b"PAR1")
+    with pytest.raises(OutputError, match=r"train-00000\.parquet: unreadable: "):
+        synthc.open(out)["test"].lazy()

@@ -20,7 +20,7 @@ import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 
 from synthc import limits
 from synthc.digest import Hashing, handle_sha256
@@ -35,7 +35,7 @@ from synthc.outputs.manifest import (
     read_manifest,
     read_store_manifest,
 )
-from synthc.outputs.parquet import for_polars, polars_type
+from synthc.outputs.parquet import column_problem, for_polars, polars_type
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import manifest_problems
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 ImageAs = Literal["pil", "numpy"]
+T = TypeVar("T")
 _IMAGE_EXTENSIONS = ("png", "jpg", "jpeg")
 
 
@@ -305,12 +306,15 @@ class Split:
         if self.verify if verify is None else verify:
             for shard in self.shards:
                 shard.verify()
+                _check_columns(shard, self._columns)
         if not self.shards:
             if self.schema_shard is not None:
                 checked = self.verify if verify is None else verify
                 shard = self.schema_shard
                 path = shard.checked() if checked else shard.regular()
-                return pl.LazyFrame(schema=pl.read_parquet_schema(for_polars(path)))
+                return pl.LazyFrame(
+                    schema=_footer(shard, lambda: pl.read_parquet_schema(for_polars(path)))
+                )
             return pl.LazyFrame(schema=self._empty_schema())
         return pl.scan_parquet([for_polars(shard.regular()) for shard in self.shards], glob=False)
 
@@ -379,6 +383,29 @@ class Dataset:
     def __repr__(self) -> str:
         parts = ", ".join(f"{name}: {len(split)}" for name, split in self.splits.items())
         return f"Dataset({str(self.path)!r}, {self.name!r}, {{{parts}}})"
+
+
+def _check_columns(shard: Shard, columns: list[Any]) -> None:
+    """OutputError naming the Parquet ``shard`` (hashed and found the manifest's) unless its
+    footer holds the manifest's ``columns``, as ``synthc verify`` checks it: polars reads a
+    split's shards as one table, and would fail on one of other columns when collecting."""
+    problem = _footer(shard, lambda: column_problem(shard.local(), columns))
+    if problem is not None:
+        raise OutputError(f"{shard.where}: {problem}")
+
+
+def _footer(shard: Shard, read: Callable[[], T]) -> T:
+    """``read()`` of the Parquet ``shard``'s footer; OutputError naming the shard when polars
+    cannot read it (a file that is no Parquet, whatever its sha256)."""
+    try:
+        return read()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # polars' errors, and its panics (BaseException)
+        text = str(error).strip().splitlines()
+        raise OutputError(
+            f"{shard.where}: unreadable: {text[0] if text else type(error).__name__}"
+        ) from None
 
 
 def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, bytes]]]:
