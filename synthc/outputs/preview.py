@@ -97,12 +97,20 @@ def preview_of_shards(
         return grid_png(images, title=(caption or Caption()).title(len(pngs)))
     import polars as pl  # tables only: an image build need not load it (0.1 s)
 
+    # only the columns the build writes: a kept shard is only as good as the state that
+    # vouched for it, and one of 20,000 coordinates took minutes and gigabytes to project
+    columns = list(caption.descriptions) if caption is not None and caption.descriptions else None
     frames: list[pl.DataFrame] = []
     rows = 0
     for shard, name in zip(shards, named, strict=True):
         frame = _read_back(
             name,
-            lambda: pl.read_parquet(for_polars(shard), n_rows=limit - rows, glob=False),  # noqa: B023
+            lambda: pl.read_parquet(
+                for_polars(shard),  # noqa: B023
+                columns=columns,
+                n_rows=limit - rows,  # noqa: B023
+                glob=False,
+            ),
         )
         frames.append(frame)
         rows += frame.height
