@@ -125,3 +125,17 @@ def test_a_table_shard_is_read_back_by_the_columns_the_build_writes(tmp_path, mo
     written.append({"name": "label", "description": ""})
     with pytest.raises(OutputError, match=r"preview\.png: t/t-0\.parquet cannot be read back"):
         preview_of_shards("points", [shard], Caption.of("d", 2, written), names=["t/t-0.parquet"])
+
+
+def test_an_image_read_back_over_the_pixel_limit_is_not_decoded(tmp_path, monkeypatch):
+    """16 images of 13,000 x 13,000 pixels (640 KB each) took over a minute and 1.3 GB, with
+    Pillow's warnings on stderr: the limit synthc.open decodes by holds here too."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (20, 20)).save(buffer, "PNG")
+    shard = tmp_path / "0.tar"
+    shard.write_bytes(tar_of({"000000000000.png": buffer.getvalue()}))
+    monkeypatch.setattr(limits, "MAX_IMAGE_PIXELS", 399)
+    with pytest.raises(OutputError, match=r"20 x 20 pixels, over synthc\.limits\.MAX_IMAGE_PIXELS"):
+        preview_of_shards("images", [shard], names=["train/train-00000.tar"])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from synthc import limits
 from synthc.outputs.raster import fit_text, font
 
 if TYPE_CHECKING:
@@ -99,14 +101,27 @@ def _titled(sheet: Image.Image, title: str) -> Image.Image:
 
 def decode_pngs(blobs: Sequence[bytes], max_pixels: int = TILE_PIXELS) -> list[Image.Image]:
     """Encoded images (PNG, JPEG) to loaded Pillow images, each shrunk (aspect kept) to at
-    most ``max_pixels`` pixels so a preview of large images stays small in memory."""
+    most ``max_pixels`` pixels so a preview of large images stays small in memory.
+
+    ValueError for an image of more than synthc.limits.MAX_IMAGE_PIXELS pixels, from its
+    header before it is decoded (images read back from kept shards are only as good as the
+    state that vouched for them: 16 of 13,000 x 13,000 pixels, 640 KB each, took over a
+    minute and 1.3 GB, and Pillow's warnings)."""
     from PIL import Image
 
     images = []
     for blob in blobs:
-        with Image.open(io.BytesIO(blob)) as image:
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(blob))
+        with opened as image:
             width, height = image.size
+            if width * height > limits.MAX_IMAGE_PIXELS:
+                raise ValueError(
+                    f"an image of {width} x {height} pixels, over synthc.limits.MAX_IMAGE_PIXELS "
+                    f"({limits.MAX_IMAGE_PIXELS})"
+                )
+            image.load()
             if width * height > max_pixels:
                 scale = math.sqrt(max_pixels / (width * height))
                 size = (max(1, int(width * scale)), max(1, int(height * scale)))
