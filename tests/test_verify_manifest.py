@@ -243,3 +243,33 @@ def test_a_shard_of_another_format_than_the_schemas_is_a_problem(built, cli):
     )
     with pytest.raises(OutputError, match="is not a webdataset shard"):
         synthc.open(out)
+
+
+class Counted(dict):
+    """A shard entry that counts the reads of its table."""
+
+    reads = 0
+
+    def get(self, key, default=None):
+        if key == "table":
+            Counted.reads += 1
+        return super().get(key, default)
+
+
+def test_the_shards_of_many_tables_are_grouped_once_not_once_per_table(built):
+    """A manifest's shards were scanned once per table of their split (twice): 50,000 tables
+    and as many shards took minutes of verify, or of synthc.open, before any problem."""
+    from synthc.outputs.verify import manifest_problems
+
+    _, out = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    split = manifest["splits"]["train"]
+    first = split["shards"][0]
+    count = 300
+    split["shards"] = [
+        Counted(first, path=f"t{i}/train/train-00000.parquet", table=f"t{i}") for i in range(count)
+    ]
+    split["tables"] = {f"t{i}": {"samples": 0, "range": [0, 0], "bytes": 0} for i in range(count)}
+    Counted.reads = 0
+    assert manifest_problems(manifest)
+    assert Counted.reads <= 4 * count
