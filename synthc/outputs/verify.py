@@ -16,7 +16,13 @@ from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, one_line
-from synthc.outputs.confine import Confiner, file_kind, open_regular, read_bounded
+from synthc.outputs.confine import (
+    Confiner,
+    confined_name,
+    file_kind,
+    open_regular,
+    read_bounded,
+)
 from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
@@ -118,8 +124,11 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     if content_sha256(shards) != manifest["content_sha256"]:
         problems.append("content_sha256 does not match the hash of the listed shards")
     kind = manifest["schema"]["format"]
-    for shard in shards:  # a reader reads a shard as its dataset's format says
-        if not str(shard["path"]).endswith(SHARD_SUFFIXES[kind]):
+    for shard in shards:  # a reader reads a shard as its dataset's format says (a path that
+        # leaves the output is a problem of its own, named where it is confined)
+        if confined_name(shard["path"]) is None and not shard["path"].endswith(
+            SHARD_SUFFIXES[kind]
+        ):
             problems.append(f"shard {shard['path']} is not a {kind} shard ({SHARD_SUFFIXES[kind]})")
     expected_start = 0
     seen: set[str] = set()
