@@ -241,7 +241,8 @@ def test_a_manifest_that_misdescribes_its_data_does_not_reproduce(project, cli):
     manifest["generator"]["config"]["noise"] = 0.5
     manifest["generator"]["facts"]["noise_std"] = 0.25
     manifest["splits"]["training"] = manifest["splits"].pop("train")
-    manifest["schema"] = []
+    manifest["schema"]["columns"][1]["description"] = "other"  # a schema of another shape is
+    # no manifest's (refused before anything is rebuilt)
     manifest["output"]["shard_size"] = 100.0  # the same number, not the same JSON
     manifest["generator"]["config"]["rotate"] = "DEEP"
     manifest["provenance"]["inputs"].append({"path": "x", "role": "text", "sha256": "0" * 64})
@@ -256,7 +257,7 @@ def test_a_manifest_that_misdescribes_its_data_does_not_reproduce(project, cli):
         "  generator.config.noise: recorded 0.5, rebuilt 0.05",
         f"  generator.config.rotate: recorded {'[' * 59}…, rebuilt false",
         "  generator.facts.noise_std: recorded 0.25, rebuilt 0.05",
-        '  schema: recorded [], rebuilt {"format": "parquet", "columns": [{',
+        '  schema.columns[1].description: recorded "other", rebuilt "observed',
         "  output.shard_size: recorded 100.0, rebuilt 100",
         "  splits.train: recorded (absent), rebuilt {",
         "  splits.training: recorded {",
