@@ -273,3 +273,23 @@ def test_the_shards_of_many_tables_are_grouped_once_not_once_per_table(built):
     Counted.reads = 0
     assert manifest_problems(manifest)
     assert Counted.reads <= 4 * count
+
+
+def test_a_shard_listed_many_times_is_read_once(built, cli, monkeypatch):
+    """Each entry was checked: a shard listed 20,000 times was hashed 20,000 times (a shard of
+    256 MB: over an hour), while one line already said it is listed twice."""
+    from synthc.outputs import verify as verify_module
+
+    _, out = built
+    edit_manifest(out, lambda m: m["splits"]["train"]["shards"].extend([first_train(m)] * 50))
+    read: list[str] = []
+    original = verify_module.regular_state
+
+    def counted(path, *args, **kwargs):
+        read.append(Path(path).name)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "regular_state", counted)
+    found = problems(cli, out)
+    assert any("train/train-00000.parquet is listed twice" in line for line in found)
+    assert read.count("train-00000.parquet") == 1

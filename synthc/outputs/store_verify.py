@@ -27,6 +27,7 @@ from synthc.outputs.verify import (
     ShardProblem,
     _check_fact_files,
     _check_shard,
+    first_entries,
     manifest_problems,
     spec_copy_problems,
 )
@@ -43,7 +44,7 @@ def verify_store(
     shards = iter_shards(manifest)
     with tempfile.TemporaryDirectory(prefix="synthc-verify-") as scratch:
         local = Confiner(Path(scratch), MANIFEST_FILE)
-        for shard in shards:
+        for shard in first_entries(shards):
             problem = _check_store_shard(store, listing, local, shard, count, manifest)
             if problem is not None:
                 problems.append(ShardProblem(str(shard["path"]), problem))
