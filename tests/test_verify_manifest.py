@@ -293,3 +293,32 @@ def test_a_shard_listed_many_times_is_read_once(built, cli, monkeypatch):
     found = problems(cli, out)
     assert any("train/train-00000.parquet is listed twice" in line for line in found)
     assert read.count("train-00000.parquet") == 1
+
+
+def test_a_fact_file_named_by_many_entries_is_hashed_once(built, cli, monkeypatch):
+    import hashlib
+    import io
+
+    import numpy as np
+
+    from synthc.outputs import verify as verify_module
+
+    _, out = built
+    buffer = io.BytesIO()
+    np.save(buffer, np.arange(5000.0), allow_pickle=False)
+    (out / "facts").mkdir()
+    (out / "facts" / "x.npy").write_bytes(buffer.getvalue())
+    entry = {"file": "facts/x.npy", "shape": [5000], "dtype": "<f8"}
+    entry["sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    edit_manifest(out, lambda m: m["generator"]["facts"].update(many=[entry] * 40))
+    read: list[str] = []
+    original = verify_module.regular_state
+
+    def counted(path, *args, **kwargs):
+        read.append(Path(path).name)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "regular_state", counted)
+    code, _, err = cli("verify", out)
+    assert code == 0, err
+    assert read.count("x.npy") == 1

@@ -405,6 +405,8 @@ def _check_fact_files(confine: Confiner, manifest: dict[str, Any]) -> list[Shard
     import numpy as np
 
     problems: list[ShardProblem] = []
+    #: each file's state, hashed once however many entries name it
+    known: dict[str, tuple[int, str | None] | str] = {}
     for entry in fact_file_entries(manifest["generator"].get("facts", {})):
         name = str(entry["file"])
         try:
@@ -413,7 +415,11 @@ def _check_fact_files(confine: Confiner, manifest: dict[str, Any]) -> list[Shard
             problems.append(ShardProblem(name, str(error)))
             continue
         bound = fact_file_bytes(entry)
-        state = regular_state(path, at_most=bound)
+        state = known.get(name)
+        if state is None or (not isinstance(state, str) and state[1] is None and state[0] <= bound):
+            state = known[name] = regular_state(path, at_most=bound)
+        elif not isinstance(state, str) and state[0] > bound:
+            state = (state[0], None)  # more than this entry's array takes: not its file
         if isinstance(state, str):
             problems.append(ShardProblem(name, state))
         elif state[1] is None:
