@@ -454,3 +454,25 @@ def test_a_data_package_not_installed_is_one_line_not_one_per_input(tmp_path, mo
         f"trdg:* ({len(trdg_inputs)} recorded input(s)): missing: trdg, whose data they are, "
         "is not installed here"
     )
+
+
+def test_a_shard_listed_many_times_is_read_once(project, cli, monkeypatch):
+    """Each entry's file was hashed: a shard listed 20,000 times, 20,000 times."""
+    from synthc import reproducing
+
+    manifest = json.loads((project / "out" / "manifest.json").read_text())
+    split = next(iter(manifest["splits"].values()))
+    first = split["shards"][0]
+    split["shards"] += [first] * 30
+    patch_manifest(project / "out", splits=manifest["splits"])
+    read: list[str] = []
+    original = reproducing.regular_state
+
+    def counted(path, *args, **kwargs):
+        read.append(Path(path).name)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(reproducing, "regular_state", counted)
+    code, _, err = cli("reproduce", "out")
+    assert code == 1 and f"{first['path']}: the manifest lists it twice" in err, err
+    assert read.count(Path(first["path"]).name) == 1
