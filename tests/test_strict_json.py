@@ -96,7 +96,7 @@ def test_a_fact_the_manifest_cannot_record_is_a_spec_error_before_anything(
     cli, write_spec, tmp_path
 ):
     # the two coefficients of age sum to infinity: the build wrote every shard, then a
-    # manifest holding Infinity
+    # manifest holding Infinity; then it was refused as a fact; now validate names the formula
     spec = write_spec(
         "synthc: 1\nname: big\nseed: 1\nsamples: 20\nsplits: {train: 20}\n"
         "generator:\n  kind: tabular\n  columns:\n    age: {dist: normal, mean: 40, std: 12}\n"
@@ -105,9 +105,7 @@ def test_a_fact_the_manifest_cannot_record_is_a_spec_error_before_anything(
     out = tmp_path / "out"
     code, _, err = cli("build", spec, "-o", out, "--workers", "1")
     assert code == 2 and "Traceback" not in err
-    assert err.strip().endswith(
-        "the spec makes this fact a NaN or infinite number, which the manifest (JSON) cannot "
-        "record; keep the spec's numbers within the range of a double"
-    )
-    assert err.startswith("generator.facts.")
+    assert err.startswith(f"{spec}:10:") and "generator.label.formula: " in err, err
+    assert err.strip().endswith("keep the formula's numbers within the range of a double")
+    assert cli("validate", spec)[0] == 2
     assert not any(out.rglob("*.parquet"))
