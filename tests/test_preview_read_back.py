@@ -84,7 +84,7 @@ def test_an_image_shard_that_cannot_be_read_back_is_an_output_error(
         preview_of_shards("images", [shard], names=["train/train-00000.tar"])
     message = str(caught.value)
     assert message.startswith("preview.png: ") and words in message
-    assert "train/train-00000.tar" in message or str(shard) in message
+    assert "train/train-00000.tar" in message and str(shard) not in message
 
 
 def looping_tar() -> bytes:

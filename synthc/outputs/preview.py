@@ -89,9 +89,13 @@ def preview_of_shards(
         pngs: list[bytes] = []
         images = []
         for shard, name in zip(shards, named, strict=True):
-            read = _read_back(name, lambda: read_tar_members(shard, limit - len(pngs)))  # noqa: B023
+            read = _read_back(
+                name,
+                lambda: read_tar_members(shard, limit - len(pngs)),  # noqa: B023
+                str(shard),
+            )
             pngs += read
-            images += _read_back(name, lambda: decode_pngs(read))  # noqa: B023
+            images += _read_back(name, lambda: decode_pngs(read), str(shard))  # noqa: B023
             if len(pngs) >= limit:
                 break
         return grid_png(images, title=(caption or Caption()).title(len(pngs)))
@@ -120,12 +124,17 @@ def preview_of_shards(
     return _draw_table(kind, frame, caption or Caption())
 
 
-def _read_back(name: str, read: Callable[[], T]) -> T:
-    """``read()``; any failure (polars', tarfile's, Pillow's many kinds) is an OutputError."""
+def _read_back(name: str, read: Callable[[], T], path: str | None = None) -> T:
+    """``read()``; any failure (polars', tarfile's, Pillow's many kinds) is an OutputError
+    naming the shard ``name`` (where a reader's own error names its ``path``, a download's
+    temporary file for an object store, by ``name`` too)."""
     try:
         return read()
     except OutputError as error:
-        raise OutputError(f"preview.png: {error}") from None
+        text = str(error)
+        if path is not None and text.startswith(path):
+            text = name + text[len(path) :]
+        raise OutputError(f"preview.png: {text}") from None
     except Exception as error:  # noqa: BLE001 - readers raise many kinds on a foreign file
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise OutputError(
