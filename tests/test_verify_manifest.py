@@ -275,13 +275,10 @@ def test_the_shards_of_many_tables_are_grouped_once_not_once_per_table(built):
     assert Counted.reads <= 4 * count
 
 
-def test_a_shard_listed_many_times_is_read_once(built, cli, monkeypatch):
-    """Each entry was checked: a shard listed 20,000 times was hashed 20,000 times (a shard of
-    256 MB: over an hour), while one line already said it is listed twice."""
+def count_reads(monkeypatch) -> list[str]:
+    """The names of the files verify reads (regular_state), in order, as it reads them."""
     from synthc.outputs import verify as verify_module
 
-    _, out = built
-    edit_manifest(out, lambda m: m["splits"]["train"]["shards"].extend([first_train(m)] * 50))
     read: list[str] = []
     original = verify_module.regular_state
 
@@ -290,6 +287,16 @@ def test_a_shard_listed_many_times_is_read_once(built, cli, monkeypatch):
         return original(path, *args, **kwargs)
 
     monkeypatch.setattr(verify_module, "regular_state", counted)
+    return read
+
+
+def test_a_shard_listed_many_times_is_read_once(built, cli, monkeypatch):
+    """Each entry was checked: a shard listed 20,000 times was hashed 20,000 times (a shard of
+    256 MB: over an hour), while one line already said it is listed twice."""
+
+    _, out = built
+    edit_manifest(out, lambda m: m["splits"]["train"]["shards"].extend([first_train(m)] * 50))
+    read = count_reads(monkeypatch)
     found = problems(cli, out)
     assert any("train/train-00000.parquet is listed twice" in line for line in found)
     assert read.count("train-00000.parquet") == 1
@@ -301,8 +308,6 @@ def test_a_fact_file_named_by_many_entries_is_hashed_once(built, cli, monkeypatc
 
     import numpy as np
 
-    from synthc.outputs import verify as verify_module
-
     _, out = built
     buffer = io.BytesIO()
     np.save(buffer, np.arange(5000.0), allow_pickle=False)
@@ -311,14 +316,7 @@ def test_a_fact_file_named_by_many_entries_is_hashed_once(built, cli, monkeypatc
     entry = {"file": "facts/x.npy", "shape": [5000], "dtype": "<f8"}
     entry["sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
     edit_manifest(out, lambda m: m["generator"]["facts"].update(many=[entry] * 40))
-    read: list[str] = []
-    original = verify_module.regular_state
-
-    def counted(path, *args, **kwargs):
-        read.append(Path(path).name)
-        return original(path, *args, **kwargs)
-
-    monkeypatch.setattr(verify_module, "regular_state", counted)
+    read = count_reads(monkeypatch)
     code, _, err = cli("verify", out)
     assert code == 0, err
     assert read.count("x.npy") == 1
