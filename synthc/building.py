@@ -423,9 +423,11 @@ def _run(
         if package is not None and not isinstance(error, SynthcError | GeneratorSlip):
             # an installed kind's code failed (or handed the writer what it cannot write)
             detail += f" (generator {task.kind!r} of package {package})"
-        raise BuildError(
+        failed = BuildError(
             f"{task.path}: building samples [{task.start}, {task.stop}) failed: {detail}"
-        ) from error
+        )
+        failed.worker_traceback = failure.worker_traceback  # shown by --debug
+        raise failed from error
     finally:
         if isinstance(runs, Generator):
             # the executor stops its tasks now (a Dask run waits for its running ones), not

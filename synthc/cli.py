@@ -352,7 +352,7 @@ def _run(args: argparse.Namespace) -> int:
     except SynthcError as error:
         _report(error)
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(error)
         return error.exit_code
     except KeyboardInterrupt:
         print(
@@ -362,6 +362,19 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except Exception as error:  # last resort: a bug must not print a traceback
         return _internal_error(error, args.debug)
+
+
+def _print_traceback(error: SynthcError) -> None:
+    """--debug: ``error``'s traceback; for a shard that failed, the traceback of the task
+    where it raised (a worker process's, or a Dask worker's), then where this process raised
+    the error (its chain would only repeat the task's exception, without the worker's lines)."""
+    text = getattr(error, "worker_traceback", None)
+    if not text:
+        traceback.print_exc()
+        return
+    print("synthc: the failed task's traceback:", file=sys.stderr)
+    print(text.rstrip("\n"), file=sys.stderr)
+    traceback.print_exception(error, chain=False, file=sys.stderr)
 
 
 def _internal_error(error: Exception, debug: bool) -> int:
@@ -594,7 +607,7 @@ def _each_spec(
             except SynthcError as error:
                 _report(error)
                 if args.debug:
-                    traceback.print_exc()
+                    _print_traceback(error)
                 code = error.exit_code
         codes.append(code)
         what = "spec or usage error" if code == 2 else "failed"

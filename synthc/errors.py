@@ -115,6 +115,8 @@ class BuildError(SynthcError):
     """Generating or writing a shard failed."""
 
     exit_code = 1
+    #: the failing task's traceback where it ran (a worker process), as text, for --debug
+    worker_traceback: str | None = None
 
 
 class OutputError(SynthcError):

@@ -683,3 +683,31 @@ def test_a_config_rule_yielding_a_malformed_problem_is_named(
     assert found.message.startswith(
         f"generator '{kind}': its config's semantic_problems() yielded {shown}; each problem is"
     )
+
+
+def _failing_squares(install) -> None:
+    # a file generator: its shards run in spawned worker processes (a table generator's few
+    # rows are built in this process first)
+    failing = SQUARES.replace(
+        "return Samples(", "raise ValueError(f'boom at {start}')\n        return Samples("
+    )
+    install("squares_plugin", failing, {"squares": "squares_plugin"})
+
+
+@pytest.mark.parametrize("where", [["--workers", "2"], ["--executor", "dask", "--workers", "1"]])
+def test_debug_shows_where_a_worker_failed_in_the_generator(install, tmp_path, cli, where):
+    # --debug showed the build's own traceback only: a Dask worker's was lost (and a process
+    # pool's came as a quoted _RemoteTraceback, then its exception again), so the author of an
+    # installed kind could not see the line of their code that raised.
+    _failing_squares(install)
+    spec = _spec(tmp_path, "failing", "kind: squares", 40)
+    code, _, err = cli("--debug", "build", spec, "-o", tmp_path / "out", *where)
+    assert code == 1
+    traced = err.split("synthc: the failed task's traceback:\n", 1)[1]
+    assert 'squares_plugin.py", line ' in traced and ", in generate\n" in traced
+    assert "_RemoteTraceback" not in err
+    code, _, err = cli("build", spec, "-o", tmp_path / "out", *where)
+    assert code == 1
+    assert err.splitlines()[-1].startswith("synthc: error: ")
+    assert "failed: ValueError: boom at " in err and "Traceback" not in err
+    assert "generator 'squares' of package squares_plugin" in err

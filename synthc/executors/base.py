@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -13,12 +14,33 @@ POLL_SECONDS = 0.25
 
 
 class TaskFailed(Exception):
-    """Task ``index`` raised ``error`` (the original exception, as the worker raised it)."""
+    """Task ``index`` raised ``error`` (the original exception, as the worker raised it).
 
-    def __init__(self, index: int, error: BaseException) -> None:
+    ``worker_traceback``: the traceback of the task where it raised, as text (a worker
+    process's traceback does not travel with the exception it pickles); by default
+    :func:`traceback_text` of ``error``."""
+
+    def __init__(
+        self, index: int, error: BaseException, worker_traceback: str | None = None
+    ) -> None:
         super().__init__(index, error)
         self.index = index
         self.error = error
+        self.worker_traceback = (
+            traceback_text(error) if worker_traceback is None else worker_traceback
+        )
+
+
+def traceback_text(error: BaseException) -> str:
+    """``error``'s traceback as text: as a process pool's worker formatted it when it came
+    from one (concurrent.futures chains that text to the exception as a _RemoteTraceback),
+    else as it stands here (raised in this process, or only its message if it was unpickled)."""
+    cause = error.__cause__
+    remote = getattr(cause, "tb", None)
+    if type(cause).__name__ == "_RemoteTraceback" and isinstance(remote, str):
+        # quoted by concurrent.futures as '\n"""\nTEXT"""'
+        return remote.removeprefix('\n"""\n').removesuffix('"""')
+    return "".join(traceback.format_exception(error))
 
 
 class Executor(Protocol):

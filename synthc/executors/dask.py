@@ -47,7 +47,7 @@ from typing import Any
 import synthc
 from synthc import cancellation
 from synthc.errors import BuildError, UsageError, one_line
-from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
+from synthc.executors.base import POLL_SECONDS, Report, TaskFailed, traceback_text
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts
 
@@ -227,7 +227,7 @@ class DaskExecutor:
                         if isinstance(failure, VersionMismatch):
                             raise UsageError(str(failure)) from None
                         if isinstance(failure, _Failed):
-                            raise TaskFailed(failure.index, failure.error)
+                            raise TaskFailed(failure.index, failure.error, failure.text)
                         raise TaskFailed(first, failure)  # e.g. its workers kept dying
                     for offset, one in enumerate(result):
                         yielded.add(first + offset)
@@ -624,11 +624,12 @@ def batch_size(tasks: int, threads: int) -> int:
 
 
 class _Failed(Exception):
-    """Task ``index`` of a Dask task raised ``error`` (sent back to the client whole)."""
+    """Task ``index`` of a Dask task raised ``error`` (sent back to the client whole), with
+    ``text``, its traceback on the worker (which pickling drops)."""
 
-    def __init__(self, index: int, error: BaseException) -> None:
-        super().__init__(index, error)
-        self.index, self.error = index, error
+    def __init__(self, index: int, error: BaseException, text: str) -> None:
+        super().__init__(index, error, text)
+        self.index, self.error, self.text = index, error, text
 
 
 def _run_batch(
@@ -666,7 +667,7 @@ def _run_batch(
                     results.append(fn(item, *args, **sink))
                     _log(worker, [run, "shard", index, results[-1]])
                 except Exception as error:
-                    failed = _Failed(index, _sendable(error))
+                    failed = _Failed(index, _sendable(error), traceback_text(error))
                     break
             else:
                 return results
