@@ -421,15 +421,19 @@ def _executor(
     workers: int | None,
     libraries: Iterable[str],
     worker_wait: float | None = None,
+    throwaway: bool = False,
 ) -> Executor:
     """The executor a build or reproduction runs on: the one given, or the one named
     (``libraries``: whose versions Dask workers must share with this process; ``worker_wait``:
-    how long a Dask one waits while its cluster has no worker, None for its default)."""
+    how long a Dask one waits while its cluster has no worker, None for its default;
+    ``throwaway``: reproduce's rebuild, discarded after the comparison)."""
     if workers is not None and workers < 1:
         raise UsageError("workers must be >= 1")
     if scheduler is not None or executor == "dask":
         wait = {} if worker_wait is None else {"worker_wait": worker_wait}
-        return _dask.DaskExecutor(scheduler, workers=workers, libraries=libraries, **wait)
+        return _dask.DaskExecutor(
+            scheduler, workers=workers, libraries=libraries, throwaway=throwaway, **wait
+        )
     if executor is None or executor == "local":
         return _local_executor.LocalExecutor(workers)
     if isinstance(executor, str):
@@ -589,7 +593,7 @@ def reproduce(
     return _reproducing.reproduce(
         _store_of(out) or _local(out),
         root=Path(root) if root is not None else None,
-        executor=_executor(executor, None, workers, libraries, worker_wait),
+        executor=_executor(executor, None, workers, libraries, worker_wait, throwaway=True),
         allow_read=allow_read,
         templates=templates,
         progress=progress,

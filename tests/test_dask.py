@@ -536,3 +536,41 @@ def test_several_specs_with_executor_dask_share_one_local_cluster(
     code, _, stderr = cli(*command)  # all up to date: no cluster at all
     assert code == 0, stderr
     assert started == [2]
+
+
+class _NoWorkers:
+    """A client whose scheduler says its cluster has no worker."""
+
+    scheduler = type("Scheduler", (), {"identity": None})
+
+    def sync(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {"workers": {}}
+
+
+def test_reproduce_says_its_dask_rebuild_is_discarded_when_every_worker_left(tmp_path, monkeypatch):
+    # reproduce --executor dask whose workers all left said "the shards finished so far are
+    # kept: start workers and rerun to build the rest": its rebuild is thrown away.
+    from synthc import reproducing
+    from synthc.errors import BuildError
+    from synthc.executors import dask as dask_executor
+
+    given: list[Any] = []
+    monkeypatch.setattr(reproducing, "reproduce", lambda out, **kw: given.append(kw["executor"]))
+    api.reproduce(tmp_path, executor="dask", worker_wait=2)
+    (executor,) = given
+    assert isinstance(executor, DaskExecutor) and executor.throwaway
+    now = [0.0]
+    for throwaway, said in ((False, "shards finished so far are kept"), (True, "discarded")):
+        presence = dask_executor._Presence(
+            _NoWorkers(), "the cluster", 2, True, clock=lambda: now[0], throwaway=throwaway
+        )
+        now[0] += dask_executor.LOOK_SECONDS
+        assert presence.look() == "workers to join the cluster again for up to 2 s"
+        now[0] += 2
+        with pytest.raises(BuildError) as error:
+            presence.look()
+        assert said in str(error.value)
+    assert str(error.value) == dask_executor.workers_left_message("the cluster", 2, True)
+    assert "kept" not in str(error.value) and "run reproduce again" in str(error.value)
+    cancelled = dask_executor.cancelled_message(None, throwaway=True)
+    assert "kept" not in cancelled and "run reproduce again" in cancelled

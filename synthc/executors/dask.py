@@ -104,7 +104,9 @@ class DaskExecutor:
     without one, on a LocalCluster of ``workers`` processes (default: the CPU count) started
     for the run. ``libraries``: names of the libraries whose versions must match between this
     client and the workers, besides synthc and Python. ``worker_wait``: seconds to wait while
-    the cluster has no worker, before the run stops with an error (``math.inf``: no limit)."""
+    the cluster has no worker, before the run stops with an error (``math.inf``: no limit).
+    ``throwaway``: the shards are reproduce's rebuild, discarded after the comparison, not a
+    build's to keep (the messages of a run that stops say what is left and what to rerun)."""
 
     name = "dask"
 
@@ -116,6 +118,7 @@ class DaskExecutor:
         workers: int | None = None,
         libraries: Iterable[str] = (),
         worker_wait: float = WORKER_WAIT,
+        throwaway: bool = False,
     ) -> None:
         check_worker_wait(worker_wait)
         if address is not None:
@@ -130,6 +133,7 @@ class DaskExecutor:
         self.address = address
         self.timeout = timeout  # seconds to wait for the scheduler
         self.worker_wait = worker_wait  # seconds to wait while the cluster has no worker
+        self.throwaway = throwaway
         self.local_workers = max(1, workers or os.cpu_count() or 1)
         self.libraries = tuple(sorted(set(libraries)))
         self.workers = 0  # known once connected
@@ -168,10 +172,12 @@ class DaskExecutor:
             where = (
                 f"the Dask scheduler at {self.address}"
                 if self.address
-                else "this build's LocalCluster"
+                else f"this {'reproduction' if self.throwaway else 'build'}'s LocalCluster"
             )
             # none: a cluster scaling up (dask-jobqueue's jobs still queued), or whose workers died
-            presence = _Presence(client, where, self.worker_wait, bool(workers))
+            presence = _Presence(
+                client, where, self.worker_wait, bool(workers), throwaway=self.throwaway
+            )
             self.waiting = presence.awaited()
             _check_workers(client, expected)
             counts, running = Counts(), _Running()
@@ -217,11 +223,7 @@ class DaskExecutor:
                         raise result
                     first = futures[future]
                     if future.status == "cancelled":  # not by us: the scheduler went away
-                        raise BuildError(
-                            f"the Dask scheduler{f' at {self.address}' if self.address else ''}"
-                            " cancelled the build's tasks (it stopped or lost this client); "
-                            "the shards finished so far are kept: rerun to build the rest"
-                        )
+                        raise BuildError(cancelled_message(self.address, self.throwaway))
                     if future.status != "finished":
                         failure = future.exception()
                         if isinstance(failure, VersionMismatch):
@@ -509,6 +511,38 @@ def sources_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def cancelled_message(address: str | None, throwaway: bool = False) -> str:
+    """The error of a run whose tasks the scheduler (at ``address``, None: a LocalCluster)
+    cancelled; ``throwaway``: reproduce's rebuild (DaskExecutor)."""
+    at = f" at {address}" if address else ""
+    if throwaway:
+        return (
+            f"the Dask scheduler{at} cancelled the rebuild's tasks (it stopped or lost this "
+            "client); nothing was compared and the partial rebuild is discarded: run "
+            "reproduce again"
+        )
+    return (
+        f"the Dask scheduler{at} cancelled the build's tasks (it stopped or lost this client); "
+        "the shards finished so far are kept: rerun to build the rest"
+    )
+
+
+def workers_left_message(where: str, limit: float, throwaway: bool = False) -> str:
+    """The error of a run whose workers all left ``where`` and none joined in ``limit``
+    seconds; ``throwaway``: reproduce's rebuild (DaskExecutor)."""
+    if throwaway:
+        return (
+            f"every worker left {where} and none joined in {limit:g} s; nothing was compared "
+            "and the partial rebuild is discarded: run reproduce again (--worker-wait "
+            "SECONDS sets how long it waits for workers)"
+        )
+    return (
+        f"every worker left {where} and none joined in {limit:g} s; the shards finished so "
+        "far are kept: start workers and rerun to build the rest (--worker-wait SECONDS sets "
+        "how long a build waits for them)"
+    )
+
+
 class _Presence:
     """Whether the client's cluster (``where``, for messages) has a worker, and since when it
     has had none: asked of the scheduler at each look while it has none (a worker that joins
@@ -522,8 +556,10 @@ class _Presence:
         limit: float,
         present: bool,
         clock: Callable[[], float] = time.monotonic,
+        throwaway: bool = False,
     ) -> None:
         self.client, self.where, self.limit, self.clock = client, where, limit, clock
+        self.throwaway = throwaway
         self.looked = clock()
         self.joined = present  # a worker was in the cluster at some point of the run
         self.since = None if present else self.looked  # since when it has had none
@@ -556,11 +592,7 @@ class _Presence:
                 "(a batch system may still hold their jobs in its queue, or they cannot reach "
                 "that address), or wait longer with --worker-wait SECONDS"
             )
-        raise BuildError(
-            f"every worker left {self.where} and none joined in {self.limit:g} s; the "
-            "shards finished so far are kept: start workers and rerun to build the rest "
-            "(--worker-wait SECONDS sets how long a build waits for them)"
-        )
+        raise BuildError(workers_left_message(self.where, self.limit, self.throwaway))
 
 
 def _has_workers(client: Any) -> bool | None:
