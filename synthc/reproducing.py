@@ -25,6 +25,7 @@ from synthc.building import Progress
 from synthc.building import build as _build
 from synthc.compiler.compiling import compile_spec
 from synthc.compiler.planning import plan as _plan
+from synthc.compiler.planning import shaping_libraries
 from synthc.compiler.variables import RecordedVars
 from synthc.diffing.fields import ABSENT, FieldChange, changed_fields
 from synthc.dir_target import DirectoryTarget
@@ -169,6 +170,10 @@ def _reproduce(
         text=text,
         text_display=named(SPEC_COPY),
     )
+    also_compare = getattr(executor, "compare_versions", None)
+    if also_compare is not None:
+        # made before the spec was compiled: an installed kind's package was not among them
+        also_compare(shaping_libraries(compiled.spec))
     with tempfile.TemporaryDirectory(prefix="synthc-reproduce-") as scratch:
         rebuilt_out = Path(scratch) / "out"
         _build(

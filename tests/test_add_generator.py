@@ -711,3 +711,32 @@ def test_debug_shows_where_a_worker_failed_in_the_generator(install, tmp_path, c
     assert err.splitlines()[-1].startswith("synthc: error: ")
     assert "failed: ValueError: boom at " in err and "Traceback" not in err
     assert "generator 'squares' of package squares_plugin" in err
+
+
+def test_reproduce_on_dask_compares_the_installed_kinds_package_version(
+    install, tmp_path, monkeypatch
+):
+    # reproduce --executor dask compared every kind's declared libraries but no installed
+    # kind's package: a worker with another version of the plugin rebuilt other bytes unseen.
+    from synthc import reproducing
+    from synthc.executors.dask import DaskExecutor, local_versions, mismatch
+
+    install("counter_plugin", COUNTER)
+    built = api.build(_spec(tmp_path, "counted", "kind: counter", 10), tmp_path / "out", workers=1)
+    given: list[DaskExecutor] = []
+
+    def no_rebuild(*args, executor, **kwargs):
+        given.append(executor)
+        raise KeyboardInterrupt  # stops before any cluster is started
+
+    monkeypatch.setattr(reproducing, "_build", no_rebuild)
+    with pytest.raises(KeyboardInterrupt):
+        api.reproduce(built.out, executor="dask", root=tmp_path)
+    (executor,) = given
+    expected = local_versions(executor.libraries)
+    assert expected["counter_plugin"] == "1.0" and "numpy" in expected
+    older = {**expected, "counter_plugin": "0.9"}
+    assert "counter_plugin 0.9 (client: 1.0)" in (mismatch("w", expected, older) or "")
+    assert "counter_plugin missing (client: 1.0)" in (
+        mismatch("w", expected, {k: v for k, v in expected.items() if k != "counter_plugin"}) or ""
+    )

@@ -64,7 +64,9 @@ class Executor(Protocol):
     scheduler). It may also have ``waiting``: while ``run`` runs, what its tasks wait for before
     any can run (``"workers to join the Dask scheduler at ADDRESS for up to 600 s"``: none has
     joined yet, or all left), else None; the build reads it whenever ``report`` is called and
-    shows it. And ``stranded``: after a ``run`` that
+    shows it. And ``compare_versions(libraries)``: the libraries whose versions the places that
+    run the tasks must share with this process, added once a spec is compiled (reproduce makes
+    its executor first); Dask compares them. And ``stranded``: after a ``run`` that
     stopped early, ``(index, result)`` of tasks that finished but were never yielded (a batch of
     tasks cut short); the build records them as it records yielded ones.
     """

@@ -146,6 +146,12 @@ class DaskExecutor:
         self.stranded: list[tuple[int, Any]] = []
         self._reached = False  # the scheduler answered reach()
 
+    def compare_versions(self, libraries: Iterable[str]) -> None:
+        """Compare the versions of ``libraries`` too (the Executor protocol's optional
+        ``compare_versions``): those of a spec compiled after this executor was made, such as
+        an installed kind's package, which every task key names."""
+        self.libraries = tuple(sorted({*self.libraries, *libraries}))
+
     def reach(self) -> None:
         """Check that the scheduler at ``address`` answers (:func:`probe_scheduler`), before a
         build says it starts; nothing for a LocalCluster, which is started when it runs."""
