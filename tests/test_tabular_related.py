@@ -4,8 +4,10 @@ do not depend on workers or shard cuts; the commands that read an output handle 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from scipy import stats
 
 import synthc
 from synthc import api
-from synthc.errors import SpecError, UsageError
+from synthc.errors import OutputError, SpecError, UsageError
+from synthc.outputs.manifest import content_sha256, encode_manifest, iter_shards
 from synthc.progress import LineProgress
 
 SPEC = """\
@@ -330,3 +333,38 @@ def test_progress_counts_rows_of_every_table(tmp_path):
     lines = stream.getvalue().splitlines()
     assert lines[0] == f"synthc: building {len(result.plan.tasks)} shard(s), {rows} rows"
     assert lines[-1].startswith(f"synthc: wrote {rows} rows in ")
+
+
+def test_a_child_table_shard_whose_index_is_not_its_rows_is_a_problem(tmp_path, cli):
+    """A related table's index is the row's index in its table, its shard entry's
+    ``first_sample`` on: a child shard whose index restarted at 0 (its sha256 recomputed)
+    passed verify and synthc.open(table=..., verify=True)."""
+    out = api.build(write(tmp_path, samples=100, shard_size=30), tmp_path / "out", workers=1).out
+    manifest = api.load_manifest(out)
+    entry = next(
+        s
+        for s in manifest["splits"]["train"]["shards"]
+        if s["table"] == "orders" and s["first_sample"]
+    )
+    first, rows = entry["first_sample"], entry["samples"]
+    assert first > 0 and rows > 1
+    shard = out / entry["path"]
+    frame = pl.read_parquet(shard)
+    frame.with_columns(index=pl.Series(range(rows), dtype=pl.Int64)).write_parquet(shard)
+    data = shard.read_bytes()
+    entry.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    for split in manifest["splits"].values():
+        split["bytes"] = sum(s["bytes"] for s in split["shards"])
+        for name, table in split["tables"].items():
+            table["bytes"] = sum(s["bytes"] for s in split["shards"] if s["table"] == name)
+    manifest["bytes"] = sum(s["bytes"] for s in iter_shards(manifest))
+    manifest["content_sha256"] = content_sha256(iter_shards(manifest))
+    (out / "manifest.json").write_bytes(encode_manifest(manifest))
+    words = (
+        f"{entry['path']}: its index runs 0..{rows - 1}, "
+        f"the manifest records {first}..{first + rows - 1}"
+    )
+    code, _, stderr = cli("verify", out)
+    assert code == 1 and words in stderr.splitlines(), stderr
+    with pytest.raises(OutputError, match=re.escape(words)):
+        synthc.open(out, table="orders", verify=True)["train"].lazy()

@@ -258,3 +258,48 @@ def test_a_tar_header_extension_is_bounded_before_it_is_read(kind):
     assert list(read_tar_samples(handle, TarLayout(0, 1, ("cls",)), "x.tar")) == [
         ("000000000000", {"cls": b"1"})
     ]
+
+
+def test_a_parquet_shard_copied_over_another_is_named_by_its_index(cli, table):
+    """A shard copied over another (the manifest's sha256 and bytes recomputed) holds that
+    shard's rows: it passed verify and synthc.open(verify=True), and readers got rows 0..99
+    twice, under the indices of rows 100..199 nowhere."""
+    _, out = table
+    shards = manifest_of(out)["splits"]["train"]["shards"]
+    shutil.copyfile(out / shards[0]["path"], out / shards[1]["path"])
+    make_manifest_match(out)
+    words = "train/train-00001.parquet: its index runs 0..99, the manifest records 100..199"
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and words in lines, lines
+    with pytest.raises(OutputError, match=re.escape(words)):
+        synthc.open(out, verify=True)["train"].lazy()
+
+
+@pytest.mark.parametrize(
+    "index, words",
+    [
+        (
+            list(range(100, 150)) + list(range(151, 201)),
+            "its index holds 151 at row 50, not 150 (the manifest records 100..199)",
+        ),
+        (
+            list(range(100, 150)) + list(range(149, 199)),
+            "its index holds 149 at row 50, not 150 (the manifest records 100..199)",
+        ),
+        (
+            [None] + list(range(101, 200)),
+            "its index holds 1 nulls (the manifest records 100..199)",
+        ),
+    ],
+    ids=["gap", "duplicate", "null"],
+)
+def test_a_parquet_index_that_is_not_the_shards_rows_is_a_problem(cli, table, index, words):
+    """Each row's index is its global sample index: a shard whose index skips one, repeats
+    one or holds a null passed verify, its columns and types the schema's."""
+    _, out = table
+    shard = out / manifest_of(out)["splits"]["train"]["shards"][1]["path"]
+    frame = pl.read_parquet(shard)
+    frame.with_columns(index=pl.Series(index, dtype=pl.Int64)).write_parquet(shard)
+    make_manifest_match(out)
+    code, lines = verify_lines(cli, out)
+    assert code == 1 and f"train/train-00001.parquet: {words}" in lines, lines

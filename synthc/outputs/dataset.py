@@ -37,7 +37,7 @@ from synthc.outputs.manifest import (
 )
 from synthc.outputs.parquet import column_problem, for_polars, polars_type
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
-from synthc.outputs.verify import manifest_problems
+from synthc.outputs.verify import manifest_problems, shard_index_problem
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ def _opened(
             if path.suffix != SHARD_SUFFIXES[kind]:
                 raise OutputError(f"{where}: shard {shard['path']!r} is not a {kind} shard")
             found = Shard(shard["path"], path, shard["bytes"], shard["sha256"])
+            found.rows = (shard["first_sample"], shard["samples"])
             if kind == "webdataset":
                 found.layout = TarLayout.of(shard, schema)
             shards.append(found)
@@ -164,6 +165,8 @@ class Shard:
         self.store: Store | None = None
         #: a tar shard's samples and files, as the manifest records them (None: a table)
         self.layout: TarLayout | None = None
+        #: the rows its manifest entry records: ``(first_sample, samples)``
+        self.rows = (0, 0)
         #: the size, modification time and inode of the local file when last hashed and found
         #: the manifest's (:meth:`checked`)
         self._verified: tuple[int, int, int] | None = None
@@ -388,8 +391,14 @@ class Dataset:
 def _check_columns(shard: Shard, columns: list[Any]) -> None:
     """OutputError naming the Parquet ``shard`` (hashed and found the manifest's) unless its
     footer holds the manifest's ``columns``, as ``synthc verify`` checks it: polars reads a
-    split's shards as one table, and would fail on one of other columns when collecting."""
-    problem = _footer(shard, lambda: column_problem(shard.local(), columns))
+    split's shards as one table, and would fail on one of other columns when collecting; and
+    unless its ``index`` column holds the rows its manifest entry records (a shard copied over
+    another would give that shard's rows under their indices, or the same rows twice)."""
+    path = shard.local()
+    problem = _footer(
+        shard,
+        lambda: column_problem(path, columns) or shard_index_problem(path, *shard.rows, columns),
+    )
     if problem is not None:
         raise OutputError(f"{shard.where}: {problem}")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc.atomic import write_atomic_by
+from synthc.generators.base import INDEX_NAME
 
 
 def for_polars(path: str | os.PathLike[str]) -> str:
@@ -123,3 +124,38 @@ def column_problem(path: Path, columns: list[dict[str, Any]]) -> str | None:
                 f"column {column['name']!r:.80} holds {held}, the manifest says {column['dtype']}"
             )
     return None
+
+
+def index_problem(path: Path, first: int, samples: int) -> str | None:
+    """How the ``index`` column of the Parquet file ``path`` (only that column is read) differs
+    from the rows ``first .. first + samples - 1`` its manifest entry records (int64, no
+    nulls; with related tables the row's index in its table); None when it holds them. A
+    shard copied over another, its sha256 recomputed, holds that shard's rows: readers would
+    get them under the wrong indices, or twice."""
+    import numpy as np
+    import polars as pl
+
+    column = pl.scan_parquet(for_polars(path), glob=False).select(INDEX_NAME).collect().to_series()
+    records = f"the manifest records {_run(first, first + samples - 1)}"
+    if column.dtype != pl.Int64:
+        return f"its index column holds {column.dtype}, not int64 ({records})"
+    if column.null_count():
+        return f"its index holds {column.null_count()} nulls ({records})"
+    if len(column) != samples:
+        return f"its index holds {len(column)} rows ({records})"
+    if samples == 0:
+        return None
+    held = column.to_numpy()
+    steps = np.diff(held)  # compared as Python ints below: a forged range may pass int64's
+    runs = bool((steps == 1).all()) and int(held[-1]) - int(held[0]) == samples - 1
+    start = int(held[0])
+    if runs and start == first:
+        return None
+    if runs:
+        return f"its index runs {_run(start, start + samples - 1)}, {records}"
+    row = 0 if start != first else int(np.argmax(steps != 1)) + 1
+    return f"its index holds {int(held[row])} at row {row}, not {first + row} ({records})"
+
+
+def _run(first: int, last: int) -> str:
+    return f"{first}..{last}"

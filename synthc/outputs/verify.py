@@ -16,6 +16,7 @@ from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, one_line
+from synthc.generators.base import INDEX_NAME
 from synthc.outputs.confine import (
     Confiner,
     confined_name,
@@ -33,7 +34,7 @@ from synthc.outputs.manifest import (
     iter_shards,
     read_manifest,
 )
-from synthc.outputs.parquet import column_problem, count_parquet_rows
+from synthc.outputs.parquet import column_problem, count_parquet_rows, index_problem
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 
@@ -305,7 +306,11 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
         if rows != shard["samples"]:
             return f"{rows} samples, manifest says {shard['samples']}"
         columns = shard_columns(schema, shard)
-        return None if columns is None else column_problem(path, columns)
+        if columns is None:
+            return None
+        return column_problem(path, columns) or shard_index_problem(
+            path, shard["first_sample"], shard["samples"], columns
+        )
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # any reader failure means a bad shard; polars' Rust
@@ -323,6 +328,18 @@ def shard_columns(schema: dict[str, Any], shard: dict[str, Any]) -> list[dict[st
     tables = schema.get("tables")
     found = tables.get(table) if isinstance(tables, dict) else None
     return None if found is None else list(found)
+
+
+def shard_index_problem(
+    path: Path, first: int, samples: int, columns: list[dict[str, Any]]
+) -> str | None:
+    """How the ``index`` column of the Parquet shard at ``path`` (whose footer holds
+    ``columns``) differs from the ``samples`` rows from ``first`` its entry records (a
+    table's own rows, with related tables); None for a shard without one (``output.columns``
+    may leave it out)."""
+    if not any(column.get("name") == INDEX_NAME for column in columns):
+        return None
+    return index_problem(path, first, samples)
 
 
 def _tar_problem(handle: BinaryIO, shard: dict[str, Any], layout: TarLayout) -> str | None:
