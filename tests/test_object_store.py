@@ -575,3 +575,26 @@ def test_diff_reads_a_store_dataset_as_a_directory(bucket, cli, tmp_path):
     assert code == 0, stdout + stderr
     code, _, stderr = cli("diff", local, f"s3://{bucket}/nothing-here")
     assert code == 2 and "no manifest" in stderr
+
+
+def test_verify_names_an_object_copied_over_another_by_its_index(bucket, cli, tmp_path):
+    """An object copied over another shard's key, the manifest's sha256 and bytes recomputed,
+    passed verify and open(verify=True) on the store: readers got rows 0..99 twice."""
+    url = f"s3://{bucket}/copied"
+    out = api.build(write_small_spec(tmp_path, "manifold"), tmp_path / "out", workers=1).out
+    fs = s3fs.S3FileSystem()
+    fs.put(f"{out}/", f"{bucket}/copied", recursive=True)  # a dataset shared on a store
+    manifest = api.load_manifest(url)
+    shards = manifest["splits"]["train"]["shards"]
+    data = fs.cat_file(f"{bucket}/copied/{shards[0]['path']}")
+    fs.pipe_file(f"{bucket}/copied/{shards[1]['path']}", data)
+    shards[1].update(bytes=shards[0]["bytes"], sha256=shards[0]["sha256"])
+    manifest["splits"]["train"]["bytes"] = sum(s["bytes"] for s in shards)
+    manifest["bytes"] = sum(s["bytes"] for s in iter_shards(manifest))
+    manifest["content_sha256"] = content_sha256(iter_shards(manifest))
+    fs.pipe_file(f"{bucket}/copied/manifest.json", json.dumps(manifest).encode())
+    words = f"{shards[1]['path']}: its index runs 0..99, the manifest records 100..199"
+    code, _, stderr = cli("verify", url)
+    assert code == 1 and words in stderr.splitlines(), stderr
+    with pytest.raises(OutputError, match="its index runs 0..99, the manifest records 100..199"):
+        synthc.open(url, verify=True)["train"].lazy()
