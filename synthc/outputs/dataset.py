@@ -35,9 +35,9 @@ from synthc.outputs.manifest import (
     read_manifest,
     read_store_manifest,
 )
-from synthc.outputs.parquet import column_problem, for_polars, polars_type
+from synthc.outputs.parquet import column_problem, for_polars, index_problem, polars_type
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
-from synthc.outputs.verify import manifest_problems, shard_index_problem
+from synthc.outputs.verify import has_index, manifest_problems
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 if TYPE_CHECKING:
@@ -397,7 +397,10 @@ def _check_columns(shard: Shard, columns: list[Any]) -> None:
     path = shard.local()
     problem = _footer(
         shard,
-        lambda: column_problem(path, columns) or shard_index_problem(path, *shard.rows, columns),
+        lambda: (
+            column_problem(path, columns)
+            or (index_problem(path, *shard.rows) if has_index(columns) else None)
+        ),
     )
     if problem is not None:
         raise OutputError(f"{shard.where}: {problem}")

@@ -128,8 +128,8 @@ def column_problem(path: Path, columns: list[dict[str, Any]]) -> str | None:
 
 def index_problem(path: Path, first: int, samples: int) -> str | None:
     """How the ``index`` column of the Parquet file ``path`` (only that column is read) differs
-    from the rows ``first .. first + samples - 1`` its manifest entry records (int64, no
-    nulls; with related tables the row's index in its table); None when it holds them. A
+    from the rows ``first .. first + samples - 1`` its manifest entry records (as many, int64,
+    no nulls; with related tables the row's index in its table); None when it holds them. A
     shard copied over another, its sha256 recomputed, holds that shard's rows: readers would
     get them under the wrong indices, or twice."""
     import numpy as np
@@ -137,12 +137,12 @@ def index_problem(path: Path, first: int, samples: int) -> str | None:
 
     column = pl.scan_parquet(for_polars(path), glob=False).select(INDEX_NAME).collect().to_series()
     records = f"the manifest records {_run(first, first + samples - 1)}"
+    if len(column) != samples:
+        return f"{len(column)} samples, manifest says {samples}"
     if column.dtype != pl.Int64:
         return f"its index column holds {column.dtype}, not int64 ({records})"
     if column.null_count():
         return f"its index holds {column.null_count()} nulls ({records})"
-    if len(column) != samples:
-        return f"its index holds {len(column)} rows ({records})"
     if samples == 0:
         return None
     held = column.to_numpy()

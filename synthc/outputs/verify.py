@@ -302,14 +302,18 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
     if walked:
         return walked[0]
     try:
-        rows = count_parquet_rows(path)
-        if rows != shard["samples"]:
-            return f"{rows} samples, manifest says {shard['samples']}"
         columns = shard_columns(schema, shard)
-        if columns is None:
-            return None
-        return column_problem(path, columns) or shard_index_problem(
-            path, shard["first_sample"], shard["samples"], columns
+        problem = None if columns is None else column_problem(path, columns)
+        if problem is not None:
+            return problem
+        if columns is not None and has_index(columns):  # counted as the index is read: one
+            # query of polars' less per shard (200 shards, 10M rows: 0.25 s)
+            return index_problem(path, shard["first_sample"], shard["samples"])
+        rows = count_parquet_rows(path)
+        return (
+            None
+            if rows == shard["samples"]
+            else f"{rows} samples, manifest says {shard['samples']}"
         )
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -330,16 +334,10 @@ def shard_columns(schema: dict[str, Any], shard: dict[str, Any]) -> list[dict[st
     return None if found is None else list(found)
 
 
-def shard_index_problem(
-    path: Path, first: int, samples: int, columns: list[dict[str, Any]]
-) -> str | None:
-    """How the ``index`` column of the Parquet shard at ``path`` (whose footer holds
-    ``columns``) differs from the ``samples`` rows from ``first`` its entry records (a
-    table's own rows, with related tables); None for a shard without one (``output.columns``
-    may leave it out)."""
-    if not any(column.get("name") == INDEX_NAME for column in columns):
-        return None
-    return index_problem(path, first, samples)
+def has_index(columns: list[dict[str, Any]]) -> bool:
+    """Whether a shard of ``columns`` holds the ``index`` column (``output.columns`` may
+    leave it out)."""
+    return any(column.get("name") == INDEX_NAME for column in columns)
 
 
 def _tar_problem(handle: BinaryIO, shard: dict[str, Any], layout: TarLayout) -> str | None:
