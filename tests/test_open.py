@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -327,6 +328,19 @@ def test_an_image_over_the_pixel_limit_is_not_decoded(datasets, monkeypatch):
     monkeypatch.setattr(limits, "MAX_IMAGE_PIXELS", 32 * 31)
     with pytest.raises(OutputError, match=r"train-00000\.tar: 000000000000\.png: cannot decode"):
         next(iter(synthc.open(datasets["fractal"][1])["train"]))
+
+
+def test_an_image_pillow_would_warn_of_is_refused_without_its_warning(datasets, monkeypatch):
+    # Pillow warned on stderr (DecompressionBombWarning) before synthc's own limit refused it
+    from PIL import Image
+
+    monkeypatch.setattr(limits, "MAX_IMAGE_PIXELS", 32 * 31)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 600)  # warns over 600, refuses over 1200
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(OutputError, match=r"000000000000\.png: cannot decode: 32 x 32"):
+            next(iter(synthc.open(datasets["fractal"][1])["train"]))
+    assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]
 
 
 def test_a_member_over_the_size_limit_is_not_read(datasets, monkeypatch):

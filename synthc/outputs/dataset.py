@@ -18,6 +18,7 @@ import os
 import shutil
 import struct
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
@@ -485,7 +486,11 @@ def _image(data: bytes, image: ImageAs) -> Any:
     import numpy as np
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as opened:
+    with warnings.catch_warnings():
+        # synthc's own limit below refuses what Pillow would only warn of, on stderr
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        opened = Image.open(io.BytesIO(data))
+    with opened:
         width, height = opened.size  # from the header: refuse a bomb before decoding it
         if width * height > limits.MAX_IMAGE_PIXELS:
             raise ValueError(
