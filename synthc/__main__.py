@@ -1,5 +1,5 @@
 """Allow `python -m synthc`."""
 
-from synthc.cli import main
+from synthc.command import main
 
 raise SystemExit(main())

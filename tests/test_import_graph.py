@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, ...]] = [
     # what users script against
     ("synthc.api",),
     # the command line
-    ("synthc.cli", "synthc.__main__"),
+    ("synthc.cli", "synthc.command", "synthc.__main__"),
 ]  # fmt: skip
 
 

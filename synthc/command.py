@@ -1,0 +1,24 @@
+"""The `synthc` command (and ``python -m synthc``): its process is synthc's own from the start.
+
+Settings of the whole process that must be made before the command line's modules are imported
+are made here, then :func:`synthc.cli.main` runs (synthc.own_process says what such a process
+sets for itself, and why a program importing synthc as a library keeps its own settings).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from synthc.lazy import lazy_module
+from synthc.own_process import prepare_environment
+
+if TYPE_CHECKING:
+    from synthc import cli as _cli
+else:
+    _cli = lazy_module("synthc.cli")  # imported once the environment is prepared
+
+
+def main() -> int:
+    """Run the `synthc` command on ``sys.argv``; return its exit code."""
+    prepare_environment()
+    return _cli.main()
