@@ -120,10 +120,16 @@ def test_template_syntax_and_undefined_errors_have_lines(tmp_path):
 def test_yaml_errors_duplicates_merges_and_empty_files(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text("a: 1\nb: 2\na: 3\n")
-    with pytest.raises(SpecError) as error:
-        load_spec(spec)
-    found = problem(error)
+    loaded = load_spec(spec)  # the compiler reports it with the spec's other problems
+    assert loaded.data == {"a": 3, "b": 2}  # the later entry, as in YAML
+    (found,) = loaded.duplicates
     assert found.position.line == 3 and "duplicate key 'a' (first at line 1)" in found.message
+    spec.write_text("a: 1\nb: !!bogus 2\na: 3\n")
+    with pytest.raises(SpecError) as error:  # with a problem that ends the parse: both, in order
+        load_spec(spec)
+    assert [p.position.line for p in error.value.problems] == [2, 3]
+    with pytest.raises(UsageError, match="duplicate key 'a'"):  # a --var value: refused at once
+        parse_var_assignments(["x={a: 1, a: 2}"])
     spec.write_text("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 5\n")
     assert load_spec(spec).data["use"] == {"x": 1, "y": 5}
     spec.write_text("a: 1\nb: [1, 2\nc: 3\n")

@@ -82,7 +82,8 @@ def compile_spec(
         text=text,
         text_display=text_display,
     )
-    unused = list(loaded.rendered.var_problems)  # reported with the spec's other problems
+    # reported with the spec's other problems
+    unused = [*loaded.rendered.var_problems, *loaded.duplicates]
     try:
         spec = _validated(loaded)
         spec = _with_files(spec, loaded, reader)

@@ -59,6 +59,9 @@ class Loaded:
     scalars: Mapping[DataPath, tuple[str, str]] = dataclasses.field(default_factory=dict)
     #: the same for each mapping key, by the path of the entry it names
     key_scalars: Mapping[DataPath, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    #: each key written twice in a mapping (the later entry is in ``data``, as in YAML): the
+    #: compiler reports them with the spec's other problems, which it can still find
+    duplicates: tuple[Problem, ...] = ()
 
     def position_of(
         self, path: Sequence[Any], prefer_key: bool = False, offset: int | None = None
@@ -156,7 +159,7 @@ def _parse_with(
     if printed:
         builder.problems.extend(_printed_var_problems(rendered, printed, builder.scalar_nodes))
     if builder.problems:
-        raise SpecError(builder.problems)
+        raise SpecError(sorted([*builder.problems, *builder.duplicates], key=_where))
     return Loaded(
         data,
         rendered,
@@ -165,7 +168,14 @@ def _parse_with(
         builder.text_starts,
         builder.scalars,
         builder.key_scalars,
+        tuple(builder.duplicates),
     )
+
+
+def _where(problem: Problem) -> tuple[int, int]:
+    """A problem's place in the text, for listing problems found in two passes in order."""
+    at = problem.position
+    return (at.line, at.col) if at is not None else (0, 0)
 
 
 def load_value(text: str, name: str) -> Any:
@@ -176,9 +186,12 @@ def load_value(text: str, name: str) -> Any:
     """
     rendered = Rendered(text, (), text, {name: tuple(text.splitlines())})
     try:
-        return parse_yaml(rendered).data
+        loaded = parse_yaml(rendered)
     except _YamlSyntaxError:
         return text  # not YAML: take the text as written
+    if loaded.duplicates:
+        raise SpecError(list(loaded.duplicates))
+    return loaded.data
 
 
 _KINDS = {"int": "a number", "float": "a number", "bool": "a boolean", "null": "null (no value)"}
@@ -460,6 +473,7 @@ class _Builder:
         self.scalars: dict[DataPath, tuple[str, str]] = {}
         self.key_scalars: dict[DataPath, tuple[str, str]] = {}
         self.problems: list[Problem] = []
+        self.duplicates: list[Problem] = []  # keys written twice (Loaded.duplicates)
         self.active: set[int] = set()
 
     def position(self, node: Node) -> Position:
@@ -543,7 +557,7 @@ class _Builder:
             previous = first_seen.get(key)
             if previous is not None and id(previous) in explicit and id(key_node) in explicit:
                 line = self.position(previous).line
-                self.problems.append(
+                self.duplicates.append(
                     Problem(
                         self.position(key_node),
                         format_path((*path, key)),
