@@ -207,7 +207,8 @@ def test_keys_and_values_with_newlines_are_printed_escaped(cli, write_spec):
     code, _, err = cli("validate", path)
     assert code == 2
     lines = assert_one_line_each(err)
-    assert f"{path}:13:1: bad\\nkey\\x1b[2J: unknown field 'bad\\nkey\\x1b[2J'" in lines
+    # the key's path is quoted: a dot or bracket in it is not read as the path's own
+    assert f"{path}:13:1: ['bad\\nkey\\x1b[2J']: unknown field 'bad\\nkey\\x1b[2J'" in lines
     assert any("unknown generator kind 'mani\\nfold'; did you mean 'manifold'?" in x for x in lines)
 
 

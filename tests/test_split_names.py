@@ -36,7 +36,8 @@ def test_a_split_named_like_an_output_file_is_a_spec_error_at_the_split(
     if name.startswith("."):  # refused by the name pattern, as before
         assert "must match" in line
     else:
-        assert f"splits.{name}: " in line and "reserved" in line
+        shown = f"splits['{name}']" if "." in name else f"splits.{name}"  # quoted: its dot
+        assert f"{shown}: " in line and "reserved" in line
     assert not out.exists()
 
 
@@ -80,11 +81,11 @@ def test_every_split_name_problem_is_reported_at_once_each_at_its_split(cli, wri
     pattern = "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$"
     case = "differ only in case; each split is a folder"
     expected = [
-        (8, 3, "splits.a/b", f"split name 'a/b' {pattern}"),
-        (9, 3, "splits...", f"split name '..' {pattern}"),
-        (10, 3, "splits.", f"split name '' {pattern}"),
+        (8, 3, "splits['a/b']", f"split name 'a/b' {pattern}"),
+        (9, 3, "splits['..']", f"split name '..' {pattern}"),
+        (10, 3, "splits['']", f"split name '' {pattern}"),
         (12, 3, "splits.Train", f"split names 'train' and 'Train' {case}"),
-        (13, 3, "splits.manifest.json", "split name 'manifest.json' is reserved"),
+        (13, 3, "splits['manifest.json']", "split name 'manifest.json' is reserved"),
         (14, 3, "splits.facts", "split name 'facts' is reserved"),
         (15, 9, "splits.test", "split 'test': must be a finite number >= 0"),
         (16, 3, "splits.TEST", f"split names 'test' and 'TEST' {case}"),
@@ -98,10 +99,10 @@ def test_every_split_name_problem_is_reported_at_once_each_at_its_split(cli, wri
 
 def test_bad_split_names_do_not_hide_the_sum_or_a_value_s_type(cli, write_spec):
     code, _, err = cli("validate", write_spec(spec_text(splits="{'a/b': 0.5, test: 0.6}")))
-    assert code == 2 and "splits.a/b: split name 'a/b' must match" in err, err
+    assert code == 2 and "splits['a/b']: split name 'a/b' must match" in err, err
     assert "splits: split fractions sum to 1.1, not 1" in err and "synthc: 2 problems" in err
     code, _, err = cli("validate", write_spec(spec_text(splits="{'a/b': 0.5, test: true}")))
-    assert code == 2 and "splits.a/b: split name 'a/b' must match" in err, err
+    assert code == 2 and "splits['a/b']: split name 'a/b' must match" in err, err
     assert "splits.test: input should be a valid number" in err, err
 
 
