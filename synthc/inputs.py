@@ -298,30 +298,43 @@ def _stat(real: Path, shown: str) -> os.stat_result:
         raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
 
 
-def _check_regular(info: os.stat_result, kind: str, shown: str) -> None:
+def _check_regular(info: os.stat_result, kind: str, shown: str, limit: int | None = None) -> None:
     what = file_kind(info.st_mode)
     if what == "a special file":
         raise InputError(f"{shown!r} is not a regular file")
     if what is not None:
         raise InputError(f"{shown!r} is {what}, not a regular file")
-    limit = limits.MAX_INPUT_BYTES[kind]
-    if info.st_size > limit:
+    bound = _limit(kind, limit)
+    if info.st_size > bound:
         raise InputError(
-            f"{shown!r} is {info.st_size} bytes, over the limit of {limit} bytes for a {kind} "
-            f"file (synthc.limits.MAX_INPUT_BYTES[{kind!r}])"
+            f"{shown!r} is {info.st_size} bytes, over the limit of {bound} bytes for a {kind} "
+            f"file{_limit_named(kind, limit)}"
         )
 
 
+def _limit(kind: str, limit: int | None) -> int:
+    return limits.MAX_INPUT_BYTES[kind] if limit is None else limit
+
+
+def _limit_named(kind: str, limit: int | None) -> str:
+    return f" (synthc.limits.MAX_INPUT_BYTES[{kind!r}])" if limit is None else ""
+
+
 def read_regular(
-    path: Path | str, kind: str, shown: str, identity: tuple[int, int] | None = None
+    path: Path | str,
+    kind: str,
+    shown: str,
+    identity: tuple[int, int] | None = None,
+    limit: int | None = None,
 ) -> bytes:
-    """Bytes of the regular file ``path``, at most the limit of its ``kind``.
+    """Bytes of the regular file ``path``, at most the limit of its ``kind`` (``limit`` bytes
+    when given: a kind without one in ``synthc.limits.MAX_INPUT_BYTES``, such as a cache file).
 
     Checked before the open (stat) and after it (fstat): the open never blocks (``O_NONBLOCK``)
     and reading stops at the limit even if the file grows meanwhile. With ``identity`` (device,
     inode), the file opened must be the one checked earlier (no swap in between).
     """
-    _check_regular(_stat(Path(path), shown), kind, shown)
+    _check_regular(_stat(Path(path), shown), kind, shown, limit)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
@@ -329,13 +342,13 @@ def read_regular(
         raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
     try:
         opened = os.fstat(fd)
-        _check_regular(opened, kind, shown)
+        _check_regular(opened, kind, shown, limit)
         if identity not in (None, (0, 0), (opened.st_dev, opened.st_ino)):
             raise InputError(f"{shown!r} was replaced while it was being read")
-        limit = limits.MAX_INPUT_BYTES[kind]
+        bound = _limit(kind, limit)
         chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+        while total <= bound:
+            chunk = os.read(fd, min(1 << 20, bound + 1 - total))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -344,10 +357,10 @@ def read_regular(
         raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
     finally:
         os.close(fd)
-    if total > limit:
+    if total > bound:
         raise InputError(
-            f"{shown!r} grew past the limit of {limit} bytes for a {kind} file "
-            f"(synthc.limits.MAX_INPUT_BYTES[{kind!r}])"
+            f"{shown!r} grew past the limit of {bound} bytes for a {kind} file"
+            f"{_limit_named(kind, limit)}"
         )
     return b"".join(chunks)
 

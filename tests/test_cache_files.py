@@ -1,0 +1,78 @@
+"""synthc's caches are read as untrusted (synthc.cache_files): what stands at a cache's path and is
+not a small regular file of strict JSON is no cache, read without blocking and never past its
+bound. The readers of each cache are tested with their own tests (test_numba_start,
+test_ocr_font_cache), through :func:`returns_unblocked`."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synthc.cache_files import read_cache_json
+
+
+def returns_unblocked(fifo: Path, call: Callable[[], Any], seconds: float = 2.0) -> Any:
+    """``call()``'s result, failing the test if it is still running after ``seconds`` (blocked
+    on the FIFO ``fifo``, waiting for a writer: the FIFO is then opened and closed for writing,
+    so the call ends and the test process is not left with a blocked thread)."""
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # noqa: BLE001 - raised again in the test's thread
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the blocked reader reads EOF
+        thread.join(seconds)
+        pytest.fail(f"blocked on the FIFO {fifo.name} for {seconds} s")
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value
+
+
+def test_a_small_regular_file_of_strict_json_is_read(tmp_path):
+    cache = tmp_path / "cache.json"
+    cache.write_text("[1, 2, 3]")
+    assert read_cache_json(cache, 9) == [1, 2, 3]
+    assert read_cache_json(str(cache), 9) == [1, 2, 3]
+
+
+def test_a_file_over_the_bound_is_no_cache(tmp_path):
+    cache = tmp_path / "cache.json"
+    cache.write_text("[1, 2, 3]")
+    assert read_cache_json(cache, 8) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"[1, 2", b"[1, NaN]", b"[1e999]", b'{"a": 1, "a": 2}', b"\xff\xfe", b"[" * 5000],
+)
+def test_a_damaged_file_is_no_cache(tmp_path, content):
+    cache = tmp_path / "cache.json"
+    cache.write_bytes(content)
+    assert read_cache_json(cache, 1 << 20) is None
+
+
+def test_what_is_not_a_regular_file_is_no_cache_and_never_blocks(tmp_path):
+    assert read_cache_json(tmp_path / "missing.json", 1 << 20) is None
+    assert read_cache_json(tmp_path, 1 << 20) is None  # a directory
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    assert returns_unblocked(fifo, lambda: read_cache_json(fifo, 1 << 20)) is None
+    device = tmp_path / "device.json"
+    device.symlink_to(os.devnull)  # a character device, through a symlink
+    assert read_cache_json(device, 1 << 20) is None
+    (tmp_path / "loop.json").symlink_to(tmp_path / "loop.json")
+    assert read_cache_json(tmp_path / "loop.json", 1 << 20) is None
+    assert read_cache_json(tmp_path / "nul\0.json", 1 << 20) is None
