@@ -9,9 +9,10 @@ comes from Numba's cache records how long the start took (:func:`record`, called
 synthc.generators.jit); later processes read the median of the last few (:func:`typical`).
 
 The record is a small JSON file in synthc's kernel cache directory. It is this machine's own
-measure, yet read as untrusted like every file: size-bounded, strict JSON (synthc.json_bounds;
-a file that is not, or nested too deep to parse, is no record), and only finite numbers in a
-sane range are used, so a damaged or planted file changes a deadline within its bounds at most.
+measure, yet read as untrusted like every file (synthc.cache_files: a regular file, opened
+without blocking, size-bounded, strict JSON; anything else is no record), and only finite
+numbers in a sane range are used, so a damaged or planted file changes a deadline within its
+bounds at most.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import math
 import os
 import threading
 
-from synthc.json_bounds import loads_strict
+from synthc.cache_files import read_cache_json
 
 #: the record's file name in the kernel cache directory
 FILE = "numba-start.json"
@@ -36,14 +37,7 @@ SANE = (0.01, 60.0)
 
 def _measures(folder: str) -> list[float]:
     """The measures recorded in ``folder``, each sane; [] when there is no usable record."""
-    try:
-        with open(os.path.join(folder, FILE), "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            return []
-        found = loads_strict(data)
-    except (OSError, ValueError, RecursionError):
-        return []
+    found = read_cache_json(os.path.join(folder, FILE), MAX_BYTES)
     if not isinstance(found, list):
         return []
     low, high = SANE

@@ -4,11 +4,13 @@ from the cache, read back bounded, and used as the plain-Python deadline of tiny
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT
+from test_cache_files import returns_unblocked
 
 from synthc import numba_start, one_sample, plain_first
 
@@ -136,3 +138,21 @@ def test_a_process_records_its_start_only_when_its_kernels_come_from_the_cache(t
     assert len(first) == 1 and 0.01 < first[0] < 60
     assert build("after numba", "numba first") == first  # Numba's import was not timed
     assert len(build("loaded again")) == 2
+
+
+def test_a_fifo_at_the_record_is_no_record_and_never_blocks(record_dir):
+    fifo = record_dir / numba_start.FILE
+    os.mkfifo(fifo)
+    assert returns_unblocked(fifo, lambda: typical(record_dir)) is None
+    seconds = returns_unblocked(fifo, lambda: plain_first.plain_seconds(cold=False))
+    assert seconds == plain_first.PLAIN_BUILD_DEFAULT_SECONDS
+    returns_unblocked(fifo, lambda: record(record_dir, 0.5))  # replaced by a record
+    assert fifo.is_file() and typical(record_dir) == 0.5
+
+
+def test_a_record_over_the_bound_is_no_record_though_it_is_sane(record_dir):
+    padded = b"[0.5]".ljust(numba_start.MAX_BYTES + 1)
+    (record_dir / numba_start.FILE).write_bytes(padded)
+    assert json.loads(padded) == [0.5] and typical(record_dir) is None
+    record(record_dir, 0.7)
+    assert typical(record_dir) == 0.7
