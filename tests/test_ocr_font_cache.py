@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from pathlib import Path
 
 import pytest
+from test_cache_files import returns_unblocked
 from test_inputs import a_font
 
 from synthc.generators.ocr import resources
@@ -47,3 +50,32 @@ def test_a_damaged_coverage_cache_file_is_read_again_from_the_font(tmp_path, mon
     assert json.loads(cache.read_bytes()) == sorted(cmap)  # rewritten
     resources._COVERAGE.clear()
     assert resources.coverage_known(sha256)
+
+
+def a_font_cached(tmp_path, monkeypatch) -> tuple[bytes, str, Path]:
+    """A font's bytes, sha256 and coverage cache path under ``tmp_path``; nothing cached yet."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(resources, "_COVERAGE", {})
+    data = a_font().read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    cache = tmp_path / "synthc" / "font-coverage" / f"{sha256}.json"
+    cache.parent.mkdir(parents=True)
+    return data, sha256, cache
+
+
+def test_a_fifo_at_the_coverage_cache_is_no_cache_and_never_blocks(tmp_path, monkeypatch):
+    data, sha256, cache = a_font_cached(tmp_path, monkeypatch)
+    os.mkfifo(cache)
+    assert not returns_unblocked(cache, lambda: resources.coverage_known(sha256))
+    cmap = returns_unblocked(cache, lambda: resources.cached_coverage(sha256, lambda: data))
+    assert 65 in cmap and cache.is_file()  # read from the font; the FIFO replaced by the cache
+    assert json.loads(cache.read_bytes()) == sorted(cmap)
+
+
+def test_a_coverage_cache_over_the_bound_is_no_cache(tmp_path, monkeypatch):
+    data, sha256, cache = a_font_cached(tmp_path, monkeypatch)
+    padded = b"[65]".ljust(resources.MAX_COVERAGE_BYTES + 1)  # a list of code points, too long
+    cache.write_bytes(padded)
+    assert not resources.coverage_known(sha256)
+    cmap = resources.cached_coverage(sha256, lambda: data)
+    assert cmap != {65} and json.loads(cache.read_bytes()) == sorted(cmap)  # rewritten

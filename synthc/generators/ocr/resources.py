@@ -23,9 +23,9 @@ from pathlib import Path
 
 from synthc import inputs
 from synthc.atomic import write_atomic
+from synthc.cache_files import read_cache_json
 from synthc.digest import file_sha256
 from synthc.generators.control_chars import CONTROL_CHARS
-from synthc.json_bounds import loads_strict
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -194,16 +194,10 @@ _MAX_CODE_POINT = 0x10FFFF
 
 def _cached_cmap(cache: Path) -> frozenset[int] | None:
     """The code points the cache file ``cache`` holds; None when there is none, or it cannot be
-    read or is not a JSON list of code points (damaged, cut short, or written by something else:
-    the font's cmap is read again and the file rewritten, never trusted or a crash)."""
-    try:
-        with open(cache, "rb") as handle:
-            data = handle.read(MAX_COVERAGE_BYTES + 1)
-        if len(data) > MAX_COVERAGE_BYTES:
-            return None
-        found = loads_strict(data)
-    except (OSError, ValueError, RecursionError):
-        return None
+    read (not a regular file, too large: synthc.cache_files) or is not a JSON list of code
+    points (damaged, cut short, or written by something else: the font's cmap is read again and
+    the file rewritten, never trusted, a crash or a wait)."""
+    found = read_cache_json(cache, MAX_COVERAGE_BYTES)
     if not isinstance(found, list) or not all(
         type(point) is int and 0 <= point <= _MAX_CODE_POINT for point in found
     ):
