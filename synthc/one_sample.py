@@ -78,9 +78,9 @@ def _made(compiled: CompiledSpec, generator: Any, index: int) -> dict[str, Any] 
     spec = compiled.spec
     kind = spec.generator.kind
     if isinstance(generator, FileGenerator):
-        files = tuple(column.name for column in generator.columns(spec.generator))
+        layout = TarLayout.of_columns(index, 1, generator.columns(spec.generator))
         made = generator.generate(spec.generator, spec.seed, index, index + 1)
-        for key, sample in checked_samples(made, TarLayout(index, 1, files), kind):
+        for key, sample in checked_samples(made, layout, kind):
             return {"__key__": key, **sample}
         raise BuildError(f"{kind}: the generator made no sample {index}")
     if isinstance(generator, TableGenerator):

@@ -112,8 +112,7 @@ def _write_shard(
     stats: dict[str, int] = {}
     if isinstance(generator, FileGenerator):
         samples = generator.generate(config, task.seed, task.start, task.stop)
-        files = tuple(column.name for column in generator.columns(config))
-        layout = TarLayout(task.start, task.samples, files)
+        layout = TarLayout.of_columns(task.start, task.samples, generator.columns(config))
         made: dict[str, int] = {}
 
         def checked() -> Iterator[Sample]:

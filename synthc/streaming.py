@@ -294,7 +294,7 @@ class Stream:
         for block in self.blocks():
             if isinstance(generator, FileGenerator):
                 samples = generator.generate(self.config, self.seed, block.start, block.stop)
-                layout = TarLayout(block.start, len(block), tuple(c.name for c in declared))
+                layout = TarLayout.of_columns(block.start, len(block), declared)
                 for key, files in checked_samples(samples, layout, self.kind):
                     yield {"__key__": key, **files}
             elif isinstance(generator, TableGenerator):

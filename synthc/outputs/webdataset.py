@@ -13,12 +13,15 @@ import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from synthc import limits
 from synthc.atomic import write_atomic_by
 from synthc.errors import OutputError
 from synthc.outputs.confine import open_regular
+
+if TYPE_CHECKING:
+    from synthc.generators.base import Column
 
 Sample = tuple[str, dict[str, bytes]]
 
@@ -60,6 +63,12 @@ class TarLayout:
     first: int
     samples: int
     files: tuple[str, ...]
+
+    @classmethod
+    def of_columns(cls, first: int, samples: int, columns: Iterable[Column]) -> TarLayout:
+        """The layout of samples ``first`` to ``first + samples - 1`` of a file generator whose
+        schema is ``columns`` (its ``columns(config)``): each column names a file's extension."""
+        return cls(first, samples, tuple(column.name for column in columns))
 
     @classmethod
     def of(cls, shard: dict[str, Any], schema: Any) -> TarLayout:
