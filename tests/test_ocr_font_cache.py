@@ -1,6 +1,7 @@
 """A font's cmap is kept on disk by the font's sha256 (synthc.generators.ocr.resources): a cache
-file that is damaged, cut short or holds anything but a JSON list of code points is as good as
-absent: the font is read again and the file rewritten, never trusted and never a crash."""
+file that is damaged, cut short, holds anything but a JSON list of code points, is too large
+or is not a regular file (a FIFO) is as good as absent: the font is read again and the file
+rewritten, never trusted, never a crash and never a wait."""
 
 from __future__ import annotations
 
@@ -14,6 +15,17 @@ from test_cache_files import returns_unblocked
 from test_inputs import a_font
 
 from synthc.generators.ocr import resources
+
+
+def a_font_cached(tmp_path, monkeypatch) -> tuple[bytes, str, Path]:
+    """A font's bytes, sha256 and coverage cache path under ``tmp_path``; nothing cached yet."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(resources, "_COVERAGE", {})
+    data = a_font().read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    cache = tmp_path / "synthc" / "font-coverage" / f"{sha256}.json"
+    cache.parent.mkdir(parents=True)
+    return data, sha256, cache
 
 
 @pytest.mark.parametrize(
@@ -35,12 +47,8 @@ from synthc.generators.ocr import resources
     ],
 )
 def test_a_damaged_coverage_cache_file_is_read_again_from_the_font(tmp_path, monkeypatch, content):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(resources, "_COVERAGE", {})
-    data = a_font().read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
+    data, sha256, cache = a_font_cached(tmp_path, monkeypatch)
     cmap = resources.cached_coverage(sha256, lambda: data)
-    cache = tmp_path / "synthc" / "font-coverage" / f"{sha256}.json"
     assert json.loads(cache.read_bytes()) == sorted(cmap) and 65 in cmap
 
     cache.write_bytes(content)
@@ -50,17 +58,6 @@ def test_a_damaged_coverage_cache_file_is_read_again_from_the_font(tmp_path, mon
     assert json.loads(cache.read_bytes()) == sorted(cmap)  # rewritten
     resources._COVERAGE.clear()
     assert resources.coverage_known(sha256)
-
-
-def a_font_cached(tmp_path, monkeypatch) -> tuple[bytes, str, Path]:
-    """A font's bytes, sha256 and coverage cache path under ``tmp_path``; nothing cached yet."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(resources, "_COVERAGE", {})
-    data = a_font().read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    cache = tmp_path / "synthc" / "font-coverage" / f"{sha256}.json"
-    cache.parent.mkdir(parents=True)
-    return data, sha256, cache
 
 
 def test_a_fifo_at_the_coverage_cache_is_no_cache_and_never_blocks(tmp_path, monkeypatch):
