@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from synthc import numba_blas
+from synthc import numba_blas, startup_gc
 from synthc.allocator import reuse_freed_memory
 from synthc.blas_threads import one_blas_thread
 from synthc.quick_exit import exit_without_final_collection
@@ -27,15 +27,18 @@ def prepare_environment() -> None:
     plugins in the entry points of every installed distribution: 0.03-0.05 s of every command in
     a venv of 170 distributions, for plugins that would only observe synthc's
     own models (and those of installed generator kinds). The
-    variable is inherited by the processes the command starts (its workers, a LocalCluster's)."""
+    variable is inherited by the processes the command starts (its workers, a LocalCluster's).
+    Garbage collection is paused while the process starts (synthc.startup_gc)."""
     os.environ.setdefault(PYDANTIC_PLUGINS, "__all__")
+    startup_gc.pause()
 
 
 def setup() -> None:
     """Make this process synthc's own: it exits without its last garbage collection
     (synthc.quick_exit), keeps freed shard buffers (synthc.allocator), and lets Numba check for
-    SciPy's BLAS without importing scipy.linalg (synthc.numba_blas), and gets one BLAS thread
-    (synthc.blas_threads)."""
+    SciPy's BLAS without importing scipy.linalg (synthc.numba_blas), gets one BLAS thread
+    (synthc.blas_threads), and pauses garbage collection while it starts (synthc.startup_gc)."""
+    startup_gc.pause()
     one_blas_thread()
     exit_without_final_collection()
     reuse_freed_memory()

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("synthc", "synthc.errors", "synthc.limits", "synthc.hints", "synthc.digest", "synthc.atomic",
      "synthc.checkpoint", "synthc.inputs", "synthc.provenance", "synthc.git_state",
      "synthc.depfile", "synthc.lazy", "synthc.quick_exit", "synthc.allocator",
-     "synthc.numba_blas", "synthc.numba_cache_lock", "synthc.own_process",
+     "synthc.numba_blas", "synthc.numba_cache_lock", "synthc.own_process", "synthc.startup_gc",
      "synthc.library_logs", "synthc.cancellation"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),
