@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
      "synthc.checkpoint", "synthc.inputs", "synthc.provenance", "synthc.git_state",
      "synthc.depfile", "synthc.lazy", "synthc.quick_exit", "synthc.allocator",
      "synthc.numba_blas", "synthc.numba_cache_lock", "synthc.own_process", "synthc.startup_gc",
+     "synthc.dist_versions",
      "synthc.library_logs", "synthc.cancellation"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),

@@ -18,6 +18,7 @@ from synthc import FORMAT_VERSION, generators
 from synthc.compiler.models import Spec
 from synthc.compiler.shard_sizing import shard_sizes
 from synthc.compiler.splits import split_ranges
+from synthc.dist_versions import version
 from synthc.errors import UsageError
 from synthc.generators.base import TableGenerator
 
@@ -83,7 +84,7 @@ class Plan:
 def library_versions(names: Iterable[str]) -> dict[str, str]:
     """Installed versions of the libraries that shape shard bytes; UsageError naming one that
     is not installed (a generator's ``libraries`` name it: its version is in every task key)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
 
     versions = {}
     for name in sorted(names):

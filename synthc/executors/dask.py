@@ -46,6 +46,7 @@ from typing import Any
 
 import synthc
 from synthc import cancellation
+from synthc.dist_versions import version
 from synthc.errors import BuildError, UsageError, one_line
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed, traceback_text
 from synthc.executors.polars_threads import polars_threads_per_worker
@@ -475,7 +476,7 @@ def local_versions(libraries: Sequence[str]) -> dict[str, str]:
     """This process's synthc version and a digest of its sources (a checkout edited since, or
     another one at the same version, writes other bytes), its Python version, and those of
     ``libraries`` ("missing" for one that is not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
 
     found = {
         "synthc": synthc.__version__,

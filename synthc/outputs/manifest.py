@@ -19,6 +19,7 @@ from typing import Any
 
 import synthc
 from synthc import FORMAT_VERSION, generators, limits
+from synthc.dist_versions import version
 from synthc.errors import OutputError
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import read_bounded
@@ -43,7 +44,7 @@ RNG_DESCRIPTION = {
 
 def library_report() -> dict[str, str]:
     """Versions of Python and of the libraries that shape or read the output."""
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
 
     found = {"python": platform.python_version()}
     for name in _REPORTED_LIBRARIES:
@@ -74,7 +75,7 @@ def generator_libraries(kind: str) -> dict[str, str]:
     """Versions of the libraries the kind declares (its ``libraries``, which every task key
     names, e.g. OCR's trdg and fontTools) and of an installed kind's own package, which a
     manifest reports beside the core's."""
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
 
     package = generators.package(kind)
     found = {}
@@ -88,7 +89,7 @@ def generator_libraries(kind: str) -> dict[str, str]:
 
 def installed_versions(names: Iterable[str]) -> dict[str, str]:
     """Versions of those of ``names`` that are installed here."""
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError
 
     found = {}
     for name in names:
