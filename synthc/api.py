@@ -465,8 +465,8 @@ def _git_for_build(spec: Path, compiled: CompiledSpec, require_clean: bool) -> G
 
 def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) -> str:
     """The Make rule for ``out``'s manifest, checked before anything is written: UsageError for
-    a depfile inside the output that is not a top-level ``*.d`` file, or a path Make cannot
-    spell."""
+    a depfile inside the output that is not a top-level ``*.d`` file or is the folder of a
+    split or table (``splits: {x.d: 1.0}``), or a path Make cannot spell."""
     file, target = Path(depfile), Path(out)
     if file.is_dir():
         raise UsageError(f"--depfile {depfile}: is a directory; give the file to write")
@@ -478,6 +478,13 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         raise UsageError(
             f"--depfile {depfile}: inside the output directory only a top-level *.d file may "
             "be written (the other names are the build's)"
+        )
+    tables = compiled.spec.generator.table_names()
+    kind, folders = ("table", tables) if tables else ("split", compiled.spec.splits)
+    if real_file.parent == real_out and real_file.name in folders:
+        raise UsageError(
+            f"--depfile {depfile}: is the folder of the {kind} {real_file.name} this build "
+            "writes; choose another name"
         )
     try:
         return depfile_rule(
