@@ -727,7 +727,7 @@ def _diff_side(
         except OutputError as error:  # not a dataset to compare: a usage error, as diff says
             raise UsageError(str(error)) from None
         return _diff_sides.side_of_manifest(str(path), manifest)
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there (a FIFO, a loop): the reader names it
         raise UsageError(f"{path}: no such file or directory; give an output directory or a spec")
     compiled = compile_spec(path, variables, allow_read, templates)
     inputs: list[InputFile] = [

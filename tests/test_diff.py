@@ -4,6 +4,7 @@ exit 0 identical content, 1 differs, 2 usage or spec error; --json for CI."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -255,6 +256,17 @@ def test_usage_and_spec_errors_exit_2(built, cli, write_spec, tmp_path, problem)
     code, stdout, stderr = cli("diff", out, side)
     assert code == 2 and not stdout
     assert str(side) in stderr and "Traceback" not in stderr
+
+
+def test_a_side_that_is_there_but_no_file_or_folder_is_named_as_what_it_is(built, cli, tmp_path):
+    # a FIFO or a symlink loop was "no such file or directory"
+    _, out = built
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "loop").symlink_to("loop")
+    for side, what in [("fifo", "not a regular file"), ("loop", "symbolic links")]:
+        code, stdout, stderr = cli("diff", out, tmp_path / side)
+        assert code == 2 and not stdout and what in stderr, stderr
+        assert "no such file" not in stderr and len(stderr.splitlines()) == 1
 
 
 def test_options_that_shape_a_spec_are_refused_between_two_built_datasets(built, cli):
