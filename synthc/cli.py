@@ -769,6 +769,12 @@ def _reproduce(args: argparse.Namespace) -> int:
             "function of them, or its code changed without a new version)",
             file=sys.stderr,
         )
+    elif result.output_only:
+        print(
+            "  (the rebuild matches the manifest; the output's own files do not: synthc verify "
+            "checks them and names the command that repairs them)",
+            file=sys.stderr,
+        )
     return 1
 
 

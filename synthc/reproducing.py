@@ -57,6 +57,8 @@ class Difference:
 
     path: str
     message: str
+    #: only the output's own file (or its listing) is not the manifest's: the rebuild is
+    output_only: bool = False
 
     def __str__(self) -> str:
         return one_line(f"{self.path}: {self.message}")
@@ -89,7 +91,14 @@ class Reproduction:
         """Whether shards differ though nothing recorded did: the same synthc and library
         versions, inputs and task keys (every field), so the generator made other bytes from
         the same ``(seed, config, i)``."""
-        return bool(self.differences) and not (self.inputs or self.libraries or self.fields)
+        rebuilt = any(not d.output_only for d in self.differences)
+        return rebuilt and not (self.inputs or self.libraries or self.fields)
+
+    @property
+    def output_only(self) -> bool:
+        """Whether the rebuild matches the manifest and only files of the output do not (a
+        damaged, missing or replaced shard: ``synthc verify`` names them)."""
+        return bool(self.differences) and all(d.output_only for d in self.differences)
 
     @property
     def identical(self) -> bool:
@@ -212,7 +221,7 @@ def compare(
     for shard in iter_shards(manifest):
         path, recorded = shard["path"], shard["sha256"]
         if path in listed:  # its file is read once (a shard listed 20,000 times was hashed so)
-            differences.append(Difference(path, "the manifest lists it twice"))
+            differences.append(Difference(path, "the manifest lists it twice", True))
             continue
         listed.add(path)
         clauses = []
@@ -232,7 +241,8 @@ def compare(
         if on_disk is not None:
             clauses.append(on_disk)
         if clauses:
-            differences.append(Difference(path, "; ".join(clauses)))
+            only_file = on_disk is not None and len(clauses) == 1
+            differences.append(Difference(path, "; ".join(clauses), only_file))
     for path in fresh:
         if path not in listed:
             differences.append(

@@ -100,6 +100,14 @@ def test_one_flipped_byte_fails_naming_the_shard(project, cli):
     assert "does not reproduce: 1 of 4 shard(s) differ" in err
     assert "train/train-00001.parquet: its file in the output directory has sha256" in err
     assert "train-00000" not in err and "test-00000" not in err
+    # the rebuild matches the manifest: the file is damaged, the generator is not to blame
+    assert "not a pure function" not in err and "the rebuild matches the manifest" in err
+    (project / "out" / "train" / "train-00000.parquet").unlink()
+    code, _, err = cli("reproduce", "out")
+    assert (
+        code == 1 and "train/train-00000.parquet: its file in the output directory: missing" in err
+    )
+    assert "not a pure function" not in err and "the rebuild matches the manifest" in err
 
 
 def test_a_shard_far_larger_or_too_long_a_name_is_one_line_without_hashing(
