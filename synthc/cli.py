@@ -668,15 +668,23 @@ def _child(out: Path | str, name: str) -> Path | str:
 
 
 def _check_distinct_names(names: list[tuple[Path, str]]) -> None:
-    """UsageError naming both files when two specs have one ``name`` (one output each)."""
-    seen: dict[str, Path] = {}
+    """UsageError naming both files when two specs have one ``name`` (one output each), or
+    names that differ only in case (one folder on macOS or Windows)."""
+    seen: dict[str, tuple[Path, str]] = {}
     for spec, name in names:
-        if name in seen:
+        if name.casefold() in seen:
+            first, other = seen[name.casefold()]
+            if other == name:
+                raise UsageError(
+                    f"{first} and {spec}: both name the dataset {name!r}, and each dataset "
+                    "builds into its own <output>/<name>; rename one"
+                )
             raise UsageError(
-                f"{seen[name]} and {spec}: both name the dataset {name!r}, and each dataset "
-                "builds into its own <output>/<name>; rename one"
+                f"{first} and {spec}: the dataset names {other!r} and {name!r} differ only in "
+                "case, and each builds into its own <output>/<name>: one folder on macOS or "
+                "Windows; rename one"
             )
-        seen[name] = spec
+        seen[name.casefold()] = (spec, name)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -66,6 +66,21 @@ def test_two_specs_of_one_name_are_refused_before_anything_builds(cli, write_spe
     assert code == 2 and stdout.count(": ok") == 2 and "both name the dataset" in stderr
 
 
+def test_two_names_that_differ_only_in_case_are_refused_before_anything_builds(
+    cli, write_spec, tmp_path
+):
+    # out/same and out/Same are one folder on macOS or Windows: the second build found the
+    # first's dataset there and stopped, after it was built
+    a = write_spec(spec_text(name="same"), "a.yaml")
+    b = write_spec(spec_text(name="Same", seed=8), "b.yaml")
+    out = tmp_path / "out"
+    for command in ("build", "plan"):
+        code, stdout, stderr = cli(command, a, b, "-o", out)
+        assert code == 2 and not stdout
+        assert f"{a} and {b}: the dataset names 'same' and 'Same' differ only in case" in stderr
+    assert not out.exists()
+
+
 def test_var_applies_to_every_spec(cli, write_spec, tmp_path):
     templated = spec_text(name="NAME").replace("samples: 1000", 'samples: {{ var("n") }}')
     a = write_spec(templated.replace("NAME", "a"), "a.yaml")
