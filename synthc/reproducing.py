@@ -179,6 +179,8 @@ def _reproduce(
         text=text,
         text_display=named(SPEC_COPY),
     )
+    plan = _plan(compiled.spec)
+    _check_no_larger(named(MANIFEST_FILE), plan.samples, manifest["samples"])
     also_compare = getattr(executor, "compare_versions", None)
     if also_compare is not None:
         # made before the spec was compiled: an installed kind's package was not among them
@@ -187,7 +189,7 @@ def _reproduce(
         rebuilt_out = Path(scratch) / "out"
         _build(
             compiled,
-            _plan(compiled.spec),
+            plan,
             DirectoryTarget(rebuilt_out),
             executor=executor or LocalExecutor(),
             progress=progress,
@@ -206,6 +208,17 @@ def _reproduce(
         str(manifest["content_sha256"]),
         tuple(compare_fields(manifest, rebuilt)),
     )
+
+
+def _check_no_larger(where: str, planned: int, recorded: int) -> None:
+    """OutputError, before anything is built, when the recorded spec and vars make more samples
+    than the manifest records: that rebuild cannot reproduce the dataset, and a recorded var
+    (``spec.vars``, untrusted like the rest) would make it build far more than the dataset."""
+    if planned > recorded:
+        raise OutputError(
+            f"{where}: does not reproduce: the recorded spec and vars make {planned:,} samples, "
+            f"the manifest records {recorded:,}; nothing was rebuilt"
+        )
 
 
 def compare(

@@ -110,6 +110,24 @@ def test_one_flipped_byte_fails_naming_the_shard(project, cli):
     assert "not a pure function" not in err and "the rebuild matches the manifest" in err
 
 
+def test_recorded_vars_that_make_more_samples_than_recorded_build_nothing(
+    project, cli, monkeypatch
+):
+    # a downloaded manifest of 300 samples recording samples=900000 rebuilt all 900,000
+    from synthc import reproducing
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("rebuilt")
+
+    monkeypatch.setattr(reproducing, "_build", no_build)
+    manifest = json.loads((project / "out" / "manifest.json").read_text())
+    patch_manifest(project / "out", spec={**manifest["spec"], "vars": {"samples": 900_000}})
+    code, _, err = cli("reproduce", "out")
+    assert code == 1 and err.count("\n") == 1, err
+    assert "out/manifest.json: does not reproduce: the recorded spec and vars make 900,000" in err
+    assert "the manifest records 300; nothing was rebuilt" in err
+
+
 def test_a_shard_far_larger_or_too_long_a_name_is_one_line_without_hashing(
     project, cli, monkeypatch
 ):
