@@ -434,6 +434,25 @@ def test_problems_in_the_spec_copy_and_the_recorded_vars_name_the_output_directo
     assert "--var" not in err
 
 
+def test_a_manifest_of_many_recorded_vars_is_named_in_bounded_lines(project, cli):
+    # each unread var was a line listing every name the spec reads, and looked up among them:
+    # a forged spec copy and manifest made reproduce print gigabytes, for hours
+    path = project / "out" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    copy = project / "out" / "spec.yaml"
+    reads = " ".join(f"var('name{i}')" for i in range(300))
+    copy.write_text(copy.read_text() + f"# {reads}\n")
+    manifest["spec"]["sha256"] = sha256(copy)
+    manifest["spec"]["vars"] = {"samples": 300, **{f"other{i}": i for i in range(2000)}}
+    path.write_text(json.dumps(manifest))
+    code, _, err = cli("reproduce", "out")
+    lines = err.splitlines()
+    assert code == 2 and len(lines) == 22 and max(map(len, lines)) < 500, err[:2000]
+    assert "the recorded var other0=0, spec.vars in out/manifest.json: the spec never" in err
+    assert "; it reads name0, name1, name10, name100" in err and " and 281 more" in err
+    assert "1,980 more recorded vars (spec.vars in out/manifest.json) the spec never reads" in err
+
+
 def test_usage_errors(project, cli):
     code, _, err = cli("reproduce", "out", "--workers", "0")
     assert code == 2 and "--workers must be >= 1" in err

@@ -17,6 +17,9 @@ from synthc.compiler.positions import MarkedText, locate
 from synthc.errors import Position, Problem
 
 _MISSING = object()
+#: unread variables named one problem each, and names read listed in their hint: a manifest
+#: may record millions (reproduce), each looked up among every name the spec reads
+MAX_SHOWN_NAMES = 20
 #: names a template reads with a literal name, even in a branch this render did not take
 _STATIC_READS = re.compile(
     r"""\bvar\(\s*(['"])(\w+)\1|\bvars\s*(?:\.\s*(\w+)|\[\s*(['"])(\w+)\4)"""
@@ -162,14 +165,23 @@ class VarReads:
         for match in _STATIC_READS.finditer(source):
             read.add(match[2] or match[3] or match[5])
         problems = []
-        for name in self.variables:
-            if name in read:
-                continue
-            hint = did_you_mean(name, sorted(read)) or (
-                "; it reads no variables" if not read else f"; it reads {', '.join(sorted(read))}"
+        unread = [name for name in self.variables if name not in read]
+        names = sorted(read)
+        listed = ", ".join(names[:MAX_SHOWN_NAMES])
+        if len(names) > MAX_SHOWN_NAMES:
+            listed += f" and {len(names) - MAX_SHOWN_NAMES:,} more"
+        for name in unread[:MAX_SHOWN_NAMES]:
+            hint = did_you_mean(name, names) or (
+                "; it reads no variables" if not names else f"; it reads {listed}"
             )
             given = self.origin_text(name)
             problems.append(Problem(None, "", f"{given}: the spec never reads '{name}'{hint}"))
+        if len(unread) > MAX_SHOWN_NAMES:
+            more = len(unread) - MAX_SHOWN_NAMES
+            what = "--var values"
+            if self.recorded_in is not None:
+                what = f"recorded vars (spec.vars in {self.recorded_in})"
+            problems.append(Problem(None, "", f"{more:,} more {what} the spec never reads"))
         return problems
 
     def origin_text(self, name: str) -> str:
