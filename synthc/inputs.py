@@ -332,7 +332,9 @@ def read_regular(
 
     Checked before the open (stat) and after it (fstat): the open never blocks (``O_NONBLOCK``)
     and reading stops at the limit even if the file grows meanwhile. With ``identity`` (device,
-    inode), the file opened must be the one checked earlier (no swap in between).
+    inode), the file opened must be the one checked earlier (no swap in between). The size
+    fstat gives is read at once, into the bytes returned (no chunks joined); a file grown
+    since is read on, to its end or past the limit.
     """
     _check_regular(_stat(Path(path), shown), kind, shown, limit)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -347,12 +349,14 @@ def read_regular(
             raise InputError(f"{shown!r} was replaced while it was being read")
         bound = _limit(kind, limit)
         chunks, total = [], 0
+        want = opened.st_size + 1  # at most the limit and one byte: the size was checked
         while total <= bound:
-            chunk = os.read(fd, min(1 << 20, bound + 1 - total))
+            chunk = os.read(fd, min(want, bound + 1 - total))
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
+            want = 1 << 20  # a file grown since: read on in chunks, up to the bound
     except OSError as error:
         raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
     finally:
@@ -362,7 +366,7 @@ def read_regular(
             f"{shown!r} grew past the limit of {bound} bytes for a {kind} file"
             f"{_limit_named(kind, limit)}"
         )
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # -- finding a recorded file again (in this process or a worker) ------------------------------
