@@ -2,9 +2,10 @@
 
 ``importlib.metadata.version`` parses a distribution's whole METADATA file with the email
 package, its long description too (numpy's is 40 KB), and a build reads about ten (task keys,
-the manifest, a Dask worker's comparison): 9 ms, or 66 ms from a cold page cache (3 ms here). :func:`version` reads the header lines up to the first blank one and gives
-the same string; a header it does not read plainly (a folded or malformed line before the
-version) is left to importlib.metadata, as is a metadata file without a version.
+the manifest, a Dask worker's comparison): 9 ms, or 66 ms from a cold page cache (3 ms here).
+:func:`version` reads the header lines up to the first blank one and gives the same string; a
+header it does not read plainly (a folded or malformed line before the version) is left to
+importlib.metadata, as is a metadata file without a version.
 """
 
 from __future__ import annotations
