@@ -1,7 +1,8 @@
-"""A font's cmap is kept on disk by the font's sha256 (synthc.generators.ocr.resources): a cache
-file that is damaged, cut short, holds anything but a JSON list of code points, is too large
-or is not a regular file (a FIFO) is as good as absent: the font is read again and the file
-rewritten, never trusted, never a crash and never a wait."""
+"""What synthc learns of a font with fontTools is kept on disk by the font's sha256
+(synthc.generators.ocr.font_cache): its cmap as ranges of code points. A cache file that is
+damaged, cut short, of the older format or holds anything but its one canonical shape is as
+good as absent: the font is read again and the file rewritten, never trusted and never a
+crash."""
 
 from __future__ import annotations
 
@@ -14,18 +15,15 @@ import pytest
 from test_cache_files import returns_unblocked
 from test_inputs import a_font
 
-from synthc.generators.ocr import resources
+from synthc.generators.ocr import font_cache, resources
 
 
-def a_font_cached(tmp_path, monkeypatch) -> tuple[bytes, str, Path]:
-    """A font's bytes, sha256 and coverage cache path under ``tmp_path``; nothing cached yet."""
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """synthc's cache directory, empty, with nothing remembered in this process."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(resources, "_COVERAGE", {})
-    data = a_font().read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    cache = tmp_path / "synthc" / "font-coverage" / f"{sha256}.json"
-    cache.parent.mkdir(parents=True)
-    return data, sha256, cache
+    return tmp_path / "synthc"
 
 
 @pytest.mark.parametrize(
@@ -33,46 +31,61 @@ def a_font_cached(tmp_path, monkeypatch) -> tuple[bytes, str, Path]:
     [
         b"",
         b"\xff\xfe not text",
-        b"[65, 66",
+        b"[[65, 66]",
         b"[" * 5000,  # nested deeper than the parser recurses
-        b"[NaN, 65]",
-        b"[65, 1e999]",
+        b"[[NaN, 65]]",
+        b"[[65, 1e999]]",
         b'{"65": 1, "66": 1}',
-        b'[65, "A", 66]',
-        b"[65.0, 66]",
-        b"[true, 65]",
-        b"[-1, 65]",
-        b"[65, 1114112]",
-        b"[[65], 66]",
+        b"[65, 66]",  # the older format: a list of code points
+        b'[[65, "B"]]',
+        b"[[65.0, 66]]",
+        b"[[true, 65]]",
+        b"[[-1, 65]]",
+        b"[[65, 1114112]]",
+        b"[[66, 65]]",
+        b"[[65]]",
+        b"[[65, 66, 67]]",
+        b"[[65, 66], [67, 68]]",  # adjacent: one range written as two
+        b"[[70, 80], [65, 66]]",
+        b"[[65, 70], [68, 80]]",
     ],
 )
-def test_a_damaged_coverage_cache_file_is_read_again_from_the_font(tmp_path, monkeypatch, content):
-    data, sha256, cache = a_font_cached(tmp_path, monkeypatch)
+def test_a_damaged_coverage_cache_file_is_read_again_from_the_font(cache, content):
+    data = a_font().read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
     cmap = resources.cached_coverage(sha256, lambda: data)
-    assert json.loads(cache.read_bytes()) == sorted(cmap) and 65 in cmap
+    file = cache / "font-coverage" / f"{sha256}.ranges.json"
+    written = file.read_bytes()
+    assert json.loads(written)[:1] == [[32, 126]] and 65 in cmap
 
-    cache.write_bytes(content)
+    file.write_bytes(content)
     resources._COVERAGE.clear()  # a new process
     assert not resources.coverage_known(sha256)  # so a compile reads the font itself
     assert resources.cached_coverage(sha256, lambda: data) == cmap
-    assert json.loads(cache.read_bytes()) == sorted(cmap)  # rewritten
+    assert file.read_bytes() == written  # rewritten
     resources._COVERAGE.clear()
     assert resources.coverage_known(sha256)
+    assert resources.cached_coverage(sha256, lambda: b"never read") == cmap
 
 
-def test_a_fifo_at_the_coverage_cache_is_no_cache_and_never_blocks(tmp_path, monkeypatch):
-    data, sha256, cache = a_font_cached(tmp_path, monkeypatch)
-    os.mkfifo(cache)
-    assert not returns_unblocked(cache, lambda: resources.coverage_known(sha256))
-    cmap = returns_unblocked(cache, lambda: resources.cached_coverage(sha256, lambda: data))
-    assert 65 in cmap and cache.is_file()  # read from the font; the FIFO replaced by the cache
-    assert json.loads(cache.read_bytes()) == sorted(cmap)
+def test_a_fifo_at_the_coverage_cache_is_no_cache_and_never_blocks(cache):
+    data = a_font().read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    file = cache / "font-coverage" / f"{sha256}.ranges.json"
+    file.parent.mkdir(parents=True)
+    os.mkfifo(file)
+    assert not returns_unblocked(file, lambda: resources.coverage_known(sha256))
+    cmap = returns_unblocked(file, lambda: resources.cached_coverage(sha256, lambda: data))
+    assert 65 in cmap and file.is_file()  # read from the font; the FIFO replaced by the cache
+    assert json.loads(file.read_bytes())[:1] == [[32, 126]]
 
 
-def test_a_coverage_cache_over_the_bound_is_no_cache(tmp_path, monkeypatch):
-    data, sha256, cache = a_font_cached(tmp_path, monkeypatch)
-    padded = b"[65]".ljust(resources.MAX_COVERAGE_BYTES + 1)  # a list of code points, too long
-    cache.write_bytes(padded)
+def test_a_coverage_cache_over_the_bound_is_no_cache(cache):
+    data = a_font().read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    file = cache / "font-coverage" / f"{sha256}.ranges.json"
+    file.parent.mkdir(parents=True)
+    file.write_bytes(b"[[65, 65]]".ljust(font_cache.MAX_CACHE_BYTES + 1))  # canonical, too long
     assert not resources.coverage_known(sha256)
     cmap = resources.cached_coverage(sha256, lambda: data)
-    assert cmap != {65} and json.loads(cache.read_bytes()) == sorted(cmap)  # rewritten
+    assert cmap != {65} and json.loads(file.read_bytes())[:1] == [[32, 126]]  # rewritten

@@ -10,22 +10,18 @@ compile time.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.util
 import io
-import json
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from synthc import inputs
-from synthc.atomic import write_atomic
-from synthc.cache_files import read_cache_json
 from synthc.digest import file_sha256
 from synthc.generators.control_chars import CONTROL_CHARS
+from synthc.generators.ocr import font_cache
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -134,7 +130,8 @@ def font_path(font: dict[str, str]) -> str:
     return inputs.locate(font, "font")
 
 
-_COVERAGE: dict[str, frozenset[int]] = {}
+#: per font sha256, its code points; or their ranges, as cached on disk, until asked for
+_COVERAGE: dict[str, frozenset[int] | list[list[int]]] = {}
 
 
 def coverage(path: str, sha256: str | None = None) -> frozenset[int]:
@@ -152,21 +149,22 @@ def font_coverage(font: dict[str, str]) -> frozenset[int]:
 
 def cached_coverage(sha256: str, read: Callable[[], bytes]) -> frozenset[int]:
     """The cmap of the font with ``sha256``, whose bytes ``read`` gives. Reading a cmap with
-    fontTools takes about 20 ms, so the answer is also kept on disk, keyed by the sha256: the
-    font is read only on a miss. A file that is not a font raises what fontTools raises."""
-    found = _COVERAGE.get(sha256)
-    if found is not None:
-        return found
-    cache = _cache_dir() / f"{sha256}.json"
-    found = _cached_cmap(cache)
-    if found is None:
+    fontTools takes about 20 ms, so the answer is also kept on disk, keyed by the sha256
+    (synthc.generators.ocr.font_cache): the font is read only on a miss. A file that is not a
+    font raises what fontTools raises."""
+    known = _COVERAGE.get(sha256)
+    if isinstance(known, frozenset):
+        return known
+    ranges = font_cache.read_coverage(sha256) if known is None else known
+    if ranges is not None:
+        found = font_cache.points(ranges)
+    else:
         from fontTools.ttLib import TTFont
 
         with TTFont(io.BytesIO(read()), lazy=True, fontNumber=0) as font:
             cmap = font.getBestCmap() or {}
         found = frozenset(cmap)
-        with contextlib.suppress(OSError):
-            write_atomic(cache, json.dumps(sorted(cmap)).encode())
+        font_cache.write_coverage(sha256, found)
     with _LOCK:
         _COVERAGE[sha256] = found
     return found
@@ -178,36 +176,12 @@ def coverage_known(sha256: str) -> bool:
     parsing the cmap again."""
     if sha256 in _COVERAGE:
         return True
-    found = _cached_cmap(_cache_dir() / f"{sha256}.json")
-    if found is None:
+    ranges = font_cache.read_coverage(sha256)
+    if ranges is None:
         return False
     with _LOCK:
-        _COVERAGE[sha256] = found
+        _COVERAGE.setdefault(sha256, ranges)  # made code points when first asked for
     return True
-
-
-#: bytes of a cached cmap: every code point there is, as JSON, is under 10 MiB
-MAX_COVERAGE_BYTES = 16 * 1024 * 1024
-#: the last code point
-_MAX_CODE_POINT = 0x10FFFF
-
-
-def _cached_cmap(cache: Path) -> frozenset[int] | None:
-    """The code points the cache file ``cache`` holds; None when there is none, or it cannot be
-    read (not a regular file, too large: synthc.cache_files) or is not a JSON list of code
-    points (damaged, cut short, or written by something else: the font's cmap is read again and
-    the file rewritten, never trusted, a crash or a wait)."""
-    found = read_cache_json(cache, MAX_COVERAGE_BYTES)
-    if not isinstance(found, list) or not all(
-        type(point) is int and 0 <= point <= _MAX_CODE_POINT for point in found
-    ):
-        return None
-    return frozenset(found)
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    return Path(base) / "synthc" / "font-coverage"
 
 
 #: tables of glyphs drawn without outlines (bitmaps, colour layers, SVG): a font with one is

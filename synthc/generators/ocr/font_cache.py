@@ -1,0 +1,82 @@
+"""What synthc keeps on disk of each font it has read with fontTools, keyed by the font's sha256
+(under ``$XDG_CACHE_HOME/synthc``, default ``~/.cache/synthc``): the code points its cmap maps
+(``font-coverage/<sha256>.ranges.json``).
+
+Each file is strict JSON of one exact, canonical shape. A file that is not (damaged, cut short,
+the older format, written by something else) is as good as absent: the font is read again and
+the file rewritten, never trusted and never a crash. Writes are atomic and best effort.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from synthc.atomic import write_atomic
+from synthc.cache_files import read_cache_json
+
+#: bytes of a cache file: every code point there is, as ranges or as a list, is under 16 MiB
+MAX_CACHE_BYTES = 16 * 1024 * 1024
+#: the last code point
+MAX_CODE_POINT = 0x10FFFF
+
+
+def cache_path(folder: str, name: str) -> str:
+    """The path of the cache file ``name`` in synthc's cache ``folder``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return os.path.join(base, "synthc", folder, name)
+
+
+def _coverage_path(sha256: str) -> str:
+    return cache_path("font-coverage", f"{sha256}.ranges.json")
+
+
+def read_coverage(sha256: str) -> list[list[int]] | None:
+    """The code points cached for the font with ``sha256``, as ranges ``[first, last]`` (for
+    :func:`points`); None without a usable file."""
+    found = _read(_coverage_path(sha256))
+    if type(found) is not list:
+        return None
+    last = -2
+    for pair in found:  # ascending, disjoint, not adjacent: the one way to write a set
+        if type(pair) is not list or len(pair) != 2:
+            return None
+        start, end = pair
+        if type(start) is not int or type(end) is not int:
+            return None
+        if not last + 1 < start <= end <= MAX_CODE_POINT:
+            return None
+        last = end
+    return found
+
+
+def points(ranges: list[list[int]]) -> frozenset[int]:
+    """The code points of ``ranges`` (from :func:`read_coverage`)."""
+    return frozenset(chain.from_iterable(range(start, end + 1) for start, end in ranges))
+
+
+def write_coverage(sha256: str, points: Iterable[int]) -> None:
+    """Cache ``points``, the code points of the font with ``sha256``, as ranges."""
+    ranges: list[list[int]] = []
+    for point in sorted(points):
+        if ranges and ranges[-1][1] + 1 == point:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+    _write(_coverage_path(sha256), ranges)
+
+
+def _read(path: str) -> Any:
+    """The strict JSON in ``path``; None if it is no regular file (a FIFO planted there is not
+    waited on), cannot be read, is too large or is no JSON (synthc.cache_files)."""
+    return read_cache_json(path, MAX_CACHE_BYTES)
+
+
+def _write(path: str, value: Any) -> None:
+    with contextlib.suppress(OSError):
+        write_atomic(Path(path), json.dumps(value, separators=(",", ":")).encode())
