@@ -1,8 +1,8 @@
 """What synthc learns of a font with fontTools is kept on disk by the font's sha256
-(synthc.generators.ocr.font_cache): its cmap as ranges of code points. A cache file that is
-damaged, cut short, of the older format or holds anything but its one canonical shape is as
-good as absent: the font is read again and the file rewritten, never trusted and never a
-crash."""
+(synthc.generators.ocr.font_cache): its cmap as ranges of code points, and which characters
+draw ink. A cache file that is damaged, cut short, of the older format or holds anything but
+its one canonical shape is as good as absent: the font is read again and the file rewritten,
+never trusted and never a crash."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from test_cache_files import returns_unblocked
 from test_inputs import a_font
 
+from synthc import inputs
 from synthc.generators.ocr import font_cache, resources
 
 
@@ -23,6 +24,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """synthc's cache directory, empty, with nothing remembered in this process."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(resources, "_COVERAGE", {})
+    monkeypatch.setattr(resources, "_INKED", {})
     return tmp_path / "synthc"
 
 
@@ -89,3 +91,66 @@ def test_a_coverage_cache_over_the_bound_is_no_cache(cache):
     assert not resources.coverage_known(sha256)
     cmap = resources.cached_coverage(sha256, lambda: data)
     assert cmap != {65} and json.loads(file.read_bytes())[:1] == [[32, 126]]  # rewritten
+
+
+def _font() -> dict[str, str]:
+    """A resolved entry of one of trdg's fonts."""
+    return inputs.Reader(a_font().parent).file(a_font(), "font").entry()
+
+
+def _unread(*_: object) -> dict[str, bool]:
+    raise AssertionError("the font was read again")
+
+
+def test_ink_verdicts_are_kept_on_disk_by_the_fonts_sha256(cache, monkeypatch):
+    font = _font()
+    assert resources.inked("A A", font)
+    file = cache / "font-ink" / f"{font['sha256']}.json"
+    assert json.loads(file.read_bytes()) == {"inked": [65], "blank": []}
+    assert resources.inked("\u200b", font)  # not mapped: judged by its coverage
+    assert json.loads(file.read_bytes()) == {"inked": [65, 0x200B], "blank": []}
+
+    resources._INKED.clear()  # a new process
+    monkeypatch.setattr(resources, "_outlined", _unread)
+    assert resources.inked("A\u200b", font)
+    file.write_bytes(b'{"inked": [], "blank": [66]}')  # what the file says is believed
+    resources._INKED.clear()
+    assert not resources.inked("B", font)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b'{"inked": [65]',
+        b"[65]",
+        b'{"inked": [65]}',
+        b'{"inked": [65], "blank": [], "other": []}',
+        b'{"inked": [65], "inked": [66], "blank": []}',
+        b'{"inked": [66, 65], "blank": []}',
+        b'{"inked": [65, 65], "blank": []}',
+        b'{"inked": [65.0], "blank": []}',
+        b'{"inked": [true], "blank": []}',
+        b'{"inked": [-1], "blank": []}',
+        b'{"inked": [1114112], "blank": []}',
+        b'{"inked": [], "blank": [65, 66], "x": 1}',
+        b'{"inked": [66], "blank": [66]}',
+        b'{"inked": "AB", "blank": []}',
+    ],
+)
+def test_a_damaged_ink_cache_file_is_judged_again_from_the_font(cache, monkeypatch, content):
+    font = _font()
+    file = cache / "font-ink" / f"{font['sha256']}.json"
+    file.parent.mkdir(parents=True)
+    file.write_bytes(content)
+    assert resources.inked("AB", font)
+    assert json.loads(file.read_bytes()) == {"inked": [65, 66], "blank": []}
+
+
+def test_ink_is_judged_on_the_bytes_hashed_at_compile_time(cache, tmp_path):
+    (tmp_path / "font.ttf").write_bytes(a_font().read_bytes())
+    font = inputs.Reader(tmp_path).file("font.ttf", "font").entry()
+    (tmp_path / "font.ttf").write_bytes(b"changed")
+    with pytest.raises(ValueError, match="changed since the spec was compiled"):
+        resources.inked("A", font)
+    assert not (cache / "font-ink").exists()

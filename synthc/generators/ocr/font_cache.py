@@ -1,6 +1,7 @@
 """What synthc keeps on disk of each font it has read with fontTools, keyed by the font's sha256
 (under ``$XDG_CACHE_HOME/synthc``, default ``~/.cache/synthc``): the code points its cmap maps
-(``font-coverage/<sha256>.ranges.json``).
+(``font-coverage/<sha256>.ranges.json``) and which characters it draws with an outline
+(``font-ink/<sha256>.json``).
 
 Each file is strict JSON of one exact, canonical shape. A file that is not (damaged, cut short,
 the older format, written by something else) is as good as absent: the font is read again and
@@ -36,6 +37,10 @@ def _coverage_path(sha256: str) -> str:
     return cache_path("font-coverage", f"{sha256}.ranges.json")
 
 
+def _ink_path(sha256: str) -> str:
+    return cache_path("font-ink", f"{sha256}.json")
+
+
 def read_coverage(sha256: str) -> list[list[int]] | None:
     """The code points cached for the font with ``sha256``, as ranges ``[first, last]`` (for
     :func:`points`); None without a usable file."""
@@ -69,6 +74,35 @@ def write_coverage(sha256: str, points: Iterable[int]) -> None:
         else:
             ranges.append([point, point])
     _write(_coverage_path(sha256), ranges)
+
+
+def read_ink(sha256: str) -> dict[str, bool] | None:
+    """Characters judged in the font with ``sha256``: True if drawn with an outline (or not
+    mapped), False if drawn without one; None without a usable file."""
+    found = _read(_ink_path(sha256))
+    if type(found) is not dict or set(found) != {"inked", "blank"}:
+        return None
+    verdicts: dict[str, bool] = {}
+    for key, ink in (("inked", True), ("blank", False)):
+        points = found[key]
+        if type(points) is not list:
+            return None
+        last = -1
+        for point in points:  # ascending
+            if type(point) is not int or not last < point <= MAX_CODE_POINT:
+                return None
+            last = point
+        verdicts.update((chr(point), ink) for point in points)
+    if len(verdicts) != len(found["inked"]) + len(found["blank"]):
+        return None  # a character both ways
+    return verdicts
+
+
+def write_ink(sha256: str, verdicts: dict[str, bool]) -> None:
+    """Cache ``verdicts`` (see :func:`read_ink`) of the font with ``sha256``."""
+    inked = sorted(ord(ch) for ch, ink in verdicts.items() if ink)
+    blank = sorted(ord(ch) for ch, ink in verdicts.items() if not ink)
+    _write(_ink_path(sha256), {"inked": inked, "blank": blank})
 
 
 def _read(path: str) -> Any:

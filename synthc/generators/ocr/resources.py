@@ -187,30 +187,42 @@ def coverage_known(sha256: str) -> bool:
 #: tables of glyphs drawn without outlines (bitmaps, colour layers, SVG): a font with one is
 #: taken to put ink on the image for every character it maps
 _PICTURE_TABLES = ("CBDT", "EBDT", "bdat", "sbix", "SVG ", "COLR")
-_INKED: dict[tuple[str, str], bool] = {}
+#: per font sha256, each character judged: True if it draws ink (or is not mapped)
+_INKED: dict[str, dict[str, bool]] = {}
 
 
 def inked(text: str, font: dict[str, str]) -> bool:
     """True unless every character of ``text`` draws nothing in ``font`` (a resolved font
     entry): whitespace, or mapped to a glyph without an outline (U+200B, a blank space glyph),
     which no size, stroke or effect turns into a pixel. Read with fontTools, only for
-    characters not judged before in this process."""
+    characters not judged before, in this process or (kept by the font's sha256) on disk."""
     sha256 = font["sha256"]
-    unknown = {ch for ch in text if not ch.isspace() and (sha256, ch) not in _INKED}
+    known = _INKED.get(sha256)
+    if known is None:
+        known = font_cache.read_ink(sha256) or {}
+        with _LOCK:
+            known = _INKED.setdefault(sha256, known)
+    unknown = {ch for ch in text if not ch.isspace() and ch not in known}
     if unknown:
         judged = _outlined(font, unknown)
         with _LOCK:
-            _INKED.update(((sha256, ch), ink) for ch, ink in judged.items())
-    return any(_INKED[(sha256, ch)] for ch in text if not ch.isspace())
+            known.update(judged or dict.fromkeys(unknown, True))
+            kept = dict(known)
+        if judged is not None:  # a font fontTools failed on is judged again next time
+            font_cache.write_ink(sha256, kept)
+    return any(known[ch] for ch in text if not ch.isspace())
 
 
-def _outlined(font: dict[str, str], chars: set[str]) -> dict[str, bool]:
+def _outlined(font: dict[str, str], chars: set[str]) -> dict[str, bool] | None:
     """Whether each of ``chars`` maps to a glyph with an outline in ``font`` (a character the
-    font does not map counts as inked: it is judged by :func:`drawable`)."""
+    font does not map counts as inked: it is judged by :func:`drawable`); None when fontTools
+    fails on the font. ValueError if the font's bytes no longer have its sha256."""
     from fontTools.pens.boundsPen import ControlBoundsPen
     from fontTools.ttLib import TTFont
 
     data = inputs.read_regular(font_path(font), "font", font["file"])
+    if hashlib.sha256(data).hexdigest() != font["sha256"]:  # its verdicts are kept by it
+        raise ValueError(f"{font['file']}: changed since the spec was compiled; rebuild")
     out = dict.fromkeys(chars, True)
     try:
         with TTFont(io.BytesIO(data), lazy=True, fontNumber=0) as tt:
@@ -225,7 +237,7 @@ def _outlined(font: dict[str, str], chars: set[str]) -> dict[str, bool]:
                     glyphs[name].draw(pen)
                     out[ch] = pen.bounds is not None
     except Exception:  # fontTools raises many kinds on a broken glyph: the build judges it
-        return dict.fromkeys(chars, True)
+        return None
     return out
 
 
