@@ -249,10 +249,13 @@ class Reader:
         if not stat.S_ISDIR(mode):
             raise InputError(f"{str(directory)!r} is not a directory")
         names = []
+        plain = set()  # entries that are no symlink: already resolved below the resolved ``real``
         with os.scandir(real) as listing:
             for item in listing:
                 if Path(item.name).suffix.lower() in suffixes:
                     names.append(item.name)
+                    if not item.is_symlink():
+                        plain.add(item.name)
                     if len(names) > limits.MAX_INPUT_FILES:
                         raise InputError(
                             f"{str(directory)!r} has more than {limits.MAX_INPUT_FILES} "
@@ -262,20 +265,26 @@ class Reader:
             raise InputError(f"{str(directory)!r}: no {'/'.join(suffixes)} files")
         shown = str(directory).rstrip("/")
         return [
-            self._as(self._regular(real / n, n, kind, f"{shown}/{n}" if shown != "." else n), role)
+            self._as(
+                self._regular(real / n, n, kind, f"{shown}/{n}" if shown != "." else n, n in plain),
+                role,
+            )
             for n in sorted(names)
         ]
 
-    def _regular(self, path: Path, name: str, kind: str, shown: str) -> InputFile:
-        real, root = self._confine(path, shown)
+    def _regular(
+        self, path: Path, name: str, kind: str, shown: str, resolved: bool = False
+    ) -> InputFile:
+        real, root = self._confine(path, shown, resolved)
         info = _stat(real, shown)
         _check_regular(info, kind, shown)
         identity = (info.st_dev, info.st_ino)
         return InputFile(real, root, name, kind, identity, shown, opened=through(path, real))
 
-    def _confine(self, path: Path, shown: str) -> tuple[Path, Root]:
+    def _confine(self, path: Path, shown: str, resolved: bool = False) -> tuple[Path, Root]:
+        """``path`` resolved (as it is, if ``resolved``) and the first root holding it."""
         try:
-            real = Path(os.path.realpath(path))
+            real = path if resolved else Path(os.path.realpath(path))
         except (OSError, ValueError) as error:  # a NUL byte, a name too long
             raise InputError(f"{shown!r}: not a usable path ({error})") from None
         for root in self.roots:
