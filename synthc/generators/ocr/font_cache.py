@@ -29,7 +29,7 @@ MAX_CODE_POINT = 0x10FFFF
 
 def cache_path(folder: str, name: str) -> str:
     """The path of the cache file ``name`` in synthc's cache ``folder``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "synthc", folder, name)
 
 
