@@ -25,6 +25,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(resources, "_COVERAGE", {})
     monkeypatch.setattr(resources, "_INKED", {})
+    monkeypatch.setattr(resources, "_KEPT", {})
     return tmp_path / "synthc"
 
 
@@ -98,6 +99,11 @@ def _font() -> dict[str, str]:
     return inputs.Reader(a_font().parent).file(a_font(), "font").entry()
 
 
+def _new_process() -> None:
+    resources._INKED.clear()
+    resources._KEPT.clear()
+
+
 def _unread(*_: object) -> dict[str, bool]:
     raise AssertionError("the font was read again")
 
@@ -110,11 +116,11 @@ def test_ink_verdicts_are_kept_on_disk_by_the_fonts_sha256(cache, monkeypatch):
     assert resources.inked("\u200b", font)  # not mapped: judged by its coverage
     assert json.loads(file.read_bytes()) == {"inked": [65, 0x200B], "blank": []}
 
-    resources._INKED.clear()  # a new process
+    _new_process()
     monkeypatch.setattr(resources, "_outlined", _unread)
     assert resources.inked("A\u200b", font)
     file.write_bytes(b'{"inked": [], "blank": [66]}')  # what the file says is believed
-    resources._INKED.clear()
+    _new_process()
     assert not resources.inked("B", font)
 
 
@@ -154,3 +160,15 @@ def test_ink_is_judged_on_the_bytes_hashed_at_compile_time(cache, tmp_path):
     with pytest.raises(ValueError, match="changed since the spec was compiled"):
         resources.inked("A", font)
     assert not (cache / "font-ink").exists()
+
+
+def test_ink_fonttools_failed_on_is_not_kept(cache, monkeypatch):
+    font = _font()
+    judge = resources._outlined
+    monkeypatch.setattr(resources, "_outlined", lambda font, chars: None)  # fontTools failed
+    assert resources.inked("B", font)  # taken as inked, in this process only
+    file = cache / "font-ink" / f"{font['sha256']}.json"
+    assert not file.exists()
+    monkeypatch.setattr(resources, "_outlined", judge)
+    assert resources.inked("A", font)
+    assert json.loads(file.read_bytes()) == {"inked": [65], "blank": []}

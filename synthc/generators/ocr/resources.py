@@ -189,6 +189,8 @@ def coverage_known(sha256: str) -> bool:
 _PICTURE_TABLES = ("CBDT", "EBDT", "bdat", "sbix", "SVG ", "COLR")
 #: per font sha256, each character judged: True if it draws ink (or is not mapped)
 _INKED: dict[str, dict[str, bool]] = {}
+#: the part of each that fontTools judged (or the disk held): what is kept on disk
+_KEPT: dict[str, dict[str, bool]] = {}
 
 
 def inked(text: str, font: dict[str, str]) -> bool:
@@ -199,16 +201,19 @@ def inked(text: str, font: dict[str, str]) -> bool:
     sha256 = font["sha256"]
     known = _INKED.get(sha256)
     if known is None:
-        known = font_cache.read_ink(sha256) or {}
+        stored = font_cache.read_ink(sha256) or {}
         with _LOCK:
-            known = _INKED.setdefault(sha256, known)
+            _KEPT.setdefault(sha256, stored)
+            known = _INKED.setdefault(sha256, dict(stored))
     unknown = {ch for ch in text if not ch.isspace() and ch not in known}
     if unknown:
         judged = _outlined(font, unknown)
         with _LOCK:
             known.update(judged or dict.fromkeys(unknown, True))
-            kept = dict(known)
-        if judged is not None:  # a font fontTools failed on is judged again next time
+            if judged is not None:  # what fontTools failed on is judged again next time
+                _KEPT[sha256].update(judged)
+                kept = dict(_KEPT[sha256])
+        if judged is not None:
             font_cache.write_ink(sha256, kept)
     return any(known[ch] for ch in text if not ch.isspace())
 
