@@ -34,7 +34,7 @@ import threading
 import time
 from typing import Any
 
-from synthc import generators, numba_cache_lock
+from synthc import generators, numba_cache_lock, startup_gc
 
 #: how long stop() waits for the helper to finish its current step before killing it
 STOP_SECONDS = 5.0
@@ -113,6 +113,7 @@ def start(kind: str, config: Any, *, fork: bool | None = None) -> AheadCompile |
     held): it imports nothing that this process has imported already. Otherwise it is a new
     interpreter, given ``config`` through a pipe."""
     if fork is None:
+        startup_gc.resume()  # its timer's thread would make this process look unsafe to fork
         fork = _may_fork()
     return _fork(kind, config) if fork else _spawn(kind, config)
 

@@ -40,12 +40,16 @@ def pause() -> None:
 
 
 def resume() -> None:
-    """Freeze what is alive and collect as usual again (nothing if not paused)."""
+    """Freeze what is alive and collect as usual again (nothing if not paused). Called early,
+    it also waits for the timer's thread to end: a process about to fork (synthc.compile_ahead)
+    runs one thread again."""
     global _timer
     with _lock:
-        if _timer is None:
+        timer, _timer = _timer, None
+        if timer is None:
             return
-        _timer.cancel()
-        _timer = None
+        timer.cancel()
         gc.freeze()
         gc.enable()
+    if timer is not threading.current_thread():
+        timer.join()

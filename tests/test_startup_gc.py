@@ -105,19 +105,20 @@ def test_collection_resumes_with_the_start_frozen():
 def test_pause_is_once_and_leaves_a_disabled_collector_alone():
     found = _run(
         """
-        import gc, json
+        import gc, json, threading
         from synthc import startup_gc
         startup_gc.pause()
         first = startup_gc._timer
         startup_gc.pause()  # a second call (setup after prepare_environment) changes nothing
         again = startup_gc._timer is first
-        startup_gc.resume()  # early: at once
-        resumed = gc.isenabled() and startup_gc._timer is None
+        threads = threading.active_count()  # this one and the timer's
+        startup_gc.resume()  # early: at once, and the timer's thread is gone (a fork may follow)
+        resumed = gc.isenabled() and startup_gc._timer is None and threading.active_count() == 1
         startup_gc.resume()  # not paused: nothing
         gc.disable()  # a process that turned collection off itself keeps it off
         startup_gc.pause()
         startup_gc.resume()
-        print(json.dumps([again, resumed, gc.isenabled(), startup_gc._timer]))
+        print(json.dumps([threads, again, resumed, gc.isenabled(), startup_gc._timer]))
         """
     )
-    assert found == [True, True, False, None]
+    assert found == [2, True, True, False, None]
