@@ -12,12 +12,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# the threads of the process once NumPy is imported, after ``call``
+# the threads of the process once NumPy is imported, after ``call`` (the start-up GC timer's
+# thread ended first, as synthc.compile_ahead ends it before it counts threads to fork)
 PROBE = textwrap.dedent(
     """
     import os, sys
     sys.argv = ["synthc", *sys.argv[1:]]
     {call}
+    from synthc import startup_gc
+    startup_gc.resume()
     import numpy
     print("threads", len(os.listdir("/proc/self/task")), os.environ.get("OPENBLAS_NUM_THREADS"))
     """
