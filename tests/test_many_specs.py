@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import run_synthc, spec_text
 
 
@@ -53,32 +54,29 @@ def test_failures_do_not_stop_the_others_and_the_worst_status_wins(cli, write_sp
     assert code == 1 and "up to date" in stdout
 
 
-def test_two_specs_of_one_name_are_refused_before_anything_builds(cli, write_spec, tmp_path):
-    a = write_spec(spec_text(name="same"), "a.yaml")
-    b = write_spec(spec_text(name="same", seed=8), "b.yaml")
-    out = tmp_path / "out"
-    for command in ("build", "plan"):
-        code, stdout, stderr = cli(command, a, b, "-o", out)
-        assert code == 2 and not stdout
-        assert f"{a} and {b}: both name the dataset 'same'" in stderr
-    assert not out.exists()
-    code, stdout, stderr = cli("validate", a, b)
-    assert code == 2 and stdout.count(": ok") == 2 and "both name the dataset" in stderr
-
-
-def test_two_names_that_differ_only_in_case_are_refused_before_anything_builds(
-    cli, write_spec, tmp_path
+@pytest.mark.parametrize(
+    ("second", "said"),
+    [
+        ("same", "both name the dataset 'same'"),
+        # out/same and out/Same are one folder on macOS or Windows: the second build found the
+        # first's dataset there and stopped, after it was built
+        ("Same", "the dataset names 'same' and 'Same' differ only in case"),
+    ],
+)
+def test_two_specs_of_one_folder_are_refused_before_anything_builds(
+    cli, write_spec, tmp_path, second, said
 ):
-    # out/same and out/Same are one folder on macOS or Windows: the second build found the
-    # first's dataset there and stopped, after it was built
     a = write_spec(spec_text(name="same"), "a.yaml")
-    b = write_spec(spec_text(name="Same", seed=8), "b.yaml")
+    b = write_spec(spec_text(name=second, seed=8), "b.yaml")
     out = tmp_path / "out"
     for command in ("build", "plan"):
         code, stdout, stderr = cli(command, a, b, "-o", out)
         assert code == 2 and not stdout
-        assert f"{a} and {b}: the dataset names 'same' and 'Same' differ only in case" in stderr
+        assert f"{a} and {b}: {said}" in stderr
     assert not out.exists()
+    if second == "same":
+        code, stdout, stderr = cli("validate", a, b)
+        assert code == 2 and stdout.count(": ok") == 2 and "both name the dataset" in stderr
 
 
 def test_var_applies_to_every_spec(cli, write_spec, tmp_path):
