@@ -18,6 +18,7 @@ import synthc
 from synthc import api
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
 from synthc.library_logs import show_library_logs
+from synthc.own_process import Terminated
 from synthc.own_process import setup as setup_own_process
 from synthc.progress import progress_for
 
@@ -311,6 +312,9 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
 
 #: exit code when the reader of our output went away (a shell's 128 + SIGPIPE), said nothing
 EXIT_BROKEN_PIPE = 141
+#: exit codes of a command stopped by Ctrl-C (128 + SIGINT) and by SIGTERM (128 + SIGTERM)
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,8 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
-    except KeyboardInterrupt:
-        return 130  # interrupted before or after the command ran: nothing to report
+    except KeyboardInterrupt as stop:
+        # interrupted before or after the command ran: nothing to report
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
 
 
 def _silence_stdout() -> None:
@@ -354,12 +359,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.debug:
             _print_traceback(error)
         return error.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
         print(
-            "synthc: interrupted; finished shards are kept, run the build again to resume",
+            f"synthc: {'terminated' if terminated else 'interrupted'}; finished shards are kept, "
+            "run the build again to resume",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except Exception as error:  # last resort: a bug must not print a traceback
         return _internal_error(error, args.debug)
 

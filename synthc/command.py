@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from synthc.lazy import lazy_module
-from synthc.own_process import prepare_environment
+from synthc.own_process import prepare_environment, stop_on_terminate
 
 if TYPE_CHECKING:
     from synthc import cli as _cli
@@ -21,4 +21,5 @@ else:
 def main() -> int:
     """Run the `synthc` command on ``sys.argv``; return its exit code."""
     prepare_environment()
+    stop_on_terminate()  # as Ctrl-C: what it started is stopped and its temporary files removed
     return _cli.main()

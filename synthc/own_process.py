@@ -11,6 +11,8 @@ too, keep theirs as they are.
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 
 from synthc import numba_blas, startup_gc
 from synthc.allocator import reuse_freed_memory
@@ -19,6 +21,24 @@ from synthc.quick_exit import exit_without_final_collection
 
 #: pydantic's variable that turns its plugins off: ``__all__`` unless the user set it
 PYDANTIC_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM in the `synthc` command, raised where Ctrl-C's KeyboardInterrupt is: the command
+    stops as on Ctrl-C (finished shards kept, its workers and temporary files removed) and exits
+    143 (128 + SIGTERM), where the signal's default action left a reproduce's scratch copy of a
+    whole dataset in the temporary directory."""
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def stop_on_terminate() -> None:
+    """Make SIGTERM raise :class:`Terminated` in this process's main thread, unless its parent
+    set SIGTERM aside (ignored or handled): the command's own (synthc.command) only."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
 
 
 def prepare_environment() -> None:

@@ -110,3 +110,65 @@ def test_a_broken_pipe_that_is_not_the_output_is_an_internal_error(cli, monkeypa
     code, out, err = cli("schema")
     assert code == 1 and out == ""
     assert err.startswith("synthc: internal error: BrokenPipeError: [Errno 32] Broken pipe")
+
+
+def _stopped_part_way(command: list, out: Path, env: dict | None = None) -> tuple[int, str, str]:
+    """``synthc command`` sent SIGTERM (to its own pid, as `kill` and `timeout` do) once the
+    first shard of ``out`` is finished: its exit code, stdout and stderr."""
+    process = subprocess.Popen(
+        [SYNTHC, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    deadline = time.monotonic() + 60
+    while finished_shards(out) < 1 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    return process.returncode, stdout, stderr
+
+
+def test_sigterm_stops_a_build_as_ctrl_c_does_and_the_next_build_resumes(write_spec, tmp_path):
+    spec, out = write_spec(BIG), tmp_path / "out"
+    code, stdout, stderr = _stopped_part_way(["build", spec, "-o", out, "--workers", "2"], out)
+    assert code == 143, stderr  # 128 + SIGTERM, after its own clean-up
+    assert "Traceback" not in stderr and stdout == ""
+    assert stderr.splitlines()[-1] == (
+        "synthc: terminated; finished shards are kept, run the build again to resume"
+    )
+    done = finished_shards(out)
+    assert 1 <= done < 150 and not (out / "manifest.json").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".partial")]  # its temporaries gone
+    resumed = run_synthc("build", spec, "-o", out, "--workers", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert int(resumed.stdout.split("kept ")[1].split(",")[0]) >= done
+
+
+def test_sigterm_during_reproduce_leaves_no_scratch_copy(write_spec, tmp_path):
+    """reproduce rebuilds a whole dataset in the temporary directory: the signal's default
+    action left it there."""
+    spec, out = (
+        write_spec(spec_text(name="again", samples=2_000_000, shard_size=20_000)),
+        (tmp_path / "out"),
+    )
+    built = run_synthc("build", spec, "-o", out, "--workers", "2")
+    assert built.returncode == 0, built.stderr
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    process = subprocess.Popen(
+        [SYNTHC, "reproduce", out, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(scratch.rglob("*.parquet")):  # the rebuild has written a shard
+            break
+        time.sleep(0.01)
+    assert process.poll() is None, "reproduce ended before it could be stopped"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert list(scratch.iterdir()) == []
