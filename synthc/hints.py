@@ -1,4 +1,5 @@
-"""Did-you-mean: the closest known name to a misspelt one, for any layer's messages."""
+"""Did-you-mean: the closest known name to a misspelt one, and the known names listed, bounded,
+for any layer's messages."""
 
 from __future__ import annotations
 
@@ -19,3 +20,14 @@ def did_you_mean(word: object, candidates: Iterable[str]) -> str:
     close = closest(word, candidates)
     # repr: a name holding an invisible character (U+200B) shows it as an escape
     return f"; did you mean {close!r}?" if close else ""
+
+
+#: the most names a message lists (a forged manifest may name a million splits)
+MAX_LISTED = 20
+
+
+def listed(names: Iterable[object], limit: int = MAX_LISTED) -> str:
+    """``"a, b, c"``, or the first ``limit`` of ``names`` and ``"and N more"``."""
+    every = [str(name) for name in names]
+    shown = ", ".join(every[:limit])
+    return shown + (f" and {len(every) - limit:,} more" if len(every) > limit else "")

@@ -526,3 +526,21 @@ def test_an_empty_splits_schema_from_a_shard_that_is_no_parquet_is_an_output_err
     (out / "train" / "train-00000.parquet").write_bytes(b"PAR1" + b"x" * 100 + b"PAR1")
     with pytest.raises(OutputError, match=r"train-00000\.parquet: unreadable: "):
         synthc.open(out)["test"].lazy()
+
+
+def test_a_missing_split_lists_at_most_twenty_names(tmp_path):
+    """A dataset may have many splits (a forged manifest, a million): the message names the
+    first twenty and counts the rest."""
+    names = [f"s{k:02d}" for k in range(25)]
+    spec = tmp_path / "many.yaml"
+    spec.write_text(
+        "synthc: 1\nname: many\nseed: 1\nsamples: 100\n"
+        f"splits: {{{', '.join(f'{n}: 0.04' for n in names)}}}\n"
+        "generator: {kind: manifold, shape: moons}\n"
+    )
+    api.build(spec, tmp_path / "out", workers=1)
+    with pytest.raises(synthc.errors.UsageError) as caught:
+        synthc.open(tmp_path / "out")["nope"]
+    message = str(caught.value)
+    assert message.endswith(f"no split 'nope'; it has {', '.join(names[:20])} and 5 more")
+    assert "s20" not in message

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 from synthc import limits
 from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, UsageError
-from synthc.hints import did_you_mean
+from synthc.hints import did_you_mean, listed
 from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
@@ -146,9 +146,7 @@ def _chosen_table(root: Path | str, tables: Any, table: str | None) -> tuple[str
     chosen = next(iter(tables)) if table is None else table
     if chosen not in tables:
         hint = did_you_mean(chosen, list(tables))
-        raise UsageError(
-            f"{root}: no table {chosen!r}{hint}; its tables are {', '.join(map(str, tables))}"
-        )
+        raise UsageError(f"{root}: no table {chosen!r}{hint}; its tables are {listed(tables)}")
     return chosen, tables[chosen]
 
 
@@ -379,7 +377,7 @@ class Dataset:
     def __getitem__(self, split: str) -> Split:
         if split not in self.splits:
             raise UsageError(
-                f"{self.path}: no split {split!r}; it has {', '.join(self.splits)}"
+                f"{self.path}: no split {split!r}; it has {listed(self.splits)}"
                 + did_you_mean(split, self.splits)
             )
         return self.splits[split]
