@@ -481,10 +481,13 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         )
     tables = compiled.spec.generator.table_names()
     kind, folders = ("table", tables) if tables else ("split", compiled.spec.splits)
-    if real_file.parent == real_out and real_file.name in folders:
+    # by case too: x.D and the split x.d are one folder on macOS or Windows
+    folder = {name.casefold(): name for name in folders}.get(real_file.name.casefold())
+    if real_file.parent == real_out and folder is not None:
         raise UsageError(
-            f"--depfile {depfile}: is the folder of the {kind} {real_file.name} this build "
-            "writes; choose another name"
+            f"--depfile {depfile}: is the folder of the {kind} {folder} this build writes"
+            f"{'' if folder == real_file.name else ' (on a file system that ignores case)'}; "
+            "choose another name"
         )
     try:
         return depfile_rule(
