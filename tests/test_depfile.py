@@ -133,9 +133,9 @@ def test_a_depfile_never_takes_the_builds_own_files(tmp_path, write_spec, cli, d
     assert re.search(message, err), err
 
 
-@pytest.mark.parametrize("depfile", ["x.d", "X.D"])
+@pytest.mark.parametrize("depfile", ["x.d", "X.d"])
 def test_a_depfile_named_as_a_split_folder_is_refused_before_building(tmp_path, cli, depfile):
-    # a split may be called x.d: its folder is the build's, not a top-level depfile (and X.D
+    # a split may be called x.d: its folder is the build's, not a top-level depfile (and X.d
     # is the same folder where case is ignored: macOS, Windows)
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(samples=200, splits="{train: 0.5, x.d: 0.5}"))
