@@ -16,23 +16,30 @@ save). A short command ends first, and its exit skips the last collection anyway
 from __future__ import annotations
 
 import gc
+import os
 import threading
+import time
 
 #: seconds after the pause that collection resumes
 RESUME_AFTER = 1.0
 
 _lock = threading.Lock()
+#: the thread that resumes collection, once :func:`pause` started it (kept after it ran: a
+#: :func:`resume` called meanwhile waits for it to end)
 _timer: threading.Timer | None = None
+#: whether collection is paused now
+_paused = False
 
 
 def pause() -> None:
-    """Stop collecting cycles for :data:`RESUME_AFTER` seconds (from the first call: later
-    calls change nothing; nothing either where collection is off already)."""
-    global _timer
+    """Stop collecting cycles for :data:`RESUME_AFTER` seconds (once a process: later calls
+    change nothing; nothing either where collection is off already)."""
+    global _timer, _paused
     with _lock:
         if _timer is not None or not gc.isenabled():
             return
         gc.disable()
+        _paused = True
         _timer = threading.Timer(RESUME_AFTER, resume)
         _timer.name = "synthc-resume-gc"
         _timer.daemon = True  # never holds up an exit
@@ -40,16 +47,29 @@ def pause() -> None:
 
 
 def resume() -> None:
-    """Freeze what is alive and collect as usual again (nothing if not paused). Called early,
-    it also waits for the timer's thread to end: a process about to fork (synthc.compile_ahead)
-    runs one thread again."""
-    global _timer
+    """Freeze what is alive and collect as usual again (nothing if not paused). Called from
+    another thread than the timer's, it also waits for that thread to end, even when the timer
+    resumed first: a process about to fork (synthc.compile_ahead) runs one thread again."""
+    global _paused
     with _lock:
-        timer, _timer = _timer, None
-        if timer is None:
-            return
-        timer.cancel()
-        gc.freeze()
-        gc.enable()
-    if timer is not threading.current_thread():
+        if _paused:
+            _paused = False
+            assert _timer is not None
+            _timer.cancel()
+            gc.freeze()
+            gc.enable()
+        timer = _timer
+    if timer is not None and timer is not threading.current_thread():
         timer.join()
+        _gone(timer.native_id)
+
+
+def _gone(native_id: int | None, seconds: float = 1.0) -> None:
+    """Wait (at most ``seconds``) until the system thread ``native_id`` has ended: a joined
+    Python thread's system thread ends a moment later, and a process counting its threads in
+    /proc/self/task (synthc.compile_ahead, before it forks) would still see it."""
+    if native_id is None or not os.path.isdir("/proc/self/task"):
+        return
+    deadline = time.monotonic() + seconds
+    while os.path.exists(f"/proc/self/task/{native_id}") and time.monotonic() < deadline:
+        time.sleep(0.001)

@@ -36,8 +36,8 @@ def test_the_command_pauses_collection_while_it_starts(tmp_path):
         sys.argv = ["synthc", "validate", sys.argv[1]]
         code = main()
         # still paused, or (on a slow machine) resumed with the start frozen
-        paused = startup_gc._timer is not None and not gc.isenabled()
-        resumed = startup_gc._timer is None and gc.isenabled() and gc.get_freeze_count() > 0
+        paused = startup_gc._paused and not gc.isenabled()
+        resumed = not startup_gc._paused and gc.isenabled() and gc.get_freeze_count() > 0
         print(json.dumps({"code": code, "paused_or_resumed": paused or resumed}))
         """,
         str(spec),
@@ -54,11 +54,11 @@ def test_a_program_importing_synthc_keeps_its_collector(tmp_path):
         from synthc import startup_gc
         from synthc.cli import main
         code = main(["validate", sys.argv[1]])
-        print(json.dumps([code, gc.isenabled(), gc.get_freeze_count(), startup_gc._timer]))
+        print(json.dumps([code, gc.isenabled(), gc.get_freeze_count(), startup_gc._paused]))
         """,
         str(spec),
     )
-    assert found == [0, True, 0, None]
+    assert found == [0, True, 0, False]
 
 
 def test_collection_resumes_with_the_start_frozen():
@@ -105,7 +105,7 @@ def test_collection_resumes_with_the_start_frozen():
 def test_pause_is_once_and_leaves_a_disabled_collector_alone():
     found = _run(
         """
-        import gc, json, threading
+        import gc, json, os, threading
         from synthc import startup_gc
         startup_gc.pause()
         first = startup_gc._timer
@@ -113,12 +113,43 @@ def test_pause_is_once_and_leaves_a_disabled_collector_alone():
         again = startup_gc._timer is first
         threads = threading.active_count()  # this one and the timer's
         startup_gc.resume()  # early: at once, and the timer's thread is gone (a fork may follow)
-        resumed = gc.isenabled() and startup_gc._timer is None and threading.active_count() == 1
+        resumed = (
+            gc.isenabled() and not startup_gc._paused and threading.active_count() == 1
+            and len(os.listdir("/proc/self/task")) == 1  # the system thread is gone too
+        )
         startup_gc.resume()  # not paused: nothing
         gc.disable()  # a process that turned collection off itself keeps it off
         startup_gc.pause()
         startup_gc.resume()
-        print(json.dumps([threads, again, resumed, gc.isenabled(), startup_gc._timer]))
+        print(json.dumps([threads, again, resumed, gc.isenabled(), startup_gc._paused]))
         """
     )
-    assert found == [2, True, True, False, None]
+    assert found == [2, True, True, False, False]
+
+
+def test_a_resume_while_the_timer_resumes_waits_for_its_thread():
+    """The timer may resume at the moment a build starts its compile helper: the helper's
+    resume waits for the timer's thread too, so the process forks with one thread."""
+    found = _run(
+        """
+        import gc as real, json, os, threading, time, types
+        from synthc import startup_gc
+
+        def slow_freeze():
+            time.sleep(0.3)
+            real.freeze()
+
+        startup_gc.gc = types.SimpleNamespace(
+            disable=real.disable, enable=real.enable, isenabled=real.isenabled,
+            freeze=slow_freeze,
+        )
+        startup_gc.RESUME_AFTER = 0.05
+        startup_gc.pause()
+        time.sleep(0.15)  # the timer's thread is in its freeze now
+        startup_gc.resume()
+        print(json.dumps([
+            threading.active_count(), len(os.listdir("/proc/self/task")), real.isenabled()
+        ]))
+        """
+    )
+    assert found == [1, 1, True]
