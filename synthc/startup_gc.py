@@ -2,7 +2,7 @@
 
 Starting imports pydantic, Jinja2, NumPy, polars and Numba and builds the spec's models:
 hundreds of thousands of long-lived objects and next to no garbage, yet the collector walks
-them again and again as they are made (measured here: 20-30 ms of `synthc validate`, 60-90 ms
+them again and again as they are made (measured here: 20-30 ms of `synthc validate`, 50-90 ms
 of a warm 1,000-sample build, about a tenth of each). In synthc's own processes
 (synthc.own_process) it is paused from the start. A process still running :data:`RESUME_AFTER`
 seconds later freezes what is alive then (``gc.freeze``: later collections skip it) and collects
