@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -456,6 +457,15 @@ FACTS = COUNTER.replace(
 )
 
 
+def _refused_build(tmp_path: Path) -> tuple[Path, str]:
+    """Build 10 samples of the installed kind ``counter`` into ``tmp_path/out``, which must fail:
+    the output directory and the BuildError's message."""
+    out = tmp_path / "out"
+    with pytest.raises(BuildError) as error:
+        api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
+    return out, str(error.value)
+
+
 @pytest.mark.parametrize(
     ("facts", "said"),
     [
@@ -472,10 +482,8 @@ def test_facts_json_cannot_hold_fail_the_build_before_a_shard_naming_the_kind(
     # A set or an object was an internal error once every shard had been written; NaN from
     # an installed kind's facts() was blamed on "the spec's numbers".
     install("counter_plugin", FACTS.replace("return FACTS", f"return {facts}"))
-    out = tmp_path / "out"
-    with pytest.raises(BuildError) as error:
-        api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
-    assert said in str(error.value)
+    out, error = _refused_build(tmp_path)
+    assert said in error
     assert not list(out.rglob("*.parquet"))
 
 
@@ -503,10 +511,8 @@ def test_a_column_of_a_dtype_synthc_does_not_check_fails_its_shard(
     # Hugging Face reads as float32) of a shard holding Int64 (Float64).
     source = COUNTER.replace('"int64", f"the', f'"{dtype}", f"the').replace("np.int64)", f"{made})")
     add_kind("counter", source)
-    out = tmp_path / "out"
-    with pytest.raises(BuildError) as error:
-        api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
-    assert f"generator 'counter' {said}" in str(error.value)
+    out, error = _refused_build(tmp_path)
+    assert f"generator 'counter' {said}" in error
     assert not (out / "manifest.json").exists()
 
 
@@ -584,10 +590,8 @@ def test_extra_files_synthc_cannot_write_fail_the_build_before_a_shard_naming_th
     # A str was an internal error once every shard was written, and 'spec.yaml' replaced the
     # spec copy whose sha256 the manifest records.
     add_kind("counter", EXTRAS.replace("return EXTRAS", f"return {extras}"))
-    out = tmp_path / "out"
-    with pytest.raises(BuildError) as error:
-        api.build(_spec(tmp_path, "counted", "kind: counter", 10), out, workers=1)
-    assert f"generator 'counter': its extra_files() {said}" in str(error.value)
+    out, error = _refused_build(tmp_path)
+    assert f"generator 'counter': its extra_files() {said}" in error
     assert not list(out.rglob("*.parquet")) and not (tmp_path / "up.txt").exists()
 
 
