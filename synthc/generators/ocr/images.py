@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
 import warnings
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from synthc import limits
 from synthc.atomic import write_atomic
+from synthc.generators.ocr import font_cache
 
 
 def decode_image(data: bytes, shown: str) -> Image.Image:
@@ -72,9 +72,8 @@ def _guard_on() -> None:
 
 def _checked_dir() -> Path:
     """Where checked images are marked: per Pillow version, synthc's and Pillow's pixel limits."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     under = f"pillow-{PIL.__version__}-max-{limits.MAX_IMAGE_PIXELS}-{Image.MAX_IMAGE_PIXELS}"
-    return Path(base) / "synthc" / "checked-images" / under
+    return Path(font_cache.cache_path("checked-images", under))
 
 
 def _first_line(error: BaseException) -> str:
