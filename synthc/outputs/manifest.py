@@ -44,15 +44,7 @@ RNG_DESCRIPTION = {
 
 def library_report() -> dict[str, str]:
     """Versions of Python and of the libraries that shape or read the output."""
-    from importlib.metadata import PackageNotFoundError
-
-    found = {"python": platform.python_version()}
-    for name in _REPORTED_LIBRARIES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return found
+    return {"python": platform.python_version(), **installed_versions(_REPORTED_LIBRARIES)}
 
 
 def rng_description(kind: str) -> dict[str, str]:
@@ -75,16 +67,9 @@ def generator_libraries(kind: str) -> dict[str, str]:
     """Versions of the libraries the kind declares (its ``libraries``, which every task key
     names, e.g. OCR's trdg and fontTools) and of an installed kind's own package, which a
     manifest reports beside the core's."""
-    from importlib.metadata import PackageNotFoundError
-
     package = generators.package(kind)
-    found = {}
-    for name in sorted({*generators.get(kind).libraries, *([package] if package else [])}):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return found
+    named = {*generators.get(kind).libraries, *([package] if package else [])}
+    return installed_versions(sorted(named))
 
 
 def installed_versions(names: Iterable[str]) -> dict[str, str]:
