@@ -1,4 +1,5 @@
-"""Reads of synthc's own cache files (a font's coverage, this machine's Numba start).
+"""Where synthc's own cache files are, and how they are read (a font's coverage, this
+machine's Numba start, input files' digests).
 
 A cache lies on the user's disk, where anything may stand at its path: it is read as untrusted,
 like every file. One reader for all of them (:func:`read_cache_json`), through
@@ -16,6 +17,13 @@ from typing import Any
 
 from synthc import inputs
 from synthc.json_bounds import loads_strict
+
+
+def cache_path(folder: str, name: str) -> str:
+    """The path of the cache file ``name`` in synthc's cache ``folder``: under
+    ``$XDG_CACHE_HOME/synthc``, default ``~/.cache/synthc``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "synthc", folder, name)
 
 
 def read_cache_json(path: Path | str, max_bytes: int) -> Any:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthc import limits
+from synthc import file_digests, limits
 from synthc.file_kinds import file_kind
 from synthc.provenance import InputRecord, spell, through
 
@@ -126,14 +126,24 @@ class InputFile:
         """The file's bytes, refusing a non-regular file or one over its kind's limit."""
         return read_regular(self.path, self.kind, self.name, self.identity)
 
+    def digest(self) -> tuple[str, bytes | None]:
+        """The file's hex sha256, and its bytes when they had to be read: None when the digest
+        was remembered for the file as it is now (synthc.file_digests)."""
+        return digest_of(self.path, self.kind, self.name, self.identity)
+
     def entry(self, data: bytes | None = None) -> dict[str, str]:
-        """The portable record of this file (registered so this process can locate it)."""
-        data = self.read_bytes() if data is None else data
+        """The portable record of this file (registered so this process can locate it); from
+        ``data``, its bytes, when given."""
+        sha256 = self.digest()[0] if data is None else hashlib.sha256(data).hexdigest()
+        return self.entry_of(sha256)
+
+    def entry_of(self, sha256: str) -> dict[str, str]:
+        """:meth:`entry`, given the file's digest (from :meth:`digest`)."""
         record = {
             "name": self.name,
             "file": self.file,
             "root": self.root.kind,
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha256": sha256,
         }
         _register(record, self.path, self.root)
         if self.seen is not None:
@@ -329,6 +339,26 @@ def _limit_named(kind: str, limit: int | None) -> str:
     return f" (synthc.limits.MAX_INPUT_BYTES[{kind!r}])" if limit is None else ""
 
 
+def digest_of(
+    path: Path, kind: str, shown: str, identity: tuple[int, int] | None = None
+) -> tuple[str, bytes | None]:
+    """The hex sha256 of the regular file ``path`` (a real path) of ``kind``, and its bytes when
+    they had to be read (:func:`read_regular`, which refuses what it refuses); None when its
+    digest was remembered for the file as it is now (synthc.file_digests)."""
+
+    def usable(found: os.stat_result) -> bool:
+        try:
+            _check_regular(found, kind, shown)
+        except InputError:
+            return False  # read_regular says why
+        return identity in (None, (0, 0)) or identity == (found.st_dev, found.st_ino)
+
+    def read() -> bytes:
+        return read_regular(path, kind, shown, identity)
+
+    return file_digests.sha256_of(path, read, usable)
+
+
 def read_regular(
     path: Path | str,
     kind: str,
@@ -414,10 +444,10 @@ def locate(entry: dict[str, Any], kind: str) -> str:
         if not path.is_relative_to(root.path):
             continue
         try:
-            data = read_regular(path, kind, entry["file"])
+            digest, _ = digest_of(path, kind, entry["file"])
         except InputError:
             continue
-        if hashlib.sha256(data).hexdigest() == entry["sha256"]:
+        if digest == entry["sha256"]:
             with _LOCK:
                 _LOCATIONS[key] = str(path)
             return str(path)

@@ -10,6 +10,7 @@ at its field (a FileProblem) at compile time.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -102,16 +103,26 @@ def _font_files(config: OcrConfig, reader: Reader) -> list[tuple[tuple[Any, ...]
 
 
 def _font_entry(field: tuple[Any, ...], font: InputFile) -> dict[str, str]:
-    data = _at(field, font.read_bytes)
-    entry = font.entry(data)
+    sha256, data = _at(field, font.digest)  # no bytes: a digest remembered, nothing read
+    entry = font.entry_of(sha256)
+    if coverage_known(sha256):  # a font read before is one: no cmap parsed
+        return entry
+    read = data if data is not None else _at(field, lambda: _same(font, sha256))
     try:
-        if not coverage_known(entry["sha256"]):  # a font read before is one: no cmap parsed
-            cached_coverage(entry["sha256"], lambda: data)
+        cached_coverage(sha256, lambda: read)
     except Exception as error:  # fontTools raises many kinds on a file that is not a font
         raise FileProblem(
             field, f"{font.name!r} is not a font file fontTools can read ({_first_line(error)})"
         ) from None
     return entry
+
+
+def _same(font: InputFile, sha256: str) -> bytes:
+    """The bytes of ``font``, which must still be those hashed as ``sha256``."""
+    data = font.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise InputError(f"{font.name!r} changed while it was being read")
+    return data
 
 
 def _first_line(error: BaseException) -> str:

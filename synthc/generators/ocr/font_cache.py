@@ -12,25 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from synthc.atomic import write_atomic
-from synthc.cache_files import read_cache_json
+from synthc.cache_files import cache_path, read_cache_json
 
 #: bytes of a cache file: every code point there is, as ranges or as a list, is under 16 MiB
 MAX_CACHE_BYTES = 16 * 1024 * 1024
 #: the last code point
 MAX_CODE_POINT = 0x10FFFF
-
-
-def cache_path(folder: str, name: str) -> str:
-    """The path of the cache file ``name`` in synthc's cache ``folder``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "synthc", folder, name)
 
 
 def _coverage_path(sha256: str) -> str:

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from synthc import limits
 from synthc.atomic import write_atomic
-from synthc.generators.ocr import font_cache
+from synthc.cache_files import cache_path
 
 
 def decode_image(data: bytes, shown: str) -> Image.Image:
@@ -73,7 +73,7 @@ def _guard_on() -> None:
 def _checked_dir() -> Path:
     """Where checked images are marked: per Pillow version, synthc's and Pillow's pixel limits."""
     under = f"pillow-{PIL.__version__}-max-{limits.MAX_IMAGE_PIXELS}-{Image.MAX_IMAGE_PIXELS}"
-    return Path(font_cache.cache_path("checked-images", under))
+    return Path(cache_path("checked-images", under))
 
 
 def _first_line(error: BaseException) -> str:
