@@ -12,6 +12,8 @@ or not strict JSON is no cache: the caller rebuilds it as if it were missing.
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +21,48 @@ from synthc import inputs
 from synthc.json_bounds import loads_strict
 
 
-def cache_path(folder: str, name: str) -> str:
+def cache_home() -> str | None:
+    """Where the user's caches go: XDG_CACHE_HOME when it is an absolute path (the XDG rule:
+    a relative one is ignored), else ``~/.cache``; None without a home (no HOME and no password
+    entry, as for a container's arbitrary user id)."""
+    home = os.environ.get("XDG_CACHE_HOME")
+    if home and os.path.isabs(home):
+        return home
+    try:
+        return os.path.join(Path.home(), ".cache")
+    except RuntimeError:  # "~" unresolved: never a folder named "~" in the working directory
+        return None
+
+
+def own_temporary_dir() -> str | None:
+    """``<temporary directory>/synthc-<uid>``, made private to this user; None if it is not
+    (another user's, or open to others: what a cache holds is trusted, so a cache someone else
+    can write to is theirs to poison)."""
+    own = os.path.join(tempfile.gettempdir(), f"synthc-{os.getuid()}")
+    try:
+        os.makedirs(own, mode=0o700, exist_ok=True)
+        found = os.lstat(own)
+    except OSError:
+        return None
+    private = stat.S_ISDIR(found.st_mode) and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return own if private and found.st_uid == os.getuid() else None
+
+
+def cache_path(folder: str, name: str) -> str | None:
     """The path of the cache file ``name`` in synthc's cache ``folder``: under
-    ``$XDG_CACHE_HOME/synthc``, default ``~/.cache/synthc``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "synthc", folder, name)
+    ``$XDG_CACHE_HOME/synthc``, default ``~/.cache/synthc``; without a home, under this user's
+    private temporary directory (:func:`own_temporary_dir`); None (no cache) without either."""
+    home = cache_home()
+    base = os.path.join(home, "synthc") if home is not None else own_temporary_dir()
+    return None if base is None else os.path.join(base, folder, name)
 
 
-def read_cache_json(path: Path | str, max_bytes: int) -> Any:
+def read_cache_json(path: Path | str | None, max_bytes: int) -> Any:
     """The strict JSON held by the cache file ``path`` of at most ``max_bytes`` bytes; None when
-    there is no usable one (see the module doc; also for a file holding JSON ``null``)."""
+    there is no usable one (see the module doc; also for a file holding JSON ``null``, and for
+    no path: no cache, :func:`cache_path`)."""
+    if path is None:
+        return None
     try:
         data = inputs.read_regular(path, "cache", os.fspath(path), limit=max_bytes)
         return loads_strict(data)

@@ -81,7 +81,7 @@ def sha256_of(
     return digest, data
 
 
-def _cache_file(folder: str) -> str:
+def _cache_file(folder: str) -> str | None:
     key = hashlib.sha256(os.fsencode(folder)).hexdigest()
     return cache_files.cache_path("file-sha256", f"{key}.json")
 
@@ -123,7 +123,9 @@ def _remember(folder: str, name: str, entry: list[Any]) -> None:
             return
         known[name] = entry
         data = json.dumps({"files": known}, separators=(",", ":")).encode()
-    _write(Path(_cache_file(folder)), data)
+    path = _cache_file(folder)
+    if path is not None:  # else no cache: remembered in this process only
+        _write(Path(path), data)
 
 
 def _write(path: Path, data: bytes) -> None:

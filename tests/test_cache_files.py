@@ -76,3 +76,67 @@ def test_what_is_not_a_regular_file_is_no_cache_and_never_blocks(tmp_path):
     (tmp_path / "loop.json").symlink_to(tmp_path / "loop.json")
     assert read_cache_json(tmp_path / "loop.json", 1 << 20) is None
     assert read_cache_json(tmp_path / "nul\0.json", 1 << 20) is None
+
+
+def no_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """As a container's arbitrary user: no HOME, no XDG_CACHE_HOME, no password entry; the
+    temporary directory is ``tmp_path / "tmp"``, the working directory ``tmp_path / "work"``."""
+    import pwd
+    import tempfile
+
+    def no_entry(uid: int) -> Any:
+        raise KeyError(uid)
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path / "tmp" / f"synthc-{os.getuid()}"
+
+
+def test_without_a_home_caches_are_kept_in_a_private_temporary_directory(tmp_path, monkeypatch):
+    from test_inputs import ocr_spec
+
+    from synthc import api, file_digests
+    from synthc.cache_files import cache_home, cache_path
+    from synthc.generators.ocr import resources
+
+    own = no_home(monkeypatch, tmp_path)
+    monkeypatch.setattr(file_digests, "_KNOWN", {})
+    monkeypatch.setattr(resources, "_COVERAGE", {})  # as a new process
+    assert cache_home() is None
+    assert cache_path("font-ink", "a.json") == str(own / "font-ink" / "a.json")
+    spec = ocr_spec(tmp_path / "work", "  background: {kinds: [image]}\n")
+    api.validate(spec)  # fonts hashed, their cmaps read, images checked: all of it cached
+    assert os.listdir(tmp_path / "work") == ["spec.yaml"]  # no folder named "~" made here
+    assert {"file-sha256", "font-coverage", "checked-images"} <= set(os.listdir(own))
+
+
+def test_without_a_home_or_a_private_temporary_directory_nothing_is_cached(tmp_path, monkeypatch):
+    from test_inputs import ocr_spec
+
+    from synthc import api, file_digests
+    from synthc.cache_files import cache_path
+
+    own = no_home(monkeypatch, tmp_path)
+    own.mkdir()
+    own.chmod(0o777)  # open to others: what it holds could be anyone's
+    monkeypatch.setattr(file_digests, "_KNOWN", {})
+    assert cache_path("font-ink", "a.json") is None
+    assert read_cache_json(None, 10) is None
+    spec = ocr_spec(tmp_path / "work", "  background: {kinds: [image]}\n")
+    assert api.validate(spec).generator.fonts.resolved
+    assert os.listdir(tmp_path / "work") == ["spec.yaml"] and os.listdir(own) == []
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
+    from synthc.cache_files import cache_home
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+    assert cache_home() == str(tmp_path / "home" / ".cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_home() == str(tmp_path / "xdg")

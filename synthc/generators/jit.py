@@ -18,7 +18,6 @@ import importlib
 import os
 import re
 import shutil
-import stat
 import sys
 import tempfile
 import threading
@@ -27,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from synthc import numba_cache_lock, numba_start
+from synthc import cache_files, numba_cache_lock, numba_start
 from synthc.numba_blas import load_blas_alone
 
 if TYPE_CHECKING:
@@ -65,28 +64,17 @@ def _cache_choice() -> tuple[str, bool]:
     user_dir = os.environ.get("NUMBA_CACHE_DIR")
     if user_dir:  # the user's choice, used as it is
         return os.path.join(user_dir, key), _writable(os.path.join(user_dir, key))
-    home = _user_cache_home()
+    home = cache_files.cache_home()
     if home is not None:
         base = os.path.join(home, "synthc", "numba")
         current = os.path.join(base, key)
         _prune(Path(base), Path(current))
         if _writable(current):
             return current, True
-    own = _own_temporary_dir()
+    own = cache_files.own_temporary_dir()
     if own is not None and _writable(os.path.join(own, "numba", key)):
         return os.path.join(own, "numba", key), True
     return os.path.join(own or tempfile.gettempdir(), "numba", key), False
-
-
-def _user_cache_home() -> str | None:
-    """XDG_CACHE_HOME, else ``~/.cache``; None without a home (no HOME, no password entry)."""
-    home = os.environ.get("XDG_CACHE_HOME")
-    if home:
-        return home
-    try:
-        return os.path.join(Path.home(), ".cache")
-    except RuntimeError:
-        return None
 
 
 def _writable(directory: str) -> bool:
@@ -100,20 +88,6 @@ def _writable(directory: str) -> bool:
     with contextlib.suppress(OSError):
         os.unlink(name)
     return True
-
-
-def _own_temporary_dir() -> str | None:
-    """``<temporary directory>/synthc-<uid>``, made private to this user; None if it is not
-    (another user's or open to others: Numba loads what a cache holds, so a cache someone else
-    can write to runs their code)."""
-    own = os.path.join(tempfile.gettempdir(), f"synthc-{os.getuid()}")
-    try:
-        os.makedirs(own, mode=0o700, exist_ok=True)
-        found = os.lstat(own)
-    except OSError:
-        return None
-    private = stat.S_ISDIR(found.st_mode) and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    return own if private and found.st_uid == os.getuid() else None
 
 
 #: how the names of Numba's cache index files for this Python end

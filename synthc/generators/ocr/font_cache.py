@@ -26,11 +26,11 @@ MAX_CACHE_BYTES = 16 * 1024 * 1024
 MAX_CODE_POINT = 0x10FFFF
 
 
-def _coverage_path(sha256: str) -> str:
+def _coverage_path(sha256: str) -> str | None:
     return cache_path("font-coverage", f"{sha256}.ranges.json")
 
 
-def _ink_path(sha256: str) -> str:
+def _ink_path(sha256: str) -> str | None:
     return cache_path("font-ink", f"{sha256}.json")
 
 
@@ -98,12 +98,14 @@ def write_ink(sha256: str, verdicts: dict[str, bool]) -> None:
     _write(_ink_path(sha256), {"inked": inked, "blank": blank})
 
 
-def _read(path: str) -> Any:
+def _read(path: str | None) -> Any:
     """The strict JSON in ``path``; None if it is no regular file (a FIFO planted there is not
     waited on), cannot be read, is too large or is no JSON (synthc.cache_files)."""
     return read_cache_json(path, MAX_CACHE_BYTES)
 
 
-def _write(path: str, value: Any) -> None:
+def _write(path: str | None, value: Any) -> None:
+    if path is None:  # no cache (synthc.cache_files.cache_path)
+        return
     with contextlib.suppress(OSError):
         write_atomic(Path(path), json.dumps(value, separators=(",", ":")).encode())

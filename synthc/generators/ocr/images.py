@@ -57,7 +57,11 @@ def check_image(data: bytes, shown: str) -> None:
     does not decode its images again (about 10 ms each); a refused image is decoded every time.
     """
     _guard_on()
-    mark = _checked_dir() / hashlib.sha256(data).hexdigest()
+    checked = _checked_dir()
+    if checked is None:  # no cache (synthc.cache_files.cache_path)
+        decode_image(data, shown)
+        return
+    mark = checked / hashlib.sha256(data).hexdigest()
     if mark.is_file():
         return
     decode_image(data, shown)
@@ -70,10 +74,12 @@ def _guard_on() -> None:
         Image.MAX_IMAGE_PIXELS = limits.MAX_IMAGE_PIXELS  # never run with the guard off
 
 
-def _checked_dir() -> Path:
-    """Where checked images are marked: per Pillow version, synthc's and Pillow's pixel limits."""
+def _checked_dir() -> Path | None:
+    """Where checked images are marked: per Pillow version, synthc's and Pillow's pixel limits
+    (None: no cache)."""
     under = f"pillow-{PIL.__version__}-max-{limits.MAX_IMAGE_PIXELS}-{Image.MAX_IMAGE_PIXELS}"
-    return Path(cache_path("checked-images", under))
+    found = cache_path("checked-images", under)
+    return None if found is None else Path(found)
 
 
 def _first_line(error: BaseException) -> str:
