@@ -147,9 +147,10 @@ def test_make_and_ninja_run_one_build_per_dataset_with_its_depfile(repo):
     ninja_plan = ninja(repo, "-t", "commands")
     assert ninja_plan.returncode == 0, ninja_plan.stderr
     for name, spec in DATASETS.items():
-        command = f"build {spec} -o out/{name} --depfile out/{name}.d"
-        assert command in planned.stdout
-        assert command in ninja_plan.stdout
+        assert f"build {spec} -o out/{name} --depfile out/{name}.d" in planned.stdout
+        # ninja's own depfile: it moves the file into .ninja_deps and deletes it
+        ninja_depfile = f"out/{name}/manifest.json.d"
+        assert f"build {spec} -o out/{name} --depfile {ninja_depfile}" in ninja_plan.stdout
     assert planned.stdout.count(" build ") == ninja_plan.stdout.count(" build ") == 3
     for built_file in ("out/customers/manifest.json", "out/customers.d", ".ninja_log"):
         ignored = run(repo, "git", "check-ignore", "-q", built_file)
@@ -215,6 +216,18 @@ def test_ninja_builds_everything_then_rebuilds_exactly_the_dependents(repo):
     assert done.returncode == 0, done.stdout
     assert rebuilt(before, manifests(repo)) == {"customers"}
     assert "no work to do" in ninja(repo).stdout
+
+
+def test_make_still_sees_the_templates_after_ninja_ran_in_the_same_copy(built):
+    """ninja deletes each depfile it reads; had it read make's out/NAME.d, a later make would
+    miss every template and data file and leave the datasets stale."""
+    repo = built
+    assert ninja(repo).returncode == 0
+    before = manifests(repo)
+    edit(repo, TEMPLATE, "seed: 2024", "seed: 2025")
+    done = make(repo, "-j2")
+    assert done.returncode == 0, done.stderr
+    assert rebuilt(before, manifests(repo)) == set(DATASETS)
 
 
 def test_the_manifest_records_the_commit_and_every_input(built):
