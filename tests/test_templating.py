@@ -48,6 +48,19 @@ def test_unset_variable_without_default_points_at_the_call(tmp_path):
     assert "'size'" in found.message and "--var size=" in found.message
 
 
+@pytest.mark.parametrize("read", ["vars.size", "vars['size']", "vars.size + 1"])
+def test_unset_variable_read_through_vars_is_named_as_var_names_it(tmp_path, read):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"a: 1\nb: {{{{ {read} }}}}\n")
+    with pytest.raises(SpecError) as error:
+        render_spec(spec, display_path="s.yaml")
+    found = problem(error)
+    assert found.position.line == 2
+    assert found.message == "variable 'size' is not set; pass --var size=VALUE"
+    spec.write_text("a: {{ vars.size is defined }}\nb: {{ vars.get('size', 3) }}\n")
+    assert load_spec(spec).data == {"a": False, "b": 3}
+
+
 def test_loop_lines_map_to_the_loop_body(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text("items:\n{% for i in range(4) %}\n  - {{ i * 10 }}\n{% endfor %}\nafter: 1\n")

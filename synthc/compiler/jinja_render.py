@@ -172,7 +172,7 @@ def render_template(
         return _Printed(table.marker(start), value, table.marker(index + 1))
 
     env = BoundedEnvironment(
-        undefined=StrictUndefined,
+        undefined=_Undefined,
         autoescape=False,
         keep_trailing_newline=True,
         finalize=finalize,
@@ -224,6 +224,24 @@ class _Printed:
 
     def __init__(self, start: str, value: Any, end: str) -> None:
         self.start, self.value, self.end = start, value, end
+
+
+class _Undefined(StrictUndefined):
+    """StrictUndefined, but an unset ``vars.NAME`` or ``vars['NAME']`` is named as ``var()``
+    names it (what to pass), not as an attribute missing from synthc's mapping class."""
+
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner, name = self._undefined_obj, self._undefined_name
+        if isinstance(owner, _TrackedVars) and isinstance(name, str):
+            self._undefined_hint = owner._reads.not_set(name)
+            self._undefined_exception = _UnsetVar
+
+
+class _UnsetVar(UndefinedError):
+    """``vars.NAME`` of a variable no ``--var`` set: described as VariableNotSet is."""
 
 
 class _TrackedVars(dict):
@@ -323,6 +341,8 @@ def _last_line(pieces: list[str], files: list[str], table: SpanTable) -> Positio
 
 
 def _describe(error: BaseException, searched: str = "the spec's directory") -> str:
+    if isinstance(error, _UnsetVar):
+        return str(error)
     if isinstance(error, UndefinedError):
         match = re.match(r"'(.+)' is undefined", str(error))
         return f"undefined variable '{match[1]}'" if match else f"undefined: {error}"

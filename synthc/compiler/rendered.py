@@ -128,13 +128,16 @@ class VarReads:
         if name in self.variables:
             return self.variables[name]
         if default is _MISSING:
-            if self.recorded_in is not None:
-                raise VariableNotSet(
-                    f"variable '{name}' is not set; spec.vars in {self.recorded_in} does not "
-                    "record it"
-                )
-            raise VariableNotSet(f"variable '{name}' is not set; pass --var {name}=VALUE")
+            raise VariableNotSet(self.not_set(name))
         return default
+
+    def not_set(self, name: str) -> str:
+        """The message for ``name`` read without a default when no ``--var`` set it."""
+        if self.recorded_in is not None:
+            return (
+                f"variable '{name}' is not set; spec.vars in {self.recorded_in} does not record it"
+            )
+        return f"variable '{name}' is not set; pass --var {name}=VALUE"
 
     def mark(self) -> int:
         """How many reads so far: an expression's reads are the ones after its mark."""
