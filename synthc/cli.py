@@ -134,8 +134,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_quiet(p)
 
-    p = sub.add_parser("validate", help="check specs and report every problem")
-    p.add_argument("specs", type=Path, nargs="+")
+    p = sub.add_parser(
+        "validate",
+        help="check specs and report every problem",
+        description="Check each SPEC and report every problem of every spec, one line each; "
+        "print 'SPEC: ok' for each spec that passes. --var applies to every spec; the exit "
+        "status is 2 if any spec has a problem.",
+    )
+    p.add_argument("specs", type=Path, nargs="+", metavar="SPEC")
     with_vars(p)
 
     p = sub.add_parser(
@@ -189,13 +195,14 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("preview", help="draw a spec's first samples without building")
-    p.add_argument("spec", type=Path)
+    p.add_argument("spec", type=Path, metavar="SPEC")
     with_vars(p)
     p.add_argument("-n", type=int, default=None, help="samples (default 16 images, 4000 rows)")
     p.add_argument(
         "-o",
         "--out",
         type=_output,
+        metavar="FILE",
         help="PNG to write (default outputs/<name>.preview.png; never inside an output directory)",
     )
 
@@ -290,7 +297,7 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
     p = sub.add_parser(
         "sample", help="generate one sample alone: write its files, or print a table's row"
     )
-    p.add_argument("spec", type=Path)
+    p.add_argument("spec", type=Path, metavar="SPEC")
     p.add_argument(
         "--index",
         "-i",

@@ -92,6 +92,19 @@ def test_help_names_only_options_the_command_takes(cli, capsys):
         assert named <= taken, (name, named - taken)
 
 
+def test_help_names_the_spec_argument_as_the_readme_does(cli, capsys):
+    """Every command that takes a spec says SPEC in its usage, as the README's commands table
+    does (validate said `specs`, preview and sample `spec`); validate says what it prints."""
+    for name in ("build", "validate", "plan", "preview", "sample"):
+        with pytest.raises(SystemExit):
+            cli(name, "--help")
+        usage = capsys.readouterr()[0].split("\n\n")[0]
+        assert re.search(r"\bSPEC\b", usage) and not re.search(r"\bspecs?\b", usage), usage
+    with pytest.raises(SystemExit):
+        cli("validate", "--help")
+    assert "SPEC: ok" in capsys.readouterr()[0]
+
+
 def test_schema_states_bounds_in_json_schema_words(cli):
     """`synthc schema` is for editors: a bound must be JSON Schema's (minimum, exclusiveMinimum,
     ...). Optional integers (samples, output.shard_size) carried pydantic's own gt and lt, which
