@@ -61,6 +61,27 @@ def test_unset_variable_read_through_vars_is_named_as_var_names_it(tmp_path, rea
     assert load_spec(spec).data == {"a": False, "b": 3}
 
 
+@pytest.mark.parametrize(
+    "call", ["var()", "var(1)", "var('n', 1, 2)", "var('n', size=1)", "var(default=3)"]
+)
+def test_a_var_call_of_another_shape_says_how_var_is_called(tmp_path, call):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"a: 1\nb: {{{{ {call} }}}}\n")
+    with pytest.raises(SpecError) as error:
+        render_spec(spec, display_path="s.yaml")
+    found = problem(error)
+    assert found.position.line == 2
+    assert "takes a variable name in quotes and an optional default" in found.message
+    assert "VarReads" not in found.message and "TypeError" not in found.message
+
+
+def test_var_takes_its_name_and_default_by_keyword_too(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("a: {{ var(name='n', default=2) }}\nb: {{ var('m', default=3) }}\n")
+    assert load_spec(spec).data == {"a": 2, "b": 3}
+    assert load_spec(spec, {"n": 5}).data == {"a": 5, "b": 3}
+
+
 def test_loop_lines_map_to_the_loop_body(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text("items:\n{% for i in range(4) %}\n  - {{ i * 10 }}\n{% endfor %}\nafter: 1\n")

@@ -32,6 +32,7 @@ from synthc.compiler.positions import (
     strip_marks,
 )
 from synthc.compiler.rendered import (
+    BadVarCall,
     Rendered,
     TemplateRead,
     TemplateRoot,
@@ -352,7 +353,7 @@ def _describe(error: BaseException, searched: str = "the spec's directory") -> s
         return f"include '{error.name}' not found in {searched}"
     if isinstance(error, _IncludeProblem):
         return f"include {error}"
-    if isinstance(error, VariableNotSet | _BadOutput):
+    if isinstance(error, VariableNotSet | BadVarCall | _BadOutput):
         return str(error)
     if isinstance(error, TemplateLimit):
         return f"template: {error}"

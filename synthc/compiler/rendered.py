@@ -77,6 +77,14 @@ class VariableNotSet(Exception):
     """``var(name)`` of a variable no ``--var`` set and without a default."""
 
 
+class BadVarCall(Exception):
+    """``var(...)`` called with other arguments than a name and an optional default."""
+
+
+#: what a template is told of a ``var(...)`` call of the wrong shape
+VAR_USAGE = "var() takes a variable name in quotes and an optional default: var('NAME', DEFAULT)"
+
+
 @dataclass(frozen=True)
 class TemplateRoot:
     """A directory ``include``/``import`` search: resolved ``path``, spelled ``display`` in
@@ -122,8 +130,18 @@ class VarReads:
         if isinstance(name, str):
             self.seen.add(name)
 
-    def var(self, name: str, default: Any = _MISSING) -> Any:
-        """``var(name[, default])`` in a template."""
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        """``var(name[, default])`` in a template (either by keyword too); BadVarCall for other
+        arguments, or a name that is not a string."""
+        given = dict(zip(("name", "default"), args, strict=False))
+        if len(args) > 2 or kwargs.keys() - {"name", "default"} or kwargs.keys() & given.keys():
+            raise BadVarCall(VAR_USAGE)
+        given.update(kwargs)
+        if "name" not in given:
+            raise BadVarCall(VAR_USAGE)
+        name, default = given["name"], given.get("default", _MISSING)
+        if not isinstance(name, str):
+            raise BadVarCall(f"var({name!r:.40}): {VAR_USAGE}")
         self.read(name)
         if name in self.variables:
             return self.variables[name]
