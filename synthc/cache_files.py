@@ -3,8 +3,8 @@ machine's Numba start, input files' digests).
 
 A cache lies on the user's disk, where anything may stand at its path: it is read as untrusted,
 like every file. One reader for all of them (:func:`read_cache_json`), through
-synthc.inputs.read_regular: only a regular file is opened, without blocking (a FIFO or a device
-planted there never blocks or streams), and only up to its bound; the JSON is read strictly
+synthc.regular_files.read_regular: only a regular file is opened, without blocking (a FIFO or a
+device planted there never blocks or streams), and only up to its bound; the JSON is read strictly
 (synthc.json_bounds). A cache file that is missing, not a regular file, too large, unreadable
 or not strict JSON is no cache: the caller rebuilds it as if it were missing.
 """
@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from synthc import inputs
+from synthc import regular_files
 from synthc.json_bounds import loads_strict
 
 
@@ -64,7 +64,7 @@ def read_cache_json(path: Path | str | None, max_bytes: int) -> Any:
     if path is None:
         return None
     try:
-        data = inputs.read_regular(path, "cache", os.fspath(path), limit=max_bytes)
+        data = regular_files.read_regular(path, "cache", os.fspath(path), limit=max_bytes)
         return loads_strict(data)
     except (ValueError, RecursionError):  # InputError is a ValueError, as is bad UTF-8
         return None

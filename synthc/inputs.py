@@ -42,8 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from synthc import file_digests, limits
-from synthc.file_kinds import file_kind
 from synthc.provenance import InputRecord, spell, through
+from synthc.regular_files import InputError as InputError
+from synthc.regular_files import check_regular, stat_of
+from synthc.regular_files import read_regular as read_regular
 
 #: package data synthc reads: package -> its data directories
 PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
@@ -51,14 +53,6 @@ PACKAGE_DATA = {"trdg": ("fonts", "dicts", "images")}
 _MAX_ROOTS = 32
 #: the provenance role of a file of each kind, unless the reader is told another
 _ROLES = {"font": "font", "text": "text", "image": "background", "catalog": "catalog"}
-
-
-class InputError(ValueError):
-    """A file a spec names is refused or unreadable; ``missing`` when it does not exist."""
-
-    def __init__(self, message: str, missing: bool = False) -> None:
-        super().__init__(message)
-        self.missing = missing
 
 
 class FileProblem(ValueError):
@@ -255,7 +249,7 @@ class Reader:
         """
         written = self.base / directory
         real, _ = self._confine(written, str(directory))
-        mode = _stat(real, str(directory)).st_mode
+        mode = stat_of(real, str(directory)).st_mode
         if not stat.S_ISDIR(mode):
             raise InputError(f"{str(directory)!r} is not a directory")
         names = []
@@ -286,8 +280,8 @@ class Reader:
         self, path: Path, name: str, kind: str, shown: str, resolved: bool = False
     ) -> InputFile:
         real, root = self._confine(path, shown, resolved)
-        info = _stat(real, shown)
-        _check_regular(info, kind, shown)
+        info = stat_of(real, shown)
+        check_regular(info, kind, shown)
         identity = (info.st_dev, info.st_ino)
         return InputFile(real, root, name, kind, identity, shown, opened=through(path, real))
 
@@ -308,37 +302,6 @@ class Reader:
         )
 
 
-def _stat(real: Path, shown: str) -> os.stat_result:
-    try:
-        return os.stat(real)
-    except FileNotFoundError:
-        raise InputError(f"{shown!r} does not exist", missing=True) from None
-    except OSError as error:
-        raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
-
-
-def _check_regular(info: os.stat_result, kind: str, shown: str, limit: int | None = None) -> None:
-    what = file_kind(info.st_mode)
-    if what == "a special file":
-        raise InputError(f"{shown!r} is not a regular file")
-    if what is not None:
-        raise InputError(f"{shown!r} is {what}, not a regular file")
-    bound = _limit(kind, limit)
-    if info.st_size > bound:
-        raise InputError(
-            f"{shown!r} is {info.st_size} bytes, over the limit of {bound} bytes for a {kind} "
-            f"file{_limit_named(kind, limit)}"
-        )
-
-
-def _limit(kind: str, limit: int | None) -> int:
-    return limits.MAX_INPUT_BYTES[kind] if limit is None else limit
-
-
-def _limit_named(kind: str, limit: int | None) -> str:
-    return f" (synthc.limits.MAX_INPUT_BYTES[{kind!r}])" if limit is None else ""
-
-
 def digest_of(
     path: Path, kind: str, shown: str, identity: tuple[int, int] | None = None
 ) -> tuple[str, bytes | None]:
@@ -348,7 +311,7 @@ def digest_of(
 
     def usable(found: os.stat_result) -> bool:
         try:
-            _check_regular(found, kind, shown)
+            check_regular(found, kind, shown)
         except InputError:
             return False  # read_regular says why
         return identity in (None, (0, 0)) or identity == (found.st_dev, found.st_ino)
@@ -357,55 +320,6 @@ def digest_of(
         return read_regular(path, kind, shown, identity)
 
     return file_digests.sha256_of(path, read, usable)
-
-
-def read_regular(
-    path: Path | str,
-    kind: str,
-    shown: str,
-    identity: tuple[int, int] | None = None,
-    limit: int | None = None,
-) -> bytes:
-    """Bytes of the regular file ``path``, at most the limit of its ``kind`` (``limit`` bytes
-    when given: a kind without one in ``synthc.limits.MAX_INPUT_BYTES``, such as a cache file).
-
-    Checked before the open (stat) and after it (fstat): the open never blocks (``O_NONBLOCK``)
-    and reading stops at the limit even if the file grows meanwhile. With ``identity`` (device,
-    inode), the file opened must be the one checked earlier (no swap in between). The size
-    fstat gives is read at once, into the bytes returned (no chunks joined); a file grown
-    since is read on, to its end or past the limit.
-    """
-    _check_regular(_stat(Path(path), shown), kind, shown, limit)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError as error:
-        raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
-    try:
-        opened = os.fstat(fd)
-        _check_regular(opened, kind, shown, limit)
-        if identity not in (None, (0, 0), (opened.st_dev, opened.st_ino)):
-            raise InputError(f"{shown!r} was replaced while it was being read")
-        bound = _limit(kind, limit)
-        chunks, total = [], 0
-        want = opened.st_size + 1  # at most the limit and one byte: the size was checked
-        while total <= bound:
-            chunk = os.read(fd, min(want, bound + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            want = 1 << 20  # a file grown since: read on in chunks, up to the bound
-    except OSError as error:
-        raise InputError(f"{shown!r}: cannot read: {error.strerror}") from None
-    finally:
-        os.close(fd)
-    if total > bound:
-        raise InputError(
-            f"{shown!r} grew past the limit of {bound} bytes for a {kind} file"
-            f"{_limit_named(kind, limit)}"
-        )
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # -- finding a recorded file again (in this process or a worker) ------------------------------
