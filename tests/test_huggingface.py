@@ -104,3 +104,17 @@ def test_related_tables_load_one_config_per_table(tmp_path):
     assert len(orders["test"]) == manifest["splits"]["test"]["tables"]["orders"]["samples"]
     assert len(customers["train"]) == 240
     assert set(orders["train"][0]) == {"index", "customers_id", "amount", "express", "placed"}
+
+
+def test_an_empty_split_does_not_stop_the_directory_loading(write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=40, shard_size=30, splits="{a: 1.0, none: 0.0}"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    assert {name: len(split) for name, split in load(out).items()} == {"a": 40}
+
+
+def test_an_empty_split_of_related_tables_does_not_stop_a_table_loading(tmp_path):
+    spec = tmp_path / "related.yaml"
+    text = (SPECS / "customers_orders.yaml").read_text()
+    spec.write_text(text.replace("{train: 0.8, test: 0.2}", "{train: 1.0, none: 0.0}"))
+    out = api.build(spec, tmp_path / "out", variables={"samples": 20}, workers=1).out
+    assert list(load(out)) == ["train"]

@@ -119,9 +119,12 @@ def dataset_card(manifest: dict[str, Any]) -> str:
                     ]
                 }
             ),
+            # the splits data_files names: `datasets` refuses a recorded split it finds no
+            # files for (ExpectedMoreSplitsError), and an empty split has none
             "splits": [
                 {"name": s, "num_bytes": v["bytes"], "num_examples": v["samples"]}
                 for s, v in splits.items()
+                if v["shards"]
             ],
             "dataset_size": manifest["bytes"],
         },

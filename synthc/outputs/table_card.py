@@ -37,6 +37,7 @@ def related_front(manifest: dict[str, Any], dtypes: dict[str, str]) -> dict[str,
                 "splits": [
                     {"name": s, "num_bytes": rows["bytes"], "num_examples": rows["samples"]}
                     for s, rows in held.items()
+                    if rows["samples"]  # as data_files: no recorded split without files
                 ],
                 "dataset_size": sum(rows["bytes"] for rows in held.values()),
             }
