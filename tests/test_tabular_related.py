@@ -200,6 +200,18 @@ def test_open_reads_one_table_per_call(shop):
         synthc.open(shop, table="order")
 
 
+def test_an_empty_split_between_others_verifies_and_opens(tmp_path):
+    # its rows of each table started at 0, not where the split before ended: verify and
+    # synthc.open refused the dataset the build had just written
+    spec = write(tmp_path, samples=30, shard_size=10)
+    spec.write_text(spec.read_text().replace("val: 0.1", "val: 0.0").replace("0.2}", "0.3}"))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    api.verify(out)  # raises OutputError listing the problems
+    orders = synthc.open(out, table="orders")
+    assert orders["val"].lazy().collect().height == len(orders["val"]) == 0
+    assert orders["test"].lazy().collect()["index"].min() == len(orders["train"])
+
+
 def test_sample_and_stream_give_the_root_table(shop, tmp_path):
     spec = write(tmp_path)
     row = api.sample(spec, 2999)

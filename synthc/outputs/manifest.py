@@ -109,6 +109,8 @@ def make_manifest(
     ``tables``: with related tables, each table's columns (the root first); each split then
     says how many rows of each table it holds (``splits.<split>.tables``)."""
     splits: dict[str, Any] = {}
+    #: each table's next row: where a split without shards (an empty split) starts it
+    next_row = dict.fromkeys(tables or (), 0)
     for name, (start, stop) in split_ranges.items():
         shards = [_shard_entry(r) for r in records if r["split"] == name]
         splits[name] = {
@@ -118,10 +120,12 @@ def make_manifest(
             "shards": shards,
         }
         if tables:
-            splits[name]["tables"] = {
-                table: _table_rows(table, [s for s in shards if s.get("table") == table])
-                for table in tables
-            }
+            held = {}
+            for table in tables:
+                rows = _table_rows([s for s in shards if s.get("table") == table], next_row[table])
+                next_row[table] = rows["range"][1]
+                held[table] = rows
+            splits[name]["tables"] = held
     output = spec.output.model_dump(mode="json")
     return {
         "format": MANIFEST_FORMAT,
@@ -167,9 +171,10 @@ def _summed_stats(records: Sequence[dict[str, Any]]) -> dict[str, int]:
     return dict(sorted(total.items()))
 
 
-def _table_rows(table: str, shards: list[dict[str, Any]]) -> dict[str, Any]:
-    """A split's rows of one of related tables: how many, their range, their bytes."""
-    first = shards[0]["first_sample"] if shards else 0
+def _table_rows(shards: list[dict[str, Any]], first: int) -> dict[str, Any]:
+    """A split's rows of one of related tables: how many, their range (from ``first`` when
+    the split has no shards), their bytes."""
+    first = shards[0]["first_sample"] if shards else first
     rows = sum(s["samples"] for s in shards)
     return {
         "samples": rows,
