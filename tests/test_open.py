@@ -69,6 +69,12 @@ def test_a_dataset_has_its_manifest_and_splits(datasets, kind):
     assert dataset["val"] is dataset.splits["val"]
 
 
+def test_a_dataset_is_a_mapping_of_its_split_names(datasets):
+    dataset = synthc.open(datasets["fractal"][1])
+    assert "val" in dataset and "test" not in dataset and 0 not in dataset
+    assert list(dataset) == ["train", "val"] and len(dataset) == 2
+
+
 @pytest.mark.parametrize("kind", TABLE_KINDS)
 def test_a_table_split_is_a_lazy_frame_of_its_parquet_rows(datasets, kind):
     _, out = datasets[kind]

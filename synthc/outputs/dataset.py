@@ -382,6 +382,17 @@ class Dataset:
             )
         return self.splits[split]
 
+    # a mapping of split names, as ``splits``: without these, ``"val" in dataset`` and
+    # ``list(dataset)`` fell back to ``dataset[0]`` ("no split 0")
+    def __contains__(self, split: object) -> bool:
+        return split in self.splits
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.splits)
+
+    def __len__(self) -> int:
+        return len(self.splits)
+
     def __repr__(self) -> str:
         parts = ", ".join(f"{name}: {len(split)}" for name, split in self.splits.items())
         return f"Dataset({str(self.path)!r}, {self.name!r}, {{{parts}}})"
