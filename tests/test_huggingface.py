@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import spec_text
 
+import synthc
 from synthc import api
 
 SPECS = Path(__file__).parents[1] / "specs"
@@ -118,3 +119,16 @@ def test_an_empty_split_of_related_tables_does_not_stop_a_table_loading(tmp_path
     spec.write_text(text.replace("{train: 0.8, test: 0.2}", "{train: 1.0, none: 0.0}"))
     out = api.build(spec, tmp_path / "out", variables={"samples": 20}, workers=1).out
     assert list(load(out)) == ["train"]
+
+
+def test_a_related_tables_cards_loading_code_loads_in_its_directory(tmp_path, monkeypatch):
+    spec = SPECS / "customers_orders.yaml"
+    out = api.build(spec, tmp_path / "out", variables={"samples": 20}, workers=1).out
+    code = (out / "README.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
+    items = synthc.open(out, table="items")
+    assert {k: len(v) for k, v in namespace["ds"].items()} == {
+        name: len(split) for name, split in items.splits.items()
+    }

@@ -103,9 +103,18 @@ def related_load(manifest: dict[str, Any]) -> list[str]:
             f'joined = tables["{child}"].join(tables["{parent}"], left_on="{key}", '
             f'right_on="index", suffix="_{parent}")'
         )
+    # load_dataset(".", table) fails in the directory ("dataset_name should be specified"):
+    # the table's files, as the card of one table loads them
+    last = tables[-1]
+    files = ", ".join(
+        f'"{s}": "{last}/{s}/{s}-*.parquet"'
+        for s, v in manifest["splits"].items()
+        if v["tables"][last]["samples"]
+    )
     lines += [
         "",
         "from datasets import load_dataset",
-        f'ds = load_dataset(".", "{tables[-1]}")  # one config per table',
+        f'ds = load_dataset("parquet", data_files={{{files}}})',
+        f'# or load_dataset("path/to/this/folder", "{last}"): one config per table',
     ]
     return lines
