@@ -65,7 +65,8 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
     root = Path(out)
     manifest = read_manifest(root)
     # shards by absolute paths: a dataset pickled to a worker that starts elsewhere still reads
-    confine = Confiner(Path(os.path.abspath(root)), MANIFEST_FILE)
+    # refusals name the manifest by its path: which of several opened datasets it is
+    confine = Confiner(Path(os.path.abspath(root)), str(root / MANIFEST_FILE))
     return _opened(
         root, str(root / MANIFEST_FILE), manifest, verify, lambda name: confine(name), table
     )
