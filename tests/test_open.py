@@ -204,6 +204,25 @@ def test_paths_check_each_shard_once_when_verify_is_set(datasets, copy_of, monke
     assert synthc.open(copy)["train"].paths == shard_paths(copy, "train")  # unchecked
 
 
+@pytest.mark.parametrize("edit", ["cut", "swap"])
+def test_a_parquet_shard_of_another_size_is_named_by_an_unverified_read(datasets, copy_of, edit):
+    # polars read a cut shard with an error naming no file, and swapped shards silently
+    copy = copy_of(datasets["tabular"][1])
+    first, second = shard_paths(copy, "train")[:2]
+    if edit == "cut":
+        first.write_bytes(first.read_bytes()[:-100])
+    else:
+        data = first.read_bytes()
+        first.write_bytes(second.read_bytes())
+        second.write_bytes(data)
+    assert first.stat().st_size != api.load_manifest(copy)["splits"]["train"]["shards"][0]["bytes"]
+    said = rf"{first.name}: \d+ bytes, the manifest says \d+"
+    with pytest.raises(OutputError, match=said):
+        synthc.open(copy)["train"].lazy()
+    with pytest.raises(OutputError, match=said):
+        synthc.open(copy)["train"].paths  # noqa: B018 (a property that checks)
+
+
 def test_a_missing_shard_is_named(datasets, copy_of):
     _, out = datasets["manifold"]
     copy = copy_of(out)
@@ -531,7 +550,8 @@ def test_an_empty_splits_schema_from_a_shard_that_is_no_parquet_is_an_output_err
         "generator: {kind: manifold, shape: swiss_roll}\n"
     )
     out = api.build(spec, tmp_path / "out", workers=1).out
-    (out / "train" / "train-00000.parquet").write_bytes(b"PAR1" + b"x" * 100 + b"PAR1")
+    shard = out / "train" / "train-00000.parquet"
+    shard.write_bytes(b"PAR1" + b"x" * (shard.stat().st_size - 8) + b"PAR1")  # its size
     with pytest.raises(OutputError, match=r"train-00000\.parquet: unreadable: "):
         synthc.open(out)["test"].lazy()
 

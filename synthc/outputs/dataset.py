@@ -221,14 +221,22 @@ class Shard:
 
     def regular(self) -> Path:
         """The local file (:meth:`local`), unless it is there and is not a regular file: a
-        reader of a FIFO would wait for ever, of a device read without end (OutputError)."""
+        reader of a FIFO would wait for ever, of a device read without end (OutputError);
+        or is not of the manifest's size, as a store's object is refused: polars would read a
+        cut or swapped shard without naming it, or give another shard's rows."""
         path = self.local()
         try:
-            what = file_kind(os.stat(path).st_mode)
+            found = os.stat(path)
         except OSError:
             return path  # the reader says it is missing, as it would have
+        what = file_kind(found.st_mode)
         if what is not None:
             raise OutputError(f"{self.where}: is not a regular file ({what})")
+        if found.st_size != self.size:
+            raise OutputError(
+                f"{self.where}: {found.st_size} bytes, the manifest says {self.size} "
+                "(a changed or damaged shard; synthc verify checks the whole dataset)"
+            )
         return path
 
     def verify(self) -> None:
