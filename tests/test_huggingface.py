@@ -132,3 +132,18 @@ def test_a_related_tables_cards_loading_code_loads_in_its_directory(tmp_path, mo
     assert {k: len(v) for k, v in namespace["ds"].items()} == {
         name: len(split) for name, split in items.splits.items()
     }
+
+
+def test_a_table_without_rows_has_no_config_and_the_cards_code_loads(tmp_path, monkeypatch):
+    spec = tmp_path / "related.yaml"
+    spec.write_text((SPECS / "customers_orders.yaml").read_text().replace("lam: 5", "lam: 0"))
+    out = api.build(spec, tmp_path / "out", variables={"samples": 20}, workers=1).out
+    from datasets import load_dataset
+
+    with pytest.raises(ValueError, match="BuilderConfig 'orders' not found"):
+        load_dataset(str(out), "orders", cache_dir=str(tmp_path / "hf-cache"))
+    code = (out / "README.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(out)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
+    assert {k: len(v) for k, v in namespace["ds"].items()} == {"train": 16, "test": 4}

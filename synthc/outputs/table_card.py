@@ -9,13 +9,17 @@ from synthc.outputs.card_text import card_cell
 
 
 def related_front(manifest: dict[str, Any], dtypes: dict[str, str]) -> dict[str, Any]:
-    """``configs`` and ``dataset_info`` of the front matter: one config per table (the root's
-    is the default), its splits' files under ``<table>/<split>/``."""
+    """``configs`` and ``dataset_info`` of the front matter: one config per table with rows
+    (the root's is the default), its splits' files under ``<table>/<split>/``."""
     splits = manifest["splits"]
     tables = manifest["schema"]["tables"]
     configs, infos = [], []
     for i, (table, columns) in enumerate(tables.items()):
         held = {s: v["tables"][table] for s, v in splits.items()}
+        if not _has_rows(manifest, table):
+            # `datasets` loads no split of 0 rows: a config without files failed with
+            # UnexpectedSplitsError; without the config it names the tables it has
+            continue
         configs.append(
             {
                 "config_name": table,
@@ -105,7 +109,7 @@ def related_load(manifest: dict[str, Any]) -> list[str]:
         )
     # load_dataset(".", table) fails in the directory ("dataset_name should be specified"):
     # the table's files, as the card of one table loads them
-    last = tables[-1]
+    last = next(t for t in reversed(tables) if _has_rows(manifest, t))
     files = ", ".join(
         f'"{s}": "{last}/{s}/{s}-*.parquet"'
         for s, v in manifest["splits"].items()
@@ -118,3 +122,8 @@ def related_load(manifest: dict[str, Any]) -> list[str]:
         f'# or load_dataset("path/to/this/folder", "{last}"): one config per table',
     ]
     return lines
+
+
+def _has_rows(manifest: dict[str, Any], table: str) -> bool:
+    """Whether some split holds rows of ``table`` (the root's always do)."""
+    return any(split["tables"][table]["samples"] for split in manifest["splits"].values())
