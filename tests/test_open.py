@@ -313,6 +313,15 @@ def test_a_shard_path_leaving_the_directory_is_refused(datasets, copy_of, tmp_pa
         synthc.open(copy)
 
 
+def test_a_copy_made_of_links_is_refused_saying_how_to_open_it(datasets, tmp_path):
+    # the Hugging Face hub's cache keeps each file as a link to a blob outside the snapshot
+    _, out = datasets["tabular"]
+    links = tmp_path / "links"
+    shutil.copytree(out, links, copy_function=lambda src, dst: os.symlink(Path(src).resolve(), dst))
+    with pytest.raises(OutputError, match=r"manifest\.json: is a symlink;.* cp -rL\)$"):
+        synthc.open(links)
+
+
 def test_a_manifest_that_contradicts_itself_is_refused(datasets, copy_of):
     copy = copy_of(datasets["tabular"][1])
     manifest = json.loads((copy / MANIFEST_FILE).read_text())

@@ -219,7 +219,11 @@ def read_manifest(out: Path) -> dict[str, Any]:
     path = out / MANIFEST_FILE
     try:
         if path.is_symlink():
-            raise OutputError(f"{path}: is a symlink; a synthc manifest is a plain file")
+            raise OutputError(
+                f"{path}: is a symlink; a synthc manifest is a plain file (a copy made of "
+                "links, such as the Hugging Face hub's cache, opens once copied with its "
+                "files: cp -rL)"
+            )
         data = read_bounded(path, limits.MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES", OutputError)
     except FileNotFoundError:
         raise OutputError(
