@@ -801,7 +801,6 @@ def write_sample(
         row = _one_sample.row_json(made)
         files: tuple[Path, ...] = ()
         if out is not None:
-            write_atomic(target / f"{key}.json", (row + "\n").encode())
-            files = (target / f"{key}.json",)
+            files = (_one_sample.write_file(target / f"{key}.json", (row + "\n").encode()),)
         return SampleResult(index, key, files, row)
     return SampleResult(index, key, tuple(_one_sample.write_files(made, target)), None)

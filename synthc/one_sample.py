@@ -149,14 +149,17 @@ def write_files(sample: dict[str, Any], out: Path) -> list[Path]:
         name = f"{key}.{ext}"
         if confined_name(name) is not None or "/" in name:
             raise BuildError(f"the generator named a file {name!r:.80}, not a plain file name")
-        written.append(out / name)
-        try:
-            write_atomic(out / name, data)
-        except OSError as error:  # a directory this user cannot write, a full disk
-            raise UsageError(
-                f"{out / name}: cannot write the sample: {error.strerror or error}"
-            ) from None
+        written.append(write_file(out / name, data))
     return written
+
+
+def write_file(path: Path, data: bytes) -> Path:
+    """Write one file of a sample atomically; UsageError naming it if it cannot be."""
+    try:
+        write_atomic(path, data)
+    except OSError as error:  # a directory this user cannot write, a file on the way, a full disk
+        raise UsageError(f"{path}: cannot write the sample: {error.strerror or error}") from None
+    return path
 
 
 def check_target(out: Path) -> None:

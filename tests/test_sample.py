@@ -169,6 +169,17 @@ def test_a_directory_the_sample_cannot_be_written_to_is_a_usage_error(
     )
 
 
+@pytest.mark.parametrize("kind", ["fractal", "tabular"])
+def test_a_file_on_the_way_to_the_directory_is_a_usage_error(cli, datasets, tmp_path, kind):
+    # a row's file was "internal error: NotADirectoryError"
+    (tmp_path / "file").write_text("")
+    spec, _ = datasets[kind]
+    code, _, err = cli("sample", spec, "--index", "1", "-o", tmp_path / "file" / "one")
+    assert code == 2, err
+    assert err.startswith(f"synthc: error: {tmp_path / 'file' / 'one' / '000000000001.'}")
+    assert err.endswith(": cannot write the sample: Not a directory\n")
+
+
 def test_the_command_writes_into_the_working_directory_by_default(
     cli, datasets, tmp_path, monkeypatch
 ):
