@@ -25,6 +25,19 @@ def test_glob_characters_in_an_output_directory_are_its_name(tmp_path, write_spe
     assert sum(dataset[s].lazy().collect().height for s in ("train", "test")) == 100
 
 
+def test_glob_characters_are_a_name_where_a_shards_footer_is_read(tmp_path, write_spec, cli):
+    # the footer was read as a pattern: out[1]/ matched nothing (every shard "unreadable" to
+    # verify and a verified read), and an empty split's schema was another folder's
+    spec = write_spec(spec_text(samples=20, splits="{train: 1.0, none: 0.0}"))
+    bracket = tmp_path / "out[1]"
+    assert cli("build", spec, "-o", bracket)[0] == 0
+    code, _, err = cli("verify", bracket)
+    assert code == 0, err
+    dataset = synthc.open(bracket, verify=True)
+    assert dataset["train"].lazy().collect().height == 20
+    assert dataset["none"].lazy().collect_schema() == dataset["train"].lazy().collect_schema()
+
+
 def test_names_that_are_not_utf8_are_refused_before_anything_is_written(tmp_path, cli):
     folder = tmp_path / os.fsdecode(b"d\xff")
     folder.mkdir()

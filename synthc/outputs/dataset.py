@@ -36,7 +36,13 @@ from synthc.outputs.manifest import (
     read_manifest,
     read_store_manifest,
 )
-from synthc.outputs.parquet import column_problem, for_polars, index_problem, polars_type
+from synthc.outputs.parquet import (
+    column_problem,
+    footer_schema,
+    for_polars,
+    index_problem,
+    polars_type,
+)
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import has_index, manifest_problems
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
@@ -323,9 +329,7 @@ class Split:
                 checked = self.verify if verify is None else verify
                 shard = self.schema_shard
                 path = shard.checked() if checked else shard.regular()
-                return pl.LazyFrame(
-                    schema=_footer(shard, lambda: pl.read_parquet_schema(for_polars(path)))
-                )
+                return pl.LazyFrame(schema=_footer(shard, lambda: footer_schema(path)))
             return pl.LazyFrame(schema=self._empty_schema())
         return pl.scan_parquet([for_polars(shard.regular()) for shard in self.shards], glob=False)
 

@@ -104,6 +104,15 @@ def count_parquet_rows(path: Path) -> int:
     return int(pl.scan_parquet(for_polars(path), glob=False).select(pl.len()).collect().item())
 
 
+def footer_schema(path: Path) -> dict[str, Any]:
+    """The columns and polars types of the Parquet file ``path``, from its footer (not
+    ``pl.read_parquet_schema``, which reads a path as a glob pattern: ``out[1]/`` matched
+    ``out1/``, ``o?t/`` the first of ``oat/`` and itself)."""
+    import polars as pl
+
+    return dict(pl.scan_parquet(for_polars(path), glob=False).collect_schema())
+
+
 def column_problem(path: Path, columns: list[dict[str, Any]]) -> str | None:
     """How the columns of the Parquet file ``path`` (from its footer) differ from a manifest's
     ``columns`` (each a name and a dtype): their names in order, and the type of each column
@@ -111,7 +120,7 @@ def column_problem(path: Path, columns: list[dict[str, Any]]) -> str | None:
     one table, so a shard of other columns fails the reader that trusted its manifest."""
     import polars as pl
 
-    found = pl.read_parquet_schema(for_polars(path))
+    found = footer_schema(path)
     names = [column["name"] for column in columns]
     if list(found) != names:
         return f"holds the columns {list(found)!r:.300}, the manifest's schema {names!r:.300}"
