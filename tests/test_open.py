@@ -284,6 +284,13 @@ def test_an_unknown_split_is_a_usage_error_with_a_hint(datasets):
         synthc.open(datasets["fractal"][1])["vla"]
 
 
+def test_a_url_given_as_a_path_is_said_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    said = r"^s3:/bucket/data: does not exist \(the URL s3://bucket/data given as a Path\? pass"
+    with pytest.raises(OutputError, match=said):
+        synthc.open(Path("s3://bucket/data"))
+
+
 def test_a_directory_without_a_manifest_is_refused(tmp_path):
     with pytest.raises(OutputError, match="no manifest"):
         synthc.open(tmp_path)

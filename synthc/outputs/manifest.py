@@ -23,7 +23,7 @@ from synthc.dist_versions import version
 from synthc.errors import OutputError
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import read_bounded
-from synthc.outputs.store import Store
+from synthc.outputs.store import SCHEMES, Store
 from synthc.provenance import ROLES
 
 MANIFEST_FILE = "manifest.json"
@@ -215,6 +215,10 @@ def read_manifest(out: Path) -> dict[str, Any]:
     manifest of the expected shape (a manifest is untrusted input)."""
     if not out.is_dir():
         what = "does not exist" if not out.exists() else "is not a directory"
+        scheme, colon, rest = str(out).partition(":/")
+        if colon and scheme in SCHEMES and not rest.startswith("/"):
+            # Path("s3://bucket/x") is s3:/bucket/x: a URL that lost a slash as a Path
+            what += f" (the URL {scheme}://{rest} given as a Path? pass it as a string)"
         raise OutputError(f"{out}: {what}; give the output directory of a synthc build")
     path = out / MANIFEST_FILE
     try:
