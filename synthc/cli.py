@@ -309,7 +309,7 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
     p.add_argument(
         "-o",
         "--out",
-        type=_output,
+        type=_sample_output,
         metavar="DIR",
         help="directory for the sample's files (default: the working directory); a table's "
         "row is printed as JSON, or with -o written to DIR/<key>.json instead",
@@ -674,6 +674,16 @@ def _output(text: str) -> Path | str:
     ``s3://bucket/prefix``, checked where it is used: synthc.api refuses a URL typed wrong
     rather than making a directory named after it), a path is a Path."""
     return text if "://" in text else Path(text)
+
+
+def _sample_output(text: str) -> Path | str:
+    """``synthc sample -o``: as :func:`_output`, refusing ``-``, which would be a directory."""
+    if text == "-":
+        raise argparse.ArgumentTypeError(
+            "'-' is no stdout here: a sample's files are written into a directory, and a "
+            "table's row is printed on stdout without -o (for a directory named '-': -o ./-)"
+        )
+    return _output(text)
 
 
 def _child(out: Path | str, name: str) -> Path | str:

@@ -191,6 +191,19 @@ def test_the_command_writes_into_the_working_directory_by_default(
     assert (tmp_path / "000000000003.txt").read_bytes() == built_files(out)["000000000003"]["txt"]
 
 
+@pytest.mark.parametrize("kind", ["ocr_text", "manifold"])
+def test_out_dash_is_no_directory_named_dash(cli, datasets, tmp_path, monkeypatch, capsys, kind):
+    spec, _ = datasets[kind]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        cli("sample", spec, "-i", "3", "-o", "-")
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and "no stdout here" in err and "-o ./-" in err
+    assert list(tmp_path.iterdir()) == []
+    code, stdout, _ = cli("sample", spec, "-i", "3", "-o", "./-")  # a directory, said so
+    assert code == 0 and (tmp_path / "-").is_dir() and stdout.startswith("-/000000000003.")
+
+
 def test_the_command_prints_a_row_as_json(cli, datasets):
     spec, out = datasets["tabular"]
     rows = built_rows(out)
