@@ -111,13 +111,10 @@ def _uncommitted(top: Path, paths: set[str], submodule: str | None) -> list[tupl
         else:
             found += [(f"{root}/{p}", why) for p, why in judged]
     folders = sorted({str(Path(p).parent) for p in own})
-    committed = set(
-        _nul_list(run_git(top, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *folders))
-        if own
-        else ""
-    )
+    committed = _blobs(top, folders) if own else {}
     diff = ("diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "HEAD", "--")
     changed = set(_nul_list(run_git(top, *diff, *folders))) if own else set()
+    changed |= _changed_unseen(top, own & committed.keys(), committed)
     inside = f" in the submodule {submodule}" if submodule else ""
     for rel in sorted(own):
         if rel not in committed:
@@ -125,6 +122,33 @@ def _uncommitted(top: Path, paths: set[str], submodule: str | None) -> list[tupl
         elif rel in changed:
             found.append((rel, f"differs from HEAD{inside}"))
     return found
+
+
+def _blobs(top: Path, folders: list[str]) -> dict[str, str]:
+    """The files HEAD holds in ``folders`` (not below them in nested repositories), each with
+    its blob id."""
+    found = {}
+    for entry in _nul_list(run_git(top, "ls-tree", "-r", "-z", "HEAD", "--", *folders)):
+        meta, _, path = entry.partition("\t")
+        fields = meta.split(" ")
+        if fields[1:2] == ["blob"]:
+            found[path] = fields[2]
+    return found
+
+
+def _changed_unseen(top: Path, paths: set[str], blobs: dict[str, str]) -> set[str]:
+    """The files among ``paths`` that git is told not to look at (``update-index
+    --assume-unchanged`` or ``--skip-worktree``, which ``git diff`` then passes over) whose
+    bytes, cleaned as ``git add`` would store them, are not HEAD's blob."""
+    if not paths:
+        return set()
+    listed = _nul_list(run_git(top, "ls-files", "-v", "-z", "--", *sorted(paths)))
+    # the tag is lower case for assume-unchanged, S for skip-worktree
+    unseen = sorted(e[2:] for e in listed if e[2:] in paths and (e[0].islower() or e[0] == "S"))
+    if not unseen:
+        return set()
+    stored = run_git(top, "hash-object", "--", *unseen).split()
+    return {path for path, oid in zip(unseen, stored, strict=False) if oid != blobs.get(path)}
 
 
 def _nested_root(top: Path, rel: str) -> str | None:

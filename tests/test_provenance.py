@@ -140,6 +140,17 @@ def test_dirty_names_edited_untracked_and_ignored_inputs(repo):
     assert "specs/words.yaml" in dict(state.uncommitted)
 
 
+@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+def test_an_edit_git_is_told_not_to_look_at_is_still_dirty(repo, flag):
+    """``git diff`` passes over such a file: its bytes are compared with HEAD's blob."""
+    spec = repo / "specs" / "roll.yaml"
+    git(repo, "update-index", flag, "specs/roll.yaml")
+    assert git_state(spec, api.compile_spec(spec).inputs).uncommitted == ()
+    spec.write_text(spec_text(name="roll", samples=300))
+    state = git_state(spec, api.compile_spec(spec).inputs)
+    assert dict(state.uncommitted) == {"specs/roll.yaml": "differs from HEAD"}
+
+
 def add_submodule(parent: Path, library: Path, where: str) -> None:
     git(parent, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(library), where)
 
