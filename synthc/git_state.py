@@ -62,14 +62,17 @@ class GitState:
 
 
 def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
-    """The git state of the work tree holding the spec file ``spec`` for these ``inputs``;
+    """The git state of the work tree holding the spec file ``spec`` (its folder: a symlinked
+    spec file stands where the link is) for these ``inputs``;
     GitUnavailable if there is none. Package data (``InputRecord.package``) is pinned by its
     sha256 and package version and does not count; any other input outside the work tree is
     uncommitted (:data:`OUTSIDE`): no commit says what it held. A file inside a submodule (or
     another repository nested in the work tree) is judged by that repository: committed and
     unchanged in its ``HEAD``, and that ``HEAD`` the commit the enclosing ``HEAD`` records for
     it."""
-    directory = Path(os.path.realpath(spec)).parent
+    # the spec stands in its own folder even when the file is a symlink: includes are
+    # searched there, so reproduce must place it there
+    directory = Path(os.path.realpath(Path(spec).parent))
     top = Path(os.path.realpath(run_git(directory, "rev-parse", "--show-toplevel").rstrip("\n")))
     try:
         commit = run_git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
@@ -86,7 +89,7 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
         else:
             outside.append((record.path, OUTSIDE))
     uncommitted = sorted(_uncommitted(top, inside, None) + outside)
-    spec_path = Path(os.path.realpath(spec)).relative_to(top).as_posix()
+    spec_path = (directory / Path(spec).name).relative_to(top).as_posix()
     return GitState(commit, spec_path, tuple(uncommitted))
 
 

@@ -16,7 +16,7 @@ from conftest import spec_text
 from synthc import api
 from synthc.errors import OutputError
 from synthc.generators.ocr.resources import trdg_root
-from synthc.git_state import GitUnavailable, git_state
+from synthc.git_state import OUTSIDE, GitUnavailable, git_state
 
 OCR = """\
 {% include '_base/common.yaml.j2' %}
@@ -149,6 +149,20 @@ def test_an_edit_git_is_told_not_to_look_at_is_still_dirty(repo, flag):
     spec.write_text(spec_text(name="roll", samples=300))
     state = git_state(spec, api.compile_spec(spec).inputs)
     assert dict(state.uncommitted) == {"specs/roll.yaml": "differs from HEAD"}
+
+
+def test_a_spec_linked_from_another_repository_is_judged_by_the_links_one(repo, tmp_path):
+    """Not by the repository the link leads into: its commit does not hold the link."""
+    other = tmp_path / "other"
+    git(tmp_path, "init", "-q", str(other))
+    (other / "roll.yaml").write_text(spec_text(name="roll", samples=200))
+    commit_all(other)
+    link = repo / "specs" / "linked.yaml"
+    link.symlink_to(other / "roll.yaml")
+    commit_all(repo)
+    state = git_state(link, api.compile_spec(link).inputs)
+    assert (state.commit, state.path) == (git(repo, "rev-parse", "HEAD"), "specs/linked.yaml")
+    assert [why for _, why in state.uncommitted] == [OUTSIDE]
 
 
 def add_submodule(parent: Path, library: Path, where: str) -> None:

@@ -223,6 +223,29 @@ def test_the_repository_root_is_the_git_work_tree_holding_the_current_directory(
     assert f"the dataset was built at {head[:12]}" in err
 
 
+def test_a_symlinked_spec_file_stands_where_its_link_is(tmp_path, monkeypatch, cli):
+    """Includes are searched beside the link, so the manifest places the spec there and
+    reproduce compiles it there (it once placed it at the link's target, whose folder lacks the
+    include)."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "specs" / "common.yaml.j2").write_text(COMMON)
+    (tmp_path / "shared" / "tiny.yaml").write_text(SPEC)
+    (tmp_path / "specs" / "tiny.yaml").symlink_to(Path("..", "shared", "tiny.yaml"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "specs", "shared"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "specs"], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("build", "specs/tiny.yaml", "-o", "out", "--var", "samples=300")
+    assert code == 0, err
+    recorded = json.loads((tmp_path / "out" / "manifest.json").read_text())["provenance"]
+    assert recorded["git"]["path"] == "specs/tiny.yaml" and not recorded["git"]["dirty"]
+    assert recorded["inputs"][0]["path"] == "shared/tiny.yaml"
+    code, _, err = cli("reproduce", "out", "--workers", "1")
+    assert code == 0, err
+
+
 def test_a_git_build_needs_its_repository(project, cli, tmp_path_factory, monkeypatch):
     facts = {"commit": "a" * 40, "path": "specs/tiny.yaml", "dirty": True}
     recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2", git=facts)

@@ -305,8 +305,10 @@ def _confined(named: Path, base: Path, name: str) -> Path:
     if len(name) > _MAX_PATH_CHARS or "\0" in name or one_line(name) != name:
         raise UsageError(f"{named}: the recorded spec path {one_line(name)[:200]!r} is refused")
     try:
-        real = (base / name).resolve()
-        inside = real.is_relative_to(base.resolve())
+        # its folder resolved, not a symlinked spec file: the spec stood where the link is
+        placed = base / name
+        real = placed.parent.resolve() / placed.name
+        inside = real.is_relative_to(base.resolve()) and placed.name not in ("", ".", "..")
     except (OSError, RuntimeError) as error:
         raise UsageError(f"{base / name}: cannot be resolved ({error})") from None
     if not inside:
