@@ -246,6 +246,28 @@ def test_a_symlinked_spec_file_stands_where_its_link_is(tmp_path, monkeypatch, c
     assert code == 0, err
 
 
+def test_a_spec_in_a_submodule_reproduces_from_the_enclosing_repository(tmp_path, monkeypatch, cli):
+    """Its provenance is the submodule's (commit, path); reproduce run where it was built, in
+    the enclosing work tree, finds the submodule that holds the commit."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    library, project = tmp_path / "library", tmp_path / "project"
+    for repo in (library, project):
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (library / "common.yaml.j2").write_text(COMMON)
+    (library / "tiny.yaml").write_text(SPEC)
+    subprocess.run([*git, "add", "."], cwd=library, check=True)
+    subprocess.run([*git, "commit", "-qm", "specs"], cwd=library, check=True)
+    add = ["-c", "protocol.file.allow=always", "submodule", "-q", "add", str(library), "shared"]
+    subprocess.run([*git, *add], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "shared specs"], cwd=project, check=True)
+    monkeypatch.chdir(project)
+    code, _, err = cli("build", "shared/tiny.yaml", "-o", "out", "--var", "samples=300")
+    assert code == 0, err
+    code, _, err = cli("reproduce", "out", "--workers", "1")
+    assert code == 0, err
+    assert "taking the submodule shared, which holds commit" in err
+
+
 def test_a_git_build_needs_its_repository(project, cli, tmp_path_factory, monkeypatch):
     facts = {"commit": "a" * 40, "path": "specs/tiny.yaml", "dirty": True}
     recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2", git=facts)

@@ -199,8 +199,17 @@ def locate_spec(
             )
         base = found
         relative = provenance.git_path
-        head = _head(base)
         commit = provenance.commit or ""
+        if root is None and not _has_commit(base, commit):
+            # built from a spec in a submodule: its repository, not the enclosing one
+            nested = _submodule_holding(base, commit)
+            if nested is not None:
+                base = nested
+                notes.append(
+                    f"taking the submodule {nested.relative_to(found).as_posix()}, which holds "
+                    f"commit {commit[:12]}, as the repository"
+                )
+        head = _head(base)
         if head != commit:
             now = f"is at {head[:12]}" if head else "has no commit"
             notes.append(f"the repository {now}; the dataset was built at {commit[:12]}")
@@ -396,6 +405,30 @@ def _work_tree(directory: Path) -> Path | None:
 
 def _head(directory: Path) -> str:
     return _git(directory, "rev-parse", "--verify", "--quiet", "HEAD") or ""
+
+
+#: submodules looked into for a recorded commit (a work tree may hold many)
+_MAX_SUBMODULES = 64
+
+
+def _submodule_holding(top: Path, commit: str) -> Path | None:
+    """The first checked-out submodule of the work tree ``top`` (submodules of submodules
+    too, at most :data:`_MAX_SUBMODULES` looked into) whose repository holds ``commit``."""
+    pending = [top]
+    looked = 0
+    while pending:
+        here = pending.pop(0)
+        for entry in (_git(here, "ls-files", "--stage", "-z") or "").split("\0"):
+            meta, _, path = entry.partition("\t")
+            if not meta.startswith("160000 ") or not os.path.lexists(here / path / ".git"):
+                continue  # not a submodule, or not checked out
+            if looked == _MAX_SUBMODULES:
+                return None
+            looked += 1
+            if _has_commit(here / path, commit):
+                return here / path
+            pending.append(here / path)
+    return None
 
 
 def _has_commit(directory: Path, commit: str) -> bool:
