@@ -25,6 +25,7 @@ from synthc.depfile import DepfileError, depfile_rule, refresh_target
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
+from synthc.inputs import repository_root
 from synthc.lazy import lazy_module
 from synthc.progress import Progress
 
@@ -381,7 +382,7 @@ def build(
             f"--depfile: {store.url}: an object-store output has no local manifest for "
             "make to check; build into a directory to use --depfile"
         )
-    git = _git_for_build(Path(path), compiled, require_clean)
+    git = _git_for_build(Path(path), compiled, require_clean, log)
     plan = _plan(compiled.spec)
     runner = _executor(executor, scheduler, workers, shaping_libraries(compiled.spec), worker_wait)
     target: Target
@@ -442,9 +443,13 @@ def _executor(
 
 
 # -- provenance and depfiles (issue 12 §1-§2) ----------------------------------------------
-def _git_for_build(spec: Path, compiled: CompiledSpec, require_clean: bool) -> GitState | None:
+def _git_for_build(
+    spec: Path, compiled: CompiledSpec, require_clean: bool, log: Callable[[str], None]
+) -> GitState | None:
     """The spec repository's git state (None outside git); with ``require_clean``, UsageError
-    naming every input that is not committed, or saying why there is no git state."""
+    naming every input that is not committed, or saying why there is no git state. A spec in
+    a repository (a ``.git`` above it) whose state git cannot give is warned about to ``log``:
+    the manifest records none."""
     try:
         state = git_state(spec, compiled.inputs)
     except GitUnavailable as error:
@@ -453,6 +458,12 @@ def _git_for_build(spec: Path, compiled: CompiledSpec, require_clean: bool) -> G
                 f"--require-clean: {spec}: no git commit to build from ({error}); a release "
                 "dataset is built from a committed spec repository"
             ) from None
+        repository = repository_root(Path(os.path.realpath(spec.parent)))
+        if repository is not None:
+            log(
+                f"warning: {spec}: the manifest records no git state (provenance.git: null): "
+                f"{error}"
+            )
         return None
     if require_clean and state.dirty:
         lines = "\n".join(f"  {path}: {what}" for path, what in state.uncommitted)

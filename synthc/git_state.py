@@ -230,7 +230,7 @@ def run_git(cwd: Path, *args: str) -> str:
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         first = reason[0] if reason else f"exit status {done.returncode}"
-        if "not a git repository" in first:
+        if "not a git repository (or any" in first:  # not a broken .git, which git names
             raise GitUnavailable(f"{cwd} is not in a git work tree")
         raise GitUnavailable(f"git {args[0]} failed in {cwd}: {first}")
     return done.stdout.decode("utf-8", "surrogateescape")

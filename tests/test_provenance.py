@@ -292,6 +292,27 @@ def test_a_repository_without_commits_or_without_git_gives_no_state(tmp_path, mo
     assert api.load_manifest(result.out)["provenance"]["git"] is None
 
 
+def test_a_spec_in_a_repository_git_cannot_read_is_warned_about(tmp_path, write_spec, cli):
+    """The manifest then records no git state: said, with git's reason; a spec outside any
+    repository is not warned about."""
+    outside = write_spec(spec_text(samples=200))
+    code, _, err = cli("build", outside, "-o", tmp_path / "a", "--workers", "1")
+    assert code == 0 and "git" not in err, err
+    root = tmp_path / "fresh"
+    root.mkdir()
+    git(tmp_path, "init", "-q", str(root))
+    (root / "spec.yaml").write_text(spec_text(samples=200))
+    code, _, err = cli("build", root / "spec.yaml", "-o", tmp_path / "b", "--workers", "1")
+    assert code == 0
+    assert "the manifest records no git state (provenance.git: null)" in err
+    assert "has no commit yet" in err
+    (root / ".git").rename(root / "moved")
+    (root / ".git").write_text(f"gitdir: {root / 'gone'}\n")  # a worktree whose repository moved
+    code, _, err = cli("build", root / "spec.yaml", "-o", tmp_path / "b", "--require-clean")
+    assert code == 2 and "fatal: not a git repository: " in err, err
+    assert "is not in a git work tree" not in err
+
+
 def test_git_dir_in_the_environment_does_not_redirect_the_reading(repo, tmp_path, monkeypatch):
     other = tmp_path / "other"
     git(tmp_path, "init", "-q", str(other))
