@@ -483,6 +483,7 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         raise UsageError(f"--depfile {depfile}: is a directory; give the file to write")
     _depfile_folder_writable(depfile, file)
     real_file, real_out = Path(os.path.realpath(file)), Path(os.path.realpath(target))
+    _depfile_not_an_input(depfile, real_file, compiled)
     if real_file.is_relative_to(real_out) and (
         real_file.parent != real_out or not real_file.name.endswith(".d")
     ):
@@ -507,6 +508,24 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         )
     except DepfileError as error:
         raise UsageError(f"--depfile {depfile}: {error}") from None
+
+
+def _depfile_not_an_input(depfile: Path | str, real: Path, compiled: CompiledSpec) -> None:
+    """UsageError when the depfile is a file the build reads (``--depfile $<`` in a Makefile
+    would overwrite the spec with the rule), by its path or, for a hard link, its inode."""
+    if not os.path.exists(real):
+        return  # no such file yet: no input either
+    for record in compiled.inputs:
+        try:
+            same = record.real == real or os.path.samefile(record.real, real)
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(
+                f"--depfile {depfile}: is {record.path}, an input of this build ({record.role}); "
+                "writing the rule there would replace it: give the depfile a name of its own, "
+                "such as the output's with .d"
+            )
 
 
 def _depfile_folder_writable(depfile: Path | str, file: Path) -> None:

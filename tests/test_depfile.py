@@ -133,6 +133,25 @@ def test_a_depfile_never_takes_the_builds_own_files(tmp_path, write_spec, cli, d
     assert re.search(message, err), err
 
 
+@pytest.mark.parametrize("link", [False, True])
+def test_a_depfile_that_is_an_input_is_refused_before_building(tmp_path, cli, link):
+    """``--depfile $<`` in a Makefile once replaced the spec with the rule (a hard link to a
+    template is that template)."""
+    (tmp_path / "seed.j2").write_text("seed: 7\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200).replace("seed: 7\n", "{% include 'seed.j2' %}\n"))
+    depfile = spec
+    if link:
+        depfile = tmp_path / "seed.d"
+        os.link(tmp_path / "seed.j2", depfile)
+    before = depfile.read_bytes()
+    code, _, err = cli("build", spec, "-o", tmp_path / "out", "--depfile", depfile)
+    assert code == 2 and err.count("\n") == 1
+    assert ("template" if link else "(spec)") in err and "an input of this build" in err, err
+    assert depfile.read_bytes() == before
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("depfile", ["x.d", "X.d"])
 def test_a_depfile_named_as_a_split_folder_is_refused_before_building(tmp_path, cli, depfile):
     # a split may be called x.d: its folder is the build's, not a top-level depfile (and X.d
