@@ -258,6 +258,7 @@ def write_preview(
     count = samples if samples is not None else _preview.default_samples(kind)
     target = _local_file(out, "synthc preview") if out is not None else default_preview(spec)
     _check_preview_target(target)
+    _not_an_input(str(target), target, compiled, "give the preview a file of its own (FILE.png)")
     if count < 1:
         raise UsageError("preview needs at least one sample")
     data = _preview_png(compiled, count)
@@ -483,7 +484,12 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         raise UsageError(f"--depfile {depfile}: is a directory; give the file to write")
     _depfile_folder_writable(depfile, file)
     real_file, real_out = Path(os.path.realpath(file)), Path(os.path.realpath(target))
-    _depfile_not_an_input(depfile, real_file, compiled)
+    _not_an_input(
+        f"--depfile {depfile}",
+        real_file,
+        compiled,
+        "give the depfile a name of its own, such as the output's with .d",
+    )
     if real_file.is_relative_to(real_out) and (
         real_file.parent != real_out or not real_file.name.endswith(".d")
     ):
@@ -510,9 +516,11 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         raise UsageError(f"--depfile {depfile}: {error}") from None
 
 
-def _depfile_not_an_input(depfile: Path | str, real: Path, compiled: CompiledSpec) -> None:
-    """UsageError when the depfile is a file the build reads (``--depfile $<`` in a Makefile
-    would overwrite the spec with the rule), by its path or, for a hard link, its inode."""
+def _not_an_input(option: str, target: Path | str, compiled: CompiledSpec, instead: str) -> None:
+    """UsageError when ``target``, a file a command writes, is one the spec reads, by its path
+    or, for a hard link, its inode (``--depfile $<`` in a Makefile would overwrite the spec
+    with the rule); ``instead`` says what to give."""
+    real = Path(os.path.realpath(target))
     if not os.path.exists(real):
         return  # no such file yet: no input either
     for record in compiled.inputs:
@@ -522,9 +530,8 @@ def _depfile_not_an_input(depfile: Path | str, real: Path, compiled: CompiledSpe
             same = False
         if same:
             raise UsageError(
-                f"--depfile {depfile}: is {record.path}, an input of this build ({record.role}); "
-                "writing the rule there would replace it: give the depfile a name of its own, "
-                "such as the output's with .d"
+                f"{option}: is {record.path}, a file the spec reads ({record.role}); writing "
+                f"there would replace it: {instead}"
             )
 
 

@@ -1,4 +1,5 @@
-"""preview writes beside the build output by default, never into an output directory."""
+"""preview writes beside the build output by default, never into an output directory or over a
+file the spec reads."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ def test_preview_never_writes_into_an_output_directory(write_spec, tmp_path):
         ]
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert run_synthc("verify", out).returncode == 0
+
+
+def test_preview_never_writes_over_a_file_the_spec_reads(write_spec, cli, tmp_path):
+    """``-o`` naming the spec (a slip in a Makefile) once replaced it with the PNG."""
+    spec = write_spec(spec_text())
+    before = spec.read_bytes()
+    code, _, err = cli("preview", spec, "-o", spec)
+    assert code == 2 and err.count("\n") == 1
+    assert "a file the spec reads (spec)" in err, err
+    assert spec.read_bytes() == before
 
 
 def test_a_preview_too_large_to_draw_at_once_is_refused_before_drawing(write_spec, cli, tmp_path):
