@@ -510,7 +510,7 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
     try:
         return depfile_rule(
             os.path.join(os.fspath(out), _manifest.MANIFEST_FILE),
-            [p for r in compiled.inputs for p in r.local_paths],
+            compiled.depended_on,
         )
     except DepfileError as error:
         raise UsageError(f"--depfile {depfile}: {error}") from None
@@ -574,7 +574,7 @@ def _after_build(
     if result.up_to_date:
         manifest = Path(result.out) / _manifest.MANIFEST_FILE
         try:
-            refresh_target(manifest, [p for r in compiled.inputs for p in r.local_paths])
+            refresh_target(manifest, compiled.depended_on)
         except OSError as error:
             log(
                 f"{manifest}: cannot update its time ({error.strerror or error}); make may "

@@ -181,6 +181,8 @@ class Reader:
         self.repository = repo
         #: every file whose entry was made, by real path, in the order first read
         self.records: dict[Path, InputRecord] = {}
+        #: every directory listed (``files_in``), resolved, with the path a symlink led there by
+        self.directories: dict[Path, Path | None] = {}
         if repo is not None and repo != spec_root:
             roots.append(Root("repo", repo, repo))
         for directory in allow_read:
@@ -210,6 +212,11 @@ class Reader:
         }
         kinds = {r.kind for r in self.roots}
         return ", ".join(words[k] for k in words if k in kinds)
+
+    def listed(self) -> tuple[Path, ...]:
+        """The directories listed so far, each resolved and as opened through a symlink: a file
+        added to one or removed from it changes what the spec reads (for depfiles)."""
+        return tuple(p for real, opened in self.directories.items() for p in (real, opened) if p)
 
     def inputs(self) -> list[InputRecord]:
         """The files read through this reader so far (each once), for provenance."""
@@ -252,6 +259,7 @@ class Reader:
         mode = stat_of(real, str(directory)).st_mode
         if not stat.S_ISDIR(mode):
             raise InputError(f"{str(directory)!r} is not a directory")
+        self.directories.setdefault(real, through(written, real))
         names = []
         plain = set()  # entries that are no symlink: already resolved below the resolved ``real``
         with os.scandir(real) as listing:

@@ -314,6 +314,20 @@ def test_make_rebuilds_when_an_included_template_is_renamed(project):
     assert run(project, "make", "-q", "DATASETS=roll").returncode == 0
 
 
+def test_make_rebuilds_when_a_font_is_added_to_a_fonts_dir(project):
+    """The depfile names the directory too: a font added there was never a prerequisite."""
+    fonts = project / "specs" / "fonts"
+    fonts.mkdir()
+    (project / "specs" / "Aller_Bd.ttf").rename(fonts / "Aller_Bd.ttf")
+    words = project / "specs" / "words.yaml"
+    words.write_text(OCR.replace("paths: [Aller_Bd.ttf]", "dir: fonts"))
+    assert rebuilt_by_make(project, "words") == ["specs/words.yaml"]
+    assert " specs/fonts\n" in (project / "out" / "words.d").read_text()
+    shutil.copy(trdg_root() / "fonts" / "latin" / "Lato-Bold.ttf", fonts)
+    assert rebuilt_by_make(project, "words") == ["specs/words.yaml"]
+    assert run(project, "make", "-q", "DATASETS=words").returncode == 0
+
+
 def test_a_name_that_would_run_a_command_is_refused_before_building(project):
     # make read the rest of the depfile's line after ';' as a recipe and ran it
     (project / "specs" / "s.yaml;touch${IFS}PWNED").write_text("seed: 5\n")

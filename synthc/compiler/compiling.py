@@ -29,6 +29,14 @@ class CompiledSpec:
     read_roots: dict[str, list[str]] = field(default_factory=dict)
     #: every file the compile read and the build will read, in a stable order (provenance)
     inputs: tuple[InputRecord, ...] = ()
+    #: the directories whose files the spec takes (``fonts.dir``, ...), as :meth:`Reader.listed`
+    directories: tuple[Path, ...] = ()
+
+    @property
+    def depended_on(self) -> list[Path]:
+        """What a depfile names: each input as resolved and as opened, then each directory
+        listed (a file added there changes the data, though no listed file did)."""
+        return [*(p for r in self.inputs for p in r.local_paths), *self.directories]
 
     @property
     def source_name(self) -> str:
@@ -95,7 +103,7 @@ def compile_spec(
     check_recordable(given)
     inputs = _inputs(loaded, reader)
     _recordable(path, inputs)
-    return CompiledSpec(spec, loaded, variables, reader.portable_roots(), inputs)
+    return CompiledSpec(spec, loaded, variables, reader.portable_roots(), inputs, reader.listed())
 
 
 def _inputs(loaded: Loaded, reader: Reader) -> tuple[InputRecord, ...]:
