@@ -69,7 +69,8 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
     uncommitted (:data:`OUTSIDE`): no commit says what it held. A file inside a submodule (or
     another repository nested in the work tree) is judged by that repository: committed and
     unchanged in its ``HEAD``, and that ``HEAD`` the commit the enclosing ``HEAD`` records for
-    it."""
+    it. A symlink an input was opened through (``cur.j2 -> v1.j2``, a linked folder) is judged
+    as the file git holds it as."""
     # the spec stands in its own folder even when the file is a symlink: includes are
     # searched there, so reproduce must place it there
     directory = Path(os.path.realpath(Path(spec).parent))
@@ -88,9 +89,27 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
             inside.add(real.relative_to(top).as_posix())
         else:
             outside.append((record.path, OUTSIDE))
+        # a link re-pointed since HEAD reads another file than HEAD's link does
+        inside.update(
+            p.relative_to(top).as_posix() for p in _links_on(record.opened) if p.is_relative_to(top)
+        )
     uncommitted = sorted(_uncommitted(top, inside, None) + outside)
     spec_path = (directory / Path(spec).name).relative_to(top).as_posix()
     return GitState(commit, spec_path, tuple(uncommitted))
+
+
+def _links_on(opened: Path | None) -> list[Path]:
+    """The symlinks on the path ``opened`` (absolute) an input was opened by, each spelled by
+    its resolved folder: git holds a symlink as a file whose content is its target."""
+    if opened is None:
+        return []
+    found = []
+    path = Path(opened.anchor)
+    for part in opened.parts[1:]:
+        path = path / part
+        if os.path.islink(path):
+            found.append(Path(os.path.realpath(path.parent)) / path.name)
+    return found
 
 
 def _uncommitted(top: Path, paths: set[str], submodule: str | None) -> list[tuple[str, str]]:

@@ -165,6 +165,33 @@ def test_a_spec_linked_from_another_repository_is_judged_by_the_links_one(repo, 
     assert [why for _, why in state.uncommitted] == [OUTSIDE]
 
 
+def test_a_symlink_re_pointed_since_head_is_dirty(repo):
+    """Every file read is committed, but HEAD's links lead to others: a clean checkout of the
+    recorded commit would make other data."""
+    base = repo / "specs" / "_base"
+    (base / "v2.j2").write_text(COMMON.replace("seed: 5", "seed: 6"))
+    (base / "cur.j2").symlink_to("common.yaml.j2")
+    for folder, seed in (("one", 200), ("two", 300)):
+        (repo / "specs" / folder).mkdir()
+        (repo / "specs" / folder / "n.j2").write_text(f"samples: {seed}\n")
+    (repo / "specs" / "linked").symlink_to("one")
+    spec = repo / "specs" / "roll.yaml"
+    body = spec_text(name="roll").replace("synthc: 1\n", "").replace("seed: 7\n", "")
+    includes = "{% include '_base/cur.j2' %}\n{% include 'linked/n.j2' %}\n"
+    spec.write_text(includes + body.replace("samples: 1000\n", ""))
+    commit_all(repo)
+    assert git_state(spec, api.compile_spec(spec).inputs).uncommitted == ()
+    (base / "cur.j2").unlink()
+    (base / "cur.j2").symlink_to("v2.j2")
+    (repo / "specs" / "linked").unlink()
+    (repo / "specs" / "linked").symlink_to("two")
+    state = git_state(spec, api.compile_spec(spec).inputs)
+    assert dict(state.uncommitted) == {
+        "specs/_base/cur.j2": "differs from HEAD",
+        "specs/linked": "differs from HEAD",
+    }
+
+
 def add_submodule(parent: Path, library: Path, where: str) -> None:
     git(parent, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(library), where)
 
