@@ -452,7 +452,7 @@ def _git_for_build(
     a repository (a ``.git`` above it) whose state git cannot give is warned about to ``log``:
     the manifest records none."""
     try:
-        state = git_state(spec, compiled.inputs)
+        state = git_state(spec, compiled.inputs, compiled.directories)
     except GitUnavailable as error:
         if require_clean:
             raise UsageError(

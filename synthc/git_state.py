@@ -61,7 +61,7 @@ class GitState:
         return {"commit": self.commit, "path": self.path, "dirty": self.dirty}
 
 
-def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
+def git_state(spec: Path, inputs: Sequence[InputRecord], listed: Sequence[Path] = ()) -> GitState:
     """The git state of the work tree holding the spec file ``spec`` (its folder: a symlinked
     spec file stands where the link is) for these ``inputs``;
     GitUnavailable if there is none. Package data (``InputRecord.package``) is pinned by its
@@ -70,7 +70,8 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
     another repository nested in the work tree) is judged by that repository: committed and
     unchanged in its ``HEAD``, and that ``HEAD`` the commit the enclosing ``HEAD`` records for
     it. A symlink an input was opened through (``cur.j2 -> v1.j2``, a linked folder) is judged
-    as the file git holds it as."""
+    as the file git holds it as, and so is one on the way to a directory in ``listed`` (the
+    folders whose files the spec takes: ``fonts.dir``, ...)."""
     # the spec stands in its own folder even when the file is a symlink: includes are
     # searched there, so reproduce must place it there
     directory = Path(os.path.realpath(Path(spec).parent))
@@ -89,10 +90,10 @@ def git_state(spec: Path, inputs: Sequence[InputRecord]) -> GitState:
             inside.add(real.relative_to(top).as_posix())
         else:
             outside.append((record.path, OUTSIDE))
-        # a link re-pointed since HEAD reads another file than HEAD's link does
-        inside.update(
-            p.relative_to(top).as_posix() for p in _links_on(record.opened) if p.is_relative_to(top)
-        )
+    # a link re-pointed since HEAD reads another file than HEAD's link does
+    opened = [r.opened for r in inputs if not r.package] + list(listed)
+    links = [link for path in opened for link in _links_on(path)]
+    inside.update(p.relative_to(top).as_posix() for p in links if p.is_relative_to(top))
     uncommitted = sorted(_uncommitted(top, inside, None) + outside)
     spec_path = (directory / Path(spec).name).relative_to(top).as_posix()
     return GitState(commit, spec_path, tuple(uncommitted))

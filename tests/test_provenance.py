@@ -14,7 +14,7 @@ import pytest
 from conftest import spec_text
 
 from synthc import api
-from synthc.errors import OutputError
+from synthc.errors import OutputError, UsageError
 from synthc.generators.ocr.resources import trdg_root
 from synthc.git_state import OUTSIDE, GitUnavailable, git_state
 
@@ -190,6 +190,23 @@ def test_a_symlink_re_pointed_since_head_is_dirty(repo):
         "specs/_base/cur.j2": "differs from HEAD",
         "specs/linked": "differs from HEAD",
     }
+
+
+def test_a_fonts_dir_link_re_pointed_since_head_is_dirty(repo):
+    specs = repo / "specs"
+    (specs / "fonts").rename(specs / "fonts_v1")
+    (specs / "fonts_v2").mkdir()
+    shutil.copy(trdg_root() / "fonts" / "latin" / "Lato-Bold.ttf", specs / "fonts_v2")
+    (specs / "fonts").symlink_to("fonts_v1")
+    spec = specs / "words.yaml"
+    spec.write_text(OCR.replace("paths: [fonts/Aller_Bd.ttf]", "dir: fonts"))
+    commit_all(repo)
+    out = repo / "out" / "words"
+    api.build(spec, out, dry_run=True, require_clean=True)
+    (specs / "fonts").unlink()
+    (specs / "fonts").symlink_to("fonts_v2")
+    with pytest.raises(UsageError, match="\n  specs/fonts: differs from HEAD$"):
+        api.build(spec, out, dry_run=True, require_clean=True)
 
 
 def add_submodule(parent: Path, library: Path, where: str) -> None:
