@@ -94,9 +94,34 @@ def git_state(spec: Path, inputs: Sequence[InputRecord], listed: Sequence[Path] 
     opened = [r.opened for r in inputs if not r.package] + list(listed)
     links = [link for path in opened for link in _links_on(path)]
     inside.update(p.relative_to(top).as_posix() for p in links if p.is_relative_to(top))
-    uncommitted = sorted(_uncommitted(top, inside, None) + outside)
+    uncommitted = sorted(_uncommitted(top, inside, None) + outside + _deleted_from(top, listed))
     spec_path = (directory / Path(spec).name).relative_to(top).as_posix()
     return GitState(commit, spec_path, tuple(uncommitted))
+
+
+#: why a file HEAD holds in a folder the spec takes files from is not committed
+DELETED = "deleted since HEAD from a folder the spec takes its files from"
+
+
+def _deleted_from(top: Path, listed: Sequence[Path]) -> list[tuple[str, str]]:
+    """The files HEAD holds directly in the folders ``listed`` (``fonts.dir``, ...) that are
+    gone from the work tree: a checkout of HEAD would give the spec one more file. Folders in
+    a nested repository are left to it."""
+    folders = set()
+    for folder in listed:
+        real = Path(os.path.realpath(folder))
+        if real.is_relative_to(top):
+            rel = real.relative_to(top).as_posix()
+            if rel == "." or _nested_root(top, f"{rel}/x") is None:
+                folders.add(rel)
+    found = []
+    for rel in sorted(folders):
+        where = () if rel == "." else (f"{rel}/",)
+        for entry in _nul_list(run_git(top, "ls-tree", "-z", "HEAD", "--", *where)):
+            meta, _, path = entry.partition("\t")
+            if meta.split(" ")[1:2] == ["blob"] and not os.path.lexists(top / path):
+                found.append((path, DELETED))
+    return found
 
 
 def _links_on(opened: Path | None) -> list[Path]:

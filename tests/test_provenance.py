@@ -209,6 +209,21 @@ def test_a_fonts_dir_link_re_pointed_since_head_is_dirty(repo):
         api.build(spec, out, dry_run=True, require_clean=True)
 
 
+def test_a_font_deleted_from_a_fonts_dir_since_head_is_dirty(repo):
+    """Every font read is committed, but HEAD's folder holds one more: its checkout makes other
+    data."""
+    fonts = repo / "specs" / "fonts"
+    shutil.copy(trdg_root() / "fonts" / "latin" / "Lato-Bold.ttf", fonts)
+    spec = repo / "specs" / "words.yaml"
+    spec.write_text(OCR.replace("paths: [fonts/Aller_Bd.ttf]", "dir: fonts"))
+    commit_all(repo)
+    out = repo / "out" / "words"
+    api.build(spec, out, dry_run=True, require_clean=True)
+    (fonts / "Lato-Bold.ttf").unlink()
+    with pytest.raises(UsageError, match="specs/fonts/Lato-Bold.ttf: deleted since HEAD from"):
+        api.build(spec, out, dry_run=True, require_clean=True)
+
+
 def add_submodule(parent: Path, library: Path, where: str) -> None:
     git(parent, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(library), where)
 
