@@ -566,3 +566,24 @@ def test_a_shard_listed_many_times_is_read_once(project, cli, monkeypatch):
     code, _, err = cli("reproduce", "out")
     assert code == 1 and f"{first['path']}: the manifest lists it twice" in err, err
     assert read.count(Path(first["path"]).name) == 1
+
+
+def test_an_input_listed_many_times_is_hashed_once(project, cli, monkeypatch):
+    """Each entry's file was hashed: a large template listed 100,000 times, 100,000 times."""
+    from synthc.outputs import origin
+
+    entry = {"path": "specs/common.yaml.j2", "role": "template", "sha256": "0" * 64}
+    recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2")
+    recorded["inputs"] += [entry, {**entry, "path": "specs/../specs/common.yaml.j2"}] * 20
+    patch_manifest(project / "out", provenance=recorded)
+    hashed: list[str] = []
+    original = origin._bounded_sha256
+
+    def counted(path):
+        hashed.append(Path(path).name)
+        return original(path)
+
+    monkeypatch.setattr(origin, "_bounded_sha256", counted)
+    code, _, err = cli("reproduce", "out")
+    assert code == 1 and "specs/common.yaml.j2 (template): changed since the build" in err, err
+    assert hashed.count("common.yaml.j2") == 1

@@ -28,7 +28,7 @@ import synthc
 from synthc import limits
 from synthc.errors import OutputError, UsageError, one_line
 from synthc.git_state import GitUnavailable, run_git
-from synthc.inputs import PACKAGE_DATA, package_roots
+from synthc.inputs import PACKAGE_DATA, Root, package_roots
 from synthc.outputs.confine import confine, read_bounded
 from synthc.outputs.manifest import MANIFEST_FILE, installed_versions, library_report
 
@@ -245,14 +245,17 @@ def changed_inputs(provenance: Provenance, location: SpecLocation) -> list[Input
     if provenance.git_path is None:
         places.reverse()
     changes = []
-    installed = {root.prefix for root in package_roots()}
+    packages = package_roots()
+    installed = {root.prefix for root in packages}
     absent: dict[str, int] = {}  # a data package not installed here: its inputs, counted
+    # each file hashed once: a forged manifest may list one large file 100,000 times
+    hashed: dict[Path, str] = {}
     for recorded in provenance.inputs:
         package, colon, _ = recorded.path.partition(":")
         if colon and package in PACKAGE_DATA and package not in installed:
             absent[package] = absent.get(package, 0) + 1
             continue
-        why = _input_problem(recorded, places)
+        why = _input_problem(recorded, places, packages, hashed)
         if why is not None:
             changes.append(InputChange(recorded.path, recorded.role, why))
     for package, count in absent.items():  # one line, not one per font
@@ -336,12 +339,14 @@ def _confined(named: Path, base: Path, name: str) -> Path:
         return real
 
 
-def _input_problem(recorded: RecordedInput, places: list[Path]) -> str | None:
+def _input_problem(
+    recorded: RecordedInput, places: list[Path], packages: list[Root], hashed: dict[Path, str]
+) -> str | None:
     name = recorded.path
     if len(name) > _MAX_PATH_CHARS or "\0" in name or not name:
         return "not checked: not a usable path"
     package, colon, rest = name.partition(":")
-    roots = [r for r in package_roots() if r.prefix == package and colon]
+    roots = [r for r in packages if r.prefix == package and colon]
     candidates = [(r.path, r.base / rest) for r in roots] or [(p, p / name) for p in places]
     found = False
     for allowed, candidate in candidates:
@@ -363,7 +368,8 @@ def _input_problem(recorded: RecordedInput, places: list[Path]) -> str | None:
     if info.st_size > _MAX_INPUT_BYTES:
         return f"not checked: larger than {_MAX_INPUT_BYTES} bytes"
     try:
-        digest = _bounded_sha256(real)
+        digest = hashed.get(real) or _bounded_sha256(real)
+        hashed[real] = digest
     except OSError as error:
         return f"unreadable ({error.strerror or error})"
     if digest != recorded.sha256:
