@@ -345,6 +345,7 @@ def build(
     require_clean: bool = False,
     templates: Path | str | None = None,
     depfile: Path | str | None = None,
+    restat: bool = False,
 ) -> BuildResult:
     """Build the dataset of the spec at ``path`` (incrementally) and return what was done.
 
@@ -362,7 +363,10 @@ def build(
     build from an input that is not committed, or outside git, and records the clean commit in
     an up-to-date manifest that recorded uncommitted inputs. ``templates``: where includes
     are searched after the spec's directory. ``depfile``: write a Make rule naming every input
-    there (not on a dry run); see docs/outputs.md."""
+    there (not on a dry run); an up-to-date build then brings ``manifest.json``'s time past
+    every input's, so make stops re-running the rule, unless ``restat`` (ninja's ``restat =
+    1`` remembers the check itself, and a time moved forward rebuilds what depends on the
+    dataset); see docs/outputs.md."""
     if scheduler is not None:
         if (executor is not None and executor != "dask") or workers is not None:
             raise UsageError("a Dask scheduler has its own workers: give no executor or workers")
@@ -409,7 +413,7 @@ def build(
         require_clean=require_clean,
     )
     if store is None and not dry_run:
-        _after_build(result, compiled, depfile, rule, log)
+        _after_build(result, compiled, depfile, rule, log, refresh=not restat)
     return result
 
 
@@ -561,9 +565,10 @@ def _after_build(
     depfile: Path | str | None,
     rule: str | None,
     log: Callable[[str], None],
+    refresh: bool = True,
 ) -> None:
-    """Write the depfile; when the build was up to date, bring the manifest's time past every
-    input's (bytes unchanged), so make and ninja stop re-running the rule."""
+    """Write the depfile; when the build was up to date (and ``refresh``), bring the manifest's
+    time past every input's (bytes unchanged), so make stops re-running the rule."""
     if depfile is not None and rule is not None:
         try:
             write_atomic(Path(depfile), rule.encode("utf-8", "surrogateescape"))
@@ -571,7 +576,7 @@ def _after_build(
             raise BuildError(
                 f"--depfile {depfile}: cannot write: {error.strerror or error}"
             ) from None
-    if result.up_to_date:
+    if result.up_to_date and refresh:
         manifest = Path(result.out) / _manifest.MANIFEST_FILE
         try:
             refresh_target(manifest, compiled.depended_on)

@@ -132,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write a Make rule OUT/manifest.json: INPUTS... to FILE (for make and ninja)",
     )
+    p.add_argument(
+        "--restat",
+        action="store_true",
+        help="for ninja's restat = 1: an up-to-date build leaves manifest.json's time alone "
+        "(ninja remembers the check), so what depends on the dataset is not rebuilt",
+    )
     _add_quiet(p)
 
     p = sub.add_parser(
@@ -462,6 +468,7 @@ def _build_one(args: argparse.Namespace, spec: Path, out: Path | str | None) -> 
         require_clean=args.require_clean,
         templates=args.templates,
         depfile=args.depfile,
+        restat=args.restat,
     )
     total = result.plan.samples
     if result.dry_run:

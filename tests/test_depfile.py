@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,35 @@ def test_ninja_rebuilds_exactly_the_datasets_that_read_an_edited_file(project):
     assert "no work to do" in run(project, "ninja", "-n").stdout
     (project / "specs" / "words.txt").write_text("alpha\nbeta\ngamma\n")
     assert rebuilt_by_ninja(project) == ["out/words"]
+    assert "no work to do" in run(project, "ninja", "-n").stdout
+
+
+RESTAT = """\
+rule synthc
+  command = {synthc} build $in -o $dir --workers 1 --depfile $out.d --restat
+  depfile = $out.d
+  deps = gcc
+  restat = 1
+  description = BUILD $dir
+rule use
+  command = touch $out
+  description = BUILD $out
+build out/roll/manifest.json: synthc specs/roll.yaml
+  dir = out/roll
+build trained: use out/roll/manifest.json
+"""
+
+
+def test_with_restat_a_touched_template_rebuilds_nothing_that_depends_on_the_dataset(project):
+    """ninja's ``restat = 1`` remembers the check; a manifest time moved forward made it
+    rebuild what depends on the dataset though its data did not change."""
+    (project / "build.ninja").write_text(RESTAT.format(synthc=SYNTHC))
+    assert rebuilt_by_ninja(project) == ["out/roll", "trained"]
+    before = (project / "out" / "roll" / "manifest.json").stat().st_mtime_ns
+    time.sleep(0.01)
+    os.utime(project / "specs" / BASE)  # touched, content unchanged
+    assert rebuilt_by_ninja(project) == ["out/roll"]
+    assert (project / "out" / "roll" / "manifest.json").stat().st_mtime_ns == before
     assert "no work to do" in run(project, "ninja", "-n").stdout
 
 
