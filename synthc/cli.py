@@ -796,7 +796,10 @@ def _reproduce(args: argparse.Namespace) -> int:
     )
     for difference in (*result.fields, *result.differences):
         print(f"  {difference}", file=sys.stderr)
-    if result.inputs:
+    if result.inputs and args.quiet:  # not logged before the build: named here
+        for line in result.input_lines:
+            print(f"  {one_line(line)}", file=sys.stderr)
+    elif result.inputs:
         print(
             f"  ({len(result.inputs)} recorded input(s) not as built, named above)",
             file=sys.stderr,

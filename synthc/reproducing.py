@@ -87,6 +87,11 @@ class Reproduction:
     fields: tuple[Difference, ...] = ()
 
     @property
+    def input_lines(self) -> list[str]:
+        """The changed inputs, one line each, bounded as :func:`input_lines` bounds them."""
+        return input_lines(self.inputs)
+
+    @property
     def unexplained(self) -> bool:
         """Whether shards differ though nothing recorded did: the same synthc and library
         versions, inputs and task keys (every field), so the generator made other bytes from
@@ -163,8 +168,8 @@ def _reproduce(
     for note in location.notes:
         log(note)
     inputs = changed_inputs(provenance, location) if provenance is not None else []
-    for change in inputs:
-        log(f"input {change}")
+    for line in input_lines(inputs):
+        log(line)
     libraries = library_changes(manifest)
     for line in libraries:
         log(f"version differs: {line}")
@@ -208,6 +213,20 @@ def _reproduce(
         str(manifest["content_sha256"]),
         tuple(compare_fields(manifest, rebuilt)),
     )
+
+
+#: changed inputs named one a line at most (a forged manifest may list 100,000)
+MAX_INPUTS_NAMED = 20
+
+
+def input_lines(inputs: Iterable[InputChange]) -> list[str]:
+    """``input PATH (ROLE): WHY`` for each changed input, at most :data:`MAX_INPUTS_NAMED`,
+    then one line counting the others."""
+    changes = list(inputs)
+    lines = [f"input {change}" for change in changes[:MAX_INPUTS_NAMED]]
+    if len(changes) > MAX_INPUTS_NAMED:
+        lines.append(f"and {len(changes) - MAX_INPUTS_NAMED} more recorded input(s) not as built")
+    return lines
 
 
 def _check_no_larger(where: str, planned: int, recorded: int) -> None:

@@ -182,6 +182,24 @@ def test_a_changed_include_is_named_before_building_and_every_shard_differs(proj
     assert "(1 recorded input(s) not as built, named above)" in err
 
 
+def test_quiet_names_the_changed_inputs_in_the_error_at_most_twenty(project, cli):
+    """-q logs nothing before the build: the error said they were "named above" (nowhere);
+    and a forged manifest's 100,000 entries were one line each."""
+    recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2")
+    recorded["inputs"] += [
+        {"path": f"specs/gone{n}.j2", "role": "template", "sha256": "0" * 64} for n in range(25)
+    ]
+    patch_manifest(project / "out", provenance=recorded)
+    code, _, err = cli("reproduce", "out", "-q")
+    assert code == 1
+    assert "named above" not in err
+    assert "  input specs/gone0.j2 (template): missing" in err
+    assert err.count(": missing") == 20 and "  and 5 more recorded input(s) not as built" in err
+    code, _, err = cli("reproduce", "out")
+    assert err.count(": missing") == 20 and "synthc: and 5 more recorded input(s)" in err
+    assert "(25 recorded input(s) not as built, named above)" in err
+
+
 def test_a_missing_input_is_named(project, cli):
     (project / "extra.txt").write_text("words\n")
     recorded = provenance(project, "specs/tiny.yaml", "specs/common.yaml.j2", "extra.txt")
