@@ -310,6 +310,15 @@ def test_root_places_a_build_made_outside_git(project, cli, tmp_path_factory, mo
     assert code == 0, err
 
 
+def test_a_wrong_root_is_named_as_the_one_given(project, cli):
+    """The errors told a user who gave --root to give --root DIR."""
+    code, _, err = cli("reproduce", "out", "--root", project / "nowhere")
+    assert code == 2 and "nowhere: not a directory; give the root of the spec repository" in err
+    code, _, err = cli("reproduce", "out", "--root", project / "out")
+    assert code == 2 and "the spec's directory does not exist; is --root " in err, err
+    assert "give --root DIR" not in err
+
+
 def test_library_versions_that_differ_are_reported(project, cli):
     manifest = json.loads((project / "out" / "manifest.json").read_text())
     libraries = {**manifest["libraries"], "numpy": "0.0.1", "long": "9" * 500}

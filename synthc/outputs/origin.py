@@ -177,6 +177,11 @@ def locate_spec(
     cwd = Path.cwd()
     named = out / MANIFEST_FILE
     notes: list[str] = []
+    if root is not None and not root.is_dir():
+        raise UsageError(
+            f"--root {root}: not a directory; give the root of the spec repository the dataset "
+            "was built from"
+        )
     if provenance is None:
         source = _spec_section(out, manifest).get("source")
         if not isinstance(source, str) or not source:
@@ -188,7 +193,7 @@ def locate_spec(
             f"{named} has no provenance (built by an older synthc): taking the spec to "
             f"be at {source} (spec.source) under {base}; its input files are not checked"
         )
-        return SpecLocation(_confined(named, base, source), base, tuple(notes))
+        return SpecLocation(_confined(named, base, source, root), base, tuple(notes))
     if provenance.git_path is not None:
         found = root or _work_tree(cwd)
         if found is None:
@@ -229,7 +234,7 @@ def locate_spec(
             )
         base = root or cwd
         relative = specs[0].path
-    return SpecLocation(_confined(named, base, relative), base, tuple(notes))
+    return SpecLocation(_confined(named, base, relative, root), base, tuple(notes))
 
 
 def changed_inputs(provenance: Provenance, location: SpecLocation) -> list[InputChange]:
@@ -311,9 +316,15 @@ def _spec_section(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     return section
 
 
-def _confined(named: Path, base: Path, name: str) -> Path:
+def _confined(named: Path, base: Path, name: str, root: Path | None = None) -> Path:
     """``base/name`` (how the spec is shown: relative to the current directory when under it),
-    if it stays under ``base`` after resolving symlinks and its folder exists; else UsageError."""
+    if it stays under ``base`` after resolving symlinks and its folder exists; else UsageError
+    (saying to give ``--root`` unless ``root``, the one given, is ``base``)."""
+    instead = (
+        f"is --root {root} the spec repository the dataset was built from?"
+        if root is not None
+        else "run reproduce from the spec repository the dataset was built from, or give --root DIR"
+    )
     if len(name) > _MAX_PATH_CHARS or "\0" in name or one_line(name) != name:
         raise UsageError(f"{named}: the recorded spec path {one_line(name)[:200]!r} is refused")
     try:
@@ -324,15 +335,9 @@ def _confined(named: Path, base: Path, name: str) -> Path:
     except (OSError, RuntimeError) as error:
         raise UsageError(f"{base / name}: cannot be resolved ({error})") from None
     if not inside:
-        raise UsageError(
-            f"{named}: the recorded spec path {name!r} leaves {base}; run reproduce "
-            "from the spec repository, or give --root DIR"
-        )
+        raise UsageError(f"{named}: the recorded spec path {name!r} leaves {base}; {instead}")
     if not real.parent.is_dir():
-        raise UsageError(
-            f"{base / name}: the spec's directory does not exist; run reproduce from the spec "
-            "repository the dataset was built from, or give --root DIR"
-        )
+        raise UsageError(f"{base / name}: the spec's directory does not exist; {instead}")
     try:
         return real.relative_to(Path.cwd().resolve())
     except ValueError:
