@@ -72,6 +72,19 @@ def test_inputs_compare_by_path_and_role():
     assert compare_inputs(old, old) == []
 
 
+def test_the_spec_named_from_another_directory_is_no_change():
+    """Outside git the spec is recorded relative to the current directory: the same file
+    diffed from its own folder showed as removed and added."""
+    old = [{"path": "specs/a.yaml", "role": "spec", "sha256": "a"}]
+    assert compare_inputs(old, [{"path": "a.yaml", "role": "spec", "sha256": "a"}]) == []
+    assert [
+        c.change for c in compare_inputs(old, [{**old[0], "path": "b.yaml", "sha256": "b"}])
+    ] == [
+        "removed",
+        "added",
+    ]
+
+
 def test_recorded_inputs_are_read_tolerantly():
     good = [{"path": "a", "role": "spec", "sha256": "x", "extra": 1}]
     assert input_files(good) == [{"path": "a", "role": "spec", "sha256": "x"}]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 InputFile = Mapping[str, str]
+#: the role of the spec itself
+SPEC = "spec"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,14 @@ def input_files(value: Any) -> list[InputFile] | None:
 
 
 def compare_inputs(old: Sequence[InputFile], new: Sequence[InputFile]) -> list[InputChange]:
-    """The input files that differ, in the order of ``old`` then the files only ``new`` has."""
+    """The input files that differ, in the order of ``old`` then the files only ``new`` has.
+
+    The spec is the one input whose path depends on where it was named from (outside git,
+    relative to the current directory): one spec a side, of the same bytes, is no change."""
+    specs = [[e for e in side if e["role"] == SPEC] for side in (old, new)]
+    if all(len(side) == 1 for side in specs) and specs[0][0]["sha256"] == specs[1][0]["sha256"]:
+        old = [e for e in old if e["role"] != SPEC]
+        new = [e for e in new if e["role"] != SPEC]
     before = {(e["path"], e["role"]): e["sha256"] for e in old}
     after = {(e["path"], e["role"]): e["sha256"] for e in new}
     changes: list[InputChange] = []
