@@ -2,9 +2,10 @@
 
 Read with the ``git`` program, never over the network, each call bounded in time, and safe on a
 repository we do not control: no optional locks (nothing is written), no fsmonitor or hook
-program run, no external diff or textconv driver. ``GIT_DIR`` and friends from the environment
-are dropped, so the repository is the one the spec is in. A git that is missing, refuses the
-repository or fails in any way gives :class:`GitUnavailable` with the reason, never a traceback.
+program run, no external diff or textconv driver, no clean filter but git-lfs's. ``GIT_DIR`` and
+friends from the environment are dropped, so the repository is the one the spec is in. A git
+that is missing, refuses the repository or fails in any way gives :class:`GitUnavailable` with
+the reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def _uncommitted(top: Path, paths: set[str], submodule: str | None) -> list[tupl
     folders = sorted({str(Path(p).parent) for p in own})
     committed = _blobs(top, folders) if own else {}
     diff = ("diff", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "HEAD", "--")
-    changed = set(_nul_list(run_git(top, *diff, *folders))) if own else set()
+    changed = set(_nul_list(run_git(top, *_no_filters(top), *diff, *folders))) if own else set()
     changed |= _changed_unseen(top, own & committed.keys(), committed)
     inside = f" in the submodule {submodule}" if submodule else ""
     for rel in sorted(own):
@@ -170,6 +171,33 @@ def _uncommitted(top: Path, paths: set[str], submodule: str | None) -> list[tupl
         elif rel in changed:
             found.append((rel, f"differs from HEAD{inside}"))
     return found
+
+
+#: the clean filters kept: git-lfs's own (a program of its own, not a command the repository's
+#: config names); any other is a command a repository we do not control could choose
+_KNOWN_FILTERS = frozenset(["git-lfs clean -- %f", "git-lfs filter-process"])
+
+
+def _no_filters(top: Path) -> tuple[str, ...]:
+    """``-c`` options that turn off every clean filter of ``top``'s config but git-lfs's (git
+    runs one on each changed file ``diff`` or ``hash-object`` reads: a command the repository
+    chose); the file is then compared as it is."""
+    try:
+        listed = run_git(top, "config", "-z", "--get-regexp", r"^filter\.")
+    except GitUnavailable:  # none configured (git config exits 1), or unreadable
+        return ()
+    names: dict[str, bool] = {}
+    for entry in _nul_list(listed):
+        key, _, value = entry.partition("\n")
+        name, _, variable = key[len("filter.") :].rpartition(".")
+        if variable in ("clean", "process"):
+            names[name] = names.get(name, True) and value in _KNOWN_FILTERS
+    options: list[str] = []
+    for name, known in sorted(names.items()):
+        if not known:
+            for variable, value in (("clean", ""), ("process", ""), ("required", "false")):
+                options += ["-c", f"filter.{name}.{variable}={value}"]
+    return tuple(options)
 
 
 def _blobs(top: Path, folders: list[str]) -> dict[str, str]:
@@ -195,7 +223,7 @@ def _changed_unseen(top: Path, paths: set[str], blobs: dict[str, str]) -> set[st
     unseen = sorted(e[2:] for e in listed if e[2:] in paths and (e[0].islower() or e[0] == "S"))
     if not unseen:
         return set()
-    stored = run_git(top, "hash-object", "--", *unseen).split()
+    stored = run_git(top, *_no_filters(top), "hash-object", "--", *unseen).split()
     return {path for path, oid in zip(unseen, stored, strict=False) if oid != blobs.get(path)}
 
 

@@ -224,6 +224,25 @@ def test_a_font_deleted_from_a_fonts_dir_since_head_is_dirty(repo):
         api.build(spec, out, dry_run=True, require_clean=True)
 
 
+def test_a_clean_filter_the_repository_configures_is_not_run(repo, tmp_path):
+    """git diff ran it on every changed input: a command of the repository's own config (a
+    shared copy of a repository, .git included)."""
+    marker = tmp_path / "ran"
+    git(repo, "config", "filter.x.clean", f"touch '{marker}'; cat")
+    git(repo, "config", "filter.x.required", "true")
+    (repo / ".gitattributes").write_text("*.j2 filter=x\n")
+    commit_all(repo)
+    marker.unlink()
+    template = repo / "specs" / "_base" / "common.yaml.j2"
+    os.utime(template, ns=(1, 1))  # its stat no longer the index's: git reads it again
+    spec = repo / "specs" / "words.yaml"
+    assert git_state(spec, api.compile_spec(spec).inputs).uncommitted == ()
+    template.write_text(COMMON + "# edited\n")
+    state = git_state(spec, api.compile_spec(spec).inputs)
+    assert dict(state.uncommitted) == {"specs/_base/common.yaml.j2": "differs from HEAD"}
+    assert not marker.exists()
+
+
 def add_submodule(parent: Path, library: Path, where: str) -> None:
     git(parent, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(library), where)
 
