@@ -518,6 +518,11 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         )
     except DepfileError as error:
         raise UsageError(f"--depfile {depfile}: {error}") from None
+    except FileNotFoundError:  # Path.cwd()
+        raise UsageError(
+            f"--depfile {depfile}: the current directory was removed, and a depfile spells "
+            "paths from it: run the build from an existing directory"
+        ) from None
 
 
 def _not_an_input(option: str, target: Path | str, compiled: CompiledSpec, instead: str) -> None:

@@ -380,8 +380,22 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    except FileNotFoundError as error:
+        if _cwd_exists():
+            return _internal_error(error, args.debug)
+        # a relative path (or a depfile's spelling) met a current directory removed under us
+        _report(UsageError("the current directory was removed; run synthc from one that exists"))
+        return UsageError.exit_code
     except Exception as error:  # last resort: a bug must not print a traceback
         return _internal_error(error, args.debug)
+
+
+def _cwd_exists() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _print_traceback(error: SynthcError) -> None:

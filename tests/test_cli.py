@@ -154,3 +154,24 @@ def test_several_specs_validate_past_a_failing_one_and_name_it(cli, write_spec, 
     assert code == 2 and f"{ignores}: --var n=100: the spec never reads 'n'" in err
     code, _, err = cli("validate", ignores, "--var", "n=100")  # one spec: as before
     assert code == 2 and err.startswith("--var n=100: the spec never reads 'n'")
+
+
+def test_a_removed_current_directory_is_a_usage_error(tmp_path, monkeypatch, cli):
+    """A relative path, a depfile's spelling or reproduce's search met a current directory
+    removed under the shell (a branch checked out without it): an internal error."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200))
+    out = tmp_path / "out"
+    assert cli("build", spec, "-o", out)[0] == 0
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    for command in (
+        ("build", "spec.yaml"),
+        ("build", spec, "-o", out, "--depfile", tmp_path / "out.d"),
+        ("reproduce", out),
+    ):
+        code, _, err = cli(*command)
+        assert code == 2 and "internal error" not in err, err
+        assert "the current directory was removed" in err

@@ -174,9 +174,17 @@ def locate_spec(
 
     UsageError when the recorded location leaves that directory or its folder is gone.
     """
-    cwd = Path.cwd()
     named = out / MANIFEST_FILE
     notes: list[str] = []
+    try:
+        cwd = Path.cwd()
+    except FileNotFoundError:
+        if root is None:
+            raise UsageError(
+                "the current directory was removed: run reproduce from the spec repository, "
+                "or give --root DIR"
+            ) from None
+        cwd = root
     if root is not None and not root.is_dir():
         raise UsageError(
             f"--root {root}: not a directory; give the root of the spec repository the dataset "
@@ -340,7 +348,7 @@ def _confined(named: Path, base: Path, name: str, root: Path | None = None) -> P
         raise UsageError(f"{base / name}: the spec's directory does not exist; {instead}")
     try:
         return real.relative_to(Path.cwd().resolve())
-    except ValueError:
+    except (ValueError, FileNotFoundError):  # elsewhere, or the current directory was removed
         return real
 
 
