@@ -22,7 +22,7 @@ from synthc.compiler.planning import plan as _plan
 from synthc.compiler.splits import empty_splits_note
 from synthc.compiler.variables import parse_var_assignments
 from synthc.depfile import DepfileError, depfile_rule, refresh_target
-from synthc.errors import BuildError, OutputError, UsageError
+from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
 from synthc.inputs import repository_root
@@ -608,6 +608,17 @@ def verify(out: Path | str, *, manifest: dict[str, Any] | None = None) -> int:
     if problems:
         lines = "\n".join(str(p) for p in problems)
         hint = _verify.repair_hint(out, manifest)
+        # a build refuses to write over these (it deletes only files it wrote): removed first
+        odd = [p.path for p in problems if p.message.startswith("is not a regular file")]
+        if odd:
+            shown = ", ".join(one_line(f"{out}/{p}") for p in odd[:3])
+            shown += f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+            hint = hint.replace(
+                "to repair: run",
+                f"to repair: remove {shown} (not a regular file; synthc deletes only files it "
+                "wrote), then run",
+                1,
+            )
         raise OutputError(
             f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}"
             + ("\n" + hint if any(p.rebuild for p in problems) else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 
@@ -72,3 +73,23 @@ def test_files_a_build_would_not_touch_get_no_build_hint(write_spec, tmp_path):
         "train/train-00009.parquet: a shard file the manifest does not list"
     )
     assert "to repair" not in broken.stderr
+
+
+def test_a_fifo_where_a_shard_belongs_is_to_be_removed_first(write_spec, tmp_path, cli):
+    """The build the hint named refuses to write over what it did not write: it said to run it
+    alone."""
+    spec = write_spec(spec_text(samples=200))
+    out = tmp_path / "out"
+    assert cli("build", spec, "-o", out)[0] == 0
+    shard = out / "train" / "train-00000.parquet"
+    shard.unlink()
+    os.mkfifo(shard)
+    code, _, err = cli("verify", out)
+    assert code == 1
+    assert err.splitlines()[-1].startswith(
+        f"to repair: remove {shard} (not a regular file; synthc deletes only files it wrote), "
+        "then run `synthc build "
+    )
+    shard.unlink()
+    assert cli("build", spec, "-o", out)[0] == 0
+    assert cli("verify", out)[0] == 0
