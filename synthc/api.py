@@ -256,6 +256,8 @@ def write_preview(
     spec = compiled.spec
     kind = generators.get(spec.generator.kind).preview
     count = samples if samples is not None else _preview.default_samples(kind)
+    if isinstance(out, str) and out.endswith(("/", os.sep)):  # Path() would drop the slash
+        raise UsageError(f"{out}: names a directory; give -o the PNG file to write")
     target = _local_file(out, "synthc preview") if out is not None else default_preview(spec)
     _check_preview_target(target)
     _not_an_input(str(target), target, compiled, "give the preview a file of its own (FILE.png)")

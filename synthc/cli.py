@@ -207,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--out",
-        type=_output,
+        type=_output_file,
         metavar="FILE",
         help="PNG to write (default outputs/<name>.preview.png; never inside an output directory)",
     )
@@ -705,6 +705,13 @@ def _sample_output(text: str) -> Path | str:
             "table's row is printed on stdout without -o (for a directory named '-': -o ./-)"
         )
     return _output(text)
+
+
+def _output_file(text: str) -> Path | str:
+    """A file to write, as typed: as :func:`_output`, but a name ending in ``/`` stays text, so
+    the command can refuse it as a directory (a Path would drop the slash and write a file
+    named after the folder)."""
+    return text if text.endswith(("/", os.sep)) else _output(text)
 
 
 def _child(out: Path | str, name: str) -> Path | str:

@@ -53,6 +53,14 @@ def test_preview_never_writes_over_a_file_the_spec_reads(write_spec, cli, tmp_pa
     assert spec.read_bytes() == before
 
 
+def test_a_preview_path_ending_in_a_slash_is_refused(write_spec, cli, tmp_path):
+    """``-o previews/`` wrote a file named ``previews``."""
+    spec = write_spec(spec_text())
+    code, _, err = cli("preview", spec, "-o", f"{tmp_path / 'previews'}/")
+    assert code == 2 and "previews/: names a directory; give -o the PNG file" in err, err
+    assert not (tmp_path / "previews").exists()
+
+
 def test_a_preview_too_large_to_draw_at_once_is_refused_before_drawing(write_spec, cli, tmp_path):
     # 50 million rows were generated in one call: a MemoryError, an internal error
     rows = write_spec(spec_text(samples=50_000_000, shard_size=10_000))
