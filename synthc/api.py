@@ -486,6 +486,8 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
     a depfile inside the output that is not a top-level ``*.d`` file or is the folder of a
     split or table (``splits: {x.d: 1.0}``), or a path Make cannot spell."""
     file, target = Path(depfile), Path(out)
+    if isinstance(depfile, str) and depfile.endswith(("/", os.sep)):  # Path() drops the slash
+        raise UsageError(f"--depfile {depfile}: names a directory; give the file to write")
     if file.is_dir():
         raise UsageError(f"--depfile {depfile}: is a directory; give the file to write")
     _depfile_folder_writable(depfile, file)

@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--depfile",
-        type=Path,
+        type=_output_file,
         metavar="FILE",
         help="write a Make rule OUT/manifest.json: INPUTS... to FILE (for make and ninja)",
     )

@@ -134,6 +134,14 @@ def test_a_depfile_never_takes_the_builds_own_files(tmp_path, write_spec, cli, d
     assert re.search(message, err), err
 
 
+def test_a_depfile_ending_in_a_slash_is_refused_before_building(tmp_path, write_spec, cli):
+    """``--depfile deps/`` wrote the rule to a file named ``deps``."""
+    spec = write_spec(spec_text(samples=200))
+    code, _, err = cli("build", spec, "-o", tmp_path / "out", "--depfile", f"{tmp_path}/deps/")
+    assert code == 2 and "deps/: names a directory; give the file to write" in err, err
+    assert not (tmp_path / "deps").exists() and not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("link", [False, True])
 def test_a_depfile_that_is_an_input_is_refused_before_building(tmp_path, cli, link):
     """``--depfile $<`` in a Makefile once replaced the spec with the rule (a hard link to a
