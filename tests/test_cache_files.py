@@ -120,11 +120,13 @@ def test_without_a_home_or_a_private_temporary_directory_nothing_is_cached(tmp_p
 
     from synthc import api, file_digests
     from synthc.cache_files import cache_path
+    from synthc.generators.ocr import resources
 
     own = no_home(monkeypatch, tmp_path)
     own.mkdir()
     own.chmod(0o777)  # open to others: what it holds could be anyone's
     monkeypatch.setattr(file_digests, "_KNOWN", {})
+    monkeypatch.setattr(resources, "_COVERAGE", {})  # what this test learns stays here
     assert cache_path("font-ink", "a.json") is None
     assert read_cache_json(None, 10) is None
     spec = ocr_spec(tmp_path / "work", "  background: {kinds: [image]}\n")

@@ -22,9 +22,12 @@ from synthc.inputs import InputError, digest_of
 
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A cache of this test's own, none of it read into this process yet."""
+    """A cache of this test's own, none of it read into this process yet (nor anything
+    learnt of fonts: what is known in this process is never written to this cache)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(file_digests, "_KNOWN", {})
+    for name in ("_COVERAGE", "_INKED", "_KEPT"):
+        monkeypatch.setattr(resources, name, {})
     return tmp_path / "cache"
 
 
