@@ -311,6 +311,13 @@ def _check_preview_target(target: Path) -> None:
     """Refuse a preview path inside a synthc output directory: its files are the build's."""
     if target.is_dir():
         raise UsageError(f"{target}: is a directory; give -o the PNG file to write")
+    for parent in target.parents:  # before drawing, which may take seconds: a file on the way
+        if os.path.lexists(parent):
+            if not parent.is_dir():
+                raise UsageError(
+                    f"{target}: {parent} is not a directory; give -o a PNG file in a directory"
+                )
+            break
     place = _enclosing.enclosing_output(target)
     if place is not None:
         raise UsageError(

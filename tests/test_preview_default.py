@@ -74,3 +74,22 @@ def test_a_preview_too_large_to_draw_at_once_is_refused_before_drawing(write_spe
     )
     code, _, err = cli("preview", fractal, "-n", "5000", "-o", tmp_path / "p.png")
     assert code == 2 and "at most 1,024 images (synthc.limits.MAX_PREVIEW_IMAGES)" in err, err
+
+
+def test_a_file_on_the_way_to_the_preview_is_refused_before_drawing(
+    write_spec, cli, tmp_path, monkeypatch
+):
+    """``-o notes.txt/x.png`` drew the preview first, then failed to write it."""
+    from synthc import api
+
+    def never(*args, **kwargs):
+        raise AssertionError("drew the preview")
+
+    monkeypatch.setattr(api, "_preview_png", never)
+    spec = write_spec(spec_text())
+    (tmp_path / "notes.txt").write_text("a file")
+    for target in (tmp_path / "notes.txt" / "x.png", tmp_path / "notes.txt" / "a" / "x.png"):
+        code, _, err = cli("preview", spec, "-o", target)
+        assert code == 2 and err.count("\n") == 1, err
+        assert f"{tmp_path / 'notes.txt'} is not a directory" in err
+    assert (tmp_path / "notes.txt").read_text() == "a file"
