@@ -48,15 +48,22 @@ def test_unset_variable_without_default_points_at_the_call(tmp_path):
     assert "'size'" in found.message and "--var size=" in found.message
 
 
-@pytest.mark.parametrize("read", ["vars.size", "vars['size']", "vars.size + 1"])
-def test_unset_variable_read_through_vars_is_named_as_var_names_it(tmp_path, read):
+def problem_of_line_two(tmp_path, expression: str):
+    """The one problem of rendering a spec whose line 2 prints ``expression``, placed there."""
     spec = tmp_path / "s.yaml"
-    spec.write_text(f"a: 1\nb: {{{{ {read} }}}}\n")
+    spec.write_text(f"a: 1\nb: {{{{ {expression} }}}}\n")
     with pytest.raises(SpecError) as error:
         render_spec(spec, display_path="s.yaml")
     found = problem(error)
     assert found.position.line == 2
+    return found
+
+
+@pytest.mark.parametrize("read", ["vars.size", "vars['size']", "vars.size + 1"])
+def test_unset_variable_read_through_vars_is_named_as_var_names_it(tmp_path, read):
+    found = problem_of_line_two(tmp_path, read)
     assert found.message == "variable 'size' is not set; pass --var size=VALUE"
+    spec = tmp_path / "s.yaml"
     spec.write_text("a: {{ vars.size is defined }}\nb: {{ vars.get('size', 3) }}\n")
     assert load_spec(spec).data == {"a": False, "b": 3}
 
@@ -65,12 +72,7 @@ def test_unset_variable_read_through_vars_is_named_as_var_names_it(tmp_path, rea
     "call", ["var()", "var(1)", "var('n', 1, 2)", "var('n', size=1)", "var(default=3)"]
 )
 def test_a_var_call_of_another_shape_says_how_var_is_called(tmp_path, call):
-    spec = tmp_path / "s.yaml"
-    spec.write_text(f"a: 1\nb: {{{{ {call} }}}}\n")
-    with pytest.raises(SpecError) as error:
-        render_spec(spec, display_path="s.yaml")
-    found = problem(error)
-    assert found.position.line == 2
+    found = problem_of_line_two(tmp_path, call)
     assert "takes a variable name in quotes and an optional default" in found.message
     assert "VarReads" not in found.message and "TypeError" not in found.message
 
