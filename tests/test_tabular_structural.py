@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from synthc import api
-from synthc.errors import SpecError
+from synthc.errors import BuildError, SpecError
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.sampling import sample_shard
 
@@ -226,3 +226,22 @@ def test_rows_do_not_depend_on_the_shard_boundaries() -> None:
         for a, b in ((0, 377), (377, 1000))
     ]
     assert whole.equals(pl.concat(parts))
+
+
+@pytest.mark.parametrize(
+    ("kind", "formula"),
+    [("logistic", "log(a)"), ("threshold", "log(a)"), ("linear", "1 / (a - a)")],
+)
+def test_a_label_formula_without_a_number_at_a_row_is_a_build_error(
+    kind: str, formula: str
+) -> None:
+    # the logistic label was drawn as 0 with y_true NaN, the threshold one was 0, the linear one inf
+    config = TabularConfig.model_validate(
+        {
+            "kind": "tabular",
+            "columns": {"a": {"dist": "normal"}},
+            "label": {"name": "y", "kind": kind, "formula": formula},
+        }
+    )
+    with pytest.raises(BuildError, match=r"label y: formula .* at row \d+; it must be"):
+        sample_shard(config, 3, 0, 50)

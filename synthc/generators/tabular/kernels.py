@@ -414,7 +414,7 @@ def logistic_label(
     probability: np.ndarray,
 ) -> None:
     """probability = 1 / (1 + exp(-eta)); label ~ Bernoulli(probability), then flipped with
-    probability ``flip``. A NaN eta gives probability NaN and label 0."""
+    probability ``flip``. The caller refuses a NaN eta (sampling._check_label)."""
     for i in range(eta.shape[0]):
         e = eta[i]
         if e >= 0.0:

@@ -178,6 +178,19 @@ def formula_values(
     return np.ascontiguousarray(result.to_series().to_numpy(), dtype=np.float64)
 
 
+def _check_label(name: str, text: str, eta: np.ndarray, finite: bool, start: int) -> None:
+    """Raise a BuildError at the first row where the label's formula is NaN (or, for a linear
+    label, which stores it, not finite): the label drawn there would not follow the formula."""
+    bad = ~np.isfinite(eta) if finite else np.isnan(eta)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise BuildError(
+            f"label {name}: formula {text!r} is {eta[i]:g} at row {start + i}; it must be "
+            + ("finite" if finite else "a number (not NaN)")
+            + " at every row: bound it yourself (abs(...), clip(...), where(...))"
+        )
+
+
 def _label(
     config: TabularConfig, series: dict[str, pl.Series], seed: int, start: int, n: int
 ) -> dict[str, pl.Series]:
@@ -186,6 +199,7 @@ def _label(
     label = config.label
     assert label is not None
     eta = formula_values(label.formula, config, series, n)
+    _check_label(label.name, label.formula, eta, finite=label.kind == "linear", start=start)
     k0, k1 = derive_key(seed, "tabular/label")
     truth = np.empty(n, dtype=np.float64)
     if label.kind == "linear":
