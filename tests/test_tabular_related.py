@@ -380,3 +380,16 @@ def test_a_child_table_shard_whose_index_is_not_its_rows_is_a_problem(tmp_path, 
     assert code == 1 and words in stderr.splitlines(), stderr
     with pytest.raises(OutputError, match=re.escape(words)):
         synthc.open(out, table="orders", verify=True)["train"].lazy()
+
+
+def test_a_wrong_rows_per_parent_is_named_at_its_own_field(tmp_path):
+    # an optional discriminated field was reported at rows_per_parent.rows_per_parent, and an
+    # unknown key of a valid member as "unknown field 'rows_per_parent'"
+    spec = write(tmp_path)
+    text = spec.read_text()
+    spec.write_text(text.replace("{dist: poisson, lam: 3}", "{dist: poisson, lam: 3, bogus: 1}"))
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("generator.tables.orders.rows_per_parent.bogus", "unknown field 'bogus'")
+    ]

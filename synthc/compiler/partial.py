@@ -59,7 +59,7 @@ class Validator:
             return self._parts(annotation, data, path, error)
 
     def _parts(self, annotation: Any, data: Any, path: Path, error: ValidationError) -> Any:
-        union = _discriminated(annotation)
+        union = _discriminated(annotation) or _discriminated(_not_none(annotation))
         if union is not None and isinstance(data, dict):
             return self._member(*union, data, path)
         model = _model(annotation, data)
@@ -243,6 +243,13 @@ def _members(annotation: Any) -> list[Any]:
     if typing.get_origin(annotation) in (Union, types.UnionType):
         return list(typing.get_args(annotation))
     return [annotation]
+
+
+def _not_none(annotation: Any) -> Any:
+    """The one member of an optional field's ``X | None`` other than None; else the annotation
+    (a present value is never None's: its errors are the member's)."""
+    options = [m for m in _members(_strip(annotation)[0]) if m is not type(None)]
+    return options[0] if len(options) == 1 else annotation
 
 
 def _discriminated(annotation: Any) -> tuple[dict[str, type[BaseModel]], Any] | None:
