@@ -170,6 +170,8 @@ def test_a_spec_whose_fonts_can_never_draw_its_text_is_a_spec_error(tmp_path):
             "generator.text.path: no text file 'nope.txt'",
         ),
         ("  fonts: {paths: [a.ttf]}\n", "generator.fonts.paths[0]: no font file 'a.ttf'"),
+        # was "generator.fonts: none of the fonts (0) can draw any of the text"
+        ("  fonts: {paths: []}\n", "generator.fonts.paths: no font files: name at least one"),
         (
             "  text: {source: random, charset: \"'\u0416\u0429'\"}\n  fonts: {paths: [f.ttf]}\n",
             "generator.text.charset: no font has every character",

@@ -183,6 +183,8 @@ class FontsConfig(ConfigPart):
         given = [k for k in ("language", "paths", "dir") if getattr(self, k) is not None]
         if len(given) != 1:
             yield ((), "give exactly one of language, paths or dir")
+        elif self.paths == []:
+            yield (("paths",), "no font files: name at least one, or use language or dir")
 
 
 class StrokeConfig(ConfigPart):
