@@ -14,6 +14,9 @@ from synthc.errors import BuildError, SpecError
 from synthc.generators import jit, rng
 from synthc.generators.tabular import columns as models
 from synthc.generators.tabular import draws, kernels
+from synthc.generators.tabular.config import TabularConfig
+from synthc.generators.tabular.sampling import sample_shard
+from synthc.generators.tabular.scales import as_tuples, scales
 
 
 def plain_and_compiled(
@@ -168,3 +171,15 @@ def test_too_many_rows_per_parent_are_blamed_on_rows_per_parent(tmp_path):
     )
     with pytest.raises(SpecError, match=r"output.shard_size: .* use output.shard_size <= 335,544$"):
         api.validate(path)
+
+
+def test_a_pilot_of_huge_finite_values_standardises_them() -> None:
+    # the squares of 1e300 overflowed: "the pilot sample's mean 1e+300 and std inf" refused a
+    # column whose std (1e290) is a float64
+    columns = {
+        "a": {"dist": "normal", "mean": 1e300, "std": 1e290},
+        "b": {"expr": "a", "standardize": True},
+    }
+    config = TabularConfig.model_validate({"kind": "tabular", "columns": columns})
+    b = sample_shard(config, 1, 0, 1000, as_tuples(scales(config, 1)))["b"].to_numpy()
+    assert np.isfinite(b).all() and abs(b.mean()) < 0.2 and 0.8 < b.std() < 1.2

@@ -122,6 +122,11 @@ def draw_columns(
 def _moments(name: str, values: np.ndarray) -> tuple[float, float]:
     with np.errstate(all="ignore"):  # an overflowing sum is refused below, not warned about
         mean, std = float(np.mean(values)), float(np.std(values))
+        if not (math.isfinite(mean) and math.isfinite(std)) and np.isfinite(values).all():
+            # finite values whose sum or squares overflow: the moments of values / max |value|
+            # (only here, so the moments of every other column keep their bits)
+            top = float(np.max(np.abs(values)))
+            mean, std = top * float(np.mean(values / top)), top * float(np.std(values / top))
     if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
         raise BuildError(
             f"column {name}: standardize: the pilot sample's mean {mean:g} and std {std:g} "
