@@ -128,8 +128,9 @@ def check_frame(frame: pl.DataFrame, columns: Sequence[Column], kind: str) -> No
             else f"its columns in the order {frame.columns!s:.200}"
         )
         raise GeneratorSlip(f"generator {kind!r} made {said}; declared: {declared!s:.200}")
+    schema = frame.schema  # once: polars builds it anew on each access
     for column in columns:
-        actual = frame.schema[column.name]
+        actual = schema[column.name]
         wanted = polars_type(column.dtype)
         if wanted is None:  # the manifest and the card would name a type the shard lacks
             raise GeneratorSlip(

@@ -15,8 +15,10 @@ import pytest
 from conftest import ROOT
 
 from synthc import api, limits
+from synthc.generator_output import check_frame
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.generator import TabularGenerator
+from synthc.generators.tabular.sampling import sample_shard
 
 HEADER = "synthc: 1\nname: wide\nseed: 5\nsamples: {samples}\nsplits: {{train: 1.0}}\n"
 HEADER += "generator:\n  kind: tabular\n  columns:\n"
@@ -164,3 +166,28 @@ def test_the_columns_of_a_wide_table_are_described_in_one_pass(monkeypatch):
     assert [c.name for c in described] == list(columns)
     joined = [c.name for c in described if "Gaussian copula" in c.description]
     assert joined == ["c0", "c1"] and len(calls) == 1
+
+
+def test_drawing_a_chain_of_formulas_works_out_the_kinds_once(monkeypatch):
+    """Each formula asked every column its kind while drawing, and the generator's check of a
+    shard built polars' schema once per column: drawing 6,000 chained columns took 48 s."""
+    calls = {"kinds": 0, "schema": 0}
+    kinds, schema = TabularConfig.expr_kinds, pl.DataFrame.schema
+
+    def counted_kinds(self):
+        calls["kinds"] += 1
+        return kinds(self)
+
+    def counted_schema(self):
+        calls["schema"] += 1
+        return schema.fget(self)
+
+    monkeypatch.setattr(TabularConfig, "expr_kinds", counted_kinds)
+    monkeypatch.setattr(pl.DataFrame, "schema", property(counted_schema))
+    columns = {"c0": {"dist": "normal"}}
+    columns |= {f"c{k}": {"expr": f"c{k - 1} + 1"} for k in range(1, 50)}
+    config = TabularConfig.model_validate({"kind": "tabular", "columns": columns})
+    frame = pl.DataFrame(list(sample_shard(config, 1, 0, 10).values()))
+    check_frame(frame, TabularGenerator().columns(config), "tabular")
+    assert np.allclose(frame["c49"].to_numpy(), frame["c0"].to_numpy() + 49)
+    assert calls["kinds"] <= 2 and calls["schema"] <= 2

@@ -86,25 +86,26 @@ def draw_columns(
     may read (a parent row's), not returned."""
     latent = _copula(config, seed, start, n, stream)
     series: dict[str, pl.Series] = dict(outer or {})
+    kinds = config.expr_kinds()  # once: per formula, it made many columns quadratic
     for name in config.order():
         column = config.columns[name]
         key = derive_key(seed, f"{stream}/{name}")
         formulas = column.formulas()
         if isinstance(column, c.Derived):
-            values = formula_values(column.expr, config, series, n)
+            values = formula_values(column.expr, config, series, n, kinds)
             if column.noise is not None:
                 values = values + draws.draw(column.noise, key, start, n, series)
         elif name in latent:
             values = draws.from_normals(column, latent[name])
         elif isinstance(column, c.Categorical) and column.formula_paths():
             weights = {
-                at[1]: formula_values(text, config, series, n)
+                at[1]: formula_values(text, config, series, n, kinds)
                 for at, text in column.formula_paths().items()
                 if isinstance(at[1], int)
             }
             values = draws.draw_weighted(column, name, key, start, n, weights)
         elif formulas:
-            given = {p: formula_values(t, config, series, n) for p, t in formulas.items()}
+            given = {p: formula_values(t, config, series, n, kinds) for p, t in formulas.items()}
             values = draws.draw_with(column, name, key, start, n, given)
         else:
             values = draws.draw(column, key, start, n, series)
@@ -169,15 +170,22 @@ def _typed(name: str, column: c.ColumnBase, values: np.ndarray) -> pl.Series:
 
 
 def formula_values(
-    text: str, config: TabularConfig, series: dict[str, pl.Series], n: int
+    text: str,
+    config: TabularConfig,
+    series: dict[str, pl.Series],
+    n: int,
+    kinds: dict[str, str] | None = None,
 ) -> np.ndarray:
-    """The formula ``text`` evaluated by polars over the columns drawn so far, as float64."""
+    """The formula ``text`` evaluated by polars over the columns drawn so far, as float64
+    (``kinds``: ``config.expr_kinds()``, when the caller has it)."""
     import polars as pl
 
     node = expr.parse(text)
     used = {ref.name for ref in expr.names(node)}
     frame = pl.DataFrame([series[name] for name in series if name in used])
-    result = frame.select(expr.to_polars(node, config.expr_kinds()).alias("value"))
+    result = frame.select(
+        expr.to_polars(node, config.expr_kinds() if kinds is None else kinds).alias("value")
+    )
     if not used:  # a formula without columns is a constant: broadcast it
         return np.full(n, result.item(0, 0), dtype=np.float64)
     return np.ascontiguousarray(result.to_series().to_numpy(), dtype=np.float64)
