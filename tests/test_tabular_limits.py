@@ -183,3 +183,14 @@ def test_a_pilot_of_huge_finite_values_standardises_them() -> None:
     config = TabularConfig.model_validate({"kind": "tabular", "columns": columns})
     b = sample_shard(config, 1, 0, 1000, as_tuples(scales(config, 1)))["b"].to_numpy()
     assert np.isfinite(b).all() and abs(b.mean()) < 0.2 and 0.8 < b.std() < 1.2
+
+
+def test_a_linear_label_noise_beyond_float64_is_refused_at_validate() -> None:
+    # noise 1e308 validated, then stored inf as the label of every row with |Z| > 1.8
+    label = {"name": "y", "kind": "linear", "formula": "a", "noise": 1e308}
+    config = TabularConfig.model_validate(
+        {"kind": "tabular", "columns": {"a": {"dist": "normal"}}, "label": label}
+    )
+    problems = [p for rule in config.semantic_rules() for p in rule()]
+    assert [p[0] for p in problems] == [("label", "noise")]
+    assert "use a noise of at most 1.497e+307" in problems[0][1]

@@ -18,6 +18,7 @@ from synthc.generators.memory import NUMBER_BYTES, size, table_shard_problem
 from synthc.generators.tabular import expr, standardize
 from synthc.generators.tabular.columns import (
     FLOAT_MAX,
+    Z_MAX,
     Categorical,
     ColumnBase,
     ColumnConfig,
@@ -234,6 +235,15 @@ class TabularConfig(GeneratorConfig):
             yield from _formula_problems(
                 ("label", "formula"), self.label.formula, kinds, categories, intercept=True
             )
+            spread = self.label.noise * Z_MAX
+            top = FLOAT_MAX["float64"]  # the label is stored as float64
+            if self.label.kind == "linear" and not spread <= top:
+                yield (
+                    ("label", "noise"),
+                    f"the label reaches formula + {Z_MAX:.4g} x noise, which alone is "
+                    f"{spread:.4g}, beyond the largest float64 ({top:.4g}): use a noise of "
+                    f"at most {top / Z_MAX:.4g}",
+                )
             if self.label.kind != "linear" and self.label.noise > 0.5:
                 yield (("label", "noise"), "a flip rate above 0.5 inverts the label: use <= 0.5")
 
