@@ -722,7 +722,11 @@ class Derived(Clipped):
         for param in self.noise.formulas():
             yield (("noise", param), "a noise parameter must be a number, not a formula")
         if not self.noise.formulas():
-            for path, message in self.noise.problems():
+            noise = self.noise
+            if getattr(noise, "dtype", None) in FLOAT_MAX and noise.dtype != self.dtype:
+                # judged in the column's dtype, which stores it (its own is ignored)
+                noise = noise.model_copy(update={"dtype": self.dtype})
+            for path, message in noise.problems():
                 yield (("noise", *path), message)
 
 
