@@ -206,3 +206,19 @@ def test_the_noise_of_a_float32_expr_column_is_judged_in_float32() -> None:
     problems = [p for rule in config.semantic_rules() for p in rule()]
     assert [p[0] for p in problems] == [("columns", "b", "noise", "std")]
     assert "beyond the largest float32" in problems[0][1]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        {"dist": "normal", "dtype": "float32", "clip": [1e300, 1e301]},
+        {"expr": "a", "dtype": "float32", "clip": [-1e301, -1e300]},
+    ],
+)
+def test_a_clip_bound_beyond_the_dtype_is_refused(column) -> None:
+    # every value was raised (or lowered) to the bound and stored as inf
+    columns = {"a": {"dist": "normal"}, "b": column}
+    config = TabularConfig.model_validate({"kind": "tabular", "columns": columns})
+    problems = [p for rule in config.semantic_rules() for p in rule()]
+    assert len(problems) == 1 and problems[0][0][:3] == ("columns", "b", "clip")
+    assert "beyond the largest float32" in problems[0][1]

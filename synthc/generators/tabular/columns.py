@@ -198,6 +198,16 @@ class Clipped(ColumnBase):
     def _clip_problems(self) -> Iterable[tuple[Path, str]]:
         if self.clip is not None and not self.clip[0] <= self.clip[1]:
             yield (("clip",), "low must be <= high")
+        top = FLOAT_MAX.get(self.out_dtype())
+        if self.clip is not None and top is not None:
+            # a value clipped to a bound beyond the dtype is stored as inf
+            for i, bound in enumerate(self.clip):
+                if (bound > top) if i == 0 else (bound < -top):
+                    yield (
+                        ("clip", i),
+                        f"{_g(bound)} is beyond the largest {self.out_dtype()} ({_g(top)}): "
+                        "values clipped to it would be stored as inf; use a bound within it",
+                    )
 
 
 class Continuous(Clipped):
