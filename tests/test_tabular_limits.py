@@ -222,3 +222,14 @@ def test_a_clip_bound_beyond_the_dtype_is_refused(column) -> None:
     problems = [p for rule in config.semantic_rules() for p in rule()]
     assert len(problems) == 1 and problems[0][0][:3] == ("columns", "b", "clip")
     assert "beyond the largest float32" in problems[0][1]
+
+
+def test_a_fractional_clip_bound_of_an_integer_column_is_refused() -> None:
+    # poisson clipped to [0.5, 2.5] stored 0 for the values raised to 0.5: outside the clip
+    columns = {"a": {"dist": "poisson", "lam": 3, "clip": [0.5, 2.5]}}
+    config = TabularConfig.model_validate({"kind": "tabular", "columns": columns})
+    problems = [p for rule in config.semantic_rules() for p in rule()]
+    assert [(p[0], p[1].split(": ")[-1]) for p in problems] == [
+        (("columns", "a", "clip", 0), "use 1"),
+        (("columns", "a", "clip", 1), "use 2"),
+    ]

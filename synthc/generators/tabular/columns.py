@@ -198,7 +198,18 @@ class Clipped(ColumnBase):
     def _clip_problems(self) -> Iterable[tuple[Path, str]]:
         if self.clip is not None and not self.clip[0] <= self.clip[1]:
             yield (("clip",), "low must be <= high")
-        top = FLOAT_MAX.get(self.out_dtype())
+        dtype = self.out_dtype()
+        if self.clip is not None and (dtype.startswith("int") or dtype == "bool"):
+            # a value clipped to 0.5 was stored as 0 (int) or True (bool), outside the clip
+            for i, bound in enumerate(self.clip):
+                if math.isfinite(bound) and bound != int(bound):
+                    whole = math.ceil(bound) if i == 0 else math.floor(bound)
+                    yield (
+                        ("clip", i),
+                        f"{_g(bound)} is not a whole number, and the column stores {dtype} "
+                        f"values: use {whole}",
+                    )
+        top = FLOAT_MAX.get(dtype)
         if self.clip is not None and top is not None:
             # a value clipped to a bound beyond the dtype is stored as inf
             for i, bound in enumerate(self.clip):
