@@ -7,10 +7,11 @@ sets for itself, and why a program importing synthc as a library keeps its own s
 
 from __future__ import annotations
 
+import signal
 from typing import TYPE_CHECKING
 
 from synthc.lazy import lazy_module
-from synthc.own_process import prepare_environment, stop_on_terminate
+from synthc.own_process import Terminated, prepare_environment, stop_on_terminate
 
 if TYPE_CHECKING:
     from synthc import cli as _cli
@@ -22,4 +23,9 @@ def main() -> int:
     """Run the `synthc` command on ``sys.argv``; return its exit code."""
     prepare_environment()
     stop_on_terminate()  # as Ctrl-C: what it started is stopped and its temporary files removed
-    return _cli.main()
+    try:
+        run = _cli.main  # imports the command line's modules: most of a second
+    except KeyboardInterrupt as stop:
+        # stopped before anything started: quietly, with the exit code of a stopped command
+        return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+    return run()

@@ -13,6 +13,8 @@ import pytest
 from conftest import run_synthc, spec_text
 from test_resume import OCR_SPEC, descendants, finished_shards, survivors
 
+from synthc.own_process import Terminated
+
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHC = Path(sys.executable).with_name("synthc")
 
@@ -172,3 +174,23 @@ def test_sigterm_during_reproduce_leaves_no_scratch_copy(write_spec, tmp_path):
     assert process.returncode == 143, stderr
     assert "Traceback" not in stderr
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("stop, code", [(KeyboardInterrupt, 130), (Terminated, 143)])
+def test_a_stop_while_the_command_line_is_imported_exits_quietly(stop, code, monkeypatch, capsys):
+    """Ctrl-C or SIGTERM in the second the command's modules take to import: the exit code of
+    a stopped command and no traceback."""
+    from synthc import command
+
+    class Importing:
+        def __getattr__(self, name: str) -> None:
+            raise stop
+
+    monkeypatch.setattr(command, "_cli", Importing())
+    monkeypatch.setattr(command, "prepare_environment", lambda: None)
+    monkeypatch.setattr(command, "stop_on_terminate", lambda: None)
+    try:
+        assert command.main() == code
+    except KeyboardInterrupt:
+        pytest.fail("the stop escaped as a traceback")
+    assert capsys.readouterr().err == ""
