@@ -83,7 +83,11 @@ class DirectoryTarget:
         make_output_dir(self.out)
         try:
             with build_lock(self.out) as self.lock:
-                yield
+                try:
+                    yield
+                except OSError:
+                    self._check_not_removed()
+                    raise
         except OSError as error:
             where = error.filename if error.filename is not None else self.out
             raise BuildError(f"{where}: {error.strerror or error}") from None
@@ -99,7 +103,11 @@ class DirectoryTarget:
         # a saved state never names a shard whose data a crash could still lose
         fsync_files(self.unsynced)
         self.unsynced.clear()
-        state.save(self.out)
+        try:
+            state.save(self.out)
+        except BuildError:
+            self._check_not_removed()
+            raise
 
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return state.current_shard(self.out, path, key)
@@ -197,6 +205,7 @@ class DirectoryTarget:
         try:
             state.record_shard(self.out, record)
         except FileNotFoundError:  # written by a worker that sees another file system
+            self._check_not_removed()
             raise BuildError(
                 f"{self.out / record['path']}: a worker wrote this shard, but it is not there "
                 "on this machine: the workers of a Dask cluster must see the output directory "
@@ -204,6 +213,15 @@ class DirectoryTarget:
                 "(-o s3://...)"
             ) from None
         self.unsynced.append(self.out / record["path"])
+
+    def _check_not_removed(self) -> None:
+        """BuildError if the output directory this build locked was removed while it ran (a
+        file it wrote, or the folder it writes into, is then missing for that reason)."""
+        if self.lock is not None and not self.lock.held():
+            raise BuildError(
+                f"{self.out}: the output directory (or its .synthc folder) was removed while "
+                "the build wrote it; rerun the build to write the dataset again"
+            )
 
     def settle(self, plan: Plan, state: BuildState) -> None:
         # what a lost Dask worker was writing when it died: its rerun wrote its own
