@@ -1,4 +1,4 @@
-"""An output directory removed while a build writes it is said to be, not blamed on Dask."""
+"""An output directory removed, or locked by another build, is said to be: what to do next."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import shutil
 from conftest import spec_text
 
 from synthc.dir_target import DirectoryTarget
+from synthc.outputs.state import build_lock
 
 
 def test_an_output_removed_mid_build_is_named_as_removed(tmp_path, write_spec, cli, monkeypatch):
@@ -27,3 +28,15 @@ def test_an_output_removed_mid_build_is_named_as_removed(tmp_path, write_spec, c
     assert "was removed while the build wrote it; rerun the build" in err
     assert "Dask" not in err
     assert "Traceback" not in err
+
+
+def test_a_second_build_of_a_directory_says_to_rerun_once_the_first_finished(
+    tmp_path, write_spec, cli
+):
+    spec, out = write_spec(spec_text(samples=100)), tmp_path / "out"
+    out.mkdir()
+    with build_lock(out):  # the first build, still running
+        code, _, err = cli("build", spec, "-o", out)
+    assert code == 2
+    assert "another synthc build is writing this directory; rerun once it has finished" in err
+    assert cli("build", spec, "-o", out)[0] == 0

@@ -364,7 +364,10 @@ def build_lock(out: Path) -> Iterator[DirectoryLock]:
         except OSError as error:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise
-            raise UsageError(f"{out}: another synthc build is writing this directory") from None
+            raise UsageError(
+                f"{out}: another synthc build is writing this directory; rerun once it has "
+                "finished (or stop it: its finished shards are kept)"
+            ) from None
         lock = DirectoryLock(out, directory, fd)
         yield lock
     except BaseException:
