@@ -25,6 +25,7 @@ from synthc.depfile import DepfileError, depfile_rule, refresh_target
 from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
+from synthc.hints import listed
 from synthc.inputs import repository_root
 from synthc.lazy import lazy_module
 from synthc.progress import Progress
@@ -256,7 +257,7 @@ def write_preview(
     spec = compiled.spec
     kind = generators.get(spec.generator.kind).preview
     count = samples if samples is not None else _preview.default_samples(kind)
-    if isinstance(out, str) and out.endswith(("/", os.sep)):  # Path() would drop the slash
+    if _slash_ended(out):
         raise UsageError(f"{out}: names a directory; give -o the PNG file to write")
     target = _local_file(out, "synthc preview") if out is not None else default_preview(spec)
     _check_preview_target(target)
@@ -493,7 +494,7 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
     a depfile inside the output that is not a top-level ``*.d`` file or is the folder of a
     split or table (``splits: {x.d: 1.0}``), or a path Make cannot spell."""
     file, target = Path(depfile), Path(out)
-    if isinstance(depfile, str) and depfile.endswith(("/", os.sep)):  # Path() drops the slash
+    if _slash_ended(depfile):
         raise UsageError(f"--depfile {depfile}: names a directory; give the file to write")
     if file.is_dir():
         raise UsageError(f"--depfile {depfile}: is a directory; give the file to write")
@@ -534,6 +535,12 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
             f"--depfile {depfile}: the current directory was removed, and a depfile spells "
             "paths from it: run the build from an existing directory"
         ) from None
+
+
+def _slash_ended(given: Path | str | None) -> bool:
+    """Whether a file to write was typed ending in a slash, naming a directory (the command
+    line keeps such a name as text: Path() would drop the slash)."""
+    return isinstance(given, str) and given.endswith(("/", os.sep))
 
 
 def _not_an_input(option: str, target: Path | str, compiled: CompiledSpec, instead: str) -> None:
@@ -622,8 +629,7 @@ def verify(out: Path | str, *, manifest: dict[str, Any] | None = None) -> int:
         # a build refuses to write over these (it deletes only files it wrote): removed first
         odd = [p.path for p in problems if p.message.startswith("is not a regular file")]
         if odd:
-            shown = ", ".join(one_line(f"{out}/{p}") for p in odd[:3])
-            shown += f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+            shown = listed((one_line(f"{out}/{p}") for p in odd), limit=3)
             hint = hint.replace(
                 "to repair: run",
                 f"to repair: remove {shown} (not a regular file; synthc deletes only files it "

@@ -34,6 +34,7 @@ from synthc.executors.local import LocalExecutor
 from synthc.generator_output import GeneratorSlip
 from synthc.generators.base import PreviewKind
 from synthc.git_state import GitState
+from synthc.hints import listed
 from synthc.outputs.finish import Finisher, SpecText, prepare
 from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest
 from synthc.outputs.preview import load_drawing
@@ -277,7 +278,7 @@ def _rebuild_replaced(
     log(
         f"{len(shown)} kept shard(s) do not hold the bytes the build state records for them "
         f"(their size and time match, their sha256 does not); rebuilding them: "
-        f"{', '.join(shown[:3])}" + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+        f"{listed(shown, limit=3)}"
     )
 
 

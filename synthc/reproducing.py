@@ -32,6 +32,7 @@ from synthc.dir_target import DirectoryTarget
 from synthc.errors import OutputError, one_line
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
+from synthc.hints import MAX_LISTED
 from synthc.limits import MAX_MANIFEST_BYTES, MAX_SPEC_BYTES
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, identity, iter_shards, read_manifest
@@ -215,17 +216,14 @@ def _reproduce(
     )
 
 
-#: changed inputs named one a line at most (a forged manifest may list 100,000)
-MAX_INPUTS_NAMED = 20
-
-
 def input_lines(inputs: Iterable[InputChange]) -> list[str]:
-    """``input PATH (ROLE): WHY`` for each changed input, at most :data:`MAX_INPUTS_NAMED`,
+    """``input PATH (ROLE): WHY`` for each changed input, at most ``hints.MAX_LISTED`` (a
+    forged manifest may list 100,000),
     then one line counting the others."""
     changes = list(inputs)
-    lines = [f"input {change}" for change in changes[:MAX_INPUTS_NAMED]]
-    if len(changes) > MAX_INPUTS_NAMED:
-        lines.append(f"and {len(changes) - MAX_INPUTS_NAMED} more recorded input(s) not as built")
+    lines = [f"input {change}" for change in changes[:MAX_LISTED]]
+    if len(changes) > MAX_LISTED:
+        lines.append(f"and {len(changes) - MAX_LISTED} more recorded input(s) not as built")
     return lines
 
 

@@ -15,11 +15,12 @@ from typing import Any
 from synthc.compiler.hints import did_you_mean
 from synthc.compiler.positions import MarkedText, locate
 from synthc.errors import Position, Problem
+from synthc.hints import MAX_LISTED, listed
 
 _MISSING = object()
 #: unread variables named one problem each, and names read listed in their hint: a manifest
 #: may record millions (reproduce), each looked up among every name the spec reads
-MAX_SHOWN_NAMES = 20
+MAX_SHOWN_NAMES = MAX_LISTED
 #: names a template reads with a literal name, even in a branch this render did not take
 _STATIC_READS = re.compile(
     r"""\bvar\(\s*(['"])(\w+)\1|\bvars\s*(?:\.\s*(\w+)|\[\s*(['"])(\w+)\4)"""
@@ -188,12 +189,10 @@ class VarReads:
         problems = []
         unread = [name for name in self.variables if name not in read]
         names = sorted(read)
-        listed = ", ".join(names[:MAX_SHOWN_NAMES])
-        if len(names) > MAX_SHOWN_NAMES:
-            listed += f" and {len(names) - MAX_SHOWN_NAMES:,} more"
+        reads = listed(names)
         for name in unread[:MAX_SHOWN_NAMES]:
             hint = did_you_mean(name, names) or (
-                "; it reads no variables" if not names else f"; it reads {listed}"
+                "; it reads no variables" if not names else f"; it reads {reads}"
             )
             given = self.origin_text(name)
             problems.append(Problem(None, "", f"{given}: the spec never reads '{name}'{hint}"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from synthc import limits
 from synthc.errors import OutputError, UsageError
+from synthc.hints import listed
 from synthc.outputs.confine import Confiner
 from synthc.outputs.manifest import MANIFEST_FILE, read_manifest
 from synthc.outputs.state import STATE_DIR, BadState, BuildState, CopiedState, seen
@@ -172,6 +173,4 @@ def shard_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _bounded(names: list[Any]) -> str:
-    shown = ", ".join(map(str, names[:LISTED_FILES]))
-    more = len(names) - LISTED_FILES
-    return shown + (f" and {more} more" if more > 0 else "")
+    return listed(names, LISTED_FILES)
