@@ -20,10 +20,9 @@ import numpy as np
 
 from synthc.generators.jit import Int, Kernel, ngjit
 
-_M0 = np.uint64(0xD2511F53)
-_M1 = np.uint64(0xCD9E8D57)
-_W0 = np.uint64(0x9E3779B9)
-_W1 = np.uint64(0xBB67AE85)
+#: Philox4x32's multipliers and Weyl key increments (Salmon et al.)
+_PHILOX_INTS = (0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85)
+_M0, _M1, _W0, _W1 = (np.uint64(value) for value in _PHILOX_INTS)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
 _INV_2_53 = 1.0 / 9007199254740992.0
@@ -42,6 +41,22 @@ def derive_key(seed: int, stream: str) -> tuple[int, int]:
 
 
 _M32 = 0xFFFFFFFF
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _philox_words(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, ...]:
+    """:func:`philox4x32` in Python integers: the four output words as ints."""
+    x0, x1, x2, x3 = c0 & _M32, c1 & _M32, c2 & _M32, c3 & _M32
+    key0, key1 = k0 & _M32, k1 & _M32
+    m0, m1, w0, w1 = _PHILOX_INTS
+    for r in range(10):
+        if r > 0:
+            key0 = (key0 + w0) & _M32
+            key1 = (key1 + w1) & _M32
+        p0 = m0 * x0
+        p1 = m1 * x2
+        x0, x1, x2, x3 = (p1 >> 32) ^ x1 ^ key0, p1 & _M32, (p0 >> 32) ^ x3 ^ key1, p0 & _M32
+    return x0, x1, x2, x3
 
 
 def _philox4x32_plain(
@@ -50,16 +65,7 @@ def _philox4x32_plain(
     """:func:`philox4x32` in Python integers, the same words: what runs when the kernels run as
     plain Python (a tiny shard, one sample, NUMBA_DISABLE_JIT), five times faster than the
     kernel's NumPy scalars there."""
-    x0, x1, x2, x3 = int(c0) & _M32, int(c1) & _M32, int(c2) & _M32, int(c3) & _M32
-    key0, key1 = int(k0) & _M32, int(k1) & _M32
-    m0, m1, w0, w1 = int(_M0), int(_M1), int(_W0), int(_W1)
-    for r in range(10):
-        if r > 0:
-            key0 = (key0 + w0) & _M32
-            key1 = (key1 + w1) & _M32
-        p0 = m0 * x0
-        p1 = m1 * x2
-        x0, x1, x2, x3 = (p1 >> 32) ^ x1 ^ key0, p1 & _M32, (p0 >> 32) ^ x3 ^ key1, p0 & _M32
+    x0, x1, x2, x3 = _philox_words(int(c0), int(c1), int(c2), int(c3), int(k0), int(k1))
     return np.uint32(x0), np.uint32(x1), np.uint32(x2), np.uint32(x3)
 
 
@@ -93,7 +99,16 @@ def philox4x32(
     return x0, x1, x2, x3
 
 
-@ngjit
+def _uniform2_plain(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
+    """:func:`uniform2` in Python integers and floats, the same bits (plain-Python kernels)."""
+    i = int(index) & _M64
+    x0, x1, x2, x3 = _philox_words(i & _M32, i >> 32, int(block), int(stream), int(k0), int(k1))
+    a = (x0 >> 5) * 67108864 + (x1 >> 6)
+    b = (x2 >> 5) * 67108864 + (x3 >> 6)
+    return float(a) * _INV_2_53, float(b) * _INV_2_53
+
+
+@functools.partial(Kernel, plain=_uniform2_plain)
 def uniform2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
     """Two independent doubles in [0, 1) with 53 random bits each, for one counter value."""
     i = np.uint64(index)
@@ -105,7 +120,21 @@ def uniform2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[flo
     return float(a) * _INV_2_53, float(b) * _INV_2_53
 
 
-@ngjit
+def _normal2_plain(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
+    """:func:`normal2` on :func:`_uniform2_plain`, the same bits (plain-Python kernels)."""
+    attempt = 0
+    while True:
+        a, b = _uniform2_plain(index, block, int(stream) + (attempt << 8), k0, k1)
+        v1 = 2.0 * a - 1.0
+        v2 = 2.0 * b - 1.0
+        s = v1 * v1 + v2 * v2
+        if 0.0 < s < 1.0:
+            factor = math.sqrt(-2.0 * math.log(s) / s)
+            return v1 * factor, v2 * factor
+        attempt += 1
+
+
+@functools.partial(Kernel, plain=_normal2_plain)
 def normal2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
     """Two independent standard normal draws for one (index, block, stream).
 
@@ -194,7 +223,35 @@ def _ziggurat_slow(
             return hz * _ZIG_W[iz]
 
 
-@ngjit
+#: the ziggurat's tables as Python numbers, for :func:`_normal3_plain`
+_ZIG_K_LIST = [int(k) for k in _ZIG_K]
+_ZIG_W_LIST = [float(w) for w in _ZIG_W]
+
+
+def _ziggurat_plain(
+    word: int, layer: int, index: Int, block: int, stream: int, k0: Int, k1: Int
+) -> float:
+    """:func:`_ziggurat` in Python numbers, the same bits; the rare paths as the kernel's."""
+    hz = word - 0x100000000 if word & 0x80000000 else word
+    if abs(hz) < _ZIG_K_LIST[layer]:
+        return np.float64(hz * _ZIG_W_LIST[layer])  # as the kernel's NumPy product
+    return _ziggurat_slow(hz, layer, index, block, stream, k0, k1)
+
+
+def _normal3_plain(
+    index: Int, block: Int, stream: Int, k0: Int, k1: Int
+) -> tuple[float, float, float]:
+    """:func:`normal3` in Python integers, the same bits (plain-Python kernels)."""
+    i = int(index) & _M64
+    block, stream = int(block), int(stream)
+    x0, x1, x2, x3 = _philox_words(i & _M32, i >> 32, block, stream, int(k0), int(k1))
+    z0 = _ziggurat_plain(x0, x3 & 127, index, block, stream, k0, k1)
+    z1 = _ziggurat_plain(x1, (x3 >> 7) & 127, index, block, stream + (1 << 20), k0, k1)
+    z2 = _ziggurat_plain(x2, (x3 >> 14) & 127, index, block, stream + (2 << 20), k0, k1)
+    return z0, z1, z2
+
+
+@functools.partial(Kernel, plain=_normal3_plain)
 def normal3(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float, float]:
     """Three independent standard normals from one Philox call (ziggurat, 128 layers).
 
@@ -230,7 +287,14 @@ def normal3(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[floa
     return z0, z1, z2
 
 
-@ngjit
+def _below_plain(index: Int, block: Int, stream: Int, k0: Int, k1: Int, n: Int) -> int:
+    """:func:`below` on :func:`_uniform2_plain`, the same integer (plain-Python kernels)."""
+    u, _ = _uniform2_plain(index, block, stream, k0, k1)
+    k = int(u * n)
+    return k if k < n else n - 1
+
+
+@functools.partial(Kernel, plain=_below_plain)
 def below(index: Int, block: Int, stream: Int, k0: Int, k1: Int, n: Int) -> int:
     """A uniform integer in [0, n) (n >= 1), from one counter value."""
     u, _ = uniform2(index, np.int64(block), np.int64(stream), k0, k1)
