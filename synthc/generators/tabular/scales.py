@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 
 from synthc.errors import BuildError
+from synthc.generators.tabular import scale_cache
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.sampling import Scales, draw_columns
 from synthc.generators.tabular.standardize import PILOT_ROWS, PILOT_STREAM, closed_form
@@ -28,7 +29,8 @@ class Scale:
 
 def scales(config: TabularConfig, seed: int) -> dict[str, Scale]:
     """The (mean, std) of every standardised column, in dependency order: closed forms, then
-    one pilot sample for the rest (computed once per process and cached)."""
+    one pilot sample for the rest (computed once per process, and kept on disk:
+    tabular.scale_cache)."""
     wanted = [name for name in config.order() if config.columns[name].standardize]
     if not wanted:
         return {}
@@ -39,12 +41,18 @@ def scales(config: TabularConfig, seed: int) -> dict[str, Scale]:
         return cached
     exact = {n: m for n in wanted if (m := closed_form(config.columns[n])) is not None}
     found: Scales = dict(exact)
-    if len(exact) < len(wanted):
-        try:
-            draw_columns(config, seed, 0, PILOT_ROWS, found, stream=PILOT_STREAM, learn=True)
-        except BuildError as error:
-            where = f"pilot sample of standardize ({PILOT_ROWS:,} rows)"
-            raise BuildError(f"{where}: {error}") from None
+    piloted = [name for name in wanted if name not in exact]
+    if piloted:
+        kept = scale_cache.read(key[0], seed, piloted)
+        if kept is not None:
+            found.update(kept)
+        else:
+            try:
+                draw_columns(config, seed, 0, PILOT_ROWS, found, stream=PILOT_STREAM, learn=True)
+            except BuildError as error:
+                where = f"pilot sample of standardize ({PILOT_ROWS:,} rows)"
+                raise BuildError(f"{where}: {error}") from None
+            scale_cache.write(key[0], seed, {name: found[name] for name in piloted})
     result = {
         name: Scale(*found[name], "closed form" if name in exact else "pilot") for name in wanted
     }
