@@ -57,7 +57,7 @@ def test_a_damaged_coverage_cache_file_is_read_again_from_the_font(cache, conten
     data = a_font().read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     cmap = resources.cached_coverage(sha256, lambda: data)
-    file = cache / "font-coverage" / f"{sha256}.ranges.json"
+    file = cache / "font-coverage" / font_cache.reader_version() / f"{sha256}.ranges.json"
     written = file.read_bytes()
     assert json.loads(written)[:1] == [[32, 126]] and 65 in cmap
 
@@ -74,7 +74,7 @@ def test_a_damaged_coverage_cache_file_is_read_again_from_the_font(cache, conten
 def test_a_fifo_at_the_coverage_cache_is_no_cache_and_never_blocks(cache):
     data = a_font().read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    file = cache / "font-coverage" / f"{sha256}.ranges.json"
+    file = cache / "font-coverage" / font_cache.reader_version() / f"{sha256}.ranges.json"
     file.parent.mkdir(parents=True)
     os.mkfifo(file)
     assert not returns_unblocked(file, lambda: resources.coverage_known(sha256))
@@ -86,7 +86,7 @@ def test_a_fifo_at_the_coverage_cache_is_no_cache_and_never_blocks(cache):
 def test_a_coverage_cache_over_the_bound_is_no_cache(cache):
     data = a_font().read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    file = cache / "font-coverage" / f"{sha256}.ranges.json"
+    file = cache / "font-coverage" / font_cache.reader_version() / f"{sha256}.ranges.json"
     file.parent.mkdir(parents=True)
     file.write_bytes(b"[[65, 65]]".ljust(font_cache.MAX_CACHE_BYTES + 1))  # canonical, too long
     assert not resources.coverage_known(sha256)
@@ -111,7 +111,7 @@ def _unread(*_: object) -> dict[str, bool]:
 def test_ink_verdicts_are_kept_on_disk_by_the_fonts_sha256(cache, monkeypatch):
     font = _font()
     assert resources.inked("A A", font)
-    file = cache / "font-ink" / f"{font['sha256']}.json"
+    file = cache / "font-ink" / font_cache.reader_version() / f"{font['sha256']}.json"
     assert json.loads(file.read_bytes()) == {"inked": [65], "blank": []}
     assert resources.inked("\u200b", font)  # not mapped: judged by its coverage
     assert json.loads(file.read_bytes()) == {"inked": [65, 0x200B], "blank": []}
@@ -146,7 +146,7 @@ def test_ink_verdicts_are_kept_on_disk_by_the_fonts_sha256(cache, monkeypatch):
 )
 def test_a_damaged_ink_cache_file_is_judged_again_from_the_font(cache, monkeypatch, content):
     font = _font()
-    file = cache / "font-ink" / f"{font['sha256']}.json"
+    file = cache / "font-ink" / font_cache.reader_version() / f"{font['sha256']}.json"
     file.parent.mkdir(parents=True)
     file.write_bytes(content)
     assert resources.inked("AB", font)
@@ -167,8 +167,25 @@ def test_ink_fonttools_failed_on_is_not_kept(cache, monkeypatch):
     judge = resources._outlined
     monkeypatch.setattr(resources, "_outlined", lambda font, chars: None)  # fontTools failed
     assert resources.inked("B", font)  # taken as inked, in this process only
-    file = cache / "font-ink" / f"{font['sha256']}.json"
+    file = cache / "font-ink" / font_cache.reader_version() / f"{font['sha256']}.json"
     assert not file.exists()
     monkeypatch.setattr(resources, "_outlined", judge)
     assert resources.inked("A", font)
     assert json.loads(file.read_bytes()) == {"inked": [65], "blank": []}
+
+
+def test_what_another_fonttools_read_is_not_taken(cache, monkeypatch):
+    """A cmap (or an ink verdict) kept by one fontTools is not used under another, which may
+    read the font otherwise: the font is read again, and each version keeps its own answers."""
+    data = a_font().read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    cmap = resources.cached_coverage(sha256, lambda: data)
+    installed = font_cache.reader_version()
+    assert installed.startswith("fonttools-") and installed != "fonttools-unknown"
+    resources._COVERAGE.clear()  # a new process ...
+    monkeypatch.setattr(font_cache, "reader_version", lambda: "fonttools-0.0.1")  # ... another
+    assert not resources.coverage_known(sha256)
+    assert resources.cached_coverage(sha256, lambda: data) == cmap
+    assert sorted(p.name for p in (cache / "font-coverage").iterdir()) == sorted(
+        ["fonttools-0.0.1", installed]
+    )

@@ -1,7 +1,7 @@
 """What synthc keeps on disk of each font it has read with fontTools, keyed by the font's sha256
-(under ``$XDG_CACHE_HOME/synthc``, default ``~/.cache/synthc``): the code points its cmap maps
-(``font-coverage/<sha256>.ranges.json``) and which characters it draws with an outline
-(``font-ink/<sha256>.json``).
+and fontTools' version (under ``$XDG_CACHE_HOME/synthc``, default ``~/.cache/synthc``): the code
+points its cmap maps (``font-coverage/fonttools-<version>/<sha256>.ranges.json``) and which
+characters it draws with an outline (``font-ink/fonttools-<version>/<sha256>.json``).
 
 Each file is strict JSON of one exact, canonical shape. A file that is not (damaged, cut short,
 the older format, written by something else) is as good as absent: the font is read again and
@@ -11,12 +11,15 @@ the file rewritten, never trusted and never a crash. Writes are atomic and best 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from synthc import dist_versions
 from synthc.atomic import write_atomic
 from synthc.cache_files import cache_path, read_cache_json
 
@@ -27,11 +30,21 @@ MAX_CODE_POINT = 0x10FFFF
 
 
 def _coverage_path(sha256: str) -> str | None:
-    return cache_path("font-coverage", f"{sha256}.ranges.json")
+    return cache_path(f"font-coverage/{reader_version()}", f"{sha256}.ranges.json")
 
 
 def _ink_path(sha256: str) -> str | None:
-    return cache_path("font-ink", f"{sha256}.json")
+    return cache_path(f"font-ink/{reader_version()}", f"{sha256}.json")
+
+
+@functools.cache
+def reader_version() -> str:
+    """``fonttools-<version>``: what read the fonts whose answers are kept. Another fontTools
+    may read a cmap or an outline otherwise, so its answers are kept apart."""
+    try:
+        return f"fonttools-{dist_versions.version('fonttools')}"
+    except PackageNotFoundError:  # not installed as a distribution (OCR then fails anyway)
+        return "fonttools-unknown"
 
 
 def read_coverage(sha256: str) -> list[list[int]] | None:
