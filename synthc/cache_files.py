@@ -1,16 +1,18 @@
-"""Where synthc's own cache files are, and how they are read (a font's coverage, this
-machine's Numba start, input files' digests).
+"""Where synthc's own cache files are, and how they are read and written (a font's coverage,
+this machine's Numba start, input files' digests, a pilot sample's scales).
 
 A cache lies on the user's disk, where anything may stand at its path: it is read as untrusted,
 like every file. One reader for all of them (:func:`read_cache_json`), through
 synthc.regular_files.read_regular: only a regular file is opened, without blocking (a FIFO or a
 device planted there never blocks or streams), and only up to its bound; the JSON is read strictly
 (synthc.json_bounds). A cache file that is missing, not a regular file, too large, unreadable
-or not strict JSON is no cache: the caller rebuilds it as if it were missing.
+or not strict JSON is no cache: the caller rebuilds it as if it were missing. One writer
+(:func:`write_cache`): whole or not at all, each writer through its own temporary, best effort.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc import regular_files
+from synthc.atomic import writer_partial_path
 from synthc.json_bounds import loads_strict
 
 
@@ -68,3 +71,24 @@ def read_cache_json(path: Path | str | None, max_bytes: int) -> Any:
         return loads_strict(data)
     except (ValueError, RecursionError):  # InputError is a ValueError, as is bad UTF-8
         return None
+
+
+def write_cache(path: Path | str | None, data: bytes) -> None:
+    """``data`` in place at the cache file ``path`` whole or not at all (a rename), through a
+    temporary of this writer's own (processes that learn the same thing at once write the same
+    file), without fsync: a cache lost in a crash is learnt again. Best effort: a cache that
+    cannot be written is left as it is; no path (no cache, :func:`cache_path`) writes nothing."""
+    if path is None:
+        return
+    path = Path(path)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = writer_partial_path(path)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise

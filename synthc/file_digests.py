@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from synthc import cache_files
-from synthc.atomic import writer_partial_path
 
 #: a file's digest is kept once its mtime and ctime are this much older than the read
 SETTLED_SECONDS = 2.0
@@ -123,21 +122,4 @@ def _remember(folder: str, name: str, entry: list[Any]) -> None:
             return
         known[name] = entry
         data = json.dumps({"files": known}, separators=(",", ":")).encode()
-    path = _cache_file(folder)
-    if path is not None:  # else no cache: remembered in this process only
-        _write(Path(path), data)
-
-
-def _write(path: Path, data: bytes) -> None:
-    """``data`` in place at ``path`` whole or not at all (rename), without fsync."""
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = writer_partial_path(path)  # another process may write the same file
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+    cache_files.write_cache(_cache_file(folder), data)  # no path: this process remembers

@@ -142,3 +142,33 @@ def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
     assert cache_home() == str(tmp_path / "home" / ".cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_home() == str(tmp_path / "xdg")
+
+
+def test_a_cache_file_is_written_whole_through_its_writers_own_temporary(tmp_path, monkeypatch):
+    from synthc import atomic, cache_files
+
+    used = []
+    real = atomic.writer_partial_path
+
+    def spied(path):
+        used.append(real(path))
+        return used[-1]
+
+    monkeypatch.setattr(cache_files, "writer_partial_path", spied)
+    target = tmp_path / "a" / "b.json"
+    cache_files.write_cache(target, b"[1]")
+    cache_files.write_cache(target, b"[2]")
+    assert target.read_bytes() == b"[2]" and os.listdir(target.parent) == ["b.json"]
+    assert len(set(used)) == 2  # two writers at once never share a temporary
+    cache_files.write_cache(None, b"[3]")  # no cache: nothing written, nothing raised
+    target.parent.chmod(0o500)
+    try:
+        if os.access(target.parent, os.W_OK):  # root writes anyway: a file in the way instead
+            target.parent.chmod(0o700)
+            target.unlink()
+            target.mkdir()
+            (target / "x").write_bytes(b"")
+        cache_files.write_cache(target, b"[4]")  # best effort: refused quietly, no temporary
+    finally:
+        target.parent.chmod(0o700)
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".partial")]

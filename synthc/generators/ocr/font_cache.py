@@ -10,18 +10,15 @@ the file rewritten, never trusted and never a crash. Writes are atomic and best 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
 from synthc import dist_versions
-from synthc.atomic import write_atomic
-from synthc.cache_files import cache_path, read_cache_json
+from synthc.cache_files import cache_path, read_cache_json, write_cache
 
 #: bytes of a cache file: every code point there is, as ranges or as a list, is under 16 MiB
 MAX_CACHE_BYTES = 16 * 1024 * 1024
@@ -118,7 +115,4 @@ def _read(path: str | None) -> Any:
 
 
 def _write(path: str | None, value: Any) -> None:
-    if path is None:  # no cache (synthc.cache_files.cache_path)
-        return
-    with contextlib.suppress(OSError):
-        write_atomic(Path(path), json.dumps(value, separators=(",", ":")).encode())
+    write_cache(path, json.dumps(value, separators=(",", ":")).encode())

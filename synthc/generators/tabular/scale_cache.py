@@ -9,8 +9,8 @@ the config's JSON and the seed. A new synthc, NumPy or Numba is a new key, never
 The file is strict JSON of one shape, ``{"key": KEY, "scales": {COLUMN: [MEAN, STD]}}``, with
 exactly the columns asked for, finite means and finite positive stds (what the pilot itself
 accepts). Anything else (damaged, planted, a FIFO at the path) is no cache: the pilot is drawn
-again and the file rewritten. Writes are atomic and best effort; a folder that already holds
-:data:`MAX_FILES` files takes no more.
+again and the file rewritten. Writes are atomic and best effort (cache_files.write_cache); a
+folder that already holds :data:`MAX_FILES` files takes no more.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 
 from synthc import dist_versions
-from synthc.atomic import write_atomic
-from synthc.cache_files import cache_path, read_cache_json
+from synthc.cache_files import cache_path, read_cache_json, write_cache
 
 #: the cache folder's name under synthc's cache
 FOLDER = "tabular-scales"
@@ -73,8 +72,7 @@ def write(config_json: str, seed: int, scales: Scales) -> None:
         if sum(1 for _ in entries) >= MAX_FILES:
             return
     value = {"key": key, "scales": {name: [mean, std] for name, (mean, std) in scales.items()}}
-    with contextlib.suppress(OSError, ValueError):
-        write_atomic(Path(path), json.dumps(value, separators=(",", ":")).encode())
+    write_cache(path, json.dumps(value, separators=(",", ":")).encode())
 
 
 def _key(config_json: str, seed: int) -> str:
