@@ -21,7 +21,7 @@ from synthc.compiler.planning import Plan, known_shaping_libraries, shaping_libr
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.splits import empty_splits_note
 from synthc.compiler.variables import parse_var_assignments
-from synthc.depfile import DepfileError, depfile_rule, refresh_target
+from synthc.depfile import DepfileError, depfile_rule, refresh_target, target_name
 from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
@@ -525,7 +525,7 @@ def _depfile_rule(depfile: Path | str, out: Path | str, compiled: CompiledSpec) 
         )
     try:
         return depfile_rule(
-            os.path.join(os.fspath(out), _manifest.MANIFEST_FILE),
+            target_name(os.fspath(out), _manifest.MANIFEST_FILE),
             compiled.depended_on,
         )
     except DepfileError as error:

@@ -2,8 +2,10 @@
 
 The rule's target is the output's ``manifest.json`` spelled as the output directory was given
 (``-o out/a`` gives ``out/a/manifest.json``, as gcc's ``-MD`` spells its target, so it matches the
-Makefile's rule); its prerequisites are the build's inputs, each spelled relative to the current
-directory when under it, else absolute (a depfile is a local build artifact, never shipped).
+Makefile's rule), less its ``.`` components and doubled slashes (make matches targets by their
+text: ``out/a/./manifest.json`` never matches ``out/a/manifest.json``); its prerequisites are
+the build's inputs, each spelled relative to the current directory when under it, else
+absolute (a depfile is a local build artifact, never shipped).
 Ninja reads the same file (``depfile = $out.d``, with or without ``deps = gcc``). As gcc's
 ``-MP`` does, each prerequisite also gets an empty rule of its own, so a renamed or deleted input
 makes make rebuild instead of stopping with "No rule to make target".
@@ -121,6 +123,16 @@ def spelled(real: Path, cwd: Path) -> str:
     if real.is_relative_to(cwd) and real != cwd:
         return real.relative_to(cwd).as_posix()
     return str(real)
+
+
+def target_name(out: str, name: str) -> str:
+    """The file ``name`` in the directory ``out`` spelled as make and ninja name it: ``.``
+    components and doubled slashes dropped (``out/a/.``, ``out//a`` and ``./out/a`` are all
+    ``out/a``), since make matches a depfile's target to a rule's by its text; ``..`` stays (with
+    a symlink on the way it is no lexical step), and so does a relative path."""
+    parts = [part for part in out.split("/") if part not in ("", ".")]
+    spelt = "/".join([*parts, name])
+    return "/" + spelt if out.startswith("/") else spelt
 
 
 def make_rule(target: str, prerequisites: Iterable[str]) -> str:

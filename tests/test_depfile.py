@@ -77,6 +77,24 @@ def test_the_target_is_spelled_as_the_output_was_given(tmp_path, monkeypatch, cl
     )
 
 
+@pytest.mark.parametrize("out", ["out/a/.", "out//a", "./out/a", "./out/./a/"])
+def test_the_target_is_spelled_without_dot_components(tmp_path, monkeypatch, out):
+    # the CLI hands a Path, which drops them; the API keeps text as given, and make would
+    # not match out/a/./manifest.json to the Makefile's out/a/manifest.json
+    monkeypatch.chdir(tmp_path)
+    Path("a.yaml").write_text(spec_text(samples=20, shard_size=20))
+    api.build("a.yaml", out, depfile="a.d", workers=1)
+    assert Path("a.d").read_text().startswith("out/a/manifest.json: \\\n a.yaml\n")
+
+
+def test_a_target_keeps_dot_dot_and_an_absolute_start():
+    from synthc.depfile import target_name
+
+    assert target_name("/x//y/.", "m.json") == "/x/y/m.json"
+    assert target_name(".", "m.json") == "m.json"
+    assert target_name("../x/../y", "m.json") == "../x/../y/m.json"  # a symlink may be on the way
+
+
 def test_a_symlinked_template_is_named_as_opened_and_as_resolved(tmp_path, monkeypatch, cli):
     # as the resolved file alone, re-pointing the link was invisible even to make -L
     monkeypatch.chdir(tmp_path)
