@@ -484,6 +484,7 @@ class _SampleCounter:
     def __init__(self, progress: Progress, sizes: list[int], executor: Executor) -> None:
         self.progress, self.sizes, self.executor = progress, sizes, executor
         self.awaited: str | None = None
+        self.stopping: str | None = None
         self.running: dict[int, int] = {}
         self.done: set[int] = set()
         self.finished_samples = 0
@@ -506,6 +507,11 @@ class _SampleCounter:
         if awaited != self.awaited:
             self.awaited = awaited
             self.progress.waiting(awaited)
+        stopping = getattr(self.executor, "stopping", None)
+        if stopping != self.stopping:
+            self.stopping = stopping
+            if stopping is not None:
+                self.progress.note(stopping)
         self.progress.samples(self.finished_samples + sum(self.running.values()))
 
 

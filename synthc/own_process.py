@@ -30,8 +30,20 @@ class Terminated(KeyboardInterrupt):
     whole dataset in the temporary directory."""
 
 
+#: whether this process received SIGTERM (see terminated)
+_SIGTERM_RECEIVED = False
+
+
 def _terminated(signum: int, frame: FrameType | None) -> None:
+    global _SIGTERM_RECEIVED
+    _SIGTERM_RECEIVED = True
     raise Terminated
+
+
+def terminated() -> bool:
+    """Whether SIGTERM stopped this process (through :func:`stop_on_terminate`'s handler): what
+    a build that stops tells the user names that signal, not Ctrl-C."""
+    return _SIGTERM_RECEIVED
 
 
 def stop_on_terminate() -> None:

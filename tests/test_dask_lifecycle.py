@@ -287,3 +287,34 @@ def test_workers_without_the_output_s_file_system_are_said_so(write_spec, tmp_pa
         api.build(spec, tmp_path / "out", executor=OwnDisks(tmp_path / "disks"))
     assert "a shared file system" in str(e.value) and "-o s3://" in str(e.value)
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("terminated", [False, True])
+def test_the_stop_wait_names_the_signal_received(monkeypatch, terminated):
+    """While a stopped build waits for its running tasks, its line said "(Ctrl-C stops the
+    build)" after a SIGTERM too; it now says what a second signal of the kind received does."""
+    from synthc import own_process
+    from synthc.executors.dask import DaskExecutor, _Running
+
+    monkeypatch.setattr(own_process, "_SIGTERM_RECEIVED", terminated, raising=False)
+    running = _Running()
+    running.started(0, "tcp://w:1")
+
+    class Client:
+        def scheduler_info(self) -> dict[str, Any]:
+            return {"workers": {"tcp://w:1": {}}}
+
+    executor = DaskExecutor("tcp://127.0.0.1:8786")
+    seen: list[str | None] = []
+
+    def report(counts: dict[int, int]) -> None:
+        seen.append(executor.stopping)
+        running.ended(0)  # the task saw the cancel
+
+    executor._wait_stopped(Client(), running, report)
+    again = "SIGTERM" if terminated else "Ctrl-C"
+    assert seen == [
+        "waiting for 1 running Dask task(s) of this build to stop; they put nothing more in "
+        f"place (a second {again} leaves them)"
+    ]
+    assert executor.stopping is None and executor.waiting is None

@@ -68,7 +68,11 @@ class Executor(Protocol):
     run the tasks must share with this process, added once a spec is compiled (reproduce makes
     its executor first); Dask compares them. And ``stranded``: after a ``run`` that
     stopped early, ``(index, result)`` of tasks that finished but were never yielded (a batch of
-    tasks cut short); the build records them as it records yielded ones.
+    tasks cut short); the build records them as it records yielded ones. And ``stopping``: after
+    a stop (Ctrl-C, SIGTERM, a failed task), while ``run`` waits for its running tasks to end
+    before it returns, the line that says so and what a second signal does (it names the
+    signal received: "Ctrl-C stops the build" would be wrong then), else None; the build shows
+    it as a note.
     """
 
     name: str

@@ -51,6 +51,7 @@ from synthc.errors import BuildError, UsageError, one_line
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed, traceback_text
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts
+from synthc.own_process import terminated
 
 #: the transports distributed knows (distributed.comm.registry), without importing it here
 _SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
@@ -141,6 +142,9 @@ class DaskExecutor:
         #: what the run waits for before a task can start, while it waits (the Executor
         #: protocol's ``waiting``): workers to join a scheduler that has none
         self.waiting: str | None = None
+        #: after a stop: the line saying what the run waits for before it returns (the
+        #: protocol's ``stopping``), None once it has stopped
+        self.stopping: str | None = None
         #: after a run that stopped early: ``(index, result)`` of the tasks that finished but
         #: were never handed on (the first tasks of a batch the cancel cut short; the
         #: protocol's ``stranded``)
@@ -264,9 +268,10 @@ class DaskExecutor:
                 left = running.left(set(client.scheduler_info().get("workers", {})))
                 if not left:
                     return
-                self.waiting = (
-                    f"{left} running Dask task(s) of this build to stop; they put nothing more "
-                    "in place"
+                again = "SIGTERM" if terminated() else "Ctrl-C"
+                self.stopping = (
+                    f"waiting for {left} running Dask task(s) of this build to stop; they put "
+                    f"nothing more in place (a second {again} leaves them)"
                 )
                 if report is not None:
                     report({})
@@ -274,7 +279,7 @@ class DaskExecutor:
         except Exception:  # noqa: BLE001 - the scheduler is gone: nothing to ask or wait for
             return
         finally:
-            self.waiting = None
+            self.stopping = None
 
     @contextlib.contextmanager
     def _client(self, tasks: int) -> Iterator[Any]:
