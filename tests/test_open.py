@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import stat
@@ -588,3 +589,26 @@ def test_a_missing_split_lists_at_most_twenty_names(tmp_path):
     message = str(caught.value)
     assert message.endswith(f"no split 'nope'; it has {', '.join(names[:20])} and 5 more")
     assert "s20" not in message
+
+
+def test_a_frame_read_after_a_rebuild_says_the_dataset_changed(write_spec, tmp_path):
+    # polars reads the shards when the frame is collected: after a rebuild removed or replaced
+    # them it raised its own "No such file or directory"
+    text = (
+        "synthc: 1\nname: re\nseed: 1\nsamples: {n}\n"
+        "generator: {{kind: manifold, shape: swiss_roll}}\n"
+    )
+    spec = write_spec(text.format(n=40) + "output: {shard_size: 20}\n")
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    frame = synthc.open(out)["train"].lazy()
+    derived = frame.select("x0").filter(pl.col("x0") > -100)
+    assert frame.collect().height == 40
+    spec.write_text(text.format(n=20) + "output: {shard_size: 20}\n")  # one shard, another
+    api.build(spec, out, workers=1)
+    for lazy in (frame, derived):
+        with pytest.raises(OutputError, match="changed since it was opened") as error:
+            lazy.collect()
+        assert str(out) in str(error.value) and "open it again with synthc.open" in str(error)
+    assert synthc.open(out)["train"].lazy().collect().height == 20
+    again = pickle.loads(pickle.dumps(synthc.open(out)["train"].lazy()))
+    assert type(again) is pl.LazyFrame and again.collect().height == 20

@@ -28,6 +28,7 @@ from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean, listed
 from synthc.json_bounds import loads_strict
+from synthc.lazy import lazy_module
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
 from synthc.outputs.manifest import (
@@ -49,6 +50,10 @@ from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from synthc.outputs import opened_frame as _opened_frame
+else:
+    _opened_frame = lazy_module("synthc.outputs.opened_frame")
 
 ImageAs = Literal["pil", "numpy"]
 T = TypeVar("T")
@@ -139,6 +144,7 @@ def _opened(
             shards.append(found)
         known = columns if isinstance(columns, list) else []
         splits[name] = Split(name, kind, samples, shards, known, verify)
+        splits[name].root = str(root)
     filled = next((split.shards[0] for split in splits.values() if split.shards), None)
     for split in splits.values():
         if not split.shards and kind == "parquet":
@@ -176,6 +182,8 @@ class Shard:
         #: the size, modification time and inode of the local file when last hashed and found
         #: the manifest's (:meth:`checked`)
         self._verified: tuple[int, int, int] | None = None
+        #: the same, when :meth:`regular` last found it (what a frame of it was made from)
+        self.seen: tuple[int, int, int] | None = None
 
     @property
     def where(self) -> str:
@@ -243,6 +251,7 @@ class Shard:
                 f"{self.where}: {found.st_size} bytes, the manifest says {self.size} "
                 "(a changed or damaged shard; synthc verify checks the whole dataset)"
             )
+        self.seen = (found.st_size, found.st_mtime_ns, found.st_ino)
         return path
 
     def verify(self) -> None:
@@ -295,6 +304,8 @@ class Split:
         #: a shard of another split whose Parquet schema an empty split takes (its dtypes are
         #: exact: an enum's categories, float32; the manifest names only kinds)
         self.schema_shard: Shard | None = None
+        #: the dataset's directory or URL, for messages
+        self.root = ""
 
     @property
     def paths(self) -> list[Path]:
@@ -331,7 +342,13 @@ class Split:
                 path = shard.checked() if checked else shard.regular()
                 return pl.LazyFrame(schema=_footer(shard, lambda: footer_schema(path)))
             return pl.LazyFrame(schema=self._empty_schema())
-        return pl.scan_parquet([for_polars(shard.regular()) for shard in self.shards], glob=False)
+        paths = [for_polars(shard.regular()) for shard in self.shards]
+        frame = pl.scan_parquet(paths, glob=False)
+        if self.shards[0].store is not None:
+            return frame  # fetched copies, which no rebuild changes
+        # a rebuild before the frame is read is told apart from a damaged shard
+        seen = [(s.where, s.path, s.seen) for s in self.shards if s.seen is not None]
+        return _opened_frame.opened_frame(frame, self.root, seen)
 
     def samples(
         self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None
