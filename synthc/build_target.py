@@ -42,6 +42,10 @@ class Target(Protocol):
         """Save ``state`` so that a killed build resumes from it; every shard it names is
         durable first."""
 
+    def unmark(self) -> None:
+        """Remove the saved state of a new output whose build failed before writing anything
+        (what is left cannot be removed is left: the build's own error is the one to tell)."""
+
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         """The record of shard ``path`` if it was written from task ``key`` and is untouched."""
 

@@ -160,7 +160,11 @@ def build(
         progress.note(notice)
     name = compiled.spec.name
     cold = notice is not None and not plain
-    with _compiling_ahead(compiled, executor, cold), target.session(log):
+    with (
+        _compiling_ahead(compiled, executor, cold),
+        target.session(log),
+        contextlib.ExitStack() as undo,
+    ):
         finisher = _finisher(compiled, plan, git)  # may run kernels (the generator's facts)
         state, new = target.adopt(_will_write(plan, finisher), force, log, name)
         if new or state.dataset != name:
@@ -168,6 +172,8 @@ def build(
             # and another spec's build cannot take it over silently
             state.dataset = name
             target.save(state)
+        if new:
+            undo.push(_unmark_if_untouched(target, state))
         actions = decide(plan, state, target, force)
         certifying = False
         if not actions.build and not actions.remove:
@@ -346,6 +352,19 @@ def _cores() -> int:
 def _will_write(plan: Plan, finisher: Finisher) -> list[str]:
     """Every file a build of ``plan`` writes (a directory without a state may hold them)."""
     return [*(t.path for t in plan.tasks), *finisher.names, MANIFEST_FILE]
+
+
+def _unmark_if_untouched(target: Target, state: BuildState) -> Callable[..., bool]:
+    """An exit callback for a new output: when the build fails (an unreachable scheduler, a
+    version mismatch, an interrupt) before its state names any file, the state it saved is
+    removed, so a failed first build leaves none of its own behind."""
+
+    def unmark(kind: type[BaseException] | None, *rest: object) -> bool:
+        if kind is not None and not state.shards and not state.files:
+            target.unmark()
+        return False
+
+    return unmark
 
 
 def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finisher:

@@ -59,6 +59,16 @@ def _not_a_folder(path: Path) -> str | None:
     return file_kind(mode) or "a file"
 
 
+def _missing(out: Path) -> list[Path]:
+    """``out`` and its parents that do not exist yet, deepest first (what the build makes)."""
+    missing = []
+    for folder in (out, *out.parents):
+        if os.path.lexists(folder):
+            break
+        missing.append(folder)
+    return missing
+
+
 #: what a build says of something in its way that it did not write
 _YOURS = (
     "synthc deletes only files it wrote, so remove it yourself and rebuild (the dataset is "
@@ -80,6 +90,7 @@ class DirectoryTarget:
 
     @contextlib.contextmanager
     def session(self, log: Callable[[str], None]) -> Iterator[None]:
+        created = _missing(self.out)
         make_output_dir(self.out)
         try:
             with build_lock(self.out) as self.lock:
@@ -91,6 +102,15 @@ class DirectoryTarget:
         except OSError as error:
             where = error.filename if error.filename is not None else self.out
             raise BuildError(f"{where}: {error.strerror or error}") from None
+        except BaseException:
+            # a failed build leaves no folder it made and nothing was put in (the build
+            # removed its state when it wrote nothing: building.py)
+            for folder in created:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            raise
         finally:
             self.lock = None
 
@@ -108,6 +128,10 @@ class DirectoryTarget:
         except BuildError:
             self._check_not_removed()
             raise
+
+    def unmark(self) -> None:
+        with contextlib.suppress(OSError):
+            state_path(self.out).unlink()
 
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return state.current_shard(self.out, path, key)

@@ -88,6 +88,10 @@ class StoreTarget:
     def save(self, state: BuildState) -> None:
         save_state(self.store, state)  # each shard was put whole before it was recorded
 
+    def unmark(self) -> None:
+        with contextlib.suppress(Exception):  # a store gone: the build's error is told
+            self.store.delete(STATE_NAME)
+
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return current_shard(state, self.listing, path, key)
 

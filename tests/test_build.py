@@ -14,7 +14,7 @@ import pytest
 from conftest import spec_text
 
 from synthc import api
-from synthc.errors import SpecError
+from synthc.errors import SpecError, UsageError
 from synthc.outputs.state import STATE_DIR
 
 
@@ -312,3 +312,37 @@ def test_a_manifest_rewrite_hashes_only_shards_changed_or_moved_since_they_were_
     code, stdout, err = cli("build", spec, "-o", copy, "--workers", "1")
     assert code == 0 and "kept 4" in stdout and len(hashed) == 4, err  # known since
     assert api.verify(copy) == 4
+
+
+class Refusing:
+    """An executor that fails before any task runs, as Dask does on a version mismatch or an
+    unreachable scheduler, or as a Ctrl-C there."""
+
+    name = "dask"
+    workers = 1
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def run(self, fn, items, where, read_roots, gil_free=False, report=None):
+        raise self.error
+        yield  # a generator, as executors are
+
+
+@pytest.mark.parametrize("error", [UsageError("version mismatch"), KeyboardInterrupt()])
+def test_a_first_build_that_fails_before_any_shard_leaves_nothing(write_spec, tmp_path, error):
+    # it left new/out/.synthc/state.json (and the folders) behind
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    with pytest.raises(type(error)):
+        api.build(spec, tmp_path / "new" / "out", executor=Refusing(error))
+    assert not (tmp_path / "new").exists()
+    # an output that was there keeps its state and files
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    (out / "train" / "train-00000.parquet").unlink()
+    before = sorted(p.name for p in out.rglob("*"))
+    with pytest.raises(type(error)):
+        api.build(spec, out, executor=Refusing(error))
+    assert sorted(p.name for p in out.rglob("*") if p.name != "manifest.json") == [
+        name for name in before if name != "manifest.json"
+    ]
+    assert (out / STATE_DIR / "state.json").exists()
