@@ -180,6 +180,27 @@ def test_shard_entry_with_wrong_types_is_refused(built, cli):
     assert code == 1 and ".bytes: must be int" in one_line(err)
 
 
+@pytest.mark.parametrize("count", [-7, 2**63])
+def test_shard_stats_that_are_no_counts_are_refused(built, cli, count):
+    """A kept shard's stats go into the manifest's generator.stats: a planted state or manifest
+    holding a negative or oversized count is refused, not summed into the dataset's record."""
+    spec, out = built
+    edit_state(out, lambda s: next(iter(s["shards"].values())).update(stats={"redrawn": count}))
+    (out / "manifest.json").unlink()
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 1 and ".stats: must map names to counts from 0 below 2**63" in one_line(err)
+    assert not (out / "manifest.json").exists()
+
+
+def test_a_manifest_shard_stat_that_is_no_count_fails_verify(built, cli):
+    spec, out = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["splits"]["train"]["shards"][0]["stats"] = {"redrawn": -7}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = cli("verify", out)
+    assert code == 1 and "shards[0].stats: must map names to counts" in err
+
+
 def test_state_size_is_bounded_before_parsing(built, cli, monkeypatch):
     spec, out = built
     monkeypatch.setattr(limits, "MAX_STATE_BYTES", 64)

@@ -111,7 +111,7 @@ def test_verify_reports_stray_shards_and_temporaries(built, cli):
             ' "splits": {"a": {"samples": 1, "bytes": 1, "range": [0, 1], "shards": [{"path":'
             ' "a/x", "first_sample": 0, "samples": 1, "bytes": 1, "sha256": "", "task_key": "",'
             ' "stats": [1]}]}}}',
-            "splits.a.shards[0].stats: must map names to integers",
+            "splits.a.shards[0].stats: must map names to counts from 0 below 2**63",
         ),
     ],
 )

@@ -23,6 +23,7 @@ from synthc.dist_versions import version
 from synthc.errors import OutputError
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import read_bounded
+from synthc.outputs.records import counts_map
 from synthc.outputs.store import SCHEMES, Store
 from synthc.provenance import ROLES
 
@@ -329,9 +330,10 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
                 value = shard.get(key)
                 if not isinstance(value, kind) or isinstance(value, bool):
                     problems.append(f"{where}.shards[{index}].{key}: must be {kind.__name__}")
-            stats = shard.get("stats", {})
-            if not isinstance(stats, dict) or not all(map(is_int, stats.values())):
-                problems.append(f"{where}.shards[{index}].stats: must map names to integers")
+            if not counts_map(shard.get("stats", {})):
+                problems.append(
+                    f"{where}.shards[{index}].stats: must map names to counts from 0 below 2**63"
+                )
             if not isinstance(shard.get("table", ""), str):
                 problems.append(f"{where}.shards[{index}].table: must be a table name")
         problems += _tables_shape_problems(where, split.get("tables", {}), is_int)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: a shard's counts (samples, bytes, a generator's ``stats``) fit a signed 64-bit integer
+COUNT_BOUND = 2**63
+
 
 @dataclass(frozen=True)
 class ShardRecord:
@@ -45,3 +48,13 @@ class ShardRecord:
             stats=dict(data.get("stats", {})),
             table=data.get("table"),
         )
+
+
+def counts_map(stats: Any) -> bool:
+    """Whether ``stats`` is what a shard's ``stats`` may be: names to whole counts from 0 below
+    2**63, as a generator's are checked (synthc.generator_output.checked_stats); the manifest
+    sums them into ``generator.stats``, so a state or manifest is held to the same."""
+    return isinstance(stats, dict) and all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v < COUNT_BOUND
+        for v in stats.values()
+    )

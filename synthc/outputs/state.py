@@ -26,6 +26,7 @@ from synthc.atomic import write_atomic
 from synthc.errors import BuildError, OutputError, UsageError
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import Confiner, read_bounded
+from synthc.outputs.records import counts_map
 
 STATE_DIR = ".synthc"
 STATE_FILE = "state.json"
@@ -254,11 +255,8 @@ def _check_shard_entry(
     for key in _COUNTS:
         if not 0 <= entry[key] < _COUNT_BOUND:
             raise BadState(f"{where}.{key}: must be at least 0 and below 2**63")
-    stats = entry.get("stats", {})
-    if not isinstance(stats, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in stats.values()
-    ):
-        raise BadState(f"{where}.stats: must map names to integers")
+    if not counts_map(entry.get("stats", {})):
+        raise BadState(f"{where}.stats: must map names to counts from 0 below 2**63")
 
 
 def _refuse_symlinks(out: Path) -> None:
