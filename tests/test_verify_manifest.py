@@ -57,6 +57,15 @@ def drop_second_train_shard(m):
         (lambda m: m["splits"]["test"].update(range=[700, 900]), ["range starts at 700"]),
         (lambda m: m.update(bytes=1), ["bytes is 1, the shards hold"]),
         (lambda m: m["splits"]["train"].update(bytes=1), ["splits.train.bytes is 1"]),
+        # generator.stats is the shards' stats summed: a count that is not their sum verified
+        (
+            lambda m: m["generator"].update(stats={"redrawn": 5}),
+            ['generator.stats is {"redrawn": 5}, the shards\' stats add up to {}'],
+        ),
+        (
+            lambda m: first_train(m).update(stats={"redrawn": 2}),
+            ['generator.stats is {}, the shards\' stats add up to {"redrawn": 2}'],
+        ),
         (
             lambda m: first_train(m).update(path="test/train-00000.parquet"),
             ["is not in the split's folder train/"],

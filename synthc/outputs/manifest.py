@@ -144,7 +144,7 @@ def make_manifest(
             "kind": spec.generator.kind,
             "config": spec.generator.model_dump(mode="json"),
             "facts": facts,
-            **({"stats": stats} if (stats := _summed_stats(records)) else {}),
+            **({"stats": stats} if (stats := summed_stats(records)) else {}),
         },
         "rng": rng_description(spec.generator.kind),
         "schema": {
@@ -164,7 +164,8 @@ def make_manifest(
     }
 
 
-def _summed_stats(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+def summed_stats(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The shards' ``stats`` summed by name, sorted: the manifest's ``generator.stats``."""
     total: dict[str, int] = {}
     for record in records:
         for key, value in record.get("stats", {}).items():

@@ -33,6 +33,7 @@ from synthc.outputs.manifest import (
     content_sha256,
     iter_shards,
     read_manifest,
+    summed_stats,
 )
 from synthc.outputs.parquet import column_problem, count_parquet_rows, index_problem
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
@@ -195,7 +196,17 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     total = sum(s["bytes"] for s in shards)
     if manifest["bytes"] != total:
         problems.append(f"bytes is {manifest['bytes']}, the shards hold {total}")
+    stats, summed = manifest["generator"].get("stats", {}), summed_stats(shards)
+    if stats != summed:  # the counts a reader of the manifest sees, from its shards' counts
+        told, held = _clipped(stats), _clipped(summed)
+        problems.append(one_line(f"generator.stats is {told}, the shards' stats add up to {held}"))
     return problems
+
+
+def _clipped(value: Any) -> str:
+    """``value`` as JSON in at most 200 characters (a manifest's values are its own to choose)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _by_table(shards: list[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
