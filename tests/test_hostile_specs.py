@@ -257,6 +257,38 @@ def test_a_template_value_beyond_a_limit_is_an_error_at_its_line(
     assert f"(synthc.limits.{limit})" in message
 
 
+@pytest.mark.parametrize(
+    ("expression", "refusal"),
+    [
+        ("'%.5000000f' % 1.0", "a precision of 5000000"),
+        ("'%5.5000000e' | format(1.0)", "a precision of 5000000"),
+        ("'%(a)5000000d' % {'a': 1}", "a width of 5000000"),
+        ("'%.*f' % (5000000, 1.0)", "a width of 5000000"),
+    ],
+)
+def test_a_percent_format_is_refused_by_its_sizes_before_it_is_built(
+    cli, write_spec, expression, refusal
+):
+    """A precision, a width after a mapping key and a precision from the arguments are sizes
+    of the text built as a width is: '%.2000000000f' % 1.0 took 4 GB before it was refused."""
+    path = write_spec(f"synthc: 1\nname: {{{{ {expression} }}}}\n")
+    code, _, err = cli("validate", path)
+    assert code == 2
+    (message,) = assert_one_line_each(err, 1)
+    assert message == (
+        f"{path}:2:1: template: {refusal} in a format string would exceed the limit of "
+        "1,000,000 items (synthc.limits.MAX_TEMPLATE_ITEMS)"
+    )
+
+
+def test_percent_formats_within_the_limits_still_format(write_spec):
+    path = write_spec(
+        "a: '{{ '%-6.2f|%%|%.*e|%5s' % (1.5, 2, 3.0, 'x') }}'\n"
+        "b: '{{ '%(k)4d %(k).3f' % {'k': 7} }}'\n"
+    )
+    assert render_spec(path).text == "a: '1.50  |%|3.00e+00|    x'\nb: '   7 7.000'\n"
+
+
 def test_a_template_integer_literal_too_long_to_read_points_at_it(cli, write_spec):
     path = write_spec("synthc: 1\nname: {{ " + "7" * 5000 + " }}\n")
     code, _, err = cli("validate", path)

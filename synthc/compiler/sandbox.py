@@ -28,10 +28,13 @@ _ITEMS = f"{limits.MAX_TEMPLATE_ITEMS:,} items (synthc.limits.MAX_TEMPLATE_ITEMS
 _DIGITS = f"{limits.MAX_TEMPLATE_INT_DIGITS:,} digits (synthc.limits.MAX_TEMPLATE_INT_DIGITS)"
 _MAX_DIGITS = limits.MAX_TEMPLATE_INT_DIGITS
 _MAX_INT_BITS = int(_MAX_DIGITS / math.log10(2))
-#: a width or count in a format string ("%0999999999d", "{:>999999999}")
-_FORMAT_NUMBER = re.compile(r"%[-+ #0]*(\d{7,})|\{[^{}]*:[^{}]*?(\d{7,})")
-#: a width taken from the arguments ("%*d", "{:{}}")
-_ARGUMENT_WIDTH = re.compile(r"%[-+ #0]*\*|\{[^{}]*:[^{}]*\{")
+#: a width or precision in a format spec ("{:>999999999}", "{:.999999999f}")
+_FORMAT_NUMBER = re.compile(r"\{[^{}]*:[^{}]*?(\d{7,})")
+#: a width or precision taken from the arguments ("{:{}}")
+_ARGUMENT_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\{")
+#: a %-conversion's width and precision, after its mapping key and flags ("%0999999999d",
+#: "%.999999999f", "%(a)*d"); "%%" is a literal percent sign
+_PERCENT_SPEC = re.compile(r"%%|%(?:\([^()]*\))?[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?")
 #: string methods and filters whose integer arguments are sizes of what they build
 _SIZED_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
 _SIZED_FILTERS = {"center", "indent", "slice", "batch"}
@@ -89,9 +92,15 @@ def _check_format(text: Any, args: Sequence[Any]) -> None:
     if not isinstance(text, str):
         return
     for match in _FORMAT_NUMBER.finditer(text):
-        width = match[1] or match[2]
-        _too_many(int(width), f"a width of {width} in a format string")
-    if _ARGUMENT_WIDTH.search(text):
+        _too_many(int(match[1]), f"a width of {match[1]} in a format string")
+    from_args = _ARGUMENT_WIDTH.search(text) is not None
+    for match in _PERCENT_SPEC.finditer(text):
+        for size, what in ((match[1], "width"), (match[2], "precision")):
+            if size == "*":
+                from_args = True
+            elif size:
+                _too_many(int(size), f"a {what} of {size} in a format string")
+    if from_args:
         for arg in args:
             if isinstance(arg, int) and not isinstance(arg, bool):
                 _too_many(arg, f"a width of {arg} in a format string")
