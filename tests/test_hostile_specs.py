@@ -281,12 +281,39 @@ def test_a_percent_format_is_refused_by_its_sizes_before_it_is_built(
     )
 
 
+@pytest.mark.parametrize(
+    ("expression", "refusal"),
+    [
+        ("('\\t' * 100).expandtabs(20000)", "expandtabs(20000)"),
+        ("('\\t' * 100).expandtabs(tabsize=20000)", "expandtabs(20000)"),
+    ],
+)
+def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
+    cli, write_spec, expression, refusal
+):
+    """('\\t' * 1000).expandtabs(10 ** 6) built a gigabyte before its size was refused: the
+    tab size alone was within the limit."""
+    path = write_spec(f"synthc: 1\nname: {{{{ {expression} }}}}\n")
+    code, _, err = cli("validate", path)
+    assert code == 2
+    (message,) = assert_one_line_each(err, 1)
+    assert message == (
+        f"{path}:2:1: template: {refusal} would exceed the limit of 1,000,000 items "
+        "(synthc.limits.MAX_TEMPLATE_ITEMS)"
+    )
+
+
 def test_percent_formats_within_the_limits_still_format(write_spec):
     path = write_spec(
         "a: '{{ '%-6.2f|%%|%.*e|%5s' % (1.5, 2, 3.0, 'x') }}'\n"
         "b: '{{ '%(k)4d %(k).3f' % {'k': 7} }}'\n"
     )
     assert render_spec(path).text == "a: '1.50  |%|3.00e+00|    x'\nb: '   7 7.000'\n"
+
+
+def test_tabs_within_the_limits_still_expand(write_spec):
+    path = write_spec("a: '{{ 'x\\ty\\t'.expandtabs(4) }}{{ 'z\\t'.expandtabs() }}'\n")
+    assert render_spec(path).text == "a: 'x   y   z       '\n"
 
 
 def test_a_template_integer_literal_too_long_to_read_points_at_it(cli, write_spec):

@@ -139,6 +139,8 @@ def _check_call(obj: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
         for arg in (*args, *kwargs.values()):
             if isinstance(arg, int) and not isinstance(arg, bool):
                 _too_many(arg, f"{name}() with {arg}")
+        if name == "expandtabs":
+            _check_expandtabs(owner, [*args, *kwargs.values(), 8][0])
     elif name in ("format", "format_map"):
         values = [*args, *kwargs.values()]
         if name == "format_map" and args and isinstance(args[0], dict):
@@ -148,6 +150,13 @@ def _check_call(obj: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
         _check_join(owner, args[0])
     elif name == "replace" and len(args) >= 2:
         _check_replace(owner, args[0], args[1])
+
+
+def _check_expandtabs(text: str | bytes, size: Any) -> None:
+    """Each tab becomes up to ``size`` spaces: a size within the limit still multiplies."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        tabs = text.count("\t") if isinstance(text, str) else text.count(b"\t")
+        _too_many(len(text) + tabs * size, f"expandtabs({size})")
 
 
 def _check_join(separator: Any, items: Any) -> None:
