@@ -286,13 +286,21 @@ def test_a_percent_format_is_refused_by_its_sizes_before_it_is_built(
     [
         ("('\\t' * 100).expandtabs(20000)", "expandtabs(20000)"),
         ("('\\t' * 100).expandtabs(tabsize=20000)", "expandtabs(20000)"),
+        (
+            "('a ' * 2000) | wordwrap(1, wrapstring='x' * 999)",
+            "|wordwrap of 4,000 characters with a wrapstring of 999",
+        ),
+        (
+            "('a ' * 2000) | wordwrap(1, true, 'x' * 999)",
+            "|wordwrap of 4,000 characters with a wrapstring of 999",
+        ),
     ],
 )
 def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
     cli, write_spec, expression, refusal
 ):
-    """('\\t' * 1000).expandtabs(10 ** 6) built a gigabyte before its size was refused: the
-    tab size alone was within the limit."""
+    """('\\t' * 1000).expandtabs(10 ** 6) built a gigabyte before its size was refused (the tab
+    size alone was within the limit), and so did a long wordwrap wrapstring."""
     path = write_spec(f"synthc: 1\nname: {{{{ {expression} }}}}\n")
     code, _, err = cli("validate", path)
     assert code == 2
@@ -309,6 +317,11 @@ def test_percent_formats_within_the_limits_still_format(write_spec):
         "b: '{{ '%(k)4d %(k).3f' % {'k': 7} }}'\n"
     )
     assert render_spec(path).text == "a: '1.50  |%|3.00e+00|    x'\nb: '   7 7.000'\n"
+
+
+def test_words_within_the_limits_still_wrap(write_spec):
+    path = write_spec("a: '{{ 'aaa bbb ccc' | wordwrap(3, wrapstring='|') }}'\n")
+    assert render_spec(path).text == "a: 'aaa|bbb|ccc'\n"
 
 
 def test_tabs_within_the_limits_still_expand(write_spec):

@@ -8,6 +8,7 @@ interrupts loops that call none of them. Every refusal is a :class:`TemplateLimi
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import random
 import re
@@ -190,12 +191,27 @@ def _bounded_filter(env: BoundedEnvironment, name: str, fn: Callable[..., Any]) 
             _check_join(values[1] if len(values) > 1 else "", values[0])
         elif name == "replace" and len(values) >= 3:
             _check_replace(values[0], values[1], values[2])
+        elif name == "wordwrap":
+            _check_wordwrap(fn, args, kwargs)
         elif name == "sum" and values and isinstance(values[0], list | tuple):
             # adding up lists or strings concatenates them
             _too_many(sum(_sized(item) or 0 for item in values[0]), "|sum")
         return env.built(fn(*args, **kwargs))
 
     return bounded
+
+
+def _check_wordwrap(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    """|wordwrap puts its ``wrapstring`` between lines, and a text of n characters wraps into
+    at most n lines (width 1) in at most n + 1 paragraphs."""
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError:
+        return  # the call itself says what is wrong
+    text, wrap = bound.arguments.get("s"), bound.arguments.get("wrapstring")
+    if isinstance(text, str) and isinstance(wrap, str):
+        what = f"|wordwrap of {len(text):,} characters with a wrapstring of {len(wrap):,}"
+        _too_many(len(text) + (len(text) + 1) * len(wrap), what)
 
 
 def _is_jinja_internal(value: Any) -> bool:
