@@ -294,13 +294,17 @@ def test_a_percent_format_is_refused_by_its_sizes_before_it_is_built(
             "('a ' * 2000) | wordwrap(1, true, 'x' * 999)",
             "|wordwrap of 4,000 characters with a wrapstring of 999",
         ),
+        ("('a\\n' * 2000) | indent(999)", "|indent of 2,001 lines by 999"),
+        ("('a\\r' * 2000) | indent(width=999, first=true)", "|indent of 2,001 lines by 999"),
+        ("('a\\n' * 2000) | indent('x' * 999)", "|indent of 2,001 lines by 999"),
     ],
 )
 def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
     cli, write_spec, expression, refusal
 ):
     """('\\t' * 1000).expandtabs(10 ** 6) built a gigabyte before its size was refused (the tab
-    size alone was within the limit), and so did a long wordwrap wrapstring."""
+    size alone was within the limit), and so did a long wordwrap wrapstring and an indent of
+    many lines."""
     path = write_spec(f"synthc: 1\nname: {{{{ {expression} }}}}\n")
     code, _, err = cli("validate", path)
     assert code == 2
@@ -322,6 +326,11 @@ def test_percent_formats_within_the_limits_still_format(write_spec):
 def test_words_within_the_limits_still_wrap(write_spec):
     path = write_spec("a: '{{ 'aaa bbb ccc' | wordwrap(3, wrapstring='|') }}'\n")
     assert render_spec(path).text == "a: 'aaa|bbb|ccc'\n"
+
+
+def test_lines_within_the_limits_still_indent(write_spec):
+    path = write_spec("a: |\n  {{ 'b\\nc' | indent(2) }}\n  {{ 'd\\ne' | indent('  ') }}\n")
+    assert render_spec(path).text == "a: |\n  b\n  c\n  d\n  e\n"
 
 
 def test_tabs_within_the_limits_still_expand(write_spec):

@@ -192,7 +192,9 @@ def _bounded_filter(env: BoundedEnvironment, name: str, fn: Callable[..., Any]) 
         elif name == "replace" and len(values) >= 3:
             _check_replace(values[0], values[1], values[2])
         elif name == "wordwrap":
-            _check_wordwrap(fn, args, kwargs)
+            _check_wordwrap(_arguments(fn, args, kwargs))
+        if name == "indent":
+            _check_indent(_arguments(fn, args, kwargs))
         elif name == "sum" and values and isinstance(values[0], list | tuple):
             # adding up lists or strings concatenates them
             _too_many(sum(_sized(item) or 0 for item in values[0]), "|sum")
@@ -201,17 +203,30 @@ def _bounded_filter(env: BoundedEnvironment, name: str, fn: Callable[..., Any]) 
     return bounded
 
 
-def _check_wordwrap(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+def _arguments(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """A filter's arguments by name (empty when they do not fit it: the call says why)."""
+    try:
+        return inspect.signature(fn).bind(*args, **kwargs).arguments
+    except TypeError:
+        return {}
+
+
+def _check_wordwrap(arguments: dict[str, Any]) -> None:
     """|wordwrap puts its ``wrapstring`` between lines, and a text of n characters wraps into
     at most n lines (width 1) in at most n + 1 paragraphs."""
-    try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
-    except TypeError:
-        return  # the call itself says what is wrong
-    text, wrap = bound.arguments.get("s"), bound.arguments.get("wrapstring")
+    text, wrap = arguments.get("s"), arguments.get("wrapstring")
     if isinstance(text, str) and isinstance(wrap, str):
         what = f"|wordwrap of {len(text):,} characters with a wrapstring of {len(wrap):,}"
         _too_many(len(text) + (len(text) + 1) * len(wrap), what)
+
+
+def _check_indent(arguments: dict[str, Any]) -> None:
+    """|indent puts its width (a number of spaces, or a text) before every line."""
+    text, width = arguments.get("s"), arguments.get("width", 4)
+    size = len(width) if isinstance(width, str) else width
+    if isinstance(text, str) and isinstance(size, int) and not isinstance(size, bool):
+        lines = len(text.splitlines()) + 1  # jinja splits at \r, \x85, \u2028 ... too
+        _too_many(len(text) + lines * size, f"|indent of {lines:,} lines by {size:,}")
 
 
 def _is_jinja_internal(value: Any) -> bool:
