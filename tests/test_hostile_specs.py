@@ -297,14 +297,16 @@ def test_a_percent_format_is_refused_by_its_sizes_before_it_is_built(
         ("('a\\n' * 2000) | indent(999)", "|indent of 2,001 lines by 999"),
         ("('a\\r' * 2000) | indent(width=999, first=true)", "|indent of 2,001 lines by 999"),
         ("('a\\n' * 2000) | indent('x' * 999)", "|indent of 2,001 lines by 999"),
+        ("range(100) | list | tojson(indent=20000)", "|tojson(indent=20,000) of this value"),
+        ("[range(100) | list] | tojson('x' * 20000)", "|tojson(indent=20,000) of this value"),
     ],
 )
 def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
     cli, write_spec, expression, refusal
 ):
     """('\\t' * 1000).expandtabs(10 ** 6) built a gigabyte before its size was refused (the tab
-    size alone was within the limit), and so did a long wordwrap wrapstring and an indent of
-    many lines."""
+    size alone was within the limit), and so did a long wordwrap wrapstring, an indent of many
+    lines and JSON indented deep."""
     path = write_spec(f"synthc: 1\nname: {{{{ {expression} }}}}\n")
     code, _, err = cli("validate", path)
     assert code == 2
@@ -331,6 +333,11 @@ def test_words_within_the_limits_still_wrap(write_spec):
 def test_lines_within_the_limits_still_indent(write_spec):
     path = write_spec("a: |\n  {{ 'b\\nc' | indent(2) }}\n  {{ 'd\\ne' | indent('  ') }}\n")
     assert render_spec(path).text == "a: |\n  b\n  c\n  d\n  e\n"
+
+
+def test_json_within_the_limits_still_indents(write_spec):
+    path = write_spec("a: {{ {'b': [1]} | tojson(indent=1) }}\n")
+    assert render_spec(path).text == 'a: {\n "b": [\n  1\n ]\n}\n'
 
 
 def test_tabs_within_the_limits_still_expand(write_spec):

@@ -195,6 +195,8 @@ def _bounded_filter(env: BoundedEnvironment, name: str, fn: Callable[..., Any]) 
             _check_wordwrap(_arguments(fn, args, kwargs))
         if name == "indent":
             _check_indent(_arguments(fn, args, kwargs))
+        elif name == "tojson":
+            _check_json_indent(_arguments(fn, args, kwargs))
         elif name == "sum" and values and isinstance(values[0], list | tuple):
             # adding up lists or strings concatenates them
             _too_many(sum(_sized(item) or 0 for item in values[0]), "|sum")
@@ -227,6 +229,24 @@ def _check_indent(arguments: dict[str, Any]) -> None:
     if isinstance(text, str) and isinstance(size, int) and not isinstance(size, bool):
         lines = len(text.splitlines()) + 1  # jinja splits at \r, \x85, \u2028 ... too
         _too_many(len(text) + lines * size, f"|indent of {lines:,} lines by {size:,}")
+
+
+def _check_json_indent(arguments: dict[str, Any]) -> None:
+    """|tojson(indent=n) puts each value on a line of its own, indented n per level."""
+    indent = arguments.get("indent")
+    per = len(indent) if isinstance(indent, str) else indent
+    if not isinstance(per, int) or isinstance(per, bool) or per <= 0:
+        return
+    total = 0
+    stack = [(arguments.get("value"), 1)]
+    while stack:
+        item, depth = stack.pop()
+        total += 1 + depth * per
+        _too_many(total, f"|tojson(indent={per:,}) of this value")
+        if isinstance(item, dict):
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((value, depth + 1) for value in item)
 
 
 def _is_jinja_internal(value: Any) -> bool:
