@@ -299,6 +299,10 @@ def test_a_percent_format_is_refused_by_its_sizes_before_it_is_built(
         ("('a\\n' * 2000) | indent('x' * 999)", "|indent of 2,001 lines by 999"),
         ("range(100) | list | tojson(indent=20000)", "|tojson(indent=20,000) of this value"),
         ("[range(100) | list] | tojson('x' * 20000)", "|tojson(indent=20,000) of this value"),
+        (
+            "('a' * 2000).translate({97: 'x' * 999})",
+            "translate() with a replacement of 999 characters",
+        ),
     ],
 )
 def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
@@ -306,7 +310,7 @@ def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
 ):
     """('\\t' * 1000).expandtabs(10 ** 6) built a gigabyte before its size was refused (the tab
     size alone was within the limit), and so did a long wordwrap wrapstring, an indent of many
-    lines and JSON indented deep."""
+    lines, JSON indented deep and a long translate() replacement."""
     path = write_spec(f"synthc: 1\nname: {{{{ {expression} }}}}\n")
     code, _, err = cli("validate", path)
     assert code == 2
@@ -338,6 +342,12 @@ def test_lines_within_the_limits_still_indent(write_spec):
 def test_json_within_the_limits_still_indents(write_spec):
     path = write_spec("a: {{ {'b': [1]} | tojson(indent=1) }}\n")
     assert render_spec(path).text == 'a: {\n "b": [\n  1\n ]\n}\n'
+
+
+def test_characters_within_the_limits_still_translate(write_spec):
+    # a long replacement of a character the text does not hold adds nothing
+    path = write_spec("a: {{ ('ab' * 2000).translate({97: 'x', 98: None, 99: 'y' * 999}) }}\n")
+    assert render_spec(path).text == "a: " + "x" * 2000 + "\n"
 
 
 def test_tabs_within_the_limits_still_expand(write_spec):

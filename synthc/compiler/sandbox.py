@@ -7,6 +7,7 @@ interrupts loops that call none of them. Every refusal is a :class:`TemplateLimi
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import math
@@ -151,6 +152,8 @@ def _check_call(obj: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
         _check_join(owner, args[0])
     elif name == "replace" and len(args) >= 2:
         _check_replace(owner, args[0], args[1])
+    elif name == "translate" and args and isinstance(args[0], dict):
+        _check_translate(owner, args[0])
 
 
 def _check_expandtabs(text: str | bytes, size: Any) -> None:
@@ -158,6 +161,20 @@ def _check_expandtabs(text: str | bytes, size: Any) -> None:
     if isinstance(size, int) and not isinstance(size, bool):
         tabs = text.count("\t") if isinstance(text, str) else text.count(b"\t")
         _too_many(len(text) + tabs * size, f"expandtabs({size})")
+
+
+def _check_translate(text: str | bytes, table: dict[Any, Any]) -> None:
+    """Each character becomes its replacement in ``table``: counted when the longest one could
+    make the text too long."""
+    longest = max((len(v) for v in table.values() if isinstance(v, str)), default=1)
+    if not isinstance(text, str) or len(text) * longest <= limits.MAX_TEMPLATE_ITEMS:
+        return
+    sizes = {k: len(v) if isinstance(v, str) else 1 for k, v in table.items()}
+    counts = collections.Counter(text)
+    _too_many(
+        sum(n * sizes.get(ord(c), 1) for c, n in counts.items()),
+        f"translate() with a replacement of {longest:,} characters",
+    )
 
 
 def _check_join(separator: Any, items: Any) -> None:
