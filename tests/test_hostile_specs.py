@@ -303,6 +303,9 @@ def test_a_percent_format_is_refused_by_its_sizes_before_it_is_built(
             "('a' * 2000).translate({97: 'x' * 999})",
             "translate() with a replacement of 999 characters",
         ),
+        ("('{0}' * 2000).format('x' * 999)", "2,000 fields of up to 1,001 characters"),
+        ("('%(a)s' * 2000) % {'a': 'x' * 999}", "2,000 fields of up to 1,006 characters"),
+        ("('{0}' * 300).format(10 ** 4000)", "300 fields of up to 4,002 characters"),
     ],
 )
 def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
@@ -310,7 +313,8 @@ def test_a_call_is_refused_by_the_size_it_would_build_before_building_it(
 ):
     """('\\t' * 1000).expandtabs(10 ** 6) built a gigabyte before its size was refused (the tab
     size alone was within the limit), and so did a long wordwrap wrapstring, an indent of many
-    lines, JSON indented deep and a long translate() replacement."""
+    lines, JSON indented deep, a long translate() replacement and a format string printing a
+    long argument in many fields."""
     path = write_spec(f"synthc: 1\nname: {{{{ {expression} }}}}\n")
     code, _, err = cli("validate", path)
     assert code == 2
@@ -348,6 +352,11 @@ def test_characters_within_the_limits_still_translate(write_spec):
     # a long replacement of a character the text does not hold adds nothing
     path = write_spec("a: {{ ('ab' * 2000).translate({97: 'x', 98: None, 99: 'y' * 999}) }}\n")
     assert render_spec(path).text == "a: " + "x" * 2000 + "\n"
+
+
+def test_fields_within_the_limits_still_format(write_spec):
+    path = write_spec("a: {{ ('{0}' * 3).format('x' * 300000) | length }}\n")
+    assert render_spec(path).text == "a: 900000\n"
 
 
 def test_tabs_within_the_limits_still_expand(write_spec):

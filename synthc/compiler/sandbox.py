@@ -30,6 +30,7 @@ _ITEMS = f"{limits.MAX_TEMPLATE_ITEMS:,} items (synthc.limits.MAX_TEMPLATE_ITEMS
 _DIGITS = f"{limits.MAX_TEMPLATE_INT_DIGITS:,} digits (synthc.limits.MAX_TEMPLATE_INT_DIGITS)"
 _MAX_DIGITS = limits.MAX_TEMPLATE_INT_DIGITS
 _MAX_INT_BITS = int(_MAX_DIGITS / math.log10(2))
+_DIGITS_PER_BIT = math.log10(2)
 #: a width or precision in a format spec ("{:>999999999}", "{:.999999999f}")
 _FORMAT_NUMBER = re.compile(r"\{[^{}]*:[^{}]*?(\d{7,})")
 #: a width or precision taken from the arguments ("{:{}}")
@@ -70,18 +71,29 @@ def check_printed_size(
     value: Any, limit: int = limits.MAX_TEMPLATE_ITEMS, refusal: str | None = None
 ) -> None:
     """Refuse a value whose text (str(), JSON) could be longer than ``limit`` characters."""
-    budget = limit
+    if printed_size(value, limit) > limit:
+        raise TemplateLimit(refusal or f"a text longer than the limit of {_ITEMS}")
+
+
+def printed_size(value: Any, limit: int = limits.MAX_TEMPLATE_ITEMS) -> int:
+    """About how long the text of ``value`` (str(), JSON) is: each text's length and an
+    integer's digits, two more per item; counting stops once it passes ``limit``."""
+    size = 0
     stack = [value]
-    while stack:
+    while stack and size <= limit:
         item = stack.pop()
         if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list | tuple | set | frozenset):
             stack.extend(item)
-        budget -= len(item) + 2 if isinstance(item, str | bytes) else 2
-        if budget < 0:
-            raise TemplateLimit(refusal or f"a text longer than the limit of {_ITEMS}")
+        if isinstance(item, str | bytes):
+            size += len(item) + 2
+        elif isinstance(item, int) and not isinstance(item, bool):
+            size += int(item.bit_length() * _DIGITS_PER_BIT) + 2  # up to 4,300 digits
+        else:
+            size += 2
+    return size
 
 
 def _too_many(count: float, what: str) -> None:
@@ -107,6 +119,10 @@ def _check_format(text: Any, args: Sequence[Any]) -> None:
             if isinstance(arg, int) and not isinstance(arg, bool):
                 _too_many(arg, f"a width of {arg} in a format string")
     check_printed_size(args)
+    # every field may print the longest argument: '{0}' * 1000 prints one 1000 times
+    fields = text.count("{") + sum(1 for m in _PERCENT_SPEC.finditer(text) if m[0] != "%%")
+    longest = max((printed_size(arg) for arg in args), default=0)
+    _too_many(len(text) + fields * longest, f"{fields:,} fields of up to {longest:,} characters")
 
 
 def _check_binop(op: str, left: Any, right: Any) -> None:
