@@ -28,18 +28,18 @@ from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
-from synthc.errors import BuildError, SynthcError
+from synthc.errors import BuildError, SynthcError, UsageError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
 from synthc.generator_output import GeneratorSlip
 from synthc.generators.base import PreviewKind
 from synthc.git_state import GitState
 from synthc.hints import listed
-from synthc.outputs.finish import Finisher, SpecText, prepare
+from synthc.outputs.finish import SPEC_FILE, Finisher, SpecText, prepare
 from synthc.outputs.manifest import MANIFEST_FILE, encode_manifest
 from synthc.outputs.preview import load_drawing
 from synthc.outputs.records import ShardRecord
-from synthc.outputs.state import BuildState
+from synthc.outputs.state import STATE_DIR, BuildState
 from synthc.plain_first import PlainFirst, plain_seconds, worth_plain
 from synthc.progress import Progress
 from synthc.shard import related_table_columns, run_task, table_columns
@@ -107,6 +107,7 @@ def pending(
     same way (a state synthc cannot trust, or another dataset's output, is an error)."""
     target.check()
     finisher = _finisher(compiled, plan, None)  # the file names do not depend on git
+    _no_input_written(compiled, target, _will_write(plan, finisher))
     state, _ = target.adopt(
         _will_write(plan, finisher), force, lambda message: None, compiled.spec.name
     )
@@ -166,6 +167,7 @@ def build(
         contextlib.ExitStack() as undo,
     ):
         finisher = _finisher(compiled, plan, git)  # may run kernels (the generator's facts)
+        _no_input_written(compiled, target, _will_write(plan, finisher))
         state, new = target.adopt(_will_write(plan, finisher), force, log, name)
         if new or state.dataset != name:
             # mark the output as ours (and this dataset's) at once, so a failed build can rerun
@@ -365,6 +367,30 @@ def _unmark_if_untouched(target: Target, state: BuildState) -> Callable[..., boo
         return False
 
     return unmark
+
+
+def _no_input_written(compiled: CompiledSpec, target: Target, names: list[str]) -> None:
+    """UsageError when a file the spec reads is one the build writes in its output directory
+    (``names``, or its state): a fractal's catalog.json imported back from its own output was
+    rewritten under the build, whose dataset then named an input it no longer had. The spec
+    may be the output's copy ``spec.yaml``, which the build writes byte for byte."""
+    out = getattr(target, "out", None)  # a directory (an object store holds no input)
+    if out is None:
+        return
+    place = Path(os.path.realpath(out))
+    written = {place / name for name in names if name != SPEC_FILE}
+    for record in compiled.inputs:
+        inside = record.real.is_relative_to(place / STATE_DIR)
+        if (
+            record.real in written
+            or inside
+            or (record.real == place / SPEC_FILE and record.role != "spec")
+        ):
+            raise UsageError(
+                f"{out}: holds {record.path}, a file the spec reads ({record.role}), which "
+                "this build writes: copy it out of the output directory and name the copy, or "
+                "build into another directory with -o"
+            )
 
 
 def _finisher(compiled: CompiledSpec, plan: Plan, git: GitState | None) -> Finisher:

@@ -13,7 +13,7 @@ import webdataset as wds
 from PIL import Image
 
 from synthc import api
-from synthc.errors import SpecError
+from synthc.errors import SpecError, UsageError
 from synthc.executors.local import LocalExecutor
 
 SPEC = """\
@@ -159,6 +159,22 @@ def test_the_output_catalog_imports_as_a_catalog_and_reproduces_the_images(small
     assert [s["png"].tobytes() for s in read_samples(again)] == [
         s["png"].tobytes() for s in read_samples(small)
     ]
+
+
+def test_a_catalog_imported_from_the_output_it_builds_into_is_refused(small):
+    """The build replaces its output's catalog.json: one read from there changed under the build,
+    and the dataset named an input it no longer had (reproduce failed on its own output)."""
+    spec = small.parent / "import.yaml"
+    spec.write_text(spec_text(system=f"{{catalog: {small.name}/catalog.json}}"))
+    before = (small / "catalog.json").read_bytes()
+    with pytest.raises(UsageError) as error:
+        api.build(spec, small, workers=1)
+    assert str(error.value) == (
+        f"{small}: holds {small.name}/catalog.json, a file the spec reads (catalog), which this "
+        "build writes: copy it out of the output directory and name the copy, or build into "
+        "another directory with -o"
+    )
+    assert (small / "catalog.json").read_bytes() == before
 
 
 def test_a_fractaldb_csv_catalog_is_used_exactly(tmp_path):

@@ -201,6 +201,30 @@ def test_a_manifest_shard_stat_that_is_no_count_fails_verify(built, cli):
     assert code == 1 and "shards[0].stats: must map names to counts" in err
 
 
+def test_inputs_in_the_output_are_refused_only_where_the_build_writes(cli, tmp_path):
+    """A dataset kept with its spec and other files (a dataset repository built in place)
+    builds, from its spec copy too; a file the spec reads that the build writes is refused
+    before anything changes."""
+    (tmp_path / "noise.yaml").write_text("0.05")
+    text = spec_text(samples=60, shard_size=30).replace(
+        "noise: 0.05", "noise: {% include 'noise.yaml' %}"
+    )
+    (tmp_path / "dataset.yaml").write_text(text)
+    for spec in ("dataset.yaml", "spec.yaml"):
+        code, _, err = cli("build", tmp_path / spec, "-o", tmp_path, "--workers", "1", "--force")
+        assert code == 0, err
+    (tmp_path / "other.yaml").write_text(text.replace("'noise.yaml'", "'README.md'"))
+    (tmp_path / "README.md").write_text("0.05")
+    before = snapshot(tmp_path)
+    code, _, err = cli("build", tmp_path / "other.yaml", "-o", tmp_path, "--workers", "1")
+    assert code == 2 and one_line(err) == (
+        f"synthc: error: {tmp_path}: holds README.md, a file the spec reads (template), which "
+        "this build writes: copy it out of the output directory and name the copy, or build "
+        "into another directory with -o"
+    )
+    assert snapshot(tmp_path) == before
+
+
 def test_state_size_is_bounded_before_parsing(built, cli, monkeypatch):
     spec, out = built
     monkeypatch.setattr(limits, "MAX_STATE_BYTES", 64)
