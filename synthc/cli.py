@@ -169,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_vars(p)
     p.add_argument(
+        "--force",
+        action="store_true",
+        help="with -o: what build --force would do (every shard built, a lost or refused "
+        "build state set aside, files synthc would write taken over)",
+    )
+    p.add_argument(
         "--json",
         action="store_true",
         help="print the plan as JSON (with -o: each task's status, the shards to remove and "
@@ -542,7 +548,7 @@ def _plan(args: argparse.Namespace) -> int:
             plan = api.plan(spec, variables, **where)
             data = plan.to_json()
         else:
-            status = api.plan_status(spec, out, variables, **where)
+            status = api.plan_status(spec, out, variables, force=args.force, **where)
             plan, data = status.plan, status.to_json()
         summary = _plan_summary(plan, status)
         if args.json:

@@ -112,6 +112,23 @@ def test_another_datasets_directory_is_refused(built, cli, write_spec):
     assert code == 2 and "holds the dataset 'tiny'" in stderr
 
 
+def test_plan_force_says_what_the_build_force_its_refusals_advise_would_do(built, cli, write_spec):
+    """A refusal that plan shares with the build says to rerun with --force: plan takes it too
+    (it had no such option), reporting what build --force would do, and still writes nothing."""
+    _, out = built
+    other = write_spec(spec_text(name="other"), "other.yaml")
+    stderr = cli("plan", other, "-o", out)[2]
+    assert "rerun with --force to replace it" in stderr
+    (out / ".synthc" / "state.json").write_text("{bad")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code, stdout, stderr = cli("plan", other, "-o", out, "--force")
+    assert code == 0, stderr
+    assert set(rows(stdout).values()) == {"build"} and len(rows(stdout)) == 4
+    forced = cli("build", other, "-o", out, "--dry-run", "--force")[1]
+    assert "would build 4 shard(s), keep 0, remove 0" in forced
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 def test_plan_without_out_has_no_status_column(built, cli):
     spec, _ = built
     stdout = cli("plan", spec)[1]
