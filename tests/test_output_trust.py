@@ -225,6 +225,24 @@ def test_inputs_in_the_output_are_refused_only_where_the_build_writes(cli, tmp_p
     assert snapshot(tmp_path) == before
 
 
+def test_a_state_folder_that_is_a_file_is_named_for_what_it_is(built, cli):
+    """build said '.synthc: cannot create: File exists', and plan -o advised a --force that
+    could not help."""
+    spec, out = built
+    shutil.rmtree(out / STATE_DIR)
+    (out / STATE_DIR).write_text("not a folder")
+    before = snapshot(out)
+    expected = (
+        f"synthc: error: {out / STATE_DIR}: is a file, where synthc keeps its build state in a "
+        "folder; synthc changed nothing (nor would --force): removing or renaming it is yours "
+        "to decide, or choose another directory with -o"
+    )
+    for command in (("build",), ("build", "--force"), ("plan",)):
+        code, _, err = cli(*command, spec, "-o", out)
+        assert (code, one_line(err)) == (1, expected), command
+    assert snapshot(out) == before
+
+
 def test_state_size_is_bounded_before_parsing(built, cli, monkeypatch):
     spec, out = built
     monkeypatch.setattr(limits, "MAX_STATE_BYTES", 64)

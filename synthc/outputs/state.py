@@ -19,11 +19,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from stat import S_ISDIR, S_ISLNK
 from typing import Any
 
 from synthc import limits
 from synthc.atomic import write_atomic
 from synthc.errors import BuildError, OutputError, UsageError
+from synthc.file_kinds import file_kind
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import Confiner, read_bounded
 from synthc.outputs.records import counts_map
@@ -288,11 +290,29 @@ def check_output_dir(out: Path) -> None:
         raise UsageError(f"{out}: is a symlink to nothing; choose another directory with -o")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a directory")
+    _check_state_folder(out / STATE_DIR)
     for parent in out.absolute().parents:
         if parent.exists():
             if not parent.is_dir():
                 raise UsageError(f"{out}: {parent} is not a directory")
             break
+
+
+def _check_state_folder(folder: Path) -> None:
+    """OutputError when ``<out>/.synthc`` is there but is no folder (a file, a FIFO): synthc
+    could neither read a state from it nor lock it, and --force cannot make it synthc's."""
+    try:
+        mode = os.stat(folder, follow_symlinks=False).st_mode
+    except OSError:
+        return  # absent (or unreadable: said where it is read)
+    if S_ISDIR(mode) or S_ISLNK(mode):  # a symlink is refused where it is read
+        return
+    kind = file_kind(mode) or "a file"
+    raise OutputError(
+        f"{folder}: is {kind}, where synthc keeps its build state in a folder; synthc changed "
+        "nothing (nor would --force): removing or renaming it is yours to decide, or choose "
+        "another directory with -o"
+    )
 
 
 def make_output_dir(out: Path) -> None:
