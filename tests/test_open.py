@@ -412,6 +412,24 @@ def test_a_label_record_holding_nan_is_not_json(datasets, copy_of):
         list(synthc.open(copy)["val"])
 
 
+def test_a_label_record_of_too_many_values_is_refused_before_parsing(
+    datasets, copy_of, monkeypatch
+):
+    """A label record may be up to MAX_SAMPLE_BYTES: 30 MB of '[],' took 840 MB to parse, so
+    its values are counted first, as a manifest's are (the limit lowered here)."""
+    copy = copy_of(datasets["fractal"][1])
+    shard = copy / "val" / "val-00000.tar"
+    with tarfile.open(shard) as tar:
+        size = tar.getmember("000000000045.json").size
+    damage_a_member(shard, "000000000045.json", (b"[" + b"[]," * size)[: size - 1] + b"]")
+    manifest = (copy / MANIFEST_FILE).read_bytes()  # within the limit: its values
+    monkeypatch.setattr(limits, "MAX_JSON_VALUES", sum(map(manifest.count, (b",", b"[", b"{"))))
+    assert size * 2 // 3 > limits.MAX_JSON_VALUES  # the record's are not
+    opened = synthc.open(copy)
+    with pytest.raises(OutputError, match=r"000000000045\.json: cannot decode: about [\d,]+ JSON"):
+        list(opened["val"])
+
+
 def test_an_empty_split_is_an_empty_frame_with_the_schema(write_spec, tmp_path):
     spec = write_spec(
         "synthc: 1\nname: empty\nseed: 1\nsamples: 50\nsplits: {train: 50, test: 0}\n"

@@ -27,7 +27,7 @@ from synthc import limits
 from synthc.digest import Hashing, handle_sha256
 from synthc.errors import OutputError, UsageError
 from synthc.hints import did_you_mean, listed
-from synthc.json_bounds import loads_strict
+from synthc.json_bounds import loads_strict, values_over_limit
 from synthc.lazy import lazy_module
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
@@ -507,7 +507,13 @@ def _decode(shard: Shard, key: str, ext: str, data: bytes, image: ImageAs) -> An
     try:
         if ext in _IMAGE_EXTENSIONS:
             return _image(data, image)
-        if ext == "json":
+        if ext == "json":  # counted first, as a manifest's are: a member may be 1 GiB
+            count = values_over_limit(data)
+            if count is not None:
+                raise ValueError(
+                    f"about {count:,} JSON values, over the limit of {limits.MAX_JSON_VALUES:,} "
+                    "(synthc.limits.MAX_JSON_VALUES)"
+                )
             return loads_strict(data)
         if ext == "txt":
             return data.decode("utf-8")
