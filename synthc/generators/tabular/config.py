@@ -214,7 +214,11 @@ class TabularConfig(GeneratorConfig):
                 if taken in self.columns:
                     yield (("label", "name"), f"{taken!r} is already a column")
             if not NAME.match(label) or label in RESERVED:
-                yield (("label", "name"), f"label name {label!r} must be an identifier")
+                yield (
+                    ("label", "name"),
+                    f"label name {label!r} must be an identifier ([A-Za-z_][A-Za-z0-9_]*) "
+                    "and not index, and, or, not",
+                )
 
     def _references_of(self, name: str, readable: Readable) -> Iterable[tuple[Any, ...]]:
         column = self.columns[name]

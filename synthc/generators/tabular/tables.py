@@ -307,7 +307,12 @@ class TablesConfig(GeneratorConfig):
         for name, table in self.tables.items():
             other = folded.setdefault(name.casefold(), name)
             if not NAME.match(name) or name in RESERVED:
-                yield (("tables", name), f"table name {name!r} must be an identifier", "key")
+                yield (
+                    ("tables", name),
+                    f"table name {name!r} must be an identifier ([A-Za-z_][A-Za-z0-9_]*) and "
+                    "not index, and, or, not",
+                    "key",
+                )
             elif name.lower() in RESERVED_FOLDERS:
                 yield (("tables", name), f"table name {name!r} is a folder synthc writes", "key")
             elif len(name) > limits.MAX_FOLDER_NAME:
