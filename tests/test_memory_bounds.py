@@ -158,6 +158,37 @@ def test_a_sample_or_facts_that_cannot_fit_are_refused_at_the_field(
     assert len([row for row in err.splitlines() if not row.startswith("synthc:")]) == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        (
+            "{source: file, path: lines.txt}",
+            "generator.text.path",
+            "'lines.txt': its longest line, of 300,000 characters, at size 32 makes an image",
+        ),
+        (
+            "{source: dict, dictionary: lines.txt, words: [1, 2]}",
+            "generator.text.dictionary",
+            "'lines.txt': 2 of its words as long as its longest (300,000 characters) make a line "
+            "of 600,001 characters, which at size 32 makes an image",
+        ),
+    ],
+    ids=["file", "dictionary"],
+)
+def test_a_text_file_whose_line_cannot_fit_is_refused_at_its_field(
+    cli, write_spec, text, field, message
+):
+    """The spec alone cannot say how long a file's lines are (a dictionary's words were taken
+    as 24 characters): a word list with one line of 300,000 characters validated, and its
+    build tried to allocate gigabytes."""
+    path = spec(write_spec, f"  kind: ocr_text\n  text: {text}\n")
+    (path.parent / "lines.txt").write_text("short\nlines\n" + "m" * 300_000 + "\n")
+    err = refused(cli, path, 7, field, message)
+    assert "synthc.limits.MAX_SAMPLE_BYTES" in err
+    (path.parent / "lines.txt").write_text("short\nlines\n" + "m" * 2_000 + "\n")
+    assert cli("validate", path)[0] == 0
+
+
 def test_a_long_line_without_skew_still_fits(cli, write_spec):
     generator = f"  kind: ocr_text\n  text: {{source: list, items: [ab, {'x' * 10_000}]}}\n"
     assert cli("validate", spec(write_spec, generator))[0] == 0

@@ -284,19 +284,26 @@ class OcrConfig(GeneratorConfig):
         if longest is None:
             return
         at, chars = longest
+        problem = self.line_problem(("generator", "text", *at), chars)
+        if problem is not None:
+            yield problem
+
+    def line_problem(
+        self, at: tuple[Any, ...], chars: int, line: str | None = None
+    ) -> tuple[Any, ...] | None:
+        """A problem at ``at`` when a line of ``chars`` characters makes a sample over
+        limits.MAX_SAMPLE_BYTES (``line``: what the message calls the line)."""
         # far beyond any limit, and small enough to stay a finite float in the estimate
         chars = min(chars, 10**15)
         width, height = _image_estimate(self, chars)
         angle = max((abs(a) for a in self.skew), default=0)
         what = (
-            f"a line of {chars:,} characters at size {self.size}"
+            f"{line or f'a line of {chars:,} characters'} at size {self.size}"
             + (f" and skew up to {angle:g} degrees" if angle else "")
             + f" makes an image of about {width:,.0f} x {height:,.0f} px, which"
         )
         need = width * height * 4 * IMAGE_COPIES  # RGBA
-        problem = sample_problem(("generator", "text", *at), need, what)
-        if problem is not None:
-            yield problem
+        return sample_problem(at, need, what)
 
     def semantic_problems(self) -> Iterable[Any]:
         for rule in self.semantic_rules():

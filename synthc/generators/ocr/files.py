@@ -146,8 +146,10 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
             raise FileProblem(field, str(error)) from None
         data = _at(field, source.read_bytes)
         entry = source.entry(data)
-        if not _at(field, lambda: remember_lines(entry, data, own)):
+        lines = _at(field, lambda: remember_lines(entry, data, own))
+        if not lines:
             raise FileProblem(field, f"{own!r} has no non-empty lines")
+        _check_longest_line(config, field, own, lines)
         update["text"] = text.model_copy(update={"resolved": entry})
     if "image" in config.background.kinds:
         written = config.background.images
@@ -168,6 +170,27 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
     if text.source == "dict" and own is None:
         _record_dictionary(text.language, reader)
     return resolved
+
+
+def _check_longest_line(
+    config: OcrConfig, field: tuple[str | int, ...], own: str, lines: tuple[str, ...]
+) -> None:
+    """FileProblem when the longest line the text file can give (a line of a file; the most
+    words of a dictionary, each as long as its longest) makes a sample over the memory limit:
+    the spec alone estimates a dictionary's words at 24 characters, and a file's not at all."""
+    longest = max(map(len, lines))
+    line = f"{own!r}: its longest line, of {longest:,} characters,"
+    if config.text.source == "dict":
+        most = max(config.text.words, default=1)
+        chars = most * longest + most - 1
+        line = (
+            f"{own!r}: {most} of its words as long as its longest ({longest:,} characters) "
+            f"make a line of {chars:,} characters, which"
+        )
+        longest = chars
+    problem = config.line_problem(field, longest, line)
+    if problem is not None:
+        raise FileProblem(field, problem[1])
 
 
 def _record_dictionary(language: str, reader: Reader) -> None:
