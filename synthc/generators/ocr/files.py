@@ -11,13 +11,14 @@ at its field (a FileProblem) at compile time.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from synthc.generators.ocr.config import OcrConfig, TextConfig
 from synthc.generators.ocr.images import check_image
 from synthc.generators.ocr.legibility import NO_INK
+from synthc.generators.ocr.line_index import LineIndex
 from synthc.generators.ocr.resources import (
     FONT_SUFFIXES,
     IMAGE_SUFFIXES,
@@ -173,12 +174,12 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
 
 
 def _check_longest_line(
-    config: OcrConfig, field: tuple[str | int, ...], own: str, lines: tuple[str, ...]
+    config: OcrConfig, field: tuple[str | int, ...], own: str, lines: LineIndex
 ) -> None:
     """FileProblem when the longest line the text file can give (a line of a file; the most
     words of a dictionary, each as long as its longest) makes a sample over the memory limit:
     the spec alone estimates a dictionary's words at 24 characters, and a file's not at all."""
-    longest = max(map(len, lines))
+    longest = lines.longest()
     line = f"{own!r}: its longest line, of {longest:,} characters,"
     if config.text.source == "dict":
         most = max(config.text.words, default=1)
@@ -224,9 +225,10 @@ def check_drawable(config: OcrConfig) -> None:
         if blank and not any(inked(chars, f) for chars, f in covered):
             raise FileProblem(("text", "charset"), _no_ink(alphabet, config.min_contrast))
         return
+    candidates: Sequence[str]
     if text.source == "dict" and text.resolved is not None:
         lines = text_lines(text.resolved)
-        candidates = list(lines[:DICT_CHECK_WORDS])
+        candidates = lines[:DICT_CHECK_WORDS]
     elif text.source == "dict":
         words = _at(("text", "language"), lambda: dictionary_head(text.language, DICT_CHECK_WORDS))
         candidates = list(words[:DICT_CHECK_WORDS])

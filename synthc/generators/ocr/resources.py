@@ -22,6 +22,7 @@ from synthc import inputs
 from synthc.digest import file_sha256
 from synthc.generators.control_chars import CONTROL_CHARS
 from synthc.generators.ocr import font_cache
+from synthc.generators.ocr.line_index import LineIndex
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -88,31 +89,30 @@ def _dictionary_text(language: str) -> str:
     return inputs.read_regular(path, "text", f"trdg/dicts/{language}.txt").decode("utf-8")
 
 
-_LINES: dict[str, tuple[str, ...]] = {}
+_LINES: dict[str, LineIndex] = {}
 _LOCK = threading.Lock()
 
 
-def remember_lines(entry: dict[str, str], data: bytes, shown: str) -> tuple[str, ...]:
+def remember_lines(entry: dict[str, str], data: bytes, shown: str) -> LineIndex:
     """The non-empty lines of ``data``, the content of the text file ``entry``, kept for
     :func:`text_lines`; ValueError naming ``shown`` if it is not UTF-8."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{shown!r} is not UTF-8 text (byte {error.start})") from None
-    lines = tuple(line.strip() for line in text.splitlines() if line.strip())
-    for number, line in enumerate(lines, 1):
-        bad = CONTROL_CHARS.search(line)
-        if bad:  # drawn as nothing, yet labelled with a zero-width box
-            raise ValueError(
-                f"{shown!r}: text line {number} holds the control character "
-                f"U+{ord(bad[0]):04X}, which no font draws"
-            )
+    lines = LineIndex(text)
+    bad = lines.first_in_lines(CONTROL_CHARS)
+    if bad is not None:  # drawn as nothing, yet labelled with a zero-width box
+        raise ValueError(
+            f"{shown!r}: text line {bad[0]} holds the control character "
+            f"U+{ord(bad[1]):04X}, which no font draws"
+        )
     with _LOCK:
         _LINES[entry["sha256"]] = lines
     return lines
 
 
-def text_lines(entry: dict[str, str]) -> tuple[str, ...]:
+def text_lines(entry: dict[str, str]) -> LineIndex:
     """The non-empty lines of a resolved text file, checked against the hash taken at compile
     time (read once per process)."""
     lines = _LINES.get(entry["sha256"])

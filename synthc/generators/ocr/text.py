@@ -3,7 +3,8 @@ characters; then case folding. Draws come from the sample's own NumPy generator.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, overload
 
 from synthc.generators.ocr.config import TextConfig
 from synthc.generators.ocr.resources import dictionary, text_lines
@@ -37,16 +38,42 @@ def sample_text(config: TextConfig, rng: np.random.Generator) -> str:
     return text
 
 
-def candidate_texts(config: TextConfig) -> list[str] | None:
-    """Every text a list or file source can give (None for dict and random sources)."""
+def candidate_texts(config: TextConfig) -> Sequence[str] | None:
+    """Every text a list or file source can give (None for dict and random sources); a file's
+    lines are read from its LineIndex as they are asked for, not copied."""
+    items: Sequence[str]
     if config.source == "list":
         items = list(config.items or [])
     elif config.source == "file" and config.resolved is not None:
-        items = list(text_lines(config.resolved))
+        items = text_lines(config.resolved)
     else:
         return None
     if config.case == "upper":
-        return [t.upper() for t in items]
+        return _Folded(items, str.upper)
     if config.case == "lower":
-        return [t.lower() for t in items]
+        return _Folded(items, str.lower)
     return items
+
+
+class _Folded(Sequence[str]):
+    """``texts`` with their case folded by ``fold``, each as it is asked for."""
+
+    def __init__(self, texts: Sequence[str], fold: Callable[[str], str]) -> None:
+        self._texts, self._fold = texts, fold
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._fold(self._texts[index])
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._fold, self._texts)
