@@ -144,6 +144,26 @@ def test_var_values_are_typed_like_the_spec(write_spec):
     assert (plan["name"], plan["samples"]) == ("yes", 1000)
 
 
+def test_a_name_yaml_reads_as_a_number_is_blamed_at_the_key_not_its_value(write_spec, cli):
+    """Splits named by years blamed their fractions ('YAML read 0.5 as a number; write '0.5'
+    in quotes'), and a column named so leaked pydantic's ['[key]']."""
+    text = spec_text(splits="{2024: 0.5, 2025: 0.5}")
+    code, _, err = cli("validate", write_spec(text))
+    assert code == 2
+    path = write_spec(text)
+    assert err.splitlines()[:2] == [
+        f"{path}:7:{col}: splits[{year}]: a name must be text; YAML read {year} as a number; "
+        f"write '{year}' in quotes for text"
+        for col, year in ((10, 2024), (21, 2025))
+    ]
+    spec = write_spec(tabular("a: {dist: normal}", "2024: {dist: uniform}"), "cols.yaml")
+    code, _, err = cli("validate", spec)
+    assert code == 2 and "'[key]'" not in err
+    assert ": generator.columns[2024]: a name must be text; YAML read 2024 as a number" in err
+    quoted = write_spec(text.replace("{2024: 0.5, 2025: 0.5}", "{'2024': 0.5, '2025': 0.5}"))
+    assert cli("validate", quoted)[0] == 0
+
+
 def test_boolean_keys_are_named_as_written_without_union_noise(write_spec):
     spec = write_spec(
         tabular("flag: {dist: categorical, values: [x, y], weights: {true: [1, 1], false: [1, 1]}}")

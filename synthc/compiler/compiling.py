@@ -11,7 +11,7 @@ from synthc import generators
 from synthc.compiler.loading import Loaded, load_spec, yaml_reading_hint
 from synthc.compiler.models import Spec
 from synthc.compiler.paths import format_path
-from synthc.compiler.validation import validate_data
+from synthc.compiler.validation import NAME_NOT_TEXT, validate_data
 from synthc.compiler.variables import check_recordable
 from synthc.errors import Problem, SpecError, UsageError
 from synthc.inputs import FileProblem, InputError, Reader
@@ -163,6 +163,8 @@ _EXPECTED = {
 def _with_yaml_hint(problem: Problem, loaded: Loaded) -> Problem:
     """``problem`` with what YAML read there, when a type error comes from YAML's typing."""
     expected = next((v for k, v in _EXPECTED.items() if problem.message.startswith(k)), None)
+    keys_only = problem.message == NAME_NOT_TEXT  # about the key, whatever its value is
+    expected = "text" if keys_only else expected
     if expected is None:
         return problem
     paths = {}
@@ -171,7 +173,7 @@ def _with_yaml_hint(problem: Problem, loaded: Loaded) -> Problem:
         # pydantic names a boolean mapping key by its number (weights[1] for `true:`)
         paths.setdefault(format_path([int(k) if isinstance(k, bool) else k for k in p]), p)
     path = paths.get(problem.path)
-    hint = yaml_reading_hint(loaded, path, expected) if path is not None else ""
+    hint = yaml_reading_hint(loaded, path, expected, keys_only) if path is not None else ""
     if not hint:
         return problem
     return Problem(problem.position, problem.path, f"{problem.message}; {hint}")

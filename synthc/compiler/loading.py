@@ -197,13 +197,17 @@ def load_value(text: str, name: str) -> Any:
 _KINDS = {"int": "a number", "float": "a number", "bool": "a boolean", "null": "null (no value)"}
 
 
-def yaml_reading_hint(loaded: Loaded, path: DataPath, expected: str) -> str:
-    """What YAML read at ``path`` (its value, else its key) and how to write it as ``expected``.
+def yaml_reading_hint(
+    loaded: Loaded, path: DataPath, expected: str, keys_only: bool = False
+) -> str:
+    """What YAML read at ``path`` (its value, else its key; with ``keys_only`` its key) and how
+    to write it as ``expected``.
 
     ``expected`` is "text", "number" or "boolean"; "" when YAML read that kind, or when the
     path is not a scalar (nothing about YAML's typing to explain).
     """
-    for table in (loaded.scalars, loaded.key_scalars):
+    tables = (loaded.key_scalars,) if keys_only else (loaded.scalars, loaded.key_scalars)
+    for table in tables:
         tag, source = table.get(tuple(path), ("", ""))
         if not tag:
             continue  # not a value scalar: the problem may be about a mapping key

@@ -321,9 +321,15 @@ def _report_pydantic(
             # a validator's own words, without pydantic's prefix; one about a mapping's key (a
             # split name) points at the key
             report(full, str(ctx["error"]), leftover == ("[key]",))
+        elif kind == "string_type" and leftover == ("[key]",):
+            # a mapping's key (a split or column name YAML read as a number): at the key
+            report(full, NAME_NOT_TEXT, True)
         else:
             report(full, _plain_words(kind, ctx) or _lower_first(item["msg"]))
 
+
+#: the problem of a mapping key that is not text (compiling adds what YAML read it as)
+NAME_NOT_TEXT = "a name must be text"
 
 _BOUNDS = {
     "greater_than": ("gt", "greater than"),
@@ -382,6 +388,8 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
+        if part == "[key]":  # pydantic's step to a mapping's key: not a key of the data
+            return tuple(path), tuple(loc[i:])
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if in_dict:
