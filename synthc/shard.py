@@ -23,7 +23,7 @@ from synthc.generator_output import check_frame, checked_samples, checked_stats
 from synthc.generators.base import INDEX_NAME, Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
-from synthc.outputs.store import is_store_url, open_store
+from synthc.outputs.store import UPLOADED, is_store_url, open_store
 from synthc.outputs.webdataset import Sample, TarLayout, write_tar_shard
 
 INDEX_COLUMN = Column(
@@ -100,7 +100,10 @@ def run_task(
             record = _write_shard(task, Path(scratch) / "shard", report)
             cancellation.check()  # a cancelled Dask task puts nothing in place
             store.upload(Path(scratch) / "shard", task.path)
-        return record
+        # what this worker's store says of the object: the driver, which may reach another
+        # store (other credentials or endpoint), checks it sees the same (store_state)
+        found = store.info(task.path)
+        return {**record, UPLOADED: None if found is None else found["stamp"]}
     return _write_shard(task, Path(out_dir) / task.path, report)
 
 

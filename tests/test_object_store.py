@@ -24,8 +24,9 @@ from store_servers import (
 
 import synthc
 from synthc import api
-from synthc.errors import OutputError, UsageError
+from synthc.errors import BuildError, OutputError, UsageError
 from synthc.outputs.manifest import content_sha256, iter_shards
+from synthc.outputs.state import BuildState
 
 #: a value no output may ever hold: the secret key the tests give the S3 client
 SECRET = store_servers.S3_SECRET
@@ -598,3 +599,49 @@ def test_verify_names_an_object_copied_over_another_by_its_index(bucket, cli, tm
     assert code == 1 and words in stderr.splitlines(), stderr
     with pytest.raises(OutputError, match="its index runs 0..99, the manifest records 100..199"):
         synthc.open(url, verify=True)["train"].lazy()
+
+
+class OtherStore:
+    """An executor whose workers put each shard in another store than the driver's, as Dask
+    workers with other credentials or another endpoint do (here: under another prefix)."""
+
+    name = "dask"
+    workers = 1
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def run(self, fn, items, where, read_roots, gil_free=False, report=None):
+        for index, item in enumerate(items):
+            yield index, fn(item, self.url, read_roots)
+
+
+def test_shards_the_workers_put_in_another_store_are_not_recorded(bucket, tmp_path):
+    # it said "uploaded, yet the store has no object"; over an older build's objects of the
+    # same size it recorded them as the new shards, said built and wrote a manifest that
+    # verify refused (and every rebuild said up to date)
+    from synthc.outputs.store import UPLOADED, open_store
+    from synthc.outputs.store_state import record_shard
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    url = f"s3://{bucket}/seen"
+    elsewhere = OtherStore(f"s3://{bucket}/elsewhere")
+    said = "a worker uploaded this shard, but the store this machine reads has no object there"
+    with pytest.raises(BuildError, match=said) as failure:
+        api.build(spec, url, executor=elsewhere)
+    assert "the same endpoint and credentials" in str(failure.value)
+    api.build(spec, url, workers=1)
+    before, entry = objects(url), api.load_manifest(url)["splits"]["train"]["shards"][0]
+    spec.write_text(spec_text(samples=200, shard_size=100, seed=8))
+    with pytest.raises(BuildError, match="a worker uploaded this shard, but the object this"):
+        api.build(spec, url, executor=elsewhere)
+    assert "manifest.json" not in objects(url)
+    assert {k: v for k, v in objects(url).items() if k.endswith(".parquet")} == {
+        k: v for k, v in before.items() if k.endswith(".parquet")
+    }
+    # a store whose stamp changes at every write of the same bytes (Azure's ETag) is no reason
+    store, state = open_store(url), BuildState()
+    record = {**entry, "task_key": "k", UPLOADED: "etag:another-write"}
+    record_shard(store, state, record)
+    assert UPLOADED not in state.shards[entry["path"]]

@@ -65,6 +65,9 @@ _NOT_ON_AZURE = "[]:\\"
 LOCK_NAME = ".synthc/lock"
 #: the largest lock object synthc reads (what it writes is a few hundred bytes)
 MAX_LOCK_BYTES = 4096
+#: the key of a store shard's record that carries the stamp its worker's store gave the
+#: object after the upload (the driver checks its own store agrees: store_state.record_shard)
+UPLOADED = "uploaded_stamp"
 #: where the store libraries find an endpoint URL, which may carry a token in its query or a
 #: user:password: error messages that echo it are masked (see :func:`masked`)
 _ENDPOINT_VARIABLES = (

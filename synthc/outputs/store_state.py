@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc import limits
+from synthc.digest import handle_sha256
 from synthc.errors import BuildError, OutputError
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.adopt import shard_entries, verified_manifest
@@ -28,7 +29,7 @@ from synthc.outputs.state import (
     BadState,
     BuildState,
 )
-from synthc.outputs.store import Store
+from synthc.outputs.store import UPLOADED, Store
 from synthc.outputs.store_verify import verify_store
 
 STATE_NAME = f"{STATE_DIR}/{STATE_FILE}"
@@ -63,11 +64,41 @@ def save_state(store: Store, state: BuildState) -> None:
 
 
 def record_shard(store: Store, state: BuildState, record: dict[str, Any]) -> None:
-    """Remember an uploaded shard with the stamp that says it is still ours and unchanged."""
-    info = store.info(record["path"])
+    """Remember an uploaded shard with the stamp that says it is still ours and unchanged.
+
+    BuildError unless the object this process sees is the one the worker put: of the record's
+    size, and with the stamp the worker's store gave it (or, where they differ, the record's
+    sha256: a store whose ETag changes at every write of the same bytes). A Dask worker with
+    other credentials or another endpoint puts the shard in another store, and the object
+    here, missing or an older build's, must not be recorded as the new shard."""
+    path = record["path"]
+    entry = {key: value for key, value in record.items() if key != UPLOADED}
+    info = store.info(path)
+    uploaded, size = record.get(UPLOADED), record["bytes"]
     if info is None:
-        raise BuildError(f"{store.where(record['path'])}: uploaded, yet the store has no object")
-    state.shards[record["path"]] = {**record, "stamp": info["stamp"]}
+        seen = "the store this machine reads has no object there"
+    elif info["size"] != size:
+        seen = f"the object this machine reads there has {info['size']} bytes, not {size}"
+    elif uploaded is not None and info["stamp"] != uploaded and not _holds(store, path, record):
+        seen = "the object this machine reads there holds other bytes"
+    else:
+        state.shards[path] = {**entry, "stamp": info["stamp"]}
+        return
+    raise BuildError(
+        f"{store.where(path)}: a worker uploaded this shard, but {seen}: the workers must reach "
+        "the same store as this machine (the same endpoint and credentials: AWS_ENDPOINT_URL, "
+        "AWS_PROFILE, fsspec's configuration; docs/storage.md), and nothing else may write "
+        "this prefix while the build runs"
+    )
+
+
+def _holds(store: Store, path: str, record: dict[str, Any]) -> bool:
+    """True if object ``path`` holds the bytes of ``record`` (its sha256)."""
+    try:
+        with store.open(path) as handle:
+            return bool(handle_sha256(handle) == record["sha256"])
+    except (OSError, OutputError):
+        return False
 
 
 def current_shard(
