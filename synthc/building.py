@@ -455,10 +455,11 @@ def _run(
             runs = executor.run(runner, items, where, read_roots, gil_free=gil_free)
         for index, record in runs:
             target.record_shard(state, record)
-            checkpoint.changed()  # a killed build resumes from the last save
             built[record["path"]] = record
+            # counted once recorded: a Ctrl-C during the save below keeps it (finally)
             counter.finished(index)
             progress.advance(record)
+            checkpoint.changed()  # a killed build resumes from the last save
     except TaskFailed as failure:
         task = tasks[failure.index]
         error = failure.error
@@ -480,7 +481,11 @@ def _run(
             # when the generator is collected: nothing of this build lands after it returns
             with contextlib.suppress(Exception):
                 runs.close()
-        _record_stranded(executor, tasks, target, state, built, checkpoint)
+        for index, record in _record_stranded(executor, tasks, target, state, built):
+            counter.finished(index)
+            progress.advance(record)
+            with contextlib.suppress(SynthcError, OSError):  # saved again at close
+                checkpoint.changed()
         progress.close()
         checkpoint.close()  # every shard that finished, also when another failed
     return built
@@ -492,20 +497,22 @@ def _record_stranded(
     target: Target,
     state: BuildState,
     built: dict[str, dict[str, Any]],
-    checkpoint: Checkpoint,
-) -> None:
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Record the shards of a stopped run that finished but never came back (the executor's
     ``stranded``): in place, and unrecorded, a rebuild with a smaller plan never removed them
-    and ``verify`` failed on them for good."""
+    and ``verify`` failed on them for good. Yields ``(index, record)`` of each one recorded,
+    for the progress to count (the rerun keeps it)."""
     for index, record in getattr(executor, "stranded", ()):
         if not 0 <= index < len(tasks) or not isinstance(record, dict):
             continue
         if record.get("path") != tasks[index].path or record["path"] in built:
             continue
-        with contextlib.suppress(SynthcError, OSError):  # one that is not there stays unrecorded
+        try:
             target.record_shard(state, record)
-            built[record["path"]] = record
-            checkpoint.changed()
+        except (SynthcError, OSError):  # one that is not there stays unrecorded
+            continue
+        built[record["path"]] = record
+        yield index, record
 
 
 def _loading(kind: PreviewKind) -> threading.Thread:

@@ -304,3 +304,47 @@ def test_pool_executors_hand_counts_over_before_the_result(mode):
         merged = {k: v for news in seen for k, v in news.items()}
         assert merged.get(index) == 2  # the task's last count came before its result
     assert sorted(results) == [(0, 7), (1, 8)]
+
+
+class CutShort:
+    """An executor stopped by Ctrl-C once its first task came back, its second finished but
+    never handed on (a Dask batch cut short: its ``stranded``)."""
+
+    name = "dask"
+    workers = 1
+
+    def run(self, fn, items, where, read_roots, gil_free=False, report=None):
+        self.stranded = []
+        yield 0, fn(items[0], where, read_roots)
+        self.stranded = [(1, fn(items[1], where, read_roots))]
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop", ["stranded", "saving"])
+def test_a_stopped_build_counts_every_shard_it_keeps(stop, write_spec, tmp_path, monkeypatch):
+    # it said "stopped after 0/1000 samples (0/4 shards)" and the rerun kept 2: a batch's
+    # stranded shards, and a shard recorded when Ctrl-C came during the state's save, were
+    # recorded but never counted
+    from synthc.checkpoint import Checkpoint
+
+    spec = write_spec(spec_text(samples=600, shard_size=300, splits="{train: 1.0}"))
+    if stop == "saving":
+        write, calls = Checkpoint._write, []
+
+        def interrupted(self):  # Ctrl-C while the first save runs; close saves again
+            calls.append(1)
+            if len(calls) == 1:
+                raise KeyboardInterrupt
+            write(self)
+
+        monkeypatch.setattr(Checkpoint, "_write", interrupted)
+        executor: Any = LocalExecutor(1)
+    else:
+        executor = CutShort()
+    recorder = Recorder()
+    with pytest.raises(KeyboardInterrupt):
+        api.build(spec, tmp_path / "out", executor=executor, progress=recorder)
+    monkeypatch.undo()
+    counted = [value for name, value in recorder.calls if name == "advance"]
+    kept = api.build(spec, tmp_path / "out", workers=1).kept
+    assert kept == len(counted) > 0 and recorder.counts()[-1] == 300 * kept
