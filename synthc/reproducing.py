@@ -140,6 +140,8 @@ def reproduce(
                 try:
                     data = out.read(name, limit, limit_name, OutputError)
                 except FileNotFoundError:
+                    if name == MANIFEST_FILE:
+                        out.require_bucket()  # a mistyped bucket, said as a build says it
                     continue
                 (Path(copy) / name).write_bytes(data)
             try:

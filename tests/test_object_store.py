@@ -348,6 +348,16 @@ def test_a_missing_bucket_is_said_alike_by_build_dry_run_and_plan(bucket, cli, t
         assert stderr == f"synthc: error: {url}: the bucket {missing!r} does not exist\n"
         assert "would build" not in stdout
     assert not s3fs.S3FileSystem().exists(missing)
+    # the commands that read a dataset said "no manifest (not a synthc dataset, or its build
+    # did not finish)", as for a prefix with nothing in it
+    for command in (("verify", url), ("reproduce", url), ("diff", url, url)):
+        code, stdout, stderr = cli(*command)
+        assert code in (1, 2), stderr
+        assert stderr == f"synthc: error: {url}: the bucket {missing!r} does not exist\n"
+    with pytest.raises(OutputError, match=f"the bucket '{missing}' does not exist"):
+        synthc.open(url)
+    code, _, stderr = cli("verify", f"s3://{bucket}/empty")
+    assert "manifest.json: no manifest (not a synthc dataset" in stderr
     # an empty prefix of a bucket that exists is no missing bucket
     code, stdout, stderr = cli("build", spec, "-o", f"s3://{bucket}/empty", "--dry-run")
     assert code == 0 and "would build" in stdout, stderr

@@ -248,6 +248,7 @@ def read_store_manifest(store: Store) -> dict[str, Any]:
             MANIFEST_FILE, limits.MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES", OutputError
         )
     except FileNotFoundError:
+        store.require_bucket()  # a bucket name mistyped is said as a build says it
         raise OutputError(
             f"{where}: no manifest (not a synthc dataset, or its build did not finish)"
         ) from None
