@@ -28,6 +28,7 @@ from synthc.outputs.state import BadState, BuildState, CopiedState
 from synthc.outputs.store import (
     LOCK_NAME,
     MAX_LOCK_BYTES,
+    RUNS_HERE,
     Store,
     StoreError,
     lock_body,
@@ -201,10 +202,16 @@ def _take_lock(store: Store, log: Callable[[str], None]) -> str:
         reason = why_held(body) or "another rerun took it over at the same time"
     # the body is the store's, untrusted: one line, however it is made
     holder = one_line(body.decode("utf-8", "replace")[:300]) if body else "unreadable"
+    if reason.endswith(RUNS_HERE):  # a build that is running: its lock is no one's to delete
+        advice = "rerun once it has finished (or stop it: its finished shards are kept)"
+    else:
+        advice = (
+            "if none is (it was killed on another machine, in another container or PID "
+            f"namespace, or before a reboot), delete {store.where(LOCK_NAME)} and rerun"
+        )
     raise UsageError(
         f"{store.url}: another synthc build is writing this prefix (lock {holder}: "
-        f"{reason}); if none is (it was killed on another machine, in another container or "
-        f"PID namespace, or before a reboot), delete {store.where(LOCK_NAME)} and rerun"
+        f"{reason}); {advice}"
     )
 
 

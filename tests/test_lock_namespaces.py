@@ -310,3 +310,16 @@ def test_lock_bodies_record_the_namespace_and_a_token():
     if Path("/proc/self/ns/pid").exists():
         assert first["pid_namespace"] == this_namespace()
         assert first["boot_id"] == this_boot()
+
+
+def test_a_lock_whose_build_runs_here_says_to_rerun_once_it_finished(bucket, cli, tmp_path):
+    # it said "if none is (...), delete the lock and rerun" of a build this host still runs
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/running"
+    body = json.dumps(killed_lock(pid=os.getpid())).encode()  # this test's process: running
+    s3fs.S3FileSystem().pipe_file(f"{bucket}/running/{LOCK}", body)
+    code, _, stderr = cli("build", spec, "-o", url)
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert f"process {os.getpid()} runs on this host); rerun once it has finished" in stderr
+    assert "delete" not in stderr
+    assert {name: found["bytes"] for name, found in objects(url).items()} == {LOCK: body}

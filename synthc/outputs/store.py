@@ -689,7 +689,11 @@ def why_held(body: bytes) -> str | None:
         return None
     except (OSError, OverflowError):
         pass  # another user's process: it runs
-    return f"process {pid} runs on this host"
+    return f"process {pid} {RUNS_HERE}"
+
+
+#: the end of :func:`why_held`'s reason when the lock's build runs here (it may finish soon)
+RUNS_HERE = "runs on this host"
 
 
 def stale_lock(body: bytes) -> bool:
