@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import tempfile
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from synthc.generator_output import check_frame, checked_samples, checked_stats
 from synthc.generators.base import INDEX_NAME, Column, FileGenerator, Table, TableGenerator
 from synthc.outputs.parquet import write_parquet_shard
 from synthc.outputs.records import ShardRecord
+from synthc.outputs.shard_scratch import shard_scratch
 from synthc.outputs.store import UPLOADED, is_store_url, open_store
 from synthc.outputs.webdataset import Sample, TarLayout, write_tar_shard
 
@@ -96,7 +96,7 @@ def run_task(
         # its final key (an object appears complete or not at all)
         store = open_store(out_dir)
         store.key(task.path)  # confined before any work
-        with tempfile.TemporaryDirectory(prefix="synthc-shard-") as scratch:
+        with shard_scratch() as scratch:
             record = _write_shard(task, Path(scratch) / "shard", report)
             cancellation.check()  # a cancelled Dask task puts nothing in place
             store.upload(Path(scratch) / "shard", task.path)

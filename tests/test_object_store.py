@@ -4,6 +4,7 @@ loopback (moto's server mode, started and stopped here), read back with s3fs and
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import uuid
@@ -655,3 +656,35 @@ def test_shards_the_workers_put_in_another_store_are_not_recorded(bucket, tmp_pa
     record = {**entry, "task_key": "k", UPLOADED: "etag:another-write"}
     record_shard(store, state, record)
     assert UPLOADED not in state.shards[entry["path"]]
+
+
+def test_a_killed_worker_s_shard_scratch_is_removed_by_the_next_store_shard(
+    bucket, tmp_path, monkeypatch
+):
+    # a store shard is written to a local temporary folder first: a process killed while it
+    # wrote one (kill -9, the OOM killer, a preempted Dask worker) left it, a shard's bytes in
+    # the temporary directory for good, one more at every kill
+    import subprocess
+    import tempfile
+
+    from synthc.outputs import shard_scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    namespace = shard_scratch._namespace()
+    assert namespace is not None
+    left = tmp_path / "tmp" / f"synthc-shard-{namespace}-{gone.pid}-abc"
+    running = tmp_path / "tmp" / f"synthc-shard-{namespace}-{os.getpid()}-abc"
+    elsewhere = tmp_path / "tmp" / f"synthc-shard-1{namespace}-{gone.pid}-abc"
+    for folder in (left, running, elsewhere):
+        folder.mkdir()
+        (folder / "shard").write_bytes(b"x" * 1000)
+    spec = write_small_spec(tmp_path, "manifold")
+    api.build(spec, f"s3://{bucket}/scratch", workers=1)
+    assert not left.exists()
+    assert (running / "shard").exists() and (elsewhere / "shard").exists()
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted(
+        [running.name, elsewhere.name]
+    )

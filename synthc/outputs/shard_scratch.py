@@ -1,0 +1,84 @@
+"""Where a worker writes a shard for an object store before it uploads it: a temporary folder
+named after its process, and the removal of the folders of processes that were killed.
+
+A store shard is written to a local temporary folder, then put whole at its key (shard.py).
+A process killed while it writes one (``kill -9`` of a build, the OOM killer, a preempted Dask
+worker) never removes its folder, which holds up to a whole shard; repeated, they fill the
+temporary directory. So the folder's name holds the process id and its PID namespace, and each
+process that writes store shards first removes, once, the folders of processes of its own
+namespace that are gone (a process id means nothing in another namespace, so theirs are left).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+#: the start of every such folder's name: ``synthc-shard-<namespace>-<pid>-<random>``
+PREFIX = "synthc-shard-"
+
+
+def shard_scratch() -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder for one shard, after this process removed the folders that killed
+    processes left (once per temporary directory)."""
+    root = tempfile.gettempdir()
+    namespace = _namespace()
+    if namespace is not None:
+        _swept(root, namespace)
+    return tempfile.TemporaryDirectory(prefix=f"{PREFIX}{namespace or 'x'}-{os.getpid()}-")
+
+
+@functools.cache
+def _swept(root: str, namespace: str) -> None:
+    sweep(Path(root), namespace)
+
+
+def sweep(root: Path, namespace: str) -> list[Path]:
+    """Remove the shard folders under ``root`` of processes of ``namespace`` that are gone
+    (only this user's own folders); the ones removed."""
+    name = re.compile(rf"{re.escape(PREFIX)}{re.escape(namespace)}-(\d{{1,10}})-[^/]+")
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = name.fullmatch(entry.name)
+        if found is None or _running(int(found[1])):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """True unless no process of this namespace has the id ``pid``."""
+    if not 0 < pid < 2**31:
+        return True  # not a process id: not ours to judge
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass  # another user's process
+    return True
+
+
+def _namespace() -> str | None:
+    """This process's PID namespace as a number (Linux's ``/proc/self/ns/pid``), or None."""
+    try:
+        link = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    digits = re.sub(r"\D", "", link)
+    return digits or None
