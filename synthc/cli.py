@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         "(2 spec or usage error, 1 build failure, 0 ok). Two specs of one name are refused "
         "before anything is built.",
     )
-    p.add_argument("specs", type=Path, nargs="+", metavar="SPEC")
+    p.add_argument("specs", type=_spec_argument, nargs="+", metavar="SPEC")
     p.add_argument(
         "-o",
         "--out",
@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         "print 'SPEC: ok' for each spec that passes. --var applies to every spec; the exit "
         "status is 2 if any spec has a problem.",
     )
-    p.add_argument("specs", type=Path, nargs="+", metavar="SPEC")
+    p.add_argument("specs", type=_spec_argument, nargs="+", metavar="SPEC")
     with_vars(p)
 
     p = sub.add_parser(
@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
         "planned); nothing is written. With several specs, -o DIR is their parent "
         "(DIR/<name>) and --var applies to every spec.",
     )
-    p.add_argument("specs", type=Path, nargs="+", metavar="SPEC")
+    p.add_argument("specs", type=_spec_argument, nargs="+", metavar="SPEC")
     p.add_argument(
         "-o",
         "--out",
@@ -207,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("preview", help="draw a spec's first samples without building")
-    p.add_argument("spec", type=Path, metavar="SPEC")
+    p.add_argument("spec", type=_spec_argument, metavar="SPEC")
     with_vars(p)
     p.add_argument("-n", type=int, default=None, help="samples (default 16 images, 4000 rows)")
     p.add_argument(
@@ -309,7 +309,7 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
     p = sub.add_parser(
         "sample", help="generate one sample alone: write its files, or print a table's row"
     )
-    p.add_argument("spec", type=Path, metavar="SPEC")
+    p.add_argument("spec", type=_spec_argument, metavar="SPEC")
     p.add_argument(
         "--index",
         "-i",
@@ -334,6 +334,12 @@ EXIT_BROKEN_PIPE = 141
 #: exit codes of a command stopped by Ctrl-C (128 + SIGINT) and by SIGTERM (128 + SIGTERM)
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+
+
+def _spec_argument(text: str) -> Path | str:
+    """A SPEC argument as a path; a URL as given (``Path`` would make ``s3://b/x`` the path
+    ``s3:/b/x``), which compiling refuses with what to do instead."""
+    return text if "://" in text else Path(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT, run_synthc, spec_text
 
 from synthc.cli import _parser
+from synthc.errors import UsageError
 
 
 def test_plan_table_and_json(cli, write_spec):
@@ -175,3 +176,25 @@ def test_a_removed_current_directory_is_a_usage_error(tmp_path, monkeypatch, cli
         code, _, err = cli(*command)
         assert code == 2 and "internal error" not in err, err
         assert "the current directory was removed" in err
+
+
+@pytest.mark.parametrize("command", ["build", "validate", "plan", "preview", "sample"])
+def test_a_spec_given_as_a_url_is_refused_as_one(cli, command, tmp_path):
+    # Path() made s3://bucket/spec.yaml the path s3:/bucket/spec.yaml: "spec file not found:
+    # s3:/bucket/spec.yaml", a name the user never wrote
+    extra = ["-i", "0"] if command == "sample" else []
+    code, _, err = cli(command, "s3://user:secret@bucket/specs/x.yaml?v=1", *extra)
+    assert code == 2
+    assert err == (
+        "synthc: error: s3://bucket/specs/x.yaml: a spec is a file on this machine, not a URL "
+        "(copy it here first); a dataset built to a store is read by synthc verify, diff, "
+        "reproduce or synthc.open\n"
+    )
+    assert not (tmp_path / "s3:").exists()
+
+
+def test_stream_of_a_url_says_a_spec_is_a_file():
+    import synthc
+
+    with pytest.raises(UsageError, match=r"^gs://bucket/data: a spec is a file on this machine"):
+        synthc.stream("gs://bucket/data")

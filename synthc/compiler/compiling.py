@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,7 @@ def compile_spec(
     source as if it stood at ``path`` (its includes and files resolve there); positions in it
     name ``text_display`` (default: ``path``).
     """
+    refuse_url(path)
     given = variables if variables is not None else {}
     variables = dict(given)
     try:
@@ -104,6 +106,21 @@ def compile_spec(
     inputs = _inputs(loaded, reader)
     _recordable(path, inputs)
     return CompiledSpec(spec, loaded, variables, reader.portable_roots(), inputs, reader.listed())
+
+
+def refuse_url(path: Path | str) -> None:
+    """UsageError if ``path`` is a URL (``s3://bucket/spec.yaml``), said without its user
+    info, query or fragment: a spec is a file of this machine (as a path, the URL became
+    ``s3:/bucket/spec.yaml``, said to be missing)."""
+    scheme, sep, rest = os.fspath(path).partition("://")
+    if not sep or not scheme:
+        return
+    host, slash, tail = rest.partition("/")
+    shown = f"{scheme}://{host.rpartition('@')[2]}{slash}{tail}".split("?")[0].split("#")[0]
+    raise UsageError(
+        f"{shown}: a spec is a file on this machine, not a URL (copy it here first); a "
+        "dataset built to a store is read by synthc verify, diff, reproduce or synthc.open"
+    )
 
 
 def _inputs(loaded: Loaded, reader: Reader) -> tuple[InputRecord, ...]:
