@@ -66,6 +66,12 @@ class StoreTarget:
         token = _take_lock(self.store, log)
         self.token = token
         try:
+            aborted = self.store.abort_unfinished_uploads()
+            if aborted:
+                log(
+                    f"{self.store.url}: aborted {aborted} unfinished shard upload(s) a killed "
+                    "build left (S3 keeps their parts until then)"
+                )
             yield
         except BaseException:
             # the build's own error is the one to tell: a store gone mid-build fails the

@@ -688,3 +688,32 @@ def test_a_killed_worker_s_shard_scratch_is_removed_by_the_next_store_shard(
     assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted(
         [running.name, elsewhere.name]
     )
+
+
+def test_a_killed_build_s_unfinished_shard_uploads_are_aborted_by_the_next_build(bucket, tmp_path):
+    # a shard of 100 MB or more goes up in parts: a build killed meanwhile left its parts,
+    # which S3 keeps (and bills) until aborted, and no listing, verify or rebuild ever saw them
+    fs = s3fs.S3FileSystem()
+
+    def start(key: str) -> None:
+        upload = fs.call_s3("create_multipart_upload", Bucket=bucket, Key=key)
+        fs.call_s3(
+            "upload_part", Bucket=bucket, Key=key, UploadId=upload["UploadId"],
+            PartNumber=1, Body=b"x" * 1024,
+        )  # fmt: skip
+
+    def unfinished() -> list[str]:
+        page = fs.call_s3("list_multipart_uploads", Bucket=bucket)
+        return sorted(upload["Key"] for upload in page.get("Uploads") or [])
+
+    start("parts/train/train-00000.parquet")
+    start("parts/images/train/train-00001.tar")
+    start("partsandmore/train/train-00000.parquet")  # another prefix's
+    start("parts/notes.bin")  # not a shard
+    notes: list[str] = []
+    spec = write_small_spec(tmp_path, "manifold")
+    api.build(spec, f"s3://{bucket}/parts", workers=1, log=notes.append)
+    assert unfinished() == ["parts/notes.bin", "partsandmore/train/train-00000.parquet"]
+    assert f"s3://{bucket}/parts: aborted 2 unfinished shard upload(s)" in notes[0]
+    api.build(spec, f"s3://{bucket}/parts", workers=1, log=notes.append)
+    assert len(notes) == 1  # none left: nothing said

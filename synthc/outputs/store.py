@@ -412,6 +412,38 @@ class Store:
         except Exception as error:
             raise self._error(name, "cannot delete", error) from None
 
+    def abort_unfinished_uploads(self) -> int:
+        """Abort the unfinished multipart uploads of shards (``.parquet``, ``.tar``) under the
+        prefix; how many. S3 only: a process killed while it uploaded a shard in parts leaves
+        them, which S3 keeps (and bills) until they are aborted, unseen by any listing (GCS and
+        Azure discard theirs within a week). Called while the build holds the prefix's lock,
+        before its workers start: an upload there is a killed build's. A store that does not
+        let this user list or abort them keeps them, as before."""
+        if self.url.partition("://")[0] not in _S3:
+            return 0
+        bucket, _, prefix = self.root.partition("/")
+        query: dict[str, Any] = {"Bucket": bucket, "Prefix": f"{prefix}/" if prefix else ""}
+        aborted = 0
+        try:
+            while True:
+                page = self.fs.call_s3("list_multipart_uploads", **query)
+                for upload in page.get("Uploads") or []:
+                    key = str(upload.get("Key", ""))
+                    if key.endswith((".parquet", ".tar")):
+                        self.fs.call_s3(
+                            "abort_multipart_upload",
+                            Bucket=bucket,
+                            Key=key,
+                            UploadId=upload["UploadId"],
+                        )
+                        aborted += 1
+                if not page.get("IsTruncated"):
+                    return aborted
+                query["KeyMarker"] = page.get("NextKeyMarker", "")
+                query["UploadIdMarker"] = page.get("NextUploadIdMarker", "")
+        except Exception:  # noqa: BLE001 - not permitted, or not an S3 server that has them
+            return aborted
+
     def _error(self, name: str, what: str, error: BaseException) -> StoreError:
         where = self.where(name) if name else self.url
         detail = one_line(_headline(str(error)) or type(error).__name__)
