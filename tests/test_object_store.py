@@ -559,6 +559,12 @@ def test_related_tables_build_verify_and_open_from_the_store(bucket, cli, tmp_pa
     orders = synthc.open(url, table="orders")["train"].lazy().collect()
     want = synthc.open(local, table="orders")["train"].lazy().collect()
     assert orders.equals(want) and orders.height > 600 * 0.7
+    # a shard object the manifest does not list in a table's folder: said "ok", while the
+    # same file in a directory is reported (the store looked in split folders only)
+    s3fs.S3FileSystem().pipe_file(f"{bucket}/shop/orders/train/train-00099.parquet", b"stray")
+    code, _, stderr = cli("verify", url)
+    assert code == 1
+    assert "orders/train/train-00099.parquet: a shard file the manifest does not list" in stderr
 
 
 def test_a_store_build_draws_its_preview_from_the_shards_it_put(bucket, tmp_path, monkeypatch):

@@ -29,6 +29,7 @@ from synthc.outputs.verify import (
     _check_shard,
     first_entries,
     manifest_problems,
+    shard_folders,
     spec_copy_problems,
 )
 
@@ -137,12 +138,13 @@ def _fetched_copy(
 
 
 def _unlisted(manifest: dict[str, Any], listing: dict[str, dict[str, Any]]) -> list[ShardProblem]:
-    """Shard objects in the split folders that the manifest does not list: keys a reader of
-    the folder's prefix would see too (``train//x.parquet``, ``train/../x.parquet``, and
-    ``./train/x.parquet``, which some tools normalise into it)."""
+    """Shard objects in the split folders (a related table's too: ``orders/train``) that the
+    manifest does not list: keys a reader of the folder's prefix would see too
+    (``train//x.parquet``, ``train/../x.parquet``, and ``./train/x.parquet``, which some tools
+    normalise into it)."""
     listed = {s["path"] for s in iter_shards(manifest)}
     problems: list[ShardProblem] = []
-    prefixes = tuple(f"{split}/" for split in manifest["splits"])
+    prefixes = tuple(f"{folder}/" for folder in shard_folders(manifest))
     for name in sorted(listing):
         in_folder = name.startswith(prefixes) or posixpath.normpath(name).startswith(prefixes)
         if in_folder and name.endswith(tuple(SHARD_SUFFIXES.values())) and name not in listed:

@@ -500,16 +500,21 @@ _TEMPORARY = "a temporary left by an unfinished write"
 _UNLISTED = "a shard file the manifest does not list"
 
 
-def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
-    """Shard files in the split folders that the manifest does not list, and temporaries."""
-    listed = {s["path"] for s in iter_shards(manifest)}
-    problems: list[ShardProblem] = []
-    folders = [
+def shard_folders(manifest: dict[str, Any]) -> list[str]:
+    """The folders the shards of ``manifest`` are in: one per split (``train``), or with
+    related tables one per table and split (``orders/train``)."""
+    return [
         f"{table}/{name}" if table else name
         for name, split in manifest["splits"].items()
         for table in (split.get("tables") or [None])
     ]
-    for name in folders:
+
+
+def _unlisted_files(confine: Confiner, manifest: dict[str, Any]) -> list[ShardProblem]:
+    """Shard files in the split folders that the manifest does not list, and temporaries."""
+    listed = {s["path"] for s in iter_shards(manifest)}
+    problems: list[ShardProblem] = []
+    for name in shard_folders(manifest):
         try:
             folder = confine(name)
         except OutputError as error:
