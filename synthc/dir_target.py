@@ -28,6 +28,7 @@ from synthc.outputs.finish import write_file
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
 from synthc.outputs.state import (
+    STATE_DIR,
     BuildState,
     DirectoryLock,
     build_lock,
@@ -67,6 +68,29 @@ def _missing(out: Path) -> list[Path]:
             break
         missing.append(folder)
     return missing
+
+
+def _holds_files(folder: Path, skip: str) -> bool:
+    """Whether ``folder`` holds anything but folders (its entry ``skip`` aside)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name == skip:
+                continue
+            if not entry.is_dir(follow_symlinks=False):
+                return True
+            if _holds_files(Path(entry.path), skip=""):
+                return True
+    return False
+
+
+def _subfolders(folder: Path, skip: str) -> list[Path]:
+    """The folders under ``folder`` (its entry ``skip`` aside), deepest first."""
+    found: list[Path] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name != skip and entry.is_dir(follow_symlinks=False):
+                found += [*_subfolders(Path(entry.path), skip=""), Path(entry.path)]
+    return found
 
 
 #: what a build says of something in its way that it did not write
@@ -130,8 +154,13 @@ class DirectoryTarget:
             raise
 
     def unmark(self) -> None:
+        """Remove the state a failed first build saved, unless a file was put in the output
+        meanwhile (a Dask worker may have put a shard in place before its result came back)."""
         with contextlib.suppress(OSError):
-            state_path(self.out).unlink()
+            if not _holds_files(self.out, skip=STATE_DIR):
+                state_path(self.out).unlink()
+                for folder in _subfolders(self.out, skip=STATE_DIR):  # split folders made
+                    folder.rmdir()
 
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return state.current_shard(self.out, path, key)

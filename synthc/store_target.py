@@ -96,8 +96,11 @@ class StoreTarget:
         save_state(self.store, state)  # each shard was put whole before it was recorded
 
     def unmark(self) -> None:
+        """Delete the state a failed first build saved, unless another object was put under
+        the prefix meanwhile (a Dask worker's shard, before its result came back)."""
         with contextlib.suppress(Exception):  # a store gone: the build's error is told
-            self.store.delete(STATE_NAME)
+            if set(self.store.listing()) <= {STATE_NAME, LOCK_NAME}:
+                self.store.delete(STATE_NAME)
 
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         return current_shard(state, self.listing, path, key)

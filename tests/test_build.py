@@ -346,3 +346,28 @@ def test_a_first_build_that_fails_before_any_shard_leaves_nothing(write_spec, tm
         name for name in before if name != "manifest.json"
     ]
     assert (out / STATE_DIR / "state.json").exists()
+
+
+class PlacingThenFailing(Refusing):
+    """An executor whose worker put a shard in place before the build failed, its result not
+    yet back (a Dask worker's, at a Ctrl-C): ``where`` is the output it writes into."""
+
+    def run(self, fn, items, where, read_roots, gil_free=False, report=None):
+        train = Path(where) / "train"
+        train.mkdir(parents=True, exist_ok=True)
+        (train / "train-00000.parquet").write_bytes(b"a shard")
+        (Path(where) / "val").mkdir()  # and a split folder with nothing in it yet
+        raise self.error
+        yield
+
+
+def test_a_failed_first_build_keeps_its_state_when_a_shard_was_put_in_place(write_spec, tmp_path):
+    """Its state stays (the next build adopts the output, and rebuilds the shard it never
+    recorded); with only empty split folders made, they go with the state."""
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        api.build(spec, out, executor=PlacingThenFailing(KeyboardInterrupt()))
+    assert (out / STATE_DIR / "state.json").exists()
+    rebuilt = api.build(spec, out, workers=1)
+    assert rebuilt.built == len(rebuilt.plan.tasks) == api.verify(out)
