@@ -79,6 +79,22 @@ def test_an_untouched_dataset_reproduces_with_its_recorded_vars(project, cli):
     assert "changed" not in err and "differs" not in err
 
 
+@pytest.mark.parametrize("ending", ["\r\n", "\r"])
+def test_a_spec_with_windows_line_endings_reproduces(tmp_path, monkeypatch, cli, ending):
+    """The spec copy was written with its line endings made LF while the provenance recorded
+    the file's sha256, so an untouched dataset of a CRLF spec (git's autocrlf) did not
+    reproduce: provenance.inputs[spec].sha256 differed."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "common.yaml.j2").write_bytes(COMMON.encode())
+    Path("tiny.yaml").write_bytes(SPEC.replace("\n", ending).encode())
+    code, _, err = cli("build", "tiny.yaml", "-o", "out", "--var", "samples=200")
+    assert code == 0, err
+    assert sha256(Path("out/spec.yaml")) == sha256(Path("tiny.yaml"))  # the spec as written
+    code, out, err = cli("reproduce", "out", "--workers", "1")
+    assert code == 0, err
+    assert "out: reproduced: 3 shard(s)" in out and "differ" not in err
+
+
 def test_a_manifest_without_provenance_is_placed_by_its_spec_source(project, cli):
     path = project / "out" / "manifest.json"
     manifest = json.loads(path.read_text())

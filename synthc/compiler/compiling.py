@@ -49,8 +49,10 @@ class CompiledSpec:
 
     @property
     def written_text(self) -> str:
-        """The spec's text as the user wrote it."""
-        return self.loaded.rendered.source_text
+        """The spec's text as the user wrote it (CRLF line endings kept: the copy a build
+        writes is the file's bytes, whose sha256 the provenance records)."""
+        rendered = self.loaded.rendered
+        return rendered.source_text if rendered.written_text is None else rendered.written_text
 
     @property
     def rendered_text(self) -> str:

@@ -41,6 +41,8 @@ class Rendered:
     var_problems: tuple[Problem, ...] = ()
     #: the spec, then each template, as read (first-read order; provenance)
     reads: tuple[TemplateRead, ...] = ()
+    #: the spec's text as written, its line endings kept (None: ``source_text``)
+    written_text: str | None = field(default=None, repr=False)
 
     @cached_property
     def _line_starts(self) -> tuple[int, ...]:

@@ -47,6 +47,13 @@ def read_source(path: Path, display: str) -> str:
 
 def read_source_hashed(path: Path, display: str) -> tuple[str, str]:
     """:func:`read_source`'s text and the sha256 of the bytes it was read from (provenance)."""
+    text, sha256, _ = read_source_written(path, display)
+    return text, sha256
+
+
+def read_source_written(path: Path, display: str) -> tuple[str, str, str]:
+    """:func:`read_source_hashed`'s text and sha256, and the text as written (its line endings
+    kept: the spec copy a build writes is these bytes, which the sha256 is of)."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -73,11 +80,24 @@ def read_source_hashed(path: Path, display: str) -> tuple[str, str]:
         raise UnreadableSource(error.strerror or str(error)) from None
     if len(data) > limits.MAX_SPEC_BYTES:
         raise too_big
-    return check_text(decode(data, display), display), hashlib.sha256(data).hexdigest()
+    written = decode_written(data, display)
+    text = check_text(normalise_newlines(written), display)
+    return text, hashlib.sha256(data).hexdigest(), written
 
 
 def decode(data: bytes, display: str) -> str:
-    """UTF-8 text; the position of the first bad byte if it is not."""
+    """UTF-8 text with newlines normalised; the position of the first bad byte if it is not."""
+    return normalise_newlines(decode_written(data, display))
+
+
+def normalise_newlines(text: str) -> str:
+    """``text`` with CRLF and CR line endings as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_written(data: bytes, display: str) -> str:
+    """UTF-8 text as written (line endings kept); the position of the first bad byte if it is
+    not."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -88,7 +108,7 @@ def decode(data: bytes, display: str) -> str:
             f"not UTF-8 text: byte 0x{data[error.start]:02x} ({error.reason})",
             Position(display, line, col),
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def check_text(text: str, display: str) -> str:

@@ -33,7 +33,12 @@ from synthc.compiler.rendered import (
     VariableNotSet,
     VarReads,
 )
-from synthc.compiler.source import UnreadableSource, check_text, read_source_hashed
+from synthc.compiler.source import (
+    UnreadableSource,
+    check_text,
+    normalise_newlines,
+    read_source_written,
+)
 from synthc.errors import Problem, SpecError, UsageError
 from synthc.inputs import repository_root
 from synthc.lazy import lazy_module
@@ -106,10 +111,11 @@ def render_spec(
     roots = template_roots(path, display, templates)
     try:
         if text is None:
-            source_text, source_sha256 = read_source_hashed(path, display)
-        else:
-            source_text = check_text(text, text_display or display)
-            source_sha256 = hashlib.sha256(source_text.encode()).hexdigest()
+            source_text, source_sha256, written = read_source_written(path, display)
+        else:  # a spec copy: the bytes of the spec as written, its line endings kept
+            written = text
+            source_text = check_text(normalise_newlines(text), text_display or display)
+            source_sha256 = hashlib.sha256(text.encode()).hexdigest()
     except UnreadableSource as error:
         if error.position is not None:
             raise SpecError(Problem(error.position, "", error.message)) from None
@@ -128,7 +134,9 @@ def render_spec(
     source = "\n".join("\n".join(lines) for lines in rendered.sources.values())
     unused = var_reads.unused(source)
     reads = (read, *(r for r in rendered.reads if r.real != read.real))
-    return dataclasses.replace(rendered, var_problems=tuple(unused), reads=reads)
+    return dataclasses.replace(
+        rendered, var_problems=tuple(unused), reads=reads, written_text=written
+    )
 
 
 def plain_rendering(text: str, display: str) -> Rendered:
