@@ -111,6 +111,17 @@ def test_include_positions_refer_to_the_included_file(tmp_path):
     assert found.message == "undefined variable 'missing'"
 
 
+def test_an_included_file_saved_with_a_byte_order_mark_reads_as_its_text(tmp_path):
+    """A template a Windows editor saved (UTF-8 with a BOM) made its first key '\\ufeffx':
+    'unknown field ...; did you mean ...?'. The spec's own BOM was always skipped by YAML."""
+    (tmp_path / "part.yaml").write_bytes("\ufeffx: 1\ny: 2\n".encode())
+    spec = tmp_path / "main.yaml"
+    spec.write_bytes("\ufefftop: 0\n{% include 'part.yaml' %}\n".encode())
+    loaded = load_spec(spec, display_path="main.yaml")
+    assert loaded.data == {"top": 0, "x": 1, "y": 2}
+    assert str(loaded.position_of(("x",))) == "part.yaml:1:4"  # columns as an editor shows
+
+
 @pytest.mark.parametrize("target", ["../outside.yaml", "/etc/hostname"])
 def test_includes_outside_the_spec_directory_are_refused(tmp_path, target):
     (tmp_path / "outside.yaml").write_text("secret: 1\n")

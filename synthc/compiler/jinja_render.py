@@ -102,6 +102,9 @@ class _SearchLoader(BaseLoader):
                 raise SpecError(Problem(error.position, "", error.message)) from None
             raise _IncludeProblem(f"'{template}': {error.message}") from None
         self.reads.setdefault(path, TemplateRead(display, path, sha256, through(opened, path)))
+        # a byte order mark (Windows editors write one) is no text: YAML skips it only at the
+        # start of the whole spec, and an include's would become part of its first key
+        text = text.removeprefix("\ufeff")
         return self.mark(text, display), str(path), lambda: True
 
 
