@@ -52,3 +52,10 @@ def test_a_control_character_inside_a_line_is_named_with_the_lines_number(text, 
     """Breaks (\\x0c, \\x1c, \\x0b) separate lines; a control character in a line is refused."""
     with pytest.raises(ValueError, match=rf"'t.txt': text line {line} holds the control char"):
         remember_lines(entry(repr(text)), text.encode(), "t.txt")
+
+
+def test_a_byte_order_mark_is_no_text_of_the_first_line():
+    """A word list saved as 'UTF-8 with BOM' labelled its first line '\\ufeffhello', an
+    invisible character with a zero-width box that the image does not show."""
+    lines = remember_lines(entry("bom"), "\ufeffhello\nworld\n".encode(), "t.txt")
+    assert list(lines) == ["hello", "world"]

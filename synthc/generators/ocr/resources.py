@@ -100,7 +100,9 @@ def remember_lines(entry: dict[str, str], data: bytes, shown: str) -> LineIndex:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{shown!r} is not UTF-8 text (byte {error.start})") from None
-    lines = LineIndex(text)
+    # a byte order mark (a Windows editor's "UTF-8 with BOM") is no text of the first line: it
+    # was labelled as an invisible first character with a zero-width box
+    lines = LineIndex(text.removeprefix("\ufeff"))
     bad = lines.first_in_lines(CONTROL_CHARS)
     if bad is not None:  # drawn as nothing, yet labelled with a zero-width box
         raise ValueError(
