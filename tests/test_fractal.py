@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -195,6 +196,36 @@ def test_a_fractaldb_csv_catalog_is_used_exactly(tmp_path):
         assert label["probabilities"] == pytest.approx([1 / 3] * 3)
         # The Sierpinski triangle covers about (3/4)^log2(64) of its bounding square, and some.
         assert 0.1 < (np.asarray(sample["png"]) > 0).mean() < 0.6
+
+
+@pytest.mark.parametrize(
+    ("csv", "problem"),
+    [
+        ("\ufeff0.5,0,0,0.5,0,0,1\n0.5,0,0,0.5,0.5,0,1\n0.5,0,0,0.5,0.25,0.5,1\n", None),
+        (
+            "\ufeffa,b,c,d,e,f,p\n0.5,0,0,0.5,0,0,1\n0.5,0,0,0.5,0.5,0,1\n0.5,0,0,0.5,0.25,0.5,1\n",
+            None,
+        ),
+        (
+            "a,b,c,d,e,f,p\n0.5,0,0,0.5,0,0,1\n0.5,0,0,0.5,0..5,0,1\n0.5,0,0,0.5,0.25,0.5,1\n",
+            "'class0.csv': row 3 holds something that is no number ('0.5,0,0,0.5,0..5,0,1'); "
+            "only the first row may be a header",
+        ),
+    ],
+    ids=["bom", "bom-and-header", "typo"],
+)
+def test_no_row_of_a_csv_catalog_is_dropped_unsaid(tmp_path, csv, problem):
+    """A row that was no numbers was skipped as a header wherever it stood: Excel's byte order
+    mark on the first row, or a typo in a later one, dropped that map without a word."""
+    (tmp_path / "class0.csv").write_text(csv, encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(classes=1, instances=4, system="{catalog: class0.csv}"))
+    if problem is None:
+        (system,) = api.validate(spec).generator.system.systems
+        assert len(system.maps) == 3
+    else:
+        with pytest.raises(SpecError, match=re.escape(problem)):
+            api.validate(spec)
 
 
 def test_fractaldb_sampler_meets_the_fill_rate_and_counts_rejections(tmp_path):

@@ -141,14 +141,23 @@ def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise ValueError(f"{shown!r} is not UTF-8 text (byte {error.start})") from None
     rows = []
-    for row in csv.reader(io.StringIO(text, newline="")):
+    first = True
+    # a byte order mark (Excel's "CSV UTF-8") is no text of the first row
+    for line, row in enumerate(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))):
         values = [v.strip() for v in row if v.strip()]
         if not values:
             continue
         try:
             numbers = [float(v) for v in values]
         except ValueError:
-            continue  # a header
+            if first:
+                first = False
+                continue  # a header
+            raise ValueError(
+                f"{shown!r}: row {line + 1} holds something that is no number "
+                f"({','.join(values)[:60]!r}); only the first row may be a header"
+            ) from None
+        first = False
         if len(numbers) != 7:
             raise ValueError(f"{shown!r}: rows must be a,b,c,d,e,f,p; got {len(numbers)} values")
         rows.append(numbers)
