@@ -141,6 +141,16 @@ def test_missing_include_is_a_spec_error(tmp_path):
         load_spec(spec)
 
 
+def test_an_include_naming_a_directory_says_so(tmp_path):
+    """It said "include 'parts' not found in the spec's directory", beside a folder 'parts'."""
+    (tmp_path / "parts").mkdir()
+    spec = tmp_path / "s.yaml"
+    spec.write_text("{% include 'parts' %}\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec, display_path="s.yaml")
+    assert problem(error).message == "include 'parts': parts is a directory; name a file in it"
+
+
 def test_sandbox_blocks_attribute_escapes(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text("a: 1\nb: {{ ''.__class__.__mro__[1].__subclasses__() }}\n")

@@ -80,6 +80,7 @@ class _SearchLoader(BaseLoader):
     def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
         if Path(template).is_absolute() or "\0" in template:
             raise _IncludeProblem(f"'{template}' is outside {self.searched()} (an absolute name)")
+        folder = None  # the first searched place where the name is a directory
         for root in self.roots:
             try:
                 path = (root.path / template).resolve()
@@ -89,6 +90,10 @@ class _SearchLoader(BaseLoader):
                 raise _IncludeProblem(f"'{template}' is outside {self.searched()}")
             if path.exists() and not path.is_dir():  # a FIFO or device: say what it is
                 return self._load(path, root.shown(template), template, root.path / template)
+            if folder is None and path.is_dir():
+                folder = root.shown(template)
+        if folder is not None:  # was "not found", beside a folder of that very name
+            raise _IncludeProblem(f"'{template}': {folder} is a directory; name a file in it")
         raise TemplateNotFound(template)
 
     def _load(
