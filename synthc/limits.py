@@ -41,6 +41,9 @@ MAX_FOLDER_NAME = 128
 MAX_SAMPLES = 10**12
 #: shards in one plan
 MAX_SHARDS = 1_000_000
+#: row counts of related tables' parent rows drawn to number the rows of a plan (about 35
+#: million a second on one core: this many take about five minutes)
+MAX_PLANNED_COUNTS = 10**10
 
 # -- memory of a build -------------------------------------------------------------------------
 #: estimated bytes one sample may need while it is generated

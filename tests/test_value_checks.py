@@ -168,6 +168,25 @@ def test_a_plan_with_too_many_shards_is_refused_naming_shard_size(cli, write_spe
     assert "100,000,000 shards" in err
 
 
+def test_related_tables_whose_planning_would_draw_too_many_counts_are_refused(cli, write_spec):
+    # validate said ok, and plan drew every parent row's count for hours
+    text = (
+        f"{HEAD}samples: 1000000000000\ngenerator:\n  kind: tabular\n  tables:\n"
+        "    users: {columns: {a: {dist: normal}}}\n"
+        "    visits:\n      parent: users\n      rows_per_parent: {dist: poisson, lam: 3}\n"
+        "      columns: {b: {dist: normal}}\n"
+        "    clicks:\n      parent: visits\n      rows_per_parent: {dist: constant, value: 2}\n"
+        "      columns: {c: {dist: normal}}\n"
+        "output: {shard_size: 2000000}\n"
+    )
+    err = refused(cli, write_spec, text, 4, "samples", "synthc.limits.MAX_PLANNED_COUNTS")
+    assert "about 4e+12 parent rows in all (users, visits)" in err
+    code, _, err = cli("plan", write_spec(text))
+    assert code == 2 and "MAX_PLANNED_COUNTS" in err
+    code, _, err = cli("validate", write_spec(text.replace("1000000000000", "1000000000")))
+    assert code == 0, err
+
+
 def test_task_keys_hash_the_shared_parts_once_but_equal_the_full_content_key(write_spec):
     text = (
         f"{HEAD}samples: 1000\nsplits: {{train: 0.7, test: 0.3}}\n"

@@ -239,6 +239,7 @@ class TablesConfig(GeneratorConfig):
         return rules
 
     def size_problems(self, samples: int, shard_size: int) -> Iterable[tuple[Any, ...]]:
+        yield from self._count_draws_problem(samples)
         for name in self.table_names():
             scale = self.rows_per_root(name)
             if samples * scale > MAX_TABLE_ROWS:
@@ -257,6 +258,20 @@ class TablesConfig(GeneratorConfig):
                 if path[:1] == ("generator",):
                     path = ("generator", "tables", name, *path[1:])
                 yield (path, message, *rest)
+
+    def _count_draws_problem(self, samples: int) -> Iterable[tuple[Any, ...]]:
+        """Planning draws the row count of every parent row (``first_rows``): a plan whose
+        parents are over limits.MAX_PLANNED_COUNTS would take hours before any shard."""
+        parents = {spec.parent for spec in self.tables.values() if spec.parent is not None}
+        draws = sum(samples * self.rows_per_root(name) for name in parents)
+        if draws > limits.MAX_PLANNED_COUNTS:
+            yield (
+                ("samples",),
+                f"{samples:,} {self.root()} rows have about {draws:.3g} parent rows in all "
+                f"({', '.join(sorted(parents))}), each of whose row counts is drawn to plan the "
+                f"shards, over the limit of {limits.MAX_PLANNED_COUNTS:.0e} "
+                "(synthc.limits.MAX_PLANNED_COUNTS); use fewer samples",
+            )
 
     def _child_shard_problem(self, name: str, scale: float, roots: int) -> tuple[Any, ...]:
         """A child table's shard of ``roots`` root rows (``scale`` rows of ``name`` each) is
