@@ -78,3 +78,14 @@ def test_a_validators_message_is_shown_without_pydantics_prefix(cli):
     assert code == 2
     assert "splits: split fractions sum to 0.9, not 1" in err
     assert "value error" not in err.lower()
+
+
+def test_a_tab_indenting_a_line_is_told_to_be_spaces(cli, write_spec):
+    # it said only "found character '\t' that cannot start any token"
+    spec = write_spec("synthc: 1\nname: x\nseed: 1\nsamples: 10\ngenerator:\n\tkind: manifold\n")
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert err.strip() == (
+        f"{spec}:6:1: YAML syntax error: found character '\\t' that cannot start any token "
+        "(YAML indents with spaces only: replace the tab with spaces)"
+    )

@@ -147,7 +147,10 @@ def _parse_with(
         mark = error.problem_mark or error.context_mark
         at = rendered.position(mark.line, mark.column) if mark else None
         problem = error.problem or error.context or "invalid YAML"
-        found = _YamlSyntaxError(Problem(at, "", f"YAML syntax error: {problem}"))
+        shown = problem
+        if "'\\t'" in problem:  # a tab where YAML wants indentation or a value
+            shown += " (YAML indents with spaces only: replace the tab with spaces)"
+        found = _YamlSyntaxError(Problem(at, "", f"YAML syntax error: {shown}"))
         found.problem, found.index = problem, mark.index if mark else None
         raise found from None
     except yaml.YAMLError as error:
