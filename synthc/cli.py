@@ -386,11 +386,8 @@ def _run(args: argparse.Namespace) -> int:
         return error.exit_code
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, Terminated)
-        print(
-            f"synthc: {'terminated' if terminated else 'interrupted'}; finished shards are kept, "
-            "run the build again to resume",
-            file=sys.stderr,
-        )
+        stopped = "terminated" if terminated else "interrupted"
+        print(f"synthc: {stopped}{_STOPPED.get(args.command, '')}", file=sys.stderr)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except FileNotFoundError as error:
         if _cwd_exists():
@@ -400,6 +397,14 @@ def _run(args: argparse.Namespace) -> int:
         return UsageError.exit_code
     except Exception as error:  # last resort: a bug must not print a traceback
         return _internal_error(error, args.debug)
+
+
+#: what a stopped command leaves behind, after "synthc: interrupted" (the others write nothing
+#: a later run would use: their line says only that they stopped)
+_STOPPED = {
+    "build": "; finished shards are kept, run the build again to resume",
+    "reproduce": "; its rebuild in the temporary directory was removed, the dataset is untouched",
+}
 
 
 def _cwd_exists() -> bool:

@@ -194,3 +194,28 @@ def test_a_stop_while_the_command_line_is_imported_exits_quietly(stop, code, mon
     except KeyboardInterrupt:
         pytest.fail("the stop escaped as a traceback")
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("stop, code", [(KeyboardInterrupt, 130), (Terminated, 143)])
+def test_a_stopped_command_that_is_not_a_build_says_no_build_resumes(
+    stop, code, cli, built, monkeypatch
+):
+    """Ctrl-C in verify or reproduce: one line that says what was left, not that a build's
+    finished shards are kept (verify has none; reproduce removes its rebuild)."""
+    from synthc import api
+
+    _, out = built
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise stop
+
+    monkeypatch.setattr(api, "verify", stopped)
+    monkeypatch.setattr(api, "reproduce", stopped)
+    word = "terminated" if stop is Terminated else "interrupted"
+    assert cli("verify", out) == (code, "", f"synthc: {word}\n")
+    returned, stdout, stderr = cli("reproduce", out)
+    assert (returned, stdout) == (code, "")
+    assert stderr == (
+        f"synthc: {word}; its rebuild in the temporary directory was removed, the dataset is "
+        "untouched\n"
+    )
