@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import io
 import json
 import os
@@ -395,6 +396,14 @@ def _run(args: argparse.Namespace) -> int:
         # a relative path (or a depfile's spelling) met a current directory removed under us
         _report(UsageError("the current directory was removed; run synthc from one that exists"))
         return UsageError.exit_code
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            return _internal_error(error, args.debug)
+        # a path typed (or put together from one typed) longer than the file system takes
+        _report(UsageError(_too_long(error)))
+        if args.debug:
+            traceback.print_exc()
+        return UsageError.exit_code
     except Exception as error:  # last resort: a bug must not print a traceback
         return _internal_error(error, args.debug)
 
@@ -405,6 +414,17 @@ _STOPPED = {
     "build": "; finished shards are kept, run the build again to resume",
     "reproduce": "; its rebuild in the temporary directory was removed, the dataset is untouched",
 }
+
+
+def _too_long(error: OSError) -> str:
+    """The message of an ENAMETOOLONG ``error``: the path, and what to do."""
+    name = error.filename
+    path = os.fsdecode(name) if isinstance(name, str | bytes) else "a path"
+    shown = path if len(path) <= 120 else f"{path[:60]}...{path[-40:]}"
+    return (
+        f"{shown}: file name too long: a name in this path is longer than the file system "
+        "allows (usually 255 bytes), or the whole path is (usually 4096); give a shorter path"
+    )
 
 
 def _cwd_exists() -> bool:

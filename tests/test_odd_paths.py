@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from conftest import spec_text
 
 import synthc
@@ -53,3 +54,29 @@ def test_names_that_are_not_utf8_are_refused_before_anything_is_written(tmp_path
     code, _, err = cli("build", tmp_path / "spec.yaml", "-o", odd)
     assert code == 2 and "output directory's name is not UTF-8" in err, err
     assert not Path(odd).exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["build", "{spec}", "-o", "{long}"],
+        ["plan", "{spec}", "-o", "{long}"],
+        ["verify", "{long}"],
+        ["preview", "{spec}", "-o", "{long}.png"],
+        ["build", "{spec}", "-o", "{out}", "--depfile", "{long}.d"],
+    ],
+    ids=["build", "plan", "verify", "preview", "depfile"],
+)
+def test_a_name_longer_than_the_file_system_takes_is_a_usage_error(
+    command, tmp_path, write_spec, cli
+):
+    """A path typed with a name over 255 bytes: what is wrong and what to do, exit 2; it was an
+    internal error (OSError: File name too long) asking to be reported."""
+    spec = write_spec(spec_text(samples=100))
+    long = tmp_path / ("a" * 300)
+    where = {"spec": spec, "long": long, "out": tmp_path / "out"}
+    code, out, err = cli(*(part.format(**where) for part in command))
+    assert (code, out) == (2, "")
+    assert err.startswith("synthc: error: ") and "internal error" not in err
+    assert "file name too long" in err and err.rstrip().endswith("give a shorter path")
+    assert not (tmp_path / "out" / "manifest.json").exists()
