@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--depfile",
-        type=_output_file,
+        type=_output_file("the depfile"),
         metavar="FILE",
         help="write a Make rule OUT/manifest.json: INPUTS... to FILE (for make and ninja)",
     )
@@ -214,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--out",
-        type=_output_file,
+        type=_output_file("the preview PNG"),
         metavar="FILE",
         help="PNG to write (default outputs/<name>.preview.png; never inside an output directory)",
     )
@@ -744,11 +744,22 @@ def _sample_output(text: str) -> Path | str:
     return _output(text)
 
 
-def _output_file(text: str) -> Path | str:
-    """A file to write, as typed: as :func:`_output`, but a name ending in ``/`` stays text, so
-    the command can refuse it as a directory (a Path would drop the slash and write a file
-    named after the folder)."""
-    return text if text.endswith(("/", os.sep)) else _output(text)
+def _output_file(what: str) -> Callable[[str], Path | str]:
+    """The type of an option naming a file to write (``what`` it holds, for messages): as
+    :func:`_output`, but a name ending in ``/`` stays text, so the command can refuse it as a
+    directory (a Path would drop the slash and write a file named after the folder). ``-`` is
+    refused: it reads as stdout, and was written as a file named ``-`` in the working
+    directory."""
+
+    def parse(text: str) -> Path | str:
+        if text == "-":
+            raise argparse.ArgumentTypeError(
+                f"'-' is no stdout here: {what} is written to the file named; give its path "
+                "(for a file named '-': ./-)"
+            )
+        return text if text.endswith(("/", os.sep)) else _output(text)
+
+    return parse
 
 
 def _child(out: Path | str, name: str) -> Path | str:

@@ -198,3 +198,25 @@ def test_stream_of_a_url_says_a_spec_is_a_file():
 
     with pytest.raises(UsageError, match=r"^gs://bucket/data: a spec is a file on this machine"):
         synthc.stream("gs://bucket/data")
+
+
+@pytest.mark.parametrize(
+    "options, what",
+    [
+        (["preview", "{spec}", "-o", "-"], "the preview PNG"),
+        (["build", "{spec}", "--depfile", "-"], "the depfile"),
+    ],
+    ids=["preview", "depfile"],
+)
+def test_a_dash_for_a_file_to_write_is_refused_not_a_file_named_dash(
+    options, what, cli, write_spec, tmp_path, monkeypatch, capsys
+):
+    """`-o -` reads as stdout: preview wrote its PNG, and build its depfile, to a file named
+    '-' in the working directory (the depfile over the PNG)."""
+    spec = write_spec(spec_text(samples=100))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        cli(*(part.format(spec=spec) for part in options))
+    assert exit_.value.code == 2
+    assert f"'-' is no stdout here: {what} is written to the file named" in capsys.readouterr().err
+    assert not (tmp_path / "-").exists() and not (tmp_path / "outputs").exists()
