@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import synthc
 from synthc import api
+from synthc.arguments import Parser
 from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
 from synthc.library_logs import show_library_logs
 from synthc.own_process import Terminated
@@ -43,9 +44,7 @@ class _Version(argparse.Action):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="synthc", description="Compile YAML dataset specs into sharded datasets."
-    )
+    parser = Parser(prog="synthc", description="Compile YAML dataset specs into sharded datasets.")
     parser.add_argument("--version", action=_Version)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -242,7 +241,7 @@ def _add_worker_wait(p: argparse.ArgumentParser, text: str) -> None:
     p.add_argument("--worker-wait", type=float, metavar="SECONDS", help=text)
 
 
-def _reproduce_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _reproduce_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser(
         "reproduce", help="rebuild a dataset from its recorded spec and inputs and compare"
     )

@@ -220,3 +220,38 @@ def test_a_dash_for_a_file_to_write_is_refused_not_a_file_named_dash(
     assert exit_.value.code == 2
     assert f"'-' is no stdout here: {what} is written to the file named" in capsys.readouterr().err
     assert not (tmp_path / "-").exists() and not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize(
+    "args, usage, message",
+    [
+        (["bulid", "spec.yaml"], "synthc", "invalid choice: 'bulid'; did you mean 'build'?"),
+        (["build", "spec.yaml", "--wokers", "2"], "synthc build", "did you mean --workers?"),
+        (["plan", "spec.yaml", "--jsn"], "synthc plan", "--jsn; did you mean --json?"),
+        (["build", "spec.yaml", "--executor", "daks"], "synthc build", "did you mean 'dask'?"),
+        (
+            ["build", "spec.yaml", "--debug"],
+            "synthc build",
+            "--debug is an option of synthc itself: give it before the command",
+        ),
+    ],
+    ids=["command", "option", "flag", "choice", "program-option"],
+)
+def test_a_misspelt_command_or_option_says_what_was_meant(args, usage, message, capsys):
+    """A typo got argparse's bare 'invalid choice' or 'unrecognized arguments', the latter with
+    synthc's own usage rather than the command's."""
+    with pytest.raises(SystemExit) as exit_:
+        _parser().parse_args(args)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: {usage} ")
+    assert message in err.splitlines()[-1]
+    assert err.splitlines()[-1].startswith(f"{usage}: error: ")
+
+
+def test_an_unknown_word_gets_no_hint(capsys):
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["build", "spec.yaml", "--foo=3"])
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "synthc build: error: unrecognized arguments: --foo=3"
+    )

@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     # what users script against
     ("synthc.api",),
     # the command line
-    ("synthc.cli", "synthc.command", "synthc.__main__"),
+    ("synthc.cli", "synthc.arguments", "synthc.command", "synthc.__main__"),
 ]  # fmt: skip
 
 

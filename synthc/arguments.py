@@ -1,0 +1,74 @@
+"""The command line's parser: argparse's, with a did-you-mean for a misspelt command, choice or
+option, and an unknown option reported by the command it was given to."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from synthc.hints import closest, did_you_mean
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser (its commands' parsers are of this class too) whose errors say what
+    the user likely meant."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is None or value in action.choices:
+            return
+        choices = ", ".join(repr(choice) for choice in action.choices)
+        hint = did_you_mean(value, [str(choice) for choice in action.choices])
+        raise argparse.ArgumentError(
+            action, f"invalid choice: {value!r}{hint} (choose from {choices})"
+        )
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """As argparse's, but arguments no parser knows are reported by the parser of the
+        command they were given to (its usage, its options' names), each with a hint."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = self._command_parser(parsed)
+            hints = parser._hints(extras, () if parser is self else self._long_options())
+            parser.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+        return parsed
+
+    def _command_parser(self, parsed: argparse.Namespace) -> Parser:
+        """The parser of the command ``parsed`` ran, or this one."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(getattr(parsed, action.dest, None) or "")
+                if isinstance(chosen, Parser):
+                    return chosen
+        return self
+
+    def _long_options(self) -> list[str]:
+        return [name for name in self._option_string_actions if name.startswith("--")]
+
+    def _hints(self, extras: list[str], program: Sequence[str]) -> str:
+        """For each unknown option of ``extras``: this parser's option it is close to, else the
+        ``program``'s (``--debug``: given before the command), if any."""
+        hints = []
+        for extra in extras:
+            name = extra.partition("=")[0]
+            if not name.startswith("--"):
+                continue
+            own = _closest_option(name, self._long_options())
+            if own is not None:
+                hints.append(f"did you mean {own}?")
+            elif (top := _closest_option(name, program)) is not None:
+                hints.append(
+                    f"{top} is an option of synthc itself: give it before the command "
+                    f"(synthc {top} ...)"
+                )
+        return f"; {'; '.join(hints)}" if hints else ""
+
+
+def _closest_option(name: str, options: Sequence[str]) -> str | None:
+    """The option of ``options`` close to ``name``, compared without their dashes (``--foo``
+    and ``--force`` share them, not a likely misspelling)."""
+    bare = {option.lstrip("-"): option for option in options}
+    close = closest(name.lstrip("-"), bare)
+    return None if close is None else bare[close]
