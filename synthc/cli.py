@@ -773,6 +773,11 @@ def _check_distinct_names(names: list[tuple[Path, str]]) -> None:
     for spec, name in names:
         if name.casefold() in seen:
             first, other = seen[name.casefold()]
+            if _same_file(first, spec):
+                raise UsageError(
+                    f"{first} and {spec}: the same spec given twice (a glob and its name, say); "
+                    "give each spec once"
+                )
             if other == name:
                 raise UsageError(
                     f"{first} and {spec}: both name the dataset {name!r}, and each dataset "
@@ -784,6 +789,14 @@ def _check_distinct_names(names: list[tuple[Path, str]]) -> None:
                 "Windows; rename one"
             )
         seen[name.casefold()] = (spec, name)
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether two spec paths, both read already, name one file."""
+    try:
+        return os.path.samefile(one, other)
+    except (OSError, ValueError):
+        return False
 
 
 def _verify(args: argparse.Namespace) -> int:

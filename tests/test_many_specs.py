@@ -79,6 +79,21 @@ def test_two_specs_of_one_folder_are_refused_before_anything_builds(
         assert code == 2 and stdout.count(": ok") == 2 and "both name the dataset" in stderr
 
 
+def test_one_spec_given_twice_is_said_to_be_given_twice(cli, write_spec, tmp_path, monkeypatch):
+    """`synthc build specs/*.yaml specs/a.yaml`: the error said the two 'both name the
+    dataset' and to rename one, of a single file."""
+    spec = write_spec(spec_text(name="once"), "a.yaml")
+    monkeypatch.chdir(tmp_path)
+    for command in ("build", "plan", "validate"):
+        code, _, stderr = cli(command, spec, "./a.yaml")
+        assert code == 2
+        assert stderr.splitlines()[-1] == (
+            f"synthc: error: {spec} and a.yaml: the same spec given twice (a glob and its name, "
+            "say); give each spec once"
+        )
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_var_applies_to_every_spec(cli, write_spec, tmp_path):
     templated = spec_text(name="NAME").replace("samples: 1000", 'samples: {{ var("n") }}')
     a = write_spec(templated.replace("NAME", "a"), "a.yaml")
