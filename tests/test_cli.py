@@ -255,3 +255,21 @@ def test_an_unknown_word_gets_no_hint(capsys):
     assert capsys.readouterr().err.splitlines()[-1] == (
         "synthc build: error: unrecognized arguments: --foo=3"
     )
+
+
+def test_an_output_that_is_a_file_says_what_o_takes(cli, write_spec, tmp_path):
+    """`synthc build -o a.yaml b.yaml` takes a.yaml for the output: the error said only that
+    it 'exists and is not a directory', not what -o wants."""
+    first, second = write_spec(spec_text(samples=100)), write_spec(spec_text(), "b.yaml")
+    for command in ("build", "plan"):
+        code, out, err = cli(command, "-o", first, second)
+        assert (code, out) == (2, "")
+        assert err == (
+            f"synthc: error: {first}: exists and is not a directory; -o takes the output "
+            "directory (or leave it out: outputs/<name>)\n"
+        )
+    code, _, err = cli("build", second, "-o", first / "out")
+    assert code == 2 and err.rstrip().endswith(
+        f"{first} is not a directory; -o takes the output directory (or leave it out: "
+        "outputs/<name>)"
+    )

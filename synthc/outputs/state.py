@@ -289,12 +289,18 @@ def check_output_dir(out: Path) -> None:
     if out.is_symlink() and not out.exists():
         raise UsageError(f"{out}: is a symlink to nothing; choose another directory with -o")
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a directory")
+        raise UsageError(
+            f"{out}: exists and is not a directory; -o takes the output directory (or leave "
+            "it out: outputs/<name>)"
+        )
     _check_state_folder(out / STATE_DIR)
     for parent in out.absolute().parents:
         if parent.exists():
             if not parent.is_dir():
-                raise UsageError(f"{out}: {parent} is not a directory")
+                raise UsageError(
+                    f"{out}: {parent} is not a directory; -o takes the output directory (or "
+                    "leave it out: outputs/<name>)"
+                )
             break
 
 
