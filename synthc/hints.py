@@ -4,6 +4,8 @@ for any layer's messages."""
 from __future__ import annotations
 
 import difflib
+import itertools
+import os
 from collections.abc import Iterable
 
 
@@ -31,3 +33,27 @@ def listed(names: Iterable[object], limit: int = MAX_LISTED) -> str:
     every = [str(name) for name in names]
     shown = ", ".join(every[:limit])
     return shown + (f" and {len(every) - limit:,} more" if len(every) > limit else "")
+
+
+#: the most entries of a folder looked at for a file name close to a missing one
+MAX_SIBLINGS = 10_000
+
+
+def sibling_hint(missing: str, suffixes: tuple[str, ...]) -> str:
+    """``"; did you mean 'specs/swiss_roll.yaml'?"`` for the file of ``missing``'s folder
+    (one of ``suffixes``) whose name is close to ``missing``'s, spelled as ``missing`` is;
+    ``""`` when none is, or the folder cannot be read."""
+    folder, name = os.path.split(missing)
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = [
+                entry.name
+                for entry in itertools.islice(entries, MAX_SIBLINGS)
+                if entry.name.endswith(suffixes) and entry.is_file()
+            ]
+    except (OSError, ValueError):
+        return ""
+    # compared without suffixes, which would make any two names of one kind look close
+    stems = {os.path.splitext(other)[0]: other for other in names}
+    close = closest(os.path.splitext(name)[0], stems)
+    return f"; did you mean {os.path.join(folder, stems[close])!r}?" if close else ""

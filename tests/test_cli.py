@@ -273,3 +273,21 @@ def test_an_output_that_is_a_file_says_what_o_takes(cli, write_spec, tmp_path):
         f"{first} is not a directory; -o takes the output directory (or leave it out: "
         "outputs/<name>)"
     )
+
+
+def test_a_missing_spec_names_the_spec_beside_it_it_was_likely_meant_to_be(
+    cli, write_spec, tmp_path
+):
+    """The README's example builds specs/swiss_roll.yaml into outputs/swiss-roll: typing the
+    dataset's name for the file got 'spec file not found' alone."""
+    write_spec(spec_text(), "swiss_roll.yaml")
+    write_spec(spec_text(), "other.yaml")
+    meant = str(tmp_path / "swiss_roll.yaml")
+    for typed in ("swiss-roll.yaml", "swiss_roll.yml"):
+        code, _, err = cli("validate", tmp_path / typed)
+        assert code == 2
+        assert err == (
+            f"synthc: error: spec file not found: {tmp_path / typed}; did you mean {meant!r}?\n"
+        )
+    code, _, err = cli("build", tmp_path / "zzz.yaml")
+    assert (code, err) == (2, f"synthc: error: spec file not found: {tmp_path / 'zzz.yaml'}\n")

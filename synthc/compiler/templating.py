@@ -40,6 +40,7 @@ from synthc.compiler.source import (
     read_source_written,
 )
 from synthc.errors import Problem, SpecError, UsageError
+from synthc.hints import sibling_hint
 from synthc.inputs import repository_root
 from synthc.lazy import lazy_module
 from synthc.provenance import through
@@ -88,6 +89,10 @@ def template_roots(spec: Path, display: str, templates: Path | None = None) -> l
     return list(unique.values())
 
 
+#: the names a spec file is likely to have, for a did-you-mean when the one given is missing
+SPEC_SUFFIXES = (".yaml", ".yml", ".j2")
+
+
 def render_spec(
     path: Path,
     variables: Mapping[str, Any] | None = None,
@@ -120,7 +125,8 @@ def render_spec(
         if error.position is not None:
             raise SpecError(Problem(error.position, "", error.message)) from None
         if error.missing:
-            raise UsageError(f"spec file not found: {display}") from None
+            hint = sibling_hint(display, SPEC_SUFFIXES)
+            raise UsageError(f"spec file not found: {display}{hint}") from None
         raise UsageError(f"cannot read spec {display}: {error.message}") from None
 
     var_reads = VarReads(variables, getattr(given, "raw", {}), getattr(given, "recorded_in", None))
