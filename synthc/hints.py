@@ -39,17 +39,20 @@ def listed(names: Iterable[object], limit: int = MAX_LISTED) -> str:
 MAX_SIBLINGS = 10_000
 
 
-def sibling_hint(missing: str, suffixes: tuple[str, ...]) -> str:
+def sibling_hint(missing: str, suffixes: tuple[str, ...] = (), folders: bool = False) -> str:
     """``"; did you mean 'specs/swiss_roll.yaml'?"`` for the file of ``missing``'s folder
-    (one of ``suffixes``) whose name is close to ``missing``'s, spelled as ``missing`` is;
-    ``""`` when none is, or the folder cannot be read."""
-    folder, name = os.path.split(missing)
+    ending in one of ``suffixes`` (or with ``folders``, the folder there) whose name is close
+    to ``missing``'s, spelled as ``missing`` is; ``""`` when none is, or the folder cannot be
+    read."""
+    folder, name = os.path.split(missing.rstrip("/") or missing)
     try:
         with os.scandir(folder or ".") as entries:
             names = [
                 entry.name
                 for entry in itertools.islice(entries, MAX_SIBLINGS)
-                if entry.name.endswith(suffixes) and entry.is_file()
+                if (
+                    entry.is_dir() if folders else entry.name.endswith(suffixes) and entry.is_file()
+                )
             ]
     except (OSError, ValueError):
         return ""

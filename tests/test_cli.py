@@ -291,3 +291,19 @@ def test_a_missing_spec_names_the_spec_beside_it_it_was_likely_meant_to_be(
         )
     code, _, err = cli("build", tmp_path / "zzz.yaml")
     assert (code, err) == (2, f"synthc: error: spec file not found: {tmp_path / 'zzz.yaml'}\n")
+
+
+def test_a_missing_output_names_the_output_beside_it_it_was_likely_meant_to_be(cli, tmp_path):
+    """specs/swiss_roll.yaml builds outputs/swiss-roll: `synthc verify outputs/swiss_roll`
+    said only that it does not exist."""
+    (tmp_path / "swiss-roll").mkdir()
+    (tmp_path / "swiss_roll.preview.png").write_bytes(b"")  # a file: not an output
+    for command in ("verify", "reproduce"):
+        code, _, err = cli(command, tmp_path / "swiss_roll")
+        assert code == 1
+        assert err == (
+            f"synthc: error: {tmp_path / 'swiss_roll'}: does not exist; give the output "
+            f"directory of a synthc build; did you mean {str(tmp_path / 'swiss-roll')!r}?\n"
+        )
+    code, _, err = cli("verify", tmp_path / "elsewhere")
+    assert err.rstrip().endswith("give the output directory of a synthc build")

@@ -21,6 +21,7 @@ import synthc
 from synthc import FORMAT_VERSION, generators, limits
 from synthc.dist_versions import version
 from synthc.errors import OutputError
+from synthc.hints import sibling_hint
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import read_bounded
 from synthc.outputs.records import counts_map
@@ -221,7 +222,10 @@ def read_manifest(out: Path) -> dict[str, Any]:
         if colon and scheme in SCHEMES and not rest.startswith("/"):
             # Path("s3://bucket/x") is s3:/bucket/x: a URL that lost a slash as a Path
             what += f" (the URL {scheme}://{rest} given as a Path? pass it as a string)"
-        raise OutputError(f"{out}: {what}; give the output directory of a synthc build")
+            hint = ""
+        else:  # outputs/swiss_roll for outputs/swiss-roll: the spec's file name for its name
+            hint = "" if out.exists() else sibling_hint(str(out), folders=True)
+        raise OutputError(f"{out}: {what}; give the output directory of a synthc build{hint}")
     path = out / MANIFEST_FILE
     try:
         if path.is_symlink():
