@@ -11,7 +11,12 @@ import signal
 from typing import TYPE_CHECKING
 
 from synthc.lazy import lazy_module
-from synthc.own_process import Terminated, prepare_environment, stop_on_terminate
+from synthc.own_process import (
+    Terminated,
+    keep_interrupts_ignored,
+    prepare_environment,
+    stop_on_terminate,
+)
 
 if TYPE_CHECKING:
     from synthc import cli as _cli
@@ -21,6 +26,7 @@ else:
 
 def main() -> int:
     """Run the `synthc` command on ``sys.argv``; return its exit code."""
+    keep_interrupts_ignored()  # a Ctrl-C its starter set aside stays aside, in every thread
     prepare_environment()
     stop_on_terminate()  # as Ctrl-C: what it started is stopped and its temporary files removed
     try:

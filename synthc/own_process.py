@@ -53,6 +53,19 @@ def stop_on_terminate() -> None:
         signal.signal(signal.SIGTERM, _terminated)
 
 
+def keep_interrupts_ignored() -> None:
+    """If this process was started with SIGINT ignored (a script's background job, ``synthc
+    build ... &``, which a Ctrl-C meant for the script must not stop), keep it so: block it too.
+    polars installs a SIGINT handler of its own when imported, over the ignored one, and turned
+    such a Ctrl-C into a KeyboardInterrupt in the middle of a shard's write (the build failed,
+    exit 1). A blocked signal reaches no thread, polars' or Python's; threads and processes
+    started later inherit the mask (they inherit the ignored disposition anyway), so this is
+    called before any thread starts (a thread started earlier, such as startup_gc's timer,
+    would take the signal and run polars' handler)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
 def prepare_environment() -> None:
     """Settings a process must have before it imports pydantic: pydantic's plugins off (unless
     PYDANTIC_DISABLE_PLUGINS is set, even to nothing). Before its first model, pydantic looks for

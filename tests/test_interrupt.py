@@ -219,3 +219,49 @@ def test_a_stopped_command_that_is_not_a_build_says_no_build_resumes(
         f"synthc: {word}; its rebuild in the temporary directory was removed, the dataset is "
         "untouched\n"
     )
+
+
+_IGNORED_CHILD = """
+import os, signal, threading, time, types
+from synthc import command
+
+def run():  # the command's work: a shard's write in a worker thread, a Ctrl-C meanwhile
+    import numpy as np
+    import polars as pl  # installs its own SIGINT handler over the ignored one
+    frame = pl.DataFrame({f"c{i}": np.arange(100_000, dtype=float) for i in range(4)})
+    failed, stop = [], threading.Event()
+    def write():
+        try:
+            while not stop.is_set():
+                frame.write_parquet(os.environ["TARGET"])
+        except BaseException as error:
+            failed.append(type(error).__name__)
+    thread = threading.Thread(target=write)
+    thread.start()
+    start = time.monotonic()
+    while time.monotonic() - start < 0.3 and not failed:
+        os.kill(os.getpid(), signal.SIGINT)  # meant for the script that started us
+        time.sleep(0.005)
+    stop.set()
+    thread.join()
+    print(failed)
+    return 0
+
+command._cli = types.SimpleNamespace(main=run)
+raise SystemExit(command.main())
+"""
+
+
+def test_a_command_started_with_ctrl_c_ignored_is_not_stopped_by_one(tmp_path):
+    """`synthc build ... &` in a script ignores SIGINT (the shell sets it aside): polars'
+    handler, installed over it, made a Ctrl-C fail the build in a shard's write (exit 1)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _IGNORED_CHILD],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TARGET": str(tmp_path / "shard.parquet")},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
