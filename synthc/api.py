@@ -145,7 +145,16 @@ _REEXPORTED: dict[str, Any] = {
     ),
     **dict.fromkeys(["Caption", "default_samples", "preview_of_samples"], _preview),
     **dict.fromkeys(
-        ["Store", "is_store_url", "local_path", "open_store", "public_url", "url_problem"], _store
+        [
+            "Store",
+            "is_store_url",
+            "local_path",
+            "one_slash_url",
+            "open_store",
+            "public_url",
+            "url_problem",
+        ],
+        _store,
     ),
     **dict.fromkeys(["verify_store"], _store_verify),
     **dict.fromkeys(["repair_hint", "verify_dataset"], _verify),

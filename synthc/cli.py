@@ -729,8 +729,19 @@ def _shown(out: Path | str) -> Path | str:
 def _output(text: str) -> Path | str:
     """An output as typed: text with ``://`` stays a string (a URL such as
     ``s3://bucket/prefix``, checked where it is used: synthc.api refuses a URL typed wrong
-    rather than making a directory named after it), a path is a Path."""
-    return text if "://" in text else Path(text)
+    rather than making a directory named after it), a path is a Path. A URL typed with one
+    slash (``s3:/bucket/prefix``) is refused: as a path it built into a local folder ``s3:``."""
+    if "://" in text:
+        return text
+    meant = api.one_slash_url(text) if ":/" in text else None
+    if meant is not None:
+        url = api.public_url(meant)  # its secrets left out, as every URL synthc prints
+        typed = f"{text.partition(':/')[0]}:/{url.partition('://')[2].lstrip('/')}"
+        raise argparse.ArgumentTypeError(
+            f"{typed}: a URL has two slashes after its scheme: did you mean {url}? (for a "
+            f"local path of that name: ./{typed})"
+        )
+    return Path(text)
 
 
 def _sample_output(text: str) -> Path | str:

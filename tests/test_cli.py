@@ -307,3 +307,27 @@ def test_a_missing_output_names_the_output_beside_it_it_was_likely_meant_to_be(c
         )
     code, _, err = cli("verify", tmp_path / "elsewhere")
     assert err.rstrip().endswith("give the output directory of a synthc build")
+
+
+def test_a_store_url_typed_with_one_slash_is_refused_not_built_locally(
+    cli, write_spec, tmp_path, monkeypatch, capsys
+):
+    """`-o s3:/bucket/x` (one slash) built into a local folder `s3:` and said so in passing."""
+    spec = write_spec(spec_text(samples=100))
+    monkeypatch.chdir(tmp_path)
+    for command in (["build", spec, "-o", "s3:/bucket/x"], ["verify", "gs:/bucket/x"]):
+        with pytest.raises(SystemExit) as exit_:
+            cli(*command)
+        assert exit_.value.code == 2
+        typed = command[-1]
+        assert (
+            capsys.readouterr()
+            .err.splitlines()[-1]
+            .endswith(
+                f"{typed}: a URL has two slashes after its scheme: did you mean "
+                f"{typed.replace(':/', '://')}? (for a local path of that name: ./{typed})"
+            )
+        )
+    assert list(tmp_path.iterdir()) == [spec]
+    code, out, _ = cli("plan", spec, "-o", "./s3:/bucket/x")  # the local folder, spelled so
+    assert code == 0 and "s3:/bucket/x: keep 0, build 2, remove 0" in out

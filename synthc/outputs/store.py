@@ -105,6 +105,17 @@ def is_store_url(text: str | os.PathLike[str]) -> bool:
     return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").isalnum()
 
 
+def one_slash_url(text: str) -> str | None:
+    """The store URL meant by ``text`` when it was typed with one slash after a scheme synthc
+    takes (``s3:/bucket/prefix`` for ``s3://bucket/prefix``), else None: read as a path, it
+    would be a local directory named ``s3:``."""
+    scheme, colon, rest = text.partition(":/")
+    if not colon or rest.startswith("/") or scheme.lower() not in SCHEMES:
+        return None
+    # file:/tmp/x is file:///tmp/x (an empty host), not the host tmp
+    return f"{scheme}:///{rest}" if scheme.lower() == "file" else f"{scheme}://{rest}"
+
+
 def url_problem(text: str | os.PathLike[str]) -> str | None:
     """Why ``text`` cannot name an output, when it has ``://``: a URL :func:`is_store_url` does
     not take (fsspec's chained ``simplecache::s3://...``: a URL typed wrong, not the name of a
