@@ -11,6 +11,7 @@ import os
 import select
 import sys
 import traceback
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -954,7 +955,23 @@ def _print_excerpt(position: Position) -> None:
         line = Path(position.file).read_text().splitlines()[position.line - 1]
     except (OSError, IndexError, UnicodeDecodeError):
         return
-    print(f"    {line}\n    {' ' * (position.col - 1)}^", file=sys.stderr)
+    print(f"    {line}\n    {_blank_as_wide(line[: position.col - 1])}^", file=sys.stderr)
+
+
+def _blank_as_wide(text: str) -> str:
+    """Blanks that take as many terminal columns as ``text``, so a caret after them stands
+    under the character that follows it."""
+    return "".join(_blank(char) for char in text)
+
+
+def _blank(char: str) -> str:
+    """A tab stays a tab (a terminal expands it to the same stop), a wide character (CJK) is
+    two spaces, a combining mark none, any other character one space."""
+    if char == "\t":
+        return char
+    if unicodedata.combining(char):
+        return ""
+    return "  " if unicodedata.east_asian_width(char) in ("W", "F") else " "
 
 
 if __name__ == "__main__":

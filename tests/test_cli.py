@@ -331,3 +331,22 @@ def test_a_store_url_typed_with_one_slash_is_refused_not_built_locally(
     assert list(tmp_path.iterdir()) == [spec]
     code, out, _ = cli("plan", spec, "-o", "./s3:/bucket/x")  # the local folder, spelled so
     assert code == 0 and "s3:/bucket/x: keep 0, build 2, remove 0" in out
+
+
+def test_the_caret_under_a_terminal_excerpt_stands_under_the_column_named(
+    tmp_path, monkeypatch, capsys
+):
+    """On a terminal each error shows its source line and a caret: it was put after one space
+    per character, so a tab or a wide (CJK) character before it moved the caret left of the
+    character the error names."""
+    from synthc import cli as cli_module
+    from synthc.errors import Position
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("a: 1\nvalues: [北, 南]\tweights: [1]\n")
+    column = spec.read_text().splitlines()[1].index("weights") + 1
+    cli_module._print_excerpt(Position(str(spec), 2, column))
+    source, caret = capsys.readouterr().err.splitlines()
+    assert source == "    values: [北, 南]\tweights: [1]"
+    # "values: [" 9 columns, each of 北 and 南 two, ", " and "]" one each, the tab kept
+    assert caret == "    " + " " * 9 + "  " + "  " + "  " + " " + "\t" + "^"
