@@ -350,3 +350,16 @@ def test_the_caret_under_a_terminal_excerpt_stands_under_the_column_named(
     assert source == "    values: [北, 南]\tweights: [1]"
     # "values: [" 9 columns, each of 北 and 南 two, ", " and "]" one each, the tab kept
     assert caret == "    " + " " * 9 + "  " + "  " + "  " + " " + "\t" + "^"
+
+
+def test_a_dash_for_the_spec_says_specs_are_not_read_from_stdin(cli, tmp_path, monkeypatch):
+    """`cat spec.yaml | synthc validate -` said only 'spec file not found: -'."""
+    monkeypatch.chdir(tmp_path)
+    for command in ("validate", "plan", "build"):
+        code, _, err = cli(command, "-")
+        assert code == 2
+        assert err == (
+            "synthc: error: spec file not found: -; a spec is read from its file, not from stdin "
+            "(the file's place decides what the spec may read and where its templates are): "
+            "give its path\n"
+        )

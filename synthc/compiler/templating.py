@@ -124,6 +124,12 @@ def render_spec(
     except UnreadableSource as error:
         if error.position is not None:
             raise SpecError(Problem(error.position, "", error.message)) from None
+        if error.missing and display == "-":
+            raise UsageError(
+                "spec file not found: -; a spec is read from its file, not from stdin (the "
+                "file's place decides what the spec may read and where its templates are): "
+                "give its path"
+            ) from None
         if error.missing:
             hint = sibling_hint(display, SPEC_SUFFIXES)
             raise UsageError(f"spec file not found: {display}{hint}") from None
