@@ -20,12 +20,13 @@ from synthc.compiler.models import Spec, spec_schema
 from synthc.compiler.planning import Plan, known_shaping_libraries, shaping_libraries
 from synthc.compiler.planning import plan as _plan
 from synthc.compiler.splits import empty_splits_note
+from synthc.compiler.templating import SPEC_SUFFIXES
 from synthc.compiler.variables import parse_var_assignments
 from synthc.depfile import DepfileError, depfile_rule, refresh_target, target_name
 from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
-from synthc.hints import listed
+from synthc.hints import listed, sibling_hint
 from synthc.inputs import repository_root
 from synthc.lazy import lazy_module
 from synthc.progress import Progress
@@ -815,7 +816,11 @@ def _diff_side(
             raise UsageError(str(error)) from None
         return _diff_sides.side_of_manifest(str(path), manifest)
     if not os.path.lexists(path):  # anything else there (a FIFO, a loop): the reader names it
-        raise UsageError(f"{path}: no such file or directory; give an output directory or a spec")
+        output, spec = sibling_hint(str(path), folders=True), sibling_hint(str(path), SPEC_SUFFIXES)
+        hint = (spec or output) if str(path).endswith(SPEC_SUFFIXES) else (output or spec)
+        raise UsageError(
+            f"{path}: no such file or directory; give an output directory or a spec{hint}"
+        )
     compiled = compile_spec(path, variables, allow_read, templates)
     inputs: list[InputFile] = [
         {"path": i.path, "role": i.role, "sha256": i.sha256} for i in compiled.inputs

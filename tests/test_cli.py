@@ -363,3 +363,17 @@ def test_a_dash_for_the_spec_says_specs_are_not_read_from_stdin(cli, tmp_path, m
             "(the file's place decides what the spec may read and where its templates are): "
             "give its path\n"
         )
+
+
+def test_a_missing_side_of_diff_names_the_output_or_spec_likely_meant(cli, write_spec, tmp_path):
+    """`synthc diff outputs/swiss_roll specs/swiss-roll.yaml`: each side said only 'no such
+    file or directory'."""
+    spec = write_spec(spec_text(), "swiss_roll.yaml")
+    (tmp_path / "swiss-roll").mkdir()
+    for typed, meant in [("swiss_roll", "swiss-roll"), ("swiss-roll.yaml", "swiss_roll.yaml")]:
+        code, _, err = cli("diff", tmp_path / typed, spec)
+        assert code == 2
+        assert err == (
+            f"synthc: error: {tmp_path / typed}: no such file or directory; give an output "
+            f"directory or a spec; did you mean {str(tmp_path / meant)!r}?\n"
+        )
