@@ -141,7 +141,8 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
     unknown = _scheme_problem(scheme)
     if unknown is not None:  # said with the scheme as given (urlsplit lowers it)
         return f"{scheme}{public_url(text)[len(scheme) :]}: {unknown}"
-    if scheme.lower() in _NO_USER_INFO and "@" in rest.partition("/")[0]:
+    host = rest.partition("/")[0]
+    if (scheme.lower() in _NO_USER_INFO and "@" in host) or _slashed_password(scheme, rest):
         return (
             f"{public_url(text)}: {scheme}:// takes no credentials in the URL (user:secret@): "
             "they come from the environment or fsspec's configuration (docs/storage.md)"
@@ -235,11 +236,22 @@ def local_path(url: str) -> Path | None:
     return Path(rest)
 
 
+def _slashed_password(scheme: str, rest: str) -> bool:
+    """True if ``rest`` (a store URL after ``scheme://``) holds ``user:password@`` whose
+    password has a ``/`` (AWS secret keys often do): the host then seems to end at that ``/``,
+    and the password's second half to start the path. No bucket or container name holds ``:``
+    (a ``file://`` URL is a local path, which may)."""
+    return scheme.lower() != "file" and ":" in rest.partition("/")[0] and "@" in rest
+
+
 def public_url(url: str) -> str:
-    """``url`` without ``user:password@``, query or fragment: what synthc prints and records
-    (each URL of a chained ``a::b://...`` alike)."""
+    """``url`` without ``user:password@`` (a password holding ``/`` too), query or fragment:
+    what synthc prints and records (each URL of a chained ``a::b://...`` alike)."""
     if "::" in url:
         return "::".join(public_url(part) if "://" in part else part for part in url.split("::"))
+    scheme, sep, rest = url.partition("://")
+    if sep and _slashed_password(scheme, rest):
+        url = f"{scheme}://{rest.rpartition('@')[2]}"
     try:
         parts = urlsplit(url)
     except ValueError:
