@@ -458,3 +458,27 @@ def test_s3_requests_are_bounded_unless_the_user_configures_them(monkeypatch, tm
     fs = store_module.open_store("s3://bucket/d").fs
     assert "retries" not in fs.config_kwargs and fs.config_kwargs["read_timeout"] == 15
     s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("s3://localhost:9000/bucket/x", "'localhost:9000' is no bucket name"),
+        ("gs://localhost:4443/bucket/x", "(STORAGE_EMULATOR_HOST)"),
+        ("az://127.0.0.1:10000/account/x", "'127.0.0.1:10000' is no container name"),
+    ],
+)
+def test_an_endpoint_in_place_of_the_bucket_is_refused_naming_where_it_goes(
+    cli, tmp_path, url, words
+):
+    # MinIO's host:port where the bucket goes: "cannot write: Parameter validation failed:"
+    # (botocore's reason, on the next line, was cut), gcsfs asked Google's servers for the
+    # bucket 'localhost:4443', adlfs failed to parse a port
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    for command in (("build", spec, "-o", url), ("verify", url)):
+        code, _, err = cli(*command)
+        assert code == 2 and words in only_line(err), err
+        assert "the endpoint comes from the environment" in err
+    assert store_module.url_problem("s3://bucket/a:b/c") is None  # a key may hold ':'
+    assert store_module.url_problem("file://host:1/x") is None  # a local path

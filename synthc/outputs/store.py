@@ -147,6 +147,14 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
             f"{public_url(text)}: {scheme}:// takes no credentials in the URL (user:secret@): "
             "they come from the environment or fsspec's configuration (docs/storage.md)"
         )
+    if ":" in host and scheme.lower() != "file":
+        return (
+            f"{public_url(text)}: {host!r} is no {_bucket_word(scheme)} name (none holds ':'); "
+            f"a store URL names the {_bucket_word(scheme)} and the prefix "
+            f"({scheme}://{_bucket_word(scheme)}/prefix), and the endpoint comes from the "
+            f"environment ({_ENDPOINT_SETTING.get(scheme.lower(), 'AWS_ENDPOINT_URL')}) or "
+            "fsspec's configuration (docs/storage.md)"
+        )
     if "?" in text or "#" in text:
         return (
             f"{public_url(text)}: a store URL takes no query (?...) or fragment (#...), which "
@@ -170,6 +178,21 @@ def url_problem(text: str | os.PathLike[str]) -> str | None:
             "keys 'a/../p/...'): give the prefix as plain names, as in s3://bucket/a/b"
         )
     return None
+
+
+#: where each store's library takes an endpoint of the user's own (an emulator, MinIO)
+_ENDPOINT_SETTING = {
+    "gs": "STORAGE_EMULATOR_HOST",
+    "gcs": "STORAGE_EMULATOR_HOST",
+    "az": "AZURE_STORAGE_CONNECTION_STRING",
+    "abfs": "AZURE_STORAGE_CONNECTION_STRING",
+    "abfss": "AZURE_STORAGE_CONNECTION_STRING",
+}
+
+
+def _bucket_word(scheme: str) -> str:
+    """What the first part of a ``scheme://`` URL names: a bucket, or Azure's container."""
+    return "container" if scheme.lower() in _AZURE else "bucket"
 
 
 def _scheme_problem(scheme: str) -> str | None:
