@@ -482,3 +482,14 @@ def test_an_endpoint_in_place_of_the_bucket_is_refused_naming_where_it_goes(
         assert "the endpoint comes from the environment" in err
     assert store_module.url_problem("s3://bucket/a:b/c") is None  # a key may hold ':'
     assert store_module.url_problem("file://host:1/x") is None  # a local path
+
+
+def test_a_bucket_name_botocore_refuses_is_said_with_its_reason(bucket, cli, tmp_path):
+    # "cannot write: Parameter validation failed:" and nothing more: botocore says which
+    # parameter and why on the message's next line, which was cut
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    for command in (("build", spec, "-o", "s3://bad!name/x"), ("verify", "s3://bad!name/x")):
+        code, _, err = cli(*command)
+        assert code == 1
+        assert 'Parameter validation failed: Invalid bucket name "bad!name"' in only_line(err)

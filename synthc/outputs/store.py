@@ -506,6 +506,8 @@ def _headline(message: str) -> str:
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     if not lines:
         return ""
+    if lines[0].endswith(":") and len(lines) > 1:  # botocore's "Parameter validation failed:"
+        lines[0] = f"{lines[0]} {lines[1]}"  # and, on the next line, which and why
     code = next(
         (line.split(":", 1)[1].strip() for line in lines if line.startswith("ErrorCode:")), ""
     )
