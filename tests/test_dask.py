@@ -6,9 +6,11 @@ mismatches and unreachable schedulers are usage errors."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import math
 import operator
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -574,3 +576,82 @@ def test_reproduce_says_its_dask_rebuild_is_discarded_when_every_worker_left(tmp
     assert "kept" not in str(error.value) and "run reproduce again" in str(error.value)
     cancelled = dask_executor.cancelled_message(None, throwaway=True)
     assert "kept" not in cancelled and "run reproduce again" in cancelled
+
+
+def _self_signed(folder: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 that is its own CA, and its key: (cert file, key file)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(folder / "cert.pem"), str(folder / "key.pem")
+
+
+def test_a_tls_scheduler_is_reached_with_dask_s_tls_settings(tmp_path):
+    # the probe before a build connected without them, so every tls:// scheduler was "cannot
+    # reach ...: TypeError: TLS expects a `ssl_context` argument", though a Client reached it
+    import asyncio
+
+    import dask
+    from distributed.comm import listen
+    from distributed.security import Security
+
+    from synthc.executors.dask import probe_scheduler
+
+    cert, key = _self_signed(tmp_path)
+    security = Security(
+        tls_ca_file=cert, tls_scheduler_cert=cert, tls_scheduler_key=key, require_encryption=True
+    )
+    started: queue.Queue[str] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        async def handle(comm):
+            await comm.close()
+
+        listener = listen("tls://127.0.0.1:0", handle, **security.get_listen_args("scheduler"))
+        await listener.start()
+        started.put(listener.contact_address)
+        while not stop.is_set():
+            await asyncio.sleep(0.02)
+        listener.stop()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        address = started.get(timeout=10)
+        with pytest.raises(UsageError, match="needs Dask's TLS settings on this machine"):
+            probe_scheduler(address, 5)
+        tls = "distributed.comm.tls"
+        settings = {f"{tls}.ca-file": cert, f"{tls}.client.cert": cert, f"{tls}.client.key": key}
+        with dask.config.set(settings):
+            probe_scheduler(address, 5)
+    finally:
+        stop.set()
+        thread.join(10)

@@ -432,6 +432,12 @@ def probe_scheduler(address: str, timeout: float) -> None:
         )
     elif isinstance(error, MemoryError):  # another protocol's bytes read as a frame length
         detail = "something answered, but not in Dask's protocol"
+    elif address.startswith("tls://") and "ssl_context" in str(error):
+        detail = (
+            "a tls:// scheduler needs Dask's TLS settings on this machine: "
+            "distributed.comm.tls.ca-file, .client.cert and .client.key in Dask's configuration "
+            "(or DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT, ..._CLIENT__KEY)"
+        )
     else:
         detail = f"{type(error).__name__}: {one_line(str(error))[:300]}"
     message = f"cannot reach the Dask scheduler at {address}: {detail}"
@@ -442,9 +448,13 @@ def probe_scheduler(address: str, timeout: float) -> None:
 
 async def _handshake(address: str, timeout: float) -> None:
     from distributed.comm import connect
+    from distributed.security import Security
 
+    # as a Client connects: with the TLS settings of Dask's configuration (a tls:// scheduler
+    # needs them; without them, every tls:// address was "unreachable")
+    security = Security().get_connection_args("client")
     # connect's own timeout says an unreachable address; this one, a handshake never answered
-    comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout + 2)
+    comm = await asyncio.wait_for(connect(address, timeout=timeout, **security), timeout + 2)
     await comm.close()
 
 
