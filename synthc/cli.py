@@ -478,6 +478,11 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError("--workers sizes the local pool; a Dask cluster has its own workers")
     if args.scheduler is not None and args.executor == "local":
         raise UsageError("--scheduler runs the shards on Dask; drop --executor local")
+    if args.scheduler is not None and args.scheduler.startswith("inproc://"):
+        raise UsageError(
+            f"--scheduler {args.scheduler!r}: an inproc:// scheduler lives inside one Python "
+            "process, never one this command could reach; give its tcp:// (or tls://) address"
+        )
     dask = args.executor == "dask" or args.scheduler is not None
     if args.worker_wait is not None and not dask:
         raise UsageError(

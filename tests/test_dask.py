@@ -394,6 +394,18 @@ def test_executor_local_and_a_scheduler_do_not_mix(cli, write_spec, tmp_path):
     assert code == 2 and "drop --executor local" in stderr
 
 
+def test_an_inproc_scheduler_on_the_command_line_is_a_usage_error(cli, write_spec, tmp_path):
+    # it said "cannot reach ...: ValueError: not enough values to unpack"
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    code, _, stderr = cli("build", spec, "-o", tmp_path / "out", "--scheduler", "inproc://x")
+    assert code == 2 and stderr == (
+        "synthc: error: --scheduler 'inproc://x': an inproc:// scheduler lives inside one "
+        "Python process, never one this command could reach; give its tcp:// (or tls://) "
+        "address\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_worker_wait_is_a_dask_build_s_and_a_number_of_seconds(cli, write_spec, tmp_path):
     spec = write_spec(spec_text(samples=100, shard_size=50))
     code, _, stderr = cli("build", spec, "-o", tmp_path / "out", "--worker-wait", "5")
