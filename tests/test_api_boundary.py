@@ -14,6 +14,7 @@ from synthc import api
 CLI_MAY_IMPORT = {
     "synthc",
     "synthc.api",
+    "synthc.arguments",  # the command line's own argparse parser (front end, like cli.py)
     "synthc.errors",
     "synthc.progress",
     "synthc.own_process",  # what the command process sets for itself, not a way around the API
