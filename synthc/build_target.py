@@ -42,6 +42,10 @@ class Target(Protocol):
         """Save ``state`` so that a killed build resumes from it; every shard it names is
         durable first."""
 
+    def abort_io(self) -> None:
+        """End the output's pending requests now (a store's, synthc.outputs.store_abort), for
+        a build stopped while the output does not answer; nothing for a directory."""
+
     def unmark(self) -> None:
         """Remove the saved state of a new output whose build failed before writing anything
         (what is left cannot be removed is left: the build's own error is the one to tell)."""

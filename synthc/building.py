@@ -28,6 +28,7 @@ from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
+from synthc.deadline import interrupted, within_stop
 from synthc.errors import BuildError, SynthcError, UsageError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
@@ -442,7 +443,11 @@ def _run(
     progress.counting(count_unit(tasks))
     progress.start(len(tasks), sum(t.samples for t in tasks))
     counter = _SampleCounter(progress, [t.samples for t in tasks], executor)
-    checkpoint = Checkpoint(lambda: target.save(state))
+    checkpoint = Checkpoint(
+        lambda: target.save(state),
+        stopping=lambda: within_stop(lambda: target.save(state), target.abort_io),
+        where=target.location,
+    )
     runs: Iterator[tuple[int, Any]] | None = None
     try:
         items = [t.to_json() for t in tasks]
@@ -481,6 +486,8 @@ def _run(
             # when the generator is collected: nothing of this build lands after it returns
             with contextlib.suppress(Exception):
                 runs.close()
+        if interrupted() is not None:
+            target.abort_io()  # a worker's write the output does not answer ends now
         for index, record in _record_stranded(executor, tasks, target, state, built):
             counter.finished(index)
             progress.advance(record)

@@ -15,6 +15,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from synthc.deadline import STOP_SECONDS, NoAnswer, interrupted
+
 #: the most of a build's time that saving its state may take
 SAVE_SHARE = 0.1
 
@@ -23,7 +25,16 @@ class Checkpoint:
     """Calls ``save`` as things change (:meth:`changed`), at most about ``share`` of the time
     (default SAVE_SHARE; 1 or more: at every change), and at the end (:meth:`close`)."""
 
-    def __init__(self, save: Callable[[], None], share: float | None = None) -> None:
+    def __init__(
+        self,
+        save: Callable[[], None],
+        share: float | None = None,
+        stopping: Callable[[], None] | None = None,
+        where: object = "the output",
+    ) -> None:
+        #: the last save of a build stopped by Ctrl-C or SIGTERM, bounded in time
+        #: (synthc.deadline.within); ``where`` names the output in what it says
+        self._stopping, self._where = stopping, where
         self._save = save
         self._share = SAVE_SHARE if share is None else share
         self._cost = 0.0  # seconds the last save took
@@ -40,6 +51,19 @@ class Checkpoint:
         """Save what is unsaved. Called in a ``finally``: while another error propagates, a
         failing save (a full disk) does not replace it."""
         if not self._unsaved:
+            return
+        stop = interrupted()
+        if stop is not None and self._stopping is not None:
+            # stopped: the save may not keep the command from stopping, nor hide why it did
+            try:
+                self._stopping()
+            except NoAnswer:
+                stop.add_note(
+                    f"{self._where}: did not answer in {STOP_SECONDS:g} s: the build state "
+                    "was not saved; the shards finished since its last save are built again"
+                )
+            except Exception as error:  # noqa: BLE001 - said beside the interrupt
+                stop.add_note(f"the build state was not saved: {error}")
             return
         failing = sys.exc_info()[1] is not None
         try:

@@ -387,6 +387,8 @@ def _run(args: argparse.Namespace) -> int:
         return error.exit_code
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, Terminated)
+        for note in getattr(stop, "__notes__", ()):  # what could not be done while stopping
+            print(f"synthc: {one_line(str(note))}", file=sys.stderr)
         stopped = "terminated" if terminated else "interrupted"
         print(f"synthc: {stopped}{_STOPPED.get(args.command, '')}", file=sys.stderr)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED

@@ -153,6 +153,9 @@ class DirectoryTarget:
             self._check_not_removed()
             raise
 
+    def abort_io(self) -> None:
+        pass  # a local file system's calls end by themselves
+
     def unmark(self) -> None:
         """Remove the state a failed first build saved, unless a file was put in the output
         meanwhile (a Dask worker may have put a shard in place before its result came back)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc.compiler.planning import Plan, ShardTask
+from synthc.deadline import NoAnswer, interrupted, within_stop
 from synthc.digest import handle_sha256
 from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import PreviewKind
@@ -37,6 +38,7 @@ from synthc.outputs.store import (
     says_missing,
     why_held,
 )
+from synthc.outputs.store_abort import abort_requests
 from synthc.outputs.store_state import (
     STATE_NAME,
     current_shard,
@@ -77,8 +79,20 @@ class StoreTarget:
             # the build's own error is the one to tell: a store gone mid-build fails the
             # lock's release too. A lock left here is taken over by the next build on this
             # host, in this PID namespace (its process is gone).
-            with contextlib.suppress(Exception):
-                _release_lock(self.store, token)
+            stop = interrupted()
+            if stop is None:
+                with contextlib.suppress(Exception):
+                    _release_lock(self.store, token)
+                raise
+            try:  # stopped: bounded, as the command must stop
+                within_stop(lambda: _release_lock(self.store, token), self.abort_io)
+            except NoAnswer:
+                stop.add_note(
+                    f"{self.store.url}: did not answer: its lock was not removed (the next "
+                    "build on this host takes it over)"
+                )
+            except Exception:  # noqa: BLE001, S110 - the interrupt is what to tell
+                pass
             raise
         finally:
             self.token = None
@@ -94,6 +108,9 @@ class StoreTarget:
 
     def save(self, state: BuildState) -> None:
         save_state(self.store, state)  # each shard was put whole before it was recorded
+
+    def abort_io(self) -> None:
+        abort_requests(self.store.fs)
 
     def unmark(self) -> None:
         """Delete the state a failed first build saved, unless another object was put under

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -27,6 +29,7 @@ from concurrent.futures import (
 )
 from typing import Any, Literal
 
+from synthc import cancellation
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
@@ -92,8 +95,23 @@ class LocalExecutor:
         elif self.mode == "threads" or (self.mode == "auto" and gil_free):
             workers = min(self.workers, len(items))
             counts = Counts()
-            with ThreadPoolExecutor(workers, "synthc-worker") as pool:
-                yield from _run_bounded(pool, workers, fn, items, args, report, counts, counts.sink)
+            stopped = threading.Event()
+            task = functools.partial(_cancellable, stopped.is_set, fn)
+            pool = ThreadPoolExecutor(workers, "synthc-worker")
+            try:
+                yield from _run_bounded(
+                    pool, workers, task, items, args, report, counts, counts.sink
+                )
+            except (KeyboardInterrupt, GeneratorExit):
+                # stopped: a running task puts nothing in place (synthc.cancellation), and
+                # the build does not wait for one whose write hangs (a store that does not
+                # answer: the build ends its requests, synthc.outputs.store_abort)
+                stopped.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            finally:
+                if not stopped.is_set():  # done, or a task failed: the others end first
+                    pool.shutdown(wait=True)
         else:
             yield from self._run_processes(fn, items, args, report)
 
@@ -135,9 +153,35 @@ class LocalExecutor:
                 workers, mp_context=context, initializer=_worker_init, initargs=(queue,)
             ) as pool,
         ):
-            yield from _run_bounded(
-                pool, workers, fn, items, args, report, counts, queued_sink, drain.drain
-            )
+            try:
+                yield from _run_bounded(
+                    pool, workers, fn, items, args, report, counts, queued_sink, drain.drain
+                )
+            except (KeyboardInterrupt, GeneratorExit):
+                _end_workers(pool)
+                raise
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now, not once their tasks end (the pool's exit waits for them):
+    a stopped build's unfinished shards are not recorded, a worker writes a shard to a
+    temporary (or puts it whole to a store), so nothing in place is cut, and a worker whose
+    write hangs (a store that does not answer) would hold the build for minutes."""
+    # Python 3.14 has pool.terminate_workers(); before it, the pool's own table
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(5)
+
+
+def _cancellable(
+    cancelled: Callable[[], bool], fn: Callable[..., Any], *args: Any, **kw: Any
+) -> Any:
+    """``fn(*args, **kw)`` in a pool thread, putting nothing in place once ``cancelled()``."""
+    with cancellation.checked_by(cancelled):
+        return fn(*args, **kw)
 
 
 class _InlineSink:
