@@ -630,3 +630,25 @@ def test_a_frame_read_after_a_rebuild_says_the_dataset_changed(write_spec, tmp_p
     assert synthc.open(out)["train"].lazy().collect().height == 20
     again = pickle.loads(pickle.dumps(synthc.open(out)["train"].lazy()))
     assert type(again) is pl.LazyFrame and again.collect().height == 20
+
+
+def test_samples_and_paths_read_after_a_rebuild_say_the_dataset_changed(tmp_path):
+    # a tar shard the rebuild removed was "unreadable (No such file or directory)", and paths
+    # named files that no longer exist
+    text = (
+        "synthc: 1\nname: fr\nseed: 3\ngenerator:\n  kind: fractal\n  classes: 2\n"
+        "  instances: {i}\n  render: {{size: 16, points: 500, mode: binary}}\n"
+        "output: {{shard_size: 10}}\n"
+    )
+    spec = tmp_path / "f.yaml"
+    spec.write_text(text.format(i=10))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    split = synthc.open(out)["train"]
+    spec.write_text(text.format(i=5))
+    api.build(spec, out, workers=1)
+    for read in (lambda: list(split.samples(decode=False)), lambda: split.paths):
+        with pytest.raises(OutputError, match="changed since it was opened") as error:
+            read()
+        assert "open it again with synthc.open" in str(error.value)
+    # opened again, it reads the new build
+    assert len(list(synthc.open(out)["train"].samples(decode=False))) == 10

@@ -75,12 +75,26 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
         out = directory
     root = Path(out)
     manifest = read_manifest(root)
+    opened_as = _signature(root / MANIFEST_FILE)
     # shards by absolute paths: a dataset pickled to a worker that starts elsewhere still reads
     # refusals name the manifest by its path: which of several opened datasets it is
     confine = Confiner(Path(os.path.abspath(root)), str(root / MANIFEST_FILE))
-    return _opened(
+    dataset = _opened(
         root, str(root / MANIFEST_FILE), manifest, verify, lambda name: confine(name), table
     )
+    for split in dataset.splits.values():
+        for shard in split.shards:
+            shard.manifest_seen = (root / MANIFEST_FILE, opened_as)
+    return dataset
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """``path``'s size, modification time and inode, None if it cannot be stat'ed."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_size, found.st_mtime_ns, found.st_ino)
 
 
 def _open_store(store: Store, verify: bool, table: str | None) -> Dataset:
@@ -184,6 +198,23 @@ class Shard:
         self._verified: tuple[int, int, int] | None = None
         #: the same, when :meth:`regular` last found it (what a frame of it was made from)
         self.seen: tuple[int, int, int] | None = None
+        #: a local dataset's manifest and its signature when it was opened: a shard that
+        #: cannot be read once the manifest changed was removed by a rebuild
+        self.manifest_seen: tuple[Path, tuple[int, int, int] | None] | None = None
+
+    def rebuilt(self, error: OSError) -> OutputError | None:
+        """The error that says the dataset changed since it was opened, when ``error`` (reading
+        this shard) came after its manifest changed (a rebuild), else None."""
+        if self.manifest_seen is None:
+            return None
+        manifest, seen = self.manifest_seen
+        if seen is not None and _signature(manifest) == seen:
+            return None
+        return OutputError(
+            f"{manifest.parent}: the dataset changed since it was opened ({self.where}: "
+            f"{error.strerror or error}; its manifest.json was rewritten or removed since, a "
+            "rebuild?); open it again with synthc.open"
+        )
 
     @property
     def where(self) -> str:
@@ -214,7 +245,9 @@ class Shard:
         try:
             return open_regular(self.path, self.size if sized else None)
         except OSError as error:
-            raise OutputError(f"{self.path}: unreadable ({error.strerror or error})") from None
+            raise self.rebuilt(error) or OutputError(
+                f"{self.path}: unreadable ({error.strerror or error})"
+            ) from None
 
     def _check_object_size(self, store: Store) -> None:
         info = store.info(self.name)
@@ -241,7 +274,10 @@ class Shard:
         path = self.local()
         try:
             found = os.stat(path)
-        except OSError:
+        except OSError as error:
+            rebuilt = self.rebuilt(error)
+            if rebuilt is not None:
+                raise rebuilt from None
             return path  # the reader says it is missing, as it would have
         what = file_kind(found.st_mode)
         if what is not None:
@@ -264,7 +300,9 @@ class Shard:
                 digest = handle_sha256(handle)
             self.check(found.st_size, digest)
         except OSError as error:
-            raise OutputError(f"{self.where}: unreadable ({error.strerror or error})") from None
+            raise self.rebuilt(error) or OutputError(
+                f"{self.where}: unreadable ({error.strerror or error})"
+            ) from None
         self._verified = (found.st_size, found.st_mtime_ns, found.st_ino)
 
     def checked(self) -> Path:
