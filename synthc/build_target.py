@@ -47,8 +47,9 @@ class Target(Protocol):
         a build stopped while the output does not answer; nothing for a directory."""
 
     def unmark(self) -> None:
-        """Remove the saved state of a new output whose build failed before writing anything
-        (what is left cannot be removed is left: the build's own error is the one to tell)."""
+        """Remove the saved state of a new output whose build failed before recording anything,
+        if the output holds nothing else (a shard a worker put in place unrecorded keeps it:
+        the next build takes it over); a failure here is ignored, the build's error is told."""
 
     def current_shard(self, state: BuildState, path: str, key: str) -> dict[str, Any] | None:
         """The record of shard ``path`` if it was written from task ``key`` and is untouched."""

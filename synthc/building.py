@@ -364,7 +364,11 @@ def _unmark_if_untouched(target: Target, state: BuildState) -> Callable[..., boo
 
     def unmark(kind: type[BaseException] | None, *rest: object) -> bool:
         if kind is not None and not state.shards and not state.files:
-            target.unmark()
+            if not issubclass(kind, KeyboardInterrupt):
+                target.unmark()
+            else:  # stopped: an output that does not answer may not hold the command
+                with contextlib.suppress(Exception):
+                    within_stop(target.unmark, target.abort_io)
         return False
 
     return unmark

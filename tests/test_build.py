@@ -371,3 +371,26 @@ def test_a_failed_first_build_keeps_its_state_when_a_shard_was_put_in_place(writ
     assert (out / STATE_DIR / "state.json").exists()
     rebuilt = api.build(spec, out, workers=1)
     assert rebuilt.built == len(rebuilt.plan.tasks) == api.verify(out)
+
+
+class PutsOneThenFails:
+    """Puts its first shard in place, then fails before handing it back (a Dask batch cut
+    short): the shard is there, unrecorded."""
+
+    name = "dask"
+    workers = 1
+
+    def run(self, fn, items, where, read_roots, gil_free=False, report=None):
+        fn(items[0], where, read_roots)
+        raise UsageError("version mismatch")
+        yield
+
+
+def test_a_first_build_that_put_a_shard_keeps_its_state(write_spec, tmp_path):
+    # the next build refused the directory: "not empty and not a synthc output"
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    with pytest.raises(UsageError):
+        api.build(spec, tmp_path / "out", executor=PutsOneThenFails())
+    assert (tmp_path / "out" / STATE_DIR / "state.json").exists()
+    result = api.build(spec, tmp_path / "out", workers=1)
+    assert result.built == len(result.plan.tasks)
