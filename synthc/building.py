@@ -465,6 +465,7 @@ def _run(
         for index, record in runs:
             target.record_shard(state, record)
             built[record["path"]] = record
+            checkpoint.unsaved()  # saved at close, also when a stop comes before changed()
             # counted once recorded: a Ctrl-C during the save below keeps it (finally)
             counter.finished(index)
             progress.advance(record)

@@ -41,6 +41,11 @@ class Checkpoint:
         self._last = time.monotonic()  # when it ended
         self._unsaved = False
 
+    def unsaved(self) -> None:
+        """Something changed that is saved at the next save, at the latest by :meth:`close`
+        (for what a stop may interrupt before :meth:`changed` is called)."""
+        self._unsaved = True
+
     def changed(self) -> None:
         """Something changed: save now unless the last save was too recent for its cost."""
         self._unsaved = True
