@@ -14,7 +14,7 @@ import os
 import signal
 from types import FrameType
 
-from synthc import numba_blas, startup_gc
+from synthc import deferred_stop, numba_blas, startup_gc
 from synthc.allocator import reuse_freed_memory
 from synthc.blas_threads import one_blas_thread
 from synthc.quick_exit import exit_without_final_collection
@@ -37,7 +37,11 @@ _SIGTERM_RECEIVED = False
 def _terminated(signum: int, frame: FrameType | None) -> None:
     global _SIGTERM_RECEIVED
     _SIGTERM_RECEIVED = True
-    raise Terminated
+    _RAISE_TERMINATED(signum, frame)
+
+
+#: raises Terminated where Numba's compile cannot drop it (synthc.deferred_stop)
+_RAISE_TERMINATED = deferred_stop.raising(Terminated)
 
 
 def terminated() -> bool:
@@ -48,9 +52,13 @@ def terminated() -> bool:
 
 def stop_on_terminate() -> None:
     """Make SIGTERM raise :class:`Terminated` in this process's main thread, unless its parent
-    set SIGTERM aside (ignored or handled): the command's own (synthc.command) only."""
+    set SIGTERM aside (ignored or handled), and Ctrl-C raise KeyboardInterrupt as Python's own
+    handler does, both where they cannot be lost while Numba compiles (synthc.deferred_stop):
+    the command's own (synthc.command) only."""
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminated)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        deferred_stop.install(signal.SIGINT, KeyboardInterrupt)
 
 
 def keep_interrupts_ignored() -> None:

@@ -265,3 +265,35 @@ def test_a_command_started_with_ctrl_c_ignored_is_not_stopped_by_one(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+_CALLBACK_CHILD = """
+import ctypes, os, signal, sys, time
+from synthc.own_process import stop_on_terminate
+stop_on_terminate()  # as synthc.command does
+# a stand-in for llvmlite's object-cache callback, which C calls while Numba compiles
+source = "def notify():\\n    os.kill(os.getpid(), SIGNAL)\\n    time.sleep(0.2)\\n"
+code = compile(source, os.path.join("site-packages", "llvmlite", "binding", "engine.py"), "exec")
+space = {"os": os, "time": time, "SIGNAL": getattr(signal, sys.argv[1])}
+exec(code, space)
+callback = ctypes.CFUNCTYPE(None)(space["notify"])
+try:
+    callback()  # called from C: an exception raised in it is printed and dropped
+    time.sleep(2)
+    print("went on")
+except KeyboardInterrupt as stop:
+    print("stopped:", type(stop).__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    "signame, stop", [("SIGINT", "KeyboardInterrupt"), ("SIGTERM", "Terminated")]
+)
+def test_a_stop_while_numba_compiles_is_not_dropped(signame, stop):
+    """Ctrl-C (or SIGTERM) while llvmlite's C code called back into Python: the exception was
+    raised in the callback, where ctypes printed and dropped it; the build went on to exit 0."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CALLBACK_CHILD, signame], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout == f"stopped: {stop}\n", result.stderr
+    assert "Exception ignored" not in result.stderr
