@@ -358,9 +358,29 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as error:  # the last of the output did not fit where stdout goes
+        if error.errno not in _FULL:
+            raise
+        return _output_lost(error)
     except KeyboardInterrupt as stop:
         # interrupted before or after the command ran: nothing to report
         return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
+
+
+#: errors of a write that found no room: where stdout goes is full (`synthc schema > /dev/full`)
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _output_lost(error: OSError) -> int:
+    """Say that the command's output could not be written, and why; exit 1 (the user's disk,
+    not a bug of synthc's)."""
+    _silence_stdout()  # what is still buffered would fail again at exit
+    print(
+        f"synthc: error: cannot write the command's output: {error.strerror or error}; make "
+        "room where stdout goes, or send it elsewhere",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _silence_stdout() -> None:
@@ -399,6 +419,8 @@ def _run(args: argparse.Namespace) -> int:
         _report(UsageError("the current directory was removed; run synthc from one that exists"))
         return UsageError.exit_code
     except OSError as error:
+        if error.errno in _FULL and error.filename is None:
+            return _output_lost(error)  # synthc's own files are named: this is stdout
         if error.errno != errno.ENAMETOOLONG:
             return _internal_error(error, args.debug)
         # a path typed (or put together from one typed) longer than the file system takes

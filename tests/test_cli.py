@@ -377,3 +377,32 @@ def test_a_missing_side_of_diff_names_the_output_or_spec_likely_meant(cli, write
             f"synthc: error: {tmp_path / typed}: no such file or directory; give an output "
             f"directory or a spec; did you mean {str(tmp_path / meant)!r}?\n"
         )
+
+
+@pytest.mark.parametrize("fails", ["write", "flush"])
+def test_a_full_disk_where_stdout_goes_is_said_not_an_internal_error(fails, monkeypatch, capsys):
+    """`synthc schema > schema.json` on a full disk: 'internal error: OSError: [Errno 28] No
+    space left on device ... please report it' (or, when the last of it was flushed at the
+    end, a traceback)."""
+    import errno
+    import io
+    import sys
+
+    from synthc.cli import main
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            if fails == "write":
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(text)
+
+        def flush(self) -> None:
+            if fails == "flush":
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sys, "stdout", Full())
+    assert main(["schema"]) == 1
+    assert capsys.readouterr().err == (
+        "synthc: error: cannot write the command's output: No space left on device; make room "
+        "where stdout goes, or send it elsewhere\n"
+    )
