@@ -760,9 +760,19 @@ def _output(text: str) -> Path | str:
     """An output as typed: text with ``://`` stays a string (a URL such as
     ``s3://bucket/prefix``, checked where it is used: synthc.api refuses a URL typed wrong
     rather than making a directory named after it), a path is a Path. A URL typed with one
-    slash (``s3:/bucket/prefix``) is refused: as a path it built into a local folder ``s3:``."""
+    slash (``s3:/bucket/prefix``) is refused: as a path it built into a local folder ``s3:``;
+    so is a path starting with an unexpanded ``~``."""
     if "://" in text:
         return text
+    if text.startswith("~"):
+        # no shell expanded it (a quoted "~/out", a Makefile's or a program's argument list):
+        # as a path it made a folder named ~ here, which `rm -rf ~` then removes with the home
+        first = text.split("/")[0]
+        raise argparse.ArgumentTypeError(
+            f"{text}: {first!r} was not expanded to a home directory (it was quoted, or no "
+            f"shell read it); write the home's path, or ./{text} for a file or folder named "
+            f"{first!r} here"
+        )
     meant = api.one_slash_url(text) if ":/" in text else None
     if meant is not None:
         url = api.public_url(meant)  # its secrets left out, as every URL synthc prints

@@ -406,3 +406,28 @@ def test_a_full_disk_where_stdout_goes_is_said_not_an_internal_error(fails, monk
         "synthc: error: cannot write the command's output: No space left on device; make room "
         "where stdout goes, or send it elsewhere\n"
     )
+
+
+def test_an_unexpanded_tilde_is_refused_not_made_a_folder_named_tilde(
+    cli, write_spec, tmp_path, monkeypatch, capsys
+):
+    """`-o "~/out"` (quoted, or from a program's argument list) built into a folder named `~`
+    in the working directory, which `rm -rf ~` then removes along with the home."""
+    spec = write_spec(spec_text(samples=100))
+    monkeypatch.chdir(tmp_path)
+    for command in (["build", spec, "-o", "~/out"], ["preview", spec, "-o", "~/p.png"]):
+        with pytest.raises(SystemExit) as exit_:
+            cli(*command)
+        assert exit_.value.code == 2
+        assert (
+            capsys.readouterr()
+            .err.splitlines()[-1]
+            .endswith(
+                f"{command[-1]}: '~' was not expanded to a home directory (it was quoted, or no "
+                f"shell read it); write the home's path, or ./{command[-1]} for a file or folder "
+                "named '~' here"
+            )
+        )
+    assert list(tmp_path.iterdir()) == [spec]
+    code, out, _ = cli("plan", spec, "-o", "./~/out")  # the folder named ~, spelled so
+    assert code == 0 and "~/out: keep 0" in out
