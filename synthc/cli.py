@@ -98,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers",
         type=int,
+        metavar="N",
         help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
     )
     _add_executor(p, scheduler=True)
@@ -202,9 +203,15 @@ def _parser() -> argparse.ArgumentParser:
     with_vars(p)  # for the sides that are specs
     p.add_argument("--json", action="store_true", help="print the diff as one JSON object")
 
-    p = sub.add_parser("verify", help="check a built dataset against its manifest")
+    p = sub.add_parser(
+        "verify",
+        help="check a built dataset against its manifest",
+        description="Check DIR's manifest, re-hash and re-count every shard, check its fact "
+        "files, spec copies and unlisted shards. Exit 0 when all match, 1 naming each problem "
+        "and the synthc build command that repairs it, 2 on a usage error.",
+    )
     p.add_argument(
-        "out", type=_output, metavar="OUT", help="an output directory or s3://bucket/prefix"
+        "out", type=_output, metavar="DIR", help="an output directory or s3://bucket/prefix"
     )
 
     p = sub.add_parser("preview", help="draw a spec's first samples without building")
@@ -255,6 +262,7 @@ def _reproduce_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument(
         "--workers",
         type=int,
+        metavar="N",
         help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
     )
     _add_executor(p)

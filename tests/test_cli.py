@@ -431,3 +431,19 @@ def test_an_unexpanded_tilde_is_refused_not_made_a_folder_named_tilde(
     assert list(tmp_path.iterdir()) == [spec]
     code, out, _ = cli("plan", spec, "-o", "./~/out")  # the folder named ~, spelled so
     assert code == 0 and "~/out: keep 0" in out
+
+
+def test_help_names_arguments_as_the_readme_does(capsys):
+    """The README writes `--workers N` and `synthc verify DIR`; --help said `--workers
+    WORKERS` and `OUT`, and verify's help said nothing of what it checks or its exit codes."""
+    readme = (ROOT / "README.md").read_text()
+    assert "`synthc verify DIR`" in readme and "[--workers N]" in readme
+    for command in ("build", "reproduce", "verify"):
+        with pytest.raises(SystemExit):
+            _parser().parse_args([command, "--help"])
+        usage = " ".join(capsys.readouterr().out.split())
+        if command == "verify":
+            assert usage.startswith("usage: synthc verify [-h] DIR ")
+            assert "Exit 0 when all match, 1 naming each problem" in usage
+        else:
+            assert "[--workers N]" in usage
