@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from types import FrameType
 
 from synthc import deferred_stop, numba_blas, startup_gc
@@ -59,6 +60,23 @@ def stop_on_terminate() -> None:
         signal.signal(signal.SIGTERM, _terminated)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         deferred_stop.install(signal.SIGINT, KeyboardInterrupt)
+
+
+def fill_closed_streams() -> None:
+    """Open the null device on stdin, stdout and stderr where they are closed (``synthc build
+    ... 2>&-``, a daemon's child): Python made the stream None, so the command failed on its
+    first message (an internal error printed to stdout, or a traceback), and the first file
+    it opened would take the free descriptor, where a child process (git, a worker) writes
+    its output."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+            if opened != fd:  # not the free one after all: leave things as they are
+                os.close(opened)
+                continue
+            setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115 - for the process
 
 
 def keep_interrupts_ignored() -> None:

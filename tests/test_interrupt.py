@@ -297,3 +297,25 @@ def test_a_stop_while_numba_compiles_is_not_dropped(signame, stop):
     )
     assert result.stdout == f"stopped: {stop}\n", result.stderr
     assert "Exception ignored" not in result.stderr
+
+
+@pytest.mark.parametrize("closed", [1, 2], ids=["stdout", "stderr"])
+def test_a_command_started_with_a_closed_stream_runs_as_with_the_null_device(closed, tmp_path):
+    """`synthc validate SPEC >&-` ended in an AttributeError traceback (Python makes a closed
+    stream None), and `synthc validate MISSING 2>&-` printed its error, as an internal error,
+    to stdout."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=10))
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "synthc", "validate", spec if closed == 1 else "missing.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=lambda: os.close(closed),
+    )
+    if closed == 1:
+        assert (result.returncode, result.stderr) == (0, "")
+    else:  # the error is said on stderr, never on stdout
+        assert (result.returncode, result.stdout) == (2, "")
