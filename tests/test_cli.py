@@ -447,3 +447,16 @@ def test_help_names_arguments_as_the_readme_does(capsys):
             assert "Exit 0 when all match, 1 naming each problem" in usage
         else:
             assert "[--workers N]" in usage
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_spec_saved_as_utf16_says_to_save_it_as_utf8(encoding, cli, tmp_path):
+    """A spec saved by Notepad or PowerShell's `>` in UTF-16: 'not UTF-8 text: byte 0xff'
+    alone, which does not say what the file is or what to do."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(spec_text().encode(encoding))  # with its byte-order mark
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert err.rstrip().endswith(
+        f"; the file is {encoding.upper()} (it starts with that byte-order mark): save it as UTF-8"
+    )

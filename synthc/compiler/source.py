@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -105,10 +106,29 @@ def decode_written(data: bytes, display: str) -> str:
         line = data.count(b"\n", 0, error.start) + 1
         col = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
         raise UnreadableSource(
-            f"not UTF-8 text: byte 0x{data[error.start]:02x} ({error.reason})",
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} ({error.reason})"
+            + _other_encoding(data),
             Position(display, line, col),
         ) from None
     return text
+
+
+#: byte-order marks of the encodings an editor (Windows Notepad, PowerShell's `>`) may save in
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _other_encoding(data: bytes) -> str:
+    """``"; the file is UTF-16 ...: save it as UTF-8"`` when ``data`` starts with the
+    byte-order mark of another Unicode encoding, else ``""``."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return f"; the file is {name} (it starts with that byte-order mark): save it as UTF-8"
+    return ""
 
 
 def check_text(text: str, display: str) -> str:
