@@ -96,8 +96,10 @@ def test_a_huge_spec_is_refused_before_reading_it(cli, tmp_path):
 def test_a_spec_that_is_a_directory_or_device_is_a_usage_error(cli, tmp_path):
     code, _, err = cli("validate", tmp_path)
     assert code == 2
+    # `synthc validate specs/`: the message names the spec files in it as what to give
     assert assert_one_line_each(err, 1) == [
-        f"synthc: error: cannot read spec {tmp_path}: is a directory, not a file"
+        f"synthc: error: cannot read spec {tmp_path}: is a directory, not a file; give the spec "
+        f"files in it ({tmp_path / '*.yaml'})"
     ]
     code, _, err = cli("validate", "/dev/zero")
     assert code == 2

@@ -133,7 +133,10 @@ def render_spec(
         if error.missing:
             hint = sibling_hint(display, SPEC_SUFFIXES)
             raise UsageError(f"spec file not found: {display}{hint}") from None
-        raise UsageError(f"cannot read spec {display}: {error.message}") from None
+        hint = ""
+        if path.is_dir():  # `synthc validate specs/`: the specs in it were meant
+            hint = f"; give the spec files in it ({os.path.join(display, '*.yaml')})"
+        raise UsageError(f"cannot read spec {display}: {error.message}{hint}") from None
 
     var_reads = VarReads(variables, getattr(given, "raw", {}), getattr(given, "recorded_in", None))
     real = path.resolve()
