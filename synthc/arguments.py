@@ -19,6 +19,8 @@ class Parser(argparse.ArgumentParser):
             return
         choices = ", ".join(repr(choice) for choice in action.choices)
         hint = did_you_mean(value, [str(choice) for choice in action.choices])
+        if value == "help" and isinstance(action, argparse._SubParsersAction):
+            hint = f"; for help: {self.prog} --help, or {self.prog} COMMAND --help"
         raise argparse.ArgumentError(
             action, f"invalid choice: {value!r}{hint} (choose from {choices})"
         )

@@ -226,6 +226,7 @@ def test_a_dash_for_a_file_to_write_is_refused_not_a_file_named_dash(
     "args, usage, message",
     [
         (["bulid", "spec.yaml"], "synthc", "invalid choice: 'bulid'; did you mean 'build'?"),
+        (["help", "build"], "synthc", "'help'; for help: synthc --help, or synthc COMMAND --help"),
         (["build", "spec.yaml", "--wokers", "2"], "synthc build", "did you mean --workers?"),
         (["plan", "spec.yaml", "--jsn"], "synthc plan", "--jsn; did you mean --json?"),
         (["build", "spec.yaml", "--executor", "daks"], "synthc build", "did you mean 'dask'?"),
@@ -235,7 +236,7 @@ def test_a_dash_for_a_file_to_write_is_refused_not_a_file_named_dash(
             "--debug is an option of synthc itself: give it before the command",
         ),
     ],
-    ids=["command", "option", "flag", "choice", "program-option"],
+    ids=["command", "help", "option", "flag", "choice", "program-option"],
 )
 def test_a_misspelt_command_or_option_says_what_was_meant(args, usage, message, capsys):
     """A typo got argparse's bare 'invalid choice' or 'unrecognized arguments', the latter with
