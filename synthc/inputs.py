@@ -188,7 +188,11 @@ class Reader:
         for directory in allow_read:
             real = Path(os.path.realpath(directory))
             if not real.is_dir():
-                raise InputError(f"--allow-read {directory}: not a directory")
+                what = "not a directory" if real.exists() else "does not exist"
+                raise InputError(
+                    f"--allow-read {directory}: {what}; give a directory the spec may read "
+                    "files under"
+                )
             roots.append(Root("allowed", real, real))
         # package data first: its names (trdg/fonts/...) hold wherever the package is installed,
         # even in a virtual environment inside the spec's repository

@@ -461,3 +461,15 @@ def test_a_spec_saved_as_utf16_says_to_save_it_as_utf8(encoding, cli, tmp_path):
     assert err.rstrip().endswith(
         f"; the file is {encoding.upper()} (it starts with that byte-order mark): save it as UTF-8"
     )
+
+
+def test_a_missing_allow_read_directory_is_said_to_be_missing(cli, write_spec, tmp_path):
+    """`--allow-read data` typed before the folder was made: 'not a directory', of a path that
+    does not exist, and no word of what the option takes."""
+    spec = write_spec(spec_text(samples=10))
+    code, _, err = cli("validate", spec, "--allow-read", tmp_path / "data")
+    assert (code, err) == (
+        2,
+        f"synthc: error: --allow-read {tmp_path / 'data'}: does not exist; give a directory the "
+        "spec may read files under\n",
+    )

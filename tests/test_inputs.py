@@ -123,8 +123,10 @@ def test_allow_read_permits_a_directory_and_nothing_absolute_is_recorded(cli, tm
 def test_allow_read_must_name_a_directory(cli, tmp_path):
     spec = ocr_spec(tmp_path, PLAIN)
     code, _, err = cli("validate", spec, "--allow-read", tmp_path / "nope")
-    assert code == 2 and "--allow-read" in err and "not a directory" in err
+    assert code == 2 and "--allow-read" in err and "does not exist" in err
     assert "Traceback" not in err
+    code, _, err = cli("validate", spec, "--allow-read", spec)
+    assert code == 2 and f"--allow-read {spec}: not a directory" in err
 
 
 def test_a_symlink_is_judged_by_where_it_points(cli, tmp_path, outside):

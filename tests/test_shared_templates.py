@@ -69,8 +69,10 @@ def test_templates_dir_overrides_the_repository_root(tmp_path, monkeypatch):
     with pytest.raises(SpecError, match="not found"):
         api.validate("specs/ocr/lines.yaml")  # _base/ is not at the repository root
     assert api.validate("specs/ocr/lines.yaml", templates="specs").name == "lines"
-    with pytest.raises(UsageError, match="--templates nowhere: not a directory"):
-        api.validate("specs/ocr/lines.yaml", templates="nowhere")
+    with pytest.raises(UsageError, match="--templates nowhere: does not exist; give the"):
+        api.validate("specs/ocr/lines.yaml", templates="nowhere")  # said 'not a directory'
+    with pytest.raises(UsageError, match="--templates specs/ocr/lines.yaml: not a directory"):
+        api.validate("specs/ocr/lines.yaml", templates="specs/ocr/lines.yaml")
 
 
 def test_the_spec_directory_is_searched_first(tmp_path, monkeypatch):

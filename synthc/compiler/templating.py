@@ -76,7 +76,11 @@ def template_roots(spec: Path, display: str, templates: Path | None = None) -> l
     roots = [TemplateRoot(spec_dir, display_dir, "the spec's directory")]
     if templates is not None:
         if not templates.is_dir():
-            raise UsageError(f"--templates {templates}: not a directory")
+            what = "not a directory" if templates.exists() else "does not exist"
+            raise UsageError(
+                f"--templates {templates}: {what}; give the directory to search include and "
+                "import templates in"
+            )
         roots.append(TemplateRoot(templates.resolve(), str(templates), "--templates"))
     else:
         repo = repository_root(spec_dir)
