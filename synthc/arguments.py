@@ -4,8 +4,9 @@ option, and an unknown option reported by the command it was given to."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from synthc.hints import closest, did_you_mean
 
@@ -24,6 +25,14 @@ class Parser(argparse.ArgumentParser):
         raise argparse.ArgumentError(
             action, f"invalid choice: {value!r}{hint} (choose from {choices})"
         )
+
+    def error(self, message: str) -> NoReturn:
+        """As argparse's; when no command was given (``synthc`` alone), the commands are
+        listed with what each does, which the usage line does not say."""
+        if message == "the following arguments are required: COMMAND":
+            self.print_help(sys.stderr)
+            self.exit(2, f"\n{self.prog}: error: give a command, one of those above\n")
+        super().error(message)
 
     def parse_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None

@@ -473,3 +473,15 @@ def test_a_missing_allow_read_directory_is_said_to_be_missing(cli, write_spec, t
         f"synthc: error: --allow-read {tmp_path / 'data'}: does not exist; give a directory the "
         "spec may read files under\n",
     )
+
+
+def test_synthc_alone_lists_the_commands(capsys):
+    """`synthc` with no command said only that COMMAND is required, under a usage line that
+    names no command."""
+    with pytest.raises(SystemExit) as exit_:
+        _parser().parse_args([])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    for command in ("build", "validate", "plan", "diff", "verify", "preview", "sample"):
+        assert f"\n    {command} " in err
+    assert err.endswith("\nsynthc: error: give a command, one of those above\n")
