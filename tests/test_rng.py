@@ -177,11 +177,10 @@ def _compiled_draws(kind, rows):
     ("kind", "plain"),
     [
         (0, rng._uniform2_plain),
-        (1, rng._normal2_plain),
         (2, rng._normal3_plain),
         (3, lambda i, b, s, k0, k1: rng._below_plain(i, b, s, k0, k1, 1 + (i % 1000))),
     ],
-    ids=["uniform2", "normal2", "normal3", "below"],
+    ids=["uniform2", "normal3", "below"],
 )
 def test_python_number_versions_draw_the_compiled_bits(kind, plain):
     """What tiny builds run instead of Numba (jit.plain_python) gives every bit the compiled

@@ -120,21 +120,7 @@ def uniform2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[flo
     return float(a) * _INV_2_53, float(b) * _INV_2_53
 
 
-def _normal2_plain(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
-    """:func:`normal2` on :func:`_uniform2_plain`, the same bits (plain-Python kernels)."""
-    attempt = 0
-    while True:
-        a, b = _uniform2_plain(index, block, int(stream) + (attempt << 8), k0, k1)
-        v1 = 2.0 * a - 1.0
-        v2 = 2.0 * b - 1.0
-        s = v1 * v1 + v2 * v2
-        if 0.0 < s < 1.0:
-            factor = math.sqrt(-2.0 * math.log(s) / s)
-            return v1 * factor, v2 * factor
-        attempt += 1
-
-
-@functools.partial(Kernel, plain=_normal2_plain)
+@ngjit
 def normal2(index: Int, block: Int, stream: Int, k0: Int, k1: Int) -> tuple[float, float]:
     """Two independent standard normal draws for one (index, block, stream).
 

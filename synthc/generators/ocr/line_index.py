@@ -12,8 +12,9 @@ import operator
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
-from typing import overload
+from collections.abc import Iterator
+
+from synthc.generators.ocr.made_sequence import MadeSequence
 
 #: where ``str.splitlines`` breaks a line; each is whitespace to ``str.strip`` too
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -22,7 +23,7 @@ _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _LINE = re.compile(rf"\S(?:[^{_BREAKS}]*\S)?")
 
 
-class LineIndex(Sequence[str]):
+class LineIndex(MadeSequence):
     """``tuple(line.strip() for line in text.splitlines() if line.strip())``, kept compact."""
 
     def __init__(self, text: str) -> None:
@@ -37,15 +38,7 @@ class LineIndex(Sequence[str]):
     def __len__(self) -> int:
         return len(self._starts)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _item(self, index: int) -> str:
         return self._text[self._starts[index] : self._ends[index]]
 
     def __iter__(self) -> Iterator[str]:

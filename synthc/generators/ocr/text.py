@@ -4,9 +4,10 @@ characters; then case folding. Draws come from the sample's own NumPy generator.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 from synthc.generators.ocr.config import TextConfig
+from synthc.generators.ocr.made_sequence import MadeSequence
 from synthc.generators.ocr.resources import dictionary, text_lines
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def candidate_texts(config: TextConfig) -> Sequence[str] | None:
     return items
 
 
-class _Folded(Sequence[str]):
+class _Folded(MadeSequence):
     """``texts`` with their case folded by ``fold``, each as it is asked for."""
 
     def __init__(self, texts: Sequence[str], fold: Callable[[str], str]) -> None:
@@ -64,15 +65,7 @@ class _Folded(Sequence[str]):
     def __len__(self) -> int:
         return len(self._texts)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _item(self, index: int) -> str:
         return self._fold(self._texts[index])
 
     def __iter__(self) -> Iterator[str]:
