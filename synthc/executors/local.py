@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -29,7 +30,7 @@ from concurrent.futures import (
 )
 from typing import Any, Literal
 
-from synthc import cancellation
+from synthc import cancellation, deadline
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts, QueueDrain, install_worker_queue, queued_sink
@@ -103,11 +104,14 @@ class LocalExecutor:
                     pool, workers, task, items, args, report, counts, counts.sink
                 )
             except (KeyboardInterrupt, GeneratorExit):
-                # stopped: a running task puts nothing in place (synthc.cancellation), and
-                # the build does not wait for one whose write hangs (a store that does not
-                # answer: the build ends its requests, synthc.outputs.store_abort)
+                # stopped: a running task puts nothing in place (synthc.cancellation) and
+                # ends its shard soon, while the caller cleans up (a reproduce removes its
+                # scratch copy); one whose write hangs (a store that does not answer: the
+                # build ends its requests next, synthc.outputs.store_abort) is not waited for
+                # past STOP_SECONDS
                 stopped.set()
                 pool.shutdown(wait=False, cancel_futures=True)
+                _join_threads(pool, deadline.STOP_SECONDS)
                 raise
             finally:
                 if not stopped.is_set():  # done, or a task failed: the others end first
@@ -160,6 +164,13 @@ class LocalExecutor:
             except (KeyboardInterrupt, GeneratorExit):
                 _end_workers(pool)
                 raise
+
+
+def _join_threads(pool: ThreadPoolExecutor, seconds: float) -> None:
+    """Wait at most ``seconds`` in all for the pool's threads to end."""
+    end = time.monotonic() + seconds
+    for thread in list(getattr(pool, "_threads", ())):
+        thread.join(max(0.0, end - time.monotonic()))
 
 
 def _end_workers(pool: ProcessPoolExecutor) -> None:
