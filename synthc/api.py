@@ -250,6 +250,12 @@ class PreviewResult:
     samples: int
 
 
+#: image formats a preview named so would claim to be, while its bytes are a PNG
+_OTHER_IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".svg", ".pdf", ".avif", ".heic"}
+)
+
+
 def write_preview(
     path: Path | str,
     out: Path | str | None = None,
@@ -270,6 +276,11 @@ def write_preview(
     if _slash_ended(out):
         raise UsageError(f"{out}: names a directory; give -o the PNG file to write")
     target = _local_file(out, "synthc preview") if out is not None else default_preview(spec)
+    if target.suffix.lower() in _OTHER_IMAGE_SUFFIXES:
+        raise UsageError(
+            f"{target}: the preview is drawn as a PNG, not {target.suffix}; name it "
+            f"{target.with_suffix('.png').name} (convert it afterwards if you need another format)"
+        )
     _check_preview_target(target)
     _not_an_input(str(target), target, compiled, "give the preview a file of its own (FILE.png)")
     if count < 1:

@@ -3,6 +3,7 @@ file the spec reads."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import run_synthc, spec_text
 
 
@@ -93,3 +94,14 @@ def test_a_file_on_the_way_to_the_preview_is_refused_before_drawing(
         assert code == 2 and err.count("\n") == 1, err
         assert f"{tmp_path / 'notes.txt'} is not a directory" in err
     assert (tmp_path / "notes.txt").read_text() == "a file"
+
+
+@pytest.mark.parametrize("name", ["p.jpg", "p.JPEG", "p.webp"])
+def test_a_preview_named_as_another_image_format_is_refused(write_spec, cli, tmp_path, name):
+    # it wrote PNG bytes into p.jpg and said nothing
+    spec = write_spec(spec_text(samples=100))
+    code, _, err = cli("preview", spec, "-o", tmp_path / name)
+    assert code == 2 and "the preview is drawn as a PNG" in err and "p.png" in err
+    assert not (tmp_path / name).exists()
+    code, _, err = cli("preview", spec, "-o", tmp_path / "p.png")
+    assert code == 0, err
