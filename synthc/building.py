@@ -496,8 +496,7 @@ def _run(
         for index, record in _record_stranded(executor, tasks, target, state, built):
             counter.finished(index)
             progress.advance(record)
-            with contextlib.suppress(SynthcError, OSError):  # saved again at close
-                checkpoint.changed()
+            checkpoint.unsaved()  # saved at close, within the stop's bound if stopped
         progress.close()
         checkpoint.close()  # every shard that finished, also when another failed
     return built
