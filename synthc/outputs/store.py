@@ -112,7 +112,7 @@ def one_slash_url(text: str) -> str | None:
     scheme, colon, rest = text.partition(":/")
     if not colon or rest.startswith("/") or scheme.lower() not in SCHEMES:
         return None
-    # file:/tmp/x is file:///tmp/x (an empty host), not the host tmp
+    # file:/data/x is file:///data/x (an empty host), not the host data
     return f"{scheme}:///{rest}" if scheme.lower() == "file" else f"{scheme}://{rest}"
 
 
