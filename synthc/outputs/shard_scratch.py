@@ -19,6 +19,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from synthc.outputs.store import pid_namespace, process_gone
+
 #: the start of every such folder's name: ``synthc-shard-<namespace>-<pid>-<random>``
 PREFIX = "synthc-shard-"
 
@@ -49,7 +51,7 @@ def sweep(root: Path, namespace: str) -> list[Path]:
         return removed
     for entry in entries:
         found = name.fullmatch(entry.name)
-        if found is None or _running(int(found[1])):
+        if found is None or not process_gone(int(found[1])):
             continue
         try:
             info = entry.stat(follow_symlinks=False)
@@ -61,24 +63,7 @@ def sweep(root: Path, namespace: str) -> list[Path]:
     return removed
 
 
-def _running(pid: int) -> bool:
-    """True unless no process of this namespace has the id ``pid``."""
-    if not 0 < pid < 2**31:
-        return True  # not a process id: not ours to judge
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        pass  # another user's process
-    return True
-
-
 def _namespace() -> str | None:
-    """This process's PID namespace as a number (Linux's ``/proc/self/ns/pid``), or None."""
-    try:
-        link = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return None
-    digits = re.sub(r"\D", "", link)
+    """This process's PID namespace as a number (``pid:[4026531836]``: 4026531836), or None."""
+    digits = re.sub(r"\D", "", pid_namespace() or "")
     return digits or None

@@ -763,13 +763,23 @@ def why_held(body: bytes) -> str | None:
         )
     if not 0 < pid < 2**31:
         return "its process id is not one"  # a planted 2**40 would overflow os.kill
+    if process_gone(pid):
+        return None
+    return f"process {pid} {RUNS_HERE}"
+
+
+def process_gone(pid: int) -> bool:
+    """True if no process of this PID namespace has the id ``pid``; a number that is no
+    process id, or another user's process, is not judged gone."""
+    if not 0 < pid < 2**31:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return None
+        return True
     except (OSError, OverflowError):
         pass  # another user's process: it runs
-    return f"process {pid} {RUNS_HERE}"
+    return False
 
 
 #: the end of :func:`why_held`'s reason when the lock's build runs here (it may finish soon)
