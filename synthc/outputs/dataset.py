@@ -31,6 +31,7 @@ from synthc.json_bounds import loads_strict, values_over_limit
 from synthc.lazy import lazy_module
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
+from synthc.outputs.file_signature import Signature, file_signature, signature_of
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
     SHARD_SUFFIXES,
@@ -75,7 +76,7 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
         out = directory
     root = Path(out)
     manifest = read_manifest(root)
-    opened_as = _signature(root / MANIFEST_FILE)
+    opened_as = file_signature(root / MANIFEST_FILE)
     # shards by absolute paths: a dataset pickled to a worker that starts elsewhere still reads
     # refusals name the manifest by its path: which of several opened datasets it is
     confine = Confiner(Path(os.path.abspath(root)), str(root / MANIFEST_FILE))
@@ -86,15 +87,6 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
         for shard in split.shards:
             shard.manifest_seen = (root / MANIFEST_FILE, opened_as)
     return dataset
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    """``path``'s size, modification time and inode, None if it cannot be stat'ed."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_size, found.st_mtime_ns, found.st_ino)
 
 
 def _open_store(store: Store, verify: bool, table: str | None) -> Dataset:
@@ -195,12 +187,12 @@ class Shard:
         self.rows = (0, 0)
         #: the size, modification time and inode of the local file when last hashed and found
         #: the manifest's (:meth:`checked`)
-        self._verified: tuple[int, int, int] | None = None
+        self._verified: Signature | None = None
         #: the same, when :meth:`regular` last found it (what a frame of it was made from)
-        self.seen: tuple[int, int, int] | None = None
+        self.seen: Signature | None = None
         #: a local dataset's manifest and its signature when it was opened: a shard that
         #: cannot be read once the manifest changed was removed by a rebuild
-        self.manifest_seen: tuple[Path, tuple[int, int, int] | None] | None = None
+        self.manifest_seen: tuple[Path, Signature | None] | None = None
 
     def rebuilt(self, error: OSError) -> OutputError | None:
         """The error that says the dataset changed since it was opened, when ``error`` (reading
@@ -208,7 +200,7 @@ class Shard:
         if self.manifest_seen is None:
             return None
         manifest, seen = self.manifest_seen
-        if seen is not None and _signature(manifest) == seen:
+        if seen is not None and file_signature(manifest) == seen:
             return None
         return OutputError(
             f"{manifest.parent}: the dataset changed since it was opened ({self.where}: "
@@ -287,7 +279,7 @@ class Shard:
                 f"{self.where}: {found.st_size} bytes, the manifest says {self.size} "
                 "(a changed or damaged shard; synthc verify checks the whole dataset)"
             )
-        self.seen = (found.st_size, found.st_mtime_ns, found.st_ino)
+        self.seen = signature_of(found)
         return path
 
     def verify(self) -> None:
@@ -303,7 +295,7 @@ class Shard:
             raise self.rebuilt(error) or OutputError(
                 f"{self.where}: unreadable ({error.strerror or error})"
             ) from None
-        self._verified = (found.st_size, found.st_mtime_ns, found.st_ino)
+        self._verified = signature_of(found)
 
     def checked(self) -> Path:
         """The local file, hashed and checked (:meth:`verify`) the first time, and again only
@@ -312,7 +304,7 @@ class Shard:
         with path_lock(path):
             try:
                 found = path.stat()
-                unchanged = self._verified == (found.st_size, found.st_mtime_ns, found.st_ino)
+                unchanged = self._verified == signature_of(found)
             except OSError:
                 unchanged = False  # verify says why
             if not unchanged:

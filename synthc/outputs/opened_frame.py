@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copyreg
 import functools
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,28 +21,19 @@ from typing import Any
 import polars as pl
 
 from synthc.errors import OutputError
+from synthc.outputs.file_signature import Signature, file_signature
 
 #: a shard as ``lazy()`` found it: what to name it, its file, and (size, mtime_ns, inode)
-Seen = tuple[str, Path, tuple[int, int, int]]
-
-
-def signature(path: Path) -> tuple[int, int, int]:
-    """``path``'s size, modification time and inode (OSError if it is gone)."""
-    found = os.stat(path)
-    return (found.st_size, found.st_mtime_ns, found.st_ino)
+Seen = tuple[str, Path, Signature]
 
 
 def changed(root: str, shards: Sequence[Seen]) -> OutputError | None:
     """The error to raise when a shard is not as ``lazy()`` found it, else None."""
     for where, path, seen in shards:
-        try:
-            now = signature(path)
-        except OSError:
-            what = "is gone"
-        else:
-            if now == seen:
-                continue
-            what = "was replaced"
+        now = file_signature(path)
+        if now == seen:
+            continue
+        what = "is gone" if now is None else "was replaced"
         return OutputError(
             f"{root}: the dataset changed since it was opened ({where} {what}, a rebuild?); "
             "open it again with synthc.open and read it from the new frame"
