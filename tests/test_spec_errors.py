@@ -89,3 +89,39 @@ def test_a_tab_indenting_a_line_is_told_to_be_spaces(cli, write_spec):
         f"{spec}:6:1: YAML syntax error: found character '\\t' that cannot start any token "
         "(YAML indents with spaces only: replace the tab with spaces)"
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "names"),
+    [
+        ("1", "true", "duplicate key: 'true' and '1' (at line 9)"),
+        ("1", "1.0", "duplicate key: '1.0' and '1' (at line 9)"),
+        ("null", "~", "duplicate key: '~' and 'null' (at line 9)"),
+    ],
+)
+def test_keys_equal_once_read_name_both_as_written(tmp_path, first, second, names):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "synthc: 1\nname: k\nseed: 1\nsamples: 100\nsplits: {train: 100}\n"
+        f"generator:\n  kind: manifold\n  shape: moons\n  {first}: a\n  {second}: b\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    duplicate = next(p for p in caught.value.problems if "duplicate" in p.message)
+    assert duplicate.position is not None and duplicate.position.line == 10
+    assert names in duplicate.message and "equal values" in duplicate.message
+
+
+def test_keys_text_and_not_text_are_told_apart(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "synthc: 1\nname: k\nseed: 1\nsamples: 100\nsplits: {train: 100}\n"
+        'generator:\n  kind: manifold\n  shape: moons\n  1: a\n  "1": b\n  false: c\n  "false": d\n'
+    )
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    by_line = {p.position.line: p.message for p in caught.value.problems if p.position}
+    assert by_line[9].startswith("unknown field 1 (YAML read it as a number")
+    assert by_line[10] == "unknown field '1'"
+    assert by_line[11].startswith("unknown field false (YAML read it as a boolean")
+    assert by_line[12] == "unknown field 'false'"

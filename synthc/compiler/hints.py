@@ -66,3 +66,15 @@ def meant_field(word: object, fields: Iterable[str]) -> str | None:
         if allowed.issuperset(needs):
             return needs[0] if len(needs) == 1 else None
     return closest(word, sorted(allowed))
+
+
+def field_name(key: object) -> str:
+    """An unknown field's key as a message names it: text quoted; a key YAML read as a number,
+    boolean or null as YAML spells it, with what it read (``1:`` and ``"1":`` differ)."""
+    if isinstance(key, str):
+        return f"'{key}'"
+    if isinstance(key, bool) or key is None:
+        spelt, kind = ("null", "null") if key is None else (str(key).lower(), "a boolean")
+    else:
+        spelt, kind = str(key), "a number"
+    return f"{spelt} (YAML read it as {kind}; a field's name is text)"

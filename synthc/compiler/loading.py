@@ -563,12 +563,11 @@ class _Builder:
                 continue
             previous = first_seen.get(key)
             if previous is not None and id(previous) in explicit and id(key_node) in explicit:
-                line = self.position(previous).line
                 self.duplicates.append(
                     Problem(
                         self.position(key_node),
                         format_path((*path, key)),
-                        f"duplicate key '{key}' (first at line {line})",
+                        self._duplicate(previous, key_node, key),
                     )
                 )
             first_seen[key] = key_node
@@ -581,6 +580,23 @@ class _Builder:
             self.values.pop(child, None)  # a later (explicit) entry wins, as in YAML merges
             result[key] = self.build(value_node, child)
         return result
+
+    def _duplicate(self, first: Node, again: Node, key: Any) -> str:
+        """The message of a key written twice: as the user wrote both when they differ (``1``
+        and ``true`` are one key to Python), with where the first stands."""
+        at = self.position(first)
+        here = self.position(again)
+        where = f"line {at.line}" + (f", column {at.col}" if at.line == here.line else "")
+        wrote = _excerpt(_source(self.text, again).strip()) if isinstance(again, ScalarNode) else ""
+        earlier = (
+            _excerpt(_source(self.text, first).strip()) if isinstance(first, ScalarNode) else ""
+        )
+        if not wrote or wrote == earlier:
+            return f"duplicate key {_excerpt(str(key))} (first at {where})"
+        return (
+            f"duplicate key: {wrote} and {earlier} (at {where}) are one key, YAML reads them as "
+            "equal values; write each key once (in quotes, each is text of its own)"
+        )
 
 
 def _reading(text: str, node: ScalarNode) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from typing import Any, Union
 from pydantic import BaseModel, Discriminator, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from synthc.compiler.hints import closest, field_hint, meant_field
+from synthc.compiler.hints import closest, field_hint, field_name, meant_field
 from synthc.generators.holes import HOLE, Unjudgeable, is_hole
 
 Path = tuple[str | int, ...]
@@ -113,7 +113,7 @@ class Validator:
                 if not hint and elsewhere and key in elsewhere:
                     hint = f"; it is a field of {' and '.join(elsewhere[key])}"
                 meant.add(meant_field(key, fields) or "")
-                self.report((*path, key), f"unknown field '{key}'{hint}", True)
+                self.report((*path, key), f"unknown field {field_name(key)}{hint}", True)
         values: dict[str, Any] = {}
         for name, field in fields.items():
             if name not in data:
@@ -179,7 +179,7 @@ class Validator:
         for key in data:
             if key not in every and key != tag_field:
                 hint = field_hint(key, every)
-                self.report((*path, key), f"unknown field '{key}'{hint}", True)
+                self.report((*path, key), f"unknown field {field_name(key)}{hint}", True)
         first = models[0]
         for name, field in first.model_fields.items():
             if name == tag_field or name not in data:

@@ -16,7 +16,7 @@ from typing import Any, Union, cast
 from pydantic import BaseModel, ValidationError
 
 from synthc import generators, limits
-from synthc.compiler.hints import closest, did_you_mean, field_hint
+from synthc.compiler.hints import closest, did_you_mean, field_hint, field_name
 from synthc.compiler.models import Spec, generator_config, usable_kinds
 from synthc.compiler.partial import HOLE, Validator, is_hole, judge
 from synthc.compiler.paths import format_path
@@ -167,7 +167,9 @@ def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[...
     }
     for key in raw:
         if key not in every:
-            report(("generator", key), f"unknown field '{key}'{field_hint(key, every)}", True)
+            report(
+                ("generator", key), f"unknown field {field_name(key)}{field_hint(key, every)}", True
+            )
 
 
 def _with_samples(spec: Any, config: Any, report: Callable[..., None], holes: bool) -> Any:
@@ -298,7 +300,8 @@ def _report_pydantic(
         full = prefix + path
         if kind == "extra_forbidden":
             allowed = _fields_at(root, data, path[:-1])
-            report(full, f"unknown field '{path[-1]}'{field_hint(path[-1], allowed)}", True)
+            named = field_name(path[-1])
+            report(full, f"unknown field {named}{field_hint(path[-1], allowed)}", True)
         elif kind == "missing":
             report(full, f"missing required field '{leftover[0] if leftover else path[-1]}'")
         elif kind == "union_tag_invalid":
