@@ -104,6 +104,40 @@ def test_an_error_in_a_var_value_names_the_var(cli, write_spec, read):
     assert line.endswith("(from --var samples=12.5)")
 
 
+@pytest.mark.parametrize("value", ["", " ", "''"])
+@pytest.mark.parametrize("read", ["var('samples', 1000)", "vars.samples"])
+def test_an_empty_var_value_names_the_var(cli, write_spec, read, value):
+    spec = write_spec(spec_text().replace("samples: 1000", f"samples: {{{{ {read} }}}}"))
+    code, _, err = cli("validate", spec, "--var", f"samples={value}")
+    assert code == 2
+    (line,) = _errors(err)[:1]
+    assert line.startswith(f"{spec}:6:10: samples: the value is empty")
+    assert line.endswith(f"(from --var samples={value})")
+
+
+@pytest.mark.parametrize(
+    ("name", "at"),
+    [
+        ("seed", ":5:7: seed: "),  # a comment after it
+        ("t", ":7:17: splits.train: "),  # in a flow mapping
+        ("kind", ":9:9: generator.kind: the value is empty"),
+        ("shape", ":10:10: generator.shape: the value is empty"),
+    ],
+)
+def test_an_empty_var_value_anywhere_names_the_var(cli, write_spec, name, at):
+    text = (
+        spec_text(splits="{train: {{ var('t', 1000) }}}")
+        .replace("seed: 7", "seed: {{ var('seed', 7) }}  # the seed")
+        .replace("kind: manifold\n  shape: swiss_roll", "kind: {{ var('kind', 'manifold') }}\n"
+                 "  shape: {{ var('shape', 'moons') }}")
+    )  # fmt: skip
+    spec = write_spec(text)
+    code, _, err = cli("validate", spec, "--var", f"{name}=")
+    assert code == 2
+    found = [e for e in _errors(err) if e.startswith(f"{spec}{at}")]
+    assert found and all(e.endswith(f"(from --var {name}=)") for e in found)
+
+
 def test_a_var_value_printed_through_a_set_names_the_var(cli, write_spec):
     text = "{% set n = var('samples', 1000) %}\n" + spec_text().replace("1000", "{{ n }}")
     spec = write_spec(text)

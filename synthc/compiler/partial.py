@@ -146,7 +146,14 @@ class Validator:
         self, members: dict[str, type[BaseModel]], tag_of: Any, data: dict, path: Path
     ) -> Any:
         tag_field, tag = tag_of(data)
-        if tag is None:
+        if tag is None and data.get(tag_field, "") is None:  # written, empty: YAML's null
+            tagged = [name for name, model in members.items() if tag_field in model.model_fields]
+            self.report(
+                (*path, tag_field),
+                f"the value is empty (YAML reads it as null); expected one of {', '.join(tagged)}",
+            )
+            chosen = None
+        elif tag is None:
             self.report(path, f"missing required field '{tag_field}'")
             chosen = None
         elif not isinstance(tag, str) or tag not in members:

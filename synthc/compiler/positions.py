@@ -232,6 +232,9 @@ def locate(marked: MarkedText, line_starts: tuple[int, ...], line0: int, col0: i
         distance = offset - start
         # the end of a piece is exact only where its line ends (else something else printed)
         ends = distance == span.length and marked.text[offset : offset + 1] in ("\n", "")
+        empty = _printed_blank(marked, line_start, offset, line_end)
+        if empty is not None:  # the empty value YAML reads there is an expression's doing
+            return empty, empty.col
         if span.kind == TEXT and (distance < span.length or ends) and start >= line_start:
             return span, span.col + distance
         if outer is not None:
@@ -248,3 +251,31 @@ def locate(marked: MarkedText, line_starts: tuple[int, ...], line0: int, col0: i
             if marked.spans[index].kind != END:
                 return marked.spans[index], 1
     return UNKNOWN
+
+
+def _value_at(text: str, offset: int) -> bool:
+    """Whether a value is written at ``offset`` (not a blank, the line's end, a comment or
+    what ends a flow item)."""
+    return text[offset : offset + 1].strip() not in ("", ",", "]", "}", "#")
+
+
+def _printed_blank(marked: MarkedText, line_start: int, offset: int, line_end: int) -> Span | None:
+    """The expression (with its ``--var`` origin) that printed nothing but blanks at
+    ``offset``, after text on its line: the empty value YAML reads there (``samples:`` from
+    ``--var samples=``, before a comment, a ``,`` or a ``}``) is its doing, not that text's."""
+    if not marked.text[line_start:offset].strip() or _value_at(marked.text, offset):
+        return None
+    index = bisect.bisect_left(marked.offsets, offset)
+    while index < len(marked.offsets) and marked.spans[index].kind == TEXT:
+        index += 1  # a piece of literal text that is empty here
+    if index == len(marked.offsets) or marked.spans[index].kind != EXPR:
+        return None
+    start = marked.offsets[index]
+    if start > line_end or marked.text[offset:start].strip():
+        return None
+    depth = 0
+    for end, span in zip(marked.offsets[index:], marked.spans[index:], strict=True):
+        depth += (span.kind == EXPR) - (span.kind == END)
+        if depth == 0:
+            return marked.outer[index] if not marked.text[start:end].strip() else None
+    return None

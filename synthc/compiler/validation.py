@@ -58,7 +58,8 @@ def validate_data(data: Any, locate: Locate) -> Spec:
     consistent = not is_hole(config)
 
     if not is_hole(spec):
-        spec = _with_samples(spec, config, report, bool(problems))
+        given = "samples" in data  # written, but empty (YAML's null): not missing
+        spec = _with_samples(spec, config, report, bool(problems), given)
         rules = [
             lambda: _check_split_counts(spec),
             lambda: _check_samples(spec, config),
@@ -142,6 +143,12 @@ def _validate_generator(
             )
         return config
     known = usable_kinds()
+    if kind is None and isinstance(raw, dict) and "kind" in raw:  # written, empty
+        report(
+            ("generator", "kind"),
+            f"the value is empty (YAML reads it as null); one of: {', '.join(known)}",
+        )
+        return HOLE
     if kind is None:
         report(("generator",), f"missing field 'kind'; one of: {', '.join(known)}")
         return HOLE
@@ -172,13 +179,18 @@ def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[...
             )
 
 
-def _with_samples(spec: Any, config: Any, report: Callable[..., None], holes: bool) -> Any:
+def _with_samples(
+    spec: Any, config: Any, report: Callable[..., None], holes: bool, given: bool = False
+) -> Any:
     """The spec with ``samples`` derived from the generator where it implies one and the spec
-    does not say; a spec that omits it otherwise is missing a field."""
+    does not say; a spec that omits it otherwise is missing a field (``given``: it is written
+    with an empty value)."""
     if spec.samples is not None:
         return spec
     derived = judge([lambda: [config.expected_samples()]], holes)
-    if derived == [None]:
+    if derived == [None] and given:
+        report(("samples",), "the value is empty (YAML reads it as null); give a whole number")
+    elif derived == [None]:
         report(("samples",), "missing required field 'samples'")
     samples = derived[0] if derived and derived[0] is not None else HOLE
     return spec.model_copy(update={"samples": samples})
