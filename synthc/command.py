@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from synthc.lazy import lazy_module
 from synthc.own_process import (
     Terminated,
+    escape_unencodable_output,
     fill_closed_streams,
     keep_interrupts_ignored,
     prepare_environment,
@@ -28,6 +29,7 @@ else:
 def main() -> int:
     """Run the `synthc` command on ``sys.argv``; return its exit code."""
     fill_closed_streams()  # before any file is opened, which would take a closed one's number
+    escape_unencodable_output()  # a character the output's encoding lacks is no crash
     keep_interrupts_ignored()  # a Ctrl-C its starter set aside stays aside, in every thread
     prepare_environment()
     stop_on_terminate()  # as Ctrl-C: what it started is stopped and its temporary files removed

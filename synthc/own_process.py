@@ -10,6 +10,7 @@ too, keep theirs as they are.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -77,6 +78,19 @@ def fill_closed_streams() -> None:
                 os.close(opened)
                 continue
             setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115 - for the process
+
+
+def escape_unencodable_output() -> None:
+    """Write what stdout and stderr cannot encode as escapes (``\\xe9``): with an encoding
+    that lacks a character (PYTHONIOENCODING=ascii, a locale's), a path or value holding it
+    ended the command in an internal error instead of its output and exit code. Python's
+    stderr escapes already, unless PYTHONIOENCODING names a stricter handler."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) not in ("strict", "surrogateescape"):
+            continue
+        # not a text file Python opened (replaced, closed): left as it is
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
 
 
 def keep_interrupts_ignored() -> None:

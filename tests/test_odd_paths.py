@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import spec_text
+from conftest import run_synthc, spec_text
 
 import synthc
 
@@ -80,3 +80,18 @@ def test_a_name_longer_than_the_file_system_takes_is_a_usage_error(
     assert err.startswith("synthc: error: ") and "internal error" not in err
     assert "file name too long" in err and err.rstrip().endswith("give a shorter path")
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "ascii:strict"])
+def test_output_the_encoding_cannot_hold_is_escaped(tmp_path, monkeypatch, encoding):
+    folder = tmp_path / "dé"
+    folder.mkdir()
+    spec = folder / "spé.yaml"
+    spec.write_text(spec_text(samples=100))
+    monkeypatch.setenv("PYTHONIOENCODING", encoding)
+    ok = run_synthc("validate", spec)
+    assert (ok.returncode, ok.stdout) == (0, f"{tmp_path}/d\\xe9/sp\\xe9.yaml: ok\n"), ok.stderr
+    spec.write_text(spec_text(samples=100).replace("name: tiny", "name: tïny"))
+    bad = run_synthc("validate", spec)
+    assert bad.returncode == 2 and "internal error" not in bad.stderr
+    assert "d\\xe9/sp\\xe9.yaml" in bad.stderr and "Traceback" not in bad.stderr
