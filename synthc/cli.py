@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import synthc
 from synthc import api
 from synthc.arguments import Parser
-from synthc.errors import Position, SpecError, SynthcError, UsageError, one_line
+from synthc.errors import Position, SpecError, SynthcError, UsageError, counted, one_line
 from synthc.library_logs import show_library_logs
 from synthc.own_process import Terminated
 from synthc.own_process import setup as setup_own_process
@@ -565,10 +565,11 @@ def _build_one(args: argparse.Namespace, spec: Path, out: Path | str | None) -> 
             f"remove {result.removed}" + (" (up to date)" if result.up_to_date else "")
         )
     if result.up_to_date:
-        return f"{result.out}: up to date ({result.kept} shards, {total} samples)"
+        held = f"{counted(result.kept, 'shard')}, {counted(total, 'sample')}"
+        return f"{result.out}: up to date ({held})"
     return (
         f"{result.out}: built {result.built} shard(s), kept {result.kept}, "
-        f"removed {result.removed}; {total} samples in {result.seconds:.1f} s"
+        f"removed {result.removed}; {counted(total, 'sample')} in {result.seconds:.1f} s"
     )
 
 
@@ -654,7 +655,7 @@ def _print_plan(plan: api.Plan, status: api.PlanStatus | None) -> None:
 
 def _plan_summary(plan: api.Plan, status: api.PlanStatus | None) -> str:
     per_split = ", ".join(f"{k} {v[1] - v[0]}" for k, v in plan.splits.items())
-    line = f"{len(plan.tasks)} shard(s), {plan.samples} samples ({per_split})"
+    line = f"{len(plan.tasks)} shard(s), {counted(plan.samples, 'sample')} ({per_split})"
     if status is not None:
         line += (
             f"; {status.out}: keep {status.count('keep')}, build {status.count('build')}, "
@@ -861,7 +862,8 @@ def _same_file(one: Path, other: Path) -> bool:
 def _verify(args: argparse.Namespace) -> int:
     manifest = api.load_manifest(args.out)
     shards = api.verify(args.out, manifest=manifest)
-    print(f"{_shown(args.out)}: ok ({shards} shards, {manifest['samples']} samples verified)")
+    verified = f"{counted(shards, 'shard')}, {counted(manifest['samples'], 'sample')}"
+    print(f"{_shown(args.out)}: ok ({verified} verified)")
     return 0
 
 

@@ -65,6 +65,13 @@ class Problem:
         return one_line(f"{where}{clipped(named, 200)}{clipped(self.message)}{notes}")
 
 
+def counted(count: int, noun: str, plural: str | None = None, *, grouped: bool = False) -> str:
+    """``count`` and ``noun``, the noun singular for 1 and ``plural`` (default: ``noun`` with
+    an s) otherwise: "1 shard", "2 shards"; ``grouped``: thousands separated ("1,000 rows")."""
+    shown = f"{count:,}" if grouped else str(count)
+    return f"{shown} {noun if count == 1 else plural or noun + 's'}"
+
+
 #: characters of a problem's message shown at most: one that quotes a value the user wrote
 #: (a 900,000-character column name) keeps its start and its end (where a hint stands)
 MAX_MESSAGE_CHARS = 600

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from synthc import limits
+from synthc.errors import counted
 from synthc.generators.base import INDEX_NAME, Column
 from synthc.outputs.parquet import TABLE_DTYPES, polars_type
 from synthc.outputs.webdataset import Sample, TarLayout, sample_key
@@ -41,7 +42,8 @@ def checked_samples(samples: Iterable[Sample], layout: TarLayout, kind: str) -> 
     for key, files in samples:
         if made >= layout.samples:
             raise GeneratorSlip(
-                f"generator {kind!r} made more than the {layout.samples} samples asked of it"
+                f"generator {kind!r} made more than the {counted(layout.samples, 'sample')} "
+                "asked of it"
             )
         expected = sample_key(layout.first + made)
         if key != expected:
@@ -69,7 +71,7 @@ def checked_samples(samples: Iterable[Sample], layout: TarLayout, kind: str) -> 
         yield key, files
     if made != layout.samples:
         raise GeneratorSlip(
-            f"generator {kind!r} made {made} of the {layout.samples} samples asked of it"
+            f"generator {kind!r} made {made} of the {counted(layout.samples, 'sample')} asked of it"
         )
 
 

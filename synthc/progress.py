@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from synthc.errors import counted
+
 
 class Progress:
     """Callbacks a front end can give a build, all called in the thread that runs the build;
@@ -112,7 +114,7 @@ class LineProgress(Progress):
         self.shards_done = self.done = 0
         self.t0 = self.last = self.clock()
         self.first: tuple[float, int] | None = None  # when samples first moved, and how many
-        self._print(f"building {shards} shard(s), {samples} {self.unit}")
+        self._print(f"building {shards} shard(s), {self._counted(samples)}")
 
     def note(self, message: str) -> None:
         self._print(message)
@@ -141,7 +143,8 @@ class LineProgress(Progress):
         rate = self.done / seconds if seconds > 0 else 0.0
         if self.done >= self.total and self.shards_done >= self.shards:
             self._print(
-                f"wrote {self.done} {self.unit} in {self.shards_done} shard(s) in {seconds:.1f} s "
+                f"wrote {self._counted(self.done)} in {self.shards_done} shard(s) in "
+                f"{seconds:.1f} s "
                 f"({rate:,.0f} {self.unit}/s)"
             )
         else:
@@ -149,6 +152,10 @@ class LineProgress(Progress):
                 f"stopped after {self.done}/{self.total} {self.unit} "
                 f"({self.shards_done}/{self.shards} shards) in {seconds:.1f} s"
             )
+
+    def _counted(self, count: int) -> str:
+        """``count`` of the unit: "1 sample", "2 rows"."""
+        return counted(count, self.unit.removesuffix("s"), self.unit)
 
     def _status(self, now: float) -> str:
         percent = 100 * self.done / self.total if self.total else 100.0

@@ -29,7 +29,7 @@ from synthc.compiler.planning import shaping_libraries
 from synthc.compiler.variables import RecordedVars
 from synthc.diffing.fields import ABSENT, FieldChange, changed_fields
 from synthc.dir_target import DirectoryTarget
-from synthc.errors import OutputError, one_line
+from synthc.errors import OutputError, counted, one_line
 from synthc.executors.base import Executor
 from synthc.executors.local import LocalExecutor
 from synthc.hints import MAX_LISTED
@@ -235,7 +235,8 @@ def _check_no_larger(where: str, planned: int, recorded: int) -> None:
     (``spec.vars``, untrusted like the rest) would make it build far more than the dataset."""
     if planned > recorded:
         raise OutputError(
-            f"{where}: does not reproduce: the recorded spec and vars make {planned:,} samples, "
+            f"{where}: does not reproduce: the recorded spec and vars make "
+            f"{counted(planned, 'sample', grouped=True)}, "
             f"the manifest records {recorded:,}; nothing was rebuilt"
         )
 

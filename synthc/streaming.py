@@ -29,7 +29,7 @@ from synthc.compiler.compiling import CompiledSpec, compile_spec
 from synthc.compiler.paths import format_path
 from synthc.compiler.shard_sizing import largest_shard_size
 from synthc.compiler.splits import split_ranges
-from synthc.errors import UsageError
+from synthc.errors import UsageError, counted
 from synthc.generator_output import check_frame, checked_samples
 from synthc.generators.base import FileGenerator, Generator, TableGenerator
 from synthc.hints import did_you_mean
@@ -277,10 +277,10 @@ class Stream:
                 )
         elif 0 < self.samples < self.world_size:
             raise UsageError(
-                f"split {self.split!r} has {self.samples:,} samples, fewer than world_size "
-                f"{self.world_size:,}, so some ranks would get none (DDP would hang waiting for "
-                "them); give every rank the whole split with world_size=1, rank=0, or make the "
-                "split larger"
+                f"split {self.split!r} has {counted(self.samples, 'sample', grouped=True)}, "
+                f"fewer than world_size {self.world_size:,}, so some ranks would get none (DDP "
+                "would hang waiting for them); give every rank the whole split with world_size=1, "
+                "rank=0, or make the split larger"
             )
 
     def __iter__(self) -> Iterator[Item]:

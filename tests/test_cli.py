@@ -485,3 +485,20 @@ def test_synthc_alone_lists_the_commands(capsys):
     for command in ("build", "validate", "plan", "diff", "verify", "preview", "sample"):
         assert f"\n    {command} " in err
     assert err.endswith("\nsynthc: error: give a command, one of those above\n")
+
+
+def test_a_count_of_one_is_singular(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(samples=1, shard_size=1, splits="{train: 1}"))
+    code, out, err = cli("plan", spec)
+    assert code == 0 and "1 shard(s), 1 sample (train 1)" in out, err
+    out_dir = tmp_path / "out"
+    code, out, err = cli("build", spec, "-o", out_dir, "--workers", "1")
+    assert code == 0 and "; 1 sample in " in out, err
+    assert "wrote 1 sample in 1 shard(s)" in err
+    code, out, err = cli("build", spec, "-o", out_dir)
+    assert code == 0 and "up to date (1 shard, 1 sample)" in out, err
+    code, out, err = cli("verify", out_dir)
+    assert code == 0 and out.endswith(": ok (1 shard, 1 sample verified)\n"), err
+    blobs = "kind: manifold\n  shape: blobs\n  centers: 2\n  cluster_std: [1.0]"
+    code, _, err = cli("validate", write_spec(spec_text(generator=blobs), "blobs.yaml"))
+    assert code == 2 and "has 1 value for 2 centres" in err

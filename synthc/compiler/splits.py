@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping
 
 from synthc import limits
+from synthc.errors import counted
 
 
 def split_counts(splits: Mapping[str, int | float], samples: int) -> dict[str, int]:
@@ -93,7 +94,7 @@ def empty_splits_note(splits: Mapping[str, int | float], samples: int) -> str | 
         fix = "a sample each from samples: " + ", ".join(
             f"{_count(count)} for {name}" for name, count in empty.items()
         )
-    return f"splits: {samples:,} samples leave {listed} empty ({fix})"
+    return f"splits: {counted(samples, 'sample', grouped=True)} leave {listed} empty ({fix})"
 
 
 def _count(count: int) -> str:

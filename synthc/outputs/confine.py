@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from synthc.errors import OutputError
+from synthc.errors import OutputError, counted
 from synthc.file_kinds import file_kind
 
 #: bytes of one part of a path (NAME_MAX) and of a whole path (below PATH_MAX) synthc follows
@@ -119,7 +119,7 @@ def _check_regular(path: Path, info: os.stat_result, size: int | None) -> None:
     if what is not None:
         raise OutputError(f"{path}: is not a regular file ({what})")
     if size is not None and info.st_size != size:
-        raise OutputError(f"{path}: {info.st_size} bytes, the manifest says {size}")
+        raise OutputError(f"{path}: {counted(info.st_size, 'byte')}, the manifest says {size}")
 
 
 def read_bounded(path: Path, limit: int, limit_name: str, error: type[OutputError]) -> bytes:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 
 from synthc import limits
 from synthc.digest import Hashing, handle_sha256
-from synthc.errors import OutputError, UsageError
+from synthc.errors import OutputError, UsageError, counted
 from synthc.hints import did_you_mean, listed
 from synthc.json_bounds import loads_strict, values_over_limit
 from synthc.lazy import lazy_module
@@ -246,12 +246,16 @@ class Shard:
         if info is None:
             raise OutputError(f"{self.where}: missing from the store")
         if info["size"] != self.size:
-            raise OutputError(f"{self.where}: {info['size']} bytes, the manifest says {self.size}")
+            raise OutputError(
+                f"{self.where}: {counted(info['size'], 'byte')}, the manifest says {self.size}"
+            )
 
     def check(self, size: int, digest: str) -> None:
         """OutputError naming the shard unless ``size`` and ``digest`` are the manifest's."""
         if size != self.size:
-            raise OutputError(f"{self.where}: {size} bytes, the manifest says {self.size}")
+            raise OutputError(
+                f"{self.where}: {counted(size, 'byte')}, the manifest says {self.size}"
+            )
         if digest != self.sha256:
             raise OutputError(
                 f"{self.where}: sha256 {digest[:16]}… does not match the manifest "
@@ -276,7 +280,7 @@ class Shard:
             raise OutputError(f"{self.where}: is not a regular file ({what})")
         if found.st_size != self.size:
             raise OutputError(
-                f"{self.where}: {found.st_size} bytes, the manifest says {self.size} "
+                f"{self.where}: {counted(found.st_size, 'byte')}, the manifest says {self.size} "
                 "(a changed or damaged shard; synthc verify checks the whole dataset)"
             )
         self.seen = signature_of(found)
@@ -350,7 +354,10 @@ class Split:
         return self.num_samples
 
     def __repr__(self) -> str:
-        return f"Split({self.name!r}, {self.num_samples} samples in {len(self.shards)} shards)"
+        return (
+            f"Split({self.name!r}, {counted(self.num_samples, 'sample')} in "
+            f"{counted(len(self.shards), 'shard')})"
+        )
 
     def lazy(self, *, verify: bool | None = None) -> pl.LazyFrame:
         """A polars LazyFrame over the split's Parquet shards, in order. With ``verify`` every

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc.atomic import write_atomic_by
+from synthc.errors import counted
 from synthc.generators.base import INDEX_NAME
 
 
@@ -147,7 +148,7 @@ def index_problem(path: Path, first: int, samples: int) -> str | None:
     column = pl.scan_parquet(for_polars(path), glob=False).select(INDEX_NAME).collect().to_series()
     records = f"the manifest records {_run(first, first + samples - 1)}"
     if len(column) != samples:
-        return f"{len(column)} samples, manifest says {samples}"
+        return f"{counted(len(column), 'sample')}, manifest says {samples}"
     if column.dtype != pl.Int64:
         return f"its index column holds {column.dtype}, not int64 ({records})"
     if column.null_count():

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synthc import limits
-from synthc.errors import OutputError
+from synthc.errors import OutputError, counted
 from synthc.outputs.confine import Confiner
 from synthc.outputs.fact_files import fact_file_entries
 from synthc.outputs.manifest import (
@@ -94,7 +94,7 @@ def _check_store_shard(
     if found is None:
         return "missing"
     if found["size"] != shard["bytes"]:
-        return f"{found['size']} bytes, manifest says {shard['bytes']}"
+        return f"{counted(found['size'], 'byte')}, manifest says {shard['bytes']}"
     path = _fetch(store, listing, local, shard["path"])
     try:
         return _check_shard(local, shard, count, manifest.get("schema"))

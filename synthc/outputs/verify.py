@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, cast
 from synthc import limits
 from synthc.atomic import PARTIAL_SUFFIX
 from synthc.digest import Hashing, handle_sha256
-from synthc.errors import OutputError, one_line
+from synthc.errors import OutputError, counted, one_line
 from synthc.generators.base import INDEX_NAME
 from synthc.outputs.confine import (
     Confiner,
@@ -305,7 +305,7 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
         return state
     size, digest = state
     if size != shard["bytes"] or digest is None:
-        return f"{size} bytes, manifest says {shard['bytes']}"
+        return f"{counted(size, 'byte')}, manifest says {shard['bytes']}"
     if digest != shard["sha256"]:
         return f"sha256 {digest[:16]}… does not match the manifest"
     if not count:
@@ -324,7 +324,7 @@ def _check_shard(confine: Confiner, shard: dict[str, Any], count: bool, schema: 
         return (
             None
             if rows == shard["samples"]
-            else f"{rows} samples, manifest says {shard['samples']}"
+            else f"{counted(rows, 'sample')}, manifest says {shard['samples']}"
         )
     except (KeyboardInterrupt, SystemExit):
         raise

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from synthc import limits
 from synthc.atomic import write_atomic_by
-from synthc.errors import OutputError
+from synthc.errors import OutputError, counted
 from synthc.outputs.confine import open_regular
 
 if TYPE_CHECKING:
@@ -152,7 +152,8 @@ def read_tar_samples(handle: BinaryIO, layout: TarLayout, where: str) -> Iterato
         raise OutputError(f"{where}: unreadable ({error.strerror or error})") from None
     if begun != layout.samples:
         raise OutputError(
-            f"{where}: ends after {begun} of the {layout.samples} samples the manifest records "
+            f"{where}: ends after {begun} of the {counted(layout.samples, 'sample')} the manifest "
+            "records "
             "(cut short, or samples taken out)"
         )
     if key is not None:
@@ -175,7 +176,8 @@ def _next_key(where: str, layout: TarLayout, begun: int, name: str, key: str) ->
     """``key``, the key of a member starting a sample, if it is the next sample's key."""
     if begun >= layout.samples:
         raise OutputError(
-            f"{where}: member {name!r:.80} is past the {layout.samples} samples the manifest "
+            f"{where}: member {name!r:.80} is past the {counted(layout.samples, 'sample')} the "
+            "manifest "
             "records"
         )
     expected = sample_key(layout.first + begun)

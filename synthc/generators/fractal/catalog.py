@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthc import limits
+from synthc.errors import counted
 from synthc.json_bounds import loads_strict, values_over_limit
 
 if TYPE_CHECKING:
@@ -159,7 +160,9 @@ def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
             ) from None
         first = False
         if len(numbers) != 7:
-            raise ValueError(f"{shown!r}: rows must be a,b,c,d,e,f,p; got {len(numbers)} values")
+            raise ValueError(
+                f"{shown!r}: rows must be a,b,c,d,e,f,p; got {counted(len(numbers), 'value')}"
+            )
         rows.append(numbers)
         if len(rows) > limits.MAX_CATALOG_MAPS:
             raise ValueError(

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from synthc import limits
+from synthc.errors import counted
 from synthc.generators.base import PART_CONFIG, ConfigPart, GeneratorConfig
 from synthc.generators.holes import is_hole
 from synthc.generators.memory import facts_problem, sample_problem
@@ -315,7 +316,8 @@ class FractalConfig(GeneratorConfig):
             if len(systems) < self.classes:
                 yield (
                     ("classes",),
-                    f"the catalog has {len(systems)} systems for {self.classes} classes",
+                    f"the catalog has {counted(len(systems), 'system')} for "
+                    f"{counted(self.classes, 'class', 'classes')}",
                 )
             for k, entry in enumerate(systems):
                 if len(entry.maps) != len(entry.probabilities):

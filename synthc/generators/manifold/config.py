@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import ConfigDict, Field
 
+from synthc.errors import counted
 from synthc.generators.base import PART_CONFIG, GeneratorConfig
 from synthc.generators.memory import facts_problem, table_shard_problem
 
@@ -319,7 +320,10 @@ class Blobs(ManifoldBase):
     def _std_problems(self) -> Iterable[tuple[Path, str]]:
         stds = self.cluster_std if isinstance(self.cluster_std, list) else [self.cluster_std]
         if isinstance(self.cluster_std, list) and len(stds) != self.n_centers:
-            yield (("cluster_std",), f"has {len(stds)} values for {self.n_centers} centres")
+            yield (
+                ("cluster_std",),
+                f"has {counted(len(stds), 'value')} for {counted(self.n_centers, 'centre')}",
+            )
         for i, std in enumerate(stds):
             if not std >= 0:
                 yield (

@@ -19,6 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from synthc.errors import counted
 from synthc.generators.base import PART_CONFIG
 from synthc.generators.tabular import expr, quantiles
 from synthc.generators.tabular.params import Bounds, broken_bounds, number_or_formula
@@ -644,7 +645,10 @@ class Categorical(ColumnBase):
                 continue
             at: Path = ("weights",) + ((key,) if key is not None else ())
             if len(row) != len(self.values):
-                yield (at, f"has {len(row)} weights for {len(self.values)} values")
+                yield (
+                    at,
+                    f"has {counted(len(row), 'weight')} for {counted(len(self.values), 'value')}",
+                )
                 continue
             numbers = [w for w in row if not isinstance(w, str)]
             if len(numbers) < len(row):  # formulas: their rows are checked at build time
