@@ -130,3 +130,9 @@ class OutputError(SynthcError):
     """An existing dataset on disk is missing, corrupt or does not match its manifest."""
 
     exit_code = 1
+
+
+class NotAnOutput(UsageError, OutputError):
+    """What was given as a built dataset's directory does not exist or is no directory (a spec
+    given to ``synthc verify``): a usage mistake (exit 2) in every command, as in ``diff``; an
+    OutputError still, for programs that catch those."""

@@ -301,7 +301,7 @@ def test_a_missing_output_names_the_output_beside_it_it_was_likely_meant_to_be(c
     (tmp_path / "swiss_roll.preview.png").write_bytes(b"")  # a file: not an output
     for command in ("verify", "reproduce"):
         code, _, err = cli(command, tmp_path / "swiss_roll")
-        assert code == 1
+        assert code == 2  # a usage mistake, as in diff
         assert err == (
             f"synthc: error: {tmp_path / 'swiss_roll'}: does not exist; give the output "
             f"directory of a synthc build; did you mean {str(tmp_path / 'swiss-roll')!r}?\n"
@@ -502,3 +502,18 @@ def test_a_count_of_one_is_singular(cli, write_spec, tmp_path):
     blobs = "kind: manifold\n  shape: blobs\n  centers: 2\n  cluster_std: [1.0]"
     code, _, err = cli("validate", write_spec(spec_text(generator=blobs), "blobs.yaml"))
     assert code == 2 and "has 1 value for 2 centres" in err
+
+
+@pytest.mark.parametrize("command", ["verify", "reproduce"])
+def test_a_spec_or_nothing_where_an_output_is_expected_is_a_usage_error(
+    cli, write_spec, tmp_path, command
+):
+    """As diff says of the same mistake: exit 2, not the 1 of a dataset that fails."""
+    spec = write_spec(spec_text(samples=100))
+    for given in (spec, tmp_path / "nowhere"):
+        code, _, err = cli(command, given)
+        assert code == 2 and "give the output directory" in err, (given, err)
+        assert cli("diff", given, tmp_path / "nowhere")[0] == 2
+    (tmp_path / "empty").mkdir()  # a directory without a manifest: no dataset, exit 1
+    code, _, err = cli(command, tmp_path / "empty")
+    assert code == 1 and "no manifest" in err

@@ -545,7 +545,7 @@ def test_usage_errors(project, cli):
     code, _, err = cli("reproduce", "out", "--workers", "0")
     assert code == 2 and "--workers must be >= 1" in err
     code, _, err = cli("reproduce", "nowhere")
-    assert code == 1 and "nowhere: does not exist" in err
+    assert code == 2 and "nowhere: does not exist" in err
 
 
 def test_templates_dir_given_to_the_build_is_given_to_reproduce(tmp_path, monkeypatch, capsys):

@@ -161,7 +161,7 @@ def test_verify_of_a_file_or_a_missing_directory(cli, tmp_path, kind):
     if kind == "plain_file":
         target.write_text("hello")
     code, _, err = cli("verify", target)
-    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert ("is not a directory" if kind == "plain_file" else "does not exist") in err
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import synthc
 from synthc import FORMAT_VERSION, generators, limits
 from synthc.dist_versions import version
-from synthc.errors import OutputError
+from synthc.errors import NotAnOutput, OutputError
 from synthc.hints import sibling_hint
 from synthc.json_bounds import loads_bounded
 from synthc.outputs.confine import read_bounded
@@ -225,7 +225,7 @@ def read_manifest(out: Path) -> dict[str, Any]:
             hint = ""
         else:  # outputs/swiss_roll for outputs/swiss-roll: the spec's file name for its name
             hint = "" if out.exists() else sibling_hint(str(out), folders=True)
-        raise OutputError(f"{out}: {what}; give the output directory of a synthc build{hint}")
+        raise NotAnOutput(f"{out}: {what}; give the output directory of a synthc build{hint}")
     path = out / MANIFEST_FILE
     try:
         if path.is_symlink():
