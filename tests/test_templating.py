@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import spec_text
 
 from synthc.compiler.loading import load_spec
 from synthc.compiler.templating import render_spec
@@ -271,3 +272,12 @@ def test_a_var_printed_as_one_value_loads(tmp_path, printed, value, expected):
     spec.write_text(f"name: s\ndescription: {printed}\nsamples: 4\n")
     loaded = load_spec(spec, parse_var_assignments([f"d={value}"]))
     assert loaded.data == {"name": "s", "description": expected, "samples": 4}
+
+
+def test_a_var_given_twice_with_different_values_is_refused(cli, write_spec):
+    spec = write_spec(spec_text().replace("samples: 1000", "samples: {{ var('n', 1000) }}"))
+    code, _, err = cli("validate", spec, "--var", "n=10", "--var", "n=20")
+    assert code == 2
+    assert err == "synthc: error: --var n: given twice, '10' then '20'; give each variable once\n"
+    code, out, _ = cli("validate", spec, "--var", "n=10", "--var", "n=10")  # the same: one
+    assert code == 0 and out.endswith(": ok\n")

@@ -10,7 +10,7 @@ from typing import Any
 from synthc import limits
 from synthc.compiler.loading import load_value
 from synthc.compiler.source import UnreadableSource, check_text
-from synthc.errors import SpecError, UsageError
+from synthc.errors import SpecError, UsageError, clipped
 
 
 class VarAssignments(dict):
@@ -48,6 +48,12 @@ def parse_var_assignments(items: Sequence[str]) -> dict[str, Any]:
             raise UsageError(
                 f"--var {key}: the value is larger than the limit of {limits.MAX_SPEC_BYTES:,} "
                 "bytes (synthc.limits.MAX_SPEC_BYTES)"
+            )
+        if key in variables.raw and variables.raw[key] != raw:
+            # which one the user meant is unknown: a script's default and an override, say
+            first, then = (clipped(repr(text), 80) for text in (variables.raw[key], raw))
+            raise UsageError(
+                f"--var {key}: given twice, {first} then {then}; give each variable once"
             )
         try:
             check_text(raw, f"--var {key}")
