@@ -62,14 +62,14 @@ def _parser() -> argparse.ArgumentParser:
             "--allow-read",
             action="append",
             default=[],
-            type=Path,
+            type=_path,
             metavar="DIR",
             help="let the spec read files under DIR too (besides its own directory, its "
             "repository and trdg's data); repeatable",
         )
         p.add_argument(
             "--templates",
-            type=Path,
+            type=_path,
             metavar="DIR",
             help="search include/import templates here after the spec's directory "
             "(default: the spec repository's root)",
@@ -274,7 +274,7 @@ def _reproduce_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     p.add_argument(
         "--root",
-        type=Path,
+        type=_path,
         metavar="DIR",
         help="the spec repository's root (default: the git work tree holding the current "
         "directory, else the current directory)",
@@ -283,13 +283,13 @@ def _reproduce_parser(sub: argparse._SubParsersAction[Parser]) -> None:
         "--allow-read",
         action="append",
         default=[],
-        type=Path,
+        type=_path,
         metavar="DIR",
         help="let the spec read files under DIR too, as its build did; repeatable",
     )
     p.add_argument(
         "--templates",
-        type=Path,
+        type=_path,
         metavar="DIR",
         help="search include/import templates here after the spec's directory, as its build "
         "did (default: the spec repository's root)",
@@ -348,7 +348,18 @@ EXIT_TERMINATED = 143
 def _spec_argument(text: str) -> Path | str:
     """A SPEC argument as a path; a URL as given (``Path`` would make ``s3://b/x`` the path
     ``s3:/b/x``), which compiling refuses with what to do instead."""
-    return text if "://" in text else Path(text)
+    return text if "://" in text else _path(text)
+
+
+def _path(text: str) -> Path:
+    """A path argument; an empty one is refused: ``Path("")`` is the current directory, so an
+    unset variable (``-o "$OUT"``) built into, searched or read the working directory."""
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "an empty path (an unset shell variable?); give the path, or . for the current "
+            "directory"
+        )
+    return Path(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -773,6 +784,8 @@ def _output(text: str) -> Path | str:
     so is a path starting with an unexpanded ``~``."""
     if "://" in text:
         return text
+    if not text:
+        return _path(text)  # refused
     if text.startswith("~"):
         # no shell expanded it (a quoted "~/out", a Makefile's or a program's argument list):
         # as a path it made a folder named ~ here, which `rm -rf ~` then removes with the home
@@ -790,7 +803,7 @@ def _output(text: str) -> Path | str:
             f"{typed}: a URL has two slashes after its scheme: did you mean {url}? (for a "
             f"local path of that name: ./{typed})"
         )
-    return Path(text)
+    return _path(text)
 
 
 def _sample_output(text: str) -> Path | str:
@@ -816,7 +829,7 @@ def _output_file(what: str) -> Callable[[str], Path | str]:
                 f"'-' is no stdout here: {what} is written to the file named; give its path "
                 "(for a file named '-': ./-)"
             )
-        return text if text.endswith(("/", os.sep)) else _output(text)
+        return text if text.endswith(("/", os.sep)) else _output(text)  # "" refused there
 
     return parse
 

@@ -517,3 +517,29 @@ def test_a_spec_or_nothing_where_an_output_is_expected_is_a_usage_error(
     (tmp_path / "empty").mkdir()  # a directory without a manifest: no dataset, exit 1
     code, _, err = cli(command, tmp_path / "empty")
     assert code == 1 and "no manifest" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("build", "{spec}", "-o", ""),
+        ("build", "{spec}", "--depfile", "", "--dry-run"),
+        ("validate", ""),
+        ("validate", "{spec}", "--templates", ""),
+        ("plan", "{spec}", "--allow-read", ""),
+        ("verify", ""),
+        ("diff", "", "{spec}"),
+        ("preview", "{spec}", "-o", ""),
+        ("sample", "{spec}", "-i", "0", "-o", ""),
+        ("reproduce", "{spec}", "--root", ""),
+    ],
+)
+def test_an_empty_path_is_refused_not_the_current_directory(cli, write_spec, args, monkeypatch):
+    """-o "$OUT" with OUT unset: Path("") is ".", so the build went into the working
+    directory (with --force, beside the user's files), and sample wrote its files there."""
+    spec = write_spec(spec_text(samples=100))
+    monkeypatch.chdir(spec.parent)
+    with pytest.raises(SystemExit) as stopped:
+        cli(*(a.format(spec=spec) for a in args))
+    assert stopped.value.code == 2
+    assert sorted(p.name for p in spec.parent.iterdir()) == ["spec.yaml"]
