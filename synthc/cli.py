@@ -532,6 +532,8 @@ def _build(args: argparse.Namespace) -> int:
             "--worker-wait bounds a Dask build's wait for workers: give it with --scheduler or "
             "--executor dask"
         )
+    if args.restat and args.depfile is None:
+        raise UsageError("--restat tells ninja about the depfile's rule: give it with --depfile")
     if args.depfile is not None and len(args.specs) > 1:
         raise UsageError(
             "--depfile names one dataset's dependencies: build each spec with its own --depfile"
@@ -617,6 +619,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    if args.force and args.out is None:
+        raise UsageError(
+            "--force says what build --force would do to an output: give it with -o DIR"
+        )
     several = len(args.specs) > 1
     documents: list[dict[str, object]] = []
 

@@ -543,3 +543,13 @@ def test_an_empty_path_is_refused_not_the_current_directory(cli, write_spec, arg
         cli(*(a.format(spec=spec) for a in args))
     assert stopped.value.code == 2
     assert sorted(p.name for p in spec.parent.iterdir()) == ["spec.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needs"),
+    [(("build", "--restat", "--dry-run"), "--depfile"), (("plan", "--force"), "-o DIR")],
+)
+def test_an_option_that_only_qualifies_another_is_refused_alone(cli, write_spec, args, needs):
+    """Both were ignored without a word: the user believed --restat or --force in effect."""
+    code, out, err = cli(args[0], write_spec(spec_text(samples=100)), *args[1:])
+    assert (code, out) == (2, "") and err.startswith("synthc: error: ") and needs in err
