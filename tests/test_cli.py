@@ -553,3 +553,13 @@ def test_an_option_that_only_qualifies_another_is_refused_alone(cli, write_spec,
     """Both were ignored without a word: the user believed --restat or --force in effect."""
     code, out, err = cli(args[0], write_spec(spec_text(samples=100)), *args[1:])
     assert (code, out) == (2, "") and err.startswith("synthc: error: ") and needs in err
+
+
+def test_an_output_that_is_a_link_to_nothing_says_so(cli, tmp_path):
+    """verify and reproduce said 'does not exist' of a link that is there."""
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    for name in ("loop", "dangling"):
+        for command in ("verify", "reproduce"):
+            code, _, err = cli(command, tmp_path / name)
+            assert code == 2 and "is a symbolic link that leads nowhere" in err, err

@@ -218,6 +218,8 @@ def read_manifest(out: Path) -> dict[str, Any]:
     manifest of the expected shape (a manifest is untrusted input)."""
     if not out.is_dir():
         what = "does not exist" if not out.exists() else "is not a directory"
+        if not out.exists() and out.is_symlink():  # a link to nothing, or in a loop
+            what = "is a symbolic link that leads nowhere (its target is missing, or a loop)"
         scheme, colon, rest = str(out).partition(":/")
         if colon and scheme in SCHEMES and not rest.startswith("/"):
             # Path("s3://bucket/x") is s3:/bucket/x: a URL that lost a slash as a Path
