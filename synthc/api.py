@@ -820,7 +820,7 @@ def _diff_side(
             raise UsageError(str(error)) from None
         return _diff_sides.side_of_manifest(_store.public_url(path), manifest)
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() or path.name == _manifest.MANIFEST_FILE:  # a manifest for its directory
         try:
             manifest = _manifest.read_manifest(path)
         except OutputError as error:  # not a dataset to compare: a usage error, as diff says

@@ -563,3 +563,14 @@ def test_an_output_that_is_a_link_to_nothing_says_so(cli, tmp_path):
         for command in ("verify", "reproduce"):
             code, _, err = cli(command, tmp_path / name)
             assert code == 2 and "is a symbolic link that leads nowhere" in err, err
+
+
+def test_a_manifest_given_for_its_dataset_names_the_directory(cli, built):
+    """diff read a manifest.json as a spec (22 problems of YAML fields); verify said only 'is
+    not a directory'."""
+    _, out = built
+    manifest = out / "manifest.json"
+    expected = f"synthc: error: {manifest}: is the manifest file; give its directory, {out},"
+    for args in (("verify", manifest), ("reproduce", manifest), ("diff", manifest, out)):
+        code, _, err = cli(*args)
+        assert code == 2 and err.startswith(expected), err

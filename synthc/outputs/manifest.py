@@ -220,6 +220,11 @@ def read_manifest(out: Path) -> dict[str, Any]:
         what = "does not exist" if not out.exists() else "is not a directory"
         if not out.exists() and out.is_symlink():  # a link to nothing, or in a loop
             what = "is a symbolic link that leads nowhere (its target is missing, or a loop)"
+        if out.name == MANIFEST_FILE and out.is_file():
+            raise NotAnOutput(
+                f"{out}: is the manifest file; give its directory, {out.parent}, the output "
+                "directory of the synthc build"
+            )
         scheme, colon, rest = str(out).partition(":/")
         if colon and scheme in SCHEMES and not rest.startswith("/"):
             # Path("s3://bucket/x") is s3:/bucket/x: a URL that lost a slash as a Path
