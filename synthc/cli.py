@@ -601,7 +601,7 @@ def _validate(args: argparse.Namespace) -> int:
                 log=_note(args),
             )
             names.append((spec, valid.name))
-            print(f"{spec}: ok")
+            print(one_line(f"{spec}: ok"))
         except (SpecError, UsageError) as error:
             if not several:
                 raise
@@ -641,9 +641,9 @@ def _plan(args: argparse.Namespace) -> int:
             documents.append({"spec": str(spec), **data} if several else data)
         else:
             if several:
-                print(f"# {spec}" + (f" -> {out}" if out is not None else ""))
+                print(one_line(f"# {spec}" + (f" -> {out}" if out is not None else "")))
             _print_plan(plan, status)
-            print(summary)
+            print(one_line(summary))
         return summary
 
     code = _each_spec(
@@ -715,7 +715,7 @@ def _each_spec(
     if len(args.specs) == 1:
         line = run(args.specs[0], args.out)
         if echo:
-            print(line)
+            print(one_line(line))
         return 0
     problem = api.url_problem(args.out) if isinstance(args.out, str) else None
     if problem is not None:  # before each spec's output under it is printed
@@ -728,7 +728,7 @@ def _each_spec(
         if code == 0:
             where = f" -> {_shown(out)}" if out is not None else ""
             if not quiet:
-                print(f"synthc: [{index}/{len(targets)}] {spec}{where}", file=sys.stderr)
+                print(one_line(f"synthc: [{index}/{len(targets)}] {spec}{where}"), file=sys.stderr)
             try:
                 line = run(spec, out)
             except SynthcError as error:
@@ -882,7 +882,7 @@ def _verify(args: argparse.Namespace) -> int:
     manifest = api.load_manifest(args.out)
     shards = api.verify(args.out, manifest=manifest)
     verified = f"{counted(shards, 'shard')}, {counted(manifest['samples'], 'sample')}"
-    print(f"{_shown(args.out)}: ok ({verified} verified)")
+    print(one_line(f"{_shown(args.out)}: ok ({verified} verified)"))
     return 0
 
 
@@ -895,7 +895,7 @@ def _preview(args: argparse.Namespace) -> int:
         allow_read=args.allow_read,
         templates=args.templates,
     )
-    print(f"{result.target}: preview of {result.samples} sample(s)")
+    print(one_line(f"{result.target}: preview of {result.samples} sample(s)"))
     return 0
 
 
@@ -910,8 +910,8 @@ def _sample(args: argparse.Namespace) -> int:
     )
     if result.row is not None and not result.files:
         print(result.row)
-    for path in result.files:
-        print(path)
+    for path in result.files:  # one line each, a name holding a line break escaped
+        print(one_line(str(path)))
     return 0
 
 

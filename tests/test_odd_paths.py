@@ -95,3 +95,22 @@ def test_output_the_encoding_cannot_hold_is_escaped(tmp_path, monkeypatch, encod
     bad = run_synthc("validate", spec)
     assert bad.returncode == 2 and "internal error" not in bad.stderr
     assert "d\\xe9/sp\\xe9.yaml" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_line_break_in_a_name_stays_on_its_line(tmp_path, cli):
+    """Errors escaped it; the result lines on stdout printed it, breaking one line in two."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=100, shard_size=50))
+    out, picture = tmp_path / "o\nd", tmp_path / "p\nn.png"
+    for args in (
+        ("plan", spec, "-o", out),
+        ("build", spec, "-o", out, "--workers", "1"),
+        ("verify", out),
+        ("preview", spec, "-o", picture),
+        ("sample", spec, "-i", "0", "-o", tmp_path / "s\nd"),
+    ):
+        code, stdout, err = cli(*args)
+        assert code == 0, err
+        broken = [line for line in stdout.splitlines() if line.startswith(("d", "n."))]
+        assert not broken and "\\n" in stdout.splitlines()[-1], (args, stdout)
+
