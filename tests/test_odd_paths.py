@@ -114,3 +114,11 @@ def test_a_line_break_in_a_name_stays_on_its_line(tmp_path, cli):
         broken = [line for line in stdout.splitlines() if line.startswith(("d", "n."))]
         assert not broken and "\\n" in stdout.splitlines()[-1], (args, stdout)
 
+
+def test_a_spec_named_with_a_line_break_is_refused_before_a_build(tmp_path, cli):
+    """The build wrote a manifest recording the name, which verify then refused."""
+    spec = tmp_path / "s\nl.yaml"
+    spec.write_text(spec_text(samples=100, shard_size=50))
+    code, _, err = cli("build", spec, "-o", tmp_path / "out", "--workers", "1")
+    assert code == 2 and "control character" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,10 +145,20 @@ def _inputs(loaded: Loaded, reader: Reader) -> tuple[InputRecord, ...]:
     return ordered(spec, templates, reader.inputs())
 
 
+#: characters a manifest's recorded paths may not hold (synthc verify refuses them)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _recordable(path: Path | str, inputs: Iterable[InputRecord]) -> None:
     """UsageError naming the first path the manifest could not record: one whose name holds
-    bytes that are not UTF-8 (JSON holds text; the build failed after its last shard)."""
+    bytes that are not UTF-8 (JSON holds text; the build failed after its last shard), or a
+    control character such as a line break (the build wrote a manifest verify refuses)."""
     for spelt in (str(path), *(record.path for record in inputs)):
+        if _CONTROL.search(spelt):
+            raise UsageError(
+                f"{ascii(spelt)}: a file name holding a control character (a line break, a "
+                "tab) cannot be recorded in the manifest; rename it"
+            )
         try:
             spelt.encode("utf-8")
         except UnicodeEncodeError:
