@@ -23,7 +23,14 @@ from synthc.compiler.splits import empty_splits_note
 from synthc.compiler.templating import SPEC_SUFFIXES
 from synthc.compiler.variables import parse_var_assignments
 from synthc.depfile import DepfileError, depfile_rule, refresh_target, target_name
-from synthc.errors import BuildError, OutputError, UsageError, one_line
+from synthc.errors import (
+    BuildError,
+    OutputError,
+    OutputProblems,
+    UsageError,
+    UsageProblems,
+    one_line,
+)
 from synthc.generators.base import TableGenerator
 from synthc.git_state import GitState, GitUnavailable, git_state
 from synthc.hints import listed, sibling_hint
@@ -502,8 +509,8 @@ def _git_for_build(
             )
         return None
     if require_clean and state.dirty:
-        lines = "\n".join(f"  {path}: {what}" for path, what in state.uncommitted)
-        raise UsageError(
+        lines = "\n".join(one_line(f"  {path}: {what}") for path, what in state.uncommitted)
+        raise UsageProblems(
             f"--require-clean: {len(state.uncommitted)} input(s) of {spec} are not committed "
             f"(HEAD {state.commit[:12]}); commit them or build without --require-clean:\n{lines}"
         )
@@ -657,9 +664,10 @@ def verify(out: Path | str, *, manifest: dict[str, Any] | None = None) -> int:
                 "wrote), then run",
                 1,
             )
-        raise OutputError(
-            f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:\n{lines}"
-            + ("\n" + hint if any(p.rebuild for p in problems) else "")
+        raise OutputProblems(
+            one_line(f"{out}: {len(problems)} problem(s), {checked} shard(s) listed:")
+            + f"\n{lines}"
+            + ("\n" + one_line(hint) if any(p.rebuild for p in problems) else "")
         )
     return checked
 

@@ -1008,9 +1008,9 @@ def _report(error: SynthcError, spec: Path | None = None) -> None:
         if count > 1:
             print(f"synthc: {count} problems", file=sys.stderr)
     else:
-        # Lines of a message are synthc's own (verify lists one problem per line); whatever
-        # else they hold is escaped, so no value can start a line of its own.
-        first, *rest = str(error).split("\n")
+        # Lines of a message that lists problems are synthc's own (verify's, one a line);
+        # whatever else they hold is escaped, so no value can start a line of its own.
+        first, *rest = str(error).split("\n") if error.multiline else [str(error)]
         print(one_line(f"synthc: error: {first}"), file=sys.stderr)
         for line in rest:
             print(one_line(line), file=sys.stderr)

@@ -90,6 +90,9 @@ class SynthcError(Exception):
     """Base of every error synthc reports to a user."""
 
     exit_code = 1
+    #: whether the message's line breaks are its own (problems listed one a line); in any
+    #: other message a line break is a value's (a path's) and is printed escaped
+    multiline = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (self.__class__, self.args)
@@ -130,6 +133,18 @@ class OutputError(SynthcError):
     """An existing dataset on disk is missing, corrupt or does not match its manifest."""
 
     exit_code = 1
+
+
+class OutputProblems(OutputError):
+    """OutputError listing the problems found, one a line (synthc verify's)."""
+
+    multiline = True
+
+
+class UsageProblems(UsageError):
+    """UsageError listing what it refuses, one a line (the inputs --require-clean names)."""
+
+    multiline = True
 
 
 class NotAnOutput(UsageError, OutputError):

@@ -122,3 +122,21 @@ def test_a_spec_named_with_a_line_break_is_refused_before_a_build(tmp_path, cli)
     code, _, err = cli("build", spec, "-o", tmp_path / "out", "--workers", "1")
     assert code == 2 and "control character" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_line_break_in_a_path_stays_inside_its_error_line(tmp_path, cli):
+    """An error quoting such a path printed it in two lines (each line of a message was taken
+    for one of synthc's own); verify's list of problems still has a line per problem."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=100, shard_size=50))
+    out = tmp_path / "o\nd"
+    assert cli("build", spec, "-o", out, "--workers", "1")[0] == 0
+    code, _, err = cli("sample", spec, "-i", "0", "-o", out / "x")
+    assert code == 2 and len(err.splitlines()) == 1 and "o\\nd" in err
+    (out / "train" / "train-00000.parquet").unlink()
+    code, _, err = cli("verify", out)
+    lines = err.splitlines()
+    assert code == 1 and len(lines) == 3, err
+    assert lines[0].endswith("o\\nd: 1 problem(s), 3 shard(s) listed:")
+    assert lines[1] == "train/train-00000.parquet: missing"
+    assert lines[2].startswith("to repair: run ")
