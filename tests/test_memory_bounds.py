@@ -128,6 +128,20 @@ def spec(write_spec, generator: str, samples: int = 10, output: str = "") -> obj
             "MAX_SAMPLE_BYTES",
         ),
         (
+            "  kind: ocr_text\n  text: {source: list, items: [a]}\n  size: 512\n"
+            "  lines: [32, 32]\n  line_spacing: 2\n  width: 16384\n",
+            11,
+            "generator.width",
+            "widened to 16,384 px",
+        ),
+        (
+            "  kind: ocr_text\n  text: {source: list, items: [a]}\n  size: 512\n"
+            "  lines: [16, 16]\n  line_spacing: 0\n  width: 16384\n",
+            11,
+            "generator.width",
+            "widened to 16,384 px",
+        ),
+        (
             "  kind: ocr_text\n  margins: [5, 1000000000, 5, 5]\n",
             7,
             "generator.margins",
@@ -146,6 +160,8 @@ def spec(write_spec, generator: str, samples: int = 10, output: str = "") -> obj
         "ocr-long-skewed",
         "ocr-words",
         "ocr-length",
+        "ocr-width",
+        "ocr-width-16-lines",
         "margins",
         "fractal-classes",
     ],
@@ -189,8 +205,16 @@ def test_a_text_file_whose_line_cannot_fit_is_refused_at_its_field(
     assert cli("validate", path)[0] == 0
 
 
-def test_a_long_line_without_skew_still_fits(cli, write_spec):
-    generator = f"  kind: ocr_text\n  text: {{source: list, items: [ab, {'x' * 10_000}]}}\n"
+@pytest.mark.parametrize(
+    "generator",
+    [
+        f"  kind: ocr_text\n  text: {{source: list, items: [ab, {'x' * 10_000}]}}\n",
+        "  kind: ocr_text\n  text: {source: list, items: [a]}\n  width: 16384\n",
+        "  kind: ocr_text\n  orientation: vertical\n  size: 512\n  width: 16384\n",
+    ],
+    ids=["long-line", "widest-line", "vertical-ignores-width"],
+)
+def test_a_long_line_without_skew_still_fits(cli, write_spec, generator):
     assert cli("validate", spec(write_spec, generator))[0] == 0
 
 

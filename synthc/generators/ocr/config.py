@@ -284,6 +284,13 @@ class OcrConfig(GeneratorConfig):
         if longest is None:
             return
         at, chars = longest
+        if self.width is not None and self.orientation == "horizontal":
+            # the canvas `width` pads every line to: too large whatever the text
+            widened = f"a line widened to {self.width:,} px"
+            problem = self.line_problem(("generator", "width"), 1, widened)
+            if problem is not None:
+                yield problem
+                return
         problem = self.line_problem(("generator", "text", *at), chars)
         if problem is not None:
             yield problem
@@ -424,8 +431,8 @@ def _colour_problems(at: tuple[str, ...], colour: Callable[[], str]) -> Iterable
 def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:
     """Width and height in px of the largest layer a line of ``chars`` characters makes:
     drawn with advances of about one em (the drawing size is at most ``size``), then rotated by
-    the worst angle of ``skew`` (the canvas expands), then fitted with margins. A paragraph
-    stacks up to ``lines[1]`` such lines."""
+    the worst angle of ``skew`` (the canvas expands), then fitted with margins and padded to
+    ``width``. A paragraph stacks up to ``lines[1]`` such lines."""
     em = config.size
     stroke = config.stroke.width
     along = chars * (em + config.character_spacing) + 2 * (0.3 * em + stroke)
@@ -448,4 +455,7 @@ def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:
     )
     margins = config.margins if len(config.margins) == 4 else [0, 0, 0, 0]
     top, left, bottom, right = (max(0, min(m, MAX_MARGIN)) for m in margins)
-    return rotated[0] + left + right, rotated[1] + top + bottom
+    wide = rotated[0] + left + right
+    if config.width is not None and config.orientation == "horizontal":
+        wide = max(wide, config.width)  # effects.widen pads the line to this canvas
+    return wide, rotated[1] + top + bottom
