@@ -283,6 +283,29 @@ def test_text_that_puts_no_ink_on_the_image_is_refused_at_the_text(cli, write_sp
     assert cli("validate", write_spec(lenient))[0] == 0
 
 
+@pytest.mark.parametrize(
+    ("text", "field", "shown"),
+    [
+        ('{source: list, items: ["\\u200d"]}', "generator.text.items", "U+200D"),
+        ('{source: list, items: ["\\u200c\\u200e", " \\u200d"]}', "generator.text.items", ""),
+        ("{source: random, charset: \"'\\u200d\\u200c'\"}", "generator.text.charset", ""),
+    ],
+    ids=["zwj", "zwnj-lrm", "charset"],
+)
+def test_text_that_shaping_hides_is_refused_at_the_text(cli, write_spec, text, field, shown):
+    """Lato maps U+200C, U+200D and U+200E to glyphs with outlines, so they passed as ink; but
+    text past U+058F is laid out by Raqm, which hides such default-ignorable characters, and the
+    build failed after 1,000 attempts at its first sample."""
+    err = refused(cli, write_spec, ocr(f"  text: {text}\n"), 7, field, "no font draws ink")
+    assert shown in err
+
+
+def test_a_soft_hyphen_drawn_without_shaping_keeps_text_valid(cli, write_spec):
+    # U+00AD is below U+0590: basic layout draws the glyph Latin fonts give it
+    text = ocr('  text: {source: list, items: ["\\u00ad"]}\n')
+    assert cli("validate", write_spec(text))[0] == 0
+
+
 def test_a_charset_of_whitespace_is_refused(cli, write_spec):
     text = ocr("  text: {source: random, charset: \"'  '\"}\n  min_contrast: 1\n")
     refused(cli, write_spec, text, 7, "generator.text.charset", "every character is whitespace")

@@ -26,16 +26,12 @@ from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
 from synthc.generators.ocr.config import OcrConfig
 from synthc.generators.ocr.contrast import ink_mask, line_contrast
-from synthc.generators.ocr.layout import (
-    draw_horizontal,
-    draw_vertical,
-    font_at,
-    needs_shaping,
-)
+from synthc.generators.ocr.layout import draw_horizontal, draw_vertical, font_at
 from synthc.generators.ocr.legibility import colour_ends
 from synthc.generators.ocr.paragraph import paragraph
 from synthc.generators.ocr.regions import corners, rounded, union, word_ranges
 from synthc.generators.ocr.resources import drawable, font_path
+from synthc.generators.ocr.shaping import needs_shaping
 from synthc.generators.ocr.text import sample_text
 from synthc.generators.rng import derive_key
 

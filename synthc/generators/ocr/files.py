@@ -261,7 +261,8 @@ def _no_ink(chars: Iterable[str], min_contrast: float) -> str:
     blank = sorted({ch for ch in chars if not ch.isspace()})
     shown = ", ".join(f"U+{ord(ch):04X}" for ch in blank[:8]) + (", ..." if blank[8:] else "")
     return (
-        "no font draws ink for any of the text: each character is a space or has no outline "
-        f"in every font that maps it ({shown or 'spaces only'}), and a line without ink has "
+        "no font draws ink for any of the text: each character is a space, has no outline "
+        "in every font that maps it, or is an invisible format character that shaping hides "
+        f"({shown or 'spaces only'}), and a line without ink has "
         f"contrast {NO_INK:g}, below min_contrast {min_contrast:g}"
     )

@@ -11,25 +11,20 @@ from __future__ import annotations
 
 import functools
 import math
-import unicodedata
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from synthc.generators.ocr.shaping import have_raqm
+
 Boxes = np.ndarray  # (n, 4) float64: x0, y0, x1, y1 per character
-
-
-def needs_shaping(text: str) -> bool:
-    """True unless every character is Latin, Greek or Cyrillic without combining marks: the
-    scripts whose glyphs do not change with their neighbours."""
-    return not all(ord(ch) < 0x0590 and not unicodedata.combining(ch) for ch in text)
 
 
 @functools.lru_cache(maxsize=1024)
 def font_at(path: str, size: int, shaped: bool) -> ImageFont.FreeTypeFont:
     """A font at a pixel size: with Raqm layout for text that needs shaping (complex scripts
     are drawn as shaped runs), else FreeType's basic layout (advances plus kerning; faster)."""
-    raqm = shaped and ImageFont.core.HAVE_RAQM
+    raqm = shaped and have_raqm()
     layout = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
     return ImageFont.truetype(path, size, layout_engine=layout)
 

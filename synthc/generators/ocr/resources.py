@@ -23,6 +23,7 @@ from synthc.digest import file_sha256
 from synthc.generators.control_chars import CONTROL_CHARS
 from synthc.generators.ocr import font_cache
 from synthc.generators.ocr.line_index import LineIndex
+from synthc.generators.ocr.shaping import hidden, needs_shaping
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -197,8 +198,9 @@ _KEPT: dict[str, dict[str, bool]] = {}
 
 def inked(text: str, font: dict[str, str]) -> bool:
     """True unless every character of ``text`` draws nothing in ``font`` (a resolved font
-    entry): whitespace, or mapped to a glyph without an outline (U+200B, a blank space glyph),
-    which no size, stroke or effect turns into a pixel. Read with fontTools, only for
+    entry): whitespace, mapped to a glyph without an outline (U+200B, a blank space glyph), or
+    hidden by the shaping ``text`` gets (U+200D), which no size, stroke or effect turns into a
+    pixel. Read with fontTools, only for
     characters not judged before, in this process or (kept by the font's sha256) on disk."""
     sha256 = font["sha256"]
     known = _INKED.get(sha256)
@@ -217,7 +219,8 @@ def inked(text: str, font: dict[str, str]) -> bool:
                 kept = dict(_KEPT[sha256])
         if judged is not None:
             font_cache.write_ink(sha256, kept)
-    return any(known[ch] for ch in text if not ch.isspace())
+    shaped = needs_shaping(text)  # Raqm hides default-ignorable characters, outline or not
+    return any(known[ch] for ch in text if not ch.isspace() and not hidden(ch, shaped))
 
 
 def _outlined(font: dict[str, str], chars: set[str]) -> dict[str, bool] | None:
