@@ -266,9 +266,18 @@ def test_a_blur_radius_pillow_refuses_is_refused_whatever_the_threshold(cli, wri
     refused(cli, write_spec, text, 7, "generator.blur", "Pillow's Gaussian blur refuses")
 
 
-@pytest.mark.parametrize("blur", ["[0, 1]", "[2, 2]", "[0, 100000]"])
+@pytest.mark.parametrize("blur", ["[0, 1]", "[2, 2]", "[0, 100]"])
 def test_blurs_that_leave_some_lines_legible_stay_valid(cli, write_spec, blur):
     assert cli("validate", write_spec(ocr(f"  blur: {blur}\n")))[0] == 0
+
+
+@pytest.mark.parametrize("blur", ["[0, 100000]", "[1, 1.0e+9]", "[0, 10000]"])
+def test_a_blur_range_that_washes_out_nearly_every_draw_is_refused(cli, write_spec, blur):
+    """Only radii up to about 43 leave a line legible at size 32: `blur: [0, 100000]` validated,
+    and its build failed at its first sample after 1,000 re-draws."""
+    err = refused(cli, write_spec, ocr(f"  blur: {blur}\n"), 7, "generator.blur", "")
+    assert "of the radii" in err and "1,000 attempts" in err
+    assert "traceback" not in err.lower()
 
 
 def test_text_that_puts_no_ink_on_the_image_is_refused_at_the_text(cli, write_spec):

@@ -41,6 +41,11 @@ ESTIMATED_WORD_CHARS = 24
 #: RGBA images of a line's size alive at once while it is drawn (layer, rotated layer, canvas,
 #: composite)
 IMAGE_COPIES = 4
+#: attempts at one sample (each re-draws text, font, colours, blur, ...) before its build fails
+MAX_ATTEMPTS = 1000
+#: the chance of a sample's every attempt drawing a blur that washes its line out, above which
+#: a blur range is refused (a share of legible radii under about 1.4%)
+MAX_WASHED_OUT_CHANCE = 1e-6
 
 
 def _pair_problems(at: tuple[Any, ...], pair: Sequence[float], low: float) -> Iterable[Any]:
@@ -380,7 +385,15 @@ class OcrConfig(GeneratorConfig):
                 "would stop at the first sample that draws one",
             )
             return
-        if low == 0 or self.min_contrast <= legibility.NO_INK:
+        if self.min_contrast <= legibility.NO_INK:
+            return
+
+        def bound_at(radius: float) -> float:
+            levels = legibility.blurred_ink_levels(extent, (band[0], band[1]), radius)
+            return legibility.best_contrast_within(levels)
+
+        if low == 0 or not _below(bound_at(low), self.min_contrast):
+            yield from self._washed_out_share(low, high, bound_at)
             return
         levels = legibility.blurred_ink_levels(extent, (band[0], band[1]), low)
         bound = legibility.best_contrast_within(levels)
@@ -393,6 +406,41 @@ class OcrConfig(GeneratorConfig):
                 f"and lines) stands at most {levels} levels from it after the blur, a WCAG "
                 f"contrast of at most {bound:.2f}, below min_contrast {self.min_contrast:g}; "
                 "use a smaller blur or a lower min_contrast",
+            )
+
+    def _washed_out_share(
+        self, low: float, high: float, bound_at: Callable[[float], float]
+    ) -> Iterable[Any]:
+        """A blur range whose radii leave a line legible so rarely that a sample's every
+        attempt would likely draw one that washes it out (``bound_at``: the most contrast a
+        radius leaves, which falls as the radius grows)."""
+        if high <= low or not _below(bound_at(high), self.min_contrast):
+            return
+        good, bad = low, high  # the largest legible radius lies between them
+        for _ in range(64):
+            middle = (good + bad) / 2
+            if middle in (good, bad):
+                break
+            good, bad = (
+                (good, middle)
+                if _below(bound_at(middle), self.min_contrast)
+                else (
+                    middle,
+                    bad,
+                )
+            )
+        share = (good - low) / (high - low)
+        if (1 - share) ** MAX_ATTEMPTS > MAX_WASHED_OUT_CHANCE:
+            needed = 1 - MAX_WASHED_OUT_CHANCE ** (1 / MAX_ATTEMPTS)
+            yield (
+                ("blur",),
+                f"only {share * 100:.3g}% of the radii in [{low:g}, {high:g}] (those up to about "
+                f"{good:.3g}) leave a line legible at min_contrast {self.min_contrast:g}: all "
+                f"{MAX_ATTEMPTS:,} attempts of a sample wash out with a chance of "
+                f"{(1 - share) ** MAX_ATTEMPTS:.2g} (over {MAX_WASHED_OUT_CHANCE:g}), which fails "
+                f"the build; use a largest radius of at most about "
+                f"{low + (good - low) / needed:.3g} (so {needed * 100:.2g}% are legible), or a "
+                "lower min_contrast",
             )
 
     def _paragraph_problems(self) -> Iterable[Any]:

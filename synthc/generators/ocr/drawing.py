@@ -24,7 +24,7 @@ from synthc.errors import BuildError
 from synthc.generators.base import Samples
 from synthc.generators.ocr import effects
 from synthc.generators.ocr.backgrounds import background
-from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.config import MAX_ATTEMPTS, OcrConfig
 from synthc.generators.ocr.contrast import ink_mask, line_contrast
 from synthc.generators.ocr.layout import draw_horizontal, draw_vertical, font_at
 from synthc.generators.ocr.legibility import colour_ends
@@ -35,7 +35,6 @@ from synthc.generators.ocr.shaping import needs_shaping
 from synthc.generators.ocr.text import sample_text
 from synthc.generators.rng import derive_key
 
-MAX_ATTEMPTS = 1000
 PNG_LEVEL = 1
 
 
