@@ -357,3 +357,36 @@ def test_a_symlink_in_a_listed_directory_is_judged_by_where_it_points(cli, tmp_p
     one_problem(cli("validate", spec), "generator.fonts.dir", "'fonts/b.ttf' resolves outside")
     code, _, err = cli("validate", spec, "--allow-read", outside)
     assert code == 0, err
+
+
+def _font_with_line_height(path: Path, units: int) -> None:
+    """A copy of a trdg font at ``path`` whose ascent + descent are ``units`` font units."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(a_font()) as font:
+        font["hhea"].ascent, font["hhea"].descent, font["hhea"].lineGap = units, 0, 0
+        os2 = font["OS/2"]
+        os2.sTypoAscender, os2.sTypoDescender, os2.usWinAscent, os2.usWinDescent = (
+            units,
+            0,
+            units,
+            0,
+        )
+        font.save(path)
+
+
+@pytest.mark.parametrize(("size", "margins"), [(512, "[0, 0, 0, 0]"), (32, "[5, 5, 5, 5]")])
+def test_a_font_without_a_line_height_is_refused_at_its_field(cli, tmp_path, size, margins):
+    """A font whose ascent + descent is 1 unit validated; synthc sizes a line's font by them
+    (size x room / (ascent + descent)), so its build asked FreeType for a font of about
+    size x size px and failed with an internal error (OSError: invalid pixel size)."""
+    _font_with_line_height(tmp_path / "flat.ttf", 1)
+    generator = f"  fonts: {{paths: [flat.ttf]}}\n  size: {size}\n  margins: {margins}\n" + PLAIN
+    line = one_problem(cli("validate", ocr_spec(tmp_path, generator)), "generator.fonts.paths[0]")
+    assert "'flat.ttf'" in line and "ascent + descent" in line
+
+
+def test_a_font_with_a_usual_line_height_stays_valid(cli, tmp_path):
+    _font_with_line_height(tmp_path / "tall.ttf", 900)  # 0.9 em: trdg's shortest is 0.906
+    spec = ocr_spec(tmp_path, "  fonts: {paths: [tall.ttf]}\n" + PLAIN)
+    assert cli("validate", spec)[0] == 0

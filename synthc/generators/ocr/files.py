@@ -29,6 +29,7 @@ from synthc.generators.ocr.resources import (
     extra_missing_message,
     font_coverage,
     inked,
+    line_height,
     missing_ocr_libraries,
     remember_lines,
     text_lines,
@@ -41,6 +42,8 @@ T = TypeVar("T")
 
 #: a dictionary source is checked on its first words
 DICT_CHECK_WORDS = 5000
+#: the least ascent + descent of a font, as a share of the size it is drawn at
+MIN_LINE_HEIGHT = 0.5
 
 
 def resolve_files(config: OcrConfig, reader: Reader) -> OcrConfig:
@@ -131,8 +134,26 @@ def _first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
+def _check_line_height(config: OcrConfig, field: tuple[Any, ...], entry: dict[str, str]) -> None:
+    """Refuse a font whose ascent + descent at ``size`` is under MIN_LINE_HEIGHT of it: a line
+    is drawn at ``size`` x room / (ascent + descent), which for such a font is a size far
+    beyond ``size`` (FreeType refuses it, or it outgrows the memory estimate)."""
+    height = _at(field, lambda: line_height(entry, config.size))
+    if height < MIN_LINE_HEIGHT * config.size:
+        raise FileProblem(
+            field,
+            f"{entry['file']!r} has a line height (ascent + descent) of {height} px at size "
+            f"{config.size}: synthc draws a line at the font size whose ascent + descent fills "
+            f"it, so a font's must be at least {MIN_LINE_HEIGHT:g} of its size (usual fonts: "
+            "0.9 to 1.9)",
+        )
+
+
 def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
-    entries = [_font_entry(field, font) for field, font in _font_files(config, reader)]
+    files = _font_files(config, reader)
+    entries = [_font_entry(field, font) for field, font in files]
+    for (field, _), entry in zip(files, entries, strict=True):
+        _check_line_height(config, field, entry)
     update: dict[str, object] = {"fonts": config.fonts.model_copy(update={"resolved": entries})}
     text = config.text
     own = text.path if text.source == "file" else text.dictionary if text.source == "dict" else None

@@ -251,6 +251,20 @@ def _outlined(font: dict[str, str], chars: set[str]) -> dict[str, bool] | None:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _line_height_of(path: str, sha256: str, size: int) -> int:
+    from PIL import ImageFont
+
+    ascent, descent = ImageFont.truetype(path, size).getmetrics()
+    return int(ascent + descent)
+
+
+def line_height(font: dict[str, str], size: int) -> int:
+    """Ascent + descent in px of ``font`` (a resolved font entry) at ``size``, as the drawing
+    measures them (Pillow's FreeType metrics, basic layout)."""
+    return _line_height_of(font_path(font), font["sha256"], size)
+
+
 def drawable(text: str, font: dict[str, str]) -> bool:
     """True if every character of ``text`` other than whitespace has a glyph in ``font`` (a
     resolved font entry)."""
