@@ -390,3 +390,40 @@ def test_a_font_with_a_usual_line_height_stays_valid(cli, tmp_path):
     _font_with_line_height(tmp_path / "tall.ttf", 900)  # 0.9 em: trdg's shortest is 0.906
     spec = ocr_spec(tmp_path, "  fonts: {paths: [tall.ttf]}\n" + PLAIN)
     assert cli("validate", spec)[0] == 0
+
+
+def _font_with_advance(path: Path, advance: int) -> None:
+    """A copy of a trdg font at ``path`` whose every glyph advances ``advance`` font units."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(a_font()) as font:
+        metrics = font["hmtx"].metrics
+        for glyph, (_, bearing) in list(metrics.items()):
+            metrics[glyph] = (advance, bearing)
+        font.save(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "chars"),
+    [
+        ("{source: list, items: [" + "a" * 40 + "]}", "40"),
+        ("{source: random, length: [1, 40]}", "40"),
+    ],
+)
+def test_a_font_whose_glyphs_are_far_wider_than_an_em_is_refused(cli, tmp_path, text, chars):
+    """Each character was taken as one em wide: a font whose glyphs advance 65 em validated,
+    and one sample took gigabytes, then failed with an internal error (Pillow's
+    DecompressionBombError)."""
+    _font_with_advance(tmp_path / "wide.ttf", 65535)
+    generator = f"  text: {text}\n  fonts: {{paths: [wide.ttf]}}\n  size: 512\n" + PLAIN
+    line = one_problem(cli("validate", ocr_spec(tmp_path, generator)), "generator.fonts.paths[0]")
+    assert "'wide.ttf' has glyphs up to 65.5 em wide" in line
+    assert f"a line of {chars} characters" in line and "MAX_SAMPLE_BYTES" in line
+
+
+def test_a_font_somewhat_wider_than_an_em_stays_valid(cli, tmp_path):
+    _font_with_advance(tmp_path / "wide.ttf", 4000)  # trdg fonts: 1.0 to 3.0 em at most
+    spec = ocr_spec(
+        tmp_path, "  text: {source: list, items: [hello]}\n  fonts: {paths: [wide.ttf]}\n" + PLAIN
+    )
+    assert cli("validate", spec)[0] == 0

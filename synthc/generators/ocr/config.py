@@ -301,13 +301,13 @@ class OcrConfig(GeneratorConfig):
             yield problem
 
     def line_problem(
-        self, at: tuple[Any, ...], chars: int, line: str | None = None
+        self, at: tuple[Any, ...], chars: int, line: str | None = None, advance: float = 1.0
     ) -> tuple[Any, ...] | None:
-        """A problem at ``at`` when a line of ``chars`` characters makes a sample over
-        limits.MAX_SAMPLE_BYTES (``line``: what the message calls the line)."""
+        """A problem at ``at`` when a line of ``chars`` characters, each ``advance`` em wide,
+        makes a sample over limits.MAX_SAMPLE_BYTES (``line``: what the message calls it)."""
         # far beyond any limit, and small enough to stay a finite float in the estimate
         chars = min(chars, 10**15)
-        width, height = _image_estimate(self, chars)
+        width, height = _image_estimate(self, chars, advance)
         angle = max((abs(a) for a in self.skew), default=0)
         what = (
             f"{line or f'a line of {chars:,} characters'} at size {self.size}"
@@ -476,14 +476,15 @@ def _colour_problems(at: tuple[str, ...], colour: Callable[[], str]) -> Iterable
         yield (at, "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
 
 
-def _image_estimate(config: OcrConfig, chars: int) -> tuple[float, float]:
+def _image_estimate(config: OcrConfig, chars: int, advance: float = 1.0) -> tuple[float, float]:
     """Width and height in px of the largest layer a line of ``chars`` characters makes:
-    drawn with advances of about one em (the drawing size is at most ``size``), then rotated by
+    drawn with advances of about one em, or ``advance`` em (the widest glyph of a font; the
+    drawing size is at most ``size``), then rotated by
     the worst angle of ``skew`` (the canvas expands), then fitted with margins and padded to
     ``width``. A paragraph stacks up to ``lines[1]`` such lines."""
     em = config.size
     stroke = config.stroke.width
-    along = chars * (em + config.character_spacing) + 2 * (0.3 * em + stroke)
+    along = chars * (em * max(1.0, advance) + config.character_spacing) + 2 * (0.3 * em + stroke)
     stacked = max(1, min(config.lines[-1], MAX_LINES)) if config.lines else 1
     across = (1.2 * em + 2 * stroke) * (stacked + (stacked - 1) * config.line_spacing)
     w, h = (along, across) if config.orientation == "horizontal" else (across, along)

@@ -34,6 +34,7 @@ from synthc.generators.ocr.resources import (
     remember_lines,
     text_lines,
     trdg_root,
+    widest_advance,
 )
 from synthc.generators.ocr.text import candidate_texts
 from synthc.inputs import FileProblem, InputError, InputFile, Reader
@@ -44,6 +45,10 @@ T = TypeVar("T")
 DICT_CHECK_WORDS = 5000
 #: the least ascent + descent of a font, as a share of the size it is drawn at
 MIN_LINE_HEIGHT = 0.5
+#: the widest glyph, in em, of a font whose characters the memory estimate takes as one em
+#: each: trdg's fonts' widest are 1.0 to 3.0 em, their average characters under one; a font
+#: with wider glyphs has its characters taken as this share of its widest
+USUAL_WIDEST_ADVANCE = 4.0
 
 
 def resolve_files(config: OcrConfig, reader: Reader) -> OcrConfig:
@@ -154,6 +159,8 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
     entries = [_font_entry(field, font) for field, font in files]
     for (field, _), entry in zip(files, entries, strict=True):
         _check_line_height(config, field, entry)
+    spec_longest = config.text.longest()
+    longest: tuple[int, str] | None = None if spec_longest is None else (spec_longest[1], "")
     update: dict[str, object] = {"fonts": config.fonts.model_copy(update={"resolved": entries})}
     text = config.text
     own = text.path if text.source == "file" else text.dictionary if text.source == "dict" else None
@@ -172,6 +179,7 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
         if not lines:
             raise FileProblem(field, f"{own!r} has no non-empty lines")
         _check_longest_line(config, field, own, lines)
+        longest = _longest_file_line(config, own, lines)
         update["text"] = text.model_copy(update={"resolved": entry})
     if "image" in config.background.kinds:
         written = config.background.images
@@ -187,6 +195,9 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
             _at(field, lambda: check_image(data, image.name))  # noqa: B023 - called at once
             images.append(image.entry(data))
         update["background"] = config.background.model_copy(update={"resolved": images})
+    if longest is not None:
+        for (field, _), entry in zip(files, entries, strict=True):
+            _check_widest_glyph(config, field, entry, *longest)
     resolved = config.model_copy(update=update)
     check_drawable(resolved)
     if text.source == "dict" and own is None:
@@ -194,12 +205,9 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
     return resolved
 
 
-def _check_longest_line(
-    config: OcrConfig, field: tuple[str | int, ...], own: str, lines: LineIndex
-) -> None:
-    """FileProblem when the longest line the text file can give (a line of a file; the most
-    words of a dictionary, each as long as its longest) makes a sample over the memory limit:
-    the spec alone estimates a dictionary's words at 24 characters, and a file's not at all."""
+def _longest_file_line(config: OcrConfig, own: str, lines: LineIndex) -> tuple[int, str]:
+    """The characters of the longest line the text file can give (a line of a file; the most
+    words of a dictionary, each as long as its longest), and what a message calls it."""
     longest = lines.longest()
     line = f"{own!r}: its longest line, of {longest:,} characters,"
     if config.text.source == "dict":
@@ -210,9 +218,34 @@ def _check_longest_line(
             f"make a line of {chars:,} characters, which"
         )
         longest = chars
-    problem = config.line_problem(field, longest, line)
+    return longest, line
+
+
+def _check_longest_line(
+    config: OcrConfig, field: tuple[str | int, ...], own: str, lines: LineIndex
+) -> None:
+    """FileProblem when the longest line the text file can give makes a sample over the
+    memory limit: the spec alone estimates a dictionary's words at 24 characters, and a
+    file's not at all."""
+    problem = config.line_problem(field, *_longest_file_line(config, own, lines))
     if problem is not None:
         raise FileProblem(field, problem[1])
+
+
+def _check_widest_glyph(
+    config: OcrConfig, field: tuple[Any, ...], entry: dict[str, str], chars: int, line: str
+) -> None:
+    """FileProblem at the font's field when its widest glyph, past USUAL_WIDEST_ADVANCE em,
+    makes the longest line a sample over the memory limit (characters then taken as that
+    share of the widest glyph, not the one em the spec's checks take)."""
+    advance = _at(field, lambda: widest_advance(entry))
+    if advance <= USUAL_WIDEST_ADVANCE:
+        return
+    problem = config.line_problem(field, chars, line or None, advance / USUAL_WIDEST_ADVANCE)
+    if problem is not None:
+        raise FileProblem(
+            field, f"{entry['file']!r} has glyphs up to {advance:.3g} em wide: {problem[1]}"
+        )
 
 
 def _record_dictionary(language: str, reader: Reader) -> None:
