@@ -89,6 +89,10 @@ def refused(cli, path, line: int, field: str, message: str) -> str:
     return err
 
 
+#: the ffi ligature, which upper-cases to three characters
+LIGATURE = "\ufb03"
+
+
 def spec(write_spec, generator: str, samples: int = 10, output: str = "") -> object:
     return write_spec(f"{HEAD}samples: {samples}\ngenerator:\n{generator}{output}")
 
@@ -172,6 +176,40 @@ def test_a_sample_or_facts_that_cannot_fit_are_refused_at_the_field(
     samples = 1_000_000 if "classes: 1000000" in generator else 10
     err = refused(cli, spec(write_spec, generator, samples), line, field, message)
     assert len([row for row in err.splitlines() if not row.startswith("synthc:")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        (
+            "{source: list, items: [ab, " + LIGATURE * 25_000 + "], case: upper}",
+            "generator.text.items[1]",
+            "a line of 75,000 characters at size 32",
+        ),
+        (
+            "{source: random, charset: \"'a\ufb03'\", length: [1, 25000], case: upper}",
+            "generator.text.length",
+            "a line of 75,000 characters at size 32",
+        ),
+        (
+            "{source: file, path: lines.txt, case: upper}",
+            "generator.text.path",
+            "'lines.txt': its longest line, of 75,000 characters,",
+        ),
+    ],
+    ids=["items", "random", "file"],
+)
+def test_a_line_that_case_folding_lengthens_is_measured_folded(
+    cli, write_spec, text, field, message
+):
+    """'\ufb03' (the ffi ligature) upper-cases to 'FFI': the memory estimate measured the
+    text before its case was folded, a third of what is drawn."""
+    path = spec(write_spec, f"  kind: ocr_text\n  text: {text}\n")
+    (path.parent / "lines.txt").write_text("short\n" + LIGATURE * 25_000 + "\n")
+    refused(cli, path, 7, field, message)
+    unfolded = path.read_text().replace(", case: upper", "")
+    path.write_text(unfolded)
+    assert cli("validate", path)[0] == 0
 
 
 @pytest.mark.parametrize(

@@ -119,15 +119,28 @@ class TextConfig(ConfigPart):
             return self.charset[1:-1]
         return "".join(CHARSETS[name] for name in self.charset.split("+"))
 
+    def folded(self, text: str) -> str:
+        """``text`` with its case folded by ``case`` (which can lengthen it: 'ß' -> 'SS')."""
+        if self.case == "upper":
+            return text.upper()
+        return text.lower() if self.case == "lower" else text
+
     def longest(self) -> tuple[tuple[str | int, ...], int] | None:
         """The field that sets the longest line this source can give, and its length in
-        characters (estimated for dictionary words); None for a file (unknown until read)."""
+        characters once its case is folded (estimated for dictionary words); None for a file
+        (unknown until read)."""
         items = self.items
         if self.source == "list" and items:
-            i = max(range(len(items)), key=lambda k: len(items[k]))
-            return ("items", i), len(items[i])
+            lengths = [len(self.folded(item)) for item in items]
+            i = max(range(len(items)), key=lengths.__getitem__)
+            return ("items", i), lengths[i]
         if self.source == "random":
-            return ("length",), max(self.length, default=0)
+            try:
+                alphabet = self.alphabet()
+            except KeyError:  # an unknown charset name, reported as such
+                alphabet = ""
+            grows = max((len(self.folded(ch)) for ch in alphabet), default=1)
+            return ("length",), max(self.length, default=0) * grows
         if self.source == "dict":
             return ("words",), max(self.words, default=0) * (ESTIMATED_WORD_CHARS + 1)
         return None

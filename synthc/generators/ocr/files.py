@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synthc.generators.ocr.config import OcrConfig, TextConfig
+from synthc.generators.ocr.config import OcrConfig
 from synthc.generators.ocr.images import check_image
 from synthc.generators.ocr.legibility import NO_INK
 from synthc.generators.ocr.line_index import LineIndex
@@ -207,8 +207,10 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
 
 def _longest_file_line(config: OcrConfig, own: str, lines: LineIndex) -> tuple[int, str]:
     """The characters of the longest line the text file can give (a line of a file; the most
-    words of a dictionary, each as long as its longest), and what a message calls it."""
-    longest = lines.longest()
+    words of a dictionary, each as long as its longest), its case folded, and what a message
+    calls it."""
+    fold = config.text.folded
+    longest = max(map(len, map(fold, lines)), default=0) if config.text.case else lines.longest()
     line = f"{own!r}: its longest line, of {longest:,} characters,"
     if config.text.source == "dict":
         most = max(config.text.words, default=1)
@@ -274,7 +276,7 @@ def check_drawable(config: OcrConfig) -> None:
                 "no font has every character of the charset; the best lacks "
                 f"{''.join(best[:20])!r}",
             )
-        folded = _folded(text, "".join(sorted(alphabet)))
+        folded = text.folded("".join(sorted(alphabet)))
         covered = [("".join(ch for ch in folded if drawable(ch, f)), f) for f in fonts]
         if blank and not any(inked(chars, f) for chars, f in covered):
             raise FileProblem(("text", "charset"), _no_ink(alphabet, config.min_contrast))
@@ -304,11 +306,6 @@ def check_drawable(config: OcrConfig) -> None:
     if text.source == "dict" and text.resolved is None:
         field = "language"
     raise FileProblem(("text", field), _no_ink(drawn, config.min_contrast))
-
-
-def _folded(text: TextConfig, chars: str) -> str:
-    """``chars`` as the text's ``case`` folds them."""
-    return chars.upper() if text.case == "upper" else chars.lower() if text.case else chars
 
 
 def _no_ink(chars: Iterable[str], min_contrast: float) -> str:
