@@ -104,6 +104,7 @@ class StoreTarget:
         self.listing = self.store.listing()
         if not self.listing:  # a build has its lock here: a dry run or plan, or no bucket
             self.store.require_bucket()
+        _check_prefix(self.store)
         return _adopt(self.store, self.listing, force, log, dataset)
 
     def save(self, state: BuildState) -> None:
@@ -194,6 +195,19 @@ class StoreTarget:
                 local.append(Path(scratch) / f"{index}{Path(path).suffix}")
                 self.store.download(path, local[-1])
             return preview_of_shards(kind, local, caption, names=shards)
+
+
+def _check_prefix(store: Store) -> None:
+    """UsageError when the prefix is an object, or lies under one (``-o s3://b/a/manifest.json``),
+    as ``-o`` naming a file is refused for a directory (state.check_output_dir)."""
+    found = store.object_in_the_way()
+    if found is None:
+        return
+    where = "is an object" if found == store.url else f"{found} is an object"
+    raise UsageError(
+        f"{store.url}: {where}, not a prefix; -o takes the prefix a dataset's objects go "
+        "under (as in s3://bucket/datasets/name), never one of its files"
+    )
 
 
 def _take_lock(store: Store, log: Callable[[str], None]) -> str:

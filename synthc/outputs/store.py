@@ -345,6 +345,27 @@ class Store:
             kind = "container" if self.url.partition("://")[0] in _AZURE else "bucket"
             raise StoreError(f"{self.url}: the {kind} {bucket!r} does not exist")
 
+    def object_in_the_way(self) -> str | None:
+        """The URL of an object at the prefix itself or at one of its parents
+        (``s3://b/a/manifest.json``, or ``s3://b/a/manifest.json/x`` where ``a/manifest.json``
+        is an object), or None: a prefix is where a dataset's objects go, as ``-o`` names a
+        directory, never a file. Asked after a listing succeeded (a store that does not answer
+        has failed the command by then)."""
+        bucket, _, path = self.root.partition("/")
+        parts = path.split("/") if path else []
+        self.fs.invalidate_cache()  # a listing's cache holds the prefix as a folder
+        for depth in range(len(parts), 0, -1):
+            key = "/".join([bucket, *parts[:depth]])
+            try:
+                found = self.fs.info(key)
+            except FileNotFoundError:
+                continue
+            except Exception as error:
+                raise self._error("", "cannot stat", error) from None
+            if found.get("type", "file") == "file":
+                return public_url(f"{self.url.partition('://')[0]}://{key}")
+        return None
+
     def listing(self) -> dict[str, dict[str, Any]]:
         """Every object under the prefix, by relative name: ``{"size": int, "stamp": str}``."""
         self.fs.invalidate_cache()
