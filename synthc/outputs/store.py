@@ -28,6 +28,7 @@ from synthc.errors import OutputError, UsageError, one_line
 from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import confined_name
 from synthc.outputs.s3_session import no_continue_session
+from synthc.outputs.store_config import check_fsspec_config, config_kwargs_problem
 
 #: fsspec protocols and the package (and synthc extra) each needs
 _PACKAGES = {
@@ -587,6 +588,7 @@ def open_store(url: str) -> Store:
         raise UsageError(problem)
     protocol = url.partition("://")[0]
     package, extra = _PACKAGES.get(protocol, (None, None))
+    check_fsspec_config()  # before fsspec reads it, warning or failing its import
     try:
         from fsspec.core import url_to_fs
     except ImportError:
@@ -600,8 +602,9 @@ def open_store(url: str) -> Store:
             raise UsageError(
                 f"{shown}: {protocol}:// outputs need {package}: pip install '{extra}'"
             ) from None
+    options = _bounded_requests(protocol)
     try:
-        fs, root = url_to_fs(url, **_bounded_requests(protocol))
+        fs, root = url_to_fs(url, **options)
     except (ImportError, ValueError) as error:
         detail = _scrubbed(one_line(str(error)), url, shown)
         raise UsageError(f"{shown}: no fsspec file system for {protocol}:// ({detail})") from None
@@ -633,12 +636,14 @@ def _bounded_requests(protocol: str) -> dict[str, Any]:
         return {}
     from fsspec.config import conf
 
-    configured: dict[str, Any] = {}
-    for name in _S3:
-        configured.update(conf.get(name) or {})
-    given = configured.get("config_kwargs") or {}
-    if not isinstance(given, dict):
-        return {}  # the user's own, whatever fsspec makes of it
+    given: dict[str, Any] = {}
+    for name in _S3:  # as fsspec applies them: s3a's options over s3's
+        found = (conf.get(name) or {}).get("config_kwargs")
+        if found is not None:
+            problem = config_kwargs_problem(name, found)
+            if problem is not None:
+                raise UsageError(problem)
+            given = found
     options = {key: value for key, value in S3_REQUESTS.items() if key != "retries"}
     if "retries" not in given and not _botocore_retries_configured():
         options["retries"] = S3_REQUESTS["retries"]
