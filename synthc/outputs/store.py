@@ -28,6 +28,7 @@ from synthc.errors import OutputError, UsageError, one_line
 from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import confined_name
 from synthc.outputs.s3_session import no_continue_session
+from synthc.outputs.store_bounds import bound_azure, endpoint, gcs_options
 from synthc.outputs.store_config import check_fsspec_config, config_kwargs_problem
 
 #: fsspec protocols and the package (and synthc extra) each needs
@@ -517,8 +518,17 @@ class Store:
         detail = one_line(_headline(str(error)) or type(error).__name__)
         if isinstance(error, FileNotFoundError) and not says_missing(detail):
             detail = f"not found ({detail})"  # gcsfs gives only the request's URL
-        failure = StoreError(f"{where}: {what}: {_scrubbed(detail, self.given, self.url)}")
+        detail = _scrubbed(detail, self.given, self.url)
+        failure = StoreError(f"{where}: {what}: {detail}")
         failure.cause = error
+        if failure.unanswered():  # which server did not answer (no credentials in it)
+            if detail == type(error).__name__:  # gcsfs's timeout says nothing more
+                detail = f"no answer in time ({detail})"
+            server = endpoint(self.fs)
+            if server is not None and server not in detail:
+                detail = f"{detail} (endpoint {server})"
+            failure = StoreError(f"{where}: {what}: {detail}")
+            failure.cause = error
         return failure
 
 
@@ -602,7 +612,7 @@ def open_store(url: str) -> Store:
             raise UsageError(
                 f"{shown}: {protocol}:// outputs need {package}: pip install '{extra}'"
             ) from None
-    options = _bounded_requests(protocol)
+    options = {**_bounded_requests(protocol), **gcs_options(protocol)}
     try:
         fs, root = url_to_fs(url, **options)
     except (ImportError, ValueError) as error:
@@ -619,10 +629,12 @@ def open_store(url: str) -> Store:
 
 def _tuned(fs: Any) -> Any:
     """``fs`` with s3fs's own attempts at each call (around botocore's) at most
-    :data:`S3FS_RETRIES`."""
+    :data:`S3FS_RETRIES`, and an Azure client's requests bounded (store_bounds.py)."""
     protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
     if set(protocols) & set(_S3) and isinstance(getattr(fs, "retries", None), int):
         fs.retries = min(fs.retries, S3FS_RETRIES)
+    if set(protocols) & set(_AZURE):
+        bound_azure(fs)
     return fs
 
 
