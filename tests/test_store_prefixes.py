@@ -34,3 +34,27 @@ def test_an_output_url_naming_an_object_is_refused_as_a_file_path_is(bucket, cli
     assert cli("build", spec, "-o", local)[0] == 0
     code, _, err = cli("build", spec, "-o", local / "manifest.json")
     assert code == 2 and "exists and is not a directory" in err
+
+
+def test_a_dataset_under_another_ones_prefix_is_not_its_unlisted_shards(bucket, cli, tmp_path):
+    # verify of s3://b/x reported each shard of s3://b/x/train/sub as "a shard file the
+    # manifest does not list"; the same datasets in directories verify
+    import s3fs
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    for where in (f"s3://{bucket}/x", str(tmp_path / "x")):
+        for inner in ("", "/train/sub", "/y"):
+            code, _, err = cli("build", spec, "-o", f"{where}{inner}")
+            assert code == 0, err
+        for inner in ("", "/train/sub", "/y"):
+            code, stdout, err = cli("verify", f"{where}{inner}")
+            assert code == 0 and "ok (3 shards" in stdout, err
+    # a shard object directly in a split folder is still reported, however it is spelt
+    fs = s3fs.S3FileSystem()
+    for stray in ("train/stray.parquet", "train//odd.parquet", "train/./dot.parquet"):
+        fs.pipe_file(f"{bucket}/x/{stray}", b"x")
+    code, _, err = cli("verify", f"s3://{bucket}/x")
+    assert code == 1 and "3 problem(s)" in err, err
+    assert "train/stray.parquet: a shard file the manifest does not list" in err
+    assert "sub/" not in err

@@ -147,8 +147,21 @@ def _unlisted(manifest: dict[str, Any], listing: dict[str, dict[str, Any]]) -> l
     prefixes = tuple(f"{folder}/" for folder in shard_folders(manifest))
     for name in sorted(listing):
         in_folder = name.startswith(prefixes) or posixpath.normpath(name).startswith(prefixes)
+        if in_folder and _in_subfolder(name, prefixes):
+            continue  # another dataset's, built under this one (s3://b/x/train/y), as locally
         if in_folder and name.endswith(tuple(SHARD_SUFFIXES.values())) and name not in listed:
             problems.append(
                 ShardProblem(name, "a shard file the manifest does not list", rebuild=False)
             )
     return problems
+
+
+def _in_subfolder(name: str, prefixes: tuple[str, ...]) -> bool:
+    """True if key ``name`` lies in a folder of a split folder (``train/y/train/x.parquet``,
+    another dataset's), which a directory's check does not look into either (verify.py); a
+    key that only some spelling puts there (``train//x``, ``train/../x``) is not."""
+    for prefix in prefixes:
+        if name.startswith(prefix):
+            first, slash, _ = name[len(prefix) :].partition("/")
+            return bool(slash) and first not in ("", ".", "..")
+    return False
