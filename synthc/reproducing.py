@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ from synthc.outputs.origin import (
     recorded_vars,
     spec_copy,
 )
+from synthc.outputs.shard_scratch import scratch_folder
 from synthc.outputs.store import Store
 from synthc.outputs.verify import regular_state
 from synthc.provenance import InputRecord
@@ -130,7 +130,7 @@ def reproduce(
     was located, each changed input and each library version that differs.
     """
     if isinstance(out, Store):
-        with tempfile.TemporaryDirectory(prefix="synthc-reproduce-copy-") as copy:
+        with scratch_folder("reproduce-copy") as copy:
             # the manifest and spec copy fetched; the shards are read from the store
             limits = {
                 MANIFEST_FILE: (MAX_MANIFEST_BYTES, "MAX_MANIFEST_BYTES"),
@@ -193,7 +193,7 @@ def _reproduce(
     if also_compare is not None:
         # made before the spec was compiled: an installed kind's package was not among them
         also_compare(shaping_libraries(compiled.spec))
-    with tempfile.TemporaryDirectory(prefix="synthc-reproduce-") as scratch:
+    with scratch_folder("reproduce") as scratch:
         rebuilt_out = Path(scratch) / "out"
         _build(
             compiled,

@@ -13,7 +13,6 @@ docs/storage.md).
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from synthc.errors import BuildError, OutputError, UsageError, one_line
 from synthc.generators.base import PreviewKind
 from synthc.outputs.manifest import MANIFEST_FILE, identity, read_store_manifest
 from synthc.outputs.preview import Caption, preview_of_shards
+from synthc.outputs.shard_scratch import scratch_folder
 from synthc.outputs.state import BadState, BuildState, CopiedState
 from synthc.outputs.store import (
     LOCK_NAME,
@@ -189,7 +189,7 @@ class StoreTarget:
 
     def draw(self, kind: PreviewKind, shards: list[str], caption: Caption) -> bytes:
         # the shards, downloaded as far as the preview reads them
-        with tempfile.TemporaryDirectory(prefix="synthc-preview-") as scratch:
+        with scratch_folder("preview") as scratch:
             local: list[Path] = []
             for index, path in enumerate(shards):
                 local.append(Path(scratch) / f"{index}{Path(path).suffix}")

@@ -702,6 +702,38 @@ def test_a_killed_worker_s_shard_scratch_is_removed_by_the_next_store_shard(
     )
 
 
+@pytest.mark.parametrize("command", ["verify", "build"])
+def test_scratch_folders_a_killed_verify_or_preview_left_are_removed(
+    bucket, tmp_path, monkeypatch, cli, command
+):
+    # verify downloads each shard of a store, and a store build's preview the shards it
+    # draws, to a temporary folder: kill -9 meanwhile left it (a shard's bytes) for good
+    import subprocess
+    import tempfile
+
+    from synthc.outputs import shard_scratch
+
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/swept"
+    api.build(spec, url, workers=1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    namespace = shard_scratch._namespace()
+    names = [f"synthc-{kind}-{namespace}-{gone.pid}-abc" for kind in shard_scratch.KINDS]
+    kept = [f"synthc-verify-{namespace}-{os.getpid()}-abc", f"synthc-verify-{gone.pid}abc"]
+    for name in names + kept:
+        (tmp_path / "tmp" / name).mkdir()
+        (tmp_path / "tmp" / name / "0.parquet").write_bytes(b"x" * 1000)
+    args = ("verify", url) if command == "verify" else ("build", spec, "-o", url, "--force")
+    if command == "build":  # a changed spec: the preview is drawn again
+        spec.write_text(spec.read_text().replace("seed: ", "seed: 1"))
+    code, _, err = cli(*args)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted(kept)
+
+
 def test_a_killed_build_s_unfinished_shard_uploads_are_aborted_by_the_next_build(bucket, tmp_path):
     # a shard of 100 MB or more goes up in parts: a build killed meanwhile left its parts,
     # which S3 keeps (and bills) until aborted, and no listing, verify or rebuild ever saw them

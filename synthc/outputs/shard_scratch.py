@@ -1,12 +1,14 @@
-"""Where a worker writes a shard for an object store before it uploads it: a temporary folder
-named after its process, and the removal of the folders of processes that were killed.
+"""Local scratch folders of a command on an object store, named after their process, and the
+removal of the folders of processes that were killed.
 
-A store shard is written to a local temporary folder, then put whole at its key (shard.py).
-A process killed while it writes one (``kill -9`` of a build, the OOM killer, a preempted Dask
-worker) never removes its folder, which holds up to a whole shard; repeated, they fill the
-temporary directory. So the folder's name holds the process id and its PID namespace, and each
-process that writes store shards first removes, once, the folders of processes of its own
-namespace that are gone (a process id means nothing in another namespace, so theirs are left).
+A store shard is written to a local temporary folder, then put whole at its key (shard.py);
+the preview of a store build (store_target.py), ``synthc verify`` (store_verify.py) and
+``synthc reproduce`` (reproducing.py) of a store download shards to one. A process killed
+meanwhile (``kill -9``, the OOM killer, a preempted Dask worker) never removes its folder, which
+holds up to a whole shard, or a whole rebuild; repeated, they fill the temporary directory. So
+the folder's name holds its kind, the process id and its PID namespace, and each process that
+makes such a folder first removes, once, the folders of processes of its own namespace that are
+gone (a process id means nothing in another namespace, so theirs are left).
 """
 
 from __future__ import annotations
@@ -21,18 +23,27 @@ from pathlib import Path
 
 from synthc.outputs.store import pid_namespace, process_gone
 
-#: the start of every such folder's name: ``synthc-shard-<namespace>-<pid>-<random>``
+#: the start of every shard folder's name: ``synthc-shard-<namespace>-<pid>-<random>``
 PREFIX = "synthc-shard-"
+#: the kinds of scratch folder (``synthc-<kind>-<namespace>-<pid>-<random>``)
+KINDS = ("shard", "preview", "verify", "reproduce", "reproduce-copy")
 
 
 def shard_scratch() -> tempfile.TemporaryDirectory[str]:
-    """A temporary folder for one shard, after this process removed the folders that killed
-    processes left (once per temporary directory)."""
+    """A temporary folder for one shard (see :func:`scratch_folder`)."""
+    return scratch_folder("shard")
+
+
+def scratch_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder of ``kind`` (one of :data:`KINDS`), after this process removed the
+    folders that killed processes left (once per temporary directory)."""
+    if kind not in KINDS:
+        raise ValueError(f"no scratch folder kind {kind!r}")
     root = tempfile.gettempdir()
     namespace = _namespace()
     if namespace is not None:
         _swept(root, namespace)
-    return tempfile.TemporaryDirectory(prefix=f"{PREFIX}{namespace or 'x'}-{os.getpid()}-")
+    return tempfile.TemporaryDirectory(prefix=f"synthc-{kind}-{namespace or 'x'}-{os.getpid()}-")
 
 
 @functools.cache
@@ -41,9 +52,10 @@ def _swept(root: str, namespace: str) -> None:
 
 
 def sweep(root: Path, namespace: str) -> list[Path]:
-    """Remove the shard folders under ``root`` of processes of ``namespace`` that are gone
+    """Remove the scratch folders under ``root`` of processes of ``namespace`` that are gone
     (only this user's own folders); the ones removed."""
-    name = re.compile(rf"{re.escape(PREFIX)}{re.escape(namespace)}-(\d{{1,10}})-[^/]+")
+    kinds = "|".join(re.escape(kind) for kind in KINDS)
+    name = re.compile(rf"synthc-(?:{kinds})-{re.escape(namespace)}-(\d{{1,10}})-[^/]+")
     removed: list[Path] = []
     try:
         entries = list(os.scandir(root))

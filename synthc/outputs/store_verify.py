@@ -8,7 +8,6 @@ local shard is; the other files are checked against the store's listing.
 from __future__ import annotations
 
 import posixpath
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from synthc.outputs.manifest import (
     iter_shards,
     read_store_manifest,
 )
+from synthc.outputs.shard_scratch import scratch_folder
 from synthc.outputs.store import Store
 from synthc.outputs.verify import (
     ShardProblem,
@@ -43,7 +43,7 @@ def verify_store(
     problems = [ShardProblem(MANIFEST_FILE, m) for m in manifest_problems(manifest)]
     listing = store.listing()
     shards = iter_shards(manifest)
-    with tempfile.TemporaryDirectory(prefix="synthc-verify-") as scratch:
+    with scratch_folder("verify") as scratch:
         local = Confiner(Path(scratch), MANIFEST_FILE)
         for shard in first_entries(shards):
             problem = _check_store_shard(store, listing, local, shard, count, manifest)
