@@ -480,8 +480,9 @@ def _run(
         if package is not None and not isinstance(error, SynthcError | GeneratorSlip):
             # an installed kind's code failed (or handed the writer what it cannot write)
             detail += f" (generator {task.kind!r} of package {package})"
+        where = f" on {failure.where}" if failure.where else ""
         failed = BuildError(
-            f"{task.path}: building samples [{task.start}, {task.stop}) failed: {detail}"
+            f"{task.path}: building samples [{task.start}, {task.stop}) failed{where}: {detail}"
         )
         failed.worker_traceback = failure.worker_traceback  # shown by --debug
         raise failed from error

@@ -125,6 +125,28 @@ def test_a_dask_build_with_two_worker_processes_writes_the_store(bucket, tmp_pat
     assert api.verify(url) == 10
 
 
+def test_a_dask_worker_without_the_store_s_credentials_is_named(bucket, cli, tmp_path, monkeypatch):
+    # "failed: ...: cannot upload: Unable to locate credentials", as if the driver lacked them
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(name="dask", samples=200, shard_size=100))
+    saved = {name: os.environ[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    for name in saved:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with loopback_cluster(1) as address:  # its worker started without the AWS credentials
+        for name, value in saved.items():
+            monkeypatch.setenv(name, value)
+        code, _, err = cli("build", spec, "-o", f"s3://{bucket}/creds", "--scheduler", address)
+    assert code == 1, err
+    line = err.strip().splitlines()[-1]
+    assert "failed on Dask worker tcp://127.0.0.1:" in line, err
+    assert "Unable to locate credentials (this process found no credentials" in line
+    assert "a Dask worker too, needs them in its own environment" in line
+    assert_no_secret(err)
+
+
 def test_reproduce_reads_the_store(bucket, cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = write_small_spec(tmp_path, "manifold")

@@ -18,14 +18,20 @@ class TaskFailed(Exception):
 
     ``worker_traceback``: the traceback of the task where it raised, as text (a worker
     process's traceback does not travel with the exception it pickles); by default
-    :func:`traceback_text` of ``error``."""
+    :func:`traceback_text` of ``error``. ``where``: the machine's worker it raised on, when
+    not this one's (``Dask worker tcp://10.0.0.7:40123``)."""
 
     def __init__(
-        self, index: int, error: BaseException, worker_traceback: str | None = None
+        self,
+        index: int,
+        error: BaseException,
+        worker_traceback: str | None = None,
+        where: str | None = None,
     ) -> None:
         super().__init__(index, error)
         self.index = index
         self.error = error
+        self.where = where
         self.worker_traceback = (
             traceback_text(error) if worker_traceback is None else worker_traceback
         )

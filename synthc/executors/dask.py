@@ -240,7 +240,8 @@ class DaskExecutor:
                         if isinstance(failure, VersionMismatch):
                             raise UsageError(str(failure)) from None
                         if isinstance(failure, _Failed):
-                            raise TaskFailed(failure.index, failure.error, failure.text)
+                            where = f"Dask worker {failure.address}"
+                            raise TaskFailed(failure.index, failure.error, failure.text, where)
                         raise TaskFailed(first, failure)  # e.g. its workers kept dying
                     for offset, one in enumerate(result):
                         yielded.add(first + offset)
@@ -679,11 +680,12 @@ def batch_size(tasks: int, threads: int) -> int:
 
 class _Failed(Exception):
     """Task ``index`` of a Dask task raised ``error`` (sent back to the client whole), with
-    ``text``, its traceback on the worker (which pickling drops)."""
+    ``text``, its traceback on the worker (which pickling drops), on the worker at
+    ``address``."""
 
-    def __init__(self, index: int, error: BaseException, text: str) -> None:
-        super().__init__(index, error, text)
-        self.index, self.error, self.text = index, error, text
+    def __init__(self, index: int, error: BaseException, text: str, address: str) -> None:
+        super().__init__(index, error, text, address)
+        self.index, self.error, self.text, self.address = index, error, text, address
 
 
 def _run_batch(
@@ -721,7 +723,7 @@ def _run_batch(
                     results.append(fn(item, *args, **sink))
                     _log(worker, [run, "shard", index, results[-1]])
                 except Exception as error:
-                    failed = _Failed(index, _sendable(error), traceback_text(error))
+                    failed = _Failed(index, _sendable(error), traceback_text(error), address)
                     break
             else:
                 return results

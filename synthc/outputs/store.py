@@ -519,6 +519,12 @@ class Store:
         if isinstance(error, FileNotFoundError) and not says_missing(detail):
             detail = f"not found ({detail})"  # gcsfs gives only the request's URL
         detail = _scrubbed(detail, self.given, self.url)
+        if _no_credentials(error, detail):
+            detail += (
+                " (this process found no credentials for the store, or the store refused them: "
+                "each process that opens it, a Dask worker too, needs them in its own "
+                "environment; docs/storage.md)"
+            )
         failure = StoreError(f"{where}: {what}: {detail}")
         failure.cause = error
         if failure.unanswered():  # which server did not answer (no credentials in it)
@@ -530,6 +536,27 @@ class Store:
             failure = StoreError(f"{where}: {what}: {detail}")
             failure.cause = error
         return failure
+
+
+#: what store libraries say when they find no credentials, or the store refuses them
+_CREDENTIAL_WORDS = (
+    "unable to locate credentials",
+    "partial credentials",
+    "invalidaccesskeyid",
+    "signaturedoesnotmatch",
+    "authenticationfailed",
+    "noauthenticationinformation",
+    "invalid credentials",
+)
+
+
+def _no_credentials(error: BaseException, detail: str) -> bool:
+    """True if ``error`` says credentials are missing or refused."""
+    kinds = [kind.__name__ for kind in type(error).__mro__]
+    if any("Credential" in kind or "Authentication" in kind for kind in kinds):
+        return True
+    lowered = detail.lower()
+    return any(words in lowered for words in _CREDENTIAL_WORDS)
 
 
 def _headline(message: str) -> str:
