@@ -29,6 +29,11 @@ def test_an_output_url_naming_an_object_is_refused_as_a_file_path_is(bucket, cli
             shown = "is an object" if inside == blocker else f"{url}/{blocker} is an object"
             assert f"{url}/{inside}: {shown}, not a prefix" in err and "Traceback" not in err
     assert s3_objects(url) == before  # nothing written, not even a lock
+    # nor is such a URL read as a dataset's (verify said: 'no manifest')
+    for inside, blocker in cases[1:]:
+        code, _, err = cli("verify", f"{url}/{inside}")
+        shown = "is an object" if inside == blocker else f"{url}/{blocker} is an object"
+        assert code == 1 and f"{url}/{inside}: {shown}, not a prefix" in err, err
     # as a local directory: a file given as -o is refused
     local = tmp_path / "out"
     assert cli("build", spec, "-o", local)[0] == 0

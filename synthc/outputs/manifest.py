@@ -260,6 +260,12 @@ def read_store_manifest(store: Store) -> dict[str, Any]:
         )
     except FileNotFoundError:
         store.require_bucket()  # a bucket name mistyped is said as a build says it
+        blocker = store.object_in_the_way()
+        if blocker is not None:  # -o x/manifest.json: as a file given for a directory
+            what = "is an object" if blocker == store.url else f"{blocker} is an object"
+            raise OutputError(
+                f"{store.url}: {what}, not a prefix; give the prefix of a synthc build"
+            ) from None
         raise OutputError(
             f"{where}: no manifest (not a synthc dataset, or its build did not finish)"
         ) from None
