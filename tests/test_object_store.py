@@ -724,7 +724,7 @@ def test_a_killed_worker_s_shard_scratch_is_removed_by_the_next_store_shard(
     )
 
 
-@pytest.mark.parametrize("command", ["verify", "build"])
+@pytest.mark.parametrize("command", ["verify", "build", "open"])
 def test_scratch_folders_a_killed_verify_or_preview_left_are_removed(
     bucket, tmp_path, monkeypatch, cli, command
 ):
@@ -748,6 +748,13 @@ def test_scratch_folders_a_killed_verify_or_preview_left_are_removed(
     for name in names + kept:
         (tmp_path / "tmp" / name).mkdir()
         (tmp_path / "tmp" / name / "0.parquet").write_bytes(b"x" * 1000)
+    if command == "open":  # synthc.open of a store fetches Parquet shards to one too
+        assert len(synthc.open(url)["train"].lazy().collect()) > 0
+        left = sorted(p.name for p in (tmp_path / "tmp").iterdir() if p.name not in kept)
+        assert [name.rsplit("-", 1)[0] for name in left] == [
+            f"synthc-open-{namespace}-{os.getpid()}"
+        ]
+        return
     args = ("verify", url) if command == "verify" else ("build", spec, "-o", url, "--force")
     if command == "build":  # a changed spec: the preview is drawn again
         spec.write_text(spec.read_text().replace("seed: ", "seed: 1"))

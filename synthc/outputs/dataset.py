@@ -17,7 +17,6 @@ import io
 import os
 import shutil
 import struct
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +44,7 @@ from synthc.outputs.parquet import (
     index_problem,
     polars_type,
 )
+from synthc.outputs.shard_scratch import scratch_path
 from synthc.outputs.store import Store, is_store_url, local_path, open_store, url_problem
 from synthc.outputs.verify import has_index, manifest_problems
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
@@ -95,7 +95,7 @@ def _open_store(store: Store, verify: bool, table: str | None) -> Dataset:
     manifest = read_store_manifest(store)
     where = store.where(MANIFEST_FILE)
     # removed when the process exits, not with the dataset: a LazyFrame reads it later
-    cache = tempfile.mkdtemp(prefix="synthc-open-")
+    cache = scratch_path("open")  # named after this process: swept once it is killed
     atexit.register(shutil.rmtree, cache, ignore_errors=True)
     local = Confiner(Path(cache), MANIFEST_FILE)
 

@@ -3,7 +3,8 @@ removal of the folders of processes that were killed.
 
 A store shard is written to a local temporary folder, then put whole at its key (shard.py);
 the preview of a store build (store_target.py), ``synthc verify`` (store_verify.py) and
-``synthc reproduce`` (reproducing.py) of a store download shards to one. A process killed
+``synthc reproduce`` (reproducing.py) of a store download shards to one, and ``synthc.open``
+of a store fetches Parquet shards to one (dataset.py). A process killed
 meanwhile (``kill -9``, the OOM killer, a preempted Dask worker) never removes its folder, which
 holds up to a whole shard, or a whole rebuild; repeated, they fill the temporary directory. So
 the folder's name holds its kind, the process id and its PID namespace, and each process that
@@ -26,7 +27,7 @@ from synthc.outputs.store import pid_namespace, process_gone
 #: the start of every shard folder's name: ``synthc-shard-<namespace>-<pid>-<random>``
 PREFIX = "synthc-shard-"
 #: the kinds of scratch folder (``synthc-<kind>-<namespace>-<pid>-<random>``)
-KINDS = ("shard", "preview", "verify", "reproduce", "reproduce-copy")
+KINDS = ("shard", "preview", "verify", "reproduce", "reproduce-copy", "open")
 
 
 def shard_scratch() -> tempfile.TemporaryDirectory[str]:
@@ -35,15 +36,26 @@ def shard_scratch() -> tempfile.TemporaryDirectory[str]:
 
 
 def scratch_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
-    """A temporary folder of ``kind`` (one of :data:`KINDS`), after this process removed the
-    folders that killed processes left (once per temporary directory)."""
+    """A temporary folder of ``kind`` (one of :data:`KINDS`), removed when the block ends,
+    after this process removed the folders that killed processes left (once per temporary
+    directory)."""
+    return tempfile.TemporaryDirectory(prefix=_prefix(kind))
+
+
+def scratch_path(kind: str) -> str:
+    """A temporary folder of ``kind`` as :func:`scratch_folder`, which the caller removes."""
+    return tempfile.mkdtemp(prefix=_prefix(kind))
+
+
+def _prefix(kind: str) -> str:
+    """``synthc-<kind>-<namespace>-<pid>-``, once this process swept the temporary directory."""
     if kind not in KINDS:
         raise ValueError(f"no scratch folder kind {kind!r}")
     root = tempfile.gettempdir()
     namespace = _namespace()
     if namespace is not None:
         _swept(root, namespace)
-    return tempfile.TemporaryDirectory(prefix=f"synthc-{kind}-{namespace or 'x'}-{os.getpid()}-")
+    return f"synthc-{kind}-{namespace or 'x'}-{os.getpid()}-"
 
 
 @functools.cache
