@@ -15,7 +15,8 @@ from typing import Any
 #: seconds to wait for a connection, and for an answer (between reads), as for S3
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
-#: the Azure SDK's retries of a request (its default 3) and its first backoff (its default 15 s)
+#: the Azure SDK's retries of a request that got no connection or no answer (its default 3),
+#: and its first backoff (its default 15 s)
 AZURE_RETRIES = 1
 AZURE_BACKOFF = 2
 _GCS = ("gs", "gcs")
@@ -54,7 +55,8 @@ def bound_azure(fs: Any) -> None:
         )
     retry = getattr(getattr(client, "_config", None), "retry_policy", None)
     if retry is not None and hasattr(retry, "total_retries"):
-        for field in ("total_retries", "connect_retries", "read_retries", "status_retries"):
+        # a busy store's answers (503) keep the SDK's retries; a silent one gets one more try
+        for field in ("connect_retries", "read_retries"):
             setattr(retry, field, min(getattr(retry, field, AZURE_RETRIES), AZURE_RETRIES))
         if hasattr(retry, "initial_backoff"):
             retry.initial_backoff = min(retry.initial_backoff, AZURE_BACKOFF)
