@@ -105,7 +105,7 @@ class StoreTarget:
         if not self.listing:  # a build has its lock here: a dry run or plan, or no bucket
             self.store.require_bucket()
         _check_prefix(self.store)
-        return _adopt(self.store, self.listing, force, log, dataset)
+        return _adopt(self.store, self.listing, list(will_write), force, log, dataset)
 
     def save(self, state: BuildState) -> None:
         save_state(self.store, state)  # each shard was put whole before it was recorded
@@ -305,12 +305,16 @@ def _release_lock(store: Store, token: str) -> None:
 def _adopt(
     store: Store,
     listing: dict[str, dict[str, Any]],
+    will_write: list[str],
     force: bool,
     log: Callable[[str], None],
     dataset: str,
 ) -> tuple[BuildState, bool]:
     """The state to build from, and whether it is new. A prefix with objects but no state
-    (or one synthc cannot trust) is refused unless ``force``; another dataset's too."""
+    (or one synthc cannot trust) is refused unless ``force``; another dataset's too. As for
+    a directory (outputs/adopt.py), a state rebuilt from a verifying manifest is taken unless
+    the build would write over objects the manifest does not list (other objects, such as
+    another dataset's under this prefix, are left alone)."""
     try:
         state = load_state(store)
     except CopiedState as error:  # as if it were lost: the manifest says what is synthc's
@@ -331,12 +335,12 @@ def _adopt(
     recovered = state_from_manifest(store, listing) if others else None
     if recovered is not None:  # the state was lost: the manifest says what is synthc's
         owned = recovered.shards.keys() | recovered.files.keys()
-        foreign = [name for name in others if name not in owned]
-        if not foreign or force:
+        taken = [name for name in will_write if name in listing and name not in owned]
+        if not taken or force:
             _check_dataset(store, recovered, dataset, force, log)
             log(f"{store.url}: no build state; rebuilt it from {MANIFEST_FILE}, which verifies")
-            if foreign:
-                log(f"{store.url}: writing beside {len(foreign)} other object(s) (--force)")
+            if taken:
+                log(f"{store.url}: took over {len(taken)} object(s) synthc writes (--force)")
             return recovered, True
     if others and not force:
         raise UsageError(

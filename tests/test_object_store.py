@@ -208,12 +208,15 @@ def test_a_lost_state_is_rebuilt_from_a_verifying_manifest(bucket, cli, tmp_path
     assert {k: v for k, v in after.items() if k != ".synthc/state.json"} == before  # no rewrite
     recovered = json.loads(fs.cat_file(f"{bucket}/lost/.synthc/state.json"))
     assert recovered["shards"] == state["shards"] and recovered["files"] == state["files"]
-    # a foreign object beside it, or a manifest that does not verify: refused as before
+    # an object beside it that the build does not write is left alone, as a file in a
+    # directory is (it was refused); a manifest that does not verify is refused as before
     fs.rm_file(f"{bucket}/lost/.synthc/state.json")
     fs.pipe_file(f"{bucket}/lost/notes.txt", b"mine")
-    code, _, stderr = cli("build", spec, "-o", url)
-    assert code == 2 and "holds no synthc build state" in stderr, stderr
+    code, stdout, stderr = cli("build", spec, "-o", url)
+    assert code == 0 and "rebuilt it from manifest.json" in stderr, stderr
+    assert fs.cat_file(f"{bucket}/lost/notes.txt") == b"mine"
     fs.rm_file(f"{bucket}/lost/notes.txt")
+    fs.rm_file(f"{bucket}/lost/.synthc/state.json")
     shard = api.load_manifest(url)["splits"]["train"]["shards"][0]["path"]
     data = bytearray(fs.cat_file(f"{bucket}/lost/{shard}"))
     data[-20] ^= 0xFF

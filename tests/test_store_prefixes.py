@@ -63,3 +63,34 @@ def test_a_dataset_under_another_ones_prefix_is_not_its_unlisted_shards(bucket, 
     assert code == 1 and "3 problem(s)" in err, err
     assert "train/stray.parquet: a shard file the manifest does not list" in err
     assert "sub/" not in err
+
+
+def test_a_lost_state_is_rebuilt_beside_a_nested_dataset_as_in_a_directory(bucket, cli, tmp_path):
+    # with s3://b/p/y built, a lost state of s3://b/p was refused ("not empty (17 object(s))
+    # and holds no synthc build state"), where the directory's was rebuilt from its manifest
+    import shutil
+
+    import s3fs
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    url, local = f"s3://{bucket}/p", tmp_path / "p"
+    for where in (url, str(local)):
+        for inner in ("", "/y"):
+            assert cli("build", spec, "-o", f"{where}{inner}")[0] == 0
+    shutil.rmtree(local / ".synthc")
+    s3fs.S3FileSystem().rm_file(f"{bucket}/p/.synthc/state.json")
+    before = s3_objects(f"{url}/y")
+    for where in (url, str(local)):
+        code, stdout, err = cli("build", spec, "-o", where)
+        assert code == 0, err
+        assert "no build state; rebuilt it from manifest.json" in err
+        assert "up to date" in stdout
+    assert s3_objects(f"{url}/y") == before
+    # an object the build would write over, which the manifest does not list, still needs
+    # --force, as a file in a directory does
+    s3fs.S3FileSystem().rm_file(f"{bucket}/p/.synthc/state.json")
+    spec.write_text(spec_text(samples=300, shard_size=100))
+    s3fs.S3FileSystem().pipe_file(f"{bucket}/p/train/train-00002.parquet", b"other")
+    code, _, err = cli("build", spec, "-o", url)
+    assert code == 2 and "holds no synthc build state" in err, err
