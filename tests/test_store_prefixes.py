@@ -94,3 +94,27 @@ def test_a_lost_state_is_rebuilt_beside_a_nested_dataset_as_in_a_directory(bucke
     s3fs.S3FileSystem().pipe_file(f"{bucket}/p/train/train-00002.parquet", b"other")
     code, _, err = cli("build", spec, "-o", url)
     assert code == 2 and "holds no synthc build state" in err, err
+
+
+def test_a_parent_key_this_user_may_not_ask_about_does_not_fail_the_build(
+    bucket, cli, tmp_path, monkeypatch
+):
+    # a policy granting only s3://b/a/data/* answers 403 for the key 'a': not an object there
+    import s3fs
+
+    asked = []
+    info = s3fs.S3FileSystem.info
+
+    def refusing(self, path, **kwargs):
+        if path == f"{bucket}/a":
+            asked.append(path)
+            raise PermissionError("Access Denied")
+        return info(self, path, **kwargs)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "info", refusing)
+    s3fs.S3FileSystem.clear_instance_cache()  # a cached one has its own info
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    code, _, err = cli("build", spec, "-o", f"s3://{bucket}/a/data")
+    s3fs.S3FileSystem.clear_instance_cache()
+    assert code == 0 and asked, err
