@@ -30,7 +30,12 @@ from synthc.json_bounds import loads_strict, values_over_limit
 from synthc.lazy import lazy_module
 from synthc.outputs.confine import Confiner, file_kind, open_regular
 from synthc.outputs.fetch_once import fetched, path_lock
-from synthc.outputs.file_signature import Signature, file_signature, signature_of
+from synthc.outputs.file_signature import (
+    Signature,
+    changed_since_opened,
+    file_signature,
+    signature_of,
+)
 from synthc.outputs.manifest import (
     MANIFEST_FILE,
     SHARD_SUFFIXES,
@@ -86,6 +91,7 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
     for split in dataset.splits.values():
         for shard in split.shards:
             shard.manifest_seen = (root / MANIFEST_FILE, opened_as)
+            shard.opened = file_signature(shard.path)
     return dataset
 
 
@@ -188,11 +194,19 @@ class Shard:
         #: the size, modification time and inode of the local file when last hashed and found
         #: the manifest's (:meth:`checked`)
         self._verified: Signature | None = None
-        #: the same, when :meth:`regular` last found it (what a frame of it was made from)
-        self.seen: Signature | None = None
         #: a local dataset's manifest and its signature when it was opened: a shard that
         #: cannot be read once the manifest changed was removed by a rebuild
         self.manifest_seen: tuple[Path, Signature | None] | None = None
+        #: a local dataset's: the shard file's signature when the dataset was opened (None: no
+        #: file); every read refuses a file that is not that one (:meth:`as_opened`)
+        self.opened: Signature | None = None
+
+    def as_opened(self, now: Signature | None) -> None:
+        """OutputError (the dataset changed since it was opened) unless ``now``, the signature
+        of the shard's local file (None: gone), is the one it had when its dataset was opened:
+        a rebuild or a copy over it since would be read with the other shards' rows."""
+        if self.manifest_seen is not None and now != self.opened:
+            raise changed_since_opened(self.manifest_seen[0].parent, self.where, self.opened, now)
 
     def rebuilt(self, error: OSError) -> OutputError | None:
         """The error that says the dataset changed since it was opened, when ``error`` (reading
@@ -235,11 +249,28 @@ class Shard:
             self._check_object_size(self.store)
             return self.store.open(self.name)
         try:
-            return open_regular(self.path, self.size if sized else None)
+            handle = open_regular(self.path)
         except OSError as error:
+            self.as_opened(None)
             raise self.rebuilt(error) or OutputError(
                 f"{self.path}: unreadable ({error.strerror or error})"
             ) from None
+        try:
+            found = os.fstat(handle.fileno())
+            self.as_opened(signature_of(found))
+            if sized:
+                self._check_size(found.st_size)
+        except BaseException:
+            handle.close()
+            raise
+        return handle
+
+    def _check_size(self, size: int) -> None:
+        if size != self.size:
+            raise OutputError(
+                f"{self.where}: {counted(size, 'byte')}, the manifest says {self.size} "
+                "(a changed or damaged shard; synthc verify checks the whole dataset)"
+            )
 
     def _check_object_size(self, store: Store) -> None:
         info = store.info(self.name)
@@ -252,10 +283,7 @@ class Shard:
 
     def check(self, size: int, digest: str) -> None:
         """OutputError naming the shard unless ``size`` and ``digest`` are the manifest's."""
-        if size != self.size:
-            raise OutputError(
-                f"{self.where}: {counted(size, 'byte')}, the manifest says {self.size}"
-            )
+        self._check_size(size)
         if digest != self.sha256:
             raise OutputError(
                 f"{self.where}: sha256 {digest[:16]}… does not match the manifest "
@@ -271,27 +299,27 @@ class Shard:
         try:
             found = os.stat(path)
         except OSError as error:
+            self.as_opened(None)
             rebuilt = self.rebuilt(error)
             if rebuilt is not None:
                 raise rebuilt from None
             return path  # the reader says it is missing, as it would have
+        self.as_opened(signature_of(found))
         what = file_kind(found.st_mode)
         if what is not None:
             raise OutputError(f"{self.where}: is not a regular file ({what})")
-        if found.st_size != self.size:
-            raise OutputError(
-                f"{self.where}: {counted(found.st_size, 'byte')}, the manifest says {self.size} "
-                "(a changed or damaged shard; synthc verify checks the whole dataset)"
-            )
-        self.seen = signature_of(found)
+        self._check_size(found.st_size)
         return path
 
     def verify(self) -> None:
         """Hash the whole file and check it (for readers that read the file themselves); a
         file that is not regular or not of the manifest's size is refused before any read."""
         try:
-            path = self.local()
-            with open_regular(path, self.size) as handle:
+            if self.store is not None:
+                handle = open_regular(self.local(), self.size)
+            else:
+                handle = self.open(sized=True)  # the file open found, or OutputError
+            with handle:
                 found = os.fstat(handle.fileno())
                 digest = handle_sha256(handle)
             self.check(found.st_size, digest)
@@ -380,12 +408,11 @@ class Split:
                 return pl.LazyFrame(schema=_footer(shard, lambda: footer_schema(path)))
             return pl.LazyFrame(schema=self._empty_schema())
         paths = [for_polars(shard.regular()) for shard in self.shards]
-        frame = pl.scan_parquet(paths, glob=False)
         if self.shards[0].store is not None:
-            return frame  # fetched copies, which no rebuild changes
-        # a rebuild before the frame is read is told apart from a damaged shard
-        seen = [(s.where, s.path, s.seen) for s in self.shards if s.seen is not None]
-        return _opened_frame.opened_frame(frame, self.root, seen)
+            return pl.scan_parquet(paths, glob=False)  # fetched copies, which no rebuild changes
+        # each shard read only while it is the file synthc.open found (opened_frame.py)
+        seen = [(s.where, s.path, s.opened) for s in self.shards]
+        return _opened_frame.opened_frame(self.root, paths, seen)
 
     def samples(
         self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None
@@ -499,26 +526,34 @@ def _footer(shard: Shard, read: Callable[[], T]) -> T:
 
 def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, bytes]]]:
     """``(key, {extension: bytes})`` per sample of a tar read front to back, as
-    :func:`read_tar_samples` allows them; with ``verify`` a file of another size than the
-    manifest's is refused at once, and the bytes read are hashed and checked before the last
-    sample is yielded."""
+    :func:`read_tar_samples` allows them, each only once the file is found to be still the one
+    ``synthc.open`` found (a local dataset's: not rewritten while it was read); with
+    ``verify`` a file of another size than the manifest's is refused at once, and the bytes
+    read are hashed and checked before the last sample is yielded."""
     assert shard.layout is not None  # a tar shard's
     handle = shard.open(sized=verify)
     with handle:
         source: Any = Hashing(handle) if verify else handle
         samples = read_tar_samples(source, shard.layout, shard.where)
-        if not verify:
-            yield from samples
-            return
+        if shard.store is not None:
+            unchanged: Callable[[], None] = lambda: None  # noqa: E731
+        else:  # a file rewritten while it is read (one renamed over it is read whole)
+            unchanged = lambda: shard.as_opened(signature_of(os.fstat(handle.fileno())))  # noqa: E731
         last: tuple[str, dict[str, bytes]] | None = None
         for sample in samples:
+            unchanged()
+            if not verify:
+                yield sample
+                continue
             if last is not None:
                 yield last
             last = sample
-        digest = source.finish()  # the end-of-archive padding counts too
-        shard.check(source.count, digest)
-        if last is not None:
-            yield last
+        if verify:
+            digest = source.finish()  # the end-of-archive padding counts too
+            shard.check(source.count, digest)
+            unchanged()
+            if last is not None:
+                yield last
 
 
 #: what PIL (and json, int) raise for bytes that are not what their extension says: a damaged

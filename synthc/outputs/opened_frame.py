@@ -1,89 +1,97 @@
-"""The LazyFrame ``Split.lazy()`` returns: a polars LazyFrame that, when polars fails reading
-it, says whether the dataset was rebuilt since it was opened.
+"""The LazyFrame ``Split.lazy()`` returns: polars' scan of the split's Parquet shards behind an
+IO source (``polars.io.plugins.register_io_source``, public API) that makes sure they are the
+files ``synthc.open`` found.
 
-polars reads the shards when the frame is collected, which may be long after ``synthc.open``:
-a rebuild in between removes or replaces shards, and polars said only "No such file or
-directory" (or read a replaced shard's new rows). The frame remembers each shard's size,
-modification time and inode as ``lazy()`` found them; only when polars raises does it look
-again, so reading costs nothing more. Frames derived from it (``select``, ``filter``, ...) keep
-the shards; a pickled one is a plain LazyFrame. Imported on first ``lazy()`` (it imports
-polars).
+polars reads the shards when a frame is collected, which may be long after ``synthc.open``: a
+rebuild in between removes or replaces shards, and polars said only "No such file or
+directory", or read a replaced shard's rows with the others. The source compares each shard's
+size, modification time and inode with those ``synthc.open`` found before polars reads any
+shard, again when the last row is read, and when polars fails: a shard that changed raises
+OutputError instead of giving rows. The check is in the frame's plan, so every frame made of it
+(``select``, ``group_by``, a join, ``pl.collect_all``, the streaming engine, sinks) and a pickled
+copy keep it; polars still pushes projections, filters and ``head`` down into the Parquet scan.
+Imported on first ``lazy()`` (it imports polars).
 """
 
 from __future__ import annotations
 
-import copyreg
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from synthc.errors import OutputError
-from synthc.outputs.file_signature import Signature, file_signature
+from synthc.errors import UsageError
+from synthc.outputs.file_signature import Signature, changed_since_opened, file_signature
 
-#: a shard as ``lazy()`` found it: what to name it, its file, and (size, mtime_ns, inode)
-Seen = tuple[str, Path, Signature]
-
-
-def changed(root: str, shards: Sequence[Seen]) -> OutputError | None:
-    """The error to raise when a shard is not as ``lazy()`` found it, else None."""
-    for where, path, seen in shards:
-        now = file_signature(path)
-        if now == seen:
-            continue
-        what = "is gone" if now is None else "was replaced"
-        return OutputError(
-            f"{root}: the dataset changed since it was opened ({where} {what}, a rebuild?); "
-            "open it again with synthc.open and read it from the new frame"
-        )
-    return None
+#: a shard as ``synthc.open`` found it: what to name it, its file, and (size, mtime_ns, inode)
+Seen = tuple[str, Path, Signature | None]
 
 
-def _checked(method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def run(self: OpenedFrame, *args: Any, **kwargs: Any) -> Any:
+class ShardScan:
+    """The IO source of an opened split's frame: its shards' rows, read by polars, in order,
+    only while every shard is the file ``synthc.open`` found (it pickles)."""
+
+    def __init__(self, root: str, paths: Sequence[str], shards: Sequence[Seen]) -> None:
+        self.root = root
+        self.paths = list(paths)
+        self.shards = list(shards)
+
+    def check(self) -> None:
+        """OutputError naming the first shard that is not as ``synthc.open`` found it."""
+        for where, path, seen in self.shards:
+            now = file_signature(path)
+            if now != seen:
+                raise changed_since_opened(self.root, where, seen, now)
+
+    def schema(self) -> Any:
+        """The first shard's columns and types, as polars scans a list of files."""
+        first = pl.scan_parquet(self.paths[:1], glob=False)
+        return self._read(first.collect_schema)
+
+    def __call__(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        self.check()
+        frame = pl.scan_parquet(self.paths, glob=False)
+        if with_columns is not None:
+            frame = frame.select(with_columns)
+        if predicate is not None:
+            frame = frame.filter(predicate)
+        if n_rows is not None:
+            frame = frame.head(n_rows)
+        batches = getattr(frame, "collect_batches", None)
         try:
-            return method(self, *args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - polars' errors: told apart below
-            problem = changed(self._synthc_root, self._synthc_shards)
-            if problem is not None:
-                raise problem from error
+            if batches is None:  # a polars without it: the rows at once
+                yield frame.collect()
+            else:
+                yield from batches(chunk_size=batch_size)
+        except Exception:  # polars' errors: a shard that changed meanwhile is named instead
+            self.check()
+            raise
+        self.check()  # a shard rewritten while polars read it
+
+    def _read(self, read: Any) -> Any:
+        try:
+            return read()
+        except Exception:
+            self.check()
             raise
 
-    return run
 
-
-class OpenedFrame(pl.LazyFrame):
-    """A LazyFrame over an opened dataset's shards (see the module doc)."""
-
-    _synthc_root: str = ""
-    _synthc_shards: Sequence[Seen] = ()
-
-    def _from_pyldf(self, ldf: Any) -> Any:  # type: ignore[override]
-        # polars builds every derived frame with self._from_pyldf: it keeps the shards
-        frame = OpenedFrame.__new__(OpenedFrame)
-        frame._ldf = ldf
-        frame._synthc_root, frame._synthc_shards = self._synthc_root, self._synthc_shards
-        return frame
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # unpickled as a plain LazyFrame: where synthc is not installed too
-        rebuild = copyreg._reconstructor  # type: ignore[attr-defined]
-        return (rebuild, (pl.LazyFrame, object, None), self.__getstate__())
-
-    collect = _checked(pl.LazyFrame.collect)
-    collect_schema = _checked(pl.LazyFrame.collect_schema)
-    sink_parquet = _checked(pl.LazyFrame.sink_parquet)
-    sink_ipc = _checked(pl.LazyFrame.sink_ipc)
-    sink_csv = _checked(pl.LazyFrame.sink_csv)
-    sink_ndjson = _checked(pl.LazyFrame.sink_ndjson)
-
-
-def opened_frame(frame: pl.LazyFrame, root: str, shards: Sequence[Seen]) -> pl.LazyFrame:
-    """``frame`` as an :class:`OpenedFrame` of ``shards`` of the dataset at ``root``."""
-    opened = OpenedFrame.__new__(OpenedFrame)
-    opened._ldf = frame._ldf
-    opened._synthc_root, opened._synthc_shards = root, shards
-    return opened
+def opened_frame(root: str, paths: Sequence[str], shards: Sequence[Seen]) -> pl.LazyFrame:
+    """A LazyFrame of the Parquet files ``paths`` (``shards`` as ``synthc.open`` found them) of
+    the dataset at ``root``; UsageError if this polars has no IO sources."""
+    try:
+        from polars.io.plugins import register_io_source
+    except ImportError:
+        raise UsageError(
+            f"synthc.open(...).lazy() needs polars.io.plugins.register_io_source, which polars "
+            f"{pl.__version__} lacks: install a newer polars (pip install -U polars)"
+        ) from None
+    scan = ShardScan(root, paths, shards)
+    return register_io_source(scan, schema=scan.schema)
