@@ -192,3 +192,21 @@ def test_a_polars_without_collect_batches_reads_the_rows_at_once(tables, monkeyp
     assert frame.filter(pl.col("index") >= 30).select("index").collect()["index"].to_list() == (
         list(range(30, 40))
     )
+
+
+def test_a_rebuild_while_the_dataset_is_opened_is_refused(tables, tmp_path, monkeypatch):
+    # a rebuild between reading the manifest and noting the shards: the new shards were taken
+    # for the old manifest's, and read as its rows without a word
+    out, other = _copy(tables[0], tmp_path), tables[1]
+    read = dataset.read_manifest
+
+    def rebuilt_meanwhile(root: Path) -> dict:
+        manifest = read(root)
+        (out / "manifest.json").unlink()  # as a build retracts it first
+        _renamed(other / "train/train-00000.parquet", out / "train/train-00000.parquet")
+        shutil.copyfile(other / "manifest.json", out / "manifest.json")
+        return manifest
+
+    monkeypatch.setattr(dataset, "read_manifest", rebuilt_meanwhile)
+    with pytest.raises(OutputError, match="rewritten or removed while the dataset was opened"):
+        synthc.open(out)

@@ -80,6 +80,7 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
             return _open_store(open_store(out), verify, table)
         out = directory
     root = Path(out)
+    before = file_signature(root / MANIFEST_FILE)
     manifest = read_manifest(root)
     opened_as = file_signature(root / MANIFEST_FILE)
     # shards by absolute paths: a dataset pickled to a worker that starts elsewhere still reads
@@ -92,6 +93,14 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
         for shard in split.shards:
             shard.manifest_seen = (root / MANIFEST_FILE, opened_as)
             shard.opened = file_signature(shard.path)
+    # a build retracts the manifest before it changes a shard and writes a new one last: the
+    # same manifest from before it was read until every shard was looked at is one whose
+    # shards these are, not those of a rebuild that ran meanwhile
+    if before is None or not before == opened_as == file_signature(root / MANIFEST_FILE):
+        raise OutputError(
+            f"{root / MANIFEST_FILE}: rewritten or removed while the dataset was opened (a "
+            "build running?); open it again once the build is done"
+        )
     return dataset
 
 
