@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from synthc.errors import UsageError
+from synthc.errors import OutputError, UsageError
 from synthc.outputs.file_signature import Signature, changed_since_opened, file_signature
 
 #: a shard as ``synthc.open`` found it: what to name it, its file, and (size, mtime_ns, inode)
@@ -57,23 +57,36 @@ class ShardScan:
         batch_size: int | None,
     ) -> Iterator[pl.DataFrame]:
         self.check()
-        frame = pl.scan_parquet(self.paths, glob=False)
-        if with_columns is not None:
-            frame = frame.select(with_columns)
-        if predicate is not None:
-            frame = frame.filter(predicate)
-        if n_rows is not None:
-            frame = frame.head(n_rows)
+        frame = _query(self.paths, with_columns, predicate, n_rows)
         batches = getattr(frame, "collect_batches", None)
         try:
             if batches is None:  # a polars without it: the rows at once
                 yield frame.collect()
             else:
                 yield from batches(chunk_size=batch_size)
-        except Exception:  # polars' errors: a shard that changed meanwhile is named instead
+        except Exception as error:  # polars' errors: a shard that changed meanwhile is named
             self.check()
+            unreadable = self._unreadable(with_columns, predicate)
+            if unreadable is not None:
+                raise unreadable from error
             raise
         self.check()  # a shard rewritten while polars read it
+
+    def _unreadable(
+        self, with_columns: list[str] | None, predicate: pl.Expr | None
+    ) -> OutputError | None:
+        """The error naming the first shard polars fails to read alone, as the frame reads it
+        (polars' own error for a damaged or missing file of many names none, or cuts its path)."""
+        for (where, _, _), path in zip(self.shards, self.paths, strict=True):
+            try:
+                _query([path], with_columns, predicate, None).collect()
+            except Exception as error:  # noqa: BLE001 - polars' errors, worded here
+                text = str(error).strip().splitlines()
+                return OutputError(
+                    f"{where}: unreadable: {text[0] if text else type(error).__name__} (a "
+                    "damaged shard? synthc verify checks the whole dataset)"
+                )
+        return None
 
     def _read(self, read: Any) -> Any:
         try:
@@ -81,6 +94,18 @@ class ShardScan:
         except Exception:
             self.check()
             raise
+
+
+def _query(
+    paths: list[str], with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None
+) -> pl.LazyFrame:
+    """The scan of ``paths`` with what polars pushed down into the IO source."""
+    frame = pl.scan_parquet(paths, glob=False)
+    if with_columns is not None:
+        frame = frame.select(with_columns)
+    if predicate is not None:
+        frame = frame.filter(predicate)
+    return frame if n_rows is None else frame.head(n_rows)
 
 
 def opened_frame(root: str, paths: Sequence[str], shards: Sequence[Seen]) -> pl.LazyFrame:
