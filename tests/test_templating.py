@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import spec_text
 
+import synthc
+from synthc.compiler.compiling import compile_spec
 from synthc.compiler.loading import load_spec
 from synthc.compiler.templating import render_spec
 from synthc.compiler.variables import parse_var_assignments
@@ -281,3 +283,14 @@ def test_a_var_given_twice_with_different_values_is_refused(cli, write_spec):
     assert err == "synthc: error: --var n: given twice, '10' then '20'; give each variable once\n"
     code, out, _ = cli("validate", spec, "--var", "n=10", "--var", "n=10")  # the same: one
     assert code == 0 and out.endswith(": ok\n")
+
+
+@pytest.mark.parametrize("given", ["samples=10", ["samples=10"], [("samples", 10)]])
+def test_variables_that_are_not_a_mapping_are_a_usage_error(tmp_path, given):
+    # synthc.stream(spec, variables="samples=10") raised dict()'s ValueError ("dictionary
+    # update sequence element #0 has length 1; 2 is required"), or took the pairs
+    spec = tmp_path / "s.yaml"
+    spec.write_text("samples: {{ var('samples', 5) }}\n")
+    for make in (render_spec, compile_spec, synthc.stream):
+        with pytest.raises(UsageError, match=r"variables must map each name to its value"):
+            make(spec, variables=given)

@@ -13,6 +13,7 @@ from synthc import generators
 from synthc.compiler.loading import Loaded, load_spec, yaml_reading_hint
 from synthc.compiler.models import Spec
 from synthc.compiler.paths import format_path
+from synthc.compiler.templating import check_mapping
 from synthc.compiler.validation import NAME_NOT_TEXT, validate_data
 from synthc.compiler.variables import check_recordable
 from synthc.errors import Problem, SpecError, UsageError
@@ -80,6 +81,7 @@ def compile_spec(
     name ``text_display`` (default: ``path``).
     """
     refuse_url(path)
+    check_mapping(variables)
     given = variables if variables is not None else {}
     variables = dict(given)
     try:

@@ -97,6 +97,15 @@ def template_roots(spec: Path, display: str, templates: Path | None = None) -> l
 SPEC_SUFFIXES = (".yaml", ".yml", ".j2")
 
 
+def check_mapping(variables: object) -> None:
+    """UsageError unless ``variables`` (the Python API's --var values) is None or a mapping."""
+    if variables is not None and not isinstance(variables, Mapping):
+        raise UsageError(
+            f"variables must map each name to its value ({{'samples': 1000}}), not a "
+            f"{type(variables).__name__}"
+        )
+
+
 def render_spec(
     path: Path,
     variables: Mapping[str, Any] | None = None,
@@ -114,6 +123,7 @@ def render_spec(
     ``text_display``: how positions in ``text`` name it (the copy; default: ``display_path``),
     while templates are still shown from the spec's place.
     """
+    check_mapping(variables)
     given = variables
     variables = dict(variables or {})
     display = display_path or str(path)
