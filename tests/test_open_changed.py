@@ -234,3 +234,12 @@ def test_a_shard_polars_cannot_read_is_named(tables, tmp_path, edit):
             read()
         assert "synthc verify" in str(error.value)
     assert frame.head(3).collect().height == 3  # the first shard alone is read as before
+
+
+@pytest.mark.parametrize("key", [["train"], slice(0, 1), {"train": 1}, 0])
+def test_a_split_that_is_not_a_name_is_a_usage_error(tables, key):
+    # dataset[["train"]] and dataset[0:1] raised dict's "unhashable type" TypeError
+    opened = synthc.open(tables[0])
+    with pytest.raises(UsageError, match=r"no split .*; it has train"):
+        opened[key]
+    assert key not in opened

@@ -198,6 +198,9 @@ def test_open_reads_one_table_per_call(shop):
     assert synthc.open(shop)["test"].lazy().collect().columns[:2] == ["index", "income"]
     with pytest.raises(UsageError, match="no table 'order'; did you mean 'orders'"):
         synthc.open(shop, table="order")
+    # a list was dict's TypeError ("unhashable type: 'list'")
+    with pytest.raises(UsageError, match=r"table=\['orders'\]: give a table's name, one of "):
+        synthc.open(shop, table=["orders"])  # type: ignore[arg-type]
 
 
 def test_an_empty_split_between_others_verifies_and_opens(tmp_path):

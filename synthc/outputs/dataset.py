@@ -176,8 +176,13 @@ def _opened(
 def _chosen_table(root: Path | str, tables: Any, table: str | None) -> tuple[str, Any]:
     """The table to read of a dataset of related tables and its columns (default: the root)."""
     if not isinstance(tables, dict) or not tables:
-        raise UsageError(f"{root}: table={table!r}: this dataset has one table (open it without)")
+        raise UsageError(
+            f"{root}: table={table!r:.80}: this dataset has one table (open it without)"
+        )
     chosen = next(iter(tables)) if table is None else table
+    if not isinstance(chosen, str):  # a list was a TypeError of dict's ("unhashable type")
+        names = listed(tables)
+        raise UsageError(f"{root}: table={chosen!r:.80}: give a table's name, one of {names}")
     if chosen not in tables:
         hint = did_you_mean(chosen, list(tables))
         raise UsageError(f"{root}: no table {chosen!r}{hint}; its tables are {listed(tables)}")
@@ -478,17 +483,18 @@ class Dataset:
         return str(dataset.get("name", "")) if isinstance(dataset, dict) else ""
 
     def __getitem__(self, split: str) -> Split:
-        if split not in self.splits:
+        # a name only: a list or a slice (dataset[0:2]) is no key, not a TypeError of dict's
+        if not isinstance(split, str) or split not in self.splits:
             raise UsageError(
-                f"{self.path}: no split {split!r}; it has {listed(self.splits)}"
-                + did_you_mean(split, self.splits)
+                f"{self.path}: no split {split!r:.80}; it has {listed(self.splits)}"
+                + (did_you_mean(split, self.splits) if isinstance(split, str) else "")
             )
         return self.splits[split]
 
     # a mapping of split names, as ``splits``: without these, ``"val" in dataset`` and
     # ``list(dataset)`` fell back to ``dataset[0]`` ("no split 0")
     def __contains__(self, split: object) -> bool:
-        return split in self.splits
+        return isinstance(split, str) and split in self.splits
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.splits)
