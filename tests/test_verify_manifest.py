@@ -329,3 +329,29 @@ def test_a_fact_file_named_by_many_entries_is_hashed_once(built, cli, monkeypatc
     code, _, err = cli("verify", out)
     assert code == 0, err
     assert read.count("x.npy") == 1
+
+
+@pytest.mark.parametrize("count", [2**63, 10**30])
+def test_a_count_past_int64_is_a_manifest_problem(built, cli, count):
+    # consistent with itself, it opened, and len() of the split raised OverflowError ("cannot
+    # fit 'int' into an index-sized integer"); verify said only that the shard held fewer rows
+    _, out = built
+
+    def grow(manifest: dict) -> None:
+        split = manifest["splits"]["train"]
+        extra = count - split["shards"][-1]["samples"]
+        split["shards"][-1]["samples"] = count
+        for holder in (split, manifest):
+            holder["samples"] += extra
+        split["range"][1] += extra
+        for later in list(manifest["splits"].values())[1:]:
+            later["range"] = [r + extra for r in later["range"]]
+            for shard in later["shards"]:
+                shard["first_sample"] += extra
+
+    edit_manifest(out, grow)
+    said = r"manifest.json: samples: must be an integer from 0 below 2\*\*63"
+    with pytest.raises(OutputError, match=said):
+        synthc.open(out)
+    code, _, err = cli("verify", out)
+    assert code == 1 and re.search(said, err)

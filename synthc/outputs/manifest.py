@@ -289,6 +289,9 @@ def parse_manifest(data: bytes, path: str) -> dict[str, Any]:
     return manifest
 
 
+#: what a manifest's counts, sizes and indices must be (shape_problems)
+_COUNT = "from 0 below 2**63"
+
 _SHARD_TYPES: dict[str, type] = {
     "path": str,
     "first_sample": int,
@@ -303,12 +306,14 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
     """What is wrong with the shape of a manifest that synthc relies on (types, not values)."""
 
     def is_int(value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
+        # counts, sizes and indices: none a build writes is negative or past int64 (a
+        # split's len() raised OverflowError past 2**63, the index column cannot hold it)
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
     problems: list[str] = []
     for key in ("samples", "bytes"):
         if not is_int(manifest.get(key)):
-            problems.append(f"{key}: must be an integer")
+            problems.append(f"{key}: must be an integer {_COUNT}")
     if not isinstance(manifest.get("content_sha256"), str):
         problems.append("content_sha256: must be a string")
     files = manifest.get("files", [])
@@ -333,10 +338,10 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
             continue
         for key in ("samples", "bytes"):
             if not is_int(split.get(key)):
-                problems.append(f"{where}.{key}: must be an integer")
+                problems.append(f"{where}.{key}: must be an integer {_COUNT}")
         bounds = split.get("range")
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(is_int, bounds))):
-            problems.append(f"{where}.range: must be [start, stop]")
+            problems.append(f"{where}.range: must be [start, stop], integers {_COUNT}")
         shards = split.get("shards")
         if not isinstance(shards, list):
             problems.append(f"{where}.shards: must be a list")
@@ -347,7 +352,9 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
                 continue
             for key, kind in _SHARD_TYPES.items():
                 value = shard.get(key)
-                if not isinstance(value, kind) or isinstance(value, bool):
+                if kind is int and not is_int(value):
+                    problems.append(f"{where}.shards[{index}].{key}: must be int {_COUNT}")
+                elif not isinstance(value, kind) or isinstance(value, bool):
                     problems.append(f"{where}.shards[{index}].{key}: must be {kind.__name__}")
             if not counts_map(shard.get("stats", {})):
                 problems.append(
@@ -404,10 +411,10 @@ def _tables_shape_problems(where: str, tables: Any, is_int: Any) -> list[str]:
             problems.append(f"{at}: must be an object")
             continue
         if not (is_int(rows.get("samples")) and is_int(rows.get("bytes"))):
-            problems.append(f"{at}: samples and bytes must be integers")
+            problems.append(f"{at}: samples and bytes must be integers {_COUNT}")
         bounds = rows.get("range")
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(is_int, bounds))):
-            problems.append(f"{at}.range: must be [start, stop]")
+            problems.append(f"{at}.range: must be [start, stop], integers {_COUNT}")
     return problems
 
 
