@@ -222,6 +222,13 @@ class Shard:
         if self.manifest_seen is not None and now != self.opened:
             raise changed_since_opened(self.manifest_seen[0].parent, self.where, self.opened, now)
 
+    def still_as_opened(self, handle: BinaryIO) -> None:
+        """:meth:`as_opened` of the shard's local file open as ``handle``: one rewritten while
+        it is read is refused (one renamed over it is not: ``handle`` reads the file opened).
+        A store's stream is not checked."""
+        if self.store is None:
+            self.as_opened(signature_of(os.fstat(handle.fileno())))
+
     def rebuilt(self, error: OSError) -> OutputError | None:
         """The error that says the dataset changed since it was opened, when ``error`` (reading
         this shard) came after its manifest changed (a rebuild), else None."""
@@ -270,10 +277,9 @@ class Shard:
                 f"{self.path}: unreadable ({error.strerror or error})"
             ) from None
         try:
-            found = os.fstat(handle.fileno())
-            self.as_opened(signature_of(found))
+            self.still_as_opened(handle)
             if sized:
-                self._check_size(found.st_size)
+                self._check_size(os.fstat(handle.fileno()).st_size)
         except BaseException:
             handle.close()
             raise
@@ -550,13 +556,9 @@ def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, by
     with handle:
         source: Any = Hashing(handle) if verify else handle
         samples = read_tar_samples(source, shard.layout, shard.where)
-        if shard.store is not None:
-            unchanged: Callable[[], None] = lambda: None  # noqa: E731
-        else:  # a file rewritten while it is read (one renamed over it is read whole)
-            unchanged = lambda: shard.as_opened(signature_of(os.fstat(handle.fileno())))  # noqa: E731
         last: tuple[str, dict[str, bytes]] | None = None
         for sample in samples:
-            unchanged()
+            shard.still_as_opened(handle)
             if not verify:
                 yield sample
                 continue
@@ -566,7 +568,7 @@ def _tar_samples(shard: Shard, verify: bool) -> Iterator[tuple[str, dict[str, by
         if verify:
             digest = source.finish()  # the end-of-archive padding counts too
             shard.check(source.count, digest)
-            unchanged()
+            shard.still_as_opened(handle)
             if last is not None:
                 yield last
 
