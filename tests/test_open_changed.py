@@ -243,3 +243,19 @@ def test_a_split_that_is_not_a_name_is_a_usage_error(tables, key):
     with pytest.raises(UsageError, match=r"no split .*; it has train"):
         opened[key]
     assert key not in opened
+
+
+def test_a_first_shard_gone_is_named_too(tables, tmp_path):
+    # polars asks the first shard for the frame's schema when the frame is collected: its
+    # error came wrapped, "ComputeError: schema callable failed: ...", and one missing at
+    # open was polars' FileNotFoundError
+    out = _copy(tables[0], tmp_path)
+    shard = out / "train/train-00000.parquet"
+    frame = synthc.open(out)["train"].lazy()
+    shard.unlink()
+    for read in (frame.collect, frame.select("x0").collect):
+        with pytest.raises(OutputError, match="changed since it was opened .* is gone"):
+            read()
+    assert frame.collect_schema().names()[:2] == ["index", "x0"]  # read by lazy()
+    with pytest.raises(OutputError, match=rf"^{re.escape(str(shard))}: unreadable: "):
+        synthc.open(out)["train"].lazy().collect()

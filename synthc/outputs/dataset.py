@@ -430,9 +430,13 @@ class Split:
         paths = [for_polars(shard.regular()) for shard in self.shards]
         if self.shards[0].store is not None:
             return pl.scan_parquet(paths, glob=False)  # fetched copies, which no rebuild changes
-        # each shard read only while it is the file synthc.open found (opened_frame.py)
+        # each shard read only while it is the file synthc.open found (opened_frame.py); its
+        # columns from the first shard's footer now, as polars would when collecting (an
+        # error there came wrapped in "schema callable failed")
+        first = self.shards[0]
+        schema = _footer(first, lambda: footer_schema(first.path))
         seen = [(s.where, s.path, s.opened) for s in self.shards]
-        return _opened_frame.opened_frame(self.root, paths, seen)
+        return _opened_frame.opened_frame(self.root, paths, seen, schema)
 
     def samples(
         self, decode: bool = True, *, image: ImageAs = "pil", verify: bool | None = None

@@ -44,11 +44,6 @@ class ShardScan:
             if now != seen:
                 raise changed_since_opened(self.root, where, seen, now)
 
-    def schema(self) -> Any:
-        """The first shard's columns and types, as polars scans a list of files."""
-        first = pl.scan_parquet(self.paths[:1], glob=False)
-        return self._read(first.collect_schema)
-
     def __call__(
         self,
         with_columns: list[str] | None,
@@ -88,13 +83,6 @@ class ShardScan:
                 )
         return None
 
-    def _read(self, read: Any) -> Any:
-        try:
-            return read()
-        except Exception:
-            self.check()
-            raise
-
 
 def _query(
     paths: list[str], with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None
@@ -108,9 +96,12 @@ def _query(
     return frame if n_rows is None else frame.head(n_rows)
 
 
-def opened_frame(root: str, paths: Sequence[str], shards: Sequence[Seen]) -> pl.LazyFrame:
+def opened_frame(
+    root: str, paths: Sequence[str], shards: Sequence[Seen], schema: dict[str, Any]
+) -> pl.LazyFrame:
     """A LazyFrame of the Parquet files ``paths`` (``shards`` as ``synthc.open`` found them) of
-    the dataset at ``root``; UsageError if this polars has no IO sources."""
+    the dataset at ``root``, of the columns ``schema`` (the first shard's, as polars reads a
+    list of files); UsageError if this polars has no IO sources."""
     try:
         from polars.io.plugins import register_io_source
     except ImportError:
@@ -119,4 +110,4 @@ def opened_frame(root: str, paths: Sequence[str], shards: Sequence[Seen]) -> pl.
             f"{pl.__version__} lacks: install a newer polars (pip install -U polars)"
         ) from None
     scan = ShardScan(root, paths, shards)
-    return register_io_source(scan, schema=scan.schema)
+    return register_io_source(scan, schema=pl.Schema(schema))
