@@ -259,3 +259,14 @@ def test_a_first_shard_gone_is_named_too(tables, tmp_path):
     assert frame.collect_schema().names()[:2] == ["index", "x0"]  # read by lazy()
     with pytest.raises(OutputError, match=rf"^{re.escape(str(shard))}: unreadable: "):
         synthc.open(out)["train"].lazy().collect()
+
+
+@pytest.mark.parametrize("link", [os.symlink, os.link], ids=["symlink", "hard link"])
+def test_a_shard_that_is_another_shards_file_is_refused(tables, tmp_path, link):
+    # uncompressed shards of one size: without verify, polars read shard 0's rows twice
+    out = _copy(tables[0], tmp_path)
+    shard = out / "train/train-00001.parquet"
+    shard.unlink()
+    link(out / "train/train-00000.parquet", shard)
+    with pytest.raises(OutputError, match=rf"^{re.escape(str(shard))}: is the file .*train-00000"):
+        synthc.open(out)

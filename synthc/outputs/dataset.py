@@ -89,10 +89,19 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
     dataset = _opened(
         root, str(root / MANIFEST_FILE), manifest, verify, lambda name: confine(name), table
     )
+    files: dict[Signature, Shard] = {}
     for split in dataset.splits.values():
         for shard in split.shards:
             shard.manifest_seen = (root / MANIFEST_FILE, opened_as)
             shard.opened = file_signature(shard.path)
+            if shard.opened is None:
+                continue
+            other = files.setdefault(shard.opened, shard)
+            if other is not shard:  # polars read the same rows twice, without a word
+                raise OutputError(
+                    f"{shard.where}: is the file {other.where} is (a link to it, or of it); "
+                    "each shard is a file of its own (synthc verify checks the whole dataset)"
+                )
     # a build retracts the manifest before it changes a shard and writes a new one last: the
     # same manifest from before it was read until every shard was looked at is one whose
     # shards these are, not those of a rebuild that ran meanwhile
