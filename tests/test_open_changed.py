@@ -270,3 +270,14 @@ def test_a_shard_that_is_another_shards_file_is_refused(tables, tmp_path, link):
     link(out / "train/train-00000.parquet", shard)
     with pytest.raises(OutputError, match=rf"^{re.escape(str(shard))}: is the file .*train-00000"):
         synthc.open(out)
+
+
+def test_a_failing_filter_is_not_named_a_damaged_shard(tables):
+    # the frame read each shard alone with the filter, which failed there too: the query's own
+    # error was reported as "SHARD: unreadable: ... (a damaged shard?)"
+    frame = synthc.open(tables[0])["train"].lazy()
+    failing = pl.col("x0").cast(pl.String).str.to_integer() > 0
+    with pytest.raises(pl.exceptions.ComputeError, match="strict integer parsing failed"):
+        frame.filter(failing).collect()
+    with pytest.raises(pl.exceptions.ComputeError, match="strict integer parsing failed"):
+        frame.filter(failing).select("x1").collect()

@@ -62,7 +62,7 @@ class ShardScan:
         except Exception as error:  # polars' errors: a shard that changed meanwhile is named
             self.check()
             unreadable = self._unreadable(with_columns, predicate)
-            if unreadable is not None:
+            if unreadable is not None:  # else the query's own error (a filter's strict cast)
                 raise unreadable from error
             raise
         self.check()  # a shard rewritten while polars read it
@@ -70,11 +70,16 @@ class ShardScan:
     def _unreadable(
         self, with_columns: list[str] | None, predicate: pl.Expr | None
     ) -> OutputError | None:
-        """The error naming the first shard polars fails to read alone, as the frame reads it
-        (polars' own error for a damaged or missing file of many names none, or cuts its path)."""
+        """The error naming the first shard polars fails to read alone, the columns the frame
+        reads of it but unfiltered (polars' own error for a damaged or missing file of many
+        names none, or cuts its path); None if each reads, when the query itself failed."""
+        columns = None
+        if with_columns is not None:
+            needed = predicate.meta.root_names() if predicate is not None else []
+            columns = list(dict.fromkeys([*with_columns, *needed]))
         for (where, _, _), path in zip(self.shards, self.paths, strict=True):
             try:
-                _query([path], with_columns, predicate, None).collect()
+                _query([path], columns, None, None).collect()
             except Exception as error:  # noqa: BLE001 - polars' errors, worded here
                 text = str(error).strip().splitlines()
                 return OutputError(
