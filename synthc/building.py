@@ -11,6 +11,7 @@ the shards and the manifest, last.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import os
@@ -28,7 +29,7 @@ from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
 from synthc.compiler.compiling import CompiledSpec
 from synthc.compiler.planning import Plan, ShardTask
-from synthc.deadline import interrupted, within_stop
+from synthc.deadline import NoAnswer, interrupted, within_stop
 from synthc.errors import BuildError, SynthcError, UsageError
 from synthc.executors.base import Executor, TaskFailed
 from synthc.executors.local import LocalExecutor
@@ -520,7 +521,12 @@ def _record_stranded(
         if record.get("path") != tasks[index].path or record["path"] in built:
             continue
         try:
-            target.record_shard(state, record)
+            if interrupted() is None:
+                target.record_shard(state, record)
+            else:  # stopped: an output that does not answer may not hold the command
+                within_stop(functools.partial(target.record_shard, state, record), target.abort_io)
+        except NoAnswer:  # the state save after says what was not saved
+            return
         except (SynthcError, OSError):  # one that is not there stays unrecorded
             continue
         built[record["path"]] = record

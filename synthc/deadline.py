@@ -50,16 +50,26 @@ def within_stop(call: Callable[[], None], abort: Callable[[], None]) -> None:
     """:func:`within` the time left of STOP_SECONDS from the first such call for the
     interrupt in flight (or a whole STOP_SECONDS outside one): however many writes a stopping
     build tries, it stops within that."""
+    left = time_left()
+    within(STOP_SECONDS if left is None else left, call, abort)
+
+
+def time_left(keep: float = 0.0) -> float | None:
+    """Seconds left of STOP_SECONDS (counted from the first call of this or
+    :func:`within_stop` for the interrupt in flight), less ``keep`` seconds kept for the
+    writes after; None outside an interrupt."""
     stop = interrupted()
     if stop is None:
-        within(STOP_SECONDS, call, abort)
-        return
+        return None
     end = stop.__dict__.setdefault("synthc_stop_end", time.monotonic() + STOP_SECONDS)
-    within(max(0.0, end - time.monotonic()), call, abort)
+    return max(0.0, end - keep - time.monotonic())
 
 
 def interrupted() -> KeyboardInterrupt | None:
     """The Ctrl-C or SIGTERM (a KeyboardInterrupt) this thread is stopping for, if any: called
-    in a ``finally`` or ``except`` block while it propagates."""
+    in a ``finally`` or ``except`` block while it propagates, also in a generator its consumer
+    closed because of it (the GeneratorExit raised there has the stop as its context)."""
     error = sys.exc_info()[1]
+    if isinstance(error, GeneratorExit):
+        error = error.__context__
     return error if isinstance(error, KeyboardInterrupt) else None

@@ -45,7 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import synthc
-from synthc import cancellation
+from synthc import cancellation, deadline
+from synthc.deadline import interrupted
 from synthc.dist_versions import version
 from synthc.errors import BuildError, UsageError, one_line
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed, traceback_text
@@ -260,15 +261,20 @@ class DaskExecutor:
     def _wait_stopped(self, client: Any, running: _Running, report: Report | None) -> None:
         """After a cancel: until the tasks of the run that started on a worker that is still
         in the cluster have ended (a cancelled task stops at its next progress report and puts
-        nothing in place, synthc.cancellation), at most STOP_SECONDS; a second Ctrl-C leaves
-        them. So nothing of this build is put in place after it returns and lets go of its
-        output's lock."""
-        deadline = time.monotonic() + STOP_SECONDS
+        nothing in place, synthc.cancellation), at most STOP_SECONDS, or, stopped by Ctrl-C or
+        SIGTERM, half of synthc.deadline's (the build's last writes get the rest); a second
+        Ctrl-C leaves them. So nothing of this build is put in place after it returns and
+        lets go of its output's lock, unless a task is still writing then (an output that does
+        not answer): the stop's notes say so."""
+        stop = interrupted()
+        budget = deadline.time_left(keep=deadline.STOP_SECONDS / 2)
+        end = time.monotonic() + (STOP_SECONDS if budget is None else budget)
+        left = 0
         try:
-            while time.monotonic() < deadline:
+            while True:
                 left = running.left(set(client.scheduler_info().get("workers", {})))
-                if not left:
-                    return
+                if not left or time.monotonic() >= end:
+                    break
                 again = "SIGTERM" if terminated() else "Ctrl-C"
                 self.stopping = (
                     f"waiting for {left} running Dask task(s) of this build to stop; they put "
@@ -281,6 +287,8 @@ class DaskExecutor:
             return
         finally:
             self.stopping = None
+        if left and stop is not None:
+            stop.add_note(still_running_message(left))
 
     @contextlib.contextmanager
     def _client(self, tasks: int) -> Iterator[Any]:
@@ -547,6 +555,16 @@ def cancelled_message(address: str | None, throwaway: bool = False) -> str:
     return (
         f"the Dask scheduler{at} cancelled the build's tasks (it stopped or lost this client); "
         "the shards finished so far are kept: rerun to build the rest"
+    )
+
+
+def still_running_message(left: int) -> str:
+    """What a stopped build says of its ``left`` Dask tasks that had not stopped when it
+    returned (each busy in a write its output does not answer)."""
+    return (
+        f"{left} Dask task(s) of this build were still running when it stopped (a write the "
+        "output did not answer); a shard one of them puts in place later is not recorded, and "
+        "the next build writes it again"
     )
 
 
