@@ -78,6 +78,11 @@ class Target(Protocol):
     def remove_owned(self, state: BuildState, path: str) -> None:
         """Remove the shard ``path``, which ``state`` says synthc wrote, and forget it."""
 
+    def discard_unrecorded(self, state: BuildState) -> int:
+        """Remove the shards at ``state.unrecorded()`` (a killed build's workers put them in
+        place after its last save) and forget the list; how many were there. The caller
+        saves the state."""
+
     def worker_location(self, tasks: list[ShardTask]) -> str:
         """What each worker is handed to write ``tasks``' shards (every path confined first)."""
 

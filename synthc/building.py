@@ -206,6 +206,11 @@ def build(
             [*(task.path for task in actions.build), *finisher.names, MANIFEST_FILE]
         )
         target.discard_partials(plan, state)
+        if state.building:
+            left = target.discard_unrecorded(state)
+            target.save(state)
+            if left:
+                log(f"removed {left} shard(s) that a stopped build's workers left unrecorded")
         target.retract_manifest(state)
         for path in actions.remove:
             target.remove_owned(state, path)
@@ -454,6 +459,10 @@ def _run(
         where=target.location,
     )
     runs: Iterator[tuple[int, Any]] | None = None
+    # saved before any worker starts: a build killed before its workers' shards come back
+    # leaves them unrecorded, and the next build deletes them (BuildState.building)
+    state.building = [t.path for t in tasks]
+    target.save(state)
     try:
         items = [t.to_json() for t in tasks]
         # the spec's read roots tell workers where the files it names are (synthc.inputs)
@@ -471,6 +480,8 @@ def _run(
             counter.finished(index)
             progress.advance(record)
             checkpoint.changed()  # a killed build resumes from the last save
+        state.building = []  # every shard came back
+        checkpoint.unsaved()
     except TaskFailed as failure:
         task = tasks[failure.index]
         error = failure.error

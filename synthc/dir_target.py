@@ -252,6 +252,17 @@ class DirectoryTarget:
         if parent != self.out and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
 
+    def discard_unrecorded(self, state: BuildState) -> int:
+        removed = 0
+        for path in state.unrecorded():
+            # confined when the state was loaded, and again now: a symlink may have appeared
+            target = confine(self.out, path, str(state_path(self.out)))
+            if _not_a_file(target) is None and os.path.lexists(target):
+                target.unlink(missing_ok=True)
+                removed += 1
+        state.building = []
+        return removed
+
     def worker_location(self, tasks: list[ShardTask]) -> str:
         # every task path was confined when the plan was made; an absolute path, as remote
         # (Dask) workers do not share our working directory

@@ -160,6 +160,15 @@ class StoreTarget:
         del state.shards[path]
         self.save(state)
 
+    def discard_unrecorded(self, state: BuildState) -> int:
+        unrecorded = state.unrecorded()
+        present = set(self.store.listing()) if unrecorded else set()
+        removed = [path for path in unrecorded if path in present]
+        for path in removed:
+            self.store.delete(path)  # confined when the state was loaded
+        state.building = []
+        return len(removed)
+
     def worker_location(self, tasks: list[ShardTask]) -> str:
         for task in tasks:
             self.store.key(task.path)  # every key confined before any worker writes

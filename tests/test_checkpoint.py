@@ -97,8 +97,9 @@ def test_a_build_whose_saves_are_slow_saves_twice_and_records_every_shard(
     spec = write_spec(spec_text(samples=2000, shard_size=100))
     result = api.build(spec, tmp_path / "out", workers=1)
     assert result.built == 20
-    # the new directory marked as ours, the first shard, then all 20 (the finish saves after)
-    assert saves[: saves.index(20) + 1] == [0, 1, 20], saves
+    # the new directory marked as ours, the shards handed to the workers (BuildState.building),
+    # the first shard, then all 20 (the finish saves after)
+    assert saves[: saves.index(20) + 1] == [0, 0, 1, 20], saves
     state = json.loads((tmp_path / "out" / ".synthc" / "state.json").read_text())
     assert len(state["shards"]) == 20
 

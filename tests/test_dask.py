@@ -667,3 +667,36 @@ def test_a_tls_scheduler_is_reached_with_dask_s_tls_settings(tmp_path):
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_shards_a_killed_build_s_workers_put_in_place_are_not_left_behind(
+    cluster, write_spec, tmp_path
+):
+    """SIGKILL the client mid-build: the shards its workers had put in place since its last
+    state save (a batch's, whose results come back together) were never recorded. A smaller
+    rebuild kept them, and `verify` failed on them for good ("a shard file the manifest does
+    not list", which --force does not remove either)."""
+    spec = write_spec(OCR.format(samples=1200, shard_size=10))
+    out = (tmp_path / "out").resolve()
+    build = subprocess.Popen(
+        build_argv(spec, out, cluster.address, "--quiet"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(out.rglob("*.tar"))) < 12:
+        assert build.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    build.kill()
+    build.wait()
+    while list(out.rglob("*.partial")):  # its tasks stop once the scheduler drops it
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    smaller = write_spec(OCR.format(samples=20, shard_size=10), name="smaller.yaml")
+    done = subprocess.run(
+        build_argv(smaller, out, cluster.address, "--quiet"), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    api.verify(out)
+    local = api.build(smaller, tmp_path / "local", workers=1)
+    assert tars(out) == tars(local.out)

@@ -793,3 +793,26 @@ def test_a_killed_build_s_unfinished_shard_uploads_are_aborted_by_the_next_build
     assert f"s3://{bucket}/parts: aborted 2 unfinished shard upload(s)" in notes[0]
     api.build(spec, f"s3://{bucket}/parts", workers=1, log=notes.append)
     assert len(notes) == 1  # none left: nothing said
+
+
+def test_shards_a_killed_build_left_unrecorded_are_removed_from_the_store(bucket, tmp_path):
+    # what a Dask client killed mid-build leaves: objects its workers put that its state never
+    # named; a smaller rebuild kept them, and verify failed on them for good
+    url = f"s3://{bucket}/killed"
+    fs = s3fs.S3FileSystem()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=500, shard_size=100))
+    api.build(spec, url, workers=1)
+    state = json.loads(fs.cat_file(f"{bucket}/killed/.synthc/state.json"))
+    lost = sorted(state["shards"])[3:]
+    for path in lost:
+        del state["shards"][path]
+    state["building"] = lost
+    fs.pipe_file(f"{bucket}/killed/.synthc/state.json", json.dumps(state).encode())
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    notes: list[str] = []
+    api.build(spec, url, workers=1, log=notes.append)
+    assert "removed 2 shard(s) that a stopped build's workers left unrecorded" in notes
+    api.verify(url)  # no object the manifest does not list
+    saved = json.loads(fs.cat_file(f"{bucket}/killed/.synthc/state.json"))
+    assert "building" not in saved

@@ -61,12 +61,14 @@ def edit_state(out: Path, edit) -> None:
 
 
 def plant_entry(out: Path, where: str, name: str) -> None:
-    """Add an entry named ``name`` to the state's ``where`` ("shards" or "files")."""
+    """Add an entry named ``name`` to the state's ``where`` ("shards", "files" or "building")."""
     record = {**any_shard_record(out), "path": name}
 
     def plant(state):
         if where == "shards":
             state["shards"][name] = record
+        elif where == "building":
+            state.setdefault("building", []).append(name)
         else:
             state["files"][name] = "0" * 64
 
@@ -81,7 +83,7 @@ def any_shard_record(out: Path) -> dict:
 # -- 1. paths in the state are confined ------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["shards", "files"])
+@pytest.mark.parametrize("where", ["shards", "files", "building"])
 @pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "loop", "backslash"])
 def test_state_entries_outside_the_output_are_refused_never_deleted(
     built, cli, tmp_path, where, kind
@@ -128,7 +130,7 @@ def test_a_bad_state_is_set_aside_by_force_and_still_nothing_outside_is_touched(
     assert cli("verify", out)[0] == 0
 
 
-@pytest.mark.parametrize("where", ["shards", "files"])
+@pytest.mark.parametrize("where", ["shards", "files", "building"])
 @pytest.mark.parametrize("name", [".synthc/state.json", ".synthc/x", ".SYNTHC/lock"])
 def test_state_entries_in_synthcs_own_folder_are_refused(built, cli, where, name):
     # a planted entry there was deleted as a shard "no longer in the plan": on a store, the
@@ -152,6 +154,14 @@ def test_state_entries_in_synthcs_own_folder_are_refused(built, cli, where, name
         ('{"format": "synthc-state/1", "shards": {"a/b": 3}, "files": {}}', "shards.a/b"),
         ('{"format": "synthc-state/1", "shards": {}, "files": {"x": 1}}', "files.x"),
         ('"state"', "is a str"),
+        (
+            '{"format": "synthc-state/1", "shards": {}, "files": {}, "building": "a/b.tar"}',
+            "building must be a list",
+        ),
+        (
+            '{"format": "synthc-state/1", "shards": {}, "files": {}, "building": ["spec.yaml"]}',
+            "is not a shard file",
+        ),
     ],
 )
 def test_malformed_state_is_one_line_error_and_deletes_nothing(built, cli, content, words):

@@ -563,8 +563,8 @@ def still_running_message(left: int) -> str:
     returned (each busy in a write its output does not answer)."""
     return (
         f"{left} Dask task(s) of this build were still running when it stopped (a write the "
-        "output did not answer); a shard one of them puts in place later is not recorded, and "
-        "the next build writes it again"
+        "output did not answer); a shard one of them puts in place later is not recorded: "
+        "the next build removes it or writes it again"
     )
 
 

@@ -91,6 +91,10 @@ class BuildState:
     files: dict[str, str] = field(default_factory=dict)
     #: the spec ``name`` built here (None in states written before synthc recorded it)
     dataset: str | None = None
+    #: the shards a build handed to its workers and had not seen all of back (saved before
+    #: they start): a build killed meanwhile leaves files at some it never recorded, which
+    #: the next build deletes (those it does not record itself are not synthc's otherwise)
+    building: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, out: Path) -> BuildState | None:
@@ -135,14 +139,31 @@ class BuildState:
         dataset = data.get("dataset")
         if dataset is not None and not isinstance(dataset, str):
             raise BadState(f"{source}: dataset must be a string")
-        return cls(shards=shards, files=files, dataset=dataset)
+        building = data.get("building", [])
+        if not isinstance(building, list):
+            raise BadState(f"{source}: building must be a list of shard paths")
+        for name in building:
+            _confine(confiner, name, source)
+            _check_shard_path(name, f"{source}: building")
+        return cls(shards=shards, files=files, dataset=dataset, building=building)
 
-    def save(self, out: Path) -> None:
-        """Write the state atomically; BuildError naming the file if the disk refuses."""
+    def to_json(self) -> dict[str, Any]:
+        """The state as saved (``building`` only while there are such shards)."""
         data: dict[str, Any] = {"format": STATE_FORMAT}
         if self.dataset is not None:
             data["dataset"] = self.dataset
         data.update(shards=self.shards, files=self.files)
+        if self.building:
+            data["building"] = self.building
+        return data
+
+    def unrecorded(self) -> list[str]:
+        """The paths of :attr:`building` that :attr:`shards` does not name."""
+        return [name for name in self.building if name not in self.shards]
+
+    def save(self, out: Path) -> None:
+        """Write the state atomically; BuildError naming the file if the disk refuses."""
+        data = self.to_json()
         path = state_path(out)
         try:
             # compact: the C encoder (indent selects the pure-Python one, which holds the GIL
@@ -242,15 +263,7 @@ def _check_shard_entry(
             raise BadState(f"{where}.{key}: must be {getattr(kind, '__name__', kind)}")
     if entry["path"] != name:
         raise BadState(f"{where}.path: {entry['path']!r} differs from its key")
-    # a shard is a file in a split's folder (an entry of another split than the plan's is
-    # rebuilt, like any entry at odds with the plan): removing or replacing it never reaches
-    # a split's folder itself or a file at the top of the output
-    parts = name.split("/")
-    if not 2 <= len(parts) <= 3 or not parts[-1].endswith(_SHARD_SUFFIXES):
-        raise BadState(
-            f"{where}.path: {name!r:.80} is not a shard file in a split's folder "
-            "(<split>/<name>.parquet or .tar, or <table>/<split>/<name>.parquet)"
-        )
+    _check_shard_path(name, f"{where}.path")
     # the values go into the manifest of a build that keeps the shard: checked, not trusted
     if not _SHA256.fullmatch(entry["sha256"]):
         raise BadState(f"{where}.sha256: must be 64 lower-case hex digits")
@@ -404,3 +417,15 @@ def build_lock(out: Path) -> Iterator[DirectoryLock]:
         raise
     finally:
         os.close(fd)
+
+
+def _check_shard_path(name: Any, where: str) -> None:
+    """BadState unless ``name`` is a shard file in a split's folder (an entry of another split
+    than the plan's is rebuilt, like any entry at odds with the plan): removing or replacing
+    it never reaches a split's folder itself or a file at the top of the output."""
+    parts = name.split("/") if isinstance(name, str) else []
+    if not 2 <= len(parts) <= 3 or not parts[-1].endswith(_SHARD_SUFFIXES):
+        raise BadState(
+            f"{where}: {name!r:.80} is not a shard file in a split's folder "
+            "(<split>/<name>.parquet or .tar, or <table>/<split>/<name>.parquet)"
+        )

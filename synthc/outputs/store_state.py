@@ -24,7 +24,6 @@ from synthc.outputs.manifest import MANIFEST_FILE, read_store_manifest
 from synthc.outputs.state import (
     STATE_DIR,
     STATE_FILE,
-    STATE_FORMAT,
     STORE_SHARD_KEYS,
     BadState,
     BuildState,
@@ -53,10 +52,7 @@ def load_state(store: Store) -> BuildState | None:
 
 def save_state(store: Store, state: BuildState) -> None:
     """Write the state object whole; BuildError naming it if the store refuses."""
-    data: dict[str, Any] = {"format": STATE_FORMAT}
-    if state.dataset is not None:
-        data["dataset"] = state.dataset
-    data.update(shards=state.shards, files=state.files)
+    data = state.to_json()
     try:
         store.write(STATE_NAME, json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
     except OutputError as error:
