@@ -503,6 +503,13 @@ def test_a_var_that_is_not_yaml_is_still_its_text(cli, write_spec):
         ("tcp://host:port", "expected tcp://HOST:PORT"),
         ("tcp://host:99999", "port 99999 is not in 1..65535"),
         ("tcp://host:8786/x", "expected tcp://HOST:PORT"),
+        # each was dialled for the whole connection timeout (10 s) before
+        ("tcp://host:\uff18\uff17\uff18\uff16", "expected tcp://HOST:PORT"),  # fullwidth
+        ("tcp://[:::::]:8786", "'[:::::]' is no IPv6 address"),
+        ("tcp://[10.0.0.5]:8786", "'[10.0.0.5]' is no IPv6 address"),
+        # refused before as well, without saying what would do
+        ("tcp://::1:8786", "an IPv6 address goes in brackets: tcp://[::1]:8786"),
+        ("fe80::2:8786", "an IPv6 address goes in brackets: tcp://[fe80::2]:8786"),
     ],
 )
 def test_a_malformed_scheduler_address_is_refused_at_once(cli, write_spec, address, expected):
@@ -515,7 +522,9 @@ def test_a_malformed_scheduler_address_is_refused_at_once(cli, write_spec, addre
     assert not (path.parent / "out").exists()
 
 
-@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "10.0.0.5:8786", "tls://[::1]:1"])
+@pytest.mark.parametrize(
+    "address", ["tcp://10.0.0.5:8786", "10.0.0.5:8786", "tls://[::1]:1", "[::ffff:10.0.0.5]:8786"]
+)
 def test_well_formed_scheduler_addresses_are_accepted(address):
     assert DaskExecutor(address).address == address
 

@@ -29,6 +29,7 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import ipaddress
 import logging
 import math
 import os
@@ -56,7 +57,9 @@ from synthc.own_process import terminated
 
 #: the transports distributed knows (distributed.comm.registry), without importing it here
 _SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
-_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d+))?$")
+#: a port of ASCII digits: ``\d`` took fullwidth ones, which int() reads, and the client dialled
+#: the address for the whole connection timeout
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]+))?$")
 
 
 def check_address(address: str) -> None:
@@ -80,10 +83,34 @@ def check_address(address: str) -> None:
         return
     match = _HOST.match(rest)
     if not match or match[2] is None:  # a client cannot dial a host without a port
-        raise UsageError(f"--scheduler {shown}: expected {scheme}://HOST:PORT (usually 8786)")
-    port = match[2]
+        raise UsageError(
+            f"--scheduler {shown}: expected {scheme}://HOST:PORT (usually 8786)"
+            f"{_bracket_hint(scheme, rest)}"
+        )
+    host, port = match[1], match[2]
+    if host.startswith("[") and _ipv6(host[1:-1]) is None:  # dialled until the timeout
+        raise UsageError(
+            f"--scheduler {shown}: {host!r} is no IPv6 address (brackets hold an IPv6 "
+            "address; a host name or IPv4 address goes without them)"
+        )
     if not 0 < int(port) < 65536:
         raise UsageError(f"--scheduler {shown}: port {port} is not in 1..65535")
+
+
+def _ipv6(text: str) -> ipaddress.IPv6Address | None:
+    """``text`` as an IPv6 address, or None if it is none."""
+    try:
+        return ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
+
+
+def _bracket_hint(scheme: str, rest: str) -> str:
+    """What to write instead of an IPv6 address and port without brackets, or ``""``."""
+    host, _, port = rest.rpartition(":")
+    if not (port.isascii() and port.isdigit()) or _ipv6(host) is None:
+        return ""
+    return f"; an IPv6 address goes in brackets: {scheme}://[{host}]:{port}"
 
 
 #: seconds a Dask build waits while its cluster has no worker, unless told otherwise: a batch
