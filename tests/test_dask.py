@@ -700,3 +700,35 @@ def test_shards_a_killed_build_s_workers_put_in_place_are_not_left_behind(
     api.verify(out)
     local = api.build(smaller, tmp_path / "local", workers=1)
     assert tars(out) == tars(local.out)
+
+
+def test_a_build_stopped_while_its_scheduler_does_not_answer_stops_in_bounded_time(
+    cluster, write_spec, tmp_path
+):
+    """Ctrl-C while the scheduler accepts and never answers (a stopped or overloaded one):
+    the wait for the build's running tasks asked it (Client.scheduler_info) without a bound,
+    and the build hung until the scheduler answered again (minutes, or for ever)."""
+    spec = write_spec(OCR.format(samples=1200, shard_size=60))
+    out = tmp_path / "out"
+    build = subprocess.Popen(
+        build_argv(spec, out, cluster.address), stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.rglob("*.tar")):
+        assert build.poll() is None and time.monotonic() < deadline, build.stderr
+        time.sleep(0.01)
+    os.kill(cluster.scheduler.pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        build.send_signal(signal.SIGINT)
+        try:
+            _, stderr = build.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            build.kill()
+            raise
+        elapsed = time.monotonic() - start
+    finally:
+        os.kill(cluster.scheduler.pid, signal.SIGCONT)
+    assert build.returncode == 130 and elapsed < 9, (elapsed, stderr)
+    assert "the Dask scheduler did not answer" in stderr, stderr
+    assert stderr.rstrip().endswith("run the build again to resume"), stderr

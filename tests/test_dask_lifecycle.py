@@ -300,9 +300,15 @@ def test_the_stop_wait_names_the_signal_received(monkeypatch, terminated):
     running = _Running()
     running.started(0, "tcp://w:1")
 
-    class Client:
-        def scheduler_info(self) -> dict[str, Any]:
+    class Scheduler:
+        def identity(self, n_workers: int) -> dict[str, Any]:
             return {"workers": {"tcp://w:1": {}}}
+
+    class Client:
+        scheduler = Scheduler()
+
+        def sync(self, call: Any, *args: Any, callback_timeout: float, **kw: Any) -> Any:
+            return call(*args, **kw)
 
     executor = DaskExecutor("tcp://127.0.0.1:8786")
     seen: list[str | None] = []

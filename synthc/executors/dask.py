@@ -296,10 +296,16 @@ class DaskExecutor:
         stop = interrupted()
         budget = deadline.time_left(keep=deadline.STOP_SECONDS / 2)
         end = time.monotonic() + (STOP_SECONDS if budget is None else budget)
-        left = 0
+        left, why = 0, "a write the output did not answer"
         try:
             while True:
-                left = running.left(set(client.scheduler_info().get("workers", {})))
+                # asked with a bound: Client.scheduler_info waits for ever on a scheduler that
+                # accepts and never answers (a stopped or overloaded one)
+                workers = _workers_now(client, max(0.1, min(LOOK_SECONDS, end - time.monotonic())))
+                left = running.left(workers)
+                if workers is None:
+                    why = "the Dask scheduler did not answer"
+                    break
                 if not left or time.monotonic() >= end:
                     break
                 again = "SIGTERM" if terminated() else "Ctrl-C"
@@ -315,7 +321,7 @@ class DaskExecutor:
         finally:
             self.stopping = None
         if left and stop is not None:
-            stop.add_note(still_running_message(left))
+            stop.add_note(still_running_message(left, why))
 
     @contextlib.contextmanager
     def _client(self, tasks: int) -> Iterator[Any]:
@@ -585,13 +591,13 @@ def cancelled_message(address: str | None, throwaway: bool = False) -> str:
     )
 
 
-def still_running_message(left: int) -> str:
+def still_running_message(left: int, why: str) -> str:
     """What a stopped build says of its ``left`` Dask tasks that had not stopped when it
-    returned (each busy in a write its output does not answer)."""
+    returned, and ``why`` it could not wait for them."""
     return (
-        f"{left} Dask task(s) of this build were still running when it stopped (a write the "
-        "output did not answer); a shard one of them puts in place later is not recorded: "
-        "the next build removes it or writes it again"
+        f"{left} Dask task(s) of this build were still running when it stopped ({why}); a "
+        "shard one of them puts in place later is not recorded: the next build removes it or "
+        "writes it again"
     )
 
 
@@ -661,6 +667,16 @@ class _Presence:
                 "that address), or wait longer with --worker-wait SECONDS"
             )
         raise BuildError(workers_left_message(self.where, self.limit, self.throwaway))
+
+
+def _workers_now(client: Any, seconds: float) -> set[str] | None:
+    """The addresses of the workers in the client's cluster, asked of the scheduler; None if
+    it did not answer within ``seconds``."""
+    try:
+        info = client.sync(client.scheduler.identity, n_workers=-1, callback_timeout=seconds)
+    except Exception:  # noqa: BLE001 - no answer: the caller waits no more
+        return None
+    return set(info.get("workers", {}))
 
 
 def _has_workers(client: Any) -> bool | None:
@@ -884,13 +900,13 @@ class _Running:
         with self._lock:
             return len(set(self._started.values()))
 
-    def left(self, workers: set[str]) -> int:
+    def left(self, workers: set[str] | None) -> int:
         """How many have started on one of ``workers`` and not ended (a worker that left the
-        cluster runs nothing more)."""
+        cluster runs nothing more; None: workers not known, any may still run them)."""
         with self._lock:
             return sum(
                 1 for first, worker in self._started.items()
-                if first not in self._ended and worker in workers
+                if first not in self._ended and (workers is None or worker in workers)
             )  # fmt: skip
 
 
