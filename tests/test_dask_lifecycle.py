@@ -289,10 +289,14 @@ def test_workers_without_the_output_s_file_system_are_said_so(write_spec, tmp_pa
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 
-@pytest.mark.parametrize("terminated", [False, True])
-def test_the_stop_wait_names_the_signal_received(monkeypatch, terminated):
+@pytest.mark.parametrize(
+    ("terminated", "interrupted", "again"),
+    [(False, True, "a second Ctrl-C"), (True, True, "a second SIGTERM"), (False, False, "Ctrl-C")],
+)
+def test_the_stop_wait_names_the_signal_received(monkeypatch, terminated, interrupted, again):
     """While a stopped build waits for its running tasks, its line said "(Ctrl-C stops the
-    build)" after a SIGTERM too; it now says what a second signal of the kind received does."""
+    build)" after a SIGTERM too; it now says what a second signal of the kind received does,
+    and after a failed shard (no signal yet) it said "a second Ctrl-C" too."""
     from synthc import own_process
     from synthc.executors.dask import DaskExecutor, _Running
 
@@ -317,10 +321,15 @@ def test_the_stop_wait_names_the_signal_received(monkeypatch, terminated):
         seen.append(executor.stopping)
         running.ended(0)  # the task saw the cancel
 
-    executor._wait_stopped(Client(), running, report)
-    again = "SIGTERM" if terminated else "Ctrl-C"
+    if interrupted:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            executor._wait_stopped(Client(), running, report)
+    else:
+        executor._wait_stopped(Client(), running, report)
     assert seen == [
         "waiting for 1 running Dask task(s) of this build to stop; they put nothing more in "
-        f"place (a second {again} leaves them)"
+        f"place ({again} leaves them)"
     ]
     assert executor.stopping is None and executor.waiting is None

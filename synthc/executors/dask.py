@@ -308,10 +308,17 @@ class DaskExecutor:
                     break
                 if not left or time.monotonic() >= end:
                     break
-                again = "SIGTERM" if terminated() else "Ctrl-C"
+                # after a failed shard, no signal came yet: one Ctrl-C leaves them
+                again = (
+                    "a second SIGTERM"
+                    if terminated()
+                    else "a second Ctrl-C"
+                    if stop is not None
+                    else "Ctrl-C"
+                )
                 self.stopping = (
                     f"waiting for {left} running Dask task(s) of this build to stop; they put "
-                    f"nothing more in place (a second {again} leaves them)"
+                    f"nothing more in place ({again} leaves them)"
                 )
                 if report is not None:
                     report({})
