@@ -425,9 +425,27 @@ def _local_cluster(workers: int) -> Iterator[Any]:
             )
         started = _changed_since(before)  # not what this program's own threads change later
         with cluster:
-            yield cluster
+            try:
+                yield cluster
+            except BaseException:
+                if interrupted() is not None:
+                    _end_workers(cluster)
+                raise
     finally:
         _put_back(before, _changed_since(before) if started is None else started)
+
+
+def _end_workers(cluster: Any) -> None:
+    """SIGKILL a LocalCluster's worker processes, for a build stopped by Ctrl-C or SIGTERM:
+    closing the cluster waited for tasks hung in a write the output did not answer (each
+    nanny's seconds before its kill, after the build's own stop deadline). A worker writes a
+    shard to a temporary (or puts it whole to a store): nothing in place is cut."""
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        process = getattr(getattr(nanny, "process", None), "process", None)
+        pid = getattr(process, "pid", None)
+        if isinstance(pid, int) and pid > 0:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
