@@ -732,3 +732,32 @@ def test_a_build_stopped_while_its_scheduler_does_not_answer_stops_in_bounded_ti
     assert build.returncode == 130 and elapsed < 9, (elapsed, stderr)
     assert "the Dask scheduler did not answer" in stderr, stderr
     assert stderr.rstrip().endswith("run the build again to resume"), stderr
+
+
+def test_a_scheduler_that_stops_answering_mid_build_is_given_up_on_after_worker_wait(
+    cluster, write_spec, tmp_path
+):
+    """A scheduler stopped mid-build (SIGSTOP: its connections stay open) held the build for
+    ever: no result came, and no answer to "has it a worker?" counted as no news."""
+    spec = write_spec(OCR.format(samples=1200, shard_size=60))
+    out = tmp_path / "out"
+    build = subprocess.Popen(
+        build_argv(spec, out, cluster.address, "--worker-wait", "2"),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.rglob("*.tar")):
+        assert build.poll() is None and time.monotonic() < deadline, build.stderr
+        time.sleep(0.01)
+    os.kill(cluster.scheduler.pid, signal.SIGSTOP)
+    try:
+        try:
+            _, stderr = build.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            build.kill()
+            raise
+    finally:
+        os.kill(cluster.scheduler.pid, signal.SIGCONT)
+    assert build.returncode == 1, stderr
+    assert f"the Dask scheduler at {cluster.address} did not answer for 2 s" in stderr, stderr

@@ -626,6 +626,20 @@ def still_running_message(left: int, why: str) -> str:
     )
 
 
+def silent_message(where: str, limit: float, throwaway: bool = False) -> str:
+    """The error of a run whose scheduler (of ``where``) did not answer for ``limit``
+    seconds; ``throwaway``: reproduce's rebuild (DaskExecutor)."""
+    kept = (
+        "nothing was compared and the partial rebuild is discarded: run reproduce again"
+        if throwaway
+        else "the shards finished so far are kept: rerun once it answers"
+    )
+    return (
+        f"{where} did not answer for {limit:g} s (a scheduler stopped or overloaded); {kept} "
+        "(--worker-wait SECONDS sets how long a build waits)"
+    )
+
+
 def workers_left_message(where: str, limit: float, throwaway: bool = False) -> str:
     """The error of a run whose workers all left ``where`` and none joined in ``limit``
     seconds; ``throwaway``: reproduce's rebuild (DaskExecutor)."""
@@ -662,6 +676,7 @@ class _Presence:
         self.looked = clock()
         self.joined = present  # a worker was in the cluster at some point of the run
         self.since = None if present else self.looked  # since when it has had none
+        self.silent: float | None = None  # since when the scheduler has not answered
 
     def awaited(self) -> str | None:
         """What the run waits for (the executor's ``waiting``): None while there is a worker."""
@@ -679,10 +694,17 @@ class _Presence:
         if self.since is not None or now - self.looked >= LOOK_SECONDS:
             self.looked = now
             present = _has_workers(self.client)
+            if present is None:
+                self.silent = now if self.silent is None else self.silent
+            else:
+                self.silent = None
             if present:
                 self.joined, self.since = True, None
             elif present is not None and self.since is None:
                 self.since = now
+        if not finishing and self.silent is not None and now - self.silent >= self.limit:
+            # a scheduler stopped or hung: its connection stays open, and nothing came back
+            raise BuildError(silent_message(self.where, self.limit, self.throwaway))
         if finishing or self.since is None or now - self.since < self.limit:
             return self.awaited()
         if not self.joined:
