@@ -708,15 +708,8 @@ def test_a_build_stopped_while_its_scheduler_does_not_answer_stops_in_bounded_ti
     """Ctrl-C while the scheduler accepts and never answers (a stopped or overloaded one):
     the wait for the build's running tasks asked it (Client.scheduler_info) without a bound,
     and the build hung until the scheduler answered again (minutes, or for ever)."""
-    spec = write_spec(OCR.format(samples=1200, shard_size=60))
     out = tmp_path / "out"
-    build = subprocess.Popen(
-        build_argv(spec, out, cluster.address), stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 120
-    while not list(out.rglob("*.tar")):
-        assert build.poll() is None and time.monotonic() < deadline, build.stderr
-        time.sleep(0.01)
+    build = _building_first_shard(write_spec, out, cluster.address)
     os.kill(cluster.scheduler.pid, signal.SIGSTOP)
     try:
         start = time.monotonic()
@@ -739,17 +732,8 @@ def test_a_scheduler_that_stops_answering_mid_build_is_given_up_on_after_worker_
 ):
     """A scheduler stopped mid-build (SIGSTOP: its connections stay open) held the build for
     ever: no result came, and no answer to "has it a worker?" counted as no news."""
-    spec = write_spec(OCR.format(samples=1200, shard_size=60))
     out = tmp_path / "out"
-    build = subprocess.Popen(
-        build_argv(spec, out, cluster.address, "--worker-wait", "2"),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not list(out.rglob("*.tar")):
-        assert build.poll() is None and time.monotonic() < deadline, build.stderr
-        time.sleep(0.01)
+    build = _building_first_shard(write_spec, out, cluster.address, "--worker-wait", "2")
     os.kill(cluster.scheduler.pid, signal.SIGSTOP)
     try:
         try:
@@ -761,3 +745,18 @@ def test_a_scheduler_that_stops_answering_mid_build_is_given_up_on_after_worker_
         os.kill(cluster.scheduler.pid, signal.SIGCONT)
     assert build.returncode == 1, stderr
     assert f"the Dask scheduler at {cluster.address} did not answer for 2 s" in stderr, stderr
+
+
+def _building_first_shard(
+    write_spec: Any, out: Path, address: str, *options: str
+) -> subprocess.Popen[str]:
+    """A 20-shard OCR build on the cluster at ``address``, once its first shard is in place."""
+    spec = write_spec(OCR.format(samples=1200, shard_size=60))
+    build = subprocess.Popen(
+        build_argv(spec, out, address, *options), stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.rglob("*.tar")):
+        assert build.poll() is None and time.monotonic() < deadline, build.stderr
+        time.sleep(0.01)
+    return build
