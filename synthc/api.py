@@ -473,6 +473,11 @@ def _executor(
     ``throwaway``: reproduce's rebuild, discarded after the comparison)."""
     if workers is not None and workers < 1:
         raise UsageError("workers must be >= 1")
+    if workers is not None and workers > limits.max_workers():
+        raise UsageError(
+            f"workers={workers:,}: at most {limits.max_workers():,} (synthc.limits.MAX_WORKERS, "
+            f"or {limits.WORKERS_PER_CPU} per CPU on a larger machine): each is a thread or process"
+        )
     if scheduler is not None or executor == "dask":
         wait = {} if worker_wait is None else {"worker_wait": worker_wait}
         return _dask.DaskExecutor(

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from synthc import limits
 from synthc.hints import closest, did_you_mean
 
 
@@ -83,3 +84,25 @@ def _closest_option(name: str, options: Sequence[str]) -> str | None:
     bare = {option.lstrip("-"): option for option in options}
     close = closest(name.lstrip("-"), bare)
     return None if close is None else bare[close]
+
+
+def workers(text: str) -> int:
+    """``--workers N``: a whole number (0 and below are refused by the command, which says
+    so) of at most :func:`synthc.limits.max_workers`: each worker is a thread or process."""
+    value = _decimal(text, negative=True)
+    bound = limits.max_workers()
+    if value > bound:
+        raise argparse.ArgumentTypeError(
+            f"{text}: at most {bound:,} workers (synthc.limits.MAX_WORKERS, or "
+            f"{limits.WORKERS_PER_CPU} per CPU on a larger machine): each is a thread or process"
+        )
+    return value
+
+
+def _decimal(text: str, negative: bool = False) -> int:
+    """``text`` as an integer written in ASCII decimal digits (``int()`` also takes ``1_000``,
+    full-width digits and surrounding blanks); a leading ``-`` only if ``negative``."""
+    digits = text[1:] if negative and text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number in decimal digits")
+    return int(text)

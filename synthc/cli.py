@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import synthc
 from synthc import api
-from synthc.arguments import Parser
+from synthc.arguments import Parser, workers
 from synthc.errors import Position, SpecError, SynthcError, UsageError, counted, one_line
 from synthc.library_logs import show_library_logs
 from synthc.own_process import Terminated
@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     with_vars(p)
     p.add_argument(
         "--workers",
-        type=int,
+        type=workers,
         metavar="N",
         help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
     )
@@ -261,7 +261,7 @@ def _reproduce_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=workers,
         metavar="N",
         help="local workers, or the Dask LocalCluster's with --executor dask (default: CPU count)",
     )

@@ -7,6 +7,8 @@ knows what to change. docs/limits.md lists them for users.
 
 from __future__ import annotations
 
+import os
+
 MiB = 1 << 20
 GiB = 1 << 30
 
@@ -44,6 +46,23 @@ MAX_SHARDS = 1_000_000
 #: row counts of related tables' parent rows drawn to number the rows of a plan (about 35
 #: million a second on one core: this many take about five minutes)
 MAX_PLANNED_COUNTS = 10**10
+
+# -- workers of a build (--workers) ------------------------------------------------------------
+#: workers (threads, processes or Dask LocalCluster processes) one build or reproduction starts:
+#: the most of MAX_WORKERS and WORKERS_PER_CPU x the CPUs this process may use. A two-socket
+#: server has up to 512 CPUs today, and writing to an object store is worth a few workers per
+#: CPU; --workers 100000 started that many threads or processes
+MAX_WORKERS = 1024
+WORKERS_PER_CPU = 4
+
+
+def max_workers() -> int:
+    """The most workers a build may start here (MAX_WORKERS, or more on a machine of more
+    than MAX_WORKERS / WORKERS_PER_CPU CPUs)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    cpus = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    return max(MAX_WORKERS, WORKERS_PER_CPU * cpus)
+
 
 # -- memory of a build -------------------------------------------------------------------------
 #: estimated bytes one sample may need while it is generated

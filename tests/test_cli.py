@@ -574,3 +574,23 @@ def test_a_manifest_given_for_its_dataset_names_the_directory(cli, built):
     for args in (("verify", manifest), ("reproduce", manifest), ("diff", manifest, out)):
         code, _, err = cli(*args)
         assert code == 2 and err.startswith(expected), err
+
+
+@pytest.mark.parametrize("command", ["build", "reproduce"])
+def test_absurd_workers_are_refused_while_parsing(command, tmp_path, capsys):
+    """--workers 100000 started that many threads, processes or LocalCluster workers."""
+    with pytest.raises(SystemExit) as exit_:
+        _parser().parse_args([command, str(tmp_path), "--workers", "100000"])
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert "argument --workers: 100000: at most 1,024 workers" in last
+    assert _parser().parse_args([command, str(tmp_path), "--workers", "1024"]).workers == 1024
+
+
+def test_the_api_refuses_absurd_workers_too(write_spec, tmp_path):
+    from synthc import api
+
+    spec = write_spec(spec_text(samples=100, shard_size=50))
+    with pytest.raises(UsageError, match="workers=100,000: at most 1,024"):
+        api.build(spec, tmp_path / "out", workers=100_000)
+    assert not (tmp_path / "out" / "manifest.json").exists()
