@@ -896,11 +896,13 @@ def write_sample(
     variables: Mapping[str, Any] | None = None,
     allow_read: Iterable[Path | str] = (),
     templates: Path | str | None = None,
+    force: bool = False,
 ) -> SampleResult:
     """Generate sample ``index`` of the spec and write its files into ``out`` (default: the
     working directory) as ``<key>.<extension>``; a table's row is returned as JSON, and written
     to ``out/<key>.json`` only when ``out`` is given. ``out`` may not be inside a synthc output
-    directory."""
+    directory. A file already there of one of those names is refused (UsageError naming it)
+    unless it holds the sample's bytes, or ``force``."""
     import polars as pl
 
     compiled = compile_spec(path, variables, allow_read, templates)
@@ -914,6 +916,9 @@ def write_sample(
         row = _one_sample.row_json(made)
         files: tuple[Path, ...] = ()
         if out is not None:
-            files = (_one_sample.write_file(target / f"{key}.json", (row + "\n").encode()),)
+            data = (row + "\n").encode()
+            if not force:
+                _one_sample.check_free(target / f"{key}.json", data)
+            files = (_one_sample.write_file(target / f"{key}.json", data),)
         return SampleResult(index, key, files, row)
-    return SampleResult(index, key, tuple(_one_sample.write_files(made, target)), None)
+    return SampleResult(index, key, tuple(_one_sample.write_files(made, target, force)), None)

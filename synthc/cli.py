@@ -335,6 +335,12 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
         help="directory for the sample's files (default: the working directory); a table's "
         "row is printed as JSON, or with -o written to DIR/<key>.json instead",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files of the sample's names already there (refused otherwise, unless "
+        "they hold the sample's bytes)",
+    )
     with_vars(p)
 
 
@@ -907,6 +913,7 @@ def _sample(args: argparse.Namespace) -> int:
         variables=api.parse_vars(args.var),
         allow_read=args.allow_read,
         templates=args.templates,
+        force=args.force,
     )
     if result.row is not None and not result.files:
         print(result.row)

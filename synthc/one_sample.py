@@ -11,7 +11,9 @@ import datetime
 import json
 import math
 import operator
+import os
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from synthc import generators, inputs, numba_start
@@ -138,19 +140,50 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def write_files(sample: dict[str, Any], out: Path) -> list[Path]:
+def write_files(sample: dict[str, Any], out: Path, force: bool = False) -> list[Path]:
     """Write a file sample's files into ``out`` as ``<key>.<extension>`` (atomically, as the
-    tar names them); return their paths in order."""
+    tar names them); return their paths in order. A file of one of those names is replaced
+    only with ``force`` or when it holds the sample's bytes (:func:`check_free`), checked for
+    every file before any is written."""
     key = str(sample["__key__"])
-    written = []
+    files = []
     for ext, data in sample.items():
         if ext == "__key__":
             continue
         name = f"{key}.{ext}"
         if confined_name(name) is not None or "/" in name:
             raise BuildError(f"the generator named a file {name!r:.80}, not a plain file name")
-        written.append(write_file(out / name, data))
-    return written
+        files.append((out / name, data))
+    if not force:
+        for path, data in files:
+            check_free(path, data)
+    return [write_file(path, data) for path, data in files]
+
+
+def check_free(path: Path, data: bytes) -> None:
+    """UsageError naming ``path`` if something other than a regular file holding ``data``
+    (the sample's own bytes, from an earlier run) is there: a user's file is never replaced
+    without ``--force``."""
+    try:
+        stat = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there (a file on the way is reported when the sample is written)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot check it: {error.strerror or error}") from None
+    if S_ISREG(stat.st_mode) and stat.st_size == len(data) and _holds(path, data):
+        return
+    raise UsageError(
+        f"{path}: exists and is not this sample's file; give --force (force=True) to replace "
+        "it, or -o another directory"
+    )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``data`` (its size already equal)."""
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def write_file(path: Path, data: bytes) -> Path:

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from small_datasets import FILE_KINDS, KINDS, TABLE_KINDS, build, parquet_rows, shard_paths
 from small_datasets import tar_samples as built_samples
+from small_datasets import write_spec as write_small_spec
 
 from synthc import api, plain_first
 from synthc.errors import UsageError
@@ -335,3 +336,27 @@ def test_a_row_with_no_finite_number_is_still_valid_json(cli, write_spec):
     row = json.loads(stdout, parse_constant=refuse)
     assert (row["up"], row["down"], row["odd"]) == ("Infinity", "-Infinity", "NaN")
     assert float(row["up"]) == float("inf") and isinstance(row["a"], float)
+
+
+@pytest.mark.parametrize("kind", ["ocr_text", "manifold"])
+def test_a_file_of_the_samples_name_is_not_replaced_without_force(cli, tmp_path, monkeypatch, kind):
+    """A user's 000000000003.png (or .json) in the working directory was silently replaced."""
+    spec = write_small_spec(tmp_path, kind)
+    target = tmp_path / "here"
+    target.mkdir()
+    monkeypatch.chdir(target)
+    ext = "json" if kind == "manifold" else "png"
+    mine = target / f"000000000003.{ext}"
+    mine.write_bytes(b"my own file")
+    code, stdout, err = cli("sample", spec, "-i", "3", "-o", ".")
+    assert code == 2 and stdout == ""
+    assert f"000000000003.{ext}: exists and is not this sample's file; give --force" in err
+    assert mine.read_bytes() == b"my own file"
+    assert sorted(p.name for p in target.iterdir()) == [mine.name]  # no file written at all
+    code, stdout, err = cli("sample", spec, "-i", "3", "-o", ".", "--force")
+    assert code == 0, err
+    made = {p.name: p.read_bytes() for p in target.iterdir()}
+    assert made[mine.name] != b"my own file"
+    code, again, err = cli("sample", spec, "-i", "3", "-o", ".")  # its own bytes: no harm
+    assert code == 0 and again == stdout, err
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == made
