@@ -901,6 +901,12 @@ def _preview(args: argparse.Namespace) -> int:
         allow_read=args.allow_read,
         templates=args.templates,
     )
+    if args.n is not None and args.n > result.samples:  # said, not silently fewer
+        has = counted(result.samples, "sample", grouped=True)
+        print(
+            f"synthc: note: -n {args.n:,}: the spec has only {has}; the preview draws them all",
+            file=sys.stderr,
+        )
     print(one_line(f"{result.target}: preview of {result.samples} sample(s)"))
     return 0
 

@@ -105,3 +105,16 @@ def test_a_preview_named_as_another_image_format_is_refused(write_spec, cli, tmp
     assert not (tmp_path / name).exists()
     code, _, err = cli("preview", spec, "-o", tmp_path / "p.png")
     assert code == 0, err
+
+
+def test_more_samples_than_the_spec_has_are_said_to_be_fewer(write_spec, cli, tmp_path):
+    """-n 5000 of a 20-sample spec drew 20 without a word."""
+    spec = write_spec(spec_text(samples=20, shard_size=10))
+    code, out, err = cli("preview", spec, "-n", "5000", "-o", tmp_path / "p.png")
+    assert code == 0, err
+    assert err == (
+        "synthc: note: -n 5,000: the spec has only 20 samples; the preview draws them all\n"
+    )
+    assert out == f"{tmp_path / 'p.png'}: preview of 20 sample(s)\n"
+    code, _, err = cli("preview", spec, "-n", "20", "-o", tmp_path / "p.png")
+    assert code == 0 and err == ""
