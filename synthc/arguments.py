@@ -99,6 +99,13 @@ def workers(text: str) -> int:
     return value
 
 
+def sample_index(text: str) -> int:
+    """``--index I``: a whole number in ASCII decimal digits (``int()`` took ``1_000``,
+    full-width digits and blanks around it); a negative one is refused by the command, which
+    names the range."""
+    return _decimal(text, negative=True)
+
+
 def _decimal(text: str, negative: bool = False) -> int:
     """``text`` as an integer written in ASCII decimal digits (``int()`` also takes ``1_000``,
     full-width digits and surrounding blanks); a leading ``-`` only if ``negative``."""

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import synthc
 from synthc import api
-from synthc.arguments import Parser, workers
+from synthc.arguments import Parser, sample_index, workers
 from synthc.errors import Position, SpecError, SynthcError, UsageError, counted, one_line
 from synthc.library_logs import show_library_logs
 from synthc.own_process import Terminated
@@ -322,7 +322,7 @@ def _add_sample_parser(sub: Any, with_vars: Callable[[argparse.ArgumentParser], 
     p.add_argument(
         "--index",
         "-i",
-        type=int,
+        type=sample_index,
         required=True,
         metavar="I",
         help="the global sample index, 0 <= I < samples (the key of its files)",

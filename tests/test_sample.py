@@ -360,3 +360,17 @@ def test_a_file_of_the_samples_name_is_not_replaced_without_force(cli, tmp_path,
     code, again, err = cli("sample", spec, "-i", "3", "-o", ".")  # its own bytes: no harm
     assert code == 0 and again == stdout, err
     assert {p.name: p.read_bytes() for p in target.iterdir()} == made
+
+
+@pytest.mark.parametrize("index", ["1_0", "\uff15", " 5 ", "5 ", "+5", "0x5", "٣"])
+def test_the_index_is_written_in_ascii_decimal_digits(capsys, index):
+    """int() took '1_0', full-width and Arabic-Indic digits and blanks."""
+    from synthc.cli import _parser
+
+    with pytest.raises(SystemExit) as caught:
+        _parser().parse_args(["sample", "spec.yaml", "-i", index])
+    assert caught.value.code == 2
+    assert f"argument --index/-i: {index!r} is not a whole number in decimal digits" in (
+        capsys.readouterr().err
+    )
+    assert _parser().parse_args(["sample", "spec.yaml", "-i", "10"]).index == 10
