@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from synthc import generators, limits
 from synthc.atomic import write_atomic, writer_partial_path
-from synthc.compiler.compiling import CompiledSpec, compile_spec
+from synthc.compiler.compiling import CompiledSpec
+from synthc.compiler.compiling import compile_spec as _compile_spec
 from synthc.compiler.models import Spec, spec_schema
 from synthc.compiler.planning import Plan, known_shaping_libraries, shaping_libraries
 from synthc.compiler.planning import plan as _plan
@@ -27,6 +28,7 @@ from synthc.errors import (
     BuildError,
     OutputError,
     OutputProblems,
+    SpecError,
     UsageError,
     UsageProblems,
     one_line,
@@ -185,6 +187,28 @@ def parse_vars(assignments: Iterable[str]) -> dict[str, Any]:
     """``["n=1000", "xs=[1, 2]"]`` (``--var`` values) -> ``{"n": 1000, "xs": [1, 2]}``, values
     typed as YAML; a bad assignment is a UsageError naming it."""
     return parse_var_assignments(list(assignments))
+
+
+def compile_spec(
+    path: Path | str,
+    variables: Mapping[str, Any] | None = None,
+    allow_read: Iterable[Path | str] = (),
+    templates: Path | str | None = None,
+    *,
+    text: str | None = None,
+    text_display: str | None = None,
+) -> CompiledSpec:
+    """Render, parse and validate the spec at ``path`` (see
+    :func:`synthc.compiler.compiling.compile_spec`); a synthc manifest or output directory
+    given instead of a spec is a UsageError that says to give the spec (or its copy)."""
+    try:
+        return _compile_spec(
+            path, variables, allow_read, templates, text=text, text_display=text_display
+        )
+    except (SpecError, UsageError):
+        if text is None and isinstance(path, str | Path) and "://" not in str(path):
+            _enclosing.refuse_output_as_spec(Path(path))  # checked only when it failed
+        raise
 
 
 def validate(

@@ -594,3 +594,32 @@ def test_the_api_refuses_absurd_workers_too(write_spec, tmp_path):
     with pytest.raises(UsageError, match="workers=100,000: at most 1,024"):
         api.build(spec, tmp_path / "out", workers=100_000)
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_a_manifest_or_output_directory_given_as_the_spec_says_to_give_the_spec(
+    cli, built, tmp_path
+):
+    """`synthc sample out/manifest.json` printed a screenful of spec errors about the manifest."""
+    _, out = built
+    copy = out / "spec.yaml"
+    for args in (
+        ["sample", out / "manifest.json", "-i", "1"],
+        ["validate", out / "manifest.json"],
+        ["sample", out, "-i", "1"],
+        ["plan", out],
+        ["build", out, "--dry-run"],
+    ):
+        code, stdout, err = cli(*args)
+        what = "dataset manifest" if args[1].name == "manifest.json" else "output directory"
+        assert code == 2 and stdout == "", err
+        assert err == (
+            f"synthc: error: {args[1]}: is a synthc {what}, not a spec; give the spec it was "
+            f"built from (or the copy of it the build wrote, {copy})\n"
+        )
+    (tmp_path / "kept").mkdir()
+    renamed = tmp_path / "kept" / "m.json"  # a copy elsewhere: no spec copy beside it to name
+    renamed.write_bytes((out / "manifest.json").read_bytes())
+    code, _, err = cli("validate", renamed)
+    assert code == 2 and err.endswith("not a spec; give the spec it was built from\n")
+    code, _, err = cli("validate", copy)
+    assert code == 0, err

@@ -1,12 +1,15 @@
-"""Whether a path lies in (or is) a synthc output directory, whose files are the build's."""
+"""Whether a path lies in (or is) a synthc output directory, whose files are the build's, or
+is a manifest or an output directory given where a spec was meant."""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 from pathlib import Path
 
 from synthc.errors import OutputError, UsageError
-from synthc.outputs.manifest import read_manifest
+from synthc.outputs.manifest import MANIFEST_FILE, MANIFEST_FORMAT, SPEC_FILE, read_manifest
 from synthc.outputs.state import is_synthc_output
 
 
@@ -37,3 +40,41 @@ def _holds_manifest(directory: Path) -> bool:
     except OutputError:
         return False  # no manifest, or someone else's manifest.json
     return True
+
+
+#: how a synthc manifest starts (its first field, whatever its format version)
+_MANIFEST_START = re.compile(
+    r'\A\s*\{\s*"format"\s*:\s*"' + re.escape(MANIFEST_FORMAT.partition("/")[0]) + "/"
+)
+
+
+def refuse_output_as_spec(path: Path) -> None:
+    """UsageError when ``path``, given as a spec, is a synthc manifest or output directory
+    (its manifest read as a spec made a screenful of spec errors): the spec is meant, or the
+    copy the build wrote beside its manifest."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return  # compiling says what is wrong with it
+    if stat.S_ISDIR(mode) and (is_synthc_output(path) or _is_manifest(path / MANIFEST_FILE)):
+        what, place = "a synthc output directory", path
+    elif stat.S_ISREG(mode) and _is_manifest(path):
+        what, place = "a synthc dataset manifest", path.parent
+    else:
+        return
+    copy = place / SPEC_FILE
+    also = f" (or the copy of it the build wrote, {copy})" if copy.is_file() else ""
+    raise UsageError(f"{path}: is {what}, not a spec; give the spec it was built from{also}")
+
+
+def _is_manifest(path: Path) -> bool:
+    """Whether ``path`` is a regular file starting as a synthc manifest does."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            start = file.read(256)
+    except OSError:
+        return False
+    return _MANIFEST_START.match(start.decode("utf-8", "replace")) is not None
