@@ -510,6 +510,17 @@ def test_a_var_that_is_not_yaml_is_still_its_text(cli, write_spec):
         # refused before as well, without saying what would do
         ("tcp://::1:8786", "an IPv6 address goes in brackets: tcp://[::1]:8786"),
         ("fe80::2:8786", "an IPv6 address goes in brackets: tcp://[fe80::2]:8786"),
+        # dialled for the connection timeout (10 s) before: no host name
+        ("tcp://-x:8786", "'-x' is no host name: the label '-x' starts or ends with '-'"),
+        ("tcp://a..b:8786", "'a..b' is no host name: an empty label"),
+        ("tcp://.a:8786", "'.a' is no host name: an empty label"),
+        ("tcp://host-.lan:8786", "the label 'host-' starts or ends with '-'"),
+        ("tcp://_x:8786", "the label '_x' starts or ends with '_'"),
+        ("tcp://a b:8786", "expected tcp://HOST:PORT"),
+        (f"tcp://{'a' * 64}.lan:8786", "a label longer than 63 characters"),
+        (f"tcp://{'a.' * 127}a:8786", "longer than 253 characters"),
+        ("tcp://10.0.0.256:8786", "digits and dots, but no IPv4 address"),
+        ("tcp://10.0.5:8786", "digits and dots, but no IPv4 address"),
     ],
 )
 def test_a_malformed_scheduler_address_is_refused_at_once(cli, write_spec, address, expected):
@@ -523,7 +534,18 @@ def test_a_malformed_scheduler_address_is_refused_at_once(cli, write_spec, addre
 
 
 @pytest.mark.parametrize(
-    "address", ["tcp://10.0.0.5:8786", "10.0.0.5:8786", "tls://[::1]:1", "[::ffff:10.0.0.5]:8786"]
+    "address",
+    [
+        "tcp://10.0.0.5:8786",
+        "10.0.0.5:8786",
+        "tls://[::1]:1",
+        "[::ffff:10.0.0.5]:8786",
+        "tcp://localhost:8786",
+        "tcp://dask-scheduler.cluster.local:8786",
+        "tcp://node01.example.org.:8786",
+        "tcp://dask_scheduler:8786",  # Docker Compose service names
+        "tcp://3com.example:8786",
+    ],
 )
 def test_well_formed_scheduler_addresses_are_accepted(address):
     assert DaskExecutor(address).address == address

@@ -93,8 +93,41 @@ def check_address(address: str) -> None:
             f"--scheduler {shown}: {host!r} is no IPv6 address (brackets hold an IPv6 "
             "address; a host name or IPv4 address goes without them)"
         )
+    problem = None if host.startswith("[") else _host_problem(host)
+    if problem is not None:  # dialled until the timeout too
+        raise UsageError(f"--scheduler {shown}: {host!r} is no host name: {problem}")
     if not 0 < int(port) < 65536:
         raise UsageError(f"--scheduler {shown}: port {port} is not in 1..65535")
+
+
+#: characters of a host name, and of one of its dot-separated labels (RFC 1123)
+_MAX_HOST = 253
+_MAX_LABEL = 63
+
+
+def _host_problem(host: str) -> str | None:
+    """What makes ``host`` (letters, digits, ``.``, ``-`` and ``_`` already) no host name or
+    IPv4 address, or None. An underscore inside a label is kept: Docker Compose's DNS and
+    /etc/hosts resolve names such as ``dask_scheduler``."""
+    name = host[:-1] if host.endswith(".") else host  # a fully qualified name's root dot
+    if len(name) > _MAX_HOST:
+        return f"longer than {_MAX_HOST} characters"
+    labels = name.split(".")
+    if any(not label for label in labels):
+        return "an empty label (two dots in a row, or a dot at its start)"
+    if all(label.isdigit() for label in labels):
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            return "digits and dots, but no IPv4 address (four numbers 0 to 255)"
+        return None
+    for label in labels:
+        if len(label) > _MAX_LABEL:
+            return f"a label longer than {_MAX_LABEL} characters"
+        edges = [char for char in (label[0], label[-1]) if char in "-_"]
+        if edges:
+            return f"the label {label!r} starts or ends with {edges[0]!r}"
+    return None
 
 
 def _ipv6(text: str) -> ipaddress.IPv6Address | None:
