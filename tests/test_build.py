@@ -47,7 +47,7 @@ def test_build_writes_shards_manifest_card_and_spec(built):
     assert (out / "spec.yaml").read_text() == spec.read_text()
     assert "shape: swiss_roll" in (out / "spec.rendered.yaml").read_text()
     card = (out / "README.md").read_text()
-    assert card.startswith("---\n") and "train/train-*.parquet" in card
+    assert card.startswith("---\n") and "- train/train-00000.parquet" in card
     assert (out / "preview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -62,8 +62,8 @@ def test_the_card_names_the_real_splits_and_its_loading_code_loads_them(
     card = (out / "README.md").read_text()
     front = yaml.safe_load(card.split("---\n")[1])
     assert front["configs"][0]["data_files"] == [
-        {"split": "a", "path": "a/a-*.parquet"},
-        {"split": "b", "path": "b/b-*.parquet"},
+        {"split": "a", "path": ["a/a-00000.parquet"]},
+        {"split": "b", "path": ["b/b-00000.parquet"]},
     ]
     assert "train" not in card
     code = card.split("```python\n", 1)[1].split("```", 1)[0]
@@ -91,6 +91,54 @@ def test_a_webdataset_cards_loading_code_reads_every_split_even_one_no_identifie
         "b.1": 100,
     }
     assert {k: len(v) for k, v in namespace["ds"].items()} == {"a": 100, "b.1": 100}
+
+
+def test_a_stray_shard_named_file_in_a_split_folder_is_not_loaded(write_spec, tmp_path):
+    import shutil
+
+    spec = write_spec(spec_text(samples=1000, shard_size=300))
+    out = api.build(spec, tmp_path / "out", workers=1).out
+    shutil.copy(out / "train" / "train-00000.parquet", out / "train" / "train-99999.parquet")
+    manifest = api.load_manifest(out)
+    counts = {name: len(split) for name, split in load(out).items()}
+    assert counts == {s: v["samples"] for s, v in manifest["splits"].items()}
+    assert counts == {"train": 800, "test": 200}
+
+
+def test_many_shards_are_named_by_patterns_that_match_no_stray_file(write_spec, tmp_path):
+    import shutil
+
+    import yaml
+
+    spec = write_spec(spec_text(samples=1000, shard_size=10))
+    out = api.build(spec, tmp_path / "out", workers=2).out
+    front = yaml.safe_load((out / "README.md").read_text().split("---\n")[1])
+    files = {f["split"]: f["path"] for f in front["configs"][0]["data_files"]}
+    assert files["train"] == ["train/train-000[0-7][0-9].parquet"]  # 80 shards
+    assert len(files["test"]) == 20  # few enough to list
+    for stray in ("train-00080.parquet", "train-0008.parquet", "train-000800.parquet"):
+        shutil.copy(out / "train" / "train-00000.parquet", out / "train" / stray)
+    counts = {name: len(split) for name, split in load(out).items()}
+    assert counts == {"train": 800, "test": 200}
+
+
+def test_a_stray_shard_named_file_beside_a_table_is_not_loaded(tmp_path):
+    import shutil
+
+    spec = SPECS / "customers_orders.yaml"
+    out = api.build(spec, tmp_path / "out", variables={"samples": 300}, workers=1).out
+    for table in ("customers", "orders"):
+        folder = out / table / "train"
+        shutil.copy(folder / "train-00000.parquet", folder / "train-00001.parquet")
+    from datasets import load_dataset
+
+    cache = str(tmp_path / "hf-cache")
+    manifest = api.load_manifest(out)
+    for table in ("customers", "orders"):
+        ds = load_dataset(str(out), table, cache_dir=cache)
+        assert {s: len(v) for s, v in ds.items()} == {
+            s: v["tables"][table]["samples"] for s, v in manifest["splits"].items()
+        }
 
 
 def test_related_tables_load_one_config_per_table(tmp_path):
@@ -147,3 +195,18 @@ def test_a_table_without_rows_has_no_config_and_the_cards_code_loads(tmp_path, m
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)  # our own generated card
     assert {k: len(v) for k, v in namespace["ds"].items()} == {"train": 16, "test": 4}
+
+
+def test_shard_patterns_match_exactly_the_shards_numbers():
+    import fnmatch
+
+    from synthc.outputs.table_card import shard_paths
+
+    names = [f"a/a-{i:05d}.tar" for i in range(12000)]
+    for count in (65, 99, 100, 101, 1234, 9999, 10000, 10001, 12000):
+        patterns = shard_paths([{"path": name} for name in names[:count]])
+        assert len(patterns) <= 5
+        matched = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+        assert matched == names[:count], count
+    listed = [{"path": f"a/a-{i:05d}.tar"} for i in (0, 1, *range(3, 70))]  # not numbered on
+    assert shard_paths(listed) == [s["path"] for s in listed]

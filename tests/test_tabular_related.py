@@ -230,7 +230,7 @@ def test_manifest_and_card_describe_each_table(shop):
     assert facts["items"]["references"] == "orders.index"
     assert facts["orders"]["rows_per_parent"] == "poisson(lam=3)"
     card = (shop / "README.md").read_text()
-    assert "config_name: items" in card and "path: orders/val/val-*.parquet" in card
+    assert "config_name: items" in card and "- orders/val/val-00000.parquet" in card
     assert "| orders | customers | `customers_id` -> `customers.index` |" in card
 
 

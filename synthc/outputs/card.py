@@ -2,7 +2,8 @@
 
 The YAML front matter follows the Hugging Face dataset-card conventions (``configs`` with
 ``data_files`` per split, ``dataset_info``), so the Hub and ``datasets.load_dataset`` read the
-directory as it is.
+directory as it is. ``data_files`` lists each split's shard files, not a glob: a stray file
+in a split's folder is not loaded as part of the dataset.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import yaml
 
 from synthc.outputs.card_text import card_cell, card_line, card_paragraph
-from synthc.outputs.table_card import related_front, related_load, related_sections
+from synthc.outputs.table_card import related_front, related_load, related_sections, shard_paths
 
 #: Our column dtypes -> Hugging Face `datasets` Value dtypes (how its Parquet reader sees them).
 _HF_DTYPES = {
@@ -102,7 +103,7 @@ def dataset_card(manifest: dict[str, Any]) -> str:
             {
                 "config_name": "default",
                 "data_files": [
-                    {"split": s, "path": f"{s}/{s}-*.{ext}"}
+                    {"split": s, "path": shard_paths(v["shards"])}
                     for s, v in splits.items()
                     if v["shards"]
                 ],

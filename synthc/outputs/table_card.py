@@ -25,7 +25,12 @@ def related_front(manifest: dict[str, Any], dtypes: dict[str, str]) -> dict[str,
                 "config_name": table,
                 **({"default": True} if i == 0 else {}),
                 "data_files": [
-                    {"split": s, "path": f"{table}/{s}/{s}-*.parquet"}
+                    {
+                        "split": s,
+                        "path": shard_paths(
+                            [x for x in splits[s]["shards"] if x.get("table") == table]
+                        ),
+                    }
                     for s, rows in held.items()
                     if rows["samples"]
                 ],
@@ -47,6 +52,54 @@ def related_front(manifest: dict[str, Any], dtypes: dict[str, str]) -> dict[str,
             }
         )
     return {"configs": configs, "dataset_info": infos}
+
+
+#: the most shard paths a card lists one by one per split; more numbered ones are named by a
+#: few digit patterns (the Hub refuses front matter of many kilobytes)
+LISTED_SHARDS = 64
+
+
+def shard_paths(shards: list[dict[str, Any]]) -> list[str]:
+    """The paths of ``shards`` (manifest entries) for a card's ``data_files``: exactly the
+    dataset's files, where a glob would also load a stray file dropped beside them. Beyond
+    LISTED_SHARDS files numbered ``<prefix>00000`` on, patterns that match those numbers and
+    no other name (``train/train-0[0-9][0-9][0-9][0-9].parquet`` for 10,000 shards)."""
+    paths = [shard["path"] for shard in shards]
+    first = paths[0] if paths else ""
+    stem, dot, ext = first.rpartition(".")
+    prefix = stem[: -len(_ZERO)]
+    numbered = [f"{prefix}{i:05d}.{ext}" for i in range(len(paths))]
+    if len(paths) <= LISTED_SHARDS or not dot or not stem.endswith(_ZERO) or paths != numbered:
+        return paths
+    if any(c in prefix for c in "*?[]{}") or len(paths) > 10 ** len(_ZERO):
+        return paths  # a name a pattern cannot say exactly
+    return [f"{prefix}{digits}.{ext}" for digits in _digits(0, len(paths) - 1, len(_ZERO))]
+
+
+_ZERO = "00000"
+
+
+def _digits(low: int, high: int, width: int) -> list[str]:
+    """Glob patterns of ``width`` digits that match exactly the numbers ``low``..``high``."""
+    if width == 0:
+        return [""]
+    if low == 0 and high == 10**width - 1:
+        return ["[0-9]" * width]
+    unit = 10 ** (width - 1)
+    head, last = low // unit, high // unit
+    if head == last:
+        return [f"{head}{rest}" for rest in _digits(low % unit, high % unit, width - 1)]
+    found = []
+    if low % unit:
+        found += [f"{head}{rest}" for rest in _digits(low % unit, unit - 1, width - 1)]
+        head += 1
+    whole = last if high % unit == unit - 1 else last - 1
+    if head <= whole:
+        lead = str(head) if head == whole else f"[{head}-{whole}]"
+        found.append(lead + "[0-9]" * (width - 1))
+    if whole < last:
+        found += [f"{last}{rest}" for rest in _digits(0, high % unit, width - 1)]
+    return found
 
 
 def related_sections(manifest: dict[str, Any]) -> list[str]:
