@@ -816,3 +816,28 @@ def test_shards_a_killed_build_left_unrecorded_are_removed_from_the_store(bucket
     api.verify(url)  # no object the manifest does not list
     saved = json.loads(fs.cat_file(f"{bucket}/killed/.synthc/state.json"))
     assert "building" not in saved
+
+
+@pytest.mark.parametrize("kind", ["manifold", "fractal"])
+def test_a_shard_object_replaced_since_open_is_refused(bucket, tmp_path, kind):
+    """Only the object's size was checked: an object of the same size put over a shard since
+    the dataset was opened was read (a rebuild's rows mixed with the opened ones)."""
+    url = f"s3://{bucket}/replaced-{kind}"
+    api.build(write_small_spec(tmp_path, kind), url, workers=1)
+    dataset = synthc.open(url)
+    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]
+    fs = s3fs.S3FileSystem()
+    key = f"{bucket}/replaced-{kind}/{shard['path']}"
+    data = fs.cat_file(key)
+    fs.pipe_file(key, data[:-1] + bytes([data[-1] ^ 1]))  # same size, other bytes
+    said = f"the dataset changed since it was opened \\({url}/{shard['path']} was replaced"
+
+    def read() -> int:
+        if kind == "manifold":
+            return len(dataset["train"].lazy().collect())
+        return len(list(dataset["train"].samples(decode=False)))
+
+    with pytest.raises(OutputError, match=said):
+        read()
+    fs.pipe_file(key, data)  # the same bytes again: the object as opened (its ETag)
+    assert read() == len(dataset["train"])

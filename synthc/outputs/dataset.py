@@ -116,8 +116,18 @@ def open_dataset(out: Path | str, *, verify: bool = False, table: str | None = N
 def _open_store(store: Store, verify: bool, table: str | None) -> Dataset:
     """A dataset on an object store: shards are streamed (tars) or fetched to a temporary
     folder the dataset owns (Parquet, for polars) when first read."""
+    before = store.info(MANIFEST_FILE)
     manifest = read_store_manifest(store)
+    # one listing (not an info per shard): each shard's object as it is now, which every read
+    # checks it still is (its ETag, or what else the store reports); with the manifest read
+    # before it still in place, these objects are its shards, not a rebuild's
+    listed = store.listing()
     where = store.where(MANIFEST_FILE)
+    if before is None or listed.get(MANIFEST_FILE) != before:
+        raise OutputError(
+            f"{where}: rewritten or removed while the dataset was opened (a build running?); "
+            "open it again once the build is done"
+        )
     # removed when the process exits, not with the dataset: a LazyFrame reads it later
     cache = scratch_path("open")  # named after this process: swept once it is killed
     atexit.register(shutil.rmtree, cache, ignore_errors=True)
@@ -131,6 +141,8 @@ def _open_store(store: Store, verify: bool, table: str | None) -> Dataset:
     for split in dataset.splits.values():
         for shard in split.shards:
             shard.store = store
+            found = listed.get(shard.name)
+            shard.opened_stamp = None if found is None else found["stamp"]
     return dataset
 
 
@@ -223,6 +235,9 @@ class Shard:
         #: a local dataset's: the shard file's signature when the dataset was opened (None: no
         #: file); every read refuses a file that is not that one (:meth:`as_opened`)
         self.opened: Signature | None = None
+        #: a store dataset's: the shard object's stamp (ETag, else modification time and size)
+        #: when the dataset was opened (None: no object); every read refuses another object
+        self.opened_stamp: str | None = None
 
     def as_opened(self, now: Signature | None) -> None:
         """OutputError (the dataset changed since it was opened) unless ``now``, the signature
@@ -268,6 +283,11 @@ class Shard:
         def fetch() -> None:
             self._check_object_size(store)
             store.download(self.name, self.path)
+            try:  # an object replaced while it was downloaded is not kept
+                self._check_object_size(store)
+            except BaseException:
+                self.path.unlink(missing_ok=True)
+                raise
 
         return fetched(self.path, fetch)
 
@@ -305,6 +325,8 @@ class Shard:
         info = store.info(self.name)
         if info is None:
             raise OutputError(f"{self.where}: missing from the store")
+        if self.opened_stamp is not None and info["stamp"] != self.opened_stamp:
+            raise changed_since_opened(store.url, self.where, self.opened_stamp, info["stamp"])
         if info["size"] != self.size:
             raise OutputError(
                 f"{self.where}: {counted(info['size'], 'byte')}, the manifest says {self.size}"

@@ -1,6 +1,6 @@
 """What tells that a dataset's local file was replaced or removed since it was looked at,
 without reading it: its size, modification time and inode; and the error an opened dataset
-raises for a shard that is not the file ``synthc.open`` found."""
+raises for a shard that is not the file (or store object) ``synthc.open`` found."""
 
 from __future__ import annotations
 
@@ -26,11 +26,10 @@ def file_signature(path: Path) -> Signature | None:
         return None
 
 
-def changed_since_opened(
-    root: object, where: str, opened: Signature | None, now: Signature | None
-) -> OutputError:
-    """The error for the shard ``where`` of the dataset at ``root``, whose file's signature is
-    ``now`` and was ``opened`` when the dataset was opened (None: no file)."""
+def changed_since_opened(root: object, where: str, opened: object, now: object) -> OutputError:
+    """The error for the shard ``where`` of the dataset at ``root``, whose file's signature (a
+    store object's stamp) is ``now`` and was ``opened`` when the dataset was opened (None: no
+    file)."""
     what = "is gone" if now is None else "appeared" if opened is None else "was replaced"
     return OutputError(
         f"{root}: the dataset changed since it was opened ({where} {what}, a rebuild?); "
