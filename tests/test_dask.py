@@ -496,6 +496,68 @@ def test_a_worker_running_other_synthc_code_at_the_same_version_is_refused(write
     assert not list(out.rglob("*.parquet"))
 
 
+def older_synthc_env(root: Path) -> dict[str, str]:
+    """A worker environment whose installed synthc metadata says 0.0.1 (as in the test above)."""
+    info = root / "older-install" / "synthc-0.0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: synthc\nVersion: 0.0.1\n")
+    paths = [str(info.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"PYTHONPATH": os.pathsep.join(paths)}
+
+
+def joins_after_the_check(monkeypatch, cluster, root: Path, then=None) -> None:
+    """Start a worker with another synthc version right after the executor checked the
+    workers, before it submits (a worker joining mid-build); then ``then()``."""
+    from dask_processes import start_worker, wait_for_workers
+
+    from synthc.executors import dask
+
+    checked = dask._check_workers
+
+    def check(client, expected):
+        checked(client, expected)
+        worker = start_worker(cluster, root, "older", older_synthc_env(root))
+        cluster.workers.append(worker)
+        wait_for_workers(cluster.address, len(cluster.workers), root / "dask.log")
+        if then is not None:
+            then()
+
+    monkeypatch.setattr(dask, "_check_workers", check)
+
+
+def test_a_worker_with_another_version_joining_mid_run_hands_its_tasks_on(tmp_path, monkeypatch):
+    """The first task that landed on such a worker failed the whole run, though the worker
+    that was checked could run every task."""
+    from synthc.executors.dask import TOPIC
+
+    with dask_processes(tmp_path / "cluster", workers=1) as cluster:
+        joins_after_the_check(monkeypatch, cluster, tmp_path / "cluster")
+        executor = DaskExecutor(cluster.address)
+        results = dict(executor.run(math.sqrt, [i * i for i in range(200)]))
+        assert results == {i: float(i) for i in range(200)}
+        with Client(cluster.address, set_as_default=False) as client:
+            kinds = [event[1][1] for event in client.get_events(TOPIC)]
+        assert "mismatch" in kinds  # the new worker was given tasks, and handed them on
+
+
+def test_a_run_left_with_only_mismatched_workers_names_the_mismatch(tmp_path, monkeypatch):
+    with dask_processes(tmp_path / "cluster", workers=1) as cluster:
+        good = cluster.workers[0]
+
+        def stop_the_good_worker() -> None:
+            good.terminate()
+            good.wait(timeout=30)
+
+        joins_after_the_check(monkeypatch, cluster, tmp_path / "cluster", stop_the_good_worker)
+        executor = DaskExecutor(cluster.address)
+        said = (
+            rf"Dask worker tcp://127\.0\.0\.1:\d+ has synthc 0\.0\.1 \(client: {__version__}\)"
+            ".*; no worker with the client's versions is left"
+        )
+        with pytest.raises(UsageError, match=said):
+            dict(executor.run(math.sqrt, [i * i for i in range(200)]))
+
+
 def test_a_mismatch_names_every_differing_version():
     expected = {"synthc": "0.2.0", "python": "3.12.1", "polars": "1.0.0", "numpy": "2.0.0"}
     found = {"synthc": "0.2.0", "python": "3.12.1", "polars": "0.9.0"}

@@ -3,8 +3,10 @@
 On an existing cluster (an address), or on a ``LocalCluster`` of worker processes started for
 one build and closed after it (no address). Every worker needs the same synthc, Python and
 byte-shaping library versions as the client (task keys name them): they are compared before
-anything is submitted, and again on the worker before each task (workers that join later), and
-a difference is a UsageError naming the worker. Workers must see the output directory at the
+anything is submitted (a difference is a UsageError naming the worker), and again on the worker
+before each task: a worker that joined later with other versions hands its tasks back, and the
+other workers run them (:mod:`synthc.executors.dask_steer`; a UsageError naming the mismatch
+once no other worker is left). Workers must see the output directory at the
 same path. Tasks are submitted with ``pure=False``, a run of consecutive ones per Dask task
 when there are many more than the cluster has threads (:func:`batch_size`: Dask spends a few
 milliseconds of scheduler, worker and client time on each of its tasks, a lot beside a shard of
@@ -51,6 +53,7 @@ from synthc.deadline import interrupted
 from synthc.dist_versions import version
 from synthc.errors import BuildError, UsageError, one_line
 from synthc.executors.base import POLL_SECONDS, Report, TaskFailed, traceback_text
+from synthc.executors.dask_steer import Steering
 from synthc.executors.polars_threads import polars_threads_per_worker
 from synthc.executors.reporting import Counts
 from synthc.own_process import terminated
@@ -253,6 +256,7 @@ class DaskExecutor:
             self.waiting = presence.awaited()
             _check_workers(client, expected)
             counts, running = Counts(), _Running()
+            steering = running.steering
             run = uuid.uuid4().hex
             # before any task is submitted, so no event is missed
             client.subscribe_topic(TOPIC, functools.partial(_collect, counts, running, run))
@@ -288,6 +292,7 @@ class DaskExecutor:
                         except queue.Empty:
                             self.waiting = presence.look()  # raises once waited too long
                         finally:
+                            steering.steer(client, futures, LOOK_SECONDS)
                             if report is not None:
                                 report(counts.take())
                     self.waiting = presence.look(finishing=True)
@@ -844,15 +849,21 @@ def _run_batch(
     cancelled it, it stops (synthc.cancellation): at the next progress report or before a
     shard is put in place.
 
-    Refused with VersionMismatch when this worker's versions differ from the client's ``expected``
-    (a worker that joined after the check). A task that raises ends the batch with _Failed
-    naming it."""
+    On a worker whose versions differ from the client's ``expected`` (one that joined after
+    the check) the mismatch is logged and the Dask task handed back to the scheduler
+    (``Reschedule``), for the client to steer it elsewhere; called elsewhere, VersionMismatch.
+    A task that raises ends the batch with _Failed naming it."""
     libraries = tuple(name for name in expected if name not in OWN)
     address = _this_worker()
+    worker = _current_worker()
     message = mismatch(address, expected, _cached_versions(libraries))
     if message is not None:
-        raise VersionMismatch(message)
-    worker = _current_worker()
+        if worker is None:
+            raise VersionMismatch(message)
+        from distributed import Reschedule
+
+        _log(worker, [run, "mismatch", first, address, message])
+        raise Reschedule()
     _log(worker, [run, "started", first, address])
     try:
         with cancellation.checked_by(_cancelled_check(worker)):
@@ -956,6 +967,8 @@ class _Running:
         self._started: dict[int, str] = {}
         self._ended: set[int] = set()
         self._results: dict[int, Any] = {}
+        #: the workers that refused the run's tasks for their versions
+        self.steering = Steering()
 
     def finished(self, index: int, result: Any) -> None:
         with self._lock:
@@ -1003,5 +1016,7 @@ def _collect(counts: Counts, running: _Running, run: str, event: tuple[float, An
             running.ended(int(first))
         elif kind == "shard":
             running.finished(int(first), rest[0])
+        elif kind == "mismatch":
+            running.steering.mismatched(str(rest[0]), str(rest[1]))
     except (TypeError, ValueError, IndexError):  # not an event of this synthc's making
         return
