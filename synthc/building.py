@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from synthc import compile_ahead, generators
+from synthc import compile_ahead, generators, limits
 from synthc.build_target import Target
 from synthc.checkpoint import Checkpoint
 from synthc.compile_notice import compile_notice
@@ -340,7 +340,9 @@ def _compiling_ahead(compiled: CompiledSpec, executor: Executor, cold: bool) -> 
     (``cold``), the generator has such kernels, and the build runs here with a worker that
     would wait for Numba meanwhile."""
     config = compiled.spec.generator
-    here = isinstance(executor, LocalExecutor) and executor.workers >= 2 and _cores() >= 2
+    here = (
+        isinstance(executor, LocalExecutor) and executor.workers >= 2 and limits.usable_cpus() >= 2
+    )
     ahead = None
     if cold and here and generators.get(config.kind).compiles_ahead():
         ahead = compile_ahead.start(config.kind, config)
@@ -349,13 +351,6 @@ def _compiling_ahead(compiled: CompiledSpec, executor: Executor, cold: bool) -> 
     finally:
         if ahead is not None:
             ahead.stop()
-
-
-def _cores() -> int:
-    """The CPUs this process may run on (its affinity, where the platform tells)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _will_write(plan: Plan, finisher: Finisher) -> list[str]:

@@ -59,9 +59,14 @@ WORKERS_PER_CPU = 4
 def max_workers() -> int:
     """The most workers a build may start here (MAX_WORKERS, or more on a machine of more
     than MAX_WORKERS / WORKERS_PER_CPU CPUs)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    cpus = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-    return max(MAX_WORKERS, WORKERS_PER_CPU * cpus)
+    return max(MAX_WORKERS, WORKERS_PER_CPU * usable_cpus())
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the platform tells)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 # -- memory of a build -------------------------------------------------------------------------
