@@ -115,9 +115,9 @@ def test_boolean_keys_say_what_yaml_read(write_spec):
     [
         (
             "samples: '1e3'",
-            "YAML read '1e3' as text because of its quotes; write it without quotes",
+            "YAML read '1e3' as text because of its quotes; write an integer without quotes (1000)",
         ),
-        ("seed: 1:30", "YAML 1.2 reads 1:30 as text, not a number (numbers: 1000, 1.5, 1e3, 0x1F)"),
+        ("seed: 1:30", "YAML 1.2 reads 1:30 as text, not an integer (integers: 1000, 0x1F)"),
     ],
 )
 def test_text_where_a_number_belongs_says_what_yaml_read(write_spec, line, said):
@@ -138,10 +138,14 @@ def test_var_values_are_typed_like_the_spec(write_spec):
     spec = write_spec(
         spec_text(name="{{ var('name') }}", samples="{{ var('samples') }}")  # type: ignore[arg-type]
     )
-    result = run_synthc("plan", spec, "--json", "--var", "samples=1e3", "--var", "name=yes")
+    result = run_synthc("plan", spec, "--json", "--var", "samples=1000", "--var", "name=yes")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert (plan["name"], plan["samples"]) == ("yes", 1000)
+    # 1e3 is a float, which an integer field refuses as it does in the spec's own text
+    result = run_synthc("validate", spec, "--var", "samples=1e3", "--var", "name=yes")
+    assert result.returncode == 2
+    assert "samples: input should be a valid integer; YAML read 1000.0 as a float" in result.stderr
 
 
 def test_a_name_yaml_reads_as_a_number_is_blamed_at_the_key_not_its_value(write_spec, cli):
@@ -180,10 +184,10 @@ def test_boolean_keys_are_named_as_written_without_union_noise(write_spec):
 
 def test_a_value_of_the_expected_yaml_kind_gets_no_typing_hint(write_spec):
     spec = write_spec(spec_text().replace("samples: 1000", "samples: {{ var('samples') }}"))
-    result = run_synthc("validate", spec, "--var", "samples=12.5")
+    result = run_synthc("validate", spec, "--var", "samples=-5")
     assert result.returncode == 2
-    assert "fractional part (from --var samples=12.5)" in result.stderr
-    assert "YAML" not in result.stderr  # YAML read a number, as a count must be
+    assert "greater than 0 (from --var samples=-5)" in result.stderr
+    assert "YAML" not in result.stderr  # YAML read an integer, as a count must be
 
 
 def test_keys_yaml_reads_as_booleans_numbers_or_null_are_one_line_problems(write_spec):

@@ -186,7 +186,7 @@ def _validated(loaded: Loaded) -> Spec:
 _EXPECTED = {
     "input should be a valid string": "text",
     "input should be a valid number": "number",
-    "input should be a valid integer": "number",
+    "input should be a valid integer": "integer",
     "input should be a finite number": "number",
     "input should be a valid boolean": "boolean",
 }

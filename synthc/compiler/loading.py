@@ -206,8 +206,8 @@ def yaml_reading_hint(
     """What YAML read at ``path`` (its value, else its key; with ``keys_only`` its key) and how
     to write it as ``expected``.
 
-    ``expected`` is "text", "number" or "boolean"; "" when YAML read that kind, or when the
-    path is not a scalar (nothing about YAML's typing to explain).
+    ``expected`` is "text", "number", "integer" or "boolean"; "" when YAML read that kind, or
+    when the path is not a scalar (nothing about YAML's typing to explain).
     """
     tables = (loaded.key_scalars,) if keys_only else (loaded.scalars, loaded.key_scalars)
     for table in tables:
@@ -223,15 +223,32 @@ def yaml_reading_hint(
                 return "YAML read an empty value as null; write '' for empty text"
             quote = '"' if "'" in source else "'"
             return f"YAML read {source} as {kind}; write {quote}{source}{quote} in quotes for text"
-        if expected in ("number", "boolean") and tag == "str":
+        if expected in ("number", "integer") and tag == "bool":
+            return f"YAML read {source} as a boolean; write {_NUMBERS[expected]}"
+        if expected == "integer" and tag == "float":
+            return (
+                f"YAML read {source} as a float; write an integer, without a decimal point or "
+                "exponent (1000, not 1000.0 or 1e3)"
+            )
+        if expected in ("number", "integer", "boolean") and tag == "str":
+            if source[:1] in ("'", '"') and expected == "integer":
+                return (
+                    f"YAML read {source} as text because of its quotes; write an integer "
+                    "without quotes (1000)"
+                )
             if source[:1] in ("'", '"'):
                 return f"YAML read {source} as text because of its quotes; write it without quotes"
             if expected == "boolean":
                 return f"YAML 1.2 reads {source} as text, not a boolean; write true or false"
+            if expected == "integer":
+                return f"YAML 1.2 reads {source} as text, not an integer (integers: 1000, 0x1F)"
             return f"YAML 1.2 reads {source} as text, not a number (numbers: 1000, 1.5, 1e3, 0x1F)"
         return ""  # YAML read the kind expected: the value itself is wrong, not its typing
     return ""
 
+
+#: what to write for a number field given a boolean
+_NUMBERS = {"number": "a number (1000, 1.5, 1e3)", "integer": "an integer (1000)"}
 
 #: characters of a value a hint quotes at most (a 100,000-character --var made one line of it)
 _HINT_CHARS = 60

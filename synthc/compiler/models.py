@@ -34,9 +34,11 @@ class _Strict(BaseModel):
 
 
 def _a_number_not_text_or_boolean(value: Any) -> Any:
-    # YAML's true is no 1 and "10" no 10 (Python would take both as integers); 1e6 is, as a
-    # whole float
-    if isinstance(value, bool | str):
+    # YAML's true is no 1, "10" no 10 and 1.0 no 1 (Python would take each as an integer), as
+    # the generator configs' strict integer fields refuse them: a seed written 1e19 would
+    # silently be another seed, rounded to a float's 53 bits (pydantic says a NaN is no finite
+    # number)
+    if isinstance(value, bool | str) or (isinstance(value, float) and math.isfinite(value)):
         raise PydanticCustomError("int_type", "Input should be a valid integer")
     return value
 
@@ -54,7 +56,7 @@ def _one_printable_line(text: str) -> str:
     return text
 
 
-#: checks a whole number (1e6 too), never text or a boolean, before an integer field's own rules
+#: checks an integer, never a float (1.0, 1e6), text or a boolean, before the field's own rules
 _A_NUMBER = BeforeValidator(_a_number_not_text_or_boolean)
 #: an integer field of the spec's top level. An optional one (``int | None``) puts its bounds
 #: inside: ``Annotated[int, Field(gt=0), _A_NUMBER] | None``, so the JSON Schema states them as

@@ -1,0 +1,42 @@
+"""An integer field refuses a YAML float or boolean, saying what YAML read and what to write."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import spec_text
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "said"),
+    [
+        ("seed", "1.0", "YAML read 1.0 as a float; write an integer, without a decimal point"),
+        ("seed", "-0.0", "YAML read -0.0 as a float; write an integer, without a decimal point"),
+        ("samples", "1e3", "YAML read 1e3 as a float; write an integer, without a decimal point"),
+        ("shard_size", "300.0", "YAML read 300.0 as a float; write an integer"),
+        ("seed", "true", "YAML read true as a boolean; write an integer (1000)"),
+    ],
+)
+def test_an_integer_field_refuses_a_float_or_boolean(cli, write_spec, field, written, said):
+    lines = spec_text().splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.lstrip().startswith(f"{field}:"))
+    indent = len(lines[number - 1]) - len(lines[number - 1].lstrip())
+    lines[number - 1] = " " * indent + f"{field}: {written}"
+    spec = write_spec("\n".join(lines) + "\n")
+    code, _, err = cli("validate", spec)
+    assert code == 2, err
+    path = f"output.{field}" if field == "shard_size" else field
+    (line,) = err.splitlines()
+    column = indent + len(field) + 3
+    assert line.startswith(f"{spec}:{number}:{column}: {path}: input should be a valid integer; ")
+    assert said in line, line
+
+
+def test_a_generator_integer_field_says_yaml_read_a_float(cli, write_spec):
+    spec = write_spec(spec_text(generator="kind: manifold\n  shape: sphere\n  dim: 2.0"))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert err == (
+        f"{spec}:11:8: generator.dim: input should be a valid integer; YAML read 2.0 as a "
+        "float; write an integer, without a decimal point or exponent (1000, not 1000.0 or 1e3)\n"
+    )
