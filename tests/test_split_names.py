@@ -103,7 +103,7 @@ def test_bad_split_names_do_not_hide_the_sum_or_a_value_s_type(cli, write_spec):
     assert "splits: split fractions sum to 1.1, not 1" in err and "synthc: 2 problems" in err
     code, _, err = cli("validate", write_spec(spec_text(splits="{'a/b': 0.5, test: true}")))
     assert code == 2 and "splits['a/b']: split name 'a/b' must match" in err, err
-    assert "splits.test: input should be a valid number" in err, err
+    assert "splits.test: YAML read true as a boolean; write a fraction" in err, err
 
 
 def test_a_split_name_too_long_for_a_file_name_is_a_spec_error(cli, write_spec, tmp_path):

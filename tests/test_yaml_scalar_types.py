@@ -40,3 +40,30 @@ def test_a_generator_integer_field_says_yaml_read_a_float(cli, write_spec):
         f"{spec}:11:8: generator.dim: input should be a valid integer; YAML read 2.0 as a "
         "float; write an integer, without a decimal point or exponent (1000, not 1000.0 or 1e3)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("splits", "said"),
+    [
+        (
+            "{train: true}",
+            "7:17: splits.train: YAML read true as a boolean; write a fraction of the samples "
+            "(0.8) or a count of them (800)",
+        ),
+        (
+            "{train: , test: 0.2}",
+            "7:17: splits.train: the value is empty (YAML reads it as null); write a fraction of "
+            "the samples (0.8) or a count of them (800)",
+        ),
+        (
+            "{train: '0.8', test: 0.2}",
+            "7:17: splits.train: input should be a valid number; YAML read '0.8' as text because "
+            "of its quotes; write it without quotes",
+        ),
+    ],
+)
+def test_a_split_that_is_no_number_is_one_problem(cli, write_spec, splits, said):
+    spec = write_spec(spec_text(splits=splits))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert err == f"{spec}:{said}\n"

@@ -158,9 +158,10 @@ _SplitProblem = tuple[tuple[Any, ...], str]
 
 
 def _split_entry_problems(splits: dict[Any, Any]) -> list[_SplitProblem]:
-    """Every problem of each split's name and value on its own (names that are no text, and
-    values that are no number, are pydantic's to report), and every name that differs from an
-    earlier one only in case, each at its own entry, in spec order."""
+    """Every problem of each split's name and value on its own (names that are no text are
+    pydantic's to report; a value that is no number is one problem here, not pydantic's two),
+    and every name that differs from an earlier one only in case, each at its own entry, in
+    spec order."""
     problems: list[_SplitProblem] = []
     folded: dict[str, str] = {}
     for name, value in splits.items():
@@ -182,7 +183,25 @@ def _split_entry_problems(splits: dict[Any, Any]) -> list[_SplitProblem]:
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if number and (value < 0 or not math.isfinite(value)):
             problems.append(((name,), f"split {name!r}: must be a finite number >= 0"))
+        elif not number:  # one problem, not one per member of int | float
+            problems.append(((name,), _not_a_split_value(value)))
     return problems
+
+
+def _not_a_split_value(value: Any) -> str:
+    """The problem of a split's value that is no number (compiling adds what YAML read, for
+    text)."""
+    if isinstance(value, bool):
+        return (
+            f"YAML read {str(value).lower()} as a boolean; write a fraction of the samples "
+            "(0.8) or a count of them (800)"
+        )
+    if value is None:
+        return (
+            "the value is empty (YAML reads it as null); write a fraction of the samples (0.8) "
+            "or a count of them (800)"
+        )
+    return "input should be a valid number"
 
 
 def _split_field_problems(splits: dict[str, int | float]) -> list[str]:
@@ -206,7 +225,10 @@ def _split_problems_error(
     so every problem of the splits is reported at once."""
     details: list[InitErrorDetails] = []
     if found is not None:
+        judged = {place[0] for place, _ in problems if len(place) == 1}
         for item in found.errors(include_url=False):
+            if item["loc"][:1] and item["loc"][0] in judged and item["loc"][1:2] != ("[key]",):
+                continue  # a value already reported as one problem
             detail = InitErrorDetails(type=item["type"], loc=item["loc"], input=item["input"])
             if "ctx" in item:
                 detail["ctx"] = item["ctx"]
