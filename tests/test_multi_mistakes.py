@@ -232,3 +232,42 @@ def test_a_did_you_mean_shows_an_invisible_character_as_an_escape():
 
     assert did_you_mean("z", ["z\u200b"]) == "; did you mean 'z\\u200b'?"
     assert did_you_mean("stdd", ["std"]) == "; did you mean 'std'?"
+
+
+@pytest.mark.parametrize(
+    ("generator", "said"),
+    [
+        (
+            "kind: tabular\n  tables:\n    a:\n      columns: {x: {dist: normal}}\n    b:\n"
+            "      parent: a\n      rows_per_parent: {dist: negative_binomial, lam: 5}\n"
+            "      columns: {y: {dist: normal}}",
+            "generator.tables.b.rows_per_parent.dist: unknown dist 'negative_binomial'; expected "
+            "one of poisson, binomial, integer, constant; did you mean 'binomial'?",
+        ),
+        (
+            "kind: tabular\n  columns: {x: {dist: binomal, lam: 3}}",
+            "generator.columns.x.dist: unknown dist 'binomal'; expected one of normal, uniform, "
+            "lognormal, exponential, gamma, beta, poisson, binomial, bernoulli, integer, date, "
+            "timestamp, categorical, sequence, constant, or 'expr' in place of 'dist'; did you "
+            "mean 'binomial'?",
+        ),
+        (
+            "kind: manifold\n  shape: tors\n  centers: 3",
+            "generator.shape: unknown shape 'tors'; expected one of swiss_roll, s_curve, sphere, "
+            "torus, helix, moons, circles, blobs; did you mean 'torus'?",
+        ),
+        (
+            "kind: tabularr\n  shape: sphere",
+            "generator.kind: unknown generator kind 'tabularr'; did you mean 'tabular'?",
+        ),
+    ],
+)
+def test_a_misspelt_tag_reports_only_itself_not_the_guessed_members_fields(
+    cli, write_spec, generator, said
+):
+    """A tag judged as its closest member reported that member's missing fields (binomial's n
+    and p for an unknown dist) and the other members' fields as unknown."""
+    code, _, err = cli("validate", write_spec(spec_text(generator=generator)))
+    assert code == 2
+    (line,) = err.splitlines()
+    assert line.split(": ", 1)[1] == said, err

@@ -10,9 +10,10 @@ their own. What cannot be validated becomes a :data:`HOLE`; a rule that reads a 
 
 from __future__ import annotations
 
+import contextlib
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Union
 
 from pydantic import BaseModel, Discriminator, TypeAdapter, ValidationError
@@ -50,6 +51,21 @@ class Validator:
     def __init__(self, report: Report, report_pydantic: ReportPydantic) -> None:
         self.report = report
         self.report_pydantic = report_pydantic
+        #: while data is judged as the member a misspelt tag most likely means: the fields of
+        #: the other members, which the user may have meant instead (None: no guess)
+        self._guess: set[str] | None = None
+
+    @contextlib.contextmanager
+    def guessing(self, others: Iterable[str]) -> Iterator[None]:
+        """Judge data as a guessed member (a misspelt tag's closest): its written values are
+        judged, but a field it lacks is not reported missing, nor a key ``others`` has unknown;
+        the guess may be wrong, and the tag's own problem says what is allowed."""
+        before = self._guess
+        self._guess = set(others) | (before or set())
+        try:
+            yield
+        finally:
+            self._guess = before
 
     def value(self, annotation: Any, data: Any, path: Path) -> Any:
         """``data`` validated as ``annotation``, with HOLE in each part that is invalid."""
@@ -108,7 +124,9 @@ class Validator:
         fields = model.model_fields
         meant: set[str] = set()  # fields an unknown key stands for: not also reported missing
         for key in data:
-            if key not in fields:
+            if key not in fields and self._guess is not None and key in self._guess:
+                meant.add(key)  # another member's field: the user may mean that member
+            elif key not in fields:
                 hint = field_hint(key, fields)
                 if not hint and elsewhere and key in elsewhere:
                     hint = f"; it is a field of {' and '.join(elsewhere[key])}"
@@ -117,8 +135,8 @@ class Validator:
         values: dict[str, Any] = {}
         for name, field in fields.items():
             if name not in data:
-                if field.is_required() and name in meant:
-                    values[name] = HOLE
+                if field.is_required() and (name in meant or self._guess is not None):
+                    values[name] = HOLE  # not missing: written under another name or member
                 elif field.is_required():
                     self.report((*path, name), f"missing required field '{name}'", False, None)
                     values[name] = HOLE
@@ -171,7 +189,8 @@ class Validator:
                 # Judge the rest as the member the user most likely meant; the tag stays invalid.
                 model = members[chosen]
                 others = _elsewhere(members, tag_field, chosen)
-                part = self.model(model, {**data, tag_field: chosen}, path, others)
+                with self.guessing(others):
+                    part = self.model(model, {**data, tag_field: chosen}, path, others)
                 return part.model_copy(update={tag_field: HOLE}) if not is_hole(part) else part
         else:
             return self.model(members[tag], data, path, _elsewhere(members, tag_field, tag))

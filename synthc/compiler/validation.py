@@ -162,16 +162,21 @@ def _validate_generator(
     if not hint or meant is None:
         _unknown_to_every_kind(raw, known, report)
         return HOLE
-    # Judge the rest as the kind the user most likely meant; the kind itself stays invalid.
-    config = parts.value(generator_config(meant), {**raw, "kind": meant}, ("generator",))
+    # Judge the rest as the kind the user most likely meant; the kind itself stays invalid,
+    # and a field that kind lacks is neither missing nor unknown if another kind has it.
+    with parts.guessing(_fields_of_kinds(known)):
+        config = parts.value(generator_config(meant), {**raw, "kind": meant}, ("generator",))
     return config if is_hole(config) else config.model_copy(update={"kind": HOLE})
+
+
+def _fields_of_kinds(known: Sequence[str]) -> set[str]:
+    """Every top-level field name of the generator kinds ``known``."""
+    return {name for k in known for m in _models_of(generator_config(k)) for name in m.model_fields}
 
 
 def _unknown_to_every_kind(raw: dict, known: Sequence[str], report: Callable[..., None]) -> None:
     """Without a kind, the keys that no generator kind has are still wrong."""
-    every = {
-        name for k in known for m in _models_of(generator_config(k)) for name in m.model_fields
-    }
+    every = _fields_of_kinds(known)
     for key in raw:
         if key not in every:
             report(
