@@ -10,6 +10,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from synthc.generators.manifold import GENERATOR, kernels
+from tests.conftest import spec_text
 
 ADAPTER = TypeAdapter(GENERATOR.Config)
 TOL = 1e-9
@@ -269,3 +270,25 @@ def test_every_shape_states_its_formula_coordinates_labels_and_kernel():
         assert facts["shape"] == model.shape_name() and facts["formula"] == cfg.formula
         table = GENERATOR.generate(cfg, 1, 0, 10)  # its kernel runs
         assert [c.name for c in GENERATOR.columns(cfg)] == list(table)
+
+
+def test_each_end_of_a_center_box_too_large_is_reported(cli, write_spec):
+    """center_box: [-1e308, 1e308] reported only [0], though both ends are bad; a long list of
+    too-large values is one line that counts them."""
+    generator = "kind: manifold\n  shape: blobs\n  center_box: [-1e308, 1e308]"
+    spec = write_spec(spec_text(generator=generator))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert err.splitlines() == [
+        f"{spec}:11:16: generator.center_box[0]: -1e+308 is too large: at most 1e+100 in magnitude",
+        f"{spec}:11:24: generator.center_box[1]: 1e+308 is too large: at most 1e+100 in magnitude",
+        "synthc: 2 problems",
+    ]
+    generator = "kind: manifold\n  shape: blobs\n  centers: [[1e200, 1e200], [0, 0], [0, -1e300]]"
+    spec = write_spec(spec_text(generator=generator))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert err == (
+        f"{spec}:11:14: generator.centers[0][0]: 1e+200 is too large: at most 1e+100 in "
+        "magnitude; 3 values of centers are, the last at centers[2][1]\n"
+    )

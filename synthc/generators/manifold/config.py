@@ -349,11 +349,22 @@ class Blobs(ManifoldBase):
             if isinstance(stds, list)
             else [(("cluster_std",), stds)],
         ]
-        for numbers in groups:  # the first too large of each field: a long list says it once
-            for at, value in numbers:
-                if abs(value) > MAX_MAGNITUDE:
-                    yield (at, f"{value:g} is too large: at most {MAX_MAGNITUDE:g} in magnitude")
-                    break
+        for numbers in groups:
+            bad = [(at, value) for at, value in numbers if abs(value) > MAX_MAGNITUDE]
+            # each of a pair (center_box's two ends); a long list says it once, with its count
+            shown = bad if len(bad) <= _EACH_TOO_LARGE else bad[:1]
+            for at, value in shown:
+                message = f"{value:g} is too large: at most {MAX_MAGNITUDE:g} in magnitude"
+                if len(bad) > len(shown):
+                    message += (
+                        f"; {len(bad):,} values of {at[0]} are, the last at "
+                        f"{at[0]}{''.join(f'[{i}]' for i in bad[-1][0][1:])}"
+                    )
+                yield (at, message)
+
+
+#: too-large values of one field reported one by one; more are reported once, counted
+_EACH_TOO_LARGE = 2
 
 
 def _some(problem: Any) -> Iterable[Any]:
