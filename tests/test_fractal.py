@@ -390,3 +390,38 @@ def test_chaos_game_points_per_image_are_bounded(tmp_path, render, extra):
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(render=render, extra=extra))
     assert "over the limit of 20,000,000 (synthc.limits.MAX_SAMPLE_POINTS)" in spec_problems(spec)
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        (
+            "class0.npy",
+            "2 of its 24 map values are not finite numbers (NaN or infinite), the "
+            "first at [1][0][2]",
+        ),
+        (
+            "class0.csv",
+            "2 of its 12 map values are not finite numbers (NaN or infinite), the "
+            "first at row 2, column b",
+        ),
+    ],
+)
+def test_a_catalog_of_non_finite_values_is_one_problem(cli, tmp_path, name, said):
+    """A NaN-filled .npy catalog gave one line per element (maps[0][0][0], [0][0][1], ...)."""
+    if name.endswith(".npy"):
+        maps = np.full((4, 2, 3), 0.3)
+        maps[1, 0, 2], maps[3, 1, 1] = np.inf, np.nan
+        np.save(tmp_path / name, maps)
+    else:
+        (tmp_path / name).write_text("a,b,c,d,e,f,p\n0.5,0,0,0.5,0,0,1\n0.5,nan,0,0.5,0,inf,1\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(classes=1, instances=4, system=f"{{catalog: {name}}}"))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    column = len("  system: {catalog: ") + 1
+    line = next(i for i, t in enumerate(spec.read_text().splitlines(), 1) if "catalog:" in t)
+    assert err == (
+        f"{spec}:{line}:{column}: generator.system.catalog: cannot read the catalog: "
+        f"'{name}': {said}\n"
+    )

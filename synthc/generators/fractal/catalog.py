@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +127,7 @@ def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
 
     if suffix == ".npy":
         array = _npy_maps(data, shown).astype(np.float64)
+        _all_finite(array, shown, lambda at: "[" + "][".join(map(str, at)) + "]")
         maps = np.column_stack(
             [
                 array[:, 0, 0],
@@ -172,6 +174,7 @@ def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
     if not rows:
         raise ValueError(f"{shown!r}: no maps")
     table = np.array(rows)
+    _all_finite(table[:, :6], shown, lambda at: f"row {at[0] + 1}, column {'abcdef'[at[1]]}")
     weights = table[:, 6]
     for j, p in enumerate(weights.tolist()):
         if not 0 <= p < float("inf"):
@@ -181,6 +184,21 @@ def _one_class(data: bytes, suffix: str, shown: str) -> dict[str, Any]:
         raise ValueError(f"{shown!r}: the p column sums to {total:g}; it needs a positive sum")
     # FractalDB writes p = |det| / sum with rounding: the column is scaled to sum to 1
     return system_json(table[:, :6], weights / total)
+
+
+def _all_finite(array: np.ndarray, shown: str, place: Callable[[tuple[int, ...]], str]) -> None:
+    """Refuse maps holding NaN or infinite values in one message (not one per element): how
+    many, and the first's place as ``place`` spells an index."""
+    import numpy as np
+
+    bad = ~np.isfinite(array)
+    count = int(bad.sum())
+    if count:
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{shown!r}: {count:,} of its {array.size:,} map values are not finite numbers (NaN "
+            f"or infinite), the first at {place(first)}"
+        )
 
 
 def _npy_maps(data: bytes, shown: str) -> np.ndarray:
