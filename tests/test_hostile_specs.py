@@ -62,6 +62,26 @@ def test_a_template_cannot_print_a_control_character(cli, write_spec):
     assert message.startswith(f"{path}:2:1: the template printed a control character U+001E")
 
 
+@pytest.mark.parametrize(
+    ("line", "value", "char"),
+    [
+        ("description: \"{{ var('d') }}\"", '"a\\x00b"', "U+0000"),
+        ("description: \"{{ var('d') }}\"", '"\\u2028"', "U+2028"),
+        # a value the template changed on its way is no longer known by its value
+        ("{% set d = var('d') %}description: \"x {{ d | upper }}\"", '"a\\x01b"', "U+0001"),
+    ],
+)
+def test_a_var_printing_a_control_character_is_named(cli, write_spec, line, value, char):
+    """A --var whose value prints U+0000 was reported without "(from --var NAME)"."""
+    path = write_spec(spec_text().replace("description: a tiny test dataset", line))
+    code, _, err = cli("validate", path, "--var", f"d={value}")
+    assert code == 2
+    assert err == (
+        f"{path}:4:1: the template printed a control character {char}, not allowed in a spec "
+        f"(from --var d={value})\n"
+    )
+
+
 # -- case 2: non-UTF-8, binary, huge and non-regular spec files ----------------------------
 
 

@@ -50,7 +50,11 @@ class _IncludeProblem(Exception):
 
 
 class _BadOutput(Exception):
-    pass
+    """A printed value holding a character no spec may (``char``)."""
+
+    def __init__(self, message: str, char: str = "") -> None:
+        super().__init__(message)
+        self.char = char
 
 
 class _SearchLoader(BaseLoader):
@@ -127,7 +131,9 @@ def _finalize(value: Any) -> Any:
     text = value if isinstance(value, str) else str(value)
     bad = UNPRINTABLE.search(MARK.sub("", text))  # text a macro returned carries markers
     if bad:
-        raise _BadOutput(f"the template printed a {describe_char(bad[0])}, not allowed in a spec")
+        raise _BadOutput(
+            f"the template printed a {describe_char(bad[0])}, not allowed in a spec", bad[0]
+        )
     return text
 
 
@@ -155,9 +161,18 @@ def render_template(
     table = SpanTable()
 
     def finalize(value: Any) -> Any:
+        printed = value.value if isinstance(value, _Printed) else value
+        try:
+            text = _finalize(printed)
+        except _BadOutput as error:  # from a --var's value: name it, as a spec error does
+            origin = value.origin if isinstance(value, _Printed) else None
+            origin = origin or _var_holding(error.char, var_reads)
+            if origin is None:
+                raise
+            raise _BadOutput(f"{error} (from {origin})", error.char) from None
         if isinstance(value, _Printed):
-            return value.start + _finalize(value.value) + value.end
-        return _finalize(value)
+            return value.start + text + value.end
+        return text
 
     def at(index: Any, since: Any, value: Any) -> Any:
         # A rewritten {{ expr }}: its value between "expression at" and "expression ends" marks.
@@ -167,6 +182,7 @@ def render_template(
             var_reads.everything = True  # {{ vars }} prints them all
         name = var_reads.origin(since, value) if isinstance(since, int) else None
         start = index
+        origin = None
         if name is not None:
             given = variables[name]
             printed = None
@@ -178,7 +194,7 @@ def render_template(
             start = table.add(
                 dataclasses.replace(table.spans[index], origin=origin, printed=printed)
             )
-        return _Printed(table.marker(start), value, table.marker(index + 1))
+        return _Printed(table.marker(start), value, table.marker(index + 1), origin)
 
     env = BoundedEnvironment(
         undefined=_Undefined,
@@ -226,13 +242,40 @@ def render_template(
     return dataclasses.replace(rendered, reads=tuple(reads.values()))
 
 
+def _var_holding(char: str, var_reads: VarReads) -> str | None:
+    """``--var NAME=VALUE`` of the first variable whose value holds ``char`` (a value the
+    template changed on its way, ``{{ d | upper }}``, is no longer known by its value)."""
+    for name, value in var_reads.variables.items():
+        if char and _holds(value, char):
+            return var_reads.origin_text(name)
+    return None
+
+
+def _holds(value: Any, char: str) -> bool:
+    """Whether text in ``value`` (a --var: text, a number, lists and mappings of them) holds
+    ``char``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and char in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
 class _Printed:
     """A value a ``{{ }}`` printed, with the markers that go around its text."""
 
-    __slots__ = ("start", "value", "end")
+    __slots__ = ("start", "value", "end", "origin")
 
-    def __init__(self, start: str, value: Any, end: str) -> None:
+    def __init__(self, start: str, value: Any, end: str, origin: str | None = None) -> None:
         self.start, self.value, self.end = start, value, end
+        #: the ``--var`` the value came from (``--var NAME=VALUE``), if any
+        self.origin = origin
 
 
 class _Undefined(StrictUndefined):
