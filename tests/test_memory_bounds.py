@@ -277,3 +277,23 @@ def test_a_wide_table_shard_is_refused(cli, write_spec):
     refused(cli, path, 1508, "output.shard_size", "1,501 values")
     # The default shard size (from the row's bytes) fits.
     assert cli("validate", spec(write_spec, generator, samples=100_000))[0] == 0
+
+
+def test_space_width_is_in_the_ocr_memory_estimate(cli, write_spec):
+    """Spaces drawn space_width (up to 10) times as wide were estimated at one em, so a line
+    of many spaces passed validate and then needed gigabytes per image."""
+    items = " ".join(["ab"] * 4000)
+    text = (
+        "synthc: 1\nname: t\nseed: 1\nsamples: 10\ngenerator:\n  kind: ocr_text\n"
+        f"  text: {{source: list, items: ['{items}']}}\n  space_width: {{width}}\n"
+    )
+    assert cli("validate", write_spec(text.replace("{width}", "1")))[0] == 0
+    spec = write_spec(text.replace("{width}", "10"))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert err == (
+        f"{spec}:7:32: generator.text.items[0]: a line of 11,999 characters at size 32 (3,999 "
+        "of them spaces, at space_width 10) makes an image of about 1,535,709 x 48 px, which "
+        "needs about 1.1 GiB per sample, over the limit of 1.0 GiB (synthc.limits."
+        "MAX_SAMPLE_BYTES)\n"
+    )

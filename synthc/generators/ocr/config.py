@@ -145,6 +145,20 @@ class TextConfig(ConfigPart):
             return ("words",), max(self.words, default=0) * (ESTIMATED_WORD_CHARS + 1)
         return None
 
+    def most_spaces(self, chars: int) -> int:
+        """The most spaces (drawn ``space_width`` times as wide) a line of ``chars``
+        characters from this source may hold: a dictionary's between its words, a list's
+        item's, and for a file, or random characters that include a space, every one."""
+        if self.source == "dict":
+            spaces = max(self.words, default=1) - 1
+        elif self.source == "list":
+            spaces = max((self.folded(item).count(" ") for item in self.items or []), default=0)
+        elif self.source == "random":
+            spaces = chars if " " in self.alphabet() else 0
+        else:
+            spaces = chars
+        return max(0, min(spaces, chars))
+
     def rules(self) -> list[Callable[[], Iterable[Any]]]:
         return [
             lambda: _pair_problems(("words",), self.words, 1),
@@ -320,10 +334,13 @@ class OcrConfig(GeneratorConfig):
         makes a sample over limits.MAX_SAMPLE_BYTES (``line``: what the message calls it)."""
         # far beyond any limit, and small enough to stay a finite float in the estimate
         chars = min(chars, 10**15)
-        width, height = _image_estimate(self, chars, advance)
+        spaces = self.text.most_spaces(chars) if self.space_width > 1 else 0
+        width, height = _image_estimate(self, chars, advance, spaces)
         angle = max((abs(a) for a in self.skew), default=0)
+        widened = f"{spaces:,} of them spaces" if spaces < chars else "every one a space"
         what = (
             f"{line or f'a line of {chars:,} characters'} at size {self.size}"
+            + (f" ({widened}, at space_width {self.space_width:g})" if spaces else "")
             + (f" and skew up to {angle:g} degrees" if angle else "")
             + f" makes an image of about {width:,.0f} x {height:,.0f} px, which"
         )
@@ -489,15 +506,20 @@ def _colour_problems(at: tuple[str, ...], colour: Callable[[], str]) -> Iterable
         yield (at, "a colour is '#rrggbb' or a range '#rrggbb,#rrggbb'")
 
 
-def _image_estimate(config: OcrConfig, chars: int, advance: float = 1.0) -> tuple[float, float]:
+def _image_estimate(
+    config: OcrConfig, chars: int, advance: float = 1.0, spaces: int = 0
+) -> tuple[float, float]:
     """Width and height in px of the largest layer a line of ``chars`` characters makes:
     drawn with advances of about one em, or ``advance`` em (the widest glyph of a font; the
-    drawing size is at most ``size``), then rotated by
+    drawing size is at most ``size``), ``spaces`` of them each ``space_width`` times that
+    (a space is no wider than a character's estimate), then rotated by
     the worst angle of ``skew`` (the canvas expands), then fitted with margins and padded to
     ``width``. A paragraph stacks up to ``lines[1]`` such lines."""
     em = config.size
     stroke = config.stroke.width
-    along = chars * (em * max(1.0, advance) + config.character_spacing) + 2 * (0.3 * em + stroke)
+    glyph = em * max(1.0, advance)
+    along = chars * (glyph + config.character_spacing) + 2 * (0.3 * em + stroke)
+    along += spaces * glyph * max(0.0, config.space_width - 1)
     stacked = max(1, min(config.lines[-1], MAX_LINES)) if config.lines else 1
     across = (1.2 * em + 2 * stroke) * (stacked + (stacked - 1) * config.line_spacing)
     w, h = (along, across) if config.orientation == "horizontal" else (across, along)
