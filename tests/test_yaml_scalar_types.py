@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import spec_text
@@ -10,14 +12,16 @@ from tests.conftest import spec_text
 @pytest.mark.parametrize(
     ("field", "written", "said"),
     [
-        ("seed", "1.0", "YAML read 1.0 as a float; write an integer, without a decimal point"),
-        ("seed", "-0.0", "YAML read -0.0 as a float; write an integer, without a decimal point"),
-        ("samples", "1e3", "YAML read 1e3 as a float; write an integer, without a decimal point"),
-        ("shard_size", "300.0", "YAML read 300.0 as a float; write an integer"),
+        # past 2**53 a float is not exact: 12345678901234567890.0 is 12345678901234567168
+        ("seed", "12345678901234567890.0", "YAML read 12345678901234567890.0 as a float; write"),
+        ("seed", "1e19", "YAML read 1e19 as a float; write an integer, without a decimal point"),
+        ("samples", "9007199254740994.0", "YAML read 9007199254740994.0 as a float; write"),
         ("seed", "true", "YAML read true as a boolean; write an integer (1000)"),
     ],
 )
-def test_an_integer_field_refuses_a_float_or_boolean(cli, write_spec, field, written, said):
+def test_an_integer_field_refuses_an_inexact_float_or_boolean(
+    cli, write_spec, field, written, said
+):
     lines = spec_text().splitlines()
     number = next(i for i, line in enumerate(lines, 1) if line.lstrip().startswith(f"{field}:"))
     indent = len(lines[number - 1]) - len(lines[number - 1].lstrip())
@@ -67,3 +71,22 @@ def test_a_split_that_is_no_number_is_one_problem(cli, write_spec, splits, said)
     code, _, err = cli("validate", spec)
     assert code == 2
     assert err == f"{spec}:{said}\n"
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "value"),
+    [
+        ("seed", "1.0", 1),
+        ("seed", "-0.0", 0),
+        ("samples", "1e3", 1000),
+        ("seed", "9007199254740992.0", 2**53),
+    ],
+)
+def test_a_whole_float_an_integer_field_holds_exactly_is_its_integer(
+    cli, write_spec, field, written, value
+):
+    spec = write_spec(spec_text().replace(f"{field}: ", f"{field}: {written} #", 1))
+    code, out, err = cli("plan", spec, "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert (plan["tasks"][0]["seed"] if field == "seed" else plan[field]) == value

@@ -34,13 +34,19 @@ class _Strict(BaseModel):
 
 
 def _a_number_not_text_or_boolean(value: Any) -> Any:
-    # YAML's true is no 1, "10" no 10 and 1.0 no 1 (Python would take each as an integer), as
-    # the generator configs' strict integer fields refuse them: a seed written 1e19 would
-    # silently be another seed, rounded to a float's 53 bits (pydantic says a NaN is no finite
-    # number)
-    if isinstance(value, bool | str) or (isinstance(value, float) and math.isfinite(value)):
+    # YAML's true is no 1 and "10" no 10 (Python would take both as integers); a whole float is
+    # its integer (samples: 1e6) while a float holds every integer up to 2**53 exactly: past
+    # that, a seed written 12345678901234567890.0 would silently be another seed (pydantic says
+    # a fractional float has a fractional part, and a NaN is no finite number)
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, float) and math.isfinite(value) and abs(value) > _EXACT_FLOATS:
         raise PydanticCustomError("int_type", "Input should be a valid integer")
     return value
+
+
+#: the largest magnitude up to which a float holds every integer
+_EXACT_FLOATS = 2.0**53
 
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -56,7 +62,7 @@ def _one_printable_line(text: str) -> str:
     return text
 
 
-#: checks an integer, never a float (1.0, 1e6), text or a boolean, before the field's own rules
+#: checks a whole number (1e6 too, up to 2**53), never text or a boolean, before the field's rules
 _A_NUMBER = BeforeValidator(_a_number_not_text_or_boolean)
 #: an integer field of the spec's top level. An optional one (``int | None``) puts its bounds
 #: inside: ``Annotated[int, Field(gt=0), _A_NUMBER] | None``, so the JSON Schema states them as
