@@ -7,10 +7,10 @@ from typing import get_args
 
 import numpy as np
 import pytest
+from conftest import spec_text
 from pydantic import TypeAdapter, ValidationError
 
 from synthc.generators.manifold import GENERATOR, kernels
-from tests.conftest import spec_text
 
 ADAPTER = TypeAdapter(GENERATOR.Config)
 TOL = 1e-9

@@ -1,12 +1,11 @@
-"""An integer field refuses a YAML float or boolean, saying what YAML read and what to write."""
+"""An integer field refuses a float it cannot hold exactly, or a boolean, saying what YAML read."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-
-from tests.conftest import spec_text
+from conftest import spec_text
 
 
 @pytest.mark.parametrize(
