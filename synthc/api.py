@@ -28,7 +28,6 @@ from synthc.errors import (
     BuildError,
     OutputError,
     OutputProblems,
-    SpecError,
     UsageError,
     UsageProblems,
     one_line,
@@ -201,14 +200,10 @@ def compile_spec(
     """Render, parse and validate the spec at ``path`` (see
     :func:`synthc.compiler.compiling.compile_spec`); a synthc manifest or output directory
     given instead of a spec is a UsageError that says to give the spec (or its copy)."""
-    try:
+    with _enclosing.compiling(path if text is None else None):
         return _compile_spec(
             path, variables, allow_read, templates, text=text, text_display=text_display
         )
-    except (SpecError, UsageError):
-        if text is None and isinstance(path, str | Path) and "://" not in str(path):
-            _enclosing.refuse_output_as_spec(Path(path))  # checked only when it failed
-        raise
 
 
 def validate(

@@ -33,6 +33,7 @@ from synthc.errors import UsageError, counted
 from synthc.generator_output import check_frame, checked_samples
 from synthc.generators.base import FileGenerator, Generator, TableGenerator
 from synthc.hints import did_you_mean
+from synthc.outputs import enclosing
 from synthc.outputs.webdataset import TarLayout
 from synthc.shard import table_columns, table_rows
 
@@ -84,8 +85,10 @@ def stream(
     when the split is too small to give every rank and worker one; :meth:`Stream.used_block_size`
     says how many). ``allow_read`` and ``templates`` as for a build.
     """
+    with enclosing.compiling(spec):
+        compiled = compile_spec(spec, variables, allow_read, templates)
     return Stream.of(
-        compile_spec(spec, variables, allow_read, templates),
+        compiled,
         split,
         rank=rank,
         world_size=world_size,

@@ -8,6 +8,7 @@ import re
 import pytest
 from conftest import ROOT, run_synthc, spec_text
 
+import synthc
 from synthc.cli import _parser
 from synthc.errors import UsageError
 
@@ -623,3 +624,7 @@ def test_a_manifest_or_output_directory_given_as_the_spec_says_to_give_the_spec(
     assert code == 2 and err.endswith("not a spec; give the spec it was built from\n")
     code, _, err = cli("validate", copy)
     assert code == 0, err
+    # the Python API's stream compiles the spec it is given too
+    for given in (out / "manifest.json", out):
+        with pytest.raises(UsageError, match=r"is a synthc .*, not a spec; give the spec"):
+            synthc.stream(given, "train")

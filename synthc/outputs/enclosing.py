@@ -3,12 +3,14 @@ is a manifest or an output directory given where a spec was meant."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
-from synthc.errors import OutputError, UsageError
+from synthc.errors import OutputError, SpecError, UsageError
 from synthc.outputs.manifest import MANIFEST_FILE, MANIFEST_FORMAT, SPEC_FILE, read_manifest
 from synthc.outputs.state import is_synthc_output
 
@@ -46,6 +48,19 @@ def _holds_manifest(directory: Path) -> bool:
 _MANIFEST_START = re.compile(
     r'\A\s*\{\s*"format"\s*:\s*"' + re.escape(MANIFEST_FORMAT.partition("/")[0]) + "/"
 )
+
+
+@contextlib.contextmanager
+def compiling(spec: Path | str | None) -> Iterator[None]:
+    """Around compiling the spec file ``spec`` (None: a text, not a file): when it fails, a
+    synthc manifest or output directory given as ``spec`` is the UsageError that says to give
+    the spec (:func:`refuse_output_as_spec`), checked only then."""
+    try:
+        yield
+    except (SpecError, UsageError):
+        if spec is not None and "://" not in str(spec):
+            refuse_output_as_spec(Path(spec))
+        raise
 
 
 def refuse_output_as_spec(path: Path) -> None:
