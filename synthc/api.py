@@ -28,6 +28,7 @@ from synthc.errors import (
     BuildError,
     OutputError,
     OutputProblems,
+    SpecError,
     UsageError,
     UsageProblems,
     one_line,
@@ -200,10 +201,13 @@ def compile_spec(
     """Render, parse and validate the spec at ``path`` (see
     :func:`synthc.compiler.compiling.compile_spec`); a synthc manifest or output directory
     given instead of a spec is a UsageError that says to give the spec (or its copy)."""
-    with _enclosing.compiling(path if text is None else None):
+    try:
         return _compile_spec(
             path, variables, allow_read, templates, text=text, text_display=text_display
         )
+    except (SpecError, UsageError):  # checked only then: validate imports no output code
+        _enclosing.refuse_output_as_spec(path if text is None else None)
+        raise
 
 
 def validate(

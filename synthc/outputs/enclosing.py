@@ -58,15 +58,17 @@ def compiling(spec: Path | str | None) -> Iterator[None]:
     try:
         yield
     except (SpecError, UsageError):
-        if spec is not None and "://" not in str(spec):
-            refuse_output_as_spec(Path(spec))
+        refuse_output_as_spec(spec)
         raise
 
 
-def refuse_output_as_spec(path: Path) -> None:
-    """UsageError when ``path``, given as a spec, is a synthc manifest or output directory
+def refuse_output_as_spec(spec: Path | str | None) -> None:
+    """UsageError when ``spec``, given as a spec file, is a synthc manifest or output directory
     (its manifest read as a spec made a screenful of spec errors): the spec is meant, or the
-    copy the build wrote beside its manifest."""
+    copy the build wrote beside its manifest. None (a spec's text) and URLs pass."""
+    if spec is None or "://" in str(spec):
+        return
+    path = Path(spec)
     try:
         mode = path.stat().st_mode
     except (OSError, ValueError):
