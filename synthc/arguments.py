@@ -106,6 +106,12 @@ def sample_index(text: str) -> int:
     return _decimal(text, negative=True)
 
 
+def count(text: str) -> int:
+    """``-n N`` (a number of samples): a whole number in ASCII decimal digits, as
+    :func:`sample_index`; 0 and below are refused by the command, which says so."""
+    return _decimal(text, negative=True)
+
+
 def _decimal(text: str, negative: bool = False) -> int:
     """``text`` as an integer written in ASCII decimal digits (``int()`` also takes ``1_000``,
     full-width digits and surrounding blanks); a leading ``-`` only if ``negative``."""

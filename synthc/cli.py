@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import synthc
 from synthc import api
-from synthc.arguments import Parser, sample_index, workers
+from synthc.arguments import Parser, count, sample_index, workers
 from synthc.errors import Position, SpecError, SynthcError, UsageError, counted, one_line
 from synthc.library_logs import show_library_logs
 from synthc.own_process import Terminated
@@ -217,7 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("preview", help="draw a spec's first samples without building")
     p.add_argument("spec", type=_spec_argument, metavar="SPEC")
     with_vars(p)
-    p.add_argument("-n", type=int, default=None, help="samples (default 16 images, 4000 rows)")
+    p.add_argument("-n", type=count, default=None, help="samples (default 16 images, 4000 rows)")
     p.add_argument(
         "-o",
         "--out",

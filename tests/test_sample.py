@@ -363,14 +363,20 @@ def test_a_file_of_the_samples_name_is_not_replaced_without_force(cli, tmp_path,
 
 
 @pytest.mark.parametrize("index", ["1_0", "\uff15", " 5 ", "5 ", "+5", "0x5", "٣"])
-def test_the_index_is_written_in_ascii_decimal_digits(capsys, index):
-    """int() took '1_0', full-width and Arabic-Indic digits and blanks."""
+@pytest.mark.parametrize(
+    ("command", "option"), [("sample", "--index/-i"), ("preview", "-n")], ids=["index", "n"]
+)
+def test_counts_and_indexes_are_written_in_ascii_decimal_digits(capsys, index, command, option):
+    """int() took '1_0', full-width and Arabic-Indic digits and blanks (`sample -i`, and
+    `preview -n`, which drew 1,000 samples for `-n 1_000`)."""
     from synthc.cli import _parser
 
+    flag = option.rpartition("/")[2]
     with pytest.raises(SystemExit) as caught:
-        _parser().parse_args(["sample", "spec.yaml", "-i", index])
+        _parser().parse_args([command, "spec.yaml", flag, index])
     assert caught.value.code == 2
-    assert f"argument --index/-i: {index!r} is not a whole number in decimal digits" in (
+    assert f"argument {option}: {index!r} is not a whole number in decimal digits" in (
         capsys.readouterr().err
     )
-    assert _parser().parse_args(["sample", "spec.yaml", "-i", "10"]).index == 10
+    parsed = _parser().parse_args([command, "spec.yaml", flag, "10"])
+    assert (parsed.index if command == "sample" else parsed.n) == 10
