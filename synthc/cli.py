@@ -1017,9 +1017,8 @@ def _report(error: SynthcError, spec: Path | None = None) -> None:
             print(f"{named}{problem}", file=sys.stderr)
             if show_source and problem.position is not None:
                 _print_excerpt(problem.position)
-        count = len(error.problems)
-        if count > 1:
-            print(f"synthc: {count} problems", file=sys.stderr)
+        if len(error.problems) > 1:
+            print(f"synthc: {len(error.problems)} problems", file=sys.stderr)
     else:
         # Lines of a message that lists problems are synthc's own (verify's, one a line);
         # whatever else they hold is escaped, so no value can start a line of its own.
