@@ -146,7 +146,9 @@ _REEXPORTED: dict[str, Any] = {
     **dict.fromkeys(["DatasetDiff", "diff_sides"], _diff_result),
     **dict.fromkeys(["Side", "side_of_manifest", "side_of_spec"], _diff_sides),
     **dict.fromkeys(["diff_lines"], _diff_text),
-    **dict.fromkeys(["DaskExecutor", "check_address", "shared_local_clusters"], _dask),
+    **dict.fromkeys(
+        ["DaskExecutor", "check_address", "check_dask_installed", "shared_local_clusters"], _dask
+    ),
     **dict.fromkeys(["LocalExecutor"], _local_executor),
     **dict.fromkeys(["Dataset", "open_dataset"], _dataset),
     **dict.fromkeys(["enclosing_output"], _enclosing),
@@ -428,6 +430,8 @@ def build(
     every input's, so make stops re-running the rule, unless ``restat`` (ninja's ``restat =
     1`` remembers the check itself, and a time moved forward rebuilds what depends on the
     dataset); see docs/outputs.md."""
+    if scheduler is not None or executor == "dask":
+        _dask.check_dask_installed()  # before compiling: nothing is done without the extra
     if scheduler is not None:
         if (executor is not None and executor != "dask") or workers is not None:
             raise UsageError("a Dask scheduler has its own workers: give no executor or workers")
@@ -724,6 +728,8 @@ def reproduce(
     each library version that differs. ``executor="dask"`` rebuilds on a Dask LocalCluster
     of ``workers`` processes, waiting at most ``worker_wait`` seconds while it has no worker,
     as :func:`build` does (default 600; ``math.inf``: no limit)."""
+    if executor == "dask":
+        _dask.check_dask_installed()
     if worker_wait is not None:
         if executor != "dask":
             raise UsageError(

@@ -533,6 +533,8 @@ def _build(args: argparse.Namespace) -> int:
             "process, never one this command could reach; give its tcp:// (or tls://) address"
         )
     dask = args.executor == "dask" or args.scheduler is not None
+    if dask:  # once, not for each spec
+        api.check_dask_installed()
     if args.worker_wait is not None and not dask:
         raise UsageError(
             "--worker-wait bounds a Dask build's wait for workers: give it with --scheduler or "

@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import spec_text
 
 from synthc.compiler.planning import library_versions
 from synthc.errors import UsageError
@@ -142,3 +143,57 @@ def test_the_test_extra_installs_the_ocr_extra():
     assert not [d for d in project["dependencies"] if d.startswith("trdg")]
     assert any(d.startswith("trdg") for d in project["optional-dependencies"]["ocr"])
     assert "synthc[ocr]" in project["optional-dependencies"]["test"]
+
+
+#: what a Dask run is told where distributed (the ``dask`` extra) is not installed
+DASK_MISSING = (
+    "synthc: error: the Dask executor (--executor dask, --scheduler) needs distributed, "
+    "which is not installed: pip install 'synthc[dask]'"
+)
+
+
+def _without(modules: list[str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The command line in a process where ``modules`` are not installed."""
+    hide = "; ".join(f"sys.modules[{name!r}] = None" for name in modules)
+    code = f"import sys; {hide}; from synthc.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["build", "{spec}", "-o", "{out}", "--executor", "dask", "--force"],
+        ["build", "{spec}", "-o", "{out}", "--executor", "dask"],  # up to date
+        ["build", "{spec}", "{other}", "-o", "{many}", "--executor", "dask"],
+        ["build", "{spec}", "-o", "{out}", "--scheduler", "tcp://127.0.0.1:8786"],
+        ["reproduce", "{out}", "--executor", "dask"],
+    ],
+)
+def test_a_dask_run_without_the_extra_says_what_to_install(built, write_spec, options):
+    """Without distributed, --executor dask and --scheduler are one usage error naming the
+    extra, before anything is built or written (a build had removed the output's manifest,
+    said it was building, and named distributed alone; --scheduler said the scheduler could not
+    be reached: ModuleNotFoundError)."""
+    spec, out = built
+    other = write_spec(spec_text(name="other", samples=10), "other.yaml")
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    names = {"spec": spec, "out": out, "other": other, "many": out.parent / "many"}
+    result = _without(["distributed"], *[a.format(**names) for a in options])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [DASK_MISSING]
+    after = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert after == before
+    assert not (out.parent / "many").exists()
+
+
+def test_a_dask_executor_without_the_extra_says_what_to_install():
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from synthc.errors import UsageError\n"
+        "from synthc.executors.dask import DaskExecutor\n"
+        "try:\n    DaskExecutor()\nexcept UsageError as error:\n    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == DASK_MISSING.removeprefix("synthc: error: "), result.stderr

@@ -31,6 +31,7 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import importlib.util
 import ipaddress
 import logging
 import math
@@ -63,6 +64,20 @@ _SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 #: a port of ASCII digits: ``\d`` took fullwidth ones, which int() reads, and the client dialled
 #: the address for the whole connection timeout
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]+))?$")
+
+
+#: what a Dask run is told where distributed (the ``dask`` extra) is not installed
+DASK_MISSING = (
+    "the Dask executor (--executor dask, --scheduler) needs distributed, which is not "
+    "installed: pip install 'synthc[dask]'"
+)
+
+
+def check_dask_installed() -> None:
+    """UsageError naming the extra to install unless distributed is found (without importing
+    it): checked before a Dask run compiles, plans or writes anything."""
+    if importlib.util.find_spec("distributed") is None:
+        raise UsageError(DASK_MISSING)
 
 
 def check_address(address: str) -> None:
@@ -186,6 +201,7 @@ class DaskExecutor:
         worker_wait: float = WORKER_WAIT,
         throwaway: bool = False,
     ) -> None:
+        check_dask_installed()
         check_worker_wait(worker_wait)
         if address is not None:
             check_address(address)
@@ -239,7 +255,7 @@ class DaskExecutor:
         try:
             from distributed import as_completed
         except ImportError as error:  # pragma: no cover - depends on the installation
-            raise UsageError("the Dask executor needs `pip install distributed`") from error
+            raise UsageError(DASK_MISSING) from error
         expected = local_versions(self.libraries)
         with self._client(len(items)) as client:
             workers = client.scheduler_info().get("workers", {})
