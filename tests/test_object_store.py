@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import polars as pl
 import pytest
 import s3fs
 import store_servers
-from conftest import loopback_cluster, spec_text
+from conftest import ROOT, loopback_cluster, spec_text
 from small_datasets import write_spec as write_small_spec
 from store_servers import (
     free_port,
@@ -303,13 +305,24 @@ def test_store_urls_are_checked(bucket, cli, tmp_path):
     assert_no_secret(stdout, stderr)
 
 
-@pytest.mark.parametrize(
-    ("url", "package", "install"),
-    [("s3://bucket/prefix", "s3fs", "synthc[s3]"), ("gs://bucket/prefix", "gcsfs", "gcsfs")],
-)
+#: each store's fsspec package and the extra that installs it (pyproject.toml)
+STORE_EXTRAS = [
+    ("s3://bucket/prefix", "s3fs", "synthc[s3]"),
+    ("s3a://bucket/prefix", "s3fs", "synthc[s3]"),
+    ("gs://bucket/prefix", "gcsfs", "synthc[gcs]"),
+    ("gcs://bucket/prefix", "gcsfs", "synthc[gcs]"),
+    ("az://container/prefix", "adlfs", "synthc[azure]"),
+    ("abfs://container/prefix", "adlfs", "synthc[azure]"),
+    ("abfss://container@account.dfs.core.windows.net/prefix", "adlfs", "synthc[azure]"),
+]
+
+
+@pytest.mark.parametrize(("url", "package", "install"), STORE_EXTRAS)
 def test_a_missing_fsspec_implementation_is_a_usage_error(
     cli, tmp_path, monkeypatch, url, package, install
 ):
+    """Each store names the extra to install (gs:// and az:// named gcsfs and adlfs alone,
+    which left out the versions synthc needs: adlfs's conditional create for the lock)."""
     monkeypatch.setitem(sys.modules, package, None)  # as if it were not installed
     spec = write_small_spec(tmp_path, "manifold")
     code, _, stderr = cli("build", spec, "-o", url)
@@ -318,6 +331,23 @@ def test_a_missing_fsspec_implementation_is_a_usage_error(
     assert stderr == (
         f"synthc: error: {url}: {scheme}:// outputs need {package}: pip install '{install}'\n"
     )
+    for module in ("fsspec", "fsspec.core"):  # a lean install has neither
+        monkeypatch.setitem(sys.modules, module, None)
+    code, _, stderr = cli("verify", url)
+    assert code == 2
+    assert stderr == (
+        f"synthc: error: {url}: outputs on object stores need fsspec: pip install '{install}'\n"
+    )
+
+
+@pytest.mark.parametrize(("url", "package", "install"), STORE_EXTRAS)
+def test_each_store_extra_installs_fsspec_and_the_stores_package(url, package, install):
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    wanted = extras[install.removeprefix("synthc[").removesuffix("]")]
+    assert {re.split(r"[<>=\[]", d)[0] for d in wanted} == {"fsspec", package}
+    assert all(d in extras["test"] for d in wanted)  # the tests run against these versions
 
 
 def test_schemes_synthc_does_not_list_are_refused_before_anything_is_written(

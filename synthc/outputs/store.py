@@ -35,11 +35,11 @@ from synthc.outputs.store_config import check_fsspec_config, config_kwargs_probl
 _PACKAGES = {
     "s3": ("s3fs", "synthc[s3]"),
     "s3a": ("s3fs", "synthc[s3]"),
-    "gs": ("gcsfs", "gcsfs"),
-    "gcs": ("gcsfs", "gcsfs"),
-    "az": ("adlfs", "adlfs"),
-    "abfs": ("adlfs", "adlfs"),
-    "abfss": ("adlfs", "adlfs"),
+    "gs": ("gcsfs", "synthc[gcs]"),
+    "gcs": ("gcsfs", "synthc[gcs]"),
+    "az": ("adlfs", "synthc[azure]"),
+    "abfs": ("adlfs", "synthc[azure]"),
+    "abfss": ("adlfs", "synthc[azure]"),
 }
 #: the URL schemes an output may have: the object stores above and local directories
 SCHEMES = (*_PACKAGES, "file")
