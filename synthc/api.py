@@ -159,6 +159,7 @@ _REEXPORTED: dict[str, Any] = {
     **dict.fromkeys(
         [
             "Store",
+            "check_store_packages",
             "is_store_url",
             "local_path",
             "one_slash_url",

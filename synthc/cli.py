@@ -728,6 +728,8 @@ def _each_spec(
     problem = api.url_problem(args.out) if isinstance(args.out, str) else None
     if problem is not None:  # before each spec's output under it is printed
         raise UsageError(problem)
+    if isinstance(args.out, str) and api.is_store_url(args.out) and not api.local_path(args.out):
+        api.check_store_packages(args.out)  # once, not for each spec
     targets = _targets(args, default_out)
     summary: list[str] = []
     codes: list[int] = []

@@ -871,3 +871,18 @@ def test_a_shard_object_replaced_since_open_is_refused(bucket, tmp_path, kind):
         read()
     fs.pipe_file(key, data)  # the same bytes again: the object as opened (its ETag)
     assert read() == len(dataset["train"])
+
+
+@pytest.mark.parametrize("command", ["build", "plan"])
+def test_several_specs_without_the_stores_extra_are_told_once(cli, tmp_path, monkeypatch, command):
+    """Several specs into a store without its package: one line naming the extra, before any
+    spec is compiled (each spec said it, then a summary line per spec and in all)."""
+    monkeypatch.setitem(sys.modules, "s3fs", None)
+    one = write_small_spec(tmp_path, "manifold")
+    two = write_small_spec(tmp_path, "tabular")
+    code, stdout, stderr = cli(command, one, two, "-o", "s3://bucket/prefix")
+    assert code == 2
+    assert stdout == ""
+    assert stderr == (
+        "synthc: error: s3://bucket/prefix: s3:// outputs need s3fs: pip install 'synthc[s3]'\n"
+    )

@@ -32,7 +32,7 @@ from synthc.outputs.store_bounds import bound_azure, endpoint, gcs_options
 from synthc.outputs.store_config import check_fsspec_config, config_kwargs_problem
 
 #: fsspec protocols and the package (and synthc extra) each needs
-_PACKAGES = {
+_PACKAGES: dict[str, tuple[str, str]] = {
     "s3": ("s3fs", "synthc[s3]"),
     "s3a": ("s3fs", "synthc[s3]"),
     "gs": ("gcsfs", "synthc[gcs]"),
@@ -612,6 +612,28 @@ def stamp(info: dict[str, Any]) -> str:
     return f"size:{info.get('size')}"
 
 
+def check_store_packages(url: str) -> None:
+    """UsageError naming the extra to install unless fsspec and the package of ``url``'s
+    scheme (s3fs, gcsfs, adlfs) import."""
+    protocol = url.partition("://")[0]
+    package, extra = _PACKAGES.get(protocol, (None, "fsspec"))
+    shown = public_url(url)
+    check_fsspec_config()  # before fsspec reads it, warning or failing its import
+    try:
+        import fsspec.core  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            f"{shown}: outputs on object stores need fsspec: pip install '{extra}'"
+        ) from None
+    if package is not None:
+        try:
+            __import__(package)
+        except ImportError:
+            raise UsageError(
+                f"{shown}: {protocol}:// outputs need {package}: pip install '{extra}'"
+            ) from None
+
+
 def open_store(url: str) -> Store:
     """The store at ``url``; UsageError naming the package to install when its fsspec
     implementation is missing, when the URL names no bucket, or when :func:`url_problem`
@@ -622,21 +644,9 @@ def open_store(url: str) -> Store:
     if problem is not None:
         raise UsageError(problem)
     protocol = url.partition("://")[0]
-    package, extra = _PACKAGES.get(protocol, (None, None))
-    check_fsspec_config()  # before fsspec reads it, warning or failing its import
-    try:
-        from fsspec.core import url_to_fs
-    except ImportError:
-        raise UsageError(
-            f"{shown}: outputs on object stores need fsspec: pip install '{extra or 'fsspec'}'"
-        ) from None
-    if package is not None:
-        try:
-            __import__(package)
-        except ImportError:
-            raise UsageError(
-                f"{shown}: {protocol}:// outputs need {package}: pip install '{extra}'"
-            ) from None
+    check_store_packages(url)
+    from fsspec.core import url_to_fs
+
     options = {**_bounded_requests(protocol), **gcs_options(protocol)}
     try:
         fs, root = url_to_fs(url, **options)
