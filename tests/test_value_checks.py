@@ -280,6 +280,17 @@ def test_a_blur_range_that_washes_out_nearly_every_draw_is_refused(cli, write_sp
     assert "traceback" not in err.lower()
 
 
+def test_a_blur_that_washes_out_the_lines_of_every_font_is_refused(cli, write_spec):
+    """A solid band of ink as tall as the line stays legible at radius 40 (size 32), but no
+    font draws one: `blur: [40, 50]` validated, and its build failed at its first sample after
+    1,000 re-draws. Each font's densest line, drawn and blurred, bounds it."""
+    err = refused(cli, write_spec, ocr("  blur: [40, 50]\n"), 7, "generator.blur", "")
+    assert "densest characters of each of the 100 fonts" in err
+    assert "at radius 40" in err and "lower min_contrast" in err
+    lenient = ocr("  blur: [40, 50]\n  min_contrast: 1\n")
+    assert cli("validate", write_spec(lenient))[0] == 0
+
+
 def test_text_that_puts_no_ink_on_the_image_is_refused_at_the_text(cli, write_spec):
     # U+200B maps to a glyph without an outline, or to none, in every trdg Latin font
     items = ocr('  text: {source: list, items: ["\\u200b", " \\u200b "]}\n')

@@ -30,7 +30,7 @@ from synthc.generators.ocr.layout import draw_horizontal, draw_vertical, font_at
 from synthc.generators.ocr.legibility import colour_ends
 from synthc.generators.ocr.paragraph import paragraph
 from synthc.generators.ocr.regions import corners, rounded, union, word_ranges
-from synthc.generators.ocr.resources import drawable, font_path
+from synthc.generators.ocr.resources import drawable, fitted_size, font_path
 from synthc.generators.ocr.shaping import needs_shaping
 from synthc.generators.ocr.text import sample_text
 from synthc.generators.rng import derive_key
@@ -69,7 +69,7 @@ def drawing_size(config: OcrConfig, path: str) -> int:
     top, left, bottom, right = config.margins
     room = config.size - (left + right if config.orientation == "vertical" else top + bottom)
     ascent, descent = font_at(path, config.size, False).getmetrics()
-    return max(4, round(config.size * room / max(1, ascent + descent)))
+    return fitted_size(config.size, room, ascent + descent)
 
 
 def _rtl(text: str) -> bool:

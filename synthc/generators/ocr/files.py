@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from synthc.generators.ocr import blurred_lines
 from synthc.generators.ocr.config import OcrConfig
 from synthc.generators.ocr.images import check_image
 from synthc.generators.ocr.legibility import NO_INK
@@ -24,6 +25,7 @@ from synthc.generators.ocr.resources import (
     IMAGE_SUFFIXES,
     cached_coverage,
     coverage_known,
+    dictionary_characters,
     dictionary_head,
     drawable,
     extra_missing_message,
@@ -200,6 +202,9 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
             _check_widest_glyph(config, field, entry, *longest)
     resolved = config.model_copy(update=update)
     check_drawable(resolved)
+    washed = _at(("blur",), lambda: blurred_lines.washed_out(resolved, _characters(resolved)))
+    if washed is not None:
+        raise FileProblem(("blur",), washed)
     if text.source == "dict" and own is None:
         _record_dictionary(text.language, reader)
     return resolved
@@ -248,6 +253,20 @@ def _check_widest_glyph(
         raise FileProblem(
             field, f"{entry['file']!r} has glyphs up to {advance:.3g} em wide: {problem[1]}"
         )
+
+
+def _characters(config: OcrConfig) -> set[str]:
+    """Every character the text source can draw, its case folded."""
+    text = config.text
+    if text.source == "random":
+        chars = set(text.alphabet())
+    elif text.source == "list":
+        chars = set("".join(text.items or ()))
+    elif text.resolved is not None:
+        chars = text_lines(text.resolved).characters()
+    else:
+        chars = dictionary_characters(text.language)
+    return set(text.folded("".join(chars))) if text.case else chars
 
 
 def _record_dictionary(language: str, reader: Reader) -> None:

@@ -46,6 +46,10 @@ class LineIndex(MadeSequence):
         for start, end in zip(self._starts, self._ends, strict=True):
             yield text[start:end]
 
+    def characters(self) -> set[str]:
+        """Every character of the text (its lines', and the whitespace between them)."""
+        return characters(self._text)
+
     def longest(self) -> int:
         """The length of the longest line (0 without lines)."""
         return max(map(operator.sub, self._ends, self._starts), default=0)
@@ -65,3 +69,17 @@ class LineIndex(MadeSequence):
             if number is not None:
                 return number, match.group()
         return None
+
+
+def characters(text: str) -> set[str]:
+    """Every character of ``text``, found by regular expression searches that each skip over
+    the characters already found (``set(text)`` takes 0.3 s on trdg's English dictionary)."""
+    found: set[str] = set()
+    at = 0
+    while True:
+        known = "".join(re.escape(ch) for ch in sorted(found))
+        match = re.compile(f"[^{known}]" if known else ".", re.DOTALL).search(text, at)
+        if match is None:
+            return found
+        found.add(match.group())
+        at = match.start()

@@ -22,7 +22,7 @@ from synthc import inputs
 from synthc.digest import file_sha256
 from synthc.generators.control_chars import CONTROL_CHARS
 from synthc.generators.ocr import font_cache
-from synthc.generators.ocr.line_index import LineIndex
+from synthc.generators.ocr.line_index import LineIndex, characters
 from synthc.generators.ocr.shaping import hidden, needs_shaping
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
@@ -67,6 +67,11 @@ def dictionary(language: str) -> tuple[str, ...]:
     """The words of trdg's ``dicts/<language>.txt`` (read once per process)."""
     words = tuple(w for w in _dictionary_text(language).split("\n") if w.strip())
     return tuple(w.strip() for w in words)
+
+
+def dictionary_characters(language: str) -> set[str]:
+    """Every character of trdg's ``dicts/<language>.txt``."""
+    return characters(_dictionary_text(language))
 
 
 def dictionary_head(language: str, count: int) -> tuple[str, ...]:
@@ -257,6 +262,13 @@ def _line_height_of(path: str, sha256: str, size: int) -> int:
 
     ascent, descent = ImageFont.truetype(path, size).getmetrics()
     return int(ascent + descent)
+
+
+def fitted_size(size: int, room: int, line: int) -> int:
+    """The font size at which a font whose line (ascent + descent, or a vertical line's cell)
+    is ``line`` px at ``size`` fills ``room`` px: the size a line is drawn at, so effects run
+    on pixels near their final size."""
+    return max(4, round(size * room / max(1, line)))
 
 
 def line_height(font: dict[str, str], size: int) -> int:
