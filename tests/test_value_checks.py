@@ -291,6 +291,16 @@ def test_a_blur_that_washes_out_the_lines_of_every_font_is_refused(cli, write_sp
     assert cli("validate", write_spec(lenient))[0] == 0
 
 
+def test_text_the_fonts_rarely_cover_is_refused_at_the_text(cli, write_spec):
+    """trdg's Thai dictionary holds 11 runs of dots among 81,022 words: Latin fonts draw one, so
+    it validated, and its build failed at its first sample after 1,000 re-draws for glyphs."""
+    text = ocr("  text: {source: dict, language: th, words: [1, 1]}\n")
+    err = refused(cli, write_spec, text, 7, "generator.text.language", "of attempts draw text")
+    assert "1,000 attempts of a sample would fail" in err and "\u0e01" in err
+    mixed = ocr('  text: {source: list, items: [ok, "\u0e01\u0e02"]}\n')
+    assert cli("validate", write_spec(mixed))[0] == 0
+
+
 def test_text_that_puts_no_ink_on_the_image_is_refused_at_the_text(cli, write_spec):
     # U+200B maps to a glyph without an outline, or to none, in every trdg Latin font
     items = ocr('  text: {source: list, items: ["\\u200b", " \\u200b "]}\n')

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from synthc.generators.ocr import blurred_lines
-from synthc.generators.ocr.config import OcrConfig
+from synthc.generators.ocr.config import MAX_ATTEMPTS, OcrConfig
+from synthc.generators.ocr.drawable_share import drawable_share
 from synthc.generators.ocr.images import check_image
 from synthc.generators.ocr.legibility import NO_INK
 from synthc.generators.ocr.line_index import LineIndex
@@ -27,6 +28,7 @@ from synthc.generators.ocr.resources import (
     coverage_known,
     dictionary_characters,
     dictionary_head,
+    dictionary_text,
     drawable,
     extra_missing_message,
     font_coverage,
@@ -202,7 +204,9 @@ def _resolve(config: OcrConfig, reader: Reader) -> OcrConfig:
             _check_widest_glyph(config, field, entry, *longest)
     resolved = config.model_copy(update=update)
     check_drawable(resolved)
-    washed = _at(("blur",), lambda: blurred_lines.washed_out(resolved, _characters(resolved)))
+    chars = _at(("text",), lambda: _characters(resolved))
+    _check_drawable_share(resolved, chars)
+    washed = _at(("blur",), lambda: blurred_lines.washed_out(resolved, chars))
     if washed is not None:
         raise FileProblem(("blur",), washed)
     if text.source == "dict" and own is None:
@@ -253,6 +257,35 @@ def _check_widest_glyph(
         raise FileProblem(
             field, f"{entry['file']!r} has glyphs up to {advance:.3g} em wide: {problem[1]}"
         )
+
+
+def _check_drawable_share(config: OcrConfig, chars: set[str]) -> None:
+    """FileProblem at the text's field when so few attempts draw a text their font covers
+    that a sample's every attempt would fail (drawable_share.py)."""
+    text = config.text
+    lines: Sequence[str] | None = None
+    blob: str | None = None
+    if text.source == "list":
+        lines = list(text.items or ())
+    elif text.resolved is not None:
+        lines = text_lines(text.resolved)
+    elif text.source == "dict":
+        blob = dictionary_text(text.language)
+    found = drawable_share(config, chars, lines, blob)
+    if found is None:
+        return
+    share, lacking = found
+    field = {"list": "items", "file": "path", "random": "charset"}.get(text.source)
+    field = field or ("dictionary" if text.resolved is not None else "language")
+    unit = {"dict": "line of words", "random": "line of characters"}.get(text.source, "line")
+    chance = (1 - share) ** MAX_ATTEMPTS
+    raise FileProblem(
+        ("text", field),
+        f"only {share * 100:.2g}% of attempts draw text their font can draw (an attempt draws "
+        f"a font and a {unit} independently, and fonts lack characters such as {lacking!r}): "
+        f"all {MAX_ATTEMPTS:,} attempts of a sample would fail with a chance of {chance:.2g}; "
+        "use fonts that cover the text, or text they cover",
+    )
 
 
 def _characters(config: OcrConfig) -> set[str]:

@@ -65,19 +65,19 @@ def trdg_root() -> Path:
 @functools.lru_cache(maxsize=8)
 def dictionary(language: str) -> tuple[str, ...]:
     """The words of trdg's ``dicts/<language>.txt`` (read once per process)."""
-    words = tuple(w for w in _dictionary_text(language).split("\n") if w.strip())
+    words = tuple(w for w in dictionary_text(language).split("\n") if w.strip())
     return tuple(w.strip() for w in words)
 
 
 def dictionary_characters(language: str) -> set[str]:
     """Every character of trdg's ``dicts/<language>.txt``."""
-    return characters(_dictionary_text(language))
+    return characters(dictionary_text(language))
 
 
 def dictionary_head(language: str, count: int) -> tuple[str, ...]:
     """``dictionary(language)[:count]``, without splitting the whole list (English has 466,480
     words, 0.2 s to split and strip): what compiling checks against the fonts."""
-    rest = _dictionary_text(language)
+    rest = dictionary_text(language)
     words: list[str] = []
     while rest and len(words) < count:
         parts = rest.split("\n", count)
@@ -86,7 +86,7 @@ def dictionary_head(language: str, count: int) -> tuple[str, ...]:
     return tuple(words[:count])
 
 
-def _dictionary_text(language: str) -> str:
+def dictionary_text(language: str) -> str:
     """The text of trdg's ``dicts/<language>.txt``; ValueError listing the known ones."""
     path = trdg_root() / "dicts" / f"{language}.txt"
     if not path.is_file() or not language.replace("_", "").isalnum():
