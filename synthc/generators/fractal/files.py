@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from synthc import generators
+from synthc.errors import counted
 from synthc.generators.fractal.catalog import load_catalog
 from synthc.generators.fractal.config import CatalogSystem, FractalConfig
 from synthc.inputs import FileProblem, FileProblems, InputError, Reader
@@ -35,6 +36,13 @@ def resolve_files(config: FractalConfig, reader: Reader) -> FractalConfig:
         raise FileProblem(field, str(error)) from None
     except (OSError, ValueError) as error:
         raise FileProblem(field, f"cannot read the catalog: {error}") from None
+    if len(catalog.classes) < config.classes:
+        # the spec's own systems are counted by FractalConfig's rules; a catalog is read after
+        raise FileProblem(
+            field,
+            f"catalog {written!r} has {counted(len(catalog.classes), 'system')} for "
+            f"{counted(config.classes, 'class', 'classes')}",
+        )
     systems, problems = [], []
     for label, data in catalog.classes:
         try:
