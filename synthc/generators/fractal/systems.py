@@ -20,6 +20,7 @@ from synthc.errors import BuildError
 from synthc.generators.fractal import kernels
 from synthc.generators.fractal.catalog import abs_dets, det_probabilities, system_json
 from synthc.generators.fractal.config import (
+    MAX_MAPS,
     MIN_DET,
     SIGMA_MAX_SHARE,
     SystemConfig,
@@ -34,6 +35,9 @@ MIN_FILL = 0.01
 PROBE_POINTS = 20_000
 GRID = 64
 _BLOCKS_PER_ATTEMPT = 64
+#: uniforms one attempt draws: the map count, then sigma_factor's alpha and 8 per map (fractaldb:
+#: 6 per map). Its blocks hold 2 * _BLOCKS_PER_ATTEMPT on stream 0; the rest are stream 1's.
+_ATTEMPT_UNIFORMS = 2 + 8 * MAX_MAPS
 #: the Philox key of the chaos-game check of given systems: the same for every seed, so whether
 #: a catalog is accepted does not depend on the spec's seed
 _GIVEN_CHECK_KEY = "fractal/given-system-check"
@@ -120,7 +124,7 @@ def class_system(config: SystemConfig, seed: int, k: int, search: Search) -> Sys
         return cached
     k0, k1 = derive_key(seed, f"fractal/system/{config.sampler}")
     for attempt in range(MAX_ATTEMPTS):
-        u = kernels.uniforms(k, attempt * _BLOCKS_PER_ATTEMPT, 100, 0, k0, k1)
+        u = _attempt_uniforms(k, attempt, k0, k1)
         low, high = config.maps
         m = low + min(int(u[0] * (high - low + 1)), high - low)
         if config.sampler == "sigma_factor":
@@ -155,6 +159,16 @@ def class_system(config: SystemConfig, seed: int, k: int, search: Search) -> Sys
         f"{MAX_ATTEMPTS:,} attempts (rejected so far: {rejected})"
         + (f"; lower fill_rate ({config.fill_rate:g})" if field == "fill_rate" else "")
     )
+
+
+def _attempt_uniforms(k: int, attempt: int, k0: int, k1: int) -> np.ndarray:
+    """Class ``k``'s uniforms for ``attempt``: its own blocks of stream 0 (the first 100 as
+    drawn before systems of 13 to 16 maps needed more), then the same blocks of stream 1."""
+    first = attempt * _BLOCKS_PER_ATTEMPT
+    own = 2 * _BLOCKS_PER_ATTEMPT
+    head = kernels.uniforms(k, first, own, 0, k0, k1)
+    tail = kernels.uniforms(k, first, _ATTEMPT_UNIFORMS - own, 1, k0, k1)
+    return np.concatenate([head, tail])
 
 
 def _sigma_factor_maps(m: int, u: np.ndarray) -> np.ndarray | None:
