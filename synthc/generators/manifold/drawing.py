@@ -74,10 +74,7 @@ def rotation(config: ManifoldConfig, seed: int) -> np.ndarray:
 def shape_facts(config: ManifoldConfig, seed: int) -> dict[str, Any]:
     """Dataset-level quantities of the shape for the manifest, beyond the common ones."""
     if isinstance(config, Blobs):
-        return {
-            "centers": center_points(config, seed).tolist(),
-            "cluster_std": stds(config).tolist(),
-        }
+        return {"centers": center_points(config, seed), "cluster_std": stds(config)}
     return {}
 
 

@@ -61,7 +61,8 @@ class ManifoldGenerator(TableGenerator[ManifoldConfig]):
             "ambient_dim": config.out_dim,
             "intrinsic_dim": config.intrinsic_dim,
             "noise_std": config.noise,
-            "rotation": drawing.rotation(config, seed).tolist() if config.rotate else None,
+            # arrays, not lists: a large one goes to a .npy file as it is (outputs.fact_files)
+            "rotation": drawing.rotation(config, seed) if config.rotate else None,
         }
         facts.update(drawing.shape_facts(config, seed))
         return facts
