@@ -70,3 +70,15 @@ def test_only_the_systems_of_the_spec_s_classes_are_probed(cli, tmp_path):
     spec.write_text(SPEC.format(classes=2, catalog="cat.json"))
     code, _, err = cli("validate", spec)
     assert code == 2 and "catalog 'cat.json': classes[1].maps: degenerate" in err
+
+
+def test_systems_written_beside_a_catalog_are_refused(cli, tmp_path):
+    """The catalog replaced them without a word: the spec's own systems were never drawn."""
+    write_catalog(tmp_path, "json", 1)
+    spec = tmp_path / "spec.yaml"
+    written = json.dumps([SIERPINSKI])
+    spec.write_text(SPEC.format(classes=1, catalog=f"cat.json, systems: {written}"))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert "generator.system.systems: give the systems or a catalog, not both" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1

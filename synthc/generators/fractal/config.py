@@ -148,7 +148,15 @@ class SystemConfig(ConfigPart):
 
     def rules(self) -> list[Callable[[], Iterable[Any]]]:
         maps = functools.partial(_range_problems, ("maps",), self.maps, 1, MAX_MAPS)
-        return [maps, self._sigma_factor_problems, self._fill_rate_problems]
+        return [maps, self._sigma_factor_problems, self._fill_rate_problems, self._source_problems]
+
+    def _source_problems(self) -> Iterable[Any]:
+        # a spec's own; resolve_files fills systems from the catalog after these rules
+        if self.catalog is not None and self.systems is not None:
+            yield (
+                ("systems",),
+                "give the systems or a catalog, not both: the catalog's would replace these",
+            )
 
     def _sigma_factor_problems(self) -> Iterable[Any]:
         low, high = self.maps
