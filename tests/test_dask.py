@@ -190,6 +190,35 @@ def test_a_local_cluster_has_no_more_workers_than_tasks():
     assert executor.workers == 2
 
 
+def test_a_local_cluster_s_own_logs_are_not_printed_by_the_command(capsys):
+    """The cluster --executor dask starts is synthc's: its scheduler's and nannies' records
+    (a loaded machine's "Worker process still alive after 4.0 seconds, killing" as the build
+    closed it) are not the user's business; those of the client and of other code are."""
+    import logging
+
+    from synthc.executors.dask import _local_cluster
+    from synthc.library_logs import show_library_logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        show_library_logs(debug=False)
+        with _local_cluster(1):
+            logging.getLogger("distributed.nanny").warning("Worker process still alive")
+            logging.getLogger("distributed.core").warning("Event loop was unresponsive")
+            logging.getLogger("distributed.client").warning("client says")
+            logging.getLogger("fsspec").warning("a store says")
+        logging.getLogger("distributed.nanny").warning("outside a cluster of ours")
+    finally:
+        root.handlers[:] = saved
+    err = capsys.readouterr().err
+    assert "still alive" not in err and "unresponsive" not in err
+    assert "synthc: distributed.client: client says" in err
+    assert "synthc: fsspec: a store says" in err
+    assert "synthc: distributed.nanny: outside a cluster of ours" in err
+
+
 def test_workers_and_scheduler_do_not_mix(cli, write_spec, tmp_path):
     spec = write_spec(spec_text(samples=100, shard_size=50))
     code, _, stderr = cli("build", spec, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9")

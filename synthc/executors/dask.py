@@ -478,7 +478,7 @@ def _local_cluster(workers: int) -> Iterator[Any]:
                 silence_logs=logging.CRITICAL,
             )
         started = _changed_since(before)  # not what this program's own threads change later
-        with cluster:
+        with _own_cluster_quiet(), cluster:
             try:
                 yield cluster
             except BaseException:
@@ -487,6 +487,23 @@ def _local_cluster(workers: int) -> Iterator[Any]:
                 raise
     finally:
         _put_back(before, _changed_since(before) if started is None else started)
+
+
+@contextlib.contextmanager
+def _own_cluster_quiet() -> Iterator[None]:
+    """No records of distributed's loggers in this process, but the client's, while a
+    LocalCluster of synthc's own runs and closes: its scheduler and nannies live here, and
+    silence_logs quiets only distributed's own handlers, not the records that reach the
+    command's (a loaded machine printed "Worker process still alive after 4.0 seconds,
+    killing" after a build that succeeded). A worker that dies fails its tasks, which the
+    build reports; the client's logger has its own level and still speaks."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _end_workers(cluster: Any) -> None:
