@@ -355,6 +355,22 @@ def test_urls_in_a_store_librarys_message_are_masked(monkeypatch):
     )
 
 
+@pytest.mark.parametrize("command", ["verify", "build"])
+def test_a_gcs_token_in_a_failed_requests_url_is_never_printed(tmp_path, command):
+    # gcsfs checks a raw token (FSSPEC_GS_TOKEN) at oauth2.googleapis.com/tokeninfo with the
+    # token in the query; behind a proxy that refused (or offline) the error printed
+    # "Max retries exceeded with url: /tokeninfo?access_token=<the token>"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    settings = {"FSSPEC_GS_TOKEN": SECRET, "HTTPS_PROXY": f"http://127.0.0.1:{free_port()}"}
+    args = ("verify", "gs://bucket/x") if command == "verify" else ("build", spec, "-o", "gs://b/x")
+    with environment(settings):
+        result = run_synthc(*args, timeout=60)
+    assert result.returncode == 1, result.stderr
+    line = only_line(result.stderr)
+    assert "/tokeninfo?***" in line and SECRET not in result.stdout + result.stderr, line
+
+
 # --- 4. bounded requests --------------------------------------------------------------------
 
 

@@ -84,6 +84,9 @@ _URL_IN_TEXT = re.compile(
     r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#\"'`<>]*)([^\s?#\"'`<>]*)"
     r"(\?[^\s#\"'`<>]*)?(#[^\s\"'`<>]*)?"
 )
+#: a URL's path and query without its scheme and host, as urllib3 words a failed request
+#: (``Max retries exceeded with url: /tokeninfo?access_token=...``): its query is masked too
+_PATH_QUERY_IN_TEXT = re.compile(r"(?<![^\s\"'`(\[=])(/[^\s?#\"'`<>]*)\?[^\s#\"'`<>]*")
 
 
 class StoreError(OutputError):
@@ -733,14 +736,15 @@ def _scrubbed(text: str, url: str, shown: str) -> str:
 
 def masked(text: str) -> str:
     """``text`` (a store library's message) with the user info, query and fragment of every
-    URL in it replaced by ``***``, and the secret parts of the endpoint URLs the environment
-    gives (``AWS_ENDPOINT_URL=http://host/?token=...``) wherever they appear."""
+    URL in it replaced by ``***`` (the query of a bare ``/path?query`` too: gcsfs puts a raw
+    token in one, which urllib3's errors quote), and the secret parts of the endpoint URLs the
+    environment gives (``AWS_ENDPOINT_URL=http://host/?token=...``) wherever they appear."""
     for variable in _ENDPOINT_VARIABLES:
         endpoint = os.environ.get(variable)
         if endpoint and "://" in endpoint:
             for secret in _secret_parts(endpoint):
                 text = text.replace(secret, "***")
-    return _URL_IN_TEXT.sub(_masked_url, text)
+    return _PATH_QUERY_IN_TEXT.sub(r"\1?***", _URL_IN_TEXT.sub(_masked_url, text))
 
 
 def _masked_url(match: re.Match[str]) -> str:
