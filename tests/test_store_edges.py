@@ -24,8 +24,11 @@ from store_servers import (
 
 import synthc
 from synthc import api
-from synthc.errors import UsageError
+from synthc.compiler.models import NAME_PATTERN
+from synthc.errors import OutputError, UsageError
+from synthc.outputs import manifest as manifest_module
 from synthc.outputs import store as store_module
+from synthc.outputs.manifest import content_sha256, iter_shards
 from synthc.outputs.state import STATE_DIR, STATE_FILE
 
 SECRET = "synthc-edge-secret-" + uuid.uuid4().hex
@@ -304,6 +307,42 @@ def test_a_state_mixing_both_kinds_of_entry_is_still_refused(output, cli):
     code, _, stderr = cli("build", output.spec, "-o", output.out, "--workers", "1")
     assert code == 1 and "must be" in only_line(stderr) and "--force" in stderr, stderr
     assert output.contents() == before
+
+
+@pytest.mark.parametrize("table", [False, True])
+def test_a_manifest_naming_a_split_or_table_folder_under_a_shard_is_refused(
+    bucket, cli, tmp_path, table
+):
+    # A store holds both keys x.parquet and x.parquet/y.parquet, a directory cannot: a split
+    # named "train/train-00000.parquet" verified, and synthc.open raised FileExistsError as it
+    # fetched that split's shard into the folder where the train split's shard was a file
+    fs = s3fs.S3FileSystem()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    url = f"s3://{bucket}/d"
+    assert cli("build", spec, "-o", url, "--workers", "1")[0] == 0
+    manifest = json.loads(fs.cat_file(f"{bucket}/d/manifest.json"))
+    nested = manifest["splits"]["train"]["shards"][0]["path"]
+    if table:  # the same nesting through a table's folder: <table>/<split>/<shard>
+        manifest["schema"]["tables"] = {"t/x": manifest["schema"]["columns"]}
+    else:
+        moved = manifest["splits"].pop("test")
+        old = moved["shards"][0]["path"]
+        moved["shards"][0]["path"] = f"{nested}/{old.rpartition('/')[2]}"
+        fs.pipe_file(f"{bucket}/d/{moved['shards'][0]['path']}", fs.cat_file(f"{bucket}/d/{old}"))
+        manifest["splits"][nested] = moved
+        manifest["content_sha256"] = content_sha256(iter_shards(manifest))
+    fs.pipe_file(f"{bucket}/d/manifest.json", json.dumps(manifest).encode())
+    code, _, stderr = cli("verify", url)
+    words = "schema.tables.t/x" if table else f"splits.{nested}"
+    assert code == 1 and words in only_line(stderr) and "a plain folder name" in stderr, stderr
+    with pytest.raises(OutputError, match="a plain folder name"):
+        synthc.open(url)[nested].lazy().collect()
+    assert cli("diff", url, url)[0] == 2  # refused wherever the manifest is read
+
+
+def test_the_manifests_folder_names_are_the_specs_split_names():
+    assert f"^{manifest_module.FOLDER_NAME.pattern}$" == NAME_PATTERN
 
 
 # --- 3. an endpoint URL's secrets are never printed ---------------------------------------

@@ -291,6 +291,10 @@ def parse_manifest(data: bytes, path: str) -> dict[str, Any]:
 
 #: what a manifest's counts, sizes and indices must be (shape_problems)
 _COUNT = "from 0 below 2**63"
+#: a split's or table's name: one folder, as the spec's ``NAME_PATTERN`` allows a split name
+#: (a table name is an identifier). A store may hold both ``x.parquet`` and
+#: ``x.parquet/y.parquet``, which no directory (nor a reader's local copy of them) can
+FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 _SHARD_TYPES: dict[str, type] = {
     "path": str,
@@ -333,6 +337,7 @@ def shape_problems(manifest: dict[str, Any]) -> list[str]:
         ]
     for name, split in splits.items():
         where = f"splits.{name}"
+        problems += _folder_name_problems(where, name)
         if not isinstance(split, dict):
             problems.append(f"{where}: must be an object")
             continue
@@ -387,6 +392,8 @@ def _schema_shape_problems(schema: Any) -> list[str]:
         tables = schema["tables"]
         if isinstance(tables, dict):
             lists.update({f"schema.tables.{name}": columns for name, columns in tables.items()})
+            for name in tables:
+                problems += _folder_name_problems(f"schema.tables.{name}", name)
         else:
             problems.append("schema.tables: must be an object")
     for where, columns in lists.items():
@@ -398,6 +405,16 @@ def _schema_shape_problems(schema: Any) -> list[str]:
         ):
             problems.append(f"{where}: must be a list of columns with a name and a dtype")
     return problems
+
+
+def _folder_name_problems(where: str, name: str) -> list[str]:
+    """``where: ...`` unless ``name`` is a plain folder name (:data:`FOLDER_NAME`)."""
+    if len(name) <= limits.MAX_FOLDER_NAME and FOLDER_NAME.fullmatch(name):
+        return []
+    return [
+        f"{where}: a split or table name must be a plain folder name, of at most "
+        f"{limits.MAX_FOLDER_NAME} characters matching {FOLDER_NAME.pattern}"
+    ]
 
 
 def _tables_shape_problems(where: str, tables: Any, is_int: Any) -> list[str]:
