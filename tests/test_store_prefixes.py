@@ -4,8 +4,13 @@ is left to its own build, as a folder in a dataset's directory is."""
 
 from __future__ import annotations
 
+import pytest
+import s3fs
 from conftest import spec_text
 from store_servers import s3_objects
+
+import synthc
+from synthc.errors import OutputError
 
 
 def test_an_output_url_naming_an_object_is_refused_as_a_file_path_is(bucket, cli, tmp_path):
@@ -118,3 +123,23 @@ def test_a_parent_key_this_user_may_not_ask_about_does_not_fail_the_build(
     code, _, err = cli("build", spec, "-o", f"s3://{bucket}/a/data")
     s3fs.S3FileSystem.clear_instance_cache()
     assert code == 0 and asked, err
+
+
+def test_a_folder_marker_in_a_shards_place_is_a_missing_shard_to_every_reader(
+    bucket, cli, tmp_path
+):
+    # a zero-byte "train/x.parquet/" key (what consoles write for a folder) where the shard
+    # was: verify said "missing", synthc.open and reproduce "0 bytes, the manifest says N"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(samples=200, shard_size=100))
+    url = f"s3://{bucket}/x"
+    assert cli("build", spec, "-o", url, "--workers", "1")[0] == 0
+    fs = s3fs.S3FileSystem()
+    fs.rm_file(f"{bucket}/x/train/train-00000.parquet")
+    fs.pipe_file(f"{bucket}/x/train/train-00000.parquet/", b"")
+    code, _, err = cli("verify", url)
+    assert code == 1 and "train/train-00000.parquet: missing" in err, err
+    with pytest.raises(OutputError, match="train-00000.parquet: missing from the store"):
+        synthc.open(url)["train"].lazy().collect()
+    code, _, err = cli("reproduce", url)
+    assert code == 1 and "its object in the store is missing" in err, err

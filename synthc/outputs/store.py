@@ -387,7 +387,8 @@ class Store:
         return listed
 
     def info(self, name: str) -> dict[str, Any] | None:
-        """``{"size", "stamp"}`` of one object, or None if there is none."""
+        """``{"size", "stamp"}`` of one object, or None if there is none: a "folder" (keys
+        below ``name/``, or a zero-byte ``name/`` marker) is none, as :meth:`listing` says."""
         self.fs.invalidate_cache()
         try:
             info = self.fs.info(self.key(name))
@@ -395,6 +396,8 @@ class Store:
             return None
         except Exception as error:
             raise self._error(name, "cannot stat", error) from None
+        if info.get("type", "file") != "file":
+            return None
         return {"size": int(info.get("size") or 0), "stamp": stamp(info)}
 
     def read(self, name: str, limit: int, limit_name: str, error: type[OutputError]) -> bytes:
