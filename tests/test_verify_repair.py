@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -93,3 +94,16 @@ def test_a_fifo_where_a_shard_belongs_is_to_be_removed_first(write_spec, tmp_pat
     shard.unlink()
     assert cli("build", spec, "-o", out)[0] == 0
     assert cli("verify", out)[0] == 0
+
+
+def test_the_hint_names_the_copy_a_build_writes_not_the_manifests_spec_file(built, cli):
+    # a planted spec.file ("../elsewhere/spec.yaml", a 5,000-character name) was refused as a
+    # problem, then echoed in the hint as where the spec's copy is
+    _, out = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["spec"]["file"] = "../elsewhere/" + "x" * 5000
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = cli("verify", out)
+    assert code == 1 and "spec.file must name spec.yaml" in err, err
+    hint = err.strip().splitlines()[-1]
+    assert f"copied to {out}/spec.yaml)" in hint and "elsewhere" not in hint, hint

@@ -549,7 +549,8 @@ def repair_hint(out: Path | str, manifest: dict[str, Any]) -> str:
     source, digest = spec.get("source"), spec.get("sha256")
     written_vars = spec.get("vars")
     variables = written_vars if isinstance(written_vars, dict) else {}
-    copy = f"{out}/{spec.get('file') or 'spec.yaml'}"
+    # the copy a build writes (a manifest naming another file is refused: spec_copy_problems)
+    copy = f"{out}/{SPEC_FILE}"
     same = isinstance(source, str) and bool(source) and _same_file(Path(str(source)), digest)
     options = "".join(
         f" --var {shlex.quote(f'{k}={v if isinstance(v, str) else json.dumps(v)}')}"
