@@ -193,6 +193,40 @@ def test_a_swapped_in_object_of_another_size_is_never_fetched(bucket, cli, tmp_p
     assert "synthc-reproduce-copy" not in stderr
 
 
+def test_an_object_swapped_in_after_the_listing_is_not_downloaded(
+    bucket, cli, tmp_path, monkeypatch
+):
+    # verify compared the listing's size with the manifest's, then downloaded whatever the
+    # key held by then: a giant swapped in meanwhile was fetched whole to the scratch folder
+    from synthc.outputs import store as store_module
+
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/swap"
+    api.build(spec, url, workers=1)
+    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]
+    giant = 3 * shard["bytes"] + 12345
+    listing = store_module.Store.listing
+
+    def then_swapped(self):
+        found = listing(self)
+        s3fs.S3FileSystem().pipe_file(f"{bucket}/swap/{shard['path']}", b"\0" * giant)
+        return found
+
+    monkeypatch.setattr(store_module.Store, "listing", then_swapped)
+    kept: list[int] = []
+    replace = os.replace
+
+    def spy(source, target):
+        kept.append(os.path.getsize(source))
+        return replace(source, target)
+
+    monkeypatch.setattr(store_module.os, "replace", spy)
+    code, _, err = cli("verify", url)
+    said = f"replaced since it was listed (now {giant} bytes, not {shard['bytes']} bytes)"
+    assert code == 1 and f"{shard['path']}: {url}/{shard['path']}: {said}" in err, err
+    assert giant not in kept
+
+
 def test_a_lost_state_is_rebuilt_from_a_verifying_manifest(bucket, cli, tmp_path):
     # as in a directory: before, a prefix without its state was refused as foreign
     spec = write_small_spec(tmp_path, "manifold")

@@ -66,11 +66,11 @@ def test_concurrent_readers_fetch_each_shard_once_and_whole(bucket, tmp_path, mo
     fetches = tmp_path / "fetches"  # one line per download, by this process and its children
     download = Store.download
 
-    def counted(self: Store, name: str, local: Path) -> None:
+    def counted(self: Store, name: str, local: Path, size: int | None = None) -> None:
         with open(fetches, "a") as log:
             log.write(f"{name}\n")
         time.sleep(0.2)  # a slow store: the other readers come while it downloads
-        download(self, name, local)
+        download(self, name, local, size)
 
     monkeypatch.setattr(Store, "download", counted)
     threads = 6

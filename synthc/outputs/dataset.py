@@ -282,7 +282,7 @@ class Shard:
 
         def fetch() -> None:
             self._check_object_size(store)
-            store.download(self.name, self.path)
+            store.download(self.name, self.path, self.size)
             try:  # an object replaced while it was downloaded is not kept
                 self._check_object_size(store)
             except BaseException:

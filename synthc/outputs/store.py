@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from synthc.errors import OutputError, UsageError, one_line
+from synthc.errors import OutputError, UsageError, counted, one_line
 from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import confined_name
 from synthc.outputs.s3_session import no_continue_session
@@ -100,6 +100,36 @@ class StoreError(OutputError):
         it again would only wait as long once more."""
         kinds = type(self.cause).__mro__ if self.cause is not None else ()
         return any("Timeout" in kind.__name__ or "Connect" in kind.__name__ for kind in kinds)
+
+
+class ReplacedObject(OutputError):
+    """An object is not of the size it was listed with: replaced since (a download of it
+    stopped before it went past that size)."""
+
+
+class _OverSize(Exception):
+    """Raised from a download's progress callback: the object is not of the expected size."""
+
+    def __init__(self, found: str) -> None:
+        super().__init__(found)
+        self.found = found
+
+
+def _bounded(expected: int) -> Any:
+    """An fsspec callback for a download of an object of ``expected`` bytes: it raises
+    :class:`_OverSize` when the store reports another size (s3fs, gcsfs and adlfs report it
+    before the body is read) or once more bytes than that arrive."""
+    from fsspec.callbacks import Callback
+
+    class Bounded(Callback):
+        def call(self, hook_name: str | None = None, **kwargs: Any) -> None:
+            if self.size is not None and self.size != expected:
+                raise _OverSize(counted(self.size, "byte"))
+            if self.value > expected:
+                raise _OverSize(f"over {counted(expected, 'byte')}")
+            super().call(hook_name, **kwargs)
+
+    return Bounded()
 
 
 def is_store_url(text: str | os.PathLike[str]) -> bool:
@@ -452,18 +482,30 @@ class Store:
         except Exception as error:
             raise self._error(name, "cannot upload", error) from None
 
-    def download(self, name: str, local: Path) -> None:
+    def download(self, name: str, local: Path, size: int | None = None) -> None:
         """Copy object ``name`` to the local file ``local`` (whole, or not at all): into a
         temporary file of this call's own beside it, then renamed, so callers downloading to
-        one file at once never write or rename each other's."""
+        one file at once never write or rename each other's. With ``size`` (what the caller
+        listed), an object of another size is refused (:class:`ReplacedObject`) as soon as the
+        store says its size, and never more than ``size`` bytes are written: one swapped in
+        since it was listed is never fetched whole."""
         local.parent.mkdir(parents=True, exist_ok=True)
         descriptor, partial = tempfile.mkstemp(
             prefix=f".{local.name}.", suffix=".partial", dir=local.parent
         )
         os.close(descriptor)
         try:
-            self.fs.get_file(self.key(name), partial)
+            if size is None:
+                self.fs.get_file(self.key(name), partial)
+            else:
+                self.fs.get_file(self.key(name), partial, callback=_bounded(size))
             os.replace(partial, local)
+        except _OverSize as over:
+            Path(partial).unlink(missing_ok=True)
+            raise ReplacedObject(
+                f"{self.where(name)}: replaced since it was listed (now {over.found}, not "
+                f"{counted(size or 0, 'byte')}); not fetched"
+            ) from None
         except Exception as error:
             Path(partial).unlink(missing_ok=True)
             raise self._error(name, "cannot download", error) from None

@@ -22,7 +22,7 @@ from synthc.outputs.manifest import (
     read_store_manifest,
 )
 from synthc.outputs.shard_scratch import scratch_folder
-from synthc.outputs.store import Store
+from synthc.outputs.store import ReplacedObject, Store
 from synthc.outputs.verify import (
     ShardProblem,
     _check_fact_files,
@@ -61,7 +61,7 @@ def verify_store(
                     )
                 )
                 continue
-            _fetch(store, listing, local, name)
+            _fetched(store, listing, local, name)
         problems += _check_fact_files(local, manifest)
         problems += spec_copy_problems(
             manifest, lambda name: _fetched_copy(store, listing, local, name)
@@ -95,7 +95,10 @@ def _check_store_shard(
         return "missing"
     if found["size"] != shard["bytes"]:
         return f"{counted(found['size'], 'byte')}, manifest says {shard['bytes']}"
-    path = _fetch(store, listing, local, shard["path"])
+    try:
+        path = _fetch(store, listing, local, shard["path"])
+    except ReplacedObject as error:
+        return str(error)
     try:
         return _check_shard(local, shard, count, manifest.get("schema"))
     finally:
@@ -106,7 +109,8 @@ def _check_store_shard(
 def _fetch(
     store: Store, listing: dict[str, dict[str, Any]], local: Confiner, name: object
 ) -> Path | None:
-    """Download object ``name`` (a confined key the store lists) into the scratch folder."""
+    """Download object ``name`` (a confined key the store lists) into the scratch folder;
+    ReplacedObject if it is no longer of the listed size (never fetched past it)."""
     if not isinstance(name, str) or name not in listing:
         return None
     try:
@@ -114,8 +118,19 @@ def _fetch(
         path = local(name)
     except OutputError:
         return None
-    store.download(name, path)
+    store.download(name, path, listing[name]["size"])
     return path
+
+
+def _fetched(
+    store: Store, listing: dict[str, dict[str, Any]], local: Confiner, name: object
+) -> Path | None:
+    """:func:`_fetch`, None for an object replaced since it was listed (its check then says
+    it is missing)."""
+    try:
+        return _fetch(store, listing, local, name)
+    except ReplacedObject:
+        return None
 
 
 def _fetched_copy(
@@ -128,7 +143,7 @@ def _fetched_copy(
         return None
     if found.get("size", 0) > limits.MAX_RENDERED_BYTES:
         return b""
-    path = _fetch(store, listing, local, name)
+    path = _fetched(store, listing, local, name)
     if path is None:
         return None
     try:
