@@ -524,7 +524,7 @@ def _store_state(store: Store, path: str, recorded: str, size: object) -> str | 
         if info["size"] != size:
             return f"its object in the store has {info['size']} bytes, the manifest says {size}"
         digest = hashlib.sha256()
-        with store.open(path) as handle:
+        with store.open(path, info["size"]) as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
     except OutputError as error:

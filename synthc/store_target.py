@@ -127,7 +127,7 @@ class StoreTarget:
         replaced = set()
         for path, entry in kept.items():  # each was listed with the entry's size
             try:
-                with self.store.open(path) as handle:
+                with self.store.open(path, entry["bytes"]) as handle:
                     if handle_sha256(handle) != entry["sha256"]:
                         replaced.add(path)
             except (OSError, OutputError):

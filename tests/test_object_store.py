@@ -227,6 +227,33 @@ def test_an_object_swapped_in_after_the_listing_is_not_downloaded(
     assert giant not in kept
 
 
+def test_reproduce_does_not_stream_an_object_swapped_in_after_its_size_was_checked(
+    bucket, cli, tmp_path, monkeypatch
+):
+    # reproduce compared the object's size with the manifest's, then opened and hashed
+    # whatever the key held by then: a giant swapped in meanwhile was streamed whole
+    from synthc.outputs import store as store_module
+
+    monkeypatch.chdir(tmp_path)
+    spec = write_small_spec(tmp_path, "manifold")
+    url = f"s3://{bucket}/swap"
+    api.build(spec.name, url, workers=1)
+    shard = api.load_manifest(url)["splits"]["train"]["shards"][0]
+    giant = 3 * shard["bytes"] + 12345
+    info = store_module.Store.info
+
+    def then_swapped(self, name):
+        found = info(self, name)
+        if name == shard["path"]:
+            s3fs.S3FileSystem().pipe_file(f"{bucket}/swap/{name}", b"\0" * giant)
+        return found
+
+    monkeypatch.setattr(store_module.Store, "info", then_swapped)
+    code, _, err = cli("reproduce", url)
+    said = f"replaced since it was listed (now {giant} bytes, not {shard['bytes']} bytes)"
+    assert code == 1 and said in err, err
+
+
 def test_a_lost_state_is_rebuilt_from_a_verifying_manifest(bucket, cli, tmp_path):
     # as in a directory: before, a prefix without its state was refused as foreign
     spec = write_small_spec(tmp_path, "manifold")

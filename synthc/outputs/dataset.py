@@ -297,7 +297,7 @@ class Shard:
         (a FIFO or device is never read), or (``sized``) not of the manifest's size."""
         if self.store is not None:
             self._check_object_size(self.store)
-            return self.store.open(self.name)
+            return self.store.open(self.name, self.size)
         try:
             handle = open_regular(self.path)
         except OSError as error:

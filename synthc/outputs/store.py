@@ -510,12 +510,21 @@ class Store:
             Path(partial).unlink(missing_ok=True)
             raise self._error(name, "cannot download", error) from None
 
-    def open(self, name: str) -> BinaryIO:
-        """Object ``name`` opened for reading (streamed)."""
+    def open(self, name: str, size: int | None = None) -> BinaryIO:
+        """Object ``name`` opened for reading (streamed). With ``size`` (what the caller saw),
+        :class:`ReplacedObject` if the object opened has another size (fsspec's file objects
+        know it and read no further): one swapped in since is never streamed."""
         try:
             handle: BinaryIO = self.fs.open(self.key(name), "rb")
         except Exception as error:
             raise self._error(name, "cannot open", error) from None
+        found = getattr(handle, "size", None)
+        if size is not None and isinstance(found, int) and found != size:
+            handle.close()
+            raise ReplacedObject(
+                f"{self.where(name)}: replaced since it was listed (now "
+                f"{counted(found, 'byte')}, not {counted(size, 'byte')}); not read"
+            )
         return handle
 
     def delete(self, name: str) -> None:

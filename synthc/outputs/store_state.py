@@ -91,7 +91,7 @@ def record_shard(store: Store, state: BuildState, record: dict[str, Any]) -> Non
 def _holds(store: Store, path: str, record: dict[str, Any]) -> bool:
     """True if object ``path`` holds the bytes of ``record`` (its sha256)."""
     try:
-        with store.open(path) as handle:
+        with store.open(path, record["bytes"]) as handle:
             return bool(handle_sha256(handle) == record["sha256"])
     except (OSError, OutputError):
         return False
