@@ -345,6 +345,35 @@ def test_the_manifests_folder_names_are_the_specs_split_names():
     assert f"^{manifest_module.FOLDER_NAME.pattern}$" == NAME_PATTERN
 
 
+def test_a_manifest_listing_a_file_in_synthcs_own_folder_does_not_verify(output, cli):
+    # with the state lost, a manifest listing ".synthc/extra" (or, on a store, the build's own
+    # ".synthc/lock") verified during the build: the state rebuilt from it named that file,
+    # and every later build refused it as corrupt (".synthc/ holds synthc's own state")
+    extra = f"{STATE_DIR}/extra"
+    if isinstance(output.out, Path):
+        manifest = json.loads((output.out / "manifest.json").read_text())
+        manifest["files"].append(extra)
+        (output.out / "manifest.json").write_text(json.dumps(manifest))
+        (output.out / extra).write_text("x")
+        (output.out / STATE).unlink()
+    else:
+        fs = s3fs.S3FileSystem()
+        key = output.out[5:]
+        manifest = json.loads(fs.cat_file(f"{key}/manifest.json"))
+        manifest["files"].append(extra)
+        fs.pipe_file(f"{key}/manifest.json", json.dumps(manifest).encode())
+        fs.pipe_file(f"{key}/{extra}", b"x")
+        fs.rm_file(f"{key}/{STATE}")
+    code, _, stderr = cli("verify", output.out)
+    assert code == 1 and f"'{extra}' is a file in {STATE_DIR}/" in stderr, stderr
+    code, _, stderr = cli("build", output.spec, "-o", output.out, "--workers", "1")
+    assert code == 2 and "build state" in stderr and "--force" in stderr, stderr
+    code, _, stderr = cli("build", output.spec, "-o", output.out, "--workers", "1", "--force")
+    assert code == 0, stderr
+    assert cli("build", output.spec, "-o", output.out, "--workers", "1")[0] == 0
+    assert cli("verify", output.out)[0] == 0
+
+
 # --- 3. an endpoint URL's secrets are never printed ---------------------------------------
 
 

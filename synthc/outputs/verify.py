@@ -36,6 +36,7 @@ from synthc.outputs.manifest import (
     summed_stats,
 )
 from synthc.outputs.parquet import column_problem, count_parquet_rows, index_problem
+from synthc.outputs.state import STATE_DIR
 from synthc.outputs.webdataset import TarLayout, read_tar_samples
 
 
@@ -138,6 +139,15 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
     shards = iter_shards(manifest)
     if content_sha256(shards) != manifest["content_sha256"]:
         problems.append("content_sha256 does not match the hash of the listed shards")
+    for name in manifest.get("files", []):
+        # a build lists no file there (its state, its lock): a state rebuilt from a manifest
+        # listing one would name it, and every later build refuse that state as corrupt
+        parts = PurePosixPath(str(name).replace("\\", "/")).parts
+        if parts and parts[0].lower() == STATE_DIR:
+            problems.append(
+                f"files: {name!r:.80} is a file in {STATE_DIR}/, synthc's own state folder, "
+                "which no dataset lists"
+            )
     kind = manifest["schema"]["format"]
     for shard in shards:  # a reader reads a shard as its dataset's format says (a path that
         # leaves the output is a problem of its own, named where it is confined)
