@@ -886,6 +886,31 @@ def test_a_killed_build_s_unfinished_shard_uploads_are_aborted_by_the_next_build
     assert len(notes) == 1  # none left: nothing said
 
 
+def test_the_unfinished_uploads_of_a_dataset_built_under_the_prefix_are_left_to_it(
+    bucket, tmp_path
+):
+    # a build of s3://b/outer aborted the multipart uploads of s3://b/outer/sub, another
+    # dataset being built under it (its own lock and state), failing that build's big shards
+    fs = s3fs.S3FileSystem()
+
+    def start(key: str) -> None:
+        fs.call_s3("create_multipart_upload", Bucket=bucket, Key=key)
+
+    def unfinished() -> list[str]:
+        page = fs.call_s3("list_multipart_uploads", Bucket=bucket)
+        return sorted(upload["Key"] for upload in page.get("Uploads") or [])
+
+    spec = write_small_spec(tmp_path, "manifold")
+    api.build(spec, f"s3://{bucket}/outer", workers=1)
+    fs.pipe_file(f"{bucket}/outer/sub/.synthc/lock", b"{}")  # a build of outer/sub runs
+    start("outer/sub/train/train-00000.parquet")
+    start("outer/train/train-00000.parquet")  # a killed build of outer's own
+    notes: list[str] = []
+    api.build(spec, f"s3://{bucket}/outer", workers=1, log=notes.append)
+    assert unfinished() == ["outer/sub/train/train-00000.parquet"]
+    assert f"s3://{bucket}/outer: aborted 1 unfinished shard upload(s)" in notes[0]
+
+
 def test_shards_a_killed_build_left_unrecorded_are_removed_from_the_store(bucket, tmp_path):
     # what a Dask client killed mid-build leaves: objects its workers put that its state never
     # named; a smaller rebuild kept them, and verify failed on them for good

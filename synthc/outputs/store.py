@@ -28,6 +28,7 @@ from synthc.errors import OutputError, UsageError, counted, one_line
 from synthc.json_bounds import loads_strict
 from synthc.outputs.confine import confined_name
 from synthc.outputs.s3_session import no_continue_session
+from synthc.outputs.state import STATE_DIR
 from synthc.outputs.store_bounds import bound_azure, endpoint, gcs_options
 from synthc.outputs.store_config import check_fsspec_config, config_kwargs_problem
 
@@ -64,7 +65,7 @@ _AZURE = ("az", "abfs", "abfss")
 #: IPv6 host and ':' a port, and the Blob service (Azurite, at least) stores '\' as '/'
 _NOT_ON_AZURE = "[]:\\"
 #: the lock object a build holds while it writes a store (see docs/storage.md)
-LOCK_NAME = ".synthc/lock"
+LOCK_NAME = f"{STATE_DIR}/lock"
 #: the largest lock object synthc reads (what it writes is a few hundred bytes)
 MAX_LOCK_BYTES = 4096
 #: the key of a store shard's record that carries the stamp its worker's store gave the
@@ -542,18 +543,25 @@ class Store:
         them, which S3 keeps (and bills) until they are aborted, unseen by any listing (GCS and
         Azure discard theirs within a week). Called while the build holds the prefix's lock,
         before its workers start: an upload there is a killed build's. A store that does not
-        let this user list or abort them keeps them, as before."""
+        let this user list or abort them keeps them, as before. Another dataset's under the
+        prefix (a folder holding a ``.synthc/`` of its own, as ``s3://b/x/sub`` being built
+        under ``s3://b/x``) are left to its build."""
         if self.url.partition("://")[0] not in _S3:
             return 0
         bucket, _, prefix = self.root.partition("/")
         query: dict[str, Any] = {"Bucket": bucket, "Prefix": f"{prefix}/" if prefix else ""}
         aborted = 0
+        others: tuple[str, ...] | None = None
         try:
             while True:
                 page = self.fs.call_s3("list_multipart_uploads", **query)
                 for upload in page.get("Uploads") or []:
                     key = str(upload.get("Key", ""))
                     if key.endswith((".parquet", ".tar")):
+                        if others is None:  # listed once, and only when there are uploads
+                            others = self._nested_datasets()
+                        if key[len(query["Prefix"]) :].startswith(others):
+                            continue
                         self.fs.call_s3(
                             "abort_multipart_upload",
                             Bucket=bucket,
@@ -567,6 +575,12 @@ class Store:
                 query["UploadIdMarker"] = page.get("NextUploadIdMarker", "")
         except Exception:  # noqa: BLE001 - not permitted, or not an S3 server that has them
             return aborted
+
+    def _nested_datasets(self) -> tuple[str, ...]:
+        """The folders under the prefix that hold a ``.synthc/`` of their own (``sub/``):
+        other datasets, built there by their own builds."""
+        mark = f"/{STATE_DIR}/"
+        return tuple({f"{name.partition(mark)[0]}/" for name in self.listing() if mark in name})
 
     def _error(self, name: str, what: str, error: BaseException) -> StoreError:
         where = self.where(name) if name else self.url
