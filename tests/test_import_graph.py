@@ -22,7 +22,8 @@ LAYERS: list[tuple[str, ...]] = [
      "synthc.depfile", "synthc.lazy", "synthc.quick_exit", "synthc.allocator",
      "synthc.numba_blas", "synthc.numba_cache_lock", "synthc.own_process", "synthc.startup_gc",
      "synthc.dist_versions",
-     "synthc.library_logs", "synthc.cancellation", "synthc.deferred_stop"),
+     "synthc.library_logs", "synthc.secret_text", "synthc.cancellation",
+     "synthc.deferred_stop"),
     # generator kinds: configs, kernels, samples
     ("synthc.generators",),
     # the compiler: spec text -> validated spec -> plan

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import secrets
 import socket
 import tempfile
@@ -31,6 +30,7 @@ from synthc.outputs.s3_session import no_continue_session
 from synthc.outputs.state import STATE_DIR
 from synthc.outputs.store_bounds import bound_azure, endpoint, gcs_options
 from synthc.outputs.store_config import check_fsspec_config, config_kwargs_problem
+from synthc.secret_text import AZURE_SCHEMES, host_of, masked, secret_parts
 
 #: fsspec protocols and the package (and synthc extra) each needs
 _PACKAGES: dict[str, tuple[str, str]] = {
@@ -60,7 +60,7 @@ S3_REQUESTS: dict[str, Any] = {
 #: s3fs's own attempts at each call (its default 5), each making botocore's
 S3FS_RETRIES = 2
 _S3 = ("s3", "s3a")
-_AZURE = ("az", "abfs", "abfss")
+_AZURE = AZURE_SCHEMES
 #: what an Azure prefix may not hold: adlfs parses every key as a URL, where '[' ']' mean an
 #: IPv6 host and ':' a port, and the Blob service (Azurite, at least) stores '\' as '/'
 _NOT_ON_AZURE = "[]:\\"
@@ -71,23 +71,6 @@ MAX_LOCK_BYTES = 4096
 #: the key of a store shard's record that carries the stamp its worker's store gave the
 #: object after the upload (the driver checks its own store agrees: store_state.record_shard)
 UPLOADED = "uploaded_stamp"
-#: where the store libraries find an endpoint URL, which may carry a token in its query or a
-#: user:password: error messages that echo it are masked (see :func:`masked`)
-_ENDPOINT_VARIABLES = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "FSSPEC_S3_ENDPOINT_URL",
-    "STORAGE_EMULATOR_HOST",
-)
-#: a URL in a library's message: scheme, host (user info included), path, query, fragment;
-#: it ends where the message's quotes, brackets or spaces do
-_URL_IN_TEXT = re.compile(
-    r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^\s/?#\"'`<>]*)([^\s?#\"'`<>]*)"
-    r"(\?[^\s#\"'`<>]*)?(#[^\s\"'`<>]*)?"
-)
-#: a URL's path and query without its scheme and host, as urllib3 words a failed request
-#: (``Max retries exceeded with url: /tokeninfo?access_token=...``): its query is masked too
-_PATH_QUERY_IN_TEXT = re.compile(r"(?<![^\s\"'`(\[=])(/[^\s?#\"'`<>]*)\?[^\s#\"'`<>]*")
 
 
 class StoreError(OutputError):
@@ -315,7 +298,7 @@ def public_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return url.split("?", 1)[0].split("#", 1)[0]
-    text = f"{parts.scheme}://{_host(parts.scheme, parts.netloc)}{parts.path}"
+    text = f"{parts.scheme}://{host_of(parts.scheme, parts.netloc)}{parts.path}"
     while text.endswith("/") and not text.endswith("://"):
         text = text[:-1]
     return text
@@ -648,28 +631,6 @@ def says_missing(detail: str) -> bool:
     return any(words in lowered for words in ("not found", "not exist", "no such", "notfound"))
 
 
-def _host(scheme: str, netloc: str) -> str:
-    """``netloc`` without its user info; an Azure ``container@account`` (no password) is kept:
-    the container is no secret."""
-    userinfo, at, host = netloc.rpartition("@")
-    if at and scheme.lower() in _AZURE and ":" not in userinfo:
-        return netloc
-    return host
-
-
-def _secret_parts(url: str) -> list[str]:
-    """The parts of ``url`` never to print: its user info, password, query and fragment."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return [url]
-    host = _host(parts.scheme, parts.netloc)
-    userinfo = parts.netloc[: -len(host) - 1] if host != parts.netloc else ""
-    found = [userinfo, password or "", parts.query, parts.fragment]
-    return sorted({part for part in found if part}, key=len, reverse=True)
-
-
 def stamp(info: dict[str, Any]) -> str:
     """What says an object is unchanged since: its ETag, else its modification time and size."""
     for field in ("ETag", "etag", "md5Hash", "content_settings"):
@@ -797,30 +758,9 @@ def _scrubbed(text: str, url: str, shown: str) -> str:
     """``text`` with the URL as given shown as ``shown``, and its possibly secret parts masked
     (and those of any other URL in it, such as the endpoint's: see :func:`masked`)."""
     text = text.replace(url, shown)
-    for secret in _secret_parts(url):
+    for secret in secret_parts(url):
         text = text.replace(secret, "***")
     return masked(text)
-
-
-def masked(text: str) -> str:
-    """``text`` (a store library's message) with the user info, query and fragment of every
-    URL in it replaced by ``***`` (the query of a bare ``/path?query`` too: gcsfs puts a raw
-    token in one, which urllib3's errors quote), and the secret parts of the endpoint URLs the
-    environment gives (``AWS_ENDPOINT_URL=http://host/?token=...``) wherever they appear."""
-    for variable in _ENDPOINT_VARIABLES:
-        endpoint = os.environ.get(variable)
-        if endpoint and "://" in endpoint:
-            for secret in _secret_parts(endpoint):
-                text = text.replace(secret, "***")
-    return _PATH_QUERY_IN_TEXT.sub(r"\1?***", _URL_IN_TEXT.sub(_masked_url, text))
-
-
-def _masked_url(match: re.Match[str]) -> str:
-    scheme, netloc, path, query, fragment = match.groups()
-    host = _host(scheme[:-3], netloc)
-    if host != netloc:
-        host = f"***@{host}"
-    return f"{scheme}{host}{path}{'?***' if query else ''}{'#***' if fragment else ''}"
 
 
 def pid_namespace() -> str | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from synthc.secret_text import AZURE_SCHEMES
+
 #: seconds to wait for a connection, and for an answer (between reads), as for S3
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
@@ -20,7 +22,7 @@ READ_TIMEOUT = 15
 AZURE_RETRIES = 1
 AZURE_BACKOFF = 2
 _GCS = ("gs", "gcs")
-_AZURE = ("az", "abfs", "abfss")
+_AZURE = AZURE_SCHEMES
 
 
 def gcs_options(protocol: str) -> dict[str, Any]:
