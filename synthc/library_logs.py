@@ -5,8 +5,10 @@ a process where nothing set up logging, Python prints such records to stderr who
 synthc's own one-line error. In the `synthc` command (set by ``cli.main`` once it knows
 ``--debug``) a warning or error a library logs is printed as ``synthc: <logger>: <its first
 line>``, the whole message and its traceback only with ``--debug``; records below WARNING stay
-unprinted, as before. A program that imports synthc keeps its logging as it set it up, and so
-do the local executor's worker processes, which report failures through the build.
+unprinted, as before. The secret parts of the URLs they quote (user info, queries: signed URLs,
+tokens) are masked (synthc.secret_text). A program that imports synthc keeps its logging as it
+set it up, and so do the local executor's worker processes, which report failures through the
+build.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import sys
 
 from synthc.errors import one_line
+from synthc.secret_text import masked
 
 
 class _OneLine(logging.Formatter):
@@ -27,11 +30,11 @@ class _OneLine(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage().strip() or _exception(record) or record.levelname.lower()
         if not self.debug:
-            return one_line(f"synthc: {record.name}: {message.splitlines()[0]}")
+            return one_line(f"synthc: {record.name}: {masked(message.splitlines()[0])}")
         text = f"synthc: {record.name}: {message}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
-        return text
+        return masked(text)
 
 
 def show_library_logs(debug: bool) -> None:

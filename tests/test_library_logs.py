@@ -83,3 +83,50 @@ def test_a_program_calling_main_keeps_its_logging(write_spec):
     before = list(root.handlers)
     assert cli.main(["validate", str(write_spec(spec_text()))]) == 0
     assert root.handlers == before
+
+
+SECRETS = textwrap.dedent(
+    """
+    import logging, sys
+    from synthc import api, cli
+
+    real = api.validate
+
+    def validate(*args, **kwargs):
+        log = logging.getLogger("somestore")
+        log.warning("retrying https://user:hunter2@store.example/b/k?X-Amz-Signature=sig1")
+        log.warning("Max retries exceeded with url: /tokeninfo?access_token=tok2 (refused)")
+        log.warning("endpoint http://emulator:9000/?token=tok3 did not answer")
+        try:
+            raise ConnectionError("cannot reach s3://key:sec4@bucket/x")
+        except ConnectionError:
+            log.exception("giving up on gs://b/o?access_token=tok5")
+        return real(*args, **kwargs)
+
+    api.validate = validate
+    sys.argv = ["synthc", *sys.argv[1:]]
+    sys.exit(cli.main())
+    """
+)
+
+
+def test_a_library_log_never_prints_the_secret_parts_of_urls(write_spec):
+    """Store clients log the URLs of their requests: user info, passwords, queries (signed
+    URLs, gcsfs's /tokeninfo?access_token=...) and the environment's endpoint's secret parts
+    are masked in what the command prints, the --debug traceback included."""
+    spec = str(write_spec(spec_text()))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "AWS_ENDPOINT_URL": "http://emulator:9000/?token=tok3",
+    }
+    for debug in ([], ["--debug"]):
+        done = subprocess.run(
+            [sys.executable, "-c", SECRETS, *debug, "validate", spec],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        for secret in ("hunter2", "sig1", "tok2", "tok3", "sec4", "tok5"):
+            assert secret not in done.stderr, (debug, done.stderr)
+        assert "synthc: somestore: retrying https://***@store.example/b/k?***" in done.stderr
+        assert "/tokeninfo?***" in done.stderr
