@@ -396,3 +396,18 @@ def test_a_wrong_rows_per_parent_is_named_at_its_own_field(tmp_path):
     assert [(p.path, p.message) for p in caught.value.problems] == [
         ("generator.tables.orders.rows_per_parent.bogus", "unknown field 'bogus'")
     ]
+
+
+@pytest.mark.parametrize("columns", ["", "\n  columns: [amount]"])
+def test_tables_without_a_root_are_a_spec_error(tmp_path, columns):
+    # every table with a parent: table_names() was empty, so output.columns judged the spec as
+    # one table and looked for its root (an internal error: generator raised StopIteration)
+    spec = write(tmp_path)
+    text = spec.read_text().replace("    customers:\n", "    customers:\n      parent: nope\n")
+    spec.write_text(text + columns)
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    said = {(p.path, p.message.split(";")[0]) for p in caught.value.problems}
+    assert ("generator.tables.customers.parent", "unknown table 'nope'") in said
+    if columns:
+        assert ("output.columns", "output.columns keeps columns of a spec of one table") in said

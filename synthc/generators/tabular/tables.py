@@ -115,16 +115,18 @@ class TablesConfig(GeneratorConfig):
         return next(name for name, table in self.tables.items() if table.parent is None)
 
     def table_names(self) -> list[str]:
-        """Every table, each after its parent (the root first, then declaration order)."""
+        """Every table, each after its parent (the root first, then declaration order). Tables
+        no root leads to (a parent cycle, an unknown parent: reported by the rules) come last,
+        so a spec of related tables never reads as one of a single table."""
         done: list[str] = []
         pending = list(self.tables)
         while pending:
             ready = [t for t in pending if self.tables[t].parent in (None, *done)]
             if not ready:
-                break  # a cycle: reported by the rules
+                break
             done += ready
             pending = [t for t in pending if t not in ready]
-        return done
+        return done + pending
 
     def chain(self, table: str) -> list[str]:
         """The root, then each ancestor of ``table`` down to it."""
