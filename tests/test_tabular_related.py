@@ -411,3 +411,16 @@ def test_tables_without_a_root_are_a_spec_error(tmp_path, columns):
     assert ("generator.tables.customers.parent", "unknown table 'nope'") in said
     if columns:
         assert ("output.columns", "output.columns keeps columns of a spec of one table") in said
+
+
+def test_a_label_named_as_the_foreign_key_is_a_spec_error(tmp_path):
+    # it validated, and every shard of the table failed: "declares column 'customers_id' twice"
+    spec = write(tmp_path)
+    label = '      label: {name: customers_id, kind: linear, formula: "amount"}\n'
+    text = spec.read_text().replace("    items:\n", label + "    items:\n")
+    spec.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("generator.tables.orders.label.name", "'customers_id' is the table's foreign key")
+    ]

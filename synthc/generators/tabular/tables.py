@@ -426,8 +426,11 @@ class TablesConfig(GeneratorConfig):
 
     def _key_problems(self, name: str) -> Iterable[tuple[Any, ...]]:
         key = self.key_column(name)
-        if key is not None and key in self.tables[name].columns:
+        table = self.tables[name]
+        if key is not None and key in table.columns:
             yield (("tables", name, "columns", key), f"{key!r} is the table's foreign key", "key")
+        if key is not None and table.label is not None and table.label.name == key:
+            yield (("tables", name, "label", "name"), f"{key!r} is the table's foreign key")
 
     def _table_problems(self, name: str) -> Iterable[tuple[Any, ...]]:
         if self._in_a_loop(name):
