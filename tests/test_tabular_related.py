@@ -18,7 +18,7 @@ from scipy import stats
 
 import synthc
 from synthc import api
-from synthc.errors import OutputError, SpecError, UsageError
+from synthc.errors import BuildError, OutputError, SpecError, UsageError
 from synthc.outputs.manifest import content_sha256, encode_manifest, iter_shards
 from synthc.progress import LineProgress
 
@@ -424,3 +424,19 @@ def test_a_label_named_as_the_foreign_key_is_a_spec_error(tmp_path):
     assert [(p.path, p.message) for p in caught.value.problems] == [
         ("generator.tables.orders.label.name", "'customers_id' is the table's foreign key")
     ]
+
+
+def test_a_child_sequence_beyond_int64_fails_its_shard(tmp_path):
+    # validate judges a child's sequence over its expected rows (1,000 here); seed 3 draws
+    # 1,017 orders, and rows past 999 wrapped around to negative values without a word
+    spec = tmp_path / "seq.yaml"
+    start, step = 2**63 - 1 - 2**50 * 999, 2**50
+    spec.write_text(
+        "synthc: 1\nname: seq\nseed: 3\nsamples: 200\ngenerator:\n  kind: tabular\n"
+        "  tables:\n    customers:\n      columns: {a: {dist: normal}}\n"
+        "    orders:\n      parent: customers\n      rows_per_parent: {dist: poisson, lam: 5}\n"
+        f"      columns: {{s: {{dist: sequence, start: {start}, step: {step}}}}}\n"
+    )
+    api.validate(spec)
+    with pytest.raises(BuildError, match=r"column s: the sequence reaches .* at row 1000"):
+        api.build(spec, tmp_path / "out", workers=1)

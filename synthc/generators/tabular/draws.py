@@ -84,6 +84,39 @@ def check_overflow(
         )
 
 
+def check_sequence(column: c.Sequence, name: str, start: int, n: int) -> None:
+    """Raise a BuildError at the first of rows ``start .. start + n - 1`` whose sequence value
+    is beyond its dtype (int64 would wrap, float64 be inf). Validate judges the rows it knows
+    of: a child table's are only expected, and a stream may go past ``samples``."""
+    if n <= 0 or not column.step:
+        return
+    least: float
+    most: float
+    if column.out_dtype() == "int64":
+        least, most = -(2**63), 2**63 - 1
+        bound = most if column.step > 0 else least
+        # the last row within the bound; start is within it (validate judged row 0)
+        last = int((bound - column.start) // column.step)
+    else:
+        least, most = -c.FLOAT_MAX["float64"], c.FLOAT_MAX["float64"]
+        with np.errstate(over="ignore"):
+            ends = column.start + column.step * np.array([start, start + n - 1], np.float64)
+        if np.isfinite(ends).all():
+            return
+        rows = np.arange(start, start + n, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            last = start + int(np.argmin(np.isfinite(column.start + column.step * rows))) - 1
+    if last >= start + n - 1:
+        return
+    row = max(start, last + 1)
+    raise BuildError(
+        f"column {name}: the sequence reaches {column.start + column.step * row:.6g} at row "
+        f"{row}, outside the range of {column.out_dtype()} ({least:.6g} to {most:.6g}); "
+        "validate judged the rows it knows of (a child table's are drawn per parent row): use "
+        "a smaller start or step"
+    )
+
+
 def check_row_relations(
     column: c.ColumnBase, name: str, start: int, values: Mapping[str, np.ndarray]
 ) -> None:

@@ -108,6 +108,8 @@ def draw_columns(
             given = {p: formula_values(t, config, series, n, kinds) for p, t in formulas.items()}
             values = draws.draw_with(column, name, key, start, n, given)
         else:
+            if isinstance(column, c.Sequence):
+                draws.check_sequence(column, name, start, n)
             values = draws.draw(column, key, start, n, series)
         if column.standardize:
             if name not in scales:
