@@ -164,6 +164,16 @@ def test_a_name_yaml_reads_as_a_number_is_blamed_at_the_key_not_its_value(write_
     assert cli("validate", quoted)[0] == 0
 
 
+@pytest.mark.parametrize("key", ["null", "~"])
+def test_a_null_name_is_blamed_at_its_key(write_spec, cli, key):
+    """A column named null was reported at 'generator.columns.columns: input should be a valid
+    string' (pydantic names a None key 'None', which the path did not find)."""
+    spec = write_spec(tabular("a: {dist: normal}", f"{key}: {{dist: uniform}}"))
+    code, _, err = cli("validate", spec)
+    assert code == 2
+    assert ": generator.columns.null: a name must be text; YAML read " in err.splitlines()[0]
+
+
 def test_boolean_keys_are_named_as_written_without_union_noise(write_spec):
     spec = write_spec(
         tabular("flag: {dist: categorical, values: [x, y], weights: {true: [1, 1], false: [1, 1]}}")

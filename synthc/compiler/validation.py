@@ -410,6 +410,7 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
     for i, part in enumerate(loc):
         if part == "[key]":  # pydantic's step to a mapping's key: not a key of the data
             return tuple(path), tuple(loc[i:])
+        part = _null_key(node, part)
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if in_dict:
@@ -428,7 +429,7 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
             isinstance(node, list) or (isinstance(node, dict) and _TYPE_NAME.match(part))
         ):
             continue  # a union member's name, e.g. 'list[list[float]]'
-        elif isinstance(node, dict) and i + 1 < len(loc) and loc[i + 1] in node:
+        elif isinstance(node, dict) and i + 1 < len(loc) and _null_key(node, loc[i + 1]) in node:
             continue  # a union member's name before a real key
         elif isinstance(node, dict):
             # A key that is not there (missing) or that pydantic rejects (extra) ends the path.
@@ -436,6 +437,14 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> tuple[Path, Path]:
         else:
             return tuple(path), tuple(loc[i:])
     return tuple(path), ()
+
+
+def _null_key(node: Any, part: Any) -> Any:
+    """``part`` of a pydantic loc as a key of ``node``: pydantic names a null mapping key
+    (YAML's ``null:`` or ``~:``) by the text 'None', which is not a key of the data."""
+    if part == "None" and isinstance(node, dict) and "None" not in node and None in node:
+        return None
+    return part
 
 
 def _value_at(data: Any, path: Path) -> Any:
