@@ -440,3 +440,22 @@ def test_a_child_sequence_beyond_int64_fails_its_shard(tmp_path):
     api.validate(spec)
     with pytest.raises(BuildError, match=r"column s: the sequence reaches .* at row 1000"):
         api.build(spec, tmp_path / "out", workers=1)
+
+
+@pytest.mark.parametrize(
+    ("count", "field"),
+    [
+        ("{dist: poisson, lam: 3, dtype: float32}", "dtype"),
+        ("{dist: integer, low: 0, high: 3, standardize: true}", "standardize"),
+        ("{dist: constant, value: 2, standardize: true}", "standardize"),
+    ],
+)
+def test_a_count_takes_no_dtype_or_standardize(tmp_path, count, field):
+    # both validated and were ignored: counts are drawn as whole numbers of rows
+    spec = write(tmp_path)
+    spec.write_text(spec.read_text().replace("{dist: poisson, lam: 3}", count))
+    with pytest.raises(SpecError) as caught:
+        api.validate(spec)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (f"generator.tables.orders.rows_per_parent.{field}", f"a count takes no {field}")
+    ]

@@ -423,6 +423,11 @@ class TablesConfig(GeneratorConfig):
             yield ((*at, "low"), "a count must be >= 0")
         if getattr(count, "clip", None) is not None:
             yield ((*at, "clip"), "a count takes no clip")
+        # counts are drawn as whole numbers of rows: a dtype or standardize would be ignored
+        if "dtype" in count.model_fields_set:
+            yield ((*at, "dtype"), "a count takes no dtype")
+        if count.standardize:
+            yield ((*at, "standardize"), "a count takes no standardize")
 
     def _key_problems(self, name: str) -> Iterable[tuple[Any, ...]]:
         key = self.key_column(name)
