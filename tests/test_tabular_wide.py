@@ -18,7 +18,7 @@ from synthc import api, limits
 from synthc.generator_output import check_frame
 from synthc.generators.tabular.config import TabularConfig
 from synthc.generators.tabular.generator import TabularGenerator
-from synthc.generators.tabular.sampling import sample_shard
+from synthc.generators.tabular.sampling import formula_values, sample_shard
 
 HEADER = "synthc: 1\nname: wide\nseed: 5\nsamples: {samples}\nsplits: {{train: 1.0}}\n"
 HEADER += "generator:\n  kind: tabular\n  columns:\n"
@@ -191,3 +191,20 @@ def test_drawing_a_chain_of_formulas_works_out_the_kinds_once(monkeypatch):
     check_frame(frame, TabularGenerator().columns(config), "tabular")
     assert np.allclose(frame["c49"].to_numpy(), frame["c0"].to_numpy() + 49)
     assert calls["kinds"] <= 2 and calls["schema"] <= 2
+
+
+class _Unwalked(dict):
+    """Columns drawn so far, which a formula may look up but not walk."""
+
+    def __iter__(self):
+        raise AssertionError("a formula walked every drawn column")
+
+
+def test_a_formula_looks_up_its_columns_without_walking_the_others():
+    """formula_values listed every column drawn so far to pick the few a formula reads: a
+    chain of 20,000 formula columns took 8 minutes to build 200 rows, most of it there."""
+    config = TabularConfig.model_validate(
+        {"kind": "tabular", "columns": {"a": {"dist": "normal"}, "b": {"expr": "a + 1"}}}
+    )
+    drawn = _Unwalked(a=pl.Series("a", [1.0, 2.0]), z=pl.Series("z", [0.0, 0.0]))
+    assert formula_values("a * 2 + 1", config, drawn, 2).tolist() == [3.0, 5.0]

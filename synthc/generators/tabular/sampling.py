@@ -184,7 +184,8 @@ def formula_values(
 
     node = expr.parse(text)
     used = {ref.name for ref in expr.names(node)}
-    frame = pl.DataFrame([series[name] for name in series if name in used])
+    # looked up, not picked from every column drawn so far: that made wide tables quadratic
+    frame = pl.DataFrame([series[name] for name in sorted(used) if name in series])
     result = frame.select(
         expr.to_polars(node, config.expr_kinds() if kinds is None else kinds).alias("value")
     )
