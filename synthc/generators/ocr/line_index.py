@@ -71,15 +71,20 @@ class LineIndex(MadeSequence):
         return None
 
 
+#: every byte value, and the ASCII ones
+_BYTES = bytes(range(256))
+_ASCII = bytes(range(128))
+
+
 def characters(text: str) -> set[str]:
-    """Every character of ``text``, found by regular expression searches that each skip over
-    the characters already found (``set(text)`` takes 0.3 s on trdg's English dictionary)."""
-    found: set[str] = set()
-    at = 0
-    while True:
-        known = "".join(re.escape(ch) for ch in sorted(found))
-        match = re.compile(f"[^{known}]" if known else ".", re.DOTALL).search(text, at)
-        if match is None:
-            return found
-        found.add(match.group())
-        at = match.start()
+    """Every character of ``text``, in time linear in its length: the ASCII ones from the byte
+    values its UTF-8 holds (``bytes.translate`` deletes them from all 256 in one pass in C),
+    the others by ``set()`` over the text once its ASCII bytes are deleted (``set(text)`` takes
+    0.06 s on trdg's English dictionary, 0.5 s on its Japanese one)."""
+    data = text.encode("utf-8", "surrogatepass")
+    absent = _BYTES.translate(None, data)
+    found = {chr(byte) for byte in _ASCII if byte not in absent}
+    if text.isascii():
+        return found
+    # what deleting ASCII bytes leaves of UTF-8 is whole multibyte sequences
+    return found | set(data.translate(None, _ASCII).decode("utf-8", "surrogatepass"))
