@@ -341,8 +341,30 @@ def test_a_manifest_naming_a_split_or_table_folder_under_a_shard_is_refused(
     assert cli("diff", url, url)[0] == 2  # refused wherever the manifest is read
 
 
-def test_the_manifests_folder_names_are_the_specs_split_names():
-    assert f"^{manifest_module.FOLDER_NAME.pattern}$" == NAME_PATTERN
+@pytest.mark.parametrize("name", ["train", "a.b-c_d", "0", "_orders", "Orders_2", "_"])
+def test_the_manifests_folder_names_take_every_split_and_table_name(name):
+    """Split names (the spec's NAME_PATTERN) and table names (identifiers: `_orders` too,
+    whose dataset built and then failed verify) are folder names a manifest may hold."""
+    import re
+
+    assert re.fullmatch(NAME_PATTERN.strip("^$"), name) or name.isidentifier()
+    assert manifest_module.FOLDER_NAME.fullmatch(name)
+
+
+def test_a_dataset_of_tables_named_with_a_leading_underscore_verifies(write_spec, cli, tmp_path):
+    spec = write_spec(
+        "synthc: 1\nname: under\nseed: 1\nsamples: 50\nsplits: {train: 1.0}\n"
+        "generator:\n  kind: tabular\n  tables:\n"
+        "    _cust: {columns: {age: {dist: normal, mean: 40, std: 12}}}\n"
+        "    _ord:\n      parent: _cust\n      rows_per_parent: {dist: poisson, lam: 2}\n"
+        "      columns: {amount: {dist: normal, mean: 3, std: 1}}\n"
+        "output: {format: parquet}\n"
+    )
+    out = tmp_path / "out"
+    code, _, err = cli("build", spec, "-o", out, "--workers", "1")
+    assert code == 0, err
+    code, stdout, err = cli("verify", out)
+    assert code == 0 and ": ok" in stdout, err
 
 
 def test_a_manifest_listing_a_file_in_synthcs_own_folder_does_not_verify(output, cli):

@@ -292,9 +292,9 @@ def parse_manifest(data: bytes, path: str) -> dict[str, Any]:
 #: what a manifest's counts, sizes and indices must be (shape_problems)
 _COUNT = "from 0 below 2**63"
 #: a split's or table's name: one folder, as the spec's ``NAME_PATTERN`` allows a split name
-#: (a table name is an identifier). A store may hold both ``x.parquet`` and
+#: and an identifier a table name (``_orders`` too). A store may hold both ``x.parquet`` and
 #: ``x.parquet/y.parquet``, which no directory (nor a reader's local copy of them) can
-FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+FOLDER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 _SHARD_TYPES: dict[str, type] = {
     "path": str,
