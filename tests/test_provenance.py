@@ -232,7 +232,8 @@ def test_a_clean_filter_the_repository_configures_is_not_run(repo, tmp_path):
     git(repo, "config", "filter.x.required", "true")
     (repo / ".gitattributes").write_text("*.j2 filter=x\n")
     commit_all(repo)
-    marker.unlink()
+    # git add runs the filter only on files whose stat differs from the index's (or is racy)
+    marker.unlink(missing_ok=True)
     template = repo / "specs" / "_base" / "common.yaml.j2"
     os.utime(template, ns=(1, 1))  # its stat no longer the index's: git reads it again
     spec = repo / "specs" / "words.yaml"
