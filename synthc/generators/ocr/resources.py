@@ -86,8 +86,10 @@ def dictionary_head(language: str, count: int) -> tuple[str, ...]:
     return tuple(words[:count])
 
 
+@functools.lru_cache(maxsize=2)
 def dictionary_text(language: str) -> str:
-    """The text of trdg's ``dicts/<language>.txt``; ValueError listing the known ones."""
+    """The text of trdg's ``dicts/<language>.txt``; ValueError listing the known ones. Read
+    once per process: validate's checks read it three times (0.16 s for Japanese)."""
     path = trdg_root() / "dicts" / f"{language}.txt"
     if not path.is_file() or not language.replace("_", "").isalnum():
         known = sorted(p.stem for p in (trdg_root() / "dicts").glob("*.txt"))
